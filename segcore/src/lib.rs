@@ -3,11 +3,19 @@
 //! Customer segmentation for B2B analytics with one fast core: features from firmographics and
 //! transactions, k-means / Ward / Gaussian mixtures, PCA and segment profiles.
 //!
-//! Data flows one way: `data` -> `preprocessing` -> `cluster` -> `profile`. A lower layer never
-//! imports a higher one.
+//! Data flows one way: `data` -> `features` / `preprocessing` -> `reduce` -> `cluster` ->
+//! `select` / `profile`. A lower layer never imports a higher one.
 #![warn(missing_docs)]
 
+pub mod cluster;
+pub mod data;
+pub mod datasets;
 pub mod error;
+pub mod features;
+pub mod preprocessing;
+pub mod profile;
+pub mod reduce;
+pub mod select;
 pub mod validation;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! k-means: exact accelerated Lloyd, k-means++ initialisation, mini-batch streaming.

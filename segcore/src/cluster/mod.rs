@@ -1,0 +1,4 @@
+//! Clustering algorithms, one folder per family.
+
+pub mod kmeans;
+pub mod ward;

@@ -1,0 +1,1 @@
+//! Ward hierarchical clustering (nearest-neighbour chain, scipy linkage format).

@@ -1,0 +1,1 @@
+//! Customer data model: customer table, transaction log, CSV reading.

@@ -1,0 +1,1 @@
+//! Deterministic synthetic B2B customer bases with ground-truth segments.

@@ -1,0 +1,1 @@
+//! Features from raw B2B data (behaviour from transactions, value, lifecycle, firmographics).

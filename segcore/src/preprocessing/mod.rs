@@ -1,0 +1,1 @@
+//! Column transforms fitted on data (standard scaling, ...).

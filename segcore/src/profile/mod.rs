@@ -1,0 +1,1 @@
+//! Segment profiles: sizes, shares and feature means per segment.

@@ -1,0 +1,1 @@
+//! Cluster validity metrics and choosing the number of segments.
