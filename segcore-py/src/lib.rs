@@ -1,3 +1,5 @@
 use pyo3::prelude::*;
 #[pymodule]
-fn _segcore(_m: &Bound<'_, PyModule>) -> PyResult<()> { Ok(()) }
+fn _segcore(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+    Ok(())
+}

@@ -27,7 +27,11 @@ pub fn check_finite<F: Float>(x: ArrayView2<F>, what: &str) -> Result<()> {
     // Fast path: a sum over a row is non-finite iff the row has a non-finite value (or overflows,
     // which the exact scan below sorts out).
     for (row, values) in x.outer_iter().enumerate() {
-        if !values.iter().fold(F::zero(), |acc, &v| acc + v * F::zero()).is_finite() {
+        if !values
+            .iter()
+            .fold(F::zero(), |acc, &v| acc + v * F::zero())
+            .is_finite()
+        {
             for (column, &value) in values.iter().enumerate() {
                 if !value.is_finite() {
                     return Err(Error::NonFiniteValue {
@@ -93,19 +97,38 @@ mod tests {
     fn finds_first_non_finite_cell() {
         let x = array![[1.0, 2.0], [3.0, f64::INFINITY], [f64::NAN, 0.0]];
         let err = check_matrix(x.view(), "X").unwrap_err();
-        assert!(matches!(err, Error::NonFiniteValue { row: 1, column: 1, .. }));
+        assert!(matches!(
+            err,
+            Error::NonFiniteValue {
+                row: 1,
+                column: 1,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn rejects_empty_and_bad_weights() {
         let x = ndarray::Array2::<f64>::zeros((0, 3));
-        assert!(matches!(check_matrix(x.view(), "X"), Err(Error::EmptyInput { .. })));
+        assert!(matches!(
+            check_matrix(x.view(), "X"),
+            Err(Error::EmptyInput { .. })
+        ));
         let w = array![1.0, -1.0];
-        assert!(matches!(check_sample_weight(w.view(), 2), Err(Error::InvalidWeights { .. })));
+        assert!(matches!(
+            check_sample_weight(w.view(), 2),
+            Err(Error::InvalidWeights { .. })
+        ));
         let w = array![0.0, 0.0];
-        assert!(matches!(check_sample_weight(w.view(), 2), Err(Error::InvalidWeights { .. })));
+        assert!(matches!(
+            check_sample_weight(w.view(), 2),
+            Err(Error::InvalidWeights { .. })
+        ));
         let w = array![1.0];
-        assert!(matches!(check_sample_weight(w.view(), 2), Err(Error::ShapeMismatch { .. })));
+        assert!(matches!(
+            check_sample_weight(w.view(), 2),
+            Err(Error::ShapeMismatch { .. })
+        ));
         assert!(check_sample_weight(array![0.0, 2.5].view(), 2).is_ok());
     }
 }

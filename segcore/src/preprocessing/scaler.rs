@@ -1,0 +1,241 @@
+//! Standard scaling: centre each column on its mean and divide by its standard deviation.
+
+use crate::error::{Error, Result};
+use crate::validation::{check_matrix, check_n_features, check_sample_weight};
+use crate::Float;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+
+/// Parameters of [`StandardScaler`], as scikit-learn's `StandardScaler(with_mean, with_std)`.
+///
+/// ```
+/// use ndarray::array;
+/// use segcore::preprocessing::StandardScalerParams;
+///
+/// let x = array![[1.0f64, 10.0], [3.0, 10.0], [5.0, 10.0]];
+/// let scaler = StandardScalerParams::default().fit(x.view(), None).unwrap();
+/// let z = scaler.transform(x.view()).unwrap();
+/// assert!((z[[0, 0]] + 1.224744871391589).abs() < 1e-12);
+/// assert_eq!(z[[0, 1]], 0.0); // a constant column is centred, not divided by zero
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandardScalerParams {
+    /// Subtract the column mean.
+    pub with_mean: bool,
+    /// Divide by the column standard deviation (population, ddof = 0, as scikit-learn).
+    pub with_std: bool,
+}
+
+impl Default for StandardScalerParams {
+    fn default() -> Self {
+        StandardScalerParams {
+            with_mean: true,
+            with_std: true,
+        }
+    }
+}
+
+/// A fitted standard scaler: per-column mean and scale.
+///
+/// Columns with zero variance get scale 1 (as scikit-learn), so they become all zeros instead
+/// of NaN; [`StandardScaler::constant_columns`] lists them so callers can warn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StandardScaler<F> {
+    mean: Array1<F>,
+    scale: Array1<F>,
+    variance: Array1<F>,
+    constant_columns: Vec<usize>,
+}
+
+impl StandardScalerParams {
+    /// Fits the scaler on `x` (rows = customers), optionally weighting rows.
+    pub fn fit<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        sample_weight: Option<ArrayView1<F>>,
+    ) -> Result<StandardScaler<F>> {
+        check_matrix(x, "X")?;
+        if let Some(w) = sample_weight {
+            check_sample_weight(w, x.nrows())?;
+        }
+        let n_features = x.ncols();
+        let mut mean = Array1::<F>::zeros(n_features);
+        let mut variance = Array1::<F>::zeros(n_features);
+        // Two passes (mean, then centred squares) for accuracy on large-valued columns such as revenue.
+        for (j, column) in x.axis_iter(Axis(1)).enumerate() {
+            let (m, v) = weighted_mean_variance(column, sample_weight);
+            mean[j] = m;
+            variance[j] = v;
+        }
+        let mut constant_columns = Vec::new();
+        let scale = variance.mapv(|v| v.sqrt());
+        let scale = Array1::from_iter(scale.iter().enumerate().map(|(j, &s)| {
+            // scikit-learn treats variances below ~10 ulps of the mean's magnitude as zero.
+            let tiny = F::from(10.0).expect("10 fits in any float") * F::epsilon() * mean[j].abs();
+            if s == F::zero() || s <= tiny {
+                constant_columns.push(j);
+                F::one()
+            } else {
+                s
+            }
+        }));
+        Ok(StandardScaler {
+            mean: if self.with_mean {
+                mean
+            } else {
+                Array1::zeros(n_features)
+            },
+            scale: if self.with_std {
+                scale
+            } else {
+                Array1::ones(n_features)
+            },
+            variance,
+            constant_columns,
+        })
+    }
+}
+
+fn weighted_mean_variance<F: Float>(
+    column: ArrayView1<F>,
+    weights: Option<ArrayView1<F>>,
+) -> (F, F) {
+    match weights {
+        None => {
+            let n = F::from(column.len()).expect("row count fits in a float");
+            let mean = column.sum() / n;
+            let var = column.iter().map(|&v| (v - mean) * (v - mean)).sum::<F>() / n;
+            (mean, var)
+        }
+        Some(w) => {
+            let total = w.sum();
+            let mean = column.iter().zip(w).map(|(&v, &wi)| v * wi).sum::<F>() / total;
+            let var = column
+                .iter()
+                .zip(w)
+                .map(|(&v, &wi)| wi * (v - mean) * (v - mean))
+                .sum::<F>()
+                / total;
+            (mean, var)
+        }
+    }
+}
+
+impl<F: Float> StandardScaler<F> {
+    /// Per-column mean subtracted by `transform` (zeros when `with_mean = false`).
+    pub fn mean(&self) -> ArrayView1<'_, F> {
+        self.mean.view()
+    }
+    /// Per-column divisor (standard deviation, 1 for constant columns or `with_std = false`).
+    pub fn scale(&self) -> ArrayView1<'_, F> {
+        self.scale.view()
+    }
+    /// Per-column population variance seen at fit.
+    pub fn variance(&self) -> ArrayView1<'_, F> {
+        self.variance.view()
+    }
+    /// Indices of columns that were constant at fit (they transform to 0).
+    pub fn constant_columns(&self) -> &[usize] {
+        &self.constant_columns
+    }
+    /// Number of columns seen at fit.
+    pub fn n_features(&self) -> usize {
+        self.mean.len()
+    }
+
+    /// Scales `x` with the fitted mean and scale.
+    pub fn transform(&self, x: ArrayView2<F>) -> Result<Array2<F>> {
+        check_n_features(x, self.n_features(), "X at transform")?;
+        crate::validation::check_finite(x, "X")?;
+        Ok((&x - &self.mean) / &self.scale)
+    }
+
+    /// Maps scaled values back to the original units.
+    pub fn inverse_transform(&self, z: ArrayView2<F>) -> Result<Array2<F>> {
+        if z.ncols() != self.n_features() {
+            return Err(Error::ShapeMismatch {
+                what: "X at inverse_transform (number of features)".into(),
+                expected: self.n_features(),
+                got: z.ncols(),
+            });
+        }
+        Ok(&z * &self.scale + &self.mean)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn matches_population_standardisation_and_round_trips() {
+        let x = array![[1.0f64, 200.0], [2.0, 100.0], [6.0, 300.0], [3.0, 400.0]];
+        let s = StandardScalerParams::default().fit(x.view(), None).unwrap();
+        assert_eq!(s.mean().to_vec(), vec![3.0, 250.0]);
+        assert!((s.variance()[0] - 3.5).abs() < 1e-12);
+        let z = s.transform(x.view()).unwrap();
+        for col in z.axis_iter(Axis(1)) {
+            assert!(col.sum().abs() < 1e-12);
+            assert!((col.mapv(|v| v * v).sum() / 4.0 - 1.0).abs() < 1e-12);
+        }
+        let back = s.inverse_transform(z.view()).unwrap();
+        assert!((back - &x).iter().all(|d| d.abs() < 1e-9));
+    }
+
+    #[test]
+    fn integer_weights_equal_repeated_rows() {
+        let x = array![[1.0f64], [2.0], [7.0]];
+        let w = array![2.0f64, 1.0, 3.0];
+        let weighted = StandardScalerParams::default()
+            .fit(x.view(), Some(w.view()))
+            .unwrap();
+        let repeated = array![[1.0f64], [1.0], [2.0], [7.0], [7.0], [7.0]];
+        let plain = StandardScalerParams::default()
+            .fit(repeated.view(), None)
+            .unwrap();
+        assert!((weighted.mean()[0] - plain.mean()[0]).abs() < 1e-12);
+        assert!((weighted.scale()[0] - plain.scale()[0]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn constant_columns_and_bad_input() {
+        let x = array![[1.0f64, 5.0], [2.0, 5.0]];
+        let s = StandardScalerParams::default().fit(x.view(), None).unwrap();
+        assert_eq!(s.constant_columns(), &[1]);
+        assert_eq!(s.transform(x.view()).unwrap()[[1, 1]], 0.0);
+        let wrong = array![[1.0f64, 2.0, 3.0]];
+        assert!(matches!(
+            s.transform(wrong.view()),
+            Err(Error::ShapeMismatch {
+                expected: 2,
+                got: 3,
+                ..
+            })
+        ));
+        let nan = array![[1.0f64, f64::NAN]];
+        assert!(matches!(
+            StandardScalerParams::default().fit(nan.view(), None),
+            Err(Error::NonFiniteValue {
+                row: 0,
+                column: 1,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn float32_stays_float32() {
+        let x = array![[1.0f32, 2.0], [3.0, 4.0]];
+        let s: StandardScaler<f32> = StandardScalerParams::default().fit(x.view(), None).unwrap();
+        let z: Array2<f32> = s.transform(x.view()).unwrap();
+        assert_eq!(z[[0, 0]], -1.0);
+    }
+
+    #[test]
+    fn send_sync() {
+        fn is<T: Send + Sync>() {}
+        is::<StandardScalerParams>();
+        is::<StandardScaler<f64>>();
+    }
+}
