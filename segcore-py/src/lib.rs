@@ -1,5 +1,21 @@
+//! The Python binding of segcore: converts arrays, releases the GIL around core work, maps core
+//! errors to Python exceptions. No algorithm lives here.
+
 use pyo3::prelude::*;
+
+mod arrays;
+mod errors;
+//mod kmeans;
+mod persist;
+mod preprocessing;
+mod profile;
+
+/// The compiled extension module, imported by the `segcore` Python package.
 #[pymodule]
-fn _segcore(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    //    m.add_class::<kmeans::PyKMeansModel>()?;
+    m.add_class::<preprocessing::PyStandardScalerModel>()?;
+    m.add_function(wrap_pyfunction!(profile::profile_segments, m)?)?;
     Ok(())
 }

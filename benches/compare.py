@@ -1,0 +1,117 @@
+"""Peer comparison: segcore vs scikit-learn (and later scipy, fastcluster, linfa) on the same bytes.
+
+Runs every workload in one process, both sides on the same numpy array, 2 threads each, and prints
+the median time of each side and the ratio segcore/peer (below 1 = segcore faster). Machines are
+noisy: read the ratios, not the absolute times.
+
+    target/test-venv/bin/python benches/compare.py            # default sizes
+    target/test-venv/bin/python benches/compare.py --quick    # small sizes (smoke run)
+    target/test-venv/bin/python benches/compare.py --only kmeans
+
+Later issues add rows by appending a `Workload` to WORKLOADS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Callable, List
+
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
+os.environ.setdefault("RAYON_NUM_THREADS", "2")
+
+import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+import segcore  # noqa: E402
+
+
+@dataclass
+class Workload:
+    name: str
+    family: str
+    ours: Callable[[], object]
+    peer_name: str
+    peer: Callable[[], object]
+    unit_divisor: float = 1.0  # e.g. iterations, to report per-iteration times
+
+
+def median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm-up (thread pools, page faults)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def kmeans_workloads(quick: bool) -> List[Workload]:
+    from sklearn.cluster import KMeans as SkKMeans
+
+    rows = []
+    n = 100_000 if quick else 1_000_000
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        x = (rng.standard_normal((n, 16)) + rng.integers(0, 8, size=(n, 1)) * 3.0).astype(dtype)
+        init = x[:8].astype(np.float64)
+        iters = 20
+
+        def ours(x=x, init=init):
+            segcore.KMeans(8, init=init, n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd").fit(x)
+
+        def peer(x=x, init=init):
+            SkKMeans(8, init=init.astype(x.dtype), n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd").fit(x)
+
+        rows.append(
+            Workload(f"k-means per Lloyd iteration, {n:,} x 16, k=8, {np.dtype(dtype).name}", "kmeans", ours,
+                     "scikit-learn", peer, unit_divisor=iters)
+        )
+    x = rng.standard_normal((200_000 if not quick else 20_000, 16)) + rng.integers(0, 8, size=(1,)) * 3.0
+    rows.append(
+        Workload("k-means defaults (k-means++, n_init=auto), 200,000 x 16, k=8", "kmeans",
+                 lambda: segcore.KMeans(8, random_state=0).fit(x), "scikit-learn",
+                 lambda: SkKMeans(8, random_state=0).fit(x))
+    )
+    return rows
+
+
+def scaler_workloads(quick: bool) -> List[Workload]:
+    from sklearn.preprocessing import StandardScaler as SkStandardScaler
+
+    x = np.random.default_rng(1).standard_normal((200_000 if quick else 2_000_000, 16))
+    return [
+        Workload(f"StandardScaler fit+transform, {x.shape[0]:,} x 16", "preprocessing",
+                 lambda: segcore.StandardScaler().fit_transform(x), "scikit-learn",
+                 lambda: SkStandardScaler().fit_transform(x))
+    ]
+
+
+WORKLOAD_FACTORIES = [kmeans_workloads, scaler_workloads]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--only", default=None, help="run one family (kmeans, preprocessing, ...)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    print(f"segcore {segcore.__version__}; 2 threads each; medians of {args.repeats} runs")
+    print(f"{'workload':<62} {'segcore':>11} {'peer':>11} {'ratio':>7}  peer")
+    with threadpool_limits(limits=2):
+        for factory in WORKLOAD_FACTORIES:
+            for w in factory(args.quick):
+                if args.only and w.family != args.only:
+                    continue
+                ours = median_seconds(w.ours, args.repeats) / w.unit_divisor
+                peer = median_seconds(w.peer, args.repeats) / w.unit_divisor
+                print(f"{w.name:<62} {ours * 1e3:>9.2f}ms {peer * 1e3:>9.2f}ms {ours / peer:>7.2f}  {w.peer_name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""segcore: B2B customer segmentation with a fast Rust core.
+
+Features from firmographics and transactions, k-means / Ward / Gaussian mixtures, PCA and
+segment profiles. Estimators follow scikit-learn's interface (``fit``, ``predict``,
+``cluster_centers_``, ``labels_``...), so existing code and habits carry over.
+"""
+
+from __future__ import annotations
+
+from . import datasets, exceptions
+from ._segcore import __version__
+from .cluster import KMeans
+from .exceptions import SegcoreError
+from .preprocessing import StandardScaler
+from .profile import SegmentProfile, profile_segments
+
+__all__ = [
+    "__version__",
+    "KMeans",
+    "StandardScaler",
+    "SegmentProfile",
+    "profile_segments",
+    "SegcoreError",
+    "datasets",
+    "exceptions",
+]

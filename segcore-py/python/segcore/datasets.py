@@ -1,0 +1,1 @@
+"""Synthetic B2B customer bases (filled when the generator lands)."""

@@ -1,0 +1,69 @@
+"""Preprocessing with scikit-learn's interface, computed by segcore's Rust core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _segcore
+from ._base import BaseEstimator, TransformerMixin
+from ._validation import as_float_matrix, check_feature_names, check_is_fitted, feature_names_of
+
+__all__ = ["StandardScaler"]
+
+
+class StandardScaler(TransformerMixin, BaseEstimator):
+    """Standardise columns to zero mean and unit variance, as ``sklearn.preprocessing.StandardScaler``.
+
+    Constant columns get ``scale_ = 1`` (they become 0), as in scikit-learn. Unlike scikit-learn,
+    NaN is rejected with an error naming the row and column (impute first): segcore never drops
+    or silently ignores a customer's value.
+
+    Examples
+    --------
+    >>> import numpy as np, segcore
+    >>> segcore.StandardScaler().fit_transform(np.array([[0.0], [2.0]])).ravel().tolist()
+    [-1.0, 1.0]
+    """
+
+    def __init__(self, *, copy: bool = True, with_mean: bool = True, with_std: bool = True) -> None:
+        self.copy = copy
+        self.with_mean = with_mean
+        self.with_std = with_std
+
+    def fit(self, X: Any, y: Any = None) -> "StandardScaler":
+        """Learn per-column mean and standard deviation."""
+        names = feature_names_of(X)
+        data = as_float_matrix(X)
+        model = _segcore.StandardScalerModel.fit(data, bool(self.with_mean), bool(self.with_std))
+        self._model = model
+        self.mean_ = model.mean if self.with_mean else None
+        self.scale_ = model.scale if self.with_std else None
+        self.var_ = model.variance if self.with_std else None
+        self.n_features_in_ = data.shape[1]
+        self.n_samples_seen_ = data.shape[0]
+        if names is not None:
+            self.feature_names_in_ = names
+        return self
+
+    def transform(self, X: Any, copy: Any = None) -> np.ndarray:
+        """Standardise ``X`` with the fitted statistics."""
+        check_is_fitted(self)
+        check_feature_names(self, X)
+        return self._model.transform(as_float_matrix(X, dtype=np.dtype(self._model.dtype)))
+
+    def inverse_transform(self, X: Any, copy: Any = None) -> np.ndarray:
+        """Map standardised values back to the original units."""
+        check_is_fitted(self)
+        return self._model.inverse_transform(as_float_matrix(X, dtype=np.dtype(self._model.dtype)))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Output feature names (the input names: scaling keeps columns)."""
+        check_is_fitted(self)
+        if input_features is not None:
+            return np.asarray(input_features, dtype=object)
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            return names
+        return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)

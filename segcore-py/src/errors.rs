@@ -1,0 +1,94 @@
+//! The one error bridge: every `segcore::Error` becomes an exception of `segcore.exceptions`
+//! (all subclasses of `SegcoreError`, and of `ValueError`/`TypeError`/`OSError` as fits), with the
+//! same message; and the one helper that runs core work with the GIL released and no panic escaping.
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Name of the exception class in `segcore.exceptions` that stands for this error.
+fn exception_class_name(error: &segcore::Error) -> &'static str {
+    use segcore::Error as E;
+    match error {
+        E::InvalidParameter { .. } => "InvalidParameterError",
+        E::EmptyInput { .. }
+        | E::NonFiniteValue { .. }
+        | E::ShapeMismatch { .. }
+        | E::TooManyClusters { .. }
+        | E::InvalidWeights { .. }
+        | E::UnknownCategory { .. } => "DataError",
+        E::UnknownColumn { .. } => "ColumnError",
+        E::ColumnType { .. } => "ColumnTypeError",
+        E::Parse { .. } => "ParseError",
+        E::Io { .. } => "SegcoreIOError",
+        E::ModelFormat { .. } => "ModelFormatError",
+        E::Numerical { .. } => "NumericalError",
+        _ => "SegcoreError",
+    }
+}
+
+/// Converts a core error into the matching Python exception carrying the same message.
+pub fn to_py_err(py: Python<'_>, error: segcore::Error) -> PyErr {
+    let message = error.to_string();
+    let class = py
+        .import("segcore.exceptions")
+        .and_then(|module| module.getattr(exception_class_name(&error)));
+    match class {
+        Ok(class) => match class.call1((PyString::new(py, &message),)) {
+            Ok(instance) => PyErr::from_value(instance),
+            Err(e) => e,
+        },
+        // The package is always importable when the extension is; keep the message regardless.
+        Err(_) => PyRuntimeError::new_err(message),
+    }
+}
+
+/// Extension to turn `segcore::Result` into `PyResult` where a `Python` token is at hand.
+pub trait IntoPyResult<T> {
+    /// Maps the error through [`to_py_err`].
+    fn into_py_result(self, py: Python<'_>) -> PyResult<T>;
+}
+
+impl<T> IntoPyResult<T> for segcore::Result<T> {
+    fn into_py_result(self, py: Python<'_>) -> PyResult<T> {
+        self.map_err(|e| to_py_err(py, e))
+    }
+}
+
+/// Runs heavy core work with the GIL released; a core error becomes its exception and a panic
+/// becomes `segcore.exceptions.SegcoreError` ("internal error") instead of crossing into Python.
+pub fn run_detached<T, F>(py: Python<'_>, work: F) -> PyResult<T>
+where
+    F: Send + FnOnce() -> segcore::Result<T>,
+    T: Send,
+{
+    let outcome = py.detach(|| catch_unwind(AssertUnwindSafe(work)));
+    match outcome {
+        Ok(result) => result.into_py_result(py),
+        Err(payload) => Err(internal_error(py, panic_message(&payload))),
+    }
+}
+
+fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// A `SegcoreError` for a bug on our side (a caught panic), asking the user to report it.
+pub fn internal_error(py: Python<'_>, detail: String) -> PyErr {
+    let message = format!("internal error in segcore (please report it): {detail}");
+    match py
+        .import("segcore.exceptions")
+        .and_then(|m| m.getattr("SegcoreError"))
+        .and_then(|class| class.call1((message.clone(),)))
+    {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(_) => PyRuntimeError::new_err(message),
+    }
+}

@@ -1,0 +1,52 @@
+"""Shared fixtures: real datasets from ../shared/data (or $SEGCORE_DATA), skipped with a reason when absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def data_dir() -> Path | None:
+    """The shared data folder, or None (tests that need it skip)."""
+    env = os.environ.get("SEGCORE_DATA")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO_ROOT.parent / "shared" / "data")
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def require_data(relative: str) -> Path:
+    base = data_dir()
+    if base is None or not (base / relative).exists():
+        pytest.skip(
+            f"real dataset {relative} not found: set SEGCORE_DATA or place shared/data beside the repo "
+            "(CI always has it)"
+        )
+    return base / relative
+
+
+@pytest.fixture(scope="session")
+def wholesale_spending() -> np.ndarray:
+    """UCI Wholesale customers: log1p of the 6 annual spending columns, standardised (440 x 6)."""
+    import pandas as pd
+
+    path = require_data("wholesale_customers/wholesale_customers.csv")
+    frame = pd.read_csv(path)
+    columns = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
+    x = np.log1p(frame[columns].to_numpy(dtype=np.float64))
+    return (x - x.mean(axis=0)) / x.std(axis=0)
+
+
+@pytest.fixture(scope="session")
+def blobs() -> np.ndarray:
+    from sklearn.datasets import make_blobs
+
+    x, _ = make_blobs(n_samples=3000, n_features=5, centers=6, cluster_std=1.5, random_state=7)
+    return x

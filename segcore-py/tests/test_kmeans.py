@@ -1,0 +1,128 @@
+"""segcore.KMeans against scikit-learn's KMeans (the oracle) and scikit-learn's conventions."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans as SkKMeans
+from sklearn.metrics import adjusted_rand_score
+
+import segcore
+
+
+def _init_centers(x: np.ndarray, k: int, seed: int) -> np.ndarray:
+    rng = np.random.RandomState(seed)
+    return x[rng.choice(x.shape[0], size=k, replace=False)].copy()
+
+
+@pytest.mark.parametrize("dataset", ["wholesale_spending", "blobs"])
+@pytest.mark.parametrize("k", [3, 5, 8])
+def test_same_init_same_result_as_sklearn_lloyd(request, dataset, k):
+    x = request.getfixturevalue(dataset)
+    init = _init_centers(x, k, seed=k)
+    ours = segcore.KMeans(n_clusters=k, init=init, n_init=1, algorithm="lloyd", max_iter=300).fit(x)
+    ref = SkKMeans(n_clusters=k, init=init, n_init=1, algorithm="lloyd", max_iter=300).fit(x)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-9, atol=1e-12)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-9)
+    assert ours.n_iter_ == ref.n_iter_
+
+
+@pytest.mark.parametrize("dataset", ["wholesale_spending", "blobs"])
+def test_default_quality_matches_sklearn_over_seeds(request, dataset):
+    x = request.getfixturevalue(dataset)
+    for k in range(2, 9):
+        ours = np.mean([segcore.KMeans(n_clusters=k, random_state=s).fit(x).inertia_ for s in range(20)])
+        ref = np.mean([SkKMeans(n_clusters=k, random_state=s).fit(x).inertia_ for s in range(20)])
+        assert ours <= ref * 1.005, f"k={k}: segcore mean inertia {ours} vs scikit-learn {ref}"
+
+
+def test_integer_weights_equal_repeated_rows(wholesale_spending):
+    x = wholesale_spending
+    rng = np.random.RandomState(0)
+    w = rng.randint(1, 4, size=x.shape[0]).astype(np.float64)
+    init = _init_centers(x, 4, seed=1)
+    weighted = segcore.KMeans(n_clusters=4, init=init, n_init=1).fit(x, sample_weight=w)
+    repeated = segcore.KMeans(n_clusters=4, init=init, n_init=1).fit(np.repeat(x, w.astype(int), axis=0))
+    np.testing.assert_allclose(weighted.cluster_centers_, repeated.cluster_centers_, rtol=1e-9, atol=1e-12)
+    assert weighted.inertia_ == pytest.approx(repeated.inertia_, rel=1e-9)
+    ref = SkKMeans(n_clusters=4, init=init, n_init=1).fit(x, sample_weight=w)
+    np.testing.assert_allclose(weighted.cluster_centers_, ref.cluster_centers_, rtol=1e-9, atol=1e-12)
+
+
+def test_deterministic_for_a_seed(blobs):
+    a = segcore.KMeans(n_clusters=6, random_state=42, n_init=3).fit(blobs)
+    b = segcore.KMeans(n_clusters=6, random_state=42, n_init=3).fit(blobs)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+
+
+def test_float32_stays_float32(blobs):
+    x32 = blobs.astype(np.float32)
+    km = segcore.KMeans(n_clusters=6, random_state=0).fit(x32)
+    assert km.cluster_centers_.dtype == np.float32
+    assert km.transform(x32).dtype == np.float32
+    ref = segcore.KMeans(n_clusters=6, random_state=0).fit(blobs)
+    assert adjusted_rand_score(km.labels_, ref.labels_) > 0.99
+
+
+def test_fortran_and_strided_input_give_the_same_result(blobs):
+    init = _init_centers(blobs, 4, seed=3)
+    base = segcore.KMeans(n_clusters=4, init=init).fit(blobs)
+    fortran = segcore.KMeans(n_clusters=4, init=init).fit(np.asfortranarray(blobs))
+    wide = np.hstack([blobs, np.zeros_like(blobs)])[:, : blobs.shape[1]]  # non-contiguous view
+    strided = segcore.KMeans(n_clusters=4, init=init).fit(wide)
+    for other in (fortran, strided):
+        np.testing.assert_array_equal(base.labels_, other.labels_)
+        np.testing.assert_allclose(base.cluster_centers_, other.cluster_centers_, rtol=1e-12)
+
+
+def test_predict_transform_score_match_sklearn(blobs):
+    init = _init_centers(blobs, 5, seed=9)
+    ours = segcore.KMeans(n_clusters=5, init=init).fit(blobs)
+    ref = SkKMeans(n_clusters=5, init=init, n_init=1).fit(blobs)
+    new = blobs[::7] + 0.1
+    np.testing.assert_array_equal(ours.predict(new), ref.predict(new))
+    np.testing.assert_allclose(ours.transform(new), ref.transform(new), rtol=1e-9)
+    assert ours.score(new) == pytest.approx(ref.score(new), rel=1e-9)
+    np.testing.assert_array_equal(ours.fit_predict(blobs), ours.labels_)
+
+
+def test_pickle_round_trip(blobs):
+    km = segcore.KMeans(n_clusters=4, random_state=0).fit(blobs)
+    again = pickle.loads(pickle.dumps(km))
+    np.testing.assert_array_equal(again.predict(blobs), km.predict(blobs))
+    np.testing.assert_array_equal(again.cluster_centers_, km.cluster_centers_)
+
+
+def test_sklearn_tooling_works(blobs):
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    km = segcore.KMeans(n_clusters=3, random_state=1)
+    assert km.get_params()["n_clusters"] == 3
+    assert km.set_params(n_clusters=4).n_clusters == 4
+    twin = clone(km)
+    assert twin.get_params() == km.get_params() and twin is not km
+    pipe = make_pipeline(segcore.StandardScaler(), segcore.KMeans(n_clusters=6, random_state=0))
+    labels = pipe.fit_predict(blobs)
+    assert labels.shape == (blobs.shape[0],)
+    search = GridSearchCV(segcore.KMeans(random_state=0), {"n_clusters": [2, 6]}, cv=3).fit(blobs)
+    assert search.best_params_["n_clusters"] == 6
+
+
+def test_dataframes_give_feature_names(blobs):
+    import pandas as pd
+    import polars as pl
+
+    columns = [f"f{i}" for i in range(blobs.shape[1])]
+    for frame in (pd.DataFrame(blobs, columns=columns), pl.DataFrame(blobs, schema=columns)):
+        km = segcore.KMeans(n_clusters=3, random_state=0).fit(frame)
+        assert list(km.feature_names_in_) == columns
+        assert km.n_features_in_ == 5
+    renamed = pd.DataFrame(blobs, columns=[c.upper() for c in columns])
+    with pytest.raises(ValueError, match="feature names"):
+        km.predict(renamed)
