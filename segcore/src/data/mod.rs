@@ -1,1 +1,19 @@
 //! Customer data model: customer table, transaction log, CSV reading.
+//!
+//! - [`Date`]: calendar dates as days since 1970-01-01.
+//! - [`CustomerTable`]: one row per customer, numeric (`NaN` = missing) and dictionary-encoded
+//!   categorical columns ([`CategoricalColumn`], missing = [`CategoricalColumn::MISSING`]).
+//! - [`TransactionLog`]: order lines (customer, date, amount, optional margin, quantity, product
+//!   category, channel).
+//! - CSV: [`CustomerTable::from_csv_path`] with [`CustomerCsvOptions`] and
+//!   [`TransactionLog::from_csv_path`] with [`TransactionCsvOptions`].
+
+mod csv;
+mod date;
+mod table;
+mod transactions;
+
+pub use self::csv::{CustomerCsvOptions, TransactionCsvOptions};
+pub use self::date::Date;
+pub use self::table::{CategoricalColumn, Column, ColumnData, CustomerTable};
+pub use self::transactions::TransactionLog;

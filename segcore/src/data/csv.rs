@@ -1,0 +1,668 @@
+//! CSV reading for customer tables and transaction logs.
+//!
+//! Every malformed value is an [`Error::Parse`] naming the source, the 1-based line (the header is
+//! line 1) and the column; a missing required column is an [`Error::UnknownColumn`] listing the
+//! header. Fields are trimmed; CRLF and LF line ends both work.
+
+use super::date::parse_date;
+use super::table::{CategoricalColumn, CategoryEncoder, ColumnData, CustomerTable};
+use super::transactions::TransactionLog;
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+/// How to read a customer table from CSV (see [`CustomerTable::from_csv_reader`]).
+///
+/// ```
+/// use segcore::data::CustomerCsvOptions;
+/// let options = CustomerCsvOptions::default()
+///     .with_id_column("customer_id")
+///     .with_categorical(&["region_code"]);
+/// assert_eq!(options.delimiter, b',');
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerCsvOptions {
+    /// Column holding the unique customer id. `None`: ids are the 1-based data row numbers
+    /// ("1", "2", ...), for files without an id such as UCI Wholesale customers.
+    pub id_column: Option<String>,
+    /// Field delimiter (default `,`).
+    pub delimiter: u8,
+    /// Columns read as categorical even when every value is a number (codes such as
+    /// Wholesale's Channel and Region).
+    pub categorical_columns: Vec<String>,
+    /// Columns that must be numeric: a value that is not a number is a parse error naming its
+    /// line, instead of silently turning the column categorical.
+    pub numeric_columns: Vec<String>,
+}
+
+impl Default for CustomerCsvOptions {
+    fn default() -> Self {
+        CustomerCsvOptions {
+            id_column: None,
+            delimiter: b',',
+            categorical_columns: Vec::new(),
+            numeric_columns: Vec::new(),
+        }
+    }
+}
+
+impl CustomerCsvOptions {
+    /// Sets [`id_column`](Self::id_column).
+    pub fn with_id_column(mut self, name: &str) -> Self {
+        self.id_column = Some(name.to_string());
+        self
+    }
+
+    /// Sets [`delimiter`](Self::delimiter).
+    pub fn with_delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = delimiter;
+        self
+    }
+
+    /// Adds columns to [`categorical_columns`](Self::categorical_columns).
+    pub fn with_categorical(mut self, names: &[&str]) -> Self {
+        self.categorical_columns
+            .extend(names.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// Adds columns to [`numeric_columns`](Self::numeric_columns).
+    pub fn with_numeric(mut self, names: &[&str]) -> Self {
+        self.numeric_columns
+            .extend(names.iter().map(|s| s.to_string()));
+        self
+    }
+}
+
+/// How to read a transaction log from CSV (see [`TransactionLog::from_csv_reader`]): which
+/// header names hold which field.
+///
+/// The defaults (`customer_id`, `date`, `amount`) read the CDNOW CSV as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionCsvOptions {
+    /// Customer id column (required; default `customer_id`).
+    pub customer: String,
+    /// Date column (required; default `date`; formats of [`Date::parse`](super::Date::parse)).
+    pub date: String,
+    /// Amount column (required; default `amount`; negative = return).
+    pub amount: String,
+    /// Optional gross margin column (currency units).
+    pub margin: Option<String>,
+    /// Optional quantity column.
+    pub quantity: Option<String>,
+    /// Optional product category column (empty cell = missing).
+    pub product_category: Option<String>,
+    /// Optional sales channel column (empty cell = missing).
+    pub channel: Option<String>,
+    /// Field delimiter (default `,`).
+    pub delimiter: u8,
+}
+
+impl Default for TransactionCsvOptions {
+    fn default() -> Self {
+        TransactionCsvOptions {
+            customer: "customer_id".into(),
+            date: "date".into(),
+            amount: "amount".into(),
+            margin: None,
+            quantity: None,
+            product_category: None,
+            channel: None,
+            delimiter: b',',
+        }
+    }
+}
+
+/// Opens a file, naming it in the error.
+fn open(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn csv_reader<R: Read>(reader: R, delimiter: u8) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_reader(reader)
+}
+
+/// Maps a `csv` crate error to a typed error naming the source and line.
+fn csv_error(err: csv::Error, source_name: &str) -> Error {
+    let line = err.position().map_or(0, |p| p.line() as usize);
+    let message = match err.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("expected {expected_len} fields like the header, found {len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => "the line is not valid UTF-8".to_string(),
+        csv::ErrorKind::Io(e) => {
+            return Error::Io {
+                path: source_name.to_string(),
+                source: std::io::Error::new(e.kind(), e.to_string()),
+            }
+        }
+        _ => err.to_string(),
+    };
+    Error::Parse {
+        source_name: source_name.to_string(),
+        line,
+        column: "(whole line)".into(),
+        message,
+    }
+}
+
+fn header_names(reader: &mut csv::Reader<impl Read>, source_name: &str) -> Result<Vec<String>> {
+    let headers = reader
+        .headers()
+        .map_err(|e| csv_error(e, source_name))?
+        .iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    if headers.is_empty() || headers.iter().all(String::is_empty) {
+        return Err(Error::EmptyInput {
+            what: format!("{source_name} has no header line"),
+        });
+    }
+    let mut seen = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        if seen.insert(h.as_str(), i).is_some() {
+            return Err(Error::Parse {
+                source_name: source_name.to_string(),
+                line: 1,
+                column: h.clone(),
+                message: "the header names this column twice".into(),
+            });
+        }
+    }
+    Ok(headers)
+}
+
+fn find_column(headers: &[String], name: &str) -> Result<usize> {
+    headers
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| Error::UnknownColumn {
+            name: name.to_string(),
+            available: headers.join(", "),
+        })
+}
+
+/// Cells that mean "missing" in a numeric column.
+fn is_missing_number(cell: &str) -> bool {
+    cell.is_empty() || cell.eq_ignore_ascii_case("nan") || cell.eq_ignore_ascii_case("na")
+}
+
+/// A finite number, or `None`.
+fn parse_finite(cell: &str) -> Option<f64> {
+    cell.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+impl CustomerTable {
+    /// Reads a customer table from a CSV file; see [`from_csv_reader`](Self::from_csv_reader).
+    pub fn from_csv_path(
+        path: impl AsRef<Path>,
+        options: &CustomerCsvOptions,
+    ) -> Result<CustomerTable> {
+        let path = path.as_ref();
+        let file = open(path)?;
+        CustomerTable::from_csv_reader(
+            std::io::BufReader::new(file),
+            &path.display().to_string(),
+            options,
+        )
+    }
+
+    /// Reads a customer table from CSV with a header line; `source_name` names the input in errors.
+    ///
+    /// Column types are inferred: a column whose cells are all numbers or missing (empty, `NA`,
+    /// `NaN`) is numeric with `NaN` for missing; any other column is categorical (empty cell =
+    /// missing), unless [`CustomerCsvOptions`] forces it. Ids must be non-empty and unique.
+    ///
+    /// ```
+    /// use segcore::data::{CustomerCsvOptions, CustomerTable};
+    /// let text = "id,region,revenue\nA,Bavaria,1.5e6\nB,,\nC,Saxony,2e5\n";
+    /// let options = CustomerCsvOptions::default().with_id_column("id");
+    /// let table = CustomerTable::from_csv_reader(text.as_bytes(), "customers.csv", &options)?;
+    /// assert_eq!(table.ids(), ["A", "B", "C"]);
+    /// assert!(table.numeric("revenue")?[1].is_nan());
+    /// assert_eq!(table.categorical("region")?.categories, ["Bavaria", "Saxony"]);
+    ///
+    /// let bad = "id,revenue\nA,1\nA,2\n";
+    /// let err = CustomerTable::from_csv_reader(bad.as_bytes(), "customers.csv", &options).unwrap_err();
+    /// assert!(err.to_string().starts_with("customers.csv, line 3, column `id`"));
+    /// # Ok::<(), segcore::Error>(())
+    /// ```
+    pub fn from_csv_reader<R: Read>(
+        reader: R,
+        source_name: &str,
+        options: &CustomerCsvOptions,
+    ) -> Result<CustomerTable> {
+        let mut reader = csv_reader(reader, options.delimiter);
+        let headers = header_names(&mut reader, source_name)?;
+        let id_index = options
+            .id_column
+            .as_deref()
+            .map(|name| find_column(&headers, name))
+            .transpose()?;
+        let forced_categorical = options
+            .categorical_columns
+            .iter()
+            .map(|n| find_column(&headers, n))
+            .collect::<Result<Vec<_>>>()?;
+        let forced_numeric = options
+            .numeric_columns
+            .iter()
+            .map(|n| find_column(&headers, n))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(&j) = forced_categorical
+            .iter()
+            .find(|j| forced_numeric.contains(j))
+        {
+            return Err(Error::invalid_parameter(
+                "numeric_columns",
+                format!("`{}`", headers[j]),
+                "a column not also listed in categorical_columns",
+            ));
+        }
+
+        // Customer tables are small next to transaction logs: keep the records, then infer the
+        // type of each column from all its cells.
+        let mut records = Vec::new();
+        let mut lines = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| csv_error(e, source_name))?;
+            lines.push(record.position().map_or(0, |p| p.line() as usize));
+            records.push(record);
+        }
+        let parse_error = |row: usize, column: usize, message: String| Error::Parse {
+            source_name: source_name.to_string(),
+            line: lines[row],
+            column: headers[column].clone(),
+            message,
+        };
+
+        let ids = match id_index {
+            None => (1..=records.len())
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>(),
+            Some(j) => {
+                let mut seen: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+                for (row, record) in records.iter().enumerate() {
+                    let id = &record[j];
+                    if id.is_empty() {
+                        return Err(parse_error(row, j, "empty customer id".into()));
+                    }
+                    if let Some(first) = seen.insert(id, row) {
+                        return Err(parse_error(
+                            row,
+                            j,
+                            format!(
+                                "customer id `{id}` already appeared on line {}",
+                                lines[first]
+                            ),
+                        ));
+                    }
+                }
+                records.iter().map(|r| r[j].to_string()).collect()
+            }
+        };
+        let mut table = CustomerTable::new(ids)?;
+
+        for (j, name) in headers.iter().enumerate() {
+            if Some(j) == id_index {
+                continue;
+            }
+            let cells = || records.iter().map(move |r| &r[j]);
+            let numeric = !forced_categorical.contains(&j)
+                && (forced_numeric.contains(&j)
+                    || cells().all(|c| is_missing_number(c) || parse_finite(c).is_some()));
+            let data = if numeric {
+                let mut values = Vec::with_capacity(records.len());
+                for (row, cell) in cells().enumerate() {
+                    if is_missing_number(cell) {
+                        values.push(f64::NAN);
+                    } else {
+                        match parse_finite(cell) {
+                            Some(v) => values.push(v),
+                            None => {
+                                return Err(parse_error(
+                                    row,
+                                    j,
+                                    format!("`{cell}` is not a finite number"),
+                                ))
+                            }
+                        }
+                    }
+                }
+                ColumnData::Numeric(values)
+            } else {
+                let mut encoder = CategoryEncoder::default();
+                let codes = cells()
+                    .map(|c| encoder.encode(if c.is_empty() { None } else { Some(c) }))
+                    .collect();
+                ColumnData::Categorical(CategoricalColumn {
+                    categories: encoder.into_categories(),
+                    codes,
+                })
+            };
+            table.add_column(name, data)?;
+        }
+        Ok(table)
+    }
+}
+
+impl TransactionLog {
+    /// Reads a transaction log from a CSV file; see [`from_csv_reader`](Self::from_csv_reader).
+    pub fn from_csv_path(
+        path: impl AsRef<Path>,
+        options: &TransactionCsvOptions,
+    ) -> Result<TransactionLog> {
+        let path = path.as_ref();
+        let file = open(path)?;
+        TransactionLog::from_csv_reader(
+            std::io::BufReader::with_capacity(1 << 16, file),
+            &path.display().to_string(),
+            options,
+        )
+    }
+
+    /// Reads a transaction log from CSV with a header line, streaming (one record buffer reused).
+    ///
+    /// Customer, date and amount are required in every row; margin and quantity, when mapped,
+    /// too. Category and channel cells may be empty (missing). A bad date, a non-number or an
+    /// empty required cell is an [`Error::Parse`] naming `source_name`, the line and the column.
+    ///
+    /// ```
+    /// use segcore::data::{TransactionCsvOptions, TransactionLog};
+    /// let text = "customer_id,date,quantity,amount\n1,1997-01-01,1,11.77\n2,1997-01-12,1,12.00\n";
+    /// let log = TransactionLog::from_csv_reader(text.as_bytes(), "cdnow.csv", &TransactionCsvOptions::default())?;
+    /// assert_eq!(log.n_transactions(), 2);
+    ///
+    /// let bad = "customer_id,date,quantity,amount\n1,1997-02-30,1,11.77\n";
+    /// let err = TransactionLog::from_csv_reader(bad.as_bytes(), "cdnow.csv", &TransactionCsvOptions::default())
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with("cdnow.csv, line 2, column `date`"));
+    /// # Ok::<(), segcore::Error>(())
+    /// ```
+    pub fn from_csv_reader<R: Read>(
+        reader: R,
+        source_name: &str,
+        options: &TransactionCsvOptions,
+    ) -> Result<TransactionLog> {
+        let mut reader = csv_reader(reader, options.delimiter);
+        let headers = header_names(&mut reader, source_name)?;
+        let customer_j = find_column(&headers, &options.customer)?;
+        let date_j = find_column(&headers, &options.date)?;
+        let amount_j = find_column(&headers, &options.amount)?;
+        let optional = |name: &Option<String>| {
+            name.as_deref()
+                .map(|n| find_column(&headers, n))
+                .transpose()
+        };
+        let margin_j = optional(&options.margin)?;
+        let quantity_j = optional(&options.quantity)?;
+        let category_j = optional(&options.product_category)?;
+        let channel_j = optional(&options.channel)?;
+
+        let mut customers = CategoryEncoder::default();
+        let mut categories = CategoryEncoder::default();
+        let mut channels = CategoryEncoder::default();
+        let mut customer_codes = Vec::new();
+        let mut dates = Vec::new();
+        let mut amounts = Vec::new();
+        let mut margin = Vec::new();
+        let mut quantity = Vec::new();
+        let mut category_codes = Vec::new();
+        let mut channel_codes = Vec::new();
+
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(csv_error(e, source_name)),
+            }
+            let line = record.position().map_or(0, |p| p.line() as usize);
+            let parse_error = |j: usize, message: String| Error::Parse {
+                source_name: source_name.to_string(),
+                line,
+                column: headers[j].clone(),
+                message,
+            };
+            let number = |j: usize| -> Result<f64> {
+                let cell = &record[j];
+                if cell.is_empty() {
+                    return Err(parse_error(
+                        j,
+                        "empty cell where a number is required".into(),
+                    ));
+                }
+                parse_finite(cell)
+                    .ok_or_else(|| parse_error(j, format!("`{cell}` is not a finite number")))
+            };
+
+            let customer = &record[customer_j];
+            if customer.is_empty() {
+                return Err(parse_error(customer_j, "empty customer id".into()));
+            }
+            customer_codes.push(customers.encode(Some(customer)));
+            dates.push(parse_date(&record[date_j]).map_err(|m| parse_error(date_j, m))?);
+            amounts.push(number(amount_j)?);
+            if let Some(j) = margin_j {
+                margin.push(number(j)?);
+            }
+            if let Some(j) = quantity_j {
+                quantity.push(number(j)?);
+            }
+            let optional_category = |j: usize| {
+                let cell = &record[j];
+                (!cell.is_empty()).then_some(cell)
+            };
+            if let Some(j) = category_j {
+                category_codes.push(categories.encode(optional_category(j)));
+            }
+            if let Some(j) = channel_j {
+                channel_codes.push(channels.encode(optional_category(j)));
+            }
+        }
+
+        let mut log =
+            TransactionLog::new(customers.into_categories(), customer_codes, dates, amounts)?;
+        if margin_j.is_some() {
+            log = log.with_margin(margin)?;
+        }
+        if quantity_j.is_some() {
+            log = log.with_quantity(quantity)?;
+        }
+        if category_j.is_some() {
+            log = log.with_product_category(CategoricalColumn {
+                categories: categories.into_categories(),
+                codes: category_codes,
+            })?;
+        }
+        if channel_j.is_some() {
+            log = log.with_channel(CategoricalColumn {
+                categories: channels.into_categories(),
+                codes: channel_codes,
+            })?;
+        }
+        Ok(log)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Date;
+
+    fn read_customers(text: &str, options: &CustomerCsvOptions) -> Result<CustomerTable> {
+        CustomerTable::from_csv_reader(text.as_bytes(), "c.csv", options)
+    }
+
+    fn read_log(text: &str, options: &TransactionCsvOptions) -> Result<TransactionLog> {
+        TransactionLog::from_csv_reader(text.as_bytes(), "t.csv", options)
+    }
+
+    #[test]
+    fn infers_column_types_and_missing_values() {
+        let text = "Channel;Region;Fresh;Note\r\n2;3;12669;x\r\n1;3;;\r\n2;1;NaN;y\r\n";
+        let options = CustomerCsvOptions::default()
+            .with_delimiter(b';')
+            .with_categorical(&["Channel"]);
+        let t = read_customers(text, &options).unwrap();
+        assert_eq!(t.ids(), ["1", "2", "3"]);
+        assert_eq!(t.categorical("Channel").unwrap().categories, ["2", "1"]);
+        assert_eq!(t.numeric("Region").unwrap(), [3.0, 3.0, 1.0]);
+        let fresh = t.numeric("Fresh").unwrap();
+        assert_eq!(fresh[0], 12669.0);
+        assert!(fresh[1].is_nan() && fresh[2].is_nan());
+        let note = t.categorical("Note").unwrap();
+        assert_eq!(note.get(1), None);
+        assert_eq!(note.get(2), Some("y"));
+    }
+
+    #[test]
+    fn customer_csv_errors_name_line_and_column() {
+        let options = CustomerCsvOptions::default()
+            .with_id_column("id")
+            .with_numeric(&["revenue"]);
+        let err = read_customers("id,revenue\nA,1\nB,lots\n", &options).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "c.csv, line 3, column `revenue`: `lots` is not a finite number"
+        );
+        let err = read_customers("id,revenue\nA,1\n,2\n", &options).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "c.csv, line 3, column `id`: empty customer id"
+        );
+        let err = read_customers("id,revenue\nA,1\nB,2\nA,3\n", &options).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "c.csv, line 4, column `id`: customer id `A` already appeared on line 2"
+        );
+        let err = read_customers("id,revenue\nA,1\nB,2,3\n", &options).unwrap_err();
+        assert!(matches!(&err, Error::Parse { line: 3, .. }), "{err}");
+        let err = read_customers("customer,revenue\nA,1\n", &options).unwrap_err();
+        assert!(
+            matches!(&err, Error::UnknownColumn { name, available } if name == "id" && available == "customer, revenue")
+        );
+        let err = read_customers("id,x,x\nA,1,2\n", &CustomerCsvOptions::default()).unwrap_err();
+        assert!(
+            matches!(&err, Error::Parse { line: 1, column, .. } if column == "x"),
+            "{err}"
+        );
+        let err = read_customers("", &CustomerCsvOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::EmptyInput { .. }), "{err}");
+        let err = CustomerTable::from_csv_path("/nonexistent/customers.csv", &options).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }));
+    }
+
+    #[test]
+    fn reads_transactions_with_optional_columns() {
+        let text = "cust,day,value,gm,qty,cat,chan\n\
+                    A,2025-01-02,100.5,30,2,sensors,EDI\n\
+                    B,20250103,-10,-3,-1,,web shop\n\
+                    A,03.01.2025 10:00,5,1,1,tools,\n";
+        let options = TransactionCsvOptions {
+            customer: "cust".into(),
+            date: "day".into(),
+            amount: "value".into(),
+            margin: Some("gm".into()),
+            quantity: Some("qty".into()),
+            product_category: Some("cat".into()),
+            channel: Some("chan".into()),
+            ..Default::default()
+        };
+        let log = read_log(text, &options).unwrap();
+        assert_eq!(log.customer_ids(), ["A", "B"]);
+        assert_eq!(log.customer_codes(), [0, 1, 0]);
+        assert_eq!(log.dates()[2], Date::from_ymd(2025, 1, 3).unwrap());
+        assert_eq!(log.amounts(), [100.5, -10.0, 5.0]);
+        assert_eq!(log.margin().unwrap(), [30.0, -3.0, 1.0]);
+        assert_eq!(log.quantity().unwrap(), [2.0, -1.0, 1.0]);
+        let cat = log.product_category().unwrap();
+        assert_eq!(cat.categories, ["sensors", "tools"]);
+        assert!(cat.is_missing(1));
+        assert_eq!(log.channel().unwrap().get(2), None);
+    }
+
+    #[test]
+    fn transaction_errors_name_line_and_column() {
+        let o = TransactionCsvOptions::default();
+        let cases = [
+            (
+                "customer_id,date,amount\n1,2025-01-01,1\n2,2025-13-01,1\n",
+                3,
+                "date",
+            ),
+            ("customer_id,date,amount\n1,2025-01-01,abc\n", 2, "amount"),
+            (
+                "customer_id,date,amount\n1,2025-01-01,1\n1,2025-01-01,\n",
+                3,
+                "amount",
+            ),
+            ("customer_id,date,amount\n1,2025-01-01,NaN\n", 2, "amount"),
+            ("customer_id,date,amount\n,2025-01-01,1\n", 2, "customer_id"),
+            (
+                "customer_id,date,amount\n1,\"2025-01-01\nx\",1\n2,x,1\n",
+                2,
+                "date",
+            ),
+        ];
+        for (text, line, column) in cases {
+            match read_log(text, &o) {
+                Err(Error::Parse {
+                    source_name,
+                    line: l,
+                    column: c,
+                    ..
+                }) => {
+                    assert_eq!(
+                        (source_name.as_str(), l, c.as_str()),
+                        ("t.csv", line, column),
+                        "{text}"
+                    );
+                }
+                other => panic!("{text}: expected a parse error, got {other:?}"),
+            }
+        }
+        let err = read_log(
+            "customer_id,date,quantity,amount\n1,2025-01-01,1,2\n",
+            &TransactionCsvOptions {
+                margin: Some("margin".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::UnknownColumn { name, available } if name == "margin" && available == "customer_id, date, quantity, amount")
+        );
+        let err = read_log(
+            "customer_id,date,amount\n1,2025-01-01,2\n",
+            &TransactionCsvOptions {
+                quantity: Some("qty".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::UnknownColumn { .. }));
+        let err = read_log("customer_id,date,amount\n1,2025-02-29,2\n", &o).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv, line 2, column `date`: `2025-02-29` is not a calendar date: day 29 does not exist in 2025-02 (1..=28)"
+        );
+    }
+
+    #[test]
+    fn options_are_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<CustomerCsvOptions>();
+        assert_send_sync::<TransactionCsvOptions>();
+    }
+}

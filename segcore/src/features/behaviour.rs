@@ -1,0 +1,602 @@
+//! Behaviour features per customer from the transaction log: recency, frequency, monetary value
+//! (RFM) and friends, at an as-of date.
+//!
+//! Definitions (all at the as-of date; transactions dated on or after it are ignored, so an
+//! earlier as-of date reproduces what was known then):
+//! - an **order** is a distinct day on which the customer has at least one line with a positive
+//!   amount. Returns and credit notes (negative amounts) and zero lines never count as orders;
+//! - `recency_days`: days from the last order to the as-of date (>= 1 with the default as-of);
+//! - `frequency`: number of orders;
+//! - `monetary`: net revenue, the sum of all amounts including returns;
+//! - `margin`: net gross margin, the sum of the margin column (needs one in the log);
+//! - `average_order_value`: `monetary / frequency`;
+//! - `tenure_days`: days from the first order to the as-of date;
+//! - `product_categories`: number of distinct product categories among lines with a positive
+//!   amount (needs a product category column);
+//! - `return_rate`: returned amount / gross ordered amount (0 when nothing was returned).
+//!
+//! Every customer of the table gets a row, in table order. A customer without orders gets
+//! `frequency` 0, `monetary`/`margin` as the sum of its lines (0 without any), `product_categories`
+//! 0, and `NaN` (undefined) for `recency_days`, `tenure_days`, `average_order_value` and
+//! `return_rate`: impute them before clustering.
+
+use crate::data::{CustomerTable, Date, TransactionLog};
+use crate::error::{Error, Result};
+use ndarray::{Array2, ArrayView1, Axis};
+use rayon::prelude::*;
+
+/// One behaviour feature; see the [module documentation](self) for the exact definitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum BehaviourFeature {
+    /// Days since the last order.
+    RecencyDays,
+    /// Number of distinct order days with a positive amount.
+    Frequency,
+    /// Net revenue after returns.
+    Monetary,
+    /// Net gross margin (needs a margin column).
+    Margin,
+    /// Net revenue per order.
+    AverageOrderValue,
+    /// Days since the first order.
+    TenureDays,
+    /// Distinct product categories ordered (needs a product category column).
+    ProductCategories,
+    /// Returned amount over gross ordered amount.
+    ReturnRate,
+}
+
+impl BehaviourFeature {
+    /// Every feature, in output order.
+    pub const ALL: [BehaviourFeature; 8] = [
+        BehaviourFeature::RecencyDays,
+        BehaviourFeature::Frequency,
+        BehaviourFeature::Monetary,
+        BehaviourFeature::Margin,
+        BehaviourFeature::AverageOrderValue,
+        BehaviourFeature::TenureDays,
+        BehaviourFeature::ProductCategories,
+        BehaviourFeature::ReturnRate,
+    ];
+
+    /// The feature's column name (`recency_days`, `frequency`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            BehaviourFeature::RecencyDays => "recency_days",
+            BehaviourFeature::Frequency => "frequency",
+            BehaviourFeature::Monetary => "monetary",
+            BehaviourFeature::Margin => "margin",
+            BehaviourFeature::AverageOrderValue => "average_order_value",
+            BehaviourFeature::TenureDays => "tenure_days",
+            BehaviourFeature::ProductCategories => "product_categories",
+            BehaviourFeature::ReturnRate => "return_rate",
+        }
+    }
+
+    /// The log column the feature needs beyond customer, date and amount, if any.
+    fn required_column(self) -> Option<&'static str> {
+        match self {
+            BehaviourFeature::Margin => Some("margin"),
+            BehaviourFeature::ProductCategories => Some("product_category"),
+            _ => None,
+        }
+    }
+
+    fn available_in(self, log: &TransactionLog) -> bool {
+        match self {
+            BehaviourFeature::Margin => log.margin().is_some(),
+            BehaviourFeature::ProductCategories => log.product_category().is_some(),
+            _ => true,
+        }
+    }
+}
+
+/// Parameters of [`behaviour_features`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BehaviourParams {
+    /// The date the features describe; transactions on or after it are ignored.
+    /// Default (`None`): the day after the last transaction.
+    pub as_of: Option<Date>,
+    /// Features to compute, in this order. Default (`None`): every feature the log supports, in
+    /// [`BehaviourFeature::ALL`] order (margin only with a margin column, product categories only
+    /// with a product category column).
+    pub features: Option<Vec<BehaviourFeature>>,
+}
+
+impl BehaviourParams {
+    /// Sets [`as_of`](Self::as_of).
+    pub fn as_of(mut self, date: Date) -> Self {
+        self.as_of = Some(date);
+        self
+    }
+
+    /// Sets [`features`](Self::features).
+    pub fn features(mut self, features: &[BehaviourFeature]) -> Self {
+        self.features = Some(features.to_vec());
+        self
+    }
+
+    /// Checks the parameters: a given feature list is non-empty and has no duplicates.
+    pub fn check(&self) -> Result<()> {
+        if let Some(features) = &self.features {
+            if features.is_empty() {
+                return Err(Error::invalid_parameter(
+                    "features",
+                    "[]",
+                    "at least one behaviour feature (or None for all available)",
+                ));
+            }
+            for (i, f) in features.iter().enumerate() {
+                if features[..i].contains(f) {
+                    return Err(Error::invalid_parameter(
+                        "features",
+                        format!("{} listed twice", f.name()),
+                        "each feature at most once",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Behaviour features of every customer of a table: an `n_customers x n_features` matrix in
+/// table order, with its column names.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BehaviourFeatures {
+    /// The as-of date used.
+    pub as_of: Date,
+    /// Which feature each column holds.
+    pub features: Vec<BehaviourFeature>,
+    /// The values, one row per customer in table order.
+    pub values: Array2<f64>,
+}
+
+impl BehaviourFeatures {
+    /// Column names, in column order.
+    pub fn feature_names(&self) -> Vec<&'static str> {
+        self.features.iter().map(|f| f.name()).collect()
+    }
+
+    /// The column of feature `name`.
+    pub fn column(&self, name: &str) -> Result<ArrayView1<'_, f64>> {
+        match self.features.iter().position(|f| f.name() == name) {
+            Some(j) => Ok(self.values.column(j)),
+            None => Err(Error::UnknownColumn {
+                name: name.to_string(),
+                available: self.feature_names().join(", "),
+            }),
+        }
+    }
+
+    /// Adds every feature as a numeric column of `table` (the table the features were computed
+    /// for: same number of customers), under the feature names.
+    pub fn add_to_table(&self, table: &mut CustomerTable) -> Result<()> {
+        if table.n_customers() != self.values.nrows() {
+            return Err(Error::ShapeMismatch {
+                what: "customer table for behaviour features (number of customers)".into(),
+                expected: self.values.nrows(),
+                got: table.n_customers(),
+            });
+        }
+        for name in self.feature_names() {
+            if table.column(name).is_ok() {
+                return Err(Error::invalid_parameter(
+                    "name",
+                    format!("`{name}`"),
+                    "a column name not already in the table",
+                ));
+            }
+        }
+        for (j, name) in self.feature_names().into_iter().enumerate() {
+            table.add_numeric(name, self.values.column(j).to_vec())?;
+        }
+        Ok(())
+    }
+}
+
+/// Customers handled per parallel task: fixed, so results never depend on the thread count.
+const CUSTOMERS_PER_TASK: usize = 2048;
+
+/// Computes behaviour features for every customer of `customers` from `log`.
+///
+/// Fails when a log customer with transactions is not in the table (naming the id), when a
+/// requested feature needs a column the log lacks, or when the default as-of date is needed
+/// but the log is empty.
+///
+/// ```
+/// use segcore::data::{CustomerTable, Date, TransactionLog};
+/// use segcore::features::behaviour::{behaviour_features, BehaviourParams};
+/// let d = |s| Date::parse(s).unwrap();
+/// let customers = CustomerTable::new(vec!["A".into(), "B".into(), "C".into()])?;
+/// let log = TransactionLog::from_ids(
+///     &["A", "A", "A", "B"],
+///     vec![d("2025-01-01"), d("2025-01-01"), d("2025-03-01"), d("2025-02-01")],
+///     vec![100.0, 50.0, 200.0, 80.0],
+/// )?;
+/// let f = behaviour_features(&customers, &log, &BehaviourParams::default())?;
+/// assert_eq!(f.as_of, d("2025-03-02")); // the day after the last transaction
+/// assert_eq!(f.column("frequency")?.to_vec(), [2.0, 1.0, 0.0]); // two lines on one day = one order
+/// assert_eq!(f.column("monetary")?.to_vec(), [350.0, 80.0, 0.0]);
+/// assert_eq!(f.column("recency_days")?[0], 1.0);
+/// assert!(f.column("recency_days")?[2].is_nan()); // C never ordered
+/// # Ok::<(), segcore::Error>(())
+/// ```
+pub fn behaviour_features(
+    customers: &CustomerTable,
+    log: &TransactionLog,
+    params: &BehaviourParams,
+) -> Result<BehaviourFeatures> {
+    params.check()?;
+    let features: Vec<BehaviourFeature> = match &params.features {
+        Some(f) => f.clone(),
+        None => BehaviourFeature::ALL
+            .into_iter()
+            .filter(|f| f.available_in(log))
+            .collect(),
+    };
+    for f in &features {
+        if !f.available_in(log) {
+            return Err(Error::UnknownColumn {
+                name: f.required_column().unwrap_or("").to_string(),
+                available: available_log_columns(log),
+            });
+        }
+    }
+    let as_of = match params.as_of {
+        Some(d) => d,
+        None => {
+            let (_, last) = log.date_range().ok_or_else(|| Error::EmptyInput {
+                what:
+                    "the transaction log has no rows, so there is no default as-of date; set as_of"
+                        .into(),
+            })?;
+            last.checked_add_days(1).ok_or_else(|| {
+                Error::invalid_parameter("as_of", last, "a last transaction before 9999-12-31")
+            })?
+        }
+    };
+    if log.n_transactions() >= u32::MAX as usize {
+        return Err(Error::invalid_parameter(
+            "log",
+            format!("{} transactions", log.n_transactions()),
+            format!("fewer than {} transactions", u32::MAX),
+        ));
+    }
+
+    let rows_by_customer = group_rows_by_customer(customers, log)?;
+    let n_customers = customers.n_customers();
+    let mut values = Array2::<f64>::zeros((n_customers, features.len()));
+    let context = Context {
+        log,
+        as_of,
+        features: &features,
+        rows: &rows_by_customer,
+    };
+    values
+        .axis_chunks_iter_mut(Axis(0), CUSTOMERS_PER_TASK)
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(task, mut block)| {
+            let mut scratch = Scratch::default();
+            for (i, mut row) in block.outer_iter_mut().enumerate() {
+                let customer = task * CUSTOMERS_PER_TASK + i;
+                context.customer_features(
+                    customer,
+                    &mut scratch,
+                    row.as_slice_mut()
+                        .expect("rows of a standard-layout matrix are contiguous"),
+                );
+            }
+        });
+    Ok(BehaviourFeatures {
+        as_of,
+        features,
+        values,
+    })
+}
+
+fn available_log_columns(log: &TransactionLog) -> String {
+    let mut names = vec!["customer", "date", "amount"];
+    if log.margin().is_some() {
+        names.push("margin");
+    }
+    if log.quantity().is_some() {
+        names.push("quantity");
+    }
+    if log.product_category().is_some() {
+        names.push("product_category");
+    }
+    if log.channel().is_some() {
+        names.push("channel");
+    }
+    names.join(", ")
+}
+
+/// Log rows grouped by table row (a stable counting sort): the rows of customer `c` are
+/// `order[offsets[c]..offsets[c + 1]]`, in log order, so sums run in a fixed order.
+struct RowsByCustomer {
+    offsets: Vec<usize>,
+    order: Vec<u32>,
+}
+
+fn group_rows_by_customer(
+    customers: &CustomerTable,
+    log: &TransactionLog,
+) -> Result<RowsByCustomer> {
+    const UNKNOWN: u32 = u32::MAX;
+    let table_row: Vec<u32> = log
+        .customer_ids()
+        .iter()
+        .map(|id| customers.index_of_id(id).map_or(UNKNOWN, |r| r as u32))
+        .collect();
+    let mut counts = vec![0usize; customers.n_customers() + 1];
+    for &code in log.customer_codes() {
+        let row = table_row[code as usize];
+        if row == UNKNOWN {
+            // Silently dropping revenue of customers missing from the table would bias every
+            // feature; the user decides whether to add them or filter the log.
+            return Err(Error::UnknownCategory {
+                column: "customer_id (transaction log customer missing from the customer table)"
+                    .into(),
+                value: log.customer_ids()[code as usize].clone(),
+            });
+        }
+        counts[row as usize + 1] += 1;
+    }
+    for c in 1..counts.len() {
+        counts[c] += counts[c - 1];
+    }
+    let offsets = counts.clone();
+    let mut next = counts;
+    let mut order = vec![0u32; log.n_transactions()];
+    for (i, &code) in log.customer_codes().iter().enumerate() {
+        let row = table_row[code as usize] as usize;
+        order[next[row]] = i as u32;
+        next[row] += 1;
+    }
+    Ok(RowsByCustomer { offsets, order })
+}
+
+struct Context<'a> {
+    log: &'a TransactionLog,
+    as_of: Date,
+    features: &'a [BehaviourFeature],
+    rows: &'a RowsByCustomer,
+}
+
+/// Per-task buffers reused across customers.
+#[derive(Default)]
+struct Scratch {
+    order_days: Vec<i32>,
+    categories: Vec<u32>,
+}
+
+impl Context<'_> {
+    fn customer_features(&self, customer: usize, scratch: &mut Scratch, out: &mut [f64]) {
+        let log = self.log;
+        let rows = &self.rows.order[self.rows.offsets[customer]..self.rows.offsets[customer + 1]];
+        let (dates, amounts) = (log.dates(), log.amounts());
+        let margin = log.margin();
+        let categories = log.product_category();
+        scratch.order_days.clear();
+        scratch.categories.clear();
+        let (mut net, mut gross, mut returned, mut net_margin) = (0.0, 0.0, 0.0, 0.0);
+        for &r in rows {
+            let r = r as usize;
+            if dates[r] >= self.as_of {
+                continue;
+            }
+            let amount = amounts[r];
+            net += amount;
+            if let Some(m) = margin {
+                net_margin += m[r];
+            }
+            if amount > 0.0 {
+                gross += amount;
+                scratch.order_days.push(dates[r].days_since_epoch());
+                if let Some(c) = categories {
+                    let code = c.codes[r];
+                    if code != crate::data::CategoricalColumn::MISSING {
+                        scratch.categories.push(code);
+                    }
+                }
+            } else {
+                returned -= amount;
+            }
+        }
+        scratch.order_days.sort_unstable();
+        scratch.order_days.dedup();
+        scratch.categories.sort_unstable();
+        scratch.categories.dedup();
+        let frequency = scratch.order_days.len();
+        let days_to_as_of = |day: Option<&i32>| {
+            day.map_or(f64::NAN, |&d| f64::from(self.as_of.days_since_epoch() - d))
+        };
+        for (slot, feature) in out.iter_mut().zip(self.features) {
+            *slot = match feature {
+                BehaviourFeature::RecencyDays => days_to_as_of(scratch.order_days.last()),
+                BehaviourFeature::Frequency => frequency as f64,
+                BehaviourFeature::Monetary => net,
+                BehaviourFeature::Margin => net_margin,
+                BehaviourFeature::AverageOrderValue => {
+                    if frequency == 0 {
+                        f64::NAN
+                    } else {
+                        net / frequency as f64
+                    }
+                }
+                BehaviourFeature::TenureDays => days_to_as_of(scratch.order_days.first()),
+                BehaviourFeature::ProductCategories => scratch.categories.len() as f64,
+                BehaviourFeature::ReturnRate => {
+                    if gross > 0.0 {
+                        returned / gross
+                    } else {
+                        f64::NAN
+                    }
+                }
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::CategoricalColumn;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    fn fixture() -> (CustomerTable, TransactionLog) {
+        let customers =
+            CustomerTable::new(vec!["B".into(), "A".into(), "none".into(), "R".into()]).unwrap();
+        let log = TransactionLog::from_ids(
+            &["A", "B", "A", "A", "A", "R"],
+            vec![
+                d("2025-01-10"),
+                d("2025-02-01"),
+                d("2025-01-10"),
+                d("2025-01-20"),
+                d("2025-03-01"),
+                d("2025-02-15"),
+            ],
+            vec![100.0, 80.0, 50.0, -30.0, 200.0, -10.0],
+        )
+        .unwrap()
+        .with_margin(vec![30.0, 10.0, 15.0, -9.0, 60.0, -2.0])
+        .unwrap()
+        .with_product_category(CategoricalColumn::from_values(&[
+            Some("x"),
+            Some("y"),
+            Some("x"),
+            Some("z"),
+            None,
+            Some("x"),
+        ]))
+        .unwrap();
+        (customers, log)
+    }
+
+    #[test]
+    fn computes_documented_definitions_in_table_order() {
+        let (customers, log) = fixture();
+        let f = behaviour_features(&customers, &log, &BehaviourParams::default()).unwrap();
+        assert_eq!(f.as_of, d("2025-03-02"));
+        assert_eq!(
+            f.feature_names(),
+            [
+                "recency_days",
+                "frequency",
+                "monetary",
+                "margin",
+                "average_order_value",
+                "tenure_days",
+                "product_categories",
+                "return_rate"
+            ]
+        );
+        let row = |i: usize| f.values.row(i).to_vec();
+        // A: orders on 01-10 (two lines), 03-01; the -30 return is not an order.
+        let a = row(1);
+        assert_eq!(a[..4], [1.0, 2.0, 320.0, 96.0]);
+        assert_eq!(a[4], 160.0);
+        assert_eq!(a[5], 51.0);
+        assert_eq!(a[6], 1.0); // x twice, the return's z is not ordered, the last line has none
+        assert_eq!(a[7], 30.0 / 350.0);
+        // B: one order.
+        assert_eq!(row(0)[..3], [29.0, 1.0, 80.0]);
+        // No transactions: frequency 0, monetary 0, undefined recency/tenure/AOV.
+        let none = row(2);
+        assert_eq!((none[1], none[2], none[3], none[6]), (0.0, 0.0, 0.0, 0.0));
+        assert!(none[0].is_nan() && none[4].is_nan() && none[5].is_nan() && none[7].is_nan());
+        // Only a return: no order, negative monetary.
+        let r = row(3);
+        assert_eq!((r[1], r[2]), (0.0, -10.0));
+        assert!(r[0].is_nan());
+    }
+
+    #[test]
+    fn as_of_ignores_later_transactions() {
+        let (customers, log) = fixture();
+        let params = BehaviourParams::default()
+            .as_of(d("2025-02-01"))
+            .features(&[BehaviourFeature::Monetary, BehaviourFeature::RecencyDays]);
+        let f = behaviour_features(&customers, &log, &params).unwrap();
+        assert_eq!(f.column("monetary").unwrap().to_vec()[..2], [0.0, 120.0]);
+        assert_eq!(f.column("recency_days").unwrap()[1], 22.0);
+        assert!(f.column("frequency").is_err());
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let (customers, log) = fixture();
+        let small = CustomerTable::new(vec!["A".into(), "B".into()]).unwrap();
+        let err = behaviour_features(&small, &log, &BehaviourParams::default()).unwrap_err();
+        assert!(err.to_string().contains("`R`"), "{err}");
+        let plain = TransactionLog::from_ids(&["A"], vec![d("2025-01-01")], vec![1.0]).unwrap();
+        let err = behaviour_features(
+            &customers,
+            &plain,
+            &BehaviourParams::default().features(&[BehaviourFeature::Margin]),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::UnknownColumn { name, .. } if name == "margin"),
+            "{err}"
+        );
+        let defaults = behaviour_features(&customers, &plain, &BehaviourParams::default()).unwrap();
+        assert!(!defaults.feature_names().contains(&"margin"));
+        let empty = TransactionLog::from_ids(&[], vec![], vec![]).unwrap();
+        assert!(matches!(
+            behaviour_features(&customers, &empty, &BehaviourParams::default()),
+            Err(Error::EmptyInput { .. })
+        ));
+        assert!(BehaviourParams::default().features(&[]).check().is_err());
+        assert!(BehaviourParams::default()
+            .features(&[BehaviourFeature::Frequency, BehaviourFeature::Frequency])
+            .check()
+            .is_err());
+    }
+
+    #[test]
+    fn adds_columns_to_the_table() {
+        let (mut customers, log) = fixture();
+        let f = behaviour_features(&customers, &log, &BehaviourParams::default()).unwrap();
+        f.add_to_table(&mut customers).unwrap();
+        assert_eq!(
+            customers.numeric("frequency").unwrap(),
+            [1.0, 2.0, 0.0, 0.0]
+        );
+        assert!(f.add_to_table(&mut customers).is_err());
+    }
+
+    #[test]
+    fn same_result_for_many_customers_across_tasks() {
+        // More customers than one task holds, so several tasks run; compare with a serial sum.
+        let n = 3 * CUSTOMERS_PER_TASK + 17;
+        let ids: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+        let customers = CustomerTable::new(ids.clone()).unwrap();
+        let refs: Vec<&str> = (0..4 * n).map(|i| ids[(i * 7919) % n].as_str()).collect();
+        let dates = (0..4 * n)
+            .map(|i| Date::from_days_since_epoch(20_000 + (i % 365) as i32).unwrap())
+            .collect();
+        let amounts: Vec<f64> = (0..4 * n).map(|i| (i % 97) as f64 - 5.0).collect();
+        let log = TransactionLog::from_ids(&refs, dates, amounts.clone()).unwrap();
+        let f = behaviour_features(&customers, &log, &BehaviourParams::default()).unwrap();
+        let mut expected = vec![0.0; n];
+        for (r, id) in refs.iter().enumerate() {
+            expected[customers.index_of_id(id).unwrap()] += amounts[r];
+        }
+        assert_eq!(f.column("monetary").unwrap().to_vec(), expected);
+    }
+
+    #[test]
+    fn types_are_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<BehaviourParams>();
+        assert_send_sync::<BehaviourFeatures>();
+    }
+}
