@@ -35,12 +35,13 @@ pub struct PyKMeansModel {
 fn parse_algorithm(name: &str) -> segcore::Result<KMeansAlgorithm> {
     match name {
         "lloyd" => Ok(KMeansAlgorithm::Lloyd),
-        "elkan" => Ok(KMeansAlgorithm::Elkan),
+        // Hamerly fills scikit-learn's "elkan" role (bounds that skip distance work) in O(n) memory.
+        "elkan" | "hamerly" => Ok(KMeansAlgorithm::Hamerly),
         "auto" => Ok(KMeansAlgorithm::Auto),
         other => Err(segcore::Error::invalid_parameter(
             "algorithm",
             format!("'{other}'"),
-            "one of 'lloyd', 'elkan', 'auto'",
+            "one of 'lloyd', 'elkan', 'hamerly', 'auto'",
         )),
     }
 }

@@ -5,7 +5,8 @@ use pyo3::prelude::*;
 
 mod arrays;
 mod errors;
-//mod kmeans;
+mod features;
+mod kmeans;
 mod persist;
 mod preprocessing;
 mod profile;
@@ -14,8 +15,9 @@ mod profile;
 #[pymodule]
 fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    //    m.add_class::<kmeans::PyKMeansModel>()?;
+    m.add_class::<kmeans::PyKMeansModel>()?;
     m.add_class::<preprocessing::PyStandardScalerModel>()?;
     m.add_function(wrap_pyfunction!(profile::profile_segments, m)?)?;
+    m.add_function(wrap_pyfunction!(features::behaviour_features, m)?)?;
     Ok(())
 }

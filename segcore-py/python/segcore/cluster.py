@@ -139,7 +139,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def predict(self, X: Any, sample_weight: Any = None) -> np.ndarray:
         """Index of the closest cluster center for each row of ``X``."""
-        return self._model.predict(self._checked_input(X))
+        data = self._checked_input(X)
+        return self._model.predict(data)
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit and return the training labels."""
@@ -147,7 +148,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         """Euclidean distance of each row of ``X`` to every cluster center."""
-        return self._model.transform(self._checked_input(X))
+        data = self._checked_input(X)
+        return self._model.transform(data)
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then return distances of the training rows to the centers."""
