@@ -151,6 +151,17 @@ impl Error {
     }
 }
 
+/// linfa's traits (`Fit`) require the error type to absorb linfa's own errors. segcore's
+/// estimators never produce one; if a linfa helper ever does, it surfaces as a numerical problem
+/// carrying linfa's message.
+impl From<linfa::Error> for Error {
+    fn from(error: linfa::Error) -> Self {
+        Error::Numerical {
+            reason: format!("linfa: {error}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

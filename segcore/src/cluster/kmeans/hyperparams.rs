@@ -1,0 +1,288 @@
+//! k-means parameters: builder -> checked parameters.
+
+use crate::error::{Error, Result};
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+/// How the first centers are chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KMeansInit {
+    /// Greedy k-means++ (scikit-learn's `"k-means++"`): each new center is the best of
+    /// `2 + ln(k)` candidates drawn with probability proportional to weight x squared distance.
+    KMeansPlusPlus,
+    /// k distinct rows drawn at random, with probability proportional to their weight.
+    Random,
+    /// Explicit starting centers, one row per cluster (`n_clusters` x `n_features`). Cluster `j`
+    /// of the fitted model is the one started from row `j`.
+    Centers(Array2<f64>),
+}
+
+/// Which exact k-means iteration to run. All give the same result up to floating-point
+/// rounding in near-ties; they differ in speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KMeansAlgorithm {
+    /// Plain Lloyd: every iteration computes the distance of every row to every center
+    /// (scikit-learn's `"lloyd"`).
+    Lloyd,
+    /// Hamerly's bounds (one upper and one lower bound per row, O(n) memory): rows whose bounds
+    /// prove the label cannot change skip the distance computation. Fills the role of
+    /// scikit-learn's `"elkan"` (which keeps n x k bounds) within O(n) extra memory, so the
+    /// binding maps `"elkan"` to it.
+    #[serde(alias = "elkan")]
+    Hamerly,
+    /// Pick by problem size (see [`KMeansAlgorithm::resolve`]).
+    Auto,
+}
+
+impl KMeansAlgorithm {
+    /// The concrete algorithm `Auto` stands for, given the problem shape.
+    ///
+    /// Measured with `examples/kmeans_bench.rs` (1M x 16, k = 8): Hamerly's bounds pay off once
+    /// the first few iterations have settled most labels, because a skipped row costs d additions
+    /// instead of k x d multiply-adds. With very few features the distance computation is
+    /// already as cheap as reading the bounds, so Lloyd is kept there.
+    pub fn resolve(self, n_features: usize, n_clusters: usize) -> KMeansAlgorithm {
+        match self {
+            KMeansAlgorithm::Auto => {
+                if n_clusters >= 3 && n_features >= 4 {
+                    KMeansAlgorithm::Hamerly
+                } else {
+                    KMeansAlgorithm::Lloyd
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Checked k-means parameters; obtained from [`KMeansParams::check`], consumed by `fit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KMeansValidParams {
+    pub(crate) n_clusters: usize,
+    pub(crate) init: KMeansInit,
+    pub(crate) n_init: Option<usize>,
+    pub(crate) max_iter: usize,
+    pub(crate) tol: f64,
+    pub(crate) random_state: u64,
+    pub(crate) algorithm: KMeansAlgorithm,
+}
+
+impl KMeansValidParams {
+    /// Number of clusters k.
+    pub fn n_clusters(&self) -> usize {
+        self.n_clusters
+    }
+    /// Initialisation method.
+    pub fn init(&self) -> &KMeansInit {
+        &self.init
+    }
+    /// Number of restarts actually run: the explicit value, or scikit-learn's `"auto"`
+    /// (1 for k-means++ and explicit centers, 10 for random). Explicit centers always run once.
+    pub fn effective_n_init(&self) -> usize {
+        match (&self.init, self.n_init) {
+            (KMeansInit::Centers(_), _) => 1,
+            (_, Some(n)) => n,
+            (KMeansInit::KMeansPlusPlus, None) => 1,
+            (KMeansInit::Random, None) => 10,
+        }
+    }
+    /// Requested number of restarts (`None` = `"auto"`).
+    pub fn n_init(&self) -> Option<usize> {
+        self.n_init
+    }
+    /// Maximum Lloyd iterations per restart.
+    pub fn max_iter(&self) -> usize {
+        self.max_iter
+    }
+    /// Relative tolerance: iterations stop once the summed squared center shift is
+    /// `<= tol * mean(var(X, axis=0))`, as in scikit-learn.
+    pub fn tol(&self) -> f64 {
+        self.tol
+    }
+    /// Seed of the random number generator.
+    pub fn random_state(&self) -> u64 {
+        self.random_state
+    }
+    /// Iteration algorithm (possibly `Auto`).
+    pub fn algorithm(&self) -> KMeansAlgorithm {
+        self.algorithm
+    }
+}
+
+/// k-means parameters with scikit-learn's defaults; build with the methods, then `fit`.
+///
+/// ```
+/// use ndarray::array;
+/// use segcore::cluster::kmeans::{KMeansParams, KMeansInit};
+///
+/// let x = array![[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]];
+/// let model = KMeansParams::new(2).random_state(7).fit(x.view(), None)?;
+/// assert_eq!(model.labels()[0], model.labels()[1]);
+/// assert_ne!(model.labels()[0], model.labels()[2]);
+/// assert!(model.inertia() < 0.02);
+/// # Ok::<(), segcore::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KMeansParams(pub(crate) KMeansValidParams);
+
+impl KMeansParams {
+    /// `n_clusters` clusters; k-means++, `n_init = "auto"`, `max_iter = 300`, `tol = 1e-4`,
+    /// `random_state = 0`, `algorithm = Auto`.
+    pub fn new(n_clusters: usize) -> Self {
+        KMeansParams(KMeansValidParams {
+            n_clusters,
+            init: KMeansInit::KMeansPlusPlus,
+            n_init: None,
+            max_iter: 300,
+            tol: 1e-4,
+            random_state: 0,
+            algorithm: KMeansAlgorithm::Auto,
+        })
+    }
+    /// Number of restarts with different seeds; the lowest inertia wins.
+    pub fn n_init(mut self, n_init: usize) -> Self {
+        self.0.n_init = Some(n_init);
+        self
+    }
+    /// Maximum iterations per restart.
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.0.max_iter = max_iter;
+        self
+    }
+    /// Relative tolerance (see [`KMeansValidParams::tol`]).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.0.tol = tol;
+        self
+    }
+    /// Seed: the same seed and data give bit-identical results on any thread count.
+    pub fn random_state(mut self, random_state: u64) -> Self {
+        self.0.random_state = random_state;
+        self
+    }
+    /// Initialisation method.
+    pub fn init(mut self, init: KMeansInit) -> Self {
+        self.0.init = init;
+        self
+    }
+    /// Iteration algorithm.
+    pub fn algorithm(mut self, algorithm: KMeansAlgorithm) -> Self {
+        self.0.algorithm = algorithm;
+        self
+    }
+
+    /// Validates the parameters on their own (data-dependent checks happen in `fit`).
+    pub fn check(&self) -> Result<KMeansValidParams> {
+        self.check_ref().cloned()
+    }
+
+    pub(crate) fn check_ref(&self) -> Result<&KMeansValidParams> {
+        let p = &self.0;
+        if p.n_clusters == 0 {
+            return Err(Error::invalid_parameter("n_clusters", 0, "an integer >= 1"));
+        }
+        if let Some(n) = p.n_init {
+            if n == 0 {
+                return Err(Error::invalid_parameter("n_init", 0, "an integer >= 1"));
+            }
+        }
+        if p.max_iter == 0 {
+            return Err(Error::invalid_parameter("max_iter", 0, "an integer >= 1"));
+        }
+        if !(p.tol.is_finite() && p.tol >= 0.0) {
+            return Err(Error::invalid_parameter(
+                "tol",
+                p.tol,
+                "a finite number >= 0",
+            ));
+        }
+        if let KMeansInit::Centers(centers) = &p.init {
+            if centers.nrows() != p.n_clusters {
+                return Err(Error::ShapeMismatch {
+                    what: "init centers (one row per cluster, n_clusters)".into(),
+                    expected: p.n_clusters,
+                    got: centers.nrows(),
+                });
+            }
+            crate::validation::check_matrix(centers.view(), "init centers")?;
+        }
+        Ok(p)
+    }
+}
+
+impl linfa::ParamGuard for KMeansParams {
+    type Checked = KMeansValidParams;
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<&KMeansValidParams> {
+        KMeansParams::check_ref(self)
+    }
+
+    fn check(self) -> Result<KMeansValidParams> {
+        KMeansParams::check_ref(&self)?;
+        Ok(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn defaults_follow_scikit_learn() {
+        let p = KMeansParams::new(3).check().unwrap();
+        assert_eq!(p.max_iter(), 300);
+        assert_eq!(p.tol(), 1e-4);
+        assert_eq!(p.effective_n_init(), 1);
+        let p = KMeansParams::new(3)
+            .init(KMeansInit::Random)
+            .check()
+            .unwrap();
+        assert_eq!(p.effective_n_init(), 10);
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        let cases = [
+            (KMeansParams::new(0), "n_clusters"),
+            (KMeansParams::new(2).n_init(0), "n_init"),
+            (KMeansParams::new(2).max_iter(0), "max_iter"),
+            (KMeansParams::new(2).tol(-1.0), "tol"),
+            (KMeansParams::new(2).tol(f64::NAN), "tol"),
+        ];
+        for (params, expected) in cases {
+            match params.check() {
+                Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, expected),
+                other => panic!("expected InvalidParameter({expected}), got {other:?}"),
+            }
+        }
+        let wrong_rows = KMeansParams::new(3).init(KMeansInit::Centers(array![[0.0, 1.0]]));
+        assert!(matches!(
+            wrong_rows.check(),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        let nan = KMeansParams::new(1).init(KMeansInit::Centers(array![[f64::NAN, 1.0]]));
+        assert!(matches!(nan.check(), Err(Error::NonFiniteValue { .. })));
+    }
+
+    #[test]
+    fn serde_round_trip_and_elkan_alias() {
+        let p = KMeansParams::new(4).init(KMeansInit::Centers(array![[1.0], [2.0], [3.0], [4.0]]));
+        let json = serde_json::to_string(&p).unwrap();
+        let back: KMeansParams = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p);
+        let a: KMeansAlgorithm = serde_json::from_str("\"elkan\"").unwrap();
+        assert_eq!(a, KMeansAlgorithm::Hamerly);
+        let a: KMeansAlgorithm = serde_json::from_str("\"lloyd\"").unwrap();
+        assert_eq!(a, KMeansAlgorithm::Lloyd);
+    }
+
+    #[test]
+    fn params_are_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<KMeansParams>();
+        assert_send_sync::<KMeansValidParams>();
+    }
+}
