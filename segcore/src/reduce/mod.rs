@@ -1,1 +1,5 @@
 //! Dimensionality reduction (PCA).
+
+pub mod pca;
+
+pub use pca::{NComponents, Pca, PcaParams, PcaSolver, PcaValidParams};

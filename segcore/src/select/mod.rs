@@ -1,1 +1,3 @@
 //! Cluster validity metrics and choosing the number of segments.
+
+pub mod metrics;

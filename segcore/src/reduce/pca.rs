@@ -1,0 +1,998 @@
+//! Principal component analysis with scikit-learn's numbers and conventions.
+//!
+//! Three solvers, chosen like scikit-learn's `svd_solver="auto"`:
+//! - **covariance eigendecomposition** for tall data (the customer case, `n >= 10 d`): one parallel pass
+//!   over the data builds the `d x d` scatter matrix, then a small symmetric eigendecomposition;
+//! - **full SVD** of the centred data when `d` is large relative to `n`;
+//! - **randomized SVD** (Halko et al.) for wide data when few components are wanted.
+//!
+//! Why our own instead of `linfa_reduction::Pca`: on 1M x 32 -> 8 (f64) linfa's iterative solver took
+//! 3.57 s against scikit-learn's 0.139 s (ANCHORS.md; re-measured in `benches/pca.rs`, see the report),
+//! and its `explained_variance_ratio` is normalised over the kept components only. The small
+//! eigendecomposition and SVD kernels of `linfa-linalg` are exact and are what we use.
+//!
+//! All solver arithmetic is done in f64 (float32 input is widened block by block), and the fitted
+//! model is stored in the input's float type, as scikit-learn keeps float32 float32.
+
+use crate::error::{Error, Result};
+use crate::validation::{check_finite, check_matrix, check_n_features};
+use crate::Float;
+use linfa_linalg::eigh::{EigSort, Eigh};
+use linfa_linalg::qr::QRInto;
+use linfa_linalg::svd::{SVDInto, SvdSort};
+use ndarray::linalg::general_mat_mul;
+use ndarray::parallel::prelude::*;
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+/// Rows per parallel work item. Fixed (never derived from the thread count) so that the reduction
+/// order, and therefore every bit of the result, is the same on any number of threads.
+const CHUNK_ROWS: usize = 8192;
+/// Rows per cache-resident block inside a chunk: 256 x 32 f64 = 64 KiB stays in L2 while it is
+/// centred and multiplied.
+const BLOCK_ROWS: usize = 256;
+
+/// How many components to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum NComponents {
+    /// Keep `min(n_samples, n_features)` components (scikit-learn's `n_components=None`).
+    All,
+    /// Keep exactly this many components (at least 1, at most `min(n_samples, n_features)`).
+    Count(usize),
+    /// Keep the fewest components whose explained variance ratio sums to more than this fraction,
+    /// strictly between 0 and 1 (scikit-learn's `n_components=0.9`).
+    VarianceFraction(f64),
+}
+
+/// Which decomposition computes the components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PcaSolver {
+    /// scikit-learn's `"auto"` rule: covariance eigendecomposition when `n_features <= 1000` and
+    /// `n_samples >= 10 n_features`; else full SVD when the data is small (`max(n, d) <= 500`) or
+    /// a variance fraction is asked; else randomized SVD when fewer than `0.8 min(n, d)` components
+    /// are wanted; else full SVD.
+    Auto,
+    /// Eigendecomposition of the covariance matrix built in one pass over the data.
+    CovarianceEigh,
+    /// Exact SVD of the centred data.
+    Full,
+    /// Randomized truncated SVD (seeded by `random_state`); needs a component count.
+    Randomized,
+}
+
+/// PCA hyperparameters; [`PcaParams::check`] validates them, [`PcaParams::fit`] fits a [`Pca`].
+///
+/// ```
+/// use ndarray::array;
+/// use segcore::reduce::{NComponents, PcaParams};
+///
+/// let x = array![[1.0, 2.0, 0.5], [2.0, 4.1, 0.4], [3.0, 6.2, 0.6], [4.0, 7.9, 0.5]];
+/// let pca = PcaParams::new(NComponents::Count(1)).fit(x.view())?;
+/// assert_eq!(pca.components().dim(), (1, 3));
+/// assert!(pca.explained_variance_ratio()[0] > 0.99);
+/// let scores = pca.transform(x.view())?;
+/// assert_eq!(scores.dim(), (4, 1));
+/// # Ok::<(), segcore::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PcaParams {
+    n_components: NComponents,
+    whiten: bool,
+    solver: PcaSolver,
+    random_state: u64,
+    n_oversamples: usize,
+    iterated_power: Option<usize>,
+}
+
+/// PCA hyperparameters that passed [`PcaParams::check`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PcaValidParams(PcaParams);
+
+impl PcaParams {
+    /// Parameters keeping `n_components`, no whitening, `PcaSolver::Auto`, `random_state = 0`.
+    pub fn new(n_components: NComponents) -> Self {
+        PcaParams {
+            n_components,
+            whiten: false,
+            solver: PcaSolver::Auto,
+            random_state: 0,
+            n_oversamples: 10,
+            iterated_power: None,
+        }
+    }
+
+    /// Scale the projected data to unit variance per component (scikit-learn's `whiten`).
+    pub fn whiten(mut self, whiten: bool) -> Self {
+        self.whiten = whiten;
+        self
+    }
+
+    /// Choose the solver (default [`PcaSolver::Auto`]).
+    pub fn solver(mut self, solver: PcaSolver) -> Self {
+        self.solver = solver;
+        self
+    }
+
+    /// Seed of the randomized solver's random test matrix.
+    pub fn random_state(mut self, seed: u64) -> Self {
+        self.random_state = seed;
+        self
+    }
+
+    /// Extra random directions sampled by the randomized solver (default 10, as scikit-learn).
+    pub fn n_oversamples(mut self, n_oversamples: usize) -> Self {
+        self.n_oversamples = n_oversamples;
+        self
+    }
+
+    /// Power iterations of the randomized solver; `None` (default) means scikit-learn's "auto":
+    /// 7 when `n_components < 0.1 min(n, d)`, else 4.
+    pub fn iterated_power(mut self, iterated_power: Option<usize>) -> Self {
+        self.iterated_power = iterated_power;
+        self
+    }
+
+    /// Validates the parameters that do not depend on the data.
+    pub fn check(&self) -> Result<PcaValidParams> {
+        match self.n_components {
+            NComponents::Count(0) => {
+                return Err(Error::invalid_parameter(
+                    "n_components",
+                    0,
+                    "an integer >= 1, a variance fraction in (0, 1), or all",
+                ))
+            }
+            NComponents::VarianceFraction(f) if !(f > 0.0 && f < 1.0) => {
+                return Err(Error::invalid_parameter(
+                    "n_components",
+                    f,
+                    "a variance fraction strictly between 0 and 1",
+                ))
+            }
+            NComponents::VarianceFraction(f) if self.solver == PcaSolver::Randomized => {
+                return Err(Error::invalid_parameter(
+                    "n_components",
+                    f,
+                    "an integer number of components with solver Randomized \
+                     (a variance fraction needs Full, CovarianceEigh or Auto)",
+                ))
+            }
+            _ => {}
+        }
+        Ok(PcaValidParams(self.clone()))
+    }
+
+    /// Checks the parameters, then fits PCA on `x` (rows are samples).
+    pub fn fit<F: Float>(&self, x: ArrayView2<F>) -> Result<Pca<F>> {
+        self.check()?.fit(x)
+    }
+}
+
+impl PcaValidParams {
+    /// The checked parameters.
+    pub fn params(&self) -> &PcaParams {
+        &self.0
+    }
+
+    /// Fits PCA on `x` (rows are samples): validation first, then one solver, then sign convention.
+    pub fn fit<F: Float>(&self, x: ArrayView2<F>) -> Result<Pca<F>> {
+        let params = &self.0;
+        check_matrix(x, "X")?;
+        let (n_samples, n_features) = x.dim();
+        if n_samples < 2 {
+            return Err(Error::EmptyInput {
+                what: format!(
+                    "PCA needs at least 2 samples to estimate variance, X has {n_samples}"
+                ),
+            });
+        }
+        let max_components = n_samples.min(n_features);
+        if let NComponents::Count(k) = params.n_components {
+            if k > max_components {
+                return Err(Error::invalid_parameter(
+                    "n_components",
+                    k,
+                    format!("at most min(n_samples, n_features) = {max_components}"),
+                ));
+            }
+        }
+        let wanted = match params.n_components {
+            NComponents::All => max_components,
+            NComponents::Count(k) => k,
+            NComponents::VarianceFraction(_) => max_components,
+        };
+        let solver = match params.solver {
+            PcaSolver::Auto => auto_solver(n_samples, n_features, params.n_components, wanted),
+            chosen => chosen,
+        };
+
+        let spectrum = match solver {
+            PcaSolver::CovarianceEigh => covariance_eigh(x)?,
+            PcaSolver::Full => full_svd(x)?,
+            PcaSolver::Randomized => {
+                let iterated_power = params.iterated_power.unwrap_or(
+                    if (wanted as f64) < 0.1 * max_components as f64 {
+                        7
+                    } else {
+                        4
+                    },
+                );
+                randomized_svd(
+                    x,
+                    wanted,
+                    params.n_oversamples,
+                    iterated_power,
+                    params.random_state,
+                )?
+            }
+            PcaSolver::Auto => unreachable!("auto_solver never returns Auto"),
+        };
+
+        let ratio_all: Vec<f64> = spectrum
+            .explained_variance
+            .iter()
+            .map(|&v| {
+                if spectrum.total_variance > 0.0 {
+                    v / spectrum.total_variance
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let available = spectrum.explained_variance.len();
+        let n_components = match params.n_components {
+            NComponents::All => max_components.min(available),
+            NComponents::Count(k) => k.min(available),
+            NComponents::VarianceFraction(fraction) => {
+                // scikit-learn: searchsorted(cumsum, fraction, side="right") + 1, so the kept
+                // variance is always strictly greater than the fraction.
+                let mut cumulative = 0.0;
+                let below = ratio_all
+                    .iter()
+                    .take_while(|&&r| {
+                        cumulative += r;
+                        cumulative <= fraction
+                    })
+                    .count();
+                (below + 1).min(available)
+            }
+        };
+        let noise_variance = if spectrum.noise_from_total {
+            let rank = max_components;
+            if n_components < rank {
+                let kept: f64 = spectrum.explained_variance.iter().take(n_components).sum();
+                (spectrum.total_variance - kept) / (rank - n_components) as f64
+            } else {
+                0.0
+            }
+        } else if n_components < max_components {
+            let rest = spectrum.explained_variance.slice(s![n_components..]);
+            rest.sum() / rest.len() as f64
+        } else {
+            0.0
+        };
+
+        let cast = |v: f64| F::from_f64(v).expect("every f64 converts to f32/f64");
+        Ok(Pca {
+            components: spectrum.components.slice(s![..n_components, ..]).mapv(cast),
+            explained_variance: spectrum
+                .explained_variance
+                .slice(s![..n_components])
+                .mapv(cast),
+            explained_variance_ratio: ratio_all[..n_components].iter().map(|&v| cast(v)).collect(),
+            singular_values: spectrum
+                .singular_values
+                .slice(s![..n_components])
+                .mapv(cast),
+            mean: spectrum.mean.mapv(cast),
+            noise_variance: cast(noise_variance),
+            n_samples,
+            whiten: params.whiten,
+            solver,
+        })
+    }
+}
+
+/// scikit-learn 1.9's `svd_solver="auto"` rule for dense input.
+fn auto_solver(
+    n_samples: usize,
+    n_features: usize,
+    n_components: NComponents,
+    wanted: usize,
+) -> PcaSolver {
+    let smaller = n_samples.min(n_features) as f64;
+    if n_features <= 1000 && n_samples >= 10 * n_features {
+        PcaSolver::CovarianceEigh
+    } else if n_samples.max(n_features) <= 500 {
+        PcaSolver::Full
+    } else if matches!(n_components, NComponents::Count(_)) && (wanted as f64) < 0.8 * smaller {
+        PcaSolver::Randomized
+    } else {
+        PcaSolver::Full
+    }
+}
+
+/// A fitted PCA: loadings, variances and the centring mean, in the input's float type.
+///
+/// Signs follow scikit-learn >= 1.5 (`svd_flip(u_based_decision=False)`): in each row of
+/// `components`, the entry largest in absolute value (the first one on ties) is positive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pca<F> {
+    components: Array2<F>,
+    explained_variance: Array1<F>,
+    explained_variance_ratio: Array1<F>,
+    singular_values: Array1<F>,
+    mean: Array1<F>,
+    noise_variance: F,
+    n_samples: usize,
+    whiten: bool,
+    solver: PcaSolver,
+}
+
+impl<F: Float> Pca<F> {
+    /// Principal axes, one per row, shape `(n_components, n_features)` (scikit-learn's `components_`).
+    pub fn components(&self) -> ArrayView2<'_, F> {
+        self.components.view()
+    }
+
+    /// Variance of the data along each component (eigenvalues of the covariance, `ddof = 1`).
+    pub fn explained_variance(&self) -> ArrayView1<'_, F> {
+        self.explained_variance.view()
+    }
+
+    /// Share of the total variance (over all components, kept or not) explained by each component.
+    pub fn explained_variance_ratio(&self) -> ArrayView1<'_, F> {
+        self.explained_variance_ratio.view()
+    }
+
+    /// Singular values of the centred data for the kept components.
+    pub fn singular_values(&self) -> ArrayView1<'_, F> {
+        self.singular_values.view()
+    }
+
+    /// Per-feature mean of the training data.
+    pub fn mean(&self) -> ArrayView1<'_, F> {
+        self.mean.view()
+    }
+
+    /// Number of kept components.
+    pub fn n_components(&self) -> usize {
+        self.components.nrows()
+    }
+
+    /// Number of features seen at fit.
+    pub fn n_features(&self) -> usize {
+        self.components.ncols()
+    }
+
+    /// Number of samples seen at fit.
+    pub fn n_samples(&self) -> usize {
+        self.n_samples
+    }
+
+    /// Probabilistic-PCA noise variance (scikit-learn's `noise_variance_`): the mean variance of
+    /// the discarded directions, 0 when every direction is kept.
+    pub fn noise_variance(&self) -> F {
+        self.noise_variance
+    }
+
+    /// Whether `transform` whitens.
+    pub fn whiten(&self) -> bool {
+        self.whiten
+    }
+
+    /// The solver that actually ran (the resolved choice when the parameters said `Auto`).
+    pub fn solver(&self) -> PcaSolver {
+        self.solver
+    }
+
+    /// Per-component scale applied by whitening; tiny variances are floored at machine epsilon,
+    /// as scikit-learn does, so constant directions do not divide by zero.
+    fn whitening_scale(&self) -> Array1<F> {
+        self.explained_variance.mapv(|v| v.sqrt().max(F::epsilon()))
+    }
+
+    /// Projects `x` onto the components: `(x - mean) @ components.T`, divided by
+    /// `sqrt(explained_variance)` when whitening.
+    pub fn transform(&self, x: ArrayView2<F>) -> Result<Array2<F>> {
+        check_n_features(x, self.n_features(), "X at transform")?;
+        check_finite(x, "X")?;
+        let components_t = self.components.t();
+        let mut out = Array2::<F>::zeros((x.nrows(), self.n_components()));
+        out.axis_chunks_iter_mut(Axis(0), CHUNK_ROWS)
+            .into_par_iter()
+            .zip(x.axis_chunks_iter(Axis(0), CHUNK_ROWS).into_par_iter())
+            .for_each(|(mut out_chunk, x_chunk)| {
+                let centred = &x_chunk - &self.mean;
+                general_mat_mul(F::one(), &centred, &components_t, F::zero(), &mut out_chunk);
+            });
+        if self.whiten {
+            let scale = self.whitening_scale();
+            out /= &scale;
+        }
+        Ok(out)
+    }
+
+    /// Maps component scores back to feature space: `z @ components + mean` (undoing whitening
+    /// first when it was applied). With all components kept this reproduces the training data.
+    pub fn inverse_transform(&self, z: ArrayView2<F>) -> Result<Array2<F>> {
+        check_n_features(z, self.n_components(), "scores at inverse_transform")?;
+        check_finite(z, "scores")?;
+        let loadings = if self.whiten {
+            let scale = self.whitening_scale();
+            &self.components * &scale.insert_axis(Axis(1))
+        } else {
+            self.components.clone()
+        };
+        let mut out = Array2::<F>::zeros((z.nrows(), self.n_features()));
+        out.axis_chunks_iter_mut(Axis(0), CHUNK_ROWS)
+            .into_par_iter()
+            .zip(z.axis_chunks_iter(Axis(0), CHUNK_ROWS).into_par_iter())
+            .for_each(|(mut out_chunk, z_chunk)| {
+                out_chunk.assign(&self.mean);
+                general_mat_mul(F::one(), &z_chunk, &loadings, F::one(), &mut out_chunk);
+            });
+        Ok(out)
+    }
+}
+
+/// The full decomposition in f64 before the components are cut to `n_components`.
+struct Spectrum {
+    mean: Array1<f64>,
+    /// Rows are principal axes, sorted by decreasing variance, signs already flipped.
+    components: Array2<f64>,
+    explained_variance: Array1<f64>,
+    singular_values: Array1<f64>,
+    /// Denominator of `explained_variance_ratio`: the variance over *all* directions.
+    total_variance: f64,
+    /// True when `explained_variance` holds only the computed leading directions (randomized), so
+    /// the noise variance is derived from `total_variance` as scikit-learn does.
+    noise_from_total: bool,
+}
+
+fn to_f64<F: Float>(v: F) -> f64 {
+    v.to_f64().expect("f32 and f64 always convert to f64")
+}
+
+fn linalg_error(step: &str, error: linfa_linalg::LinalgError) -> Error {
+    Error::Numerical {
+        reason: format!("{step} failed ({error}); try another PCA solver"),
+    }
+}
+
+/// Count, mean and centred scatter matrix `sum (x - mean)(x - mean)^T` of a set of rows.
+struct Moments {
+    count: usize,
+    mean: Array1<f64>,
+    scatter: Array2<f64>,
+}
+
+impl Moments {
+    fn empty(n_features: usize) -> Self {
+        Moments {
+            count: 0,
+            mean: Array1::zeros(n_features),
+            scatter: Array2::zeros((n_features, n_features)),
+        }
+    }
+
+    /// Adds another set's count, mean and scatter with Chan et al.'s pairwise update, which never
+    /// subtracts two large uncentred sums (the `X^T X - n m m^T` cancellation).
+    fn merge_parts(&mut self, count: usize, mean: ArrayView1<f64>, scatter: Option<&Array2<f64>>) {
+        if count == 0 {
+            return;
+        }
+        if let Some(scatter) = scatter {
+            self.scatter += scatter;
+        }
+        if self.count == 0 {
+            self.count = count;
+            self.mean.assign(&mean);
+            return;
+        }
+        let total = (self.count + count) as f64;
+        let delta = &mean - &self.mean;
+        let weight = self.count as f64 * count as f64 / total;
+        let n = delta.len();
+        for i in 0..n {
+            let di = delta[i] * weight;
+            for j in 0..n {
+                self.scatter[[i, j]] += di * delta[j];
+            }
+        }
+        self.mean.scaled_add(count as f64 / total, &delta);
+        self.count += count;
+    }
+}
+
+/// One parallel pass over `x`: fixed row chunks, each split into cache-sized blocks that are
+/// widened to f64, centred on their own mean and multiplied (`B^T B`), then merged in order.
+fn moments<F: Float>(x: ArrayView2<F>) -> Moments {
+    let n_features = x.ncols();
+    let per_chunk: Vec<Moments> = x
+        .axis_chunks_iter(Axis(0), CHUNK_ROWS)
+        .into_par_iter()
+        .map(|chunk| {
+            let mut acc = Moments::empty(n_features);
+            let mut buffer = Array2::<f64>::zeros((BLOCK_ROWS, n_features));
+            let mut block_mean = Array1::<f64>::zeros(n_features);
+            for block in chunk.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
+                let rows = block.nrows();
+                let mut centred = buffer.slice_mut(s![..rows, ..]);
+                Zip::from(&mut centred)
+                    .and(&block)
+                    .for_each(|out, &v| *out = to_f64(v));
+                block_mean.fill(0.0);
+                for row in centred.rows() {
+                    block_mean += &row;
+                }
+                block_mean /= rows as f64;
+                centred -= &block_mean;
+                // The block's scatter goes straight into the accumulator (beta = 1); the merge
+                // below then only adds the between-means correction.
+                general_mat_mul(1.0, &centred.t(), &centred, 1.0, &mut acc.scatter);
+                acc.merge_parts(rows, block_mean.view(), None);
+            }
+            acc
+        })
+        .collect();
+    let mut total = Moments::empty(n_features);
+    for part in &per_chunk {
+        total.merge_parts(part.count, part.mean.view(), Some(&part.scatter));
+    }
+    total
+}
+
+/// Flips each row so that its entry of largest magnitude (first on ties) is positive:
+/// scikit-learn's `svd_flip(u, vt, u_based_decision=False)`.
+fn flip_signs(components: &mut Array2<f64>) {
+    for mut row in components.rows_mut() {
+        let mut best = 0;
+        for (j, &v) in row.iter().enumerate() {
+            if v.abs() > row[best].abs() {
+                best = j;
+            }
+        }
+        if row[best] < 0.0 {
+            row.mapv_inplace(|v| -v);
+        }
+    }
+}
+
+fn covariance_eigh<F: Float>(x: ArrayView2<F>) -> Result<Spectrum> {
+    let n_samples = x.nrows();
+    let moments = moments(x);
+    let mut covariance = moments.scatter;
+    covariance /= (n_samples - 1) as f64;
+    // Exact symmetry for the eigensolver (the per-block products are symmetric up to rounding).
+    let covariance = (&covariance + &covariance.t()) * 0.5;
+    let (values, vectors) = covariance
+        .eigh()
+        .map_err(|e| linalg_error("covariance eigendecomposition", e))?
+        .sort_eig_desc();
+    // The covariance is positive semi-definite; rounding can make tiny eigenvalues negative.
+    let explained_variance = values.mapv(|v| v.max(0.0));
+    let singular_values = explained_variance.mapv(|v| (v * (n_samples - 1) as f64).sqrt());
+    let mut components = vectors.reversed_axes().as_standard_layout().to_owned();
+    flip_signs(&mut components);
+    let total_variance = explained_variance.sum();
+    Ok(Spectrum {
+        mean: moments.mean,
+        components,
+        explained_variance,
+        singular_values,
+        total_variance,
+        noise_from_total: false,
+    })
+}
+
+/// Centred f64 copy of `x` (the SVD solvers need the centred matrix itself) and the mean.
+fn centred_copy<F: Float>(x: ArrayView2<F>) -> (Array2<f64>, Array1<f64>) {
+    let mean = moments(x).mean;
+    let mut centred = x.mapv(to_f64);
+    centred
+        .axis_chunks_iter_mut(Axis(0), CHUNK_ROWS)
+        .into_par_iter()
+        .for_each(|mut chunk| chunk -= &mean);
+    (centred, mean)
+}
+
+fn full_svd<F: Float>(x: ArrayView2<F>) -> Result<Spectrum> {
+    let n_samples = x.nrows();
+    let (centred, mean) = centred_copy(x);
+    let (_, singular_values, vt) = centred
+        .svd_into(false, true)
+        .map_err(|e| linalg_error("SVD", e))?
+        .sort_svd_desc();
+    let mut components = vt.expect("svd_into(_, true) returns Vt");
+    flip_signs(&mut components);
+    let explained_variance = singular_values.mapv(|s| s * s / (n_samples - 1) as f64);
+    let total_variance = explained_variance.sum();
+    Ok(Spectrum {
+        mean,
+        components,
+        explained_variance,
+        singular_values,
+        total_variance,
+        noise_from_total: false,
+    })
+}
+
+/// Orthonormal basis of the columns of `y` (thin Householder QR).
+fn orthonormal_basis(y: Array2<f64>) -> Result<Array2<f64>> {
+    Ok(y.qr_into()
+        .map_err(|e| linalg_error("QR in the randomized range finder", e))?
+        .generate_q())
+}
+
+/// Randomized truncated SVD of the centred data (Halko, Martinsson & Tropp 2011, algorithm 4.4),
+/// re-orthonormalising with QR after every product for stability.
+fn randomized_svd<F: Float>(
+    x: ArrayView2<F>,
+    n_components: usize,
+    n_oversamples: usize,
+    iterated_power: usize,
+    seed: u64,
+) -> Result<Spectrum> {
+    let (n_samples, n_features) = x.dim();
+    let (centred, mean) = centred_copy(x);
+    let sketch = (n_components + n_oversamples).min(n_samples.min(n_features));
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let test_matrix =
+        Array2::from_shape_simple_fn((n_features, sketch), || standard_normal(&mut rng));
+    let mut basis = orthonormal_basis(centred.dot(&test_matrix))?;
+    for _ in 0..iterated_power {
+        let row_basis = orthonormal_basis(centred.t().dot(&basis))?;
+        basis = orthonormal_basis(centred.dot(&row_basis))?;
+    }
+    let projected = basis.t().dot(&centred);
+    let (_, singular_values, vt) = projected
+        .svd_into(false, true)
+        .map_err(|e| linalg_error("SVD of the randomized sketch", e))?
+        .sort_svd_desc();
+    let vt = vt.expect("svd_into(_, true) returns Vt");
+    let mut components = vt.slice(s![..n_components, ..]).to_owned();
+    flip_signs(&mut components);
+    let singular_values = singular_values.slice(s![..n_components]).to_owned();
+    let explained_variance = singular_values.mapv(|s| s * s / (n_samples - 1) as f64);
+    let total_variance = centred.iter().map(|v| v * v).sum::<f64>() / (n_samples - 1) as f64;
+    Ok(Spectrum {
+        mean,
+        components,
+        explained_variance,
+        singular_values,
+        total_variance,
+        noise_from_total: true,
+    })
+}
+
+/// One standard normal draw (Box-Muller; `rand_distr` is not a dependency).
+fn standard_normal(rng: &mut Xoshiro256PlusPlus) -> f64 {
+    let u1: f64 = 1.0 - rng.gen::<f64>(); // in (0, 1], so the log is finite
+    let u2: f64 = rng.gen::<f64>();
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, Array2};
+
+    /// Correlated test data: a fixed rank-3 structure plus small noise, not centred.
+    fn sample_data(n: usize, d: usize, seed: u64) -> Array2<f64> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let factors = Array2::from_shape_simple_fn((n, 3), || standard_normal(&mut rng));
+        let loadings = Array2::from_shape_simple_fn((3, d), || standard_normal(&mut rng));
+        let noise = Array2::from_shape_simple_fn((n, d), || 0.1 * standard_normal(&mut rng));
+        let offset = Array1::from_shape_fn(d, |j| 5.0 + j as f64);
+        factors.dot(&loadings) * Array1::from_shape_fn(d, |j| 1.0 + j as f64 * 0.3) + noise + offset
+    }
+
+    /// Brute-force covariance (two passes, textbook formula).
+    fn covariance_reference(x: &Array2<f64>) -> Array2<f64> {
+        let mean = x.mean_axis(Axis(0)).unwrap();
+        let c = x - &mean;
+        c.t().dot(&c) / (x.nrows() - 1) as f64
+    }
+
+    fn assert_close(a: f64, b: f64, tol: f64, what: &str) {
+        assert!((a - b).abs() <= tol * (1.0 + b.abs()), "{what}: {a} vs {b}");
+    }
+
+    #[test]
+    fn one_pass_moments_match_two_pass_covariance_across_chunks() {
+        // 20_000 rows span three parallel chunks and many blocks with a ragged tail.
+        let x = sample_data(20_003, 5, 1);
+        let m = moments(x.view());
+        let reference = covariance_reference(&x);
+        let cov = m.scatter / (x.nrows() - 1) as f64;
+        for (a, b) in cov.iter().zip(reference.iter()) {
+            assert_close(*a, *b, 1e-11, "covariance");
+        }
+        let mean = x.mean_axis(Axis(0)).unwrap();
+        for (a, b) in m.mean.iter().zip(mean.iter()) {
+            assert_close(*a, *b, 1e-12, "mean");
+        }
+    }
+
+    #[test]
+    fn solvers_agree_and_components_are_orthonormal() {
+        let x = sample_data(400, 6, 2);
+        let eigh = PcaParams::new(NComponents::All)
+            .solver(PcaSolver::CovarianceEigh)
+            .fit(x.view())
+            .unwrap();
+        let full = PcaParams::new(NComponents::All)
+            .solver(PcaSolver::Full)
+            .fit(x.view())
+            .unwrap();
+        assert_eq!(eigh.n_components(), 6);
+        let gram = full.components().dot(&full.components().t());
+        for i in 0..6 {
+            for j in 0..6 {
+                let expected = if i == j { 1.0 } else { 0.0 };
+                assert!(
+                    (gram[[i, j]] - expected).abs() < 1e-12,
+                    "gram[{i},{j}] = {}",
+                    gram[[i, j]]
+                );
+            }
+        }
+        for i in 0..6 {
+            assert_close(
+                eigh.explained_variance()[i],
+                full.explained_variance()[i],
+                1e-9,
+                "variance",
+            );
+            assert_close(
+                eigh.singular_values()[i],
+                full.singular_values()[i],
+                1e-9,
+                "singular",
+            );
+        }
+        // Leading (well separated) components agree including sign, thanks to the sign convention.
+        for i in 0..3 {
+            for j in 0..6 {
+                assert_close(
+                    eigh.components()[[i, j]],
+                    full.components()[[i, j]],
+                    1e-8,
+                    "loading",
+                );
+            }
+        }
+        let ratio_sum: f64 = full.explained_variance_ratio().sum();
+        assert!((ratio_sum - 1.0).abs() < 1e-12);
+        // Variances equal the eigenvalues of the brute-force covariance: their sum is its trace.
+        let trace: f64 = covariance_reference(&x).diag().sum();
+        assert_close(full.explained_variance().sum(), trace, 1e-12, "trace");
+    }
+
+    #[test]
+    fn sign_convention_makes_largest_loading_positive() {
+        let x = sample_data(300, 5, 3);
+        for solver in [
+            PcaSolver::CovarianceEigh,
+            PcaSolver::Full,
+            PcaSolver::Randomized,
+        ] {
+            let pca = PcaParams::new(NComponents::Count(3))
+                .solver(solver)
+                .fit(x.view())
+                .unwrap();
+            for row in pca.components().rows() {
+                let largest =
+                    row.iter()
+                        .cloned()
+                        .fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
+                assert!(largest > 0.0, "{solver:?}: {row}");
+            }
+        }
+    }
+
+    #[test]
+    fn reconstruction_with_all_components_is_exact() {
+        let x = sample_data(200, 7, 4);
+        for whiten in [false, true] {
+            for solver in [PcaSolver::CovarianceEigh, PcaSolver::Full] {
+                let pca = PcaParams::new(NComponents::All)
+                    .solver(solver)
+                    .whiten(whiten)
+                    .fit(x.view())
+                    .unwrap();
+                let back = pca
+                    .inverse_transform(pca.transform(x.view()).unwrap().view())
+                    .unwrap();
+                for (a, b) in back.iter().zip(x.iter()) {
+                    assert_close(*a, *b, 1e-10, "reconstruction");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn whitened_scores_have_unit_variance() {
+        let x = sample_data(500, 4, 5);
+        let pca = PcaParams::new(NComponents::Count(3))
+            .whiten(true)
+            .fit(x.view())
+            .unwrap();
+        let z = pca.transform(x.view()).unwrap();
+        for column in z.columns() {
+            let mean = column.sum() / 500.0;
+            let variance = column.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 499.0;
+            assert!(mean.abs() < 1e-10);
+            assert_close(variance, 1.0, 1e-10, "whitened variance");
+        }
+    }
+
+    #[test]
+    fn wide_data_full_and_randomized_agree_on_leading_components() {
+        // 60 samples x 700 features: Auto picks randomized for 3 components.
+        let x = sample_data(60, 700, 6);
+        let auto = PcaParams::new(NComponents::Count(3)).fit(x.view()).unwrap();
+        assert_eq!(auto.solver(), PcaSolver::Randomized);
+        let full = PcaParams::new(NComponents::Count(3))
+            .solver(PcaSolver::Full)
+            .fit(x.view())
+            .unwrap();
+        for i in 0..3 {
+            assert_close(
+                auto.explained_variance()[i],
+                full.explained_variance()[i],
+                1e-8,
+                "variance",
+            );
+            assert_close(
+                auto.explained_variance_ratio()[i],
+                full.explained_variance_ratio()[i],
+                1e-8,
+                "ratio",
+            );
+            for j in 0..700 {
+                assert!((auto.components()[[i, j]] - full.components()[[i, j]]).abs() < 1e-6);
+            }
+        }
+        assert_close(
+            auto.noise_variance(),
+            full.noise_variance(),
+            1e-6,
+            "noise variance",
+        );
+        // Same seed, same bits.
+        let again = PcaParams::new(NComponents::Count(3)).fit(x.view()).unwrap();
+        assert_eq!(auto, again);
+    }
+
+    #[test]
+    fn variance_fraction_keeps_fewest_components_above_it() {
+        let x = sample_data(300, 6, 7);
+        let all = PcaParams::new(NComponents::All).fit(x.view()).unwrap();
+        let ratio = all.explained_variance_ratio();
+        let fraction = 0.5 * (ratio[0] + ratio[0] + ratio[1]); // between cumsum[0] and cumsum[1]
+        let pca = PcaParams::new(NComponents::VarianceFraction(fraction))
+            .fit(x.view())
+            .unwrap();
+        assert_eq!(pca.n_components(), 2);
+        // Exactly the cumulative value: "right" side, so one more component is kept.
+        let pca = PcaParams::new(NComponents::VarianceFraction(ratio[0]))
+            .fit(x.view())
+            .unwrap();
+        assert_eq!(pca.n_components(), 2);
+    }
+
+    #[test]
+    fn float32_input_gives_float32_model_close_to_float64() {
+        let x = sample_data(1000, 5, 8);
+        let x32 = x.mapv(|v| v as f32);
+        let p64 = PcaParams::new(NComponents::Count(2))
+            .fit(x32.mapv(|v| v as f64).view())
+            .unwrap();
+        let p32: Pca<f32> = PcaParams::new(NComponents::Count(2))
+            .fit(x32.view())
+            .unwrap();
+        for (a, b) in p32
+            .explained_variance()
+            .iter()
+            .zip(p64.explained_variance().iter())
+        {
+            assert_close(*a as f64, *b, 1e-6, "f32 variance");
+        }
+        assert_eq!(p32.transform(x32.view()).unwrap().dim(), (1000, 2));
+    }
+
+    #[test]
+    fn rejects_bad_parameters_and_inputs() {
+        let x = sample_data(20, 4, 9);
+        let name = |r: Result<Pca<f64>>| match r {
+            Err(Error::InvalidParameter { name, .. }) => name,
+            other => panic!("expected InvalidParameter, got {other:?}"),
+        };
+        assert_eq!(
+            name(PcaParams::new(NComponents::Count(0)).fit(x.view())),
+            "n_components"
+        );
+        assert_eq!(
+            name(PcaParams::new(NComponents::Count(5)).fit(x.view())),
+            "n_components"
+        );
+        assert_eq!(
+            name(PcaParams::new(NComponents::VarianceFraction(1.0)).fit(x.view())),
+            "n_components"
+        );
+        assert_eq!(
+            name(PcaParams::new(NComponents::VarianceFraction(f64::NAN)).fit(x.view())),
+            "n_components"
+        );
+        assert_eq!(
+            name(
+                PcaParams::new(NComponents::VarianceFraction(0.9))
+                    .solver(PcaSolver::Randomized)
+                    .fit(x.view())
+            ),
+            "n_components"
+        );
+        let one_row = array![[1.0, 2.0]];
+        assert!(matches!(
+            PcaParams::new(NComponents::All).fit(one_row.view()),
+            Err(Error::EmptyInput { .. })
+        ));
+        let mut bad = x.clone();
+        bad[[3, 2]] = f64::NAN;
+        assert!(matches!(
+            PcaParams::new(NComponents::All).fit(bad.view()),
+            Err(Error::NonFiniteValue {
+                row: 3,
+                column: 2,
+                ..
+            })
+        ));
+        let pca = PcaParams::new(NComponents::Count(2)).fit(x.view()).unwrap();
+        assert!(matches!(
+            pca.transform(array![[1.0, 2.0]].view()),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            pca.inverse_transform(array![[1.0]].view()),
+            Err(Error::ShapeMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn result_does_not_depend_on_thread_count() {
+        let x = sample_data(30_000, 6, 10);
+        let fit_with = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| PcaParams::new(NComponents::Count(3)).fit(x.view()).unwrap())
+        };
+        assert_eq!(fit_with(1), fit_with(3));
+    }
+
+    #[test]
+    fn model_round_trips_through_serde() {
+        let x = sample_data(50, 3, 11);
+        let pca = PcaParams::new(NComponents::Count(2))
+            .whiten(true)
+            .fit(x.view())
+            .unwrap();
+        let json = serde_json::to_string(&pca).unwrap();
+        let back: Pca<f64> = serde_json::from_str(&json).unwrap();
+        assert_eq!(pca, back);
+    }
+
+    #[test]
+    fn params_and_models_are_send_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<PcaParams>();
+        assert_send_sync::<PcaValidParams>();
+        assert_send_sync::<Pca<f32>>();
+        assert_send_sync::<Pca<f64>>();
+    }
+}
