@@ -4,7 +4,9 @@ use crate::errors::{run_detached, to_py_err};
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 use segcore::data::{CategoricalColumn, CustomerTable, Date, TransactionLog};
-use segcore::features::behaviour::{behaviour_features as core_behaviour_features, BehaviourParams};
+use segcore::features::behaviour::{
+    behaviour_features as core_behaviour_features, BehaviourParams,
+};
 
 /// Transaction dates: either days since 1970-01-01 (from datetime64 columns) or strings that the
 /// core parses (ISO, YYYYMMDD, DD.MM.YYYY), with errors naming the row.
@@ -24,7 +26,13 @@ fn to_dates(dates: DatesInput<'_>) -> segcore::Result<Vec<Date>> {
             .enumerate()
             .map(|(row, &d)| {
                 i32::try_from(d)
-                    .map_err(|_| segcore::Error::invalid_parameter("date", format!("{d} days at row {row}"), "a date between years -5 million and 5 million"))
+                    .map_err(|_| {
+                        segcore::Error::invalid_parameter(
+                            "date",
+                            format!("{d} days at row {row}"),
+                            "a date between years -5 million and 5 million",
+                        )
+                    })
                     .and_then(Date::from_days_since_epoch)
             })
             .collect(),
@@ -33,7 +41,9 @@ fn to_dates(dates: DatesInput<'_>) -> segcore::Result<Vec<Date>> {
             .enumerate()
             .map(|(row, text)| {
                 Date::parse(text).map_err(|e| match e {
-                    segcore::Error::Parse { message, column, .. } => segcore::Error::Parse {
+                    segcore::Error::Parse {
+                        message, column, ..
+                    } => segcore::Error::Parse {
                         source_name: "transactions".into(),
                         line: row,
                         column,
@@ -87,7 +97,11 @@ pub fn behaviour_features<'py>(
         };
         core_behaviour_features(&customers, &log, &params)
     })?;
-    let names = result.feature_names().into_iter().map(String::from).collect();
+    let names = result
+        .feature_names()
+        .into_iter()
+        .map(String::from)
+        .collect();
     let as_of_days = result.as_of.days_since_epoch();
     Ok((names, result.values.into_pyarray(py), as_of_days))
 }

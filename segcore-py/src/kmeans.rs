@@ -46,7 +46,10 @@ fn parse_algorithm(name: &str) -> segcore::Result<KMeansAlgorithm> {
     }
 }
 
-fn parse_init(name: &str, centers: Option<PyReadonlyArray2<'_, f64>>) -> segcore::Result<KMeansInit> {
+fn parse_init(
+    name: &str,
+    centers: Option<PyReadonlyArray2<'_, f64>>,
+) -> segcore::Result<KMeansInit> {
     match (name, centers) {
         (_, Some(c)) => Ok(KMeansInit::Centers(c.as_array().to_owned())),
         ("k-means++", None) => Ok(KMeansInit::KMeansPlusPlus),
@@ -134,11 +137,15 @@ impl PyKMeansModel {
         match (&self.inner, x) {
             (FittedKMeans::Float64(m), Matrix::Float64(a)) => {
                 let view = a.as_array();
-                Ok(run_detached(py, || m.transform(view))?.into_pyarray(py).into_any())
+                Ok(run_detached(py, || m.transform(view))?
+                    .into_pyarray(py)
+                    .into_any())
             }
             (FittedKMeans::Float32(m), Matrix::Float32(a)) => {
                 let view = a.as_array();
-                Ok(run_detached(py, || m.transform(view))?.into_pyarray(py).into_any())
+                Ok(run_detached(py, || m.transform(view))?
+                    .into_pyarray(py)
+                    .into_any())
             }
             (_, x) => Err(dtype_error(self.dtype(), x.dtype_name())),
         }
@@ -146,7 +153,12 @@ impl PyKMeansModel {
 
     /// Negative (weighted) inertia of `x` against the fitted centers.
     #[pyo3(signature = (x, sample_weight=None))]
-    fn score(&self, py: Python<'_>, x: Matrix<'_>, sample_weight: Option<Vector<'_>>) -> PyResult<f64> {
+    fn score(
+        &self,
+        py: Python<'_>,
+        x: Matrix<'_>,
+        sample_weight: Option<Vector<'_>>,
+    ) -> PyResult<f64> {
         match (&self.inner, x, sample_weight) {
             (FittedKMeans::Float64(m), Matrix::Float64(a), w) => {
                 let w = match w {
@@ -185,7 +197,10 @@ impl PyKMeansModel {
     /// Final (weighted) inertia on the training data.
     #[getter]
     fn inertia(&self) -> f64 {
-        with_model!(&self.inner, m => m.inertia() as f64)
+        match &self.inner {
+            FittedKMeans::Float64(m) => m.inertia(),
+            FittedKMeans::Float32(m) => f64::from(m.inertia()),
+        }
     }
 
     /// Lloyd iterations run by the best initialisation.
@@ -241,5 +256,7 @@ impl PyKMeansModel {
 }
 
 fn weight_dtype_error(expected: &str) -> PyErr {
-    PyTypeError::new_err(format!("sample_weight must have the dtype of X ({expected})"))
+    PyTypeError::new_err(format!(
+        "sample_weight must have the dtype of X ({expected})"
+    ))
 }
