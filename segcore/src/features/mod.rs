@@ -2,7 +2,11 @@
 //!
 //! - [`behaviour`]: recency, frequency, monetary value and related per-customer features from a
 //!   [`TransactionLog`](crate::data::TransactionLog).
+//! - [`segmentation`]: the default clustering features (behaviour + firmographic size) of the
+//!   end-to-end path.
 
 pub mod behaviour;
 
 pub use behaviour::{behaviour_features, BehaviourFeature, BehaviourFeatures, BehaviourParams};
+pub mod segmentation;
+pub use segmentation::{segmentation_features, SegmentationFeatures};
