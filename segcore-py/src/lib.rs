@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod arrays;
+mod datasets;
 mod errors;
 mod features;
 mod kmeans;
@@ -18,6 +19,8 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<kmeans::PyKMeansModel>()?;
     m.add_class::<preprocessing::PyStandardScalerModel>()?;
     m.add_function(wrap_pyfunction!(profile::profile_segments, m)?)?;
+    m.add_function(wrap_pyfunction!(datasets::make_b2b, m)?)?;
     m.add_function(wrap_pyfunction!(features::behaviour_features, m)?)?;
+    m.add_function(wrap_pyfunction!(features::segmentation_features, m)?)?;
     Ok(())
 }

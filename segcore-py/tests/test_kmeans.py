@@ -30,12 +30,18 @@ def test_same_init_same_result_as_sklearn_lloyd(request, dataset, k):
     assert ours.n_iter_ == ref.n_iter_
 
 
+# With default settings (one k-means++ start), the mean of 20 runs still moves by ~1% between
+# seed sets on these data (measured: Wholesale k=3, 20 seeds: +0.6% one way, 100 seeds: -0.06%),
+# more than the 0.5% tolerance, so the comparison averages 100 seeds per side.
+N_SEEDS = 100
+
+
 @pytest.mark.parametrize("dataset", ["wholesale_spending", "blobs"])
 def test_default_quality_matches_sklearn_over_seeds(request, dataset):
     x = request.getfixturevalue(dataset)
     for k in range(2, 9):
-        ours = np.mean([segcore.KMeans(n_clusters=k, random_state=s).fit(x).inertia_ for s in range(20)])
-        ref = np.mean([SkKMeans(n_clusters=k, random_state=s).fit(x).inertia_ for s in range(20)])
+        ours = np.mean([segcore.KMeans(n_clusters=k, random_state=s).fit(x).inertia_ for s in range(N_SEEDS)])
+        ref = np.mean([SkKMeans(n_clusters=k, random_state=s).fit(x).inertia_ for s in range(N_SEEDS)])
         assert ours <= ref * 1.005, f"k={k}: segcore mean inertia {ours} vs scikit-learn {ref}"
 
 

@@ -11,6 +11,7 @@ from . import datasets, exceptions
 from ._segcore import __version__
 from .cluster import KMeans
 from .exceptions import SegcoreError
+from .features import behaviour_features, segmentation_features
 from .preprocessing import StandardScaler
 from .profile import SegmentProfile, profile_segments
 
@@ -20,6 +21,8 @@ __all__ = [
     "StandardScaler",
     "SegmentProfile",
     "profile_segments",
+    "behaviour_features",
+    "segmentation_features",
     "SegcoreError",
     "datasets",
     "exceptions",

@@ -70,3 +70,22 @@ def profile_segments(
     labels: npt.NDArray[np.int64],
     n_segments: int,
 ) -> Tuple[str, str]: ...
+
+def behaviour_features(
+    customer_ids: list[str],
+    tx_customer_ids: list[str],
+    tx_dates: npt.NDArray[np.int64] | list[str],
+    tx_amounts: npt.NDArray[np.float64],
+    tx_margin: Optional[npt.NDArray[np.float64]] = None,
+    tx_product_category: Optional[list[Optional[str]]] = None,
+    as_of: Optional[npt.NDArray[np.int64] | list[str]] = None,
+) -> Tuple[list[str], npt.NDArray[np.float64], int]: ...
+def segmentation_features(
+    customer_ids: list[str],
+    annual_revenue: Optional[npt.NDArray[np.float64]],
+    tx_customer_ids: list[str],
+    tx_dates: npt.NDArray[np.int64] | list[str],
+    tx_amounts: npt.NDArray[np.float64],
+    tx_product_category: Optional[list[Optional[str]]] = None,
+) -> Tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def make_b2b(n_customers: int, years: int, random_state: int) -> dict: ...

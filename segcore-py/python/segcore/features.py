@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
 from . import _segcore
 
-__all__ = ["behaviour_features"]
+__all__ = ["behaviour_features", "segmentation_features"]
 
 
 def _column(frame: Any, name: str) -> np.ndarray:
@@ -85,3 +85,44 @@ def behaviour_features(
         customer_ids, tx_ids, _dates(_column(transactions, date)), amounts, margins, categories, as_of_arg
     )
     return pd.DataFrame(values, columns=names, index=pd.Index(customer_ids, name=customer))
+
+
+def segmentation_features(
+    customers: Any,
+    transactions: Any,
+    *,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    annual_revenue: Optional[str] = "annual_revenue_eur",
+    product_category: Optional[str] = "product_category",
+) -> Tuple[Any, np.ndarray]:
+    """segcore's default clustering features of a customer base (the end-to-end recipe).
+
+    Columns: ``monetary``, ``frequency``, ``recency_days``, ``average_order_value``,
+    ``product_categories`` and ``annual_revenue_eur`` when those columns exist. Returns
+    ``(raw, model_input)``: a DataFrame in original units (NaN where undefined, for profiles)
+    and the clustering matrix (``ln(1 + x)`` for money and counts, medians for missing values),
+    to be standardised and clustered. Every customer of ``customers`` has a row.
+    """
+    import pandas as pd
+
+    columns = list(getattr(transactions, "columns", []))
+    customer_ids = _ids(_column(customers, customer))
+    revenue = None
+    if annual_revenue is not None and annual_revenue in list(customers.columns):
+        revenue = np.ascontiguousarray(_column(customers, annual_revenue), dtype=np.float64)
+    categories = None
+    if product_category is not None and product_category in columns:
+        categories = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+                      for v in _column(transactions, product_category)]
+    names, raw, model_input = _segcore.segmentation_features(
+        customer_ids,
+        revenue,
+        _ids(_column(transactions, customer)),
+        _dates(_column(transactions, date)),
+        np.ascontiguousarray(_column(transactions, amount), dtype=np.float64),
+        categories,
+    )
+    raw_frame = pd.DataFrame(raw, columns=names, index=pd.Index(customer_ids, name=customer))
+    return raw_frame, model_input
