@@ -28,6 +28,9 @@ fn kmeans_recovers_the_generators_segments() {
     let labels = model.labels().to_vec();
     let ari = adjusted_rand_score(&data.true_segment, &labels).unwrap();
     assert!(ari >= 0.9, "adjusted Rand index {ari} < 0.9");
+    // Segments overlap a little, like real ones: a perfect recovery would mean the generator is
+    // too easy to be a useful benchmark.
+    assert!(ari < 0.995, "adjusted Rand index {ari}: segments do not overlap at all");
 
     // Every customer is profiled: sizes add up to the base.
     let profile =
