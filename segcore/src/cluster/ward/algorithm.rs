@@ -535,6 +535,30 @@ mod tests {
     }
 
     #[test]
+    fn two_stage_is_bit_identical_on_one_and_two_threads() {
+        let mut rng = Xoshiro256Plus::seed_from_u64(5);
+        let x = Array2::from_shape_fn((9000, 3), |_| rng.gen_range(-1.0..1.0));
+        let params = WardParams::new(5).micro_clusters(60).seed(3);
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| params.fit(x.view(), None).unwrap())
+        };
+        let (one, two) = (run(1), run(2));
+        let bits = |m: &Ward| {
+            m.linkage()
+                .as_scipy_matrix()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&one), bits(&two));
+        assert_eq!(one.labels(), two.labels());
+    }
+
+    #[test]
     fn serde_round_trip_is_exact() {
         let x = blobs(&CENTRES, 10, 4);
         let model = WardParams::new(4).fit(x.view(), None).unwrap();

@@ -188,6 +188,11 @@ fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
+/// Rows per inner block of a scan: keys are computed for a whole block first (straight-line,
+/// vectorisable arithmetic), then the block's minimum is located. Testing `key < best` per row
+/// instead kept the loop scalar and branchy: 1.6x slower on 20k x 8 (benches/compare_ward.py).
+const BLOCK_ROWS: usize = 64;
+
 #[inline(always)]
 fn scan_block<const D: usize>(
     centroids: &[f64],
@@ -199,16 +204,22 @@ fn scan_block<const D: usize>(
 ) -> (f64, usize) {
     let center: &[f64; D] = center.try_into().expect("center has n_features values");
     let mut best = (f64::INFINITY, usize::MAX);
-    for ((row, &w), &slot) in centroids.chunks_exact(D).zip(weights).zip(slots) {
-        let mut sq = 0.0;
-        for j in 0..D {
-            let diff = row[j] - center[j];
-            sq += diff * diff;
+    let mut keys = [0.0f64; BLOCK_ROWS];
+    for ((rows, ws), ss) in centroids
+        .chunks(BLOCK_ROWS * D)
+        .zip(weights.chunks(BLOCK_ROWS))
+        .zip(slots.chunks(BLOCK_ROWS))
+    {
+        let keys = &mut keys[..ws.len()];
+        for ((key, row), &w) in keys.iter_mut().zip(rows.chunks_exact(D)).zip(ws) {
+            let mut sq = 0.0;
+            for j in 0..D {
+                let diff = row[j] - center[j];
+                sq += diff * diff;
+            }
+            *key = weight * w / (weight + w) * sq;
         }
-        let key = weight * w / (weight + w) * sq;
-        if (key < best.0 || (key == best.0 && slot < best.1)) && slot != skip_slot {
-            best = (key, slot);
-        }
+        fold_block(keys, ss, skip_slot, &mut best);
     }
     best
 }
@@ -223,13 +234,36 @@ fn scan_block_dyn(
     skip_slot: usize,
 ) -> (f64, usize) {
     let mut best = (f64::INFINITY, usize::MAX);
-    for ((row, &w), &slot) in centroids.chunks_exact(d).zip(weights).zip(slots) {
-        let key = weight * w / (weight + w) * squared_distance(row, center);
-        if (key < best.0 || (key == best.0 && slot < best.1)) && slot != skip_slot {
-            best = (key, slot);
+    let mut keys = [0.0f64; BLOCK_ROWS];
+    for ((rows, ws), ss) in centroids
+        .chunks(BLOCK_ROWS * d)
+        .zip(weights.chunks(BLOCK_ROWS))
+        .zip(slots.chunks(BLOCK_ROWS))
+    {
+        let keys = &mut keys[..ws.len()];
+        for ((key, row), &w) in keys.iter_mut().zip(rows.chunks_exact(d)).zip(ws) {
+            *key = weight * w / (weight + w) * squared_distance(row, center);
         }
+        fold_block(keys, ss, skip_slot, &mut best);
     }
     best
+}
+
+/// Folds one block of keys into `best` with the `(key, slot)` order, skipping the chain's top.
+#[inline(always)]
+fn fold_block(keys: &[f64], slots: &[usize], skip_slot: usize, best: &mut (f64, usize)) {
+    // The block minimum first (branch-free); only a block that can win is searched row by row.
+    let block_min = keys
+        .iter()
+        .fold(f64::INFINITY, |m, &k| if k < m { k } else { m });
+    if block_min > best.0 {
+        return;
+    }
+    for (&key, &slot) in keys.iter().zip(slots) {
+        if (key < best.0 || (key == best.0 && slot < best.1)) && slot != skip_slot {
+            *best = (key, slot);
+        }
+    }
 }
 
 /// Runs Ward's nearest-neighbour chain.
