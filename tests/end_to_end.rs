@@ -30,7 +30,10 @@ fn kmeans_recovers_the_generators_segments() {
     assert!(ari >= 0.9, "adjusted Rand index {ari} < 0.9");
     // Segments overlap a little, like real ones: a perfect recovery would mean the generator is
     // too easy to be a useful benchmark.
-    assert!(ari < 0.995, "adjusted Rand index {ari}: segments do not overlap at all");
+    assert!(
+        ari < 0.995,
+        "adjusted Rand index {ari}: segments do not overlap at all"
+    );
 
     // Every customer is profiled: sizes add up to the base.
     let profile =
