@@ -53,7 +53,16 @@ def test_behaviour_features_from_pandas_and_polars_agree():
     assert features.loc["A", "frequency"] == 2  # the return is not an order
     assert features.loc["A", "monetary"] == 130.0
     assert features.loc["C", "frequency"] == 0 and np.isnan(features.loc["C", "recency_days"])
-    from_polars = segcore.behaviour_features(pl.from_pandas(tx), customers=["A", "B", "C"])
+    import datetime
+
+    polars_tx = pl.DataFrame(
+        {
+            "customer_id": ["A", "A", "B", "A"],
+            "date": [datetime.date(2025, 1, 1), datetime.date(2025, 2, 1), datetime.date(2025, 2, 1), datetime.date(2025, 2, 15)],
+            "amount": [100.0, 50.0, 80.0, -20.0],
+        }
+    )
+    from_polars = segcore.behaviour_features(polars_tx, customers=["A", "B", "C"])
     pd.testing.assert_frame_equal(features, from_polars)
 
 
