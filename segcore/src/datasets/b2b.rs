@@ -668,6 +668,24 @@ mod tests {
     }
 
     #[test]
+    fn thread_count_does_not_change_the_data() {
+        let params = B2bParams {
+            n_customers: 3 * CUSTOMERS_PER_TASK + 5,
+            ..Default::default()
+        };
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| make_b2b(&params).unwrap())
+        };
+        let (one, three) = (run(1), run(3));
+        assert_eq!(one.transactions, three.transactions);
+        assert_eq!(one.true_segment, three.true_segment);
+    }
+
+    #[test]
     fn shapes_shares_and_mess() {
         let data = make_b2b(&B2bParams {
             n_customers: 20_000,
