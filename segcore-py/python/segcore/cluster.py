@@ -19,9 +19,10 @@ from ._validation import (
     int_param,
     seed_from,
 )
+from ._ward import Ward, ward_linkage
 from .exceptions import ConvergenceWarning, InvalidParameterError
 
-__all__ = ["KMeans"]
+__all__ = ["KMeans", "Ward", "ward_linkage"]
 
 
 class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
