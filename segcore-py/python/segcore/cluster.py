@@ -41,7 +41,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     >>> import numpy as np, segcore
     >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
     >>> km = segcore.KMeans(n_clusters=2, random_state=0).fit(X)
-    >>> sorted(np.bincount(km.labels_))
+    >>> sorted(np.bincount(km.labels_).tolist())
     [3, 3]
     """
 
