@@ -9,12 +9,43 @@ use crate::errors::{run_detached, to_py_err};
 use crate::persist::{from_document, to_document};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
-use segcore::cluster::ward::{ward_linkage as core_ward_linkage, Ward, WardParams};
+use segcore::cluster::ward::{ward_linkage_with_progress, Ward, WardParams};
 
 /// A fitted Ward segmentation (wrapped by `segcore.Ward`).
 #[pyclass(module = "segcore._segcore", name = "WardModel", frozen)]
 pub struct PyWardModel {
     inner: Ward,
+}
+
+/// Progress from the core (GIL released) forwarded to a Python callable; its first exception is
+/// kept and raised once the core returns (later reports are then skipped).
+struct PythonProgress {
+    callback: Option<Py<PyAny>>,
+    error: Option<PyErr>,
+}
+
+impl PythonProgress {
+    fn new(callback: Option<Py<PyAny>>) -> Self {
+        PythonProgress {
+            callback,
+            error: None,
+        }
+    }
+
+    fn report(&mut self, done: usize, total: usize) {
+        if let (Some(callback), None) = (&self.callback, &self.error) {
+            if let Err(err) = Python::attach(|py| callback.call1(py, (done, total)).map(drop)) {
+                self.error = Some(err);
+            }
+        }
+    }
+
+    fn finish<T>(self, result: PyResult<T>) -> PyResult<T> {
+        match self.error {
+            Some(err) => Err(err),
+            None => result,
+        }
+    }
 }
 
 /// Runs `$body` with `$view` the input matrix and `$w` its optional weights in the same dtype.
@@ -45,7 +76,7 @@ fn optional_count(name: &'static str, value: Option<i64>) -> segcore::Result<Opt
 impl PyWardModel {
     /// Builds the Ward tree of `x` and cuts it (parameters are validated by the core first).
     #[staticmethod]
-    #[pyo3(signature = (x, sample_weight, *, n_clusters, distance_threshold, micro_clusters, micro_max_iter, random_state))]
+    #[pyo3(signature = (x, sample_weight, *, n_clusters, distance_threshold, micro_clusters, micro_max_iter, random_state, progress=None))]
     #[allow(clippy::too_many_arguments)]
     fn fit(
         py: Python<'_>,
@@ -56,6 +87,7 @@ impl PyWardModel {
         micro_clusters: Option<i64>,
         micro_max_iter: i64,
         random_state: u64,
+        progress: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let params = (|| {
             let max_iter = non_negative("micro_max_iter", micro_max_iter)?;
@@ -68,7 +100,12 @@ impl PyWardModel {
             })
         })()
         .map_err(|e| to_py_err(py, e))?;
-        let inner = with_input!(py, x, sample_weight, |view, w| params.fit(view, w))?;
+        let mut reporter = PythonProgress::new(progress);
+        let result = with_input!(py, x, sample_weight, |view, w| params.check().and_then(
+            |valid| valid
+                .fit_with_progress(view, w, &mut |done, total| { reporter.report(done, total) })
+        ));
+        let inner = reporter.finish(result)?;
         Ok(PyWardModel { inner })
     }
 
@@ -202,12 +239,19 @@ impl PyWardModel {
 
 /// Ward's merge tree of the rows of `x` in scipy's linkage format, O(n * d) memory.
 #[pyfunction]
-#[pyo3(signature = (x, sample_weight=None))]
+#[pyo3(signature = (x, sample_weight=None, progress=None))]
 pub fn ward_linkage<'py>(
     py: Python<'py>,
     x: Matrix<'py>,
     sample_weight: Option<Vector<'py>>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let linkage = with_input!(py, x, sample_weight, |view, w| core_ward_linkage(view, w))?;
+    let mut reporter = PythonProgress::new(progress);
+    let result = with_input!(py, x, sample_weight, |view, w| ward_linkage_with_progress(
+        view,
+        w,
+        &mut |done, total| reporter.report(done, total)
+    ));
+    let linkage = reporter.finish(result)?;
     Ok(linkage.into_scipy_matrix().into_pyarray(py))
 }

@@ -50,6 +50,33 @@ def test_linkage_equals_scipy_on_blobs_and_float32(small_blobs: np.ndarray) -> N
     assert_same_tree(z32, scipy32)
 
 
+def test_linkage_equals_scipy_on_5000_random_rows() -> None:
+    x = np.random.default_rng(5).normal(size=(5000, 6))
+    z = segcore.ward_linkage(x)
+    reference = hierarchy.linkage(x, method="ward")
+    assert_same_tree(z, reference)
+    for k in range(2, 9):
+        assert same_partition(
+            hierarchy.fcluster(z, k, criterion="maxclust"),
+            hierarchy.fcluster(reference, k, criterion="maxclust"),
+        )
+
+
+def test_progress_callback_sees_every_merge(small_blobs: np.ndarray) -> None:
+    seen = []
+    z = segcore.ward_linkage(small_blobs, progress=lambda done, total: seen.append((done, total)))
+    np.testing.assert_array_equal(z, segcore.ward_linkage(small_blobs, progress=False))
+    assert seen[-1] == (599, 599) and len(seen) >= 100
+    model = segcore.Ward(n_clusters=3, progress=lambda d, t: seen.append((d, t))).fit(small_blobs)
+    assert model.n_clusters_ == 3
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        segcore.ward_linkage(small_blobs, progress=interrupt)
+
+
 def test_scipy_accepts_our_linkage(wholesale_spending: np.ndarray) -> None:
     z = segcore.ward_linkage(wholesale_spending)
     assert hierarchy.is_valid_linkage(z)
@@ -58,7 +85,7 @@ def test_scipy_accepts_our_linkage(wholesale_spending: np.ndarray) -> None:
     assert len(tree["leaves"]) == 12
 
 
-@pytest.mark.parametrize("k", [2, 3, 4, 5, 6, 8])
+@pytest.mark.parametrize("k", range(2, 9))
 def test_cut_by_count_equals_fcluster_and_sklearn(wholesale_spending: np.ndarray, k: int) -> None:
     model = segcore.Ward(n_clusters=k).fit(wholesale_spending)
     z = hierarchy.linkage(wholesale_spending, method="ward")
@@ -165,6 +192,10 @@ def test_bad_input_gives_clear_errors(small_blobs: np.ndarray) -> None:
         segcore.Ward(n_clusters=3, distance_threshold=2.0).fit(small_blobs)
     with pytest.raises(InvalidParameterError, match="n_clusters"):
         segcore.Ward(n_clusters=0).fit(small_blobs)
+    with pytest.raises(InvalidParameterError, match="set one of them"):
+        segcore.Ward().fit(small_blobs)
+    with pytest.raises(DataError, match="at least 2"):
+        segcore.ward_linkage(small_blobs[:1])
     with pytest.raises(ValueError, match="n_clusters"):
         segcore.Ward(n_clusters=10).fit(small_blobs[:5])
     bad = small_blobs.copy()

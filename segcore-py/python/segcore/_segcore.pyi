@@ -1,6 +1,6 @@
 """Type stubs of the compiled extension (the Rust side of segcore's Python API)."""
 
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -101,6 +101,7 @@ class WardModel:
         micro_clusters: Optional[int],
         micro_max_iter: int,
         random_state: int,
+        progress: Optional[Callable[[int, int], None]] = None,
     ) -> "WardModel": ...
     def predict(self, x: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]: ...
     def recut_n_clusters(self, n_clusters: int) -> "WardModel": ...
@@ -128,5 +129,7 @@ class WardModel:
     def from_json(document: str) -> "WardModel": ...
 
 def ward_linkage(
-    x: npt.NDArray[np.floating], sample_weight: Optional[npt.NDArray[np.floating]] = None
+    x: npt.NDArray[np.floating],
+    sample_weight: Optional[npt.NDArray[np.floating]] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> npt.NDArray[np.float64]: ...

@@ -7,6 +7,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from . import _segcore
+from ._progress import progress_callback
 from ._base import BaseEstimator, ClusterMixin
 from ._validation import (
     as_float_matrix,
@@ -22,7 +23,7 @@ from ._validation import (
 __all__ = ["Ward", "ward_linkage"]
 
 
-def ward_linkage(X: Any, sample_weight: Any = None) -> np.ndarray:
+def ward_linkage(X: Any, sample_weight: Any = None, *, progress: Any = None) -> np.ndarray:
     """Ward's merge tree of the rows of ``X`` in scipy's linkage format.
 
     Equal to ``scipy.cluster.hierarchy.linkage(X, method="ward")`` (heights to ~1e-12 relative,
@@ -33,6 +34,9 @@ def ward_linkage(X: Any, sample_weight: Any = None) -> np.ndarray:
 
     With ``sample_weight`` a row stands for that many customers: Ward's sizes become weight sums
     (column 3 of the result stays the count of rows).
+
+    ``progress``: ``None`` shows a progress bar only in an interactive session for 20,000+
+    rows; ``True``/``False`` force it; a callable receives ``(merges_done, merges_total)``.
 
     Examples
     --------
@@ -45,7 +49,11 @@ def ward_linkage(X: Any, sample_weight: Any = None) -> np.ndarray:
     """
     data = as_float_matrix(X)
     weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
-    return _segcore.ward_linkage(data, weights)
+    callback, close = progress_callback(progress, "Ward tree", data.shape[0])
+    try:
+        return _segcore.ward_linkage(data, weights, progress=callback)
+    finally:
+        close()
 
 
 class Ward(ClusterMixin, BaseEstimator):
@@ -53,8 +61,8 @@ class Ward(ClusterMixin, BaseEstimator):
 
     Builds Ward's tree exactly as scipy (``linkage(X, method="ward")``) and scikit-learn
     (``AgglomerativeClustering(linkage="ward")``) do, in O(n * d) memory, then cuts it into
-    ``n_clusters`` segments or at ``distance_threshold`` (set at most one; with neither, the
-    whole tree is built and ``labels_`` is a single segment: cut later with :meth:`cut`).
+    ``n_clusters`` segments or at ``distance_threshold`` (set exactly one; for the tree alone
+    use :func:`ward_linkage`). The tree is kept, so :meth:`cut` re-cuts it without refitting.
 
     Unlike scikit-learn's estimator, a fitted ``Ward`` can ``predict`` new customers: each goes
     to the nearest segment centroid (Euclidean), the natural reading of Ward's criterion for a
@@ -77,6 +85,9 @@ class Ward(ClusterMixin, BaseEstimator):
         k-means iterations of the two-stage mode.
     random_state : int, RandomState, Generator or None
         Seed of the two-stage k-means (exact Ward uses no randomness).
+    progress : None, bool or callable
+        ``None`` shows a progress bar only in an interactive session for 20,000+ rows;
+        ``True``/``False`` force it; a callable receives ``(merges_done, merges_total)``.
 
     Attributes
     ----------
@@ -116,19 +127,34 @@ class Ward(ClusterMixin, BaseEstimator):
         micro_clusters: Optional[int] = None,
         micro_max_iter: int = 20,
         random_state: Any = None,
+        progress: Any = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.distance_threshold = distance_threshold
         self.micro_clusters = micro_clusters
         self.micro_max_iter = micro_max_iter
         self.random_state = random_state
+        self.progress = progress
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "Ward":
         """Build the tree of the rows of ``X`` and cut it."""
         names = feature_names_of(X)
         data = as_float_matrix(X)
         weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
-        model = _segcore.WardModel.fit(
+        callback, close = progress_callback(self.progress, "Ward tree", data.shape[0])
+        try:
+            model = self._fit_model(data, weights, callback)
+        finally:
+            close()
+        self._set_model(model)
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return self
+
+    def _fit_model(self, data: np.ndarray, weights: Any, callback: Any) -> Any:
+        return _segcore.WardModel.fit(
             data,
             weights,
             n_clusters=None if self.n_clusters is None else int_param("n_clusters", self.n_clusters),
@@ -145,13 +171,8 @@ class Ward(ClusterMixin, BaseEstimator):
             micro_max_iter=int_param("micro_max_iter", self.micro_max_iter),
             # Exact Ward is deterministic: draw a seed only when the two-stage mode needs one.
             random_state=0 if self.micro_clusters is None else seed_from(self.random_state),
+            progress=callback,
         )
-        self._set_model(model)
-        if names is not None:
-            self.feature_names_in_ = names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-        return self
 
     def _set_model(self, model: Any) -> None:
         self._model = model
