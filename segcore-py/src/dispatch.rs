@@ -13,11 +13,12 @@
 //! [`weights_for`] converts an optional sample-weight vector to the model's dtype.
 
 use crate::arrays::Vector;
-use crate::persist::{from_document, to_document};
+use crate::errors::to_py_err;
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use segcore::persist::{self, SavedModel};
+use serde::{Deserialize, Serialize};
 
 /// A fitted model in the dtype it was fitted on. Serialised as `{"Float64": ...}` or
 /// `{"Float32": ...}` (the layout pickles and saved documents rely on).
@@ -39,15 +40,29 @@ impl<M64, M32> ByDtype<M64, M32> {
     }
 }
 
-impl<M64: Serialize + DeserializeOwned, M32: Serialize + DeserializeOwned> ByDtype<M64, M32> {
-    /// The model as its JSON document (pickling, `to_json`).
+impl<M64: SavedModel + Send, M32: SavedModel + Send> ByDtype<M64, M32> {
+    /// The model as a segcore model document (the same JSON a Rust service loads with
+    /// `segcore::persist::from_json`); used by pickling and `to_json`.
     pub fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_document(py, self)
+        let document = match self {
+            ByDtype::Float64(m) => persist::to_json(m),
+            ByDtype::Float32(m) => persist::to_json(m),
+        };
+        document.map_err(|e| to_py_err(py, e))
     }
 
-    /// Parses a document written by [`ByDtype::to_json`]; malformed input is a `ModelFormatError`.
+    /// Loads a segcore model document of either float type; anything malformed, of another
+    /// kind or inconsistent is a `ModelFormatError`.
     pub fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        from_document(py, document)
+        py.detach(|| {
+            let kind = persist::document_kind(document)?;
+            if kind == M32::kind() {
+                persist::from_json(document).map(ByDtype::Float32)
+            } else {
+                persist::from_json(document).map(ByDtype::Float64)
+            }
+        })
+        .map_err(|e| to_py_err(py, e))
     }
 }
 

@@ -6,10 +6,10 @@
 use crate::arrays::{non_negative, Matrix, Vector};
 use crate::dispatch::{reduce_via_json, weights_for};
 use crate::errors::{run_detached, to_py_err};
-use crate::persist::{from_document, to_document};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 use segcore::cluster::ward::{ward_linkage_with_progress, Ward, WardParams};
+use segcore::persist;
 
 /// A fitted Ward segmentation (wrapped by `segcore.Ward`).
 #[pyclass(module = "segcore._segcore", name = "WardModel", frozen)]
@@ -219,17 +219,19 @@ impl PyWardModel {
             .map(|l| l.mapv(|v| v as i64).into_pyarray(py))
     }
 
-    /// The fitted state as JSON (used for pickling).
+    /// The model as a segcore model document (used for pickling; loads in Rust with
+    /// `segcore::persist::from_json`).
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_document(py, &self.inner)
+        persist::to_json(&self.inner).map_err(|e| to_py_err(py, e))
     }
 
-    /// Rebuilds a model from `to_json`'s output.
+    /// Loads a segcore model document (validated; never executes code).
     #[staticmethod]
     fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        Ok(PyWardModel {
-            inner: from_document(py, document)?,
-        })
+        let inner = py
+            .detach(|| persist::from_json(document))
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(PyWardModel { inner })
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {

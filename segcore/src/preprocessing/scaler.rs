@@ -163,6 +163,45 @@ impl<F: Float> StandardScaler<F> {
     }
 }
 
+impl<F: Float + serde::Serialize + serde::de::DeserializeOwned> crate::persist::SavedModel
+    for StandardScaler<F>
+{
+    /// `"standard-scaler-f64"` or `"standard-scaler-f32"`.
+    fn kind() -> String {
+        format!("standard-scaler-{}", std::any::type_name::<F>())
+    }
+
+    fn validate(&self) -> Result<()> {
+        use crate::persist::invalid;
+        let d = self.mean.len();
+        if d == 0 || self.scale.len() != d || self.variance.len() != d {
+            return Err(invalid(
+                "standard scaler",
+                "mean, scale and variance lengths differ",
+            ));
+        }
+        if !self
+            .mean
+            .iter()
+            .chain(&self.variance)
+            .all(|v| v.is_finite())
+            || !self.scale.iter().all(|s| s.is_finite() && *s > F::zero())
+        {
+            return Err(invalid(
+                "standard scaler",
+                "values must be finite and scales > 0",
+            ));
+        }
+        if self.constant_columns.iter().any(|&c| c >= d) {
+            return Err(invalid(
+                "standard scaler",
+                "a constant column is out of range",
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

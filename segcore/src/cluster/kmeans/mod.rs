@@ -15,6 +15,7 @@ mod align;
 mod hyperparams;
 mod init;
 mod kernel;
+mod saved;
 
 pub use algorithm::KMeans;
 pub use align::align_labels;

@@ -365,6 +365,64 @@ impl Ward {
     }
 }
 
+impl crate::persist::SavedModel for Ward {
+    fn kind() -> String {
+        "ward".into()
+    }
+
+    fn validate(&self) -> Result<()> {
+        use crate::persist::invalid;
+        Linkage::from_scipy_matrix(self.linkage.as_scipy_matrix().to_owned())?;
+        let n_leaves = self.linkage.n_leaves();
+        let n_nodes = 2 * n_leaves - 1;
+        let d = self.node_centroids.ncols();
+        let k = self.segment_nodes.len();
+        if self.node_centroids.nrows() != n_nodes || self.node_weights.len() != n_nodes {
+            return Err(invalid(
+                "ward",
+                "one centroid and weight per tree node expected",
+            ));
+        }
+        if self.centroids.dim() != (k, d) || k == 0 {
+            return Err(invalid(
+                "ward",
+                "segment centroids do not match the segments",
+            ));
+        }
+        if !self
+            .node_centroids
+            .iter()
+            .chain(&self.centroids)
+            .all(|v| v.is_finite())
+            || !self.node_weights.iter().all(|w| w.is_finite() && *w > 0.0)
+        {
+            return Err(invalid(
+                "ward",
+                "centroids and weights must be finite (weights > 0)",
+            ));
+        }
+        if self.segment_nodes.iter().any(|&node| node >= n_nodes) {
+            return Err(invalid("ward", "a segment refers to a missing tree node"));
+        }
+        if self.labels.iter().any(|&label| label >= k) {
+            return Err(invalid("ward", "a label is not a segment"));
+        }
+        match &self.leaf_of_row {
+            Some(leaves) if leaves.len() != self.labels.len() => Err(invalid(
+                "ward",
+                "one micro-cluster per training row expected",
+            )),
+            Some(leaves) if leaves.iter().any(|&leaf| leaf >= n_leaves) => {
+                Err(invalid("ward", "a micro-cluster is not a leaf of the tree"))
+            }
+            None if self.labels.len() != n_leaves => {
+                Err(invalid("ward", "one label per leaf expected"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
