@@ -181,6 +181,98 @@ pub fn load<T: SavedModel>(path: impl AsRef<Path>) -> Result<T> {
     from_json(&std::fs::read_to_string(path).map_err(io_error)?)
 }
 
+/// Any saved clustering model, loaded by its document's `kind`: what a service that assigns
+/// customers needs when it should not care which algorithm produced the segmentation.
+///
+/// ```
+/// use ndarray::array;
+/// use segcore::cluster::kmeans::KMeansParams;
+/// use segcore::persist::{self, AnyModel};
+///
+/// let x = array![[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]];
+/// let document = persist::to_json(&KMeansParams::new(2).random_state(0).fit(x.view(), None)?)?;
+/// let model = AnyModel::from_json(&document)?;
+/// assert_eq!((model.n_features(), model.n_segments()), (2, 2));
+/// let segment = model.predict_one(&[5.0, 4.9])?;
+/// assert_eq!(segment, model.predict_one(&[5.1, 5.0])?);
+/// # Ok::<(), segcore::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum AnyModel {
+    /// k-means fitted on float64.
+    KMeansF64(crate::cluster::kmeans::KMeans<f64>),
+    /// k-means fitted on float32 (features are rounded to float32 before assignment).
+    KMeansF32(crate::cluster::kmeans::KMeans<f32>),
+    /// Ward: new customers go to the nearest segment centroid.
+    Ward(crate::cluster::ward::Ward),
+}
+
+impl AnyModel {
+    /// Loads any supported model document (see [`from_json`] for the checks).
+    pub fn from_json(document: &str) -> Result<AnyModel> {
+        use crate::cluster::kmeans::KMeans;
+        use crate::cluster::ward::Ward;
+        let kind = document_kind(document)?;
+        if kind == KMeans::<f64>::kind() {
+            from_json(document).map(AnyModel::KMeansF64)
+        } else if kind == KMeans::<f32>::kind() {
+            from_json(document).map(AnyModel::KMeansF32)
+        } else if kind == Ward::kind() {
+            from_json(document).map(AnyModel::Ward)
+        } else {
+            Err(format_error(format!(
+                "model kind {kind:?} cannot assign customers (expected one of kmeans-f64, \
+                 kmeans-f32, ward)"
+            )))
+        }
+    }
+
+    /// Reads a model file written by [`save`] or from Python.
+    pub fn load(path: impl AsRef<Path>) -> Result<AnyModel> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        AnyModel::from_json(&text)
+    }
+
+    /// Number of features a customer must have.
+    pub fn n_features(&self) -> usize {
+        match self {
+            AnyModel::KMeansF64(m) => m.n_features(),
+            AnyModel::KMeansF32(m) => m.n_features(),
+            AnyModel::Ward(m) => m.n_features(),
+        }
+    }
+
+    /// Number of segments.
+    pub fn n_segments(&self) -> usize {
+        match self {
+            AnyModel::KMeansF64(m) => m.n_clusters(),
+            AnyModel::KMeansF32(m) => m.n_clusters(),
+            AnyModel::Ward(m) => m.n_clusters(),
+        }
+    }
+
+    /// Segment of every row of `x` (the fitted model's `predict`).
+    pub fn predict(&self, x: ndarray::ArrayView2<f64>) -> Result<ndarray::Array1<usize>> {
+        match self {
+            AnyModel::KMeansF64(m) => m.predict(x),
+            AnyModel::KMeansF32(m) => m.predict(x.mapv(|v| v as f32).view()),
+            AnyModel::Ward(m) => m.predict(x),
+        }
+    }
+
+    /// Segment of one customer's feature vector (checked for length and finiteness).
+    pub fn predict_one(&self, features: &[f64]) -> Result<usize> {
+        let row = ndarray::ArrayView2::from_shape((1, features.len()), features)
+            .expect("a slice is one contiguous row");
+        Ok(self.predict(row)?[0])
+    }
+}
+
 /// Shorthand for model validation errors.
 pub(crate) fn invalid(kind: &str, reason: impl std::fmt::Display) -> Error {
     format_error(format!("the {kind} model is inconsistent: {reason}"))
