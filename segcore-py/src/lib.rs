@@ -8,9 +8,12 @@ mod datasets;
 mod errors;
 mod features;
 mod kmeans;
+mod metrics;
+mod pca;
 mod persist;
 mod preprocessing;
 mod profile;
+mod select;
 
 /// The compiled extension module, imported by the `segcore` Python package.
 #[pymodule]
@@ -22,5 +25,8 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(datasets::make_b2b, m)?)?;
     m.add_function(wrap_pyfunction!(features::behaviour_features, m)?)?;
     m.add_function(wrap_pyfunction!(features::segmentation_features, m)?)?;
+    m.add_class::<pca::PyPcaModel>()?;
+    metrics::register(m)?;
+    m.add_function(wrap_pyfunction!(select::select_k, m)?)?;
     Ok(())
 }
