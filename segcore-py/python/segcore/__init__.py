@@ -7,9 +7,9 @@ segment profiles. Estimators follow scikit-learn's interface (``fit``, ``predict
 
 from __future__ import annotations
 
-from . import datasets, exceptions, metrics
+from . import datasets, exceptions, metrics, plot
 from ._segcore import __version__
-from .cluster import KMeans
+from .cluster import KMeans, Ward, ward_linkage
 from .decomposition import PCA
 from .exceptions import SegcoreError
 from .features import behaviour_features, segmentation_features
@@ -20,6 +20,8 @@ from .select import SelectKResult, select_k
 __all__ = [
     "__version__",
     "KMeans",
+    "Ward",
+    "ward_linkage",
     "StandardScaler",
     "SegmentProfile",
     "profile_segments",
@@ -28,6 +30,7 @@ __all__ = [
     "SegcoreError",
     "datasets",
     "exceptions",
+    "plot",
     "PCA",
     "metrics",
     "select_k",
