@@ -80,9 +80,13 @@ def test_progress_line_without_tqdm(blobs, capsys, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_tqdm)
     segcore.select_k(blobs[:300], [2, 3], gap_references=1, stability_resamples=1, progress=True)
     err = capsys.readouterr().err
-    assert "select_k: 6/6 clusterings" in err
+    assert "select_k: 100% (6/6)" in err
     segcore.select_k(blobs[:300], [2, 3], gap_references=1, stability_resamples=1, progress=False)
     assert capsys.readouterr().err == ""
+    calls = []
+    segcore.select_k(blobs[:300], [2, 3], gap_references=1, stability_resamples=1,
+                     progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(i, 6) for i in range(1, 7)]
 
 
 def test_plot_needs_matplotlib_or_draws(blobs):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable
 
 import numpy as np
 
 from . import _segcore
+from ._progress import progress_callback
 from ._validation import as_float_matrix, float_param, int_param, seed_from
 from .exceptions import InvalidParameterError
 
@@ -92,13 +92,9 @@ class SelectKResult:
 
         Needs matplotlib (``pip install matplotlib``). Returns the matplotlib Figure.
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise ImportError(
-                "SelectKResult.plot() needs matplotlib, which is not installed: "
-                "pip install matplotlib"
-            ) from None
+        from .plot import _require
+
+        plt = _require("matplotlib.pyplot", "SelectKResult.plot()")
         columns = [c for c in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin",
                                "gap", "stability_ari_mean") if c in self.table]
         if ax is None:
@@ -128,51 +124,6 @@ class SelectKResult:
         return figure
 
 
-class _StderrProgress:
-    """A one-line progress report on stderr, for when tqdm is not installed."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-
-    def update(self, done: int) -> None:
-        sys.stderr.write(f"\rselect_k: {done}/{self.total} clusterings")
-        if done >= self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        pass
-
-
-def _progress_callback(enabled: Optional[bool]) -> Any:
-    if enabled is None:
-        enabled = bool(getattr(sys.stderr, "isatty", lambda: False)())
-    if not enabled:
-        return None, None
-    state: Dict[str, Any] = {"bar": None, "done": 0}
-
-    def report(done: int, total: int) -> None:
-        if state["bar"] is None:
-            try:
-                from tqdm.auto import tqdm
-
-                state["bar"] = tqdm(total=total, desc="select_k", unit="fit")
-            except ImportError:
-                state["bar"] = _StderrProgress(total)
-        bar = state["bar"]
-        if isinstance(bar, _StderrProgress):
-            bar.update(done)
-        else:
-            bar.update(done - state["done"])
-        state["done"] = done
-
-    def close() -> None:
-        if state["bar"] is not None:
-            state["bar"].close()
-
-    return report, close
-
-
 def select_k(
     X: Any,
     k_range: Iterable[int] = range(2, 11),
@@ -185,7 +136,7 @@ def select_k(
     gap_reference: str = "box",
     stability_resamples: int = 10,
     stability_fraction: float = 0.8,
-    progress: Optional[bool] = None,
+    progress: Any = None,
 ) -> SelectKResult:
     """Evaluate every k in ``k_range`` and recommend one, with the evidence.
 
@@ -203,8 +154,9 @@ def select_k(
     go to the more stable k, then to a k in 4..=8 (a tie-breaker only), then to the smaller k.
     ``result.reason`` says all of this for the data at hand, including disagreements.
 
-    ``progress``: show a progress bar (tqdm if installed, else a line on stderr); the default
-    shows it when stderr is a terminal.
+    ``progress``: ``True`` shows a progress bar (tqdm if installed, else a line on stderr),
+    ``False`` hides it, a callable ``progress(done, total)`` receives the counts; the default
+    (None) shows it in interactive sessions for large jobs.
 
     Examples
     --------
@@ -249,7 +201,8 @@ def select_k(
             raise InvalidParameterError(
                 f"invalid parameter `{name}` = {counts[name]}: expected an integer >= 0 (0 skips it)"
             )
-    report, close = _progress_callback(progress)
+    clusterings = len(set(k_values)) * (1 + counts["gap_references"] + counts["stability_resamples"])
+    report, close = progress_callback(progress, "select_k", data.shape[0] * clusterings)
     try:
         document = _segcore.select_k(
             data,
@@ -265,6 +218,5 @@ def select_k(
             progress=report,
         )
     finally:
-        if close is not None:
-            close()
+        close()
     return SelectKResult(json.loads(document))
