@@ -91,7 +91,73 @@ def scaler_workloads(quick: bool) -> List[Workload]:
     ]
 
 
-WORKLOAD_FACTORIES = [kmeans_workloads, scaler_workloads]
+def pca_silhouette_workloads(quick: bool) -> List[Workload]:
+    """PCA 1M x 32 -> 8 against scikit-learn's fastest solver on tall data (covariance_eigh, which
+    its "auto" also picks), and exact silhouette on 50,000 rows (peak memory: see
+    silhouette_peak_memory)."""
+    from sklearn.decomposition import PCA as SkPCA
+    from sklearn.metrics import silhouette_score as sk_silhouette
+
+    rng = np.random.default_rng(2)
+    n = 100_000 if quick else 1_000_000
+    x = rng.standard_normal((n, 32)) @ rng.standard_normal((32, 32))
+    m = 5_000 if quick else 50_000
+    y = rng.standard_normal((m, 8)) + rng.integers(0, 8, size=(m, 1)) * 2.0
+    labels = segcore.KMeans(8, random_state=0).fit_predict(y)
+    return [
+        Workload(f"PCA {n:,} x 32 -> 8 (auto / covariance_eigh)", "pca",
+                 lambda: segcore.PCA(8).fit(x), "scikit-learn covariance_eigh",
+                 lambda: SkPCA(8, svd_solver="covariance_eigh").fit(x)),
+        Workload(f"exact silhouette, {m:,} x 8, k=8", "silhouette",
+                 lambda: segcore.metrics.silhouette_score(y, labels), "scikit-learn",
+                 lambda: sk_silhouette(y, labels)),
+    ]
+
+
+_SILHOUETTE_CHILD = """
+import sys, time
+import numpy as np
+
+
+def high_water_kb():
+    # VmHWM is per address space, so it starts afresh at exec (ru_maxrss would carry the
+    # parent's peak over).
+    with open("/proc/self/status") as status:
+        return int(next(line for line in status if line.startswith("VmHWM")).split()[1])
+
+
+side, m = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(2)
+y = rng.standard_normal((m, 8)) + rng.integers(0, 8, size=(m, 1)) * 2.0
+labels = (np.arange(m) * 7919) % 8
+if side == "segcore":
+    from segcore.metrics import silhouette_score
+else:
+    from sklearn.metrics import silhouette_score
+before = high_water_kb()
+start = time.perf_counter()
+silhouette_score(y, labels)
+elapsed = time.perf_counter() - start
+print(elapsed, before, high_water_kb())
+"""
+
+
+def silhouette_peak_memory(quick: bool) -> None:
+    """Exact silhouette in a fresh process per library: time and peak RSS (VmHWM, Linux)."""
+    import subprocess
+    import sys
+
+    m = 5_000 if quick else 50_000
+    print(f"\nexact silhouette, {m:,} x 8, k=8, fresh process each (peak RSS incl. interpreter + imports)")
+    for side in ("segcore", "scikit-learn"):
+        out = subprocess.run([sys.executable, "-c", _SILHOUETTE_CHILD, side, str(m)], check=True,
+                             capture_output=True, text=True).stdout.split()
+        elapsed, before, peak = float(out[0]), int(out[1]), int(out[2])
+        print(f"  {side:<13} {elapsed * 1e3:>9.1f}ms  peak RSS {peak / 1024:>8.1f} MB "
+              f"(+{(peak - before) / 1024:.1f} MB during the call)")
+
+
+WORKLOAD_FACTORIES = [kmeans_workloads, scaler_workloads, pca_silhouette_workloads]
 
 
 def main() -> None:
@@ -111,6 +177,8 @@ def main() -> None:
                 ours = median_seconds(w.ours, args.repeats) / w.unit_divisor
                 peer = median_seconds(w.peer, args.repeats) / w.unit_divisor
                 print(f"{w.name:<62} {ours * 1e3:>9.2f}ms {peer * 1e3:>9.2f}ms {ours / peer:>7.2f}  {w.peer_name}")
+    if args.only in (None, "silhouette"):
+        silhouette_peak_memory(args.quick)
 
 
 if __name__ == "__main__":

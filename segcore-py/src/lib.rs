@@ -9,9 +9,12 @@ mod dispatch;
 mod errors;
 mod features;
 mod kmeans;
+mod metrics;
+mod pca;
 mod persist;
 mod preprocessing;
 mod profile;
+mod select;
 mod ward;
 
 /// The compiled extension module, imported by the `segcore` Python package.
@@ -26,5 +29,8 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(datasets::make_b2b, m)?)?;
     m.add_function(wrap_pyfunction!(features::behaviour_features, m)?)?;
     m.add_function(wrap_pyfunction!(features::segmentation_features, m)?)?;
+    m.add_class::<pca::PyPcaModel>()?;
+    metrics::register(m)?;
+    m.add_function(wrap_pyfunction!(select::select_k, m)?)?;
     Ok(())
 }

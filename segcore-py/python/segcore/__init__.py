@@ -7,13 +7,15 @@ segment profiles. Estimators follow scikit-learn's interface (``fit``, ``predict
 
 from __future__ import annotations
 
-from . import datasets, exceptions, plot
+from . import datasets, exceptions, metrics, plot
 from ._segcore import __version__
 from .cluster import KMeans, Ward, ward_linkage
+from .decomposition import PCA
 from .exceptions import SegcoreError
 from .features import behaviour_features, segmentation_features
 from .preprocessing import StandardScaler
 from .profile import SegmentProfile, profile_segments
+from .select import SelectKResult, select_k
 
 __all__ = [
     "__version__",
@@ -29,4 +31,8 @@ __all__ = [
     "datasets",
     "exceptions",
     "plot",
+    "PCA",
+    "metrics",
+    "select_k",
+    "SelectKResult",
 ]

@@ -1,0 +1,148 @@
+"""Cluster validity metrics with scikit-learn's signatures, computed by segcore's Rust core.
+
+Equal to ``sklearn.metrics`` to ~1e-12. The silhouette is computed in blocks without a
+pairwise-distance matrix, so it runs on tens of thousands of rows in O(n) memory (scikit-learn's
+needs O(n * chunk) and tens of GB on large inputs). Labels may be any hashable values (ints,
+strings...): only which samples share a label matters.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Tuple
+
+import numpy as np
+
+from . import _segcore
+from ._validation import as_float_matrix, int_param, seed_from
+from .exceptions import DataError, InvalidParameterError
+
+__all__ = [
+    "silhouette_score",
+    "silhouette_samples",
+    "calinski_harabasz_score",
+    "davies_bouldin_score",
+    "adjusted_rand_score",
+    "normalized_mutual_info_score",
+    "mutual_info_score",
+    "contingency_matrix",
+]
+
+
+def _codes(labels: Any, name: str) -> Tuple[np.ndarray, int]:
+    """Labels as int64 codes 0..n_distinct-1 (in sorted label order) and the distinct count."""
+    array = np.asarray(labels)
+    if array.ndim != 1:
+        raise DataError(f"{name} must be 1D: shape is {array.shape}")
+    uniques, codes = np.unique(array, return_inverse=True)
+    return np.ascontiguousarray(codes.reshape(-1), dtype=np.int64), len(uniques)
+
+
+def _check_metric(metric: Any) -> None:
+    if metric != "euclidean":
+        raise InvalidParameterError(
+            f"invalid parameter `metric` = {metric!r}: expected 'euclidean' (the only distance "
+            "segcore computes; use sklearn.metrics for other metrics)"
+        )
+
+
+def silhouette_score(
+    X: Any,
+    labels: Any,
+    *,
+    metric: str = "euclidean",
+    sample_size: Any = None,
+    random_state: Any = None,
+    **kwds: Any,
+) -> float:
+    """Mean silhouette coefficient of all samples (Euclidean); higher is better, in [-1, 1].
+
+    With ``sample_size`` the score is computed on a random subset of that many rows drawn with
+    ``random_state`` (the subset differs from scikit-learn's for the same seed).
+    """
+    _check_metric(metric)
+    data = as_float_matrix(X)
+    codes, _ = _codes(labels, "labels")
+    size = None if sample_size is None else int_param("sample_size", sample_size)
+    if size is not None and size < 0:
+        raise InvalidParameterError(
+            f"invalid parameter `sample_size` = {size}: expected an integer >= 2 or None"
+        )
+    seed = seed_from(random_state) if size is not None else 0
+    return float(_segcore.silhouette_score(data, codes, size, seed))
+
+
+def silhouette_samples(X: Any, labels: Any, *, metric: str = "euclidean", **kwds: Any) -> np.ndarray:
+    """Silhouette coefficient of every sample (Euclidean); 0 for samples alone in their cluster."""
+    _check_metric(metric)
+    data = as_float_matrix(X)
+    codes, _ = _codes(labels, "labels")
+    return _segcore.silhouette_samples(data, codes)
+
+
+def calinski_harabasz_score(X: Any, labels: Any) -> float:
+    """Calinski-Harabasz score (variance ratio criterion); higher is better."""
+    data = as_float_matrix(X)
+    codes, _ = _codes(labels, "labels")
+    return float(_segcore.calinski_harabasz_score(data, codes))
+
+
+def davies_bouldin_score(X: Any, labels: Any) -> float:
+    """Davies-Bouldin score; lower is better, 0 is the minimum."""
+    data = as_float_matrix(X)
+    codes, _ = _codes(labels, "labels")
+    return float(_segcore.davies_bouldin_score(data, codes))
+
+
+def _pair(labels_true: Any, labels_pred: Any) -> Tuple[np.ndarray, np.ndarray]:
+    a, _ = _codes(labels_true, "labels_true")
+    b, _ = _codes(labels_pred, "labels_pred")
+    return a, b
+
+
+def adjusted_rand_score(labels_true: Any, labels_pred: Any) -> float:
+    """Adjusted Rand index: 1 for identical partitions, about 0 for random ones."""
+    return float(_segcore.adjusted_rand_score(*_pair(labels_true, labels_pred)))
+
+
+def normalized_mutual_info_score(
+    labels_true: Any, labels_pred: Any, *, average_method: str = "arithmetic"
+) -> float:
+    """Normalised mutual information (arithmetic mean of the entropies as normaliser)."""
+    if average_method != "arithmetic":
+        raise InvalidParameterError(
+            f"invalid parameter `average_method` = {average_method!r}: expected 'arithmetic' "
+            "(the only normaliser segcore computes)"
+        )
+    return float(_segcore.normalized_mutual_info_score(*_pair(labels_true, labels_pred)))
+
+
+def mutual_info_score(labels_true: Any, labels_pred: Any, *, contingency: Any = None) -> float:
+    """Mutual information between two labelings, in nats."""
+    if contingency is not None:
+        raise InvalidParameterError(
+            "invalid parameter `contingency`: expected None (segcore builds the table itself)"
+        )
+    return float(_segcore.mutual_info_score(*_pair(labels_true, labels_pred)))
+
+
+def contingency_matrix(
+    labels_true: Any,
+    labels_pred: Any,
+    *,
+    eps: Any = None,
+    sparse: bool = False,
+    dtype: Any = np.int64,
+) -> Any:
+    """Contingency table: row i, column j counts samples with the i-th smallest true label and
+    the j-th smallest predicted label. ``eps`` is added to every cell (float result);
+    ``sparse=True`` returns a ``scipy.sparse.csr_matrix``."""
+    if eps is not None and sparse:
+        raise InvalidParameterError("Cannot set 'eps' when sparse=True")
+    table = _segcore.contingency_matrix(*_pair(labels_true, labels_pred))
+    if sparse:
+        from scipy.sparse import csr_matrix
+
+        return csr_matrix(table.astype(dtype, copy=False))
+    if eps is not None:
+        return table.astype(np.float64) + eps
+    return table.astype(dtype, copy=False)

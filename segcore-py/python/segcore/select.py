@@ -1,0 +1,224 @@
+"""Choosing the number of segments: one table of criteria per k and one recommendation in words."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterable
+
+import numpy as np
+
+from . import _segcore
+from ._progress import progress_callback
+from ._validation import as_float_matrix, float_param, int_param, seed_from
+from .exceptions import InvalidParameterError
+
+__all__ = ["select_k", "SelectKResult"]
+
+# Table columns in display order: (core field, DataFrame column).
+_COLUMNS = [
+    ("inertia", "inertia"),
+    ("silhouette", "silhouette"),
+    ("calinski_harabasz", "calinski_harabasz"),
+    ("davies_bouldin", "davies_bouldin"),
+    ("gap", "gap"),
+    ("gap_spread", "gap_sd"),
+    ("stability_mean", "stability_ari_mean"),
+    ("stability_sd", "stability_ari_sd"),
+    ("bic", "bic"),
+    ("n_clusters_found", "n_clusters_found"),
+]
+
+_CRITERION_NAMES = {
+    "Silhouette": "silhouette",
+    "CalinskiHarabasz": "calinski_harabasz",
+    "DaviesBouldin": "davies_bouldin",
+    "Elbow": "elbow",
+    "Gap": "gap",
+}
+
+
+class SelectKResult:
+    """The outcome of :func:`select_k`.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per k (the index), one column per criterion: ``inertia``, ``silhouette``,
+        ``calinski_harabasz``, ``davies_bouldin``, ``gap`` and ``gap_sd`` (the gap's ``s_k``),
+        ``stability_ari_mean`` / ``stability_ari_sd``, ``n_clusters_found``. Criteria that were
+        not computed are left out.
+    recommended_k : int
+        The recommended number of segments.
+    reason : str
+        Why, in words: which criteria chose which k, disagreements, tie-breakers, stability.
+    votes : dict
+        Each criterion's chosen k (None when it abstains).
+    criteria_agree : bool
+        Whether every criterion that voted chose ``recommended_k``.
+    method : str
+        The clustering algorithm evaluated.
+    """
+
+    def __init__(self, document: Dict[str, Any]) -> None:
+        import pandas as pd
+
+        rows = document["table"]
+        data = {}
+        for field, column in _COLUMNS:
+            values = [row.get(field) for row in rows]
+            if all(v is None for v in values):
+                continue
+            data[column] = [np.nan if v is None else v for v in values]
+        self.table = pd.DataFrame(data, index=pd.Index([row["k"] for row in rows], name="k"))
+        if "n_clusters_found" in self.table:
+            self.table["n_clusters_found"] = self.table["n_clusters_found"].astype(int)
+        self.recommended_k = int(document["recommended_k"])
+        self.reason = str(document["reason"])
+        self.criteria_agree = bool(document["criteria_agree"])
+        self.votes = {
+            _CRITERION_NAMES.get(v["criterion"], str(v["criterion"]).lower()): v["k"]
+            for v in document["votes"]
+        }
+        self.method = {"KMeans": "kmeans", "Ward": "ward"}.get(document["method"], document["method"])
+
+    def __repr__(self) -> str:
+        return (
+            f"SelectKResult(method={self.method!r}, recommended_k={self.recommended_k}, "
+            f"k={list(self.table.index)})"
+        )
+
+    def plot(self, ax: Any = None) -> Any:
+        """Plot every criterion against k, one small panel each, the recommended k marked.
+
+        Needs matplotlib (``pip install matplotlib``). Returns the matplotlib Figure.
+        """
+        from .plot import _require
+
+        plt = _require("matplotlib.pyplot", "SelectKResult.plot()")
+        columns = [c for c in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin",
+                               "gap", "stability_ari_mean") if c in self.table]
+        if ax is None:
+            n_cols = min(3, len(columns))
+            n_rows = -(-len(columns) // n_cols)
+            figure, axes = plt.subplots(n_rows, n_cols, figsize=(4 * n_cols, 3 * n_rows), squeeze=False)
+            axes = list(axes.ravel())
+        else:
+            axes = list(np.ravel(ax))
+            figure = axes[0].figure
+        ks = self.table.index.to_numpy()
+        for axis, column in zip(axes, columns):
+            values = self.table[column].to_numpy()
+            error = None
+            if column == "gap" and "gap_sd" in self.table:
+                error = self.table["gap_sd"].to_numpy()
+            if column == "stability_ari_mean" and "stability_ari_sd" in self.table:
+                error = self.table["stability_ari_sd"].to_numpy()
+            axis.errorbar(ks, values, yerr=error, marker="o")
+            axis.axvline(self.recommended_k, color="grey", linestyle="--")
+            axis.set_title(column)
+            axis.set_xlabel("k")
+        for axis in axes[len(columns):]:
+            axis.set_visible(False)
+        figure.suptitle(f"{self.method}: recommended k = {self.recommended_k}")
+        figure.tight_layout()
+        return figure
+
+
+def select_k(
+    X: Any,
+    k_range: Iterable[int] = range(2, 11),
+    method: str = "kmeans",
+    *,
+    n_init: Any = "auto",
+    random_state: Any = None,
+    silhouette_sample_size: Any = None,
+    gap_references: int = 10,
+    gap_reference: str = "box",
+    stability_resamples: int = 10,
+    stability_fraction: float = 0.8,
+    progress: Any = None,
+) -> SelectKResult:
+    """Evaluate every k in ``k_range`` and recommend one, with the evidence.
+
+    For each k the data is clustered once (``method="kmeans"``: one k-means fit per k;
+    ``"ward"``: one Ward tree cut at every k) and scored by inertia, silhouette (exact up to
+    10,000 rows, else on a seeded sample of ``silhouette_sample_size`` rows, default 10,000),
+    Calinski-Harabasz, Davies-Bouldin, the gap statistic (``gap_references`` seeded reference
+    data sets, uniform in the bounding box ``"box"`` or the principal-component box ``"pca"``)
+    and stability (mean and sd of the adjusted Rand index against ``stability_resamples``
+    subsamples of ``stability_fraction`` of the rows). Set ``gap_references=0`` or
+    ``stability_resamples=0`` to skip those: with k-means each costs one fit per k; with Ward
+    each builds one more tree (O(n^2 d) time: 21 trees on 20,000 rows took ~3 minutes on
+    2 busy cores), so lower them for large n.
+
+    Silhouette, Calinski-Harabasz, Davies-Bouldin, the elbow of inertia (Kneedle rule) and the
+    gap rule (smallest k with ``Gap(k) >= Gap(k+1) - s(k+1)``) vote; the most voted k wins. Ties
+    go to the more stable k, then to a k in 4..=8 (a tie-breaker only), then to the smaller k.
+    ``result.reason`` says all of this for the data at hand, including disagreements.
+
+    ``progress``: ``True`` shows a progress bar (tqdm if installed, else a line on stderr),
+    ``False`` hides it, a callable ``progress(done, total)`` receives the counts; the default
+    (None) shows it in interactive sessions for large jobs.
+
+    Examples
+    --------
+    >>> import numpy as np, segcore
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(c, 0.3, size=(30, 2)) for c in (0, 5, 10)])
+    >>> result = segcore.select_k(X, range(2, 6), random_state=0, progress=False)
+    >>> result.recommended_k
+    3
+    """
+    data = as_float_matrix(X)
+    if isinstance(k_range, (int, np.integer)):
+        raise InvalidParameterError(
+            f"invalid parameter `k_range` = {k_range!r}: expected an iterable of ints such as range(2, 11)"
+        )
+    k_values = [int_param("k_range", k) for k in k_range]
+    if any(k < 0 for k in k_values):
+        raise InvalidParameterError(
+            f"invalid parameter `k_range` = {k_values}: expected numbers of segments k >= 2"
+        )
+    if isinstance(n_init, str):
+        if n_init != "auto":
+            raise InvalidParameterError(
+                f"invalid parameter `n_init` = {n_init!r}: expected 'auto' or an integer >= 1"
+            )
+        n_init_value = None
+    else:
+        n_init_value = int_param("n_init", n_init)
+        if n_init_value < 0:
+            raise InvalidParameterError(f"invalid parameter `n_init` = {n_init_value}: expected an integer >= 1")
+    sample_size = None
+    if silhouette_sample_size is not None:
+        sample_size = int_param("silhouette_sample_size", silhouette_sample_size)
+        if sample_size < 0:
+            raise InvalidParameterError(
+                f"invalid parameter `silhouette_sample_size` = {sample_size}: expected an integer >= 2"
+            )
+    counts = {}
+    for name, value in (("gap_references", gap_references), ("stability_resamples", stability_resamples)):
+        counts[name] = int_param(name, value)
+        if counts[name] < 0:
+            raise InvalidParameterError(
+                f"invalid parameter `{name}` = {counts[name]}: expected an integer >= 0 (0 skips it)"
+            )
+    clusterings = len(set(k_values)) * (1 + counts["gap_references"] + counts["stability_resamples"])
+    report, close = progress_callback(progress, "select_k", data.shape[0] * clusterings)
+    try:
+        document = _segcore.select_k(
+            data,
+            k_values=k_values,
+            method=method if isinstance(method, str) else repr(method),
+            n_init=n_init_value,
+            random_state=seed_from(random_state),
+            silhouette_sample_size=sample_size,
+            gap_references=counts["gap_references"],
+            gap_reference=gap_reference if isinstance(gap_reference, str) else repr(gap_reference),
+            stability_resamples=counts["stability_resamples"],
+            stability_fraction=float_param("stability_fraction", stability_fraction),
+            progress=report,
+        )
+    finally:
+        close()
+    return SelectKResult(json.loads(document))

@@ -1,0 +1,121 @@
+"""segcore.PCA against sklearn.decomposition.PCA: same numbers, same signs, same interface."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.decomposition import PCA as SkPCA
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler as SkStandardScaler
+
+import segcore
+from segcore.exceptions import DataError, InvalidParameterError, NotFittedError
+
+
+def _compare(ours, theirs, tol=1e-10):
+    assert ours.n_components_ == theirs.n_components_
+    np.testing.assert_allclose(ours.explained_variance_ratio_, theirs.explained_variance_ratio_, rtol=0, atol=tol)
+    np.testing.assert_allclose(ours.explained_variance_, theirs.explained_variance_, rtol=tol, atol=tol)
+    np.testing.assert_allclose(ours.singular_values_, theirs.singular_values_, rtol=tol, atol=tol)
+    np.testing.assert_allclose(ours.mean_, theirs.mean_, rtol=0, atol=tol)
+    # Same signs, not only same absolute values.
+    np.testing.assert_allclose(ours.components_, theirs.components_, rtol=0, atol=tol)
+    np.testing.assert_allclose(ours.noise_variance_, theirs.noise_variance_, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("solver", ["auto", "full", "covariance_eigh"])
+@pytest.mark.parametrize("n_components", [None, 2, 5, 0.9, 0.5])
+def test_wholesale_matches_sklearn(wholesale_spending, solver, n_components):
+    ours = segcore.PCA(n_components=n_components, svd_solver=solver).fit(wholesale_spending)
+    theirs = SkPCA(n_components=n_components, svd_solver=solver).fit(wholesale_spending)
+    _compare(ours, theirs)
+    np.testing.assert_allclose(
+        ours.transform(wholesale_spending), theirs.transform(wholesale_spending), rtol=0, atol=1e-10
+    )
+
+
+def test_randomized_and_whiten_match_sklearn(wholesale_spending):
+    ours = segcore.PCA(n_components=3, svd_solver="randomized", whiten=True, random_state=0)
+    theirs = SkPCA(n_components=3, svd_solver="randomized", whiten=True, random_state=0)
+    scores = ours.fit_transform(wholesale_spending)
+    expected = theirs.fit_transform(wholesale_spending)
+    _compare(ours, theirs)
+    np.testing.assert_allclose(scores, expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        ours.inverse_transform(scores), theirs.inverse_transform(expected), rtol=0, atol=1e-9
+    )
+
+
+def test_wide_data_and_constant_columns(blobs):
+    rng = np.random.default_rng(3)
+    wide = rng.normal(size=(40, 120))
+    wide[:, 7] = 2.5  # a constant column has zero variance, not an error
+    # 40 centred rows have rank 39: the 40th component spans a null space (any direction is
+    # right), so compare the components that carry variance.
+    for solver in ["full", "auto"]:
+        _compare(segcore.PCA(35, svd_solver=solver).fit(wide), SkPCA(35, svd_solver=solver).fit(wide), tol=1e-9)
+    full = segcore.PCA().fit(blobs)
+    np.testing.assert_allclose(full.inverse_transform(full.transform(blobs)), blobs, atol=1e-9)
+
+
+def test_float32_stays_float32(wholesale_spending):
+    x32 = wholesale_spending.astype(np.float32)
+    ours = segcore.PCA(n_components=2).fit(x32)
+    theirs = SkPCA(n_components=2).fit(x32)
+    assert ours.components_.dtype == np.float32
+    assert ours.transform(x32).dtype == np.float32
+    np.testing.assert_allclose(ours.explained_variance_ratio_, theirs.explained_variance_ratio_, atol=1e-5)
+    np.testing.assert_allclose(ours.components_, theirs.components_, atol=1e-4)
+
+
+def test_interface_pickle_clone_pipeline_dataframe(wholesale_spending):
+    import pandas as pd
+
+    frame = pd.DataFrame(wholesale_spending, columns=[f"f{i}" for i in range(6)])
+    pca = segcore.PCA(n_components=3, random_state=1).fit(frame)
+    assert list(pca.feature_names_in_) == list(frame.columns)
+    assert pca.n_features_in_ == 6 and pca.n_samples_ == 440
+    assert list(pca.get_feature_names_out()) == ["pca0", "pca1", "pca2"]
+    restored = pickle.loads(pickle.dumps(pca))
+    np.testing.assert_array_equal(restored.transform(frame), pca.transform(frame))
+    assert clone(pca).get_params() == pca.get_params()
+    pipe = make_pipeline(SkStandardScaler(), segcore.PCA(n_components=2)).fit(wholesale_spending)
+    assert pipe.transform(wholesale_spending).shape == (440, 2)
+    with pytest.raises(NotFittedError):
+        segcore.PCA().transform(wholesale_spending)
+    with pytest.raises(DataError, match="feature names"):
+        pca.transform(frame.rename(columns={"f0": "other"}))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_components": 7}, r"n_components.*at most min\(n_samples, n_features\) = 6"),
+        ({"n_components": 0}, "n_components"),
+        ({"n_components": 1.5}, "strictly between 0 and 1"),
+        ({"n_components": 0.0}, "strictly between 0 and 1"),
+        ({"n_components": -0.2}, "strictly between 0 and 1"),
+        ({"n_components": "mle"}, "n_components"),
+        ({"svd_solver": "arpack"}, "svd_solver"),
+        ({"n_components": 0.5, "svd_solver": "randomized"}, "(?i)randomized"),
+    ],
+)
+def test_bad_parameters(wholesale_spending, params, match):
+    with pytest.raises(InvalidParameterError, match=match) as info:
+        segcore.PCA(**params).fit(wholesale_spending)
+    assert isinstance(info.value, ValueError)
+
+
+def test_bad_data(wholesale_spending):
+    x = wholesale_spending.copy()
+    x[5, 2] = np.nan
+    with pytest.raises(DataError, match="row 5, column 2"):
+        segcore.PCA().fit(x)
+    with pytest.raises(DataError):
+        segcore.PCA().fit(wholesale_spending[:1])
+    fitted = segcore.PCA(n_components=2).fit(wholesale_spending)
+    with pytest.raises(DataError, match="n_features|shape"):
+        fitted.transform(wholesale_spending[:, :4])

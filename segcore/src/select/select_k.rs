@@ -1,0 +1,961 @@
+//! Choosing the number of segments: evaluate every k of a range with several validity criteria,
+//! and recommend one k with the evidence behind it, in words.
+//!
+//! # What is computed per k
+//! One clustering of the data per k ([`SelectMethod::KMeans`]: one k-means fit per k;
+//! [`SelectMethod::Ward`]: one Ward tree cut at every k, never refitted), then
+//! - inertia (within-cluster sum of squares around the cluster means),
+//! - silhouette (exact up to [`AUTO_EXACT_SILHOUETTE_ROWS`] rows, else on a seeded random sample
+//!   of that many rows; set it with [`SelectKParams::silhouette_sample_size`]),
+//! - Calinski-Harabasz and Davies-Bouldin,
+//! - the gap statistic and its spread `s_k` (see [`super::gap`]) over `gap_references` seeded
+//!   reference data sets clustered the same way,
+//! - stability: mean and standard deviation of the adjusted Rand index between the clustering of
+//!   all rows and that of `stability_resamples` random subsamples of `stability_fraction` of the
+//!   rows, compared on the rows they share (see [`super::stability`]).
+//!
+//! # How one k is recommended
+//! Five criteria vote: silhouette (highest), Calinski-Harabasz (highest), Davies-Bouldin
+//! (lowest), the elbow of inertia (Kneedle rule, see [`super::elbow`]) and the gap statistic
+//! (smallest k with `Gap(k) >= Gap(k+1) - s(k+1)`). The elbow and gap rules may abstain. The k
+//! with most votes wins. Ties are broken, in this order, by (1) higher mean stability ARI,
+//! (2) lying in 4..=8 (practitioners' experience that 4 to 8 segments are manageable: a
+//! tie-breaker only, never a vote), (3) the smaller k. The reason names every criterion's choice,
+//! says when they disagree and which tie-breaker decided, and reports the stability of the
+//! recommended k.
+//!
+//! Every random choice is seeded from `random_state`, and the underlying algorithms are
+//! deterministic on any thread count, so the same data and seed give the same table.
+
+use super::elbow::knee_index;
+use super::gap::{gap_and_spread, gap_rule, reference_sample, GapReference};
+use super::metrics::{
+    adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, inertia, silhouette_score,
+    silhouette_score_sampled,
+};
+use super::stability::{check_fraction, mean_and_sd, subsample_indices, subsample_size};
+use crate::cluster::kmeans::KMeansParams;
+use crate::cluster::ward::ward_linkage;
+use crate::error::{Error, Result};
+use crate::validation::check_matrix;
+use crate::Float;
+use ndarray::{Array1, ArrayView2, Axis};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+/// Up to this many rows the silhouette is exact; above, a seeded sample of this many rows is
+/// used (exact silhouette is O(n^2 d): 10,000 rows take well under a second per k).
+pub const AUTO_EXACT_SILHOUETTE_ROWS: usize = 10_000;
+
+/// Seed streams: every random draw has its own stream so adding one never shifts another.
+const GAP_DATA_STREAM: u64 = 1;
+const STABILITY_ROWS_STREAM: u64 = 2;
+const STABILITY_FIT_STREAM: u64 = 3;
+const SILHOUETTE_STREAM: u64 = 4;
+
+/// The clustering algorithm whose k is chosen.
+///
+/// Non-exhaustive: Gaussian mixtures (with BIC as an extra criterion, in the table's `bic`
+/// column) are planned once `segcore::cluster::gmm` lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum SelectMethod {
+    /// k-means (k-means++ start, scikit-learn's defaults), one fit per k.
+    KMeans,
+    /// Ward hierarchical clustering: one tree, cut at every k.
+    Ward,
+}
+
+impl SelectMethod {
+    /// The method's name in the reason text.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SelectMethod::KMeans => "k-means",
+            SelectMethod::Ward => "Ward",
+        }
+    }
+}
+
+/// A criterion that votes for a k.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Criterion {
+    /// Highest mean silhouette.
+    Silhouette,
+    /// Highest Calinski-Harabasz score.
+    CalinskiHarabasz,
+    /// Lowest Davies-Bouldin score.
+    DaviesBouldin,
+    /// Elbow of the inertia curve (Kneedle rule).
+    Elbow,
+    /// Tibshirani's gap rule.
+    Gap,
+}
+
+impl Criterion {
+    /// The criterion's name in the reason text.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Criterion::Silhouette => "silhouette",
+            Criterion::CalinskiHarabasz => "Calinski-Harabasz",
+            Criterion::DaviesBouldin => "Davies-Bouldin",
+            Criterion::Elbow => "elbow of inertia",
+            Criterion::Gap => "gap statistic",
+        }
+    }
+}
+
+/// Parameters of [`SelectKParams::fit`]; see the module docs for what is computed.
+///
+/// ```
+/// use ndarray::Array2;
+/// use segcore::select::{SelectKParams, SelectMethod};
+///
+/// // Three well separated groups of 20 points on a line.
+/// let x = Array2::from_shape_fn((60, 2), |(i, j)| (i / 20) as f64 * 10.0 + ((i * 7 + j) % 5) as f64 * 0.1);
+/// let result = SelectKParams::new(2..=6)
+///     .method(SelectMethod::KMeans)
+///     .gap_references(5)
+///     .stability_resamples(5)
+///     .random_state(0)
+///     .fit(x.view())?;
+/// assert_eq!(result.recommended_k, 3);
+/// assert_eq!(result.table.len(), 5);
+/// println!("{}", result.reason);
+/// # Ok::<(), segcore::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelectKParams {
+    k_values: Vec<usize>,
+    method: SelectMethod,
+    n_init: Option<usize>,
+    random_state: u64,
+    silhouette_sample_size: Option<usize>,
+    gap_references: usize,
+    gap_reference: GapReference,
+    stability_resamples: usize,
+    stability_fraction: f64,
+}
+
+impl SelectKParams {
+    /// Evaluate these k values (any order; duplicates are ignored), with k-means, 10 gap
+    /// references in the bounding box, 10 stability subsamples of 80% and `random_state = 0`.
+    pub fn new(k_values: impl IntoIterator<Item = usize>) -> Self {
+        SelectKParams {
+            k_values: k_values.into_iter().collect(),
+            method: SelectMethod::KMeans,
+            n_init: None,
+            random_state: 0,
+            silhouette_sample_size: None,
+            gap_references: 10,
+            gap_reference: GapReference::BoundingBox,
+            stability_resamples: 10,
+            stability_fraction: 0.8,
+        }
+    }
+
+    /// The clustering algorithm (default k-means).
+    pub fn method(mut self, method: SelectMethod) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// k-means restarts per fit (`None`, the default: scikit-learn's "auto", one k-means++ run).
+    pub fn n_init(mut self, n_init: Option<usize>) -> Self {
+        self.n_init = n_init;
+        self
+    }
+
+    /// Seed of every random choice (k-means starts, references, subsamples, silhouette sample).
+    pub fn random_state(mut self, seed: u64) -> Self {
+        self.random_state = seed;
+        self
+    }
+
+    /// Rows used by the silhouette: `None` (default) is exact up to
+    /// [`AUTO_EXACT_SILHOUETTE_ROWS`] rows and a sample of that size above; `Some(s)` samples
+    /// `s` rows whenever the data has more.
+    pub fn silhouette_sample_size(mut self, sample_size: Option<usize>) -> Self {
+        self.silhouette_sample_size = sample_size;
+        self
+    }
+
+    /// Reference data sets of the gap statistic (default 10; 0 skips the gap statistic).
+    pub fn gap_references(mut self, references: usize) -> Self {
+        self.gap_references = references;
+        self
+    }
+
+    /// Distribution of the gap references (default the bounding box of the columns).
+    pub fn gap_reference(mut self, reference: GapReference) -> Self {
+        self.gap_reference = reference;
+        self
+    }
+
+    /// Subsamples of the stability check (default 10; 0 skips it).
+    pub fn stability_resamples(mut self, resamples: usize) -> Self {
+        self.stability_resamples = resamples;
+        self
+    }
+
+    /// Fraction of the rows in each stability subsample, in (0, 1] (default 0.8).
+    pub fn stability_fraction(mut self, fraction: f64) -> Self {
+        self.stability_fraction = fraction;
+        self
+    }
+
+    /// Validates the parameters that do not depend on the data; returns the sorted k values.
+    fn checked_k_values(&self) -> Result<Vec<usize>> {
+        let mut ks = self.k_values.clone();
+        ks.sort_unstable();
+        ks.dedup();
+        if ks.is_empty() {
+            return Err(Error::invalid_parameter(
+                "k_range",
+                "an empty range",
+                "at least one number of segments k >= 2",
+            ));
+        }
+        if ks[0] < 2 {
+            return Err(Error::invalid_parameter(
+                "k_range",
+                format_ks(&ks),
+                "numbers of segments k >= 2 (the criteria compare at least two segments)",
+            ));
+        }
+        if self.n_init == Some(0) {
+            return Err(Error::invalid_parameter("n_init", 0, "an integer >= 1"));
+        }
+        if let Some(s) = self.silhouette_sample_size {
+            if s < 2 {
+                return Err(Error::invalid_parameter(
+                    "silhouette_sample_size",
+                    s,
+                    "an integer >= 2",
+                ));
+            }
+        }
+        check_fraction(self.stability_fraction)?;
+        Ok(ks)
+    }
+
+    /// Evaluates every k on `x` (rows are customers) and recommends one.
+    pub fn fit<F: Float>(&self, x: ArrayView2<F>) -> Result<SelectKResult> {
+        self.fit_with_progress(x, |_, _| {})
+    }
+
+    /// As [`fit`](Self::fit), calling `progress(done, total)` after each clustering (one per k
+    /// and data set: the data, each gap reference, each stability subsample), so long runs can
+    /// show a progress bar.
+    pub fn fit_with_progress<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<SelectKResult> {
+        let ks = self.checked_k_values()?;
+        check_matrix(x, "X")?;
+        let n_samples = x.nrows();
+        let k_max = ks[ks.len() - 1];
+        if k_max >= n_samples {
+            return Err(Error::invalid_parameter(
+                "k_range",
+                format_ks(&ks),
+                format!(
+                    "numbers of segments k <= n_samples - 1 = {} (X has {n_samples} rows)",
+                    n_samples.saturating_sub(1)
+                ),
+            ));
+        }
+        let subsample_rows = subsample_size(n_samples, self.stability_fraction);
+        if self.stability_resamples > 0 && k_max >= subsample_rows {
+            return Err(Error::invalid_parameter(
+                "stability_fraction",
+                self.stability_fraction,
+                format!(
+                    "a fraction leaving more than k = {k_max} rows per subsample (it leaves \
+                     {subsample_rows} of {n_samples})"
+                ),
+            ));
+        }
+
+        let total = ks.len() * (1 + self.gap_references + self.stability_resamples);
+        let mut done = 0;
+        let mut tick = || {
+            done += 1;
+            progress(done, total);
+        };
+
+        let labels = self.cluster_every_k(x, &ks, self.random_state, &mut tick)?;
+        let silhouette_rows = match self.silhouette_sample_size {
+            Some(s) => s,
+            None => AUTO_EXACT_SILHOUETTE_ROWS,
+        };
+        let silhouette_seed = derive_seed(self.random_state, SILHOUETTE_STREAM, 0);
+        let mut table = Vec::with_capacity(ks.len());
+        for (&k, labels) in ks.iter().zip(&labels) {
+            let found = n_distinct(labels);
+            // Metrics need 2..=n-1 distinct labels; ties in the data can leave fewer.
+            let defined = found >= 2 && found < n_samples;
+            let metric = |value: Result<f64>| -> Result<f64> {
+                if defined {
+                    value
+                } else {
+                    Ok(f64::NAN)
+                }
+            };
+            let silhouette = if !defined {
+                f64::NAN
+            } else if n_samples > silhouette_rows {
+                silhouette_score_sampled(x, labels.view(), silhouette_rows, silhouette_seed)?
+            } else {
+                silhouette_score(x, labels.view())?
+            };
+            table.push(KEvaluation {
+                k,
+                n_clusters_found: found,
+                inertia: inertia(x, labels.view(), None)?,
+                silhouette,
+                calinski_harabasz: metric(if defined {
+                    calinski_harabasz_score(x, labels.view())
+                } else {
+                    Ok(f64::NAN)
+                })?,
+                davies_bouldin: metric(if defined {
+                    davies_bouldin_score(x, labels.view())
+                } else {
+                    Ok(f64::NAN)
+                })?,
+                gap: None,
+                gap_spread: None,
+                stability_mean: None,
+                stability_sd: None,
+                bic: None,
+            });
+        }
+
+        if self.gap_references > 0 {
+            let mut reference_within = vec![Vec::with_capacity(self.gap_references); ks.len()];
+            for b in 0..self.gap_references {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
+                    self.random_state,
+                    GAP_DATA_STREAM,
+                    b as u64,
+                ));
+                let reference = reference_sample(x, self.gap_reference, &mut rng)?;
+                let reference_labels =
+                    self.cluster_every_k(reference.view(), &ks, self.random_state, &mut tick)?;
+                for (within, labels) in reference_within.iter_mut().zip(&reference_labels) {
+                    within.push(inertia(reference.view(), labels.view(), None)?);
+                }
+            }
+            for (row, within) in table.iter_mut().zip(&reference_within) {
+                let (gap, spread) = gap_and_spread(row.inertia, within);
+                row.gap = Some(gap);
+                row.gap_spread = Some(spread);
+            }
+        }
+
+        if self.stability_resamples > 0 {
+            let mut agreement = vec![Vec::with_capacity(self.stability_resamples); ks.len()];
+            for b in 0..self.stability_resamples {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
+                    self.random_state,
+                    STABILITY_ROWS_STREAM,
+                    b as u64,
+                ));
+                let rows = subsample_indices(n_samples, subsample_rows, &mut rng);
+                let subsample = x.select(Axis(0), &rows);
+                let fit_seed = derive_seed(self.random_state, STABILITY_FIT_STREAM, b as u64);
+                let sub_labels =
+                    self.cluster_every_k(subsample.view(), &ks, fit_seed, &mut tick)?;
+                for ((scores, full), sub) in agreement.iter_mut().zip(&labels).zip(&sub_labels) {
+                    let full_on_rows: Vec<usize> = rows.iter().map(|&i| full[i]).collect();
+                    let sub = sub.as_slice().expect("labels are a fresh contiguous array");
+                    scores.push(adjusted_rand_score(&full_on_rows, sub)?);
+                }
+            }
+            for (row, scores) in table.iter_mut().zip(&agreement) {
+                let (mean, sd) = mean_and_sd(scores);
+                row.stability_mean = Some(mean);
+                row.stability_sd = Some(sd);
+            }
+        }
+
+        Ok(recommend(
+            self.method,
+            table,
+            self.stability_resamples,
+            self.stability_fraction,
+        ))
+    }
+
+    /// Labels for every k in `ks` on `x`: k-means fits per k, or one Ward tree cut per k.
+    fn cluster_every_k<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        ks: &[usize],
+        seed: u64,
+        tick: &mut impl FnMut(),
+    ) -> Result<Vec<Array1<usize>>> {
+        let mut out = Vec::with_capacity(ks.len());
+        match self.method {
+            SelectMethod::KMeans => {
+                for &k in ks {
+                    let mut params = KMeansParams::new(k).random_state(seed);
+                    if let Some(n_init) = self.n_init {
+                        params = params.n_init(n_init);
+                    }
+                    out.push(params.fit(x, None)?.labels().to_owned());
+                    tick();
+                }
+            }
+            SelectMethod::Ward => {
+                let tree = ward_linkage(x, None)?;
+                for &k in ks {
+                    out.push(tree.cut_n_clusters(k)?);
+                    tick();
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The criteria of one k (one row of the table). Criteria that were not computed are `None`;
+/// criteria undefined for the clustering found (fewer than 2 distinct segments) are NaN.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KEvaluation {
+    /// Number of segments asked for.
+    pub k: usize,
+    /// Distinct segments actually found (less than `k` only with duplicate rows or tied merges).
+    pub n_clusters_found: usize,
+    /// Within-cluster sum of squares around the cluster means (lower is tighter).
+    pub inertia: f64,
+    /// Mean silhouette (higher is better; exact or sampled, see the module docs).
+    pub silhouette: f64,
+    /// Calinski-Harabasz score (higher is better).
+    pub calinski_harabasz: f64,
+    /// Davies-Bouldin score (lower is better).
+    pub davies_bouldin: f64,
+    /// Gap statistic, when computed.
+    pub gap: Option<f64>,
+    /// The gap's spread `s_k = sd * sqrt(1 + 1/B)`, when computed.
+    pub gap_spread: Option<f64>,
+    /// Mean adjusted Rand index between the full clustering and the subsample clusterings.
+    pub stability_mean: Option<f64>,
+    /// Standard deviation of those adjusted Rand indices.
+    pub stability_sd: Option<f64>,
+    /// Bayesian information criterion, for Gaussian mixtures (not computed yet: `None`).
+    pub bic: Option<f64>,
+}
+
+/// The choice of one criterion: a k, or an abstention with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionVote {
+    /// Which criterion.
+    pub criterion: Criterion,
+    /// The k it points to, or `None` when it abstains.
+    pub k: Option<usize>,
+}
+
+/// Outcome of [`SelectKParams::fit`]: the table, every criterion's choice, the recommended k and
+/// the reason in words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelectKResult {
+    /// The clustering algorithm evaluated.
+    pub method: SelectMethod,
+    /// One row per k, in increasing k.
+    pub table: Vec<KEvaluation>,
+    /// Each criterion's choice (in the order silhouette, Calinski-Harabasz, Davies-Bouldin,
+    /// elbow, gap).
+    pub votes: Vec<CriterionVote>,
+    /// The recommended number of segments.
+    pub recommended_k: usize,
+    /// Whether every criterion that did not abstain chose the same k.
+    pub criteria_agree: bool,
+    /// Why this k, in words: who voted for what, disagreements, tie-breakers, stability.
+    pub reason: String,
+}
+
+fn n_distinct(labels: &Array1<usize>) -> usize {
+    let mut seen: Vec<usize> = labels.to_vec();
+    seen.sort_unstable();
+    seen.dedup();
+    seen.len()
+}
+
+/// SplitMix64 of (seed, stream, index): independent, reproducible seeds per random draw.
+fn derive_seed(seed: u64, stream: u64, index: u64) -> u64 {
+    let mut z = seed
+        ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn format_ks(ks: &[usize]) -> String {
+    let consecutive = ks.windows(2).all(|w| w[1] == w[0] + 1);
+    match ks {
+        [] => "[]".into(),
+        [only] => only.to_string(),
+        [first, .., last] if consecutive => format!("{first}..={last}"),
+        _ => format!(
+            "[{}]",
+            ks.iter()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Index of the best finite value (`higher` or lower is better); ties keep the smaller k.
+fn best_index(values: impl Iterator<Item = f64>, higher: bool) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, v) in values.enumerate() {
+        if !v.is_finite() {
+            continue;
+        }
+        let better = match best {
+            None => true,
+            Some((_, b)) => {
+                if higher {
+                    v > b
+                } else {
+                    v < b
+                }
+            }
+        };
+        if better {
+            best = Some((i, v));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+fn join_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The votes, the winner and the reason (see the module docs for the rule).
+fn recommend(
+    method: SelectMethod,
+    table: Vec<KEvaluation>,
+    stability_resamples: usize,
+    stability_fraction: f64,
+) -> SelectKResult {
+    let ks: Vec<usize> = table.iter().map(|r| r.k).collect();
+    let inertias: Vec<f64> = table.iter().map(|r| r.inertia).collect();
+    let mut votes = vec![
+        CriterionVote {
+            criterion: Criterion::Silhouette,
+            k: best_index(table.iter().map(|r| r.silhouette), true).map(|i| ks[i]),
+        },
+        CriterionVote {
+            criterion: Criterion::CalinskiHarabasz,
+            k: best_index(table.iter().map(|r| r.calinski_harabasz), true).map(|i| ks[i]),
+        },
+        CriterionVote {
+            criterion: Criterion::DaviesBouldin,
+            k: best_index(table.iter().map(|r| r.davies_bouldin), false).map(|i| ks[i]),
+        },
+        CriterionVote {
+            criterion: Criterion::Elbow,
+            k: knee_index(&ks, &inertias).map(|i| ks[i]),
+        },
+    ];
+    let gap_computed = table.iter().all(|r| r.gap.is_some());
+    if gap_computed {
+        let gaps: Vec<f64> = table.iter().map(|r| r.gap.unwrap_or(f64::NAN)).collect();
+        let spreads: Vec<f64> = table
+            .iter()
+            .map(|r| r.gap_spread.unwrap_or(f64::NAN))
+            .collect();
+        votes.push(CriterionVote {
+            criterion: Criterion::Gap,
+            k: gap_rule(&gaps, &spreads).map(|i| ks[i]),
+        });
+    }
+
+    let count = |k: usize| votes.iter().filter(|v| v.k == Some(k)).count();
+    let top_votes = ks.iter().map(|&k| count(k)).max().unwrap_or(0);
+    let tied: Vec<usize> = ks
+        .iter()
+        .copied()
+        .filter(|&k| count(k) == top_votes)
+        .collect();
+    let stability_of = |k: usize| {
+        table
+            .iter()
+            .find(|r| r.k == k)
+            .and_then(|r| r.stability_mean)
+            .filter(|m| m.is_finite())
+    };
+
+    let mut sentences = Vec::new();
+    let (recommended_k, tie_note) = if tied.len() == 1 {
+        (tied[0], None)
+    } else {
+        let tied_words = join_words(&tied.iter().map(|k| k.to_string()).collect::<Vec<_>>());
+        let tie_head = if top_votes == 0 {
+            format!("No criterion chose a k among {tied_words}")
+        } else {
+            format!(
+                "k = {tied_words} tie with {top_votes} vote{} each",
+                if top_votes == 1 { "" } else { "s" }
+            )
+        };
+        // Tie-breaker 1: stability, when computed and not itself tied.
+        let most_stable = tied
+            .iter()
+            .filter_map(|&k| stability_of(k).map(|m| (k, m)))
+            .fold(None::<(usize, f64)>, |best, (k, m)| match best {
+                Some((_, b)) if b >= m => best,
+                _ => Some((k, m)),
+            });
+        let stable_unique = most_stable.filter(|&(k, m)| {
+            tied.iter()
+                .all(|&other| other == k || stability_of(other).is_none_or(|o| o < m - 1e-12))
+        });
+        if let Some((k, m)) = stable_unique {
+            (
+                k,
+                Some(format!(
+                    "{tie_head}; {k} is the most stable of them (mean ARI {m:.3})."
+                )),
+            )
+        } else {
+            let preferred: Vec<usize> = tied
+                .iter()
+                .copied()
+                .filter(|k| (4..=8).contains(k))
+                .collect();
+            match preferred.first() {
+                Some(&k) => (
+                    k,
+                    Some(format!(
+                        "{tie_head}; {k} is {} in the 4..=8 range preferred as a tie-breaker \
+                         (segment counts practitioners can act on).",
+                        if preferred.len() == 1 {
+                            "the only one"
+                        } else {
+                            "the smallest"
+                        }
+                    )),
+                ),
+                None => (
+                    tied[0],
+                    Some(format!("{tie_head}; the smallest k is taken.")),
+                ),
+            }
+        }
+    };
+
+    let supporters: Vec<String> = votes
+        .iter()
+        .filter(|v| v.k == Some(recommended_k))
+        .map(|v| v.criterion.name().to_string())
+        .collect();
+    let voting = votes.iter().filter(|v| v.k.is_some()).count();
+    let head = format!(
+        "Recommended k = {recommended_k} for {} over k = {}",
+        method.name(),
+        format_ks(&ks)
+    );
+    if supporters.is_empty() {
+        sentences.push(format!("{head}: no criterion singled out a k."));
+    } else {
+        sentences.push(format!(
+            "{head}: {} point{} to {recommended_k} ({} of {voting} criteria).",
+            join_words(&supporters),
+            if supporters.len() == 1 { "s" } else { "" },
+            supporters.len()
+        ));
+    }
+    let dissent: Vec<String> = votes
+        .iter()
+        .filter_map(|v| match v.k {
+            Some(k) if k != recommended_k => Some(format!("{} prefers {k}", v.criterion.name())),
+            _ => None,
+        })
+        .collect();
+    let criteria_agree = dissent.is_empty();
+    if !criteria_agree {
+        sentences.push(format!("The criteria disagree: {}.", join_words(&dissent)));
+    }
+    if let Some(note) = tie_note {
+        sentences.push(note);
+    }
+    for vote in &votes {
+        if vote.k.is_none() {
+            sentences.push(match vote.criterion {
+                Criterion::Elbow => "The inertia curve has no clear elbow.".to_string(),
+                Criterion::Gap => format!(
+                    "The gap statistic keeps growing up to k = {}: no k satisfies \
+                     Gap(k) >= Gap(k+1) - s(k+1) (the data may hold more segments than the range, \
+                     or no clear structure).",
+                    ks[ks.len() - 1]
+                ),
+                other => format!("{} is undefined for every k.", other.name()),
+            });
+        }
+    }
+    if let Some(row) = table.iter().find(|r| r.k == recommended_k) {
+        if let (Some(mean), Some(sd)) = (row.stability_mean, row.stability_sd) {
+            let verdict = if mean >= 0.9 {
+                "stable"
+            } else if mean >= 0.75 {
+                "fairly stable"
+            } else {
+                "unstable: treat these segments with care"
+            };
+            sentences.push(format!(
+                "At k = {recommended_k} the segments are {verdict} (mean adjusted Rand index \
+                 {mean:.3}, sd {sd:.3}, over {stability_resamples} subsamples of {:.0}% of the \
+                 rows).",
+                stability_fraction * 100.0
+            ));
+        }
+        if row.n_clusters_found < row.k {
+            sentences.push(format!(
+                "Only {} distinct segments were found for k = {} (duplicate rows or tied merges).",
+                row.n_clusters_found, row.k
+            ));
+        }
+    }
+    SelectKResult {
+        method,
+        table,
+        votes,
+        recommended_k,
+        criteria_agree,
+        reason: sentences.join(" "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+    use rand::Rng;
+
+    /// `groups` well separated blobs of `per_group` points in 3-D.
+    fn blobs(groups: usize, per_group: usize, spread: f64, seed: u64) -> Array2<f64> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        Array2::from_shape_fn((groups * per_group, 3), |(i, j)| {
+            let g = i / per_group;
+            let center = if j == g % 3 {
+                10.0 * (1 + g / 3) as f64
+            } else {
+                0.0
+            };
+            center + spread * (rng.gen::<f64>() - 0.5)
+        })
+    }
+
+    fn row(k: usize, silhouette: f64, ch: f64, db: f64, inertia: f64) -> KEvaluation {
+        KEvaluation {
+            k,
+            n_clusters_found: k,
+            inertia,
+            silhouette,
+            calinski_harabasz: ch,
+            davies_bouldin: db,
+            gap: None,
+            gap_spread: None,
+            stability_mean: None,
+            stability_sd: None,
+            bic: None,
+        }
+    }
+
+    #[test]
+    fn finds_four_blobs_with_both_methods_and_all_criteria_agree() {
+        let x = blobs(4, 30, 2.0, 1);
+        for method in [SelectMethod::KMeans, SelectMethod::Ward] {
+            let result = SelectKParams::new(2..=7)
+                .method(method)
+                .gap_references(5)
+                .stability_resamples(4)
+                .random_state(3)
+                .fit(x.view())
+                .unwrap();
+            assert_eq!(
+                result.recommended_k,
+                4,
+                "{}: {}",
+                method.name(),
+                result.reason
+            );
+            assert_eq!(result.table.len(), 6);
+            let at_4 = &result.table[2];
+            assert!(at_4.stability_mean.unwrap() > 0.99, "{at_4:?}");
+            assert!(at_4.gap.unwrap() > result.table[0].gap.unwrap());
+            assert!(
+                result.reason.contains("Recommended k = 4"),
+                "{}",
+                result.reason
+            );
+            assert!(result.votes.iter().any(|v| v.criterion == Criterion::Gap));
+            let silhouette_vote = &result.votes[0];
+            assert_eq!(silhouette_vote.k, Some(4));
+        }
+    }
+
+    #[test]
+    fn table_matches_the_metrics_on_the_same_labels() {
+        let x = blobs(3, 20, 3.0, 2);
+        let result = SelectKParams::new([4, 2, 3, 3])
+            .gap_references(0)
+            .stability_resamples(0)
+            .random_state(5)
+            .fit(x.view())
+            .unwrap();
+        assert_eq!(
+            result.table.iter().map(|r| r.k).collect::<Vec<_>>(),
+            [2, 3, 4]
+        );
+        for row in &result.table {
+            let labels = KMeansParams::new(row.k)
+                .random_state(5)
+                .fit(x.view(), None)
+                .unwrap()
+                .labels()
+                .to_owned();
+            assert_eq!(
+                row.silhouette,
+                silhouette_score(x.view(), labels.view()).unwrap()
+            );
+            assert_eq!(
+                row.calinski_harabasz,
+                calinski_harabasz_score(x.view(), labels.view()).unwrap()
+            );
+            assert_eq!(row.inertia, inertia(x.view(), labels.view(), None).unwrap());
+            assert!(row.gap.is_none() && row.stability_mean.is_none());
+        }
+        assert!(!result.votes.iter().any(|v| v.criterion == Criterion::Gap));
+    }
+
+    #[test]
+    fn same_seed_same_result_and_progress_counts_every_clustering() {
+        let x = blobs(3, 15, 4.0, 9);
+        let params = SelectKParams::new(2..=5)
+            .gap_references(3)
+            .stability_resamples(2)
+            .random_state(11);
+        let mut calls = Vec::new();
+        let a = params
+            .fit_with_progress(x.view(), |done, total| calls.push((done, total)))
+            .unwrap();
+        let b = params.fit(x.view()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(calls.len(), 4 * (1 + 3 + 2));
+        assert_eq!(*calls.last().unwrap(), (24, 24));
+        assert!(calls.windows(2).all(|w| w[1].0 == w[0].0 + 1));
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let c = one_thread.install(|| params.fit(x.view()).unwrap());
+        assert_eq!(a, c);
+    }
+
+    #[test]
+    fn disagreement_and_tie_breakers_are_reported() {
+        // Silhouette and CH say 3, DB says 6, elbow says 5: k = 3 wins 2 votes to 1.
+        let table = vec![
+            row(2, 0.40, 100.0, 0.9, 100.0),
+            row(3, 0.60, 300.0, 0.8, 60.0),
+            row(4, 0.50, 200.0, 0.7, 40.0),
+            row(5, 0.45, 150.0, 0.6, 15.0),
+            row(6, 0.30, 120.0, 0.5, 12.0),
+            row(7, 0.20, 110.0, 0.55, 10.0),
+        ];
+        let result = recommend(SelectMethod::KMeans, table, 0, 0.8);
+        assert_eq!(result.recommended_k, 3);
+        assert!(!result.criteria_agree);
+        assert!(result.reason.contains("disagree"), "{}", result.reason);
+        assert!(
+            result.reason.contains("Davies-Bouldin prefers 6"),
+            "{}",
+            result.reason
+        );
+
+        // Silhouette 2, CH 5, DB 9, no elbow (straight line): one vote each -> 5 is in 4..=8.
+        let straight = |k: usize| 100.0 - 10.0 * k as f64;
+        let table = vec![
+            row(2, 0.9, 1.0, 0.9, straight(2)),
+            row(5, 0.1, 9.0, 0.8, straight(5)),
+            row(9, 0.1, 1.0, 0.1, straight(9)),
+        ];
+        let result = recommend(SelectMethod::Ward, table, 0, 0.8);
+        assert_eq!(result.recommended_k, 5, "{}", result.reason);
+        assert!(result.reason.contains("4..=8"), "{}", result.reason);
+        assert!(
+            result.reason.contains("no clear elbow"),
+            "{}",
+            result.reason
+        );
+
+        // Same tie, but stability was measured and favours 9.
+        let mut table = vec![
+            row(2, 0.9, 1.0, 0.9, straight(2)),
+            row(5, 0.1, 9.0, 0.8, straight(5)),
+            row(9, 0.1, 1.0, 0.1, straight(9)),
+        ];
+        for (r, m) in table.iter_mut().zip([0.5, 0.7, 0.95]) {
+            r.stability_mean = Some(m);
+            r.stability_sd = Some(0.01);
+        }
+        let result = recommend(SelectMethod::Ward, table, 5, 0.8);
+        assert_eq!(result.recommended_k, 9, "{}", result.reason);
+        assert!(result.reason.contains("most stable"), "{}", result.reason);
+    }
+
+    #[test]
+    fn bad_input_is_rejected_before_work() {
+        let x = blobs(2, 5, 1.0, 0);
+        let message = |p: SelectKParams| p.fit(x.view()).unwrap_err().to_string();
+        assert!(message(SelectKParams::new(2..=10)).contains("n_samples - 1 = 9"));
+        assert!(message(SelectKParams::new(1..=3)).contains("k_range"));
+        assert!(message(SelectKParams::new(Vec::new())).contains("k_range"));
+        assert!(message(SelectKParams::new(2..=3).n_init(Some(0))).contains("n_init"));
+        assert!(message(SelectKParams::new(2..=3).stability_fraction(0.0))
+            .contains("stability_fraction"));
+        assert!(message(SelectKParams::new(2..=8).stability_fraction(0.5))
+            .contains("stability_fraction"));
+        assert!(
+            message(SelectKParams::new(2..=3).silhouette_sample_size(Some(1)))
+                .contains("silhouette_sample_size")
+        );
+        let mut with_nan = x.clone();
+        with_nan[[3, 1]] = f64::NAN;
+        assert!(SelectKParams::new(2..=3).fit(with_nan.view()).is_err());
+    }
+
+    #[test]
+    fn float32_and_sampled_silhouette() {
+        let x = blobs(3, 20, 2.0, 4).mapv(|v| v as f32);
+        let result = SelectKParams::new(2..=4)
+            .silhouette_sample_size(Some(30))
+            .gap_references(2)
+            .stability_resamples(2)
+            .fit(x.view())
+            .unwrap();
+        assert_eq!(result.recommended_k, 3, "{}", result.reason);
+    }
+
+    #[test]
+    fn params_and_results_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<SelectKParams>();
+        assert_send_sync::<SelectKResult>();
+        assert_send_sync::<KEvaluation>();
+    }
+}
