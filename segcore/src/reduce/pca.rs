@@ -717,6 +717,45 @@ fn standard_normal(rng: &mut Xoshiro256PlusPlus) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
+impl<F: Float + Serialize + serde::de::DeserializeOwned> crate::persist::SavedModel for Pca<F> {
+    /// `"pca-f64"` or `"pca-f32"`.
+    fn kind() -> String {
+        format!("pca-{}", std::any::type_name::<F>())
+    }
+
+    fn validate(&self) -> Result<()> {
+        use crate::persist::invalid;
+        let (k, d) = self.components.dim();
+        if k == 0 || d == 0 || self.mean.len() != d {
+            return Err(invalid("PCA", "components and mean do not agree"));
+        }
+        if [
+            self.explained_variance.len(),
+            self.explained_variance_ratio.len(),
+            self.singular_values.len(),
+        ]
+        .iter()
+        .any(|&len| len != k)
+        {
+            return Err(invalid(
+                "PCA",
+                "one variance and singular value per component expected",
+            ));
+        }
+        let values = self
+            .components
+            .iter()
+            .chain(&self.explained_variance)
+            .chain(&self.explained_variance_ratio)
+            .chain(&self.singular_values)
+            .chain(&self.mean);
+        if !values.into_iter().all(|v| v.is_finite()) || !self.noise_variance.is_finite() {
+            return Err(invalid("PCA", "a value is not finite"));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
