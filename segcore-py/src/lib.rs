@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 mod arrays;
 mod datasets;
+mod dispatch;
 mod errors;
 mod features;
 mod kmeans;
