@@ -137,7 +137,7 @@ struct Bounds<F> {
 }
 
 #[inline(always)]
-fn sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
+pub(crate) fn sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
     a.iter().zip(b).fold(F::zero(), |acc, (&u, &v)| {
         let t = u - v;
         acc + t * t
