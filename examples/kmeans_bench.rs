@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example kmeans_bench -- [--npy X.npy | --n 1000000 --d 16] [--k 8]
-//!     [--iters 20] [--dtype f64|f32] [--repeats 3] [--linfa]
+//!     [--iters 20] [--dtype f64|f32] [--repeats 3] [--linfa] [--lloyd-only]
 //! ```
 //! `--npy` reads a C-ordered little-endian `<f8`/`<f4` array (what `benches/compare_kmeans.py`
 //! writes, so both libraries see the same bytes); the first k rows are the initial centers, as
@@ -25,6 +25,7 @@ struct Args {
     dtype: String,
     repeats: usize,
     linfa: bool,
+    lloyd_only: bool,
 }
 
 fn parse_args() -> Args {
@@ -37,6 +38,7 @@ fn parse_args() -> Args {
         dtype: "f64".into(),
         repeats: 3,
         linfa: false,
+        lloyd_only: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -52,6 +54,11 @@ fn parse_args() -> Args {
             "--repeats" => args.repeats = value().parse().expect("--repeats takes an integer"),
             "--linfa" => {
                 args.linfa = true;
+                i += 1;
+                continue;
+            }
+            "--lloyd-only" => {
+                args.lloyd_only = true;
                 i += 1;
                 continue;
             }
@@ -203,6 +210,9 @@ fn run<F: Float + Send + Sync>(values: Vec<f64>, n: usize, d: usize, args: &Args
         ("lloyd", KMeansAlgorithm::Lloyd),
         ("hamerly", KMeansAlgorithm::Hamerly),
     ] {
+        if args.lloyd_only && algorithm != KMeansAlgorithm::Lloyd {
+            continue;
+        }
         let params = KMeansParams::new(args.k)
             .init(KMeansInit::Centers(init.clone()))
             .max_iter(args.iters)

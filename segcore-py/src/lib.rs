@@ -18,6 +18,8 @@ mod profile;
 fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<kmeans::PyKMeansModel>()?;
+    m.add_class::<kmeans::PyMiniBatchKMeansModel>()?;
+    m.add_function(wrap_pyfunction!(kmeans::align_labels, m)?)?;
     m.add_class::<preprocessing::PyStandardScalerModel>()?;
     m.add_function(wrap_pyfunction!(profile::profile_segments, m)?)?;
     m.add_function(wrap_pyfunction!(datasets::make_b2b, m)?)?;

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import datasets, exceptions
 from ._segcore import __version__
-from .cluster import KMeans
+from .cluster import KMeans, MiniBatchKMeans, align_labels
 from .exceptions import SegcoreError
 from .features import behaviour_features, segmentation_features
 from .preprocessing import StandardScaler
@@ -18,6 +18,8 @@ from .profile import SegmentProfile, profile_segments
 __all__ = [
     "__version__",
     "KMeans",
+    "MiniBatchKMeans",
+    "align_labels",
     "StandardScaler",
     "SegmentProfile",
     "profile_segments",
