@@ -2,7 +2,8 @@
 
 Runs every workload in one process, both sides on the same numpy array, 2 threads each, and prints
 the median time of each side and the ratio segcore/peer (below 1 = segcore faster). Machines are
-noisy: read the ratios, not the absolute times.
+noisy: read the ratios, not the absolute times. Against the memory-bandwidth floor the ratio reads
+"times the floor" (1 = segcore reads X once per iteration at full bandwidth).
 
     target/test-venv/bin/python benches/compare.py            # default sizes
     target/test-venv/bin/python benches/compare.py --quick    # small sizes (smoke run)
@@ -16,9 +17,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
-from typing import Callable, List
+from typing import Callable, Dict, List, Optional
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
@@ -38,6 +41,9 @@ class Workload:
     peer_name: str
     peer: Callable[[], object]
     unit_divisor: float = 1.0  # e.g. iterations, to report per-iteration times
+    # Peers that cannot run in this process (linfa, the memory-bandwidth floor) are measured by a
+    # Rust example on the same bytes: a function returning seconds per unit, or None if unavailable.
+    peer_time: Optional[Callable[[], Optional[float]]] = None
 
 
 def median_seconds(fn: Callable[[], object], repeats: int) -> float:
@@ -50,10 +56,36 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KMEANS_BENCH = os.path.join(ROOT, "target", "release", "examples", "kmeans_bench")
+
+
+def rust_kmeans_bench(x: np.ndarray, k: int, iters: int, cache: Dict[str, Dict[str, str]]) -> Dict[str, str]:
+    """linfa-clustering's per-iteration time and the memory-bandwidth floor (bytes of X / a parallel
+    read of X, 2 threads) from `examples/kmeans_bench.rs` on the same bytes; {} if not built."""
+    key = f"{x.dtype}-{x.shape}-{k}-{iters}"
+    if key in cache:
+        return cache[key]
+    result: Dict[str, str] = {}
+    if os.path.exists(KMEANS_BENCH):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "x.npy")
+            np.save(path, np.ascontiguousarray(x))
+            out = subprocess.run(
+                [KMEANS_BENCH, "--npy", path, "--k", str(k), "--iters", str(iters), "--repeats", "3", "--linfa"],
+                check=True, capture_output=True, text=True, env={**os.environ, "RAYON_NUM_THREADS": "2"},
+            ).stdout
+        result = dict(line.split("=", 1) for line in out.split() if "=" in line)
+    cache[key] = result
+    return result
+
+
 def kmeans_workloads(quick: bool) -> List[Workload]:
     from sklearn.cluster import KMeans as SkKMeans
+    from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
 
     rows = []
+    cache: Dict[str, Dict[str, str]] = {}
     n = 100_000 if quick else 1_000_000
     rng = np.random.default_rng(0)
     for dtype in (np.float64, np.float32):
@@ -67,15 +99,36 @@ def kmeans_workloads(quick: bool) -> List[Workload]:
         def peer(x=x, init=init):
             SkKMeans(8, init=init.astype(x.dtype), n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd").fit(x)
 
-        rows.append(
-            Workload(f"k-means per Lloyd iteration, {n:,} x 16, k=8, {np.dtype(dtype).name}", "kmeans", ours,
-                     "scikit-learn", peer, unit_divisor=iters)
-        )
+        def from_rust(field, x=x):
+            value = rust_kmeans_bench(x, 8, iters, cache).get(field)
+            return None if value is None else float(value) / 1e3
+
+        label = f"k-means per Lloyd iteration, {n:,} x 16, k=8, {np.dtype(dtype).name}"
+        rows.append(Workload(label, "kmeans", ours, "scikit-learn", peer, unit_divisor=iters))
+        rows.append(Workload(label, "kmeans", ours, "linfa-clustering 0.8.1 (Rust example)", peer,
+                             unit_divisor=iters, peer_time=lambda f=from_rust: f("linfa_ms_per_iter")))
+        rows.append(Workload(label, "kmeans", ours, "memory-bandwidth floor (read X once)", peer,
+                             unit_divisor=iters, peer_time=lambda f=from_rust: f("floor_ms_per_iter")))
     x = rng.standard_normal((200_000 if not quick else 20_000, 16)) + rng.integers(0, 8, size=(1,)) * 3.0
     rows.append(
         Workload("k-means defaults (k-means++, n_init=auto), 200,000 x 16, k=8", "kmeans",
                  lambda: segcore.KMeans(8, random_state=0).fit(x), "scikit-learn",
                  lambda: SkKMeans(8, random_state=0).fit(x))
+    )
+    # Mini-batch: a fixed number of steps (no early stop) of 1024 rows, per step.
+    steps = 200
+
+    def mb(cls, x=x):
+        return cls(8, batch_size=1024, max_iter=1, max_no_improvement=None, compute_labels=False,
+                   init_size=3072, random_state=0)
+
+    n_mb = steps * 1024
+    x_mb = x[:n_mb] if x.shape[0] >= n_mb else x
+    mb_steps = x_mb.shape[0] // 1024
+    rows.append(
+        Workload(f"MiniBatchKMeans per step (batch 1024), {x_mb.shape[0]:,} x 16, k=8", "kmeans",
+                 lambda: mb(segcore.MiniBatchKMeans).fit(x_mb), "scikit-learn",
+                 lambda: mb(SkMiniBatchKMeans).fit(x_mb), unit_divisor=mb_steps)
     )
     return rows
 
@@ -169,13 +222,23 @@ def main() -> None:
 
     print(f"segcore {segcore.__version__}; 2 threads each; medians of {args.repeats} runs")
     print(f"{'workload':<62} {'segcore':>11} {'peer':>11} {'ratio':>7}  peer")
+    last_ours: Dict[str, float] = {}  # rows against several peers time segcore once
     with threadpool_limits(limits=2):
         for factory in WORKLOAD_FACTORIES:
             for w in factory(args.quick):
                 if args.only and w.family != args.only:
                     continue
-                ours = median_seconds(w.ours, args.repeats) / w.unit_divisor
-                peer = median_seconds(w.peer, args.repeats) / w.unit_divisor
+                if w.peer_time is not None:
+                    peer = w.peer_time()
+                    if peer is None:
+                        print(f"{w.name:<62} {'':>11} {'skipped':>11} {'':>7}  {w.peer_name}: "
+                              "build it with `cargo build --release --example kmeans_bench`")
+                        continue
+                    ours = last_ours.get(w.name) or median_seconds(w.ours, args.repeats) / w.unit_divisor
+                else:
+                    ours = median_seconds(w.ours, args.repeats) / w.unit_divisor
+                    peer = median_seconds(w.peer, args.repeats) / w.unit_divisor
+                last_ours[w.name] = ours
                 print(f"{w.name:<62} {ours * 1e3:>9.2f}ms {peer * 1e3:>9.2f}ms {ours / peer:>7.2f}  {w.peer_name}")
     if args.only in (None, "silhouette"):
         silhouette_peak_memory(args.quick)

@@ -1,19 +1,23 @@
 """k-means per-iteration time: scikit-learn vs segcore vs linfa-clustering on the same bytes.
 
-Generates the data once in numpy, saves it as .npy, runs scikit-learn (2 threads via
-threadpoolctl) in this process and segcore/linfa through `examples/kmeans_bench.rs` on the same
-file, with the same initial centers (the first k rows) and the same fixed number of iterations
-(tol=0). Prints medians, ratios, the memory-bandwidth floor and a parity line (n_iter, inertia).
+Generates the data once in numpy, saves it as .npy, and alternates, `--repeats` times, one
+scikit-learn fit in this process (2 threads via threadpoolctl) with one run of
+`examples/kmeans_bench.rs` on the same file (segcore's Lloyd and Hamerly, 2 rayon threads), all
+from the same initial centers (the first k rows) for the same fixed number of iterations (tol=0).
+Each pair gives a ratio measured seconds apart, so load changes on a shared machine move both
+sides; the script prints the median ratio and its spread over the pairs, the memory-bandwidth
+floor (bytes of X / a parallel read of X, measured in the same run), CPU time per iteration
+(what the work costs when the machine is oversubscribed) and a parity line (n_iter, inertia).
 
     python benches/compare_kmeans.py [--n 1000000] [--d 16] [--k 8] [--iters 20] [--dtype f64]
     python benches/compare_kmeans.py --wholesale   # parity on log1p + standardised Wholesale data
 
-Until the Python binding exists, segcore is timed via the Rust example (build it with
-`cargo build --release --example kmeans_bench`). Machines are noisy: compare ratios in one run.
+Build the example first: `cargo build --release --example kmeans_bench`.
 """
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,15 +49,22 @@ def wholesale(dtype):
     return np.ascontiguousarray(x, dtype=dtype)
 
 
-def sklearn_per_iter(x, k, iters, repeats):
-    times, model = [], None
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sklearn_once(x, k, iters):
     with threadpool_limits(limits=2):
-        for _ in range(repeats):
-            model = KMeans(k, init=x[:k], n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd")
-            t = time.perf_counter()
-            model.fit(x)
-            times.append((time.perf_counter() - t) / model.n_iter_ * 1e3)
-    return float(np.median(times)), model
+        model = KMeans(k, init=x[:k], n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd")
+        cpu, t = cpu_seconds(), time.perf_counter()
+        model.fit(x)
+        wall, cpu = time.perf_counter() - t, cpu_seconds() - cpu
+    return wall / model.n_iter_ * 1e3, cpu / model.n_iter_ * 1e3, model
+
+
+def spread(values):
+    return f"{np.median(values):.2f} (min {min(values):.2f}, max {max(values):.2f})"
 
 
 def main():
@@ -62,10 +73,11 @@ def main():
     ap.add_argument("--d", type=int, default=16)
     ap.add_argument("--k", type=int, default=8)
     ap.add_argument("--iters", type=int, default=20)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--dtype", default="f64", choices=["f64", "f32"])
     ap.add_argument("--wholesale", action="store_true")
     ap.add_argument("--no-linfa", action="store_true")
+    ap.add_argument("--no-hamerly", action="store_true")
     args = ap.parse_args()
     dtype = np.float64 if args.dtype == "f64" else np.float32
 
@@ -78,38 +90,47 @@ def main():
     if not os.path.exists(exe):
         sys.exit("build first: cargo build --release --example kmeans_bench")
 
+    pairs = []  # (sklearn ms, sklearn cpu ms, segcore parsed output)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "x.npy")
         np.save(path, x)
-        sk_ms, sk = sklearn_per_iter(x, args.k, args.iters, args.repeats)
-        cmd = [exe, "--npy", path, "--k", str(args.k), "--iters", str(args.iters),
-               "--repeats", str(args.repeats)]
-        if not args.no_linfa and not args.wholesale:
-            cmd.append("--linfa")
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                             env={**os.environ, "RAYON_NUM_THREADS": "2"}).stdout
-    r = dict(line.split("=", 1) for line in out.split() if "=" in line)
+        for rep in range(args.repeats):
+            sk_ms, sk_cpu, sk_model = sklearn_once(x, args.k, args.iters)
+            cmd = [exe, "--npy", path, "--k", str(args.k), "--iters", str(args.iters), "--repeats", "1"]
+            if args.no_hamerly:
+                cmd.append("--lloyd-only")
+            if rep == 0 and not args.no_linfa and not args.wholesale:
+                cmd.append("--linfa")
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                                 env={**os.environ, "RAYON_NUM_THREADS": "2"}).stdout
+            pairs.append((sk_ms, sk_cpu, dict(line.split("=", 1) for line in out.split() if "=" in line)))
 
-    print(f"data {x.shape[0]} x {x.shape[1]} {args.dtype}, k={args.k}, "
-          f"{args.iters} iterations max, 2 threads, bandwidth {r['bandwidth_gbs']} GB/s")
-    print(f"{'implementation':<20}{'ms/iter':>10}{'sklearn/x':>11}{'x/floor':>9}{'n_iter':>8}"
-          f"{'inertia':>22}")
-    floor = float(r["floor_ms_per_iter"])
-    rows = [("scikit-learn", sk_ms, sk.n_iter_, sk.inertia_)]
-    for name in ("lloyd", "hamerly"):
-        rows.append((f"segcore {name}", float(r[f"segcore_{name}_ms_per_iter"]),
-                     int(r[f"segcore_{name}_n_iter"]), float(r[f"segcore_{name}_inertia"])))
-    if "linfa_ms_per_iter" in r:
-        rows.append(("linfa-clustering", float(r["linfa_ms_per_iter"]), args.iters, float("nan")))
-    for name, ms, n_iter, inertia in rows:
-        print(f"{name:<20}{ms:>10.2f}{sk_ms / max(ms, 1e-9):>11.2f}{ms / max(floor, 1e-9):>9.2f}{n_iter:>8}"
-              f"{inertia:>22.12e}")
-    print(f"{'bandwidth floor':<20}{floor:>10.2f}")
-    print(f"segcore peak extra memory: lloyd {r['segcore_lloyd_peak_extra_mb']} MB, "
-          f"hamerly {r['segcore_hamerly_peak_extra_mb']} MB (X is {x.nbytes / 2**20:.0f} MB)")
-    rel = abs(float(r["segcore_lloyd_inertia"]) - sk.inertia_) / sk.inertia_
-    print(f"parity (same init, Lloyd): n_iter sklearn {sk.n_iter_} / segcore "
-          f"{r['segcore_lloyd_n_iter']}, inertia relative difference {rel:.2e}")
+    first = pairs[0][2]
+    floors = [float(r["floor_ms_per_iter"]) for _, _, r in pairs]
+    print(f"data {x.shape[0]} x {x.shape[1]} {args.dtype}, k={args.k}, {args.iters} iterations max, "
+          f"2 threads, {args.repeats} alternating pairs; bandwidth {spread([float(r['bandwidth_gbs']) for _, _, r in pairs])} GB/s")
+    print(f"{'implementation':<18}{'ms/iter (median, min-max over pairs)':>40}{'cpu ms/iter':>13}"
+          f"{'sklearn/x per pair':>36}{'x/floor per pair':>36}")
+    sk_ms = [p[0] for p in pairs]
+    print(f"{'scikit-learn':<18}{spread(sk_ms):>40}{np.median([p[1] for p in pairs]):>13.2f}{'1.00':>36}"
+          f"{spread([s / f for s, f in zip(sk_ms, floors)]):>36}")
+    for name in ("lloyd",) + (() if args.no_hamerly else ("hamerly",)):
+        ours = [float(r[f"segcore_{name}_ms_per_iter"]) for _, _, r in pairs]
+        cpu = np.median([float(r[f"segcore_{name}_cpu_ms_per_iter"]) for _, _, r in pairs])
+        print(f"{'segcore ' + name:<18}{spread(ours):>40}{cpu:>13.2f}"
+              f"{spread([s / o for s, o in zip(sk_ms, ours)]):>36}{spread([o / f for o, f in zip(ours, floors)]):>36}")
+    if "linfa_ms_per_iter" in first:
+        linfa = float(first["linfa_ms_per_iter"])
+        print(f"{'linfa-clustering':<18}{linfa:>40.2f}{'':>13}{pairs[0][0] / linfa:>36.2f}{linfa / floors[0]:>36.2f}"
+              "   (first pair only)")
+    print(f"{'bandwidth floor':<18}{spread(floors):>40}")
+    print(f"segcore peak extra memory: lloyd {first['segcore_lloyd_peak_extra_mb']} MB"
+          + ("" if args.no_hamerly else f", hamerly {first['segcore_hamerly_peak_extra_mb']} MB")
+          + f" (X is {x.nbytes / 2**20:.0f} MB)")
+    sk_inertia, sk_iter = sk_model.inertia_, sk_model.n_iter_
+    rel = abs(float(first["segcore_lloyd_inertia"]) - sk_inertia) / sk_inertia
+    print(f"parity (same init, Lloyd): n_iter sklearn {sk_iter} / segcore {first['segcore_lloyd_n_iter']}, "
+          f"inertia relative difference {rel:.2e}")
 
 
 if __name__ == "__main__":

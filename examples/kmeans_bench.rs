@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example kmeans_bench -- [--npy X.npy | --n 1000000 --d 16] [--k 8]
-//!     [--iters 20] [--dtype f64|f32] [--repeats 3] [--linfa]
+//!     [--iters 20] [--dtype f64|f32] [--repeats 3] [--linfa] [--lloyd-only]
 //! ```
 //! `--npy` reads a C-ordered little-endian `<f8`/`<f4` array (what `benches/compare_kmeans.py`
 //! writes, so both libraries see the same bytes); the first k rows are the initial centers, as
@@ -25,6 +25,7 @@ struct Args {
     dtype: String,
     repeats: usize,
     linfa: bool,
+    lloyd_only: bool,
 }
 
 fn parse_args() -> Args {
@@ -37,6 +38,7 @@ fn parse_args() -> Args {
         dtype: "f64".into(),
         repeats: 3,
         linfa: false,
+        lloyd_only: false,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -52,6 +54,11 @@ fn parse_args() -> Args {
             "--repeats" => args.repeats = value().parse().expect("--repeats takes an integer"),
             "--linfa" => {
                 args.linfa = true;
+                i += 1;
+                continue;
+            }
+            "--lloyd-only" => {
+                args.lloyd_only = true;
                 i += 1;
                 continue;
             }
@@ -133,6 +140,24 @@ fn memory() -> (u64, u64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
+/// CPU seconds used by this process so far (all threads; user + system), from /proc (Linux).
+/// Reported next to wall time because the benchmark machine is shared: CPU time is what the
+/// work costs, wall time what a user waits.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the full line: 11 and 12 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn reset_peak() {
     // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -185,29 +210,37 @@ fn run<F: Float + Send + Sync>(values: Vec<f64>, n: usize, d: usize, args: &Args
         ("lloyd", KMeansAlgorithm::Lloyd),
         ("hamerly", KMeansAlgorithm::Hamerly),
     ] {
+        if args.lloyd_only && algorithm != KMeansAlgorithm::Lloyd {
+            continue;
+        }
         let params = KMeansParams::new(args.k)
             .init(KMeansInit::Centers(init.clone()))
             .max_iter(args.iters)
             .tol(0.0)
             .algorithm(algorithm);
         let mut per_iter = Vec::new();
+        let mut cpu_per_iter = Vec::new();
         let mut peak_extra = 0u64;
         let mut n_iter = 0;
         let mut inertia = 0.0;
         for _ in 0..args.repeats {
             reset_peak();
             let (_, rss_before) = memory();
+            let cpu = cpu_seconds();
             let t = Instant::now();
             let model = params.fit(x.view(), None).expect("benchmark data is valid");
             let elapsed = t.elapsed().as_secs_f64();
+            let cpu = cpu_seconds() - cpu;
             let (peak, _) = memory();
             peak_extra = peak_extra.max(peak.saturating_sub(rss_before));
             n_iter = model.n_iter();
             inertia = model.inertia().to_f64().unwrap_or(f64::NAN);
             per_iter.push(elapsed / n_iter as f64 * 1e3);
+            cpu_per_iter.push(cpu / n_iter as f64 * 1e3);
         }
         let ms = median(per_iter);
         println!("segcore_{name}_ms_per_iter={ms:.3}");
+        println!("segcore_{name}_cpu_ms_per_iter={:.3}", median(cpu_per_iter));
         println!("segcore_{name}_n_iter={n_iter}");
         println!("segcore_{name}_inertia={inertia:.10e}");
         println!("segcore_{name}_vs_floor={:.2}", ms / floor_ms);

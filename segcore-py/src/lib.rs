@@ -22,6 +22,8 @@ mod ward;
 fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<kmeans::PyKMeansModel>()?;
+    m.add_class::<kmeans::PyMiniBatchKMeansModel>()?;
+    m.add_function(wrap_pyfunction!(kmeans::align_labels, m)?)?;
     m.add_class::<preprocessing::PyStandardScalerModel>()?;
     m.add_class::<ward::PyWardModel>()?;
     m.add_function(wrap_pyfunction!(ward::ward_linkage, m)?)?;

@@ -132,3 +132,33 @@ def test_dataframes_give_feature_names(blobs):
     renamed = pd.DataFrame(blobs, columns=[c.upper() for c in columns])
     with pytest.raises(ValueError, match="feature names"):
         km.predict(renamed)
+
+
+def test_align_to_restores_previous_numbering(blobs):
+    previous = segcore.KMeans(n_clusters=6, random_state=0).fit(blobs)
+    refit = segcore.KMeans(n_clusters=6, random_state=5).fit(blobs[::-1] + 0.01)
+    # Scramble the refit's numbering on purpose: alignment must undo any permutation.
+    mapping = segcore.align_labels(refit, previous)
+    assert sorted(mapping) == list(range(6))
+    aligned = refit.align_to(previous)
+    np.testing.assert_array_equal(aligned.labels_, mapping[refit.labels_])
+    np.testing.assert_allclose(aligned.cluster_centers_[mapping], refit.cluster_centers_)
+    # Same rows, same segment numbers as before (up to the few rows near a boundary).
+    agreement = np.mean(aligned.predict(blobs) == previous.labels_)
+    assert agreement > 0.99
+    np.testing.assert_array_equal(aligned.predict(blobs), mapping[refit.predict(blobs)])
+    # Arrays of centers work too, and the original model is untouched.
+    again = refit.align_to(previous.cluster_centers_)
+    np.testing.assert_array_equal(again.labels_, aligned.labels_)
+    assert refit.labels_ is not aligned.labels_
+
+
+def test_align_labels_with_more_new_clusters_and_bad_shapes():
+    previous = np.array([[0.0, 0.0], [10.0, 10.0]])
+    new = np.array([[50.0, 50.0], [9.0, 9.5], [0.5, 0.0]])
+    np.testing.assert_array_equal(segcore.align_labels(new, previous), [2, 1, 0])
+    with pytest.raises(ValueError, match="features"):
+        segcore.align_labels(new[:, :1], previous)
+    km = segcore.KMeans(n_clusters=3, random_state=0).fit(np.vstack([new + d for d in (0.0, 0.1, 0.2)]))
+    with pytest.raises(ValueError):
+        km.align_to(previous)

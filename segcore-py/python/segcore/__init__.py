@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import datasets, exceptions, metrics, plot
 from ._segcore import __version__
-from .cluster import KMeans, Ward, ward_linkage
+from .cluster import KMeans, MiniBatchKMeans, Ward, align_labels, ward_linkage
 from .decomposition import PCA
 from .exceptions import SegcoreError
 from .features import behaviour_features, segmentation_features
@@ -22,6 +22,8 @@ __all__ = [
     "KMeans",
     "Ward",
     "ward_linkage",
+    "MiniBatchKMeans",
+    "align_labels",
     "StandardScaler",
     "SegmentProfile",
     "profile_segments",

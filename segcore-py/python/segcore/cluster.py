@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import Any, Optional
 
@@ -22,10 +23,123 @@ from ._validation import (
 from ._ward import Ward, ward_linkage
 from .exceptions import ConvergenceWarning, InvalidParameterError
 
-__all__ = ["KMeans", "Ward", "ward_linkage"]
+__all__ = ["KMeans", "MiniBatchKMeans", "Ward", "align_labels", "ward_linkage"]
 
 
-class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+def _resolved_init(init: Any, n_clusters: int, X: np.ndarray, seed: int) -> tuple:
+    """("k-means++" | "random", None) or ("array", float64 centers) from scikit-learn's ``init``."""
+    if callable(init):
+        init = init(X, n_clusters, np.random.RandomState(seed % (2**32)))
+    if isinstance(init, str):
+        return init, None
+    centers = np.asarray(init, dtype=np.float64)
+    if centers.ndim != 2:
+        raise InvalidParameterError(
+            f"invalid parameter `init`: an explicit init must be 2D (n_clusters, n_features), "
+            f"got {centers.ndim}D"
+        )
+    return "array", np.ascontiguousarray(centers)
+
+
+def _resolved_n_init(estimator: Any, init_name: str, default_random: int, stacklevel: int = 3) -> int:
+    """scikit-learn's ``n_init="auto"`` rule; an explicit array runs once (with its warning)."""
+    if isinstance(estimator.n_init, str):
+        if estimator.n_init != "auto":
+            raise InvalidParameterError(
+                f"invalid parameter `n_init` = {estimator.n_init!r}: expected 'auto' or an integer >= 1"
+            )
+        return default_random if init_name == "random" else 1
+    n_init = int_param("n_init", estimator.n_init)
+    if init_name == "array" and n_init != 1:
+        warnings.warn(
+            "Explicit initial center position passed: performing only one init in "
+            f"{type(estimator).__name__} instead of n_init={n_init}.",
+            RuntimeWarning,
+            stacklevel=stacklevel + 1,
+        )
+        return 1
+    return n_init
+
+
+def _centers_of(reference: Any) -> np.ndarray:
+    """Centers of a fitted clustering estimator (``cluster_centers_``) or an array of centers."""
+    centers = getattr(reference, "cluster_centers_", reference)
+    centers = np.asarray(centers, dtype=np.float64)
+    if centers.ndim != 2:
+        raise InvalidParameterError(
+            f"reference centers must be 2D (n_clusters, n_features), got {centers.ndim}D"
+        )
+    return np.ascontiguousarray(centers)
+
+
+def align_labels(centers: Any, reference_centers: Any) -> np.ndarray:
+    """Label mapping that makes a new clustering keep a previous clustering's segment numbers.
+
+    Matches the rows of ``centers`` (a new model's ``cluster_centers_``, or the fitted model
+    itself) to those of ``reference_centers`` (the previous model's, or the previous model)
+    by minimum total squared distance (Hungarian algorithm). Returns ``mapping`` with
+    ``mapping[j]`` = the label new cluster ``j`` should take, so ``mapping[new_model.labels_]``
+    are the new labels in the reference's numbering. If the new model has more clusters, the
+    unmatched ones get the next free labels ``k_reference, k_reference + 1, ...``.
+
+    Examples
+    --------
+    >>> import numpy as np, segcore
+    >>> previous = np.array([[0.0, 0.0], [10.0, 10.0]])
+    >>> new = np.array([[9.5, 10.2], [0.3, -0.1]])
+    >>> segcore.align_labels(new, previous)
+    array([1, 0])
+    """
+    return _segcore.align_labels(_centers_of(reference_centers), _centers_of(centers))
+
+
+class _KMeansFamily(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Prediction methods shared by KMeans and MiniBatchKMeans (both hold a Rust model)."""
+
+    def _set_fitted(self, model: Any, names: Optional[np.ndarray]) -> None:
+        self._model = model
+        self.cluster_centers_ = model.cluster_centers
+        self.inertia_ = model.inertia
+        self.n_iter_ = model.n_iter
+        self.n_features_in_ = model.n_features
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _checked_input(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        check_feature_names(self, X)
+        return as_float_matrix(X, dtype=self.cluster_centers_.dtype)
+
+    def predict(self, X: Any, sample_weight: Any = None) -> np.ndarray:
+        """Index of the closest cluster center for each row of ``X``."""
+        data = self._checked_input(X)
+        return self._model.predict(data)
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit and return the labels of the training rows."""
+        fitted = self.fit(X, sample_weight=sample_weight)
+        labels = getattr(fitted, "labels_", None)
+        return labels if labels is not None else fitted.predict(X)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Euclidean distance of each row of ``X`` to every cluster center."""
+        data = self._checked_input(X)
+        return self._model.transform(data)
+
+    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit, then return distances of the training rows to the centers."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the (weighted) inertia of ``X`` on the fitted centers (higher is better)."""
+        data = self._checked_input(X)
+        weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
+        return float(self._model.score(data, weights))
+
+
+class KMeans(_KMeansFamily):
     """K-means clustering (exact Lloyd / Elkan, greedy k-means++), a drop-in for
     ``sklearn.cluster.KMeans``.
 
@@ -68,52 +182,20 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.copy_x = copy_x
         self.algorithm = algorithm
 
-    def _resolved_init(self, X: np.ndarray, seed: int) -> tuple:
-        init = self.init
-        if callable(init):
-            init = init(X, self.n_clusters, np.random.RandomState(seed % (2**32)))
-        if isinstance(init, str):
-            return init, None
-        centers = np.asarray(init, dtype=np.float64)
-        if centers.ndim != 2:
-            raise InvalidParameterError(
-                f"invalid parameter `init`: an explicit init must be 2D (n_clusters, n_features), "
-                f"got {centers.ndim}D"
-            )
-        return "array", np.ascontiguousarray(centers)
-
-    def _resolved_n_init(self, init_name: str) -> int:
-        if isinstance(self.n_init, str):
-            if self.n_init != "auto":
-                raise InvalidParameterError(
-                    f"invalid parameter `n_init` = {self.n_init!r}: expected 'auto' or an integer >= 1"
-                )
-            return 10 if init_name == "random" else 1
-        n_init = int_param("n_init", self.n_init)
-        if init_name == "array" and n_init != 1:
-            warnings.warn(
-                "Explicit initial center position passed: performing only one init in KMeans "
-                f"instead of n_init={n_init}.",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            return 1
-        return n_init
-
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "KMeans":
         """Compute k-means clustering of ``X`` (rows are customers)."""
         names = feature_names_of(X)
         data = as_float_matrix(X)
         weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
         seed = seed_from(self.random_state)
-        init_name, centers = self._resolved_init(data, seed)
+        init_name, centers = _resolved_init(self.init, self.n_clusters, data, seed)
         model = _segcore.KMeansModel.fit(
             data,
             weights,
             n_clusters=int_param("n_clusters", self.n_clusters),
             init=init_name,
             init_centers=centers,
-            n_init=self._resolved_n_init(init_name),
+            n_init=_resolved_n_init(self, init_name, default_random=10),
             max_iter=int_param("max_iter", self.max_iter),
             tol=float_param("tol", self.tol),
             random_state=seed,
@@ -121,49 +203,161 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         )
         for message in model.warnings:
             warnings.warn(message, ConvergenceWarning, stacklevel=2)
-        self._model = model
-        self.cluster_centers_ = model.cluster_centers
+        self._set_fitted(model, names)
         self.labels_ = model.labels
-        self.inertia_ = model.inertia
-        self.n_iter_ = model.n_iter
-        self.n_features_in_ = model.n_features
-        if names is not None:
-            self.feature_names_in_ = names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
         return self
 
-    def _checked_input(self, X: Any) -> np.ndarray:
+    def align_to(self, reference: Any) -> "KMeans":
+        """A copy of this fitted model whose cluster numbers follow ``reference``.
+
+        ``reference`` is a previous fitted model (anything with ``cluster_centers_``) or its
+        centers, with the same number of clusters and features. Clusters are matched by minimum
+        total squared distance between centers (Hungarian algorithm), so a refit on new data keeps
+        the segment numbers that dashboards already show. See also :func:`align_labels`.
+        """
         check_is_fitted(self)
-        check_feature_names(self, X)
-        return as_float_matrix(X, dtype=self.cluster_centers_.dtype)
-
-    def predict(self, X: Any, sample_weight: Any = None) -> np.ndarray:
-        """Index of the closest cluster center for each row of ``X``."""
-        data = self._checked_input(X)
-        return self._model.predict(data)
-
-    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
-        """Fit and return the training labels."""
-        return self.fit(X, sample_weight=sample_weight).labels_
-
-    def transform(self, X: Any) -> np.ndarray:
-        """Euclidean distance of each row of ``X`` to every cluster center."""
-        data = self._checked_input(X)
-        return self._model.transform(data)
-
-    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
-        """Fit, then return distances of the training rows to the centers."""
-        return self.fit(X, sample_weight=sample_weight).transform(X)
-
-    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        """Opposite of the (weighted) inertia of ``X`` on the fitted centers (higher is better)."""
-        data = self._checked_input(X)
-        weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
-        return float(self._model.score(data, weights))
+        aligned = copy.copy(self)
+        model = self._model.aligned_to(_centers_of(reference))
+        aligned._model = model
+        aligned.cluster_centers_ = model.cluster_centers
+        aligned.labels_ = model.labels
+        return aligned
 
     @property
     def converged_(self) -> bool:
         """Whether the best run converged (segcore-only; scikit-learn does not expose it)."""
         check_is_fitted(self)
         return bool(self._model.converged)
+
+
+class MiniBatchKMeans(_KMeansFamily):
+    """Mini-batch k-means, a drop-in for ``sklearn.cluster.MiniBatchKMeans``, with
+    ``partial_fit`` for customer bases that arrive in chunks or do not fit in memory.
+
+    Parameters and their meaning are scikit-learn's: ``batch_size`` rows per step (drawn with
+    probability proportional to ``sample_weight`` in ``fit``), ``reassignment_ratio`` moves
+    clusters whose accumulated weight is below that fraction of the largest to random batch rows,
+    ``max_no_improvement`` stops when the smoothed batch inertia stops improving, ``tol`` (relative
+    to the mean feature variance, 0 disables it) stops on small center moves. ``n_init="auto"``
+    runs 1 initialisation with ``"k-means++"`` or an array, 3 with ``"random"``, each on
+    ``init_size`` sampled rows. Results match scikit-learn's statistically (the random draws
+    differ), and are bit-identical for a given ``random_state`` on any number of threads.
+
+    ``partial_fit(X)`` runs one step on all rows of ``X``; the first call initialises the centers
+    from that batch. ``labels_`` and ``inertia_`` then describe the last batch.
+
+    Examples
+    --------
+    >>> import numpy as np, segcore
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
+    >>> mbk = segcore.MiniBatchKMeans(n_clusters=2, batch_size=6, random_state=0).fit(X)
+    >>> sorted(np.bincount(mbk.labels_))
+    [3, 3]
+    >>> stream = segcore.MiniBatchKMeans(n_clusters=2, random_state=0)
+    >>> stream = stream.partial_fit(X[:3]).partial_fit(X[3:])
+    >>> stream.n_steps_
+    2
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        init: Any = "k-means++",
+        max_iter: int = 100,
+        batch_size: int = 1024,
+        verbose: int = 0,
+        compute_labels: bool = True,
+        random_state: Any = None,
+        tol: float = 0.0,
+        max_no_improvement: Optional[int] = 10,
+        init_size: Optional[int] = None,
+        n_init: Any = "auto",
+        reassignment_ratio: float = 0.01,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.init = init
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.verbose = verbose
+        self.compute_labels = compute_labels
+        self.random_state = random_state
+        self.tol = tol
+        self.max_no_improvement = max_no_improvement
+        self.init_size = init_size
+        self.n_init = n_init
+        self.reassignment_ratio = reassignment_ratio
+
+    def _fit_model(self, data: np.ndarray, weights: Optional[np.ndarray], start_stream: bool) -> Any:
+        seed = seed_from(self.random_state)
+        init_name, centers = _resolved_init(self.init, self.n_clusters, data, seed)
+        init_size = self.init_size
+        if init_size is not None and int_param("init_size", init_size) < int(self.n_clusters):
+            warnings.warn(
+                f"init_size={init_size} should be larger than n_clusters={self.n_clusters}. "
+                "Setting it to min(3*n_clusters, n_samples)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return _segcore.MiniBatchKMeansModel.fit(
+            data,
+            weights,
+            n_clusters=int_param("n_clusters", self.n_clusters),
+            init=init_name,
+            init_centers=centers,
+            n_init=_resolved_n_init(self, init_name, default_random=3, stacklevel=4),
+            max_iter=int_param("max_iter", self.max_iter),
+            batch_size=int_param("batch_size", self.batch_size),
+            tol=float_param("tol", self.tol),
+            max_no_improvement=None
+            if self.max_no_improvement is None
+            else int_param("max_no_improvement", self.max_no_improvement),
+            init_size=None if init_size is None else int_param("init_size", init_size),
+            reassignment_ratio=float_param("reassignment_ratio", self.reassignment_ratio),
+            random_state=seed,
+            compute_labels=bool(self.compute_labels),
+            start_stream=start_stream,
+        )
+
+    def _publish(self, model: Any, names: Optional[np.ndarray]) -> None:
+        for message in model.warnings:
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        self._set_fitted(model, names)
+        self.n_steps_ = model.n_steps
+        labels = model.labels
+        if labels is not None:
+            self.labels_ = labels
+        elif hasattr(self, "labels_"):
+            del self.labels_
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "MiniBatchKMeans":
+        """Compute the centers on ``X`` by mini-batches."""
+        names = feature_names_of(X)
+        data = as_float_matrix(X)
+        weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
+        self._publish(self._fit_model(data, weights, start_stream=False), names)
+        return self
+
+    def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "MiniBatchKMeans":
+        """Update the centers with one mini-batch step on all rows of ``X``.
+
+        The first call (or the first after changing parameters with ``set_params`` and calling
+        ``fit``) initialises the centers from ``X``; later calls need the same features.
+        """
+        model = getattr(self, "_model", None)
+        if model is None:
+            names = feature_names_of(X)
+            data = as_float_matrix(X)
+            weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
+            self._publish(self._fit_model(data, weights, start_stream=True), names)
+            return self
+        data = self._checked_input(X)
+        weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
+        self._publish(model.partial_fit(data, weights), getattr(self, "feature_names_in_", None))
+        return self
+
+    @property
+    def counts_(self) -> np.ndarray:
+        """Accumulated weight assigned to each center (segcore-only; scikit-learn keeps it private)."""
+        check_is_fitted(self)
+        return self._model.counts

@@ -4,7 +4,9 @@
 use super::align::order_by_weight;
 use super::hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidParams};
 use super::init::{kmeans_plusplus, random_rows};
-use super::kernel::{dispatch_simd, load_centered_row, nearest, PreparedCenters, CHUNK_ROWS, ROWS};
+use super::kernel::{
+    dispatch_simd, load_centered_row, nearest, tile_rows, PreparedCenters, Tile, CHUNK_ROWS,
+};
 use crate::error::{Error, Result};
 use crate::validation::{check_matrix, check_n_features, check_sample_weight};
 use crate::Float;
@@ -82,7 +84,7 @@ struct ChunkSums<F> {
 /// One pass: nearest center for every row of the chunk (written into `labels`), plus per-cluster
 /// weighted sums of the centered rows. Lloyd's E and M steps fused so X is read once.
 #[inline(always)]
-fn lloyd_chunk_impl<F: Float, const FMA: bool>(
+fn lloyd_chunk_impl<F: Float, const T: usize, const FMA: bool>(
     x: &ArrayView2<F>,
     start: usize,
     mean: &[F],
@@ -97,46 +99,34 @@ fn lloyd_chunk_impl<F: Float, const FMA: bool>(
         weights: vec![F::zero(); k],
         changed: 0,
     };
-    let mut buf = vec![F::zero(); ROWS * d];
-    let mut group_labels = [0usize; ROWS];
-    let mut group_best = [F::zero(); ROWS];
-    let n = labels.len();
-    let mut r0 = 0;
-    while r0 < n {
-        let rows = (n - r0).min(ROWS);
-        for r in 0..rows {
-            load_centered_row(x, start + r0 + r, mean, &mut buf[r * d..(r + 1) * d]);
-        }
-        if rows == ROWS {
-            nearest::<F, ROWS, FMA>(&buf, pc, &mut group_labels, &mut group_best);
-        } else {
-            for r in 0..rows {
-                let mut l = [0usize; 1];
-                let mut b = [F::zero(); 1];
-                nearest::<F, 1, FMA>(&buf[r * d..(r + 1) * d], pc, &mut l, &mut b);
-                group_labels[r] = l[0];
-            }
-        }
-        for r in 0..rows {
-            let i = r0 + r;
-            let label = group_labels[r];
-            if labels[i] != label {
-                out.changed += 1;
-                labels[i] = label;
-            }
-            let w = weights.map_or(F::one(), |w| w[start + i]);
+    let mut tile = Tile::<F, T>::new(d);
+    let mut tile_labels = [0usize; T];
+    let mut tile_best = [F::zero(); T];
+    for (t, chunk_labels) in labels.chunks_mut(T).enumerate() {
+        let first = t * T;
+        tile.load(x, start + first, chunk_labels.len(), mean);
+        nearest::<F, T, FMA>(&tile.transposed, pc, &mut tile_labels, &mut tile_best);
+        for (r, (old, &label)) in chunk_labels.iter_mut().zip(&tile_labels).enumerate() {
+            out.changed += usize::from(*old != label);
+            *old = label;
+            let w = weights.map_or(F::one(), |w| w[start + first + r]);
             out.weights[label] += w;
             let sum = &mut out.sums[label * d..(label + 1) * d];
-            for (s, &v) in sum.iter_mut().zip(&buf[r * d..(r + 1) * d]) {
+            for (s, &v) in sum.iter_mut().zip(tile.row(r, d)) {
                 *s += w * v;
             }
         }
-        r0 += rows;
     }
     out
 }
 
-dispatch_simd!(lloyd_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, labels: &mut [usize]) -> ChunkSums<F>, FMA => lloyd_chunk_impl::<F, FMA>(x, start, mean, weights, pc, labels));
+dispatch_simd!(lloyd_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, labels: &mut [usize]) -> ChunkSums<F>, FMA => {
+    if tile_rows::<F>() == 16 {
+        lloyd_chunk_impl::<F, 16, FMA>(x, start, mean, weights, pc, labels)
+    } else {
+        lloyd_chunk_impl::<F, 8, FMA>(x, start, mean, weights, pc, labels)
+    }
+});
 
 /// Hamerly state of one row: distance bounds to its own center (upper) and to any other center
 /// (lower). Kept as plain distances, not squared, so center shifts can be added.
@@ -147,7 +137,7 @@ struct Bounds<F> {
 }
 
 #[inline(always)]
-fn sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
+pub(crate) fn sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
     a.iter().zip(b).fold(F::zero(), |acc, (&u, &v)| {
         let t = u - v;
         acc + t * t
@@ -247,7 +237,7 @@ dispatch_simd!(hamerly_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[
 /// computed directly as `sum w * ||x - c||^2` (no expansion, so it is accurate).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn labels_inertia_chunk_impl<F: Float, const FMA: bool>(
+fn labels_inertia_chunk_impl<F: Float, const T: usize, const FMA: bool>(
     x: &ArrayView2<F>,
     start: usize,
     mean: &[F],
@@ -258,23 +248,32 @@ fn labels_inertia_chunk_impl<F: Float, const FMA: bool>(
     reassign: bool,
 ) -> F {
     let d = pc.d;
-    let mut buf = vec![F::zero(); d];
+    let mut tile = Tile::<F, T>::new(d);
+    let mut tile_labels = [0usize; T];
+    let mut tile_best = [F::zero(); T];
     let mut inertia = F::zero();
-    for (i, label) in labels.iter_mut().enumerate() {
-        load_centered_row(x, start + i, mean, &mut buf);
+    for (t, chunk_labels) in labels.chunks_mut(T).enumerate() {
+        let first = t * T;
+        tile.load(x, start + first, chunk_labels.len(), mean);
         if reassign {
-            let mut l = [0usize; 1];
-            let mut b = [F::zero(); 1];
-            nearest::<F, 1, FMA>(&buf, pc, &mut l, &mut b);
-            *label = l[0];
+            nearest::<F, T, FMA>(&tile.transposed, pc, &mut tile_labels, &mut tile_best);
+            chunk_labels.copy_from_slice(&tile_labels[..chunk_labels.len()]);
         }
-        let w = weights.map_or(F::one(), |w| w[start + i]);
-        inertia += w * sq_dist(&buf, &centers[*label * d..(*label + 1) * d]);
+        for (r, &label) in chunk_labels.iter().enumerate() {
+            let w = weights.map_or(F::one(), |w| w[start + first + r]);
+            inertia += w * sq_dist(tile.row(r, d), &centers[label * d..(label + 1) * d]);
+        }
     }
     inertia
 }
 
-dispatch_simd!(labels_inertia_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, centers: &[F], labels: &mut [usize], reassign: bool) -> F, FMA => labels_inertia_chunk_impl::<F, FMA>(x, start, mean, weights, pc, centers, labels, reassign));
+dispatch_simd!(labels_inertia_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, centers: &[F], labels: &mut [usize], reassign: bool) -> F, FMA => {
+    if tile_rows::<F>() == 16 {
+        labels_inertia_chunk_impl::<F, 16, FMA>(x, start, mean, weights, pc, centers, labels, reassign)
+    } else {
+        labels_inertia_chunk_impl::<F, 8, FMA>(x, start, mean, weights, pc, centers, labels, reassign)
+    }
+});
 
 /// Labels (re-assigned if `reassign`) and inertia of `centers` (centered, k x d) on `x`.
 pub(crate) fn labels_inertia<F: Float>(
@@ -528,6 +527,24 @@ pub(crate) fn check_input<F: Float>(
     Ok(())
 }
 
+/// The assignment kernel carries labels in the data's float type (a same-width vector blend), so
+/// labels must be exact integers in `F`: k <= 2^24 for f32 (2^53 for f64, never reached).
+pub(crate) fn check_labels_exact<F: Float>(n_clusters: usize) -> Result<()> {
+    let limit = if std::mem::size_of::<F>() == 4 {
+        1usize << 24
+    } else {
+        1usize << 53
+    };
+    if n_clusters > limit {
+        return Err(Error::invalid_parameter(
+            "n_clusters",
+            n_clusters,
+            format!("at most {limit} for this float type"),
+        ));
+    }
+    Ok(())
+}
+
 /// Centered copy of the explicit init centers in the data's float type.
 pub(crate) fn centered_init<F: Float>(centers: &Array2<f64>, mean: &[F]) -> Array2<F> {
     Array2::from_shape_fn(centers.dim(), |(j, f)| F::cast(centers[[j, f]]) - mean[f])
@@ -552,6 +569,7 @@ impl KMeansValidParams {
         if let KMeansInit::Centers(c) = &self.init {
             check_n_features(c.view(), d, "init centers")?;
         }
+        check_labels_exact::<F>(self.n_clusters)?;
         let weights = contiguous_weights(sample_weight);
         let weights = weights.as_deref();
         let k = self.n_clusters;

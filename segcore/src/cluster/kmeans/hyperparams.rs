@@ -39,11 +39,12 @@ pub enum KMeansAlgorithm {
 impl KMeansAlgorithm {
     /// The concrete algorithm `Auto` stands for: currently always Lloyd.
     ///
-    /// Measured with `examples/kmeans_bench.rs` (1M x 16, k = 8, 20 iterations, 2 threads,
-    /// overlapping clusters): Lloyd's register-blocked kernel 154 ms/iteration, Hamerly 279 ms
-    /// (most bounds fail on overlapping data and the fallback computes all k distances directly).
-    /// Hamerly only wins on well separated segments after the first iterations, which `Auto`
-    /// cannot know in advance; ask for it explicitly there.
+    /// Measured with `benches/compare_kmeans.py` (1M x 16, k = 8, 20 iterations, 2 threads,
+    /// overlapping clusters, 4 alternating pairs on a shared, oversubscribed machine): Lloyd's
+    /// tiled kernel 146 ms/iteration (36 ms CPU), Hamerly 428 ms (124 ms CPU): most bounds fail
+    /// on overlapping data and the fallback computes all k distances directly, without the tiled
+    /// kernel. Hamerly only wins on well separated segments after the first iterations, which
+    /// `Auto` cannot know in advance; ask for it explicitly there.
     pub fn resolve(self, _n_features: usize, _n_clusters: usize) -> KMeansAlgorithm {
         match self {
             KMeansAlgorithm::Auto => KMeansAlgorithm::Lloyd,

@@ -3,6 +3,8 @@
 //! - [`KMeansParams`] -> [`KMeansValidParams`] -> [`KMeans`]: exact k-means with scikit-learn's
 //!   semantics (greedy k-means++, `n_init`, `tol` relative to the mean feature variance,
 //!   sample weights, empty clusters re-seeded with the farthest rows).
+//! - [`MiniBatchKMeansParams`] -> [`MiniBatchKMeansValidParams`] -> [`MiniBatchKMeans`]:
+//!   scikit-learn's mini-batch k-means, with `partial_fit` for data arriving in chunks.
 //! - [`align_labels`] / [`KMeans::aligned_to`]: keep labels stable across refits.
 //!
 //! Every result is deterministic: the same data and `random_state` give bit-identical results on
@@ -15,8 +17,10 @@ mod align;
 mod hyperparams;
 mod init;
 mod kernel;
+mod minibatch;
 mod saved;
 
 pub use algorithm::KMeans;
 pub use align::align_labels;
 pub use hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidParams};
+pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansParams, MiniBatchKMeansValidParams};
