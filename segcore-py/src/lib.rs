@@ -8,6 +8,7 @@ mod datasets;
 mod dispatch;
 mod errors;
 mod features;
+mod gmm;
 mod kmeans;
 mod persist;
 mod preprocessing;
@@ -19,6 +20,8 @@ mod ward;
 fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<kmeans::PyKMeansModel>()?;
+    m.add_class::<gmm::PyGaussianMixtureModel>()?;
+    m.add_function(wrap_pyfunction!(gmm::select_mixture, m)?)?;
     m.add_class::<preprocessing::PyStandardScalerModel>()?;
     m.add_class::<ward::PyWardModel>()?;
     m.add_function(wrap_pyfunction!(ward::ward_linkage, m)?)?;

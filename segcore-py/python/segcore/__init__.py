@@ -11,6 +11,7 @@ from . import datasets, exceptions, plot
 from ._segcore import __version__
 from .cluster import KMeans, Ward, ward_linkage
 from .exceptions import SegcoreError
+from .mixture import GaussianMixture, MixtureSelection, select_mixture
 from .features import behaviour_features, segmentation_features
 from .preprocessing import StandardScaler
 from .profile import SegmentProfile, profile_segments
@@ -20,6 +21,9 @@ __all__ = [
     "KMeans",
     "Ward",
     "ward_linkage",
+    "GaussianMixture",
+    "MixtureSelection",
+    "select_mixture",
     "StandardScaler",
     "SegmentProfile",
     "profile_segments",

@@ -1087,7 +1087,7 @@ mod tests {
         ));
         // A constant column is regularised by reg_covar; without it the covariance is singular
         // and the error says what to do.
-        let constant = Array2::from_shape_fn((50, 2), |(i, f)| if f == 0 { i as f64 } else { 3.0 });
+        let constant = Array2::from_shape_fn((50, 2), |(i, f)| if f == 0 { i as f64 } else { 0.0 });
         let model = GaussianMixtureParams::new(2)
             .fit(constant.view(), None)
             .unwrap();
