@@ -8,6 +8,7 @@ mod datasets;
 mod dispatch;
 mod errors;
 mod features;
+mod gmm;
 mod kmeans;
 mod metrics;
 mod pca;
@@ -24,6 +25,8 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<kmeans::PyKMeansModel>()?;
     m.add_class::<kmeans::PyMiniBatchKMeansModel>()?;
     m.add_function(wrap_pyfunction!(kmeans::align_labels, m)?)?;
+    m.add_class::<gmm::PyGaussianMixtureModel>()?;
+    m.add_function(wrap_pyfunction!(gmm::select_mixture, m)?)?;
     m.add_class::<preprocessing::PyStandardScalerModel>()?;
     m.add_class::<ward::PyWardModel>()?;
     m.add_function(wrap_pyfunction!(ward::ward_linkage, m)?)?;

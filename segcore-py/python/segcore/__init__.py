@@ -12,6 +12,7 @@ from ._segcore import __version__
 from .cluster import KMeans, MiniBatchKMeans, Ward, align_labels, ward_linkage
 from .decomposition import PCA
 from .exceptions import SegcoreError
+from .mixture import GaussianMixture, MixtureSelection, select_mixture
 from .features import behaviour_features, segmentation_features
 from .preprocessing import StandardScaler
 from .profile import SegmentProfile, profile_segments
@@ -24,6 +25,9 @@ __all__ = [
     "ward_linkage",
     "MiniBatchKMeans",
     "align_labels",
+    "GaussianMixture",
+    "MixtureSelection",
+    "select_mixture",
     "StandardScaler",
     "SegmentProfile",
     "profile_segments",

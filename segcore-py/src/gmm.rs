@@ -1,0 +1,373 @@
+//! `segcore.GaussianMixture`'s fitted model and `select_mixture`: the Rust side of the
+//! scikit-learn-style Python class.
+
+use crate::arrays::{non_negative, Matrix, Vector};
+use crate::dispatch::{reduce_via_json, ByDtype};
+use crate::errors::{run_detached, to_py_err};
+use crate::{by_dtype, fit_by_dtype, with_matching_input};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use segcore::cluster::gmm::{
+    select_mixture as core_select_mixture, CovarianceType, Covariances, GaussianMixture,
+    GaussianMixtureInit, GaussianMixtureParams,
+};
+use segcore::Float;
+
+type FittedMixture = ByDtype<GaussianMixture<f64>, GaussianMixture<f32>>;
+
+/// A fitted Gaussian mixture (wrapped by `segcore.GaussianMixture`).
+#[pyclass(module = "segcore._segcore", name = "GaussianMixtureModel", frozen)]
+pub struct PyGaussianMixtureModel {
+    inner: FittedMixture,
+}
+
+/// Precisions given by the user, reshaped for the covariance type.
+fn parse_precisions(
+    kind: CovarianceType,
+    precisions: PyReadonlyArrayDyn<'_, f64>,
+) -> segcore::Result<Covariances<f64>> {
+    let a = precisions.as_array().to_owned();
+    let ndim = a.ndim();
+    let bad = || {
+        segcore::Error::invalid_parameter(
+            "precisions_init",
+            format!("an array with {ndim} dimensions"),
+            match kind {
+                CovarianceType::Full => "shape (n_components, n_features, n_features) for 'full'",
+                CovarianceType::Tied => "shape (n_features, n_features) for 'tied'",
+                CovarianceType::Diag => "shape (n_components, n_features) for 'diag'",
+                CovarianceType::Spherical => "shape (n_components,) for 'spherical'",
+            },
+        )
+    };
+    Ok(match kind {
+        CovarianceType::Full => Covariances::Full(a.into_dimensionality().map_err(|_| bad())?),
+        CovarianceType::Tied => Covariances::Tied(a.into_dimensionality().map_err(|_| bad())?),
+        CovarianceType::Diag => Covariances::Diag(a.into_dimensionality().map_err(|_| bad())?),
+        CovarianceType::Spherical => {
+            Covariances::Spherical(a.into_dimensionality().map_err(|_| bad())?)
+        }
+    })
+}
+
+/// scikit-learn's array layout of covariances / precisions for the covariance type.
+fn covariances_to_py<'py, F: Float + numpy::Element>(
+    py: Python<'py>,
+    c: &Covariances<F>,
+) -> Bound<'py, PyAny> {
+    match c {
+        Covariances::Full(a) => a.clone().into_pyarray(py).into_any(),
+        Covariances::Tied(a) | Covariances::Diag(a) => a.clone().into_pyarray(py).into_any(),
+        Covariances::Spherical(a) => a.clone().into_pyarray(py).into_any(),
+    }
+}
+
+/// The settings shared by `fit` and `select_mixture`.
+#[allow(clippy::too_many_arguments)]
+fn base_params(
+    n_components: i64,
+    covariance_type: &str,
+    tol: f64,
+    reg_covar: f64,
+    max_iter: i64,
+    n_init: i64,
+    init_params: &str,
+    random_state: u64,
+) -> segcore::Result<GaussianMixtureParams> {
+    Ok(
+        GaussianMixtureParams::new(non_negative("n_components", n_components)?)
+            .covariance_type(CovarianceType::from_name(covariance_type)?)
+            .tol(tol)
+            .reg_covar(reg_covar)
+            .max_iter(non_negative("max_iter", max_iter)?)
+            .n_init(non_negative("n_init", n_init)?)
+            .init(GaussianMixtureInit::from_name(init_params)?)
+            .random_state(random_state),
+    )
+}
+
+#[pymethods]
+impl PyGaussianMixtureModel {
+    /// Fits the mixture; parameters are validated by the core before any work.
+    #[staticmethod]
+    #[pyo3(signature = (x, sample_weight, *, n_components, covariance_type, tol, reg_covar, max_iter, n_init, init_params, weights_init, means_init, precisions_init, random_state))]
+    #[allow(clippy::too_many_arguments)]
+    fn fit(
+        py: Python<'_>,
+        x: Matrix<'_>,
+        sample_weight: Option<Vector<'_>>,
+        n_components: i64,
+        covariance_type: &str,
+        tol: f64,
+        reg_covar: f64,
+        max_iter: i64,
+        n_init: i64,
+        init_params: &str,
+        weights_init: Option<PyReadonlyArray1<'_, f64>>,
+        means_init: Option<PyReadonlyArray2<'_, f64>>,
+        precisions_init: Option<PyReadonlyArrayDyn<'_, f64>>,
+        random_state: u64,
+    ) -> PyResult<Self> {
+        let params = (|| {
+            let mut params = base_params(
+                n_components,
+                covariance_type,
+                tol,
+                reg_covar,
+                max_iter,
+                n_init,
+                init_params,
+                random_state,
+            )?;
+            if let Some(w) = weights_init {
+                params = params.weights_init(w.as_array().to_owned());
+            }
+            if let Some(m) = means_init {
+                params = params.means_init(m.as_array().to_owned());
+            }
+            if let Some(p) = precisions_init {
+                let kind = CovarianceType::from_name(covariance_type)?;
+                params = params.precisions_init(parse_precisions(kind, p)?);
+            }
+            params.check()?;
+            Ok::<_, segcore::Error>(params)
+        })()
+        .map_err(|e| to_py_err(py, e))?;
+        let inner = fit_by_dtype!(py, x, sample_weight, |view, weights| params
+            .fit(view, weights))?;
+        Ok(PyGaussianMixtureModel { inner })
+    }
+
+    /// Most probable component of each row of `x`.
+    fn predict<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let labels = with_matching_input!(&self.inner, x, |m, view| run_detached(py, || m
+            .predict(view)))?;
+        Ok(labels.mapv(|l| l as i64).into_pyarray(py))
+    }
+
+    /// Membership probabilities (n_samples, n_components).
+    fn predict_proba<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyAny>> {
+        with_matching_input!(&self.inner, x, |m, view| Ok(run_detached(py, || m
+            .predict_proba(view))?
+        .into_pyarray(py)
+        .into_any()))
+    }
+
+    /// `1 - max probability` per row.
+    fn uncertainty<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyAny>> {
+        with_matching_input!(&self.inner, x, |m, view| Ok(run_detached(py, || m
+            .uncertainty(view))?
+        .into_pyarray(py)
+        .into_any()))
+    }
+
+    /// Log-density of each row.
+    fn score_samples<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyAny>> {
+        with_matching_input!(&self.inner, x, |m, view| Ok(run_detached(py, || m
+            .score_samples(view))?
+        .into_pyarray(py)
+        .into_any()))
+    }
+
+    /// Mean log-density of the rows.
+    fn score(&self, py: Python<'_>, x: Matrix<'_>) -> PyResult<f64> {
+        with_matching_input!(&self.inner, x, |m, view| run_detached(py, || m.score(view))
+            .map(f64::from))
+    }
+
+    /// Bayesian information criterion on `x`.
+    fn bic(&self, py: Python<'_>, x: Matrix<'_>) -> PyResult<f64> {
+        with_matching_input!(&self.inner, x, |m, view| run_detached(py, || m.bic(view)))
+    }
+
+    /// Akaike information criterion on `x`.
+    fn aic(&self, py: Python<'_>, x: Matrix<'_>) -> PyResult<f64> {
+        with_matching_input!(&self.inner, x, |m, view| run_detached(py, || m.aic(view)))
+    }
+
+    /// `n_samples` new points and their component labels.
+    fn sample<'py>(
+        &self,
+        py: Python<'py>,
+        n_samples: i64,
+        seed: u64,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyArray1<i64>>)> {
+        let n = non_negative("n_samples", n_samples).map_err(|e| to_py_err(py, e))?;
+        by_dtype!(&self.inner, m => {
+            let (x, y) = run_detached(py, || m.sample(n, seed))?;
+            Ok((x.into_pyarray(py).into_any(), y.mapv(|l| l as i64).into_pyarray(py)))
+        })
+    }
+
+    /// Mixing weights.
+    #[getter]
+    fn weights<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        by_dtype!(&self.inner, m => m.weights().to_owned().into_pyarray(py).into_any())
+    }
+
+    /// Component means.
+    #[getter]
+    fn means<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        by_dtype!(&self.inner, m => m.means().to_owned().into_pyarray(py).into_any())
+    }
+
+    /// Covariances in scikit-learn's layout for the covariance type.
+    #[getter]
+    fn covariances<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        by_dtype!(&self.inner, m => covariances_to_py(py, m.covariances()))
+    }
+
+    /// Precisions in scikit-learn's layout.
+    #[getter]
+    fn precisions<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        by_dtype!(&self.inner, m => covariances_to_py(py, &m.precisions()))
+    }
+
+    /// Cholesky factors of the precisions in scikit-learn's layout.
+    #[getter]
+    fn precisions_cholesky<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        by_dtype!(&self.inner, m => covariances_to_py(py, m.precisions_cholesky()))
+    }
+
+    /// Lower bound (mean log-likelihood) of the best run.
+    #[getter]
+    fn lower_bound(&self) -> f64 {
+        by_dtype!(&self.inner, m => f64::from(m.lower_bound()))
+    }
+
+    /// Lower bound after every EM iteration of the best run.
+    #[getter]
+    fn lower_bounds(&self) -> Vec<f64> {
+        by_dtype!(&self.inner, m => m.lower_bounds().iter().map(|&v| f64::from(v)).collect())
+    }
+
+    /// EM iterations of the best run.
+    #[getter]
+    fn n_iter(&self) -> usize {
+        by_dtype!(&self.inner, m => m.n_iter())
+    }
+
+    /// Whether the best run converged.
+    #[getter]
+    fn converged(&self) -> bool {
+        by_dtype!(&self.inner, m => m.converged())
+    }
+
+    /// Warnings raised during fit (re-emitted by Python as `ConvergenceWarning`).
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        by_dtype!(&self.inner, m => m.warnings().to_vec())
+    }
+
+    /// Number of features seen at fit.
+    #[getter]
+    fn n_features(&self) -> usize {
+        by_dtype!(&self.inner, m => m.n_features())
+    }
+
+    /// Number of free parameters.
+    #[getter]
+    fn n_parameters(&self) -> usize {
+        by_dtype!(&self.inner, m => m.n_parameters())
+    }
+
+    /// Covariance type name.
+    #[getter]
+    fn covariance_type(&self) -> &'static str {
+        by_dtype!(&self.inner, m => m.covariance_type().name())
+    }
+
+    /// "float32" or "float64".
+    #[getter]
+    fn dtype(&self) -> &'static str {
+        self.inner.dtype()
+    }
+
+    /// The fitted state as JSON (used for pickling).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        self.inner.to_json(py)
+    }
+
+    /// Rebuilds a model from `to_json`'s output.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
+        Ok(PyGaussianMixtureModel {
+            inner: FittedMixture::from_json(py, document)?,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        reduce_via_json(slf, slf.get().to_json(slf.py())?)
+    }
+}
+
+/// BIC grid over `n_components` x `covariance_types`: (table rows as dicts, best index, best
+/// fitted model).
+#[pyfunction]
+#[pyo3(signature = (x, n_components, covariance_types, *, tol, reg_covar, max_iter, n_init, init_params, random_state))]
+#[allow(clippy::too_many_arguments)]
+pub fn select_mixture<'py>(
+    py: Python<'py>,
+    x: Matrix<'py>,
+    n_components: Vec<i64>,
+    covariance_types: Vec<String>,
+    tol: f64,
+    reg_covar: f64,
+    max_iter: i64,
+    n_init: i64,
+    init_params: &str,
+    random_state: u64,
+) -> PyResult<(Vec<Bound<'py, PyDict>>, usize, PyGaussianMixtureModel)> {
+    let (ks, kinds, base) = (|| {
+        let ks = n_components
+            .iter()
+            .map(|&k| non_negative("n_components", k))
+            .collect::<segcore::Result<Vec<usize>>>()?;
+        let kinds = covariance_types
+            .iter()
+            .map(|t| CovarianceType::from_name(t))
+            .collect::<segcore::Result<Vec<_>>>()?;
+        let base = base_params(
+            1,
+            "full",
+            tol,
+            reg_covar,
+            max_iter,
+            n_init,
+            init_params,
+            random_state,
+        )?;
+        Ok::<_, segcore::Error>((ks, kinds, base))
+    })()
+    .map_err(|e| to_py_err(py, e))?;
+    let (candidates, best_index, inner) = match x {
+        Matrix::Float64(a) => {
+            let view = a.as_array();
+            let s = run_detached(py, || core_select_mixture(view, &ks, &kinds, &base))?;
+            (s.candidates, s.best_index, ByDtype::Float64(s.best))
+        }
+        Matrix::Float32(a) => {
+            let view = a.as_array();
+            let s = run_detached(py, || core_select_mixture(view, &ks, &kinds, &base))?;
+            (s.candidates, s.best_index, ByDtype::Float32(s.best))
+        }
+    };
+    let rows = candidates
+        .iter()
+        .map(|c| {
+            let row = PyDict::new(py);
+            row.set_item("n_components", c.n_components)?;
+            row.set_item("covariance_type", c.covariance_type.name())?;
+            row.set_item("n_parameters", c.n_parameters)?;
+            row.set_item("bic", c.bic)?;
+            row.set_item("aic", c.aic)?;
+            row.set_item("lower_bound", c.lower_bound)?;
+            row.set_item("converged", c.converged)?;
+            row.set_item("n_iter", c.n_iter)?;
+            row.set_item("error", c.error.clone())?;
+            Ok(row)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    Ok((rows, best_index, PyGaussianMixtureModel { inner }))
+}
