@@ -10,6 +10,7 @@ mod errors;
 mod features;
 mod kmeans;
 mod persist;
+mod pipeline;
 mod preprocessing;
 mod profile;
 mod ward;
@@ -21,6 +22,7 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<kmeans::PyKMeansModel>()?;
     m.add_class::<preprocessing::PyStandardScalerModel>()?;
     m.add_class::<ward::PyWardModel>()?;
+    m.add_class::<pipeline::PyFeaturePipelineModel>()?;
     m.add_function(wrap_pyfunction!(ward::ward_linkage, m)?)?;
     m.add_function(wrap_pyfunction!(profile::profile_segments, m)?)?;
     m.add_function(wrap_pyfunction!(datasets::make_b2b, m)?)?;

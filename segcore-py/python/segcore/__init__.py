@@ -12,6 +12,7 @@ from ._segcore import __version__
 from .cluster import KMeans, Ward, ward_linkage
 from .exceptions import SegcoreError
 from .features import behaviour_features, segmentation_features
+from .pipeline import FeaturePipeline
 from .preprocessing import StandardScaler
 from .profile import SegmentProfile, profile_segments
 
@@ -25,6 +26,7 @@ __all__ = [
     "profile_segments",
     "behaviour_features",
     "segmentation_features",
+    "FeaturePipeline",
     "SegcoreError",
     "datasets",
     "exceptions",

@@ -19,9 +19,9 @@ pub const MISSING_SUFFIX: &str = "missing";
 /// A fitted one-hot encoder of one column.
 ///
 /// Output columns, in order: one per frequent category (sorted by name, as scikit-learn),
-/// `<column>_missing` if missing values were seen at fit (a missing value is never "rare",
-/// as in scikit-learn), and always `<column>_other`, which receives rare categories (fewer rows
-/// than `min_frequency` at fit) and, at transform, categories never seen at fit. Unseen
+/// `<column>_missing` if missing values were frequent at fit, and always `<column>_other`, which
+/// receives rare categories (fewer rows than `min_frequency` at fit; missing values count as a
+/// category here, as in scikit-learn 1.9) and, at transform, categories never seen at fit. Unseen
 /// categories are therefore never an error, and the output schema does not depend on whether
 /// rare categories happened to exist at fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,8 +30,11 @@ pub struct OneHotEncoder {
     pub categories: Vec<String>,
     /// Categories seen at fit but grouped into `<column>_other`, sorted.
     pub infrequent: Vec<String>,
-    /// Whether a `<column>_missing` column exists.
+    /// Whether a `<column>_missing` column exists (missing values frequent at fit).
     pub missing_column: bool,
+    /// Missing values were seen at fit but rare: they go to `<column>_other`.
+    #[serde(default)]
+    pub missing_infrequent: bool,
 }
 
 /// Where one row of a categorical column goes.
@@ -75,10 +78,12 @@ impl OneHotEncoder {
         }
         categories.sort_unstable();
         infrequent.sort_unstable();
+        let missing_frequent = n_missing > 0 && n_missing as f64 >= threshold;
         Ok(OneHotEncoder {
             categories,
             infrequent,
-            missing_column: n_missing > 0,
+            missing_column: missing_frequent,
+            missing_infrequent: n_missing > 0 && !missing_frequent,
         })
     }
 
@@ -127,6 +132,8 @@ impl OneHotEncoder {
             .collect();
         let missing = if self.missing_column {
             Slot::Column(self.categories.len())
+        } else if self.missing_infrequent {
+            Slot::Column(other)
         } else {
             // Missing never seen at fit is as unknown as a new category.
             Slot::Unknown(other)
@@ -254,6 +261,7 @@ mod tests {
             Some("pharma"),
             Some("auto"),
             None,
+            None,
         ]);
         let enc = OneHotEncoder::fit("industry", &fit, MinFrequency::Count(2)).unwrap();
         assert_eq!(enc.categories, ["auto", "food"]);
@@ -281,6 +289,16 @@ mod tests {
                 [0.0, 1.0, 0.0, 0.0]
             ]
         );
+    }
+
+    #[test]
+    fn rare_missing_values_go_to_other_as_in_scikit_learn() {
+        let fit = column(&[Some("a"), Some("a"), None, Some("b"), Some("b")]);
+        let enc = OneHotEncoder::fit("c", &fit, MinFrequency::Count(2)).unwrap();
+        assert_eq!(enc.output_names("c"), ["c_a", "c_b", "c_other"]);
+        let mut out = Array2::zeros((1, enc.n_outputs()));
+        let n_unknown = enc.encode(&column(&[None]), out.view_mut());
+        assert_eq!((n_unknown, out[[0, 2]]), (0, 1.0));
     }
 
     #[test]

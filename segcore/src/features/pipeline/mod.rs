@@ -9,7 +9,7 @@
 //!
 //! Per source column, outputs are: numeric/ordinal -> `<column>` and, with a missing indicator,
 //! `<column>_missing`; one-hot -> `<column>_<category>`..., `<column>_missing` (if missing values
-//! were seen at fit), `<column>_other`. Columns constant at fit are dropped or kept at zero
+//! were frequent at fit), `<column>_other`. Columns constant at fit are dropped or kept at zero
 //! ([`ConstantColumns`]); `<column>_other` is never dropped, since it is where unseen categories
 //! land. Group weights then rescale whole groups ([`GroupWeight`] states the rule).
 
@@ -837,7 +837,6 @@ mod tests {
                 "employees",
                 "industry_auto",
                 "industry_food",
-                "industry_missing",
                 "industry_other",
                 "size"
             ]
@@ -863,10 +862,10 @@ mod tests {
         // Robust: (employees - median 45) / IQR (62.5 - 27.5 = 35).
         assert!((x[[0, 2]] - (10.0 - 45.0) / 35.0).abs() < 1e-12);
         // The industry group has total variance exactly its weight 1.
-        let group_variance: f64 = (3..7).map(|j| population_variance(x.column(j))).sum();
+        let group_variance: f64 = (3..6).map(|j| population_variance(x.column(j))).sum();
         assert!((group_variance - 1.0).abs() < 1e-12);
-        // Pharma (rare) lands in `other`; the one missing industry in `missing`.
-        assert!(x[[4, 6]] > 0.0 && x[[6, 5]] > 0.0 && x[[6, 6]] == 0.0);
+        // Pharma and the one missing industry are rare (1 row < 2): both land in `other`.
+        assert!(x[[4, 5]] > 0.0 && x[[6, 5]] > 0.0 && x[[0, 5]] == 0.0);
         // Ordinal: missing size filled with the most frequent position (S = 0).
         let size = p.numeric_transform("size").unwrap();
         assert_eq!(size.fill, Some(0.0));

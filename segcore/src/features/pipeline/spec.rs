@@ -16,8 +16,9 @@ pub enum Encoding {
     #[default]
     Numeric,
     /// A categorical column as one 0/1 column per frequent category, plus `<column>_missing`
-    /// when missing values were seen at fit, plus `<column>_other` for rare categories (fewer
-    /// rows than `min_frequency` at fit) and for categories never seen at fit.
+    /// when missing values were frequent at fit, plus `<column>_other` for rare categories
+    /// (fewer rows than `min_frequency` at fit, missing values included) and for categories
+    /// never seen at fit.
     OneHot,
     /// An ordered categorical column (company size classes) as the position of its value in
     /// the user's `order` (0, 1, 2...), then treated as a numeric column.
