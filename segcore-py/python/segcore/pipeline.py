@@ -87,8 +87,10 @@ def _categorical(column: Any) -> Tuple[List[str], np.ndarray]:
     """(categories, int64 codes with -1 for missing); any dtype is read as categories."""
     import pandas as pd
 
-    values = _to_list(column)
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    if isinstance(column, (pd.Series, pd.Categorical)):
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)  # no per-value Python objects
+    else:
+        codes, uniques = pd.factorize(pd.Series(_to_list(column), dtype=object), use_na_sentinel=True)
     return [str(u) for u in uniques], np.ascontiguousarray(codes, dtype=np.int64)
 
 

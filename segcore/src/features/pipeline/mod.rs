@@ -551,17 +551,19 @@ impl FeaturePipeline {
             .collect::<Result<Vec<_>>>()?;
         let (blocks, report) = self.blocks(&sources)?;
         let mut out = Array2::<f64>::zeros((input.n_rows(), self.outputs.len()));
-        for (mut target, output) in out.axis_iter_mut(Axis(1)).zip(&self.outputs) {
-            if output.zero {
-                continue;
-            }
-            let column = blocks[output.source].column(output.block_column);
-            if output.factor == 1.0 {
-                target.assign(&column);
-            } else {
-                target.zip_mut_with(&column, |t, &v| *t = v * output.factor);
-            }
-        }
+        // Row by row (in parallel; every value is independent, so thread count cannot change a
+        // result): column-by-column assembly re-read the whole output matrix once per column
+        // and made transform 2x slower than scikit-learn at 1M customers.
+        out.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(row, mut target)| {
+                for (t, output) in target.iter_mut().zip(&self.outputs) {
+                    if !output.zero {
+                        *t = blocks[output.source][[row, output.block_column]] * output.factor;
+                    }
+                }
+            });
         Ok((out, report))
     }
 
