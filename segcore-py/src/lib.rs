@@ -13,6 +13,7 @@ mod kmeans;
 mod metrics;
 mod pca;
 mod persist;
+mod pipeline;
 mod preprocessing;
 mod profile;
 mod select;
@@ -29,6 +30,7 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gmm::select_mixture, m)?)?;
     m.add_class::<preprocessing::PyStandardScalerModel>()?;
     m.add_class::<ward::PyWardModel>()?;
+    m.add_class::<pipeline::PyFeaturePipelineModel>()?;
     m.add_function(wrap_pyfunction!(ward::ward_linkage, m)?)?;
     m.add_function(wrap_pyfunction!(profile::profile_segments, m)?)?;
     m.add_function(wrap_pyfunction!(datasets::make_b2b, m)?)?;

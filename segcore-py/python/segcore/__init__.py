@@ -14,6 +14,7 @@ from .decomposition import PCA
 from .exceptions import SegcoreError
 from .mixture import GaussianMixture, MixtureSelection, select_mixture
 from .features import behaviour_features, segmentation_features
+from .pipeline import FeaturePipeline
 from .preprocessing import StandardScaler
 from .profile import SegmentProfile, profile_segments
 from .select import SelectKResult, select_k
@@ -33,6 +34,7 @@ __all__ = [
     "profile_segments",
     "behaviour_features",
     "segmentation_features",
+    "FeaturePipeline",
     "SegcoreError",
     "datasets",
     "exceptions",

@@ -1,6 +1,6 @@
 """Type stubs of the compiled extension (the Rust side of segcore's Python API)."""
 
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -334,3 +334,25 @@ def select_mixture(
     init_params: str,
     random_state: int,
 ) -> tuple[list[dict[str, object]], int, GaussianMixtureModel]: ...
+
+
+
+_PipelineColumn = Union[npt.NDArray[np.float64], tuple[list[str], npt.NDArray[np.int64]]]
+
+class FeaturePipelineModel:
+    @staticmethod
+    def fit(spec_json: str, n_rows: int, columns: list[tuple[str, _PipelineColumn]]) -> "FeaturePipelineModel": ...
+    def transform(
+        self, n_rows: int, columns: list[tuple[str, _PipelineColumn]]
+    ) -> tuple[npt.NDArray[np.float64], list[tuple[str, int]], list[tuple[str, int]]]: ...
+    @property
+    def feature_names_out(self) -> list[str]: ...
+    @property
+    def input_columns(self) -> list[str]: ...
+    @property
+    def report_json(self) -> str: ...
+    @property
+    def spec_json(self) -> str: ...
+    def to_json(self) -> str: ...
+    @staticmethod
+    def from_json(document: str) -> "FeaturePipelineModel": ...

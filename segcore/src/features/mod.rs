@@ -10,3 +10,4 @@ pub mod behaviour;
 pub use behaviour::{behaviour_features, BehaviourFeature, BehaviourFeatures, BehaviourParams};
 pub mod segmentation;
 pub use segmentation::{segmentation_features, SegmentationFeatures};
+pub mod pipeline;

@@ -1,0 +1,180 @@
+//! `segcore.FeaturePipeline`'s fitted model: DataFrame columns in (numeric arrays borrowed,
+//! categorical columns as factorized codes), the core's clustering matrix out.
+//!
+//! The pipeline works in f64 only: its inputs are mixed-type table columns, not one matrix.
+
+use crate::dispatch::reduce_via_json;
+use crate::errors::{run_detached, to_py_err};
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1};
+use pyo3::prelude::*;
+use segcore::data::CategoricalColumn;
+use segcore::features::pipeline::{ColumnRef, FeatureInput, FeaturePipeline, PipelineSpec};
+
+/// One input column from Python.
+#[derive(FromPyObject)]
+pub enum PyColumn<'py> {
+    /// float64 values, NaN = missing.
+    Numeric(PyReadonlyArray1<'py, f64>),
+    /// `(categories, codes)` with code -1 = missing (pandas.factorize's convention).
+    Categorical((Vec<String>, PyReadonlyArray1<'py, i64>)),
+}
+
+/// Converted columns: numeric ones still borrowed from numpy, categorical ones rebuilt.
+enum Owned<'py> {
+    Numeric(PyReadonlyArray1<'py, f64>),
+    Categorical(CategoricalColumn),
+}
+
+fn convert(columns: Vec<(String, PyColumn<'_>)>) -> segcore::Result<Vec<(String, Owned<'_>)>> {
+    columns
+        .into_iter()
+        .map(|(name, column)| {
+            let owned = match column {
+                PyColumn::Numeric(a) => Owned::Numeric(a),
+                PyColumn::Categorical((categories, codes)) => {
+                    let codes = codes
+                        .as_array()
+                        .iter()
+                        .map(|&c| {
+                            if c < 0 {
+                                CategoricalColumn::MISSING
+                            } else {
+                                u32::try_from(c).unwrap_or(CategoricalColumn::MISSING - 1)
+                            }
+                        })
+                        .collect();
+                    Owned::Categorical(CategoricalColumn::from_codes(categories, codes)?)
+                }
+            };
+            Ok((name, owned))
+        })
+        .collect()
+}
+
+/// Runs `work` on the [`FeatureInput`] of the converted columns, with the GIL released.
+fn with_input<T: Send>(
+    py: Python<'_>,
+    n_rows: usize,
+    columns: Vec<(String, PyColumn<'_>)>,
+    work: impl Send + FnOnce(&FeatureInput<'_>) -> segcore::Result<T>,
+) -> PyResult<T> {
+    let owned = convert(columns).map_err(|e| to_py_err(py, e))?;
+    let refs: Vec<(&str, ColumnRef<'_>)> = owned
+        .iter()
+        .map(|(name, column)| {
+            let r = match column {
+                Owned::Numeric(a) => ColumnRef::Numeric(a.as_array()),
+                Owned::Categorical(c) => ColumnRef::Categorical(c),
+            };
+            (name.as_str(), r)
+        })
+        .collect();
+    run_detached(py, move || {
+        let mut input = FeatureInput::new(n_rows);
+        for (name, column) in refs {
+            input = input.with_column(name, column)?;
+        }
+        work(&input)
+    })
+}
+
+/// A fitted feature pipeline (wrapped by `segcore.FeaturePipeline`).
+#[pyclass(module = "segcore._segcore", name = "FeaturePipelineModel", frozen)]
+pub struct PyFeaturePipelineModel {
+    inner: FeaturePipeline,
+}
+
+#[pymethods]
+impl PyFeaturePipelineModel {
+    /// Fits the pipeline described by `spec_json` (a serialised `PipelineSpec`) on `columns`.
+    #[staticmethod]
+    fn fit(
+        py: Python<'_>,
+        spec_json: &str,
+        n_rows: usize,
+        columns: Vec<(String, PyColumn<'_>)>,
+    ) -> PyResult<Self> {
+        let spec: PipelineSpec = serde_json::from_str(spec_json).map_err(|e| {
+            to_py_err(
+                py,
+                segcore::Error::invalid_parameter("columns", e, "column specs as documented"),
+            )
+        })?;
+        let inner = with_input(py, n_rows, columns, |input| spec.fit(input))?;
+        Ok(PyFeaturePipelineModel { inner })
+    }
+
+    /// The clustering matrix plus `(unknown_categories, imputed)` counts per source column.
+    #[allow(clippy::type_complexity)]
+    fn transform<'py>(
+        &self,
+        py: Python<'py>,
+        n_rows: usize,
+        columns: Vec<(String, PyColumn<'py>)>,
+    ) -> PyResult<(
+        Bound<'py, PyArray2<f64>>,
+        Vec<(String, usize)>,
+        Vec<(String, usize)>,
+    )> {
+        let model = &self.inner;
+        let (x, report) = with_input(py, n_rows, columns, |input| {
+            model.transform_with_report(input)
+        })?;
+        Ok((
+            x.into_pyarray(py),
+            report.unknown_categories,
+            report.imputed,
+        ))
+    }
+
+    /// Output column names.
+    #[getter]
+    fn feature_names_out(&self) -> Vec<String> {
+        self.inner
+            .feature_names_out()
+            .into_iter()
+            .map(String::from)
+            .collect()
+    }
+
+    /// Source column names of the spec, in spec order.
+    #[getter]
+    fn input_columns(&self) -> Vec<String> {
+        self.inner
+            .spec()
+            .columns
+            .iter()
+            .map(|c| c.column.clone())
+            .collect()
+    }
+
+    /// The fit report as JSON.
+    #[getter]
+    fn report_json(&self) -> PyResult<String> {
+        serde_json::to_string(self.inner.report())
+            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// The spec the pipeline was fitted from, as JSON.
+    #[getter]
+    fn spec_json(&self) -> PyResult<String> {
+        serde_json::to_string(self.inner.spec())
+            .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// The fitted pipeline as the core's versioned JSON document (loadable from Rust).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        self.inner.to_json().map_err(|e| to_py_err(py, e))
+    }
+
+    /// Loads a document written by `to_json` here or by `FeaturePipeline::to_json` in Rust.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
+        let inner = FeaturePipeline::from_json(document).map_err(|e| to_py_err(py, e))?;
+        Ok(PyFeaturePipelineModel { inner })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        reduce_via_json(slf, slf.get().to_json(slf.py())?)
+    }
+}
