@@ -26,5 +26,10 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(datasets::make_b2b, m)?)?;
     m.add_function(wrap_pyfunction!(features::behaviour_features, m)?)?;
     m.add_function(wrap_pyfunction!(features::segmentation_features, m)?)?;
+    m.add_function(wrap_pyfunction!(features::default_rfm_rules, m)?)?;
+    m.add_function(wrap_pyfunction!(features::rfm_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(features::abc_classes, m)?)?;
+    m.add_function(wrap_pyfunction!(features::concentration, m)?)?;
+    m.add_function(wrap_pyfunction!(features::lifecycle_stages, m)?)?;
     Ok(())
 }

@@ -11,7 +11,17 @@ from . import datasets, exceptions, plot
 from ._segcore import __version__
 from .cluster import KMeans, Ward, ward_linkage
 from .exceptions import SegcoreError
-from .features import behaviour_features, segmentation_features
+from .features import (
+    Concentration,
+    abc_classes,
+    behaviour_features,
+    concentration,
+    default_rfm_rules,
+    lifecycle_stages,
+    rfm,
+    rfm_scores,
+    segmentation_features,
+)
 from .preprocessing import StandardScaler
 from .profile import SegmentProfile, profile_segments
 
@@ -25,6 +35,13 @@ __all__ = [
     "profile_segments",
     "behaviour_features",
     "segmentation_features",
+    "rfm",
+    "rfm_scores",
+    "default_rfm_rules",
+    "abc_classes",
+    "concentration",
+    "Concentration",
+    "lifecycle_stages",
     "SegcoreError",
     "datasets",
     "exceptions",
