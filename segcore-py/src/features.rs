@@ -31,12 +31,14 @@ pub enum DatesInput<'py> {
 /// A factorized column: per-row codes (-1 = missing) into `uniques`.
 type Factorized<'py> = (PyReadonlyArray1<'py, i64>, Vec<String>);
 
-/// A transaction log as the Python layer sends it:
-/// `(customer, date, amount, margin, product_category, channel)` columns.
+/// A transaction log as the Python layer sends it: `(customer, (date, date units per day),
+/// amount, margin, product_category, channel)` columns. Datetime columns arrive as their int64
+/// view (no conversion copy in Python) with the number of units per day (1 for
+/// `datetime64[D]`, 86 400 000 000 000 for `datetime64[ns]`).
 #[derive(FromPyObject)]
 pub struct TxInput<'py>(
     Factorized<'py>,
-    DatesInput<'py>,
+    (DatesInput<'py>, i64),
     PyReadonlyArray1<'py, f64>,
     Option<PyReadonlyArray1<'py, f64>>,
     Option<Factorized<'py>>,
@@ -47,20 +49,26 @@ pub struct TxInput<'py>(
 #[derive(FromPyObject, Clone)]
 pub struct TxNames(String, String, String, String);
 
-/// A transaction log read out of Python, ready to leave the GIL.
+/// A transaction log read out of Python, ready to leave the GIL. Kept lean (4 bytes per code
+/// and date) because 10-million-line logs are the normal case.
 struct TxOwned {
-    codes: Vec<i64>,
+    /// Customer codes; `MISSING` for a missing id.
+    codes: Vec<u32>,
     customer_ids: Vec<String>,
-    /// A date or the reason it is unusable.
-    dates: Vec<Result<Date, String>>,
+    /// Dates; a placeholder where `date_problems` has the row.
+    dates: Vec<Date>,
+    /// Rows whose date is unusable and why, in row order (usually empty).
+    date_problems: Vec<(usize, String)>,
     amounts: Vec<f64>,
     margin: Option<Vec<f64>>,
-    product_category: Option<(Vec<i64>, Vec<String>)>,
-    channel: Option<(Vec<i64>, Vec<String>)>,
+    product_category: Option<(Vec<u32>, Vec<String>)>,
+    channel: Option<(Vec<u32>, Vec<String>)>,
     names: TxNames,
 }
 
-fn date_error(column: &str, row: usize, message: String) -> Error {
+const MISSING: u32 = CategoricalColumn::MISSING;
+
+fn date_error(column: &str, row: usize, message: &str) -> Error {
     Error::Parse {
         source_name: "transactions".into(),
         line: row,
@@ -69,130 +77,166 @@ fn date_error(column: &str, row: usize, message: String) -> Error {
     }
 }
 
+fn codes_u32(codes: &PyReadonlyArray1<'_, i64>) -> Vec<u32> {
+    codes
+        .as_array()
+        .iter()
+        .map(|&c| u32::try_from(c).unwrap_or(MISSING))
+        .collect()
+}
+
 impl TxInput<'_> {
-    fn to_owned(&self, names: TxNames) -> TxOwned {
-        let dates = match &self.1 {
-            DatesInput::Days(days) => days
+    fn to_owned(&self, names: TxNames) -> segcore::Result<TxOwned> {
+        let (dates_input, per_day) = &self.1;
+        if *per_day < 1 {
+            return Err(Error::invalid_parameter(
+                "date units per day",
+                per_day,
+                "at least 1",
+            ));
+        }
+        let mut date_problems = Vec::new();
+        let dates = match dates_input {
+            DatesInput::Days(units) => units
                 .as_array()
                 .iter()
-                .map(|&d| {
-                    if d == i64::MIN {
-                        return Err("missing date (NaT)".to_string());
+                .enumerate()
+                .map(|(row, &u)| {
+                    if u == i64::MIN {
+                        date_problems.push((row, "missing date (NaT)".to_string()));
+                        return Date::EPOCH;
                     }
-                    i32::try_from(d)
+                    // Floor: a time of day before midnight of 1970-01-01 is still Dec 31.
+                    let day = u.div_euclid(*per_day);
+                    match i32::try_from(day)
                         .ok()
                         .and_then(|d| Date::from_days_since_epoch(d).ok())
-                        .ok_or_else(|| {
-                            format!("{d} days since 1970-01-01 is outside years 1..=9999")
-                        })
+                    {
+                        Some(date) => date,
+                        None => {
+                            date_problems.push((
+                                row,
+                                format!("{day} days since 1970-01-01 is outside years 1..=9999"),
+                            ));
+                            Date::EPOCH
+                        }
+                    }
                 })
                 .collect(),
             DatesInput::Text(texts) => texts
                 .iter()
-                .map(|text| {
-                    Date::parse(text).map_err(|e| match e {
-                        Error::Parse { message, .. } => message,
-                        other => other.to_string(),
-                    })
+                .enumerate()
+                .map(|(row, text)| match Date::parse(text) {
+                    Ok(date) => date,
+                    Err(e) => {
+                        let message = match e {
+                            Error::Parse { message, .. } => message,
+                            other => other.to_string(),
+                        };
+                        date_problems.push((row, message));
+                        Date::EPOCH
+                    }
                 })
                 .collect(),
         };
-        let factorized = |f: &Factorized<'_>| (f.0.as_array().to_vec(), f.1.clone());
-        TxOwned {
-            codes: self.0 .0.as_array().to_vec(),
+        let factorized = |f: &Factorized<'_>| (codes_u32(&f.0), f.1.clone());
+        Ok(TxOwned {
+            codes: codes_u32(&self.0 .0),
             customer_ids: self.0 .1.clone(),
             dates,
+            date_problems,
             amounts: self.2.as_array().to_vec(),
             margin: self.3.as_ref().map(|m| m.as_array().to_vec()),
             product_category: self.4.as_ref().map(factorized),
             channel: self.5.as_ref().map(factorized),
             names,
-        }
+        })
     }
 }
 
-fn categorical(
-    codes: &[i64],
-    categories: Vec<String>,
-    keep: &[bool],
-) -> segcore::Result<CategoricalColumn> {
-    let codes = codes
-        .iter()
-        .zip(keep)
-        .filter(|(_, &k)| k)
-        .map(|(&c, _)| u32::try_from(c).unwrap_or(CategoricalColumn::MISSING))
-        .collect();
-    CategoricalColumn::from_codes(categories, codes)
+/// Keeps the entries whose row is kept (a no-op move when nothing is dropped).
+fn kept<T>(values: Vec<T>, keep: Option<&[bool]>) -> Vec<T> {
+    match keep {
+        None => values,
+        Some(keep) => values
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, &k)| k)
+            .map(|(v, _)| v)
+            .collect(),
+    }
 }
 
 impl TxOwned {
+    /// The first problem of `row`, if any: missing id, then date, amount, margin.
+    fn row_problem(
+        &self,
+        row: usize,
+        next_date_problem: Option<&(usize, String)>,
+    ) -> Option<Error> {
+        let names = &self.names;
+        if self.codes[row] == MISSING {
+            return Some(Error::Parse {
+                source_name: "transactions".into(),
+                line: row,
+                column: names.0.clone(),
+                message: format!("missing customer id (row {row} of the DataFrame)"),
+            });
+        }
+        if let Some((_, message)) = next_date_problem.filter(|(r, _)| *r == row) {
+            return Some(date_error(&names.1, row, message));
+        }
+        if !self.amounts[row].is_finite() {
+            return Some(non_finite(&names.2, row, self.amounts[row]));
+        }
+        self.margin
+            .as_ref()
+            .filter(|m| !m[row].is_finite())
+            .map(|m| non_finite(&names.3, row, m[row]))
+    }
+
     /// Builds the core log; with `skip_invalid`, rows with a missing customer id, a missing or
     /// unparseable date or a non-finite amount/margin are dropped and counted, otherwise the
     /// first one is an error naming its column and row.
     fn into_log(self, skip_invalid: bool) -> segcore::Result<(TransactionLog, usize)> {
         let n = self.codes.len();
-        let names = &self.names;
-        let mut keep = vec![true; n];
+        let mut keep: Option<Vec<bool>> = None;
         let mut skipped = 0;
+        let mut date_problems = self.date_problems.iter().peekable();
         for row in 0..n {
-            let problem = if self.codes[row] < 0 {
-                Some(Error::Parse {
-                    source_name: "transactions".into(),
-                    line: row,
-                    column: names.0.clone(),
-                    message: format!("missing customer id (row {row} of the DataFrame)"),
-                })
-            } else if let Err(message) = &self.dates[row] {
-                Some(date_error(&names.1, row, message.clone()))
-            } else if !self.amounts[row].is_finite() {
-                Some(non_finite(&names.2, row, self.amounts[row]))
-            } else {
-                self.margin
-                    .as_ref()
-                    .filter(|m| !m[row].is_finite())
-                    .map(|m| non_finite(&names.3, row, m[row]))
-            };
+            let problem = self.row_problem(row, date_problems.peek().copied());
+            if date_problems.peek().is_some_and(|(r, _)| *r == row) {
+                date_problems.next();
+            }
             if let Some(error) = problem {
                 if !skip_invalid {
                     return Err(error);
                 }
-                keep[row] = false;
+                keep.get_or_insert_with(|| vec![true; n])[row] = false;
                 skipped += 1;
             }
         }
-        let kept = |values: Vec<f64>| -> Vec<f64> {
-            values
-                .into_iter()
-                .zip(&keep)
-                .filter(|(_, &k)| k)
-                .map(|(v, _)| v)
-                .collect()
-        };
-        let codes: Vec<u32> = self
-            .codes
-            .iter()
-            .zip(&keep)
-            .filter(|(_, &k)| k)
-            .map(|(&c, _)| {
-                u32::try_from(c).expect("negative customer codes were rejected or skipped above")
-            })
-            .collect();
-        let dates: Vec<Date> = self
-            .dates
-            .into_iter()
-            .zip(&keep)
-            .filter(|(_, &k)| k)
-            .map(|(d, _)| d.expect("invalid dates were rejected or skipped above"))
-            .collect();
-        let mut log = TransactionLog::new(self.customer_ids, codes, dates, kept(self.amounts))?;
+        let keep = keep.as_deref();
+        let mut log = TransactionLog::new(
+            self.customer_ids,
+            kept(self.codes, keep),
+            kept(self.dates, keep),
+            kept(self.amounts, keep),
+        )?;
         if let Some(margin) = self.margin {
-            log = log.with_margin(kept(margin))?;
+            log = log.with_margin(kept(margin, keep))?;
         }
         if let Some((codes, categories)) = self.product_category {
-            log = log.with_product_category(categorical(&codes, categories, &keep)?)?;
+            log = log.with_product_category(CategoricalColumn::from_codes(
+                categories,
+                kept(codes, keep),
+            )?)?;
         }
         if let Some((codes, categories)) = self.channel {
-            log = log.with_channel(categorical(&codes, categories, &keep)?)?;
+            log = log.with_channel(CategoricalColumn::from_codes(
+                categories,
+                kept(codes, keep),
+            )?)?;
         }
         Ok((log, skipped))
     }
@@ -251,7 +295,9 @@ pub fn behaviour_features<'py>(
     trend_window_months: u32,
     skip_invalid: bool,
 ) -> PyResult<(Vec<String>, Bound<'py, PyArray2<f64>>, i32, usize)> {
-    let owned = tx.to_owned(names);
+    let owned = tx
+        .to_owned(names)
+        .map_err(|e| crate::errors::to_py_err(py, e))?;
     let result = run_detached(py, move || {
         let as_of = as_of
             .map(|d| {
@@ -292,7 +338,9 @@ pub fn segmentation_features<'py>(
     Bound<'py, PyArray2<f64>>,
     Bound<'py, PyArray2<f64>>,
 )> {
-    let owned = tx.to_owned(names);
+    let owned = tx
+        .to_owned(names)
+        .map_err(|e| crate::errors::to_py_err(py, e))?;
     let revenue = annual_revenue.map(|r| r.as_array().to_vec());
     let result = run_detached(py, move || {
         let (log, _) = owned.into_log(false)?;

@@ -74,7 +74,7 @@ def profile_segments(
 _Factorized = Tuple[npt.NDArray[np.int64], list[str]]
 _TxInput = Tuple[
     _Factorized,
-    npt.NDArray[np.int64] | list[str],
+    Tuple[npt.NDArray[np.int64] | list[str], int],
     npt.NDArray[np.float64],
     Optional[npt.NDArray[np.float64]],
     Optional[_Factorized],

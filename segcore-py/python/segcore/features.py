@@ -61,12 +61,19 @@ def _factorize(column: Any) -> Tuple[np.ndarray, Any]:
     return np.ascontiguousarray(codes, dtype=np.int64), uniques
 
 
-def _dates(column: Any) -> Any:
-    """Days since 1970-01-01 (int64, NaT = int64 min) for datetime columns, else strings."""
+_UNITS_PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
+def _dates(column: Any) -> Tuple[Any, int]:
+    """(values, units per day): the int64 view of a datetime column (NaT = int64 min; no copy),
+    or the values as strings for the core to parse (ISO, YYYYMMDD, DD.MM.YYYY)."""
     array = _values(column)
     if array.dtype.kind == "M":
-        return np.ascontiguousarray(array.astype("datetime64[D]").astype(np.int64))
-    return [str(v) for v in array]
+        unit, count = np.datetime_data(array.dtype)
+        if unit not in _UNITS_PER_DAY or _UNITS_PER_DAY[unit] % count:
+            array, unit, count = array.astype("datetime64[D]"), "D", 1
+        return np.ascontiguousarray(array).view(np.int64), _UNITS_PER_DAY[unit] // count
+    return [str(v) for v in array], 1
 
 
 def _day(value: Any, name: str) -> int:
