@@ -34,7 +34,7 @@ def pandas_behaviour(tx: pd.DataFrame, as_of: pd.Timestamp, months: int = 12) ->
     order_days = orders[["customer_id", "date"]].drop_duplicates().sort_values(["customer_id", "date"])
     gaps = order_days.groupby("customer_id").date.diff().dt.days
     g = orders.groupby("customer_id")
-    out = pd.DataFrame(
+    per_order = pd.DataFrame(
         {
             "recency_days": (as_of - g.date.max()).dt.days.astype(float),
             "frequency": order_days.groupby("customer_id").size().astype(float),
@@ -43,7 +43,9 @@ def pandas_behaviour(tx: pd.DataFrame, as_of: pd.Timestamp, months: int = 12) ->
             "interpurchase_std_days": gaps.groupby(order_days.customer_id).std(),
         }
     )
-    out["monetary"] = tx.groupby("customer_id").amount.sum()
+    # Every customer of the log, also those with returns only (frequency 0, no recency).
+    out = tx.groupby("customer_id").amount.sum().rename("monetary").to_frame().join(per_order)
+    out["frequency"] = out["frequency"].fillna(0.0)
     last_start = as_of - pd.DateOffset(months=months)
     prev_start = as_of - pd.DateOffset(months=2 * months)
     in_last = tx.date >= last_start
