@@ -10,6 +10,12 @@ two results agree.
     VIRTUAL_ENV=... maturin develop --release -m segcore-py/Cargo.toml
     python benches/compare_features.py            # 10M lines / 1M customers
     python benches/compare_features.py --quick    # 1M lines / 100k customers
+
+Measured 2026-11-23 (2 cores, heavily shared: load average ~15, so absolute times are inflated;
+read the ratio): segcore 17.3 s vs pandas 101.6 s (5.9x); peak extra memory 671 MiB (2.9x the
+229 MiB of input columns) vs pandas 1099 MiB (4.8x). segcore's peak holds the Python
+factorization (int64 codes, id strings), the core's copies (u32 codes, 4-byte dates, amounts),
+two hashed copies of the 1M ids (log dictionary and customer table) and the output.
 """
 
 from __future__ import annotations
