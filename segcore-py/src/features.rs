@@ -1,18 +1,25 @@
-//! `segcore.behaviour_features`: DataFrame columns in, the core's behaviour features out.
+//! Behaviour, RFM, value and lifecycle features: DataFrame columns in (already factorized by the
+//! Python layer), the core's numbers out.
 
-use crate::errors::{run_detached, to_py_err};
-use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1};
+use crate::errors::run_detached;
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 use segcore::data::{CategoricalColumn, CustomerTable, Date, TransactionLog};
 use segcore::features::behaviour::{
-    behaviour_features as core_behaviour_features, BehaviourParams,
+    behaviour_features as core_behaviour_features, BehaviourFeature, BehaviourParams,
 };
+use segcore::features::lifecycle::{
+    lifecycle_stages as core_lifecycle_stages, LifecycleParams, LifecycleStage,
+};
+use segcore::features::rfm::{rfm_scores as core_rfm_scores, RfmParams, RfmRule, RfmRules};
 use segcore::features::segmentation::{
     segmentation_features as core_segmentation_features, ANNUAL_REVENUE_COLUMN,
 };
+use segcore::features::value::{abc_classes as core_abc_classes, AbcParams, Concentration};
+use segcore::Error;
 
-/// Transaction dates: either days since 1970-01-01 (from datetime64 columns) or strings that the
-/// core parses (ISO, YYYYMMDD, DD.MM.YYYY), with errors naming the row.
+/// Transaction dates: either days since 1970-01-01 (from datetime64 columns; `i64::MIN` is NaT)
+/// or strings that the core parses (ISO, YYYYMMDD, DD.MM.YYYY).
 #[derive(FromPyObject)]
 pub enum DatesInput<'py> {
     /// Days since the epoch.
@@ -21,147 +28,326 @@ pub enum DatesInput<'py> {
     Text(Vec<String>),
 }
 
-fn to_dates(dates: DatesInput<'_>) -> segcore::Result<Vec<Date>> {
-    match dates {
-        DatesInput::Days(days) => days
-            .as_array()
-            .iter()
-            .enumerate()
-            .map(|(row, &d)| {
-                i32::try_from(d)
-                    .map_err(|_| {
-                        segcore::Error::invalid_parameter(
-                            "date",
-                            format!("{d} days at row {row}"),
-                            "a date between years -5 million and 5 million",
-                        )
-                    })
-                    .and_then(Date::from_days_since_epoch)
-            })
-            .collect(),
-        DatesInput::Text(texts) => texts
-            .iter()
-            .enumerate()
-            .map(|(row, text)| {
-                Date::parse(text).map_err(|e| match e {
-                    segcore::Error::Parse {
-                        message, column, ..
-                    } => segcore::Error::Parse {
-                        source_name: "transactions".into(),
-                        line: row,
-                        column,
-                        message: format!("{message} (row {row} of the DataFrame)"),
-                    },
-                    other => other,
-                })
-            })
-            .collect(),
-    }
-}
+/// A factorized column: per-row codes (-1 = missing) into `uniques`.
+type Factorized<'py> = (PyReadonlyArray1<'py, i64>, Vec<String>);
 
-/// Builds the core's customer table and transaction log from converted DataFrame columns.
-#[allow(clippy::too_many_arguments)]
-fn build_inputs(
+/// A transaction log as the Python layer sends it: `(customer, (date, date units per day),
+/// amount, margin, product_category, channel)` columns. Datetime columns arrive as their int64
+/// view (no conversion copy in Python) with the number of units per day (1 for
+/// `datetime64[D]`, 86 400 000 000 000 for `datetime64[ns]`).
+#[derive(FromPyObject)]
+pub struct TxInput<'py>(
+    Factorized<'py>,
+    (DatesInput<'py>, i64),
+    PyReadonlyArray1<'py, f64>,
+    Option<PyReadonlyArray1<'py, f64>>,
+    Option<Factorized<'py>>,
+    Option<Factorized<'py>>,
+);
+
+/// The user's names of the customer, date, amount and margin columns, for error messages.
+#[derive(FromPyObject, Clone)]
+pub struct TxNames(String, String, String, String);
+
+/// A transaction log read out of Python, ready to leave the GIL. Kept lean (4 bytes per code
+/// and date) because 10-million-line logs are the normal case.
+struct TxOwned {
+    /// Customer codes; `MISSING` for a missing id.
+    codes: Vec<u32>,
     customer_ids: Vec<String>,
-    annual_revenue: Option<Vec<f64>>,
-    tx_customer_ids: &[String],
+    /// Dates; a placeholder where `date_problems` has the row.
     dates: Vec<Date>,
+    /// Rows whose date is unusable and why, in row order (usually empty).
+    date_problems: Vec<(usize, String)>,
     amounts: Vec<f64>,
     margin: Option<Vec<f64>>,
-    product_category: Option<Vec<Option<String>>>,
-) -> segcore::Result<(CustomerTable, TransactionLog)> {
-    let mut customers = CustomerTable::new(customer_ids)?;
-    if let Some(revenue) = annual_revenue {
-        customers.add_numeric(ANNUAL_REVENUE_COLUMN, revenue)?;
-    }
-    let ids: Vec<&str> = tx_customer_ids.iter().map(String::as_str).collect();
-    let mut log = TransactionLog::from_ids(&ids, dates, amounts)?;
-    if let Some(margin) = margin {
-        log = log.with_margin(margin)?;
-    }
-    if let Some(categories) = product_category {
-        let values: Vec<Option<&str>> = categories.iter().map(|c| c.as_deref()).collect();
-        log = log.with_product_category(CategoricalColumn::from_values(&values))?;
-    }
-    Ok((customers, log))
+    product_category: Option<(Vec<u32>, Vec<String>)>,
+    channel: Option<(Vec<u32>, Vec<String>)>,
+    names: TxNames,
 }
 
-/// Computes behaviour features; returns `(feature_names, values, as_of_days_since_epoch)`.
+const MISSING: u32 = CategoricalColumn::MISSING;
+
+fn date_error(column: &str, row: usize, message: &str) -> Error {
+    Error::Parse {
+        source_name: "transactions".into(),
+        line: row,
+        column: column.to_string(),
+        message: format!("{message} (row {row} of the DataFrame)"),
+    }
+}
+
+fn codes_u32(codes: &PyReadonlyArray1<'_, i64>) -> Vec<u32> {
+    codes
+        .as_array()
+        .iter()
+        .map(|&c| u32::try_from(c).unwrap_or(MISSING))
+        .collect()
+}
+
+impl TxInput<'_> {
+    fn to_owned(&self, names: TxNames) -> segcore::Result<TxOwned> {
+        let (dates_input, per_day) = &self.1;
+        if *per_day < 1 {
+            return Err(Error::invalid_parameter(
+                "date units per day",
+                per_day,
+                "at least 1",
+            ));
+        }
+        let mut date_problems = Vec::new();
+        let dates = match dates_input {
+            DatesInput::Days(units) => units
+                .as_array()
+                .iter()
+                .enumerate()
+                .map(|(row, &u)| {
+                    if u == i64::MIN {
+                        date_problems.push((row, "missing date (NaT)".to_string()));
+                        return Date::EPOCH;
+                    }
+                    // Floor: a time of day before midnight of 1970-01-01 is still Dec 31.
+                    let day = u.div_euclid(*per_day);
+                    match i32::try_from(day)
+                        .ok()
+                        .and_then(|d| Date::from_days_since_epoch(d).ok())
+                    {
+                        Some(date) => date,
+                        None => {
+                            date_problems.push((
+                                row,
+                                format!("{day} days since 1970-01-01 is outside years 1..=9999"),
+                            ));
+                            Date::EPOCH
+                        }
+                    }
+                })
+                .collect(),
+            DatesInput::Text(texts) => texts
+                .iter()
+                .enumerate()
+                .map(|(row, text)| match Date::parse(text) {
+                    Ok(date) => date,
+                    Err(e) => {
+                        let message = match e {
+                            Error::Parse { message, .. } => message,
+                            other => other.to_string(),
+                        };
+                        date_problems.push((row, message));
+                        Date::EPOCH
+                    }
+                })
+                .collect(),
+        };
+        let factorized = |f: &Factorized<'_>| (codes_u32(&f.0), f.1.clone());
+        Ok(TxOwned {
+            codes: codes_u32(&self.0 .0),
+            customer_ids: self.0 .1.clone(),
+            dates,
+            date_problems,
+            amounts: self.2.as_array().to_vec(),
+            margin: self.3.as_ref().map(|m| m.as_array().to_vec()),
+            product_category: self.4.as_ref().map(factorized),
+            channel: self.5.as_ref().map(factorized),
+            names,
+        })
+    }
+}
+
+/// Keeps the entries whose row is kept (a no-op move when nothing is dropped).
+fn kept<T>(values: Vec<T>, keep: Option<&[bool]>) -> Vec<T> {
+    match keep {
+        None => values,
+        Some(keep) => values
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, &k)| k)
+            .map(|(v, _)| v)
+            .collect(),
+    }
+}
+
+impl TxOwned {
+    /// The first problem of `row`, if any: missing id, then date, amount, margin.
+    fn row_problem(
+        &self,
+        row: usize,
+        next_date_problem: Option<&(usize, String)>,
+    ) -> Option<Error> {
+        let names = &self.names;
+        if self.codes[row] == MISSING {
+            return Some(Error::Parse {
+                source_name: "transactions".into(),
+                line: row,
+                column: names.0.clone(),
+                message: format!("missing customer id (row {row} of the DataFrame)"),
+            });
+        }
+        if let Some((_, message)) = next_date_problem.filter(|(r, _)| *r == row) {
+            return Some(date_error(&names.1, row, message));
+        }
+        if !self.amounts[row].is_finite() {
+            return Some(non_finite(&names.2, row, self.amounts[row]));
+        }
+        self.margin
+            .as_ref()
+            .filter(|m| !m[row].is_finite())
+            .map(|m| non_finite(&names.3, row, m[row]))
+    }
+
+    /// Builds the core log; with `skip_invalid`, rows with a missing customer id, a missing or
+    /// unparseable date or a non-finite amount/margin are dropped and counted, otherwise the
+    /// first one is an error naming its column and row.
+    fn into_log(self, skip_invalid: bool) -> segcore::Result<(TransactionLog, usize)> {
+        let n = self.codes.len();
+        let mut keep: Option<Vec<bool>> = None;
+        let mut skipped = 0;
+        let mut date_problems = self.date_problems.iter().peekable();
+        for row in 0..n {
+            let problem = self.row_problem(row, date_problems.peek().copied());
+            if date_problems.peek().is_some_and(|(r, _)| *r == row) {
+                date_problems.next();
+            }
+            if let Some(error) = problem {
+                if !skip_invalid {
+                    return Err(error);
+                }
+                keep.get_or_insert_with(|| vec![true; n])[row] = false;
+                skipped += 1;
+            }
+        }
+        let keep = keep.as_deref();
+        let mut log = TransactionLog::new(
+            self.customer_ids,
+            kept(self.codes, keep),
+            kept(self.dates, keep),
+            kept(self.amounts, keep),
+        )?;
+        if let Some(margin) = self.margin {
+            log = log.with_margin(kept(margin, keep))?;
+        }
+        if let Some((codes, categories)) = self.product_category {
+            log = log.with_product_category(CategoricalColumn::from_codes(
+                categories,
+                kept(codes, keep),
+            )?)?;
+        }
+        if let Some((codes, categories)) = self.channel {
+            log = log.with_channel(CategoricalColumn::from_codes(
+                categories,
+                kept(codes, keep),
+            )?)?;
+        }
+        Ok((log, skipped))
+    }
+}
+
+fn non_finite(column: &str, row: usize, value: f64) -> Error {
+    Error::NonFiniteValue {
+        what: format!("transactions column `{column}`"),
+        row,
+        column: 0,
+        value,
+    }
+}
+
+fn parse_features(names: Option<Vec<String>>) -> segcore::Result<Option<Vec<BehaviourFeature>>> {
+    let Some(names) = names else {
+        return Ok(None);
+    };
+    let allowed = || {
+        BehaviourFeature::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    names
+        .iter()
+        .map(|name| {
+            BehaviourFeature::ALL
+                .into_iter()
+                .find(|f| f.name() == name)
+                .ok_or_else(|| {
+                    Error::invalid_parameter(
+                        "features",
+                        format!("`{name}`"),
+                        format!("names among {}", allowed()),
+                    )
+                })
+        })
+        .collect::<segcore::Result<Vec<_>>>()
+        .map(Some)
+}
+
+/// Computes behaviour features; returns `(feature_names, values, as_of_days_since_epoch,
+/// skipped_rows)`. Without `customer_ids`, the customers are the log's, in code order.
 #[pyfunction]
-#[pyo3(signature = (customer_ids, tx_customer_ids, tx_dates, tx_amounts, tx_margin=None, tx_product_category=None, as_of=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (customer_ids, tx, names, as_of=None, features=None, trend_window_months=12, skip_invalid=false))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub fn behaviour_features<'py>(
     py: Python<'py>,
-    customer_ids: Vec<String>,
-    tx_customer_ids: Vec<String>,
-    tx_dates: DatesInput<'py>,
-    tx_amounts: PyReadonlyArray1<'py, f64>,
-    tx_margin: Option<PyReadonlyArray1<'py, f64>>,
-    tx_product_category: Option<Vec<Option<String>>>,
-    as_of: Option<DatesInput<'py>>,
-) -> PyResult<(Vec<String>, Bound<'py, PyArray2<f64>>, i32)> {
-    let dates = to_dates(tx_dates).map_err(|e| to_py_err(py, e))?;
-    let as_of = match as_of {
-        None => None,
-        Some(d) => to_dates(d).map_err(|e| to_py_err(py, e))?.pop(),
-    };
-    let amounts = tx_amounts.as_array().to_vec();
-    let margin = tx_margin.map(|m| m.as_array().to_vec());
+    customer_ids: Option<Vec<String>>,
+    tx: TxInput<'py>,
+    names: TxNames,
+    as_of: Option<i64>,
+    features: Option<Vec<String>>,
+    trend_window_months: u32,
+    skip_invalid: bool,
+) -> PyResult<(Vec<String>, Bound<'py, PyArray2<f64>>, i32, usize)> {
+    let owned = tx
+        .to_owned(names)
+        .map_err(|e| crate::errors::to_py_err(py, e))?;
     let result = run_detached(py, move || {
-        let (customers, log) = build_inputs(
-            customer_ids,
-            None,
-            &tx_customer_ids,
-            dates,
-            amounts,
-            margin,
-            tx_product_category,
-        )?;
+        let as_of = as_of
+            .map(|d| {
+                i32::try_from(d)
+                    .ok()
+                    .and_then(|d| Date::from_days_since_epoch(d).ok())
+                    .ok_or_else(|| Error::invalid_parameter("as_of", d, "a date in years 1..=9999"))
+            })
+            .transpose()?;
         let params = BehaviourParams {
             as_of,
-            ..BehaviourParams::default()
+            features: parse_features(features)?,
+            trend_window_months,
         };
-        core_behaviour_features(&customers, &log, &params)
+        let (log, skipped) = owned.into_log(skip_invalid)?;
+        let customers =
+            CustomerTable::new(customer_ids.unwrap_or_else(|| log.customer_ids().to_vec()))?;
+        let f = core_behaviour_features(&customers, &log, &params)?;
+        Ok((f, skipped))
     })?;
-    let names = result
-        .feature_names()
-        .into_iter()
-        .map(String::from)
-        .collect();
-    let as_of_days = result.as_of.days_since_epoch();
-    Ok((names, result.values.into_pyarray(py), as_of_days))
+    let (f, skipped) = result;
+    let as_of_days = f.as_of.days_since_epoch();
+    Ok((f.names, f.values.into_pyarray(py), as_of_days, skipped))
 }
 
 /// The default clustering features; returns `(names, raw_values, model_input)`.
 #[pyfunction]
-#[pyo3(signature = (customer_ids, annual_revenue, tx_customer_ids, tx_dates, tx_amounts, tx_product_category=None))]
+#[pyo3(signature = (customer_ids, annual_revenue, tx, names))]
 #[allow(clippy::type_complexity)]
 pub fn segmentation_features<'py>(
     py: Python<'py>,
     customer_ids: Vec<String>,
     annual_revenue: Option<PyReadonlyArray1<'py, f64>>,
-    tx_customer_ids: Vec<String>,
-    tx_dates: DatesInput<'py>,
-    tx_amounts: PyReadonlyArray1<'py, f64>,
-    tx_product_category: Option<Vec<Option<String>>>,
+    tx: TxInput<'py>,
+    names: TxNames,
 ) -> PyResult<(
     Vec<String>,
     Bound<'py, PyArray2<f64>>,
     Bound<'py, PyArray2<f64>>,
 )> {
-    let dates = to_dates(tx_dates).map_err(|e| to_py_err(py, e))?;
-    let amounts = tx_amounts.as_array().to_vec();
+    let owned = tx
+        .to_owned(names)
+        .map_err(|e| crate::errors::to_py_err(py, e))?;
     let revenue = annual_revenue.map(|r| r.as_array().to_vec());
     let result = run_detached(py, move || {
-        let (customers, log) = build_inputs(
-            customer_ids,
-            revenue,
-            &tx_customer_ids,
-            dates,
-            amounts,
-            None,
-            tx_product_category,
-        )?;
+        let (log, _) = owned.into_log(false)?;
+        let mut customers = CustomerTable::new(customer_ids)?;
+        if let Some(revenue) = revenue {
+            customers.add_numeric(ANNUAL_REVENUE_COLUMN, revenue)?;
+        }
         core_segmentation_features(&customers, &log)
     })?;
     Ok((
@@ -169,4 +355,153 @@ pub fn segmentation_features<'py>(
         result.raw.into_pyarray(py),
         result.model_input.into_pyarray(py),
     ))
+}
+
+/// One rule as Python sees it: `(segment, (r_min, r_max), (f_min, f_max), (m_min, m_max))`.
+type PyRule = (String, (u8, u8), (u8, u8), (u8, u8));
+
+/// The default RFM rule table: `(rules, unmatched, no_orders)`.
+#[pyfunction]
+pub fn default_rfm_rules() -> (Vec<PyRule>, String, String) {
+    let rules = RfmRules::default();
+    (
+        rules
+            .rules
+            .into_iter()
+            .map(|r| (r.segment, r.recency, r.frequency, r.monetary))
+            .collect(),
+        rules.unmatched,
+        rules.no_orders,
+    )
+}
+
+/// RFM scores and segments; returns `(r, f, m, segment_codes, segment_names)`.
+#[pyfunction]
+#[pyo3(signature = (recency_days, frequency, monetary, n_scores=5, rules=None))]
+#[allow(clippy::type_complexity)]
+pub fn rfm_scores<'py>(
+    py: Python<'py>,
+    recency_days: PyReadonlyArray1<'py, f64>,
+    frequency: PyReadonlyArray1<'py, f64>,
+    monetary: PyReadonlyArray1<'py, f64>,
+    n_scores: u8,
+    rules: Option<(Vec<PyRule>, String, String)>,
+) -> PyResult<(
+    Bound<'py, PyArray1<u8>>,
+    Bound<'py, PyArray1<u8>>,
+    Bound<'py, PyArray1<u8>>,
+    Bound<'py, PyArray1<u16>>,
+    Vec<String>,
+)> {
+    let (r, f, m) = (
+        recency_days.as_array().to_vec(),
+        frequency.as_array().to_vec(),
+        monetary.as_array().to_vec(),
+    );
+    let rules = match rules {
+        None => RfmRules::default(),
+        Some((rules, unmatched, no_orders)) => RfmRules {
+            rules: rules
+                .into_iter()
+                .map(|(segment, r, f, m)| RfmRule::new(&segment, r, f, m))
+                .collect(),
+            unmatched,
+            no_orders,
+        },
+    };
+    let params = RfmParams { n_scores, rules };
+    let s = run_detached(py, move || core_rfm_scores(&r, &f, &m, &params))?;
+    Ok((
+        s.recency_score.into_pyarray(py),
+        s.frequency_score.into_pyarray(py),
+        s.monetary_score.into_pyarray(py),
+        s.segment.into_pyarray(py),
+        s.segment_names,
+    ))
+}
+
+/// ABC classes; returns `(classes as 0/1/2, counts, value_shares)`.
+#[pyfunction]
+#[pyo3(signature = (values, a_share=0.8, b_share=0.15))]
+#[allow(clippy::type_complexity)]
+pub fn abc_classes<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, f64>,
+    a_share: f64,
+    b_share: f64,
+) -> PyResult<(Bound<'py, PyArray1<u8>>, [usize; 3], [f64; 3])> {
+    let values = values.as_array().to_vec();
+    let abc = run_detached(py, move || {
+        core_abc_classes(&values, &AbcParams { a_share, b_share })
+    })?;
+    let classes: Vec<u8> = abc.classes.iter().map(|&c| c as u8).collect();
+    Ok((classes.into_pyarray(py), abc.counts, abc.value_shares))
+}
+
+/// Concentration figures; returns `(gini, total, lorenz_x, lorenz_y, top_shares,
+/// customers_for_shares)`.
+#[pyfunction]
+#[pyo3(signature = (values, n_points, top_fractions, shares))]
+#[allow(clippy::type_complexity)]
+pub fn concentration<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, f64>,
+    n_points: usize,
+    top_fractions: Vec<f64>,
+    shares: Vec<f64>,
+) -> PyResult<(f64, f64, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>)> {
+    let values = values.as_array().to_vec();
+    run_detached(py, move || {
+        let c = Concentration::new(&values)?;
+        let curve = c.lorenz_curve(n_points)?;
+        let top = top_fractions
+            .iter()
+            .map(|&f| c.top_share(f))
+            .collect::<segcore::Result<Vec<_>>>()?;
+        let needed = shares
+            .iter()
+            .map(|&s| c.customers_for_share(s))
+            .collect::<segcore::Result<Vec<_>>>()?;
+        Ok((
+            c.gini(),
+            c.total(),
+            curve.iter().map(|p| p.0).collect(),
+            curve.iter().map(|p| p.1).collect(),
+            top,
+            needed,
+        ))
+    })
+}
+
+/// Lifecycle stages as indices into `LIFECYCLE_STAGES`; returns `(codes, stage_names)`.
+#[pyfunction]
+#[pyo3(signature = (recency_days, tenure_days, touchpoint_days=None, new_days=90, active_days=90, at_risk_days=180, lapsed_days=365))]
+#[allow(clippy::too_many_arguments)]
+pub fn lifecycle_stages<'py>(
+    py: Python<'py>,
+    recency_days: PyReadonlyArray1<'py, f64>,
+    tenure_days: PyReadonlyArray1<'py, f64>,
+    touchpoint_days: Option<PyReadonlyArray1<'py, f64>>,
+    new_days: u32,
+    active_days: u32,
+    at_risk_days: u32,
+    lapsed_days: u32,
+) -> PyResult<(Bound<'py, PyArray1<u8>>, Vec<&'static str>)> {
+    let (recency, tenure) = (
+        recency_days.as_array().to_vec(),
+        tenure_days.as_array().to_vec(),
+    );
+    let touch = touchpoint_days.map(|t| t.as_array().to_vec());
+    let params = LifecycleParams {
+        new_days,
+        active_days,
+        at_risk_days,
+        lapsed_days,
+    };
+    let stages = run_detached(py, move || {
+        core_lifecycle_stages(&recency, &tenure, touch.as_deref(), &params)
+    })?;
+    let codes: Vec<u8> = stages.iter().map(|&s| s as u8).collect();
+    let names = LifecycleStage::ALL.iter().map(|s| s.name()).collect();
+    Ok((codes.into_pyarray(py), names))
 }

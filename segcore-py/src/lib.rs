@@ -39,5 +39,10 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pca::PyPcaModel>()?;
     metrics::register(m)?;
     m.add_function(wrap_pyfunction!(select::select_k, m)?)?;
+    m.add_function(wrap_pyfunction!(features::default_rfm_rules, m)?)?;
+    m.add_function(wrap_pyfunction!(features::rfm_scores, m)?)?;
+    m.add_function(wrap_pyfunction!(features::abc_classes, m)?)?;
+    m.add_function(wrap_pyfunction!(features::concentration, m)?)?;
+    m.add_function(wrap_pyfunction!(features::lifecycle_stages, m)?)?;
     Ok(())
 }

@@ -13,7 +13,17 @@ from .cluster import KMeans, MiniBatchKMeans, Ward, align_labels, ward_linkage
 from .decomposition import PCA
 from .exceptions import SegcoreError
 from .mixture import GaussianMixture, MixtureSelection, select_mixture
-from .features import behaviour_features, segmentation_features
+from .features import (
+    Concentration,
+    abc_classes,
+    behaviour_features,
+    concentration,
+    default_rfm_rules,
+    lifecycle_stages,
+    rfm,
+    rfm_scores,
+    segmentation_features,
+)
 from .pipeline import FeaturePipeline
 from .preprocessing import StandardScaler
 from .profile import SegmentProfile, profile_segments
@@ -35,6 +45,13 @@ __all__ = [
     "behaviour_features",
     "segmentation_features",
     "FeaturePipeline",
+    "rfm",
+    "rfm_scores",
+    "default_rfm_rules",
+    "abc_classes",
+    "concentration",
+    "Concentration",
+    "lifecycle_stages",
     "SegcoreError",
     "datasets",
     "exceptions",

@@ -72,23 +72,57 @@ def profile_segments(
     n_segments: int,
 ) -> Tuple[str, str]: ...
 
+_Factorized = Tuple[npt.NDArray[np.int64], list[str]]
+_TxInput = Tuple[
+    _Factorized,
+    Tuple[npt.NDArray[np.int64] | list[str], int],
+    npt.NDArray[np.float64],
+    Optional[npt.NDArray[np.float64]],
+    Optional[_Factorized],
+    Optional[_Factorized],
+]
+_RfmRule = Tuple[str, Tuple[int, int], Tuple[int, int], Tuple[int, int]]
+
 def behaviour_features(
-    customer_ids: list[str],
-    tx_customer_ids: list[str],
-    tx_dates: npt.NDArray[np.int64] | list[str],
-    tx_amounts: npt.NDArray[np.float64],
-    tx_margin: Optional[npt.NDArray[np.float64]] = None,
-    tx_product_category: Optional[list[Optional[str]]] = None,
-    as_of: Optional[npt.NDArray[np.int64] | list[str]] = None,
-) -> Tuple[list[str], npt.NDArray[np.float64], int]: ...
+    customer_ids: Optional[list[str]],
+    tx: _TxInput,
+    names: Tuple[str, str, str, str],
+    as_of: Optional[int] = None,
+    features: Optional[list[str]] = None,
+    trend_window_months: int = 12,
+    skip_invalid: bool = False,
+) -> Tuple[list[str], npt.NDArray[np.float64], int, int]: ...
 def segmentation_features(
     customer_ids: list[str],
     annual_revenue: Optional[npt.NDArray[np.float64]],
-    tx_customer_ids: list[str],
-    tx_dates: npt.NDArray[np.int64] | list[str],
-    tx_amounts: npt.NDArray[np.float64],
-    tx_product_category: Optional[list[Optional[str]]] = None,
+    tx: _TxInput,
+    names: Tuple[str, str, str, str],
 ) -> Tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def default_rfm_rules() -> Tuple[list[_RfmRule], str, str]: ...
+def rfm_scores(
+    recency_days: npt.NDArray[np.float64],
+    frequency: npt.NDArray[np.float64],
+    monetary: npt.NDArray[np.float64],
+    n_scores: int = 5,
+    rules: Optional[Tuple[list[_RfmRule], str, str]] = None,
+) -> Tuple[
+    npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint16], list[str]
+]: ...
+def abc_classes(
+    values: npt.NDArray[np.float64], a_share: float = 0.8, b_share: float = 0.15
+) -> Tuple[npt.NDArray[np.uint8], Tuple[int, int, int], Tuple[float, float, float]]: ...
+def concentration(
+    values: npt.NDArray[np.float64], n_points: int, top_fractions: list[float], shares: list[float]
+) -> Tuple[float, float, list[float], list[float], list[float], list[float]]: ...
+def lifecycle_stages(
+    recency_days: npt.NDArray[np.float64],
+    tenure_days: npt.NDArray[np.float64],
+    touchpoint_days: Optional[npt.NDArray[np.float64]] = None,
+    new_days: int = 90,
+    active_days: int = 90,
+    at_risk_days: int = 180,
+    lapsed_days: int = 365,
+) -> Tuple[npt.NDArray[np.uint8], list[str]]: ...
 def make_b2b(n_customers: int, years: int, random_state: int) -> dict: ...
 
 class WardModel:

@@ -1,43 +1,160 @@
-"""Features from raw B2B data, computed by segcore's Rust core from pandas or polars DataFrames."""
+"""Features from raw B2B data, computed by segcore's Rust core from pandas or polars DataFrames.
+
+- :func:`behaviour_features`: recency, frequency, monetary value, margin, order value, tenure,
+  inter-purchase interval, revenue trend, product categories, channel mix, return rate;
+- :func:`rfm`: recency/frequency/monetary with quantile scores and named RFM segments
+  (:func:`rfm_scores` scores columns you already have, :func:`default_rfm_rules` is the table);
+- :func:`abc_classes` and :func:`concentration`: ABC/Pareto classes, Lorenz curve, Gini,
+  "the top x% of customers bring y%";
+- :func:`lifecycle_stages`: prospect / new / active / at risk / lapsed / churned.
+
+The exact definitions are in the Rust documentation of ``segcore::features``; the docstrings
+below repeat what a user needs.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+import warnings
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _segcore
 
-__all__ = ["behaviour_features", "segmentation_features"]
+__all__ = [
+    "behaviour_features",
+    "segmentation_features",
+    "rfm",
+    "rfm_scores",
+    "default_rfm_rules",
+    "abc_classes",
+    "concentration",
+    "Concentration",
+    "lifecycle_stages",
+]
+
+RfmRule = Tuple[str, Tuple[int, int], Tuple[int, int], Tuple[int, int]]
 
 
-def _column(frame: Any, name: str) -> np.ndarray:
-    try:
-        return np.asarray(frame[name])
-    except (KeyError, Exception) as err:  # pandas KeyError, polars ColumnNotFoundError
-        if name in list(getattr(frame, "columns", [])):
-            raise
+def _column(frame: Any, name: str) -> Any:
+    """The column `name` of a pandas or polars frame, or ColumnError listing the columns."""
+    columns = [str(c) for c in getattr(frame, "columns", [])]
+    if name not in columns:
         from .exceptions import ColumnError
 
-        raise ColumnError(
-            f"unknown column `{name}`; available columns: {', '.join(map(str, frame.columns))}"
-        ) from err
+        raise ColumnError(f"unknown column `{name}`; available columns: {', '.join(columns)}")
+    return frame[name]
 
 
-def _dates(values: Any) -> Any:
-    array = np.asarray(values)
+def _values(column: Any) -> np.ndarray:
+    to_numpy = getattr(column, "to_numpy", None)
+    return np.asarray(to_numpy() if to_numpy is not None else column)
+
+
+def _factorize(column: Any) -> Tuple[np.ndarray, Any]:
+    """Codes (int64, -1 = missing) and the distinct values in order of first appearance."""
+    import pandas as pd
+
+    values = column if isinstance(column, pd.Series) else _values(column)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.ascontiguousarray(codes, dtype=np.int64), uniques
+
+
+_UNITS_PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
+def _dates(column: Any) -> Tuple[Any, int]:
+    """(values, units per day): the int64 view of a datetime column (NaT = int64 min; no copy),
+    or the values as strings for the core to parse (ISO, YYYYMMDD, DD.MM.YYYY)."""
+    array = _values(column)
     if array.dtype.kind == "M":
-        if np.isnat(array).any():
-            row = int(np.flatnonzero(np.isnat(array))[0])
-            from .exceptions import DataError
-
-            raise DataError(f"transactions contain a missing date (NaT) at row {row}")
-        return array.astype("datetime64[D]").astype(np.int64)
-    return [str(v) for v in array]
+        unit, count = np.datetime_data(array.dtype)
+        if unit not in _UNITS_PER_DAY or _UNITS_PER_DAY[unit] % count:
+            array, unit, count = array.astype("datetime64[D]"), "D", 1
+        return np.ascontiguousarray(array).view(np.int64), _UNITS_PER_DAY[unit] // count
+    return [str(v) for v in array], 1
 
 
-def _ids(values: Any) -> list:
-    return [str(v) for v in np.asarray(values)]
+def _day(value: Any, name: str) -> int:
+    import pandas as pd
+
+    try:
+        stamp = pd.Timestamp(value)
+        if stamp is pd.NaT:
+            raise ValueError("missing")
+    except (ValueError, TypeError) as err:
+        from .exceptions import InvalidParameterError
+
+        raise InvalidParameterError(f"invalid parameter `{name}` = {value!r}: expected a date ({err})") from err
+    return int(np.datetime64(stamp.to_datetime64(), "D").astype(np.int64))
+
+
+def _floats(column: Any) -> np.ndarray:
+    return np.ascontiguousarray(_values(column), dtype=np.float64)
+
+
+def _transactions(
+    transactions: Any,
+    customer: str,
+    date: str,
+    amount: str,
+    margin: Optional[str] = None,
+    product_category: Optional[str] = None,
+    channel: Optional[str] = None,
+) -> Tuple[tuple, tuple, Any]:
+    """(tx tuple, column names, the log's distinct customer ids in original form)."""
+    codes, uniques = _factorize(_column(transactions, customer))
+    tx_customer = (codes, [str(v) for v in uniques])
+
+    def factorized(name: Optional[str]) -> Any:
+        if name is None:
+            return None
+        c, u = _factorize(_column(transactions, name))
+        return (c, [str(v) for v in u])
+
+    tx = (
+        tx_customer,
+        _dates(_column(transactions, date)),
+        _floats(_column(transactions, amount)),
+        None if margin is None else _floats(_column(transactions, margin)),
+        factorized(product_category),
+        factorized(channel),
+    )
+    names = (customer, date, amount, margin or "margin")
+    return tx, names, uniques
+
+
+def _customer_index(customers: Any, customer: str, log_uniques: Any) -> Tuple[Optional[List[str]], Any]:
+    import pandas as pd
+
+    if customers is None:
+        return None, pd.Index(log_uniques, name=customer)
+    if hasattr(customers, "columns"):
+        values = _values(_column(customers, customer))
+    else:
+        values = np.asarray(list(customers))
+    return [str(v) for v in values], pd.Index(values, name=customer)
+
+
+def _count(name: str, value: Any, expected: str) -> int:
+    """A non-negative int parameter (the core checks the range), or InvalidParameterError."""
+    number = int(value)
+    if number < 0 or number >= 2**32:
+        from .exceptions import InvalidParameterError
+
+        raise InvalidParameterError(f"invalid parameter `{name}` = {value}: expected {expected}")
+    return number
+
+
+def _check_on_invalid(on_invalid: str) -> bool:
+    if on_invalid not in ("raise", "skip"):
+        from .exceptions import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"invalid parameter `on_invalid` = {on_invalid!r}: expected 'raise' or 'skip'"
+        )
+    return on_invalid == "skip"
 
 
 def behaviour_features(
@@ -49,42 +166,64 @@ def behaviour_features(
     amount: str = "amount",
     margin: Optional[str] = None,
     product_category: Optional[str] = None,
+    channel: Optional[str] = None,
     as_of: Any = None,
+    features: Optional[Sequence[str]] = None,
+    trend_window_months: int = 12,
+    on_invalid: str = "raise",
 ) -> Any:
     """Per-customer behaviour features from a transaction log (pandas or polars DataFrame).
 
-    Columns: ``recency_days``, ``frequency`` (distinct order days with a positive amount; returns
-    never count as orders), ``monetary`` (net revenue after returns), ``margin`` (with a margin
-    column), ``average_order_value``, ``tenure_days``, ``product_categories`` (with a category
-    column), ``return_rate``; at ``as_of`` (default: the day after the last transaction).
+    At ``as_of`` (default: the day after the last transaction; later lines are ignored):
+
+    - ``recency_days`` / ``tenure_days``: days since the last / first order;
+    - ``frequency``: number of orders = distinct days with a positive amount (returns and credit
+      notes, i.e. negative amounts, never count as orders);
+    - ``monetary``: net revenue after returns; ``margin`` (with a margin column);
+      ``average_order_value`` = monetary / frequency; ``return_rate``;
+    - ``product_categories`` (with a category column): distinct categories ordered;
+    - ``interpurchase_mean_days`` / ``interpurchase_std_days``: mean and sample std of the days
+      between consecutive orders (need 2 and 3 orders);
+    - ``revenue_last_window`` / ``revenue_previous_window`` / ``revenue_trend``: net revenue in the
+      last ``trend_window_months`` and the same span before, and ``(last - prev) / (|last| +
+      |prev|)`` in [-1, 1];
+    - ``channel_share_<channel>`` (with a channel column): share of gross ordered amount.
 
     ``customers`` (a DataFrame with the ``customer`` column, or a sequence of ids) fixes the rows:
-    every customer appears, those without transactions with frequency 0 and NaN recency;
-    a transaction of a customer not in it is an error naming the id, never dropped. Without it,
-    the customers are those of the log, in order of first appearance.
+    every customer appears, those without orders with frequency 0 and NaN where undefined; a
+    transaction of a customer not in it is an error naming the id. Without it, the customers are
+    those of the log, in order of first appearance.
+
+    A missing customer id, a missing or unparseable date, or a NaN amount is an error naming the
+    column and the row; with ``on_invalid="skip"`` such rows are dropped, a warning gives their
+    count and ``result.attrs["skipped_rows"]`` holds it.
 
     Returns a pandas DataFrame indexed by customer id.
+
+    >>> import pandas as pd, segcore
+    >>> tx = pd.DataFrame({"customer_id": ["A", "A", "B"],
+    ...                    "date": ["2025-01-01", "2025-03-01", "2025-02-01"],
+    ...                    "amount": [100.0, 50.0, 80.0]})
+    >>> f = segcore.behaviour_features(tx)
+    >>> f.loc["A", ["recency_days", "frequency", "monetary"]].tolist()
+    [1.0, 2.0, 150.0]
     """
     import pandas as pd
 
-    tx_ids = _ids(_column(transactions, customer))
-    if customers is None:
-        customer_ids = list(dict.fromkeys(tx_ids))
-    elif hasattr(customers, "columns"):
-        customer_ids = _ids(_column(customers, customer))
-    else:
-        customer_ids = _ids(customers)
-    amounts = np.ascontiguousarray(_column(transactions, amount), dtype=np.float64)
-    margins = None if margin is None else np.ascontiguousarray(_column(transactions, margin), dtype=np.float64)
-    categories = None
-    if product_category is not None:
-        categories = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-                      for v in _column(transactions, product_category)]
-    as_of_arg = None if as_of is None else _dates(np.asarray([np.datetime64(pd.Timestamp(as_of), "D")]))
-    names, values, _ = _segcore.behaviour_features(
-        customer_ids, tx_ids, _dates(_column(transactions, date)), amounts, margins, categories, as_of_arg
+    skip = _check_on_invalid(on_invalid)
+    tx, names, uniques = _transactions(transactions, customer, date, amount, margin, product_category, channel)
+    customer_ids, index = _customer_index(customers, customer, uniques)
+    as_of_day = None if as_of is None else _day(as_of, "as_of")
+    feature_list = None if features is None else [str(f) for f in features]
+    names_out, values, as_of_days, skipped = _segcore.behaviour_features(
+        customer_ids, tx, names, as_of_day, feature_list, _count("trend_window_months", trend_window_months, "1..=1200 calendar months"), skip
     )
-    return pd.DataFrame(values, columns=names, index=pd.Index(customer_ids, name=customer))
+    frame = pd.DataFrame(values, columns=names_out, index=index)
+    frame.attrs["as_of"] = str(np.datetime64(int(as_of_days), "D"))
+    frame.attrs["skipped_rows"] = int(skipped)
+    if skipped:
+        warnings.warn(f"skipped {skipped} invalid transaction rows (on_invalid='skip')", stacklevel=2)
+    return frame
 
 
 def segmentation_features(
@@ -107,22 +246,267 @@ def segmentation_features(
     """
     import pandas as pd
 
-    columns = list(getattr(transactions, "columns", []))
-    customer_ids = _ids(_column(customers, customer))
+    columns = [str(c) for c in getattr(transactions, "columns", [])]
+    customer_ids, index = _customer_index(customers, customer, None)
     revenue = None
-    if annual_revenue is not None and annual_revenue in list(customers.columns):
-        revenue = np.ascontiguousarray(_column(customers, annual_revenue), dtype=np.float64)
-    categories = None
-    if product_category is not None and product_category in columns:
-        categories = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-                      for v in _column(transactions, product_category)]
-    names, raw, model_input = _segcore.segmentation_features(
-        customer_ids,
-        revenue,
-        _ids(_column(transactions, customer)),
-        _dates(_column(transactions, date)),
-        np.ascontiguousarray(_column(transactions, amount), dtype=np.float64),
-        categories,
-    )
-    raw_frame = pd.DataFrame(raw, columns=names, index=pd.Index(customer_ids, name=customer))
+    if annual_revenue is not None and annual_revenue in [str(c) for c in customers.columns]:
+        revenue = _floats(_column(customers, annual_revenue))
+    category = product_category if product_category is not None and product_category in columns else None
+    tx, names, _ = _transactions(transactions, customer, date, amount, None, category, None)
+    names_out, raw, model_input = _segcore.segmentation_features(customer_ids, revenue, tx, names)
+    raw_frame = pd.DataFrame(raw, columns=names_out, index=index)
     return raw_frame, model_input
+
+
+def default_rfm_rules() -> List[RfmRule]:
+    """The default RFM rule table: ``(segment, (r_min, r_max), (f_min, f_max), (m_min, m_max))``
+    rows for 5 scores, first match wins (the classic R x F grid, 11 segments).
+
+    Copy and edit it to make your own table for :func:`rfm` / :func:`rfm_scores`.
+
+    >>> import segcore
+    >>> segcore.default_rfm_rules()[0]
+    ('Champions', (5, 5), (4, 5), (1, 5))
+    """
+    rules, _, _ = _segcore.default_rfm_rules()
+    return list(rules)
+
+
+def _series_or_array(values: Any) -> Tuple[np.ndarray, Any]:
+    """Float64 values and the pandas index of a Series (None for anything else)."""
+    import pandas as pd
+
+    index = values.index if isinstance(values, pd.Series) else None
+    return _floats(values), index
+
+
+def rfm_scores(
+    recency_days: Any,
+    frequency: Any,
+    monetary: Any,
+    *,
+    n_scores: int = 5,
+    rules: Optional[Sequence[RfmRule]] = None,
+    unmatched: str = "Other",
+    no_orders: str = "No orders",
+) -> Any:
+    """RFM quantile scores and segments from recency (days), frequency and monetary columns.
+
+    Scores are ``pandas.qcut(x.rank(method="first"), n_scores)`` among customers with orders
+    (``frequency > 0``): equal-count bins, ties broken by row order, ``n_scores`` = best (most
+    recent, most frequent, highest value). Customers without orders get score 0 and the
+    ``no_orders`` segment. Segments come from ``rules`` (default :func:`default_rfm_rules`),
+    first match wins; a scored customer matching none gets ``unmatched``.
+
+    Returns a DataFrame with ``r_score``, ``f_score``, ``m_score``, ``rfm_cell`` (e.g. ``"545"``)
+    and ``segment`` (categorical), on the index of ``recency_days`` when it has one.
+    """
+    import pandas as pd
+
+    r, index = _series_or_array(recency_days)
+    f = _floats(frequency)
+    m = _floats(monetary)
+    table = None
+    if rules is not None:
+        table = ([(str(s), tuple(a), tuple(b), tuple(c)) for s, a, b, c in rules], str(unmatched), str(no_orders))
+    elif (unmatched, no_orders) != ("Other", "No orders"):
+        table = (default_rfm_rules(), str(unmatched), str(no_orders))
+    n = _count("n_scores", n_scores, "2..=10 score levels")
+    rs, fs, ms, segment, segment_names = _segcore.rfm_scores(r, f, m, min(n, 255), table)
+    frame = pd.DataFrame({"r_score": rs, "f_score": fs, "m_score": ms}, index=index)
+    frame["rfm_cell"] = [f"{a}{b}{c}" for a, b, c in zip(rs.tolist(), fs.tolist(), ms.tolist())]
+    frame["segment"] = pd.Categorical.from_codes(segment.astype(np.int64), categories=segment_names)
+    return frame
+
+
+def rfm(
+    transactions: Any,
+    customers: Any = None,
+    *,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    as_of: Any = None,
+    n_scores: int = 5,
+    rules: Optional[Sequence[RfmRule]] = None,
+    on_invalid: str = "raise",
+) -> Any:
+    """Recency, frequency, monetary value (and tenure) per customer, with RFM scores and segments.
+
+    ``recency_days``, ``frequency`` (distinct order days), ``monetary`` (net revenue after
+    returns) and ``tenure_days`` as in :func:`behaviour_features`, then the columns of
+    :func:`rfm_scores` (``r_score``, ``f_score``, ``m_score``, ``rfm_cell``, ``segment``).
+
+    >>> import pandas as pd, segcore
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 2, 3], "amount": [10.0, 20.0, 5.0, 7.0],
+    ...                    "date": pd.to_datetime(["2025-01-05", "2025-03-01", "2025-02-01", "2025-01-20"])})
+    >>> segcore.rfm(tx, as_of="2025-03-02")[["recency_days", "frequency", "monetary"]].loc[1].tolist()
+    [1.0, 2.0, 30.0]
+    """
+    values = behaviour_features(
+        transactions,
+        customers,
+        customer=customer,
+        date=date,
+        amount=amount,
+        as_of=as_of,
+        features=["recency_days", "frequency", "monetary", "tenure_days"],
+        on_invalid=on_invalid,
+    )
+    scores = rfm_scores(
+        values["recency_days"], values["frequency"], values["monetary"], n_scores=n_scores, rules=rules
+    )
+    out = values.join(scores)
+    out.attrs = dict(values.attrs)
+    return out
+
+
+def abc_classes(values: Any, *, a_share: float = 0.80, b_share: float = 0.15) -> Any:
+    """ABC (Pareto) class per customer from its value (net revenue or margin).
+
+    Largest values first, a customer is ``A`` while the customers before it bring less than
+    ``a_share`` of the total (so the customer crossing 80% is still A), ``B`` while they bring
+    less than ``a_share + b_share``, else ``C``; values <= 0 count as 0 and are always ``C``.
+    Returns a categorical pandas Series (on the input's index when it has one).
+
+    >>> import segcore
+    >>> segcore.abc_classes([500.0, 20.0, 300.0, 100.0, 50.0, 30.0]).tolist()
+    ['A', 'C', 'A', 'B', 'B', 'C']
+    """
+    import pandas as pd
+
+    array, index = _series_or_array(values)
+    codes, _, _ = _segcore.abc_classes(array, float(a_share), float(b_share))
+    return pd.Series(
+        pd.Categorical.from_codes(codes.astype(np.int64), categories=["A", "B", "C"], ordered=True),
+        index=index,
+        name="abc_class",
+    )
+
+
+@dataclass(frozen=True)
+class Concentration:
+    """How concentrated value is over customers (see :func:`concentration`)."""
+
+    gini: float
+    """Gini coefficient: 0 = equal, close to 1 = one customer brings everything."""
+    total: float
+    """Total value (negative values counted as 0)."""
+    lorenz: Any
+    """Lorenz curve points: DataFrame ``customer_share`` (smallest first), ``value_share``."""
+    top_shares: Dict[float, float]
+    """For each fraction x of customers (largest first), the share of value they bring."""
+    customers_for_share: Dict[float, float]
+    """For each share y of value, the smallest fraction of customers that brings it."""
+
+    def __str__(self) -> str:
+        parts = [f"Gini {self.gini:.3f}"]
+        parts += [f"top {x:.0%} of customers bring {y:.1%}" for x, y in self.top_shares.items()]
+        return "; ".join(parts)
+
+
+def concentration(
+    values: Any,
+    *,
+    top: Sequence[float] = (0.01, 0.05, 0.1, 0.2),
+    shares: Sequence[float] = (0.5, 0.8),
+    n_points: int = 101,
+) -> Concentration:
+    """Concentration of value (revenue, margin) over customers: Gini, Lorenz curve, top-x% shares.
+
+    Negative values count as 0. ``top``: fractions of customers (largest first) whose value share
+    is reported; ``shares``: value shares for which the smallest fraction of customers is
+    reported; ``n_points``: Lorenz curve points at evenly spaced customer counts.
+
+    >>> import segcore
+    >>> c = segcore.concentration([0.0, 0.0, 0.0, 100.0], top=[0.25])
+    >>> c.gini, c.top_shares
+    (0.75, {0.25: 1.0})
+    """
+    import pandas as pd
+
+    array, _ = _series_or_array(values)
+    top_list = [float(x) for x in top]
+    share_list = [float(y) for y in shares]
+    gini, total, lx, ly, top_shares, needed = _segcore.concentration(
+        array, _count("n_points", n_points, "at least 2"), top_list, share_list
+    )
+    lorenz = pd.DataFrame({"customer_share": lx, "value_share": ly})
+    return Concentration(
+        gini=gini,
+        total=total,
+        lorenz=lorenz,
+        top_shares=dict(zip(top_list, top_shares)),
+        customers_for_share=dict(zip(share_list, needed)),
+    )
+
+
+def lifecycle_stages(
+    transactions: Any,
+    customers: Any = None,
+    *,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    as_of: Any = None,
+    touchpoints: Any = None,
+    touchpoint_date: str = "date",
+    new_days: int = 90,
+    active_days: int = 90,
+    at_risk_days: int = 180,
+    lapsed_days: int = 365,
+    on_invalid: str = "raise",
+) -> Any:
+    """Lifecycle stage per customer at ``as_of``: ``prospect`` (never purchased), ``new`` (first
+    purchase within ``new_days``), then by days since the last purchase or touchpoint (the later):
+    ``active`` (<= ``active_days``), ``at risk`` (<= ``at_risk_days``), ``lapsed``
+    (<= ``lapsed_days``), ``churned``.
+
+    ``touchpoints``: an optional DataFrame of customer contacts (visits, calls, quotes) with the
+    ``customer`` column and a ``touchpoint_date`` column; a touchpoint keeps a buying customer
+    active but never turns a prospect into a customer. Returns an ordered categorical Series.
+
+    >>> import pandas as pd, segcore
+    >>> tx = pd.DataFrame({"customer_id": ["A", "B", "B"], "amount": [10.0, 5.0, 5.0],
+    ...                    "date": ["2025-06-01", "2024-01-10", "2024-09-01"]})
+    >>> segcore.lifecycle_stages(tx, customers=["A", "B", "C"], as_of="2025-06-30").tolist()
+    ['new', 'lapsed', 'prospect']
+    """
+    import pandas as pd
+
+    skip = _check_on_invalid(on_invalid)
+    f = behaviour_features(
+        transactions,
+        customers,
+        customer=customer,
+        date=date,
+        amount=amount,
+        as_of=as_of,
+        features=["recency_days", "tenure_days"],
+        on_invalid=on_invalid,
+    )
+    touch_days = None
+    if touchpoints is not None:
+        codes, uniques = _factorize(_column(touchpoints, customer))
+        ones = np.ones(len(codes), dtype=np.float64)
+        tx = ((codes, [str(v) for v in uniques]), _dates(_column(touchpoints, touchpoint_date)), ones, None, None, None)
+        names = (customer, touchpoint_date, "touchpoint", "margin")
+        ids = [str(v) for v in f.index]
+        _, touch, _, _ = _segcore.behaviour_features(
+            ids, tx, names, _day(f.attrs["as_of"], "as_of"), ["recency_days"], 12, skip
+        )
+        touch_days = np.ascontiguousarray(touch[:, 0])
+    codes, stage_names = _segcore.lifecycle_stages(
+        _floats(f["recency_days"]),
+        _floats(f["tenure_days"]),
+        touch_days,
+        _count("new_days", new_days, "at least 1 day"),
+        _count("active_days", active_days, "at least 1 day"),
+        _count("at_risk_days", at_risk_days, "more than active_days"),
+        _count("lapsed_days", lapsed_days, "more than at_risk_days"),
+    )
+    return pd.Series(
+        pd.Categorical.from_codes(codes.astype(np.int64), categories=stage_names, ordered=True),
+        index=f.index,
+        name="lifecycle_stage",
+    )

@@ -13,12 +13,31 @@
 //! - `tenure_days`: days from the first order to the as-of date;
 //! - `product_categories`: number of distinct product categories among lines with a positive
 //!   amount (needs a product category column);
-//! - `return_rate`: returned amount / gross ordered amount (0 when nothing was returned).
+//! - `return_rate`: returned amount / gross ordered amount (0 when nothing was returned);
+//! - `interpurchase_mean_days`: mean number of days between consecutive orders,
+//!   `(last order - first order) / (frequency - 1)`; undefined with fewer than 2 orders;
+//! - `interpurchase_std_days`: sample standard deviation (ddof = 1, as pandas' `std`) of the days
+//!   between consecutive orders; undefined with fewer than 3 orders (2 gaps), since one gap says
+//!   nothing about regularity;
+//! - `revenue_last_window` / `revenue_previous_window`: net revenue (returns included) dated in
+//!   `[as_of - m months, as_of)` and in `[as_of - 2m months, as_of - m months)`, with
+//!   `m = trend_window_months` (default 12); a month back from the 31st lands on the month's last
+//!   day (2025-03-31 - 1 month = 2025-02-28);
+//! - `revenue_trend`: `(last - previous) / (|last| + |previous|)`, bounded in `[-1, 1]`: 1 = all
+//!   revenue in the last window (new or growing from nothing), -1 = none left, 0 = flat, and 0
+//!   when both windows are empty (flat at zero);
+//! - `channel_share_<channel>`: one column per sales channel (in the channel column's category
+//!   order): the channel's share of the gross ordered amount; lines without a channel count in
+//!   the gross amount only, so shares can sum below 1 (needs a channel column).
 //!
 //! Every customer of the table gets a row, in table order. A customer without orders gets
 //! `frequency` 0, `monetary`/`margin` as the sum of its lines (0 without any), `product_categories`
-//! 0, and `NaN` (undefined) for `recency_days`, `tenure_days`, `average_order_value` and
-//! `return_rate`: impute them before clustering.
+//! 0, and `NaN` (undefined) for `recency_days`, `tenure_days`, `average_order_value`,
+//! `return_rate`, the inter-purchase figures and the channel shares: impute them before
+//! clustering. Revenue windows and trend are defined for every customer.
+//!
+//! The as-of date must be after the first transaction (an earlier one describes nobody and is an
+//! error naming the first transaction's row).
 
 use crate::data::{CustomerTable, Date, TransactionLog};
 use crate::error::{Error, Result};
@@ -45,11 +64,24 @@ pub enum BehaviourFeature {
     ProductCategories,
     /// Returned amount over gross ordered amount.
     ReturnRate,
+    /// Mean days between consecutive orders.
+    InterpurchaseMeanDays,
+    /// Sample standard deviation of the days between consecutive orders.
+    InterpurchaseStdDays,
+    /// Net revenue in the last trend window.
+    RevenueLastWindow,
+    /// Net revenue in the trend window before the last one.
+    RevenuePreviousWindow,
+    /// Revenue trend between the two windows, in `[-1, 1]`.
+    RevenueTrend,
+    /// Share of gross ordered amount per sales channel: one column per channel (needs a channel
+    /// column).
+    ChannelMix,
 }
 
 impl BehaviourFeature {
     /// Every feature, in output order.
-    pub const ALL: [BehaviourFeature; 8] = [
+    pub const ALL: [BehaviourFeature; 14] = [
         BehaviourFeature::RecencyDays,
         BehaviourFeature::Frequency,
         BehaviourFeature::Monetary,
@@ -58,9 +90,17 @@ impl BehaviourFeature {
         BehaviourFeature::TenureDays,
         BehaviourFeature::ProductCategories,
         BehaviourFeature::ReturnRate,
+        BehaviourFeature::InterpurchaseMeanDays,
+        BehaviourFeature::InterpurchaseStdDays,
+        BehaviourFeature::RevenueLastWindow,
+        BehaviourFeature::RevenuePreviousWindow,
+        BehaviourFeature::RevenueTrend,
+        BehaviourFeature::ChannelMix,
     ];
 
-    /// The feature's column name (`recency_days`, `frequency`, ...).
+    /// The feature's column name (`recency_days`, `frequency`, ...); for
+    /// [`ChannelMix`](Self::ChannelMix) the prefix `channel_share` of its columns
+    /// (`channel_share_<channel>`).
     pub fn name(self) -> &'static str {
         match self {
             BehaviourFeature::RecencyDays => "recency_days",
@@ -71,6 +111,12 @@ impl BehaviourFeature {
             BehaviourFeature::TenureDays => "tenure_days",
             BehaviourFeature::ProductCategories => "product_categories",
             BehaviourFeature::ReturnRate => "return_rate",
+            BehaviourFeature::InterpurchaseMeanDays => "interpurchase_mean_days",
+            BehaviourFeature::InterpurchaseStdDays => "interpurchase_std_days",
+            BehaviourFeature::RevenueLastWindow => "revenue_last_window",
+            BehaviourFeature::RevenuePreviousWindow => "revenue_previous_window",
+            BehaviourFeature::RevenueTrend => "revenue_trend",
+            BehaviourFeature::ChannelMix => "channel_share",
         }
     }
 
@@ -79,6 +125,7 @@ impl BehaviourFeature {
         match self {
             BehaviourFeature::Margin => Some("margin"),
             BehaviourFeature::ProductCategories => Some("product_category"),
+            BehaviourFeature::ChannelMix => Some("channel"),
             _ => None,
         }
     }
@@ -87,21 +134,35 @@ impl BehaviourFeature {
         match self {
             BehaviourFeature::Margin => log.margin().is_some(),
             BehaviourFeature::ProductCategories => log.product_category().is_some(),
+            BehaviourFeature::ChannelMix => log.channel().is_some(),
             _ => true,
         }
     }
 }
 
 /// Parameters of [`behaviour_features`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BehaviourParams {
     /// The date the features describe; transactions on or after it are ignored.
     /// Default (`None`): the day after the last transaction.
     pub as_of: Option<Date>,
     /// Features to compute, in this order. Default (`None`): every feature the log supports, in
     /// [`BehaviourFeature::ALL`] order (margin only with a margin column, product categories only
-    /// with a product category column).
+    /// with a product category column, channel mix only with a channel column).
     pub features: Option<Vec<BehaviourFeature>>,
+    /// Length in calendar months of each of the two revenue-trend windows (default 12: the last
+    /// 12 months against the 12 before). At least 1.
+    pub trend_window_months: u32,
+}
+
+impl Default for BehaviourParams {
+    fn default() -> Self {
+        BehaviourParams {
+            as_of: None,
+            features: None,
+            trend_window_months: 12,
+        }
+    }
 }
 
 impl BehaviourParams {
@@ -117,8 +178,22 @@ impl BehaviourParams {
         self
     }
 
-    /// Checks the parameters: a given feature list is non-empty and has no duplicates.
+    /// Sets [`trend_window_months`](Self::trend_window_months).
+    pub fn trend_window_months(mut self, months: u32) -> Self {
+        self.trend_window_months = months;
+        self
+    }
+
+    /// Checks the parameters: a given feature list is non-empty and has no duplicates; the trend
+    /// window is 1 to 1200 months.
     pub fn check(&self) -> Result<()> {
+        if !(1..=1200).contains(&self.trend_window_months) {
+            return Err(Error::invalid_parameter(
+                "trend_window_months",
+                self.trend_window_months,
+                "1..=1200 calendar months",
+            ));
+        }
         if let Some(features) = &self.features {
             if features.is_empty() {
                 return Err(Error::invalid_parameter(
@@ -147,21 +222,23 @@ impl BehaviourParams {
 pub struct BehaviourFeatures {
     /// The as-of date used.
     pub as_of: Date,
-    /// Which feature each column holds.
+    /// Which feature each column holds (channel mix once per channel column).
     pub features: Vec<BehaviourFeature>,
+    /// Column names, in column order.
+    pub names: Vec<String>,
     /// The values, one row per customer in table order.
     pub values: Array2<f64>,
 }
 
 impl BehaviourFeatures {
     /// Column names, in column order.
-    pub fn feature_names(&self) -> Vec<&'static str> {
-        self.features.iter().map(|f| f.name()).collect()
+    pub fn feature_names(&self) -> Vec<&str> {
+        self.names.iter().map(String::as_str).collect()
     }
 
-    /// The column of feature `name`.
+    /// The column named `name`.
     pub fn column(&self, name: &str) -> Result<ArrayView1<'_, f64>> {
-        match self.features.iter().position(|f| f.name() == name) {
+        match self.names.iter().position(|n| n == name) {
             Some(j) => Ok(self.values.column(j)),
             None => Err(Error::UnknownColumn {
                 name: name.to_string(),
@@ -257,6 +334,16 @@ pub fn behaviour_features(
             })?
         }
     };
+    if let Some((first_row, first)) = log.dates().iter().enumerate().min_by_key(|(_, d)| **d) {
+        if as_of <= *first {
+            // Every customer would be empty: almost certainly a wrong date, not a wish.
+            return Err(Error::invalid_parameter(
+                "as_of",
+                as_of,
+                format!("a date after the first transaction ({first}, row {first_row} of the log)"),
+            ));
+        }
+    }
     if log.n_transactions() >= u32::MAX as usize {
         return Err(Error::invalid_parameter(
             "log",
@@ -264,14 +351,44 @@ pub fn behaviour_features(
             format!("fewer than {} transactions", u32::MAX),
         ));
     }
+    let window_start = |months: u32| {
+        months_before(as_of, months).ok_or_else(|| {
+            Error::invalid_parameter(
+                "trend_window_months",
+                params.trend_window_months,
+                format!("windows that start after year 1 (as_of is {as_of})"),
+            )
+        })
+    };
+    let last_window_start = window_start(params.trend_window_months)?;
+    let previous_window_start = window_start(2 * params.trend_window_months)?;
+
+    // Expand channel mix into one column per channel.
+    let channels = log.channel().map_or(&[][..], |c| &c.categories[..]);
+    let mut columns = Vec::with_capacity(features.len() + channels.len());
+    let mut names = Vec::with_capacity(columns.capacity());
+    for &f in &features {
+        if f == BehaviourFeature::ChannelMix {
+            for channel in channels {
+                columns.push(f);
+                names.push(format!("{}_{channel}", f.name()));
+            }
+        } else {
+            columns.push(f);
+            names.push(f.name().to_string());
+        }
+    }
 
     let rows_by_customer = group_rows_by_customer(customers, log)?;
     let n_customers = customers.n_customers();
-    let mut values = Array2::<f64>::zeros((n_customers, features.len()));
+    let mut values = Array2::<f64>::zeros((n_customers, columns.len()));
     let context = Context {
         log,
         as_of,
-        features: &features,
+        last_window_start,
+        previous_window_start,
+        columns: &columns,
+        n_channels: channels.len(),
         rows: &rows_by_customer,
     };
     values
@@ -292,9 +409,23 @@ pub fn behaviour_features(
         });
     Ok(BehaviourFeatures {
         as_of,
-        features,
+        features: columns,
+        names,
         values,
     })
+}
+
+/// The date `months` calendar months before `date`, the day clamped to the target month's length
+/// (March 31 minus one month is February 28 or 29); `None` before year 1.
+fn months_before(date: Date, months: u32) -> Option<Date> {
+    let (year, month, day) = date.to_ymd();
+    let index = i64::from(year) * 12 + i64::from(month - 1) - i64::from(months);
+    let target_year = i32::try_from(index.div_euclid(12)).ok()?;
+    let target_month = index.rem_euclid(12) as u32 + 1;
+    // The first valid day at or below `day` (at most three tries: 31 -> 28).
+    (0..4)
+        .filter_map(|back| day.checked_sub(back))
+        .find_map(|d| Date::from_ymd(target_year, target_month, d).ok())
 }
 
 fn available_log_columns(log: &TransactionLog) -> String {
@@ -326,11 +457,16 @@ fn group_rows_by_customer(
     log: &TransactionLog,
 ) -> Result<RowsByCustomer> {
     const UNKNOWN: u32 = u32::MAX;
-    let table_row: Vec<u32> = log
-        .customer_ids()
-        .iter()
-        .map(|id| customers.index_of_id(id).map_or(UNKNOWN, |r| r as u32))
-        .collect();
+    // A table built from the log's own ids (the usual case without a customer master) maps
+    // code i to row i: skip a million hash lookups.
+    let table_row: Vec<u32> = if customers.ids() == log.customer_ids() {
+        (0..log.customer_ids().len() as u32).collect()
+    } else {
+        log.customer_ids()
+            .iter()
+            .map(|id| customers.index_of_id(id).map_or(UNKNOWN, |r| r as u32))
+            .collect()
+    };
     let mut counts = vec![0usize; customers.n_customers() + 1];
     for &code in log.customer_codes() {
         let row = table_row[code as usize];
@@ -362,7 +498,10 @@ fn group_rows_by_customer(
 struct Context<'a> {
     log: &'a TransactionLog,
     as_of: Date,
-    features: &'a [BehaviourFeature],
+    last_window_start: Date,
+    previous_window_start: Date,
+    columns: &'a [BehaviourFeature],
+    n_channels: usize,
     rows: &'a RowsByCustomer,
 }
 
@@ -371,6 +510,7 @@ struct Context<'a> {
 struct Scratch {
     order_days: Vec<i32>,
     categories: Vec<u32>,
+    channel_amounts: Vec<f64>,
 }
 
 impl Context<'_> {
@@ -380,26 +520,42 @@ impl Context<'_> {
         let (dates, amounts) = (log.dates(), log.amounts());
         let margin = log.margin();
         let categories = log.product_category();
+        let channels = log.channel();
         scratch.order_days.clear();
         scratch.categories.clear();
+        scratch.channel_amounts.clear();
+        scratch.channel_amounts.resize(self.n_channels, 0.0);
         let (mut net, mut gross, mut returned, mut net_margin) = (0.0, 0.0, 0.0, 0.0);
+        let (mut last_window, mut previous_window) = (0.0, 0.0);
         for &r in rows {
             let r = r as usize;
-            if dates[r] >= self.as_of {
+            let date = dates[r];
+            if date >= self.as_of {
                 continue;
             }
             let amount = amounts[r];
             net += amount;
+            if date >= self.last_window_start {
+                last_window += amount;
+            } else if date >= self.previous_window_start {
+                previous_window += amount;
+            }
             if let Some(m) = margin {
                 net_margin += m[r];
             }
             if amount > 0.0 {
                 gross += amount;
-                scratch.order_days.push(dates[r].days_since_epoch());
+                scratch.order_days.push(date.days_since_epoch());
                 if let Some(c) = categories {
                     let code = c.codes[r];
                     if code != crate::data::CategoricalColumn::MISSING {
                         scratch.categories.push(code);
+                    }
+                }
+                if let Some(c) = channels {
+                    let code = c.codes[r];
+                    if code != crate::data::CategoricalColumn::MISSING {
+                        scratch.channel_amounts[code as usize] += amount;
                     }
                 }
             } else {
@@ -410,13 +566,15 @@ impl Context<'_> {
         scratch.order_days.dedup();
         scratch.categories.sort_unstable();
         scratch.categories.dedup();
-        let frequency = scratch.order_days.len();
+        let order_days = &scratch.order_days;
+        let frequency = order_days.len();
         let days_to_as_of = |day: Option<&i32>| {
             day.map_or(f64::NAN, |&d| f64::from(self.as_of.days_since_epoch() - d))
         };
-        for (slot, feature) in out.iter_mut().zip(self.features) {
+        let mut channel = 0;
+        for (slot, feature) in out.iter_mut().zip(self.columns) {
             *slot = match feature {
-                BehaviourFeature::RecencyDays => days_to_as_of(scratch.order_days.last()),
+                BehaviourFeature::RecencyDays => days_to_as_of(order_days.last()),
                 BehaviourFeature::Frequency => frequency as f64,
                 BehaviourFeature::Monetary => net,
                 BehaviourFeature::Margin => net_margin,
@@ -427,7 +585,7 @@ impl Context<'_> {
                         net / frequency as f64
                     }
                 }
-                BehaviourFeature::TenureDays => days_to_as_of(scratch.order_days.first()),
+                BehaviourFeature::TenureDays => days_to_as_of(order_days.first()),
                 BehaviourFeature::ProductCategories => scratch.categories.len() as f64,
                 BehaviourFeature::ReturnRate => {
                     if gross > 0.0 {
@@ -436,9 +594,57 @@ impl Context<'_> {
                         f64::NAN
                     }
                 }
+                BehaviourFeature::InterpurchaseMeanDays => interpurchase_mean(order_days),
+                BehaviourFeature::InterpurchaseStdDays => interpurchase_std(order_days),
+                BehaviourFeature::RevenueLastWindow => last_window,
+                BehaviourFeature::RevenuePreviousWindow => previous_window,
+                BehaviourFeature::RevenueTrend => {
+                    let scale = f64::abs(last_window) + f64::abs(previous_window);
+                    if scale > 0.0 {
+                        (last_window - previous_window) / scale
+                    } else {
+                        0.0
+                    }
+                }
+                BehaviourFeature::ChannelMix => {
+                    let share = if gross > 0.0 {
+                        scratch.channel_amounts[channel] / gross
+                    } else {
+                        f64::NAN
+                    };
+                    channel += 1;
+                    share
+                }
             };
         }
     }
+}
+
+/// Mean gap between consecutive sorted distinct order days; `NaN` with fewer than 2 orders.
+fn interpurchase_mean(order_days: &[i32]) -> f64 {
+    match (order_days.first(), order_days.last()) {
+        (Some(first), Some(last)) if order_days.len() >= 2 => {
+            f64::from(last - first) / (order_days.len() - 1) as f64
+        }
+        _ => f64::NAN,
+    }
+}
+
+/// Sample standard deviation (ddof = 1) of the gaps; `NaN` with fewer than 2 gaps.
+fn interpurchase_std(order_days: &[i32]) -> f64 {
+    let n_gaps = order_days.len().saturating_sub(1);
+    if n_gaps < 2 {
+        return f64::NAN;
+    }
+    let mean = interpurchase_mean(order_days);
+    let sum_sq: f64 = order_days
+        .windows(2)
+        .map(|w| {
+            let deviation = f64::from(w[1] - w[0]) - mean;
+            deviation * deviation
+        })
+        .sum();
+    (sum_sq / (n_gaps - 1) as f64).sqrt()
 }
 
 #[cfg(test)]
@@ -486,7 +692,7 @@ mod tests {
         let f = behaviour_features(&customers, &log, &BehaviourParams::default()).unwrap();
         assert_eq!(f.as_of, d("2025-03-02"));
         assert_eq!(
-            f.feature_names(),
+            f.feature_names()[..8],
             [
                 "recency_days",
                 "frequency",
@@ -498,6 +704,7 @@ mod tests {
                 "return_rate"
             ]
         );
+        assert_eq!(f.values.ncols(), 13); // + 5 inter-purchase and trend columns, no channel
         let row = |i: usize| f.values.row(i).to_vec();
         // A: orders on 01-10 (two lines), 03-01; the -30 return is not an order.
         let a = row(1);
@@ -591,6 +798,103 @@ mod tests {
             expected[customers.index_of_id(id).unwrap()] += amounts[r];
         }
         assert_eq!(f.column("monetary").unwrap().to_vec(), expected);
+    }
+
+    #[test]
+    fn interpurchase_trend_and_channel_mix() {
+        let customers = CustomerTable::new(vec!["A".into(), "B".into(), "none".into()]).unwrap();
+        // A orders on days 0, 10, 30, 60 (gaps 10, 20, 30) of 2024 and once more in 2025.
+        let log = TransactionLog::from_ids(
+            &["A", "A", "A", "A", "A", "A", "B"],
+            vec![
+                d("2024-01-01"),
+                d("2024-01-11"),
+                d("2024-01-31"),
+                d("2024-03-01"),
+                d("2024-03-01"),
+                d("2025-03-01"),
+                d("2025-03-01"),
+            ],
+            vec![100.0, 100.0, 100.0, 50.0, -20.0, 200.0, 10.0],
+        )
+        .unwrap()
+        .with_channel(CategoricalColumn::from_values(&[
+            Some("EDI"),
+            Some("web"),
+            Some("EDI"),
+            None,
+            Some("web"),
+            Some("EDI"),
+            Some("web"),
+        ]))
+        .unwrap();
+        let params = BehaviourParams::default().as_of(d("2025-03-31"));
+        let f = behaviour_features(&customers, &log, &params).unwrap();
+        assert_eq!(
+            f.feature_names()[6..],
+            [
+                "interpurchase_mean_days",
+                "interpurchase_std_days",
+                "revenue_last_window",
+                "revenue_previous_window",
+                "revenue_trend",
+                "channel_share_EDI",
+                "channel_share_web",
+            ]
+        );
+        let col = |name: &str| f.column(name).unwrap().to_vec();
+        // A: order days 2024-01-01, 01-11, 01-31, 03-01, 2025-03-01: gaps 10, 20, 30, 365.
+        let gaps = [10.0, 20.0, 30.0, 365.0];
+        let mean = gaps.iter().sum::<f64>() / 4.0;
+        assert_eq!(col("interpurchase_mean_days")[0], mean);
+        let var = gaps.iter().map(|g| (g - mean) * (g - mean)).sum::<f64>() / 3.0;
+        assert_eq!(col("interpurchase_std_days")[0], var.sqrt());
+        // B has one order: mean and std undefined.
+        assert!(col("interpurchase_mean_days")[1].is_nan());
+        assert!(col("interpurchase_std_days")[1].is_nan());
+        // Windows at 2025-03-31: last = [2024-03-31, 2025-03-31), previous = [2023-03-31, ...).
+        assert_eq!(col("revenue_last_window")[..2], [200.0, 10.0]);
+        assert_eq!(col("revenue_previous_window")[..2], [330.0, 0.0]);
+        assert_eq!(col("revenue_trend")[..2], [(200.0 - 330.0) / 530.0, 1.0]);
+        assert_eq!(col("revenue_trend")[2], 0.0); // no revenue in either window: flat
+                                                  // Channel shares of the gross ordered amount 550 (the return does not count).
+        assert_eq!(col("channel_share_EDI")[0], 400.0 / 550.0);
+        assert_eq!(col("channel_share_web")[0], 100.0 / 550.0); // 50 without channel
+        assert_eq!(col("channel_share_web")[1], 1.0);
+        assert!(col("channel_share_EDI")[2].is_nan());
+        // A 6-month window moves March 2024 out of the previous window.
+        let f6 =
+            behaviour_features(&customers, &log, &params.clone().trend_window_months(6)).unwrap();
+        assert_eq!(f6.column("revenue_previous_window").unwrap()[0], 0.0);
+        assert!(BehaviourParams::default()
+            .trend_window_months(0)
+            .check()
+            .is_err());
+    }
+
+    #[test]
+    fn months_before_clamps_to_month_end() {
+        assert_eq!(months_before(d("2025-03-31"), 1), Some(d("2025-02-28")));
+        assert_eq!(months_before(d("2024-03-31"), 1), Some(d("2024-02-29")));
+        assert_eq!(months_before(d("2025-01-15"), 13), Some(d("2023-12-15")));
+        assert_eq!(months_before(d("2025-05-31"), 24), Some(d("2023-05-31")));
+        assert_eq!(months_before(d("0001-06-01"), 12), None);
+    }
+
+    #[test]
+    fn as_of_on_or_before_the_first_transaction_is_an_error() {
+        let (customers, log) = fixture();
+        for as_of in ["2025-01-10", "2024-12-31"] {
+            let err = behaviour_features(
+                &customers,
+                &log,
+                &BehaviourParams::default().as_of(d(as_of)),
+            )
+            .unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(err, Error::InvalidParameter { name: "as_of", .. }));
+            assert!(msg.contains("2025-01-10") && msg.contains("row 0"), "{msg}");
+        }
     }
 
     #[test]

@@ -1,0 +1,272 @@
+"""Behaviour / RFM / value / lifecycle features: definitions, oracles (pandas groupby, pandas.qcut,
+lifetimes on CDNOW), bad input."""
+
+from __future__ import annotations
+
+import datetime
+import warnings
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+import segcore
+from conftest import require_data
+
+
+def small_log() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "A", "A", "A", "B", "B", "C"],
+            "date": pd.to_datetime(
+                ["2024-01-01", "2024-01-11", "2024-01-31", "2024-03-01", "2025-03-01", "2025-03-01", "2025-03-05", "2023-01-10"]
+            ),
+            "amount": [100.0, 100.0, 100.0, 50.0, 200.0, 10.0, -4.0, 30.0],
+            "channel": ["EDI", "web", "EDI", None, "EDI", "web", "web", "EDI"],
+        }
+    )
+
+
+def pandas_behaviour(tx: pd.DataFrame, as_of: pd.Timestamp, months: int = 12) -> pd.DataFrame:
+    """The same definitions written as plain pandas groupby code (the benchmark's peer)."""
+    orders = tx[tx.amount > 0]
+    order_days = orders[["customer_id", "date"]].drop_duplicates().sort_values(["customer_id", "date"])
+    gaps = order_days.groupby("customer_id").date.diff().dt.days
+    g = orders.groupby("customer_id")
+    per_order = pd.DataFrame(
+        {
+            "recency_days": (as_of - g.date.max()).dt.days.astype(float),
+            "frequency": order_days.groupby("customer_id").size().astype(float),
+            "tenure_days": (as_of - g.date.min()).dt.days.astype(float),
+            "interpurchase_mean_days": gaps.groupby(order_days.customer_id).mean(),
+            "interpurchase_std_days": gaps.groupby(order_days.customer_id).std(),
+        }
+    )
+    # Every customer of the log, also those with returns only (frequency 0, no recency).
+    out = tx.groupby("customer_id").amount.sum().rename("monetary").to_frame().join(per_order)
+    out["frequency"] = out["frequency"].fillna(0.0)
+    last_start = as_of - pd.DateOffset(months=months)
+    prev_start = as_of - pd.DateOffset(months=2 * months)
+    in_last = tx.date >= last_start
+    in_prev = (tx.date >= prev_start) & ~in_last
+    out["revenue_last_window"] = tx.amount.where(in_last, 0.0).groupby(tx.customer_id).sum()
+    out["revenue_previous_window"] = tx.amount.where(in_prev, 0.0).groupby(tx.customer_id).sum()
+    return out
+
+
+def test_behaviour_definitions_and_pandas_polars_agree():
+    tx = small_log()
+    f = segcore.behaviour_features(tx, customers=["A", "B", "C", "D"], channel="channel", as_of="2025-03-31")
+    assert f.attrs["as_of"] == "2025-03-31"
+    assert f.loc["A", "frequency"] == 5 and f.loc["A", "recency_days"] == 30
+    gaps = np.array([10.0, 20.0, 30.0, 365.0])
+    assert f.loc["A", "interpurchase_mean_days"] == gaps.mean()
+    assert f.loc["A", "interpurchase_std_days"] == pytest.approx(gaps.std(ddof=1), rel=1e-15)
+    assert f.loc["A", "revenue_last_window"] == 200.0 and f.loc["A", "revenue_previous_window"] == 350.0
+    assert f.loc["A", "revenue_trend"] == pytest.approx((200 - 350) / 550)
+    assert f.loc["A", "channel_share_EDI"] == 400 / 550 and f.loc["A", "channel_share_web"] == 100 / 550
+    # B: the -4 return reduces revenue but is not an order; D never bought and still has a row.
+    assert f.loc["B", "frequency"] == 1 and f.loc["B", "monetary"] == 6.0
+    assert f.loc["D", "frequency"] == 0 and np.isnan(f.loc["D", "recency_days"])
+    assert f.loc["D", "revenue_trend"] == 0.0
+    polars_tx = pl.from_dict(
+        {
+            "customer_id": tx.customer_id.tolist(),
+            "date": [d.date() for d in tx.date],
+            "amount": tx.amount.tolist(),
+            "channel": [None if pd.isna(v) else v for v in tx.channel],
+        }
+    )
+    from_polars = segcore.behaviour_features(polars_tx, customers=["A", "B", "C", "D"], channel="channel", as_of="2025-03-31")
+    pd.testing.assert_frame_equal(f, from_polars)
+
+
+def test_behaviour_matches_pandas_groupby_on_synthetic_b2b():
+    _, tx, _ = segcore.datasets.make_b2b(400, random_state=3)
+    tx = tx[["customer_id", "date", "amount"]].copy()
+    tx["date"] = pd.to_datetime(tx["date"])
+    as_of = tx.date.max() + pd.Timedelta(days=1)
+    ours = segcore.behaviour_features(tx)
+    ref = pandas_behaviour(tx, as_of).reindex(ours.index)
+    for column in ref.columns:
+        np.testing.assert_allclose(ours[column], ref[column], rtol=1e-12, atol=1e-9, err_msg=column)
+
+
+def test_rfm_agrees_with_lifetimes_on_cdnow():
+    """lifetimes' summary_data_from_transaction_data vs segcore on the full CDNOW log.
+
+    Where the definitions coincide they agree exactly:
+    - lifetimes `frequency` counts *repeat* purchase days: ours - 1;
+    - lifetimes `recency` is first-to-last purchase: our tenure_days - recency_days;
+    - lifetimes `T` is first purchase to the observation end: our tenure_days with
+      observation_period_end = our as_of (1998-07-01; no transaction on that day, so lifetimes'
+      "<= end" and our "< as_of" see the same rows);
+    - lifetimes `monetary_value` is the mean of the *repeat* days' totals (first day excluded):
+      frequency x monetary_value + first-day revenue = our monetary.
+    Where they differ, and why: lifetimes counts a day whose lines are all 0.00 as a purchase;
+    segcore counts only days with a positive amount as orders (a zero or negative line is no
+    order). CDNOW has 80 such rows, all on days without another line: those customers are
+    checked separately.
+    """
+    lifetimes_utils = pytest.importorskip("lifetimes.utils")
+    path = require_data("cdnow/cdnow_transactions.csv")
+    tx = pd.read_csv(path, parse_dates=["date"])
+    lt = lifetimes_utils.summary_data_from_transaction_data(
+        tx, "customer_id", "date", monetary_value_col="amount", observation_period_end="1998-07-01"
+    )
+    ours = segcore.rfm(tx)
+    assert ours.attrs["as_of"] == "1998-07-01"
+    assert len(ours) == len(lt) == 23570
+    ours = ours.loc[lt.index]
+    daily = tx.groupby(["customer_id", "date"]).amount.sum()
+    zero_days = daily[daily <= 0].groupby(level="customer_id").size()
+    same = ~lt.index.isin(zero_days.index)
+    assert same.sum() == 23570 - 80
+    o, l = ours[same], lt[same]
+    assert (l.frequency == o.frequency - 1).all()
+    assert (l.recency == o.tenure_days - o.recency_days).all()
+    assert (l["T"] == o.tenure_days).all()
+    first_day = daily.groupby(level="customer_id").first().loc[l.index]
+    np.testing.assert_allclose(l.frequency * l.monetary_value + first_day, o.monetary, rtol=1e-12)
+    # The differing customers: lifetimes counts their zero-amount day, segcore does not.
+    o, l = ours[~same], lt[~same]
+    assert (l.frequency == o.frequency - 1 + zero_days.loc[l.index]).all()
+    assert (o.frequency == 0).sum() == 68  # only zero-amount lines: no order, segment "No orders"
+    assert (ours.segment[ours.frequency == 0] == "No orders").all()
+
+
+def qcut_scores(values: pd.Series, q: int, higher_is_better: bool) -> np.ndarray:
+    labels = list(range(1, q + 1)) if higher_is_better else list(range(q, 0, -1))
+    return pd.qcut(values.rank(method="first"), q, labels=labels).astype(int).to_numpy()
+
+
+@pytest.mark.parametrize("q", [3, 4, 5, 10])
+def test_rfm_scores_match_pandas_qcut_on_ranks(q):
+    rng = np.random.default_rng(q)
+    for n in [2, 3, 7, 11, 64, 499, 1000]:
+        recency = pd.Series(rng.integers(1, 30, n).astype(float))  # many ties
+        frequency = pd.Series(rng.integers(1, 6, n).astype(float))
+        monetary = pd.Series(rng.lognormal(5, 1, n).round(0))
+        s = segcore.rfm_scores(recency, frequency, monetary, n_scores=q, rules=[("all", (1, q), (1, q), (1, q))])
+        np.testing.assert_array_equal(s.r_score, qcut_scores(recency, q, False), err_msg=f"R n={n}")
+        np.testing.assert_array_equal(s.f_score, qcut_scores(frequency, q, True), err_msg=f"F n={n}")
+        np.testing.assert_array_equal(s.m_score, qcut_scores(monetary, q, True), err_msg=f"M n={n}")
+
+
+def test_rfm_segments_default_and_custom_rules():
+    rules = segcore.default_rfm_rules()
+    assert len(rules) == 11 and rules[-1][0] == "Lost"
+    recency = pd.Series([1.0, 5.0, 100.0, 200.0, 300.0, np.nan], index=list("abcdef"))
+    frequency = pd.Series([20.0, 1.0, 3.0, 9.0, 1.0, 0.0], index=list("abcdef"))
+    monetary = pd.Series([9e3, 50.0, 400.0, 5e3, 20.0, 0.0], index=list("abcdef"))
+    s = segcore.rfm_scores(recency, frequency, monetary)
+    assert list(s.index) == list("abcdef")
+    assert s.loc["a", "segment"] == "Champions" and s.loc["a", "rfm_cell"] == "555"
+    assert s.loc["f", "segment"] == "No orders" and s.loc["f", "rfm_cell"] == "000"
+    assert s.loc["e", "segment"] == "Lost"
+    custom = [("Whales", (1, 5), (1, 5), (5, 5))]
+    c = segcore.rfm_scores(recency, frequency, monetary, rules=custom, unmatched="Rest", no_orders="Prospects")
+    assert c.segment.tolist() == ["Whales", "Rest", "Rest", "Rest", "Rest", "Prospects"]
+    with pytest.raises(segcore.exceptions.InvalidParameterError, match="n_scores"):
+        segcore.rfm_scores(recency, frequency, monetary, n_scores=3)  # default table is for 5
+
+
+def test_abc_and_concentration_against_numpy():
+    rng = np.random.default_rng(0)
+    values = rng.pareto(1.5, 2000) * 100
+    abc = segcore.abc_classes(pd.Series(values))
+    order = np.argsort(-values, kind="stable")
+    before = np.concatenate([[0.0], np.cumsum(values[order])[:-1]]) / values.sum()
+    expected = np.where(before < 0.8, "A", np.where(before < 0.95, "B", "C"))
+    assert (abc.to_numpy()[order] == expected).all()
+    assert values[abc == "A"].sum() / values.sum() >= 0.8
+    c = segcore.concentration(values, top=[0.2], shares=[0.8], n_points=2001)
+    x = np.sort(values)
+    n = len(x)
+    gini = np.sum((2 * np.arange(1, n + 1) - n - 1) * x) / (n * x.sum())
+    assert c.gini == pytest.approx(gini, rel=1e-10)
+    assert c.top_shares[0.2] == pytest.approx(x[-400:].sum() / x.sum(), rel=1e-12)
+    assert c.lorenz.shape == (2001, 2)
+    np.testing.assert_allclose(c.lorenz.value_share, np.concatenate([[0], np.cumsum(x)]) / x.sum(), rtol=1e-12)
+    k = c.customers_for_share[0.8] * n
+    assert x[-int(round(k)):].sum() >= 0.8 * x.sum() > x[-int(round(k)) + 1:].sum()
+    assert "Gini" in str(c)
+    assert segcore.abc_classes([5.0, -1.0, 0.0], a_share=0.5, b_share=0.5).tolist() == ["A", "C", "C"]
+
+
+def test_lifecycle_stages_with_touchpoints():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["new", "act", "risk", "lapsed", "gone"],
+            "date": ["2025-06-01", "2025-05-01", "2025-02-01", "2024-09-01", "2023-01-01"],
+            "amount": [1.0] * 5,
+        }
+    )
+    first = pd.DataFrame({"customer_id": ["act", "risk", "lapsed", "gone"], "date": ["2024-01-01"] * 4, "amount": [1.0] * 4})
+    tx = pd.concat([tx, first], ignore_index=True)
+    tx.loc[tx.customer_id == "gone", "date"] = "2023-01-01"
+    customers = ["new", "act", "risk", "lapsed", "gone", "prospect"]
+    stages = segcore.lifecycle_stages(tx, customers=customers, as_of="2025-06-30")
+    assert stages.tolist() == ["new", "active", "at risk", "lapsed", "churned", "prospect"]
+    assert stages.cat.ordered
+    touch = pd.DataFrame({"customer_id": ["lapsed", "prospect"], "date": ["2025-06-20", "2025-06-20"]})
+    stages = segcore.lifecycle_stages(tx, customers=customers, as_of="2025-06-30", touchpoints=touch)
+    assert stages["lapsed"] == "active" and stages["prospect"] == "prospect"
+    short = segcore.lifecycle_stages(tx, customers=customers, as_of="2025-06-30", active_days=30, at_risk_days=60, lapsed_days=1000)
+    assert short["act"] == "at risk" and short["gone"] == "lapsed"
+    with pytest.raises(segcore.exceptions.InvalidParameterError, match="lapsed_days"):
+        segcore.lifecycle_stages(tx, lapsed_days=100)
+
+
+def test_bad_input_names_column_and_row():
+    tx = small_log()
+    bad = tx.assign(date=tx.date.dt.strftime("%Y-%m-%d"))
+    bad.loc[3, "date"] = "2024-02-30"
+    with pytest.raises(segcore.exceptions.ParseError, match=r"column `date`.*row 3"):
+        segcore.behaviour_features(bad)
+    missing = tx.astype({"customer_id": object})
+    missing.loc[2, "customer_id"] = None
+    with pytest.raises(segcore.exceptions.ParseError, match=r"column `customer_id`.*missing customer id.*row 2"):
+        segcore.rfm(missing)
+    nan = tx.copy()
+    nan.loc[5, "amount"] = np.nan
+    with pytest.raises(segcore.exceptions.DataError, match=r"column `amount`.*row 5"):
+        segcore.behaviour_features(nan)
+    nat = tx.copy()
+    nat.loc[1, "date"] = pd.NaT
+    with pytest.raises(segcore.exceptions.ParseError, match=r"NaT.*row 1"):
+        segcore.behaviour_features(nat)
+    with pytest.raises(segcore.exceptions.InvalidParameterError, match=r"as_of.*2023-01-10, row 7"):
+        segcore.behaviour_features(tx, as_of="2022-12-31")
+    with pytest.raises(segcore.exceptions.ColumnError, match="unknown column `revenue`.*customer_id"):
+        segcore.behaviour_features(tx, amount="revenue")
+    with pytest.raises(segcore.exceptions.InvalidParameterError, match="as_of"):
+        segcore.rfm(tx, as_of="not a date")
+    with pytest.raises(segcore.exceptions.InvalidParameterError, match="features"):
+        segcore.behaviour_features(tx, features=["recency"])
+    with pytest.raises(ValueError, match="`C`"):
+        segcore.behaviour_features(tx, customers=["A", "B"])
+
+
+def test_skipping_invalid_rows_is_opt_in_and_counted():
+    tx = small_log()
+    tx = tx.astype({"customer_id": object})
+    tx.loc[0, "amount"] = np.nan
+    tx.loc[2, "customer_id"] = None
+    tx.loc[4, "date"] = pd.NaT
+    with pytest.warns(UserWarning, match="skipped 3 invalid transaction rows"):
+        f = segcore.behaviour_features(tx, on_invalid="skip")
+    assert f.attrs["skipped_rows"] == 3
+    assert f.loc["A", "frequency"] == 2  # 01-11 and 03-01 remain
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert segcore.behaviour_features(small_log()).attrs["skipped_rows"] == 0
+    with pytest.raises(segcore.exceptions.InvalidParameterError, match="on_invalid"):
+        segcore.behaviour_features(tx, on_invalid="ignore")
+
+
+def test_dates_as_text_and_python_dates():
+    tx = pd.DataFrame({"customer_id": [1, 1], "date": ["20250101", "15.01.2025"], "amount": [1.0, 2.0]})
+    f = segcore.rfm(tx, as_of=datetime.date(2025, 2, 1))
+    assert f.loc[1, "recency_days"] == 17 and f.loc[1, "tenure_days"] == 31
