@@ -5,16 +5,20 @@ use crate::arrays::Matrix;
 use crate::errors::run_detached;
 use crate::persist::to_document;
 use pyo3::prelude::*;
+use segcore::cluster::gmm::CovarianceType;
 use segcore::select::{GapReference, SelectKParams, SelectMethod};
 
-fn parse_method(name: &str) -> segcore::Result<SelectMethod> {
+fn parse_method(name: &str, covariance_type: &str) -> segcore::Result<SelectMethod> {
     match name {
         "kmeans" => Ok(SelectMethod::KMeans),
         "ward" => Ok(SelectMethod::Ward),
+        "gmm" | "gaussian_mixture" => Ok(SelectMethod::GaussianMixture(CovarianceType::from_name(
+            covariance_type,
+        )?)),
         other => Err(segcore::Error::invalid_parameter(
             "method",
             format!("'{other}'"),
-            "one of 'kmeans', 'ward'",
+            "one of 'kmeans', 'ward', 'gmm'",
         )),
     }
 }
@@ -35,13 +39,14 @@ fn parse_reference(name: &str) -> segcore::Result<GapReference> {
 /// called (with the GIL re-acquired) after each clustering; an exception it raises is re-raised
 /// once the run ends.
 #[pyfunction]
-#[pyo3(signature = (x, *, k_values, method, n_init, random_state, silhouette_sample_size, gap_references, gap_reference, stability_resamples, stability_fraction, progress=None))]
+#[pyo3(signature = (x, *, k_values, method, covariance_type, n_init, random_state, silhouette_sample_size, gap_references, gap_reference, stability_resamples, stability_fraction, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn select_k(
     py: Python<'_>,
     x: Matrix<'_>,
     k_values: Vec<usize>,
     method: &str,
+    covariance_type: &str,
     n_init: Option<usize>,
     random_state: u64,
     silhouette_sample_size: Option<usize>,
@@ -54,7 +59,7 @@ pub fn select_k(
     let params = (|| {
         Ok::<_, segcore::Error>(
             SelectKParams::new(k_values)
-                .method(parse_method(method)?)
+                .method(parse_method(method, covariance_type)?)
                 .n_init(n_init)
                 .random_state(random_state)
                 .silhouette_sample_size(silhouette_sample_size)

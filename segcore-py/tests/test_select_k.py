@@ -60,6 +60,20 @@ def test_finds_the_number_of_blobs_deterministically(blobs):
     assert a.table.loc[6, "stability_ari_mean"] > 0.95
 
 
+def test_gaussian_mixture_adds_a_bic_vote(blobs):
+    x = blobs[:900]
+    result = segcore.select_k(x, range(3, 9), "gmm", covariance_type="diag", random_state=0, **FAST)
+    assert result.method == "gmm"
+    assert result.table.bic.notna().all() and "bic" in result.votes
+    for k in (4, 6):
+        mixture = segcore.GaussianMixture(n_components=k, covariance_type="diag", random_state=0).fit(x)
+        assert result.table.loc[k, "bic"] == pytest.approx(mixture.bic(x), rel=1e-9)
+    assert result.votes["bic"] == int(result.table.bic.idxmin())
+    assert result.recommended_k == 6, result.reason
+    with pytest.raises(InvalidParameterError, match="covariance_type"):
+        segcore.select_k(x, range(2, 4), "gmm", covariance_type="diagonal", **FAST)
+
+
 def test_pca_box_reference_and_float32(blobs):
     result = segcore.select_k(blobs[:600].astype(np.float32), range(2, 8), gap_reference="pca",
                               random_state=1, **FAST)

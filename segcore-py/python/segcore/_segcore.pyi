@@ -236,6 +236,7 @@ def select_k(
     *,
     k_values: list[int],
     method: str,
+    covariance_type: str,
     n_init: Optional[int],
     random_state: int,
     silhouette_sample_size: Optional[int],

@@ -251,7 +251,7 @@ class MiniBatchKMeans(_KMeansFamily):
     >>> import numpy as np, segcore
     >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
     >>> mbk = segcore.MiniBatchKMeans(n_clusters=2, batch_size=6, random_state=0).fit(X)
-    >>> sorted(np.bincount(mbk.labels_))
+    >>> sorted(np.bincount(mbk.labels_).tolist())
     [3, 3]
     >>> stream = segcore.MiniBatchKMeans(n_clusters=2, random_state=0)
     >>> stream = stream.partial_fit(X[:3]).partial_fit(X[3:])

@@ -34,7 +34,15 @@ _CRITERION_NAMES = {
     "DaviesBouldin": "davies_bouldin",
     "Elbow": "elbow",
     "Gap": "gap",
+    "Bic": "bic",
 }
+
+
+def _method_name(method: Any) -> str:
+    """The core's serde form of the method as the ``method=`` string that selects it."""
+    if isinstance(method, dict) and "GaussianMixture" in method:
+        return "gmm"
+    return {"KMeans": "kmeans", "Ward": "ward"}.get(method, str(method))
 
 
 class SelectKResult:
@@ -79,7 +87,7 @@ class SelectKResult:
             _CRITERION_NAMES.get(v["criterion"], str(v["criterion"]).lower()): v["k"]
             for v in document["votes"]
         }
-        self.method = {"KMeans": "kmeans", "Ward": "ward"}.get(document["method"], document["method"])
+        self.method = _method_name(document["method"])
 
     def __repr__(self) -> str:
         return (
@@ -96,7 +104,7 @@ class SelectKResult:
 
         plt = _require("matplotlib.pyplot", "SelectKResult.plot()")
         columns = [c for c in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin",
-                               "gap", "stability_ari_mean") if c in self.table]
+                               "gap", "stability_ari_mean", "bic") if c in self.table]
         if ax is None:
             n_cols = min(3, len(columns))
             n_rows = -(-len(columns) // n_cols)
@@ -129,6 +137,7 @@ def select_k(
     k_range: Iterable[int] = range(2, 11),
     method: str = "kmeans",
     *,
+    covariance_type: str = "full",
     n_init: Any = "auto",
     random_state: Any = None,
     silhouette_sample_size: Any = None,
@@ -141,7 +150,9 @@ def select_k(
     """Evaluate every k in ``k_range`` and recommend one, with the evidence.
 
     For each k the data is clustered once (``method="kmeans"``: one k-means fit per k;
-    ``"ward"``: one Ward tree cut at every k) and scored by inertia, silhouette (exact up to
+    ``"ward"``: one Ward tree cut at every k; ``"gmm"``: one Gaussian mixture of
+    ``covariance_type`` per k, whose hard assignments are scored and whose BIC is a sixth vote)
+    and scored by inertia, silhouette (exact up to
     10,000 rows, else on a seeded sample of ``silhouette_sample_size`` rows, default 10,000),
     Calinski-Harabasz, Davies-Bouldin, the gap statistic (``gap_references`` seeded reference
     data sets, uniform in the bounding box ``"box"`` or the principal-component box ``"pca"``)
@@ -210,6 +221,7 @@ def select_k(
             data,
             k_values=k_values,
             method=method if isinstance(method, str) else repr(method),
+            covariance_type=covariance_type if isinstance(covariance_type, str) else repr(covariance_type),
             n_init=n_init_value,
             random_state=seed_from(random_state),
             silhouette_sample_size=sample_size,

@@ -20,7 +20,8 @@
 //! (smallest k with `Gap(k) >= Gap(k+1) - s(k+1)`). The elbow and gap rules may abstain. The k
 //! with most votes wins. Ties are broken, in this order, by (1) higher mean stability ARI,
 //! (2) lying in 4..=8 (practitioners' experience that 4 to 8 segments are manageable: a
-//! tie-breaker only, never a vote), (3) the smaller k. The reason names every criterion's choice,
+//! tie-breaker only, never a vote), (3) the smaller k. With [`SelectMethod::GaussianMixture`],
+//! BIC (lowest) is a sixth vote. The reason names every criterion's choice,
 //! says when they disagree and which tie-breaker decided, and reports the stability of the
 //! recommended k.
 //!
@@ -34,6 +35,7 @@ use super::metrics::{
     silhouette_score_sampled,
 };
 use super::stability::{check_fraction, mean_and_sd, subsample_indices, subsample_size};
+use crate::cluster::gmm::{CovarianceType, GaussianMixtureParams};
 use crate::cluster::kmeans::KMeansParams;
 use crate::cluster::ward::ward_linkage;
 use crate::error::{Error, Result};
@@ -56,8 +58,8 @@ const SILHOUETTE_STREAM: u64 = 4;
 
 /// The clustering algorithm whose k is chosen.
 ///
-/// Non-exhaustive: Gaussian mixtures (with BIC as an extra criterion, in the table's `bic`
-/// column) are planned once `segcore::cluster::gmm` lands.
+/// Gaussian mixtures add BIC (lowest wins) as a sixth criterion, in the table's `bic` column;
+/// their segments for the other criteria are the hard assignments (`predict`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum SelectMethod {
@@ -65,6 +67,8 @@ pub enum SelectMethod {
     KMeans,
     /// Ward hierarchical clustering: one tree, cut at every k.
     Ward,
+    /// Gaussian mixture of the given covariance type (k-means start), one fit per k.
+    GaussianMixture(CovarianceType),
 }
 
 impl SelectMethod {
@@ -73,6 +77,7 @@ impl SelectMethod {
         match self {
             SelectMethod::KMeans => "k-means",
             SelectMethod::Ward => "Ward",
+            SelectMethod::GaussianMixture(_) => "Gaussian mixture",
         }
     }
 }
@@ -90,6 +95,8 @@ pub enum Criterion {
     Elbow,
     /// Tibshirani's gap rule.
     Gap,
+    /// Lowest Bayesian information criterion (Gaussian mixtures only).
+    Bic,
 }
 
 impl Criterion {
@@ -101,6 +108,7 @@ impl Criterion {
             Criterion::DaviesBouldin => "Davies-Bouldin",
             Criterion::Elbow => "elbow of inertia",
             Criterion::Gap => "gap statistic",
+            Criterion::Bic => "BIC",
         }
     }
 }
@@ -285,14 +293,14 @@ impl SelectKParams {
             progress(done, total);
         };
 
-        let labels = self.cluster_every_k(x, &ks, self.random_state, &mut tick)?;
+        let (labels, bics) = self.cluster_every_k(x, &ks, self.random_state, &mut tick)?;
         let silhouette_rows = match self.silhouette_sample_size {
             Some(s) => s,
             None => AUTO_EXACT_SILHOUETTE_ROWS,
         };
         let silhouette_seed = derive_seed(self.random_state, SILHOUETTE_STREAM, 0);
         let mut table = Vec::with_capacity(ks.len());
-        for (&k, labels) in ks.iter().zip(&labels) {
+        for ((&k, labels), bic) in ks.iter().zip(&labels).zip(&bics) {
             let found = n_distinct(labels);
             // Metrics need 2..=n-1 distinct labels; ties in the data can leave fewer.
             let defined = found >= 2 && found < n_samples;
@@ -329,7 +337,7 @@ impl SelectKParams {
                 gap_spread: None,
                 stability_mean: None,
                 stability_sd: None,
-                bic: None,
+                bic: *bic,
             });
         }
 
@@ -342,7 +350,7 @@ impl SelectKParams {
                     b as u64,
                 ));
                 let reference = reference_sample(x, self.gap_reference, &mut rng)?;
-                let reference_labels =
+                let (reference_labels, _) =
                     self.cluster_every_k(reference.view(), &ks, self.random_state, &mut tick)?;
                 for (within, labels) in reference_within.iter_mut().zip(&reference_labels) {
                     within.push(inertia(reference.view(), labels.view(), None)?);
@@ -366,7 +374,7 @@ impl SelectKParams {
                 let rows = subsample_indices(n_samples, subsample_rows, &mut rng);
                 let subsample = x.select(Axis(0), &rows);
                 let fit_seed = derive_seed(self.random_state, STABILITY_FIT_STREAM, b as u64);
-                let sub_labels =
+                let (sub_labels, _) =
                     self.cluster_every_k(subsample.view(), &ks, fit_seed, &mut tick)?;
                 for ((scores, full), sub) in agreement.iter_mut().zip(&labels).zip(&sub_labels) {
                     let full_on_rows: Vec<usize> = rows.iter().map(|&i| full[i]).collect();
@@ -389,15 +397,17 @@ impl SelectKParams {
         ))
     }
 
-    /// Labels for every k in `ks` on `x`: k-means fits per k, or one Ward tree cut per k.
+    /// Labels for every k in `ks` on `x` (k-means or mixture fits per k, or one Ward tree cut per
+    /// k), and for mixtures the BIC of each fit on `x`.
     fn cluster_every_k<F: Float>(
         &self,
         x: ArrayView2<F>,
         ks: &[usize],
         seed: u64,
         tick: &mut impl FnMut(),
-    ) -> Result<Vec<Array1<usize>>> {
+    ) -> Result<Clusterings> {
         let mut out = Vec::with_capacity(ks.len());
+        let mut bics = vec![None; ks.len()];
         match self.method {
             SelectMethod::KMeans => {
                 for &k in ks {
@@ -416,10 +426,27 @@ impl SelectKParams {
                     tick();
                 }
             }
+            SelectMethod::GaussianMixture(covariance_type) => {
+                for (&k, bic) in ks.iter().zip(bics.iter_mut()) {
+                    let mut params = GaussianMixtureParams::new(k)
+                        .covariance_type(covariance_type)
+                        .random_state(seed);
+                    if let Some(n_init) = self.n_init {
+                        params = params.n_init(n_init);
+                    }
+                    let model = params.fit(x, None)?;
+                    *bic = Some(model.bic(x)?);
+                    out.push(model.predict(x)?);
+                    tick();
+                }
+            }
         }
-        Ok(out)
+        Ok((out, bics))
     }
 }
+
+/// Labels for every k, and the BIC of every k (Gaussian mixtures only).
+type Clusterings = (Vec<Array1<usize>>, Vec<Option<f64>>);
 
 /// The criteria of one k (one row of the table). Criteria that were not computed are `None`;
 /// criteria undefined for the clustering found (fewer than 2 distinct segments) are NaN.
@@ -570,6 +597,12 @@ fn recommend(
             k: knee_index(&ks, &inertias).map(|i| ks[i]),
         },
     ];
+    if table.iter().all(|r| r.bic.is_some()) {
+        votes.push(CriterionVote {
+            criterion: Criterion::Bic,
+            k: best_index(table.iter().map(|r| r.bic.unwrap_or(f64::NAN)), false).map(|i| ks[i]),
+        });
+    }
     let gap_computed = table.iter().all(|r| r.gap.is_some());
     if gap_computed {
         let gaps: Vec<f64> = table.iter().map(|r| r.gap.unwrap_or(f64::NAN)).collect();
@@ -778,7 +811,11 @@ mod tests {
     #[test]
     fn finds_four_blobs_with_both_methods_and_all_criteria_agree() {
         let x = blobs(4, 30, 2.0, 1);
-        for method in [SelectMethod::KMeans, SelectMethod::Ward] {
+        for method in [
+            SelectMethod::KMeans,
+            SelectMethod::Ward,
+            SelectMethod::GaussianMixture(CovarianceType::Full),
+        ] {
             let result = SelectKParams::new(2..=7)
                 .method(method)
                 .gap_references(5)
@@ -805,6 +842,17 @@ mod tests {
             assert!(result.votes.iter().any(|v| v.criterion == Criterion::Gap));
             let silhouette_vote = &result.votes[0];
             assert_eq!(silhouette_vote.k, Some(4));
+            let bic_vote = result.votes.iter().find(|v| v.criterion == Criterion::Bic);
+            match method {
+                SelectMethod::GaussianMixture(_) => {
+                    assert_eq!(bic_vote.and_then(|v| v.k), Some(4));
+                    assert!(result
+                        .table
+                        .iter()
+                        .all(|r| r.bic.is_some_and(f64::is_finite)));
+                }
+                _ => assert!(bic_vote.is_none() && result.table.iter().all(|r| r.bic.is_none())),
+            }
         }
     }
 
