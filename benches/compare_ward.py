@@ -5,7 +5,8 @@ process) and checks segcore's linkage against scipy's: heights to 1e-9 relative,
 (a, b, count) columns, and fcluster labels equal up to renaming.
 
     python benches/compare_ward.py --check            # correctness on small/medium data
-    python benches/compare_ward.py --bench 20000 8    # time and memory, 20k x 8
+    python benches/compare_ward.py --bench 20000 8    # time and memory vs fastcluster, scipy, sklearn
+    python benches/compare_ward.py --bench 100000 8 --no-scipy   # O(n^2) peers need ~40 GB here
     python benches/compare_ward.py --two-stage 20000 8 500   # ARI of two-stage vs exact
 
 Needs the release example: cargo build --release -p segcore --example ward_bench
@@ -55,6 +56,9 @@ x = np.load(sys.argv[2])
 t = time.perf_counter()
 if sys.argv[1] == 'fastcluster':
     import fastcluster; fastcluster.linkage_vector(x, method='ward')
+elif sys.argv[1] == 'sklearn':
+    from sklearn.cluster import AgglomerativeClustering
+    AgglomerativeClustering(n_clusters=8, linkage='ward').fit(x)
 else:
     from scipy.cluster.hierarchy import linkage; linkage(x, method='ward')
 s = time.perf_counter() - t
@@ -122,11 +126,12 @@ def main():
         x = blobs(n, d, 0)
         _, _, info = run_segcore(x)
         print(f"segcore     {info['seconds']:.3f} s  {info['peak_rss_mb']:.0f} MB (process peak, {info['threads']} threads)")
-        r = run_python("fastcluster", x)
-        print(f"fastcluster {r['seconds']:.3f} s  {r['peak_rss_mb']:.0f} MB (process peak)")
-        if not a.no_scipy:
-            r = run_python("scipy", x)
-            print(f"scipy       {r['seconds']:.3f} s  {r['peak_rss_mb']:.0f} MB (process peak)")
+        peers = ["fastcluster"] + ([] if a.no_scipy else ["scipy", "sklearn"])
+        for lib in peers:
+            r = run_python(lib, x)
+            print(f"{lib:11s} {r['seconds']:.3f} s  {r['peak_rss_mb']:.0f} MB (process peak)  "
+                  f"time {lib}/segcore {r['seconds'] / info['seconds']:.2f}x, "
+                  f"memory {lib}/segcore {r['peak_rss_mb'] / info['peak_rss_mb']:.1f}x")
     if a.two_stage:
         from sklearn.metrics import adjusted_rand_score
         n, d, micro = a.two_stage

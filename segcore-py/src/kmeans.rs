@@ -1,30 +1,14 @@
 //! `segcore.KMeans`'s fitted model: the Rust side of the scikit-learn-style Python class.
 
 use crate::arrays::{non_negative, Matrix, Vector};
+use crate::dispatch::{reduce_via_json, ByDtype};
 use crate::errors::run_detached;
-use crate::persist::{from_document, to_document};
-use crate::preprocessing::dtype_error;
+use crate::{by_dtype, fit_by_dtype, with_matching_input};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray2};
-use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use segcore::cluster::kmeans::{KMeans, KMeansAlgorithm, KMeansInit, KMeansParams};
-use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Serialize, Deserialize)]
-enum FittedKMeans {
-    Float64(KMeans<f64>),
-    Float32(KMeans<f32>),
-}
-
-/// Dispatches `$body` on the fitted model's dtype with `$m` bound to the typed model.
-macro_rules! with_model {
-    ($inner:expr, $m:ident => $body:expr) => {
-        match $inner {
-            FittedKMeans::Float64($m) => $body,
-            FittedKMeans::Float32($m) => $body,
-        }
-    };
-}
+type FittedKMeans = ByDtype<KMeans<f64>, KMeans<f32>>;
 
 /// A fitted k-means model (wrapped by `segcore.KMeans`).
 #[pyclass(module = "segcore._segcore", name = "KMeansModel", frozen)]
@@ -93,62 +77,24 @@ impl PyKMeansModel {
             )
         })()
         .map_err(|e| crate::errors::to_py_err(py, e))?;
-        let inner = match (x, sample_weight) {
-            (Matrix::Float64(a), w) => {
-                let w = match w {
-                    None => None,
-                    Some(Vector::Float64(w)) => Some(w),
-                    Some(Vector::Float32(_)) => return Err(weight_dtype_error("float64")),
-                };
-                let (view, wv) = (a.as_array(), w.as_ref().map(|w| w.as_array()));
-                FittedKMeans::Float64(run_detached(py, || params.fit(view, wv))?)
-            }
-            (Matrix::Float32(a), w) => {
-                let w = match w {
-                    None => None,
-                    Some(Vector::Float32(w)) => Some(w),
-                    Some(Vector::Float64(_)) => return Err(weight_dtype_error("float32")),
-                };
-                let (view, wv) = (a.as_array(), w.as_ref().map(|w| w.as_array()));
-                FittedKMeans::Float32(run_detached(py, || params.fit(view, wv))?)
-            }
-        };
+        let inner = fit_by_dtype!(py, x, sample_weight, |view, weights| params
+            .fit(view, weights))?;
         Ok(PyKMeansModel { inner })
     }
 
     /// Index of the nearest center for each row of `x`.
     fn predict<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyArray1<i32>>> {
-        let labels = match (&self.inner, x) {
-            (FittedKMeans::Float64(m), Matrix::Float64(a)) => {
-                let view = a.as_array();
-                run_detached(py, || m.predict(view))?
-            }
-            (FittedKMeans::Float32(m), Matrix::Float32(a)) => {
-                let view = a.as_array();
-                run_detached(py, || m.predict(view))?
-            }
-            (_, x) => return Err(dtype_error(self.dtype(), x.dtype_name())),
-        };
+        let labels = with_matching_input!(&self.inner, x, |m, view| run_detached(py, || m
+            .predict(view)))?;
         Ok(labels.mapv(|l| l as i32).into_pyarray(py))
     }
 
     /// Euclidean distances of each row of `x` to every center.
     fn transform<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match (&self.inner, x) {
-            (FittedKMeans::Float64(m), Matrix::Float64(a)) => {
-                let view = a.as_array();
-                Ok(run_detached(py, || m.transform(view))?
-                    .into_pyarray(py)
-                    .into_any())
-            }
-            (FittedKMeans::Float32(m), Matrix::Float32(a)) => {
-                let view = a.as_array();
-                Ok(run_detached(py, || m.transform(view))?
-                    .into_pyarray(py)
-                    .into_any())
-            }
-            (_, x) => Err(dtype_error(self.dtype(), x.dtype_name())),
-        }
+        with_matching_input!(&self.inner, x, |m, view| Ok(run_detached(py, || m
+            .transform(view))?
+        .into_pyarray(py)
+        .into_any()))
     }
 
     /// Negative (weighted) inertia of `x` against the fitted centers.
@@ -159,104 +105,73 @@ impl PyKMeansModel {
         x: Matrix<'_>,
         sample_weight: Option<Vector<'_>>,
     ) -> PyResult<f64> {
-        match (&self.inner, x, sample_weight) {
-            (FittedKMeans::Float64(m), Matrix::Float64(a), w) => {
-                let w = match w {
-                    None => None,
-                    Some(Vector::Float64(w)) => Some(w),
-                    Some(Vector::Float32(_)) => return Err(weight_dtype_error("float64")),
-                };
-                let (view, wv) = (a.as_array(), w.as_ref().map(|w| w.as_array()));
-                run_detached(py, || m.score(view, wv))
-            }
-            (FittedKMeans::Float32(m), Matrix::Float32(a), w) => {
-                let w = match w {
-                    None => None,
-                    Some(Vector::Float32(w)) => Some(w),
-                    Some(Vector::Float64(_)) => return Err(weight_dtype_error("float32")),
-                };
-                let (view, wv) = (a.as_array(), w.as_ref().map(|w| w.as_array()));
-                Ok(run_detached(py, || m.score(view, wv))? as f64)
-            }
-            (_, x, _) => Err(dtype_error(self.dtype(), x.dtype_name())),
-        }
+        with_matching_input!(&self.inner, x, sample_weight, |m, view, weights| {
+            run_detached(py, || m.score(view, weights)).map(f64::from)
+        })
     }
 
     /// Fitted centers, shape (n_clusters, n_features), in the input dtype.
     #[getter]
     fn cluster_centers<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        with_model!(&self.inner, m => m.cluster_centers().to_owned().into_pyarray(py).into_any())
+        by_dtype!(&self.inner, m => m.cluster_centers().to_owned().into_pyarray(py).into_any())
     }
 
     /// Training labels.
     #[getter]
     fn labels<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i32>> {
-        with_model!(&self.inner, m => m.labels().mapv(|l| l as i32).into_pyarray(py))
+        by_dtype!(&self.inner, m => m.labels().mapv(|l| l as i32).into_pyarray(py))
     }
 
     /// Final (weighted) inertia on the training data.
     #[getter]
     fn inertia(&self) -> f64 {
-        match &self.inner {
-            FittedKMeans::Float64(m) => m.inertia(),
-            FittedKMeans::Float32(m) => f64::from(m.inertia()),
-        }
+        by_dtype!(&self.inner, m => f64::from(m.inertia()))
     }
 
     /// Lloyd iterations run by the best initialisation.
     #[getter]
     fn n_iter(&self) -> usize {
-        with_model!(&self.inner, m => m.n_iter())
+        by_dtype!(&self.inner, m => m.n_iter())
     }
 
     /// Whether the best run converged within `tol` before `max_iter`.
     #[getter]
     fn converged(&self) -> bool {
-        with_model!(&self.inner, m => m.converged())
+        by_dtype!(&self.inner, m => m.converged())
     }
 
     /// Warnings raised during fit (re-emitted by Python as `ConvergenceWarning`).
     #[getter]
     fn warnings(&self) -> Vec<String> {
-        with_model!(&self.inner, m => m.warnings().to_vec())
+        by_dtype!(&self.inner, m => m.warnings().to_vec())
     }
 
     /// Number of features seen at fit.
     #[getter]
     fn n_features(&self) -> usize {
-        with_model!(&self.inner, m => m.n_features())
+        by_dtype!(&self.inner, m => m.n_features())
     }
 
     /// "float32" or "float64".
     #[getter]
     fn dtype(&self) -> &'static str {
-        match &self.inner {
-            FittedKMeans::Float64(_) => "float64",
-            FittedKMeans::Float32(_) => "float32",
-        }
+        self.inner.dtype()
     }
 
     /// The fitted state as JSON (used for pickling).
     fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_document(py, &self.inner)
+        self.inner.to_json(py)
     }
 
     /// Rebuilds a model from `to_json`'s output.
     #[staticmethod]
     fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
         Ok(PyKMeansModel {
-            inner: from_document(py, document)?,
+            inner: FittedKMeans::from_json(py, document)?,
         })
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        let document = slf.get().to_json(slf.py())?;
-        Ok((slf.get_type().getattr("from_json")?, (document,)))
+        reduce_via_json(slf, slf.get().to_json(slf.py())?)
     }
-}
-
-fn weight_dtype_error(expected: &str) -> PyErr {
-    PyTypeError::new_err(format!(
-        "sample_weight must have the dtype of X ({expected})"
-    ))
 }

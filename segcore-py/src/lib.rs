@@ -5,12 +5,14 @@ use pyo3::prelude::*;
 
 mod arrays;
 mod datasets;
+mod dispatch;
 mod errors;
 mod features;
 mod kmeans;
 mod persist;
 mod preprocessing;
 mod profile;
+mod ward;
 
 /// The compiled extension module, imported by the `segcore` Python package.
 #[pymodule]
@@ -18,6 +20,8 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<kmeans::PyKMeansModel>()?;
     m.add_class::<preprocessing::PyStandardScalerModel>()?;
+    m.add_class::<ward::PyWardModel>()?;
+    m.add_function(wrap_pyfunction!(ward::ward_linkage, m)?)?;
     m.add_function(wrap_pyfunction!(profile::profile_segments, m)?)?;
     m.add_function(wrap_pyfunction!(datasets::make_b2b, m)?)?;
     m.add_function(wrap_pyfunction!(features::behaviour_features, m)?)?;

@@ -7,9 +7,9 @@ segment profiles. Estimators follow scikit-learn's interface (``fit``, ``predict
 
 from __future__ import annotations
 
-from . import datasets, exceptions
+from . import datasets, exceptions, plot
 from ._segcore import __version__
-from .cluster import KMeans
+from .cluster import KMeans, Ward, ward_linkage
 from .exceptions import SegcoreError
 from .features import behaviour_features, segmentation_features
 from .preprocessing import StandardScaler
@@ -18,6 +18,8 @@ from .profile import SegmentProfile, profile_segments
 __all__ = [
     "__version__",
     "KMeans",
+    "Ward",
+    "ward_linkage",
     "StandardScaler",
     "SegmentProfile",
     "profile_segments",
@@ -26,4 +28,5 @@ __all__ = [
     "SegcoreError",
     "datasets",
     "exceptions",
+    "plot",
 ]

@@ -19,9 +19,10 @@ from ._validation import (
     int_param,
     seed_from,
 )
+from ._ward import Ward, ward_linkage
 from .exceptions import ConvergenceWarning, InvalidParameterError
 
-__all__ = ["KMeans"]
+__all__ = ["KMeans", "Ward", "ward_linkage"]
 
 
 class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -40,7 +41,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     >>> import numpy as np, segcore
     >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]], dtype=float)
     >>> km = segcore.KMeans(n_clusters=2, random_state=0).fit(X)
-    >>> sorted(np.bincount(km.labels_))
+    >>> sorted(np.bincount(km.labels_).tolist())
     [3, 3]
     """
 

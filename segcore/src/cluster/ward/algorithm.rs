@@ -77,6 +77,17 @@ impl WardValidParams {
         x: ArrayView2<F>,
         sample_weight: Option<ArrayView1<F>>,
     ) -> Result<Ward> {
+        self.fit_with_progress(x, sample_weight, &mut |_, _| {})
+    }
+
+    /// [`fit`](Self::fit) reporting the tree's progress: `progress(merges_done, merges_total)`
+    /// about every 1% of the merges, from the calling thread.
+    pub fn fit_with_progress<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        sample_weight: Option<ArrayView1<F>>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Ward> {
         let params = self.params();
         let input = WardInput::new(x, sample_weight)?;
         let n_rows = input.weights.len();
@@ -104,7 +115,7 @@ impl WardValidParams {
         let n_leaves = leaf_weights.len();
         let mut node_centroids = leaf_points.clone();
         let mut node_weights = leaf_weights.clone();
-        let chain = ward_chain(leaf_points, d, leaf_weights, &leaf_counts);
+        let chain = ward_chain(leaf_points, d, leaf_weights, &leaf_counts, progress);
         let linkage = Linkage::from_chain(&chain)?;
         node_centroids.extend_from_slice(&chain.merged_centroids);
         node_weights.extend_from_slice(&chain.merged_weights);
@@ -417,7 +428,7 @@ mod tests {
         assert_eq!(above.labels().to_vec(), vec![0, 0, 0, 1, 2]);
         assert_eq!(above.recut_height(1.0).unwrap().n_clusters(), 5);
         assert!(above.recut_height(-1.0).is_err());
-        let tree_only = WardParams::default().fit(x.view(), None).unwrap();
+        let tree_only = WardParams::new(1).fit(x.view(), None).unwrap();
         assert_eq!(tree_only.n_clusters(), 1);
         assert_eq!(tree_only.recut_n_clusters(3).unwrap(), above);
     }

@@ -104,6 +104,14 @@ impl WardParams {
                 ));
             }
         }
+        if self.n_clusters.is_none() && self.distance_threshold.is_none() {
+            return Err(Error::invalid_parameter(
+                "n_clusters",
+                "None",
+                "an integer >= 1, or a distance_threshold instead: set one of them (the whole \
+                 tree alone is ward_linkage)",
+            ));
+        }
         if let (Some(k), Some(t)) = (self.n_clusters, self.distance_threshold) {
             return Err(Error::invalid_parameter(
                 "distance_threshold",
@@ -202,7 +210,14 @@ mod tests {
                 ..
             }
         ));
-        assert!(WardParams::default().check().is_ok());
+        // Neither a count nor a height: nothing says where to cut (scipy/scikit-learn agree).
+        assert!(matches!(
+            WardParams::default().check().unwrap_err(),
+            Error::InvalidParameter {
+                name: "n_clusters",
+                ..
+            }
+        ));
         assert!(WardParams::new(3).distance_threshold(0.0).check().is_ok());
     }
 

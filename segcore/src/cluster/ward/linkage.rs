@@ -62,9 +62,25 @@ pub fn ward_linkage<F: Float>(
     x: ArrayView2<F>,
     sample_weight: Option<ArrayView1<F>>,
 ) -> Result<Linkage> {
+    ward_linkage_with_progress(x, sample_weight, &mut |_, _| {})
+}
+
+/// [`ward_linkage`] reporting progress: `progress(merges_done, merges_total)` is called about
+/// every 1% of the merges (from the calling thread), e.g. to drive a progress bar.
+pub fn ward_linkage_with_progress<F: Float>(
+    x: ArrayView2<F>,
+    sample_weight: Option<ArrayView1<F>>,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Linkage> {
     let input = WardInput::new(x, sample_weight)?;
     let counts = vec![1.0; input.weights.len()];
-    let result = ward_chain(input.points, input.n_features, input.weights, &counts);
+    let result = ward_chain(
+        input.points,
+        input.n_features,
+        input.weights,
+        &counts,
+        progress,
+    );
     Linkage::from_chain(&result)
 }
 
@@ -82,6 +98,12 @@ impl WardInput {
     ) -> Result<Self> {
         check_matrix(x, "X")?;
         let n = x.nrows();
+        if n < 2 {
+            // As scipy: a tree needs two observations to merge.
+            return Err(Error::EmptyInput {
+                what: format!("X has {n} row; Ward clustering needs at least 2"),
+            });
+        }
         let weights = match sample_weight {
             None => vec![1.0; n],
             Some(w) => {
@@ -573,6 +595,23 @@ mod tests {
     }
 
     #[test]
+    fn progress_reaches_every_merge_in_order() {
+        let x = random_points(250, 3, 4);
+        let mut seen = Vec::new();
+        let with_progress =
+            ward_linkage_with_progress(x.view(), None, &mut |done, total| seen.push((done, total)))
+                .unwrap();
+        assert_eq!(with_progress, ward_linkage(x.view(), None).unwrap());
+        assert_eq!(seen.last(), Some(&(249, 249)));
+        assert!(
+            seen.len() >= 100 && seen.len() <= 250,
+            "{} reports",
+            seen.len()
+        );
+        assert!(seen.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
     fn bit_identical_on_one_and_two_threads() {
         // Large enough that every scan before the last few thousand merges runs in parallel.
         let x = random_points(6000, 8, 21);
@@ -599,9 +638,11 @@ mod tests {
         let tree32 = ward_linkage(x.view(), None).unwrap();
         let tree64 = ward_linkage(x.mapv(f64::from).view(), None).unwrap();
         assert_eq!(tree32, tree64);
-        let one = ward_linkage(array![[1.0, 2.0]].view(), None).unwrap();
-        assert_eq!(one.n_leaves(), 1);
-        assert_eq!(one.cut_n_clusters(1).unwrap().to_vec(), vec![0]);
+        let one = ward_linkage(array![[1.0, 2.0]].view(), None);
+        assert!(matches!(one, Err(Error::EmptyInput { .. })), "{one:?}");
+        let two = ward_linkage(array![[1.0, 2.0], [1.0, 2.0]].view(), None).unwrap();
+        assert_eq!(two.n_leaves(), 2);
+        assert_eq!(two.cut_n_clusters(1).unwrap().to_vec(), vec![0, 0]);
     }
 
     #[test]

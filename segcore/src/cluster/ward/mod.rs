@@ -36,4 +36,4 @@ mod two_stage;
 
 pub use algorithm::Ward;
 pub use hyperparams::{WardParams, WardValidParams};
-pub use linkage::{ward_linkage, ClusterCountStep, Linkage};
+pub use linkage::{ward_linkage, ward_linkage_with_progress, ClusterCountStep, Linkage};

@@ -270,12 +270,14 @@ fn fold_block(keys: &[f64], slots: &[usize], skip_slot: usize, best: &mut (f64, 
 ///
 /// `points` is row-major `n_leaves x n_features` (finite), `weights` are > 0 (the Ward sizes) and
 /// `counts` the number of original observations per leaf (column 3 of the output). Requires
-/// `n_leaves >= 1`.
+/// `n_leaves >= 1`. `progress(done, total)` is called about every 1% of the merges and once at
+/// the end (`total = n_leaves - 1`).
 pub(crate) fn ward_chain(
     points: Vec<f64>,
     n_features: usize,
     weights: Vec<f64>,
     counts: &[f64],
+    progress: &mut dyn FnMut(usize, usize),
 ) -> ChainResult {
     let n = weights.len();
     assert_eq!(
@@ -301,7 +303,9 @@ pub(crate) fn ward_chain(
     let mut chain: Vec<usize> = Vec::with_capacity(n);
     let mut first_active = 0usize;
 
-    for _ in 1..n {
+    let total = n.saturating_sub(1);
+    let report_every = (total / 100).max(1);
+    for done in 1..n {
         if chain.is_empty() {
             while active.row_of_slot[first_active] == RETIRED {
                 first_active += 1;
@@ -335,6 +339,9 @@ pub(crate) fn ward_chain(
         chain_centroids.extend_from_slice(active.centroid(row));
         chain_weights.push(active.weights[row]);
         chain_merges.push((low, high, height));
+        if done % report_every == 0 || done == total {
+            progress(done, total);
+        }
     }
 
     // scipy: stable sort by height (mergesort), then union-find relabelling.

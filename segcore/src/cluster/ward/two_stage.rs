@@ -7,9 +7,9 @@
 //! those of the micro-cluster tree (they omit the within-micro-cluster sums of squares).
 
 use super::linkage::WardInput;
+use crate::cluster::kmeans::KMeansParams;
 use crate::error::Result;
-use rand::{Rng, SeedableRng};
-use rand_xoshiro::Xoshiro256Plus;
+use ndarray::{ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
 /// Rows per parallel work item: fixed, and partial sums are reduced in chunk order, so the
@@ -28,13 +28,11 @@ pub(crate) struct MicroClusters {
     pub(crate) leaf_of_row: Vec<usize>,
 }
 
-/// Assigns rows to at most `n_micro` micro-clusters with weighted k-means (k-means++ seeding,
-/// then Lloyd iterations until no row moves or `max_iterations`).
+/// Assigns rows to at most `n_micro` micro-clusters with segcore's weighted k-means (one greedy
+/// k-means++ start, Lloyd until no row moves or `max_iterations`).
 ///
-/// A small private k-means rather than linfa's: linfa's k-means++ start recomputes every
-/// distance for every new centre (O(n k^2 d)) and took 100 s for 20,000 x 8 into 1,000
-/// micro-clusters (benches/compare_ward.py --two-stage); it is also unweighted. To be replaced by
-/// segcore's own k-means once it lands.
+/// (The first version had a private k-means because linfa's k-means++ start is O(n k^2 d) and
+/// took 100 s for 20,000 x 8 into 1,000 micro-clusters; segcore's own k-means replaces it.)
 pub(crate) fn micro_clusters(
     input: &WardInput,
     n_micro: usize,
@@ -42,47 +40,19 @@ pub(crate) fn micro_clusters(
     seed: u64,
 ) -> Result<MicroClusters> {
     let d = input.n_features;
-    let points = &input.points;
     let weights = &input.weights;
     let n = weights.len();
-    let mut rng = Xoshiro256Plus::seed_from_u64(seed);
-
-    // k-means++ seeding with an incrementally kept distance to the nearest chosen centre.
-    let mut centres: Vec<f64> = Vec::with_capacity(n_micro * d);
-    let first = pick_weighted(weights.iter().copied(), weights.iter().sum(), &mut rng);
-    centres.extend_from_slice(&points[first * d..(first + 1) * d]);
-    let mut nearest_sq: Vec<f64> = vec![f64::INFINITY; n];
-    update_nearest(points, d, &centres[..d], &mut nearest_sq);
-    while centres.len() < n_micro * d {
-        let mass: Vec<f64> = nearest_sq.iter().zip(weights).map(|(s, w)| s * w).collect();
-        let total: f64 = mass.iter().sum();
-        if total <= 0.0 {
-            break; // fewer distinct rows than micro-clusters
-        }
-        let next = pick_weighted(mass.into_iter(), total, &mut rng);
-        let start = centres.len();
-        centres.extend_from_slice(&points[next * d..(next + 1) * d]);
-        update_nearest(points, d, &centres[start..], &mut nearest_sq);
-    }
-    let k = centres.len() / d;
-
-    let mut assignment = vec![usize::MAX; n];
-    for _ in 0..max_iterations {
-        let moved = assign(points, d, &centres, &mut assignment);
-        let (sums, cluster_weights) = weighted_sums(points, weights, d, k, &assignment);
-        for c in 0..k {
-            // An emptied centre keeps its place; it is dropped below if it stays empty.
-            if cluster_weights[c] > 0.0 {
-                for j in 0..d {
-                    centres[c * d + j] = sums[c * d + j] / cluster_weights[c];
-                }
-            }
-        }
-        if moved == 0 {
-            break;
-        }
-    }
-    assign(points, d, &centres, &mut assignment);
+    let points = &input.points;
+    let x = ArrayView2::from_shape((n, d), points).expect("WardInput holds n rows of d values");
+    let model = KMeansParams::new(n_micro)
+        .n_init(1)
+        .max_iter(usize::try_from(max_iterations).unwrap_or(usize::MAX))
+        // tol = 0: stop only when no row changes micro-cluster (scikit-learn's strict convergence).
+        .tol(0.0)
+        .random_state(seed)
+        .fit(x, Some(ArrayView1::from(&weights[..])))?;
+    let k = model.cluster_centers().nrows();
+    let assignment = model.labels().to_vec();
 
     // Weighted centroids of the final assignment; empty micro-clusters are dropped and the rest
     // keep their k-means order.
@@ -110,63 +80,6 @@ pub(crate) fn micro_clusters(
     out.leaf_of_row
         .extend(assignment.iter().map(|&c| new_index[c]));
     Ok(out)
-}
-
-/// Index drawn with probability proportional to `mass` (sequential, so seeded draws repeat).
-fn pick_weighted(mass: impl Iterator<Item = f64>, total: f64, rng: &mut Xoshiro256Plus) -> usize {
-    let target = rng.gen::<f64>() * total;
-    let mut cumulative = 0.0;
-    let mut last_positive = 0;
-    for (i, m) in mass.enumerate() {
-        if m > 0.0 {
-            cumulative += m;
-            last_positive = i;
-            if cumulative > target {
-                return i;
-            }
-        }
-    }
-    last_positive
-}
-
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
-fn update_nearest(points: &[f64], d: usize, centre: &[f64], nearest_sq: &mut [f64]) {
-    nearest_sq
-        .par_chunks_mut(ROWS_PER_CHUNK)
-        .zip(points.par_chunks(ROWS_PER_CHUNK * d))
-        .for_each(|(best, rows)| {
-            for (b, row) in best.iter_mut().zip(rows.chunks_exact(d)) {
-                *b = b.min(squared_distance(row, centre));
-            }
-        });
-}
-
-/// Nearest centre of every row (ties to the lower centre); returns how many rows moved.
-fn assign(points: &[f64], d: usize, centres: &[f64], assignment: &mut [usize]) -> usize {
-    assignment
-        .par_chunks_mut(ROWS_PER_CHUNK)
-        .zip(points.par_chunks(ROWS_PER_CHUNK * d))
-        .map(|(labels, rows)| {
-            let mut moved = 0;
-            for (label, row) in labels.iter_mut().zip(rows.chunks_exact(d)) {
-                let mut best = (f64::INFINITY, 0);
-                for (c, centre) in centres.chunks_exact(d).enumerate() {
-                    let sq = squared_distance(row, centre);
-                    if sq < best.0 {
-                        best = (sq, c);
-                    }
-                }
-                if *label != best.1 {
-                    *label = best.1;
-                    moved += 1;
-                }
-            }
-            moved
-        })
-        .sum()
 }
 
 /// Per-cluster weighted coordinate sums and weight sums, reduced in chunk order.

@@ -1,0 +1,257 @@
+//! `segcore.Ward`'s fitted model and `segcore.ward_linkage`.
+//!
+//! The core's Ward model keeps centroids in f64 whatever the input dtype, so there is one model
+//! type here (no dtype dispatch): float32 input is read as float32 and widened per value.
+
+use crate::arrays::{non_negative, Matrix, Vector};
+use crate::dispatch::{reduce_via_json, weights_for};
+use crate::errors::{run_detached, to_py_err};
+use crate::persist::{from_document, to_document};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
+use pyo3::prelude::*;
+use segcore::cluster::ward::{ward_linkage_with_progress, Ward, WardParams};
+
+/// A fitted Ward segmentation (wrapped by `segcore.Ward`).
+#[pyclass(module = "segcore._segcore", name = "WardModel", frozen)]
+pub struct PyWardModel {
+    inner: Ward,
+}
+
+/// Progress from the core (GIL released) forwarded to a Python callable; its first exception is
+/// kept and raised once the core returns (later reports are then skipped).
+struct PythonProgress {
+    callback: Option<Py<PyAny>>,
+    error: Option<PyErr>,
+}
+
+impl PythonProgress {
+    fn new(callback: Option<Py<PyAny>>) -> Self {
+        PythonProgress {
+            callback,
+            error: None,
+        }
+    }
+
+    fn report(&mut self, done: usize, total: usize) {
+        if let (Some(callback), None) = (&self.callback, &self.error) {
+            if let Err(err) = Python::attach(|py| callback.call1(py, (done, total)).map(drop)) {
+                self.error = Some(err);
+            }
+        }
+    }
+
+    fn finish<T>(self, result: PyResult<T>) -> PyResult<T> {
+        match self.error {
+            Some(err) => Err(err),
+            None => result,
+        }
+    }
+}
+
+/// Runs `$body` with `$view` the input matrix and `$w` its optional weights in the same dtype.
+macro_rules! with_input {
+    ($py:expr, $x:expr, $weights:expr, |$view:ident, $w:ident| $body:expr) => {
+        match $x {
+            Matrix::Float64(array) => {
+                let weights = weights_for::<f64>($weights)?;
+                let $w = weights.as_ref().map(|w| w.as_array());
+                let $view = array.as_array();
+                run_detached($py, || $body)
+            }
+            Matrix::Float32(array) => {
+                let weights = weights_for::<f32>($weights)?;
+                let $w = weights.as_ref().map(|w| w.as_array());
+                let $view = array.as_array();
+                run_detached($py, || $body)
+            }
+        }
+    };
+}
+
+fn optional_count(name: &'static str, value: Option<i64>) -> segcore::Result<Option<usize>> {
+    value.map(|v| non_negative(name, v)).transpose()
+}
+
+#[pymethods]
+impl PyWardModel {
+    /// Builds the Ward tree of `x` and cuts it (parameters are validated by the core first).
+    #[staticmethod]
+    #[pyo3(signature = (x, sample_weight, *, n_clusters, distance_threshold, micro_clusters, micro_max_iter, random_state, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn fit(
+        py: Python<'_>,
+        x: Matrix<'_>,
+        sample_weight: Option<Vector<'_>>,
+        n_clusters: Option<i64>,
+        distance_threshold: Option<f64>,
+        micro_clusters: Option<i64>,
+        micro_max_iter: i64,
+        random_state: u64,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let params = (|| {
+            let max_iter = non_negative("micro_max_iter", micro_max_iter)?;
+            Ok::<_, segcore::Error>(WardParams {
+                n_clusters: optional_count("n_clusters", n_clusters)?,
+                distance_threshold,
+                micro_clusters: optional_count("micro_clusters", micro_clusters)?,
+                micro_max_iterations: max_iter as u64,
+                seed: random_state,
+            })
+        })()
+        .map_err(|e| to_py_err(py, e))?;
+        let mut reporter = PythonProgress::new(progress);
+        let result = with_input!(py, x, sample_weight, |view, w| params.check().and_then(
+            |valid| valid
+                .fit_with_progress(view, w, &mut |done, total| { reporter.report(done, total) })
+        ));
+        let inner = reporter.finish(result)?;
+        Ok(PyWardModel { inner })
+    }
+
+    /// Nearest segment centroid for each row of `x`.
+    fn predict<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let model = &self.inner;
+        let labels = match x {
+            Matrix::Float64(a) => {
+                let view = a.as_array();
+                run_detached(py, || model.predict(view))?
+            }
+            Matrix::Float32(a) => {
+                let view = a.as_array();
+                run_detached(py, || model.predict(view))?
+            }
+        };
+        Ok(labels.mapv(|l| l as i64).into_pyarray(py))
+    }
+
+    /// The same tree cut into `n_clusters` segments (no refit).
+    fn recut_n_clusters(&self, py: Python<'_>, n_clusters: i64) -> PyResult<Self> {
+        let model = &self.inner;
+        let inner = run_detached(py, || {
+            model.recut_n_clusters(non_negative("n_clusters", n_clusters)?)
+        })?;
+        Ok(PyWardModel { inner })
+    }
+
+    /// The same tree cut at `distance_threshold` (no refit).
+    fn recut_height(&self, py: Python<'_>, distance_threshold: f64) -> PyResult<Self> {
+        let model = &self.inner;
+        let inner = run_detached(py, || model.recut_height(distance_threshold))?;
+        Ok(PyWardModel { inner })
+    }
+
+    /// Segment `label` split into `n_sub_segments` along the tree; other segments unchanged.
+    fn split_segment(&self, py: Python<'_>, label: i64, n_sub_segments: i64) -> PyResult<Self> {
+        let model = &self.inner;
+        let inner = run_detached(py, || {
+            model.split_segment(
+                non_negative("label", label)?,
+                non_negative("n_sub_segments", n_sub_segments)?,
+            )
+        })?;
+        Ok(PyWardModel { inner })
+    }
+
+    /// `(heights, n_clusters)`: the number of segments a cut just above each distinct merge
+    /// height gives, ascending in height.
+    fn n_clusters_by_height<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>) {
+        let steps = self.inner.linkage().n_clusters_by_height();
+        let heights: Vec<f64> = steps.iter().map(|s| s.height).collect();
+        let counts: Vec<i64> = steps.iter().map(|s| s.n_clusters as i64).collect();
+        (heights.into_pyarray(py), counts.into_pyarray(py))
+    }
+
+    /// Training labels.
+    #[getter]
+    fn labels<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        self.inner.labels().mapv(|l| l as i64).into_pyarray(py)
+    }
+
+    /// The merge tree in scipy's linkage format, shape (n_leaves - 1, 4).
+    #[getter]
+    fn linkage<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner
+            .linkage()
+            .as_scipy_matrix()
+            .to_owned()
+            .into_pyarray(py)
+    }
+
+    /// Number of segments of the current cut.
+    #[getter]
+    fn n_clusters(&self) -> usize {
+        self.inner.n_clusters()
+    }
+
+    /// Leaves of the tree: rows, or micro-clusters in the two-stage mode.
+    #[getter]
+    fn n_leaves(&self) -> usize {
+        self.inner.linkage().n_leaves()
+    }
+
+    /// Number of features seen at fit.
+    #[getter]
+    fn n_features(&self) -> usize {
+        self.inner.n_features()
+    }
+
+    /// Segment centroids, shape (n_clusters, n_features), float64.
+    #[getter]
+    fn centroids<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.centroids().to_owned().into_pyarray(py)
+    }
+
+    /// Weight (row count, or sample-weight sum) of every segment.
+    #[getter]
+    fn segment_weights<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.segment_weights().into_pyarray(py)
+    }
+
+    /// Two-stage mode: the micro-cluster of every training row; otherwise None.
+    #[getter]
+    fn micro_cluster_labels<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<i64>>> {
+        self.inner
+            .micro_cluster_labels()
+            .map(|l| l.mapv(|v| v as i64).into_pyarray(py))
+    }
+
+    /// The fitted state as JSON (used for pickling).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        to_document(py, &self.inner)
+    }
+
+    /// Rebuilds a model from `to_json`'s output.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
+        Ok(PyWardModel {
+            inner: from_document(py, document)?,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        reduce_via_json(slf, slf.get().to_json(slf.py())?)
+    }
+}
+
+/// Ward's merge tree of the rows of `x` in scipy's linkage format, O(n * d) memory.
+#[pyfunction]
+#[pyo3(signature = (x, sample_weight=None, progress=None))]
+pub fn ward_linkage<'py>(
+    py: Python<'py>,
+    x: Matrix<'py>,
+    sample_weight: Option<Vector<'py>>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let mut reporter = PythonProgress::new(progress);
+    let result = with_input!(py, x, sample_weight, |view, w| ward_linkage_with_progress(
+        view,
+        w,
+        &mut |done, total| reporter.report(done, total)
+    ));
+    let linkage = reporter.finish(result)?;
+    Ok(linkage.into_scipy_matrix().into_pyarray(py))
+}
