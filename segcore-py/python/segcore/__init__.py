@@ -13,7 +13,17 @@ from .cluster import KMeans, Ward, ward_linkage
 from .exceptions import SegcoreError
 from .features import behaviour_features, segmentation_features
 from .preprocessing import StandardScaler
-from .profile import SegmentProfile, profile_segments
+from .explain import Explanation, explain
+from .profile import (
+    Migration,
+    Profile,
+    SegmentProfile,
+    migration,
+    profile,
+    profile_segments,
+    pseudonymise,
+    segment_rules,
+)
 
 __all__ = [
     "__version__",
@@ -23,6 +33,14 @@ __all__ = [
     "StandardScaler",
     "SegmentProfile",
     "profile_segments",
+    "profile",
+    "Profile",
+    "explain",
+    "Explanation",
+    "migration",
+    "Migration",
+    "segment_rules",
+    "pseudonymise",
     "behaviour_features",
     "segmentation_features",
     "SegcoreError",
