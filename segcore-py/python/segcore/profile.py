@@ -295,7 +295,11 @@ def profile(
     """Profile a segmentation: who is in each segment, what sets it apart, what it is worth.
 
     ``data`` is a pandas or polars DataFrame (or dict of columns) with one row per customer;
-    numeric columns get quartiles and effect sizes, other columns composition and lift.
+    numeric columns get quartiles and effect sizes, other columns composition and lift (a column
+    with any non-numeric value is profiled as categorical; naming such a column as ``revenue`` or
+    ``margin`` raises ``ColumnTypeError``). Segments are the distinct labels present, so there is
+    never an empty segment; integer labels 0..65535 keep their values, others (strings, negative
+    numbers) are listed in sorted order.
     ``revenue`` / ``margin`` name a numeric column (or give the values) for value shares and
     concentration; ``sensitive`` names categorical columns for the fairness check (missing values
     there are an error); figures about fewer than ``min_group_size`` customers are suppressed.

@@ -99,16 +99,16 @@ impl SegmentationProfile {
         let _ = writeln!(out, "# {}\n", w.t("Segment profile", "Segmentprofil"));
         let _ = writeln!(
             out,
-            "{} {}; {} {}.\n",
+            "{} {}; {} {} {}",
             self.n_customers,
             w.t("customers", "Kunden"),
             w.t(
                 "figures about fewer customers than",
                 "Zahlen über weniger Kunden als"
             ),
-            self.min_group_size
+            self.min_group_size,
+            w.t("are suppressed.", "werden unterdrückt.")
         );
-        let _ = writeln!(out, "{}", w.t("are suppressed.", "werden unterdrückt."));
         let _ = writeln!(out, "\n## {}\n", w.t("Segments", "Segmente"));
         let value = self.revenue_column.is_some();
         let _ = write!(

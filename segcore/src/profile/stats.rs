@@ -418,21 +418,23 @@ impl Groups {
     }
 }
 
-/// Value at quantile `p` of `values` (no NaN), linear interpolation between order statistics
-/// (numpy's default); reorders `values`. Selection instead of sorting keeps it O(n).
-fn quantile(values: &mut [f64], p: f64) -> f64 {
-    let h = (values.len() - 1) as f64 * p;
+/// Order-statistic position of quantile `p` among `n` values: the lower index and the
+/// interpolation fraction (numpy's default "linear" method).
+fn position(n: usize, p: f64) -> (usize, f64) {
+    let h = (n - 1) as f64 * p;
     let lo = h.floor() as usize;
-    let (_, &mut a, right) = values.select_nth_unstable_by(lo, f64::total_cmp);
-    let frac = h - lo as f64;
-    if frac == 0.0 || right.is_empty() {
-        return a;
-    }
-    let b = right.iter().copied().fold(f64::INFINITY, f64::min);
-    a + frac * (b - a)
+    (lo, h - lo as f64)
+}
+
+fn min_of(values: &[f64]) -> f64 {
+    values.iter().copied().fold(f64::INFINITY, f64::min)
 }
 
 /// Summary of `values` (no NaN, at least one); reorders `values`.
+///
+/// Quartiles by selection instead of sorting (O(n)); the median is selected first, then Q1 only
+/// in the part below it and Q3 only in the part above it, which halves the selection work (the
+/// 1M x 30 profile benchmark spends most of its time here).
 fn summarise(values: &mut [f64]) -> NumericSummary {
     let n = values.len();
     let mean = values.iter().sum::<f64>() / n as f64;
@@ -441,9 +443,47 @@ fn summarise(values: &mut [f64]) -> NumericSummary {
     } else {
         0.0
     };
-    let median = quantile(values, 0.5);
-    let q1 = quantile(values, 0.25);
-    let q3 = quantile(values, 0.75);
+    let (m, m_frac) = position(n, 0.5);
+    values.select_nth_unstable_by(m, f64::total_cmp);
+    let (below, rest) = values.split_at_mut(m);
+    let (at, above) = rest.split_first_mut().expect("m < n");
+    let at = *at;
+    // Everything in `below` is <= at <= everything in `above`.
+    let median = if m_frac == 0.0 || above.is_empty() {
+        at
+    } else {
+        at + m_frac * (min_of(above) - at)
+    };
+    let (q1_lo, q1_frac) = position(n, 0.25);
+    let q1 = if q1_lo == m {
+        if q1_frac == 0.0 || above.is_empty() {
+            at
+        } else {
+            at + q1_frac * (min_of(above) - at)
+        }
+    } else {
+        let (_, &mut a, right) = below.select_nth_unstable_by(q1_lo, f64::total_cmp);
+        if q1_frac == 0.0 {
+            a
+        } else {
+            a + q1_frac * (min_of(right).min(at) - a)
+        }
+    };
+    let (q3_lo, q3_frac) = position(n, 0.75);
+    let q3 = if q3_lo == m {
+        if q3_frac == 0.0 || above.is_empty() {
+            at
+        } else {
+            at + q3_frac * (min_of(above) - at)
+        }
+    } else {
+        let (_, &mut a, right) = above.select_nth_unstable_by(q3_lo - m - 1, f64::total_cmp);
+        if q3_frac == 0.0 || right.is_empty() {
+            a
+        } else {
+            a + q3_frac * (min_of(right) - a)
+        }
+    };
     NumericSummary {
         count: n,
         mean,
@@ -921,6 +961,32 @@ mod tests {
         assert_eq!(s.mean, 2.5);
         // numpy.std([1, 2, 3, 4], ddof=1)
         assert!((s.std - 1.2909944487358056).abs() < 1e-15);
+    }
+
+    #[test]
+    fn quartiles_by_selection_equal_quartiles_by_sorting() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        for n in 1..60 {
+            for _ in 0..5 {
+                let v: Vec<f64> = (0..n).map(|_| (rng.gen::<f64>() * 20.0).round()).collect();
+                let mut sorted = v.clone();
+                sorted.sort_by(f64::total_cmp);
+                let by_sorting = |p: f64| {
+                    let (lo, frac) = position(n, p);
+                    if frac == 0.0 {
+                        sorted[lo]
+                    } else {
+                        sorted[lo] + frac * (sorted[lo + 1] - sorted[lo])
+                    }
+                };
+                let mut work = v.clone();
+                let s = summarise(&mut work);
+                assert_eq!(s.q1, by_sorting(0.25), "n = {n}: {v:?}");
+                assert_eq!(s.median, by_sorting(0.5), "n = {n}: {v:?}");
+                assert_eq!(s.q3, by_sorting(0.75), "n = {n}: {v:?}");
+            }
+        }
     }
 
     #[test]
