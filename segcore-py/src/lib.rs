@@ -33,6 +33,17 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pipeline::PyFeaturePipelineModel>()?;
     m.add_function(wrap_pyfunction!(ward::ward_linkage, m)?)?;
     m.add_function(wrap_pyfunction!(profile::profile_segments, m)?)?;
+    m.add_class::<profile::PyProfileReport>()?;
+    for f in [
+        wrap_pyfunction!(profile::build_profile, m)?,
+        wrap_pyfunction!(profile::explain_centroids, m)?,
+        wrap_pyfunction!(profile::migration, m)?,
+        wrap_pyfunction!(profile::movers, m)?,
+        wrap_pyfunction!(profile::segment_rules, m)?,
+        wrap_pyfunction!(profile::pseudonymise, m)?,
+    ] {
+        m.add_function(f)?;
+    }
     m.add_function(wrap_pyfunction!(datasets::make_b2b, m)?)?;
     m.add_function(wrap_pyfunction!(features::behaviour_features, m)?)?;
     m.add_function(wrap_pyfunction!(features::segmentation_features, m)?)?;

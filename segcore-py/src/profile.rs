@@ -1,10 +1,17 @@
-//! `segcore.profile_segments`: the core's profile, handed to Python as its JSON document and text.
+//! `segcore.profile`, `segcore.explain`, `segcore.migration`, `segcore.segment_rules` and the
+//! legacy `segcore.profile_segments`: DataFrame columns in, the core's profile documents out.
 
 use crate::arrays::non_negative;
-use crate::errors::{run_detached, to_py_err};
+use crate::errors::{run_detached, to_py_err, IntoPyResult};
 use crate::persist::to_document;
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
+use segcore::data::{CategoricalColumn, CustomerTable};
+use segcore::profile::{
+    explain, learn_rules, migration as core_migration, profile, Language, Migration, ProfileParams,
+    Pseudonymiser, RuleParams, SegmentationProfile,
+};
+use std::collections::BTreeMap;
 
 /// Profiles `features` by `labels`; returns `(json_document, text_table)`.
 #[pyfunction]
@@ -42,4 +49,223 @@ pub fn profile_segments(
         )
     })?;
     Ok((to_document(py, &profile)?, profile.to_string()))
+}
+
+/// One DataFrame column converted by the Python layer: float64 values (NaN = missing), or
+/// `(categories, codes)` with code -1 = missing.
+#[derive(FromPyObject)]
+pub enum ColumnInput<'py> {
+    /// Numeric values.
+    Numeric(PyReadonlyArray1<'py, f64>),
+    /// Dictionary-encoded categories.
+    Categorical(Vec<String>, PyReadonlyArray1<'py, i64>),
+}
+
+/// Builds the core's customer table (ids = row numbers) from converted columns.
+fn build_table(
+    columns: Vec<(String, ColumnInput<'_>)>,
+    n_rows: usize,
+) -> segcore::Result<CustomerTable> {
+    let mut table = CustomerTable::new((0..n_rows).map(|i| i.to_string()).collect())?;
+    for (name, column) in columns {
+        match column {
+            ColumnInput::Numeric(values) => {
+                table.add_numeric(&name, values.as_array().iter().copied().collect())?
+            }
+            ColumnInput::Categorical(categories, codes) => {
+                let codes = codes
+                    .as_array()
+                    .iter()
+                    .map(|&c| {
+                        if c < 0 {
+                            CategoricalColumn::MISSING
+                        } else {
+                            u32::try_from(c).unwrap_or(CategoricalColumn::MISSING - 1)
+                        }
+                    })
+                    .collect();
+                table.add_categorical_column(
+                    &name,
+                    CategoricalColumn::from_codes(categories, codes)?,
+                )?
+            }
+        }
+    }
+    Ok(table)
+}
+
+fn to_labels(
+    labels: &PyReadonlyArray1<'_, i64>,
+    name: &'static str,
+) -> segcore::Result<Vec<usize>> {
+    labels
+        .as_array()
+        .iter()
+        .enumerate()
+        .map(|(row, &l)| {
+            usize::try_from(l).map_err(|_| {
+                segcore::Error::invalid_parameter(
+                    name,
+                    format!("{l} at row {row}"),
+                    "non-negative segment labels",
+                )
+            })
+        })
+        .collect()
+}
+
+/// A computed segment profile (wrapped by `segcore.profile.Profile`).
+#[pyclass(module = "segcore._segcore", name = "ProfileReport", frozen)]
+pub struct PyProfileReport {
+    inner: SegmentationProfile,
+}
+
+#[pymethods]
+impl PyProfileReport {
+    /// The profile as JSON.
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        self.inner.to_json().into_py_result(py)
+    }
+    /// The Markdown report.
+    fn to_markdown(&self) -> String {
+        self.inner.to_markdown()
+    }
+    /// The self-contained HTML report.
+    fn to_html(&self) -> String {
+        self.inner.to_html()
+    }
+    /// Reads a profile from its JSON.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
+        Ok(PyProfileReport {
+            inner: SegmentationProfile::from_json(document).into_py_result(py)?,
+        })
+    }
+}
+
+/// Profiles a segmentation of the customers described by `columns`.
+#[pyfunction]
+#[pyo3(signature = (columns, n_rows, labels, *, revenue, margin, sensitive, min_group_size, lang, names))]
+#[allow(clippy::too_many_arguments)]
+pub fn build_profile(
+    py: Python<'_>,
+    columns: Vec<(String, ColumnInput<'_>)>,
+    n_rows: i64,
+    labels: PyReadonlyArray1<'_, i64>,
+    revenue: Option<String>,
+    margin: Option<String>,
+    sensitive: Vec<String>,
+    min_group_size: i64,
+    lang: &str,
+    names: BTreeMap<i64, String>,
+) -> PyResult<PyProfileReport> {
+    let (table, labels, params) = (|| {
+        let mut params = ProfileParams::new()
+            .min_group_size(non_negative("min_group_size", min_group_size)?)
+            .language(Language::parse(lang)?);
+        params.revenue = revenue;
+        params.margin = margin;
+        params.sensitive = sensitive;
+        for (label, name) in names {
+            params.names.insert(non_negative("names", label)?, name);
+        }
+        params.check()?;
+        let table = build_table(columns, non_negative("n_rows", n_rows)?)?;
+        Ok::<_, segcore::Error>((table, to_labels(&labels, "labels")?, params))
+    })()
+    .into_py_result(py)?;
+    let inner = run_detached(py, || profile(&table, &labels, &params))?;
+    Ok(PyProfileReport { inner })
+}
+
+/// Explains one customer's assignment to the nearest of `centroids`; returns the JSON document.
+#[pyfunction]
+pub fn explain_centroids(
+    py: Python<'_>,
+    centroids: PyReadonlyArray2<'_, f64>,
+    customer: PyReadonlyArray1<'_, f64>,
+    feature_names: Vec<String>,
+) -> PyResult<String> {
+    let centres = centroids.as_array().to_owned();
+    let row = customer.as_array();
+    let explanation = run_detached(py, || explain(&centres, row, &feature_names))?;
+    to_document(py, &explanation)
+}
+
+/// Compares two labelings; returns the JSON document of the migration.
+#[pyfunction]
+pub fn migration(
+    py: Python<'_>,
+    labels_before: PyReadonlyArray1<'_, i64>,
+    labels_after: PyReadonlyArray1<'_, i64>,
+) -> PyResult<String> {
+    let before = to_labels(&labels_before, "labels_before").into_py_result(py)?;
+    let after = to_labels(&labels_after, "labels_after").into_py_result(py)?;
+    let m = run_detached(py, || core_migration(&before, &after))?;
+    to_document(py, &m)
+}
+
+/// Rows that moved from segment `from` to segment `to`.
+#[pyfunction]
+pub fn movers(
+    py: Python<'_>,
+    labels_before: PyReadonlyArray1<'_, i64>,
+    labels_after: PyReadonlyArray1<'_, i64>,
+    from_segment: i64,
+    to_segment: i64,
+) -> PyResult<Vec<usize>> {
+    let before = to_labels(&labels_before, "labels_before").into_py_result(py)?;
+    let after = to_labels(&labels_after, "labels_after").into_py_result(py)?;
+    let (from, to) = (|| {
+        Ok::<_, segcore::Error>((
+            non_negative("from_segment", from_segment)?,
+            non_negative("to_segment", to_segment)?,
+        ))
+    })()
+    .into_py_result(py)?;
+    run_detached(py, || Migration::movers(&before, &after, from, to))
+}
+
+/// One learnt rule as Python receives it: (segment, rule text, matched rows, coverage, precision).
+type RuleRow = (usize, String, usize, f64, f64);
+
+/// Learns readable rules per segment; returns the JSON document (a list of rules).
+#[pyfunction]
+#[pyo3(signature = (columns, n_rows, labels, *, max_conditions, min_group_size, sample_size, random_state))]
+#[allow(clippy::too_many_arguments)]
+pub fn segment_rules(
+    py: Python<'_>,
+    columns: Vec<(String, ColumnInput<'_>)>,
+    n_rows: i64,
+    labels: PyReadonlyArray1<'_, i64>,
+    max_conditions: i64,
+    min_group_size: i64,
+    sample_size: i64,
+    random_state: u64,
+) -> PyResult<Vec<RuleRow>> {
+    let (table, labels, params) = (|| {
+        let params = RuleParams {
+            max_conditions: non_negative("max_conditions", max_conditions)?,
+            min_group_size: non_negative("min_group_size", min_group_size)?,
+            sample_size: non_negative("sample_size", sample_size)?,
+            random_state,
+            columns: None,
+        };
+        params.check()?;
+        let table = build_table(columns, non_negative("n_rows", n_rows)?)?;
+        Ok::<_, segcore::Error>((table, to_labels(&labels, "labels")?, params))
+    })()
+    .into_py_result(py)?;
+    let rules = run_detached(py, || learn_rules(&table, &labels, &params))?;
+    Ok(rules
+        .into_iter()
+        .map(|r| (r.segment, r.to_string(), r.support, r.coverage, r.precision))
+        .collect())
+}
+
+/// Keyed-hash pseudonyms (HMAC-SHA-256, 32 hex digits) of `ids`.
+#[pyfunction]
+pub fn pseudonymise(py: Python<'_>, ids: Vec<String>, key: &[u8]) -> PyResult<Vec<String>> {
+    let p = Pseudonymiser::new(key).into_py_result(py)?;
+    run_detached(py, || Ok(p.pseudonymise(&ids)))
 }

@@ -26,7 +26,17 @@ from .features import (
 )
 from .pipeline import FeaturePipeline
 from .preprocessing import StandardScaler
-from .profile import SegmentProfile, profile_segments
+from .explain import Explanation, explain
+from .profile import (
+    Migration,
+    Profile,
+    SegmentProfile,
+    migration,
+    profile,
+    profile_segments,
+    pseudonymise,
+    segment_rules,
+)
 from .select import SelectKResult, select_k
 
 __all__ = [
@@ -42,6 +52,14 @@ __all__ = [
     "StandardScaler",
     "SegmentProfile",
     "profile_segments",
+    "profile",
+    "Profile",
+    "explain",
+    "Explanation",
+    "migration",
+    "Migration",
+    "segment_rules",
+    "pseudonymise",
     "behaviour_features",
     "segmentation_features",
     "FeaturePipeline",

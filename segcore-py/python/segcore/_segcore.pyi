@@ -391,3 +391,49 @@ class FeaturePipelineModel:
     def to_json(self) -> str: ...
     @staticmethod
     def from_json(document: str) -> "FeaturePipelineModel": ...
+
+# --- segment profiles (issue 8) ---
+ColumnInput = npt.NDArray[np.float64] | Tuple[list[str], npt.NDArray[np.int64]]
+
+class ProfileReport:
+    def to_json(self) -> str: ...
+    def to_markdown(self) -> str: ...
+    def to_html(self) -> str: ...
+    @staticmethod
+    def from_json(document: str) -> "ProfileReport": ...
+
+def build_profile(
+    columns: list[Tuple[str, ColumnInput]],
+    n_rows: int,
+    labels: npt.NDArray[np.int64],
+    *,
+    revenue: Optional[str],
+    margin: Optional[str],
+    sensitive: list[str],
+    min_group_size: int,
+    lang: str,
+    names: dict[int, str],
+) -> ProfileReport: ...
+def explain_centroids(
+    centroids: npt.NDArray[np.float64],
+    customer: npt.NDArray[np.float64],
+    feature_names: list[str],
+) -> str: ...
+def migration(labels_before: npt.NDArray[np.int64], labels_after: npt.NDArray[np.int64]) -> str: ...
+def movers(
+    labels_before: npt.NDArray[np.int64],
+    labels_after: npt.NDArray[np.int64],
+    from_segment: int,
+    to_segment: int,
+) -> list[int]: ...
+def segment_rules(
+    columns: list[Tuple[str, ColumnInput]],
+    n_rows: int,
+    labels: npt.NDArray[np.int64],
+    *,
+    max_conditions: int,
+    min_group_size: int,
+    sample_size: int,
+    random_state: int,
+) -> list[Tuple[int, str, int, float, float]]: ...
+def pseudonymise(ids: list[str], key: bytes) -> list[str]: ...

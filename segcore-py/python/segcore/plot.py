@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-__all__ = ["dendrogram"]
+__all__ = ["dendrogram", "heatmap", "lorenz"]
 
 
 def _require(module: str, purpose: str) -> Any:
@@ -61,3 +61,49 @@ def dendrogram(
         ax.axhline(cut, linestyle="--", color="black", linewidth=0.8)
     ax.set_ylabel("Ward merge height")
     return result
+
+
+def heatmap(profile: Any, ax: Optional[Any] = None, limit: float = 2.0) -> Any:
+    """Segments x numeric columns heatmap of effect sizes (diverging colours, clipped at
+    +-``limit``; suppressed cells blank). Returns the matplotlib Axes."""
+    plt = _require("matplotlib.pyplot", "segcore.plot")
+    matrix = profile.effect_sizes()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.0 + 0.9 * matrix.shape[1], 1.0 + 0.5 * matrix.shape[0]))
+    values = matrix.to_numpy(dtype=float)
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in matrix.columns], rotation=45, ha="right")
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in matrix.index])
+    for (i, j), v in np.ndenumerate(values):
+        if np.isfinite(v):
+            ax.text(j, i, f"{v:+.1f}", ha="center", va="center", fontsize=8)
+    ax.figure.colorbar(image, ax=ax, label="effect size")
+    ax.set_title("Segment profile: effect size vs. all customers")
+    return ax
+
+
+def lorenz(profile: Any, ax: Optional[Any] = None, segments: bool = True) -> Any:
+    """Lorenz curve of revenue over all customers (and per segment where published): the
+    share of revenue held by the poorest x % of customers. Needs a profile with ``revenue``."""
+    plt = _require("matplotlib.pyplot", "segcore.plot")
+    data = profile.data
+    if data.get("revenue_column") is None:
+        raise ValueError("the profile has no revenue column: call segcore.profile(..., revenue=...)")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="#999", linestyle="--", linewidth=1, label="equal")
+    if data.get("lorenz"):
+        x, y = zip(*data["lorenz"])
+        gini = data.get("revenue_gini")
+        ax.plot(x, y, color="black", linewidth=2, label=f"all (Gini {gini:.2f})")
+    if segments:
+        for s in data["segments"]:
+            curve = (s.get("value") or {}).get("lorenz")
+            if curve:
+                x, y = zip(*curve)
+                ax.plot(x, y, linewidth=1, label=f"{s['name']} (Gini {s['value']['revenue_gini']:.2f})")
+    ax.set_xlabel("share of customers (lowest revenue first)")
+    ax.set_ylabel("share of revenue")
+    ax.set_title("Revenue concentration")
+    ax.legend(fontsize=8)
+    return ax

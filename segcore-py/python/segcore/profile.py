@@ -8,9 +8,20 @@ from typing import Any, Dict, Optional, Sequence
 import numpy as np
 
 from . import _segcore
+from ._columns import as_labels, shared_labels, table_columns
 from ._validation import as_float_matrix, feature_names_of
+from .exceptions import DataError, InvalidParameterError
 
-__all__ = ["SegmentProfile", "profile_segments"]
+__all__ = [
+    "Migration",
+    "Profile",
+    "SegmentProfile",
+    "migration",
+    "profile",
+    "profile_segments",
+    "pseudonymise",
+    "segment_rules",
+]
 
 
 class SegmentProfile:
@@ -84,3 +95,381 @@ def profile_segments(
         n_segments = int(labels.max()) + 1 if labels.size else 0
     document, text = _segcore.profile_segments(data, [str(n) for n in names], labels, int(n_segments))
     return SegmentProfile(document, text)
+
+
+# --- The full profile (issue 8) -------------------------------------------------------------
+
+
+def _value_column(data_columns: list, value: Any, default_name: str, n_rows: int) -> Optional[str]:
+    """A revenue/margin argument as a column name: a name in the data, or an array added as one."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    name = default_name
+    taken = {n for n, _ in data_columns}
+    while name in taken:
+        name += "_"
+    array = np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, dtype=np.float64)
+    if array.ndim != 1:
+        raise DataError(f"{default_name} must be one-dimensional, got {array.ndim}D")
+    data_columns.append((name, np.ascontiguousarray(array)))
+    return name
+
+
+class Profile:
+    """Profile of a segmentation (see :func:`profile`): pandas views of the core's figures.
+
+    Suppressed figures (groups below ``min_group_size``) are missing (NaN / None), never numbers.
+    """
+
+    def __init__(self, report: Any, label_values: np.ndarray) -> None:
+        self._report = report
+        self._label_values = np.asarray(label_values)
+        self.data: Dict[str, Any] = json.loads(report.to_json())
+
+    def _label(self, code: int) -> Any:
+        value = self._label_values[code] if code < len(self._label_values) else code
+        return value.item() if hasattr(value, "item") else value
+
+    @property
+    def warnings(self) -> list:
+        """Suppressed segments and fairness warnings."""
+        return list(self.data["warnings"])
+
+    @property
+    def names(self) -> Dict[Any, str]:
+        """Speaking name of every segment."""
+        return {self._label(s["segment"]): s["name"] for s in self.data["segments"]}
+
+    @property
+    def segments(self) -> Any:
+        """One row per segment: name, description, size, share, value figures (pandas)."""
+        import pandas as pd
+
+        rows = []
+        for s in self.data["segments"]:
+            value = s["value"] or {}
+            rows.append(
+                {
+                    "segment": self._label(s["segment"]),
+                    "name": s["name"],
+                    "description": s["description"],
+                    "size": s["size"],
+                    "share": s["share"],
+                    "revenue_share": value.get("revenue_share"),
+                    "margin_share": value.get("margin_share"),
+                    "revenue_per_customer": value.get("revenue_per_customer"),
+                    "margin_per_customer": value.get("margin_per_customer"),
+                    "revenue_gini": value.get("revenue_gini"),
+                    "top20_revenue_share": value.get("top20_revenue_share"),
+                    "suppressed": s["suppressed"],
+                }
+            )
+        frame = pd.DataFrame(rows).set_index("segment")
+        if self.data["revenue_column"] is None:
+            frame = frame.drop(columns=[c for c in frame.columns if "revenue" in c or "margin" in c or c == "top20_revenue_share"])
+        elif self.data["margin_column"] is None:
+            frame = frame.drop(columns=["margin_share", "margin_per_customer"])
+        return frame
+
+    @property
+    def numeric(self) -> Any:
+        """Long table, one row per (segment, numeric column): count, mean, std, quartiles,
+        effect size and the base mean and median."""
+        import pandas as pd
+
+        names = [s["name"] for s in self.data["segments"]]
+        rows = []
+        for col in self.data["numeric"]:
+            base = col["base"] or {}
+            for name, cell in zip(names, col["segments"]):
+                summary = cell["summary"] or {}
+                rows.append(
+                    {
+                        "segment": self._label(cell["segment"]),
+                        "name": name,
+                        "column": col["column"],
+                        "count": summary.get("count"),
+                        "mean": summary.get("mean"),
+                        "std": summary.get("std"),
+                        "q1": summary.get("q1"),
+                        "median": summary.get("median"),
+                        "q3": summary.get("q3"),
+                        "effect_size": cell["effect_size"],
+                        "base_mean": base.get("mean"),
+                        "base_median": base.get("median"),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    @property
+    def categorical(self) -> Any:
+        """Long table, one row per (segment, column, category): count, share, lift, base share."""
+        import pandas as pd
+
+        names = [s["name"] for s in self.data["segments"]]
+        rows = []
+        for col in self.data["categorical"]:
+            base = col["base"]["cells"]
+            for name, comp in zip(names, col["segments"]):
+                for base_cell, cell in zip(base, comp["cells"]):
+                    rows.append(
+                        {
+                            "segment": self._label(comp["segment"]),
+                            "name": name,
+                            "column": col["column"],
+                            "category": cell["category"],
+                            "count": cell["count"],
+                            "share": cell["share"],
+                            "lift": cell["lift"],
+                            "base_share": base_cell["share"],
+                        }
+                    )
+        return pd.DataFrame(rows)
+
+    @property
+    def fairness(self) -> Any:
+        """One row per (sensitive column, segment): divergence from the base in bits, Cramér's V."""
+        import pandas as pd
+
+        names = [s["name"] for s in self.data["segments"]]
+        rows = []
+        for check in self.data["fairness"]:
+            for name, seg in zip(names, check["segments"]):
+                rows.append(
+                    {
+                        "column": check["column"],
+                        "segment": self._label(seg["segment"]),
+                        "name": name,
+                        "divergence": seg["divergence"],
+                        "cramers_v": check["cramers_v"],
+                        "warning": seg["divergence"] is not None and seg["divergence"] > check["threshold"],
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def effect_sizes(self) -> Any:
+        """Segments x numeric columns matrix of effect sizes (the heatmap's data)."""
+        frame = self.numeric
+        return frame.pivot_table(index="name", columns="column", values="effect_size", sort=False, dropna=False)
+
+    def to_json(self) -> str:
+        """The whole profile as JSON (suppressed figures are null)."""
+        return self._report.to_json()
+
+    def to_markdown(self) -> str:
+        """A Markdown report."""
+        return self._report.to_markdown()
+
+    def to_html(self) -> str:
+        """A self-contained HTML report (inline SVG charts, no scripts, no network resources)."""
+        return self._report.to_html()
+
+    def _repr_html_(self) -> str:
+        return self.segments._repr_html_()
+
+    def __repr__(self) -> str:
+        names = ", ".join(s["name"] for s in self.data["segments"])
+        return f"Profile(n_customers={self.data['n_customers']}, segments=[{names}])"
+
+    def __getstate__(self) -> Dict[str, Any]:
+        return {"document": self.to_json(), "label_values": self._label_values.tolist()}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__init__(
+            _segcore.ProfileReport.from_json(state["document"]), np.asarray(state["label_values"], dtype=object)
+        )
+
+
+def profile(
+    data: Any,
+    labels: Any,
+    revenue: Any = None,
+    margin: Any = None,
+    sensitive: Any = None,
+    min_group_size: int = 10,
+    lang: str = "en",
+    names: Optional[Dict[Any, str]] = None,
+) -> Profile:
+    """Profile a segmentation: who is in each segment, what sets it apart, what it is worth.
+
+    ``data`` is a pandas or polars DataFrame (or dict of columns) with one row per customer;
+    numeric columns get quartiles and effect sizes, other columns composition and lift (a column
+    with any non-numeric value is profiled as categorical; naming such a column as ``revenue`` or
+    ``margin`` raises ``ColumnTypeError``). Segments are the distinct labels present, so there is
+    never an empty segment; integer labels 0..65535 keep their values, others (strings, negative
+    numbers) are listed in sorted order.
+    ``revenue`` / ``margin`` name a numeric column (or give the values) for value shares and
+    concentration; ``sensitive`` names categorical columns for the fairness check (missing values
+    there are an error); figures about fewer than ``min_group_size`` customers are suppressed.
+    ``lang`` is ``"en"`` or ``"de"``; ``names`` maps labels to user-given segment names.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, segcore
+    >>> data = pd.DataFrame({
+    ...     "monetary": [500.0] * 30 + [90_000.0] * 20,
+    ...     "average_order_value": [100.0] * 30 + [9_000.0] * 20,
+    ...     "channel": ["web"] * 30 + ["field_sales"] * 20,
+    ... })
+    >>> labels = np.repeat([0, 1], [30, 20])
+    >>> p = segcore.profile(data, labels, revenue="monetary")
+    >>> p.names[1]
+    'Premium partners'
+    >>> round(float(p.segments.loc[1, "revenue_share"]), 3)
+    0.992
+    >>> segcore.profile(data, labels, revenue="monetary", lang="de").names[1]
+    'Premium-Partner'
+    """
+    columns, n_rows = table_columns(data)
+    codes, label_values = as_labels(labels)
+    revenue_name = _value_column(columns, revenue, "revenue", n_rows)
+    margin_name = _value_column(columns, margin, "margin", n_rows)
+    if sensitive is None:
+        sensitive = []
+    elif isinstance(sensitive, str):
+        sensitive = [sensitive]
+    name_codes: Dict[int, str] = {}
+    for label, name in (names or {}).items():
+        matches = np.flatnonzero(np.asarray(label_values, dtype=object) == label)
+        if matches.size == 0:
+            raise InvalidParameterError(f"invalid parameter `names` = {label!r}: expected labels of segments present in labels")
+        name_codes[int(matches[0])] = str(name)
+    report = _segcore.build_profile(
+        columns,
+        n_rows,
+        codes,
+        revenue=revenue_name,
+        margin=margin_name,
+        sensitive=[str(s) for s in sensitive],
+        min_group_size=int(min_group_size),
+        lang=str(lang),
+        names=name_codes,
+    )
+    return Profile(report, label_values)
+
+
+def segment_rules(
+    data: Any,
+    labels: Any,
+    max_conditions: int = 3,
+    min_group_size: int = 10,
+    sample_size: int = 20_000,
+    random_state: int = 0,
+) -> Any:
+    """Readable rules per segment ("monetary >= 120k and frequency >= 24") from a small seeded
+    rule learner, with support (customers matching), coverage (share of the segment matched)
+    and precision (share of the matched in the segment). Returns a pandas DataFrame."""
+    import pandas as pd
+
+    columns, n_rows = table_columns(data)
+    codes, label_values = as_labels(labels)
+    rules = _segcore.segment_rules(
+        columns,
+        n_rows,
+        codes,
+        max_conditions=int(max_conditions),
+        min_group_size=int(min_group_size),
+        sample_size=int(sample_size),
+        random_state=int(random_state),
+    )
+    frame = pd.DataFrame(rules, columns=["segment", "rule", "support", "coverage", "precision"])
+    frame["segment"] = [label_values[s].item() if hasattr(label_values[s], "item") else label_values[s] for s in frame["segment"]]
+    return frame.set_index("segment")
+
+
+def pseudonymise(ids: Any, key: Any) -> list:
+    """Keyed-hash pseudonyms (HMAC-SHA-256, 32 hex digits) of customer ids for exports.
+
+    The same key gives the same pseudonym for the same id; keep the key (>= 16 bytes) secret.
+    """
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    return _segcore.pseudonymise([str(i) for i in ids], bytes(key))
+
+
+class Migration:
+    """Transitions between two segmentations of the same customers (see :func:`migration`)."""
+
+    def __init__(self, document: str, before: np.ndarray, after: np.ndarray, label_values: np.ndarray) -> None:
+        self.data: Dict[str, Any] = json.loads(document)
+        self._before = before
+        self._after = after
+        self._label_values = label_values
+
+    def _label(self, code: int) -> Any:
+        value = self._label_values[code]
+        return value.item() if hasattr(value, "item") else value
+
+    @property
+    def counts(self) -> Any:
+        """Transition matrix of counts (rows: before, columns: after), pandas."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            self.data["counts"],
+            index=pd.Index([self._label(c) for c in self.data["before_segments"]], name="before"),
+            columns=pd.Index([self._label(c) for c in self.data["after_segments"]], name="after"),
+        )
+
+    @property
+    def shares(self) -> Any:
+        """Row shares: where the customers of each segment went."""
+        counts = self.counts
+        return counts.div(counts.sum(axis=1), axis=0)
+
+    @property
+    def stayed_share(self) -> float:
+        """Share of customers with the same label before and after."""
+        return float(self.data["stayed_share"])
+
+    @property
+    def adjusted_rand_index(self) -> float:
+        """Adjusted Rand index of the two labelings."""
+        return float(self.data["adjusted_rand_index"])
+
+    def movers(self, from_segment: Any, to_segment: Any, ids: Any = None, key: Any = None) -> list:
+        """Customers that moved from ``from_segment`` to ``to_segment``: row positions, or
+        ``ids[row]``, or keyed-hash pseudonyms of those ids when ``key`` is given (for the CRM)."""
+        codes = {self._label(c): c for c in range(len(self._label_values))}
+        for name, value in (("from_segment", from_segment), ("to_segment", to_segment)):
+            if value not in codes:
+                raise InvalidParameterError(
+                    f"invalid parameter `{name}` = {value!r}: expected one of {sorted(codes, key=str)}"
+                )
+        rows = _segcore.movers(self._before, self._after, codes[from_segment], codes[to_segment])
+        if ids is None:
+            if key is not None:
+                raise InvalidParameterError("invalid parameter `key`: expected `ids` as well (pseudonyms are of ids)")
+            return list(rows)
+        ids = list(ids.to_numpy() if hasattr(ids, "to_numpy") else ids)
+        if len(ids) != len(self._before):
+            raise DataError(f"shape mismatch in ids (one id per customer): expected {len(self._before)}, got {len(ids)}")
+        chosen = [ids[r] for r in rows]
+        return pseudonymise(chosen, key) if key is not None else chosen
+
+    def __repr__(self) -> str:
+        return (
+            f"Migration(n_customers={self.data['n_customers']}, stayed_share={self.stayed_share:.3f}, "
+            f"adjusted_rand_index={self.adjusted_rand_index:.3f})"
+        )
+
+
+def migration(labels_before: Any, labels_after: Any) -> Migration:
+    """Compare two segmentations of the same customers (same order): transition matrix, stayed
+    share, adjusted Rand index, and :meth:`Migration.movers` for the CRM. Labels may be ints or
+    segment names; equal labels mean the same segment.
+
+    Examples
+    --------
+    >>> import segcore
+    >>> m = segcore.migration(["premium", "premium", "volume"], ["premium", "at risk", "volume"])
+    >>> m.stayed_share
+    0.6666666666666666
+    >>> m.movers("premium", "at risk", ids=["C1", "C2", "C3"])
+    ['C2']
+    """
+    before, after, values = shared_labels(labels_before, labels_after)
+    document = _segcore.migration(before, after)
+    return Migration(document, before, after, values)

@@ -1,0 +1,103 @@
+"""Why is this customer in this segment? Distances to every segment centre, the features that
+pull it in, and the margin to the runner-up (see :func:`explain`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Optional, Sequence
+
+import numpy as np
+
+from . import _segcore
+from .exceptions import DataError, NotFittedError
+
+__all__ = ["Explanation", "explain"]
+
+
+def _centroids(model: Any) -> np.ndarray:
+    """The centres of a centroid model: ``cluster_centers_`` (k-means), ``means_`` (mixtures)."""
+    for attribute in ("cluster_centers_", "means_"):
+        centres = getattr(model, attribute, None)
+        if centres is not None:
+            return np.ascontiguousarray(np.asarray(centres, dtype=np.float64))
+    if hasattr(model, "fit"):
+        raise NotFittedError(
+            f"This {type(model).__name__} instance is not fitted yet. Call 'fit' with appropriate "
+            "arguments before using this estimator."
+        )
+    raise TypeError(
+        f"explain needs a fitted centroid model (with cluster_centers_ or means_), got {type(model).__name__}"
+    )
+
+
+class Explanation:
+    """One customer's assignment: ``segment``, ``runner_up``, ``margin`` (distance to the
+    runner-up minus distance to the segment), ``distances`` to every centre, and
+    ``contributions`` (pandas, strongest pull towards the segment first; the pulls sum to
+    ``distance(runner_up)**2 - distance(segment)**2``)."""
+
+    def __init__(self, document: str) -> None:
+        self.data: Dict[str, Any] = json.loads(document)
+
+    @property
+    def segment(self) -> int:
+        return int(self.data["segment"])
+
+    @property
+    def runner_up(self) -> Optional[int]:
+        r = self.data["runner_up"]
+        return None if r is None else int(r)
+
+    @property
+    def margin(self) -> Optional[float]:
+        return self.data["margin"]
+
+    @property
+    def distances(self) -> np.ndarray:
+        return np.asarray(self.data["distances"], dtype=float)
+
+    @property
+    def contributions(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame(self.data["contributions"]).set_index("feature")
+
+    def __repr__(self) -> str:
+        top = ", ".join(f"{c['feature']} {c['pull']:+.2f}" for c in self.data["contributions"][:3])
+        return (
+            f"Explanation(segment={self.segment}, runner_up={self.runner_up}, "
+            f"margin={self.margin if self.margin is None else round(self.margin, 4)}, top pulls: {top})"
+        )
+
+
+def explain(model: Any, customer_row: Any, feature_names: Optional[Sequence[str]] = None) -> Explanation:
+    """Explain why ``model`` (a fitted :class:`segcore.KMeans`, or any model with
+    ``cluster_centers_`` / ``means_``) puts ``customer_row`` in its segment.
+
+    ``customer_row`` is one row in the model's feature space (as it was fitted: scaled), a 1-D
+    array, a pandas Series or a one-row DataFrame. Names come from ``feature_names``, the
+    model's ``feature_names_in_``, the row's index/columns, else ``x0, x1, ...``.
+    """
+    centres = _centroids(model)
+    names = feature_names
+    if names is None:
+        names = getattr(model, "feature_names_in_", None)
+    if names is None and hasattr(customer_row, "columns"):
+        names = [str(c) for c in customer_row.columns]
+    if names is None and hasattr(customer_row, "index") and hasattr(customer_row, "to_numpy"):
+        index = list(customer_row.index)
+        if all(isinstance(i, str) for i in index):
+            names = index
+    row = customer_row.to_numpy() if hasattr(customer_row, "to_numpy") else customer_row
+    try:
+        row = np.asarray(row, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"customer_row must be numeric: {err}") from None
+    if row.ndim == 2 and row.shape[0] == 1:
+        row = row[0]
+    if row.ndim != 1:
+        raise DataError(f"customer_row must be one customer (1-D or one row), got shape {row.shape}")
+    document = _segcore.explain_centroids(
+        centres, np.ascontiguousarray(row), [str(n) for n in names] if names is not None else []
+    )
+    return Explanation(document)

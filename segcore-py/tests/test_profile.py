@@ -1,0 +1,249 @@
+"""segcore.profile / explain / migration / segment_rules / plot: figures against pandas and
+scikit-learn on the same inputs, names on the synthetic base, the Wholesale structure, privacy,
+bad input."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+from conftest import require_data
+from sklearn.metrics import adjusted_rand_score
+
+import segcore
+from segcore.exceptions import ColumnError, ColumnTypeError, DataError, InvalidParameterError
+
+
+@pytest.fixture(scope="module")
+def b2b():
+    customers, transactions, truth = segcore.datasets.make_b2b(2000, random_state=0)
+    _, model_input = segcore.segmentation_features(customers, transactions)
+    x = segcore.StandardScaler().fit_transform(model_input)
+    km = segcore.KMeans(n_clusters=5, n_init=10, random_state=0).fit(x)
+    behaviour = segcore.behaviour_features(
+        transactions, customers, margin="margin", product_category="product_category"
+    )
+    data = pd.concat(
+        [customers.drop(columns="customer_id").reset_index(drop=True), behaviour.reset_index(drop=True)],
+        axis=1,
+    )
+    return data, km, x, truth
+
+
+@pytest.fixture(scope="module")
+def b2b_profile(b2b):
+    data, km, _, _ = b2b
+    return segcore.profile(data, km.labels_, revenue="monetary", margin="margin")
+
+
+def test_figures_match_pandas(b2b, b2b_profile):
+    data, km, _, _ = b2b
+    labels = pd.Series(km.labels_)
+    numeric = b2b_profile.numeric.set_index(["segment", "column"])
+    for column in ["monetary", "frequency", "annual_revenue_eur"]:
+        grouped = data[column].groupby(labels)
+        for segment, values in grouped:
+            row = numeric.loc[(segment, column)]
+            assert row["count"] == values.count()
+            np.testing.assert_allclose(row["mean"], values.mean(), rtol=1e-12)
+            np.testing.assert_allclose(row["std"], values.std(), rtol=1e-10)
+            np.testing.assert_allclose(
+                [row["q1"], row["median"], row["q3"]], values.quantile([0.25, 0.5, 0.75]).to_numpy(), rtol=1e-12
+            )
+            expected_d = (values.mean() - data[column].mean()) / data[column].std()
+            np.testing.assert_allclose(row["effect_size"], expected_d, rtol=1e-9)
+    segments = b2b_profile.segments
+    np.testing.assert_array_equal(segments["size"].to_numpy(), np.bincount(km.labels_))
+    revenue = data["monetary"].fillna(0.0)
+    expected_share = revenue.groupby(labels).sum() / revenue.sum()
+    np.testing.assert_allclose(segments["revenue_share"].to_numpy(), expected_share.to_numpy(), rtol=1e-12)
+    categorical = b2b_profile.categorical.set_index(["segment", "column", "category"])
+    industry = data["industry"].groupby(labels).value_counts(normalize=True)
+    base = data["industry"].value_counts(normalize=True)
+    for (segment, category), share in industry.items():
+        row = categorical.loc[(segment, "industry", category)]
+        if row["count"] is None or pd.isna(row["count"]):
+            continue  # suppressed (fewer than 10 customers)
+        np.testing.assert_allclose(row["share"], share, rtol=1e-12)
+        np.testing.assert_allclose(row["lift"], share / base[category], rtol=1e-12)
+
+
+def test_names_match_the_generator_themes(b2b, b2b_profile):
+    _, km, _, truth = b2b
+    words = {
+        "premium_partners": "premium",
+        "volume_customers": "volume",
+        "innovation_drivers": "innovation",
+        "occasional_buyers": "occasional",
+        "lapsed_customers": "lapsed",
+    }
+    majority = pd.crosstab(km.labels_, truth).idxmax(axis=1)
+    for segment, name in b2b_profile.names.items():
+        assert words[majority[segment]] in name.lower(), (segment, name, majority[segment])
+    assert len(set(b2b_profile.names.values())) == 5
+    german = segcore.profile(b2b[0], km.labels_, revenue="monetary", lang="de")
+    assert "Premium-Partner" in german.names.values()
+    assert "Abgewanderte Kunden" in german.names.values()
+    renamed = segcore.profile(b2b[0], km.labels_, names={int(km.labels_[0]): "Key accounts"})
+    assert renamed.names[int(km.labels_[0])] == "Key accounts"
+
+
+def test_reports_and_pickle(b2b_profile):
+    document = json.loads(b2b_profile.to_json())
+    assert document["min_group_size"] == 10
+    assert b2b_profile.to_markdown().startswith("# Segment profile")
+    html = b2b_profile.to_html()
+    assert "<svg" in html and "http" not in html and "<script" not in html
+    assert "<table" in b2b_profile._repr_html_()
+    again = pickle.loads(pickle.dumps(b2b_profile))
+    assert again.to_json() == b2b_profile.to_json()
+    pd.testing.assert_frame_equal(again.segments, b2b_profile.segments)
+
+
+def test_polars_and_string_labels_and_suppression():
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pl.DataFrame(
+        {
+            "revenue": rng.lognormal(8, 1, n),
+            "channel": rng.choice(["EDI", "web", "field"], n, p=[0.5, 0.47, 0.03]).tolist(),
+            "orders": rng.integers(1, 50, n),
+        }
+    )
+    labels = np.where(np.arange(n) < 150, "a", np.where(np.arange(n) < 295, "b", "tiny"))
+    p = segcore.profile(frame, labels, revenue="revenue", min_group_size=10)
+    segments = p.segments
+    assert list(segments.index) == ["a", "b", "tiny"]
+    assert segments.loc["tiny", "suppressed"] and pd.isna(segments.loc["tiny", "size"])
+    cat = p.categorical
+    counts = cat["count"].dropna()
+    assert (counts >= 10).all(), "no published cell describes fewer than 10 customers"
+    field = cat[(cat["segment"] == "a") & (cat["category"] == "field")]
+    true_count = int(((labels == "a") & (frame["channel"].to_numpy() == "field")).sum())
+    assert (true_count < 10) == pd.isna(field["count"].iloc[0])
+    assert any("tiny" in w or "2" in w for w in p.warnings)
+
+
+def test_fairness_warns_on_skewed_sensitive_column():
+    n = 400
+    labels = np.repeat([0, 1], n // 2)
+    legal_form = np.where(np.arange(n) < 180, "GmbH", "AG")
+    frame = pd.DataFrame({"legal_form": legal_form, "x": np.arange(n, dtype=float)})
+    p = segcore.profile(frame, labels, sensitive="legal_form")
+    fairness = p.fairness
+    assert fairness["warning"].any()
+    assert any("legal_form" in w for w in p.warnings)
+    with pytest.raises(InvalidParameterError, match="missing values"):
+        segcore.profile(frame.assign(legal_form=frame["legal_form"].where(np.arange(n) != 5)), labels, sensitive="legal_form")
+
+
+def test_wholesale_retail_over_represented_in_grocery_segment():
+    path = require_data("wholesale_customers/wholesale_customers.csv")
+    frame = pd.read_csv(path)
+    frame["Channel"] = frame["Channel"].map({1: "Horeca", 2: "Retail"})
+    frame["Region"] = frame["Region"].map({1: "Lisbon", 2: "Oporto", 3: "Other"})
+    spending = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
+    x = segcore.StandardScaler().fit_transform(np.log1p(frame[spending].to_numpy(dtype=float)))
+    km = segcore.KMeans(n_clusters=3, n_init=10, random_state=0).fit(x)
+    p = segcore.profile(frame, km.labels_)
+    effects = p.effect_sizes()
+    high = (effects["Grocery"] + effects["Detergents_Paper"]).idxmax()
+    cat = p.categorical
+    retail = cat[(cat["name"] == high) & (cat["column"] == "Channel") & (cat["category"] == "Retail")]
+    assert retail["lift"].iloc[0] > 1.5, retail
+
+
+def test_explain_kmeans(b2b):
+    _, km, x, _ = b2b
+    row = x[7]
+    e = segcore.explain(km, row)
+    assert e.segment == km.predict(x[7:8])[0]
+    distances = km.transform(x[7:8])[0]
+    np.testing.assert_allclose(e.distances, distances, rtol=1e-12)
+    assert e.margin == pytest.approx(np.sort(distances)[1] - np.sort(distances)[0])
+    contributions = e.contributions
+    assert contributions["pull"].sum() == pytest.approx(distances[e.runner_up] ** 2 - distances[e.segment] ** 2)
+    assert list(contributions["pull"]) == sorted(contributions["pull"], reverse=True)
+    with pytest.raises(DataError):
+        segcore.explain(km, row[:3])
+    with pytest.raises(segcore.exceptions.NotFittedError):
+        segcore.explain(segcore.KMeans(n_clusters=2), row)
+
+
+def test_migration():
+    before = np.array(["premium", "premium", "volume", "lapsed", "volume", "premium"])
+    same = segcore.migration(before, before)
+    np.testing.assert_array_equal(same.shares.to_numpy(), np.eye(3))
+    assert same.stayed_share == 1.0 and same.adjusted_rand_index == 1.0
+    after = np.array(["premium", "at risk", "volume", "lapsed", "at risk", "at risk"])
+    m = segcore.migration(before, after)
+    assert m.counts.loc["premium", "at risk"] == 2
+    assert m.stayed_share == pytest.approx(0.5)
+    assert m.adjusted_rand_index == pytest.approx(adjusted_rand_score(before, after))
+    ids = [f"C{i}" for i in range(6)]
+    assert m.movers("premium", "at risk", ids=ids) == ["C1", "C5"]
+    pseudonyms = m.movers("premium", "at risk", ids=ids, key=b"0123456789abcdef")
+    assert pseudonyms == segcore.pseudonymise(["C1", "C5"], b"0123456789abcdef")
+    assert len(pseudonyms[0]) == 32 and "C1" not in pseudonyms[0]
+    with pytest.raises(InvalidParameterError, match="from_segment"):
+        m.movers("nobody", "volume")
+    with pytest.raises(DataError, match="shape mismatch"):
+        segcore.migration([0, 1, 2], [0, 1])
+    with pytest.raises(InvalidParameterError, match="16 bytes"):
+        segcore.pseudonymise(["C1"], b"short")
+
+
+def test_segment_rules(b2b):
+    data, km, _, _ = b2b
+    rules = segcore.segment_rules(data, km.labels_, random_state=1)
+    assert len(rules) == 5
+    assert (rules["precision"] > 0.8).all() and (rules["coverage"] > 0.5).all(), rules
+    assert rules["rule"].str.contains(">=|<|=").all()
+    pd.testing.assert_frame_equal(rules, segcore.segment_rules(data, km.labels_, random_state=1))
+
+
+def test_bad_input():
+    frame = pd.DataFrame({"x": np.arange(20.0), "c": ["a", "b"] * 10})
+    with pytest.raises(DataError, match="shape mismatch"):
+        segcore.profile(frame, np.zeros(19, dtype=int))
+    with pytest.raises(ColumnError, match="nope"):
+        segcore.profile(frame, np.zeros(20, dtype=int), revenue="nope")
+    with pytest.raises(ColumnTypeError):
+        segcore.profile(frame, np.zeros(20, dtype=int), revenue="c")
+    with pytest.raises(InvalidParameterError, match="min_group_size"):
+        segcore.profile(frame, np.zeros(20, dtype=int), min_group_size=0)
+    with pytest.raises(InvalidParameterError, match="lang"):
+        segcore.profile(frame, np.zeros(20, dtype=int), lang="fr")
+    with pytest.raises(DataError, match="missing"):
+        segcore.profile(frame, np.where(np.arange(20) < 10, 0.0, np.nan))
+    with pytest.raises(TypeError):
+        segcore.profile(np.ones((20, 2)), np.zeros(20, dtype=int))
+
+
+def test_plot():
+    plt = pytest.importorskip("matplotlib.pyplot")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"revenue": rng.lognormal(8, 1, 1000), "orders": rng.poisson(10, 1000).astype(float)})
+    labels = (frame["revenue"] > frame["revenue"].median()).astype(int).to_numpy()
+    p = segcore.profile(frame, labels, revenue="revenue")
+    ax = segcore.plot.heatmap(p)
+    assert ax.get_title()
+    ax = segcore.plot.lorenz(p)
+    assert len(ax.get_lines()) >= 2
+    plt.close("all")
+
+
+def test_plot_without_matplotlib(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match="pip install matplotlib"):
+        segcore.plot.heatmap(None)
