@@ -17,6 +17,7 @@ pub mod preprocessing;
 pub mod profile;
 pub mod reduce;
 pub mod select;
+mod simd;
 pub mod validation;
 
 pub use error::{Error, Result};

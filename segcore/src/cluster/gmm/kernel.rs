@@ -15,6 +15,7 @@
 
 use super::hyperparams::CovarianceType;
 use super::linalg::{log_det_cholesky, Covariances};
+use crate::simd::dispatch_simd;
 use crate::Float;
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -24,32 +25,6 @@ pub(crate) const BLOCK: usize = 8;
 /// Rows per parallel work item. Fixed, never derived from the thread count, so partial sums are
 /// formed over the same rows and reduced in the same order on any number of threads.
 pub(crate) const CHUNK_ROWS: usize = 2048;
-
-/// Dispatches to an AVX2+FMA build of `$body` when the CPU has it (with `$fma = true`, so
-/// multiply-adds are fused), else to the portable build.
-macro_rules! dispatch_fma {
-    ($name:ident < $($g:ident : $b:path),* > ($($arg:ident : $ty:ty),*) -> $ret:ty, $fma:ident => $body:expr) => {
-        #[allow(clippy::too_many_arguments)]
-        fn $name<$($g: $b),*>($($arg: $ty),*) -> $ret {
-            #[inline(always)]
-            fn generic<$($g: $b,)* const $fma: bool>($($arg: $ty),*) -> $ret {
-                $body
-            }
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn with_avx2<$($g: $b),*>($($arg: $ty),*) -> $ret {
-                    generic::<$($g,)* true>($($arg),*)
-                }
-                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                    // SAFETY: the CPU supports avx2 and fma, checked just above.
-                    return unsafe { with_avx2($($arg),*) };
-                }
-            }
-            generic::<$($g,)* false>($($arg),*)
-        }
-    };
-}
 
 #[inline(always)]
 fn fmadd<F: Float, const FMA: bool>(a: F, b: F, c: F) -> F {
@@ -326,7 +301,7 @@ fn e_step_chunk_impl<F: Float, const FMA: bool>(
     lanes.finish(k, d, log_likelihood)
 }
 
-dispatch_fma!(e_step_chunk<F: Float>(x: &ArrayView2<F>, start: usize, weights: Option<&[F]>, p: &Prepared<F>, resp: &mut [F]) -> FirstMoments<F>, FMA => e_step_chunk_impl::<F, FMA>(x, start, weights, p, resp));
+dispatch_simd!(e_step_chunk<F: Float>(x: &ArrayView2<F>, start: usize, weights: Option<&[F]>, p: &Prepared<F>, resp: &mut [F]) -> FirstMoments<F>, FMA => e_step_chunk_impl::<F, FMA>(x, start, weights, p, resp));
 
 /// E-step under `p`: writes the sample-weighted responsibilities (n x k, row-major) into `resp`
 /// and returns their first moments and the weighted log-likelihood sum.
@@ -370,7 +345,7 @@ fn first_moments_chunk_impl<F: Float, const FMA: bool>(
     lanes.finish(k, d, F::zero())
 }
 
-dispatch_fma!(first_moments_chunk<F: Float>(x: &ArrayView2<F>, start: usize, resp: &[F], k: usize) -> FirstMoments<F>, FMA => first_moments_chunk_impl::<F, FMA>(x, start, resp, k));
+dispatch_simd!(first_moments_chunk<F: Float>(x: &ArrayView2<F>, start: usize, resp: &[F], k: usize) -> FirstMoments<F>, FMA => first_moments_chunk_impl::<F, FMA>(x, start, resp, k));
 
 /// First moments of given (weighted) responsibilities: used by the initialisations.
 pub(crate) fn first_moments<F: Float>(x: &ArrayView2<F>, resp: &[F], k: usize) -> FirstMoments<F> {
@@ -478,7 +453,7 @@ fn second_moments_chunk_impl<F: Float, const FMA: bool>(
         .collect()
 }
 
-dispatch_fma!(second_moments_chunk<F: Float>(x: &ArrayView2<F>, start: usize, resp: &[F], means: &[F], kind: CovarianceType) -> Vec<F>, FMA => second_moments_chunk_impl::<F, FMA>(x, start, resp, means, kind));
+dispatch_simd!(second_moments_chunk<F: Float>(x: &ArrayView2<F>, start: usize, resp: &[F], means: &[F], kind: CovarianceType) -> Vec<F>, FMA => second_moments_chunk_impl::<F, FMA>(x, start, resp, means, kind));
 
 /// Responsibility-weighted scatter around the new means: per component, the upper triangle
 /// (row by row) of `sum_i r_ic (x_i - mu_c)(x_i - mu_c)^T` for full/tied, its diagonal for
@@ -532,7 +507,7 @@ fn score_chunk_impl<F: Float, const FMA: bool>(
     }
 }
 
-dispatch_fma!(score_chunk<F: Float>(x: &ArrayView2<F>, start: usize, p: &Prepared<F>, log_density: &mut [F], resp: &mut [F]) -> (), FMA => score_chunk_impl::<F, FMA>(x, start, p, log_density, resp));
+dispatch_simd!(score_chunk<F: Float>(x: &ArrayView2<F>, start: usize, p: &Prepared<F>, log_density: &mut [F], resp: &mut [F]) -> (), FMA => score_chunk_impl::<F, FMA>(x, start, p, log_density, resp));
 
 /// Per-row log-density `ln p(x)` and membership probabilities (n x k, row-major) under `p`.
 pub(crate) fn score_rows<F: Float>(x: &ArrayView2<F>, p: &Prepared<F>) -> (Vec<F>, Vec<F>) {

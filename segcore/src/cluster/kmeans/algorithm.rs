@@ -4,10 +4,9 @@
 use super::align::order_by_weight;
 use super::hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidParams};
 use super::init::{kmeans_plusplus, random_rows};
-use super::kernel::{
-    dispatch_simd, load_centered_row, nearest, tile_rows, PreparedCenters, Tile, CHUNK_ROWS,
-};
+use super::kernel::{load_centered_row, nearest, tile_rows, PreparedCenters, Tile, CHUNK_ROWS};
 use crate::error::{Error, Result};
+use crate::simd::dispatch_simd;
 use crate::validation::{check_matrix, check_n_features, check_sample_weight};
 use crate::Float;
 use ndarray::{s, Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};

@@ -27,8 +27,9 @@ use super::algorithm::{
 };
 use super::hyperparams::KMeansInit;
 use super::init::{kmeans_plusplus, random_rows};
-use super::kernel::{dispatch_simd, nearest, tile_rows, PreparedCenters, Tile, CHUNK_ROWS};
+use super::kernel::{nearest, tile_rows, PreparedCenters, Tile, CHUNK_ROWS};
 use crate::error::{Error, Result};
+use crate::simd::dispatch_simd;
 use crate::validation::check_n_features;
 use crate::Float;
 use ndarray::{Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
