@@ -6,23 +6,9 @@
 use segcore::data::{
     CustomerCsvOptions, CustomerTable, Date, TransactionCsvOptions, TransactionLog,
 };
-use std::path::PathBuf;
 
-fn data_file(relative: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("SEGCORE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    let path = root.join(relative);
-    if path.is_file() {
-        Some(path)
-    } else {
-        println!(
-            "SKIPPED: {} not found (set SEGCORE_DATA to the shared data folder)",
-            path.display()
-        );
-        None
-    }
-}
+mod common;
+use common::data_file;
 
 #[test]
 fn wholesale_customers_match_readme_facts() {

@@ -10,7 +10,9 @@ use segcore::features::behaviour::{behaviour_features, BehaviourParams};
 use segcore::features::segmentation_features;
 use segcore::preprocessing::StandardScalerParams;
 use segcore::profile::{profile, Language, ProfileParams, SegmentationProfile};
-use std::path::PathBuf;
+
+mod common;
+use common::data_file;
 
 /// Segments the synthetic base as the main job does and profiles it.
 fn b2b_profile(seed: u64, language: Language) -> (SegmentationProfile, Vec<usize>, Vec<usize>) {
@@ -85,22 +87,6 @@ fn b2b_names_match_the_generator_themes() {
                 );
             }
         }
-    }
-}
-
-fn data_file(relative: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("SEGCORE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
-    let path = root.join(relative);
-    if path.is_file() {
-        Some(path)
-    } else {
-        println!(
-            "SKIPPED: {} not found (set SEGCORE_DATA to the shared data folder)",
-            path.display()
-        );
-        None
     }
 }
 
