@@ -95,9 +95,9 @@ def test_interface_pickle_clone_pipeline_dataframe(wholesale_spending):
     [
         ({"n_components": 7}, r"n_components.*at most min\(n_samples, n_features\) = 6"),
         ({"n_components": 0}, "n_components"),
-        ({"n_components": 1.5}, "strictly between 0 and 1"),
-        ({"n_components": 0.0}, "strictly between 0 and 1"),
-        ({"n_components": -0.2}, "strictly between 0 and 1"),
+        ({"n_components": 1.5}, r"variance fraction in \(0, 1\]"),
+        ({"n_components": 0.0}, r"variance fraction in \(0, 1\]"),
+        ({"n_components": -0.2}, r"variance fraction in \(0, 1\]"),
         ({"n_components": "mle"}, "n_components"),
         ({"svd_solver": "arpack"}, "svd_solver"),
         ({"n_components": 0.5, "svd_solver": "randomized"}, "(?i)randomized"),
@@ -119,3 +119,10 @@ def test_bad_data(wholesale_spending):
     fitted = segcore.PCA(n_components=2).fit(wholesale_spending)
     with pytest.raises(DataError, match="n_features|shape"):
         fitted.transform(wholesale_spending[:, :4])
+
+
+def test_variance_fraction_one_keeps_every_component(wholesale_spending):
+    every = segcore.PCA(n_components=None).fit(wholesale_spending)
+    fraction_one = segcore.PCA(n_components=1.0).fit(wholesale_spending)
+    assert fraction_one.n_components_ == every.n_components_ == 6
+    np.testing.assert_array_equal(fraction_one.components_, every.components_)

@@ -125,7 +125,7 @@ def test_plot_needs_matplotlib_or_draws(blobs):
         ({"k_range": [1, 2, 3]}, InvalidParameterError, "k_range"),
         ({"k_range": []}, InvalidParameterError, "k_range"),
         ({"k_range": 5}, InvalidParameterError, "k_range"),
-        ({"method": "gmm"}, InvalidParameterError, "method"),
+        ({"method": "spectral"}, InvalidParameterError, "method"),
         ({"gap_reference": "sphere"}, InvalidParameterError, "gap_reference"),
         ({"stability_fraction": 1.5}, InvalidParameterError, "stability_fraction"),
         ({"n_init": 0}, InvalidParameterError, "n_init"),

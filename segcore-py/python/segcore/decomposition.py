@@ -31,8 +31,8 @@ class PCA(TransformerMixin, BaseEstimator):
     carry scikit-learn's sign convention (the largest loading of each component is positive),
     so ``components_`` and ``transform`` agree with scikit-learn's in sign too.
 
-    ``n_components`` is an int, a float strictly between 0 and 1 (keep the fewest components
-    explaining more than that share of the variance) or None (all). float32 input is kept
+    ``n_components`` is an int, a float in (0, 1) (keep the fewest components explaining more
+    than that share of the variance; 1.0 keeps them all) or None (all). float32 input is kept
     float32. ``copy`` is accepted for compatibility: segcore never modifies ``X``.
 
     Examples
@@ -70,7 +70,7 @@ class PCA(TransformerMixin, BaseEstimator):
         if isinstance(value, bool):
             raise InvalidParameterError(
                 f"invalid parameter `n_components` = {value!r}: expected an int >= 1, a float in "
-                "(0, 1) or None"
+                "(0, 1] or None"
             )
         if isinstance(value, (numbers.Integral, np.integer)):
             return int(value), None
@@ -78,7 +78,7 @@ class PCA(TransformerMixin, BaseEstimator):
             return None, float(value)
         raise InvalidParameterError(
             f"invalid parameter `n_components` = {value!r}: expected an int >= 1, a float in "
-            "(0, 1) or None ('mle' is not supported)"
+            "(0, 1] or None ('mle' is not supported)"
         )
 
     def _iterated_power(self) -> Optional[int]:

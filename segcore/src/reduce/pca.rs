@@ -41,8 +41,9 @@ pub enum NComponents {
     All,
     /// Keep exactly this many components (at least 1, at most `min(n_samples, n_features)`).
     Count(usize),
-    /// Keep the fewest components whose explained variance ratio sums to more than this fraction,
-    /// strictly between 0 and 1 (scikit-learn's `n_components=0.9`).
+    /// Keep the fewest components whose explained variance ratio sums to more than this fraction
+    /// in (0, 1) (scikit-learn's `n_components=0.9`); exactly 1 keeps every component (all the
+    /// variance), which scikit-learn only offers as `None`.
     VarianceFraction(f64),
 }
 
@@ -141,14 +142,14 @@ impl PcaParams {
                 return Err(Error::invalid_parameter(
                     "n_components",
                     0,
-                    "an integer >= 1, a variance fraction in (0, 1), or all",
+                    "an integer >= 1, a variance fraction in (0, 1], or all",
                 ))
             }
-            NComponents::VarianceFraction(f) if !(f > 0.0 && f < 1.0) => {
+            NComponents::VarianceFraction(f) if !(f > 0.0 && f <= 1.0) => {
                 return Err(Error::invalid_parameter(
                     "n_components",
                     f,
-                    "a variance fraction strictly between 0 and 1",
+                    "a variance fraction in (0, 1]",
                 ))
             }
             NComponents::VarianceFraction(f) if self.solver == PcaSolver::Randomized => {
@@ -245,6 +246,8 @@ impl PcaValidParams {
         let n_components = match params.n_components {
             NComponents::All => max_components.min(available),
             NComponents::Count(k) => k.min(available),
+            // All the variance: every component (the cumulative sum may round below 1).
+            NComponents::VarianceFraction(fraction) if fraction >= 1.0 => available,
             NComponents::VarianceFraction(fraction) => {
                 // scikit-learn: searchsorted(cumsum, fraction, side="right") + 1, so the kept
                 // variance is always strictly greater than the fraction.
@@ -1002,8 +1005,19 @@ mod tests {
             "n_components"
         );
         assert_eq!(
-            name(PcaParams::new(NComponents::VarianceFraction(1.0)).fit(x.view())),
+            name(PcaParams::new(NComponents::VarianceFraction(1.5)).fit(x.view())),
             "n_components"
+        );
+        let all = PcaParams::new(NComponents::VarianceFraction(1.0))
+            .fit(x.view())
+            .unwrap();
+        assert_eq!(
+            all.components().nrows(),
+            PcaParams::new(NComponents::All)
+                .fit(x.view())
+                .unwrap()
+                .components()
+                .nrows()
         );
         assert_eq!(
             name(PcaParams::new(NComponents::VarianceFraction(f64::NAN)).fit(x.view())),
