@@ -50,3 +50,17 @@ def blobs() -> np.ndarray:
 
     x, _ = make_blobs(n_samples=3000, n_features=5, centers=6, cluster_std=1.5, random_state=7)
     return x
+
+
+@pytest.fixture(scope="session", autouse=True)
+def single_threaded_oracles():
+    """scikit-learn/scipy (the oracles) run on one OpenMP/BLAS thread during the tests.
+
+    On small test data their thread pools cost more than they save, and on a busy 2-core CI
+    machine OpenMP's spinning made one KMeans fit ~18x slower (73 ms vs 4 ms). segcore's own
+    threads (rayon) are not affected: the thread-count determinism tests still run.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
