@@ -206,12 +206,21 @@ pub enum AnyModel {
     KMeansF32(crate::cluster::kmeans::KMeans<f32>),
     /// Ward: new customers go to the nearest segment centroid.
     Ward(crate::cluster::ward::Ward),
+    /// Mini-batch k-means fitted on float64.
+    MiniBatchKMeansF64(crate::cluster::kmeans::MiniBatchKMeans<f64>),
+    /// Mini-batch k-means fitted on float32.
+    MiniBatchKMeansF32(crate::cluster::kmeans::MiniBatchKMeans<f32>),
+    /// Gaussian mixture fitted on float64: the most probable component.
+    GaussianMixtureF64(crate::cluster::gmm::GaussianMixture<f64>),
+    /// Gaussian mixture fitted on float32.
+    GaussianMixtureF32(crate::cluster::gmm::GaussianMixture<f32>),
 }
 
 impl AnyModel {
     /// Loads any supported model document (see [`from_json`] for the checks).
     pub fn from_json(document: &str) -> Result<AnyModel> {
-        use crate::cluster::kmeans::KMeans;
+        use crate::cluster::gmm::GaussianMixture;
+        use crate::cluster::kmeans::{KMeans, MiniBatchKMeans};
         use crate::cluster::ward::Ward;
         let kind = document_kind(document)?;
         if kind == KMeans::<f64>::kind() {
@@ -220,10 +229,18 @@ impl AnyModel {
             from_json(document).map(AnyModel::KMeansF32)
         } else if kind == Ward::kind() {
             from_json(document).map(AnyModel::Ward)
+        } else if kind == MiniBatchKMeans::<f64>::kind() {
+            from_json(document).map(AnyModel::MiniBatchKMeansF64)
+        } else if kind == MiniBatchKMeans::<f32>::kind() {
+            from_json(document).map(AnyModel::MiniBatchKMeansF32)
+        } else if kind == GaussianMixture::<f64>::kind() {
+            from_json(document).map(AnyModel::GaussianMixtureF64)
+        } else if kind == GaussianMixture::<f32>::kind() {
+            from_json(document).map(AnyModel::GaussianMixtureF32)
         } else {
             Err(format_error(format!(
-                "model kind {kind:?} cannot assign customers (expected one of kmeans-f64, \
-                 kmeans-f32, ward)"
+                "model kind {kind:?} cannot assign customers (expected a k-means, mini-batch \
+                 k-means, Ward or Gaussian mixture document)"
             )))
         }
     }
@@ -244,6 +261,10 @@ impl AnyModel {
             AnyModel::KMeansF64(m) => m.n_features(),
             AnyModel::KMeansF32(m) => m.n_features(),
             AnyModel::Ward(m) => m.n_features(),
+            AnyModel::MiniBatchKMeansF64(m) => m.n_features(),
+            AnyModel::MiniBatchKMeansF32(m) => m.n_features(),
+            AnyModel::GaussianMixtureF64(m) => m.n_features(),
+            AnyModel::GaussianMixtureF32(m) => m.n_features(),
         }
     }
 
@@ -253,6 +274,10 @@ impl AnyModel {
             AnyModel::KMeansF64(m) => m.n_clusters(),
             AnyModel::KMeansF32(m) => m.n_clusters(),
             AnyModel::Ward(m) => m.n_clusters(),
+            AnyModel::MiniBatchKMeansF64(m) => m.n_clusters(),
+            AnyModel::MiniBatchKMeansF32(m) => m.n_clusters(),
+            AnyModel::GaussianMixtureF64(m) => m.n_components(),
+            AnyModel::GaussianMixtureF32(m) => m.n_components(),
         }
     }
 
@@ -262,6 +287,10 @@ impl AnyModel {
             AnyModel::KMeansF64(m) => m.predict(x),
             AnyModel::KMeansF32(m) => m.predict(x.mapv(|v| v as f32).view()),
             AnyModel::Ward(m) => m.predict(x),
+            AnyModel::MiniBatchKMeansF64(m) => m.predict(x),
+            AnyModel::MiniBatchKMeansF32(m) => m.predict(x.mapv(|v| v as f32).view()),
+            AnyModel::GaussianMixtureF64(m) => m.predict(x),
+            AnyModel::GaussianMixtureF32(m) => m.predict(x.mapv(|v| v as f32).view()),
         }
     }
 
@@ -341,6 +370,71 @@ mod tests {
         );
         assert_ne!(bad_label, document);
         assert!(reason(from_json(&bad_label)).contains("a label is not a segment"));
+    }
+
+    #[test]
+    fn any_model_assigns_like_the_model_it_loads() {
+        use crate::cluster::gmm::GaussianMixtureParams;
+        use crate::cluster::kmeans::{KMeansParams, MiniBatchKMeansParams};
+        let x = array![
+            [0.0, 0.1],
+            [0.2, 0.0],
+            [0.1, 0.3],
+            [5.0, 5.1],
+            [5.2, 5.0],
+            [4.9, 5.3],
+            [9.0, 0.2],
+            [9.1, 0.0],
+            [8.8, 0.1]
+        ];
+        let x32 = x.mapv(|v| v as f32);
+        let documents = [
+            to_json(
+                &KMeansParams::new(3)
+                    .random_state(0)
+                    .fit(x.view(), None)
+                    .unwrap(),
+            ),
+            to_json(
+                &KMeansParams::new(3)
+                    .random_state(0)
+                    .fit(x32.view(), None)
+                    .unwrap(),
+            ),
+            to_json(&WardParams::new(3).fit(x.view(), None).unwrap()),
+            to_json(
+                &MiniBatchKMeansParams::new(3)
+                    .random_state(0)
+                    .fit(x.view(), None)
+                    .unwrap(),
+            ),
+            to_json(
+                &GaussianMixtureParams::new(3)
+                    .random_state(0)
+                    .fit(x.view(), None)
+                    .unwrap(),
+            ),
+        ];
+        for document in documents {
+            let document = document.unwrap();
+            let model = AnyModel::from_json(&document).unwrap();
+            assert_eq!((model.n_features(), model.n_segments()), (2, 3));
+            let labels = model.predict(x.view()).unwrap();
+            // Three well-separated groups of three: each group gets one segment of its own.
+            for group in labels.as_slice().unwrap().chunks(3) {
+                assert!(
+                    group.iter().all(|&l| l == group[0]),
+                    "{document:.40}: {labels}"
+                );
+            }
+            assert_eq!(model.predict_one(&[5.0, 5.0]).unwrap(), labels[3]);
+            assert!(model.predict_one(&[5.0]).is_err());
+        }
+        let scaler = crate::preprocessing::StandardScalerParams::default()
+            .fit(x.view(), None)
+            .unwrap();
+        let err = AnyModel::from_json(&to_json(&scaler).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("cannot assign customers"), "{err}");
     }
 
     #[test]
