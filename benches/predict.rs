@@ -1,0 +1,58 @@
+//! Assignment latency and throughput of saved models (issue 9's service goal: one customer in
+//! under 20 microseconds for k-means with 30 features and 8 segments).
+//!
+//! `cargo bench --bench predict`. Single-customer calls go through `persist::AnyModel` (what a
+//! service holds after loading a document) and through `KMeans::predict` on a one-row view.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use ndarray::Array2;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256Plus;
+use segcore::cluster::kmeans::KMeansParams;
+use segcore::persist::{self, AnyModel};
+
+fn customers(n: usize, d: usize, seed: u64) -> Array2<f64> {
+    let mut rng = Xoshiro256Plus::seed_from_u64(seed);
+    let centres: Vec<f64> = (0..8 * d).map(|_| rng.gen_range(-3.0..3.0)).collect();
+    Array2::from_shape_fn((n, d), |(i, j)| {
+        centres[(i % 8) * d + j] + rng.gen_range(-1.0..1.0)
+    })
+}
+
+fn bench_predict(c: &mut Criterion) {
+    let train = customers(20_000, 30, 1);
+    let model = KMeansParams::new(8)
+        .random_state(0)
+        .fit(train.view(), None)
+        .expect("finite data");
+    let service = AnyModel::from_json(&persist::to_json(&model).expect("serialisable"))
+        .expect("a k-means document");
+    let one: Vec<f64> = train.row(123).to_vec();
+    let one_row = train.slice(ndarray::s![123..124, ..]).to_owned();
+
+    let mut group = c.benchmark_group("predict_kmeans_d30_k8");
+    group.bench_function("any_model_predict_one", |b| {
+        b.iter(|| {
+            service
+                .predict_one(std::hint::black_box(&one))
+                .expect("30 features")
+        })
+    });
+    group.bench_function("kmeans_predict_one_row", |b| {
+        b.iter(|| {
+            model
+                .predict(std::hint::black_box(one_row.view()))
+                .expect("30 features")
+        })
+    });
+    let batch = customers(100_000, 30, 2);
+    group.throughput(Throughput::Elements(batch.nrows() as u64));
+    group.sample_size(20);
+    group.bench_function("kmeans_predict_batch_100k", |b| {
+        b.iter(|| model.predict(batch.view()).expect("finite batch"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_predict);
+criterion_main!(benches);
