@@ -4,7 +4,7 @@
 use super::align::order_by_weight;
 use super::hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidParams};
 use super::init::{kmeans_plusplus, random_rows};
-use super::kernel::{load_centered_row, nearest, tile_rows, PreparedCenters, Tile, CHUNK_ROWS};
+use super::kernel::{assign_rows, load_centered_row, visit_rows, PreparedCenters, CHUNK_ROWS};
 use crate::error::{Error, Result};
 use crate::simd::dispatch_simd;
 use crate::validation::{check_matrix, check_n_features, check_sample_weight};
@@ -83,7 +83,7 @@ struct ChunkSums<F> {
 /// One pass: nearest center for every row of the chunk (written into `labels`), plus per-cluster
 /// weighted sums of the centered rows. Lloyd's E and M steps fused so X is read once.
 #[inline(always)]
-fn lloyd_chunk_impl<F: Float, const T: usize, const FMA: bool>(
+fn lloyd_chunk_impl<F: Float, const FMA: bool>(
     x: &ArrayView2<F>,
     start: usize,
     mean: &[F],
@@ -98,33 +98,41 @@ fn lloyd_chunk_impl<F: Float, const T: usize, const FMA: bool>(
         weights: vec![F::zero(); k],
         changed: 0,
     };
-    let mut tile = Tile::<F, T>::new(d);
-    let mut tile_labels = [0usize; T];
-    let mut tile_best = [F::zero(); T];
-    for (t, chunk_labels) in labels.chunks_mut(T).enumerate() {
-        let first = t * T;
-        tile.load(x, start + first, chunk_labels.len(), mean);
-        nearest::<F, T, FMA>(&tile.transposed, pc, &mut tile_labels, &mut tile_best);
-        for (r, (old, &label)) in chunk_labels.iter_mut().zip(&tile_labels).enumerate() {
-            out.changed += usize::from(*old != label);
-            *old = label;
-            let w = weights.map_or(F::one(), |w| w[start + first + r]);
-            out.weights[label] += w;
+    let weights = weights.map(|w| &w[start..start + labels.len()]);
+    assign_rows::<F, FMA>(
+        x,
+        start,
+        mean,
+        pc,
+        labels,
+        #[inline(always)]
+        |r, slot, label, row| {
+            out.changed += usize::from(*slot != label);
+            *slot = label;
             let sum = &mut out.sums[label * d..(label + 1) * d];
-            for (s, &v) in sum.iter_mut().zip(tile.row(r, d)) {
-                *s += w * v;
+            // Unweighted rows skip the multiply by 1 (same result, fewer operations per row).
+            match weights {
+                None => {
+                    out.weights[label] += F::one();
+                    for (s, &v) in sum.iter_mut().zip(row) {
+                        *s += v;
+                    }
+                }
+                Some(w) => {
+                    let w = w[r];
+                    out.weights[label] += w;
+                    for (s, &v) in sum.iter_mut().zip(row) {
+                        *s += w * v;
+                    }
+                }
             }
-        }
-    }
+        },
+    );
     out
 }
 
 dispatch_simd!(lloyd_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, labels: &mut [usize]) -> ChunkSums<F>, FMA => {
-    if tile_rows::<F>() == 16 {
-        lloyd_chunk_impl::<F, 16, FMA>(x, start, mean, weights, pc, labels)
-    } else {
-        lloyd_chunk_impl::<F, 8, FMA>(x, start, mean, weights, pc, labels)
-    }
+    lloyd_chunk_impl::<F, FMA>(x, start, mean, weights, pc, labels)
 });
 
 /// Hamerly state of one row: distance bounds to its own center (upper) and to any other center
@@ -236,7 +244,7 @@ dispatch_simd!(hamerly_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[
 /// computed directly as `sum w * ||x - c||^2` (no expansion, so it is accurate).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn labels_inertia_chunk_impl<F: Float, const T: usize, const FMA: bool>(
+fn labels_inertia_chunk_impl<F: Float, const FMA: bool>(
     x: &ArrayView2<F>,
     start: usize,
     mean: &[F],
@@ -247,31 +255,34 @@ fn labels_inertia_chunk_impl<F: Float, const T: usize, const FMA: bool>(
     reassign: bool,
 ) -> F {
     let d = pc.d;
-    let mut tile = Tile::<F, T>::new(d);
-    let mut tile_labels = [0usize; T];
-    let mut tile_best = [F::zero(); T];
     let mut inertia = F::zero();
-    for (t, chunk_labels) in labels.chunks_mut(T).enumerate() {
-        let first = t * T;
-        tile.load(x, start + first, chunk_labels.len(), mean);
-        if reassign {
-            nearest::<F, T, FMA>(&tile.transposed, pc, &mut tile_labels, &mut tile_best);
-            chunk_labels.copy_from_slice(&tile_labels[..chunk_labels.len()]);
-        }
-        for (r, &label) in chunk_labels.iter().enumerate() {
-            let w = weights.map_or(F::one(), |w| w[start + first + r]);
-            inertia += w * sq_dist(tile.row(r, d), &centers[label * d..(label + 1) * d]);
-        }
+    let term = |r: usize, label: usize, row: &[F]| {
+        let w = weights.map_or(F::one(), |w| w[start + r]);
+        w * sq_dist(row, &centers[label * d..(label + 1) * d])
+    };
+    if reassign {
+        assign_rows::<F, FMA>(
+            x,
+            start,
+            mean,
+            pc,
+            labels,
+            #[inline(always)]
+            |r, slot, label, row| {
+                *slot = label;
+                inertia += term(r, label, row);
+            },
+        );
+    } else {
+        visit_rows(x, start, mean, labels, |r, slot, row| {
+            inertia += term(r, *slot, row)
+        });
     }
     inertia
 }
 
 dispatch_simd!(labels_inertia_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, centers: &[F], labels: &mut [usize], reassign: bool) -> F, FMA => {
-    if tile_rows::<F>() == 16 {
-        labels_inertia_chunk_impl::<F, 16, FMA>(x, start, mean, weights, pc, centers, labels, reassign)
-    } else {
-        labels_inertia_chunk_impl::<F, 8, FMA>(x, start, mean, weights, pc, centers, labels, reassign)
-    }
+    labels_inertia_chunk_impl::<F, FMA>(x, start, mean, weights, pc, centers, labels, reassign)
 });
 
 /// Labels (re-assigned if `reassign`) and inertia of `centers` (centered, k x d) on `x`.

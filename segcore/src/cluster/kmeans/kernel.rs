@@ -2,17 +2,20 @@
 //!
 //! Why a hand-written kernel instead of linfa's: ANCHORS.md measured linfa-clustering at 97.8 ms
 //! per Lloyd iteration (1M x 16, k = 8) against scikit-learn's 26.9 ms; scikit-learn wins with a
-//! blocked distance computation. We block at register size: a tile of [`tile_rows`] rows is
-//! copied (centered) and transposed into a small feature-major buffer, so one vector register
-//! holds one feature of several rows; [`CENTER_BLOCK`] centers are scored at once, which gives
-//! 8 independent accumulator registers (enough to hide the FMA latency), and the running argmin
-//! is a vertical compare + blend per register, with no data-dependent branch.
+//! blocked distance computation. We block at register size, the way a GEMM micro-kernel does:
+//! a block of centers sits in the vector lanes (feature-major, so one load gives feature `f` of
+//! [`PreparedCenters::block`] centers), and each of the rows of a tile broadcasts
+//! its feature `f` against it. A tile keeps 8 independent accumulator registers busy (enough to
+//! hide the FMA latency). The argmin over the lanes is branch-free: a tree of vector minimums,
+//! an equality mask and its lowest set bit.
 //!
-//! Measured (prototype, CPU time of one thread, 1M x 16, k = 8, overlapping clusters, AVX2):
-//! the previous layout (centers in the vector lanes, 4 rows, branchy horizontal argmin) took
-//! 64-95 ms (f64) / 56-64 ms (f32) per 1M rows; this tile layout 21-27 ms / 15-18 ms. The
-//! branch mispredictions of the argmin on overlapping clusters and the 4-register FMA
-//! dependency chains were what made the old one slow.
+//! Measured (`examples/kmeans_bench.rs`, CPU time per Lloyd iteration, 1M x 16, k = 8, one
+//! thread, AVX2, overlapping clusters): the previous layout (rows in the lanes) had to transpose
+//! every tile into a feature-major buffer, scalar store by scalar store; in `perf` the centring,
+//! transpose and bookkeeping around the FMAs took ~3/4 of the pass (33 ms f64 / 28.5 ms f32 per
+//! iteration). Broadcasting straight from the row-major centred tile removes the transpose, and
+//! f32 gets a block of 8 centers per 256-bit register (k = 8: one register per row) instead of
+//! padding rows. See the module docs of `algorithm.rs` for the numbers after the change.
 //!
 //! Distances use scikit-learn's expansion `||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2` on data
 //! centered by the column means (scikit-learn centers `X` too), so near-ties break the same way.
@@ -22,34 +25,30 @@
 use crate::Float;
 use ndarray::ArrayView2;
 
-/// Centers scored together per pass over a tile (padding centers never win).
-pub(crate) const CENTER_BLOCK: usize = 4;
 /// Rows per parallel work item. Fixed, never derived from the thread count, so partial sums are
 /// always formed over the same rows and reduced in the same order: results are bit-identical on
 /// any number of threads.
 pub(crate) const CHUNK_ROWS: usize = 4096;
 
-/// Rows per tile: two 256-bit registers of `F` (8 for f64, 16 for f32), so that
-/// `2 x CENTER_BLOCK` = 8 accumulators live in registers.
+/// Values of `F` in one 256-bit register (4 for f64, 8 for f32).
 #[inline(always)]
-pub(crate) const fn tile_rows<F>() -> usize {
-    if std::mem::size_of::<F>() == 4 {
-        16
-    } else {
-        8
-    }
+pub(crate) const fn register_lanes<F>() -> usize {
+    32 / std::mem::size_of::<F>()
 }
 
-/// Centers prepared for the kernel: centered, negated, grouped by blocks of [`CENTER_BLOCK`].
+/// Centers prepared for the kernel: centered, negated, feature-major within blocks of
+/// [`PreparedCenters::block`] centers.
 #[derive(Debug, Clone)]
 pub(crate) struct PreparedCenters<F> {
     pub k: usize,
     pub d: usize,
-    /// k rounded up to a multiple of CENTER_BLOCK.
-    pub k_padded: usize,
-    /// `blocked[(b * d + f) * CENTER_BLOCK + q]` = `-center[b * CENTER_BLOCK + q][f]`.
+    /// Centers per block: one register of lanes when k fits in it, else two.
+    pub block: usize,
+    /// Number of blocks (k rounded up to a multiple of `block`, divided by `block`).
+    pub n_blocks: usize,
+    /// `blocked[(b * d + f) * block + q]` = `-center[b * block + q][f]`.
     pub blocked: Vec<F>,
-    /// 0.5 * ||c_j||^2; padding centers hold F::max_value() so they never win.
+    /// 0.5 * ||c_j||^2; padding centers hold +inf so they never win.
     pub half_sq_norms: Vec<F>,
 }
 
@@ -57,15 +56,18 @@ impl<F: Float> PreparedCenters<F> {
     /// `centers` are already centered (k x d).
     pub fn new(centers: ArrayView2<F>) -> Self {
         let (k, d) = centers.dim();
-        let k_padded = k.div_ceil(CENTER_BLOCK) * CENTER_BLOCK;
+        let lanes = register_lanes::<F>();
+        let block = if k <= lanes { lanes } else { 2 * lanes };
+        let n_blocks = k.div_ceil(block);
+        let k_padded = n_blocks * block;
         let mut blocked = vec![F::zero(); d * k_padded];
-        let mut half_sq_norms = vec![F::max_value(); k_padded];
+        let mut half_sq_norms = vec![F::infinity(); k_padded];
         let half = F::cast(0.5);
         for (j, center) in centers.outer_iter().enumerate() {
-            let (b, q) = (j / CENTER_BLOCK, j % CENTER_BLOCK);
+            let (b, q) = (j / block, j % block);
             let mut sq = F::zero();
             for (f, &v) in center.iter().enumerate() {
-                blocked[(b * d + f) * CENTER_BLOCK + q] = -v;
+                blocked[(b * d + f) * block + q] = -v;
                 sq += v * v;
             }
             half_sq_norms[j] = half * sq;
@@ -73,119 +75,362 @@ impl<F: Float> PreparedCenters<F> {
         PreparedCenters {
             k,
             d,
-            k_padded,
+            block,
+            n_blocks,
             blocked,
             half_sq_norms,
         }
     }
 }
 
-/// A tile of `T` centered rows, kept both row-major (for the center sums) and feature-major (for
-/// the distance kernel). Rows past the end of the data are zero and must be ignored.
-pub(crate) struct Tile<F, const T: usize> {
-    /// T x d, row-major, centered.
+/// A tile of `R` centered rows, row-major. Rows past the end of the data are zero and must be
+/// ignored.
+pub(crate) struct Tile<F, const R: usize> {
+    /// R x d, row-major, centered.
     pub rows: Vec<F>,
-    /// d x T, feature-major, centered.
-    pub transposed: Vec<F>,
-    /// Number of real rows in the tile (<= T).
+    /// Number of real rows in the tile (<= R).
     pub len: usize,
 }
 
-impl<F: Float, const T: usize> Tile<F, T> {
+impl<F: Float, const R: usize> Tile<F, R> {
     pub fn new(d: usize) -> Self {
         Tile {
-            rows: vec![F::zero(); T * d],
-            transposed: vec![F::zero(); T * d],
+            rows: vec![F::zero(); R * d],
             len: 0,
         }
     }
 
-    /// Loads rows `first..first + count` (count <= T) of `x`, minus `mean`.
+    /// Loads rows `first..first + count` (count <= R) of `x`, minus `mean`.
     #[inline(always)]
     pub fn load(&mut self, x: &ArrayView2<F>, first: usize, count: usize, mean: &[F]) {
         let d = mean.len();
-        for r in 0..count {
-            load_centered_row(x, first + r, mean, &mut self.rows[r * d..(r + 1) * d]);
+        for (r, out) in self.rows.chunks_exact_mut(d).take(count).enumerate() {
+            load_centered_row(x, first + r, mean, out);
         }
-        if count < T {
+        if count < R {
             self.rows[count * d..].fill(F::zero());
         }
         self.len = count;
-        // step_by instead of `f * T + r` indexing: no bounds check per element (the transpose
-        // was ~20% of the Lloyd pass in `perf` with the checks).
-        for (r, row) in self.rows.chunks_exact(d).enumerate() {
-            for (slot, &v) in self.transposed[r..].iter_mut().step_by(T).zip(row) {
-                *slot = v;
-            }
-        }
-    }
-
-    /// Centered row `r` of the tile.
-    #[inline(always)]
-    pub fn row(&self, r: usize, d: usize) -> &[F] {
-        &self.rows[r * d..(r + 1) * d]
     }
 }
 
-/// Nearest center of every row of a tile.
-///
-/// Writes per row the label and `0.5||c||^2 - x.c` of the winner (add `0.5||x||^2` and double to
-/// get the squared distance). Ties go to the lower center index, like numpy's argmin.
+#[inline(always)]
+fn fmadd<F: Float, const FMA: bool>(a: F, b: F, c: F) -> F {
+    if FMA {
+        num_traits::Float::mul_add(a, b, c)
+    } else {
+        c + a * b
+    }
+}
+
+/// Index and value of the smallest of `B` lanes (B a power of two); ties to the lower index,
+/// like numpy's argmin. Branch-free: vector minimums, an equality mask, its lowest set bit.
 // Index loops on purpose: fixed-size array indexing is what LLVM turns into vector code here.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-pub(crate) fn nearest<F: Float, const T: usize, const FMA: bool>(
-    transposed: &[F],
+fn lane_argmin<F: Float, const B: usize>(v: &[F; B]) -> (usize, F) {
+    let mut m = *v;
+    let mut width = B;
+    while width > 1 {
+        width /= 2;
+        for q in 0..width {
+            m[q] = if m[q + width] < m[q] {
+                m[q + width]
+            } else {
+                m[q]
+            };
+        }
+    }
+    let min = m[0];
+    let mut mask = 0u32;
+    for q in 0..B {
+        mask |= u32::from(v[q] == min) << q;
+    }
+    (mask.trailing_zeros() as usize, min)
+}
+
+/// Nearest center of every row of a tile (`rows`: R x d, row-major, centered), with `B` centers
+/// per block (`B == pc.block`). Ties go to the lower center index, like numpy's argmin.
+// Index loops on purpose: fixed-size array indexing is what LLVM turns into vector code here.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+pub(crate) fn nearest<F: Float, const R: usize, const B: usize, const FMA: bool>(
+    rows: &[F],
     pc: &PreparedCenters<F>,
-    labels: &mut [usize; T],
-    best: &mut [F; T],
+    labels: &mut [usize; R],
 ) {
     let d = pc.d;
-    let mut best_score = [F::max_value(); T];
-    // Labels as F so the argmin update is a same-width blend; exact for k < 2^24 (checked at fit).
-    let mut best_label = [F::zero(); T];
-    for b in 0..pc.k_padded / CENTER_BLOCK {
-        let mut acc = [[F::zero(); T]; CENTER_BLOCK];
-        for (q, a) in acc.iter_mut().enumerate() {
-            *a = [pc.half_sq_norms[b * CENTER_BLOCK + q]; T];
-        }
-        let block = &pc.blocked[b * d * CENTER_BLOCK..(b + 1) * d * CENTER_BLOCK];
-        // Zipped exact chunks instead of index arithmetic: no bounds checks in the hot loop.
-        for (xr, c) in transposed
-            .chunks_exact(T)
-            .zip(block.chunks_exact(CENTER_BLOCK))
-        {
-            let xr: &[F; T] = xr
+    assert!(
+        rows.len() == R * d && pc.block == B && pc.blocked.len() == pc.n_blocks * B * d,
+        "tile and center block shapes agree with the kernel's constants"
+    );
+    let rows: [&[F]; R] = std::array::from_fn(|r| &rows[r * d..(r + 1) * d]);
+    let mut best_score = [F::infinity(); R];
+    let mut best_label = [0usize; R];
+    for b in 0..pc.n_blocks {
+        let norms: &[F; B] = pc.half_sq_norms[b * B..(b + 1) * B]
+            .try_into()
+            .expect("half_sq_norms holds n_blocks * B values");
+        let mut acc = [*norms; R];
+        let block = &pc.blocked[b * d * B..(b + 1) * d * B];
+        for f in 0..d {
+            let c: &[F; B] = block[f * B..(f + 1) * B]
                 .try_into()
-                .expect("chunks_exact(T) yields exactly T values");
-            let c: &[F; CENTER_BLOCK] = c
-                .try_into()
-                .expect("chunks_exact(CENTER_BLOCK) yields exactly CENTER_BLOCK values");
-            for q in 0..CENTER_BLOCK {
-                for r in 0..T {
-                    acc[q][r] = if FMA {
-                        num_traits::Float::mul_add(xr[r], c[q], acc[q][r])
-                    } else {
-                        acc[q][r] + xr[r] * c[q]
-                    };
+                .expect("a block holds d * B values");
+            for r in 0..R {
+                let xv = rows[r][f];
+                for q in 0..B {
+                    acc[r][q] = fmadd::<F, FMA>(xv, c[q], acc[r][q]);
                 }
             }
         }
-        for q in 0..CENTER_BLOCK {
-            let label = F::cast(b * CENTER_BLOCK + q);
-            for r in 0..T {
-                let better = acc[q][r] < best_score[r];
-                best_score[r] = if better { acc[q][r] } else { best_score[r] };
-                best_label[r] = if better { label } else { best_label[r] };
+        for r in 0..R {
+            let (q, score) = lane_argmin(&acc[r]);
+            // Strict: on a tie across blocks the earlier (lower-index) block keeps the row.
+            if score < best_score[r] {
+                best_score[r] = score;
+                best_label[r] = b * B + q;
             }
         }
     }
-    for r in 0..T {
-        labels[r] = best_label[r]
-            .to_usize()
-            .expect("labels are small non-negative integers, exact in F");
+    *labels = best_label;
+}
+
+/// `s` as a slice of `T` when `F` is `T` (the kernels below are written per float type).
+#[inline(always)]
+fn same_type<F: 'static, T: 'static>(s: &[F]) -> Option<&[T]> {
+    if std::any::TypeId::of::<F>() == std::any::TypeId::of::<T>() {
+        // SAFETY: F and T are the same type, so the layout and validity are the same.
+        Some(unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<T>(), s.len()) })
+    } else {
+        None
     }
-    *best = best_score;
+}
+
+/// Runs the hand-written AVX2+FMA kernel for this tile shape if the CPU has it and `F` is f32
+/// or f64; returns false (nothing written) otherwise.
+///
+/// Why intrinsics: written as portable array loops (rows broadcast against centers in the
+/// lanes), LLVM kept 128-bit vectors and scalar FMAs with the accumulators spilled to the stack:
+/// 44 ms (f64) / 86 ms (f32) CPU per iteration (1M x 16, k = 8), slower than the transposing
+/// kernel it was meant to replace. The intrinsics keep the 8 accumulators in registers.
+#[inline(always)]
+fn nearest_avx2<F: Float, const R: usize, const B: usize>(
+    rows: &[F],
+    pc: &PreparedCenters<F>,
+    labels: &mut [usize; R],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if !crate::simd::has_avx2_fma() {
+            return false;
+        }
+        let (d, n) = (pc.d, pc.n_blocks);
+        if let (Some(x), Some(c), Some(h)) = (
+            same_type::<F, f64>(rows),
+            same_type::<F, f64>(&pc.blocked),
+            same_type::<F, f64>(&pc.half_sq_norms),
+        ) {
+            // SAFETY: the CPU has AVX2 and FMA (checked above); the kernels check the lengths.
+            unsafe {
+                match B {
+                    4 => avx2::nearest_f64::<R, 1>(x, d, c, h, n, labels),
+                    8 => avx2::nearest_f64::<R, 2>(x, d, c, h, n, labels),
+                    _ => return false,
+                }
+            }
+            return true;
+        }
+        if let (Some(x), Some(c), Some(h)) = (
+            same_type::<F, f32>(rows),
+            same_type::<F, f32>(&pc.blocked),
+            same_type::<F, f32>(&pc.half_sq_norms),
+        ) {
+            // SAFETY: as above.
+            unsafe {
+                match B {
+                    8 => avx2::nearest_f32::<R, 1>(x, d, c, h, n, labels),
+                    16 => avx2::nearest_f32::<R, 2>(x, d, c, h, n, labels),
+                    _ => return false,
+                }
+            }
+            return true;
+        }
+    }
+    let _ = (rows, pc, labels);
+    false
+}
+
+/// AVX2+FMA micro-kernels: `R` rows x `NV` registers of centers per block, 8 accumulators.
+/// Same arithmetic as [`nearest`] with FMA (score starts at 0.5||c||^2, then one FMA per
+/// feature in feature order), so both give bit-identical labels.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    macro_rules! kernel {
+        ($name:ident, $t:ty, $lanes:expr, $zero:ident, $load:ident, $splat:ident, $fma:ident,
+         $min:ident, $cmp:ident, $movemask:ident, $first:ident, $m:ident => $hmin:block) => {
+            /// Nearest center of each of `R` centered rows (row-major, `d` features each).
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::needless_range_loop)]
+            pub(super) unsafe fn $name<const R: usize, const NV: usize>(
+                rows: &[$t],
+                d: usize,
+                blocked: &[$t],
+                half_sq_norms: &[$t],
+                n_blocks: usize,
+                labels: &mut [usize; R],
+            ) {
+                let width = NV * $lanes;
+                assert!(
+                    rows.len() >= R * d
+                        && blocked.len() >= n_blocks * d * width
+                        && half_sq_norms.len() >= n_blocks * width,
+                    "tile and center block shapes agree with the kernel's constants"
+                );
+                let mut best_score = [<$t>::INFINITY; R];
+                let mut best_label = [0usize; R];
+                let xp = rows.as_ptr();
+                for b in 0..n_blocks {
+                    let cp = blocked.as_ptr().add(b * d * width);
+                    let np = half_sq_norms.as_ptr().add(b * width);
+                    let mut acc = [[$zero(); NV]; R];
+                    for r in 0..R {
+                        for v in 0..NV {
+                            acc[r][v] = $load(np.add(v * $lanes));
+                        }
+                    }
+                    for f in 0..d {
+                        let mut c = [$zero(); NV];
+                        for v in 0..NV {
+                            c[v] = $load(cp.add(f * width + v * $lanes));
+                        }
+                        for r in 0..R {
+                            let x = $splat(&*xp.add(r * d + f));
+                            for v in 0..NV {
+                                acc[r][v] = $fma(x, c[v], acc[r][v]);
+                            }
+                        }
+                    }
+                    for r in 0..R {
+                        let mut m = acc[r][0];
+                        for v in 1..NV {
+                            m = $min(m, acc[r][v]);
+                        }
+                        // Minimum broadcast to every lane.
+                        let m = {
+                            let $m = m;
+                            $hmin
+                        };
+                        let mut mask = 0u32;
+                        for v in 0..NV {
+                            mask |= ($movemask($cmp::<_CMP_EQ_OQ>(acc[r][v], m)) as u32)
+                                << (v * $lanes);
+                        }
+                        let score = $first(m);
+                        // Strict: on a tie across blocks the earlier block keeps the row.
+                        if score < best_score[r] && mask != 0 {
+                            best_score[r] = score;
+                            best_label[r] = b * width + mask.trailing_zeros() as usize;
+                        }
+                    }
+                }
+                *labels = best_label;
+            }
+        };
+    }
+
+    kernel!(
+        nearest_f64, f64, 4, _mm256_setzero_pd, _mm256_loadu_pd, _mm256_broadcast_sd,
+        _mm256_fmadd_pd, _mm256_min_pd, _mm256_cmp_pd, _mm256_movemask_pd, _mm256_cvtsd_f64,
+        m => {
+            let m = _mm256_min_pd(m, _mm256_permute2f128_pd::<1>(m, m));
+            _mm256_min_pd(m, _mm256_permute_pd::<0b0101>(m))
+        }
+    );
+    kernel!(
+        nearest_f32, f32, 8, _mm256_setzero_ps, _mm256_loadu_ps, _mm256_broadcast_ss,
+        _mm256_fmadd_ps, _mm256_min_ps, _mm256_cmp_ps, _mm256_movemask_ps, _mm256_cvtss_f32,
+        m => {
+            let m = _mm256_min_ps(m, _mm256_permute2f128_ps::<1>(m, m));
+            let m = _mm256_min_ps(m, _mm256_permute_ps::<0b0100_1110>(m));
+            _mm256_min_ps(m, _mm256_permute_ps::<0b1011_0001>(m))
+        }
+    );
+}
+
+/// Assigns rows `start..start + labels.len()` of `x` to their nearest centers, tile by tile,
+/// with the tile shape fixed at compile time (`R` rows, `B` centers per block), and calls
+/// `visit(row offset in the chunk, label slot, new label, centered row)` for each row in order.
+#[inline(always)]
+fn assign_rows_shaped<F: Float, const R: usize, const B: usize, const FMA: bool>(
+    x: &ArrayView2<F>,
+    start: usize,
+    mean: &[F],
+    pc: &PreparedCenters<F>,
+    labels: &mut [usize],
+    mut visit: impl FnMut(usize, &mut usize, usize, &[F]),
+) {
+    let d = pc.d;
+    let mut tile = Tile::<F, R>::new(d);
+    let mut tile_labels = [0usize; R];
+    for (t, chunk_labels) in labels.chunks_mut(R).enumerate() {
+        let first = t * R;
+        tile.load(x, start + first, chunk_labels.len(), mean);
+        if !(FMA && nearest_avx2::<F, R, B>(&tile.rows, pc, &mut tile_labels)) {
+            nearest::<F, R, B, FMA>(&tile.rows, pc, &mut tile_labels);
+        }
+        for (r, ((slot, &label), row)) in chunk_labels
+            .iter_mut()
+            .zip(&tile_labels)
+            .zip(tile.rows.chunks_exact(d))
+            .enumerate()
+        {
+            visit(first + r, slot, label, row);
+        }
+    }
+}
+
+/// Assigns rows `start..start + labels.len()` of `x` (centered by `mean`) to their nearest
+/// center and calls `visit(row offset in the chunk, label slot, new label, centered row)` for
+/// each row in order; the visitor decides what to do with the old label in the slot. Inlined
+/// into the caller so it runs under the caller's SIMD dispatch.
+#[inline(always)]
+pub(crate) fn assign_rows<F: Float, const FMA: bool>(
+    x: &ArrayView2<F>,
+    start: usize,
+    mean: &[F],
+    pc: &PreparedCenters<F>,
+    labels: &mut [usize],
+    visit: impl FnMut(usize, &mut usize, usize, &[F]),
+) {
+    let lanes = register_lanes::<F>();
+    // Four shapes, each with 8 accumulator registers: (f64) 8 rows x 4 centers or 4 rows x 8
+    // centers; (f32) 8 rows x 8 centers or 4 rows x 16 centers.
+    match (lanes, pc.block == lanes) {
+        (8, true) => assign_rows_shaped::<F, 8, 8, FMA>(x, start, mean, pc, labels, visit),
+        (8, false) => assign_rows_shaped::<F, 4, 16, FMA>(x, start, mean, pc, labels, visit),
+        (_, true) => assign_rows_shaped::<F, 8, 4, FMA>(x, start, mean, pc, labels, visit),
+        (_, false) => assign_rows_shaped::<F, 4, 8, FMA>(x, start, mean, pc, labels, visit),
+    }
+}
+
+/// Calls `visit(row offset in the chunk, label slot, centered row)` for rows
+/// `start..start + labels.len()` of `x`, without assigning them.
+#[inline(always)]
+pub(crate) fn visit_rows<F: Float>(
+    x: &ArrayView2<F>,
+    start: usize,
+    mean: &[F],
+    labels: &mut [usize],
+    mut visit: impl FnMut(usize, &mut usize, &[F]),
+) {
+    let mut row = vec![F::zero(); mean.len()];
+    for (r, slot) in labels.iter_mut().enumerate() {
+        load_centered_row(x, start + r, mean, &mut row);
+        visit(r, slot, &row);
+    }
 }
 
 /// Copies row `i` of `x` minus `mean` into `out` (length d). Works for any strides.
@@ -226,45 +471,85 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn nearest_matches_brute_force_with_padding() {
-        // 11 centers: two full blocks and one padded block; 8 rows: one full f64 tile and a
-        // partial one (5 rows) padded with zeros.
-        let centers = Array2::from_shape_fn((11, 3), |(j, f)| ((j * 7 + f * 3) % 11) as f64 - 5.0);
-        let rows = Array2::from_shape_fn((13, 3), |(i, f)| ((i * 5 + f * 2) % 9) as f64 - 4.0);
+    fn assign(rows: &Array2<f64>, centers: &Array2<f64>) -> Vec<usize> {
         let pc = PreparedCenters::new(centers.view());
-        let expected = brute(&rows, &centers);
-        let mut got = Vec::new();
-        let mut got_fma = Vec::new();
-        let mut tile = Tile::<f64, 8>::new(3);
-        for first in (0..13).step_by(8) {
-            let count = (13 - first).min(8);
-            tile.load(&rows.view(), first, count, &[0.0; 3]);
-            let mut labels = [0usize; 8];
-            let mut best = [0.0; 8];
-            nearest::<f64, 8, false>(&tile.transposed, &pc, &mut labels, &mut best);
-            got.extend_from_slice(&labels[..count]);
-            nearest::<f64, 8, true>(&tile.transposed, &pc, &mut labels, &mut best);
-            got_fma.extend_from_slice(&labels[..count]);
+        let mut labels = vec![usize::MAX; rows.nrows()];
+        let mut seen = Vec::new();
+        let mean = vec![0.0; rows.ncols()];
+        assign_rows::<f64, true>(
+            &rows.view(),
+            0,
+            &mean,
+            &pc,
+            &mut labels,
+            |r, slot, label, _| {
+                seen.push(r);
+                *slot = label;
+            },
+        );
+        assert_eq!(seen, (0..rows.nrows()).collect::<Vec<_>>());
+        let mut plain = vec![usize::MAX; rows.nrows()];
+        assign_rows::<f64, false>(
+            &rows.view(),
+            0,
+            &mean,
+            &pc,
+            &mut plain,
+            |_, slot, label, _| {
+                *slot = label;
+            },
+        );
+        assert_eq!(labels, plain);
+        labels
+    }
+
+    #[test]
+    fn nearest_matches_brute_force_for_every_block_shape() {
+        // k = 3 (one narrow block), 7 (one wide block), 11 and 21 (several padded wide blocks);
+        // 13 rows: full tiles and a partial one padded with zeros.
+        for k in [3, 7, 11, 21] {
+            let centers = Array2::from_shape_fn((k, 3), |(j, f)| {
+                ((j * 7 + f * 3) % 11) as f64 - 5.0 + 0.01 * j as f64
+            });
+            let rows = Array2::from_shape_fn((13, 3), |(i, f)| ((i * 5 + f * 2) % 9) as f64 - 4.0);
+            assert_eq!(assign(&rows, &centers), brute(&rows, &centers), "k = {k}");
+            let rows32 = rows.mapv(|v| v as f32);
+            let pc32 = PreparedCenters::new(centers.mapv(|v| v as f32).view());
+            let mut labels = vec![0; 13];
+            assign_rows::<f32, true>(
+                &rows32.view(),
+                0,
+                &[0.0; 3],
+                &pc32,
+                &mut labels,
+                |_, s, l, _| *s = l,
+            );
+            assert_eq!(labels, brute(&rows, &centers), "f32, k = {k}");
         }
-        assert_eq!(got, expected);
-        assert_eq!(got_fma, expected);
     }
 
     #[test]
     fn ties_go_to_the_lower_center_index() {
         let centers = array![[1.0, 0.0], [-1.0, 0.0], [0.0, 5.0], [1.0, 0.0], [9.0, 9.0]];
-        let pc = PreparedCenters::new(centers.view());
-        let mut tile = Tile::<f32, 16>::new(2);
-        let rows = array![[0.0f32, 0.0], [1.0, 0.0]];
-        let pc32 = PreparedCenters::new(centers.mapv(|v| v as f32).view());
-        tile.load(&rows.view(), 0, 2, &[0.0; 2]);
-        let mut labels = [0usize; 16];
-        let mut best = [0.0f32; 16];
-        nearest::<f32, 16, false>(&tile.transposed, &pc32, &mut labels, &mut best);
+        let rows = array![[0.0, 0.0], [1.0, 0.0]];
         // Row 0 is equidistant from centers 0 and 1; row 1 coincides with centers 0 and 3.
-        assert_eq!(&labels[..2], &[0, 0]);
-        assert_eq!(pc.k_padded, 8);
+        assert_eq!(assign(&rows, &centers), vec![0, 0]);
+        // Across blocks: 12 centers (f64: blocks of 8), center 9 repeats center 1.
+        let mut many = Array2::from_shape_fn((12, 2), |(j, f)| 100.0 + (j * 2 + f) as f64);
+        many.row_mut(1).assign(&array![0.5, 0.5]);
+        many.row_mut(9).assign(&array![0.5, 0.5]);
+        assert_eq!(assign(&array![[0.5, 0.4]], &many), vec![1]);
+        assert_eq!(PreparedCenters::new(many.view()).n_blocks, 2);
+    }
+
+    #[test]
+    fn lane_argmin_takes_the_first_minimum() {
+        assert_eq!(lane_argmin(&[3.0, 1.0, 2.0, 1.0]), (1, 1.0));
+        let mut v = [5.0f32; 16];
+        v[13] = -1.0;
+        v[9] = -1.0;
+        assert_eq!(lane_argmin(&v), (9, -1.0));
+        assert_eq!(lane_argmin(&[f64::INFINITY; 8]).0, 0);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use super::algorithm::{
 };
 use super::hyperparams::KMeansInit;
 use super::init::{kmeans_plusplus, random_rows};
-use super::kernel::{nearest, tile_rows, PreparedCenters, Tile, CHUNK_ROWS};
+use super::kernel::{assign_rows, PreparedCenters, CHUNK_ROWS};
 use crate::error::{Error, Result};
 use crate::simd::dispatch_simd;
 use crate::validation::check_n_features;
@@ -258,7 +258,7 @@ struct BatchSums<F> {
 
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn batch_chunk_impl<F: Float, const T: usize, const FMA: bool>(
+fn batch_chunk_impl<F: Float, const FMA: bool>(
     x: &ArrayView2<F>,
     start: usize,
     offset: &[F],
@@ -273,34 +273,29 @@ fn batch_chunk_impl<F: Float, const T: usize, const FMA: bool>(
         weights: vec![F::zero(); k],
         inertia: F::zero(),
     };
-    let mut tile = Tile::<F, T>::new(d);
-    let mut tile_labels = [0usize; T];
-    let mut tile_best = [F::zero(); T];
-    for (t, chunk_labels) in labels.chunks_mut(T).enumerate() {
-        let first = t * T;
-        tile.load(x, start + first, chunk_labels.len(), offset);
-        nearest::<F, T, FMA>(&tile.transposed, pc, &mut tile_labels, &mut tile_best);
-        for (r, (slot, &label)) in chunk_labels.iter_mut().zip(&tile_labels).enumerate() {
+    assign_rows::<F, FMA>(
+        x,
+        start,
+        offset,
+        pc,
+        labels,
+        #[inline(always)]
+        |r, slot, label, row| {
             *slot = label;
-            let w = weights.map_or(F::one(), |w| w[start + first + r]);
-            let row = tile.row(r, d);
+            let w = weights.map_or(F::one(), |w| w[start + r]);
             // Direct distance (not the expansion) so the batch inertia is accurate.
             out.inertia += w * sq_dist(row, &centers[label * d..(label + 1) * d]);
             out.weights[label] += w;
             for (s, &v) in out.sums[label * d..(label + 1) * d].iter_mut().zip(row) {
                 *s += w * v;
             }
-        }
-    }
+        },
+    );
     out
 }
 
 dispatch_simd!(batch_chunk<F: Float>(x: &ArrayView2<F>, start: usize, offset: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, centers: &[F], labels: &mut [usize]) -> BatchSums<F>, FMA => {
-    if tile_rows::<F>() == 16 {
-        batch_chunk_impl::<F, 16, FMA>(x, start, offset, weights, pc, centers, labels)
-    } else {
-        batch_chunk_impl::<F, 8, FMA>(x, start, offset, weights, pc, centers, labels)
-    }
+    batch_chunk_impl::<F, FMA>(x, start, offset, weights, pc, centers, labels)
 });
 
 /// Assigns `x` to `centered` centers and sums per cluster; chunks reduced in a fixed order.
