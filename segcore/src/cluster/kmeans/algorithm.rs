@@ -4,7 +4,10 @@
 use super::align::order_by_weight;
 use super::hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidParams};
 use super::init::{kmeans_plusplus, random_rows};
-use super::kernel::{assign_rows, load_centered_row, visit_rows, PreparedCenters, CHUNK_ROWS};
+use super::kernel::{
+    add_row, add_scaled_row, assign_rows, load_centered_row, visit_rows, PreparedCenters,
+    CHUNK_ROWS,
+};
 use crate::error::{Error, Result};
 use crate::simd::dispatch_simd;
 use crate::validation::{check_matrix, check_n_features, check_sample_weight};
@@ -114,16 +117,11 @@ fn lloyd_chunk_impl<F: Float, const FMA: bool>(
             match weights {
                 None => {
                     out.weights[label] += F::one();
-                    for (s, &v) in sum.iter_mut().zip(row) {
-                        *s += v;
-                    }
+                    add_row(sum, row);
                 }
                 Some(w) => {
-                    let w = w[r];
-                    out.weights[label] += w;
-                    for (s, &v) in sum.iter_mut().zip(row) {
-                        *s += w * v;
-                    }
+                    out.weights[label] += w[r];
+                    add_scaled_row(sum, w[r], row);
                 }
             }
         },

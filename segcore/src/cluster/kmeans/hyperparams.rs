@@ -109,6 +109,17 @@ impl KMeansValidParams {
 
 /// k-means parameters with scikit-learn's defaults; build with the methods, then `fit`.
 ///
+/// Bad input, checked before any work: `n_clusters = 0` and other out-of-range parameters give
+/// [`Error::InvalidParameter`](crate::Error::InvalidParameter) naming the parameter; more
+/// clusters than rows gives [`Error::TooManyClusters`](crate::Error::TooManyClusters); NaN/inf
+/// gives [`Error::NonFiniteValue`](crate::Error::NonFiniteValue) with its row and column;
+/// negative, NaN or all-zero weights give [`Error::InvalidWeights`](crate::Error::InvalidWeights).
+/// More clusters than *distinct* rows is not an error (as in scikit-learn): the fit succeeds,
+/// some clusters stay empty or share a point, and [`KMeans::warnings`](super::KMeans::warnings)
+/// records "Number of distinct clusters (m) found smaller than n_clusters (k)" (a
+/// `ConvergenceWarning` in Python). Fortran-ordered and strided views are read in place, row by
+/// row, without a copy (only non-contiguous weights are copied, O(n)).
+///
 /// ```
 /// use ndarray::array;
 /// use segcore::cluster::kmeans::{KMeansParams, KMeansInit};

@@ -27,7 +27,7 @@ use super::algorithm::{
 };
 use super::hyperparams::KMeansInit;
 use super::init::{kmeans_plusplus, random_rows};
-use super::kernel::{assign_rows, PreparedCenters, CHUNK_ROWS};
+use super::kernel::{add_scaled_row, assign_rows, PreparedCenters, CHUNK_ROWS};
 use crate::error::{Error, Result};
 use crate::simd::dispatch_simd;
 use crate::validation::check_n_features;
@@ -286,9 +286,7 @@ fn batch_chunk_impl<F: Float, const FMA: bool>(
             // Direct distance (not the expansion) so the batch inertia is accurate.
             out.inertia += w * sq_dist(row, &centers[label * d..(label + 1) * d]);
             out.weights[label] += w;
-            for (s, &v) in out.sums[label * d..(label + 1) * d].iter_mut().zip(row) {
-                *s += w * v;
-            }
+            add_scaled_row(&mut out.sums[label * d..(label + 1) * d], w, row);
         },
     );
     out
