@@ -162,3 +162,30 @@ def test_align_labels_with_more_new_clusters_and_bad_shapes():
     km = segcore.KMeans(n_clusters=3, random_state=0).fit(np.vstack([new + d for d in (0.0, 0.1, 0.2)]))
     with pytest.raises(ValueError):
         km.align_to(previous)
+
+
+def test_fewer_distinct_rows_than_clusters_warns_like_sklearn():
+    # 3 distinct rows, k = 4: the fit succeeds with a ConvergenceWarning (as scikit-learn's) and
+    # only 3 distinct labels; inertia is 0 since every row sits on a center.
+    x = np.repeat(np.array([[0.0, 0.0], [1.0, 1.0], [5.0, 0.0]]), 4, axis=0)
+    with pytest.warns(segcore.exceptions.ConvergenceWarning, match=r"distinct clusters \(3\)"):
+        km = segcore.KMeans(n_clusters=4, random_state=0).fit(x)
+    assert len(np.unique(km.labels_)) == 3
+    assert km.inertia_ == 0.0
+    with pytest.warns(Warning, match=r"distinct clusters \(3\)"):
+        SkKMeans(n_clusters=4, random_state=0, n_init=1).fit(x)
+
+
+def test_strided_weights_and_reversed_rows_need_no_copy_and_agree(blobs):
+    init = blobs[:4]
+    weights = (np.arange(2 * len(blobs), dtype=np.float64) % 7 + 1.0)[::2]  # strided view
+    assert not weights.flags.c_contiguous
+    strided = segcore.KMeans(n_clusters=4, init=init).fit(blobs, sample_weight=weights)
+    plain = segcore.KMeans(n_clusters=4, init=init).fit(blobs, sample_weight=weights.copy())
+    np.testing.assert_array_equal(strided.labels_, plain.labels_)
+    np.testing.assert_array_equal(strided.cluster_centers_, plain.cluster_centers_)
+    reversed_view = blobs[::-1]  # negative row stride
+    a = segcore.KMeans(n_clusters=4, init=init).fit(reversed_view)
+    b = segcore.KMeans(n_clusters=4, init=init).fit(np.ascontiguousarray(reversed_view))
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=0, atol=0)

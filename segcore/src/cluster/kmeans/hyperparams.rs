@@ -40,11 +40,13 @@ impl KMeansAlgorithm {
     /// The concrete algorithm `Auto` stands for: currently always Lloyd.
     ///
     /// Measured with `benches/compare_kmeans.py` (1M x 16, k = 8, 20 iterations, 2 threads,
-    /// overlapping clusters, 4 alternating pairs on a shared, oversubscribed machine): Lloyd's
-    /// tiled kernel 146 ms/iteration (36 ms CPU), Hamerly 428 ms (124 ms CPU): most bounds fail
-    /// on overlapping data and the fallback computes all k distances directly, without the tiled
-    /// kernel. Hamerly only wins on well separated segments after the first iterations, which
-    /// `Auto` cannot know in advance; ask for it explicitly there.
+    /// overlapping clusters, alternating pairs on a shared machine at load average ~11): Lloyd's
+    /// register-blocked kernel 84 ms/iteration (31 ms CPU), Hamerly 327 ms (128 ms CPU) and 2.8x
+    /// the extra memory (two bounds per row). Most bounds fail on overlapping data, and a row
+    /// whose bounds fail costs Hamerly a full pass over the k centers outside the blocked kernel,
+    /// while Lloyd's pass is already within ~3x of the memory-bandwidth floor. Hamerly only wins
+    /// on well separated segments after the first iterations, which `Auto` cannot know in
+    /// advance; ask for it explicitly there.
     pub fn resolve(self, _n_features: usize, _n_clusters: usize) -> KMeansAlgorithm {
         match self {
             KMeansAlgorithm::Auto => KMeansAlgorithm::Lloyd,

@@ -9,13 +9,17 @@
 //! hide the FMA latency). The argmin over the lanes is branch-free: a tree of vector minimums,
 //! an equality mask and its lowest set bit.
 //!
-//! Measured (`examples/kmeans_bench.rs`, CPU time per Lloyd iteration, 1M x 16, k = 8, one
-//! thread, AVX2, overlapping clusters): the previous layout (rows in the lanes) had to transpose
-//! every tile into a feature-major buffer, scalar store by scalar store; in `perf` the centring,
-//! transpose and bookkeeping around the FMAs took ~3/4 of the pass (33 ms f64 / 28.5 ms f32 per
-//! iteration). Broadcasting straight from the row-major centred tile removes the transpose, and
+//! Measured (`examples/kmeans_bench.rs` and `benches/compare_kmeans.py`, 1M x 16, k = 8,
+//! overlapping clusters, AVX2, a shared 2-core machine at load average 10-11, so CPU time is the
+//! stable figure): the previous layout (rows in the lanes) had to transpose every tile into a
+//! feature-major buffer, scalar store by scalar store; in `perf` the centring, transpose and
+//! bookkeeping around the FMAs took ~3/4 of the pass: 33-36 ms (f64) / 27-29 ms (f32) CPU per
+//! iteration. Broadcasting straight from the row-major centred tile removes the transpose, and
 //! f32 gets a block of 8 centers per 256-bit register (k = 8: one register per row) instead of
-//! padding rows. See the module docs of `algorithm.rs` for the numbers after the change.
+//! 16-row padding: 31 ms (f64) / 20 ms (f32) CPU per iteration, 2.35x / 2.12x scikit-learn per
+//! iteration (2 threads each, CPU-time ratio 2.37x / 2.07x). What is left per iteration (perf,
+//! one thread): the micro-kernel ~30-35%, loading and centring the rows ~15-20% (memory stalls,
+//! reduced by the prefetch in [`Tile::load`]), the per-row accumulation and bookkeeping ~20%.
 //!
 //! Distances use scikit-learn's expansion `||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2` on data
 //! centered by the column means (scikit-learn centers `X` too), so near-ties break the same way.
