@@ -67,6 +67,11 @@ def spread(values):
     return f"{np.median(values):.2f} (min {min(values):.2f}, max {max(values):.2f})"
 
 
+def ratio(a, b):
+    """a / b, NaN when b rounds to 0 (a tiny data set such as Wholesale's 440 rows)."""
+    return a / b if b > 0 else float("nan")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_000_000)
@@ -113,15 +118,15 @@ def main():
           f"{'sklearn/x per pair':>36}{'x/floor per pair':>36}")
     sk_ms = [p[0] for p in pairs]
     print(f"{'scikit-learn':<18}{spread(sk_ms):>40}{np.median([p[1] for p in pairs]):>13.2f}{'1.00':>36}"
-          f"{spread([s / f for s, f in zip(sk_ms, floors)]):>36}")
+          f"{spread([ratio(s, f) for s, f in zip(sk_ms, floors)]):>36}")
     for name in ("lloyd",) + (() if args.no_hamerly else ("hamerly",)):
         ours = [float(r[f"segcore_{name}_ms_per_iter"]) for _, _, r in pairs]
         cpu = np.median([float(r[f"segcore_{name}_cpu_ms_per_iter"]) for _, _, r in pairs])
         print(f"{'segcore ' + name:<18}{spread(ours):>40}{cpu:>13.2f}"
-              f"{spread([s / o for s, o in zip(sk_ms, ours)]):>36}{spread([o / f for o, f in zip(ours, floors)]):>36}")
+              f"{spread([ratio(s, o) for s, o in zip(sk_ms, ours)]):>36}{spread([ratio(o, f) for o, f in zip(ours, floors)]):>36}")
     if "linfa_ms_per_iter" in first:
         linfa = float(first["linfa_ms_per_iter"])
-        print(f"{'linfa-clustering':<18}{linfa:>40.2f}{'':>13}{pairs[0][0] / linfa:>36.2f}{linfa / floors[0]:>36.2f}"
+        print(f"{'linfa-clustering':<18}{linfa:>40.2f}{'':>13}{ratio(pairs[0][0], linfa):>36.2f}{ratio(linfa, floors[0]):>36.2f}"
               "   (first pair only)")
     print(f"{'bandwidth floor':<18}{spread(floors):>40}")
     print(f"segcore peak extra memory: lloyd {first['segcore_lloyd_peak_extra_mb']} MB"

@@ -205,7 +205,7 @@ fn run<F: Float + Send + Sync>(values: Vec<f64>, n: usize, d: usize, args: &Args
     let floor_ms = x_bytes / bandwidth * 1e3;
     println!("threads={}", rayon::current_num_threads());
     println!("bandwidth_gbs={:.2}", bandwidth / 1e9);
-    println!("floor_ms_per_iter={floor_ms:.3}");
+    println!("floor_ms_per_iter={floor_ms:.6}");
     for (name, algorithm) in [
         ("lloyd", KMeansAlgorithm::Lloyd),
         ("hamerly", KMeansAlgorithm::Hamerly),
@@ -239,7 +239,7 @@ fn run<F: Float + Send + Sync>(values: Vec<f64>, n: usize, d: usize, args: &Args
             cpu_per_iter.push(cpu / n_iter as f64 * 1e3);
         }
         let ms = median(per_iter);
-        println!("segcore_{name}_ms_per_iter={ms:.3}");
+        println!("segcore_{name}_ms_per_iter={ms:.6}");
         println!("segcore_{name}_cpu_ms_per_iter={:.3}", median(cpu_per_iter));
         println!("segcore_{name}_n_iter={n_iter}");
         println!("segcore_{name}_inertia={inertia:.10e}");
