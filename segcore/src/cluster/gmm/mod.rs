@@ -10,8 +10,9 @@
 //!
 //! Deterministic: the same data and `random_state` give bit-identical results on any number of
 //! threads (rows are processed in fixed chunks whose sums are reduced in a fixed order). `f32`
-//! input is computed in `f32` (the d x d factorisations in `f64`). Extra memory is the n x k
-//! responsibility matrix.
+//! input is computed in `f32` (the d x d factorisations and the exp/ln of the log-sum-exp in
+//! `f64`). Extra memory during EM is one re-laid copy of the data (n x d, plus n weights); the
+//! n x k responsibilities exist only while an initialisation estimates its start.
 //!
 //! Measured (`benches/compare_gmm.py`, 100k x 8, k = 6, same start, 10 fixed EM iterations,
 //! both libraries in one process per thread count, shared 2-core box at load ~7, so ratios
