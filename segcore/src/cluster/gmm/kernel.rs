@@ -586,9 +586,11 @@ fn lanes_fma<F: Float, const FMA: bool>(a: Lanes<F>, b: Lanes<F>, c: Lanes<F>) -
 }
 
 /// Blocks whose M-step contributions are added together: each accumulator is loaded and stored
-/// once per `GROUP` blocks instead of once per block. The scatter update is a load-FMA-store per
-/// term; perf annotate of `gmm_bench` (full, 100k x 8, k = 6, 1 thread) had it at ~29% of the
-/// iteration with one block per update, bound by the stores.
+/// once per `GROUP` blocks instead of once per block. Perf annotate of `gmm_bench` (full,
+/// 100k x 8, k = 6, 1 thread) had the load-FMA-store scatter update at ~29% of the iteration;
+/// grouping by 4 measured equal within the noise of the shared machine (A/B of CPU time per
+/// iteration, 10.5 vs 10.5 ms), so the update is not store-bound there; kept because it does
+/// not cost and quarters the accumulator traffic on machines where it is.
 const GROUP: usize = 4;
 
 /// Adds `G` blocks to the shifted M-step sums of a chunk (`prob[t * k + c]`,
