@@ -2,10 +2,13 @@
 
 Same data, same start (weights/means/precisions given, so no k-means), a fixed number of EM
 iterations (tol=0). Per-iteration time = (time of iters + 1 iterations - time of 1) / iters, so
-set-up costs cancel. scikit-learn runs with 2 BLAS threads (threadpoolctl) and with 1. Prints
-medians, the ratio, and a parity line (lower bound after the same iterations).
+set-up costs cancel. For each thread count (default 1 and 2) one child process runs both
+libraries with that many threads (RAYON_NUM_THREADS for segcore, threadpoolctl for
+scikit-learn's BLAS/OpenMP) and prints medians, the ratio, the load average and a parity line
+(lower bound after the same iterations).
 
     python benches/compare_gmm.py [--n 100000] [--d 8] [--k 6] [--iters 10] [--types full,diag]
+                                  [--threads 1,2]
 
 Build the wheel in release mode first (`maturin develop --release -m segcore-py/Cargo.toml`).
 linfa-clustering's time is printed by `cargo run --release --example gmm_bench -- --linfa`.
@@ -13,14 +16,13 @@ Machines are noisy: compare ratios measured in one run.
 """
 
 import argparse
+import os
+import subprocess
+import sys
 import time
 import warnings
 
 import numpy as np
-from sklearn.mixture import GaussianMixture as SkGaussianMixture
-from threadpoolctl import threadpool_limits
-
-import segcore
 
 
 def data(n, d, k, seed=0):
@@ -57,6 +59,32 @@ def per_iteration(cls, x, k, covariance_type, iters, repeats=3):
     return float(np.median(times)), model
 
 
+def measure(args, threads):
+    """Both libraries in this process, `threads` threads each (RAYON_NUM_THREADS set by the parent)."""
+    from sklearn.mixture import GaussianMixture as SkGaussianMixture
+    from threadpoolctl import threadpool_limits
+
+    import segcore
+
+    x = data(args.n, args.d, args.k)
+    load = os.getloadavg()
+    print(f"threads={threads} n={args.n} d={args.d} k={args.k} iters={args.iters} "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    for covariance_type in args.types.split(","):
+        with threadpool_limits(limits=threads):
+            sk, sk_model = per_iteration(SkGaussianMixture, x, args.k, covariance_type, args.iters)
+        ours, our_model = per_iteration(segcore.GaussianMixture, x, args.k, covariance_type, args.iters)
+        print(
+            f"  {covariance_type}: sklearn {sk:.1f} ms/iter, segcore {ours:.2f} ms/iter, "
+            f"speed-up {sk / ours:.1f}x"
+        )
+        print(
+            f"    parity: lower_bound sklearn {sk_model.lower_bound_:.12f} segcore {our_model.lower_bound_:.12f} "
+            f"max |means diff| {np.abs(sk_model.means_ - our_model.means_).max():.2e}",
+            flush=True,
+        )
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100_000)
@@ -64,23 +92,19 @@ def main():
     ap.add_argument("--k", type=int, default=6)
     ap.add_argument("--iters", type=int, default=10)
     ap.add_argument("--types", default="full,diag")
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    x = data(args.n, args.d, args.k)
-    print(f"n={args.n} d={args.d} k={args.k} iters={args.iters}")
-    for covariance_type in args.types.split(","):
-        with threadpool_limits(limits=2):
-            sk2, sk_model = per_iteration(SkGaussianMixture, x, args.k, covariance_type, args.iters)
-        with threadpool_limits(limits=1):
-            sk1, _ = per_iteration(SkGaussianMixture, x, args.k, covariance_type, args.iters)
-        ours, our_model = per_iteration(segcore.GaussianMixture, x, args.k, covariance_type, args.iters)
-        print(
-            f"{covariance_type}: sklearn {sk2:.1f} ms/iter (2 threads), {sk1:.1f} (1 thread); "
-            f"segcore {ours:.2f} ms/iter; speed-up {min(sk1, sk2) / ours:.1f}x"
-        )
-        print(
-            f"  parity: lower_bound sklearn {sk_model.lower_bound_:.12f} segcore {our_model.lower_bound_:.12f} "
-            f"max |means diff| {np.abs(sk_model.means_ - our_model.means_).max():.2e}"
-        )
+    if args.child:
+        measure(args, args.child)
+        return
+    for threads in [int(t) for t in args.threads.split(",")]:
+        # The thread count of segcore's pool is fixed when it starts: one process per count.
+        env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
+        cmd = [sys.executable, __file__, "--child", str(threads)]
+        for name in ("n", "d", "k", "iters", "types"):
+            cmd += [f"--{name}", str(getattr(args, name))]
+        subprocess.run(cmd, env=env, check=True)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@
 //!
 //! ```text
 //! cargo run --release --example gmm_bench -- [--n 100000] [--d 8] [--k 6] [--iters 10] [--linfa]
+//!     [--types full,tied,diag,spherical] [--dtypes f64,f32]
 //! ```
 //! Per-iteration time = (time of `iters + 1` iterations - time of 1 iteration) / `iters`, so the
 //! initialisation (user-given start for segcore, random responsibilities for linfa) cancels out.
-//! Prints one `key=value` line per measurement. The side-by-side run against scikit-learn is
+//! Prints one `key=value` line per measurement: wall time and CPU time (all threads) per
+//! iteration; on a busy machine the CPU time is the steadier of the two. The side-by-side run against scikit-learn is
 //! `benches/compare_gmm.py` (segcore wheel and scikit-learn in one process).
 
 use ndarray::{Array1, Array2, Array3};
@@ -62,19 +64,43 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn per_iteration<F: Float>(x: &Array2<F>, params: &GaussianMixtureParams, iters: usize) -> f64 {
+/// CPU time of every thread of this process so far, in seconds (Linux: the scheduler's own
+/// per-thread run time; NaN elsewhere). On a shared machine the wall time of a run includes
+/// waiting for a core; the CPU time does not, so both are printed.
+fn cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return f64::NAN;
+    };
+    tasks
+        .filter_map(|t| t.ok())
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .sum::<f64>()
+        * 1e-9
+}
+
+/// Median (wall, CPU) milliseconds per EM iteration.
+fn per_iteration<F: Float>(
+    x: &Array2<F>,
+    params: &GaussianMixtureParams,
+    iters: usize,
+) -> (f64, f64) {
     let time = |max_iter: usize| {
         let p = params.clone().max_iter(max_iter);
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), cpu_seconds());
         let model = p.fit(x.view(), None).expect("benchmark fit succeeds");
         assert_eq!(model.n_iter(), max_iter);
-        t.elapsed().as_secs_f64()
+        (t.elapsed().as_secs_f64(), cpu_seconds() - cpu)
     };
-    median(
-        (0..3)
-            .map(|_| (time(iters + 1) - time(1)) / iters as f64 * 1e3)
-            .collect(),
-    )
+    let runs: Vec<((f64, f64), (f64, f64))> = (0..3).map(|_| (time(iters + 1), time(1))).collect();
+    let per = |pick: fn(&(f64, f64)) -> f64| {
+        median(
+            runs.iter()
+                .map(|(long, short)| (pick(long) - pick(short)) / iters as f64 * 1e3)
+                .collect(),
+        )
+    };
+    (per(|t| t.0), per(|t| t.1))
 }
 
 fn linfa_per_iteration(x: &Array2<f64>, k: usize, iters: usize) -> f64 {
@@ -114,16 +140,28 @@ fn main() {
         "n={n} d={d} k={k} iters={iters} threads={}",
         rayon::current_num_threads()
     );
+    let args: Vec<String> = std::env::args().collect();
+    let listed = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let types = listed("--types").unwrap_or_else(|| "full,tied,diag,spherical".into());
+    let dtypes = listed("--dtypes").unwrap_or_else(|| "f64,f32".into());
     for kind in CovarianceType::ALL {
+        if !types.split(',').any(|t| t == kind.name()) {
+            continue;
+        }
         let params = start(&x, k, kind);
-        println!(
-            "segcore_{kind}_f64_ms_per_iter={:.2}",
-            per_iteration(&x, &params, iters)
-        );
-        println!(
-            "segcore_{kind}_f32_ms_per_iter={:.2}",
-            per_iteration(&x32, &params, iters)
-        );
+        if dtypes.split(',').any(|t| t == "f64") {
+            let (wall, cpu) = per_iteration(&x, &params, iters);
+            println!("segcore_{kind}_f64_ms_per_iter={wall:.2} cpu_ms_per_iter={cpu:.2}");
+        }
+        if dtypes.split(',').any(|t| t == "f32") {
+            let (wall, cpu) = per_iteration(&x32, &params, iters);
+            println!("segcore_{kind}_f32_ms_per_iter={wall:.2} cpu_ms_per_iter={cpu:.2}");
+        }
     }
     if std::env::args().any(|a| a == "--linfa") {
         println!(

@@ -1,21 +1,35 @@
-//! The EM passes over the data: E-step (log-densities, log-sum-exp, responsibilities) fused with
-//! the first moments of the M-step, and the second-moment pass.
+//! The passes over the data. EM runs one fused pass per iteration ([`em_pass`]): E-step
+//! (log-densities, log-sum-exp) and every M-step sum in the same pass, with the rows laid out
+//! once per fit in blocks ([`BlockedRows`]). The initialisations use the separate
+//! first/second-moment passes over given responsibilities; scoring uses [`score_rows`].
 //!
 //! Why our own EM instead of linfa-clustering's `GaussianMixture`: ANCHORS.md measured linfa at
 //! 134 ms per EM iteration (100k x 8, k = 6, full) against scikit-learn's 110-178 ms, with full
 //! covariance only, no lower bound, no user-given means and the model lost on non-convergence;
 //! the arithmetic is ~60 M multiply-adds, so both are far from the floor. `examples/gmm_bench.rs`
-//! measures this kernel on the same workload: 109 ms against linfa's 835 ms in one run (numbers in
-//! the module docs of `gmm`).
+//! measures this kernel against linfa on the same workload (numbers in the module docs of `gmm`).
 //!
-//! Layout: rows are processed in blocks of [`BLOCK`], copied feature-major (`xb[f * BLOCK + r]`)
-//! so every inner loop runs over the rows of the block and vectorises (one 256-bit register
-//! holds 4 f64 / 8 f32 rows). Per-block sums go to per-lane accumulators, summed in a fixed order
-//! at the end of a chunk: results depend only on the data, never on the thread count.
+//! What decided the shape of the EM pass (perf record/annotate of `examples/gmm_bench`,
+//! 100k x 8, k = 6, 1 thread; before this version the profile over all four covariance types,
+//! f64 and f32, was E-step 49%, separate second-moment pass 27%, glibc exp/expf/log 20%):
+//! - one pass instead of two: the second-moment pass re-read X, re-transposed each block,
+//!   re-computed `x - mu` and re-read the n x k responsibilities; centring the sums on the
+//!   current means (which the E-step subtracts anyway) and correcting to the new means
+//!   afterwards (`estimate_from_pass` in `algorithm.rs`) removes all of that;
+//! - exp/ln vectorised (`crate::simd::exp_f64`, `ln_f64`, < 1 ulp, tested against std);
+//! - rows re-laid once per fit instead of transposed per block per pass;
+//! - the M-step accumulation as its own function on separate slices, since LLVM scalarised it
+//!   when it could not prove accumulators and differences apart.
+//!
+//! Layout: rows are processed in blocks of [`BLOCK`], feature-major inside the block
+//! (`xb[f][r]`), so every inner loop runs over the rows of the block and vectorises (one 256-bit
+//! register holds 4 f64 / 8 f32 rows). Sums go to per-lane accumulators, reduced in a fixed order
+//! at the end of a chunk and over chunks: results depend only on the data, never on the thread
+//! count.
 
 use super::hyperparams::CovarianceType;
 use super::linalg::{log_det_cholesky, Covariances};
-use crate::simd::dispatch_simd;
+use crate::simd::{dispatch_simd, exp_f64, ln_f64};
 use crate::Float;
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
@@ -42,8 +56,8 @@ pub(crate) struct Prepared<F> {
     pub kind: CovarianceType,
     /// k x d, row-major.
     pub means: Vec<F>,
-    /// Precision Cholesky factors: full k x d x d, tied d x d (upper triangular, row-major),
-    /// diag k x d, spherical k.
+    /// Precision Cholesky factors: full k x d(d+1)/2, tied d(d+1)/2 (upper triangle packed
+    /// column by column), diag k x d, spherical k.
     pub factors: Vec<F>,
     /// Per component: ln(weight) + ln det(factor) - d/2 ln(2 pi).
     pub offsets: Vec<F>,
@@ -59,9 +73,17 @@ impl<F: Float> Prepared<F> {
             .zip(&log_det)
             .map(|(&w, &ld)| F::cast(w.to_f64().unwrap_or(f64::NAN).ln() + ld - half_log_2pi))
             .collect();
+        // Upper triangular U packed column by column (U_0j..U_jj for j = 0..d): column j is what
+        // y_j = sum_{i <= j} (x - mu)_i U_ij reads, contiguous and without bounds checks per term.
+        let packed = |u: ndarray::ArrayView2<F>| {
+            (0..d)
+                .flat_map(|j| (0..=j).map(move |i| (i, j)))
+                .map(|ij| u[ij])
+                .collect::<Vec<F>>()
+        };
         let factors = match chol {
-            Covariances::Full(a) => a.iter().copied().collect(),
-            Covariances::Tied(a) => a.iter().copied().collect(),
+            Covariances::Full(a) => a.outer_iter().flat_map(packed).collect(),
+            Covariances::Tied(a) => packed(a.view()),
             Covariances::Diag(a) => a.iter().copied().collect(),
             Covariances::Spherical(a) => a.to_vec(),
         };
@@ -92,96 +114,6 @@ fn load_block<F: Float>(x: &ArrayView2<F>, start: usize, rows: usize, xb: &mut [
             }
         }
     }
-}
-
-/// Weighted log-density `ln w_c + ln N(x | mu_c, Sigma_c)` of the block's rows under every
-/// component, into `lp[c * BLOCK + r]`.
-#[inline(always)]
-fn log_prob_block<F: Float, const FMA: bool>(
-    xb: &[F],
-    p: &Prepared<F>,
-    diff: &mut [F],
-    lp: &mut [F],
-) {
-    let d = p.d;
-    let half = F::cast(0.5);
-    for c in 0..p.k {
-        let mu = &p.means[c * d..(c + 1) * d];
-        for f in 0..d {
-            for r in 0..BLOCK {
-                diff[f * BLOCK + r] = xb[f * BLOCK + r] - mu[f];
-            }
-        }
-        let mut sq = [F::zero(); BLOCK];
-        match p.kind {
-            CovarianceType::Full | CovarianceType::Tied => {
-                let u = if p.kind == CovarianceType::Full {
-                    &p.factors[c * d * d..(c + 1) * d * d]
-                } else {
-                    &p.factors[..d * d]
-                };
-                // y = (x - mu) U with U upper triangular: y_j = sum_{i <= j} diff_i U_ij.
-                for j in 0..d {
-                    let mut acc = [F::zero(); BLOCK];
-                    for i in 0..=j {
-                        let uij = u[i * d + j];
-                        let di = &diff[i * BLOCK..(i + 1) * BLOCK];
-                        for r in 0..BLOCK {
-                            acc[r] = fmadd::<F, FMA>(di[r], uij, acc[r]);
-                        }
-                    }
-                    for r in 0..BLOCK {
-                        sq[r] = fmadd::<F, FMA>(acc[r], acc[r], sq[r]);
-                    }
-                }
-            }
-            CovarianceType::Diag => {
-                let prec = &p.factors[c * d..(c + 1) * d];
-                for f in 0..d {
-                    for r in 0..BLOCK {
-                        let y = diff[f * BLOCK + r] * prec[f];
-                        sq[r] = fmadd::<F, FMA>(y, y, sq[r]);
-                    }
-                }
-            }
-            CovarianceType::Spherical => {
-                let prec = p.factors[c];
-                for f in 0..d {
-                    for r in 0..BLOCK {
-                        let y = diff[f * BLOCK + r] * prec;
-                        sq[r] = fmadd::<F, FMA>(y, y, sq[r]);
-                    }
-                }
-            }
-        }
-        for r in 0..BLOCK {
-            lp[c * BLOCK + r] = p.offsets[c] - half * sq[r];
-        }
-    }
-}
-
-/// Log-sum-exp of row `r` of a block (`ln p(x_r)`), writing the normalised responsibilities
-/// `exp(lp - lse)` of the row into `resp` (one per component).
-#[inline(always)]
-fn normalise_row<F: Float>(lp: &[F], r: usize, k: usize, resp: &mut [F]) -> F {
-    let mut max = F::neg_infinity();
-    for c in 0..k {
-        max = max.max(lp[c * BLOCK + r]);
-    }
-    if max == F::neg_infinity() {
-        // Every component has zero weight or density here: no responsibility can be formed.
-        resp.iter_mut().for_each(|v| *v = F::nan());
-        return F::neg_infinity();
-    }
-    let mut sum = F::zero();
-    for c in 0..k {
-        let e = (lp[c * BLOCK + r] - max).exp();
-        resp[c] = e;
-        sum += e;
-    }
-    let inv = F::one() / sum;
-    resp.iter_mut().for_each(|v| *v *= inv);
-    max + sum.ln()
 }
 
 /// Sums of one pass: per component the total responsibility and the responsibility-weighted
@@ -259,67 +191,6 @@ impl<F: Float> FirstLanes<F> {
             log_likelihood,
         }
     }
-}
-
-#[inline(always)]
-fn e_step_chunk_impl<F: Float, const FMA: bool>(
-    x: &ArrayView2<F>,
-    start: usize,
-    weights: Option<&[F]>,
-    p: &Prepared<F>,
-    resp: &mut [F],
-) -> FirstMoments<F> {
-    let (k, d) = (p.k, p.d);
-    let n = resp.len() / k;
-    let mut xb = vec![F::zero(); d * BLOCK];
-    let mut diff = vec![F::zero(); d * BLOCK];
-    let mut lp = vec![F::zero(); k * BLOCK];
-    let mut rb = vec![F::zero(); k * BLOCK];
-    let mut lanes = FirstLanes::new(k, d);
-    let mut log_likelihood = F::zero();
-    let mut row_resp = vec![F::zero(); k];
-    let mut r0 = 0;
-    while r0 < n {
-        let rows = (n - r0).min(BLOCK);
-        load_block(x, start + r0, rows, &mut xb);
-        log_prob_block::<F, FMA>(&xb, p, &mut diff, &mut lp);
-        rb.iter_mut().for_each(|v| *v = F::zero());
-        for r in 0..rows {
-            let w = weights.map_or(F::one(), |w| w[start + r0 + r]);
-            let lse = normalise_row(&lp, r, k, &mut row_resp);
-            log_likelihood += w * lse;
-            let out = &mut resp[(r0 + r) * k..(r0 + r + 1) * k];
-            for c in 0..k {
-                let v = w * row_resp[c];
-                out[c] = v;
-                rb[c * BLOCK + r] = v;
-            }
-        }
-        lanes.add_block::<FMA>(&xb, &rb, k, d);
-        r0 += rows;
-    }
-    lanes.finish(k, d, log_likelihood)
-}
-
-dispatch_simd!(e_step_chunk<F: Float>(x: &ArrayView2<F>, start: usize, weights: Option<&[F]>, p: &Prepared<F>, resp: &mut [F]) -> FirstMoments<F>, FMA => e_step_chunk_impl::<F, FMA>(x, start, weights, p, resp));
-
-/// E-step under `p`: writes the sample-weighted responsibilities (n x k, row-major) into `resp`
-/// and returns their first moments and the weighted log-likelihood sum.
-pub(crate) fn e_step<F: Float>(
-    x: &ArrayView2<F>,
-    weights: Option<&[F]>,
-    p: &Prepared<F>,
-    resp: &mut [F],
-) -> FirstMoments<F> {
-    let k = p.k;
-    let parts: Vec<FirstMoments<F>> = resp
-        .par_chunks_mut(CHUNK_ROWS * k)
-        .enumerate()
-        .map(|(c, rc)| e_step_chunk(x, c * CHUNK_ROWS, weights, p, rc))
-        .collect();
-    let mut total = FirstMoments::zeros(k, p.d);
-    parts.iter().for_each(|part| total.add(part));
-    total
 }
 
 #[inline(always)]
@@ -481,6 +352,411 @@ pub(crate) fn second_moments<F: Float>(
     total
 }
 
+/// One value per row of a block (the vector lanes of the kernels).
+type Lanes<F> = [F; BLOCK];
+
+/// Blocks per parallel work item of the fused EM pass.
+const CHUNK_BLOCKS: usize = CHUNK_ROWS / BLOCK;
+
+#[inline(always)]
+fn lane_sum<F: Float>(lanes: &Lanes<F>) -> F {
+    lanes.iter().fold(F::zero(), |a, &v| a + v)
+}
+
+#[inline(always)]
+fn to_f64<F: Float>(v: F) -> f64 {
+    // Float -> f64 is always `Some` (num-traits casts float to float unchecked).
+    v.to_f64().unwrap_or(f64::NAN)
+}
+
+/// The rows of `x` and their sample weights re-laid once per fit, block by block and
+/// feature-major inside a block (`values[b * d + f][r]` is feature `f` of row `b * BLOCK + r`), so
+/// every EM iteration streams them with plain vector loads: no per-iteration transposition, and
+/// any input memory order (numpy C or Fortran) costs the same.
+pub(crate) struct BlockedRows<F> {
+    d: usize,
+    values: Vec<Lanes<F>>,
+    /// One lane per row: its sample weight (1 without weights); 0 in the padding of the last
+    /// block, which is what keeps padded rows out of every sum.
+    weights: Vec<Lanes<F>>,
+}
+
+impl<F: Float> BlockedRows<F> {
+    pub(crate) fn new(x: &ArrayView2<F>, sample_weight: Option<&[F]>) -> Self {
+        let (n, d) = x.dim();
+        let n_blocks = n.div_ceil(BLOCK);
+        let mut values = vec![[F::zero(); BLOCK]; n_blocks * d];
+        let mut weights = vec![[F::zero(); BLOCK]; n_blocks];
+        values
+            .par_chunks_mut(d.max(1))
+            .zip(weights.par_iter_mut())
+            .enumerate()
+            .for_each(|(b, (block, w))| {
+                for r in 0..BLOCK.min(n - b * BLOCK) {
+                    let i = b * BLOCK + r;
+                    for (f, lanes) in block.iter_mut().enumerate() {
+                        lanes[r] = x[[i, f]];
+                    }
+                    w[r] = sample_weight.map_or(F::one(), |sw| sw[i]);
+                }
+            });
+        BlockedRows { d, values, weights }
+    }
+
+    fn n_chunks(&self) -> usize {
+        self.weights.len().div_ceil(CHUNK_BLOCKS)
+    }
+}
+
+/// Sums of one fused EM pass, with every row centred on the *current* means `m_c` (the E-step
+/// computes `x - m_c` anyway): per component `N_c = sum r`, `s_c = sum r (x - m_c)` and
+/// `S_c = sum r (x - m_c)(x - m_c)^T` (upper triangle row by row for full/tied, diagonal for
+/// diag/spherical), plus `sum w ln p(x)`. The M-step turns them into the new means and the
+/// scatter around them exactly (`shifted_to_centred`), so E-step and M-step share one pass over
+/// the data and the n x k responsibilities are never stored.
+pub(crate) struct PassSums<F> {
+    pub resp_sums: Vec<F>,
+    pub shifted_sums: Vec<F>,
+    pub shifted_scatter: Vec<F>,
+    pub log_likelihood: F,
+}
+
+/// Per-chunk lane accumulators and scratch, allocated once per fit and reused by every EM
+/// iteration.
+struct ChunkLanes<F> {
+    resp: Vec<Lanes<F>>,
+    first: Vec<Lanes<F>>,
+    second: Vec<Lanes<F>>,
+    log_likelihood: Lanes<F>,
+    /// GROUP x k x d: the blocks' rows minus each component's mean.
+    diff: Vec<Lanes<F>>,
+    /// GROUP x k: log-densities, then membership probabilities.
+    prob: Vec<Lanes<F>>,
+}
+
+/// Workspace of [`em_pass`]: one accumulator set per fixed chunk of rows.
+pub(crate) struct EmWorkspace<F> {
+    chunks: Vec<ChunkLanes<F>>,
+    k: usize,
+    d: usize,
+    kind: CovarianceType,
+}
+
+impl<F: Float> EmWorkspace<F> {
+    pub(crate) fn new(rows: &BlockedRows<F>, k: usize, kind: CovarianceType) -> Self {
+        let d = rows.d;
+        let m = second_moment_len(kind, d);
+        let zero = [F::zero(); BLOCK];
+        let chunks = (0..rows.n_chunks())
+            .map(|_| ChunkLanes {
+                resp: vec![zero; k],
+                first: vec![zero; k * d],
+                second: vec![zero; k * m],
+                log_likelihood: zero,
+                diff: vec![zero; GROUP * k * d],
+                prob: vec![zero; GROUP * k],
+            })
+            .collect();
+        EmWorkspace { chunks, k, d, kind }
+    }
+}
+
+/// Weighted log-densities `ln w_c + ln N(x | mu_c, Sigma_c)` of a block's rows under every
+/// component into `logp[c]`, keeping `x - mu_c` in `diff[c * d + f]` for the M-step sums.
+#[inline(always)]
+fn log_prob_lanes<F: Float, const FMA: bool>(
+    xb: &[Lanes<F>],
+    p: &Prepared<F>,
+    diff: &mut [Lanes<F>],
+    logp: &mut [Lanes<F>],
+) {
+    let d = p.d;
+    let half = F::cast(0.5);
+    for (c, lp) in logp.iter_mut().enumerate().take(p.k) {
+        let mu = &p.means[c * d..(c + 1) * d];
+        let dc = &mut diff[c * d..(c + 1) * d];
+        for f in 0..d {
+            for r in 0..BLOCK {
+                dc[f][r] = xb[f][r] - mu[f];
+            }
+        }
+        let mut sq = [F::zero(); BLOCK];
+        match p.kind {
+            CovarianceType::Full | CovarianceType::Tied => {
+                let t = d * (d + 1) / 2;
+                let u = if p.kind == CovarianceType::Full {
+                    &p.factors[c * t..(c + 1) * t]
+                } else {
+                    &p.factors[..t]
+                };
+                // y = (x - mu) U with U upper triangular: y_j = sum_{i <= j} diff_i U_ij.
+                let mut start = 0;
+                for j in 0..d {
+                    let column = &u[start..start + j + 1];
+                    start += j + 1;
+                    let mut acc = [F::zero(); BLOCK];
+                    for (di, &uij) in dc.iter().zip(column) {
+                        for r in 0..BLOCK {
+                            acc[r] = fmadd::<F, FMA>(di[r], uij, acc[r]);
+                        }
+                    }
+                    sq = lanes_fma::<F, FMA>(acc, acc, sq);
+                }
+            }
+            CovarianceType::Diag | CovarianceType::Spherical => {
+                for (f, df) in dc.iter().enumerate() {
+                    let prec = if p.kind == CovarianceType::Diag {
+                        p.factors[c * d + f]
+                    } else {
+                        p.factors[c]
+                    };
+                    for r in 0..BLOCK {
+                        let y = df[r] * prec;
+                        sq[r] = fmadd::<F, FMA>(y, y, sq[r]);
+                    }
+                }
+            }
+        }
+        for r in 0..BLOCK {
+            lp[r] = p.offsets[c] - half * sq[r];
+        }
+    }
+}
+
+/// Log-sum-exp over the components, lane by lane: turns the log-densities in `prob` into
+/// membership probabilities in place and returns `ln p(x)` per lane. exp and ln are the
+/// vectorised ones of `simd` (in f64 whatever `F` is): perf showed glibc's scalar calls here at
+/// 16% of an EM iteration. A row where every component has density zero gets NaN
+/// probabilities and ln p = -inf (the EM loop turns that into a clear error).
+#[inline(always)]
+fn normalise_lanes<F: Float>(prob: &mut [Lanes<F>]) -> Lanes<F> {
+    let mut max = [F::neg_infinity(); BLOCK];
+    for lp in prob.iter() {
+        for r in 0..BLOCK {
+            max[r] = if lp[r] > max[r] { lp[r] } else { max[r] };
+        }
+    }
+    let mut sum = [0.0f64; BLOCK];
+    for lp in prob.iter_mut() {
+        for r in 0..BLOCK {
+            let e = exp_f64(to_f64(lp[r] - max[r]));
+            sum[r] += e;
+            lp[r] = F::cast(e);
+        }
+    }
+    let mut inv = [F::zero(); BLOCK];
+    let mut lse = [F::zero(); BLOCK];
+    for r in 0..BLOCK {
+        inv[r] = F::cast(1.0 / sum[r]);
+        lse[r] = max[r] + F::cast(ln_f64(sum[r]));
+    }
+    for lp in prob.iter_mut() {
+        for r in 0..BLOCK {
+            lp[r] *= inv[r];
+        }
+    }
+    lse
+}
+
+#[inline(always)]
+fn lanes_mul<F: Float>(a: Lanes<F>, b: Lanes<F>) -> Lanes<F> {
+    let mut out = a;
+    for r in 0..BLOCK {
+        out[r] = a[r] * b[r];
+    }
+    out
+}
+
+#[inline(always)]
+fn lanes_add<F: Float>(a: Lanes<F>, b: Lanes<F>) -> Lanes<F> {
+    let mut out = a;
+    for r in 0..BLOCK {
+        out[r] = a[r] + b[r];
+    }
+    out
+}
+
+#[inline(always)]
+fn lanes_fma<F: Float, const FMA: bool>(a: Lanes<F>, b: Lanes<F>, c: Lanes<F>) -> Lanes<F> {
+    let mut out = c;
+    for r in 0..BLOCK {
+        out[r] = fmadd::<F, FMA>(a[r], b[r], c[r]);
+    }
+    out
+}
+
+/// Blocks whose M-step contributions are added together: each accumulator is loaded and stored
+/// once per `GROUP` blocks instead of once per block. Perf annotate of `gmm_bench` (full,
+/// 100k x 8, k = 6, 1 thread) had the load-FMA-store scatter update at ~29% of the iteration;
+/// grouping by 4 measured equal within the noise of the shared machine (A/B of CPU time per
+/// iteration, 10.5 vs 10.5 ms), so the update is not store-bound there; kept because it does
+/// not cost and quarters the accumulator traffic on machines where it is.
+const GROUP: usize = 4;
+
+/// Adds `G` blocks to the shifted M-step sums of a chunk (`prob[t * k + c]`,
+/// `diff[(t * k + c) * d + f]` for block `t`). A function of its own, with separate slices and
+/// whole-lane loads before stores, because the first version, written on the fields of one
+/// `&mut` struct, compiled to scalar code: LLVM could not prove the accumulators and the
+/// differences apart (perf annotate, same workload).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn accumulate_blocks<F: Float, const FMA: bool, const G: usize>(
+    kind: CovarianceType,
+    k: usize,
+    d: usize,
+    w: &[Lanes<F>; G],
+    prob: &[Lanes<F>],
+    diff: &[Lanes<F>],
+    resp: &mut [Lanes<F>],
+    first: &mut [Lanes<F>],
+    second: &mut [Lanes<F>],
+) {
+    let m = second_moment_len(kind, d);
+    let zero = [F::zero(); BLOCK];
+    for c in 0..k {
+        let mut rc = [zero; G];
+        for t in 0..G {
+            rc[t] = lanes_mul(w[t], prob[t * k + c]);
+            resp[c] = lanes_add(resp[c], rc[t]);
+        }
+        let dc = |t: usize| &diff[(t * k + c) * d..(t * k + c + 1) * d];
+        let fc = &mut first[c * d..(c + 1) * d];
+        let sc = &mut second[c * m..(c + 1) * m];
+        let mut idx = 0;
+        for (a, fa) in fc.iter_mut().enumerate() {
+            let mut wa = [zero; G];
+            for (t, wat) in wa.iter_mut().enumerate() {
+                *wat = lanes_mul(rc[t], dc(t)[a]);
+                *fa = lanes_add(*fa, *wat);
+            }
+            let (from, to) = match kind {
+                CovarianceType::Full | CovarianceType::Tied => (a, d),
+                CovarianceType::Diag | CovarianceType::Spherical => (a, a + 1),
+            };
+            for b in from..to {
+                let mut acc = sc[idx];
+                for (t, &wat) in wa.iter().enumerate() {
+                    acc = lanes_fma::<F, FMA>(wat, dc(t)[b], acc);
+                }
+                sc[idx] = acc;
+                idx += 1;
+            }
+        }
+    }
+}
+
+/// The fused pass over one chunk: E-step of `GROUP` blocks, then their contribution to the
+/// shifted M-step sums while their differences are still in L1. The sums stay per lane until
+/// [`em_pass`] reduces them in a fixed order.
+#[inline(always)]
+fn em_chunk_impl<F: Float, const FMA: bool>(
+    values: &[Lanes<F>],
+    weights: &[Lanes<F>],
+    p: &Prepared<F>,
+    lanes: &mut ChunkLanes<F>,
+) {
+    let (k, d) = (p.k, p.d);
+    let zero = [F::zero(); BLOCK];
+    let ChunkLanes {
+        resp,
+        first,
+        second,
+        log_likelihood,
+        diff,
+        prob,
+    } = lanes;
+    resp.fill(zero);
+    first.fill(zero);
+    second.fill(zero);
+    let mut ll = zero;
+    // E-step of block `b` into slot `t` of the scratch.
+    #[inline(always)]
+    fn e_step<F: Float, const FMA: bool>(
+        xb: &[Lanes<F>],
+        w: Lanes<F>,
+        p: &Prepared<F>,
+        diff: &mut [Lanes<F>],
+        prob: &mut [Lanes<F>],
+        ll: Lanes<F>,
+    ) -> Lanes<F> {
+        log_prob_lanes::<F, FMA>(xb, p, diff, prob);
+        let lse = normalise_lanes(prob);
+        // Padded rows have weight 0 and a finite ln p: they add exactly nothing.
+        lanes_fma::<F, FMA>(w, lse, ll)
+    }
+    let block = |b: usize| &values[b * d..(b + 1) * d];
+    let grouped = weights.len() / GROUP * GROUP;
+    for b0 in (0..grouped).step_by(GROUP) {
+        let w: &[Lanes<F>; GROUP] = weights[b0..b0 + GROUP]
+            .try_into()
+            .expect("the slice has GROUP elements");
+        for (t, &wt) in w.iter().enumerate() {
+            let (dt, pt) = (t * k * d, t * k);
+            ll = e_step::<F, FMA>(
+                block(b0 + t),
+                wt,
+                p,
+                &mut diff[dt..dt + k * d],
+                &mut prob[pt..pt + k],
+                ll,
+            );
+        }
+        accumulate_blocks::<F, FMA, GROUP>(p.kind, k, d, w, prob, diff, resp, first, second);
+    }
+    for (b, &wb) in weights.iter().enumerate().skip(grouped) {
+        ll = e_step::<F, FMA>(block(b), wb, p, &mut diff[..k * d], &mut prob[..k], ll);
+        let w = [wb];
+        accumulate_blocks::<F, FMA, 1>(p.kind, k, d, &w, prob, diff, resp, first, second);
+    }
+    *log_likelihood = ll;
+}
+
+dispatch_simd!(em_chunk<F: Float>(values: &[Lanes<F>], weights: &[Lanes<F>], p: &Prepared<F>, lanes: &mut ChunkLanes<F>) -> (), FMA => em_chunk_impl::<F, FMA>(values, weights, p, lanes));
+
+/// One EM pass under `p` (E-step fused with the M-step sums, see [`PassSums`]). Chunks are fixed
+/// row ranges and are reduced in chunk order, so the result never depends on the thread count.
+pub(crate) fn em_pass<F: Float>(
+    rows: &BlockedRows<F>,
+    p: &Prepared<F>,
+    ws: &mut EmWorkspace<F>,
+) -> PassSums<F> {
+    let d = rows.d;
+    debug_assert!(ws.k == p.k && ws.d == d && ws.kind == p.kind);
+    ws.chunks
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(chunk, lanes)| {
+            let b0 = chunk * CHUNK_BLOCKS;
+            let b1 = (b0 + CHUNK_BLOCKS).min(rows.weights.len());
+            em_chunk(
+                &rows.values[b0 * d..b1 * d],
+                &rows.weights[b0..b1],
+                p,
+                lanes,
+            );
+        });
+    let (k, m) = (p.k, second_moment_len(p.kind, d));
+    let mut total = PassSums {
+        resp_sums: vec![F::zero(); k],
+        shifted_sums: vec![F::zero(); k * d],
+        shifted_scatter: vec![F::zero(); k * m],
+        log_likelihood: F::zero(),
+    };
+    for lanes in &ws.chunks {
+        for (t, l) in total.resp_sums.iter_mut().zip(&lanes.resp) {
+            *t += lane_sum(l);
+        }
+        for (t, l) in total.shifted_sums.iter_mut().zip(&lanes.first) {
+            *t += lane_sum(l);
+        }
+        for (t, l) in total.shifted_scatter.iter_mut().zip(&lanes.second) {
+            *t += lane_sum(l);
+        }
+        total.log_likelihood += lane_sum(&lanes.log_likelihood);
+    }
+    total
+}
+
 #[inline(always)]
 fn score_chunk_impl<F: Float, const FMA: bool>(
     x: &ArrayView2<F>,
@@ -492,16 +768,24 @@ fn score_chunk_impl<F: Float, const FMA: bool>(
     let (k, d) = (p.k, p.d);
     let n = log_density.len();
     let mut xb = vec![F::zero(); d * BLOCK];
-    let mut diff = vec![F::zero(); d * BLOCK];
-    let mut lp = vec![F::zero(); k * BLOCK];
+    let mut block = vec![[F::zero(); BLOCK]; d];
+    let mut diff = vec![[F::zero(); BLOCK]; k * d];
+    let mut prob = vec![[F::zero(); BLOCK]; k];
     let mut r0 = 0;
     while r0 < n {
         let rows = (n - r0).min(BLOCK);
         load_block(x, start + r0, rows, &mut xb);
-        log_prob_block::<F, FMA>(&xb, p, &mut diff, &mut lp);
+        for (f, lanes) in block.iter_mut().enumerate() {
+            lanes.copy_from_slice(&xb[f * BLOCK..(f + 1) * BLOCK]);
+        }
+        log_prob_lanes::<F, FMA>(&block, p, &mut diff, &mut prob);
+        let lse = normalise_lanes(&mut prob);
         for r in 0..rows {
             let i = r0 + r;
-            log_density[i] = normalise_row(&lp, r, k, &mut resp[i * k..(i + 1) * k]);
+            log_density[i] = lse[r];
+            for c in 0..k {
+                resp[i * k + c] = prob[c][r];
+            }
         }
         r0 += rows;
     }

@@ -10,16 +10,17 @@
 //!
 //! Deterministic: the same data and `random_state` give bit-identical results on any number of
 //! threads (rows are processed in fixed chunks whose sums are reduced in a fixed order). `f32`
-//! input is computed in `f32` (the d x d factorisations in `f64`). Extra memory is the n x k
-//! responsibility matrix.
+//! input is computed in `f32` (the d x d factorisations and the exp/ln of the log-sum-exp in
+//! `f64`). Extra memory during EM is one re-laid copy of the data (n x d, plus n weights); the
+//! n x k responsibilities exist only while an initialisation estimates its start.
 //!
-//! Measured (`benches/compare_gmm.py`, 100k x 8, k = 6, same start, 5 fixed EM iterations, one
-//! run on a shared 2-core box at load ~8, so ratios only): full 55.9 ms/iteration against
-//! scikit-learn's 238 ms (1 BLAS thread) / 586 ms (2 threads); diag 39.2 ms against 121 / 290 ms;
-//! lower bounds equal to 12 digits. `examples/gmm_bench.rs` in one run: full 109 ms against
-//! linfa-clustering's 835 ms (load ~17). Diag costing 70% of full shows the per-row work
-//! (exp/log-sum-exp, two passes) dominates, not the triangular products: a vectorised `exp` is
-//! the next step.
+//! Measured (`benches/compare_gmm.py`, 100k x 8, k = 6, same start, 10 fixed EM iterations,
+//! both libraries in one process per thread count, shared 2-core box at load ~7, so ratios
+//! only): full 17.8 ms/iteration against scikit-learn's 157 ms on 1 thread each (8.8x), 20.0 ms
+//! against 775 ms on 2 threads each (38.7x); diag 15.8 ms against 88 ms (5.6x) / 16.0 against
+//! 277 ms (17.4x); lower bounds equal to 12 digits, means to 1e-13. `examples/gmm_bench.rs` in
+//! one run (2 threads): full 20.8 ms against linfa-clustering's 428 ms. One EM iteration is one
+//! fused pass over the data (see `kernel.rs` for the profile that decided it).
 
 mod algorithm;
 mod hyperparams;
