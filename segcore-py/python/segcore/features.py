@@ -53,12 +53,28 @@ def _values(column: Any) -> np.ndarray:
 
 
 def _factorize(column: Any) -> Tuple[np.ndarray, Any]:
-    """Codes (int64, -1 = missing) and the distinct values in order of first appearance."""
+    """Codes (int32, -1 = missing) and the distinct values in order of first appearance.
+
+    int32, not pandas' int64: at 10 million rows that is 38 MiB less held during the call (the
+    core stores 4-byte codes anyway)."""
     import pandas as pd
 
     values = column if isinstance(column, pd.Series) else _values(column)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return np.ascontiguousarray(codes, dtype=np.int64), uniques
+    if len(uniques) >= 2**31 - 1:
+        from .exceptions import DataError
+
+        raise DataError(f"too many distinct values ({len(uniques)}); at most 2**31 - 2")
+    return codes.astype(np.int32), uniques
+
+
+def _ids(uniques: Any) -> Any:
+    """Distinct ids for the core: integers as an int64 array (the core formats them exactly as
+    ``str`` does, without a million Python strings), anything else as ``str`` values."""
+    array = np.asarray(uniques) if getattr(uniques, "dtype", None) is not None else None
+    if array is not None and (array.dtype.kind == "i" or (array.dtype.kind == "u" and array.dtype.itemsize < 8)):
+        return np.ascontiguousarray(array, dtype=np.int64)
+    return [str(v) for v in uniques]
 
 
 _UNITS_PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
@@ -105,7 +121,7 @@ def _transactions(
 ) -> Tuple[tuple, tuple, Any]:
     """(tx tuple, column names, the log's distinct customer ids in original form)."""
     codes, uniques = _factorize(_column(transactions, customer))
-    tx_customer = (codes, [str(v) for v in uniques])
+    tx_customer = (codes, _ids(uniques))
 
     def factorized(name: Optional[str]) -> Any:
         if name is None:
@@ -134,7 +150,7 @@ def _customer_index(customers: Any, customer: str, log_uniques: Any) -> Tuple[Op
         values = _values(_column(customers, customer))
     else:
         values = np.asarray(list(customers))
-    return [str(v) for v in values], pd.Index(values, name=customer)
+    return _ids(values), pd.Index(values, name=customer)
 
 
 def _count(name: str, value: Any, expected: str) -> int:
@@ -218,7 +234,8 @@ def behaviour_features(
     names_out, values, as_of_days, skipped = _segcore.behaviour_features(
         customer_ids, tx, names, as_of_day, feature_list, _count("trend_window_months", trend_window_months, "1..=1200 calendar months"), skip
     )
-    frame = pd.DataFrame(values, columns=names_out, index=index)
+    # copy=False: the array is ours; pandas 3 would otherwise copy the whole result once more.
+    frame = pd.DataFrame(values, columns=names_out, index=index, copy=False)
     frame.attrs["as_of"] = str(np.datetime64(int(as_of_days), "D"))
     frame.attrs["skipped_rows"] = int(skipped)
     if skipped:
@@ -489,7 +506,7 @@ def lifecycle_stages(
     if touchpoints is not None:
         codes, uniques = _factorize(_column(touchpoints, customer))
         ones = np.ones(len(codes), dtype=np.float64)
-        tx = ((codes, [str(v) for v in uniques]), _dates(_column(touchpoints, touchpoint_date)), ones, None, None, None)
+        tx = ((codes, _ids(uniques)), _dates(_column(touchpoints, touchpoint_date)), ones, None, None, None)
         names = (customer, touchpoint_date, "touchpoint", "margin")
         ids = [str(v) for v in f.index]
         _, touch, _, _ = _segcore.behaviour_features(
