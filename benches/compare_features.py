@@ -10,6 +10,7 @@ two results agree.
     VIRTUAL_ENV=... maturin develop --release -m segcore-py/Cargo.toml
     python benches/compare_features.py            # 10M lines / 1M customers
     python benches/compare_features.py --quick    # 1M lines / 100k customers
+    python benches/compare_features.py --only pipeline   # FeaturePipeline vs ColumnTransformer, 1M rows
 
 Measured 2026-11-23, 2 shared cores (read the ratios; absolute times move with the load):
 
@@ -17,6 +18,12 @@ Measured 2026-11-23, 2 shared cores (read the ratios; absolute times move with t
 |--------------------------|----------|-----------|----------|----------|----------------------------|---------------------------|
 | before the memory work   | ~9       | 15.0      | 80.4     | 5.4x     | 672 (2.94x)                | 1099 (4.80x)              |
 | ids interned once        | ~9       | 6.7       | 44.7     | 6.7x     | 364 (1.59x)                | 1120 (4.89x)              |
+
+FeaturePipeline.transform vs scikit-learn's ColumnTransformer (same recipe, results equal to
+1e-9), 1M customers, load average ~9-10: before 1.16 s vs 1.16 s (1.0x; 0.88 s of it in Rust
+building per-source blocks and copying them); after 0.93 s vs 1.32 s (1.4x) and 0.77 s vs
+1.46 s (1.9x) in a second run, Rust now 0.32 s; the rest is pandas.factorize of the two text
+columns (0.31 s), which scikit-learn's encoders pay in their own way too.
 
 Where segcore's peak went (10M lines, 1M integer ids; sizes from the structures' layouts):
 - before: Python int64 codes 76 + 1M `str` ids 63; Rust u32 codes 38, dates 38, amounts 76;
@@ -123,11 +130,80 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+def make_customers(n: int, seed: int = 0) -> pd.DataFrame:
+    """A customer master: revenue (10% missing), employees, 30 skewed industries, size class."""
+    rng = np.random.default_rng(seed)
+    revenue = np.exp(14.0 + 1.5 * (rng.random(n) - 0.5) * 3.4)
+    revenue[rng.random(n) < 0.1] = np.nan
+    industry = np.array([f"ind{i:02}" for i in range(30)], dtype=object)[np.minimum(rng.geometric(0.2, n) - 1, 29)]
+    size = np.array(SIZES, dtype=object)[rng.integers(0, 4, n)]
+    employees = rng.integers(1, 5000, n).astype(float)
+    return pd.DataFrame({"revenue": revenue, "employees": employees, "industry": industry, "size": size})
+
+
+SIZES = ["S", "M", "L", "XL"]
+
+
+def compare_pipeline(n: int, repeats: int) -> None:
+    """FeaturePipeline.transform vs the equivalent scikit-learn ColumnTransformer.transform."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import (
+        FunctionTransformer,
+        OneHotEncoder,
+        OrdinalEncoder,
+        RobustScaler,
+        StandardScaler,
+    )
+
+    customers = make_customers(n)
+    ours = segcore.FeaturePipeline(
+        [
+            {"column": "revenue", "log1p": True, "impute": "median"},
+            {"column": "employees", "scaling": "robust"},
+            {"column": "industry", "encoding": "one_hot", "min_frequency": 0.01},
+            {"column": "size", "encoding": "ordinal", "order": SIZES},
+        ]
+    ).fit(customers)
+    log1p = FunctionTransformer(np.log1p, feature_names_out="one-to-one")
+    peer = ColumnTransformer(
+        [
+            ("revenue", make_pipeline(log1p, SimpleImputer(strategy="median"), StandardScaler()), ["revenue"]),
+            ("employees", RobustScaler(), ["employees"]),
+            (
+                "industry",
+                OneHotEncoder(min_frequency=0.01, handle_unknown="infrequent_if_exist", sparse_output=False),
+                ["industry"],
+            ),
+            ("size", make_pipeline(OrdinalEncoder(categories=[SIZES]), StandardScaler()), ["size"]),
+        ]
+    ).fit(customers)
+    x_ours, x_peer = ours.transform(customers), peer.transform(customers)
+    peer_names = [
+        name.split("__", 1)[1].replace("infrequent_sklearn", "other") for name in peer.get_feature_names_out()
+    ]
+    assert list(ours.get_feature_names_out()) == peer_names, (list(ours.get_feature_names_out()), peer_names)
+    np.testing.assert_allclose(x_ours, x_peer, rtol=1e-9, atol=1e-12)
+    del x_ours, x_peer
+    t_ours = median_seconds(lambda: ours.transform(customers), repeats)
+    t_peer = median_seconds(lambda: peer.transform(customers), repeats)
+    print(f"pipeline transform, {n:,} customers (log1p+median+standard, robust, 30-industry one-hot, ordinal)")
+    print(f"{'segcore':10} {t_ours:9.3f}")
+    print(f"{'sklearn':10} {t_peer:9.3f}")
+    print(f"speed-up segcore vs scikit-learn ColumnTransformer: {t_peer / t_ours:.1f}x (results agree)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", choices=["behaviour", "pipeline"], default=None)
     args = parser.parse_args()
+    if args.only != "behaviour":
+        compare_pipeline(100_000 if args.quick else 1_000_000, args.repeats)
+        if args.only == "pipeline":
+            return
     n_lines, n_customers = (1_000_000, 100_000) if args.quick else (10_000_000, 1_000_000)
     tx = make_log(n_lines, n_customers)
     as_of = tx.date.max() + pd.Timedelta(days=1)

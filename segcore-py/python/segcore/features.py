@@ -106,8 +106,23 @@ def _day(value: Any, name: str) -> int:
     return int(np.datetime64(stamp.to_datetime64(), "D").astype(np.int64))
 
 
-def _floats(column: Any) -> np.ndarray:
-    return np.ascontiguousarray(_values(column), dtype=np.float64)
+def _floats(column: Any, name: str = "values") -> np.ndarray:
+    """float64 values; text that is not a number is a DataError naming the column and the first
+    offending row (numpy's own message names neither)."""
+    values = _values(column)
+    try:
+        return np.ascontiguousarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        from .exceptions import DataError
+
+        for row, value in enumerate(values.tolist()):
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                raise DataError(
+                    f"column `{name}`, row {row}: {value!r} is not a number"
+                ) from None
+        raise
 
 
 def _transactions(
@@ -132,8 +147,8 @@ def _transactions(
     tx = (
         tx_customer,
         _dates(_column(transactions, date)),
-        _floats(_column(transactions, amount)),
-        None if margin is None else _floats(_column(transactions, margin)),
+        _floats(_column(transactions, amount), amount),
+        None if margin is None else _floats(_column(transactions, margin), margin),
         factorized(product_category),
         factorized(channel),
     )
@@ -481,7 +496,9 @@ def lifecycle_stages(
 
     ``touchpoints``: an optional DataFrame of customer contacts (visits, calls, quotes) with the
     ``customer`` column and a ``touchpoint_date`` column; a touchpoint keeps a buying customer
-    active but never turns a prospect into a customer. Returns an ordered categorical Series.
+    active but never turns a prospect into a customer. Returns an ordered categorical Series;
+    with ``on_invalid="skip"``, ``attrs["skipped_rows"]`` and ``attrs["skipped_touchpoint_rows"]``
+    count the dropped transaction and touchpoint rows (each also warned about).
 
     >>> import pandas as pd, segcore
     >>> tx = pd.DataFrame({"customer_id": ["A", "B", "B"], "amount": [10.0, 5.0, 5.0],
@@ -503,16 +520,21 @@ def lifecycle_stages(
         on_invalid=on_invalid,
     )
     touch_days = None
+    skipped_touchpoints = 0
     if touchpoints is not None:
         codes, uniques = _factorize(_column(touchpoints, customer))
         ones = np.ones(len(codes), dtype=np.float64)
         tx = ((codes, _ids(uniques)), _dates(_column(touchpoints, touchpoint_date)), ones, None, None, None)
         names = (customer, touchpoint_date, "touchpoint", "margin")
         ids = [str(v) for v in f.index]
-        _, touch, _, _ = _segcore.behaviour_features(
+        _, touch, _, skipped_touchpoints = _segcore.behaviour_features(
             ids, tx, names, _day(f.attrs["as_of"], "as_of"), ["recency_days"], 12, skip
         )
         touch_days = np.ascontiguousarray(touch[:, 0])
+        if skipped_touchpoints:
+            warnings.warn(
+                f"skipped {skipped_touchpoints} invalid touchpoint rows (on_invalid='skip')", stacklevel=2
+            )
     codes, stage_names = _segcore.lifecycle_stages(
         _floats(f["recency_days"]),
         _floats(f["tenure_days"]),
@@ -522,8 +544,12 @@ def lifecycle_stages(
         _count("at_risk_days", at_risk_days, "more than active_days"),
         _count("lapsed_days", lapsed_days, "more than at_risk_days"),
     )
-    return pd.Series(
+    stages = pd.Series(
         pd.Categorical.from_codes(codes.astype(np.int64), categories=stage_names, ordered=True),
         index=f.index,
         name="lifecycle_stage",
     )
+    stages.attrs["as_of"] = f.attrs["as_of"]
+    stages.attrs["skipped_rows"] = f.attrs["skipped_rows"]
+    stages.attrs["skipped_touchpoint_rows"] = int(skipped_touchpoints)
+    return stages
