@@ -218,7 +218,14 @@ impl TxOwned {
     /// Builds the core log; with `skip_invalid`, rows with a missing customer id, a missing or
     /// unparseable date or a non-finite amount/margin are dropped and counted, otherwise the
     /// first one is an error naming its column and row.
-    fn into_log(self, skip_invalid: bool) -> segcore::Result<(TransactionLog, usize)> {
+    ///
+    /// Also returns, when rows were dropped, the DataFrame row of each remaining log row, so
+    /// errors found later can still name the user's row.
+    #[allow(clippy::type_complexity)]
+    fn into_log(
+        self,
+        skip_invalid: bool,
+    ) -> segcore::Result<(TransactionLog, usize, Option<Vec<u32>>)> {
         let n = self.codes.len();
         let mut keep: Option<Vec<bool>> = None;
         let mut skipped = 0;
@@ -236,6 +243,11 @@ impl TxOwned {
                 skipped += 1;
             }
         }
+        let kept_rows = keep.as_ref().map(|keep| {
+            (0..n as u32)
+                .filter(|&row| keep[row as usize])
+                .collect::<Vec<u32>>()
+        });
         let keep = keep.as_deref();
         let mut log = TransactionLog::new(
             self.customer_ids,
@@ -258,7 +270,7 @@ impl TxOwned {
                 kept(codes, keep),
             )?)?;
         }
-        Ok((log, skipped))
+        Ok((log, skipped, kept_rows))
     }
 }
 
@@ -319,6 +331,7 @@ pub fn behaviour_features<'py>(
         .to_owned(names)
         .map_err(|e| crate::errors::to_py_err(py, e))?;
     let customer_ids = customer_ids.as_ref().map(IdsInput::to_strings);
+    let customers_given = customer_ids.as_ref().map(|_| ());
     let result = run_detached(py, move || {
         let as_of = as_of
             .map(|d| {
@@ -333,12 +346,48 @@ pub fn behaviour_features<'py>(
             features: parse_features(features)?,
             trend_window_months,
         };
-        let (log, skipped) = owned.into_log(skip_invalid)?;
+        let (log, skipped, kept_rows) = owned.into_log(skip_invalid)?;
+        if let (Some(as_of), Some(rows)) = (as_of, &kept_rows) {
+            // The core's own check would name a row of the log left after skipping.
+            if let Some((row, first)) = log.dates().iter().enumerate().min_by_key(|(_, d)| **d) {
+                if as_of <= *first {
+                    return Err(Error::invalid_parameter(
+                        "as_of",
+                        as_of,
+                        format!(
+                            "a date after the first transaction ({first}, row {} of the DataFrame)",
+                            rows[row]
+                        ),
+                    ));
+                }
+            }
+        }
         // Without a customer master the table shares the log's interned ids (no copy).
         let customers = match customer_ids {
             Some(ids) => CustomerTable::new(ids)?,
             None => CustomerTable::from_log_customers(&log),
         };
+        if let (Some(_), Some(rows)) = (&customers_given, &kept_rows) {
+            // As above: name the DataFrame row, not the row of the log left after skipping.
+            let unknown: Vec<bool> = log
+                .customer_ids()
+                .iter()
+                .map(|id| customers.index_of_id(id).is_none())
+                .collect();
+            if let Some(row) = log
+                .customer_codes()
+                .iter()
+                .position(|&c| unknown[c as usize])
+            {
+                return Err(Error::UnknownCategory {
+                    column: format!(
+                        "customer_id (DataFrame row {}: customer missing from the customers)",
+                        rows[row]
+                    ),
+                    value: log.customer_id(row).to_string(),
+                });
+            }
+        }
         let f = core_behaviour_features(&customers, &log, &params)?;
         Ok((f, skipped))
     })?;
@@ -368,7 +417,7 @@ pub fn segmentation_features<'py>(
     let revenue = annual_revenue.map(|r| r.as_array().to_vec());
     let customer_ids = customer_ids.to_strings();
     let result = run_detached(py, move || {
-        let (log, _) = owned.into_log(false)?;
+        let (log, _, _) = owned.into_log(false)?;
         let mut customers = CustomerTable::new(customer_ids)?;
         if let Some(revenue) = revenue {
             customers.add_numeric(ANNUAL_REVENUE_COLUMN, revenue)?;

@@ -305,3 +305,12 @@ def test_lifecycle_reports_skipped_transactions_and_touchpoints():
     assert stages.attrs["skipped_touchpoint_rows"] == 1
     with pytest.raises(segcore.exceptions.ParseError, match=r"NaT.*row 1"):
         segcore.lifecycle_stages(small_log(), touchpoints=touch)
+
+
+def test_errors_after_skipping_still_name_the_dataframe_row():
+    tx = small_log().astype({"customer_id": object})
+    tx.loc[0, "amount"] = np.nan  # skipped: the log's first remaining row is DataFrame row 1
+    with pytest.raises(segcore.exceptions.InvalidParameterError, match=r"2023-01-10, row 7 of the DataFrame"):
+        segcore.behaviour_features(tx, as_of="2023-01-01", on_invalid="skip")
+    with pytest.raises(ValueError, match=r"`C`.*DataFrame row 7"):
+        segcore.behaviour_features(tx, customers=["A", "B"], on_invalid="skip")
