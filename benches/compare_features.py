@@ -18,6 +18,13 @@ Measured 2026-11-23, 2 shared cores (read the ratios; absolute times move with t
 |--------------------------|----------|-----------|----------|----------|----------------------------|---------------------------|
 | before the memory work   | ~9       | 15.0      | 80.4     | 5.4x     | 672 (2.94x)                | 1099 (4.80x)              |
 | ids interned once        | ~9       | 6.7       | 44.7     | 6.7x     | 364 (1.59x)                | 1120 (4.89x)              |
+| same code, 2nd run       | ~10      | 10.6      | 40.6     | 3.8x     | 327 (1.43x)                | 1099 (4.80x)              |
+| same code, 3rd run       | 10 -> 5  | 5.8       | 25.0     | 4.3x     | 363 (1.59x)                | 1120 (4.89x)              |
+
+The speed ratio moves 3.8x-6.7x with the other developers' load on the 2 cores (segcore runs
+first, so a falling load favours pandas); the memory figures are stable. Of segcore's time,
+pandas.factorize of the customer column is ~1.8 s of 7.8 s (cProfile, load ~9); the rest is
+the Rust call. Re-measure the ratio on a quiet machine before quoting it.
 
 FeaturePipeline.transform vs scikit-learn's ColumnTransformer (same recipe, results equal to
 1e-9), 1M customers, load average ~9-10: before 1.16 s vs 1.16 s (1.0x; 0.88 s of it in Rust
