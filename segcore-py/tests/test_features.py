@@ -270,3 +270,47 @@ def test_dates_as_text_and_python_dates():
     tx = pd.DataFrame({"customer_id": [1, 1], "date": ["20250101", "15.01.2025"], "amount": [1.0, 2.0]})
     f = segcore.rfm(tx, as_of=datetime.date(2025, 2, 1))
     assert f.loc[1, "recency_days"] == 17 and f.loc[1, "tenure_days"] == 31
+
+
+def test_text_amounts_and_unknown_customers_name_column_and_row():
+    tx = small_log().astype({"amount": object})
+    tx.loc[6, "amount"] = "n/a"
+    with pytest.raises(segcore.exceptions.DataError, match=r"column `amount`, row 6: 'n/a' is not a number"):
+        segcore.behaviour_features(tx)
+    with pytest.raises(ValueError, match=r"`C`.*row 7|row 7.*`C`"):
+        segcore.behaviour_features(small_log(), customers=["A", "B"])
+
+
+def test_integer_ids_give_the_same_features_as_their_text():
+    tx = small_log()
+    as_int = tx.assign(customer_id=tx.customer_id.map({"A": -5, "B": 7, "C": 123456789012}))
+    as_text = as_int.assign(customer_id=as_int.customer_id.astype(str))
+    f_int = segcore.behaviour_features(as_int, customers=[7, -5, 123456789012, 8])
+    f_text = segcore.behaviour_features(as_text, customers=["7", "-5", "123456789012", "8"])
+    np.testing.assert_array_equal(f_int.to_numpy(), f_text.to_numpy())
+    assert f_int.index.tolist() == [7, -5, 123456789012, 8]
+    small = as_int.astype({"customer_id": np.int64}).assign(customer_id=lambda d: (d.customer_id % 200).astype(np.uint8))
+    f_small = segcore.behaviour_features(small)
+    assert f_small.index.tolist() == sorted(set(small.customer_id.tolist()), key=small.customer_id.tolist().index)
+    assert f_small["monetary"].sum() == pytest.approx(tx.amount.sum())
+
+
+def test_lifecycle_reports_skipped_transactions_and_touchpoints():
+    tx = small_log().astype({"customer_id": object})
+    tx.loc[2, "customer_id"] = None
+    touch = pd.DataFrame({"customer_id": ["A", "B"], "date": pd.to_datetime(["2025-03-01", None])})
+    with pytest.warns(UserWarning, match="skipped 1 invalid touchpoint rows"):
+        stages = segcore.lifecycle_stages(tx, touchpoints=touch, on_invalid="skip")
+    assert stages.attrs["skipped_rows"] == 1
+    assert stages.attrs["skipped_touchpoint_rows"] == 1
+    with pytest.raises(segcore.exceptions.ParseError, match=r"NaT.*row 1"):
+        segcore.lifecycle_stages(small_log(), touchpoints=touch)
+
+
+def test_errors_after_skipping_still_name_the_dataframe_row():
+    tx = small_log().astype({"customer_id": object})
+    tx.loc[0, "amount"] = np.nan  # skipped: the log's first remaining row is DataFrame row 1
+    with pytest.raises(segcore.exceptions.InvalidParameterError, match=r"2023-01-10, row 7 of the DataFrame"):
+        segcore.behaviour_features(tx, as_of="2023-01-01", on_invalid="skip")
+    with pytest.raises(ValueError, match=r"`C`.*DataFrame row 7"):
+        segcore.behaviour_features(tx, customers=["A", "B"], on_invalid="skip")

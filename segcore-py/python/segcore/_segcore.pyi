@@ -72,9 +72,10 @@ def profile_segments(
     n_segments: int,
 ) -> Tuple[str, str]: ...
 
-_Factorized = Tuple[npt.NDArray[np.int64], list[str]]
+_Factorized = Tuple[npt.NDArray[np.int32], list[str]]
+_Ids = npt.NDArray[np.int64] | list[str]
 _TxInput = Tuple[
-    _Factorized,
+    Tuple[npt.NDArray[np.int32], _Ids],
     Tuple[npt.NDArray[np.int64] | list[str], int],
     npt.NDArray[np.float64],
     Optional[npt.NDArray[np.float64]],
@@ -84,7 +85,7 @@ _TxInput = Tuple[
 _RfmRule = Tuple[str, Tuple[int, int], Tuple[int, int], Tuple[int, int]]
 
 def behaviour_features(
-    customer_ids: Optional[list[str]],
+    customer_ids: Optional[_Ids],
     tx: _TxInput,
     names: Tuple[str, str, str, str],
     as_of: Optional[int] = None,
@@ -93,7 +94,7 @@ def behaviour_features(
     skip_invalid: bool = False,
 ) -> Tuple[list[str], npt.NDArray[np.float64], int, int]: ...
 def segmentation_features(
-    customer_ids: list[str],
+    customer_ids: _Ids,
     annual_revenue: Optional[npt.NDArray[np.float64]],
     tx: _TxInput,
     names: Tuple[str, str, str, str],

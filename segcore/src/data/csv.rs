@@ -471,8 +471,12 @@ impl TransactionLog {
             }
         }
 
-        let mut log =
-            TransactionLog::new(customers.into_categories(), customer_codes, dates, amounts)?;
+        let mut log = TransactionLog::from_interned(
+            customers.into_interned(),
+            customer_codes,
+            dates,
+            amounts,
+        )?;
         if margin_j.is_some() {
             log = log.with_margin(margin)?;
         }

@@ -10,6 +10,7 @@
 
 mod csv;
 mod date;
+mod ids;
 mod table;
 mod transactions;
 

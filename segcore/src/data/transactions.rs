@@ -1,9 +1,9 @@
 //! The transaction log: one row per order line (or invoice), stored by column.
 
 use super::date::Date;
+use super::ids::CustomerIds;
 use super::table::{CategoricalColumn, CategoryEncoder};
 use crate::error::{Error, Result};
-use std::collections::HashMap;
 
 /// Order lines of many customers: customer, date, amount and optional margin, quantity,
 /// product category and sales channel, stored by column.
@@ -30,7 +30,8 @@ use std::collections::HashMap;
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TransactionLog {
-    customer_ids: Vec<String>,
+    /// Interned once, shared with [`CustomerTable::from_log_customers`](super::CustomerTable::from_log_customers).
+    customer_ids: CustomerIds,
     customer_codes: Vec<u32>,
     dates: Vec<Date>,
     amounts: Vec<f64>,
@@ -63,6 +64,30 @@ impl TransactionLog {
         dates: Vec<Date>,
         amounts: Vec<f64>,
     ) -> Result<TransactionLog> {
+        if customer_ids.len() >= u32::MAX as usize {
+            return Err(Error::invalid_parameter(
+                "customer_ids",
+                format!("{} ids", customer_ids.len()),
+                format!("fewer than {} customer ids", u32::MAX),
+            ));
+        }
+        let customer_ids = CustomerIds::new(customer_ids).map_err(|d| {
+            Error::invalid_parameter(
+                "customer_ids",
+                format!("`{}` at positions {} and {}", d.id, d.first, d.second),
+                "distinct customer ids (the dictionary of the customer codes)",
+            )
+        })?;
+        Self::from_interned(customer_ids, customer_codes, dates, amounts)
+    }
+
+    /// [`new`](Self::new) for ids already interned (distinct by construction).
+    pub(crate) fn from_interned(
+        customer_ids: CustomerIds,
+        customer_codes: Vec<u32>,
+        dates: Vec<Date>,
+        amounts: Vec<f64>,
+    ) -> Result<TransactionLog> {
         let n = customer_codes.len();
         for (what, len) in [("dates", dates.len()), ("amounts", amounts.len())] {
             if len != n {
@@ -71,16 +96,6 @@ impl TransactionLog {
                     expected: n,
                     got: len,
                 });
-            }
-        }
-        let mut seen = HashMap::with_capacity(customer_ids.len());
-        for (i, id) in customer_ids.iter().enumerate() {
-            if let Some(first) = seen.insert(id.as_str(), i) {
-                return Err(Error::invalid_parameter(
-                    "customer_ids",
-                    format!("`{id}` at positions {first} and {i}"),
-                    "distinct customer ids (the dictionary of the customer codes)",
-                ));
             }
         }
         let n_ids = customer_ids.len();
@@ -112,7 +127,7 @@ impl TransactionLog {
     ) -> Result<TransactionLog> {
         let mut encoder = CategoryEncoder::default();
         let codes = customers.iter().map(|c| encoder.encode(Some(c))).collect();
-        TransactionLog::new(encoder.into_categories(), codes, dates, amounts)
+        TransactionLog::from_interned(encoder.into_interned(), codes, dates, amounts)
     }
 
     fn check_len(&self, what: &str, len: usize) -> Result<()> {
@@ -168,6 +183,11 @@ impl TransactionLog {
 
     /// The distinct customer ids (the dictionary of [`customer_codes`](Self::customer_codes)).
     pub fn customer_ids(&self) -> &[String] {
+        self.customer_ids.as_slice()
+    }
+
+    /// The interned ids, to share with a customer table.
+    pub(crate) fn interned_customer_ids(&self) -> &CustomerIds {
         &self.customer_ids
     }
 
@@ -181,7 +201,7 @@ impl TransactionLog {
     /// # Panics
     /// If `row >= n_transactions()`.
     pub fn customer_id(&self, row: usize) -> &str {
-        &self.customer_ids[self.customer_codes[row] as usize]
+        &self.customer_ids.as_slice()[self.customer_codes[row] as usize]
     }
 
     /// Dates per row.

@@ -448,7 +448,8 @@ fn available_log_columns(log: &TransactionLog) -> String {
 /// Log rows grouped by table row (a stable counting sort): the rows of customer `c` are
 /// `order[offsets[c]..offsets[c + 1]]`, in log order, so sums run in a fixed order.
 struct RowsByCustomer {
-    offsets: Vec<usize>,
+    /// `u32` like the row numbers: the log has fewer than `u32::MAX` rows (checked).
+    offsets: Vec<u32>,
     order: Vec<u32>,
 }
 
@@ -457,9 +458,13 @@ fn group_rows_by_customer(
     log: &TransactionLog,
 ) -> Result<RowsByCustomer> {
     const UNKNOWN: u32 = u32::MAX;
-    // A table built from the log's own ids (the usual case without a customer master) maps
-    // code i to row i: skip a million hash lookups.
-    let table_row: Vec<u32> = if customers.ids() == log.customer_ids() {
+    // A table of the log's own customers (the usual case without a customer master) maps code i
+    // to row i: skip a million hash lookups.
+    let same_ids = customers
+        .interned_ids()
+        .is_shared_with(log.interned_customer_ids())
+        || customers.ids() == log.customer_ids();
+    let table_row: Vec<u32> = if same_ids {
         (0..log.customer_ids().len() as u32).collect()
     } else {
         log.customer_ids()
@@ -467,31 +472,34 @@ fn group_rows_by_customer(
             .map(|id| customers.index_of_id(id).map_or(UNKNOWN, |r| r as u32))
             .collect()
     };
-    let mut counts = vec![0usize; customers.n_customers() + 1];
-    for &code in log.customer_codes() {
+    // offsets[c + 1] counts customer c's rows, then becomes the end of its range.
+    let mut offsets = vec![0u32; customers.n_customers() + 1];
+    for (i, &code) in log.customer_codes().iter().enumerate() {
         let row = table_row[code as usize];
         if row == UNKNOWN {
             // Silently dropping revenue of customers missing from the table would bias every
             // feature; the user decides whether to add them or filter the log.
             return Err(Error::UnknownCategory {
-                column: "customer_id (transaction log customer missing from the customer table)"
-                    .into(),
+                column: format!(
+                    "customer_id (transaction log row {i}: customer missing from the customer table)"
+                ),
                 value: log.customer_ids()[code as usize].clone(),
             });
         }
-        counts[row as usize + 1] += 1;
+        offsets[row as usize + 1] += 1;
     }
-    for c in 1..counts.len() {
-        counts[c] += counts[c - 1];
+    for c in 1..offsets.len() {
+        offsets[c] += offsets[c - 1];
     }
-    let offsets = counts.clone();
-    let mut next = counts;
+    // Fill each range from its start; `next` ends equal to offsets[1..].
+    let mut next = offsets[..offsets.len() - 1].to_vec();
     let mut order = vec![0u32; log.n_transactions()];
     for (i, &code) in log.customer_codes().iter().enumerate() {
         let row = table_row[code as usize] as usize;
-        order[next[row]] = i as u32;
+        order[next[row] as usize] = i as u32;
         next[row] += 1;
     }
+    drop(next);
     Ok(RowsByCustomer { offsets, order })
 }
 
@@ -516,7 +524,8 @@ struct Scratch {
 impl Context<'_> {
     fn customer_features(&self, customer: usize, scratch: &mut Scratch, out: &mut [f64]) {
         let log = self.log;
-        let rows = &self.rows.order[self.rows.offsets[customer]..self.rows.offsets[customer + 1]];
+        let (start, end) = (self.rows.offsets[customer], self.rows.offsets[customer + 1]);
+        let rows = &self.rows.order[start as usize..end as usize];
         let (dates, amounts) = (log.dates(), log.amounts());
         let margin = log.margin();
         let categories = log.product_category();
@@ -743,6 +752,7 @@ mod tests {
         let small = CustomerTable::new(vec!["A".into(), "B".into()]).unwrap();
         let err = behaviour_features(&small, &log, &BehaviourParams::default()).unwrap_err();
         assert!(err.to_string().contains("`R`"), "{err}");
+        assert!(err.to_string().contains("row 5"), "{err}");
         let plain = TransactionLog::from_ids(&["A"], vec![d("2025-01-01")], vec![1.0]).unwrap();
         let err = behaviour_features(
             &customers,

@@ -39,7 +39,7 @@ pub struct OneHotEncoder {
 
 /// Where one row of a categorical column goes.
 #[derive(Clone, Copy)]
-enum Slot {
+pub(crate) enum Slot {
     Column(usize),
     Unknown(usize),
 }
@@ -106,14 +106,9 @@ impl OneHotEncoder {
         names
     }
 
-    /// Index of the `<column>_other` output.
-    pub fn other_index(&self) -> usize {
-        self.n_outputs() - 1
-    }
-
-    /// Writes the 0/1 encoding of `values` into `out` (rows x [`n_outputs`](Self::n_outputs),
-    /// zero-filled by the caller); returns how many rows had a category never seen at fit.
-    pub fn encode(&self, values: &CategoricalColumn, mut out: ArrayViewMut2<f64>) -> usize {
+    /// The slot of each category of `values`' dictionary, and the slot of a missing value:
+    /// one hash lookup per distinct category, none per row.
+    pub(crate) fn slots(&self, values: &CategoricalColumn) -> (Vec<Slot>, Slot) {
         let index: HashMap<&str, usize> = self
             .categories
             .iter()
@@ -138,6 +133,18 @@ impl OneHotEncoder {
             // Missing never seen at fit is as unknown as a new category.
             Slot::Unknown(other)
         };
+        (slots, missing)
+    }
+
+    /// Index of the `<column>_other` output.
+    pub fn other_index(&self) -> usize {
+        self.n_outputs() - 1
+    }
+
+    /// Writes the 0/1 encoding of `values` into `out` (rows x [`n_outputs`](Self::n_outputs),
+    /// zero-filled by the caller); returns how many rows had a category never seen at fit.
+    pub fn encode(&self, values: &CategoricalColumn, mut out: ArrayViewMut2<f64>) -> usize {
+        let (slots, missing) = self.slots(values);
         let mut n_unknown = 0;
         for (row, &code) in values.codes.iter().enumerate() {
             let slot = slots.get(code as usize).copied().unwrap_or(missing);
@@ -194,7 +201,8 @@ impl OrdinalEncoder {
         Ok(encoder)
     }
 
-    fn positions(&self, values: &CategoricalColumn) -> Vec<Option<f64>> {
+    /// The position of each category of `values`' dictionary (`None`: outside the order).
+    pub(crate) fn positions(&self, values: &CategoricalColumn) -> Vec<Option<f64>> {
         let index: HashMap<&str, usize> = self
             .order
             .iter()

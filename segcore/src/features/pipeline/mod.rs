@@ -25,7 +25,7 @@ pub use transforms::NumericTransform;
 
 use crate::data::{CategoricalColumn, ColumnData, CustomerTable};
 use crate::error::{Error, Result};
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -549,22 +549,64 @@ impl FeaturePipeline {
             .iter()
             .map(|c| input.source(c))
             .collect::<Result<Vec<_>>>()?;
-        let (blocks, report) = self.blocks(&sources)?;
+        let plans = self
+            .spec
+            .columns
+            .iter()
+            .zip(&self.fitted)
+            .zip(&sources)
+            .enumerate()
+            .map(|(i, ((spec, fitted), source))| {
+                ColumnPlan::new(spec, fitted, *source, self.targets_of(i))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut out = Array2::<f64>::zeros((input.n_rows(), self.outputs.len()));
-        // Row by row (in parallel; every value is independent, so thread count cannot change a
-        // result): column-by-column assembly re-read the whole output matrix once per column
-        // and made transform 2x slower than scikit-learn at 1M customers.
-        out.axis_iter_mut(Axis(0))
+        // Straight into the output, row chunks in parallel, every source per chunk: the former
+        // per-source blocks (a 1M x 16 one-hot block, then a copy into the output) made
+        // transform only as fast as scikit-learn's ColumnTransformer at 1M customers. Values
+        // are independent per row and the counts are integer sums, so the chunking cannot
+        // change a result.
+        let counts: Vec<Vec<(usize, usize)>> = out
+            .axis_chunks_iter_mut(Axis(0), TRANSFORM_ROWS_PER_TASK)
             .into_par_iter()
             .enumerate()
-            .for_each(|(row, mut target)| {
-                for (t, output) in target.iter_mut().zip(&self.outputs) {
-                    if !output.zero {
-                        *t = blocks[output.source][[row, output.block_column]] * output.factor;
-                    }
-                }
-            });
+            .map(|(task, mut chunk)| {
+                let first_row = task * TRANSFORM_ROWS_PER_TASK;
+                plans
+                    .iter()
+                    .map(|plan| plan.write(first_row, chunk.view_mut()))
+                    .collect()
+            })
+            .collect();
+        let mut report = TransformReport::default();
+        for (i, spec) in self.spec.columns.iter().enumerate() {
+            let (n_unknown, n_imputed) = counts
+                .iter()
+                .fold((0, 0), |(u, m), task| (u + task[i].0, m + task[i].1));
+            if n_unknown > 0 {
+                report
+                    .unknown_categories
+                    .push((spec.column.clone(), n_unknown));
+            }
+            if n_imputed > 0 {
+                report.imputed.push((spec.column.clone(), n_imputed));
+            }
+        }
         Ok((out, report))
+    }
+
+    /// Where each block column of source `i` lands: `(output column, group factor)`, `None` when
+    /// dropped or kept at zero.
+    fn targets_of(&self, i: usize) -> Vec<Option<(usize, f64)>> {
+        let mut targets = vec![None; self.block_names(i).len()];
+        for (j, output) in self.outputs.iter().enumerate() {
+            if output.source == i && !output.zero {
+                if let Some(t) = targets.get_mut(output.block_column) {
+                    *t = Some((j, output.factor));
+                }
+            }
+        }
+        targets
     }
 
     /// Names of the block of outputs of source `i`, before dropping constant columns.
@@ -707,6 +749,178 @@ impl FeaturePipeline {
     }
 }
 
+/// Rows per parallel task of [`FeaturePipeline::transform_with_report`]: fixed, so results
+/// never depend on the thread count; 4096 rows x ~20 outputs stay in L2.
+const TRANSFORM_ROWS_PER_TASK: usize = 4096;
+
+/// One source column ready to write its outputs for any chunk of rows: lookups per distinct
+/// category done once, errors (missing without imputation, unknown ordinal classes) raised
+/// before any work, naming the first offending row.
+struct ColumnPlan<'f, 's> {
+    kind: PlanKind<'f, 's>,
+    /// Block column -> `(output column, factor)`.
+    targets: Vec<Option<(usize, f64)>>,
+}
+
+enum PlanKind<'f, 's> {
+    OneHot {
+        codes: &'s [u32],
+        slots: Vec<encoding::Slot>,
+        missing: encoding::Slot,
+    },
+    /// Numeric values (`positions` = None) or ordinal codes mapped through `positions`.
+    Numeric {
+        values: NumericSource<'s>,
+        transform: &'f NumericTransform,
+    },
+}
+
+enum NumericSource<'a> {
+    Values(ArrayView1<'a, f64>),
+    Ordinal {
+        codes: &'a [u32],
+        positions: Vec<Option<f64>>,
+    },
+}
+
+impl NumericSource<'_> {
+    #[inline]
+    fn get(&self, row: usize) -> f64 {
+        match self {
+            NumericSource::Values(v) => v[row],
+            NumericSource::Ordinal { codes, positions } => positions
+                .get(codes[row] as usize)
+                .copied()
+                .flatten()
+                .unwrap_or(f64::NAN),
+        }
+    }
+
+    /// An ordinal class outside the fitted order (not a missing value).
+    #[inline]
+    fn is_unknown(&self, row: usize) -> bool {
+        match self {
+            NumericSource::Values(_) => false,
+            NumericSource::Ordinal { codes, positions } => {
+                codes[row] != CategoricalColumn::MISSING
+                    && positions
+                        .get(codes[row] as usize)
+                        .copied()
+                        .flatten()
+                        .is_none()
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            NumericSource::Values(v) => v.len(),
+            NumericSource::Ordinal { codes, .. } => codes.len(),
+        }
+    }
+}
+
+impl<'f, 's> ColumnPlan<'f, 's> {
+    fn new(
+        spec: &ColumnSpec,
+        fitted: &'f FittedColumn,
+        source: ColumnRef<'s>,
+        targets: Vec<Option<(usize, f64)>>,
+    ) -> Result<ColumnPlan<'f, 's>> {
+        let name = &spec.column;
+        let kind = match (fitted, source) {
+            (FittedColumn::OneHot(enc), ColumnRef::Categorical(values)) => {
+                let (slots, missing) = enc.slots(values);
+                PlanKind::OneHot {
+                    codes: &values.codes,
+                    slots,
+                    missing,
+                }
+            }
+            (FittedColumn::Numeric(t), ColumnRef::Numeric(values)) => PlanKind::Numeric {
+                values: NumericSource::Values(values),
+                transform: t,
+            },
+            (FittedColumn::Ordinal { encoder, numeric }, ColumnRef::Categorical(values)) => {
+                let positions = encoder.positions(values);
+                if numeric.fill.is_none() {
+                    let unknown = values.codes.iter().position(|&c| {
+                        c != CategoricalColumn::MISSING && positions[c as usize].is_none()
+                    });
+                    if let Some(row) = unknown {
+                        return Err(Error::UnknownCategory {
+                            column: name.clone(),
+                            value: values.get(row).unwrap_or_default().to_string(),
+                        });
+                    }
+                }
+                PlanKind::Numeric {
+                    values: NumericSource::Ordinal {
+                        codes: &values.codes,
+                        positions,
+                    },
+                    transform: numeric,
+                }
+            }
+            _ => unreachable!("FeatureInput::source checked the column type against the encoding"),
+        };
+        if let PlanKind::Numeric { values, transform } = &kind {
+            if transform.fill.is_none() {
+                if let Some(row) = (0..values.len()).find(|&r| values.get(r).is_nan()) {
+                    return Err(missing_without_impute(name, row));
+                }
+            }
+        }
+        Ok(ColumnPlan { kind, targets })
+    }
+
+    /// Writes this source's outputs for rows `first_row..` into `chunk` (zero-filled); returns
+    /// `(unknown categories, imputed values)` in the chunk.
+    fn write(&self, first_row: usize, mut chunk: ArrayViewMut2<'_, f64>) -> (usize, usize) {
+        let (mut n_unknown, mut n_imputed) = (0, 0);
+        match &self.kind {
+            PlanKind::OneHot {
+                codes,
+                slots,
+                missing,
+            } => {
+                for (i, mut out) in chunk.rows_mut().into_iter().enumerate() {
+                    let code = codes[first_row + i];
+                    let j = match slots.get(code as usize).copied().unwrap_or(*missing) {
+                        encoding::Slot::Column(j) => j,
+                        encoding::Slot::Unknown(j) => {
+                            n_unknown += 1;
+                            j
+                        }
+                    };
+                    if let Some((target, factor)) = self.targets[j] {
+                        out[target] = factor;
+                    }
+                }
+            }
+            PlanKind::Numeric { values, transform } => {
+                let value_target = self.targets[0];
+                let indicator_target = self.targets.get(1).copied().flatten();
+                for (i, mut out) in chunk.rows_mut().into_iter().enumerate() {
+                    let v = values.get(first_row + i);
+                    if let Some((target, factor)) = value_target {
+                        // `new` checked that a missing value has a fill when there is none.
+                        out[target] = transform.apply(v).unwrap_or(f64::NAN) * factor;
+                    }
+                    if v.is_nan() {
+                        n_imputed += 1;
+                        n_unknown += usize::from(values.is_unknown(first_row + i));
+                        if let Some((target, factor)) = indicator_target {
+                            out[target] = factor;
+                        }
+                    }
+                }
+            }
+        }
+        (n_unknown, n_imputed)
+    }
+}
+
 /// One source's block of outputs, the count of unseen categories and of imputed values.
 fn transform_column(
     spec: &ColumnSpec,
@@ -809,6 +1023,93 @@ mod tests {
         )
         .unwrap();
         t
+    }
+
+    /// The per-source blocks times the group factors: the definition `transform` must match.
+    fn transform_via_blocks(pipeline: &FeaturePipeline, table: &CustomerTable) -> Array2<f64> {
+        let input = FeatureInput::from_table(table);
+        let sources = pipeline
+            .spec
+            .columns
+            .iter()
+            .map(|c| input.source(c))
+            .collect::<Result<Vec<_>>>()
+            .unwrap();
+        let (blocks, _) = pipeline.blocks(&sources).unwrap();
+        let mut out = Array2::zeros((table.n_customers(), pipeline.outputs.len()));
+        for (j, output) in pipeline.outputs.iter().enumerate() {
+            if !output.zero {
+                for row in 0..table.n_customers() {
+                    out[[row, j]] =
+                        blocks[output.source][[row, output.block_column]] * output.factor;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn direct_transform_equals_the_blocks_over_several_chunks() {
+        // Fit on the small table, transform a big one (3 chunks) with unknown categories,
+        // missing values and a constant column kept at zero.
+        for policy in [ConstantColumns::Drop, ConstantColumns::KeepAsZero] {
+            let pipeline = spec().constant_columns(policy).fit_table(&table()).unwrap();
+            let n = 2 * TRANSFORM_ROWS_PER_TASK + 7;
+            let mut big = CustomerTable::new((0..n).map(|i| format!("B{i}")).collect()).unwrap();
+            let numbers = |m: usize| -> Vec<f64> {
+                (0..n)
+                    .map(|i| {
+                        if i % m == 3 {
+                            f64::NAN
+                        } else {
+                            (i * 37 % 1000) as f64 * 1e4
+                        }
+                    })
+                    .collect()
+            };
+            big.add_numeric("revenue", numbers(11)).unwrap();
+            big.add_numeric("employees", (0..n).map(|i| (i % 90) as f64).collect())
+                .unwrap();
+            big.add_numeric("country_code", vec![49.0; n]).unwrap();
+            let industries = [
+                Some("food"),
+                Some("auto"),
+                None,
+                Some("pharma"),
+                Some("new"),
+            ];
+            let sizes = [Some("S"), Some("XL"), None, Some("L"), Some("M")];
+            let pick = |v: &[Option<&'static str>], k: usize| -> Vec<Option<&'static str>> {
+                (0..n).map(|i| v[(i * k) % v.len()]).collect()
+            };
+            big.add_categorical("industry", &pick(&industries, 3))
+                .unwrap();
+            big.add_categorical("size", &pick(&sizes, 7)).unwrap();
+            let (x, report) = pipeline
+                .transform_with_report(&FeatureInput::from_table(&big))
+                .unwrap();
+            let expected = transform_via_blocks(&pipeline, &big);
+            assert_eq!(x.dim(), expected.dim());
+            for (a, b) in x.iter().zip(expected.iter()) {
+                assert_eq!(a.to_bits(), b.to_bits());
+            }
+            let unknown_industry = (0..n).filter(|i| (i * 3) % 5 == 4).count();
+            let unknown_size = (0..n).filter(|i| (i * 7) % 5 == 1).count();
+            let missing_size = (0..n).filter(|i| (i * 7) % 5 == 2).count();
+            assert!(report
+                .unknown_categories
+                .contains(&("industry".to_string(), unknown_industry)));
+            assert!(report
+                .unknown_categories
+                .contains(&("size".to_string(), unknown_size)));
+            assert!(report
+                .imputed
+                .contains(&("size".to_string(), unknown_size + missing_size)));
+            assert!(report.imputed.contains(&(
+                "revenue".to_string(),
+                (0..n).filter(|i| i % 11 == 3).count()
+            )));
+        }
     }
 
     fn spec() -> PipelineSpec {
