@@ -36,6 +36,12 @@ pub const FORMAT_NAME: &str = "segcore.FeaturePipeline";
 /// The current `format_version` of a saved pipeline; older versions are loaded, newer refused.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Below this many rows, transform runs on the calling thread: handing a one-customer request
+/// (the service path, `Segmenter::predict_record`) to the thread pool cost ~90 us against ~3 us
+/// of work on a busy 2-core machine (`benches/predict.rs`). Every value is computed the same way
+/// on either path, so results do not change.
+const PARALLEL_MIN_ROWS: usize = 2048;
+
 /// A borrowed input column.
 #[derive(Debug, Clone, Copy)]
 pub enum ColumnRef<'a> {
@@ -554,16 +560,21 @@ impl FeaturePipeline {
         // Row by row (in parallel; every value is independent, so thread count cannot change a
         // result): column-by-column assembly re-read the whole output matrix once per column
         // and made transform 2x slower than scikit-learn at 1M customers.
-        out.axis_iter_mut(Axis(0))
-            .into_par_iter()
-            .enumerate()
-            .for_each(|(row, mut target)| {
-                for (t, output) in target.iter_mut().zip(&self.outputs) {
-                    if !output.zero {
-                        *t = blocks[output.source][[row, output.block_column]] * output.factor;
-                    }
+        let assemble = |(row, mut target): (usize, ndarray::ArrayViewMut1<f64>)| {
+            for (t, output) in target.iter_mut().zip(&self.outputs) {
+                if !output.zero {
+                    *t = blocks[output.source][[row, output.block_column]] * output.factor;
                 }
-            });
+            }
+        };
+        if input.n_rows() < PARALLEL_MIN_ROWS {
+            out.axis_iter_mut(Axis(0)).enumerate().for_each(assemble);
+        } else {
+            out.axis_iter_mut(Axis(0))
+                .into_par_iter()
+                .enumerate()
+                .for_each(assemble);
+        }
         Ok((out, report))
     }
 
@@ -585,14 +596,24 @@ impl FeaturePipeline {
     /// Every source's block of outputs (before weighting and dropping), computed in parallel
     /// per source and returned in spec order.
     fn blocks(&self, sources: &[ColumnRef<'_>]) -> Result<(Vec<Array2<f64>>, TransformReport)> {
-        let results = self
-            .spec
-            .columns
-            .par_iter()
-            .zip(self.fitted.par_iter())
-            .zip(sources.par_iter())
-            .map(|((spec, fitted), source)| transform_column(spec, fitted, *source))
-            .collect::<Result<Vec<_>>>()?;
+        let n_rows = sources.first().map_or(0, ColumnRef::len);
+        let results = if n_rows < PARALLEL_MIN_ROWS {
+            self.spec
+                .columns
+                .iter()
+                .zip(&self.fitted)
+                .zip(sources)
+                .map(|((spec, fitted), source)| transform_column(spec, fitted, *source))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            self.spec
+                .columns
+                .par_iter()
+                .zip(self.fitted.par_iter())
+                .zip(sources.par_iter())
+                .map(|((spec, fitted), source)| transform_column(spec, fitted, *source))
+                .collect::<Result<Vec<_>>>()?
+        };
         let mut report = TransformReport::default();
         let mut blocks = Vec::with_capacity(results.len());
         for (spec, (block, n_unknown, n_imputed)) in self.spec.columns.iter().zip(results) {
