@@ -36,6 +36,12 @@ pub const FORMAT_NAME: &str = "segcore.FeaturePipeline";
 /// The current `format_version` of a saved pipeline; older versions are loaded, newer refused.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Below this many rows, transform runs on the calling thread: handing a one-customer request
+/// (the service path, `Segmenter::predict_record`) to the thread pool cost ~90 us against ~3 us
+/// of work on a busy 2-core machine (`benches/predict.rs`). Every value is computed the same way
+/// on either path, so results do not change.
+const PARALLEL_MIN_ROWS: usize = 2048;
+
 /// A borrowed input column.
 #[derive(Debug, Clone, Copy)]
 pub enum ColumnRef<'a> {
@@ -566,18 +572,27 @@ impl FeaturePipeline {
         // transform only as fast as scikit-learn's ColumnTransformer at 1M customers. Values
         // are independent per row and the counts are integer sums, so the chunking cannot
         // change a result.
-        let counts: Vec<Vec<(usize, usize)>> = out
-            .axis_chunks_iter_mut(Axis(0), TRANSFORM_ROWS_PER_TASK)
-            .into_par_iter()
-            .enumerate()
-            .map(|(task, mut chunk)| {
-                let first_row = task * TRANSFORM_ROWS_PER_TASK;
-                plans
-                    .iter()
-                    .map(|plan| plan.write(first_row, chunk.view_mut()))
-                    .collect()
-            })
-            .collect();
+        // Below PARALLEL_MIN_ROWS on the calling thread: handing one customer to the thread
+        // pool cost ~90 us of a single-customer predict (benches/predict.rs).
+        let write_chunk = |(task, mut chunk): (usize, ndarray::ArrayViewMut2<f64>)| {
+            let first_row = task * TRANSFORM_ROWS_PER_TASK;
+            plans
+                .iter()
+                .map(|plan| plan.write(first_row, chunk.view_mut()))
+                .collect::<Vec<(usize, usize)>>()
+        };
+        let counts: Vec<Vec<(usize, usize)>> = if input.n_rows() < PARALLEL_MIN_ROWS {
+            out.axis_chunks_iter_mut(Axis(0), TRANSFORM_ROWS_PER_TASK)
+                .enumerate()
+                .map(write_chunk)
+                .collect()
+        } else {
+            out.axis_chunks_iter_mut(Axis(0), TRANSFORM_ROWS_PER_TASK)
+                .into_par_iter()
+                .enumerate()
+                .map(write_chunk)
+                .collect()
+        };
         let mut report = TransformReport::default();
         for (i, spec) in self.spec.columns.iter().enumerate() {
             let (n_unknown, n_imputed) = counts
@@ -627,14 +642,24 @@ impl FeaturePipeline {
     /// Every source's block of outputs (before weighting and dropping), computed in parallel
     /// per source and returned in spec order.
     fn blocks(&self, sources: &[ColumnRef<'_>]) -> Result<(Vec<Array2<f64>>, TransformReport)> {
-        let results = self
-            .spec
-            .columns
-            .par_iter()
-            .zip(self.fitted.par_iter())
-            .zip(sources.par_iter())
-            .map(|((spec, fitted), source)| transform_column(spec, fitted, *source))
-            .collect::<Result<Vec<_>>>()?;
+        let n_rows = sources.first().map_or(0, ColumnRef::len);
+        let results = if n_rows < PARALLEL_MIN_ROWS {
+            self.spec
+                .columns
+                .iter()
+                .zip(&self.fitted)
+                .zip(sources)
+                .map(|((spec, fitted), source)| transform_column(spec, fitted, *source))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            self.spec
+                .columns
+                .par_iter()
+                .zip(self.fitted.par_iter())
+                .zip(sources.par_iter())
+                .map(|((spec, fitted), source)| transform_column(spec, fitted, *source))
+                .collect::<Result<Vec<_>>>()?
+        };
         let mut report = TransformReport::default();
         let mut blocks = Vec::with_capacity(results.len());
         for (spec, (block, n_unknown, n_imputed)) in self.spec.columns.iter().zip(results) {
