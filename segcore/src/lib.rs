@@ -16,9 +16,11 @@ pub mod persist;
 pub mod preprocessing;
 pub mod profile;
 pub mod reduce;
+pub mod segmenter;
 pub mod select;
 mod simd;
 pub mod validation;
 
 pub use error::{Error, Result};
 pub use linfa::Float;
+pub use segmenter::{Segmenter, SegmenterParams};

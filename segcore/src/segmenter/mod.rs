@@ -1,0 +1,127 @@
+//! The Segmenter: one fitted, saved, embeddable segmentation model from raw customer data to
+//! named segments.
+//!
+//! [`SegmenterParams::fit`] takes a customer table (firmographics) and, optionally, a
+//! transaction log, and runs the whole chain once:
+//!
+//! 1. behaviour features from the log ([`behaviour_features`](crate::features::behaviour)) are
+//!    added to the table (`recency_days`, `frequency`, `monetary`, ...);
+//! 2. a column spec ([`PipelineSpec`], given or inferred by [`infer_spec`] from the column
+//!    types) is fitted as a [`FeaturePipeline`](crate::features::pipeline::FeaturePipeline);
+//! 3. optional PCA ([`Reduction`]);
+//! 4. the clustering algorithm ([`Algorithm`]) with a fixed k or k chosen by
+//!    [`select_k`](crate::select::select_k) ([`NClusters`]);
+//! 5. the segment profile with speaking names ([`profile`](crate::profile::profile())).
+//!
+//! The fitted [`Segmenter`] holds everything needed to assign new or changed customers
+//! ([`Segmenter::predict`], [`Segmenter::predict_record`] for one JSON record in a service) and
+//! saves as one versioned document through [`persist`](crate::persist) (kind `"segmenter"`;
+//! layout in `docs/segmenter-model.md` and `docs/segmenter-model.schema.json`).
+//!
+//! Every input row gets an [`Assignment`]: a row that cannot be assigned (a missing value the spec
+//! does not impute, an infinite value, an ordinal category outside the declared order) gets
+//! `segment: None` and the reason, never silently dropped. Structural problems (a missing column,
+//! a column of the wrong type) are an error for the whole call.
+//!
+//! ```
+//! use segcore::datasets::{make_b2b, B2bParams};
+//! use segcore::segmenter::{NClusters, SegmenterParams};
+//!
+//! let data = make_b2b(&B2bParams { n_customers: 300, ..B2bParams::default() })?;
+//! let model = SegmenterParams::new()
+//!     .n_clusters(NClusters::Fixed(4))
+//!     .fit(&data.customers, Some(&data.transactions))?;
+//! assert_eq!(model.n_segments(), 4);
+//! let assigned = model.predict(&data.customers, Some(&data.transactions))?;
+//! assert_eq!(assigned.len(), 300);
+//! assert_eq!(assigned[0].segment, Some(model.labels()[0]));
+//! // One saved document; loading checks every shape and number.
+//! let document = segcore::persist::to_json(&model)?;
+//! let loaded: segcore::segmenter::Segmenter = segcore::persist::from_json(&document)?;
+//! assert_eq!(loaded.predict(&data.customers, Some(&data.transactions))?, assigned);
+//! # Ok::<(), segcore::Error>(())
+//! ```
+
+mod document;
+mod infer;
+mod model;
+mod params;
+
+pub use infer::infer_spec;
+pub use model::Segmenter;
+pub use params::SegmenterParams;
+
+use crate::cluster::gmm::CovarianceType;
+use serde::{Deserialize, Serialize};
+
+/// The clustering algorithm of a [`Segmenter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    /// k-means (k-means++ starts, `n_init` restarts): compact, similar-size segments.
+    #[default]
+    KMeans,
+    /// Ward hierarchical clustering; new customers go to the nearest segment centroid.
+    Ward,
+    /// Gaussian mixture of the given covariance type; also gives segment probabilities.
+    GaussianMixture(CovarianceType),
+}
+
+/// How many segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NClusters {
+    /// Exactly this many segments.
+    Fixed(usize),
+    /// Chosen by [`select_k`](crate::select::select_k) among `min..=max` (the criteria's vote;
+    /// the evidence is kept in [`Segmenter::selection`]).
+    Auto {
+        /// Fewest segments considered (at least 2).
+        min: usize,
+        /// Most segments considered.
+        max: usize,
+    },
+}
+
+impl Default for NClusters {
+    fn default() -> Self {
+        NClusters::Auto { min: 4, max: 8 }
+    }
+}
+
+/// Optional PCA between the feature pipeline and the clustering.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reduction {
+    /// No PCA: cluster the pipeline's features.
+    #[default]
+    None,
+    /// Keep this many principal components.
+    Components(usize),
+    /// Keep the fewest components explaining more than this fraction of the variance, in (0, 1].
+    VarianceFraction(f64),
+}
+
+/// The segment of one input row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// Segment label (`0..n_segments`), `None` when the row cannot be assigned.
+    pub segment: Option<usize>,
+    /// The segment's name, `None` when the row cannot be assigned.
+    pub name: Option<String>,
+    /// Probability of every segment (Gaussian mixtures only).
+    pub probabilities: Option<Vec<f64>>,
+    /// Why the row could not be assigned (`None` when it was).
+    pub reason: Option<String>,
+}
+
+impl Assignment {
+    pub(crate) fn unassigned(reason: String) -> Assignment {
+        Assignment {
+            segment: None,
+            name: None,
+            probabilities: None,
+            reason: Some(reason),
+        }
+    }
+}

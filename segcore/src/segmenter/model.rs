@@ -1,0 +1,864 @@
+//! The fitted [`Segmenter`]: predict, explain, names, and its saved document.
+
+use super::params::{BehaviourSetup, SegmenterParams};
+use super::{Algorithm, Assignment};
+use crate::cluster::gmm::GaussianMixture;
+use crate::cluster::kmeans::KMeans;
+use crate::cluster::ward::Ward;
+use crate::data::{CategoricalColumn, ColumnData, CustomerTable, TransactionLog};
+use crate::error::{Error, Result};
+use crate::features::behaviour::{behaviour_features, BehaviourFeature, BehaviourParams};
+use crate::features::pipeline::{ColumnRef, Encoding, FeatureInput, FeaturePipeline, PipelineSpec};
+use crate::persist::SavedModel;
+use crate::profile::{explain, Explanation, SegmentationProfile};
+use crate::reduce::Pca;
+use crate::select::select_k::SelectKResult;
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+/// The fitted clustering model (in the model space: pipeline output, then PCA scores).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FittedModel {
+    KMeans(KMeans<f64>),
+    Ward(Ward),
+    GaussianMixture(GaussianMixture<f64>),
+}
+
+impl FittedModel {
+    pub(crate) fn n_segments(&self) -> usize {
+        match self {
+            FittedModel::KMeans(m) => m.n_clusters(),
+            FittedModel::Ward(m) => m.n_clusters(),
+            FittedModel::GaussianMixture(m) => m.n_components(),
+        }
+    }
+
+    pub(crate) fn n_features(&self) -> usize {
+        match self {
+            FittedModel::KMeans(m) => m.n_features(),
+            FittedModel::Ward(m) => m.n_features(),
+            FittedModel::GaussianMixture(m) => m.n_features(),
+        }
+    }
+
+    /// Segment centres (k-means centres, Ward segment centroids, mixture means).
+    pub(crate) fn centroids(&self) -> Array2<f64> {
+        match self {
+            FittedModel::KMeans(m) => m.cluster_centers().to_owned(),
+            FittedModel::Ward(m) => m.centroids().to_owned(),
+            FittedModel::GaussianMixture(m) => m.means().to_owned(),
+        }
+    }
+
+    /// Labels of the training rows: Ward's tree cut; for k-means and mixtures the same rule as
+    /// predict, so `predict(training data) == labels()`.
+    pub(crate) fn training_labels(&self, x: ArrayView2<f64>) -> Result<Vec<usize>> {
+        match self {
+            FittedModel::Ward(m) => Ok(m.labels().to_vec()),
+            _ => Ok(self.assign(x)?.0),
+        }
+    }
+
+    /// Segments (and mixture probabilities) of model-space rows.
+    pub(crate) fn assign(&self, x: ArrayView2<f64>) -> Result<(Vec<usize>, Option<Array2<f64>>)> {
+        match self {
+            FittedModel::KMeans(m) => Ok((m.predict(x)?.to_vec(), None)),
+            FittedModel::Ward(m) => Ok((m.predict(x)?.to_vec(), None)),
+            FittedModel::GaussianMixture(m) => {
+                let proba = m.predict_proba(x)?;
+                Ok((m.predict(x)?.to_vec(), Some(proba)))
+            }
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        match self {
+            FittedModel::KMeans(m) => m.validate(),
+            FittedModel::Ward(m) => m.validate(),
+            FittedModel::GaussianMixture(m) => m.validate(),
+        }
+    }
+
+    pub(crate) fn algorithm_matches(&self, algorithm: Algorithm) -> bool {
+        matches!(
+            (self, algorithm),
+            (FittedModel::KMeans(_), Algorithm::KMeans)
+                | (FittedModel::Ward(_), Algorithm::Ward)
+                | (
+                    FittedModel::GaussianMixture(_),
+                    Algorithm::GaussianMixture(_)
+                )
+        )
+    }
+}
+
+/// `select_k`'s evidence, saved with NaN criteria (undefined for a degenerate clustering) as
+/// JSON `null` and read back as NaN.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Selection(pub SelectKResult);
+
+impl From<SelectKResult> for Selection {
+    fn from(result: SelectKResult) -> Self {
+        Selection(result)
+    }
+}
+
+impl Serialize for Selection {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Selection {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        super::document::deserialize_selection(d).map(Selection)
+    }
+}
+
+/// Everything a [`Segmenter`] holds (its saved form; see `docs/segmenter-model.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct State {
+    pub params: SegmenterParams,
+    pub feature_names_in: Vec<String>,
+    pub behaviour: Option<BehaviourSetup>,
+    pub pipeline: FeaturePipeline,
+    pub pca: Option<Pca<f64>>,
+    pub model: FittedModel,
+    pub feature_names_out: Vec<String>,
+    pub segment_names: Vec<String>,
+    pub labels: Vec<usize>,
+    pub selection: Option<Selection>,
+    pub profile: SegmentationProfile,
+}
+
+/// A fitted segmentation: feature pipeline, optional PCA, clustering model, names and profile.
+/// Built by [`SegmenterParams::fit`]; see the [module documentation](super) for an example.
+///
+/// `Clone + Send + Sync`: one loaded model serves predictions from many threads at once.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Segmenter {
+    pub(crate) state: State,
+}
+
+/// Appends the segment label to any name used twice, so names identify segments.
+pub(crate) fn make_unique(names: &mut [String]) {
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for n in names.iter() {
+        *count.entry(n.clone()).or_default() += 1;
+    }
+    for (label, n) in names.iter_mut().enumerate() {
+        if count[n.as_str()] > 1 {
+            *n = format!("{n} ({label})");
+        }
+    }
+}
+
+/// The transaction log restricted to the customers of `table` (so a full log can be used to
+/// predict a subset of customers); `None` when every log customer is in the table.
+fn restrict_log(log: &TransactionLog, table: &CustomerTable) -> Result<Option<TransactionLog>> {
+    let known: Vec<bool> = log
+        .customer_ids()
+        .iter()
+        .map(|id| table.index_of_id(id).is_some())
+        .collect();
+    if known.iter().all(|&k| k) {
+        return Ok(None);
+    }
+    let keep: Vec<usize> = (0..log.n_transactions())
+        .filter(|&row| known[log.customer_codes()[row] as usize])
+        .collect();
+    let pick = |values: &[f64]| keep.iter().map(|&r| values[r]).collect::<Vec<f64>>();
+    let pick_categories = |column: &CategoricalColumn| {
+        CategoricalColumn::from_codes(
+            column.categories.clone(),
+            keep.iter().map(|&r| column.codes[r]).collect(),
+        )
+    };
+    let mut restricted = TransactionLog::new(
+        log.customer_ids().to_vec(),
+        keep.iter().map(|&r| log.customer_codes()[r]).collect(),
+        keep.iter().map(|&r| log.dates()[r]).collect(),
+        pick(log.amounts()),
+    )?;
+    if let Some(m) = log.margin() {
+        restricted = restricted.with_margin(pick(m))?;
+    }
+    if let Some(q) = log.quantity() {
+        restricted = restricted.with_quantity(pick(q))?;
+    }
+    if let Some(c) = log.product_category() {
+        restricted = restricted.with_product_category(pick_categories(c)?)?;
+    }
+    if let Some(c) = log.channel() {
+        restricted = restricted.with_channel(pick_categories(c)?)?;
+    }
+    Ok(Some(restricted))
+}
+
+/// A numeric or categorical column patched so the pipeline can run on every row; the patched
+/// rows are reported as not assignable.
+enum Patched {
+    Numeric(Vec<f64>),
+    Categorical(CategoricalColumn),
+}
+
+impl Segmenter {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn assemble(
+        params: SegmenterParams,
+        behaviour: Option<BehaviourSetup>,
+        pipeline: FeaturePipeline,
+        pca: Option<Pca<f64>>,
+        model: FittedModel,
+        segment_names: Vec<String>,
+        labels: Vec<usize>,
+        selection: Option<Selection>,
+        profile: SegmentationProfile,
+    ) -> Result<Segmenter> {
+        let feature_names_in = pipeline
+            .spec()
+            .columns
+            .iter()
+            .map(|c| c.column.clone())
+            .collect();
+        let feature_names_out = match &pca {
+            Some(pca) => (1..=pca.n_components()).map(|i| format!("pc{i}")).collect(),
+            None => pipeline
+                .feature_names_out()
+                .into_iter()
+                .map(String::from)
+                .collect(),
+        };
+        let segmenter = Segmenter {
+            state: State {
+                params,
+                feature_names_in,
+                behaviour,
+                pipeline,
+                pca,
+                model,
+                feature_names_out,
+                segment_names,
+                labels,
+                selection,
+                profile,
+            },
+        };
+        segmenter.validate()?;
+        Ok(segmenter)
+    }
+
+    /// Training assignment: one segment label per row of the table given to fit.
+    pub fn labels(&self) -> &[usize] {
+        &self.state.labels
+    }
+
+    /// Number of segments.
+    pub fn n_segments(&self) -> usize {
+        self.state.segment_names.len()
+    }
+
+    /// Segment names, by label (unique).
+    pub fn segment_names(&self) -> &[String] {
+        &self.state.segment_names
+    }
+
+    /// Renames `segment` (names stay unique: a name another segment has is refused). The
+    /// profile's segment summary is renamed too.
+    pub fn set_segment_name(&mut self, segment: usize, name: &str) -> Result<()> {
+        let k = self.n_segments();
+        if segment >= k {
+            return Err(Error::invalid_parameter(
+                "segment",
+                segment,
+                format!("a segment label below {k}"),
+            ));
+        }
+        if name.trim().is_empty() {
+            return Err(Error::invalid_parameter("name", "\"\"", "a non-empty name"));
+        }
+        if let Some(other) = self
+            .state
+            .segment_names
+            .iter()
+            .position(|n| n == name)
+            .filter(|&o| o != segment)
+        {
+            return Err(Error::invalid_parameter(
+                "name",
+                format!("`{name}`"),
+                format!("a name no other segment has (segment {other} is called so)"),
+            ));
+        }
+        self.state.segment_names[segment] = name.to_string();
+        for s in &mut self.state.profile.segments {
+            if s.segment == segment {
+                s.name = name.to_string();
+            }
+        }
+        Ok(())
+    }
+
+    /// The input table columns the model reads (firmographics and behaviour feature names).
+    pub fn feature_names_in(&self) -> &[String] {
+        &self.state.feature_names_in
+    }
+
+    /// The model's features: the pipeline's output columns, or `pc1, pc2, ...` after PCA.
+    pub fn feature_names_out(&self) -> Vec<&str> {
+        self.state
+            .feature_names_out
+            .iter()
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The column spec the pipeline was fitted from (inferred or given).
+    pub fn spec(&self) -> &PipelineSpec {
+        self.state.pipeline.spec()
+    }
+
+    /// The fitted feature pipeline (its report lists dropped constant columns, imputations, rare
+    /// categories and group factors).
+    pub fn pipeline(&self) -> &FeaturePipeline {
+        &self.state.pipeline
+    }
+
+    /// The fitted PCA, if any.
+    pub fn pca(&self) -> Option<&Pca<f64>> {
+        self.state.pca.as_ref()
+    }
+
+    /// The parameters the model was fitted with.
+    pub fn params(&self) -> &SegmenterParams {
+        &self.state.params
+    }
+
+    /// `select_k`'s evidence when k was chosen ([`NClusters::Auto`](super::NClusters::Auto)).
+    pub fn selection(&self) -> Option<&SelectKResult> {
+        self.state.selection.as_ref().map(|s| &s.0)
+    }
+
+    /// The profile of the training segmentation (names, sizes, value, distinguishing features).
+    pub fn profile(&self) -> &SegmentationProfile {
+        &self.state.profile
+    }
+
+    /// Segment centres in the model space (rows = segments): k-means centres, Ward segment
+    /// centroids, mixture means.
+    pub fn centroids(&self) -> Array2<f64> {
+        self.state.model.centroids()
+    }
+
+    /// The table with the behaviour features the model reads added from `transactions`.
+    fn with_behaviour<'a>(
+        &self,
+        customers: &'a CustomerTable,
+        transactions: Option<&TransactionLog>,
+    ) -> Result<Cow<'a, CustomerTable>> {
+        let (Some(log), Some(setup)) = (transactions, &self.state.behaviour) else {
+            // Without a log the table must hold the behaviour columns itself (the service path);
+            // a model fitted without behaviour has no use for a log.
+            return Ok(Cow::Borrowed(customers));
+        };
+        let restricted = restrict_log(log, customers)?;
+        let log = restricted.as_ref().unwrap_or(log);
+        let features = behaviour_features(
+            customers,
+            log,
+            &BehaviourParams {
+                as_of: self.state.params.as_of,
+                features: Some(setup.features.clone()),
+                ..BehaviourParams::default()
+            },
+        )?;
+        let mut table = customers.clone();
+        let read: HashSet<&str> = self
+            .state
+            .feature_names_in
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let channel_prefix = format!("{}_", BehaviourFeature::ChannelMix.name());
+        for (j, name) in features.names.iter().enumerate() {
+            if read.contains(name.as_str()) {
+                table.add_numeric(name, features.values.column(j).to_vec())?;
+            }
+        }
+        // A channel seen at fit but absent from this log: its share is 0 for customers with
+        // orders through other channels, undefined (NaN) for customers without orders.
+        let shares: Vec<usize> = (0..features.names.len())
+            .filter(|&j| features.names[j].starts_with(&channel_prefix))
+            .collect();
+        for name in &setup.columns {
+            if name.starts_with(&channel_prefix)
+                && read.contains(name.as_str())
+                && !features.names.contains(name)
+            {
+                let values = (0..customers.n_customers())
+                    .map(|row| {
+                        if shares
+                            .iter()
+                            .any(|&j| features.values[[row, j]].is_finite())
+                        {
+                            0.0
+                        } else {
+                            f64::NAN
+                        }
+                    })
+                    .collect();
+                table.add_numeric(name, values)?;
+            }
+        }
+        Ok(Cow::Owned(table))
+    }
+
+    /// Model-space rows of `table` and, per row, why it cannot be assigned (`None` = it can).
+    /// Rows that cannot be assigned are computed on patched values and must be discarded.
+    fn model_rows(&self, table: &CustomerTable) -> Result<(Array2<f64>, Vec<Option<String>>)> {
+        let n = table.n_customers();
+        let spec = self.spec();
+        let mut reasons: Vec<Option<String>> = vec![None; n];
+        let mut patched: Vec<Option<Patched>> = Vec::with_capacity(spec.columns.len());
+        for c in &spec.columns {
+            let column = table.column(&c.column)?;
+            let mismatch = |expected: &str| Error::ColumnType {
+                name: c.column.clone(),
+                expected: format!("{expected} (spec encoding {:?})", c.encoding),
+                actual: column.data.kind().into(),
+            };
+            let patch = match (c.encoding, &column.data) {
+                (Encoding::Numeric, ColumnData::Numeric(values)) => {
+                    let bad = |v: f64| v.is_infinite() || (v.is_nan() && c.impute.is_none());
+                    if values.iter().any(|&v| bad(v)) {
+                        let mut fixed = values.clone();
+                        for (row, v) in fixed.iter_mut().enumerate() {
+                            if bad(*v) {
+                                let why = if v.is_nan() {
+                                    format!(
+                                        "`{}` is missing and the model does not impute it",
+                                        c.column
+                                    )
+                                } else {
+                                    format!("`{}` is {}", c.column, v)
+                                };
+                                reasons[row].get_or_insert(why);
+                                *v = 0.0;
+                            }
+                        }
+                        Some(Patched::Numeric(fixed))
+                    } else {
+                        None
+                    }
+                }
+                (Encoding::Ordinal, ColumnData::Categorical(values)) if c.impute.is_none() => {
+                    let order = c.order.as_deref().unwrap_or_default();
+                    let allowed: Vec<bool> = values
+                        .categories
+                        .iter()
+                        .map(|cat| order.contains(cat))
+                        .collect();
+                    let ok = |code: u32| allowed.get(code as usize).copied().unwrap_or(false);
+                    if values.codes.iter().all(|&code| ok(code)) || order.is_empty() {
+                        None
+                    } else {
+                        let first = values
+                            .code_of(&order[0])
+                            .unwrap_or(values.categories.len() as u32);
+                        let mut categories = values.categories.clone();
+                        if first as usize == categories.len() {
+                            categories.push(order[0].clone());
+                        }
+                        let codes = values
+                            .codes
+                            .iter()
+                            .enumerate()
+                            .map(|(row, &code)| {
+                                if ok(code) {
+                                    code
+                                } else {
+                                    let why = match values.get(row) {
+                                        Some(v) => format!(
+                                            "`{}` = `{v}` is not one of the model's categories",
+                                            c.column
+                                        ),
+                                        None => format!(
+                                            "`{}` is missing and the model does not impute it",
+                                            c.column
+                                        ),
+                                    };
+                                    reasons[row].get_or_insert(why);
+                                    first
+                                }
+                            })
+                            .collect();
+                        Some(Patched::Categorical(CategoricalColumn::from_codes(
+                            categories, codes,
+                        )?))
+                    }
+                }
+                (Encoding::Numeric, _) => return Err(mismatch("numeric")),
+                (Encoding::OneHot | Encoding::Ordinal, ColumnData::Categorical(_)) => None,
+                (Encoding::OneHot | Encoding::Ordinal, _) => return Err(mismatch("categorical")),
+            };
+            patched.push(patch);
+        }
+        let mut input = FeatureInput::new(n);
+        for (c, patch) in spec.columns.iter().zip(&patched) {
+            let column = match patch {
+                Some(Patched::Numeric(v)) => ColumnRef::Numeric(ArrayView1::from(v.as_slice())),
+                Some(Patched::Categorical(v)) => ColumnRef::Categorical(v),
+                None => match &table.column(&c.column)?.data {
+                    ColumnData::Numeric(v) => ColumnRef::Numeric(ArrayView1::from(v.as_slice())),
+                    ColumnData::Categorical(v) => ColumnRef::Categorical(v),
+                },
+            };
+            input = input.with_column(&c.column, column)?;
+        }
+        let features = self.state.pipeline.transform(&input)?;
+        let x = match &self.state.pca {
+            Some(pca) => pca.transform(features.view())?,
+            None => features,
+        };
+        Ok((x, reasons))
+    }
+
+    fn assignments(
+        &self,
+        x: ArrayView2<f64>,
+        reasons: Vec<Option<String>>,
+    ) -> Result<Vec<Assignment>> {
+        let (labels, proba) = self.state.model.assign(x)?;
+        Ok(labels
+            .into_iter()
+            .zip(reasons)
+            .enumerate()
+            .map(|(row, (label, reason))| match reason {
+                Some(reason) => Assignment::unassigned(reason),
+                None => Assignment {
+                    segment: Some(label),
+                    name: self.state.segment_names.get(label).cloned(),
+                    probabilities: proba.as_ref().map(|p| p.row(row).to_vec()),
+                    reason: None,
+                },
+            })
+            .collect())
+    }
+
+    /// Assigns every customer of `customers` (behaviour recomputed from `transactions` when the
+    /// model uses behaviour features; without a log the table must hold those columns). One
+    /// [`Assignment`] per row, in table order; rows that cannot be assigned say why. Log rows of
+    /// customers not in the table are ignored, so a full log can score a few customers.
+    pub fn predict(
+        &self,
+        customers: &CustomerTable,
+        transactions: Option<&TransactionLog>,
+    ) -> Result<Vec<Assignment>> {
+        if customers.n_customers() == 0 {
+            return Ok(Vec::new());
+        }
+        let table = self.with_behaviour(customers, transactions)?;
+        let (x, reasons) = self.model_rows(&table)?;
+        self.assignments(x.view(), reasons)
+    }
+
+    /// Assigns one customer given as the columns of the model's input table (see
+    /// [`feature_names_in`](Self::feature_names_in)): numbers (or `null` = missing) for numeric
+    /// columns, strings (or `null`) for categorical ones; other keys are ignored. The service
+    /// path: no log, the behaviour columns come with the record.
+    ///
+    /// ```
+    /// use segcore::datasets::{make_b2b, B2bParams};
+    /// use segcore::segmenter::{NClusters, SegmenterParams};
+    ///
+    /// let data = make_b2b(&B2bParams { n_customers: 200, ..B2bParams::default() })?;
+    /// let model = SegmenterParams::new().n_clusters(NClusters::Fixed(3))
+    ///     .fit(&data.customers, Some(&data.transactions))?;
+    /// let mut record = serde_json::Map::new();
+    /// for name in model.feature_names_in() {
+    ///     let value = if name == "industry" { serde_json::json!("retail") }
+    ///                 else if ["employee_size_class", "region"].contains(&name.as_str()) { serde_json::Value::Null }
+    ///                 else { serde_json::json!(12.0) };
+    ///     record.insert(name.clone(), value);
+    /// }
+    /// let assigned = model.predict_record(&record)?;
+    /// assert!(assigned.segment.is_some());
+    /// # Ok::<(), segcore::Error>(())
+    /// ```
+    pub fn predict_record(
+        &self,
+        record: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Assignment> {
+        let table = self.record_table(record)?;
+        let (x, reasons) = self.model_rows(&table)?;
+        let mut assigned = self.assignments(x.view(), reasons)?;
+        Ok(assigned.pop().expect("one record gives one assignment"))
+    }
+
+    /// A one-row table from a JSON record, typed by the spec.
+    fn record_table(
+        &self,
+        record: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<CustomerTable> {
+        use serde_json::Value;
+        let mut table = CustomerTable::new(vec!["record".to_string()])?;
+        for c in &self.spec().columns {
+            let value = record.get(&c.column).ok_or_else(|| Error::UnknownColumn {
+                name: c.column.clone(),
+                available: record.keys().cloned().collect::<Vec<_>>().join(", "),
+            })?;
+            let wrong = |expected: &str| Error::ColumnType {
+                name: c.column.clone(),
+                expected: expected.to_string(),
+                actual: format!("the JSON value {value}"),
+            };
+            match c.encoding {
+                Encoding::Numeric => {
+                    let number = match value {
+                        Value::Number(x) => x.as_f64().ok_or_else(|| wrong("a number or null"))?,
+                        Value::Null => f64::NAN,
+                        _ => return Err(wrong("a number or null")),
+                    };
+                    table.add_numeric(&c.column, vec![number])?;
+                }
+                Encoding::OneHot | Encoding::Ordinal => {
+                    let category = match value {
+                        Value::String(s) => Some(s.as_str()),
+                        Value::Null => None,
+                        _ => return Err(wrong("a string or null")),
+                    };
+                    table.add_categorical(&c.column, &[category])?;
+                }
+            }
+        }
+        Ok(table)
+    }
+
+    /// The model-space features of every customer (rows = customers, columns =
+    /// [`feature_names_out`](Self::feature_names_out)); rows that cannot be assigned are NaN.
+    pub fn transform(
+        &self,
+        customers: &CustomerTable,
+        transactions: Option<&TransactionLog>,
+    ) -> Result<Array2<f64>> {
+        let table = self.with_behaviour(customers, transactions)?;
+        let (mut x, reasons) = self.model_rows(&table)?;
+        for (mut row, reason) in x.axis_iter_mut(Axis(0)).zip(&reasons) {
+            if reason.is_some() {
+                row.fill(f64::NAN);
+            }
+        }
+        Ok(x)
+    }
+
+    /// Why customer `row` of `customers` is in its segment: distances to every segment centre
+    /// and the features pulling it in (model space). For Gaussian mixtures the explanation is
+    /// on the component means (probabilities: [`predict`](Self::predict)); for Ward on the
+    /// segment centroids it is assigned by.
+    pub fn explain(
+        &self,
+        customers: &CustomerTable,
+        transactions: Option<&TransactionLog>,
+        row: usize,
+    ) -> Result<Explanation> {
+        let n = customers.n_customers();
+        if row >= n {
+            return Err(Error::invalid_parameter(
+                "row",
+                row,
+                format!("a row below {n} (the number of customers)"),
+            ));
+        }
+        let table = self.with_behaviour(customers, transactions)?;
+        let (x, reasons) = self.model_rows(&table)?;
+        if let Some(reason) = &reasons[row] {
+            return Err(Error::invalid_parameter(
+                "row",
+                row,
+                format!("an assignable customer ({reason})"),
+            ));
+        }
+        explain(
+            &self.state.model.centroids(),
+            x.row(row),
+            &self.state.feature_names_out,
+        )
+    }
+}
+
+impl SavedModel for Segmenter {
+    fn kind() -> String {
+        "segmenter".to_string()
+    }
+
+    fn validate(&self) -> Result<()> {
+        super::document::validate(&self.state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::pipeline::{ColumnSpec, Impute};
+    use crate::segmenter::{NClusters, Reduction};
+
+    /// Two obvious groups on two numeric columns plus a categorical one.
+    fn table(n: usize) -> CustomerTable {
+        let mut t = CustomerTable::new((0..n).map(|i| format!("C{i}")).collect()).unwrap();
+        let x: Vec<f64> = (0..n)
+            .map(|i| if i % 2 == 0 { 1.0 } else { 10.0 } + (i % 5) as f64 * 0.1)
+            .collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| if i % 2 == 0 { 0.0 } else { 5.0 } + (i % 3) as f64 * 0.1)
+            .collect();
+        t.add_numeric("x", x).unwrap();
+        t.add_numeric("y", y).unwrap();
+        let kind: Vec<Option<&str>> = (0..n).map(|i| Some(["a", "b"][i % 2])).collect();
+        t.add_categorical("kind", &kind).unwrap();
+        t
+    }
+
+    fn fixed(k: usize) -> SegmenterParams {
+        SegmenterParams::new().n_clusters(NClusters::Fixed(k))
+    }
+
+    #[test]
+    fn fits_predicts_and_explains_every_algorithm() {
+        let t = table(40);
+        for algorithm in [
+            Algorithm::KMeans,
+            Algorithm::Ward,
+            Algorithm::GaussianMixture(crate::cluster::gmm::CovarianceType::Diag),
+        ] {
+            let model = fixed(2).algorithm(algorithm).fit(&t, None).unwrap();
+            let assigned = model.predict(&t, None).unwrap();
+            let segments: Vec<usize> = assigned.iter().map(|a| a.segment.unwrap()).collect();
+            assert_eq!(segments, model.labels(), "{algorithm:?}");
+            assert_ne!(segments[0], segments[1]);
+            assert_eq!(
+                assigned[0].probabilities.is_some(),
+                matches!(algorithm, Algorithm::GaussianMixture(_))
+            );
+            let e = model.explain(&t, None, 1).unwrap();
+            assert_eq!(e.segment, segments[1]);
+            assert_eq!(
+                model.transform(&t, None).unwrap().ncols(),
+                model.feature_names_out().len()
+            );
+        }
+    }
+
+    #[test]
+    fn rows_that_cannot_be_assigned_say_why() {
+        let t = table(40);
+        let spec = PipelineSpec::new(vec![
+            ColumnSpec::numeric("x"),
+            ColumnSpec::numeric("y").impute(Impute::Median),
+        ]);
+        let model = fixed(2).spec(spec).fit(&t, None).unwrap();
+        let mut new = CustomerTable::new(vec!["N1".into(), "N2".into(), "N3".into()]).unwrap();
+        new.add_numeric("x", vec![f64::NAN, 10.0, 1.0]).unwrap();
+        new.add_numeric("y", vec![0.0, f64::NAN, 0.0]).unwrap();
+        let assigned = model.predict(&new, None).unwrap();
+        assert_eq!(assigned.len(), 3);
+        assert_eq!(assigned[0].segment, None);
+        assert!(assigned[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("`x` is missing"));
+        assert_eq!(assigned[1].segment, Some(model.labels()[1]), "y is imputed");
+        assert_eq!(assigned[2].segment, Some(model.labels()[0]));
+        assert_eq!(assigned[2].reason, None);
+        assert!(model.transform(&new, None).unwrap().row(0)[0].is_nan());
+        assert!(model.explain(&new, None, 0).is_err());
+        // Structural problems are an error for the whole call.
+        let mut wrong = CustomerTable::new(vec!["N1".into()]).unwrap();
+        wrong.add_categorical("x", &[Some("a")]).unwrap();
+        wrong.add_numeric("y", vec![1.0]).unwrap();
+        assert!(matches!(
+            model.predict(&wrong, None),
+            Err(Error::ColumnType { .. })
+        ));
+        let missing = CustomerTable::new(vec!["N1".into()]).unwrap();
+        assert!(matches!(
+            model.predict(&missing, None),
+            Err(Error::UnknownColumn { .. })
+        ));
+    }
+
+    #[test]
+    fn predict_record_matches_predict() {
+        let t = table(40);
+        let model = fixed(2).fit(&t, None).unwrap();
+        let record: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(r#"{"x": 10.2, "y": 5.1, "kind": "b", "extra": [1]}"#).unwrap();
+        let one = model.predict_record(&record).unwrap();
+        assert_eq!(one.segment, Some(model.labels()[1]));
+        assert_eq!(
+            one.name.as_deref(),
+            Some(model.segment_names()[model.labels()[1]].as_str())
+        );
+        let unseen: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(r#"{"x": 1.0, "y": null, "kind": "never seen"}"#).unwrap();
+        assert_eq!(
+            model.predict_record(&unseen).unwrap().segment,
+            Some(model.labels()[0])
+        );
+        let wrong: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(r#"{"x": "ten", "y": 1.0, "kind": "a"}"#).unwrap();
+        assert!(matches!(
+            model.predict_record(&wrong),
+            Err(Error::ColumnType { .. })
+        ));
+        let short: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(r#"{"x": 1.0}"#).unwrap();
+        assert!(matches!(
+            model.predict_record(&short),
+            Err(Error::UnknownColumn { .. })
+        ));
+    }
+
+    #[test]
+    fn names_are_unique_and_renamable() {
+        let t = table(40);
+        let mut model = fixed(2).fit(&t, None).unwrap();
+        assert_ne!(model.segment_names()[0], model.segment_names()[1]);
+        let other = model.segment_names()[1].clone();
+        assert!(model.set_segment_name(0, &other).is_err());
+        assert!(model.set_segment_name(2, "x").is_err());
+        assert!(model.set_segment_name(0, " ").is_err());
+        model.set_segment_name(0, "Key accounts").unwrap();
+        assert_eq!(model.segment_names()[0], "Key accounts");
+        assert_eq!(model.profile().segments[0].name, "Key accounts");
+        let mut names = vec!["A".to_string(), "B".into(), "A".into()];
+        make_unique(&mut names);
+        assert_eq!(names, ["A (0)", "B", "A (2)"]);
+    }
+
+    #[test]
+    fn pca_names_and_selection() {
+        let t = table(60);
+        let model = SegmenterParams::new()
+            .n_clusters(NClusters::Auto { min: 2, max: 4 })
+            .reduction(Reduction::Components(2))
+            .fit(&t, None)
+            .unwrap();
+        assert_eq!(model.feature_names_out(), ["pc1", "pc2"]);
+        let selection = model.selection().unwrap();
+        assert_eq!(selection.recommended_k, model.n_segments());
+        assert_eq!(selection.table.len(), 3);
+    }
+
+    #[test]
+    fn send_sync() {
+        fn is<T: Send + Sync>() {}
+        is::<Segmenter>();
+        is::<Assignment>();
+    }
+}
