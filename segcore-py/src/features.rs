@@ -51,7 +51,7 @@ pub struct TxNames(String, String, String, String);
 
 /// A transaction log read out of Python, ready to leave the GIL. Kept lean (4 bytes per code
 /// and date) because 10-million-line logs are the normal case.
-struct TxOwned {
+pub(crate) struct TxOwned {
     /// Customer codes; `MISSING` for a missing id.
     codes: Vec<u32>,
     customer_ids: Vec<String>,
@@ -86,7 +86,7 @@ fn codes_u32(codes: &PyReadonlyArray1<'_, i64>) -> Vec<u32> {
 }
 
 impl TxInput<'_> {
-    fn to_owned(&self, names: TxNames) -> segcore::Result<TxOwned> {
+    pub(crate) fn to_owned(&self, names: TxNames) -> segcore::Result<TxOwned> {
         let (dates_input, per_day) = &self.1;
         if *per_day < 1 {
             return Err(Error::invalid_parameter(
@@ -198,7 +198,7 @@ impl TxOwned {
     /// Builds the core log; with `skip_invalid`, rows with a missing customer id, a missing or
     /// unparseable date or a non-finite amount/margin are dropped and counted, otherwise the
     /// first one is an error naming its column and row.
-    fn into_log(self, skip_invalid: bool) -> segcore::Result<(TransactionLog, usize)> {
+    pub(crate) fn into_log(self, skip_invalid: bool) -> segcore::Result<(TransactionLog, usize)> {
         let n = self.codes.len();
         let mut keep: Option<Vec<bool>> = None;
         let mut skipped = 0;

@@ -138,16 +138,16 @@ def criteria(result: Any, ax: Any = None) -> Any:
     """Every criterion of :func:`segcore.select_k` against k, one small panel each.
 
     ``result`` is a :class:`segcore.SelectKResult` or a fitted :class:`segcore.Segmenter` that
-    chose its k (its ``selection_``). The dashed line marks the recommended k; a star marks the
+    chose its k (its ``select_k_``). The dashed line marks the recommended k; a star marks the
     k each criterion voted for (gap and stability show their error bars). ``ax`` may be a
     sequence of Axes, one per panel. Returns the matplotlib Figure.
     """
     plt = _require("matplotlib.pyplot", "segcore.plot.criteria")
-    selection = getattr(result, "selection_", result)
+    selection = getattr(result, "select_k_", result)
     if selection is None or not hasattr(selection, "table") or not hasattr(selection, "recommended_k"):
         raise ValueError(
             "expected a segcore.SelectKResult or a Segmenter fitted with n_clusters=None "
-            f"(which keeps its selection_), got {type(result).__name__}"
+            f"(which keeps its select_k_), got {type(result).__name__}"
         )
     table = selection.table
     votes = getattr(selection, "votes", {}) or {}
