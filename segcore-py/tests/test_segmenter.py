@@ -320,6 +320,28 @@ def test_progress_callable_sees_the_stages(small):
     assert fractions == sorted(fractions) and 0.0 <= fractions[0] and fractions[-1] <= 1.0
 
 
+def test_progress_bar_on_request(small, capsys, monkeypatch):
+    customers, transactions, _ = small
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # the plain stderr bar, whatever is installed
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    segcore.Segmenter(n_clusters=3, progress=True).fit(customers, transactions)
+    assert "Segmenter: 100%" in capsys.readouterr().err
+    segcore.Segmenter(n_clusters=3).fit(customers, transactions)  # automatic: quiet in tests
+    assert capsys.readouterr().err == ""
+
+
+def test_predictions_from_many_threads_equal_sequential_ones(small, small_model):
+    from concurrent.futures import ThreadPoolExecutor
+
+    customers, transactions, _ = small
+    parts = [customers.iloc[i::8] for i in range(8)]
+    sequential = [small_model.predict(p, transactions) for p in parts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parallel = list(pool.map(lambda p: small_model.predict(p, transactions), parts))
+    for a, b in zip(parallel, sequential):
+        assert_same_assignments(a, b)
+
+
 # --- persistence ------------------------------------------------------------------------------
 
 
