@@ -383,12 +383,18 @@ json.dump({{"segment": [int(s) for s in out["segment"]], "name": list(out["name"
     assert list(ours["name"]) == theirs["name"]
 
 
-def test_saved_document_matches_the_schema(small_model):
+def test_saved_document_matches_the_schema(request, small, small_model):
     schema_path = REPO_ROOT / "docs" / "segmenter-model.schema.json"
     if not schema_path.exists():
         pytest.skip(f"{schema_path} not in this checkout (written by the Rust Segmenter work)")
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(schema_path.read_text())
+    one_liner = request.getfixturevalue("one_liner")
+    customers, transactions, _ = small
+    mixture = segcore.Segmenter(n_clusters=3, algorithm="gmm", covariance_type="diag", n_init=1,
+                                n_components=4, progress=False).fit(customers, transactions)
+    for model in (one_liner, mixture):  # k chosen with its evidence; a mixture after PCA
+        jsonschema.validate(json.loads(model.to_json()), schema)
     document = json.loads(small_model.to_json())
     jsonschema.validate(document, schema)
     document["unexpected_field"] = 1
