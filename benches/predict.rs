@@ -2,14 +2,19 @@
 //! under 20 microseconds for k-means with 30 features and 8 segments).
 //!
 //! `cargo bench --bench predict`. Single-customer calls go through `persist::AnyModel` (what a
-//! service holds after loading a document) and through `KMeans::predict` on a one-row view.
+//! service holds after loading a document), through `KMeans::predict` on a one-row view, and
+//! through `Segmenter::predict_record` (raw columns in: feature pipeline, then k-means; the
+//! service path of `examples/assign_service.rs`). Batch throughput: `KMeans::predict` and
+//! `Segmenter::predict` on 100,000 customers.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 use segcore::cluster::kmeans::KMeansParams;
+use segcore::data::CustomerTable;
 use segcore::persist::{self, AnyModel};
+use segcore::segmenter::{NClusters, Segmenter, SegmenterParams};
 
 fn customers(n: usize, d: usize, seed: u64) -> Array2<f64> {
     let mut rng = Xoshiro256Plus::seed_from_u64(seed);
@@ -54,5 +59,47 @@ fn bench_predict(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_predict);
+/// A customer table with `d` numeric columns `x0..` (rows of `customers`).
+fn table(x: &Array2<f64>) -> CustomerTable {
+    let mut t = CustomerTable::new((0..x.nrows()).map(|i| format!("C{i}")).collect())
+        .expect("distinct ids");
+    for (j, column) in x.columns().into_iter().enumerate() {
+        t.add_numeric(&format!("x{j}"), column.to_vec())
+            .expect("finite column");
+    }
+    t
+}
+
+fn bench_segmenter(c: &mut Criterion) {
+    let train = customers(20_000, 30, 1);
+    let fitted = SegmenterParams::new()
+        .n_clusters(NClusters::Fixed(8))
+        .fit(&table(&train), None)
+        .expect("30 numeric columns");
+    let model: Segmenter =
+        persist::from_json(&persist::to_json(&fitted).expect("serialisable")).expect("a document");
+    let record: serde_json::Map<String, serde_json::Value> = train
+        .row(123)
+        .iter()
+        .enumerate()
+        .map(|(j, &v)| (format!("x{j}"), serde_json::json!(v)))
+        .collect();
+    let mut group = c.benchmark_group("segmenter_kmeans_d30_k8");
+    group.bench_function("predict_record", |b| {
+        b.iter(|| {
+            model
+                .predict_record(std::hint::black_box(&record))
+                .expect("30 columns")
+        })
+    });
+    let batch = table(&customers(100_000, 30, 2));
+    group.throughput(Throughput::Elements(batch.n_customers() as u64));
+    group.sample_size(10);
+    group.bench_function("predict_batch_100k", |b| {
+        b.iter(|| model.predict(&batch, None).expect("30 columns"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_predict, bench_segmenter);
 criterion_main!(benches);

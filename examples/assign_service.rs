@@ -2,101 +2,177 @@
 //! lines on stdin, writing one JSON line per input line to stdout.
 //!
 //! ```sh
-//! cargo run --release --example assign_service -- model.json < customers.jsonl > segments.jsonl
+//! cargo run --release --example assign_service -- target/segment_b2b/segmenter.json < customers.jsonl
 //! ```
 //!
-//! Input lines: `{"id": "C-1001", "features": [0.3, -1.2, ...]}` (the model's feature order; `id`
-//! may be any JSON value and is echoed back). Output lines: `{"id": "C-1001", "segment": 3}`, or
-//! `{"id": ..., "line": 7, "error": "..."}` for a line that cannot be assigned: every input line
-//! gets exactly one output line, in order, so no customer is silently dropped. Any model saved
-//! by segcore that assigns customers works (k-means, mini-batch k-means, Ward, Gaussian mixture),
-//! whether it was saved from Rust (`segcore::persist::save`) or from Python (the document
-//! `model._model.to_json()` returns, which is also what pickling stores).
+//! With a saved **Segmenter** (the main job's model), an input line is one customer as the
+//! columns of the model's input table, plus an optional `id` echoed back:
+//! `{"id": "C-1001", "industry": "food", "annual_revenue_eur": 2.1e6, "recency_days": 12, ...}`
+//! (numbers or `null` for numeric columns, strings or `null` for categorical ones; the model's
+//! `feature_names_in` lists them). Output: `{"id": "C-1001", "segment": 3, "name": "Volume
+//! customers"}`, plus `"probabilities": [...]` for Gaussian mixtures; a customer the model cannot
+//! assign gets `"segment": null` and the `"reason"`.
 //!
-//! Without a model path, the example fits a small k-means on the synthetic B2B generator, saves
-//! it to a temporary file and assigns three customers, to show the round trip.
+//! With any other saved clustering model (k-means, mini-batch k-means, Ward, Gaussian mixture, as
+//! `persist::AnyModel` loads them), a line is `{"id": ..., "features": [0.3, -1.2, ...]}` in the
+//! model's feature order and the output `{"id": ..., "segment": 3}`.
+//!
+//! A line that cannot be read gives `{"id": ..., "line": 7, "error": "..."}`: every input line
+//! gets exactly one output line, in order, so no customer is silently dropped. Models saved from
+//! Rust (`segcore::persist::save`) and from Python (pickling stores the same document) both work.
+//!
+//! Without a model path, the example fits the one-liner Segmenter on the synthetic B2B generator,
+//! saves it to a temporary file, reloads it and assigns three customers, to show the round trip.
 
-use segcore::persist::AnyModel;
-use serde_json::{json, Value};
+use segcore::data::{ColumnData, CustomerTable};
+use segcore::persist::{self, AnyModel};
+use segcore::segmenter::{Segmenter, SegmenterParams};
+use serde_json::{json, Map, Value};
 use std::io::{BufRead, BufWriter, Write};
 
-/// The output line for one input line (1-based `line_number` for error messages).
-fn assign_line(model: &AnyModel, line: &str, line_number: usize) -> Value {
-    let parsed: Value = match serde_json::from_str(line) {
-        Ok(value) => value,
-        Err(e) => {
-            return json!({"id": null, "line": line_number, "error": format!("not JSON: {e}")})
+/// A loaded model of either family.
+enum Service {
+    Segmenter(Box<Segmenter>),
+    Model(Box<AnyModel>),
+}
+
+impl Service {
+    fn load(path: &str) -> Result<Service, Box<dyn std::error::Error>> {
+        let document = std::fs::read_to_string(path)?;
+        if persist::document_kind(&document)? == "segmenter" {
+            Ok(Service::Segmenter(Box::new(persist::from_json(&document)?)))
+        } else {
+            Ok(Service::Model(Box::new(AnyModel::from_json(&document)?)))
         }
-    };
-    let id = parsed.get("id").cloned().unwrap_or(Value::Null);
-    let features: Option<Vec<f64>> = parsed
-        .get("features")
-        .and_then(Value::as_array)
-        .and_then(|values| values.iter().map(Value::as_f64).collect());
-    let Some(features) = features else {
-        return json!({"id": id, "line": line_number,
-                      "error": "expected \"features\": an array of numbers"});
-    };
-    match model.predict_one(&features) {
-        Ok(segment) => json!({"id": id, "segment": segment}),
-        Err(e) => json!({"id": id, "line": line_number, "error": e.to_string()}),
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Service::Segmenter(m) => format!(
+                "Segmenter with {} segments ({}), reads {}",
+                m.n_segments(),
+                m.segment_names().join(", "),
+                m.feature_names_in().join(", ")
+            ),
+            Service::Model(m) => {
+                format!("{} segments, {} features", m.n_segments(), m.n_features())
+            }
+        }
+    }
+
+    /// The output line for one input line (1-based `line_number` for error messages).
+    fn assign_line(&self, line: &str, line_number: usize) -> Value {
+        let parsed: Map<String, Value> = match serde_json::from_str(line) {
+            Ok(value) => value,
+            Err(e) => {
+                return json!({"id": null, "line": line_number,
+                              "error": format!("not a JSON object: {e}")})
+            }
+        };
+        let id = parsed.get("id").cloned().unwrap_or(Value::Null);
+        let error = |message: String| json!({"id": id, "line": line_number, "error": message});
+        match self {
+            Service::Segmenter(model) => match model.predict_record(&parsed) {
+                Ok(a) => {
+                    let mut out = json!({"id": id, "segment": a.segment, "name": a.name});
+                    if let Some(p) = a.probabilities {
+                        out["probabilities"] = json!(p);
+                    }
+                    if let Some(reason) = a.reason {
+                        out["reason"] = json!(reason);
+                    }
+                    out
+                }
+                Err(e) => error(e.to_string()),
+            },
+            Service::Model(model) => {
+                let features: Option<Vec<f64>> = parsed
+                    .get("features")
+                    .and_then(Value::as_array)
+                    .and_then(|values| values.iter().map(Value::as_f64).collect());
+                let Some(features) = features else {
+                    return error("expected \"features\": an array of numbers".into());
+                };
+                match model.predict_one(&features) {
+                    Ok(segment) => json!({"id": id, "segment": segment}),
+                    Err(e) => error(e.to_string()),
+                }
+            }
+        }
     }
 }
 
-fn serve(model: &AnyModel, input: impl BufRead, output: impl Write) -> std::io::Result<()> {
+fn serve(service: &Service, input: impl BufRead, output: impl Write) -> std::io::Result<()> {
     let mut out = BufWriter::new(output);
     for (i, line) in input.lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        serde_json::to_writer(&mut out, &assign_line(model, &line, i + 1))?;
+        serde_json::to_writer(&mut out, &service.assign_line(&line, i + 1))?;
         out.write_all(b"\n")?;
     }
     out.flush()
 }
 
+/// Customer `row` of `table` as a JSON record of the named columns.
+fn record(table: &CustomerTable, row: usize, columns: &[String]) -> Value {
+    let mut map = Map::new();
+    map.insert("id".into(), json!(table.ids()[row]));
+    for column in table.columns() {
+        if !columns.contains(&column.name) {
+            continue;
+        }
+        let value = match &column.data {
+            ColumnData::Numeric(v) => {
+                serde_json::Number::from_f64(v[row]).map_or(Value::Null, Value::Number)
+            }
+            ColumnData::Categorical(c) => c.get(row).map_or(Value::Null, |s| json!(s)),
+        };
+        map.insert(column.name.clone(), value);
+    }
+    Value::Object(map)
+}
+
 fn demo() -> Result<(), Box<dyn std::error::Error>> {
-    use segcore::cluster::kmeans::KMeansParams;
     use segcore::datasets::{make_b2b, B2bParams};
-    use segcore::features::segmentation::segmentation_features;
+    use segcore::features::behaviour::{behaviour_features, BehaviourParams};
 
     let data = make_b2b(&B2bParams {
-        n_customers: 500,
+        n_customers: 1_000,
         ..B2bParams::default()
     })?;
-    let features = segmentation_features(&data.customers, &data.transactions)?;
-    let model = KMeansParams::new(5)
-        .random_state(0)
-        .fit(features.model_input.view(), None)?;
+    let model = SegmenterParams::new().fit(&data.customers, Some(&data.transactions))?;
     let path = std::env::temp_dir().join(format!("segcore-demo-{}.json", std::process::id()));
-    segcore::persist::save(&model, &path)?;
-    let loaded = AnyModel::load(&path)?;
+    persist::save(&model, &path)?;
+    let service = Service::load(&path.display().to_string())?;
     std::fs::remove_file(&path)?;
-    let rows = features.model_input;
+    // The records a CRM would send: firmographics plus the behaviour columns of the data mart.
+    let mut table = data.customers.clone();
+    behaviour_features(
+        &data.customers,
+        &data.transactions,
+        &BehaviourParams::default(),
+    )?
+    .add_to_table(&mut table)?;
+    let mut unknown_region = record(&table, 2, model.feature_names_in());
+    unknown_region["region"] = json!("Atlantis");
     let input = format!(
-        "{}\n{}\nnot json\n{{\"id\": \"short\", \"features\": [1.0]}}\n",
-        json!({"id": data.customers.ids()[0], "features": rows.row(0).to_vec()}),
-        json!({"id": data.customers.ids()[1], "features": rows.row(1).to_vec()}),
+        "{}\n{}\n{unknown_region}\nnot json\n{{\"id\": \"short\", \"industry\": \"food\"}}\n",
+        record(&table, 0, model.feature_names_in()),
+        record(&table, 1, model.feature_names_in()),
     );
-    eprintln!(
-        "demo: k-means with {} segments saved, reloaded, assigning:",
-        loaded.n_segments()
-    );
-    serve(&loaded, input.as_bytes(), std::io::stdout())?;
+    eprintln!("demo: {} saved, reloaded, assigning:", service.describe());
+    serve(&service, input.as_bytes(), std::io::stdout())?;
     Ok(())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     match std::env::args().nth(1) {
         Some(path) => {
-            let model = AnyModel::load(&path)?;
-            eprintln!(
-                "loaded {path}: {} segments, {} features",
-                model.n_segments(),
-                model.n_features()
-            );
-            serve(&model, std::io::stdin().lock(), std::io::stdout())?;
+            let service = Service::load(&path)?;
+            eprintln!("loaded {path}: {}", service.describe());
+            serve(&service, std::io::stdin().lock(), std::io::stdout())?;
             Ok(())
         }
         None => demo(),

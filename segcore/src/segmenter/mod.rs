@@ -42,11 +42,14 @@
 //! # Ok::<(), segcore::Error>(())
 //! ```
 
+mod csv_job;
 mod document;
 mod infer;
 mod model;
 mod params;
+mod summary;
 
+pub use csv_job::{segment_csv, CsvSegmentation, CUSTOMER_ID_COLUMNS};
 pub use infer::infer_spec;
 pub use model::Segmenter;
 pub use params::SegmenterParams;

@@ -64,7 +64,8 @@ pub struct SegmenterParams {
     pub min_group_size: usize,
     /// Seed of every random choice (default 0): same data + seed = same model.
     pub random_state: u64,
-    /// Restarts of k-means / Gaussian mixtures in the final fit (default 4; the best is kept).
+    /// Restarts of k-means / Gaussian mixtures, in the final fit and in each fit of `select_k`
+    /// (default 4; the best is kept).
     pub n_init: usize,
 }
 
@@ -306,8 +307,12 @@ impl SegmenterParams {
                     Algorithm::Ward => SelectMethod::Ward,
                     Algorithm::GaussianMixture(c) => SelectMethod::GaussianMixture(c),
                 };
+                // The restarts matter here too: one k-means++ run per k lands in a poor local
+                // optimum often enough to flip the vote (make_b2b, 5,000 customers: k = 8
+                // with one run, the true 5 with four).
                 let result = SelectKParams::new(min..=max)
                     .method(method)
+                    .n_init(Some(self.n_init))
                     .random_state(self.random_state)
                     .fit_with_progress(x.view(), |done, total| {
                         progress("select_k", 0.15 + 0.6 * done as f64 / total.max(1) as f64)

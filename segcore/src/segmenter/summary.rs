@@ -1,0 +1,133 @@
+//! The text summary of a fitted [`Segmenter`] (`{model}`): spec, model features, the evidence
+//! for k, and the named segments.
+
+use super::model::Segmenter;
+use super::{Algorithm, Reduction};
+use std::fmt::{self, Write};
+
+impl fmt::Display for Segmenter {
+    /// Spec, features, k with its evidence and the segments, as the examples print them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let params = self.params();
+        let algorithm = match params.algorithm {
+            Algorithm::KMeans => "k-means".to_string(),
+            Algorithm::Ward => "Ward".to_string(),
+            Algorithm::GaussianMixture(c) => format!("Gaussian mixture ({c} covariance)"),
+        };
+        writeln!(
+            f,
+            "Segmenter: {} segments, {algorithm}, trained on {} customers",
+            self.n_segments(),
+            self.labels().len()
+        )?;
+        writeln!(f, "\nColumn spec:\n{}", self.spec())?;
+        let report = self.pipeline().report();
+        if !report.constant_columns.is_empty() {
+            writeln!(
+                f,
+                "  dropped as constant: {}",
+                report.constant_columns.join(", ")
+            )?;
+        }
+        if let Some(pca) = self.pca() {
+            let kept: f64 = pca.explained_variance_ratio().sum();
+            let how = match params.reduction {
+                Reduction::VarianceFraction(v) => {
+                    format!(" (asked: {:.0} % of the variance)", 100.0 * v)
+                }
+                _ => String::new(),
+            };
+            writeln!(
+                f,
+                "PCA: {} of {} features kept, {:.1} % of the variance{how}",
+                pca.n_components(),
+                pca.n_features(),
+                100.0 * kept
+            )?;
+        }
+        writeln!(
+            f,
+            "{} model features: {}",
+            self.feature_names_out().len(),
+            self.feature_names_out().join(", ")
+        )?;
+        match self.selection() {
+            None => writeln!(f, "\nNumber of segments: {} (fixed)", self.n_segments())?,
+            Some(selection) => {
+                writeln!(
+                    f,
+                    "\nNumber of segments: {} (chosen among {}..={} with {}; criteria agree: {})",
+                    selection.recommended_k,
+                    selection.table.first().map_or(0, |r| r.k),
+                    selection.table.last().map_or(0, |r| r.k),
+                    selection.method.name(),
+                    if selection.criteria_agree {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                )?;
+                writeln!(
+                    f,
+                    "  {:>3} {:>12} {:>10} {:>12} {:>10} {:>8} {:>10} {:>12}",
+                    "k",
+                    "inertia",
+                    "silhouette",
+                    "Calinski-H.",
+                    "Davies-B.",
+                    "gap",
+                    "stability",
+                    "BIC"
+                )?;
+                let opt = |x: Option<f64>, digits: usize| {
+                    x.map_or("-".to_string(), |v| format!("{v:.digits$}"))
+                };
+                for row in &selection.table {
+                    writeln!(
+                        f,
+                        "  {:>3} {:>12.1} {:>10.3} {:>12.1} {:>10.3} {:>8} {:>10} {:>12}",
+                        row.k,
+                        row.inertia,
+                        row.silhouette,
+                        row.calinski_harabasz,
+                        row.davies_bouldin,
+                        opt(row.gap, 3),
+                        opt(row.stability_mean, 3),
+                        opt(row.bic, 1)
+                    )?;
+                }
+                let mut votes = String::new();
+                for (i, v) in selection.votes.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    let k = v.k.map_or("abstains".to_string(), |k| k.to_string());
+                    let _ = write!(votes, "{sep}{} -> {k}", v.criterion.name());
+                }
+                writeln!(f, "  votes: {votes}")?;
+                writeln!(f, "  {}", selection.reason)?;
+            }
+        }
+        writeln!(f, "\nSegments:")?;
+        for s in &self.profile().segments {
+            let size = s.size.map_or("suppressed".to_string(), |x| x.to_string());
+            let share = s
+                .share
+                .map_or(String::new(), |x| format!(" ({:.1} %)", 100.0 * x));
+            let value = s.value.as_ref().map_or(String::new(), |v| {
+                let margin = v.margin_share.map_or(String::new(), |m| {
+                    format!(", margin share {:.1} %", 100.0 * m)
+                });
+                format!(", revenue share {:.1} %{margin}", 100.0 * v.revenue_share)
+            });
+            writeln!(
+                f,
+                "  {} {}: {size} customers{share}{value}",
+                s.segment,
+                self.segment_names()
+                    .get(s.segment)
+                    .map_or(s.name.as_str(), String::as_str)
+            )?;
+            writeln!(f, "    {}", s.description)?;
+        }
+        Ok(())
+    }
+}
