@@ -379,6 +379,12 @@ impl PySegmenterModel {
         to_document(py, self.inner.spec())
     }
 
+    /// The text summary the Rust examples print: spec, features, k with its evidence, segments.
+    #[getter]
+    fn summary(&self) -> String {
+        self.inner.to_string()
+    }
+
     /// The column spec in readable form.
     #[getter]
     fn spec_text(&self) -> String {

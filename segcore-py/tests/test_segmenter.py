@@ -119,6 +119,9 @@ def test_fitted_attributes_are_readable(one_liner):
     for name, size in zip(profile.segments["name"], profile.segments["size"]):
         assert f"<b>{name}</b>" in page.replace("&amp;", "&") and f"<td>{size}</td>" in page
     assert "column spec" in page
+    summary = model.summary()
+    assert summary.startswith(f"Segmenter: {model.n_clusters_} segments") and text in summary
+    assert all(name in summary for name in model.segment_names_)
     bundle = model._repr_mimebundle_()
     assert bundle["text/html"] == page
 

@@ -558,6 +558,12 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     # --- reading the model ------------------------------------------------------------------
 
+    def summary(self) -> str:
+        """The model in words, as the Rust examples print it: the column spec, the model
+        features, k with the evidence for it, and the named segments."""
+        check_is_fitted(self)
+        return self._model.summary
+
     def profile(self) -> Any:
         """The profile of the training segmentation (:class:`segcore.Profile`: ``segments``,
         ``numeric``, ``categorical``, ``to_html()``, ``to_markdown()``)."""
