@@ -71,7 +71,7 @@ pub struct TxNames(String, String, String, String);
 
 /// A transaction log read out of Python, ready to leave the GIL. Kept lean (4 bytes per code
 /// and date) because 10-million-line logs are the normal case.
-struct TxOwned {
+pub(crate) struct TxOwned {
     /// Customer codes; `MISSING` for a missing id.
     codes: Vec<u32>,
     customer_ids: Vec<String>,
@@ -106,7 +106,7 @@ fn codes_u32(codes: &PyReadonlyArray1<'_, i32>) -> Vec<u32> {
 }
 
 impl TxInput<'_> {
-    fn to_owned(&self, names: TxNames) -> segcore::Result<TxOwned> {
+    pub(crate) fn to_owned(&self, names: TxNames) -> segcore::Result<TxOwned> {
         let (dates_input, per_day) = &self.1;
         if *per_day < 1 {
             return Err(Error::invalid_parameter(
@@ -222,7 +222,7 @@ impl TxOwned {
     /// Also returns, when rows were dropped, the DataFrame row of each remaining log row, so
     /// errors found later can still name the user's row.
     #[allow(clippy::type_complexity)]
-    fn into_log(
+    pub(crate) fn into_log(
         self,
         skip_invalid: bool,
     ) -> segcore::Result<(TransactionLog, usize, Option<Vec<u32>>)> {

@@ -16,6 +16,7 @@ mod persist;
 mod pipeline;
 mod preprocessing;
 mod profile;
+mod segmenter;
 mod select;
 mod ward;
 
@@ -50,6 +51,7 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pca::PyPcaModel>()?;
     metrics::register(m)?;
     m.add_function(wrap_pyfunction!(select::select_k, m)?)?;
+    m.add_class::<segmenter::PySegmenterModel>()?;
     m.add_function(wrap_pyfunction!(features::default_rfm_rules, m)?)?;
     m.add_function(wrap_pyfunction!(features::rfm_scores, m)?)?;
     m.add_function(wrap_pyfunction!(features::abc_classes, m)?)?;

@@ -66,7 +66,16 @@ fn build_table(
     columns: Vec<(String, ColumnInput<'_>)>,
     n_rows: usize,
 ) -> segcore::Result<CustomerTable> {
-    let mut table = CustomerTable::new((0..n_rows).map(|i| i.to_string()).collect())?;
+    build_table_with_ids((0..n_rows).map(|i| i.to_string()).collect(), columns)
+}
+
+/// Builds the core's customer table with the given customer ids (unique; one per row) from
+/// converted columns (shared with the Segmenter binding, whose ids link to transaction logs).
+pub(crate) fn build_table_with_ids(
+    ids: Vec<String>,
+    columns: Vec<(String, ColumnInput<'_>)>,
+) -> segcore::Result<CustomerTable> {
+    let mut table = CustomerTable::new(ids)?;
     for (name, column) in columns {
         match column {
             ColumnInput::Numeric(values) => {

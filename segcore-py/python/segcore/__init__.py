@@ -38,6 +38,7 @@ from .profile import (
     segment_rules,
 )
 from .select import SelectKResult, select_k
+from .segmenter import Segmenter, SegmenterSpec
 
 __all__ = [
     "__version__",
@@ -78,4 +79,6 @@ __all__ = [
     "metrics",
     "select_k",
     "SelectKResult",
+    "Segmenter",
+    "SegmenterSpec",
 ]

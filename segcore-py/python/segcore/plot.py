@@ -1,4 +1,17 @@
-"""Plots of segmentations (matplotlib and scipy are optional dependencies, imported on use)."""
+"""Plots of segmentations (matplotlib and scipy are optional dependencies, imported on use).
+
+- :func:`criteria`: the criteria of :func:`segcore.select_k` against k, each criterion's vote and
+  the recommended k marked;
+- :func:`dendrogram`: a Ward tree cut into segments;
+- :func:`pca_scatter`: customers on the first two principal components, coloured by segment,
+  centroids marked;
+- :func:`heatmap`: a profile's effect sizes, segments x columns;
+- :func:`lorenz`: revenue concentration over all customers and per segment;
+- :func:`migration`: where the customers of each segment went between two segmentations.
+
+Every function draws on ``ax`` when given (else on a new figure) and returns the matplotlib Axes
+(or the Figure when it draws several panels), so figures can be saved or restyled.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +19,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-__all__ = ["dendrogram", "heatmap", "lorenz"]
+__all__ = ["criteria", "dendrogram", "heatmap", "lorenz", "migration", "pca_scatter"]
 
 
 def _require(module: str, purpose: str) -> Any:
@@ -106,4 +119,211 @@ def lorenz(profile: Any, ax: Optional[Any] = None, segments: bool = True) -> Any
     ax.set_ylabel("share of revenue")
     ax.set_title("Revenue concentration")
     ax.legend(fontsize=8)
+    return ax
+
+
+# Criteria of select_k: (table column, panel title, which votes it carries, direction).
+_CRITERIA_PANELS = [
+    ("inertia", "inertia (elbow)", "elbow", "lower, look for the bend"),
+    ("silhouette", "silhouette", "silhouette", "higher is better"),
+    ("calinski_harabasz", "Calinski-Harabasz", "calinski_harabasz", "higher is better"),
+    ("davies_bouldin", "Davies-Bouldin", "davies_bouldin", "lower is better"),
+    ("gap", "gap statistic", "gap", "first k within one sd of the next"),
+    ("stability_ari_mean", "stability (ARI)", None, "higher is more reproducible"),
+    ("bic", "BIC", "bic", "lower is better"),
+]
+
+
+def criteria(result: Any, ax: Any = None) -> Any:
+    """Every criterion of :func:`segcore.select_k` against k, one small panel each.
+
+    ``result`` is a :class:`segcore.SelectKResult` or a fitted :class:`segcore.Segmenter` that
+    chose its k (its ``select_k_``). The dashed line marks the recommended k; a star marks the
+    k each criterion voted for (gap and stability show their error bars). ``ax`` may be a
+    sequence of Axes, one per panel. Returns the matplotlib Figure.
+    """
+    plt = _require("matplotlib.pyplot", "segcore.plot.criteria")
+    selection = getattr(result, "select_k_", result)
+    if selection is None or not hasattr(selection, "table") or not hasattr(selection, "recommended_k"):
+        raise ValueError(
+            "expected a segcore.SelectKResult or a Segmenter fitted with n_clusters=None "
+            f"(which keeps its select_k_), got {type(result).__name__}"
+        )
+    table = selection.table
+    votes = getattr(selection, "votes", {}) or {}
+    panels = [p for p in _CRITERIA_PANELS if p[0] in table and table[p[0]].notna().any()]
+    if not panels:
+        raise ValueError("the selection has no criteria to plot")
+    if ax is None:
+        n_cols = min(3, len(panels))
+        n_rows = -(-len(panels) // n_cols)
+        figure, axes = plt.subplots(n_rows, n_cols, figsize=(4 * n_cols, 3 * n_rows), squeeze=False)
+        axes = list(axes.ravel())
+    else:
+        axes = list(np.ravel(ax))
+        if len(axes) < len(panels):
+            raise ValueError(f"expected {len(panels)} Axes (one per criterion), got {len(axes)}")
+        figure = axes[0].figure
+    ks = table.index.to_numpy()
+    recommended = int(selection.recommended_k)
+    for axis, (column, title, vote, direction) in zip(axes, panels):
+        values = table[column].to_numpy(dtype=float)
+        error = None
+        if column == "gap" and "gap_sd" in table:
+            error = table["gap_sd"].to_numpy(dtype=float)
+        if column == "stability_ari_mean" and "stability_ari_sd" in table:
+            error = table["stability_ari_sd"].to_numpy(dtype=float)
+        axis.errorbar(ks, values, yerr=error, marker="o", color="#1f77b4", label=column)
+        axis.axvline(recommended, color="grey", linestyle="--", linewidth=1, label=f"recommended k = {recommended}")
+        chosen = votes.get(vote) if vote is not None else None
+        if chosen is not None and chosen in set(ks.tolist()):
+            y = values[list(ks).index(chosen)]
+            axis.plot([chosen], [y], marker="*", markersize=14, color="#d62728", linestyle="none",
+                      label=f"vote: k = {chosen}")
+        axis.set_title(f"{title}\n({direction})", fontsize=9)
+        axis.set_xlabel("k (number of segments)")
+        axis.set_xticks(ks)
+    for axis in axes[len(panels):]:
+        axis.set_visible(False)
+    method = getattr(selection, "method", "")
+    figure.suptitle(f"Choosing k{f' ({method})' if method else ''}: recommended k = {recommended}")
+    figure.tight_layout()
+    return figure
+
+
+def _segment_names(names: Any, segments: list) -> list:
+    """Display name of each segment value: ``names`` as a mapping, a sequence indexed by
+    segment number, or None (the segment value itself)."""
+    if names is None:
+        return [str(s) for s in segments]
+    if isinstance(names, dict):
+        return [str(names.get(s, s)) for s in segments]
+    names = list(names)
+    out = []
+    for s in segments:
+        if isinstance(s, (int, np.integer)) and 0 <= int(s) < len(names):
+            out.append(str(names[int(s)]))
+        else:
+            out.append(str(s))
+    return out
+
+
+def pca_scatter(
+    X: Any,
+    labels: Any,
+    centers: Any = None,
+    names: Any = None,
+    *,
+    ax: Any = None,
+    max_points: Optional[int] = 20_000,
+    random_state: int = 0,
+) -> Any:
+    """Customers on the first two principal components, coloured by segment, centroids marked.
+
+    ``X`` is the clustering input (rows = customers; a DataFrame or array). With exactly two
+    columns it is drawn as it is (e.g. PCA scores you already have); with more it is projected
+    on its first two principal components by :class:`segcore.PCA` (axis labels give the share of
+    variance each explains). ``labels`` gives each row's segment; ``centers`` (segments x
+    columns of ``X``, e.g. ``KMeans.cluster_centers_``) are projected the same way and drawn as
+    crosses; without them the mean of each segment's points is marked. ``names`` maps segment
+    labels to display names (a dict, or a list indexed by segment number). At most
+    ``max_points`` rows (a seeded sample) are drawn, so large bases stay quick; None draws all.
+    Returns the matplotlib Axes.
+    """
+    plt = _require("matplotlib.pyplot", "segcore.plot.pca_scatter")
+    from ._validation import as_float_matrix, feature_names_of
+
+    column_names = feature_names_of(X)
+    data = as_float_matrix(X, dtype=np.float64)
+    labels = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels).ravel()
+    if labels.shape[0] != data.shape[0]:
+        raise ValueError(f"labels has {labels.shape[0]} entries but X has {data.shape[0]} rows")
+    if data.shape[1] < 2:
+        raise ValueError(f"X needs at least 2 columns for a scatter plot, got {data.shape[1]}")
+    valid = ~(np.isnan(data).any(axis=1))
+    if labels.dtype == object:
+        valid &= np.asarray([v is not None and v == v for v in labels.tolist()])
+    elif labels.dtype.kind == "f":
+        valid &= ~np.isnan(labels)
+    if data.shape[1] == 2:
+        scores = data
+        if column_names is not None:
+            axis_labels = [str(c) for c in column_names]
+        else:
+            axis_labels = ["PC1", "PC2"]
+        project = None
+    else:
+        from .decomposition import PCA
+
+        if not valid.any():
+            raise ValueError("no row of X is complete (every row has a NaN): nothing to project")
+        pca = PCA(n_components=2, random_state=random_state).fit(data[valid])
+        scores = np.full((data.shape[0], 2), np.nan)
+        scores[valid] = pca.transform(data[valid])
+        ratio = pca.explained_variance_ratio_
+        axis_labels = [f"PC{i + 1} ({100 * ratio[i]:.0f}% of variance)" for i in range(2)]
+        project = pca.transform
+    rows = np.flatnonzero(valid)
+    if max_points is not None and rows.size > max_points:
+        rng = np.random.default_rng(random_state)
+        rows = np.sort(rng.choice(rows, size=int(max_points), replace=False))
+    segments = sorted(set(labels[valid].tolist()), key=lambda v: (str(type(v)), v))
+    display = _segment_names(names, segments)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 5.5))
+    colours = plt.get_cmap("tab10" if len(segments) <= 10 else "tab20")
+    for i, segment in enumerate(segments):
+        chosen = rows[labels[rows] == segment]
+        ax.scatter(scores[chosen, 0], scores[chosen, 1], s=8, alpha=0.5, color=colours(i % colours.N),
+                   label=display[i], rasterized=True)
+    if centers is not None:
+        centres = as_float_matrix(centers, dtype=np.float64, name="centers")
+        if centres.shape[1] != data.shape[1]:
+            raise ValueError(f"centers has {centres.shape[1]} columns but X has {data.shape[1]}")
+        centre_scores = project(centres) if project is not None else centres
+        ax.scatter(centre_scores[:, 0], centre_scores[:, 1], marker="X", s=160, color="black",
+                   edgecolor="white", linewidth=1.5, label="centroids", zorder=3)
+    else:
+        means = np.asarray([scores[valid & (labels == s)].mean(axis=0) for s in segments])
+        ax.scatter(means[:, 0], means[:, 1], marker="X", s=160, color="black", edgecolor="white",
+                   linewidth=1.5, label="segment means", zorder=3)
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
+    ax.set_title(f"{len(segments)} segments on the first two principal components")
+    ax.legend(fontsize=8, markerscale=1.5, loc="best")
+    return ax
+
+
+def migration(result: Any, ax: Any = None, shares: bool = True) -> Any:
+    """Heatmap of a transition matrix: where the customers of each segment went.
+
+    ``result`` is a :class:`segcore.Migration` (from :func:`segcore.migration`). Rows are the
+    segments before, columns after; colours are row shares (``shares=True``: the share of each
+    segment's customers that moved to each segment) or counts, and every cell is annotated with
+    both count and share. The title gives the stayed share and the adjusted Rand index.
+    Returns the matplotlib Axes.
+    """
+    plt = _require("matplotlib.pyplot", "segcore.plot.migration")
+    if not hasattr(result, "counts") or not hasattr(result, "stayed_share"):
+        raise ValueError(f"expected a segcore.Migration (segcore.migration(...)), got {type(result).__name__}")
+    counts = result.counts
+    values = counts.to_numpy(dtype=float)
+    totals = values.sum(axis=1, keepdims=True)
+    row_shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.5 + 0.9 * values.shape[1], 1.2 + 0.6 * values.shape[0]))
+    shown = row_shares if shares else values
+    image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if shares else max(float(values.max()), 1.0), aspect="auto")
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in counts.columns], rotation=45, ha="right")
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in counts.index])
+    threshold = 0.6 * (1 if shares else max(float(values.max()), 1.0))
+    for (i, j), count in np.ndenumerate(values):
+        colour = "white" if shown[i, j] > threshold else "black"
+        ax.text(j, i, f"{int(count)}\n{100 * row_shares[i, j]:.0f}%", ha="center", va="center", fontsize=8, color=colour)
+    ax.set_xlabel("after")
+    ax.set_ylabel("before")
+    ax.figure.colorbar(image, ax=ax, label="share of the segment before" if shares else "customers")
+    ax.set_title(
+        f"Segment migration: {100 * result.stayed_share:.0f}% stayed, ARI {result.adjusted_rand_index:.2f}"
+    )
     return ax

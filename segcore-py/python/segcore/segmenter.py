@@ -1,0 +1,735 @@
+"""The Segmenter: raw customer data in, named segments out, as one fitted, saved model.
+
+``segcore.Segmenter().fit(customers, transactions)`` runs segcore's whole chain in the Rust core
+(behaviour features from the transactions, a column spec inferred from the column types or
+given, the feature pipeline, optional PCA, k-means / Ward / Gaussian mixture with k fixed or
+chosen by :func:`segcore.select_k`, and a profile with speaking names). The fitted model is the
+core's ``segcore::segmenter::Segmenter``: saved as one versioned JSON document that a Rust service
+loads with identical assignments, and pickled through that same document.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import numbers
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import numpy as np
+
+from . import _segcore
+from ._base import BaseEstimator, ClusterMixin
+from ._columns import table_columns
+from ._progress import progress_callback
+from ._validation import check_is_fitted, float_param, int_param, seed_from
+from .exceptions import ColumnError, DataError, InvalidParameterError
+
+__all__ = ["Segmenter", "SegmenterSpec"]
+
+# Transaction columns the Segmenter reads; the optional ones are used when the log has them.
+_REQUIRED_ROLES = ("customer", "date", "amount")
+_OPTIONAL_ROLES = ("margin", "product_category", "channel")
+_DEFAULT_ROLES = {"date": "date", "amount": "amount", "margin": "margin",
+                  "product_category": "product_category", "channel": "channel"}
+_ALGORITHMS = ("kmeans", "ward", "gmm")
+
+
+class SegmenterSpec:
+    """The column spec of a fitted :class:`Segmenter`, readable (``print(spec)``) and reusable:
+    pass it (or its :meth:`to_dict`, edited) back as ``Segmenter(spec=...)``."""
+
+    def __init__(self, document: str, text: str) -> None:
+        self._document = document
+        self._text = text
+
+    @property
+    def columns(self) -> List[Dict[str, Any]]:
+        """One dict per input column: encoding, imputation, log1p, scaling, group..."""
+        return list(self.to_dict()["columns"])
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The spec as the core's JSON structure (a fresh dict; edit and pass it back)."""
+        return json.loads(self._document)
+
+    def to_json(self) -> str:
+        """The spec as JSON."""
+        return self._document
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return self._text
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self._text)}</pre>"
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, SegmenterSpec) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(self._document)
+
+
+def _spec_json(spec: Any) -> Optional[str]:
+    if spec is None:
+        return None
+    if isinstance(spec, SegmenterSpec):
+        return spec.to_json()
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, Mapping):
+        return json.dumps(dict(spec))
+    raise InvalidParameterError(
+        f"invalid parameter `spec` = {spec!r}: expected None (inferred), a SegmenterSpec "
+        "(e.g. another model's spec_), its to_dict() or its JSON"
+    )
+
+
+def _is_polars(data: Any) -> bool:
+    return type(data).__module__.startswith("polars")
+
+
+def _column_names(data: Any) -> List[str]:
+    if isinstance(data, Mapping):
+        return [str(c) for c in data.keys()]
+    return [str(c) for c in getattr(data, "columns", [])]
+
+
+class _Customers:
+    """A customer frame converted for the core: ids, columns (without the id column), and what
+    the output needs to look like the input (index, id values, frame kind)."""
+
+    def __init__(self, customers: Any, id_column: str, need_ids: bool) -> None:
+        if not (_is_polars(customers) or type(customers).__module__.startswith("pandas")
+                or isinstance(customers, Mapping)):
+            raise TypeError(
+                "customers must be a pandas or polars DataFrame (or a dict of columns), got "
+                f"{type(customers).__name__}"
+            )
+        self.polars = _is_polars(customers)
+        columns, n_rows = table_columns(customers)
+        self.n_rows = n_rows
+        self.index = getattr(customers, "index", None) if not self.polars else None
+        self.id_column = id_column
+        names = [name for name, _ in columns]
+        if id_column in names:
+            raw = customers[id_column]
+            values = raw.to_numpy() if hasattr(raw, "to_numpy") else np.asarray(raw)
+            self.id_values: Any = values
+            columns = [(name, column) for name, column in columns if name != id_column]
+        elif self.index is not None and getattr(self.index, "name", None) == id_column:
+            self.id_values = self.index.to_numpy()
+        elif need_ids:
+            raise ColumnError(
+                f"unknown column `{id_column}` in customers (the id linking customers to their "
+                f"transactions); available columns: {', '.join(names)}; set customer_id= to the "
+                "id column's name"
+            )
+        else:
+            self.id_values = None
+        if self.id_values is None:
+            self.ids = [str(i) for i in range(n_rows)]
+        else:
+            self.ids = ["" if v is None else str(v) for v in self.id_values.tolist()]
+        self.columns = columns
+
+
+def _transaction_roles(transactions: Any, customer_id: str, given: Optional[Mapping[str, str]]) -> Dict[str, Optional[str]]:
+    """Column of each transaction role: the user's mapping over the defaults; optional roles only
+    when the log has that column."""
+    roles: Dict[str, Optional[str]] = {"customer": customer_id, **_DEFAULT_ROLES}
+    if given is not None:
+        if not isinstance(given, Mapping):
+            raise InvalidParameterError(
+                f"invalid parameter `transaction_columns` = {given!r}: expected a dict such as "
+                "{'date': 'order_date', 'amount': 'net_eur'}"
+            )
+        unknown = set(given) - set(_REQUIRED_ROLES) - set(_OPTIONAL_ROLES)
+        if unknown:
+            raise InvalidParameterError(
+                f"invalid parameter `transaction_columns` = {dict(given)!r}: expected keys among "
+                f"{', '.join(_REQUIRED_ROLES + _OPTIONAL_ROLES)} (unknown: {', '.join(sorted(unknown))})"
+            )
+        roles.update({k: (None if v is None else str(v)) for k, v in given.items()})
+    present = set(_column_names(transactions))
+    for role in _OPTIONAL_ROLES:
+        if roles[role] is not None and roles[role] not in present:
+            roles[role] = None
+    return roles
+
+
+def _transaction_input(transactions: Any, roles: Dict[str, Optional[str]]) -> Any:
+    """The log as the core's binding takes it (factorized ids, dates, amounts...)."""
+    if transactions is None:
+        return None
+    from .features import _transactions
+
+    if isinstance(transactions, np.ndarray) or (
+        hasattr(transactions, "ndim") and getattr(transactions, "ndim", 2) == 1
+    ):
+        raise TypeError(
+            "transactions must be a DataFrame of order lines (customer, date, amount...); "
+            "in a scikit-learn Pipeline pass it as fit parameter `<step>__transactions`"
+        )
+    tx, names, _ = _transactions(
+        transactions,
+        roles["customer"],
+        roles["date"],
+        roles["amount"],
+        roles["margin"],
+        roles["product_category"],
+        roles["channel"],
+    )
+    return tx, names
+
+
+def _day_or_none(value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    from .features import _day
+
+    return _day(value, "as_of")
+
+
+def _split_args(method: str, args: tuple, transactions: Any) -> Any:
+    """``transactions`` given positionally or by name; a positional ``y`` (None or labels, as
+    scikit-learn's Pipeline and GridSearchCV pass it) is accepted and ignored."""
+    if len(args) > 2:
+        raise TypeError(f"{method}() takes customers, transactions and y, got {1 + len(args)} positional arguments")
+    for value in args:
+        if value is None:
+            continue
+        if hasattr(value, "columns") or isinstance(value, Mapping):
+            if transactions is not None:
+                raise TypeError(f"{method}() got transactions twice (positionally and by name)")
+            transactions = value
+    return transactions
+
+
+class Segmenter(ClusterMixin, BaseEstimator):
+    """Customer segmentation in one step: raw customers (and transactions) in, named segments out.
+
+    ``Segmenter().fit(customers, transactions)`` adds behaviour features computed from the
+    transactions (recency, frequency, monetary, margin, order value, tenure, product categories,
+    channel mix...) to the customer table, infers a column spec from the column types (log1p for
+    skewed money and counts, median imputation, scaling, one-hot with rare categories grouped and
+    firmographics weighted so they do not outweigh behaviour; ``print(model.spec_)`` shows it),
+    optionally reduces with PCA, clusters, and names the segments from their profile.
+
+    Parameters
+    ----------
+    n_clusters : int or None
+        Number of segments; None (default) chooses it with :func:`segcore.select_k` among
+        ``k_range`` (the evidence is in ``selection_`` and ``select_k_``).
+    algorithm : {"kmeans", "ward", "gmm"}
+        k-means, Ward (new customers go to the nearest segment centroid) or a Gaussian mixture
+        (``covariance_type``; predictions also give each segment's probability).
+    covariance_type : {"full", "tied", "diag", "spherical"}
+        Covariance of the Gaussian mixture (``algorithm="gmm"`` only).
+    n_components : int, float or None
+        Optional PCA before clustering: an int keeps that many components, a float in (0, 1]
+        the fewest explaining more than that share of the variance; None: no PCA.
+    spec : SegmenterSpec, dict, JSON str or None
+        The column spec; None infers it from the column types.
+    k_range : (int, int) or range
+        Smallest and largest k considered when ``n_clusters`` is None (inclusive; a ``range``
+        is read as Python ranges are: ``range(4, 9)`` is 4..8).
+    language : {"en", "de"}
+        Language of the segment names and reports.
+    min_group_size : int
+        Profile figures about fewer customers are suppressed.
+    revenue, margin : str or None
+        Columns of the profile's value figures; None: ``monetary`` / ``margin`` when present.
+    as_of : date-like or None
+        Date of the behaviour features (at fit and predict); None: the day after the last
+        transaction of the log given to each call.
+    n_init : int or None
+        Restarts of k-means / mixtures in the final fit (None: the core's default).
+    random_state : int
+        Seed of every random choice: same data and seed give the same model, on any machine.
+    customer_id : str
+        The column identifying customers in both frames (the customers' index is used when it
+        has this name; without transactions, rows are numbered when there is no such column).
+    transaction_columns : dict or None
+        Columns of the log by role when they differ from the defaults: ``customer`` (default
+        ``customer_id``), ``date``, ``amount`` (required), ``margin``, ``product_category``,
+        ``channel`` (used when present).
+    progress : bool, callable or None
+        ``True`` shows a progress bar (tqdm when installed), ``False`` hides it, a callable
+        receives ``(stage, fraction_done)``; None shows it in interactive sessions for large
+        customer bases.
+
+    Attributes
+    ----------
+    labels_ : ndarray of int
+        Training segment of every customer.
+    n_clusters_ : int
+    segment_names_ : list of str
+        Speaking name of every segment (unique), by label.
+    feature_names_in_ : ndarray of str
+        Input columns the model reads (customer columns and behaviour features).
+    spec_ : SegmenterSpec
+    selection_ : pandas.DataFrame or None
+        The criteria of :func:`segcore.select_k` per k (when k was chosen); ``attrs`` hold
+        ``recommended_k`` and ``reason``. ``select_k_`` is the full :class:`SelectKResult`.
+    cluster_centers_ : ndarray
+        Segment centres in the model space (see :meth:`transform`).
+
+    Examples
+    --------
+    >>> import segcore
+    >>> customers, transactions, truth = segcore.datasets.make_b2b(300, random_state=0)
+    >>> model = segcore.Segmenter(n_clusters=5, progress=False).fit(customers, transactions)
+    >>> model.n_clusters_
+    5
+    >>> assigned = model.predict(customers, transactions)
+    >>> list(assigned.columns)
+    ['customer_id', 'segment', 'name', 'reason']
+    >>> bool((assigned["segment"].to_numpy() == model.labels_).all())
+    True
+    """
+
+    def __init__(
+        self,
+        n_clusters: Optional[int] = None,
+        *,
+        algorithm: str = "kmeans",
+        covariance_type: str = "full",
+        n_components: Any = None,
+        spec: Any = None,
+        k_range: Any = (4, 8),
+        language: str = "en",
+        min_group_size: int = 10,
+        revenue: Optional[str] = None,
+        margin: Optional[str] = None,
+        as_of: Any = None,
+        n_init: Optional[int] = None,
+        random_state: Any = 0,
+        customer_id: str = "customer_id",
+        transaction_columns: Optional[Mapping[str, str]] = None,
+        progress: Any = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.algorithm = algorithm
+        self.covariance_type = covariance_type
+        self.n_components = n_components
+        self.spec = spec
+        self.k_range = k_range
+        self.language = language
+        self.min_group_size = min_group_size
+        self.revenue = revenue
+        self.margin = margin
+        self.as_of = as_of
+        self.n_init = n_init
+        self.random_state = random_state
+        self.customer_id = customer_id
+        self.transaction_columns = transaction_columns
+        self.progress = progress
+
+    # --- parameters -------------------------------------------------------------------------
+
+    def _k_range(self) -> Tuple[int, int]:
+        value = self.k_range
+        if isinstance(value, range):
+            if value.step != 1 or len(value) == 0:
+                raise InvalidParameterError(
+                    f"invalid parameter `k_range` = {value!r}: expected consecutive k such as range(4, 9)"
+                )
+            return value.start, value.stop - 1
+        if isinstance(value, (tuple, list)) and len(value) == 2:
+            return int_param("k_range", value[0]), int_param("k_range", value[1])
+        raise InvalidParameterError(
+            f"invalid parameter `k_range` = {value!r}: expected (min_k, max_k), e.g. (4, 8)"
+        )
+
+    def _core_params(self) -> Dict[str, Any]:
+        if not isinstance(self.algorithm, str) or self.algorithm not in _ALGORITHMS + ("gaussian_mixture",):
+            raise InvalidParameterError(
+                f"invalid parameter `algorithm` = {self.algorithm!r}: expected one of 'kmeans', 'ward', 'gmm'"
+            )
+        count = fraction = None
+        value = self.n_components
+        if isinstance(value, bool):
+            raise InvalidParameterError(
+                f"invalid parameter `n_components` = {value!r}: expected an int >= 1, a float in (0, 1] or None"
+            )
+        if isinstance(value, (numbers.Integral, np.integer)):
+            count = int(value)
+        elif isinstance(value, numbers.Real):
+            fraction = float(value)
+        elif value is not None:
+            raise InvalidParameterError(
+                f"invalid parameter `n_components` = {value!r}: expected an int >= 1, a float in (0, 1] or None"
+            )
+        return {
+            "algorithm": self.algorithm,
+            "covariance_type": str(self.covariance_type),
+            "n_clusters": None if self.n_clusters is None else int_param("n_clusters", self.n_clusters),
+            "k_range": self._k_range(),
+            "n_components": count,
+            "variance_fraction": fraction,
+            "spec_json": _spec_json(self.spec),
+            "as_of": _day_or_none(self.as_of),
+            "revenue": None if self.revenue is None else str(self.revenue),
+            "margin": None if self.margin is None else str(self.margin),
+            "language": str(self.language),
+            "min_group_size": int_param("min_group_size", self.min_group_size),
+            "random_state": seed_from(self.random_state),
+            "n_init": None if self.n_init is None else int_param("n_init", self.n_init),
+        }
+
+    # --- fit / predict ----------------------------------------------------------------------
+
+    def _inputs(self, customers: Any, transactions: Any) -> Tuple[_Customers, Any]:
+        frame = _Customers(customers, str(self.customer_id), need_ids=transactions is not None)
+        tx = None
+        if transactions is not None:
+            roles = _transaction_roles(transactions, str(self.customer_id), self.transaction_columns)
+            tx = _transaction_input(transactions, roles)
+        return frame, tx
+
+    def fit(self, customers: Any, *args: Any, transactions: Any = None, y: Any = None) -> "Segmenter":
+        """Fit the whole chain on ``customers`` (one row per customer, pandas or polars) and,
+        when given, their ``transactions`` (order lines; returns as negative amounts), given as
+        the second argument or by name (in a Pipeline: ``fit(X, <step>__transactions=log)``).
+        ``y`` is ignored (segmentation is unsupervised)."""
+        transactions = _split_args("fit", args, transactions)
+        params = self._core_params()
+        frame, tx = self._inputs(customers, transactions)
+        report, close = self._progress_reporter(frame.n_rows)
+        try:
+            model = _segcore.SegmenterModel.fit(params, frame.ids, frame.columns, tx, report)
+        finally:
+            close()
+        self._set_fitted(model)
+        return self
+
+    def _progress_reporter(self, n_rows: int) -> Tuple[Any, Any]:
+        if callable(self.progress) and not isinstance(self.progress, bool):
+            return self.progress, lambda: None
+        bar, close = progress_callback(self.progress, "Segmenter", n_rows)
+        if bar is None:
+            return None, close
+        steps = 1000
+
+        def report(stage: str, fraction: float) -> None:
+            bar(int(round(min(max(fraction, 0.0), 1.0) * steps)), steps)
+
+        return report, close
+
+    def _set_fitted(self, model: Any) -> None:
+        self._model = model
+        self.labels_ = np.asarray(model.labels, dtype=np.int64)
+        self.n_clusters_ = int(model.n_segments)
+        self.segment_names_ = list(model.segment_names)
+        self.feature_names_in_ = np.asarray(model.feature_names_in, dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        self.cluster_centers_ = model.centroids
+        self.spec_ = SegmenterSpec(model.spec_json, model.spec_text)
+        selection = model.selection_json
+        if selection is None:
+            self.select_k_ = None
+            self.selection_ = None
+        else:
+            from .select import SelectKResult
+
+            self.select_k_ = SelectKResult(json.loads(selection))
+            table = self.select_k_.table.copy()
+            table.attrs["recommended_k"] = self.select_k_.recommended_k
+            table.attrs["reason"] = self.select_k_.reason
+            table.attrs["votes"] = dict(self.select_k_.votes)
+            self.selection_ = table
+        self.pipeline_report_ = json.loads(model.pipeline_report_json)
+
+    def predict(self, customers: Any, *args: Any, transactions: Any = None) -> Any:
+        """Segment of every customer: a DataFrame with one row per row of ``customers``, indexed
+        like it (polars in, polars out), with the customer id column (when there is one),
+        ``segment`` (nullable int), ``name``, one probability column per segment name for
+        Gaussian mixtures, and ``reason`` (why a row could not be assigned, else None).
+
+        Behaviour features are recomputed from ``transactions`` (log lines of customers not in
+        ``customers`` are ignored, so a full log can score a few customers); without a log the
+        customer frame must hold the behaviour columns the model reads (``feature_names_in_``).
+        """
+        transactions = _split_args("predict", args, transactions)
+        check_is_fitted(self)
+        frame, tx = self._inputs(customers, transactions)
+        segments, names, probabilities, reasons = self._model.predict(frame.ids, frame.columns, tx)
+        return self._frame(frame, segments, names, probabilities, reasons)
+
+    def fit_predict(self, customers: Any, *args: Any, transactions: Any = None, y: Any = None) -> Any:
+        """``fit(customers, transactions).predict(customers, transactions)``: the assignment
+        DataFrame of the training customers (``labels_`` holds the training labels; for Ward
+        those are the tree's cut, while predictions go to the nearest segment centroid)."""
+        transactions = _split_args("fit_predict", args, transactions)
+        return self.fit(customers, transactions=transactions).predict(customers, transactions=transactions)
+
+    def _frame(self, frame: _Customers, segments: np.ndarray, names: list,
+               probabilities: Optional[np.ndarray], reasons: list) -> Any:
+        columns: Dict[str, Any] = {}
+        if frame.id_values is not None:
+            columns[frame.id_column] = frame.id_values
+        assigned = segments >= 0
+        columns["segment"] = segments
+        columns["name"] = names
+        if probabilities is not None:
+            for j, segment_name in enumerate(self.segment_names_):
+                key = segment_name if segment_name not in ("segment", "name", "reason", frame.id_column) else f"p_{segment_name}"
+                columns[key] = probabilities[:, j]
+        columns["reason"] = reasons
+        if frame.polars:
+            import polars as pl
+
+            columns["segment"] = pl.Series(
+                "segment", [int(v) if ok else None for v, ok in zip(segments.tolist(), assigned)], dtype=pl.Int64
+            )
+            columns["name"] = pl.Series("name", names, dtype=pl.Utf8)
+            columns["reason"] = pl.Series("reason", reasons, dtype=pl.Utf8)
+            return pl.DataFrame(columns)
+        import pandas as pd
+
+        columns["segment"] = pd.arrays.IntegerArray(np.where(assigned, segments, 0).astype(np.int64), ~assigned)
+        return pd.DataFrame(columns, index=frame.index)
+
+    def predict_record(self, record: Mapping[str, Any]) -> Dict[str, Any]:
+        """Segment of one customer given as a dict of the model's input columns
+        (``feature_names_in_``: numbers or None for numeric columns, strings or None for
+        categories; behaviour features included) — what a service receives. Returns
+        ``{"segment", "name", "probabilities", "reason"}`` exactly as the Rust service does."""
+        check_is_fitted(self)
+        if not isinstance(record, Mapping):
+            raise TypeError(f"record must be a dict of columns, got {type(record).__name__}")
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, np.generic):
+                value = value.item()
+            if isinstance(value, float) and value != value:
+                return None
+            if value is None or isinstance(value, (bool, int, float, str)):
+                return value
+            if type(value).__name__ in ("NAType", "NaTType"):
+                return None
+            return str(value)
+
+        document = json.dumps({str(k): plain(v) for k, v in record.items()}, allow_nan=False)
+        segment, name, probabilities, reason = self._model.predict_record(document)
+        return {
+            "segment": None if segment < 0 else int(segment),
+            "name": name,
+            "probabilities": probabilities,
+            "reason": reason,
+        }
+
+    def transform(self, customers: Any, *args: Any, transactions: Any = None) -> np.ndarray:
+        """The model-space features of every customer (columns ``get_feature_names_out()``;
+        NaN rows for customers that cannot be assigned): what the clustering saw."""
+        transactions = _split_args("transform", args, transactions)
+        check_is_fitted(self)
+        frame, tx = self._inputs(customers, transactions)
+        return self._model.transform(frame.ids, frame.columns, tx)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the model-space features (pipeline outputs, or ``pc1``... after PCA)."""
+        check_is_fitted(self)
+        return np.asarray(self._model.feature_names_out, dtype=object)
+
+    def score(self, customers: Any, *args: Any, transactions: Any = None, y: Any = None) -> float:
+        """Mean silhouette of the assigned customers in the model space (higher is better, in
+        [-1, 1]; on a seeded sample of 10,000 rows for larger bases).
+
+        This is what ``GridSearchCV`` maximises without ``scoring=``: it compares k and
+        algorithms for one spec and reduction; scores of different specs or PCA settings are
+        measured in different spaces and are not comparable.
+        """
+        from .metrics import silhouette_score
+
+        transactions = _split_args("score", args, transactions)
+        check_is_fitted(self)
+        frame, tx = self._inputs(customers, transactions)
+        x = self._model.transform(frame.ids, frame.columns, tx)
+        segments = self._model.predict(frame.ids, frame.columns, tx)[0]
+        rows = segments >= 0
+        if len(np.unique(segments[rows])) < 2:
+            raise DataError("score needs customers assigned to at least 2 segments")
+        sample = 10_000 if rows.sum() > 10_000 else None
+        return silhouette_score(x[rows], segments[rows], sample_size=sample, random_state=0)
+
+    # --- reading the model ------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """The model in words, as the Rust examples print it: the column spec, the model
+        features, k with the evidence for it, and the named segments."""
+        check_is_fitted(self)
+        return self._model.summary
+
+    def profile(self) -> Any:
+        """The profile of the training segmentation (:class:`segcore.Profile`: ``segments``,
+        ``numeric``, ``categorical``, ``to_html()``, ``to_markdown()``)."""
+        from .profile import Profile
+
+        check_is_fitted(self)
+        report = _segcore.ProfileReport.from_json(self._model.profile_json)
+        return Profile(report, np.arange(self.n_clusters_))
+
+    def explain(self, customer: Any, customers: Any = None, transactions: Any = None) -> Any:
+        """Why a customer is in its segment (:class:`segcore.Explanation`: distances to every
+        segment centre and the model features pulling it in, in the model space).
+
+        ``customer`` is a customer id found in ``customers`` (with ``transactions`` when the model
+        uses behaviour features), or the customer itself: a one-row DataFrame, a pandas Series
+        or a dict of the model's input columns (behaviour columns included).
+        """
+        from .explain import Explanation
+
+        check_is_fitted(self)
+        if customers is None:
+            import pandas as pd
+
+            if isinstance(customer, Mapping):
+                row = pd.DataFrame({k: [v] for k, v in customer.items()})
+            elif isinstance(customer, pd.Series):
+                row = customer.to_frame().T.infer_objects()
+            elif hasattr(customer, "columns"):
+                row = customer
+            else:
+                raise InvalidParameterError(
+                    f"invalid parameter `customer` = {customer!r}: an id needs `customers` (the frame "
+                    "holding that customer); or pass the customer's row (DataFrame, Series or dict)"
+                )
+            frame = _Customers(row, str(self.customer_id), need_ids=False)
+            if frame.n_rows != 1:
+                raise DataError(f"expected one customer row, got {frame.n_rows}")
+            document = self._model.explain(frame.ids, frame.columns, None, 0)
+            return Explanation(document)
+        frame, tx = self._inputs(customers, transactions)
+        key = str(customer)
+        try:
+            row = frame.ids.index(key)
+        except ValueError:
+            raise InvalidParameterError(
+                f"invalid parameter `customer` = {customer!r}: expected a customer id of `{self.customer_id}` in customers"
+            ) from None
+        return Explanation(self._model.explain(frame.ids, frame.columns, tx, row))
+
+    def rename_segment(self, segment: Any, name: str) -> "Segmenter":
+        """Give a segment (its label or current name) a new name; names stay unique. The
+        renamed model saves, pickles and predicts with the new name."""
+        check_is_fitted(self)
+        if isinstance(segment, str):
+            if segment not in self.segment_names_:
+                raise InvalidParameterError(
+                    f"invalid parameter `segment` = {segment!r}: expected a label or one of {self.segment_names_}"
+                )
+            segment = self.segment_names_.index(segment)
+        self._set_fitted(self._model.renamed(int_param("segment", segment), str(name)))
+        return self
+
+    # --- persistence ------------------------------------------------------------------------
+
+    def to_json(self) -> str:
+        """The fitted model as segcore's versioned document (``docs/segmenter-model.md``): what
+        a Rust service loads with ``segcore::persist::from_json`` / ``load``."""
+        check_is_fitted(self)
+        return self._model.to_json()
+
+    @classmethod
+    def from_json(cls, document: str, **params: Any) -> "Segmenter":
+        """A fitted Segmenter from a document written by :meth:`to_json`, :meth:`save` or Rust
+        (validated: a malformed, truncated or inconsistent document raises
+        ``ModelFormatError``). ``params`` set the Python-side parameters the document does not
+        hold (``customer_id``, ``transaction_columns``, ``progress``)."""
+        if isinstance(document, bytes):
+            document = document.decode("utf-8")
+        if not isinstance(document, str):
+            raise TypeError(f"document must be a JSON string, got {type(document).__name__}")
+        model = _segcore.SegmenterModel.from_json(document)
+        return cls._from_model(model, params)
+
+    @classmethod
+    def _from_model(cls, model: Any, params: Mapping[str, Any]) -> "Segmenter":
+        core = dict(model.params)
+        constructor: Dict[str, Any] = {
+            "n_clusters": core["n_clusters"],
+            "algorithm": core["algorithm"],
+            "covariance_type": core["covariance_type"],
+            "n_components": core["n_components"] if core["n_components"] is not None else core["variance_fraction"],
+            "k_range": tuple(core["k_range"]) if core["k_range"] is not None else (4, 8),
+            "language": core["language"],
+            "min_group_size": core["min_group_size"],
+            "revenue": core["revenue"],
+            "margin": core["margin"],
+            "as_of": core["as_of"],
+            "n_init": core["n_init"],
+            "random_state": core["random_state"],
+        }
+        if core["spec_given"]:
+            constructor["spec"] = SegmenterSpec(model.spec_json, model.spec_text)
+        constructor.update(params)
+        estimator = cls(**constructor)
+        estimator._set_fitted(model)
+        return estimator
+
+    def save(self, path: Any) -> None:
+        """Write :meth:`to_json` to ``path`` (UTF-8)."""
+        Path(path).write_text(self.to_json(), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Any, **params: Any) -> "Segmenter":
+        """Read a model saved by :meth:`save` (or by Rust's ``segcore::persist::save``); loading
+        validates the document and never executes code."""
+        return cls.from_json(Path(path).read_text(encoding="utf-8"), **params)
+
+    def __getstate__(self) -> Dict[str, Any]:
+        # The fitted state travels as the core's document only (never pickled Rust memory).
+        model = getattr(self, "_model", None)
+        return {
+            "params": self.get_params(deep=False),
+            "document": None if model is None else model.to_json(),
+        }
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        for key, value in state["params"].items():
+            setattr(self, key, value)
+        if state.get("document") is not None:
+            self._set_fitted(_segcore.SegmenterModel.from_json(state["document"]))
+
+    # --- display ----------------------------------------------------------------------------
+
+    def _segment_rows(self) -> List[Dict[str, Any]]:
+        data = json.loads(self._model.profile_json)
+        return [
+            {"segment": s["segment"], "name": s["name"], "size": s["size"], "share": s["share"],
+             "description": s.get("description", "")}
+            for s in data["segments"]
+        ]
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Dict[str, str]:
+        # Jupyter asks for the bundle first (scikit-learn defines one): give ours.
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+
+    def _repr_html_(self) -> str:
+        if getattr(self, "_model", None) is None:
+            return f"<pre>{html.escape(repr(self))} (not fitted)</pre>"
+        how = "fixed" if self.n_clusters is not None else "chosen by select_k"
+        algorithm = self.algorithm if self.algorithm != "gmm" else f"gmm ({self.covariance_type})"
+        parts = [
+            "<div class='segcore-segmenter'>",
+            f"<h4>Segmenter: {self.n_clusters_} segments ({html.escape(str(algorithm))}, k {how})</h4>",
+            "<table><thead><tr><th>segment</th><th>name</th><th>customers</th><th>share</th>"
+            "<th>description</th></tr></thead><tbody>",
+        ]
+        for row in self._segment_rows():
+            parts.append(
+                f"<tr><td>{row['segment']}</td><td><b>{html.escape(row['name'])}</b></td>"
+                f"<td>{row['size']}</td><td>{100 * row['share']:.1f}%</td>"
+                f"<td>{html.escape(str(row['description'] or ''))}</td></tr>"
+            )
+        parts.append("</tbody></table>")
+        if self.select_k_ is not None:
+            parts.append(f"<p><b>Why k = {self.select_k_.recommended_k}:</b> {html.escape(self.select_k_.reason)}</p>")
+        parts.append(f"<details><summary>column spec ({len(self.spec_.columns)} columns)</summary>"
+                     f"<pre>{html.escape(str(self.spec_))}</pre></details>")
+        parts.append("</div>")
+        return "".join(parts)

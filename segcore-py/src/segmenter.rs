@@ -1,0 +1,488 @@
+//! `segcore.Segmenter`'s fitted model: the core's `segcore::segmenter::Segmenter` behind a frozen
+//! pyclass. Customer frames arrive as converted columns (shared with `segcore.profile`, see
+//! `profile::build_table_with_ids`) plus the customer ids; transaction logs as the factorized
+//! columns `segcore.behaviour_features` sends (`features::TxInput`). Every core call runs with the
+//! GIL released; saving and pickling go through the core's versioned document, so a model saved
+//! here loads in a Rust service and the reverse.
+
+use crate::arrays::non_negative;
+use crate::dispatch::reduce_via_json;
+use crate::errors::{run_detached, IntoPyResult};
+use crate::features::{TxInput, TxNames, TxOwned};
+use crate::persist::to_document;
+use crate::profile::{build_table_with_ids, ColumnInput};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
+use pyo3::prelude::*;
+use segcore::cluster::gmm::CovarianceType;
+use segcore::data::{CustomerTable, Date, TransactionLog};
+use segcore::features::pipeline::PipelineSpec;
+use segcore::persist;
+use segcore::profile::Language;
+use segcore::segmenter::{Algorithm, Assignment, NClusters, Reduction, Segmenter, SegmenterParams};
+use segcore::Error;
+
+/// A transaction log as sent by the Python layer: the factorized columns and their user names.
+type TxArgument<'py> = (TxInput<'py>, TxNames);
+
+/// Customers and (optionally) their transactions, read out of Python and ready to leave the GIL.
+struct Inputs {
+    table: CustomerTable,
+    log: Option<TxOwned>,
+}
+
+impl Inputs {
+    fn read(
+        ids: Vec<String>,
+        columns: Vec<(String, ColumnInput<'_>)>,
+        tx: Option<TxArgument<'_>>,
+    ) -> segcore::Result<Inputs> {
+        let table = build_table_with_ids(ids, columns)?;
+        let log = tx.map(|(input, names)| input.to_owned(names)).transpose()?;
+        Ok(Inputs { table, log })
+    }
+
+    /// The core's transaction log (a row with a missing id, date or amount is an error naming
+    /// its column and row, as in `segcore.behaviour_features`).
+    fn into_parts(self) -> segcore::Result<(CustomerTable, Option<TransactionLog>)> {
+        let log = match self.log {
+            Some(owned) => Some(owned.into_log(false)?.0),
+            None => None,
+        };
+        Ok((self.table, log))
+    }
+}
+
+fn parse_algorithm(name: &str, covariance_type: &str) -> segcore::Result<Algorithm> {
+    match name {
+        "kmeans" => Ok(Algorithm::KMeans),
+        "ward" => Ok(Algorithm::Ward),
+        "gmm" | "gaussian_mixture" => Ok(Algorithm::GaussianMixture(CovarianceType::from_name(
+            covariance_type,
+        )?)),
+        other => Err(Error::invalid_parameter(
+            "algorithm",
+            format!("'{other}'"),
+            "one of 'kmeans', 'ward', 'gmm'",
+        )),
+    }
+}
+
+/// The Segmenter's parameters as Python passes them, a dict (the core checks every range).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct ParamsInput {
+    algorithm: String,
+    covariance_type: String,
+    n_clusters: Option<i64>,
+    k_range: (i64, i64),
+    n_components: Option<i64>,
+    variance_fraction: Option<f64>,
+    spec_json: Option<String>,
+    as_of: Option<i64>,
+    revenue: Option<String>,
+    margin: Option<String>,
+    language: String,
+    min_group_size: i64,
+    random_state: u64,
+    n_init: Option<i64>,
+}
+
+impl ParamsInput {
+    fn to_params(&self) -> segcore::Result<SegmenterParams> {
+        let n_clusters = match self.n_clusters {
+            Some(k) => NClusters::Fixed(non_negative("n_clusters", k)?),
+            None => NClusters::Auto {
+                min: non_negative("k_range", self.k_range.0)?,
+                max: non_negative("k_range", self.k_range.1)?,
+            },
+        };
+        let reduction = match (self.n_components, self.variance_fraction) {
+            (Some(count), _) => Reduction::Components(non_negative("n_components", count)?),
+            (None, Some(fraction)) => Reduction::VarianceFraction(fraction),
+            (None, None) => Reduction::None,
+        };
+        let mut params = SegmenterParams::new()
+            .algorithm(parse_algorithm(&self.algorithm, &self.covariance_type)?)
+            .n_clusters(n_clusters)
+            .reduction(reduction)
+            .language(Language::parse(&self.language)?)
+            .min_group_size(non_negative("min_group_size", self.min_group_size)?)
+            .random_state(self.random_state);
+        if let Some(n_init) = self.n_init {
+            params = params.n_init(non_negative("n_init", n_init)?);
+        }
+        if let Some(spec) = &self.spec_json {
+            let spec: PipelineSpec = serde_json::from_str(spec).map_err(|e| {
+                Error::invalid_parameter("spec", e, "a column spec as printed by Segmenter.spec_")
+            })?;
+            params = params.spec(spec);
+        }
+        if let Some(days) = self.as_of {
+            let date = i32::try_from(days)
+                .ok()
+                .and_then(|d| Date::from_days_since_epoch(d).ok())
+                .ok_or_else(|| {
+                    Error::invalid_parameter("as_of", days, "a date in years 1..=9999")
+                })?;
+            params = params.as_of(date);
+        }
+        if let Some(revenue) = &self.revenue {
+            params = params.revenue(revenue);
+        }
+        if let Some(margin) = &self.margin {
+            params = params.margin(margin);
+        }
+        params.check().map_err(|e| self.python_names(e))?;
+        Ok(params)
+    }
+
+    /// The core names the Rust builder's parameters (`reduction`, `n_clusters = auto ..`); a
+    /// Python user set `n_components` and `k_range`: name those in the message.
+    fn python_names(&self, error: Error) -> Error {
+        match error {
+            Error::InvalidParameter {
+                name,
+                value,
+                expected,
+            } => {
+                let name = match name {
+                    "reduction" => "n_components",
+                    "n_clusters" if self.n_clusters.is_none() => "k_range",
+                    other => other,
+                };
+                Error::InvalidParameter {
+                    name,
+                    value,
+                    expected,
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// Assignments as columns: segment (-1 = unassigned), name, probabilities (mixtures), reason.
+type AssignmentColumns<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Vec<Option<String>>,
+    Option<Bound<'py, PyArray2<f64>>>,
+    Vec<Option<String>>,
+);
+
+fn assignment_columns(
+    py: Python<'_>,
+    assigned: Vec<Assignment>,
+    k: usize,
+) -> AssignmentColumns<'_> {
+    let n = assigned.len();
+    let mixture = assigned.iter().any(|a| a.probabilities.is_some());
+    let mut segments = Vec::with_capacity(n);
+    let mut names = Vec::with_capacity(n);
+    let mut reasons = Vec::with_capacity(n);
+    let mut probabilities = if mixture {
+        Some(ndarray::Array2::from_elem((n, k), f64::NAN))
+    } else {
+        None
+    };
+    for (row, a) in assigned.into_iter().enumerate() {
+        segments.push(a.segment.map_or(-1, |s| s as i64));
+        names.push(a.name);
+        reasons.push(a.reason);
+        if let (Some(table), Some(p)) = (probabilities.as_mut(), a.probabilities) {
+            for (j, value) in p.into_iter().enumerate().take(k) {
+                table[[row, j]] = value;
+            }
+        }
+    }
+    (
+        segments.into_pyarray(py),
+        names,
+        probabilities.map(|p| p.into_pyarray(py)),
+        reasons,
+    )
+}
+
+/// A fitted Segmenter (wrapped by `segcore.Segmenter`).
+#[pyclass(module = "segcore._segcore", name = "SegmenterModel", frozen)]
+pub struct PySegmenterModel {
+    inner: Segmenter,
+}
+
+#[pymethods]
+impl PySegmenterModel {
+    /// Fits the whole chain. `progress(stage, fraction)` is called (with the GIL re-acquired) as
+    /// the fit goes; an exception it raises is re-raised once the fit ends.
+    #[staticmethod]
+    #[pyo3(signature = (params, ids, columns, tx=None, progress=None))]
+    fn fit(
+        py: Python<'_>,
+        params: ParamsInput,
+        ids: Vec<String>,
+        columns: Vec<(String, ColumnInput<'_>)>,
+        tx: Option<TxArgument<'_>>,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        let params = params.to_params().into_py_result(py)?;
+        let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
+        let mut callback_error: Option<PyErr> = None;
+        let error_slot = &mut callback_error;
+        let inner = run_detached(py, move || {
+            let (table, log) = inputs.into_parts()?;
+            let mut report = |stage: &str, fraction: f64| {
+                if let (Some(callback), None) = (&progress, &*error_slot) {
+                    Python::attach(|py| {
+                        if let Err(e) = callback.call1(py, (stage, fraction)) {
+                            *error_slot = Some(e);
+                        }
+                    });
+                }
+            };
+            params.fit_with_progress(&table, log.as_ref(), &mut report)
+        })?;
+        if let Some(error) = callback_error {
+            return Err(error);
+        }
+        Ok(PySegmenterModel { inner })
+    }
+
+    /// Assigns customers: `(segment, name, probabilities, reason)` columns, one row per input row.
+    #[pyo3(signature = (ids, columns, tx=None))]
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        ids: Vec<String>,
+        columns: Vec<(String, ColumnInput<'py>)>,
+        tx: Option<TxArgument<'py>>,
+    ) -> PyResult<AssignmentColumns<'py>> {
+        let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
+        let model = &self.inner;
+        let assigned = run_detached(py, move || {
+            let (table, log) = inputs.into_parts()?;
+            model.predict(&table, log.as_ref())
+        })?;
+        Ok(assignment_columns(py, assigned, self.inner.n_segments()))
+    }
+
+    /// Assigns one customer given as a JSON object of the input columns (the service path,
+    /// `Segmenter::predict_record`): `(segment or -1, name, probabilities, reason)`.
+    #[allow(clippy::type_complexity)]
+    fn predict_record(
+        &self,
+        py: Python<'_>,
+        record: &str,
+    ) -> PyResult<(i64, Option<String>, Option<Vec<f64>>, Option<String>)> {
+        let model = &self.inner;
+        let a = run_detached(py, move || {
+            let value: serde_json::Map<String, serde_json::Value> = serde_json::from_str(record)
+                .map_err(|e| Error::invalid_parameter("record", e, "a JSON object of columns"))?;
+            model.predict_record(&value)
+        })?;
+        Ok((
+            a.segment.map_or(-1, |s| s as i64),
+            a.name,
+            a.probabilities,
+            a.reason,
+        ))
+    }
+
+    /// Model-space features (NaN rows where a customer cannot be assigned).
+    #[pyo3(signature = (ids, columns, tx=None))]
+    fn transform<'py>(
+        &self,
+        py: Python<'py>,
+        ids: Vec<String>,
+        columns: Vec<(String, ColumnInput<'py>)>,
+        tx: Option<TxArgument<'py>>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
+        let model = &self.inner;
+        let x = run_detached(py, move || {
+            let (table, log) = inputs.into_parts()?;
+            model.transform(&table, log.as_ref())
+        })?;
+        Ok(x.into_pyarray(py))
+    }
+
+    /// Why customer `row` is in its segment; the explanation as JSON.
+    #[pyo3(signature = (ids, columns, tx, row))]
+    fn explain(
+        &self,
+        py: Python<'_>,
+        ids: Vec<String>,
+        columns: Vec<(String, ColumnInput<'_>)>,
+        tx: Option<TxArgument<'_>>,
+        row: i64,
+    ) -> PyResult<String> {
+        let row = non_negative("row", row).into_py_result(py)?;
+        let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
+        let model = &self.inner;
+        let explanation = run_detached(py, move || {
+            let (table, log) = inputs.into_parts()?;
+            model.explain(&table, log.as_ref(), row)
+        })?;
+        to_document(py, &explanation)
+    }
+
+    /// A copy with segment `segment` renamed (names stay unique).
+    fn renamed(&self, py: Python<'_>, segment: i64, name: &str) -> PyResult<Self> {
+        let mut inner = self.inner.clone();
+        non_negative("segment", segment)
+            .and_then(|s| inner.set_segment_name(s, name))
+            .into_py_result(py)?;
+        Ok(PySegmenterModel { inner })
+    }
+
+    /// Training assignment, one label per input row.
+    #[getter]
+    fn labels<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        let labels: Vec<i64> = self.inner.labels().iter().map(|&l| l as i64).collect();
+        labels.into_pyarray(py)
+    }
+
+    /// Number of segments.
+    #[getter]
+    fn n_segments(&self) -> usize {
+        self.inner.n_segments()
+    }
+
+    /// Segment names by label.
+    #[getter]
+    fn segment_names(&self) -> Vec<String> {
+        self.inner.segment_names().to_vec()
+    }
+
+    /// Input table columns the model reads.
+    #[getter]
+    fn feature_names_in(&self) -> Vec<String> {
+        self.inner.feature_names_in().to_vec()
+    }
+
+    /// Model features (pipeline outputs, or `pc1`... after PCA).
+    #[getter]
+    fn feature_names_out(&self) -> Vec<String> {
+        self.inner
+            .feature_names_out()
+            .into_iter()
+            .map(String::from)
+            .collect()
+    }
+
+    /// Segment centres in the model space.
+    #[getter]
+    fn centroids<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.centroids().into_pyarray(py)
+    }
+
+    /// The column spec as JSON (pass it back as `spec=`).
+    #[getter]
+    fn spec_json(&self, py: Python<'_>) -> PyResult<String> {
+        to_document(py, self.inner.spec())
+    }
+
+    /// The text summary the Rust examples print: spec, features, k with its evidence, segments.
+    #[getter]
+    fn summary(&self) -> String {
+        self.inner.to_string()
+    }
+
+    /// The column spec in readable form.
+    #[getter]
+    fn spec_text(&self) -> String {
+        self.inner.spec().to_string()
+    }
+
+    /// The fitted feature pipeline's report (dropped columns, imputations, rare categories) as JSON.
+    #[getter]
+    fn pipeline_report_json(&self, py: Python<'_>) -> PyResult<String> {
+        to_document(py, self.inner.pipeline().report())
+    }
+
+    /// The parameters the model was fitted with, as JSON.
+    #[getter]
+    fn params_json(&self, py: Python<'_>) -> PyResult<String> {
+        to_document(py, self.inner.params())
+    }
+
+    /// The parameters as the Python constructor takes them (for a model loaded from a document):
+    /// a dict with `algorithm`, `covariance_type`, `n_clusters`, `k_range`, `n_components`,
+    /// `variance_fraction`, `as_of` (ISO date), `revenue`, `margin`, `language`,
+    /// `min_group_size`, `random_state`, `n_init`, `spec_given`.
+    #[getter]
+    fn params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let p = self.inner.params();
+        let d = pyo3::types::PyDict::new(py);
+        let (algorithm, covariance) = match p.algorithm {
+            Algorithm::KMeans => ("kmeans", "full"),
+            Algorithm::Ward => ("ward", "full"),
+            Algorithm::GaussianMixture(c) => ("gmm", c.name()),
+            // A later core's algorithm: the name its serde form gives.
+            #[allow(unreachable_patterns)]
+            _ => ("unknown", "full"),
+        };
+        d.set_item("algorithm", algorithm)?;
+        d.set_item("covariance_type", covariance)?;
+        match p.n_clusters {
+            NClusters::Fixed(k) => {
+                d.set_item("n_clusters", k)?;
+                d.set_item("k_range", py.None())?;
+            }
+            NClusters::Auto { min, max } => {
+                d.set_item("n_clusters", py.None())?;
+                d.set_item("k_range", (min, max))?;
+            }
+        }
+        let (count, fraction) = match p.reduction {
+            Reduction::Components(c) => (Some(c), None),
+            Reduction::VarianceFraction(f) => (None, Some(f)),
+            _ => (None, None),
+        };
+        d.set_item("n_components", count)?;
+        d.set_item("variance_fraction", fraction)?;
+        d.set_item("as_of", p.as_of.map(|date| date.to_string()))?;
+        d.set_item("revenue", p.revenue.clone())?;
+        d.set_item("margin", p.margin.clone())?;
+        let language = match p.language {
+            Language::German => "de",
+            _ => "en",
+        };
+        d.set_item("language", language)?;
+        d.set_item("min_group_size", p.min_group_size)?;
+        d.set_item("random_state", p.random_state)?;
+        d.set_item("n_init", p.n_init)?;
+        d.set_item("spec_given", p.spec.is_some())?;
+        Ok(d)
+    }
+
+    /// `select_k`'s evidence as JSON, when k was chosen.
+    #[getter]
+    fn selection_json(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.inner
+            .selection()
+            .map(|s| to_document(py, s))
+            .transpose()
+    }
+
+    /// The training profile as JSON (`segcore.profile.Profile` reads it).
+    #[getter]
+    fn profile_json(&self, py: Python<'_>) -> PyResult<String> {
+        self.inner.profile().to_json().into_py_result(py)
+    }
+
+    /// The model as the core's versioned document (loadable from Rust with
+    /// `segcore::persist::from_json`).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        let model = &self.inner;
+        run_detached(py, move || persist::to_json(model))
+    }
+
+    /// Loads a document written here or by Rust; anything malformed is a `ModelFormatError`.
+    #[staticmethod]
+    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
+        let inner = run_detached(py, move || persist::from_json::<Segmenter>(document))?;
+        Ok(PySegmenterModel { inner })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        reduce_via_json(slf, slf.get().to_json(slf.py())?)
+    }
+}
