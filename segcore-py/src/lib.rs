@@ -38,6 +38,7 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     for f in [
         wrap_pyfunction!(profile::build_profile, m)?,
         wrap_pyfunction!(profile::explain_centroids, m)?,
+        wrap_pyfunction!(profile::explain_mixture_document, m)?,
         wrap_pyfunction!(profile::migration, m)?,
         wrap_pyfunction!(profile::movers, m)?,
         wrap_pyfunction!(profile::segment_rules, m)?,

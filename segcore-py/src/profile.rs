@@ -7,9 +7,10 @@ use crate::persist::to_document;
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use segcore::data::{CategoricalColumn, CustomerTable};
+use segcore::persist::AnyModel;
 use segcore::profile::{
-    explain, learn_rules, migration as core_migration, profile, Language, Migration, ProfileParams,
-    Pseudonymiser, RuleParams, SegmentationProfile,
+    explain, explain_mixture, learn_rules, migration as core_migration, profile, Language,
+    Migration, ProfileParams, Pseudonymiser, RuleParams, SegmentationProfile,
 };
 use std::collections::BTreeMap;
 
@@ -198,6 +199,28 @@ pub fn explain_centroids(
     let centres = centroids.as_array().to_owned();
     let row = customer.as_array();
     let explanation = run_detached(py, || explain(&centres, row, &feature_names))?;
+    to_document(py, &explanation)
+}
+
+/// Explains one customer's assignment by a Gaussian mixture given as its segcore model document
+/// (`GaussianMixtureModel.to_json()`); returns the JSON document of the explanation.
+#[pyfunction]
+pub fn explain_mixture_document(
+    py: Python<'_>,
+    model_document: &str,
+    customer: PyReadonlyArray1<'_, f64>,
+    feature_names: Vec<String>,
+) -> PyResult<String> {
+    let row = customer.as_array();
+    let explanation = run_detached(py, || match AnyModel::from_json(model_document)? {
+        AnyModel::GaussianMixtureF64(m) => explain_mixture(&m, row, &feature_names),
+        AnyModel::GaussianMixtureF32(m) => explain_mixture(&m, row, &feature_names),
+        _ => Err(segcore::Error::invalid_parameter(
+            "model",
+            "a model document of another kind",
+            "a Gaussian mixture document",
+        )),
+    })?;
     to_document(py, &explanation)
 }
 

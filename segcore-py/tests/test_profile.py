@@ -62,12 +62,13 @@ def test_figures_match_pandas(b2b, b2b_profile):
     expected_share = revenue.groupby(labels).sum() / revenue.sum()
     np.testing.assert_allclose(segments["revenue_share"].to_numpy(), expected_share.to_numpy(), rtol=1e-12)
     categorical = b2b_profile.categorical.set_index(["segment", "column", "category"])
-    industry = data["industry"].groupby(labels).value_counts(normalize=True)
-    base = data["industry"].value_counts(normalize=True)
+    # Shares are over all of a segment's customers (missing values included in the denominator).
+    industry = data["industry"].groupby(labels).value_counts() / pd.Series(labels).value_counts()
+    base = data["industry"].value_counts() / len(data)
     for (segment, category), share in industry.items():
         row = categorical.loc[(segment, "industry", category)]
         if row["count"] is None or pd.isna(row["count"]):
-            continue  # suppressed (fewer than 10 customers)
+            continue  # suppressed (fewer than 10 customers, or a complement)
         np.testing.assert_allclose(row["share"], share, rtol=1e-12)
         np.testing.assert_allclose(row["lift"], share / base[category], rtol=1e-12)
 
@@ -121,11 +122,51 @@ def test_polars_and_string_labels_and_suppression():
     assert segments.loc["tiny", "suppressed"] and pd.isna(segments.loc["tiny", "size"])
     cat = p.categorical
     counts = cat["count"].dropna()
-    assert (counts >= 10).all(), "no published cell describes fewer than 10 customers"
+    assert ((counts == 0) | (counts >= 10)).all(), "no published cell describes 1 to 9 customers"
     field = cat[(cat["segment"] == "a") & (cat["category"] == "field")]
     true_count = int(((labels == "a") & (frame["channel"].to_numpy() == "field")).sum())
-    assert (true_count < 10) == pd.isna(field["count"].iloc[0])
+    if 0 < true_count < 10:
+        assert pd.isna(field["count"].iloc[0])
+    # Complementary suppression: a printed segment never has exactly one hidden cell (its size
+    # minus the printed cells would give it away).
+    for label in ["a", "b"]:
+        hidden = cat[(cat["segment"] == label)]["count"].isna().sum()
+        assert hidden != 1, cat[cat["segment"] == label]
     assert any("tiny" in w or "2" in w for w in p.warnings)
+
+
+def test_behaviour_mix_of_rfm_and_lifecycle_columns(b2b):
+    customers, transactions, _ = segcore.datasets.make_b2b(2000, random_state=0)
+    _, km, _, _ = b2b
+    rfm = segcore.rfm(transactions, customers)
+    stages = segcore.lifecycle_stages(transactions, customers)
+    data = pd.DataFrame(
+        {"segment": rfm["segment"].to_numpy(), "lifecycle_stage": stages.to_numpy(), "monetary": rfm["monetary"].to_numpy()}
+    )
+    p = segcore.profile(data, km.labels_, revenue="monetary")
+    mix = p.behaviour
+    assert set(mix["kind"]) == {"rfm", "lifecycle"}
+    assert set(mix["column"]) == {"segment", "lifecycle_stage"}
+    # Oracle: pandas crosstab shares (over all of a segment's customers) and lift vs the base.
+    for column in ["segment", "lifecycle_stage"]:
+        values = data[column].astype(str)
+        shares = pd.crosstab(km.labels_, values, normalize="index")
+        base = values.value_counts(normalize=True)
+        rows = mix[(mix["column"] == column) & mix["share"].notna()]
+        assert len(rows) > 0
+        for _, row in rows.iterrows():
+            expected = shares.loc[row["segment"], row["category"]]
+            assert row["share"] == pytest.approx(expected, rel=1e-12)
+            if pd.isna(row["base_share"]):  # the base count is hidden (a complement): no lift
+                assert pd.isna(row["lift"])
+            else:
+                assert row["lift"] == pytest.approx(expected / base[row["category"]], rel=1e-12)
+    assert mix.groupby(["column", "segment"])["dominant"].sum().le(1).all()
+    assert "Behaviour mix" in p.to_markdown() and "Lifecycle stages" in p.to_html()
+    assert "Verhaltensmix" in segcore.profile(data, km.labels_, lang="de").to_markdown()
+    # Without such columns the section is empty (an empty frame with the columns).
+    plain = segcore.profile(data[["monetary"]], km.labels_)
+    assert plain.behaviour.empty and "share" in plain.behaviour.columns
 
 
 def test_fairness_warns_on_skewed_sensitive_column():
@@ -148,7 +189,9 @@ def test_wholesale_retail_over_represented_in_grocery_segment():
     frame["Region"] = frame["Region"].map({1: "Lisbon", 2: "Oporto", 3: "Other"})
     spending = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
     x = segcore.StandardScaler().fit_transform(np.log1p(frame[spending].to_numpy(dtype=float)))
-    km = segcore.KMeans(n_clusters=3, n_init=10, random_state=0).fit(x)
+    # k = 4: with k = 3 the 3 Retail customers of the low-spend segment force complementary
+    # suppression of the high-spend segment's Channel cells (see tests/profile.rs).
+    km = segcore.KMeans(n_clusters=4, n_init=10, random_state=0).fit(x)
     p = segcore.profile(frame, km.labels_)
     effects = p.effect_sizes()
     high = (effects["Grocery"] + effects["Detergents_Paper"]).idxmax()
@@ -172,6 +215,53 @@ def test_explain_kmeans(b2b):
         segcore.explain(km, row[:3])
     with pytest.raises(segcore.exceptions.NotFittedError):
         segcore.explain(segcore.KMeans(n_clusters=2), row)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_explain_gaussian_mixture_against_scikit_learn(b2b, covariance_type):
+    from sklearn.mixture import GaussianMixture as SkMixture
+
+    _, _, x, _ = b2b
+    x = x[:, :4]
+    gm = segcore.GaussianMixture(n_components=3, covariance_type=covariance_type, random_state=0).fit(x)
+    # The oracle: scikit-learn's predict_proba with the same parameters.
+    sk = SkMixture(n_components=3, covariance_type=covariance_type)
+    sk.weights_, sk.means_, sk.covariances_ = gm.weights_, gm.means_, gm.covariances_
+    sk.precisions_cholesky_ = gm.precisions_cholesky_
+    proba = sk.predict_proba(x)
+    # A customer between two segments (both probabilities well inside (0, 1)).
+    order = np.sort(proba, axis=1)
+    i = int(np.argmax(np.minimum(order[:, -1], order[:, -2])))
+    row = x[i]
+    e = segcore.explain(gm, pd.Series(row, index=["a", "b", "c", "d"]))
+    assert e.segment == int(np.argmax(proba[i])) == gm.predict(x[i : i + 1])[0]
+    np.testing.assert_allclose(e.probabilities, proba[i], rtol=1e-9, atol=1e-12)
+    s, r = e.segment, e.runner_up
+    assert e.margin == pytest.approx(np.log(proba[i, s] / proba[i, r]), rel=1e-9)
+    pulls = e.contributions["pull"]
+    assert pulls.sum() + e.baseline_log_odds == pytest.approx(e.margin, rel=1e-9, abs=1e-9)
+    # Finite differences of scikit-learn's log-odds along the path from the midpoint of the two
+    # means to the customer give each feature's pull (integrated gradients).
+    base = 0.5 * (gm.means_[s] + gm.means_[r])
+
+    def log_odds(z):
+        p = sk.predict_proba(z)
+        return np.log(p[:, s]) - np.log(p[:, r])
+
+    alphas = (np.arange(40) + 0.5) / 40
+    path = base + alphas[:, None] * (row - base)
+    for j, name in enumerate(["a", "b", "c", "d"]):
+        step = np.zeros(4)
+        step[j] = 1e-5
+        gradient = (log_odds(path + step) - log_odds(path - step)) / 2e-5
+        assert pulls[name] == pytest.approx((row[j] - base[j]) * gradient.mean(), rel=1e-4, abs=1e-6)
+    assert "log-odds" in segcore.Explanation.__doc__
+    with pytest.raises(segcore.exceptions.NotFittedError):
+        segcore.explain(segcore.GaussianMixture(n_components=2), row)
+    with pytest.raises(TypeError, match="segcore.GaussianMixture"):
+        segcore.explain(sk, row)
+    with pytest.raises(DataError):
+        segcore.explain(gm, row[:3])
 
 
 def test_migration():

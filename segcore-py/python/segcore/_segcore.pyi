@@ -420,6 +420,11 @@ def explain_centroids(
     customer: npt.NDArray[np.float64],
     feature_names: list[str],
 ) -> str: ...
+def explain_mixture_document(
+    model_document: str,
+    customer: npt.NDArray[np.float64],
+    feature_names: list[str],
+) -> str: ...
 def migration(labels_before: npt.NDArray[np.int64], labels_after: npt.NDArray[np.int64]) -> str: ...
 def movers(
     labels_before: npt.NDArray[np.int64],

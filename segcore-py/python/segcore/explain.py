@@ -1,5 +1,5 @@
-"""Why is this customer in this segment? Distances to every segment centre, the features that
-pull it in, and the margin to the runner-up (see :func:`explain`)."""
+"""Why is this customer in this segment? Distances (or, for Gaussian mixtures, probabilities) of
+every segment, the features that pull it in, and the margin to the runner-up (see :func:`explain`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,27 @@ from . import _segcore
 from .exceptions import DataError, NotFittedError
 
 __all__ = ["Explanation", "explain"]
+
+
+def _mixture_document(model: Any) -> Optional[str]:
+    """The segcore model document of a fitted :class:`segcore.GaussianMixture`, else None."""
+    from .mixture import GaussianMixture
+
+    if isinstance(model, GaussianMixture):
+        fitted = getattr(model, "_model", None)
+        if fitted is None:
+            raise NotFittedError(
+                "This GaussianMixture instance is not fitted yet. Call 'fit' with appropriate "
+                "arguments before using this estimator."
+            )
+        return str(fitted.to_json())
+    if hasattr(model, "precisions_cholesky_") and hasattr(model, "predict_proba"):
+        # A mixture's segment is not the nearest mean: a Euclidean explanation would be wrong.
+        raise TypeError(
+            f"explain supports Gaussian mixtures fitted with segcore.GaussianMixture (same "
+            f"parameters as scikit-learn's), got {type(model).__module__}.{type(model).__name__}"
+        )
+    return None
 
 
 def _centroids(model: Any) -> np.ndarray:
@@ -31,10 +52,17 @@ def _centroids(model: Any) -> np.ndarray:
 
 
 class Explanation:
-    """One customer's assignment: ``segment``, ``runner_up``, ``margin`` (distance to the
-    runner-up minus distance to the segment), ``distances`` to every centre, and
-    ``contributions`` (pandas, strongest pull towards the segment first; the pulls sum to
-    ``distance(runner_up)**2 - distance(segment)**2``)."""
+    """One customer's assignment: ``segment``, ``runner_up``, ``margin``, ``distances`` to every
+    centre, and ``contributions`` (pandas, strongest pull towards the segment first).
+
+    Centroid models (k-means, Ward): ``distances`` are Euclidean, ``margin`` is the distance to
+    the runner-up minus the distance to the segment, and the pulls sum to
+    ``distance(runner_up)**2 - distance(segment)**2``.
+
+    Gaussian mixtures: ``probabilities`` of every segment, Mahalanobis ``distances``, ``margin``
+    is the log-odds ``ln(p(segment) / p(runner_up))`` and the pulls plus ``baseline_log_odds``
+    (the log-odds at the midpoint of the two means: weights and spreads) sum to it.
+    """
 
     def __init__(self, document: str) -> None:
         self.data: Dict[str, Any] = json.loads(document)
@@ -57,6 +85,17 @@ class Explanation:
         return np.asarray(self.data["distances"], dtype=float)
 
     @property
+    def probabilities(self) -> Optional[np.ndarray]:
+        """Membership probability of every segment (mixtures only, else None)."""
+        p = self.data.get("probabilities")
+        return None if p is None else np.asarray(p, dtype=float)
+
+    @property
+    def baseline_log_odds(self) -> Optional[float]:
+        """Log-odds of segment over runner-up at the midpoint of their means (mixtures only)."""
+        return self.data.get("baseline_log_odds")
+
+    @property
     def contributions(self) -> Any:
         import pandas as pd
 
@@ -71,14 +110,16 @@ class Explanation:
 
 
 def explain(model: Any, customer_row: Any, feature_names: Optional[Sequence[str]] = None) -> Explanation:
-    """Explain why ``model`` (a fitted :class:`segcore.KMeans`, or any model with
-    ``cluster_centers_`` / ``means_``) puts ``customer_row`` in its segment.
+    """Explain why ``model`` puts ``customer_row`` in its segment: a fitted
+    :class:`segcore.KMeans` (or any model with ``cluster_centers_``) by distances, a fitted
+    :class:`segcore.GaussianMixture` by membership probabilities and log-odds.
 
     ``customer_row`` is one row in the model's feature space (as it was fitted: scaled), a 1-D
     array, a pandas Series or a one-row DataFrame. Names come from ``feature_names``, the
     model's ``feature_names_in_``, the row's index/columns, else ``x0, x1, ...``.
     """
-    centres = _centroids(model)
+    document = _mixture_document(model)
+    centres = _centroids(model) if document is None else None
     names = feature_names
     if names is None:
         names = getattr(model, "feature_names_in_", None)
@@ -97,7 +138,7 @@ def explain(model: Any, customer_row: Any, feature_names: Optional[Sequence[str]
         row = row[0]
     if row.ndim != 1:
         raise DataError(f"customer_row must be one customer (1-D or one row), got shape {row.shape}")
-    document = _segcore.explain_centroids(
-        centres, np.ascontiguousarray(row), [str(n) for n in names] if names is not None else []
-    )
-    return Explanation(document)
+    name_list = [str(n) for n in names] if names is not None else []
+    if document is not None:
+        return Explanation(_segcore.explain_mixture_document(document, np.ascontiguousarray(row), name_list))
+    return Explanation(_segcore.explain_centroids(centres, np.ascontiguousarray(row), name_list))

@@ -249,6 +249,37 @@ class Profile:
                 )
         return pd.DataFrame(rows)
 
+    @property
+    def behaviour(self) -> Any:
+        """Behaviour mix: one row per (behaviour column, segment, category) for the RFM segment
+        and lifecycle stage columns found in the data (``rfm_segment``, the ``segment`` column of
+        :func:`segcore.rfm`, ``lifecycle_stage``): kind, share, base share and lift. Empty when
+        there is no such column."""
+        import pandas as pd
+
+        names = [s["name"] for s in self.data["segments"]]
+        rows = []
+        for mix in self.data.get("behaviour", []):
+            for name, seg in zip(names, mix["segments"]):
+                for category, base_share, share, lift in zip(
+                    mix["categories"], mix["base_shares"], seg["shares"], seg["lifts"]
+                ):
+                    rows.append(
+                        {
+                            "kind": mix["kind"],
+                            "column": mix["column"],
+                            "segment": self._label(seg["segment"]),
+                            "name": name,
+                            "category": category,
+                            "share": share,
+                            "base_share": base_share,
+                            "lift": lift,
+                            "dominant": category == seg["dominant"],
+                        }
+                    )
+        columns = ["kind", "column", "segment", "name", "category", "share", "base_share", "lift", "dominant"]
+        return pd.DataFrame(rows, columns=columns)
+
     def effect_sizes(self) -> Any:
         """Segments x numeric columns matrix of effect sizes (the heatmap's data)."""
         frame = self.numeric
@@ -304,6 +335,11 @@ def profile(
     concentration; ``sensitive`` names categorical columns for the fairness check (missing values
     there are an error); figures about fewer than ``min_group_size`` customers are suppressed.
     ``lang`` is ``"en"`` or ``"de"``; ``names`` maps labels to user-given segment names.
+    RFM segment and lifecycle stage columns (``rfm_segment``, the ``segment`` column of
+    :func:`segcore.rfm`, ``lifecycle_stage``) also get the behaviour-mix section (``.behaviour``).
+    Small category cells are suppressed together with complementary cells, so no hidden count
+    can be recovered by subtraction from the printed ones; shares are over all of a group's
+    customers (missing values included).
 
     Examples
     --------

@@ -8,7 +8,7 @@
 //! rule (cells below `min_group_size` are suppressed); the divergence is an aggregate over the
 //! whole segment and is published for every segment that is itself large enough.
 
-use super::privacy::publishable;
+use super::privacy::{protect_table, publishable};
 use super::stats::Groups;
 use crate::data::CategoricalColumn;
 use serde::{Deserialize, Serialize};
@@ -115,12 +115,17 @@ pub(crate) fn fairness_check(
         }
     }
     let n: usize = base.iter().sum();
-    let shares = |row: &[usize]| -> Vec<Option<f64>> {
+    // Complementary suppression, so a hidden share is not 1 minus the printed ones.
+    let flat: Vec<usize> = counts.iter().flatten().copied().collect();
+    let suppressed: Vec<bool> = (0..counts.len())
+        .map(|s| groups.size(s) < min_group_size)
+        .collect();
+    let (hidden, base_hidden) = protect_table(&flat, counts.len(), k, min_group_size, &suppressed);
+    let shares = |row: &[usize], hidden: &[bool]| -> Vec<Option<f64>> {
         let total: usize = row.iter().sum();
         row.iter()
-            .map(|&c| {
-                (publishable(c, min_group_size) && total > 0).then(|| c as f64 / total as f64)
-            })
+            .zip(hidden)
+            .map(|(&c, &h)| (!h && total > 0).then(|| c as f64 / total as f64))
             .collect()
     };
     let segments: Vec<FairnessSegment> = counts
@@ -128,7 +133,7 @@ pub(crate) fn fairness_check(
         .enumerate()
         .map(|(s, row)| FairnessSegment {
             segment: groups.labels[s],
-            shares: shares(row),
+            shares: shares(row, &hidden[s * k..(s + 1) * k]),
             divergence: publishable(groups.size(s), min_group_size)
                 .then(|| jensen_shannon(row, &base)),
         })
@@ -155,7 +160,7 @@ pub(crate) fn fairness_check(
     FairnessCheck {
         column: name.to_string(),
         categories: column.categories.clone(),
-        base_shares: shares(&base),
+        base_shares: shares(&base, &base_hidden),
         segments,
         cramers_v: cramers_v(&counts, &base, n),
         threshold,

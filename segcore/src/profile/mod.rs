@@ -2,19 +2,23 @@
 //!
 //! - [`profile`] ([`stats`]): per segment size and share; numeric columns against the base
 //!   (quartiles, effect size, top distinguishing features); categorical composition and lift;
-//!   value (revenue and margin shares, revenue per customer, concentration); speaking names
-//!   ([`names`], English and German); fairness checks of sensitive columns ([`fairness`]).
-//! - [`privacy`]: minimum group size (suppression) and keyed-hash pseudonyms.
+//!   value (revenue and margin shares, revenue per customer, concentration); behaviour mix of
+//!   RFM segments and lifecycle stages ([`behaviour`]); speaking names ([`names`], English and
+//!   German); fairness checks of sensitive columns ([`fairness`]).
+//! - [`privacy`]: minimum group size (suppression, complementary suppression) and keyed-hash
+//!   pseudonyms.
 //! - [`explain()`]: distances of one customer to every segment centre and the features that pull
-//!   it in; [`learn_rules`]: readable rules per segment with coverage and precision.
+//!   it in; [`explain_mixture`]: the same for Gaussian mixtures, with membership probabilities; [`learn_rules`]: readable rules per segment with coverage and precision.
 //! - [`migration()`]: transition matrix, stayed share, adjusted Rand index, movers.
 //! - Reports ([`report`]): JSON, Markdown, self-contained HTML.
 //! - [`profile_segments`]: the first, minimal profile (means per segment), kept for its users.
 //!
 //! Profile RFM / lifecycle columns like any other: put them in the table (e.g. with
-//! `BehaviourFeatures::add_to_table`) and they are profiled, and recognised for the names.
+//! `BehaviourFeatures::add_to_table`) and they are profiled, and recognised for the names; an
+//! RFM segment or lifecycle stage column also gets the behaviour-mix section.
 
 mod basic;
+pub mod behaviour;
 pub mod explain;
 pub mod fairness;
 pub mod migration;
@@ -25,11 +29,12 @@ pub mod rules;
 pub mod stats;
 
 pub use basic::{profile_segments, Profile, SegmentProfile};
-pub use explain::{explain, CentroidModel, Explanation, FeatureContribution};
+pub use behaviour::{BehaviourKind, BehaviourMix, BehaviourSegment};
+pub use explain::{explain, explain_mixture, CentroidModel, Explanation, FeatureContribution};
 pub use fairness::{FairnessCheck, FairnessSegment};
 pub use migration::{migration, Migration};
 pub use names::Language;
-pub use privacy::{publishable, Pseudonymiser};
+pub use privacy::{protect_table, publishable, Pseudonymiser};
 pub use rules::{learn_rules, Condition, RuleParams, SegmentRule};
 pub use stats::{
     profile, CategoricalColumnProfile, CategoryCell, CategoryComposition, DistinguishingFeature,

@@ -77,8 +77,8 @@ impl SegmentationProfile {
         })
     }
 
-    /// A Markdown report: segment overview, value, numeric columns, over-represented
-    /// categories, fairness and warnings.
+    /// A Markdown report: segment overview, value, numeric columns, categories, behaviour mix
+    /// (RFM segments, lifecycle stages), fairness and warnings.
     ///
     /// ```
     /// use segcore::data::CustomerTable;
@@ -250,6 +250,48 @@ impl SegmentationProfile {
             }
         }
 
+        for mix in &self.behaviour {
+            let german = self.language == Language::German;
+            let _ = writeln!(
+                out,
+                "\n## {}: {}\n\n{}\n",
+                w.t("Behaviour mix", "Verhaltensmix"),
+                mix.kind.title(german),
+                w.t(
+                    &format!(
+                        "Share of each segment's customers by `{}` (lift against all customers).",
+                        cell(&mix.column)
+                    ),
+                    &format!(
+                        "Anteil der Kunden jedes Segments nach `{}` (Lift gegenüber allen Kunden).",
+                        cell(&mix.column)
+                    ),
+                )
+            );
+            let _ = write!(out, "| {} |", w.t("segment", "Segment"));
+            for category in &mix.categories {
+                let _ = write!(out, " {} |", cell(category));
+            }
+            let _ = writeln!(out, "\n|{}", "---|".repeat(mix.categories.len() + 1));
+            let _ = write!(out, "| {} |", w.t("all", "alle"));
+            for share in &mix.base_shares {
+                let _ = write!(out, " {} |", w.opt(share.map(percent)));
+            }
+            let _ = writeln!(out);
+            for (m, s) in mix.segments.iter().zip(&self.segments) {
+                let _ = write!(out, "| {} |", cell(&s.name));
+                for (share, lift) in m.shares.iter().zip(&m.lifts) {
+                    let text = match (share, lift) {
+                        (Some(share), Some(lift)) => format!("{} ({lift:.2})", percent(*share)),
+                        (Some(share), None) => percent(*share),
+                        _ => w.suppressed().to_string(),
+                    };
+                    let _ = write!(out, " {text} |");
+                }
+                let _ = writeln!(out);
+            }
+        }
+
         for check in &self.fairness {
             let _ = writeln!(
                 out,
@@ -285,7 +327,8 @@ impl SegmentationProfile {
     }
 
     /// A self-contained HTML page (no scripts, no external resources): segment overview with
-    /// inline SVG bars for share and revenue share, effect-size bars per segment, categories.
+    /// inline SVG bars for share and revenue share, effect-size bars per segment, categories,
+    /// behaviour mix as stacked bars.
     pub fn to_html(&self) -> String {
         let w = Words {
             language: self.language,
@@ -447,6 +490,96 @@ impl SegmentationProfile {
             }
             let _ = writeln!(out, "</table>");
         }
+        const PALETTE: [&str; 8] = [
+            "#4a7ab5", "#3c9a5f", "#e0a030", "#c0504d", "#8064a2", "#4bacc6", "#9bbb59", "#7f7f7f",
+        ];
+        for mix in &self.behaviour {
+            let german = self.language == Language::German;
+            let _ = write!(
+                out,
+                "<h2>{}: {}</h2><p>{}</p><table><tr><th>{}</th><th></th>",
+                w.t("Behaviour mix", "Verhaltensmix"),
+                mix.kind.title(german),
+                escape(&format!(
+                    "{} `{}` ({})",
+                    w.t(
+                        "Share of each segment's customers by",
+                        "Anteil der Kunden jedes Segments nach"
+                    ),
+                    mix.column,
+                    w.t("lift against all customers", "Lift gegenüber allen Kunden")
+                )),
+                w.t("segment", "Segment")
+            );
+            for (c, category) in mix.categories.iter().enumerate() {
+                let _ = write!(
+                    out,
+                    "<th><span style=\"color:{}\">&#9632;</span> {}</th>",
+                    PALETTE[c % PALETTE.len()],
+                    escape(category)
+                );
+            }
+            let _ = writeln!(out, "</tr>");
+            // One stacked bar per row: printed shares in colour, hidden ones as one grey rest.
+            let stacked = |shares: &[Option<f64>]| -> String {
+                let mut svg = String::from("<svg width=\"160\" height=\"12\" role=\"img\">");
+                let mut x = 0.0;
+                for (c, share) in shares.iter().enumerate() {
+                    if let Some(share) = share {
+                        let width = share.clamp(0.0, 1.0) * 160.0;
+                        let _ = write!(
+                            svg,
+                            "<rect x=\"{x:.1}\" y=\"1\" width=\"{width:.1}\" height=\"10\" fill=\"{}\"/>",
+                            PALETTE[c % PALETTE.len()]
+                        );
+                        x += width;
+                    }
+                }
+                if x < 159.5 {
+                    let _ = write!(
+                        svg,
+                        "<rect x=\"{x:.1}\" y=\"1\" width=\"{:.1}\" height=\"10\" fill=\"#ddd\"/>",
+                        160.0 - x
+                    );
+                }
+                svg.push_str("</svg>");
+                svg
+            };
+            let _ = write!(
+                out,
+                "<tr><td><i>{}</i></td><td>{}</td>",
+                w.t("all", "alle"),
+                stacked(&mix.base_shares)
+            );
+            for share in &mix.base_shares {
+                let _ = write!(
+                    out,
+                    "<td>{}</td>",
+                    share.map(percent).unwrap_or_else(|| suppressed.clone())
+                );
+            }
+            let _ = writeln!(out, "</tr>");
+            for (m, s) in mix.segments.iter().zip(&self.segments) {
+                let _ = write!(
+                    out,
+                    "<tr><td>{}</td><td>{}</td>",
+                    escape(&s.name),
+                    stacked(&m.shares)
+                );
+                for (share, lift) in m.shares.iter().zip(&m.lifts) {
+                    let text = match (share, lift) {
+                        (Some(share), Some(lift)) => {
+                            format!("{} <small>({lift:.2})</small>", percent(*share))
+                        }
+                        (Some(share), None) => percent(*share),
+                        _ => suppressed.clone(),
+                    };
+                    let _ = write!(out, "<td>{text}</td>");
+                }
+                let _ = writeln!(out, "</tr>");
+            }
+            let _ = writeln!(out, "</table>");
+        }
         for check in &self.fairness {
             let _ = writeln!(
                 out,
@@ -531,6 +664,50 @@ mod tests {
             de.contains("unterdrückt") && de.contains("Segmente"),
             "{de}"
         );
+    }
+
+    #[test]
+    fn behaviour_mix_section() {
+        let n = 90;
+        let ids = (0..n).map(|i| format!("C{i}")).collect();
+        let mut t = CustomerTable::new(ids).unwrap();
+        // Segment s: 20 customers in stage s, 5 in each other (small cells with small partners).
+        let stages = ["active", "at risk", "lapsed"];
+        let stage: Vec<Option<&str>> = (0..n)
+            .map(|i| {
+                let (s, j) = (i / 30, i % 30);
+                Some(
+                    stages[if j < 20 {
+                        s
+                    } else if j < 25 {
+                        (s + 1) % 3
+                    } else {
+                        (s + 2) % 3
+                    }],
+                )
+            })
+            .collect();
+        t.add_categorical("lifecycle_stage", &stage).unwrap();
+        let labels: Vec<usize> = (0..n).map(|i| i / 30).collect();
+        for language in [Language::English, Language::German] {
+            let p = profile(&t, &labels, &ProfileParams::new().language(language)).unwrap();
+            assert_eq!(p.behaviour.len(), 1);
+            let mix = &p.behaviour[0];
+            // segment 1: 20 at risk of 30 (lift (20/30) / (30/90) = 2)
+            assert_eq!(mix.segments[1].dominant.as_deref(), Some("at risk"));
+            let at_risk = mix.categories.iter().position(|c| c == "at risk").unwrap();
+            assert!((mix.segments[1].lifts[at_risk].unwrap() - 2.0).abs() < 1e-12);
+            assert_eq!(mix.segments[1].shares[0], None, "5 active: suppressed");
+            let md = p.to_markdown();
+            let html = p.to_html();
+            let title = if language == Language::German {
+                "Lebenszyklusphasen"
+            } else {
+                "Lifecycle stages"
+            };
+            assert!(md.contains(title) && html.contains(title), "{md}");
+            assert!(md.contains("66.7 % (2.00)"), "{md}");
+        }
     }
 
     #[test]

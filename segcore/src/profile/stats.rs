@@ -5,8 +5,10 @@
 //! Every published figure goes through the privacy rule of [`ProfileParams::min_group_size`]:
 //! a figure describing fewer customers than that is `None` ("suppressed"), never a number.
 
+use super::behaviour::{behaviour_mix, BehaviourKind, BehaviourMix};
 use super::fairness::{fairness_check, FairnessCheck};
 use super::names::{speaking_names, Language};
+use super::privacy::protect_table;
 use crate::data::{CategoricalColumn, ColumnData, CustomerTable};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
@@ -53,6 +55,10 @@ pub struct ProfileParams {
     /// Jensen-Shannon divergence (bits) of a sensitive column's distribution in a segment
     /// against the base above which the fairness check warns (default 0.05, in (0, 1]).
     pub fairness_threshold: f64,
+    /// Categorical columns to show as behaviour mix besides those recognised by name (see
+    /// [`crate::profile::behaviour`]), with their kind.
+    #[serde(default)]
+    pub behaviour: BTreeMap<String, BehaviourKind>,
 }
 
 impl Default for ProfileParams {
@@ -67,6 +73,7 @@ impl Default for ProfileParams {
             columns: None,
             min_lift: 1.25,
             fairness_threshold: 0.05,
+            behaviour: BTreeMap::new(),
         }
     }
 }
@@ -114,6 +121,12 @@ impl ProfileParams {
     /// Sets [`min_lift`](Self::min_lift).
     pub fn min_lift(mut self, lift: f64) -> Self {
         self.min_lift = lift;
+        self
+    }
+    /// Shows categorical `column` as behaviour mix of `kind` (columns produced by segcore's RFM
+    /// and lifecycle functions are recognised without this).
+    pub fn behaviour(mut self, column: &str, kind: BehaviourKind) -> Self {
+        self.behaviour.insert(column.to_string(), kind);
         self
     }
     /// Sets [`fairness_threshold`](Self::fairness_threshold).
@@ -207,14 +220,17 @@ pub struct NumericColumnProfile {
     pub segments: Vec<NumericCell>,
 }
 
-/// One category in one group: count, share and lift; `None` when suppressed.
+/// One category in one group: count, share and lift; `None` when suppressed (1 to
+/// `min_group_size - 1` customers, a suppressed segment, or hidden so that it cannot be recovered
+/// from the other printed counts; see [`crate::profile::privacy::protect_table`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CategoryCell {
     /// The category.
     pub category: String,
-    /// Customers of the group in this category; `None` when below `min_group_size`.
+    /// Customers of the group in this category; `None` when suppressed.
     pub count: Option<usize>,
-    /// Share among the group's customers with a known value.
+    /// Share of the group's customers (missing values included in the denominator, so a share
+    /// reveals no more than its count).
     pub share: Option<f64>,
     /// Share in the group over share in the base (1 = as in the base); `None` for the base row.
     pub lift: Option<f64>,
@@ -335,6 +351,10 @@ pub struct SegmentationProfile {
     pub revenue_gini: Option<f64>,
     /// One fairness check per sensitive column.
     pub fairness: Vec<FairnessCheck>,
+    /// Behaviour mix (RFM segments, lifecycle stages) of each segment against the base, in
+    /// profiling order; empty when the table has no such column.
+    #[serde(default)]
+    pub behaviour: Vec<BehaviourMix>,
     /// Things the reader should know (suppressed segments, fairness warnings).
     pub warnings: Vec<String>,
 }
@@ -533,22 +553,26 @@ fn numeric_column(
     }
 }
 
+/// One group's composition. `counts` holds the categories then the missing values;
+/// `hidden[c]` says which of them are suppressed (below the minimum size, or hidden so the others
+/// cannot give them away). Shares are over the whole group, missing values included, so a share
+/// says no more than its count: the group's size is printed next to it.
 fn composition(
     segment: Option<usize>,
     counts: &[usize],
-    missing: usize,
+    hidden: &[bool],
     categories: &[String],
     base_shares: Option<&[Option<f64>]>,
-    min_group_size: usize,
 ) -> CategoryComposition {
-    let known: usize = counts.iter().sum();
-    let cells = counts
+    let total: usize = counts.iter().sum();
+    let k = categories.len();
+    let cells = counts[..k]
         .iter()
         .zip(categories)
         .enumerate()
         .map(|(c, (&count, category))| {
-            let published = count >= min_group_size;
-            let share = (published && known > 0).then(|| count as f64 / known as f64);
+            let published = !hidden[c];
+            let share = (published && total > 0).then(|| count as f64 / total as f64);
             let lift = match (share, base_shares.and_then(|b| b[c])) {
                 (Some(s), Some(b)) if b > 0.0 => Some(s / b),
                 _ => None,
@@ -563,7 +587,7 @@ fn composition(
         .collect();
     CategoryComposition {
         segment,
-        missing: (missing >= min_group_size).then_some(missing),
+        missing: (!hidden[k]).then_some(counts[k]),
         cells,
     }
 }
@@ -591,26 +615,29 @@ fn categorical_column(
             *total += c;
         }
     }
-    let base = composition(
-        None,
-        &base_counts[..k],
-        base_counts[k],
-        &column.categories,
-        None,
+    let suppressed: Vec<bool> = (0..groups.n_segments())
+        .map(|s| groups.size(s) < min_group_size)
+        .collect();
+    let (hidden, base_hidden) = protect_table(
+        &counts,
+        groups.n_segments(),
+        k + 1,
         min_group_size,
+        &suppressed,
     );
+    let base = composition(None, &base_counts, &base_hidden, &column.categories, None);
     let base_shares: Vec<Option<f64>> = base.cells.iter().map(|c| c.share).collect();
     let segments = counts
         .chunks(k + 1)
+        .zip(hidden.chunks(k + 1))
         .enumerate()
-        .map(|(s, segment)| {
+        .map(|(s, (segment, hidden))| {
             composition(
                 Some(groups.labels[s]),
-                &segment[..k],
-                segment[k],
+                segment,
+                hidden,
                 &column.categories,
                 Some(&base_shares),
-                min_group_size,
             )
         })
         .collect();
@@ -767,6 +794,17 @@ pub fn profile(
             }
         })
         .collect();
+    for name in params.behaviour.keys() {
+        // Must be a categorical column of the table (and profiled).
+        table.categorical(name)?;
+        if !columns.iter().any(|c| &c.name == name) {
+            return Err(Error::invalid_parameter(
+                "behaviour",
+                format!("`{name}`, which is not among the profiled columns"),
+                "a column listed in `columns` (or no `columns` list)",
+            ));
+        }
+    }
     let mut numeric = Vec::new();
     let mut categorical = Vec::new();
     for p in profiled {
@@ -838,6 +876,20 @@ pub fn profile(
         })
         .collect();
 
+    let behaviour: Vec<BehaviourMix> = categorical
+        .iter()
+        .filter_map(|col| {
+            let categories: Vec<String> =
+                col.base.cells.iter().map(|c| c.category.clone()).collect();
+            let kind = params
+                .behaviour
+                .get(&col.column)
+                .copied()
+                .or_else(|| BehaviourKind::detect(&col.column, &categories))?;
+            Some(behaviour_mix(col, kind))
+        })
+        .collect();
+
     let fairness: Vec<FairnessCheck> = sensitive
         .iter()
         .map(|(name, column)| fairness_check(name, column, &groups, m, params.fairness_threshold))
@@ -871,6 +923,7 @@ pub fn profile(
         lorenz: base_lorenz,
         revenue_gini: base_gini,
         fairness,
+        behaviour,
         warnings,
     })
 }
@@ -991,36 +1044,79 @@ mod tests {
 
     #[test]
     fn numeric_and_categorical_figures() {
-        let n = 60;
+        let n = 90;
         let mut t = table(n);
-        let x: Vec<f64> = (0..n).map(|i| if i < 30 { 1.0 } else { 3.0 }).collect();
+        let x: Vec<f64> = (0..n).map(|i| [1.0, 3.0, 2.0][i / 30]).collect();
         t.add_numeric("x", x).unwrap();
+        // Each segment: 20 of one channel, 5 and 5 of the other two (a Latin square, so every
+        // small cell has small partners in its row and column: no complement is needed).
+        let channels = [
+            ["web", "field", "phone"],
+            ["field", "web", "phone"],
+            ["phone", "web", "field"],
+        ];
         let channel: Vec<Option<&str>> = (0..n)
             .map(|i| {
-                if !(25..55).contains(&i) {
-                    Some("web")
-                } else {
-                    Some("field")
-                }
+                let j = i % 30;
+                Some(
+                    channels[i / 30][if j < 20 {
+                        0
+                    } else if j < 25 {
+                        1
+                    } else {
+                        2
+                    }],
+                )
             })
             .collect();
         t.add_categorical("channel", &channel).unwrap();
-        let labels: Vec<usize> = (0..n).map(|i| usize::from(i >= 30)).collect();
+        let labels: Vec<usize> = (0..n).map(|i| i / 30).collect();
         let p = profile(&t, &labels, &ProfileParams::new()).unwrap();
         let x = &p.numeric[0];
         assert_eq!(x.base.as_ref().unwrap().mean, 2.0);
         let std = x.base.as_ref().unwrap().std;
         assert!((x.segments[1].effect_size.unwrap() - 1.0 / std).abs() < 1e-12);
         let channel = &p.categorical[0];
-        // segment 1: 25 field, 5 web -> web (count 5) is suppressed, field has lift (25/30)/(30/60)
+        // segment 1: 20 field, 5 web, 5 phone -> the 5s are suppressed, field has lift
+        // (20/30) / (30/90) = 2
         let seg1 = &channel.segments[1];
         assert_eq!(seg1.cells[0].category, "web");
         assert_eq!(seg1.cells[0].count, None);
         assert_eq!(seg1.cells[0].share, None);
-        assert_eq!(seg1.cells[1].count, Some(25));
-        assert!((seg1.cells[1].lift.unwrap() - (25.0 / 30.0) / 0.5).abs() < 1e-12);
+        assert_eq!(seg1.cells[1].count, Some(20));
+        assert!((seg1.cells[1].lift.unwrap() - 2.0).abs() < 1e-12);
+        assert_eq!(seg1.missing, Some(0), "a zero describes nobody: printed");
+        assert_eq!(channel.base.cells[2].count, Some(30));
         assert_eq!(p.segments[1].over_represented[0].category, "field");
         assert_eq!(p.segments[1].distinguishing_features[0].column, "x");
+    }
+
+    #[test]
+    fn a_lone_small_cell_gets_a_complement() {
+        // Two segments x two channels, one small cell: 25 - 20 would give the 5 away, so the
+        // whole table is hidden (the base counts stay printed).
+        let n = 60;
+        let mut t = table(n);
+        let channel: Vec<Option<&str>> = (0..n)
+            .map(|i| {
+                Some(if (25..55).contains(&i) {
+                    "field"
+                } else {
+                    "web"
+                })
+            })
+            .collect();
+        t.add_categorical("channel", &channel).unwrap();
+        let labels: Vec<usize> = (0..n).map(|i| usize::from(i >= 30)).collect();
+        let p = profile(&t, &labels, &ProfileParams::new()).unwrap();
+        let channel = &p.categorical[0];
+        for comp in &channel.segments {
+            assert!(comp
+                .cells
+                .iter()
+                .all(|c| c.count.is_none() && c.share.is_none()));
+        }
+        assert_eq!(channel.base.cells[0].count, Some(30));
     }
 
     #[test]
