@@ -229,11 +229,6 @@ def test_new_customers_get_one_row_each_with_reasons(small, small_model):
         small_model.predict(broken, transactions)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: Segmenter::predict restricts the log to the given customers BEFORE taking the default "
-    "as_of (day after the last transaction), so one lapsed customer scored alone gets recency 1 day",
-)
 def test_one_customer_scored_alone_gets_its_segment_within_the_base(small, small_model):
     customers, transactions, truth = small
     whole = small_model.predict(customers, transactions)
