@@ -271,6 +271,12 @@ def test_mixture_probabilities_and_ward(small):
     record = gmm.predict_record({name: row[name] for name in gmm.feature_names_in_})
     assert record["segment"] == out["segment"].iloc[9]
     assert record["probabilities"] == probabilities[9].tolist()
+    # explain follows the mixture's own rule: its probabilities and the log-odds margin.
+    explanation = gmm.explain(customers["customer_id"].iloc[9], customers, transactions)
+    assert explanation.segment == out["segment"].iloc[9]
+    np.testing.assert_allclose(explanation.probabilities, probabilities[9], rtol=1e-9, atol=1e-12)
+    pulls = explanation.contributions["pull"].sum()
+    assert pulls + explanation.baseline_log_odds == pytest.approx(explanation.margin, abs=1e-6)
     ward = segcore.Segmenter(n_clusters=4, algorithm="ward", n_components=0.9, progress=False)
     ward.fit(customers, transactions)
     assert ward.get_feature_names_out()[0] == "pc1"
