@@ -3,8 +3,9 @@
 //!
 //! `cargo bench --bench predict`. Single-customer calls go through `persist::AnyModel` (what a
 //! service holds after loading a document), through `KMeans::predict` on a one-row view, and
-//! through `Segmenter::predict_record` (raw columns in: feature pipeline, then k-means; the
-//! service path of `examples/assign_service.rs`). Batch throughput: `KMeans::predict` and
+//! through `Segmenter::predict_record` (raw columns in: `FeaturePipeline::transform_row`, then
+//! k-means), also as the `AnyModel` that the service path of `examples/assign_service.rs` loads
+//! (2.7 us both, from 16-32 us through a one-row table). Batch throughput: `KMeans::predict` and
 //! `Segmenter::predict` on 100,000 customers.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -84,10 +85,19 @@ fn bench_segmenter(c: &mut Criterion) {
         .enumerate()
         .map(|(j, &v)| (format!("x{j}"), serde_json::json!(v)))
         .collect();
+    let service = AnyModel::from_json(&persist::to_json(&fitted).expect("serialisable"))
+        .expect("a segmenter document");
     let mut group = c.benchmark_group("segmenter_kmeans_d30_k8");
     group.bench_function("predict_record", |b| {
         b.iter(|| {
             model
+                .predict_record(std::hint::black_box(&record))
+                .expect("30 columns")
+        })
+    });
+    group.bench_function("any_model_predict_record", |b| {
+        b.iter(|| {
+            service
                 .predict_record(std::hint::black_box(&record))
                 .expect("30 columns")
         })

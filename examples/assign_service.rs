@@ -13,8 +13,9 @@
 //! customers"}`, plus `"probabilities": [...]` for Gaussian mixtures; a customer the model cannot
 //! assign gets `"segment": null` and the `"reason"`.
 //!
-//! With any other saved clustering model (k-means, mini-batch k-means, Ward, Gaussian mixture, as
-//! `persist::AnyModel` loads them), a line is `{"id": ..., "features": [0.3, -1.2, ...]}` in the
+//! Every model is loaded one way, `persist::AnyModel::load`, and assigned one way,
+//! `AnyModel::predict_record`. With any other saved clustering model (k-means, mini-batch
+//! k-means, Ward, Gaussian mixture), a line is `{"id": ..., "features": [0.3, -1.2, ...]}` in the
 //! model's feature order and the output `{"id": ..., "segment": 3}`.
 //!
 //! A line that cannot be read gives `{"id": ..., "line": 7, "error": "..."}`: every input line
@@ -26,90 +27,61 @@
 
 use segcore::data::{ColumnData, CustomerTable};
 use segcore::persist::{self, AnyModel};
-use segcore::segmenter::{Segmenter, SegmenterParams};
+use segcore::segmenter::SegmenterParams;
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, BufWriter, Write};
 
-/// A loaded model of either family.
-enum Service {
-    Segmenter(Box<Segmenter>),
-    Model(Box<AnyModel>),
-}
-
-impl Service {
-    fn load(path: &str) -> Result<Service, Box<dyn std::error::Error>> {
-        let document = std::fs::read_to_string(path)?;
-        if persist::document_kind(&document)? == "segmenter" {
-            Ok(Service::Segmenter(Box::new(persist::from_json(&document)?)))
-        } else {
-            Ok(Service::Model(Box::new(AnyModel::from_json(&document)?)))
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Service::Segmenter(m) => format!(
-                "Segmenter with {} segments ({}), reads {}",
-                m.n_segments(),
-                m.segment_names().join(", "),
-                m.feature_names_in().join(", ")
-            ),
-            Service::Model(m) => {
-                format!("{} segments, {} features", m.n_segments(), m.n_features())
-            }
-        }
-    }
-
-    /// The output line for one input line (1-based `line_number` for error messages).
-    fn assign_line(&self, line: &str, line_number: usize) -> Value {
-        let parsed: Map<String, Value> = match serde_json::from_str(line) {
-            Ok(value) => value,
-            Err(e) => {
-                return json!({"id": null, "line": line_number,
-                              "error": format!("not a JSON object: {e}")})
-            }
-        };
-        let id = parsed.get("id").cloned().unwrap_or(Value::Null);
-        let error = |message: String| json!({"id": id, "line": line_number, "error": message});
-        match self {
-            Service::Segmenter(model) => match model.predict_record(&parsed) {
-                Ok(a) => {
-                    let mut out = json!({"id": id, "segment": a.segment, "name": a.name});
-                    if let Some(p) = a.probabilities {
-                        out["probabilities"] = json!(p);
-                    }
-                    if let Some(reason) = a.reason {
-                        out["reason"] = json!(reason);
-                    }
-                    out
-                }
-                Err(e) => error(e.to_string()),
-            },
-            Service::Model(model) => {
-                let features: Option<Vec<f64>> = parsed
-                    .get("features")
-                    .and_then(Value::as_array)
-                    .and_then(|values| values.iter().map(Value::as_f64).collect());
-                let Some(features) = features else {
-                    return error("expected \"features\": an array of numbers".into());
-                };
-                match model.predict_one(&features) {
-                    Ok(segment) => json!({"id": id, "segment": segment}),
-                    Err(e) => error(e.to_string()),
-                }
-            }
-        }
+/// What the service says about a loaded model on start.
+fn describe(model: &AnyModel) -> String {
+    match model {
+        AnyModel::Segmenter(m) => format!(
+            "Segmenter with {} segments ({}), reads {}",
+            m.n_segments(),
+            m.segment_names().join(", "),
+            m.feature_names_in().join(", ")
+        ),
+        m => format!("{} segments, {} features", m.n_segments(), m.n_features()),
     }
 }
 
-fn serve(service: &Service, input: impl BufRead, output: impl Write) -> std::io::Result<()> {
+/// The output line for one input line (1-based `line_number` for error messages).
+fn assign_line(model: &AnyModel, line: &str, line_number: usize) -> Value {
+    let parsed: Map<String, Value> = match serde_json::from_str(line) {
+        Ok(value) => value,
+        Err(e) => {
+            return json!({"id": null, "line": line_number,
+                          "error": format!("not a JSON object: {e}")})
+        }
+    };
+    let id = parsed.get("id").cloned().unwrap_or(Value::Null);
+    // One call for every kind of model: a Segmenter reads the raw columns, the others "features".
+    match model.predict_record(&parsed) {
+        Ok(a) => {
+            let mut out = json!({"id": id, "segment": a.segment});
+            // A Segmenter always answers with a name (null when unassigned); plain models have none.
+            if matches!(model, AnyModel::Segmenter(_)) {
+                out["name"] = json!(a.name);
+            }
+            if let Some(p) = a.probabilities {
+                out["probabilities"] = json!(p);
+            }
+            if let Some(reason) = a.reason {
+                out["reason"] = json!(reason);
+            }
+            out
+        }
+        Err(e) => json!({"id": id, "line": line_number, "error": e.to_string()}),
+    }
+}
+
+fn serve(model: &AnyModel, input: impl BufRead, output: impl Write) -> std::io::Result<()> {
     let mut out = BufWriter::new(output);
     for (i, line) in input.lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        serde_json::to_writer(&mut out, &service.assign_line(&line, i + 1))?;
+        serde_json::to_writer(&mut out, &assign_line(model, &line, i + 1))?;
         out.write_all(b"\n")?;
     }
     out.flush()
@@ -145,7 +117,7 @@ fn demo() -> Result<(), Box<dyn std::error::Error>> {
     let model = SegmenterParams::new().fit(&data.customers, Some(&data.transactions))?;
     let path = std::env::temp_dir().join(format!("segcore-demo-{}.json", std::process::id()));
     persist::save(&model, &path)?;
-    let service = Service::load(&path.display().to_string())?;
+    let service = AnyModel::load(&path)?;
     std::fs::remove_file(&path)?;
     // The records a CRM would send: firmographics plus the behaviour columns of the data mart.
     let mut table = data.customers.clone();
@@ -162,7 +134,7 @@ fn demo() -> Result<(), Box<dyn std::error::Error>> {
         record(&table, 0, model.feature_names_in()),
         record(&table, 1, model.feature_names_in()),
     );
-    eprintln!("demo: {} saved, reloaded, assigning:", service.describe());
+    eprintln!("demo: {} saved, reloaded, assigning:", describe(&service));
     serve(&service, input.as_bytes(), std::io::stdout())?;
     Ok(())
 }
@@ -170,8 +142,8 @@ fn demo() -> Result<(), Box<dyn std::error::Error>> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     match std::env::args().nth(1) {
         Some(path) => {
-            let service = Service::load(&path)?;
-            eprintln!("loaded {path}: {}", service.describe());
+            let service = AnyModel::load(&path)?;
+            eprintln!("loaded {path}: {}", describe(&service));
             serve(&service, std::io::stdin().lock(), std::io::stdout())?;
             Ok(())
         }

@@ -229,11 +229,6 @@ def test_new_customers_get_one_row_each_with_reasons(small, small_model):
         small_model.predict(broken, transactions)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: Segmenter::predict restricts the log to the given customers BEFORE taking the default "
-    "as_of (day after the last transaction), so one lapsed customer scored alone gets recency 1 day",
-)
 def test_one_customer_scored_alone_gets_its_segment_within_the_base(small, small_model):
     customers, transactions, truth = small
     whole = small_model.predict(customers, transactions)
@@ -276,6 +271,12 @@ def test_mixture_probabilities_and_ward(small):
     record = gmm.predict_record({name: row[name] for name in gmm.feature_names_in_})
     assert record["segment"] == out["segment"].iloc[9]
     assert record["probabilities"] == probabilities[9].tolist()
+    # explain follows the mixture's own rule: its probabilities and the log-odds margin.
+    explanation = gmm.explain(customers["customer_id"].iloc[9], customers, transactions)
+    assert explanation.segment == out["segment"].iloc[9]
+    np.testing.assert_allclose(explanation.probabilities, probabilities[9], rtol=1e-9, atol=1e-12)
+    pulls = explanation.contributions["pull"].sum()
+    assert pulls + explanation.baseline_log_odds == pytest.approx(explanation.margin, abs=1e-6)
     ward = segcore.Segmenter(n_clusters=4, algorithm="ward", n_components=0.9, progress=False)
     ward.fit(customers, transactions)
     assert ward.get_feature_names_out()[0] == "pc1"

@@ -214,6 +214,11 @@ pub enum AnyModel {
     GaussianMixtureF64(crate::cluster::gmm::GaussianMixture<f64>),
     /// Gaussian mixture fitted on float32.
     GaussianMixtureF32(crate::cluster::gmm::GaussianMixture<f32>),
+    /// A whole [`Segmenter`](crate::segmenter::Segmenter) (feature pipeline, PCA, clustering
+    /// model, names): [`predict_record`](Self::predict_record) takes raw input columns;
+    /// [`predict`](Self::predict) takes rows already in its model space
+    /// ([`feature_names_out`](crate::segmenter::Segmenter::feature_names_out)).
+    Segmenter(Box<crate::segmenter::Segmenter>),
 }
 
 impl AnyModel {
@@ -222,6 +227,7 @@ impl AnyModel {
         use crate::cluster::gmm::GaussianMixture;
         use crate::cluster::kmeans::{KMeans, MiniBatchKMeans};
         use crate::cluster::ward::Ward;
+        use crate::segmenter::Segmenter;
         let kind = document_kind(document)?;
         if kind == KMeans::<f64>::kind() {
             from_json(document).map(AnyModel::KMeansF64)
@@ -237,10 +243,12 @@ impl AnyModel {
             from_json(document).map(AnyModel::GaussianMixtureF64)
         } else if kind == GaussianMixture::<f32>::kind() {
             from_json(document).map(AnyModel::GaussianMixtureF32)
+        } else if kind == Segmenter::kind() {
+            from_json(document).map(|m| AnyModel::Segmenter(Box::new(m)))
         } else {
             Err(format_error(format!(
-                "model kind {kind:?} cannot assign customers (expected a k-means, mini-batch \
-                 k-means, Ward or Gaussian mixture document)"
+                "model kind {kind:?} cannot assign customers (expected a segmenter, k-means, \
+                 mini-batch k-means, Ward or Gaussian mixture document)"
             )))
         }
     }
@@ -255,7 +263,8 @@ impl AnyModel {
         AnyModel::from_json(&text)
     }
 
-    /// Number of features a customer must have.
+    /// Number of features a customer must have in [`predict`](Self::predict) (for a Segmenter:
+    /// its model space; [`predict_record`](Self::predict_record) takes its input columns).
     pub fn n_features(&self) -> usize {
         match self {
             AnyModel::KMeansF64(m) => m.n_features(),
@@ -265,6 +274,7 @@ impl AnyModel {
             AnyModel::MiniBatchKMeansF32(m) => m.n_features(),
             AnyModel::GaussianMixtureF64(m) => m.n_features(),
             AnyModel::GaussianMixtureF32(m) => m.n_features(),
+            AnyModel::Segmenter(m) => m.state.model.n_features(),
         }
     }
 
@@ -278,6 +288,7 @@ impl AnyModel {
             AnyModel::MiniBatchKMeansF32(m) => m.n_clusters(),
             AnyModel::GaussianMixtureF64(m) => m.n_components(),
             AnyModel::GaussianMixtureF32(m) => m.n_components(),
+            AnyModel::Segmenter(m) => m.n_segments(),
         }
     }
 
@@ -291,6 +302,7 @@ impl AnyModel {
             AnyModel::MiniBatchKMeansF32(m) => m.predict(x.mapv(|v| v as f32).view()),
             AnyModel::GaussianMixtureF64(m) => m.predict(x),
             AnyModel::GaussianMixtureF32(m) => m.predict(x.mapv(|v| v as f32).view()),
+            AnyModel::Segmenter(m) => Ok(ndarray::Array1::from(m.state.model.assign(x)?.0)),
         }
     }
 
@@ -299,6 +311,53 @@ impl AnyModel {
         let row = ndarray::ArrayView2::from_shape((1, features.len()), features)
             .expect("a slice is one contiguous row");
         Ok(self.predict(row)?[0])
+    }
+
+    /// One customer as a service receives it: for a Segmenter the columns of its input table
+    /// ([`Segmenter::predict_record`](crate::segmenter::Segmenter::predict_record): segment, name,
+    /// mixture probabilities, or the reason it cannot be assigned); for the other models
+    /// `"features"`, an array of [`n_features`](Self::n_features) numbers in the model's order
+    /// (segment only). Other keys are ignored.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use segcore::cluster::kmeans::KMeansParams;
+    /// use segcore::persist::{self, AnyModel};
+    ///
+    /// let x = array![[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]];
+    /// let document = persist::to_json(&KMeansParams::new(2).random_state(0).fit(x.view(), None)?)?;
+    /// let model = AnyModel::from_json(&document)?;
+    /// let record = serde_json::json!({"id": "C1", "features": [5.0, 4.9]});
+    /// let assigned = model.predict_record(record.as_object().unwrap())?;
+    /// assert_eq!(assigned.segment, Some(model.predict_one(&[5.1, 5.0])?));
+    /// # Ok::<(), segcore::Error>(())
+    /// ```
+    pub fn predict_record(
+        &self,
+        record: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<crate::segmenter::Assignment> {
+        if let AnyModel::Segmenter(m) = self {
+            return m.predict_record(record);
+        }
+        let features: Option<Vec<f64>> = record
+            .get("features")
+            .and_then(serde_json::Value::as_array)
+            .and_then(|values| values.iter().map(serde_json::Value::as_f64).collect());
+        let Some(features) = features else {
+            return Err(Error::ColumnType {
+                name: "features".into(),
+                expected: "an array of numbers".into(),
+                actual: record
+                    .get("features")
+                    .map_or("nothing".into(), |v| format!("the JSON value {v}")),
+            });
+        };
+        Ok(crate::segmenter::Assignment {
+            segment: Some(self.predict_one(&features)?),
+            name: None,
+            probabilities: None,
+            reason: None,
+        })
     }
 }
 
@@ -435,6 +494,63 @@ mod tests {
             .unwrap();
         let err = AnyModel::from_json(&to_json(&scaler).unwrap()).unwrap_err();
         assert!(err.to_string().contains("cannot assign customers"), "{err}");
+    }
+
+    #[test]
+    fn any_model_loads_segmenter_documents() {
+        use crate::datasets::{make_b2b, B2bParams};
+        use crate::segmenter::{NClusters, SegmenterParams};
+        let data = make_b2b(&B2bParams {
+            n_customers: 200,
+            ..B2bParams::default()
+        })
+        .unwrap();
+        let fitted = SegmenterParams::new()
+            .n_clusters(NClusters::Fixed(3))
+            .fit(&data.customers, Some(&data.transactions))
+            .unwrap();
+        let model = AnyModel::from_json(&to_json(&fitted).unwrap()).unwrap();
+        assert_eq!(model.n_segments(), 3);
+        assert_eq!(model.n_features(), fitted.feature_names_out().len());
+        // predict takes model-space rows: the training rows give the training labels.
+        let x = fitted
+            .transform(&data.customers, Some(&data.transactions))
+            .unwrap();
+        let assignable: Vec<usize> = (0..x.nrows())
+            .filter(|&r| x.row(r).iter().all(|v| v.is_finite()))
+            .collect();
+        assert!(assignable.len() > 150);
+        let rows = x.select(ndarray::Axis(0), &assignable);
+        let labels = model.predict(rows.view()).unwrap();
+        for (i, &r) in assignable.iter().enumerate() {
+            assert_eq!(labels[i], fitted.labels()[r], "row {r}");
+        }
+        // predict_record takes raw columns, as the Segmenter itself.
+        let mut record = serde_json::Map::new();
+        for name in fitted.feature_names_in() {
+            let value = if name == "industry" {
+                serde_json::json!("retail")
+            } else if ["employee_size_class", "region"].contains(&name.as_str()) {
+                serde_json::Value::Null
+            } else {
+                serde_json::json!(12.0)
+            };
+            record.insert(name.clone(), value);
+        }
+        assert_eq!(
+            model.predict_record(&record).unwrap(),
+            fitted.predict_record(&record).unwrap()
+        );
+        // Plain models read "features".
+        let ward = AnyModel::from_json(&to_json(&ward()).unwrap()).unwrap();
+        let record = serde_json::json!({"id": 1, "features": [5.1, 5.0]});
+        let a = ward.predict_record(record.as_object().unwrap()).unwrap();
+        assert_eq!(a.segment, Some(ward.predict_one(&[5.1, 5.0]).unwrap()));
+        let bad = serde_json::json!({"features": ["x"]});
+        assert!(matches!(
+            ward.predict_record(bad.as_object().unwrap()),
+            Err(Error::ColumnType { .. })
+        ));
     }
 
     #[test]

@@ -8,9 +8,11 @@ use crate::cluster::ward::Ward;
 use crate::data::{CategoricalColumn, ColumnData, CustomerTable, TransactionLog};
 use crate::error::{Error, Result};
 use crate::features::behaviour::{behaviour_features, BehaviourFeature, BehaviourParams};
-use crate::features::pipeline::{ColumnRef, Encoding, FeatureInput, FeaturePipeline, PipelineSpec};
+use crate::features::pipeline::{
+    ColumnRef, Encoding, FeatureInput, FeaturePipeline, PipelineSpec, RowValue,
+};
 use crate::persist::SavedModel;
-use crate::profile::{explain, Explanation, SegmentationProfile};
+use crate::profile::{explain, explain_mixture, Explanation, SegmentationProfile};
 use crate::reduce::Pca;
 use crate::select::select_k::SelectKResult;
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
@@ -366,13 +368,20 @@ impl Segmenter {
             // a model fitted without behaviour has no use for a log.
             return Ok(Cow::Borrowed(customers));
         };
+        // The default as-of (the day after the last transaction) comes from the whole log given:
+        // taken after narrowing, a lapsed customer scored alone would be measured from their own
+        // last order and look active. An empty log keeps `None`, so behaviour_features reports it.
+        let as_of = self.state.params.as_of.or_else(|| {
+            log.date_range()
+                .and_then(|(_, last)| last.checked_add_days(1))
+        });
         let restricted = restrict_log(log, customers)?;
         let log = restricted.as_ref().unwrap_or(log);
         let features = behaviour_features(
             customers,
             log,
             &BehaviourParams {
-                as_of: self.state.params.as_of,
+                as_of,
                 features: Some(setup.features.clone()),
                 ..BehaviourParams::default()
             },
@@ -594,13 +603,86 @@ impl Segmenter {
         &self,
         record: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Assignment> {
-        let table = self.record_table(record)?;
-        let (x, reasons) = self.model_rows(&table)?;
-        let mut assigned = self.assignments(x.view(), reasons)?;
-        Ok(assigned.pop().expect("one record gives one assignment"))
+        use serde_json::Value;
+        // One row straight through FeaturePipeline::transform_row: building a one-row table and
+        // running the batch pipeline took ~30 us of a ~32 us call (benches/predict.rs). The
+        // reasons and errors are those of `model_rows` on the one-row table (`record_table`),
+        // the first column's reason winning as there.
+        let spec = self.spec();
+        let mut values: Vec<RowValue<'_>> = Vec::with_capacity(spec.columns.len());
+        let mut reason: Option<String> = None;
+        for c in &spec.columns {
+            let value = record.get(&c.column).ok_or_else(|| Error::UnknownColumn {
+                name: c.column.clone(),
+                available: record.keys().cloned().collect::<Vec<_>>().join(", "),
+            })?;
+            let wrong = |expected: &str| Error::ColumnType {
+                name: c.column.clone(),
+                expected: expected.to_string(),
+                actual: format!("the JSON value {value}"),
+            };
+            let missing = || format!("`{}` is missing and the model does not impute it", c.column);
+            match c.encoding {
+                Encoding::Numeric => {
+                    let number = match value {
+                        Value::Number(x) => x.as_f64().ok_or_else(|| wrong("a number or null"))?,
+                        Value::Null => f64::NAN,
+                        _ => return Err(wrong("a number or null")),
+                    };
+                    if reason.is_none() {
+                        if number.is_infinite() {
+                            reason = Some(format!("`{}` is {}", c.column, number));
+                        } else if number.is_nan() && c.impute.is_none() {
+                            reason = Some(missing());
+                        }
+                    }
+                    values.push(RowValue::Number(number));
+                }
+                Encoding::OneHot | Encoding::Ordinal => {
+                    let category = match value {
+                        Value::String(s) => Some(s.as_str()),
+                        Value::Null => None,
+                        _ => return Err(wrong("a string or null")),
+                    };
+                    let order = c.order.as_deref().unwrap_or_default();
+                    if reason.is_none()
+                        && c.encoding == Encoding::Ordinal
+                        && c.impute.is_none()
+                        && !order.is_empty()
+                    {
+                        match category {
+                            None => reason = Some(missing()),
+                            Some(v) if !order.iter().any(|o| o == v) => {
+                                reason = Some(format!(
+                                    "`{}` = `{v}` is not one of the model's categories",
+                                    c.column
+                                ));
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    values.push(RowValue::Category(category));
+                }
+            }
+        }
+        if let Some(reason) = reason {
+            return Ok(Assignment::unassigned(reason));
+        }
+        let mut features = vec![0.0; self.state.pipeline.n_features_out()];
+        self.state.pipeline.transform_row(&values, &mut features)?;
+        let row = Array2::from_shape_vec((1, features.len()), features)
+            .expect("transform_row fills exactly n_features_out values");
+        let x = match &self.state.pca {
+            Some(pca) => pca.transform(row.view())?,
+            None => row,
+        };
+        let mut assigned = self.assignments(x.view(), vec![None])?;
+        Ok(assigned.pop().expect("one row gives one assignment"))
     }
 
-    /// A one-row table from a JSON record, typed by the spec.
+    /// A one-row table from a JSON record, typed by the spec: the batch path `predict_record`
+    /// must agree with.
+    #[cfg(test)]
     fn record_table(
         &self,
         record: &serde_json::Map<String, serde_json::Value>,
@@ -657,9 +739,9 @@ impl Segmenter {
     }
 
     /// Why customer `row` of `customers` is in its segment: distances to every segment centre
-    /// and the features pulling it in (model space). For Gaussian mixtures the explanation is
-    /// on the component means (probabilities: [`predict`](Self::predict)); for Ward on the
-    /// segment centroids it is assigned by.
+    /// and the features pulling it in (model space). For Gaussian mixtures it is
+    /// [`explain_mixture`]: membership probabilities, the log-odds margin over the runner-up and
+    /// each feature's share of it; for Ward it is on the segment centroids it is assigned by.
     pub fn explain(
         &self,
         customers: &CustomerTable,
@@ -683,11 +765,16 @@ impl Segmenter {
                 format!("an assignable customer ({reason})"),
             ));
         }
-        explain(
-            &self.state.model.centroids(),
-            x.row(row),
-            &self.state.feature_names_out,
-        )
+        let names = &self.state.feature_names_out;
+        match &self.state.model {
+            // A mixture assigns by posterior probability, not by the nearest mean: explain that
+            // rule (probabilities, log-odds margin over the runner-up), or the "nearest mean" story
+            // can name a segment the customer is not in.
+            FittedModel::GaussianMixture(m) => explain_mixture(m, x.row(row), names),
+            FittedModel::KMeans(_) | FittedModel::Ward(_) => {
+                explain(&self.state.model.centroids(), x.row(row), names)
+            }
+        }
     }
 }
 
@@ -746,6 +833,29 @@ mod tests {
             );
             let e = model.explain(&t, None, 1).unwrap();
             assert_eq!(e.segment, segments[1]);
+            if matches!(algorithm, Algorithm::GaussianMixture(_)) {
+                // The mixture's own rule: its probabilities, and pulls + baseline = log-odds margin.
+                let p = e
+                    .probabilities
+                    .as_ref()
+                    .expect("mixtures explain with probabilities");
+                let predicted = assigned[1].probabilities.as_ref().unwrap();
+                assert_eq!(p.len(), predicted.len());
+                for (a, b) in p.iter().zip(predicted) {
+                    assert!((a - b).abs() < 1e-9, "{p:?} vs {predicted:?}");
+                }
+                let pulls: f64 = e.contributions.iter().map(|c| c.pull).sum();
+                let margin = e.margin.expect("two segments give a runner-up");
+                assert!((pulls + e.baseline_log_odds.unwrap() - margin).abs() < 1e-6);
+                let runner_up = e.runner_up.unwrap();
+                assert!(margin >= 0.0 && p[e.segment] >= p[runner_up]);
+                if p[runner_up] > 1e-12 {
+                    // Not saturated: the margin is the log of the probability ratio.
+                    assert!((margin - (p[e.segment] / p[runner_up]).ln()).abs() < 1e-6);
+                }
+            } else {
+                assert!(e.probabilities.is_none());
+            }
             assert_eq!(
                 model.transform(&t, None).unwrap().ncols(),
                 model.feature_names_out().len()
@@ -825,6 +935,81 @@ mod tests {
     }
 
     #[test]
+    fn predict_record_is_bit_identical_to_predict_on_a_one_row_table() {
+        let t = table(40);
+        let strict_ordinal = PipelineSpec::new(vec![
+            ColumnSpec::numeric("x"),
+            ColumnSpec::numeric("y").impute(Impute::Median),
+            ColumnSpec::ordinal("kind", &["a", "b"]),
+        ]);
+        let models = [
+            fixed(2).fit(&t, None).unwrap(),
+            fixed(2)
+                .algorithm(Algorithm::GaussianMixture(
+                    crate::cluster::gmm::CovarianceType::Full,
+                ))
+                .fit(&t, None)
+                .unwrap(),
+            fixed(2)
+                .reduction(Reduction::Components(2))
+                .fit(&t, None)
+                .unwrap(),
+            fixed(2).spec(strict_ordinal).fit(&t, None).unwrap(),
+        ];
+        let records = [
+            r#"{"x": 10.2, "y": 5.1, "kind": "b"}"#,
+            r#"{"x": 1.0, "y": null, "kind": "never seen"}"#,
+            r#"{"x": null, "y": 0.3, "kind": "a"}"#,
+            r#"{"x": 3.5, "y": 2.5, "kind": null}"#,
+            r#"{"x": -7, "y": 1e300, "kind": "a"}"#,
+        ];
+        let mut n_assigned = 0;
+        for (m, model) in models.iter().enumerate() {
+            for text in records {
+                let record: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(text).unwrap();
+                let fast = model.predict_record(&record);
+                let table = model.record_table(&record).unwrap();
+                let batch = model.predict(&table, None);
+                match (fast, batch) {
+                    (Ok(fast), Ok(mut batch)) => {
+                        let batch = batch.pop().unwrap();
+                        assert_eq!(
+                            (&fast.segment, &fast.name, &fast.reason),
+                            (&batch.segment, &batch.name, &batch.reason),
+                            "model {m}, {text}"
+                        );
+                        // Probabilities compared bit for bit (NaN included).
+                        let bits = |v: &Option<Vec<f64>>| {
+                            v.as_ref()
+                                .map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>())
+                        };
+                        assert_eq!(bits(&fast.probabilities), bits(&batch.probabilities));
+                        n_assigned += usize::from(fast.segment.is_some());
+                    }
+                    (fast, batch) => panic!("model {m}, {text}: {fast:?} vs {batch:?}"),
+                }
+            }
+        }
+        assert!(n_assigned >= 10, "most records are assignable");
+        // The strict ordinal model says why it cannot assign an unknown or missing kind.
+        let strict = &models[3];
+        for (text, why) in [
+            (
+                r#"{"x": 1.0, "y": 1.0, "kind": "c"}"#,
+                "is not one of the model's categories",
+            ),
+            (r#"{"x": 1.0, "y": 1.0, "kind": null}"#, "is missing"),
+            (r#"{"x": null, "y": 1.0, "kind": "c"}"#, "`x` is missing"),
+        ] {
+            let record = serde_json::from_str(text).unwrap();
+            let a = strict.predict_record(&record).unwrap();
+            assert_eq!(a.segment, None);
+            assert!(a.reason.as_deref().unwrap().contains(why), "{a:?}");
+        }
+    }
+
+    #[test]
     fn names_are_unique_and_renamable() {
         let t = table(40);
         let mut model = fixed(2).fit(&t, None).unwrap();
@@ -853,6 +1038,61 @@ mod tests {
         let selection = model.selection().unwrap();
         assert_eq!(selection.recommended_k, model.n_segments());
         assert_eq!(selection.table.len(), 3);
+    }
+
+    /// Row `row` of `table` as a one-customer table.
+    fn one_row(table: &CustomerTable, row: usize) -> CustomerTable {
+        let mut one = CustomerTable::new(vec![table.ids()[row].clone()]).unwrap();
+        for c in table.columns() {
+            match &c.data {
+                ColumnData::Numeric(v) => one.add_numeric(&c.name, vec![v[row]]).unwrap(),
+                ColumnData::Categorical(v) => one.add_categorical(&c.name, &[v.get(row)]).unwrap(),
+            }
+        }
+        one
+    }
+
+    #[test]
+    fn a_customer_scored_alone_is_measured_from_the_whole_log() {
+        use crate::datasets::{make_b2b, B2bParams};
+        let data = make_b2b(&B2bParams {
+            n_customers: 200,
+            ..B2bParams::default()
+        })
+        .unwrap();
+        let model = fixed(4)
+            .fit(&data.customers, Some(&data.transactions))
+            .unwrap();
+        let whole = model
+            .transform(&data.customers, Some(&data.transactions))
+            .unwrap();
+        let all = model
+            .predict(&data.customers, Some(&data.transactions))
+            .unwrap();
+        let lapsed = data
+            .segment_names
+            .iter()
+            .position(|n| n.contains("lapsed"))
+            .expect("make_b2b has a lapsed segment");
+        let rows: Vec<usize> = (0..data.customers.n_customers())
+            .filter(|&r| data.true_segment[r] == lapsed)
+            .take(5)
+            .collect();
+        assert!(!rows.is_empty());
+        for row in rows {
+            let alone = one_row(&data.customers, row);
+            let x = model.transform(&alone, Some(&data.transactions)).unwrap();
+            let (a, b) = (x.row(0), whole.row(row));
+            // NaN rows (not assignable) compare equal as NaN.
+            assert!(
+                a.iter()
+                    .zip(b.iter())
+                    .all(|(p, q)| p.to_bits() == q.to_bits()),
+                "row {row}: {a} vs {b}"
+            );
+            let one = model.predict(&alone, Some(&data.transactions)).unwrap();
+            assert_eq!(one[0].segment, all[row].segment, "row {row}");
+        }
     }
 
     #[test]

@@ -42,6 +42,15 @@ pub const FORMAT_VERSION: u32 = 1;
 /// on either path, so results do not change.
 const PARALLEL_MIN_ROWS: usize = 2048;
 
+/// One customer's value of one input column, for [`FeaturePipeline::transform_row`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RowValue<'a> {
+    /// A number; NaN = missing (infinities are rejected).
+    Number(f64),
+    /// A category; `None` = missing.
+    Category(Option<&'a str>),
+}
+
 /// A borrowed input column.
 #[derive(Debug, Clone, Copy)]
 pub enum ColumnRef<'a> {
@@ -542,6 +551,143 @@ impl FeaturePipeline {
     /// [`transform`](Self::transform) on all columns of `table`.
     pub fn transform_table(&self, table: &CustomerTable) -> Result<Array2<f64>> {
         self.transform(&FeatureInput::from_table(table))
+    }
+
+    /// One customer: `values` in [`spec`](Self::spec) column order, written into `out`
+    /// (length [`n_features_out`](Self::n_features_out)). Bit-identical to that customer's row of
+    /// [`transform`](Self::transform), with the same errors (reported as row 0), but without
+    /// building columns: the service path (`Segmenter::predict_record`), where assembling a
+    /// one-row table cost more than the clustering model (`benches/predict.rs`).
+    ///
+    /// ```
+    /// use segcore::data::CustomerTable;
+    /// use segcore::features::pipeline::{ColumnSpec, Impute, PipelineSpec, RowValue};
+    /// let mut table = CustomerTable::new(vec!["A".into(), "B".into(), "C".into()])?;
+    /// table.add_numeric("revenue", vec![1.0, 5.0, f64::NAN])?;
+    /// table.add_categorical("industry", &[Some("food"), Some("auto"), Some("food")])?;
+    /// let pipeline = PipelineSpec::new(vec![
+    ///     ColumnSpec::numeric("revenue").impute(Impute::Median),
+    ///     ColumnSpec::one_hot("industry"),
+    /// ])
+    /// .fit_table(&table)?;
+    /// let mut row = vec![0.0; pipeline.n_features_out()];
+    /// pipeline.transform_row(&[RowValue::Number(f64::NAN), RowValue::Category(Some("food"))], &mut row)?;
+    /// assert_eq!(row.as_slice(), pipeline.transform_table(&table)?.row(2).as_slice().unwrap());
+    /// # Ok::<(), segcore::Error>(())
+    /// ```
+    pub fn transform_row(&self, values: &[RowValue<'_>], out: &mut [f64]) -> Result<()> {
+        let n_sources = self.spec.columns.len();
+        if values.len() != n_sources {
+            return Err(Error::ShapeMismatch {
+                what: "values of one customer (one per spec column)".into(),
+                expected: n_sources,
+                got: values.len(),
+            });
+        }
+        if out.len() != self.outputs.len() {
+            return Err(Error::ShapeMismatch {
+                what: "output row of transform_row".into(),
+                expected: self.outputs.len(),
+                got: out.len(),
+            });
+        }
+        // Per source, the block column that is hot (one-hot) or the value before its transform
+        // (numeric, ordinal position): what the batch plan computes per row.
+        let mut hot: Vec<usize> = vec![usize::MAX; n_sources];
+        let mut raw: Vec<f64> = vec![f64::NAN; n_sources];
+        for (i, ((spec, fitted), value)) in self
+            .spec
+            .columns
+            .iter()
+            .zip(&self.fitted)
+            .zip(values)
+            .enumerate()
+        {
+            let name = &spec.column;
+            match (fitted, *value) {
+                (FittedColumn::Numeric(t), RowValue::Number(v)) => {
+                    if v.is_infinite() {
+                        return Err(Error::NonFiniteValue {
+                            what: format!("column `{name}`"),
+                            row: 0,
+                            column: 0,
+                            value: v,
+                        });
+                    }
+                    if v.is_nan() && t.fill.is_none() {
+                        return Err(missing_without_impute(name, 0));
+                    }
+                    raw[i] = v;
+                }
+                (FittedColumn::OneHot(enc), RowValue::Category(category)) => {
+                    hot[i] = match category {
+                        None if enc.missing_column => enc.categories.len(),
+                        None => enc.other_index(),
+                        Some(c) => enc
+                            .categories
+                            .iter()
+                            .position(|known| known == c)
+                            .unwrap_or_else(|| enc.other_index()),
+                    };
+                }
+                (FittedColumn::Ordinal { encoder, numeric }, RowValue::Category(category)) => {
+                    let position =
+                        category.and_then(|c| encoder.order.iter().position(|known| known == c));
+                    if let (Some(c), None, None) = (category, position, numeric.fill) {
+                        return Err(Error::UnknownCategory {
+                            column: name.clone(),
+                            value: c.to_string(),
+                        });
+                    }
+                    let v = position.map_or(f64::NAN, |p| p as f64);
+                    if v.is_nan() && numeric.fill.is_none() {
+                        return Err(missing_without_impute(name, 0));
+                    }
+                    raw[i] = v;
+                }
+                (_, value) => {
+                    let expected = match spec.encoding {
+                        Encoding::Numeric => "numeric",
+                        Encoding::OneHot | Encoding::Ordinal => "categorical",
+                    };
+                    let actual = match value {
+                        RowValue::Number(_) => "numeric",
+                        RowValue::Category(_) => "categorical",
+                    };
+                    return Err(Error::ColumnType {
+                        name: name.clone(),
+                        expected: format!("{expected} (spec encoding {:?})", spec.encoding),
+                        actual: actual.into(),
+                    });
+                }
+            }
+        }
+        for (o, output) in out.iter_mut().zip(&self.outputs) {
+            let i = output.source;
+            *o = if output.zero {
+                0.0
+            } else {
+                match &self.fitted[i] {
+                    FittedColumn::OneHot(_) => {
+                        if hot[i] == output.block_column {
+                            output.factor
+                        } else {
+                            0.0
+                        }
+                    }
+                    FittedColumn::Numeric(t) | FittedColumn::Ordinal { numeric: t, .. } => {
+                        let v = raw[i];
+                        match output.block_column {
+                            // Same expression as ColumnPlan::write, so the bits match.
+                            0 => t.apply(v).unwrap_or(f64::NAN) * output.factor,
+                            _ if v.is_nan() => output.factor,
+                            _ => 0.0,
+                        }
+                    }
+                }
+            };
+        }
+        Ok(())
     }
 
     /// [`transform`](Self::transform), also counting unseen categories and imputed values.
@@ -1216,6 +1362,101 @@ mod tests {
         let x = p.transform_table(&sub).unwrap();
         assert_eq!(x.row(0), full.row(5));
         assert_eq!(x.row(1), full.row(2));
+    }
+
+    /// Row `row` of `table` as [`RowValue`]s in spec order.
+    fn row_values<'a>(
+        p: &FeaturePipeline,
+        table: &'a CustomerTable,
+        row: usize,
+    ) -> Vec<RowValue<'a>> {
+        p.spec()
+            .columns
+            .iter()
+            .map(|c| match &table.column(&c.column).unwrap().data {
+                crate::data::ColumnData::Numeric(v) => RowValue::Number(v[row]),
+                crate::data::ColumnData::Categorical(v) => RowValue::Category(v.get(row)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn transform_row_is_bit_identical_to_transform() {
+        let t = table();
+        let p = spec().fit_table(&t).unwrap();
+        // A new customer with an unseen industry and a missing size and revenue, too.
+        let mut new = CustomerTable::new(vec!["N".into()]).unwrap();
+        new.add_numeric("revenue", vec![f64::NAN]).unwrap();
+        new.add_numeric("employees", vec![-3.0]).unwrap();
+        new.add_numeric("country_code", vec![7.0]).unwrap();
+        new.add_categorical("industry", &[Some("mining")]).unwrap();
+        new.add_categorical("size", &[None]).unwrap();
+        for table in [&t, &new] {
+            let full = p.transform_table(table).unwrap();
+            for row in 0..table.n_customers() {
+                let mut out = vec![f64::NAN; p.n_features_out()];
+                p.transform_row(&row_values(&p, table, row), &mut out)
+                    .unwrap();
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&out),
+                    bits(full.row(row).as_slice().unwrap()),
+                    "row {row}"
+                );
+            }
+        }
+        // Bad input: the same error kinds as the batch path.
+        let mut out = vec![0.0; p.n_features_out()];
+        let mut values = row_values(&p, &t, 0);
+        assert!(matches!(
+            p.transform_row(&values[1..], &mut out),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            p.transform_row(&values, &mut out[1..]),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        let numeric = p
+            .spec()
+            .columns
+            .iter()
+            .position(|c| c.encoding == Encoding::Numeric)
+            .unwrap();
+        values[numeric] = RowValue::Number(f64::INFINITY);
+        assert!(matches!(
+            p.transform_row(&values, &mut out),
+            Err(Error::NonFiniteValue { .. })
+        ));
+        values[numeric] = RowValue::Category(Some("x"));
+        assert!(matches!(
+            p.transform_row(&values, &mut out),
+            Err(Error::ColumnType { .. })
+        ));
+        // Without imputation: missing values and classes outside the order are errors.
+        let mut complete = CustomerTable::new(vec!["A".into(), "B".into()]).unwrap();
+        complete.add_numeric("employees", vec![1.0, 2.0]).unwrap();
+        complete
+            .add_categorical("size", &[Some("S"), Some("L")])
+            .unwrap();
+        let strict = PipelineSpec::new(vec![
+            ColumnSpec::numeric("employees"),
+            ColumnSpec::ordinal("size", &["S", "M", "L"]),
+        ])
+        .fit_table(&complete)
+        .unwrap();
+        {
+            let mut out = vec![0.0; strict.n_features_out()];
+            let missing = [RowValue::Number(f64::NAN), RowValue::Category(Some("S"))];
+            assert!(matches!(
+                strict.transform_row(&missing, &mut out),
+                Err(Error::NonFiniteValue { .. })
+            ));
+            let unknown = [RowValue::Number(1.0), RowValue::Category(Some("XL"))];
+            assert!(matches!(
+                strict.transform_row(&unknown, &mut out),
+                Err(Error::UnknownCategory { .. })
+            ));
+        }
     }
 
     #[test]
