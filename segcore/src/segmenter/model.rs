@@ -70,8 +70,22 @@ impl FittedModel {
             FittedModel::KMeans(m) => Ok((m.predict(x)?.to_vec(), None)),
             FittedModel::Ward(m) => Ok((m.predict(x)?.to_vec(), None)),
             FittedModel::GaussianMixture(m) => {
+                // One scoring pass: the label is the mixture's own rule (most probable, first on
+                // ties) applied to these probabilities, not a second `predict` pass.
                 let proba = m.predict_proba(x)?;
-                Ok((m.predict(x)?.to_vec(), Some(proba)))
+                let labels = proba
+                    .outer_iter()
+                    .map(|row| {
+                        let mut best = 0;
+                        for (c, &v) in row.iter().enumerate() {
+                            if v > row[best] {
+                                best = c;
+                            }
+                        }
+                        best
+                    })
+                    .collect();
+                Ok((labels, Some(proba)))
             }
         }
     }
@@ -549,6 +563,18 @@ impl Segmenter {
             .enumerate()
             .map(|(row, (label, reason))| match reason {
                 Some(reason) => Assignment::unassigned(reason),
+                // A customer so far from every component that all its densities underflow to 0
+                // has undefined (NaN) probabilities: say so instead of guessing segment 0.
+                None if proba
+                    .as_ref()
+                    .is_some_and(|p| p.row(row).iter().any(|v| !v.is_finite())) =>
+                {
+                    Assignment::unassigned(
+                        "its features are so far from every segment that the mixture's densities \
+                         underflow to zero (probabilities undefined); check the input's units"
+                            .to_string(),
+                    )
+                }
                 None => Assignment {
                     segment: Some(label),
                     name: self.state.segment_names.get(label).cloned(),
@@ -861,6 +887,29 @@ mod tests {
                 model.feature_names_out().len()
             );
         }
+    }
+
+    #[test]
+    fn a_customer_beyond_every_mixture_component_gets_a_reason() {
+        let t = table(40);
+        let model = fixed(2)
+            .algorithm(Algorithm::GaussianMixture(
+                crate::cluster::gmm::CovarianceType::Diag,
+            ))
+            .fit(&t, None)
+            .unwrap();
+        let mut new = CustomerTable::new(vec!["far".into(), "near".into()]).unwrap();
+        new.add_numeric("x", vec![1e300, 10.0]).unwrap();
+        new.add_numeric("y", vec![0.0, 5.0]).unwrap();
+        new.add_categorical("kind", &[Some("a"), Some("b")])
+            .unwrap();
+        let assigned = model.predict(&new, None).unwrap();
+        assert_eq!(assigned[0].segment, None);
+        assert!(assigned[0].reason.as_deref().unwrap().contains("underflow"));
+        assert_eq!(assigned[1].segment, Some(model.labels()[1]));
+        let record: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(r#"{"x": 1e300, "y": 0.0, "kind": "a"}"#).unwrap();
+        assert_eq!(model.predict_record(&record).unwrap(), assigned[0]);
     }
 
     #[test]
