@@ -513,3 +513,16 @@ def test_bad_parameters_and_inputs_are_clear_errors(small):
         segcore.Segmenter(n_clusters=3, progress=False).fit(customers, renamed)
     model = segcore.Segmenter(n_clusters=3, transaction_columns={"amount": "net"}, progress=False)
     assert model.fit(customers, renamed).n_clusters_ == 3
+
+
+def test_html_of_a_model_with_a_suppressed_segment(small):
+    # Segments below min_group_size have no size or share to show: the summary says so
+    # instead of failing on the missing figures.
+    customers, transactions, _ = small
+    model = segcore.Segmenter(n_clusters=5, min_group_size=100, progress=False).fit(customers, transactions)
+    sizes = [s["size"] for s in model._segment_rows()]
+    assert None in sizes, sizes
+    page = model._repr_html_()
+    assert "suppressed" in page
+    for row in model._segment_rows():
+        assert row["name"] in page

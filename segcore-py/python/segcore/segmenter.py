@@ -721,9 +721,12 @@ class Segmenter(ClusterMixin, BaseEstimator):
             "<th>description</th></tr></thead><tbody>",
         ]
         for row in self._segment_rows():
+            # A segment below min_group_size has its size and share suppressed (None).
+            size = "suppressed" if row["size"] is None else str(row["size"])
+            share = "" if row["share"] is None else f"{100 * row['share']:.1f}%"
             parts.append(
                 f"<tr><td>{row['segment']}</td><td><b>{html.escape(row['name'])}</b></td>"
-                f"<td>{row['size']}</td><td>{100 * row['share']:.1f}%</td>"
+                f"<td>{size}</td><td>{share}</td>"
                 f"<td>{html.escape(str(row['description'] or ''))}</td></tr>"
             )
         parts.append("</tbody></table>")
