@@ -5,8 +5,8 @@ use super::align::order_by_weight;
 use super::hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidParams};
 use super::init::{kmeans_plusplus, random_rows};
 use super::kernel::{
-    add_row, add_scaled_row, assign_rows, load_centered_row, visit_rows, PreparedCenters,
-    CHUNK_ROWS,
+    add_row, add_scaled_row, assign_rows, lloyd_rows_fused, load_centered_row, visit_rows,
+    PartialSums, PreparedCenters, CHUNK_ROWS,
 };
 use crate::error::{Error, Result};
 use crate::simd::dispatch_simd;
@@ -85,6 +85,11 @@ struct ChunkSums<F> {
 
 /// One pass: nearest center for every row of the chunk (written into `labels`), plus per-cluster
 /// weighted sums of the centered rows. Lloyd's E and M steps fused so X is read once.
+///
+/// The sums are formed in [`PartialSums`]: row `r` of the chunk adds into copy
+/// `r % rows_per_tile`, and the copies are merged in order. The AVX2 loop
+/// ([`lloyd_rows_fused`]) and the portable tile loop add in exactly that order, so a C-ordered,
+/// a Fortran-ordered and a strided X give bit-identical models.
 #[inline(always)]
 fn lloyd_chunk_impl<F: Float, const FMA: bool>(
     x: &ArrayView2<F>,
@@ -94,14 +99,14 @@ fn lloyd_chunk_impl<F: Float, const FMA: bool>(
     pc: &PreparedCenters<F>,
     labels: &mut [usize],
 ) -> ChunkSums<F> {
-    let d = pc.d;
-    let k = pc.k;
-    let mut out = ChunkSums {
-        sums: vec![F::zero(); k * d],
-        weights: vec![F::zero(); k],
-        changed: 0,
-    };
+    let mut partial = PartialSums::new(pc);
     let weights = weights.map(|w| &w[start..start + labels.len()]);
+    if FMA {
+        if let Some(changed) = lloyd_rows_fused(x, start, mean, weights, pc, labels, &mut partial) {
+            return partial.merge(changed);
+        }
+    }
+    let mut changed = 0;
     assign_rows::<F, FMA>(
         x,
         start,
@@ -110,23 +115,44 @@ fn lloyd_chunk_impl<F: Float, const FMA: bool>(
         labels,
         #[inline(always)]
         |r, slot, label, row| {
-            out.changed += usize::from(*slot != label);
+            changed += usize::from(*slot != label);
             *slot = label;
-            let sum = &mut out.sums[label * d..(label + 1) * d];
+            let (sum, weight) = partial.slot(r, label);
             // Unweighted rows skip the multiply by 1 (same result, fewer operations per row).
             match weights {
                 None => {
-                    out.weights[label] += F::one();
+                    *weight += F::one();
                     add_row(sum, row);
                 }
                 Some(w) => {
-                    out.weights[label] += w[r];
+                    *weight += w[r];
                     add_scaled_row(sum, w[r], row);
                 }
             }
         },
     );
-    out
+    partial.merge(changed)
+}
+
+impl<F: Float> PartialSums<F> {
+    /// Adds the copies in order (copy 0 first) into the chunk's sums.
+    fn merge(self, changed: usize) -> ChunkSums<F> {
+        let (k, d) = (self.k, self.d);
+        let mut out = ChunkSums {
+            sums: vec![F::zero(); k * d],
+            weights: vec![F::zero(); k],
+            changed,
+        };
+        for (sums, weights) in self
+            .sums
+            .chunks_exact(k * d)
+            .zip(self.weights.chunks_exact(k))
+        {
+            add_row(&mut out.sums, sums);
+            add_row(&mut out.weights, weights);
+        }
+        out
+    }
 }
 
 dispatch_simd!(lloyd_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, labels: &mut [usize]) -> ChunkSums<F>, FMA => {
