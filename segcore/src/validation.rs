@@ -23,28 +23,79 @@ pub fn check_matrix<F: Float>(x: ArrayView2<F>, what: &str) -> Result<()> {
 }
 
 /// Checks that every value of `x` is finite, naming the first offending row and column.
+///
+/// Large inputs are checked in parallel blocks of rows with a lane-parallel test (below); the
+/// first block that fails, in row order, is scanned exactly, so the error is the same on any
+/// thread count. Measured: the previous single-threaded row fold (`acc + v * 0`, one dependent
+/// add per value) took about 2.4 k-means iterations' time on 1M x 16 (perf, kmeans_bench).
 pub fn check_finite<F: Float>(x: ArrayView2<F>, what: &str) -> Result<()> {
-    // Fast path: a sum over a row is non-finite iff the row has a non-finite value (or overflows,
-    // which the exact scan below sorts out).
-    for (row, values) in x.outer_iter().enumerate() {
-        if !values
-            .iter()
-            .fold(F::zero(), |acc, &v| acc + v * F::zero())
-            .is_finite()
-        {
-            for (column, &value) in values.iter().enumerate() {
-                if !value.is_finite() {
-                    return Err(Error::NonFiniteValue {
-                        what: what.to_string(),
-                        row,
-                        column,
-                        value: value.to_f64().unwrap_or(f64::NAN),
-                    });
-                }
+    const BLOCK_ROWS: usize = 4096;
+    let n = x.nrows();
+    let block_ok = |b: usize| {
+        all_finite(x.slice(ndarray::s![
+            b * BLOCK_ROWS..((b + 1) * BLOCK_ROWS).min(n),
+            ..
+        ]))
+    };
+    let blocks = n.div_ceil(BLOCK_ROWS);
+    let first_bad = if blocks > 1 {
+        use rayon::prelude::*;
+        (0..blocks).into_par_iter().find_first(|&b| !block_ok(b))
+    } else {
+        (0..blocks).find(|&b| !block_ok(b))
+    };
+    let Some(block) = first_bad else {
+        return Ok(());
+    };
+    let first_row = block * BLOCK_ROWS;
+    for (offset, values) in x
+        .slice(ndarray::s![
+            first_row..((block + 1) * BLOCK_ROWS).min(n),
+            ..
+        ])
+        .outer_iter()
+        .enumerate()
+    {
+        for (column, &value) in values.iter().enumerate() {
+            if !value.is_finite() {
+                return Err(Error::NonFiniteValue {
+                    what: what.to_string(),
+                    row: first_row + offset,
+                    column,
+                    value: value.to_f64().unwrap_or(f64::NAN),
+                });
             }
         }
     }
     Ok(())
+}
+
+/// Whether every value is finite: `v - v` is 0 for a finite value and NaN otherwise, summed
+/// in 8 independent lanes (no overflow is possible, and the lanes vectorise).
+fn all_finite<F: Float>(x: ArrayView2<F>) -> bool {
+    // `v - v` on purpose: it is how a non-finite value shows itself without a branch.
+    #[allow(clippy::eq_op)]
+    fn lanes<F: Float>(values: &[F]) -> bool {
+        let mut acc = [F::zero(); 8];
+        let chunks = values.chunks_exact(8);
+        let rest = chunks.remainder();
+        for chunk in chunks {
+            for (a, &v) in acc.iter_mut().zip(chunk) {
+                *a += v - v;
+            }
+        }
+        for (a, &v) in acc.iter_mut().zip(rest) {
+            *a += v - v;
+        }
+        acc.iter().all(|a| a.is_finite())
+    }
+    match x.as_slice_memory_order() {
+        Some(values) => lanes(values),
+        None => x.outer_iter().all(|row| match row.as_slice() {
+            Some(values) => lanes(values),
+            None => row.iter().all(|v| v.is_finite()),
+        }),
+    }
 }
 
 /// Checks that `x` has `expected` columns (the number of features seen at fit).
@@ -92,6 +143,31 @@ pub fn check_sample_weight<F: Float>(weights: ArrayView1<F>, n_samples: usize) -
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn first_non_finite_cell_across_parallel_blocks_and_layouts() {
+        // Several blocks of 4096 rows: the later block's NaN must not win over the earlier inf.
+        let mut x = ndarray::Array2::<f64>::from_shape_fn((10_000, 3), |(i, j)| (i * 3 + j) as f64);
+        x[[9_000, 0]] = f64::NAN;
+        x[[5_000, 2]] = f64::INFINITY;
+        x[[5_000, 1]] = f64::NEG_INFINITY;
+        let fortran = x.t().as_standard_layout().into_owned().reversed_axes();
+        for view in [x.view(), fortran.view(), x.slice(ndarray::s![..;2, ..])] {
+            match check_finite(view, "X") {
+                Err(Error::NonFiniteValue { row, column, .. }) => {
+                    let expected = if view.nrows() == 5_000 {
+                        (2_500, 1)
+                    } else {
+                        (5_000, 1)
+                    };
+                    assert_eq!((row, column), expected);
+                }
+                other => panic!("expected a NonFiniteValue error, got {other:?}"),
+            }
+        }
+        assert!(check_finite(x.slice(ndarray::s![..5_000, ..]), "X").is_ok());
+        assert!(check_finite(array![[f64::MAX, f64::MAX]].view(), "X").is_ok());
+    }
 
     #[test]
     fn finds_first_non_finite_cell() {
