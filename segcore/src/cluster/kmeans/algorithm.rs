@@ -5,7 +5,7 @@ use super::align::order_by_weight;
 use super::hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidParams};
 use super::init::{kmeans_plusplus, random_rows};
 use super::kernel::{
-    add_row, add_scaled_row, assign_rows, lloyd_rows_fused, load_centered_row, visit_rows,
+    add_row, add_weighted_row, assign_rows, lloyd_rows_fused, load_centered_row, visit_rows,
     PartialSums, PreparedCenters, CHUNK_ROWS,
 };
 use crate::error::{Error, Result};
@@ -134,17 +134,7 @@ fn lloyd_chunk_impl<F: Float, const FMA: bool>(
             changed += usize::from(*slot != label);
             *slot = label;
             let (sum, weight) = partial.slot(r, label);
-            // Unweighted rows skip the multiply by 1 (same result, fewer operations per row).
-            match weights {
-                None => {
-                    *weight += F::one();
-                    add_row(sum, row);
-                }
-                Some(w) => {
-                    *weight += w[r];
-                    add_scaled_row(sum, w[r], row);
-                }
-            }
+            add_weighted_row(sum, weight, weights.map(|w| w[r]), row);
         },
     );
     partial.merge(changed)

@@ -230,6 +230,22 @@ pub(crate) fn add_row<F: Float>(sum: &mut [F], row: &[F]) {
     }
 }
 
+/// Adds a row and its weight into a cluster's sum and weight; unweighted rows (`None`) skip
+/// the multiply by 1 (same result, fewer operations per row).
+#[inline(always)]
+pub(crate) fn add_weighted_row<F: Float>(sum: &mut [F], weight: &mut F, w: Option<F>, row: &[F]) {
+    match w {
+        None => {
+            *weight += F::one();
+            add_row(sum, row);
+        }
+        Some(w) => {
+            *weight += w;
+            add_scaled_row(sum, w, row);
+        }
+    }
+}
+
 /// `sum += w * row`, element by element (see [`add_row`] for why a function).
 #[inline(always)]
 pub(crate) fn add_scaled_row<F: Float>(sum: &mut [F], w: F, row: &[F]) {
@@ -565,8 +581,8 @@ mod avx2 {
     /// accumulators is transposed (4 x 4, in registers) so that one register holds one
     /// center's scores for 4 rows, and a running minimum with the winning index (compare,
     /// two blends) runs down the centers, in order and strictly, so ties keep the lower index.
-    /// Measured with the fused pass ([`lloyd_rows_f64`]): the argmin went from ~1/4 to ~1/8 of
-    /// the kernel's time.
+    /// Measured in a stand-alone prototype of the fused pass (labels only, 4096 x 16, k = 8,
+    /// one thread): 17.6 -> 15.9 ns per row.
     #[target_feature(enable = "avx2,fma")]
     #[allow(clippy::needless_range_loop)]
     #[inline]
@@ -712,17 +728,7 @@ mod avx2 {
                         let row = std::slice::from_raw_parts(tile.as_ptr().add(r * d), d);
                         let sum = std::slice::from_raw_parts_mut(sums.as_mut_ptr().add(at * d), d);
                         let weight = cluster_weights.get_unchecked_mut(at);
-                        match weights {
-                            None => {
-                                *weight += 1.0;
-                                super::add_row(sum, row);
-                            }
-                            Some(w) => {
-                                let w = w[first + r];
-                                *weight += w;
-                                super::add_scaled_row(sum, w, row);
-                            }
-                        }
+                        super::add_weighted_row(sum, weight, weights.map(|w| w[first + r]), row);
                     }
                     first += count;
                 }
