@@ -9,6 +9,12 @@ use ndarray::{ArrayView1, ArrayView2};
 ///
 /// `what` names the input in the error message ("X", "initial centers", ...).
 pub fn check_matrix<F: Float>(x: ArrayView2<F>, what: &str) -> Result<()> {
+    check_not_empty(x.view(), what)?;
+    check_finite(x, what)
+}
+
+/// Checks that `x` has at least one row and one column.
+pub fn check_not_empty<F>(x: ArrayView2<F>, what: &str) -> Result<()> {
     if x.nrows() == 0 {
         return Err(Error::EmptyInput {
             what: format!("{what} has 0 samples"),
@@ -19,7 +25,7 @@ pub fn check_matrix<F: Float>(x: ArrayView2<F>, what: &str) -> Result<()> {
             what: format!("{what} has 0 features"),
         });
     }
-    check_finite(x, what)
+    Ok(())
 }
 
 /// Checks that every value of `x` is finite, naming the first offending row and column.

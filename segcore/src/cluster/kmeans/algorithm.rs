@@ -5,12 +5,15 @@ use super::align::order_by_weight;
 use super::hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidParams};
 use super::init::{kmeans_plusplus, random_rows};
 use super::kernel::{
-    add_row, add_weighted_row, assign_rows, lloyd_rows_fused, load_centered_row, visit_rows,
-    PartialSums, PreparedCenters, CHUNK_ROWS,
+    add_row, add_weighted_row, assign_rows, labels_inertia_fused, lloyd_rows_fused,
+    load_centered_row, padded_centers, sq_dist_lanes, visit_rows, PartialSums, PreparedCenters,
+    CHUNK_ROWS,
 };
 use crate::error::{Error, Result};
 use crate::simd::dispatch_simd;
-use crate::validation::{check_matrix, check_n_features, check_sample_weight};
+use crate::validation::{
+    check_finite, check_matrix, check_n_features, check_not_empty, check_sample_weight,
+};
 use crate::Float;
 use ndarray::{s, Array1, Array2, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 use rand::SeedableRng;
@@ -36,7 +39,9 @@ pub struct KMeans<F> {
 }
 
 /// Per-column mean and population variance, computed in fixed chunks merged in order (Chan et
-/// al.), so they do not depend on the thread count.
+/// al.), so they do not depend on the thread count. A non-finite value anywhere in a column
+/// makes that column's mean non-finite (NaN and inf survive every sum), which is how
+/// [`KMeansValidParams::fit`] skips a separate scan for them.
 pub(crate) fn column_mean_var<F: Float>(x: &ArrayView2<F>) -> (Vec<F>, Vec<F>) {
     let (n, d) = x.dim();
     let parts: Vec<(F, Vec<F>, Vec<F>)> = (0..n.div_ceil(CHUNK_ROWS))
@@ -46,33 +51,11 @@ pub(crate) fn column_mean_var<F: Float>(x: &ArrayView2<F>) -> (Vec<F>, Vec<F>) {
             let count = F::cast(rows.nrows());
             let mut mean = vec![F::zero(); d];
             let mut m2 = vec![F::zero(); d];
-            // Row slices when X is C-ordered, so the column loops vectorise; the ndarray-iterator
-            // loops (kept for other layouts) ran scalar and took ~2 k-means iterations' time.
-            let contiguous = rows.as_slice().is_some();
-            if contiguous {
-                let values = rows.as_slice().expect("checked just above");
-                for row in values.chunks_exact(d) {
-                    add_row(&mut mean, row);
-                }
-                mean.iter_mut().for_each(|m| *m /= count);
-                for row in values.chunks_exact(d) {
-                    for ((s, &v), &m) in m2.iter_mut().zip(row).zip(&mean) {
-                        *s += (v - m) * (v - m);
-                    }
-                }
-            } else {
-                for row in rows.outer_iter() {
-                    for (m, &v) in mean.iter_mut().zip(row.iter()) {
-                        *m += v;
-                    }
-                }
-                mean.iter_mut().for_each(|m| *m /= count);
-                for row in rows.outer_iter() {
-                    for ((s, &v), &m) in m2.iter_mut().zip(row.iter()).zip(&mean) {
-                        *s += (v - m) * (v - m);
-                    }
-                }
-            }
+            // Other memory orders copy the chunk (CHUNK_ROWS x d) into row-major order first, so
+            // every layout sums in the same order and gives the same bits.
+            let rows = rows.as_standard_layout();
+            let values = rows.as_slice().expect("standard layout is contiguous");
+            chunk_moments(values, d, count, &mut mean, &mut m2);
             (count, mean, m2)
         })
         .collect();
@@ -91,6 +74,41 @@ pub(crate) fn column_mean_var<F: Float>(x: &ArrayView2<F>) -> (Vec<F>, Vec<F>) {
     let var = m2.into_iter().map(|s| s / total).collect();
     (mean, var)
 }
+
+// Mean and squared deviations of one C-ordered chunk (`values`: rows of `d`), four rows per
+// step: `acc += (r0 + r1) + (r2 + r3)`. Why: with one row per step every row waits for the
+// previous row's store to `acc` (the length is only known at run time, so `acc` lives in
+// memory), and the loop ran at SSE2 width; perf put this function at ~2 k-means iterations'
+// time on 1M x 16 (kmeans_bench, one thread). Four rows per step and AVX2 take it to ~0.5.
+dispatch_simd!(chunk_moments<F: Float>(values: &[F], d: usize, count: F, mean: &mut [F], m2: &mut [F]) -> (), FMA => {
+    let _ = FMA;
+    let quads = values.chunks_exact(4 * d);
+    let rest = quads.remainder();
+    for quad in quads {
+        let (r0, r1, r2, r3) = (&quad[..d], &quad[d..2 * d], &quad[2 * d..3 * d], &quad[3 * d..]);
+        for ((((m, &a), &b), &c), &e) in mean.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3) {
+            *m += (a + b) + (c + e);
+        }
+    }
+    for row in rest.chunks_exact(d) {
+        add_row(mean, row);
+    }
+    mean.iter_mut().for_each(|m| *m /= count);
+    let quads = values.chunks_exact(4 * d);
+    for quad in quads {
+        let (r0, r1, r2, r3) = (&quad[..d], &quad[d..2 * d], &quad[2 * d..3 * d], &quad[3 * d..]);
+        let deviations = r0.iter().zip(r1).zip(r2).zip(r3).zip(mean.iter());
+        for (s, ((((&a, &b), &c), &e), &m)) in m2.iter_mut().zip(deviations) {
+            let (a, b, c, e) = (a - m, b - m, c - m, e - m);
+            *s += (a * a + b * b) + (c * c + e * e);
+        }
+    }
+    for row in rest.chunks_exact(d) {
+        for ((s, &v), &m) in m2.iter_mut().zip(row).zip(mean.iter()) {
+            *s += (v - m) * (v - m);
+        }
+    }
+});
 
 /// Per-chunk result of one assignment + accumulation pass.
 struct ChunkSums<F> {
@@ -273,7 +291,8 @@ fn hamerly_chunk_impl<F: Float, const FMA: bool>(
 dispatch_simd!(hamerly_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, step: &HamerlyStep<F>, k: usize, labels: &mut [usize], bounds: &mut [Bounds<F>]) -> ChunkSums<F>, FMA => hamerly_chunk_impl::<F, FMA>(x, start, mean, weights, step, k, labels, bounds));
 
 /// Final pass: optionally re-assign labels with `centers`, and return the weighted inertia
-/// computed directly as `sum w * ||x - c||^2` (no expansion, so it is accurate).
+/// computed directly as `sum w * ||x - c||^2` (no expansion, so it is accurate), summed in row
+/// order with [`sq_dist_lanes`]'s arithmetic on every path (AVX2 or not, any memory order).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn labels_inertia_chunk_impl<F: Float, const FMA: bool>(
@@ -286,11 +305,19 @@ fn labels_inertia_chunk_impl<F: Float, const FMA: bool>(
     labels: &mut [usize],
     reassign: bool,
 ) -> F {
-    let d = pc.d;
+    let dp = pc.dp;
+    let chunk_weights = weights.map(|w| &w[start..start + labels.len()]);
+    if FMA && reassign {
+        if let Some(inertia) =
+            labels_inertia_fused(x, start, mean, chunk_weights, pc, centers, labels)
+        {
+            return inertia;
+        }
+    }
     let mut inertia = F::zero();
     let term = |r: usize, label: usize, row: &[F]| {
-        let w = weights.map_or(F::one(), |w| w[start + r]);
-        w * sq_dist(row, &centers[label * d..(label + 1) * d])
+        let sq = sq_dist_lanes(row, &centers[label * dp..label * dp + row.len()]);
+        chunk_weights.map_or(sq, |w| w[r] * sq)
     };
     if reassign {
         assign_rows::<F, FMA>(
@@ -327,15 +354,21 @@ pub(crate) fn labels_inertia<F: Float>(
     reassign: bool,
 ) -> F {
     let pc = PreparedCenters::new(centers.view());
-    let flat = centers.as_standard_layout();
-    let flat = flat
-        .as_slice()
-        .expect("as_standard_layout returns a contiguous array");
+    let padded = padded_centers(centers.view(), pc.dp);
     let parts: Vec<F> = labels
         .par_chunks_mut(CHUNK_ROWS)
         .enumerate()
         .map(|(c, lab)| {
-            labels_inertia_chunk(x, c * CHUNK_ROWS, mean, weights, &pc, flat, lab, reassign)
+            labels_inertia_chunk(
+                x,
+                c * CHUNK_ROWS,
+                mean,
+                weights,
+                &pc,
+                &padded,
+                lab,
+                reassign,
+            )
         })
         .collect();
     parts.into_iter().fold(F::zero(), |a, v| a + v)
@@ -600,7 +633,18 @@ impl KMeansValidParams {
         x: ArrayView2<F>,
         sample_weight: Option<ArrayView1<F>>,
     ) -> Result<KMeans<F>> {
-        check_input(&x, sample_weight.as_ref())?;
+        // The finite check comes from the column statistics (see below), saving a pass over X.
+        check_not_empty(x.view(), "X")?;
+        if let Some(w) = &sample_weight {
+            check_sample_weight(w.view(), x.nrows())?;
+        }
+        let (mean, var) = column_mean_var(&x);
+        // NaN and inf survive every sum, so all-finite means and variances prove X finite; only
+        // otherwise is X scanned cell by cell, to name the first bad one. (Finite values whose
+        // squares overflow pass that scan and go on, as they would without this shortcut.)
+        if mean.iter().chain(&var).any(|v| !v.is_finite()) {
+            check_finite(x.view(), "X")?;
+        }
         let (n, d) = x.dim();
         if self.n_clusters > n {
             return Err(Error::TooManyClusters {
@@ -615,7 +659,6 @@ impl KMeansValidParams {
         let weights = contiguous_weights(sample_weight);
         let weights = weights.as_deref();
         let k = self.n_clusters;
-        let (mean, var) = column_mean_var(&x);
         let mean_var = var.iter().fold(F::zero(), |a, &v| a + v) / F::cast(d);
         let tol = F::cast(self.tol) * mean_var;
         let algorithm = self.algorithm.resolve(d, k);
@@ -1081,6 +1124,55 @@ mod tests {
                     assert_eq!(a.changed, 198, "{what}");
                     assert_eq!(a.sums, b.sums, "sums, {what}");
                     assert_eq!(a.weights, b.weights, "weights, {what}");
+                    // The final pass: same labels, and the same inertia bits on the AVX2 and
+                    // the portable path, re-assigning or not.
+                    let padded = padded_centers(centers.view(), pc.dp);
+                    let mut final_fused = vec![usize::MAX; 198];
+                    let mut final_portable = vec![usize::MAX; 198];
+                    let (c_view, f_view) = (data.view(), fortran.view());
+                    let inertia_fused = labels_inertia_chunk(
+                        &c_view,
+                        13,
+                        &mean,
+                        w,
+                        &pc,
+                        &padded,
+                        &mut final_fused,
+                        true,
+                    );
+                    let inertia_portable = labels_inertia_chunk(
+                        &f_view,
+                        13,
+                        &mean,
+                        w,
+                        &pc,
+                        &padded,
+                        &mut final_portable,
+                        true,
+                    );
+                    let inertia_kept = labels_inertia_chunk(
+                        &c_view, 13, &mean, w, &pc, &padded, &mut fused, false,
+                    );
+                    assert_eq!(final_fused, fused, "final labels, {what}");
+                    assert_eq!(final_portable, fused, "final labels, {what}");
+                    assert_eq!(inertia_fused, inertia_portable, "inertia, {what}");
+                    assert_eq!(inertia_fused, inertia_kept, "inertia, {what}");
+                    let naive: f64 = fused
+                        .iter()
+                        .enumerate()
+                        .map(|(r, &label)| {
+                            let row: Vec<F> = (0..d).map(|f| data[[13 + r, f]] - mean[f]).collect();
+                            let wr = w.map_or(1.0, |w| w[13 + r].to_f64().unwrap());
+                            wr * sq_dist(&row, centers.row(label).as_slice().unwrap())
+                                .to_f64()
+                                .unwrap()
+                        })
+                        .sum();
+                    let got = inertia_fused.to_f64().unwrap();
+                    assert!(
+                        (got - naive).abs() <= 1e-4 * naive,
+                        "{what}: {got} vs {naive}"
+                    );
                     // And the labels are the nearest centers.
                     for (r, &label) in fused.iter().enumerate() {
                         let row: Vec<F> = (0..d).map(|f| data[[13 + r, f]] - mean[f]).collect();
@@ -1120,6 +1212,26 @@ mod tests {
             Err(Error::NonFiniteValue { row, column, .. }) => assert_eq!((row, column), (1, 1)),
             other => panic!("{other:?}"),
         }
+        // The finite check rides on the column statistics: +inf and -inf in one column (their
+        // sum is NaN), a lone inf deep in a large input, in C and Fortran order.
+        let mut big = blobs(3 * CHUNK_ROWS, 5, 3, 9);
+        big[[2 * CHUNK_ROWS + 17, 3]] = f64::INFINITY;
+        big[[2 * CHUNK_ROWS + 40, 3]] = f64::NEG_INFINITY;
+        let mut fortran = Array2::<f64>::zeros(big.dim().f());
+        fortran.assign(&big);
+        for view in [big.view(), fortran.view()] {
+            match KMeansParams::new(3).fit(view, None) {
+                Err(Error::NonFiniteValue { row, column, .. }) => {
+                    assert_eq!((row, column), (2 * CHUNK_ROWS + 17, 3))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        big[[2 * CHUNK_ROWS + 17, 3]] = 0.0;
+        assert!(matches!(
+            KMeansParams::new(3).fit(big.view(), None),
+            Err(Error::NonFiniteValue { column: 3, .. })
+        ));
         let x = array![[0.0, 1.0], [1.0, 2.0], [2.0, 2.0]];
         assert!(matches!(
             KMeansParams::new(4).fit(x.view(), None),

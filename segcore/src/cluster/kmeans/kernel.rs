@@ -424,10 +424,10 @@ fn nearest_avx2<F: Float, const R: usize, const B: usize>(
 /// when it is one of the listed values (rows up to 32 features), else `DV = 0` (run time).
 #[cfg(target_arch = "x86_64")]
 macro_rules! by_registers {
-    ($kernel:ident::$module:ident::<$r:literal, $nv:literal>, $dv:expr, [$($v:literal),*], $args:tt) => {
+    ($kernel:ident::$module:ident::<$r:tt, $nv:tt, $mode:tt>, $dv:expr, [$($v:literal),*], $args:tt) => {
         match $dv {
-            $($v => $kernel::$module::<$r, $nv, $v> $args,)*
-            _ => $kernel::$module::<$r, $nv, 0> $args,
+            $($v => $kernel::$module::<$r, $nv, $mode, $v> $args,)*
+            _ => $kernel::$module::<$r, $nv, $mode, 0> $args,
         }
     };
 }
@@ -457,7 +457,6 @@ fn same_type_mut<F: 'static, T: 'static>(s: &mut [F]) -> Option<&mut [T]> {
 /// 1M x 16, k = 8, f64 (`examples/kmeans_bench.rs`, one thread, data in L2 to see the CPU
 /// cost alone): the visitor loop spent ~28 ns per row, this one ~20 ns (see [`PartialSums`]
 /// for the other part).
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(crate) fn lloyd_rows_fused<F: Float>(
     x: &ArrayView2<F>,
@@ -468,6 +467,101 @@ pub(crate) fn lloyd_rows_fused<F: Float>(
     labels: &mut [usize],
     partial: &mut PartialSums<F>,
 ) -> Option<usize> {
+    let (sums, cluster_weights) = (&mut partial.sums, &mut partial.weights);
+    fused_rows::<F, false>(
+        x,
+        start,
+        mean,
+        weights,
+        pc,
+        labels,
+        sums,
+        cluster_weights,
+        &[],
+    )
+    .map(|(changed, _)| changed)
+}
+
+/// The final pass of a fit with the AVX2 kernels: rows `start..start + labels.len()` of a
+/// C-contiguous `x` assigned to their nearest centers (written into `labels`) and the weighted
+/// inertia `sum w ||x - c||^2` computed directly from the centered tile, with the arithmetic
+/// of [`sq_dist_lanes`] (the portable loop), so both give the same bits. `centers`: centered,
+/// row-major, `k x dp` with zero padding (see [`padded_centers`]). `None` (nothing written) as
+/// for [`lloyd_rows_fused`].
+///
+/// Why: the same pass through [`assign_rows`] with a scalar distance per row cost ~1.5 Lloyd
+/// iterations (perf, kmeans_bench 1M x 16, k = 8, one thread), a fixed cost of every fit.
+#[inline(always)]
+pub(crate) fn labels_inertia_fused<F: Float>(
+    x: &ArrayView2<F>,
+    start: usize,
+    mean: &[F],
+    weights: Option<&[F]>,
+    pc: &PreparedCenters<F>,
+    centers: &[F],
+    labels: &mut [usize],
+) -> Option<F> {
+    fused_rows::<F, true>(
+        x,
+        start,
+        mean,
+        weights,
+        pc,
+        labels,
+        &mut [],
+        &mut [],
+        centers,
+    )
+    .map(|(_, inertia)| inertia)
+}
+
+/// Centered centers (k x d) row-major with each row padded with zeros to `dp` features.
+pub(crate) fn padded_centers<F: Float>(centers: ArrayView2<F>, dp: usize) -> Vec<F> {
+    let mut out = vec![F::zero(); centers.nrows() * dp];
+    for (o, c) in out.chunks_exact_mut(dp).zip(centers.outer_iter()) {
+        o.iter_mut().zip(c.iter()).for_each(|(o, &v)| *o = v);
+    }
+    out
+}
+
+/// `||a - b||^2` summed the way the AVX2 final pass sums it: squared differences added per
+/// register lane (feature `f` into lane `f % lanes`, in feature order), then the lanes halved
+/// pairwise (lane `q` plus lane `q + width/2`) down to one. Multiply then add, never fused.
+// Index loops on purpose: fixed-size array indexing is what LLVM turns into vector code here.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+pub(crate) fn sq_dist_lanes<F: Float>(a: &[F], b: &[F]) -> F {
+    let mut acc = [F::zero(); 8];
+    let lanes = register_lanes::<F>();
+    for (f, (&u, &v)) in a.iter().zip(b).enumerate() {
+        let diff = u - v;
+        acc[f % lanes] += diff * diff;
+    }
+    let mut width = lanes;
+    while width > 1 {
+        width /= 2;
+        for q in 0..width {
+            acc[q] += acc[q + width];
+        }
+    }
+    acc[0]
+}
+
+/// [`lloyd_rows_fused`] (`INERTIA` false: `sums`, `cluster_weights` of the [`PartialSums`]) or
+/// [`labels_inertia_fused`] (`INERTIA` true: `centers`): returns (changed labels, inertia).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn fused_rows<F: Float, const INERTIA: bool>(
+    x: &ArrayView2<F>,
+    start: usize,
+    mean: &[F],
+    weights: Option<&[F]>,
+    pc: &PreparedCenters<F>,
+    labels: &mut [usize],
+    sums: &mut [F],
+    cluster_weights: &mut [F],
+    centers: &[F],
+) -> Option<(usize, F)> {
     #[cfg(target_arch = "x86_64")]
     {
         if !crate::simd::has_avx2_fma() {
@@ -480,64 +574,78 @@ pub(crate) fn lloyd_rows_fused<F: Float>(
         let mut padded_mean = mean.to_vec();
         padded_mean.resize(dp, F::zero());
         let n = pc.n_blocks;
-        if let (Some(x), Some(m), Some(c), Some(h), Some(s)) = (
+        if let (Some(x), Some(m), Some(c), Some(h), Some(s), Some(p)) = (
             same_type::<F, f64>(rows),
             same_type::<F, f64>(&padded_mean),
             same_type::<F, f64>(&pc.blocked),
             same_type::<F, f64>(&pc.half_sq_norms),
-            same_type_mut::<F, f64>(&mut partial.sums),
+            same_type_mut::<F, f64>(sums),
+            same_type::<F, f64>(centers),
         ) {
             let w = weights.map(|w| same_type::<F, f64>(w).expect("weights have the type of x"));
-            let cw = same_type_mut::<F, f64>(&mut partial.weights).expect("same type as sums");
+            let cw = same_type_mut::<F, f64>(cluster_weights).expect("same type as sums");
             // SAFETY: the CPU has AVX2 and FMA (checked above); the kernels check the lengths.
-            return unsafe {
+            let (changed, inertia) = unsafe {
                 match pc.block {
-                    4 => Some(by_registers!(
-                        avx2::lloyd_rows_f64::<8, 1>,
+                    4 => by_registers!(
+                        avx2::lloyd_rows_f64::<8, 1, INERTIA>,
                         dv,
                         [1, 2, 3, 4, 5, 6, 7, 8],
-                        (dv, d, x, m, w, c, h, n, labels, s, cw)
-                    )),
-                    8 => Some(by_registers!(
-                        avx2::lloyd_rows_f64::<4, 2>,
+                        (dv, d, x, m, w, c, h, n, labels, s, cw, p)
+                    ),
+                    8 => by_registers!(
+                        avx2::lloyd_rows_f64::<4, 2, INERTIA>,
                         dv,
                         [1, 2, 3, 4, 5, 6, 7, 8],
-                        (dv, d, x, m, w, c, h, n, labels, s, cw)
-                    )),
-                    _ => None,
+                        (dv, d, x, m, w, c, h, n, labels, s, cw, p)
+                    ),
+                    _ => return None,
                 }
             };
+            return Some((changed, F::cast(inertia)));
         }
-        if let (Some(x), Some(m), Some(c), Some(h), Some(s)) = (
+        if let (Some(x), Some(m), Some(c), Some(h), Some(s), Some(p)) = (
             same_type::<F, f32>(rows),
             same_type::<F, f32>(&padded_mean),
             same_type::<F, f32>(&pc.blocked),
             same_type::<F, f32>(&pc.half_sq_norms),
-            same_type_mut::<F, f32>(&mut partial.sums),
+            same_type_mut::<F, f32>(sums),
+            same_type::<F, f32>(centers),
         ) {
             let w = weights.map(|w| same_type::<F, f32>(w).expect("weights have the type of x"));
-            let cw = same_type_mut::<F, f32>(&mut partial.weights).expect("same type as sums");
+            let cw = same_type_mut::<F, f32>(cluster_weights).expect("same type as sums");
             // SAFETY: as above.
-            return unsafe {
+            let (changed, inertia) = unsafe {
                 match pc.block {
-                    8 => Some(by_registers!(
-                        avx2::lloyd_rows_f32::<8, 1>,
+                    8 => by_registers!(
+                        avx2::lloyd_rows_f32::<8, 1, INERTIA>,
                         dv,
                         [1, 2, 3, 4],
-                        (dv, d, x, m, w, c, h, n, labels, s, cw)
-                    )),
-                    16 => Some(by_registers!(
-                        avx2::lloyd_rows_f32::<4, 2>,
+                        (dv, d, x, m, w, c, h, n, labels, s, cw, p)
+                    ),
+                    16 => by_registers!(
+                        avx2::lloyd_rows_f32::<4, 2, INERTIA>,
                         dv,
                         [1, 2, 3, 4],
-                        (dv, d, x, m, w, c, h, n, labels, s, cw)
-                    )),
-                    _ => None,
+                        (dv, d, x, m, w, c, h, n, labels, s, cw, p)
+                    ),
+                    _ => return None,
                 }
             };
+            return Some((changed, F::cast(inertia)));
         }
     }
-    let _ = (x, start, mean, weights, pc, labels, partial);
+    let _ = (
+        x,
+        start,
+        mean,
+        weights,
+        pc,
+        labels,
+        sums,
+        cluster_weights,
+        centers,
+    );
     None
 }
 
@@ -787,9 +895,27 @@ mod avx2 {
         }
     }
 
+    /// Sum of the 4 lanes as ((l0 + l2) + (l1 + l3)), the order of [`super::sq_dist_lanes`].
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn hsum_f64(v: __m256d) -> f64 {
+        let half = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd::<1>(v));
+        _mm_cvtsd_f64(_mm_add_sd(half, _mm_unpackhi_pd(half, half)))
+    }
+
+    /// Sum of the 8 lanes, halved pairwise as in [`super::sq_dist_lanes`]: lanes q and q + 4,
+    /// then q and q + 2, then 0 and 1.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn hsum_f32(v: __m256) -> f32 {
+        let four = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+        let two = _mm_add_ps(four, _mm_movehl_ps(four, four));
+        _mm_cvtss_f32(_mm_add_ss(two, _mm_shuffle_ps::<1>(two, two)))
+    }
+
     macro_rules! lloyd_rows {
         ($name:ident, $t:ty, $lanes:expr, $nearest:ident, $vec:ty, $loadu:ident, $storeu:ident,
-         $sub:ident, $add:ident, $mul:ident, $splat:ident, $maskload:ident,
+         $sub:ident, $add:ident, $mul:ident, $splat:ident, $maskload:ident, $hsum:ident,
          $tail:ident => $tail_mask:expr) => {
             /// One fused Lloyd pass over `labels.len()` contiguous rows (`x`, row-major, `d`
             /// features): each tile of `R` rows is centered into a buffer padded to `dv`
@@ -797,9 +923,16 @@ mod avx2 {
             /// the changes), and the centered rows added into the per-cluster sums and weights,
             /// row `r` of each tile into copy `r` of `sums` (R x k x dp) and `cluster_weights`
             /// (R x k). `mean` is padded with zeros to dp. See [`super::lloyd_rows_fused`].
+            /// With `INERTIA`, instead of the sums: adds `w ||row - c||^2` (`centers`: k x dp,
+            /// see [`super::labels_inertia_fused`]) into the returned inertia, row by row.
             #[target_feature(enable = "avx2,fma")]
             #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
-            pub(super) unsafe fn $name<const R: usize, const NV: usize, const DV: usize>(
+            pub(super) unsafe fn $name<
+                const R: usize,
+                const NV: usize,
+                const INERTIA: bool,
+                const DV: usize,
+            >(
                 dv: usize,
                 d: usize,
                 x: &[$t],
@@ -811,20 +944,26 @@ mod avx2 {
                 labels: &mut [usize],
                 sums: &mut [$t],
                 cluster_weights: &mut [$t],
-            ) -> usize {
+                centers: &[$t],
+            ) -> (usize, $t) {
                 const LANES: usize = $lanes;
                 let dv = registers::<DV>(dv);
                 let dp = dv * LANES;
                 let n = labels.len();
-                let k = cluster_weights.len() / R;
+                let k = if INERTIA {
+                    centers.len() / dp
+                } else {
+                    cluster_weights.len() / R
+                };
                 assert!(
                     dv >= 1
                         && d > (dv - 1) * LANES
                         && d <= dp
                         && x.len() == n * d
                         && mean.len() == dp
-                        && sums.len() == R * k * dp
-                        && cluster_weights.len() == R * k
+                        && (INERTIA || sums.len() == R * k * dp)
+                        && (INERTIA || cluster_weights.len() == R * k)
+                        && (!INERTIA || centers.len() == k * dp)
                         && weights.is_none_or(|w| w.len() == n),
                     "fused pass: slice lengths agree"
                 );
@@ -838,6 +977,7 @@ mod avx2 {
                 let (xp, mp, sp) = (x.as_ptr(), mean.as_ptr(), sums.as_mut_ptr());
                 let mut tile_labels = [0usize; R];
                 let mut changed = 0;
+                let mut inertia: $t = 0.0;
                 let mut first = 0;
                 while first < n {
                     let count = (n - first).min(R);
@@ -871,6 +1011,24 @@ mod avx2 {
                         let slot = labels.get_unchecked_mut(first + r);
                         changed += usize::from(*slot != label);
                         *slot = label;
+                        if INERTIA {
+                            // SAFETY: label < k, so the center's dp values are inside
+                            // `centers` (k x dp); row r is inside `tile`.
+                            let center = centers.as_ptr().add(label * dp);
+                            let row = tp.add(r * dp);
+                            let mut acc: $vec = $splat(0.0);
+                            for v in 0..dv {
+                                let diff =
+                                    $sub($loadu(row.add(v * LANES)), $loadu(center.add(v * LANES)));
+                                acc = $add(acc, $mul(diff, diff));
+                            }
+                            let sq = $hsum(acc);
+                            inertia += match weights {
+                                None => sq,
+                                Some(w) => w[first + r] * sq,
+                            };
+                            continue;
+                        }
                         let at = r * k + label;
                         // SAFETY: r < R and label < k, so `at` < R * k: the sum's dp values
                         // are inside `sums` and the weight inside `cluster_weights`; row r is
@@ -902,14 +1060,14 @@ mod avx2 {
                     }
                     first += count;
                 }
-                changed
+                (changed, inertia)
             }
         };
     }
 
     lloyd_rows!(
         lloyd_rows_f64, f64, 4, nearest_f64, __m256d, _mm256_loadu_pd, _mm256_storeu_pd,
-        _mm256_sub_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_maskload_pd,
+        _mm256_sub_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_maskload_pd, hsum_f64,
         tail => _mm256_cmpgt_epi64(
             _mm256_set1_epi64x(tail as i64),
             _mm256_setr_epi64x(0, 1, 2, 3)
@@ -917,7 +1075,7 @@ mod avx2 {
     );
     lloyd_rows!(
         lloyd_rows_f32, f32, 8, nearest_f32, __m256, _mm256_loadu_ps, _mm256_storeu_ps,
-        _mm256_sub_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_maskload_ps,
+        _mm256_sub_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_maskload_ps, hsum_f32,
         tail => _mm256_cmpgt_epi32(
             _mm256_set1_epi32(tail as i32),
             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
