@@ -696,9 +696,25 @@ mod avx2 {
     /// Measured in a stand-alone prototype of the fused pass (labels only, 4096 x 16, k = 8,
     /// one thread): 17.6 -> 15.9 ns per row.
     #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::needless_range_loop)]
     #[inline]
     pub(super) unsafe fn nearest_f64<const R: usize, const NV: usize, const DV: usize>(
+        rows: &[f64],
+        dv: usize,
+        blocked: &[f64],
+        half_sq_norms: &[f64],
+        n_blocks: usize,
+        labels: &mut [usize; R],
+    ) {
+        nearest_f64_body::<R, NV, DV>(rows, dv, blocked, half_sq_norms, n_blocks, labels)
+    }
+
+    /// The body of [`nearest_f64`], always inlined: called only from functions compiled with
+    /// AVX2+FMA, where its intrinsics inline too. Why not just `#[inline]` on the
+    /// `target_feature` function: LLVM declined to inline the f32 one into the fused pass
+    /// (perf: 26% of the pass in a separate `nearest_f32`, the tile labels going through memory).
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    unsafe fn nearest_f64_body<const R: usize, const NV: usize, const DV: usize>(
         rows: &[f64],
         dv: usize,
         blocked: &[f64],
@@ -786,9 +802,25 @@ mod avx2 {
     /// [`nearest_f64`]; with 4 rows x 16 centers, a horizontal minimum per row (a tree of
     /// vector minimums, an equality mask and its lowest set bit). Ties keep the lower index.
     #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::needless_range_loop)]
     #[inline]
     pub(super) unsafe fn nearest_f32<const R: usize, const NV: usize, const DV: usize>(
+        rows: &[f32],
+        dv: usize,
+        blocked: &[f32],
+        half_sq_norms: &[f32],
+        n_blocks: usize,
+        labels: &mut [usize; R],
+    ) {
+        nearest_f32_body::<R, NV, DV>(rows, dv, blocked, half_sq_norms, n_blocks, labels)
+    }
+
+    /// The body of [`nearest_f32`], always inlined: called only from functions compiled with
+    /// AVX2+FMA, where its intrinsics inline too. Why not just `#[inline]` on the
+    /// `target_feature` function: LLVM declined to inline the f32 one into the fused pass
+    /// (perf: 26% of the pass in a separate `nearest_f32`, the tile labels going through memory).
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    unsafe fn nearest_f32_body<const R: usize, const NV: usize, const DV: usize>(
         rows: &[f32],
         dv: usize,
         blocked: &[f32],
@@ -1118,7 +1150,7 @@ mod avx2 {
     }
 
     lloyd_rows!(
-        lloyd_rows_f64, f64, 4, nearest_f64, __m256d, _mm256_loadu_pd, _mm256_storeu_pd,
+        lloyd_rows_f64, f64, 4, nearest_f64_body, __m256d, _mm256_loadu_pd, _mm256_storeu_pd,
         _mm256_sub_pd, _mm256_add_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_maskload_pd, hsum_f64,
         tail => _mm256_cmpgt_epi64(
             _mm256_set1_epi64x(tail as i64),
@@ -1126,7 +1158,7 @@ mod avx2 {
         )
     );
     lloyd_rows!(
-        lloyd_rows_f32, f32, 8, nearest_f32, __m256, _mm256_loadu_ps, _mm256_storeu_ps,
+        lloyd_rows_f32, f32, 8, nearest_f32_body, __m256, _mm256_loadu_ps, _mm256_storeu_ps,
         _mm256_sub_ps, _mm256_add_ps, _mm256_mul_ps, _mm256_set1_ps, _mm256_maskload_ps, hsum_f32,
         tail => _mm256_cmpgt_epi32(
             _mm256_set1_epi32(tail as i32),
