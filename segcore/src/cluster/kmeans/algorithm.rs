@@ -6,8 +6,8 @@ use super::hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidP
 use super::init::{kmeans_plusplus, random_rows};
 use super::kernel::{
     add_row, add_weighted_row, assign_rows, labels_inertia_fused, lloyd_rows_fused,
-    load_centered_row, padded_centers, sq_dist_lanes, visit_rows, PartialSums, PreparedCenters,
-    CHUNK_ROWS,
+    load_centered_row, padded_centers, sq_dist_lanes, visit_rows, Label, PartialSums,
+    PreparedCenters, CHUNK_ROWS,
 };
 use crate::error::{Error, Result};
 use crate::simd::dispatch_simd;
@@ -131,7 +131,7 @@ fn lloyd_chunk_impl<F: Float, const FMA: bool>(
     mean: &[F],
     weights: Option<&[F]>,
     pc: &PreparedCenters<F>,
-    labels: &mut [usize],
+    labels: &mut [Label],
 ) -> ChunkSums<F> {
     let mut partial = PartialSums::new(pc);
     let weights = weights.map(|w| &w[start..start + labels.len()]);
@@ -149,8 +149,8 @@ fn lloyd_chunk_impl<F: Float, const FMA: bool>(
         labels,
         #[inline(always)]
         |r, slot, label, row| {
-            changed += usize::from(*slot != label);
-            *slot = label;
+            changed += usize::from(*slot as usize != label);
+            *slot = label as Label;
             let (sum, weight) = partial.slot(r, label);
             add_weighted_row(sum, weight, weights.map(|w| w[r]), row);
         },
@@ -181,7 +181,7 @@ impl<F: Float> PartialSums<F> {
     }
 }
 
-dispatch_simd!(lloyd_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, labels: &mut [usize]) -> ChunkSums<F>, FMA => {
+dispatch_simd!(lloyd_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, labels: &mut [Label]) -> ChunkSums<F>, FMA => {
     lloyd_chunk_impl::<F, FMA>(x, start, mean, weights, pc, labels)
 });
 
@@ -242,7 +242,7 @@ fn hamerly_chunk_impl<F: Float, const FMA: bool>(
     weights: Option<&[F]>,
     step: &HamerlyStep<F>,
     k: usize,
-    labels: &mut [usize],
+    labels: &mut [Label],
     bounds: &mut [Bounds<F>],
 ) -> ChunkSums<F> {
     let d = mean.len();
@@ -254,7 +254,7 @@ fn hamerly_chunk_impl<F: Float, const FMA: bool>(
     let mut buf = vec![F::zero(); d];
     for (i, (label, bound)) in labels.iter_mut().zip(bounds.iter_mut()).enumerate() {
         load_centered_row(x, start + i, mean, &mut buf);
-        let mut a = *label;
+        let mut a = *label as usize;
         if step.first {
             let (j, best, second) = two_nearest(&buf, step.centers, k, d);
             a = j;
@@ -275,9 +275,9 @@ fn hamerly_chunk_impl<F: Float, const FMA: bool>(
                 }
             }
         }
-        if *label != a {
+        if *label as usize != a {
             out.changed += 1;
-            *label = a;
+            *label = a as Label;
         }
         let w = weights.map_or(F::one(), |w| w[start + i]);
         out.weights[a] += w;
@@ -288,7 +288,7 @@ fn hamerly_chunk_impl<F: Float, const FMA: bool>(
     out
 }
 
-dispatch_simd!(hamerly_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, step: &HamerlyStep<F>, k: usize, labels: &mut [usize], bounds: &mut [Bounds<F>]) -> ChunkSums<F>, FMA => hamerly_chunk_impl::<F, FMA>(x, start, mean, weights, step, k, labels, bounds));
+dispatch_simd!(hamerly_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, step: &HamerlyStep<F>, k: usize, labels: &mut [Label], bounds: &mut [Bounds<F>]) -> ChunkSums<F>, FMA => hamerly_chunk_impl::<F, FMA>(x, start, mean, weights, step, k, labels, bounds));
 
 /// Final pass: optionally re-assign labels with `centers`, and return the weighted inertia
 /// computed directly as `sum w * ||x - c||^2` (no expansion, so it is accurate), summed in row
@@ -302,7 +302,7 @@ fn labels_inertia_chunk_impl<F: Float, const FMA: bool>(
     weights: Option<&[F]>,
     pc: &PreparedCenters<F>,
     centers: &[F],
-    labels: &mut [usize],
+    labels: &mut [Label],
     reassign: bool,
 ) -> F {
     let dp = pc.dp;
@@ -328,19 +328,19 @@ fn labels_inertia_chunk_impl<F: Float, const FMA: bool>(
             labels,
             #[inline(always)]
             |r, slot, label, row| {
-                *slot = label;
+                *slot = label as Label;
                 inertia += term(r, label, row);
             },
         );
     } else {
         visit_rows(x, start, mean, labels, |r, slot, row| {
-            inertia += term(r, *slot, row)
+            inertia += term(r, *slot as usize, row)
         });
     }
     inertia
 }
 
-dispatch_simd!(labels_inertia_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, centers: &[F], labels: &mut [usize], reassign: bool) -> F, FMA => {
+dispatch_simd!(labels_inertia_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, centers: &[F], labels: &mut [Label], reassign: bool) -> F, FMA => {
     labels_inertia_chunk_impl::<F, FMA>(x, start, mean, weights, pc, centers, labels, reassign)
 });
 
@@ -350,7 +350,7 @@ pub(crate) fn labels_inertia<F: Float>(
     mean: &[F],
     weights: Option<&[F]>,
     centers: &Array2<F>,
-    labels: &mut [usize],
+    labels: &mut [Label],
     reassign: bool,
 ) -> F {
     let pc = PreparedCenters::new(centers.view());
@@ -401,7 +401,7 @@ fn relocate_empty_clusters<F: Float>(
     mean: &[F],
     weights: Option<&[F]>,
     old_centers: &[F],
-    labels: &[usize],
+    labels: &[Label],
     totals: &mut ChunkSums<F>,
     d: usize,
 ) {
@@ -424,7 +424,7 @@ fn relocate_empty_clusters<F: Float>(
             let mut buf = vec![F::zero(); d];
             let mut top: Vec<(F, usize)> = Vec::with_capacity(m + 1);
             for (r, &label) in lab.iter().enumerate() {
-                let i = c * CHUNK_ROWS + r;
+                let (i, label) = (c * CHUNK_ROWS + r, label as usize);
                 load_centered_row(x, i, mean, &mut buf);
                 let dist = sq_dist(&buf, &old_centers[label * d..(label + 1) * d]);
                 top.push((dist, i));
@@ -442,7 +442,7 @@ fn relocate_empty_clusters<F: Float>(
     for (&new_cluster, &(_, i)) in empty.iter().zip(&far) {
         load_centered_row(x, i, mean, &mut buf);
         let w = weights.map_or(F::one(), |w| w[i]);
-        let old_cluster = labels[i];
+        let old_cluster = labels[i] as usize;
         for (f, &v) in buf.iter().enumerate() {
             totals.sums[old_cluster * d + f] -= w * v;
             totals.sums[new_cluster * d + f] = w * v;
@@ -455,7 +455,7 @@ fn relocate_empty_clusters<F: Float>(
 /// Result of one restart (centers centered).
 struct RunResult<F> {
     centers: Array2<F>,
-    labels: Vec<usize>,
+    labels: Vec<Label>,
     inertia: F,
     n_iter: usize,
     converged: bool,
@@ -477,7 +477,7 @@ fn run_single<F: Float>(
     let (n, d) = x.dim();
     let k = centers.nrows();
     // usize::MAX: the first iteration counts every row as changed, like sklearn's labels_old = -1.
-    let mut labels = vec![usize::MAX; n];
+    let mut labels = vec![Label::MAX; n];
     let mut bounds = if algorithm == KMeansAlgorithm::Hamerly {
         vec![
             Bounds {
@@ -603,12 +603,13 @@ pub(crate) fn check_input<F: Float>(
 }
 
 /// The assignment kernel carries labels in the data's float type (a same-width vector blend), so
-/// labels must be exact integers in `F`: k <= 2^24 for f32 (2^53 for f64, never reached).
+/// labels must be exact integers in `F`: k <= 2^24 for f32; and the per-row labels are
+/// [`Label`]s (u32) with `Label::MAX` reserved: k < 2^32 for f64.
 pub(crate) fn check_labels_exact<F: Float>(n_clusters: usize) -> Result<()> {
     let limit = if std::mem::size_of::<F>() == 4 {
         1usize << 24
     } else {
-        1usize << 53
+        Label::MAX as usize
     };
     if n_clusters > limit {
         return Err(Error::invalid_parameter(
@@ -686,7 +687,7 @@ impl KMeansValidParams {
         let best = best.expect("n_init >= 1 is checked, so at least one run happened");
         let mut model = KMeans {
             centers: best.centers,
-            labels: Array1::from(best.labels),
+            labels: best.labels.iter().map(|&l| l as usize).collect(),
             inertia: best.inertia,
             n_iter: best.n_iter,
             converged: best.converged,
@@ -802,9 +803,9 @@ impl<F: Float> KMeans<F> {
         check_n_features(x.view(), self.n_features(), "X")?;
         let weights = contiguous_weights(sample_weight);
         let (mean, centered) = self.centered_centers();
-        let mut labels = vec![0usize; x.nrows()];
+        let mut labels = vec![0; x.nrows()];
         let inertia = labels_inertia(x, &mean, weights.as_deref(), &centered, &mut labels, true);
-        Ok((labels, inertia))
+        Ok((labels.into_iter().map(|l| l as usize).collect(), inertia))
     }
 
     /// Index of the nearest center for every row of `x`.
@@ -1115,8 +1116,8 @@ mod tests {
                 let pc = PreparedCenters::new(centers.view());
                 let weights: Vec<F> = (0..211).map(|i| F::cast(0.5 + (i % 7) as f64)).collect();
                 for w in [None, Some(&weights[..])] {
-                    let mut fused = vec![usize::MAX; 198];
-                    let mut portable = vec![usize::MAX; 198];
+                    let mut fused = vec![Label::MAX; 198];
+                    let mut portable = vec![Label::MAX; 198];
                     let a = lloyd_chunk(&data.view(), 13, &mean, w, &pc, &mut fused);
                     let b = lloyd_chunk(&fortran.view(), 13, &mean, w, &pc, &mut portable);
                     let what = format!("d = {d}, k = {k}, weighted = {}", w.is_some());
@@ -1127,8 +1128,8 @@ mod tests {
                     // The final pass: same labels, and the same inertia bits on the AVX2 and
                     // the portable path, re-assigning or not.
                     let padded = padded_centers(centers.view(), pc.dp);
-                    let mut final_fused = vec![usize::MAX; 198];
-                    let mut final_portable = vec![usize::MAX; 198];
+                    let mut final_fused = vec![Label::MAX; 198];
+                    let mut final_portable = vec![Label::MAX; 198];
                     let (c_view, f_view) = (data.view(), fortran.view());
                     let inertia_fused = labels_inertia_chunk(
                         &c_view,
@@ -1163,9 +1164,8 @@ mod tests {
                         .map(|(r, &label)| {
                             let row: Vec<F> = (0..d).map(|f| data[[13 + r, f]] - mean[f]).collect();
                             let wr = w.map_or(1.0, |w| w[13 + r].to_f64().unwrap());
-                            wr * sq_dist(&row, centers.row(label).as_slice().unwrap())
-                                .to_f64()
-                                .unwrap()
+                            let center = centers.row(label as usize);
+                            wr * sq_dist(&row, center.as_slice().unwrap()).to_f64().unwrap()
                         })
                         .sum();
                     let got = inertia_fused.to_f64().unwrap();
@@ -1182,7 +1182,7 @@ mod tests {
                                 .unwrap()
                         };
                         let best = (0..k).map(dist).fold(f64::INFINITY, f64::min);
-                        assert!(dist(label) <= best * (1.0 + 1e-4) + 1e-6, "{what}");
+                        assert!(dist(label as usize) <= best * (1.0 + 1e-4) + 1e-6, "{what}");
                     }
                 }
             }

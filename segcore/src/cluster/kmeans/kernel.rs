@@ -50,6 +50,12 @@
 use crate::Float;
 use ndarray::ArrayView2;
 
+/// A row's cluster in the per-row label arrays of a fit. u32, not usize: the Lloyd pass reads
+/// and writes every row's label, and at 1M x 16 f32 rows (64 bytes each) 8-byte labels were
+/// a fifth of the memory traffic; 4-byte ones are a tenth. [`super::algorithm`] limits
+/// `n_clusters` to fit, with `Label::MAX` kept free as "no label yet".
+pub(crate) type Label = u32;
+
 /// Rows per parallel work item. Fixed, never derived from the thread count, so partial sums are
 /// always formed over the same rows and reduced in the same order: results are bit-identical on
 /// any number of threads.
@@ -478,7 +484,7 @@ pub(crate) fn lloyd_rows_fused<F: Float>(
     mean: &[F],
     weights: Option<&[F]>,
     pc: &PreparedCenters<F>,
-    labels: &mut [usize],
+    labels: &mut [Label],
     partial: &mut PartialSums<F>,
 ) -> Option<usize> {
     let (sums, cluster_weights) = (&mut partial.sums, &mut partial.weights);
@@ -513,7 +519,7 @@ pub(crate) fn labels_inertia_fused<F: Float>(
     weights: Option<&[F]>,
     pc: &PreparedCenters<F>,
     centers: &[F],
-    labels: &mut [usize],
+    labels: &mut [Label],
 ) -> Option<F> {
     fused_rows::<F, true>(
         x,
@@ -571,7 +577,7 @@ fn fused_rows<F: Float, const INERTIA: bool>(
     mean: &[F],
     weights: Option<&[F]>,
     pc: &PreparedCenters<F>,
-    labels: &mut [usize],
+    labels: &mut [Label],
     sums: &mut [F],
     cluster_weights: &mut [F],
     centers: &[F],
@@ -987,7 +993,7 @@ mod avx2 {
                 blocked: &[$t],
                 half_sq_norms: &[$t],
                 n_blocks: usize,
-                labels: &mut [usize],
+                labels: &mut [super::Label],
                 sums: &mut [$t],
                 cluster_weights: &mut [$t],
                 centers: &[$t],
@@ -1131,8 +1137,9 @@ mod avx2 {
                         // accesses are unchecked.
                         assert!(label < k, "the kernel returns a real center");
                         let slot = labels.get_unchecked_mut(first + r);
-                        changed += usize::from(*slot != label);
-                        *slot = label;
+                        let label_value = label as super::Label;
+                        changed += usize::from(*slot != label_value);
+                        *slot = label_value;
                         if !INERTIA {
                             // SAFETY: r < R and label < k: inside `cluster_weights` (R x k).
                             let weight = cluster_weights.get_unchecked_mut(r * k + label);
@@ -1176,8 +1183,8 @@ fn assign_rows_shaped<F: Float, const R: usize, const B: usize, const FMA: bool>
     start: usize,
     mean: &[F],
     pc: &PreparedCenters<F>,
-    labels: &mut [usize],
-    mut visit: impl FnMut(usize, &mut usize, usize, &[F]),
+    labels: &mut [Label],
+    mut visit: impl FnMut(usize, &mut Label, usize, &[F]),
 ) {
     let (d, dp) = (pc.d, pc.dp);
     let mut tile = Tile::<F, R>::new(dp);
@@ -1209,8 +1216,8 @@ pub(crate) fn assign_rows<F: Float, const FMA: bool>(
     start: usize,
     mean: &[F],
     pc: &PreparedCenters<F>,
-    labels: &mut [usize],
-    visit: impl FnMut(usize, &mut usize, usize, &[F]),
+    labels: &mut [Label],
+    visit: impl FnMut(usize, &mut Label, usize, &[F]),
 ) {
     let lanes = register_lanes::<F>();
     // Four shapes, each with 8 accumulator registers: (f64) 8 rows x 4 centers or 4 rows x 8
@@ -1230,8 +1237,8 @@ pub(crate) fn visit_rows<F: Float>(
     x: &ArrayView2<F>,
     start: usize,
     mean: &[F],
-    labels: &mut [usize],
-    mut visit: impl FnMut(usize, &mut usize, &[F]),
+    labels: &mut [Label],
+    mut visit: impl FnMut(usize, &mut Label, &[F]),
 ) {
     let mut row = vec![F::zero(); mean.len()];
     for (r, slot) in labels.iter_mut().enumerate() {
@@ -1280,7 +1287,7 @@ mod tests {
 
     fn assign(rows: &Array2<f64>, centers: &Array2<f64>) -> Vec<usize> {
         let pc = PreparedCenters::new(centers.view());
-        let mut labels = vec![usize::MAX; rows.nrows()];
+        let mut labels = vec![Label::MAX; rows.nrows()];
         let mut seen = Vec::new();
         let mean = vec![0.0; rows.ncols()];
         assign_rows::<f64, true>(
@@ -1291,11 +1298,11 @@ mod tests {
             &mut labels,
             |r, slot, label, _| {
                 seen.push(r);
-                *slot = label;
+                *slot = label as Label;
             },
         );
         assert_eq!(seen, (0..rows.nrows()).collect::<Vec<_>>());
-        let mut plain = vec![usize::MAX; rows.nrows()];
+        let mut plain = vec![Label::MAX; rows.nrows()];
         assign_rows::<f64, false>(
             &rows.view(),
             0,
@@ -1303,11 +1310,11 @@ mod tests {
             &pc,
             &mut plain,
             |_, slot, label, _| {
-                *slot = label;
+                *slot = label as Label;
             },
         );
         assert_eq!(labels, plain);
-        labels
+        labels.into_iter().map(|l| l as usize).collect()
     }
 
     #[test]
@@ -1329,8 +1336,9 @@ mod tests {
                 &[0.0; 3],
                 &pc32,
                 &mut labels,
-                |_, s, l, _| *s = l,
+                |_, s, l, _| *s = l as Label,
             );
+            let labels: Vec<usize> = labels.into_iter().map(|l| l as usize).collect();
             assert_eq!(labels, brute(&rows, &centers), "f32, k = {k}");
         }
     }

@@ -27,7 +27,7 @@ use super::algorithm::{
 };
 use super::hyperparams::KMeansInit;
 use super::init::{kmeans_plusplus, random_rows};
-use super::kernel::{add_scaled_row, assign_rows, PreparedCenters, CHUNK_ROWS};
+use super::kernel::{add_scaled_row, assign_rows, Label, PreparedCenters, CHUNK_ROWS};
 use crate::error::{Error, Result};
 use crate::simd::dispatch_simd;
 use crate::validation::check_n_features;
@@ -265,7 +265,7 @@ fn batch_chunk_impl<F: Float, const FMA: bool>(
     weights: Option<&[F]>,
     pc: &PreparedCenters<F>,
     centers: &[F],
-    labels: &mut [usize],
+    labels: &mut [Label],
 ) -> BatchSums<F> {
     let (k, d) = (pc.k, pc.d);
     let mut out = BatchSums {
@@ -281,7 +281,7 @@ fn batch_chunk_impl<F: Float, const FMA: bool>(
         labels,
         #[inline(always)]
         |r, slot, label, row| {
-            *slot = label;
+            *slot = label as Label;
             let w = weights.map_or(F::one(), |w| w[start + r]);
             // Direct distance (not the expansion) so the batch inertia is accurate.
             out.inertia += w * sq_dist(row, &centers[label * d..(label + 1) * d]);
@@ -292,7 +292,7 @@ fn batch_chunk_impl<F: Float, const FMA: bool>(
     out
 }
 
-dispatch_simd!(batch_chunk<F: Float>(x: &ArrayView2<F>, start: usize, offset: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, centers: &[F], labels: &mut [usize]) -> BatchSums<F>, FMA => {
+dispatch_simd!(batch_chunk<F: Float>(x: &ArrayView2<F>, start: usize, offset: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, centers: &[F], labels: &mut [Label]) -> BatchSums<F>, FMA => {
     batch_chunk_impl::<F, FMA>(x, start, offset, weights, pc, centers, labels)
 });
 
@@ -308,7 +308,7 @@ fn assign_and_sum<F: Float>(
     let flat = centered
         .as_slice()
         .expect("centered centers are built in standard layout");
-    let mut labels = vec![0usize; x.nrows()];
+    let mut labels: Vec<Label> = vec![0; x.nrows()];
     let parts: Vec<BatchSums<F>> = labels
         .par_chunks_mut(CHUNK_ROWS)
         .enumerate()
@@ -332,7 +332,7 @@ fn assign_and_sum<F: Float>(
             .for_each(|(t, v)| *t += *v);
         total.inertia += part.inertia;
     }
-    (labels, total)
+    (labels.into_iter().map(|l| l as usize).collect(), total)
 }
 
 /// Seeded generator for step `step` of a stream, so `partial_fit` needs no generator state in
@@ -460,7 +460,7 @@ impl MiniBatchKMeansValidParams {
         let mut best: Option<(F, Array2<F>)> = None;
         for _ in 0..self.effective_n_init() {
             let centers = self.initial_centers(&x, weights, &offset, init_size, &mut rng);
-            let mut scratch = vec![0usize; init_size];
+            let mut scratch = vec![0; init_size];
             let inertia = labels_inertia(
                 &x_valid.view(),
                 &offset,
@@ -550,9 +550,12 @@ impl MiniBatchKMeansValidParams {
 
         let total_weight = weights.map_or(F::cast(n), |w| w.iter().fold(F::zero(), |a, &v| a + v));
         let (labels, inertia) = if self.compute_labels {
-            let mut labels = vec![0usize; n];
+            let mut labels = vec![0; n];
             let inertia = labels_inertia(&x, &offset, weights, &centered, &mut labels, true);
-            (Some(Array1::from(labels)), inertia)
+            (
+                Some(labels.into_iter().map(|l| l as usize).collect()),
+                inertia,
+            )
         } else {
             (None, ewa.unwrap_or(last_batch_inertia) * total_weight)
         };
@@ -759,9 +762,9 @@ impl<F: Float> MiniBatchKMeans<F> {
         self.centers = uncenter(&centered, &self.offset);
         self.n_steps += 1;
         if params.compute_labels {
-            let mut labels = vec![0usize; x.nrows()];
+            let mut labels = vec![0; x.nrows()];
             self.inertia = labels_inertia(&x, &self.offset, weights, &centered, &mut labels, true);
-            self.labels = Some(Array1::from(labels));
+            self.labels = Some(labels.into_iter().map(|l| l as usize).collect());
         } else {
             self.labels = None;
         }
@@ -821,7 +824,7 @@ impl<F: Float> MiniBatchKMeans<F> {
         check_n_features(x.view(), self.n_features(), "X")?;
         let weights = contiguous_weights(sample_weight);
         let centered = recenter(&self.centers, &self.offset);
-        let mut labels = vec![0usize; x.nrows()];
+        let mut labels = vec![0; x.nrows()];
         let inertia = labels_inertia(
             x,
             &self.offset,
@@ -830,7 +833,7 @@ impl<F: Float> MiniBatchKMeans<F> {
             &mut labels,
             true,
         );
-        Ok((labels, inertia))
+        Ok((labels.into_iter().map(|l| l as usize).collect(), inertia))
     }
 
     /// Index of the nearest center for every row of `x`.
