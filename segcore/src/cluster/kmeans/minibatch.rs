@@ -23,7 +23,7 @@
 
 use super::algorithm::{
     centered_init, check_input, check_labels_exact, column_mean_var, contiguous_weights,
-    labels_inertia, sq_dist,
+    labels_inertia, sq_dist, widen_labels,
 };
 use super::hyperparams::KMeansInit;
 use super::init::{kmeans_plusplus, random_rows};
@@ -332,7 +332,7 @@ fn assign_and_sum<F: Float>(
             .for_each(|(t, v)| *t += *v);
         total.inertia += part.inertia;
     }
-    (labels.into_iter().map(|l| l as usize).collect(), total)
+    (widen_labels(&labels), total)
 }
 
 /// Seeded generator for step `step` of a stream, so `partial_fit` needs no generator state in
@@ -552,10 +552,7 @@ impl MiniBatchKMeansValidParams {
         let (labels, inertia) = if self.compute_labels {
             let mut labels = vec![0; n];
             let inertia = labels_inertia(&x, &offset, weights, &centered, &mut labels, true);
-            (
-                Some(labels.into_iter().map(|l| l as usize).collect()),
-                inertia,
-            )
+            (Some(Array1::from(widen_labels(&labels))), inertia)
         } else {
             (None, ewa.unwrap_or(last_batch_inertia) * total_weight)
         };
@@ -764,7 +761,7 @@ impl<F: Float> MiniBatchKMeans<F> {
         if params.compute_labels {
             let mut labels = vec![0; x.nrows()];
             self.inertia = labels_inertia(&x, &self.offset, weights, &centered, &mut labels, true);
-            self.labels = Some(labels.into_iter().map(|l| l as usize).collect());
+            self.labels = Some(Array1::from(widen_labels(&labels)));
         } else {
             self.labels = None;
         }
@@ -833,7 +830,7 @@ impl<F: Float> MiniBatchKMeans<F> {
             &mut labels,
             true,
         );
-        Ok((labels.into_iter().map(|l| l as usize).collect(), inertia))
+        Ok((widen_labels(&labels), inertia))
     }
 
     /// Index of the nearest center for every row of `x`.
