@@ -698,6 +698,36 @@ mod avx2 {
         }
     }
 
+    /// The scores of `R` rows (at `$xp`, stride `$dp`) against block `$b` of centers (`$width`
+    /// lanes in NV registers): 0.5||c||^2, then one FMA per feature in feature order, R x NV
+    /// accumulators. One macro for both float types (the intrinsics differ by name only).
+    macro_rules! block_scores {
+        ($b:expr, $zero:ident, $load:ident, $broadcast:ident, $fmadd:ident, $xp:expr,
+         $blocked:expr, $half_sq_norms:expr, $dp:expr, $width:expr) => {{
+            let cp = $blocked.as_ptr().add($b * $dp * $width);
+            let np = $half_sq_norms.as_ptr().add($b * $width);
+            let mut acc = [[$zero(); NV]; R];
+            for r in 0..R {
+                for v in 0..NV {
+                    acc[r][v] = $load(np.add(v * LANES));
+                }
+            }
+            for f in 0..$dp {
+                let mut c = [$zero(); NV];
+                for v in 0..NV {
+                    c[v] = $load(cp.add(f * $width + v * LANES));
+                }
+                for r in 0..R {
+                    let x = $broadcast(&*$xp.add(r * $dp + f));
+                    for v in 0..NV {
+                        acc[r][v] = $fmadd(x, c[v], acc[r][v]);
+                    }
+                }
+            }
+            acc
+        }};
+    }
+
     /// Nearest center of each of `R` (4 or 8) centered rows (row-major, stride `4 * dv`), f64.
     /// Instead of a horizontal minimum per row (shuffles and a mask per row), each group of 4
     /// rows' accumulators is transposed (4 x 4, in registers) so that one register holds one
@@ -705,23 +735,6 @@ mod avx2 {
     /// two blends) runs down the centers, in order and strictly, so ties keep the lower index.
     /// Measured in a stand-alone prototype of the fused pass (labels only, 4096 x 16, k = 8,
     /// one thread): 17.6 -> 15.9 ns per row.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    pub(super) unsafe fn nearest_f64<const R: usize, const NV: usize, const DV: usize>(
-        rows: &[f64],
-        dv: usize,
-        blocked: &[f64],
-        half_sq_norms: &[f64],
-        n_blocks: usize,
-        labels: &mut [usize; R],
-    ) {
-        nearest_f64_body::<R, NV, DV>(rows, dv, blocked, half_sq_norms, n_blocks, labels)
-    }
-
-    /// The body of [`nearest_f64`], always inlined: called only from functions compiled with
-    /// AVX2+FMA, where its intrinsics inline too. Why not just `#[inline]` on the
-    /// `target_feature` function: LLVM declined to inline the f32 one into the fused pass
-    /// (perf: 26% of the pass in a separate `nearest_f32`, the tile labels going through memory).
     #[allow(clippy::needless_range_loop)]
     #[inline(always)]
     unsafe fn nearest_f64_body<const R: usize, const NV: usize, const DV: usize>(
@@ -747,26 +760,18 @@ mod avx2 {
         let mut best_label = [_mm256_setzero_pd(); 2];
         let xp = rows.as_ptr();
         for b in 0..n_blocks {
-            let cp = blocked.as_ptr().add(b * dp * width);
-            let np = half_sq_norms.as_ptr().add(b * width);
-            let mut acc = [[_mm256_setzero_pd(); NV]; R];
-            for r in 0..R {
-                for v in 0..NV {
-                    acc[r][v] = _mm256_loadu_pd(np.add(v * LANES));
-                }
-            }
-            for f in 0..dp {
-                let mut c = [_mm256_setzero_pd(); NV];
-                for v in 0..NV {
-                    c[v] = _mm256_loadu_pd(cp.add(f * width + v * LANES));
-                }
-                for r in 0..R {
-                    let x = _mm256_broadcast_sd(&*xp.add(r * dp + f));
-                    for v in 0..NV {
-                        acc[r][v] = _mm256_fmadd_pd(x, c[v], acc[r][v]);
-                    }
-                }
-            }
+            let acc = block_scores!(
+                b,
+                _mm256_setzero_pd,
+                _mm256_loadu_pd,
+                _mm256_broadcast_sd,
+                _mm256_fmadd_pd,
+                xp,
+                blocked,
+                half_sq_norms,
+                dp,
+                width
+            );
             for g in 0..groups {
                 for v in 0..NV {
                     let [a0, a1, a2, a3] = [
@@ -809,25 +814,8 @@ mod avx2 {
     /// Nearest center of each of `R` (4 or 8) centered rows (row-major, stride `8 * dv`), f32.
     /// With 8 rows and one register of centers per block (k <= 8), the 8 x 8 block of scores is
     /// transposed in registers and a running minimum runs down the centers, as in
-    /// [`nearest_f64`]; with 4 rows x 16 centers, a horizontal minimum per row (a tree of
+    /// [`nearest_f64_body`]; with 4 rows x 16 centers, a horizontal minimum per row (a tree of
     /// vector minimums, an equality mask and its lowest set bit). Ties keep the lower index.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    pub(super) unsafe fn nearest_f32<const R: usize, const NV: usize, const DV: usize>(
-        rows: &[f32],
-        dv: usize,
-        blocked: &[f32],
-        half_sq_norms: &[f32],
-        n_blocks: usize,
-        labels: &mut [usize; R],
-    ) {
-        nearest_f32_body::<R, NV, DV>(rows, dv, blocked, half_sq_norms, n_blocks, labels)
-    }
-
-    /// The body of [`nearest_f32`], always inlined: called only from functions compiled with
-    /// AVX2+FMA, where its intrinsics inline too. Why not just `#[inline]` on the
-    /// `target_feature` function: LLVM declined to inline the f32 one into the fused pass
-    /// (perf: 26% of the pass in a separate `nearest_f32`, the tile labels going through memory).
     #[allow(clippy::needless_range_loop)]
     #[inline(always)]
     unsafe fn nearest_f32_body<const R: usize, const NV: usize, const DV: usize>(
@@ -855,26 +843,18 @@ mod avx2 {
         let mut best_index = [0usize; R];
         let xp = rows.as_ptr();
         for b in 0..n_blocks {
-            let cp = blocked.as_ptr().add(b * dp * width);
-            let np = half_sq_norms.as_ptr().add(b * width);
-            let mut acc = [[_mm256_setzero_ps(); NV]; R];
-            for r in 0..R {
-                for v in 0..NV {
-                    acc[r][v] = _mm256_loadu_ps(np.add(v * LANES));
-                }
-            }
-            for f in 0..dp {
-                let mut c = [_mm256_setzero_ps(); NV];
-                for v in 0..NV {
-                    c[v] = _mm256_loadu_ps(cp.add(f * width + v * LANES));
-                }
-                for r in 0..R {
-                    let x = _mm256_broadcast_ss(&*xp.add(r * dp + f));
-                    for v in 0..NV {
-                        acc[r][v] = _mm256_fmadd_ps(x, c[v], acc[r][v]);
-                    }
-                }
-            }
+            let acc = block_scores!(
+                b,
+                _mm256_setzero_ps,
+                _mm256_loadu_ps,
+                _mm256_broadcast_ss,
+                _mm256_fmadd_ps,
+                xp,
+                blocked,
+                half_sq_norms,
+                dp,
+                width
+            );
             if transpose {
                 let a: [__m256; 8] = std::array::from_fn(|r| acc[r.min(R - 1)][0]);
                 let t: [__m256; 8] = std::array::from_fn(|i| {
@@ -950,6 +930,31 @@ mod avx2 {
             *labels = best_index;
         }
     }
+
+    /// `target_feature` entry points to the nearest-center bodies for the visitor loops
+    /// ([`super::nearest_avx2`]); the fused pass inlines the bodies itself. Why the split: the
+    /// bodies are `#[inline(always)]` without `target_feature` (always inlined into AVX2
+    /// functions, where their intrinsics inline too), because LLVM declined to inline the f32
+    /// `#[target_feature]` function into the fused pass (perf: 26% of the pass in a separate
+    /// `nearest_f32`, the tile labels going through memory).
+    macro_rules! nearest_entry {
+        ($name:ident, $body:ident, $t:ty) => {
+            #[target_feature(enable = "avx2,fma")]
+            #[inline]
+            pub(super) unsafe fn $name<const R: usize, const NV: usize, const DV: usize>(
+                rows: &[$t],
+                dv: usize,
+                blocked: &[$t],
+                half_sq_norms: &[$t],
+                n_blocks: usize,
+                labels: &mut [usize; R],
+            ) {
+                $body::<R, NV, DV>(rows, dv, blocked, half_sq_norms, n_blocks, labels)
+            }
+        };
+    }
+    nearest_entry!(nearest_f64, nearest_f64_body, f64);
+    nearest_entry!(nearest_f32, nearest_f32_body, f32);
 
     /// Sum of the 4 lanes as ((l0 + l2) + (l1 + l3)), the order of [`super::sq_dist_lanes`].
     #[target_feature(enable = "avx2,fma")]
