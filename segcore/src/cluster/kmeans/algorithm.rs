@@ -6,8 +6,7 @@ use super::hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidP
 use super::init::{kmeans_plusplus, random_rows};
 use super::kernel::{
     add_row, add_weighted_row, assign_rows, labels_inertia_fused, lloyd_rows_fused,
-    load_centered_row, padded_centers, sq_dist_lanes, visit_rows, Label, PartialSums,
-    PreparedCenters, CHUNK_ROWS,
+    load_centered_row, sq_dist_lanes, visit_rows, Label, PartialSums, PreparedCenters, CHUNK_ROWS,
 };
 use crate::error::{Error, Result};
 use crate::simd::dispatch_simd;
@@ -294,29 +293,25 @@ dispatch_simd!(hamerly_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[
 /// computed directly as `sum w * ||x - c||^2` (no expansion, so it is accurate), summed in row
 /// order with [`sq_dist_lanes`]'s arithmetic on every path (AVX2 or not, any memory order).
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn labels_inertia_chunk_impl<F: Float, const FMA: bool>(
     x: &ArrayView2<F>,
     start: usize,
     mean: &[F],
     weights: Option<&[F]>,
     pc: &PreparedCenters<F>,
-    centers: &[F],
     labels: &mut [Label],
     reassign: bool,
 ) -> F {
     let dp = pc.dp;
     let chunk_weights = weights.map(|w| &w[start..start + labels.len()]);
     if FMA && reassign {
-        if let Some(inertia) =
-            labels_inertia_fused(x, start, mean, chunk_weights, pc, centers, labels)
-        {
+        if let Some(inertia) = labels_inertia_fused(x, start, mean, chunk_weights, pc, labels) {
             return inertia;
         }
     }
     let mut inertia = F::zero();
     let term = |r: usize, label: usize, row: &[F]| {
-        let sq = sq_dist_lanes(row, &centers[label * dp..label * dp + row.len()]);
+        let sq = sq_dist_lanes(row, &pc.rows[label * dp..label * dp + row.len()]);
         chunk_weights.map_or(sq, |w| w[r] * sq)
     };
     if reassign {
@@ -340,8 +335,8 @@ fn labels_inertia_chunk_impl<F: Float, const FMA: bool>(
     inertia
 }
 
-dispatch_simd!(labels_inertia_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, centers: &[F], labels: &mut [Label], reassign: bool) -> F, FMA => {
-    labels_inertia_chunk_impl::<F, FMA>(x, start, mean, weights, pc, centers, labels, reassign)
+dispatch_simd!(labels_inertia_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, labels: &mut [Label], reassign: bool) -> F, FMA => {
+    labels_inertia_chunk_impl::<F, FMA>(x, start, mean, weights, pc, labels, reassign)
 });
 
 /// Labels (re-assigned if `reassign`) and inertia of `centers` (centered, k x d) on `x`.
@@ -354,22 +349,10 @@ pub(crate) fn labels_inertia<F: Float>(
     reassign: bool,
 ) -> F {
     let pc = PreparedCenters::new(centers.view());
-    let padded = padded_centers(centers.view(), pc.dp);
     let parts: Vec<F> = labels
         .par_chunks_mut(CHUNK_ROWS)
         .enumerate()
-        .map(|(c, lab)| {
-            labels_inertia_chunk(
-                x,
-                c * CHUNK_ROWS,
-                mean,
-                weights,
-                &pc,
-                &padded,
-                lab,
-                reassign,
-            )
-        })
+        .map(|(c, lab)| labels_inertia_chunk(x, c * CHUNK_ROWS, mean, weights, &pc, lab, reassign))
         .collect();
     parts.into_iter().fold(F::zero(), |a, v| a + v)
 }
@@ -476,7 +459,7 @@ fn run_single<F: Float>(
 ) -> RunResult<F> {
     let (n, d) = x.dim();
     let k = centers.nrows();
-    // usize::MAX: the first iteration counts every row as changed, like sklearn's labels_old = -1.
+    // Label::MAX: the first iteration counts every row as changed, like sklearn's labels_old = -1.
     let mut labels = vec![Label::MAX; n];
     let mut bounds = if algorithm == KMeansAlgorithm::Hamerly {
         vec![
@@ -613,6 +596,25 @@ pub(crate) fn check_input<F: Float>(
     Ok(())
 }
 
+/// The checks of [`check_input`] and the column mean and variance a fit needs, in one pass over
+/// X instead of two: NaN and inf survive every sum, so all-finite means and variances prove X
+/// finite, and only otherwise is X scanned cell by cell, to name the first bad one. (Finite
+/// values whose squares overflow pass that scan and go on, as they would without the shortcut.)
+pub(crate) fn checked_mean_var<F: Float>(
+    x: &ArrayView2<F>,
+    sample_weight: Option<&ArrayView1<F>>,
+) -> Result<(Vec<F>, Vec<F>)> {
+    check_not_empty(x.view(), "X")?;
+    if let Some(w) = sample_weight {
+        check_sample_weight(w.view(), x.nrows())?;
+    }
+    let (mean, var) = column_mean_var(x);
+    if mean.iter().chain(&var).any(|v| !v.is_finite()) {
+        check_finite(x.view(), "X")?;
+    }
+    Ok((mean, var))
+}
+
 /// The assignment kernel carries labels in the data's float type (a same-width vector blend), so
 /// labels must be exact integers in `F`: k <= 2^24 for f32; and the per-row labels are
 /// [`Label`]s (u32) with `Label::MAX` reserved: k < 2^32 for f64.
@@ -645,18 +647,7 @@ impl KMeansValidParams {
         x: ArrayView2<F>,
         sample_weight: Option<ArrayView1<F>>,
     ) -> Result<KMeans<F>> {
-        // The finite check comes from the column statistics (see below), saving a pass over X.
-        check_not_empty(x.view(), "X")?;
-        if let Some(w) = &sample_weight {
-            check_sample_weight(w.view(), x.nrows())?;
-        }
-        let (mean, var) = column_mean_var(&x);
-        // NaN and inf survive every sum, so all-finite means and variances prove X finite; only
-        // otherwise is X scanned cell by cell, to name the first bad one. (Finite values whose
-        // squares overflow pass that scan and go on, as they would without this shortcut.)
-        if mean.iter().chain(&var).any(|v| !v.is_finite()) {
-            check_finite(x.view(), "X")?;
-        }
+        let (mean, var) = checked_mean_var(&x, sample_weight.as_ref())?;
         let (n, d) = x.dim();
         if self.n_clusters > n {
             return Err(Error::TooManyClusters {
@@ -1138,33 +1129,15 @@ mod tests {
                     assert_eq!(a.weights, b.weights, "weights, {what}");
                     // The final pass: same labels, and the same inertia bits on the AVX2 and
                     // the portable path, re-assigning or not.
-                    let padded = padded_centers(centers.view(), pc.dp);
                     let mut final_fused = vec![Label::MAX; 198];
                     let mut final_portable = vec![Label::MAX; 198];
                     let (c_view, f_view) = (data.view(), fortran.view());
-                    let inertia_fused = labels_inertia_chunk(
-                        &c_view,
-                        13,
-                        &mean,
-                        w,
-                        &pc,
-                        &padded,
-                        &mut final_fused,
-                        true,
-                    );
-                    let inertia_portable = labels_inertia_chunk(
-                        &f_view,
-                        13,
-                        &mean,
-                        w,
-                        &pc,
-                        &padded,
-                        &mut final_portable,
-                        true,
-                    );
-                    let inertia_kept = labels_inertia_chunk(
-                        &c_view, 13, &mean, w, &pc, &padded, &mut fused, false,
-                    );
+                    let inertia_fused =
+                        labels_inertia_chunk(&c_view, 13, &mean, w, &pc, &mut final_fused, true);
+                    let inertia_portable =
+                        labels_inertia_chunk(&f_view, 13, &mean, w, &pc, &mut final_portable, true);
+                    let inertia_kept =
+                        labels_inertia_chunk(&c_view, 13, &mean, w, &pc, &mut fused, false);
                     assert_eq!(final_fused, fused, "final labels, {what}");
                     assert_eq!(final_portable, fused, "final labels, {what}");
                     assert_eq!(inertia_fused, inertia_portable, "inertia, {what}");

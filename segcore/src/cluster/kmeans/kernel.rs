@@ -89,6 +89,9 @@ pub(crate) struct PreparedCenters<F> {
     pub blocked: Vec<F>,
     /// 0.5 * ||c_j||^2; padding centers hold +inf so they never win.
     pub half_sq_norms: Vec<F>,
+    /// The centers row-major, `k x dp`, padded with zeros: for direct distances to a row's
+    /// own center (the final labels + inertia pass).
+    pub rows: Vec<F>,
 }
 
 /// `d` rounded up to a multiple of the register lanes of `F`.
@@ -108,12 +111,14 @@ impl<F: Float> PreparedCenters<F> {
         let k_padded = n_blocks * block;
         let mut blocked = vec![F::zero(); dp * k_padded];
         let mut half_sq_norms = vec![F::infinity(); k_padded];
+        let mut rows = vec![F::zero(); k * dp];
         let half = F::cast(0.5);
         for (j, center) in centers.outer_iter().enumerate() {
             let (b, q) = (j / block, j % block);
             let mut sq = F::zero();
             for (f, &v) in center.iter().enumerate() {
                 blocked[(b * dp + f) * block + q] = -v;
+                rows[j * dp + f] = v;
                 sq += v * v;
             }
             half_sq_norms[j] = half * sq;
@@ -126,6 +131,7 @@ impl<F: Float> PreparedCenters<F> {
             n_blocks,
             blocked,
             half_sq_norms,
+            rows,
         }
     }
 }
@@ -492,26 +498,15 @@ pub(crate) fn lloyd_rows_fused<F: Float>(
     partial: &mut PartialSums<F>,
 ) -> Option<usize> {
     let (sums, cluster_weights) = (&mut partial.sums, &mut partial.weights);
-    fused_rows::<F, false>(
-        x,
-        start,
-        mean,
-        weights,
-        pc,
-        labels,
-        sums,
-        cluster_weights,
-        &[],
-    )
-    .map(|(changed, _)| changed)
+    fused_rows::<F, false>(x, start, mean, weights, pc, labels, sums, cluster_weights)
+        .map(|(changed, _)| changed)
 }
 
 /// The final pass of a fit with the AVX2 kernels: rows `start..start + labels.len()` of a
 /// C-contiguous `x` assigned to their nearest centers (written into `labels`) and the weighted
 /// inertia `sum w ||x - c||^2` computed directly from the centered tile, with the arithmetic
-/// of [`sq_dist_lanes`] (the portable loop), so both give the same bits. `centers`: centered,
-/// row-major, `k x dp` with zero padding (see [`padded_centers`]). `None` (nothing written) as
-/// for [`lloyd_rows_fused`].
+/// of [`sq_dist_lanes`] (the portable loop), so both give the same bits, against
+/// [`PreparedCenters::rows`]. `None` (nothing written) as for [`lloyd_rows_fused`].
 ///
 /// Why: the same pass through [`assign_rows`] with a scalar distance per row cost ~1.5 Lloyd
 /// iterations (perf, kmeans_bench 1M x 16, k = 8, one thread), a fixed cost of every fit.
@@ -522,30 +517,10 @@ pub(crate) fn labels_inertia_fused<F: Float>(
     mean: &[F],
     weights: Option<&[F]>,
     pc: &PreparedCenters<F>,
-    centers: &[F],
     labels: &mut [Label],
 ) -> Option<F> {
-    fused_rows::<F, true>(
-        x,
-        start,
-        mean,
-        weights,
-        pc,
-        labels,
-        &mut [],
-        &mut [],
-        centers,
-    )
-    .map(|(_, inertia)| inertia)
-}
-
-/// Centered centers (k x d) row-major with each row padded with zeros to `dp` features.
-pub(crate) fn padded_centers<F: Float>(centers: ArrayView2<F>, dp: usize) -> Vec<F> {
-    let mut out = vec![F::zero(); centers.nrows() * dp];
-    for (o, c) in out.chunks_exact_mut(dp).zip(centers.outer_iter()) {
-        o.iter_mut().zip(c.iter()).for_each(|(o, &v)| *o = v);
-    }
-    out
+    fused_rows::<F, true>(x, start, mean, weights, pc, labels, &mut [], &mut [])
+        .map(|(_, inertia)| inertia)
 }
 
 /// `||a - b||^2` summed the way the AVX2 final pass sums it: squared differences added per
@@ -584,7 +559,6 @@ fn fused_rows<F: Float, const INERTIA: bool>(
     labels: &mut [Label],
     sums: &mut [F],
     cluster_weights: &mut [F],
-    centers: &[F],
 ) -> Option<(usize, F)> {
     #[cfg(target_arch = "x86_64")]
     {
@@ -604,7 +578,7 @@ fn fused_rows<F: Float, const INERTIA: bool>(
             same_type::<F, f64>(&pc.blocked),
             same_type::<F, f64>(&pc.half_sq_norms),
             same_type_mut::<F, f64>(sums),
-            same_type::<F, f64>(centers),
+            same_type::<F, f64>(&pc.rows),
         ) {
             let w = weights.map(|w| same_type::<F, f64>(w).expect("weights have the type of x"));
             let cw = same_type_mut::<F, f64>(cluster_weights).expect("same type as sums");
@@ -634,7 +608,7 @@ fn fused_rows<F: Float, const INERTIA: bool>(
             same_type::<F, f32>(&pc.blocked),
             same_type::<F, f32>(&pc.half_sq_norms),
             same_type_mut::<F, f32>(sums),
-            same_type::<F, f32>(centers),
+            same_type::<F, f32>(&pc.rows),
         ) {
             let w = weights.map(|w| same_type::<F, f32>(w).expect("weights have the type of x"));
             let cw = same_type_mut::<F, f32>(cluster_weights).expect("same type as sums");
@@ -659,17 +633,7 @@ fn fused_rows<F: Float, const INERTIA: bool>(
             return Some((changed, F::cast(inertia)));
         }
     }
-    let _ = (
-        x,
-        start,
-        mean,
-        weights,
-        pc,
-        labels,
-        sums,
-        cluster_weights,
-        centers,
-    );
+    let _ = (x, start, mean, weights, pc, labels, sums, cluster_weights);
     None
 }
 

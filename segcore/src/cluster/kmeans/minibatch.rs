@@ -22,7 +22,7 @@
 //! bit-identical models on any thread count.
 
 use super::algorithm::{
-    centered_init, check_input, check_labels_exact, column_mean_var, contiguous_weights,
+    centered_init, check_input, check_labels_exact, checked_mean_var, contiguous_weights,
     labels_inertia, sq_dist, widen_labels,
 };
 use super::hyperparams::KMeansInit;
@@ -257,17 +257,15 @@ struct BatchSums<F> {
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 fn batch_chunk_impl<F: Float, const FMA: bool>(
     x: &ArrayView2<F>,
     start: usize,
     offset: &[F],
     weights: Option<&[F]>,
     pc: &PreparedCenters<F>,
-    centers: &[F],
     labels: &mut [Label],
 ) -> BatchSums<F> {
-    let (k, d) = (pc.k, pc.d);
+    let (k, d, dp) = (pc.k, pc.d, pc.dp);
     let mut out = BatchSums {
         sums: vec![F::zero(); k * d],
         weights: vec![F::zero(); k],
@@ -284,7 +282,7 @@ fn batch_chunk_impl<F: Float, const FMA: bool>(
             *slot = label as Label;
             let w = weights.map_or(F::one(), |w| w[start + r]);
             // Direct distance (not the expansion) so the batch inertia is accurate.
-            out.inertia += w * sq_dist(row, &centers[label * d..(label + 1) * d]);
+            out.inertia += w * sq_dist(row, &pc.rows[label * dp..label * dp + d]);
             out.weights[label] += w;
             add_scaled_row(&mut out.sums[label * d..(label + 1) * d], w, row);
         },
@@ -292,8 +290,8 @@ fn batch_chunk_impl<F: Float, const FMA: bool>(
     out
 }
 
-dispatch_simd!(batch_chunk<F: Float>(x: &ArrayView2<F>, start: usize, offset: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, centers: &[F], labels: &mut [Label]) -> BatchSums<F>, FMA => {
-    batch_chunk_impl::<F, FMA>(x, start, offset, weights, pc, centers, labels)
+dispatch_simd!(batch_chunk<F: Float>(x: &ArrayView2<F>, start: usize, offset: &[F], weights: Option<&[F]>, pc: &PreparedCenters<F>, labels: &mut [Label]) -> BatchSums<F>, FMA => {
+    batch_chunk_impl::<F, FMA>(x, start, offset, weights, pc, labels)
 });
 
 /// Assigns `x` to `centered` centers and sums per cluster; chunks reduced in a fixed order.
@@ -305,14 +303,11 @@ fn assign_and_sum<F: Float>(
 ) -> (Vec<usize>, BatchSums<F>) {
     let (k, d) = centered.dim();
     let pc = PreparedCenters::new(centered.view());
-    let flat = centered
-        .as_slice()
-        .expect("centered centers are built in standard layout");
     let mut labels: Vec<Label> = vec![0; x.nrows()];
     let parts: Vec<BatchSums<F>> = labels
         .par_chunks_mut(CHUNK_ROWS)
         .enumerate()
-        .map(|(c, lab)| batch_chunk(x, c * CHUNK_ROWS, offset, weights, &pc, flat, lab))
+        .map(|(c, lab)| batch_chunk(x, c * CHUNK_ROWS, offset, weights, &pc, lab))
         .collect();
     let mut total = BatchSums {
         sums: vec![F::zero(); k * d],
@@ -382,8 +377,14 @@ impl MiniBatchKMeansValidParams {
         size.min(n)
     }
 
-    fn check_data<F: Float>(&self, x: &ArrayView2<F>, w: Option<&ArrayView1<F>>) -> Result<()> {
-        check_input(x, w)?;
+    /// Checks the data and returns its column mean and variance (one pass over X, see
+    /// [`checked_mean_var`]).
+    fn check_data<F: Float>(
+        &self,
+        x: &ArrayView2<F>,
+        w: Option<&ArrayView1<F>>,
+    ) -> Result<(Vec<F>, Vec<F>)> {
+        let stats = checked_mean_var(x, w)?;
         if self.n_clusters > x.nrows() {
             return Err(Error::TooManyClusters {
                 n_clusters: self.n_clusters,
@@ -393,7 +394,8 @@ impl MiniBatchKMeansValidParams {
         if let KMeansInit::Centers(c) = &self.init {
             check_n_features(c.view(), x.ncols(), "init centers")?;
         }
-        check_labels_exact::<F>(self.n_clusters)
+        check_labels_exact::<F>(self.n_clusters)?;
+        Ok(stats)
     }
 
     /// Initial centers (centered by `offset`) from `init_size` rows drawn from `x`.
@@ -434,12 +436,11 @@ impl MiniBatchKMeansValidParams {
         x: ArrayView2<F>,
         sample_weight: Option<ArrayView1<F>>,
     ) -> Result<MiniBatchKMeans<F>> {
-        self.check_data(&x, sample_weight.as_ref())?;
+        let (offset, var) = self.check_data(&x, sample_weight.as_ref())?;
         let (n, d) = x.dim();
         let k = self.n_clusters;
         let weights = contiguous_weights(sample_weight);
         let weights = weights.as_deref();
-        let (offset, var) = column_mean_var(&x);
         let tol = F::cast(self.tol) * var.iter().fold(F::zero(), |a, &v| a + v) / F::cast(d);
         let batch = self.batch_size.min(n);
         let init_size = self.effective_init_size(batch, n);
@@ -578,12 +579,11 @@ impl MiniBatchKMeansValidParams {
         x: ArrayView2<F>,
         sample_weight: Option<ArrayView1<F>>,
     ) -> Result<MiniBatchKMeans<F>> {
-        self.check_data(&x, sample_weight.as_ref())?;
+        let (offset, _) = self.check_data(&x, sample_weight.as_ref())?;
         let n = x.nrows();
         let k = self.n_clusters;
         let weights = contiguous_weights(sample_weight);
         let weights = weights.as_deref();
-        let (offset, _) = column_mean_var(&x);
         let batch = self.batch_size.min(n);
         let init_size = self.effective_init_size(batch, n);
         let mut rng = step_rng(self.random_state, 0);
