@@ -346,7 +346,7 @@ fn lane_argmin<F: Float, const B: usize>(v: &[F; B]) -> (usize, F) {
 pub(crate) fn nearest<F: Float, const R: usize, const B: usize, const FMA: bool>(
     rows: &[F],
     pc: &PreparedCenters<F>,
-    labels: &mut [usize; R],
+    labels: &mut [Label; R],
 ) {
     let d = pc.dp;
     assert!(
@@ -355,7 +355,7 @@ pub(crate) fn nearest<F: Float, const R: usize, const B: usize, const FMA: bool>
     );
     let rows: [&[F]; R] = std::array::from_fn(|r| &rows[r * d..(r + 1) * d]);
     let mut best_score = [F::infinity(); R];
-    let mut best_label = [0usize; R];
+    let mut best_label = [0 as Label; R];
     for b in 0..pc.n_blocks {
         let norms: &[F; B] = pc.half_sq_norms[b * B..(b + 1) * B]
             .try_into()
@@ -378,7 +378,7 @@ pub(crate) fn nearest<F: Float, const R: usize, const B: usize, const FMA: bool>
             // Strict: on a tie across blocks the earlier (lower-index) block keeps the row.
             if score < best_score[r] {
                 best_score[r] = score;
-                best_label[r] = b * B + q;
+                best_label[r] = (b * B + q) as Label;
             }
         }
     }
@@ -407,7 +407,7 @@ fn same_type<F: 'static, T: 'static>(s: &[F]) -> Option<&[T]> {
 fn nearest_avx2<F: Float, const R: usize, const B: usize>(
     rows: &[F],
     pc: &PreparedCenters<F>,
-    labels: &mut [usize; R],
+    labels: &mut [Label; R],
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -707,7 +707,7 @@ mod avx2 {
         blocked: &[f64],
         half_sq_norms: &[f64],
         n_blocks: usize,
-        labels: &mut [usize; R],
+        labels: &mut [super::Label; R],
     ) {
         const LANES: usize = 4;
         let dp = registers::<DV>(dv) * LANES;
@@ -770,7 +770,7 @@ mod avx2 {
                 _mm256_cvtpd_epi32(best_label[g]),
             );
             for (q, &label) in four.iter().enumerate() {
-                labels[4 * g + q] = label as usize;
+                labels[4 * g + q] = label as super::Label;
             }
         }
     }
@@ -788,7 +788,7 @@ mod avx2 {
         blocked: &[f32],
         half_sq_norms: &[f32],
         n_blocks: usize,
-        labels: &mut [usize; R],
+        labels: &mut [super::Label; R],
     ) {
         const LANES: usize = 8;
         let dp = registers::<DV>(dv) * LANES;
@@ -804,7 +804,7 @@ mod avx2 {
         let mut best = _mm256_set1_ps(f32::INFINITY);
         let mut best_label = _mm256_setzero_ps();
         let mut best_score = [f32::INFINITY; R];
-        let mut best_index = [0usize; R];
+        let mut best_index = [0 as super::Label; R];
         let xp = rows.as_ptr();
         for b in 0..n_blocks {
             let acc = block_scores!(
@@ -876,7 +876,8 @@ mod avx2 {
                     // Strict: on a tie across blocks the earlier block keeps the row.
                     if score < best_score[r] && mask != 0 {
                         best_score[r] = score;
-                        best_index[r] = b * width + mask.trailing_zeros() as usize;
+                        best_index[r] =
+                            (b * width + mask.trailing_zeros() as usize) as super::Label;
                     }
                 }
             }
@@ -888,7 +889,7 @@ mod avx2 {
                 _mm256_cvtps_epi32(best_label),
             );
             for r in 0..R {
-                labels[r] = eight[r] as usize;
+                labels[r] = eight[r] as super::Label;
             }
         } else {
             *labels = best_index;
@@ -911,7 +912,7 @@ mod avx2 {
                 blocked: &[$t],
                 half_sq_norms: &[$t],
                 n_blocks: usize,
-                labels: &mut [usize; R],
+                labels: &mut [super::Label; R],
             ) {
                 $body::<R, NV, DV>(rows, dv, blocked, half_sq_norms, n_blocks, labels)
             }
@@ -1014,7 +1015,13 @@ mod avx2 {
                             let value = $loadu(src.add(v * LANES));
                             $storeu(dst.add(v * LANES), $sub(value, $loadu(mp.add(v * LANES))));
                         }
-                        let value = $maskload(src.add(last), mask);
+                        // A plain load when the last register is full (d a multiple of the
+                        // lanes, as in the benchmark's d = 16), the masked one otherwise.
+                        let value = if d == dp {
+                            $loadu(src.add(last))
+                        } else {
+                            $maskload(src.add(last), mask)
+                        };
                         $storeu(dst.add(last), $sub(value, $loadu(mp.add(last))));
                     }
                     for r in count..R {
@@ -1023,9 +1030,9 @@ mod avx2 {
                         }
                     }
                 };
-                let mut tile_labels = [0usize; R];
+                let mut tile_labels = [0 as super::Label; R];
                 // The previous tile: its labels, first row and number of rows (0: none yet).
-                let mut prev_labels = [0usize; R];
+                let mut prev_labels = [0 as super::Label; R];
                 let (mut prev_first, mut prev_count) = (0, 0);
                 let mut changed = 0;
                 let mut inertia: $t = 0.0;
@@ -1059,7 +1066,7 @@ mod avx2 {
                     // of its cluster, or its distance into the inertia.
                     let prev_rows = tp.add((buffer + 2) % 3 * R * dp);
                     for r in 0..prev_count {
-                        let label = prev_labels[r];
+                        let label = prev_labels[r] as usize;
                         let row = prev_rows.add(r * dp);
                         let w = weights.map(|w| w[prev_first + r]);
                         if INERTIA {
@@ -1080,8 +1087,10 @@ mod avx2 {
                             continue;
                         }
                         // SAFETY: r < R and label < k, so the sum's dp values at (r * k + label)
-                        // * dp are inside `sums` (R x k x dp).
+                        // * dp are inside `sums` (R x k x dp), and its weight is inside
+                        // `cluster_weights` (R x k).
                         let sum = sp.add((r * k + label) * dp);
+                        *cluster_weights.get_unchecked_mut(r * k + label) += w.unwrap_or(1.0);
                         match w {
                             None => {
                                 for v in 0..dv {
@@ -1104,19 +1113,25 @@ mod avx2 {
                     if count == 0 {
                         break;
                     }
-                    for r in 0..count {
-                        let label = tile_labels[r];
-                        // Padding centers score +inf and never win; checked because the
-                        // accesses are unchecked.
-                        assert!(label < k, "the kernel returns a real center");
-                        let slot = labels.get_unchecked_mut(first + r);
-                        let label_value = label as super::Label;
-                        changed += usize::from(*slot != label_value);
-                        *slot = label_value;
-                        if !INERTIA {
-                            // SAFETY: r < R and label < k: inside `cluster_weights` (R x k).
-                            let weight = cluster_weights.get_unchecked_mut(r * k + label);
-                            *weight += weights.map_or(1.0, |w| w[first + r]);
+                    // Padding centers score +inf and never win; checked once per tile because
+                    // the accesses above are unchecked. Then the tile's labels are compared
+                    // with the old ones and stored as one block of R u32 (branch-free, in
+                    // vector registers): per row, this bookkeeping was ~12% of the pass (perf,
+                    // f32, 1 thread, data in L3), most of it spilled scalar code.
+                    let top = tile_labels.iter().fold(0, |m, &l| m.max(l));
+                    assert!((top as usize) < k, "the kernel returns a real center");
+                    let slots = &mut labels[first..first + count];
+                    if count == R {
+                        let mut same = 0;
+                        for r in 0..R {
+                            same += usize::from(slots[r] == tile_labels[r]);
+                        }
+                        changed += R - same;
+                        slots.copy_from_slice(&tile_labels);
+                    } else {
+                        for (slot, &label) in slots.iter_mut().zip(&tile_labels) {
+                            changed += usize::from(*slot != label);
+                            *slot = label;
                         }
                     }
                     prev_labels = tile_labels;
@@ -1161,7 +1176,7 @@ fn assign_rows_shaped<F: Float, const R: usize, const B: usize, const FMA: bool>
 ) {
     let (d, dp) = (pc.d, pc.dp);
     let mut tile = Tile::<F, R>::new(dp);
-    let mut tile_labels = [0usize; R];
+    let mut tile_labels = [0 as Label; R];
     for (t, chunk_labels) in labels.chunks_mut(R).enumerate() {
         let first = t * R;
         tile.load(x, start + first, chunk_labels.len(), mean);
@@ -1174,7 +1189,7 @@ fn assign_rows_shaped<F: Float, const R: usize, const B: usize, const FMA: bool>
             .zip(tile.rows.chunks_exact(dp))
             .enumerate()
         {
-            visit(first + r, slot, label, &row[..d]);
+            visit(first + r, slot, label as usize, &row[..d]);
         }
     }
 }
