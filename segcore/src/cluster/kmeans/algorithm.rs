@@ -576,6 +576,20 @@ pub(crate) fn widen_labels(labels: &[Label]) -> Vec<usize> {
     out
 }
 
+/// [`widen_labels`] with every label `l` replaced by `permutation[l]` on the way (the model's
+/// cluster order), so relabelling costs no extra pass.
+fn widen_labels_mapped(labels: &[Label], permutation: &[usize]) -> Vec<usize> {
+    let mut out = vec![0usize; labels.len()];
+    out.par_chunks_mut(CHUNK_ROWS)
+        .zip(labels.par_chunks(CHUNK_ROWS))
+        .for_each(|(o, l)| {
+            o.iter_mut()
+                .zip(l)
+                .for_each(|(o, &l)| *o = permutation[l as usize])
+        });
+    out
+}
+
 /// Weights as a contiguous slice (borrowed when already contiguous).
 pub(crate) fn contiguous_weights<F: Float>(w: Option<ArrayView1<'_, F>>) -> Option<Cow<'_, [F]>> {
     w.map(|w| match w.to_slice() {
@@ -687,43 +701,75 @@ impl KMeansValidParams {
             }
         }
         let best = best.expect("n_init >= 1 is checked, so at least one run happened");
-        let mut model = KMeans {
-            centers: best.centers,
-            labels: Array1::from(widen_labels(&best.labels)),
-            inertia: best.inertia,
-            n_iter: best.n_iter,
-            converged: best.converged,
-            warnings,
-        };
-        let mut distinct = vec![false; k];
-        model.labels.iter().for_each(|&l| distinct[l] = true);
-        let n_distinct = distinct.iter().filter(|&&b| b).count();
+        let (counts, cluster_weights) = cluster_totals(&best.labels, weights, k);
+        let n_distinct = counts.iter().filter(|&&c| c > 0).count();
         if n_distinct < k {
-            model.warnings.push(format!(
+            warnings.push(format!(
                 "Number of distinct clusters ({n_distinct}) found smaller than n_clusters ({k}). \
                  Possibly due to duplicate points in X."
             ));
         }
-        for mut center in model.centers.outer_iter_mut() {
+        let mut centers = best.centers;
+        for mut center in centers.outer_iter_mut() {
             for (c, &m) in center.iter_mut().zip(&mean) {
                 *c += m;
             }
         }
-        if !matches!(self.init, KMeansInit::Centers(_)) {
-            let cluster_weights = cluster_weights(&model.labels, weights, k);
-            let permutation = order_by_weight(model.centers.view(), &cluster_weights);
-            model.relabel(&permutation);
+        // Explicit initial centers keep their order; seeded clusters are ordered by weight.
+        let permutation: Vec<usize> = if matches!(self.init, KMeansInit::Centers(_)) {
+            (0..k).collect()
+        } else {
+            order_by_weight(centers.view(), &cluster_weights)
+        };
+        let mut ordered = centers.clone();
+        for (j, &p) in permutation.iter().enumerate() {
+            ordered.row_mut(p).assign(&centers.row(j));
         }
-        Ok(model)
+        Ok(KMeans {
+            centers: ordered,
+            labels: Array1::from(widen_labels_mapped(&best.labels, &permutation)),
+            inertia: best.inertia,
+            n_iter: best.n_iter,
+            converged: best.converged,
+            warnings,
+        })
     }
 }
 
-fn cluster_weights<F: Float>(labels: &Array1<usize>, weights: Option<&[F]>, k: usize) -> Vec<F> {
+/// Rows per cluster and total weight per cluster (the row count when unweighted) of a fit's
+/// labels. In parallel over fixed chunks reduced in chunk order, so the weights have the same
+/// bits on any thread count; one pass over the u32 labels instead of two serial passes over
+/// the model's usize labels (~0.3 Lloyd iterations at 1M rows, perf).
+fn cluster_totals<F: Float>(
+    labels: &[Label],
+    weights: Option<&[F]>,
+    k: usize,
+) -> (Vec<usize>, Vec<F>) {
+    let parts: Vec<(Vec<usize>, Vec<F>)> = labels
+        .par_chunks(CHUNK_ROWS)
+        .enumerate()
+        .map(|(c, chunk)| {
+            let mut counts = vec![0usize; k];
+            let mut totals = vec![F::zero(); k];
+            for (i, &l) in chunk.iter().enumerate() {
+                counts[l as usize] += 1;
+                if let Some(w) = weights {
+                    totals[l as usize] += w[c * CHUNK_ROWS + i];
+                }
+            }
+            (counts, totals)
+        })
+        .collect();
+    let mut counts = vec![0usize; k];
     let mut totals = vec![F::zero(); k];
-    for (i, &l) in labels.iter().enumerate() {
-        totals[l] += weights.map_or(F::one(), |w| w[i]);
+    for (c, t) in parts {
+        counts.iter_mut().zip(&c).for_each(|(a, &b)| *a += b);
+        add_row(&mut totals, &t);
     }
-    totals
+    if weights.is_none() {
+        totals = counts.iter().map(|&c| F::cast(c)).collect();
+    }
+    (counts, totals)
 }
 
 impl KMeansParams {
