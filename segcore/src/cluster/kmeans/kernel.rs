@@ -1120,15 +1120,19 @@ mod avx2 {
                     // f32, 1 thread, data in L3), most of it spilled scalar code.
                     let top = tile_labels.iter().fold(0, |m, &l| m.max(l));
                     assert!((top as usize) < k, "the kernel returns a real center");
-                    let slots = &mut labels[first..first + count];
                     if count == R {
+                        // A fixed-size array, so the copy is one vector store, not a memcpy call.
+                        let slots: &mut [super::Label; R] = (&mut labels[first..first + R])
+                            .try_into()
+                            .expect("a full tile has R rows");
                         let mut same = 0;
                         for r in 0..R {
                             same += usize::from(slots[r] == tile_labels[r]);
                         }
                         changed += R - same;
-                        slots.copy_from_slice(&tile_labels);
+                        *slots = tile_labels;
                     } else {
+                        let slots = &mut labels[first..first + count];
                         for (slot, &label) in slots.iter_mut().zip(&tile_labels) {
                             changed += usize::from(*slot != label);
                             *slot = label;
