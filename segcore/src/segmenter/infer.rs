@@ -74,7 +74,7 @@ fn numeric_spec(name: &str, values: &[f64]) -> Option<ColumnSpec> {
 ///   `id`, `*_id`, `*_key`, `*_nr`, or distinct integers filling a range on every row) and all-missing columns
 ///   are left out. Constant columns are dropped by the pipeline, which reports them.
 /// - categorical columns: one-hot, categories rarer than 2 % grouped into `<column>_other`; each
-///   column its own group of total variance 0.5 ([`CATEGORICAL_GROUP_WEIGHT`]), so firmographic
+///   column its own group of total variance 0.5 (`CATEGORICAL_GROUP_WEIGHT`), so firmographic
 ///   one-hots do not outweigh behaviour. Columns with fewer than 2 categories or identifier-like
 ///   (more than 100 distinct values and more than half of the rows, or an id-like name) are left
 ///   out.
