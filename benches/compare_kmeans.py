@@ -78,7 +78,7 @@ def main():
     ap.add_argument("--d", type=int, default=16)
     ap.add_argument("--k", type=int, default=8)
     ap.add_argument("--iters", type=int, default=20)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--dtype", default="f64", choices=["f64", "f32"])
     ap.add_argument("--wholesale", action="store_true")
     ap.add_argument("--no-linfa", action="store_true")
@@ -132,6 +132,14 @@ def main():
     print(f"segcore peak extra memory: lloyd {first['segcore_lloyd_peak_extra_mb']} MB"
           + ("" if args.no_hamerly else f", hamerly {first['segcore_hamerly_peak_extra_mb']} MB")
           + f" (X is {x.nbytes / 2**20:.0f} MB)")
+    if not args.wholesale:
+        ours = [float(r["segcore_lloyd_ms_per_iter"]) for _, _, r in pairs]
+        vs_sklearn = np.median([ratio(s, o) for s, o in zip(sk_ms, ours)])
+        vs_floor = np.median([ratio(o, f) for o, f in zip(ours, floors)])
+        verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
+        print(f"goals (segcore lloyd, medians over the pairs): at least 3x faster than scikit-learn: "
+              f"{vs_sklearn:.2f}x, {verdict(vs_sklearn >= 3.0)}; within 2x of the bandwidth floor: "
+              f"{vs_floor:.2f}x, {verdict(vs_floor <= 2.0)}")
     sk_inertia, sk_iter = sk_model.inertia_, sk_model.n_iter_
     rel = abs(float(first["segcore_lloyd_inertia"]) - sk_inertia) / sk_inertia
     print(f"parity (same init, Lloyd): n_iter sklearn {sk_iter} / segcore {first['segcore_lloyd_n_iter']}, "
