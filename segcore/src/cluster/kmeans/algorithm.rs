@@ -934,6 +934,35 @@ mod tests {
     use ndarray::{array, Array2, ShapeBuilder};
     use rand::Rng;
 
+    #[test]
+    fn cluster_totals_match_a_serial_count_across_chunks() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let n = 3 * CHUNK_ROWS + 17;
+        // Cluster 3 of 5 stays empty.
+        let labels: Vec<Label> = (0..n).map(|_| [0, 1, 2, 4][rng.gen_range(0..4)]).collect();
+        let weights: Vec<f64> = (0..n).map(|_| f64::from(rng.gen_range(0..5u8))).collect();
+        let (counts, totals) = cluster_totals(&labels, Some(&weights), 5);
+        let (unweighted_counts, unweighted) = cluster_totals::<f64>(&labels, None, 5);
+        for j in 0..5 {
+            let rows: Vec<usize> = (0..n).filter(|&i| labels[i] as usize == j).collect();
+            assert_eq!(counts[j], rows.len());
+            assert_eq!(unweighted_counts[j], rows.len());
+            assert_eq!(unweighted[j], rows.len() as f64);
+            // Integer weights: every order of summation gives the same exact total.
+            assert_eq!(totals[j], rows.iter().map(|&i| weights[i]).sum::<f64>());
+        }
+        assert_eq!(counts[3], 0);
+    }
+
+    #[test]
+    fn widen_labels_mapped_applies_the_permutation() {
+        let labels: Vec<Label> = (0..CHUNK_ROWS as u32 + 9).map(|i| i % 3).collect();
+        let widened = widen_labels_mapped(&labels, &[2, 0, 1]);
+        for (&l, &w) in labels.iter().zip(&widened) {
+            assert_eq!(w, [2, 0, 1][l as usize]);
+        }
+    }
+
     /// Gaussian-ish blobs from a fixed seed (sum of uniforms; no extra dependency).
     pub(crate) fn blobs(n: usize, d: usize, k: usize, seed: u64) -> Array2<f64> {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
