@@ -569,24 +569,21 @@ fn run_single<F: Float>(
 /// single-threaded, the conversion and the page faults of the new array cost about one Lloyd
 /// iteration at 1M rows (perf, kmeans_bench).
 pub(crate) fn widen_labels(labels: &[Label]) -> Vec<usize> {
-    let mut out = vec![0usize; labels.len()];
-    out.par_chunks_mut(CHUNK_ROWS)
-        .zip(labels.par_chunks(CHUNK_ROWS))
-        .for_each(|(o, l)| o.iter_mut().zip(l).for_each(|(o, &l)| *o = l as usize));
-    out
+    widen_labels_with(labels, |l| l as usize)
 }
 
 /// [`widen_labels`] with every label `l` replaced by `permutation[l]` on the way (the model's
 /// cluster order), so relabelling costs no extra pass.
 fn widen_labels_mapped(labels: &[Label], permutation: &[usize]) -> Vec<usize> {
+    widen_labels_with(labels, |l| permutation[l as usize])
+}
+
+/// The parallel widening behind [`widen_labels`] and [`widen_labels_mapped`].
+fn widen_labels_with(labels: &[Label], map: impl Fn(Label) -> usize + Sync) -> Vec<usize> {
     let mut out = vec![0usize; labels.len()];
     out.par_chunks_mut(CHUNK_ROWS)
         .zip(labels.par_chunks(CHUNK_ROWS))
-        .for_each(|(o, l)| {
-            o.iter_mut()
-                .zip(l)
-                .for_each(|(o, &l)| *o = permutation[l as usize])
-        });
+        .for_each(|(o, l)| o.iter_mut().zip(l).for_each(|(o, &l)| *o = map(l)));
     out
 }
 
@@ -721,12 +718,8 @@ impl KMeansValidParams {
         } else {
             order_by_weight(centers.view(), &cluster_weights)
         };
-        let mut ordered = centers.clone();
-        for (j, &p) in permutation.iter().enumerate() {
-            ordered.row_mut(p).assign(&centers.row(j));
-        }
         Ok(KMeans {
-            centers: ordered,
+            centers: permuted_rows(&centers, &permutation),
             labels: Array1::from(widen_labels_mapped(&best.labels, &permutation)),
             inertia: best.inertia,
             n_iter: best.n_iter,
@@ -734,6 +727,15 @@ impl KMeansValidParams {
             warnings,
         })
     }
+}
+
+/// `centers` with row `j` moved to row `permutation[j]` (cluster `j` becomes `permutation[j]`).
+fn permuted_rows<F: Float>(centers: &Array2<F>, permutation: &[usize]) -> Array2<F> {
+    let mut out = centers.clone();
+    for (j, &p) in permutation.iter().enumerate() {
+        out.row_mut(p).assign(&centers.row(j));
+    }
+    out
 }
 
 /// Rows per cluster and total weight per cluster (the row count when unweighted) of a fit's
@@ -821,10 +823,7 @@ impl<F: Float> KMeans<F> {
 
     /// Applies `permutation` (old label -> new label) to centers and labels.
     pub(crate) fn relabel(&mut self, permutation: &[usize]) {
-        let old = self.centers.clone();
-        for (j, &p) in permutation.iter().enumerate() {
-            self.centers.row_mut(p).assign(&old.row(j));
-        }
+        self.centers = permuted_rows(&self.centers, permutation);
         self.labels.mapv_inplace(|l| permutation[l]);
     }
 
