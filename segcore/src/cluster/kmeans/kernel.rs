@@ -907,14 +907,11 @@ mod avx2 {
             }
         }
         if transpose {
-            let mut eight = [0i32; 8];
+            // R == 8: the 8 labels (u32 bit patterns, see above) are stored as one vector.
             _mm256_storeu_si256(
-                eight.as_mut_ptr().cast::<__m256i>(),
+                labels.as_mut_ptr().cast::<__m256i>(),
                 _mm256_castps_si256(best_label),
             );
-            for r in 0..R {
-                labels[r] = eight[r] as super::Label;
-            }
         } else {
             *labels = best_index;
         }
@@ -1069,7 +1066,18 @@ mod avx2 {
                     // 0 once every tile is scored: then only the last one is left to add.
                     let count = (n - first).min(R);
                     if count > 0 {
-                        super::prefetch(x, (first + super::PREFETCH_ROWS) * d, R * d);
+                        let ahead = (first + super::PREFETCH_ROWS) * d;
+                        if ahead + R * dp <= x.len() && d == dp {
+                            // The usual case, a whole tile ahead inside `x` and no padding:
+                            // one prefetch per cache line, a count known at compile time
+                            // (when DV is), no bounds check per line.
+                            let line = 64 / std::mem::size_of::<$t>();
+                            for i in 0..R * dp / line {
+                                _mm_prefetch::<_MM_HINT_T0>(xp.add(ahead + i * line).cast::<i8>());
+                            }
+                        } else {
+                            super::prefetch(x, ahead, R * d);
+                        }
                         // SAFETY: buffer < 3, so the R x dp values are inside `tiles`; nothing
                         // writes this buffer while the slice lives.
                         let tile = std::slice::from_raw_parts(tp.add(buffer * R * dp), R * dp);
