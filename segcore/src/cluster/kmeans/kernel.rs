@@ -210,8 +210,11 @@ pub(crate) struct PartialSums<F> {
     /// Stride of one sum (`PreparedCenters::dp`); values past `d` stay 0.
     pub dp: usize,
     pub copies: usize,
-    /// `copies x k x dp`.
-    pub sums: Vec<F>,
+    /// `copies x k x dp` from `start` on ([`PartialSums::sums`]).
+    sums: Vec<F>,
+    /// Where the sums begin in `sums`: the first element on a 64-byte boundary, so no 32-byte
+    /// load or store of a sum crosses a cache line.
+    start: usize,
     /// `copies x k`.
     pub weights: Vec<F>,
 }
@@ -219,14 +222,34 @@ pub(crate) struct PartialSums<F> {
 impl<F: Float> PartialSums<F> {
     pub fn new(pc: &PreparedCenters<F>) -> Self {
         let copies = tile_rows(pc);
+        let len = copies * pc.k * pc.dp;
+        let sums = vec![F::zero(); len + 64 / std::mem::size_of::<F>()];
+        let start = sums.as_ptr().align_offset(64).min(sums.len() - len);
         PartialSums {
             k: pc.k,
             d: pc.d,
             dp: pc.dp,
             copies,
-            sums: vec![F::zero(); copies * pc.k * pc.dp],
+            sums,
+            start,
             weights: vec![F::zero(); copies * pc.k],
         }
+    }
+
+    /// The `copies x k x dp` sums.
+    #[inline(always)]
+    pub fn sums(&self) -> &[F] {
+        &self.sums[self.start..self.start + self.copies * self.k * self.dp]
+    }
+
+    /// The `copies x k x dp` sums and the `copies x k` weights, to add into.
+    #[inline(always)]
+    pub fn sums_and_weights_mut(&mut self) -> (&mut [F], &mut [F]) {
+        let len = self.copies * self.k * self.dp;
+        (
+            &mut self.sums[self.start..self.start + len],
+            &mut self.weights,
+        )
     }
 
     /// The sum (`d` values) and weight that row `r` of the chunk (assigned to `label`) adds
@@ -235,7 +258,7 @@ impl<F: Float> PartialSums<F> {
     pub fn slot(&mut self, r: usize, label: usize) -> (&mut [F], &mut F) {
         let at = (r % self.copies) * self.k + label;
         (
-            &mut self.sums[at * self.dp..at * self.dp + self.d],
+            &mut self.sums[self.start + at * self.dp..self.start + at * self.dp + self.d],
             &mut self.weights[at],
         )
     }
@@ -546,7 +569,7 @@ pub(crate) fn lloyd_rows_fused<F: Float>(
     labels: &mut [Label],
     partial: &mut PartialSums<F>,
 ) -> Option<usize> {
-    let (sums, cluster_weights) = (&mut partial.sums, &mut partial.weights);
+    let (sums, cluster_weights) = partial.sums_and_weights_mut();
     fused_rows::<F, false>(x, start, mean, weights, pc, labels, sums, cluster_weights)
         .map(|(changed, _)| changed)
 }
@@ -1052,8 +1075,13 @@ mod avx2 {
                 // Three tile buffers, used in turn: while tile t is scored, tile t + 1 is
                 // centered into the next buffer and tile t - 1 (whose labels are known by then)
                 // is added into the sums from the previous one. See the module docs for why.
-                let mut tiles = vec![0.0 as $t; 3 * R * dp];
-                let tp = tiles.as_mut_ptr();
+                // Aligned to a cache line, so each row's 32-byte loads and stores stay within
+                // one line (a row of d = 16 f32 is exactly one line).
+                let mut tiles = vec![0.0 as $t; 3 * R * dp + 64 / std::mem::size_of::<$t>()];
+                let tp = {
+                    let start = tiles.as_ptr().align_offset(64);
+                    tiles.as_mut_ptr().add(start)
+                };
                 let (xp, mp, sp) = (x.as_ptr(), mean.as_ptr(), sums.as_mut_ptr());
                 // Centers rows `first..first + count` of `x` into buffer `buffer`, zero rows
                 // after them.
