@@ -167,7 +167,7 @@ impl<F: Float> PartialSums<F> {
             changed,
         };
         for (sums, weights) in self
-            .sums()
+            .sums
             .chunks_exact(k * self.dp)
             .zip(self.weights.chunks_exact(k))
         {

