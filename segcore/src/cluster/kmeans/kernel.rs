@@ -986,7 +986,9 @@ mod avx2 {
             }
         }
         if transpose {
-            // R == 8: the 8 labels (u32 bit patterns, see above) are stored as one vector.
+            // R == 8 (`transpose`): the 8 labels (u32 bit patterns, see above) are stored as
+            // one vector; `labels` is `[Label; 8]`, exactly the 32 bytes written.
+            assert!(R == 8 && std::mem::size_of::<super::Label>() == 4);
             _mm256_storeu_si256(
                 labels.as_mut_ptr().cast::<__m256i>(),
                 _mm256_castps_si256(best_label),
@@ -1154,6 +1156,8 @@ mod avx2 {
                             // (when DV is), no bounds check per line.
                             let line = 64 / std::mem::size_of::<$t>();
                             for i in 0..R * dp / line {
+                                // SAFETY: ahead + i * line < ahead + R * dp <= x.len(), so the
+                                // address is inside `x`; a prefetch reads nothing observable.
                                 _mm_prefetch::<_MM_HINT_T0>(xp.add(ahead + i * line).cast::<i8>());
                             }
                         } else {
