@@ -6,8 +6,9 @@
 //!
 //! 1. behaviour features from the log ([`behaviour_features`](crate::features::behaviour)) are
 //!    added to the table (`recency_days`, `frequency`, `monetary`, ...);
-//! 2. a column spec ([`PipelineSpec`](crate::features::pipeline::PipelineSpec), given or inferred by [`infer_spec`] from the column
-//!    types) is fitted as a [`FeaturePipeline`](crate::features::pipeline::FeaturePipeline);
+//! 2. a column spec ([`PipelineSpec`](crate::features::pipeline::PipelineSpec), given or
+//!    inferred by [`infer_spec`] from the column types) is fitted as a
+//!    [`FeaturePipeline`](crate::features::pipeline::FeaturePipeline);
 //! 3. optional PCA ([`Reduction`]);
 //! 4. the clustering algorithm ([`Algorithm`]) with a fixed k or k chosen by
 //!    [`select_k`](crate::select::select_k) ([`NClusters`]);

@@ -163,9 +163,7 @@ impl<F> std::ops::DerefMut for CacheAligned<F> {
 
 impl<F: std::fmt::Debug> std::fmt::Debug for CacheAligned<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(&self.storage[self.start..self.start + self.len])
-            .finish()
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -1153,7 +1151,9 @@ mod avx2 {
                         if ahead + R * dp <= x.len() && d == dp {
                             // The usual case, a whole tile ahead inside `x` and no padding:
                             // one prefetch per cache line, a count known at compile time
-                            // (when DV is), no bounds check per line.
+                            // (when DV is), no bounds check per line. Kept beside
+                            // `super::prefetch` on purpose: folding this fast path into it
+                            // (same condition, constant length) measured 1.02-1.06x slower.
                             let line = 64 / std::mem::size_of::<$t>();
                             for i in 0..R * dp / line {
                                 // SAFETY: ahead + i * line < ahead + R * dp <= x.len(), so the
