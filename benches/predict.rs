@@ -1,7 +1,7 @@
 //! Assignment latency and throughput of saved models (issue 9's service goal: one customer in
 //! under 20 microseconds for k-means with 30 features and 8 segments).
 //!
-//! `cargo bench --bench predict`. Single-customer calls go through `persist::AnyModel` (what a
+//! `cargo bench --bench predict`. Single-customer calls go through `serve::AnyModel` (what a
 //! service holds after loading a document), through `KMeans::predict` on a one-row view, and
 //! through `Segmenter::predict_record` (raw columns in: `FeaturePipeline::transform_row`, then
 //! k-means), also as the `AnyModel` that the service path of `examples/assign_service.rs` loads
@@ -14,8 +14,9 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 use segcore::cluster::kmeans::KMeansParams;
 use segcore::data::CustomerTable;
-use segcore::persist::{self, AnyModel};
+use segcore::persist;
 use segcore::segmenter::{NClusters, Segmenter, SegmenterParams};
+use segcore::serve::AnyModel;
 
 fn customers(n: usize, d: usize, seed: u64) -> Array2<f64> {
     let mut rng = Xoshiro256Plus::seed_from_u64(seed);

@@ -13,7 +13,7 @@
 //! customers"}`, plus `"probabilities": [...]` for Gaussian mixtures; a customer the model cannot
 //! assign gets `"segment": null` and the `"reason"`.
 //!
-//! Every model is loaded one way, `persist::AnyModel::load`, and assigned one way,
+//! Every model is loaded one way, `serve::AnyModel::load`, and assigned one way,
 //! `AnyModel::predict_record`. With any other saved clustering model (k-means, mini-batch
 //! k-means, Ward, Gaussian mixture), a line is `{"id": ..., "features": [0.3, -1.2, ...]}` in the
 //! model's feature order and the output `{"id": ..., "segment": 3}`.
@@ -26,21 +26,26 @@
 //! saves it to a temporary file, reloads it and assigns three customers, to show the round trip.
 
 use segcore::data::{ColumnData, CustomerTable};
-use segcore::persist::{self, AnyModel};
+use segcore::persist;
 use segcore::segmenter::SegmenterParams;
+use segcore::serve::AnyModel;
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, BufWriter, Write};
 
 /// What the service says about a loaded model on start.
 fn describe(model: &AnyModel) -> String {
-    match model {
-        AnyModel::Segmenter(m) => format!(
+    match model.as_segmenter() {
+        Some(m) => format!(
             "Segmenter with {} segments ({}), reads {}",
             m.n_segments(),
             m.segment_names().join(", "),
             m.feature_names_in().join(", ")
         ),
-        m => format!("{} segments, {} features", m.n_segments(), m.n_features()),
+        None => format!(
+            "{} segments, {} features",
+            model.n_segments(),
+            model.n_features()
+        ),
     }
 }
 
@@ -59,7 +64,7 @@ fn assign_line(model: &AnyModel, line: &str, line_number: usize) -> Value {
         Ok(a) => {
             let mut out = json!({"id": id, "segment": a.segment});
             // A Segmenter always answers with a name (null when unassigned); plain models have none.
-            if matches!(model, AnyModel::Segmenter(_)) {
+            if model.as_segmenter().is_some() {
                 out["name"] = json!(a.name);
             }
             if let Some(p) = a.probabilities {

@@ -6,12 +6,13 @@ use crate::errors::{run_detached, to_py_err, IntoPyResult};
 use crate::persist::to_document;
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
+use segcore::cluster::gmm::GaussianMixture;
 use segcore::data::{CategoricalColumn, CustomerTable};
-use segcore::persist::AnyModel;
 use segcore::profile::{
     explain, explain_mixture, learn_rules, migration as core_migration, profile, Language,
     Migration, ProfileParams, Pseudonymiser, RuleParams, SegmentationProfile,
 };
+use segcore::serve::AnyModel;
 use std::collections::BTreeMap;
 
 /// Profiles `features` by `labels`; returns `(json_document, text_table)`.
@@ -212,14 +213,19 @@ pub fn explain_mixture_document(
     feature_names: Vec<String>,
 ) -> PyResult<String> {
     let row = customer.as_array();
-    let explanation = run_detached(py, || match AnyModel::from_json(model_document)? {
-        AnyModel::GaussianMixtureF64(m) => explain_mixture(&m, row, &feature_names),
-        AnyModel::GaussianMixtureF32(m) => explain_mixture(&m, row, &feature_names),
-        _ => Err(segcore::Error::invalid_parameter(
+    let explanation = run_detached(py, || {
+        let model = AnyModel::from_json(model_document)?;
+        if let Some(m) = model.downcast_ref::<GaussianMixture<f64>>() {
+            return explain_mixture(m, row, &feature_names);
+        }
+        if let Some(m) = model.downcast_ref::<GaussianMixture<f32>>() {
+            return explain_mixture(m, row, &feature_names);
+        }
+        Err(segcore::Error::invalid_parameter(
             "model",
             "a model document of another kind",
             "a Gaussian mixture document",
-        )),
+        ))
     })?;
     to_document(py, &explanation)
 }

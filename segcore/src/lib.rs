@@ -18,6 +18,7 @@ pub mod profile;
 pub mod reduce;
 pub mod segmenter;
 pub mod select;
+pub mod serve;
 mod simd;
 pub mod validation;
 

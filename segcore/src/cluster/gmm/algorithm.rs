@@ -632,19 +632,7 @@ impl<F: Float> GaussianMixture<F> {
 
     /// Most probable component of every row of `x` (first on ties).
     pub fn predict(&self, x: ArrayView2<F>) -> Result<Array1<usize>> {
-        let proba = self.predict_proba(x)?;
-        Ok(proba
-            .outer_iter()
-            .map(|row| {
-                let mut best = 0;
-                for (c, &v) in row.iter().enumerate() {
-                    if v > row[best] {
-                        best = c;
-                    }
-                }
-                best
-            })
-            .collect())
+        Ok(most_probable(self.predict_proba(x)?.view()))
     }
 
     /// Membership uncertainty of every row: `1 - max_j p(j | x)`. 0 for a customer clearly in
@@ -749,6 +737,24 @@ impl<F: Float> GaussianMixture<F> {
         }
         Ok((out, labels))
     }
+}
+
+/// The most probable component of every row of membership probabilities (first on ties): the
+/// mixture's assignment rule, shared by `predict` and every caller that already holds the
+/// probabilities.
+pub fn most_probable<F: Float>(probabilities: ArrayView2<F>) -> Array1<usize> {
+    probabilities
+        .outer_iter()
+        .map(|row| {
+            let mut best = 0;
+            for (c, &v) in row.iter().enumerate() {
+                if v > row[best] {
+                    best = c;
+                }
+            }
+            best
+        })
+        .collect()
 }
 
 impl<F: Float, D: Data<Elem = F>, T> linfa::traits::Fit<ArrayBase<D, Ix2>, T, Error>

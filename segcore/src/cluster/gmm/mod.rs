@@ -18,7 +18,7 @@
 //! both libraries in one process per thread count, shared 2-core box at load ~7, so ratios
 //! only): full 17.8 ms/iteration against scikit-learn's 157 ms on 1 thread each (8.8x), 20.0 ms
 //! against 775 ms on 2 threads each (38.7x); diag 15.8 ms against 88 ms (5.6x) / 16.0 against
-//! 277 ms (17.4x); lower bounds equal to 12 digits, means to 1e-13. `examples/gmm_bench.rs` in
+//! 277 ms (17.4x); lower bounds equal to 12 digits, means to 1e-13. `benches/programs/gmm_bench.rs` in
 //! one run (2 threads): full 20.8 ms against linfa-clustering's 428 ms. One EM iteration is one
 //! fused pass over the data (see `kernel.rs` for the profile that decided it).
 
@@ -28,7 +28,7 @@ mod kernel;
 mod linalg;
 mod select;
 
-pub use algorithm::GaussianMixture;
+pub use algorithm::{most_probable, GaussianMixture};
 pub use hyperparams::{
     CovarianceType, GaussianMixtureInit, GaussianMixtureParams, GaussianMixtureValidParams,
 };
