@@ -37,10 +37,26 @@ fn unknown_field(document: &Value, known: &Value, path: &str) -> Option<String> 
     }
 }
 
+/// Documents written before the feature pipeline moved onto the shared envelope carry the
+/// pipeline's former header (`"format": "segcore.FeaturePipeline", "format_version": 1`); it says
+/// nothing the envelope does not, so it is dropped (any other value stays and is refused).
+fn forget_legacy_pipeline_header(document: &mut Value) {
+    let Some(pipeline) = document.get_mut("pipeline").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if pipeline.get("format") == Some(&Value::from("segcore.FeaturePipeline"))
+        && pipeline.get("format_version") == Some(&Value::from(1))
+    {
+        pipeline.remove("format");
+        pipeline.remove("format_version");
+    }
+}
+
 impl<'de> Deserialize<'de> for Segmenter {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         use serde::de::Error as _;
-        let document = Value::deserialize(d)?;
+        let mut document = Value::deserialize(d)?;
+        forget_legacy_pipeline_header(&mut document);
         let state = State::deserialize(&document).map_err(D::Error::custom)?;
         let known = serde_json::to_value(&state).map_err(D::Error::custom)?;
         if let Some(field) = unknown_field(&document, &known, "model") {
@@ -178,13 +194,13 @@ pub(crate) fn validate(state: &State) -> Result<()> {
             state.params.algorithm
         )));
     }
-    if state.model.n_features() != width {
+    if state.model.clusterer().n_features() != width {
         return Err(bad(format!(
             "the model reads {} features, the pipeline/PCA gives {width}",
-            state.model.n_features()
+            state.model.clusterer().n_features()
         )));
     }
-    let k = state.model.n_segments();
+    let k = state.model.clusterer().n_segments();
     if state.segment_names.len() != k {
         return Err(bad(format!(
             "{} segment names for {k} segments",

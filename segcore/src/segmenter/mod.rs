@@ -45,6 +45,7 @@
 
 mod csv_job;
 mod document;
+mod fit;
 mod infer;
 mod model;
 mod params;
@@ -52,7 +53,7 @@ mod summary;
 
 pub use csv_job::{segment_csv, CsvSegmentation, CUSTOMER_ID_COLUMNS};
 pub use infer::infer_spec;
-pub use model::Segmenter;
+pub use model::{Segmenter, SCORE_SAMPLE_SIZE};
 pub use params::SegmenterParams;
 
 use crate::cluster::gmm::CovarianceType;
@@ -69,6 +70,21 @@ pub enum Algorithm {
     Ward,
     /// Gaussian mixture of the given covariance type; also gives segment probabilities.
     GaussianMixture(CovarianceType),
+}
+
+impl Algorithm {
+    /// Parses the names the Python API uses (`"kmeans"`, `"ward"`, `"gmm"` with
+    /// `covariance_type`), the same as [`SelectMethod::from_names`](crate::select::SelectMethod::from_names).
+    pub fn from_names(name: &str, covariance_type: &str) -> crate::Result<Self> {
+        use crate::select::SelectMethod;
+        Ok(
+            match SelectMethod::from_names(name, covariance_type, "algorithm")? {
+                SelectMethod::Ward => Algorithm::Ward,
+                SelectMethod::GaussianMixture(covariance) => Algorithm::GaussianMixture(covariance),
+                SelectMethod::KMeans => Algorithm::KMeans,
+            },
+        )
+    }
 }
 
 /// How many segments.

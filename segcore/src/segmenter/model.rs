@@ -1,24 +1,30 @@
 //! The fitted [`Segmenter`]: predict, explain, names, and its saved document.
 
-use super::params::{BehaviourSetup, SegmenterParams};
+use super::fit::BehaviourSetup;
+use super::params::SegmenterParams;
 use super::{Algorithm, Assignment};
 use crate::cluster::gmm::GaussianMixture;
 use crate::cluster::kmeans::KMeans;
 use crate::cluster::ward::Ward;
+use crate::cluster::{Assigned, FittedClusterer};
 use crate::data::{CategoricalColumn, ColumnData, CustomerTable, TransactionLog};
 use crate::error::{Error, Result};
 use crate::features::behaviour::{behaviour_features, BehaviourFeature, BehaviourParams};
 use crate::features::pipeline::{
-    ColumnRef, Encoding, FeatureInput, FeaturePipeline, PipelineSpec, RowValue,
+    ColumnRef, ColumnSpec, Encoding, FeatureInput, FeaturePipeline, PipelineSpec, RowValue,
 };
 use crate::persist::SavedModel;
 use crate::profile::{explain, explain_mixture, Explanation, SegmentationProfile};
 use crate::reduce::Pca;
+use crate::select::metrics::{silhouette_score, silhouette_score_sampled};
 use crate::select::select_k::SelectKResult;
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+
+/// Above this many assigned customers, [`Segmenter::score`] scores a seeded sample of them.
+pub const SCORE_SAMPLE_SIZE: usize = 10_000;
 
 /// The fitted clustering model (in the model space: pipeline output, then PCA scores).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,28 +36,12 @@ pub(crate) enum FittedModel {
 }
 
 impl FittedModel {
-    pub(crate) fn n_segments(&self) -> usize {
+    /// The model through the face every fitted clusterer shares.
+    pub(crate) fn clusterer(&self) -> &dyn FittedClusterer {
         match self {
-            FittedModel::KMeans(m) => m.n_clusters(),
-            FittedModel::Ward(m) => m.n_clusters(),
-            FittedModel::GaussianMixture(m) => m.n_components(),
-        }
-    }
-
-    pub(crate) fn n_features(&self) -> usize {
-        match self {
-            FittedModel::KMeans(m) => m.n_features(),
-            FittedModel::Ward(m) => m.n_features(),
-            FittedModel::GaussianMixture(m) => m.n_features(),
-        }
-    }
-
-    /// Segment centres (k-means centres, Ward segment centroids, mixture means).
-    pub(crate) fn centroids(&self) -> Array2<f64> {
-        match self {
-            FittedModel::KMeans(m) => m.cluster_centers().to_owned(),
-            FittedModel::Ward(m) => m.centroids().to_owned(),
-            FittedModel::GaussianMixture(m) => m.means().to_owned(),
+            FittedModel::KMeans(m) => m,
+            FittedModel::Ward(m) => m,
+            FittedModel::GaussianMixture(m) => m,
         }
     }
 
@@ -60,33 +50,7 @@ impl FittedModel {
     pub(crate) fn training_labels(&self, x: ArrayView2<f64>) -> Result<Vec<usize>> {
         match self {
             FittedModel::Ward(m) => Ok(m.labels().to_vec()),
-            _ => Ok(self.assign(x)?.0),
-        }
-    }
-
-    /// Segments (and mixture probabilities) of model-space rows.
-    pub(crate) fn assign(&self, x: ArrayView2<f64>) -> Result<(Vec<usize>, Option<Array2<f64>>)> {
-        match self {
-            FittedModel::KMeans(m) => Ok((m.predict(x)?.to_vec(), None)),
-            FittedModel::Ward(m) => Ok((m.predict(x)?.to_vec(), None)),
-            FittedModel::GaussianMixture(m) => {
-                // One scoring pass: the label is the mixture's own rule (most probable, first on
-                // ties) applied to these probabilities, not a second `predict` pass.
-                let proba = m.predict_proba(x)?;
-                let labels = proba
-                    .outer_iter()
-                    .map(|row| {
-                        let mut best = 0;
-                        for (c, &v) in row.iter().enumerate() {
-                            if v > row[best] {
-                                best = c;
-                            }
-                        }
-                        best
-                    })
-                    .collect();
-                Ok((labels, Some(proba)))
-            }
+            _ => Ok(self.clusterer().predict(x)?.to_vec()),
         }
     }
 
@@ -368,7 +332,7 @@ impl Segmenter {
     /// Segment centres in the model space (rows = segments): k-means centres, Ward segment
     /// centroids, mixture means.
     pub fn centroids(&self) -> Array2<f64> {
-        self.state.model.centroids()
+        self.state.model.clusterer().centroids()
     }
 
     /// The table with the behaviour features the model reads added from `transactions`.
@@ -556,7 +520,10 @@ impl Segmenter {
         x: ArrayView2<f64>,
         reasons: Vec<Option<String>>,
     ) -> Result<Vec<Assignment>> {
-        let (labels, proba) = self.state.model.assign(x)?;
+        let Assigned {
+            labels,
+            probabilities: proba,
+        } = self.state.model.clusterer().assign(x)?;
         Ok(labels
             .into_iter()
             .zip(reasons)
@@ -629,7 +596,6 @@ impl Segmenter {
         &self,
         record: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Assignment> {
-        use serde_json::Value;
         // One row straight through FeaturePipeline::transform_row: building a one-row table and
         // running the batch pipeline took ~30 us of a ~32 us call (benches/predict.rs). The
         // reasons and errors are those of `model_rows` on the one-row table (`record_table`),
@@ -638,58 +604,11 @@ impl Segmenter {
         let mut values: Vec<RowValue<'_>> = Vec::with_capacity(spec.columns.len());
         let mut reason: Option<String> = None;
         for c in &spec.columns {
-            let value = record.get(&c.column).ok_or_else(|| Error::UnknownColumn {
-                name: c.column.clone(),
-                available: record.keys().cloned().collect::<Vec<_>>().join(", "),
-            })?;
-            let wrong = |expected: &str| Error::ColumnType {
-                name: c.column.clone(),
-                expected: expected.to_string(),
-                actual: format!("the JSON value {value}"),
-            };
-            let missing = || format!("`{}` is missing and the model does not impute it", c.column);
-            match c.encoding {
-                Encoding::Numeric => {
-                    let number = match value {
-                        Value::Number(x) => x.as_f64().ok_or_else(|| wrong("a number or null"))?,
-                        Value::Null => f64::NAN,
-                        _ => return Err(wrong("a number or null")),
-                    };
-                    if reason.is_none() {
-                        if number.is_infinite() {
-                            reason = Some(format!("`{}` is {}", c.column, number));
-                        } else if number.is_nan() && c.impute.is_none() {
-                            reason = Some(missing());
-                        }
-                    }
-                    values.push(RowValue::Number(number));
-                }
-                Encoding::OneHot | Encoding::Ordinal => {
-                    let category = match value {
-                        Value::String(s) => Some(s.as_str()),
-                        Value::Null => None,
-                        _ => return Err(wrong("a string or null")),
-                    };
-                    let order = c.order.as_deref().unwrap_or_default();
-                    if reason.is_none()
-                        && c.encoding == Encoding::Ordinal
-                        && c.impute.is_none()
-                        && !order.is_empty()
-                    {
-                        match category {
-                            None => reason = Some(missing()),
-                            Some(v) if !order.iter().any(|o| o == v) => {
-                                reason = Some(format!(
-                                    "`{}` = `{v}` is not one of the model's categories",
-                                    c.column
-                                ));
-                            }
-                            Some(_) => {}
-                        }
-                    }
-                    values.push(RowValue::Category(category));
-                }
+            let value = record_value(c, record)?;
+            if reason.is_none() {
+                reason = unassignable(c, &value);
             }
+            values.push(value);
         }
         if let Some(reason) = reason {
             return Ok(Assignment::unassigned(reason));
@@ -713,35 +632,11 @@ impl Segmenter {
         &self,
         record: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<CustomerTable> {
-        use serde_json::Value;
         let mut table = CustomerTable::new(vec!["record".to_string()])?;
         for c in &self.spec().columns {
-            let value = record.get(&c.column).ok_or_else(|| Error::UnknownColumn {
-                name: c.column.clone(),
-                available: record.keys().cloned().collect::<Vec<_>>().join(", "),
-            })?;
-            let wrong = |expected: &str| Error::ColumnType {
-                name: c.column.clone(),
-                expected: expected.to_string(),
-                actual: format!("the JSON value {value}"),
-            };
-            match c.encoding {
-                Encoding::Numeric => {
-                    let number = match value {
-                        Value::Number(x) => x.as_f64().ok_or_else(|| wrong("a number or null"))?,
-                        Value::Null => f64::NAN,
-                        _ => return Err(wrong("a number or null")),
-                    };
-                    table.add_numeric(&c.column, vec![number])?;
-                }
-                Encoding::OneHot | Encoding::Ordinal => {
-                    let category = match value {
-                        Value::String(s) => Some(s.as_str()),
-                        Value::Null => None,
-                        _ => return Err(wrong("a string or null")),
-                    };
-                    table.add_categorical(&c.column, &[category])?;
-                }
+            match record_value(c, record)? {
+                RowValue::Number(number) => table.add_numeric(&c.column, vec![number])?,
+                RowValue::Category(category) => table.add_categorical(&c.column, &[category])?,
             }
         }
         Ok(table)
@@ -762,6 +657,45 @@ impl Segmenter {
             }
         }
         Ok(x)
+    }
+
+    /// Mean silhouette of the assigned customers in the model space (higher is better, in
+    /// [-1, 1]): what a grid search maximises to compare k and algorithms for one spec and
+    /// reduction. Above [`SCORE_SAMPLE_SIZE`] assigned customers it is computed on a seeded
+    /// sample of that many (seed 0), so the figure is the same in Rust and Python. Customers that
+    /// cannot be assigned are left out.
+    pub fn score(
+        &self,
+        customers: &CustomerTable,
+        transactions: Option<&TransactionLog>,
+    ) -> Result<f64> {
+        let table = self.with_behaviour(customers, transactions)?;
+        let (x, reasons) = self.model_rows(&table)?;
+        let assigned = self.assignments(x.view(), reasons)?;
+        let (rows, segments): (Vec<usize>, Vec<usize>) = assigned
+            .iter()
+            .enumerate()
+            .filter_map(|(row, a)| a.segment.map(|s| (row, s)))
+            .unzip();
+        // Dense codes in ascending segment order, as the metrics expect.
+        let mut present: Vec<usize> = segments.clone();
+        present.sort_unstable();
+        present.dedup();
+        if present.len() < 2 {
+            return Err(Error::EmptyInput {
+                what: "score needs customers assigned to at least 2 segments".into(),
+            });
+        }
+        let codes: ndarray::Array1<usize> = segments
+            .iter()
+            .map(|s| present.binary_search(s).expect("every segment is present"))
+            .collect();
+        let x = x.select(Axis(0), &rows);
+        if rows.len() > SCORE_SAMPLE_SIZE {
+            silhouette_score_sampled(x.view(), codes.view(), SCORE_SAMPLE_SIZE, 0)
+        } else {
+            silhouette_score(x.view(), codes.view())
+        }
     }
 
     /// Why customer `row` of `customers` is in its segment: distances to every segment centre
@@ -798,9 +732,91 @@ impl Segmenter {
             // can name a segment the customer is not in.
             FittedModel::GaussianMixture(m) => explain_mixture(m, x.row(row), names),
             FittedModel::KMeans(_) | FittedModel::Ward(_) => {
-                explain(&self.state.model.centroids(), x.row(row), names)
+                explain(&self.state.model.clusterer().centroids(), x.row(row), names)
             }
         }
+    }
+}
+
+/// One column of a JSON record, typed by its spec: a number (`null` = NaN) for a numeric
+/// column, a category (`null` = missing) for a categorical one; a wrong JSON type is an error
+/// naming the column.
+fn record_value<'r>(
+    c: &ColumnSpec,
+    record: &'r serde_json::Map<String, serde_json::Value>,
+) -> Result<RowValue<'r>> {
+    use serde_json::Value;
+    let value = record.get(&c.column).ok_or_else(|| Error::UnknownColumn {
+        name: c.column.clone(),
+        available: record.keys().cloned().collect::<Vec<_>>().join(", "),
+    })?;
+    let wrong = |expected: &str| Error::ColumnType {
+        name: c.column.clone(),
+        expected: expected.to_string(),
+        actual: format!("the JSON value {value}"),
+    };
+    match c.encoding {
+        Encoding::Numeric => match value {
+            Value::Number(x) => Ok(RowValue::Number(
+                x.as_f64().ok_or_else(|| wrong("a number or null"))?,
+            )),
+            Value::Null => Ok(RowValue::Number(f64::NAN)),
+            _ => Err(wrong("a number or null")),
+        },
+        Encoding::OneHot | Encoding::Ordinal => match value {
+            Value::String(s) => Ok(RowValue::Category(Some(s.as_str()))),
+            Value::Null => Ok(RowValue::Category(None)),
+            _ => Err(wrong("a string or null")),
+        },
+    }
+}
+
+/// Why one record value keeps the customer from being assigned (the reasons of `model_rows`):
+/// an infinity, a missing value the model does not impute, an unknown category of an ordinal
+/// column without imputation.
+fn unassignable(c: &ColumnSpec, value: &RowValue<'_>) -> Option<String> {
+    let missing = || format!("`{}` is missing and the model does not impute it", c.column);
+    match *value {
+        RowValue::Number(number) if number.is_infinite() => {
+            Some(format!("`{}` is {}", c.column, number))
+        }
+        RowValue::Number(number) if number.is_nan() && c.impute.is_none() => Some(missing()),
+        RowValue::Number(_) => None,
+        RowValue::Category(category) => {
+            let order = c.order.as_deref().unwrap_or_default();
+            if c.encoding != Encoding::Ordinal || c.impute.is_some() || order.is_empty() {
+                return None;
+            }
+            match category {
+                None => Some(missing()),
+                Some(v) if !order.iter().any(|o| o == v) => Some(format!(
+                    "`{}` = `{v}` is not one of the model's categories",
+                    c.column
+                )),
+                Some(_) => None,
+            }
+        }
+    }
+}
+
+/// A Segmenter seen as a clustering model of its model space (pipeline output, then PCA
+/// scores): what [`AnyModel::predict`](crate::serve::AnyModel::predict) uses. Raw customers go
+/// through [`Segmenter::predict`] or [`Segmenter::predict_record`].
+impl FittedClusterer for Segmenter {
+    fn n_features(&self) -> usize {
+        self.state.model.clusterer().n_features()
+    }
+    fn n_segments(&self) -> usize {
+        self.state.model.clusterer().n_segments()
+    }
+    fn centroids(&self) -> Array2<f64> {
+        self.state.model.clusterer().centroids()
+    }
+    fn assign(&self, x: ArrayView2<f64>) -> Result<Assigned> {
+        self.state.model.clusterer().assign(x)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

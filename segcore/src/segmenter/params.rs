@@ -1,18 +1,10 @@
 //! [`SegmenterParams`]: the builder, its checks and the fit.
 
-use super::infer::infer_spec;
-use super::model::{FittedModel, Segmenter, Selection};
 use super::{Algorithm, NClusters, Reduction};
-use crate::cluster::gmm::GaussianMixtureParams;
-use crate::cluster::kmeans::KMeansParams;
-use crate::cluster::ward::WardParams;
-use crate::data::{CustomerTable, Date, TransactionLog};
+use crate::data::Date;
 use crate::error::{Error, Result};
-use crate::features::behaviour::{behaviour_features, BehaviourFeature, BehaviourParams};
 use crate::features::pipeline::PipelineSpec;
-use crate::profile::{profile, Language, ProfileParams};
-use crate::reduce::{NComponents, PcaParams};
-use crate::select::select_k::{SelectKParams, SelectMethod};
+use crate::profile::Language;
 use serde::{Deserialize, Serialize};
 
 /// Default revenue column of the profile (the behaviour feature `monetary`), used when present.
@@ -205,199 +197,12 @@ impl SegmenterParams {
         }
         Ok(())
     }
-
-    /// Fits the whole chain on `customers` (and the behaviour of `transactions`, when given).
-    pub fn fit(
-        &self,
-        customers: &CustomerTable,
-        transactions: Option<&TransactionLog>,
-    ) -> Result<Segmenter> {
-        self.fit_with_progress(customers, transactions, &mut |_, _| {})
-    }
-
-    /// As [`fit`](Self::fit), calling `progress(stage, fraction)` as it goes (stages
-    /// `behaviour`, `features`, `reduction`, `select_k`, `cluster`, `profile`; fraction of the
-    /// whole fit done, in `[0, 1]`), for a progress bar.
-    pub fn fit_with_progress(
-        &self,
-        customers: &CustomerTable,
-        transactions: Option<&TransactionLog>,
-        progress: &mut dyn FnMut(&str, f64),
-    ) -> Result<Segmenter> {
-        self.check()?;
-        let n = customers.n_customers();
-        if n == 0 {
-            return Err(Error::EmptyInput {
-                what: "the customer table has 0 customers".into(),
-            });
-        }
-        let min_rows = match self.n_clusters {
-            NClusters::Fixed(k) => k,
-            NClusters::Auto { max, .. } => max + 1,
-        };
-        if n < min_rows {
-            return Err(Error::invalid_parameter(
-                "n_clusters",
-                format!("{:?}", self.n_clusters),
-                format!(
-                    "at most {} segments for {n} customers",
-                    n.saturating_sub(1).max(1)
-                ),
-            ));
-        }
-        progress("behaviour", 0.0);
-        let (table, behaviour) = match transactions {
-            Some(log) => {
-                let features = behaviour_features(
-                    customers,
-                    log,
-                    &BehaviourParams {
-                        as_of: self.as_of,
-                        ..BehaviourParams::default()
-                    },
-                )?;
-                let mut table = customers.clone();
-                features.add_to_table(&mut table)?;
-                let mut kinds: Vec<BehaviourFeature> = Vec::new();
-                for f in &features.features {
-                    if !kinds.contains(f) {
-                        kinds.push(*f);
-                    }
-                }
-                let setup = BehaviourSetup {
-                    features: kinds,
-                    columns: features.names.clone(),
-                    as_of_at_fit: features.as_of,
-                };
-                (table, Some(setup))
-            }
-            None => (customers.clone(), None),
-        };
-        progress("features", 0.05);
-        let spec = match &self.spec {
-            Some(spec) => spec.clone(),
-            None => infer_spec(&table),
-        };
-        let pipeline = spec.fit_table(&table)?;
-        let features = pipeline.transform_table(&table)?;
-        progress("reduction", 0.1);
-        let pca = match self.reduction {
-            Reduction::None => None,
-            Reduction::Components(c) => Some(
-                PcaParams::new(NComponents::Count(c))
-                    .random_state(self.random_state)
-                    .fit(features.view())?,
-            ),
-            Reduction::VarianceFraction(f) => Some(
-                PcaParams::new(NComponents::VarianceFraction(f))
-                    .random_state(self.random_state)
-                    .fit(features.view())?,
-            ),
-        };
-        let x = match &pca {
-            Some(pca) => pca.transform(features.view())?,
-            None => features,
-        };
-        progress("select_k", 0.15);
-        let (k, selection) = match self.n_clusters {
-            NClusters::Fixed(k) => (k, None),
-            NClusters::Auto { min, max } => {
-                let method = match self.algorithm {
-                    Algorithm::KMeans => SelectMethod::KMeans,
-                    Algorithm::Ward => SelectMethod::Ward,
-                    Algorithm::GaussianMixture(c) => SelectMethod::GaussianMixture(c),
-                };
-                // The restarts matter here too: one k-means++ run per k lands in a poor local
-                // optimum often enough to flip the vote (make_b2b, 5,000 customers: k = 8
-                // with one run, the true 5 with four).
-                let result = SelectKParams::new(min..=max)
-                    .method(method)
-                    .n_init(Some(self.n_init))
-                    .random_state(self.random_state)
-                    .fit_with_progress(x.view(), |done, total| {
-                        progress("select_k", 0.15 + 0.6 * done as f64 / total.max(1) as f64)
-                    })?;
-                (result.recommended_k, Some(result))
-            }
-        };
-        progress("cluster", 0.75);
-        let model = match self.algorithm {
-            Algorithm::KMeans => FittedModel::KMeans(
-                KMeansParams::new(k)
-                    .n_init(self.n_init)
-                    .random_state(self.random_state)
-                    .fit(x.view(), None)?,
-            ),
-            Algorithm::Ward => FittedModel::Ward(
-                WardParams::new(k)
-                    .seed(self.random_state)
-                    .fit(x.view(), None)?,
-            ),
-            Algorithm::GaussianMixture(covariance) => FittedModel::GaussianMixture(
-                GaussianMixtureParams::new(k)
-                    .covariance_type(covariance)
-                    .n_init(self.n_init)
-                    .random_state(self.random_state)
-                    .fit(x.view(), None)?,
-            ),
-        };
-        let labels = model.training_labels(x.view())?;
-        progress("profile", 0.9);
-        let has = |name: &str| table.numeric(name).is_ok();
-        let revenue = self
-            .revenue
-            .clone()
-            .or_else(|| has(DEFAULT_REVENUE_COLUMN).then(|| DEFAULT_REVENUE_COLUMN.to_string()));
-        // A margin share only makes sense next to a revenue share (profile refuses it alone).
-        let margin = self.margin.clone().or_else(|| {
-            (revenue.is_some() && has(DEFAULT_MARGIN_COLUMN))
-                .then(|| DEFAULT_MARGIN_COLUMN.to_string())
-        });
-        let profile_params = ProfileParams {
-            revenue,
-            margin,
-            language: self.language,
-            min_group_size: self.min_group_size,
-            ..ProfileParams::default()
-        };
-        let segmentation_profile = profile(&table, &labels, &profile_params)?;
-        let mut segment_names: Vec<String> = (0..k).map(|s| format!("Segment {s}")).collect();
-        for s in &segmentation_profile.segments {
-            if let Some(slot) = segment_names.get_mut(s.segment) {
-                slot.clone_from(&s.name);
-            }
-        }
-        super::model::make_unique(&mut segment_names);
-        progress("profile", 1.0);
-        Segmenter::assemble(
-            self.clone(),
-            behaviour,
-            pipeline,
-            pca,
-            model,
-            segment_names,
-            labels,
-            selection.map(Selection::from),
-            segmentation_profile,
-        )
-    }
-}
-
-/// What the Segmenter needs to recompute behaviour features at predict time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct BehaviourSetup {
-    /// The behaviour features computed at fit (recomputed, in this order, at predict).
-    pub features: Vec<BehaviourFeature>,
-    /// The behaviour columns added to the table at fit.
-    pub columns: Vec<String>,
-    /// The as-of date used at fit.
-    pub as_of_at_fit: Date,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::CustomerTable;
 
     fn name(err: Error) -> &'static str {
         match err {
