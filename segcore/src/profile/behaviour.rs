@@ -8,7 +8,7 @@
 //! [`ProfileParams::behaviour`](super::ProfileParams::behaviour). The figures are the column's
 //! categorical profile (same suppression), gathered in one place for the reports.
 
-use super::stats::CategoricalColumnProfile;
+use super::types::CategoricalColumnProfile;
 use crate::features::rfm::RfmRules;
 use serde::{Deserialize, Serialize};
 

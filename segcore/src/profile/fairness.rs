@@ -8,8 +8,8 @@
 //! rule (cells below `min_group_size` are suppressed); the divergence is an aggregate over the
 //! whole segment and is published for every segment that is itself large enough.
 
+use super::groups::Groups;
 use super::privacy::{protect_table, publishable};
-use super::stats::Groups;
 use crate::data::CategoricalColumn;
 use serde::{Deserialize, Serialize};
 

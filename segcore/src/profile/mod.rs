@@ -1,6 +1,6 @@
 //! Segment profiles: what sales and marketing read about a segmentation.
 //!
-//! - [`profile`] ([`stats`]): per segment size and share; numeric columns against the base
+//! - [`profile`] ([`stats`], its result types in [`types`]): per segment size and share; numeric columns against the base
 //!   (quartiles, effect size, top distinguishing features); categorical composition and lift;
 //!   value (revenue and margin shares, revenue per customer, concentration); behaviour mix of
 //!   RFM segments and lifecycle stages ([`behaviour`]); speaking names ([`names`], English and
@@ -21,23 +21,27 @@ mod basic;
 pub mod behaviour;
 pub mod explain;
 pub mod fairness;
+mod groups;
 pub mod migration;
 pub mod names;
 pub mod privacy;
 pub mod report;
 pub mod rules;
 pub mod stats;
+pub mod types;
 
 pub use basic::{profile_segments, Profile, SegmentProfile};
 pub use behaviour::{BehaviourKind, BehaviourMix, BehaviourSegment};
 pub use explain::{explain, explain_mixture, CentroidModel, Explanation, FeatureContribution};
 pub use fairness::{FairnessCheck, FairnessSegment};
+pub use groups::MAX_SEGMENT_LABEL;
 pub use migration::{migration, Migration};
 pub use names::Language;
 pub use privacy::{protect_table, publishable, Pseudonymiser};
 pub use rules::{learn_rules, Condition, RuleParams, SegmentRule};
-pub use stats::{
-    profile, CategoricalColumnProfile, CategoryCell, CategoryComposition, DistinguishingFeature,
-    NumericCell, NumericColumnProfile, NumericSummary, OverRepresentedCategory, ProfileParams,
-    SegmentSummary, SegmentValue, SegmentationProfile,
+pub use stats::{profile, ProfileParams};
+pub use types::{
+    CategoricalColumnProfile, CategoryCell, CategoryComposition, DistinguishingFeature,
+    NumericCell, NumericColumnProfile, NumericSummary, OverRepresentedCategory, SegmentSummary,
+    SegmentValue, SegmentationProfile,
 };

@@ -19,7 +19,7 @@
 //! 4. User-given names replace generated ones; any remaining clash gets the segment label
 //!    appended, so no two segments share a name.
 
-use super::stats::{NumericColumnProfile, SegmentSummary};
+use super::types::{NumericColumnProfile, SegmentSummary};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -333,7 +333,7 @@ fn describe(segment: &SegmentSummary, language: Language) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::stats::{DistinguishingFeature, NumericCell};
+    use crate::profile::types::{DistinguishingFeature, NumericCell};
 
     fn segment(label: usize, features: &[(&str, f64)]) -> SegmentSummary {
         SegmentSummary {

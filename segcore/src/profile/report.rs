@@ -3,7 +3,7 @@
 //! "suppressed" / "unterdrückt", never as a number.
 
 use super::names::Language;
-use super::stats::{NumericSummary, SegmentationProfile};
+use super::types::{NumericSummary, SegmentationProfile};
 use crate::error::{Error, Result};
 use std::fmt::Write;
 

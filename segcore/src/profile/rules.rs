@@ -9,7 +9,7 @@
 //! seeded sample of at most `sample_size` customers; the reported coverage and precision are
 //! computed on every customer. A rule never matches fewer than `min_group_size` customers.
 
-use super::stats::Groups;
+use super::groups::Groups;
 use crate::data::{CategoricalColumn, ColumnData, CustomerTable};
 use crate::error::{Error, Result};
 use rand::seq::index::sample;
