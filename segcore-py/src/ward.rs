@@ -96,7 +96,7 @@ impl PyWardModel {
                 distance_threshold,
                 micro_clusters: optional_count("micro_clusters", micro_clusters)?,
                 micro_max_iterations: max_iter as u64,
-                seed: random_state,
+                random_state,
             })
         })()
         .map_err(|e| to_py_err(py, e))?;

@@ -72,6 +72,24 @@ pub enum SelectMethod {
 }
 
 impl SelectMethod {
+    /// Parses the method names the Python API uses (`"kmeans"`, `"ward"`, `"gmm"` or
+    /// `"gaussian_mixture"` with scikit-learn's `covariance_type`); `parameter` names the
+    /// argument in the error (`"method"`, `"algorithm"`).
+    pub fn from_names(name: &str, covariance_type: &str, parameter: &'static str) -> Result<Self> {
+        match name {
+            "kmeans" => Ok(SelectMethod::KMeans),
+            "ward" => Ok(SelectMethod::Ward),
+            "gmm" | "gaussian_mixture" => Ok(SelectMethod::GaussianMixture(
+                CovarianceType::from_name(covariance_type)?,
+            )),
+            other => Err(Error::invalid_parameter(
+                parameter,
+                format!("'{other}'"),
+                "one of 'kmeans', 'ward', 'gmm'",
+            )),
+        }
+    }
+
     /// The method's name in the reason text.
     pub fn name(&self) -> &'static str {
         match self {

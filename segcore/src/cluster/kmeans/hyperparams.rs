@@ -18,6 +18,34 @@ pub enum KMeansInit {
     Centers(Array2<f64>),
 }
 
+impl KMeansInit {
+    /// Parses scikit-learn's name of a drawn start (`"k-means++"`, `"random"`); explicit centers
+    /// are [`KMeansInit::Centers`].
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "k-means++" => Ok(KMeansInit::KMeansPlusPlus),
+            "random" => Ok(KMeansInit::Random),
+            other => Err(Error::invalid_parameter(
+                "init",
+                format!("'{other}'"),
+                "'k-means++', 'random' or an array of shape (n_clusters, n_features)",
+            )),
+        }
+    }
+
+    /// scikit-learn's `n_init` rule, written once: the requested count, or for `"auto"`
+    /// (`None`) one run of k-means++ and `random_runs` runs of random rows (10 for k-means, 3
+    /// for mini-batch k-means). Explicit centers always run once.
+    pub fn resolved_n_init(&self, n_init: Option<usize>, random_runs: usize) -> usize {
+        match (self, n_init) {
+            (KMeansInit::Centers(_), _) => 1,
+            (_, Some(n)) => n,
+            (KMeansInit::KMeansPlusPlus, None) => 1,
+            (KMeansInit::Random, None) => random_runs,
+        }
+    }
+}
+
 /// Which exact k-means iteration to run. All give the same result up to floating-point
 /// rounding in near-ties; they differ in speed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +65,22 @@ pub enum KMeansAlgorithm {
 }
 
 impl KMeansAlgorithm {
+    /// Parses scikit-learn's name (`"lloyd"`, `"elkan"`), ours (`"hamerly"`) or `"auto"`.
+    /// Hamerly fills scikit-learn's `"elkan"` role (bounds that skip distance work) in O(n)
+    /// memory.
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "lloyd" => Ok(KMeansAlgorithm::Lloyd),
+            "elkan" | "hamerly" => Ok(KMeansAlgorithm::Hamerly),
+            "auto" => Ok(KMeansAlgorithm::Auto),
+            other => Err(Error::invalid_parameter(
+                "algorithm",
+                format!("'{other}'"),
+                "one of 'lloyd', 'elkan', 'hamerly', 'auto'",
+            )),
+        }
+    }
+
     /// The concrete algorithm `Auto` stands for: currently always Lloyd.
     ///
     /// Measured with `benches/compare_kmeans.py` (1M x 16, k = 8, 20 iterations, 2 threads,
@@ -79,12 +123,7 @@ impl KMeansValidParams {
     /// Number of restarts actually run: the explicit value, or scikit-learn's `"auto"`
     /// (1 for k-means++ and explicit centers, 10 for random). Explicit centers always run once.
     pub fn effective_n_init(&self) -> usize {
-        match (&self.init, self.n_init) {
-            (KMeansInit::Centers(_), _) => 1,
-            (_, Some(n)) => n,
-            (KMeansInit::KMeansPlusPlus, None) => 1,
-            (KMeansInit::Random, None) => 10,
-        }
+        self.init.resolved_n_init(self.n_init, 10)
     }
     /// Requested number of restarts (`None` = `"auto"`).
     pub fn n_init(&self) -> Option<usize> {

@@ -1,106 +1,24 @@
 //! The assignment kernel: nearest center for a tile of rows, without an n x k distance matrix.
 //!
-//! Why a hand-written kernel instead of linfa's: ANCHORS.md measured linfa-clustering at 97.8 ms
-//! per Lloyd iteration (1M x 16, k = 8) against scikit-learn's 26.9 ms; scikit-learn wins with a
-//! blocked distance computation. We block at register size, the way a GEMM micro-kernel does:
-//! a block of centers sits in the vector lanes (feature-major, so one load gives feature `f` of
-//! [`PreparedCenters::block`] centers), and each of the rows of a tile broadcasts
-//! its feature `f` against it. A tile keeps 8 independent accumulator registers busy (enough to
-//! hide the FMA latency). The argmin over the lanes is branch-free: a tree of vector minimums,
-//! an equality mask and its lowest set bit.
+//! Why a hand-written kernel instead of linfa's: linfa-clustering measured 97.8 ms per Lloyd
+//! iteration (1M x 16, k = 8) against scikit-learn's 26.9 ms; scikit-learn wins with a blocked
+//! distance computation. We block at register size, the way a GEMM micro-kernel does: a block of
+//! centers sits in the vector lanes (feature-major, so one load gives feature `f` of
+//! [`PreparedCenters::block`] centers), and each row of a tile broadcasts its feature `f`
+//! against it; 8 independent accumulators hide the FMA latency; the argmin over the lanes is
+//! branch-free. The fused AVX2 pass ([`lloyd_rows_fused`]) centres a tile once, scores it while
+//! the next tile is centred and the previous one (whose labels are known) is added into the
+//! sums; per-row labels are u32 ([`Label`]); buffers start on cache lines ([`CacheAligned`]).
 //!
-//! Measured (`examples/kmeans_bench.rs` and `benches/compare_kmeans.py`, 1M x 16, k = 8,
-//! overlapping clusters, AVX2, a shared 2-core machine at load average 10-11, so CPU time is the
-//! stable figure): the previous layout (rows in the lanes) had to transpose every tile into a
-//! feature-major buffer, scalar store by scalar store; in `perf` the centring, transpose and
-//! bookkeeping around the FMAs took ~3/4 of the pass: 33-36 ms (f64) / 27-29 ms (f32) CPU per
-//! iteration. Broadcasting straight from the row-major centred tile removes the transpose, and
-//! f32 gets a block of 8 centers per 256-bit register (k = 8: one register per row) instead of
-//! 16-row padding: 31 ms (f64) / 20 ms (f32) CPU per iteration, 2.35x / 2.12x scikit-learn per
-//! iteration (2 threads each, CPU-time ratio 2.37x / 2.07x). What is left per iteration (perf,
-//! one thread): the micro-kernel ~30-35%, loading and centring the rows ~15-20% (memory stalls,
-//! reduced by the prefetch in [`Tile::load`]), the per-row accumulation and bookkeeping ~20%.
+//! Invariants: each (row, center) score is `0.5||c||^2` followed by `-x_f c_f` accumulated in
+//! feature order on data centred by the column means (scikit-learn's expansion, so near-ties
+//! break the same way), whatever the tile or block sizes: the fused and portable passes give the
+//! same bits for C, Fortran and strided input. The pass stays exhaustive (no Hamerly/Elkan
+//! bounds inside it: at k = 8 their bookkeeping costs what the skipped scoring saves).
 //!
-//! Then the fused AVX2 pass ([`lloyd_rows_fused`]: tile centred once, argmin by transposing
-//! 4 x 4 blocks of scores, one copy of the sums per tile row) and a vectorised, parallel
-//! finite check and column mean/variance before the iterations: compare_kmeans.py at 2 threads
-//! each, one run (2026-11-23, load ~1.5): float64 2.75x scikit-learn (pairs 2.69-3.04), 2.8x the
-//! bandwidth floor; float32 2.13x, 4.6x the floor (f32 reads half the bytes, so the same CPU per
-//! row is further from its floor).
-//!
-//! Then rows padded to whole registers with the register count a compile-time constant (d up
-//! to 32), and the fused pass software-pipelined over three tile buffers: tile t is scored
-//! while tile t + 1 is centered and tile t - 1, whose labels are known by then, is added into
-//! the sums. Before, the sums of a tile waited on its own argmin (FMA chains, transpose,
-//! compares, the label store and reload), and the out-of-order window, full of that tile's
-//! ~200 FMA and load uops, could not reach the next tile. Measured (kmeans_bench, one thread,
-//! 16384 x 16 in L2, k = 8, best of alternating runs): f64 0.43 -> 0.32 ms per iteration; f32
-//! unchanged (0.187 ms: its 8-row tile already had enough independent work). Interleaving the
-//! centring and accumulation into the FMA loop itself, feature by feature, was slower in a
-//! prototype (memory-order stalls between the tile stores and the broadcast loads).
-//! The per-fit costs around the iterations went down too: the finite check rides on the column
-//! statistics, the final labels + inertia pass is this same loop, and the labels widen to the
-//! model's usize in parallel (1M x 16, 20 iterations: ~3 iterations' worth of fixed cost down
-//! to ~1.5). Per-row labels are u32 inside a fit ([`Label`]): every pass reads and writes
-//! them. Alternating A/B runs of kmeans_bench against the previous commit (1M x 16, 2 threads,
-//! median of per-pair ratios, a noisy shared machine): pipelining + u32 labels + the parallel
-//! widening, f32 0.82x and f64 0.93x the time per iteration.
-//!
-//! Then the per-row label bookkeeping of the fused pass (bounds check, compare with the old
-//! label, store, counting) became one block operation per full tile on `[Label; R]`: in perf
-//! (f32, one thread, data in L3) it had been ~12% of the pass as spilled scalar code, and the
-//! slice copy had compiled to a `memcpy` call per tile. A/B at 1M x 16, 2 threads: f32 0.96x,
-//! f64 0.93x (median of per-pair ratios; the spread between pairs is +-10%). At 2 threads the
-//! f32 pass now runs as fast on 1M rows (61 MB, DRAM) as on 262144 rows (16 MB, in L3): it is
-//! bound by the arithmetic per row, not by memory bandwidth.
-//!
-//! Where the f32 pass spends its time (alternating A/B runs that do one part twice, so the
-//! algorithm's path is unchanged; 65536 x 16 in L3 and 1M x 16, k = 8): scoring + argmin ~40%,
-//! adding the rows into the sums ~12%, centring ~8%; the rest is bookkeeping, the prefetch loop
-//! and the per-chunk and per-iteration work. Tried and dropped (all bit-identical, measured the
-//! same way): rows in the lanes with centers pre-broadcast (FMAs with a memory operand, no
-//! transpose of the scores; f32 1.01x, f64 up to 1.16x slower); 12-row f32 tiles with 12
-//! accumulators (1.05-1.08x slower, so FMA latency is not the bound); one prefetch per tile
-//! instead of one per cache line (1.3x slower: the hardware prefetcher alone keeps too few lines
-//! in flight); prefetch distances 32-256 rows (within +-5% of 64); an extra L2 prefetch further
-//! ahead (1.05x slower).
-//!
-//! Then more of the bookkeeping went: the running argmin blends the labels as integer bit
-//! patterns (converting each `usize` center index to a float, with its sign branches, was ~5%
-//! of the f32 pass in perf), a full previous tile is added into the sums as R straight-line row
-//! bodies without a row-count check between them, full f32 tiles store their 8 labels as one
-//! vector, and the per-tile prefetch issues a fixed number of lines without a bounds check per
-//! line. Alternating A/B runs against the previous commit: f32, 65536 x 16 in L3, one thread,
-//! 0.85x the time per iteration; f32, 1M x 16, two threads, 0.875x (IQR 0.87-0.91); f64 0.97x
-//! (within the noise). Tried and dropped in the same way: unrolling the feature loop (by two: no
-//! gain; fully, in groups of one register's lanes: 2.4x slower); interleaving the accumulation of
-//! the previous tile and the centring of the next one into the scoring loop through a
-//! per-feature hook (1.3x slower, as the earlier prototype); straight-line centring of full
-//! tiles (no gain; folded into the centring closure, LLVM stopped inlining that closure and the
-//! pass ran 1.5x slower); cluster-major partial sums, so a copy's offset is a constant
-//! displacement (no gain); 16384-row chunks (0.98x, within the noise, and it would change the
-//! summation order). Then the tile buffers and partial sums moved onto cache lines
-//! ([`CacheAligned`]): with the allocator's 16-byte alignment half of their 32-byte loads and
-//! stores had crossed a line. A/B: 0.91-0.95x the time per iteration, f32 and f64.
-//!
-//! Why the pass stays exhaustive (no Hamerly or Elkan bounds): a numpy replay of Lloyd on the
-//! benchmark data (overlapping blobs, k = 8, the first 8 rows as centers) counts the rows
-//! Hamerly's test (with tightening) would let skip scoring. It is 0 in iteration 1, 17-43% in
-//! iterations 2-6, up to 90% around iteration 10, and 43-62% in iterations 17-20: 56% on
-//! average over 20 iterations. Elkan's half-distance test skips no row at all. Scoring a row
-//! against 8 centers is 16 FMA instructions here. Per 8-row tile, an estimate puts the bound
-//! update and test, the second-best score and `||x||^2` of the re-scored rows, and the
-//! compaction of the rows left to score at about what the skipped scoring saves (~117 against
-//! ~105 instructions). Bounds pay off for larger k.
-//!
-//! Per-fit fixed cost, measured as the difference between fits of 1 and 21 iterations (1M x 16
-//! f32, two threads): about 2.4 iterations. The column moments take ~0.76 of them, the final
-//! labels + inertia pass ~1, and the allocations, label widening and cluster totals the rest.
-//!
-//! Distances use scikit-learn's expansion `||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2` on data
-//! centered by the column means (scikit-learn centers `X` too), so near-ties break the same way.
-//! Each (row, center) score is `0.5||c||^2` followed by `-x_f c_f` accumulated in feature order,
-//! whatever the tile or block sizes, so the result does not depend on the blocking.
+//! Current figure (1M x 16, k = 8, 2 threads, one iteration): f32 4.2 ms, 3.8x scikit-learn,
+//! 2.0x the memory-bandwidth floor; f64 7.3 ms, 3.3x scikit-learn, 1.7x the floor. The history
+//! of variants tried and dropped, with their A/B runs, is in `docs/performance.md`.
 
 use crate::Float;
 use ndarray::ArrayView2;
@@ -249,7 +167,7 @@ pub(crate) fn tile_rows<F>(pc: &PreparedCenters<F>) -> usize {
 /// Why copies: with one copy, two nearby rows of the same cluster chain through memory (the
 /// second row's load of the sums waits for the first row's store, and its address is only
 /// known once the kernel's argmin is done). Measured on 1M x 16, k = 8, f64, one thread, data in
-/// L2 (`examples/kmeans_bench.rs`): part of the drop from ~28 to ~20 ns per row of the fused
+/// L2 (`benches/programs/kmeans_bench.rs`): part of the drop from ~28 to ~20 ns per row of the fused
 /// pass. Merged in a fixed order, so results do not depend on the thread count.
 pub(crate) struct PartialSums<F> {
     pub k: usize,
@@ -580,7 +498,7 @@ fn same_type_mut<F: 'static, T: 'static>(s: &mut [F]) -> Option<&mut [T]> {
 /// not contiguous (the caller then runs the portable tile loop).
 ///
 /// Why a dedicated loop instead of [`assign_rows`] with an accumulating visitor: measured on
-/// 1M x 16, k = 8, f64 (`examples/kmeans_bench.rs`, one thread, data in L2 to see the CPU
+/// 1M x 16, k = 8, f64 (`benches/programs/kmeans_bench.rs`, one thread, data in L2 to see the CPU
 /// cost alone): the visitor loop spent ~28 ns per row, this one ~20 ns (see [`PartialSums`]
 /// for the other part).
 #[inline(always)]
@@ -740,7 +658,7 @@ fn fused_rows<F: Float, const INERTIA: bool>(
 /// `DV` is the number of registers per (padded) row when known at compile time, 0 when it is
 /// only known at run time (`dv`). Why: with the feature count a constant the feature loops
 /// unroll completely and the row loads, centring and accumulation become straight-line vector
-/// code. Measured on 1M x 16, k = 8, one thread (`examples/kmeans_bench.rs`): a stand-alone
+/// code. Measured on 1M x 16, k = 8, one thread (`benches/programs/kmeans_bench.rs`): a stand-alone
 /// prototype of the fused pass ran 17.2 ns per row with d known at compile time and 20-22 ns
 /// with d opaque; in production the f32 pass spent ~2/3 of its time in 128-bit centring and
 /// accumulation loops that LLVM emitted for the run-time d.

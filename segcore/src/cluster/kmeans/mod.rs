@@ -18,9 +18,11 @@ mod hyperparams;
 mod init;
 mod kernel;
 mod minibatch;
+mod minibatch_hyperparams;
 mod saved;
 
 pub use algorithm::KMeans;
 pub use align::align_labels;
 pub use hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidParams};
-pub use minibatch::{MiniBatchKMeans, MiniBatchKMeansParams, MiniBatchKMeansValidParams};
+pub use minibatch::MiniBatchKMeans;
+pub use minibatch_hyperparams::{MiniBatchKMeansParams, MiniBatchKMeansValidParams};

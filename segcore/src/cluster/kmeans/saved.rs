@@ -1,6 +1,6 @@
-//! k-means models as segcore model documents ([`crate::persist`]).
+//! k-means and mini-batch k-means models as segcore model documents ([`crate::persist`]).
 
-use super::KMeans;
+use super::{KMeans, MiniBatchKMeans, MiniBatchKMeansParams};
 use crate::error::Result;
 use crate::persist::{invalid, SavedModel};
 use crate::Float;
@@ -27,6 +27,48 @@ impl<F: Float + serde::Serialize + serde::de::DeserializeOwned> SavedModel for K
         }
         if self.labels.iter().any(|&label| label >= k) {
             return Err(invalid("k-means", "a label is not a cluster"));
+        }
+        Ok(())
+    }
+}
+
+impl<F: Float + serde::Serialize + serde::de::DeserializeOwned> SavedModel for MiniBatchKMeans<F> {
+    /// `"minibatch-kmeans-f64"` or `"minibatch-kmeans-f32"`.
+    fn kind() -> String {
+        format!("minibatch-kmeans-{}", std::any::type_name::<F>())
+    }
+
+    fn validate(&self) -> Result<()> {
+        MiniBatchKMeansParams(self.params.clone()).check()?;
+        let (k, d) = self.centers.dim();
+        if k == 0 || d == 0 || k != self.params.n_clusters {
+            return Err(invalid(
+                "mini-batch k-means",
+                "the centers do not match n_clusters",
+            ));
+        }
+        if self.counts.len() != k || self.offset.len() != d {
+            return Err(invalid(
+                "mini-batch k-means",
+                "counts or offset have the wrong length",
+            ));
+        }
+        let finite = self
+            .centers
+            .iter()
+            .chain(&self.counts)
+            .chain(&self.offset)
+            .all(|v| v.is_finite());
+        if !finite || !self.inertia.is_finite() || self.counts.iter().any(|&c| c < F::zero()) {
+            return Err(invalid(
+                "mini-batch k-means",
+                "a value is not finite (or a count < 0)",
+            ));
+        }
+        if let Some(labels) = &self.labels {
+            if labels.iter().any(|&l| l >= k) {
+                return Err(invalid("mini-batch k-means", "a label is not a cluster"));
+            }
         }
         Ok(())
     }

@@ -102,7 +102,8 @@ impl WardValidParams {
         let d = input.n_features;
         let (leaf_points, leaf_weights, leaf_counts, leaf_of_row) = match params.micro_clusters {
             Some(m) if m < n_rows => {
-                let micro = micro_clusters(&input, m, params.micro_max_iterations, params.seed)?;
+                let micro =
+                    micro_clusters(&input, m, params.micro_max_iterations, params.random_state)?;
                 (
                     micro.centroids,
                     micro.weights,
@@ -582,7 +583,7 @@ mod tests {
     fn two_stage_recovers_separated_segments() {
         let x = blobs(&CENTRES, 150, 3);
         let exact = WardParams::new(4).fit(x.view(), None).unwrap();
-        let params = WardParams::new(4).micro_clusters(40).seed(7);
+        let params = WardParams::new(4).micro_clusters(40).random_state(7);
         let approx = params.fit(x.view(), None).unwrap();
         assert_eq!(approx.labels(), exact.labels());
         let leaves = approx.micro_cluster_labels().unwrap();
@@ -607,7 +608,7 @@ mod tests {
     fn two_stage_is_bit_identical_on_one_and_two_threads() {
         let mut rng = Xoshiro256Plus::seed_from_u64(5);
         let x = Array2::from_shape_fn((9000, 3), |_| rng.gen_range(-1.0..1.0));
-        let params = WardParams::new(5).micro_clusters(60).seed(3);
+        let params = WardParams::new(5).micro_clusters(60).random_state(3);
         let run = |threads| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)

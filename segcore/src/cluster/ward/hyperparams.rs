@@ -32,7 +32,8 @@ pub struct WardParams {
     /// Maximum k-means iterations in the two-stage mode (default 20).
     pub micro_max_iterations: u64,
     /// Seed of the two-stage k-means (exact Ward uses no randomness).
-    pub seed: u64,
+    #[serde(alias = "seed")]
+    pub random_state: u64,
 }
 
 impl Default for WardParams {
@@ -42,7 +43,7 @@ impl Default for WardParams {
             distance_threshold: None,
             micro_clusters: None,
             micro_max_iterations: DEFAULT_MICRO_MAX_ITERATIONS,
-            seed: 0,
+            random_state: 0,
         }
     }
 }
@@ -83,8 +84,8 @@ impl WardParams {
     }
 
     /// Sets the seed of the two-stage k-means.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+    pub fn random_state(mut self, random_state: u64) -> Self {
+        self.random_state = random_state;
         self
     }
 

@@ -1,0 +1,195 @@
+//! Parameters of mini-batch k-means: [`MiniBatchKMeansParams`] (scikit-learn's defaults, a
+//! builder) -> [`MiniBatchKMeansValidParams`] (checked, naming the first parameter out of range)
+//! -> [`MiniBatchKMeans`](super::MiniBatchKMeans) (`fit` and `partial_fit` in `minibatch.rs`).
+
+use super::hyperparams::KMeansInit;
+use super::minibatch::MiniBatchKMeans;
+use crate::error::{Error, Result};
+use crate::Float;
+use ndarray::{ArrayView1, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+/// Checked mini-batch k-means parameters; from [`MiniBatchKMeansParams::check`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MiniBatchKMeansValidParams {
+    pub(super) n_clusters: usize,
+    pub(super) init: KMeansInit,
+    pub(super) n_init: Option<usize>,
+    pub(super) max_iter: usize,
+    pub(super) batch_size: usize,
+    pub(super) tol: f64,
+    pub(super) max_no_improvement: Option<usize>,
+    pub(super) init_size: Option<usize>,
+    pub(super) reassignment_ratio: f64,
+    pub(super) random_state: u64,
+    pub(super) compute_labels: bool,
+}
+
+/// Mini-batch k-means parameters with scikit-learn's defaults; build, then `fit` or
+/// `partial_fit`.
+///
+/// ```
+/// use ndarray::Array2;
+/// use segcore::cluster::kmeans::MiniBatchKMeansParams;
+///
+/// // Two well separated groups of 500 rows.
+/// let x = Array2::from_shape_fn((1000, 2), |(i, f)| {
+///     (i % 2) as f64 * 10.0 + ((i * 7 + f * 3) % 11) as f64 * 0.01
+/// });
+/// let model = MiniBatchKMeansParams::new(2).batch_size(256).random_state(3).fit(x.view(), None)?;
+/// assert_ne!(model.predict(x.view())?[0], model.predict(x.view())?[1]);
+///
+/// // Streaming: one call per chunk; the first call initialises the centers.
+/// let params = MiniBatchKMeansParams::new(2).random_state(3).check()?;
+/// let mut stream = params.partial_fit(x.slice(ndarray::s![0..500, ..]), None)?;
+/// stream.partial_fit(x.slice(ndarray::s![500..1000, ..]), None)?;
+/// assert_eq!(stream.n_steps(), 2);
+/// # Ok::<(), segcore::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MiniBatchKMeansParams(pub(super) MiniBatchKMeansValidParams);
+
+impl MiniBatchKMeansParams {
+    /// `n_clusters` clusters; k-means++, `n_init = "auto"` (1, or 3 for random init),
+    /// `max_iter = 100`, `batch_size = 1024`, `tol = 0`, `max_no_improvement = Some(10)`,
+    /// `init_size = None` (3 x batch size), `reassignment_ratio = 0.01`, `random_state = 0`,
+    /// `compute_labels = true`.
+    pub fn new(n_clusters: usize) -> Self {
+        MiniBatchKMeansParams(MiniBatchKMeansValidParams {
+            n_clusters,
+            init: KMeansInit::KMeansPlusPlus,
+            n_init: None,
+            max_iter: 100,
+            batch_size: 1024,
+            tol: 0.0,
+            max_no_improvement: Some(10),
+            init_size: None,
+            reassignment_ratio: 0.01,
+            random_state: 0,
+            compute_labels: true,
+        })
+    }
+    /// Initialisation method.
+    pub fn init(mut self, init: KMeansInit) -> Self {
+        self.0.init = init;
+        self
+    }
+    /// Number of candidate initialisations (the best on a validation draw is kept).
+    pub fn n_init(mut self, n_init: usize) -> Self {
+        self.0.n_init = Some(n_init);
+        self
+    }
+    /// Maximum passes over the data (in batches: `max_iter * n / batch_size` steps).
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.0.max_iter = max_iter;
+        self
+    }
+    /// Rows per mini-batch.
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.0.batch_size = batch_size;
+        self
+    }
+    /// Relative tolerance on the squared center move per step (0 disables it).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.0.tol = tol;
+        self
+    }
+    /// Steps without improvement of the smoothed batch inertia before stopping (`None`: never).
+    pub fn max_no_improvement(mut self, steps: Option<usize>) -> Self {
+        self.0.max_no_improvement = steps;
+        self
+    }
+    /// Rows drawn for each initialisation (`None`: 3 x batch size, at least 3 x n_clusters).
+    pub fn init_size(mut self, init_size: Option<usize>) -> Self {
+        self.0.init_size = init_size;
+        self
+    }
+    /// Fraction of the largest cluster count below which a cluster is moved to a random row.
+    pub fn reassignment_ratio(mut self, ratio: f64) -> Self {
+        self.0.reassignment_ratio = ratio;
+        self
+    }
+    /// Seed: the same seed and data give bit-identical results on any thread count.
+    pub fn random_state(mut self, random_state: u64) -> Self {
+        self.0.random_state = random_state;
+        self
+    }
+    /// Whether `fit` labels every row at the end (one more pass) and `partial_fit` its batch.
+    pub fn compute_labels(mut self, compute_labels: bool) -> Self {
+        self.0.compute_labels = compute_labels;
+        self
+    }
+
+    /// Validates the parameters on their own (data-dependent checks happen in `fit`).
+    pub fn check(&self) -> Result<MiniBatchKMeansValidParams> {
+        self.check_ref().cloned()
+    }
+
+    fn check_ref(&self) -> Result<&MiniBatchKMeansValidParams> {
+        let p = &self.0;
+        let positive = |name: &'static str, v: usize| {
+            if v == 0 {
+                Err(Error::invalid_parameter(name, 0, "an integer >= 1"))
+            } else {
+                Ok(())
+            }
+        };
+        positive("n_clusters", p.n_clusters)?;
+        positive("max_iter", p.max_iter)?;
+        positive("batch_size", p.batch_size)?;
+        if let Some(n) = p.n_init {
+            positive("n_init", n)?;
+        }
+        if let Some(n) = p.init_size {
+            positive("init_size", n)?;
+        }
+        if !(p.tol.is_finite() && p.tol >= 0.0) {
+            return Err(Error::invalid_parameter(
+                "tol",
+                p.tol,
+                "a finite number >= 0",
+            ));
+        }
+        if !(p.reassignment_ratio.is_finite() && p.reassignment_ratio >= 0.0) {
+            return Err(Error::invalid_parameter(
+                "reassignment_ratio",
+                p.reassignment_ratio,
+                "a finite number >= 0",
+            ));
+        }
+        if let KMeansInit::Centers(centers) = &p.init {
+            if centers.nrows() != p.n_clusters {
+                return Err(Error::ShapeMismatch {
+                    what: "init centers (one row per cluster, n_clusters)".into(),
+                    expected: p.n_clusters,
+                    got: centers.nrows(),
+                });
+            }
+            crate::validation::check_matrix(centers.view(), "init centers")?;
+        }
+        Ok(p)
+    }
+
+    /// Checks the parameters, then fits (see [`MiniBatchKMeansValidParams::fit`]).
+    pub fn fit<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        sample_weight: Option<ArrayView1<F>>,
+    ) -> Result<MiniBatchKMeans<F>> {
+        self.check_ref()?.fit(x, sample_weight)
+    }
+}
+
+impl linfa::ParamGuard for MiniBatchKMeansParams {
+    type Checked = MiniBatchKMeansValidParams;
+    type Error = Error;
+
+    fn check_ref(&self) -> Result<&MiniBatchKMeansValidParams> {
+        MiniBatchKMeansParams::check_ref(self)
+    }
+
+    fn check(self) -> Result<MiniBatchKMeansValidParams> {
+        MiniBatchKMeansParams::check_ref(&self)?;
+        Ok(self.0)
+    }
+}
