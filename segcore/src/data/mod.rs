@@ -5,16 +5,23 @@
 //!   categorical columns ([`CategoricalColumn`], missing = [`CategoricalColumn::MISSING`]).
 //! - [`TransactionLog`]: order lines (customer, date, amount, optional margin, quantity, product
 //!   category, channel).
+//! - [`RawTransactions`]: rows as an export gives them, validated into a log under
+//!   [`OnInvalid`] (raise on the first bad row, or skip and count).
 //! - CSV: [`CustomerTable::from_csv_path`] with [`CustomerCsvOptions`] and
 //!   [`TransactionLog::from_csv_path`] with [`TransactionCsvOptions`].
 
 mod csv;
 mod date;
 mod ids;
+mod raw;
 mod table;
 mod transactions;
 
 pub use self::csv::{CustomerCsvOptions, TransactionCsvOptions};
 pub use self::date::Date;
+pub use self::raw::{
+    dates_from_text, dates_from_units, DatesWithProblems, OnInvalid, RawLog, RawTransactions,
+    TransactionColumns,
+};
 pub use self::table::{CategoricalColumn, Column, ColumnData, CustomerTable};
 pub use self::transactions::TransactionLog;
