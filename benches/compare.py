@@ -62,7 +62,7 @@ KMEANS_BENCH = os.path.join(ROOT, "target", "release", "examples", "kmeans_bench
 
 def rust_kmeans_bench(x: np.ndarray, k: int, iters: int, cache: Dict[str, Dict[str, str]]) -> Dict[str, str]:
     """linfa-clustering's per-iteration time and the memory-bandwidth floor (bytes of X / a parallel
-    read of X, 2 threads) from `examples/kmeans_bench.rs` on the same bytes; {} if not built."""
+    read of X, 2 threads) from `benches/programs/kmeans_bench.rs` on the same bytes; {} if not built."""
     key = f"{x.dtype}-{x.shape}-{k}-{iters}"
     if key in cache:
         return cache[key]

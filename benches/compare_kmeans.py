@@ -2,7 +2,7 @@
 
 Generates the data once in numpy, saves it as .npy, and alternates, `--repeats` times, one
 scikit-learn fit in this process (2 threads via threadpoolctl) with one run of
-`examples/kmeans_bench.rs` on the same file (segcore's Lloyd and Hamerly, 2 rayon threads), all
+`benches/programs/kmeans_bench.rs` on the same file (segcore's Lloyd and Hamerly, 2 rayon threads), all
 from the same initial centers (the first k rows) for the same fixed number of iterations (tol=0).
 Each pair gives a ratio measured seconds apart, so load changes on a shared machine move both
 sides; the script prints the median ratio and its spread over the pairs, the memory-bandwidth

@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the Gaussian mixture EM on small sizes (so `cargo bench` stays
 //! short). The 100k-row comparison with scikit-learn and linfa lives in `benches/compare_gmm.py`
-//! and `examples/gmm_bench.rs`.
+//! and `benches/programs/gmm_bench.rs`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::{Array1, Array2};

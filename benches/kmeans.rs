@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the k-means kernel on small sizes (so `cargo bench` stays short).
 //! The 1M-row comparison with scikit-learn lives in `benches/compare_kmeans.py` and
-//! `examples/kmeans_bench.rs`.
+//! `benches/programs/kmeans_bench.rs`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::{s, Array2};

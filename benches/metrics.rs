@@ -1,5 +1,5 @@
 //! Validity metrics at small sizes (criterion). The 20k x 8 silhouette comparison against
-//! scikit-learn runs through `examples/pca_bench.rs` on shared bytes.
+//! scikit-learn runs through `benches/programs/pca_bench.rs` on shared bytes.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ndarray::{Array1, Array2};

@@ -1,5 +1,5 @@
 //! PCA fit at small sizes (criterion). The headline 1M x 32 -> 8 comparison against scikit-learn and
-//! linfa-reduction runs through `examples/pca_bench.rs` on shared bytes.
+//! linfa-reduction runs through `benches/programs/pca_bench.rs` on shared bytes.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::Array2;

@@ -1,5 +1,5 @@
 //! Criterion benchmarks of Ward linkage on small blobs (the 20k comparison against fastcluster
-//! and scipy lives in `benches/compare_ward.py`, which drives `examples/ward_bench.rs`).
+//! and scipy lives in `benches/compare_ward.py`, which drives `benches/programs/ward_bench.rs`).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::Array2;

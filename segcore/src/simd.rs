@@ -20,7 +20,7 @@ pub(crate) fn has_avx2_fma() -> bool {
 /// Runs `$body` (an expression generic in a `const FMA: bool` named by `$fma`) compiled either
 /// with AVX2+FMA enabled (when the CPU has them) or for the baseline target. Rust compiles for
 /// x86-64 baseline (SSE2) by default; the kernels are written so that LLVM vectorises them, and
-/// enabling AVX2 in the hot function doubles the vector width. ANCHORS noted `target-cpu=native`
+/// enabling AVX2 in the hot function doubles the vector width. The first measurements (docs/performance.md) found `target-cpu=native`
 /// gave nothing for a naive loop; for this register-blocked kernel it is what makes it fast.
 macro_rules! dispatch_simd {
     ($name:ident < $($g:ident : $b:path),* > ($($arg:ident : $ty:ty),*) -> $ret:ty, $fma:ident => $body:expr) => {
@@ -50,7 +50,7 @@ pub(crate) use dispatch_simd;
 // ---------------------------------------------------------------------------------------------
 // Branch-free exp and ln for f64, written so that a loop over lanes vectorises.
 //
-// Why: `perf` on `examples/gmm_bench` (100k x 8, k = 6, 1 thread) put glibc's scalar `exp`,
+// Why: `perf` on `benches/programs/gmm_bench` (100k x 8, k = 6, 1 thread) put glibc's scalar `exp`,
 // `expf` and `log` at 16% of the Gaussian-mixture EM time, and a scalar libm call in the middle
 // of a row loop also stops LLVM from vectorising the log-sum-exp around it. These are fdlibm's
 // algorithms (the ones behind most libms, error < 1 ulp; constants given by their fdlibm bit

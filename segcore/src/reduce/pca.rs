@@ -7,7 +7,7 @@
 //! - **randomized SVD** (Halko et al.) for wide data when few components are wanted.
 //!
 //! Why our own instead of `linfa_reduction::Pca`: on 1M x 32 -> 8 (f64) linfa's iterative solver took
-//! 3.57 s against scikit-learn's 0.139 s (ANCHORS.md; re-measured in `benches/pca.rs`, see the report),
+//! 3.57 s against scikit-learn's 0.139 s (`docs/performance.md`; re-measured in `benches/pca.rs`),
 //! and its `explained_variance_ratio` is normalised over the kept components only. The small
 //! eigendecomposition and SVD kernels of `linfa-linalg` are exact and are what we use.
 //!

@@ -3,13 +3,13 @@
 //! once per fit in blocks ([`BlockedRows`]). The initialisations use the separate
 //! first/second-moment passes over given responsibilities; scoring uses [`score_rows`].
 //!
-//! Why our own EM instead of linfa-clustering's `GaussianMixture`: ANCHORS.md measured linfa at
+//! Why our own EM instead of linfa-clustering's `GaussianMixture`: linfa measured
 //! 134 ms per EM iteration (100k x 8, k = 6, full) against scikit-learn's 110-178 ms, with full
 //! covariance only, no lower bound, no user-given means and the model lost on non-convergence;
-//! the arithmetic is ~60 M multiply-adds, so both are far from the floor. `examples/gmm_bench.rs`
+//! the arithmetic is ~60 M multiply-adds, so both are far from the floor. `benches/programs/gmm_bench.rs`
 //! measures this kernel against linfa on the same workload (numbers in the module docs of `gmm`).
 //!
-//! What decided the shape of the EM pass (perf record/annotate of `examples/gmm_bench`,
+//! What decided the shape of the EM pass (perf record/annotate of `benches/programs/gmm_bench`,
 //! 100k x 8, k = 6, 1 thread; before this version the profile over all four covariance types,
 //! f64 and f32, was E-step 49%, separate second-moment pass 27%, glibc exp/expf/log 20%):
 //! - one pass instead of two: the second-moment pass re-read X, re-transposed each block,
