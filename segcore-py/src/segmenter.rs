@@ -13,7 +13,6 @@ use crate::persist::to_document;
 use crate::profile::{build_table_with_ids, ColumnInput};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
-use segcore::cluster::gmm::CovarianceType;
 use segcore::data::{CustomerTable, Date, TransactionLog};
 use segcore::features::pipeline::PipelineSpec;
 use segcore::persist;
@@ -52,20 +51,6 @@ impl Inputs {
     }
 }
 
-fn parse_algorithm(name: &str, covariance_type: &str) -> segcore::Result<Algorithm> {
-    match name {
-        "kmeans" => Ok(Algorithm::KMeans),
-        "ward" => Ok(Algorithm::Ward),
-        "gmm" | "gaussian_mixture" => Ok(Algorithm::GaussianMixture(CovarianceType::from_name(
-            covariance_type,
-        )?)),
-        other => Err(Error::invalid_parameter(
-            "algorithm",
-            format!("'{other}'"),
-            "one of 'kmeans', 'ward', 'gmm'",
-        )),
-    }
-}
 
 /// The Segmenter's parameters as Python passes them, a dict (the core checks every range).
 #[derive(FromPyObject)]
@@ -102,7 +87,7 @@ impl ParamsInput {
             (None, None) => Reduction::None,
         };
         let mut params = SegmenterParams::new()
-            .algorithm(parse_algorithm(&self.algorithm, &self.covariance_type)?)
+            .algorithm(Algorithm::from_names(&self.algorithm, &self.covariance_type)?)
             .n_clusters(n_clusters)
             .reduction(reduction)
             .language(Language::parse(&self.language)?)
@@ -301,6 +286,22 @@ impl PySegmenterModel {
             model.transform(&table, log.as_ref())
         })?;
         Ok(x.into_pyarray(py))
+    }
+
+    /// Mean silhouette of the assigned customers in the model space (`Segmenter::score`).
+    fn score(
+        &self,
+        py: Python<'_>,
+        ids: Vec<String>,
+        columns: Vec<(String, ColumnInput<'_>)>,
+        tx: Option<TxArgument<'_>>,
+    ) -> PyResult<f64> {
+        let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
+        let model = &self.inner;
+        run_detached(py, move || {
+            let (table, log) = inputs.into_parts()?;
+            model.score(&table, log.as_ref())
+        })
     }
 
     /// Why customer `row` is in its segment; the explanation as JSON.

@@ -5,23 +5,8 @@ use crate::arrays::Matrix;
 use crate::errors::run_detached;
 use crate::persist::to_document;
 use pyo3::prelude::*;
-use segcore::cluster::gmm::CovarianceType;
 use segcore::select::{GapReference, SelectKParams, SelectMethod};
 
-fn parse_method(name: &str, covariance_type: &str) -> segcore::Result<SelectMethod> {
-    match name {
-        "kmeans" => Ok(SelectMethod::KMeans),
-        "ward" => Ok(SelectMethod::Ward),
-        "gmm" | "gaussian_mixture" => Ok(SelectMethod::GaussianMixture(CovarianceType::from_name(
-            covariance_type,
-        )?)),
-        other => Err(segcore::Error::invalid_parameter(
-            "method",
-            format!("'{other}'"),
-            "one of 'kmeans', 'ward', 'gmm'",
-        )),
-    }
-}
 
 fn parse_reference(name: &str) -> segcore::Result<GapReference> {
     match name {
@@ -59,7 +44,7 @@ pub fn select_k(
     let params = (|| {
         Ok::<_, segcore::Error>(
             SelectKParams::new(k_values)
-                .method(parse_method(method, covariance_type)?)
+                .method(SelectMethod::from_names(method, covariance_type, "method")?)
                 .n_init(n_init)
                 .random_state(random_state)
                 .silhouette_sample_size(silhouette_sample_size)

@@ -463,6 +463,9 @@ class SegmenterModel:
     def transform(
         self, ids: list[str], columns: list[Tuple[str, ColumnInput]], tx: Optional[_TxArgument] = None
     ) -> npt.NDArray[np.float64]: ...
+    def score(
+        self, ids: list[str], columns: list[Tuple[str, ColumnInput]], tx: Optional[_TxArgument]
+    ) -> float: ...
     def explain(
         self, ids: list[str], columns: list[Tuple[str, ColumnInput]], tx: Optional[_TxArgument], row: int
     ) -> str: ...

@@ -543,18 +543,10 @@ class Segmenter(ClusterMixin, BaseEstimator):
         algorithms for one spec and reduction; scores of different specs or PCA settings are
         measured in different spaces and are not comparable.
         """
-        from .metrics import silhouette_score
-
         transactions = _split_args("score", args, transactions)
         check_is_fitted(self)
         frame, tx = self._inputs(customers, transactions)
-        x = self._model.transform(frame.ids, frame.columns, tx)
-        segments = self._model.predict(frame.ids, frame.columns, tx)[0]
-        rows = segments >= 0
-        if len(np.unique(segments[rows])) < 2:
-            raise DataError("score needs customers assigned to at least 2 segments")
-        sample = 10_000 if rows.sum() > 10_000 else None
-        return silhouette_score(x[rows], segments[rows], sample_size=sample, random_state=0)
+        return float(self._model.score(frame.ids, frame.columns, tx))
 
     # --- reading the model ------------------------------------------------------------------
 
