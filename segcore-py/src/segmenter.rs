@@ -51,7 +51,6 @@ impl Inputs {
     }
 }
 
-
 /// The Segmenter's parameters as Python passes them, a dict (the core checks every range).
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
@@ -87,7 +86,10 @@ impl ParamsInput {
             (None, None) => Reduction::None,
         };
         let mut params = SegmenterParams::new()
-            .algorithm(Algorithm::from_names(&self.algorithm, &self.covariance_type)?)
+            .algorithm(Algorithm::from_names(
+                &self.algorithm,
+                &self.covariance_type,
+            )?)
             .n_clusters(n_clusters)
             .reduction(reduction)
             .language(Language::parse(&self.language)?)

@@ -7,7 +7,6 @@ use crate::persist::to_document;
 use pyo3::prelude::*;
 use segcore::select::{GapReference, SelectKParams, SelectMethod};
 
-
 fn parse_reference(name: &str) -> segcore::Result<GapReference> {
     match name {
         "box" => Ok(GapReference::BoundingBox),

@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use linfa::Float;
 use ndarray::{ArrayView1, ArrayView2};
+use std::borrow::Cow;
 
 /// Checks that `x` has at least one row and one column and only finite values.
 ///
@@ -143,6 +144,14 @@ pub fn check_sample_weight<F: Float>(weights: ArrayView1<F>, n_samples: usize) -
         });
     }
     Ok(())
+}
+
+/// Weights as a contiguous slice (borrowed when already contiguous).
+pub(crate) fn contiguous_weights<F: Float>(w: Option<ArrayView1<'_, F>>) -> Option<Cow<'_, [F]>> {
+    w.map(|w| match w.to_slice() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(w.to_vec()),
+    })
 }
 
 #[cfg(test)]

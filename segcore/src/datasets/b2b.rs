@@ -457,10 +457,9 @@ impl Random {
         }
         let u1: f64 = 1.0 - self.gen::<f64>(); // (0, 1]
         let u2: f64 = self.gen();
-        let radius = (-2.0 * u1.ln()).sqrt();
-        let (sin, cos) = (std::f64::consts::TAU * u2).sin_cos();
-        self.spare_normal = Some(radius * sin);
-        radius * cos
+        let (first, second) = crate::numeric::box_muller(u1, u2);
+        self.spare_normal = Some(second);
+        first
     }
 
     /// `median * exp(sigma * N(0, 1))`.

@@ -713,11 +713,11 @@ fn randomized_svd<F: Float>(
     })
 }
 
-/// One standard normal draw (Box-Muller; `rand_distr` is not a dependency).
+/// One standard normal draw (the first of a Box-Muller pair).
 fn standard_normal(rng: &mut Xoshiro256PlusPlus) -> f64 {
     let u1: f64 = 1.0 - rng.gen::<f64>(); // in (0, 1], so the log is finite
     let u2: f64 = rng.gen::<f64>();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    crate::numeric::box_muller(u1, u2).0
 }
 
 impl<F: Float + Serialize + serde::de::DeserializeOwned> crate::persist::SavedModel for Pca<F> {

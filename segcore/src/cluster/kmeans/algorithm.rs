@@ -9,7 +9,9 @@ use super::kernel::{
     load_centered_row, sq_dist_lanes, visit_rows, Label, PartialSums, PreparedCenters, CHUNK_ROWS,
 };
 use crate::error::{Error, Result};
+pub(crate) use crate::numeric::sq_dist;
 use crate::simd::dispatch_simd;
+pub(crate) use crate::validation::contiguous_weights;
 use crate::validation::{
     check_finite, check_matrix, check_n_features, check_not_empty, check_sample_weight,
 };
@@ -19,7 +21,6 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 
 /// A fitted k-means model.
 ///
@@ -190,14 +191,6 @@ dispatch_simd!(lloyd_chunk<F: Float>(x: &ArrayView2<F>, start: usize, mean: &[F]
 struct Bounds<F> {
     upper: F,
     lower: F,
-}
-
-#[inline(always)]
-pub(crate) fn sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
-    a.iter().zip(b).fold(F::zero(), |acc, (&u, &v)| {
-        let t = u - v;
-        acc + t * t
-    })
 }
 
 /// Best and second-best squared distances of one centered row, by direct computation.
@@ -585,14 +578,6 @@ fn widen_labels_with(labels: &[Label], map: impl Fn(Label) -> usize + Sync) -> V
         .zip(labels.par_chunks(CHUNK_ROWS))
         .for_each(|(o, l)| o.iter_mut().zip(l).for_each(|(o, &l)| *o = map(l)));
     out
-}
-
-/// Weights as a contiguous slice (borrowed when already contiguous).
-pub(crate) fn contiguous_weights<F: Float>(w: Option<ArrayView1<'_, F>>) -> Option<Cow<'_, [F]>> {
-    w.map(|w| match w.to_slice() {
-        Some(s) => Cow::Borrowed(s),
-        None => Cow::Owned(w.to_vec()),
-    })
 }
 
 /// Common input checks of every entry point that takes X (and optional weights).

@@ -2,6 +2,7 @@
 //! return centered centers (k x d).
 
 use super::kernel::{load_centered_row, CHUNK_ROWS};
+use crate::numeric::sq_dist;
 use crate::Float;
 use ndarray::{s, Array2, ArrayView2};
 use rand::Rng;
@@ -41,13 +42,6 @@ fn centered_row<F: Float>(x: &ArrayView2<F>, i: usize, mean: &[F]) -> Vec<F> {
     let mut row = vec![F::zero(); mean.len()];
     load_centered_row(x, i, mean, &mut row);
     row
-}
-
-fn sq_dist<F: Float>(a: &[F], b: &[F]) -> F {
-    a.iter().zip(b).fold(F::zero(), |acc, (&u, &v)| {
-        let t = u - v;
-        acc + t * t
-    })
 }
 
 /// Greedy k-means++ as scikit-learn's `_kmeans_plusplus`: first center drawn with probability

@@ -17,6 +17,7 @@
 //! The merges are then stable-sorted by height and relabelled with a union-find (scipy's
 //! `label`), giving scipy's numbering of new clusters (n + merge index).
 
+use crate::numeric::sq_dist;
 use rayon::prelude::*;
 
 /// Below this many active values (clusters x features) a scan runs on the calling thread: the
@@ -72,7 +73,7 @@ impl ActiveClusters {
         let (ra, rb) = (self.row(slot_a), self.row(slot_b));
         let (wa, wb) = (self.weights[ra], self.weights[rb]);
         let factor = wa * wb / (wa + wb);
-        factor * squared_distance(self.centroid(ra), self.centroid(rb))
+        factor * sq_dist(self.centroid(ra), self.centroid(rb))
     }
 
     /// The active cluster nearest to `slot` (excluding itself): smallest key, ties to the
@@ -183,11 +184,6 @@ fn better(a: (f64, usize), b: (f64, usize)) -> (f64, usize) {
     }
 }
 
-#[inline(always)]
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
-}
-
 /// Rows per inner block of a scan: keys are computed for a whole block first (straight-line,
 /// vectorisable arithmetic), then the block's minimum is located. Testing `key < best` per row
 /// instead kept the loop scalar and branchy: 1.6x slower on 20k x 8 (benches/compare_ward.py).
@@ -242,7 +238,7 @@ fn scan_block_dyn(
     {
         let keys = &mut keys[..ws.len()];
         for ((key, row), &w) in keys.iter_mut().zip(rows.chunks_exact(d)).zip(ws) {
-            *key = weight * w / (weight + w) * squared_distance(row, center);
+            *key = weight * w / (weight + w) * sq_dist(row, center);
         }
         fold_block(keys, ss, skip_slot, &mut best);
     }
