@@ -1,12 +1,13 @@
 //! `segcore.profile`, `segcore.explain`, `segcore.migration`, `segcore.segment_rules` and the
 //! legacy `segcore.profile_segments`: DataFrame columns in, the core's profile documents out.
 
-use crate::arrays::non_negative;
+use crate::arrays::{non_negative, ColumnInput};
 use crate::errors::{run_detached, to_py_err, IntoPyResult};
+use crate::model_pymethods;
 use crate::persist::to_document;
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
-use segcore::data::{CategoricalColumn, CustomerTable};
+use segcore::data::CustomerTable;
 use segcore::persist::AnyModel;
 use segcore::profile::{
     explain, explain_mixture, learn_rules, migration as core_migration, profile, Language,
@@ -52,16 +53,6 @@ pub fn profile_segments(
     Ok((to_document(py, &profile)?, profile.to_string()))
 }
 
-/// One DataFrame column converted by the Python layer: float64 values (NaN = missing), or
-/// `(categories, codes)` with code -1 = missing.
-#[derive(FromPyObject)]
-pub enum ColumnInput<'py> {
-    /// Numeric values.
-    Numeric(PyReadonlyArray1<'py, f64>),
-    /// Dictionary-encoded categories.
-    Categorical(Vec<String>, PyReadonlyArray1<'py, i64>),
-}
-
 /// Builds the core's customer table (ids = row numbers) from converted columns.
 fn build_table(
     columns: Vec<(String, ColumnInput<'_>)>,
@@ -82,23 +73,10 @@ pub(crate) fn build_table_with_ids(
             ColumnInput::Numeric(values) => {
                 table.add_numeric(&name, values.as_array().iter().copied().collect())?
             }
-            ColumnInput::Categorical(categories, codes) => {
-                let codes = codes
-                    .as_array()
-                    .iter()
-                    .map(|&c| {
-                        if c < 0 {
-                            CategoricalColumn::MISSING
-                        } else {
-                            u32::try_from(c).unwrap_or(CategoricalColumn::MISSING - 1)
-                        }
-                    })
-                    .collect();
-                table.add_categorical_column(
-                    &name,
-                    CategoricalColumn::from_codes(categories, codes)?,
-                )?
-            }
+            ColumnInput::Categorical(categories, codes) => table.add_categorical_column(
+                &name,
+                crate::arrays::categorical_column(categories, &codes)?,
+            )?,
         }
     }
     Ok(table)
@@ -130,12 +108,7 @@ pub struct PyProfileReport {
     inner: SegmentationProfile,
 }
 
-#[pymethods]
-impl PyProfileReport {
-    /// The profile as JSON.
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        self.inner.to_json().into_py_result(py)
-    }
+model_pymethods!(PyProfileReport {
     /// The Markdown report.
     fn to_markdown(&self) -> String {
         self.inner.to_markdown()
@@ -144,14 +117,7 @@ impl PyProfileReport {
     fn to_html(&self) -> String {
         self.inner.to_html()
     }
-    /// Reads a profile from its JSON.
-    #[staticmethod]
-    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        Ok(PyProfileReport {
-            inner: SegmentationProfile::from_json(document).into_py_result(py)?,
-        })
-    }
-}
+});
 
 /// Profiles a segmentation of the customers described by `columns`.
 #[pyfunction]
