@@ -40,6 +40,11 @@ pub fn non_negative(name: &'static str, value: i64) -> segcore::Result<usize> {
         .map_err(|_| segcore::Error::invalid_parameter(name, value, "a non-negative integer"))
 }
 
+/// An optional Python int parameter as an optional count (see [`non_negative`]).
+pub fn optional_count(name: &'static str, value: Option<i64>) -> segcore::Result<Option<usize>> {
+    value.map(|v| non_negative(name, v)).transpose()
+}
+
 /// One DataFrame column converted by the Python layer (`segcore._frames`): float64 values
 /// (NaN = missing), or `(categories, codes)` with code -1 = missing (pandas.factorize's
 /// convention).
@@ -69,4 +74,26 @@ pub fn categorical_column(
         })
         .collect();
     CategoricalColumn::from_codes(categories, codes)
+}
+
+/// Segment labels from Python as the core's `usize` codes; a negative label is an error naming
+/// the argument, the value and its row.
+pub fn labels_of(
+    labels: &PyReadonlyArray1<'_, i64>,
+    name: &'static str,
+) -> segcore::Result<Vec<usize>> {
+    labels
+        .as_array()
+        .iter()
+        .enumerate()
+        .map(|(row, &l)| {
+            usize::try_from(l).map_err(|_| {
+                segcore::Error::invalid_parameter(
+                    name,
+                    format!("{l} at row {row}"),
+                    "non-negative segment labels",
+                )
+            })
+        })
+        .collect()
 }

@@ -1,7 +1,7 @@
 //! The fitted models behind `segcore.KMeans` and `segcore.MiniBatchKMeans` (the Rust side of the
 //! scikit-learn-style Python classes), and `align_labels`.
 
-use crate::arrays::{non_negative, Matrix, Vector};
+use crate::arrays::{non_negative, optional_count, Matrix, Vector};
 use crate::dispatch::ByDtype;
 use crate::errors::{run_detached, IntoPyResult};
 use crate::{
@@ -179,44 +179,6 @@ pub struct PyMiniBatchKMeansModel {
     inner: FittedMiniBatch,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn minibatch_params(
-    n_clusters: i64,
-    init: &str,
-    init_centers: Option<PyReadonlyArray2<'_, f64>>,
-    n_init: i64,
-    max_iter: i64,
-    batch_size: i64,
-    tol: f64,
-    max_no_improvement: Option<i64>,
-    init_size: Option<i64>,
-    reassignment_ratio: f64,
-    random_state: u64,
-    compute_labels: bool,
-) -> segcore::Result<MiniBatchKMeansParams> {
-    Ok(
-        MiniBatchKMeansParams::new(non_negative("n_clusters", n_clusters)?)
-            .init(parse_init(init, init_centers)?)
-            .n_init(non_negative("n_init", n_init)?)
-            .max_iter(non_negative("max_iter", max_iter)?)
-            .batch_size(non_negative("batch_size", batch_size)?)
-            .tol(tol)
-            .max_no_improvement(
-                max_no_improvement
-                    .map(|v| non_negative("max_no_improvement", v))
-                    .transpose()?,
-            )
-            .init_size(
-                init_size
-                    .map(|v| non_negative("init_size", v))
-                    .transpose()?,
-            )
-            .reassignment_ratio(reassignment_ratio)
-            .random_state(random_state)
-            .compute_labels(compute_labels),
-    )
-}
-
 kmeans_pymethods!(PyMiniBatchKMeansModel {
     /// Fits by mini-batches (`start_stream=False`) or starts a stream with the first
     /// `partial_fit` batch (`start_stream=True`); parameters are validated by the core first.
@@ -241,21 +203,20 @@ kmeans_pymethods!(PyMiniBatchKMeansModel {
         compute_labels: bool,
         start_stream: bool,
     ) -> PyResult<Self> {
-        let params = minibatch_params(
-            n_clusters,
-            init,
-            init_centers,
-            n_init,
-            max_iter,
-            batch_size,
-            tol,
-            max_no_improvement,
-            init_size,
-            reassignment_ratio,
-            random_state,
-            compute_labels,
-        )
-        .and_then(|p| p.check())
+        let params = (|| {
+            MiniBatchKMeansParams::new(non_negative("n_clusters", n_clusters)?)
+                .init(parse_init(init, init_centers)?)
+                .n_init(non_negative("n_init", n_init)?)
+                .max_iter(non_negative("max_iter", max_iter)?)
+                .batch_size(non_negative("batch_size", batch_size)?)
+                .tol(tol)
+                .max_no_improvement(optional_count("max_no_improvement", max_no_improvement)?)
+                .init_size(optional_count("init_size", init_size)?)
+                .reassignment_ratio(reassignment_ratio)
+                .random_state(random_state)
+                .compute_labels(compute_labels)
+                .check()
+        })()
         .into_py_result(py)?;
         let inner = fit_by_dtype!(py, x, sample_weight, |view, weights| if start_stream {
             params.partial_fit(view, weights)

@@ -1,6 +1,6 @@
 //! `segcore.PCA`'s fitted model: the Rust side of the scikit-learn-style Python class.
 
-use crate::arrays::{non_negative, Matrix};
+use crate::arrays::{non_negative, optional_count, Matrix};
 use crate::dispatch::ByDtype;
 use crate::errors::IntoPyResult;
 use crate::{array_out, by_dtype, fit_by_dtype, model_pymethods};
@@ -52,16 +52,12 @@ model_pymethods!(dtype PyPcaModel {
                 (None, Some(f)) => NComponents::VarianceFraction(f),
                 (None, None) => NComponents::All,
             };
-            let iterated_power = match iterated_power {
-                Some(p) => Some(non_negative("iterated_power", p)?),
-                None => None,
-            };
             let params = PcaParams::new(wanted)
                 .whiten(whiten)
                 .solver(parse_solver(svd_solver)?)
                 .random_state(random_state)
                 .n_oversamples(non_negative("n_oversamples", n_oversamples)?)
-                .iterated_power(iterated_power);
+                .iterated_power(optional_count("iterated_power", iterated_power)?);
             params.check()
         })()
         .into_py_result(py)?;

@@ -1,7 +1,7 @@
 //! `segcore.profile`, `segcore.explain`, `segcore.migration`, `segcore.segment_rules` and the
 //! legacy `segcore.profile_segments`: DataFrame columns in, the core's profile documents out.
 
-use crate::arrays::{non_negative, ColumnInput};
+use crate::arrays::{labels_of, non_negative, ColumnInput};
 use crate::errors::{run_detached, to_py_err, IntoPyResult};
 use crate::model_pymethods;
 use crate::persist::to_document;
@@ -82,26 +82,6 @@ pub(crate) fn build_table_with_ids(
     Ok(table)
 }
 
-fn to_labels(
-    labels: &PyReadonlyArray1<'_, i64>,
-    name: &'static str,
-) -> segcore::Result<Vec<usize>> {
-    labels
-        .as_array()
-        .iter()
-        .enumerate()
-        .map(|(row, &l)| {
-            usize::try_from(l).map_err(|_| {
-                segcore::Error::invalid_parameter(
-                    name,
-                    format!("{l} at row {row}"),
-                    "non-negative segment labels",
-                )
-            })
-        })
-        .collect()
-}
-
 /// A computed segment profile (wrapped by `segcore.profile.Profile`).
 #[pyclass(module = "segcore._segcore", name = "ProfileReport", frozen)]
 pub struct PyProfileReport {
@@ -147,7 +127,7 @@ pub fn build_profile(
         }
         params.check()?;
         let table = build_table(columns, non_negative("n_rows", n_rows)?)?;
-        Ok::<_, segcore::Error>((table, to_labels(&labels, "labels")?, params))
+        Ok::<_, segcore::Error>((table, labels_of(&labels, "labels")?, params))
     })()
     .into_py_result(py)?;
     let inner = run_detached(py, || profile(&table, &labels, &params))?;
@@ -197,8 +177,8 @@ pub fn migration(
     labels_before: PyReadonlyArray1<'_, i64>,
     labels_after: PyReadonlyArray1<'_, i64>,
 ) -> PyResult<String> {
-    let before = to_labels(&labels_before, "labels_before").into_py_result(py)?;
-    let after = to_labels(&labels_after, "labels_after").into_py_result(py)?;
+    let before = labels_of(&labels_before, "labels_before").into_py_result(py)?;
+    let after = labels_of(&labels_after, "labels_after").into_py_result(py)?;
     let m = run_detached(py, || core_migration(&before, &after))?;
     to_document(py, &m)
 }
@@ -212,8 +192,8 @@ pub fn movers(
     from_segment: i64,
     to_segment: i64,
 ) -> PyResult<Vec<usize>> {
-    let before = to_labels(&labels_before, "labels_before").into_py_result(py)?;
-    let after = to_labels(&labels_after, "labels_after").into_py_result(py)?;
+    let before = labels_of(&labels_before, "labels_before").into_py_result(py)?;
+    let after = labels_of(&labels_after, "labels_after").into_py_result(py)?;
     let (from, to) = (|| {
         Ok::<_, segcore::Error>((
             non_negative("from_segment", from_segment)?,
@@ -251,7 +231,7 @@ pub fn segment_rules(
         };
         params.check()?;
         let table = build_table(columns, non_negative("n_rows", n_rows)?)?;
-        Ok::<_, segcore::Error>((table, to_labels(&labels, "labels")?, params))
+        Ok::<_, segcore::Error>((table, labels_of(&labels, "labels")?, params))
     })()
     .into_py_result(py)?;
     let rules = run_detached(py, || learn_rules(&table, &labels, &params))?;

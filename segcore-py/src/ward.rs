@@ -3,7 +3,7 @@
 //! The core's Ward model keeps centroids in f64 whatever the input dtype, so there is one model
 //! type here (no dtype dispatch): float32 input is read as float32 and widened per value.
 
-use crate::arrays::{non_negative, Matrix, Vector};
+use crate::arrays::{non_negative, optional_count, Matrix, Vector};
 use crate::errors::{run_detached, IntoPyResult};
 use crate::{model_pymethods, with_input};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
@@ -45,10 +45,6 @@ impl PythonProgress {
             None => result,
         }
     }
-}
-
-fn optional_count(name: &'static str, value: Option<i64>) -> segcore::Result<Option<usize>> {
-    value.map(|v| non_negative(name, v)).transpose()
 }
 
 model_pymethods!(PyWardModel {

@@ -125,6 +125,15 @@ def optional_int_param(name: str, value: Any) -> Optional[int]:
     return None if value is None else int_param(name, value)
 
 
+def store_params(estimator: Any, arguments: Dict[str, Any]) -> None:
+    """Stores the ``__init__`` arguments unchanged as attributes, scikit-learn's contract (every
+    check waits for ``fit``): ``store_params(self, locals())`` is an estimator's whole
+    ``__init__`` body."""
+    for name in inspect.signature(type(estimator).__init__).parameters:
+        if name != "self":
+            setattr(estimator, name, arguments[name])
+
+
 def auto_or_int(name: str, value: Any) -> Optional[int]:
     """A parameter that is ``"auto"`` (None: the rule that resolves it is applied later) or an
     integer (the core checks its range)."""
@@ -223,4 +232,5 @@ __all__ = [
     "name_param",
     "optional_int_param",
     "seed_from",
+    "store_params",
 ]

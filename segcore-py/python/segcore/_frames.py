@@ -19,6 +19,8 @@ import numpy as np
 from .exceptions import ColumnError, DataError, InvalidParameterError
 
 __all__ = [
+    "REQUIRED_TRANSACTION_ROLES",
+    "TRANSACTION_COLUMNS",
     "CustomerFrame",
     "as_float_matrix",
     "as_labels",
@@ -376,6 +378,19 @@ def pipeline_column(data: Any, categorical: bool) -> ColumnInput:
 
 
 # --- transaction logs -----------------------------------------------------------------------
+
+#: The column of each transaction role when the user names none, in the order the binding takes
+#: the roles (the feature functions' ``customer``/``date``/``amount`` defaults and the Segmenter's
+#: ``transaction_columns``); the first three are required, the others used when present.
+TRANSACTION_COLUMNS: Dict[str, str] = {
+    "customer": "customer_id",
+    "date": "date",
+    "amount": "amount",
+    "margin": "margin",
+    "product_category": "product_category",
+    "channel": "channel",
+}
+REQUIRED_TRANSACTION_ROLES = ("customer", "date", "amount")
 
 _UNITS_PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 

@@ -17,6 +17,7 @@ from ._base import (
     int_param,
     optional_int_param,
     seed_from,
+    store_params,
 )
 from ._frames import as_float_matrix, as_sample_weight
 
@@ -129,12 +130,7 @@ class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
         random_state: Any = None,
         progress: Any = None,
     ) -> None:
-        self.n_clusters = n_clusters
-        self.distance_threshold = distance_threshold
-        self.micro_clusters = micro_clusters
-        self.micro_max_iter = micro_max_iter
-        self.random_state = random_state
-        self.progress = progress
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "Ward":
         """Build the tree of the rows of ``X`` and cut it."""

@@ -21,6 +21,7 @@ from ._base import (
     name_param,
     optional_int_param,
     seed_from,
+    store_params,
 )
 from ._frames import as_sample_weight
 from ._ward import Ward, ward_linkage
@@ -161,15 +162,7 @@ class KMeans(_KMeansFamily):
         copy_x: bool = True,
         algorithm: str = "lloyd",
     ) -> None:
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.verbose = verbose
-        self.random_state = random_state
-        self.copy_x = copy_x
-        self.algorithm = algorithm
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "KMeans":
         """Compute k-means clustering of ``X`` (rows are customers)."""
@@ -261,18 +254,7 @@ class MiniBatchKMeans(_KMeansFamily):
         n_init: Any = "auto",
         reassignment_ratio: float = 0.01,
     ) -> None:
-        self.n_clusters = n_clusters
-        self.init = init
-        self.max_iter = max_iter
-        self.batch_size = batch_size
-        self.verbose = verbose
-        self.compute_labels = compute_labels
-        self.random_state = random_state
-        self.tol = tol
-        self.max_no_improvement = max_no_improvement
-        self.init_size = init_size
-        self.n_init = n_init
-        self.reassignment_ratio = reassignment_ratio
+        store_params(self, locals())
 
     def _fit_model(self, data: np.ndarray, weights: Optional[np.ndarray], start_stream: bool) -> Any:
         seed = seed_from(self.random_state)

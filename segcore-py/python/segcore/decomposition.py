@@ -15,6 +15,7 @@ from ._base import (
     int_param,
     n_components_arg,
     seed_from,
+    store_params,
 )
 from .exceptions import InvalidParameterError
 
@@ -54,13 +55,7 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
         n_oversamples: int = 10,
         random_state: Any = None,
     ) -> None:
-        self.n_components = n_components
-        self.copy = copy
-        self.whiten = whiten
-        self.svd_solver = svd_solver
-        self.iterated_power = iterated_power
-        self.n_oversamples = n_oversamples
-        self.random_state = random_state
+        store_params(self, locals())
 
     def _iterated_power(self) -> Optional[int]:
         if isinstance(self.iterated_power, str):

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _segcore
-from ._frames import column, column_names, customer_index, day, floats, series_or_array, transaction_input
+from ._frames import TRANSACTION_COLUMNS, column, column_names, customer_index, day, floats, series_or_array, transaction_input
 
 __all__ = [
     "behaviour_features",
@@ -62,9 +62,9 @@ def behaviour_features(
     transactions: Any,
     customers: Any = None,
     *,
-    customer: str = "customer_id",
-    date: str = "date",
-    amount: str = "amount",
+    customer: str = TRANSACTION_COLUMNS["customer"],
+    date: str = TRANSACTION_COLUMNS["date"],
+    amount: str = TRANSACTION_COLUMNS["amount"],
     margin: Optional[str] = None,
     product_category: Optional[str] = None,
     channel: Optional[str] = None,
@@ -132,9 +132,9 @@ def segmentation_features(
     customers: Any,
     transactions: Any,
     *,
-    customer: str = "customer_id",
-    date: str = "date",
-    amount: str = "amount",
+    customer: str = TRANSACTION_COLUMNS["customer"],
+    date: str = TRANSACTION_COLUMNS["date"],
+    amount: str = TRANSACTION_COLUMNS["amount"],
     annual_revenue: Optional[str] = "annual_revenue_eur",
     product_category: Optional[str] = "product_category",
 ) -> Tuple[Any, np.ndarray]:
@@ -217,9 +217,9 @@ def rfm(
     transactions: Any,
     customers: Any = None,
     *,
-    customer: str = "customer_id",
-    date: str = "date",
-    amount: str = "amount",
+    customer: str = TRANSACTION_COLUMNS["customer"],
+    date: str = TRANSACTION_COLUMNS["date"],
+    amount: str = TRANSACTION_COLUMNS["amount"],
     as_of: Any = None,
     n_scores: int = 5,
     rules: Optional[Sequence[RfmRule]] = None,
@@ -339,12 +339,12 @@ def lifecycle_stages(
     transactions: Any,
     customers: Any = None,
     *,
-    customer: str = "customer_id",
-    date: str = "date",
-    amount: str = "amount",
+    customer: str = TRANSACTION_COLUMNS["customer"],
+    date: str = TRANSACTION_COLUMNS["date"],
+    amount: str = TRANSACTION_COLUMNS["amount"],
     as_of: Any = None,
     touchpoints: Any = None,
-    touchpoint_date: str = "date",
+    touchpoint_date: str = TRANSACTION_COLUMNS["date"],
     new_days: int = 90,
     active_days: int = 90,
     at_risk_days: int = 180,

@@ -16,6 +16,7 @@ from ._base import (
     int_param,
     name_param,
     seed_from,
+    store_params,
 )
 from ._frames import as_float_matrix, feature_names_of
 from .exceptions import InvalidParameterError
@@ -86,20 +87,7 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
         verbose: int = 0,
         verbose_interval: int = 10,
     ) -> None:
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.tol = tol
-        self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.init_params = init_params
-        self.weights_init = weights_init
-        self.means_init = means_init
-        self.precisions_init = precisions_init
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.verbose_interval = verbose_interval
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "GaussianMixture":
         """Estimate the model parameters with EM (``n_init`` runs, best lower bound kept)."""

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _segcore
-from ._base import BaseEstimator, CoreModelMixin, TransformerMixin, check_is_fitted
+from ._base import BaseEstimator, CoreModelMixin, TransformerMixin, check_is_fitted, store_params
 from ._frames import column, frame_columns, pipeline_column
 from .exceptions import InvalidParameterError
 
@@ -127,9 +127,7 @@ class FeaturePipeline(CoreModelMixin, TransformerMixin, BaseEstimator):
         groups: Optional[Mapping[str, float]] = None,
         constant_columns: str = "drop",
     ) -> None:
-        self.columns = columns
-        self.groups = groups
-        self.constant_columns = constant_columns
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None) -> "FeaturePipeline":
         """Learn categories, fills, quantiles, scales and group factors from ``X``."""

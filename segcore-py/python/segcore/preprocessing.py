@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from . import _segcore
-from ._base import BaseEstimator, CoreModelMixin, TransformerMixin, check_is_fitted
+from ._base import BaseEstimator, CoreModelMixin, TransformerMixin, check_is_fitted, store_params
 
 __all__ = ["StandardScaler"]
 
@@ -27,9 +27,7 @@ class StandardScaler(CoreModelMixin, TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, *, copy: bool = True, with_mean: bool = True, with_std: bool = True) -> None:
-        self.copy = copy
-        self.with_mean = with_mean
-        self.with_std = with_std
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None) -> "StandardScaler":
         """Learn per-column mean and standard deviation."""

@@ -19,18 +19,22 @@ import numpy as np
 
 from . import _segcore
 from ._base import BaseEstimator, ClusterMixin
-from ._base import check_is_fitted, int_param, n_components_arg, seed_from
-from ._frames import CustomerFrame, column_names, day, transaction_input
+from ._base import check_is_fitted, int_param, n_components_arg, seed_from, store_params
+from ._frames import (
+    REQUIRED_TRANSACTION_ROLES,
+    TRANSACTION_COLUMNS,
+    CustomerFrame,
+    column_names,
+    day,
+    transaction_input,
+)
 from ._progress import progress_callback
 from .exceptions import DataError, InvalidParameterError
 
 __all__ = ["Segmenter", "SegmenterSpec"]
 
-# Transaction columns the Segmenter reads; the optional ones are used when the log has them.
-_REQUIRED_ROLES = ("customer", "date", "amount")
-_OPTIONAL_ROLES = ("margin", "product_category", "channel")
-_DEFAULT_ROLES = {"date": "date", "amount": "amount", "margin": "margin",
-                  "product_category": "product_category", "channel": "channel"}
+# Transaction roles the Segmenter reads; the optional ones are used when the log has them.
+_OPTIONAL_ROLES = tuple(r for r in TRANSACTION_COLUMNS if r not in REQUIRED_TRANSACTION_ROLES)
 _ALGORITHMS = ("kmeans", "ward", "gmm")
 
 
@@ -89,18 +93,18 @@ def _spec_json(spec: Any) -> Optional[str]:
 def _transaction_roles(transactions: Any, customer_id: str, given: Optional[Mapping[str, str]]) -> Dict[str, Optional[str]]:
     """Column of each transaction role: the user's mapping over the defaults; optional roles only
     when the log has that column."""
-    roles: Dict[str, Optional[str]] = {"customer": customer_id, **_DEFAULT_ROLES}
+    roles: Dict[str, Optional[str]] = {**TRANSACTION_COLUMNS, "customer": customer_id}
     if given is not None:
         if not isinstance(given, Mapping):
             raise InvalidParameterError(
                 f"invalid parameter `transaction_columns` = {given!r}: expected a dict such as "
                 "{'date': 'order_date', 'amount': 'net_eur'}"
             )
-        unknown = set(given) - set(_REQUIRED_ROLES) - set(_OPTIONAL_ROLES)
+        unknown = set(given) - set(TRANSACTION_COLUMNS)
         if unknown:
             raise InvalidParameterError(
                 f"invalid parameter `transaction_columns` = {dict(given)!r}: expected keys among "
-                f"{', '.join(_REQUIRED_ROLES + _OPTIONAL_ROLES)} (unknown: {', '.join(sorted(unknown))})"
+                f"{', '.join(TRANSACTION_COLUMNS)} (unknown: {', '.join(sorted(unknown))})"
             )
         roles.update({k: (None if v is None else str(v)) for k, v in given.items()})
     present = set(column_names(transactions))
@@ -121,7 +125,7 @@ def _transaction_input(transactions: Any, roles: Dict[str, Optional[str]]) -> An
             "transactions must be a DataFrame of order lines (customer, date, amount...); "
             "in a scikit-learn Pipeline pass it as fit parameter `<step>__transactions`"
         )
-    tx, names, _ = transaction_input(transactions, *(roles[r] for r in _REQUIRED_ROLES + _OPTIONAL_ROLES))
+    tx, names, _ = transaction_input(transactions, *(roles[r] for r in TRANSACTION_COLUMNS))
     return tx, names
 
 
@@ -239,26 +243,11 @@ class Segmenter(ClusterMixin, BaseEstimator):
         as_of: Any = None,
         n_init: Optional[int] = None,
         random_state: Any = 0,
-        customer_id: str = "customer_id",
+        customer_id: str = TRANSACTION_COLUMNS["customer"],
         transaction_columns: Optional[Mapping[str, str]] = None,
         progress: Any = None,
     ) -> None:
-        self.n_clusters = n_clusters
-        self.algorithm = algorithm
-        self.covariance_type = covariance_type
-        self.n_components = n_components
-        self.spec = spec
-        self.k_range = k_range
-        self.language = language
-        self.min_group_size = min_group_size
-        self.revenue = revenue
-        self.margin = margin
-        self.as_of = as_of
-        self.n_init = n_init
-        self.random_state = random_state
-        self.customer_id = customer_id
-        self.transaction_columns = transaction_columns
-        self.progress = progress
+        store_params(self, locals())
 
     # --- parameters -------------------------------------------------------------------------
 
