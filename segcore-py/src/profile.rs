@@ -2,7 +2,7 @@
 //! legacy `segcore.profile_segments`: DataFrame columns in, the core's profile documents out.
 
 use crate::arrays::{labels_of, non_negative, ColumnInput};
-use crate::errors::{run_detached, to_py_err, IntoPyResult};
+use crate::errors::{run_detached, IntoPyResult};
 use crate::model_pymethods;
 use crate::persist::to_document;
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
@@ -25,22 +25,8 @@ pub fn profile_segments(
     labels: PyReadonlyArray1<'_, i64>,
     n_segments: i64,
 ) -> PyResult<(String, String)> {
-    let n_segments = non_negative("n_segments", n_segments).map_err(|e| to_py_err(py, e))?;
-    let labels = labels
-        .as_array()
-        .iter()
-        .enumerate()
-        .map(|(row, &l)| {
-            usize::try_from(l).map_err(|_| {
-                segcore::Error::invalid_parameter(
-                    "labels",
-                    format!("{l} at row {row}"),
-                    "non-negative segment labels",
-                )
-            })
-        })
-        .collect::<segcore::Result<Vec<usize>>>()
-        .map_err(|e| to_py_err(py, e))?;
+    let n_segments = non_negative("n_segments", n_segments).into_py_result(py)?;
+    let labels = labels_of(&labels, "labels").into_py_result(py)?;
     let view = features.as_array();
     let profile = run_detached(py, || {
         segcore::profile::profile_segments(

@@ -69,6 +69,16 @@ def column_names(data: Any) -> List[str]:
     return [str(c) for c in getattr(data, "columns", [])]
 
 
+def _unique(names: List[str]) -> List[str]:
+    """``names``, or DataError naming the repeated ones (a repeated name would make its column
+    ambiguous)."""
+    seen: set = set()
+    repeated = sorted({n for n in names if n in seen or seen.add(n)})
+    if repeated:
+        raise DataError(f"duplicate column names: {', '.join(repeated)}; rename them first")
+    return names
+
+
 def column(frame: Any, name: str) -> Any:
     """The column ``name`` of a pandas/polars frame or dict of columns, or ``ColumnError``
     listing the columns there are."""
@@ -279,6 +289,7 @@ def table_columns(data: Any) -> Tuple[List[Tuple[str, ColumnInput]], int]:
         columns = [(str(name), _polars_column(data.get_column(name))) for name in data.columns]
         return columns, data.height
     if is_pandas(data):
+        _unique(column_names(data))
         columns = [(str(name), _pandas_column(data[name])) for name in data.columns]
         return columns, len(data)
     if isinstance(data, dict):
@@ -336,6 +347,7 @@ def frame_columns(X: Any) -> Tuple[int, Dict[str, Any], Optional[np.ndarray]]:
     (whose columns are named ``x0, x1, ...``)."""
     names = feature_names_of(X)
     if names is not None:
+        _unique([str(n) for n in names])
         return int(X.shape[0]), {str(n): X[n] for n in names}, names
     array = np.asarray(X)
     if array.ndim != 2:
