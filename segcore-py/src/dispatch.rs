@@ -1,14 +1,21 @@
-//! dtype dispatch shared by every fitted-model wrapper.
+//! What every fitted-model pyclass shares: its `#[pymethods]` block, saving, and dtype dispatch.
+//!
+//! Invariant: a model pyclass is a struct with one field `inner` (the core's fitted model, or a
+//! [`ByDtype`] pair) and one [`model_pymethods!`](crate::model_pymethods) block, in which every
+//! method is a one-liner through the helpers below; `to_json`, `from_json`, `__reduce__` (and
+//! `dtype`) are written once, here, on the [`SavedState`] trait.
 //!
 //! The core is generic over `f32`/`f64`; Python decides the dtype at `fit` (float32 stays
-//! float32). A wrapper keeps its model as [`ByDtype`] and uses these macros instead of
-//! repeating the same two-armed `match` in every method:
+//! float32). These macros replace the two-armed `match` every method would otherwise repeat:
 //!
 //! - [`fit_by_dtype!`](crate::fit_by_dtype): fit on a [`Matrix`](crate::arrays::Matrix) with the
 //!   GIL released, giving a `ByDtype` model of the input's dtype;
 //! - [`by_dtype!`](crate::by_dtype): read something from the model whatever its dtype;
 //! - [`with_matching_input!`](crate::with_matching_input): apply the model to new input of the
-//!   same dtype, or raise the dtype `TypeError`.
+//!   same dtype, or raise the dtype `TypeError`; [`array_out!`](crate::array_out) and
+//!   [`labels_out!`](crate::labels_out) return the result to numpy,
+//!   [`map_matching_input!`](crate::map_matching_input) keeps a new model in its dtype;
+//! - [`with_input!`](crate::with_input): run a core function on input of either dtype.
 //!
 //! [`weights_for`] converts an optional sample-weight vector to the model's dtype.
 

@@ -4,9 +4,9 @@ Every estimator and function converts its input here: numpy arrays and pandas/po
 become float matrices (float32 stays float32), named columns (float64 with NaN for missing, or
 dictionary-encoded categories with code -1 for missing), transaction logs (factorized ids, dates
 as days, amounts) and label vectors. ``feature_names_in_`` follows scikit-learn: string column
-names of a DataFrame, checked again at predict time. pandas and polars are read natively (no
-pyarrow needed). Only conversions live here; every check of a value's range and every number is
-the core's.
+names of a DataFrame, checked again at predict time; a repeated column name is an error. pandas
+and polars are read natively (no pyarrow needed). Only conversions live here; every check of a
+value's range and every number is the core's.
 """
 
 from __future__ import annotations
