@@ -12,6 +12,7 @@ use crate::features::{TxInput, TxNames, TxOwned};
 use crate::model_pymethods;
 use crate::persist::to_document;
 use crate::profile::build_table_with_ids;
+use crate::progress::PythonProgress;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 use segcore::cluster::gmm::CovarianceType;
@@ -223,24 +224,14 @@ model_pymethods!(PySegmenterModel {
     ) -> PyResult<Self> {
         let params = params.to_params().into_py_result(py)?;
         let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
-        let mut callback_error: Option<PyErr> = None;
-        let error_slot = &mut callback_error;
-        let inner = run_detached(py, move || {
+        let mut reporter = PythonProgress::new(progress);
+        let result = run_detached(py, || {
             let (table, log) = inputs.into_parts()?;
-            let mut report = |stage: &str, fraction: f64| {
-                if let (Some(callback), None) = (&progress, &*error_slot) {
-                    Python::attach(|py| {
-                        if let Err(e) = callback.call1(py, (stage, fraction)) {
-                            *error_slot = Some(e);
-                        }
-                    });
-                }
-            };
-            params.fit_with_progress(&table, log.as_ref(), &mut report)
-        })?;
-        if let Some(error) = callback_error {
-            return Err(error);
-        }
+            params.fit_with_progress(&table, log.as_ref(), &mut |stage: &str, fraction: f64| {
+                reporter.report((stage, fraction))
+            })
+        });
+        let inner = reporter.finish(result)?;
         Ok(PySegmenterModel { inner })
     }
 

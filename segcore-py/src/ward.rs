@@ -5,6 +5,7 @@
 
 use crate::arrays::{non_negative, optional_count, Matrix, Vector};
 use crate::errors::{run_detached, IntoPyResult};
+use crate::progress::PythonProgress;
 use crate::{model_pymethods, with_input};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
@@ -14,37 +15,6 @@ use segcore::cluster::ward::{ward_linkage_with_progress, Ward, WardParams};
 #[pyclass(module = "segcore._segcore", name = "WardModel", frozen)]
 pub struct PyWardModel {
     inner: Ward,
-}
-
-/// Progress from the core (GIL released) forwarded to a Python callable; its first exception is
-/// kept and raised once the core returns (later reports are then skipped).
-struct PythonProgress {
-    callback: Option<Py<PyAny>>,
-    error: Option<PyErr>,
-}
-
-impl PythonProgress {
-    fn new(callback: Option<Py<PyAny>>) -> Self {
-        PythonProgress {
-            callback,
-            error: None,
-        }
-    }
-
-    fn report(&mut self, done: usize, total: usize) {
-        if let (Some(callback), None) = (&self.callback, &self.error) {
-            if let Err(err) = Python::attach(|py| callback.call1(py, (done, total)).map(drop)) {
-                self.error = Some(err);
-            }
-        }
-    }
-
-    fn finish<T>(self, result: PyResult<T>) -> PyResult<T> {
-        match self.error {
-            Some(err) => Err(err),
-            None => result,
-        }
-    }
 }
 
 model_pymethods!(PyWardModel {
@@ -77,7 +47,7 @@ model_pymethods!(PyWardModel {
         let mut reporter = PythonProgress::new(progress);
         let result = with_input!(py, x, sample_weight, |view, w| params.check().and_then(
             |valid| valid
-                .fit_with_progress(view, w, &mut |done, total| { reporter.report(done, total) })
+                .fit_with_progress(view, w, &mut |done, total| { reporter.report((done, total)) })
         ));
         let inner = reporter.finish(result)?;
         Ok(PyWardModel { inner })
@@ -197,7 +167,7 @@ pub fn ward_linkage<'py>(
     let result = with_input!(py, x, sample_weight, |view, w| ward_linkage_with_progress(
         view,
         w,
-        &mut |done, total| reporter.report(done, total)
+        &mut |done, total| reporter.report((done, total))
     ));
     let linkage = reporter.finish(result)?;
     Ok(linkage.into_scipy_matrix().into_pyarray(py))
