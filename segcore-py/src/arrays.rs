@@ -3,6 +3,7 @@
 
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
+use segcore::data::CategoricalColumn;
 
 /// A 2-D float matrix from numpy, in the dtype the caller gave (float32 stays float32).
 #[derive(FromPyObject)]
@@ -37,4 +38,62 @@ impl Matrix<'_> {
 pub fn non_negative(name: &'static str, value: i64) -> segcore::Result<usize> {
     usize::try_from(value)
         .map_err(|_| segcore::Error::invalid_parameter(name, value, "a non-negative integer"))
+}
+
+/// An optional Python int parameter as an optional count (see [`non_negative`]).
+pub fn optional_count(name: &'static str, value: Option<i64>) -> segcore::Result<Option<usize>> {
+    value.map(|v| non_negative(name, v)).transpose()
+}
+
+/// One DataFrame column converted by the Python layer (`segcore._frames`): float64 values
+/// (NaN = missing), or `(categories, codes)` with code -1 = missing (pandas.factorize's
+/// convention).
+#[derive(FromPyObject)]
+pub enum ColumnInput<'py> {
+    /// Numeric values.
+    Numeric(PyReadonlyArray1<'py, f64>),
+    /// Dictionary-encoded categories.
+    Categorical(Vec<String>, PyReadonlyArray1<'py, i64>),
+}
+
+/// The core's categorical column from Python's `(categories, codes)`: code -1 is missing; a code
+/// beyond the categories is reported by the core.
+pub fn categorical_column(
+    categories: Vec<String>,
+    codes: &PyReadonlyArray1<'_, i64>,
+) -> segcore::Result<CategoricalColumn> {
+    let codes = codes
+        .as_array()
+        .iter()
+        .map(|&c| {
+            if c < 0 {
+                CategoricalColumn::MISSING
+            } else {
+                u32::try_from(c).unwrap_or(CategoricalColumn::MISSING - 1)
+            }
+        })
+        .collect();
+    CategoricalColumn::from_codes(categories, codes)
+}
+
+/// Segment labels from Python as the core's `usize` codes; a negative label is an error naming
+/// the argument, the value and its row.
+pub fn labels_of(
+    labels: &PyReadonlyArray1<'_, i64>,
+    name: &'static str,
+) -> segcore::Result<Vec<usize>> {
+    labels
+        .as_array()
+        .iter()
+        .enumerate()
+        .map(|(row, &l)| {
+            usize::try_from(l).map_err(|_| {
+                segcore::Error::invalid_parameter(
+                    name,
+                    format!("{l} at row {row}"),
+                    "non-negative segment labels",
+                )
+            })
+        })
+        .collect()
 }

@@ -2,9 +2,9 @@
 //! scikit-learn-style Python class.
 
 use crate::arrays::{non_negative, Matrix, Vector};
-use crate::dispatch::{reduce_via_json, ByDtype};
-use crate::errors::{run_detached, to_py_err};
-use crate::{by_dtype, fit_by_dtype, with_matching_input};
+use crate::dispatch::ByDtype;
+use crate::errors::{run_detached, IntoPyResult};
+use crate::{array_out, by_dtype, fit_by_dtype, labels_out, model_pymethods, with_matching_input};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -87,8 +87,7 @@ fn base_params(
     )
 }
 
-#[pymethods]
-impl PyGaussianMixtureModel {
+model_pymethods!(dtype PyGaussianMixtureModel {
     /// Fits the mixture; parameters are validated by the core before any work.
     #[staticmethod]
     #[pyo3(signature = (x, sample_weight, *, n_components, covariance_type, tol, reg_covar, max_iter, n_init, init_params, weights_init, means_init, precisions_init, random_state))]
@@ -133,7 +132,7 @@ impl PyGaussianMixtureModel {
             params.check()?;
             Ok::<_, segcore::Error>(params)
         })()
-        .map_err(|e| to_py_err(py, e))?;
+        .into_py_result(py)?;
         let inner = fit_by_dtype!(py, x, sample_weight, |view, weights| params
             .fit(view, weights))?;
         Ok(PyGaussianMixtureModel { inner })
@@ -141,33 +140,22 @@ impl PyGaussianMixtureModel {
 
     /// Most probable component of each row of `x`.
     fn predict<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        let labels = with_matching_input!(&self.inner, x, |m, view| run_detached(py, || m
-            .predict(view)))?;
-        Ok(labels.mapv(|l| l as i64).into_pyarray(py))
+        labels_out!(py, &self.inner, x, i64, |m, view| m.predict(view))
     }
 
     /// Membership probabilities (n_samples, n_components).
     fn predict_proba<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyAny>> {
-        with_matching_input!(&self.inner, x, |m, view| Ok(run_detached(py, || m
-            .predict_proba(view))?
-        .into_pyarray(py)
-        .into_any()))
+        array_out!(py, &self.inner, x, |m, view| m.predict_proba(view))
     }
 
     /// `1 - max probability` per row.
     fn uncertainty<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyAny>> {
-        with_matching_input!(&self.inner, x, |m, view| Ok(run_detached(py, || m
-            .uncertainty(view))?
-        .into_pyarray(py)
-        .into_any()))
+        array_out!(py, &self.inner, x, |m, view| m.uncertainty(view))
     }
 
     /// Log-density of each row.
     fn score_samples<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyAny>> {
-        with_matching_input!(&self.inner, x, |m, view| Ok(run_detached(py, || m
-            .score_samples(view))?
-        .into_pyarray(py)
-        .into_any()))
+        array_out!(py, &self.inner, x, |m, view| m.score_samples(view))
     }
 
     /// Mean log-density of the rows.
@@ -193,23 +181,11 @@ impl PyGaussianMixtureModel {
         n_samples: i64,
         seed: u64,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyArray1<i64>>)> {
-        let n = non_negative("n_samples", n_samples).map_err(|e| to_py_err(py, e))?;
+        let n = non_negative("n_samples", n_samples).into_py_result(py)?;
         by_dtype!(&self.inner, m => {
             let (x, y) = run_detached(py, || m.sample(n, seed))?;
             Ok((x.into_pyarray(py).into_any(), y.mapv(|l| l as i64).into_pyarray(py)))
         })
-    }
-
-    /// Mixing weights.
-    #[getter]
-    fn weights<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        by_dtype!(&self.inner, m => m.weights().to_owned().into_pyarray(py).into_any())
-    }
-
-    /// Component means.
-    #[getter]
-    fn means<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        by_dtype!(&self.inner, m => m.means().to_owned().into_pyarray(py).into_any())
     }
 
     /// Covariances in scikit-learn's layout for the covariance type.
@@ -229,78 +205,29 @@ impl PyGaussianMixtureModel {
     fn precisions_cholesky<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
         by_dtype!(&self.inner, m => covariances_to_py(py, m.precisions_cholesky()))
     }
-
+} arrays |m| {
+    /// Mixing weights.
+    weights = m.weights();
+    /// Component means.
+    means = m.means();
+} values |m| {
     /// Lower bound (mean log-likelihood) of the best run.
-    #[getter]
-    fn lower_bound(&self) -> f64 {
-        by_dtype!(&self.inner, m => f64::from(m.lower_bound()))
-    }
-
+    lower_bound: f64 = f64::from(m.lower_bound());
     /// Lower bound after every EM iteration of the best run.
-    #[getter]
-    fn lower_bounds(&self) -> Vec<f64> {
-        by_dtype!(&self.inner, m => m.lower_bounds().iter().map(|&v| f64::from(v)).collect())
-    }
-
+    lower_bounds: Vec<f64> = m.lower_bounds().iter().map(|&v| f64::from(v)).collect();
     /// EM iterations of the best run.
-    #[getter]
-    fn n_iter(&self) -> usize {
-        by_dtype!(&self.inner, m => m.n_iter())
-    }
-
+    n_iter: usize = m.n_iter();
     /// Whether the best run converged.
-    #[getter]
-    fn converged(&self) -> bool {
-        by_dtype!(&self.inner, m => m.converged())
-    }
-
+    converged: bool = m.converged();
     /// Warnings raised during fit (re-emitted by Python as `ConvergenceWarning`).
-    #[getter]
-    fn warnings(&self) -> Vec<String> {
-        by_dtype!(&self.inner, m => m.warnings().to_vec())
-    }
-
+    warnings: Vec<String> = m.warnings().to_vec();
     /// Number of features seen at fit.
-    #[getter]
-    fn n_features(&self) -> usize {
-        by_dtype!(&self.inner, m => m.n_features())
-    }
-
+    n_features: usize = m.n_features();
     /// Number of free parameters.
-    #[getter]
-    fn n_parameters(&self) -> usize {
-        by_dtype!(&self.inner, m => m.n_parameters())
-    }
-
+    n_parameters: usize = m.n_parameters();
     /// Covariance type name.
-    #[getter]
-    fn covariance_type(&self) -> &'static str {
-        by_dtype!(&self.inner, m => m.covariance_type().name())
-    }
-
-    /// "float32" or "float64".
-    #[getter]
-    fn dtype(&self) -> &'static str {
-        self.inner.dtype()
-    }
-
-    /// The fitted state as JSON (used for pickling).
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        self.inner.to_json(py)
-    }
-
-    /// Rebuilds a model from `to_json`'s output.
-    #[staticmethod]
-    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        Ok(PyGaussianMixtureModel {
-            inner: FittedMixture::from_json(py, document)?,
-        })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        reduce_via_json(slf, slf.get().to_json(slf.py())?)
-    }
-}
+    covariance_type: &'static str = m.covariance_type().name();
+});
 
 /// BIC grid over `n_components` x `covariance_types`: (table rows as dicts, best index, best
 /// fitted model).
@@ -340,7 +267,7 @@ pub fn select_mixture<'py>(
         )?;
         Ok::<_, segcore::Error>((ks, kinds, base))
     })()
-    .map_err(|e| to_py_err(py, e))?;
+    .into_py_result(py)?;
     let (candidates, best_index, inner) = match x {
         Matrix::Float64(a) => {
             let view = a.as_array();

@@ -16,6 +16,7 @@ mod persist;
 mod pipeline;
 mod preprocessing;
 mod profile;
+mod progress;
 mod segmenter;
 mod select;
 mod ward;

@@ -1,45 +1,18 @@
 //! `segcore.metrics`: cluster validity metrics. Labels arrive encoded as non-negative int64 codes
 //! (the Python layer maps any label values with `np.unique(..., return_inverse=True)`).
 
-use crate::arrays::Matrix;
-use crate::errors::run_detached;
+use crate::arrays::{labels_of, Matrix};
+use crate::errors::{run_detached, IntoPyResult};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 use segcore::select::metrics;
 
-fn codes(
-    py: Python<'_>,
-    labels: &PyReadonlyArray1<'_, i64>,
-    name: &'static str,
-) -> PyResult<Vec<usize>> {
-    labels
-        .as_array()
-        .iter()
-        .map(|&v| usize::try_from(v))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| {
-            crate::errors::to_py_err(
-                py,
-                segcore::Error::invalid_parameter(name, "a negative code", "label codes >= 0"),
-            )
-        })
-}
-
 /// Runs an internal metric `(x, labels) -> f64` on either dtype with the GIL released.
 macro_rules! internal_metric {
     ($py:expr, $x:expr, $labels:expr, |$view:ident, $l:ident| $body:expr) => {{
-        let labels = ndarray::Array1::from(codes($py, &$labels, "labels")?);
+        let labels = ndarray::Array1::from(labels_of(&$labels, "labels").into_py_result($py)?);
         let $l = labels.view();
-        match $x {
-            Matrix::Float64(a) => {
-                let $view = a.as_array();
-                run_detached($py, || $body)
-            }
-            Matrix::Float32(a) => {
-                let $view = a.as_array();
-                run_detached($py, || $body)
-            }
-        }
+        crate::with_input!($py, $x, |$view| $body)
     }};
 }
 
@@ -109,8 +82,8 @@ fn external<T: Send>(
     labels_pred: PyReadonlyArray1<'_, i64>,
     metric: impl Send + FnOnce(&[usize], &[usize]) -> segcore::Result<T>,
 ) -> PyResult<T> {
-    let a = codes(py, &labels_true, "labels_true")?;
-    let b = codes(py, &labels_pred, "labels_pred")?;
+    let a = labels_of(&labels_true, "labels_true").into_py_result(py)?;
+    let b = labels_of(&labels_pred, "labels_pred").into_py_result(py)?;
     run_detached(py, || metric(&a, &b))
 }
 

@@ -1,10 +1,9 @@
 //! `segcore.PCA`'s fitted model: the Rust side of the scikit-learn-style Python class.
 
-use crate::arrays::{non_negative, Matrix};
-use crate::dispatch::{reduce_via_json, ByDtype};
-use crate::errors::run_detached;
-use crate::{by_dtype, fit_by_dtype, with_matching_input};
-use numpy::IntoPyArray;
+use crate::arrays::{non_negative, optional_count, Matrix};
+use crate::dispatch::ByDtype;
+use crate::errors::IntoPyResult;
+use crate::{array_out, by_dtype, fit_by_dtype, model_pymethods};
 use pyo3::prelude::*;
 use segcore::reduce::{NComponents, Pca, PcaParams, PcaSolver};
 
@@ -30,8 +29,7 @@ fn parse_solver(name: &str) -> segcore::Result<PcaSolver> {
     }
 }
 
-#[pymethods]
-impl PyPcaModel {
+model_pymethods!(dtype PyPcaModel {
     /// Fits PCA. `n_components` is an int count, `variance_fraction` a float in (0, 1); both
     /// `None` keeps every component. Parameters are checked by the core before any work.
     #[staticmethod]
@@ -54,29 +52,22 @@ impl PyPcaModel {
                 (None, Some(f)) => NComponents::VarianceFraction(f),
                 (None, None) => NComponents::All,
             };
-            let iterated_power = match iterated_power {
-                Some(p) => Some(non_negative("iterated_power", p)?),
-                None => None,
-            };
             let params = PcaParams::new(wanted)
                 .whiten(whiten)
                 .solver(parse_solver(svd_solver)?)
                 .random_state(random_state)
                 .n_oversamples(non_negative("n_oversamples", n_oversamples)?)
-                .iterated_power(iterated_power);
+                .iterated_power(optional_count("iterated_power", iterated_power)?);
             params.check()
         })()
-        .map_err(|e| crate::errors::to_py_err(py, e))?;
+        .into_py_result(py)?;
         let inner = fit_by_dtype!(py, x, |view| params.fit(view))?;
         Ok(PyPcaModel { inner })
     }
 
     /// Component scores of `x` (same dtype as at fit).
     fn transform<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyAny>> {
-        with_matching_input!(&self.inner, x, |m, view| Ok(run_detached(py, || m
-            .transform(view))?
-        .into_pyarray(py)
-        .into_any()))
+        array_out!(py, &self.inner, x, |m, view| m.transform(view))
     }
 
     /// Maps component scores back to feature space.
@@ -85,64 +76,7 @@ impl PyPcaModel {
         py: Python<'py>,
         z: Matrix<'py>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        with_matching_input!(&self.inner, z, |m, view| Ok(run_detached(py, || m
-            .inverse_transform(view))?
-        .into_pyarray(py)
-        .into_any()))
-    }
-
-    /// Loadings, one row per component (`components_`).
-    #[getter]
-    fn components<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        by_dtype!(&self.inner, m => m.components().to_owned().into_pyarray(py).into_any())
-    }
-
-    /// Variance along each component (`explained_variance_`).
-    #[getter]
-    fn explained_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        by_dtype!(&self.inner, m => m.explained_variance().to_owned().into_pyarray(py).into_any())
-    }
-
-    /// Share of the total variance along each component (`explained_variance_ratio_`).
-    #[getter]
-    fn explained_variance_ratio<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        by_dtype!(&self.inner, m => m.explained_variance_ratio().to_owned().into_pyarray(py).into_any())
-    }
-
-    /// Singular values of the centred data (`singular_values_`).
-    #[getter]
-    fn singular_values<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        by_dtype!(&self.inner, m => m.singular_values().to_owned().into_pyarray(py).into_any())
-    }
-
-    /// Column means used for centring (`mean_`).
-    #[getter]
-    fn mean<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        by_dtype!(&self.inner, m => m.mean().to_owned().into_pyarray(py).into_any())
-    }
-
-    /// Probabilistic PCA noise variance (`noise_variance_`).
-    #[getter]
-    fn noise_variance(&self) -> f64 {
-        by_dtype!(&self.inner, m => f64::from(m.noise_variance()))
-    }
-
-    /// Number of components kept.
-    #[getter]
-    fn n_components(&self) -> usize {
-        by_dtype!(&self.inner, m => m.n_components())
-    }
-
-    /// Number of features seen at fit.
-    #[getter]
-    fn n_features(&self) -> usize {
-        by_dtype!(&self.inner, m => m.n_features())
-    }
-
-    /// Number of samples seen at fit.
-    #[getter]
-    fn n_samples(&self) -> usize {
-        by_dtype!(&self.inner, m => m.n_samples())
+        array_out!(py, &self.inner, z, |m, view| m.inverse_transform(view))
     }
 
     /// The solver that ran ("full", "covariance_eigh" or "randomized"; "auto" resolved).
@@ -155,27 +89,24 @@ impl PyPcaModel {
             PcaSolver::Auto => "auto",
         }
     }
-
-    /// "float32" or "float64".
-    #[getter]
-    fn dtype(&self) -> &'static str {
-        self.inner.dtype()
-    }
-
-    /// The fitted state as JSON (used for pickling).
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        self.inner.to_json(py)
-    }
-
-    /// Rebuilds a model from `to_json`'s output.
-    #[staticmethod]
-    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        Ok(PyPcaModel {
-            inner: FittedPca::from_json(py, document)?,
-        })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        reduce_via_json(slf, slf.get().to_json(slf.py())?)
-    }
-}
+} arrays |m| {
+    /// Loadings, one row per component (`components_`).
+    components = m.components();
+    /// Variance along each component (`explained_variance_`).
+    explained_variance = m.explained_variance();
+    /// Share of the total variance along each component (`explained_variance_ratio_`).
+    explained_variance_ratio = m.explained_variance_ratio();
+    /// Singular values of the centred data (`singular_values_`).
+    singular_values = m.singular_values();
+    /// Column means used for centring (`mean_`).
+    mean = m.mean();
+} values |m| {
+    /// Probabilistic PCA noise variance (`noise_variance_`).
+    noise_variance: f64 = f64::from(m.noise_variance());
+    /// Number of components kept.
+    n_components: usize = m.n_components();
+    /// Number of features seen at fit.
+    n_features: usize = m.n_features();
+    /// Number of samples seen at fit.
+    n_samples: usize = m.n_samples();
+});

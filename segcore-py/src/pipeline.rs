@@ -3,21 +3,13 @@
 //!
 //! The pipeline works in f64 only: its inputs are mixed-type table columns, not one matrix.
 
-use crate::dispatch::reduce_via_json;
+use crate::arrays::{categorical_column, ColumnInput};
 use crate::errors::{run_detached, to_py_err};
+use crate::model_pymethods;
 use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 use segcore::data::CategoricalColumn;
 use segcore::features::pipeline::{ColumnRef, FeatureInput, FeaturePipeline, PipelineSpec};
-
-/// One input column from Python.
-#[derive(FromPyObject)]
-pub enum PyColumn<'py> {
-    /// float64 values, NaN = missing.
-    Numeric(PyReadonlyArray1<'py, f64>),
-    /// `(categories, codes)` with code -1 = missing (pandas.factorize's convention).
-    Categorical((Vec<String>, PyReadonlyArray1<'py, i64>)),
-}
 
 /// Converted columns: numeric ones still borrowed from numpy, categorical ones rebuilt.
 enum Owned<'py> {
@@ -25,25 +17,14 @@ enum Owned<'py> {
     Categorical(CategoricalColumn),
 }
 
-fn convert(columns: Vec<(String, PyColumn<'_>)>) -> segcore::Result<Vec<(String, Owned<'_>)>> {
+fn convert(columns: Vec<(String, ColumnInput<'_>)>) -> segcore::Result<Vec<(String, Owned<'_>)>> {
     columns
         .into_iter()
         .map(|(name, column)| {
             let owned = match column {
-                PyColumn::Numeric(a) => Owned::Numeric(a),
-                PyColumn::Categorical((categories, codes)) => {
-                    let codes = codes
-                        .as_array()
-                        .iter()
-                        .map(|&c| {
-                            if c < 0 {
-                                CategoricalColumn::MISSING
-                            } else {
-                                u32::try_from(c).unwrap_or(CategoricalColumn::MISSING - 1)
-                            }
-                        })
-                        .collect();
-                    Owned::Categorical(CategoricalColumn::from_codes(categories, codes)?)
+                ColumnInput::Numeric(a) => Owned::Numeric(a),
+                ColumnInput::Categorical(categories, codes) => {
+                    Owned::Categorical(categorical_column(categories, &codes)?)
                 }
             };
             Ok((name, owned))
@@ -55,7 +36,7 @@ fn convert(columns: Vec<(String, PyColumn<'_>)>) -> segcore::Result<Vec<(String,
 fn with_input<T: Send>(
     py: Python<'_>,
     n_rows: usize,
-    columns: Vec<(String, PyColumn<'_>)>,
+    columns: Vec<(String, ColumnInput<'_>)>,
     work: impl Send + FnOnce(&FeatureInput<'_>) -> segcore::Result<T>,
 ) -> PyResult<T> {
     let owned = convert(columns).map_err(|e| to_py_err(py, e))?;
@@ -84,15 +65,14 @@ pub struct PyFeaturePipelineModel {
     inner: FeaturePipeline,
 }
 
-#[pymethods]
-impl PyFeaturePipelineModel {
+model_pymethods!(PyFeaturePipelineModel {
     /// Fits the pipeline described by `spec_json` (a serialised `PipelineSpec`) on `columns`.
     #[staticmethod]
     fn fit(
         py: Python<'_>,
         spec_json: &str,
         n_rows: usize,
-        columns: Vec<(String, PyColumn<'_>)>,
+        columns: Vec<(String, ColumnInput<'_>)>,
     ) -> PyResult<Self> {
         let spec: PipelineSpec = serde_json::from_str(spec_json).map_err(|e| {
             to_py_err(
@@ -110,7 +90,7 @@ impl PyFeaturePipelineModel {
         &self,
         py: Python<'py>,
         n_rows: usize,
-        columns: Vec<(String, PyColumn<'py>)>,
+        columns: Vec<(String, ColumnInput<'py>)>,
     ) -> PyResult<(
         Bound<'py, PyArray2<f64>>,
         Vec<(String, usize)>,
@@ -161,20 +141,4 @@ impl PyFeaturePipelineModel {
         serde_json::to_string(self.inner.spec())
             .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))
     }
-
-    /// The fitted pipeline as the core's versioned JSON document (loadable from Rust).
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        self.inner.to_json().map_err(|e| to_py_err(py, e))
-    }
-
-    /// Loads a document written by `to_json` here or by `FeaturePipeline::to_json` in Rust.
-    #[staticmethod]
-    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        let inner = FeaturePipeline::from_json(document).map_err(|e| to_py_err(py, e))?;
-        Ok(PyFeaturePipelineModel { inner })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        reduce_via_json(slf, slf.get().to_json(slf.py())?)
-    }
-}
+});

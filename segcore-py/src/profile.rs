@@ -1,13 +1,14 @@
 //! `segcore.profile`, `segcore.explain`, `segcore.migration`, `segcore.segment_rules` and the
 //! legacy `segcore.profile_segments`: DataFrame columns in, the core's profile documents out.
 
-use crate::arrays::non_negative;
-use crate::errors::{run_detached, to_py_err, IntoPyResult};
+use crate::arrays::{labels_of, non_negative, ColumnInput};
+use crate::errors::{run_detached, IntoPyResult};
+use crate::model_pymethods;
 use crate::persist::to_document;
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use segcore::cluster::gmm::GaussianMixture;
-use segcore::data::{CategoricalColumn, CustomerTable};
+use segcore::data::CustomerTable;
 use segcore::profile::{
     explain, explain_mixture, learn_rules, migration as core_migration, profile, Language,
     Migration, ProfileParams, Pseudonymiser, RuleParams, SegmentationProfile,
@@ -25,22 +26,8 @@ pub fn profile_segments(
     labels: PyReadonlyArray1<'_, i64>,
     n_segments: i64,
 ) -> PyResult<(String, String)> {
-    let n_segments = non_negative("n_segments", n_segments).map_err(|e| to_py_err(py, e))?;
-    let labels = labels
-        .as_array()
-        .iter()
-        .enumerate()
-        .map(|(row, &l)| {
-            usize::try_from(l).map_err(|_| {
-                segcore::Error::invalid_parameter(
-                    "labels",
-                    format!("{l} at row {row}"),
-                    "non-negative segment labels",
-                )
-            })
-        })
-        .collect::<segcore::Result<Vec<usize>>>()
-        .map_err(|e| to_py_err(py, e))?;
+    let n_segments = non_negative("n_segments", n_segments).into_py_result(py)?;
+    let labels = labels_of(&labels, "labels").into_py_result(py)?;
     let view = features.as_array();
     let profile = run_detached(py, || {
         segcore::profile::profile_segments(
@@ -51,16 +38,6 @@ pub fn profile_segments(
         )
     })?;
     Ok((to_document(py, &profile)?, profile.to_string()))
-}
-
-/// One DataFrame column converted by the Python layer: float64 values (NaN = missing), or
-/// `(categories, codes)` with code -1 = missing.
-#[derive(FromPyObject)]
-pub enum ColumnInput<'py> {
-    /// Numeric values.
-    Numeric(PyReadonlyArray1<'py, f64>),
-    /// Dictionary-encoded categories.
-    Categorical(Vec<String>, PyReadonlyArray1<'py, i64>),
 }
 
 /// Builds the core's customer table (ids = row numbers) from converted columns.
@@ -83,46 +60,13 @@ pub(crate) fn build_table_with_ids(
             ColumnInput::Numeric(values) => {
                 table.add_numeric(&name, values.as_array().iter().copied().collect())?
             }
-            ColumnInput::Categorical(categories, codes) => {
-                let codes = codes
-                    .as_array()
-                    .iter()
-                    .map(|&c| {
-                        if c < 0 {
-                            CategoricalColumn::MISSING
-                        } else {
-                            u32::try_from(c).unwrap_or(CategoricalColumn::MISSING - 1)
-                        }
-                    })
-                    .collect();
-                table.add_categorical_column(
-                    &name,
-                    CategoricalColumn::from_codes(categories, codes)?,
-                )?
-            }
+            ColumnInput::Categorical(categories, codes) => table.add_categorical_column(
+                &name,
+                crate::arrays::categorical_column(categories, &codes)?,
+            )?,
         }
     }
     Ok(table)
-}
-
-fn to_labels(
-    labels: &PyReadonlyArray1<'_, i64>,
-    name: &'static str,
-) -> segcore::Result<Vec<usize>> {
-    labels
-        .as_array()
-        .iter()
-        .enumerate()
-        .map(|(row, &l)| {
-            usize::try_from(l).map_err(|_| {
-                segcore::Error::invalid_parameter(
-                    name,
-                    format!("{l} at row {row}"),
-                    "non-negative segment labels",
-                )
-            })
-        })
-        .collect()
 }
 
 /// A computed segment profile (wrapped by `segcore.profile.Profile`).
@@ -131,12 +75,7 @@ pub struct PyProfileReport {
     inner: SegmentationProfile,
 }
 
-#[pymethods]
-impl PyProfileReport {
-    /// The profile as JSON.
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        self.inner.to_json().into_py_result(py)
-    }
+model_pymethods!(PyProfileReport {
     /// The Markdown report.
     fn to_markdown(&self) -> String {
         self.inner.to_markdown()
@@ -145,14 +84,7 @@ impl PyProfileReport {
     fn to_html(&self) -> String {
         self.inner.to_html()
     }
-    /// Reads a profile from its JSON.
-    #[staticmethod]
-    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        Ok(PyProfileReport {
-            inner: SegmentationProfile::from_json(document).into_py_result(py)?,
-        })
-    }
-}
+});
 
 /// Profiles a segmentation of the customers described by `columns`.
 #[pyfunction]
@@ -182,7 +114,7 @@ pub fn build_profile(
         }
         params.check()?;
         let table = build_table(columns, non_negative("n_rows", n_rows)?)?;
-        Ok::<_, segcore::Error>((table, to_labels(&labels, "labels")?, params))
+        Ok::<_, segcore::Error>((table, labels_of(&labels, "labels")?, params))
     })()
     .into_py_result(py)?;
     let inner = run_detached(py, || profile(&table, &labels, &params))?;
@@ -237,8 +169,8 @@ pub fn migration(
     labels_before: PyReadonlyArray1<'_, i64>,
     labels_after: PyReadonlyArray1<'_, i64>,
 ) -> PyResult<String> {
-    let before = to_labels(&labels_before, "labels_before").into_py_result(py)?;
-    let after = to_labels(&labels_after, "labels_after").into_py_result(py)?;
+    let before = labels_of(&labels_before, "labels_before").into_py_result(py)?;
+    let after = labels_of(&labels_after, "labels_after").into_py_result(py)?;
     let m = run_detached(py, || core_migration(&before, &after))?;
     to_document(py, &m)
 }
@@ -252,8 +184,8 @@ pub fn movers(
     from_segment: i64,
     to_segment: i64,
 ) -> PyResult<Vec<usize>> {
-    let before = to_labels(&labels_before, "labels_before").into_py_result(py)?;
-    let after = to_labels(&labels_after, "labels_after").into_py_result(py)?;
+    let before = labels_of(&labels_before, "labels_before").into_py_result(py)?;
+    let after = labels_of(&labels_after, "labels_after").into_py_result(py)?;
     let (from, to) = (|| {
         Ok::<_, segcore::Error>((
             non_negative("from_segment", from_segment)?,
@@ -291,7 +223,7 @@ pub fn segment_rules(
         };
         params.check()?;
         let table = build_table(columns, non_negative("n_rows", n_rows)?)?;
-        Ok::<_, segcore::Error>((table, to_labels(&labels, "labels")?, params))
+        Ok::<_, segcore::Error>((table, labels_of(&labels, "labels")?, params))
     })()
     .into_py_result(py)?;
     let rules = run_detached(py, || learn_rules(&table, &labels, &params))?;

@@ -6,16 +6,17 @@
 //! here loads in a Rust service and the reverse.
 
 use crate::arrays::non_negative;
-use crate::dispatch::reduce_via_json;
+use crate::arrays::ColumnInput;
 use crate::errors::{run_detached, IntoPyResult};
 use crate::features::{TxInput, TxNames, TxOwned};
+use crate::model_pymethods;
 use crate::persist::to_document;
-use crate::profile::{build_table_with_ids, ColumnInput};
+use crate::profile::build_table_with_ids;
+use crate::progress::PythonProgress;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 use segcore::data::{CustomerTable, Date, TransactionLog};
 use segcore::features::pipeline::PipelineSpec;
-use segcore::persist;
 use segcore::profile::Language;
 use segcore::segmenter::{Algorithm, Assignment, NClusters, Reduction, Segmenter, SegmenterParams};
 use segcore::Error;
@@ -195,8 +196,7 @@ pub struct PySegmenterModel {
     inner: Segmenter,
 }
 
-#[pymethods]
-impl PySegmenterModel {
+model_pymethods!(PySegmenterModel {
     /// Fits the whole chain. `progress(stage, fraction)` is called (with the GIL re-acquired) as
     /// the fit goes; an exception it raises is re-raised once the fit ends.
     #[staticmethod]
@@ -211,24 +211,14 @@ impl PySegmenterModel {
     ) -> PyResult<Self> {
         let params = params.to_params().into_py_result(py)?;
         let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
-        let mut callback_error: Option<PyErr> = None;
-        let error_slot = &mut callback_error;
-        let inner = run_detached(py, move || {
+        let mut reporter = PythonProgress::new(progress);
+        let result = run_detached(py, || {
             let (table, log) = inputs.into_parts()?;
-            let mut report = |stage: &str, fraction: f64| {
-                if let (Some(callback), None) = (&progress, &*error_slot) {
-                    Python::attach(|py| {
-                        if let Err(e) = callback.call1(py, (stage, fraction)) {
-                            *error_slot = Some(e);
-                        }
-                    });
-                }
-            };
-            params.fit_with_progress(&table, log.as_ref(), &mut report)
-        })?;
-        if let Some(error) = callback_error {
-            return Err(error);
-        }
+            params.fit_with_progress(&table, log.as_ref(), &mut |stage: &str, fraction: f64| {
+                reporter.report((stage, fraction))
+            })
+        });
+        let inner = reporter.finish(result)?;
         Ok(PySegmenterModel { inner })
     }
 
@@ -470,22 +460,4 @@ impl PySegmenterModel {
     fn profile_json(&self, py: Python<'_>) -> PyResult<String> {
         self.inner.profile().to_json().into_py_result(py)
     }
-
-    /// The model as the core's versioned document (loadable from Rust with
-    /// `segcore::persist::from_json`).
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        let model = &self.inner;
-        run_detached(py, move || persist::to_json(model))
-    }
-
-    /// Loads a document written here or by Rust; anything malformed is a `ModelFormatError`.
-    #[staticmethod]
-    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        let inner = run_detached(py, move || persist::from_json::<Segmenter>(document))?;
-        Ok(PySegmenterModel { inner })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        reduce_via_json(slf, slf.get().to_json(slf.py())?)
-    }
-}
+});

@@ -2,8 +2,10 @@
 //! serde JSON document; the Python layer turns its table into a pandas DataFrame.
 
 use crate::arrays::Matrix;
-use crate::errors::run_detached;
+use crate::errors::IntoPyResult;
 use crate::persist::to_document;
+use crate::progress::PythonProgress;
+use crate::with_input;
 use pyo3::prelude::*;
 use segcore::select::{GapReference, SelectKParams, SelectMethod};
 
@@ -53,33 +55,10 @@ pub fn select_k(
                 .stability_fraction(stability_fraction),
         )
     })()
-    .map_err(|e| crate::errors::to_py_err(py, e))?;
-    let mut callback_error: Option<PyErr> = None;
-    let report = |done: usize, total: usize, error: &mut Option<PyErr>| {
-        if let (Some(callback), None) = (&progress, &error) {
-            Python::attach(|py| {
-                if let Err(e) = callback.call1(py, (done, total)) {
-                    *error = Some(e);
-                }
-            });
-        }
-    };
-    let result = match x {
-        Matrix::Float64(a) => {
-            let view = a.as_array();
-            run_detached(py, || {
-                params.fit_with_progress(view, |d, t| report(d, t, &mut callback_error))
-            })?
-        }
-        Matrix::Float32(a) => {
-            let view = a.as_array();
-            run_detached(py, || {
-                params.fit_with_progress(view, |d, t| report(d, t, &mut callback_error))
-            })?
-        }
-    };
-    if let Some(error) = callback_error {
-        return Err(error);
-    }
+    .into_py_result(py)?;
+    let mut reporter = PythonProgress::new(progress);
+    let result = with_input!(py, x, |view| params
+        .fit_with_progress(view, |done, total| reporter.report((done, total))));
+    let result = reporter.finish(result)?;
     to_document(py, &result)
 }

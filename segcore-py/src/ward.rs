@@ -3,13 +3,13 @@
 //! The core's Ward model keeps centroids in f64 whatever the input dtype, so there is one model
 //! type here (no dtype dispatch): float32 input is read as float32 and widened per value.
 
-use crate::arrays::{non_negative, Matrix, Vector};
-use crate::dispatch::{reduce_via_json, weights_for};
-use crate::errors::{run_detached, to_py_err};
+use crate::arrays::{non_negative, optional_count, Matrix, Vector};
+use crate::errors::{run_detached, IntoPyResult};
+use crate::progress::PythonProgress;
+use crate::{model_pymethods, with_input};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 use segcore::cluster::ward::{ward_linkage_with_progress, Ward, WardParams};
-use segcore::persist;
 
 /// A fitted Ward segmentation (wrapped by `segcore.Ward`).
 #[pyclass(module = "segcore._segcore", name = "WardModel", frozen)]
@@ -17,63 +17,7 @@ pub struct PyWardModel {
     inner: Ward,
 }
 
-/// Progress from the core (GIL released) forwarded to a Python callable; its first exception is
-/// kept and raised once the core returns (later reports are then skipped).
-struct PythonProgress {
-    callback: Option<Py<PyAny>>,
-    error: Option<PyErr>,
-}
-
-impl PythonProgress {
-    fn new(callback: Option<Py<PyAny>>) -> Self {
-        PythonProgress {
-            callback,
-            error: None,
-        }
-    }
-
-    fn report(&mut self, done: usize, total: usize) {
-        if let (Some(callback), None) = (&self.callback, &self.error) {
-            if let Err(err) = Python::attach(|py| callback.call1(py, (done, total)).map(drop)) {
-                self.error = Some(err);
-            }
-        }
-    }
-
-    fn finish<T>(self, result: PyResult<T>) -> PyResult<T> {
-        match self.error {
-            Some(err) => Err(err),
-            None => result,
-        }
-    }
-}
-
-/// Runs `$body` with `$view` the input matrix and `$w` its optional weights in the same dtype.
-macro_rules! with_input {
-    ($py:expr, $x:expr, $weights:expr, |$view:ident, $w:ident| $body:expr) => {
-        match $x {
-            Matrix::Float64(array) => {
-                let weights = weights_for::<f64>($weights)?;
-                let $w = weights.as_ref().map(|w| w.as_array());
-                let $view = array.as_array();
-                run_detached($py, || $body)
-            }
-            Matrix::Float32(array) => {
-                let weights = weights_for::<f32>($weights)?;
-                let $w = weights.as_ref().map(|w| w.as_array());
-                let $view = array.as_array();
-                run_detached($py, || $body)
-            }
-        }
-    };
-}
-
-fn optional_count(name: &'static str, value: Option<i64>) -> segcore::Result<Option<usize>> {
-    value.map(|v| non_negative(name, v)).transpose()
-}
-
-#[pymethods]
-impl PyWardModel {
+model_pymethods!(PyWardModel {
     /// Builds the Ward tree of `x` and cuts it (parameters are validated by the core first).
     #[staticmethod]
     #[pyo3(signature = (x, sample_weight, *, n_clusters, distance_threshold, micro_clusters, micro_max_iter, random_state, progress=None))]
@@ -99,11 +43,11 @@ impl PyWardModel {
                 random_state,
             })
         })()
-        .map_err(|e| to_py_err(py, e))?;
+        .into_py_result(py)?;
         let mut reporter = PythonProgress::new(progress);
         let result = with_input!(py, x, sample_weight, |view, w| params.check().and_then(
             |valid| valid
-                .fit_with_progress(view, w, &mut |done, total| { reporter.report(done, total) })
+                .fit_with_progress(view, w, &mut |done, total| { reporter.report((done, total)) })
         ));
         let inner = reporter.finish(result)?;
         Ok(PyWardModel { inner })
@@ -111,17 +55,7 @@ impl PyWardModel {
 
     /// Nearest segment centroid for each row of `x`.
     fn predict<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        let model = &self.inner;
-        let labels = match x {
-            Matrix::Float64(a) => {
-                let view = a.as_array();
-                run_detached(py, || model.predict(view))?
-            }
-            Matrix::Float32(a) => {
-                let view = a.as_array();
-                run_detached(py, || model.predict(view))?
-            }
-        };
+        let labels = with_input!(py, x, |view| self.inner.predict(view))?;
         Ok(labels.mapv(|l| l as i64).into_pyarray(py))
     }
 
@@ -218,26 +152,7 @@ impl PyWardModel {
             .micro_cluster_labels()
             .map(|l| l.mapv(|v| v as i64).into_pyarray(py))
     }
-
-    /// The model as a segcore model document (used for pickling; loads in Rust with
-    /// `segcore::persist::from_json`).
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        persist::to_json(&self.inner).map_err(|e| to_py_err(py, e))
-    }
-
-    /// Loads a segcore model document (validated; never executes code).
-    #[staticmethod]
-    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        let inner = py
-            .detach(|| persist::from_json(document))
-            .map_err(|e| to_py_err(py, e))?;
-        Ok(PyWardModel { inner })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        reduce_via_json(slf, slf.get().to_json(slf.py())?)
-    }
-}
+});
 
 /// Ward's merge tree of the rows of `x` in scipy's linkage format, O(n * d) memory.
 #[pyfunction]
@@ -252,7 +167,7 @@ pub fn ward_linkage<'py>(
     let result = with_input!(py, x, sample_weight, |view, w| ward_linkage_with_progress(
         view,
         w,
-        &mut |done, total| reporter.report(done, total)
+        &mut |done, total| reporter.report((done, total))
     ));
     let linkage = reporter.finish(result)?;
     Ok(linkage.into_scipy_matrix().into_pyarray(py))

@@ -1,14 +1,26 @@
-"""Estimator base classes that speak scikit-learn.
+"""Estimator base classes and the conventions that speak scikit-learn.
 
 With scikit-learn installed, segcore's estimators derive from its ``BaseEstimator`` and mixins,
 so ``clone``, ``Pipeline``, ``GridSearchCV`` and the HTML repr work as for any scikit-learn
 estimator. Without it, a small base gives the same ``get_params``/``set_params`` contract.
+
+:class:`CoreModelMixin` is what every estimator holding one fitted core model shares (input
+conversion at fit and predict, ``feature_names_in_``, warnings); the parameter readers below
+(``int_param``, ``float_param``, ``seed_from``, ``check_is_fitted``) are scikit-learn's
+conventions only: every range check is the core's.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Dict
+import numbers
+import warnings
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+
+from ._frames import as_float_matrix, as_sample_weight, check_feature_names, feature_names_of
+from .exceptions import ConvergenceWarning, InvalidParameterError, NotFittedError
 
 try:
     from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
@@ -63,4 +75,162 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
             return self.fit(X, **kwargs).transform(X)
 
 
-__all__ = ["BaseEstimator", "ClusterMixin", "TransformerMixin", "HAVE_SKLEARN"]
+
+
+def seed_from(random_state: Any) -> int:
+    """A 64-bit seed from scikit-learn's ``random_state`` conventions.
+
+    ``None`` draws from numpy's global generator (so ``np.random.seed`` makes it reproducible,
+    as in scikit-learn); an int is used as given; a ``RandomState``/``Generator`` is drawn from.
+    """
+    if random_state is None:
+        return int(np.random.randint(0, 2**31 - 1))
+    if isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(random_state, bool):
+        if random_state < 0 or random_state >= 2**64:
+            raise InvalidParameterError(
+                f"invalid parameter `random_state` = {random_state}: expected an int in [0, 2**64 - 1], "
+                "a numpy RandomState/Generator or None"
+            )
+        return int(random_state)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**63 - 1))
+    raise InvalidParameterError(
+        f"invalid parameter `random_state` = {random_state!r}: expected an int, a numpy "
+        "RandomState/Generator or None"
+    )
+
+
+def check_is_fitted(estimator: Any, attribute: str = "_model") -> None:
+    """Raises :class:`NotFittedError` (scikit-learn's wording) if ``fit`` has not run."""
+    if getattr(estimator, attribute, None) is None:
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
+            "appropriate arguments before using this estimator."
+        )
+
+
+def int_param(name: str, value: Any) -> int:
+    """An integer parameter (numpy ints accepted); the core checks its range."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise InvalidParameterError(
+            f"invalid parameter `{name}` = {value!r}: expected an integer"
+        )
+    return int(value)
+
+
+def optional_int_param(name: str, value: Any) -> Optional[int]:
+    """``None`` or an integer parameter."""
+    return None if value is None else int_param(name, value)
+
+
+def store_params(estimator: Any, arguments: Dict[str, Any]) -> None:
+    """Stores the ``__init__`` arguments unchanged as attributes, scikit-learn's contract (every
+    check waits for ``fit``): ``store_params(self, locals())`` is an estimator's whole
+    ``__init__`` body."""
+    for name in inspect.signature(type(estimator).__init__).parameters:
+        if name != "self":
+            setattr(estimator, name, arguments[name])
+
+
+def auto_or_int(name: str, value: Any) -> Optional[int]:
+    """A parameter that is ``"auto"`` (None: the rule that resolves it is applied later) or an
+    integer (the core checks its range)."""
+    if isinstance(value, str):
+        if value != "auto":
+            raise InvalidParameterError(
+                f"invalid parameter `{name}` = {value!r}: expected 'auto' or an integer >= 1"
+            )
+        return None
+    return int_param(name, value)
+
+
+def float_param(name: str, value: Any) -> float:
+    """A real parameter; the core checks its range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidParameterError(f"invalid parameter `{name}` = {value!r}: expected a number")
+    return float(value)
+
+
+def name_param(name: str, value: Any) -> str:
+    """A parameter naming a choice ('lloyd', 'full'...): passed to the core, which owns the list
+    of names and reports a wrong one (a non-string is passed as its repr for that message)."""
+    return value if isinstance(value, str) else repr(value)
+
+
+def n_components_arg(value: Any, extra: str = "") -> Tuple[Optional[int], Optional[float]]:
+    """scikit-learn's ``n_components`` of PCA as (count, variance fraction): an int keeps that
+    many components, a float in (0, 1] the fewest explaining more than that share, None all."""
+    expected = "expected an int >= 1, a float in (0, 1] or None"
+    if isinstance(value, bool):
+        raise InvalidParameterError(f"invalid parameter `n_components` = {value!r}: {expected}")
+    if isinstance(value, (numbers.Integral, np.integer)):
+        return int(value), None
+    if isinstance(value, numbers.Real):
+        return None, float(value)
+    if value is not None:
+        raise InvalidParameterError(f"invalid parameter `n_components` = {value!r}: {expected}{extra}")
+    return None, None
+
+
+class CoreModelMixin:
+    """What every estimator holding one fitted core model (``_model``) shares: the input
+    conversion at fit and afterwards, ``feature_names_in_`` and the core's warnings."""
+
+    _model: Any
+
+    @staticmethod
+    def _fit_input(X: Any, sample_weight: Any = None) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
+        """(X as a float matrix, sample weights in its dtype or None, feature names or None)."""
+        names = feature_names_of(X)
+        data = as_float_matrix(X)
+        return data, as_sample_weight(sample_weight, data.shape[0], data.dtype), names
+
+    def _set_feature_names(self, names: Optional[np.ndarray]) -> None:
+        """``feature_names_in_`` from fit's DataFrame; removed after a fit on an array."""
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _input_dtype(self) -> Optional[np.dtype]:
+        """The dtype new input is converted to: the fitted model's (float32 stays float32)."""
+        return np.dtype(self._model.dtype)
+
+    def _checked_input(self, X: Any, check_names: bool = True) -> np.ndarray:
+        """New input for the fitted model: fitted, same column names, the model's dtype."""
+        check_is_fitted(self)
+        if check_names:
+            check_feature_names(self, X)
+        return as_float_matrix(X, dtype=self._input_dtype())
+
+    def _call(self, method: str, X: Any, check_names: bool = True) -> Any:
+        """The fitted model's ``method`` on new input, converted by :meth:`_checked_input`."""
+        data = self._checked_input(X, check_names)
+        return getattr(self._model, method)(data)
+
+    @staticmethod
+    def _warn(model: Any, stacklevel: int = 2) -> None:
+        """Re-emits the core's fit warnings as ``ConvergenceWarning`` at the user's call
+        (``stacklevel`` counted from the caller of this method)."""
+        for message in model.warnings:
+            warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel + 1)
+
+
+__all__ = [
+    "BaseEstimator",
+    "auto_or_int",
+    "ClusterMixin",
+    "CoreModelMixin",
+    "HAVE_SKLEARN",
+    "TransformerMixin",
+    "check_is_fitted",
+    "float_param",
+    "int_param",
+    "n_components_arg",
+    "name_param",
+    "optional_int_param",
+    "seed_from",
+    "store_params",
+]

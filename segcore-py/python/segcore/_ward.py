@@ -8,17 +8,18 @@ import numpy as np
 
 from . import _segcore
 from ._progress import progress_callback
-from ._base import BaseEstimator, ClusterMixin
-from ._validation import (
-    as_float_matrix,
-    as_sample_weight,
-    check_feature_names,
+from ._base import (
+    BaseEstimator,
+    ClusterMixin,
+    CoreModelMixin,
     check_is_fitted,
-    feature_names_of,
     float_param,
     int_param,
+    optional_int_param,
     seed_from,
+    store_params,
 )
+from ._frames import as_float_matrix, as_sample_weight
 
 __all__ = ["Ward", "ward_linkage"]
 
@@ -56,7 +57,7 @@ def ward_linkage(X: Any, sample_weight: Any = None, *, progress: Any = None) -> 
         close()
 
 
-class Ward(ClusterMixin, BaseEstimator):
+class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
     """Ward hierarchical clustering: the merge tree (dendrogram) plus a cut into segments.
 
     Builds Ward's tree exactly as scipy (``linkage(X, method="ward")``) and scikit-learn
@@ -129,45 +130,31 @@ class Ward(ClusterMixin, BaseEstimator):
         random_state: Any = None,
         progress: Any = None,
     ) -> None:
-        self.n_clusters = n_clusters
-        self.distance_threshold = distance_threshold
-        self.micro_clusters = micro_clusters
-        self.micro_max_iter = micro_max_iter
-        self.random_state = random_state
-        self.progress = progress
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "Ward":
         """Build the tree of the rows of ``X`` and cut it."""
-        names = feature_names_of(X)
-        data = as_float_matrix(X)
-        weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
+        data, weights, names = self._fit_input(X, sample_weight)
         callback, close = progress_callback(self.progress, "Ward tree", data.shape[0])
         try:
             model = self._fit_model(data, weights, callback)
         finally:
             close()
         self._set_model(model)
-        if names is not None:
-            self.feature_names_in_ = names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        self._set_feature_names(names)
         return self
 
     def _fit_model(self, data: np.ndarray, weights: Any, callback: Any) -> Any:
         return _segcore.WardModel.fit(
             data,
             weights,
-            n_clusters=None if self.n_clusters is None else int_param("n_clusters", self.n_clusters),
+            n_clusters=optional_int_param("n_clusters", self.n_clusters),
             distance_threshold=(
                 None
                 if self.distance_threshold is None
                 else float_param("distance_threshold", self.distance_threshold)
             ),
-            micro_clusters=(
-                None
-                if self.micro_clusters is None
-                else int_param("micro_clusters", self.micro_clusters)
-            ),
+            micro_clusters=optional_int_param("micro_clusters", self.micro_clusters),
             micro_max_iter=int_param("micro_max_iter", self.micro_max_iter),
             # Exact Ward is deterministic: draw a seed only when the two-stage mode needs one.
             random_state=0 if self.micro_clusters is None else seed_from(self.random_state),
@@ -190,6 +177,9 @@ class Ward(ClusterMixin, BaseEstimator):
         elif hasattr(self, "micro_cluster_labels_"):
             del self.micro_cluster_labels_
 
+    def _input_dtype(self) -> None:
+        return None  # the Ward model reads either float type
+
     def _derived(self, model: Any) -> "Ward":
         """A fitted copy of this estimator holding ``model`` (same tree, another cut)."""
         other = type(self)(**self.get_params())
@@ -202,9 +192,7 @@ class Ward(ClusterMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Nearest segment centroid (Euclidean) of each row of ``X``."""
-        check_is_fitted(self)
-        check_feature_names(self, X)
-        return self._model.predict(as_float_matrix(X))
+        return self._call("predict", X)
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit and return the training labels."""

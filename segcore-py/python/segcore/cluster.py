@@ -9,19 +9,23 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _segcore
-from ._base import BaseEstimator, ClusterMixin, TransformerMixin
-from ._validation import (
-    as_float_matrix,
-    as_sample_weight,
-    check_feature_names,
+from ._base import (
+    BaseEstimator,
+    ClusterMixin,
+    CoreModelMixin,
+    TransformerMixin,
+    auto_or_int,
     check_is_fitted,
-    feature_names_of,
     float_param,
     int_param,
+    name_param,
+    optional_int_param,
     seed_from,
+    store_params,
 )
+from ._frames import as_sample_weight
 from ._ward import Ward, ward_linkage
-from .exceptions import ConvergenceWarning, InvalidParameterError
+from .exceptions import InvalidParameterError
 
 __all__ = ["KMeans", "MiniBatchKMeans", "Ward", "align_labels", "ward_linkage"]
 
@@ -43,13 +47,9 @@ def _resolved_init(init: Any, n_clusters: int, X: np.ndarray, seed: int) -> tupl
 
 def _resolved_n_init(estimator: Any, init_name: str, default_random: int, stacklevel: int = 3) -> int:
     """scikit-learn's ``n_init="auto"`` rule; an explicit array runs once (with its warning)."""
-    if isinstance(estimator.n_init, str):
-        if estimator.n_init != "auto":
-            raise InvalidParameterError(
-                f"invalid parameter `n_init` = {estimator.n_init!r}: expected 'auto' or an integer >= 1"
-            )
+    n_init = auto_or_int("n_init", estimator.n_init)
+    if n_init is None:
         return default_random if init_name == "random" else 1
-    n_init = int_param("n_init", estimator.n_init)
     if init_name == "array" and n_init != 1:
         warnings.warn(
             "Explicit initial center position passed: performing only one init in "
@@ -93,7 +93,7 @@ def align_labels(centers: Any, reference_centers: Any) -> np.ndarray:
     return _segcore.align_labels(_centers_of(reference_centers), _centers_of(centers))
 
 
-class _KMeansFamily(ClusterMixin, TransformerMixin, BaseEstimator):
+class _KMeansFamily(CoreModelMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """Prediction methods shared by KMeans and MiniBatchKMeans (both hold a Rust model)."""
 
     def _set_fitted(self, model: Any, names: Optional[np.ndarray]) -> None:
@@ -102,20 +102,11 @@ class _KMeansFamily(ClusterMixin, TransformerMixin, BaseEstimator):
         self.inertia_ = model.inertia
         self.n_iter_ = model.n_iter
         self.n_features_in_ = model.n_features
-        if names is not None:
-            self.feature_names_in_ = names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-
-    def _checked_input(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        check_feature_names(self, X)
-        return as_float_matrix(X, dtype=self.cluster_centers_.dtype)
+        self._set_feature_names(names)
 
     def predict(self, X: Any, sample_weight: Any = None) -> np.ndarray:
         """Index of the closest cluster center for each row of ``X``."""
-        data = self._checked_input(X)
-        return self._model.predict(data)
+        return self._call("predict", X)
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit and return the labels of the training rows."""
@@ -125,8 +116,7 @@ class _KMeansFamily(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         """Euclidean distance of each row of ``X`` to every cluster center."""
-        data = self._checked_input(X)
-        return self._model.transform(data)
+        return self._call("transform", X)
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then return distances of the training rows to the centers."""
@@ -172,21 +162,11 @@ class KMeans(_KMeansFamily):
         copy_x: bool = True,
         algorithm: str = "lloyd",
     ) -> None:
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.verbose = verbose
-        self.random_state = random_state
-        self.copy_x = copy_x
-        self.algorithm = algorithm
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "KMeans":
         """Compute k-means clustering of ``X`` (rows are customers)."""
-        names = feature_names_of(X)
-        data = as_float_matrix(X)
-        weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
+        data, weights, names = self._fit_input(X, sample_weight)
         seed = seed_from(self.random_state)
         init_name, centers = _resolved_init(self.init, self.n_clusters, data, seed)
         model = _segcore.KMeansModel.fit(
@@ -199,10 +179,9 @@ class KMeans(_KMeansFamily):
             max_iter=int_param("max_iter", self.max_iter),
             tol=float_param("tol", self.tol),
             random_state=seed,
-            algorithm=self.algorithm if isinstance(self.algorithm, str) else repr(self.algorithm),
+            algorithm=name_param("algorithm", self.algorithm),
         )
-        for message in model.warnings:
-            warnings.warn(message, ConvergenceWarning, stacklevel=2)
+        self._warn(model)
         self._set_fitted(model, names)
         self.labels_ = model.labels
         return self
@@ -275,18 +254,7 @@ class MiniBatchKMeans(_KMeansFamily):
         n_init: Any = "auto",
         reassignment_ratio: float = 0.01,
     ) -> None:
-        self.n_clusters = n_clusters
-        self.init = init
-        self.max_iter = max_iter
-        self.batch_size = batch_size
-        self.verbose = verbose
-        self.compute_labels = compute_labels
-        self.random_state = random_state
-        self.tol = tol
-        self.max_no_improvement = max_no_improvement
-        self.init_size = init_size
-        self.n_init = n_init
-        self.reassignment_ratio = reassignment_ratio
+        store_params(self, locals())
 
     def _fit_model(self, data: np.ndarray, weights: Optional[np.ndarray], start_stream: bool) -> Any:
         seed = seed_from(self.random_state)
@@ -309,10 +277,8 @@ class MiniBatchKMeans(_KMeansFamily):
             max_iter=int_param("max_iter", self.max_iter),
             batch_size=int_param("batch_size", self.batch_size),
             tol=float_param("tol", self.tol),
-            max_no_improvement=None
-            if self.max_no_improvement is None
-            else int_param("max_no_improvement", self.max_no_improvement),
-            init_size=None if init_size is None else int_param("init_size", init_size),
+            max_no_improvement=optional_int_param("max_no_improvement", self.max_no_improvement),
+            init_size=optional_int_param("init_size", init_size),
             reassignment_ratio=float_param("reassignment_ratio", self.reassignment_ratio),
             random_state=seed,
             compute_labels=bool(self.compute_labels),
@@ -320,8 +286,7 @@ class MiniBatchKMeans(_KMeansFamily):
         )
 
     def _publish(self, model: Any, names: Optional[np.ndarray]) -> None:
-        for message in model.warnings:
-            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        self._warn(model, stacklevel=3)
         self._set_fitted(model, names)
         self.n_steps_ = model.n_steps
         labels = model.labels
@@ -332,9 +297,7 @@ class MiniBatchKMeans(_KMeansFamily):
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "MiniBatchKMeans":
         """Compute the centers on ``X`` by mini-batches."""
-        names = feature_names_of(X)
-        data = as_float_matrix(X)
-        weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
+        data, weights, names = self._fit_input(X, sample_weight)
         self._publish(self._fit_model(data, weights, start_stream=False), names)
         return self
 
@@ -346,9 +309,7 @@ class MiniBatchKMeans(_KMeansFamily):
         """
         model = getattr(self, "_model", None)
         if model is None:
-            names = feature_names_of(X)
-            data = as_float_matrix(X)
-            weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
+            data, weights, names = self._fit_input(X, sample_weight)
             self._publish(self._fit_model(data, weights, start_stream=True), names)
             return self
         data = self._checked_input(X)

@@ -7,7 +7,7 @@ from typing import Any, Tuple
 import numpy as np
 
 from . import _segcore
-from ._validation import int_param, seed_from
+from ._base import int_param, seed_from
 
 __all__ = ["make_b2b"]
 

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Optional
 
 import numpy as np
 
 from . import _segcore
-from ._base import BaseEstimator, TransformerMixin
-from ._validation import (
-    as_float_matrix,
-    check_feature_names,
+from ._base import (
+    BaseEstimator,
+    CoreModelMixin,
+    TransformerMixin,
     check_is_fitted,
-    feature_names_of,
     int_param,
+    n_components_arg,
     seed_from,
+    store_params,
 )
 from .exceptions import InvalidParameterError
 
 __all__ = ["PCA"]
 
 
-class PCA(TransformerMixin, BaseEstimator):
+class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
     """Principal component analysis, a drop-in for ``sklearn.decomposition.PCA`` on dense data.
 
     ``svd_solver="auto"`` follows scikit-learn's rule: a covariance eigendecomposition built in
@@ -55,31 +55,7 @@ class PCA(TransformerMixin, BaseEstimator):
         n_oversamples: int = 10,
         random_state: Any = None,
     ) -> None:
-        self.n_components = n_components
-        self.copy = copy
-        self.whiten = whiten
-        self.svd_solver = svd_solver
-        self.iterated_power = iterated_power
-        self.n_oversamples = n_oversamples
-        self.random_state = random_state
-
-    def _n_components_args(self) -> tuple:
-        value = self.n_components
-        if value is None:
-            return None, None
-        if isinstance(value, bool):
-            raise InvalidParameterError(
-                f"invalid parameter `n_components` = {value!r}: expected an int >= 1, a float in "
-                "(0, 1] or None"
-            )
-        if isinstance(value, (numbers.Integral, np.integer)):
-            return int(value), None
-        if isinstance(value, numbers.Real):
-            return None, float(value)
-        raise InvalidParameterError(
-            f"invalid parameter `n_components` = {value!r}: expected an int >= 1, a float in "
-            "(0, 1] or None ('mle' is not supported)"
-        )
+        store_params(self, locals())
 
     def _iterated_power(self) -> Optional[int]:
         if isinstance(self.iterated_power, str):
@@ -97,9 +73,8 @@ class PCA(TransformerMixin, BaseEstimator):
         return self
 
     def _fit(self, X: Any) -> np.ndarray:
-        names = feature_names_of(X)
-        data = as_float_matrix(X)
-        count, fraction = self._n_components_args()
+        data, _, names = self._fit_input(X)
+        count, fraction = n_components_arg(self.n_components, " ('mle' is not supported)")
         if not isinstance(self.svd_solver, str):
             raise InvalidParameterError(
                 f"invalid parameter `svd_solver` = {self.svd_solver!r}: expected one of 'auto', "
@@ -125,21 +100,12 @@ class PCA(TransformerMixin, BaseEstimator):
         self.n_components_ = model.n_components
         self.n_features_in_ = model.n_features
         self.n_samples_ = model.n_samples
-        if names is not None:
-            self.feature_names_in_ = names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        self._set_feature_names(names)
         return data
-
-    def _checked(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        check_feature_names(self, X)
-        return as_float_matrix(X, dtype=self.components_.dtype)
 
     def transform(self, X: Any) -> np.ndarray:
         """Project ``X`` on the components (``(X - mean_) @ components_.T``, whitened if asked)."""
-        data = self._checked(X)
-        return self._model.transform(data)
+        return self._call("transform", X)
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         """Fit on ``X`` and return its projection."""
@@ -148,8 +114,7 @@ class PCA(TransformerMixin, BaseEstimator):
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         """Map component scores back to feature space."""
-        check_is_fitted(self)
-        return self._model.inverse_transform(as_float_matrix(X, dtype=self.components_.dtype))
+        return self._call("inverse_transform", X, check_names=False)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Output feature names ``pca0``, ``pca1``, ... (scikit-learn's convention)."""

@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _segcore
+from ._frames import TRANSACTION_COLUMNS, column, column_names, customer_index, day, floats, series_or_array, transaction_input
 
 __all__ = [
     "behaviour_features",
@@ -35,137 +36,6 @@ __all__ = [
 ]
 
 RfmRule = Tuple[str, Tuple[int, int], Tuple[int, int], Tuple[int, int]]
-
-
-def _column(frame: Any, name: str) -> Any:
-    """The column `name` of a pandas or polars frame, or ColumnError listing the columns."""
-    columns = [str(c) for c in getattr(frame, "columns", [])]
-    if name not in columns:
-        from .exceptions import ColumnError
-
-        raise ColumnError(f"unknown column `{name}`; available columns: {', '.join(columns)}")
-    return frame[name]
-
-
-def _values(column: Any) -> np.ndarray:
-    to_numpy = getattr(column, "to_numpy", None)
-    return np.asarray(to_numpy() if to_numpy is not None else column)
-
-
-def _factorize(column: Any) -> Tuple[np.ndarray, Any]:
-    """Codes (int32, -1 = missing) and the distinct values in order of first appearance.
-
-    int32, not pandas' int64: at 10 million rows that is 38 MiB less held during the call (the
-    core stores 4-byte codes anyway)."""
-    import pandas as pd
-
-    values = column if isinstance(column, pd.Series) else _values(column)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if len(uniques) >= 2**31 - 1:
-        from .exceptions import DataError
-
-        raise DataError(f"too many distinct values ({len(uniques)}); at most 2**31 - 2")
-    return codes.astype(np.int32), uniques
-
-
-def _ids(uniques: Any) -> Any:
-    """Distinct ids for the core: integers as an int64 array (the core formats them exactly as
-    ``str`` does, without a million Python strings), anything else as ``str`` values."""
-    array = np.asarray(uniques) if getattr(uniques, "dtype", None) is not None else None
-    if array is not None and (array.dtype.kind == "i" or (array.dtype.kind == "u" and array.dtype.itemsize < 8)):
-        return np.ascontiguousarray(array, dtype=np.int64)
-    return [str(v) for v in uniques]
-
-
-_UNITS_PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
-
-
-def _dates(column: Any) -> Tuple[Any, int]:
-    """(values, units per day): the int64 view of a datetime column (NaT = int64 min; no copy),
-    or the values as strings for the core to parse (ISO, YYYYMMDD, DD.MM.YYYY)."""
-    array = _values(column)
-    if array.dtype.kind == "M":
-        unit, count = np.datetime_data(array.dtype)
-        if unit not in _UNITS_PER_DAY or _UNITS_PER_DAY[unit] % count:
-            array, unit, count = array.astype("datetime64[D]"), "D", 1
-        return np.ascontiguousarray(array).view(np.int64), _UNITS_PER_DAY[unit] // count
-    return [str(v) for v in array], 1
-
-
-def _day(value: Any, name: str) -> int:
-    import pandas as pd
-
-    try:
-        stamp = pd.Timestamp(value)
-        if stamp is pd.NaT:
-            raise ValueError("missing")
-    except (ValueError, TypeError) as err:
-        from .exceptions import InvalidParameterError
-
-        raise InvalidParameterError(f"invalid parameter `{name}` = {value!r}: expected a date ({err})") from err
-    return int(np.datetime64(stamp.to_datetime64(), "D").astype(np.int64))
-
-
-def _floats(column: Any, name: str = "values") -> np.ndarray:
-    """float64 values; text that is not a number is a DataError naming the column and the first
-    offending row (numpy's own message names neither)."""
-    values = _values(column)
-    try:
-        return np.ascontiguousarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        from .exceptions import DataError
-
-        for row, value in enumerate(values.tolist()):
-            try:
-                float(value)
-            except (TypeError, ValueError):
-                raise DataError(
-                    f"column `{name}`, row {row}: {value!r} is not a number"
-                ) from None
-        raise
-
-
-def _transactions(
-    transactions: Any,
-    customer: str,
-    date: str,
-    amount: str,
-    margin: Optional[str] = None,
-    product_category: Optional[str] = None,
-    channel: Optional[str] = None,
-) -> Tuple[tuple, tuple, Any]:
-    """(tx tuple, column names, the log's distinct customer ids in original form)."""
-    codes, uniques = _factorize(_column(transactions, customer))
-    tx_customer = (codes, _ids(uniques))
-
-    def factorized(name: Optional[str]) -> Any:
-        if name is None:
-            return None
-        c, u = _factorize(_column(transactions, name))
-        return (c, [str(v) for v in u])
-
-    tx = (
-        tx_customer,
-        _dates(_column(transactions, date)),
-        _floats(_column(transactions, amount), amount),
-        None if margin is None else _floats(_column(transactions, margin), margin),
-        factorized(product_category),
-        factorized(channel),
-    )
-    names = (customer, date, amount, margin or "margin")
-    return tx, names, uniques
-
-
-def _customer_index(customers: Any, customer: str, log_uniques: Any) -> Tuple[Optional[List[str]], Any]:
-    import pandas as pd
-
-    if customers is None:
-        return None, pd.Index(log_uniques, name=customer)
-    if hasattr(customers, "columns"):
-        values = _values(_column(customers, customer))
-    else:
-        values = np.asarray(list(customers))
-    return _ids(values), pd.Index(values, name=customer)
 
 
 def _count(name: str, value: Any, expected: str) -> int:
@@ -192,9 +62,9 @@ def behaviour_features(
     transactions: Any,
     customers: Any = None,
     *,
-    customer: str = "customer_id",
-    date: str = "date",
-    amount: str = "amount",
+    customer: str = TRANSACTION_COLUMNS["customer"],
+    date: str = TRANSACTION_COLUMNS["date"],
+    amount: str = TRANSACTION_COLUMNS["amount"],
     margin: Optional[str] = None,
     product_category: Optional[str] = None,
     channel: Optional[str] = None,
@@ -242,9 +112,9 @@ def behaviour_features(
     import pandas as pd
 
     skip = _check_on_invalid(on_invalid)
-    tx, names, uniques = _transactions(transactions, customer, date, amount, margin, product_category, channel)
-    customer_ids, index = _customer_index(customers, customer, uniques)
-    as_of_day = None if as_of is None else _day(as_of, "as_of")
+    tx, names, uniques = transaction_input(transactions, customer, date, amount, margin, product_category, channel)
+    customer_ids, index = customer_index(customers, customer, uniques)
+    as_of_day = None if as_of is None else day(as_of, "as_of")
     feature_list = None if features is None else [str(f) for f in features]
     names_out, values, as_of_days, skipped = _segcore.behaviour_features(
         customer_ids, tx, names, as_of_day, feature_list, _count("trend_window_months", trend_window_months, "1..=1200 calendar months"), skip
@@ -262,9 +132,9 @@ def segmentation_features(
     customers: Any,
     transactions: Any,
     *,
-    customer: str = "customer_id",
-    date: str = "date",
-    amount: str = "amount",
+    customer: str = TRANSACTION_COLUMNS["customer"],
+    date: str = TRANSACTION_COLUMNS["date"],
+    amount: str = TRANSACTION_COLUMNS["amount"],
     annual_revenue: Optional[str] = "annual_revenue_eur",
     product_category: Optional[str] = "product_category",
 ) -> Tuple[Any, np.ndarray]:
@@ -278,13 +148,13 @@ def segmentation_features(
     """
     import pandas as pd
 
-    columns = [str(c) for c in getattr(transactions, "columns", [])]
-    customer_ids, index = _customer_index(customers, customer, None)
+    columns = column_names(transactions)
+    customer_ids, index = customer_index(customers, customer, None)
     revenue = None
-    if annual_revenue is not None and annual_revenue in [str(c) for c in customers.columns]:
-        revenue = _floats(_column(customers, annual_revenue))
+    if annual_revenue is not None and annual_revenue in column_names(customers):
+        revenue = floats(column(customers, annual_revenue))
     category = product_category if product_category is not None and product_category in columns else None
-    tx, names, _ = _transactions(transactions, customer, date, amount, None, category, None)
+    tx, names, _ = transaction_input(transactions, customer, date, amount, None, category, None)
     names_out, raw, model_input = _segcore.segmentation_features(customer_ids, revenue, tx, names)
     raw_frame = pd.DataFrame(raw, columns=names_out, index=index)
     return raw_frame, model_input
@@ -302,14 +172,6 @@ def default_rfm_rules() -> List[RfmRule]:
     """
     rules, _, _ = _segcore.default_rfm_rules()
     return list(rules)
-
-
-def _series_or_array(values: Any) -> Tuple[np.ndarray, Any]:
-    """Float64 values and the pandas index of a Series (None for anything else)."""
-    import pandas as pd
-
-    index = values.index if isinstance(values, pd.Series) else None
-    return _floats(values), index
 
 
 def rfm_scores(
@@ -335,9 +197,9 @@ def rfm_scores(
     """
     import pandas as pd
 
-    r, index = _series_or_array(recency_days)
-    f = _floats(frequency)
-    m = _floats(monetary)
+    r, index = series_or_array(recency_days)
+    f = floats(frequency)
+    m = floats(monetary)
     table = None
     if rules is not None:
         table = ([(str(s), tuple(a), tuple(b), tuple(c)) for s, a, b, c in rules], str(unmatched), str(no_orders))
@@ -355,9 +217,9 @@ def rfm(
     transactions: Any,
     customers: Any = None,
     *,
-    customer: str = "customer_id",
-    date: str = "date",
-    amount: str = "amount",
+    customer: str = TRANSACTION_COLUMNS["customer"],
+    date: str = TRANSACTION_COLUMNS["date"],
+    amount: str = TRANSACTION_COLUMNS["amount"],
     as_of: Any = None,
     n_scores: int = 5,
     rules: Optional[Sequence[RfmRule]] = None,
@@ -407,7 +269,7 @@ def abc_classes(values: Any, *, a_share: float = 0.80, b_share: float = 0.15) ->
     """
     import pandas as pd
 
-    array, index = _series_or_array(values)
+    array, index = series_or_array(values)
     codes, _, _ = _segcore.abc_classes(array, float(a_share), float(b_share))
     return pd.Series(
         pd.Categorical.from_codes(codes.astype(np.int64), categories=["A", "B", "C"], ordered=True),
@@ -457,7 +319,7 @@ def concentration(
     """
     import pandas as pd
 
-    array, _ = _series_or_array(values)
+    array, _ = series_or_array(values)
     top_list = [float(x) for x in top]
     share_list = [float(y) for y in shares]
     gini, total, lx, ly, top_shares, needed = _segcore.concentration(
@@ -477,12 +339,12 @@ def lifecycle_stages(
     transactions: Any,
     customers: Any = None,
     *,
-    customer: str = "customer_id",
-    date: str = "date",
-    amount: str = "amount",
+    customer: str = TRANSACTION_COLUMNS["customer"],
+    date: str = TRANSACTION_COLUMNS["date"],
+    amount: str = TRANSACTION_COLUMNS["amount"],
     as_of: Any = None,
     touchpoints: Any = None,
-    touchpoint_date: str = "date",
+    touchpoint_date: str = TRANSACTION_COLUMNS["date"],
     new_days: int = 90,
     active_days: int = 90,
     at_risk_days: int = 180,
@@ -522,13 +384,10 @@ def lifecycle_stages(
     touch_days = None
     skipped_touchpoints = 0
     if touchpoints is not None:
-        codes, uniques = _factorize(_column(touchpoints, customer))
-        ones = np.ones(len(codes), dtype=np.float64)
-        tx = ((codes, _ids(uniques)), _dates(_column(touchpoints, touchpoint_date)), ones, None, None, None)
-        names = (customer, touchpoint_date, "touchpoint", "margin")
+        tx, names, _ = transaction_input(touchpoints, customer, touchpoint_date, None)
         ids = [str(v) for v in f.index]
         _, touch, _, skipped_touchpoints = _segcore.behaviour_features(
-            ids, tx, names, _day(f.attrs["as_of"], "as_of"), ["recency_days"], 12, skip
+            ids, tx, names, day(f.attrs["as_of"], "as_of"), ["recency_days"], 12, skip
         )
         touch_days = np.ascontiguousarray(touch[:, 0])
         if skipped_touchpoints:
@@ -536,8 +395,8 @@ def lifecycle_stages(
                 f"skipped {skipped_touchpoints} invalid touchpoint rows (on_invalid='skip')", stacklevel=2
             )
     codes, stage_names = _segcore.lifecycle_stages(
-        _floats(f["recency_days"]),
-        _floats(f["tenure_days"]),
+        floats(f["recency_days"]),
+        floats(f["tenure_days"]),
         touch_days,
         _count("new_days", new_days, "at least 1 day"),
         _count("active_days", active_days, "at least 1 day"),

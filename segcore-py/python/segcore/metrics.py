@@ -13,7 +13,8 @@ from typing import Any, Tuple
 import numpy as np
 
 from . import _segcore
-from ._validation import as_float_matrix, int_param, seed_from
+from ._base import int_param, seed_from
+from ._frames import as_float_matrix
 from .exceptions import DataError, InvalidParameterError
 
 __all__ = [

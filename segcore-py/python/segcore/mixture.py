@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _segcore
-from ._base import BaseEstimator
-from ._validation import (
-    as_float_matrix,
-    as_sample_weight,
-    check_feature_names,
+from ._base import (
+    BaseEstimator,
+    CoreModelMixin,
     check_is_fitted,
-    feature_names_of,
     float_param,
     int_param,
+    name_param,
     seed_from,
+    store_params,
 )
-from .exceptions import ConvergenceWarning, InvalidParameterError
+from ._frames import as_float_matrix, feature_names_of
+from .exceptions import InvalidParameterError
 
 __all__ = ["GaussianMixture", "MixtureSelection", "select_mixture"]
 
@@ -41,7 +40,7 @@ def _init_params(init_params: Any) -> str:
     return init_params
 
 
-class GaussianMixture(BaseEstimator):
+class GaussianMixture(CoreModelMixin, BaseEstimator):
     """Gaussian mixture model fitted by EM, a drop-in for ``sklearn.mixture.GaussianMixture``.
 
     Each customer gets a probability of belonging to every segment (``predict_proba``), which
@@ -88,20 +87,7 @@ class GaussianMixture(BaseEstimator):
         verbose: int = 0,
         verbose_interval: int = 10,
     ) -> None:
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.tol = tol
-        self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.init_params = init_params
-        self.weights_init = weights_init
-        self.means_init = means_init
-        self.precisions_init = precisions_init
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
-        self.verbose_interval = verbose_interval
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "GaussianMixture":
         """Estimate the model parameters with EM (``n_init`` runs, best lower bound kept)."""
@@ -109,17 +95,12 @@ class GaussianMixture(BaseEstimator):
             raise InvalidParameterError(
                 "invalid parameter `warm_start` = True: expected False (not supported by segcore)"
             )
-        names = feature_names_of(X)
-        data = as_float_matrix(X)
-        weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
-        covariance_type = self.covariance_type if isinstance(self.covariance_type, str) else repr(
-            self.covariance_type
-        )
+        data, weights, names = self._fit_input(X, sample_weight)
         model = _segcore.GaussianMixtureModel.fit(
             data,
             weights,
             n_components=int_param("n_components", self.n_components),
-            covariance_type=covariance_type,
+            covariance_type=name_param("covariance_type", self.covariance_type),
             tol=float_param("tol", self.tol),
             reg_covar=float_param("reg_covar", self.reg_covar),
             max_iter=int_param("max_iter", self.max_iter),
@@ -130,8 +111,7 @@ class GaussianMixture(BaseEstimator):
             precisions_init=_optional_f64(self.precisions_init),
             random_state=seed_from(self.random_state),
         )
-        for message in model.warnings:
-            warnings.warn(message, ConvergenceWarning, stacklevel=2)
+        self._warn(model)
         self._set_model(model, names)
         return self
 
@@ -147,15 +127,7 @@ class GaussianMixture(BaseEstimator):
         self.lower_bound_ = model.lower_bound
         self.lower_bounds_ = model.lower_bounds
         self.n_features_in_ = model.n_features
-        if names is not None:
-            self.feature_names_in_ = names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-
-    def _checked_input(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        check_feature_names(self, X)
-        return as_float_matrix(X, dtype=self.means_.dtype)
+        self._set_feature_names(names)
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then return the most probable component of each training row."""
@@ -163,31 +135,31 @@ class GaussianMixture(BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable component of each row of ``X``."""
-        return self._model.predict(self._checked_input(X))
+        return self._call("predict", X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Membership probability of each row in each component (rows sum to 1)."""
-        return self._model.predict_proba(self._checked_input(X))
+        return self._call("predict_proba", X)
 
     def uncertainty(self, X: Any) -> np.ndarray:
         """``1 - max probability`` per row: who sits between segments (segcore extension)."""
-        return self._model.uncertainty(self._checked_input(X))
+        return self._call("uncertainty", X)
 
     def score_samples(self, X: Any) -> np.ndarray:
         """Log-density of each row of ``X`` under the mixture."""
-        return self._model.score_samples(self._checked_input(X))
+        return self._call("score_samples", X)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-density of the rows of ``X``."""
-        return float(self._model.score(self._checked_input(X)))
+        return float(self._call("score", X))
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion on ``X`` (lower is better)."""
-        return float(self._model.bic(self._checked_input(X)))
+        return float(self._call("bic", X))
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion on ``X`` (lower is better)."""
-        return float(self._model.aic(self._checked_input(X)))
+        return float(self._call("aic", X))
 
     def sample(self, n_samples: int = 1) -> Tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` points and their component labels (grouped by component).

@@ -12,9 +12,9 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _segcore
-from ._base import BaseEstimator, TransformerMixin
-from ._validation import check_is_fitted, feature_names_of
-from .exceptions import ColumnError, InvalidParameterError
+from ._base import BaseEstimator, CoreModelMixin, TransformerMixin, check_is_fitted, store_params
+from ._frames import column, frame_columns, pipeline_column
+from .exceptions import InvalidParameterError
 
 __all__ = ["FeaturePipeline"]
 
@@ -63,62 +63,6 @@ def _spec_document(columns: Any, groups: Any, constant_columns: Any) -> Tuple[st
         raise InvalidParameterError(f"invalid parameter `columns`: {err}") from None
 
 
-def _frame_columns(X: Any) -> Tuple[int, Dict[str, Any], Optional[np.ndarray]]:
-    """(n_rows, name -> column, feature names) of a pandas/polars DataFrame or a 2-D array."""
-    names = feature_names_of(X)
-    if names is not None:
-        n_rows = int(X.shape[0])
-        return n_rows, {str(n): X[n] for n in names}, names
-    array = np.asarray(X)
-    if array.ndim != 2:
-        raise InvalidParameterError(
-            f"X must be a pandas/polars DataFrame or a 2-D array, got {array.ndim}-D"
-        )
-    return array.shape[0], {f"x{j}": array[:, j] for j in range(array.shape[1])}, None
-
-
-def _to_list(column: Any) -> list:
-    if hasattr(column, "to_list"):
-        return column.to_list()  # polars Series / pandas Series
-    return list(np.asarray(column, dtype=object))
-
-
-def _categorical(column: Any) -> Tuple[List[str], np.ndarray]:
-    """(categories, int64 codes with -1 for missing); any dtype is read as categories."""
-    import pandas as pd
-
-    if isinstance(column, (pd.Series, pd.Categorical)):
-        codes, uniques = pd.factorize(column, use_na_sentinel=True)  # no per-value Python objects
-    else:
-        codes, uniques = pd.factorize(pd.Series(_to_list(column), dtype=object), use_na_sentinel=True)
-    return [str(u) for u in uniques], np.ascontiguousarray(codes, dtype=np.int64)
-
-
-def _is_numeric(column: Any) -> bool:
-    dtype = getattr(column, "dtype", None)
-    if dtype is not None and hasattr(dtype, "is_numeric"):  # polars
-        return bool(dtype.is_numeric()) or str(dtype) == "Boolean"
-    if isinstance(column, np.ndarray):
-        return column.dtype.kind in "biuf"
-    import pandas as pd
-
-    return bool(pd.api.types.is_numeric_dtype(column)) or bool(pd.api.types.is_bool_dtype(column))
-
-
-def _numeric(column: Any) -> Any:
-    """float64 values (NaN = missing); non-numeric columns go as categories so the core raises
-    its ColumnTypeError naming the column."""
-    if not _is_numeric(column):
-        return _categorical(column)
-    if isinstance(column, np.ndarray):
-        return np.ascontiguousarray(column, dtype=np.float64)
-    try:
-        array = column.to_numpy(dtype=np.float64, na_value=np.nan)  # pandas, nullable dtypes too
-    except TypeError:
-        array = column.cast(float).to_numpy()  # polars: nulls become NaN
-    return np.ascontiguousarray(array, dtype=np.float64)
-
-
 def _inputs(specs: List[Dict[str, Any]], frame: Dict[str, Any]) -> List[Tuple[str, Any]]:
     out = []
     for spec in specs:
@@ -127,17 +71,12 @@ def _inputs(specs: List[Dict[str, Any]], frame: Dict[str, Any]) -> List[Tuple[st
             raise InvalidParameterError(
                 f"invalid parameter `columns`: each spec needs a 'column' name, got {spec!r}"
             )
-        if name not in frame:
-            raise ColumnError(f"unknown column `{name}`; available columns: {', '.join(frame)}")
-        column = frame[name]
-        if spec.get("encoding") in _CATEGORICAL_ENCODINGS:
-            out.append((name, _categorical(column)))
-        else:
-            out.append((name, _numeric(column)))
+        categorical = spec.get("encoding") in _CATEGORICAL_ENCODINGS
+        out.append((name, pipeline_column(column(frame, name), categorical)))
     return out
 
 
-class FeaturePipeline(TransformerMixin, BaseEstimator):
+class FeaturePipeline(CoreModelMixin, TransformerMixin, BaseEstimator):
     """Turns a customer table into clustering features, fitted once and re-applied identically.
 
     Parameters
@@ -188,29 +127,24 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
         groups: Optional[Mapping[str, float]] = None,
         constant_columns: str = "drop",
     ) -> None:
-        self.columns = columns
-        self.groups = groups
-        self.constant_columns = constant_columns
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None) -> "FeaturePipeline":
         """Learn categories, fills, quantiles, scales and group factors from ``X``."""
         document, specs = _spec_document(self.columns, self.groups, self.constant_columns)
-        n_rows, frame, names = _frame_columns(X)
+        n_rows, frame, names = frame_columns(X)
         model = _segcore.FeaturePipelineModel.fit(document, n_rows, _inputs(specs, frame))
         self._model = model
         self._specs = specs
         self.n_features_in_ = len(frame)
-        if names is not None:
-            self.feature_names_in_ = names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        self._set_feature_names(names)
         self.report_ = json.loads(model.report_json)
         return self
 
     def transform(self, X: Any) -> np.ndarray:
         """The clustering matrix of ``X`` (float64, one row per customer)."""
         check_is_fitted(self)
-        n_rows, frame, _ = _frame_columns(X)
+        n_rows, frame, _ = frame_columns(X)
         x, unknown, imputed = self._model.transform(n_rows, _inputs(self._specs, frame))
         self.last_transform_report_ = {
             "unknown_categories": dict(unknown),

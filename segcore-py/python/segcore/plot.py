@@ -231,7 +231,7 @@ def pca_scatter(
     Returns the matplotlib Axes.
     """
     plt = _require("matplotlib.pyplot", "segcore.plot.pca_scatter")
-    from ._validation import as_float_matrix, feature_names_of
+    from ._frames import as_float_matrix, feature_names_of
 
     column_names = feature_names_of(X)
     data = as_float_matrix(X, dtype=np.float64)

@@ -7,13 +7,12 @@ from typing import Any
 import numpy as np
 
 from . import _segcore
-from ._base import BaseEstimator, TransformerMixin
-from ._validation import as_float_matrix, check_feature_names, check_is_fitted, feature_names_of
+from ._base import BaseEstimator, CoreModelMixin, TransformerMixin, check_is_fitted, store_params
 
 __all__ = ["StandardScaler"]
 
 
-class StandardScaler(TransformerMixin, BaseEstimator):
+class StandardScaler(CoreModelMixin, TransformerMixin, BaseEstimator):
     """Standardise columns to zero mean and unit variance, as ``sklearn.preprocessing.StandardScaler``.
 
     Constant columns get ``scale_ = 1`` (they become 0), as in scikit-learn. Unlike scikit-learn,
@@ -28,14 +27,11 @@ class StandardScaler(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, *, copy: bool = True, with_mean: bool = True, with_std: bool = True) -> None:
-        self.copy = copy
-        self.with_mean = with_mean
-        self.with_std = with_std
+        store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None) -> "StandardScaler":
         """Learn per-column mean and standard deviation."""
-        names = feature_names_of(X)
-        data = as_float_matrix(X)
+        data, _, names = self._fit_input(X)
         model = _segcore.StandardScalerModel.fit(data, bool(self.with_mean), bool(self.with_std))
         self._model = model
         self.mean_ = model.mean if self.with_mean else None
@@ -43,20 +39,16 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         self.var_ = model.variance if self.with_std else None
         self.n_features_in_ = data.shape[1]
         self.n_samples_seen_ = data.shape[0]
-        if names is not None:
-            self.feature_names_in_ = names
+        self._set_feature_names(names)
         return self
 
     def transform(self, X: Any, copy: Any = None) -> np.ndarray:
         """Standardise ``X`` with the fitted statistics."""
-        check_is_fitted(self)
-        check_feature_names(self, X)
-        return self._model.transform(as_float_matrix(X, dtype=np.dtype(self._model.dtype)))
+        return self._call("transform", X)
 
     def inverse_transform(self, X: Any, copy: Any = None) -> np.ndarray:
         """Map standardised values back to the original units."""
-        check_is_fitted(self)
-        return self._model.inverse_transform(as_float_matrix(X, dtype=np.dtype(self._model.dtype)))
+        return self._call("inverse_transform", X, check_names=False)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Output feature names (the input names: scaling keeps columns)."""

@@ -8,8 +8,7 @@ from typing import Any, Dict, Optional, Sequence
 import numpy as np
 
 from . import _segcore
-from ._columns import as_labels, shared_labels, table_columns
-from ._validation import as_float_matrix, feature_names_of
+from ._frames import as_float_matrix, as_labels, feature_names_of, shared_labels, table_columns, values
 from .exceptions import DataError, InvalidParameterError
 
 __all__ = [
@@ -110,7 +109,7 @@ def _value_column(data_columns: list, value: Any, default_name: str, n_rows: int
     taken = {n for n, _ in data_columns}
     while name in taken:
         name += "_"
-    array = np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, dtype=np.float64)
+    array = values(value).astype(np.float64)
     if array.ndim != 1:
         raise DataError(f"{default_name} must be one-dimensional, got {array.ndim}D")
     data_columns.append((name, np.ascontiguousarray(array)))
@@ -506,6 +505,6 @@ def migration(labels_before: Any, labels_after: Any) -> Migration:
     >>> m.movers("premium", "at risk", ids=["C1", "C2", "C3"])
     ['C2']
     """
-    before, after, values = shared_labels(labels_before, labels_after)
+    before, after, label_values = shared_labels(labels_before, labels_after)
     document = _segcore.migration(before, after)
-    return Migration(document, before, after, values)
+    return Migration(document, before, after, label_values)

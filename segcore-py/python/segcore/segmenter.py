@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import json
-import numbers
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -20,18 +19,22 @@ import numpy as np
 
 from . import _segcore
 from ._base import BaseEstimator, ClusterMixin
-from ._columns import table_columns
+from ._base import check_is_fitted, int_param, n_components_arg, seed_from, store_params
+from ._frames import (
+    REQUIRED_TRANSACTION_ROLES,
+    TRANSACTION_COLUMNS,
+    CustomerFrame,
+    column_names,
+    day,
+    transaction_input,
+)
 from ._progress import progress_callback
-from ._validation import check_is_fitted, float_param, int_param, seed_from
-from .exceptions import ColumnError, DataError, InvalidParameterError
+from .exceptions import DataError, InvalidParameterError
 
 __all__ = ["Segmenter", "SegmenterSpec"]
 
-# Transaction columns the Segmenter reads; the optional ones are used when the log has them.
-_REQUIRED_ROLES = ("customer", "date", "amount")
-_OPTIONAL_ROLES = ("margin", "product_category", "channel")
-_DEFAULT_ROLES = {"date": "date", "amount": "amount", "margin": "margin",
-                  "product_category": "product_category", "channel": "channel"}
+# Transaction roles the Segmenter reads; the optional ones are used when the log has them.
+_OPTIONAL_ROLES = tuple(r for r in TRANSACTION_COLUMNS if r not in REQUIRED_TRANSACTION_ROLES)
 _ALGORITHMS = ("kmeans", "ward", "gmm")
 
 
@@ -87,73 +90,24 @@ def _spec_json(spec: Any) -> Optional[str]:
     )
 
 
-def _is_polars(data: Any) -> bool:
-    return type(data).__module__.startswith("polars")
-
-
-def _column_names(data: Any) -> List[str]:
-    if isinstance(data, Mapping):
-        return [str(c) for c in data.keys()]
-    return [str(c) for c in getattr(data, "columns", [])]
-
-
-class _Customers:
-    """A customer frame converted for the core: ids, columns (without the id column), and what
-    the output needs to look like the input (index, id values, frame kind)."""
-
-    def __init__(self, customers: Any, id_column: str, need_ids: bool) -> None:
-        if not (_is_polars(customers) or type(customers).__module__.startswith("pandas")
-                or isinstance(customers, Mapping)):
-            raise TypeError(
-                "customers must be a pandas or polars DataFrame (or a dict of columns), got "
-                f"{type(customers).__name__}"
-            )
-        self.polars = _is_polars(customers)
-        columns, n_rows = table_columns(customers)
-        self.n_rows = n_rows
-        self.index = getattr(customers, "index", None) if not self.polars else None
-        self.id_column = id_column
-        names = [name for name, _ in columns]
-        if id_column in names:
-            raw = customers[id_column]
-            values = raw.to_numpy() if hasattr(raw, "to_numpy") else np.asarray(raw)
-            self.id_values: Any = values
-            columns = [(name, column) for name, column in columns if name != id_column]
-        elif self.index is not None and getattr(self.index, "name", None) == id_column:
-            self.id_values = self.index.to_numpy()
-        elif need_ids:
-            raise ColumnError(
-                f"unknown column `{id_column}` in customers (the id linking customers to their "
-                f"transactions); available columns: {', '.join(names)}; set customer_id= to the "
-                "id column's name"
-            )
-        else:
-            self.id_values = None
-        if self.id_values is None:
-            self.ids = [str(i) for i in range(n_rows)]
-        else:
-            self.ids = ["" if v is None else str(v) for v in self.id_values.tolist()]
-        self.columns = columns
-
-
 def _transaction_roles(transactions: Any, customer_id: str, given: Optional[Mapping[str, str]]) -> Dict[str, Optional[str]]:
     """Column of each transaction role: the user's mapping over the defaults; optional roles only
     when the log has that column."""
-    roles: Dict[str, Optional[str]] = {"customer": customer_id, **_DEFAULT_ROLES}
+    roles: Dict[str, Optional[str]] = {**TRANSACTION_COLUMNS, "customer": customer_id}
     if given is not None:
         if not isinstance(given, Mapping):
             raise InvalidParameterError(
                 f"invalid parameter `transaction_columns` = {given!r}: expected a dict such as "
                 "{'date': 'order_date', 'amount': 'net_eur'}"
             )
-        unknown = set(given) - set(_REQUIRED_ROLES) - set(_OPTIONAL_ROLES)
+        unknown = set(given) - set(TRANSACTION_COLUMNS)
         if unknown:
             raise InvalidParameterError(
                 f"invalid parameter `transaction_columns` = {dict(given)!r}: expected keys among "
-                f"{', '.join(_REQUIRED_ROLES + _OPTIONAL_ROLES)} (unknown: {', '.join(sorted(unknown))})"
+                f"{', '.join(TRANSACTION_COLUMNS)} (unknown: {', '.join(sorted(unknown))})"
             )
         roles.update({k: (None if v is None else str(v)) for k, v in given.items()})
-    present = set(_column_names(transactions))
+    present = set(column_names(transactions))
     for role in _OPTIONAL_ROLES:
         if roles[role] is not None and roles[role] not in present:
             roles[role] = None
@@ -164,8 +118,6 @@ def _transaction_input(transactions: Any, roles: Dict[str, Optional[str]]) -> An
     """The log as the core's binding takes it (factorized ids, dates, amounts...)."""
     if transactions is None:
         return None
-    from .features import _transactions
-
     if isinstance(transactions, np.ndarray) or (
         hasattr(transactions, "ndim") and getattr(transactions, "ndim", 2) == 1
     ):
@@ -173,24 +125,8 @@ def _transaction_input(transactions: Any, roles: Dict[str, Optional[str]]) -> An
             "transactions must be a DataFrame of order lines (customer, date, amount...); "
             "in a scikit-learn Pipeline pass it as fit parameter `<step>__transactions`"
         )
-    tx, names, _ = _transactions(
-        transactions,
-        roles["customer"],
-        roles["date"],
-        roles["amount"],
-        roles["margin"],
-        roles["product_category"],
-        roles["channel"],
-    )
+    tx, names, _ = transaction_input(transactions, *(roles[r] for r in TRANSACTION_COLUMNS))
     return tx, names
-
-
-def _day_or_none(value: Any) -> Optional[int]:
-    if value is None:
-        return None
-    from .features import _day
-
-    return _day(value, "as_of")
 
 
 def _split_args(method: str, args: tuple, transactions: Any) -> Any:
@@ -307,26 +243,11 @@ class Segmenter(ClusterMixin, BaseEstimator):
         as_of: Any = None,
         n_init: Optional[int] = None,
         random_state: Any = 0,
-        customer_id: str = "customer_id",
+        customer_id: str = TRANSACTION_COLUMNS["customer"],
         transaction_columns: Optional[Mapping[str, str]] = None,
         progress: Any = None,
     ) -> None:
-        self.n_clusters = n_clusters
-        self.algorithm = algorithm
-        self.covariance_type = covariance_type
-        self.n_components = n_components
-        self.spec = spec
-        self.k_range = k_range
-        self.language = language
-        self.min_group_size = min_group_size
-        self.revenue = revenue
-        self.margin = margin
-        self.as_of = as_of
-        self.n_init = n_init
-        self.random_state = random_state
-        self.customer_id = customer_id
-        self.transaction_columns = transaction_columns
-        self.progress = progress
+        store_params(self, locals())
 
     # --- parameters -------------------------------------------------------------------------
 
@@ -349,20 +270,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             raise InvalidParameterError(
                 f"invalid parameter `algorithm` = {self.algorithm!r}: expected one of 'kmeans', 'ward', 'gmm'"
             )
-        count = fraction = None
-        value = self.n_components
-        if isinstance(value, bool):
-            raise InvalidParameterError(
-                f"invalid parameter `n_components` = {value!r}: expected an int >= 1, a float in (0, 1] or None"
-            )
-        if isinstance(value, (numbers.Integral, np.integer)):
-            count = int(value)
-        elif isinstance(value, numbers.Real):
-            fraction = float(value)
-        elif value is not None:
-            raise InvalidParameterError(
-                f"invalid parameter `n_components` = {value!r}: expected an int >= 1, a float in (0, 1] or None"
-            )
+        count, fraction = n_components_arg(self.n_components)
         return {
             "algorithm": self.algorithm,
             "covariance_type": str(self.covariance_type),
@@ -371,7 +279,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             "n_components": count,
             "variance_fraction": fraction,
             "spec_json": _spec_json(self.spec),
-            "as_of": _day_or_none(self.as_of),
+            "as_of": None if self.as_of is None else day(self.as_of, "as_of"),
             "revenue": None if self.revenue is None else str(self.revenue),
             "margin": None if self.margin is None else str(self.margin),
             "language": str(self.language),
@@ -382,8 +290,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     # --- fit / predict ----------------------------------------------------------------------
 
-    def _inputs(self, customers: Any, transactions: Any) -> Tuple[_Customers, Any]:
-        frame = _Customers(customers, str(self.customer_id), need_ids=transactions is not None)
+    def _inputs(self, customers: Any, transactions: Any) -> Tuple[CustomerFrame, Any]:
+        frame = CustomerFrame(customers, str(self.customer_id), need_ids=transactions is not None)
         tx = None
         if transactions is not None:
             roles = _transaction_roles(transactions, str(self.customer_id), self.transaction_columns)
@@ -466,7 +374,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         transactions = _split_args("fit_predict", args, transactions)
         return self.fit(customers, transactions=transactions).predict(customers, transactions=transactions)
 
-    def _frame(self, frame: _Customers, segments: np.ndarray, names: list,
+    def _frame(self, frame: CustomerFrame, segments: np.ndarray, names: list,
                probabilities: Optional[np.ndarray], reasons: list) -> Any:
         columns: Dict[str, Any] = {}
         if frame.id_values is not None:
@@ -590,7 +498,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
                     f"invalid parameter `customer` = {customer!r}: an id needs `customers` (the frame "
                     "holding that customer); or pass the customer's row (DataFrame, Series or dict)"
                 )
-            frame = _Customers(row, str(self.customer_id), need_ids=False)
+            frame = CustomerFrame(row, str(self.customer_id), need_ids=False)
             if frame.n_rows != 1:
                 raise DataError(f"expected one customer row, got {frame.n_rows}")
             document = self._model.explain(frame.ids, frame.columns, None, 0)

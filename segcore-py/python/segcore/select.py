@@ -9,7 +9,8 @@ import numpy as np
 
 from . import _segcore
 from ._progress import progress_callback
-from ._validation import as_float_matrix, float_param, int_param, seed_from
+from ._base import auto_or_int, float_param, int_param, name_param, seed_from
+from ._frames import as_float_matrix
 from .exceptions import InvalidParameterError
 
 __all__ = ["select_k", "SelectKResult"]
@@ -96,40 +97,14 @@ class SelectKResult:
         )
 
     def plot(self, ax: Any = None) -> Any:
-        """Plot every criterion against k, one small panel each, the recommended k marked.
+        """Plot every criterion against k, one small panel each, the recommended k marked (the
+        figure of :func:`segcore.plot.criteria`).
 
         Needs matplotlib (``pip install matplotlib``). Returns the matplotlib Figure.
         """
-        from .plot import _require
+        from .plot import criteria
 
-        plt = _require("matplotlib.pyplot", "SelectKResult.plot()")
-        columns = [c for c in ("inertia", "silhouette", "calinski_harabasz", "davies_bouldin",
-                               "gap", "stability_ari_mean", "bic") if c in self.table]
-        if ax is None:
-            n_cols = min(3, len(columns))
-            n_rows = -(-len(columns) // n_cols)
-            figure, axes = plt.subplots(n_rows, n_cols, figsize=(4 * n_cols, 3 * n_rows), squeeze=False)
-            axes = list(axes.ravel())
-        else:
-            axes = list(np.ravel(ax))
-            figure = axes[0].figure
-        ks = self.table.index.to_numpy()
-        for axis, column in zip(axes, columns):
-            values = self.table[column].to_numpy()
-            error = None
-            if column == "gap" and "gap_sd" in self.table:
-                error = self.table["gap_sd"].to_numpy()
-            if column == "stability_ari_mean" and "stability_ari_sd" in self.table:
-                error = self.table["stability_ari_sd"].to_numpy()
-            axis.errorbar(ks, values, yerr=error, marker="o")
-            axis.axvline(self.recommended_k, color="grey", linestyle="--")
-            axis.set_title(column)
-            axis.set_xlabel("k")
-        for axis in axes[len(columns):]:
-            axis.set_visible(False)
-        figure.suptitle(f"{self.method}: recommended k = {self.recommended_k}")
-        figure.tight_layout()
-        return figure
+        return criteria(self, ax)
 
 
 def select_k(
@@ -190,16 +165,9 @@ def select_k(
         raise InvalidParameterError(
             f"invalid parameter `k_range` = {k_values}: expected numbers of segments k >= 2"
         )
-    if isinstance(n_init, str):
-        if n_init != "auto":
-            raise InvalidParameterError(
-                f"invalid parameter `n_init` = {n_init!r}: expected 'auto' or an integer >= 1"
-            )
-        n_init_value = None
-    else:
-        n_init_value = int_param("n_init", n_init)
-        if n_init_value < 0:
-            raise InvalidParameterError(f"invalid parameter `n_init` = {n_init_value}: expected an integer >= 1")
+    n_init_value = auto_or_int("n_init", n_init)
+    if n_init_value is not None and n_init_value < 0:
+        raise InvalidParameterError(f"invalid parameter `n_init` = {n_init_value}: expected an integer >= 1")
     sample_size = None
     if silhouette_sample_size is not None:
         sample_size = int_param("silhouette_sample_size", silhouette_sample_size)
@@ -220,13 +188,13 @@ def select_k(
         document = _segcore.select_k(
             data,
             k_values=k_values,
-            method=method if isinstance(method, str) else repr(method),
-            covariance_type=covariance_type if isinstance(covariance_type, str) else repr(covariance_type),
+            method=name_param("method", method),
+            covariance_type=name_param("covariance_type", covariance_type),
             n_init=n_init_value,
             random_state=seed_from(random_state),
             silhouette_sample_size=sample_size,
             gap_references=counts["gap_references"],
-            gap_reference=gap_reference if isinstance(gap_reference, str) else repr(gap_reference),
+            gap_reference=name_param("gap_reference", gap_reference),
             stability_resamples=counts["stability_resamples"],
             stability_fraction=float_param("stability_fraction", stability_fraction),
             progress=report,

@@ -1,0 +1,63 @@
+"""The one input adapter (segcore._frames): what every estimator and function gets from pandas,
+polars and numpy input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import segcore
+from segcore import _frames
+from segcore.exceptions import ColumnError, DataError
+
+
+def test_pandas_and_polars_columns_convert_alike():
+    pl = pytest.importorskip("polars")
+    data = {"revenue": [1.0, None, 3.0], "channel": ["web", None, "field"]}
+    pandas_columns, pandas_rows = _frames.table_columns(pd.DataFrame(data))
+    polars_columns, polars_rows = _frames.table_columns(pl.DataFrame(data))
+    assert pandas_rows == polars_rows == 3
+    for (name_a, a), (name_b, b) in zip(pandas_columns, polars_columns):
+        assert name_a == name_b
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b)
+        else:
+            assert a[0] == b[0] == ["web", "field"]
+            assert a[1].tolist() == b[1].tolist() == [0, -1, 1]
+
+
+def test_pandas_categorical_keeps_its_declared_order():
+    frame = pd.DataFrame({"size": pd.Categorical(["L", "S", "L"], categories=["S", "M", "L"])})
+    [(_, (categories, codes))], _ = _frames.table_columns(frame)
+    assert categories == ["S", "M", "L"]
+    assert codes.tolist() == [2, 0, 2]
+
+
+def test_duplicate_column_names_are_a_clear_error():
+    frame = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], columns=["a", "a"])
+    with pytest.raises(DataError, match="duplicate column names: a"):
+        segcore.profile(frame, [0, 1])
+    with pytest.raises(DataError, match="duplicate column names: a"):
+        segcore.FeaturePipeline(["a"]).fit(frame)
+
+
+def test_unknown_column_names_the_available_ones():
+    with pytest.raises(ColumnError, match="unknown column `x`; available columns: a, b"):
+        _frames.column(pd.DataFrame({"a": [1], "b": [2]}), "x")
+
+
+def test_datetime_units_and_text_dates_give_the_same_day():
+    days = pd.to_datetime(["2025-01-05", "2025-03-01"])
+    tx = pd.DataFrame({"customer_id": ["A", "A"], "amount": [10.0, 20.0], "date": days})
+    expected = segcore.behaviour_features(tx, as_of="2025-03-02")
+    for dates in (days.astype("datetime64[s]"), days.astype("datetime64[ms]"), ["2025-01-05", "2025-03-01"]):
+        got = segcore.behaviour_features(tx.assign(date=dates), as_of="2025-03-02")
+        pd.testing.assert_frame_equal(got, expected)
+
+
+def test_feature_names_follow_the_last_fit():
+    frame = pd.DataFrame({"a": [0.0, 2.0], "b": [1.0, 3.0]})
+    for estimator in (segcore.StandardScaler(), segcore.PCA(n_components=1), segcore.KMeans(2, random_state=0)):
+        estimator.fit(frame)
+        assert estimator.feature_names_in_.tolist() == ["a", "b"]
+        estimator.fit(frame.to_numpy())
+        assert not hasattr(estimator, "feature_names_in_")
