@@ -4,7 +4,10 @@
 use crate::errors::run_detached;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
-use segcore::data::{CategoricalColumn, CustomerTable, Date, TransactionLog};
+use segcore::data::{
+    dates_from_text, dates_from_units, CategoricalColumn, CustomerTable, Date, OnInvalid, RawLog,
+    RawTransactions, TransactionColumns,
+};
 use segcore::features::behaviour::{
     behaviour_features as core_behaviour_features, BehaviourFeature, BehaviourParams,
 };
@@ -69,98 +72,33 @@ pub struct TxInput<'py>(
 #[derive(FromPyObject, Clone)]
 pub struct TxNames(String, String, String, String);
 
-/// A transaction log read out of Python, ready to leave the GIL. Kept lean (4 bytes per code
-/// and date) because 10-million-line logs are the normal case.
-pub(crate) struct TxOwned {
-    /// Customer codes; `MISSING` for a missing id.
-    codes: Vec<u32>,
-    customer_ids: Vec<String>,
-    /// Dates; a placeholder where `date_problems` has the row.
-    dates: Vec<Date>,
-    /// Rows whose date is unusable and why, in row order (usually empty).
-    date_problems: Vec<(usize, String)>,
-    amounts: Vec<f64>,
-    margin: Option<Vec<f64>>,
-    product_category: Option<(Vec<u32>, Vec<String>)>,
-    channel: Option<(Vec<u32>, Vec<String>)>,
-    names: TxNames,
-}
-
-const MISSING: u32 = CategoricalColumn::MISSING;
-
-fn date_error(column: &str, row: usize, message: &str) -> Error {
-    Error::Parse {
-        source_name: "transactions".into(),
-        line: row,
-        column: column.to_string(),
-        message: format!("{message} (row {row} of the DataFrame)"),
-    }
-}
+/// A transaction log read out of Python, ready to leave the GIL: the core's raw rows, validated
+/// into a log by the core's rule (`RawTransactions::into_log`).
+pub(crate) type TxOwned = RawTransactions;
 
 fn codes_u32(codes: &PyReadonlyArray1<'_, i32>) -> Vec<u32> {
     codes
         .as_array()
         .iter()
-        .map(|&c| u32::try_from(c).unwrap_or(MISSING))
+        .map(|&c| u32::try_from(c).unwrap_or(CategoricalColumn::MISSING))
         .collect()
 }
 
 impl TxInput<'_> {
     pub(crate) fn to_owned(&self, names: TxNames) -> segcore::Result<TxOwned> {
         let (dates_input, per_day) = &self.1;
-        if *per_day < 1 {
-            return Err(Error::invalid_parameter(
-                "date units per day",
-                per_day,
-                "at least 1",
-            ));
-        }
-        let mut date_problems = Vec::new();
-        let dates = match dates_input {
-            DatesInput::Days(units) => units
-                .as_array()
-                .iter()
-                .enumerate()
-                .map(|(row, &u)| {
-                    if u == i64::MIN {
-                        date_problems.push((row, "missing date (NaT)".to_string()));
-                        return Date::EPOCH;
-                    }
-                    // Floor: a time of day before midnight of 1970-01-01 is still Dec 31.
-                    let day = u.div_euclid(*per_day);
-                    match i32::try_from(day)
-                        .ok()
-                        .and_then(|d| Date::from_days_since_epoch(d).ok())
-                    {
-                        Some(date) => date,
-                        None => {
-                            date_problems.push((
-                                row,
-                                format!("{day} days since 1970-01-01 is outside years 1..=9999"),
-                            ));
-                            Date::EPOCH
-                        }
-                    }
-                })
-                .collect(),
-            DatesInput::Text(texts) => texts
-                .iter()
-                .enumerate()
-                .map(|(row, text)| match Date::parse(text) {
-                    Ok(date) => date,
-                    Err(e) => {
-                        let message = match e {
-                            Error::Parse { message, .. } => message,
-                            other => other.to_string(),
-                        };
-                        date_problems.push((row, message));
-                        Date::EPOCH
-                    }
-                })
-                .collect(),
+        let (dates, date_problems) = match dates_input {
+            DatesInput::Days(units) => {
+                let units = units.as_array();
+                match units.as_slice() {
+                    Some(slice) => dates_from_units(slice, *per_day)?,
+                    None => dates_from_units(&units.to_vec(), *per_day)?,
+                }
+            }
+            DatesInput::Text(texts) => dates_from_text(texts),
         };
         let factorized = |f: &Factorized<'_>| (codes_u32(&f.0), f.1.clone());
-        Ok(TxOwned {
+        Ok(RawTransactions {
             codes: codes_u32(&self.0 .0),
             customer_ids: self.0 .1.to_strings(),
             dates,
@@ -169,117 +107,13 @@ impl TxInput<'_> {
             margin: self.3.as_ref().map(|m| m.as_array().to_vec()),
             product_category: self.4.as_ref().map(factorized),
             channel: self.5.as_ref().map(factorized),
-            names,
+            columns: TransactionColumns {
+                customer: names.0,
+                date: names.1,
+                amount: names.2,
+                margin: names.3,
+            },
         })
-    }
-}
-
-/// Keeps the entries whose row is kept (a no-op move when nothing is dropped).
-fn kept<T>(values: Vec<T>, keep: Option<&[bool]>) -> Vec<T> {
-    match keep {
-        None => values,
-        Some(keep) => values
-            .into_iter()
-            .zip(keep)
-            .filter(|(_, &k)| k)
-            .map(|(v, _)| v)
-            .collect(),
-    }
-}
-
-impl TxOwned {
-    /// The first problem of `row`, if any: missing id, then date, amount, margin.
-    fn row_problem(
-        &self,
-        row: usize,
-        next_date_problem: Option<&(usize, String)>,
-    ) -> Option<Error> {
-        let names = &self.names;
-        if self.codes[row] == MISSING {
-            return Some(Error::Parse {
-                source_name: "transactions".into(),
-                line: row,
-                column: names.0.clone(),
-                message: format!("missing customer id (row {row} of the DataFrame)"),
-            });
-        }
-        if let Some((_, message)) = next_date_problem.filter(|(r, _)| *r == row) {
-            return Some(date_error(&names.1, row, message));
-        }
-        if !self.amounts[row].is_finite() {
-            return Some(non_finite(&names.2, row, self.amounts[row]));
-        }
-        self.margin
-            .as_ref()
-            .filter(|m| !m[row].is_finite())
-            .map(|m| non_finite(&names.3, row, m[row]))
-    }
-
-    /// Builds the core log; with `skip_invalid`, rows with a missing customer id, a missing or
-    /// unparseable date or a non-finite amount/margin are dropped and counted, otherwise the
-    /// first one is an error naming its column and row.
-    ///
-    /// Also returns, when rows were dropped, the DataFrame row of each remaining log row, so
-    /// errors found later can still name the user's row.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn into_log(
-        self,
-        skip_invalid: bool,
-    ) -> segcore::Result<(TransactionLog, usize, Option<Vec<u32>>)> {
-        let n = self.codes.len();
-        let mut keep: Option<Vec<bool>> = None;
-        let mut skipped = 0;
-        let mut date_problems = self.date_problems.iter().peekable();
-        for row in 0..n {
-            let problem = self.row_problem(row, date_problems.peek().copied());
-            if date_problems.peek().is_some_and(|(r, _)| *r == row) {
-                date_problems.next();
-            }
-            if let Some(error) = problem {
-                if !skip_invalid {
-                    return Err(error);
-                }
-                keep.get_or_insert_with(|| vec![true; n])[row] = false;
-                skipped += 1;
-            }
-        }
-        let kept_rows = keep.as_ref().map(|keep| {
-            (0..n as u32)
-                .filter(|&row| keep[row as usize])
-                .collect::<Vec<u32>>()
-        });
-        let keep = keep.as_deref();
-        let mut log = TransactionLog::new(
-            self.customer_ids,
-            kept(self.codes, keep),
-            kept(self.dates, keep),
-            kept(self.amounts, keep),
-        )?;
-        if let Some(margin) = self.margin {
-            log = log.with_margin(kept(margin, keep))?;
-        }
-        if let Some((codes, categories)) = self.product_category {
-            log = log.with_product_category(CategoricalColumn::from_codes(
-                categories,
-                kept(codes, keep),
-            )?)?;
-        }
-        if let Some((codes, categories)) = self.channel {
-            log = log.with_channel(CategoricalColumn::from_codes(
-                categories,
-                kept(codes, keep),
-            )?)?;
-        }
-        Ok((log, skipped, kept_rows))
-    }
-}
-
-fn non_finite(column: &str, row: usize, value: f64) -> Error {
-    Error::NonFiniteValue {
-        what: format!("transactions column `{column}`"),
-        row,
-        column: 0,
-        value,
     }
 }
 
@@ -315,7 +149,7 @@ fn parse_features(names: Option<Vec<String>>) -> segcore::Result<Option<Vec<Beha
 /// Computes behaviour features; returns `(feature_names, values, as_of_days_since_epoch,
 /// skipped_rows)`. Without `customer_ids`, the customers are the log's, in code order.
 #[pyfunction]
-#[pyo3(signature = (customer_ids, tx, names, as_of=None, features=None, trend_window_months=12, skip_invalid=false))]
+#[pyo3(signature = (customer_ids, tx, names, as_of=None, features=None, trend_window_months=12, on_invalid="raise"))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub fn behaviour_features<'py>(
     py: Python<'py>,
@@ -325,8 +159,10 @@ pub fn behaviour_features<'py>(
     as_of: Option<i64>,
     features: Option<Vec<String>>,
     trend_window_months: u32,
-    skip_invalid: bool,
+    on_invalid: &str,
 ) -> PyResult<(Vec<String>, Bound<'py, PyArray2<f64>>, i32, usize)> {
+    let on_invalid =
+        OnInvalid::from_name(on_invalid).map_err(|e| crate::errors::to_py_err(py, e))?;
     let owned = tx
         .to_owned(names)
         .map_err(|e| crate::errors::to_py_err(py, e))?;
@@ -346,7 +182,11 @@ pub fn behaviour_features<'py>(
             features: parse_features(features)?,
             trend_window_months,
         };
-        let (log, skipped, kept_rows) = owned.into_log(skip_invalid)?;
+        let RawLog {
+            log,
+            skipped,
+            kept_rows,
+        } = owned.into_log(on_invalid)?;
         if let (Some(as_of), Some(rows)) = (as_of, &kept_rows) {
             // The core's own check would name a row of the log left after skipping.
             if let Some((row, first)) = log.dates().iter().enumerate().min_by_key(|(_, d)| **d) {
@@ -417,7 +257,7 @@ pub fn segmentation_features<'py>(
     let revenue = annual_revenue.map(|r| r.as_array().to_vec());
     let customer_ids = customer_ids.to_strings();
     let result = run_detached(py, move || {
-        let (log, _, _) = owned.into_log(false)?;
+        let log = owned.into_log(OnInvalid::Raise)?.log;
         let mut customers = CustomerTable::new(customer_ids)?;
         if let Some(revenue) = revenue {
             customers.add_numeric(ANNUAL_REVENUE_COLUMN, revenue)?;

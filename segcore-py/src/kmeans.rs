@@ -23,33 +23,14 @@ pub struct PyKMeansModel {
     inner: FittedKMeans,
 }
 
-fn parse_algorithm(name: &str) -> segcore::Result<KMeansAlgorithm> {
-    match name {
-        "lloyd" => Ok(KMeansAlgorithm::Lloyd),
-        // Hamerly fills scikit-learn's "elkan" role (bounds that skip distance work) in O(n) memory.
-        "elkan" | "hamerly" => Ok(KMeansAlgorithm::Hamerly),
-        "auto" => Ok(KMeansAlgorithm::Auto),
-        other => Err(segcore::Error::invalid_parameter(
-            "algorithm",
-            format!("'{other}'"),
-            "one of 'lloyd', 'elkan', 'hamerly', 'auto'",
-        )),
-    }
-}
-
+/// The core's init from the API's name, or the explicit centers when given.
 fn parse_init(
     name: &str,
     centers: Option<PyReadonlyArray2<'_, f64>>,
 ) -> segcore::Result<KMeansInit> {
-    match (name, centers) {
-        (_, Some(c)) => Ok(KMeansInit::Centers(c.as_array().to_owned())),
-        ("k-means++", None) => Ok(KMeansInit::KMeansPlusPlus),
-        ("random", None) => Ok(KMeansInit::Random),
-        (other, None) => Err(segcore::Error::invalid_parameter(
-            "init",
-            format!("'{other}'"),
-            "'k-means++', 'random' or an array of shape (n_clusters, n_features)",
-        )),
+    match centers {
+        Some(c) => Ok(KMeansInit::Centers(c.as_array().to_owned())),
+        None => KMeansInit::from_name(name),
     }
 }
 
@@ -106,7 +87,7 @@ kmeans_pymethods!(PyKMeansModel {
         n_clusters: i64,
         init: &str,
         init_centers: Option<PyReadonlyArray2<'_, f64>>,
-        n_init: i64,
+        n_init: Option<i64>,
         max_iter: i64,
         tol: f64,
         random_state: u64,
@@ -116,11 +97,11 @@ kmeans_pymethods!(PyKMeansModel {
             Ok::<_, segcore::Error>(
                 KMeansParams::new(non_negative("n_clusters", n_clusters)?)
                     .init(parse_init(init, init_centers)?)
-                    .n_init(non_negative("n_init", n_init)?)
+                    .n_init(n_init.map(|n| non_negative("n_init", n)).transpose()?)
                     .max_iter(non_negative("max_iter", max_iter)?)
                     .tol(tol)
                     .random_state(random_state)
-                    .algorithm(parse_algorithm(algorithm)?),
+                    .algorithm(KMeansAlgorithm::from_name(algorithm)?),
             )
         })()
         .into_py_result(py)?;
@@ -192,7 +173,7 @@ kmeans_pymethods!(PyMiniBatchKMeansModel {
         n_clusters: i64,
         init: &str,
         init_centers: Option<PyReadonlyArray2<'_, f64>>,
-        n_init: i64,
+        n_init: Option<i64>,
         max_iter: i64,
         batch_size: i64,
         tol: f64,
@@ -206,7 +187,7 @@ kmeans_pymethods!(PyMiniBatchKMeansModel {
         let params = (|| {
             MiniBatchKMeansParams::new(non_negative("n_clusters", n_clusters)?)
                 .init(parse_init(init, init_centers)?)
-                .n_init(non_negative("n_init", n_init)?)
+                .n_init(n_init.map(|n| non_negative("n_init", n)).transpose()?)
                 .max_iter(non_negative("max_iter", max_iter)?)
                 .batch_size(non_negative("batch_size", batch_size)?)
                 .tol(tol)

@@ -45,7 +45,7 @@ impl Inputs {
     /// its column and row, as in `segcore.behaviour_features`).
     fn into_parts(self) -> segcore::Result<(CustomerTable, Option<TransactionLog>)> {
         let log = match self.log {
-            Some(owned) => Some(owned.into_log(false)?.0),
+            Some(owned) => Some(owned.into_log(segcore::data::OnInvalid::Raise)?.log),
             None => None,
         };
         Ok((self.table, log))

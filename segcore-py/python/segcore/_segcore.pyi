@@ -16,7 +16,7 @@ class KMeansModel:
         n_clusters: int,
         init: str,
         init_centers: Optional[npt.NDArray[np.float64]],
-        n_init: int,
+        n_init: Optional[int],
         max_iter: int,
         tol: float,
         random_state: int,
@@ -91,7 +91,7 @@ def behaviour_features(
     as_of: Optional[int] = None,
     features: Optional[list[str]] = None,
     trend_window_months: int = 12,
-    skip_invalid: bool = False,
+    on_invalid: str = "raise",
 ) -> Tuple[list[str], npt.NDArray[np.float64], int, int]: ...
 def segmentation_features(
     customer_ids: _Ids,
@@ -261,7 +261,7 @@ class MiniBatchKMeansModel:
         n_clusters: int,
         init: str,
         init_centers: Optional[npt.NDArray[np.float64]],
-        n_init: int,
+        n_init: Optional[int],
         max_iter: int,
         batch_size: int,
         tol: float,

@@ -45,19 +45,17 @@ def _resolved_init(init: Any, n_clusters: int, X: np.ndarray, seed: int) -> tupl
     return "array", np.ascontiguousarray(centers)
 
 
-def _resolved_n_init(estimator: Any, init_name: str, default_random: int, stacklevel: int = 3) -> int:
-    """scikit-learn's ``n_init="auto"`` rule; an explicit array runs once (with its warning)."""
+def _n_init_arg(estimator: Any, init_name: str, stacklevel: int = 3) -> Optional[int]:
+    """``n_init`` for the core (``None`` = "auto", resolved there); an explicit array runs once,
+    with scikit-learn's warning when more runs were asked."""
     n_init = auto_or_int("n_init", estimator.n_init)
-    if n_init is None:
-        return default_random if init_name == "random" else 1
-    if init_name == "array" and n_init != 1:
+    if init_name == "array" and n_init is not None and n_init != 1:
         warnings.warn(
             "Explicit initial center position passed: performing only one init in "
             f"{type(estimator).__name__} instead of n_init={n_init}.",
             RuntimeWarning,
             stacklevel=stacklevel + 1,
         )
-        return 1
     return n_init
 
 
@@ -175,7 +173,7 @@ class KMeans(_KMeansFamily):
             n_clusters=int_param("n_clusters", self.n_clusters),
             init=init_name,
             init_centers=centers,
-            n_init=_resolved_n_init(self, init_name, default_random=10),
+            n_init=_n_init_arg(self, init_name),
             max_iter=int_param("max_iter", self.max_iter),
             tol=float_param("tol", self.tol),
             random_state=seed,
@@ -273,7 +271,7 @@ class MiniBatchKMeans(_KMeansFamily):
             n_clusters=int_param("n_clusters", self.n_clusters),
             init=init_name,
             init_centers=centers,
-            n_init=_resolved_n_init(self, init_name, default_random=3, stacklevel=4),
+            n_init=_n_init_arg(self, init_name, stacklevel=4),
             max_iter=int_param("max_iter", self.max_iter),
             batch_size=int_param("batch_size", self.batch_size),
             tol=float_param("tol", self.tol),

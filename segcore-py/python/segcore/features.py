@@ -48,16 +48,6 @@ def _count(name: str, value: Any, expected: str) -> int:
     return number
 
 
-def _check_on_invalid(on_invalid: str) -> bool:
-    if on_invalid not in ("raise", "skip"):
-        from .exceptions import InvalidParameterError
-
-        raise InvalidParameterError(
-            f"invalid parameter `on_invalid` = {on_invalid!r}: expected 'raise' or 'skip'"
-        )
-    return on_invalid == "skip"
-
-
 def behaviour_features(
     transactions: Any,
     customers: Any = None,
@@ -111,13 +101,12 @@ def behaviour_features(
     """
     import pandas as pd
 
-    skip = _check_on_invalid(on_invalid)
     tx, names, uniques = transaction_input(transactions, customer, date, amount, margin, product_category, channel)
     customer_ids, index = customer_index(customers, customer, uniques)
     as_of_day = None if as_of is None else day(as_of, "as_of")
     feature_list = None if features is None else [str(f) for f in features]
     names_out, values, as_of_days, skipped = _segcore.behaviour_features(
-        customer_ids, tx, names, as_of_day, feature_list, _count("trend_window_months", trend_window_months, "1..=1200 calendar months"), skip
+        customer_ids, tx, names, as_of_day, feature_list, _count("trend_window_months", trend_window_months, "1..=1200 calendar months"), on_invalid
     )
     # copy=False: the array is ours; pandas 3 would otherwise copy the whole result once more.
     frame = pd.DataFrame(values, columns=names_out, index=index, copy=False)
@@ -370,7 +359,6 @@ def lifecycle_stages(
     """
     import pandas as pd
 
-    skip = _check_on_invalid(on_invalid)
     f = behaviour_features(
         transactions,
         customers,
@@ -387,7 +375,7 @@ def lifecycle_stages(
         tx, names, _ = transaction_input(touchpoints, customer, touchpoint_date, None)
         ids = [str(v) for v in f.index]
         _, touch, _, skipped_touchpoints = _segcore.behaviour_features(
-            ids, tx, names, day(f.attrs["as_of"], "as_of"), ["recency_days"], 12, skip
+            ids, tx, names, day(f.attrs["as_of"], "as_of"), ["recency_days"], 12, on_invalid
         )
         touch_days = np.ascontiguousarray(touch[:, 0])
         if skipped_touchpoints:

@@ -243,7 +243,7 @@ class Profile:
                         "name": name,
                         "divergence": seg["divergence"],
                         "cramers_v": check["cramers_v"],
-                        "warning": seg["divergence"] is not None and seg["divergence"] > check["threshold"],
+                        "warning": seg["above_threshold"],
                     }
                 )
         return pd.DataFrame(rows)

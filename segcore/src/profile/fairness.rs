@@ -23,6 +23,10 @@ pub struct FairnessSegment {
     /// Jensen-Shannon divergence from the base composition, in bits; `None` when the segment is
     /// suppressed.
     pub divergence: Option<f64>,
+    /// The divergence exceeds the check's threshold (the segment is named in its warning).
+    /// Documents written before this field read it as `false`.
+    #[serde(default)]
+    pub above_threshold: bool,
 }
 
 /// Distribution of one sensitive column across the segments.
@@ -128,7 +132,7 @@ pub(crate) fn fairness_check(
             .map(|(&c, &h)| (!h && total > 0).then(|| c as f64 / total as f64))
             .collect()
     };
-    let segments: Vec<FairnessSegment> = counts
+    let mut segments: Vec<FairnessSegment> = counts
         .iter()
         .enumerate()
         .map(|(s, row)| FairnessSegment {
@@ -136,6 +140,7 @@ pub(crate) fn fairness_check(
             shares: shares(row, &hidden[s * k..(s + 1) * k]),
             divergence: publishable(groups.size(s), min_group_size)
                 .then(|| jensen_shannon(row, &base)),
+            above_threshold: false,
         })
         .collect();
     let max_divergence = segments
@@ -144,9 +149,12 @@ pub(crate) fn fairness_check(
         .fold(None, |acc: Option<f64>, d| {
             Some(acc.map_or(d, |a| a.max(d)))
         });
+    for s in &mut segments {
+        s.above_threshold = s.divergence.is_some_and(|d| d > threshold);
+    }
     let flagged: Vec<String> = segments
         .iter()
-        .filter(|s| s.divergence.is_some_and(|d| d > threshold))
+        .filter(|s| s.above_threshold)
         .map(|s| s.segment.to_string())
         .collect();
     let warning = (!flagged.is_empty()).then(|| {

@@ -189,9 +189,10 @@ impl KMeansParams {
             algorithm: KMeansAlgorithm::Auto,
         })
     }
-    /// Number of restarts with different seeds; the lowest inertia wins.
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.0.n_init = Some(n_init);
+    /// Number of restarts with different seeds; the lowest inertia wins. `None` is
+    /// scikit-learn's `"auto"` ([`KMeansInit::resolved_n_init`](super::KMeansInit::resolved_n_init)).
+    pub fn n_init(mut self, n_init: impl Into<Option<usize>>) -> Self {
+        self.0.n_init = n_init.into();
         self
     }
     /// Maximum iterations per restart.

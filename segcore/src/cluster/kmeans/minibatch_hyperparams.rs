@@ -74,9 +74,10 @@ impl MiniBatchKMeansParams {
         self.0.init = init;
         self
     }
-    /// Number of candidate initialisations (the best on a validation draw is kept).
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.0.n_init = Some(n_init);
+    /// Number of candidate initialisations (the best on a validation draw is kept). `None` is
+    /// scikit-learn's `"auto"` ([`KMeansInit::resolved_n_init`](super::KMeansInit::resolved_n_init)).
+    pub fn n_init(mut self, n_init: impl Into<Option<usize>>) -> Self {
+        self.0.n_init = n_init.into();
         self
     }
     /// Maximum passes over the data (in batches: `max_iter * n / batch_size` steps).
