@@ -321,4 +321,31 @@ mod tests {
             Err(Error::ColumnType { .. })
         ));
     }
+
+    #[test]
+    fn segmenter_documents_from_before_the_shared_pipeline_envelope_load() {
+        use crate::datasets::{make_b2b, B2bParams};
+        use crate::segmenter::{NClusters, SegmenterParams};
+        let data = make_b2b(&B2bParams {
+            n_customers: 120,
+            ..B2bParams::default()
+        })
+        .unwrap();
+        let fitted = SegmenterParams::new()
+            .n_clusters(NClusters::Fixed(3))
+            .fit(&data.customers, Some(&data.transactions))
+            .unwrap();
+        let mut document: serde_json::Value =
+            serde_json::from_str(&to_json(&fitted).unwrap()).unwrap();
+        let pipeline = document["model"]["pipeline"].as_object_mut().unwrap();
+        pipeline.insert("format".into(), "segcore.FeaturePipeline".into());
+        pipeline.insert("format_version".into(), 1.into());
+        let old = document.to_string();
+        let loaded = AnyModel::from_json(&old).unwrap();
+        assert_eq!(loaded.as_segmenter(), Some(&fitted));
+        // Any other value there is an unknown field, as before.
+        document["model"]["pipeline"]["format_version"] = 2.into();
+        let err = AnyModel::from_json(&document.to_string()).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
 }
