@@ -2,4 +2,6 @@
 
 pub mod gmm;
 pub mod kmeans;
+pub mod kprototypes;
+pub mod latent_class;
 pub mod ward;
