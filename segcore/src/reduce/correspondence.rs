@@ -107,7 +107,7 @@ fn flip_signs(reference: &mut Array2<f64>, others: &mut [&mut Array2<f64>]) {
             .iter()
             .enumerate()
             .fold(0, |b, (i, v)| if v.abs() > col[b].abs() { i } else { b });
-        if col.len() > 0 && col[best] < 0.0 {
+        if !col.is_empty() && col[best] < 0.0 {
             reference.column_mut(comp).mapv_inplace(|v| -v);
             for o in others.iter_mut() {
                 o.column_mut(comp).mapv_inplace(|v| -v);
@@ -413,7 +413,7 @@ impl McaParams {
         }
         check_components(
             self.n_components,
-            j_total.saturating_sub(1).min(n.saturating_sub(1)).max(0),
+            j_total.saturating_sub(1).min(n.saturating_sub(1)),
             "J - 1",
         )?;
         let mut offsets = Vec::with_capacity(q);

@@ -185,8 +185,10 @@ pub(crate) fn huang(
             .into_par_iter()
             .map(|c| {
                 let mut best = (f64::INFINITY, usize::MAX);
-                for i in c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(data.n) {
-                    if data.weights[i] > 0.0 && min_dist[i] > 0.0 {
+                let start = c * CHUNK_ROWS;
+                let end = (start + CHUNK_ROWS).min(data.n);
+                for (i, &already) in min_dist.iter().enumerate().take(end).skip(start) {
+                    if data.weights[i] > 0.0 && already > 0.0 {
                         let d = dissimilarity(data.num_row(i), data.cat_row(i), &num, &cat, gamma);
                         if d < best.0 {
                             best = (d, i);

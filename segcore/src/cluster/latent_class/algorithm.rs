@@ -316,6 +316,8 @@ impl LatentClassValidParams {
         let data = Answers::new(codes, sample_weight, &n_categories)?;
         let total_weight: f64 = data.weights.iter().sum();
         let mut seeds = Xoshiro256PlusPlus::seed_from_u64(params.random_state);
+        // (log-likelihood, class weights, flat answer probabilities, iterations, converged)
+        #[allow(clippy::type_complexity)]
         let mut best: Option<(f64, Vec<f64>, Vec<f64>, usize, bool)> = None;
         for _ in 0..params.n_init {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
