@@ -322,7 +322,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
     >>> import numpy as np, segcore
     >>> X = np.array([[0.1, "retail"], [0.0, "retail"], [5.0, "bank"], [5.2, "bank"]], dtype=object)
     >>> model = segcore.KPrototypes(n_clusters=2, categorical=[1], random_state=0).fit(X)
-    >>> model.labels_[0] == model.labels_[1], model.labels_[0] != model.labels_[2]
+    >>> bool(model.labels_[0] == model.labels_[1]), bool(model.labels_[0] != model.labels_[2])
     (True, True)
     """
 

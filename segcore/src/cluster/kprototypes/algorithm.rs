@@ -105,7 +105,8 @@ impl KPrototypesValidParams {
             };
             let run = match params.update {
                 KPrototypesUpdate::Batch => {
-                    run_batch(&data, protos, &n_categories, gamma, params.max_iter)
+                    let batch = run_batch(&data, protos, &n_categories, gamma, params.max_iter);
+                    polish(&data, batch, &n_categories, gamma, params.max_iter)
                 }
                 KPrototypesUpdate::Incremental => {
                     run_incremental(&data, protos, &n_categories, gamma, params.max_iter)
@@ -327,6 +328,33 @@ fn run_batch(
         cost,
         n_iter,
         converged,
+    }
+}
+
+/// Batch iterations stop in a state where no row is nearer another prototype, but moving rows
+/// one at a time (each move updating both prototypes) can still lower the cost a little; on the
+/// customer-personality data the batch optimum was 0.002% above kmodes' incremental one. So a
+/// converged batch run continues with incremental iterations (usually one or two sequential
+/// passes) and keeps whichever of the two states has the lower cost.
+fn polish(data: &MixedRows, batch: Run, n_categories: &[u32], gamma: f64, max_iter: usize) -> Run {
+    if batch.n_iter >= max_iter {
+        return batch;
+    }
+    let refined = run_incremental(
+        data,
+        batch.protos.clone(),
+        n_categories,
+        gamma,
+        max_iter - batch.n_iter,
+    );
+    if refined.cost < batch.cost {
+        Run {
+            n_iter: batch.n_iter + refined.n_iter,
+            converged: refined.converged,
+            ..refined
+        }
+    } else {
+        batch
     }
 }
 

@@ -40,7 +40,8 @@ pub enum KPrototypesInit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KPrototypesUpdate {
     /// Lloyd-style (default): assign every row to its nearest prototype (in parallel), then
-    /// recompute every mean and mode; stops when no row changes cluster.
+    /// recompute every mean and mode, until no row changes cluster; then incremental passes
+    /// (as [`Incremental`](Self::Incremental)) from that state, kept when they lower the cost.
     Batch,
     /// Huang's original update, as the `kmodes` package runs it: rows are visited in order and a
     /// row that changes cluster updates both prototypes at once, so later rows see the moved
