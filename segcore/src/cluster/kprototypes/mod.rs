@@ -11,7 +11,9 @@
 //! update is parallel; [`KPrototypesUpdate::Incremental`] follows kmodes' point-by-point update
 //! step for step (same labels from the same initial prototypes). Deterministic: fixed chunks
 //! reduced in row order, so the same seed gives the same bits on any thread count.
-//! Measured: see docs/performance.md (benches/compare_categorical.py).
+//! Measured (2 cores, load 8-13): 20,000 x (6+4) rows, k=8, same start as kmodes: 0.035 s
+//! incremental (same labels, 1,600x kmodes), 0.062 s batch; 1M rows, one start: 9.8 s
+//! (docs/performance-categorical.md).
 
 mod algorithm;
 mod data;
