@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod arrays;
+mod categorical;
 mod datasets;
 mod dispatch;
 mod errors;
@@ -59,5 +60,10 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(features::abc_classes, m)?)?;
     m.add_function(wrap_pyfunction!(features::concentration, m)?)?;
     m.add_function(wrap_pyfunction!(features::lifecycle_stages, m)?)?;
+    m.add_class::<categorical::PyKPrototypesModel>()?;
+    m.add_class::<categorical::PyLatentClassModel>()?;
+    m.add_function(wrap_pyfunction!(categorical::latent_class_table, m)?)?;
+    m.add_class::<categorical::PyMcaModel>()?;
+    m.add_class::<categorical::PyCaModel>()?;
     Ok(())
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import datasets, exceptions, metrics, plot
 from ._segcore import __version__
+from ._categorical import CA, MCA, KPrototypes, LatentClass, latent_class_table
 from .cluster import KMeans, MiniBatchKMeans, Ward, align_labels, ward_linkage
 from .decomposition import PCA
 from .exceptions import SegcoreError
@@ -81,4 +82,9 @@ __all__ = [
     "SelectKResult",
     "Segmenter",
     "SegmenterSpec",
+    "KPrototypes",
+    "LatentClass",
+    "latent_class_table",
+    "CA",
+    "MCA",
 ]

@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-__all__ = ["criteria", "dendrogram", "heatmap", "lorenz", "migration", "pca_scatter"]
+__all__ = ["biplot", "criteria", "dendrogram", "heatmap", "lorenz", "migration", "pca_scatter"]
 
 
 def _require(module: str, purpose: str) -> Any:
@@ -326,4 +326,44 @@ def migration(result: Any, ax: Any = None, shares: bool = True) -> Any:
     ax.set_title(
         f"Segment migration: {100 * result.stayed_share:.0f}% stayed, ARI {result.adjusted_rand_index:.2f}"
     )
+    return ax
+
+
+def biplot(model: Any, X: Any = None, *, ax: Any = None, components: tuple = (0, 1), labels: bool = True) -> Any:
+    """Correspondence-analysis map: categories (MCA) or table rows and columns (CA) on two axes.
+
+    ``model`` is a fitted :class:`segcore.CA` (its rows as circles, columns as triangles) or
+    :class:`segcore.MCA` (categories as triangles; with ``X``, the rows of ``X`` as small grey
+    points). Axis labels give each component's share of inertia. Returns the matplotlib Axes.
+    """
+    plt = _require("matplotlib.pyplot", "segcore.plot.biplot")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 6))
+    a, b = components
+    share = np.asarray(model.percentage_of_variance_)
+    if max(a, b) >= share.shape[0]:
+        raise ValueError(f"components {components} need a model with more than {max(a, b)} components")
+    if hasattr(model, "row_coordinates_"):  # CA
+        rows, cols = model.row_coordinates_, model.column_coordinates_
+        ax.scatter(rows[:, a], rows[:, b], marker="o", label="rows")
+        ax.scatter(cols[:, a], cols[:, b], marker="^", label="columns")
+        if labels:
+            for name, (x, y) in zip(model.row_names_, rows[:, [a, b]]):
+                ax.annotate(str(name), (x, y), fontsize=8)
+            for name, (x, y) in zip(model.column_names_, cols[:, [a, b]]):
+                ax.annotate(str(name), (x, y), fontsize=8)
+    else:  # MCA
+        if X is not None:
+            coords = model.transform(X)
+            ax.scatter(coords[:, a], coords[:, b], s=4, color="0.75", label="rows")
+        cols = model.column_coordinates_
+        ax.scatter(cols[:, a], cols[:, b], marker="^", label="categories")
+        if labels:
+            for name, (x, y) in zip(model.category_names_, cols[:, [a, b]]):
+                ax.annotate(str(name), (x, y), fontsize=8)
+    ax.axhline(0, color="0.8", lw=0.8)
+    ax.axvline(0, color="0.8", lw=0.8)
+    ax.set_xlabel(f"component {a + 1} ({share[a]:.1f}% of inertia)")
+    ax.set_ylabel(f"component {b + 1} ({share[b]:.1f}% of inertia)")
+    ax.legend(loc="best")
     return ax

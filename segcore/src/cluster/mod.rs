@@ -6,6 +6,8 @@
 mod fitted;
 pub mod gmm;
 pub mod kmeans;
+pub mod kprototypes;
+pub mod latent_class;
 pub mod ward;
 
 pub use fitted::{Assigned, FittedClusterer, ModelFloat};

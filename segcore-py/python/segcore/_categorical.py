@@ -1,0 +1,750 @@
+"""Categorical and mixed data: k-prototypes, latent class analysis, (multiple) correspondence analysis.
+
+The classes here only convert: columns are split into numeric and categorical ones (by dtype for
+pandas/polars DataFrames, by ``categorical=[indices]`` for arrays), categories are encoded as
+``uint32`` codes in sorted order (as kmodes does), and the core computes everything else.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import _segcore
+from ._base import BaseEstimator, ClusterMixin, TransformerMixin
+from ._validation import (
+    as_sample_weight,
+    check_feature_names,
+    check_is_fitted,
+    feature_names_of,
+    float_param,
+    int_param,
+    seed_from,
+)
+from .exceptions import DataError, InvalidParameterError
+
+__all__ = ["KPrototypes", "LatentClass", "latent_class_table", "CA", "MCA"]
+
+#: Code of a missing answer for the latent class model (the core's ``MISSING``).
+MISSING_CODE = np.uint32(2**32 - 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Columns and category codes
+
+
+def _frame_kind(X: Any) -> Optional[str]:
+    module = type(X).__module__
+    if module.startswith("pandas") and hasattr(X, "columns"):
+        return "pandas"
+    if module.startswith("polars") and hasattr(X, "columns"):
+        return "polars"
+    return None
+
+
+def _is_categorical_dtype(X: Any, kind: str, name: Any) -> bool:
+    if kind == "pandas":
+        import pandas as pd
+
+        dtype = X[name].dtype
+        return bool(pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype))
+    return not X.get_column(name).dtype.is_numeric()
+
+
+def _columns(X: Any) -> Tuple[str, List[Any], int]:
+    """(kind, column keys, n_rows) of a DataFrame or 2-D array."""
+    kind = _frame_kind(X)
+    if kind is not None:
+        return kind, list(X.columns), int(X.shape[0])
+    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
+        raise TypeError("X is a sparse matrix; segcore needs a dense array or a DataFrame")
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise DataError(
+            f"Expected 2D array, got {array.ndim}D array instead: reshape your data with "
+            "array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) if it "
+            "contains a single sample"
+        )
+    return "array", list(range(array.shape[1])), int(array.shape[0])
+
+
+def _column_values(X: Any, kind: str, key: Any) -> Any:
+    if kind == "pandas":
+        return X[key]
+    if kind == "polars":
+        import polars as pl
+
+        series = X.get_column(key)
+        if series.dtype.is_numeric():
+            return series.to_numpy()
+        return series.cast(pl.String).to_numpy()
+    return np.asarray(X)[:, key]
+
+
+def _numeric_column(values: Any, name: str) -> np.ndarray:
+    try:
+        if hasattr(values, "to_numpy"):
+            return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"column {name} is treated as numeric but is not ({err}); list it in `categorical`"
+        ) from None
+
+
+def _isna(values: Any) -> np.ndarray:
+    try:
+        import pandas as pd
+
+        return np.asarray(pd.isna(values), dtype=bool)
+    except ImportError:  # pragma: no cover - pandas is installed with the tests
+        return np.array([v is None or (isinstance(v, float) and v != v) for v in values], dtype=bool)
+
+
+def _factorize(values: Any) -> Tuple[np.ndarray, np.ndarray]:
+    """Sorted categories (object array) and int64 codes, -1 where missing."""
+    try:
+        import pandas as pd
+
+        try:
+            codes, uniques = pd.factorize(values, sort=True)
+        except TypeError:  # unorderable mixed types: order of first appearance
+            codes, uniques = pd.factorize(values, sort=False)
+        return np.asarray(uniques, dtype=object), np.asarray(codes, dtype=np.int64)
+    except ImportError:  # pragma: no cover
+        array = np.asarray(values, dtype=object)
+        missing = _isna(array)
+        uniques, inverse = np.unique(array[~missing], return_inverse=True)
+        codes = np.full(len(array), -1, dtype=np.int64)
+        codes[~missing] = inverse
+        return uniques.astype(object), codes
+
+
+def _lookup(values: Any, categories: np.ndarray) -> np.ndarray:
+    """Codes of ``values`` in the fitted ``categories``: -1 where unseen or missing."""
+    try:
+        import pandas as pd
+
+        if isinstance(values, pd.Series):
+            values = values.astype(object)
+        return np.asarray(pd.Index(categories).get_indexer(np.asarray(values, dtype=object)), dtype=np.int64)
+    except ImportError:  # pragma: no cover
+        index = {v: i for i, v in enumerate(categories.tolist())}
+        return np.array([index.get(v, -1) for v in np.asarray(values, dtype=object)], dtype=np.int64)
+
+
+def _column_name(key: Any, kind: str) -> str:
+    return str(key) if kind != "array" else f"column {key}"
+
+
+class _Layout:
+    """Which columns are numeric and which categorical, and the fitted categories."""
+
+    def __init__(self, X: Any, categorical: Any, all_categorical: bool) -> None:
+        kind, keys, _ = _columns(X)
+        self.kind = kind
+        self.keys = keys
+        n = len(keys)
+        if all_categorical:
+            cat = list(range(n))
+        elif categorical is not None:
+            if isinstance(categorical, (numbers.Integral, str)):
+                categorical = [categorical]
+            cat = []
+            for c in categorical:
+                if isinstance(c, str) and kind != "array":
+                    if c not in keys:
+                        raise InvalidParameterError(
+                            f"invalid parameter `categorical` = {categorical!r}: column {c!r} is not in X"
+                        )
+                    cat.append(keys.index(c))
+                elif isinstance(c, (numbers.Integral, np.integer)) and not isinstance(c, bool) and -n <= c < n:
+                    cat.append(int(c) % n)
+                else:
+                    raise InvalidParameterError(
+                        f"invalid parameter `categorical` = {categorical!r}: expected column indices "
+                        f"in [0, {n}) or column names"
+                    )
+            cat = sorted(set(cat))
+        elif kind == "array":
+            array = np.asarray(X)
+            if array.dtype.kind not in "biuf":
+                raise InvalidParameterError(
+                    "invalid parameter `categorical` = None: X is an array of "
+                    f"{array.dtype} values; pass categorical=[column indices] (or a DataFrame "
+                    "whose categorical columns have a category/string dtype)"
+                )
+            cat = []
+        else:
+            cat = [j for j, key in enumerate(keys) if _is_categorical_dtype(X, kind, key)]
+        self.categorical = cat
+        self.numeric = [j for j in range(n) if j not in set(cat)]
+        self.categories: List[np.ndarray] = []
+
+    @property
+    def n_features(self) -> int:
+        return len(self.keys)
+
+    def names(self, indices: Sequence[int]) -> List[str]:
+        return [_column_name(self.keys[j], self.kind) for j in indices]
+
+    def numeric_part(self, X: Any) -> np.ndarray:
+        kind, keys, n_rows = _columns(X)
+        out = np.empty((n_rows, len(self.numeric)), dtype=np.float64)
+        for col, j in enumerate(self.numeric):
+            out[:, col] = _numeric_column(_column_values(X, kind, keys[j]), _column_name(keys[j], kind))
+        return out
+
+    def fit_codes(self, X: Any, missing: str) -> np.ndarray:
+        """Codes of the categorical columns at fit; ``missing``: 'error' or 'code'."""
+        kind, keys, n_rows = _columns(X)
+        codes = np.empty((n_rows, len(self.categorical)), dtype=np.uint32)
+        self.categories = []
+        for col, j in enumerate(self.categorical):
+            categories, c = _factorize(_column_values(X, kind, keys[j]))
+            if (c < 0).any():
+                if missing == "error":
+                    row = int(np.argmax(c < 0))
+                    raise DataError(
+                        f"missing value in categorical column {_column_name(keys[j], kind)} at row "
+                        f"{row}; encode it as its own category (e.g. fillna('missing'))"
+                    )
+                c = np.where(c < 0, np.int64(MISSING_CODE), c)
+            self.categories.append(categories)
+            codes[:, col] = c
+        return codes
+
+    def codes(self, X: Any, unseen: str, missing: str) -> np.ndarray:
+        """Codes at predict. ``unseen``: 'error' or 'mismatch' (code = number of categories);
+        ``missing``: 'error' or 'code'."""
+        kind, keys, n_rows = _columns(X)
+        if len(keys) != self.n_features:
+            raise DataError(
+                f"shape mismatch in X (number of features): expected {self.n_features}, got {len(keys)}"
+            )
+        codes = np.empty((n_rows, len(self.categorical)), dtype=np.uint32)
+        for col, j in enumerate(self.categorical):
+            values = _column_values(X, kind, keys[j])
+            c = _lookup(values, self.categories[col])
+            bad = c < 0
+            if bad.any():
+                na = _isna(values) & bad
+                if na.any():
+                    if missing == "error":
+                        raise DataError(
+                            f"missing value in categorical column {_column_name(keys[j], kind)} at row "
+                            f"{int(np.argmax(na))}; encode it as its own category"
+                        )
+                    c = np.where(na, np.int64(MISSING_CODE), c)
+                unseen_rows = bad & ~na
+                if unseen_rows.any():
+                    if unseen == "error":
+                        value = np.asarray(values, dtype=object)[int(np.argmax(unseen_rows))]
+                        raise DataError(
+                            f"unknown category `{value}` in column `{_column_name(keys[j], kind)}`"
+                        )
+                    c = np.where(unseen_rows, len(self.categories[col]), c)
+            codes[:, col] = c
+        return codes
+
+
+def _set_feature_names(estimator: Any, X: Any) -> None:
+    names = feature_names_of(X)
+    if names is not None:
+        estimator.feature_names_in_ = names
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+
+
+# ---------------------------------------------------------------------------------------------
+# k-prototypes
+
+
+class KPrototypes(ClusterMixin, BaseEstimator):
+    """k-prototypes clustering (Huang) of rows with numeric and categorical columns.
+
+    The dissimilarity of a row to a prototype is the squared Euclidean distance over the numeric
+    columns plus ``gamma`` times the number of categorical columns whose category differs from
+    the prototype's mode; prototypes are (weighted) means and modes. Same model as the kmodes
+    package's ``KPrototypes``, computed in parallel in Rust.
+
+    Parameters
+    ----------
+    n_clusters : int
+    gamma : float or None
+        Weight of one categorical mismatch. ``None``: half the mean standard deviation of the
+        numeric columns (kmodes' default); 1.0 without numeric columns.
+    init : {'k-means++', 'Cao', 'Huang'} or (numeric_centroids, categorical_modes)
+        Initial prototypes. The named methods pick distinct rows, so initialisation never fails
+        while the data has ``n_clusters`` distinct rows (a clear error otherwise). Given
+        centroids use the original category values.
+    n_init : int
+        Runs from different initial prototypes (lowest cost wins; 'Cao' and given centroids
+        run once).
+    max_iter : int
+    categorical : list of int or str, or None
+        Categorical columns. ``None``: by dtype for DataFrames (pandas category/object/string/
+        bool, polars Categorical/Enum/String/Boolean); all numeric for numeric arrays.
+    update : {'batch', 'incremental'}
+        'batch' (parallel Lloyd-style); 'incremental' moves rows one at a time as kmodes does
+        (sequential; the same labels as kmodes from the same initial prototypes).
+    random_state : int, RandomState, Generator or None
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+    cost_ : float
+        Weighted sum of the dissimilarities of the rows to their prototypes.
+    cluster_centroids_ : ndarray of object, shape (n_clusters, n_features_in_)
+        Prototypes in the columns' order: numeric means and categorical modes.
+    numeric_centroids_ : ndarray of shape (n_clusters, n_numeric)
+    categorical_modes_ : ndarray of object, shape (n_clusters, n_categorical)
+    categorical_ : list of int
+        Indices of the categorical columns.
+    categories_ : list of ndarray
+        Categories of each categorical column, sorted (code order).
+    gamma_ : float
+    n_iter_ : int
+    converged_ : bool
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
+
+    Notes
+    -----
+    At ``predict``, a category not seen at fit matches no prototype's mode (it counts as a
+    mismatch with every prototype), as in kmodes; a missing category is an error.
+
+    Examples
+    --------
+    >>> import numpy as np, segcore
+    >>> X = np.array([[0.1, "retail"], [0.0, "retail"], [5.0, "bank"], [5.2, "bank"]], dtype=object)
+    >>> model = segcore.KPrototypes(n_clusters=2, categorical=[1], random_state=0).fit(X)
+    >>> bool(model.labels_[0] == model.labels_[1]), bool(model.labels_[0] != model.labels_[2])
+    (True, True)
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        gamma: Optional[float] = None,
+        init: Any = "k-means++",
+        n_init: int = 10,
+        max_iter: int = 100,
+        categorical: Any = None,
+        update: str = "batch",
+        random_state: Any = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.gamma = gamma
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.categorical = categorical
+        self.update = update
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, categorical: Any = None) -> "KPrototypes":
+        """Fit on ``X``; ``categorical`` (as kmodes' ``fit``) overrides the parameter."""
+        layout = _Layout(X, categorical if categorical is not None else self.categorical, False)
+        numeric = layout.numeric_part(X)
+        codes = layout.fit_codes(X, missing="error")
+        weights = as_sample_weight(sample_weight, numeric.shape[0], np.dtype(np.float64))
+        init_name, init_num, init_cat = self._init_arrays(layout)
+        model = _segcore.KPrototypesModel.fit(
+            numeric,
+            codes,
+            weights,
+            n_clusters=int_param("n_clusters", self.n_clusters),
+            gamma=None if self.gamma is None else float_param("gamma", self.gamma),
+            init=init_name,
+            init_numeric=init_num,
+            init_categorical=init_cat,
+            n_init=int_param("n_init", self.n_init),
+            max_iter=int_param("max_iter", self.max_iter),
+            random_state=seed_from(self.random_state),
+            update=str(self.update).lower() if isinstance(self.update, str) else repr(self.update),
+        )
+        self._layout = layout
+        self._model = model
+        self.labels_ = model.labels
+        self.cost_ = model.cost
+        self.gamma_ = model.gamma
+        self.n_iter_ = model.n_iter
+        self.converged_ = model.converged
+        self.numeric_centroids_ = model.numeric_centroids
+        modes = model.categorical_modes
+        decoded = np.empty(modes.shape, dtype=object)
+        for col, cats in enumerate(layout.categories):
+            decoded[:, col] = cats[modes[:, col].astype(np.int64)]
+        self.categorical_modes_ = decoded
+        centroids = np.empty((modes.shape[0], layout.n_features), dtype=object)
+        centroids[:, layout.numeric] = self.numeric_centroids_
+        centroids[:, layout.categorical] = decoded
+        self.cluster_centroids_ = centroids
+        self.categorical_ = list(layout.categorical)
+        self.categories_ = list(layout.categories)
+        self.n_features_in_ = layout.n_features
+        _set_feature_names(self, X)
+        return self
+
+    def _init_arrays(self, layout: _Layout) -> Tuple[str, Optional[np.ndarray], Optional[np.ndarray]]:
+        init = self.init
+        if isinstance(init, str):
+            name = init.lower()
+            if name in ("k-means++", "cao", "huang"):
+                return name, None, None
+            raise InvalidParameterError(
+                f"invalid parameter `init` = {init!r}: expected 'k-means++', 'Cao', 'Huang' or "
+                "(numeric centroids, categorical modes)"
+            )
+        if not isinstance(init, (tuple, list)) or len(init) != 2:
+            raise InvalidParameterError(
+                f"invalid parameter `init` = {init!r}: expected 'k-means++', 'Cao', 'Huang' or "
+                "(numeric centroids, categorical modes)"
+            )
+        numeric = np.asarray(init[0], dtype=np.float64).reshape(-1, len(layout.numeric))
+        raw = np.asarray(init[1], dtype=object).reshape(numeric.shape[0], len(layout.categorical))
+        codes = np.empty(raw.shape, dtype=np.uint32)
+        for col, cats in enumerate(layout.categories):
+            c = _lookup(raw[:, col], cats)
+            if (c < 0).any():
+                raise InvalidParameterError(
+                    f"invalid parameter `init`: categorical mode {raw[int(np.argmax(c < 0)), col]!r} "
+                    f"is not a category of column {layout.names([layout.categorical[col]])[0]}"
+                )
+            codes[:, col] = c
+        return "given", np.ascontiguousarray(numeric), codes
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Nearest prototype of each row."""
+        check_is_fitted(self)
+        check_feature_names(self, X)
+        layout = self._layout
+        codes = layout.codes(X, unseen="mismatch", missing="error")
+        return self._model.predict(layout.numeric_part(X), codes)
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None, categorical: Any = None) -> np.ndarray:
+        """Fit and return ``labels_``."""
+        return self.fit(X, sample_weight=sample_weight, categorical=categorical).labels_
+
+
+# ---------------------------------------------------------------------------------------------
+# Latent class analysis
+
+
+class LatentClass(ClusterMixin, BaseEstimator):
+    """Latent class analysis: unobserved classes behind categorical answers, fitted by EM.
+
+    Every column of ``X`` is a categorical indicator (any values; missing answers as
+    None/NaN/null are skipped in the likelihood: missing at random, as stepmix and poLCA).
+    Answers are independent given the class. Several random starts; the best log-likelihood
+    wins.
+
+    Parameters
+    ----------
+    n_components : int
+    n_init : int
+    max_iter : int
+    tol : float
+        A start stops when the mean log-likelihood per row rises by less than this.
+    random_state : int, RandomState, Generator or None
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+    item_probabilities_ : list of ndarray, one (n_components, n_categories) per column
+        P(answer | class), categories in the order of ``categories_``.
+    categories_ : list of ndarray
+    log_likelihood_ : float
+        Total log-likelihood of the training rows.
+    n_parameters_ : int
+    labels_ : ndarray of shape (n_samples,)
+    n_iter_ : int
+    converged_ : bool
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Notes
+    -----
+    A row with every answer missing contributes 0 to the log-likelihood and its class
+    probabilities are ``weights_``. An answer not seen at fit is an error at predict.
+
+    Examples
+    --------
+    >>> import numpy as np, segcore
+    >>> X = np.array([["yes", "yes", "no"]] * 30 + [["no", "no", "yes"]] * 20, dtype=object)
+    >>> model = segcore.LatentClass(n_components=2, random_state=0).fit(X)
+    >>> sorted(np.round(model.weights_, 2).tolist())
+    [0.4, 0.6]
+    """
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        *,
+        n_init: int = 10,
+        max_iter: int = 1000,
+        tol: float = 1e-8,
+        random_state: Any = None,
+    ) -> None:
+        self.n_components = n_components
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "LatentClass":
+        """Fit the model on the answers ``X``."""
+        layout = _Layout(X, None, True)
+        codes = layout.fit_codes(X, missing="code")
+        weights = as_sample_weight(sample_weight, codes.shape[0], np.dtype(np.float64))
+        model = _segcore.LatentClassModel.fit(
+            codes,
+            weights,
+            n_components=int_param("n_components", self.n_components),
+            n_init=int_param("n_init", self.n_init),
+            max_iter=int_param("max_iter", self.max_iter),
+            tol=float_param("tol", self.tol),
+            random_state=seed_from(self.random_state),
+        )
+        self._layout = layout
+        self._model = model
+        self.weights_ = model.weights
+        self.item_probabilities_ = model.item_probabilities
+        self.categories_ = list(layout.categories)
+        self.log_likelihood_ = model.log_likelihood
+        self.n_parameters_ = model.n_parameters
+        self.n_iter_ = model.n_iter
+        self.converged_ = model.converged
+        self.labels_ = model.predict(codes)
+        self.n_features_in_ = layout.n_features
+        _set_feature_names(self, X)
+        return self
+
+    def _codes(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        check_feature_names(self, X)
+        return self._layout.codes(X, unseen="error", missing="code")
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Posterior class probabilities, shape (n_samples, n_components)."""
+        return self._model.predict_proba(self._codes(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable class of each row."""
+        return self._model.predict(self._codes(X))
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Log-likelihood of each row."""
+        return self._model.score_samples(self._codes(X))
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean log-likelihood per row (scikit-learn's mixture convention)."""
+        return float(np.mean(self.score_samples(X)))
+
+    def bic(self, X: Any) -> float:
+        """Bayesian information criterion: ``-2 LL + n_parameters ln(n_samples)``."""
+        return self._model.bic(self._codes(X))
+
+    def aic(self, X: Any) -> float:
+        """Akaike information criterion: ``-2 LL + 2 n_parameters``."""
+        return self._model.aic(self._codes(X))
+
+
+def latent_class_table(
+    X: Any,
+    n_components: Sequence[int] = (1, 2, 3, 4, 5, 6),
+    *,
+    n_init: int = 10,
+    max_iter: int = 1000,
+    tol: float = 1e-8,
+    random_state: Any = None,
+    sample_weight: Any = None,
+) -> Dict[str, np.ndarray]:
+    """Fit a latent class model for each number of classes and tabulate the fit.
+
+    Returns a dict of arrays (``pandas.DataFrame(result)`` makes it a table): ``n_components``,
+    ``log_likelihood``, ``n_parameters``, ``bic``, ``aic``, ``converged``. The lowest BIC is the
+    usual choice.
+    """
+    layout = _Layout(X, None, True)
+    codes = layout.fit_codes(X, missing="code")
+    weights = as_sample_weight(sample_weight, codes.shape[0], np.dtype(np.float64))
+    rows = _segcore.latent_class_table(
+        codes,
+        weights,
+        [int_param("n_components", k) for k in n_components],
+        n_init=int_param("n_init", n_init),
+        max_iter=int_param("max_iter", max_iter),
+        tol=float_param("tol", tol),
+        random_state=seed_from(random_state),
+    )
+    keys = ["n_components", "log_likelihood", "n_parameters", "bic", "aic", "converged"]
+    return {key: np.array([r[i] for r in rows]) for i, key in enumerate(keys)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Correspondence analysis
+
+
+class MCA(TransformerMixin, BaseEstimator):
+    """Multiple correspondence analysis of categorical columns (prince's definitions).
+
+    Computed from the Burt matrix without building the indicator matrix, so memory does not grow
+    with the number of rows. Eigenvalues equal prince's ``MCA`` (to rounding); coordinates equal
+    prince's up to the sign of each component (here each component's largest category
+    coordinate is positive).
+
+    Parameters
+    ----------
+    n_components : int
+    correction : {None, 'benzecri', 'greenacre'}
+        Eigenvalue correction, as prince.
+
+    Attributes
+    ----------
+    eigenvalues_ : ndarray
+        Corrected eigenvalues when ``correction`` is set, else the principal inertias (prince).
+    principal_inertias_ : ndarray
+        Uncorrected eigenvalues.
+    percentage_of_variance_ : ndarray
+    cumulative_percentage_of_variance_ : ndarray
+    total_inertia_ : float
+    column_coordinates_ : ndarray of shape (n_categories_total, n_components)
+        Category principal coordinates, columns then categories in ``categories_`` order.
+    category_names_ : list of str
+        ``"column__category"`` for each row of ``column_coordinates_`` (prince's names).
+    categories_ : list of ndarray
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    >>> import numpy as np, segcore
+    >>> X = np.array([["a", "x"], ["a", "x"], ["b", "y"], ["b", "x"], ["c", "y"]], dtype=object)
+    >>> mca = segcore.MCA(n_components=2).fit(X)
+    >>> mca.transform(X).shape
+    (5, 2)
+    """
+
+    def __init__(self, n_components: int = 2, *, correction: Optional[str] = None) -> None:
+        self.n_components = n_components
+        self.correction = correction
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "MCA":
+        """Fit on the categorical columns ``X`` (missing values are an error)."""
+        layout = _Layout(X, None, True)
+        codes = layout.fit_codes(X, missing="error")
+        weights = as_sample_weight(sample_weight, codes.shape[0], np.dtype(np.float64))
+        correction = self.correction
+        if correction is not None and not isinstance(correction, str):
+            raise InvalidParameterError(
+                f"invalid parameter `correction` = {correction!r}: expected None, 'benzecri' or 'greenacre'"
+            )
+        model = _segcore.McaModel.fit(
+            codes,
+            weights,
+            n_components=int_param("n_components", self.n_components),
+            correction=correction,
+        )
+        self._layout = layout
+        self._model = model
+        self.eigenvalues_ = model.eigenvalues
+        self.principal_inertias_ = model.principal_inertias
+        self.percentage_of_variance_ = model.percentage_of_variance
+        self.cumulative_percentage_of_variance_ = np.cumsum(self.percentage_of_variance_)
+        self.total_inertia_ = model.total_inertia
+        self.column_coordinates_ = model.column_coordinates
+        self.categories_ = list(layout.categories)
+        names = layout.names(layout.categorical) if layout.kind != "array" else [str(k) for k in layout.keys]
+        self.category_names_ = [
+            f"{name}__{value}" for name, cats in zip(names, layout.categories) for value in cats
+        ]
+        self.n_features_in_ = layout.n_features
+        _set_feature_names(self, X)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Row principal coordinates (an unseen category is an error)."""
+        check_is_fitted(self)
+        check_feature_names(self, X)
+        return self._model.transform(self._layout.codes(X, unseen="error", missing="error"))
+
+    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit, then the training rows' coordinates."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+
+class CA(TransformerMixin, BaseEstimator):
+    """Correspondence analysis of a two-way contingency table (prince's definitions).
+
+    ``X`` is the table itself (counts, rows x columns), e.g. ``pandas.crosstab(industry,
+    product)``. Eigenvalues equal prince's ``CA``; coordinates equal up to the sign of each
+    component.
+
+    Attributes
+    ----------
+    eigenvalues_, percentage_of_variance_, cumulative_percentage_of_variance_ : ndarray
+    total_inertia_ : float
+    row_coordinates_ : ndarray of shape (n_rows, n_components)
+    column_coordinates_ : ndarray of shape (n_columns, n_components)
+    row_masses_, column_masses_ : ndarray
+    row_names_, column_names_ : list
+        The table's index and columns when it is a DataFrame, else positions.
+
+    Examples
+    --------
+    >>> import numpy as np, segcore
+    >>> table = np.array([[30, 5, 2], [4, 25, 6], [3, 7, 20], [10, 10, 10]])
+    >>> ca = segcore.CA(n_components=2).fit(table)
+    >>> round(float(ca.percentage_of_variance_.sum()), 6)
+    100.0
+    """
+
+    def __init__(self, n_components: int = 2) -> None:
+        self.n_components = n_components
+
+    def fit(self, X: Any, y: Any = None) -> "CA":
+        """Fit on the contingency table ``X``."""
+        kind = _frame_kind(X)
+        if kind == "pandas":
+            row_names, column_names = list(X.index), list(X.columns)
+        elif kind == "polars":
+            row_names, column_names = list(range(X.height)), list(X.columns)
+        else:
+            shape = np.shape(X)
+            row_names = list(range(shape[0])) if len(shape) == 2 else []
+            column_names = list(range(shape[1])) if len(shape) == 2 else []
+        table = np.ascontiguousarray(np.asarray(X.to_numpy() if kind else X, dtype=np.float64))
+        if table.ndim != 2:
+            raise DataError(f"the contingency table must be 2D, got {table.ndim}D")
+        model = _segcore.CaModel.fit(table, n_components=int_param("n_components", self.n_components))
+        self._model = model
+        self.eigenvalues_ = model.eigenvalues
+        self.percentage_of_variance_ = model.percentage_of_variance
+        self.cumulative_percentage_of_variance_ = np.cumsum(self.percentage_of_variance_)
+        self.total_inertia_ = model.total_inertia
+        self.row_coordinates_ = model.row_coordinates
+        self.column_coordinates_ = model.column_coordinates
+        self.row_masses_ = model.row_masses
+        self.column_masses_ = model.column_masses
+        self.row_names_ = row_names
+        self.column_names_ = column_names
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Principal coordinates of rows of counts over the table's columns."""
+        check_is_fitted(self)
+        kind = _frame_kind(X)
+        rows = np.ascontiguousarray(np.asarray(X.to_numpy() if kind else X, dtype=np.float64))
+        if rows.ndim == 1:
+            rows = rows.reshape(1, -1)
+        return self._model.transform(rows)
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """Fit, then the table rows' coordinates."""
+        return self.fit(X).row_coordinates_

@@ -1,0 +1,529 @@
+//! `segcore.KPrototypes`, `segcore.LatentClass`, `segcore.CA` and `segcore.MCA`'s fitted models.
+//!
+//! The Python layer encodes categories as `uint32` codes (missing answers of a latent class
+//! model as `2**32 - 1`) and passes float64 numeric columns; everything else happens in the core.
+
+use crate::dispatch::reduce_via_json;
+use crate::errors::{run_detached, to_py_err};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+use segcore::cluster::kprototypes::{
+    KPrototypes, KPrototypesInit, KPrototypesParams, KPrototypesUpdate,
+};
+use segcore::cluster::latent_class::{latent_class_bic_table, LatentClass, LatentClassParams};
+use segcore::persist;
+use segcore::reduce::correspondence::{Ca, CaParams, InertiaCorrection, Mca, McaParams};
+
+fn count(name: &'static str, value: i64) -> segcore::Result<usize> {
+    crate::arrays::non_negative(name, value)
+}
+
+fn document<T: persist::SavedModel>(py: Python<'_>, model: &T) -> PyResult<String> {
+    persist::to_json(model).map_err(|e| to_py_err(py, e))
+}
+
+fn load<T: persist::SavedModel + Send>(py: Python<'_>, document: &str) -> PyResult<T> {
+    py.detach(|| persist::from_json(document))
+        .map_err(|e| to_py_err(py, e))
+}
+
+/// A fitted k-prototypes model (wrapped by `segcore.KPrototypes`).
+#[pyclass(module = "segcore._segcore", name = "KPrototypesModel", frozen)]
+pub struct PyKPrototypesModel {
+    inner: KPrototypes,
+}
+
+#[pymethods]
+impl PyKPrototypesModel {
+    /// The model as a segcore model document (used for pickling).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        document(py, &self.inner)
+    }
+
+    /// Loads a segcore model document (validated; never executes code).
+    #[staticmethod]
+    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
+        Ok(PyKPrototypesModel {
+            inner: load(py, document)?,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        reduce_via_json(slf, slf.get().to_json(slf.py())?)
+    }
+
+    /// Fits k-prototypes (parameters are validated by the core).
+    #[staticmethod]
+    #[pyo3(signature = (numeric, categorical, sample_weight, *, n_clusters, gamma, init, init_numeric, init_categorical, n_init, max_iter, random_state, update))]
+    #[allow(clippy::too_many_arguments)]
+    fn fit(
+        py: Python<'_>,
+        numeric: PyReadonlyArray2<'_, f64>,
+        categorical: PyReadonlyArray2<'_, u32>,
+        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+        n_clusters: i64,
+        gamma: Option<f64>,
+        init: &str,
+        init_numeric: Option<PyReadonlyArray2<'_, f64>>,
+        init_categorical: Option<PyReadonlyArray2<'_, u32>>,
+        n_init: i64,
+        max_iter: i64,
+        random_state: u64,
+        update: &str,
+    ) -> PyResult<Self> {
+        let params = (|| {
+            let init = match (init, init_numeric, init_categorical) {
+                ("given", Some(num), Some(cat)) => KPrototypesInit::Given {
+                    numeric: num.as_array().to_owned(),
+                    categorical: cat.as_array().to_owned(),
+                },
+                ("k-means++", _, _) => KPrototypesInit::KMeansPlusPlus,
+                ("cao", _, _) => KPrototypesInit::Cao,
+                ("huang", _, _) => KPrototypesInit::Huang,
+                (other, _, _) => {
+                    return Err(segcore::Error::invalid_parameter(
+                        "init",
+                        format!("{other:?}"),
+                        "'k-means++', 'Cao', 'Huang' or (numeric centroids, categorical modes)",
+                    ))
+                }
+            };
+            let update = match update {
+                "batch" => KPrototypesUpdate::Batch,
+                "incremental" => KPrototypesUpdate::Incremental,
+                other => {
+                    return Err(segcore::Error::invalid_parameter(
+                        "update",
+                        format!("{other:?}"),
+                        "'batch' or 'incremental'",
+                    ))
+                }
+            };
+            Ok(KPrototypesParams {
+                n_clusters: count("n_clusters", n_clusters)?,
+                gamma,
+                init,
+                n_init: count("n_init", n_init)?,
+                max_iter: count("max_iter", max_iter)?,
+                random_state,
+                update,
+            })
+        })()
+        .map_err(|e| to_py_err(py, e))?;
+        let (num, cat) = (numeric.as_array(), categorical.as_array());
+        let w = sample_weight.as_ref().map(|w| w.as_array());
+        let inner = run_detached(py, || params.fit(num, cat, w))?;
+        Ok(PyKPrototypesModel { inner })
+    }
+
+    /// Nearest prototype of each row (unseen codes match no mode).
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        numeric: PyReadonlyArray2<'py, f64>,
+        categorical: PyReadonlyArray2<'py, u32>,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let (num, cat) = (numeric.as_array(), categorical.as_array());
+        let labels = run_detached(py, || self.inner.predict(num, cat))?;
+        Ok(labels.mapv(|l| l as i64).into_pyarray(py))
+    }
+
+    #[getter]
+    fn labels<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        self.inner.labels().mapv(|l| l as i64).into_pyarray(py)
+    }
+
+    #[getter]
+    fn cost(&self) -> f64 {
+        self.inner.cost()
+    }
+
+    #[getter]
+    fn gamma(&self) -> f64 {
+        self.inner.gamma()
+    }
+
+    #[getter]
+    fn n_iter(&self) -> usize {
+        self.inner.n_iter()
+    }
+
+    #[getter]
+    fn converged(&self) -> bool {
+        self.inner.converged()
+    }
+
+    #[getter]
+    fn numeric_centroids<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.numeric_centroids().to_owned().into_pyarray(py)
+    }
+
+    #[getter]
+    fn categorical_modes<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<u32>> {
+        self.inner.categorical_modes().to_owned().into_pyarray(py)
+    }
+}
+
+/// A fitted latent class model (wrapped by `segcore.LatentClass`).
+#[pyclass(module = "segcore._segcore", name = "LatentClassModel", frozen)]
+pub struct PyLatentClassModel {
+    inner: LatentClass,
+}
+
+fn latent_class_params(
+    n_components: i64,
+    n_init: i64,
+    max_iter: i64,
+    tol: f64,
+    random_state: u64,
+) -> segcore::Result<LatentClassParams> {
+    Ok(LatentClassParams {
+        n_components: count("n_components", n_components)?,
+        n_init: count("n_init", n_init)?,
+        max_iter: count("max_iter", max_iter)?,
+        tol,
+        random_state,
+    })
+}
+
+#[pymethods]
+impl PyLatentClassModel {
+    /// The model as a segcore model document (used for pickling).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        document(py, &self.inner)
+    }
+
+    /// Loads a segcore model document (validated; never executes code).
+    #[staticmethod]
+    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
+        Ok(PyLatentClassModel {
+            inner: load(py, document)?,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        reduce_via_json(slf, slf.get().to_json(slf.py())?)
+    }
+
+    /// Fits a latent class model by EM (codes `2**32 - 1` are missing answers).
+    #[staticmethod]
+    #[pyo3(signature = (codes, sample_weight, *, n_components, n_init, max_iter, tol, random_state))]
+    #[allow(clippy::too_many_arguments)]
+    fn fit(
+        py: Python<'_>,
+        codes: PyReadonlyArray2<'_, u32>,
+        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+        n_components: i64,
+        n_init: i64,
+        max_iter: i64,
+        tol: f64,
+        random_state: u64,
+    ) -> PyResult<Self> {
+        let params = latent_class_params(n_components, n_init, max_iter, tol, random_state)
+            .map_err(|e| to_py_err(py, e))?;
+        let x = codes.as_array();
+        let w = sample_weight.as_ref().map(|w| w.as_array());
+        let inner = run_detached(py, || params.fit(x, w))?;
+        Ok(PyLatentClassModel { inner })
+    }
+
+    fn predict_proba<'py>(
+        &self,
+        py: Python<'py>,
+        codes: PyReadonlyArray2<'py, u32>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let x = codes.as_array();
+        Ok(run_detached(py, || self.inner.predict_proba(x))?.into_pyarray(py))
+    }
+
+    fn predict<'py>(
+        &self,
+        py: Python<'py>,
+        codes: PyReadonlyArray2<'py, u32>,
+    ) -> PyResult<Bound<'py, PyArray1<i64>>> {
+        let x = codes.as_array();
+        let labels = run_detached(py, || self.inner.predict(x))?;
+        Ok(labels.mapv(|l| l as i64).into_pyarray(py))
+    }
+
+    fn score_samples<'py>(
+        &self,
+        py: Python<'py>,
+        codes: PyReadonlyArray2<'py, u32>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let x = codes.as_array();
+        Ok(run_detached(py, || self.inner.score_samples(x))?.into_pyarray(py))
+    }
+
+    fn bic(&self, py: Python<'_>, codes: PyReadonlyArray2<'_, u32>) -> PyResult<f64> {
+        let x = codes.as_array();
+        run_detached(py, || self.inner.bic(x))
+    }
+
+    fn aic(&self, py: Python<'_>, codes: PyReadonlyArray2<'_, u32>) -> PyResult<f64> {
+        let x = codes.as_array();
+        run_detached(py, || self.inner.aic(x))
+    }
+
+    #[getter]
+    fn weights<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.weights().to_owned().into_pyarray(py)
+    }
+
+    #[getter]
+    fn item_probabilities<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyArray2<f64>>> {
+        self.inner
+            .item_probabilities()
+            .iter()
+            .map(|t| t.clone().into_pyarray(py))
+            .collect()
+    }
+
+    #[getter]
+    fn log_likelihood(&self) -> f64 {
+        self.inner.log_likelihood()
+    }
+
+    #[getter]
+    fn n_parameters(&self) -> usize {
+        self.inner.n_parameters()
+    }
+
+    #[getter]
+    fn n_iter(&self) -> usize {
+        self.inner.n_iter()
+    }
+
+    #[getter]
+    fn converged(&self) -> bool {
+        self.inner.converged()
+    }
+}
+
+/// `[(n_components, log_likelihood, n_parameters, bic, aic, converged), ...]` over `n_components`.
+#[pyfunction]
+#[pyo3(signature = (codes, sample_weight, n_components, *, n_init, max_iter, tol, random_state))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn latent_class_table(
+    py: Python<'_>,
+    codes: PyReadonlyArray2<'_, u32>,
+    sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+    n_components: Vec<i64>,
+    n_init: i64,
+    max_iter: i64,
+    tol: f64,
+    random_state: u64,
+) -> PyResult<Vec<(usize, f64, usize, f64, f64, bool)>> {
+    let (params, ks) = (|| {
+        let ks = n_components
+            .iter()
+            .map(|&k| count("n_components", k))
+            .collect::<segcore::Result<Vec<usize>>>()?;
+        Ok::<_, segcore::Error>((
+            latent_class_params(1, n_init, max_iter, tol, random_state)?,
+            ks,
+        ))
+    })()
+    .map_err(|e| to_py_err(py, e))?;
+    let x = codes.as_array();
+    let w = sample_weight.as_ref().map(|w| w.as_array());
+    let rows = run_detached(py, || latent_class_bic_table(x, w, &ks, &params))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.n_components,
+                r.log_likelihood,
+                r.n_parameters,
+                r.bic,
+                r.aic,
+                r.converged,
+            )
+        })
+        .collect())
+}
+
+fn correction_of(name: Option<&str>) -> segcore::Result<Option<InertiaCorrection>> {
+    match name {
+        None => Ok(None),
+        Some("benzecri") => Ok(Some(InertiaCorrection::Benzecri)),
+        Some("greenacre") => Ok(Some(InertiaCorrection::Greenacre)),
+        Some(other) => Err(segcore::Error::invalid_parameter(
+            "correction",
+            format!("{other:?}"),
+            "None, 'benzecri' or 'greenacre'",
+        )),
+    }
+}
+
+/// A fitted multiple correspondence analysis (wrapped by `segcore.MCA`).
+#[pyclass(module = "segcore._segcore", name = "McaModel", frozen)]
+pub struct PyMcaModel {
+    inner: Mca,
+}
+
+#[pymethods]
+impl PyMcaModel {
+    /// The model as a segcore model document (used for pickling).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        document(py, &self.inner)
+    }
+
+    /// Loads a segcore model document (validated; never executes code).
+    #[staticmethod]
+    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
+        Ok(PyMcaModel {
+            inner: load(py, document)?,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        reduce_via_json(slf, slf.get().to_json(slf.py())?)
+    }
+
+    /// Fits MCA from category codes.
+    #[staticmethod]
+    #[pyo3(signature = (codes, sample_weight, *, n_components, correction))]
+    fn fit(
+        py: Python<'_>,
+        codes: PyReadonlyArray2<'_, u32>,
+        sample_weight: Option<PyReadonlyArray1<'_, f64>>,
+        n_components: i64,
+        correction: Option<&str>,
+    ) -> PyResult<Self> {
+        let params = (|| {
+            Ok::<_, segcore::Error>(McaParams {
+                n_components: count("n_components", n_components)?,
+                correction: correction_of(correction)?,
+            })
+        })()
+        .map_err(|e| to_py_err(py, e))?;
+        let x = codes.as_array();
+        let w = sample_weight.as_ref().map(|w| w.as_array());
+        let inner = run_detached(py, || params.fit(x, w))?;
+        Ok(PyMcaModel { inner })
+    }
+
+    /// Row principal coordinates.
+    fn transform<'py>(
+        &self,
+        py: Python<'py>,
+        codes: PyReadonlyArray2<'py, u32>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let x = codes.as_array();
+        Ok(run_detached(py, || self.inner.transform(x))?.into_pyarray(py))
+    }
+
+    #[getter]
+    fn principal_inertias<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.eigenvalues().to_owned().into_pyarray(py)
+    }
+
+    #[getter]
+    fn eigenvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.corrected_eigenvalues().into_pyarray(py)
+    }
+
+    #[getter]
+    fn percentage_of_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.percentage_of_variance().into_pyarray(py)
+    }
+
+    #[getter]
+    fn total_inertia(&self) -> f64 {
+        self.inner.total_inertia()
+    }
+
+    #[getter]
+    fn column_coordinates<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.column_coordinates().to_owned().into_pyarray(py)
+    }
+
+    #[getter]
+    fn column_masses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.column_masses().to_owned().into_pyarray(py)
+    }
+}
+
+/// A fitted correspondence analysis (wrapped by `segcore.CA`).
+#[pyclass(module = "segcore._segcore", name = "CaModel", frozen)]
+pub struct PyCaModel {
+    inner: Ca,
+}
+
+#[pymethods]
+impl PyCaModel {
+    /// The model as a segcore model document (used for pickling).
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        document(py, &self.inner)
+    }
+
+    /// Loads a segcore model document (validated; never executes code).
+    #[staticmethod]
+    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
+        Ok(PyCaModel {
+            inner: load(py, document)?,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        reduce_via_json(slf, slf.get().to_json(slf.py())?)
+    }
+
+    /// Fits CA on a contingency table.
+    #[staticmethod]
+    #[pyo3(signature = (table, *, n_components))]
+    fn fit(py: Python<'_>, table: PyReadonlyArray2<'_, f64>, n_components: i64) -> PyResult<Self> {
+        let params = count("n_components", n_components)
+            .map(CaParams::new)
+            .map_err(|e| to_py_err(py, e))?;
+        let t = table.as_array();
+        let inner = run_detached(py, || params.fit(t))?;
+        Ok(PyCaModel { inner })
+    }
+
+    /// Principal coordinates of new rows (counts over the table's columns).
+    fn transform<'py>(
+        &self,
+        py: Python<'py>,
+        rows: PyReadonlyArray2<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let x = rows.as_array();
+        Ok(run_detached(py, || self.inner.transform(x))?.into_pyarray(py))
+    }
+
+    #[getter]
+    fn eigenvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.eigenvalues().to_owned().into_pyarray(py)
+    }
+
+    #[getter]
+    fn percentage_of_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.percentage_of_variance().into_pyarray(py)
+    }
+
+    #[getter]
+    fn total_inertia(&self) -> f64 {
+        self.inner.total_inertia()
+    }
+
+    #[getter]
+    fn row_coordinates<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.row_coordinates().to_owned().into_pyarray(py)
+    }
+
+    #[getter]
+    fn column_coordinates<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        self.inner.column_coordinates().to_owned().into_pyarray(py)
+    }
+
+    #[getter]
+    fn row_masses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.row_masses().to_owned().into_pyarray(py)
+    }
+
+    #[getter]
+    fn column_masses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.column_masses().to_owned().into_pyarray(py)
+    }
+}
