@@ -6,6 +6,10 @@ use linfa::Float;
 use ndarray::{ArrayView1, ArrayView2};
 use std::borrow::Cow;
 
+/// Largest category code accepted at fit (exclusive): the per-cluster category counts are
+/// `n_clusters x sum(max code + 1)` numbers, so codes must be small, dense integers.
+pub const MAX_CATEGORY_CODE: u32 = 1 << 24;
+
 /// Checks that `x` has at least one row and one column and only finite values.
 ///
 /// `what` names the input in the error message ("X", "initial centers", ...).

@@ -17,9 +17,9 @@
 //! eigenvalues. Measured (2 cores, load 8-13): MCA of 1M rows x 10 columns 1.1 s; 100,000 rows 30x
 //! prince (docs/performance-categorical.md).
 
-use crate::cluster::kprototypes::MAX_CATEGORY_CODE;
 use crate::error::{Error, Result};
 use crate::validation::check_sample_weight;
+use crate::validation::MAX_CATEGORY_CODE;
 use linfa_linalg::eigh::{EigSort, Eigh};
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;

@@ -9,9 +9,7 @@ use std::collections::HashSet;
 /// Rows per parallel work item; results are reduced chunk by chunk in row order.
 pub(crate) const CHUNK_ROWS: usize = 8192;
 
-/// Largest category code accepted at fit (exclusive): the per-cluster category counts are
-/// `n_clusters x sum(max code + 1)` numbers, so codes must be small, dense integers.
-pub const MAX_CATEGORY_CODE: u32 = 1 << 24;
+pub use crate::validation::MAX_CATEGORY_CODE;
 
 /// The rows of a fit or predict call: numeric part `n x p` and categorical codes `n x q`, both
 /// row-major, and the weights (1 when not given).

@@ -1,9 +1,9 @@
 //! EM for the latent class model and the fitted model [`LatentClass`].
 
 use super::hyperparams::{LatentClassParams, LatentClassValidParams};
-use crate::cluster::kprototypes::MAX_CATEGORY_CODE;
 use crate::error::{Error, Result};
 use crate::validation::check_sample_weight;
+use crate::validation::MAX_CATEGORY_CODE;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
