@@ -23,14 +23,24 @@
 //! fused pass over the data (see `kernel.rs` for the profile that decided it).
 
 mod algorithm;
+mod covariance_models;
+mod hc;
 mod hyperparams;
 mod kernel;
 mod linalg;
+mod model_based;
 mod select;
+mod select_models;
 
 pub use algorithm::GaussianMixture;
+pub use covariance_models::MixtureModel;
+pub use hc::MAX_HIERARCHY_ROWS;
 pub use hyperparams::{
     CovarianceType, GaussianMixtureInit, GaussianMixtureParams, GaussianMixtureValidParams,
 };
 pub use linalg::Covariances;
+pub use model_based::{
+    MixtureModelParams, MixtureModelValidParams, MixtureStarts, StartMethod, StartOutcome,
+};
 pub use select::{select_mixture, MixtureCandidate, MixtureSelection};
+pub use select_models::{select_mixture_models, ModelCandidate, ModelSelection};
