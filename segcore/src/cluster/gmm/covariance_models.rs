@@ -160,6 +160,76 @@ impl std::fmt::Display for MixtureModel {
     }
 }
 
+/// A `covariance_type` name: one of scikit-learn's four types (scikit-learn's EM semantics, with
+/// `reg_covar`) or one of mclust's 14 models (mclust's semantics, see
+/// [`super::MixtureModelParams`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CovarianceChoice {
+    /// `"full"`, `"tied"`, `"diag"` or `"spherical"`.
+    ScikitLearn(CovarianceType),
+    /// `"EII"` ... `"VVV"`.
+    Mclust(MixtureModel),
+}
+
+impl CovarianceChoice {
+    /// Parses either family's name; the error lists both.
+    pub fn from_name(name: &str) -> Result<Self> {
+        if let Ok(t) = CovarianceType::from_name(name) {
+            return Ok(CovarianceChoice::ScikitLearn(t));
+        }
+        MixtureModel::from_name(name)
+            .map(CovarianceChoice::Mclust)
+            .map_err(|_| {
+                Error::invalid_parameter(
+                    "covariance_type",
+                    format!("'{name}'"),
+                    "one of 'full', 'tied', 'diag', 'spherical' or one of mclust's models 'EII', \
+                     'VII', 'EEI', 'VEI', 'EVI', 'VVI', 'EEE', 'VEE', 'EVE', 'VVE', 'EEV', 'VEV', \
+                     'EVV', 'VVV'",
+                )
+            })
+    }
+
+    /// The grid of a model selection: all names of one family (`"mclust"` alone stands for
+    /// mclust's 14 models); mixing the families is an error, as their BICs use different
+    /// estimators.
+    pub fn grid(
+        names: &[String],
+    ) -> Result<std::result::Result<Vec<CovarianceType>, Vec<MixtureModel>>> {
+        if names.len() == 1 && names[0] == "mclust" {
+            return Ok(Err(MixtureModel::ALL.to_vec()));
+        }
+        let parsed = names
+            .iter()
+            .map(|n| CovarianceChoice::from_name(n))
+            .collect::<Result<Vec<_>>>()?;
+        let sklearn: Vec<CovarianceType> = parsed
+            .iter()
+            .filter_map(|c| match c {
+                CovarianceChoice::ScikitLearn(t) => Some(*t),
+                CovarianceChoice::Mclust(_) => None,
+            })
+            .collect();
+        let mclust: Vec<MixtureModel> = parsed
+            .iter()
+            .filter_map(|c| match c {
+                CovarianceChoice::Mclust(m) => Some(*m),
+                CovarianceChoice::ScikitLearn(_) => None,
+            })
+            .collect();
+        match (sklearn.is_empty(), mclust.is_empty()) {
+            (_, true) => Ok(Ok(sklearn)),
+            (true, false) => Ok(Err(mclust)),
+            (false, false) => Err(Error::invalid_parameter(
+                "covariance_types",
+                format!("{names:?}"),
+                "names of one family: scikit-learn's ('full', 'tied', 'diag', 'spherical') or \
+                 mclust's ('EII' ... 'VVV', or 'mclust' for all 14)",
+            )),
+        }
+    }
+}
+
 /// mclust's `sqrt(.Machine$double.eps)`: inner tolerance and singularity threshold.
 pub(crate) const RTEPS: f64 = 1.490_116_119_384_765_6e-8;
 /// Cap on the inner iterations of one iterative M-step (mclust's is unbounded; warm starts make
@@ -677,6 +747,32 @@ mod tests {
                 "{model}"
             );
         }
+    }
+
+    #[test]
+    fn names_of_both_families_parse() {
+        assert_eq!(
+            CovarianceChoice::from_name("tied").unwrap(),
+            CovarianceChoice::ScikitLearn(CovarianceType::Tied)
+        );
+        assert_eq!(
+            CovarianceChoice::from_name("VEV").unwrap(),
+            CovarianceChoice::Mclust(MixtureModel::VEV)
+        );
+        let err = CovarianceChoice::from_name("banana")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'full'") && err.contains("'VVV'"), "{err}");
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            CovarianceChoice::grid(&names(&["mclust"])).unwrap(),
+            Err(MixtureModel::ALL.to_vec())
+        );
+        assert_eq!(
+            CovarianceChoice::grid(&names(&["full", "diag"])).unwrap(),
+            Ok(vec![CovarianceType::Full, CovarianceType::Diag])
+        );
+        assert!(CovarianceChoice::grid(&names(&["full", "VVV"])).is_err());
     }
 
     #[test]

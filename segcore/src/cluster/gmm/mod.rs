@@ -33,7 +33,7 @@ mod select;
 mod select_models;
 
 pub use algorithm::GaussianMixture;
-pub use covariance_models::MixtureModel;
+pub use covariance_models::{CovarianceChoice, MixtureModel};
 pub use hc::MAX_HIERARCHY_ROWS;
 pub use hyperparams::{
     CovarianceType, GaussianMixtureInit, GaussianMixtureParams, GaussianMixtureValidParams,
