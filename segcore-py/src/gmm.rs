@@ -89,7 +89,8 @@ fn base_params(
 }
 
 /// The settings of a model-based (mclust-model) fit: `n_init` k-means and `n_init` random
-/// starts beside the hierarchical one; mclust's tolerance.
+/// starts beside the hierarchical one (0: the hierarchical start alone, as mclust); mclust's
+/// tolerance.
 fn model_params(
     n_components: i64,
     model: MixtureModel,
@@ -97,14 +98,8 @@ fn model_params(
     n_init: i64,
     random_state: u64,
 ) -> segcore::Result<MixtureModelParams> {
+    // n_init = 0: mclust's single hierarchical start.
     let n_init = non_negative("n_init", n_init)?;
-    if n_init == 0 {
-        return Err(segcore::Error::invalid_parameter(
-            "n_init",
-            0,
-            "an integer >= 1",
-        ));
-    }
     let params = MixtureModelParams::new(non_negative("n_components", n_components)?, model)
         .max_iter(non_negative("max_iter", max_iter)?)
         .n_kmeans_starts(n_init)

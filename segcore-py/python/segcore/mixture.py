@@ -62,7 +62,8 @@ class GaussianMixture(BaseEstimator):
     fitted with mclust's semantics: no ``reg_covar``, mclust's stopping rule (relative change of
     the log-likelihood below 1e-5; ``tol`` and ``init_params`` are not used), and several starts
     with the best kept: mclust's model-based hierarchical agglomeration plus ``n_init`` k-means
-    and ``n_init`` random-responsibility starts. Such a fit also sets ``model_name_``,
+    and ``n_init`` random-responsibility starts (``n_init=0``: the hierarchical start alone, as
+    mclust). Such a fit also sets ``model_name_``,
     ``log_likelihood_``, ``mclust_bic_`` (``2 loglik - df ln n``), ``starts_`` (one dict per
     start) and ``n_starts_at_best_`` (how many starts reached the kept optimum; 1 means it is
     fragile). ``covariances_`` then has the layout of the nearest scikit-learn type (spherical
