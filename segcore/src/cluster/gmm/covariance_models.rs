@@ -305,7 +305,7 @@ pub(crate) fn m_step(
     let d = scatter[0].nrows();
     let p = d as f64;
     let n: f64 = sizes.iter().sum();
-    if let Some(c) = sizes.iter().position(|&s| !(s > RTEPS)) {
+    if let Some(c) = sizes.iter().position(|&s| s.is_nan() || s <= RTEPS) {
         return Err(singular(model, format!("component {c} became empty")));
     }
     let total = || scatter.iter().fold(Array2::zeros((d, d)), |a, w| a + w);
@@ -582,7 +582,8 @@ pub(crate) fn m_step(
         let (lo, hi) = pivots
             .iter()
             .fold((f64::MAX, 0.0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        if !(lo / (1.0 + hi) > RTEPS) {
+        let ratio = lo / (1.0 + hi);
+        if ratio.is_nan() || ratio <= RTEPS {
             return Err(singular(
                 model,
                 format!("the covariance of component {c} is near singular"),

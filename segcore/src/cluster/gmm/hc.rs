@@ -157,7 +157,7 @@ impl Criterion {
             for p in 0..j {
                 diag -= l[[j, p]] * l[[j, p]];
             }
-            if !(diag > 0.0) {
+            if diag.is_nan() || diag <= 0.0 {
                 return size * spread.ln();
             }
             let pivot = diag.sqrt();

@@ -377,7 +377,7 @@ impl MixtureModelValidParams {
             .iter()
             .map(|v| v.to_f64().unwrap_or(f64::NAN))
             .collect();
-        if let Some(c) = sizes.iter().position(|&s| !(s > RTEPS)) {
+        if let Some(c) = sizes.iter().position(|&s| s.is_nan() || s <= RTEPS) {
             return Err(Error::Numerical {
                 reason: format!("component {c} of the start has no rows"),
             });
@@ -456,7 +456,7 @@ impl MixtureModelValidParams {
                 .iter()
                 .map(|v| v.to_f64().unwrap_or(f64::NAN))
                 .collect();
-            if let Some(c) = sizes.iter().position(|&s| !(s > RTEPS)) {
+            if let Some(c) = sizes.iter().position(|&s| s.is_nan() || s <= RTEPS) {
                 return Err(Error::Numerical {
                     reason: format!("component {c} became empty ({} model)", self.model),
                 });
