@@ -21,7 +21,7 @@
 use crate::error::{Error, Result};
 use crate::Float;
 use linfa_linalg::eigh::{EigSort, Eigh};
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
 /// Largest number of rows the agglomeration accepts (its cost matrix is n x n f64).
@@ -121,12 +121,13 @@ fn svd_transform<F: Float>(x: &ArrayView2<F>, rows: &[usize]) -> Result<Array2<f
     Ok(out)
 }
 
-/// One group of the agglomeration.
+/// One group of the agglomeration (flat row-major d x d scatter: the pair loop allocates
+/// nothing).
 #[derive(Clone)]
 struct Group {
     size: f64,
-    mean: Array1<f64>,
-    scatter: Array2<f64>,
+    mean: Vec<f64>,
+    scatter: Vec<f64>,
     trace: f64,
     term: f64,
 }
@@ -138,37 +139,37 @@ struct Criterion {
 }
 
 impl Criterion {
-    /// mclust's `vvvtij`: the regularised classification criterion of a group.
-    fn term(&self, size: f64, scatter: &Array2<f64>, trace: f64) -> f64 {
-        let (alpha, beta) = (self.alpha, self.beta);
+    /// mclust's `vvvtij`: the regularised classification criterion of a group of `size` rows
+    /// whose scatter's lower triangle is in `scatter` (overwritten by its Cholesky factor).
+    fn term(&self, size: f64, scatter: &mut [f64], trace: f64) -> f64 {
+        let (alpha, beta, d) = (self.alpha, self.beta, self.d);
         let spread = beta * (trace + alpha) / size;
-        if size <= self.d as f64 {
+        if size <= d as f64 {
             return size * spread.ln();
         }
         if trace == 0.0 {
             return size * (alpha * beta / size).ln();
         }
-        // ln det(W / m) from a Cholesky factor; a non-positive pivot is a zero determinant.
-        let d = self.d;
-        let mut l = Array2::<f64>::zeros((d, d));
+        // ln det(W / m) from an in-place Cholesky factor; a non-positive pivot is a zero
+        // determinant.
         let mut log_det = 0.0;
         for j in 0..d {
-            let mut diag = scatter[[j, j]] / size;
+            let mut diag = scatter[j * d + j] / size;
             for p in 0..j {
-                diag -= l[[j, p]] * l[[j, p]];
+                diag -= scatter[j * d + p] * scatter[j * d + p];
             }
             if diag.is_nan() || diag <= 0.0 {
                 return size * spread.ln();
             }
             let pivot = diag.sqrt();
             log_det += 2.0 * pivot.ln();
-            l[[j, j]] = pivot;
+            scatter[j * d + j] = pivot;
             for i in j + 1..d {
-                let mut s = scatter[[i, j]] / size;
+                let mut s = scatter[i * d + j] / size;
                 for p in 0..j {
-                    s -= l[[i, p]] * l[[j, p]];
+                    s -= scatter[i * d + p] * scatter[j * d + p];
                 }
-                l[[i, j]] = s / pivot;
+                scatter[i * d + j] = s / pivot;
             }
         }
         if log_det <= 0.0 {
@@ -178,25 +179,56 @@ impl Criterion {
         }
     }
 
-    fn merged(&self, a: &Group, b: &Group) -> Group {
-        let size = a.size + b.size;
-        let delta = &a.mean - &b.mean;
-        let factor = a.size * b.size / size;
+    /// Criterion of the union of `a` and `b`, using `scratch` (d x d) for its scatter.
+    fn merged_term(&self, a: &Group, b: &Group, scratch: &mut [f64]) -> (f64, f64) {
         let d = self.d;
-        let mut scatter = &a.scatter + &b.scatter;
+        let size = a.size + b.size;
+        let factor = a.size * b.size / size;
+        let delta_sq: f64 = a
+            .mean
+            .iter()
+            .zip(&b.mean)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum();
+        let trace = a.trace + b.trace + factor * delta_sq;
+        if a.size == 1.0 && b.size == 1.0 {
+            // mclust's closed form for two singletons.
+            return (2.0 * (self.beta * (trace + self.alpha) / 2.0).ln(), trace);
+        }
+        if size <= d as f64 || trace == 0.0 {
+            return (self.term(size, scratch, trace), trace);
+        }
         for i in 0..d {
-            for j in 0..d {
-                scatter[[i, j]] += factor * delta[i] * delta[j];
+            let di = a.mean[i] - b.mean[i];
+            for j in 0..=i {
+                scratch[i * d + j] = a.scatter[i * d + j]
+                    + b.scatter[i * d + j]
+                    + factor * di * (a.mean[j] - b.mean[j]);
             }
         }
-        let trace = a.trace + b.trace + factor * delta.dot(&delta);
-        let mean = (&a.mean * a.size + &b.mean * b.size) / size;
-        let term = if a.size == 1.0 && b.size == 1.0 {
-            // mclust's closed form for two singletons.
-            2.0 * (self.beta * (trace + self.alpha) / 2.0).ln()
-        } else {
-            self.term(size, &scatter, trace)
-        };
+        (self.term(size, scratch, trace), trace)
+    }
+
+    fn merged(&self, a: &Group, b: &Group) -> Group {
+        let d = self.d;
+        let size = a.size + b.size;
+        let factor = a.size * b.size / size;
+        let mut scratch = vec![0.0; d * d];
+        let (term, trace) = self.merged_term(a, b, &mut scratch);
+        let mut scatter = vec![0.0; d * d];
+        for i in 0..d {
+            for j in 0..d {
+                scatter[i * d + j] = a.scatter[i * d + j]
+                    + b.scatter[i * d + j]
+                    + factor * (a.mean[i] - b.mean[i]) * (a.mean[j] - b.mean[j]);
+            }
+        }
+        let mean = a
+            .mean
+            .iter()
+            .zip(&b.mean)
+            .map(|(x, y)| (x * a.size + y * b.size) / size)
+            .collect();
         Group {
             size,
             mean,
@@ -206,8 +238,8 @@ impl Criterion {
         }
     }
 
-    fn cost(&self, a: &Group, b: &Group) -> f64 {
-        self.merged(a, b).term - a.term - b.term
+    fn cost(&self, a: &Group, b: &Group, scratch: &mut [f64]) -> f64 {
+        self.merged_term(a, b, scratch).0 - a.term - b.term
     }
 }
 
@@ -250,7 +282,6 @@ pub(crate) fn model_based_hierarchy<F: Float>(
             merges: Vec::new(),
         });
     }
-    let mean_of = Array2::from_shape_fn((d, d), |_| 0.0);
     let total_mean = z.mean_axis(ndarray::Axis(0)).expect("n >= 2 rows");
     let total_trace: f64 = z
         .rows()
@@ -266,12 +297,12 @@ pub(crate) fn model_based_hierarchy<F: Float>(
     for g in 0..groups_n {
         let members: Vec<usize> = (0..n).filter(|&i| initial[i] == g).collect();
         let size = members.len() as f64;
-        let mean = z.row(firsts[g]).to_owned();
-        let term = criterion.term(size, &mean_of, 0.0);
+        let mean = z.row(firsts[g]).to_vec();
+        let term = criterion.term(size, &mut vec![0.0; d * d], 0.0);
         groups[g] = Some(Group {
             size,
             mean,
-            scatter: mean_of.clone(),
+            scatter: vec![0.0; d * d],
             trace: 0.0,
             term,
         });
@@ -281,8 +312,9 @@ pub(crate) fn model_based_hierarchy<F: Float>(
     let mut cost = vec![f64::INFINITY; g * g];
     cost.par_chunks_mut(g).enumerate().for_each(|(i, row)| {
         let a = get(&groups, i);
+        let mut scratch = vec![0.0; d * d];
         for (j, c) in row.iter_mut().enumerate().skip(i + 1) {
-            *c = criterion.cost(a, get(&groups, j));
+            *c = criterion.cost(a, get(&groups, j), &mut scratch);
         }
     });
     let row_min = |cost: &[f64], active: &[bool], i: usize| -> (f64, usize) {
@@ -330,7 +362,10 @@ pub(crate) fn model_based_hierarchy<F: Float>(
         let fresh: Vec<(usize, f64)> = (0..g)
             .into_par_iter()
             .filter(|&j| j != a && active[j])
-            .map(|j| (j, criterion.cost(get(&groups, a), get(&groups, j))))
+            .map_init(
+                || vec![0.0; d * d],
+                |scratch, j| (j, criterion.cost(get(&groups, a), get(&groups, j), scratch)),
+            )
             .collect();
         for &(j, c) in &fresh {
             let (lo, hi) = if j < a { (j, a) } else { (a, j) };
