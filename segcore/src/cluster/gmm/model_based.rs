@@ -117,7 +117,8 @@ pub struct MixtureModelValidParams {
 /// let starts = model.starts().expect("model-based fits report their starts");
 /// assert!(starts.n_at_best >= 1);
 /// // mclust's sign convention: BIC = 2 loglik - df ln n (higher is better).
-/// let bic = 2.0 * starts.log_likelihood - 15.0 * 200f64.ln();
+/// assert_eq!(model.n_parameters(), 10); // VEV, k = 2, d = 2: mclust's nMclustParams
+/// let bic = 2.0 * starts.log_likelihood - 10.0 * 200f64.ln();
 /// assert!((model.mclust_bic().unwrap() - bic).abs() < 1e-9);
 /// # Ok::<(), segcore::Error>(())
 /// ```
