@@ -9,8 +9,9 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyReadonl
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use segcore::cluster::gmm::{
-    select_mixture as core_select_mixture, CovarianceType, Covariances, GaussianMixture,
-    GaussianMixtureInit, GaussianMixtureParams,
+    select_mixture as core_select_mixture, select_mixture_models, CovarianceChoice, CovarianceType,
+    Covariances, GaussianMixture, GaussianMixtureInit, GaussianMixtureParams, MixtureModel,
+    MixtureModelParams,
 };
 use segcore::Float;
 
@@ -87,6 +88,27 @@ fn base_params(
     )
 }
 
+/// The settings of a model-based (mclust-model) fit: `n_init` k-means and `n_init` random
+/// starts beside the hierarchical one (0: the hierarchical start alone, as mclust); mclust's
+/// tolerance.
+fn model_params(
+    n_components: i64,
+    model: MixtureModel,
+    max_iter: i64,
+    n_init: i64,
+    random_state: u64,
+) -> segcore::Result<MixtureModelParams> {
+    // n_init = 0: mclust's single hierarchical start.
+    let n_init = non_negative("n_init", n_init)?;
+    let params = MixtureModelParams::new(non_negative("n_components", n_components)?, model)
+        .max_iter(non_negative("max_iter", max_iter)?)
+        .n_kmeans_starts(n_init)
+        .n_random_starts(n_init)
+        .random_state(random_state);
+    params.check()?;
+    Ok(params)
+}
+
 model_pymethods!(dtype PyGaussianMixtureModel {
     /// Fits the mixture; parameters are validated by the core before any work.
     #[staticmethod]
@@ -108,6 +130,26 @@ model_pymethods!(dtype PyGaussianMixtureModel {
         precisions_init: Option<PyReadonlyArrayDyn<'_, f64>>,
         random_state: u64,
     ) -> PyResult<Self> {
+        let choice = CovarianceChoice::from_name(covariance_type).into_py_result(py)?;
+        if let CovarianceChoice::Mclust(model) = choice {
+            let params = (|| {
+                if weights_init.is_some() || means_init.is_some() || precisions_init.is_some() {
+                    return Err(segcore::Error::invalid_parameter(
+                        "means_init",
+                        "user-given initial weights / means / precisions",
+                        format!(
+                            "none with mclust's model '{model}' (its starts are the hierarchical \
+                             agglomeration, k-means and random responsibilities)"
+                        ),
+                    ));
+                }
+                model_params(n_components, model, max_iter, n_init, random_state)
+            })()
+            .into_py_result(py)?;
+            let inner = fit_by_dtype!(py, x, sample_weight, |view, weights| params
+                .fit(view, weights))?;
+            return Ok(PyGaussianMixtureModel { inner });
+        }
         let params = (|| {
             let mut params = base_params(
                 n_components,
@@ -205,6 +247,24 @@ model_pymethods!(dtype PyGaussianMixtureModel {
     fn precisions_cholesky<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
         by_dtype!(&self.inner, m => covariances_to_py(py, m.precisions_cholesky()))
     }
+    /// The starts of a model-based fit as dicts (method, log_likelihood, n_iter, converged,
+    /// error); empty for scikit-learn types.
+    fn starts<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let outcomes =
+            by_dtype!(&self.inner, m => m.starts().map(|s| s.starts.clone())).unwrap_or_default();
+        outcomes
+            .iter()
+            .map(|o| {
+                let row = PyDict::new(py);
+                row.set_item("method", o.method.name())?;
+                row.set_item("log_likelihood", o.log_likelihood)?;
+                row.set_item("n_iter", o.n_iter)?;
+                row.set_item("converged", o.converged)?;
+                row.set_item("error", o.error.clone())?;
+                Ok(row)
+            })
+            .collect()
+    }
 } arrays |m| {
     /// Mixing weights.
     weights = m.weights();
@@ -225,12 +285,33 @@ model_pymethods!(dtype PyGaussianMixtureModel {
     n_features: usize = m.n_features();
     /// Number of free parameters.
     n_parameters: usize = m.n_parameters();
+    /// mclust's model name of a model-based fit, else None.
+    model_name: Option<&'static str> = m.model().map(MixtureModel::name);
+    /// Log-likelihood (sum over rows) of a model-based fit, else None.
+    log_likelihood: Option<f64> = m.starts().map(|s| s.log_likelihood);
+    /// mclust's BIC (`2 loglik - df ln n`, higher is better) of a model-based fit, else None.
+    mclust_bic: Option<f64> = m.mclust_bic();
+    /// Number of starts within reach of the best log-likelihood (model-based fits), else None.
+    n_starts_at_best: Option<usize> = m.starts().map(|s| s.n_at_best);
     /// Covariance type name.
     covariance_type: &'static str = m.covariance_type().name();
 });
 
-/// BIC grid over `n_components` x `covariance_types`: (table rows as dicts, best index, best
-/// fitted model).
+/// The result of `select_mixture`: table rows, best index, runner-up index, BIC difference, the
+/// BIC sign convention ("scikit-learn": lower is better; "mclust": higher is better), best model.
+type Selection<'py> = (
+    Vec<Bound<'py, PyDict>>,
+    usize,
+    Option<usize>,
+    Option<f64>,
+    &'static str,
+    PyGaussianMixtureModel,
+);
+
+/// BIC grid over `n_components` x `covariance_types`. scikit-learn's type names give the
+/// scikit-learn-semantics grid (BIC lower is better); mclust's model names (or "mclust" for all
+/// 14) give mclust's `mclustBIC` table (BIC = 2 loglik - df ln n, higher is better) with the
+/// runner-up.
 #[pyfunction]
 #[pyo3(signature = (x, n_components, covariance_types, *, tol, reg_covar, max_iter, n_init, init_params, random_state))]
 #[allow(clippy::too_many_arguments)]
@@ -245,38 +326,111 @@ pub fn select_mixture<'py>(
     n_init: i64,
     init_params: &str,
     random_state: u64,
-) -> PyResult<(Vec<Bound<'py, PyDict>>, usize, PyGaussianMixtureModel)> {
-    let (ks, kinds, base) = (|| {
+) -> PyResult<Selection<'py>> {
+    let (ks, grid) = (|| {
         let ks = n_components
             .iter()
             .map(|&k| non_negative("n_components", k))
             .collect::<segcore::Result<Vec<usize>>>()?;
-        let kinds = covariance_types
-            .iter()
-            .map(|t| CovarianceType::from_name(t))
-            .collect::<segcore::Result<Vec<_>>>()?;
-        let base = base_params(
-            1,
-            "full",
-            tol,
-            reg_covar,
-            max_iter,
-            n_init,
-            init_params,
-            random_state,
-        )?;
-        Ok::<_, segcore::Error>((ks, kinds, base))
+        Ok::<_, segcore::Error>((ks, CovarianceChoice::grid(&covariance_types)?))
     })()
     .into_py_result(py)?;
+    let models = match grid {
+        Ok(kinds) => {
+            let base = base_params(
+                1,
+                "full",
+                tol,
+                reg_covar,
+                max_iter,
+                n_init,
+                init_params,
+                random_state,
+            )
+            .into_py_result(py)?;
+            return select_scikit_learn(py, x, &ks, &kinds, &base);
+        }
+        Err(models) => models,
+    };
+    let base =
+        model_params(1, MixtureModel::VVV, max_iter, n_init, random_state).into_py_result(py)?;
+    let (s, inner) = match x {
+        Matrix::Float64(a) => {
+            let view = a.as_array();
+            let s = run_detached(py, || {
+                select_mixture_models(view, None, &ks, &models, &base)
+            })?;
+            let best = s.best.clone();
+            (strip(s), ByDtype::Float64(best))
+        }
+        Matrix::Float32(a) => {
+            let view = a.as_array();
+            let s = run_detached(py, || {
+                select_mixture_models(view, None, &ks, &models, &base)
+            })?;
+            let best = s.best.clone();
+            (strip(s), ByDtype::Float32(best))
+        }
+    };
+    let rows =
+        s.0.iter()
+            .map(|c| {
+                let row = PyDict::new(py);
+                row.set_item("n_components", c.n_components)?;
+                row.set_item("covariance_type", c.model.name())?;
+                row.set_item("n_parameters", c.n_parameters)?;
+                row.set_item("bic", c.bic)?;
+                row.set_item("log_likelihood", c.log_likelihood)?;
+                row.set_item("converged", c.converged)?;
+                row.set_item("n_iter", c.n_iter)?;
+                row.set_item("n_starts", c.n_starts)?;
+                row.set_item("n_starts_at_best", c.n_starts_at_best)?;
+                row.set_item("error", c.error.clone())?;
+                Ok(row)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+    Ok((
+        rows,
+        s.1,
+        s.2,
+        s.3,
+        "mclust",
+        PyGaussianMixtureModel { inner },
+    ))
+}
+
+type Stripped = (
+    Vec<segcore::cluster::gmm::ModelCandidate>,
+    usize,
+    Option<usize>,
+    Option<f64>,
+);
+
+fn strip<F>(s: segcore::cluster::gmm::ModelSelection<F>) -> Stripped {
+    (
+        s.candidates,
+        s.best_index,
+        s.runner_up_index,
+        s.bic_difference,
+    )
+}
+
+fn select_scikit_learn<'py>(
+    py: Python<'py>,
+    x: Matrix<'py>,
+    ks: &[usize],
+    kinds: &[CovarianceType],
+    base: &GaussianMixtureParams,
+) -> PyResult<Selection<'py>> {
     let (candidates, best_index, inner) = match x {
         Matrix::Float64(a) => {
             let view = a.as_array();
-            let s = run_detached(py, || core_select_mixture(view, &ks, &kinds, &base))?;
+            let s = run_detached(py, || core_select_mixture(view, ks, kinds, base))?;
             (s.candidates, s.best_index, ByDtype::Float64(s.best))
         }
         Matrix::Float32(a) => {
             let view = a.as_array();
-            let s = run_detached(py, || core_select_mixture(view, &ks, &kinds, &base))?;
+            let s = run_detached(py, || core_select_mixture(view, ks, kinds, base))?;
             (s.candidates, s.best_index, ByDtype::Float32(s.best))
         }
     };
@@ -296,5 +450,12 @@ pub fn select_mixture<'py>(
             Ok(row)
         })
         .collect::<PyResult<Vec<_>>>()?;
-    Ok((rows, best_index, PyGaussianMixtureModel { inner }))
+    Ok((
+        rows,
+        best_index,
+        None,
+        None,
+        "scikit-learn",
+        PyGaussianMixtureModel { inner },
+    ))
 }

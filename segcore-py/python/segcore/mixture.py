@@ -55,6 +55,20 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
     ``fit`` also accepts ``sample_weight`` (segcore extension): an integer weight counts a row as
     that many repeated rows, exactly.
 
+    ``covariance_type`` also accepts R mclust's 14 model names (``"EII"``, ``"VII"``, ``"EEI"``,
+    ``"VEI"``, ``"EVI"``, ``"VVI"``, ``"EEE"``, ``"VEE"``, ``"EVE"``, ``"VVE"``, ``"EEV"``,
+    ``"VEV"``, ``"EVV"``, ``"VVV"``: volume, shape and orientation Equal, Varying or Identity),
+    fitted with mclust's semantics: no ``reg_covar``, mclust's stopping rule (relative change of
+    the log-likelihood below 1e-5; ``tol`` and ``init_params`` are not used), and several starts
+    with the best kept: mclust's model-based hierarchical agglomeration plus ``n_init`` k-means
+    and ``n_init`` random-responsibility starts (``n_init=0``: the hierarchical start alone, as
+    mclust). Such a fit also sets ``model_name_``,
+    ``log_likelihood_``, ``mclust_bic_`` (``2 loglik - df ln n``), ``starts_`` (one dict per
+    start) and ``n_starts_at_best_`` (how many starts reached the kept optimum; 1 means it is
+    fragile). ``covariances_`` then has the layout of the nearest scikit-learn type (spherical
+    for EII/VII, diag for the ``..I`` models, tied for EEE, full otherwise). The scikit-learn
+    names keep scikit-learn's semantics (``"full"`` is VVV with ``reg_covar``, and so on).
+
     Examples
     --------
     >>> import numpy as np, segcore
@@ -127,6 +141,11 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
         self.lower_bound_ = model.lower_bound
         self.lower_bounds_ = model.lower_bounds
         self.n_features_in_ = model.n_features
+        self.model_name_ = model.model_name
+        self.log_likelihood_ = model.log_likelihood
+        self.mclust_bic_ = model.mclust_bic
+        self.starts_ = model.starts()
+        self.n_starts_at_best_ = model.n_starts_at_best
         self._set_feature_names(names)
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
@@ -184,12 +203,20 @@ class MixtureSelection:
     """Result of :func:`select_mixture`: the BIC table and the best fitted model."""
 
     table: List[Dict[str, Any]]
-    """One row per (n_components, covariance_type): bic, aic, lower_bound, n_parameters,
-    converged, n_iter and error (the message when that fit failed, else None)."""
+    """One row per (n_components, covariance_type): bic, n_parameters, converged, n_iter and
+    error (the message when that fit failed, else None); aic and lower_bound for scikit-learn's
+    types; log_likelihood, n_starts and n_starts_at_best for mclust's models."""
     best_index: int
-    """Row of ``table`` with the lowest BIC."""
+    """Row of ``table`` with the best BIC."""
     best_estimator: GaussianMixture
     """The fitted model of that row."""
+    runner_up_index: Optional[int] = None
+    """Row with the second-best BIC (mclust's models)."""
+    bic_difference: Optional[float] = None
+    """BIC of the best minus that of the runner-up (mclust's models; >= 0)."""
+    bic_convention: str = "scikit-learn"
+    """``"scikit-learn"``: ``bic = -2 loglik + df ln n``, lower is better; ``"mclust"``:
+    ``bic = 2 loglik - df ln n`` (R mclust's ``mclustBIC``), higher is better."""
 
     def to_frame(self) -> Any:
         """The table as a pandas DataFrame (needs pandas)."""
@@ -211,8 +238,13 @@ def select_mixture(
     random_state: Any = None,
 ) -> MixtureSelection:
     """Fit a Gaussian mixture for every ``n_components`` x ``covariance_types`` cell and pick
-    the lowest BIC, as R's mclust. A cell whose fit fails (singular covariance, more components
+    the best BIC, as R's mclust. A cell whose fit fails (singular covariance, more components
     than rows) is kept in the table with its error instead of aborting the grid.
+
+    ``covariance_types`` are scikit-learn's types (BIC lower is better) or mclust's model names
+    (``"mclust"`` for all 14): then the table is mclust's ``mclustBIC`` (``bic = 2 loglik - df
+    ln n``, higher is better, see ``bic_convention``), the hierarchical agglomeration is computed
+    once and cut for every k, and the result names the runner-up and the BIC difference.
 
     Examples
     --------
@@ -230,7 +262,7 @@ def select_mixture(
     ks = [int_param("n_components", k) for k in n_components]
     kinds = [str(t) for t in covariance_types]
     seed = seed_from(random_state)
-    rows, best_index, model = _segcore.select_mixture(
+    rows, best_index, runner_up, difference, convention, model = _segcore.select_mixture(
         data,
         ks,
         kinds,
@@ -253,4 +285,11 @@ def select_mixture(
         random_state=random_state,
     )
     estimator._set_model(model, names)
-    return MixtureSelection(table=rows, best_index=best_index, best_estimator=estimator)
+    return MixtureSelection(
+        table=rows,
+        best_index=best_index,
+        best_estimator=estimator,
+        runner_up_index=runner_up,
+        bic_difference=difference,
+        bic_convention=convention,
+    )

@@ -1,5 +1,6 @@
 //! Fitting (initialisation, EM restarts) and the fitted [`GaussianMixture`] model.
 
+use super::covariance_models::MixtureModel;
 use super::hyperparams::{
     CovarianceType, GaussianMixtureInit, GaussianMixtureParams, GaussianMixtureValidParams,
 };
@@ -11,6 +12,7 @@ use super::linalg::{
     cholesky_lower, covariances_from_precision_cholesky, precision_cholesky_from_covariances,
     precision_cholesky_from_precisions, precisions_from_cholesky, Covariances,
 };
+use super::model_based::MixtureStarts;
 use crate::cluster::kmeans::KMeansParams;
 use crate::error::{Error, Result};
 use crate::validation::{check_matrix, check_n_features, check_sample_weight};
@@ -35,6 +37,13 @@ pub struct GaussianMixture<F> {
     pub(crate) n_iter: usize,
     pub(crate) converged: bool,
     pub(crate) warnings: Vec<String>,
+    /// mclust's covariance model of a model-based fit (`None` for scikit-learn's types; absent
+    /// from documents saved before the field existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) model: Option<MixtureModel>,
+    /// The starts of a model-based fit and how many reached the kept optimum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) starts: Option<MixtureStarts>,
 }
 
 /// Parameters during EM.
@@ -162,6 +171,21 @@ fn estimate_from_pass<F: Float>(
     let means = Array2::from_shape_fn((k, d), |(c, f)| {
         (pass.resp_sums[c] * old_means[[c, f]] + pass.shifted_sums[c * d + f]) / sizes[c]
     });
+    let centred = scatter_around(pass, old_means, &means, kind);
+    let covariances = covariances_from_moments(&centred, &sizes, kind, d, reg_covar);
+    (sizes, means, covariances)
+}
+
+/// The scatter of a fused pass moved from the E-step's means `old_means` to `means`: per
+/// component `S - s delta^T - delta s^T + N delta delta^T` with `delta = means - old_means` (see
+/// [`estimate_from_pass`]), laid out as [`second_moments`] for `kind`.
+pub(super) fn scatter_around<F: Float>(
+    pass: &PassSums<F>,
+    old_means: &Array2<F>,
+    means: &Array2<F>,
+    kind: CovarianceType,
+) -> Vec<F> {
+    let (k, d) = old_means.dim();
     let m = second_moment_len(kind, d);
     let mut centred = pass.shifted_scatter.clone();
     for c in 0..k {
@@ -186,8 +210,7 @@ fn estimate_from_pass<F: Float>(
             }
         }
     }
-    let covariances = covariances_from_moments(&centred, &sizes, kind, d, reg_covar);
-    (sizes, means, covariances)
+    centred
 }
 
 /// Greedy k-means++ (scikit-learn's `kmeans_plusplus`): the indices of the chosen rows. The first
@@ -515,6 +538,8 @@ impl GaussianMixtureValidParams {
             n_iter: best.n_iter,
             converged: best.converged,
             warnings,
+            model: None,
+            starts: None,
         })
     }
 }
@@ -603,9 +628,33 @@ impl<F: Float> GaussianMixture<F> {
     }
     /// Number of free parameters (scikit-learn's `_n_parameters`): covariance + mean + k - 1
     /// weight parameters.
+    ///
+    /// For a model-based fit, mclust's `nMclustParams` of its [`MixtureModel`].
     pub fn n_parameters(&self) -> usize {
         let (k, d) = self.means.dim();
-        self.covariance_type().n_covariance_parameters(k, d) + k * d + k - 1
+        match self.model {
+            Some(model) => model.n_parameters(k, d),
+            None => self.covariance_type().n_covariance_parameters(k, d) + k * d + k - 1,
+        }
+    }
+
+    /// mclust's covariance model of a model-based fit ([`super::MixtureModelParams`]); `None`
+    /// for scikit-learn's covariance types.
+    pub fn model(&self) -> Option<MixtureModel> {
+        self.model
+    }
+
+    /// The starts of a model-based fit: each one's log-likelihood and how many reached the best.
+    pub fn starts(&self) -> Option<&MixtureStarts> {
+        self.starts.as_ref()
+    }
+
+    /// BIC of a model-based fit on its training data in mclust's sign convention,
+    /// `2 loglik - n_parameters ln n` (higher is better; `n` the total sample weight), from the
+    /// log-likelihood EM stopped at. `None` for scikit-learn-type fits (use [`Self::bic`]).
+    pub fn mclust_bic(&self) -> Option<f64> {
+        let starts = self.starts.as_ref()?;
+        Some(2.0 * starts.log_likelihood - self.n_parameters() as f64 * starts.n_samples.ln())
     }
 
     fn scored(&self, x: &ArrayView2<F>) -> Result<(Vec<F>, Vec<F>)> {
