@@ -12,6 +12,7 @@ pub mod data;
 pub mod datasets;
 pub mod error;
 pub mod features;
+pub mod partial;
 pub mod persist;
 pub mod preprocessing;
 pub mod profile;

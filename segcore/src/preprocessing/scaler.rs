@@ -67,6 +67,30 @@ impl StandardScalerParams {
             mean[j] = m;
             variance[j] = v;
         }
+        Ok(self.from_mean_variance(mean, variance))
+    }
+
+    /// The scaler of columns with this mean and population variance (e.g. moments merged over
+    /// the partitions of a cluster, [`crate::partial`]).
+    pub fn fit_moments<F: Float>(
+        &self,
+        mean: &[f64],
+        variance: &[f64],
+    ) -> Result<StandardScaler<F>> {
+        crate::partial::check_same_features(mean.len(), variance.len())?;
+        let cast = |v: &f64| F::from_f64(*v).expect("every f64 converts to f32/f64");
+        Ok(self.from_mean_variance(
+            mean.iter().map(cast).collect(),
+            variance.iter().map(cast).collect(),
+        ))
+    }
+
+    fn from_mean_variance<F: Float>(
+        &self,
+        mean: Array1<F>,
+        variance: Array1<F>,
+    ) -> StandardScaler<F> {
+        let n_features = mean.len();
         let mut constant_columns = Vec::new();
         let scale = variance.mapv(|v| v.sqrt());
         let scale = Array1::from_iter(scale.iter().enumerate().map(|(j, &s)| {
@@ -79,7 +103,7 @@ impl StandardScalerParams {
                 s
             }
         }));
-        Ok(StandardScaler {
+        StandardScaler {
             mean: if self.with_mean {
                 mean
             } else {
@@ -92,7 +116,7 @@ impl StandardScalerParams {
             },
             variance,
             constant_columns,
-        })
+        }
     }
 }
 
