@@ -11,6 +11,7 @@ mod features;
 mod gmm;
 mod kmeans;
 mod metrics;
+mod partial;
 mod pca;
 mod persist;
 mod pipeline;
@@ -58,5 +59,10 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(features::abc_classes, m)?)?;
     m.add_function(wrap_pyfunction!(features::concentration, m)?)?;
     m.add_function(wrap_pyfunction!(features::lifecycle_stages, m)?)?;
+    m.add_class::<partial::PyKMeansDriver>()?;
+    m.add_function(wrap_pyfunction!(partial::partition_task_run, m)?)?;
+    m.add_function(wrap_pyfunction!(partial::partial_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(partial::scaler_from_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(partial::pca_from_moments, m)?)?;
     Ok(())
 }

@@ -216,8 +216,8 @@ impl Candidates {
     }
 }
 
-/// The row with the smallest random key (a uniform pick over all rows, whatever the partitioning
-/// of equal sizes... and of any sizes: every row's key is an independent uniform draw).
+/// The row with the smallest random key: a uniform pick over all rows, whatever the partition
+/// sizes (every row's key is an independent uniform draw).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UniformPick {
     pub(crate) row: Option<RankedRow>,
@@ -550,7 +550,11 @@ impl KMeansDriver {
             (Phase::ParallelSample { .. }, PartialStats::Candidates(c)) => {
                 self.candidates.extend(c.rows.into_iter().map(|r| r.values));
                 self.round += 1;
-                self.phase = Phase::ParallelCost;
+                self.phase = if self.round < self.rounds {
+                    Phase::ParallelCost
+                } else {
+                    Phase::CandidateWeights
+                };
             }
             (Phase::CandidateWeights, PartialStats::KMeansStep(step)) => {
                 self.centers = self.weighted_init(&step)?;
@@ -649,8 +653,8 @@ impl KMeansDriver {
     }
 
     /// The fitted model once [`Self::next_task`] is `None` (an error before). Clusters keep the
-    /// order of explicit initial centers; seeded clusters are ordered by decreasing size as in a
-    /// single-machine fit... by the k-means|| start's order here: use `predict` counts to sort.
+    /// order of explicit initial centers; k-means|| clusters keep the order of the weighted fit
+    /// on the candidates (decreasing candidate weight, which approximates the cluster size).
     pub fn model<F: Float>(&self) -> Result<KMeans<F>> {
         let Phase::Done { inertia } = self.phase else {
             return Err(Error::invalid_parameter(
