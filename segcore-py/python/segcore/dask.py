@@ -19,7 +19,7 @@ conventions).
 
 from __future__ import annotations
 
-import datetime as _dt
+import warnings
 from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -27,7 +27,7 @@ from ._base import BaseEstimator, ClusterMixin, TransformerMixin
 
 from . import _segcore
 from ._validation import seed_from
-from .exceptions import DataError
+from .exceptions import ConvergenceWarning, DataError
 
 try:  # pragma: no cover - exercised only without dask
     import dask
@@ -230,6 +230,8 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         while (task := driver.next_task()) is not None:
             driver.receive(blocks.run(task, int(self.split_every)))
         model = _segcore.KMeansModel.from_json(driver.model_json())
+        for message in model.warnings:
+            warnings.warn(message, ConvergenceWarning, stacklevel=2)
         self._model = model
         self.cluster_centers_ = model.cluster_centers
         self.inertia_ = model.inertia

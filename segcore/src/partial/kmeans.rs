@@ -347,7 +347,7 @@ enum Phase {
 /// centers. Initial centers: given, or k-means|| (Bahmani et al.): a uniform first row, `rounds`
 /// passes that each keep every row with probability `oversampling * d^2 / cost`, the candidates
 /// weighted by the number of rows nearest to them, then weighted k-means++ and Lloyd on the
-/// candidates (the single-machine fit with `sample_weight`).
+/// candidates (the single-machine fit with `sample_weight`, best of 10 starts).
 ///
 /// Determinism: for a fixed partitioning (the same rows in the same partitions) the model has
 /// the same bits whatever the number of workers, threads or scheduling, provided the engine
@@ -597,8 +597,10 @@ impl KMeansDriver {
             });
         }
         let weights = Array1::from(step.counts.clone());
+        // Ten k-means++ starts on the weighted candidates (a few hundred rows at most) cost
+        // nothing next to one pass over X and keep a poor start from deciding the fit.
         let local = KMeansParams::new(k)
-            .n_init(1)
+            .n_init(10)
             .random_state(self.params.random_state())
             .fit(candidates.view(), Some(weights.view()))?;
         Ok(local.cluster_centers().mapv(|v| to_dtype(v, self.float32)))
