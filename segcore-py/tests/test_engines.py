@@ -201,7 +201,7 @@ def test_spark_kmeans_equals_single_machine_and_scores(spark):
     scored = sspark.predict(dist, df).toPandas()
     expected = single.predict(scored[list(frame.columns)])
     np.testing.assert_array_equal(scored["segment"].to_numpy(), expected)
-    default = sspark.KMeans(4, random_state=1, init_max_iter=2).fit(df)
+    default = sspark.KMeans(4, random_state=1).fit(df)
     assert default.inertia_ <= segcore.KMeans(4, random_state=0).fit(x).inertia_ * 1.01
 
     scaler = sspark.StandardScaler().fit(df)
