@@ -561,7 +561,7 @@ impl KMeansDriver {
                 self.phase = Phase::Lloyd;
             }
             (Phase::Lloyd, PartialStats::KMeansStep(step)) => {
-                if step.counts.iter().any(|&c| c == 0.0) {
+                if step.counts.contains(&0.0) {
                     self.phase = Phase::Farthest { step };
                 } else {
                     self.update(step, None);

@@ -246,7 +246,7 @@ pub fn split_rows<'a, F: Float>(x: ArrayView2<'a, F>, bounds: &[usize]) -> Vec<A
     let mut out = Vec::with_capacity(bounds.len() + 1);
     let mut start = 0;
     for &end in bounds.iter().chain(std::iter::once(&x.nrows())) {
-        out.push(x.clone().slice_move(s![start..end, ..]));
+        out.push(x.slice_move(s![start..end, ..]));
         start = end;
     }
     out

@@ -67,7 +67,7 @@ impl StandardScalerParams {
             mean[j] = m;
             variance[j] = v;
         }
-        Ok(self.from_mean_variance(mean, variance))
+        Ok(self.scaler_of(mean, variance))
     }
 
     /// The scaler of columns with this mean and population variance (e.g. moments merged over
@@ -79,17 +79,13 @@ impl StandardScalerParams {
     ) -> Result<StandardScaler<F>> {
         crate::partial::check_same_features(mean.len(), variance.len())?;
         let cast = |v: &f64| F::from_f64(*v).expect("every f64 converts to f32/f64");
-        Ok(self.from_mean_variance(
+        Ok(self.scaler_of(
             mean.iter().map(cast).collect(),
             variance.iter().map(cast).collect(),
         ))
     }
 
-    fn from_mean_variance<F: Float>(
-        &self,
-        mean: Array1<F>,
-        variance: Array1<F>,
-    ) -> StandardScaler<F> {
+    fn scaler_of<F: Float>(&self, mean: Array1<F>, variance: Array1<F>) -> StandardScaler<F> {
         let n_features = mean.len();
         let mut constant_columns = Vec::new();
         let scale = variance.mapv(|v| v.sqrt());
