@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["features", "datasets"],
     &["reduce"],
     &["cluster"],
-    &["select"],
+    &["select", "partial"],
     &["profile"],
     &["segmenter"],
     &["serve"],

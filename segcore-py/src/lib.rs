@@ -12,6 +12,7 @@ mod features;
 mod gmm;
 mod kmeans;
 mod metrics;
+mod partial;
 mod pca;
 mod persist;
 mod pipeline;
@@ -65,5 +66,10 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(categorical::latent_class_table, m)?)?;
     m.add_class::<categorical::PyMcaModel>()?;
     m.add_class::<categorical::PyCaModel>()?;
+    m.add_class::<partial::PyKMeansDriver>()?;
+    m.add_function(wrap_pyfunction!(partial::partition_task_run, m)?)?;
+    m.add_function(wrap_pyfunction!(partial::partial_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(partial::scaler_from_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(partial::pca_from_moments, m)?)?;
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod datasets;
 pub mod error;
 pub mod features;
 mod numeric;
+pub mod partial;
 pub mod persist;
 pub mod preprocessing;
 pub mod profile;

@@ -67,6 +67,32 @@ impl StandardScalerParams {
             mean[j] = m;
             variance[j] = v;
         }
+        Ok(self.scaler_of(mean, variance))
+    }
+
+    /// The scaler of columns with this mean and population variance (e.g. moments merged over
+    /// the partitions of a cluster by the `partial` module).
+    pub fn fit_moments<F: Float>(
+        &self,
+        mean: &[f64],
+        variance: &[f64],
+    ) -> Result<StandardScaler<F>> {
+        if mean.len() != variance.len() {
+            return Err(Error::ShapeMismatch {
+                what: "column variances (one per column mean)".into(),
+                expected: mean.len(),
+                got: variance.len(),
+            });
+        }
+        let cast = |v: &f64| F::from_f64(*v).expect("every f64 converts to f32/f64");
+        Ok(self.scaler_of(
+            mean.iter().map(cast).collect(),
+            variance.iter().map(cast).collect(),
+        ))
+    }
+
+    fn scaler_of<F: Float>(&self, mean: Array1<F>, variance: Array1<F>) -> StandardScaler<F> {
+        let n_features = mean.len();
         let mut constant_columns = Vec::new();
         let scale = variance.mapv(|v| v.sqrt());
         let scale = Array1::from_iter(scale.iter().enumerate().map(|(j, &s)| {
@@ -79,7 +105,7 @@ impl StandardScalerParams {
                 s
             }
         }));
-        Ok(StandardScaler {
+        StandardScaler {
             mean: if self.with_mean {
                 mean
             } else {
@@ -92,7 +118,7 @@ impl StandardScalerParams {
             },
             variance,
             constant_columns,
-        })
+        }
     }
 }
 

@@ -231,6 +231,56 @@ impl PcaValidParams {
             PcaSolver::Auto => unreachable!("auto_solver never returns Auto"),
         };
 
+        Ok(self.finish(spectrum, solver, n_samples, n_features))
+    }
+
+    /// PCA from a mean and centred scatter matrix `sum (x - mean)(x - mean)^T` of `n_samples`
+    /// rows (e.g. merged over the partitions of a cluster, the `partial` module): the covariance
+    /// solver without the pass over X. `n_components` as in [`Self::fit`].
+    pub fn fit_scatter<F: Float>(
+        &self,
+        n_samples: usize,
+        mean: ArrayView1<f64>,
+        scatter: ArrayView2<f64>,
+    ) -> Result<Pca<F>> {
+        let n_features = mean.len();
+        if n_samples < 2 {
+            return Err(Error::EmptyInput {
+                what: format!(
+                    "PCA needs at least 2 samples to estimate variance, X has {n_samples}"
+                ),
+            });
+        }
+        check_n_features(scatter, n_features, "scatter matrix")?;
+        let max_components = n_samples.min(n_features);
+        if let NComponents::Count(k) = self.0.n_components {
+            if k > max_components {
+                return Err(Error::invalid_parameter(
+                    "n_components",
+                    k,
+                    format!("at most min(n_samples, n_features) = {max_components}"),
+                ));
+            }
+        }
+        let moments = Moments {
+            count: n_samples,
+            mean: mean.to_owned(),
+            scatter: scatter.to_owned(),
+        };
+        let spectrum = spectrum_of_scatter(moments)?;
+        Ok(self.finish(spectrum, PcaSolver::CovarianceEigh, n_samples, n_features))
+    }
+
+    /// The fitted model from a spectrum: number of components kept, noise variance, casts.
+    fn finish<F: Float>(
+        &self,
+        spectrum: Spectrum,
+        solver: PcaSolver,
+        n_samples: usize,
+        n_features: usize,
+    ) -> Pca<F> {
+        let params = &self.0;
+        let max_components = n_samples.min(n_features);
         let ratio_all: Vec<f64> = spectrum
             .explained_variance
             .iter()
@@ -278,7 +328,7 @@ impl PcaValidParams {
         };
 
         let cast = |v: f64| F::from_f64(v).expect("every f64 converts to f32/f64");
-        Ok(Pca {
+        Pca {
             components: spectrum.components.slice(s![..n_components, ..]).mapv(cast),
             explained_variance: spectrum
                 .explained_variance
@@ -294,7 +344,7 @@ impl PcaValidParams {
             n_samples,
             whiten: params.whiten,
             solver,
-        })
+        }
     }
 }
 
@@ -609,8 +659,12 @@ fn flip_signs(components: &mut Array2<f64>) {
 }
 
 fn covariance_eigh<F: Float>(x: ArrayView2<F>) -> Result<Spectrum> {
-    let n_samples = x.nrows();
-    let moments = moments(x);
+    spectrum_of_scatter(moments(x))
+}
+
+/// Eigendecomposition of the covariance `scatter / (count - 1)`.
+fn spectrum_of_scatter(moments: Moments) -> Result<Spectrum> {
+    let n_samples = moments.count;
     let mut covariance = moments.scatter;
     covariance /= (n_samples - 1) as f64;
     let (values, vectors) = covariance

@@ -350,6 +350,36 @@ pub(crate) fn labels_inertia<F: Float>(
     parts.into_iter().fold(F::zero(), |a, v| a + v)
 }
 
+/// Per-cluster sums of the centered rows of `x` and per-cluster row counts, for `centers`
+/// (centered, k x d): one assignment pass of the same kernel as a fit, in the same fixed
+/// chunks, with the chunk results widened to f64 and added in chunk order. The building block of
+/// the mergeable k-means statistics in the `partial` module.
+pub(crate) fn assignment_sums<F: Float>(
+    x: &ArrayView2<F>,
+    mean: &[F],
+    centers: &Array2<F>,
+) -> (Vec<f64>, Vec<f64>) {
+    let (k, d) = centers.dim();
+    let pc = PreparedCenters::new(centers.view());
+    let mut labels = vec![Label::MAX; x.nrows()];
+    let parts: Vec<ChunkSums<F>> = labels
+        .par_chunks_mut(CHUNK_ROWS)
+        .enumerate()
+        .map(|(c, lab)| lloyd_chunk(x, c * CHUNK_ROWS, mean, None, &pc, lab))
+        .collect();
+    let mut sums = vec![0.0; k * d];
+    let mut counts = vec![0.0; k];
+    for part in parts {
+        for (t, v) in sums.iter_mut().zip(&part.sums) {
+            *t += v.to_f64().expect("a float widens to f64");
+        }
+        for (t, v) in counts.iter_mut().zip(&part.weights) {
+            *t += v.to_f64().expect("a float widens to f64");
+        }
+    }
+    (sums, counts)
+}
+
 fn reduce_chunks<F: Float>(parts: Vec<ChunkSums<F>>, k: usize, d: usize) -> ChunkSums<F> {
     let mut total = ChunkSums {
         sums: vec![F::zero(); k * d],

@@ -22,7 +22,9 @@ mod minibatch_hyperparams;
 mod saved;
 
 pub use algorithm::KMeans;
+pub(crate) use algorithm::{assignment_sums, labels_inertia, sq_dist};
 pub use align::align_labels;
 pub use hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidParams};
+pub(crate) use kernel::{load_centered_row, Label};
 pub use minibatch::MiniBatchKMeans;
 pub use minibatch_hyperparams::{MiniBatchKMeansParams, MiniBatchKMeansValidParams};

@@ -1,0 +1,515 @@
+"""segcore on Dask: fit on dask arrays and DataFrames without gathering the rows to one process.
+
+Every partition computes mergeable partial statistics in segcore's Rust core
+(``segcore._segcore.partition_task_run``); they are merged in a fixed tree over the partition
+order (``split_every`` at a time) and handed to the core's driver, which decides the next pass.
+This module only moves those values: every number is computed by the core, so a fit gives the
+same numbers as on a laptop (and, for a given partitioning, the same bits on any cluster).
+
+- :class:`KMeans` (k-means|| or given initial centers, then Lloyd), :class:`MiniBatchKMeans`
+  (``partial_fit`` over the partitions in order), :class:`StandardScaler`, :class:`PCA`;
+- :func:`behaviour_features` / :func:`rfm` on a Dask DataFrame transaction log (shuffled by
+  customer, then the in-memory function per partition);
+- :func:`predict`: any fitted segcore model scored partition by partition (the model travels
+  to the workers as its JSON document).
+
+Fitted attributes are numpy arrays; ``labels_`` is a lazy dask array (scikit-learn / dask-ml
+conventions).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, List, Optional, Sequence, Tuple
+
+import numpy as np
+from ._base import BaseEstimator, ClusterMixin, TransformerMixin
+
+from . import _segcore
+from ._validation import seed_from
+from .exceptions import ConvergenceWarning, DataError
+
+try:  # pragma: no cover - exercised only without dask
+    import dask
+    import dask.array as da
+    import dask.dataframe as dd
+    from dask import delayed
+except ImportError as error:  # pragma: no cover
+    raise ImportError("segcore.dask needs dask: pip install 'dask[distributed,dataframe]'") from error
+
+__all__ = [
+    "KMeans",
+    "MiniBatchKMeans",
+    "StandardScaler",
+    "PCA",
+    "behaviour_features",
+    "rfm",
+    "predict",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Moving partitions and partial statistics
+# ---------------------------------------------------------------------------------------------
+
+
+def _frame_block(part: Any, columns: List[str], index: int, dtype: Any) -> np.ndarray:
+    """One DataFrame partition as a float matrix, after checking it has the expected columns."""
+    got = [str(c) for c in part.columns]
+    if got != columns:
+        raise DataError(
+            f"partition {index} has columns {got}, expected {columns} (the columns of the "
+            "first partition / the DataFrame's metadata)"
+        )
+    return _aligned(part.to_numpy(dtype=dtype), dtype)
+
+
+def _aligned(block: Any, dtype: Any) -> np.ndarray:
+    """C-contiguous and aligned: blocks unpickled on a worker can sit at unaligned addresses."""
+    return np.require(block, dtype=dtype, requirements=["C", "A"])
+
+
+def _run_task(task: str, block: Any, partition: int) -> str:
+    """One partition task on a worker (the block in its own dtype, aligned)."""
+    block = np.asarray(block)
+    dtype = np.float32 if block.dtype == np.float32 else np.float64
+    return _segcore.partition_task_run(task, _aligned(block, dtype), partition)
+
+
+def _dtype_of(dtypes: Sequence[Any]) -> Any:
+    return np.float32 if dtypes and all(np.dtype(d) == np.float32 for d in dtypes) else np.float64
+
+
+class _Blocks:
+    """The row blocks of a dask array or DataFrame, in partition order, as delayed numpy arrays."""
+
+    def __init__(self, X: Any, persist: bool = True) -> None:
+        self.names: Optional[np.ndarray] = None
+        if isinstance(X, dd.DataFrame):
+            self.names = np.asarray([str(c) for c in X.columns], dtype=object)
+            self.dtype = _dtype_of(list(X.dtypes))
+            if persist:
+                X = X.persist()
+            columns = list(self.names)
+            self.blocks = [
+                delayed(_frame_block, pure=True)(part, columns, i, self.dtype)
+                for i, part in enumerate(X.to_delayed())
+            ]
+            self.n_features = len(columns)
+        elif isinstance(X, da.Array):
+            if X.ndim != 2:
+                raise DataError(f"X must be 2-D (rows x features), got {X.ndim}-D")
+            self.dtype = np.float32 if X.dtype == np.float32 else np.float64
+            X = X.astype(self.dtype)
+            if X.numblocks[1] != 1:
+                X = X.rechunk({1: -1})
+            if persist:
+                X = X.persist()
+            self.blocks = list(X.to_delayed()[:, 0])
+            self.n_features = X.shape[1]
+        else:
+            raise TypeError(
+                f"expected a dask array or dask DataFrame, got {type(X).__name__}; use the "
+                "estimators of segcore for in-memory data"
+            )
+        self.X = X
+
+    @property
+    def float32(self) -> bool:
+        return self.dtype == np.float32
+
+    def run(self, task: str, split_every: int = 8) -> str:
+        """Runs ``task`` on every partition and merges the results in a fixed tree (partition
+        order), computing only the merged statistics on the client."""
+        parts = [
+            delayed(_run_task, pure=True)(task, block, i)
+            for i, block in enumerate(self.blocks)
+        ]
+        if not parts:
+            raise DataError("X has no partitions")
+        while len(parts) > 1:
+            parts = [
+                delayed(_segcore.partial_merge, pure=True)(parts[i : i + split_every])
+                for i in range(0, len(parts), split_every)
+            ]
+        return parts[0].compute()
+
+
+def _map_rows(X: Any, function: Any, dtype: Any, width: Optional[int]) -> Any:
+    """``function`` (numpy rows -> numpy) applied partition by partition: a dask array for a dask
+    array or DataFrame (partition sizes are computed for a DataFrame)."""
+    if isinstance(X, dd.DataFrame):
+        X = X.to_dask_array(lengths=True)
+    if isinstance(X, da.Array):
+        X = X.rechunk({1: -1}) if X.numblocks[1] != 1 else X
+        if width is None:
+            return X.map_blocks(function, drop_axis=1, dtype=dtype)
+        return X.map_blocks(function, chunks=(X.chunks[0], (width,)), dtype=dtype)
+    raise TypeError(f"expected a dask array or dask DataFrame, got {type(X).__name__}")
+
+
+class _Apply:
+    """A picklable ``rows -> model.method(rows)`` (the model pickles as its JSON document)."""
+
+    def __init__(self, model: Any, method: str, dtype: Any) -> None:
+        self.model, self.method, self.dtype = model, method, dtype
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        rows = _aligned(block, self.dtype)
+        return np.asarray(getattr(self.model, self.method)(rows))
+
+
+# ---------------------------------------------------------------------------------------------
+# Estimators
+# ---------------------------------------------------------------------------------------------
+
+
+class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+    """Exact k-means (Lloyd) on a dask array or DataFrame, dask-ml style.
+
+    ``init="k-means||"`` (also accepted as ``"k-means++"``) runs the scalable k-means++ of
+    Bahmani et al. with the candidates weighted by the rows nearest to them; an array of shape
+    (n_clusters, n_features) starts from those centers. The iterations are those of
+    :class:`segcore.KMeans` (``tol`` relative to the mean feature variance, empty clusters
+    re-seeded with the farthest row), so from the same initial centers the centers and labels
+    equal the single-machine fit's. One initialisation (``n_init`` other than 1 warns).
+
+    The data is persisted in worker memory for the iterations (``persist=False`` re-reads it on
+    every pass). ``cluster_centers_`` is numpy; ``labels_`` is a lazy dask array.
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        init: Any = "k-means||",
+        n_init: Any = 1,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: Any = None,
+        oversampling_factor: Optional[float] = None,
+        init_max_iter: int = 5,
+        persist: bool = True,
+        split_every: int = 8,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.oversampling_factor = oversampling_factor
+        self.init_max_iter = init_max_iter
+        self.persist = persist
+        self.split_every = split_every
+
+    def fit(self, X: Any, y: Any = None) -> "KMeans":
+        """Fit on ``X`` (a dask array or DataFrame, rows are customers)."""
+        blocks = _Blocks(X, persist=bool(self.persist))
+        centers = None
+        if not isinstance(self.init, str):
+            centers = np.asarray(self.init, dtype=np.float64)
+        elif self.init not in ("k-means||", "k-means++"):
+            from .exceptions import InvalidParameterError
+
+            raise InvalidParameterError(
+                f"invalid parameter `init` = {self.init!r}: expected 'k-means||' or an array of "
+                "shape (n_clusters, n_features)"
+            )
+        driver = _segcore.KMeansDriver(
+            n_clusters=int(self.n_clusters),
+            init_centers=centers,
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+            random_state=seed_from(self.random_state),
+            n_init=None if self.n_init in (None, "auto") else int(self.n_init),
+            float32=blocks.float32,
+            oversampling_factor=self.oversampling_factor,
+            init_rounds=int(self.init_max_iter),
+        )
+        while (task := driver.next_task()) is not None:
+            driver.receive(blocks.run(task, int(self.split_every)))
+        model = _segcore.KMeansModel.from_json(driver.model_json())
+        for message in model.warnings:
+            warnings.warn(message, ConvergenceWarning, stacklevel=2)
+        self._model = model
+        self.cluster_centers_ = model.cluster_centers
+        self.inertia_ = model.inertia
+        self.n_iter_ = model.n_iter
+        self.n_features_in_ = blocks.n_features
+        if blocks.names is not None:
+            self.feature_names_in_ = blocks.names
+        self.labels_ = self.predict(blocks.X)
+        return self
+
+    def predict(self, X: Any) -> Any:
+        """Closest cluster of every row, as a lazy dask array of int32."""
+        return _map_rows(X, _Apply(self._model, "predict", self.cluster_centers_.dtype), np.int32, None)
+
+    def transform(self, X: Any) -> Any:
+        """Distances of every row to every center, as a lazy dask array."""
+        dtype = self.cluster_centers_.dtype
+        return _map_rows(X, _Apply(self._model, "transform", dtype), dtype, self.n_clusters)
+
+    def to_local(self) -> Any:
+        """The fitted model as a :class:`segcore.KMeans` (save it, profile it, serve it)."""
+        from .cluster import KMeans as LocalKMeans
+
+        local = LocalKMeans(n_clusters=self.n_clusters, random_state=self.random_state)
+        local._set_fitted(self._model, getattr(self, "feature_names_in_", None))
+        local.labels_ = np.zeros(0, dtype=np.int32)
+        return local
+
+
+def _partial_fit(estimator: Any, block: np.ndarray) -> Any:
+    if block.shape[0] == 0:
+        return estimator
+    block = np.asarray(block)
+    return estimator.partial_fit(_aligned(block, np.float32 if block.dtype == np.float32 else np.float64))
+
+
+class MiniBatchKMeans(KMeans):
+    """Mini-batch k-means streamed over the partitions in order: ``partial_fit`` of
+    :class:`segcore.MiniBatchKMeans` on each partition in turn, on the workers (the estimator
+    moves from one partition's worker to the next, as dask-ml's ``Incremental``)."""
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        batch_size: int = 1024,
+        random_state: Any = None,
+        persist: bool = False,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.persist = persist
+
+    def fit(self, X: Any, y: Any = None) -> "MiniBatchKMeans":
+        """One pass of ``partial_fit`` over the partitions of ``X`` in order."""
+        from .cluster import MiniBatchKMeans as LocalMiniBatch
+
+        self._local = LocalMiniBatch(
+            n_clusters=self.n_clusters, batch_size=self.batch_size, random_state=self.random_state
+        )
+        return self.partial_fit(X)
+
+    def partial_fit(self, X: Any, y: Any = None) -> "MiniBatchKMeans":
+        """Update the model with every partition of ``X``, in partition order."""
+        if not hasattr(self, "_local"):
+            return self.fit(X)
+        blocks = _Blocks(X, persist=bool(self.persist))
+        estimator: Any = delayed(self._local)
+        for block in blocks.blocks:
+            estimator = delayed(_partial_fit, pure=True)(estimator, block)
+        self._local = estimator.compute()
+        self._model = self._local._model
+        self.cluster_centers_ = self._local.cluster_centers_
+        self.n_features_in_ = blocks.n_features
+        self.n_clusters = self._local.n_clusters
+        if blocks.names is not None:
+            self.feature_names_in_ = blocks.names
+        self.labels_ = self.predict(blocks.X)
+        return self
+
+    def to_local(self) -> Any:
+        """The fitted :class:`segcore.MiniBatchKMeans`."""
+        return self._local
+
+
+class StandardScaler(TransformerMixin, BaseEstimator):
+    """Column standardisation fitted from per-partition moments (Chan et al.'s merge)."""
+
+    def __init__(self, *, with_mean: bool = True, with_std: bool = True, split_every: int = 8) -> None:
+        self.with_mean = with_mean
+        self.with_std = with_std
+        self.split_every = split_every
+
+    def fit(self, X: Any, y: Any = None) -> "StandardScaler":
+        """Fit on ``X`` (a dask array or DataFrame)."""
+        blocks = _Blocks(X, persist=False)
+        stats = blocks.run('{"task":"column_moments"}', int(self.split_every))
+        document = _segcore.scaler_from_moments(
+            stats, bool(self.with_mean), bool(self.with_std), blocks.float32
+        )
+        model = _segcore.StandardScalerModel.from_json(document)
+        self._model = model
+        self.mean_ = model.mean
+        self.scale_ = model.scale
+        self.var_ = model.variance
+        self.n_features_in_ = blocks.n_features
+        if blocks.names is not None:
+            self.feature_names_in_ = blocks.names
+        return self
+
+    def transform(self, X: Any) -> Any:
+        """Scaled rows, as a lazy dask array."""
+        dtype = self.mean_.dtype
+        return _map_rows(X, _Apply(self._model, "transform", dtype), dtype, self.n_features_in_)
+
+
+class PCA(TransformerMixin, BaseEstimator):
+    """PCA from the covariance merged over partitions (scikit-learn's ``covariance_eigh``)."""
+
+    def __init__(self, n_components: Any = None, *, whiten: bool = False, split_every: int = 8) -> None:
+        self.n_components = n_components
+        self.whiten = whiten
+        self.split_every = split_every
+
+    def fit(self, X: Any, y: Any = None) -> "PCA":
+        """Fit on ``X`` (a dask array or DataFrame)."""
+        blocks = _Blocks(X, persist=False)
+        stats = blocks.run('{"task":"covariance_moments"}', int(self.split_every))
+        count, fraction = None, None
+        if isinstance(self.n_components, float) and 0 < self.n_components < 1:
+            fraction = float(self.n_components)
+        elif self.n_components is not None:
+            count = int(self.n_components)
+        document = _segcore.pca_from_moments(
+            stats,
+            n_components=count,
+            variance_fraction=fraction,
+            whiten=bool(self.whiten),
+            float32=blocks.float32,
+        )
+        model = _segcore.PcaModel.from_json(document)
+        self._model = model
+        self.components_ = model.components
+        self.explained_variance_ = model.explained_variance
+        self.explained_variance_ratio_ = model.explained_variance_ratio
+        self.singular_values_ = model.singular_values
+        self.mean_ = model.mean
+        self.noise_variance_ = model.noise_variance
+        self.n_components_ = model.n_components
+        self.n_samples_ = model.n_samples
+        self.n_features_in_ = blocks.n_features
+        if blocks.names is not None:
+            self.feature_names_in_ = blocks.names
+        return self
+
+    def transform(self, X: Any) -> Any:
+        """Component scores, as a lazy dask array."""
+        dtype = self.components_.dtype
+        return _map_rows(X, _Apply(self._model, "transform", dtype), dtype, self.n_components_)
+
+
+# ---------------------------------------------------------------------------------------------
+# Transaction logs and scoring
+# ---------------------------------------------------------------------------------------------
+
+
+def _default_as_of(transactions: Any, date: str) -> Any:
+    import pandas as pd
+
+    last = pd.Timestamp(transactions[date].max().compute())
+    return (last.normalize() + pd.Timedelta(days=1)).date()
+
+
+def _meta_of(function: Any, transactions: Any, kwargs: dict) -> Any:
+    sample = transactions.get_partition(0).head(1000, compute=True) if transactions.npartitions else None
+    if sample is None or len(sample) == 0:
+        sample = transactions.head(1000, npartitions=-1)
+    return function(sample, **kwargs).iloc[:0]
+
+
+def behaviour_features(
+    transactions: Any,
+    *,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    as_of: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """:func:`segcore.behaviour_features` of a Dask DataFrame log: the log is shuffled so each
+    customer's lines sit in one partition, then the in-memory function runs per partition with
+    one global ``as_of`` (default: the day after the last transaction of the whole log).
+    Returns a Dask DataFrame indexed by customer, like the in-memory result."""
+    from . import features
+
+    if as_of is None:
+        as_of = _default_as_of(transactions, date)
+    options = dict(customer=customer, date=date, amount=amount, as_of=as_of, **kwargs)
+    meta = _meta_of(features.behaviour_features, transactions, options)
+    shuffled = transactions.shuffle(on=customer)
+    return shuffled.map_partitions(features.behaviour_features, meta=meta, **options)
+
+
+def rfm(
+    transactions: Any,
+    *,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    as_of: Any = None,
+    n_scores: int = 5,
+    rules: Any = None,
+) -> Any:
+    """:func:`segcore.rfm` of a Dask DataFrame log. Recency, frequency, monetary and tenure are
+    computed per partition after a shuffle by customer; the scores are quantiles over all
+    customers, so recency, frequency and monetary (three numbers per customer, not the log) are
+    gathered and scored by :func:`segcore.rfm_scores`. Returns a pandas DataFrame indexed by
+    customer (sorted), equal to the in-memory result customer by customer."""
+    from . import features
+
+    base = behaviour_features(
+        transactions,
+        customer=customer,
+        date=date,
+        amount=amount,
+        as_of=as_of,
+        features=["recency_days", "frequency", "monetary", "tenure_days"],
+    ).compute()
+    base = base.sort_index()
+    scores = features.rfm_scores(
+        base["recency_days"], base["frequency"], base["monetary"], n_scores=n_scores, rules=rules
+    )
+    return base.join(scores)
+
+
+class _Score:
+    """Picklable per-partition scoring: ``model.predict(partition)`` as a Series."""
+
+    def __init__(self, model: Any, columns: Optional[List[str]]) -> None:
+        self.model, self.columns = model, columns
+
+    def __call__(self, part: Any) -> Any:
+        import pandas as pd
+
+        # A deep copy: the blocks of a partition unpickled on a worker can sit at unaligned
+        # addresses, and the core reads aligned arrays only.
+        frame = (part if self.columns is None else part[self.columns]).copy(deep=True)
+        if len(frame) == 0:
+            return pd.Series(np.zeros(0, dtype=np.int64), index=part.index, name="segment")
+        labels = self.model.predict(frame)
+        if isinstance(labels, pd.DataFrame):
+            return labels
+        return pd.Series(np.asarray(labels, dtype=np.int64), index=part.index, name="segment")
+
+
+def predict(model: Any, customers: Any, transactions: Any = None) -> Any:
+    """Scores ``customers`` (a Dask DataFrame) partition by partition with any fitted segcore
+    model (an estimator of :mod:`segcore`, a :class:`segcore.Segmenter`, or one of this module's
+    estimators). The model reaches the workers as its JSON document (pickling goes through it).
+    Returns a Dask Series ``segment`` (or a DataFrame for a Segmenter), indexed like
+    ``customers``. ``transactions`` is not supported yet: compute behaviour features first
+    (:func:`behaviour_features`) and join them to ``customers``."""
+    if transactions is not None:
+        raise NotImplementedError(
+            "segcore.dask.predict with transactions: join behaviour_features(transactions) to "
+            "customers first"
+        )
+    if hasattr(model, "to_local"):
+        model = model.to_local()
+    names = getattr(model, "feature_names_in_", None)
+    columns = [str(c) for c in names] if names is not None else None
+    score = _Score(model, columns)
+    meta_frame = customers._meta if columns is None else customers._meta[columns]
+    try:
+        meta = score(customers.head(5, npartitions=-1)).iloc[:0]
+    except Exception:  # noqa: BLE001 - fall back to the plain label Series
+        import pandas as pd
+
+        meta = pd.Series(np.zeros(0, dtype=np.int64), index=meta_frame.index, name="segment")
+    return customers.map_partitions(score, meta=meta)

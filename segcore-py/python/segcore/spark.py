@@ -1,0 +1,343 @@
+"""segcore on Spark: fit on PySpark DataFrames through mergeable partial statistics.
+
+Every partition runs a task of segcore's Rust core in ``mapInPandas`` and emits its partial
+statistics (a small JSON document: k x d sums for k-means, d x d moments for PCA); the driver
+collects them, merges them in partition order and hands the result to the core's driver, which
+decides the next pass. Scoring runs the fitted model in ``mapInPandas`` (the model travels to the
+executors as its JSON document). Every number is computed by the core, so a fit gives the same
+numbers as on a laptop, and the same bits on any cluster for a given partitioning.
+
+- :class:`KMeans`, :class:`StandardScaler`, :class:`PCA` fitted on numeric columns of a
+  DataFrame (``fit(df, columns=None)``: all columns by default);
+- :func:`rfm` / :func:`behaviour_features` of a Spark transaction log (repartitioned by customer,
+  then the in-memory function per partition);
+- :func:`predict`: any fitted segcore model scored on a Spark DataFrame.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, List, Optional, Sequence
+
+import numpy as np
+
+from . import _segcore
+from ._validation import seed_from
+from .exceptions import DataError, InvalidParameterError
+
+__all__ = ["KMeans", "StandardScaler", "PCA", "behaviour_features", "rfm", "predict"]
+
+
+def _columns_of(df: Any, columns: Optional[Sequence[str]]) -> List[str]:
+    names = list(df.columns) if columns is None else [str(c) for c in columns]
+    unknown = [c for c in names if c not in df.columns]
+    if unknown:
+        raise DataError(f"unknown columns {unknown}; available columns: {list(df.columns)}")
+    return names
+
+
+def _float32(df: Any, columns: List[str]) -> bool:
+    from pyspark.sql.types import FloatType
+
+    types = {f.name: f.dataType for f in df.schema.fields}
+    return all(isinstance(types[c], FloatType) for c in columns)
+
+
+class _Task:
+    """The per-partition function of ``mapInPandas``: one partition's rows -> its statistics."""
+
+    def __init__(self, task: str, columns: List[str], float32: bool) -> None:
+        self.task, self.columns, self.float32 = task, columns, float32
+
+    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+        import pandas as pd
+        from pyspark import TaskContext
+
+        partition = TaskContext.get().partitionId()
+        dtype = np.float32 if self.float32 else np.float64
+        parts = [b[self.columns].to_numpy(dtype=dtype) for b in batches]
+        rows = np.concatenate(parts) if parts else np.zeros((0, len(self.columns)), dtype=dtype)
+        stats = _segcore.partition_task_run(
+            self.task, np.require(rows, dtype=dtype, requirements=["C", "A"]), partition
+        )
+        yield pd.DataFrame({"partition": [partition], "stats": [stats]})
+
+
+class _Frame:
+    """The selected columns of a DataFrame, cached for the passes of a fit."""
+
+    def __init__(self, df: Any, columns: Optional[Sequence[str]], cache: bool) -> None:
+        self.columns = _columns_of(df, columns)
+        self.float32 = _float32(df, self.columns)
+        self.df = df.select(*self.columns)
+        if cache:
+            self.df = self.df.cache()
+
+    def run(self, task: str) -> str:
+        rows = self.df.mapInPandas(
+            _Task(task, self.columns, self.float32), schema="partition long, stats string"
+        ).collect()
+        if not rows:
+            raise DataError("X has no partitions")
+        ordered = [r["stats"] for r in sorted(rows, key=lambda r: r["partition"])]
+        return _segcore.partial_merge(ordered)
+
+    def release(self) -> None:
+        self.df.unpersist()
+
+
+class KMeans:
+    """Exact k-means on Spark (k-means|| or given initial centers, then the Lloyd iterations of
+    :class:`segcore.KMeans`; see :class:`segcore.dask.KMeans`). ``fit(df, columns)`` returns
+    self with numpy ``cluster_centers_``, ``inertia_``, ``n_iter_``; ``predict(df)`` adds a
+    ``segment`` column."""
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        init: Any = "k-means||",
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: Any = None,
+        oversampling_factor: Optional[float] = None,
+        init_max_iter: int = 5,
+        cache: bool = True,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.init = init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.oversampling_factor = oversampling_factor
+        self.init_max_iter = init_max_iter
+        self.cache = cache
+
+    def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "KMeans":
+        """Fit on the ``columns`` (default: all) of the Spark DataFrame ``df``."""
+        frame = _Frame(df, columns, bool(self.cache))
+        centers = None
+        if not isinstance(self.init, str):
+            centers = np.asarray(self.init, dtype=np.float64)
+        elif self.init not in ("k-means||", "k-means++"):
+            raise InvalidParameterError(
+                f"invalid parameter `init` = {self.init!r}: expected 'k-means||' or an array of "
+                "shape (n_clusters, n_features)"
+            )
+        driver = _segcore.KMeansDriver(
+            n_clusters=int(self.n_clusters),
+            init_centers=centers,
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+            random_state=seed_from(self.random_state),
+            n_init=None,
+            float32=frame.float32,
+            oversampling_factor=self.oversampling_factor,
+            init_rounds=int(self.init_max_iter),
+        )
+        try:
+            while (task := driver.next_task()) is not None:
+                driver.receive(frame.run(task))
+        finally:
+            if self.cache:
+                frame.release()
+        self._model = _segcore.KMeansModel.from_json(driver.model_json())
+        self.cluster_centers_ = self._model.cluster_centers
+        self.inertia_ = self._model.inertia
+        self.n_iter_ = self._model.n_iter
+        self.n_features_in_ = len(frame.columns)
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        return self
+
+    def to_local(self) -> Any:
+        """The fitted model as a :class:`segcore.KMeans`."""
+        from .cluster import KMeans as LocalKMeans
+
+        local = LocalKMeans(n_clusters=self.n_clusters, random_state=self.random_state)
+        local._set_fitted(self._model, self.feature_names_in_)
+        local.labels_ = np.zeros(0, dtype=np.int32)
+        return local
+
+    def predict(self, df: Any) -> Any:
+        """``df`` with a ``segment`` column (int) from the nearest center."""
+        return predict(self, df)
+
+
+class StandardScaler:
+    """Column standardisation from moments merged over the partitions (Chan et al.)."""
+
+    def __init__(self, *, with_mean: bool = True, with_std: bool = True) -> None:
+        self.with_mean = with_mean
+        self.with_std = with_std
+
+    def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "StandardScaler":
+        """Fit on the ``columns`` (default: all) of ``df``."""
+        frame = _Frame(df, columns, cache=False)
+        stats = frame.run('{"task":"column_moments"}')
+        model = _segcore.StandardScalerModel.from_json(
+            _segcore.scaler_from_moments(stats, bool(self.with_mean), bool(self.with_std), frame.float32)
+        )
+        self._model = model
+        self.mean_, self.scale_, self.var_ = model.mean, model.scale, model.variance
+        self.n_features_in_ = len(frame.columns)
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        return self
+
+
+class PCA:
+    """PCA from the covariance merged over the partitions (scikit-learn's ``covariance_eigh``)."""
+
+    def __init__(self, n_components: Any = None, *, whiten: bool = False) -> None:
+        self.n_components = n_components
+        self.whiten = whiten
+
+    def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "PCA":
+        """Fit on the ``columns`` (default: all) of ``df``."""
+        frame = _Frame(df, columns, cache=False)
+        stats = frame.run('{"task":"covariance_moments"}')
+        count, fraction = None, None
+        if isinstance(self.n_components, float) and 0 < self.n_components < 1:
+            fraction = float(self.n_components)
+        elif self.n_components is not None:
+            count = int(self.n_components)
+        model = _segcore.PcaModel.from_json(
+            _segcore.pca_from_moments(
+                stats,
+                n_components=count,
+                variance_fraction=fraction,
+                whiten=bool(self.whiten),
+                float32=frame.float32,
+            )
+        )
+        self._model = model
+        self.components_ = model.components
+        self.explained_variance_ = model.explained_variance
+        self.explained_variance_ratio_ = model.explained_variance_ratio
+        self.mean_ = model.mean
+        self.n_components_ = model.n_components
+        self.n_features_in_ = len(frame.columns)
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        return self
+
+
+class _Score:
+    """``mapInPandas`` scoring: every batch gets a ``segment`` column from ``model.predict``."""
+
+    def __init__(self, model: Any, columns: List[str], output: str) -> None:
+        self.model, self.columns, self.output = model, columns, output
+
+    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+        for batch in batches:
+            out = batch.copy()
+            if len(batch) == 0:
+                out[self.output] = np.zeros(0, dtype=np.int64)
+            else:
+                rows = batch[self.columns].copy(deep=True)  # aligned blocks for the core
+                out[self.output] = np.asarray(self.model.predict(rows), dtype=np.int64)
+            yield out
+
+
+def predict(model: Any, customers: Any, transactions: Any = None, *, output: str = "segment") -> Any:
+    """``customers`` (a Spark DataFrame) with an ``output`` column: the segment of every row
+    from any fitted segcore model that predicts from columns (k-means, Gaussian mixture, Ward,
+    a pipeline, or this module's estimators). The model reaches the executors pickled as its JSON
+    document. ``transactions`` is not supported yet: join :func:`behaviour_features` first."""
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    if transactions is not None:
+        raise NotImplementedError(
+            "segcore.spark.predict with transactions: join behaviour_features(transactions) to "
+            "customers first"
+        )
+    if hasattr(model, "to_local"):
+        model = model.to_local()
+    names = getattr(model, "feature_names_in_", None)
+    columns = [str(c) for c in names] if names is not None else list(customers.columns)
+    schema = StructType(customers.schema.fields + [StructField(output, LongType(), False)])
+    return customers.mapInPandas(_Score(model, columns, output), schema=schema)
+
+
+# ---------------------------------------------------------------------------------------------
+# Transaction logs
+# ---------------------------------------------------------------------------------------------
+
+
+class _Behaviour:
+    """One partition of a log repartitioned by customer -> its customers' behaviour features."""
+
+    def __init__(self, options: dict, columns: List[str], customer: str) -> None:
+        self.options, self.columns, self.customer = options, columns, customer
+
+    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+        import pandas as pd
+
+        from . import features
+
+        frames = list(batches)
+        if not frames or sum(len(f) for f in frames) == 0:
+            return
+        log = pd.concat(frames, ignore_index=True)
+        table = features.behaviour_features(log, **self.options)
+        table = table.reset_index()
+        table = table.rename(columns={table.columns[0]: self.customer})
+        yield table[[self.customer] + self.columns]
+
+
+def behaviour_features(
+    transactions: Any,
+    *,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    as_of: Any = None,
+    features: Sequence[str] = ("recency_days", "frequency", "monetary", "tenure_days"),
+) -> Any:
+    """Per-customer behaviour features of a Spark log (numeric features only, as doubles): the
+    log is repartitioned by customer, then :func:`segcore.behaviour_features` runs per partition
+    with one global ``as_of`` (default: the day after the last transaction)."""
+    import datetime as dt
+
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DoubleType, StructField, StructType
+
+    if as_of is None:
+        last = transactions.agg(F.max(date)).collect()[0][0]
+        if last is None:
+            raise DataError("the transaction log is empty")
+        last_day = last.date() if isinstance(last, dt.datetime) else last
+        as_of = last_day + dt.timedelta(days=1)
+    columns = list(features)
+    options = dict(customer=customer, date=date, amount=amount, as_of=as_of, features=columns)
+    key_type = transactions.schema[customer].dataType
+    schema = StructType(
+        [StructField(customer, key_type, False)] + [StructField(c, DoubleType(), True) for c in columns]
+    )
+    return transactions.repartition(customer).mapInPandas(
+        _Behaviour(options, columns, customer), schema=schema
+    )
+
+
+def rfm(
+    transactions: Any,
+    *,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    as_of: Any = None,
+    n_scores: int = 5,
+    rules: Any = None,
+) -> Any:
+    """:func:`segcore.rfm` of a Spark log: recency, frequency, monetary and tenure per customer on
+    the executors (see :func:`behaviour_features`), then quantile scores over all customers by
+    :func:`segcore.rfm_scores` on the driver (three numbers per customer are collected, not the
+    log). Returns a pandas DataFrame indexed by customer (sorted), equal to the in-memory result
+    customer by customer."""
+    from . import features
+
+    table = behaviour_features(
+        transactions, customer=customer, date=date, amount=amount, as_of=as_of
+    ).toPandas()
+    table = table.set_index(customer).sort_index()
+    scores = features.rfm_scores(
+        table["recency_days"], table["frequency"], table["monetary"], n_scores=n_scores, rules=rules
+    )
+    return table.join(scores)

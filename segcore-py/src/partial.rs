@@ -1,0 +1,228 @@
+//! `segcore._segcore` side of `segcore.dask` / `segcore.spark`: run a partition task on one
+//! block, merge partial statistics, drive a distributed k-means fit, and build scaler / PCA
+//! models from merged moments. Tasks and statistics travel as JSON documents (they are what
+//! engines ship between processes); every number is computed by `segcore::partial`.
+
+use crate::arrays::{non_negative, Matrix};
+use crate::errors::{run_detached, to_py_err};
+use numpy::PyReadonlyArray2;
+use pyo3::prelude::*;
+use segcore::cluster::kmeans::{KMeansInit, KMeansParams};
+use segcore::partial::{KMeansDriver, PartialStats, PartitionTask};
+use segcore::persist;
+use segcore::preprocessing::StandardScalerParams;
+use segcore::reduce::{NComponents, PcaParams};
+use std::sync::Mutex;
+
+/// Runs the task `task` (JSON) on partition number `partition` (rows `x`); returns the partial
+/// statistics as JSON.
+#[pyfunction]
+pub fn partition_task_run(
+    py: Python<'_>,
+    task: &str,
+    x: Matrix<'_>,
+    partition: usize,
+) -> PyResult<String> {
+    let task = PartitionTask::from_json(task).map_err(|e| to_py_err(py, e))?;
+    match x {
+        Matrix::Float64(a) => {
+            let view = a.as_array();
+            run_detached(py, || task.run(view, partition)?.to_json())
+        }
+        Matrix::Float32(a) => {
+            let view = a.as_array();
+            run_detached(py, || task.run(view, partition)?.to_json())
+        }
+    }
+}
+
+/// Merges partial statistics (JSON documents) left to right, in the order given.
+#[pyfunction]
+pub fn partial_merge(py: Python<'_>, parts: Vec<String>) -> PyResult<String> {
+    run_detached(py, || {
+        let parts = parts
+            .iter()
+            .map(|p| PartialStats::from_json(p))
+            .collect::<segcore::Result<Vec<_>>>()?;
+        PartialStats::merge_all(parts)?.to_json()
+    })
+}
+
+fn moments_of(document: &str) -> segcore::Result<segcore::partial::CovarianceMoments> {
+    match PartialStats::from_json(document)? {
+        PartialStats::CovarianceMoments(m) => Ok(m),
+        other => Err(segcore::Error::invalid_parameter(
+            "partial statistics",
+            other.kind(),
+            "covariance_moments",
+        )),
+    }
+}
+
+/// A StandardScaler model document from merged `column_moments` statistics.
+#[pyfunction]
+pub fn scaler_from_moments(
+    py: Python<'_>,
+    stats: &str,
+    with_mean: bool,
+    with_std: bool,
+    float32: bool,
+) -> PyResult<String> {
+    run_detached(py, || {
+        let m = match PartialStats::from_json(stats)? {
+            PartialStats::ColumnMoments(m) => m,
+            PartialStats::CovarianceMoments(m) => m.columns(),
+            other => {
+                return Err(segcore::Error::invalid_parameter(
+                    "partial statistics",
+                    other.kind(),
+                    "column_moments",
+                ))
+            }
+        };
+        let params = StandardScalerParams {
+            with_mean,
+            with_std,
+        };
+        if float32 {
+            persist::to_json(&params.fit_moments::<f32>(m.mean(), &m.variance())?)
+        } else {
+            persist::to_json(&params.fit_moments::<f64>(m.mean(), &m.variance())?)
+        }
+    })
+}
+
+/// A PCA model document (covariance solver) from merged `covariance_moments` statistics.
+#[pyfunction]
+#[pyo3(signature = (stats, *, n_components, variance_fraction, whiten, float32))]
+pub fn pca_from_moments(
+    py: Python<'_>,
+    stats: &str,
+    n_components: Option<i64>,
+    variance_fraction: Option<f64>,
+    whiten: bool,
+    float32: bool,
+) -> PyResult<String> {
+    run_detached(py, || {
+        let m = moments_of(stats)?;
+        let wanted = match (n_components, variance_fraction) {
+            (Some(k), _) => NComponents::Count(non_negative("n_components", k)?),
+            (None, Some(f)) => NComponents::VarianceFraction(f),
+            (None, None) => NComponents::All,
+        };
+        let params = PcaParams::new(wanted).whiten(whiten).check()?;
+        let n = m.count() as usize;
+        if float32 {
+            persist::to_json(&params.fit_scatter::<f32>(n, m.mean().view(), m.scatter().view())?)
+        } else {
+            persist::to_json(&params.fit_scatter::<f64>(n, m.mean().view(), m.scatter().view())?)
+        }
+    })
+}
+
+/// The distributed k-means fit (`segcore::partial::KMeansDriver`): `next_task()` gives the JSON
+/// task every partition runs (None when done), `receive(stats)` takes the merged statistics,
+/// `model_json()` the fitted k-means model document.
+#[pyclass(module = "segcore._segcore", name = "KMeansDriver", frozen)]
+pub struct PyKMeansDriver {
+    inner: Mutex<KMeansDriver>,
+    float32: bool,
+}
+
+#[pymethods]
+impl PyKMeansDriver {
+    #[new]
+    #[pyo3(signature = (*, n_clusters, init_centers, max_iter, tol, random_state, n_init, float32, oversampling_factor, init_rounds))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        n_clusters: i64,
+        init_centers: Option<PyReadonlyArray2<'_, f64>>,
+        max_iter: i64,
+        tol: f64,
+        random_state: u64,
+        n_init: Option<i64>,
+        float32: bool,
+        oversampling_factor: Option<f64>,
+        init_rounds: i64,
+    ) -> PyResult<Self> {
+        let driver = (|| {
+            let k = non_negative("n_clusters", n_clusters)?;
+            let init = match init_centers {
+                Some(c) => KMeansInit::Centers(c.as_array().to_owned()),
+                None => KMeansInit::KMeansPlusPlus,
+            };
+            let mut params = KMeansParams::new(k)
+                .init(init)
+                .max_iter(non_negative("max_iter", max_iter)?)
+                .tol(tol)
+                .random_state(random_state);
+            if let Some(n) = n_init {
+                params = params.n_init(non_negative("n_init", n)?);
+            }
+            let factor = oversampling_factor.unwrap_or(2.0 * k as f64);
+            KMeansDriver::new(params.check()?, float32)?
+                .with_parallel_init(factor, non_negative("init_rounds", init_rounds)?)
+        })()
+        .map_err(|e| to_py_err(py, e))?;
+        Ok(PyKMeansDriver {
+            inner: Mutex::new(driver),
+            float32,
+        })
+    }
+
+    /// The next task as JSON, or None when the fit is done.
+    fn next_task(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        let driver = self
+            .inner
+            .lock()
+            .expect("the driver lock is never poisoned");
+        driver
+            .next_task()
+            .map(|t| t.to_json())
+            .transpose()
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// Takes the statistics of the last task merged over all partitions (JSON).
+    fn receive(&self, py: Python<'_>, stats: &str) -> PyResult<()> {
+        let mut driver = self
+            .inner
+            .lock()
+            .expect("the driver lock is never poisoned");
+        let result = PartialStats::from_json(stats).and_then(|s| driver.receive(s));
+        result.map_err(|e| to_py_err(py, e))
+    }
+
+    /// Lloyd iterations so far.
+    #[getter]
+    fn n_iter(&self) -> usize {
+        self.inner
+            .lock()
+            .expect("the driver lock is never poisoned")
+            .n_iter()
+    }
+
+    /// Rows seen.
+    #[getter]
+    fn n_rows(&self) -> u64 {
+        self.inner
+            .lock()
+            .expect("the driver lock is never poisoned")
+            .n_rows()
+    }
+
+    /// The fitted model as a segcore k-means document (labels empty).
+    fn model_json(&self, py: Python<'_>) -> PyResult<String> {
+        let driver = self
+            .inner
+            .lock()
+            .expect("the driver lock is never poisoned");
+        let document = if self.float32 {
+            driver.model::<f32>().and_then(|m| persist::to_json(&m))
+        } else {
+            driver.model::<f64>().and_then(|m| persist::to_json(&m))
+        };
+        document.map_err(|e| to_py_err(py, e))
+    }
+}

@@ -1,0 +1,850 @@
+//! Mergeable k-means statistics (one Lloyd step, the cost, the farthest rows for empty clusters,
+//! k-means|| candidates) and the drivers that turn merged statistics into the next step and
+//! finally into a [`KMeans`] model.
+
+use super::moments::{check_block, check_same_features, widen};
+use super::{PartialStats, PartitionTask};
+use crate::cluster::kmeans::{
+    assignment_sums, labels_inertia, load_centered_row, sq_dist, KMeans, KMeansInit, KMeansParams,
+    KMeansValidParams, Label,
+};
+use crate::error::{Error, Result};
+use crate::validation::check_n_features;
+use crate::Float;
+use ndarray::{Array1, Array2, ArrayView2};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+/// What every partition needs for one k-means pass: the column mean the data is centred by
+/// (as the single-machine fit does, for accuracy) and the centered centers (k x d), in f64
+/// holding values of the data's float type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KMeansBroadcast {
+    pub(crate) mean: Vec<f64>,
+    pub(crate) centers: Array2<f64>,
+}
+
+impl KMeansBroadcast {
+    fn typed<F: Float>(&self, x: &ArrayView2<F>, partition: usize) -> Result<(Vec<F>, Array2<F>)> {
+        check_block(x.view(), partition)?;
+        check_n_features(
+            x.view(),
+            self.centers.ncols(),
+            &format!("partition {partition} of X"),
+        )?;
+        let mean = self.mean.iter().map(|&m| F::cast(m)).collect();
+        Ok((mean, self.centers.mapv(F::cast)))
+    }
+
+    /// One Lloyd pass over a partition: per-center sums of the centered rows and row counts.
+    pub fn step<F: Float>(&self, x: ArrayView2<F>, partition: usize) -> Result<KMeansStep> {
+        let (mean, centers) = self.typed(&x, partition)?;
+        let (sums, counts) = assignment_sums(&x, &mean, &centers);
+        Ok(KMeansStep {
+            n_features: centers.ncols(),
+            sums,
+            counts,
+        })
+    }
+
+    /// Inertia (sum of squared distances to the nearest center) and row count of a partition.
+    pub fn cost<F: Float>(&self, x: ArrayView2<F>, partition: usize) -> Result<KMeansCost> {
+        let (mean, centers) = self.typed(&x, partition)?;
+        let mut labels = vec![Label::MAX; x.nrows()];
+        let inertia = labels_inertia(&x, &mean, None, &centers, &mut labels, true);
+        Ok(KMeansCost {
+            inertia: widen(inertia),
+            n_rows: x.nrows() as u64,
+        })
+    }
+
+    /// Nearest center and squared distance of every row (centered rows in `visit`).
+    fn nearest<F: Float>(
+        &self,
+        x: &ArrayView2<F>,
+        partition: usize,
+        mut visit: impl FnMut(usize, usize, F, &[F]),
+    ) -> Result<()> {
+        let (mean, centers) = self.typed(x, partition)?;
+        let mut labels = vec![Label::MAX; x.nrows()];
+        labels_inertia(x, &mean, None, &centers, &mut labels, true);
+        let d = centers.ncols();
+        let flat = centers.as_standard_layout();
+        let flat = flat.as_slice().expect("standard layout is contiguous");
+        let mut row = vec![F::zero(); d];
+        for (i, &label) in labels.iter().enumerate() {
+            load_centered_row(x, i, &mean, &mut row);
+            let label = label as usize;
+            let dist = sq_dist(&row, &flat[label * d..(label + 1) * d]);
+            visit(i, label, dist, &row);
+        }
+        Ok(())
+    }
+
+    /// The `count` rows of a partition farthest from their nearest center (scikit-learn's
+    /// candidates for re-seeding empty clusters), farthest first, ties to the lower row.
+    pub fn farthest<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        partition: usize,
+        count: usize,
+    ) -> Result<FarthestRows> {
+        let mut rows = Vec::new();
+        self.nearest(&x, partition, |i, label, dist, row| {
+            rows.push(RankedRow {
+                distance: widen(dist),
+                partition: partition as u64,
+                row: i as u64,
+                label,
+                values: row.iter().map(|&v| widen(v)).collect(),
+            });
+            if rows.len() > 2 * count.max(1) {
+                sort_farthest(&mut rows);
+                rows.truncate(count);
+            }
+        })?;
+        sort_farthest(&mut rows);
+        rows.truncate(count);
+        Ok(FarthestRows { count, rows })
+    }
+}
+
+/// Per-center sums of centered rows (k x d, row-major) and row counts of one Lloyd pass.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KMeansStep {
+    pub(crate) n_features: usize,
+    pub(crate) sums: Vec<f64>,
+    pub(crate) counts: Vec<f64>,
+}
+
+impl KMeansStep {
+    /// Adds `other` (same centers): plain f64 sums, so merging in a fixed order gives fixed bits.
+    pub fn merge(&mut self, other: &KMeansStep) -> Result<()> {
+        check_same_features(self.n_features, other.n_features)?;
+        check_same_features(self.counts.len(), other.counts.len())?;
+        self.sums
+            .iter_mut()
+            .zip(&other.sums)
+            .for_each(|(a, b)| *a += b);
+        self.counts
+            .iter_mut()
+            .zip(&other.counts)
+            .for_each(|(a, b)| *a += b);
+        Ok(())
+    }
+
+    /// Rows assigned to each center.
+    pub fn counts(&self) -> &[f64] {
+        &self.counts
+    }
+}
+
+/// Inertia and row count of a set of rows against fixed centers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KMeansCost {
+    pub(crate) inertia: f64,
+    pub(crate) n_rows: u64,
+}
+
+impl KMeansCost {
+    /// Adds `other`.
+    pub fn merge(&mut self, other: &KMeansCost) {
+        self.inertia += other.inertia;
+        self.n_rows += other.n_rows;
+    }
+
+    /// Sum of squared distances to the nearest center.
+    pub fn inertia(&self) -> f64 {
+        self.inertia
+    }
+}
+
+/// A row picked out of a partition, with where it came from and its centered values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankedRow {
+    /// Squared distance to its nearest center (or the random key of a uniform pick).
+    pub distance: f64,
+    /// Partition index.
+    pub partition: u64,
+    /// Row within the partition.
+    pub row: u64,
+    /// Its nearest center.
+    pub label: usize,
+    /// The centered row.
+    pub values: Vec<f64>,
+}
+
+fn sort_farthest(rows: &mut [RankedRow]) {
+    rows.sort_by(|a, b| {
+        b.distance
+            .partial_cmp(&a.distance)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then((a.partition, a.row).cmp(&(b.partition, b.row)))
+    });
+}
+
+/// The rows farthest from their centers over all partitions seen (at most `count`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FarthestRows {
+    pub(crate) count: usize,
+    pub(crate) rows: Vec<RankedRow>,
+}
+
+impl FarthestRows {
+    /// Keeps the `count` farthest of both (the order of the result does not depend on the merge
+    /// order: distance, then partition, then row).
+    pub fn merge(&mut self, other: &FarthestRows) {
+        self.rows.extend(other.rows.iter().cloned());
+        sort_farthest(&mut self.rows);
+        self.rows.truncate(self.count);
+    }
+}
+
+/// k-means|| candidates sampled from partitions, kept in (partition, row) order so the merged
+/// set does not depend on the merge order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidates {
+    pub(crate) rows: Vec<RankedRow>,
+}
+
+impl Candidates {
+    /// Union of both, in (partition, row) order.
+    pub fn merge(&mut self, other: &Candidates) {
+        self.rows.extend(other.rows.iter().cloned());
+        self.rows.sort_by_key(|r| (r.partition, r.row));
+    }
+}
+
+/// The row with the smallest random key: a uniform pick over all rows, whatever the partition
+/// sizes (every row's key is an independent uniform draw).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UniformPick {
+    pub(crate) row: Option<RankedRow>,
+}
+
+impl UniformPick {
+    /// Keeps the smaller key (ties to the lower partition, row).
+    pub fn merge(&mut self, other: &UniformPick) {
+        if let Some(b) = &other.row {
+            let replace = match &self.row {
+                None => true,
+                Some(a) => (b.distance, b.partition, b.row) < (a.distance, a.partition, a.row),
+            };
+            if replace {
+                self.row = Some(b.clone());
+            }
+        }
+    }
+}
+
+/// A generator for one (seed, round, partition): each partition samples independently and
+/// reproducibly, whatever runs where.
+fn partition_rng(seed: u64, round: usize, partition: usize) -> Xoshiro256PlusPlus {
+    let mut z = seed
+        ^ (round as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (partition as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    Xoshiro256PlusPlus::seed_from_u64(z ^ (z >> 31))
+}
+
+/// One uniform row of a partition with a uniform random key (the first k-means|| center).
+pub(crate) fn uniform_pick<F: Float>(
+    x: ArrayView2<F>,
+    partition: usize,
+    seed: u64,
+    mean: &[f64],
+) -> Result<UniformPick> {
+    check_block(x.view(), partition)?;
+    check_n_features(x.view(), mean.len(), &format!("partition {partition} of X"))?;
+    let mut rng = partition_rng(seed, usize::MAX, partition);
+    let mut best: Option<(f64, usize)> = None;
+    for i in 0..x.nrows() {
+        let key: f64 = rng.gen();
+        if best.is_none_or(|(k, _)| key < k) {
+            best = Some((key, i));
+        }
+    }
+    Ok(UniformPick {
+        row: best.map(|(key, i)| RankedRow {
+            distance: key,
+            partition: partition as u64,
+            row: i as u64,
+            label: 0,
+            values: x
+                .row(i)
+                .iter()
+                .zip(mean)
+                .map(|(&v, &m)| widen(v) - m)
+                .collect(),
+        }),
+    })
+}
+
+/// The k-means|| sampling pass of one partition: each row is kept with probability
+/// `min(1, oversampling * d^2 / cost)` (d: distance to the nearest candidate so far).
+pub(crate) fn sample_candidates<F: Float>(
+    centers: &KMeansBroadcast,
+    x: ArrayView2<F>,
+    partition: usize,
+    cost: f64,
+    oversampling: f64,
+    seed: u64,
+    round: usize,
+) -> Result<Candidates> {
+    let mut rng = partition_rng(seed, round, partition);
+    let mut rows = Vec::new();
+    centers.nearest(&x, partition, |i, label, dist, row| {
+        let draw: f64 = rng.gen();
+        let dist = widen(dist);
+        if cost > 0.0 && dist > 0.0 && draw < oversampling * dist / cost {
+            rows.push(RankedRow {
+                distance: dist,
+                partition: partition as u64,
+                row: i as u64,
+                label,
+                values: row.iter().map(|&v| widen(v)).collect(),
+            });
+        }
+    })?;
+    Ok(Candidates { rows })
+}
+
+/// Rounds an f64 to the model's float type (values the partitions will see exactly).
+fn to_dtype(v: f64, float32: bool) -> f64 {
+    if float32 {
+        v as f32 as f64
+    } else {
+        v
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Phase {
+    Moments,
+    FirstCenter,
+    ParallelCost,
+    ParallelSample { cost: f64 },
+    CandidateWeights,
+    Lloyd,
+    Farthest { step: KMeansStep },
+    FinalCost,
+    Done { inertia: f64 },
+}
+
+/// The distributed k-means fit as a state machine: [`Self::next_task`] says what every
+/// partition must compute, [`Self::receive`] takes the statistics merged over all partitions,
+/// until [`Self::model`] gives the fitted [`KMeans`] (same document format as a single-machine
+/// fit; its labels are empty: the rows stay where they are, and an engine computes labels with
+/// `predict`).
+///
+/// The iteration is the single-machine one (scikit-learn's Lloyd): data centred by the column
+/// mean, `tol` relative to the mean column variance, an empty cluster re-seeded with the
+/// farthest row from its center (farthest first, ties to the earlier row), stop when the summed
+/// squared center shift is `<= tol` (unchanged labels give a zero shift, so the single-machine
+/// fit's "no label changed" stop happens at the same iteration), then the inertia of the final
+/// centers. Initial centers: given, or k-means|| (Bahmani et al.): a uniform first row, `rounds`
+/// passes that each keep every row with probability `oversampling * d^2 / cost`, the candidates
+/// weighted by the number of rows nearest to them, then weighted k-means++ and Lloyd on the
+/// candidates (the single-machine fit with `sample_weight`, best of 10 starts).
+///
+/// Determinism: for a fixed partitioning (the same rows in the same partitions) the model has
+/// the same bits whatever the number of workers, threads or scheduling, provided the engine
+/// merges in a fixed tree over the partition order (as `segcore.dask` and `segcore.spark` do).
+/// Another partitioning changes only the rounding of the sums (and the k-means|| draws).
+///
+/// ```
+/// use ndarray::array;
+/// use segcore::cluster::kmeans::{KMeansInit, KMeansParams};
+/// use segcore::partial::{split_rows, KMeansDriver, PartialStats};
+///
+/// let x = array![[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0], [0.0, 0.2]];
+/// let init = array![[0.0, 0.0], [5.0, 5.0]];
+/// let params = KMeansParams::new(2).init(KMeansInit::Centers(init)).check()?;
+/// let mut driver = KMeansDriver::new(params, false)?;
+/// let parts = split_rows(x.view(), &[2, 2, 4]); // one empty partition
+/// while let Some(task) = driver.next_task() {
+///     let mut merged: Option<PartialStats> = None;
+///     for (p, block) in parts.iter().enumerate() {
+///         let stats = task.run(block.view(), p)?;
+///         merged = Some(match merged { None => stats, Some(m) => m.merge(stats)? });
+///     }
+///     driver.receive(merged.expect("at least one partition"))?;
+/// }
+/// let model = driver.model::<f64>()?;
+/// assert!((model.cluster_centers()[[1, 0]] - 5.05).abs() < 1e-12);
+/// # Ok::<(), segcore::Error>(())
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KMeansDriver {
+    params: KMeansValidParams,
+    float32: bool,
+    oversampling: f64,
+    rounds: usize,
+    phase: Phase,
+    mean: Vec<f64>,
+    tol: f64,
+    n_rows: u64,
+    candidates: Vec<Vec<f64>>,
+    round: usize,
+    centers: Array2<f64>,
+    n_iter: usize,
+    converged: bool,
+    warnings: Vec<String>,
+}
+
+impl KMeansDriver {
+    /// A driver for `params` (`init`: explicit centers or k-means++, which becomes k-means||
+    /// with oversampling `2 k` and 5 rounds; `n_init` is 1, a warning says so otherwise), for
+    /// data of float32 (`float32`) or float64.
+    pub fn new(params: KMeansValidParams, float32: bool) -> Result<Self> {
+        let k = params.n_clusters();
+        let mut warnings = Vec::new();
+        if let Some(n) = params.n_init().filter(|&n| n != 1) {
+            warnings.push(format!(
+                "a distributed fit performs one initialisation instead of n_init={n}"
+            ));
+        }
+        if matches!(params.init(), KMeansInit::Random) {
+            return Err(Error::invalid_parameter(
+                "init",
+                "'random'",
+                "'k-means++' (run as k-means||) or an array of centers for a distributed fit",
+            ));
+        }
+        Ok(KMeansDriver {
+            params,
+            float32,
+            oversampling: 2.0 * k as f64,
+            rounds: 5,
+            phase: Phase::Moments,
+            mean: Vec::new(),
+            tol: 0.0,
+            n_rows: 0,
+            candidates: Vec::new(),
+            round: 0,
+            centers: Array2::zeros((0, 0)),
+            n_iter: 0,
+            converged: false,
+            warnings,
+        })
+    }
+
+    /// k-means|| oversampling factor (rows kept per round, on average; default `2 k`) and number
+    /// of rounds (default 5).
+    pub fn with_parallel_init(mut self, oversampling: f64, rounds: usize) -> Result<Self> {
+        if !(oversampling.is_finite() && oversampling > 0.0) {
+            return Err(Error::invalid_parameter(
+                "oversampling_factor",
+                oversampling,
+                "a finite number > 0",
+            ));
+        }
+        self.oversampling = oversampling;
+        self.rounds = rounds;
+        Ok(self)
+    }
+
+    fn broadcast(&self, centers: Array2<f64>) -> KMeansBroadcast {
+        KMeansBroadcast {
+            mean: self.mean.clone(),
+            centers,
+        }
+    }
+
+    fn candidate_matrix(&self) -> Array2<f64> {
+        let d = self.mean.len();
+        let flat: Vec<f64> = self.candidates.iter().flatten().copied().collect();
+        Array2::from_shape_vec((self.candidates.len(), d), flat)
+            .expect("every candidate has d values")
+    }
+
+    /// What each partition must compute next, or `None` when the fit is done.
+    pub fn next_task(&self) -> Option<PartitionTask> {
+        let seed = self.params.random_state();
+        Some(match &self.phase {
+            Phase::Moments => PartitionTask::ColumnMoments,
+            Phase::FirstCenter => PartitionTask::UniformPick {
+                seed,
+                mean: self.mean.clone(),
+            },
+            Phase::ParallelCost => {
+                PartitionTask::KMeansCost(self.broadcast(self.candidate_matrix()))
+            }
+            Phase::ParallelSample { cost } => PartitionTask::SampleCandidates {
+                centers: self.broadcast(self.candidate_matrix()),
+                cost: *cost,
+                oversampling: self.oversampling,
+                seed,
+                round: self.round,
+            },
+            Phase::CandidateWeights => {
+                PartitionTask::KMeansStep(self.broadcast(self.candidate_matrix()))
+            }
+            Phase::Lloyd => PartitionTask::KMeansStep(self.broadcast(self.centers.clone())),
+            Phase::Farthest { step } => PartitionTask::FarthestRows {
+                centers: self.broadcast(self.centers.clone()),
+                count: step.counts.iter().filter(|&&c| c == 0.0).count(),
+            },
+            Phase::FinalCost => PartitionTask::KMeansCost(self.broadcast(self.centers.clone())),
+            Phase::Done { .. } => return None,
+        })
+    }
+
+    fn unexpected(&self, got: &PartialStats) -> Error {
+        Error::invalid_parameter(
+            "partial statistics",
+            got.kind(),
+            format!(
+                "the statistics of the task asked for ({:?})",
+                self.next_task().map(|t| t.kind())
+            ),
+        )
+    }
+
+    /// Takes the statistics of the last task, merged over every partition, and moves on.
+    pub fn receive(&mut self, stats: PartialStats) -> Result<()> {
+        let k = self.params.n_clusters();
+        match (std::mem::replace(&mut self.phase, Phase::Moments), stats) {
+            (Phase::Moments, PartialStats::ColumnMoments(m)) => {
+                if (m.count as usize) < k {
+                    return Err(Error::TooManyClusters {
+                        n_clusters: k,
+                        n_samples: m.count as usize,
+                    });
+                }
+                let d = m.n_features();
+                self.mean = m.mean.iter().map(|&v| to_dtype(v, self.float32)).collect();
+                let mean_var = m.variance().iter().sum::<f64>() / d as f64;
+                self.tol = self.params.tol() * to_dtype(mean_var, self.float32);
+                self.n_rows = m.count;
+                self.phase = match self.params.init() {
+                    KMeansInit::Centers(c) => {
+                        check_n_features(c.view(), d, "init centers")?;
+                        self.centers = Array2::from_shape_fn(c.dim(), |(j, f)| {
+                            to_dtype(
+                                to_dtype(c[[j, f]], self.float32) - self.mean[f],
+                                self.float32,
+                            )
+                        });
+                        Phase::Lloyd
+                    }
+                    _ => Phase::FirstCenter,
+                };
+            }
+            (Phase::FirstCenter, PartialStats::UniformPick(pick)) => {
+                let row = pick.row.ok_or_else(|| Error::EmptyInput {
+                    what: "X has no rows in any partition".into(),
+                })?;
+                self.candidates = vec![row.values];
+                self.phase = Phase::ParallelCost;
+            }
+            (Phase::ParallelCost, PartialStats::KMeansCost(cost)) => {
+                self.phase = if self.round < self.rounds && cost.inertia > 0.0 {
+                    Phase::ParallelSample { cost: cost.inertia }
+                } else {
+                    Phase::CandidateWeights
+                };
+            }
+            (Phase::ParallelSample { .. }, PartialStats::Candidates(c)) => {
+                self.candidates.extend(c.rows.into_iter().map(|r| r.values));
+                self.round += 1;
+                self.phase = if self.round < self.rounds {
+                    Phase::ParallelCost
+                } else {
+                    Phase::CandidateWeights
+                };
+            }
+            (Phase::CandidateWeights, PartialStats::KMeansStep(step)) => {
+                self.centers = self.weighted_init(&step)?;
+                self.phase = Phase::Lloyd;
+            }
+            (Phase::Lloyd, PartialStats::KMeansStep(step)) => {
+                if step.counts.contains(&0.0) {
+                    self.phase = Phase::Farthest { step };
+                } else {
+                    self.update(step, None);
+                }
+            }
+            (Phase::Farthest { step }, PartialStats::FarthestRows(far)) => {
+                self.update(step, Some(far));
+            }
+            (Phase::FinalCost, PartialStats::KMeansCost(cost)) => {
+                self.phase = Phase::Done {
+                    inertia: cost.inertia,
+                };
+            }
+            (phase, other) => {
+                self.phase = phase;
+                return Err(self.unexpected(&other));
+            }
+        }
+        Ok(())
+    }
+
+    /// Weighted k-means++ and Lloyd on the k-means|| candidates (the single-machine fit).
+    fn weighted_init(&self, step: &KMeansStep) -> Result<Array2<f64>> {
+        let k = self.params.n_clusters();
+        let candidates = self.candidate_matrix();
+        if candidates.nrows() < k {
+            return Err(Error::Numerical {
+                reason: format!(
+                    "k-means|| found {} distinct candidates for {k} clusters; X has fewer \
+                     distinct rows than n_clusters or raise oversampling_factor",
+                    candidates.nrows()
+                ),
+            });
+        }
+        let weights = Array1::from(step.counts.clone());
+        // Ten k-means++ starts on the weighted candidates (a few hundred rows at most) cost
+        // nothing next to one pass over X and keep a poor start from deciding the fit.
+        let local = KMeansParams::new(k)
+            .n_init(10)
+            .random_state(self.params.random_state())
+            .fit(candidates.view(), Some(weights.view()))?;
+        Ok(local.cluster_centers().mapv(|v| to_dtype(v, self.float32)))
+    }
+
+    /// New centers from the merged sums (single-machine `run_single`, one iteration).
+    fn update(&mut self, mut step: KMeansStep, far: Option<FarthestRows>) {
+        let (k, d) = self.centers.dim();
+        if let Some(far) = far {
+            let empty: Vec<usize> = (0..k).filter(|&j| step.counts[j] == 0.0).collect();
+            for (&new_cluster, row) in empty.iter().zip(&far.rows) {
+                let old = row.label;
+                for (f, &v) in row.values.iter().enumerate() {
+                    step.sums[old * d + f] -= v;
+                    step.sums[new_cluster * d + f] = v;
+                }
+                step.counts[new_cluster] = 1.0;
+                step.counts[old] -= 1.0;
+            }
+        }
+        let mut total_shift = 0.0;
+        for j in 0..k {
+            let w = step.counts[j];
+            if w > 0.0 {
+                for f in 0..d {
+                    let new = to_dtype(step.sums[j * d + f] / w, self.float32);
+                    let delta = new - self.centers[[j, f]];
+                    total_shift += delta * delta;
+                    self.centers[[j, f]] = new;
+                }
+            }
+        }
+        self.n_iter += 1;
+        if total_shift <= self.tol {
+            self.converged = true;
+            self.phase = Phase::FinalCost;
+        } else if self.n_iter >= self.params.max_iter() {
+            self.phase = Phase::FinalCost;
+        } else {
+            self.phase = Phase::Lloyd;
+        }
+    }
+
+    /// Rows seen (after the first task).
+    pub fn n_rows(&self) -> u64 {
+        self.n_rows
+    }
+
+    /// Lloyd iterations so far.
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+
+    /// The fitted model once [`Self::next_task`] is `None` (an error before). Clusters keep the
+    /// order of explicit initial centers; k-means|| clusters keep the order of the weighted fit
+    /// on the candidates (decreasing candidate weight, which approximates the cluster size).
+    pub fn model<F: Float>(&self) -> Result<KMeans<F>> {
+        let Phase::Done { inertia } = self.phase else {
+            return Err(Error::invalid_parameter(
+                "distributed k-means",
+                "unfinished",
+                "a driver whose next_task() is None",
+            ));
+        };
+        let centers = Array2::from_shape_fn(self.centers.dim(), |(j, f)| {
+            F::cast(self.centers[[j, f]]) + F::cast(self.mean[f])
+        });
+        Ok(KMeans {
+            centers,
+            labels: Array1::zeros(0),
+            inertia: F::cast(inertia),
+            n_iter: self.n_iter,
+            converged: self.converged,
+            warnings: self.warnings.clone(),
+        })
+    }
+}
+
+/// Fits k-means on in-memory partitions with the same driver an engine uses (a reference for
+/// tests and for engines that hand over row blocks): partitions in order, merged left to right.
+pub fn fit_partitions<F: Float>(
+    driver: &mut KMeansDriver,
+    partitions: &[ArrayView2<F>],
+) -> Result<KMeans<F>> {
+    while let Some(task) = driver.next_task() {
+        let mut merged: Option<PartialStats> = None;
+        for (p, block) in partitions.iter().enumerate() {
+            let stats = task.run(block.view(), p)?;
+            merged = Some(match merged {
+                None => stats,
+                Some(m) => m.merge(stats)?,
+            });
+        }
+        driver.receive(merged.ok_or_else(|| Error::EmptyInput {
+            what: "no partitions".into(),
+        })?)?;
+    }
+    driver.model()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::partial::split_rows;
+    use ndarray::{array, Array2};
+
+    fn blobs(n: usize, d: usize, seed: u64) -> Array2<f64> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        Array2::from_shape_fn((n, d), |(i, f)| {
+            ((i % 4) as f64) * 3.0 + (f as f64) * 0.1 + rng.gen::<f64>()
+        })
+    }
+
+    #[test]
+    fn same_centers_as_single_machine_from_the_same_init() {
+        let x = blobs(10_000, 5, 1);
+        let init = x.slice(ndarray::s![0..4, ..]).to_owned();
+        let params = KMeansParams::new(4)
+            .init(KMeansInit::Centers(init))
+            .tol(0.0);
+        let single = params.fit(x.view(), None).unwrap();
+        for bounds in [vec![], vec![3000, 3000, 7001], vec![1, 4096, 9999]] {
+            let parts = split_rows(x.view(), &bounds);
+            let mut driver = KMeansDriver::new(params.check().unwrap(), false).unwrap();
+            let model = fit_partitions(&mut driver, &parts).unwrap();
+            let diff = (&model.centers - &single.centers).mapv(f64::abs);
+            assert!(diff.iter().all(|&v| v < 1e-9), "{diff:?}");
+            assert_eq!(model.predict(x.view()).unwrap(), single.labels);
+            assert_eq!(model.n_iter, single.n_iter);
+            assert!((model.inertia - single.inertia).abs() <= 1e-9 * single.inertia);
+        }
+    }
+
+    #[test]
+    fn same_bits_for_the_same_partitioning() {
+        let x = blobs(5_000, 3, 2);
+        let params = KMeansParams::new(3).random_state(7).check().unwrap();
+        let parts = split_rows(x.view(), &[1000, 2500, 2500]);
+        let a = fit_partitions(
+            &mut KMeansDriver::new(params.clone(), false).unwrap(),
+            &parts,
+        );
+        let b = fit_partitions(&mut KMeansDriver::new(params, false).unwrap(), &parts);
+        assert_eq!(a.unwrap(), b.unwrap());
+    }
+
+    #[test]
+    fn kmeans_parallel_reaches_the_single_machine_inertia() {
+        let x = blobs(8_000, 4, 3);
+        let single = KMeansParams::new(4)
+            .random_state(0)
+            .fit(x.view(), None)
+            .unwrap();
+        let parts = split_rows(x.view(), &[2000, 4000, 6000]);
+        let params = KMeansParams::new(4).random_state(0).check().unwrap();
+        let model = fit_partitions(&mut KMeansDriver::new(params, false).unwrap(), &parts).unwrap();
+        assert!(
+            model.inertia <= single.inertia * 1.01,
+            "{} vs {}",
+            model.inertia,
+            single.inertia
+        );
+    }
+
+    #[test]
+    fn candidates_are_weighted_by_the_rows_nearest_to_them() {
+        // 1 far row and 99 rows at one spot: with weights, the 2 centers are the two spots.
+        let mut x = Array2::zeros((100, 1));
+        x[[99, 0]] = 10.0;
+        let params = KMeansParams::new(2).random_state(1).check().unwrap();
+        let model = fit_partitions(
+            &mut KMeansDriver::new(params, false).unwrap(),
+            &split_rows(x.view(), &[50]),
+        )
+        .unwrap();
+        let mut c: Vec<f64> = model.centers.iter().copied().collect();
+        c.sort_by(f64::total_cmp);
+        assert!(c[0].abs() < 1e-12 && (c[1] - 10.0).abs() < 1e-12, "{c:?}");
+    }
+
+    #[test]
+    fn empty_clusters_are_reseeded_like_the_single_machine_fit() {
+        let x = array![[0.0], [0.1], [0.2], [10.0], [10.1], [30.0]];
+        let init = array![[0.0], [10.0], [100.0]];
+        let params = KMeansParams::new(3).init(KMeansInit::Centers(init));
+        let single = params.fit(x.view(), None).unwrap();
+        let parts = split_rows(x.view(), &[2, 4]);
+        let model = fit_partitions(
+            &mut KMeansDriver::new(params.check().unwrap(), false).unwrap(),
+            &parts,
+        )
+        .unwrap();
+        assert!((&model.centers - &single.centers)
+            .iter()
+            .all(|v: &f64| v.abs() < 1e-12));
+    }
+
+    #[test]
+    fn bad_partitions_are_named() {
+        let mut x = blobs(100, 2, 4);
+        x[[60, 1]] = f64::NAN;
+        let parts = split_rows(x.view(), &[50]);
+        let params = KMeansParams::new(2).check().unwrap();
+        let err = fit_partitions(
+            &mut KMeansDriver::new(params.clone(), false).unwrap(),
+            &parts,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("partition 1") && err.contains("row 10"),
+            "{err}"
+        );
+        let y = blobs(50, 3, 5);
+        let parts = vec![x.slice(ndarray::s![..50, ..]), y.view()];
+        let err = fit_partitions(&mut KMeansDriver::new(params, false).unwrap(), &parts)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("number of features"), "{err}");
+    }
+
+    #[test]
+    fn float32_matches_single_machine() {
+        let x = blobs(4_000, 4, 6).mapv(|v| v as f32);
+        let init = x.slice(ndarray::s![0..4, ..]).mapv(f64::from);
+        let params = KMeansParams::new(4).init(KMeansInit::Centers(init));
+        let single = params.fit(x.view(), None).unwrap();
+        let parts = split_rows(x.view(), &[1500]);
+        let model = fit_partitions(
+            &mut KMeansDriver::new(params.check().unwrap(), true).unwrap(),
+            &parts,
+        )
+        .unwrap();
+        assert_eq!(model.predict(x.view()).unwrap(), single.labels);
+        assert!((&model.centers - &single.centers)
+            .iter()
+            .all(|v: &f32| v.abs() < 1e-4));
+    }
+
+    #[test]
+    fn send_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<KMeansDriver>();
+        check::<PartialStats>();
+        check::<PartitionTask>();
+    }
+}
