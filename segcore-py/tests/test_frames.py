@@ -61,3 +61,16 @@ def test_feature_names_follow_the_last_fit():
         assert estimator.feature_names_in_.tolist() == ["a", "b"]
         estimator.fit(frame.to_numpy())
         assert not hasattr(estimator, "feature_names_in_")
+
+
+def test_unaligned_buffers_are_read_through_an_aligned_copy():
+    """An array over an unaligned buffer (as unpickled on a worker) is copied, not read through a
+    misaligned pointer (which aborted the call)."""
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(50, 3))
+    raw = np.empty(data.nbytes + 1, dtype=np.uint8)
+    unaligned = np.frombuffer(raw[1:].data, dtype=np.float64).reshape(50, 3)
+    unaligned[:] = data
+    assert not unaligned.flags.aligned
+    model = segcore.KMeans(n_clusters=2, random_state=0).fit(unaligned)
+    np.testing.assert_array_equal(model.labels_, segcore.KMeans(n_clusters=2, random_state=0).fit(data).labels_)

@@ -206,7 +206,13 @@ def as_float_matrix(X: Any, dtype: Optional[np.dtype] = None, name: str = "X") -
     )
     if array.dtype != target:
         array = array.astype(target)
-    return array
+    return _aligned(array)
+
+
+def _aligned(array: np.ndarray) -> np.ndarray:
+    """The array itself, or an aligned copy: the core reads element by element through typed
+    views, which an unaligned buffer (e.g. unpickled from a byte stream) cannot give."""
+    return array if array.flags.aligned else np.require(array, requirements=["A"])
 
 
 def as_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> Optional[np.ndarray]:
@@ -218,7 +224,7 @@ def as_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> Opt
     weights = np.asarray(sample_weight, dtype=dtype)
     if weights.ndim != 1:
         raise DataError(f"sample_weight must be 1D, got {weights.ndim}D")
-    return weights
+    return _aligned(weights)
 
 
 # --- customer tables (profiles, the Segmenter) ----------------------------------------------
