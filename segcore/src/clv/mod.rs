@@ -8,7 +8,12 @@
 //!   [`ParetoNbdParams`] -> [`ParetoNbd`] (Schmittlein, Morrison and Colombo 1987): expected
 //!   purchases in the next `t` periods and the probability that a customer is still alive;
 //! - the spend model [`GammaGammaParams`] -> [`GammaGamma`] and its discounted
-//!   [`customer_lifetime_value`](GammaGamma::customer_lifetime_value).
+//!   [`customer_lifetime_value`](GammaGamma::customer_lifetime_value);
+//! - for segments: [`segment_value`] (CLV per segment, share of the total, customers likely to
+//!   lapse), [`cross_sell`] (category penetration per segment and what each customer's peers
+//!   buy that they do not) and [`migration_forecast`] (transition matrix, segment mix `h`
+//!   periods ahead, next-period probabilities), all under the profiles' privacy rules. These
+//!   read `profile::privacy`, so `clv` sits at the top of the crate beside `profile`.
 //!
 //! Invariant: every model is the maximum-likelihood fit of lifetimes' objective (the same L2
 //! `penalizer_coef`, applied on lifetimes' time scale), so parameters, probabilities and values
@@ -18,15 +23,23 @@
 //! customers reduced in order, so results do not depend on the thread count.
 
 mod beta_geo;
+mod cross_sell;
+mod forecast;
 mod gamma_gamma;
 mod optimize;
 mod pareto_nbd;
+mod segments;
 mod special;
 mod summary;
 
-pub use beta_geo::{BetaGeo, BetaGeoCoefficients, BetaGeoParams};
-pub use gamma_gamma::{ClvOptions, GammaGamma, GammaGammaCoefficients, GammaGammaParams};
-pub use pareto_nbd::{ParetoNbd, ParetoNbdCoefficients, ParetoNbdParams};
+pub use beta_geo::{BetaGeo, BetaGeoCoefficients, BetaGeoParams, BetaGeoValidParams};
+pub use cross_sell::{cross_sell, CategoryPenetration, CrossSell, CrossSellSuggestion};
+pub use forecast::{migration_forecast, MigrationForecast};
+pub use gamma_gamma::{
+    ClvOptions, GammaGamma, GammaGammaCoefficients, GammaGammaParams, GammaGammaValidParams,
+};
+pub use pareto_nbd::{ParetoNbd, ParetoNbdCoefficients, ParetoNbdParams, ParetoNbdValidParams};
+pub use segments::{segment_value, SegmentValue};
 pub use summary::{clv_summary, ClvSummary};
 
 use crate::error::{Error, Result};
