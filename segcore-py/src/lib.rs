@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod arrays;
+mod clv;
 mod datasets;
 mod dispatch;
 mod errors;
@@ -58,5 +59,9 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(features::abc_classes, m)?)?;
     m.add_function(wrap_pyfunction!(features::concentration, m)?)?;
     m.add_function(wrap_pyfunction!(features::lifecycle_stages, m)?)?;
+    m.add_class::<clv::PyBetaGeoModel>()?;
+    m.add_class::<clv::PyParetoNbdModel>()?;
+    m.add_class::<clv::PyGammaGammaModel>()?;
+    m.add_function(wrap_pyfunction!(clv::clv_summary, m)?)?;
     Ok(())
 }

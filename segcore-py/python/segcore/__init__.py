@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import datasets, exceptions, metrics, plot
 from ._segcore import __version__
+from .clv import BetaGeo, GammaGamma, ParetoNBD, clv_summary
 from .cluster import KMeans, MiniBatchKMeans, Ward, align_labels, ward_linkage
 from .decomposition import PCA
 from .exceptions import SegcoreError
@@ -81,4 +82,8 @@ __all__ = [
     "SelectKResult",
     "Segmenter",
     "SegmenterSpec",
+    "clv_summary",
+    "BetaGeo",
+    "ParetoNBD",
+    "GammaGamma",
 ]
