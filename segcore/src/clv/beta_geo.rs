@@ -479,12 +479,11 @@ mod tests {
         };
         let cold = minimize(|th| objective.evaluate(th), &[0.1; 4], 1e-8, 1000);
         let c = model.coefficients().to_array();
-        for k in 0..4 {
-            let cold_k = cold.x[k].exp() / if k == 1 { scale } else { 1.0 };
+        for (k, (fitted, theta)) in c.iter().zip(&cold.x).enumerate() {
+            let cold_k = theta.exp() / if k == 1 { scale } else { 1.0 };
             assert!(
-                (c[k] / cold_k - 1.0).abs() < 1e-6,
-                "{k}: {} vs {cold_k}",
-                c[k]
+                (fitted / cold_k - 1.0).abs() < 1e-6,
+                "{k}: {fitted} vs {cold_k}"
             );
         }
         assert!(model.report().n_iter < cold.n_iter);

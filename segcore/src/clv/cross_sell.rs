@@ -163,7 +163,7 @@ pub fn cross_sell(
         }
     }
     let mut penetration = Vec::with_capacity(n_segments * n_categories);
-    for s in 0..n_segments {
+    for (s, &segment_size) in size.iter().enumerate() {
         for (k, category) in categories.iter().enumerate() {
             let cell = s * n_categories + k;
             let show = published[cell];
@@ -172,7 +172,7 @@ pub fn cross_sell(
                 segment: s,
                 category: category.clone(),
                 n_buyers: show.then_some(b),
-                penetration: show.then(|| b as f64 / size[s] as f64),
+                penetration: show.then(|| b as f64 / segment_size as f64),
                 mean_spend_per_buyer: (show && b > 0).then(|| total[cell] / b as f64),
             });
         }
