@@ -5,7 +5,7 @@
 //! purchase they drop out with probability `p ~ Beta(a, b)`. Fitted by maximum likelihood with
 //! the analytic gradient (lifetimes differentiates the same objective with autograd).
 
-use super::optimize::{hessian_forward, minimize};
+use super::optimize::{hessian_forward, minimize, minimize_from};
 use super::special::{digamma, ln_gamma, ln_hyp2f1};
 use super::{
     check_fit_settings, chunked_sum, standard_errors, FitReport, FrequencyTable, PurchaseHistory,
@@ -188,11 +188,11 @@ impl Objective {
     /// about that many customers (the full fit then needs a few iterations instead of ~20, each
     /// a pass over every customer). Deterministic; the result is the full data's maximum
     /// either way.
-    fn warm_start(&self, max_iter: usize) -> Vec<f64> {
+    fn warm_start(&self, max_iter: usize) -> (Vec<f64>, Option<Vec<Vec<f64>>>) {
         let lifetimes_start = vec![0.1; 4];
         let n = self.frequency.len();
         if n <= 2 * WARM_START_CUSTOMERS {
-            return lifetimes_start;
+            return (lifetimes_start, None);
         }
         let stride = n / WARM_START_CUSTOMERS;
         let pick = |v: &[f64]| v.iter().step_by(stride).copied().collect::<Vec<f64>>();
@@ -210,10 +210,11 @@ impl Objective {
             1e-6,
             max_iter,
         );
+        // The objective is a mean over customers, so the subsample's curvature carries over.
         if minimum.value.is_finite() && minimum.x.iter().all(|v| v.is_finite()) {
-            minimum.x
+            (minimum.x, Some(minimum.inverse_hessian))
         } else {
-            lifetimes_start
+            (lifetimes_start, None)
         }
     }
 
@@ -250,10 +251,11 @@ impl BetaGeoValidParams {
             table: FrequencyTable::new(history.frequency()),
             penalizer_coef: settings.penalizer_coef,
         };
-        let start = objective.warm_start(settings.max_iter);
-        let minimum = minimize(
+        let (start, curvature) = objective.warm_start(settings.max_iter);
+        let minimum = minimize_from(
             |theta| objective.evaluate(theta),
             &start,
+            curvature,
             settings.tol,
             settings.max_iter,
         );

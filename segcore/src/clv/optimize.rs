@@ -19,6 +19,8 @@ pub(crate) struct Minimum {
     pub gradient_max: f64,
     /// Quasi-Newton iterations done.
     pub n_iter: usize,
+    /// The final inverse-Hessian approximation (to warm-start a related minimisation).
+    pub inverse_hessian: Vec<Vec<f64>>,
     /// `true` when the gradient fell below the tolerance (or to the noise floor of the
     /// objective, see [`minimize`]).
     pub converged: bool,
@@ -46,16 +48,32 @@ pub(crate) fn minimize<F>(objective: F, x0: &[f64], tol: f64, max_iter: usize) -
 where
     F: Fn(&[f64]) -> (f64, Vec<f64>),
 {
+    minimize_from(objective, x0, None, tol, max_iter)
+}
+
+/// [`minimize`] starting from a known inverse-Hessian approximation (e.g. of the same
+/// objective on a subsample), which saves the iterations BFGS spends learning the curvature.
+pub(crate) fn minimize_from<F>(
+    objective: F,
+    x0: &[f64],
+    inverse_hessian: Option<Vec<Vec<f64>>>,
+    tol: f64,
+    max_iter: usize,
+) -> Minimum
+where
+    F: Fn(&[f64]) -> (f64, Vec<f64>),
+{
     let n = x0.len();
     let mut x = x0.to_vec();
     let (mut f, mut g) = objective(&x);
     // Inverse Hessian approximation, identity until the first step sets its scale.
-    let mut h = identity(n);
-    let mut first_step = true;
+    let mut first_step = inverse_hessian.is_none();
+    let mut h = inverse_hessian.unwrap_or_else(|| identity(n));
     let mut n_iter = 0;
     if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
         return Minimum {
             gradient: g,
+            inverse_hessian: h,
             gradient_max: f64::INFINITY,
             x,
             value: f,
@@ -68,6 +86,7 @@ where
             return Minimum {
                 gradient_max: max_abs(&g),
                 gradient: g,
+                inverse_hessian: h,
                 x,
                 value: f,
                 n_iter,
@@ -109,6 +128,7 @@ where
                 converged: gradient_max <= NOISE_FLOOR_GRADIENT,
                 gradient_max,
                 gradient: g,
+                inverse_hessian: h,
                 x,
                 value: f,
                 n_iter,
@@ -146,6 +166,7 @@ where
         converged: gradient_max <= tol,
         gradient_max,
         gradient: g,
+        inverse_hessian: h,
         x,
         value: f,
         n_iter,
