@@ -14,6 +14,11 @@ or per line, and the script says so).
 
     python benches/compare_clv.py
     python benches/compare_clv.py --quick      # 100k customers, 1M lines
+
+Measured 2026-12-02 on 2 cores at load ~1: BG/NBD 1M customers 0.163 s vs 8.38 s (51.5x,
+parameters equal to 2e-7); clv_summary 10M lines 0.89 s vs lifetimes 9.98 s (11.2x) and polars
+4.82 s (5.4x), results equal. Under a load of 9-13 the ratios were 13x and 9x; see
+docs/performance.md.
 """
 
 from __future__ import annotations
