@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["cluster"],
     &["select", "partial"],
     &["profile"],
+    &["clv"],
     &["segmenter"],
     &["serve"],
 ];

@@ -17,7 +17,8 @@ fn exception_class_name(error: &segcore::Error) -> &'static str {
         | E::ShapeMismatch { .. }
         | E::TooManyClusters { .. }
         | E::InvalidWeights { .. }
-        | E::UnknownCategory { .. } => "DataError",
+        | E::UnknownCategory { .. }
+        | E::InvalidHistory { .. } => "DataError",
         E::UnknownColumn { .. } => "ColumnError",
         E::ColumnType { .. } => "ColumnTypeError",
         E::Parse { .. } => "ParseError",

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 mod arrays;
 mod categorical;
+mod clv;
 mod datasets;
 mod dispatch;
 mod errors;
@@ -71,5 +72,9 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(partial::partial_merge, m)?)?;
     m.add_function(wrap_pyfunction!(partial::scaler_from_moments, m)?)?;
     m.add_function(wrap_pyfunction!(partial::pca_from_moments, m)?)?;
+    m.add_class::<clv::PyBetaGeoModel>()?;
+    m.add_class::<clv::PyParetoNbdModel>()?;
+    m.add_class::<clv::PyGammaGammaModel>()?;
+    m.add_function(wrap_pyfunction!(clv::clv_summary, m)?)?;
     Ok(())
 }

@@ -128,6 +128,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// A customer's purchase history (frequency, recency, T of a CLV model) is impossible:
+    /// recency after T, a negative or fractional frequency, non-positive spend...
+    #[error("invalid purchase history at row {row}: {reason}")]
+    InvalidHistory {
+        /// Zero-based row (customer) index.
+        row: usize,
+        /// What is wrong, with the values.
+        reason: String,
+    },
+
     /// A numerical breakdown that the user can fix with a parameter (e.g. a singular covariance).
     #[error("numerical problem: {reason}")]
     Numerical {

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod cluster;
+pub mod clv;
 pub mod data;
 pub mod datasets;
 pub mod error;

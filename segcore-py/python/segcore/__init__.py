@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import datasets, exceptions, metrics, plot
 from ._segcore import __version__
 from ._categorical import CA, MCA, KPrototypes, LatentClass, latent_class_table
+from .clv import BetaGeo, GammaGamma, ParetoNBD, clv_summary
 from .cluster import KMeans, MiniBatchKMeans, Ward, align_labels, ward_linkage
 from .decomposition import PCA
 from .exceptions import SegcoreError
@@ -87,4 +88,8 @@ __all__ = [
     "latent_class_table",
     "CA",
     "MCA",
+    "clv_summary",
+    "BetaGeo",
+    "ParetoNBD",
+    "GammaGamma",
 ]

@@ -1,0 +1,379 @@
+"""Customer lifetime value: who is still a customer, what they will buy and what they are worth.
+
+- :func:`clv_summary`: a transaction log -> per customer ``frequency``, ``recency``, ``T`` and
+  ``monetary_value`` (lifetimes' ``summary_data_from_transaction_data``);
+- :class:`BetaGeo` (BG/NBD) and :class:`ParetoNBD`: purchase models with
+  ``predict_purchases`` and ``probability_alive``;
+- :class:`GammaGamma`: the spend model and its discounted ``customer_lifetime_value``.
+
+Parameter names, formulas and the penalty follow lifetimes, so results agree with it on the
+same inputs; every number is computed by segcore's Rust core.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+
+from . import _segcore
+from ._base import BaseEstimator
+from ._validation import check_is_fitted, float_param, int_param
+from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
+from .features import _check_on_invalid, _day, _transactions
+
+__all__ = ["clv_summary", "BetaGeo", "ParetoNBD", "GammaGamma"]
+
+
+def clv_summary(
+    transactions: Any,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: Optional[str] = "amount",
+    observation_end: Any = None,
+    freq: str = "D",
+    on_invalid: str = "raise",
+) -> Any:
+    """Per-customer purchase history of a transaction log (pandas or polars DataFrame).
+
+    The same definitions as lifetimes'
+    ``summary_data_from_transaction_data(transactions, customer, date, amount,
+    observation_period_end=observation_end, freq=freq)``: dates fall into periods (``"D"`` days,
+    ``"W"`` weeks from Monday to Sunday, ``"M"`` calendar months); lines in a period after the
+    observation end's are left out (the observation end defaults to the last date and is
+    inclusive); per customer
+
+    - ``frequency``: periods with a purchase, minus the first (repeat purchase periods);
+    - ``recency``: periods from the first to the last purchase;
+    - ``T``: periods from the first purchase to the observation end;
+    - ``monetary_value`` (with ``amount``): mean of the per-period amount sums over the repeat
+      periods, 0 without repeat purchases.
+
+    Returns a pandas DataFrame of float64 columns indexed by customer, in order of first
+    appearance in the log (lifetimes sorts by customer id). ``attrs`` hold
+    ``observation_end``, ``n_lines_after_end`` and ``skipped_rows`` (rows with a missing id,
+    date or amount dropped by ``on_invalid="skip"``; by default they are an error).
+
+    >>> import pandas as pd, segcore
+    >>> tx = pd.DataFrame({"customer_id": ["A", "A", "A", "B"],
+    ...                    "date": ["2025-01-03", "2025-01-03", "2025-03-09", "2025-02-01"],
+    ...                    "amount": [10.0, 5.0, 30.0, 8.0]})
+    >>> s = segcore.clv_summary(tx, observation_end="2025-03-10")
+    >>> s.loc["A"].tolist()
+    [1.0, 65.0, 66.0, 30.0]
+    """
+    import pandas as pd
+
+    skip = _check_on_invalid(on_invalid)
+    if not isinstance(freq, str):
+        raise InvalidParameterError(f"invalid parameter `freq` = {freq!r}: expected \"D\", \"W\" or \"M\"")
+    if amount is None:
+        # Amounts do not change frequency, recency or T; the core needs a column, so zeros.
+        n = transactions.height if type(transactions).__module__.startswith("polars") else len(transactions)
+        tx, names, uniques = _transactions(_with_zero_amount(transactions, n), customer, date, "__segcore_amount__")
+    else:
+        tx, names, uniques = _transactions(transactions, customer, date, amount)
+    end = None if observation_end is None else _day(observation_end, "observation_end")
+    codes, frequency, recency, age, monetary, end_day, after_end, skipped = _segcore.clv_summary(
+        tx, names, end, freq, skip
+    )
+    index = pd.Index(np.asarray(uniques)[codes] if len(codes) else np.asarray(uniques)[:0], name=customer)
+    columns = {"frequency": frequency, "recency": recency, "T": age}
+    if amount is not None:
+        columns["monetary_value"] = monetary
+    frame = pd.DataFrame(columns, index=index, copy=False)
+    frame.attrs["observation_end"] = str(np.datetime64(int(end_day), "D"))
+    frame.attrs["n_lines_after_end"] = int(after_end)
+    frame.attrs["skipped_rows"] = int(skipped)
+    if skipped:
+        warnings.warn(f"skipped {skipped} invalid transaction rows (on_invalid='skip')", stacklevel=2)
+    return frame
+
+
+def _with_zero_amount(transactions: Any, n: int) -> Any:
+    if type(transactions).__module__.startswith("polars"):
+        import polars as pl
+
+        return transactions.with_columns(pl.lit(0.0).alias("__segcore_amount__"))
+    if isinstance(transactions, dict):
+        return {**transactions, "__segcore_amount__": np.zeros(n)}
+    return transactions.assign(__segcore_amount__=np.zeros(n))
+
+
+def _vector(values: Any, name: str) -> np.ndarray:
+    """A contiguous float64 vector (pandas/polars series, lists and arrays)."""
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    try:
+        array = np.ascontiguousarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise DataError(f"{name} must be numeric: {err}") from None
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.ndim != 1:
+        raise DataError(f"{name} must be one-dimensional, got {array.ndim}D")
+    return array
+
+
+def _history(frequency: Any, recency: Any, T: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return _vector(frequency, "frequency"), _vector(recency, "recency"), _vector(T, "T")
+
+
+def _horizon(t: Any) -> Any:
+    if np.ndim(t) == 0:
+        return float_param("t", t)
+    return _vector(t, "t")
+
+
+class _FitSettings(BaseEstimator):
+    """Shared parameters and fitted attributes of the three models."""
+
+    _param_names: Tuple[str, ...] = ()
+
+    def __init__(self, penalizer_coef: float = 0.0, tol: Optional[float] = None, max_iter: int = 1000):
+        self.penalizer_coef = penalizer_coef
+        self.tol = tol
+        self.max_iter = max_iter
+
+    _default_tol = 1e-8
+
+    def _settings(self) -> Dict[str, Any]:
+        return {
+            "penalizer_coef": float_param("penalizer_coef", self.penalizer_coef),
+            "tol": self._default_tol if self.tol is None else float_param("tol", self.tol),
+            "max_iter": _non_negative("max_iter", self.max_iter),
+        }
+
+    def _set_model(self, model: Any) -> None:
+        self._model = model
+        self.params_ = dict(zip(self._param_names, model.params))
+        errors = model.standard_errors
+        self.standard_errors_ = None if errors is None else dict(zip(self._param_names, errors))
+        self.log_likelihood_ = model.log_likelihood
+        self.converged_ = model.converged
+        self.n_iter_ = model.n_iter
+        self.n_customers_ = model.n_customers
+        if not model.converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge in {model.n_iter} iterations; the "
+                "parameters are the best found (try a penalizer_coef > 0)",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    @property
+    def confidence_intervals_(self) -> Optional[Dict[str, Tuple[float, float]]]:
+        """95% intervals ``params_ -/+ 1.96 * standard_errors_`` (lifetimes' definition)."""
+        check_is_fitted(self)
+        if self.standard_errors_ is None:
+            return None
+        return {
+            k: (v - 1.96 * self.standard_errors_[k], v + 1.96 * self.standard_errors_[k])
+            for k, v in self.params_.items()
+        }
+
+
+def _non_negative(name: str, value: Any) -> int:
+    number = int_param(name, value)
+    if number < 0:
+        raise InvalidParameterError(f"invalid parameter `{name}` = {value}: expected at least 1")
+    return number
+
+
+class _PurchaseModel(_FitSettings):
+    _core: Any = None
+
+    def fit(self, frequency: Any, recency: Any, T: Any) -> "_PurchaseModel":
+        """Fits the model by maximum likelihood to the customers' histories.
+
+        ``frequency``, ``recency`` and ``T`` are as :func:`clv_summary` returns them (any one
+        time unit). A history with recency > T, a negative or fractional frequency, a single
+        customer or no repeat purchase at all is a :class:`~segcore.exceptions.DataError`. A fit
+        that does not reach the tolerance keeps its parameters, sets ``converged_ = False`` and
+        warns (:class:`~segcore.exceptions.ConvergenceWarning`).
+        """
+        f, r, t = _history(frequency, recency, T)
+        self._set_model(self._core.fit(f, r, t, **self._settings()))
+        return self
+
+    def predict_purchases(self, t: Any, frequency: Any, recency: Any, T: Any) -> np.ndarray:
+        """Expected repeat purchases of each customer in the next ``t`` periods (a number or
+        one per customer), lifetimes' ``conditional_expected_number_of_purchases_up_to_time``."""
+        check_is_fitted(self)
+        return self._model.predict_purchases(_horizon(t), *_history(frequency, recency, T))
+
+    def probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
+        """Probability that each customer is still alive (lifetimes'
+        ``conditional_probability_alive``)."""
+        check_is_fitted(self)
+        return self._model.probability_alive(*_history(frequency, recency, T))
+
+    # lifetimes' names, so code written for lifetimes runs unchanged.
+    def conditional_expected_number_of_purchases_up_to_time(self, t: Any, frequency: Any, recency: Any, T: Any) -> np.ndarray:
+        """Alias of :meth:`predict_purchases` (lifetimes' name)."""
+        return self.predict_purchases(t, frequency, recency, T)
+
+    def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
+        """Alias of :meth:`probability_alive` (lifetimes' name)."""
+        return self.probability_alive(frequency, recency, T)
+
+    @classmethod
+    def from_params(cls, **params: float) -> "_PurchaseModel":
+        """A model with given parameters (e.g. published ones), for prediction only."""
+        missing = [name for name in cls._param_names if name not in params]
+        extra = [name for name in params if name not in cls._param_names]
+        if missing or extra:
+            raise InvalidParameterError(
+                f"invalid parameters {sorted(params)}: expected exactly {list(cls._param_names)}"
+            )
+        model = cls()
+        core = cls._core.from_params(*(float_param(n, params[n]) for n in cls._param_names))
+        model._set_model(core)
+        return model
+
+
+class BetaGeo(_PurchaseModel):
+    """BG/NBD purchase model (Fader, Hardie and Lee 2005), lifetimes' ``BetaGeoFitter``.
+
+    Parameters
+    ----------
+    penalizer_coef : float
+        L2 penalty on the parameters, as lifetimes' (on its time scale, where the longest T is 1).
+    tol : float or None
+        Gradient tolerance of the optimiser (default 1e-8).
+    max_iter : int
+        Maximum quasi-Newton iterations.
+
+    Attributes
+    ----------
+    params_ : dict
+        ``r``, ``alpha``, ``a``, ``b``.
+    standard_errors_ : dict or None
+        Delta-method standard errors from the numerical Hessian (lifetimes' definition).
+    log_likelihood_ : float
+        Total log-likelihood over the customers.
+    converged_, n_iter_, n_customers_
+
+    >>> import segcore
+    >>> bg = segcore.BetaGeo().fit([0, 2, 5, 1, 0, 3], [0, 20, 30, 5, 0, 12], [38, 35, 36, 30, 25, 33])
+    >>> sorted(bg.params_)
+    ['a', 'alpha', 'b', 'r']
+    """
+
+    _param_names = ("r", "alpha", "a", "b")
+    _core = _segcore.BetaGeoModel
+
+
+class ParetoNBD(_PurchaseModel):
+    """Pareto/NBD purchase model, lifetimes' ``ParetoNBDFitter``.
+
+    Parameters as :class:`BetaGeo` (default ``tol`` 1e-7: the gradient is numerical);
+    ``params_`` holds ``r``, ``alpha``, ``s``, ``beta``. lifetimes fits it with Nelder-Mead
+    from a random start; segcore runs BFGS from all parameters 1 and reaches the same maximum
+    (within lifetimes' tolerance), deterministically.
+    """
+
+    _param_names = ("r", "alpha", "s", "beta")
+    _core = _segcore.ParetoNbdModel
+    _default_tol = 1e-7
+
+
+class GammaGamma(_FitSettings):
+    """Gamma-Gamma spend model, lifetimes' ``GammaGammaFitter``, and the discounted CLV.
+
+    Parameters
+    ----------
+    penalizer_coef, tol, max_iter
+        As :class:`BetaGeo`.
+    on_invalid : {"raise", "exclude"}
+        A customer without repeat purchases or with non-positive ``monetary_value`` is an error
+        (default), or left out of the fit and counted in ``n_excluded_``.
+
+    Attributes
+    ----------
+    params_ : dict
+        ``p``, ``q``, ``v``.
+    standard_errors_, log_likelihood_, converged_, n_iter_, n_customers_, n_excluded_
+    """
+
+    _param_names = ("p", "q", "v")
+
+    def __init__(
+        self,
+        penalizer_coef: float = 0.0,
+        tol: Optional[float] = None,
+        max_iter: int = 1000,
+        on_invalid: str = "raise",
+    ):
+        super().__init__(penalizer_coef=penalizer_coef, tol=tol, max_iter=max_iter)
+        self.on_invalid = on_invalid
+
+    def fit(self, frequency: Any, monetary_value: Any) -> "GammaGamma":
+        """Fits the model to the customers' repeat-purchase counts and mean repeat spend."""
+        if self.on_invalid not in ("raise", "exclude"):
+            raise InvalidParameterError(
+                f"invalid parameter `on_invalid` = {self.on_invalid!r}: expected 'raise' or 'exclude'"
+            )
+        model = _segcore.GammaGammaModel.fit(
+            _vector(frequency, "frequency"),
+            _vector(monetary_value, "monetary_value"),
+            exclude_invalid=self.on_invalid == "exclude",
+            **self._settings(),
+        )
+        self._set_model(model)
+        self.n_excluded_ = model.n_excluded
+        return self
+
+    @classmethod
+    def from_params(cls, p: float, q: float, v: float) -> "GammaGamma":
+        """A model with given parameters, for prediction only."""
+        model = cls()
+        model._set_model(_segcore.GammaGammaModel.from_params(float(p), float(q), float(v)))
+        model.n_excluded_ = 0
+        return model
+
+    def conditional_expected_average_profit(self, frequency: Any, monetary_value: Any) -> np.ndarray:
+        """Expected mean spend per transaction of each customer (lifetimes' name)."""
+        check_is_fitted(self)
+        return self._model.conditional_expected_average_profit(
+            _vector(frequency, "frequency"), _vector(monetary_value, "monetary_value")
+        )
+
+    def customer_lifetime_value(
+        self,
+        purchase_model: Any,
+        frequency: Any,
+        recency: Any,
+        T: Any,
+        monetary_value: Any,
+        time: int = 12,
+        discount_rate: float = 0.01,
+        freq: str = "W",
+    ) -> np.ndarray:
+        """Discounted value of each customer over ``time`` months (lifetimes' formula).
+
+        For each month k = 1..time: the purchases ``purchase_model`` (a fitted :class:`BetaGeo`
+        or :class:`ParetoNBD`) expects between months k - 1 and k, times the expected spend,
+        divided by ``(1 + discount_rate) ** k``. ``freq`` is the unit of recency and T (``"W"``
+        weeks, ``"D"`` days, ``"M"`` months, ``"H"`` hours; a month is 4.345 weeks, 30 days,
+        720 hours).
+        """
+        check_is_fitted(self)
+        if not isinstance(purchase_model, _PurchaseModel):
+            raise TypeError(
+                "purchase_model must be a fitted segcore BetaGeo or ParetoNBD, got "
+                f"{type(purchase_model).__name__}"
+            )
+        check_is_fitted(purchase_model)
+        f, r, t = _history(frequency, recency, T)
+        return self._model.customer_lifetime_value(
+            purchase_model._model,
+            f,
+            r,
+            t,
+            _vector(monetary_value, "monetary_value"),
+            time=_non_negative("time", time),
+            discount_rate=float_param("discount_rate", discount_rate),
+            freq=str(freq),
+        )

@@ -1,0 +1,425 @@
+//! `segcore.clv`: the BG/NBD, Pareto/NBD and Gamma-Gamma fitted models and `clv_summary`.
+//! Arrays in, the core's numbers out; no formula lives here.
+
+use crate::dispatch::reduce_via_json;
+use crate::errors::{run_detached, to_py_err};
+use crate::features::{TxInput, TxNames};
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::prelude::*;
+use segcore::clv::{
+    clv_summary as core_clv_summary, BetaGeo, BetaGeoCoefficients, BetaGeoParams, ClvOptions,
+    GammaGamma, GammaGammaCoefficients, GammaGammaParams, ParetoNbd, ParetoNbdCoefficients,
+    ParetoNbdParams, PurchaseHistory, PurchaseModel, TimeUnit,
+};
+use segcore::data::{Date, OnInvalid};
+use segcore::persist;
+use segcore::Error;
+use std::borrow::Cow;
+
+/// A float64 vector from numpy, borrowed when contiguous.
+fn slice<'a>(array: &'a PyReadonlyArray1<'_, f64>) -> Cow<'a, [f64]> {
+    let view = array.as_array();
+    match view.to_slice() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(view.to_vec()),
+    }
+}
+
+/// A horizon: one for all customers or one per customer.
+#[derive(FromPyObject)]
+pub enum Horizon<'py> {
+    /// One horizon.
+    Scalar(f64),
+    /// One horizon per customer.
+    Each(PyReadonlyArray1<'py, f64>),
+}
+
+fn predict_with<M: PurchaseModel>(
+    py: Python<'_>,
+    model: &M,
+    t: Horizon<'_>,
+    frequency: PyReadonlyArray1<'_, f64>,
+    recency: PyReadonlyArray1<'_, f64>,
+    age: PyReadonlyArray1<'_, f64>,
+) -> PyResult<Vec<f64>> {
+    let (f, r, a) = (slice(&frequency), slice(&recency), slice(&age));
+    match t {
+        Horizon::Scalar(t) => run_detached(py, || {
+            model.predict_purchases(t, &PurchaseHistory::new(&f, &r, &a)?)
+        }),
+        Horizon::Each(t) => {
+            let t = slice(&t);
+            run_detached(py, || {
+                model.predict_purchases_each(&t, &PurchaseHistory::new(&f, &r, &a)?)
+            })
+        }
+    }
+}
+
+fn alive_with<M: PurchaseModel>(
+    py: Python<'_>,
+    model: &M,
+    frequency: PyReadonlyArray1<'_, f64>,
+    recency: PyReadonlyArray1<'_, f64>,
+    age: PyReadonlyArray1<'_, f64>,
+) -> PyResult<Vec<f64>> {
+    let (f, r, a) = (slice(&frequency), slice(&recency), slice(&age));
+    run_detached(py, || {
+        Ok(model.probability_alive(&PurchaseHistory::new(&f, &r, &a)?))
+    })
+}
+
+/// The fitted-model class of one purchase model: fit, predictions, parameters, pickling.
+macro_rules! purchase_model_class {
+    ($class:ident, $name:literal, $model:ty, $params:ident, $coefficients:ident, [$($field:ident),*]) => {
+        #[doc = concat!("A fitted ", $name, " purchase model (wrapped by `segcore.clv`).")]
+        #[pyclass(module = "segcore._segcore", name = $name, frozen)]
+        pub struct $class {
+            pub(crate) inner: $model,
+        }
+
+        #[pymethods]
+        impl $class {
+            /// Fits the model (settings are checked by the core).
+            #[staticmethod]
+            #[pyo3(signature = (frequency, recency, t, *, penalizer_coef, tol, max_iter))]
+            fn fit(
+                py: Python<'_>,
+                frequency: PyReadonlyArray1<'_, f64>,
+                recency: PyReadonlyArray1<'_, f64>,
+                t: PyReadonlyArray1<'_, f64>,
+                penalizer_coef: f64,
+                tol: f64,
+                max_iter: usize,
+            ) -> PyResult<Self> {
+                let (f, r, a) = (slice(&frequency), slice(&recency), slice(&t));
+                let params = $params::new().penalizer_coef(penalizer_coef).tol(tol).max_iter(max_iter);
+                let inner = run_detached(py, || params.fit(&PurchaseHistory::new(&f, &r, &a)?))?;
+                Ok($class { inner })
+            }
+
+            /// A model with given parameters (prediction only).
+            #[staticmethod]
+            fn from_params(py: Python<'_>, $($field: f64),*) -> PyResult<Self> {
+                let inner = <$model>::from_coefficients($coefficients { $($field),* })
+                    .map_err(|e| to_py_err(py, e))?;
+                Ok($class { inner })
+            }
+
+            /// The parameters in lifetimes' order.
+            #[getter]
+            fn params(&self) -> Vec<f64> {
+                self.inner.coefficients().to_array().to_vec()
+            }
+
+            /// Standard errors in the same order, or None.
+            #[getter]
+            fn standard_errors(&self) -> Option<Vec<f64>> {
+                self.inner.standard_errors().map(|s| s.to_array().to_vec())
+            }
+
+            /// Total log-likelihood of the fitted customers.
+            #[getter]
+            fn log_likelihood(&self) -> f64 {
+                self.inner.log_likelihood()
+            }
+
+            /// Whether the optimiser reached its tolerance.
+            #[getter]
+            fn converged(&self) -> bool {
+                self.inner.converged()
+            }
+
+            /// Quasi-Newton iterations.
+            #[getter]
+            fn n_iter(&self) -> usize {
+                self.inner.report().n_iter
+            }
+
+            /// Customers fitted.
+            #[getter]
+            fn n_customers(&self) -> usize {
+                self.inner.report().n_customers
+            }
+
+            /// Expected repeat purchases in the next `t` periods.
+            fn predict_purchases<'py>(
+                &self,
+                py: Python<'py>,
+                t: Horizon<'py>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                age: PyReadonlyArray1<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                Ok(predict_with(py, &self.inner, t, frequency, recency, age)?.into_pyarray(py))
+            }
+
+            /// Probability of being alive.
+            fn probability_alive<'py>(
+                &self,
+                py: Python<'py>,
+                frequency: PyReadonlyArray1<'py, f64>,
+                recency: PyReadonlyArray1<'py, f64>,
+                age: PyReadonlyArray1<'py, f64>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                Ok(alive_with(py, &self.inner, frequency, recency, age)?.into_pyarray(py))
+            }
+
+            /// The model as a segcore model document.
+            fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+                persist::to_json(&self.inner).map_err(|e| to_py_err(py, e))
+            }
+
+            /// Loads a segcore model document (validated).
+            #[staticmethod]
+            fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
+                let inner = py
+                    .detach(|| persist::from_json(document))
+                    .map_err(|e| to_py_err(py, e))?;
+                Ok($class { inner })
+            }
+
+            fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+                reduce_via_json(slf, slf.get().to_json(slf.py())?)
+            }
+        }
+    };
+}
+
+purchase_model_class!(
+    PyBetaGeoModel,
+    "BetaGeoModel",
+    BetaGeo,
+    BetaGeoParams,
+    BetaGeoCoefficients,
+    [r, alpha, a, b]
+);
+purchase_model_class!(
+    PyParetoNbdModel,
+    "ParetoNbdModel",
+    ParetoNbd,
+    ParetoNbdParams,
+    ParetoNbdCoefficients,
+    [r, alpha, s, beta]
+);
+
+/// Either fitted purchase model, as `customer_lifetime_value` receives it.
+#[derive(FromPyObject)]
+pub enum AnyPurchaseModel<'py> {
+    /// BG/NBD.
+    BetaGeo(PyRef<'py, PyBetaGeoModel>),
+    /// Pareto/NBD.
+    ParetoNbd(PyRef<'py, PyParetoNbdModel>),
+}
+
+/// A fitted Gamma-Gamma spend model (wrapped by `segcore.GammaGamma`).
+#[pyclass(module = "segcore._segcore", name = "GammaGammaModel", frozen)]
+pub struct PyGammaGammaModel {
+    inner: GammaGamma,
+}
+
+#[pymethods]
+impl PyGammaGammaModel {
+    /// Fits the model (settings are checked by the core).
+    #[staticmethod]
+    #[pyo3(signature = (frequency, monetary_value, *, penalizer_coef, tol, max_iter, exclude_invalid))]
+    fn fit(
+        py: Python<'_>,
+        frequency: PyReadonlyArray1<'_, f64>,
+        monetary_value: PyReadonlyArray1<'_, f64>,
+        penalizer_coef: f64,
+        tol: f64,
+        max_iter: usize,
+        exclude_invalid: bool,
+    ) -> PyResult<Self> {
+        let (f, m) = (slice(&frequency), slice(&monetary_value));
+        let params = GammaGammaParams::new()
+            .penalizer_coef(penalizer_coef)
+            .tol(tol)
+            .max_iter(max_iter)
+            .exclude_invalid(exclude_invalid);
+        let inner = run_detached(py, || params.fit(&f, &m))?;
+        Ok(PyGammaGammaModel { inner })
+    }
+
+    /// A model with given parameters (prediction only).
+    #[staticmethod]
+    fn from_params(py: Python<'_>, p: f64, q: f64, v: f64) -> PyResult<Self> {
+        let inner = GammaGamma::from_coefficients(GammaGammaCoefficients { p, q, v })
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(PyGammaGammaModel { inner })
+    }
+
+    /// `[p, q, v]`.
+    #[getter]
+    fn params(&self) -> Vec<f64> {
+        self.inner.coefficients().to_array().to_vec()
+    }
+
+    /// Standard errors in the same order, or None.
+    #[getter]
+    fn standard_errors(&self) -> Option<Vec<f64>> {
+        self.inner.standard_errors().map(|s| s.to_array().to_vec())
+    }
+
+    /// Total log-likelihood of the fitted customers.
+    #[getter]
+    fn log_likelihood(&self) -> f64 {
+        self.inner.log_likelihood()
+    }
+
+    /// Whether the optimiser reached its tolerance.
+    #[getter]
+    fn converged(&self) -> bool {
+        self.inner.converged()
+    }
+
+    /// Quasi-Newton iterations.
+    #[getter]
+    fn n_iter(&self) -> usize {
+        self.inner.report().n_iter
+    }
+
+    /// Customers fitted.
+    #[getter]
+    fn n_customers(&self) -> usize {
+        self.inner.report().n_customers
+    }
+
+    /// Customers left out by `exclude_invalid`.
+    #[getter]
+    fn n_excluded(&self) -> usize {
+        self.inner.n_excluded()
+    }
+
+    /// Expected mean spend per transaction.
+    fn conditional_expected_average_profit<'py>(
+        &self,
+        py: Python<'py>,
+        frequency: PyReadonlyArray1<'py, f64>,
+        monetary_value: PyReadonlyArray1<'py, f64>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let (f, m) = (slice(&frequency), slice(&monetary_value));
+        let model = &self.inner;
+        Ok(
+            run_detached(py, || model.conditional_expected_average_profit(&f, &m))?
+                .into_pyarray(py),
+        )
+    }
+
+    /// Discounted lifetime value per customer.
+    #[pyo3(signature = (purchase_model, frequency, recency, t, monetary_value, *, time, discount_rate, freq))]
+    #[allow(clippy::too_many_arguments)]
+    fn customer_lifetime_value<'py>(
+        &self,
+        py: Python<'py>,
+        purchase_model: AnyPurchaseModel<'py>,
+        frequency: PyReadonlyArray1<'py, f64>,
+        recency: PyReadonlyArray1<'py, f64>,
+        t: PyReadonlyArray1<'py, f64>,
+        monetary_value: PyReadonlyArray1<'py, f64>,
+        time: usize,
+        discount_rate: f64,
+        freq: &str,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let (f, r, a, m) = (
+            slice(&frequency),
+            slice(&recency),
+            slice(&t),
+            slice(&monetary_value),
+        );
+        let time_unit = TimeUnit::parse(freq).map_err(|e| to_py_err(py, e))?;
+        let options = ClvOptions {
+            months: time,
+            discount_rate,
+            time_unit,
+        };
+        let purchase: &dyn PurchaseModel = match &purchase_model {
+            AnyPurchaseModel::BetaGeo(m) => &m.inner,
+            AnyPurchaseModel::ParetoNbd(m) => &m.inner,
+        };
+        let model = &self.inner;
+        let values = run_detached(py, || {
+            model.customer_lifetime_value(purchase, &PurchaseHistory::new(&f, &r, &a)?, &m, options)
+        })?;
+        Ok(values.into_pyarray(py))
+    }
+
+    /// The model as a segcore model document.
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        persist::to_json(&self.inner).map_err(|e| to_py_err(py, e))
+    }
+
+    /// Loads a segcore model document (validated).
+    #[staticmethod]
+    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
+        let inner = py
+            .detach(|| persist::from_json(document))
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(PyGammaGammaModel { inner })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        reduce_via_json(slf, slf.get().to_json(slf.py())?)
+    }
+}
+
+/// Summary arrays: `(customer codes, frequency, recency, T, monetary_value,
+/// observation_end_days, n_lines_after_end, skipped_rows)`.
+type SummaryOut<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    i32,
+    usize,
+    usize,
+);
+
+/// Per-customer frequency, recency, T and monetary value of a transaction log (lifetimes'
+/// `summary_data_from_transaction_data`). Customer codes index the log's distinct ids.
+#[pyfunction]
+#[pyo3(signature = (tx, names, observation_end=None, freq="D", on_invalid="raise"))]
+pub fn clv_summary<'py>(
+    py: Python<'py>,
+    tx: TxInput<'py>,
+    names: TxNames,
+    observation_end: Option<i64>,
+    freq: &str,
+    on_invalid: &str,
+) -> PyResult<SummaryOut<'py>> {
+    let owned = tx.to_owned(names).map_err(|e| to_py_err(py, e))?;
+    let freq = freq.to_string();
+    let (summary, skipped) = run_detached(py, move || {
+        let unit = TimeUnit::parse(&freq)?;
+        let end = observation_end
+            .map(|d| {
+                i32::try_from(d)
+                    .ok()
+                    .and_then(|d| Date::from_days_since_epoch(d).ok())
+                    .ok_or_else(|| {
+                        Error::invalid_parameter("observation_end", d, "a date in years 1..=9999")
+                    })
+            })
+            .transpose()?;
+        let raw = owned.into_log(OnInvalid::from_name(on_invalid)?)?;
+        let (log, skipped) = (raw.log, raw.skipped);
+        Ok((core_clv_summary(&log, end, unit)?, skipped))
+    })?;
+    let codes: Vec<i64> = summary
+        .customer_index
+        .iter()
+        .map(|&c| i64::from(c))
+        .collect();
+    Ok((
+        codes.into_pyarray(py),
+        summary.frequency.into_pyarray(py),
+        summary.recency.into_pyarray(py),
+        summary.age.into_pyarray(py),
+        summary.monetary_value.into_pyarray(py),
+        summary.observation_end.days_since_epoch(),
+        summary.n_lines_after_end,
+        skipped,
+    ))
+}
