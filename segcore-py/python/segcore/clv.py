@@ -21,7 +21,8 @@ from . import _segcore
 from ._base import BaseEstimator
 from ._validation import check_is_fitted, float_param, int_param
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
-from .features import _check_on_invalid, _day, _transactions
+from ._frames import day as _day
+from ._frames import transaction_input as _transactions
 
 __all__ = ["clv_summary", "BetaGeo", "ParetoNBD", "GammaGamma"]
 
@@ -65,7 +66,6 @@ def clv_summary(
     """
     import pandas as pd
 
-    skip = _check_on_invalid(on_invalid)
     if not isinstance(freq, str):
         raise InvalidParameterError(f"invalid parameter `freq` = {freq!r}: expected \"D\", \"W\" or \"M\"")
     if amount is None:
@@ -76,7 +76,7 @@ def clv_summary(
         tx, names, uniques = _transactions(transactions, customer, date, amount)
     end = None if observation_end is None else _day(observation_end, "observation_end")
     codes, frequency, recency, age, monetary, end_day, after_end, skipped = _segcore.clv_summary(
-        tx, names, end, freq, skip
+        tx, names, end, freq, on_invalid
     )
     index = pd.Index(np.asarray(uniques)[codes] if len(codes) else np.asarray(uniques)[:0], name=customer)
     columns = {"frequency": frequency, "recency": recency, "T": age}
