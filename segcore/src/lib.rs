@@ -1,10 +1,16 @@
 //! # segcore
 //!
 //! Customer segmentation for B2B analytics with one fast core: features from firmographics and
-//! transactions, k-means / Ward / Gaussian mixtures, PCA and segment profiles.
+//! transactions, k-means / Ward / Gaussian mixtures / k-prototypes / latent classes, PCA and
+//! correspondence analysis, segment profiles, lifetime value, and mergeable statistics for
+//! cluster engines.
 //!
-//! Data flows one way: `data` -> `features` / `preprocessing` -> `reduce` -> `cluster` ->
-//! `select` / `profile`. A lower layer never imports a higher one.
+//! Data flows one way, lowest layer first: `persist` (the model document envelope) and
+//! `validation` -> `data` -> `preprocessing` -> `features` / `datasets` -> `reduce` -> `cluster`
+//! (every fitted model implements [`cluster::FittedClusterer`]) -> `select` / `partial` ->
+//! `profile` -> `clv` -> `segmenter` -> `serve` (load any saved model and assign customers).
+//! A lower layer never imports a higher one; `tests/architecture.rs` holds the order and
+//! checks it.
 #![warn(missing_docs)]
 
 pub mod cluster;
