@@ -3,7 +3,7 @@
 //! This is the top of the crate: it names every model type that can assign customers, so no
 //! lower module has to. The document envelope itself (format, version, kind, size limit) is
 //! [`crate::persist`], at the bottom. A model type becomes loadable here by one line in
-//! [`LOADERS`]; everything else goes through [`FittedClusterer`], the face every fitted
+//! its table of loaders; everything else goes through [`FittedClusterer`], the face every fitted
 //! clustering model (and the [`Segmenter`]) shares.
 
 use crate::cluster::gmm::GaussianMixture;

@@ -215,7 +215,10 @@ impl RawTransactions {
             .map(|m| non_finite(&columns.margin, row, m[row]))
     }
 
-    /// The log of these rows under `on_invalid` (see the [module documentation](self)).
+    /// The log of these rows under `on_invalid`: the first bad row is an error naming its column
+    /// and row ([`OnInvalid::Raise`]), or bad rows are dropped and counted ([`OnInvalid::Skip`]).
+    /// A row is bad when its id or date is missing or unusable or its amount or margin is not
+    /// finite.
     ///
     /// ```
     /// use segcore::data::{CategoricalColumn, Date, OnInvalid, RawTransactions};

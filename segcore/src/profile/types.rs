@@ -154,7 +154,7 @@ pub struct SegmentSummary {
     pub value: Option<SegmentValue>,
 }
 
-/// The whole profile of a segmentation; see [`profile`].
+/// The whole profile of a segmentation; see [`profile`](super::profile()).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SegmentationProfile {
     /// Format version of this document.

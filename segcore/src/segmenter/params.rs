@@ -14,7 +14,7 @@ pub const DEFAULT_MARGIN_COLUMN: &str = "margin";
 /// Largest k of [`NClusters::Auto`]: beyond it a segmentation stops being readable.
 const MAX_AUTO_K: usize = 50;
 
-/// Parameters of a [`Segmenter`]: a builder whose defaults give a sensible model in one line.
+/// Parameters of a [`Segmenter`](super::Segmenter): a builder whose defaults give a sensible model in one line.
 ///
 /// ```
 /// use segcore::datasets::{make_b2b, B2bParams};
@@ -35,7 +35,8 @@ const MAX_AUTO_K: usize = 50;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SegmenterParams {
-    /// The column spec; `None` (default): inferred from the column types by [`infer_spec`].
+    /// The column spec; `None` (default): inferred from the column types by
+    /// [`infer_spec`](super::infer_spec).
     pub spec: Option<PipelineSpec>,
     /// Clustering algorithm (default k-means).
     pub algorithm: Algorithm,

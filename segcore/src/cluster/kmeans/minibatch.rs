@@ -241,7 +241,7 @@ impl MiniBatchKMeansValidParams {
     }
 
     /// Fits on `x` (n_samples x n_features, any memory order) by mini-batches, with optional
-    /// non-negative `sample_weight`. See [`MiniBatchKMeansParams`] for an example.
+    /// non-negative `sample_weight`. See [`MiniBatchKMeansParams`](super::MiniBatchKMeansParams) for an example.
     pub fn fit<F: Float>(
         &self,
         x: ArrayView2<F>,
