@@ -12,7 +12,7 @@ use segcore::partial::{KMeansDriver, PartialStats, PartitionTask};
 use segcore::persist;
 use segcore::preprocessing::StandardScalerParams;
 use segcore::reduce::{NComponents, PcaParams};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 /// Runs the task `task` (JSON) on partition number `partition` (rows `x`); returns the partial
 /// statistics as JSON.
@@ -129,6 +129,18 @@ pub struct PyKMeansDriver {
     float32: bool,
 }
 
+impl PyKMeansDriver {
+    /// The driver, or a `RuntimeError` when an earlier call panicked while holding it (its state
+    /// is then unknown, so the fit must start again).
+    fn driver(&self) -> PyResult<MutexGuard<'_, KMeansDriver>> {
+        self.inner.lock().map_err(|_| {
+            pyo3::exceptions::PyRuntimeError::new_err(
+                "the distributed k-means driver failed in an earlier call; start the fit again",
+            )
+        })
+    }
+}
+
 #[pymethods]
 impl PyKMeansDriver {
     #[new]
@@ -173,10 +185,7 @@ impl PyKMeansDriver {
 
     /// The next task as JSON, or None when the fit is done.
     fn next_task(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        let driver = self
-            .inner
-            .lock()
-            .expect("the driver lock is never poisoned");
+        let driver = self.driver()?;
         driver
             .next_task()
             .map(|t| t.to_json())
@@ -186,38 +195,26 @@ impl PyKMeansDriver {
 
     /// Takes the statistics of the last task merged over all partitions (JSON).
     fn receive(&self, py: Python<'_>, stats: &str) -> PyResult<()> {
-        let mut driver = self
-            .inner
-            .lock()
-            .expect("the driver lock is never poisoned");
+        let mut driver = self.driver()?;
         let result = PartialStats::from_json(stats).and_then(|s| driver.receive(s));
         result.map_err(|e| to_py_err(py, e))
     }
 
     /// Lloyd iterations so far.
     #[getter]
-    fn n_iter(&self) -> usize {
-        self.inner
-            .lock()
-            .expect("the driver lock is never poisoned")
-            .n_iter()
+    fn n_iter(&self) -> PyResult<usize> {
+        Ok(self.driver()?.n_iter())
     }
 
     /// Rows seen.
     #[getter]
-    fn n_rows(&self) -> u64 {
-        self.inner
-            .lock()
-            .expect("the driver lock is never poisoned")
-            .n_rows()
+    fn n_rows(&self) -> PyResult<u64> {
+        Ok(self.driver()?.n_rows())
     }
 
     /// The fitted model as a segcore k-means document (labels empty).
     fn model_json(&self, py: Python<'_>) -> PyResult<String> {
-        let driver = self
-            .inner
-            .lock()
-            .expect("the driver lock is never poisoned");
+        let driver = self.driver()?;
         let document = if self.float32 {
             driver.model::<f32>().and_then(|m| persist::to_json(&m))
         } else {
