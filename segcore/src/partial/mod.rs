@@ -18,7 +18,7 @@
 //!
 //! Figure: one k-means pass runs the single-machine Lloyd kernel ([`crate::cluster::kmeans`])
 //! on each partition; the statistics are k x d + k floats per partition. Measured
-//! (`benches/compare_engines.py`, 2M x 16 f32 Parquet, k = 8, 2 workers, load ~9 on 2 cores):
+//! (`benches/compare_engines.py`, 2M x 16 f32 Parquet, k = 8, 2 workers; docs/performance.md):
 //! 0.34 s per iteration, dask-ml 1.01 s (2.97x), Spark MLlib 0.37 s (1.09x); at this size the
 //! per-pass scheduling dominates (see `docs/scaling-out.md`).
 

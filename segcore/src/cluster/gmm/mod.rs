@@ -15,9 +15,8 @@
 //!   [`select_mixture_models`] is mclust's `mclustBIC` table (BIC = 2 loglik - df ln n) with the
 //!   recommended model and the runner-up. On the Wholesale table (440 x 6, every model, k = 2..8)
 //!   the best fit reaches at least mclust's log-likelihood and df equals mclust's
-//!   (`segcore-py/tests/test_mixture_models.py`). Measured (`benches/compare_mixtures.py`,
-//!   100k x 8, 14 models x k = 1..9, one run at load ~11-13): 22.0 s with mclust's single
-//!   hierarchical start against `mclustBIC`'s 228 s (10.4x); details in docs/performance.md.
+//!   (`segcore-py/tests/test_mixture_models.py`). Current figure: the 14 x 9 BIC table on
+//!   100k x 8 is 10.4x mclust's `mclustBIC` (docs/performance.md).
 //!
 //! Deterministic: the same data and `random_state` give bit-identical results on any number of
 //! threads (rows are processed in fixed chunks whose sums are reduced in a fixed order). `f32`
@@ -25,13 +24,9 @@
 //! `f64`). Extra memory during EM is one re-laid copy of the data (n x d, plus n weights); the
 //! n x k responsibilities exist only while an initialisation estimates its start.
 //!
-//! Measured (`benches/compare_gmm.py`, 100k x 8, k = 6, same start, 10 fixed EM iterations,
-//! both libraries in one process per thread count, shared 2-core box at load ~7, so ratios
-//! only): full 17.8 ms/iteration against scikit-learn's 157 ms on 1 thread each (8.8x), 20.0 ms
-//! against 775 ms on 2 threads each (38.7x); diag 15.8 ms against 88 ms (5.6x) / 16.0 against
-//! 277 ms (17.4x); lower bounds equal to 12 digits, means to 1e-13. `benches/programs/gmm_bench.rs` in
-//! one run (2 threads): full 20.8 ms against linfa-clustering's 428 ms. One EM iteration is one
-//! fused pass over the data (see `kernel.rs` for the profile that decided it).
+//! Current figure (`benches/compare_gmm.py`, 100k x 8, k = 6, 2 threads each): full EM 38.7x
+//! scikit-learn per iteration; one EM iteration is one fused pass over the data (`kernel.rs`).
+//! Runs by date and load are in docs/performance.md.
 
 mod algorithm;
 mod covariance_models;
