@@ -9,7 +9,7 @@
 //! whole segment and is published for every segment that is itself large enough.
 
 use super::groups::Groups;
-use super::privacy::{protect_table, publishable};
+use super::privacy::protect_table;
 use crate::data::CategoricalColumn;
 use serde::{Deserialize, Serialize};
 
@@ -121,9 +121,7 @@ pub(crate) fn fairness_check(
     let n: usize = base.iter().sum();
     // Complementary suppression, so a hidden share is not 1 minus the printed ones.
     let flat: Vec<usize> = counts.iter().flatten().copied().collect();
-    let suppressed: Vec<bool> = (0..counts.len())
-        .map(|s| groups.size(s) < min_group_size)
-        .collect();
+    let suppressed = groups.hidden(min_group_size);
     let (hidden, base_hidden) = protect_table(&flat, counts.len(), k, min_group_size, &suppressed);
     let shares = |row: &[usize], hidden: &[bool]| -> Vec<Option<f64>> {
         let total: usize = row.iter().sum();
@@ -138,8 +136,7 @@ pub(crate) fn fairness_check(
         .map(|(s, row)| FairnessSegment {
             segment: groups.labels[s],
             shares: shares(row, &hidden[s * k..(s + 1) * k]),
-            divergence: publishable(groups.size(s), min_group_size)
-                .then(|| jensen_shannon(row, &base)),
+            divergence: (!suppressed[s]).then(|| jensen_shannon(row, &base)),
             above_threshold: false,
         })
         .collect();

@@ -84,4 +84,11 @@ impl Groups {
     pub(crate) fn size(&self, segment: usize) -> usize {
         self.offsets[segment + 1] - self.offsets[segment]
     }
+
+    /// Segments whose figures are suppressed under `min_group_size`, complements included
+    /// ([`super::privacy::hidden_groups`]).
+    pub(crate) fn hidden(&self, min_group_size: usize) -> Vec<bool> {
+        let sizes: Vec<usize> = (0..self.n_segments()).map(|s| self.size(s)).collect();
+        super::privacy::hidden_groups(&sizes, min_group_size)
+    }
 }

@@ -16,9 +16,18 @@
 //!   small table that can take most cells: two segments x two categories with one small cell
 //!   hide all four.
 //!
+//! - **No recovery by differencing across segments** ([`hidden_groups`]): every additive figure
+//!   (size, share, mean, revenue and margin share) of the base is published next to the
+//!   segments', so the hidden segments' figures taken together follow from the published ones
+//!   (the base's mean times its count minus the other segments' sums). Complementary suppression
+//!   hides further segments (the smallest first) until the hidden ones hold at least
+//!   `min_group_size` customers together: what can be derived then describes a group. The same
+//!   rule holds per numeric column, where missing values make a cell's count differ from its
+//!   segment's size ([`hidden_cells`]).
+//!
 //! Not covered: bounds (a hidden count is known to be >= 0, so an attacker can narrow it to an
-//! interval, e.g. when the other hidden cells of its row sum to little); the size of a lone
-//! suppressed segment (the number of customers minus the other sizes: its figures stay hidden);
+//! interval, e.g. when the other hidden cells of its row sum to little); order statistics
+//! (a published median or quartile of the base constrains the hidden values only to intervals);
 //! differencing across overlapping reports (publishing a segment of 10 and the same
 //! segment minus one customer reveals that customer); keep one `min_group_size` per audience.
 
@@ -31,6 +40,77 @@ use std::collections::BinaryHeap;
 /// `true` when a group of `count` customers may be published under `min_group_size`.
 pub fn publishable(count: usize, min_group_size: usize) -> bool {
     count >= min_group_size && count > 0
+}
+
+/// Which groups of a partition to hide: those of 1 to `min_group_size - 1` customers and, while
+/// the hidden groups hold fewer than `min_group_size` customers together, the smallest published
+/// group as a complement (ties: the first). Additive figures of the whole base (sizes, means,
+/// revenue) are published too, so the hidden groups' figures taken together follow from the
+/// published ones; with the complement they describe at least `min_group_size` customers.
+/// Empty groups describe nobody and are never hidden.
+///
+/// ```
+/// use segcore::profile::privacy::hidden_groups;
+/// // A segment of 3 customers cannot be published, and alone its mean would be the base's
+/// // total minus the others': the 40 is hidden with it (3 + 40 >= 10 customers).
+/// assert_eq!(hidden_groups(&[3, 40, 200, 55], 10), [true, true, false, false]);
+/// assert_eq!(hidden_groups(&[30, 40, 200], 10), [false; 3]);
+/// ```
+pub fn hidden_groups(sizes: &[usize], min_group_size: usize) -> Vec<bool> {
+    let mut hidden: Vec<bool> = sizes
+        .iter()
+        .map(|&size| size > 0 && !publishable(size, min_group_size))
+        .collect();
+    complement(sizes, &mut hidden, min_group_size);
+    hidden
+}
+
+/// [`hidden_groups`] for one numeric column: `counts[s]` are the values present in segment `s`
+/// (missing values make them smaller than the segment's size), `hidden_segments` the segments
+/// hidden as a whole. Hides the segments hidden as a whole, the cells of 1 to
+/// `min_group_size - 1` values, and complements until the hidden cells hold 0 or at least
+/// `min_group_size` values together.
+pub fn hidden_cells(
+    counts: &[usize],
+    hidden_segments: &[bool],
+    min_group_size: usize,
+) -> Vec<bool> {
+    let mut hidden: Vec<bool> = counts
+        .iter()
+        .zip(hidden_segments)
+        .map(|(&count, &segment)| segment || (count > 0 && !publishable(count, min_group_size)))
+        .collect();
+    complement(counts, &mut hidden, min_group_size);
+    hidden
+}
+
+/// Hides the smallest published non-empty groups until the hidden ones hold 0 or at least
+/// `min_group_size` customers.
+fn complement(sizes: &[usize], hidden: &mut [bool], min_group_size: usize) {
+    let hidden_total = |hidden: &[bool]| -> usize {
+        sizes
+            .iter()
+            .zip(hidden.iter())
+            .filter(|(_, &h)| h)
+            .map(|(&s, _)| s)
+            .sum()
+    };
+    loop {
+        let total = hidden_total(hidden);
+        if total == 0 || total >= min_group_size {
+            return;
+        }
+        let next = sizes
+            .iter()
+            .enumerate()
+            .filter(|&(g, &size)| !hidden[g] && size > 0)
+            .min_by_key(|&(g, &size)| (size, g));
+        match next {
+            Some((g, _)) => hidden[g] = true,
+            // Everything is hidden: nothing more to do.
+            None => return,
+        }
+    }
 }
 
 /// Which figures of a count table may be printed: primary suppression (counts of 1 to

@@ -619,24 +619,27 @@ mod tests {
     use crate::profile::{profile, Language, ProfileParams, SegmentationProfile};
 
     fn example(language: Language) -> SegmentationProfile {
-        let n = 45;
+        let n = 65;
         let ids = (0..n).map(|i| format!("C{i}")).collect();
         let mut t = CustomerTable::new(ids).unwrap();
         t.add_numeric("monetary", (0..n).map(|i| (i * 100) as f64).collect())
             .unwrap();
         let channel: Vec<Option<&str>> = (0..n)
-            .map(|i| Some(if i < 30 { "<web>" } else { "EDI" }))
+            .map(|i| Some(if (30..40).contains(&i) { "<web>" } else { "EDI" }))
             .collect();
         t.add_categorical("channel", &channel).unwrap();
-        // segment 2 has 5 customers: suppressed
+        // segment 2 has 5 customers: suppressed, with segment 0 as its complement (else its
+        // figures would follow from the totals); segments 1 and 3 are published.
         let labels: Vec<usize> = (0..n)
             .map(|i| {
                 if i < 20 {
                     0
                 } else if i < 40 {
                     1
-                } else {
+                } else if i < 45 {
                     2
+                } else {
+                    3
                 }
             })
             .collect();

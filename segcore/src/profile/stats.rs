@@ -9,7 +9,7 @@ use super::behaviour::{behaviour_mix, BehaviourKind, BehaviourMix};
 use super::fairness::{fairness_check, FairnessCheck};
 use super::groups::Groups;
 use super::names::{speaking_names, Language};
-use super::privacy::protect_table;
+use super::privacy::{hidden_cells, protect_table};
 use super::types::*;
 use crate::data::{CategoricalColumn, ColumnData, CustomerTable};
 use crate::error::{Error, Result};
@@ -257,11 +257,23 @@ fn numeric_column(
     name: &str,
     values: &[f64],
     groups: &Groups,
+    hidden_segments: &[bool],
     min_group_size: usize,
 ) -> NumericColumnProfile {
     let mut buffer: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     let base =
         (buffer.len() >= min_group_size && !buffer.is_empty()).then(|| summarise(&mut buffer));
+    // The base's mean and count are published: a lone hidden cell would be their difference.
+    let present: Vec<usize> = (0..groups.n_segments())
+        .map(|s| {
+            groups
+                .rows_of(s)
+                .iter()
+                .filter(|&&r| !values[r as usize].is_nan())
+                .count()
+        })
+        .collect();
+    let hidden = hidden_cells(&present, hidden_segments, min_group_size);
     let segments = (0..groups.n_segments())
         .map(|s| {
             buffer.clear();
@@ -272,8 +284,7 @@ fn numeric_column(
                     .map(|&r| values[r as usize])
                     .filter(|v| !v.is_nan()),
             );
-            let summary = (buffer.len() >= min_group_size && !buffer.is_empty())
-                .then(|| summarise(&mut buffer));
+            let summary = (!hidden[s] && !buffer.is_empty()).then(|| summarise(&mut buffer));
             let effect_size = match (&summary, &base) {
                 (Some(seg), Some(all)) if all.std > 0.0 => Some((seg.mean - all.mean) / all.std),
                 _ => None,
@@ -335,6 +346,7 @@ fn categorical_column(
     name: &str,
     column: &CategoricalColumn,
     groups: &Groups,
+    hidden_segments: &[bool],
     min_group_size: usize,
 ) -> CategoricalColumnProfile {
     let k = column.n_categories();
@@ -354,15 +366,12 @@ fn categorical_column(
             *total += c;
         }
     }
-    let suppressed: Vec<bool> = (0..groups.n_segments())
-        .map(|s| groups.size(s) < min_group_size)
-        .collect();
     let (hidden, base_hidden) = protect_table(
         &counts,
         groups.n_segments(),
         k + 1,
         min_group_size,
-        &suppressed,
+        hidden_segments,
     );
     let base = composition(None, &base_counts, &base_hidden, &column.categories, None);
     let base_shares: Vec<Option<f64>> = base.cells.iter().map(|c| c.share).collect();
@@ -515,6 +524,8 @@ pub fn profile(
             Ok((name.as_str(), column))
         })
         .collect::<Result<Vec<_>>>()?;
+    // Segments hidden in every table: the small ones and their complements.
+    let hidden = groups.hidden(m);
 
     // Columns are independent: one task each, each computed sequentially, so the result does not
     // depend on the thread count.
@@ -526,10 +537,10 @@ pub fn profile(
         .par_iter()
         .map(|column| match &column.data {
             ColumnData::Numeric(values) => {
-                Profiled::Numeric(numeric_column(&column.name, values, &groups, m))
+                Profiled::Numeric(numeric_column(&column.name, values, &groups, &hidden, m))
             }
             ColumnData::Categorical(c) => {
-                Profiled::Categorical(categorical_column(&column.name, c, &groups, m))
+                Profiled::Categorical(categorical_column(&column.name, c, &groups, &hidden, m))
             }
         })
         .collect();
@@ -557,7 +568,7 @@ pub fn profile(
     let mut warnings = Vec::new();
     let (values, base_lorenz, base_gini) = match revenue {
         Some(revenue) => {
-            let (values, lorenz, gini) = segment_values(revenue, margin, &groups, m);
+            let (values, lorenz, gini) = segment_values(revenue, margin, &groups, &hidden, m);
             (values, lorenz, Some(gini))
         }
         None => (vec![None; groups.n_segments()], None, None),
@@ -565,7 +576,7 @@ pub fn profile(
     let mut segments: Vec<SegmentSummary> = (0..groups.n_segments())
         .map(|s| {
             let size = groups.size(s);
-            let suppressed = size < m;
+            let suppressed = hidden[s];
             let label = groups.labels[s];
             let mut features: Vec<DistinguishingFeature> = numeric
                 .iter()
@@ -596,9 +607,14 @@ pub fn profile(
                 .collect();
             over.sort_by(|a, b| b.lift.total_cmp(&a.lift));
             over.truncate(5);
-            if suppressed {
+            if suppressed && size < m {
                 warnings.push(format!(
                     "segment {label} has fewer than {m} customers: its figures are suppressed"
+                ));
+            } else if suppressed {
+                warnings.push(format!(
+                    "segment {label} is suppressed as well, so the figures of the smaller \
+                     suppressed segments cannot be derived from the totals"
                 ));
             }
             SegmentSummary {
@@ -673,6 +689,7 @@ fn segment_values(
     revenue: &[f64],
     margin: Option<&[f64]>,
     groups: &Groups,
+    hidden_segments: &[bool],
     min_group_size: usize,
 ) -> ValueColumns {
     // Missing revenue or margin counts as 0: a customer without orders brought nothing.
@@ -691,7 +708,7 @@ fn segment_values(
         .map(|s| {
             let rows = groups.rows_of(s);
             let size = rows.len();
-            if size < min_group_size {
+            if hidden_segments[s] {
                 return None;
             }
             let mut values: Vec<f64> = rows.iter().map(|&r| value(revenue, r)).collect();
