@@ -10,8 +10,8 @@ use pyo3::prelude::*;
 use segcore::cluster::gmm::GaussianMixture;
 use segcore::data::CustomerTable;
 use segcore::profile::{
-    explain, explain_mixture, learn_rules, migration as core_migration, profile, Language,
-    Migration, ProfileParams, Pseudonymiser, RuleParams, SegmentationProfile,
+    explain, explain_mixture, learn_rules, migration_with as core_migration_with, profile,
+    Language, Migration, ProfileParams, Pseudonymiser, RuleParams, SegmentationProfile,
 };
 use segcore::serve::AnyModel;
 use std::collections::BTreeMap;
@@ -162,16 +162,18 @@ pub fn explain_mixture_document(
     to_document(py, &explanation)
 }
 
-/// Compares two labelings; returns the JSON document of the migration.
+/// Compares two labelings under a minimum group size; returns the JSON document of the migration.
 #[pyfunction]
+#[pyo3(signature = (labels_before, labels_after, min_group_size = 1))]
 pub fn migration(
     py: Python<'_>,
     labels_before: PyReadonlyArray1<'_, i64>,
     labels_after: PyReadonlyArray1<'_, i64>,
+    min_group_size: usize,
 ) -> PyResult<String> {
     let before = labels_of(&labels_before, "labels_before").into_py_result(py)?;
     let after = labels_of(&labels_after, "labels_after").into_py_result(py)?;
-    let m = run_detached(py, || core_migration(&before, &after))?;
+    let m = run_detached(py, || core_migration_with(&before, &after, min_group_size))?;
     to_document(py, &m)
 }
 

@@ -337,3 +337,101 @@ def test_plot_without_matplotlib(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match="pip install matplotlib"):
         segcore.plot.heatmap(None)
+
+
+def _differencing_attack(p, n_customers: int, min_group_size: int) -> None:
+    """An attacker who combines every published additive figure with the base's: what the hidden
+    segments hold together must describe at least `min_group_size` customers (or nobody)."""
+    data = p.data
+    published_sizes = [s["size"] for s in data["segments"] if s["size"] is not None]
+    hidden_customers = n_customers - sum(published_sizes)
+    assert hidden_customers == 0 or hidden_customers >= min_group_size, ("sizes", hidden_customers)
+    for column in data["numeric"]:
+        base = column["base"]
+        if base is None:
+            continue
+        published = [c["summary"] for c in column["segments"] if c["summary"] is not None]
+        hidden_count = base["count"] - sum(s["count"] for s in published)
+        assert hidden_count == 0 or hidden_count >= min_group_size, (column["column"], hidden_count)
+        if 0 < hidden_count:
+            # What the attacker learns is the mean of a group, not of the small segment.
+            hidden_sum = base["mean"] * base["count"] - sum(s["mean"] * s["count"] for s in published)
+            assert np.isfinite(hidden_sum / hidden_count)
+    values = [s["value"] for s in data["segments"] if s["value"] is not None]
+    if data["revenue_column"] is not None and len(values) < len(data["segments"]):
+        hidden_segments = [s for s in data["segments"] if s["value"] is None]
+        assert len(hidden_segments) >= 2 or hidden_customers >= min_group_size
+
+
+def test_hidden_segment_cannot_be_recovered_by_differencing():
+    """Wholesale, min_group_size=10, 3 customers forming their own segment: their mean spending
+    used to follow from the overall mean and the other segments' sizes and means."""
+    frame = pd.read_csv(require_data("wholesale_customers/wholesale_customers.csv"))
+    spend = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
+    labels = (frame["Region"].to_numpy() - 1).astype(np.int64)
+    top3 = np.argsort(-frame["Fresh"].to_numpy())[:3]
+    labels[top3] = 3
+    frame["revenue"] = frame[spend].sum(axis=1).astype(float)
+    p = segcore.profile(frame[spend + ["revenue"]], labels, revenue="revenue", min_group_size=10)
+    segments = p.segments
+    assert segments.loc[3, "suppressed"]
+    # The smallest other segment is hidden with it, and says why.
+    assert segments["suppressed"].sum() == 2, segments
+    assert any("suppressed as well" in w for w in p.warnings), p.warnings
+    _differencing_attack(p, len(frame), 10)
+    # The exact mean of the 3 is no longer derivable: the attacker's figure is a group's mean.
+    numeric = p.numeric
+    fresh = numeric[numeric["column"] == "Fresh"]
+    published = fresh.dropna(subset=["mean"])
+    base_total = frame["Fresh"].sum()
+    derived = (base_total - (published["mean"] * published["count"]).sum()) / (len(frame) - published["count"].sum())
+    assert derived != pytest.approx(frame["Fresh"].to_numpy()[top3].mean(), rel=1e-9)
+
+
+def test_differencing_attack_on_random_partitions():
+    rng = np.random.default_rng(7)
+    for trial in range(30):
+        n = int(rng.integers(20, 300))
+        k = int(rng.integers(2, 7))
+        labels = rng.integers(0, k, size=n)
+        # One to three tiny segments.
+        for tiny in range(int(rng.integers(1, 4))):
+            labels[rng.choice(n, size=int(rng.integers(1, 9)), replace=False)] = k + tiny
+        x = rng.normal(size=(n, 2))
+        x[rng.random(size=(n, 2)) < 0.1] = np.nan
+        frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "revenue": rng.gamma(2.0, 10.0, size=n)})
+        m = int(rng.integers(5, 15))
+        p = segcore.profile(frame, labels, revenue="revenue", min_group_size=m)
+        _differencing_attack(p, n, m)
+
+
+def test_migration_counts_under_a_minimum_group_size():
+    before = np.array([0] * 33 + [1] * 40 + [2] * 50)
+    after = np.array([0] * 30 + [1] * 3 + [1] * 40 + [2] * 50)
+    m = segcore.migration(before, after, min_group_size=10)
+    counts = m.counts
+    assert pd.isna(counts.loc[0, 1])
+    assert counts.loc[2, 2] == 50
+    transitions = m.transitions
+    assert list(transitions.columns) == ["before", "after", "count", "share_of_before"]
+    assert transitions["count"].isna().sum() >= 2
+    # Unprotected analysis keeps every count.
+    assert segcore.migration(before, after).counts.loc[0, 1] == 3
+    with pytest.raises(InvalidParameterError, match="min_group_size"):
+        segcore.migration(before, after, min_group_size=0)
+
+
+def test_migration_with_many_distinct_labels_is_sparse():
+    # 100,000 distinct labels each side: a dense matrix would need 80 GB.
+    before = np.arange(100_000)
+    after = (before * 7919) % 100_000
+    m = segcore.migration(before, after)
+    assert len(m.transitions) == 100_000
+    with pytest.raises(DataError, match="transitions"):
+        m.counts
+
+
+def test_profile_segments_with_a_huge_label_raises_instead_of_allocating():
+    x = np.array([[1.0], [2.0]])
+    with pytest.raises(InvalidParameterError, match="n_segments"):
+        segcore.profile_segments(x, np.array([0, 10**9]))

@@ -436,7 +436,9 @@ def explain_mixture_document(
     customer: npt.NDArray[np.float64],
     feature_names: list[str],
 ) -> str: ...
-def migration(labels_before: npt.NDArray[np.int64], labels_after: npt.NDArray[np.int64]) -> str: ...
+def migration(
+    labels_before: npt.NDArray[np.int64], labels_after: npt.NDArray[np.int64], min_group_size: int = 1
+) -> str: ...
 def movers(
     labels_before: npt.NDArray[np.int64],
     labels_after: npt.NDArray[np.int64],

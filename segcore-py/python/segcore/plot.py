@@ -307,17 +307,21 @@ def migration(result: Any, ax: Any = None, shares: bool = True) -> Any:
     if not hasattr(result, "counts") or not hasattr(result, "stayed_share"):
         raise ValueError(f"expected a segcore.Migration (segcore.migration(...)), got {type(result).__name__}")
     counts = result.counts
-    values = counts.to_numpy(dtype=float)
-    totals = values.sum(axis=1, keepdims=True)
-    row_shares = np.divide(values, totals, out=np.zeros_like(values), where=totals > 0)
+    values = counts.to_numpy(dtype=float, na_value=np.nan)
+    row_shares = result.shares.to_numpy(dtype=float)
     if ax is None:
         _, ax = plt.subplots(figsize=(1.5 + 0.9 * values.shape[1], 1.2 + 0.6 * values.shape[0]))
     shown = row_shares if shares else values
-    image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if shares else max(float(values.max()), 1.0), aspect="auto")
+    largest = max(float(np.nanmax(values)) if np.isfinite(values).any() else 1.0, 1.0)
+    image = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if shares else largest, aspect="auto")
     ax.set_xticks(range(values.shape[1]), [str(c) for c in counts.columns], rotation=45, ha="right")
     ax.set_yticks(range(values.shape[0]), [str(i) for i in counts.index])
-    threshold = 0.6 * (1 if shares else max(float(values.max()), 1.0))
+    threshold = 0.6 * (1 if shares else largest)
     for (i, j), count in np.ndenumerate(values):
+        if np.isnan(count):
+            # Suppressed under the minimum group size.
+            ax.text(j, i, "suppressed", ha="center", va="center", fontsize=7, color="grey")
+            continue
         colour = "white" if shown[i, j] > threshold else "black"
         ax.text(j, i, f"{int(count)}\n{100 * row_shares[i, j]:.0f}%", ha="center", va="center", fontsize=8, color=colour)
     ax.set_xlabel("after")

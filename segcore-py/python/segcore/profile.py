@@ -438,21 +438,58 @@ class Migration:
         return value.item() if hasattr(value, "item") else value
 
     @property
-    def counts(self) -> Any:
-        """Transition matrix of counts (rows: before, columns: after), pandas."""
+    def transitions(self) -> Any:
+        """The non-empty cells, one row each (pandas): ``before``, ``after``, ``count`` and
+        ``share_of_before``; suppressed figures are missing (``<NA>``/NaN)."""
         import pandas as pd
 
+        rows = self.data["transitions"]
         return pd.DataFrame(
-            self.data["counts"],
-            index=pd.Index([self._label(c) for c in self.data["before_segments"]], name="before"),
-            columns=pd.Index([self._label(c) for c in self.data["after_segments"]], name="after"),
+            {
+                "before": [self._label(t["before"]) for t in rows],
+                "after": [self._label(t["after"]) for t in rows],
+                "count": pd.array([t["count"] for t in rows], dtype="Int64"),
+                "share_of_before": [np.nan if t["share_of_before"] is None else t["share_of_before"] for t in rows],
+            }
         )
 
     @property
+    def counts(self) -> Any:
+        """Transition matrix of counts (rows: before, columns: after), pandas; suppressed cells
+        are ``<NA>``. Raises :class:`DataError` beyond 16M cells: read :attr:`transitions`."""
+        import pandas as pd
+
+        before, after = self.data["before_segments"], self.data["after_segments"]
+        if len(before) * len(after) > 1 << 24:
+            raise DataError(
+                f"a dense table of {len(before)} x {len(after)} segments is too large: read `transitions` instead"
+            )
+        position = {label: j for j, label in enumerate(after)}
+        row_of = {label: i for i, label in enumerate(before)}
+        table = np.zeros((len(before), len(after)), dtype=np.int64)
+        hidden = np.zeros_like(table, dtype=bool)
+        for t in self.data["transitions"]:
+            i, j = row_of[t["before"]], position[t["after"]]
+            if t["count"] is None:
+                hidden[i, j] = True
+            else:
+                table[i, j] = t["count"]
+        frame = pd.DataFrame(
+            table,
+            index=pd.Index([self._label(c) for c in before], name="before"),
+            columns=pd.Index([self._label(c) for c in after], name="after"),
+        ).astype("Int64")
+        return frame.mask(hidden)
+
+    @property
     def shares(self) -> Any:
-        """Row shares: where the customers of each segment went."""
+        """Row shares: where the customers of each segment went (suppressed cells NaN)."""
+        import pandas as pd
+
         counts = self.counts
-        return counts.div(counts.sum(axis=1), axis=0)
+        sizes = np.asarray([np.nan if s is None else s for s in self.data["before_sizes"]], dtype=float)
+        values = counts.to_numpy(dtype=float, na_value=np.nan)
+        return pd.DataFrame(values / sizes[:, None], index=counts.index, columns=counts.columns)
 
     @property
     def stayed_share(self) -> float:
@@ -491,10 +528,13 @@ class Migration:
         )
 
 
-def migration(labels_before: Any, labels_after: Any) -> Migration:
+def migration(labels_before: Any, labels_after: Any, min_group_size: int = 1) -> Migration:
     """Compare two segmentations of the same customers (same order): transition matrix, stayed
     share, adjusted Rand index, and :meth:`Migration.movers` for the CRM. Labels may be ints or
     segment names; equal labels mean the same segment.
+
+    For a report, pass the profiles' ``min_group_size``: counts of fewer customers are
+    suppressed, with the cells and segment sizes that would give them away by subtraction.
 
     Examples
     --------
@@ -506,5 +546,9 @@ def migration(labels_before: Any, labels_after: Any) -> Migration:
     ['C2']
     """
     before, after, label_values = shared_labels(labels_before, labels_after)
-    document = _segcore.migration(before, after)
+    if isinstance(min_group_size, bool) or not isinstance(min_group_size, (int, np.integer)) or min_group_size < 0:
+        raise InvalidParameterError(
+            f"invalid parameter `min_group_size` = {min_group_size!r}: expected an integer >= 1"
+        )
+    document = _segcore.migration(before, after, int(min_group_size))
     return Migration(document, before, after, label_values)

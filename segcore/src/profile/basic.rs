@@ -2,7 +2,12 @@
 //! Kept for its users; [`crate::profile::profile`] is the full profile (quartiles, effect sizes,
 //! categories, value, names, privacy).
 
+use super::groups::MAX_SEGMENT_LABEL;
 use crate::error::{Error, Result};
+
+/// Largest `(segments + 1) x features` table [`profile_segments`] builds (64M cells, 1 GB of
+/// sums and counts).
+pub const MAX_PROFILE_CELLS: usize = 1 << 26;
 use ndarray::{ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -73,6 +78,20 @@ pub fn profile_segments(
         return Err(Error::EmptyInput {
             what: "no customers to profile".into(),
         });
+    }
+    // Tables are sized by n_segments: bound it before allocating (a label of 10^9 must be an
+    // error, not a 24 GB allocation).
+    let cells = (n_segments + 1).saturating_mul(features.ncols().max(1));
+    if n_segments > MAX_SEGMENT_LABEL + 1 || cells > MAX_PROFILE_CELLS {
+        return Err(Error::invalid_parameter(
+            "n_segments",
+            n_segments,
+            format!(
+                "at most {} segments (labels 0..={MAX_SEGMENT_LABEL}) and at most \
+                 {MAX_PROFILE_CELLS} segment x feature cells",
+                MAX_SEGMENT_LABEL + 1
+            ),
+        ));
     }
     if let Some((row, &label)) = labels.iter().enumerate().find(|(_, &l)| l >= n_segments) {
         return Err(Error::invalid_parameter(
@@ -190,6 +209,15 @@ fn format_number(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_label_is_an_error_not_an_allocation() {
+        let x = ndarray::array![[1.0], [2.0]];
+        let labels = ndarray::array![0usize, 1_000_000_000];
+        let err = profile_segments(x.view(), &["a".to_string()], labels.view(), 1_000_000_001)
+            .unwrap_err();
+        assert!(err.to_string().contains("n_segments"), "{err}");
+    }
     use ndarray::array;
 
     #[test]

@@ -35,9 +35,9 @@ pub use behaviour::{BehaviourKind, BehaviourMix, BehaviourSegment};
 pub use explain::{explain, explain_mixture, CentroidModel, Explanation, FeatureContribution};
 pub use fairness::{FairnessCheck, FairnessSegment};
 pub use groups::MAX_SEGMENT_LABEL;
-pub use migration::{migration, Migration};
+pub use migration::{migration, migration_with, Migration, Transition};
 pub use names::Language;
-pub use privacy::{protect_table, publishable, Pseudonymiser};
+pub use privacy::{hidden_groups, protect_table, publishable, Pseudonymiser};
 pub use rules::{learn_rules, Condition, RuleParams, SegmentRule};
 pub use stats::{profile, ProfileParams};
 pub use types::{
