@@ -60,14 +60,16 @@ impl StandardScalerParams {
         }
         let n_features = x.ncols();
         let mut mean = Array1::<F>::zeros(n_features);
+        let mut std = Array1::<F>::zeros(n_features);
         let mut variance = Array1::<F>::zeros(n_features);
         // Two passes (mean, then centred squares) for accuracy on large-valued columns such as revenue.
         for (j, column) in x.axis_iter(Axis(1)).enumerate() {
-            let (m, v) = weighted_mean_variance(column, sample_weight);
+            let (m, s, v) = weighted_mean_variance(column, sample_weight);
             mean[j] = m;
+            std[j] = s;
             variance[j] = v;
         }
-        Ok(self.scaler_of(mean, variance))
+        Ok(self.scaler_of(mean, std, variance))
     }
 
     /// The scaler of columns with this mean and population variance (e.g. moments merged over
@@ -87,14 +89,19 @@ impl StandardScalerParams {
         let cast = |v: &f64| F::from_f64(*v).expect("every f64 converts to f32/f64");
         Ok(self.scaler_of(
             mean.iter().map(cast).collect(),
+            variance.iter().map(|v| cast(&v.sqrt())).collect(),
             variance.iter().map(cast).collect(),
         ))
     }
 
-    fn scaler_of<F: Float>(&self, mean: Array1<F>, variance: Array1<F>) -> StandardScaler<F> {
+    fn scaler_of<F: Float>(
+        &self,
+        mean: Array1<F>,
+        scale: Array1<F>,
+        variance: Array1<F>,
+    ) -> StandardScaler<F> {
         let n_features = mean.len();
         let mut constant_columns = Vec::new();
-        let scale = variance.mapv(|v| v.sqrt());
         let scale = Array1::from_iter(scale.iter().enumerate().map(|(j, &s)| {
             // scikit-learn treats variances below ~10 ulps of the mean's magnitude as zero.
             let tiny = F::from(10.0).expect("10 fits in any float") * F::epsilon() * mean[j].abs();
@@ -122,28 +129,70 @@ impl StandardScalerParams {
     }
 }
 
+/// Mean and population variance of a column, accumulated in f64 on values divided by a power
+/// of two near the column's largest magnitude: squares cannot overflow (data scaled by 1e160
+/// in f64 or 1e19 in f32 keeps its variance), and for ordinary data the division is exact, so
+/// the figures equal the direct two-pass formulas bit for bit in f64. Returns `(mean, std,
+/// variance)`; the variance alone may be infinite when its square exceeds the type's range.
 fn weighted_mean_variance<F: Float>(
     column: ArrayView1<F>,
     weights: Option<ArrayView1<F>>,
-) -> (F, F) {
-    match weights {
+) -> (F, F, F) {
+    let widen = |v: F| v.to_f64().expect("f32/f64 widen to f64");
+    let unit = power_of_two_above(column.iter().map(|&v| widen(v)));
+    let (mean, variance) = match weights {
         None => {
-            let n = F::from(column.len()).expect("row count fits in a float");
-            let mean = column.sum() / n;
-            let var = column.iter().map(|&v| (v - mean) * (v - mean)).sum::<F>() / n;
+            let n = column.len() as f64;
+            let mean = column.iter().map(|&v| widen(v) / unit).sum::<f64>() / n;
+            let var = column
+                .iter()
+                .map(|&v| {
+                    let t = widen(v) / unit - mean;
+                    t * t
+                })
+                .sum::<f64>()
+                / n;
             (mean, var)
         }
         Some(w) => {
-            let total = w.sum();
-            let mean = column.iter().zip(w).map(|(&v, &wi)| v * wi).sum::<F>() / total;
+            let w_unit = power_of_two_above(w.iter().map(|&v| widen(v)));
+            let total = w.iter().map(|&wi| widen(wi) / w_unit).sum::<f64>();
+            let mean = column
+                .iter()
+                .zip(w)
+                .map(|(&v, &wi)| widen(v) / unit * (widen(wi) / w_unit))
+                .sum::<f64>()
+                / total;
             let var = column
                 .iter()
                 .zip(w)
-                .map(|(&v, &wi)| wi * (v - mean) * (v - mean))
-                .sum::<F>()
+                .map(|(&v, &wi)| {
+                    let t = widen(v) / unit - mean;
+                    widen(wi) / w_unit * t * t
+                })
+                .sum::<f64>()
                 / total;
             (mean, var)
         }
+    };
+    let narrow = |v: f64| F::from_f64(v).expect("every f64 converts to f32/f64 (inf beyond range)");
+    (
+        narrow(mean * unit),
+        narrow(variance.sqrt() * unit),
+        narrow(variance * unit * unit),
+    )
+}
+
+/// The power of two at or above the largest finite magnitude (1 for an all-zero column).
+fn power_of_two_above(values: impl Iterator<Item = f64>) -> f64 {
+    let largest = values.fold(
+        0.0f64,
+        |m, v| if v.is_finite() { m.max(v.abs()) } else { m },
+    );
+    if largest == 0.0 {
+        1.0
+    } else {
+        largest.log2().ceil().exp2()
     }
 }
 
@@ -287,6 +336,34 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn huge_values_keep_their_scale() {
+        // Squaring 1e160 overflows f64 and 1e19 squared sums overflow f32: scale first.
+        let base: Array2<f64> = array![[1.0, -2.0], [2.0, 0.5], [4.0, 3.0], [-1.0, 1.0]];
+        let reference = StandardScalerParams::default()
+            .fit(base.view(), None)
+            .unwrap();
+        let expected = reference.transform(base.view()).unwrap();
+        let huge = base.mapv(|v| v * 1e160);
+        let z = StandardScalerParams::default()
+            .fit(huge.view(), None)
+            .unwrap()
+            .transform(huge.view())
+            .unwrap();
+        for (a, b) in z.iter().zip(&expected) {
+            assert!((a - b).abs() < 1e-12_f64, "{a} vs {b}");
+        }
+        let huge32 = base.mapv(|v| (v * 1e19) as f32);
+        let scaler32 = StandardScalerParams::default()
+            .fit(huge32.view(), None)
+            .unwrap();
+        assert!(scaler32.scale().iter().all(|s| s.is_finite() && *s > 1e18));
+        let z32 = scaler32.transform(huge32.view()).unwrap();
+        for (a, b) in z32.iter().zip(&expected) {
+            assert!((f64::from(*a) - b).abs() < 1e-5, "{a} vs {b}");
+        }
     }
 
     #[test]

@@ -181,6 +181,20 @@ impl PcaValidParams {
     pub fn fit<F: Float>(&self, x: ArrayView2<F>) -> Result<Pca<F>> {
         let params = &self.0;
         check_matrix(x, "X")?;
+        // Squares of values beyond 1e150 overflow f64: the eigensolver would panic on the
+        // infinite covariance and the SVD iterations never converge on such values.
+        if let Some(v) = x
+            .iter()
+            .find(|v| v.to_f64().is_some_and(|v| v.abs() > 1e150))
+        {
+            return Err(Error::Numerical {
+                reason: format!(
+                    "X has values of magnitude {:e}, beyond 1e150, whose squares overflow f64; \
+                     rescale the data (e.g. StandardScaler)",
+                    v.to_f64().unwrap_or(f64::INFINITY)
+                ),
+            });
+        }
         let (n_samples, n_features) = x.dim();
         if n_samples < 2 {
             return Err(Error::EmptyInput {
@@ -667,6 +681,16 @@ fn spectrum_of_scatter(moments: Moments) -> Result<Spectrum> {
     let n_samples = moments.count;
     let mut covariance = moments.scatter;
     covariance /= (n_samples - 1) as f64;
+    // The eigensolver cannot take infinities (it panics on them). A clear error, as
+    // scikit-learn's LinAlgError, instead of an abort.
+    if let Some(((i, j), _)) = covariance.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::Numerical {
+            reason: format!(
+                "the covariance of features {i} and {j} overflows f64; rescale the data \
+                 (e.g. StandardScaler)"
+            ),
+        });
+    }
     let (values, vectors) = covariance
         .eigh()
         .map_err(|e| linalg_error("covariance eigendecomposition", e))?
@@ -1041,6 +1065,17 @@ mod tests {
             assert_close(*a as f64, *b, 1e-6, "f32 variance");
         }
         assert_eq!(p32.transform(x32.view()).unwrap().dim(), (1000, 2));
+    }
+
+    #[test]
+    fn overflowing_values_are_an_error_not_a_panic() {
+        let x = sample_data(200, 4, 9).mapv(|v| v * 1e160);
+        for solver in [PcaSolver::Auto, PcaSolver::Full, PcaSolver::Randomized] {
+            let fitted = PcaParams::new(NComponents::Count(2))
+                .solver(solver)
+                .fit(x.view());
+            assert!(matches!(fitted, Err(Error::Numerical { .. })), "{fitted:?}");
+        }
     }
 
     #[test]

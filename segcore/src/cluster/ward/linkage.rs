@@ -80,7 +80,7 @@ pub fn ward_linkage_with_progress<F: Float>(
         input.weights,
         &counts,
         progress,
-    );
+    )?;
     Linkage::from_chain(&result)
 }
 
@@ -129,6 +129,21 @@ impl WardInput {
                 reason: "X has values above 1e150 in magnitude, whose squared distances \
                          overflow; rescale the features"
                     .into(),
+            });
+        }
+        // Ward's merge cost is (w_a w_b / (w_a + w_b)) |c_a - c_b|^2 and the weights add up the
+        // tree: the total weight times the largest squared distance must stay finite, or the
+        // costs become inf - inf = NaN and no merge is the smallest.
+        let total_weight: f64 = weights.iter().sum();
+        let largest = points.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let reach = (2.0 * largest).powi(2) * x.ncols() as f64;
+        if !total_weight.is_finite() || !(total_weight * reach.max(1.0)).is_finite() {
+            return Err(Error::InvalidWeights {
+                reason: format!(
+                    "the weights sum to {total_weight:e}, which times the squared distances \
+                     of this data overflows f64; divide every weight by the same factor \
+                     (Ward's merges do not change when all weights are scaled alike)"
+                ),
             });
         }
         Ok(WardInput {
@@ -365,6 +380,20 @@ mod tests {
     use ndarray::{array, Array2};
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256Plus;
+
+    #[test]
+    fn overflowing_weights_are_an_error_not_a_panic() {
+        let x = random_points(30, 3, 4);
+        let w = ndarray::Array1::from_elem(30, 1e308);
+        let result = ward_linkage(x.view(), Some(w.view()));
+        assert!(
+            matches!(result, Err(Error::InvalidWeights { .. })),
+            "{result:?}"
+        );
+        // The same data with weights scaled alike merges the same way.
+        let small = ndarray::Array1::from_elem(30, 2.0);
+        assert!(ward_linkage(x.view(), Some(small.view())).is_ok());
+    }
 
     fn random_points(n: usize, d: usize, seed: u64) -> Array2<f64> {
         let mut rng = Xoshiro256Plus::seed_from_u64(seed);
