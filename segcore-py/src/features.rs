@@ -1,7 +1,7 @@
 //! Behaviour, RFM, value and lifecycle features: DataFrame columns in (already factorized by the
 //! Python layer), the core's numbers out.
 
-use crate::errors::run_detached;
+use crate::errors::{run_detached, IntoPyResult};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 use segcore::data::{
@@ -298,7 +298,7 @@ pub fn rfm_scores<'py>(
     recency_days: PyReadonlyArray1<'py, f64>,
     frequency: PyReadonlyArray1<'py, f64>,
     monetary: PyReadonlyArray1<'py, f64>,
-    n_scores: u8,
+    n_scores: u64,
     rules: Option<(Vec<PyRule>, String, String)>,
 ) -> PyResult<(
     Bound<'py, PyArray1<u8>>,
@@ -323,7 +323,12 @@ pub fn rfm_scores<'py>(
             no_orders,
         },
     };
-    let params = RfmParams { n_scores, rules };
+    let params = RfmParams {
+        rules,
+        ..RfmParams::default()
+    }
+    .score_levels(n_scores)
+    .into_py_result(py)?;
     let s = run_detached(py, move || core_rfm_scores(&r, &f, &m, &params))?;
     Ok((
         s.recency_score.into_pyarray(py),

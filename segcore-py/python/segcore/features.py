@@ -195,7 +195,7 @@ def rfm_scores(
     elif (unmatched, no_orders) != ("Other", "No orders"):
         table = (default_rfm_rules(), str(unmatched), str(no_orders))
     n = _count("n_scores", n_scores, "2..=10 score levels")
-    rs, fs, ms, segment, segment_names = _segcore.rfm_scores(r, f, m, min(n, 255), table)
+    rs, fs, ms, segment, segment_names = _segcore.rfm_scores(r, f, m, n, table)
     frame = pd.DataFrame({"r_score": rs, "f_score": fs, "m_score": ms}, index=index)
     frame["rfm_cell"] = [f"{a}{b}{c}" for a, b, c in zip(rs.tolist(), fs.tolist(), ms.tolist())]
     frame["segment"] = pd.Categorical.from_codes(segment.astype(np.int64), categories=segment_names)

@@ -124,6 +124,13 @@ impl Default for RfmParams {
 }
 
 impl RfmParams {
+    /// Sets [`n_scores`](Self::n_scores) from any integer (e.g. a caller's 64-bit value): an
+    /// error naming the value given when it is outside 2..=10, never a truncated one.
+    pub fn score_levels(mut self, n_scores: u64) -> Result<Self> {
+        self.n_scores = score_levels(n_scores)?;
+        Ok(self)
+    }
+
     /// Sets [`n_scores`](Self::n_scores).
     pub fn n_scores(mut self, n_scores: u8) -> Self {
         self.n_scores = n_scores;
@@ -139,13 +146,7 @@ impl RfmParams {
     /// Checks: `n_scores` in 2..=10; at least one rule; every rule named, with ranges
     /// `1 <= min <= max <= n_scores` (the default table needs `n_scores = 5`).
     pub fn check(&self) -> Result<()> {
-        if !(2..=10).contains(&self.n_scores) {
-            return Err(Error::invalid_parameter(
-                "n_scores",
-                self.n_scores,
-                "2..=10 score levels",
-            ));
-        }
+        score_levels(u64::from(self.n_scores))?;
         if self.rules.rules.is_empty() {
             return Err(Error::invalid_parameter(
                 "rules",
@@ -205,6 +206,18 @@ impl RfmScores {
     }
 }
 
+/// `n_scores` checked: 2..=10 score levels.
+fn score_levels(n_scores: u64) -> Result<u8> {
+    match u8::try_from(n_scores) {
+        Ok(n) if (2..=10).contains(&n) => Ok(n),
+        _ => Err(Error::invalid_parameter(
+            "n_scores",
+            n_scores,
+            "2..=10 score levels",
+        )),
+    }
+}
+
 /// Equal-count quantile scores `1..=n_scores` of `values` ranked with ties broken by position
 /// (`pandas.qcut(x.rank(method="first"), n_scores, labels=False) + 1`); `None` entries get 0.
 ///
@@ -223,13 +236,7 @@ pub fn quantile_scores(
     n_scores: u8,
     higher_is_better: bool,
 ) -> Result<Vec<u8>> {
-    if !(2..=10).contains(&n_scores) {
-        return Err(Error::invalid_parameter(
-            "n_scores",
-            n_scores,
-            "2..=10 score levels",
-        ));
-    }
+    score_levels(u64::from(n_scores))?;
     if let Some(row) = values
         .iter()
         .position(|v| v.is_some_and(|x| !x.is_finite()))
@@ -497,6 +504,12 @@ mod tests {
             "{err}"
         );
         assert!(RfmParams::default().n_scores(11).check().is_err());
+        // A large value is reported as given, not truncated to 8 bits.
+        let err = RfmParams::default()
+            .score_levels(1000)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("1000"), "{err}");
         let empty = RfmRules {
             rules: vec![],
             ..RfmRules::default()

@@ -382,7 +382,11 @@ impl McaParams {
         if self.correction.is_some() && q < 2 {
             return Err(Error::invalid_parameter(
                 "correction",
-                format!("{:?}", self.correction),
+                match self.correction {
+                    Some(InertiaCorrection::Benzecri) => "benzecri",
+                    Some(InertiaCorrection::Greenacre) => "greenacre",
+                    None => "none",
+                },
                 "None with a single column (the corrections divide by K - 1)",
             ));
         }

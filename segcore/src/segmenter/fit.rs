@@ -113,7 +113,7 @@ impl SegmenterParams {
         if n < min_rows {
             return Err(Error::invalid_parameter(
                 "n_clusters",
-                format!("{:?}", self.n_clusters),
+                self.n_clusters.to_string(),
                 format!(
                     "at most {} segments for {n} customers",
                     n.saturating_sub(1).max(1)

@@ -103,6 +103,16 @@ pub enum NClusters {
     },
 }
 
+/// In the user's words: `4`, or `auto in 4..=8` (messages never show Rust's debug form).
+impl std::fmt::Display for NClusters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NClusters::Fixed(k) => write!(f, "{k}"),
+            NClusters::Auto { min, max } => write!(f, "auto in {min}..={max}"),
+        }
+    }
+}
+
 impl Default for NClusters {
     fn default() -> Self {
         NClusters::Auto { min: 4, max: 8 }

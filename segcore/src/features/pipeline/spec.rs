@@ -25,6 +25,17 @@ pub enum Encoding {
     Ordinal,
 }
 
+/// The serde name (`numeric`, `one_hot`, `ordinal`), as users write it in a spec.
+impl std::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Encoding::Numeric => "numeric",
+            Encoding::OneHot => "one_hot",
+            Encoding::Ordinal => "ordinal",
+        })
+    }
+}
+
 /// Rare-category threshold of a one-hot column, as scikit-learn's `min_frequency`: a category
 /// with fewer rows than this at fit is grouped into `<column>_other`.
 ///
@@ -267,7 +278,7 @@ impl ColumnSpec {
         if self.encoding != Encoding::OneHot && self.min_frequency.is_some() {
             return Err(Error::invalid_parameter(
                 "min_frequency",
-                format!("set on {:?} column `{name}`", self.encoding),
+                format!("set on {} column `{name}`", self.encoding),
                 "min_frequency only on one-hot columns",
             ));
         }
@@ -299,7 +310,7 @@ impl ColumnSpec {
             (_, Some(_)) => {
                 return Err(Error::invalid_parameter(
                     "order",
-                    format!("set on {:?} column `{name}`", self.encoding),
+                    format!("set on {} column `{name}`", self.encoding),
                     "order only on ordinal columns",
                 ))
             }
