@@ -149,8 +149,21 @@ pub fn from_json<T: SavedModel>(document: &str) -> Result<T> {
             header.kind
         )));
     }
-    let envelope: EnvelopeIn<T> = serde_json::from_str(document)
-        .map_err(|e| format_error(format!("the {expected} model is malformed: {e}")))?;
+    let malformed =
+        |e: serde_json::Error| format_error(format!("the {expected} model is malformed: {e}"));
+    let mut unknown = Vec::new();
+    let mut deserializer = serde_json::Deserializer::from_str(document);
+    let envelope: EnvelopeIn<T> =
+        serde_ignored::deserialize(&mut deserializer, |path| unknown.push(path.to_string()))
+            .map_err(malformed)?;
+    deserializer.end().map_err(malformed)?;
+    if !unknown.is_empty() {
+        unknown.truncate(5);
+        return Err(format_error(format!(
+            "the {expected} model has unknown fields: {}",
+            unknown.join(", ")
+        )));
+    }
     envelope.model.validate()?;
     Ok(envelope.model)
 }
@@ -235,6 +248,13 @@ mod tests {
         assert!(reason(from_json(&newer)).contains("upgrade segcore"));
         let extra = document.replacen('{', "{\"exec\":\"rm -rf\",", 1);
         assert!(reason(from_json(&extra)).contains("unknown field"));
+        // Inside "model", at any depth, unknown fields are refused too.
+        let inner = document.replacen("\"model\":{", "\"model\":{\"exec\":1,", 1);
+        assert_ne!(inner, document);
+        assert!(reason(from_json(&inner)).contains("unknown fields: model.exec"));
+        let nested = document.replacen("\"labels\":{", "\"labels\":{\"extra\":[1],", 1);
+        assert_ne!(nested, document);
+        assert!(reason(from_json(&nested)).contains("unknown field"));
         let other_kind = document.replace("\"kind\":\"ward\"", "\"kind\":\"kmeans-f64\"");
         assert!(reason(from_json(&other_kind)).contains("not \"ward\""));
         // JSON has no NaN: a non-finite number cannot be written into a document.
