@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// do not import each other.
 const LAYERS: &[&[&str]] = &[
     &["error", "simd", "numeric"],
-    &["validation", "persist"],
+    &["validation", "persist", "cancel"],
     &["data"],
     &["preprocessing"],
     &["features", "datasets"],

@@ -5,7 +5,10 @@
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
+use segcore::cancel::{with_flag, CancelFlag};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 /// Name of the exception class in `segcore.exceptions` that stands for this error.
 fn exception_class_name(error: &segcore::Error) -> &'static str {
@@ -57,14 +60,65 @@ impl<T> IntoPyResult<T> for segcore::Result<T> {
     }
 }
 
+/// Stack of the thread that runs core work (the main thread's usual 8 MiB).
+const WORK_STACK_BYTES: usize = 8 << 20;
+
+/// How often the waiting thread looks for Ctrl-C while core work runs.
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
 /// Runs heavy core work with the GIL released; a core error becomes its exception and a panic
 /// becomes `segcore.exceptions.SegcoreError` ("internal error") instead of crossing into Python.
+///
+/// Ctrl-C: the work runs on its own thread under a [`CancelFlag`] while this thread waits
+/// without the GIL and looks for signals every 50 ms; on KeyboardInterrupt (or any exception a
+/// signal handler raises) the flag goes up, the core stops at its next loop boundary with
+/// nothing fitted, and the interrupt is raised here. Outside the main thread signals are never
+/// seen, so the work simply runs to its end.
 pub fn run_detached<T, F>(py: Python<'_>, work: F) -> PyResult<T>
 where
     F: Send + FnOnce() -> segcore::Result<T>,
     T: Send,
 {
-    let outcome = py.detach(|| catch_unwind(AssertUnwindSafe(work)));
+    let flag = CancelFlag::new();
+    let mut interrupt: Option<PyErr> = None;
+    let outcome = std::thread::scope(|scope| {
+        let (done, finished) = mpsc::channel::<()>();
+        let worker_flag = flag.clone();
+        let spawned = std::thread::Builder::new()
+            .name("segcore-work".into())
+            .stack_size(WORK_STACK_BYTES)
+            .spawn_scoped(scope, move || {
+                let result = catch_unwind(AssertUnwindSafe(|| with_flag(&worker_flag, work)));
+                let _ = done.send(());
+                result
+            });
+        let handle = match spawned {
+            Ok(handle) => handle,
+            Err(error) => {
+                return Ok(Err(segcore::Error::Io {
+                    path: "(a thread for the work)".into(),
+                    source: error,
+                }))
+            }
+        };
+        loop {
+            match py.detach(|| finished.recv_timeout(SIGNAL_POLL)) {
+                Err(RecvTimeoutError::Timeout) => {
+                    if interrupt.is_none() {
+                        if let Err(raised) = py.check_signals() {
+                            flag.cancel();
+                            interrupt = Some(raised);
+                        }
+                    }
+                }
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        handle.join().unwrap_or_else(|payload| Err(payload))
+    });
+    if let Some(raised) = interrupt {
+        return Err(raised);
+    }
     match outcome {
         Ok(result) => result.into_py_result(py),
         Err(payload) => Err(internal_error(py, panic_message(&payload))),

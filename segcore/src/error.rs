@@ -144,6 +144,11 @@ pub enum Error {
         /// What broke and what to try instead.
         reason: String,
     },
+
+    /// The work was cancelled from outside ([`crate::cancel`]: Ctrl-C in Python); nothing was
+    /// fitted.
+    #[error("cancelled (interrupted before it finished; nothing was fitted)")]
+    Cancelled,
 }
 
 impl Error {

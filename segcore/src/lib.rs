@@ -5,7 +5,8 @@
 //! correspondence analysis, segment profiles, lifetime value, and mergeable statistics for
 //! cluster engines.
 //!
-//! Data flows one way, lowest layer first: `persist` (the model document envelope) and
+//! Data flows one way, lowest layer first: `persist` (the model document envelope), `cancel`
+//! (stopping long work from outside) and
 //! `validation` -> `data` -> `preprocessing` -> `features` / `datasets` -> `reduce` -> `cluster`
 //! (every fitted model implements [`cluster::FittedClusterer`]) -> `select` / `partial` ->
 //! `profile` -> `clv` -> `segmenter` -> `serve` (load any saved model and assign customers).
@@ -13,6 +14,7 @@
 //! checks it.
 #![warn(missing_docs)]
 
+pub mod cancel;
 pub mod cluster;
 pub mod clv;
 pub mod data;

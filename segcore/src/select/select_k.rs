@@ -429,6 +429,7 @@ impl SelectKParams {
         match self.method {
             SelectMethod::KMeans => {
                 for &k in ks {
+                    crate::cancel::check()?;
                     let mut params = KMeansParams::new(k).random_state(seed);
                     if let Some(n_init) = self.n_init {
                         params = params.n_init(n_init);
@@ -446,6 +447,7 @@ impl SelectKParams {
             }
             SelectMethod::GaussianMixture(covariance_type) => {
                 for (&k, bic) in ks.iter().zip(bics.iter_mut()) {
+                    crate::cancel::check()?;
                     let mut params = GaussianMixtureParams::new(k)
                         .covariance_type(covariance_type)
                         .random_state(seed);

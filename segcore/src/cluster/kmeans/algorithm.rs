@@ -479,7 +479,7 @@ fn run_single<F: Float>(
     algorithm: KMeansAlgorithm,
     max_iter: usize,
     tol: F,
-) -> RunResult<F> {
+) -> Result<RunResult<F>> {
     let (n, d) = x.dim();
     let k = centers.nrows();
     // Label::MAX: the first iteration counts every row as changed, like sklearn's labels_old = -1.
@@ -500,6 +500,7 @@ fn run_single<F: Float>(
     let mut converged = false;
     let mut n_iter = 0;
     for iteration in 0..max_iter {
+        crate::cancel::check()?;
         n_iter = iteration + 1;
         let flat = centers
             .as_slice()
@@ -579,13 +580,13 @@ fn run_single<F: Float>(
         }
     }
     let inertia = labels_inertia(x, mean, weights, &centers, &mut labels, !strict);
-    RunResult {
+    Ok(RunResult {
         centers,
         labels,
         inertia,
         n_iter,
         converged,
-    }
+    })
 }
 
 /// The per-row labels of a fit as the model's `usize` labels. In parallel, in fixed chunks:
@@ -702,12 +703,13 @@ impl KMeansValidParams {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.random_state);
         let mut best: Option<RunResult<F>> = None;
         for _ in 0..self.effective_n_init() {
+            crate::cancel::check()?;
             let start = match &self.init {
                 KMeansInit::KMeansPlusPlus => kmeans_plusplus(&x, &mean, weights, k, &mut rng),
                 KMeansInit::Random => random_rows(&x, &mean, weights, k, &mut rng),
                 KMeansInit::Centers(c) => centered_init(c, &mean),
             };
-            let run = run_single(&x, &mean, weights, start, algorithm, self.max_iter, tol);
+            let run = run_single(&x, &mean, weights, start, algorithm, self.max_iter, tol)?;
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
             }

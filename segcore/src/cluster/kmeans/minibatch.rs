@@ -271,6 +271,7 @@ impl MiniBatchKMeansValidParams {
         let w_valid = weights.map(|w| valid_idx.iter().map(|&i| w[i]).collect::<Vec<F>>());
         let mut best: Option<(F, Array2<F>)> = None;
         for _ in 0..self.effective_n_init() {
+            crate::cancel::check()?;
             let centers = self.initial_centers(&x, weights, &offset, init_size, &mut rng);
             let mut scratch = vec![0; init_size];
             let inertia = labels_inertia(
@@ -310,6 +311,7 @@ impl MiniBatchKMeansValidParams {
         let mut steps_done = 0;
         let mut indices = vec![0usize; batch];
         for step in 0..n_steps {
+            crate::cancel::check()?;
             for slot in indices.iter_mut() {
                 *slot = match &cumulative {
                     None => rng.gen_range(0..n),

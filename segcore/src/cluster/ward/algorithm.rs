@@ -116,7 +116,7 @@ impl WardValidParams {
         let n_leaves = leaf_weights.len();
         let mut node_centroids = leaf_points.clone();
         let mut node_weights = leaf_weights.clone();
-        let chain = ward_chain(leaf_points, d, leaf_weights, &leaf_counts, progress);
+        let chain = ward_chain(leaf_points, d, leaf_weights, &leaf_counts, progress)?;
         let linkage = Linkage::from_chain(&chain)?;
         node_centroids.extend_from_slice(&chain.merged_centroids);
         node_weights.extend_from_slice(&chain.merged_weights);

@@ -274,7 +274,7 @@ pub(crate) fn ward_chain(
     weights: Vec<f64>,
     counts: &[f64],
     progress: &mut dyn FnMut(usize, usize),
-) -> ChainResult {
+) -> crate::error::Result<ChainResult> {
     let n = weights.len();
     assert_eq!(
         points.len(),
@@ -302,6 +302,7 @@ pub(crate) fn ward_chain(
     let total = n.saturating_sub(1);
     let report_every = (total / 100).max(1);
     for done in 1..n {
+        crate::cancel::check()?;
         if chain.is_empty() {
             while active.row_of_slot[first_active] == RETIRED {
                 first_active += 1;
@@ -356,11 +357,11 @@ pub(crate) fn ward_chain(
         merged_centroids.extend_from_slice(&chain_centroids[i * n_features..(i + 1) * n_features]);
         merged_weights.push(chain_weights[i]);
     }
-    ChainResult {
+    Ok(ChainResult {
         linkage,
         merged_centroids,
         merged_weights,
-    }
+    })
 }
 
 /// scipy's `LinkageUnionFind`: node ids follow scipy's numbering (leaves 0..n, merge i is n + i).
