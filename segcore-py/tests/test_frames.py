@@ -74,3 +74,12 @@ def test_unaligned_buffers_are_read_through_an_aligned_copy():
     assert not unaligned.flags.aligned
     model = segcore.KMeans(n_clusters=2, random_state=0).fit(unaligned)
     np.testing.assert_array_equal(model.labels_, segcore.KMeans(n_clusters=2, random_state=0).fit(data).labels_)
+
+
+def test_duplicate_column_names_in_a_transaction_log_are_a_clear_error():
+    import pandas as pd
+    from segcore.exceptions import DataError
+
+    log = pd.DataFrame([["C1", "2024-01-02", 10.0, 3.0]], columns=["customer_id", "date", "amount", "amount"])
+    with pytest.raises(DataError, match="duplicate column names: amount"):
+        segcore.rfm(log)

@@ -85,6 +85,8 @@ def column(frame: Any, name: str) -> Any:
     names = column_names(frame)
     if name not in names:
         raise ColumnError(f"unknown column `{name}`; available columns: {', '.join(names)}")
+    if names.count(name) > 1:
+        raise DataError(f"duplicate column names: {name}; rename them first")
     return frame[name]
 
 
@@ -341,8 +343,20 @@ class CustomerFrame:
         if self.id_values is None:
             self.ids = [str(i) for i in range(n_rows)]
         else:
-            self.ids = ["" if v is None else str(v) for v in self.id_values.tolist()]
+            # Missing ids (None, NaN, NA) become empty ids, which the core refuses with the row;
+            # never the text "None" or "nan".
+            self.ids = ["" if _is_missing(v) else str(v) for v in self.id_values.tolist()]
         self.columns = columns
+
+
+def _is_missing(value: Any) -> bool:
+    """None, a float NaN, pandas' NA/NaT or numpy's NaT."""
+    if value is None or type(value).__name__ == "NAType":
+        return True
+    try:
+        return bool(value != value)  # NaN and NaT are the values unequal to themselves
+    except (TypeError, ValueError):
+        return False
 
 
 # --- feature pipeline columns ---------------------------------------------------------------

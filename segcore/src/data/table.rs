@@ -225,6 +225,16 @@ impl CustomerTable {
                 format!("fewer than {} customers", u32::MAX),
             ));
         }
+        // An empty id is a missing one (a blank cell of the id column): it cannot link the
+        // customer to transactions or to a CRM record, and two of them would merge customers.
+        if let Some(row) = ids.iter().position(|id| id.trim().is_empty()) {
+            let missing = ids.iter().filter(|id| id.trim().is_empty()).count();
+            return Err(Error::invalid_parameter(
+                "ids",
+                format!("{missing} missing (empty) customer ids, the first at row {row}"),
+                "an id for every customer (drop or fill those rows)",
+            ));
+        }
         let ids = CustomerIds::new(ids).map_err(|duplicate| {
             Error::invalid_parameter(
                 "ids",

@@ -300,6 +300,9 @@ const CUSTOMERS_PER_TASK: usize = 2048;
 /// assert!(f.column("recency_days")?[2].is_nan()); // C never ordered
 /// # Ok::<(), segcore::Error>(())
 /// ```
+///
+/// Without `as_of`, a latest transaction more than a year after 99.9 % of the log (a mistyped
+/// "2099") is an error naming it: it would move the default as-of date and every recency.
 pub fn behaviour_features(
     customers: &CustomerTable,
     log: &TransactionLog,
@@ -329,6 +332,7 @@ pub fn behaviour_features(
                     "the transaction log has no rows, so there is no default as-of date; set as_of"
                         .into(),
             })?;
+            check_latest_date(log, last)?;
             last.checked_add_days(1).ok_or_else(|| {
                 Error::invalid_parameter("as_of", last, "a last transaction before 9999-12-31")
             })?
@@ -656,6 +660,46 @@ fn interpurchase_std(order_days: &[i32]) -> f64 {
     (sum_sq / (n_gaps - 1) as f64).sqrt()
 }
 
+/// Days by which the latest transaction may follow 99.9 % of the log before it is taken for a
+/// mistyped date rather than the end of the history.
+const LATEST_DATE_GAP_DAYS: i32 = 366;
+
+/// The default as-of date is the day after the latest transaction: refuse a latest date that
+/// lies far beyond the rest of the log (a typo such as 2099), which would otherwise shift every
+/// recency and the lifecycle of every customer without a word.
+fn check_latest_date(log: &TransactionLog, last: Date) -> Result<()> {
+    let dates = log.dates();
+    let n = dates.len();
+    if n < 20 {
+        return Ok(());
+    }
+    let mut days: Vec<i32> = dates.iter().map(|d| d.days_since_epoch()).collect();
+    // At least the second-latest row: one mistyped date among a few thousand is found too.
+    let bulk_index = (((n - 1) as f64 * 0.999).floor() as usize).min(n - 2);
+    let (_, &mut bulk_end, _) = days.select_nth_unstable(bulk_index);
+    let gap = last.days_since_epoch() - bulk_end;
+    if gap <= LATEST_DATE_GAP_DAYS {
+        return Ok(());
+    }
+    let row = dates
+        .iter()
+        .position(|&d| d == last)
+        .expect("the latest date is a date of the log");
+    let bulk_end = Date::from_days_since_epoch(bulk_end)?;
+    Err(Error::invalid_parameter(
+        "as_of",
+        format!(
+            "not set, so the day after the latest transaction, {last} (row {row} of the log), \
+             {gap} days after 99.9 % of the log"
+        ),
+        format!(
+            "a latest transaction within {LATEST_DATE_GAP_DAYS} days of the rest of the log \
+             (which ends by {bulk_end}): a mistyped date would shift every recency; fix or drop \
+             that row, or set as_of"
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -663,6 +707,29 @@ mod tests {
 
     fn d(s: &str) -> Date {
         Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_mistyped_future_date_is_an_error_not_a_new_as_of_date() {
+        let ids: Vec<String> = (0..10).map(|i| format!("C{i}")).collect();
+        let customers = CustomerTable::new(ids.clone()).unwrap();
+        let n = 200;
+        let codes: Vec<u32> = (0..n).map(|i| (i % 10) as u32).collect();
+        let mut dates: Vec<Date> = (0..n)
+            .map(|i| d("2024-01-01").checked_add_days(i as i32 * 2).unwrap())
+            .collect();
+        dates[77] = d("2099-03-01");
+        let log = TransactionLog::new(ids, codes, dates, vec![10.0; n]).unwrap();
+        let err = behaviour_features(&customers, &log, &BehaviourParams::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("2099-03-01") && err.contains("row 77"),
+            "{err}"
+        );
+        // An explicit as_of is the user's decision.
+        let params = BehaviourParams::default().as_of(d("2025-06-01"));
+        assert!(behaviour_features(&customers, &log, &params).is_ok());
     }
 
     fn fixture() -> (CustomerTable, TransactionLog) {

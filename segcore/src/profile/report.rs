@@ -625,7 +625,13 @@ mod tests {
         t.add_numeric("monetary", (0..n).map(|i| (i * 100) as f64).collect())
             .unwrap();
         let channel: Vec<Option<&str>> = (0..n)
-            .map(|i| Some(if (30..40).contains(&i) { "<web>" } else { "EDI" }))
+            .map(|i| {
+                Some(if (30..40).contains(&i) {
+                    "<web>"
+                } else {
+                    "EDI"
+                })
+            })
             .collect();
         t.add_categorical("channel", &channel).unwrap();
         // segment 2 has 5 customers: suppressed, with segment 0 as its complement (else its

@@ -5,7 +5,7 @@
 //! replaced or tested alone; [`SegmenterParams::fit_with_progress`] only strings them together
 //! and reports progress between them.
 
-use super::infer::infer_spec;
+use super::infer::{check_numeric_text, infer_spec};
 use super::model::{make_unique, FittedModel, Segmenter, Selection};
 use super::params::{SegmenterParams, DEFAULT_MARGIN_COLUMN, DEFAULT_REVENUE_COLUMN};
 use super::{Algorithm, NClusters, Reduction};
@@ -70,7 +70,10 @@ impl SegmenterParams {
         progress("features", 0.05);
         let spec = match &self.spec {
             Some(spec) => spec.clone(),
-            None => infer_spec(&table),
+            None => {
+                check_numeric_text(&table)?;
+                infer_spec(&table)
+            }
         };
         let pipeline = spec.fit_table(&table)?;
         let features = pipeline.transform_table(&table)?;

@@ -271,3 +271,77 @@ mod tests {
         }
     }
 }
+
+/// Share of a text column's values that must read as numbers for the column to be taken for a
+/// numeric column with a few text cells ("n/a", "-", "unknown") rather than a categorical one.
+const NUMERIC_TEXT_SHARE: f64 = 0.9;
+
+/// Refuses a text column that is really numeric but for a few text cells, as ERP exports write
+/// them ("n/a" in a revenue column): inferred as categorical, it would be one-hot encoded on
+/// hundreds of "categories" or left out as an identifier, silently. The error names the
+/// column, how many cells are not numbers and the first of them, so the user can clean them or
+/// read the column as numeric with those cells missing.
+///
+/// ```
+/// use segcore::data::CustomerTable;
+/// use segcore::segmenter::check_numeric_text;
+///
+/// let mut table = CustomerTable::new((0..20).map(|i| format!("C{i}")).collect())?;
+/// let revenue: Vec<String> = (0..20).map(|i| if i == 7 { "n/a".into() } else { format!("{}", i * 10) }).collect();
+/// let cells: Vec<Option<&str>> = revenue.iter().map(|s| Some(s.as_str())).collect();
+/// table.add_categorical("revenue", &cells)?;
+/// let err = check_numeric_text(&table).unwrap_err().to_string();
+/// assert!(err.contains("revenue") && err.contains("n/a") && err.contains("C7"), "{err}");
+/// # Ok::<(), segcore::Error>(())
+/// ```
+pub fn check_numeric_text(table: &CustomerTable) -> crate::error::Result<()> {
+    for column in table.columns() {
+        let ColumnData::Categorical(values) = &column.data else {
+            continue;
+        };
+        let numeric: Vec<bool> = values
+            .categories
+            .iter()
+            .map(|c| c.trim().parse::<f64>().is_ok_and(f64::is_finite))
+            .collect();
+        let (mut number_rows, mut text_rows) = (0usize, Vec::new());
+        for (row, &code) in values.codes.iter().enumerate() {
+            match numeric.get(code as usize) {
+                Some(true) => number_rows += 1,
+                Some(false) => text_rows.push(row),
+                None => {} // missing
+            }
+        }
+        let present = number_rows + text_rows.len();
+        // Two distinct numbers at least: a column of "0"/"1" flags next to "yes" is categorical.
+        let distinct_numbers = numeric.iter().filter(|&&n| n).count();
+        if text_rows.is_empty()
+            || distinct_numbers < 3
+            || (number_rows as f64) < NUMERIC_TEXT_SHARE * present as f64
+        {
+            continue;
+        }
+        let examples: Vec<String> = text_rows
+            .iter()
+            .take(3)
+            .map(|&row| {
+                format!(
+                    "{:?} for customer {}",
+                    values.categories[values.codes[row] as usize],
+                    table.ids()[row]
+                )
+            })
+            .collect();
+        return Err(crate::error::Error::ColumnType {
+            name: column.name.clone(),
+            expected: "numbers in every non-empty cell".into(),
+            actual: format!(
+                "text in {} of {present} cells ({}; make them empty to mark them missing, or \
+                 fix them: as text the whole column would be read as categories)",
+                text_rows.len(),
+                examples.join(", ")
+            ),
+        });
+    }
+    Ok(())
+}

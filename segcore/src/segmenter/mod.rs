@@ -52,7 +52,7 @@ mod params;
 mod summary;
 
 pub use csv_job::{segment_csv, CsvSegmentation, CUSTOMER_ID_COLUMNS};
-pub use infer::infer_spec;
+pub use infer::{check_numeric_text, infer_spec};
 pub use model::{Segmenter, SCORE_SAMPLE_SIZE};
 pub use params::SegmenterParams;
 
