@@ -8,6 +8,7 @@ use pyo3::types::PyString;
 use segcore::cancel::{with_flag, CancelFlag};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Name of the exception class in `segcore.exceptions` that stands for this error.
@@ -83,6 +84,7 @@ where
     let mut interrupt: Option<PyErr> = None;
     let outcome = std::thread::scope(|scope| {
         let (done, finished) = mpsc::channel::<()>();
+        let finished = Mutex::new(finished);
         let worker_flag = flag.clone();
         let spawned = std::thread::Builder::new()
             .name("segcore-work".into())
@@ -102,7 +104,14 @@ where
             }
         };
         loop {
-            match py.detach(|| finished.recv_timeout(SIGNAL_POLL)) {
+            let wait = || {
+                // Only this thread locks it; the mutex makes the receiver shareable with detach.
+                let receiver = finished
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                receiver.recv_timeout(SIGNAL_POLL)
+            };
+            match py.detach(wait) {
                 Err(RecvTimeoutError::Timeout) => {
                     if interrupt.is_none() {
                         if let Err(raised) = py.check_signals() {

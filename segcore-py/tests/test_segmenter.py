@@ -530,7 +530,7 @@ def test_html_of_a_model_with_a_suppressed_segment(small):
 
 def test_a_text_cell_in_a_numeric_column_is_a_clear_error_not_a_silent_drop():
     """ERP exports write "n/a" into numeric columns: pandas reads the column as text."""
-    customers, transactions, _ = segcore.make_b2b(n_customers=300, random_state=3)
+    customers, transactions, _ = segcore.datasets.make_b2b(n_customers=300, random_state=3)
     column = "annual_revenue_eur"
     values = customers[column].astype(object)
     values.iloc[17] = "n/a"
@@ -541,7 +541,7 @@ def test_a_text_cell_in_a_numeric_column_is_a_clear_error_not_a_silent_drop():
 
 @pytest.mark.parametrize("missing", [None, float("nan")])
 def test_missing_customer_ids_are_an_error_not_the_text_none(missing):
-    customers, transactions, _ = segcore.make_b2b(n_customers=200, random_state=4)
+    customers, transactions, _ = segcore.datasets.make_b2b(n_customers=200, random_state=4)
     ids = customers["customer_id"].astype(object)
     ids.iloc[5] = missing
     customers["customer_id"] = ids
