@@ -45,7 +45,7 @@ def test_non_finite_values_name_row_and_column():
 
 
 def test_empty_input():
-    with pytest.raises(DataError, match="0 samples"):
+    with pytest.raises(DataError, match=r"0 sample\(s\)"):
         segcore.KMeans(n_clusters=2).fit(np.empty((0, 3)))
 
 

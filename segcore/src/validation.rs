@@ -22,12 +22,18 @@ pub fn check_matrix<F: Float>(x: ArrayView2<F>, what: &str) -> Result<()> {
 pub fn check_not_empty<F>(x: ArrayView2<F>, what: &str) -> Result<()> {
     if x.nrows() == 0 {
         return Err(Error::EmptyInput {
-            what: format!("{what} has 0 samples"),
+            what: format!(
+                "{what} has 0 sample(s) (shape=(0, {})) while a minimum of 1 is required.",
+                x.ncols()
+            ),
         });
     }
     if x.ncols() == 0 {
         return Err(Error::EmptyInput {
-            what: format!("{what} has 0 features"),
+            what: format!(
+                "{what} has 0 feature(s) (shape=({}, 0)) while a minimum of 1 is required.",
+                x.nrows()
+            ),
         });
     }
     Ok(())

@@ -20,7 +20,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 
 from ._frames import as_float_matrix, as_sample_weight, check_feature_names, feature_names_of
-from .exceptions import ConvergenceWarning, InvalidParameterError, NotFittedError
+from .exceptions import ConvergenceWarning, DataError, InvalidParameterError, NotFittedError
 
 try:
     from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
@@ -199,11 +199,22 @@ class CoreModelMixin:
         return np.dtype(self._model.dtype)
 
     def _checked_input(self, X: Any, check_names: bool = True) -> np.ndarray:
-        """New input for the fitted model: fitted, same column names, the model's dtype."""
+        """New input for the fitted model: fitted, same column names and number of features
+        (``check_names``: input in the fitted feature space), the model's dtype."""
         check_is_fitted(self)
         if check_names:
             check_feature_names(self, X)
-        return as_float_matrix(X, dtype=self._input_dtype())
+        data = as_float_matrix(X, dtype=self._input_dtype())
+        expected = getattr(self, "n_features_in_", None)
+        # Input in the fitted feature space (not, e.g., PCA scores given to inverse_transform).
+        if check_names and expected is not None and data.shape[1] != expected:
+            # scikit-learn's wording, which its tools and users look for, then the core's.
+            raise DataError(
+                f"X has {data.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{expected} features as input (n_features: expected {expected}, got "
+                f"{data.shape[1]})."
+            )
+        return data
 
     def _call(self, method: str, X: Any, check_names: bool = True) -> Any:
         """The fitted model's ``method`` on new input, converted by :meth:`_checked_input`."""

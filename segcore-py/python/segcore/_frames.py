@@ -189,6 +189,8 @@ def as_float_matrix(X: Any, dtype: Optional[np.dtype] = None, name: str = "X") -
     if hasattr(X, "tocsr") or hasattr(X, "toarray"):
         raise TypeError(f"{name} is a sparse matrix; segcore needs a dense array (use X.toarray())")
     array = np.asarray(X)
+    if array.dtype.kind == "c":
+        raise DataError(f"Complex data not supported: {name} has dtype {array.dtype}")
     if array.dtype.kind not in "biuf":
         if array.dtype == object:
             try:
@@ -199,9 +201,9 @@ def as_float_matrix(X: Any, dtype: Optional[np.dtype] = None, name: str = "X") -
             raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
     if array.ndim != 2:
         raise DataError(
-            f"Expected 2D array, got {array.ndim}D array instead: reshape your data with "
-            f"array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) if it "
-            f"contains a single sample"
+            f"Expected 2D array, got {array.ndim}D array instead. Reshape your data either using "
+            "array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) if it "
+            "contains a single sample"
         )
     target = np.dtype(dtype) if dtype is not None else (
         array.dtype if array.dtype in _FLOAT_DTYPES else np.dtype(np.float64)

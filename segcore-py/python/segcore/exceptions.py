@@ -60,8 +60,17 @@ class NumericalError(SegcoreError, ValueError):
     """A numerical breakdown that a parameter can fix (the message says which)."""
 
 
-class NotFittedError(SegcoreError, ValueError, AttributeError):
-    """The estimator is used before ``fit`` (as scikit-learn's ``NotFittedError``)."""
+try:  # scikit-learn's own class, so its tools (check_is_fitted, check_estimator) recognise ours
+    from sklearn.exceptions import NotFittedError as _NotFittedBase
+except ImportError:  # pragma: no cover - scikit-learn is optional
+
+    class _NotFittedBase(ValueError, AttributeError):  # type: ignore[no-redef]
+        pass
+
+
+class NotFittedError(SegcoreError, _NotFittedBase):
+    """The estimator is used before ``fit`` (a subclass of scikit-learn's ``NotFittedError``
+    when scikit-learn is installed; ``ValueError`` and ``AttributeError`` either way)."""
 
 
 try:  # Let scikit-learn users filter our convergence warnings with their usual class.

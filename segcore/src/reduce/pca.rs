@@ -199,7 +199,8 @@ impl PcaValidParams {
         if n_samples < 2 {
             return Err(Error::EmptyInput {
                 what: format!(
-                    "PCA needs at least 2 samples to estimate variance, X has {n_samples}"
+                    "PCA needs at least 2 samples to estimate variance, X has \
+                     n_samples = {n_samples}"
                 ),
             });
         }
@@ -261,7 +262,8 @@ impl PcaValidParams {
         if n_samples < 2 {
             return Err(Error::EmptyInput {
                 what: format!(
-                    "PCA needs at least 2 samples to estimate variance, X has {n_samples}"
+                    "PCA needs at least 2 samples to estimate variance, X has \
+                     n_samples = {n_samples}"
                 ),
             });
         }

@@ -101,7 +101,7 @@ impl WardInput {
         if n < 2 {
             // As scipy: a tree needs two observations to merge.
             return Err(Error::EmptyInput {
-                what: format!("X has {n} row; Ward clustering needs at least 2"),
+                what: format!("X has n_samples = {n}; Ward clustering needs at least 2"),
             });
         }
         let weights = match sample_weight {
