@@ -123,7 +123,7 @@ where
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
             }
         }
-        handle.join().unwrap_or_else(|payload| Err(payload))
+        handle.join().unwrap_or_else(Err)
     });
     if let Some(raised) = interrupt {
         return Err(raised);

@@ -213,65 +213,6 @@ impl fmt::Display for PipelineSpec {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn infers_types_skips_ids_and_prints() {
-        let n = 40;
-        let mut table = CustomerTable::new((0..n).map(|i| format!("C{i}")).collect()).unwrap();
-        let skewed: Vec<f64> = (0..n)
-            .map(|i| if i == 0 { 1e6 } else { i as f64 })
-            .collect();
-        let symmetric: Vec<f64> = (0..n).map(|i| ((i % 7) as f64) - 3.0).collect();
-        let running: Vec<f64> = (0..n).map(|i| 1000.0 + i as f64).collect();
-        table.add_numeric("monetary", skewed).unwrap();
-        table.add_numeric("trend", symmetric).unwrap();
-        table.add_numeric("erp_number", vec![1.0; n]).unwrap();
-        table.add_numeric("sequence", running).unwrap();
-        table.add_numeric("empty", vec![f64::NAN; n]).unwrap();
-        let industry: Vec<Option<&str>> = (0..n).map(|i| Some(["a", "b", "c"][i % 3])).collect();
-        table.add_categorical("industry", &industry).unwrap();
-        let unique: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
-        let unique_refs: Vec<Option<&str>> = unique.iter().map(|s| Some(s.as_str())).collect();
-        table.add_categorical("vat", &unique_refs).unwrap();
-        table
-            .add_categorical("single", &vec![Some("x"); n])
-            .unwrap();
-        let spec = infer_spec(&table);
-        let names: Vec<&str> = spec.columns.iter().map(|c| c.column.as_str()).collect();
-        // `vat` has 40 distinct values of 40 rows but fewer than MAX_CATEGORIES: kept, grouped.
-        assert_eq!(names, ["monetary", "trend", "industry", "vat"]);
-        assert!(spec.columns[0].log1p);
-        assert!(!spec.columns[1].log1p, "negative values: no log1p");
-        assert_eq!(spec.groups.len(), 2);
-        spec.check().unwrap();
-        let text = spec.to_string();
-        assert!(
-            text.contains("monetary") && text.contains("log1p"),
-            "{text}"
-        );
-        assert!(
-            text.contains("group industry: total variance 0.5"),
-            "{text}"
-        );
-        // The inferred spec fits on its own table.
-        let pipeline = spec.fit_table(&table).unwrap();
-        assert!(pipeline.n_features_out() >= 4);
-    }
-
-    #[test]
-    fn id_like_names() {
-        for name in ["id", "customer_id", "ID_old", "account_nr", "erp_key"] {
-            assert!(id_like_name(name), "{name}");
-        }
-        for name in ["industry", "monetary", "paid", "video"] {
-            assert!(!id_like_name(name), "{name}");
-        }
-    }
-}
-
 /// Share of a text column's values that must read as numbers for the column to be taken for a
 /// numeric column with a few text cells ("n/a", "-", "unknown") rather than a categorical one.
 const NUMERIC_TEXT_SHARE: f64 = 0.9;
@@ -344,4 +285,63 @@ pub fn check_numeric_text(table: &CustomerTable) -> crate::error::Result<()> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infers_types_skips_ids_and_prints() {
+        let n = 40;
+        let mut table = CustomerTable::new((0..n).map(|i| format!("C{i}")).collect()).unwrap();
+        let skewed: Vec<f64> = (0..n)
+            .map(|i| if i == 0 { 1e6 } else { i as f64 })
+            .collect();
+        let symmetric: Vec<f64> = (0..n).map(|i| ((i % 7) as f64) - 3.0).collect();
+        let running: Vec<f64> = (0..n).map(|i| 1000.0 + i as f64).collect();
+        table.add_numeric("monetary", skewed).unwrap();
+        table.add_numeric("trend", symmetric).unwrap();
+        table.add_numeric("erp_number", vec![1.0; n]).unwrap();
+        table.add_numeric("sequence", running).unwrap();
+        table.add_numeric("empty", vec![f64::NAN; n]).unwrap();
+        let industry: Vec<Option<&str>> = (0..n).map(|i| Some(["a", "b", "c"][i % 3])).collect();
+        table.add_categorical("industry", &industry).unwrap();
+        let unique: Vec<String> = (0..n).map(|i| format!("v{i}")).collect();
+        let unique_refs: Vec<Option<&str>> = unique.iter().map(|s| Some(s.as_str())).collect();
+        table.add_categorical("vat", &unique_refs).unwrap();
+        table
+            .add_categorical("single", &vec![Some("x"); n])
+            .unwrap();
+        let spec = infer_spec(&table);
+        let names: Vec<&str> = spec.columns.iter().map(|c| c.column.as_str()).collect();
+        // `vat` has 40 distinct values of 40 rows but fewer than MAX_CATEGORIES: kept, grouped.
+        assert_eq!(names, ["monetary", "trend", "industry", "vat"]);
+        assert!(spec.columns[0].log1p);
+        assert!(!spec.columns[1].log1p, "negative values: no log1p");
+        assert_eq!(spec.groups.len(), 2);
+        spec.check().unwrap();
+        let text = spec.to_string();
+        assert!(
+            text.contains("monetary") && text.contains("log1p"),
+            "{text}"
+        );
+        assert!(
+            text.contains("group industry: total variance 0.5"),
+            "{text}"
+        );
+        // The inferred spec fits on its own table.
+        let pipeline = spec.fit_table(&table).unwrap();
+        assert!(pipeline.n_features_out() >= 4);
+    }
+
+    #[test]
+    fn id_like_names() {
+        for name in ["id", "customer_id", "ID_old", "account_nr", "erp_key"] {
+            assert!(id_like_name(name), "{name}");
+        }
+        for name in ["industry", "monetary", "paid", "video"] {
+            assert!(!id_like_name(name), "{name}");
+        }
+    }
 }
