@@ -317,6 +317,7 @@ class GaussianMixtureModel:
         means_init: Optional[npt.NDArray[np.float64]],
         precisions_init: Optional[npt.NDArray[np.float64]],
         random_state: int,
+        prior: Optional[tuple[float, Optional[float]]] = None,
     ) -> "GaussianMixtureModel": ...
     def predict(self, x: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]: ...
     def predict_proba(self, x: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]: ...
@@ -378,6 +379,7 @@ def select_mixture(
     n_init: int,
     init_params: str,
     random_state: int,
+    prior: Optional[tuple[float, Optional[float]]] = None,
 ) -> tuple[
     list[dict[str, object]], int, Optional[int], Optional[float], str, GaussianMixtureModel
 ]: ...

@@ -663,6 +663,7 @@ pub fn profile(
         revenue_gini: base_gini,
         fairness,
         behaviour,
+        membership: None,
         warnings,
     })
 }

@@ -687,11 +687,7 @@ impl<F: Float> GaussianMixture<F> {
     /// Membership uncertainty of every row: `1 - max_j p(j | x)`. 0 for a customer clearly in
     /// one segment, up to `1 - 1/k` for one exactly between all of them.
     pub fn uncertainty(&self, x: ArrayView2<F>) -> Result<Array1<F>> {
-        let proba = self.predict_proba(x)?;
-        Ok(proba
-            .outer_iter()
-            .map(|row| F::one() - row.iter().fold(F::zero(), |a, &v| a.max(v)))
-            .collect())
+        Ok(uncertainty_of(self.predict_proba(x)?.view()))
     }
 
     /// Log-density `ln p(x)` of every row of `x` under the mixture.
@@ -786,6 +782,15 @@ impl<F: Float> GaussianMixture<F> {
         }
         Ok((out, labels))
     }
+}
+
+/// Membership uncertainty `1 - max_j p_j` of every row of membership probabilities, shared by
+/// [`GaussianMixture::uncertainty`] and every caller that already holds the probabilities.
+pub fn uncertainty_of<F: Float>(probabilities: ArrayView2<F>) -> Array1<F> {
+    probabilities
+        .outer_iter()
+        .map(|row| F::one() - row.iter().fold(F::zero(), |a, &v| a.max(v)))
+        .collect()
 }
 
 /// The most probable component of every row of membership probabilities (first on ties): the

@@ -35,10 +35,11 @@ mod hyperparams;
 mod kernel;
 mod linalg;
 mod model_based;
+mod prior;
 mod select;
 mod select_models;
 
-pub use algorithm::{most_probable, GaussianMixture};
+pub use algorithm::{most_probable, uncertainty_of, GaussianMixture};
 pub use covariance_models::{CovarianceChoice, MixtureModel};
 pub use hc::MAX_HIERARCHY_ROWS;
 pub use hyperparams::{
@@ -48,5 +49,6 @@ pub use linalg::Covariances;
 pub use model_based::{
     MixtureModelParams, MixtureModelValidParams, MixtureStarts, StartMethod, StartOutcome,
 };
+pub use prior::MixturePrior;
 pub use select::{select_mixture, MixtureCandidate, MixtureSelection};
 pub use select_models::{select_mixture_models, ModelCandidate, ModelSelection};
