@@ -427,6 +427,8 @@ def build_profile(
     min_group_size: int,
     lang: str,
     names: dict[int, str],
+    uncertainty: Optional[npt.NDArray[np.float64]] = None,
+    uncertainty_threshold: float = 0.2,
 ) -> ProfileReport: ...
 def explain_centroids(
     centroids: npt.NDArray[np.float64],
@@ -471,8 +473,16 @@ class SegmenterModel:
     ) -> "SegmenterModel": ...
     def predict(
         self, ids: list[str], columns: list[Tuple[str, ColumnInput]], tx: Optional[_TxArgument] = None
-    ) -> Tuple[npt.NDArray[np.int64], list[Optional[str]], Optional[npt.NDArray[np.float64]], list[Optional[str]]]: ...
-    def predict_record(self, record: str) -> Tuple[int, Optional[str], Optional[list[float]], Optional[str]]: ...
+    ) -> Tuple[
+        npt.NDArray[np.int64],
+        list[Optional[str]],
+        Optional[npt.NDArray[np.float64]],
+        Optional[npt.NDArray[np.float64]],
+        list[Optional[str]],
+    ]: ...
+    def predict_record(
+        self, record: str
+    ) -> Tuple[int, Optional[str], Optional[list[float]], Optional[float], Optional[str]]: ...
     def transform(
         self, ids: list[str], columns: list[Tuple[str, ColumnInput]], tx: Optional[_TxArgument] = None
     ) -> npt.NDArray[np.float64]: ...

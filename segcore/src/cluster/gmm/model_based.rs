@@ -16,7 +16,7 @@
 use super::algorithm::scatter_around;
 use super::covariance_models::{m_step, to_layout, MStepState, MixtureModel, RTEPS};
 use super::hc::{model_based_hierarchy, Hierarchy, MAX_HIERARCHY_ROWS};
-use super::hyperparams::CovarianceType;
+use super::hyperparams::{check_components_and_tol, CovarianceType};
 use super::kernel::{
     em_pass, first_moments, second_moments, BlockedRows, EmWorkspace, PassSums, Prepared,
 };
@@ -207,20 +207,7 @@ impl MixtureModelParams {
 
     pub(crate) fn check_ref(&self) -> Result<&MixtureModelValidParams> {
         let p = &self.0;
-        if p.n_components == 0 {
-            return Err(Error::invalid_parameter(
-                "n_components",
-                0,
-                "an integer >= 1",
-            ));
-        }
-        if !(p.tol.is_finite() && p.tol >= 0.0) {
-            return Err(Error::invalid_parameter(
-                "tol",
-                p.tol,
-                "a finite number >= 0",
-            ));
-        }
+        check_components_and_tol(p.n_components, p.tol)?;
         if !p.hierarchical_start && p.n_kmeans_starts + p.n_random_starts == 0 {
             return Err(Error::invalid_parameter(
                 "n_init",
@@ -804,6 +791,30 @@ mod tests {
         // Ten components of three parameters each on 30 rows: VVV turns singular.
         let err = MixtureModelParams::new(10, MixtureModel::VVV).fit(x.view(), None);
         assert!(matches!(err, Err(Error::Numerical { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn a_saved_model_name_must_match_its_covariances() {
+        let x = groups(300);
+        let vei = MixtureModelParams::new(3, MixtureModel::VEI)
+            .fit(x.view(), None)
+            .unwrap();
+        let document = crate::persist::to_json(&vei).unwrap();
+        assert!(crate::persist::from_json::<GaussianMixture<f64>>(&document).is_ok());
+        // A "VEV" document with diagonal covariances is refused, with the reason.
+        let err = crate::persist::from_json::<GaussianMixture<f64>>(
+            &document.replace("\"VEI\"", "\"VEV\""),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("'VEV' needs full covariances"), "{err}");
+        // EEI claims one covariance for every component.
+        let err = crate::persist::from_json::<GaussianMixture<f64>>(
+            &document.replace("\"VEI\"", "\"EEI\""),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("shared by every component"), "{err}");
     }
 
     #[test]
