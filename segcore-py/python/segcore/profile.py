@@ -8,6 +8,7 @@ from typing import Any, Dict, Optional, Sequence
 import numpy as np
 
 from . import _segcore
+from ._base import float_param
 from ._frames import as_float_matrix, as_labels, feature_names_of, floats, shared_labels, table_columns, values
 from .exceptions import DataError, InvalidParameterError
 

@@ -13,7 +13,10 @@
 //!   built once per data set, cut for every k) plus k-means and random-responsibility starts,
 //!   the best log-likelihood kept and [`MixtureStarts`] saying how many starts reached it.
 //!   [`select_mixture_models`] is mclust's `mclustBIC` table (BIC = 2 loglik - df ln n) with the
-//!   recommended model and the runner-up. On the Wholesale table (440 x 6, every model, k = 2..8)
+//!   recommended model and the runner-up. [`MixturePrior`] is mclust's optional conjugate prior
+//!   (`priorControl()`, for EII ... VVI, EEE, EEV, VEV, VVV; `prior.rs`): on Wholesale, every
+//!   k = 2..8 cell of those ten models equals mclust's `me(..., prior = priorControl())` from the
+//!   same start (log-likelihood 1e-7, parameters 1e-6; `segcore-py/tests/test_mixture_prior.py`). On the Wholesale table (440 x 6, every model, k = 2..8)
 //!   the best fit reaches at least mclust's log-likelihood and df equals mclust's
 //!   (`segcore-py/tests/test_mixture_models.py`). Current figure: the 14 x 9 BIC table on
 //!   100k x 8 is 10.4x mclust's `mclustBIC` (docs/performance.md).
