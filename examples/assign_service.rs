@@ -10,7 +10,8 @@
 //! `{"id": "C-1001", "industry": "food", "annual_revenue_eur": 2.1e6, "recency_days": 12, ...}`
 //! (numbers or `null` for numeric columns, strings or `null` for categorical ones; the model's
 //! `feature_names_in` lists them). Output: `{"id": "C-1001", "segment": 3, "name": "Volume
-//! customers"}`, plus `"probabilities": [...]` for Gaussian mixtures; a customer the model cannot
+//! customers"}`, plus `"probabilities": [...]` and `"uncertainty"` (1 - the largest
+//! probability) for Gaussian mixtures; a customer the model cannot
 //! assign gets `"segment": null` and the `"reason"`.
 //!
 //! Every model is loaded one way, `serve::AnyModel::load`, and assigned one way,
@@ -69,6 +70,9 @@ fn assign_line(model: &AnyModel, line: &str, line_number: usize) -> Value {
             }
             if let Some(p) = a.probabilities {
                 out["probabilities"] = json!(p);
+            }
+            if let Some(u) = a.uncertainty {
+                out["uncertainty"] = json!(u);
             }
             if let Some(reason) = a.reason {
                 out["reason"] = json!(reason);

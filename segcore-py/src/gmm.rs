@@ -11,7 +11,7 @@ use pyo3::types::PyDict;
 use segcore::cluster::gmm::{
     select_mixture as core_select_mixture, select_mixture_models, CovarianceChoice, CovarianceType,
     Covariances, GaussianMixture, GaussianMixtureInit, GaussianMixtureParams, MixtureModel,
-    MixtureModelParams,
+    MixtureModelParams, MixturePrior,
 };
 use segcore::Float;
 
@@ -88,6 +88,15 @@ fn base_params(
     )
 }
 
+/// mclust's prior applies to mclust's models only.
+fn no_prior(covariance_type: &str) -> segcore::Error {
+    segcore::Error::invalid_parameter(
+        "prior",
+        format!("a prior with covariance_type '{covariance_type}'"),
+        "prior=None with scikit-learn's types (use reg_covar), or one of mclust's models",
+    )
+}
+
 /// The settings of a model-based (mclust-model) fit: `n_init` k-means and `n_init` random
 /// starts beside the hierarchical one (0: the hierarchical start alone, as mclust); mclust's
 /// tolerance.
@@ -97,14 +106,17 @@ fn model_params(
     max_iter: i64,
     n_init: i64,
     random_state: u64,
+    prior: Option<(f64, Option<f64>)>,
 ) -> segcore::Result<MixtureModelParams> {
     // n_init = 0: mclust's single hierarchical start.
     let n_init = non_negative("n_init", n_init)?;
+    let prior = prior.map(|(shrinkage, dof)| MixturePrior { shrinkage, dof });
     let params = MixtureModelParams::new(non_negative("n_components", n_components)?, model)
         .max_iter(non_negative("max_iter", max_iter)?)
         .n_kmeans_starts(n_init)
         .n_random_starts(n_init)
-        .random_state(random_state);
+        .random_state(random_state)
+        .prior(prior);
     params.check()?;
     Ok(params)
 }
@@ -112,7 +124,7 @@ fn model_params(
 model_pymethods!(dtype PyGaussianMixtureModel {
     /// Fits the mixture; parameters are validated by the core before any work.
     #[staticmethod]
-    #[pyo3(signature = (x, sample_weight, *, n_components, covariance_type, tol, reg_covar, max_iter, n_init, init_params, weights_init, means_init, precisions_init, random_state))]
+    #[pyo3(signature = (x, sample_weight, *, n_components, covariance_type, tol, reg_covar, max_iter, n_init, init_params, weights_init, means_init, precisions_init, random_state, prior=None))]
     #[allow(clippy::too_many_arguments)]
     fn fit(
         py: Python<'_>,
@@ -129,6 +141,7 @@ model_pymethods!(dtype PyGaussianMixtureModel {
         means_init: Option<PyReadonlyArray2<'_, f64>>,
         precisions_init: Option<PyReadonlyArrayDyn<'_, f64>>,
         random_state: u64,
+        prior: Option<(f64, Option<f64>)>,
     ) -> PyResult<Self> {
         let choice = CovarianceChoice::from_name(covariance_type).into_py_result(py)?;
         if let CovarianceChoice::Mclust(model) = choice {
@@ -143,7 +156,7 @@ model_pymethods!(dtype PyGaussianMixtureModel {
                         ),
                     ));
                 }
-                model_params(n_components, model, max_iter, n_init, random_state)
+                model_params(n_components, model, max_iter, n_init, random_state, prior)
             })()
             .into_py_result(py)?;
             let inner = fit_by_dtype!(py, x, sample_weight, |view, weights| params
@@ -151,6 +164,9 @@ model_pymethods!(dtype PyGaussianMixtureModel {
             return Ok(PyGaussianMixtureModel { inner });
         }
         let params = (|| {
+            if prior.is_some() {
+                return Err(no_prior(covariance_type));
+            }
             let mut params = base_params(
                 n_components,
                 covariance_type,
@@ -313,7 +329,7 @@ type Selection<'py> = (
 /// 14) give mclust's `mclustBIC` table (BIC = 2 loglik - df ln n, higher is better) with the
 /// runner-up.
 #[pyfunction]
-#[pyo3(signature = (x, n_components, covariance_types, *, tol, reg_covar, max_iter, n_init, init_params, random_state))]
+#[pyo3(signature = (x, n_components, covariance_types, *, tol, reg_covar, max_iter, n_init, init_params, random_state, prior=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn select_mixture<'py>(
     py: Python<'py>,
@@ -326,6 +342,7 @@ pub fn select_mixture<'py>(
     n_init: i64,
     init_params: &str,
     random_state: u64,
+    prior: Option<(f64, Option<f64>)>,
 ) -> PyResult<Selection<'py>> {
     let (ks, grid) = (|| {
         let ks = n_components
@@ -337,6 +354,9 @@ pub fn select_mixture<'py>(
     .into_py_result(py)?;
     let models = match grid {
         Ok(kinds) => {
+            if prior.is_some() {
+                return Err(no_prior("full")).into_py_result(py);
+            }
             let base = base_params(
                 1,
                 "full",
@@ -352,8 +372,8 @@ pub fn select_mixture<'py>(
         }
         Err(models) => models,
     };
-    let base =
-        model_params(1, MixtureModel::VVV, max_iter, n_init, random_state).into_py_result(py)?;
+    let base = model_params(1, MixtureModel::VVV, max_iter, n_init, random_state, prior)
+        .into_py_result(py)?;
     let (s, inner) = match x {
         Matrix::Float64(a) => {
             let view = a.as_array();

@@ -88,7 +88,7 @@ model_pymethods!(PyProfileReport {
 
 /// Profiles a segmentation of the customers described by `columns`.
 #[pyfunction]
-#[pyo3(signature = (columns, n_rows, labels, *, revenue, margin, sensitive, min_group_size, lang, names))]
+#[pyo3(signature = (columns, n_rows, labels, *, revenue, margin, sensitive, min_group_size, lang, names, uncertainty=None, uncertainty_threshold=0.2))]
 #[allow(clippy::too_many_arguments)]
 pub fn build_profile(
     py: Python<'_>,
@@ -101,7 +101,10 @@ pub fn build_profile(
     min_group_size: i64,
     lang: &str,
     names: BTreeMap<i64, String>,
+    uncertainty: Option<PyReadonlyArray1<'_, f64>>,
+    uncertainty_threshold: f64,
 ) -> PyResult<PyProfileReport> {
+    let uncertainty = uncertainty.map(|u| u.as_array().to_vec());
     let (table, labels, params) = (|| {
         let mut params = ProfileParams::new()
             .min_group_size(non_negative("min_group_size", min_group_size)?)
@@ -117,7 +120,13 @@ pub fn build_profile(
         Ok::<_, segcore::Error>((table, labels_of(&labels, "labels")?, params))
     })()
     .into_py_result(py)?;
-    let inner = run_detached(py, || profile(&table, &labels, &params))?;
+    let inner = run_detached(py, || {
+        let mut p = profile(&table, &labels, &params)?;
+        if let Some(u) = &uncertainty {
+            p.add_membership(&labels, u, uncertainty_threshold)?;
+        }
+        Ok(p)
+    })?;
     Ok(PyProfileReport { inner })
 }
 

@@ -149,11 +149,13 @@ impl ParamsInput {
     }
 }
 
-/// Assignments as columns: segment (-1 = unassigned), name, probabilities (mixtures), reason.
+/// Assignments as columns: segment (-1 = unassigned), name, probabilities and uncertainty
+/// (mixtures; NaN where unassigned), reason.
 type AssignmentColumns<'py> = (
     Bound<'py, PyArray1<i64>>,
     Vec<Option<String>>,
     Option<Bound<'py, PyArray2<f64>>>,
+    Option<Bound<'py, PyArray1<f64>>>,
     Vec<Option<String>>,
 );
 
@@ -172,8 +174,12 @@ fn assignment_columns(
     } else {
         None
     };
+    let mut uncertainty = mixture.then(|| vec![f64::NAN; n]);
     for (row, a) in assigned.into_iter().enumerate() {
         segments.push(a.segment.map_or(-1, |s| s as i64));
+        if let (Some(column), Some(u)) = (uncertainty.as_mut(), a.uncertainty) {
+            column[row] = u;
+        }
         names.push(a.name);
         reasons.push(a.reason);
         if let (Some(table), Some(p)) = (probabilities.as_mut(), a.probabilities) {
@@ -186,6 +192,7 @@ fn assignment_columns(
         segments.into_pyarray(py),
         names,
         probabilities.map(|p| p.into_pyarray(py)),
+        uncertainty.map(|u| u.into_pyarray(py)),
         reasons,
     )
 }
@@ -222,7 +229,8 @@ model_pymethods!(PySegmenterModel {
         Ok(PySegmenterModel { inner })
     }
 
-    /// Assigns customers: `(segment, name, probabilities, reason)` columns, one row per input row.
+    /// Assigns customers: `(segment, name, probabilities, uncertainty, reason)` columns, one row
+    /// per input row.
     #[pyo3(signature = (ids, columns, tx=None))]
     fn predict<'py>(
         &self,
@@ -241,13 +249,14 @@ model_pymethods!(PySegmenterModel {
     }
 
     /// Assigns one customer given as a JSON object of the input columns (the service path,
-    /// `Segmenter::predict_record`): `(segment or -1, name, probabilities, reason)`.
+    /// `Segmenter::predict_record`): `(segment or -1, name, probabilities, uncertainty,
+    /// reason)`.
     #[allow(clippy::type_complexity)]
     fn predict_record(
         &self,
         py: Python<'_>,
         record: &str,
-    ) -> PyResult<(i64, Option<String>, Option<Vec<f64>>, Option<String>)> {
+    ) -> PyResult<(i64, Option<String>, Option<Vec<f64>>, Option<f64>, Option<String>)> {
         let model = &self.inner;
         let a = run_detached(py, move || {
             let value: serde_json::Map<String, serde_json::Value> = serde_json::from_str(record)
@@ -258,6 +267,7 @@ model_pymethods!(PySegmenterModel {
             a.segment.map_or(-1, |s| s as i64),
             a.name,
             a.probabilities,
+            a.uncertainty,
             a.reason,
         ))
     }

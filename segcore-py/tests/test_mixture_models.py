@@ -201,3 +201,26 @@ def test_bad_names_and_options_are_clear_errors(wholesale_spending):
         ).fit(wholesale_spending)
     with pytest.raises(InvalidParameterError, match="one family"):
         segcore.select_mixture(wholesale_spending, [2], ["full", "VVV"])
+
+
+def test_profile_counts_customers_with_an_uncertain_segment(wholesale_spending):
+    """Soft membership in a profile: the mixture's 1 - max probability per customer, the mean
+    per segment and the customers above the threshold, small counts suppressed."""
+    gm = segcore.GaussianMixture(3, covariance_type="VVV", random_state=0).fit(wholesale_spending)
+    labels = gm.predict(wholesale_spending)
+    uncertainty = gm.uncertainty(wholesale_spending)
+    data = {f"x{j}": wholesale_spending[:, j] for j in range(wholesale_spending.shape[1])}
+    p = segcore.profile(data, labels, uncertainty=uncertainty, uncertainty_threshold=0.1)
+    m = p.membership
+    assert m.attrs["threshold"] == 0.1
+    for segment, row in m.iterrows():
+        mine = uncertainty[labels == segment]
+        assert row["mean_uncertainty"] == pytest.approx(mine.mean(), rel=1e-12)
+        count = int((mine > 0.1).sum())
+        if count >= 10 and len(mine) - count >= 10:
+            assert row["n_uncertain"] == count
+        elif 0 < count < 10:
+            assert np.isnan(row["n_uncertain"])
+    assert segcore.profile(data, labels).membership is None
+    with pytest.raises(InvalidParameterError, match="uncertainty"):
+        segcore.profile(data, labels, uncertainty=uncertainty + 2)

@@ -259,8 +259,19 @@ def test_mixture_probabilities_and_ward(small):
     gmm = segcore.Segmenter(n_clusters=4, algorithm="gmm", covariance_type="diag", n_init=1,
                             progress=False).fit(customers, transactions)
     out = gmm.predict(customers, transactions)
-    assert list(out.columns) == ["customer_id", "segment", "name", *gmm.segment_names_, "reason"]
+    assert list(out.columns) == [
+        "customer_id", "segment", "name", *gmm.segment_names_, "uncertainty", "reason"
+    ]
     probabilities = out[gmm.segment_names_].to_numpy()
+    # Soft membership: 1 - max probability per customer, and the profile's count per segment.
+    np.testing.assert_allclose(out["uncertainty"], 1 - probabilities.max(axis=1), atol=1e-12)
+    membership = gmm.profile().membership
+    assert membership is not None and len(membership) == 4
+    assert membership.attrs["threshold"] == 0.2
+    for segment, row in membership.iterrows():
+        if not np.isnan(row["n_uncertain"]):
+            mine = out["uncertainty"][out["segment"] == segment]
+            assert row["n_uncertain"] == int((mine > 0.2).sum())
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-9)
     assert (probabilities.argmax(axis=1) == out["segment"].to_numpy(dtype=np.int64)).all()
     # The service path gives the same probabilities, bit for bit.
@@ -271,6 +282,7 @@ def test_mixture_probabilities_and_ward(small):
     record = gmm.predict_record({name: row[name] for name in gmm.feature_names_in_})
     assert record["segment"] == out["segment"].iloc[9]
     assert record["probabilities"] == probabilities[9].tolist()
+    assert record["uncertainty"] == out["uncertainty"].iloc[9]
     # explain follows the mixture's own rule: its probabilities and the log-odds margin.
     explanation = gmm.explain(customers["customer_id"].iloc[9], customers, transactions)
     assert explanation.segment == out["segment"].iloc[9]

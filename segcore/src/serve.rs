@@ -174,6 +174,7 @@ impl AnyModel {
             segment: Some(self.predict_one(&features)?),
             name: None,
             probabilities: None,
+            uncertainty: None,
             reason: None,
         })
     }

@@ -317,6 +317,7 @@ class GaussianMixtureModel:
         means_init: Optional[npt.NDArray[np.float64]],
         precisions_init: Optional[npt.NDArray[np.float64]],
         random_state: int,
+        prior: Optional[tuple[float, Optional[float]]] = None,
     ) -> "GaussianMixtureModel": ...
     def predict(self, x: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]: ...
     def predict_proba(self, x: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]: ...
@@ -378,6 +379,7 @@ def select_mixture(
     n_init: int,
     init_params: str,
     random_state: int,
+    prior: Optional[tuple[float, Optional[float]]] = None,
 ) -> tuple[
     list[dict[str, object]], int, Optional[int], Optional[float], str, GaussianMixtureModel
 ]: ...
@@ -425,6 +427,8 @@ def build_profile(
     min_group_size: int,
     lang: str,
     names: dict[int, str],
+    uncertainty: Optional[npt.NDArray[np.float64]] = None,
+    uncertainty_threshold: float = 0.2,
 ) -> ProfileReport: ...
 def explain_centroids(
     centroids: npt.NDArray[np.float64],
@@ -471,8 +475,16 @@ class SegmenterModel:
     ) -> "SegmenterModel": ...
     def predict(
         self, ids: list[str], columns: list[Tuple[str, ColumnInput]], tx: Optional[_TxArgument] = None
-    ) -> Tuple[npt.NDArray[np.int64], list[Optional[str]], Optional[npt.NDArray[np.float64]], list[Optional[str]]]: ...
-    def predict_record(self, record: str) -> Tuple[int, Optional[str], Optional[list[float]], Optional[str]]: ...
+    ) -> Tuple[
+        npt.NDArray[np.int64],
+        list[Optional[str]],
+        Optional[npt.NDArray[np.float64]],
+        Optional[npt.NDArray[np.float64]],
+        list[Optional[str]],
+    ]: ...
+    def predict_record(
+        self, record: str
+    ) -> Tuple[int, Optional[str], Optional[list[float]], Optional[float], Optional[str]]: ...
     def transform(
         self, ids: list[str], columns: list[Tuple[str, ColumnInput]], tx: Optional[_TxArgument] = None
     ) -> npt.NDArray[np.float64]: ...

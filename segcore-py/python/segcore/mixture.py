@@ -40,6 +40,28 @@ def _init_params(init_params: Any) -> str:
     return init_params
 
 
+def _prior(prior: Any) -> Optional[tuple]:
+    """``prior`` as the core reads it: None, or (shrinkage, dof or None)."""
+    if prior is None or prior is False:
+        return None
+    if prior is True or prior == "mclust":
+        return (0.01, None)
+    if isinstance(prior, dict):
+        unknown = sorted(set(prior) - {"shrinkage", "dof"})
+        if unknown:
+            raise InvalidParameterError(
+                f"invalid parameter `prior` = {prior!r}: unknown key(s) {unknown}; expected "
+                "'shrinkage' and/or 'dof'"
+            )
+        shrinkage = float_param("prior['shrinkage']", prior.get("shrinkage", 0.01))
+        dof = prior.get("dof")
+        return (shrinkage, None if dof is None else float_param("prior['dof']", dof))
+    raise InvalidParameterError(
+        f"invalid parameter `prior` = {prior!r}: expected None, True, 'mclust' or a dict with "
+        "'shrinkage' and/or 'dof'"
+    )
+
+
 class GaussianMixture(CoreModelMixin, BaseEstimator):
     """Gaussian mixture model fitted by EM, a drop-in for ``sklearn.mixture.GaussianMixture``.
 
@@ -68,6 +90,14 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
     fragile). ``covariances_`` then has the layout of the nearest scikit-learn type (spherical
     for EII/VII, diag for the ``..I`` models, tied for EEE, full otherwise). The scikit-learn
     names keep scikit-learn's semantics (``"full"`` is VVV with ``reg_covar``, and so on).
+
+    ``prior`` (mclust models only) adds mclust's conjugate prior, ``priorControl()``: ``True``
+    or ``"mclust"`` is its ``defaultPrior`` (shrinkage 0.01 of the means towards the column
+    means, ``dof = d + 2``, scale ``var(X) / k^(2/d)``), a dict overrides ``"shrinkage"`` and
+    ``"dof"``. The M-step then gives the posterior mode, which keeps small segments and
+    near-singular covariances finite; ``log_likelihood_`` and ``mclust_bic_`` stay the data's,
+    as in mclust. mclust defines no prior for VEE, EVE, VVE and EVV with more than one
+    component: those are refused.
 
     Examples
     --------
@@ -100,6 +130,7 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
         warm_start: bool = False,
         verbose: int = 0,
         verbose_interval: int = 10,
+        prior: Any = None,
     ) -> None:
         store_params(self, locals())
 
@@ -124,6 +155,7 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
             means_init=_optional_f64(self.means_init),
             precisions_init=_optional_f64(self.precisions_init),
             random_state=seed_from(self.random_state),
+            prior=_prior(self.prior),
         )
         self._warn(model)
         self._set_model(model, names)
@@ -236,6 +268,7 @@ def select_mixture(
     n_init: int = 1,
     init_params: str = "kmeans",
     random_state: Any = None,
+    prior: Any = None,
 ) -> MixtureSelection:
     """Fit a Gaussian mixture for every ``n_components`` x ``covariance_types`` cell and pick
     the best BIC, as R's mclust. A cell whose fit fails (singular covariance, more components
@@ -245,6 +278,8 @@ def select_mixture(
     (``"mclust"`` for all 14): then the table is mclust's ``mclustBIC`` (``bic = 2 loglik - df
     ln n``, higher is better, see ``bic_convention``), the hierarchical agglomeration is computed
     once and cut for every k, and the result names the runner-up and the BIC difference.
+    ``prior`` is :class:`GaussianMixture`'s (mclust's ``priorControl()``; the cells of VEE, EVE,
+    VVE and EVV with k > 1 then fail, as mclust's NA).
 
     Examples
     --------
@@ -272,6 +307,7 @@ def select_mixture(
         n_init=int_param("n_init", n_init),
         init_params=_init_params(init_params),
         random_state=seed,
+        prior=_prior(prior),
     )
     best = rows[best_index]
     estimator = GaussianMixture(
@@ -283,6 +319,7 @@ def select_mixture(
         n_init=n_init,
         init_params=init_params,
         random_state=random_state,
+        prior=prior,
     )
     estimator._set_model(model, names)
     return MixtureSelection(

@@ -8,7 +8,8 @@ from typing import Any, Dict, Optional, Sequence
 import numpy as np
 
 from . import _segcore
-from ._frames import as_float_matrix, as_labels, feature_names_of, shared_labels, table_columns, values
+from ._base import float_param
+from ._frames import as_float_matrix, as_labels, feature_names_of, floats, shared_labels, table_columns, values
 from .exceptions import DataError, InvalidParameterError
 
 __all__ = [
@@ -173,6 +174,31 @@ class Profile:
         return frame
 
     @property
+    def membership(self) -> Any:
+        """Soft membership (mixture segmentations; None otherwise): one row per segment with
+        ``mean_uncertainty`` and ``n_uncertain`` (customers whose ``1 - max probability``
+        exceeds ``attrs["threshold"]``); suppressed figures are missing."""
+        import pandas as pd
+
+        m = self.data.get("membership")
+        if m is None:
+            return None
+        frame = pd.DataFrame(
+            [
+                {
+                    "segment": self._label(s["segment"]),
+                    "mean_uncertainty": s["mean_uncertainty"],
+                    "n_uncertain": s["n_uncertain"],
+                }
+                for s in m["segments"]
+            ]
+        ).set_index("segment")
+        frame.attrs["threshold"] = m["threshold"]
+        frame.attrs["n_uncertain"] = m["n_uncertain"]
+        frame.attrs["mean_uncertainty"] = m["mean_uncertainty"]
+        return frame
+
+    @property
     def numeric(self) -> Any:
         """Long table, one row per (segment, numeric column): count, mean, std, quartiles,
         effect size and the base mean and median."""
@@ -321,6 +347,8 @@ def profile(
     min_group_size: int = 10,
     lang: str = "en",
     names: Optional[Dict[Any, str]] = None,
+    uncertainty: Any = None,
+    uncertainty_threshold: float = 0.2,
 ) -> Profile:
     """Profile a segmentation: who is in each segment, what sets it apart, what it is worth.
 
@@ -339,6 +367,10 @@ def profile(
     Small category cells are suppressed together with complementary cells, so no hidden count
     can be recovered by subtraction from the printed ones; shares are over all of a group's
     customers (missing values included).
+    ``uncertainty`` (one value per customer, ``1 - max probability``, e.g. a mixture's
+    ``uncertainty(X)``) adds the soft-membership section (``.membership``): mean uncertainty and
+    the customers whose uncertainty exceeds ``uncertainty_threshold`` per segment, suppressed like
+    any count.
 
     Examples
     --------
@@ -381,6 +413,8 @@ def profile(
         min_group_size=int(min_group_size),
         lang=str(lang),
         names=name_codes,
+        uncertainty=None if uncertainty is None else floats(uncertainty, "uncertainty"),
+        uncertainty_threshold=float_param("uncertainty_threshold", uncertainty_threshold),
     )
     return Profile(report, label_values)
 

@@ -354,8 +354,10 @@ class Segmenter(ClusterMixin, BaseEstimator):
     def predict(self, customers: Any, *args: Any, transactions: Any = None) -> Any:
         """Segment of every customer: a DataFrame with one row per row of ``customers``, indexed
         like it (polars in, polars out), with the customer id column (when there is one),
-        ``segment`` (nullable int), ``name``, one probability column per segment name for
-        Gaussian mixtures, and ``reason`` (why a row could not be assigned, else None).
+        ``segment`` (nullable int), ``name``, one probability column per segment name and
+        ``uncertainty`` (``1 - max probability``, NaN where unassigned) for Gaussian mixtures,
+        and ``reason`` (why a row could not be assigned, else None). A mixture's profile also
+        counts the customers with an uncertain segment (``profile().membership``).
 
         Behaviour features are recomputed from ``transactions`` (log lines of customers not in
         ``customers`` are ignored, so a full log can score a few customers); without a log the
@@ -364,8 +366,10 @@ class Segmenter(ClusterMixin, BaseEstimator):
         transactions = _split_args("predict", args, transactions)
         check_is_fitted(self)
         frame, tx = self._inputs(customers, transactions)
-        segments, names, probabilities, reasons = self._model.predict(frame.ids, frame.columns, tx)
-        return self._frame(frame, segments, names, probabilities, reasons)
+        segments, names, probabilities, uncertainty, reasons = self._model.predict(
+            frame.ids, frame.columns, tx
+        )
+        return self._frame(frame, segments, names, probabilities, uncertainty, reasons)
 
     def fit_predict(self, customers: Any, *args: Any, transactions: Any = None, y: Any = None) -> Any:
         """``fit(customers, transactions).predict(customers, transactions)``: the assignment
@@ -375,7 +379,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
         return self.fit(customers, transactions=transactions).predict(customers, transactions=transactions)
 
     def _frame(self, frame: CustomerFrame, segments: np.ndarray, names: list,
-               probabilities: Optional[np.ndarray], reasons: list) -> Any:
+               probabilities: Optional[np.ndarray], uncertainty: Optional[np.ndarray],
+               reasons: list) -> Any:
         columns: Dict[str, Any] = {}
         if frame.id_values is not None:
             columns[frame.id_column] = frame.id_values
@@ -386,6 +391,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
             for j, segment_name in enumerate(self.segment_names_):
                 key = segment_name if segment_name not in ("segment", "name", "reason", frame.id_column) else f"p_{segment_name}"
                 columns[key] = probabilities[:, j]
+        if uncertainty is not None:
+            columns["uncertainty"] = uncertainty
         columns["reason"] = reasons
         if frame.polars:
             import polars as pl
@@ -405,7 +412,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
         """Segment of one customer given as a dict of the model's input columns
         (``feature_names_in_``: numbers or None for numeric columns, strings or None for
         categories; behaviour features included) — what a service receives. Returns
-        ``{"segment", "name", "probabilities", "reason"}`` exactly as the Rust service does."""
+        ``{"segment", "name", "probabilities", "reason"}`` (plus ``"uncertainty"`` for mixtures)
+        exactly as the Rust service does."""
         check_is_fitted(self)
         if not isinstance(record, Mapping):
             raise TypeError(f"record must be a dict of columns, got {type(record).__name__}")
@@ -422,13 +430,16 @@ class Segmenter(ClusterMixin, BaseEstimator):
             return str(value)
 
         document = json.dumps({str(k): plain(v) for k, v in record.items()}, allow_nan=False)
-        segment, name, probabilities, reason = self._model.predict_record(document)
-        return {
+        segment, name, probabilities, uncertainty, reason = self._model.predict_record(document)
+        result = {
             "segment": None if segment < 0 else int(segment),
             "name": name,
             "probabilities": probabilities,
             "reason": reason,
         }
+        if uncertainty is not None:
+            result["uncertainty"] = uncertainty
+        return result
 
     def transform(self, customers: Any, *args: Any, transactions: Any = None) -> np.ndarray:
         """The model-space features of every customer (columns ``get_feature_names_out()``;

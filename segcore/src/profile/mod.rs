@@ -9,6 +9,8 @@
 //!   pseudonyms.
 //! - [`explain()`]: distances of one customer to every segment centre and the features that pull
 //!   it in; [`explain_mixture`]: the same for Gaussian mixtures, with membership probabilities; [`learn_rules`]: readable rules per segment with coverage and precision.
+//! - [`membership`]: soft membership of mixture segmentations (mean uncertainty, customers with
+//!   an uncertain segment per segment, privacy-protected).
 //! - [`migration()`]: transition matrix, stayed share, adjusted Rand index, movers.
 //! - Reports ([`report`]): JSON, Markdown, self-contained HTML.
 //! - [`profile_segments`]: the first, minimal profile (means per segment), kept for its users.
@@ -22,6 +24,7 @@ pub mod behaviour;
 pub mod explain;
 pub mod fairness;
 mod groups;
+pub mod membership;
 pub mod migration;
 pub mod names;
 pub mod privacy;
@@ -35,6 +38,7 @@ pub use behaviour::{BehaviourKind, BehaviourMix, BehaviourSegment};
 pub use explain::{explain, explain_mixture, CentroidModel, Explanation, FeatureContribution};
 pub use fairness::{FairnessCheck, FairnessSegment};
 pub use groups::MAX_SEGMENT_LABEL;
+pub use membership::{Membership, SegmentMembership, DEFAULT_UNCERTAINTY_THRESHOLD};
 pub use migration::{migration, migration_with, Migration, Transition};
 pub use names::Language;
 pub use privacy::{hidden_groups, protect_table, publishable, Pseudonymiser};

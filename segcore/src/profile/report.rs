@@ -317,6 +317,34 @@ impl SegmentationProfile {
                 );
             }
         }
+        if let Some(m) = &self.membership {
+            let _ = writeln!(
+                out,
+                "\n## {}\n\n{} {}.\n",
+                w.t("Membership", "Zugehörigkeit"),
+                w.t(
+                    "Uncertainty = 1 - largest segment probability; uncertain above",
+                    "Unsicherheit = 1 - größte Segmentwahrscheinlichkeit; unsicher über"
+                ),
+                m.threshold
+            );
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |\n|---|---|---|",
+                w.t("segment", "Segment"),
+                w.t("mean uncertainty", "mittlere Unsicherheit"),
+                w.t("uncertain customers", "unsichere Kunden")
+            );
+            for (m, s) in m.segments.iter().zip(&self.segments) {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} |",
+                    cell(&s.name),
+                    w.opt(m.mean_uncertainty.map(|u| format!("{u:.3}"))),
+                    w.opt(m.n_uncertain.map(|n| n.to_string()))
+                );
+            }
+        }
         if !self.warnings.is_empty() {
             let _ = writeln!(out, "\n## {}\n", w.t("Warnings", "Warnungen"));
             for warning in &self.warnings {

@@ -679,6 +679,7 @@ pub fn profile(
         revenue_gini: base_gini,
         fairness,
         behaviour,
+        membership: None,
         warnings,
     })
 }

@@ -185,6 +185,11 @@ pub struct SegmentationProfile {
     /// profiling order; empty when the table has no such column.
     #[serde(default)]
     pub behaviour: Vec<BehaviourMix>,
+    /// Soft membership (segmentations with segment probabilities, e.g. Gaussian mixtures): how
+    /// sure each segment's assignments are; see
+    /// [`add_membership`](SegmentationProfile::add_membership).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership: Option<super::membership::Membership>,
     /// Things the reader should know (suppressed segments, fairness warnings).
     pub warnings: Vec<String>,
 }

@@ -15,7 +15,7 @@ use crate::cluster::ward::WardParams;
 use crate::data::{CustomerTable, Date, TransactionLog};
 use crate::error::{Error, Result};
 use crate::features::behaviour::{behaviour_features, BehaviourFeature, BehaviourParams};
-use crate::profile::{profile, ProfileParams, SegmentationProfile};
+use crate::profile::{profile, ProfileParams, SegmentationProfile, DEFAULT_UNCERTAINTY_THRESHOLD};
 use crate::reduce::{NComponents, Pca, PcaParams};
 use crate::select::select_k::{SelectKParams, SelectKResult, SelectMethod};
 use ndarray::{Array2, ArrayView2};
@@ -87,7 +87,17 @@ impl SegmenterParams {
         let model = self.cluster(k, x.view())?;
         let labels = model.training_labels(x.view())?;
         progress("profile", 0.9);
-        let (segmentation_profile, segment_names) = self.profile_and_names(&table, &labels, k)?;
+        let (mut segmentation_profile, segment_names) =
+            self.profile_and_names(&table, &labels, k)?;
+        if let FittedModel::GaussianMixture(mixture) = &model {
+            // Soft membership: how sure each segment's customers are.
+            let uncertainty = mixture.uncertainty(x.view())?;
+            segmentation_profile.add_membership(
+                &labels,
+                uncertainty.as_slice().expect("a fresh array is contiguous"),
+                DEFAULT_UNCERTAINTY_THRESHOLD,
+            )?;
+        }
         progress("profile", 1.0);
         Segmenter::assemble(
             self.clone(),

@@ -141,6 +141,10 @@ pub struct Assignment {
     pub name: Option<String>,
     /// Probability of every segment (Gaussian mixtures only).
     pub probabilities: Option<Vec<f64>>,
+    /// `1 - max probability` (Gaussian mixtures only): 0 for a sure member, towards `1 - 1/k`
+    /// for a customer between segments; see [`crate::profile::membership`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<f64>,
     /// Why the row could not be assigned (`None` when it was).
     pub reason: Option<String>,
 }
@@ -151,6 +155,7 @@ impl Assignment {
             segment: None,
             name: None,
             probabilities: None,
+            uncertainty: None,
             reason: Some(reason),
         }
     }

@@ -3,7 +3,7 @@
 use super::fit::BehaviourSetup;
 use super::params::SegmenterParams;
 use super::{Algorithm, Assignment};
-use crate::cluster::gmm::GaussianMixture;
+use crate::cluster::gmm::{uncertainty_of, GaussianMixture};
 use crate::cluster::kmeans::KMeans;
 use crate::cluster::ward::Ward;
 use crate::cluster::{Assigned, FittedClusterer};
@@ -524,6 +524,7 @@ impl Segmenter {
             labels,
             probabilities: proba,
         } = self.state.model.clusterer().assign(x)?;
+        let uncertainty = proba.as_ref().map(|p| uncertainty_of(p.view()));
         Ok(labels
             .into_iter()
             .zip(reasons)
@@ -546,6 +547,7 @@ impl Segmenter {
                     segment: Some(label),
                     name: self.state.segment_names.get(label).cloned(),
                     probabilities: proba.as_ref().map(|p| p.row(row).to_vec()),
+                    uncertainty: uncertainty.as_ref().map(|u| u[row]),
                     reason: None,
                 },
             })
@@ -869,10 +871,23 @@ mod tests {
             let segments: Vec<usize> = assigned.iter().map(|a| a.segment.unwrap()).collect();
             assert_eq!(segments, model.labels(), "{algorithm:?}");
             assert_ne!(segments[0], segments[1]);
-            assert_eq!(
-                assigned[0].probabilities.is_some(),
-                matches!(algorithm, Algorithm::GaussianMixture(_))
-            );
+            let mixture = matches!(algorithm, Algorithm::GaussianMixture(_));
+            assert_eq!(assigned[0].probabilities.is_some(), mixture);
+            // Soft membership: each assignment's uncertainty and the profile's section.
+            for a in &assigned {
+                assert_eq!(
+                    a.uncertainty,
+                    a.probabilities
+                        .as_ref()
+                        .map(|p| 1.0 - p.iter().fold(0.0f64, |m, &v| m.max(v)))
+                );
+            }
+            let membership = model.profile().membership.as_ref();
+            assert_eq!(membership.is_some(), mixture);
+            if let Some(m) = membership {
+                assert_eq!(m.segments.len(), 2);
+                assert_eq!(m.threshold, crate::profile::DEFAULT_UNCERTAINTY_THRESHOLD);
+            }
             let e = model.explain(&t, None, 1).unwrap();
             assert_eq!(e.segment, segments[1]);
             if matches!(algorithm, Algorithm::GaussianMixture(_)) {

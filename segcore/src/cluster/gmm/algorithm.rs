@@ -15,13 +15,13 @@ use super::linalg::{
 use super::model_based::MixtureStarts;
 use crate::cluster::kmeans::KMeansParams;
 use crate::error::{Error, Result};
-use crate::validation::{check_matrix, check_n_features, check_sample_weight};
+use crate::numeric::box_muller;
+use crate::validation::{check_matrix, check_n_features, check_sample_weight, contiguous_weights};
 use crate::Float;
 use ndarray::{Array1, Array2, Array3, ArrayBase, ArrayView1, ArrayView2, Data, Ix2};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 
 /// A fitted Gaussian mixture.
 ///
@@ -61,13 +61,6 @@ struct Run<F> {
     lower_bounds: Vec<F>,
     n_iter: usize,
     converged: bool,
-}
-
-fn contiguous_weights<F: Float>(w: Option<ArrayView1<'_, F>>) -> Option<Cow<'_, [F]>> {
-    w.map(|w| match w.to_slice() {
-        Some(s) => Cow::Borrowed(s),
-        None => Cow::Owned(w.to_vec()),
-    })
 }
 
 /// Covariances from the scatter sums of [`second_moments`] (scikit-learn's
@@ -561,11 +554,9 @@ fn standard_normals(rng: &mut Xoshiro256PlusPlus, count: usize) -> Vec<f64> {
     while out.len() < count {
         // 1 - u lies in (0, 1], so the logarithm is finite.
         let u1: f64 = 1.0 - rng.gen::<f64>();
-        let u2: f64 = rng.gen::<f64>();
-        let radius = (-2.0 * u1.ln()).sqrt();
-        let angle = 2.0 * std::f64::consts::PI * u2;
-        out.push(radius * angle.cos());
-        out.push(radius * angle.sin());
+        let (a, b) = box_muller(u1, rng.gen::<f64>());
+        out.push(a);
+        out.push(b);
     }
     out.truncate(count);
     out
@@ -687,11 +678,7 @@ impl<F: Float> GaussianMixture<F> {
     /// Membership uncertainty of every row: `1 - max_j p(j | x)`. 0 for a customer clearly in
     /// one segment, up to `1 - 1/k` for one exactly between all of them.
     pub fn uncertainty(&self, x: ArrayView2<F>) -> Result<Array1<F>> {
-        let proba = self.predict_proba(x)?;
-        Ok(proba
-            .outer_iter()
-            .map(|row| F::one() - row.iter().fold(F::zero(), |a, &v| a.max(v)))
-            .collect())
+        Ok(uncertainty_of(self.predict_proba(x)?.view()))
     }
 
     /// Log-density `ln p(x)` of every row of `x` under the mixture.
@@ -786,6 +773,15 @@ impl<F: Float> GaussianMixture<F> {
         }
         Ok((out, labels))
     }
+}
+
+/// Membership uncertainty `1 - max_j p_j` of every row of membership probabilities, shared by
+/// [`GaussianMixture::uncertainty`] and every caller that already holds the probabilities.
+pub fn uncertainty_of<F: Float>(probabilities: ArrayView2<F>) -> Array1<F> {
+    probabilities
+        .outer_iter()
+        .map(|row| F::one() - row.iter().fold(F::zero(), |a, &v| a.max(v)))
+        .collect()
 }
 
 /// The most probable component of every row of membership probabilities (first on ties): the
@@ -899,6 +895,38 @@ impl<F: Float + Serialize + serde::de::DeserializeOwned> crate::persist::SavedMo
                 "Gaussian mixture",
                 "weights must be >= 0 and sum to 1",
             ));
+        }
+        // A model-based fit's name fixes the layout of its covariances (and EII / EEI share one
+        // covariance across components).
+        if let Some(model) = self.model {
+            let (expected, found) = (model.layout(), self.covariances.covariance_type());
+            if expected != found {
+                return Err(invalid(
+                    "Gaussian mixture",
+                    format!(
+                        "model '{model}' needs {} covariances, the document has {}",
+                        expected.name(),
+                        found.name()
+                    ),
+                ));
+            }
+            let shared = match (&self.covariances, model) {
+                (Covariances::Spherical(a), MixtureModel::EII) => a
+                    .iter()
+                    .all(|&v| (v - a[0]).abs() <= F::cast(1e-9) * a[0].abs()),
+                (Covariances::Diag(a), MixtureModel::EEI) => a.outer_iter().all(|row| {
+                    row.iter()
+                        .zip(a.row(0))
+                        .all(|(&v, &w)| (v - w).abs() <= F::cast(1e-9) * w.abs())
+                }),
+                _ => true,
+            };
+            if !shared {
+                return Err(invalid(
+                    "Gaussian mixture",
+                    format!("model '{model}' needs one covariance shared by every component"),
+                ));
+            }
         }
         // The log-density uses log(diag(precisions_cholesky)): every diagonal entry must be > 0.
         let diagonal_positive = match &self.precisions_cholesky {

@@ -573,8 +573,15 @@ pub(crate) fn m_step(
             out
         }
     };
-    // mclust's singularity test on each covariance's Cholesky factor: the smallest pivot
-    // relative to one plus the largest.
+    check_covariances(model, out)
+}
+
+/// mclust's singularity test on each covariance's Cholesky factor: the smallest pivot relative
+/// to one plus the largest must exceed `sqrt(machine epsilon)`.
+pub(crate) fn check_covariances(
+    model: MixtureModel,
+    out: Vec<Array2<f64>>,
+) -> Result<Vec<Array2<f64>>> {
     for (c, sigma) in out.iter().enumerate() {
         let l = cholesky_lower(sigma)
             .ok_or_else(|| singular(model, format!("the covariance of component {c}")))?;

@@ -285,20 +285,7 @@ impl GaussianMixtureParams {
     pub(crate) fn check_ref(&self) -> Result<&GaussianMixtureValidParams> {
         let p = &self.0;
         let k = p.n_components;
-        if k == 0 {
-            return Err(Error::invalid_parameter(
-                "n_components",
-                0,
-                "an integer >= 1",
-            ));
-        }
-        if !(p.tol.is_finite() && p.tol >= 0.0) {
-            return Err(Error::invalid_parameter(
-                "tol",
-                p.tol,
-                "a finite number >= 0",
-            ));
-        }
+        check_components_and_tol(k, p.tol)?;
         if !(p.reg_covar.is_finite() && p.reg_covar >= 0.0) {
             return Err(Error::invalid_parameter(
                 "reg_covar",
@@ -447,6 +434,22 @@ impl linfa::ParamGuard for GaussianMixtureParams {
         GaussianMixtureParams::check_ref(&self)?;
         Ok(self.0)
     }
+}
+
+/// The range checks every mixture's parameters share (scikit-learn's semantics here and
+/// mclust's in `model_based.rs`): at least one component, a finite `tol >= 0`.
+pub(crate) fn check_components_and_tol(n_components: usize, tol: f64) -> Result<()> {
+    if n_components == 0 {
+        return Err(Error::invalid_parameter(
+            "n_components",
+            0,
+            "an integer >= 1",
+        ));
+    }
+    if !(tol.is_finite() && tol >= 0.0) {
+        return Err(Error::invalid_parameter("tol", tol, "a finite number >= 0"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,7 +13,10 @@
 //!   built once per data set, cut for every k) plus k-means and random-responsibility starts,
 //!   the best log-likelihood kept and [`MixtureStarts`] saying how many starts reached it.
 //!   [`select_mixture_models`] is mclust's `mclustBIC` table (BIC = 2 loglik - df ln n) with the
-//!   recommended model and the runner-up. On the Wholesale table (440 x 6, every model, k = 2..8)
+//!   recommended model and the runner-up. [`MixturePrior`] is mclust's optional conjugate prior
+//!   (`priorControl()`, for EII ... VVI, EEE, EEV, VEV, VVV; `prior.rs`): on Wholesale, every
+//!   k = 2..8 cell of those ten models equals mclust's `me(..., prior = priorControl())` from the
+//!   same start (log-likelihood 1e-7, parameters 1e-6; `segcore-py/tests/test_mixture_prior.py`). On the Wholesale table (440 x 6, every model, k = 2..8)
 //!   the best fit reaches at least mclust's log-likelihood and df equals mclust's
 //!   (`segcore-py/tests/test_mixture_models.py`). Current figure: the 14 x 9 BIC table on
 //!   100k x 8 is 10.4x mclust's `mclustBIC` (docs/performance.md).
@@ -35,10 +38,11 @@ mod hyperparams;
 mod kernel;
 mod linalg;
 mod model_based;
+mod prior;
 mod select;
 mod select_models;
 
-pub use algorithm::{most_probable, GaussianMixture};
+pub use algorithm::{most_probable, uncertainty_of, GaussianMixture};
 pub use covariance_models::{CovarianceChoice, MixtureModel};
 pub use hc::MAX_HIERARCHY_ROWS;
 pub use hyperparams::{
@@ -48,5 +52,6 @@ pub use linalg::Covariances;
 pub use model_based::{
     MixtureModelParams, MixtureModelValidParams, MixtureStarts, StartMethod, StartOutcome,
 };
+pub use prior::MixturePrior;
 pub use select::{select_mixture, MixtureCandidate, MixtureSelection};
 pub use select_models::{select_mixture_models, ModelCandidate, ModelSelection};

@@ -16,11 +16,12 @@
 use super::algorithm::scatter_around;
 use super::covariance_models::{m_step, to_layout, MStepState, MixtureModel, RTEPS};
 use super::hc::{model_based_hierarchy, Hierarchy, MAX_HIERARCHY_ROWS};
-use super::hyperparams::CovarianceType;
+use super::hyperparams::{check_components_and_tol, CovarianceType};
 use super::kernel::{
     em_pass, first_moments, second_moments, BlockedRows, EmWorkspace, PassSums, Prepared,
 };
 use super::linalg::precision_cholesky_from_covariances;
+use super::prior::{DataMoments, MixturePrior, PriorTerms};
 use super::GaussianMixture;
 use crate::cluster::kmeans::KMeansParams;
 use crate::error::{Error, Result};
@@ -97,6 +98,9 @@ pub struct MixtureModelValidParams {
     pub(crate) n_random_starts: usize,
     pub(crate) hierarchy_rows: usize,
     pub(crate) random_state: u64,
+    /// mclust's conjugate prior (`None`: maximum likelihood, mclust's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) prior: Option<MixturePrior>,
 }
 
 /// Model-based clustering parameters (mclust's `Mclust` for one model and k); build with the
@@ -140,7 +144,14 @@ impl MixtureModelParams {
             n_random_starts: 1,
             hierarchy_rows: 2000,
             random_state: 0,
+            prior: None,
         })
+    }
+    /// mclust's conjugate prior (`priorControl()`): `Some(MixturePrior::default())` is mclust's
+    /// `defaultPrior`; `None` (the default) fits by maximum likelihood. See [`MixturePrior`].
+    pub fn prior(mut self, prior: Option<MixturePrior>) -> Self {
+        self.0.prior = prior;
+        self
     }
     /// Covariance model.
     pub fn model(mut self, model: MixtureModel) -> Self {
@@ -196,26 +207,17 @@ impl MixtureModelParams {
 
     pub(crate) fn check_ref(&self) -> Result<&MixtureModelValidParams> {
         let p = &self.0;
-        if p.n_components == 0 {
-            return Err(Error::invalid_parameter(
-                "n_components",
-                0,
-                "an integer >= 1",
-            ));
-        }
-        if !(p.tol.is_finite() && p.tol >= 0.0) {
-            return Err(Error::invalid_parameter(
-                "tol",
-                p.tol,
-                "a finite number >= 0",
-            ));
-        }
+        check_components_and_tol(p.n_components, p.tol)?;
         if !p.hierarchical_start && p.n_kmeans_starts + p.n_random_starts == 0 {
             return Err(Error::invalid_parameter(
                 "n_init",
                 0,
                 "at least one start (hierarchical, k-means or random)",
             ));
+        }
+        if let Some(prior) = &p.prior {
+            prior.check()?;
+            PriorTerms::check_supported(p.model, p.n_components)?;
         }
         if !(2..=MAX_HIERARCHY_ROWS).contains(&p.hierarchy_rows) {
             return Err(Error::invalid_parameter(
@@ -261,6 +263,8 @@ pub(crate) struct PreparedData<'a, F> {
     pub rows: BlockedRows<F>,
     pub total_weight: f64,
     pub hierarchy: Option<Hierarchy>,
+    /// Column means and covariance, when a prior needs them.
+    pub moments: Option<DataMoments>,
 }
 
 /// Checks the data and lays it out; builds the hierarchy when asked.
@@ -269,6 +273,7 @@ pub(crate) fn prepare<'a, F: Float>(
     sample_weight: Option<ArrayView1<F>>,
     hierarchy_rows: Option<usize>,
     random_state: u64,
+    with_moments: bool,
 ) -> Result<PreparedData<'a, F>> {
     check_matrix(x.view(), "X")?;
     if let Some(w) = &sample_weight {
@@ -305,13 +310,54 @@ pub(crate) fn prepare<'a, F: Float>(
         }
         _ => None,
     };
+    let moments = with_moments.then(|| data_moments(&x, weights.as_deref(), total_weight));
     Ok(PreparedData {
         x,
         weights,
         rows,
         total_weight,
         hierarchy,
+        moments,
     })
+}
+
+/// Sample-weighted column means and covariance (denominator `n - 1`, R's `var`).
+fn data_moments<F: Float>(x: &ArrayView2<F>, weights: Option<&[F]>, total: f64) -> DataMoments {
+    let d = x.ncols();
+    let w = |i: usize| weights.map_or(1.0, |w| w[i].to_f64().unwrap_or(0.0));
+    let mut mean = vec![0.0; d];
+    for (i, row) in x.outer_iter().enumerate() {
+        let wi = w(i);
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += wi * v.to_f64().unwrap_or(f64::NAN);
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= total);
+    let mut covariance = Array2::<f64>::zeros((d, d));
+    let mut centred = vec![0.0; d];
+    for (i, row) in x.outer_iter().enumerate() {
+        let wi = w(i);
+        for (c, (v, m)) in centred.iter_mut().zip(row.iter().zip(&mean)) {
+            *c = v.to_f64().unwrap_or(f64::NAN) - m;
+        }
+        for a in 0..d {
+            for b in 0..=a {
+                covariance[[a, b]] += wi * centred[a] * centred[b];
+            }
+        }
+    }
+    let denominator = (total - 1.0).max(f64::MIN_POSITIVE);
+    for a in 0..d {
+        for b in 0..=a {
+            covariance[[a, b]] /= denominator;
+            covariance[[b, a]] = covariance[[a, b]];
+        }
+    }
+    DataMoments {
+        mean,
+        covariance,
+        n: total,
+    }
 }
 
 /// d x d scatter matrices from the packed sums of `second_moments` / `scatter_around`.
@@ -358,7 +404,13 @@ impl MixtureModelValidParams {
         sample_weight: Option<ArrayView1<F>>,
     ) -> Result<GaussianMixture<F>> {
         let hierarchy_rows = self.hierarchical_start.then_some(self.hierarchy_rows);
-        let data = prepare(x, sample_weight, hierarchy_rows, self.random_state)?;
+        let data = prepare(
+            x,
+            sample_weight,
+            hierarchy_rows,
+            self.random_state,
+            self.prior.is_some(),
+        )?;
         self.fit_prepared(&data)
     }
 
@@ -368,6 +420,7 @@ impl MixtureModelValidParams {
         &self,
         data: &PreparedData<'_, F>,
         resp: &[F],
+        prior: Option<&PriorTerms>,
         state: &mut MStepState,
     ) -> Result<Params<F>> {
         let (k, d) = (self.n_components, data.x.ncols());
@@ -391,7 +444,7 @@ impl MixtureModelValidParams {
             .expect("from_shape_fn builds a standard-layout array");
         let packed = second_moments(&data.x, resp, flat, layout);
         let scatter = scatter_matrices(&packed, k, d, layout);
-        self.params_from(&sizes, means, &scatter, state)
+        self.params_from(&sizes, means, &scatter, prior, state)
     }
 
     fn params_from<F: Float>(
@@ -399,9 +452,18 @@ impl MixtureModelValidParams {
         sizes: &[f64],
         means: Array2<F>,
         scatter: &[Array2<f64>],
+        prior: Option<&PriorTerms>,
         state: &mut MStepState,
     ) -> Result<Params<F>> {
-        let sigmas = m_step(self.model, sizes, scatter, state)?;
+        let (sigmas, means) = match prior {
+            None => (m_step(self.model, sizes, scatter, state)?, means),
+            Some(terms) => {
+                let mut xbar = means.mapv(|v| v.to_f64().unwrap_or(f64::NAN));
+                let sigmas = terms.m_step(self.model, sizes, &xbar, scatter, state)?;
+                terms.shrink_means(self.model, sizes, &mut xbar);
+                (sigmas, xbar.mapv(F::cast))
+            }
+        };
         let covariances = to_layout::<F>(self.model, &sigmas);
         let chol = precision_cholesky_from_covariances(&covariances, 0.0)?;
         let total: f64 = sizes.iter().sum();
@@ -419,6 +481,7 @@ impl MixtureModelValidParams {
         data: &PreparedData<'_, F>,
         workspace: &mut EmWorkspace<F>,
         mut params: Params<F>,
+        prior: Option<&PriorTerms>,
         state: &mut MStepState,
     ) -> Result<Run<F>> {
         let (k, d) = (self.n_components, data.x.ncols());
@@ -468,7 +531,7 @@ impl MixtureModelValidParams {
             });
             let packed = scatter_around(&pass, &params.means, &means, layout);
             let scatter = scatter_matrices(&packed, k, d, layout);
-            params = self.params_from(&sizes, means, &scatter, state)?;
+            params = self.params_from(&sizes, means, &scatter, prior, state)?;
         }
         Ok(Run {
             params,
@@ -496,6 +559,15 @@ impl MixtureModelValidParams {
                 n_samples: positive,
             });
         }
+        let prior = match (&self.prior, &data.moments) {
+            (Some(prior), Some(moments)) => Some(PriorTerms::new(prior, self.model, k, moments)?),
+            (Some(_), None) => {
+                let moments = data_moments(&data.x, data.weights.as_deref(), data.total_weight);
+                let prior = self.prior.as_ref().expect("matched Some");
+                Some(PriorTerms::new(prior, self.model, k, &moments)?)
+            }
+            (None, _) => None,
+        };
         let w = |i: usize| data.weights.as_ref().map_or(F::one(), |w| w[i]);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(self.random_state);
         let mut plan: Vec<StartMethod> = Vec::new();
@@ -563,8 +635,10 @@ impl MixtureModelValidParams {
             })();
             let mut state = MStepState::default();
             let run = resp
-                .and_then(|resp| self.initial_params(data, &resp, &mut state))
-                .and_then(|start| self.run_em(data, &mut workspace, start, &mut state));
+                .and_then(|resp| self.initial_params(data, &resp, prior.as_ref(), &mut state))
+                .and_then(|start| {
+                    self.run_em(data, &mut workspace, start, prior.as_ref(), &mut state)
+                });
             match run {
                 Ok(run) => {
                     outcomes.push(StartOutcome {
@@ -717,6 +791,30 @@ mod tests {
         // Ten components of three parameters each on 30 rows: VVV turns singular.
         let err = MixtureModelParams::new(10, MixtureModel::VVV).fit(x.view(), None);
         assert!(matches!(err, Err(Error::Numerical { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn a_saved_model_name_must_match_its_covariances() {
+        let x = groups(300);
+        let vei = MixtureModelParams::new(3, MixtureModel::VEI)
+            .fit(x.view(), None)
+            .unwrap();
+        let document = crate::persist::to_json(&vei).unwrap();
+        assert!(crate::persist::from_json::<GaussianMixture<f64>>(&document).is_ok());
+        // A "VEV" document with diagonal covariances is refused, with the reason.
+        let err = crate::persist::from_json::<GaussianMixture<f64>>(
+            &document.replace("\"VEI\"", "\"VEV\""),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("'VEV' needs full covariances"), "{err}");
+        // EEI claims one covariance for every component.
+        let err = crate::persist::from_json::<GaussianMixture<f64>>(
+            &document.replace("\"VEI\"", "\"EEI\""),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("shared by every component"), "{err}");
     }
 
     #[test]

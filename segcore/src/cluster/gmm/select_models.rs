@@ -6,7 +6,8 @@
 //! hierarchical agglomeration built once, then cut for every k and reused by every model.
 
 use super::covariance_models::MixtureModel;
-use super::model_based::{prepare, MixtureModelParams};
+use super::model_based::{prepare, MixtureModelParams, MixtureModelValidParams};
+use super::prior::PriorTerms;
 use super::GaussianMixture;
 use crate::error::{Error, Result};
 use crate::Float;
@@ -95,6 +96,7 @@ pub fn select_mixture_models<F: Float>(
             "at least one number of components",
         ));
     }
+    let base_prior = base.0.prior;
     if models.is_empty() {
         return Err(Error::invalid_parameter(
             "covariance_types",
@@ -102,12 +104,26 @@ pub fn select_mixture_models<F: Float>(
             "at least one covariance model",
         ));
     }
-    let base = base.check()?;
+    // The prior is checked alone: its support depends on the cell (mclust's NA otherwise).
+    if let Some(prior) = &base.0.prior {
+        prior.check()?;
+    }
+    let base = base.clone().prior(None).check()?;
     for &k in n_components {
         MixtureModelParams(base.clone()).n_components(k).check()?;
     }
+    let base = MixtureModelValidParams {
+        prior: base_prior,
+        ..base
+    };
     let hierarchy_rows = base.hierarchical_start.then_some(base.hierarchy_rows);
-    let data = prepare(x, sample_weight, hierarchy_rows, base.random_state)?;
+    let data = prepare(
+        x,
+        sample_weight,
+        hierarchy_rows,
+        base.random_state,
+        base.prior.is_some(),
+    )?;
     let mut candidates = Vec::with_capacity(n_components.len() * models.len());
     let mut best: Option<(f64, usize, GaussianMixture<F>)> = None;
     let mut first_error: Option<Error> = None;
@@ -128,6 +144,14 @@ pub fn select_mixture_models<F: Float>(
                 n_starts_at_best: 0,
                 error: None,
             };
+            if base.prior.is_some() {
+                if let Err(e) = PriorTerms::check_supported(model, k) {
+                    // mclust's NA for a model without a prior.
+                    cell.error = Some(e.to_string());
+                    candidates.push(cell);
+                    continue;
+                }
+            }
             match params.0.fit_prepared(&data) {
                 Ok(fitted) => {
                     let starts = fitted.starts().expect("model-based fits report starts");
