@@ -233,6 +233,12 @@ def test_segmenter_value_survives_save_pickle_and_predicts_new_customers(b2b, va
     assert loaded.value["freq"] == "W" and loaded.value["names"] == "qualify"
     assert loaded.segment_names_ == model.segment_names_
     pd.testing.assert_frame_equal(loaded.segment_value_, model.segment_value_)
+    jsonschema = pytest.importorskip("jsonschema")
+    import json
+    from pathlib import Path
+
+    schema_path = Path(__file__).resolve().parents[2] / "docs" / "segmenter-model.schema.json"
+    jsonschema.validate(json.loads(model.to_json()), json.loads(schema_path.read_text()))
     clone = pickle.loads(pickle.dumps(model))
     a = model.predict(customers, transactions)
     for other in (loaded, clone):

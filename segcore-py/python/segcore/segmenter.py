@@ -131,7 +131,7 @@ def _transaction_input(transactions: Any, roles: Dict[str, Optional[str]]) -> An
 
 
 _VALUE_KEYS = ("features", "freq", "horizon", "months", "discount_rate", "lapse_threshold",
-               "penalizer_coef", "names")
+               "penalizer_coef", "names", "new_periods", "active_alive", "lapsed_alive")
 
 
 def _value_json(value: Any) -> Optional[str]:
@@ -262,7 +262,11 @@ class Segmenter(ClusterMixin, BaseEstimator):
         ``lapse_threshold`` (0.5: customers with P(alive) below it are likely to lapse, a
         segment whose mean P(alive) is below it is "at risk"), ``penalizer_coef`` (0),
         ``names`` (``"qualify"``: "Volume customers: high value, at risk"; ``"replace"``:
-        "High value, at risk"; ``"keep"``). The per-segment table is ``segment_value_``.
+        "High value, at risk"; ``"keep"``). The profile also gets a ``lifecycle_stage`` column by
+        churn risk instead of day thresholds: new (first purchase within ``new_periods``, 13),
+        then active (P(alive) >= ``active_alive``, 0.75), at risk (>= ``lapse_threshold``),
+        lapsed (>= ``lapsed_alive``, 0.25), churned; prospect without a purchase. The
+        per-segment table is ``segment_value_``.
 
     Attributes
     ----------

@@ -162,22 +162,25 @@ impl SegmenterParams {
         Ok(Some((fitted, columns)))
     }
 
-    /// `table` with the value columns the clustering does not read, for the profile.
+    /// `table` with, for the profile, the value columns the clustering does not read and the
+    /// lifecycle stage by churn risk (unless the table has its own `lifecycle_stage`).
     fn with_profile_only_value_columns<'t>(
         &self,
         table: &'t CustomerTable,
         columns: &ValueColumns,
     ) -> Result<std::borrow::Cow<'t, CustomerTable>> {
-        let clustered = self.value.as_ref().map_or(&[][..], |v| &v.features[..]);
+        let Some(settings) = &self.value else {
+            return Ok(std::borrow::Cow::Borrowed(table));
+        };
         let rest: Vec<ValueFeature> = ValueFeature::ALL
             .into_iter()
-            .filter(|f| !clustered.contains(f))
+            .filter(|f| !settings.features.contains(f))
             .collect();
-        if rest.is_empty() {
-            return Ok(std::borrow::Cow::Borrowed(table));
-        }
         let mut profiled = table.clone();
         columns.add_to(&mut profiled, &rest)?;
+        if profiled.column(value::LIFECYCLE_COLUMN).is_err() {
+            value::add_lifecycle_stage(&mut profiled, columns, settings)?;
+        }
         Ok(std::borrow::Cow::Owned(profiled))
     }
 

@@ -1,8 +1,8 @@
 //! The fitted [`Segmenter`]: predict, explain, names, and its saved document.
 
 use super::fit::BehaviourSetup;
-use super::value::{self, ValueColumns, ValueModel};
 use super::params::SegmenterParams;
+use super::value::{self, ValueColumns, ValueModel};
 use super::{Algorithm, Assignment};
 use crate::cluster::gmm::GaussianMixture;
 use crate::cluster::kmeans::KMeans;
@@ -144,7 +144,10 @@ pub(crate) fn make_unique(names: &mut [String]) {
 
 /// The transaction log restricted to the customers of `table` (so a full log can be used to
 /// predict a subset of customers); `None` when every log customer is in the table.
-pub(super) fn restrict_log(log: &TransactionLog, table: &CustomerTable) -> Result<Option<TransactionLog>> {
+pub(super) fn restrict_log(
+    log: &TransactionLog,
+    table: &CustomerTable,
+) -> Result<Option<TransactionLog>> {
     let known: Vec<bool> = log
         .customer_ids()
         .iter()
@@ -368,13 +371,14 @@ impl Segmenter {
         });
         let restricted = restrict_log(log, customers)?;
         let log = restricted.as_ref().unwrap_or(log);
-        self.value_columns_of(customers, log, as_of)?.ok_or_else(|| {
-            Error::invalid_parameter(
-                "value",
-                "None",
-                "a Segmenter fitted with value features (SegmenterParams::value)",
-            )
-        })
+        self.value_columns_of(customers, log, as_of)?
+            .ok_or_else(|| {
+                Error::invalid_parameter(
+                    "value",
+                    "None",
+                    "a Segmenter fitted with value features (SegmenterParams::value)",
+                )
+            })
     }
 
     /// The value columns of `customers` on `log` (already restricted to them), `None` for a

@@ -17,7 +17,9 @@
 //!    with [`segment_value`]'s privacy rules (no figure for a segment below `min_group_size`;
 //!    lapse counts protected against recovery by subtraction);
 //! 5. qualifies the segment names with a value tier and the risk ([`ValueNames`]):
-//!    "Volume customers: high value, at risk".
+//!    "Volume customers: high value, at risk";
+//! 6. adds a `lifecycle_stage` column to the profile (its lifecycle mix per segment) with the
+//!    stages by churn risk instead of fixed day thresholds ([`stage_by_alive`]).
 //!
 //! The fitted BG/NBD and Gamma-Gamma models are saved with the Segmenter, so predict on new
 //! customers or a newer log recomputes the same three columns with the same parameters.
@@ -48,6 +50,7 @@ use crate::clv::{
 };
 use crate::data::{CustomerTable, Date, TransactionLog};
 use crate::error::{Error, Result};
+use crate::features::lifecycle::LifecycleStage;
 use crate::profile::{Language, SegmentationProfile};
 use serde::{Deserialize, Serialize};
 
@@ -122,6 +125,15 @@ pub struct ValueParams {
     pub penalizer_coef: f64,
     /// How the names say value and risk (default [`ValueNames::Qualify`]).
     pub names: ValueNames,
+    /// Lifecycle stage "new": first purchase at most this many periods before the observation
+    /// end (default 13: a quarter of weeks). See [`stage_by_alive`].
+    pub new_periods: f64,
+    /// Lifecycle stage "active" from this P(alive) up (default 0.75); "at risk" from the lapse
+    /// threshold up.
+    pub active_alive: f64,
+    /// Lifecycle stage "lapsed" from this P(alive) up to the lapse threshold (default 0.25);
+    /// "churned" below.
+    pub lapsed_alive: f64,
 }
 
 impl Default for ValueParams {
@@ -135,6 +147,9 @@ impl Default for ValueParams {
             lapse_threshold: 0.5,
             penalizer_coef: 0.0,
             names: ValueNames::Qualify,
+            new_periods: 13.0,
+            active_alive: 0.75,
+            lapsed_alive: 0.25,
         }
     }
 }
@@ -206,6 +221,27 @@ impl ValueParams {
                 "a probability in [0, 1]",
             ));
         }
+        if !(self.new_periods.is_finite() && self.new_periods >= 0.0) {
+            return Err(Error::invalid_parameter(
+                "value.new_periods",
+                self.new_periods,
+                "a finite number of periods >= 0",
+            ));
+        }
+        if !(0.0 <= self.lapsed_alive
+            && self.lapsed_alive <= self.lapse_threshold
+            && self.lapse_threshold <= self.active_alive
+            && self.active_alive <= 1.0)
+        {
+            return Err(Error::invalid_parameter(
+                "value.active_alive",
+                format!(
+                    "lapsed_alive {}, lapse_threshold {}, active_alive {}",
+                    self.lapsed_alive, self.lapse_threshold, self.active_alive
+                ),
+                "0 <= lapsed_alive <= lapse_threshold <= active_alive <= 1",
+            ));
+        }
         if !(self.penalizer_coef.is_finite() && self.penalizer_coef >= 0.0) {
             return Err(Error::invalid_parameter(
                 "value.penalizer_coef",
@@ -265,7 +301,11 @@ impl ValueModel {
         BetaGeo::from_coefficients(self.beta_geo.coefficients())?;
         GammaGamma::from_coefficients(self.gamma_gamma.coefficients())?;
         if self.segments.len() != n_segments
-            || self.segments.iter().enumerate().any(|(s, v)| v.segment != s)
+            || self
+                .segments
+                .iter()
+                .enumerate()
+                .any(|(s, v)| v.segment != s)
         {
             return Err(Error::ModelFormat {
                 reason: format!(
@@ -287,6 +327,8 @@ pub struct ValueColumns {
     pub expected_purchases: Vec<f64>,
     /// Lifetime value per row.
     pub clv: Vec<f64>,
+    /// Periods from the first purchase to the observation end (lifetimes' `T`) per row.
+    pub age: Vec<f64>,
 }
 
 impl ValueColumns {
@@ -300,13 +342,68 @@ impl ValueColumns {
     }
 
     /// Adds the columns of `features` to `table` (a column the table already has is an error).
-    pub(crate) fn add_to(&self, table: &mut CustomerTable, features: &[ValueFeature]) -> Result<()> {
+    pub(crate) fn add_to(
+        &self,
+        table: &mut CustomerTable,
+        features: &[ValueFeature],
+    ) -> Result<()> {
         for &f in features {
             table.add_numeric(f.name(), self.column(f).to_vec())?;
         }
         Ok(())
     }
 }
+
+/// The lifecycle stage of one customer by churn risk: **prospect** without a purchase history
+/// (`alive` NaN); **new** when the first purchase is at most `new_periods` periods before the
+/// observation end (`age` = lifetimes' `T`); else by P(alive): **active** from `active_alive`
+/// up, **at risk** from `lapse_threshold`, **lapsed** from `lapsed_alive`, **churned** below.
+///
+/// ```
+/// use segcore::features::lifecycle::LifecycleStage;
+/// use segcore::segmenter::value::stage_by_alive;
+/// use segcore::segmenter::ValueParams;
+/// let p = ValueParams::default(); // new 13 periods; 0.75 / 0.5 / 0.25
+/// assert_eq!(stage_by_alive(40.0, 0.9, &p), LifecycleStage::Active);
+/// assert_eq!(stage_by_alive(40.0, 0.6, &p), LifecycleStage::AtRisk);
+/// assert_eq!(stage_by_alive(40.0, 0.3, &p), LifecycleStage::Lapsed);
+/// assert_eq!(stage_by_alive(40.0, 0.1, &p), LifecycleStage::Churned);
+/// assert_eq!(stage_by_alive(5.0, 0.1, &p), LifecycleStage::New);
+/// assert_eq!(stage_by_alive(f64::NAN, f64::NAN, &p), LifecycleStage::Prospect);
+/// ```
+pub fn stage_by_alive(age: f64, alive: f64, params: &ValueParams) -> LifecycleStage {
+    if !alive.is_finite() {
+        LifecycleStage::Prospect
+    } else if age <= params.new_periods {
+        LifecycleStage::New
+    } else if alive >= params.active_alive {
+        LifecycleStage::Active
+    } else if alive >= params.lapse_threshold {
+        LifecycleStage::AtRisk
+    } else if alive >= params.lapsed_alive {
+        LifecycleStage::Lapsed
+    } else {
+        LifecycleStage::Churned
+    }
+}
+
+/// Adds the `lifecycle_stage` column by churn risk ([`stage_by_alive`]) to a profile table.
+pub(crate) fn add_lifecycle_stage(
+    table: &mut CustomerTable,
+    values: &ValueColumns,
+    params: &ValueParams,
+) -> Result<()> {
+    let stages: Vec<Option<&str>> = values
+        .age
+        .iter()
+        .zip(&values.probability_alive)
+        .map(|(&age, &alive)| Some(stage_by_alive(age, alive, params).name()))
+        .collect();
+    table.add_categorical(LIFECYCLE_COLUMN, &stages)
+}
+
+/// The profile column of [`add_lifecycle_stage`] (the name the profile's behaviour mix reads).
+pub const LIFECYCLE_COLUMN: &str = "lifecycle_stage";
 
 /// The observation end of the value summary: the day before the as-of date (behaviour features
 /// measure from the as-of date, which defaults to the day after the last transaction).
@@ -363,6 +460,7 @@ fn columns(
         probability_alive: vec![f64::NAN; n_rows],
         expected_purchases: vec![f64::NAN; n_rows],
         clv: vec![f64::NAN; n_rows],
+        age: vec![f64::NAN; n_rows],
     };
     if h.rows.is_empty() {
         return Ok(out);
@@ -380,6 +478,7 @@ fn columns(
         out.probability_alive[row] = alive[i];
         out.expected_purchases[row] = purchases[i];
         out.clv[row] = clv[i];
+        out.age[row] = h.age[i];
     }
     Ok(out)
 }
@@ -640,14 +739,26 @@ mod tests {
             assert!(model.profile().numeric.iter().any(|c| c.column == f.name()));
         }
         // The columns equal the clv models applied by hand to clv_summary.
-        let as_of = d.transactions.date_range().unwrap().1.checked_add_days(1).unwrap();
-        let summary = clv_summary(&d.transactions, Some(observation_end(as_of).unwrap()), TimeUnit::Week)
+        let as_of = d
+            .transactions
+            .date_range()
+            .unwrap()
+            .1
+            .checked_add_days(1)
             .unwrap();
+        let summary = clv_summary(
+            &d.transactions,
+            Some(observation_end(as_of).unwrap()),
+            TimeUnit::Week,
+        )
+        .unwrap();
         let history =
             PurchaseHistory::new(&summary.frequency, &summary.recency, &summary.age).unwrap();
         let refit = BetaGeoParams::new().fit(&history).unwrap();
         assert_eq!(refit.coefficients(), value.beta_geo().coefficients());
-        let columns = model.customer_value(&d.customers, Some(&d.transactions)).unwrap();
+        let columns = model
+            .customer_value(&d.customers, Some(&d.transactions))
+            .unwrap();
         let alive = refit.probability_alive(&history);
         for (i, &c) in summary.customer_index.iter().enumerate().take(50) {
             let row = d
@@ -671,6 +782,12 @@ mod tests {
             }
         }
         assert!(model.to_string().contains("Value and churn risk"));
+        // The profile's lifecycle mix comes from the stages by P(alive).
+        assert!(model
+            .profile()
+            .behaviour
+            .iter()
+            .any(|b| b.column == LIFECYCLE_COLUMN));
     }
 
     #[test]
@@ -686,7 +803,10 @@ mod tests {
             .value(params)
             .fit(&d.customers, Some(&d.transactions))
             .unwrap();
-        assert!(model.feature_names_in().iter().any(|c| c == "probability_alive"));
+        assert!(model
+            .feature_names_in()
+            .iter()
+            .any(|c| c == "probability_alive"));
         assert!(!model.feature_names_in().iter().any(|c| c == "clv"));
         assert!(model.profile().numeric.iter().any(|c| c.column == "clv"));
         for name in model.segment_names() {
@@ -704,8 +824,12 @@ mod tests {
         let assigned = loaded.predict(&d.customers, Some(&d.transactions)).unwrap();
         let labels: Vec<usize> = assigned.iter().map(|a| a.segment.unwrap()).collect();
         assert_eq!(labels, model.labels());
-        let a = model.customer_value(&d.customers, Some(&d.transactions)).unwrap();
-        let b = loaded.customer_value(&d.customers, Some(&d.transactions)).unwrap();
+        let a = model
+            .customer_value(&d.customers, Some(&d.transactions))
+            .unwrap();
+        let b = loaded
+            .customer_value(&d.customers, Some(&d.transactions))
+            .unwrap();
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&a.clv), bits(&b.clv));
     }
@@ -758,7 +882,10 @@ mod tests {
         // A JSON spelling error names the field.
         assert!(serde_json::from_str::<ValueParams>(r#"{"horizn": 3}"#).is_err());
         let p: ValueParams = serde_json::from_str(r#"{"freq": "D", "features": ["clv"]}"#).unwrap();
-        assert_eq!((p.freq, p.features), (TimeUnit::Day, vec![ValueFeature::Clv]));
+        assert_eq!(
+            (p.freq, p.features),
+            (TimeUnit::Day, vec![ValueFeature::Clv])
+        );
         assert!(serde_json::from_str::<ValueParams>(r#"{"freq": "Y"}"#).is_err());
     }
 
@@ -778,7 +905,10 @@ mod tests {
             q(Some(150.0), 0.3),
             Some(("high value".into(), "at risk".into()))
         );
-        assert_eq!(q(Some(50.0), 0.9), Some(("low value".into(), "active".into())));
+        assert_eq!(
+            q(Some(50.0), 0.9),
+            Some(("low value".into(), "active".into()))
+        );
         assert_eq!(q(Some(100.0), 0.5).unwrap().0, "mid value");
         assert_eq!(q(None, 0.1), None);
         assert_eq!(capitalised("high value"), "High value");
