@@ -218,9 +218,13 @@ def test_segmenter_value_features_match_the_clv_models(b2b, value_model):
     # Names say value and risk; the summary prints the section.
     assert all(" value, " in name for name in model.segment_names_)
     assert "Value and churn risk" in model.summary()
-    profile_columns = [c["column"] for c in model.profile().to_dict()["numeric"]] if hasattr(model.profile(), "to_dict") else None
-    if profile_columns is not None:
-        assert "clv" in profile_columns
+    import json
+
+    profile = json.loads(model._model.profile_json)
+    assert "clv" in [c["column"] for c in profile["numeric"]]
+    # The profile's lifecycle mix uses the stages by P(alive).
+    mix = [b for b in profile["behaviour"] if b["column"] == "lifecycle_stage"]
+    assert mix and set(mix[0]["categories"]) <= {"prospect", "new", "active", "at risk", "lapsed", "churned"}
 
 
 def test_segmenter_value_survives_save_pickle_and_predicts_new_customers(b2b, value_model, tmp_path):
