@@ -21,6 +21,9 @@
 //! 6. adds a `lifecycle_stage` column to the profile (its lifecycle mix per segment) with the
 //!    stages by churn risk instead of fixed day thresholds ([`stage_by_alive`]).
 //!
+//! Current figure (docs/performance.md): on 20,000 customers / 734k log lines the value
+//! features take the Segmenter fit from 0.72 s to 1.34 s (shared box, load ~11).
+//!
 //! The fitted BG/NBD and Gamma-Gamma models are saved with the Segmenter, so predict on new
 //! customers or a newer log recomputes the same three columns with the same parameters.
 //! Customers without a purchase up to the observation end have no history: their three columns
