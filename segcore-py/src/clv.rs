@@ -4,14 +4,15 @@
 
 use crate::errors::{run_detached, to_py_err};
 use crate::features::{TxInput, TxNames};
+use crate::persist::to_document;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
-use crate::persist::to_document;
 use segcore::clv::{
     clv_summary as core_clv_summary, cross_sell as core_cross_sell,
-    migration_forecast as core_migration_forecast, segment_value as core_segment_value, BetaGeo, BetaGeoCoefficients, BetaGeoParams, ClvOptions,
-    GammaGamma, GammaGammaCoefficients, GammaGammaParams, ParetoNbd, ParetoNbdCoefficients,
-    ParetoNbdParams, PurchaseHistory, PurchaseModel, TimeUnit,
+    migration_forecast as core_migration_forecast, segment_value as core_segment_value, BetaGeo,
+    BetaGeoCoefficients, BetaGeoParams, ClvOptions, GammaGamma, GammaGammaCoefficients,
+    GammaGammaParams, ParetoNbd, ParetoNbdCoefficients, ParetoNbdParams, PurchaseHistory,
+    PurchaseModel, TimeUnit,
 };
 use segcore::data::{Date, OnInvalid};
 use segcore::Error;
