@@ -1,18 +1,20 @@
-//! `segcore.clv`: the BG/NBD, Pareto/NBD and Gamma-Gamma fitted models and `clv_summary`.
+//! `segcore.clv`: the BG/NBD, Pareto/NBD and Gamma-Gamma fitted models, `clv_summary`, and the
+//! segment tables `segment_value`, `cross_sell` and `migration_forecast`.
 //! Arrays in, the core's numbers out; no formula lives here.
 
-use crate::dispatch::reduce_via_json;
 use crate::errors::{run_detached, to_py_err};
 use crate::features::{TxInput, TxNames};
+use crate::persist::to_document;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
 use segcore::clv::{
-    clv_summary as core_clv_summary, BetaGeo, BetaGeoCoefficients, BetaGeoParams, ClvOptions,
-    GammaGamma, GammaGammaCoefficients, GammaGammaParams, ParetoNbd, ParetoNbdCoefficients,
-    ParetoNbdParams, PurchaseHistory, PurchaseModel, TimeUnit,
+    clv_summary as core_clv_summary, cross_sell as core_cross_sell,
+    migration_forecast as core_migration_forecast, segment_value as core_segment_value, BetaGeo,
+    BetaGeoCoefficients, BetaGeoParams, ClvOptions, GammaGamma, GammaGammaCoefficients,
+    GammaGammaParams, ParetoNbd, ParetoNbdCoefficients, ParetoNbdParams, PurchaseHistory,
+    PurchaseModel, TimeUnit,
 };
 use segcore::data::{Date, OnInvalid};
-use segcore::persist;
 use segcore::Error;
 use std::borrow::Cow;
 
@@ -69,43 +71,12 @@ fn alive_with<M: PurchaseModel>(
     })
 }
 
-/// The fitted-model class of one purchase model: fit, predictions, parameters, pickling.
-macro_rules! purchase_model_class {
-    ($class:ident, $name:literal, $model:ty, $params:ident, $coefficients:ident, [$($field:ident),*]) => {
-        #[doc = concat!("A fitted ", $name, " purchase model (wrapped by `segcore.clv`).")]
-        #[pyclass(module = "segcore._segcore", name = $name, frozen)]
-        pub struct $class {
-            pub(crate) inner: $model,
-        }
-
-        #[pymethods]
-        impl $class {
-            /// Fits the model (settings are checked by the core).
-            #[staticmethod]
-            #[pyo3(signature = (frequency, recency, t, *, penalizer_coef, tol, max_iter))]
-            fn fit(
-                py: Python<'_>,
-                frequency: PyReadonlyArray1<'_, f64>,
-                recency: PyReadonlyArray1<'_, f64>,
-                t: PyReadonlyArray1<'_, f64>,
-                penalizer_coef: f64,
-                tol: f64,
-                max_iter: usize,
-            ) -> PyResult<Self> {
-                let (f, r, a) = (slice(&frequency), slice(&recency), slice(&t));
-                let params = $params::new().penalizer_coef(penalizer_coef).tol(tol).max_iter(max_iter);
-                let inner = run_detached(py, || params.fit(&PurchaseHistory::new(&f, &r, &a)?))?;
-                Ok($class { inner })
-            }
-
-            /// A model with given parameters (prediction only).
-            #[staticmethod]
-            fn from_params(py: Python<'_>, $($field: f64),*) -> PyResult<Self> {
-                let inner = <$model>::from_coefficients($coefficients { $($field),* })
-                    .map_err(|e| to_py_err(py, e))?;
-                Ok($class { inner })
-            }
-
+/// A fitted CLV model pyclass: the getters every model shares (parameters, standard errors,
+/// the fit's report) and, through [`model_pymethods!`](crate::model_pymethods), its document
+/// and pickling; `$methods` adds the model's own.
+macro_rules! clv_model_pymethods {
+    ($class:ident { $($methods:tt)* }) => {
+        crate::model_pymethods!($class {
             /// The parameters in lifetimes' order.
             #[getter]
             fn params(&self) -> Vec<f64> {
@@ -142,6 +113,47 @@ macro_rules! purchase_model_class {
                 self.inner.report().n_customers
             }
 
+            $($methods)*
+        });
+    };
+}
+
+/// The fitted-model class of one purchase model: fit, predictions, parameters, pickling.
+macro_rules! purchase_model_class {
+    ($class:ident, $name:literal, $model:ty, $params:ident, $coefficients:ident, [$($field:ident),*]) => {
+        #[doc = concat!("A fitted ", $name, " purchase model (wrapped by `segcore.clv`).")]
+        #[pyclass(module = "segcore._segcore", name = $name, frozen)]
+        pub struct $class {
+            pub(crate) inner: $model,
+        }
+
+        clv_model_pymethods!($class {
+            /// Fits the model (settings are checked by the core).
+            #[staticmethod]
+            #[pyo3(signature = (frequency, recency, t, *, penalizer_coef, tol, max_iter))]
+            fn fit(
+                py: Python<'_>,
+                frequency: PyReadonlyArray1<'_, f64>,
+                recency: PyReadonlyArray1<'_, f64>,
+                t: PyReadonlyArray1<'_, f64>,
+                penalizer_coef: f64,
+                tol: f64,
+                max_iter: usize,
+            ) -> PyResult<Self> {
+                let (f, r, a) = (slice(&frequency), slice(&recency), slice(&t));
+                let params = $params::new().penalizer_coef(penalizer_coef).tol(tol).max_iter(max_iter);
+                let inner = run_detached(py, || params.fit(&PurchaseHistory::new(&f, &r, &a)?))?;
+                Ok($class { inner })
+            }
+
+            /// A model with given parameters (prediction only).
+            #[staticmethod]
+            fn from_params(py: Python<'_>, $($field: f64),*) -> PyResult<Self> {
+                let inner = <$model>::from_coefficients($coefficients { $($field),* })
+                    .map_err(|e| to_py_err(py, e))?;
+                Ok($class { inner })
+            }
+
             /// Expected repeat purchases in the next `t` periods.
             fn predict_purchases<'py>(
                 &self,
@@ -164,25 +176,7 @@ macro_rules! purchase_model_class {
             ) -> PyResult<Bound<'py, PyArray1<f64>>> {
                 Ok(alive_with(py, &self.inner, frequency, recency, age)?.into_pyarray(py))
             }
-
-            /// The model as a segcore model document.
-            fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-                persist::to_json(&self.inner).map_err(|e| to_py_err(py, e))
-            }
-
-            /// Loads a segcore model document (validated).
-            #[staticmethod]
-            fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-                let inner = py
-                    .detach(|| persist::from_json(document))
-                    .map_err(|e| to_py_err(py, e))?;
-                Ok($class { inner })
-            }
-
-            fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-                reduce_via_json(slf, slf.get().to_json(slf.py())?)
-            }
-        }
+        });
     };
 }
 
@@ -218,8 +212,7 @@ pub struct PyGammaGammaModel {
     inner: GammaGamma,
 }
 
-#[pymethods]
-impl PyGammaGammaModel {
+clv_model_pymethods!(PyGammaGammaModel {
     /// Fits the model (settings are checked by the core).
     #[staticmethod]
     #[pyo3(signature = (frequency, monetary_value, *, penalizer_coef, tol, max_iter, exclude_invalid))]
@@ -248,42 +241,6 @@ impl PyGammaGammaModel {
         let inner = GammaGamma::from_coefficients(GammaGammaCoefficients { p, q, v })
             .map_err(|e| to_py_err(py, e))?;
         Ok(PyGammaGammaModel { inner })
-    }
-
-    /// `[p, q, v]`.
-    #[getter]
-    fn params(&self) -> Vec<f64> {
-        self.inner.coefficients().to_array().to_vec()
-    }
-
-    /// Standard errors in the same order, or None.
-    #[getter]
-    fn standard_errors(&self) -> Option<Vec<f64>> {
-        self.inner.standard_errors().map(|s| s.to_array().to_vec())
-    }
-
-    /// Total log-likelihood of the fitted customers.
-    #[getter]
-    fn log_likelihood(&self) -> f64 {
-        self.inner.log_likelihood()
-    }
-
-    /// Whether the optimiser reached its tolerance.
-    #[getter]
-    fn converged(&self) -> bool {
-        self.inner.converged()
-    }
-
-    /// Quasi-Newton iterations.
-    #[getter]
-    fn n_iter(&self) -> usize {
-        self.inner.report().n_iter
-    }
-
-    /// Customers fitted.
-    #[getter]
-    fn n_customers(&self) -> usize {
-        self.inner.report().n_customers
     }
 
     /// Customers left out by `exclude_invalid`.
@@ -344,25 +301,7 @@ impl PyGammaGammaModel {
         })?;
         Ok(values.into_pyarray(py))
     }
-
-    /// The model as a segcore model document.
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        persist::to_json(&self.inner).map_err(|e| to_py_err(py, e))
-    }
-
-    /// Loads a segcore model document (validated).
-    #[staticmethod]
-    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        let inner = py
-            .detach(|| persist::from_json(document))
-            .map_err(|e| to_py_err(py, e))?;
-        Ok(PyGammaGammaModel { inner })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        reduce_via_json(slf, slf.get().to_json(slf.py())?)
-    }
-}
+});
 
 /// Summary arrays: `(customer codes, frequency, recency, T, monetary_value,
 /// observation_end_days, n_lines_after_end, skipped_rows)`.
@@ -422,4 +361,121 @@ pub fn clv_summary<'py>(
         summary.n_lines_after_end,
         skipped,
     ))
+}
+
+/// Per-segment value and churn figures (`segcore::clv::segment_value`) as JSON rows.
+#[pyfunction]
+#[pyo3(signature = (labels, n_segments, clv, probability_alive, *, lapse_threshold, min_group_size))]
+pub fn segment_value(
+    py: Python<'_>,
+    labels: PyReadonlyArray1<'_, i64>,
+    n_segments: usize,
+    clv: PyReadonlyArray1<'_, f64>,
+    probability_alive: PyReadonlyArray1<'_, f64>,
+    lapse_threshold: f64,
+    min_group_size: usize,
+) -> PyResult<String> {
+    let labels = labels_of(&labels).map_err(|e| to_py_err(py, e))?;
+    let (clv, alive) = (slice(&clv), slice(&probability_alive));
+    let table = run_detached(py, || {
+        core_segment_value(
+            &labels,
+            n_segments,
+            &clv,
+            &alive,
+            lapse_threshold,
+            min_group_size,
+        )
+    })?;
+    to_document(py, &table)
+}
+
+/// Non-negative segment labels (a negative one is an error naming its row).
+fn labels_of(labels: &PyReadonlyArray1<'_, i64>) -> segcore::Result<Vec<usize>> {
+    labels
+        .as_array()
+        .iter()
+        .enumerate()
+        .map(|(row, &l)| {
+            usize::try_from(l).map_err(|_| {
+                Error::invalid_parameter("labels", format!("{l} at row {row}"), "a label >= 0")
+            })
+        })
+        .collect()
+}
+
+/// Cross-sell white space (`segcore::clv::cross_sell`) as JSON. `segment[c]` and
+/// `probability_alive[c]` are per distinct customer of the log (segment -1: not segmented).
+#[pyfunction]
+#[pyo3(signature = (tx, names, segment, n_segments, probability_alive, *, min_penetration, top_k, min_group_size))]
+#[allow(clippy::too_many_arguments)]
+pub fn cross_sell<'py>(
+    py: Python<'py>,
+    tx: TxInput<'py>,
+    names: TxNames,
+    segment: PyReadonlyArray1<'py, i64>,
+    n_segments: usize,
+    probability_alive: PyReadonlyArray1<'py, f64>,
+    min_penetration: f64,
+    top_k: usize,
+    min_group_size: usize,
+) -> PyResult<String> {
+    let owned = tx.to_owned(names).map_err(|e| to_py_err(py, e))?;
+    let segment: Vec<Option<usize>> = segment
+        .as_array()
+        .iter()
+        .map(|&s| usize::try_from(s).ok())
+        .collect();
+    let alive = slice(&probability_alive).into_owned();
+    let result = run_detached(py, move || {
+        let log = owned.into_log(OnInvalid::Raise)?.log;
+        core_cross_sell(
+            &log,
+            &segment,
+            n_segments,
+            &alive,
+            min_penetration,
+            top_k,
+            min_group_size,
+        )
+    })?;
+    to_document(py, &result)
+}
+
+/// Migration forecast (`segcore::clv::migration_forecast`) as JSON, with the next-period
+/// probabilities of the last snapshot's customers.
+#[pyfunction]
+#[pyo3(signature = (snapshots, n_segments, *, horizon, min_group_size))]
+pub fn migration_forecast<'py>(
+    py: Python<'py>,
+    snapshots: Vec<PyReadonlyArray1<'py, i64>>,
+    n_segments: usize,
+    horizon: usize,
+    min_group_size: usize,
+) -> PyResult<(String, Bound<'py, numpy::PyArray2<f64>>)> {
+    let snapshots: Vec<Vec<usize>> = snapshots
+        .iter()
+        .map(labels_of)
+        .collect::<segcore::Result<_>>()
+        .map_err(|e| to_py_err(py, e))?;
+    let (forecast, next) = run_detached(py, || {
+        let views: Vec<&[usize]> = snapshots.iter().map(Vec::as_slice).collect();
+        let forecast = core_migration_forecast(&views, n_segments, horizon, min_group_size)?;
+        let next = forecast.next_probabilities(views.last().copied().unwrap_or(&[]))?;
+        Ok((forecast, next))
+    })?;
+    let mut table = ndarray::Array2::<f64>::zeros((next.len(), n_segments));
+    for (row, p) in next.iter().enumerate() {
+        for (j, &v) in p.iter().enumerate().take(n_segments) {
+            table[[row, j]] = v;
+        }
+    }
+    // The internal transition matrix stays out of the published document.
+    let published = serde_json::json!({
+        "n_segments": forecast.n_segments,
+        "published_counts": forecast.published_counts,
+        "published_shares": forecast.published_shares,
+        "mix": forecast.mix,
+    });
+    Ok((to_document(py, &published)?, table.into_pyarray(py)))
 }

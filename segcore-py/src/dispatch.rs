@@ -90,7 +90,13 @@ macro_rules! saved_via_persist {
     )*};
 }
 
-saved_via_persist!(segcore::cluster::ward::Ward, segcore::segmenter::Segmenter);
+saved_via_persist!(
+    segcore::cluster::ward::Ward,
+    segcore::segmenter::Segmenter,
+    segcore::clv::BetaGeo,
+    segcore::clv::ParetoNbd,
+    segcore::clv::GammaGamma
+);
 
 /// [`SavedState`] through a type's own `to_json`/`from_json` (documents outside the
 /// `segcore::persist` envelope).

@@ -76,5 +76,8 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<clv::PyParetoNbdModel>()?;
     m.add_class::<clv::PyGammaGammaModel>()?;
     m.add_function(wrap_pyfunction!(clv::clv_summary, m)?)?;
+    m.add_function(wrap_pyfunction!(clv::segment_value, m)?)?;
+    m.add_function(wrap_pyfunction!(clv::cross_sell, m)?)?;
+    m.add_function(wrap_pyfunction!(clv::migration_forecast, m)?)?;
     Ok(())
 }

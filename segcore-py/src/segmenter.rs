@@ -18,7 +18,9 @@ use pyo3::prelude::*;
 use segcore::data::{CustomerTable, Date, TransactionLog};
 use segcore::features::pipeline::PipelineSpec;
 use segcore::profile::Language;
-use segcore::segmenter::{Algorithm, Assignment, NClusters, Reduction, Segmenter, SegmenterParams};
+use segcore::segmenter::{
+    Algorithm, Assignment, NClusters, Reduction, Segmenter, SegmenterParams, ValueParams,
+};
 use segcore::Error;
 
 /// A transaction log as sent by the Python layer: the factorized columns and their user names.
@@ -70,6 +72,7 @@ pub struct ParamsInput {
     min_group_size: i64,
     random_state: u64,
     n_init: Option<i64>,
+    value_json: Option<String>,
 }
 
 impl ParamsInput {
@@ -119,6 +122,17 @@ impl ParamsInput {
         }
         if let Some(margin) = &self.margin {
             params = params.margin(margin);
+        }
+        if let Some(value) = &self.value_json {
+            let value: ValueParams = serde_json::from_str(value).map_err(|e| {
+                Error::invalid_parameter(
+                    "value",
+                    e,
+                    "True or a dict of features, freq, horizon, months, discount_rate, \
+                     lapse_threshold, penalizer_coef, names",
+                )
+            })?;
+            params = params.value(value);
         }
         params.check().map_err(|e| self.python_names(e))?;
         Ok(params)
@@ -453,6 +467,14 @@ model_pymethods!(PySegmenterModel {
         d.set_item("random_state", p.random_state)?;
         d.set_item("n_init", p.n_init)?;
         d.set_item("spec_given", p.spec.is_some())?;
+        let value = p
+            .value
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| Error::invalid_parameter("value", e, "serialisable settings"))
+            .into_py_result(py)?;
+        d.set_item("value", value)?;
         Ok(d)
     }
 
@@ -463,6 +485,55 @@ model_pymethods!(PySegmenterModel {
             .selection()
             .map(|s| to_document(py, s))
             .transpose()
+    }
+
+    /// The value part as JSON (`segments`, `beta_geo`, `gamma_gamma` with their parameters,
+    /// `n_with_history`, `n_without_history`, `n_excluded`), None without value features.
+    #[getter]
+    fn value_json(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        let Some(value) = self.inner.value() else {
+            return Ok(None);
+        };
+        let bg = value.beta_geo().coefficients();
+        let gg = value.gamma_gamma().coefficients();
+        let document = serde_json::json!({
+            "segments": value.segments(),
+            "beta_geo": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b},
+            "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v},
+            "beta_geo_converged": value.beta_geo().converged(),
+            "gamma_gamma_converged": value.gamma_gamma().converged(),
+            "n_with_history": value.n_with_history(),
+            "n_without_history": value.n_without_history(),
+            "n_excluded": value.gamma_gamma().n_excluded(),
+        });
+        to_document(py, &document).map(Some)
+    }
+
+    /// P(alive), expected purchases and CLV of every customer row (NaN without a purchase).
+    #[pyo3(signature = (ids, columns, tx=None))]
+    #[allow(clippy::type_complexity)]
+    fn customer_value<'py>(
+        &self,
+        py: Python<'py>,
+        ids: Vec<String>,
+        columns: Vec<(String, ColumnInput<'py>)>,
+        tx: Option<TxArgument<'py>>,
+    ) -> PyResult<(
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+    )> {
+        let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
+        let model = &self.inner;
+        let v = run_detached(py, move || {
+            let (table, log) = inputs.into_parts()?;
+            model.customer_value(&table, log.as_ref())
+        })?;
+        Ok((
+            v.probability_alive.into_pyarray(py),
+            v.expected_purchases.into_pyarray(py),
+            v.clv.into_pyarray(py),
+        ))
     }
 
     /// The training profile as JSON (`segcore.profile.Profile` reads it).

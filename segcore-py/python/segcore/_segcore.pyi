@@ -523,6 +523,11 @@ class SegmenterModel:
     def selection_json(self) -> Optional[str]: ...
     @property
     def profile_json(self) -> str: ...
+    @property
+    def value_json(self) -> Optional[str]: ...
+    def customer_value(
+        self, ids: list[str], columns: list[tuple[str, Any]], tx: Any = None
+    ) -> tuple[_Vector, _Vector, _Vector]: ...
     def to_json(self) -> str: ...
     @staticmethod
     def from_json(document: str) -> "SegmenterModel": ...
@@ -798,3 +803,30 @@ def clv_summary(
     freq: str = "D",
     on_invalid: str = "raise",
 ) -> tuple[npt.NDArray[np.int64], _Vector, _Vector, _Vector, _Vector, int, int, int]: ...
+def segment_value(
+    labels: npt.NDArray[np.int64],
+    n_segments: int,
+    clv: _Vector,
+    probability_alive: _Vector,
+    *,
+    lapse_threshold: float,
+    min_group_size: int,
+) -> str: ...
+def cross_sell(
+    tx: Any,
+    names: tuple[str, str, str, str],
+    segment: npt.NDArray[np.int64],
+    n_segments: int,
+    probability_alive: _Vector,
+    *,
+    min_penetration: float,
+    top_k: int,
+    min_group_size: int,
+) -> str: ...
+def migration_forecast(
+    snapshots: list[npt.NDArray[np.int64]],
+    n_segments: int,
+    *,
+    horizon: int,
+    min_group_size: int,
+) -> tuple[str, npt.NDArray[np.float64]]: ...

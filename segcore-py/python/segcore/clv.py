@@ -4,7 +4,11 @@
   ``monetary_value`` (lifetimes' ``summary_data_from_transaction_data``);
 - :class:`BetaGeo` (BG/NBD) and :class:`ParetoNBD`: purchase models with
   ``predict_purchases`` and ``probability_alive``;
-- :class:`GammaGamma`: the spend model and its discounted ``customer_lifetime_value``.
+- :class:`GammaGamma`: the spend model and its discounted ``customer_lifetime_value``;
+- for segments: :func:`segment_value` (CLV per segment, share of the total, customers likely to
+  lapse), :func:`cross_sell` (category penetration per segment and each customer's white space)
+  and :func:`migration_forecast` (transition matrix, segment mix ahead, next-period
+  probabilities), all under the profiles' privacy threshold ``min_group_size``.
 
 Parameter names, formulas and the penalty follow lifetimes, so results agree with it on the
 same inputs; every number is computed by segcore's Rust core.
@@ -12,8 +16,9 @@ same inputs; every number is computed by segcore's Rust core.
 
 from __future__ import annotations
 
+import json
 import warnings
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -24,7 +29,10 @@ from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
 from ._frames import day as _day
 from ._frames import transaction_input as _transactions
 
-__all__ = ["clv_summary", "BetaGeo", "ParetoNBD", "GammaGamma"]
+__all__ = [
+    "clv_summary", "BetaGeo", "ParetoNBD", "GammaGamma", "segment_value", "cross_sell", "CrossSell",
+    "migration_forecast", "MigrationForecast",
+]
 
 
 def clv_summary(
@@ -377,3 +385,295 @@ class GammaGamma(_FitSettings):
             discount_rate=float_param("discount_rate", discount_rate),
             freq=str(freq),
         )
+
+
+# --- segment tables ----------------------------------------------------------------------------
+
+
+def _labels(values: Any, name: str) -> np.ndarray:
+    """Segment labels as int64 (a missing or fractional label is a DataError naming the row)."""
+    array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
+    if array.ndim != 1:
+        raise DataError(f"{name} must be one-dimensional, got {array.ndim}D")
+    if array.dtype.kind in "iu":
+        return np.ascontiguousarray(array, dtype=np.int64)
+    as_float = _vector(array, name)
+    bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{name}, row {row}: {array[row]!r} is not a segment label (an integer >= 0)")
+    return as_float.astype(np.int64)
+
+
+def _n_segments(n_segments: Any, *label_arrays: np.ndarray) -> int:
+    if n_segments is not None:
+        return _non_negative("n_segments", n_segments)
+    largest = max((int(a.max()) for a in label_arrays if len(a)), default=-1)
+    return largest + 1
+
+
+def _frame_out(columns: Dict[str, Any], index: Any, polars: bool) -> Any:
+    """A pandas DataFrame (with ``index``), or a polars one with the index as first column."""
+    if polars:
+        import polars as pl
+
+        data = {} if index is None else {index.name: index.to_list()}
+        for key, value in columns.items():
+            data[key] = value.tolist() if hasattr(value, "tolist") else list(value)
+        return pl.DataFrame(data)
+    import pandas as pd
+
+    return pd.DataFrame(columns, index=index)
+
+
+def segment_value(
+    labels: Any,
+    clv: Any,
+    probability_alive: Any,
+    *,
+    n_segments: Optional[int] = None,
+    lapse_threshold: float = 0.5,
+    min_group_size: int = 10,
+) -> Any:
+    """Value and churn risk per segment: customers, total and mean CLV, share of the base's CLV,
+    mean P(alive) and customers likely to lapse (``P(alive) < lapse_threshold``).
+
+    ``labels``, ``clv`` and ``probability_alive`` hold one value per customer (arrays, lists,
+    pandas or polars Series; e.g. :meth:`GammaGamma.customer_lifetime_value` and
+    :meth:`BetaGeo.probability_alive`). A segment with fewer than ``min_group_size`` customers
+    shows no figure, and a lapse count that would reveal a group below that size (or its
+    complement) is hidden too: hidden figures are missing values. Returns a DataFrame indexed by
+    ``segment`` (polars in, polars out). :class:`segcore.Segmenter` with ``value=True`` computes
+    the same table as ``segment_value_``.
+
+    >>> import segcore
+    >>> t = segcore.clv.segment_value([0, 0, 0, 1, 1, 1], [100.0, 50, 50, 10, 5, 5],
+    ...                               [0.9, 0.8, 0.2, 0.3, 0.1, 0.2], min_group_size=1)
+    >>> t["total_clv"].tolist(), t["n_likely_to_lapse"].tolist()
+    ([200.0, 20.0], [1, 3])
+    """
+    import pandas as pd
+    from ._frames import is_polars
+
+    polars = any(is_polars(v) for v in (labels, clv, probability_alive))
+    codes = _labels(labels, "labels")
+    k = _n_segments(n_segments, codes)
+    document = _segcore.segment_value(
+        codes, k, _vector(clv, "clv"), _vector(probability_alive, "probability_alive"),
+        lapse_threshold=float_param("lapse_threshold", lapse_threshold),
+        min_group_size=_non_negative("min_group_size", min_group_size),
+    )
+    rows = json.loads(document)
+    columns = {
+        key: pd.array([r[key] for r in rows], dtype="Int64" if key.startswith("n_") else "Float64")
+        for key in ("n_customers", "total_clv", "mean_clv", "share_of_total_clv",
+                    "mean_probability_alive", "n_likely_to_lapse")
+    }
+    index = pd.Index([r["segment"] for r in rows], name="segment")
+    if polars:
+        columns = {key: [None if pd.isna(v) else v for v in value] for key, value in columns.items()}
+    return _frame_out(columns, index, polars)
+
+
+class CrossSell(NamedTuple):
+    """The two tables of :func:`cross_sell`."""
+
+    penetration: Any
+    """Per segment and product category: ``n_buyers``, ``penetration`` (buyers / segment
+    customers) and ``mean_spend_per_buyer`` (missing where the privacy rules hide them)."""
+    suggestions: Any
+    """Per customer, up to ``top_k`` categories most of their segment buys and they do not,
+    best first: ``category``, ``expected_revenue`` (peers' mean spend x P(alive)), ``rank``."""
+
+
+def _per_customer(mapping: Any, log_ids: Any, name: str, customer: str, value_column: str, missing: Any) -> list:
+    """Values of ``mapping`` (dict, pandas Series indexed by id, or a frame with ``customer`` and
+    ``value_column`` columns) for each id of the log, ``missing`` where absent."""
+    import pandas as pd
+    from ._frames import column, values
+
+    if hasattr(mapping, "columns"):
+        keys, vals = values(column(mapping, customer)), values(column(mapping, value_column))
+        lookup = dict(zip(keys.tolist(), vals.tolist()))
+    elif isinstance(mapping, pd.Series):
+        lookup = dict(zip(mapping.index.tolist(), mapping.to_numpy().tolist()))
+    elif isinstance(mapping, dict):
+        lookup = mapping
+    else:
+        raise InvalidParameterError(
+            f"invalid parameter `{name}`: expected a dict, a pandas Series indexed by customer id, or a "
+            f"DataFrame with `{customer}` and `{value_column}` columns; got {type(mapping).__name__}"
+        )
+    return [lookup.get(i, missing) for i in (log_ids.tolist() if hasattr(log_ids, "tolist") else list(log_ids))]
+
+
+def cross_sell(
+    transactions: Any,
+    segments: Any,
+    *,
+    probability_alive: Any = None,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    category: str = "product_category",
+    n_segments: Optional[int] = None,
+    min_penetration: float = 0.5,
+    top_k: int = 3,
+    min_group_size: int = 10,
+) -> CrossSell:
+    """Cross-sell white space: per segment the penetration and spend of each product category,
+    and per customer the categories most of their segment buys and they do not, ranked by the
+    expected revenue (peers' mean spend in the category x the customer's P(alive)).
+
+    ``transactions`` is the order log (pandas or polars, with ``customer``, ``date``, ``amount``
+    and ``category`` columns). ``segments`` gives each customer's segment (a dict, a pandas
+    Series indexed by customer id, or a DataFrame with ``customer`` and ``segment`` columns such
+    as :meth:`Segmenter.predict` returns); log customers without a segment are left out.
+    ``probability_alive`` in the same forms (column ``probability_alive``), default 1 (plain
+    white space). A customer buys a category when their net spend in it is positive. A cell is
+    published when its buyers and non-buyers pass the privacy rule under ``min_group_size``;
+    suggestions come only from published cells with ``penetration >= min_penetration``.
+    Returns :class:`CrossSell` (``penetration``, ``suggestions``): DataFrames, polars in, polars
+    out.
+    """
+    import pandas as pd
+    from ._frames import is_polars
+
+    tx, names, uniques = _transactions(transactions, customer, date, amount, product_category=category)
+    raw = _per_customer(segments, uniques, "segments", customer, "segment", None)
+    seg = np.array([-1 if s is None or (isinstance(s, float) and s != s) else s for s in raw], dtype=np.float64)
+    if np.any((seg != np.round(seg)) | (seg < -1)):
+        raise DataError("segments must be integer labels >= 0")
+    seg = seg.astype(np.int64)
+    if probability_alive is None:
+        alive = np.ones(len(seg))
+    else:
+        alive = _vector(_per_customer(probability_alive, uniques, "probability_alive", customer,
+                                      "probability_alive", np.nan), "probability_alive")
+        alive = np.where(seg >= 0, alive, 0.0)
+        missing = np.flatnonzero((seg >= 0) & ~np.isfinite(alive))
+        if len(missing):
+            raise DataError(f"probability_alive is missing for segmented customer {uniques[missing[0]]!r}")
+    k = _n_segments(n_segments, seg)
+    document = _segcore.cross_sell(
+        tx, names, seg, k, alive,
+        min_penetration=float_param("min_penetration", min_penetration),
+        top_k=_non_negative("top_k", top_k),
+        min_group_size=_non_negative("min_group_size", min_group_size),
+    )
+    result = json.loads(document)
+    polars = is_polars(transactions)
+    cells = result["penetration"]
+    penetration = {
+        "segment": [c["segment"] for c in cells],
+        "category": [c["category"] for c in cells],
+        "n_buyers": pd.array([c["n_buyers"] for c in cells], dtype="Int64"),
+        "penetration": pd.array([c["penetration"] for c in cells], dtype="Float64"),
+        "mean_spend_per_buyer": pd.array([c["mean_spend_per_buyer"] for c in cells], dtype="Float64"),
+    }
+    suggestions_rows = result["suggestions"]
+    ranks: list = []
+    previous = None
+    for s in suggestions_rows:
+        ranks.append(ranks[-1] + 1 if s["customer"] == previous else 1)
+        previous = s["customer"]
+    suggestions = {
+        customer: [uniques[s["customer"]] for s in suggestions_rows],
+        "category": [s["category"] for s in suggestions_rows],
+        "expected_revenue": np.array([s["expected_revenue"] for s in suggestions_rows], dtype=np.float64),
+        "rank": np.array(ranks, dtype=np.int64),
+    }
+    if polars:
+        penetration = {key: [None if pd.isna(v) else v for v in value] for key, value in penetration.items()}
+    return CrossSell(_frame_out(penetration, None, polars), _frame_out(suggestions, None, polars))
+
+
+class MigrationForecast:
+    """Where segments move next (:func:`migration_forecast`).
+
+    Attributes
+    ----------
+    counts : pandas.DataFrame
+        Pooled transitions between consecutive snapshots, rows = from, columns = to (nullable
+        integers: missing where the privacy rules hide a count).
+    shares : pandas.DataFrame
+        ``counts`` as shares of each row (missing where the count is hidden).
+    mix : pandas.DataFrame
+        Expected share of customers in each segment ``h`` periods after the last snapshot, one
+        row per ``h`` in ``0..horizon`` (``h = 0``: the last snapshot's mix).
+    next_probabilities : pandas.DataFrame
+        Each customer's probabilities of being in each segment next period (one row per customer
+        of the last snapshot, indexed like the snapshots when they came as a DataFrame).
+    """
+
+    def __init__(self, document: str, next_probabilities: np.ndarray, index: Any) -> None:
+        import pandas as pd
+
+        data = json.loads(document)
+        k = int(data["n_segments"])
+        labels = pd.Index(range(k), name="from")
+        to = pd.Index(range(k), name="to")
+        self.n_segments = k
+        self.counts = pd.DataFrame(
+            {j: pd.array([row[j] for row in data["published_counts"]], dtype="Int64") for j in range(k)}, index=labels
+        )
+        self.counts.columns = to
+        self.shares = pd.DataFrame(
+            {j: pd.array([row[j] for row in data["published_shares"]], dtype="Float64") for j in range(k)}, index=labels
+        )
+        self.shares.columns = to
+        self.mix = pd.DataFrame(np.asarray(data["mix"], dtype=np.float64).reshape(-1, k),
+                                index=pd.Index(range(len(data["mix"])), name="h"),
+                                columns=pd.Index(range(k), name="segment"))
+        self.next_probabilities = pd.DataFrame(next_probabilities, index=index,
+                                               columns=pd.Index(range(k), name="segment"))
+
+    def __repr__(self) -> str:
+        return f"MigrationForecast(n_segments={self.n_segments}, horizon={len(self.mix) - 1})"
+
+
+def migration_forecast(
+    snapshots: Any,
+    *,
+    n_segments: Optional[int] = None,
+    horizon: int = 1,
+    min_group_size: int = 10,
+) -> MigrationForecast:
+    """Transition matrix between segments, the segment mix ``horizon`` periods ahead and each
+    customer's probabilities for next period, from two or more labelled snapshots of the same
+    customers in the same order.
+
+    ``snapshots`` is a list of label arrays/Series (oldest first) or a DataFrame (pandas or
+    polars) whose columns are the snapshots in order. Transitions of consecutive snapshots are
+    pooled into one first-order Markov matrix; published counts below ``min_group_size`` (and
+    the complements that would give them away) are hidden. Returns :class:`MigrationForecast`.
+
+    >>> import segcore
+    >>> f = segcore.clv.migration_forecast([[0, 0, 0, 0, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1, 1, 1]],
+    ...                                    min_group_size=1)
+    >>> f.counts.loc[0].tolist(), f.next_probabilities.iloc[0].tolist()
+    ([3, 1], [0.75, 0.25])
+    """
+    from ._frames import column, column_names, is_pandas
+
+    index = None
+    if hasattr(snapshots, "columns"):
+        if is_pandas(snapshots):
+            index = snapshots.index
+        arrays = [_labels(column(snapshots, name), f"snapshot `{name}`") for name in column_names(snapshots)]
+    elif isinstance(snapshots, (list, tuple)):
+        arrays = [_labels(s, f"snapshot {i}") for i, s in enumerate(snapshots)]
+    else:
+        raise InvalidParameterError(
+            f"invalid parameter `snapshots`: expected a list of label arrays or a DataFrame of snapshot "
+            f"columns, got {type(snapshots).__name__}"
+        )
+    if index is None and arrays and hasattr(snapshots, "__getitem__") and isinstance(snapshots, (list, tuple)):
+        last = snapshots[-1]
+        index = getattr(last, "index", None) if type(last).__module__.startswith("pandas") else None
+    k = _n_segments(n_segments, *arrays)
+    document, next_p = _segcore.migration_forecast(
+        arrays, k, horizon=_non_negative("horizon", horizon),
+        min_group_size=_non_negative("min_group_size", min_group_size),
+    )
+    return MigrationForecast(document, next_p, index)

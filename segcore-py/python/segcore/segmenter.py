@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -29,7 +30,7 @@ from ._frames import (
     transaction_input,
 )
 from ._progress import progress_callback
-from .exceptions import DataError, InvalidParameterError
+from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
 
 __all__ = ["Segmenter", "SegmenterSpec"]
 
@@ -129,6 +130,59 @@ def _transaction_input(transactions: Any, roles: Dict[str, Optional[str]]) -> An
     return tx, names
 
 
+_VALUE_KEYS = ("features", "freq", "horizon", "months", "discount_rate", "lapse_threshold",
+               "penalizer_coef", "names", "new_periods", "active_alive", "lapsed_alive")
+
+
+def _value_json(value: Any) -> Optional[str]:
+    """The ``value`` parameter as the core's settings (None: off; the core checks ranges)."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return "{}"
+    if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in _VALUE_KEYS]
+        if unknown:
+            raise InvalidParameterError(
+                f"invalid parameter `value` = {dict(value)!r}: unknown key {unknown[0]!r}; expected "
+                f"keys among {', '.join(_VALUE_KEYS)}"
+            )
+        settings = dict(value)
+        if "features" in settings:
+            features = settings["features"]
+            if isinstance(features, str):
+                features = [features]
+            settings["features"] = [str(f) for f in features]
+        return json.dumps(settings)
+    raise InvalidParameterError(f"invalid parameter `value` = {value!r}: expected None, True or a dict of settings")
+
+
+def _segment_value_frame(document: Optional[str], names: List[str]) -> Any:
+    """``segment_value_``: the core's value table (hidden figures as missing values)."""
+    if document is None:
+        return None
+    import pandas as pd
+
+    data = json.loads(document)
+    rows = data["segments"]
+    frame = pd.DataFrame(
+        {
+            "name": [names[r["segment"]] for r in rows],
+            "n_customers": pd.array([r["n_customers"] for r in rows], dtype="Int64"),
+            "total_clv": pd.array([r["total_clv"] for r in rows], dtype="Float64"),
+            "mean_clv": pd.array([r["mean_clv"] for r in rows], dtype="Float64"),
+            "share_of_total_clv": pd.array([r["share_of_total_clv"] for r in rows], dtype="Float64"),
+            "mean_probability_alive": pd.array([r["mean_probability_alive"] for r in rows], dtype="Float64"),
+            "n_likely_to_lapse": pd.array([r["n_likely_to_lapse"] for r in rows], dtype="Int64"),
+        },
+        index=pd.Index([r["segment"] for r in rows], name="segment"),
+    )
+    for key in ("beta_geo", "gamma_gamma", "beta_geo_converged", "gamma_gamma_converged",
+                "n_with_history", "n_without_history", "n_excluded"):
+        frame.attrs[key] = data[key]
+    return frame
+
+
 def _split_args(method: str, args: tuple, transactions: Any) -> Any:
     """``transactions`` given positionally or by name; a positional ``y`` (None or labels, as
     scikit-learn's Pipeline and GridSearchCV pass it) is accepted and ignored."""
@@ -196,6 +250,23 @@ class Segmenter(ClusterMixin, BaseEstimator):
         ``True`` shows a progress bar (tqdm when installed), ``False`` hides it, a callable
         receives ``(stage, fraction_done)``; None shows it in interactive sessions for large
         customer bases.
+    value : None, bool or dict
+        Churn risk and value (needs transactions). ``True`` or a dict turns it on: the fit
+        summarises the log (:func:`segcore.clv_summary`), fits BG/NBD and Gamma-Gamma on it and
+        adds per customer ``probability_alive``, ``expected_purchases`` (over ``horizon``
+        periods) and ``clv`` (lifetimes' discounted value over ``months`` months); the models
+        are saved with the Segmenter, so ``predict`` recomputes the columns for new customers.
+        Dict keys (all optional): ``features`` (the value columns the clustering reads, default
+        all three; ``[]``: profile and names only), ``freq`` (``"D"``, ``"W"`` (default),
+        ``"M"``), ``horizon`` (52), ``months`` (12), ``discount_rate`` (0.01 a month),
+        ``lapse_threshold`` (0.5: customers with P(alive) below it are likely to lapse, a
+        segment whose mean P(alive) is below it is "at risk"), ``penalizer_coef`` (0),
+        ``names`` (``"qualify"``: "Volume customers: high value, at risk"; ``"replace"``:
+        "High value, at risk"; ``"keep"``). The profile also gets a ``lifecycle_stage`` column by
+        churn risk instead of day thresholds: new (first purchase within ``new_periods``, 13),
+        then active (P(alive) >= ``active_alive``, 0.75), at risk (>= ``lapse_threshold``),
+        lapsed (>= ``lapsed_alive``, 0.25), churned; prospect without a purchase. The
+        per-segment table is ``segment_value_``.
 
     Attributes
     ----------
@@ -212,6 +283,12 @@ class Segmenter(ClusterMixin, BaseEstimator):
         ``recommended_k`` and ``reason``. ``select_k_`` is the full :class:`SelectKResult`.
     cluster_centers_ : ndarray
         Segment centres in the model space (see :meth:`transform`).
+    segment_value_ : pandas.DataFrame or None
+        With ``value``: per segment ``name``, ``n_customers``, ``total_clv``, ``mean_clv``,
+        ``share_of_total_clv``, ``mean_probability_alive`` and ``n_likely_to_lapse`` (missing
+        where the privacy rules hide a figure: segments below ``min_group_size``, lapse counts
+        that would reveal a small group); ``attrs`` hold the BG/NBD and Gamma-Gamma parameters
+        and the customers with and without a purchase history.
 
     Examples
     --------
@@ -246,6 +323,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         customer_id: str = TRANSACTION_COLUMNS["customer"],
         transaction_columns: Optional[Mapping[str, str]] = None,
         progress: Any = None,
+        value: Any = None,
     ) -> None:
         store_params(self, locals())
 
@@ -286,6 +364,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             "min_group_size": int_param("min_group_size", self.min_group_size),
             "random_state": seed_from(self.random_state),
             "n_init": None if self.n_init is None else int_param("n_init", self.n_init),
+            "value_json": _value_json(self.value),
         }
 
     # --- fit / predict ----------------------------------------------------------------------
@@ -312,6 +391,15 @@ class Segmenter(ClusterMixin, BaseEstimator):
         finally:
             close()
         self._set_fitted(model)
+        if self.segment_value_ is not None:
+            for name in ("beta_geo", "gamma_gamma"):
+                if not self.segment_value_.attrs[f"{name}_converged"]:
+                    warnings.warn(
+                        f"value features: the {name} fit did not converge; its parameters are the best "
+                        "found (try value={'penalizer_coef': 0.001})",
+                        ConvergenceWarning,
+                        stacklevel=2,
+                    )
         return self
 
     def _progress_reporter(self, n_rows: int) -> Tuple[Any, Any]:
@@ -350,6 +438,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             table.attrs["votes"] = dict(self.select_k_.votes)
             self.selection_ = table
         self.pipeline_report_ = json.loads(model.pipeline_report_json)
+        self.segment_value_ = _segment_value_frame(model.value_json, self.segment_names_)
 
     def predict(self, customers: Any, *args: Any, transactions: Any = None) -> Any:
         """Segment of every customer: a DataFrame with one row per row of ``customers``, indexed
@@ -370,6 +459,28 @@ class Segmenter(ClusterMixin, BaseEstimator):
             frame.ids, frame.columns, tx
         )
         return self._frame(frame, segments, names, probabilities, uncertainty, reasons)
+
+    def customer_value(self, customers: Any, *args: Any, transactions: Any = None) -> Any:
+        """P(alive), expected purchases and CLV of every customer row, from the value models
+        saved with the Segmenter (``value`` must have been set) measured on ``transactions``
+        (as-of date as in :meth:`predict`): a DataFrame indexed like ``customers`` (polars in,
+        polars out) with the customer id, ``probability_alive``, ``expected_purchases`` and
+        ``clv`` (NaN for customers without a purchase)."""
+        transactions = _split_args("customer_value", args, transactions)
+        check_is_fitted(self)
+        frame, tx = self._inputs(customers, transactions)
+        alive, purchases, clv = self._model.customer_value(frame.ids, frame.columns, tx)
+        columns: Dict[str, Any] = {}
+        if frame.id_values is not None:
+            columns[frame.id_column] = frame.id_values
+        columns.update({"probability_alive": alive, "expected_purchases": purchases, "clv": clv})
+        if frame.polars:
+            import polars as pl
+
+            return pl.DataFrame(columns)
+        import pandas as pd
+
+        return pd.DataFrame(columns, index=frame.index)
 
     def fit_predict(self, customers: Any, *args: Any, transactions: Any = None, y: Any = None) -> Any:
         """``fit(customers, transactions).predict(customers, transactions)``: the assignment
@@ -574,6 +685,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             "as_of": core["as_of"],
             "n_init": core["n_init"],
             "random_state": core["random_state"],
+            "value": None if core["value"] is None else json.loads(core["value"]),
         }
         if core["spec_given"]:
             constructor["spec"] = SegmenterSpec(model.spec_json, model.spec_text)

@@ -8,10 +8,10 @@
 use super::optimize::{hessian_forward, minimize, minimize_from};
 use super::special::{digamma, ln_gamma, ln_hyp2f1};
 use super::{
-    check_fit_settings, chunked_sum, standard_errors, FitReport, FrequencyTable, PurchaseHistory,
-    PurchaseModel,
+    check_fit_settings, chunked_sum, penalized, standard_errors, FitReport, PurchaseHistory,
+    PurchaseModel, ScaledHistory,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::persist::{invalid, SavedModel};
 use serde::{Deserialize, Serialize};
 
@@ -94,12 +94,12 @@ pub struct BetaGeo {
 /// Customers in the subsample that gives large fits their starting point.
 const WARM_START_CUSTOMERS: usize = 50_000;
 
-/// The fit's data on lifetimes' time scale (the longest T is 1).
+/// Parameter names in lifetimes' order.
+const NAMES: [&str; 4] = ["r", "alpha", "a", "b"];
+
+/// The fit's data on lifetimes' time scale (the longest T is 1) and the penalty.
 struct Objective {
-    frequency: Vec<f64>,
-    recency: Vec<f64>,
-    age: Vec<f64>,
-    table: FrequencyTable,
+    history: ScaledHistory,
     penalizer_coef: f64,
 }
 
@@ -107,7 +107,7 @@ impl Objective {
     /// Total log-likelihood and its gradient in `(r, α, a, b)`.
     fn log_likelihood(&self, params: &[f64]) -> (f64, [f64; 4]) {
         let (r, alpha, a, b) = (params[0], params[1], params[2], params[3]);
-        let values = &self.table.values;
+        let values = &self.history.table.values;
         // Terms that depend on the frequency only, once per distinct frequency.
         let lg_r: Vec<f64> = values
             .iter()
@@ -134,13 +134,13 @@ impl Objective {
             .map(|&x| if x > 0.0 { (b + x - 1.0).ln() } else { 0.0 })
             .collect();
         let ln_a = a.ln();
-        let n = self.frequency.len();
+        let n = self.history.frequency.len();
         let sums = chunked_sum::<5, _>(n, |range| {
             let mut s = [0.0; 5];
             for i in range {
-                let k = self.table.index[i] as usize;
-                let x = self.frequency[i];
-                let age = self.age[i];
+                let k = self.history.table.index[i] as usize;
+                let x = self.history.frequency[i];
+                let age = self.history.age[i];
                 let ln_age = (alpha + age).ln();
                 let a3 = -(r + x) * ln_age;
                 let mut tail = a3;
@@ -149,7 +149,7 @@ impl Objective {
                 let mut d_a = dg_a[k];
                 let mut d_b = dg_b[k];
                 if x > 0.0 {
-                    let rec = self.recency[i];
+                    let rec = self.history.recency[i];
                     let ln_rec = (alpha + rec).ln();
                     let a4 = ln_a - ln_b1[k] - (r + x) * ln_rec;
                     let m = a3.max(a4);
@@ -190,18 +190,12 @@ impl Objective {
     /// either way.
     fn warm_start(&self, max_iter: usize) -> (Vec<f64>, Option<Vec<Vec<f64>>>) {
         let lifetimes_start = vec![0.1; 4];
-        let n = self.frequency.len();
+        let n = self.history.frequency.len();
         if n <= 2 * WARM_START_CUSTOMERS {
             return (lifetimes_start, None);
         }
-        let stride = n / WARM_START_CUSTOMERS;
-        let pick = |v: &[f64]| v.iter().step_by(stride).copied().collect::<Vec<f64>>();
-        let frequency = pick(&self.frequency);
         let sample = Objective {
-            table: FrequencyTable::new(&frequency),
-            frequency,
-            recency: pick(&self.recency),
-            age: pick(&self.age),
+            history: self.history.every(n / WARM_START_CUSTOMERS),
             penalizer_coef: self.penalizer_coef,
         };
         let minimum = minimize(
@@ -223,13 +217,8 @@ impl Objective {
     fn evaluate(&self, log_params: &[f64]) -> (f64, Vec<f64>) {
         let params: Vec<f64> = log_params.iter().map(|v| v.exp()).collect();
         let (ll, grad) = self.log_likelihood(&params);
-        let n = self.frequency.len() as f64;
-        let penalty: f64 = params.iter().map(|p| p * p).sum();
-        let value = -ll / n + self.penalizer_coef * penalty;
-        let gradient = (0..4)
-            .map(|k| -grad[k] * params[k] / n + 2.0 * self.penalizer_coef * params[k] * params[k])
-            .collect();
-        (value, gradient)
+        let n = self.history.frequency.len() as f64;
+        penalized(ll, &grad, &params, n, self.penalizer_coef)
     }
 }
 
@@ -243,12 +232,8 @@ impl BetaGeoValidParams {
     pub fn fit(&self, history: &PurchaseHistory<'_>) -> Result<BetaGeo> {
         history.check_fittable("BG/NBD")?;
         let settings = &self.0;
-        let scale = 1.0 / history.max_age();
         let objective = Objective {
-            frequency: history.frequency().to_vec(),
-            recency: history.recency().iter().map(|v| v * scale).collect(),
-            age: history.age().iter().map(|v| v * scale).collect(),
-            table: FrequencyTable::new(history.frequency()),
+            history: ScaledHistory::new(history),
             penalizer_coef: settings.penalizer_coef,
         };
         let (start, curvature) = objective.warm_start(settings.max_iter);
@@ -261,95 +246,39 @@ impl BetaGeoValidParams {
         );
         let scaled: Vec<f64> = minimum.x.iter().map(|v| v.exp()).collect();
         let penalty: f64 = scaled.iter().map(|p| p * p).sum();
-        let n_customers = history.len() as f64;
+        let n = history.len();
         // The minimiser's value is -ll / n + penalty: no extra pass over the customers.
-        let ll_scaled = -(minimum.value - settings.penalizer_coef * penalty) * n_customers;
-        // The likelihood of x purchases in time rescaled by `scale` differs by x ln(scale).
-        let total_frequency: f64 = history.frequency().iter().sum();
-        let mut params = scaled.clone();
-        params[1] /= scale;
+        let ll_scaled = -(minimum.value - settings.penalizer_coef * penalty) * n as f64;
+        let mut params = scaled;
+        params[1] /= objective.history.scale;
         let hessian = hessian_forward(
             &|theta: &[f64]| objective.evaluate(theta).1,
             &minimum.x,
             &minimum.gradient,
             1e-5,
         );
-        let n = history.len();
         let errors = standard_errors(&params, &hessian, n as f64)
             .map(|v| BetaGeoCoefficients::from_slice(&v));
         Ok(BetaGeo {
             coefficients: BetaGeoCoefficients::from_slice(&params),
             standard_errors: errors,
-            report: FitReport {
-                log_likelihood: ll_scaled + total_frequency * scale.ln(),
-                n_customers: n,
-                n_iter: minimum.n_iter,
-                converged: minimum.converged,
-                penalizer_coef: settings.penalizer_coef,
-            },
+            report: FitReport::of_fit(
+                &minimum,
+                objective.history.unscaled_log_likelihood(ll_scaled),
+                n,
+                settings.penalizer_coef,
+            ),
         })
     }
 }
 
-impl BetaGeo {
-    /// A model with given parameters (e.g. published ones), for prediction only.
-    pub fn from_coefficients(coefficients: BetaGeoCoefficients) -> Result<BetaGeo> {
-        check_positive(
-            "BG/NBD",
-            &coefficients.to_array(),
-            &["r", "alpha", "a", "b"],
-        )?;
-        Ok(BetaGeo {
-            coefficients,
-            standard_errors: None,
-            report: FitReport {
-                log_likelihood: 0.0,
-                n_customers: 0,
-                n_iter: 0,
-                converged: true,
-                penalizer_coef: 0.0,
-            },
-        })
-    }
-
-    /// The fitted `r, alpha, a, b`.
-    pub fn coefficients(&self) -> BetaGeoCoefficients {
-        self.coefficients
-    }
-
-    /// Standard errors of the coefficients (delta method on the numerical Hessian, as
-    /// lifetimes' `standard_errors_`); `None` when the Hessian is not positive definite.
-    pub fn standard_errors(&self) -> Option<BetaGeoCoefficients> {
-        self.standard_errors
-    }
-
-    /// Total log-likelihood, customers, iterations, convergence and penalty of the fit.
-    pub fn report(&self) -> &FitReport {
-        &self.report
-    }
-
-    /// Total log-likelihood of the fitted customers (without the penalty).
-    pub fn log_likelihood(&self) -> f64 {
-        self.report.log_likelihood
-    }
-
-    /// `false` when the optimiser stopped before its tolerance (the parameters are kept).
-    pub fn converged(&self) -> bool {
-        self.report.converged
-    }
-}
-
-/// Refuses a parameter that is not a finite positive number, naming it.
-pub(super) fn check_positive(model: &str, values: &[f64], names: &[&str]) -> Result<()> {
-    for (v, name) in values.iter().zip(names) {
-        if !(v.is_finite() && *v > 0.0) {
-            return Err(Error::Numerical {
-                reason: format!("{model} parameter {name} = {v} must be a finite number > 0"),
-            });
-        }
-    }
-    Ok(())
-}
+super::fitted_model!(
+    BetaGeo,
+    BetaGeoCoefficients,
+    "BG/NBD",
+    "clv-beta-geo",
+    NAMES
+);
 
 impl PurchaseModel for BetaGeo {
     /// lifetimes' `BetaGeoFitter.conditional_expected_number_of_purchases_up_to_time`
@@ -382,27 +311,6 @@ impl PurchaseModel for BetaGeo {
     }
 }
 
-impl SavedModel for BetaGeo {
-    fn kind() -> String {
-        "clv-beta-geo".into()
-    }
-
-    fn validate(&self) -> Result<()> {
-        check_positive(
-            "BG/NBD",
-            &self.coefficients.to_array(),
-            &["r", "alpha", "a", "b"],
-        )
-        .map_err(|e| invalid("clv-beta-geo", e))?;
-        if let Some(se) = self.standard_errors {
-            if se.to_array().iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
-                return Err(invalid("clv-beta-geo", "a standard error is negative"));
-            }
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,10 +324,7 @@ mod tests {
     fn analytic_gradient_matches_finite_differences() {
         let (f, r, t) = sample();
         let objective = Objective {
-            table: FrequencyTable::new(&f),
-            frequency: f,
-            recency: r,
-            age: t,
+            history: ScaledHistory::new(&PurchaseHistory::new(&f, &r, &t).unwrap()),
             penalizer_coef: 0.01,
         };
         let theta = [0.3, -0.2, 0.5, 1.1];
@@ -471,14 +376,11 @@ mod tests {
         let history = PurchaseHistory::new(&f, &r, &t).unwrap();
         let model = BetaGeoParams::new().fit(&history).unwrap();
         assert!(model.converged());
-        let scale = 1.0 / history.max_age();
         let objective = Objective {
-            table: FrequencyTable::new(&f),
-            recency: r.iter().map(|v| v * scale).collect(),
-            age: t.iter().map(|v| v * scale).collect(),
-            frequency: f.clone(),
+            history: ScaledHistory::new(&history),
             penalizer_coef: 0.0,
         };
+        let scale = objective.history.scale;
         let cold = minimize(|th| objective.evaluate(th), &[0.1; 4], 1e-8, 1000);
         let c = model.coefficients().to_array();
         for (k, (fitted, theta)) in c.iter().zip(&cold.x).enumerate() {

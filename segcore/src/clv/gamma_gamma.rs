@@ -9,7 +9,7 @@
 use super::optimize::{hessian_from_gradient, minimize};
 use super::special::{digamma, ln_gamma};
 use super::{
-    beta_geo::check_positive, check_fit_settings, chunked_sum, par_map, standard_errors, FitReport,
+    check_fit_settings, chunked_sum, par_map, penalized, standard_errors, FitReport,
     FrequencyTable, PurchaseHistory, PurchaseModel, TimeUnit,
 };
 use crate::error::{Error, Result};
@@ -174,12 +174,7 @@ impl Objective {
         let params: Vec<f64> = log_params.iter().map(|v| v.exp()).collect();
         let (ll, grad) = self.log_likelihood(&params);
         let n = self.frequency.len() as f64;
-        let penalty: f64 = params.iter().map(|p| p * p).sum();
-        let value = -ll / n + self.penalizer_coef * penalty;
-        let gradient = (0..3)
-            .map(|k| -grad[k] * params[k] / n + 2.0 * self.penalizer_coef * params[k] * params[k])
-            .collect();
-        (value, gradient)
+        penalized(ll, &grad, &params, n, self.penalizer_coef)
     }
 }
 
@@ -284,62 +279,22 @@ impl GammaGammaValidParams {
         Ok(GammaGamma {
             coefficients: GammaGammaCoefficients::from_slice(&params),
             standard_errors: errors,
-            report: FitReport {
-                log_likelihood: ll,
-                n_customers: n,
-                n_iter: minimum.n_iter,
-                converged: minimum.converged,
-                penalizer_coef: settings.penalizer_coef,
-            },
+            report: FitReport::of_fit(&minimum, ll, n, settings.penalizer_coef),
             n_excluded,
         })
     }
 }
 
+super::fitted_model!(
+    GammaGamma,
+    GammaGammaCoefficients,
+    "Gamma-Gamma",
+    "clv-gamma-gamma",
+    NAMES,
+    n_excluded: 0
+);
+
 impl GammaGamma {
-    /// A model with given parameters, for prediction only.
-    pub fn from_coefficients(coefficients: GammaGammaCoefficients) -> Result<GammaGamma> {
-        check_positive("Gamma-Gamma", &coefficients.to_array(), &NAMES)?;
-        Ok(GammaGamma {
-            coefficients,
-            standard_errors: None,
-            report: FitReport {
-                log_likelihood: 0.0,
-                n_customers: 0,
-                n_iter: 0,
-                converged: true,
-                penalizer_coef: 0.0,
-            },
-            n_excluded: 0,
-        })
-    }
-
-    /// The fitted `p, q, v`.
-    pub fn coefficients(&self) -> GammaGammaCoefficients {
-        self.coefficients
-    }
-
-    /// Standard errors (delta method on the numerical Hessian, as lifetimes'
-    /// `standard_errors_`); `None` when the Hessian is not positive definite.
-    pub fn standard_errors(&self) -> Option<GammaGammaCoefficients> {
-        self.standard_errors
-    }
-
-    /// Total log-likelihood, customers, iterations, convergence and penalty of the fit.
-    pub fn report(&self) -> &FitReport {
-        &self.report
-    }
-
-    /// Total log-likelihood of the fitted customers (without the penalty).
-    pub fn log_likelihood(&self) -> f64 {
-        self.report.log_likelihood
-    }
-
-    /// `false` when the optimiser stopped before its tolerance (the parameters are kept).
-    pub fn converged(&self) -> bool {
-        self.report.converged
-    }
-
     /// Customers left out of the fit by `exclude_invalid`.
     pub fn n_excluded(&self) -> usize {
         self.n_excluded
@@ -422,23 +377,6 @@ impl GammaGamma {
 }
 
 const NAMES: [&str; 3] = ["p", "q", "v"];
-
-impl SavedModel for GammaGamma {
-    fn kind() -> String {
-        "clv-gamma-gamma".into()
-    }
-
-    fn validate(&self) -> Result<()> {
-        check_positive("Gamma-Gamma", &self.coefficients.to_array(), &NAMES)
-            .map_err(|e| invalid("clv-gamma-gamma", e))?;
-        if let Some(se) = self.standard_errors {
-            if se.to_array().iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
-                return Err(invalid("clv-gamma-gamma", "a standard error is negative"));
-            }
-        }
-        Ok(())
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -13,7 +13,15 @@
 //!   lapse), [`cross_sell`] (category penetration per segment and what each customer's peers
 //!   buy that they do not) and [`migration_forecast`] (transition matrix, segment mix `h`
 //!   periods ahead, next-period probabilities), all under the profiles' privacy rules. These
-//!   read `profile::privacy`, so `clv` sits at the top of the crate beside `profile`.
+//!   read `profile::privacy`, so `clv` sits at the top of the crate beside `profile`;
+//! - inside a segmentation: [`SegmenterParams::value`](crate::segmenter::SegmenterParams::value)
+//!   fits BG/NBD and Gamma-Gamma in the Segmenter's fit and uses P(alive), expected purchases
+//!   and CLV as features, profile columns, names and lifecycle stages
+//!   ([`segmenter::value`](crate::segmenter::value)).
+//!
+//! The three models share their scaffolding here: the fit settings (`fit_settings!`), the
+//! fitted model's accessors and saved form (`fitted_model!`), lifetimes' penalised objective
+//! (`penalized`) and the time scaling of the purchase models (`ScaledHistory`).
 //!
 //! Invariant: every model is the maximum-likelihood fit of lifetimes' objective (the same L2
 //! `penalizer_coef`, applied on lifetimes' time scale), so parameters, probabilities and values
@@ -408,6 +416,171 @@ macro_rules! fit_settings {
     };
 }
 pub(crate) use fit_settings;
+
+/// What the three fitted models share: [`from_coefficients`] (a model with given, e.g.
+/// published, parameters for prediction only), the accessors of the fit and the saved form
+/// (kind and the checks of loading: parameters finite and > 0, standard errors finite >= 0).
+macro_rules! fitted_model {
+    ($model:ident, $coefficients:ident, $name:literal, $kind:literal, $names:expr
+     $(, $extra:ident: $value:expr)*) => {
+        impl $model {
+            /// A model with given parameters (e.g. published ones), for prediction only.
+            pub fn from_coefficients(coefficients: $coefficients) -> Result<$model> {
+                super::check_positive($name, &coefficients.to_array(), &$names)?;
+                Ok($model {
+                    coefficients,
+                    standard_errors: None,
+                    report: FitReport::prediction_only(),
+                    $($extra: $value,)*
+                })
+            }
+
+            /// The fitted parameters, named as in lifetimes.
+            pub fn coefficients(&self) -> $coefficients {
+                self.coefficients
+            }
+
+            /// Standard errors of the coefficients (delta method on the numerical Hessian, as
+            /// lifetimes' `standard_errors_` where it reports them); `None` when the Hessian is
+            /// not positive definite.
+            pub fn standard_errors(&self) -> Option<$coefficients> {
+                self.standard_errors
+            }
+
+            /// Total log-likelihood, customers, iterations, convergence and penalty of the fit.
+            pub fn report(&self) -> &FitReport {
+                &self.report
+            }
+
+            /// Total log-likelihood of the fitted customers (without the penalty).
+            pub fn log_likelihood(&self) -> f64 {
+                self.report.log_likelihood
+            }
+
+            /// `false` when the optimiser stopped before its tolerance (the parameters are kept).
+            pub fn converged(&self) -> bool {
+                self.report.converged
+            }
+        }
+
+        impl SavedModel for $model {
+            fn kind() -> String {
+                $kind.into()
+            }
+
+            fn validate(&self) -> Result<()> {
+                super::check_positive($name, &self.coefficients.to_array(), &$names)
+                    .map_err(|e| invalid($kind, e))?;
+                if let Some(se) = self.standard_errors {
+                    if se.to_array().iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+                        return Err(invalid($kind, "a standard error is negative"));
+                    }
+                }
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use fitted_model;
+
+/// Every value finite and > 0 (a model's parameters), or an error naming the first that is not.
+fn check_positive(model: &str, values: &[f64], names: &[&str]) -> Result<()> {
+    for (v, name) in values.iter().zip(names) {
+        if !(v.is_finite() && *v > 0.0) {
+            return Err(Error::Numerical {
+                reason: format!("{model} parameter {name} = {v} must be a finite number > 0"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The objective every fit minimises, lifetimes' form: the mean negative log-likelihood plus
+/// the L2 penalty `weight * Σ p²`, with its gradient in log-parameters (`∂/∂ln p = p ∂/∂p`),
+/// from the total log-likelihood `ll` over `n` customers and its gradient in the parameters.
+fn penalized(ll: f64, grad: &[f64], params: &[f64], n: f64, weight: f64) -> (f64, Vec<f64>) {
+    let penalty: f64 = params.iter().map(|p| p * p).sum();
+    let value = -ll / n + weight * penalty;
+    let gradient = params
+        .iter()
+        .zip(grad)
+        .map(|(p, g)| -g * p / n + 2.0 * weight * p * p)
+        .collect();
+    (value, gradient)
+}
+
+/// A purchase history with recency and T divided by the longest T: the purchase models fit on
+/// lifetimes' time scale, where their parameters start near 1.
+struct ScaledHistory {
+    frequency: Vec<f64>,
+    recency: Vec<f64>,
+    age: Vec<f64>,
+    table: FrequencyTable,
+    /// `1 / max T`.
+    scale: f64,
+}
+
+impl ScaledHistory {
+    fn new(history: &PurchaseHistory<'_>) -> ScaledHistory {
+        let scale = 1.0 / history.max_age();
+        ScaledHistory {
+            frequency: history.frequency().to_vec(),
+            recency: history.recency().iter().map(|v| v * scale).collect(),
+            age: history.age().iter().map(|v| v * scale).collect(),
+            table: FrequencyTable::new(history.frequency()),
+            scale,
+        }
+    }
+
+    /// Every `stride`-th customer (same scale): a subsample for a warm start.
+    fn every(&self, stride: usize) -> ScaledHistory {
+        let pick = |v: &[f64]| v.iter().step_by(stride).copied().collect::<Vec<f64>>();
+        let frequency = pick(&self.frequency);
+        ScaledHistory {
+            table: FrequencyTable::new(&frequency),
+            frequency,
+            recency: pick(&self.recency),
+            age: pick(&self.age),
+            scale: self.scale,
+        }
+    }
+
+    /// The log-likelihood in the caller's time unit from the one on the scaled time: the
+    /// likelihood of `x` purchases in time rescaled by `scale` differs by `x ln(scale)`.
+    fn unscaled_log_likelihood(&self, scaled: f64) -> f64 {
+        let total_frequency: f64 = self.frequency.iter().sum();
+        scaled + total_frequency * self.scale.ln()
+    }
+}
+
+impl FitReport {
+    /// The report of a model given its parameters (no fit).
+    fn prediction_only() -> FitReport {
+        FitReport {
+            log_likelihood: 0.0,
+            n_customers: 0,
+            n_iter: 0,
+            converged: true,
+            penalizer_coef: 0.0,
+        }
+    }
+
+    /// The report of a fit that ended at `minimum`.
+    fn of_fit(
+        minimum: &optimize::Minimum,
+        log_likelihood: f64,
+        n_customers: usize,
+        penalizer_coef: f64,
+    ) -> FitReport {
+        FitReport {
+            log_likelihood,
+            n_customers,
+            n_iter: minimum.n_iter,
+            converged: minimum.converged,
+            penalizer_coef,
+        }
+    }
+}
 
 /// Shared parameter checks of the three models.
 fn check_fit_settings(penalizer_coef: f64, tol: f64, max_iter: usize) -> Result<()> {

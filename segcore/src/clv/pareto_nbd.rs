@@ -10,8 +10,8 @@
 use super::optimize::{hessian_from_gradient, minimize, numerical_gradient};
 use super::special::{ln_gamma, ln_hyp2f1, log_add_exp};
 use super::{
-    beta_geo::check_positive, check_fit_settings, chunked_sum, standard_errors, FitReport,
-    FrequencyTable, PurchaseHistory, PurchaseModel,
+    check_fit_settings, chunked_sum, standard_errors, FitReport, PurchaseHistory, PurchaseModel,
+    ScaledHistory,
 };
 use crate::error::Result;
 use crate::persist::{invalid, SavedModel};
@@ -126,27 +126,30 @@ fn log_likelihood_one(p: &[f64; 4], lg_r: f64, x: f64, recency: f64, age: f64) -
 }
 
 struct Objective {
-    frequency: Vec<f64>,
-    recency: Vec<f64>,
-    age: Vec<f64>,
-    table: FrequencyTable,
+    history: ScaledHistory,
     penalizer_coef: f64,
 }
 
 impl Objective {
     fn log_likelihood(&self, p: &[f64; 4]) -> f64 {
         let lg_r: Vec<f64> = self
+            .history
             .table
             .values
             .iter()
             .map(|&x| ln_gamma(p[0] + x) - ln_gamma(p[0]))
             .collect();
-        chunked_sum::<1, _>(self.frequency.len(), |range| {
+        chunked_sum::<1, _>(self.history.frequency.len(), |range| {
             let mut s = 0.0;
             for i in range {
-                let k = self.table.index[i] as usize;
-                s +=
-                    log_likelihood_one(p, lg_r[k], self.frequency[i], self.recency[i], self.age[i]);
+                let k = self.history.table.index[i] as usize;
+                s += log_likelihood_one(
+                    p,
+                    lg_r[k],
+                    self.history.frequency[i],
+                    self.history.recency[i],
+                    self.history.age[i],
+                );
             }
             [s]
         })[0]
@@ -161,7 +164,7 @@ impl Objective {
             log_params[2].exp(),
             log_params[3].exp(),
         ];
-        let n = self.frequency.len() as f64;
+        let n = self.history.frequency.len() as f64;
         let penalty: f64 = p.iter().map(|v| v * v).sum();
         let value = -self.log_likelihood(&p) / n + self.penalizer_coef * penalty / n;
         if value.is_finite() {
@@ -184,12 +187,8 @@ impl ParetoNbdValidParams {
     pub fn fit(&self, history: &PurchaseHistory<'_>) -> Result<ParetoNbd> {
         history.check_fittable("Pareto/NBD")?;
         let settings = &self.0;
-        let scale = 1.0 / history.max_age();
         let objective = Objective {
-            frequency: history.frequency().to_vec(),
-            recency: history.recency().iter().map(|v| v * scale).collect(),
-            age: history.age().iter().map(|v| v * scale).collect(),
-            table: FrequencyTable::new(history.frequency()),
+            history: ScaledHistory::new(history),
             penalizer_coef: settings.penalizer_coef,
         };
         let value = |theta: &[f64]| objective.value(theta);
@@ -202,10 +201,9 @@ impl ParetoNbdValidParams {
         );
         let scaled: Vec<f64> = minimum.x.iter().map(|v| v.exp()).collect();
         let ll_scaled = objective.log_likelihood(&[scaled[0], scaled[1], scaled[2], scaled[3]]);
-        let total_frequency: f64 = history.frequency().iter().sum();
         let mut params = scaled;
-        params[1] /= scale;
-        params[3] /= scale;
+        params[1] /= objective.history.scale;
+        params[3] /= objective.history.scale;
         let hessian = hessian_from_gradient(&gradient, &minimum.x, 1e-3);
         let n = history.len();
         let errors = standard_errors(&params, &hessian, n as f64)
@@ -213,60 +211,23 @@ impl ParetoNbdValidParams {
         Ok(ParetoNbd {
             coefficients: ParetoNbdCoefficients::from_slice(&params),
             standard_errors: errors,
-            report: FitReport {
-                log_likelihood: ll_scaled + total_frequency * scale.ln(),
-                n_customers: n,
-                n_iter: minimum.n_iter,
-                converged: minimum.converged,
-                penalizer_coef: settings.penalizer_coef,
-            },
+            report: FitReport::of_fit(
+                &minimum,
+                objective.history.unscaled_log_likelihood(ll_scaled),
+                n,
+                settings.penalizer_coef,
+            ),
         })
     }
 }
 
-impl ParetoNbd {
-    /// A model with given parameters, for prediction only.
-    pub fn from_coefficients(coefficients: ParetoNbdCoefficients) -> Result<ParetoNbd> {
-        check_positive("Pareto/NBD", &coefficients.to_array(), &NAMES)?;
-        Ok(ParetoNbd {
-            coefficients,
-            standard_errors: None,
-            report: FitReport {
-                log_likelihood: 0.0,
-                n_customers: 0,
-                n_iter: 0,
-                converged: true,
-                penalizer_coef: 0.0,
-            },
-        })
-    }
-
-    /// The fitted `r, alpha, s, beta`.
-    pub fn coefficients(&self) -> ParetoNbdCoefficients {
-        self.coefficients
-    }
-
-    /// Standard errors (delta method on the numerical Hessian); `None` when the Hessian is
-    /// not positive definite. lifetimes does not report them for this model.
-    pub fn standard_errors(&self) -> Option<ParetoNbdCoefficients> {
-        self.standard_errors
-    }
-
-    /// Total log-likelihood, customers, iterations, convergence and penalty of the fit.
-    pub fn report(&self) -> &FitReport {
-        &self.report
-    }
-
-    /// Total log-likelihood of the fitted customers (without the penalty).
-    pub fn log_likelihood(&self) -> f64 {
-        self.report.log_likelihood
-    }
-
-    /// `false` when the optimiser stopped before its tolerance (the parameters are kept).
-    pub fn converged(&self) -> bool {
-        self.report.converged
-    }
-}
+super::fitted_model!(
+    ParetoNbd,
+    ParetoNbdCoefficients,
+    "Pareto/NBD",
+    "clv-pareto-nbd",
+    NAMES
+);
 
 const NAMES: [&str; 4] = ["r", "alpha", "s", "beta"];
 
@@ -305,23 +266,6 @@ impl PurchaseModel for ParetoNbd {
                 + s * (beta + age).ln()
                 + a0)
                 .exp())
-    }
-}
-
-impl SavedModel for ParetoNbd {
-    fn kind() -> String {
-        "clv-pareto-nbd".into()
-    }
-
-    fn validate(&self) -> Result<()> {
-        check_positive("Pareto/NBD", &self.coefficients.to_array(), &NAMES)
-            .map_err(|e| invalid("clv-pareto-nbd", e))?;
-        if let Some(se) = self.standard_errors {
-            if se.to_array().iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
-                return Err(invalid("clv-pareto-nbd", "a standard error is negative"));
-            }
-        }
-        Ok(())
     }
 }
 

@@ -246,5 +246,16 @@ pub(crate) fn validate(state: &State) -> Result<()> {
             return Err(bad("behaviour features listed without columns"));
         }
     }
+    match (&state.params.value, &state.value) {
+        (None, None) => {}
+        (Some(_), Some(value)) => {
+            if state.behaviour.is_none() {
+                return Err(bad("value features without behaviour features"));
+            }
+            value.validate(k).map_err(|e| bad(format!("value: {e}")))?;
+        }
+        (Some(_), None) => return Err(bad("params.value is set but the value models are missing")),
+        (None, Some(_)) => return Err(bad("value models saved without params.value")),
+    }
     Ok(())
 }

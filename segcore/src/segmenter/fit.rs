@@ -1,5 +1,6 @@
 //! The fit of a [`Segmenter`], phase by phase: behaviour features from the log, the feature
-//! pipeline, the optional PCA, the choice of k, the clustering, the profile and the names.
+//! pipeline, the optional PCA, the choice of k, the clustering, the profile and the names (with
+//! the optional value features of [`value`](super::value)).
 //!
 //! Each phase is one function of what the earlier ones produced, so a phase can be timed,
 //! replaced or tested alone; [`SegmenterParams::fit_with_progress`] only strings them together
@@ -8,6 +9,7 @@
 use super::infer::{check_numeric_text, infer_spec};
 use super::model::{make_unique, FittedModel, Segmenter, Selection};
 use super::params::{SegmenterParams, DEFAULT_MARGIN_COLUMN, DEFAULT_REVENUE_COLUMN};
+use super::value::{self, ValueColumns, ValueFeature};
 use super::{Algorithm, NClusters, Reduction};
 use crate::cluster::gmm::GaussianMixtureParams;
 use crate::cluster::kmeans::KMeansParams;
@@ -15,6 +17,7 @@ use crate::cluster::ward::WardParams;
 use crate::data::{CustomerTable, Date, TransactionLog};
 use crate::error::{Error, Result};
 use crate::features::behaviour::{behaviour_features, BehaviourFeature, BehaviourParams};
+use crate::persist::SavedModel;
 use crate::profile::{profile, ProfileParams, SegmentationProfile, DEFAULT_UNCERTAINTY_THRESHOLD};
 use crate::reduce::{NComponents, Pca, PcaParams};
 use crate::select::select_k::{SelectKParams, SelectKResult, SelectMethod};
@@ -66,7 +69,8 @@ impl SegmenterParams {
         self.check()?;
         self.check_size(customers.n_customers())?;
         progress("behaviour", 0.0);
-        let (table, behaviour) = self.with_behaviour(customers, transactions)?;
+        let (mut table, behaviour) = self.with_behaviour(customers, transactions)?;
+        let value = self.fit_value_features(customers, transactions, &behaviour, &mut table)?;
         progress("features", 0.05);
         let spec = match &self.spec {
             Some(spec) => spec.clone(),
@@ -87,8 +91,12 @@ impl SegmenterParams {
         let model = self.cluster(k, x.view())?;
         let labels = model.training_labels(x.view())?;
         progress("profile", 0.9);
-        let (mut segmentation_profile, segment_names) =
-            self.profile_and_names(&table, &labels, k)?;
+        let profiled = match &value {
+            Some((_, columns)) => self.with_profile_only_value_columns(&table, columns)?,
+            None => std::borrow::Cow::Borrowed(&table),
+        };
+        let (mut segmentation_profile, mut segment_names) =
+            self.profile_and_names(&profiled, &labels, k)?;
         if let FittedModel::GaussianMixture(mixture) = &model {
             // Soft membership: how sure each segment's customers are.
             let uncertainty = mixture.uncertainty(x.view())?;
@@ -98,9 +106,33 @@ impl SegmenterParams {
                 DEFAULT_UNCERTAINTY_THRESHOLD,
             )?;
         }
+        let value = match (value, &self.value) {
+            (Some((fitted, columns)), Some(settings)) => {
+                let model = fitted.with_segments(
+                    &columns,
+                    &labels,
+                    k,
+                    settings.lapse_threshold,
+                    self.min_group_size,
+                )?;
+                value::qualify_names(
+                    settings,
+                    &model,
+                    self.language,
+                    &mut segment_names,
+                    &mut segmentation_profile,
+                );
+                Some(model)
+            }
+            _ => None,
+        };
         progress("profile", 1.0);
-        Segmenter::assemble(
-            self.clone(),
+        // Assembled without the value part, which is attached (and the whole checked) after.
+        let mut segmenter = Segmenter::assemble(
+            SegmenterParams {
+                value: None,
+                ..self.clone()
+            },
             behaviour,
             pipeline,
             pca,
@@ -109,7 +141,59 @@ impl SegmenterParams {
             labels,
             selection.map(Selection::from),
             segmentation_profile,
-        )
+        )?;
+        if value.is_some() {
+            segmenter.state.params.value.clone_from(&self.value);
+            segmenter.state.value = value;
+            segmenter.validate()?;
+        }
+        Ok(segmenter)
+    }
+
+    /// With [`value`](Self::value) set: BG/NBD and Gamma-Gamma fitted on the log, the value
+    /// columns the clustering reads added to `table`, and all three columns for the profile.
+    fn fit_value_features(
+        &self,
+        customers: &CustomerTable,
+        transactions: Option<&TransactionLog>,
+        behaviour: &Option<BehaviourSetup>,
+        table: &mut CustomerTable,
+    ) -> Result<Option<(value::FittedValue, ValueColumns)>> {
+        let Some(settings) = &self.value else {
+            return Ok(None);
+        };
+        let (Some(log), Some(setup)) = (transactions, behaviour) else {
+            return Err(Error::invalid_parameter(
+                "value",
+                "set without transactions",
+                "a transaction log to fit P(alive), expected purchases and CLV on",
+            ));
+        };
+        let (fitted, columns) = value::fit_value(settings, customers, log, setup.as_of_at_fit)?;
+        columns.add_to(table, &settings.features)?;
+        Ok(Some((fitted, columns)))
+    }
+
+    /// `table` with, for the profile, the value columns the clustering does not read and the
+    /// lifecycle stage by churn risk (unless the table has its own `lifecycle_stage`).
+    fn with_profile_only_value_columns<'t>(
+        &self,
+        table: &'t CustomerTable,
+        columns: &ValueColumns,
+    ) -> Result<std::borrow::Cow<'t, CustomerTable>> {
+        let Some(settings) = &self.value else {
+            return Ok(std::borrow::Cow::Borrowed(table));
+        };
+        let rest: Vec<ValueFeature> = ValueFeature::ALL
+            .into_iter()
+            .filter(|f| !settings.features.contains(f))
+            .collect();
+        let mut profiled = table.clone();
+        columns.add_to(&mut profiled, &rest)?;
+        if profiled.column(value::LIFECYCLE_COLUMN).is_err() {
+            value::add_lifecycle_stage(&mut profiled, columns, settings)?;
+        }
+        Ok(std::borrow::Cow::Owned(profiled))
     }
 
     /// Enough customers for the requested number of segments.

@@ -12,7 +12,11 @@
 //! 3. optional PCA ([`Reduction`]);
 //! 4. the clustering algorithm ([`Algorithm`]) with a fixed k or k chosen by
 //!    [`select_k`](crate::select::select_k) ([`NClusters`]);
-//! 5. the segment profile with speaking names ([`profile`](crate::profile::profile())).
+//! 5. the segment profile with speaking names ([`profile`](crate::profile::profile()));
+//! 6. optionally ([`SegmenterParams::value`]), churn risk and value: P(alive), expected purchases
+//!    and CLV from BG/NBD and Gamma-Gamma fitted on the log, as features, profile columns, a
+//!    value table per segment and names such as "Volume customers: high value, at risk"
+//!    ([`value`]).
 //!
 //! The fitted [`Segmenter`] holds everything needed to assign new or changed customers
 //! ([`Segmenter::predict`], [`Segmenter::predict_record`] for one JSON record in a service) and
@@ -50,11 +54,13 @@ mod infer;
 mod model;
 mod params;
 mod summary;
+pub mod value;
 
 pub use csv_job::{segment_csv, CsvSegmentation, CUSTOMER_ID_COLUMNS};
 pub use infer::{check_numeric_text, infer_spec};
 pub use model::{Segmenter, SCORE_SAMPLE_SIZE};
 pub use params::SegmenterParams;
+pub use value::{ValueColumns, ValueFeature, ValueModel, ValueNames, ValueParams};
 
 use crate::cluster::gmm::CovarianceType;
 use serde::{Deserialize, Serialize};

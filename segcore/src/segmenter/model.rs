@@ -2,6 +2,7 @@
 
 use super::fit::BehaviourSetup;
 use super::params::SegmenterParams;
+use super::value::{self, ValueColumns, ValueModel};
 use super::{Algorithm, Assignment};
 use crate::cluster::gmm::{uncertainty_of, GaussianMixture};
 use crate::cluster::kmeans::KMeans;
@@ -113,6 +114,9 @@ pub(crate) struct State {
     pub labels: Vec<usize>,
     pub selection: Option<Selection>,
     pub profile: SegmentationProfile,
+    /// The fitted value models and table (with `params.value` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<ValueModel>,
 }
 
 /// A fitted segmentation: feature pipeline, optional PCA, clustering model, names and profile.
@@ -140,7 +144,10 @@ pub(crate) fn make_unique(names: &mut [String]) {
 
 /// The transaction log restricted to the customers of `table` (so a full log can be used to
 /// predict a subset of customers); `None` when every log customer is in the table.
-fn restrict_log(log: &TransactionLog, table: &CustomerTable) -> Result<Option<TransactionLog>> {
+pub(super) fn restrict_log(
+    log: &TransactionLog,
+    table: &CustomerTable,
+) -> Result<Option<TransactionLog>> {
     let known: Vec<bool> = log
         .customer_ids()
         .iter()
@@ -227,6 +234,7 @@ impl Segmenter {
                 labels,
                 selection,
                 profile,
+                value: None,
             },
         };
         segmenter.validate()?;
@@ -335,6 +343,63 @@ impl Segmenter {
         self.state.model.clusterer().centroids()
     }
 
+    /// The fitted value models and the value table of the training segments (with
+    /// [`SegmenterParams::value`](super::SegmenterParams::value) only).
+    pub fn value(&self) -> Option<&ValueModel> {
+        self.state.value.as_ref()
+    }
+
+    /// P(alive), expected purchases and CLV of every row of `customers` from the saved value
+    /// models, measured on `transactions` as predict measures behaviour (as-of date from the
+    /// parameters or the day after the log's last line; NaN for customers without a purchase).
+    /// An error for a model fitted without value features or without a log.
+    pub fn customer_value(
+        &self,
+        customers: &CustomerTable,
+        transactions: Option<&TransactionLog>,
+    ) -> Result<ValueColumns> {
+        let Some(log) = transactions else {
+            return Err(Error::invalid_parameter(
+                "transactions",
+                "None",
+                "the transaction log the value columns are measured on",
+            ));
+        };
+        let as_of = self.state.params.as_of.or_else(|| {
+            log.date_range()
+                .and_then(|(_, last)| last.checked_add_days(1))
+        });
+        let restricted = restrict_log(log, customers)?;
+        let log = restricted.as_ref().unwrap_or(log);
+        self.value_columns_of(customers, log, as_of)?
+            .ok_or_else(|| {
+                Error::invalid_parameter(
+                    "value",
+                    "None",
+                    "a Segmenter fitted with value features (SegmenterParams::value)",
+                )
+            })
+    }
+
+    /// The value columns of `customers` on `log` (already restricted to them), `None` for a
+    /// model without value features.
+    fn value_columns_of(
+        &self,
+        customers: &CustomerTable,
+        log: &TransactionLog,
+        as_of: Option<crate::data::Date>,
+    ) -> Result<Option<ValueColumns>> {
+        let (Some(settings), Some(model)) = (&self.state.params.value, &self.state.value) else {
+            return Ok(None);
+        };
+        let Some(as_of) = as_of else {
+            return Err(Error::EmptyInput {
+                what: "the transaction log has no lines".into(),
+            });
+        };
+        value::predict_value(settings, model, customers, log, as_of).map(Some)
+    }
+
     /// The table with the behaviour features the model reads added from `transactions`.
     fn with_behaviour<'a>(
         &self,
@@ -355,6 +420,7 @@ impl Segmenter {
         });
         let restricted = restrict_log(log, customers)?;
         let log = restricted.as_ref().unwrap_or(log);
+        let value_columns = self.value_columns_of(customers, log, as_of)?;
         let features = behaviour_features(
             customers,
             log,
@@ -376,6 +442,15 @@ impl Segmenter {
             if read.contains(name.as_str()) {
                 table.add_numeric(name, features.values.column(j).to_vec())?;
             }
+        }
+        if let (Some(columns), Some(settings)) = (&value_columns, &self.state.params.value) {
+            let read_features: Vec<_> = settings
+                .features
+                .iter()
+                .copied()
+                .filter(|f| read.contains(f.name()))
+                .collect();
+            columns.add_to(&mut table, &read_features)?;
         }
         // A channel seen at fit but absent from this log: its share is 0 for customers with
         // orders through other channels, undefined (NaN) for customers without orders.

@@ -1,5 +1,6 @@
 //! [`SegmenterParams`]: the builder, its checks and the fit.
 
+use super::value::ValueParams;
 use super::{Algorithm, NClusters, Reduction};
 use crate::data::Date;
 use crate::error::{Error, Result};
@@ -60,6 +61,11 @@ pub struct SegmenterParams {
     /// Restarts of k-means / Gaussian mixtures, in the final fit and in each fit of `select_k`
     /// (default 4; the best is kept).
     pub n_init: usize,
+    /// Churn risk and value (P(alive), expected purchases, CLV from BG/NBD and Gamma-Gamma fitted
+    /// on the log) as behaviour features, profile columns and name qualifiers; `None` (default):
+    /// off. Needs a transaction log. See [`value`](super::value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<ValueParams>,
 }
 
 impl Default for SegmenterParams {
@@ -76,6 +82,7 @@ impl Default for SegmenterParams {
             min_group_size: 10,
             random_state: 0,
             n_init: 4,
+            value: None,
         }
     }
 }
@@ -141,6 +148,12 @@ impl SegmenterParams {
         self
     }
 
+    /// Turns on the value features (see [`value`](super::value)).
+    pub fn value(mut self, value: ValueParams) -> Self {
+        self.value = Some(value);
+        self
+    }
+
     /// Checks every parameter that does not depend on the data, naming the parameter and the
     /// allowed range.
     pub fn check(&self) -> Result<()> {
@@ -195,6 +208,9 @@ impl SegmenterParams {
         }
         if self.n_init == 0 {
             return Err(Error::invalid_parameter("n_init", 0, "an integer >= 1"));
+        }
+        if let Some(value) = &self.value {
+            value.check()?;
         }
         Ok(())
     }

@@ -128,6 +128,9 @@ impl fmt::Display for Segmenter {
             )?;
             writeln!(f, "    {}", s.description)?;
         }
+        if let Some(value) = self.value() {
+            super::value::write_summary(f, self, value)?;
+        }
         Ok(())
     }
 }
