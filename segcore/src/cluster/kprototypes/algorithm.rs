@@ -577,6 +577,76 @@ impl KPrototypes {
     }
 }
 
+/// Rows given as `f64` (the numeric columns, then each categorical column's code as a whole
+/// number) split into the numeric part and the codes; a code that is not a whole number in
+/// `0..MAX_CATEGORY_CODE` is an error naming its row and column.
+pub(crate) fn split_mixed_rows(
+    x: ArrayView2<f64>,
+    p: usize,
+    q: usize,
+) -> Result<(Array2<f64>, Array2<u32>)> {
+    if x.ncols() != p + q {
+        return Err(Error::ShapeMismatch {
+            what: format!("X columns ({p} numeric, then {q} categorical codes, as the fit had)"),
+            expected: p + q,
+            got: x.ncols(),
+        });
+    }
+    let numeric = x.slice(ndarray::s![.., ..p]).to_owned();
+    let mut codes = Array2::zeros((x.nrows(), q));
+    for ((row, j), &v) in x.slice(ndarray::s![.., p..]).indexed_iter() {
+        if !(v >= 0.0 && v < super::data::MAX_CATEGORY_CODE as f64 && v.fract() == 0.0) {
+            return Err(Error::invalid_parameter(
+                "X",
+                format!("{v} at row {row}, categorical column {j}"),
+                format!(
+                    "category codes: whole numbers in 0..{}",
+                    super::data::MAX_CATEGORY_CODE
+                ),
+            ));
+        }
+        codes[[row, j]] = v as u32;
+    }
+    Ok((numeric, codes))
+}
+
+/// k-prototypes seen through the common face: rows are the numeric columns followed by the
+/// category codes (as whole numbers); centroids likewise (means, then modes).
+impl crate::cluster::FittedClusterer for KPrototypes {
+    fn n_features(&self) -> usize {
+        self.numeric_centroids.ncols() + self.categorical_modes.ncols()
+    }
+
+    fn n_segments(&self) -> usize {
+        self.n_clusters()
+    }
+
+    fn centroids(&self) -> Array2<f64> {
+        let modes = self.categorical_modes.mapv(f64::from);
+        ndarray::concatenate(
+            ndarray::Axis(1),
+            &[self.numeric_centroids.view(), modes.view()],
+        )
+        .expect("numeric and categorical prototypes have k rows each")
+    }
+
+    fn assign(&self, x: ArrayView2<f64>) -> Result<crate::cluster::Assigned> {
+        let (numeric, codes) = split_mixed_rows(
+            x,
+            self.numeric_centroids.ncols(),
+            self.categorical_modes.ncols(),
+        )?;
+        Ok(crate::cluster::Assigned {
+            labels: self.predict(numeric.view(), codes.view())?,
+            probabilities: None,
+        })
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 impl crate::persist::SavedModel for KPrototypes {
     fn kind() -> String {
         "kprototypes".into()

@@ -20,6 +20,7 @@ mod data;
 mod hyperparams;
 mod init;
 
+pub(crate) use algorithm::split_mixed_rows;
 pub use algorithm::KPrototypes;
 pub use data::MAX_CATEGORY_CODE;
 pub use hyperparams::{
