@@ -408,6 +408,8 @@ model_pymethods!(PySegmenterModel {
             Algorithm::KMeans => ("kmeans", "full"),
             Algorithm::Ward => ("ward", "full"),
             Algorithm::GaussianMixture(c) => ("gmm", c.name()),
+            Algorithm::KPrototypes => ("kprototypes", "full"),
+            Algorithm::LatentClass => ("latent_class", "full"),
             // A later core's algorithm: the name its serde form gives.
             #[allow(unreachable_patterns)]
             _ => ("unknown", "full"),
@@ -452,6 +454,15 @@ model_pymethods!(PySegmenterModel {
         self.inner
             .selection()
             .map(|s| to_document(py, s))
+            .transpose()
+    }
+
+    /// How k was chosen for k-prototypes / latent class, as JSON, when it was chosen.
+    #[getter]
+    fn k_choice_json(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.inner
+            .k_choice()
+            .map(|c| to_document(py, c))
             .transpose()
     }
 
