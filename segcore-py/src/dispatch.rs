@@ -90,7 +90,14 @@ macro_rules! saved_via_persist {
     )*};
 }
 
-saved_via_persist!(segcore::cluster::ward::Ward, segcore::segmenter::Segmenter);
+saved_via_persist!(
+    segcore::cluster::ward::Ward,
+    segcore::segmenter::Segmenter,
+    segcore::cluster::kprototypes::KPrototypes,
+    segcore::cluster::latent_class::LatentClass,
+    segcore::reduce::correspondence::Mca,
+    segcore::reduce::correspondence::Ca
+);
 
 /// [`SavedState`] through a type's own `to_json`/`from_json` (documents outside the
 /// `segcore::persist` envelope).

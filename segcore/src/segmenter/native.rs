@@ -636,7 +636,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_input_is_clear() {
+    fn a_column_with_one_category_is_left_out() {
         // A column with one category carries nothing: the inferred spec leaves it out.
         let mut t = small(60);
         t.add_categorical("country", &vec![Some("DE"); 60]).unwrap();
@@ -644,7 +644,14 @@ mod tests {
             .fit(&t, None)
             .unwrap();
         assert!(!model.feature_names_out().contains(&"country"));
-        // All-missing rows: imputed numbers, missing categories as their own level; assigned.
+        let s = model.score(&t, None).unwrap();
+        assert!((-1.0..=1.0).contains(&s));
+    }
+
+    #[test]
+    fn all_missing_rows_are_assigned() {
+        // Every column missing on every tenth row: imputed numbers, missing categories as their
+        // own level; every row gets a segment.
         let mut holes = CustomerTable::new((0..60).map(|i| format!("C{i}")).collect()).unwrap();
         let small = small(60);
         let x: Vec<f64> = small.numeric("x").unwrap().to_vec();
@@ -678,7 +685,10 @@ mod tests {
                 "{algorithm:?}"
             );
         }
-        // More segments than distinct customers: the error says so.
+    }
+
+    #[test]
+    fn more_segments_than_distinct_customers_is_a_clear_error() {
         let mut few = CustomerTable::new((0..12).map(|i| format!("C{i}")).collect()).unwrap();
         few.add_numeric("x", (0..12).map(|i| (i % 2) as f64).collect())
             .unwrap();
@@ -689,7 +699,11 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("distinct rows"), "{err}");
         assert!(err.to_string().contains("(2)"), "{err}");
-        // PCA is refused with these algorithms, naming the parameter.
+    }
+
+    #[test]
+    fn pca_explain_and_score_say_what_they_need() {
+        let t = small(60);
         let err = native(Algorithm::LatentClass, NClusters::Fixed(2))
             .reduction(super::super::Reduction::Components(1))
             .fit(&t, None)
@@ -707,8 +721,6 @@ mod tests {
             .unwrap();
         assert!(lca.explain(&t, None, 0).is_err());
         assert!(lca.score(&t, None).is_err());
-        let s = model.score(&t, None).unwrap();
-        assert!((-1.0..=1.0).contains(&s));
     }
 
     #[test]
