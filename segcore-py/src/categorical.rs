@@ -2,29 +2,21 @@
 //!
 //! The Python layer encodes categories as `uint32` codes (missing answers of a latent class
 //! model as `2**32 - 1`) and passes float64 numeric columns; everything else happens in the core.
+//! `to_json`, `from_json` and pickling come from `model_pymethods!` (the models' `SavedState` is
+//! their `segcore::persist` document).
 
-use crate::dispatch::reduce_via_json;
 use crate::errors::{run_detached, to_py_err};
+use crate::model_pymethods;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use segcore::cluster::kprototypes::{
     KPrototypes, KPrototypesInit, KPrototypesParams, KPrototypesUpdate,
 };
 use segcore::cluster::latent_class::{latent_class_bic_table, LatentClass, LatentClassParams};
-use segcore::persist;
 use segcore::reduce::correspondence::{Ca, CaParams, InertiaCorrection, Mca, McaParams};
 
 fn count(name: &'static str, value: i64) -> segcore::Result<usize> {
     crate::arrays::non_negative(name, value)
-}
-
-fn document<T: persist::SavedModel>(py: Python<'_>, model: &T) -> PyResult<String> {
-    persist::to_json(model).map_err(|e| to_py_err(py, e))
-}
-
-fn load<T: persist::SavedModel + Send>(py: Python<'_>, document: &str) -> PyResult<T> {
-    py.detach(|| persist::from_json(document))
-        .map_err(|e| to_py_err(py, e))
 }
 
 /// A fitted k-prototypes model (wrapped by `segcore.KPrototypes`).
@@ -33,25 +25,7 @@ pub struct PyKPrototypesModel {
     inner: KPrototypes,
 }
 
-#[pymethods]
-impl PyKPrototypesModel {
-    /// The model as a segcore model document (used for pickling).
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        document(py, &self.inner)
-    }
-
-    /// Loads a segcore model document (validated; never executes code).
-    #[staticmethod]
-    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        Ok(PyKPrototypesModel {
-            inner: load(py, document)?,
-        })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        reduce_via_json(slf, slf.get().to_json(slf.py())?)
-    }
-
+model_pymethods!(PyKPrototypesModel {
     /// Fits k-prototypes (parameters are validated by the core).
     #[staticmethod]
     #[pyo3(signature = (numeric, categorical, sample_weight, *, n_clusters, gamma, init, init_numeric, init_categorical, n_init, max_iter, random_state, update))]
@@ -162,7 +136,7 @@ impl PyKPrototypesModel {
     fn categorical_modes<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<u32>> {
         self.inner.categorical_modes().to_owned().into_pyarray(py)
     }
-}
+});
 
 /// A fitted latent class model (wrapped by `segcore.LatentClass`).
 #[pyclass(module = "segcore._segcore", name = "LatentClassModel", frozen)]
@@ -186,25 +160,7 @@ fn latent_class_params(
     })
 }
 
-#[pymethods]
-impl PyLatentClassModel {
-    /// The model as a segcore model document (used for pickling).
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        document(py, &self.inner)
-    }
-
-    /// Loads a segcore model document (validated; never executes code).
-    #[staticmethod]
-    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        Ok(PyLatentClassModel {
-            inner: load(py, document)?,
-        })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        reduce_via_json(slf, slf.get().to_json(slf.py())?)
-    }
-
+model_pymethods!(PyLatentClassModel {
     /// Fits a latent class model by EM (codes `2**32 - 1` are missing answers).
     #[staticmethod]
     #[pyo3(signature = (codes, sample_weight, *, n_components, n_init, max_iter, tol, random_state))]
@@ -298,7 +254,7 @@ impl PyLatentClassModel {
     fn converged(&self) -> bool {
         self.inner.converged()
     }
-}
+});
 
 /// `[(n_components, log_likelihood, n_parameters, bic, aic, converged), ...]` over `n_components`.
 #[pyfunction]
@@ -362,25 +318,7 @@ pub struct PyMcaModel {
     inner: Mca,
 }
 
-#[pymethods]
-impl PyMcaModel {
-    /// The model as a segcore model document (used for pickling).
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        document(py, &self.inner)
-    }
-
-    /// Loads a segcore model document (validated; never executes code).
-    #[staticmethod]
-    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        Ok(PyMcaModel {
-            inner: load(py, document)?,
-        })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        reduce_via_json(slf, slf.get().to_json(slf.py())?)
-    }
-
+model_pymethods!(PyMcaModel {
     /// Fits MCA from category codes.
     #[staticmethod]
     #[pyo3(signature = (codes, sample_weight, *, n_components, correction))]
@@ -443,7 +381,7 @@ impl PyMcaModel {
     fn column_masses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         self.inner.column_masses().to_owned().into_pyarray(py)
     }
-}
+});
 
 /// A fitted correspondence analysis (wrapped by `segcore.CA`).
 #[pyclass(module = "segcore._segcore", name = "CaModel", frozen)]
@@ -451,25 +389,7 @@ pub struct PyCaModel {
     inner: Ca,
 }
 
-#[pymethods]
-impl PyCaModel {
-    /// The model as a segcore model document (used for pickling).
-    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
-        document(py, &self.inner)
-    }
-
-    /// Loads a segcore model document (validated; never executes code).
-    #[staticmethod]
-    fn from_json(py: Python<'_>, document: &str) -> PyResult<Self> {
-        Ok(PyCaModel {
-            inner: load(py, document)?,
-        })
-    }
-
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        reduce_via_json(slf, slf.get().to_json(slf.py())?)
-    }
-
+model_pymethods!(PyCaModel {
     /// Fits CA on a contingency table.
     #[staticmethod]
     #[pyo3(signature = (table, *, n_components))]
@@ -526,4 +446,4 @@ impl PyCaModel {
     fn column_masses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         self.inner.column_masses().to_owned().into_pyarray(py)
     }
-}
+});

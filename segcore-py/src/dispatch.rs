@@ -95,7 +95,11 @@ saved_via_persist!(
     segcore::segmenter::Segmenter,
     segcore::clv::BetaGeo,
     segcore::clv::ParetoNbd,
-    segcore::clv::GammaGamma
+    segcore::clv::GammaGamma,
+    segcore::cluster::kprototypes::KPrototypes,
+    segcore::cluster::latent_class::LatentClass,
+    segcore::reduce::correspondence::Mca,
+    segcore::reduce::correspondence::Ca
 );
 
 /// [`SavedState`] through a type's own `to_json`/`from_json` (documents outside the

@@ -432,6 +432,8 @@ model_pymethods!(PySegmenterModel {
             Algorithm::KMeans => ("kmeans", "full"),
             Algorithm::Ward => ("ward", "full"),
             Algorithm::GaussianMixture(c) => ("gmm", c.name()),
+            Algorithm::KPrototypes => ("kprototypes", "full"),
+            Algorithm::LatentClass => ("latent_class", "full"),
             // A later core's algorithm: the name its serde form gives.
             #[allow(unreachable_patterns)]
             _ => ("unknown", "full"),
@@ -534,6 +536,15 @@ model_pymethods!(PySegmenterModel {
             v.expected_purchases.into_pyarray(py),
             v.clv.into_pyarray(py),
         ))
+    }
+
+    /// How k was chosen for k-prototypes / latent class, as JSON, when it was chosen.
+    #[getter]
+    fn k_choice_json(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.inner
+            .k_choice()
+            .map(|c| to_document(py, c))
+            .transpose()
     }
 
     /// The training profile as JSON (`segcore.profile.Profile` reads it).

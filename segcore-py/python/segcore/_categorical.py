@@ -13,16 +13,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _segcore
-from ._base import BaseEstimator, ClusterMixin, TransformerMixin
-from ._validation import (
-    as_sample_weight,
-    check_feature_names,
-    check_is_fitted,
-    feature_names_of,
-    float_param,
-    int_param,
-    seed_from,
-)
+from ._base import BaseEstimator, ClusterMixin, TransformerMixin, check_is_fitted, float_param, int_param, seed_from
+from ._frames import as_sample_weight, check_feature_names, feature_names_of
 from .exceptions import DataError, InvalidParameterError
 
 __all__ = ["KPrototypes", "LatentClass", "latent_class_table", "CA", "MCA"]

@@ -36,7 +36,7 @@ __all__ = ["Segmenter", "SegmenterSpec"]
 
 # Transaction roles the Segmenter reads; the optional ones are used when the log has them.
 _OPTIONAL_ROLES = tuple(r for r in TRANSACTION_COLUMNS if r not in REQUIRED_TRANSACTION_ROLES)
-_ALGORITHMS = ("kmeans", "ward", "gmm")
+_ALGORITHMS = ("kmeans", "ward", "gmm", "kprototypes", "latent_class")
 
 
 class SegmenterSpec:
@@ -213,9 +213,15 @@ class Segmenter(ClusterMixin, BaseEstimator):
     n_clusters : int or None
         Number of segments; None (default) chooses it with :func:`segcore.select_k` among
         ``k_range`` (the evidence is in ``selection_`` and ``select_k_``).
-    algorithm : {"kmeans", "ward", "gmm"}
+    algorithm : {"kmeans", "ward", "gmm", "kprototypes", "latent_class"}
         k-means, Ward (new customers go to the nearest segment centroid) or a Gaussian mixture
-        (``covariance_type``; predictions also give each segment's probability).
+        (``covariance_type``; predictions also give each segment's probability) on the scaled
+        numeric and one-hot features; or k-prototypes / a latent class model, which take the
+        categorical columns natively (one category code per column, not one-hot; numeric columns
+        through the usual transforms; latent class cuts them at their quintiles and gives
+        probabilities). For these two, k is chosen by the mixed-distance silhouette
+        (k-prototypes) or the lowest BIC (latent class), PCA is refused, and a category never
+        seen at fit matches no segment (k-prototypes) or is a missing answer (latent class).
     covariance_type : {"full", "tied", "diag", "spherical"}
         Covariance of the Gaussian mixture (``algorithm="gmm"`` only).
     n_components : int, float or None
@@ -281,6 +287,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
     selection_ : pandas.DataFrame or None
         The criteria of :func:`segcore.select_k` per k (when k was chosen); ``attrs`` hold
         ``recommended_k`` and ``reason``. ``select_k_`` is the full :class:`SelectKResult`.
+        For k-prototypes and latent class: columns ``k``, ``silhouette`` or ``bic``, ``cost``;
+        ``attrs`` hold ``recommended_k`` and ``criterion`` (``select_k_`` is None).
     cluster_centers_ : ndarray
         Segment centres in the model space (see :meth:`transform`).
     segment_value_ : pandas.DataFrame or None
@@ -346,7 +354,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
     def _core_params(self) -> Dict[str, Any]:
         if not isinstance(self.algorithm, str) or self.algorithm not in _ALGORITHMS + ("gaussian_mixture",):
             raise InvalidParameterError(
-                f"invalid parameter `algorithm` = {self.algorithm!r}: expected one of 'kmeans', 'ward', 'gmm'"
+                f"invalid parameter `algorithm` = {self.algorithm!r}: expected one of 'kmeans', "
+                "'ward', 'gmm', 'kprototypes', 'latent_class'"
             )
         count, fraction = n_components_arg(self.n_components)
         return {
@@ -425,7 +434,24 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self.cluster_centers_ = model.centroids
         self.spec_ = SegmenterSpec(model.spec_json, model.spec_text)
         selection = model.selection_json
-        if selection is None:
+        k_choice = model.k_choice_json
+        if k_choice is not None:
+            import pandas as pd
+
+            choice = json.loads(k_choice)
+            criterion = str(choice["criterion"]).lower()
+            table = pd.DataFrame(
+                {
+                    "k": [row["k"] for row in choice["table"]],
+                    criterion: [np.nan if row["value"] is None else row["value"] for row in choice["table"]],
+                    "cost": [row["cost"] for row in choice["table"]],
+                }
+            )
+            table.attrs["recommended_k"] = int(choice["recommended_k"])
+            table.attrs["criterion"] = criterion
+            self.select_k_ = None
+            self.selection_ = table
+        elif selection is None:
             self.select_k_ = None
             self.selection_ = None
         else:

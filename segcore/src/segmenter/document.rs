@@ -1,7 +1,8 @@
 //! The saved document of a [`Segmenter`]: loading (with unknown fields rejected at every depth)
 //! and the checks of every shape and number.
 
-use super::model::{Segmenter, State};
+use super::model::{model_feature_names, Segmenter, State};
+use super::native::NativeLayout;
 use crate::error::{Error, Result};
 use crate::persist::SavedModel;
 use crate::select::select_k::{CriterionVote, KEvaluation, SelectKResult, SelectMethod};
@@ -170,15 +171,18 @@ pub(crate) fn validate(state: &State) -> Result<()> {
         }
         width = pca.n_components();
     }
-    let expected_out: Vec<String> = match &state.pca {
-        Some(_) => (1..=width).map(|i| format!("pc{i}")).collect(),
-        None => state
-            .pipeline
-            .feature_names_out()
-            .into_iter()
-            .map(String::from)
-            .collect(),
-    };
+    if state.params.algorithm.takes_categories() {
+        let layout = NativeLayout::of(&state.pipeline);
+        width = layout.width();
+        if state.model.n_numeric() != Some(layout.n_numeric()) {
+            return Err(bad(format!(
+                "the model reads {:?} numeric features, the pipeline gives {}",
+                state.model.n_numeric(),
+                layout.n_numeric()
+            )));
+        }
+    }
+    let expected_out = model_feature_names(&state.params, &state.pipeline, state.pca.as_ref());
     if state.feature_names_out != expected_out {
         return Err(bad(
             "feature_names_out do not match the pipeline / PCA outputs",
@@ -232,6 +236,14 @@ pub(crate) fn validate(state: &State) -> Result<()> {
     }
     if let Some(s) = state.profile.segments.iter().find(|s| s.segment >= k) {
         return Err(bad(format!("the profile has segment {} of {k}", s.segment)));
+    }
+    if let Some(choice) = &state.k_choice {
+        if state.selection.is_some() || choice.recommended_k != k {
+            return Err(bad(format!(
+                "k_choice recommended {} segments (the model has {k}), or came with a selection",
+                choice.recommended_k
+            )));
+        }
     }
     if let Some(selection) = &state.selection {
         if selection.0.recommended_k != k {

@@ -8,6 +8,7 @@
 
 use super::infer::{check_numeric_text, infer_spec};
 use super::model::{make_unique, FittedModel, Segmenter, Selection};
+use super::native::{fit_native, NativeLayout};
 use super::params::{SegmenterParams, DEFAULT_MARGIN_COLUMN, DEFAULT_REVENUE_COLUMN};
 use super::value::{self, ValueColumns, ValueFeature};
 use super::{Algorithm, NClusters, Reduction};
@@ -37,12 +38,14 @@ pub(crate) struct BehaviourSetup {
 }
 
 impl Algorithm {
-    /// The same algorithm as a method of `select_k`.
-    pub(crate) fn select_method(self) -> SelectMethod {
+    /// The same algorithm as a method of `select_k` (`None` for k-prototypes and latent class,
+    /// which choose k by their own criterion).
+    pub(crate) fn select_method(self) -> Option<SelectMethod> {
         match self {
-            Algorithm::KMeans => SelectMethod::KMeans,
-            Algorithm::Ward => SelectMethod::Ward,
-            Algorithm::GaussianMixture(c) => SelectMethod::GaussianMixture(c),
+            Algorithm::KMeans => Some(SelectMethod::KMeans),
+            Algorithm::Ward => Some(SelectMethod::Ward),
+            Algorithm::GaussianMixture(c) => Some(SelectMethod::GaussianMixture(c)),
+            Algorithm::KPrototypes | Algorithm::LatentClass => None,
         }
     }
 }
@@ -84,11 +87,23 @@ impl SegmenterParams {
         progress("reduction", 0.1);
         let (pca, x) = self.reduce(features)?;
         progress("select_k", 0.15);
-        let (k, selection) = self.choose_k(x.view(), &mut |done| {
-            progress("select_k", 0.15 + 0.6 * done)
-        })?;
-        progress("cluster", 0.75);
-        let model = self.cluster(k, x.view())?;
+        let (model, selection, k_choice, x) = if self.algorithm.takes_categories() {
+            // Categorical columns natively: one code column per one-hot block.
+            let layout = NativeLayout::of(&pipeline);
+            let x = layout.compress(x.view());
+            let (model, k_choice) = fit_native(self, x.view(), layout.n_numeric(), &mut |done| {
+                progress("select_k", 0.15 + 0.75 * done)
+            })?;
+            (model, None, k_choice, x)
+        } else {
+            let (k, selection) = self.choose_k(x.view(), &mut |done| {
+                progress("select_k", 0.15 + 0.6 * done)
+            })?;
+            progress("cluster", 0.75);
+            let model = self.cluster(k, x.view())?;
+            (model, selection.map(Selection::from), None, x)
+        };
+        let k = model.clusterer().n_segments();
         let labels = model.training_labels(x.view())?;
         progress("profile", 0.9);
         let profiled = match &value {
@@ -139,7 +154,8 @@ impl SegmenterParams {
             model,
             segment_names,
             labels,
-            selection.map(Selection::from),
+            selection,
+            k_choice,
             segmentation_profile,
         )?;
         if value.is_some() {
@@ -283,8 +299,15 @@ impl SegmenterParams {
         // The restarts matter here too: one k-means++ run per k lands in a poor local optimum
         // often enough to flip the vote (make_b2b, 5,000 customers: k = 8 with one run, the
         // true 5 with four).
+        let method = self.algorithm.select_method().ok_or_else(|| {
+            Error::invalid_parameter(
+                "algorithm",
+                format!("{:?}", self.algorithm),
+                "k-means, Ward or a Gaussian mixture for select_k",
+            )
+        })?;
         let result = SelectKParams::new(min..=max)
-            .method(self.algorithm.select_method())
+            .method(method)
             .n_init(Some(self.n_init))
             .random_state(self.random_state)
             .fit_with_progress(x, |done, total| progress(done as f64 / total.max(1) as f64))?;
@@ -312,6 +335,13 @@ impl SegmenterParams {
                     .random_state(self.random_state)
                     .fit(x, None)?,
             ),
+            Algorithm::KPrototypes | Algorithm::LatentClass => {
+                return Err(Error::invalid_parameter(
+                    "algorithm",
+                    format!("{:?}", self.algorithm),
+                    "k-means, Ward or a Gaussian mixture on the one-hot model space",
+                ))
+            }
         })
     }
 

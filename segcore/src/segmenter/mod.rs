@@ -11,7 +11,9 @@
 //!    [`FeaturePipeline`](crate::features::pipeline::FeaturePipeline);
 //! 3. optional PCA ([`Reduction`]);
 //! 4. the clustering algorithm ([`Algorithm`]) with a fixed k or k chosen by
-//!    [`select_k`](crate::select::select_k) ([`NClusters`]);
+//!    [`select_k`](crate::select::select_k) ([`NClusters`]); k-prototypes and latent class
+//!    models take the categorical columns natively, one code column per one-hot block, and
+//!    choose k by their own criterion ([`KChoice`]: mixed-distance silhouette, BIC);
 //! 5. the segment profile with speaking names ([`profile`](crate::profile::profile()));
 //! 6. optionally ([`SegmenterParams::value`]), churn risk and value: P(alive), expected purchases
 //!    and CLV from BG/NBD and Gamma-Gamma fitted on the log, as features, profile columns, a
@@ -52,6 +54,7 @@ mod document;
 mod fit;
 mod infer;
 mod model;
+mod native;
 mod params;
 mod summary;
 pub mod value;
@@ -59,6 +62,7 @@ pub mod value;
 pub use csv_job::{segment_csv, CsvSegmentation, CUSTOMER_ID_COLUMNS};
 pub use infer::{check_numeric_text, infer_spec};
 pub use model::{Segmenter, SCORE_SAMPLE_SIZE};
+pub use native::{KChoice, KChoiceRow, NUMERIC_BINS};
 pub use params::SegmenterParams;
 pub use value::{ValueColumns, ValueFeature, ValueModel, ValueNames, ValueParams};
 
@@ -76,20 +80,48 @@ pub enum Algorithm {
     Ward,
     /// Gaussian mixture of the given covariance type; also gives segment probabilities.
     GaussianMixture(CovarianceType),
+    /// k-prototypes (Huang): numeric features by squared distance, categorical columns natively
+    /// by mismatch count (not one-hot); k chosen by the mixed-distance silhouette (see
+    /// [`KChoice`]).
+    #[serde(rename = "kprototypes")]
+    KPrototypes,
+    /// Latent class model: categorical columns natively as indicators, numeric features cut at
+    /// their quintiles; k chosen by BIC (see [`KChoice`]); also gives segment probabilities.
+    LatentClass,
 }
 
 impl Algorithm {
     /// Parses the names the Python API uses (`"kmeans"`, `"ward"`, `"gmm"` with
-    /// `covariance_type`), the same as [`SelectMethod::from_names`](crate::select::SelectMethod::from_names).
+    /// `covariance_type`, `"kprototypes"`, `"latent_class"`), as
+    /// [`SelectMethod::from_names`](crate::select::SelectMethod::from_names) for the first three.
     pub fn from_names(name: &str, covariance_type: &str) -> crate::Result<Self> {
         use crate::select::SelectMethod;
-        Ok(
-            match SelectMethod::from_names(name, covariance_type, "algorithm")? {
-                SelectMethod::Ward => Algorithm::Ward,
-                SelectMethod::GaussianMixture(covariance) => Algorithm::GaussianMixture(covariance),
-                SelectMethod::KMeans => Algorithm::KMeans,
-            },
-        )
+        Ok(match name {
+            "kprototypes" => Algorithm::KPrototypes,
+            "latent_class" => Algorithm::LatentClass,
+            "kmeans" | "ward" | "gmm" | "gaussian_mixture" => {
+                match SelectMethod::from_names(name, covariance_type, "algorithm")? {
+                    SelectMethod::Ward => Algorithm::Ward,
+                    SelectMethod::GaussianMixture(covariance) => {
+                        Algorithm::GaussianMixture(covariance)
+                    }
+                    SelectMethod::KMeans => Algorithm::KMeans,
+                }
+            }
+            other => {
+                return Err(crate::Error::invalid_parameter(
+                    "algorithm",
+                    format!("'{other}'"),
+                    "one of 'kmeans', 'ward', 'gmm', 'kprototypes', 'latent_class'",
+                ))
+            }
+        })
+    }
+
+    /// Whether the algorithm takes categorical columns natively (k-prototypes, latent class)
+    /// instead of their one-hot columns.
+    pub fn takes_categories(self) -> bool {
+        matches!(self, Algorithm::KPrototypes | Algorithm::LatentClass)
     }
 }
 

@@ -1,11 +1,13 @@
 //! The fitted [`Segmenter`]: predict, explain, names, and its saved document.
 
 use super::fit::BehaviourSetup;
+use super::native::{mixed_silhouette, KChoice, LatentClassSegments, NativeLayout};
 use super::params::SegmenterParams;
 use super::value::{self, ValueColumns, ValueModel};
 use super::{Algorithm, Assignment};
 use crate::cluster::gmm::{uncertainty_of, GaussianMixture};
 use crate::cluster::kmeans::KMeans;
+use crate::cluster::kprototypes::KPrototypes;
 use crate::cluster::ward::Ward;
 use crate::cluster::{Assigned, FittedClusterer};
 use crate::data::{CategoricalColumn, ColumnData, CustomerTable, TransactionLog};
@@ -34,6 +36,9 @@ pub(crate) enum FittedModel {
     KMeans(KMeans<f64>),
     Ward(Ward),
     GaussianMixture(GaussianMixture<f64>),
+    #[serde(rename = "kprototypes")]
+    KPrototypes(KPrototypes),
+    LatentClass(LatentClassSegments),
 }
 
 impl FittedModel {
@@ -43,6 +48,8 @@ impl FittedModel {
             FittedModel::KMeans(m) => m,
             FittedModel::Ward(m) => m,
             FittedModel::GaussianMixture(m) => m,
+            FittedModel::KPrototypes(m) => m,
+            FittedModel::LatentClass(m) => m,
         }
     }
 
@@ -60,6 +67,8 @@ impl FittedModel {
             FittedModel::KMeans(m) => m.validate(),
             FittedModel::Ward(m) => m.validate(),
             FittedModel::GaussianMixture(m) => m.validate(),
+            FittedModel::KPrototypes(m) => m.validate(),
+            FittedModel::LatentClass(m) => m.validate(),
         }
     }
 
@@ -72,7 +81,19 @@ impl FittedModel {
                     FittedModel::GaussianMixture(_),
                     Algorithm::GaussianMixture(_)
                 )
+                | (FittedModel::KPrototypes(_), Algorithm::KPrototypes)
+                | (FittedModel::LatentClass(_), Algorithm::LatentClass)
         )
+    }
+
+    /// Numeric model-space features the model reads before the category codes (k-prototypes,
+    /// latent class); `None` for the numeric algorithms.
+    pub(crate) fn n_numeric(&self) -> Option<usize> {
+        match self {
+            FittedModel::KPrototypes(m) => Some(m.numeric_centroids().ncols()),
+            FittedModel::LatentClass(m) => Some(m.n_numeric()),
+            _ => None,
+        }
     }
 }
 
@@ -113,6 +134,9 @@ pub(crate) struct State {
     pub segment_names: Vec<String>,
     pub labels: Vec<usize>,
     pub selection: Option<Selection>,
+    /// How k was chosen for k-prototypes / latent class (absent for the other algorithms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k_choice: Option<KChoice>,
     pub profile: SegmentationProfile,
     /// The fitted value models and table (with `params.value` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,6 +151,24 @@ pub(crate) struct State {
 #[serde(transparent)]
 pub struct Segmenter {
     pub(crate) state: State,
+}
+
+/// The model-space feature names: `pc1, pc2, ...` after PCA; for k-prototypes and latent class
+/// the numeric outputs, then the categorical column names; else the pipeline's outputs.
+pub(crate) fn model_feature_names(
+    params: &SegmenterParams,
+    pipeline: &FeaturePipeline,
+    pca: Option<&Pca<f64>>,
+) -> Vec<String> {
+    match pca {
+        Some(pca) => (1..=pca.n_components()).map(|i| format!("pc{i}")).collect(),
+        None if params.algorithm.takes_categories() => NativeLayout::of(pipeline).names().to_vec(),
+        None => pipeline
+            .feature_names_out()
+            .into_iter()
+            .map(String::from)
+            .collect(),
+    }
 }
 
 /// Appends the segment label to any name used twice, so names identify segments.
@@ -205,6 +247,7 @@ impl Segmenter {
         segment_names: Vec<String>,
         labels: Vec<usize>,
         selection: Option<Selection>,
+        k_choice: Option<KChoice>,
         profile: SegmentationProfile,
     ) -> Result<Segmenter> {
         let feature_names_in = pipeline
@@ -213,14 +256,7 @@ impl Segmenter {
             .iter()
             .map(|c| c.column.clone())
             .collect();
-        let feature_names_out = match &pca {
-            Some(pca) => (1..=pca.n_components()).map(|i| format!("pc{i}")).collect(),
-            None => pipeline
-                .feature_names_out()
-                .into_iter()
-                .map(String::from)
-                .collect(),
-        };
+        let feature_names_out = model_feature_names(&params, &pipeline, pca.as_ref());
         let segmenter = Segmenter {
             state: State {
                 params,
@@ -233,6 +269,7 @@ impl Segmenter {
                 segment_names,
                 labels,
                 selection,
+                k_choice,
                 profile,
                 value: None,
             },
@@ -330,6 +367,24 @@ impl Segmenter {
     /// `select_k`'s evidence when k was chosen ([`NClusters::Auto`](super::NClusters::Auto)).
     pub fn selection(&self) -> Option<&SelectKResult> {
         self.state.selection.as_ref().map(|s| &s.0)
+    }
+
+    /// How k was chosen for k-prototypes (mixed-distance silhouette) and latent class (BIC)
+    /// when it was chosen ([`NClusters::Auto`](super::NClusters::Auto)).
+    pub fn k_choice(&self) -> Option<&KChoice> {
+        self.state.k_choice.as_ref()
+    }
+
+    /// Model-space rows of pipeline outputs (PCA scores, or one code column per categorical
+    /// column for k-prototypes and latent class).
+    fn model_space(&self, features: Array2<f64>) -> Result<Array2<f64>> {
+        Ok(match &self.state.pca {
+            Some(pca) => pca.transform(features.view())?,
+            None if self.state.params.algorithm.takes_categories() => {
+                NativeLayout::of(&self.state.pipeline).compress(features.view())
+            }
+            None => features,
+        })
     }
 
     /// The profile of the training segmentation (names, sizes, value, distinguishing features).
@@ -583,11 +638,7 @@ impl Segmenter {
             input = input.with_column(&c.column, column)?;
         }
         let features = self.state.pipeline.transform(&input)?;
-        let x = match &self.state.pca {
-            Some(pca) => pca.transform(features.view())?,
-            None => features,
-        };
-        Ok((x, reasons))
+        Ok((self.model_space(features)?, reasons))
     }
 
     fn assignments(
@@ -694,10 +745,7 @@ impl Segmenter {
         self.state.pipeline.transform_row(&values, &mut features)?;
         let row = Array2::from_shape_vec((1, features.len()), features)
             .expect("transform_row fills exactly n_features_out values");
-        let x = match &self.state.pca {
-            Some(pca) => pca.transform(row.view())?,
-            None => row,
-        };
+        let x = self.model_space(row)?;
         let mut assigned = self.assignments(x.view(), vec![None])?;
         Ok(assigned.pop().expect("one row gives one assignment"))
     }
@@ -768,6 +816,24 @@ impl Segmenter {
             .map(|s| present.binary_search(s).expect("every segment is present"))
             .collect();
         let x = x.select(Axis(0), &rows);
+        match &self.state.model {
+            FittedModel::KPrototypes(m) => {
+                let p = m.numeric_centroids().ncols();
+                return mixed_silhouette(x.view(), p, m.gamma(), codes.as_slice().unwrap_or(&[]))?
+                    .ok_or_else(|| Error::EmptyInput {
+                        what: "score needs customers assigned to at least 2 segments".into(),
+                    });
+            }
+            FittedModel::LatentClass(_) => {
+                return Err(Error::invalid_parameter(
+                    "algorithm",
+                    "latent_class",
+                    "a distance-based segmentation for score (a silhouette); compare latent \
+                     class models by BIC (k_choice)",
+                ))
+            }
+            _ => {}
+        }
         if rows.len() > SCORE_SAMPLE_SIZE {
             silhouette_score_sampled(x.view(), codes.view(), SCORE_SAMPLE_SIZE, 0)
         } else {
@@ -810,6 +876,15 @@ impl Segmenter {
             FittedModel::GaussianMixture(m) => explain_mixture(m, x.row(row), names),
             FittedModel::KMeans(_) | FittedModel::Ward(_) => {
                 explain(&self.state.model.clusterer().centroids(), x.row(row), names)
+            }
+            FittedModel::KPrototypes(_) | FittedModel::LatentClass(_) => {
+                Err(Error::invalid_parameter(
+                    "algorithm",
+                    format!("{:?}", self.state.params.algorithm),
+                    "k-means, Ward or a Gaussian mixture for explain (distances to numeric \
+                     segment centres); k-prototypes and latent class segments are described by \
+                     their profile",
+                ))
             }
         }
     }

@@ -194,6 +194,14 @@ impl SegmenterParams {
             }
             _ => {}
         }
+        if self.algorithm.takes_categories() && self.reduction != Reduction::None {
+            return Err(Error::invalid_parameter(
+                "reduction",
+                format!("{:?} with algorithm {:?}", self.reduction, self.algorithm),
+                "no PCA: k-prototypes and latent class take categorical columns natively, and \
+                 PCA mixes them into numeric components",
+            ));
+        }
         for (name, column) in [("revenue", &self.revenue), ("margin", &self.margin)] {
             if column.as_deref() == Some("") {
                 return Err(Error::invalid_parameter(name, "\"\"", "a column name"));
@@ -256,6 +264,12 @@ mod tests {
                 "reduction",
             ),
             (SegmenterParams::new().min_group_size(0), "min_group_size"),
+            (
+                SegmenterParams::new()
+                    .algorithm(Algorithm::KPrototypes)
+                    .reduction(Reduction::Components(2)),
+                "reduction",
+            ),
             (SegmenterParams::new().n_init(0), "n_init"),
             (SegmenterParams::new().revenue(""), "revenue"),
             (

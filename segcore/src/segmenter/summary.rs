@@ -3,6 +3,7 @@
 
 use super::model::Segmenter;
 use super::{Algorithm, Reduction};
+use crate::select::select_k::Criterion;
 use std::fmt::{self, Write};
 
 impl fmt::Display for Segmenter {
@@ -13,6 +14,8 @@ impl fmt::Display for Segmenter {
             Algorithm::KMeans => "k-means".to_string(),
             Algorithm::Ward => "Ward".to_string(),
             Algorithm::GaussianMixture(c) => format!("Gaussian mixture ({c} covariance)"),
+            Algorithm::KPrototypes => "k-prototypes (categorical columns natively)".to_string(),
+            Algorithm::LatentClass => "latent class (categorical columns natively)".to_string(),
         };
         writeln!(
             f,
@@ -51,9 +54,27 @@ impl fmt::Display for Segmenter {
             self.feature_names_out().len(),
             self.feature_names_out().join(", ")
         )?;
-        match self.selection() {
-            None => writeln!(f, "\nNumber of segments: {} (fixed)", self.n_segments())?,
-            Some(selection) => {
+        match (self.selection(), self.k_choice()) {
+            (None, Some(choice)) => {
+                let (name, which) = match choice.criterion {
+                    Criterion::Bic => ("BIC", "lowest"),
+                    _ => ("mixed-distance silhouette", "highest"),
+                };
+                writeln!(
+                    f,
+                    "\nNumber of segments: {} (chosen among {}..={}: {which} {name})",
+                    choice.recommended_k,
+                    choice.table.first().map_or(0, |r| r.k),
+                    choice.table.last().map_or(0, |r| r.k),
+                )?;
+                writeln!(f, "  {:>3} {:>14} {:>14}", "k", name, "cost")?;
+                for row in &choice.table {
+                    let value = row.value.map_or("-".to_string(), |v| format!("{v:.3}"));
+                    writeln!(f, "  {:>3} {:>14} {:>14.1}", row.k, value, row.cost)?;
+                }
+            }
+            (None, None) => writeln!(f, "\nNumber of segments: {} (fixed)", self.n_segments())?,
+            (Some(selection), _) => {
                 writeln!(
                     f,
                     "\nNumber of segments: {} (chosen among {}..={} with {}; criteria agree: {})",

@@ -72,7 +72,8 @@ impl KPrototypesValidParams {
     /// weighted (finite, >= 0, not all zero). `p` or `q` may be 0 (k-means or k-modes).
     ///
     /// Runs `effective_n_init()` initialisations one after another (each internally parallel) and
-    /// keeps the lowest cost (the first on ties).
+    /// keeps the lowest cost (the first on ties); on large data the random starts are screened on
+    /// a sample first (see [`KPrototypesParams::n_init`]).
     pub fn fit(
         &self,
         numeric: ArrayView2<f64>,
@@ -91,8 +92,13 @@ impl KPrototypesValidParams {
         let n_categories = data.n_categories()?;
         let gamma = params.gamma.unwrap_or_else(|| data.default_gamma());
         let mut seeds = Xoshiro256PlusPlus::seed_from_u64(params.random_state);
-        let mut best: Option<Run> = None;
-        for _ in 0..self.effective_n_init() {
+        let mut best: Option<Run> = self.screen(&data, &n_categories, gamma, &mut seeds);
+        let full_runs = if best.is_some() {
+            0
+        } else {
+            self.effective_n_init()
+        };
+        for _ in 0..full_runs {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
             let protos = match &params.init {
                 KPrototypesInit::KMeansPlusPlus => kmeans_plusplus(&data, k, gamma, &mut rng)?,
@@ -103,15 +109,7 @@ impl KPrototypesValidParams {
                     categorical,
                 } => given_prototypes(&data, numeric.view(), categorical.view())?,
             };
-            let run = match params.update {
-                KPrototypesUpdate::Batch => {
-                    let batch = run_batch(&data, protos, &n_categories, gamma, params.max_iter);
-                    polish(&data, batch, &n_categories, gamma, params.max_iter)
-                }
-                KPrototypesUpdate::Incremental => {
-                    run_incremental(&data, protos, &n_categories, gamma, params.max_iter)
-                }
-            };
+            let run = self.converge(&data, protos, &n_categories, gamma);
             if best.as_ref().is_none_or(|b| run.cost < b.cost) {
                 best = Some(run);
             }
@@ -129,6 +127,95 @@ impl KPrototypesValidParams {
             n_iter: run.n_iter,
             converged: run.converged,
         })
+    }
+}
+
+/// Above this many rows the random starts are screened on a seeded sample of this many rows
+/// (four parallel chunks): each start runs to convergence on the sample, and only the
+/// [`FINAL_RUNS`] best continue on all rows.
+pub(crate) const SCREEN_ROWS: usize = 4 * CHUNK_ROWS;
+/// Screened starts that continue to convergence on all rows.
+pub(crate) const FINAL_RUNS: usize = 2;
+
+/// `size` distinct row indices of `0..n` in increasing order (partial Fisher-Yates).
+fn sample_rows(n: usize, size: usize, rng: &mut Xoshiro256PlusPlus) -> Vec<usize> {
+    let mut indices: Vec<usize> = (0..n).collect();
+    for i in 0..size {
+        let j = rng.gen_range(i..n);
+        indices.swap(i, j);
+    }
+    indices.truncate(size);
+    indices.sort_unstable();
+    indices
+}
+
+impl KPrototypesValidParams {
+    /// Screening of the random starts on large data (more than [`SCREEN_ROWS`] rows, several
+    /// k-means++ or Huang starts): every start is initialised and run to convergence (batch
+    /// update) on one seeded sample of [`SCREEN_ROWS`] rows; the [`FINAL_RUNS`] lowest-cost
+    /// sample solutions are run to convergence on all rows with the chosen update, and the
+    /// lowest full cost wins. `None` when screening does not apply, or when the sample holds
+    /// fewer than `n_clusters` distinct rows (the starts then run on all rows).
+    fn screen(
+        &self,
+        data: &MixedRows,
+        n_categories: &[u32],
+        gamma: f64,
+        seeds: &mut Xoshiro256PlusPlus,
+    ) -> Option<Run> {
+        let params = self.params();
+        let random_init = matches!(
+            params.init,
+            KPrototypesInit::KMeansPlusPlus | KPrototypesInit::Huang
+        );
+        let n_starts = self.effective_n_init();
+        if !random_init || n_starts <= FINAL_RUNS || data.n <= SCREEN_ROWS {
+            return None;
+        }
+        let k = params.n_clusters;
+        let mut sample_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
+        let sample = data.subset(&sample_rows(data.n, SCREEN_ROWS, &mut sample_rng));
+        let mut candidates: Vec<(f64, Prototypes)> = Vec::with_capacity(n_starts);
+        for _ in 0..n_starts {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
+            let protos = match &params.init {
+                KPrototypesInit::Huang => huang(&sample, k, gamma, &mut rng),
+                _ => kmeans_plusplus(&sample, k, gamma, &mut rng),
+            }
+            .ok()?;
+            let run = run_batch(&sample, protos, n_categories, gamma, params.max_iter);
+            candidates.push((run.cost, run.protos));
+        }
+        // Stable: equal costs keep start order.
+        candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut best: Option<Run> = None;
+        for (_, protos) in candidates.into_iter().take(FINAL_RUNS) {
+            let run = self.converge(data, protos, n_categories, gamma);
+            if best.as_ref().is_none_or(|b| run.cost < b.cost) {
+                best = Some(run);
+            }
+        }
+        best
+    }
+
+    /// One run from `protos` on all rows with the chosen update rule.
+    fn converge(
+        &self,
+        data: &MixedRows,
+        protos: Prototypes,
+        n_categories: &[u32],
+        gamma: f64,
+    ) -> Run {
+        let max_iter = self.params().max_iter;
+        match self.params().update {
+            KPrototypesUpdate::Batch => {
+                let batch = run_batch(data, protos, n_categories, gamma, max_iter);
+                polish(data, batch, n_categories, gamma, max_iter)
+            }
+            KPrototypesUpdate::Incremental => {
+                run_incremental(data, protos, n_categories, gamma, max_iter)
+            }
+        }
     }
 }
 
@@ -577,6 +664,76 @@ impl KPrototypes {
     }
 }
 
+/// Rows given as `f64` (the numeric columns, then each categorical column's code as a whole
+/// number) split into the numeric part and the codes; a code that is not a whole number in
+/// `0..MAX_CATEGORY_CODE` is an error naming its row and column.
+pub(crate) fn split_mixed_rows(
+    x: ArrayView2<f64>,
+    p: usize,
+    q: usize,
+) -> Result<(Array2<f64>, Array2<u32>)> {
+    if x.ncols() != p + q {
+        return Err(Error::ShapeMismatch {
+            what: format!("X columns ({p} numeric, then {q} categorical codes, as the fit had)"),
+            expected: p + q,
+            got: x.ncols(),
+        });
+    }
+    let numeric = x.slice(ndarray::s![.., ..p]).to_owned();
+    let mut codes = Array2::zeros((x.nrows(), q));
+    for ((row, j), &v) in x.slice(ndarray::s![.., p..]).indexed_iter() {
+        if !(v >= 0.0 && v < super::data::MAX_CATEGORY_CODE as f64 && v.fract() == 0.0) {
+            return Err(Error::invalid_parameter(
+                "X",
+                format!("{v} at row {row}, categorical column {j}"),
+                format!(
+                    "category codes: whole numbers in 0..{}",
+                    super::data::MAX_CATEGORY_CODE
+                ),
+            ));
+        }
+        codes[[row, j]] = v as u32;
+    }
+    Ok((numeric, codes))
+}
+
+/// k-prototypes seen through the common face: rows are the numeric columns followed by the
+/// category codes (as whole numbers); centroids likewise (means, then modes).
+impl crate::cluster::FittedClusterer for KPrototypes {
+    fn n_features(&self) -> usize {
+        self.numeric_centroids.ncols() + self.categorical_modes.ncols()
+    }
+
+    fn n_segments(&self) -> usize {
+        self.n_clusters()
+    }
+
+    fn centroids(&self) -> Array2<f64> {
+        let modes = self.categorical_modes.mapv(f64::from);
+        ndarray::concatenate(
+            ndarray::Axis(1),
+            &[self.numeric_centroids.view(), modes.view()],
+        )
+        .expect("numeric and categorical prototypes have k rows each")
+    }
+
+    fn assign(&self, x: ArrayView2<f64>) -> Result<crate::cluster::Assigned> {
+        let (numeric, codes) = split_mixed_rows(
+            x,
+            self.numeric_centroids.ncols(),
+            self.categorical_modes.ncols(),
+        )?;
+        Ok(crate::cluster::Assigned {
+            labels: self.predict(numeric.view(), codes.view())?,
+            probabilities: None,
+        })
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 impl crate::persist::SavedModel for KPrototypes {
     fn kind() -> String {
         "kprototypes".into()
@@ -661,6 +818,43 @@ mod tests {
                 assert!(m.converged());
             }
         }
+    }
+
+    #[test]
+    fn screened_starts_on_large_data_are_deterministic_and_recover_groups() {
+        let (num, cat) = mixed(SCREEN_ROWS / 3 + 100, 6);
+        assert!(num.nrows() > SCREEN_ROWS);
+        let fit = || {
+            KPrototypesParams::new(3)
+                .n_init(4)
+                .random_state(2)
+                .fit(num.view(), cat.view(), None)
+                .unwrap()
+        };
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(fit);
+        let three = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap()
+            .install(fit);
+        assert_eq!(one, three);
+        let l = one.labels();
+        assert!((0..num.nrows()).all(|i| l[i] == l[i % 3]));
+        // Screening keeps the cost of running every start on all rows.
+        let all = KPrototypesParams::new(3)
+            .n_init(2)
+            .random_state(2)
+            .fit(num.view(), cat.view(), None)
+            .unwrap();
+        assert!(one.cost() <= all.cost() * (1.0 + 1e-9));
+        assert_eq!(
+            sample_rows(10, 10, &mut Xoshiro256PlusPlus::seed_from_u64(0)).len(),
+            10
+        );
     }
 
     #[test]

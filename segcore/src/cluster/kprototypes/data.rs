@@ -68,6 +68,24 @@ impl MixedRows {
         })
     }
 
+    /// The rows `rows` (in that order), with their weights.
+    pub fn subset(&self, rows: &[usize]) -> MixedRows {
+        let mut numeric = Vec::with_capacity(rows.len() * self.p);
+        let mut codes = Vec::with_capacity(rows.len() * self.q);
+        for &i in rows {
+            numeric.extend_from_slice(self.num_row(i));
+            codes.extend_from_slice(self.cat_row(i));
+        }
+        MixedRows {
+            n: rows.len(),
+            p: self.p,
+            q: self.q,
+            numeric,
+            codes,
+            weights: rows.iter().map(|&i| self.weights[i]).collect(),
+        }
+    }
+
     pub fn num_row(&self, i: usize) -> &[f64] {
         &self.numeric[i * self.p..(i + 1) * self.p]
     }

@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum KPrototypesInit {
     /// k-means++ in the mixed dissimilarity (default): the first centroid is a row drawn with
-    /// probability proportional to its weight, each further one the best of `2 + floor(ln k)`
-    /// rows drawn with probability proportional to weight x dissimilarity to the nearest chosen
-    /// centroid (scikit-learn's greedy k-means++).
+    /// probability proportional to its weight, each further one the best (lowest total
+    /// dissimilarity) of `max(30, 2 + floor(ln k))` rows drawn with probability proportional to
+    /// weight x dissimilarity to the nearest chosen centroid (scikit-learn's greedy k-means++,
+    /// with more candidates so outliers are seldom seeded).
     KMeansPlusPlus,
     /// Cao et al. (2009): the densest row (by categorical frequencies) first, then each further
     /// centroid the row maximising density x dissimilarity to its nearest chosen centroid.
@@ -67,7 +68,9 @@ pub struct KPrototypesParams {
     /// Initialisation method (default k-means++).
     pub init: KPrototypesInit,
     /// Number of runs from different initial centroids; the lowest cost wins (default 10; a
-    /// `Given` or `Cao` init is deterministic and runs once).
+    /// `Given` or `Cao` init is deterministic and runs once). Above 32,768 rows, more than two
+    /// random starts are screened: each runs to convergence on one seeded sample of 32,768 rows
+    /// and only the two best continue on all rows.
     pub n_init: usize,
     /// Maximum iterations per run (default 100, as kmodes).
     pub max_iter: usize,

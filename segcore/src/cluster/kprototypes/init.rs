@@ -7,6 +7,13 @@ use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
+/// Candidates drawn for each k-means++ centroid (the one lowering the total dissimilarity most
+/// is kept). scikit-learn's greedy k-means++ draws `2 + ln k`; with so few, D^2 sampling seeds
+/// outliers often enough to cost the best of 10 starts 1.6 % on the customer-personality data
+/// (k = 6, incomes up to 26 standard deviations out); with 30 the default reaches kmodes' best.
+/// Each candidate costs one pass over the rows (on the screening sample for large data).
+pub(crate) const GREEDY_TRIALS: usize = 30;
+
 /// Lowers `min_dist[i]` to the dissimilarity of row `i` to row `chosen` (parallel, per row).
 fn update_min_dist(data: &MixedRows, chosen: usize, gamma: f64, min_dist: &mut [f64]) {
     let (cn, cc) = (data.num_row(chosen), data.cat_row(chosen));
@@ -55,7 +62,7 @@ pub(crate) fn kmeans_plusplus(
     gamma: f64,
     rng: &mut Xoshiro256PlusPlus,
 ) -> Result<Prototypes> {
-    let n_trials = 2 + (k as f64).ln().floor() as usize;
+    let n_trials = GREEDY_TRIALS.max(2 + (k as f64).ln().floor() as usize);
     let first = draw(&data.weights, rng).ok_or_else(|| data.too_few_distinct(k))?;
     let mut chosen = vec![first];
     let mut min_dist = vec![f64::INFINITY; data.n];

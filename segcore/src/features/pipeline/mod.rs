@@ -146,6 +146,12 @@ impl FeaturePipeline {
         self.outputs.len()
     }
 
+    /// For every output column, in output order, the index (in [`spec`](Self::spec)`.columns`)
+    /// of the column it comes from: the output block of a one-hot column, for instance.
+    pub fn output_sources(&self) -> Vec<usize> {
+        self.outputs.iter().map(|o| o.source).collect()
+    }
+
     /// The spec this pipeline was fitted from.
     pub fn spec(&self) -> &PipelineSpec {
         &self.spec
