@@ -410,6 +410,7 @@ impl GaussianMixtureValidParams {
         let mut converged = false;
         let mut n_iter = 0;
         for iteration in 1..=self.max_iter {
+            crate::cancel::check()?;
             n_iter = iteration;
             let previous = lower_bound;
             let prepared = Prepared::new(&state.weights, &state.means, &state.precisions_cholesky);

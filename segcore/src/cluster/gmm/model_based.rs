@@ -492,6 +492,7 @@ impl MixtureModelValidParams {
         let mut n_iter = 0;
         let mut log_likelihood = f64::NEG_INFINITY;
         for iteration in 1..=self.max_iter.max(1) {
+            crate::cancel::check()?;
             n_iter = iteration;
             let prepared = Prepared::new(&params.weights, &params.means, &params.chol);
             let pass: PassSums<F> = em_pass(&data.rows, &prepared, workspace);
