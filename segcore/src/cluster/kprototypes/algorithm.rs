@@ -99,6 +99,7 @@ impl KPrototypesValidParams {
             self.effective_n_init()
         };
         for _ in 0..full_runs {
+            crate::cancel::check()?;
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
             let protos = match &params.init {
                 KPrototypesInit::KMeansPlusPlus => kmeans_plusplus(&data, k, gamma, &mut rng)?,

@@ -320,6 +320,7 @@ impl LatentClassValidParams {
         #[allow(clippy::type_complexity)]
         let mut best: Option<(f64, Vec<f64>, Vec<f64>, usize, bool)> = None;
         for _ in 0..params.n_init {
+            crate::cancel::check()?;
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
             let mut weights = vec![1.0 / k as f64; k];
             let mut probs = vec![0.0; k * data.n_levels];
