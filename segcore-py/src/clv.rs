@@ -2,6 +2,7 @@
 //! segment tables `segment_value`, `cross_sell` and `migration_forecast`.
 //! Arrays in, the core's numbers out; no formula lives here.
 
+use crate::arrays::labels_of;
 use crate::errors::{run_detached, to_py_err};
 use crate::features::{TxInput, TxNames};
 use crate::persist::to_document;
@@ -375,7 +376,7 @@ pub fn segment_value(
     lapse_threshold: f64,
     min_group_size: usize,
 ) -> PyResult<String> {
-    let labels = labels_of(&labels).map_err(|e| to_py_err(py, e))?;
+    let labels = labels_of(&labels, "labels").map_err(|e| to_py_err(py, e))?;
     let (clv, alive) = (slice(&clv), slice(&probability_alive));
     let table = run_detached(py, || {
         core_segment_value(
@@ -388,20 +389,6 @@ pub fn segment_value(
         )
     })?;
     to_document(py, &table)
-}
-
-/// Non-negative segment labels (a negative one is an error naming its row).
-fn labels_of(labels: &PyReadonlyArray1<'_, i64>) -> segcore::Result<Vec<usize>> {
-    labels
-        .as_array()
-        .iter()
-        .enumerate()
-        .map(|(row, &l)| {
-            usize::try_from(l).map_err(|_| {
-                Error::invalid_parameter("labels", format!("{l} at row {row}"), "a label >= 0")
-            })
-        })
-        .collect()
 }
 
 /// Cross-sell white space (`segcore::clv::cross_sell`) as JSON. `segment[c]` and
@@ -455,7 +442,7 @@ pub fn migration_forecast<'py>(
 ) -> PyResult<(String, Bound<'py, numpy::PyArray2<f64>>)> {
     let snapshots: Vec<Vec<usize>> = snapshots
         .iter()
-        .map(labels_of)
+        .map(|snapshot| labels_of(snapshot, "snapshots"))
         .collect::<segcore::Result<_>>()
         .map_err(|e| to_py_err(py, e))?;
     let (forecast, next) = run_detached(py, || {
