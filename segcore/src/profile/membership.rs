@@ -166,11 +166,14 @@ mod tests {
     #[test]
     fn counts_follow_the_threshold_and_small_counts_are_hidden() {
         // Segment 0: 20 customers, 8 uncertain; segment 1: 20, 2 uncertain (hidden, and its
-        // complement too); segment 2: 3 customers (suppressed).
-        let labels: Vec<usize> = (0..43)
-            .map(|i| [0, 1, 2][usize::from(i >= 20) + usize::from(i >= 40)])
+        // complement too); segment 2: 3 customers (suppressed) and segment 3: 15 customers
+        // (suppressed with it, so the 3's figures do not follow from the totals).
+        let labels: Vec<usize> = (0..58)
+            .map(|i| {
+                [0, 1, 2, 3][usize::from(i >= 20) + usize::from(i >= 40) + usize::from(i >= 43)]
+            })
             .collect();
-        let uncertainty: Vec<f64> = (0..43)
+        let uncertainty: Vec<f64> = (0..58)
             .map(|i| match i {
                 0..=7 | 20..=21 => 0.3,
                 _ => 0.05,
@@ -187,7 +190,7 @@ mod tests {
         assert!(
             (m.segments[1].mean_uncertainty.unwrap() - (0.6 + 18.0 * 0.05) / 20.0).abs() < 1e-12
         );
-        // The base's 10 stays printed: with segment 2 suppressed it does not give the 2 away
+        // The base's 10 stays printed: with segments 2 and 3 suppressed it does not give the 2 away
         // (protect_table's rule, as for category tables).
         assert_eq!(m.segments[0].n_uncertain, Some(8));
         assert_eq!(m.n_uncertain, Some(10));
