@@ -122,12 +122,56 @@ fn open(path: &Path) -> Result<std::fs::File> {
     })
 }
 
-fn csv_reader<R: Read>(reader: R, delimiter: u8) -> csv::Reader<R> {
+/// Longest line a customer or transaction CSV may have (16 MiB). The CSV parser keeps a whole
+/// field in memory before it can look at it, so a corrupt or hostile file with a gigabyte-long
+/// field would be a gigabyte allocation; past this bound reading stops with an error naming the
+/// line instead.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// A reader that fails once a line grows beyond [`MAX_LINE_BYTES`].
+struct LineLimited<R> {
+    inner: R,
+    /// Bytes since the last newline.
+    run: usize,
+    /// Newlines seen (the current line is `line + 1`).
+    line: usize,
+}
+
+impl<R: Read> Read for LineLimited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let chunk = &buf[..n];
+        match chunk.iter().rposition(|&b| b == b'\n') {
+            Some(last) => {
+                self.line += chunk.iter().filter(|&&b| b == b'\n').count();
+                self.run = n - last - 1;
+            }
+            None => self.run += n,
+        }
+        if self.run > MAX_LINE_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "line {} is longer than {MAX_LINE_BYTES} bytes: not a customer or \
+                     transaction table (a corrupt file, or a field without its closing quote)",
+                    self.line + 1
+                ),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+fn csv_reader<R: Read>(reader: R, delimiter: u8) -> csv::Reader<LineLimited<R>> {
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
         .trim(csv::Trim::All)
-        .from_reader(reader)
+        .from_reader(LineLimited {
+            inner: reader,
+            run: 0,
+            line: 0,
+        })
 }
 
 /// Maps a `csv` crate error to a typed error naming the source and line.
@@ -565,6 +609,20 @@ mod tests {
         assert!(matches!(err, Error::EmptyInput { .. }), "{err}");
         let err = CustomerTable::from_csv_path("/nonexistent/customers.csv", &options).unwrap_err();
         assert!(matches!(err, Error::Io { .. }));
+    }
+
+    #[test]
+    fn a_gigantic_field_is_an_error_not_an_allocation() {
+        let header: &[u8] = b"customer_id,industry\nC1,";
+        let endless = std::io::Read::take(std::io::repeat(b'x'), (MAX_LINE_BYTES + 10) as u64);
+        let err = CustomerTable::from_csv_reader(
+            std::io::Read::chain(header, endless),
+            "huge.csv",
+            &CustomerCsvOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("line 2 is longer than"), "{err}");
     }
 
     #[test]
