@@ -10,6 +10,7 @@ use segcore::datasets::{make_b2b, B2bParams};
 use segcore::features::behaviour::{behaviour_features, BehaviourParams};
 use segcore::features::segmentation_features;
 use segcore::preprocessing::StandardScalerParams;
+use segcore::profile::privacy::{hidden_cells, hidden_groups};
 use segcore::profile::{profile, Language, ProfileParams, SegmentationProfile};
 
 mod common;
@@ -384,12 +385,23 @@ proptest! {
         table.add_categorical_column("kind", CategoricalColumn::from_codes(categories, codes.clone()).unwrap()).unwrap();
         let p = profile(&table, &labels, &ProfileParams::new().revenue("revenue").min_group_size(min_group_size)).unwrap();
         let (sizes, cells) = counts(&labels, &codes, 5);
-        for s in &p.segments {
+        // Segments below the minimum are hidden, and so are complements until the hidden ones
+        // hold at least the minimum together (else the base minus the published gives them).
+        let present: Vec<usize> = p.segments.iter().map(|s| sizes[s.segment]).collect();
+        let hidden = hidden_groups(&present, min_group_size);
+        let mut hidden_customers = 0;
+        for (i, s) in p.segments.iter().enumerate() {
             let size = sizes[s.segment];
-            prop_assert_eq!(s.suppressed, size < min_group_size);
-            prop_assert_eq!(s.size.is_some(), size >= min_group_size);
-            prop_assert_eq!(s.share.is_some(), size >= min_group_size);
-            prop_assert_eq!(s.value.is_some(), size >= min_group_size);
+            prop_assert_eq!(s.suppressed, hidden[i]);
+            if size < min_group_size {
+                prop_assert!(s.suppressed);
+            }
+            if s.suppressed {
+                hidden_customers += size;
+            }
+            prop_assert_eq!(s.size.is_some(), !hidden[i]);
+            prop_assert_eq!(s.share.is_some(), !hidden[i]);
+            prop_assert_eq!(s.value.is_some(), !hidden[i]);
             if let Some(v) = &s.value {
                 if let Some(lorenz) = &v.lorenz {
                     prop_assert!(size / 20 >= min_group_size);
@@ -397,16 +409,30 @@ proptest! {
                 }
             }
         }
+        // (unless everyone is hidden: a base below the minimum publishes nothing to subtract from)
+        prop_assert!(hidden_customers == 0 || hidden_customers >= min_group_size || hidden_customers == n);
         let numeric = &p.numeric[0];
-        for cell in &numeric.segments {
-            let defined = labels.iter().zip(&values).filter(|(&l, v)| l == cell.segment && !v.is_nan()).count();
-            prop_assert_eq!(cell.summary.is_some(), defined >= min_group_size);
+        let defined: Vec<usize> = numeric
+            .segments
+            .iter()
+            .map(|cell| labels.iter().zip(&values).filter(|(&l, v)| l == cell.segment && !v.is_nan()).count())
+            .collect();
+        let hidden_values = hidden_cells(&defined, &hidden, min_group_size);
+        let mut hidden_defined = 0;
+        for ((cell, &count), &cell_hidden) in numeric.segments.iter().zip(&defined).zip(&hidden_values) {
+            prop_assert_eq!(cell.summary.is_some(), !cell_hidden && count > 0);
+            if count > 0 && count < min_group_size {
+                prop_assert!(cell.summary.is_none());
+            }
             if let Some(summary) = &cell.summary {
-                prop_assert_eq!(summary.count, defined);
+                prop_assert_eq!(summary.count, count);
             } else {
+                hidden_defined += count;
                 prop_assert!(cell.effect_size.is_none());
             }
         }
+        let all_defined: usize = defined.iter().sum();
+        prop_assert!(hidden_defined == 0 || hidden_defined >= min_group_size || hidden_defined == all_defined);
         let categorical = &p.categorical[0];
         for comp in &categorical.segments {
             let segment = comp.segment.unwrap();
@@ -416,7 +442,8 @@ proptest! {
                 // (Zeros describe nobody and are printed; a count >= the minimum may be hidden
                 // too, so the small ones cannot be recovered by subtraction.)
                 prop_assert_eq!(cell.share.is_some(), cell.count.is_some());
-                if (count > 0 && count < min_group_size) || sizes[segment] < min_group_size {
+                let suppressed_segment = p.segments.iter().any(|s| s.segment == segment && s.suppressed);
+                if (count > 0 && count < min_group_size) || suppressed_segment {
                     prop_assert!(cell.count.is_none() && cell.lift.is_none());
                 }
                 if let (Some(printed), Some(share)) = (cell.count, cell.share) {
