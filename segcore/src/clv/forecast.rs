@@ -6,6 +6,7 @@
 //! their current segment.
 
 use crate::error::{Error, Result};
+use crate::profile::migration::MAX_PROTECTED_CELLS;
 use crate::profile::privacy::protect_table;
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +71,16 @@ pub fn migration_forecast(
     }
     if n_segments == 0 {
         return Err(Error::invalid_parameter("n_segments", 0, "at least 1"));
+    }
+    // The transition matrix is dense (n_segments^2): bound it before allocating.
+    if n_segments.saturating_mul(n_segments) > MAX_PROTECTED_CELLS {
+        return Err(Error::invalid_parameter(
+            "n_segments",
+            n_segments,
+            format!(
+                "at most {MAX_PROTECTED_CELLS} cells in the transition matrix (2,048 segments)"
+            ),
+        ));
     }
     let n = snapshots[0].len();
     if n == 0 {
@@ -183,6 +194,13 @@ impl MigrationForecast {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_number_of_segments_is_an_error_not_an_allocation() {
+        let labels = [0usize, 1];
+        let err = migration_forecast(&[&labels, &labels], 1_000_000, 1, 1).unwrap_err();
+        assert!(err.to_string().contains("n_segments"), "{err}");
+    }
 
     #[test]
     fn pools_snapshots_hides_small_cells_and_forecasts() {
