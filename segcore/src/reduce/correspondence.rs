@@ -14,7 +14,7 @@
 //! `O(J^2)` whatever the number of rows. Benzecri and Greenacre corrections follow prince:
 //! corrected eigenvalues `(K/(K-1) (l - 1/K))^2` for `l > 1/K`; Benzecri percentages are relative
 //! to the kept components' corrected sum, Greenacre's to `K/(K-1) (sum l^2 - (J-K)/K^2)` over all
-//! eigenvalues. Measured (2 cores, load 8-13): MCA of 1M rows x 10 columns 1.1 s; 100,000 rows 30x
+//! eigenvalues. Measured on 2 cores: MCA of 1M rows x 10 columns 1.1 s; 100,000 rows 30x
 //! prince (docs/performance-categorical.md).
 
 use crate::error::{Error, Result};

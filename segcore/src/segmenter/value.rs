@@ -22,7 +22,7 @@
 //!    stages by churn risk instead of fixed day thresholds ([`stage_by_alive`]).
 //!
 //! Current figure (docs/performance.md): on 20,000 customers / 734k log lines the value
-//! features take the Segmenter fit from 0.72 s to 1.34 s (shared box, load ~11).
+//! features take the Segmenter fit from 0.72 s to 1.34 s on 2 cores.
 //!
 //! The fitted BG/NBD and Gamma-Gamma models are saved with the Segmenter, so predict on new
 //! customers or a newer log recomputes the same three columns with the same parameters.

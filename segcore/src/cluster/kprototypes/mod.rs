@@ -12,7 +12,7 @@
 //! step for step (same labels from the same initial prototypes). Deterministic: fixed chunks
 //! reduced in row order, so the same seed gives the same bits on any thread count.
 //! Above 32,768 rows, more than two random starts are screened on a seeded sample and only the
-//! two best run on all rows. Measured (2 cores, load 11): 1M x (6+4) rows, k=8, defaults: 4.9 s;
+//! two best run on all rows. Measured on 2 cores: 1M x (6+4) rows, k=8, defaults: 4.9 s;
 //! 20,000 rows from kmodes' start: 0.10 s, same labels, 259x kmodes (docs/performance.md).
 
 mod algorithm;
