@@ -1,0 +1,33 @@
+//! Customer-table CSV ingestion: bytes in, a table or a typed error out; a table that loads
+//! goes on through spec inference and the feature pipeline's fit and transform, as the
+//! one-liner does. Never a panic, never an allocation beyond the documented bounds.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use segcore::data::{CustomerCsvOptions, CustomerTable};
+use segcore::features::pipeline::FeatureInput;
+use segcore::segmenter::infer_spec;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&flags, csv)) = data.split_first() else {
+        return;
+    };
+    let mut options = CustomerCsvOptions::default();
+    if flags & 1 == 1 {
+        options = options.with_id_column("id");
+    }
+    if flags & 2 == 2 {
+        options = options.with_delimiter(b';');
+    }
+    let Ok(table) = CustomerTable::from_csv_reader(csv, "fuzz.csv", &options) else {
+        return;
+    };
+    assert!(table.columns().iter().all(|c| c.data.len() == table.n_customers()));
+    let spec = infer_spec(&table);
+    let input = FeatureInput::from_table(&table);
+    if let Ok(pipeline) = spec.fit(&input) {
+        if let Ok(matrix) = pipeline.transform(&input) {
+            assert_eq!(matrix.nrows(), table.n_customers());
+        }
+    }
+});
