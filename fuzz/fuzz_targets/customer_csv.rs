@@ -22,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(table) = CustomerTable::from_csv_reader(csv, "fuzz.csv", &options) else {
         return;
     };
-    assert!(table.columns().iter().all(|c| c.data.len() == table.n_customers()));
+    assert!(table
+        .columns()
+        .iter()
+        .all(|c| c.data.len() == table.n_customers()));
     let spec = infer_spec(&table);
     let input = FeatureInput::from_table(&table);
     if let Ok(pipeline) = spec.fit(&input) {

@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
         let (year, month, day) = date.to_ymd();
         let again = Date::from_ymd(year, month, day).expect("a parsed date is a valid date");
         assert_eq!(again, date);
-        assert_eq!(Date::from_days_since_epoch(date.days_since_epoch()).ok(), Some(date));
+        assert_eq!(
+            Date::from_days_since_epoch(date.days_since_epoch()).ok(),
+            Some(date)
+        );
         let iso = format!("{year:04}-{month:02}-{day:02}");
         if year >= 0 {
             assert_eq!(Date::parse(&iso).ok(), Some(date), "{iso}");

@@ -33,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
     let customers = CustomerTable::from_log_customers(&log);
     if let Ok(features) = behaviour_features(&customers, &log, &BehaviourParams::default()) {
         for name in features.feature_names() {
-            assert_eq!(features.column(name).map(|c| c.len()).ok(), Some(customers.n_customers()));
+            assert_eq!(
+                features.column(name).map(|c| c.len()).ok(),
+                Some(customers.n_customers())
+            );
         }
     }
 });
