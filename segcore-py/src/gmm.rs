@@ -88,6 +88,51 @@ fn base_params(
     )
 }
 
+/// User-given initial weights, means and precisions (scikit-learn's layouts).
+pub(crate) type InitialParameters<'py> = (
+    Option<PyReadonlyArray1<'py, f64>>,
+    Option<PyReadonlyArray2<'py, f64>>,
+    Option<PyReadonlyArrayDyn<'py, f64>>,
+);
+
+/// Checked parameters of a mixture with one of scikit-learn's covariance types (the local fit
+/// and the distributed driver).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn scikit_learn_params(
+    n_components: i64,
+    covariance_type: &str,
+    tol: f64,
+    reg_covar: f64,
+    max_iter: i64,
+    n_init: i64,
+    init_params: &str,
+    random_state: u64,
+    (weights_init, means_init, precisions_init): InitialParameters<'_>,
+) -> segcore::Result<GaussianMixtureParams> {
+    let mut params = base_params(
+        n_components,
+        covariance_type,
+        tol,
+        reg_covar,
+        max_iter,
+        n_init,
+        init_params,
+        random_state,
+    )?;
+    if let Some(w) = weights_init {
+        params = params.weights_init(w.as_array().to_owned());
+    }
+    if let Some(m) = means_init {
+        params = params.means_init(m.as_array().to_owned());
+    }
+    if let Some(p) = precisions_init {
+        let kind = CovarianceType::from_name(covariance_type)?;
+        params = params.precisions_init(parse_precisions(kind, p)?);
+    }
+    params.check()?;
+    Ok(params)
+}
+
 /// mclust's prior applies to mclust's models only.
 fn no_prior(covariance_type: &str) -> segcore::Error {
     segcore::Error::invalid_parameter(
@@ -167,7 +212,7 @@ model_pymethods!(dtype PyGaussianMixtureModel {
             if prior.is_some() {
                 return Err(no_prior(covariance_type));
             }
-            let mut params = base_params(
+            scikit_learn_params(
                 n_components,
                 covariance_type,
                 tol,
@@ -176,19 +221,8 @@ model_pymethods!(dtype PyGaussianMixtureModel {
                 n_init,
                 init_params,
                 random_state,
-            )?;
-            if let Some(w) = weights_init {
-                params = params.weights_init(w.as_array().to_owned());
-            }
-            if let Some(m) = means_init {
-                params = params.means_init(m.as_array().to_owned());
-            }
-            if let Some(p) = precisions_init {
-                let kind = CovarianceType::from_name(covariance_type)?;
-                params = params.precisions_init(parse_precisions(kind, p)?);
-            }
-            params.check()?;
-            Ok::<_, segcore::Error>(params)
+                (weights_init, means_init, precisions_init),
+            )
         })()
         .into_py_result(py)?;
         let inner = fit_by_dtype!(py, x, sample_weight, |view, weights| params

@@ -68,6 +68,7 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<categorical::PyMcaModel>()?;
     m.add_class::<categorical::PyCaModel>()?;
     m.add_class::<partial::PyKMeansDriver>()?;
+    m.add_class::<partial::PyGmmDriver>()?;
     m.add_function(wrap_pyfunction!(partial::partition_task_run, m)?)?;
     m.add_function(wrap_pyfunction!(partial::partial_merge, m)?)?;
     m.add_function(wrap_pyfunction!(partial::scaler_from_moments, m)?)?;

@@ -5,10 +5,10 @@
 
 use crate::arrays::{non_negative, Matrix};
 use crate::errors::{run_detached, to_py_err};
-use numpy::PyReadonlyArray2;
+use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use segcore::cluster::kmeans::{KMeansInit, KMeansParams};
-use segcore::partial::{KMeansDriver, PartialStats, PartitionTask};
+use segcore::partial::{GmmDriver, KMeansDriver, PartialStats, PartitionTask};
 use segcore::persist;
 use segcore::preprocessing::StandardScalerParams;
 use segcore::reduce::{NComponents, PcaParams};
@@ -120,6 +120,63 @@ pub fn pca_from_moments(
     })
 }
 
+/// The methods every distributed driver class shares (`next_task`, `receive`, `n_iter`,
+/// `n_rows`, `model_json`), around the class's own constructor.
+macro_rules! driver_pymethods {
+    ($class:ident, $driver:ty, $what:literal, { $($constructor:tt)* }) => {
+        impl $class {
+            fn driver(&self) -> PyResult<MutexGuard<'_, $driver>> {
+                locked(&self.inner, $what)
+            }
+        }
+
+        #[pymethods]
+        impl $class {
+            $($constructor)*
+
+            /// The next task as JSON, or None when the fit is done.
+            fn next_task(&self, py: Python<'_>) -> PyResult<Option<String>> {
+                let driver = self.driver()?;
+                driver
+                    .next_task()
+                    .map(|t| t.to_json())
+                    .transpose()
+                    .map_err(|e| to_py_err(py, e))
+            }
+
+            /// Takes the statistics of the last task merged over all partitions (JSON).
+            fn receive(&self, py: Python<'_>, stats: &str) -> PyResult<()> {
+                let mut driver = self.driver()?;
+                let result = PartialStats::from_json(stats).and_then(|s| driver.receive(s));
+                result.map_err(|e| to_py_err(py, e))
+            }
+
+            /// Iterations so far.
+            #[getter]
+            fn n_iter(&self) -> PyResult<usize> {
+                Ok(self.driver()?.n_iter())
+            }
+
+            /// Rows seen.
+            #[getter]
+            fn n_rows(&self) -> PyResult<u64> {
+                Ok(self.driver()?.n_rows())
+            }
+
+            /// The fitted model as a segcore model document.
+            fn model_json(&self, py: Python<'_>) -> PyResult<String> {
+                let driver = self.driver()?;
+                let document = if self.float32 {
+                    driver.model::<f32>().and_then(|m| persist::to_json(&m))
+                } else {
+                    driver.model::<f64>().and_then(|m| persist::to_json(&m))
+                };
+                document.map_err(|e| to_py_err(py, e))
+            }
+        }
+    };
+}
+
 /// The distributed k-means fit (`segcore::partial::KMeansDriver`): `next_task()` gives the JSON
 /// task every partition runs (None when done), `receive(stats)` takes the merged statistics,
 /// `model_json()` the fitted k-means model document.
@@ -129,20 +186,17 @@ pub struct PyKMeansDriver {
     float32: bool,
 }
 
-impl PyKMeansDriver {
-    /// The driver, or a `RuntimeError` when an earlier call panicked while holding it (its state
-    /// is then unknown, so the fit must start again).
-    fn driver(&self) -> PyResult<MutexGuard<'_, KMeansDriver>> {
-        self.inner.lock().map_err(|_| {
-            pyo3::exceptions::PyRuntimeError::new_err(
-                "the distributed k-means driver failed in an earlier call; start the fit again",
-            )
-        })
-    }
+/// A driver's lock, or a `RuntimeError` when an earlier call panicked while holding it (its
+/// state is then unknown, so the fit must start again).
+fn locked<'a, T>(driver: &'a Mutex<T>, what: &str) -> PyResult<MutexGuard<'a, T>> {
+    driver.lock().map_err(|_| {
+        pyo3::exceptions::PyRuntimeError::new_err(format!(
+            "the distributed {what} driver failed in an earlier call; start the fit again"
+        ))
+    })
 }
 
-#[pymethods]
-impl PyKMeansDriver {
+driver_pymethods!(PyKMeansDriver, KMeansDriver, "k-means", {
     #[new]
     #[pyo3(signature = (*, n_clusters, init_centers, max_iter, tol, random_state, n_init, float32, oversampling_factor, init_rounds))]
     #[allow(clippy::too_many_arguments)]
@@ -182,44 +236,51 @@ impl PyKMeansDriver {
             float32,
         })
     }
+});
 
-    /// The next task as JSON, or None when the fit is done.
-    fn next_task(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        let driver = self.driver()?;
-        driver
-            .next_task()
-            .map(|t| t.to_json())
-            .transpose()
-            .map_err(|e| to_py_err(py, e))
-    }
-
-    /// Takes the statistics of the last task merged over all partitions (JSON).
-    fn receive(&self, py: Python<'_>, stats: &str) -> PyResult<()> {
-        let mut driver = self.driver()?;
-        let result = PartialStats::from_json(stats).and_then(|s| driver.receive(s));
-        result.map_err(|e| to_py_err(py, e))
-    }
-
-    /// Lloyd iterations so far.
-    #[getter]
-    fn n_iter(&self) -> PyResult<usize> {
-        Ok(self.driver()?.n_iter())
-    }
-
-    /// Rows seen.
-    #[getter]
-    fn n_rows(&self) -> PyResult<u64> {
-        Ok(self.driver()?.n_rows())
-    }
-
-    /// The fitted model as a segcore k-means document (labels empty).
-    fn model_json(&self, py: Python<'_>) -> PyResult<String> {
-        let driver = self.driver()?;
-        let document = if self.float32 {
-            driver.model::<f32>().and_then(|m| persist::to_json(&m))
-        } else {
-            driver.model::<f64>().and_then(|m| persist::to_json(&m))
-        };
-        document.map_err(|e| to_py_err(py, e))
-    }
+/// The distributed Gaussian-mixture fit (`segcore::partial::GmmDriver`), driven as
+/// [`PyKMeansDriver`]; `model_json()` gives the fitted mixture's model document.
+#[pyclass(module = "segcore._segcore", name = "GmmDriver", frozen)]
+pub struct PyGmmDriver {
+    inner: Mutex<GmmDriver>,
+    float32: bool,
 }
+
+driver_pymethods!(PyGmmDriver, GmmDriver, "Gaussian-mixture", {
+    #[new]
+    #[pyo3(signature = (*, n_components, covariance_type, tol, reg_covar, max_iter, n_init, init_params, weights_init, means_init, precisions_init, random_state, float32))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        n_components: i64,
+        covariance_type: &str,
+        tol: f64,
+        reg_covar: f64,
+        max_iter: i64,
+        n_init: i64,
+        init_params: &str,
+        weights_init: Option<PyReadonlyArray1<'_, f64>>,
+        means_init: Option<PyReadonlyArray2<'_, f64>>,
+        precisions_init: Option<PyReadonlyArrayDyn<'_, f64>>,
+        random_state: u64,
+        float32: bool,
+    ) -> PyResult<Self> {
+        let driver = crate::gmm::scikit_learn_params(
+            n_components,
+            covariance_type,
+            tol,
+            reg_covar,
+            max_iter,
+            n_init,
+            init_params,
+            random_state,
+            (weights_init, means_init, precisions_init),
+        )
+        .and_then(|params| GmmDriver::new(params.check()?, float32))
+        .map_err(|e| to_py_err(py, e))?;
+        Ok(PyGmmDriver {
+            inner: Mutex::new(driver),
+            float32,
+        })
+    }
+});

@@ -124,6 +124,54 @@ def test_dask_minibatch_streams_over_partitions(client):
     assert model.labels_.compute().shape == (len(x),)
 
 
+def _mixture_start(x: np.ndarray, kind: str) -> dict:
+    d = x.shape[1]
+    precisions = {
+        "full": np.stack([np.eye(d)] * 4),
+        "tied": np.eye(d),
+        "diag": np.ones((4, d)),
+        "spherical": np.ones(4),
+    }[kind]
+    return dict(
+        covariance_type=kind, weights_init=np.full(4, 0.25), means_init=x[[0, 1500, 3000, 4500]],
+        precisions_init=precisions,
+    )
+
+
+@pytest.mark.parametrize("kind", ["full", "tied", "diag", "spherical"])
+def test_dask_gaussian_mixture_equals_single_machine_from_the_same_start(client, kind):
+    x = _blobs(seed=4)
+    start = _mixture_start(x, kind)
+    single = segcore.GaussianMixture(4, **start).fit(x)
+    dist = sdask.GaussianMixture(4, **start).fit(da.from_array(x, chunks=(1700, 5)))
+    assert dist.n_iter_ == single.n_iter_
+    np.testing.assert_allclose(dist.means_, single.means_, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(dist.weights_, single.weights_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(dist.covariances_, single.covariances_, rtol=1e-7, atol=1e-9)
+    assert dist.lower_bound_ == pytest.approx(single.lower_bound_, rel=1e-10)
+    proba = dist.predict_proba(da.from_array(x, chunks=(2000, 5))).compute()
+    np.testing.assert_allclose(proba, single.predict_proba(x), atol=1e-8)
+    np.testing.assert_array_equal(dist.predict(da.from_array(x, chunks=(2000, 5))).compute(), single.predict(x))
+
+
+def test_dask_gaussian_mixture_default_fit_deterministic_and_as_good_as_single_machine(client):
+    x = _blobs(seed=5)
+    frame = dd.from_pandas(pd.DataFrame(x, columns=[f"f{i}" for i in range(5)]), npartitions=3)
+    a = sdask.GaussianMixture(4, covariance_type="diag", random_state=3).fit(frame)
+    b = sdask.GaussianMixture(4, covariance_type="diag", random_state=3).fit(frame)
+    assert a.means_.tobytes() == b.means_.tobytes()
+    single = segcore.GaussianMixture(4, covariance_type="diag", random_state=0).fit(x)
+    assert a.lower_bound_ >= single.lower_bound_ - 1e-3 * abs(single.lower_bound_)
+    assert list(a.feature_names_in_) == [f"f{i}" for i in range(5)]
+    local = a.to_local()
+    assert isinstance(local, segcore.GaussianMixture)
+    np.testing.assert_array_equal(local.predict(x), a.predict(frame).compute())
+    scored = sdask.predict(a, frame).compute()
+    np.testing.assert_array_equal(scored.to_numpy(), local.predict(x))
+    with pytest.raises(segcore.SegcoreError, match="init_params"):
+        sdask.GaussianMixture(4, init_params="random").fit(frame)
+
+
 def test_dask_bad_input(client):
     x = _blobs(n=2000)
     x[1234, 2] = np.nan
@@ -209,6 +257,23 @@ def test_spark_kmeans_equals_single_machine_and_scores(spark):
     pca = sspark.PCA(2).fit(df)
     local = segcore.PCA(2, svd_solver="covariance_eigh").fit(x)
     np.testing.assert_allclose(pca.explained_variance_, local.explained_variance_, rtol=1e-9)
+
+
+def test_spark_gaussian_mixture_equals_single_machine_and_scores(spark):
+    import segcore.spark as sspark
+
+    x = _blobs(seed=4)
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(5)])
+    df = spark.createDataFrame(frame).repartition(3)
+    start = _mixture_start(x, "full")
+    dist = sspark.GaussianMixture(4, **start).fit(df)
+    single = segcore.GaussianMixture(4, **start).fit(frame)
+    assert dist.n_iter_ == single.n_iter_
+    np.testing.assert_allclose(dist.means_, single.means_, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(dist.covariances_, single.covariances_, rtol=1e-7, atol=1e-9)
+    scored = sspark.predict(dist, df).toPandas()
+    expected = single.predict(scored[list(frame.columns)])
+    np.testing.assert_array_equal(scored["segment"].to_numpy(), expected)
 
 
 def test_spark_bad_input_and_rfm(spark):

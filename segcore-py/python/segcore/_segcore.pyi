@@ -696,6 +696,31 @@ class KMeansDriver:
     @property
     def n_rows(self) -> int: ...
     def model_json(self) -> str: ...
+
+class GmmDriver:
+    def __init__(
+        self,
+        *,
+        n_components: int,
+        covariance_type: str,
+        tol: float,
+        reg_covar: float,
+        max_iter: int,
+        n_init: int,
+        init_params: str,
+        weights_init: Optional[npt.NDArray[np.float64]],
+        means_init: Optional[npt.NDArray[np.float64]],
+        precisions_init: Optional[npt.NDArray[np.float64]],
+        random_state: int,
+        float32: bool,
+    ) -> None: ...
+    def next_task(self) -> Optional[str]: ...
+    def receive(self, stats: str) -> None: ...
+    @property
+    def n_iter(self) -> int: ...
+    @property
+    def n_rows(self) -> int: ...
+    def model_json(self) -> str: ...
 # --- customer lifetime value (segcore.clv) ---
 
 _Vector = npt.NDArray[np.float64]

@@ -7,7 +7,8 @@ This module only moves those values: every number is computed by the core, so a 
 same numbers as on a laptop (and, for a given partitioning, the same bits on any cluster).
 
 - :class:`KMeans` (k-means|| or given initial centers, then Lloyd), :class:`MiniBatchKMeans`
-  (``partial_fit`` over the partitions in order), :class:`StandardScaler`, :class:`PCA`;
+  (``partial_fit`` over the partitions in order), :class:`GaussianMixture` (EM, one pass over
+  the partitions per iteration), :class:`StandardScaler`, :class:`PCA`;
 - :func:`behaviour_features` / :func:`rfm` on a Dask DataFrame transaction log (shuffled by
   customer, then the in-memory function per partition);
 - :func:`predict`: any fitted segcore model scored partition by partition (the model travels
@@ -40,6 +41,7 @@ except ImportError as error:  # pragma: no cover
 __all__ = [
     "KMeans",
     "MiniBatchKMeans",
+    "GaussianMixture",
     "StandardScaler",
     "PCA",
     "behaviour_features",
@@ -315,6 +317,82 @@ class MiniBatchKMeans(KMeans):
 
     def to_local(self) -> Any:
         """The fitted :class:`segcore.MiniBatchKMeans`."""
+        return self._local
+
+
+class GaussianMixture(ClusterMixin, BaseEstimator):
+    """Gaussian mixture (EM) on a dask array or DataFrame, with the parameters of
+    :class:`segcore.GaussianMixture` for scikit-learn's four covariance types.
+
+    Every EM iteration is one pass over the partitions: each computes the fused E-step/M-step
+    sums of the core, the client merges them in a fixed tree and runs the M-step. From the same
+    start (``weights_init``, ``means_init`` and ``precisions_init``) the fit follows the
+    single-machine iterations to rounding; ``init_params="kmeans"`` starts from a distributed
+    k-means (k-means||) and one hard-assignment pass. One initialisation (``n_init`` other than
+    1 warns). ``predict`` / ``predict_proba`` are lazy dask arrays; :meth:`to_local` gives the
+    fitted :class:`segcore.GaussianMixture`.
+    """
+
+    _estimator_type = "DensityEstimator"
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init_params: str = "kmeans",
+        weights_init: Any = None,
+        means_init: Any = None,
+        precisions_init: Any = None,
+        random_state: Any = None,
+        persist: bool = True,
+        split_every: int = 8,
+    ) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.persist = persist
+        self.split_every = split_every
+
+    def fit(self, X: Any, y: Any = None) -> "GaussianMixture":
+        """Fit on ``X`` (a dask array or DataFrame, rows are customers)."""
+        from .mixture import em_settings, local_mixture
+
+        blocks = _Blocks(X, persist=bool(self.persist))
+        driver = _segcore.GmmDriver(**em_settings(self), float32=blocks.float32)
+        while (task := driver.next_task()) is not None:
+            driver.receive(blocks.run(task, int(self.split_every)))
+        self._local = local_mixture(self, driver.model_json(), blocks.names)
+        for name in ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_",
+                     "converged_", "n_iter_", "lower_bound_", "lower_bounds_", "n_features_in_"):
+            setattr(self, name, getattr(self._local, name))
+        if blocks.names is not None:
+            self.feature_names_in_ = blocks.names
+        return self
+
+    def predict(self, X: Any) -> Any:
+        """Most probable component of every row, as a lazy dask array of int64."""
+        return _map_rows(X, _Apply(self._local._model, "predict", self.means_.dtype), np.int64, None)
+
+    def predict_proba(self, X: Any) -> Any:
+        """Membership probabilities of every row, as a lazy dask array."""
+        dtype = self.means_.dtype
+        return _map_rows(X, _Apply(self._local._model, "predict_proba", dtype), dtype, self.n_components)
+
+    def to_local(self) -> Any:
+        """The fitted model as a :class:`segcore.GaussianMixture` (save it, profile it, serve it)."""
         return self._local
 
 

@@ -40,6 +40,36 @@ def _init_params(init_params: Any) -> str:
     return init_params
 
 
+def em_settings(estimator: Any) -> Dict[str, Any]:
+    """The EM settings of a mixture estimator (this module's or an engine's) as the core takes
+    them: checked and converted once for the local fit and the distributed drivers."""
+    return dict(
+        n_components=int_param("n_components", estimator.n_components),
+        covariance_type=name_param("covariance_type", estimator.covariance_type),
+        tol=float_param("tol", estimator.tol),
+        reg_covar=float_param("reg_covar", estimator.reg_covar),
+        max_iter=int_param("max_iter", estimator.max_iter),
+        n_init=int_param("n_init", estimator.n_init),
+        init_params=_init_params(estimator.init_params),
+        weights_init=_optional_f64(estimator.weights_init),
+        means_init=_optional_f64(estimator.means_init),
+        precisions_init=_optional_f64(estimator.precisions_init),
+        random_state=seed_from(estimator.random_state),
+    )
+
+
+def local_mixture(estimator: Any, document: str, names: Optional[np.ndarray]) -> "GaussianMixture":
+    """A fitted :class:`GaussianMixture` with ``estimator``'s parameters from a model document
+    (what a distributed fit hands back); its convergence warning is raised here."""
+    keep = ("n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init",
+            "init_params", "weights_init", "means_init", "precisions_init", "random_state")
+    local = GaussianMixture(**{name: getattr(estimator, name) for name in keep})
+    model = _segcore.GaussianMixtureModel.from_json(document)
+    local._warn(model)
+    local._set_model(model, names)
+    return local
+
+
 def _prior(prior: Any) -> Optional[tuple]:
     """``prior`` as the core reads it: None, or (shrinkage, dof or None)."""
     if prior is None or prior is False:
@@ -142,20 +172,7 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
             )
         data, weights, names = self._fit_input(X, sample_weight)
         model = _segcore.GaussianMixtureModel.fit(
-            data,
-            weights,
-            n_components=int_param("n_components", self.n_components),
-            covariance_type=name_param("covariance_type", self.covariance_type),
-            tol=float_param("tol", self.tol),
-            reg_covar=float_param("reg_covar", self.reg_covar),
-            max_iter=int_param("max_iter", self.max_iter),
-            n_init=int_param("n_init", self.n_init),
-            init_params=_init_params(self.init_params),
-            weights_init=_optional_f64(self.weights_init),
-            means_init=_optional_f64(self.means_init),
-            precisions_init=_optional_f64(self.precisions_init),
-            random_state=seed_from(self.random_state),
-            prior=_prior(self.prior),
+            data, weights, **em_settings(self), prior=_prior(self.prior)
         )
         self._warn(model)
         self._set_model(model, names)

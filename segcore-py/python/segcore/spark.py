@@ -7,7 +7,7 @@ decides the next pass. Scoring runs the fitted model in ``mapInPandas`` (the mod
 executors as its JSON document). Every number is computed by the core, so a fit gives the same
 numbers as on a laptop, and the same bits on any cluster for a given partitioning.
 
-- :class:`KMeans`, :class:`StandardScaler`, :class:`PCA` fitted on numeric columns of a
+- :class:`KMeans`, :class:`GaussianMixture`, :class:`StandardScaler`, :class:`PCA` fitted on numeric columns of a
   DataFrame (``fit(df, columns=None)``: all columns by default);
 - :func:`rfm` / :func:`behaviour_features` of a Spark transaction log (repartitioned by customer,
   then the in-memory function per partition);
@@ -24,7 +24,7 @@ from . import _segcore
 from ._validation import seed_from
 from .exceptions import DataError, InvalidParameterError
 
-__all__ = ["KMeans", "StandardScaler", "PCA", "behaviour_features", "rfm", "predict"]
+__all__ = ["KMeans", "GaussianMixture", "StandardScaler", "PCA", "behaviour_features", "rfm", "predict"]
 
 
 def _columns_of(df: Any, columns: Optional[Sequence[str]]) -> List[str]:
@@ -159,6 +159,70 @@ class KMeans:
 
     def predict(self, df: Any) -> Any:
         """``df`` with a ``segment`` column (int) from the nearest center."""
+        return predict(self, df)
+
+
+class GaussianMixture:
+    """Gaussian mixture (EM) on Spark: one ``mapInPandas`` pass per iteration (see
+    :class:`segcore.dask.GaussianMixture`; scikit-learn's four covariance types, where Spark
+    MLlib offers full covariances only). ``fit(df, columns)`` returns self with numpy
+    ``weights_``, ``means_``, ``covariances_``; ``predict(df)`` adds a ``segment`` column."""
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init_params: str = "kmeans",
+        weights_init: Any = None,
+        means_init: Any = None,
+        precisions_init: Any = None,
+        random_state: Any = None,
+        cache: bool = True,
+    ) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.cache = cache
+
+    def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "GaussianMixture":
+        """Fit on the ``columns`` (default: all) of the Spark DataFrame ``df``."""
+        from .mixture import em_settings, local_mixture
+
+        frame = _Frame(df, columns, bool(self.cache))
+        driver = _segcore.GmmDriver(**em_settings(self), float32=frame.float32)
+        try:
+            while (task := driver.next_task()) is not None:
+                driver.receive(frame.run(task))
+        finally:
+            if self.cache:
+                frame.release()
+        names = np.asarray(frame.columns, dtype=object)
+        self._local = local_mixture(self, driver.model_json(), names)
+        for name in ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_",
+                     "converged_", "n_iter_", "lower_bound_", "lower_bounds_", "n_features_in_",
+                     "feature_names_in_"):
+            setattr(self, name, getattr(self._local, name))
+        return self
+
+    def to_local(self) -> Any:
+        """The fitted model as a :class:`segcore.GaussianMixture`."""
+        return self._local
+
+    def predict(self, df: Any) -> Any:
+        """``df`` with a ``segment`` column (int): the most probable component."""
         return predict(self, df)
 
 

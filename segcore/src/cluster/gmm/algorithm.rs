@@ -206,6 +206,135 @@ pub(super) fn scatter_around<F: Float>(
     centred
 }
 
+/// The sums of one fused EM pass over some rows, widened to f64: what one partition of a
+/// distributed fit contributes (`crate::partial::gmm`). Sums of disjoint row sets add up to the
+/// sums of their union.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EmSums {
+    /// Per component: total responsibility.
+    pub resp_sums: Vec<f64>,
+    /// k x d: responsibility-weighted sums of `x - m_c` (the means the pass was centred on).
+    pub shifted_sums: Vec<f64>,
+    /// Second-moment sums around `m_c`, laid out as the single-machine pass lays them out.
+    pub shifted_scatter: Vec<f64>,
+    /// Sum over rows of `ln p(x)`.
+    pub log_likelihood: f64,
+}
+
+/// Number of second-moment sums per component for `kind` (full/tied: the upper triangle row
+/// by row; diag/spherical: the diagonal).
+pub(crate) fn em_scatter_len(kind: CovarianceType, d: usize) -> usize {
+    second_moment_len(kind, d)
+}
+
+/// One fused EM pass (E-step and M-step sums) over the rows `x` under the mixture `weights`,
+/// `means`, `precisions_cholesky` (given in f64, computed in `F` as the single-machine fit
+/// computes in `F`).
+pub(crate) fn em_sums<F: Float>(
+    x: &ArrayView2<F>,
+    weights: &[f64],
+    means: &Array2<f64>,
+    precisions_cholesky: &Covariances<f64>,
+) -> EmSums {
+    let k = means.nrows();
+    let weights: Vec<F> = weights.iter().map(|&w| F::cast(w)).collect();
+    let means_f = means.mapv(F::cast);
+    let chol = precisions_cholesky.map(F::cast);
+    let prepared = Prepared::new(&weights, &means_f, &chol);
+    let rows = BlockedRows::new(x, None);
+    let mut workspace = EmWorkspace::new(&rows, k, chol.covariance_type());
+    let pass = em_pass(&rows, &prepared, &mut workspace);
+    let widen = |v: &[F]| v.iter().map(|&a| a.to_f64().unwrap_or(f64::NAN)).collect();
+    EmSums {
+        resp_sums: widen(&pass.resp_sums),
+        shifted_sums: widen(&pass.shifted_sums),
+        shifted_scatter: widen(&pass.shifted_scatter),
+        log_likelihood: pass.log_likelihood.to_f64().unwrap_or(f64::NAN),
+    }
+}
+
+/// The M-step from merged [`EmSums`] centred on `old_means` (exactly the single-machine
+/// M-step of a fused pass): weights (sizes over their total), means, covariances and the
+/// precision Cholesky factors.
+pub(crate) fn m_step_from_sums(
+    sums: &EmSums,
+    old_means: &Array2<f64>,
+    kind: CovarianceType,
+    reg_covar: f64,
+) -> Result<(Vec<f64>, Array2<f64>, Covariances<f64>, Covariances<f64>)> {
+    let pass = PassSums {
+        resp_sums: sums.resp_sums.clone(),
+        shifted_sums: sums.shifted_sums.clone(),
+        shifted_scatter: sums.shifted_scatter.clone(),
+        log_likelihood: sums.log_likelihood,
+    };
+    let (sizes, means, covariances) = estimate_from_pass(&pass, old_means, kind, reg_covar);
+    let chol = precision_cholesky_from_covariances(&covariances, reg_covar)?;
+    let total: f64 = sizes.iter().sum();
+    Ok((
+        sizes.iter().map(|&s| s / total).collect(),
+        means,
+        covariances,
+        chol,
+    ))
+}
+
+/// Initial parameters from hard-assignment sums (every row counted in its k-means cluster,
+/// centred on the cluster centers): scikit-learn's `_initialize` from k-means labels, each
+/// parameter replaced by its user-given value as in the single-machine fit. `n_rows` is the
+/// number of rows (the weights are sizes over it, not renormalised, as scikit-learn does).
+pub(crate) fn initial_from_sums(
+    params: &GaussianMixtureValidParams,
+    sums: &EmSums,
+    centers: &Array2<f64>,
+    n_rows: f64,
+) -> Result<(Vec<f64>, Array2<f64>, Covariances<f64>)> {
+    let pass = PassSums {
+        resp_sums: sums.resp_sums.clone(),
+        shifted_sums: sums.shifted_sums.clone(),
+        shifted_scatter: sums.shifted_scatter.clone(),
+        log_likelihood: 0.0,
+    };
+    let (sizes, means, covariances) =
+        estimate_from_pass(&pass, centers, params.covariance_type, params.reg_covar);
+    let weights = match &params.weights_init {
+        Some(w) => w.to_vec(),
+        None => sizes.iter().map(|&s| s / n_rows).collect(),
+    };
+    let means = params.means_init.clone().unwrap_or(means);
+    let chol = match &params.precisions_init {
+        Some(p) => precision_cholesky_from_precisions(p)?,
+        None => precision_cholesky_from_covariances(&covariances, params.reg_covar)?,
+    };
+    Ok((weights, means, chol))
+}
+
+/// The fully user-given start (weights, means, precision factors) of `params`, if it is one.
+pub(crate) fn user_start(
+    params: &GaussianMixtureValidParams,
+) -> Result<Option<(Vec<f64>, Array2<f64>, Covariances<f64>)>> {
+    if !params.fully_initialised() {
+        return Ok(None);
+    }
+    let (Some(w), Some(m), Some(p)) = (
+        &params.weights_init,
+        &params.means_init,
+        &params.precisions_init,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        w.to_vec(),
+        m.clone(),
+        precision_cholesky_from_precisions(p)?,
+    )))
+}
+
+/// Covariances recovered from precision Cholesky factors (a start that was never updated).
+pub(crate) fn covariances_of(chol: &Covariances<f64>) -> Covariances<f64> {
+    covariances_from_precision_cholesky(chol)
+}
+
 /// Greedy k-means++ (scikit-learn's `kmeans_plusplus`): the indices of the chosen rows. The first
 /// is drawn with probability proportional to its weight; each further one is the best (lowest
 /// potential) of `2 + floor(ln k)` candidates drawn with probability proportional to weight x

@@ -43,6 +43,11 @@ mod select;
 mod select_models;
 
 pub use algorithm::{most_probable, uncertainty_of, GaussianMixture};
+// The fused EM pass and M-step, for the distributed fit (`crate::partial::gmm`).
+pub(crate) use algorithm::{
+    covariances_of, em_scatter_len, em_sums, initial_from_sums, m_step_from_sums, user_start,
+    EmSums,
+};
 pub use covariance_models::{CovarianceChoice, MixtureModel};
 pub use hc::MAX_HIERARCHY_ROWS;
 pub use hyperparams::{
