@@ -412,7 +412,7 @@ impl GmmDriver {
                 ),
             });
         }
-        let (weights, means, covariances, precisions_cholesky) =
+        let ((weights, means, precisions_cholesky), covariances) =
             m_step_from_sums(&step.sums(), &state.means, kind, self.params.reg_covar())?;
         self.state = Some(MixtureState {
             weights,

@@ -227,6 +227,9 @@ pub(crate) fn em_scatter_len(kind: CovarianceType, d: usize) -> usize {
     second_moment_len(kind, d)
 }
 
+/// Weights, means and precision Cholesky factors of a mixture in f64 (a start or an M-step).
+pub(crate) type MixtureParts = (Vec<f64>, Array2<f64>, Covariances<f64>);
+
 /// One fused EM pass (E-step and M-step sums) over the rows `x` under the mixture `weights`,
 /// `means`, `precisions_cholesky` (given in f64, computed in `F` as the single-machine fit
 /// computes in `F`).
@@ -255,13 +258,13 @@ pub(crate) fn em_sums<F: Float>(
 
 /// The M-step from merged [`EmSums`] centred on `old_means` (exactly the single-machine
 /// M-step of a fused pass): weights (sizes over their total), means, covariances and the
-/// precision Cholesky factors.
+/// precision Cholesky factors, and the covariances.
 pub(crate) fn m_step_from_sums(
     sums: &EmSums,
     old_means: &Array2<f64>,
     kind: CovarianceType,
     reg_covar: f64,
-) -> Result<(Vec<f64>, Array2<f64>, Covariances<f64>, Covariances<f64>)> {
+) -> Result<(MixtureParts, Covariances<f64>)> {
     let pass = PassSums {
         resp_sums: sums.resp_sums.clone(),
         shifted_sums: sums.shifted_sums.clone(),
@@ -272,10 +275,8 @@ pub(crate) fn m_step_from_sums(
     let chol = precision_cholesky_from_covariances(&covariances, reg_covar)?;
     let total: f64 = sizes.iter().sum();
     Ok((
-        sizes.iter().map(|&s| s / total).collect(),
-        means,
+        (sizes.iter().map(|&s| s / total).collect(), means, chol),
         covariances,
-        chol,
     ))
 }
 
@@ -288,7 +289,7 @@ pub(crate) fn initial_from_sums(
     sums: &EmSums,
     centers: &Array2<f64>,
     n_rows: f64,
-) -> Result<(Vec<f64>, Array2<f64>, Covariances<f64>)> {
+) -> Result<MixtureParts> {
     let pass = PassSums {
         resp_sums: sums.resp_sums.clone(),
         shifted_sums: sums.shifted_sums.clone(),
@@ -310,9 +311,7 @@ pub(crate) fn initial_from_sums(
 }
 
 /// The fully user-given start (weights, means, precision factors) of `params`, if it is one.
-pub(crate) fn user_start(
-    params: &GaussianMixtureValidParams,
-) -> Result<Option<(Vec<f64>, Array2<f64>, Covariances<f64>)>> {
+pub(crate) fn user_start(params: &GaussianMixtureValidParams) -> Result<Option<MixtureParts>> {
     if !params.fully_initialised() {
         return Ok(None);
     }
