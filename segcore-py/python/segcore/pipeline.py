@@ -99,6 +99,8 @@ class FeaturePipeline(CoreModelMixin, TransformerMixin, BaseEstimator):
     constant_columns : {"drop", "keep_as_zero"}
         Columns constant at fit carry no information: dropped, or kept as all-zero columns.
 
+    Notes
+    -----
     Categories never seen at fit go to ``<column>_other`` (one-hot) or are imputed (ordinal),
     never an error; ``last_transform_report_`` counts them. One-hot and ordinal columns read any
     dtype as categories. At transform only the spec's columns are needed (extra columns are
