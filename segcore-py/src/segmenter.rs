@@ -19,7 +19,8 @@ use segcore::data::{CustomerTable, Date, TransactionLog};
 use segcore::features::pipeline::PipelineSpec;
 use segcore::profile::Language;
 use segcore::segmenter::{
-    Algorithm, Assignment, NClusters, Reduction, Segmenter, SegmenterParams, ValueParams,
+    Algorithm, Assignment, NClusters, Reduction, ReportContext, Segmenter, SegmenterParams,
+    ValueParams,
 };
 use segcore::Error;
 
@@ -545,6 +546,56 @@ model_pymethods!(PySegmenterModel {
             .k_choice()
             .map(|c| to_document(py, c))
             .transpose()
+    }
+
+    /// The segmentation report as one self-contained HTML page (`Segmenter::report_html`).
+    /// `date_range` is `(first, last)` in days since 1970-01-01; without it the range of the
+    /// transaction log `tx` is used when one is given.
+    #[pyo3(signature = (title=None, source=None, currency=None, units=None, labels=None, date_range=None, tx=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn report_html(
+        &self,
+        py: Python<'_>,
+        title: Option<String>,
+        source: Option<String>,
+        currency: Option<String>,
+        units: Option<std::collections::BTreeMap<String, String>>,
+        labels: Option<std::collections::BTreeMap<String, String>>,
+        date_range: Option<(i64, i64)>,
+        tx: Option<TxArgument<'_>>,
+    ) -> PyResult<String> {
+        let day = |days: i64| {
+            i32::try_from(days)
+                .ok()
+                .and_then(|d| Date::from_days_since_epoch(d).ok())
+                .ok_or_else(|| Error::invalid_parameter("date_range", days, "dates in years 1..=9999"))
+        };
+        let range = date_range
+            .map(|(first, last)| Ok::<_, Error>((day(first)?, day(last)?)))
+            .transpose()
+            .into_py_result(py)?;
+        let log = tx
+            .map(|(input, names)| input.to_owned(names))
+            .transpose()
+            .into_py_result(py)?;
+        let model = &self.inner;
+        run_detached(py, move || {
+            let mut context = ReportContext {
+                title,
+                source,
+                currency,
+                units: units.unwrap_or_default(),
+                labels: labels.unwrap_or_default(),
+                date_range: None,
+            };
+            if let Some((first, last)) = range {
+                context = context.date_range(first, last);
+            } else if let Some(owned) = log {
+                let log = owned.into_log(segcore::data::OnInvalid::Raise)?.log;
+                context = context.date_range_of(&log);
+            }
+            Ok(model.report_html(&context))
+        })
     }
 
     /// The training profile as JSON (`segcore.profile.Profile` reads it).

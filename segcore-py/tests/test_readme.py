@@ -7,7 +7,8 @@ import re
 from conftest import REPO_ROOT
 
 
-def test_readme_python_blocks_run() -> None:
+def test_readme_python_blocks_run(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the examples write files (the report) where they run
     text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert blocks, "README.md has no ```python example"

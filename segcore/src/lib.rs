@@ -35,4 +35,7 @@ pub mod validation;
 
 pub use error::{Error, Result};
 pub use linfa::Float;
+/// The ndarray version segcore's arrays use: `segcore::ndarray::array![...]` builds inputs that
+/// type-check without pinning ndarray in your own `Cargo.toml`.
+pub use ndarray;
 pub use segmenter::{Segmenter, SegmenterParams};

@@ -65,14 +65,14 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
         _estimator_type = "clusterer"
 
         def fit_predict(self, X: Any, y: Any = None, **kwargs: Any) -> Any:
-            self.fit(X, **kwargs)
-            return self.labels_
+            getattr(self, "fit")(X, **kwargs)
+            return getattr(self, "labels_")
 
     class TransformerMixin:  # type: ignore[no-redef]
         """Marker for transformers: ``fit_transform``."""
 
         def fit_transform(self, X: Any, y: Any = None, **kwargs: Any) -> Any:
-            return self.fit(X, **kwargs).transform(X)
+            return getattr(self, "fit")(X, **kwargs).transform(X)
 
 
 
@@ -86,7 +86,7 @@ def seed_from(random_state: Any) -> int:
     if random_state is None:
         return int(np.random.randint(0, 2**31 - 1))
     if isinstance(random_state, (numbers.Integral, np.integer)) and not isinstance(random_state, bool):
-        if random_state < 0 or random_state >= 2**64:
+        if int(random_state) < 0 or int(random_state) >= 2**64:
             raise InvalidParameterError(
                 f"invalid parameter `random_state` = {random_state}: expected an int in [0, 2**64 - 1], "
                 "a numpy RandomState/Generator or None"

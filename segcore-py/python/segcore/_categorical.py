@@ -152,7 +152,7 @@ class _Layout:
                             f"invalid parameter `categorical` = {categorical!r}: column {c!r} is not in X"
                         )
                     cat.append(keys.index(c))
-                elif isinstance(c, (numbers.Integral, np.integer)) and not isinstance(c, bool) and -n <= c < n:
+                elif isinstance(c, (numbers.Integral, np.integer)) and not isinstance(c, bool) and -n <= int(c) < n:
                     cat.append(int(c) % n)
                 else:
                     raise InvalidParameterError(

@@ -15,8 +15,9 @@ import numbers
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
+import numpy.typing as npt
 
-from .exceptions import ColumnError, DataError, InvalidParameterError
+from .exceptions import ColumnError, ColumnTypeError, DataError, InvalidParameterError
 
 __all__ = [
     "REQUIRED_TRANSACTION_ROLES",
@@ -44,7 +45,7 @@ __all__ = [
     "values",
 ]
 
-_FLOAT_DTYPES = (np.float64, np.float32)
+_FLOAT_DTYPES: Tuple[type, ...] = (np.float64, np.float32)
 
 ColumnInput = Any  # np.ndarray (float64) or (categories, codes)
 
@@ -73,7 +74,12 @@ def _unique(names: List[str]) -> List[str]:
     """``names``, or DataError naming the repeated ones (a repeated name would make its column
     ambiguous)."""
     seen: set = set()
-    repeated = sorted({n for n in names if n in seen or seen.add(n)})
+    repeated_names: set = set()
+    for n in names:
+        if n in seen:
+            repeated_names.add(n)
+        seen.add(n)
+    repeated = sorted(repeated_names)
     if repeated:
         raise DataError(f"duplicate column names: {', '.join(repeated)}; rename them first")
     return names
@@ -178,12 +184,13 @@ def check_feature_names(estimator: Any, X: Any) -> None:
         )
 
 
-def as_float_matrix(X: Any, dtype: Optional[np.dtype] = None, name: str = "X") -> np.ndarray:
+def as_float_matrix(X: Any, dtype: Optional["npt.DTypeLike"] = None, name: str = "X") -> np.ndarray:
     """A 2-D float32/float64 array view of ``X`` without copying when it already is one.
 
     float32 stays float32 unless ``dtype`` forces one; anything else numeric becomes float64.
     Strided and Fortran-ordered arrays are passed through as they are (the core reads views).
     """
+    frame = X
     if hasattr(X, "__array__") and not isinstance(X, np.ndarray) and hasattr(X, "to_numpy"):
         X = X.to_numpy()  # pandas / polars DataFrames
     if hasattr(X, "tocsr") or hasattr(X, "toarray"):
@@ -192,13 +199,15 @@ def as_float_matrix(X: Any, dtype: Optional[np.dtype] = None, name: str = "X") -
     if array.dtype.kind == "c":
         raise DataError(f"Complex data not supported: {name} has dtype {array.dtype}")
     if array.dtype.kind not in "biuf":
+        converted: Optional[np.ndarray] = None
         if array.dtype == object:
             try:
-                array = array.astype(np.float64)
-            except (TypeError, ValueError) as err:
-                raise TypeError(f"{name} must be numeric; could not convert it to float: {err}") from None
-        else:
-            raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
+                converted = array.astype(np.float64)
+            except (TypeError, ValueError):
+                converted = None
+        if converted is None:
+            raise _non_numeric_error(frame, array, name)
+        array = converted
     if array.ndim != 2:
         raise DataError(
             f"Expected 2D array, got {array.ndim}D array instead. Reshape your data either using "
@@ -211,6 +220,26 @@ def as_float_matrix(X: Any, dtype: Optional[np.dtype] = None, name: str = "X") -
     if array.dtype != target:
         array = array.astype(target)
     return _aligned(array)
+
+
+def _non_numeric_error(frame: Any, array: np.ndarray, name: str) -> ColumnTypeError:
+    """The error for a matrix with a column that is not numbers, naming the first such column
+    (by name for DataFrames, by position for arrays)."""
+    names = column_names(frame) if hasattr(frame, "columns") else None
+    if array.ndim == 2:
+        for j in range(array.shape[1]):
+            values = array[:, j]
+            try:
+                values.astype(np.float64)
+            except (TypeError, ValueError):
+                label = repr(names[j]) if names is not None and j < len(names) else str(j)
+                sample = next((v for v in values.tolist() if not isinstance(v, (int, float))), values[0])
+                return ColumnTypeError(
+                    f"{name} column {label} is not numeric (e.g. {sample!r}); encode it first, "
+                    "e.g. with segcore.FeaturePipeline (one-hot, ordinal) or segcore.Segmenter, "
+                    "which reads categorical columns"
+                )
+    return ColumnTypeError(f"{name} must be numeric, got dtype {array.dtype}")
 
 
 def _aligned(array: np.ndarray) -> np.ndarray:

@@ -1,12 +1,13 @@
 """Type stubs of the compiled extension (the Rust side of segcore's Python API)."""
 
-from typing import Any, Callable, Optional, Tuple, Union
+from typing import Callable, Optional, Tuple, TypedDict, Union, final
 
 import numpy as np
 import numpy.typing as npt
 
 __version__: str
 
+@final
 class KMeansModel:
     @staticmethod
     def fit(
@@ -46,6 +47,7 @@ class KMeansModel:
     def from_json(document: str) -> "KMeansModel": ...
     def aligned_to(self, previous_centers: npt.NDArray[np.float64]) -> "KMeansModel": ...
 
+@final
 class StandardScalerModel:
     @staticmethod
     def fit(x: npt.NDArray[np.floating], with_mean: bool, with_std: bool) -> "StandardScalerModel": ...
@@ -126,6 +128,7 @@ def lifecycle_stages(
 ) -> Tuple[npt.NDArray[np.uint8], list[str]]: ...
 def make_b2b(n_customers: int, years: int, random_state: int) -> dict: ...
 
+@final
 class WardModel:
     @staticmethod
     def fit(
@@ -171,6 +174,7 @@ def ward_linkage(
 ) -> npt.NDArray[np.float64]: ...
 _Matrix = npt.NDArray[np.float64] | npt.NDArray[np.float32]
 
+@final
 class PcaModel:
     @staticmethod
     def fit(
@@ -184,18 +188,18 @@ class PcaModel:
         n_oversamples: int,
         iterated_power: Optional[int],
     ) -> "PcaModel": ...
-    def transform(self, x: _Matrix) -> Any: ...
-    def inverse_transform(self, z: _Matrix) -> Any: ...
+    def transform(self, x: _Matrix) -> _Matrix: ...
+    def inverse_transform(self, z: _Matrix) -> _Matrix: ...
     @property
-    def components(self) -> Any: ...
+    def components(self) -> _Matrix: ...
     @property
-    def explained_variance(self) -> Any: ...
+    def explained_variance(self) -> _Matrix: ...
     @property
-    def explained_variance_ratio(self) -> Any: ...
+    def explained_variance_ratio(self) -> _Matrix: ...
     @property
-    def singular_values(self) -> Any: ...
+    def singular_values(self) -> _Matrix: ...
     @property
-    def mean(self) -> Any: ...
+    def mean(self) -> _Matrix: ...
     @property
     def noise_variance(self) -> float: ...
     @property
@@ -211,7 +215,7 @@ class PcaModel:
     def to_json(self) -> str: ...
     @staticmethod
     def from_json(document: str) -> "PcaModel": ...
-    def __reduce__(self) -> Any: ...
+    def __reduce__(self) -> tuple[Callable[[str], "PcaModel"], tuple[str]]: ...
 
 def silhouette_score(
     x: _Matrix, labels: npt.NDArray[np.int64], sample_size: Optional[int] = None, seed: int = 0
@@ -245,13 +249,14 @@ def select_k(
     gap_reference: str,
     stability_resamples: int,
     stability_fraction: float,
-    progress: Optional[Callable[[int, int], Any]] = None,
+    progress: Optional[Callable[[int, int], object]] = None,
 ) -> str: ...
 
 def align_labels(
     previous_centers: npt.NDArray[np.float64], new_centers: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.int64]: ...
 
+@final
 class MiniBatchKMeansModel:
     @staticmethod
     def fit(
@@ -300,6 +305,7 @@ class MiniBatchKMeansModel:
     @staticmethod
     def from_json(document: str) -> "MiniBatchKMeansModel": ...
 
+@final
 class GaussianMixtureModel:
     @staticmethod
     def fit(
@@ -368,6 +374,20 @@ class GaussianMixtureModel:
     @staticmethod
     def from_json(document: str) -> "GaussianMixtureModel": ...
 
+class _MixtureRow(TypedDict, total=False):
+    n_components: int
+    covariance_type: str
+    n_parameters: int
+    bic: float
+    aic: float
+    lower_bound: float
+    log_likelihood: float
+    converged: bool
+    n_iter: int
+    n_starts: int
+    n_starts_at_best: int
+    error: Optional[str]
+
 def select_mixture(
     x: npt.NDArray[np.floating],
     n_components: list[int],
@@ -381,13 +401,14 @@ def select_mixture(
     random_state: int,
     prior: Optional[tuple[float, Optional[float]]] = None,
 ) -> tuple[
-    list[dict[str, object]], int, Optional[int], Optional[float], str, GaussianMixtureModel
+    list[_MixtureRow], int, Optional[int], Optional[float], str, GaussianMixtureModel
 ]: ...
 
 
 
 _PipelineColumn = Union[npt.NDArray[np.float64], tuple[list[str], npt.NDArray[np.int64]]]
 
+@final
 class FeaturePipelineModel:
     @staticmethod
     def fit(spec_json: str, n_rows: int, columns: list[tuple[str, _PipelineColumn]]) -> "FeaturePipelineModel": ...
@@ -407,8 +428,9 @@ class FeaturePipelineModel:
     def from_json(document: str) -> "FeaturePipelineModel": ...
 
 # --- segment profiles (issue 8) ---
-ColumnInput = npt.NDArray[np.float64] | Tuple[list[str], npt.NDArray[np.int64]]
+_ColumnInput = npt.NDArray[np.float64] | Tuple[list[str], npt.NDArray[np.int64]]
 
+@final
 class ProfileReport:
     def to_json(self) -> str: ...
     def to_markdown(self) -> str: ...
@@ -417,7 +439,7 @@ class ProfileReport:
     def from_json(document: str) -> "ProfileReport": ...
 
 def build_profile(
-    columns: list[Tuple[str, ColumnInput]],
+    columns: list[Tuple[str, _ColumnInput]],
     n_rows: int,
     labels: npt.NDArray[np.int64],
     *,
@@ -450,7 +472,7 @@ def movers(
     to_segment: int,
 ) -> list[int]: ...
 def segment_rules(
-    columns: list[Tuple[str, ColumnInput]],
+    columns: list[Tuple[str, _ColumnInput]],
     n_rows: int,
     labels: npt.NDArray[np.int64],
     *,
@@ -464,17 +486,52 @@ def pseudonymise(ids: list[str], key: bytes) -> list[str]: ...
 # --- the Segmenter (issue 9) ---
 _TxArgument = Tuple[_TxInput, Tuple[str, str, str, str]]
 
+class _SegmenterParamsInput(TypedDict):
+    algorithm: str
+    covariance_type: str
+    n_clusters: Optional[int]
+    k_range: Tuple[int, int]
+    n_components: Optional[int]
+    variance_fraction: Optional[float]
+    spec_json: Optional[str]
+    as_of: Optional[int]
+    revenue: Optional[str]
+    margin: Optional[str]
+    language: str
+    min_group_size: int
+    random_state: int
+    n_init: Optional[int]
+    value_json: Optional[str]
+
+class _SegmenterParams(TypedDict):
+    algorithm: str
+    covariance_type: str
+    n_clusters: Optional[int]
+    k_range: Optional[Tuple[int, int]]
+    n_components: Optional[int]
+    variance_fraction: Optional[float]
+    as_of: Optional[str]
+    revenue: Optional[str]
+    margin: Optional[str]
+    language: str
+    min_group_size: int
+    random_state: int
+    n_init: Optional[int]
+    spec_given: bool
+    value: Optional[str]
+
+@final
 class SegmenterModel:
     @staticmethod
     def fit(
-        params: dict[str, Any],
+        params: _SegmenterParamsInput,
         ids: list[str],
-        columns: list[Tuple[str, ColumnInput]],
+        columns: list[Tuple[str, _ColumnInput]],
         tx: Optional[_TxArgument] = None,
         progress: Optional[Callable[[str, float], None]] = None,
     ) -> "SegmenterModel": ...
     def predict(
-        self, ids: list[str], columns: list[Tuple[str, ColumnInput]], tx: Optional[_TxArgument] = None
+        self, ids: list[str], columns: list[Tuple[str, _ColumnInput]], tx: Optional[_TxArgument] = None
     ) -> Tuple[
         npt.NDArray[np.int64],
         list[Optional[str]],
@@ -486,13 +543,13 @@ class SegmenterModel:
         self, record: str
     ) -> Tuple[int, Optional[str], Optional[list[float]], Optional[float], Optional[str]]: ...
     def transform(
-        self, ids: list[str], columns: list[Tuple[str, ColumnInput]], tx: Optional[_TxArgument] = None
+        self, ids: list[str], columns: list[Tuple[str, _ColumnInput]], tx: Optional[_TxArgument] = None
     ) -> npt.NDArray[np.float64]: ...
     def score(
-        self, ids: list[str], columns: list[Tuple[str, ColumnInput]], tx: Optional[_TxArgument]
+        self, ids: list[str], columns: list[Tuple[str, _ColumnInput]], tx: Optional[_TxArgument]
     ) -> float: ...
     def explain(
-        self, ids: list[str], columns: list[Tuple[str, ColumnInput]], tx: Optional[_TxArgument], row: int
+        self, ids: list[str], columns: list[Tuple[str, _ColumnInput]], tx: Optional[_TxArgument], row: int
     ) -> str: ...
     def renamed(self, segment: int, name: str) -> "SegmenterModel": ...
     @property
@@ -518,22 +575,33 @@ class SegmenterModel:
     @property
     def params_json(self) -> str: ...
     @property
-    def params(self) -> dict[str, Any]: ...
+    def params(self) -> _SegmenterParams: ...
     @property
     def selection_json(self) -> Optional[str]: ...
     @property
     def k_choice_json(self) -> Optional[str]: ...
     @property
     def profile_json(self) -> str: ...
+    def report_html(
+        self,
+        title: Optional[str] = None,
+        source: Optional[str] = None,
+        currency: Optional[str] = None,
+        units: Optional[dict[str, str]] = None,
+        labels: Optional[dict[str, str]] = None,
+        date_range: Optional[Tuple[int, int]] = None,
+        tx: Optional[_TxArgument] = None,
+    ) -> str: ...
     @property
     def value_json(self) -> Optional[str]: ...
     def customer_value(
-        self, ids: list[str], columns: list[tuple[str, Any]], tx: Any = None
+        self, ids: list[str], columns: list[Tuple[str, _ColumnInput]], tx: Optional[_TxArgument] = None
     ) -> tuple[_Vector, _Vector, _Vector]: ...
     def to_json(self) -> str: ...
     @staticmethod
     def from_json(document: str) -> "SegmenterModel": ...
 
+@final
 class KPrototypesModel:
     @staticmethod
     def fit(
@@ -572,6 +640,7 @@ class KPrototypesModel:
     @staticmethod
     def from_json(document: str) -> "KPrototypesModel": ...
 
+@final
 class LatentClassModel:
     @staticmethod
     def fit(
@@ -616,6 +685,7 @@ def latent_class_table(
     random_state: int,
 ) -> list[tuple[int, float, int, float, float, bool]]: ...
 
+@final
 class McaModel:
     @staticmethod
     def fit(
@@ -642,6 +712,7 @@ class McaModel:
     @staticmethod
     def from_json(document: str) -> "McaModel": ...
 
+@final
 class CaModel:
     @staticmethod
     def fit(table: npt.NDArray[np.float64], *, n_components: int) -> "CaModel": ...
@@ -663,7 +734,7 @@ class CaModel:
     def to_json(self) -> str: ...
     @staticmethod
     def from_json(document: str) -> "CaModel": ...
-def partition_task_run(task: str, x: npt.NDArray[Any], partition: int) -> str: ...
+def partition_task_run(task: str, x: _Matrix, partition: int) -> str: ...
 def partial_merge(parts: list[str]) -> str: ...
 def scaler_from_moments(stats: str, with_mean: bool, with_std: bool, float32: bool) -> str: ...
 def pca_from_moments(
@@ -675,9 +746,10 @@ def pca_from_moments(
     float32: bool,
 ) -> str: ...
 
+@final
 class KMeansDriver:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         n_clusters: int,
         init_centers: Optional[npt.NDArray[np.float64]],
@@ -688,7 +760,7 @@ class KMeansDriver:
         float32: bool,
         oversampling_factor: Optional[float],
         init_rounds: int,
-    ) -> None: ...
+    ) -> "KMeansDriver": ...
     def next_task(self) -> Optional[str]: ...
     def receive(self, stats: str) -> None: ...
     @property
@@ -725,6 +797,7 @@ class GmmDriver:
 
 _Vector = npt.NDArray[np.float64]
 
+@final
 class BetaGeoModel:
     @property
     def params(self) -> list[float]: ...
@@ -752,6 +825,7 @@ class BetaGeoModel:
     @staticmethod
     def from_json(document: str) -> "BetaGeoModel": ...
 
+@final
 class ParetoNbdModel:
     @property
     def params(self) -> list[float]: ...
@@ -779,6 +853,7 @@ class ParetoNbdModel:
     @staticmethod
     def from_json(document: str) -> "ParetoNbdModel": ...
 
+@final
 class GammaGammaModel:
     @staticmethod
     def fit(
@@ -824,7 +899,7 @@ class GammaGammaModel:
     def from_json(document: str) -> "GammaGammaModel": ...
 
 def clv_summary(
-    tx: Any,
+    tx: _TxInput,
     names: tuple[str, str, str, str],
     observation_end: Optional[int] = None,
     freq: str = "D",
@@ -840,7 +915,7 @@ def segment_value(
     min_group_size: int,
 ) -> str: ...
 def cross_sell(
-    tx: Any,
+    tx: _TxInput,
     names: tuple[str, str, str, str],
     segment: npt.NDArray[np.int64],
     n_segments: int,

@@ -544,19 +544,19 @@ def cross_sell(
     seg = np.array([-1 if s is None or (isinstance(s, float) and s != s) else s for s in raw], dtype=np.float64)
     if np.any((seg != np.round(seg)) | (seg < -1)):
         raise DataError("segments must be integer labels >= 0")
-    seg = seg.astype(np.int64)
+    segment_codes = seg.astype(np.int64)
     if probability_alive is None:
         alive = np.ones(len(seg))
     else:
         alive = _vector(_per_customer(probability_alive, uniques, "probability_alive", customer,
                                       "probability_alive", np.nan), "probability_alive")
-        alive = np.where(seg >= 0, alive, 0.0)
-        missing = np.flatnonzero((seg >= 0) & ~np.isfinite(alive))
+        alive = np.where(segment_codes >= 0, alive, 0.0)
+        missing = np.flatnonzero((segment_codes >= 0) & ~np.isfinite(alive))
         if len(missing):
             raise DataError(f"probability_alive is missing for segmented customer {uniques[missing[0]]!r}")
-    k = _n_segments(n_segments, seg)
+    k = _n_segments(n_segments, segment_codes)
     document = _segcore.cross_sell(
-        tx, names, seg, k, alive,
+        tx, names, segment_codes, k, alive,
         min_penetration=float_param("min_penetration", min_penetration),
         top_k=_non_negative("top_k", top_k),
         min_group_size=_non_negative("min_group_size", min_group_size),

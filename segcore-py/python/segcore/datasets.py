@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Tuple
+from typing import TYPE_CHECKING, Tuple
 
 import numpy as np
 
 from . import _segcore
 from ._base import int_param, seed_from
+from ._typing import RandomState
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["make_b2b"]
 
 
-def _frame(columns: dict) -> Any:
+def _frame(columns: dict) -> "pd.DataFrame":
     import pandas as pd
 
     data = {}
@@ -26,7 +30,9 @@ def _frame(columns: dict) -> Any:
     return pd.DataFrame(data)
 
 
-def make_b2b(n_customers: int = 2000, *, years: int = 3, random_state: Any = 0) -> Tuple[Any, Any, Any]:
+def make_b2b(
+    n_customers: int = 2000, *, years: int = 3, random_state: RandomState = 0
+) -> Tuple["pd.DataFrame", "pd.DataFrame", "pd.Series"]:
     """A seeded synthetic B2B customer base, as a typical German manufacturer reports it.
 
     Segments: premium partners, volume customers, innovation drivers, occasional buyers and

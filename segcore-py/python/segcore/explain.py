@@ -141,4 +141,5 @@ def explain(model: Any, customer_row: Any, feature_names: Optional[Sequence[str]
     name_list = [str(n) for n in names] if names is not None else []
     if document is not None:
         return Explanation(_segcore.explain_mixture_document(document, np.ascontiguousarray(row), name_list))
+    assert centres is not None, "a model without a mixture document has centroids"
     return Explanation(_segcore.explain_centroids(centres, np.ascontiguousarray(row), name_list))

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _segcore
 from ._frames import TRANSACTION_COLUMNS, column, column_names, customer_index, day, floats, series_or_array, transaction_input
+from .exceptions import InvalidParameterError
 
 __all__ = [
     "behaviour_features",
@@ -139,6 +140,8 @@ def segmentation_features(
 
     columns = column_names(transactions)
     customer_ids, index = customer_index(customers, customer, None)
+    if customer_ids is None:
+        raise TypeError("segmentation_features needs the customers (a DataFrame or a sequence of ids), got None")
     revenue = None
     if annual_revenue is not None and annual_revenue in column_names(customers):
         revenue = floats(column(customers, annual_revenue))
@@ -147,6 +150,14 @@ def segmentation_features(
     names_out, raw, model_input = _segcore.segmentation_features(customer_ids, revenue, tx, names)
     raw_frame = pd.DataFrame(raw, columns=names_out, index=index)
     return raw_frame, model_input
+
+
+def _score_range(value: Sequence[int]) -> Tuple[int, int]:
+    """One ``(min, max)`` score range of an RFM rule."""
+    pair = tuple(value)
+    if len(pair) != 2:
+        raise InvalidParameterError(f"invalid parameter `rules`: score range {value!r} is not (min, max)")
+    return int(pair[0]), int(pair[1])
 
 
 def default_rfm_rules() -> List[RfmRule]:
@@ -189,9 +200,10 @@ def rfm_scores(
     r, index = series_or_array(recency_days)
     f = floats(frequency)
     m = floats(monetary)
-    table = None
+    table: Optional[Tuple[List[Tuple[str, Tuple[int, int], Tuple[int, int], Tuple[int, int]]], str, str]] = None
     if rules is not None:
-        table = ([(str(s), tuple(a), tuple(b), tuple(c)) for s, a, b, c in rules], str(unmatched), str(no_orders))
+        table = ([(str(s), _score_range(a), _score_range(b), _score_range(c)) for s, a, b, c in rules],
+                 str(unmatched), str(no_orders))
     elif (unmatched, no_orders) != ("Other", "No orders"):
         table = (default_rfm_rules(), str(unmatched), str(no_orders))
     n = _count("n_scores", n_scores, "2..=10 score levels")

@@ -328,8 +328,8 @@ def select_mixture(
     )
     best = rows[best_index]
     estimator = GaussianMixture(
-        n_components=best["n_components"],
-        covariance_type=best["covariance_type"],
+        n_components=int(best["n_components"]),
+        covariance_type=str(best["covariance_type"]),
         tol=tol,
         reg_covar=reg_covar,
         max_iter=max_iter,
@@ -340,7 +340,7 @@ def select_mixture(
     )
     estimator._set_model(model, names)
     return MixtureSelection(
-        table=rows,
+        table=[dict(row) for row in rows],
         best_index=best_index,
         best_estimator=estimator,
         runner_up_index=runner_up,

@@ -15,9 +15,17 @@ Every function draws on ``ax`` when given (else on a new figure) and returns the
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .segmenter import Segmenter
+    from .select import SelectKResult
 
 __all__ = ["biplot", "criteria", "dendrogram", "heatmap", "lorenz", "migration", "pca_scatter"]
 
@@ -134,23 +142,38 @@ _CRITERIA_PANELS = [
 ]
 
 
-def criteria(result: Any, ax: Any = None) -> Any:
+def criteria(
+    result: Union["SelectKResult", "Segmenter", "pd.DataFrame"],
+    ax: Union["Axes", Sequence["Axes"], None] = None,
+) -> "Figure":
     """Every criterion of :func:`segcore.select_k` against k, one small panel each.
 
-    ``result`` is a :class:`segcore.SelectKResult` or a fitted :class:`segcore.Segmenter` that
-    chose its k (its ``select_k_``). The dashed line marks the recommended k; a star marks the
+    ``result`` is a :class:`segcore.SelectKResult`, a fitted :class:`segcore.Segmenter` that
+    chose its k, or its ``selection_`` table (k-prototypes and latent class models included). The dashed line marks the recommended k; a star marks the
     k each criterion voted for (gap and stability show their error bars). ``ax`` may be a
     sequence of Axes, one per panel. Returns the matplotlib Figure.
     """
     plt = _require("matplotlib.pyplot", "segcore.plot.criteria")
-    selection = getattr(result, "select_k_", result)
-    if selection is None or not hasattr(selection, "table") or not hasattr(selection, "recommended_k"):
+    selection: Any = getattr(result, "select_k_", None) or getattr(result, "selection_", result)
+    if _is_selection_frame(selection):
+        # A Segmenter's selection_: the criteria table, the choice in its attrs.
+        attrs = selection.attrs
+        table = selection.set_index("k") if "k" in selection.columns else selection
+        votes = dict(attrs.get("votes", {}) or {})
+        if "criterion" in attrs and attrs["criterion"] not in votes:
+            votes[attrs["criterion"]] = int(attrs["recommended_k"])
+        recommended = int(attrs["recommended_k"])
+        method = ""
+    elif selection is not None and hasattr(selection, "table") and hasattr(selection, "recommended_k"):
+        table = selection.table
+        votes = getattr(selection, "votes", {}) or {}
+        recommended = int(selection.recommended_k)
+        method = getattr(selection, "method", "")
+    else:
         raise ValueError(
-            "expected a segcore.SelectKResult or a Segmenter fitted with n_clusters=None "
-            f"(which keeps its select_k_), got {type(result).__name__}"
+            "expected a segcore.SelectKResult, a Segmenter's selection_ or a Segmenter fitted with "
+            f"n_clusters=None (which keeps its select_k_), got {type(result).__name__}"
         )
-    table = selection.table
-    votes = getattr(selection, "votes", {}) or {}
     panels = [p for p in _CRITERIA_PANELS if p[0] in table and table[p[0]].notna().any()]
     if not panels:
         raise ValueError("the selection has no criteria to plot")
@@ -160,12 +183,11 @@ def criteria(result: Any, ax: Any = None) -> Any:
         figure, axes = plt.subplots(n_rows, n_cols, figsize=(4 * n_cols, 3 * n_rows), squeeze=False)
         axes = list(axes.ravel())
     else:
-        axes = list(np.ravel(ax))
+        axes = list(np.ravel(np.asarray(ax, dtype=object)))
         if len(axes) < len(panels):
             raise ValueError(f"expected {len(panels)} Axes (one per criterion), got {len(axes)}")
         figure = axes[0].figure
     ks = table.index.to_numpy()
-    recommended = int(selection.recommended_k)
     for axis, (column, title, vote, direction) in zip(axes, panels):
         values = table[column].to_numpy(dtype=float)
         error = None
@@ -185,10 +207,14 @@ def criteria(result: Any, ax: Any = None) -> Any:
         axis.set_xticks(ks)
     for axis in axes[len(panels):]:
         axis.set_visible(False)
-    method = getattr(selection, "method", "")
     figure.suptitle(f"Choosing k{f' ({method})' if method else ''}: recommended k = {recommended}")
     figure.tight_layout()
     return figure
+
+
+def _is_selection_frame(value: object) -> bool:
+    attrs = getattr(value, "attrs", None)
+    return hasattr(value, "columns") and isinstance(attrs, dict) and "recommended_k" in attrs
 
 
 def _segment_names(names: Any, segments: list) -> list:

@@ -333,8 +333,8 @@ class Profile:
         return {"document": self.to_json(), "label_values": self._label_values.tolist()}
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
-        self.__init__(
-            _segcore.ProfileReport.from_json(state["document"]), np.asarray(state["label_values"], dtype=object)
+        Profile.__init__(
+            self, _segcore.ProfileReport.from_json(state["document"]), np.asarray(state["label_values"], dtype=object)
         )
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
@@ -30,9 +31,17 @@ from ._frames import (
     transaction_input,
 )
 from ._progress import progress_callback
+from ._typing import DateLike, Frame, KRange, Progress, RandomState, Table
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
 
-__all__ = ["Segmenter", "SegmenterSpec"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ._segcore import _SegmenterParamsInput
+    from .explain import Explanation
+    from .profile import Profile
+
+__all__ = ["Segmenter", "SegmenterSpec", "SegmenterSummary"]
 
 # Transaction roles the Segmenter reads; the optional ones are used when the log has them.
 _OPTIONAL_ROLES = tuple(r for r in TRANSACTION_COLUMNS if r not in REQUIRED_TRANSACTION_ROLES)
@@ -74,6 +83,18 @@ class SegmenterSpec:
 
     def __hash__(self) -> int:
         return hash(self._document)
+
+
+class SegmenterSummary(str):
+    """The model in words (what :meth:`Segmenter.summary` returns): a ``str``, so it prints,
+    compares and searches as text, that also displays as a block in Jupyter (``_repr_html_``)
+    and as itself, not as a quoted string with ``\\n``, at the prompt (``__repr__``)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return f"<pre class='segcore-summary'>{html.escape(str(self))}</pre>"
 
 
 def _spec_json(spec: Any) -> Optional[str]:
@@ -126,7 +147,10 @@ def _transaction_input(transactions: Any, roles: Dict[str, Optional[str]]) -> An
             "transactions must be a DataFrame of order lines (customer, date, amount...); "
             "in a scikit-learn Pipeline pass it as fit parameter `<step>__transactions`"
         )
-    tx, names, _ = transaction_input(transactions, *(roles[r] for r in TRANSACTION_COLUMNS))
+    customer, date, amount, margin, category, channel = (roles[r] for r in TRANSACTION_COLUMNS)
+    if customer is None or date is None:
+        raise InvalidParameterError("transaction_columns: the customer and date columns cannot be None")
+    tx, names, _ = transaction_input(transactions, customer, date, amount, margin, category, channel)
     return tx, names
 
 
@@ -318,20 +342,20 @@ class Segmenter(ClusterMixin, BaseEstimator):
         *,
         algorithm: str = "kmeans",
         covariance_type: str = "full",
-        n_components: Any = None,
-        spec: Any = None,
-        k_range: Any = (4, 8),
+        n_components: Union[int, float, None] = None,
+        spec: Union["SegmenterSpec", Mapping[str, object], str, None] = None,
+        k_range: KRange = (4, 8),
         language: str = "en",
         min_group_size: int = 10,
         revenue: Optional[str] = None,
         margin: Optional[str] = None,
-        as_of: Any = None,
+        as_of: Optional[DateLike] = None,
         n_init: Optional[int] = None,
-        random_state: Any = 0,
+        random_state: RandomState = 0,
         customer_id: str = TRANSACTION_COLUMNS["customer"],
         transaction_columns: Optional[Mapping[str, str]] = None,
-        progress: Any = None,
-        value: Any = None,
+        progress: Progress = None,
+        value: Union[None, bool, Mapping[str, object]] = None,
     ) -> None:
         store_params(self, locals())
 
@@ -351,7 +375,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             f"invalid parameter `k_range` = {value!r}: expected (min_k, max_k), e.g. (4, 8)"
         )
 
-    def _core_params(self) -> Dict[str, Any]:
+    def _core_params(self) -> "_SegmenterParamsInput":
         if not isinstance(self.algorithm, str) or self.algorithm not in _ALGORITHMS + ("gaussian_mixture",):
             raise InvalidParameterError(
                 f"invalid parameter `algorithm` = {self.algorithm!r}: expected one of 'kmeans', "
@@ -386,7 +410,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             tx = _transaction_input(transactions, roles)
         return frame, tx
 
-    def fit(self, customers: Any, *args: Any, transactions: Any = None, y: Any = None) -> "Segmenter":
+    def fit(self, customers: Table, *args: object, transactions: Optional[Table] = None, y: object = None) -> "Segmenter":
         """Fit the whole chain on ``customers`` (one row per customer, pandas or polars) and,
         when given, their ``transactions`` (order lines; returns as negative amounts), given as
         the second argument or by name (in a Pipeline: ``fit(X, <step>__transactions=log)``).
@@ -466,7 +490,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self.pipeline_report_ = json.loads(model.pipeline_report_json)
         self.segment_value_ = _segment_value_frame(model.value_json, self.segment_names_)
 
-    def predict(self, customers: Any, *args: Any, transactions: Any = None) -> Any:
+    def predict(self, customers: Table, *args: object, transactions: Optional[Table] = None) -> Frame:
         """Segment of every customer: a DataFrame with one row per row of ``customers``, indexed
         like it (polars in, polars out), with the customer id column (when there is one),
         ``segment`` (nullable int), ``name``, one probability column per segment name and
@@ -486,7 +510,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         )
         return self._frame(frame, segments, names, probabilities, uncertainty, reasons)
 
-    def customer_value(self, customers: Any, *args: Any, transactions: Any = None) -> Any:
+    def customer_value(self, customers: Table, *args: object, transactions: Optional[Table] = None) -> Frame:
         """P(alive), expected purchases and CLV of every customer row, from the value models
         saved with the Segmenter (``value`` must have been set) measured on ``transactions``
         (as-of date as in :meth:`predict`): a DataFrame indexed like ``customers`` (polars in,
@@ -508,7 +532,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
         return pd.DataFrame(columns, index=frame.index)
 
-    def fit_predict(self, customers: Any, *args: Any, transactions: Any = None, y: Any = None) -> Any:
+    def fit_predict(self, customers: Table, *args: object, transactions: Optional[Table] = None, y: object = None) -> Frame:
         """``fit(customers, transactions).predict(customers, transactions)``: the assignment
         DataFrame of the training customers (``labels_`` holds the training labels; for Ward
         those are the tree's cut, while predictions go to the nearest segment centroid)."""
@@ -578,7 +602,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             result["uncertainty"] = uncertainty
         return result
 
-    def transform(self, customers: Any, *args: Any, transactions: Any = None) -> np.ndarray:
+    def transform(self, customers: Table, *args: object, transactions: Optional[Table] = None) -> np.ndarray:
         """The model-space features of every customer (columns ``get_feature_names_out()``;
         NaN rows for customers that cannot be assigned): what the clustering saw."""
         transactions = _split_args("transform", args, transactions)
@@ -586,12 +610,12 @@ class Segmenter(ClusterMixin, BaseEstimator):
         frame, tx = self._inputs(customers, transactions)
         return self._model.transform(frame.ids, frame.columns, tx)
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Names of the model-space features (pipeline outputs, or ``pc1``... after PCA)."""
         check_is_fitted(self)
         return np.asarray(self._model.feature_names_out, dtype=object)
 
-    def score(self, customers: Any, *args: Any, transactions: Any = None, y: Any = None) -> float:
+    def score(self, customers: Table, *args: object, transactions: Optional[Table] = None, y: object = None) -> float:
         """Mean silhouette of the assigned customers in the model space (higher is better, in
         [-1, 1]; on a seeded sample of 10,000 rows for larger bases).
 
@@ -606,13 +630,78 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     # --- reading the model ------------------------------------------------------------------
 
-    def summary(self) -> str:
+    def summary(self) -> SegmenterSummary:
         """The model in words, as the Rust examples print it: the column spec, the model
-        features, k with the evidence for it, and the named segments."""
+        features, k with the evidence for it, and the named segments (a ``str`` that displays
+        as a text block in Jupyter)."""
         check_is_fitted(self)
-        return self._model.summary
+        return SegmenterSummary(self._model.summary)
 
-    def profile(self) -> Any:
+    def report_html(
+        self,
+        *,
+        title: Optional[str] = None,
+        source: Optional[str] = None,
+        currency: Optional[str] = None,
+        date_range: Optional[Tuple[DateLike, DateLike]] = None,
+        transactions: Optional[Table] = None,
+        units: Optional[Mapping[str, str]] = None,
+        labels: Optional[Mapping[str, str]] = None,
+    ) -> str:
+        """The segmentation report as one self-contained HTML page (no script, no network
+        resource; prints on A4): the data's source, period and currency, the segments' shares of
+        customers, revenue and margin side by side, a heatmap of what sets each segment apart
+        explained in words, the evidence for k and the Lorenz curve of revenue.
+
+        ``date_range`` is ``(first, last)`` (date-likes); without it, the first and last day of
+        ``transactions`` when given. ``units`` and ``labels`` map column names to their unit
+        (e.g. ``{"recency_days": "days"}``) and to the words a reader sees.
+        """
+        check_is_fitted(self)
+        days = None
+        if date_range is not None:
+            if not isinstance(date_range, (tuple, list)) or len(date_range) != 2:
+                raise InvalidParameterError(
+                    f"invalid parameter `date_range` = {date_range!r}: expected (first, last) dates"
+                )
+            days = (day(date_range[0], "date_range"), day(date_range[1], "date_range"))
+        tx = None
+        if transactions is not None and days is None:
+            roles = _transaction_roles(transactions, str(self.customer_id), self.transaction_columns)
+            tx = _transaction_input(transactions, roles)
+        return str(
+            self._model.report_html(
+                title=None if title is None else str(title),
+                source=None if source is None else str(source),
+                currency=None if currency is None else str(currency),
+                units=None if units is None else {str(k): str(v) for k, v in units.items()},
+                labels=None if labels is None else {str(k): str(v) for k, v in labels.items()},
+                date_range=days,
+                tx=tx,
+            )
+        )
+
+    def save_report(
+        self,
+        path: Union[str, "os.PathLike[str]"],
+        *,
+        title: Optional[str] = None,
+        source: Optional[str] = None,
+        currency: Optional[str] = None,
+        date_range: Optional[Tuple[DateLike, DateLike]] = None,
+        transactions: Optional[Table] = None,
+        units: Optional[Mapping[str, str]] = None,
+        labels: Optional[Mapping[str, str]] = None,
+    ) -> Path:
+        """Write :meth:`report_html` (same keyword arguments) to ``path`` as UTF-8 and return
+        the path. Open it in a browser, or print it to PDF (A4)."""
+        target = Path(path)
+        page = self.report_html(title=title, source=source, currency=currency, date_range=date_range,
+                                transactions=transactions, units=units, labels=labels)
+        target.write_text(page, encoding="utf-8")
+        return target
+
+    def profile(self) -> "Profile":
         """The profile of the training segmentation (:class:`segcore.Profile`: ``segments``,
         ``numeric``, ``categorical``, ``to_html()``, ``to_markdown()``)."""
         from .profile import Profile
@@ -621,7 +710,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
         report = _segcore.ProfileReport.from_json(self._model.profile_json)
         return Profile(report, np.arange(self.n_clusters_))
 
-    def explain(self, customer: Any, customers: Any = None, transactions: Any = None) -> Any:
+    def explain(self, customer: Union[str, int, Table, "pd.Series", Mapping[str, object]],
+                customers: Optional[Table] = None, transactions: Optional[Table] = None) -> "Explanation":
         """Why a customer is in its segment (:class:`segcore.Explanation`: distances to every
         segment centre and the model features pulling it in, in the model space).
 
@@ -661,7 +751,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             ) from None
         return Explanation(self._model.explain(frame.ids, frame.columns, tx, row))
 
-    def rename_segment(self, segment: Any, name: str) -> "Segmenter":
+    def rename_segment(self, segment: Union[int, str], name: str) -> "Segmenter":
         """Give a segment (its label or current name) a new name; names stay unique. The
         renamed model saves, pickles and predicts with the new name."""
         check_is_fitted(self)
@@ -683,7 +773,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         return self._model.to_json()
 
     @classmethod
-    def from_json(cls, document: str, **params: Any) -> "Segmenter":
+    def from_json(cls, document: Union[str, bytes], **params: object) -> "Segmenter":
         """A fitted Segmenter from a document written by :meth:`to_json`, :meth:`save` or Rust
         (validated: a malformed, truncated or inconsistent document raises
         ``ModelFormatError``). ``params`` set the Python-side parameters the document does not
@@ -720,12 +810,12 @@ class Segmenter(ClusterMixin, BaseEstimator):
         estimator._set_fitted(model)
         return estimator
 
-    def save(self, path: Any) -> None:
+    def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Write :meth:`to_json` to ``path`` (UTF-8)."""
         Path(path).write_text(self.to_json(), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Any, **params: Any) -> "Segmenter":
+    def load(cls, path: Union[str, "os.PathLike[str]"], **params: object) -> "Segmenter":
         """Read a model saved by :meth:`save` (or by Rust's ``segcore::persist::save``); loading
         validates the document and never executes code."""
         return cls.from_json(Path(path).read_text(encoding="utf-8"), **params)

@@ -52,7 +52,9 @@ class _Task:
         import pandas as pd
         from pyspark import TaskContext
 
-        partition = TaskContext.get().partitionId()
+        context = TaskContext.get()
+        assert context is not None, "runs inside a Spark task"
+        partition = context.partitionId()
         dtype = np.float32 if self.float32 else np.float64
         parts = [b[self.columns].to_numpy(dtype=dtype) for b in batches]
         rows = np.concatenate(parts) if parts else np.zeros((0, len(self.columns)), dtype=dtype)

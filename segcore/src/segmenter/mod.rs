@@ -25,6 +25,11 @@
 //! saves as one versioned document through [`persist`](crate::persist) (kind `"segmenter"`;
 //! layout in `docs/segmenter-model.md` and `docs/segmenter-model.schema.json`).
 //!
+//! [`Segmenter::report_html`] writes the report a sales manager reads or prints ([`report`]:
+//! data and period, segment shares of customers, revenue and margin, effect-size heatmap, the
+//! evidence for k, the Lorenz curve), with the context the model does not know
+//! ([`ReportContext`]).
+//!
 //! Every input row gets an [`Assignment`]: a row that cannot be assigned (a missing value the spec
 //! does not impute, an infinite value, an ordinal category outside the declared order) gets
 //! `segment: None` and the reason, never silently dropped. Structural problems (a missing column,
@@ -56,6 +61,7 @@ mod infer;
 mod model;
 mod native;
 mod params;
+pub mod report;
 mod summary;
 pub mod value;
 
@@ -64,6 +70,7 @@ pub use infer::{check_numeric_text, infer_spec};
 pub use model::{Segmenter, SCORE_SAMPLE_SIZE};
 pub use native::{KChoice, KChoiceRow, NUMERIC_BINS};
 pub use params::SegmenterParams;
+pub use report::{column_label, ReportContext};
 pub use value::{ValueColumns, ValueFeature, ValueModel, ValueNames, ValueParams};
 
 use crate::cluster::gmm::CovarianceType;

@@ -1,0 +1,26 @@
+"""Type aliases of segcore's public signatures (annotations only; nothing here runs code)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence, Tuple, Union
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+
+#: A table of customers or order lines: a pandas or polars DataFrame, or a dict of columns.
+Table = Union["pd.DataFrame", "pl.DataFrame", Mapping[str, Sequence[object]]]
+#: What segcore returns for a table: pandas in, pandas out; polars in, polars out.
+Frame = Union["pd.DataFrame", "pl.DataFrame"]
+#: A date: ISO text, ``datetime.date`` / ``datetime.datetime``, numpy ``datetime64`` or a pandas
+#: ``Timestamp``.
+DateLike = Union[str, datetime.date, np.datetime64, "pd.Timestamp"]
+#: scikit-learn's ``random_state``: None, a seed, or a numpy random generator.
+RandomState = Union[None, int, np.integer, np.random.RandomState, np.random.Generator]
+#: A progress setting: on, off, automatic (None) or a callback receiving (stage, fraction done).
+Progress = Union[None, bool, Callable[[str, float], object]]
+#: Smallest and largest k: ``(4, 8)`` or ``range(4, 9)``.
+KRange = Union[Tuple[int, int], Sequence[int], range]
