@@ -9,7 +9,7 @@ process) and checks segcore's linkage against scipy's: heights to 1e-9 relative,
     python benches/compare_ward.py --bench 100000 8 --no-scipy   # O(n^2) peers need ~40 GB here
     python benches/compare_ward.py --two-stage 20000 8 500   # ARI of two-stage vs exact
 
-Needs the release example: cargo build --release -p segcore --example ward_bench
+Needs the release example: cargo build --release -p segcore-bench --example ward_bench
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
 import numpy as np

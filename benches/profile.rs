@@ -2,7 +2,7 @@
 //! with revenue and margin (criterion). Goal: under 2 s on the 2-core CI machine.
 //!
 //! ```sh
-//! cargo bench -p segcore --bench profile
+//! cargo bench -p segcore-bench --bench profile
 //! ```
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
