@@ -769,9 +769,10 @@ class KMeansDriver:
     def n_rows(self) -> int: ...
     def model_json(self) -> str: ...
 
+@final
 class GmmDriver:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         n_components: int,
         covariance_type: str,
@@ -785,7 +786,7 @@ class GmmDriver:
         precisions_init: Optional[npt.NDArray[np.float64]],
         random_state: int,
         float32: bool,
-    ) -> None: ...
+    ) -> "GmmDriver": ...
     def next_task(self) -> Optional[str]: ...
     def receive(self, stats: str) -> None: ...
     @property
