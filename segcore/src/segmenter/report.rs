@@ -592,7 +592,7 @@ impl Report<'_> {
             )
         );
         let label_width = 200.0;
-        let cell_width = ((480.0 / p.segments.len().max(1) as f64).min(90.0)).max(40.0);
+        let cell_width = (480.0 / p.segments.len().max(1) as f64).clamp(40.0, 90.0);
         let cell_height = 20.0;
         let header = 58.0;
         // Room on the right for the last segment's slanted name.
@@ -981,7 +981,7 @@ mod tests {
         assert_eq!(context.label_of("monetary"), "revenue");
         assert_eq!(amount(1_234_567.4, Language::English), "1,234,567");
         assert_eq!(amount(-1_234.0, Language::German), "-1.234");
-        assert_eq!(amount(3.14159, Language::German), "3,14");
+        assert_eq!(amount(3.256, Language::German), "3,26");
         assert_eq!(effect_words(1.2, Language::English), "much higher");
         assert_eq!(effect_words(-0.3, Language::English), "somewhat lower");
         assert_eq!(effect_words(0.0, Language::English), "about average");
