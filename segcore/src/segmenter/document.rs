@@ -5,7 +5,9 @@ use super::model::{model_feature_names, Segmenter, State};
 use super::native::NativeLayout;
 use crate::error::{Error, Result};
 use crate::persist::SavedModel;
-use crate::select::select_k::{CriterionVote, KEvaluation, SelectKResult, SelectMethod};
+use crate::select::select_k::{
+    CriterionVote, KEvaluation, SelectKResult, SelectKSample, SelectMethod,
+};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -63,7 +65,10 @@ impl<'de> Deserialize<'de> for Segmenter {
         if let Some(field) = unknown_field(&document, &known, "model") {
             return Err(D::Error::custom(format!("unknown field `{field}`")));
         }
-        Ok(Segmenter { state })
+        Ok(Segmenter {
+            state,
+            phase_times: Vec::new(),
+        })
     }
 }
 
@@ -81,6 +86,8 @@ struct KEvaluationDocument {
     inertia: f64,
     #[serde(deserialize_with = "nan_if_null")]
     silhouette: f64,
+    #[serde(default)]
+    silhouette_se: Option<f64>,
     #[serde(deserialize_with = "nan_if_null")]
     calinski_harabasz: f64,
     #[serde(deserialize_with = "nan_if_null")]
@@ -101,6 +108,8 @@ struct SelectionDocument {
     recommended_k: usize,
     criteria_agree: bool,
     reason: String,
+    #[serde(default)]
+    sample: Option<SelectKSample>,
 }
 
 /// Reads `select_k`'s result, NaN criteria (saved as `null`) included.
@@ -118,6 +127,7 @@ pub(crate) fn deserialize_selection<'de, D: Deserializer<'de>>(
                 n_clusters_found: e.n_clusters_found,
                 inertia: e.inertia,
                 silhouette: e.silhouette,
+                silhouette_se: e.silhouette_se,
                 calinski_harabasz: e.calinski_harabasz,
                 davies_bouldin: e.davies_bouldin,
                 gap: e.gap,
@@ -131,6 +141,7 @@ pub(crate) fn deserialize_selection<'de, D: Deserializer<'de>>(
         recommended_k: doc.recommended_k,
         criteria_agree: doc.criteria_agree,
         reason: doc.reason,
+        sample: doc.sample,
     })
 }
 

@@ -235,6 +235,143 @@ pub fn silhouette_samples<F: Float>(
     Ok(scores)
 }
 
+/// Silhouette coefficients of the same rows under several labelings at once (as
+/// [`silhouette_samples`] for each labeling, up to the order of the additions).
+///
+/// Every pairwise distance is computed once and added to the cluster sums of each labeling, so
+/// scoring the five labelings of a choice of k costs little more than scoring one: the distance
+/// (`d` subtractions and multiplications) dominates, the extra labelings add one addition each.
+/// Memory: one feature-major copy of `x` plus one row of `n` distances per worker. Every
+/// labeling needs `2 <= n_labels <= n_samples - 1`.
+///
+/// ```
+/// use ndarray::array;
+/// use segcore::select::metrics::{silhouette_samples, silhouette_samples_shared};
+///
+/// let x = array![[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0], [5.0, 5.0]];
+/// let two = array![0usize, 0, 1, 1, 1];
+/// let three = array![0usize, 0, 1, 1, 2];
+/// let shared = silhouette_samples_shared(x.view(), &[two.view(), three.view()])?;
+/// let alone = silhouette_samples(x.view(), three.view())?;
+/// assert!((&shared[1] - &alone).iter().all(|d| d.abs() < 1e-12));
+/// # Ok::<(), segcore::Error>(())
+/// ```
+pub fn silhouette_samples_shared<F: Float>(
+    x: ArrayView2<F>,
+    labelings: &[ArrayView1<usize>],
+) -> Result<Vec<Array1<f64>>> {
+    check_matrix(x, "X")?;
+    let (n_samples, n_features) = x.dim();
+    let encoded = labelings
+        .iter()
+        .map(|labels| {
+            check_labels_length(labels.len(), n_samples)?;
+            let encoded = encode_labels(labels.iter().copied());
+            check_number_of_labels(encoded.n_labels(), n_samples)?;
+            Ok(encoded)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if encoded.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Feature-major copy: feature f of sample q lives at `by_feature[f * n + q]`.
+    let mut by_feature = vec![0.0f64; n_features * n_samples];
+    for (q, row) in x.rows().into_iter().enumerate() {
+        for (f, &v) in row.iter().enumerate() {
+            by_feature[f * n_samples + q] = to_f64(v);
+        }
+    }
+    let per_sample: Vec<Vec<f64>> = (0..n_samples.div_ceil(SILHOUETTE_CHUNK))
+        .into_par_iter()
+        .flat_map_iter(|chunk| {
+            let positions =
+                chunk * SILHOUETTE_CHUNK..((chunk + 1) * SILHOUETTE_CHUNK).min(n_samples);
+            let by_feature = &by_feature;
+            let encoded = &encoded;
+            let mut point = vec![0.0f64; n_features];
+            let mut distances = vec![0.0f64; n_samples];
+            let mut sums: Vec<Vec<f64>> = encoded.iter().map(|e| vec![0.0; e.n_labels()]).collect();
+            positions.map(move |p| {
+                for (f, value) in point.iter_mut().enumerate() {
+                    *value = by_feature[f * n_samples + p];
+                }
+                distance_row(by_feature, n_samples, &point, &mut distances);
+                encoded
+                    .iter()
+                    .zip(sums.iter_mut())
+                    .map(|(labels, sums)| {
+                        sums.fill(0.0);
+                        for (&code, &distance) in labels.codes.iter().zip(distances.iter()) {
+                            sums[code] += distance;
+                        }
+                        let own = labels.codes[p];
+                        let inter = (0..labels.n_labels())
+                            .filter(|&c| c != own)
+                            .map(|c| sums[c] / labels.counts[c] as f64)
+                            .fold(f64::INFINITY, f64::min);
+                        silhouette_value(sums[own], labels.counts[own], inter)
+                    })
+                    .collect()
+            })
+        })
+        .collect();
+    Ok((0..encoded.len())
+        .map(|j| per_sample.iter().map(|scores| scores[j]).collect())
+        .collect())
+}
+
+/// Euclidean distances from `point` to every sample (feature-major `by_feature`) into `out`, on
+/// 4-wide AVX registers when the CPU has them (same IEEE operations, so the same bits, as the
+/// portable build; see [`distance_sum`]).
+fn distance_row(by_feature: &[f64], n_samples: usize, point: &[f64], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: the running CPU supports AVX, checked on the line above.
+            unsafe { distance_row_avx(by_feature, n_samples, point, out) };
+            return;
+        }
+    }
+    distance_row_portable(by_feature, n_samples, point, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn distance_row_avx(by_feature: &[f64], n_samples: usize, point: &[f64], out: &mut [f64]) {
+    distance_row_portable(by_feature, n_samples, point, out)
+}
+
+#[inline(always)]
+fn distance_row_portable(by_feature: &[f64], n_samples: usize, point: &[f64], out: &mut [f64]) {
+    let mut j = 0;
+    while j + LANES <= n_samples {
+        let mut squared = [0.0f64; LANES];
+        for (f, &coordinate) in point.iter().enumerate() {
+            let base = f * n_samples + j;
+            let column: &[f64; LANES] = by_feature[base..base + LANES]
+                .try_into()
+                .expect("slice of LANES elements");
+            for l in 0..LANES {
+                let t = column[l] - coordinate;
+                squared[l] += t * t;
+            }
+        }
+        for l in 0..LANES {
+            out[j + l] = squared[l].sqrt();
+        }
+        j += LANES;
+    }
+    while j < n_samples {
+        let mut squared = 0.0;
+        for (f, &coordinate) in point.iter().enumerate() {
+            let t = by_feature[f * n_samples + j] - coordinate;
+            squared += t * t;
+        }
+        out[j] = squared.sqrt();
+        j += 1;
+    }
+}
+
 /// One sample's silhouette from its summed intra-cluster distance, with scikit-learn's
 /// `nan_to_num` outcome (0) for singleton clusters and for `a = b = 0`.
 fn silhouette_value(intra_sum: f64, own_count: usize, inter_mean: f64) -> f64 {

@@ -13,6 +13,6 @@ pub mod stability;
 
 pub use gap::GapReference;
 pub use select_k::{
-    Criterion, CriterionVote, KEvaluation, SelectKParams, SelectKResult, SelectMethod,
-    AUTO_EXACT_SILHOUETTE_ROWS,
+    Criterion, CriterionVote, KEvaluation, SelectKParams, SelectKResult, SelectKSample,
+    SelectMethod, AUTO_EXACT_SILHOUETTE_ROWS,
 };

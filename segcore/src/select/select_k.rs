@@ -6,7 +6,8 @@
 //! [`SelectMethod::Ward`]: one Ward tree cut at every k, never refitted), then
 //! - inertia (within-cluster sum of squares around the cluster means),
 //! - silhouette (exact up to [`AUTO_EXACT_SILHOUETTE_ROWS`] rows, else on a seeded random sample
-//!   of that many rows; set it with [`SelectKParams::silhouette_sample_size`]),
+//!   of that many rows; set it with [`SelectKParams::silhouette_sample_size`]) and its standard
+//!   error; the same rows for every k, each distance computed once for all k,
 //! - Calinski-Harabasz and Davies-Bouldin,
 //! - the gap statistic and its spread `s_k` (see [`super::gap`]) over `gap_references` seeded
 //!   reference data sets clustered the same way,
@@ -14,11 +15,19 @@
 //!   all rows and that of `stability_resamples` random subsamples of `stability_fraction` of the
 //!   rows, compared on the rows they share (see [`super::stability`]).
 //!
+//! With [`SelectKParams::sample_size`], all of this is computed on a seeded random sample of the
+//! rows (the choice of k at scale: its cost stops growing with n; the result says so in
+//! [`SelectKResult::sample`] and in the reason), and the gap references and stability
+//! subsamples can be fitted with fewer restarts ([`SelectKParams::resample_n_init`]).
+//!
 //! # How one k is recommended
-//! Five criteria vote: silhouette (highest), Calinski-Harabasz (highest), Davies-Bouldin
+//! Five criteria vote: silhouette (the smallest k within one standard error of the highest: a
+//! difference below the sampling noise of the mean does not justify more segments),
+//! Calinski-Harabasz (highest), Davies-Bouldin
 //! (lowest), the elbow of inertia (Kneedle rule, see [`super::elbow`]) and the gap statistic
 //! (smallest k with `Gap(k) >= Gap(k+1) - s(k+1)`). The elbow and gap rules may abstain. The k
-//! with most votes wins. Ties are broken, in this order, by (1) higher mean stability ARI,
+//! with most votes wins. Ties are broken, in this order, by (1) higher mean stability ARI (by
+//! more than one standard error of the mean over the subsamples),
 //! (2) lying in 4..=8 (practitioners' experience that 4 to 8 segments are manageable: a
 //! tie-breaker only, never a vote), (3) the smaller k. With [`SelectMethod::GaussianMixture`],
 //! BIC (lowest) is a sixth vote. The reason names every criterion's choice,
@@ -31,8 +40,8 @@
 use super::elbow::knee_index;
 use super::gap::{gap_and_spread, gap_rule, reference_sample, GapReference};
 use super::metrics::{
-    adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, inertia, silhouette_score,
-    silhouette_score_sampled,
+    adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, inertia,
+    silhouette_samples_shared,
 };
 use super::stability::{check_fraction, mean_and_sd, subsample_indices, subsample_size};
 use crate::cluster::gmm::{CovarianceType, GaussianMixtureParams};
@@ -41,8 +50,8 @@ use crate::cluster::ward::ward_linkage;
 use crate::error::{Error, Result};
 use crate::validation::check_matrix;
 use crate::Float;
-use ndarray::{Array1, ArrayView2, Axis};
-use rand::SeedableRng;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +64,7 @@ const GAP_DATA_STREAM: u64 = 1;
 const STABILITY_ROWS_STREAM: u64 = 2;
 const STABILITY_FIT_STREAM: u64 = 3;
 const SILHOUETTE_STREAM: u64 = 4;
+const SAMPLE_STREAM: u64 = 5;
 
 /// The clustering algorithm whose k is chosen.
 ///
@@ -161,6 +171,10 @@ pub struct SelectKParams {
     gap_reference: GapReference,
     stability_resamples: usize,
     stability_fraction: f64,
+    #[serde(default)]
+    sample_size: Option<usize>,
+    #[serde(default)]
+    resample_n_init: Option<usize>,
 }
 
 impl SelectKParams {
@@ -177,7 +191,27 @@ impl SelectKParams {
             gap_reference: GapReference::BoundingBox,
             stability_resamples: 10,
             stability_fraction: 0.8,
+            sample_size: None,
+            resample_n_init: None,
         }
+    }
+
+    /// Rows the criteria are computed on: `None` (default) every row; `Some(s)` a seeded random
+    /// sample of `s` rows when the data has more (the clusterings, the silhouette, the gap
+    /// references and the stability subsamples are all of the sample; the result reports it in
+    /// [`SelectKResult::sample`] and the silhouette's standard error in the table).
+    pub fn sample_size(mut self, sample_size: Option<usize>) -> Self {
+        self.sample_size = sample_size;
+        self
+    }
+
+    /// Restarts of the k-means / mixture fits on the gap references and the stability
+    /// subsamples (`None`, the default: as [`n_init`](Self::n_init)). One run is enough there:
+    /// a reference has no structure to miss, and a subsample fit that lands elsewhere is what
+    /// stability measures.
+    pub fn resample_n_init(mut self, n_init: Option<usize>) -> Self {
+        self.resample_n_init = n_init;
+        self
     }
 
     /// The clustering algorithm (default k-means).
@@ -252,6 +286,22 @@ impl SelectKParams {
         if self.n_init == Some(0) {
             return Err(Error::invalid_parameter("n_init", 0, "an integer >= 1"));
         }
+        if self.resample_n_init == Some(0) {
+            return Err(Error::invalid_parameter(
+                "resample_n_init",
+                0,
+                "an integer >= 1",
+            ));
+        }
+        if let Some(s) = self.sample_size {
+            if s < 3 {
+                return Err(Error::invalid_parameter(
+                    "sample_size",
+                    s,
+                    "an integer >= 3 (more rows than the largest k)",
+                ));
+            }
+        }
         if let Some(s) = self.silhouette_sample_size {
             if s < 2 {
                 return Err(Error::invalid_parameter(
@@ -276,22 +326,56 @@ impl SelectKParams {
     pub fn fit_with_progress<F: Float>(
         &self,
         x: ArrayView2<F>,
-        mut progress: impl FnMut(usize, usize),
+        progress: impl FnMut(usize, usize),
     ) -> Result<SelectKResult> {
+        Ok(self.fit_with_centers(x, progress)?.0)
+    }
+
+    /// As [`fit_with_progress`](Self::fit_with_progress), also returning, per k (in increasing
+    /// k), the cluster means of the evaluated rows: the warm start of a final fit on all rows.
+    pub(crate) fn fit_with_centers<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<(SelectKResult, Vec<Array2<f64>>)> {
         let ks = self.checked_k_values()?;
         check_matrix(x, "X")?;
-        let n_samples = x.nrows();
+        let n_rows = x.nrows();
         let k_max = ks[ks.len() - 1];
-        if k_max >= n_samples {
+        if k_max >= n_rows {
             return Err(Error::invalid_parameter(
                 "k_range",
                 format_ks(&ks),
                 format!(
-                    "numbers of segments k <= n_samples - 1 = {} (X has {n_samples} rows)",
-                    n_samples.saturating_sub(1)
+                    "numbers of segments k <= n_samples - 1 = {} (X has {n_rows} rows)",
+                    n_rows.saturating_sub(1)
                 ),
             ));
         }
+        // Every criterion is computed on the sample when there is one (see the module docs).
+        let sampled = match self.sample_size {
+            Some(size) if size < n_rows => {
+                if size <= k_max {
+                    return Err(Error::invalid_parameter(
+                        "sample_size",
+                        size,
+                        format!("more rows than the largest k = {k_max}"),
+                    ));
+                }
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
+                    self.random_state,
+                    SAMPLE_STREAM,
+                    0,
+                ));
+                Some(x.select(Axis(0), &subsample_indices(n_rows, size, &mut rng)))
+            }
+            _ => None,
+        };
+        let x = match &sampled {
+            Some(s) => s.view(),
+            None => x.view(),
+        };
+        let n_samples = x.nrows();
         let subsample_rows = subsample_size(n_samples, self.stability_fraction);
         if self.stability_resamples > 0 && k_max >= subsample_rows {
             return Err(Error::invalid_parameter(
@@ -311,52 +395,40 @@ impl SelectKParams {
             progress(done, total);
         };
 
-        let (labels, bics) = self.cluster_every_k(x, &ks, self.random_state, &mut tick)?;
-        let silhouette_rows = match self.silhouette_sample_size {
-            Some(s) => s,
-            None => AUTO_EXACT_SILHOUETTE_ROWS,
-        };
-        let silhouette_seed = derive_seed(self.random_state, SILHOUETTE_STREAM, 0);
+        let (labels, bics) =
+            self.cluster_every_k(x, &ks, self.random_state, self.n_init, &mut tick)?;
+        let silhouettes = self.silhouettes(x, &labels)?;
         let mut table = Vec::with_capacity(ks.len());
-        for ((&k, labels), bic) in ks.iter().zip(&labels).zip(&bics) {
+        let mut centers = Vec::with_capacity(ks.len());
+        for (((&k, labels), bic), (silhouette, silhouette_se)) in
+            ks.iter().zip(&labels).zip(&bics).zip(silhouettes)
+        {
+            crate::cancel::check()?;
             let found = n_distinct(labels);
             // Metrics need 2..=n-1 distinct labels; ties in the data can leave fewer.
             let defined = found >= 2 && found < n_samples;
-            let metric = |value: Result<f64>| -> Result<f64> {
+            let metric = |value: fn(ArrayView2<F>, ArrayView1<usize>) -> Result<f64>| {
                 if defined {
-                    value
+                    value(x, labels.view())
                 } else {
                     Ok(f64::NAN)
                 }
-            };
-            let silhouette = if !defined {
-                f64::NAN
-            } else if n_samples > silhouette_rows {
-                silhouette_score_sampled(x, labels.view(), silhouette_rows, silhouette_seed)?
-            } else {
-                silhouette_score(x, labels.view())?
             };
             table.push(KEvaluation {
                 k,
                 n_clusters_found: found,
                 inertia: inertia(x, labels.view(), None)?,
                 silhouette,
-                calinski_harabasz: metric(if defined {
-                    calinski_harabasz_score(x, labels.view())
-                } else {
-                    Ok(f64::NAN)
-                })?,
-                davies_bouldin: metric(if defined {
-                    davies_bouldin_score(x, labels.view())
-                } else {
-                    Ok(f64::NAN)
-                })?,
+                silhouette_se,
+                calinski_harabasz: metric(calinski_harabasz_score)?,
+                davies_bouldin: metric(davies_bouldin_score)?,
                 gap: None,
                 gap_spread: None,
                 stability_mean: None,
                 stability_sd: None,
                 bic: *bic,
             });
+            centers.push(label_means(x, labels, k));
         }
 
         if self.gap_references > 0 {
@@ -368,8 +440,13 @@ impl SelectKParams {
                     b as u64,
                 ));
                 let reference = reference_sample(x, self.gap_reference, &mut rng)?;
-                let (reference_labels, _) =
-                    self.cluster_every_k(reference.view(), &ks, self.random_state, &mut tick)?;
+                let (reference_labels, _) = self.cluster_every_k(
+                    reference.view(),
+                    &ks,
+                    self.random_state,
+                    self.resample_n_init.or(self.n_init),
+                    &mut tick,
+                )?;
                 for (within, labels) in reference_within.iter_mut().zip(&reference_labels) {
                     within.push(inertia(reference.view(), labels.view(), None)?);
                 }
@@ -392,8 +469,13 @@ impl SelectKParams {
                 let rows = subsample_indices(n_samples, subsample_rows, &mut rng);
                 let subsample = x.select(Axis(0), &rows);
                 let fit_seed = derive_seed(self.random_state, STABILITY_FIT_STREAM, b as u64);
-                let (sub_labels, _) =
-                    self.cluster_every_k(subsample.view(), &ks, fit_seed, &mut tick)?;
+                let (sub_labels, _) = self.cluster_every_k(
+                    subsample.view(),
+                    &ks,
+                    fit_seed,
+                    self.resample_n_init.or(self.n_init),
+                    &mut tick,
+                )?;
                 for ((scores, full), sub) in agreement.iter_mut().zip(&labels).zip(&sub_labels) {
                     let full_on_rows: Vec<usize> = rows.iter().map(|&i| full[i]).collect();
                     let sub = sub.as_slice().expect("labels are a fresh contiguous array");
@@ -407,12 +489,79 @@ impl SelectKParams {
             }
         }
 
-        Ok(recommend(
-            self.method,
-            table,
-            self.stability_resamples,
-            self.stability_fraction,
+        let sample = sampled.as_ref().map(|s| SelectKSample {
+            rows: s.nrows(),
+            of: n_rows,
+        });
+        Ok((
+            recommend(
+                self.method,
+                table,
+                self.stability_resamples,
+                self.stability_fraction,
+                sample,
+            ),
+            centers,
         ))
+    }
+
+    /// Mean silhouette and its standard error for every k's labels, on the same rows for every
+    /// k (all rows up to the silhouette's sample size, else a seeded sample of that many), with
+    /// every pairwise distance computed once for all k ([`silhouette_samples_shared`]).
+    fn silhouettes<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        labels: &[Array1<usize>],
+    ) -> Result<Vec<(f64, Option<f64>)>> {
+        let rows = self
+            .silhouette_sample_size
+            .unwrap_or(AUTO_EXACT_SILHOUETTE_ROWS);
+        let n_samples = x.nrows();
+        let subset = (n_samples > rows).then(|| {
+            // The rows silhouette_score_sampled draws with this seed.
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
+                self.random_state,
+                SILHOUETTE_STREAM,
+                0,
+            ));
+            let mut indices: Vec<usize> = (0..n_samples).collect();
+            for i in 0..rows {
+                let j = rng.gen_range(i..n_samples);
+                indices.swap(i, j);
+            }
+            indices.truncate(rows);
+            indices
+        });
+        let (selected, row_labels): (Option<Array2<F>>, Vec<Array1<usize>>) = match &subset {
+            Some(indices) => (
+                Some(x.select(Axis(0), indices)),
+                labels
+                    .iter()
+                    .map(|l| indices.iter().map(|&i| l[i]).collect())
+                    .collect(),
+            ),
+            None => (None, labels.to_vec()),
+        };
+        let x_rows = match &selected {
+            Some(s) => s.view(),
+            None => x.view(),
+        };
+        let m = x_rows.nrows();
+        // Metrics need 2..=m-1 distinct labels among the scored rows.
+        let defined: Vec<usize> = (0..row_labels.len())
+            .filter(|&j| {
+                let found = n_distinct(&row_labels[j]);
+                found >= 2 && found < m
+            })
+            .collect();
+        let views: Vec<ArrayView1<usize>> = defined.iter().map(|&j| row_labels[j].view()).collect();
+        let scores = silhouette_samples_shared(x_rows, &views)?;
+        let mut out = vec![(f64::NAN, None); labels.len()];
+        for (&j, samples) in defined.iter().zip(&scores) {
+            let (mean, sd) = mean_and_sd(samples.as_slice().expect("a fresh array is contiguous"));
+            out[j] = (mean, Some(sd / (m as f64).sqrt()));
+        }
+        Ok(out)
     }
 
     /// Labels for every k in `ks` on `x` (k-means or mixture fits per k, or one Ward tree cut per
@@ -422,6 +571,7 @@ impl SelectKParams {
         x: ArrayView2<F>,
         ks: &[usize],
         seed: u64,
+        n_init: Option<usize>,
         tick: &mut impl FnMut(),
     ) -> Result<Clusterings> {
         let mut out = Vec::with_capacity(ks.len());
@@ -431,7 +581,7 @@ impl SelectKParams {
                 for &k in ks {
                     crate::cancel::check()?;
                     let mut params = KMeansParams::new(k).random_state(seed);
-                    if let Some(n_init) = self.n_init {
+                    if let Some(n_init) = n_init {
                         params = params.n_init(n_init);
                     }
                     out.push(params.fit(x, None)?.labels().to_owned());
@@ -451,7 +601,7 @@ impl SelectKParams {
                     let mut params = GaussianMixtureParams::new(k)
                         .covariance_type(covariance_type)
                         .random_state(seed);
-                    if let Some(n_init) = self.n_init {
+                    if let Some(n_init) = n_init {
                         params = params.n_init(n_init);
                     }
                     let model = params.fit(x, None)?;
@@ -480,6 +630,10 @@ pub struct KEvaluation {
     pub inertia: f64,
     /// Mean silhouette (higher is better; exact or sampled, see the module docs).
     pub silhouette: f64,
+    /// Standard error of that mean (sd of the scored rows' silhouettes over the square root of
+    /// their number): its sampling uncertainty, used by the one-standard-error rule.
+    #[serde(default)]
+    pub silhouette_se: Option<f64>,
     /// Calinski-Harabasz score (higher is better).
     pub calinski_harabasz: f64,
     /// Davies-Bouldin score (lower is better).
@@ -522,6 +676,39 @@ pub struct SelectKResult {
     pub criteria_agree: bool,
     /// Why this k, in words: who voted for what, disagreements, tie-breakers, stability.
     pub reason: String,
+    /// The sample the criteria were computed on (`None`: every row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<SelectKSample>,
+}
+
+/// The random sample [`SelectKParams::sample_size`] evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectKSample {
+    /// Rows in the sample.
+    pub rows: usize,
+    /// Rows of the data it was drawn from.
+    pub of: usize,
+}
+
+/// Mean of the rows of each label `0..k` (a label without rows keeps a zero row).
+fn label_means<F: Float>(x: ArrayView2<F>, labels: &Array1<usize>, k: usize) -> Array2<f64> {
+    let mut sums = Array2::<f64>::zeros((k, x.ncols()));
+    let mut counts = vec![0usize; k];
+    for (row, &label) in x.rows().into_iter().zip(labels.iter()) {
+        if label < k {
+            counts[label] += 1;
+            for (s, &v) in sums.row_mut(label).iter_mut().zip(row.iter()) {
+                *s += v.to_f64().expect("f32 and f64 convert to f64");
+            }
+        }
+    }
+    for (mut row, &count) in sums.rows_mut().into_iter().zip(&counts) {
+        if count > 0 {
+            row /= count as f64;
+        }
+    }
+    sums
 }
 
 fn n_distinct(labels: &Array1<usize>) -> usize {
@@ -596,13 +783,16 @@ fn recommend(
     table: Vec<KEvaluation>,
     stability_resamples: usize,
     stability_fraction: f64,
+    sample: Option<SelectKSample>,
 ) -> SelectKResult {
     let ks: Vec<usize> = table.iter().map(|r| r.k).collect();
     let inertias: Vec<f64> = table.iter().map(|r| r.inertia).collect();
+    let highest_silhouette = best_index(table.iter().map(|r| r.silhouette), true);
+    let silhouette_vote = one_standard_error(&table, highest_silhouette);
     let mut votes = vec![
         CriterionVote {
             criterion: Criterion::Silhouette,
-            k: best_index(table.iter().map(|r| r.silhouette), true).map(|i| ks[i]),
+            k: silhouette_vote.map(|i| ks[i]),
         },
         CriterionVote {
             criterion: Criterion::CalinskiHarabasz,
@@ -672,9 +862,20 @@ fn recommend(
                 Some((_, b)) if b >= m => best,
                 _ => Some((k, m)),
             });
+        // Noise-aware: the most stable k wins only when every other tied k is more than one
+        // standard error of its mean ARI below it (closer is a tie the resampling cannot break).
+        let stability_se = |k: usize| {
+            table
+                .iter()
+                .find(|r| r.k == k)
+                .and_then(|r| r.stability_sd)
+                .filter(|sd| sd.is_finite())
+                .map_or(0.0, |sd| sd / (stability_resamples.max(1) as f64).sqrt())
+        };
         let stable_unique = most_stable.filter(|&(k, m)| {
+            let margin = stability_se(k).max(1e-12);
             tied.iter()
-                .all(|&other| other == k || stability_of(other).is_none_or(|o| o < m - 1e-12))
+                .all(|&other| other == k || stability_of(other).is_none_or(|o| o < m - margin))
         });
         if let Some((k, m)) = stable_unique {
             (
@@ -742,6 +943,23 @@ fn recommend(
     if !criteria_agree {
         sentences.push(format!("The criteria disagree: {}.", join_words(&dissent)));
     }
+    if let (Some(highest), Some(voted)) = (highest_silhouette, silhouette_vote) {
+        if highest != voted {
+            sentences.push(format!(
+                "The silhouette is highest at k = {}, but k = {} is within one standard error \
+                 ({:.4}) of it and simpler.",
+                ks[highest],
+                ks[voted],
+                table[highest].silhouette_se.unwrap_or(0.0)
+            ));
+        }
+    }
+    if let Some(sample) = sample {
+        sentences.push(format!(
+            "The criteria were computed on a random sample of {} of the {} rows.",
+            sample.rows, sample.of
+        ));
+    }
     if let Some(note) = tie_note {
         sentences.push(note);
     }
@@ -789,14 +1007,26 @@ fn recommend(
         recommended_k,
         criteria_agree,
         reason: sentences.join(" "),
+        sample,
     }
+}
+
+/// The silhouette's vote by the one-standard-error rule: the smallest k whose mean silhouette is
+/// within one standard error of the highest (`highest`). Differences smaller than the sampling
+/// noise of the mean do not justify more segments; without a standard error, the highest.
+fn one_standard_error(table: &[KEvaluation], highest: Option<usize>) -> Option<usize> {
+    let best = highest?;
+    let floor = table[best].silhouette - table[best].silhouette_se.unwrap_or(0.0);
+    table
+        .iter()
+        .position(|r| r.silhouette.is_finite() && r.silhouette >= floor)
+        .or(Some(best))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::Array2;
-    use rand::Rng;
+    use crate::select::metrics::silhouette_score;
 
     /// `groups` well separated blobs of `per_group` points in 3-D.
     fn blobs(groups: usize, per_group: usize, spread: f64, seed: u64) -> Array2<f64> {
@@ -818,6 +1048,7 @@ mod tests {
             n_clusters_found: k,
             inertia,
             silhouette,
+            silhouette_se: None,
             calinski_harabasz: ch,
             davies_bouldin: db,
             gap: None,
@@ -896,10 +1127,10 @@ mod tests {
                 .unwrap()
                 .labels()
                 .to_owned();
-            assert_eq!(
-                row.silhouette,
-                silhouette_score(x.view(), labels.view()).unwrap()
-            );
+            // Same rows and distances, summed in another order.
+            let exact = silhouette_score(x.view(), labels.view()).unwrap();
+            assert!((row.silhouette - exact).abs() < 1e-12, "{row:?} vs {exact}");
+            assert!(row.silhouette_se.unwrap() > 0.0);
             assert_eq!(
                 row.calinski_harabasz,
                 calinski_harabasz_score(x.view(), labels.view()).unwrap()
@@ -945,7 +1176,7 @@ mod tests {
             row(6, 0.30, 120.0, 0.5, 12.0),
             row(7, 0.20, 110.0, 0.55, 10.0),
         ];
-        let result = recommend(SelectMethod::KMeans, table, 0, 0.8);
+        let result = recommend(SelectMethod::KMeans, table, 0, 0.8, None);
         assert_eq!(result.recommended_k, 3);
         assert!(!result.criteria_agree);
         assert!(result.reason.contains("disagree"), "{}", result.reason);
@@ -962,7 +1193,7 @@ mod tests {
             row(5, 0.1, 9.0, 0.8, straight(5)),
             row(9, 0.1, 1.0, 0.1, straight(9)),
         ];
-        let result = recommend(SelectMethod::Ward, table, 0, 0.8);
+        let result = recommend(SelectMethod::Ward, table, 0, 0.8, None);
         assert_eq!(result.recommended_k, 5, "{}", result.reason);
         assert!(result.reason.contains("4..=8"), "{}", result.reason);
         assert!(
@@ -981,7 +1212,7 @@ mod tests {
             r.stability_mean = Some(m);
             r.stability_sd = Some(0.01);
         }
-        let result = recommend(SelectMethod::Ward, table, 5, 0.8);
+        let result = recommend(SelectMethod::Ward, table, 5, 0.8, None);
         assert_eq!(result.recommended_k, 9, "{}", result.reason);
         assert!(result.reason.contains("most stable"), "{}", result.reason);
     }
@@ -1017,6 +1248,86 @@ mod tests {
             .fit(x.view())
             .unwrap();
         assert_eq!(result.recommended_k, 3, "{}", result.reason);
+    }
+
+    #[test]
+    fn one_standard_error_rule_prefers_the_simpler_k() {
+        // Silhouette 0.300 at 5 and 0.301 at 7 with a standard error of 0.002: 5.
+        let mut table = vec![
+            row(4, 0.250, 1.0, 0.9, 100.0),
+            row(5, 0.300, 1.0, 0.9, 60.0),
+            row(6, 0.290, 1.0, 0.9, 50.0),
+            row(7, 0.301, 1.0, 0.9, 45.0),
+        ];
+        for r in &mut table {
+            r.silhouette_se = Some(0.002);
+        }
+        let result = recommend(SelectMethod::KMeans, table.clone(), 0, 0.8, None);
+        assert_eq!(result.votes[0].k, Some(5), "{}", result.reason);
+        assert!(result.reason.contains("within one standard error"));
+        // A difference larger than the standard error keeps the highest.
+        for r in &mut table {
+            r.silhouette_se = Some(0.0001);
+        }
+        let result = recommend(SelectMethod::KMeans, table, 0, 0.8, None);
+        assert_eq!(result.votes[0].k, Some(7), "{}", result.reason);
+    }
+
+    #[test]
+    fn stability_within_its_noise_does_not_break_a_tie() {
+        let straight = |k: usize| 100.0 - 10.0 * k as f64;
+        let mut table = vec![
+            row(2, 0.9, 1.0, 0.9, straight(2)),
+            row(5, 0.1, 9.0, 0.8, straight(5)),
+            row(9, 0.1, 1.0, 0.1, straight(9)),
+        ];
+        // 9 is the most stable, but 5 is within one standard error (0.1 / sqrt(4)) of it.
+        for (r, m) in table.iter_mut().zip([0.5, 0.90, 0.93]) {
+            r.stability_mean = Some(m);
+            r.stability_sd = Some(0.1);
+        }
+        let result = recommend(SelectMethod::Ward, table, 4, 0.8, None);
+        assert_eq!(result.recommended_k, 5, "{}", result.reason);
+        assert!(result.reason.contains("4..=8"), "{}", result.reason);
+    }
+
+    #[test]
+    fn a_sample_is_evaluated_reported_and_seeded() {
+        let x = blobs(4, 300, 2.0, 6);
+        let params = SelectKParams::new(2..=6)
+            .gap_references(3)
+            .stability_resamples(3)
+            .resample_n_init(Some(1))
+            .sample_size(Some(400))
+            .random_state(2);
+        let (result, centers) = params.fit_with_centers(x.view(), |_, _| {}).unwrap();
+        assert_eq!(result.recommended_k, 4, "{}", result.reason);
+        assert_eq!(
+            result.sample,
+            Some(SelectKSample {
+                rows: 400,
+                of: 1200
+            })
+        );
+        assert!(
+            result.reason.contains("400 of the 1200 rows"),
+            "{}",
+            result.reason
+        );
+        assert_eq!(centers.len(), 5);
+        assert_eq!(centers[2].dim(), (4, 3));
+        assert_eq!(result, params.fit(x.view()).unwrap());
+        // A sample as large as the data is no sample.
+        let whole = params
+            .clone()
+            .sample_size(Some(5000))
+            .fit(x.view())
+            .unwrap();
+        assert_eq!(whole.sample, None);
+        let message = |p: SelectKParams| p.fit(x.view()).unwrap_err().to_string();
+        assert!(message(params.clone().sample_size(Some(5))).contains("sample_size"));
+        assert!(message(params.clone().sample_size(Some(2))).contains("sample_size"));
+        assert!(message(params.resample_n_init(Some(0))).contains("resample_n_init"));
     }
 
     #[test]
