@@ -3,17 +3,24 @@
 //! the optional value features of [`value`](super::value)).
 //!
 //! Each phase is one function of what the earlier ones produced, so a phase can be timed,
-//! replaced or tested alone; [`SegmenterParams::fit_with_progress`] only strings them together
-//! and reports progress between them.
+//! replaced or tested alone; [`SegmenterParams::fit_with_progress`] only strings them together,
+//! timing them and reporting progress through [`Phases`](super::phases).
+//!
+//! At scale (more than [`SELECT_K_SAMPLE_ROWS`] customers) k is chosen on a sample and the
+//! chosen k is fitted once on every row from the sample's segment means, so the fit costs one
+//! pass over the log, a few linear passes over the customers and a fixed-size choice of k.
 
 use super::infer::{check_numeric_text, infer_spec};
 use super::model::{make_unique, FittedModel, Segmenter, Selection};
 use super::native::{fit_native, NativeLayout};
-use super::params::{SegmenterParams, DEFAULT_MARGIN_COLUMN, DEFAULT_REVENUE_COLUMN};
+use super::params::{
+    SegmenterParams, DEFAULT_MARGIN_COLUMN, DEFAULT_REVENUE_COLUMN, SELECT_K_SAMPLE_ROWS,
+};
+use super::phases::Phases;
 use super::value::{self, ValueColumns, ValueFeature};
 use super::{Algorithm, NClusters, Reduction};
 use crate::cluster::gmm::GaussianMixtureParams;
-use crate::cluster::kmeans::KMeansParams;
+use crate::cluster::kmeans::{KMeansInit, KMeansParams};
 use crate::cluster::ward::WardParams;
 use crate::data::{CustomerTable, Date, TransactionLog};
 use crate::error::{Error, Result};
@@ -62,7 +69,11 @@ impl SegmenterParams {
 
     /// As [`fit`](Self::fit), calling `progress(stage, fraction)` as it goes (stages
     /// `behaviour`, `features`, `reduction`, `select_k`, `cluster`, `profile`; fraction of the
-    /// whole fit done, in `[0, 1]`), for a progress bar.
+    /// whole fit done, in `[0, 1]`, weighted by each phase's expected cost so that elapsed time
+    /// over fraction estimates the time left), for a progress bar. The cancellation flag
+    /// ([`crate::cancel`]) is checked between phases and inside the long ones; a cancelled fit
+    /// returns [`Error::Cancelled`] and no model. The phase times are kept in
+    /// [`Segmenter::phase_times`].
     pub fn fit_with_progress(
         &self,
         customers: &CustomerTable,
@@ -71,10 +82,18 @@ impl SegmenterParams {
     ) -> Result<Segmenter> {
         self.check()?;
         self.check_size(customers.n_customers())?;
-        progress("behaviour", 0.0);
+        let choose_k = matches!(self.n_clusters, NClusters::Auto { .. });
+        let mut phases = Phases::new(
+            customers.n_customers(),
+            transactions.map_or(0, TransactionLog::n_transactions),
+            choose_k,
+            SELECT_K_SAMPLE_ROWS,
+            progress,
+        );
+        phases.begin("behaviour")?;
         let (mut table, behaviour) = self.with_behaviour(customers, transactions)?;
         let value = self.fit_value_features(customers, transactions, &behaviour, &mut table)?;
-        progress("features", 0.05);
+        phases.begin("features")?;
         let spec = match &self.spec {
             Some(spec) => spec.clone(),
             None => {
@@ -84,28 +103,26 @@ impl SegmenterParams {
         };
         let pipeline = spec.fit_table(&table)?;
         let features = pipeline.transform_table(&table)?;
-        progress("reduction", 0.1);
+        phases.begin("reduction")?;
         let (pca, x) = self.reduce(features)?;
-        progress("select_k", 0.15);
+        phases.begin("select_k")?;
         let (model, selection, k_choice, x) = if self.algorithm.takes_categories() {
             // Categorical columns natively: one code column per one-hot block.
             let layout = NativeLayout::of(&pipeline);
             let x = layout.compress(x.view());
             let (model, k_choice) = fit_native(self, x.view(), layout.n_numeric(), &mut |done| {
-                progress("select_k", 0.15 + 0.75 * done)
+                phases.within(done)
             })?;
             (model, None, k_choice, x)
         } else {
-            let (k, selection) = self.choose_k(x.view(), &mut |done| {
-                progress("select_k", 0.15 + 0.6 * done)
-            })?;
-            progress("cluster", 0.75);
-            let model = self.cluster(k, x.view())?;
+            let (k, selection, start) = self.choose_k(x.view(), &mut |done| phases.within(done))?;
+            phases.begin("cluster")?;
+            let model = self.cluster(k, x.view(), start)?;
             (model, selection.map(Selection::from), None, x)
         };
         let k = model.clusterer().n_segments();
         let labels = model.training_labels(x.view())?;
-        progress("profile", 0.9);
+        phases.begin("profile")?;
         let profiled = match &value {
             Some((_, columns)) => self.with_profile_only_value_columns(&table, columns)?,
             None => std::borrow::Cow::Borrowed(&table),
@@ -141,7 +158,6 @@ impl SegmenterParams {
             }
             _ => None,
         };
-        progress("profile", 1.0);
         // Assembled without the value part, which is attached (and the whole checked) after.
         let mut segmenter = Segmenter::assemble(
             SegmenterParams {
@@ -163,6 +179,7 @@ impl SegmenterParams {
             segmenter.state.value = value;
             segmenter.validate()?;
         }
+        segmenter.phase_times = phases.finish();
         Ok(segmenter)
     }
 
@@ -284,17 +301,22 @@ impl SegmenterParams {
         Ok((Some(pca), x))
     }
 
-    /// The number of segments: the fixed one, or `select_k`'s recommendation with its evidence.
+    /// The number of segments: the fixed one, or `select_k`'s recommendation with its evidence
+    /// and, for k-means, the chosen k's segment means as the warm start of the final fit.
+    ///
+    /// Above [`SELECT_K_SAMPLE_ROWS`] customers every criterion is computed on a seeded sample
+    /// of that many, with one k-means++ run per gap reference and stability subsample (the
+    /// restarts matter for the data's own clustering, not for structure-free references).
     fn choose_k(
         &self,
         x: ArrayView2<f64>,
         progress: &mut dyn FnMut(f64),
-    ) -> Result<(usize, Option<SelectKResult>)> {
+    ) -> Result<(usize, Option<SelectKResult>, Option<Array2<f64>>)> {
         let NClusters::Auto { min, max } = self.n_clusters else {
             let NClusters::Fixed(k) = self.n_clusters else {
                 unreachable!("NClusters has two variants")
             };
-            return Ok((k, None));
+            return Ok((k, None, None));
         };
         // The restarts matter here too: one k-means++ run per k lands in a poor local optimum
         // often enough to flip the vote (make_b2b, 5,000 customers: k = 8 with one run, the
@@ -306,23 +328,46 @@ impl SegmenterParams {
                 "k-means, Ward or a Gaussian mixture for select_k",
             )
         })?;
-        let result = SelectKParams::new(min..=max)
+        let sampled = x.nrows() > SELECT_K_SAMPLE_ROWS;
+        let mut params = SelectKParams::new(min..=max)
             .method(method)
             .n_init(Some(self.n_init))
             .random_state(self.random_state)
-            .fit_with_progress(x, |done, total| progress(done as f64 / total.max(1) as f64))?;
-        Ok((result.recommended_k, Some(result)))
+            .sample_size(Some(SELECT_K_SAMPLE_ROWS));
+        if sampled {
+            params = params.resample_n_init(Some(1));
+        }
+        let (result, mut centers) = params
+            .fit_with_centers(x, |done, total| progress(done as f64 / total.max(1) as f64))?;
+        let position = result
+            .table
+            .iter()
+            .position(|r| r.k == result.recommended_k)
+            .expect("the recommended k is a row of the table");
+        let start =
+            (sampled && method == SelectMethod::KMeans).then(|| centers.swap_remove(position));
+        Ok((result.recommended_k, Some(result), start))
     }
 
-    /// The clustering model with `k` segments.
-    fn cluster(&self, k: usize, x: ArrayView2<f64>) -> Result<FittedModel> {
+    /// The clustering model with `k` segments; k-means starts from `start` (one run) when
+    /// given, else from `n_init` k-means++ runs.
+    fn cluster(
+        &self,
+        k: usize,
+        x: ArrayView2<f64>,
+        start: Option<Array2<f64>>,
+    ) -> Result<FittedModel> {
         Ok(match self.algorithm {
-            Algorithm::KMeans => FittedModel::KMeans(
-                KMeansParams::new(k)
+            Algorithm::KMeans => FittedModel::KMeans(match start {
+                Some(centers) => KMeansParams::new(k)
+                    .init(KMeansInit::Centers(centers))
+                    .random_state(self.random_state)
+                    .fit(x, None)?,
+                None => KMeansParams::new(k)
                     .n_init(self.n_init)
                     .random_state(self.random_state)
                     .fit(x, None)?,
-            ),
+            }),
             Algorithm::Ward => FittedModel::Ward(
                 WardParams::new(k)
                     .random_state(self.random_state)

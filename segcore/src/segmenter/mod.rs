@@ -61,6 +61,7 @@ mod infer;
 mod model;
 mod native;
 mod params;
+mod phases;
 pub mod report;
 mod summary;
 pub mod value;
@@ -69,7 +70,8 @@ pub use csv_job::{segment_csv, CsvSegmentation, CUSTOMER_ID_COLUMNS};
 pub use infer::{check_numeric_text, infer_spec};
 pub use model::{Segmenter, SCORE_SAMPLE_SIZE};
 pub use native::{KChoice, KChoiceRow, NUMERIC_BINS};
-pub use params::SegmenterParams;
+pub use params::{SegmenterParams, SELECT_K_SAMPLE_ROWS};
+pub use phases::PhaseTime;
 pub use report::{column_label, ReportContext};
 pub use value::{ValueColumns, ValueFeature, ValueModel, ValueNames, ValueParams};
 

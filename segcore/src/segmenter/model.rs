@@ -3,6 +3,7 @@
 use super::fit::BehaviourSetup;
 use super::native::{mixed_silhouette, KChoice, LatentClassSegments, NativeLayout};
 use super::params::SegmenterParams;
+use super::phases::PhaseTime;
 use super::value::{self, ValueColumns, ValueModel};
 use super::{Algorithm, Assignment};
 use crate::cluster::gmm::{uncertainty_of, GaussianMixture};
@@ -147,10 +148,22 @@ pub(crate) struct State {
 /// Built by [`SegmenterParams::fit`]; see the [module documentation](super) for an example.
 ///
 /// `Clone + Send + Sync`: one loaded model serves predictions from many threads at once.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// Equality compares the model (its saved document), not the [`phase_times`](Self::phase_times)
+/// of the fit that made it.
+#[derive(Debug, Clone, Serialize)]
 #[serde(transparent)]
 pub struct Segmenter {
     pub(crate) state: State,
+    /// Wall time of each phase of the fit (empty for a loaded model); never saved.
+    #[serde(skip)]
+    pub(crate) phase_times: Vec<PhaseTime>,
+}
+
+impl PartialEq for Segmenter {
+    fn eq(&self, other: &Self) -> bool {
+        self.state == other.state
+    }
 }
 
 /// The model-space feature names: `pc1, pc2, ...` after PCA; for k-prototypes and latent class
@@ -237,6 +250,13 @@ enum Patched {
 }
 
 impl Segmenter {
+    /// Wall time of each phase of the fit that made this model (`behaviour`, `features`,
+    /// `reduction`, `select_k`, `cluster`, `profile`); empty for a loaded model. A measurement
+    /// for the user, never part of the saved document.
+    pub fn phase_times(&self) -> &[PhaseTime] {
+        &self.phase_times
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn assemble(
         params: SegmenterParams,
@@ -258,6 +278,7 @@ impl Segmenter {
             .collect();
         let feature_names_out = model_feature_names(&params, &pipeline, pca.as_ref());
         let segmenter = Segmenter {
+            phase_times: Vec::new(),
             state: State {
                 params,
                 feature_names_in,
