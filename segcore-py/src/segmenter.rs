@@ -357,6 +357,17 @@ model_pymethods!(PySegmenterModel {
         labels.into_pyarray(py)
     }
 
+    /// Wall time of each phase of the fit, `[(phase, seconds), ...]` in order (empty for a
+    /// loaded model).
+    #[getter]
+    fn phase_times(&self) -> Vec<(String, f64)> {
+        self.inner
+            .phase_times()
+            .iter()
+            .map(|t| (t.phase.clone(), t.seconds))
+            .collect()
+    }
+
     /// Number of segments.
     #[getter]
     fn n_segments(&self) -> usize {

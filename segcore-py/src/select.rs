@@ -25,7 +25,7 @@ fn parse_reference(name: &str) -> segcore::Result<GapReference> {
 /// called (with the GIL re-acquired) after each clustering; an exception it raises is re-raised
 /// once the run ends.
 #[pyfunction]
-#[pyo3(signature = (x, *, k_values, method, covariance_type, n_init, random_state, silhouette_sample_size, gap_references, gap_reference, stability_resamples, stability_fraction, progress=None))]
+#[pyo3(signature = (x, *, k_values, method, covariance_type, n_init, random_state, silhouette_sample_size, gap_references, gap_reference, stability_resamples, stability_fraction, sample_size=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn select_k(
     py: Python<'_>,
@@ -40,6 +40,7 @@ pub fn select_k(
     gap_reference: &str,
     stability_resamples: usize,
     stability_fraction: f64,
+    sample_size: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let params = (|| {
@@ -52,7 +53,8 @@ pub fn select_k(
                 .gap_references(gap_references)
                 .gap_reference(parse_reference(gap_reference)?)
                 .stability_resamples(stability_resamples)
-                .stability_fraction(stability_fraction),
+                .stability_fraction(stability_fraction)
+                .sample_size(sample_size),
         )
     })()
     .into_py_result(py)?;

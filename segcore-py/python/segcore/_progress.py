@@ -9,6 +9,7 @@ scripts, CI logs and tests stay quiet. ``True`` forces it on, ``False`` off, and
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any, Callable, Optional
 
 
@@ -26,6 +27,8 @@ class _Bar:
         self.description = description
         self._tqdm: Any = None
         self._last_percent = -1
+        self._stage: Optional[str] = None
+        self._started: Optional[float] = None
         try:
             from tqdm.auto import tqdm
 
@@ -33,16 +36,25 @@ class _Bar:
         except ImportError:
             self._tqdm_class = None
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, stage: Optional[str] = None) -> None:
+        if self._started is None:
+            self._started = time.perf_counter()
         if self._tqdm_class is not None:
             if self._tqdm is None:
                 self._tqdm = self._tqdm_class(total=total, desc=self.description, leave=False)
+            if stage is not None and stage != self._stage:
+                self._stage = stage
+                self._tqdm.set_postfix_str(stage, refresh=False)
             self._tqdm.update(done - self._tqdm.n)
             return
         percent = 100 * done // max(total, 1)
-        if percent != self._last_percent:
+        if percent != self._last_percent or (stage is not None and stage != self._stage):
             self._last_percent = percent
-            sys.stderr.write(f"\r{self.description}: {percent:3d}% ({done}/{total})")
+            self._stage = stage
+            elapsed = time.perf_counter() - self._started
+            left = f", ~{elapsed * (total - done) / done:.0f}s left" if 0 < done < total else ""
+            where = f" {stage}" if stage else ""
+            sys.stderr.write(f"\r{self.description}:{where} {percent:3d}% ({done}/{total}{left})   ")
             sys.stderr.flush()
 
     def close(self) -> None:
@@ -55,7 +67,7 @@ class _Bar:
 
 def progress_callback(
     progress: Any, description: str, work: int, threshold: int = 20_000
-) -> tuple[Optional[Callable[[int, int], None]], Callable[[], None]]:
+) -> tuple[Optional[Callable[..., None]], Callable[[], None]]:
     """``(callback or None, close)`` for the estimator's ``progress`` parameter.
 
     ``work`` is the size of the job (e.g. rows); automatic mode shows a bar only from

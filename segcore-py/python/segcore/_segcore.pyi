@@ -249,6 +249,7 @@ def select_k(
     gap_reference: str,
     stability_resamples: int,
     stability_fraction: float,
+    sample_size: Optional[int] = None,
     progress: Optional[Callable[[int, int], object]] = None,
 ) -> str: ...
 
@@ -554,6 +555,8 @@ class SegmenterModel:
     def renamed(self, segment: int, name: str) -> "SegmenterModel": ...
     @property
     def labels(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def phase_times(self) -> list[tuple[str, float]]: ...
     @property
     def n_segments(self) -> int: ...
     @property
