@@ -26,12 +26,16 @@ SCRIPT = textwrap.dedent(
     elif case == "ward":
         x = rng.normal(size=(60_000, 4))
         model = segcore.Ward(n_clusters=4, micro_clusters=None)
+    elif case == "segmenter":
+        customers, transactions, _ = segcore.datasets.make_b2b(60_000, random_state=0)
+        x = (customers, transactions)
+        model = segcore.Segmenter(progress=False)
     else:
         raise SystemExit(f"unknown case {case}")
     print("fitting", flush=True)
     started = time.perf_counter()
     try:
-        model.fit(x)
+        model.fit(*x) if isinstance(x, tuple) else model.fit(x)
     except KeyboardInterrupt:
         fitted = hasattr(model, "labels_")
         print(f"interrupted after {time.perf_counter() - started:.1f}s fitted={fitted}", flush=True)
@@ -42,7 +46,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("case", ["kmeans_n_init", "ward"])
+@pytest.mark.parametrize("case", ["kmeans_n_init", "ward", "segmenter"])
 def test_ctrl_c_stops_a_long_fit_and_leaves_it_unfitted(case: str) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", SCRIPT, case], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -54,7 +54,7 @@ class _Bar:
             elapsed = time.perf_counter() - self._started
             left = f", ~{elapsed * (total - done) / done:.0f}s left" if 0 < done < total else ""
             where = f" {stage}" if stage else ""
-            sys.stderr.write(f"\r{self.description}:{where} {percent:3d}% ({done}/{total}{left})   ")
+            sys.stderr.write(f"\r{self.description}: {percent:3d}% ({done}/{total}{left}){where}    ")
             sys.stderr.flush()
 
     def close(self) -> None:

@@ -1,0 +1,106 @@
+"""The choice of k at scale gives the full-data evaluation's answer.
+
+Above 20,000 customers the Segmenter computes every criterion of ``select_k`` on a random
+sample of 20,000 (one k-means++ run per gap reference and stability subsample) and fits the
+chosen k once on every customer. These tests compare its k with the exhaustive evaluation:
+``select_k`` on every row of the same model-space features, with the Segmenter's restarts and
+the default 10 gap references and 10 stability subsamples. At or below 20,000 customers the
+sample is the data, so there the tests guard the consistency of the rule (k = 5 on make_b2b at
+every size, the true number of segments).
+
+The larger cases take minutes on 2 cores and run with ``SEGCORE_SLOW_TESTS=1``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import segcore
+from conftest import require_data
+
+SLOW = os.environ.get("SEGCORE_SLOW_TESTS") == "1"
+slow = pytest.mark.skipif(not SLOW, reason="minutes on 2 cores: set SEGCORE_SLOW_TESTS=1")
+
+
+def exhaustive_k(model: segcore.Segmenter, customers, transactions) -> segcore.SelectKResult:
+    """select_k on every row of the model-space features the Segmenter clustered."""
+    x = model.transform(customers, transactions)
+    return segcore.select_k(x, range(4, 9), n_init=4, random_state=0, progress=False)
+
+
+def check_same_k(customers, transactions, expected=None) -> None:
+    model = segcore.Segmenter(progress=False).fit(customers, transactions)
+    full = exhaustive_k(model, customers, transactions)
+    assert model.n_clusters_ == full.recommended_k, (model.select_k_.reason, full.reason)
+    if expected is not None:
+        assert model.n_clusters_ == expected, model.select_k_.reason
+    if len(customers) > 20_000:
+        assert model.select_k_.sample == (20_000, len(customers))
+        assert "silhouette_se" in model.selection_.columns
+    else:
+        assert model.select_k_.sample is None
+    assert list(model.phase_times_) == ["behaviour", "features", "reduction", "select_k", "cluster", "profile"]
+
+
+@pytest.mark.parametrize("seed", [0])
+def test_make_b2b_20k_chooses_the_true_five(seed: int) -> None:
+    customers, transactions, _ = segcore.datasets.make_b2b(20_000, random_state=seed)
+    check_same_k(customers, transactions, expected=5)
+
+
+@slow
+@pytest.mark.parametrize("n, seed", [(20_000, 1), (20_000, 2), (50_000, 0), (50_000, 1), (50_000, 2)])
+def test_make_b2b_sampled_choice_equals_the_exhaustive_one(n: int, seed: int) -> None:
+    customers, transactions, _ = segcore.datasets.make_b2b(n, random_state=seed)
+    check_same_k(customers, transactions, expected=5)
+
+
+def test_select_k_on_a_sample_reports_it() -> None:
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(c, 0.5, size=(1500, 3)) for c in (0.0, 4.0, 8.0, 12.0)])
+    whole = segcore.select_k(x, range(2, 7), random_state=0, gap_references=3, stability_resamples=3,
+                             progress=False)
+    sampled = segcore.select_k(x, range(2, 7), random_state=0, gap_references=3, stability_resamples=3,
+                               sample_size=1000, progress=False)
+    assert whole.sample is None and sampled.sample == (1000, 6000)
+    assert sampled.recommended_k == whole.recommended_k == 4
+    assert "1000 of the 6000 rows" in sampled.reason
+    assert (sampled.table["silhouette_se"] > 0).all()
+    # Sampled means are noisier: the standard error grows as the sample shrinks.
+    assert sampled.table["silhouette_se"].iloc[2] > whole.table["silhouette_se"].iloc[2]
+    with pytest.raises(segcore.SegcoreError, match="sample_size"):
+        segcore.select_k(x, range(2, 7), sample_size=5, progress=False)
+
+
+def test_wholesale_customers_same_k_as_exhaustive() -> None:
+    path = require_data("wholesale_customers/wholesale_customers.csv")
+    frame = pd.read_csv(path)
+    customers = frame.rename(columns=str.lower).reset_index().rename(columns={"index": "customer_id"})
+    customers["channel"] = customers["channel"].astype(str)
+    customers["region"] = customers["region"].astype(str)
+    check_same_k(customers, None)
+
+
+def online_retail():
+    path = require_data("online_retail/online_retail_customers.csv.gz")
+    lines = pd.read_csv(path, dtype={"InvoiceNo": str})
+    transactions = pd.DataFrame(
+        {
+            "customer_id": lines["CustomerID"].astype(np.int64),
+            "date": pd.to_datetime(lines["InvoiceDate"]).dt.normalize(),
+            "amount": lines["Quantity"] * lines["UnitPrice"],
+        }
+    )
+    customers = lines.groupby("CustomerID", as_index=False)["Country"].first().rename(
+        columns={"CustomerID": "customer_id", "Country": "country"}
+    )
+    return customers, transactions
+
+
+def test_online_retail_customers_same_k_as_exhaustive() -> None:
+    customers, transactions = online_retail()
+    check_same_k(customers, transactions)
