@@ -325,6 +325,45 @@ mod tests {
     }
 
     #[test]
+    fn a_fit_times_its_phases_and_reports_growing_progress() {
+        let data = crate::datasets::make_b2b(&crate::datasets::B2bParams {
+            n_customers: 300,
+            ..crate::datasets::B2bParams::default()
+        })
+        .unwrap();
+        let mut seen: Vec<(String, f64)> = Vec::new();
+        let model = SegmenterParams::new()
+            .fit_with_progress(&data.customers, Some(&data.transactions), &mut |s, f| {
+                seen.push((s.to_string(), f))
+            })
+            .unwrap();
+        let phases: Vec<&str> = model
+            .phase_times()
+            .iter()
+            .map(|t| t.phase.as_str())
+            .collect();
+        assert_eq!(
+            phases,
+            [
+                "behaviour",
+                "features",
+                "reduction",
+                "select_k",
+                "cluster",
+                "profile"
+            ]
+        );
+        assert!(seen.windows(2).all(|w| w[0].1 <= w[1].1));
+        assert_eq!(seen.last().map(|s| s.1), Some(1.0));
+        // Below the sample size every row is evaluated; the times are not part of the model.
+        assert!(model.state.selection.as_ref().unwrap().0.sample.is_none());
+        let again = SegmenterParams::new()
+            .fit(&data.customers, Some(&data.transactions))
+            .unwrap();
+        assert_eq!(model, again);
+    }
+
+    #[test]
     fn send_sync() {
         fn is<T: Send + Sync>() {}
         is::<SegmenterParams>();
