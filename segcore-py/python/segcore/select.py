@@ -184,12 +184,12 @@ def select_k(
     n_init_value = auto_or_int("n_init", n_init)
     if n_init_value is not None and n_init_value < 0:
         raise InvalidParameterError(f"invalid parameter `n_init` = {n_init_value}: expected an integer >= 1")
-    sample_size = None
+    silhouette_rows = None
     if silhouette_sample_size is not None:
-        sample_size = int_param("silhouette_sample_size", silhouette_sample_size)
-        if sample_size < 0:
+        silhouette_rows = int_param("silhouette_sample_size", silhouette_sample_size)
+        if silhouette_rows < 0:
             raise InvalidParameterError(
-                f"invalid parameter `silhouette_sample_size` = {sample_size}: expected an integer >= 2"
+                f"invalid parameter `silhouette_sample_size` = {silhouette_rows}: expected an integer >= 2"
             )
     counts = {}
     for name, value in (("gap_references", gap_references), ("stability_resamples", stability_resamples)):
@@ -215,7 +215,7 @@ def select_k(
             covariance_type=name_param("covariance_type", covariance_type),
             n_init=n_init_value,
             random_state=seed_from(random_state),
-            silhouette_sample_size=sample_size,
+            silhouette_sample_size=silhouette_rows,
             gap_references=counts["gap_references"],
             gap_reference=name_param("gap_reference", gap_reference),
             stability_resamples=counts["stability_resamples"],
