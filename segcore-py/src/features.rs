@@ -5,8 +5,9 @@ use crate::errors::{run_detached, IntoPyResult};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 use segcore::data::{
-    dates_from_text, dates_from_units, CategoricalColumn, CustomerTable, Date, OnInvalid, RawLog,
-    RawTransactions, TransactionColumns,
+    dates_from_text, dates_from_units, factorize_integers, factorize_text, CategoricalColumn,
+    CustomerTable, Date, OnInvalid, RawLog, RawTransactions, TextChunk, TransactionColumns,
+    Validity,
 };
 use segcore::features::behaviour::{
     behaviour_features as core_behaviour_features, BehaviourFeature, BehaviourParams,
@@ -54,13 +55,118 @@ impl IdsInput<'_> {
     }
 }
 
+/// The main buffer of one Arrow string array: 32- or 64-bit offsets, or 16-byte views.
+#[derive(FromPyObject)]
+pub enum TextMain<'py> {
+    /// `utf8` offsets (`len + 1`, shifted by the array offset).
+    Offsets32(PyReadonlyArray1<'py, i32>),
+    /// `large_utf8` offsets (`len + 1`, shifted by the array offset).
+    Offsets64(PyReadonlyArray1<'py, i64>),
+    /// `utf8view` views (`16 * len` bytes, shifted by the array offset).
+    Views(PyReadonlyArray1<'py, u8>),
+}
+
+/// One Arrow string array as numpy views of its buffers: `(main, data buffers, validity bitmap,
+/// bit offset of the first value)`.
+type TextChunkInput<'py> = (
+    TextMain<'py>,
+    Vec<PyReadonlyArray1<'py, u8>>,
+    Option<PyReadonlyArray1<'py, u8>>,
+    usize,
+);
+
+/// The customer column: raw (the core factorizes it) or already factorized by pandas.
+#[derive(FromPyObject)]
+pub enum CustomerInput<'py> {
+    /// Integer ids (int64, no missing values).
+    Integers(PyReadonlyArray1<'py, i64>),
+    /// Codes (-1 = missing) and the distinct ids.
+    Factorized((PyReadonlyArray1<'py, i32>, IdsInput<'py>)),
+    /// Text ids as the Arrow string arrays of the column, in order.
+    Text(Vec<TextChunkInput<'py>>),
+}
+
+fn contiguous<'a, T: numpy::Element>(
+    array: &'a PyReadonlyArray1<'_, T>,
+) -> segcore::Result<&'a [T]> {
+    array.as_slice().map_err(|_| {
+        Error::invalid_parameter("ids", "a strided buffer", "contiguous Arrow buffers")
+    })
+}
+
+impl CustomerInput<'_> {
+    /// `(codes, distinct ids, first row of each id)`; the first rows only when the core
+    /// factorized the column (the Python layer takes the index from them).
+    fn factorize(&self) -> segcore::Result<(Vec<u32>, Vec<String>, Option<Vec<u32>>)> {
+        match self {
+            CustomerInput::Factorized((codes, ids)) => {
+                Ok((codes_u32(codes), ids.to_strings(), None))
+            }
+            CustomerInput::Integers(values) => {
+                let values = values.as_array();
+                let owned;
+                let slice = match values.as_slice() {
+                    Some(s) => s,
+                    None => {
+                        owned = values.to_vec();
+                        &owned
+                    }
+                };
+                let f = Python::attach(|py| py.detach(|| factorize_integers(slice)))?;
+                let ids = f
+                    .first_rows
+                    .iter()
+                    .map(|&r| slice[r as usize].to_string())
+                    .collect();
+                Ok((f.codes, ids, Some(f.first_rows)))
+            }
+            CustomerInput::Text(chunks) => {
+                let mut parts = Vec::with_capacity(chunks.len());
+                for (main, buffers, validity, bit_offset) in chunks {
+                    let validity = match validity {
+                        Some(bits) => Some(Validity {
+                            bits: contiguous(bits)?,
+                            offset: *bit_offset,
+                        }),
+                        None => None,
+                    };
+                    let buffers = buffers
+                        .iter()
+                        .map(contiguous)
+                        .collect::<segcore::Result<Vec<_>>>()?;
+                    let data = || buffers.first().copied().unwrap_or(&[]);
+                    parts.push(match main {
+                        TextMain::Offsets32(o) => TextChunk::Offsets32 {
+                            offsets: contiguous(o)?,
+                            data: data(),
+                            validity,
+                        },
+                        TextMain::Offsets64(o) => TextChunk::Offsets64 {
+                            offsets: contiguous(o)?,
+                            data: data(),
+                            validity,
+                        },
+                        TextMain::Views(v) => TextChunk::Views {
+                            views: contiguous(v)?,
+                            buffers: buffers.clone(),
+                            validity,
+                        },
+                    });
+                }
+                let (f, ids) = Python::attach(|py| py.detach(|| factorize_text(&parts)))?;
+                Ok((f.codes, ids, Some(f.first_rows)))
+            }
+        }
+    }
+}
+
 /// A transaction log as the Python layer sends it: `(customer, (date, date units per day),
 /// amount, margin, product_category, channel)` columns. Datetime columns arrive as their int64
 /// view (no conversion copy in Python) with the number of units per day (1 for
 /// `datetime64[D]`, 86 400 000 000 000 for `datetime64[ns]`).
 #[derive(FromPyObject)]
 pub struct TxInput<'py>(
-    (PyReadonlyArray1<'py, i32>, IdsInput<'py>),
+    CustomerInput<'py>,
     (DatesInput<'py>, i64),
     PyReadonlyArray1<'py, f64>,
     Option<PyReadonlyArray1<'py, f64>>,
@@ -86,6 +192,16 @@ fn codes_u32(codes: &PyReadonlyArray1<'_, i32>) -> Vec<u32> {
 
 impl TxInput<'_> {
     pub(crate) fn to_owned(&self, names: TxNames) -> segcore::Result<TxOwned> {
+        Ok(self.to_owned_with_first_rows(names)?.0)
+    }
+
+    /// [`to_owned`](Self::to_owned), with the first row of each distinct customer when the core
+    /// factorized the customer column.
+    pub(crate) fn to_owned_with_first_rows(
+        &self,
+        names: TxNames,
+    ) -> segcore::Result<(TxOwned, Option<Vec<u32>>)> {
+        let (codes, customer_ids, first_rows) = self.0.factorize()?;
         let (dates_input, per_day) = &self.1;
         let (dates, date_problems) = match dates_input {
             DatesInput::Days(units) => {
@@ -98,9 +214,9 @@ impl TxInput<'_> {
             DatesInput::Text(texts) => dates_from_text(texts),
         };
         let factorized = |f: &Factorized<'_>| (codes_u32(&f.0), f.1.clone());
-        Ok(RawTransactions {
-            codes: codes_u32(&self.0 .0),
-            customer_ids: self.0 .1.to_strings(),
+        let raw = RawTransactions {
+            codes,
+            customer_ids,
             dates,
             date_problems,
             amounts: self.2.as_array().to_vec(),
@@ -113,7 +229,8 @@ impl TxInput<'_> {
                 amount: names.2,
                 margin: names.3,
             },
-        })
+        };
+        Ok((raw, first_rows))
     }
 }
 
@@ -147,7 +264,9 @@ fn parse_features(names: Option<Vec<String>>) -> segcore::Result<Option<Vec<Beha
 }
 
 /// Computes behaviour features; returns `(feature_names, values, as_of_days_since_epoch,
-/// skipped_rows)`. Without `customer_ids`, the customers are the log's, in code order.
+/// skipped_rows, first_rows)`. Without `customer_ids`, the customers are the log's, in code
+/// order; `first_rows` (when the core factorized the customer column) gives the row of each
+/// one's first transaction, from which the Python layer takes the index.
 #[pyfunction]
 #[pyo3(signature = (customer_ids, tx, names, as_of=None, features=None, trend_window_months=12, on_invalid="raise"))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
@@ -160,11 +279,11 @@ pub fn behaviour_features<'py>(
     features: Option<Vec<String>>,
     trend_window_months: u32,
     on_invalid: &str,
-) -> PyResult<(Vec<String>, Bound<'py, PyArray2<f64>>, i32, usize)> {
+) -> PyResult<BehaviourOut<'py>> {
     let on_invalid =
         OnInvalid::from_name(on_invalid).map_err(|e| crate::errors::to_py_err(py, e))?;
-    let owned = tx
-        .to_owned(names)
+    let (owned, first_rows) = tx
+        .to_owned_with_first_rows(names)
         .map_err(|e| crate::errors::to_py_err(py, e))?;
     let customer_ids = customer_ids.as_ref().map(IdsInput::to_strings);
     let customers_given = customer_ids.as_ref().map(|_| ());
@@ -233,8 +352,23 @@ pub fn behaviour_features<'py>(
     })?;
     let (f, skipped) = result;
     let as_of_days = f.as_of.days_since_epoch();
-    Ok((f.names, f.values.into_pyarray(py), as_of_days, skipped))
+    Ok((
+        f.names,
+        f.values.into_pyarray(py),
+        as_of_days,
+        skipped,
+        first_rows.map(|r| r.into_pyarray(py)),
+    ))
 }
+
+/// `(feature_names, values, as_of_days_since_epoch, skipped_rows, first_rows)`.
+type BehaviourOut<'py> = (
+    Vec<String>,
+    Bound<'py, PyArray2<f64>>,
+    i32,
+    usize,
+    Option<Bound<'py, PyArray1<u32>>>,
+);
 
 /// The default clustering features; returns `(names, raw_values, model_input)`.
 #[pyfunction]
@@ -289,7 +423,8 @@ pub fn default_rfm_rules() -> (Vec<PyRule>, String, String) {
     )
 }
 
-/// RFM scores and segments; returns `(r, f, m, segment_codes, segment_names)`.
+/// RFM scores and segments; returns `(r, f, m, segment_codes, segment_names, cell_codes,
+/// cells)` (`cells[cell_codes[i]]` is customer `i`'s cell, e.g. `"545"`).
 #[pyfunction]
 #[pyo3(signature = (recency_days, frequency, monetary, n_scores=5, rules=None))]
 #[allow(clippy::type_complexity)]
@@ -305,6 +440,8 @@ pub fn rfm_scores<'py>(
     Bound<'py, PyArray1<u8>>,
     Bound<'py, PyArray1<u8>>,
     Bound<'py, PyArray1<u16>>,
+    Vec<String>,
+    Bound<'py, PyArray1<u32>>,
     Vec<String>,
 )> {
     let (r, f, m) = (
@@ -329,13 +466,19 @@ pub fn rfm_scores<'py>(
     }
     .score_levels(n_scores)
     .into_py_result(py)?;
-    let s = run_detached(py, move || core_rfm_scores(&r, &f, &m, &params))?;
+    let (s, (cell_codes, cells)) = run_detached(py, move || {
+        let s = core_rfm_scores(&r, &f, &m, &params)?;
+        let cells = s.cells();
+        Ok((s, cells))
+    })?;
     Ok((
         s.recency_score.into_pyarray(py),
         s.frequency_score.into_pyarray(py),
         s.monetary_score.into_pyarray(py),
         s.segment.into_pyarray(py),
         s.segment_names,
+        cell_codes.into_pyarray(py),
+        cells,
     ))
 }
 

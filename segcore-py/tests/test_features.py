@@ -314,3 +314,122 @@ def test_errors_after_skipping_still_name_the_dataframe_row():
         segcore.behaviour_features(tx, as_of="2023-01-01", on_invalid="skip")
     with pytest.raises(ValueError, match=r"`C`.*DataFrame row 7"):
         segcore.behaviour_features(tx, customers=["A", "B"], on_invalid="skip")
+
+
+FEATURES_8 = [
+    "recency_days",
+    "frequency",
+    "monetary",
+    "tenure_days",
+    "interpurchase_mean_days",
+    "interpurchase_std_days",
+    "revenue_last_window",
+    "revenue_previous_window",
+]
+
+
+def polars_behaviour(tx: pl.DataFrame, as_of: pd.Timestamp, months: int = 12) -> pd.DataFrame:
+    """The same definitions as polars `group_by().agg()` code (the benchmark's other peer)."""
+    as_of_day = as_of.date()
+    last_start = (as_of - pd.DateOffset(months=months)).date()
+    prev_start = (as_of - pd.DateOffset(months=2 * months)).date()
+    lazy = tx.lazy().with_columns(day=pl.col("date").dt.date())
+    # Distinct order days sorted once, gaps by one diff (first day of each customer: no gap);
+    # 1.8x faster than sorting inside the aggregation.
+    order_days = (
+        lazy.filter(pl.col("amount") > 0)
+        .select("customer_id", "day")
+        .unique()
+        .sort("customer_id", "day")
+        .with_columns(
+            gap=pl.when(pl.col("customer_id").is_first_distinct())
+            .then(None)
+            .otherwise(pl.col("day").diff().dt.total_days())
+        )
+    )
+    per_order = order_days.group_by("customer_id").agg(
+        recency_days=(pl.lit(as_of_day) - pl.col("day").max()).dt.total_days().cast(pl.Float64),
+        frequency=pl.len().cast(pl.Float64),
+        tenure_days=(pl.lit(as_of_day) - pl.col("day").min()).dt.total_days().cast(pl.Float64),
+        interpurchase_mean_days=pl.col("gap").mean(),
+        interpurchase_std_days=pl.col("gap").std(),
+    )
+    in_last = pl.col("day") >= pl.lit(last_start)
+    in_prev = (pl.col("day") >= pl.lit(prev_start)) & ~in_last
+    money = lazy.group_by("customer_id").agg(
+        monetary=pl.col("amount").sum(),
+        revenue_last_window=pl.col("amount").filter(in_last).sum(),
+        revenue_previous_window=pl.col("amount").filter(in_prev).sum(),
+    )
+    out = money.join(per_order, on="customer_id", how="left").with_columns(pl.col("frequency").fill_null(0.0))
+    return out.select("customer_id", *FEATURES_8).collect().to_pandas().set_index("customer_id")
+
+
+def _random_log(n: int, n_customers: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    start = np.datetime64("2022-01-01", "ns").astype(np.int64)
+    dates = (start + rng.integers(0, 3 * 365, n) * 86_400 * 10**9).view("datetime64[ns]")
+    amount = rng.lognormal(5.0, 1.0, n).round(2)
+    amount[rng.random(n) < 0.05] *= -0.3
+    return pd.DataFrame({"customer_id": rng.integers(0, n_customers, n), "date": dates, "amount": amount})
+
+
+@pytest.mark.parametrize("layout", ["int64", "uint8", "arrow_str", "object_str", "chunked_arrow", "polars_str", "polars_int"])
+def test_ids_factorized_in_the_core_match_pandas_and_polars(layout):
+    import pyarrow as pa
+
+    tx = _random_log(30_000, 250 if layout == "uint8" else 4000, seed=11)
+    codes = tx.customer_id.to_numpy()
+    # Short ids (inline in Arrow views) and long ones (in the data buffers).
+    text = np.array([f"C{i}" if i % 3 else f"customer-number-{i:09d}" for i in range(4000)], dtype=object)[codes % 4000]
+    frame: object
+    if layout == "int64":
+        frame = tx
+    elif layout == "uint8":
+        frame = tx.assign(customer_id=codes.astype(np.uint8))
+    elif layout == "arrow_str":
+        frame = tx.assign(customer_id=pd.array(text, dtype="str"))
+    elif layout == "object_str":
+        frame = tx.assign(customer_id=pd.Series(text, dtype=object))
+    elif layout == "chunked_arrow":
+        whole = pa.array(text.tolist(), type=pa.large_string())
+        chunked = pa.chunked_array([whole.slice(0, 7001), whole.slice(7001, 9000), whole.slice(16001)])
+        frame = tx.assign(customer_id=pd.Series(pd.arrays.ArrowStringArray(chunked)))
+    elif layout == "polars_str":
+        frame = pl.from_pandas(tx.assign(customer_id=text))
+    else:
+        frame = pl.from_pandas(tx)
+    as_pandas = frame.to_pandas() if isinstance(frame, pl.DataFrame) else frame
+    ours = segcore.behaviour_features(frame, features=FEATURES_8)
+    # Index: the log's ids in order of first appearance, in their own type.
+    assert ours.index.tolist() == list(dict.fromkeys(as_pandas.customer_id.tolist()))
+    as_of = as_pandas.date.max() + pd.Timedelta(days=1)
+    by_pandas = pandas_behaviour(as_pandas, as_of).reindex(ours.index)
+    by_polars = polars_behaviour(pl.from_pandas(as_pandas.astype({"customer_id": str})), as_of).reindex(
+        ours.index.astype(str)
+    )
+    for column in FEATURES_8:
+        np.testing.assert_allclose(ours[column], by_pandas[column], rtol=1e-12, atol=1e-9, err_msg=column)
+        np.testing.assert_allclose(ours[column], by_polars[column].to_numpy(float), rtol=1e-12, atol=1e-9, err_msg=column)
+
+
+def test_missing_text_ids_from_arrow_buffers_name_the_row_or_are_skipped():
+    tx = small_log()
+    ids = tx.customer_id.tolist()
+    ids[3] = None
+    for frame in (tx.assign(customer_id=pd.array(ids, dtype="str")), pl.from_pandas(tx).with_columns(customer_id=pl.Series(ids))):
+        with pytest.raises(segcore.SegcoreError, match="row 3"):
+            segcore.behaviour_features(frame)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            skipped = segcore.behaviour_features(frame, on_invalid="skip")
+        assert skipped.attrs["skipped_rows"] == 1
+        assert skipped.index.tolist() == ["A", "B", "C"]
+        assert skipped.loc["A", "monetary"] == 100.0 + 100.0 + 100.0 + 200.0
+
+
+def test_rfm_cells_come_from_the_core():
+    tx = _random_log(5000, 700, seed=2)
+    r = segcore.rfm(tx)
+    expected = [f"{a}{b}{c}" for a, b, c in zip(r.r_score, r.f_score, r.m_score)]
+    assert r["rfm_cell"].tolist() == expected

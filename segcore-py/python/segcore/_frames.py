@@ -37,6 +37,9 @@ __all__ = [
     "ids",
     "is_pandas",
     "is_polars",
+    "log_input",
+    "raw_ids",
+    "rows_of",
     "pipeline_column",
     "series_or_array",
     "shared_labels",
@@ -509,10 +512,18 @@ def transaction_input(
     margin: Optional[str] = None,
     product_category: Optional[str] = None,
     channel: Optional[str] = None,
+    customer_codes: Any = None,
 ) -> Tuple[tuple, tuple, Any]:
     """(the log as the binding's tuple, column names, the log's distinct customer ids in original
-    form). ``amount=None`` reads every row as an amount of 1 (touchpoints)."""
-    codes, uniques = factorize(column(transactions, customer))
+    form). ``amount=None`` reads every row as an amount of 1 (touchpoints). ``customer_codes``:
+    the customer column as :func:`raw_ids` gives it (then the ids come back as None)."""
+    if customer_codes is None:
+        codes, uniques = factorize(column(transactions, customer))
+        customers: Any = (codes, ids(uniques))
+        n_rows = len(codes)
+    else:
+        customers, uniques = customer_codes, None
+        n_rows = len(column(transactions, customer))
 
     def categories(name: Optional[str]) -> Any:
         if name is None:
@@ -521,15 +532,106 @@ def transaction_input(
         return (c, [str(v) for v in u])
 
     tx = (
-        (codes, ids(uniques)),
+        customers,
         dates(column(transactions, date)),
-        np.ones(len(codes), dtype=np.float64) if amount is None else floats(column(transactions, amount), amount),
+        np.ones(n_rows, dtype=np.float64) if amount is None else floats(column(transactions, amount), amount),
         None if margin is None else floats(column(transactions, margin), margin),
         categories(product_category),
         categories(channel),
     )
     names = (customer, date, "touchpoint" if amount is None else amount, margin or "margin")
     return tx, names, uniques
+
+
+def _arrow_chunks(array: Any) -> Optional[List[tuple]]:
+    """The chunks of a pyarrow string array as numpy views of their buffers (no copy, no
+    per-value work): ``(offsets or views, data buffers, validity bitmap or None, bit offset)``;
+    None for any other type."""
+    import pyarrow as pa
+
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    out = []
+    for chunk in chunks:
+        kind, n, offset = chunk.type, len(chunk), chunk.offset
+        buffers = chunk.buffers()
+        validity = None
+        if chunk.null_count and buffers[0] is not None:
+            validity = np.frombuffer(buffers[0], dtype=np.uint8)
+
+        def data(buffer: Any) -> np.ndarray:
+            return np.zeros(0, np.uint8) if buffer is None else np.frombuffer(buffer, dtype=np.uint8)
+
+        if pa.types.is_large_string(kind) or pa.types.is_string(kind):
+            width = np.int64 if pa.types.is_large_string(kind) else np.int32
+            if buffers[1] is None:
+                main = np.zeros(n + 1, dtype=width)
+            else:
+                main = np.frombuffer(buffers[1], dtype=width)[offset : offset + n + 1]
+            out.append((main, [data(buffers[2])], validity, offset))
+        elif pa.types.is_string_view(kind):
+            main = data(buffers[1])[16 * offset : 16 * (offset + n)]
+            out.append((main, [data(b) for b in buffers[2:]], validity, offset))
+        else:
+            return None
+    return out
+
+
+def raw_ids(column: Any) -> Optional[Any]:
+    """A customer column in a form the core factorizes itself: an int64 array (integer ids
+    without missing values) or the column's Arrow string buffers (pandas' Arrow-backed strings,
+    polars strings, pyarrow); None for anything else (factorized by pandas instead)."""
+    try:
+        if is_polars(column):
+            import polars as pl
+
+            if column.dtype.is_integer() and column.null_count() == 0 and column.dtype != pl.UInt64:
+                return np.ascontiguousarray(column.to_numpy(), dtype=np.int64)
+            if column.dtype == pl.String:
+                return _arrow_chunks(column.to_arrow(compat_level=pl.CompatLevel.newest()))
+            return None
+        array = getattr(column, "array", None)
+        if array is not None and hasattr(array, "__arrow_array__") and str(getattr(column, "dtype", "")) in ("str", "string"):
+            if getattr(getattr(column, "dtype", None), "storage", None) == "pyarrow":
+                return _arrow_chunks(array.__arrow_array__())
+            return None
+        data = values(column)
+        if data.dtype.kind == "i" or (data.dtype.kind == "u" and data.dtype.itemsize < 8):
+            return np.ascontiguousarray(data, dtype=np.int64)
+    except (ImportError, TypeError, ValueError, AttributeError):
+        return None
+    return None
+
+
+def rows_of(column: Any, rows: np.ndarray) -> Any:
+    """The values of ``column`` at ``rows``, in original form, for a pandas index."""
+    if is_polars(column):
+        return column.gather(rows).to_numpy()
+    if is_pandas(column):
+        return column.array.take(rows)
+    return values(column)[rows]
+
+
+def log_input(
+    transactions: Any,
+    customer: str,
+    date: str,
+    amount: Optional[str],
+    margin: Optional[str] = None,
+    product_category: Optional[str] = None,
+    channel: Optional[str] = None,
+) -> Tuple[tuple, tuple, Any]:
+    """:func:`transaction_input` with the customer column left for the core to factorize when
+    it can (integers, Arrow strings): ``(tx, names, uniques)`` where ``uniques(first_rows)``
+    gives the log's distinct customer ids in original form from the binding's first rows."""
+    ids_column = column(transactions, customer)
+    raw = raw_ids(ids_column)
+    if raw is None:
+        tx, names, uniques = transaction_input(transactions, customer, date, amount, margin, product_category, channel)
+        return tx, names, lambda first_rows: uniques
+    tx, names, _ = transaction_input(
+        transactions, customer, date, amount, margin, product_category, channel, customer_codes=raw
+    )
+    return tx, names, lambda first_rows: rows_of(ids_column, first_rows)
 
 
 def customer_index(customers: Any, customer: str, log_uniques: Any) -> Tuple[Optional[Any], Any]:

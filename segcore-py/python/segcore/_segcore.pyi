@@ -76,8 +76,15 @@ def profile_segments(
 
 _Factorized = Tuple[npt.NDArray[np.int32], list[str]]
 _Ids = npt.NDArray[np.int64] | list[str]
+_TextChunk = Tuple[
+    npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[np.uint8],
+    list[npt.NDArray[np.uint8]],
+    Optional[npt.NDArray[np.uint8]],
+    int,
+]
+_Customers = npt.NDArray[np.int64] | Tuple[npt.NDArray[np.int32], _Ids] | list[_TextChunk]
 _TxInput = Tuple[
-    Tuple[npt.NDArray[np.int32], _Ids],
+    _Customers,
     Tuple[npt.NDArray[np.int64] | list[str], int],
     npt.NDArray[np.float64],
     Optional[npt.NDArray[np.float64]],
@@ -94,7 +101,7 @@ def behaviour_features(
     features: Optional[list[str]] = None,
     trend_window_months: int = 12,
     on_invalid: str = "raise",
-) -> Tuple[list[str], npt.NDArray[np.float64], int, int]: ...
+) -> Tuple[list[str], npt.NDArray[np.float64], int, int, Optional[npt.NDArray[np.uint32]]]: ...
 def segmentation_features(
     customer_ids: _Ids,
     annual_revenue: Optional[npt.NDArray[np.float64]],
@@ -109,7 +116,13 @@ def rfm_scores(
     n_scores: int = 5,
     rules: Optional[Tuple[list[_RfmRule], str, str]] = None,
 ) -> Tuple[
-    npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint16], list[str]
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.uint8],
+    npt.NDArray[np.uint16],
+    list[str],
+    npt.NDArray[np.uint32],
+    list[str],
 ]: ...
 def abc_classes(
     values: npt.NDArray[np.float64], a_share: float = 0.8, b_share: float = 0.15

@@ -21,7 +21,17 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from . import _segcore
-from ._frames import TRANSACTION_COLUMNS, column, column_names, customer_index, day, floats, series_or_array, transaction_input
+from ._frames import (
+    TRANSACTION_COLUMNS,
+    column,
+    column_names,
+    customer_index,
+    day,
+    floats,
+    log_input,
+    series_or_array,
+    transaction_input,
+)
 from .exceptions import InvalidParameterError
 
 __all__ = [
@@ -102,13 +112,15 @@ def behaviour_features(
     """
     import pandas as pd
 
-    tx, names, uniques = transaction_input(transactions, customer, date, amount, margin, product_category, channel)
-    customer_ids, index = customer_index(customers, customer, uniques)
+    tx, names, uniques = log_input(transactions, customer, date, amount, margin, product_category, channel)
+    customer_ids, index = customer_index(customers, customer, None) if customers is not None else (None, None)
     as_of_day = None if as_of is None else day(as_of, "as_of")
     feature_list = None if features is None else [str(f) for f in features]
-    names_out, values, as_of_days, skipped = _segcore.behaviour_features(
+    names_out, values, as_of_days, skipped, first_rows = _segcore.behaviour_features(
         customer_ids, tx, names, as_of_day, feature_list, _count("trend_window_months", trend_window_months, "1..=1200 calendar months"), on_invalid
     )
+    if customers is None:
+        _, index = customer_index(None, customer, uniques(first_rows))
     # copy=False: the array is ours; pandas 3 would otherwise copy the whole result once more.
     frame = pd.DataFrame(values, columns=names_out, index=index, copy=False)
     frame.attrs["as_of"] = str(np.datetime64(int(as_of_days), "D"))
@@ -207,9 +219,9 @@ def rfm_scores(
     elif (unmatched, no_orders) != ("Other", "No orders"):
         table = (default_rfm_rules(), str(unmatched), str(no_orders))
     n = _count("n_scores", n_scores, "2..=10 score levels")
-    rs, fs, ms, segment, segment_names = _segcore.rfm_scores(r, f, m, n, table)
+    rs, fs, ms, segment, segment_names, cell_codes, cells = _segcore.rfm_scores(r, f, m, n, table)
     frame = pd.DataFrame({"r_score": rs, "f_score": fs, "m_score": ms}, index=index)
-    frame["rfm_cell"] = [f"{a}{b}{c}" for a, b, c in zip(rs.tolist(), fs.tolist(), ms.tolist())]
+    frame["rfm_cell"] = np.asarray(cells, dtype=object)[cell_codes]
     frame["segment"] = pd.Categorical.from_codes(segment.astype(np.int64), categories=segment_names)
     return frame
 
@@ -386,7 +398,7 @@ def lifecycle_stages(
     if touchpoints is not None:
         tx, names, _ = transaction_input(touchpoints, customer, touchpoint_date, None)
         ids = [str(v) for v in f.index]
-        _, touch, _, skipped_touchpoints = _segcore.behaviour_features(
+        _, touch, _, skipped_touchpoints, _ = _segcore.behaviour_features(
             ids, tx, names, day(f.attrs["as_of"], "as_of"), ["recency_days"], 12, on_invalid
         )
         touch_days = np.ascontiguousarray(touch[:, 0])

@@ -3,6 +3,8 @@
 //! - [`Date`]: calendar dates as days since 1970-01-01.
 //! - [`CustomerTable`]: one row per customer, numeric (`NaN` = missing) and dictionary-encoded
 //!   categorical columns ([`CategoricalColumn`], missing = [`CategoricalColumn::MISSING`]).
+//! - [`factorize_integers`] / [`factorize_text`]: dense codes of an id column (integers, Arrow
+//!   strings) in order of first appearance.
 //! - [`TransactionLog`]: order lines (customer, date, amount, optional margin, quantity, product
 //!   category, channel).
 //! - [`RawTransactions`]: rows as an export gives them, validated into a log under
@@ -12,6 +14,7 @@
 
 mod csv;
 mod date;
+mod factorize;
 mod ids;
 mod raw;
 mod table;
@@ -19,6 +22,10 @@ mod transactions;
 
 pub use self::csv::{CustomerCsvOptions, TransactionCsvOptions};
 pub use self::date::Date;
+pub use self::factorize::{
+    factorize_integers, factorize_text, Factorized, TextChunk, Validity,
+    MISSING as FACTORIZED_MISSING,
+};
 pub use self::raw::{
     dates_from_text, dates_from_units, DatesWithProblems, OnInvalid, RawLog, RawTransactions,
     TransactionColumns,

@@ -41,7 +41,7 @@
 
 use crate::data::{CustomerTable, Date, TransactionLog};
 use crate::error::{Error, Result};
-use ndarray::{Array2, ArrayView1, Axis};
+use ndarray::{Array2, ArrayView1};
 use rayon::prelude::*;
 
 /// One behaviour feature; see the [module documentation](self) for the exact definitions.
@@ -273,9 +273,6 @@ impl BehaviourFeatures {
     }
 }
 
-/// Customers handled per parallel task: fixed, so results never depend on the thread count.
-const CUSTOMERS_PER_TASK: usize = 2048;
-
 /// Computes behaviour features for every customer of `customers` from `log`.
 ///
 /// Fails when a log customer with transactions is not in the table (naming the id), when a
@@ -383,9 +380,9 @@ pub fn behaviour_features(
         }
     }
 
-    let rows_by_customer = group_rows_by_customer(customers, log)?;
     let n_customers = customers.n_customers();
     let mut values = Array2::<f64>::zeros((n_customers, columns.len()));
+    let groups = CustomerGroups::new(customers, log)?;
     let context = Context {
         log,
         as_of,
@@ -393,24 +390,51 @@ pub fn behaviour_features(
         previous_window_start,
         columns: &columns,
         n_channels: channels.len(),
-        rows: &rows_by_customer,
+        needs_rows: columns.iter().any(|f| f.required_column().is_some()),
     };
-    values
-        .axis_chunks_iter_mut(Axis(0), CUSTOMERS_PER_TASK)
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(task, mut block)| {
-            let mut scratch = Scratch::default();
-            for (i, mut row) in block.outer_iter_mut().enumerate() {
-                let customer = task * CUSTOMERS_PER_TASK + i;
-                context.customer_features(
-                    customer,
-                    &mut scratch,
-                    row.as_slice_mut()
-                        .expect("rows of a standard-layout matrix are contiguous"),
-                );
-            }
+    let width = columns.len();
+    if width == 0 {
+        // Only a channel mix, and the channel column names no channel: nothing to compute.
+        return Ok(BehaviourFeatures {
+            as_of,
+            features: columns,
+            names,
+            values,
         });
+    }
+    let out = values
+        .as_slice_mut()
+        .expect("a new matrix is in standard layout");
+    // Customer ranges with about the same number of log rows each; every range gathers its own
+    // rows (a scan of the customer codes) and computes its customers. A customer's rows are
+    // always summed in log order, so the split never changes a result.
+    let n_ranges = if log.n_transactions() < ROWS_PER_RANGE_MIN {
+        1
+    } else {
+        2 * rayon::current_num_threads()
+    };
+    let bounds = groups.balanced_bounds(n_ranges);
+    let mut tasks = Vec::with_capacity(bounds.len());
+    let mut rest = out;
+    for w in bounds.windows(2) {
+        let (head, tail) = rest.split_at_mut((w[1] - w[0]) * width);
+        tasks.push((w[0], w[1], head));
+        rest = tail;
+    }
+    tasks.into_par_iter().for_each(|(lo, hi, block)| {
+        let gathered = groups.gather(log, lo, hi, context.needs_rows);
+        let mut scratch = Scratch::default();
+        for (i, row) in block.chunks_exact_mut(width).enumerate() {
+            let (start, end) = gathered.range(i);
+            context.customer_features(
+                &gathered.days[start..end],
+                &gathered.amounts[start..end],
+                gathered.rows.get(start..end).unwrap_or(&[]),
+                &mut scratch,
+                row,
+            );
+        }
+    });
     Ok(BehaviourFeatures {
         as_of,
         features: columns,
@@ -449,62 +473,165 @@ fn available_log_columns(log: &TransactionLog) -> String {
     names.join(", ")
 }
 
-/// Log rows grouped by table row (a stable counting sort): the rows of customer `c` are
-/// `order[offsets[c]..offsets[c + 1]]`, in log order, so sums run in a fixed order.
-struct RowsByCustomer {
+/// Below this many log rows one range does all customers (a scan per range is not worth it).
+const ROWS_PER_RANGE_MIN: usize = 1 << 20;
+
+/// Log rows per customer of the table: `offsets[c]..offsets[c + 1]` counts customer `c`'s rows
+/// in the order a stable counting sort puts them.
+struct CustomerGroups<'a> {
     /// `u32` like the row numbers: the log has fewer than `u32::MAX` rows (checked).
     offsets: Vec<u32>,
-    order: Vec<u32>,
+    /// Table row of each log customer code; `None` when the table is the log's own customers
+    /// (code `i` is row `i`: skips a million lookups).
+    table_row: Option<Vec<u32>>,
+    codes: &'a [u32],
 }
 
-fn group_rows_by_customer(
-    customers: &CustomerTable,
-    log: &TransactionLog,
-) -> Result<RowsByCustomer> {
-    const UNKNOWN: u32 = u32::MAX;
-    // A table of the log's own customers (the usual case without a customer master) maps code i
-    // to row i: skip a million hash lookups.
-    let same_ids = customers
-        .interned_ids()
-        .is_shared_with(log.interned_customer_ids())
-        || customers.ids() == log.customer_ids();
-    let table_row: Vec<u32> = if same_ids {
-        (0..log.customer_ids().len() as u32).collect()
-    } else {
-        log.customer_ids()
-            .iter()
-            .map(|id| customers.index_of_id(id).map_or(UNKNOWN, |r| r as u32))
-            .collect()
-    };
-    // offsets[c + 1] counts customer c's rows, then becomes the end of its range.
-    let mut offsets = vec![0u32; customers.n_customers() + 1];
-    for (i, &code) in log.customer_codes().iter().enumerate() {
-        let row = table_row[code as usize];
-        if row == UNKNOWN {
-            // Silently dropping revenue of customers missing from the table would bias every
-            // feature; the user decides whether to add them or filter the log.
-            return Err(Error::UnknownCategory {
-                column: format!(
-                    "customer_id (transaction log row {i}: customer missing from the customer table)"
-                ),
-                value: log.customer_ids()[code as usize].clone(),
-            });
+/// One range's rows, gathered by customer: days and amounts side by side, so the per-customer
+/// pass reads them in sequence instead of jumping through the log.
+struct Gathered {
+    /// Start of each customer's rows in the gathered arrays, relative to the range (+ one end).
+    starts: Vec<u32>,
+    days: Vec<i32>,
+    amounts: Vec<f64>,
+    /// The log row of each gathered row, only when a feature reads another column.
+    rows: Vec<u32>,
+}
+
+impl Gathered {
+    fn range(&self, i: usize) -> (usize, usize) {
+        (self.starts[i] as usize, self.starts[i + 1] as usize)
+    }
+}
+
+impl<'a> CustomerGroups<'a> {
+    fn new(customers: &CustomerTable, log: &'a TransactionLog) -> Result<CustomerGroups<'a>> {
+        const UNKNOWN: u32 = u32::MAX;
+        let codes = log.customer_codes();
+        let same_ids = customers
+            .interned_ids()
+            .is_shared_with(log.interned_customer_ids())
+            || customers.ids() == log.customer_ids();
+        let table_row: Option<Vec<u32>> = if same_ids {
+            None
+        } else {
+            let map: Vec<u32> = log
+                .customer_ids()
+                .iter()
+                .map(|id| customers.index_of_id(id).map_or(UNKNOWN, |r| r as u32))
+                .collect();
+            if map.contains(&UNKNOWN) {
+                if let Some(i) = codes.iter().position(|&c| map[c as usize] == UNKNOWN) {
+                    // Silently dropping revenue of customers missing from the table would bias
+                    // every feature; the user decides whether to add them or filter the log.
+                    return Err(Error::UnknownCategory {
+                        column: format!(
+                            "customer_id (transaction log row {i}: customer missing from the customer table)"
+                        ),
+                        value: log.customer_ids()[codes[i] as usize].clone(),
+                    });
+                }
+            }
+            Some(map)
+        };
+        let n_customers = customers.n_customers();
+        let row_of = |code: u32| match &table_row {
+            Some(map) => map[code as usize],
+            None => code,
+        };
+        // Counts per customer over fixed row chunks, added up (integer sums: any order).
+        let count = |chunk: &[u32]| {
+            let mut counts = vec![0u32; n_customers + 1];
+            for &code in chunk {
+                counts[row_of(code) as usize + 1] += 1;
+            }
+            counts
+        };
+        let mut offsets = if codes.len() < ROWS_PER_RANGE_MIN {
+            count(codes)
+        } else {
+            let chunk = codes.len().div_ceil(rayon::current_num_threads().max(1));
+            codes
+                .par_chunks(chunk)
+                .map(count)
+                .reduce_with(|mut a, b| {
+                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                    a
+                })
+                .unwrap_or_else(|| vec![0u32; n_customers + 1])
+        };
+        for c in 1..offsets.len() {
+            offsets[c] += offsets[c - 1];
         }
-        offsets[row as usize + 1] += 1;
+        Ok(CustomerGroups {
+            offsets,
+            table_row,
+            codes,
+        })
     }
-    for c in 1..offsets.len() {
-        offsets[c] += offsets[c - 1];
+
+    /// `n_ranges + 1` customer boundaries (fewer when customers are few) splitting the rows
+    /// about evenly.
+    fn balanced_bounds(&self, n_ranges: usize) -> Vec<usize> {
+        let n_customers = self.offsets.len() - 1;
+        let total = u64::from(self.offsets[n_customers]);
+        let mut bounds = vec![0];
+        for k in 1..n_ranges {
+            let target = (total * k as u64 / n_ranges as u64) as u32;
+            let b = self
+                .offsets
+                .partition_point(|&o| o < target)
+                .min(n_customers);
+            if b > *bounds.last().expect("starts with 0") {
+                bounds.push(b);
+            }
+        }
+        if *bounds.last().expect("starts with 0") < n_customers || bounds.len() == 1 {
+            bounds.push(n_customers);
+        }
+        bounds
     }
-    // Fill each range from its start; `next` ends equal to offsets[1..].
-    let mut next = offsets[..offsets.len() - 1].to_vec();
-    let mut order = vec![0u32; log.n_transactions()];
-    for (i, &code) in log.customer_codes().iter().enumerate() {
-        let row = table_row[code as usize] as usize;
-        order[next[row] as usize] = i as u32;
-        next[row] += 1;
+
+    /// The rows of customers `lo..hi`, in log order within each customer.
+    fn gather(&self, log: &TransactionLog, lo: usize, hi: usize, with_rows: bool) -> Gathered {
+        let base = self.offsets[lo];
+        let starts: Vec<u32> = self.offsets[lo..=hi].iter().map(|&o| o - base).collect();
+        let len = starts[hi - lo] as usize;
+        let mut next = starts[..hi - lo].to_vec();
+        let mut days = vec![0i32; len];
+        let mut amounts = vec![0.0; len];
+        let mut rows = if with_rows {
+            vec![0u32; len]
+        } else {
+            Vec::new()
+        };
+        let (dates, log_amounts) = (log.dates(), log.amounts());
+        let width = (hi - lo) as u32;
+        for (i, &code) in self.codes.iter().enumerate() {
+            let row = match &self.table_row {
+                Some(map) => map[code as usize],
+                None => code,
+            };
+            let local = row.wrapping_sub(lo as u32);
+            if local >= width {
+                continue;
+            }
+            let slot = &mut next[local as usize];
+            let at = *slot as usize;
+            *slot += 1;
+            days[at] = dates[i].days_since_epoch();
+            amounts[at] = log_amounts[i];
+            if with_rows {
+                rows[at] = i as u32;
+            }
+        }
+        Gathered {
+            starts,
+            days,
+            amounts,
+            rows,
+        }
     }
-    drop(next);
-    Ok(RowsByCustomer { offsets, order })
 }
 
 struct Context<'a> {
@@ -514,7 +641,8 @@ struct Context<'a> {
     previous_window_start: Date,
     columns: &'a [BehaviourFeature],
     n_channels: usize,
-    rows: &'a RowsByCustomer,
+    /// Some feature reads margin, category or channel (through the gathered log rows).
+    needs_rows: bool,
 }
 
 /// Per-task buffers reused across customers.
@@ -526,11 +654,17 @@ struct Scratch {
 }
 
 impl Context<'_> {
-    fn customer_features(&self, customer: usize, scratch: &mut Scratch, out: &mut [f64]) {
+    /// Features of one customer from its rows (log order): `days`, `amounts` and, when a
+    /// feature needs another column, the log `rows`.
+    fn customer_features(
+        &self,
+        days: &[i32],
+        amounts: &[f64],
+        rows: &[u32],
+        scratch: &mut Scratch,
+        out: &mut [f64],
+    ) {
         let log = self.log;
-        let (start, end) = (self.rows.offsets[customer], self.rows.offsets[customer + 1]);
-        let rows = &self.rows.order[start as usize..end as usize];
-        let (dates, amounts) = (log.dates(), log.amounts());
         let margin = log.margin();
         let categories = log.product_category();
         let channels = log.channel();
@@ -538,27 +672,39 @@ impl Context<'_> {
         scratch.categories.clear();
         scratch.channel_amounts.clear();
         scratch.channel_amounts.resize(self.n_channels, 0.0);
+        let (as_of, last_start, previous_start) = (
+            self.as_of.days_since_epoch(),
+            self.last_window_start.days_since_epoch(),
+            self.previous_window_start.days_since_epoch(),
+        );
         let (mut net, mut gross, mut returned, mut net_margin) = (0.0, 0.0, 0.0, 0.0);
         let (mut last_window, mut previous_window) = (0.0, 0.0);
-        for &r in rows {
-            let r = r as usize;
-            let date = dates[r];
-            if date >= self.as_of {
+        for (k, (&day, &amount)) in days.iter().zip(amounts).enumerate() {
+            if day >= as_of {
                 continue;
             }
-            let amount = amounts[r];
             net += amount;
-            if date >= self.last_window_start {
+            if day >= last_start {
                 last_window += amount;
-            } else if date >= self.previous_window_start {
+            } else if day >= previous_start {
                 previous_window += amount;
             }
+            if !self.needs_rows {
+                if amount > 0.0 {
+                    gross += amount;
+                    scratch.order_days.push(day);
+                } else {
+                    returned -= amount;
+                }
+                continue;
+            }
+            let r = rows[k] as usize;
             if let Some(m) = margin {
                 net_margin += m[r];
             }
             if amount > 0.0 {
                 gross += amount;
-                scratch.order_days.push(date.days_since_epoch());
+                scratch.order_days.push(day);
                 if let Some(c) = categories {
                     let code = c.codes[r];
                     if code != crate::data::CategoricalColumn::MISSING {
@@ -673,14 +819,21 @@ fn check_latest_date(log: &TransactionLog, last: Date) -> Result<()> {
     if n < 20 {
         return Ok(());
     }
-    let mut days: Vec<i32> = dates.iter().map(|d| d.days_since_epoch()).collect();
     // At least the second-latest row: one mistyped date among a few thousand is found too.
     let bulk_index = (((n - 1) as f64 * 0.999).floor() as usize).min(n - 2);
-    let (_, &mut bulk_end, _) = days.select_nth_unstable(bulk_index);
-    let gap = last.days_since_epoch() - bulk_end;
-    if gap <= LATEST_DATE_GAP_DAYS {
+    // The row at sorted position `bulk_index` lies more than the allowed gap before `last`
+    // exactly when more than `bulk_index` rows do: one counting pass, no sorted copy.
+    let threshold = last.days_since_epoch() - LATEST_DATE_GAP_DAYS;
+    let before = dates
+        .par_iter()
+        .filter(|d| d.days_since_epoch() < threshold)
+        .count();
+    if before <= bulk_index {
         return Ok(());
     }
+    let mut days: Vec<i32> = dates.iter().map(|d| d.days_since_epoch()).collect();
+    let (_, &mut bulk_end, _) = days.select_nth_unstable(bulk_index);
+    let gap = last.days_since_epoch() - bulk_end;
     let row = dates
         .iter()
         .position(|&d| d == last)
@@ -860,7 +1013,7 @@ mod tests {
     #[test]
     fn same_result_for_many_customers_across_tasks() {
         // More customers than one task holds, so several tasks run; compare with a serial sum.
-        let n = 3 * CUSTOMERS_PER_TASK + 17;
+        let n = 3 * 2048 + 17;
         let ids: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
         let customers = CustomerTable::new(ids.clone()).unwrap();
         let refs: Vec<&str> = (0..4 * n).map(|i| ids[(i * 7919) % n].as_str()).collect();
@@ -875,6 +1028,39 @@ mod tests {
             expected[customers.index_of_id(id).unwrap()] += amounts[r];
         }
         assert_eq!(f.column("monetary").unwrap().to_vec(), expected);
+    }
+
+    #[test]
+    fn ranges_gather_the_same_rows_as_one_range() {
+        let n = 1000;
+        let ids: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+        let customers = CustomerTable::new(ids.iter().rev().cloned().collect()).unwrap();
+        let refs: Vec<&str> = (0..7 * n).map(|i| ids[(i * 7919) % n].as_str()).collect();
+        let dates = (0..7 * n)
+            .map(|i| Date::from_days_since_epoch(20_000 + (i % 365) as i32).unwrap())
+            .collect();
+        let amounts: Vec<f64> = (0..7 * n).map(|i| i as f64).collect();
+        let log = TransactionLog::from_ids(&refs, dates, amounts).unwrap();
+        let groups = CustomerGroups::new(&customers, &log).unwrap();
+        let whole = groups.gather(&log, 0, n, true);
+        for n_ranges in [2, 3, 8] {
+            let bounds = groups.balanced_bounds(n_ranges);
+            assert_eq!((bounds[0], *bounds.last().unwrap()), (0, n));
+            let mut rows = Vec::new();
+            for w in bounds.windows(2) {
+                let part = groups.gather(&log, w[0], w[1], true);
+                assert_eq!(part.amounts.len(), part.rows.len());
+                rows.extend(part.rows);
+            }
+            assert_eq!(rows, whole.rows);
+        }
+        // Within a customer, log order; customers in table order.
+        let (start, end) = whole.range(0);
+        let first = customers.ids()[0].as_str();
+        let expected: Vec<u32> = (0..7 * n as u32)
+            .filter(|&r| refs[r as usize] == first)
+            .collect();
+        assert_eq!(whole.rows[start..end], expected[..]);
     }
 
     #[test]

@@ -204,6 +204,43 @@ impl RfmScores {
     pub fn segment_name(&self, i: usize) -> &str {
         &self.segment_names[self.segment[i] as usize]
     }
+
+    /// The RFM cell of every customer as text, the three scores written one after the other
+    /// (`"545"`; `"000"` for a customer without orders), dictionary-encoded: `cells[codes[i]]`
+    /// is customer `i`'s cell, the distinct cells in order of first appearance.
+    ///
+    /// ```
+    /// use segcore::features::rfm::{rfm_scores, RfmParams};
+    /// let s = rfm_scores(&[5.0, 50.0, f64::NAN], &[4.0, 1.0, 0.0], &[900.0, 10.0, 0.0],
+    ///                    &RfmParams::default().n_scores(2))?;
+    /// let (codes, cells) = s.cells();
+    /// assert_eq!(cells, ["222", "111", "000"]);
+    /// assert_eq!(codes, [0, 1, 2]);
+    /// # Ok::<(), segcore::Error>(())
+    /// ```
+    pub fn cells(&self) -> (Vec<u32>, Vec<String>) {
+        // Scores are at most 10: a direct table of 11^3 keys.
+        const LEVELS: usize = 11;
+        const KEYS: usize = LEVELS * LEVELS * LEVELS;
+        let mut table = vec![u32::MAX; KEYS];
+        let mut cells = Vec::new();
+        let codes = self
+            .recency_score
+            .iter()
+            .zip(&self.frequency_score)
+            .zip(&self.monetary_score)
+            .map(|((&r, &f), &m)| {
+                let key = (usize::from(r) * LEVELS + usize::from(f)) * LEVELS + usize::from(m);
+                let slot = &mut table[key.min(KEYS - 1)];
+                if *slot == u32::MAX {
+                    *slot = cells.len() as u32;
+                    cells.push(format!("{r}{f}{m}"));
+                }
+                *slot
+            })
+            .collect();
+        (codes, cells)
+    }
 }
 
 /// `n_scores` checked: 2..=10 score levels.
@@ -389,6 +426,20 @@ fn intern(names: &mut Vec<String>, name: &str) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_spell_the_three_scores() {
+        let scores = RfmScores {
+            recency_score: vec![5, 1, 5, 10, 0],
+            frequency_score: vec![4, 1, 4, 10, 0],
+            monetary_score: vec![3, 2, 3, 1, 0],
+            segment: vec![0; 5],
+            segment_names: vec!["x".into()],
+        };
+        let (codes, cells) = scores.cells();
+        assert_eq!(codes, [0, 1, 0, 2, 3]);
+        assert_eq!(cells, ["543", "112", "10101", "000"]);
+    }
 
     #[test]
     fn scores_follow_the_exact_rank_edges() {
