@@ -12,37 +12,10 @@ two results agree.
     python benches/compare_features.py --quick    # 1M lines / 100k customers
     python benches/compare_features.py --only pipeline   # FeaturePipeline vs ColumnTransformer, 1M rows
 
-Measured 2026-11-23, 2 shared cores (read the ratios; absolute times move with the load):
-
-| run                      | load avg | segcore s | pandas s | speed-up | segcore peak MiB (x input) | pandas peak MiB (x input) |
-|--------------------------|----------|-----------|----------|----------|----------------------------|---------------------------|
-| before the memory work   | ~9       | 15.0      | 80.4     | 5.4x     | 672 (2.94x)                | 1099 (4.80x)              |
-| ids interned once        | ~9       | 6.7       | 44.7     | 6.7x     | 364 (1.59x)                | 1120 (4.89x)              |
-| same code, 2nd run       | ~10      | 10.6      | 40.6     | 3.8x     | 327 (1.43x)                | 1099 (4.80x)              |
-| same code, 3rd run       | 10 -> 5  | 5.8       | 25.0     | 4.3x     | 363 (1.59x)                | 1120 (4.89x)              |
-
-The speed ratio moves 3.8x-6.7x with the other developers' load on the 2 cores (segcore runs
-first, so a falling load favours pandas); the memory figures are stable. Of segcore's time,
-pandas.factorize of the customer column is ~1.8 s of 7.8 s (cProfile, load ~9); the rest is
-the Rust call. Re-measure the ratio on a quiet machine before quoting it.
-
-FeaturePipeline.transform vs scikit-learn's ColumnTransformer (same recipe, results equal to
-1e-9), 1M customers, load average ~9-10: before 1.16 s vs 1.16 s (1.0x; 0.88 s of it in Rust
-building per-source blocks and copying them); after 0.93 s vs 1.32 s (1.4x) and 0.77 s vs
-1.46 s (1.9x) in a second run, Rust now 0.32 s; the rest is pandas.factorize of the two text
-columns (0.31 s), which scikit-learn's encoders pay in their own way too.
-
-Where segcore's peak went (10M lines, 1M integer ids; sizes from the structures' layouts):
-- before: Python int64 codes 76 + 1M `str` ids 63; Rust u32 codes 38, dates 38, amounts 76;
-  the log's ids (Vec<String>) 53 + a HashMap for the duplicate check 50 (temporary); a second
-  copy of the ids for the customer table 53 + its HashMap<String, usize> with a third copy 96;
-  the counting sort 38 (row order) + 16 (usize offsets); output 61.
-- after: Python int32 codes 38 (no `str` ids: integer ids go as one int64 array and the core
-  formats them); Rust u32 codes 38, dates 38, amounts 76; ids once 53 + a 4-byte-position index
-  10, shared by the log and the customer table; counting sort 38 + 4 (u32 offsets); output 61;
-  the result DataFrame wraps the output (pandas 3 copies it unless told not to).
-Per-customer accumulators are the output row itself plus a per-task scratch (order days of one
-customer), so nothing else scales with the log.
+Also prints, for 10M lines of 1M customers with integer ids and again with text ids (pandas'
+Arrow-backed strings), segcore on the pandas and on the polars frame next to pandas and polars
+(`group_by().agg()`, POLARS_MAX_THREADS=2), in one run. The figures, with the load of each run,
+and the history of the memory work are in docs/performance.md ("Behaviour features").
 """
 
 from __future__ import annotations
