@@ -36,14 +36,15 @@ def wholesale():
     return (x - x.mean(0)) / x.std(0)
 
 
-def run_segcore(x, extra=()):
+def run_segcore(x, extra=(), env=None):
     with tempfile.TemporaryDirectory() as tmp:
         xp, zp, lp = (os.path.join(tmp, f) for f in ("x.f64", "z.f64", "l.u64"))
         np.ascontiguousarray(x, dtype="<f8").tofile(xp)
         args = [EXE, xp, str(x.shape[0]), str(x.shape[1]), zp] + [str(a) for a in extra]
         if extra:
             args.append(lp)
-        out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(args, check=True, capture_output=True, text=True,
+                             env=None if env is None else {**os.environ, **env}).stdout
         info = json.loads(out)
         z = np.fromfile(zp, dtype="<f8").reshape(-1, 4)
         labels = np.fromfile(lp, dtype="<u8") if extra else None
@@ -55,7 +56,8 @@ import sys, time, resource, json, numpy as np
 x = np.load(sys.argv[2])
 t = time.perf_counter()
 if sys.argv[1] == 'fastcluster':
-    import fastcluster; fastcluster.linkage_vector(x, method='ward')
+    import fastcluster; z = fastcluster.linkage_vector(x, method='ward')
+    if len(sys.argv) > 3: np.save(sys.argv[3], z)
 elif sys.argv[1] == 'sklearn':
     from sklearn.cluster import AgglomerativeClustering
     AgglomerativeClustering(n_clusters=8, linkage='ward').fit(x)
@@ -66,13 +68,16 @@ print(json.dumps({'seconds': s, 'peak_rss_mb': resource.getrusage(resource.RUSAG
 """
 
 
-def run_python(lib, x):
+def run_python(lib, x, keep_linkage=False):
     with tempfile.TemporaryDirectory() as tmp:
-        xp = os.path.join(tmp, "x.npy")
+        xp, zp = os.path.join(tmp, "x.npy"), os.path.join(tmp, "z.npy")
         np.save(xp, x)
-        out = subprocess.run([sys.executable, "-c", CHILD, lib, xp], check=True,
-                             capture_output=True, text=True).stdout
-    return json.loads(out)
+        out = subprocess.run([sys.executable, "-c", CHILD, lib, xp] + ([zp] if keep_linkage else []),
+                             check=True, capture_output=True, text=True).stdout
+        info = json.loads(out)
+        if keep_linkage:
+            info["linkage"] = np.load(zp)
+    return info
 
 
 def same_partition(a, b):
@@ -108,6 +113,7 @@ def main():
     p.add_argument("--bench", nargs=2, type=int)
     p.add_argument("--two-stage", nargs=3, type=int)
     p.add_argument("--no-scipy", action="store_true")
+    p.add_argument("--repeats", type=int, default=3)
     a = p.parse_args()
     if a.check:
         ok = True
@@ -124,14 +130,31 @@ def main():
     if a.bench:
         n, d = a.bench
         x = blobs(n, d, 0)
-        _, _, info = run_segcore(x)
-        print(f"segcore     {info['seconds']:.3f} s  {info['peak_rss_mb']:.0f} MB (process peak, {info['threads']} threads)")
-        peers = ["fastcluster"] + ([] if a.no_scipy else ["scipy", "sklearn"])
-        for lib in peers:
-            r = run_python(lib, x)
-            print(f"{lib:11s} {r['seconds']:.3f} s  {r['peak_rss_mb']:.0f} MB (process peak)  "
-                  f"time {lib}/segcore {r['seconds'] / info['seconds']:.2f}x, "
-                  f"memory {lib}/segcore {r['peak_rss_mb'] / info['peak_rss_mb']:.1f}x")
+        # Alternating runs (segcore on 2 threads, on 1, fastcluster), medians: the machine is shared.
+        ours, alone, fast = [], [], []
+        for _ in range(a.repeats):
+            z, _, info = run_segcore(x)
+            ours.append(info)
+            alone.append(run_segcore(x, env={"RAYON_NUM_THREADS": "1"})[2])
+            f = run_python("fastcluster", x, keep_linkage=True)
+            fast.append(f)
+        zf = f["linkage"]
+        same = np.array_equal(z[:, [0, 1, 3]], zf[:, [0, 1, 3]])
+        rel = np.max(np.abs(z[:, 2] - zf[:, 2]) / np.maximum(np.abs(zf[:, 2]), 1e-300))
+        med = lambda runs: float(np.median([r["seconds"] for r in runs]))
+        print(f"Ward {n} x {d}, {a.repeats} alternating runs, medians; load average {os.getloadavg()[0]:.1f}")
+        print(f"segcore     {med(ours):.3f} s  {ours[-1]['peak_rss_mb']:.0f} MB (process peak, {ours[-1]['threads']} threads)  "
+              f"runs {[round(r['seconds'], 2) for r in ours]}")
+        print(f"segcore 1t  {med(alone):.3f} s  (RAYON_NUM_THREADS=1)  runs {[round(r['seconds'], 2) for r in alone]}")
+        print(f"fastcluster {med(fast):.3f} s  {fast[-1]['peak_rss_mb']:.0f} MB (process peak)  "
+              f"runs {[round(r['seconds'], 2) for r in fast]}")
+        print(f"fastcluster/segcore {med(fast) / med(ours):.2f}x (1 thread: {med(fast) / med(alone):.2f}x); "
+              f"same merges (a, b, count) as fastcluster: {same}, max rel height diff {rel:.1e}")
+        if not a.no_scipy:
+            for lib in ["scipy", "sklearn"]:
+                r = run_python(lib, x)
+                print(f"{lib:11s} {r['seconds']:.3f} s  {r['peak_rss_mb']:.0f} MB (process peak)  "
+                      f"time {lib}/segcore {r['seconds'] / med(ours):.2f}x")
     if a.two_stage:
         from sklearn.metrics import adjusted_rand_score
         n, d, micro = a.two_stage

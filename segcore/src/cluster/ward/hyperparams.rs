@@ -27,7 +27,9 @@ pub struct WardParams {
     pub distance_threshold: Option<f64>,
     /// Two-stage mode for data too large for exact Ward: first k-means into this many weighted
     /// micro-clusters, then exact weighted Ward on their centroids. `None` (default) is exact
-    /// Ward on every row; also exact when the data has no more rows than this.
+    /// Ward on every row; also exact when the data has no more rows than this. The route
+    /// beyond ~50,000 rows: the exact tree's scans grow with the square of the rows (seconds at
+    /// 20,000 x 8, hours at 1,000,000), the two-stage fit linearly.
     pub micro_clusters: Option<usize>,
     /// Maximum k-means iterations in the two-stage mode (default 20).
     pub micro_max_iterations: u64,
