@@ -94,10 +94,13 @@ fn contiguous<'a, T: numpy::Element>(
     })
 }
 
+/// `(codes, distinct ids, first row of each id)`; the first rows only when the core factorized
+/// the column (the Python layer takes the index from them).
+type FactorizedIds = (Vec<u32>, Vec<String>, Option<Vec<u32>>);
+
 impl CustomerInput<'_> {
-    /// `(codes, distinct ids, first row of each id)`; the first rows only when the core
-    /// factorized the column (the Python layer takes the index from them).
-    fn factorize(&self) -> segcore::Result<(Vec<u32>, Vec<String>, Option<Vec<u32>>)> {
+    /// The customer column's codes and distinct ids ([`FactorizedIds`]).
+    fn factorize(&self) -> segcore::Result<FactorizedIds> {
         match self {
             CustomerInput::Factorized((codes, ids)) => {
                 Ok((codes_u32(codes), ids.to_strings(), None))
