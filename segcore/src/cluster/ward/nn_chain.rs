@@ -18,12 +18,15 @@
 //! `label`), giving scipy's numbering of new clusters (n + merge index).
 
 use crate::numeric::sq_dist;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::RwLock;
+use rayon::prelude::*;
 
-/// Below this many active values (clusters x features) a scan runs on the calling thread alone:
-/// handing half of it to the second thread costs more than it saves.
-const PARALLEL_MIN_VALUES: usize = 1 << 13;
+/// Below this many active values (clusters x features) a scan runs on the calling thread: the
+/// rayon fork/join costs a few microseconds, more than a scan of this size.
+const PARALLEL_MIN_VALUES: usize = 1 << 15;
+
+/// Rows per parallel work item. Fixed, so the split never depends on the thread count (and the
+/// reduction is a total order on `(distance, slot)`, so the result is bit-identical anyway).
+const ROWS_PER_CHUNK: usize = 2048;
 
 /// Marks a retired slot in `row_of_slot`.
 const RETIRED: usize = usize::MAX;
@@ -73,13 +76,26 @@ impl ActiveClusters {
         factor * sq_dist(self.centroid(ra), self.centroid(rb))
     }
 
-    /// The active cluster nearest to `slot` (excluding itself) among rows `start..end`:
-    /// smallest key, ties to the smallest slot index.
-    fn nearest_in(&self, slot: usize, start: usize, end: usize) -> (f64, usize) {
+    /// The active cluster nearest to `slot` (excluding itself): smallest key, ties to the
+    /// smallest slot index.
+    fn nearest(&self, slot: usize) -> (f64, usize) {
         let row = self.row(slot);
         let center = self.centroid(row);
         let weight = self.weights[row];
-        self.scan_rows(start, end, center, weight, slot)
+        let d = self.n_features;
+        let rows = self.len();
+        if rows * d < PARALLEL_MIN_VALUES {
+            return self.scan_rows(0, rows, center, weight, slot);
+        }
+        let n_chunks = rows.div_ceil(ROWS_PER_CHUNK);
+        (0..n_chunks)
+            .into_par_iter()
+            .map(|chunk| {
+                let start = chunk * ROWS_PER_CHUNK;
+                let end = (start + ROWS_PER_CHUNK).min(rows);
+                self.scan_rows(start, end, center, weight, slot)
+            })
+            .reduce(|| (f64::INFINITY, usize::MAX), better)
     }
 
     fn scan_rows(
@@ -246,151 +262,6 @@ fn fold_block(keys: &[f64], slots: &[usize], skip_slot: usize, best: &mut (f64, 
     }
 }
 
-/// The second thread of the nearest-neighbour scans. A scan of the chain's top is split in two
-/// halves of the active rows; the chain's thread posts the scan, scans the first half and then
-/// claims the second unless the helper already has. Either way both halves are scanned exactly
-/// once and combined with the total order [`better`], so the result is the serial one bit for
-/// bit. Why not rayon: a scan of 20k x 8 takes ~20 us and the chain runs ~50k of them; waking a
-/// sleeping rayon worker for each cost about as much as the half it saved
-/// (benches/compare_ward.py), while this helper waits spinning (then yielding) between scans.
-struct ScanHelper {
-    /// Generation of the last posted scan.
-    posted: AtomicUsize,
-    /// Last generation whose second half was claimed (by either thread).
-    claimed: AtomicUsize,
-    /// Last generation whose second half the helper finished.
-    done: AtomicUsize,
-    /// The posted scan: the chain top's slot and the first row of the second half.
-    slot: AtomicUsize,
-    split: AtomicUsize,
-    /// The helper's answer for the second half.
-    key_bits: AtomicU64,
-    best_slot: AtomicUsize,
-    stop: AtomicBool,
-}
-
-impl ScanHelper {
-    fn new() -> Self {
-        ScanHelper {
-            posted: AtomicUsize::new(0),
-            claimed: AtomicUsize::new(0),
-            done: AtomicUsize::new(0),
-            slot: AtomicUsize::new(0),
-            split: AtomicUsize::new(0),
-            key_bits: AtomicU64::new(0),
-            best_slot: AtomicUsize::new(0),
-            stop: AtomicBool::new(false),
-        }
-    }
-
-    /// The helper thread's loop: wait for a posted scan, claim its second half, scan, publish.
-    fn serve(&self, active: &RwLock<ActiveClusters>) {
-        let mut seen = 0;
-        loop {
-            let mut spins = 0u32;
-            let generation = loop {
-                if self.stop.load(Ordering::Acquire) {
-                    return;
-                }
-                let posted = self.posted.load(Ordering::Acquire);
-                if posted != seen {
-                    break posted;
-                }
-                spins = spins.saturating_add(1);
-                if spins < 1 << 12 {
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
-                }
-            };
-            seen = generation;
-            if self
-                .claimed
-                .compare_exchange(
-                    generation - 1,
-                    generation,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                )
-                .is_err()
-            {
-                continue;
-            }
-            let (slot, split) = (
-                self.slot.load(Ordering::Relaxed),
-                self.split.load(Ordering::Relaxed),
-            );
-            let (key, best) = {
-                let guard = active.read().unwrap_or_else(|e| e.into_inner());
-                guard.nearest_in(slot, split, guard.len())
-            };
-            self.key_bits.store(key.to_bits(), Ordering::Relaxed);
-            self.best_slot.store(best, Ordering::Relaxed);
-            self.done.store(generation, Ordering::Release);
-        }
-    }
-}
-
-/// Stops the helper when the chain ends, also on an early return (cancellation).
-struct StopHelper<'a>(&'a ScanHelper);
-
-impl Drop for StopHelper<'_> {
-    fn drop(&mut self) {
-        self.0.stop.store(true, Ordering::Release);
-    }
-}
-
-/// The chain thread's side of the scans: alone, or with the helper for large scans.
-struct Scanner<'a> {
-    helper: Option<&'a ScanHelper>,
-    generation: usize,
-}
-
-impl Scanner<'_> {
-    /// The active cluster nearest to `slot`: smallest key, ties to the smallest slot index.
-    fn nearest(&mut self, active: &ActiveClusters, slot: usize) -> (f64, usize) {
-        let rows = active.len();
-        let helper = match self.helper {
-            Some(h) if rows * active.n_features >= PARALLEL_MIN_VALUES => h,
-            _ => return active.nearest_in(slot, 0, rows),
-        };
-        let split = rows / 2;
-        self.generation += 1;
-        let generation = self.generation;
-        helper.slot.store(slot, Ordering::Relaxed);
-        helper.split.store(split, Ordering::Relaxed);
-        helper.posted.store(generation, Ordering::Release);
-        let first = active.nearest_in(slot, 0, split);
-        let second = if helper
-            .claimed
-            .compare_exchange(
-                generation - 1,
-                generation,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok()
-        {
-            active.nearest_in(slot, split, rows)
-        } else {
-            let mut spins = 0u32;
-            while helper.done.load(Ordering::Acquire) != generation {
-                spins = spins.saturating_add(1);
-                if spins < 1 << 16 {
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
-                }
-            }
-            (
-                f64::from_bits(helper.key_bits.load(Ordering::Relaxed)),
-                helper.best_slot.load(Ordering::Relaxed),
-            )
-        };
-        better(first, second)
-    }
-}
-
 /// Runs Ward's nearest-neighbour chain.
 ///
 /// `points` is row-major `n_leaves x n_features` (finite), `weights` are > 0 (the Ward sizes) and
@@ -411,31 +282,64 @@ pub(crate) fn ward_chain(
         "points hold n_leaves x n_features values"
     );
     assert_eq!(counts.len(), n, "one observation count per leaf");
-    let active = RwLock::new(ActiveClusters {
+    let mut active = ActiveClusters {
         n_features,
         centroids: points,
         weights,
         slot_of_row: (0..n).collect(),
         row_of_slot: (0..n).collect(),
-    });
-    let helper = ScanHelper::new();
-    let with_helper = rayon::current_num_threads() >= 2 && n * n_features >= PARALLEL_MIN_VALUES;
-    let chain_result = std::thread::scope(|scope| {
-        if with_helper {
-            let (helper, active) = (&helper, &active);
-            // A failed spawn only means a serial scan: the answer is the same.
-            if std::thread::Builder::new()
-                .name("segcore-ward-scan".into())
-                .spawn_scoped(scope, move || helper.serve(active))
-                .is_err()
-            {
-                return run_chain(active, n, None, progress);
+    };
+    // Height of the last merge that formed each slot's cluster: Ward heights never decrease
+    // along the tree in exact arithmetic; clamping keeps that true in floating point (a change
+    // of an ulp at most), so the sorted merges always form a valid monotone dendrogram.
+    let mut formed_at = vec![0.0f64; n];
+    let mut chain_merges: Vec<(usize, usize, f64)> = Vec::with_capacity(n.saturating_sub(1));
+    let mut chain_centroids: Vec<f64> = Vec::with_capacity(n.saturating_sub(1) * n_features);
+    let mut chain_weights: Vec<f64> = Vec::with_capacity(n.saturating_sub(1));
+    let mut chain: Vec<usize> = Vec::with_capacity(n);
+    let mut first_active = 0usize;
+
+    let total = n.saturating_sub(1);
+    let report_every = (total / 100).max(1);
+    for done in 1..n {
+        crate::cancel::check()?;
+        if chain.is_empty() {
+            while active.row_of_slot[first_active] == RETIRED {
+                first_active += 1;
             }
+            chain.push(first_active);
         }
-        let _stop = StopHelper(&helper);
-        run_chain(&active, n, with_helper.then_some(&helper), progress)
-    });
-    let (chain_merges, chain_centroids, chain_weights) = chain_result?;
+        let (low, high, key) = loop {
+            let top = chain[chain.len() - 1];
+            let previous = (chain.len() > 1).then(|| chain[chain.len() - 2]);
+            let (best_key, best_slot) = active.nearest(top);
+            let (key, next) = match previous {
+                Some(prev) => {
+                    let prev_key = active.key(top, prev);
+                    if prev_key <= best_key {
+                        (prev_key, prev)
+                    } else {
+                        (best_key, best_slot)
+                    }
+                }
+                None => (best_key, best_slot),
+            };
+            if Some(next) == previous {
+                break (top.min(next), top.max(next), key);
+            }
+            chain.push(next);
+        };
+        chain.truncate(chain.len() - 2);
+        let height = (2.0 * key).sqrt().max(formed_at[low]).max(formed_at[high]);
+        formed_at[high] = height;
+        let row = active.merge(low, high);
+        chain_centroids.extend_from_slice(active.centroid(row));
+        chain_weights.push(active.weights[row]);
+        chain_merges.push((low, high, height));
+        if done % report_every == 0 || done == total {
+            progress(done, total);
+        }
+    }
 
     // scipy: stable sort by height (mergesort), then union-find relabelling.
     let mut order: Vec<usize> = (0..chain_merges.len()).collect();
@@ -458,80 +362,6 @@ pub(crate) fn ward_chain(
         merged_centroids,
         merged_weights,
     })
-}
-
-/// Merges in the order the chain finds them: `(low slot, high slot, height)`, and the centroid
-/// and weight of each merged cluster.
-type ChainMerges = (Vec<(usize, usize, f64)>, Vec<f64>, Vec<f64>);
-
-fn run_chain(
-    active: &RwLock<ActiveClusters>,
-    n: usize,
-    helper: Option<&ScanHelper>,
-    progress: &mut dyn FnMut(usize, usize),
-) -> crate::error::Result<ChainMerges> {
-    let read = || active.read().unwrap_or_else(|e| e.into_inner());
-    let n_features = read().n_features;
-    let mut scanner = Scanner {
-        helper,
-        generation: 0,
-    };
-    // Height of the last merge that formed each slot's cluster: Ward heights never decrease
-    // along the tree in exact arithmetic; clamping keeps that true in floating point (a change
-    // of an ulp at most), so the sorted merges always form a valid monotone dendrogram.
-    let mut formed_at = vec![0.0f64; n];
-    let mut chain_merges: Vec<(usize, usize, f64)> = Vec::with_capacity(n.saturating_sub(1));
-    let mut chain_centroids: Vec<f64> = Vec::with_capacity(n.saturating_sub(1) * n_features);
-    let mut chain_weights: Vec<f64> = Vec::with_capacity(n.saturating_sub(1));
-    let mut chain: Vec<usize> = Vec::with_capacity(n);
-    let mut first_active = 0usize;
-
-    let total = n.saturating_sub(1);
-    let report_every = (total / 100).max(1);
-    for done in 1..n {
-        crate::cancel::check()?;
-        let guard = read();
-        if chain.is_empty() {
-            while guard.row_of_slot[first_active] == RETIRED {
-                first_active += 1;
-            }
-            chain.push(first_active);
-        }
-        let (low, high, key) = loop {
-            let top = chain[chain.len() - 1];
-            let previous = (chain.len() > 1).then(|| chain[chain.len() - 2]);
-            let (best_key, best_slot) = scanner.nearest(&guard, top);
-            let (key, next) = match previous {
-                Some(prev) => {
-                    let prev_key = guard.key(top, prev);
-                    if prev_key <= best_key {
-                        (prev_key, prev)
-                    } else {
-                        (best_key, best_slot)
-                    }
-                }
-                None => (best_key, best_slot),
-            };
-            if Some(next) == previous {
-                break (top.min(next), top.max(next), key);
-            }
-            chain.push(next);
-        };
-        drop(guard);
-        chain.truncate(chain.len() - 2);
-        let height = (2.0 * key).sqrt().max(formed_at[low]).max(formed_at[high]);
-        formed_at[high] = height;
-        let mut guard = active.write().unwrap_or_else(|e| e.into_inner());
-        let row = guard.merge(low, high);
-        chain_centroids.extend_from_slice(guard.centroid(row));
-        chain_weights.push(guard.weights[row]);
-        drop(guard);
-        chain_merges.push((low, high, height));
-        if done % report_every == 0 || done == total {
-            progress(done, total);
-        }
-    }
-    Ok((chain_merges, chain_centroids, chain_weights))
 }
 
 /// scipy's `LinkageUnionFind`: node ids follow scipy's numbering (leaves 0..n, merge i is n + i).
