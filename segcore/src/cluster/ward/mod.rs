@@ -28,8 +28,8 @@
 //! rows use the two-stage mode ([`WardParams::micro_clusters`]), linear in n.
 //!
 //! # Parallelism and determinism
-//! Each large nearest-neighbour scan is split in two halves, one per thread, reduced with the
-//! total order `(distance, cluster number)`, so the tree is bit-identical on any number of
+//! Each nearest-neighbour scan splits the active clusters into fixed chunks and reduces with
+//! the total order `(distance, cluster number)`, so the tree is bit-identical on any number of
 //! threads.
 
 mod algorithm;
