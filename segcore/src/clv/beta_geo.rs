@@ -15,6 +15,9 @@ use crate::error::Result;
 use crate::persist::{invalid, SavedModel};
 use serde::{Deserialize, Serialize};
 
+/// A BFGS inverse-Hessian approximation (rows), carried from the warm start to the full fit.
+type InverseHessian = Vec<Vec<f64>>;
+
 /// BG/NBD fit settings (lifetimes' `BetaGeoFitter(penalizer_coef)`).
 ///
 /// ```
@@ -187,12 +190,12 @@ impl Objective {
     /// [`WARM_START_CUSTOMERS`] customers; beyond, the maximum of a fixed-stride subsample of
     /// about that many customers (the full fit then needs a few iterations instead of ~20, each
     /// a pass over every customer). Deterministic; the result is the full data's maximum
-    /// either way.
-    fn warm_start(&self, max_iter: usize) -> (Vec<f64>, Option<Vec<Vec<f64>>>) {
+    /// either way. Errors only when cancelled.
+    fn warm_start(&self, max_iter: usize) -> Result<(Vec<f64>, Option<InverseHessian>)> {
         let lifetimes_start = vec![0.1; 4];
         let n = self.history.frequency.len();
         if n <= 2 * WARM_START_CUSTOMERS {
-            return (lifetimes_start, None);
+            return Ok((lifetimes_start, None));
         }
         let sample = Objective {
             history: self.history.every(n / WARM_START_CUSTOMERS),
@@ -203,13 +206,15 @@ impl Objective {
             &lifetimes_start,
             1e-6,
             max_iter,
-        );
+        )?;
         // The objective is a mean over customers, so the subsample's curvature carries over.
-        if minimum.value.is_finite() && minimum.x.iter().all(|v| v.is_finite()) {
-            (minimum.x, Some(minimum.inverse_hessian))
-        } else {
-            (lifetimes_start, None)
-        }
+        Ok(
+            if minimum.value.is_finite() && minimum.x.iter().all(|v| v.is_finite()) {
+                (minimum.x, Some(minimum.inverse_hessian))
+            } else {
+                (lifetimes_start, None)
+            },
+        )
     }
 
     /// lifetimes' objective in log-parameters: mean negative log-likelihood plus the penalty,
@@ -236,14 +241,14 @@ impl BetaGeoValidParams {
             history: ScaledHistory::new(history),
             penalizer_coef: settings.penalizer_coef,
         };
-        let (start, curvature) = objective.warm_start(settings.max_iter);
+        let (start, curvature) = objective.warm_start(settings.max_iter)?;
         let minimum = minimize_from(
             |theta| objective.evaluate(theta),
             &start,
             curvature,
             settings.tol,
             settings.max_iter,
-        );
+        )?;
         let scaled: Vec<f64> = minimum.x.iter().map(|v| v.exp()).collect();
         let penalty: f64 = scaled.iter().map(|p| p * p).sum();
         let n = history.len();
@@ -381,7 +386,7 @@ mod tests {
             penalizer_coef: 0.0,
         };
         let scale = objective.history.scale;
-        let cold = minimize(|th| objective.evaluate(th), &[0.1; 4], 1e-8, 1000);
+        let cold = minimize(|th| objective.evaluate(th), &[0.1; 4], 1e-8, 1000).unwrap();
         let c = model.coefficients().to_array();
         for (k, (fitted, theta)) in c.iter().zip(&cold.x).enumerate() {
             let cold_k = theta.exp() / if k == 1 { scale } else { 1.0 };

@@ -266,7 +266,7 @@ impl GammaGammaValidParams {
             &[0.1; 3],
             settings.tol,
             settings.max_iter,
-        );
+        )?;
         let params: Vec<f64> = minimum.x.iter().map(|v| v.exp()).collect();
         let (ll, _) = objective.log_likelihood(&params);
         let hessian = hessian_from_gradient(

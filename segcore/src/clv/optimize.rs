@@ -4,7 +4,11 @@
 //! The models have 3 or 4 parameters, so a dense inverse-Hessian approximation costs nothing;
 //! all the time is in the objective (a sum over customers). The line search backtracks from the
 //! full quasi-Newton step until Armijo's sufficient decrease holds; a non-finite objective
-//! counts as "too far" (log-parameters far out make the likelihood overflow).
+//! counts as "too far" (log-parameters far out make the likelihood overflow). Each iteration
+//! checks the cancellation flag ([`crate::cancel`]): one objective evaluation is a pass over
+//! every customer, so a fit on millions of customers stops within one iteration.
+
+use crate::error::Result;
 
 /// Why and where the minimiser stopped.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,7 +48,9 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// cannot decrease the objective any more (converged if the gradient is below the noise floor
 /// 1e-5, otherwise not), or after `max_iter` iterations (not converged). The point returned is
 /// always the best one found, so a fit that did not converge keeps its result.
-pub(crate) fn minimize<F>(objective: F, x0: &[f64], tol: f64, max_iter: usize) -> Minimum
+///
+/// Errors only with [`crate::Error::Cancelled`] when the cancellation flag is raised.
+pub(crate) fn minimize<F>(objective: F, x0: &[f64], tol: f64, max_iter: usize) -> Result<Minimum>
 where
     F: Fn(&[f64]) -> (f64, Vec<f64>),
 {
@@ -59,7 +65,7 @@ pub(crate) fn minimize_from<F>(
     inverse_hessian: Option<Vec<Vec<f64>>>,
     tol: f64,
     max_iter: usize,
-) -> Minimum
+) -> Result<Minimum>
 where
     F: Fn(&[f64]) -> (f64, Vec<f64>),
 {
@@ -71,7 +77,7 @@ where
     let mut h = inverse_hessian.unwrap_or_else(|| identity(n));
     let mut n_iter = 0;
     if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
-        return Minimum {
+        return Ok(Minimum {
             gradient: g,
             inverse_hessian: h,
             gradient_max: f64::INFINITY,
@@ -79,11 +85,12 @@ where
             value: f,
             n_iter,
             converged: false,
-        };
+        });
     }
     while n_iter < max_iter {
+        crate::cancel::check()?;
         if max_abs(&g) <= tol {
-            return Minimum {
+            return Ok(Minimum {
                 gradient_max: max_abs(&g),
                 gradient: g,
                 inverse_hessian: h,
@@ -91,7 +98,7 @@ where
                 value: f,
                 n_iter,
                 converged: true,
-            };
+            });
         }
         n_iter += 1;
         let mut direction: Vec<f64> = (0..n).map(|i| -dot(&h[i], &g)).collect();
@@ -124,7 +131,7 @@ where
         }
         let Some((x_new, f_new, g_new)) = accepted else {
             let gradient_max = max_abs(&g);
-            return Minimum {
+            return Ok(Minimum {
                 converged: gradient_max <= NOISE_FLOOR_GRADIENT,
                 gradient_max,
                 gradient: g,
@@ -132,7 +139,7 @@ where
                 x,
                 value: f,
                 n_iter,
-            };
+            });
         };
         let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
@@ -162,7 +169,7 @@ where
         g = g_new;
     }
     let gradient_max = max_abs(&g);
-    Minimum {
+    Ok(Minimum {
         converged: gradient_max <= tol,
         gradient_max,
         gradient: g,
@@ -170,7 +177,7 @@ where
         x,
         value: f,
         n_iter,
-    }
+    })
 }
 
 fn identity(n: usize) -> Vec<Vec<f64>> {
@@ -310,17 +317,53 @@ mod tests {
 
     #[test]
     fn bfgs_finds_the_rosenbrock_minimum() {
-        let m = minimize(rosenbrock, &[-1.2, 1.0], 1e-10, 500);
+        let m = minimize(rosenbrock, &[-1.2, 1.0], 1e-10, 500).unwrap();
         assert!(m.converged, "{m:?}");
         assert!(
             (m.x[0] - 1.0).abs() < 1e-8 && (m.x[1] - 1.0).abs() < 1e-8,
             "{m:?}"
         );
         // Too few iterations: flagged, but the best point so far is kept.
-        let short = minimize(rosenbrock, &[-1.2, 1.0], 1e-10, 3);
+        let short = minimize(rosenbrock, &[-1.2, 1.0], 1e-10, 3).unwrap();
         assert!(!short.converged);
         assert_eq!(short.n_iter, 3);
         assert!(short.value < rosenbrock(&[-1.2, 1.0]).0);
+    }
+
+    #[test]
+    fn a_raised_cancellation_flag_stops_the_minimiser() {
+        use crate::cancel::{with_flag, CancelFlag};
+        let flag = CancelFlag::new();
+        flag.cancel();
+        let stopped = with_flag(&flag, || minimize(rosenbrock, &[-1.2, 1.0], 1e-10, 500));
+        assert!(
+            matches!(stopped, Err(crate::Error::Cancelled)),
+            "{stopped:?}"
+        );
+        // Raised mid-way (by the objective itself, as another thread would): stops at the next
+        // iteration instead of running to max_iter.
+        let flag = CancelFlag::new();
+        let calls = std::cell::Cell::new(0usize);
+        let stopped = with_flag(&flag, || {
+            minimize(
+                |x: &[f64]| {
+                    calls.set(calls.get() + 1);
+                    if calls.get() == 5 {
+                        flag.cancel();
+                    }
+                    rosenbrock(x)
+                },
+                &[-1.2, 1.0],
+                1e-10,
+                500,
+            )
+        });
+        assert!(matches!(stopped, Err(crate::Error::Cancelled)));
+        assert!(
+            calls.get() < 70,
+            "stopped within one iteration ({} calls)",
+            calls.get()
+        );
     }
 
     #[test]

@@ -198,7 +198,7 @@ impl ParetoNbdValidParams {
             &[0.0; 4],
             settings.tol,
             settings.max_iter,
-        );
+        )?;
         let scaled: Vec<f64> = minimum.x.iter().map(|v| v.exp()).collect();
         let ll_scaled = objective.log_likelihood(&[scaled[0], scaled[1], scaled[2], scaled[3]]);
         let mut params = scaled;

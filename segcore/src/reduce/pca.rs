@@ -13,6 +13,8 @@
 //!
 //! All solver arithmetic is done in f64 (float32 input is widened block by block), and the fitted
 //! model is stored in the input's float type, as scikit-learn keeps float32 float32.
+//! The fit checks the cancellation flag ([`crate::cancel`]) between its passes over the data and
+//! at every power iteration; the eigendecomposition and SVD kernels run to their end.
 
 use crate::error::{Error, Result};
 use crate::validation::{check_finite, check_matrix, check_n_features};
@@ -675,7 +677,9 @@ fn flip_signs(components: &mut Array2<f64>) {
 }
 
 fn covariance_eigh<F: Float>(x: ArrayView2<F>) -> Result<Spectrum> {
-    spectrum_of_scatter(moments(x))
+    let moments = moments(x);
+    crate::cancel::check()?;
+    spectrum_of_scatter(moments)
 }
 
 /// Eigendecomposition of the covariance `scatter / (count - 1)`.
@@ -713,20 +717,23 @@ fn spectrum_of_scatter(moments: Moments) -> Result<Spectrum> {
     })
 }
 
-/// Centred f64 copy of `x` (the SVD solvers need the centred matrix itself) and the mean.
-fn centred_copy<F: Float>(x: ArrayView2<F>) -> (Array2<f64>, Array1<f64>) {
+/// Centred f64 copy of `x` (the SVD solvers need the centred matrix itself) and the mean;
+/// checks the cancellation flag after each of its two passes.
+fn centred_copy<F: Float>(x: ArrayView2<F>) -> Result<(Array2<f64>, Array1<f64>)> {
     let mean = moments(x).mean;
+    crate::cancel::check()?;
     let mut centred = x.mapv(to_f64);
     centred
         .axis_chunks_iter_mut(Axis(0), CHUNK_ROWS)
         .into_par_iter()
         .for_each(|mut chunk| chunk -= &mean);
-    (centred, mean)
+    crate::cancel::check()?;
+    Ok((centred, mean))
 }
 
 fn full_svd<F: Float>(x: ArrayView2<F>) -> Result<Spectrum> {
     let n_samples = x.nrows();
-    let (centred, mean) = centred_copy(x);
+    let (centred, mean) = centred_copy(x)?;
     let (_, singular_values, vt) = centred
         .svd_into(false, true)
         .map_err(|e| linalg_error("SVD", e))?
@@ -762,16 +769,19 @@ fn randomized_svd<F: Float>(
     seed: u64,
 ) -> Result<Spectrum> {
     let (n_samples, n_features) = x.dim();
-    let (centred, mean) = centred_copy(x);
+    let (centred, mean) = centred_copy(x)?;
     let sketch = (n_components + n_oversamples).min(n_samples.min(n_features));
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let test_matrix =
         Array2::from_shape_simple_fn((n_features, sketch), || standard_normal(&mut rng));
     let mut basis = orthonormal_basis(centred.dot(&test_matrix))?;
     for _ in 0..iterated_power {
+        // Each power iteration is two passes over the data.
+        crate::cancel::check()?;
         let row_basis = orthonormal_basis(centred.t().dot(&basis))?;
         basis = orthonormal_basis(centred.dot(&row_basis))?;
     }
+    crate::cancel::check()?;
     let projected = basis.t().dot(&centred);
     let (_, singular_values, vt) = projected
         .svd_into(false, true)
@@ -1146,6 +1156,26 @@ mod tests {
             pca.inverse_transform(array![[1.0]].view()),
             Err(Error::ShapeMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn a_raised_cancellation_flag_stops_every_solver() {
+        use crate::cancel::{with_flag, CancelFlag};
+        let x = sample_data(200, 6, 3);
+        let flag = CancelFlag::new();
+        flag.cancel();
+        for solver in [
+            PcaSolver::CovarianceEigh,
+            PcaSolver::Full,
+            PcaSolver::Randomized,
+        ] {
+            let fitted = with_flag(&flag, || {
+                PcaParams::new(NComponents::Count(2))
+                    .solver(solver)
+                    .fit(x.view())
+            });
+            assert!(matches!(fitted, Err(Error::Cancelled)), "{solver:?}");
+        }
     }
 
     #[test]

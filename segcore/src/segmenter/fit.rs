@@ -4,7 +4,8 @@
 //!
 //! Each phase is one function of what the earlier ones produced, so a phase can be timed,
 //! replaced or tested alone; [`SegmenterParams::fit_with_progress`] only strings them together,
-//! timing them and reporting progress through [`Phases`](super::phases).
+//! timing them, reporting progress and checking the cancellation flag at every boundary
+//! through [`Phases`](super::phases).
 //!
 //! At scale (more than [`SELECT_K_SAMPLE_ROWS`] customers) k is chosen on a sample and the
 //! chosen k is fitted once on every row from the sample's segment means, so the fit costs one

@@ -198,39 +198,44 @@ pub fn silhouette_samples<F: Float>(
         }
     }
 
-    let sorted_scores: Vec<f64> = (0..n_samples.div_ceil(SILHOUETTE_CHUNK))
+    // O(n^2 d): every chunk of samples checks the caller's cancellation flag first.
+    let flag = crate::cancel::current();
+    let sorted_chunks: Vec<Vec<f64>> = (0..n_samples.div_ceil(SILHOUETTE_CHUNK))
         .into_par_iter()
-        .flat_map_iter(|chunk| {
+        .map(|chunk| {
+            crate::cancel::check_carried(flag.as_ref())?;
             let positions =
                 chunk * SILHOUETTE_CHUNK..((chunk + 1) * SILHOUETTE_CHUNK).min(n_samples);
             let by_feature = &by_feature;
             let offsets = &offsets;
             let counts = &encoded.counts;
             let mut point = vec![0.0f64; n_features];
-            positions.map(move |p| {
-                for (f, value) in point.iter_mut().enumerate() {
-                    *value = by_feature[f * n_samples + p];
-                }
-                let own = offsets.partition_point(|&o| o <= p) - 1;
-                let mut intra = 0.0;
-                let mut inter = f64::INFINITY;
-                for c in 0..k {
-                    let sum =
-                        distance_sum(by_feature, n_samples, &point, offsets[c], offsets[c + 1]);
-                    if c == own {
-                        intra = sum;
-                    } else {
-                        inter = inter.min(sum / counts[c] as f64);
+            Ok(positions
+                .map(move |p| {
+                    for (f, value) in point.iter_mut().enumerate() {
+                        *value = by_feature[f * n_samples + p];
                     }
-                }
-                silhouette_value(intra, counts[own], inter)
-            })
+                    let own = offsets.partition_point(|&o| o <= p) - 1;
+                    let mut intra = 0.0;
+                    let mut inter = f64::INFINITY;
+                    for c in 0..k {
+                        let sum =
+                            distance_sum(by_feature, n_samples, &point, offsets[c], offsets[c + 1]);
+                        if c == own {
+                            intra = sum;
+                        } else {
+                            inter = inter.min(sum / counts[c] as f64);
+                        }
+                    }
+                    silhouette_value(intra, counts[own], inter)
+                })
+                .collect())
         })
-        .collect();
+        .collect::<Result<_>>()?;
 
     let mut scores = Array1::<f64>::zeros(n_samples);
-    for (p, &i) in order.iter().enumerate() {
-        scores[i] = sorted_scores[p];
+    for (&i, &score) in order.iter().zip(sorted_chunks.iter().flatten()) {
+        scores[i] = score;
     }
     Ok(scores)
 }

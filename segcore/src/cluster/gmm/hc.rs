@@ -330,6 +330,7 @@ pub(crate) fn model_based_hierarchy<F: Float>(
     let mut minima: Vec<(f64, usize)> = (0..g).map(|i| row_min(&cost, &active, i)).collect();
     let mut merges = Vec::with_capacity(g - 1);
     for _ in 0..g - 1 {
+        crate::cancel::check()?;
         // Global minimum: first row (in order) holding it.
         let mut best = (f64::INFINITY, usize::MAX, usize::MAX);
         for i in 0..g {

@@ -705,7 +705,7 @@ impl KMeansValidParams {
         for _ in 0..self.effective_n_init() {
             crate::cancel::check()?;
             let start = match &self.init {
-                KMeansInit::KMeansPlusPlus => kmeans_plusplus(&x, &mean, weights, k, &mut rng),
+                KMeansInit::KMeansPlusPlus => kmeans_plusplus(&x, &mean, weights, k, &mut rng)?,
                 KMeansInit::Random => random_rows(&x, &mean, weights, k, &mut rng),
                 KMeansInit::Centers(c) => centered_init(c, &mean),
             };

@@ -2,6 +2,7 @@
 //! return centered centers (k x d).
 
 use super::kernel::{load_centered_row, CHUNK_ROWS};
+use crate::error::Result;
 use crate::numeric::sq_dist;
 use crate::Float;
 use ndarray::{s, Array2, ArrayView2};
@@ -48,14 +49,15 @@ fn centered_row<F: Float>(x: &ArrayView2<F>, i: usize, mean: &[F]) -> Vec<F> {
 /// proportional to weight; each further center is the candidate (out of `2 + floor(ln k)` drawn
 /// with probability proportional to weight x squared distance) that lowers the weighted
 /// potential most. Memory: one distance per row; the candidate potentials are computed in one
-/// pass over X instead of keeping n x trials distances.
+/// pass over X instead of keeping n x trials distances. Each further center is a pass over X
+/// (a thousand for the micro-clusters of two-stage Ward), so each checks the cancellation flag.
 pub(crate) fn kmeans_plusplus<F: Float>(
     x: &ArrayView2<F>,
     mean: &[F],
     weights: Option<&[F]>,
     k: usize,
     rng: &mut Xoshiro256PlusPlus,
-) -> Array2<F> {
+) -> Result<Array2<F>> {
     let (n, d) = x.dim();
     let n_trials = 2 + (k as f64).ln().floor() as usize;
     let weight = |i: usize| weights.map_or(F::one(), |w| w[i]);
@@ -98,6 +100,7 @@ pub(crate) fn kmeans_plusplus<F: Float>(
     let mut current_pot = potential_chunks.iter().fold(F::zero(), |a, &v| a + v);
 
     for c in 1..k {
+        crate::cancel::check()?;
         let candidates: Vec<usize> = (0..n_trials)
             .map(|_| {
                 let target = F::cast(rng.gen::<f64>()) * current_pot;
@@ -160,7 +163,7 @@ pub(crate) fn kmeans_plusplus<F: Float>(
             potential_chunks = chunk_sums(&potential_terms);
         }
     }
-    centers
+    Ok(centers)
 }
 
 /// k distinct rows drawn without replacement with probability proportional to weight
@@ -226,7 +229,7 @@ mod tests {
         ];
         let mean = [0.0, 0.0];
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
-        let c = kmeans_plusplus(&x.view(), &mean, None, 3, &mut rng);
+        let c = kmeans_plusplus(&x.view(), &mean, None, 3, &mut rng).unwrap();
         // One center per well separated group.
         let mut groups: Vec<i32> = c
             .outer_iter()
@@ -245,7 +248,7 @@ mod tests {
         let w: [f64; 5] = [0.0, 0.0, 1.0, 0.0, 1.0];
         for seed in 0..10 {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let c = kmeans_plusplus(&x.view(), &mean, Some(&w), 2, &mut rng);
+            let c = kmeans_plusplus(&x.view(), &mean, Some(&w), 2, &mut rng).unwrap();
             for r in c.outer_iter() {
                 assert!(r[0].abs() > 5.0, "zero-weight row chosen: {r}");
             }

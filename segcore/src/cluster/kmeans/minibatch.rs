@@ -217,10 +217,10 @@ impl MiniBatchKMeansValidParams {
         offset: &[F],
         init_size: usize,
         rng: &mut Xoshiro256PlusPlus,
-    ) -> Array2<F> {
+    ) -> Result<Array2<F>> {
         let n = x.nrows();
         if let KMeansInit::Centers(c) = &self.init {
-            return centered_init(c, offset);
+            return Ok(centered_init(c, offset));
         }
         let (subset, sub_weights) = if init_size < n {
             let idx: Vec<usize> = (0..init_size).map(|_| rng.gen_range(0..n)).collect();
@@ -233,9 +233,13 @@ impl MiniBatchKMeansValidParams {
         let sub_weights = sub_weights.filter(|w| w.iter().any(|&v| v > F::zero()));
         let view = subset.view();
         match self.init {
-            KMeansInit::Random => {
-                random_rows(&view, offset, sub_weights.as_deref(), self.n_clusters, rng)
-            }
+            KMeansInit::Random => Ok(random_rows(
+                &view,
+                offset,
+                sub_weights.as_deref(),
+                self.n_clusters,
+                rng,
+            )),
             _ => kmeans_plusplus(&view, offset, sub_weights.as_deref(), self.n_clusters, rng),
         }
     }
@@ -272,7 +276,7 @@ impl MiniBatchKMeansValidParams {
         let mut best: Option<(F, Array2<F>)> = None;
         for _ in 0..self.effective_n_init() {
             crate::cancel::check()?;
-            let centers = self.initial_centers(&x, weights, &offset, init_size, &mut rng);
+            let centers = self.initial_centers(&x, weights, &offset, init_size, &mut rng)?;
             let mut scratch = vec![0; init_size];
             let inertia = labels_inertia(
                 &x_valid.view(),
@@ -400,7 +404,7 @@ impl MiniBatchKMeansValidParams {
         let batch = self.batch_size.min(n);
         let init_size = self.effective_init_size(batch, n);
         let mut rng = step_rng(self.random_state, 0);
-        let centered = self.initial_centers(&x, weights, &offset, init_size, &mut rng);
+        let centered = self.initial_centers(&x, weights, &offset, init_size, &mut rng)?;
         let mut model = MiniBatchKMeans {
             params: self.clone(),
             centers: uncenter(&centered, &offset),

@@ -92,7 +92,7 @@ impl KPrototypesValidParams {
         let n_categories = data.n_categories()?;
         let gamma = params.gamma.unwrap_or_else(|| data.default_gamma());
         let mut seeds = Xoshiro256PlusPlus::seed_from_u64(params.random_state);
-        let mut best: Option<Run> = self.screen(&data, &n_categories, gamma, &mut seeds);
+        let mut best: Option<Run> = self.screen(&data, &n_categories, gamma, &mut seeds)?;
         let full_runs = if best.is_some() {
             0
         } else {
@@ -110,7 +110,7 @@ impl KPrototypesValidParams {
                     categorical,
                 } => given_prototypes(&data, numeric.view(), categorical.view())?,
             };
-            let run = self.converge(&data, protos, &n_categories, gamma);
+            let run = self.converge(&data, protos, &n_categories, gamma)?;
             if best.as_ref().is_none_or(|b| run.cost < b.cost) {
                 best = Some(run);
             }
@@ -156,14 +156,15 @@ impl KPrototypesValidParams {
     /// update) on one seeded sample of [`SCREEN_ROWS`] rows; the [`FINAL_RUNS`] lowest-cost
     /// sample solutions are run to convergence on all rows with the chosen update, and the
     /// lowest full cost wins. `None` when screening does not apply, or when the sample holds
-    /// fewer than `n_clusters` distinct rows (the starts then run on all rows).
+    /// fewer than `n_clusters` distinct rows (the starts then run on all rows). Errors only when
+    /// cancelled.
     fn screen(
         &self,
         data: &MixedRows,
         n_categories: &[u32],
         gamma: f64,
         seeds: &mut Xoshiro256PlusPlus,
-    ) -> Option<Run> {
+    ) -> Result<Option<Run>> {
         let params = self.params();
         let random_init = matches!(
             params.init,
@@ -171,32 +172,35 @@ impl KPrototypesValidParams {
         );
         let n_starts = self.effective_n_init();
         if !random_init || n_starts <= FINAL_RUNS || data.n <= SCREEN_ROWS {
-            return None;
+            return Ok(None);
         }
         let k = params.n_clusters;
         let mut sample_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
         let sample = data.subset(&sample_rows(data.n, SCREEN_ROWS, &mut sample_rng));
         let mut candidates: Vec<(f64, Prototypes)> = Vec::with_capacity(n_starts);
         for _ in 0..n_starts {
+            crate::cancel::check()?;
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
             let protos = match &params.init {
                 KPrototypesInit::Huang => huang(&sample, k, gamma, &mut rng),
                 _ => kmeans_plusplus(&sample, k, gamma, &mut rng),
-            }
-            .ok()?;
-            let run = run_batch(&sample, protos, n_categories, gamma, params.max_iter);
+            };
+            let Ok(protos) = protos else {
+                return Ok(None);
+            };
+            let run = run_batch(&sample, protos, n_categories, gamma, params.max_iter)?;
             candidates.push((run.cost, run.protos));
         }
         // Stable: equal costs keep start order.
         candidates.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut best: Option<Run> = None;
         for (_, protos) in candidates.into_iter().take(FINAL_RUNS) {
-            let run = self.converge(data, protos, n_categories, gamma);
+            let run = self.converge(data, protos, n_categories, gamma)?;
             if best.as_ref().is_none_or(|b| run.cost < b.cost) {
                 best = Some(run);
             }
         }
-        best
+        Ok(best)
     }
 
     /// One run from `protos` on all rows with the chosen update rule.
@@ -206,11 +210,11 @@ impl KPrototypesValidParams {
         protos: Prototypes,
         n_categories: &[u32],
         gamma: f64,
-    ) -> Run {
+    ) -> Result<Run> {
         let max_iter = self.params().max_iter;
         match self.params().update {
             KPrototypesUpdate::Batch => {
-                let batch = run_batch(data, protos, n_categories, gamma, max_iter);
+                let batch = run_batch(data, protos, n_categories, gamma, max_iter)?;
                 polish(data, batch, n_categories, gamma, max_iter)
             }
             KPrototypesUpdate::Incremental => {
@@ -372,19 +376,21 @@ fn update_prototypes(
 
 /// Lloyd-style run: assign all rows, recompute means and modes, until no row changes cluster.
 /// A cluster left empty restarts at the row farthest from its prototype (not yet used for
-/// another empty cluster; lowest index on ties), as scikit-learn's k-means does.
+/// another empty cluster; lowest index on ties), as scikit-learn's k-means does. Each iteration
+/// checks the cancellation flag.
 fn run_batch(
     data: &MixedRows,
     mut protos: Prototypes,
     n_categories: &[u32],
     gamma: f64,
     max_iter: usize,
-) -> Run {
+) -> Result<Run> {
     let k = protos.k;
     let (mut labels, mut dists, mut cost) = assign(data, &protos, gamma);
     let mut n_iter = 0;
     let mut converged = false;
     while n_iter < max_iter {
+        crate::cancel::check()?;
         n_iter += 1;
         let stats = ClusterStats::of_labels(data, &labels, k, n_categories);
         update_prototypes(&mut protos, &stats, data.p, data.q, n_categories);
@@ -410,13 +416,13 @@ fn run_batch(
             break;
         }
     }
-    Run {
+    Ok(Run {
         protos,
         labels,
         cost,
         n_iter,
         converged,
-    }
+    })
 }
 
 /// Batch iterations stop in a state where no row is nearer another prototype, but moving rows
@@ -424,9 +430,15 @@ fn run_batch(
 /// customer-personality data the batch optimum was 0.002% above kmodes' incremental one. So a
 /// converged batch run continues with incremental iterations (usually one or two sequential
 /// passes) and keeps whichever of the two states has the lower cost.
-fn polish(data: &MixedRows, batch: Run, n_categories: &[u32], gamma: f64, max_iter: usize) -> Run {
+fn polish(
+    data: &MixedRows,
+    batch: Run,
+    n_categories: &[u32],
+    gamma: f64,
+    max_iter: usize,
+) -> Result<Run> {
     if batch.n_iter >= max_iter {
-        return batch;
+        return Ok(batch);
     }
     let refined = run_incremental(
         data,
@@ -434,8 +446,8 @@ fn polish(data: &MixedRows, batch: Run, n_categories: &[u32], gamma: f64, max_it
         n_categories,
         gamma,
         max_iter - batch.n_iter,
-    );
-    if refined.cost < batch.cost {
+    )?;
+    Ok(if refined.cost < batch.cost {
         Run {
             n_iter: batch.n_iter + refined.n_iter,
             converged: refined.converged,
@@ -443,7 +455,7 @@ fn polish(data: &MixedRows, batch: Run, n_categories: &[u32], gamma: f64, max_it
         }
     } else {
         batch
-    }
+    })
 }
 
 /// Huang's incremental run, step for step as kmodes' `_k_prototypes_single`: assign every row
@@ -455,13 +467,14 @@ fn polish(data: &MixedRows, batch: Run, n_categories: &[u32], gamma: f64, max_it
 /// did not decrease. Differences from kmodes: cluster weights move by the row's weight (kmodes
 /// moves them by 1, the same when unweighted), and a cluster emptied by a move takes the row of
 /// the largest cluster farthest from that cluster's prototype (kmodes takes a random row of it).
+/// Each iteration checks the cancellation flag.
 fn run_incremental(
     data: &MixedRows,
     mut protos: Prototypes,
     n_categories: &[u32],
     gamma: f64,
     max_iter: usize,
-) -> Run {
+) -> Result<Run> {
     let (k, p, q) = (protos.k, data.p, data.q);
     let (mut membership, _, _) = assign(data, &protos, gamma);
     let mut stats = ClusterStats::of_labels(data, &membership, k, n_categories);
@@ -470,6 +483,7 @@ fn run_incremental(
     let mut n_iter = 0;
     let mut converged = false;
     while n_iter < max_iter && !converged {
+        crate::cancel::check()?;
         n_iter += 1;
         let mut moves = 0usize;
         for i in 0..data.n {
@@ -532,13 +546,13 @@ fn run_incremental(
         labels = new_labels;
         cost = new_cost;
     }
-    Run {
+    Ok(Run {
         protos,
         labels,
         cost,
         n_iter,
         converged,
-    }
+    })
 }
 
 /// Moves row `i` from cluster `from` to `to`, updating sums, counts, means and modes.

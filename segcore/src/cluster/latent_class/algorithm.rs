@@ -337,6 +337,7 @@ impl LatentClassValidParams {
             let mut n_iter = 0;
             let mut converged = false;
             while n_iter < params.max_iter {
+                crate::cancel::check()?;
                 n_iter += 1;
                 (weights, probs) = m_step(&e, &n_categories, &data.offsets, total_weight);
                 let next = e_step(&data, &to_log(&weights, &probs), k);

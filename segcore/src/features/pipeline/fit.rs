@@ -1,5 +1,7 @@
 //! Fitting: [`PipelineSpec::fit`] learns every statistic (categories, quantiles, fills, scales,
-//! group factors) column by column, in parallel, collected in spec order.
+//! group factors) column by column, in parallel, collected in spec order. Each column's fit and
+//! each phase (column statistics, the fitted blocks, the output columns) start with a
+//! cancellation check ([`crate::cancel`]); a cancelled fit returns no pipeline.
 
 use super::*;
 
@@ -24,12 +26,17 @@ impl PipelineSpec {
             ..FitReport::default()
         };
         // Columns are independent: fit them in parallel, collected in spec order.
+        let flag = crate::cancel::current();
         let fits = self
             .columns
             .par_iter()
             .zip(sources.par_iter())
-            .map(|(spec, source)| fit_column(spec, *source))
+            .map(|(spec, source)| {
+                crate::cancel::check_carried(flag.as_ref())?;
+                fit_column(spec, *source)
+            })
             .collect::<Result<Vec<_>>>()?;
+        crate::cancel::check()?;
         let mut fitted = Vec::with_capacity(fits.len());
         let mut column_stats = Vec::with_capacity(fits.len());
         for (spec, (column, stats)) in self.columns.iter().zip(fits) {
@@ -62,6 +69,7 @@ impl PipelineSpec {
         };
         // The blocks at fit come from the very code transform uses, so fit and transform agree.
         let (blocks, _) = pipeline.blocks(&sources)?;
+        crate::cancel::check()?;
         let mut candidates: Vec<(OutputColumn, bool, f64)> = Vec::new();
         for (source, (block, stats)) in blocks.iter().zip(&column_stats).enumerate() {
             let names = pipeline.block_names(source);
