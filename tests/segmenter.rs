@@ -300,5 +300,19 @@ fn the_csv_job_reads_names_and_fits() {
     );
     let missing = segment_csv(dir.join("nope.csv"), None::<&str>, &params).unwrap_err();
     assert!(matches!(missing, Error::Io { .. }), "{missing}");
+    // A field far longer than any real one (17 MiB here; a gigabyte in a corrupt export) is an
+    // error naming its line, in the header and in the rows, never a buffer of its size.
+    let huge = "x".repeat(17 << 20);
+    for (name, text) in [
+        ("huge_header.csv", format!("customer_id,{huge}\nK1,1\n")),
+        (
+            "huge_field.csv",
+            format!("customer_id,revenue\nK1,1\nK2,\"{huge}\"\n"),
+        ),
+    ] {
+        std::fs::write(dir.join(name), text).unwrap();
+        let err = segment_csv(dir.join(name), None::<&str>, &params).unwrap_err();
+        assert!(err.to_string().contains("is longer than"), "{name}: {err}");
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -64,3 +66,46 @@ def test_tampered_documents_are_refused(x: np.ndarray) -> None:
     kmeans_document = fitted_models(x)["kmeans-f64"]._model.to_json()
     with pytest.raises(ValueError, match="holds a \"kmeans-f64\" model"):
         model_class.from_json(kmeans_document)
+
+
+HUGE_DOCUMENT_SCRIPT = """
+import resource, sys
+import numpy as np
+import segcore
+from segcore.exceptions import SegcoreError
+
+rng = np.random.default_rng(0)
+ward = segcore.Ward(n_clusters=2).fit(rng.normal(size=(50, 2)))
+document = ward._model.to_json()
+head, tail = document.split('"labels":{', 1)
+n = 150_000_000
+huge = (head + '"labels":{"v":1,"dim":[%d],"data":[' % n + "0," * (n - 1) + "0]"
+        + tail[tail.index("}"):])
+del head, tail
+# The address space the process holds now plus 1.5 GiB (at most 4 GiB in all): room for the
+# worker threads, not for the 1.2 GB of labels and their Vec's doubling growth.
+held = next(int(line.split()[1]) << 10 for line in open("/proc/self/status") if line.startswith("VmSize:"))
+limit = min(held + (3 << 29), 4 << 30)
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+print("loading", len(huge), "under", limit >> 20, "MiB", flush=True)
+try:
+    type(ward._model).from_json(huge)
+except SegcoreError as err:
+    print("refused:", type(err).__name__, str(err)[:300], flush=True)
+    raise SystemExit(0)
+print("loaded", flush=True)
+raise SystemExit(1)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS limits the address space on Linux")
+def test_a_huge_document_under_a_memory_limit_is_an_error_not_an_abort() -> None:
+    # 150 million labels: 300 MB of JSON that would take 1.2-2.4 GB parsed. Under an
+    # address-space limit 1.5 GiB above what the process holds, parsing would abort the process on
+    # allocation failure; the load must instead refuse it, before parsing, with a segcore error.
+    proc = subprocess.run(
+        [sys.executable, "-c", HUGE_DOCUMENT_SCRIPT], capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, (proc.returncode, proc.stdout, proc.stderr[-2000:])
+    assert "refused: ModelFormatError" in proc.stdout, proc.stdout
+    assert "more than can be allocated" in proc.stdout, proc.stdout

@@ -10,7 +10,10 @@
 //! Loading never executes code (unlike pickle) and checks, in order: the size (at most
 //! [`MAX_DOCUMENT_BYTES`]), that the text is JSON with exactly these fields, the format name, the
 //! format version (documents from a newer segcore are refused with a message saying so), the
-//! kind (a Ward document does not load as k-means), the model's serde form (unknown or missing
+//! kind (a Ward document does not load as k-means), that the memory the parsed model would take
+//! can be had ([`check_document_memory`]: a byte scan counts the array elements, so a document of
+//! half a billion labels is an error under a memory limit, not an aborted process), the
+//! model's serde form (unknown or missing
 //! fields, wrong types; JSON has no NaN or infinity, so non-finite numbers cannot be smuggled in),
 //! and finally the model's own invariants ([`SavedModel::validate`]: shapes that agree, labels in
 //! range, finite values). Every failure is [`Error::ModelFormat`] saying which check failed.
@@ -33,6 +36,107 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Documents larger than this (1 GiB) are refused before parsing: a 1,000,000-customer Ward
 /// model is about 0.5 GB; anything bigger is more likely hostile or corrupt than a model.
 pub const MAX_DOCUMENT_BYTES: usize = 1 << 30;
+
+/// Bytes a parsed JSON array element may take: a number in a `Vec` of `f64`/`usize` (8); a
+/// string, array or object element (its container header, 24 bytes, rounded up).
+const SCALAR_ELEMENT_BYTES: u64 = 8;
+const COMPOSITE_ELEMENT_BYTES: u64 = 32;
+/// Nesting the scan follows; serde_json refuses documents nested deeper than 128 anyway.
+const MAX_SCAN_DEPTH: usize = 256;
+
+/// An upper estimate of the memory parsing `document` takes, from one pass over its bytes:
+/// every array element costs [`SCALAR_ELEMENT_BYTES`] (numbers, literals) or
+/// [`COMPOSITE_ELEMENT_BYTES`] (strings, arrays, objects), doubled because a `Vec` grown element
+/// by element can hold twice its length; every object member costs a composite element (maps
+/// keyed by strings); strings and keys cost at most the document's length once more.
+fn implied_bytes(document: &[u8]) -> u64 {
+    // For each open container: `true` for an array. Elements are counted where they start.
+    let mut open: Vec<bool> = Vec::new();
+    let mut elements = 0u64;
+    let mut members = 0u64;
+    let mut array_element_start = false;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &byte in document {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        if byte.is_ascii_whitespace() {
+            continue;
+        }
+        if array_element_start && byte != b']' {
+            elements += match byte {
+                b'"' | b'[' | b'{' => COMPOSITE_ELEMENT_BYTES,
+                _ => SCALAR_ELEMENT_BYTES,
+            };
+        }
+        array_element_start = false;
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                if open.len() == MAX_SCAN_DEPTH {
+                    // Too deep for serde_json, which refuses it with its own error.
+                    break;
+                }
+                open.push(byte == b'[');
+                array_element_start = byte == b'[';
+            }
+            b']' | b'}' => {
+                open.pop();
+            }
+            b',' => array_element_start = open.last() == Some(&true),
+            b':' => members += 1,
+            _ => {}
+        }
+    }
+    (document.len() as u64)
+        .saturating_add(elements.saturating_mul(2))
+        .saturating_add(members.saturating_mul(COMPOSITE_ELEMENT_BYTES))
+}
+
+/// Refuses, before parsing, a document whose parsed form needs more memory than can be
+/// allocated now: the estimate of [`implied_bytes`] is reserved once with
+/// [`Vec::try_reserve_exact`] and released. Without this a document of half a billion labels
+/// (1 GB of text, 4 GB parsed) aborts the process on allocation failure under a memory limit
+/// instead of returning an error. `what` names the document in the error.
+///
+/// ```
+/// segcore::persist::check_document_memory(r#"{"labels": [0, 1, 1, 0]}"#, "a model")?;
+/// # Ok::<(), segcore::Error>(())
+/// ```
+pub fn check_document_memory(document: &str, what: &str) -> Result<()> {
+    check_memory_with(document, what, |bytes| {
+        usize::try_from(bytes)
+            .ok()
+            .is_some_and(|bytes| Vec::<u8>::new().try_reserve_exact(bytes).is_ok())
+    })
+}
+
+/// [`check_document_memory`] with the allocation test given (for tests).
+fn check_memory_with(
+    document: &str,
+    what: &str,
+    can_allocate: impl FnOnce(u64) -> bool,
+) -> Result<()> {
+    let needed = implied_bytes(document.as_bytes());
+    if can_allocate(needed) {
+        Ok(())
+    } else {
+        Err(format_error(format!(
+            "{what} would need about {:.1} GiB of memory once parsed ({} bytes of JSON), more \
+             than can be allocated now",
+            needed as f64 / (1u64 << 30) as f64,
+            document.len()
+        )))
+    }
+}
 
 /// A fitted model that can be saved as a segcore model document.
 pub trait SavedModel: Serialize + DeserializeOwned {
@@ -149,6 +253,7 @@ pub fn from_json<T: SavedModel>(document: &str) -> Result<T> {
             header.kind
         )));
     }
+    check_document_memory(document, &format!("the {expected} model"))?;
     let malformed =
         |e: serde_json::Error| format_error(format!("the {expected} model is malformed: {e}"));
     let mut unknown = Vec::new();
@@ -179,6 +284,12 @@ pub fn save<T: SavedModel>(model: &T, path: impl AsRef<Path>) -> Result<()> {
 
 /// Reads a model saved with [`save`] (or from Python).
 pub fn load<T: SavedModel>(path: impl AsRef<Path>) -> Result<T> {
+    from_json(&read_document(path)?)
+}
+
+/// The text of a document file, refused by its size (more than [`MAX_DOCUMENT_BYTES`]) before it
+/// is read.
+pub fn read_document(path: impl AsRef<Path>) -> Result<String> {
     let path = path.as_ref();
     let io_error = |source| Error::Io {
         path: path.display().to_string(),
@@ -191,7 +302,7 @@ pub fn load<T: SavedModel>(path: impl AsRef<Path>) -> Result<T> {
             path.display()
         )));
     }
-    from_json(&std::fs::read_to_string(path).map_err(io_error)?)
+    std::fs::read_to_string(path).map_err(io_error)
 }
 
 /// Shorthand for model validation errors.
@@ -269,6 +380,55 @@ mod tests {
         );
         assert_ne!(bad_label, document);
         assert!(reason(from_json(&bad_label)).contains("a label is not a segment"));
+    }
+
+    #[test]
+    fn the_scan_counts_array_elements_outside_strings() {
+        let base = implied_bytes(b"{}");
+        assert_eq!(base, 2);
+        // Three numbers (8 bytes each, doubled) and one member.
+        assert_eq!(
+            implied_bytes(br#"{"a":[1, 2,3]}"#),
+            14 + 2 * 3 * SCALAR_ELEMENT_BYTES + COMPOSITE_ELEMENT_BYTES
+        );
+        // Brackets, commas and colons inside strings are text; empty arrays have no element.
+        let text = br#"["[1,2]:\"x,"]"#;
+        assert_eq!(
+            implied_bytes(text),
+            text.len() as u64 + 2 * COMPOSITE_ELEMENT_BYTES
+        );
+        assert_eq!(implied_bytes(b"[ ]"), 3);
+        assert_eq!(
+            implied_bytes(b"[[1],[]]"),
+            8 + 2 * (2 * COMPOSITE_ELEMENT_BYTES + SCALAR_ELEMENT_BYTES)
+        );
+        // Nesting beyond serde_json's limit stops the scan instead of growing its stack.
+        let deep = "[".repeat(100_000);
+        assert!(implied_bytes(deep.as_bytes()) < 100_000 + 2 * 300 * COMPOSITE_ELEMENT_BYTES);
+    }
+
+    #[test]
+    fn a_document_too_large_for_memory_is_an_error_before_parsing() {
+        let document = to_json(&ward()).unwrap();
+        let mut asked = 0;
+        let refused = check_memory_with(&document, "the ward model", |bytes| {
+            asked = bytes;
+            false
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(refused.contains("than can be allocated"), "{refused}");
+        assert!(asked > document.len() as u64);
+        assert!(check_document_memory(&document, "the ward model").is_ok());
+        // Half a billion labels would need > 8 GB: the scan says so without allocating them.
+        let labels = "0,".repeat(1 << 20);
+        let huge = format!("{{\"labels\":[{labels}0]}}");
+        assert!(implied_bytes(huge.as_bytes()) > 16 * (1 << 20));
+        // An allocation no machine grants (far beyond any address space) is refused, not an abort.
+        assert!(check_memory_with(&huge, "x", |_| Vec::<u8>::new()
+            .try_reserve_exact(usize::MAX / 2)
+            .is_ok())
+        .is_err());
     }
 
     #[test]

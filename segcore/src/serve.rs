@@ -78,12 +78,7 @@ impl AnyModel {
 
     /// Reads a model file written by [`persist::save`] or from Python.
     pub fn load(path: impl AsRef<Path>) -> Result<AnyModel> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        AnyModel::from_json(&text)
+        AnyModel::from_json(&persist::read_document(path)?)
     }
 
     /// The document's kind, e.g. `"kmeans-f64"` or `"segmenter"`.

@@ -162,7 +162,9 @@ impl<R: Read> Read for LineLimited<R> {
     }
 }
 
-fn csv_reader<R: Read>(reader: R, delimiter: u8) -> csv::Reader<LineLimited<R>> {
+/// A CSV reader (header row, fields trimmed) whose lines are bounded by [`MAX_LINE_BYTES`]; every
+/// CSV the crate reads goes through it.
+pub(crate) fn csv_reader<R: Read>(reader: R, delimiter: u8) -> csv::Reader<impl Read> {
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)

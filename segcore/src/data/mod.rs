@@ -13,6 +13,7 @@
 //!   [`TransactionLog::from_csv_path`] with [`TransactionCsvOptions`].
 
 mod csv;
+pub(crate) use csv::csv_reader;
 mod date;
 mod factorize;
 mod ids;

@@ -140,6 +140,7 @@ impl PartialStats {
 
     /// From [`Self::to_json`]'s document.
     pub fn from_json(document: &str) -> Result<PartialStats> {
+        crate::persist::check_document_memory(document, "the partial statistics")?;
         serde_json::from_str(document).map_err(|e| Error::ModelFormat {
             reason: format!("not partial statistics: {e}"),
         })
@@ -253,6 +254,7 @@ impl PartitionTask {
 
     /// From [`Self::to_json`]'s document.
     pub fn from_json(document: &str) -> Result<PartitionTask> {
+        crate::persist::check_document_memory(document, "the partition task")?;
         serde_json::from_str(document).map_err(|e| Error::ModelFormat {
             reason: format!("not a partition task: {e}"),
         })

@@ -72,6 +72,7 @@ impl SegmentationProfile {
 
     /// Reads a profile written by [`to_json`](Self::to_json).
     pub fn from_json(text: &str) -> Result<SegmentationProfile> {
+        crate::persist::check_document_memory(text, "the segment profile")?;
         serde_json::from_str(text).map_err(|e| Error::ModelFormat {
             reason: format!("not a segment profile document: {e}"),
         })

@@ -19,14 +19,16 @@ pub struct CsvSegmentation {
     pub model: Segmenter,
 }
 
-/// The header names of a CSV file (delimiter `,`), naming the file in errors.
+/// The header names of a CSV file (delimiter `,`), naming the file in errors; the header line is
+/// bounded like every line the crate reads (16 MiB), so a gigabyte field there is an
+/// error, not a gigabyte buffer.
 fn header(path: &Path) -> Result<Vec<String>> {
     let io = |source| Error::Io {
         path: path.display().to_string(),
         source,
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let mut reader = csv::ReaderBuilder::new().from_reader(std::io::BufReader::new(file));
+    let mut reader = crate::data::csv_reader(std::io::BufReader::new(file), b',');
     let headers = reader.headers().map_err(|e| Error::Parse {
         source_name: path.display().to_string(),
         line: 1,

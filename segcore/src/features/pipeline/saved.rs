@@ -38,6 +38,7 @@ impl FeaturePipeline {
                 ),
             });
         }
+        crate::persist::check_document_memory(document, "the feature pipeline")?;
         let pipeline: FeaturePipeline =
             serde_json::from_str(document).map_err(|e| Error::ModelFormat {
                 reason: e.to_string(),
