@@ -80,7 +80,14 @@ model_pymethods!(PyFeaturePipelineModel {
                 segcore::Error::invalid_parameter("columns", e, "column specs as documented"),
             )
         })?;
-        let inner = with_input(py, n_rows, columns, |input| spec.fit(input))?;
+        // No column specs: every input column, typed by its values (a plain numeric array).
+        let inner = with_input(py, n_rows, columns, |input| {
+            if spec.columns.is_empty() {
+                input.spec_of_every_column(&spec)?.fit(input)
+            } else {
+                spec.fit(input)
+            }
+        })?;
         Ok(PyFeaturePipelineModel { inner })
     }
 

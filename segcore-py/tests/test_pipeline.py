@@ -86,7 +86,7 @@ def test_one_hot_matches_sklearn_infrequent_if_exist(min_frequency):
             np.testing.assert_array_equal(got, expected)
         else:
             np.testing.assert_array_equal(got[5:], expected[5:])
-    unknown = ours.last_transform_report_["unknown_categories"]
+    unknown = ours.transform_with_report(test)[1]["unknown_categories"]
     assert unknown == {"industry": 5}
 
 
@@ -288,3 +288,59 @@ def test_bad_input_raises_the_core_message():
         segcore.FeaturePipeline.from_json('{"format": "segcore.FeaturePipeline", "format_version": 99}')
     with pytest.raises(segcore.exceptions.NotFittedError):
         segcore.FeaturePipeline(["orders"]).transform(frame)
+
+
+# --- without column specs (scikit-learn's default constructor) --------------------------------
+
+
+def test_default_pipeline_reads_every_column_as_scikit_learn_would():
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 4)) * [1.0, 10.0, 1e3, 0.1]
+    np.testing.assert_allclose(segcore.FeaturePipeline().fit_transform(x), StandardScaler().fit_transform(x), rtol=1e-12, atol=1e-12)
+    # A DataFrame: numbers scaled, text one-hot encoded, in column order.
+    frame = synthetic(80, 4)[["orders", "industry"]]
+    pipe = segcore.FeaturePipeline().fit(frame)
+    assert [spec["column"] for spec in pipe._specs] == ["orders", "industry"]
+    expected_onehot = OneHotEncoder(sparse_output=False).fit_transform(frame[["industry"]])
+    got = pipe.transform(frame)
+    np.testing.assert_allclose(got[:, 0], StandardScaler().fit_transform(frame[["orders"]])[:, 0], atol=1e-12)
+    np.testing.assert_array_equal(got[:, 1 : 1 + expected_onehot.shape[1]], expected_onehot)
+    # An object array: numeric columns stay numbers, a text column becomes categories.
+    mixed = np.array([[1.0, "a"], [2.0, "b"], [4.0, "a"]], dtype=object)
+    assert segcore.FeaturePipeline().fit(mixed).get_feature_names_out().tolist() == ["x0", "x1_a", "x1_b", "x1_other"]
+
+
+def test_transform_leaves_the_pipeline_unchanged_and_reports_separately():
+    train, test = synthetic(200, 1), synthetic(50, 2)
+    test.loc[:2, "industry"] = "never seen"
+    pipe = segcore.FeaturePipeline([{"column": "industry", "encoding": "one_hot"}]).fit(train)
+    before = dict(vars(pipe))
+    x, report = pipe.transform_with_report(test)
+    assert vars(pipe) == before
+    assert report == {"unknown_categories": {"industry": 3}, "imputed": {}}
+    np.testing.assert_array_equal(x, pipe.transform(test))
+
+
+def test_plain_array_input_errors_speak_scikit_learn():
+    import scipy.sparse
+
+    x = np.random.default_rng(0).normal(size=(20, 3))
+    pipe = segcore.FeaturePipeline().fit(x)
+    with pytest.raises(DataError, match="X has 2 features, but FeaturePipeline is expecting 3 features as input"):
+        pipe.transform(x[:, :2])
+    with pytest.raises(DataError, match="Reshape your data"):
+        pipe.transform(x[0])
+    with pytest.raises(TypeError, match="sparse"):
+        segcore.FeaturePipeline().fit(scipy.sparse.csr_matrix(x))
+    with pytest.raises(DataError, match="Complex data not supported"):
+        segcore.FeaturePipeline().fit(x + 1j)
+    with pytest.raises(DataError, match=r"0 feature\(s\) \(shape=\(20, 0\)\)"):
+        segcore.FeaturePipeline().fit(x[:, :0])
+    bad = x.astype(object)
+    bad[0, 0] = {"not": "a number"}
+    with pytest.raises(TypeError, match="argument must be a string.* number"):
+        segcore.FeaturePipeline().fit(bad)
+    with pytest.raises(DataError, match="input_features should have length equal"):
+        pipe.get_feature_names_out(["a", "b"])

@@ -26,6 +26,8 @@ ESTIMATORS = [
     segcore.PCA(n_components=2),
     segcore.Ward(n_clusters=3),
     segcore.StandardScaler(),
+    # Default constructor: no column specs, so every column of a plain array is numeric.
+    segcore.FeaturePipeline(),
 ]
 
 

@@ -196,11 +196,9 @@ def as_float_matrix(X: Any, dtype: Optional["npt.DTypeLike"] = None, name: str =
     frame = X
     if hasattr(X, "__array__") and not isinstance(X, np.ndarray) and hasattr(X, "to_numpy"):
         X = X.to_numpy()  # pandas / polars DataFrames
-    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
-        raise TypeError(f"{name} is a sparse matrix; segcore needs a dense array (use X.toarray())")
+    _refuse_sparse(X, name)
     array = np.asarray(X)
-    if array.dtype.kind == "c":
-        raise DataError(f"Complex data not supported: {name} has dtype {array.dtype}")
+    _refuse_complex(array, name)
     if array.dtype.kind not in "biuf":
         converted: Optional[np.ndarray] = None
         if array.dtype == object:
@@ -211,12 +209,7 @@ def as_float_matrix(X: Any, dtype: Optional["npt.DTypeLike"] = None, name: str =
         if converted is None:
             raise _non_numeric_error(frame, array, name)
         array = converted
-    if array.ndim != 2:
-        raise DataError(
-            f"Expected 2D array, got {array.ndim}D array instead. Reshape your data either using "
-            "array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) if it "
-            "contains a single sample"
-        )
+    _refuse_not_2d(array)
     target = np.dtype(dtype) if dtype is not None else (
         array.dtype if array.dtype in _FLOAT_DTYPES else np.dtype(np.float64)
     )
@@ -243,6 +236,28 @@ def _non_numeric_error(frame: Any, array: np.ndarray, name: str) -> ColumnTypeEr
                     "which reads categorical columns"
                 )
     return ColumnTypeError(f"{name} must be numeric, got dtype {array.dtype}")
+
+
+def _refuse_sparse(X: Any, name: str = "X") -> None:
+    """TypeError for a scipy sparse matrix or array (scikit-learn's answer for estimators that
+    take dense input only)."""
+    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
+        raise TypeError(f"{name} is a sparse matrix; segcore needs a dense array (use X.toarray())")
+
+
+def _refuse_complex(array: np.ndarray, name: str = "X") -> None:
+    if array.dtype.kind == "c":
+        raise DataError(f"Complex data not supported: {name} has dtype {array.dtype}")
+
+
+def _refuse_not_2d(array: np.ndarray) -> None:
+    """scikit-learn's message for a 1-D (or 0-D, 3-D) array where a 2-D one is needed."""
+    if array.ndim != 2:
+        raise DataError(
+            f"Expected 2D array, got {array.ndim}D array instead. Reshape your data either using "
+            "array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) if it "
+            "contains a single sample"
+        )
 
 
 def _aligned(array: np.ndarray) -> np.ndarray:
@@ -416,17 +431,41 @@ def _is_missing(value: Any) -> bool:
 
 def frame_columns(X: Any) -> Tuple[int, Dict[str, Any], Optional[np.ndarray]]:
     """(n_rows, name -> column, feature names) of a pandas/polars DataFrame or a 2-D array
-    (whose columns are named ``x0, x1, ...``)."""
+    (whose columns are named ``x0, x1, ...``).
+
+    As scikit-learn: a sparse matrix is a TypeError, complex numbers and 1-D input a DataError
+    (a ValueError), and an object array's columns are numbers when every value converts to one,
+    text columns when a value is text, and a TypeError when a value is neither (a dict)."""
     names = feature_names_of(X)
     if names is not None:
         _unique([str(n) for n in names])
         return int(X.shape[0]), {str(n): X[n] for n in names}, names
+    _refuse_sparse(X)
     array = np.asarray(X)
-    if array.ndim != 2:
-        raise InvalidParameterError(
-            f"X must be a pandas/polars DataFrame or a 2-D array, got {array.ndim}-D"
-        )
-    return array.shape[0], {f"x{j}": array[:, j] for j in range(array.shape[1])}, None
+    _refuse_complex(array)
+    _refuse_not_2d(array)
+    columns = {f"x{j}": array[:, j] for j in range(array.shape[1])}
+    if array.dtype == object:
+        columns = {name: _object_column(name, data) for name, data in columns.items()}
+    return array.shape[0], columns, None
+
+
+def _object_column(name: str, data: np.ndarray) -> np.ndarray:
+    """An object column as float64 when its values are numbers (None and pandas' NA missing),
+    unchanged when one is text (categories), TypeError (numpy's "argument must be a string or a
+    real number") when a value is neither."""
+    try:
+        return data.astype(np.float64)
+    except ValueError:
+        return data
+    except TypeError:
+        pass
+    try:
+        return np.array([np.nan if _missing(v) else v for v in data], dtype=np.float64)
+    except ValueError:
+        return data
+    except TypeError as err:
+        raise TypeError(f"column `{name}`: {err}") from None
 
 
 def _categories(data: Any) -> Tuple[List[str], np.ndarray]:

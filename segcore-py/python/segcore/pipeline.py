@@ -14,7 +14,7 @@ import numpy as np
 from . import _segcore
 from ._base import BaseEstimator, CoreModelMixin, TransformerMixin, check_is_fitted, store_params
 from ._frames import column, frame_columns, pipeline_column
-from .exceptions import InvalidParameterError
+from .exceptions import DataError, InvalidParameterError
 
 __all__ = ["FeaturePipeline"]
 
@@ -76,13 +76,27 @@ def _inputs(specs: List[Dict[str, Any]], frame: Dict[str, Any]) -> List[Tuple[st
     return out
 
 
+def _typed_inputs(specs: List[Dict[str, Any]], frame: Dict[str, Any]) -> List[Tuple[str, Any]]:
+    """The columns the core reads: those of the spec, or, for a spec without columns, every
+    column typed by its values (numbers numeric, anything else categories); the core then
+    writes one column spec per column (``FeatureInput::spec_of_every_column``)."""
+    if specs:
+        return _inputs(specs, frame)
+    return [(name, pipeline_column(data, False)) for name, data in frame.items()]
+
+
+TransformReport = Dict[str, Dict[str, int]]
+
+
 class FeaturePipeline(CoreModelMixin, TransformerMixin, BaseEstimator):
     """Turns a customer table into clustering features, fitted once and re-applied identically.
 
     Parameters
     ----------
-    columns : list of str or dict
-        One entry per source column, in output order. A string is a numeric column,
+    columns : list of str or dict, default ()
+        One entry per source column, in output order; empty (the default): every column of
+        ``X``, numbers standard-scaled and anything else one-hot encoded (what scikit-learn's
+        transformers do with a plain array). A string is a numeric column,
         standard-scaled. A dict has a ``"column"`` key and optionally:
         ``"encoding"`` (``"numeric"``, ``"one_hot"``, ``"ordinal"``), ``"min_frequency"``
         (one-hot: int count or float fraction; rarer categories go to ``<column>_other``),
@@ -102,7 +116,7 @@ class FeaturePipeline(CoreModelMixin, TransformerMixin, BaseEstimator):
     Notes
     -----
     Categories never seen at fit go to ``<column>_other`` (one-hot) or are imputed (ordinal),
-    never an error; ``last_transform_report_`` counts them. One-hot and ordinal columns read any
+    never an error; :meth:`transform_with_report` counts them. One-hot and ordinal columns read any
     dtype as categories. At transform only the spec's columns are needed (extra columns are
     ignored). The fitted pipeline is saved as segcore's versioned JSON (``to_json``), which the
     Rust ``FeaturePipeline::from_json`` loads with identical results; pickling uses it too.
@@ -135,9 +149,10 @@ class FeaturePipeline(CoreModelMixin, TransformerMixin, BaseEstimator):
         """Learn categories, fills, quantiles, scales and group factors from ``X``."""
         document, specs = _spec_document(self.columns, self.groups, self.constant_columns)
         n_rows, frame, names = frame_columns(X)
-        model = _segcore.FeaturePipelineModel.fit(document, n_rows, _inputs(specs, frame))
+        model = _segcore.FeaturePipelineModel.fit(document, n_rows, _typed_inputs(specs, frame))
         self._model = model
-        self._specs = specs
+        # The fitted spec: the given one, or one column spec per input column.
+        self._specs = json.loads(model.spec_json)["columns"]
         self.n_features_in_ = len(frame)
         self._set_feature_names(names)
         self.report_ = json.loads(model.report_json)
@@ -145,18 +160,49 @@ class FeaturePipeline(CoreModelMixin, TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         """The clustering matrix of ``X`` (float64, one row per customer)."""
+        return self.transform_with_report(X)[0]
+
+    def transform_with_report(self, X: Any) -> Tuple[np.ndarray, TransformReport]:
+        """The clustering matrix of ``X`` and what was done to it: per source column, the
+        number of categories never seen at fit (``"unknown_categories"``, sent to
+        ``<column>_other`` or imputed) and of values imputed (``"imputed"``).
+
+        >>> import pandas as pd, segcore
+        >>> pipe = segcore.FeaturePipeline([{"column": "industry", "encoding": "one_hot"}])
+        >>> _ = pipe.fit(pd.DataFrame({"industry": ["food", "auto", "food"]}))
+        >>> x, report = pipe.transform_with_report(pd.DataFrame({"industry": ["food", "pharma"]}))
+        >>> report["unknown_categories"]
+        {'industry': 1}
+        """
         check_is_fitted(self)
-        n_rows, frame, _ = frame_columns(X)
+        n_rows, frame, names = frame_columns(X)
+        expected = getattr(self, "n_features_in_", None)  # None when loaded from a document
+        if names is None and expected is not None and len(frame) != expected:
+            # A plain array: its columns are matched by position (x0, x1, ...).
+            raise DataError(
+                f"X has {len(frame)} features, but {type(self).__name__} is expecting "
+                f"{expected} features as input."
+            )
         x, unknown, imputed = self._model.transform(n_rows, _inputs(self._specs, frame))
-        self.last_transform_report_ = {
-            "unknown_categories": dict(unknown),
-            "imputed": dict(imputed),
-        }
-        return x
+        return x, {"unknown_categories": dict(unknown), "imputed": dict(imputed)}
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Output column names (``<column>``, ``<column>_missing``, ``<column>_<category>``, ``<column>_other``)."""
+        """Output column names (``<column>``, ``<column>_missing``, ``<column>_<category>``, ``<column>_other``).
+
+        ``input_features`` (scikit-learn's argument) is checked against the columns seen at fit;
+        the names come from the fitted pipeline."""
         check_is_fitted(self)
+        if input_features is not None:
+            seen = getattr(self, "feature_names_in_", None)
+            given = [str(f) for f in input_features]
+            if seen is not None and given != [str(f) for f in seen]:
+                raise DataError("input_features is not equal to feature_names_in_")
+            expected = getattr(self, "n_features_in_", len(given))
+            if len(given) != expected:
+                raise DataError(
+                    f"input_features should have length equal to number of features "
+                    f"({expected}), got {len(given)}"
+                )
         return np.asarray(self._model.feature_names_out, dtype=object)
 
     def to_json(self) -> str:

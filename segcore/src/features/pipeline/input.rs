@@ -128,6 +128,51 @@ impl<'a> FeatureInput<'a> {
         self.n_rows
     }
 
+    /// `base` with one column spec per input column, in input order: numeric columns as
+    /// [`ColumnSpec::numeric`] (standard-scaled), categorical ones as [`ColumnSpec::one_hot`].
+    /// A spec without columns fits this way, as scikit-learn's transformers read every column of
+    /// a plain matrix; `base` keeps its groups and constant-column policy (any column specs it
+    /// has are replaced).
+    ///
+    /// Errors when the input has no column (scikit-learn's "0 feature(s)" message).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use segcore::features::pipeline::{FeatureInput, PipelineSpec};
+    ///
+    /// let x = array![[1.0, 10.0], [2.0, 30.0], [3.0, 20.0]];
+    /// let names = ["x0".to_string(), "x1".to_string()];
+    /// let input = FeatureInput::new(3).with_matrix(&names, x.view())?;
+    /// let spec = input.spec_of_every_column(&PipelineSpec::default())?;
+    /// let pipeline = spec.fit(&input)?;
+    /// assert_eq!(pipeline.feature_names_out(), ["x0", "x1"]);
+    /// let empty = FeatureInput::new(3).spec_of_every_column(&PipelineSpec::default());
+    /// assert!(empty.unwrap_err().to_string().contains("0 feature(s) (shape=(3, 0))"));
+    /// # Ok::<(), segcore::Error>(())
+    /// ```
+    pub fn spec_of_every_column(&self, base: &PipelineSpec) -> Result<PipelineSpec> {
+        if self.columns.is_empty() {
+            return Err(Error::EmptyInput {
+                what: format!(
+                    "X has 0 feature(s) (shape=({}, 0)) while a minimum of 1 is required.",
+                    self.n_rows
+                ),
+            });
+        }
+        let columns = self
+            .columns
+            .iter()
+            .map(|(name, column)| match column {
+                ColumnRef::Numeric(_) => ColumnSpec::numeric(name),
+                ColumnRef::Categorical(_) => ColumnSpec::one_hot(name),
+            })
+            .collect();
+        Ok(PipelineSpec {
+            columns,
+            ..base.clone()
+        })
+    }
+
     pub(super) fn get(&self, name: &str) -> Result<ColumnRef<'a>> {
         self.columns
             .iter()
