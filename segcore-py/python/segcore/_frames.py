@@ -227,13 +227,15 @@ def _non_numeric_error(frame: Any, array: np.ndarray, name: str) -> ColumnTypeEr
             values = array[:, j]
             try:
                 values.astype(np.float64)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError) as err:
                 label = repr(names[j]) if names is not None and j < len(names) else str(j)
                 sample = next((v for v in values.tolist() if not isinstance(v, (int, float))), values[0])
+                # numpy's reason too ("float() argument must be a string or a real number"),
+                # which is what scikit-learn reports for a value that is neither.
                 return ColumnTypeError(
-                    f"{name} column {label} is not numeric (e.g. {sample!r}); encode it first, "
-                    "e.g. with segcore.FeaturePipeline (one-hot, ordinal) or segcore.Segmenter, "
-                    "which reads categorical columns"
+                    f"{name} column {label} is not numeric (e.g. {sample!r}: {err}); encode it "
+                    "first, e.g. with segcore.FeaturePipeline (one-hot, ordinal) or "
+                    "segcore.Segmenter, which reads categorical columns"
                 )
     return ColumnTypeError(f"{name} must be numeric, got dtype {array.dtype}")
 
