@@ -22,8 +22,10 @@ fn exception_class_name(error: &segcore::Error) -> &'static str {
         | E::TooManyClusters { .. }
         | E::InvalidWeights { .. }
         | E::UnknownCategory { .. }
-        | E::InvalidHistory { .. } => "DataError",
-        E::UnknownColumn { .. } => "ColumnError",
+        | E::InvalidHistory { .. }
+        | E::TransactionLogAsCustomers { .. } => "DataError",
+        E::UnknownColumn { .. } | E::MissingColumn { .. } => "ColumnError",
+        E::Usage { .. } => "InvalidParameterError",
         E::ColumnType { .. } => "ColumnTypeError",
         E::Parse { .. } => "ParseError",
         E::Io { .. } => "SegcoreIOError",

@@ -78,6 +78,45 @@ pub enum Error {
         available: String,
     },
 
+    /// A column an input needs is not there: names the source (file or frame), the role, the
+    /// header names looked for and the columns the source does have.
+    #[error(
+        "{source_name}: no {role} column (looked for {expected}); the columns found are: {found}. \
+         Name the {role} column explicitly"
+    )]
+    MissingColumn {
+        /// File name or frame ("transactions").
+        source_name: String,
+        /// The column's role in words ("customer id", "amount", ...).
+        role: String,
+        /// The header names recognised for the role.
+        expected: String,
+        /// Comma-separated names of the columns the source has.
+        found: String,
+    },
+
+    /// A transaction log (several rows per customer, invoice and date columns) was given where
+    /// a customer table (one row per customer) belongs.
+    #[error(
+        "{source_name} looks like a transaction log, not a customer table: {evidence}; {advice}"
+    )]
+    TransactionLogAsCustomers {
+        /// File name or "customers".
+        source_name: String,
+        /// What gave it away (the repeated ids, the invoice and date columns).
+        evidence: String,
+        /// What to do instead.
+        advice: String,
+    },
+
+    /// A command line that cannot be run: an unknown flag, a missing value, a positional
+    /// argument; the message says what to write instead.
+    #[error("{problem} (run with --help for every option)")]
+    Usage {
+        /// What is wrong and what to write instead.
+        problem: String,
+    },
+
     /// A column exists but has the wrong type for the requested use.
     #[error("column `{name}` is {actual}, expected {expected}")]
     ColumnType {

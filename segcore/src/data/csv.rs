@@ -1,10 +1,12 @@
 //! CSV reading for customer tables and transaction logs.
 //!
 //! Every malformed value is an [`Error::Parse`] naming the source, the 1-based line (the header is
-//! line 1) and the column; a missing required column is an [`Error::UnknownColumn`] listing the
-//! header. Fields are trimmed; CRLF and LF line ends both work.
+//! line 1) and the column; a missing required column is an [`Error::MissingColumn`] naming the
+//! source and listing its header. Fields are trimmed; CRLF and LF line ends both work. Files are
+//! opened through [`open_input`](super::open_input): gzip and zstd are decompressed on the fly.
 
 use super::date::parse_date;
+use super::input::open_input;
 use super::table::{CategoricalColumn, CategoryEncoder, ColumnData, CustomerTable};
 use super::transactions::TransactionLog;
 use crate::error::{Error, Result};
@@ -85,8 +87,13 @@ pub struct TransactionCsvOptions {
     pub customer: String,
     /// Date column (required; default `date`; formats of [`Date::parse`](super::Date::parse)).
     pub date: String,
-    /// Amount column (required; default `amount`; negative = return).
+    /// Amount column (required unless [`unit_price`](Self::unit_price) is set; default `amount`;
+    /// negative = return).
     pub amount: String,
+    /// Unit price column: when set, the amount of a line is `quantity x unit price` (the
+    /// [`quantity`](Self::quantity) column must be set too) and [`amount`](Self::amount) is not
+    /// read. For exports such as UCI Online Retail that carry no line amount.
+    pub unit_price: Option<String>,
     /// Optional gross margin column (currency units).
     pub margin: Option<String>,
     /// Optional quantity column.
@@ -105,6 +112,7 @@ impl Default for TransactionCsvOptions {
             customer: "customer_id".into(),
             date: "date".into(),
             amount: "amount".into(),
+            unit_price: None,
             margin: None,
             quantity: None,
             product_category: None,
@@ -112,14 +120,6 @@ impl Default for TransactionCsvOptions {
             delimiter: b',',
         }
     }
-}
-
-/// Opens a file, naming it in the error.
-fn open(path: &Path) -> Result<std::fs::File> {
-    std::fs::File::open(path).map_err(|source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    })
 }
 
 /// Longest line a customer or transaction CSV may have (16 MiB). The CSV parser keeps a whole
@@ -228,14 +228,27 @@ fn header_names(reader: &mut csv::Reader<impl Read>, source_name: &str) -> Resul
     Ok(headers)
 }
 
-fn find_column(headers: &[String], name: &str) -> Result<usize> {
+/// The index of column `name` (the `role` it plays, in words), or an error naming the source,
+/// the column and the columns found.
+fn find_column(headers: &[String], name: &str, source_name: &str, role: &str) -> Result<usize> {
     headers
         .iter()
         .position(|h| h == name)
-        .ok_or_else(|| Error::UnknownColumn {
-            name: name.to_string(),
-            available: headers.join(", "),
+        .ok_or_else(|| Error::MissingColumn {
+            source_name: source_name.to_string(),
+            role: role.to_string(),
+            expected: format!("`{name}`"),
+            found: headers.join(", "),
         })
+}
+
+/// Where the amount of a transaction line comes from (column indices).
+#[derive(Clone, Copy)]
+enum AmountSource {
+    /// An amount column.
+    Column(usize),
+    /// Quantity times unit price.
+    Product(usize, usize),
 }
 
 /// Cells that mean "missing" in a numeric column.
@@ -255,12 +268,7 @@ impl CustomerTable {
         options: &CustomerCsvOptions,
     ) -> Result<CustomerTable> {
         let path = path.as_ref();
-        let file = open(path)?;
-        CustomerTable::from_csv_reader(
-            std::io::BufReader::new(file),
-            &path.display().to_string(),
-            options,
-        )
+        CustomerTable::from_csv_reader(open_input(path)?, &path.display().to_string(), options)
     }
 
     /// Reads a customer table from CSV with a header line; `source_name` names the input in errors.
@@ -293,17 +301,17 @@ impl CustomerTable {
         let id_index = options
             .id_column
             .as_deref()
-            .map(|name| find_column(&headers, name))
+            .map(|name| find_column(&headers, name, source_name, "customer id"))
             .transpose()?;
         let forced_categorical = options
             .categorical_columns
             .iter()
-            .map(|n| find_column(&headers, n))
+            .map(|n| find_column(&headers, n, source_name, "categorical"))
             .collect::<Result<Vec<_>>>()?;
         let forced_numeric = options
             .numeric_columns
             .iter()
-            .map(|n| find_column(&headers, n))
+            .map(|n| find_column(&headers, n, source_name, "numeric"))
             .collect::<Result<Vec<_>>>()?;
         if let Some(&j) = forced_categorical
             .iter()
@@ -409,12 +417,7 @@ impl TransactionLog {
         options: &TransactionCsvOptions,
     ) -> Result<TransactionLog> {
         let path = path.as_ref();
-        let file = open(path)?;
-        TransactionLog::from_csv_reader(
-            std::io::BufReader::with_capacity(1 << 16, file),
-            &path.display().to_string(),
-            options,
-        )
+        TransactionLog::from_csv_reader(open_input(path)?, &path.display().to_string(), options)
     }
 
     /// Reads a transaction log from CSV with a header line, streaming (one record buffer reused).
@@ -442,18 +445,27 @@ impl TransactionLog {
     ) -> Result<TransactionLog> {
         let mut reader = csv_reader(reader, options.delimiter);
         let headers = header_names(&mut reader, source_name)?;
-        let customer_j = find_column(&headers, &options.customer)?;
-        let date_j = find_column(&headers, &options.date)?;
-        let amount_j = find_column(&headers, &options.amount)?;
-        let optional = |name: &Option<String>| {
-            name.as_deref()
-                .map(|n| find_column(&headers, n))
-                .transpose()
+        let find = |name: &str, role: &str| find_column(&headers, name, source_name, role);
+        let customer_j = find(&options.customer, "customer id")?;
+        let date_j = find(&options.date, "date")?;
+        let optional =
+            |name: &Option<String>, role: &str| name.as_deref().map(|n| find(n, role)).transpose();
+        let margin_j = optional(&options.margin, "margin")?;
+        let quantity_j = optional(&options.quantity, "quantity")?;
+        let category_j = optional(&options.product_category, "product category")?;
+        let channel_j = optional(&options.channel, "sales channel")?;
+        // Either an amount column, or quantity x unit price.
+        let amount_source = match (&options.unit_price, quantity_j) {
+            (None, _) => AmountSource::Column(find(&options.amount, "amount")?),
+            (Some(price), Some(q)) => AmountSource::Product(q, find(price, "unit price")?),
+            (Some(_), None) => {
+                return Err(Error::invalid_parameter(
+                    "unit_price",
+                    "set without a quantity column",
+                    "a quantity column too (amount = quantity x unit price)",
+                ))
+            }
         };
-        let margin_j = optional(&options.margin)?;
-        let quantity_j = optional(&options.quantity)?;
-        let category_j = optional(&options.product_category)?;
-        let channel_j = optional(&options.channel)?;
 
         let mut customers = CategoryEncoder::default();
         let mut categories = CategoryEncoder::default();
@@ -498,7 +510,19 @@ impl TransactionLog {
             }
             customer_codes.push(customers.encode(Some(customer)));
             dates.push(parse_date(&record[date_j]).map_err(|m| parse_error(date_j, m))?);
-            amounts.push(number(amount_j)?);
+            amounts.push(match amount_source {
+                AmountSource::Column(j) => number(j)?,
+                AmountSource::Product(q, p) => {
+                    let amount = number(q)? * number(p)?;
+                    if !amount.is_finite() {
+                        return Err(parse_error(
+                            p,
+                            format!("quantity x unit price = {amount} is not a finite amount"),
+                        ));
+                    }
+                    amount
+                }
+            });
             if let Some(j) = margin_j {
                 margin.push(number(j)?);
             }
@@ -600,7 +624,8 @@ mod tests {
         assert!(matches!(&err, Error::Parse { line: 3, .. }), "{err}");
         let err = read_customers("customer,revenue\nA,1\n", &options).unwrap_err();
         assert!(
-            matches!(&err, Error::UnknownColumn { name, available } if name == "id" && available == "customer, revenue")
+            matches!(&err, Error::MissingColumn { source_name, expected, found, .. } if source_name == "c.csv" && expected == "`id`" && found == "customer, revenue"),
+            "{err}"
         );
         let err = read_customers("id,x,x\nA,1,2\n", &CustomerCsvOptions::default()).unwrap_err();
         assert!(
@@ -705,7 +730,8 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(&err, Error::UnknownColumn { name, available } if name == "margin" && available == "customer_id, date, quantity, amount")
+            matches!(&err, Error::MissingColumn { source_name, role, found, .. } if source_name == "t.csv" && role == "margin" && found == "customer_id, date, quantity, amount"),
+            "{err}"
         );
         let err = read_log(
             "customer_id,date,amount\n1,2025-01-01,2\n",
@@ -715,12 +741,49 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert!(matches!(err, Error::UnknownColumn { .. }));
+        assert!(matches!(err, Error::MissingColumn { .. }));
         let err = read_log("customer_id,date,amount\n1,2025-02-29,2\n", &o).unwrap_err();
         assert_eq!(
             err.to_string(),
             "t.csv, line 2, column `date`: `2025-02-29` is not a calendar date: day 29 does not exist in 2025-02 (1..=28)"
         );
+    }
+
+    #[test]
+    fn amount_is_quantity_times_unit_price_without_an_amount_column() {
+        let text = "InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n\
+                    536365,17850,2010-12-01T08:26:00,6,2.55\n\
+                    C536379,17850,2010-12-01T09:41:00,-1,27.5\n";
+        let header: Vec<String> = [
+            "InvoiceNo",
+            "CustomerID",
+            "InvoiceDate",
+            "Quantity",
+            "UnitPrice",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let options = TransactionCsvOptions::recognise(
+            &header,
+            "retail.csv",
+            &crate::data::ColumnChoice::default(),
+        )
+        .unwrap();
+        let log = read_log(text, &options).unwrap();
+        assert_eq!(log.amounts(), [6.0 * 2.55, -27.5]);
+        assert_eq!(log.quantity().unwrap(), [6.0, -1.0]);
+        let no_quantity = TransactionCsvOptions {
+            quantity: None,
+            ..options
+        };
+        assert!(matches!(
+            read_log(text, &no_quantity),
+            Err(Error::InvalidParameter {
+                name: "unit_price",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -140,7 +140,8 @@ impl Date {
     /// - ISO `YYYY-MM-DD`, optionally followed by a time after `T` or a space
     ///   (`2011-12-09T12:50:00`, `2011-12-09 12:50`), which is ignored;
     /// - compact `YYYYMMDD` (the CDNOW raw file);
-    /// - German `DD.MM.YYYY`, optionally followed by a space and a time.
+    /// - German `DD.MM.YYYY` and day-first `DD-MM-YYYY`, optionally followed by a space and a
+    ///   time (a month above 12 with a day up to 12, `12-31-2025`, is month-first and refused).
     ///
     /// Slashed dates (`12/01/2010`) are rejected on purpose: `MM/DD` and `DD/MM` cannot be told
     /// apart, and a silently swapped day and month would corrupt recency.
@@ -187,7 +188,9 @@ pub(crate) fn parse_date(text: &str) -> std::result::Result<Date, String> {
             .zip(digits(4..6))
             .zip(digits(6..8))
             .map(|((y, m), d)| (y, m, d))
-    } else if bytes.len() >= 10 && bytes[2] == b'.' && bytes[5] == b'.' {
+    } else if bytes.len() >= 10
+        && ((bytes[2] == b'.' && bytes[5] == b'.') || (bytes[2] == b'-' && bytes[5] == b'-'))
+    {
         if !time_ok(&bytes[10..], false) {
             None
         } else {
@@ -200,11 +203,19 @@ pub(crate) fn parse_date(text: &str) -> std::result::Result<Date, String> {
     let Some((year, month, day)) = fields else {
         return Err(format!(
             "cannot read `{text}` as a date; expected YYYY-MM-DD (optionally followed by a time), \
-             YYYYMMDD or DD.MM.YYYY"
+             YYYYMMDD, DD.MM.YYYY or DD-MM-YYYY"
         ));
     };
     let year = year as i32; // at most 4 digits
+    let day_first = bytes.len() >= 10 && (bytes[2] == b'.' || bytes[2] == b'-');
     match ymd_problem(year, month, day) {
+        // 12-31-2025: the American month-first order, which DD-MM-YYYY cannot be told from
+        // when both are <= 12; refused rather than guessed.
+        Some(_) if day_first && month > 12 && day <= 12 => Err(format!(
+            "`{text}` is not a day-first date (DD-MM-YYYY or DD.MM.YYYY): month {month} does \
+             not exist; month-first dates (MM-DD-YYYY) are not read, since 03-04-2025 would be \
+             ambiguous: write dates as YYYY-MM-DD"
+        )),
         Some(problem) => Err(format!("`{text}` is not a calendar date: {problem}")),
         None => Ok(Date::from_valid_ymd(year, month, day)),
     }
@@ -302,6 +313,8 @@ mod tests {
             "20111209",
             "09.12.2011",
             "09.12.2011 08:26",
+            "09-12-2011",
+            "09-12-2011 08:26",
         ] {
             assert_eq!(Date::parse(text).unwrap(), d, "{text}");
         }
@@ -330,12 +343,16 @@ mod tests {
             "",
             "0000-01-01",
             "32.01.2025",
+            "12-31-2025",
+            "31-02-2025",
         ] {
             let err = Date::parse(text).unwrap_err();
             assert!(matches!(err, Error::Parse { .. }), "{text}: {err}");
         }
         let msg = Date::parse("2025-02-29").unwrap_err().to_string();
         assert!(msg.contains("day 29 does not exist in 2025-02"), "{msg}");
+        let msg = Date::parse("12-31-2025").unwrap_err().to_string();
+        assert!(msg.contains("month-first"), "{msg}");
         assert!(matches!(
             Date::from_ymd(2023, 2, 29),
             Err(Error::InvalidParameter { name: "date", .. })

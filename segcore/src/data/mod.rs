@@ -10,14 +10,20 @@
 //! - [`RawTransactions`]: rows as an export gives them, validated into a log under
 //!   [`OnInvalid`] (raise on the first bad row, or skip and count).
 //! - CSV: [`CustomerTable::from_csv_path`] with [`CustomerCsvOptions`] and
-//!   [`TransactionLog::from_csv_path`] with [`TransactionCsvOptions`].
+//!   [`TransactionLog::from_csv_path`] with [`TransactionCsvOptions`]; plain, gzip or zstd
+//!   ([`open_input`]), columns recognised from English and German header names
+//!   ([`TransactionCsvOptions::recognise`], [`TransactionRole`]).
+//! - [`CustomerTable::from_transactions`]: the customer table of a shop without a customer
+//!   master; [`check_not_transaction_log`] refuses a log given as the customer table.
 
 mod csv;
 pub(crate) use csv::csv_reader;
 mod date;
 mod factorize;
 mod ids;
+mod input;
 mod raw;
+mod roles;
 mod table;
 mod transactions;
 
@@ -27,9 +33,14 @@ pub use self::factorize::{
     factorize_integers, factorize_text, Factorized, TextChunk, Validity,
     MISSING as FACTORIZED_MISSING,
 };
+pub use self::input::{open_input, read_header, sniff_delimiter, InputFormat};
 pub use self::raw::{
     dates_from_text, dates_from_units, DatesWithProblems, OnInvalid, RawLog, RawTransactions,
     TransactionColumns,
+};
+pub use self::roles::{
+    check_not_transaction_log, find_role, line_amounts, normalise_header,
+    recognise_transaction_columns, ColumnChoice, TransactionRole,
 };
 pub use self::table::{CategoricalColumn, Column, ColumnData, CustomerTable};
 pub use self::transactions::TransactionLog;

@@ -271,6 +271,24 @@ impl CustomerTable {
         }
     }
 
+    /// The customer table of a shop without a customer master: one row per customer of the log
+    /// (in order of first appearance), no columns; the segmentation then rests on the behaviour
+    /// features computed from the log. The same as
+    /// [`from_log_customers`](Self::from_log_customers), under the name users look for.
+    ///
+    /// ```
+    /// use segcore::data::{CustomerTable, Date, TransactionLog};
+    /// let day = Date::parse("02.01.2025")?;
+    /// let log = TransactionLog::from_ids(&["K7", "K2", "K7"], vec![day; 3], vec![10.0, 5.0, -2.0])?;
+    /// let customers = CustomerTable::from_transactions(&log);
+    /// assert_eq!(customers.ids(), ["K7", "K2"]);
+    /// assert!(customers.columns().is_empty());
+    /// # Ok::<(), segcore::Error>(())
+    /// ```
+    pub fn from_transactions(log: &TransactionLog) -> CustomerTable {
+        Self::from_log_customers(log)
+    }
+
     /// The interned ids (shared with a log for tables built by `from_log_customers`).
     pub(crate) fn interned_ids(&self) -> &CustomerIds {
         &self.ids
@@ -340,6 +358,40 @@ impl CustomerTable {
             name: name.to_string(),
             data,
         });
+        Ok(())
+    }
+
+    /// Replaces column `name` by `data` under `new_name`, in the same position (a text date
+    /// column by its tenure, say).
+    pub(crate) fn replace_column(
+        &mut self,
+        name: &str,
+        new_name: &str,
+        data: ColumnData,
+    ) -> Result<()> {
+        let position = self
+            .columns
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| self.unknown_column(name))?;
+        if new_name != name && self.columns.iter().any(|c| c.name == new_name) {
+            return Err(Error::invalid_parameter(
+                "name",
+                format!("`{new_name}`"),
+                "a column name not already in the table",
+            ));
+        }
+        if data.len() != self.n_customers() {
+            return Err(Error::ShapeMismatch {
+                what: format!("column `{new_name}` (one value per customer)"),
+                expected: self.n_customers(),
+                got: data.len(),
+            });
+        }
+        self.columns[position] = Column {
+            name: new_name.to_string(),
+            data,
+        };
         Ok(())
     }
 
