@@ -4,7 +4,7 @@
 //!   (quartiles, effect size, top distinguishing features); categorical composition and lift;
 //!   value (revenue and margin shares, revenue per customer, concentration); behaviour mix of
 //!   RFM segments and lifecycle stages ([`behaviour`]); speaking names ([`names`], English and
-//!   German); fairness checks of sensitive columns ([`fairness`]).
+//!   German) that read feature labels and units ([`labels`]), never column names; fairness checks of sensitive columns ([`fairness`]).
 //! - [`privacy`]: minimum group size (suppression, complementary suppression) and keyed-hash
 //!   pseudonyms.
 //! - [`explain()`]: distances of one customer to every segment centre and the features that pull
@@ -24,6 +24,7 @@ pub mod behaviour;
 pub mod explain;
 pub mod fairness;
 mod groups;
+pub mod labels;
 pub mod membership;
 pub mod migration;
 pub mod names;

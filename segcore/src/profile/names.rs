@@ -19,6 +19,7 @@
 //! 4. User-given names replace generated ones; any remaining clash gets the segment label
 //!    appended, so no two segments share a name.
 
+use super::labels::{builtin_label, display_label, humanise};
 use super::types::{NumericColumnProfile, SegmentSummary};
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
@@ -133,16 +134,25 @@ fn archetype_score(archetype: usize, z: &BTreeMap<Role, f64>) -> Option<f64> {
     }
 }
 
-/// Human label of a column: its role's words, else the column name.
-fn column_label(column: &str, language: Language) -> String {
+/// Human label of a column: the user's label, the built-in feature's, its role's words, else the
+/// name made readable (never snake case; see [`labels`](super::labels)).
+fn column_label(column: &str, language: Language, labels: &BTreeMap<String, String>) -> String {
+    if labels.contains_key(column) || builtin_label(column, language).is_some() {
+        return display_label(column, language, labels);
+    }
     match Role::of(column, None, None) {
         Some(role) => role.label(language).to_string(),
-        None => column.to_string(),
+        None => humanise(column),
     }
 }
 
-fn trait_phrase(column: &str, effect: f64, language: Language) -> String {
-    let label = column_label(column, language);
+fn trait_phrase(
+    column: &str,
+    effect: f64,
+    language: Language,
+    labels: &BTreeMap<String, String>,
+) -> String {
+    let label = column_label(column, language, labels);
     match (language, effect > 0.0) {
         (Language::English, true) => format!("high {label}"),
         (Language::English, false) => format!("low {label}"),
@@ -175,6 +185,7 @@ pub(crate) fn speaking_names(
     margin: Option<&str>,
     language: Language,
     overrides: &BTreeMap<usize, String>,
+    labels: &BTreeMap<String, String>,
 ) -> Result<Vec<(String, String)>> {
     // Effect size per role and segment (the first column of a role wins, in column order).
     let roles: Vec<(Role, &NumericColumnProfile)> = {
@@ -224,7 +235,7 @@ pub(crate) fn speaking_names(
         .iter()
         .enumerate()
         .map(|(s, segment)| {
-            let description = describe(segment, language);
+            let description = describe(segment, language, labels);
             if let Some(name) = overrides.get(&segment.segment) {
                 return (name.clone(), description);
             }
@@ -240,7 +251,7 @@ pub(crate) fn speaking_names(
                 Some(a) => language.pick(ARCHETYPES[a].0, ARCHETYPES[a].1).to_string(),
                 None => match segment.distinguishing_features.first() {
                     Some(f) if f.effect_size.abs() >= 0.3 => {
-                        capitalise(&trait_phrase(&f.column, f.effect_size, language))
+                        capitalise(&trait_phrase(&f.column, f.effect_size, language, labels))
                     }
                     _ => match segment.over_represented.first() {
                         Some(c) => match language {
@@ -287,7 +298,11 @@ pub(crate) fn speaking_names(
 
 /// The one-line description after the name: up to three traits and the top over-represented
 /// category.
-fn describe(segment: &SegmentSummary, language: Language) -> String {
+fn describe(
+    segment: &SegmentSummary,
+    language: Language,
+    labels: &BTreeMap<String, String>,
+) -> String {
     if segment.suppressed {
         return language
             .pick(
@@ -301,19 +316,19 @@ fn describe(segment: &SegmentSummary, language: Language) -> String {
         .iter()
         .filter(|f| f.effect_size.abs() >= 0.3)
         .take(3)
-        .map(|f| trait_phrase(&f.column, f.effect_size, language))
+        .map(|f| trait_phrase(&f.column, f.effect_size, language, labels))
         .collect();
     if let Some(c) = segment.over_represented.first() {
         parts.push(match language {
             Language::English => format!(
                 "{} {} over-represented (x{})",
-                c.column,
+                column_label(&c.column, language, labels),
                 c.category,
                 format_lift(c.lift, language)
             ),
             Language::German => format!(
                 "{} {} überrepräsentiert (x{})",
-                c.column,
+                column_label(&c.column, language, labels),
                 c.category,
                 format_lift(c.lift, language)
             ),
@@ -384,17 +399,43 @@ mod tests {
             column("Grocery", &[0.0, 0.0, 0.9]),
         ];
         let none = BTreeMap::new();
-        let en = speaking_names(&segments, &numeric, None, None, Language::English, &none).unwrap();
+        let en = speaking_names(
+            &segments,
+            &numeric,
+            None,
+            None,
+            Language::English,
+            &none,
+            &BTreeMap::new(),
+        )
+        .unwrap();
         assert_eq!(en[0].0, "Lapsed customers");
         assert_eq!(en[1].0, "Premium partners");
         assert_eq!(en[2].0, "High Grocery");
-        assert_eq!(en[1].1, "Premium partners: high order value");
-        let de = speaking_names(&segments, &numeric, None, None, Language::German, &none).unwrap();
+        assert_eq!(en[1].1, "Premium partners: high average order value");
+        let de = speaking_names(
+            &segments,
+            &numeric,
+            None,
+            None,
+            Language::German,
+            &none,
+            &BTreeMap::new(),
+        )
+        .unwrap();
         assert_eq!(de[0].0, "Abgewanderte Kunden");
         assert_eq!(de[2].0, "Grocery hoch");
         // the same profile gives the same names
-        let again =
-            speaking_names(&segments, &numeric, None, None, Language::English, &none).unwrap();
+        let again = speaking_names(
+            &segments,
+            &numeric,
+            None,
+            None,
+            Language::English,
+            &none,
+            &BTreeMap::new(),
+        )
+        .unwrap();
         assert_eq!(en, again);
     }
 
@@ -407,8 +448,16 @@ mod tests {
         ];
         let numeric = vec![column("Grocery", &[0.9, 0.8, 0.0])];
         let none = BTreeMap::new();
-        let names =
-            speaking_names(&segments, &numeric, None, None, Language::English, &none).unwrap();
+        let names = speaking_names(
+            &segments,
+            &numeric,
+            None,
+            None,
+            Language::English,
+            &none,
+            &BTreeMap::new(),
+        )
+        .unwrap();
         assert_eq!(names[0].0, "High Grocery (0)");
         assert_eq!(names[1].0, "High Grocery (1)");
         assert_eq!(names[2].0, "Average customers");
@@ -421,12 +470,56 @@ mod tests {
             None,
             Language::English,
             &overrides,
+            &BTreeMap::new(),
         )
         .unwrap();
         assert_eq!(names[0].0, "Average customers");
         assert_eq!(names[2].0, "Average customers (2)");
         let unique: BTreeSet<&String> = names.iter().map(|n| &n.0).collect();
         assert_eq!(unique.len(), 3);
+    }
+
+    #[test]
+    fn names_read_labels_never_snake_case() {
+        let segments = vec![
+            segment(0, &[("interpurchase_std_days", 1.2)]),
+            segment(1, &[("AcceptedCmp5", 0.9)]),
+            segment(2, &[("annual_revenue_eur", -0.9)]),
+        ];
+        let numeric = vec![column("interpurchase_std_days", &[1.2, 0.0, 0.0])];
+        let mut labels = BTreeMap::new();
+        labels.insert("AcceptedCmp5".to_string(), "took campaign 5".to_string());
+        let none = BTreeMap::new();
+        let en = speaking_names(
+            &segments,
+            &numeric,
+            None,
+            None,
+            Language::English,
+            &none,
+            &labels,
+        )
+        .unwrap();
+        assert_eq!(en[0].0, "High days between orders (spread)");
+        assert_eq!(en[1].0, "High took campaign 5");
+        assert_eq!(en[2].0, "Low company size");
+        let de = speaking_names(
+            &segments,
+            &numeric,
+            None,
+            None,
+            Language::German,
+            &none,
+            &labels,
+        )
+        .unwrap();
+        assert_eq!(de[0].0, "Tage zwischen Bestellungen (Streuung) hoch");
+        for (name, description) in en.iter().chain(&de) {
+            assert!(
+                !name.contains('_') && !description.contains('_'),
+                "{name}: {description}"
+            );
+        }
     }
 
     #[test]

@@ -57,6 +57,11 @@ pub struct ProfileParams {
     /// [`crate::profile::behaviour`]), with their kind.
     #[serde(default)]
     pub behaviour: BTreeMap<String, BehaviourKind>,
+    /// The user's labels of their columns (column -> label), used by names and descriptions
+    /// instead of the column name; built-in features have labels of their own
+    /// ([`labels`](super::labels)).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Default for ProfileParams {
@@ -72,6 +77,7 @@ impl Default for ProfileParams {
             min_lift: 1.25,
             fairness_threshold: 0.05,
             behaviour: BTreeMap::new(),
+            labels: BTreeMap::new(),
         }
     }
 }
@@ -660,6 +666,7 @@ pub fn profile(
         params.margin.as_deref(),
         params.language,
         &params.names,
+        &params.labels,
     )?;
     for (segment, (name, description)) in segments.iter_mut().zip(names) {
         segment.name = name;
