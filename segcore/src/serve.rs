@@ -171,6 +171,7 @@ impl AnyModel {
             probabilities: None,
             uncertainty: None,
             reason: None,
+            extreme: None,
         })
     }
 }

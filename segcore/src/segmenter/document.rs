@@ -238,6 +238,30 @@ pub(crate) fn validate(state: &State) -> Result<()> {
     if let Some(&label) = state.labels.iter().find(|&&l| l >= k) {
         return Err(bad(format!("training label {label} >= {k} segments")));
     }
+    if let Some(extremes) = &state.extreme {
+        if state.params.algorithm.takes_categories() {
+            return Err(bad("an extreme-customer rule with a native algorithm"));
+        }
+        extremes.rule.validate(width)?;
+        let n = state.labels.len();
+        let mut previous = None;
+        for c in &extremes.customers {
+            if c.row >= n
+                || previous.is_some_and(|p| p >= c.row)
+                || c.segment >= k
+                || state.labels[c.row] != c.segment
+                || !state.feature_names_out.contains(&c.feature)
+                || !c.robust_sds.is_finite()
+            {
+                return Err(bad(format!(
+                    "extreme customer at row {} does not fit the model (rows in order below {n}, \
+                     its training segment, a model-space feature)",
+                    c.row
+                )));
+            }
+            previous = Some(c.row);
+        }
+    }
     if state.labels.len() != state.profile.n_customers {
         return Err(bad(format!(
             "{} training labels for a profile of {} customers",

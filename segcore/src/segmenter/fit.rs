@@ -11,8 +11,10 @@
 //! chosen k is fitted once on every row from the sample's segment means, so the fit costs one
 //! pass over the log, a few linear passes over the customers and a fixed-size choice of k.
 
+use super::dates;
+use super::extreme::{ExtremeCustomer, ExtremeRule, Extremes};
 use super::infer::{check_numeric_text, infer_spec};
-use super::model::{make_unique, FittedModel, Segmenter, Selection};
+use super::model::{make_unique, model_feature_names, FittedModel, Segmenter, Selection};
 use super::native::{fit_native, NativeLayout};
 use super::params::{
     SegmenterParams, DEFAULT_MARGIN_COLUMN, DEFAULT_REVENUE_COLUMN, SELECT_K_SAMPLE_ROWS,
@@ -30,7 +32,7 @@ use crate::persist::SavedModel;
 use crate::profile::{profile, ProfileParams, SegmentationProfile, DEFAULT_UNCERTAINTY_THRESHOLD};
 use crate::reduce::{NComponents, Pca, PcaParams};
 use crate::select::select_k::{SelectKParams, SelectKResult, SelectMethod};
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 /// What the Segmenter needs to recompute behaviour features at predict time.
@@ -82,6 +84,7 @@ impl SegmenterParams {
         progress: &mut dyn FnMut(&str, f64),
     ) -> Result<Segmenter> {
         self.check()?;
+        crate::data::check_not_transaction_log(customers, "the customer table")?;
         self.check_size(customers.n_customers())?;
         let choose_k = matches!(self.n_clusters, NClusters::Auto { .. });
         let mut phases = Phases::new(
@@ -92,7 +95,16 @@ impl SegmenterParams {
             progress,
         );
         phases.begin("behaviour")?;
-        let (mut table, behaviour) = self.with_behaviour(customers, transactions)?;
+        let (table, behaviour) = self.with_behaviour(customers, transactions)?;
+        // Text dates (an enrolment date) become tenure in days, measured to the as-of date.
+        let date_columns = match &self.spec {
+            Some(_) => Vec::new(),
+            None => dates::detect(
+                &table,
+                self.as_of.or(behaviour.as_ref().map(|b| b.as_of_at_fit)),
+            ),
+        };
+        let mut table = dates::apply(&table, &date_columns)?;
         let value = self.fit_value_features(customers, transactions, &behaviour, &mut table)?;
         phases.begin("features")?;
         let spec = match &self.spec {
@@ -107,22 +119,85 @@ impl SegmenterParams {
         phases.begin("reduction")?;
         let (pca, x) = self.reduce(features)?;
         phases.begin("select_k")?;
-        let (model, selection, k_choice, x) = if self.algorithm.takes_categories() {
+        let mut extreme = None;
+        let (model, selection, k_choice, x, labels) = if self.algorithm.takes_categories() {
             // Categorical columns natively: one code column per one-hot block.
             let layout = NativeLayout::of(&pipeline);
             let x = layout.compress(x.view());
             let (model, k_choice) = fit_native(self, x.view(), layout.n_numeric(), &mut |done| {
                 phases.within(done)
             })?;
-            (model, None, k_choice, x)
+            let labels = model.training_labels(x.view())?;
+            (model, None, k_choice, x, labels)
         } else {
-            let (k, selection, start) = self.choose_k(x.view(), &mut |done| phases.within(done))?;
+            // Extreme customers are left out of the choice of k and the clustering, then
+            // assigned to the nearest segment (see `extreme`).
+            let rule = ExtremeRule::fit(x.view());
+            let flags = rule.flag(x.view())?;
+            let set_aside = ExtremeRule::select(&flags);
+            let inliers: Vec<usize> = if set_aside.is_empty() {
+                Vec::new()
+            } else {
+                let mut aside = set_aside.iter().peekable();
+                (0..x.nrows())
+                    .filter(|r| {
+                        if aside.peek() == Some(&r) {
+                            aside.next();
+                            false
+                        } else {
+                            true
+                        }
+                    })
+                    .collect()
+            };
+            let x_fit = if set_aside.is_empty() {
+                std::borrow::Cow::Borrowed(&x)
+            } else {
+                std::borrow::Cow::Owned(x.select(Axis(0), &inliers))
+            };
+            let (k, selection, start) =
+                self.choose_k(x_fit.view(), &mut |done| phases.within(done))?;
             phases.begin("cluster")?;
-            let model = self.cluster(k, x.view(), start)?;
-            (model, selection.map(Selection::from), None, x)
+            let model = self.cluster(k, x_fit.view(), start)?;
+            let fit_labels = model.training_labels(x_fit.view())?;
+            drop(x_fit);
+            let labels = if set_aside.is_empty() {
+                fit_labels
+            } else {
+                let nearest = model
+                    .clusterer()
+                    .predict(x.select(Axis(0), &set_aside).view())?;
+                let mut labels = vec![0; x.nrows()];
+                for (&row, &label) in inliers.iter().zip(&fit_labels) {
+                    labels[row] = label;
+                }
+                for (&row, &label) in set_aside.iter().zip(nearest.iter()) {
+                    labels[row] = label;
+                }
+                labels
+            };
+            let names = model_feature_names(self, &pipeline, pca.as_ref());
+            let customers_flagged = set_aside
+                .iter()
+                .map(|&row| {
+                    let (feature, robust_sds) =
+                        flags[row].expect("set-aside rows are flagged rows");
+                    ExtremeCustomer {
+                        row,
+                        id: table.ids()[row].clone(),
+                        feature: names[feature].clone(),
+                        robust_sds,
+                        segment: labels[row],
+                    }
+                })
+                .collect();
+            extreme = Some(Extremes {
+                rule,
+                customers: customers_flagged,
+            });
+            (model, selection.map(Selection::from), None, x, labels)
         };
         let k = model.clusterer().n_segments();
-        let labels = model.training_labels(x.view())?;
         phases.begin("profile")?;
         let profiled = match &value {
             Some((_, columns)) => self.with_profile_only_value_columns(&table, columns)?,
@@ -178,6 +253,13 @@ impl SegmenterParams {
         if value.is_some() {
             segmenter.state.params.value.clone_from(&self.value);
             segmenter.state.value = value;
+        }
+        segmenter.state.extreme = extreme;
+        segmenter.state.date_columns = date_columns;
+        if segmenter.state.value.is_some()
+            || segmenter.state.extreme.is_some()
+            || !segmenter.state.date_columns.is_empty()
+        {
             segmenter.validate()?;
         }
         segmenter.phase_times = phases.finish();
@@ -414,6 +496,7 @@ impl SegmenterParams {
             margin,
             language: self.language,
             min_group_size: self.min_group_size,
+            labels: self.labels.clone(),
             ..ProfileParams::default()
         };
         let segmentation_profile = profile(table, labels, &profile_params)?;

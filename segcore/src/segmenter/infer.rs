@@ -40,6 +40,32 @@ fn skewness(values: &[f64]) -> f64 {
     }
 }
 
+/// Largest share of negative values (returns exceeding purchases, credit notes) a skewed column
+/// may have and still be log-transformed; `log1p` floors them at 0 and the pipeline report
+/// counts them.
+const MAX_NEGATIVE_SHARE_FOR_LOG: f64 = 0.05;
+
+/// Whether the shape of a column's values asks for `log1p`: right-skewed (skewness > 1), at
+/// most 5 % negative values, and more than two distinct values (a 0/1 flag is a flag, never
+/// logged, however rare its 1s).
+fn log_transform(finite: &[f64]) -> bool {
+    let mut distinct = finite.iter().copied().take(1).collect::<Vec<f64>>();
+    for &v in finite {
+        if !distinct.contains(&v) {
+            distinct.push(v);
+            if distinct.len() > 2 {
+                break;
+            }
+        }
+    }
+    if distinct.len() <= 2 {
+        return false;
+    }
+    let negative = finite.iter().filter(|&&v| v < 0.0).count();
+    (negative as f64) <= MAX_NEGATIVE_SHARE_FOR_LOG * finite.len() as f64
+        && skewness(finite) > SKEWED
+}
+
 /// The spec of one numeric column, or `None` when it should not be a clustering feature.
 fn numeric_spec(name: &str, values: &[f64]) -> Option<ColumnSpec> {
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
@@ -59,8 +85,7 @@ fn numeric_spec(name: &str, values: &[f64]) -> Option<ColumnSpec> {
         }
     }
     let mut spec = ColumnSpec::numeric(name).impute(Impute::Median);
-    let non_negative = finite.iter().all(|&v| v >= 0.0);
-    if non_negative && skewness(&finite) > SKEWED {
+    if log_transform(&finite) {
         spec = spec.log1p();
     }
     Some(spec)
@@ -69,8 +94,9 @@ fn numeric_spec(name: &str, values: &[f64]) -> Option<ColumnSpec> {
 /// A column spec inferred from the column types of `table` (ids are the table's row keys and
 /// never a feature):
 ///
-/// - numeric columns: median imputation; `log1p` for non-negative columns with skewness > 1
-///   (money and counts); standard scaling. Columns that look like identifiers (names such as
+/// - numeric columns: median imputation; `log1p` for right-skewed columns (skewness > 1: money
+///   and counts) with at most 5 % negative values (net revenue after returns; floored at 0) and
+///   more than two distinct values (0/1 flags are never logged); standard scaling. Columns that look like identifiers (names such as
 ///   `id`, `*_id`, `*_key`, `*_nr`, or distinct integers filling a range on every row) and all-missing columns
 ///   are left out. Constant columns are dropped by the pipeline, which reports them.
 /// - categorical columns: one-hot, categories rarer than 2 % grouped into `<column>_other`; each
@@ -319,6 +345,16 @@ mod tests {
         assert_eq!(names, ["monetary", "trend", "industry", "vat"]);
         assert!(spec.columns[0].log1p);
         assert!(!spec.columns[1].log1p, "negative values: no log1p");
+        assert!(!log_transform(&[
+            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0
+        ]));
+        let mut net: Vec<f64> = (1..=100)
+            .map(|i| if i > 95 { 1e4 } else { i as f64 })
+            .collect();
+        net[0] = -50.0; // one customer with more returns than purchases
+        assert!(log_transform(&net));
+        net[1..10].iter_mut().for_each(|v| *v = -1.0);
+        assert!(!log_transform(&net), "10 % negative: not a log scale");
         assert_eq!(spec.groups.len(), 2);
         spec.check().unwrap();
         let text = spec.to_string();

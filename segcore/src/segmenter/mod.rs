@@ -14,6 +14,9 @@
 //!    [`select_k`](crate::select::select_k) ([`NClusters`]); k-prototypes and latent class
 //!    models take the categorical columns natively, one code column per one-hot block, and
 //!    choose k by their own criterion ([`KChoice`]: mixed-distance silhouette, BIC);
+//!    Extreme customers (beyond 8 robust SDs on a feature, at most 1 %) are set aside for the
+//!    choice of k and the clustering, then assigned to the nearest segment and reported
+//!    ([`extreme`], [`Segmenter::extreme_customers`]);
 //! 5. the segment profile with speaking names ([`profile`](crate::profile::profile()));
 //! 6. optionally ([`SegmenterParams::value`]), churn risk and value: P(alive), expected purchases
 //!    and CLV from BG/NBD and Gamma-Gamma fitted on the log, as features, profile columns, a
@@ -54,8 +57,11 @@
 //! # Ok::<(), segcore::Error>(())
 //! ```
 
+pub mod cli;
 mod csv_job;
+pub mod dates;
 mod document;
+pub mod extreme;
 mod fit;
 mod infer;
 mod model;
@@ -66,7 +72,9 @@ pub mod report;
 mod summary;
 pub mod value;
 
-pub use csv_job::{segment_csv, CsvSegmentation, CUSTOMER_ID_COLUMNS};
+pub use csv_job::{segment_csv, CsvJob, CsvSegmentation, CUSTOMER_ID_COLUMNS};
+pub use dates::DateColumn;
+pub use extreme::{ExtremeCustomer, ExtremeRule, Extremes};
 pub use infer::{check_numeric_text, infer_spec};
 pub use model::{Segmenter, SCORE_SAMPLE_SIZE};
 pub use native::{KChoice, KChoiceRow, NUMERIC_BINS};
@@ -194,6 +202,10 @@ pub struct Assignment {
     pub uncertainty: Option<f64>,
     /// Why the row could not be assigned (`None` when it was).
     pub reason: Option<String>,
+    /// Set when the customer is extreme by the rule of fit (see [`extreme`]): how far, on which
+    /// feature. It is still assigned to its nearest segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extreme: Option<String>,
 }
 
 impl Assignment {
@@ -204,6 +216,7 @@ impl Assignment {
             probabilities: None,
             uncertainty: None,
             reason: Some(reason),
+            extreme: None,
         }
     }
 }

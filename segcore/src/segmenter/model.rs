@@ -1,5 +1,7 @@
 //! The fitted [`Segmenter`]: predict, explain, names, and its saved document.
 
+use super::dates::DateColumn;
+use super::extreme::{extreme_note, ExtremeCustomer, Extremes};
 use super::fit::BehaviourSetup;
 use super::native::{mixed_silhouette, KChoice, LatentClassSegments, NativeLayout};
 use super::params::SegmenterParams;
@@ -142,6 +144,14 @@ pub(crate) struct State {
     /// The fitted value models and table (with `params.value` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<ValueModel>,
+    /// The extreme-customer rule and the customers it set aside at fit (k-means, Ward and
+    /// mixtures; absent for the native algorithms and in documents saved before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extreme: Option<Extremes>,
+    /// Text columns of the input read as dates and turned into tenure in days (see
+    /// [`dates`](super::dates)); absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub date_columns: Vec<DateColumn>,
 }
 
 /// A fitted segmentation: feature pipeline, optional PCA, clustering model, names and profile.
@@ -293,10 +303,28 @@ impl Segmenter {
                 k_choice,
                 profile,
                 value: None,
+                extreme: None,
+                date_columns: Vec::new(),
             },
         };
         segmenter.validate()?;
         Ok(segmenter)
+    }
+
+    /// The customers set aside as extreme at fit (beyond 8 robust SDs on a feature, at most 1 %
+    /// of them), each assigned to its nearest segment; empty when there were none (see
+    /// [`extreme`](super::extreme)).
+    pub fn extreme_customers(&self) -> &[ExtremeCustomer] {
+        self.state
+            .extreme
+            .as_ref()
+            .map_or(&[], |e| e.customers.as_slice())
+    }
+
+    /// Text columns of the input read as dates and clustered as tenure in days
+    /// (`<column>_tenure_days`), with the day the tenure is measured to.
+    pub fn date_columns(&self) -> &[DateColumn] {
+        &self.state.date_columns
     }
 
     /// Training assignment: one segment label per row of the table given to fit.
@@ -559,6 +587,14 @@ impl Segmenter {
     /// Model-space rows of `table` and, per row, why it cannot be assigned (`None` = it can).
     /// Rows that cannot be assigned are computed on patched values and must be discarded.
     fn model_rows(&self, table: &CustomerTable) -> Result<(Array2<f64>, Vec<Option<String>>)> {
+        // Text dates of the input become tenures measured to the day used at fit.
+        let dated;
+        let table = if self.state.date_columns.is_empty() {
+            table
+        } else {
+            dated = super::dates::apply(table, &self.state.date_columns)?;
+            &dated
+        };
         let n = table.n_customers();
         let spec = self.spec();
         let mut reasons: Vec<Option<String>> = vec![None; n];
@@ -671,6 +707,11 @@ impl Segmenter {
             labels,
             probabilities: proba,
         } = self.state.model.clusterer().assign(x)?;
+        let extreme_flags = match &self.state.extreme {
+            Some(extremes) => extremes.rule.flag(x)?,
+            None => vec![None; x.nrows()],
+        };
+        let language = self.state.params.language;
         let uncertainty = proba.as_ref().map(|p| uncertainty_of(p.view()));
         Ok(labels
             .into_iter()
@@ -696,6 +737,14 @@ impl Segmenter {
                     probabilities: proba.as_ref().map(|p| p.row(row).to_vec()),
                     uncertainty: uncertainty.as_ref().map(|u| u[row]),
                     reason: None,
+                    extreme: extreme_flags[row].map(|(feature, robust_sds)| {
+                        extreme_note(
+                            &self.state.feature_names_out[feature],
+                            robust_sds,
+                            language,
+                            &self.state.params.labels,
+                        )
+                    }),
                 },
             })
             .collect())

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::features::pipeline::PipelineSpec;
 use crate::profile::Language;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Default revenue column of the profile (the behaviour feature `monetary`), used when present.
 pub const DEFAULT_REVENUE_COLUMN: &str = "monetary";
@@ -72,6 +73,11 @@ pub struct SegmenterParams {
     /// off. Needs a transaction log. See [`value`](super::value).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<ValueParams>,
+    /// The user's labels of their columns (column -> label), read by segment names and
+    /// descriptions instead of the column name (default none; built-in features have labels of
+    /// their own, see [`labels`](crate::profile::labels)).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Default for SegmenterParams {
@@ -89,6 +95,7 @@ impl Default for SegmenterParams {
             random_state: 0,
             n_init: 4,
             value: None,
+            labels: BTreeMap::new(),
         }
     }
 }
@@ -154,6 +161,12 @@ impl SegmenterParams {
         self
     }
 
+    /// Gives column `column` the label `label` in names and descriptions.
+    pub fn label(mut self, column: &str, label: &str) -> Self {
+        self.labels.insert(column.to_string(), label.to_string());
+        self
+    }
+
     /// Turns on the value features (see [`value`](super::value)).
     pub fn value(mut self, value: ValueParams) -> Self {
         self.value = Some(value);
@@ -212,6 +225,17 @@ impl SegmenterParams {
             if column.as_deref() == Some("") {
                 return Err(Error::invalid_parameter(name, "\"\"", "a column name"));
             }
+        }
+        if let Some((column, _)) = self
+            .labels
+            .iter()
+            .find(|(c, l)| c.is_empty() || l.trim().is_empty())
+        {
+            return Err(Error::invalid_parameter(
+                "labels",
+                format!("an empty column or label (column `{column}`)"),
+                "a column name and a non-empty label",
+            ));
         }
         if self.min_group_size == 0 {
             return Err(Error::invalid_parameter(

@@ -149,6 +149,38 @@ impl fmt::Display for Segmenter {
             )?;
             writeln!(f, "    {}", s.description)?;
         }
+        let extreme = self.extreme_customers();
+        if !extreme.is_empty() {
+            // Ids are listed only in the user's own summary of their own fit; the profile and
+            // reports publish aggregates.
+            writeln!(
+                f,
+                "\nExtreme customers: {} (beyond {} robust SDs on a feature; left out of the \
+                 clustering, then assigned to the nearest segment)",
+                extreme.len(),
+                super::extreme::EXTREME_ROBUST_SDS
+            )?;
+            let params = self.params();
+            for c in extreme.iter().take(20) {
+                writeln!(
+                    f,
+                    "  {} -> {}: {}",
+                    c.id,
+                    self.segment_names()
+                        .get(c.segment)
+                        .map_or("?", String::as_str),
+                    super::extreme::extreme_note(
+                        &c.feature,
+                        c.robust_sds,
+                        params.language,
+                        &params.labels
+                    )
+                )?;
+            }
+            if extreme.len() > 20 {
+                writeln!(f, "  ... and {} more", extreme.len() - 20)?;
+            }
+        }
         if let Some(value) = self.value() {
             super::value::write_summary(f, self, value)?;
         }
