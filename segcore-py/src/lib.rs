@@ -6,12 +6,14 @@ use pyo3::prelude::*;
 mod arrays;
 mod categorical;
 mod clv;
+mod data;
 mod datasets;
 mod dispatch;
 mod errors;
 mod features;
 mod gmm;
 mod kmeans;
+mod labels;
 mod metrics;
 mod partial;
 mod pca;
@@ -51,6 +53,9 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add_function(f)?;
     }
     m.add_function(wrap_pyfunction!(datasets::make_b2b, m)?)?;
+    m.add_function(wrap_pyfunction!(data::recognise_transaction_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(data::line_amounts, m)?)?;
+    m.add_function(wrap_pyfunction!(labels::feature_label, m)?)?;
     m.add_function(wrap_pyfunction!(features::behaviour_features, m)?)?;
     m.add_function(wrap_pyfunction!(features::segmentation_features, m)?)?;
     m.add_class::<pca::PyPcaModel>()?;

@@ -29,29 +29,42 @@ type TxArgument<'py> = (TxInput<'py>, TxNames);
 
 /// Customers and (optionally) their transactions, read out of Python and ready to leave the GIL.
 struct Inputs {
-    table: CustomerTable,
+    /// `None`: no customer table; it is derived from the log.
+    table: Option<CustomerTable>,
     log: Option<TxOwned>,
 }
 
 impl Inputs {
     fn read(
-        ids: Vec<String>,
+        ids: Option<Vec<String>>,
         columns: Vec<(String, ColumnInput<'_>)>,
         tx: Option<TxArgument<'_>>,
     ) -> segcore::Result<Inputs> {
-        let table = build_table_with_ids(ids, columns)?;
+        let table = ids
+            .map(|ids| build_table_with_ids(ids, columns))
+            .transpose()?;
         let log = tx.map(|(input, names)| input.to_owned(names)).transpose()?;
         Ok(Inputs { table, log })
     }
 
     /// The core's transaction log (a row with a missing id, date or amount is an error naming
-    /// its column and row, as in `segcore.behaviour_features`).
+    /// its column and row, as in `segcore.behaviour_features`), and the customer table (derived
+    /// from the log, `CustomerTable::from_transactions`, when there is none).
     fn into_parts(self) -> segcore::Result<(CustomerTable, Option<TransactionLog>)> {
         let log = match self.log {
             Some(owned) => Some(owned.into_log(segcore::data::OnInvalid::Raise)?.log),
             None => None,
         };
-        Ok((self.table, log))
+        let table = match (self.table, &log) {
+            (Some(table), _) => table,
+            (None, Some(log)) => CustomerTable::from_transactions(log),
+            (None, None) => {
+                return Err(Error::EmptyInput {
+                    what: "neither customers nor transactions were given".into(),
+                })
+            }
+        };
+        Ok((table, log))
     }
 }
 
@@ -74,6 +87,7 @@ pub struct ParamsInput {
     random_state: u64,
     n_init: Option<i64>,
     value_json: Option<String>,
+    labels: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl ParamsInput {
@@ -123,6 +137,9 @@ impl ParamsInput {
         }
         if let Some(margin) = &self.margin {
             params = params.margin(margin);
+        }
+        if let Some(labels) = &self.labels {
+            params.labels = labels.clone();
         }
         if let Some(value) = &self.value_json {
             let value: ValueParams = serde_json::from_str(value).map_err(|e| {
@@ -226,7 +243,7 @@ model_pymethods!(PySegmenterModel {
     fn fit(
         py: Python<'_>,
         params: ParamsInput,
-        ids: Vec<String>,
+        ids: Option<Vec<String>>,
         columns: Vec<(String, ColumnInput<'_>)>,
         tx: Option<TxArgument<'_>>,
         progress: Option<Py<PyAny>>,
@@ -254,7 +271,7 @@ model_pymethods!(PySegmenterModel {
         columns: Vec<(String, ColumnInput<'py>)>,
         tx: Option<TxArgument<'py>>,
     ) -> PyResult<AssignmentColumns<'py>> {
-        let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
+        let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
         let model = &self.inner;
         let assigned = run_detached(py, move || {
             let (table, log) = inputs.into_parts()?;
@@ -296,7 +313,7 @@ model_pymethods!(PySegmenterModel {
         columns: Vec<(String, ColumnInput<'py>)>,
         tx: Option<TxArgument<'py>>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
+        let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
         let model = &self.inner;
         let x = run_detached(py, move || {
             let (table, log) = inputs.into_parts()?;
@@ -313,7 +330,7 @@ model_pymethods!(PySegmenterModel {
         columns: Vec<(String, ColumnInput<'_>)>,
         tx: Option<TxArgument<'_>>,
     ) -> PyResult<f64> {
-        let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
+        let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
         let model = &self.inner;
         run_detached(py, move || {
             let (table, log) = inputs.into_parts()?;
@@ -332,7 +349,7 @@ model_pymethods!(PySegmenterModel {
         row: i64,
     ) -> PyResult<String> {
         let row = non_negative("row", row).into_py_result(py)?;
-        let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
+        let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
         let model = &self.inner;
         let explanation = run_detached(py, move || {
             let (table, log) = inputs.into_parts()?;
@@ -501,6 +518,20 @@ model_pymethods!(PySegmenterModel {
             .transpose()
     }
 
+    /// The customers set aside as extreme at fit: `(ids, model-space features, robust SDs,
+    /// segments)`.
+    #[getter]
+    #[allow(clippy::type_complexity)]
+    fn extreme_customers(&self) -> (Vec<String>, Vec<String>, Vec<f64>, Vec<i64>) {
+        let extreme = self.inner.extreme_customers();
+        (
+            extreme.iter().map(|c| c.id.clone()).collect(),
+            extreme.iter().map(|c| c.feature.clone()).collect(),
+            extreme.iter().map(|c| c.robust_sds).collect(),
+            extreme.iter().map(|c| c.segment as i64).collect(),
+        )
+    }
+
     /// The value part as JSON (`segments`, `beta_geo`, `gamma_gamma` with their parameters,
     /// `n_with_history`, `n_without_history`, `n_excluded`), None without value features.
     #[getter]
@@ -537,7 +568,7 @@ model_pymethods!(PySegmenterModel {
         Bound<'py, PyArray1<f64>>,
         Bound<'py, PyArray1<f64>>,
     )> {
-        let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
+        let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
         let model = &self.inner;
         let v = run_detached(py, move || {
             let (table, log) = inputs.into_parts()?;

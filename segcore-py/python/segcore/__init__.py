@@ -15,6 +15,7 @@ from .cluster import KMeans, MiniBatchKMeans, Ward, align_labels, ward_linkage
 from .decomposition import PCA
 from .exceptions import SegcoreError
 from .mixture import GaussianMixture, MixtureSelection, select_mixture
+from .labels import feature_label, feature_unit
 from .features import (
     Concentration,
     abc_classes,
@@ -58,6 +59,8 @@ __all__ = [
     "profile",
     "Profile",
     "explain",
+    "feature_label",
+    "feature_unit",
     "Explanation",
     "migration",
     "Migration",

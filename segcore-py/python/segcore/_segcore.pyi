@@ -516,6 +516,7 @@ class _SegmenterParamsInput(TypedDict):
     random_state: int
     n_init: Optional[int]
     value_json: Optional[str]
+    labels: Optional[dict[str, str]]
 
 class _SegmenterParams(TypedDict):
     algorithm: str
@@ -536,10 +537,12 @@ class _SegmenterParams(TypedDict):
 
 @final
 class SegmenterModel:
+    @property
+    def extreme_customers(self) -> Tuple[list[str], list[str], list[float], list[int]]: ...
     @staticmethod
     def fit(
         params: _SegmenterParamsInput,
-        ids: list[str],
+        ids: Optional[list[str]],
         columns: list[Tuple[str, _ColumnInput]],
         tx: Optional[_TxArgument] = None,
         progress: Optional[Callable[[str, float], None]] = None,
@@ -949,3 +952,14 @@ def migration_forecast(
     horizon: int,
     min_group_size: int,
 ) -> tuple[str, npt.NDArray[np.float64]]: ...
+
+# --- exports as they come, feature labels (issue 26) ---
+def recognise_transaction_columns(
+    names: list[str], given: dict[str, str], source_name: str = "transactions"
+) -> dict[str, Optional[str]]: ...
+def line_amounts(
+    quantity: npt.NDArray[np.float64], unit_price: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]: ...
+def feature_label(
+    name: str, language: str = "en", currency: Optional[str] = None
+) -> Tuple[str, Optional[str]]: ...

@@ -23,11 +23,12 @@ from . import _segcore
 from ._base import BaseEstimator, ClusterMixin
 from ._base import check_is_fitted, int_param, n_components_arg, seed_from, store_params
 from ._frames import (
-    REQUIRED_TRANSACTION_ROLES,
     TRANSACTION_COLUMNS,
     CustomerFrame,
+    column,
     column_names,
     day,
+    floats,
     transaction_input,
 )
 from ._progress import progress_callback
@@ -43,8 +44,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Segmenter", "SegmenterSpec", "SegmenterSummary"]
 
-# Transaction roles the Segmenter reads; the optional ones are used when the log has them.
-_OPTIONAL_ROLES = tuple(r for r in TRANSACTION_COLUMNS if r not in REQUIRED_TRANSACTION_ROLES)
+# Transaction roles the Segmenter reads (``transaction_columns`` keys); the optional ones are used
+# when the log has them, and ``quantity`` x ``unit_price`` stands in for a missing amount column.
+_TRANSACTION_ROLE_KEYS = tuple(TRANSACTION_COLUMNS) + ("quantity", "unit_price")
 _ALGORITHMS = ("kmeans", "ward", "gmm", "kprototypes", "latent_class")
 
 
@@ -113,31 +115,53 @@ def _spec_json(spec: Any) -> Optional[str]:
 
 
 def _transaction_roles(transactions: Any, customer_id: str, given: Optional[Mapping[str, str]]) -> Dict[str, Optional[str]]:
-    """Column of each transaction role: the user's mapping over the defaults; optional roles only
-    when the log has that column."""
-    roles: Dict[str, Optional[str]] = {**TRANSACTION_COLUMNS, "customer": customer_id}
+    """Column of each transaction role: the user's mapping, then the default names present in the
+    log, then the names the core recognises in English and German exports (``CustomerID``,
+    ``Kundennummer``, ``InvoiceDate``, ``Umsatz``, ``Quantity`` x ``UnitPrice``, ...). With
+    ``amount`` None and ``unit_price`` set, the amount is quantity x unit price."""
+    defaults: Dict[str, Optional[str]] = {**TRANSACTION_COLUMNS, "customer": customer_id}
+    chosen: Dict[str, str] = {}
     if given is not None:
         if not isinstance(given, Mapping):
             raise InvalidParameterError(
                 f"invalid parameter `transaction_columns` = {given!r}: expected a dict such as "
                 "{'date': 'order_date', 'amount': 'net_eur'}"
             )
-        unknown = set(given) - set(TRANSACTION_COLUMNS)
+        unknown = set(given) - set(_TRANSACTION_ROLE_KEYS)
         if unknown:
             raise InvalidParameterError(
                 f"invalid parameter `transaction_columns` = {dict(given)!r}: expected keys among "
-                f"{', '.join(TRANSACTION_COLUMNS)} (unknown: {', '.join(sorted(unknown))})"
+                f"{', '.join(_TRANSACTION_ROLE_KEYS)} (unknown: {', '.join(sorted(unknown))})"
             )
-        roles.update({k: (None if v is None else str(v)) for k, v in given.items()})
-    present = set(column_names(transactions))
-    for role in _OPTIONAL_ROLES:
-        if roles[role] is not None and roles[role] not in present:
+        chosen = {k: str(v) for k, v in given.items() if v is not None}
+    present = [str(c) for c in column_names(transactions)]
+    if customer_id != TRANSACTION_COLUMNS["customer"] and "customer" not in chosen:
+        chosen["customer"] = customer_id  # the user's choice, checked to exist
+    for role, name in defaults.items():
+        if role not in chosen and name is not None and name in present and not (given and role in given):
+            chosen[role] = name
+    roles = _segcore.recognise_transaction_columns(present, chosen)
+    for role, value in (given or {}).items():
+        if value is None:  # the user turned an optional role off
             roles[role] = None
     return roles
 
 
+def _labels(labels: Any) -> Optional[Dict[str, str]]:
+    """The ``labels`` parameter as the core takes it (column -> label; the core checks them)."""
+    if labels is None:
+        return None
+    if not isinstance(labels, Mapping):
+        raise InvalidParameterError(
+            f"invalid parameter `labels` = {labels!r}: expected a dict of column -> label, e.g. "
+            "{'AcceptedCmp5': 'accepted campaign 5'}"
+        )
+    return {str(k): str(v) for k, v in labels.items()}
+
+
 def _transaction_input(transactions: Any, roles: Dict[str, Optional[str]]) -> Any:
-    """The log as the core's binding takes it (factorized ids, dates, amounts...)."""
+    """The log as the core's binding takes it (factorized ids, dates, amounts...); amounts as
+    quantity x unit price (computed by the core) when the log has no amount column."""
     if transactions is None:
         return None
     if isinstance(transactions, np.ndarray) or (
@@ -147,10 +171,17 @@ def _transaction_input(transactions: Any, roles: Dict[str, Optional[str]]) -> An
             "transactions must be a DataFrame of order lines (customer, date, amount...); "
             "in a scikit-learn Pipeline pass it as fit parameter `<step>__transactions`"
         )
-    customer, date, amount, margin, category, channel = (roles[r] for r in TRANSACTION_COLUMNS)
+    customer, date = roles.get("customer"), roles.get("date")
     if customer is None or date is None:
         raise InvalidParameterError("transaction_columns: the customer and date columns cannot be None")
-    tx, names, _ = transaction_input(transactions, customer, date, amount, margin, category, channel)
+    tx, names, _ = transaction_input(transactions, *(roles.get(r) for r in TRANSACTION_COLUMNS))
+    if roles.get("amount") is None and roles.get("unit_price") is not None:
+        quantity, price = str(roles["quantity"]), str(roles["unit_price"])
+        amounts = _segcore.line_amounts(
+            floats(column(transactions, quantity), quantity), floats(column(transactions, price), price)
+        )
+        tx = (tx[0], tx[1], amounts) + tuple(tx[3:])
+        names = (names[0], names[1], f"{quantity} x {price}") + tuple(names[3:])
     return tx, names
 
 
@@ -275,9 +306,17 @@ class Segmenter(ClusterMixin, BaseEstimator):
         The column identifying customers in both frames (the customers' index is used when it
         has this name; without transactions, rows are numbered when there is no such column).
     transaction_columns : dict or None
-        Columns of the log by role when they differ from the defaults: ``customer`` (default
-        ``customer_id``), ``date``, ``amount`` (required), ``margin``, ``product_category``,
-        ``channel`` (used when present).
+        Columns of the log by role: ``customer``, ``date``, ``amount`` (required),
+        ``quantity`` and ``unit_price`` (amount = quantity x unit price when there is no
+        amount column), ``margin``, ``product_category``, ``channel`` (used when present; None
+        turns one off). Roles not given are the default names (``customer_id``, ``date``,
+        ``amount``, ...) when present, else recognised from English and German export headers
+        (``CustomerID``/``Kundennummer``, ``InvoiceDate``/``Datum``, ``Amount``/``Umsatz``,
+        ``Quantity``/``Menge``, ``UnitPrice``/``Einzelpreis``...).
+    labels : dict or None
+        Your labels of your columns (``{"AcceptedCmp5": "accepted campaign 5"}``), used by the
+        segment names and descriptions; built-in features have labels of their own
+        (:func:`segcore.feature_label`).
     progress : bool, callable or None
         ``True`` shows a progress bar (tqdm when installed), ``False`` hides it, a callable
         receives ``(stage, fraction_done)``; None shows it in interactive sessions for large
@@ -323,6 +362,10 @@ class Segmenter(ClusterMixin, BaseEstimator):
         ``cluster`` (the final fit), ``profile`` (profile and names); empty for a loaded model.
         Above 20,000 customers k is chosen on a random sample of 20,000 (``select_k_.sample``)
         and the chosen k fitted once on every customer.
+    extreme_customers_ : pandas.DataFrame
+        Customers beyond 8 robust standard deviations on a feature (at most 1 % of them), set
+        aside for the choice of k and the clustering and then assigned to their nearest segment:
+        ``customer``, ``feature`` (model space), ``robust_sds``, ``segment``. Empty when none.
     segment_value_ : pandas.DataFrame or None
         With ``value``: per segment ``name``, ``n_customers``, ``total_clv``, ``mean_clv``,
         ``share_of_total_clv``, ``mean_probability_alive`` and ``n_likely_to_lapse`` (missing
@@ -364,6 +407,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         transaction_columns: Optional[Mapping[str, str]] = None,
         progress: Progress = None,
         value: Union[None, bool, Mapping[str, object]] = None,
+        labels: Optional[Mapping[str, str]] = None,
     ) -> None:
         store_params(self, locals())
 
@@ -406,29 +450,52 @@ class Segmenter(ClusterMixin, BaseEstimator):
             "random_state": seed_from(self.random_state),
             "n_init": None if self.n_init is None else int_param("n_init", self.n_init),
             "value_json": _value_json(self.value),
+            "labels": _labels(self.labels),
         }
 
     # --- fit / predict ----------------------------------------------------------------------
 
     def _inputs(self, customers: Any, transactions: Any) -> Tuple[CustomerFrame, Any]:
-        frame = CustomerFrame(customers, str(self.customer_id), need_ids=transactions is not None)
         tx = None
+        customer_id = str(self.customer_id)
         if transactions is not None:
-            roles = _transaction_roles(transactions, str(self.customer_id), self.transaction_columns)
+            roles = _transaction_roles(transactions, customer_id, self.transaction_columns)
             tx = _transaction_input(transactions, roles)
+            if customer_id not in column_names(transactions):
+                customer_id = str(roles["customer"])
+        frame = CustomerFrame(customers, customer_id, need_ids=transactions is not None)
         return frame, tx
 
-    def fit(self, customers: Table, *args: object, transactions: Optional[Table] = None, y: object = None) -> "Segmenter":
+    def _inputs_log(self, transactions: Any) -> Any:
+        roles = _transaction_roles(transactions, str(self.customer_id), self.transaction_columns)
+        return _transaction_input(transactions, roles)
+
+    def fit(self, customers: Optional[Table], *args: object, transactions: Optional[Table] = None, y: object = None) -> "Segmenter":
         """Fit the whole chain on ``customers`` (one row per customer, pandas or polars) and,
         when given, their ``transactions`` (order lines; returns as negative amounts), given as
         the second argument or by name (in a Pipeline: ``fit(X, <step>__transactions=log)``).
+        Without a customer table, ``fit(None, transactions)`` derives it from the log (one row
+        per customer, behaviour features only); a log passed as ``customers`` is refused with
+        a message saying so.
         ``y`` is ignored (segmentation is unsupervised)."""
         transactions = _split_args("fit", args, transactions)
         params = self._core_params()
-        frame, tx = self._inputs(customers, transactions)
-        report, close = self._progress_reporter(frame.n_rows)
+        if customers is None:
+            # A shop without a customer master: the core derives the customer table from the log
+            # (one row per customer, behaviour features only).
+            if transactions is None:
+                raise DataError(
+                    "fit() needs customers, transactions or both: pass the transaction log as "
+                    "fit(None, transactions) when there is no customer table"
+                )
+            tx = self._inputs_log(transactions)
+            ids, columns, n_rows = None, [], len(tx[0][0][1])
+        else:
+            frame, tx = self._inputs(customers, transactions)
+            ids, columns, n_rows = frame.ids, frame.columns, frame.n_rows
+        report, close = self._progress_reporter(n_rows)
         try:
-            model = _segcore.SegmenterModel.fit(params, frame.ids, frame.columns, tx, report)
+            model = _segcore.SegmenterModel.fit(params, ids, columns, tx, report)
         finally:
             close()
         self._set_fitted(model)
@@ -499,6 +566,17 @@ class Segmenter(ClusterMixin, BaseEstimator):
             table.attrs["votes"] = dict(self.select_k_.votes)
             self.selection_ = table
         self.pipeline_report_ = json.loads(model.pipeline_report_json)
+        import pandas as pd
+
+        ids, features, robust_sds, segments = model.extreme_customers
+        self.extreme_customers_ = pd.DataFrame(
+            {
+                "customer": pd.array(ids, dtype=object),
+                "feature": pd.array(features, dtype=object),
+                "robust_sds": np.asarray(robust_sds, dtype=np.float64),
+                "segment": np.asarray(segments, dtype=np.int64),
+            }
+        )
         self.segment_value_ = _segment_value_frame(model.value_json, self.segment_names_)
 
     def predict(self, customers: Table, *args: object, transactions: Optional[Table] = None) -> Frame:
