@@ -2,8 +2,9 @@
 //! `2019-03-31`) read as dates and turned into a tenure in days, instead of being one-hot encoded
 //! as hundreds of "categories".
 //!
-//! Invariant: a text column becomes a date column only when every non-empty value parses
-//! ([`Date::parse`](crate::data::Date::parse): ISO, `YYYYMMDD`, `DD.MM.YYYY`, `DD-MM-YYYY`) and
+//! Invariant: a text column becomes a date column only when every non-empty value is a written
+//! date ([`Date::parse`](crate::data::Date::parse): ISO, `DD.MM.YYYY`, `DD-MM-YYYY`, optionally
+//! with a time; not the compact `YYYYMMDD`, which account numbers share) and
 //! it has at least two distinct dates; it is replaced by `<column>_tenure_days` = days from the
 //! date to the reference date (the as-of date, else the day after the column's latest date at
 //! fit), saved with the model so predict measures from the same day. A value that is not a date
@@ -44,10 +45,16 @@ pub(crate) fn detect(table: &CustomerTable, as_of: Option<Date>) -> Vec<DateColu
         if values.n_categories() < 2 {
             continue;
         }
+        // Written dates only (with separators): eight-digit codes (an account number such as
+        // 20190312) would parse as compact YYYYMMDD but are not dates.
         let parsed: Option<Vec<Date>> = values
             .categories
             .iter()
-            .map(|c| crate::data::Date::parse(c).ok())
+            .map(|c| {
+                (c.trim().len() >= 10)
+                    .then(|| crate::data::Date::parse(c).ok())
+                    .flatten()
+            })
             .collect();
         let Some(dates) = parsed else {
             continue;
@@ -113,11 +120,16 @@ mod tests {
         .unwrap();
         t.add_categorical("region", &[Some("north"), Some("south"), Some("north")])
             .unwrap();
+        t.add_categorical("account", &[Some("20190312"), Some("20200101"), None])
+            .unwrap();
         let found = detect(&t, None);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].reference, Date::from_ymd(2014, 3, 9).unwrap());
         let out = apply(&t, &found).unwrap();
-        assert_eq!(out.column_names(), ["Dt_Customer_tenure_days", "region"]);
+        assert_eq!(
+            out.column_names(),
+            ["Dt_Customer_tenure_days", "region", "account"]
+        );
         let tenure = out.numeric("Dt_Customer_tenure_days").unwrap();
         assert_eq!(tenure[1], 1.0);
         assert_eq!(tenure[0], 551.0);

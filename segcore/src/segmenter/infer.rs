@@ -4,6 +4,7 @@ use crate::data::{ColumnData, CustomerTable};
 use crate::features::pipeline::{
     ColumnSpec, ConstantColumns, Encoding, Impute, MinFrequency, PipelineSpec, Scaling,
 };
+use crate::profile::names::Role;
 use std::fmt;
 
 /// A category rarer than this share of customers goes to `<column>_other`.
@@ -40,15 +41,19 @@ fn skewness(values: &[f64]) -> f64 {
     }
 }
 
-/// Largest share of negative values (returns exceeding purchases, credit notes) a skewed column
-/// may have and still be log-transformed; `log1p` floors them at 0 and the pipeline report
-/// counts them.
+/// Largest share of negative values (returns exceeding purchases, credit notes) a skewed net
+/// revenue column may have and still be log-transformed; `log1p` floors them at 0 and the
+/// pipeline report counts them.
 const MAX_NEGATIVE_SHARE_FOR_LOG: f64 = 0.05;
 
-/// Whether the shape of a column's values asks for `log1p`: right-skewed (skewness > 1), at
-/// most 5 % negative values, and more than two distinct values (a 0/1 flag is a flag, never
-/// logged, however rare its 1s).
-fn log_transform(finite: &[f64]) -> bool {
+/// Whether the shape of a column's values asks for `log1p`: right-skewed (skewness > 1), more
+/// than two distinct values (a 0/1 flag is a flag, never logged, however rare its 1s), and no
+/// negative values, except in a net revenue total (`monetary`, `revenue`, `umsatz`, ...: the
+/// names the profile reads as value), where up to 5 % of customers may be below zero after
+/// returns (UCI Online Retail: net revenue is money, skewed, and negative for a few customers).
+/// Other signed columns (revenue windows, trends) keep their scale: flooring them changes the
+/// segments they draw (synthetic B2B base: k 5 -> 6 when the revenue windows were logged).
+fn log_transform(name: &str, finite: &[f64]) -> bool {
     let mut distinct = finite.iter().copied().take(1).collect::<Vec<f64>>();
     for &v in finite {
         if !distinct.contains(&v) {
@@ -62,8 +67,12 @@ fn log_transform(finite: &[f64]) -> bool {
         return false;
     }
     let negative = finite.iter().filter(|&&v| v < 0.0).count();
-    (negative as f64) <= MAX_NEGATIVE_SHARE_FOR_LOG * finite.len() as f64
-        && skewness(finite) > SKEWED
+    let allowed = if Role::of(name, None, None) == Some(Role::Value) {
+        MAX_NEGATIVE_SHARE_FOR_LOG * finite.len() as f64
+    } else {
+        0.0
+    };
+    (negative as f64) <= allowed && skewness(finite) > SKEWED
 }
 
 /// The spec of one numeric column, or `None` when it should not be a clustering feature.
@@ -85,7 +94,7 @@ fn numeric_spec(name: &str, values: &[f64]) -> Option<ColumnSpec> {
         }
     }
     let mut spec = ColumnSpec::numeric(name).impute(Impute::Median);
-    if log_transform(&finite) {
+    if log_transform(name, &finite) {
         spec = spec.log1p();
     }
     Some(spec)
@@ -95,8 +104,9 @@ fn numeric_spec(name: &str, values: &[f64]) -> Option<ColumnSpec> {
 /// never a feature):
 ///
 /// - numeric columns: median imputation; `log1p` for right-skewed columns (skewness > 1: money
-///   and counts) with at most 5 % negative values (net revenue after returns; floored at 0) and
-///   more than two distinct values (0/1 flags are never logged); standard scaling. Columns that look like identifiers (names such as
+///   and counts) without negative values (a net revenue total may have up to 5 %, returns
+///   exceeding purchases; floored at 0) and with more than two distinct values (0/1 flags are
+///   never logged); standard scaling. Columns that look like identifiers (names such as
 ///   `id`, `*_id`, `*_key`, `*_nr`, or distinct integers filling a range on every row) and all-missing columns
 ///   are left out. Constant columns are dropped by the pipeline, which reports them.
 /// - categorical columns: one-hot, categories rarer than 2 % grouped into `<column>_other`; each
@@ -352,9 +362,16 @@ mod tests {
             .map(|i| if i > 95 { 1e4 } else { i as f64 })
             .collect();
         net[0] = -50.0; // one customer with more returns than purchases
-        assert!(log_transform(&net));
+        assert!(log_transform("monetary", &net));
+        assert!(
+            !log_transform("revenue_last_window", &net),
+            "signed, not net revenue"
+        );
         net[1..10].iter_mut().for_each(|v| *v = -1.0);
-        assert!(!log_transform(&net), "10 % negative: not a log scale");
+        assert!(
+            !log_transform("monetary", &net),
+            "10 % negative: not a log scale"
+        );
         assert_eq!(spec.groups.len(), 2);
         spec.check().unwrap();
         let text = spec.to_string();
