@@ -51,9 +51,11 @@ pub(crate) fn detect(table: &CustomerTable, as_of: Option<Date>) -> Vec<DateColu
             .categories
             .iter()
             .map(|c| {
-                (c.trim().len() >= 10)
-                    .then(|| crate::data::Date::parse(c).ok())
-                    .flatten()
+                if c.trim().len() >= 10 {
+                    crate::data::Date::parse(c).ok()
+                } else {
+                    None
+                }
             })
             .collect();
         let Some(dates) = parsed else {

@@ -355,9 +355,8 @@ mod tests {
         assert_eq!(names, ["monetary", "trend", "industry", "vat"]);
         assert!(spec.columns[0].log1p);
         assert!(!spec.columns[1].log1p, "negative values: no log1p");
-        assert!(!log_transform(&[
-            0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0
-        ]));
+        let flag = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        assert!(!log_transform("Complain", &flag));
         let mut net: Vec<f64> = (1..=100)
             .map(|i| if i > 95 { 1e4 } else { i as f64 })
             .collect();
