@@ -253,7 +253,7 @@ fn online_retail_end_to_end_without_a_customer_table() {
     assert!(again.contains("--overwrite"), "{again}");
     let overwrite = CliOptions {
         overwrite: true,
-        ..options
+        ..*options
     };
     overwrite.run().unwrap();
     std::fs::remove_dir_all(&out).unwrap();

@@ -17,7 +17,6 @@
 //!   master; [`check_not_transaction_log`] refuses a log given as the customer table.
 
 mod csv;
-pub(crate) use csv::csv_reader;
 mod date;
 mod factorize;
 mod ids;

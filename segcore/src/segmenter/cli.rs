@@ -61,7 +61,7 @@ pub enum Command {
     /// Print [`HELP`].
     Help,
     /// Segment and write the outputs.
-    Run(CliOptions),
+    Run(Box<CliOptions>),
 }
 
 /// A parsed command line.
@@ -180,11 +180,11 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command> {
         ));
     }
     job.params.check()?;
-    Ok(Command::Run(CliOptions {
+    Ok(Command::Run(Box::new(CliOptions {
         job,
         out_dir,
         overwrite,
-    }))
+    })))
 }
 
 /// Makes `out_dir` ready for the outputs: created when missing; an existing file of that name,
