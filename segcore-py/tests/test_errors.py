@@ -96,3 +96,27 @@ def test_not_fitted():
 def test_model_document_errors_are_typed():
     with pytest.raises(segcore.exceptions.ModelFormatError):
         segcore._segcore.KMeansModel.from_json('{"Float64": {"truncated": ')
+
+
+def test_messages_name_the_value_given_not_a_truncated_or_debug_form() -> None:
+    """Messages a user reads quote their own input: no Rust debug text (``Fixed(3)``,
+    ``Auto { min: 4, max: 8 }``) and no value narrowed by a cast (``n_scores=1000`` is not 255)."""
+    x = np.arange(10.0)
+    with pytest.raises(segcore.SegcoreError, match="1000") as caught:
+        segcore.rfm_scores(x, x, x, n_scores=1000)
+    assert "255" not in str(caught.value)
+    customers, transactions, _ = segcore.datasets.make_b2b(300, random_state=0)
+    for bad in [(9, 3), 1000, "x", 0]:
+        with pytest.raises(segcore.SegcoreError) as caught:
+            segcore.Segmenter(n_clusters=bad).fit(customers, transactions)
+        message = str(caught.value)
+        assert not any(debug in message for debug in ("Fixed(", "Auto {", "Some(", "None)")), message
+
+
+def test_every_unfitted_estimator_raises_not_fitted() -> None:
+    x = np.zeros((4, 2))
+    for estimator in [segcore.GaussianMixture(2), segcore.KMeans(2), segcore.PCA(1), segcore.Ward(2),
+                      segcore.StandardScaler(), segcore.MiniBatchKMeans(2)]:
+        method = getattr(estimator, "predict", None) or estimator.transform
+        with pytest.raises(NotFittedError):
+            method(x)
