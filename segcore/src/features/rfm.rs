@@ -212,10 +212,12 @@ impl RfmScores {
     /// ```
     /// use segcore::features::rfm::{rfm_scores, RfmParams};
     /// let s = rfm_scores(&[5.0, 50.0, f64::NAN], &[4.0, 1.0, 0.0], &[900.0, 10.0, 0.0],
-    ///                    &RfmParams::default().n_scores(2))?;
+    ///                    &RfmParams::default())?;
     /// let (codes, cells) = s.cells();
-    /// assert_eq!(cells, ["222", "111", "000"]);
     /// assert_eq!(codes, [0, 1, 2]);
+    /// assert_eq!(cells[2], "000"); // no orders
+    /// // The recent, frequent, big customer scores higher on every letter.
+    /// assert!(cells[0].bytes().zip(cells[1].bytes()).all(|(a, b)| a > b), "{cells:?}");
     /// # Ok::<(), segcore::Error>(())
     /// ```
     pub fn cells(&self) -> (Vec<u32>, Vec<String>) {
