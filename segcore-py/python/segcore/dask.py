@@ -368,18 +368,13 @@ class GaussianMixture(ClusterMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> "GaussianMixture":
         """Fit on ``X`` (a dask array or DataFrame, rows are customers)."""
-        from .mixture import em_settings, local_mixture
+        from .mixture import adopt_mixture, em_settings
 
         blocks = _Blocks(X, persist=bool(self.persist))
         driver = _segcore.GmmDriver(**em_settings(self), float32=blocks.float32)
         while (task := driver.next_task()) is not None:
             driver.receive(blocks.run(task, int(self.split_every)))
-        self._local = local_mixture(self, driver.model_json(), blocks.names)
-        for name in ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_",
-                     "converged_", "n_iter_", "lower_bound_", "lower_bounds_", "n_features_in_"):
-            setattr(self, name, getattr(self._local, name))
-        if blocks.names is not None:
-            self.feature_names_in_ = blocks.names
+        adopt_mixture(self, driver.model_json(), blocks.names)
         return self
 
     def predict(self, X: Any) -> Any:

@@ -58,16 +58,25 @@ def em_settings(estimator: Any) -> Dict[str, Any]:
     )
 
 
-def local_mixture(estimator: Any, document: str, names: Optional[np.ndarray]) -> "GaussianMixture":
-    """A fitted :class:`GaussianMixture` with ``estimator``'s parameters from a model document
-    (what a distributed fit hands back); its convergence warning is raised here."""
+_FITTED = ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_",
+           "converged_", "n_iter_", "lower_bound_", "lower_bounds_", "n_features_in_")
+
+
+def adopt_mixture(estimator: Any, document: str, names: Optional[np.ndarray]) -> None:
+    """Sets a distributed mixture estimator's fitted state from the model document its driver
+    gave: ``estimator._local`` (a fitted :class:`GaussianMixture` with the same parameters, whose
+    convergence warning is raised here) and the fitted attributes, which are the local model's."""
     keep = ("n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init",
             "init_params", "weights_init", "means_init", "precisions_init", "random_state")
     local = GaussianMixture(**{name: getattr(estimator, name) for name in keep})
     model = _segcore.GaussianMixtureModel.from_json(document)
-    local._warn(model)
+    local._warn(model, stacklevel=3)
     local._set_model(model, names)
-    return local
+    estimator._local = local
+    for name in _FITTED:
+        setattr(estimator, name, getattr(local, name))
+    if names is not None:
+        estimator.feature_names_in_ = local.feature_names_in_
 
 
 def _prior(prior: Any) -> Optional[tuple]:

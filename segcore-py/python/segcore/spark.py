@@ -201,7 +201,7 @@ class GaussianMixture:
 
     def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "GaussianMixture":
         """Fit on the ``columns`` (default: all) of the Spark DataFrame ``df``."""
-        from .mixture import em_settings, local_mixture
+        from .mixture import adopt_mixture, em_settings
 
         frame = _Frame(df, columns, bool(self.cache))
         driver = _segcore.GmmDriver(**em_settings(self), float32=frame.float32)
@@ -211,12 +211,7 @@ class GaussianMixture:
         finally:
             if self.cache:
                 frame.release()
-        names = np.asarray(frame.columns, dtype=object)
-        self._local = local_mixture(self, driver.model_json(), names)
-        for name in ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_",
-                     "converged_", "n_iter_", "lower_bound_", "lower_bounds_", "n_features_in_",
-                     "feature_names_in_"):
-            setattr(self, name, getattr(self._local, name))
+        adopt_mixture(self, driver.model_json(), np.asarray(frame.columns, dtype=object))
         return self
 
     def to_local(self) -> Any:

@@ -488,20 +488,18 @@ pub fn fit_mixture_partitions<F: Float>(
     driver: &mut GmmDriver,
     partitions: &[ArrayView2<F>],
 ) -> Result<GaussianMixture<F>> {
-    while let Some(task) = driver.next_task() {
-        let mut merged: Option<PartialStats> = None;
-        for (p, block) in partitions.iter().enumerate() {
-            let stats = task.run(block.view(), p)?;
-            merged = Some(match merged {
-                None => stats,
-                Some(m) => m.merge(stats)?,
-            });
-        }
-        driver.receive(merged.ok_or_else(|| Error::EmptyInput {
-            what: "no partitions".into(),
-        })?)?;
-    }
+    super::drive(driver, partitions)?;
     driver.model()
+}
+
+impl super::Driver for GmmDriver {
+    fn next_task(&self) -> Option<PartitionTask> {
+        GmmDriver::next_task(self)
+    }
+
+    fn receive(&mut self, stats: PartialStats) -> Result<()> {
+        GmmDriver::receive(self, stats)
+    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,34 @@ use crate::Float;
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
+/// A distributed fit's driver, as the in-memory reference loop ([`drive`]) sees it.
+pub(crate) trait Driver {
+    fn next_task(&self) -> Option<PartitionTask>;
+    fn receive(&mut self, stats: PartialStats) -> Result<()>;
+}
+
+/// Runs `driver` to its end on in-memory partitions: every task on the partitions in order,
+/// merged left to right (what an engine does, without the engine).
+pub(crate) fn drive<F: Float>(
+    driver: &mut impl Driver,
+    partitions: &[ArrayView2<F>],
+) -> Result<()> {
+    while let Some(task) = driver.next_task() {
+        let mut merged: Option<PartialStats> = None;
+        for (p, block) in partitions.iter().enumerate() {
+            let stats = task.run(block.view(), p)?;
+            merged = Some(match merged {
+                None => stats,
+                Some(m) => m.merge(stats)?,
+            });
+        }
+        driver.receive(merged.ok_or_else(|| Error::EmptyInput {
+            what: "no partitions".into(),
+        })?)?;
+    }
+    Ok(())
+}
+
 /// Statistics of one partition (or of several, merged), tagged by kind so an engine can move
 /// them as one JSON document and merge any two of the same kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
