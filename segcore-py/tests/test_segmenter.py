@@ -5,6 +5,7 @@ corrupted documents, and scikit-learn conventions (clone, Pipeline, GridSearchCV
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import pickle
@@ -109,7 +110,7 @@ def test_fitted_attributes_are_readable(one_liner):
     assert "recency_days" in text and "industry" in text
     assert [c["column"] for c in model.spec_.columns] == names_in
     assert isinstance(model.select_k_, segcore.SelectKResult)
-    assert model.select_k_.reason in model._repr_html_()
+    assert html.escape(model.select_k_.reason) in model._repr_html_()
     profile = model.profile()
     assert isinstance(profile, segcore.Profile)
     assert list(profile.segments["name"]) == model.segment_names_

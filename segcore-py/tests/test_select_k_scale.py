@@ -27,8 +27,13 @@ slow = pytest.mark.skipif(not SLOW, reason="minutes on 2 cores: set SEGCORE_SLOW
 
 
 def exhaustive_k(model: segcore.Segmenter, customers, transactions) -> segcore.SelectKResult:
-    """select_k on every row of the model-space features the Segmenter clustered."""
+    """select_k on every row of the model-space features the Segmenter chose k on: every
+    customer but the extreme ones it set aside (``extreme_customers_``)."""
     x = model.transform(customers, transactions)
+    extreme = set(model.extreme_customers_["customer"].astype(str))
+    if extreme:
+        ids = customers[model.customer_id].astype(str).to_numpy()
+        x = x[~np.isin(ids, list(extreme))]
     return segcore.select_k(x, range(4, 9), n_init=4, random_state=0, progress=False)
 
 
