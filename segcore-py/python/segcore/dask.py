@@ -334,6 +334,7 @@ class GaussianMixture(ClusterMixin, BaseEstimator):
     """
 
     _estimator_type = "DensityEstimator"
+    _local: Any  # the fitted segcore.GaussianMixture (set by fit)
 
     def __init__(
         self,

@@ -174,7 +174,10 @@ def _transaction_input(transactions: Any, roles: Dict[str, Optional[str]]) -> An
     customer, date = roles.get("customer"), roles.get("date")
     if customer is None or date is None:
         raise InvalidParameterError("transaction_columns: the customer and date columns cannot be None")
-    tx, names, _ = transaction_input(transactions, *(roles.get(r) for r in TRANSACTION_COLUMNS))
+    tx, names, _ = transaction_input(
+        transactions, customer, date, roles.get("amount"), roles.get("margin"),
+        roles.get("product_category"), roles.get("channel"),
+    )
     if roles.get("amount") is None and roles.get("unit_price") is not None:
         quantity, price = str(roles["quantity"]), str(roles["unit_price"])
         amounts = _segcore.line_amounts(

@@ -170,6 +170,8 @@ class GaussianMixture:
     MLlib offers full covariances only). ``fit(df, columns)`` returns self with numpy
     ``weights_``, ``means_``, ``covariances_``; ``predict(df)`` adds a ``segment`` column."""
 
+    _local: Any  # the fitted segcore.GaussianMixture (set by fit)
+
     def __init__(
         self,
         n_components: int = 1,
