@@ -80,7 +80,7 @@ class SegmenterSpec:
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(self._text)}</pre>"
 
-    def __eq__(self, other: Any) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, SegmenterSpec) and self.to_dict() == other.to_dict()
 
     def __hash__(self) -> int:
@@ -99,7 +99,7 @@ class SegmenterSummary(str):
         return f"<pre class='segcore-summary'>{html.escape(str(self))}</pre>"
 
 
-def _spec_json(spec: Any) -> Optional[str]:
+def _spec_json(spec: object) -> Optional[str]:
     if spec is None:
         return None
     if isinstance(spec, SegmenterSpec):
@@ -147,7 +147,7 @@ def _transaction_roles(transactions: Any, customer_id: str, given: Optional[Mapp
     return roles
 
 
-def _labels(labels: Any) -> Optional[Dict[str, str]]:
+def _labels(labels: object) -> Optional[Dict[str, str]]:
     """The ``labels`` parameter as the core takes it (column -> label; the core checks them)."""
     if labels is None:
         return None
@@ -192,7 +192,7 @@ _VALUE_KEYS = ("features", "freq", "horizon", "months", "discount_rate", "lapse_
                "penalizer_coef", "names", "new_periods", "active_alive", "lapsed_alive")
 
 
-def _value_settings(value: Any) -> Optional[Dict[str, object]]:
+def _value_settings(value: object) -> Optional[Dict[str, object]]:
     """The ``value`` parameter as the core's settings (None: off; the core checks ranges)."""
     if value is None or value is False:
         return None
@@ -524,7 +524,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
         return report, close
 
-    def _set_fitted(self, model: Any) -> None:
+    def _set_fitted(self, model: _segcore.SegmenterModel) -> None:
         self._model = model
         self.labels_ = np.asarray(model.labels, dtype=np.int64)
         self.n_clusters_ = int(model.n_segments)
@@ -680,7 +680,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
         document = json.dumps({str(k): plain(v) for k, v in record.items()}, allow_nan=False)
         segment, name, probabilities, uncertainty, reason = self._model.predict_record(document)
-        result = {
+        result: Dict[str, Any] = {
             "segment": None if segment < 0 else int(segment),
             "name": name,
             "probabilities": probabilities,
@@ -874,7 +874,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         return cls._from_model(model, params)
 
     @classmethod
-    def _from_model(cls, model: Any, params: Mapping[str, Any]) -> "Segmenter":
+    def _from_model(cls, model: _segcore.SegmenterModel, params: Mapping[str, object]) -> "Segmenter":
         # The core writes the parameters in the form of the constructor's keyword arguments.
         constructor: Dict[str, Any] = json.loads(model.params_form)
         fraction = constructor.pop("variance_fraction")
@@ -922,7 +922,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             for s in data["segments"]
         ]
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Dict[str, str]:
+    def _repr_mimebundle_(self, **kwargs: object) -> Dict[str, str]:
         # Jupyter asks for the bundle first (scikit-learn defines one): give ours.
         return {"text/plain": repr(self), "text/html": self._repr_html_()}
 
