@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// Top-level modules of `segcore/src`, lowest layer first; modules on one line are one layer and
 /// do not import each other.
 const LAYERS: &[&[&str]] = &[
-    &["error", "simd", "numeric"],
+    &["error", "simd", "numeric", "testing"],
     &["validation", "persist", "cancel"],
     &["data"],
     &["preprocessing"],

@@ -3,17 +3,19 @@
 //! Arrays in, the core's numbers out; no formula lives here.
 
 use crate::arrays::labels_of;
+use crate::columns::Columns;
 use crate::errors::{run_detached, to_py_err};
 use crate::features::{TxInput, TxNames};
 use crate::persist::to_document;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use segcore::clv::{
     clv_summary as core_clv_summary, cross_sell as core_cross_sell,
     migration_forecast as core_migration_forecast, segment_value as core_segment_value, BetaGeo,
     BetaGeoCoefficients, BetaGeoParams, ClvOptions, GammaGamma, GammaGammaCoefficients,
     GammaGammaParams, ParetoNbd, ParetoNbdCoefficients, ParetoNbdParams, PurchaseHistory,
-    PurchaseModel, TimeUnit,
+    PurchaseModel, SegmentValue, TimeUnit,
 };
 use segcore::data::{Date, OnInvalid};
 use segcore::Error;
@@ -364,18 +366,43 @@ pub fn clv_summary<'py>(
     ))
 }
 
-/// Per-segment value and churn figures (`segcore::clv::segment_value`) as JSON rows.
+/// The per-segment value table as columns (shared with the Segmenter's `value_table`).
+pub(crate) fn segment_value_columns<'py>(
+    py: Python<'py>,
+    table: &[SegmentValue],
+) -> PyResult<Bound<'py, PyDict>> {
+    Columns::new(py)
+        .ints("segment", table.iter().map(|s| s.segment))?
+        .counts("n_customers", table.iter().map(|s| s.n_customers))?
+        .floats("total_clv", table.iter().map(|s| s.total_clv))?
+        .floats("mean_clv", table.iter().map(|s| s.mean_clv))?
+        .floats(
+            "share_of_total_clv",
+            table.iter().map(|s| s.share_of_total_clv),
+        )?
+        .floats(
+            "mean_probability_alive",
+            table.iter().map(|s| s.mean_probability_alive),
+        )?
+        .counts(
+            "n_likely_to_lapse",
+            table.iter().map(|s| s.n_likely_to_lapse),
+        )
+        .map(Columns::finish)
+}
+
+/// Per-segment value and churn figures (`segcore::clv::segment_value`) as columns.
 #[pyfunction]
 #[pyo3(signature = (labels, n_segments, clv, probability_alive, *, lapse_threshold, min_group_size))]
-pub fn segment_value(
-    py: Python<'_>,
+pub fn segment_value<'py>(
+    py: Python<'py>,
     labels: PyReadonlyArray1<'_, i64>,
     n_segments: usize,
     clv: PyReadonlyArray1<'_, f64>,
     probability_alive: PyReadonlyArray1<'_, f64>,
     lapse_threshold: f64,
     min_group_size: usize,
-) -> PyResult<String> {
+) -> PyResult<Bound<'py, PyDict>> {
     let labels = labels_of(&labels, "labels").map_err(|e| to_py_err(py, e))?;
     let (clv, alive) = (slice(&clv), slice(&probability_alive));
     let table = run_detached(py, || {
@@ -388,11 +415,14 @@ pub fn segment_value(
             min_group_size,
         )
     })?;
-    to_document(py, &table)
+    segment_value_columns(py, &table)
 }
 
-/// Cross-sell white space (`segcore::clv::cross_sell`) as JSON. `segment[c]` and
-/// `probability_alive[c]` are per distinct customer of the log (segment -1: not segmented).
+/// Cross-sell white space (`segcore::clv::cross_sell`) as two column tables, `(penetration,
+/// suggestions)`: the suggestions' `customer` is the index into the log's distinct customers and
+/// their `category` is `(codes, categories)`, so a million suggestions cost no Python object
+/// each. `segment[c]` and `probability_alive[c]` are per distinct customer of the log
+/// (segment -1: not segmented).
 #[pyfunction]
 #[pyo3(signature = (tx, names, segment, n_segments, probability_alive, *, min_penetration, top_k, min_group_size))]
 #[allow(clippy::too_many_arguments)]
@@ -406,7 +436,7 @@ pub fn cross_sell<'py>(
     min_penetration: f64,
     top_k: usize,
     min_group_size: usize,
-) -> PyResult<String> {
+) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
     let owned = tx.to_owned(names).map_err(|e| to_py_err(py, e))?;
     let segment: Vec<Option<usize>> = segment
         .as_array()
@@ -426,7 +456,28 @@ pub fn cross_sell<'py>(
             min_group_size,
         )
     })?;
-    to_document(py, &result)
+    let cells = &result.penetration;
+    let penetration = Columns::new(py)
+        .ints("segment", cells.iter().map(|c| c.segment))?
+        .texts("category", cells.iter().map(|c| c.category.as_str()))?
+        .counts("n_buyers", cells.iter().map(|c| c.n_buyers))?
+        .floats("penetration", cells.iter().map(|c| c.penetration))?
+        .floats(
+            "mean_spend_per_buyer",
+            cells.iter().map(|c| c.mean_spend_per_buyer),
+        )?
+        .finish();
+    let s = &result.suggestions;
+    let suggestions = Columns::new(py)
+        .ints("customer", s.iter().map(|x| x.customer))?
+        .coded_texts("category", s.iter().map(|x| x.category.as_str()))?
+        .floats(
+            "expected_revenue",
+            s.iter().map(|x| Some(x.expected_revenue)),
+        )?
+        .ints("rank", s.iter().map(|x| x.rank))?
+        .finish();
+    Ok((penetration, suggestions))
 }
 
 /// Migration forecast (`segcore::clv::migration_forecast`) as JSON, with the next-period

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod arrays;
 mod categorical;
 mod clv;
+mod columns;
 mod data;
 mod datasets;
 mod dispatch;
@@ -41,6 +42,7 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ward::ward_linkage, m)?)?;
     m.add_function(wrap_pyfunction!(profile::profile_segments, m)?)?;
     m.add_class::<profile::PyProfileReport>()?;
+    m.add_class::<profile::PyMigrationReport>()?;
     for f in [
         wrap_pyfunction!(profile::build_profile, m)?,
         wrap_pyfunction!(profile::explain_centroids, m)?,

@@ -2,16 +2,20 @@
 //! legacy `segcore.profile_segments`: DataFrame columns in, the core's profile documents out.
 
 use crate::arrays::{labels_of, non_negative, ColumnInput};
+use crate::columns::Columns;
 use crate::errors::{run_detached, IntoPyResult};
 use crate::model_pymethods;
 use crate::persist::to_document;
 use numpy::{PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use segcore::cluster::gmm::GaussianMixture;
 use segcore::data::CustomerTable;
 use segcore::profile::{
     explain, explain_mixture, learn_rules, migration_with as core_migration_with, profile,
-    Language, Migration, ProfileParams, Pseudonymiser, RuleParams, SegmentationProfile,
+    BehaviourKind, BehaviourMix, BehaviourSegment, CategoryCell, FairnessCheck, FairnessSegment,
+    Language, Migration, NumericCell, NumericColumnProfile, NumericSummary, ProfileParams,
+    Pseudonymiser, RuleParams, SegmentValue, SegmentationProfile,
 };
 use segcore::serve::AnyModel;
 use std::collections::BTreeMap;
@@ -84,7 +88,212 @@ model_pymethods!(PyProfileReport {
     fn to_html(&self) -> String {
         self.inner.to_html()
     }
+
+    /// Number of customers profiled.
+    #[getter]
+    fn n_customers(&self) -> usize {
+        self.inner.n_customers
+    }
+
+    /// Suppressed segments and fairness warnings.
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.inner.warnings.clone()
+    }
+
+    /// Whether the profile has value figures: `(revenue column, margin column)`.
+    #[getter]
+    fn value_columns(&self) -> (Option<String>, Option<String>) {
+        (
+            self.inner.revenue_column.clone(),
+            self.inner.margin_column.clone(),
+        )
+    }
+
+    /// One row per segment: `segment` (code), `name`, `description`, `size`, `share`, the value
+    /// figures, `suppressed`.
+    fn segments_table<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = &self.inner.segments;
+        let value = |figure: fn(&SegmentValue) -> Option<f64>| {
+            s.iter().map(move |x| x.value.as_ref().and_then(figure))
+        };
+        Columns::new(py)
+            .ints("segment", s.iter().map(|x| x.segment))?
+            .texts("name", s.iter().map(|x| x.name.as_str()))?
+            .texts("description", s.iter().map(|x| x.description.as_str()))?
+            .counts("size", s.iter().map(|x| x.size))?
+            .floats("share", s.iter().map(|x| x.share))?
+            .floats("revenue_share", value(|v| Some(v.revenue_share)))?
+            .floats("margin_share", value(|v| v.margin_share))?
+            .floats("revenue_per_customer", value(|v| Some(v.revenue_per_customer)))?
+            .floats("margin_per_customer", value(|v| v.margin_per_customer))?
+            .floats("revenue_gini", value(|v| Some(v.revenue_gini)))?
+            .floats("top20_revenue_share", value(|v| Some(v.top20_revenue_share)))?
+            .flags("suppressed", s.iter().map(|x| x.suppressed))
+            .map(Columns::finish)
+    }
+
+    /// Long table, one row per (numeric column, segment): `segment` (code), `name`, `column`,
+    /// the summary, `effect_size`, `base_mean`, `base_median`.
+    fn numeric_table<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let names = self.segment_names();
+        let rows: Vec<(&NumericColumnProfile, &str, &NumericCell)> = self
+            .inner
+            .numeric
+            .iter()
+            .flat_map(|col| {
+                names
+                    .iter()
+                    .zip(&col.segments)
+                    .map(move |(name, cell)| (col, name.as_str(), cell))
+            })
+            .collect();
+        let summary = |figure: fn(&NumericSummary) -> f64| {
+            rows.iter()
+                .map(move |(_, _, cell)| cell.summary.as_ref().map(figure))
+        };
+        let base = |figure: fn(&NumericSummary) -> f64| {
+            rows.iter().map(move |(col, _, _)| col.base.as_ref().map(figure))
+        };
+        Columns::new(py)
+            .ints("segment", rows.iter().map(|(_, _, cell)| cell.segment))?
+            .texts("name", rows.iter().map(|(_, name, _)| *name))?
+            .texts("column", rows.iter().map(|(col, _, _)| col.column.as_str()))?
+            .counts(
+                "count",
+                rows.iter()
+                    .map(|(_, _, cell)| cell.summary.as_ref().map(|s| s.count)),
+            )?
+            .floats("mean", summary(|s| s.mean))?
+            .floats("std", summary(|s| s.std))?
+            .floats("q1", summary(|s| s.q1))?
+            .floats("median", summary(|s| s.median))?
+            .floats("q3", summary(|s| s.q3))?
+            .floats("effect_size", rows.iter().map(|(_, _, cell)| cell.effect_size))?
+            .floats("base_mean", base(|s| s.mean))?
+            .floats("base_median", base(|s| s.median))
+            .map(Columns::finish)
+    }
+
+    /// Long table, one row per (categorical column, segment, category): `segment` (code),
+    /// `name`, `column`, `category`, `count`, `share`, `lift`, `base_share`.
+    fn categorical_table<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let names = self.segment_names();
+        let rows: Vec<(&str, &str, Option<usize>, &CategoryCell, &CategoryCell)> = self
+            .inner
+            .categorical
+            .iter()
+            .flat_map(|col| {
+                names.iter().zip(&col.segments).flat_map(move |(name, comp)| {
+                    col.base.cells.iter().zip(&comp.cells).map(move |(base, cell)| {
+                        (col.column.as_str(), name.as_str(), comp.segment, base, cell)
+                    })
+                })
+            })
+            .collect();
+        Columns::new(py)
+            .ints("segment", rows.iter().map(|r| r.2.unwrap_or_default()))?
+            .texts("name", rows.iter().map(|r| r.1))?
+            .texts("column", rows.iter().map(|r| r.0))?
+            .texts("category", rows.iter().map(|r| r.4.category.as_str()))?
+            .counts("count", rows.iter().map(|r| r.4.count))?
+            .floats("share", rows.iter().map(|r| r.4.share))?
+            .floats("lift", rows.iter().map(|r| r.4.lift))?
+            .floats("base_share", rows.iter().map(|r| r.3.share))
+            .map(Columns::finish)
+    }
+
+    /// One row per (sensitive column, segment): `column`, `segment` (code), `name`,
+    /// `divergence`, `cramers_v`, `warning`.
+    fn fairness_table<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let names = self.segment_names();
+        let rows: Vec<(&FairnessCheck, &str, &FairnessSegment)> = self
+            .inner
+            .fairness
+            .iter()
+            .flat_map(|check| {
+                names
+                    .iter()
+                    .zip(&check.segments)
+                    .map(move |(name, seg)| (check, name.as_str(), seg))
+            })
+            .collect();
+        Columns::new(py)
+            .texts("column", rows.iter().map(|r| r.0.column.as_str()))?
+            .ints("segment", rows.iter().map(|r| r.2.segment))?
+            .texts("name", rows.iter().map(|r| r.1))?
+            .floats("divergence", rows.iter().map(|r| r.2.divergence))?
+            .floats("cramers_v", rows.iter().map(|r| Some(r.0.cramers_v)))?
+            .flags("warning", rows.iter().map(|r| r.2.above_threshold))
+            .map(Columns::finish)
+    }
+
+    /// Behaviour mix, one row per (behaviour column, segment, category): `kind`, `column`,
+    /// `segment` (code), `name`, `category`, `share`, `base_share`, `lift`, `dominant`.
+    fn behaviour_table<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let names = self.segment_names();
+        let rows: Vec<(&BehaviourMix, &str, &BehaviourSegment, usize)> = self
+            .inner
+            .behaviour
+            .iter()
+            .flat_map(|mix| {
+                names.iter().zip(&mix.segments).flat_map(move |(name, seg)| {
+                    (0..mix.categories.len().min(seg.shares.len()).min(seg.lifts.len()))
+                        .map(move |c| (mix, name.as_str(), seg, c))
+                })
+            })
+            .collect();
+        let kind = |mix: &BehaviourMix| match mix.kind {
+            BehaviourKind::Rfm => "rfm",
+            BehaviourKind::Lifecycle => "lifecycle",
+        };
+        Columns::new(py)
+            .texts("kind", rows.iter().map(|r| kind(r.0)))?
+            .texts("column", rows.iter().map(|r| r.0.column.as_str()))?
+            .ints("segment", rows.iter().map(|r| r.2.segment))?
+            .texts("name", rows.iter().map(|r| r.1))?
+            .texts("category", rows.iter().map(|r| r.0.categories[r.3].as_str()))?
+            .floats("share", rows.iter().map(|r| r.2.shares[r.3]))?
+            .floats(
+                "base_share",
+                rows.iter().map(|r| r.0.base_shares.get(r.3).copied().flatten()),
+            )?
+            .floats("lift", rows.iter().map(|r| r.2.lifts[r.3]))?
+            .flags(
+                "dominant",
+                rows.iter()
+                    .map(|r| r.2.dominant.as_deref() == Some(r.0.categories[r.3].as_str())),
+            )
+            .map(Columns::finish)
+    }
+
+    /// Soft membership (segmentations with probabilities), None otherwise: `(table, threshold,
+    /// n_uncertain, mean_uncertainty)`; the table has one row per segment: `segment` (code),
+    /// `mean_uncertainty`, `n_uncertain`.
+    #[allow(clippy::type_complexity)]
+    fn membership_table<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Option<(Bound<'py, PyDict>, f64, Option<usize>, Option<f64>)>> {
+        let Some(m) = &self.inner.membership else {
+            return Ok(None);
+        };
+        let s = &m.segments;
+        let table = Columns::new(py)
+            .ints("segment", s.iter().map(|x| x.segment))?
+            .floats("mean_uncertainty", s.iter().map(|x| x.mean_uncertainty))?
+            .counts("n_uncertain", s.iter().map(|x| x.n_uncertain))?
+            .finish();
+        Ok(Some((table, m.threshold, m.n_uncertain, m.mean_uncertainty)))
+    }
 });
+
+impl PyProfileReport {
+    /// Segment names in segment order (the long tables name each row's segment).
+    fn segment_names(&self) -> Vec<String> {
+        self.inner.segments.iter().map(|s| s.name.clone()).collect()
+    }
+}
 
 /// Profiles a segmentation of the customers described by `columns`.
 #[pyfunction]
@@ -171,7 +380,68 @@ pub fn explain_mixture_document(
     to_document(py, &explanation)
 }
 
-/// Compares two labelings under a minimum group size; returns the JSON document of the migration.
+/// Transitions between two labelings (wrapped by `segcore.profile.Migration`).
+#[pyclass(module = "segcore._segcore", name = "MigrationReport", frozen)]
+pub struct PyMigrationReport {
+    inner: Migration,
+}
+
+#[pymethods]
+impl PyMigrationReport {
+    /// The non-empty cells, one row each: `before`, `after` (codes), `count`,
+    /// `share_of_before` (missing where suppressed).
+    fn transitions_table<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let t = &self.inner.transitions;
+        Columns::new(py)
+            .ints("before", t.iter().map(|x| x.before))?
+            .ints("after", t.iter().map(|x| x.after))?
+            .counts("count", t.iter().map(|x| x.count))?
+            .floats("share_of_before", t.iter().map(|x| x.share_of_before))
+            .map(Columns::finish)
+    }
+    /// Segment codes present before, ascending.
+    #[getter]
+    fn before_segments(&self) -> Vec<usize> {
+        self.inner.before_segments.clone()
+    }
+    /// Segment codes present after, ascending.
+    #[getter]
+    fn after_segments(&self) -> Vec<usize> {
+        self.inner.after_segments.clone()
+    }
+    /// Size of each segment before (NaN where suppressed).
+    #[getter]
+    fn before_sizes<'py>(&self, py: Python<'py>) -> Bound<'py, numpy::PyArray1<f64>> {
+        let sizes: Vec<f64> = self
+            .inner
+            .before_sizes
+            .iter()
+            .map(|s| s.map_or(f64::NAN, |s| s as f64))
+            .collect();
+        numpy::IntoPyArray::into_pyarray(sizes, py)
+    }
+    /// Customers compared.
+    #[getter]
+    fn n_customers(&self) -> usize {
+        self.inner.n_customers
+    }
+    /// Share of customers with the same label before and after.
+    #[getter]
+    fn stayed_share(&self) -> f64 {
+        self.inner.stayed_share
+    }
+    /// Adjusted Rand index of the two labelings.
+    #[getter]
+    fn adjusted_rand_index(&self) -> f64 {
+        self.inner.adjusted_rand_index
+    }
+    /// The whole migration as its JSON document.
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        to_document(py, &self.inner)
+    }
+}
+
+/// Compares two labelings under a minimum group size.
 #[pyfunction]
 #[pyo3(signature = (labels_before, labels_after, min_group_size = 1))]
 pub fn migration(
@@ -179,11 +449,11 @@ pub fn migration(
     labels_before: PyReadonlyArray1<'_, i64>,
     labels_after: PyReadonlyArray1<'_, i64>,
     min_group_size: usize,
-) -> PyResult<String> {
+) -> PyResult<PyMigrationReport> {
     let before = labels_of(&labels_before, "labels_before").into_py_result(py)?;
     let after = labels_of(&labels_after, "labels_after").into_py_result(py)?;
-    let m = run_detached(py, || core_migration_with(&before, &after, min_group_size))?;
-    to_document(py, &m)
+    let inner = run_detached(py, || core_migration_with(&before, &after, min_group_size))?;
+    Ok(PyMigrationReport { inner })
 }
 
 /// Rows that moved from segment `from` to segment `to`.

@@ -7,6 +7,7 @@
 
 use crate::arrays::non_negative;
 use crate::arrays::ColumnInput;
+use crate::clv::segment_value_columns;
 use crate::errors::{run_detached, IntoPyResult};
 use crate::features::{TxInput, TxNames, TxOwned};
 use crate::model_pymethods;
@@ -15,13 +16,9 @@ use crate::profile::build_table_with_ids;
 use crate::progress::PythonProgress;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use segcore::data::{CustomerTable, Date, TransactionLog};
-use segcore::features::pipeline::PipelineSpec;
-use segcore::profile::Language;
-use segcore::segmenter::{
-    Algorithm, Assignment, NClusters, Reduction, ReportContext, Segmenter, SegmenterParams,
-    ValueParams,
-};
+use segcore::segmenter::{Assignment, ReportContext, Segmenter, SegmenterParams};
 use segcore::Error;
 
 /// A transaction log as sent by the Python layer: the factorized columns and their user names.
@@ -65,119 +62,6 @@ impl Inputs {
             }
         };
         Ok((table, log))
-    }
-}
-
-/// The Segmenter's parameters as Python passes them, a dict (the core checks every range).
-#[derive(FromPyObject)]
-#[pyo3(from_item_all)]
-pub struct ParamsInput {
-    algorithm: String,
-    covariance_type: String,
-    n_clusters: Option<i64>,
-    k_range: (i64, i64),
-    n_components: Option<i64>,
-    variance_fraction: Option<f64>,
-    spec_json: Option<String>,
-    as_of: Option<i64>,
-    revenue: Option<String>,
-    margin: Option<String>,
-    language: String,
-    min_group_size: i64,
-    random_state: u64,
-    n_init: Option<i64>,
-    value_json: Option<String>,
-    labels: Option<std::collections::BTreeMap<String, String>>,
-}
-
-impl ParamsInput {
-    fn to_params(&self) -> segcore::Result<SegmenterParams> {
-        let n_clusters = match self.n_clusters {
-            Some(k) => NClusters::Fixed(non_negative("n_clusters", k)?),
-            None => NClusters::Auto {
-                min: non_negative("k_range", self.k_range.0)?,
-                max: non_negative("k_range", self.k_range.1)?,
-            },
-        };
-        let reduction = match (self.n_components, self.variance_fraction) {
-            (Some(count), _) => Reduction::Components(non_negative("n_components", count)?),
-            (None, Some(fraction)) => Reduction::VarianceFraction(fraction),
-            (None, None) => Reduction::None,
-        };
-        let mut params = SegmenterParams::new()
-            .algorithm(Algorithm::from_names(
-                &self.algorithm,
-                &self.covariance_type,
-            )?)
-            .n_clusters(n_clusters)
-            .reduction(reduction)
-            .language(Language::parse(&self.language)?)
-            .min_group_size(non_negative("min_group_size", self.min_group_size)?)
-            .random_state(self.random_state);
-        if let Some(n_init) = self.n_init {
-            params = params.n_init(non_negative("n_init", n_init)?);
-        }
-        if let Some(spec) = &self.spec_json {
-            let spec: PipelineSpec = serde_json::from_str(spec).map_err(|e| {
-                Error::invalid_parameter("spec", e, "a column spec as printed by Segmenter.spec_")
-            })?;
-            params = params.spec(spec);
-        }
-        if let Some(days) = self.as_of {
-            let date = i32::try_from(days)
-                .ok()
-                .and_then(|d| Date::from_days_since_epoch(d).ok())
-                .ok_or_else(|| {
-                    Error::invalid_parameter("as_of", days, "a date in years 1..=9999")
-                })?;
-            params = params.as_of(date);
-        }
-        if let Some(revenue) = &self.revenue {
-            params = params.revenue(revenue);
-        }
-        if let Some(margin) = &self.margin {
-            params = params.margin(margin);
-        }
-        if let Some(labels) = &self.labels {
-            params.labels = labels.clone();
-        }
-        if let Some(value) = &self.value_json {
-            let value: ValueParams = serde_json::from_str(value).map_err(|e| {
-                Error::invalid_parameter(
-                    "value",
-                    e,
-                    "True or a dict of features, freq, horizon, months, discount_rate, \
-                     lapse_threshold, penalizer_coef, names",
-                )
-            })?;
-            params = params.value(value);
-        }
-        params.check().map_err(|e| self.python_names(e))?;
-        Ok(params)
-    }
-
-    /// The core names the Rust builder's parameters (`reduction`, `n_clusters = auto ..`); a
-    /// Python user set `n_components` and `k_range`: name those in the message.
-    fn python_names(&self, error: Error) -> Error {
-        match error {
-            Error::InvalidParameter {
-                name,
-                value,
-                expected,
-            } => {
-                let name = match name {
-                    "reduction" => "n_components",
-                    "n_clusters" if self.n_clusters.is_none() => "k_range",
-                    other => other,
-                };
-                Error::InvalidParameter {
-                    name,
-                    value,
-                    expected,
-                }
-            }
-            other => other,
-        }
     }
 }
 
@@ -236,19 +120,21 @@ pub struct PySegmenterModel {
 }
 
 model_pymethods!(PySegmenterModel {
-    /// Fits the whole chain. `progress(stage, fraction)` is called (with the GIL re-acquired) as
-    /// the fit goes; an exception it raises is re-raised once the fit ends.
+    /// Fits the whole chain. `params` is the JSON of the parameters in their serde form (the
+    /// Python keyword arguments, `segcore::segmenter::form`). `progress(stage, fraction)` is
+    /// called (with the GIL re-acquired) as the fit goes; an exception it raises is re-raised
+    /// once the fit ends.
     #[staticmethod]
     #[pyo3(signature = (params, ids, columns, tx=None, progress=None))]
     fn fit(
         py: Python<'_>,
-        params: ParamsInput,
+        params: &str,
         ids: Option<Vec<String>>,
         columns: Vec<(String, ColumnInput<'_>)>,
         tx: Option<TxArgument<'_>>,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let params = params.to_params().into_py_result(py)?;
+        let params = SegmenterParams::from_form(params).into_py_result(py)?;
         let inputs = Inputs::read(ids, columns, tx).into_py_result(py)?;
         let mut reporter = PythonProgress::new(progress);
         let result = run_detached(py, || {
@@ -443,70 +329,17 @@ model_pymethods!(PySegmenterModel {
         to_document(py, self.inner.pipeline().report())
     }
 
-    /// The parameters the model was fitted with, as JSON.
+    /// The parameters the model was fitted with, as JSON (their form in model documents).
     #[getter]
     fn params_json(&self, py: Python<'_>) -> PyResult<String> {
         to_document(py, self.inner.params())
     }
 
-    /// The parameters as the Python constructor takes them (for a model loaded from a document):
-    /// a dict with `algorithm`, `covariance_type`, `n_clusters`, `k_range`, `n_components`,
-    /// `variance_fraction`, `as_of` (ISO date), `revenue`, `margin`, `language`,
-    /// `min_group_size`, `random_state`, `n_init`, `spec_given`.
+    /// The parameters the model was fitted with, as the JSON of the Python constructor's
+    /// keyword arguments (`segcore::segmenter::form`, the form `fit` takes).
     #[getter]
-    fn params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
-        let p = self.inner.params();
-        let d = pyo3::types::PyDict::new(py);
-        let (algorithm, covariance) = match p.algorithm {
-            Algorithm::KMeans => ("kmeans", "full"),
-            Algorithm::Ward => ("ward", "full"),
-            Algorithm::GaussianMixture(c) => ("gmm", c.name()),
-            Algorithm::KPrototypes => ("kprototypes", "full"),
-            Algorithm::LatentClass => ("latent_class", "full"),
-            // A later core's algorithm: the name its serde form gives.
-            #[allow(unreachable_patterns)]
-            _ => ("unknown", "full"),
-        };
-        d.set_item("algorithm", algorithm)?;
-        d.set_item("covariance_type", covariance)?;
-        match p.n_clusters {
-            NClusters::Fixed(k) => {
-                d.set_item("n_clusters", k)?;
-                d.set_item("k_range", py.None())?;
-            }
-            NClusters::Auto { min, max } => {
-                d.set_item("n_clusters", py.None())?;
-                d.set_item("k_range", (min, max))?;
-            }
-        }
-        let (count, fraction) = match p.reduction {
-            Reduction::Components(c) => (Some(c), None),
-            Reduction::VarianceFraction(f) => (None, Some(f)),
-            _ => (None, None),
-        };
-        d.set_item("n_components", count)?;
-        d.set_item("variance_fraction", fraction)?;
-        d.set_item("as_of", p.as_of.map(|date| date.to_string()))?;
-        d.set_item("revenue", p.revenue.clone())?;
-        d.set_item("margin", p.margin.clone())?;
-        let language = match p.language {
-            Language::German => "de",
-            _ => "en",
-        };
-        d.set_item("language", language)?;
-        d.set_item("min_group_size", p.min_group_size)?;
-        d.set_item("random_state", p.random_state)?;
-        d.set_item("n_init", p.n_init)?;
-        d.set_item("spec_given", p.spec.is_some())?;
-        let value = p
-            .value
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| Error::invalid_parameter("value", e, "serialisable settings"))
-            .into_py_result(py)?;
-        d.set_item("value", value)?;
-        Ok(d)
+    fn params_form(&self) -> String {
+        self.inner.params().to_form()
     }
 
     /// `select_k`'s evidence as JSON, when k was chosen.
@@ -532,26 +365,38 @@ model_pymethods!(PySegmenterModel {
         )
     }
 
-    /// The value part as JSON (`segments`, `beta_geo`, `gamma_gamma` with their parameters,
-    /// `n_with_history`, `n_without_history`, `n_excluded`), None without value features.
-    #[getter]
-    fn value_json(&self, py: Python<'_>) -> PyResult<Option<String>> {
+    /// The value part, None without value features: `(table, facts)`, the per-segment value
+    /// table as columns (`clv.segment_value`'s) and a dict of the fitted models' facts
+    /// (`beta_geo` and `gamma_gamma` parameters, their convergence, `n_with_history`,
+    /// `n_without_history`, `n_excluded`).
+    #[allow(clippy::type_complexity)]
+    fn value_table<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Option<(Bound<'py, PyDict>, Bound<'py, PyDict>)>> {
         let Some(value) = self.inner.value() else {
             return Ok(None);
         };
+        let table = segment_value_columns(py, value.segments())?;
         let bg = value.beta_geo().coefficients();
         let gg = value.gamma_gamma().coefficients();
-        let document = serde_json::json!({
-            "segments": value.segments(),
-            "beta_geo": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b},
-            "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v},
-            "beta_geo_converged": value.beta_geo().converged(),
-            "gamma_gamma_converged": value.gamma_gamma().converged(),
-            "n_with_history": value.n_with_history(),
-            "n_without_history": value.n_without_history(),
-            "n_excluded": value.gamma_gamma().n_excluded(),
-        });
-        to_document(py, &document).map(Some)
+        let facts = PyDict::new(py);
+        let beta_geo = PyDict::new(py);
+        for (name, v) in [("r", bg.r), ("alpha", bg.alpha), ("a", bg.a), ("b", bg.b)] {
+            beta_geo.set_item(name, v)?;
+        }
+        let gamma_gamma = PyDict::new(py);
+        for (name, v) in [("p", gg.p), ("q", gg.q), ("v", gg.v)] {
+            gamma_gamma.set_item(name, v)?;
+        }
+        facts.set_item("beta_geo", beta_geo)?;
+        facts.set_item("gamma_gamma", gamma_gamma)?;
+        facts.set_item("beta_geo_converged", value.beta_geo().converged())?;
+        facts.set_item("gamma_gamma_converged", value.gamma_gamma().converged())?;
+        facts.set_item("n_with_history", value.n_with_history())?;
+        facts.set_item("n_without_history", value.n_without_history())?;
+        facts.set_item("n_excluded", value.gamma_gamma().n_excluded())?;
+        Ok(Some((table, facts)))
     }
 
     /// P(alive), expected purchases and CLV of every customer row (NaN without a purchase).

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -42,6 +46,32 @@ def wholesale_spending() -> np.ndarray:
     columns = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicassen"]
     x = np.log1p(frame[columns].to_numpy(dtype=np.float64))
     return (x - x.mean(axis=0)) / x.std(axis=0)
+
+
+@pytest.fixture(scope="session")
+def mclust_oracle() -> Callable[..., str]:
+    """Runs an R script with mclust (the mixture models' oracle) on a matrix written as CSV:
+    ``run(script, x, *args)`` returns its stdout; the script reads the CSV path as its first
+    argument, then ``args``. Skips with a reason when Rscript or mclust is absent (CI installs
+    both)."""
+    exe = shutil.which("Rscript")
+    if exe is None:
+        pytest.skip("Rscript not found: install r-base-core and r-cran-mclust (CI does)")
+    probe = subprocess.run([exe, "-e", "library(mclust)"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip("R package mclust not installed: apt-get install r-cran-mclust (CI does)")
+
+    def run(script: str, x: np.ndarray, *args: str) -> str:
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp) / "x.csv"
+            np.savetxt(data, x, delimiter=",", fmt="%.17g")
+            path = Path(tmp) / "oracle.R"
+            path.write_text(script)
+            return subprocess.run(
+                [exe, str(path), str(data), *args], capture_output=True, text=True, check=True, timeout=600
+            ).stdout
+
+    return run
 
 
 @pytest.fixture(scope="session")

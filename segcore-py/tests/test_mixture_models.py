@@ -8,10 +8,6 @@ The R side runs mclust's own default path for n <= 2000 (``mclustBIC``'s): ``hc(
 from __future__ import annotations
 
 import pickle
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,32 +45,10 @@ cat("TOP", top$modelName, top$G, format(top$bic, digits = 17), "\n")
 """
 
 
-def _rscript() -> str:
-    exe = shutil.which("Rscript")
-    if exe is None:
-        pytest.skip("Rscript not found: install r-base-core and r-cran-mclust (CI does)")
-    probe = subprocess.run([exe, "-e", "library(mclust)"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip("R package mclust not installed: apt-get install r-cran-mclust (CI does)")
-    return exe
-
-
 @pytest.fixture(scope="module")
-def mclust_table(wholesale_spending):
+def mclust_table(wholesale_spending, mclust_oracle):
     """mclust's log-likelihood, df and BIC per (model, k) on the Wholesale spending table."""
-    exe = _rscript()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "x.csv"
-        np.savetxt(data, wholesale_spending, delimiter=",", fmt="%.17g")
-        script = Path(tmp) / "oracle.R"
-        script.write_text(ORACLE)
-        out = subprocess.run(
-            [exe, str(script), str(data), ",".join(MODELS), ",".join(map(str, KS))],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=600,
-        ).stdout
+    out = mclust_oracle(ORACLE, wholesale_spending, ",".join(MODELS), ",".join(map(str, KS)))
     table, top = {}, None
     for line in out.splitlines():
         parts = line.split()

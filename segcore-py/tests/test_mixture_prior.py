@@ -9,10 +9,6 @@ or mclust is absent (CI installs both).
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,39 +53,10 @@ for (m in all_models) for (g in c(1, G)) {
 """
 
 
-def _rscript() -> str:
-    exe = shutil.which("Rscript")
-    if exe is None:
-        pytest.skip("Rscript not found: install r-base-core and r-cran-mclust (CI does)")
-    probe = subprocess.run([exe, "-e", "library(mclust)"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip("R package mclust not installed: apt-get install r-cran-mclust (CI does)")
-    return exe
-
-
 @pytest.fixture(scope="module")
-def mclust_prior(wholesale_spending):
+def mclust_prior(wholesale_spending, mclust_oracle):
     """mclust's fits with ``prior = priorControl()`` per (model, k), and its ``mclustBIC``."""
-    exe = _rscript()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "x.csv"
-        np.savetxt(data, wholesale_spending, delimiter=",", fmt="%.17g")
-        script = Path(tmp) / "oracle.R"
-        script.write_text(ORACLE)
-        out = subprocess.run(
-            [
-                exe,
-                str(script),
-                str(data),
-                ",".join(WITH_PRIOR),
-                ",".join(map(str, KS)),
-                ",".join(ALL),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=600,
-        ).stdout
+    out = mclust_oracle(ORACLE, wholesale_spending, ",".join(WITH_PRIOR), ",".join(map(str, KS)), ",".join(ALL))
     cells, bic, current = {}, {}, None
     d = wholesale_spending.shape[1]
     for line in out.splitlines():

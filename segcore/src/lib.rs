@@ -31,6 +31,8 @@ pub mod segmenter;
 pub mod select;
 pub mod serve;
 mod simd;
+#[cfg(test)]
+mod testing;
 pub mod validation;
 
 pub use error::{Error, Result};

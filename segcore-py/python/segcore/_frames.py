@@ -713,6 +713,16 @@ def as_labels(labels: Any, name: str = "labels") -> Tuple[np.ndarray, np.ndarray
     return codes.astype(np.int64).ravel(), uniques
 
 
+def label_list(label_values: np.ndarray, codes: Any) -> List[Any]:
+    """The original label (a Python value) of each code of :func:`as_labels`; a code beyond the
+    labels stays itself."""
+    codes = np.asarray(codes, dtype=np.int64)
+    known = codes < len(label_values)
+    if not known.all():
+        return [label_list(label_values, [c])[0] if ok else int(c) for c, ok in zip(codes.tolist(), known)]
+    return [v.item() if isinstance(v, np.generic) else v for v in np.asarray(label_values)[codes].tolist()]
+
+
 def shared_labels(before: Any, after: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Codes of two labelings over one shared vocabulary (so equal labels get equal codes)."""
     b, a = values(before), values(after)

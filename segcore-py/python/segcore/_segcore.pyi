@@ -1,6 +1,6 @@
 """Type stubs of the compiled extension (the Rust side of segcore's Python API)."""
 
-from typing import Callable, Optional, Tuple, TypedDict, Union, final
+from typing import Any, Callable, Optional, Tuple, TypedDict, Union, final
 
 import numpy as np
 import numpy.typing as npt
@@ -444,11 +444,27 @@ class FeaturePipelineModel:
 # --- segment profiles (issue 8) ---
 _ColumnInput = npt.NDArray[np.float64] | Tuple[list[str], npt.NDArray[np.int64]]
 
+# A result table as columns: numpy arrays (numbers, flags; NaN where a figure is missing) and
+# lists (text), one entry per column.
+_Columns = dict[str, Any]
+
 @final
 class ProfileReport:
     def to_json(self) -> str: ...
     def to_markdown(self) -> str: ...
     def to_html(self) -> str: ...
+    @property
+    def n_customers(self) -> int: ...
+    @property
+    def warnings(self) -> list[str]: ...
+    @property
+    def value_columns(self) -> tuple[Optional[str], Optional[str]]: ...
+    def segments_table(self) -> _Columns: ...
+    def numeric_table(self) -> _Columns: ...
+    def categorical_table(self) -> _Columns: ...
+    def fairness_table(self) -> _Columns: ...
+    def behaviour_table(self) -> _Columns: ...
+    def membership_table(self) -> Optional[tuple[_Columns, float, Optional[int], Optional[float]]]: ...
     @staticmethod
     def from_json(document: str) -> "ProfileReport": ...
 
@@ -476,9 +492,26 @@ def explain_mixture_document(
     customer: npt.NDArray[np.float64],
     feature_names: list[str],
 ) -> str: ...
+@final
+class MigrationReport:
+    def transitions_table(self) -> _Columns: ...
+    @property
+    def before_segments(self) -> list[int]: ...
+    @property
+    def after_segments(self) -> list[int]: ...
+    @property
+    def before_sizes(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def n_customers(self) -> int: ...
+    @property
+    def stayed_share(self) -> float: ...
+    @property
+    def adjusted_rand_index(self) -> float: ...
+    def to_json(self) -> str: ...
+
 def migration(
     labels_before: npt.NDArray[np.int64], labels_after: npt.NDArray[np.int64], min_group_size: int = 1
-) -> str: ...
+) -> MigrationReport: ...
 def movers(
     labels_before: npt.NDArray[np.int64],
     labels_after: npt.NDArray[np.int64],
@@ -500,40 +533,25 @@ def pseudonymise(ids: list[str], key: bytes) -> list[str]: ...
 # --- the Segmenter (issue 9) ---
 _TxArgument = Tuple[_TxInput, Tuple[str, str, str, str]]
 
-class _SegmenterParamsInput(TypedDict):
-    algorithm: str
-    covariance_type: str
-    n_clusters: Optional[int]
-    k_range: Tuple[int, int]
-    n_components: Optional[int]
-    variance_fraction: Optional[float]
-    spec_json: Optional[str]
-    as_of: Optional[int]
-    revenue: Optional[str]
-    margin: Optional[str]
-    language: str
-    min_group_size: int
-    random_state: int
-    n_init: Optional[int]
-    value_json: Optional[str]
-    labels: Optional[dict[str, str]]
-
-class _SegmenterParams(TypedDict):
+# The Segmenter's parameters in the form of the Python keyword arguments
+# (segcore::segmenter::form); `spec`, `value` and `labels` appear when set.
+class _SegmenterParams(TypedDict, total=False):
     algorithm: str
     covariance_type: str
     n_clusters: Optional[int]
     k_range: Optional[Tuple[int, int]]
     n_components: Optional[int]
     variance_fraction: Optional[float]
-    as_of: Optional[str]
+    spec: object
+    as_of: Union[int, str, None]
     revenue: Optional[str]
     margin: Optional[str]
     language: str
     min_group_size: int
     random_state: int
-    n_init: Optional[int]
-    spec_given: bool
-    value: Optional[str]
+    n_init: int
+    value: Optional[dict[str, object]]
+    labels: dict[str, str]
 
 @final
 class SegmenterModel:
@@ -541,7 +559,7 @@ class SegmenterModel:
     def extreme_customers(self) -> Tuple[list[str], list[str], list[float], list[int]]: ...
     @staticmethod
     def fit(
-        params: _SegmenterParamsInput,
+        params: str,
         ids: Optional[list[str]],
         columns: list[Tuple[str, _ColumnInput]],
         tx: Optional[_TxArgument] = None,
@@ -594,7 +612,7 @@ class SegmenterModel:
     @property
     def params_json(self) -> str: ...
     @property
-    def params(self) -> _SegmenterParams: ...
+    def params_form(self) -> str: ...
     @property
     def selection_json(self) -> Optional[str]: ...
     @property
@@ -611,8 +629,7 @@ class SegmenterModel:
         date_range: Optional[Tuple[int, int]] = None,
         tx: Optional[_TxArgument] = None,
     ) -> str: ...
-    @property
-    def value_json(self) -> Optional[str]: ...
+    def value_table(self) -> Optional[tuple[_Columns, dict[str, Any]]]: ...
     def customer_value(
         self, ids: list[str], columns: list[Tuple[str, _ColumnInput]], tx: Optional[_TxArgument] = None
     ) -> tuple[_Vector, _Vector, _Vector]: ...
@@ -933,7 +950,7 @@ def segment_value(
     *,
     lapse_threshold: float,
     min_group_size: int,
-) -> str: ...
+) -> _Columns: ...
 def cross_sell(
     tx: _TxInput,
     names: tuple[str, str, str, str],
@@ -944,7 +961,7 @@ def cross_sell(
     min_penetration: float,
     top_k: int,
     min_group_size: int,
-) -> str: ...
+) -> tuple[_Columns, _Columns]: ...
 def migration_forecast(
     snapshots: list[npt.NDArray[np.int64]],
     n_segments: int,

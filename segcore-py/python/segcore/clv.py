@@ -18,16 +18,21 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import Any, Dict, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, NamedTuple, Optional, Tuple
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _segcore
 from ._base import BaseEstimator
-from ._validation import check_is_fitted, float_param, int_param
+from ._base import check_is_fitted, float_param, int_param
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
 from ._frames import day as _day
 from ._frames import transaction_input as _transactions
+from ._typing import DateLike, Frame, Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "clv_summary", "BetaGeo", "ParetoNBD", "GammaGamma", "segment_value", "cross_sell", "CrossSell",
@@ -36,14 +41,14 @@ __all__ = [
 
 
 def clv_summary(
-    transactions: Any,
+    transactions: Frame,
     customer: str = "customer_id",
     date: str = "date",
     amount: Optional[str] = "amount",
-    observation_end: Any = None,
+    observation_end: Optional[DateLike] = None,
     freq: str = "D",
     on_invalid: str = "raise",
-) -> Any:
+) -> Frame:
     """Per-customer purchase history of a transaction log (pandas or polars DataFrame).
 
     The same definitions as lifetimes'
@@ -109,7 +114,7 @@ def _with_zero_amount(transactions: Any, n: int) -> Any:
     return transactions.assign(__segcore_amount__=np.zeros(n))
 
 
-def _vector(values: Any, name: str) -> np.ndarray:
+def _vector(values: npt.ArrayLike, name: str) -> np.ndarray:
     """A contiguous float64 vector (pandas/polars series, lists and arrays)."""
     if hasattr(values, "to_numpy"):
         values = values.to_numpy()
@@ -124,11 +129,11 @@ def _vector(values: Any, name: str) -> np.ndarray:
     return array
 
 
-def _history(frequency: Any, recency: Any, T: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _history(frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _vector(frequency, "frequency"), _vector(recency, "recency"), _vector(T, "T")
 
 
-def _horizon(t: Any) -> Any:
+def _horizon(t: npt.ArrayLike) -> Any:
     if np.ndim(t) == 0:
         return float_param("t", t)
     return _vector(t, "t")
@@ -192,7 +197,7 @@ def _non_negative(name: str, value: Any) -> int:
 class _PurchaseModel(_FitSettings):
     _core: Any = None
 
-    def fit(self, frequency: Any, recency: Any, T: Any) -> "_PurchaseModel":
+    def fit(self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> "_PurchaseModel":
         """Fits the model by maximum likelihood to the customers' histories.
 
         ``frequency``, ``recency`` and ``T`` are as :func:`clv_summary` returns them (any one
@@ -205,24 +210,24 @@ class _PurchaseModel(_FitSettings):
         self._set_model(self._core.fit(f, r, t, **self._settings()))
         return self
 
-    def predict_purchases(self, t: Any, frequency: Any, recency: Any, T: Any) -> np.ndarray:
+    def predict_purchases(self, t: npt.ArrayLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:
         """Expected repeat purchases of each customer in the next ``t`` periods (a number or
         one per customer), lifetimes' ``conditional_expected_number_of_purchases_up_to_time``."""
         check_is_fitted(self)
         return self._model.predict_purchases(_horizon(t), *_history(frequency, recency, T))
 
-    def probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
+    def probability_alive(self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:
         """Probability that each customer is still alive (lifetimes'
         ``conditional_probability_alive``)."""
         check_is_fitted(self)
         return self._model.probability_alive(*_history(frequency, recency, T))
 
     # lifetimes' names, so code written for lifetimes runs unchanged.
-    def conditional_expected_number_of_purchases_up_to_time(self, t: Any, frequency: Any, recency: Any, T: Any) -> np.ndarray:
+    def conditional_expected_number_of_purchases_up_to_time(self, t: npt.ArrayLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:
         """Alias of :meth:`predict_purchases` (lifetimes' name)."""
         return self.predict_purchases(t, frequency, recency, T)
 
-    def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
+    def conditional_probability_alive(self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:
         """Alias of :meth:`probability_alive` (lifetimes' name)."""
         return self.probability_alive(frequency, recency, T)
 
@@ -317,7 +322,7 @@ class GammaGamma(_FitSettings):
         super().__init__(penalizer_coef=penalizer_coef, tol=tol, max_iter=max_iter)
         self.on_invalid = on_invalid
 
-    def fit(self, frequency: Any, monetary_value: Any) -> "GammaGamma":
+    def fit(self, frequency: npt.ArrayLike, monetary_value: npt.ArrayLike) -> "GammaGamma":
         """Fits the model to the customers' repeat-purchase counts and mean repeat spend."""
         if self.on_invalid not in ("raise", "exclude"):
             raise InvalidParameterError(
@@ -341,7 +346,7 @@ class GammaGamma(_FitSettings):
         model.n_excluded_ = 0
         return model
 
-    def conditional_expected_average_profit(self, frequency: Any, monetary_value: Any) -> np.ndarray:
+    def conditional_expected_average_profit(self, frequency: npt.ArrayLike, monetary_value: npt.ArrayLike) -> np.ndarray:
         """Expected mean spend per transaction of each customer (lifetimes' name)."""
         check_is_fitted(self)
         return self._model.conditional_expected_average_profit(
@@ -351,10 +356,10 @@ class GammaGamma(_FitSettings):
     def customer_lifetime_value(
         self,
         purchase_model: Any,
-        frequency: Any,
-        recency: Any,
-        T: Any,
-        monetary_value: Any,
+        frequency: npt.ArrayLike,
+        recency: npt.ArrayLike,
+        T: npt.ArrayLike,
+        monetary_value: npt.ArrayLike,
         time: int = 12,
         discount_rate: float = 0.01,
         freq: str = "W",
@@ -427,14 +432,14 @@ def _frame_out(columns: Dict[str, Any], index: Any, polars: bool) -> Any:
 
 
 def segment_value(
-    labels: Any,
-    clv: Any,
-    probability_alive: Any,
+    labels: npt.ArrayLike,
+    clv: npt.ArrayLike,
+    probability_alive: npt.ArrayLike,
     *,
     n_segments: Optional[int] = None,
     lapse_threshold: float = 0.5,
     min_group_size: int = 10,
-) -> Any:
+) -> Frame:
     """Value and churn risk per segment: customers, total and mean CLV, share of the base's CLV,
     mean P(alive) and customers likely to lapse (``P(alive) < lapse_threshold``).
 
@@ -458,21 +463,25 @@ def segment_value(
     polars = any(is_polars(v) for v in (labels, clv, probability_alive))
     codes = _labels(labels, "labels")
     k = _n_segments(n_segments, codes)
-    document = _segcore.segment_value(
+    table = _segcore.segment_value(
         codes, k, _vector(clv, "clv"), _vector(probability_alive, "probability_alive"),
         lapse_threshold=float_param("lapse_threshold", lapse_threshold),
         min_group_size=_non_negative("min_group_size", min_group_size),
     )
-    rows = json.loads(document)
-    columns = {
-        key: pd.array([r[key] for r in rows], dtype="Int64" if key.startswith("n_") else "Float64")
-        for key in ("n_customers", "total_clv", "mean_clv", "share_of_total_clv",
-                    "mean_probability_alive", "n_likely_to_lapse")
-    }
-    index = pd.Index([r["segment"] for r in rows], name="segment")
+    columns, index = value_columns(table)
     if polars:
         columns = {key: [None if pd.isna(v) else v for v in value] for key, value in columns.items()}
     return _frame_out(columns, index, polars)
+
+
+def value_columns(table: Dict[str, np.ndarray]) -> Tuple[Dict[str, Any], pd.Index]:
+    """The core's per-segment value table as nullable pandas columns (hidden figures missing)
+    and its ``segment`` index (shared with ``Segmenter.segment_value_``)."""
+    import pandas as pd
+
+    index = pd.Index(table.pop("segment"), name="segment")
+    columns = {key: pd.array(value, dtype="Int64" if key.startswith("n_") else "Float64") for key, value in table.items()}
+    return columns, index
 
 
 class CrossSell(NamedTuple):
@@ -508,7 +517,7 @@ def _per_customer(mapping: Any, log_ids: Any, name: str, customer: str, value_co
 
 
 def cross_sell(
-    transactions: Any,
+    transactions: Table,
     segments: Any,
     *,
     probability_alive: Any = None,
@@ -555,33 +564,21 @@ def cross_sell(
         if len(missing):
             raise DataError(f"probability_alive is missing for segmented customer {uniques[missing[0]]!r}")
     k = _n_segments(n_segments, segment_codes)
-    document = _segcore.cross_sell(
+    penetration, suggestions = _segcore.cross_sell(
         tx, names, segment_codes, k, alive,
         min_penetration=float_param("min_penetration", min_penetration),
         top_k=_non_negative("top_k", top_k),
         min_group_size=_non_negative("min_group_size", min_group_size),
     )
-    result = json.loads(document)
     polars = is_polars(transactions)
-    cells = result["penetration"]
-    penetration = {
-        "segment": [c["segment"] for c in cells],
-        "category": [c["category"] for c in cells],
-        "n_buyers": pd.array([c["n_buyers"] for c in cells], dtype="Int64"),
-        "penetration": pd.array([c["penetration"] for c in cells], dtype="Float64"),
-        "mean_spend_per_buyer": pd.array([c["mean_spend_per_buyer"] for c in cells], dtype="Float64"),
-    }
-    suggestions_rows = result["suggestions"]
-    ranks: list = []
-    previous = None
-    for s in suggestions_rows:
-        ranks.append(ranks[-1] + 1 if s["customer"] == previous else 1)
-        previous = s["customer"]
+    penetration["n_buyers"] = pd.array(penetration["n_buyers"], dtype="Int64")
+    for key in ("penetration", "mean_spend_per_buyer"):
+        penetration[key] = pd.array(penetration[key], dtype="Float64")
+    codes, categories = suggestions.pop("category")
     suggestions = {
-        customer: [uniques[s["customer"]] for s in suggestions_rows],
-        "category": [s["category"] for s in suggestions_rows],
-        "expected_revenue": np.array([s["expected_revenue"] for s in suggestions_rows], dtype=np.float64),
-        "rank": np.array(ranks, dtype=np.int64),
+        customer: np.asarray(uniques)[suggestions.pop("customer")],
+        "category": np.asarray(categories, dtype=object)[codes],
+        **suggestions,
     }
     if polars:
         penetration = {key: [None if pd.isna(v) else v for v in value] for key, value in penetration.items()}

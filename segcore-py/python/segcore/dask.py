@@ -27,7 +27,7 @@ import numpy as np
 from ._base import BaseEstimator, ClusterMixin, TransformerMixin
 
 from . import _segcore
-from ._validation import seed_from
+from ._base import seed_from
 from .exceptions import ConvergenceWarning, DataError
 
 try:  # pragma: no cover - exercised only without dask

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _segcore
 from ._base import float_param
-from ._frames import as_float_matrix, as_labels, feature_names_of, floats, shared_labels, table_columns, values
+from ._frames import (
+    as_float_matrix,
+    as_labels,
+    feature_names_of,
+    floats,
+    label_list,
+    shared_labels,
+    table_columns,
+    values,
+)
+from ._typing import Table
 from .exceptions import DataError, InvalidParameterError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Migration",
@@ -58,7 +72,7 @@ class SegmentProfile:
         """Per-feature mean over all customers."""
         return np.asarray([np.nan if v is None else v for v in self.data["overall_mean"]], dtype=float)
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """One row per segment: size, share, then the mean of each feature (needs pandas)."""
         import pandas as pd
 
@@ -76,8 +90,8 @@ class SegmentProfile:
 
 
 def profile_segments(
-    X: Any,
-    labels: Any,
+    X: Union[npt.ArrayLike, Table],
+    labels: npt.ArrayLike,
     feature_names: Optional[Sequence[str]] = None,
     n_segments: Optional[int] = None,
 ) -> SegmentProfile:
@@ -100,7 +114,7 @@ def profile_segments(
 # --- The full profile (issue 8) -------------------------------------------------------------
 
 
-def _value_column(data_columns: list, value: Any, default_name: str, n_rows: int) -> Optional[str]:
+def _value_column(data_columns: list, value: Union[str, npt.ArrayLike, None], default_name: str, n_rows: int) -> Optional[str]:
     """A revenue/margin argument as a column name: a name in the data, or an array added as one."""
     if value is None:
         return None
@@ -123,189 +137,89 @@ class Profile:
     Suppressed figures (groups below ``min_group_size``) are missing (NaN / None), never numbers.
     """
 
-    def __init__(self, report: Any, label_values: np.ndarray) -> None:
+    def __init__(self, report: _segcore.ProfileReport, label_values: np.ndarray) -> None:
         self._report = report
         self._label_values = np.asarray(label_values)
-        self.data: Dict[str, Any] = json.loads(report.to_json())
-
-    def _label(self, code: int) -> Any:
-        value = self._label_values[code] if code < len(self._label_values) else code
-        return value.item() if hasattr(value, "item") else value
 
     @property
-    def warnings(self) -> list:
+    def data(self) -> Dict[str, Any]:
+        """The whole profile as the dict of its JSON document (:meth:`to_json`)."""
+        return dict(json.loads(self._report.to_json()))
+
+    def _labels(self, codes: np.ndarray) -> List[Any]:
+        """The user's label of each segment code."""
+        return label_list(self._label_values, codes)
+
+    def _frame(self, table: Dict[str, Any], index: Optional[str] = None) -> pd.DataFrame:
+        """A DataFrame of one of the core's column tables, segment codes shown as labels."""
+        import pandas as pd
+
+        table["segment"] = self._labels(table["segment"])
+        frame = pd.DataFrame(table)
+        return frame.set_index(index) if index is not None else frame
+
+    @property
+    def warnings(self) -> List[str]:
         """Suppressed segments and fairness warnings."""
-        return list(self.data["warnings"])
+        return list(self._report.warnings)
 
     @property
     def names(self) -> Dict[Any, str]:
         """Speaking name of every segment."""
-        return {self._label(s["segment"]): s["name"] for s in self.data["segments"]}
+        table = self._report.segments_table()
+        return dict(zip(self._labels(table["segment"]), table["name"]))
 
     @property
-    def segments(self) -> Any:
+    def segments(self) -> pd.DataFrame:
         """One row per segment: name, description, size, share, value figures (pandas)."""
-        import pandas as pd
-
-        rows = []
-        for s in self.data["segments"]:
-            value = s["value"] or {}
-            rows.append(
-                {
-                    "segment": self._label(s["segment"]),
-                    "name": s["name"],
-                    "description": s["description"],
-                    "size": s["size"],
-                    "share": s["share"],
-                    "revenue_share": value.get("revenue_share"),
-                    "margin_share": value.get("margin_share"),
-                    "revenue_per_customer": value.get("revenue_per_customer"),
-                    "margin_per_customer": value.get("margin_per_customer"),
-                    "revenue_gini": value.get("revenue_gini"),
-                    "top20_revenue_share": value.get("top20_revenue_share"),
-                    "suppressed": s["suppressed"],
-                }
-            )
-        frame = pd.DataFrame(rows).set_index("segment")
-        if self.data["revenue_column"] is None:
-            frame = frame.drop(columns=[c for c in frame.columns if "revenue" in c or "margin" in c or c == "top20_revenue_share"])
-        elif self.data["margin_column"] is None:
+        frame = self._frame(self._report.segments_table(), "segment")
+        revenue, margin = self._report.value_columns
+        if revenue is None:
+            frame = frame.drop(columns=[c for c in frame.columns if "revenue" in c or "margin" in c])
+        elif margin is None:
             frame = frame.drop(columns=["margin_share", "margin_per_customer"])
         return frame
 
     @property
-    def membership(self) -> Any:
+    def membership(self) -> Optional[pd.DataFrame]:
         """Soft membership (mixture segmentations; None otherwise): one row per segment with
         ``mean_uncertainty`` and ``n_uncertain`` (customers whose ``1 - max probability``
         exceeds ``attrs["threshold"]``); suppressed figures are missing."""
-        import pandas as pd
-
-        m = self.data.get("membership")
-        if m is None:
+        membership = self._report.membership_table()
+        if membership is None:
             return None
-        frame = pd.DataFrame(
-            [
-                {
-                    "segment": self._label(s["segment"]),
-                    "mean_uncertainty": s["mean_uncertainty"],
-                    "n_uncertain": s["n_uncertain"],
-                }
-                for s in m["segments"]
-            ]
-        ).set_index("segment")
-        frame.attrs["threshold"] = m["threshold"]
-        frame.attrs["n_uncertain"] = m["n_uncertain"]
-        frame.attrs["mean_uncertainty"] = m["mean_uncertainty"]
+        table, threshold, n_uncertain, mean_uncertainty = membership
+        frame = self._frame(table, "segment")
+        frame.attrs["threshold"] = threshold
+        frame.attrs["n_uncertain"] = n_uncertain
+        frame.attrs["mean_uncertainty"] = mean_uncertainty
         return frame
 
     @property
-    def numeric(self) -> Any:
+    def numeric(self) -> pd.DataFrame:
         """Long table, one row per (segment, numeric column): count, mean, std, quartiles,
         effect size and the base mean and median."""
-        import pandas as pd
-
-        names = [s["name"] for s in self.data["segments"]]
-        rows = []
-        for col in self.data["numeric"]:
-            base = col["base"] or {}
-            for name, cell in zip(names, col["segments"]):
-                summary = cell["summary"] or {}
-                rows.append(
-                    {
-                        "segment": self._label(cell["segment"]),
-                        "name": name,
-                        "column": col["column"],
-                        "count": summary.get("count"),
-                        "mean": summary.get("mean"),
-                        "std": summary.get("std"),
-                        "q1": summary.get("q1"),
-                        "median": summary.get("median"),
-                        "q3": summary.get("q3"),
-                        "effect_size": cell["effect_size"],
-                        "base_mean": base.get("mean"),
-                        "base_median": base.get("median"),
-                    }
-                )
-        return pd.DataFrame(rows)
+        return self._frame(self._report.numeric_table())
 
     @property
-    def categorical(self) -> Any:
+    def categorical(self) -> pd.DataFrame:
         """Long table, one row per (segment, column, category): count, share, lift, base share."""
-        import pandas as pd
-
-        names = [s["name"] for s in self.data["segments"]]
-        rows = []
-        for col in self.data["categorical"]:
-            base = col["base"]["cells"]
-            for name, comp in zip(names, col["segments"]):
-                for base_cell, cell in zip(base, comp["cells"]):
-                    rows.append(
-                        {
-                            "segment": self._label(comp["segment"]),
-                            "name": name,
-                            "column": col["column"],
-                            "category": cell["category"],
-                            "count": cell["count"],
-                            "share": cell["share"],
-                            "lift": cell["lift"],
-                            "base_share": base_cell["share"],
-                        }
-                    )
-        return pd.DataFrame(rows)
+        return self._frame(self._report.categorical_table())
 
     @property
-    def fairness(self) -> Any:
+    def fairness(self) -> pd.DataFrame:
         """One row per (sensitive column, segment): divergence from the base in bits, Cramér's V."""
-        import pandas as pd
-
-        names = [s["name"] for s in self.data["segments"]]
-        rows = []
-        for check in self.data["fairness"]:
-            for name, seg in zip(names, check["segments"]):
-                rows.append(
-                    {
-                        "column": check["column"],
-                        "segment": self._label(seg["segment"]),
-                        "name": name,
-                        "divergence": seg["divergence"],
-                        "cramers_v": check["cramers_v"],
-                        "warning": seg["above_threshold"],
-                    }
-                )
-        return pd.DataFrame(rows)
+        return self._frame(self._report.fairness_table())
 
     @property
-    def behaviour(self) -> Any:
+    def behaviour(self) -> pd.DataFrame:
         """Behaviour mix: one row per (behaviour column, segment, category) for the RFM segment
         and lifecycle stage columns found in the data (``rfm_segment``, the ``segment`` column of
         :func:`segcore.rfm`, ``lifecycle_stage``): kind, share, base share and lift. Empty when
         there is no such column."""
-        import pandas as pd
+        return self._frame(self._report.behaviour_table())
 
-        names = [s["name"] for s in self.data["segments"]]
-        rows = []
-        for mix in self.data.get("behaviour", []):
-            for name, seg in zip(names, mix["segments"]):
-                for category, base_share, share, lift in zip(
-                    mix["categories"], mix["base_shares"], seg["shares"], seg["lifts"]
-                ):
-                    rows.append(
-                        {
-                            "kind": mix["kind"],
-                            "column": mix["column"],
-                            "segment": self._label(seg["segment"]),
-                            "name": name,
-                            "category": category,
-                            "share": share,
-                            "base_share": base_share,
-                            "lift": lift,
-                            "dominant": category == seg["dominant"],
-                        }
-                    )
-        columns = ["kind", "column", "segment", "name", "category", "share", "base_share", "lift", "dominant"]
-        return pd.DataFrame(rows, columns=columns)
-
-    def effect_sizes(self) -> Any:
+    def effect_sizes(self) -> pd.DataFrame:
         """Segments x numeric columns matrix of effect sizes (the heatmap's data)."""
         frame = self.numeric
         return frame.pivot_table(index="name", columns="column", values="effect_size", sort=False, dropna=False)
@@ -323,13 +237,13 @@ class Profile:
         return self._report.to_html()
 
     def _repr_html_(self) -> str:
-        return self.segments._repr_html_()
+        return str(self.segments._repr_html_())
 
     def __repr__(self) -> str:
-        names = ", ".join(s["name"] for s in self.data["segments"])
-        return f"Profile(n_customers={self.data['n_customers']}, segments=[{names}])"
+        names = ", ".join(self._report.segments_table()["name"])
+        return f"Profile(n_customers={self._report.n_customers}, segments=[{names}])"
 
-    def __getstate__(self) -> Dict[str, Any]:
+    def __getstate__(self) -> Dict[str, object]:
         return {"document": self.to_json(), "label_values": self._label_values.tolist()}
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
@@ -339,15 +253,15 @@ class Profile:
 
 
 def profile(
-    data: Any,
-    labels: Any,
-    revenue: Any = None,
-    margin: Any = None,
-    sensitive: Any = None,
+    data: Table,
+    labels: npt.ArrayLike,
+    revenue: Union[str, npt.ArrayLike, None] = None,
+    margin: Union[str, npt.ArrayLike, None] = None,
+    sensitive: Union[str, Sequence[str], None] = None,
     min_group_size: int = 10,
     lang: str = "en",
-    names: Optional[Dict[Any, str]] = None,
-    uncertainty: Any = None,
+    names: Optional[Mapping[Any, str]] = None,
+    uncertainty: Optional[npt.ArrayLike] = None,
     uncertainty_threshold: float = 0.2,
 ) -> Profile:
     """Profile a segmentation: who is in each segment, what sets it apart, what it is worth.
@@ -420,13 +334,13 @@ def profile(
 
 
 def segment_rules(
-    data: Any,
-    labels: Any,
+    data: Table,
+    labels: npt.ArrayLike,
     max_conditions: int = 3,
     min_group_size: int = 10,
     sample_size: int = 20_000,
     random_state: int = 0,
-) -> Any:
+) -> pd.DataFrame:
     """Readable rules per segment ("monetary >= 120k and frequency >= 24") from a small seeded
     rule learner, with support (customers matching), coverage (share of the segment matched)
     and precision (share of the matched in the segment). Returns a pandas DataFrame."""
@@ -444,11 +358,11 @@ def segment_rules(
         random_state=int(random_state),
     )
     frame = pd.DataFrame(rules, columns=["segment", "rule", "support", "coverage", "precision"])
-    frame["segment"] = [label_values[s].item() if hasattr(label_values[s], "item") else label_values[s] for s in frame["segment"]]
+    frame["segment"] = label_list(label_values, frame["segment"].to_numpy())
     return frame.set_index("segment")
 
 
-def pseudonymise(ids: Any, key: Any) -> list:
+def pseudonymise(ids: Iterable[object], key: Union[str, bytes]) -> List[str]:
     """Keyed-hash pseudonyms (HMAC-SHA-256, 32 hex digits) of customer ids for exports.
 
     The same key gives the same pseudonym for the same id; keep the key (>= 16 bytes) secret.
@@ -461,84 +375,88 @@ def pseudonymise(ids: Any, key: Any) -> list:
 class Migration:
     """Transitions between two segmentations of the same customers (see :func:`migration`)."""
 
-    def __init__(self, document: str, before: np.ndarray, after: np.ndarray, label_values: np.ndarray) -> None:
-        self.data: Dict[str, Any] = json.loads(document)
+    def __init__(self, report: _segcore.MigrationReport, before: np.ndarray, after: np.ndarray, label_values: np.ndarray) -> None:
+        self._report = report
         self._before = before
         self._after = after
         self._label_values = label_values
 
-    def _label(self, code: int) -> Any:
-        value = self._label_values[code]
-        return value.item() if hasattr(value, "item") else value
+    @property
+    def data(self) -> Dict[str, Any]:
+        """The whole migration as the dict of its JSON document."""
+        return dict(json.loads(self._report.to_json()))
+
+    def _labels(self, codes: npt.ArrayLike) -> List[Any]:
+        return label_list(self._label_values, codes)
 
     @property
-    def transitions(self) -> Any:
+    def transitions(self) -> pd.DataFrame:
         """The non-empty cells, one row each (pandas): ``before``, ``after``, ``count`` and
         ``share_of_before``; suppressed figures are missing (``<NA>``/NaN)."""
         import pandas as pd
 
-        rows = self.data["transitions"]
+        table = self._report.transitions_table()
         return pd.DataFrame(
             {
-                "before": [self._label(t["before"]) for t in rows],
-                "after": [self._label(t["after"]) for t in rows],
-                "count": pd.array([t["count"] for t in rows], dtype="Int64"),
-                "share_of_before": [np.nan if t["share_of_before"] is None else t["share_of_before"] for t in rows],
+                "before": self._labels(table["before"]),
+                "after": self._labels(table["after"]),
+                "count": pd.array(table["count"], dtype="Int64"),
+                "share_of_before": table["share_of_before"],
             }
         )
 
     @property
-    def counts(self) -> Any:
+    def counts(self) -> pd.DataFrame:
         """Transition matrix of counts (rows: before, columns: after), pandas; suppressed cells
         are ``<NA>``. Raises :class:`DataError` beyond 16M cells: read :attr:`transitions`."""
         import pandas as pd
 
-        before, after = self.data["before_segments"], self.data["after_segments"]
+        before, after = self._report.before_segments, self._report.after_segments
         if len(before) * len(after) > 1 << 24:
             raise DataError(
                 f"a dense table of {len(before)} x {len(after)} segments is too large: read `transitions` instead"
             )
-        position = {label: j for j, label in enumerate(after)}
-        row_of = {label: i for i, label in enumerate(before)}
-        table = np.zeros((len(before), len(after)), dtype=np.int64)
-        hidden = np.zeros_like(table, dtype=bool)
-        for t in self.data["transitions"]:
-            i, j = row_of[t["before"]], position[t["after"]]
-            if t["count"] is None:
-                hidden[i, j] = True
-            else:
-                table[i, j] = t["count"]
+        table = self._report.transitions_table()
+        rows = np.searchsorted(np.asarray(before, dtype=np.int64), table["before"])
+        columns = np.searchsorted(np.asarray(after, dtype=np.int64), table["after"])
+        counts = np.asarray(table["count"], dtype=np.float64)
+        hidden = np.zeros((len(before), len(after)), dtype=bool)
+        hidden[rows, columns] = np.isnan(counts)
+        matrix = np.zeros((len(before), len(after)), dtype=np.int64)
+        matrix[rows, columns] = np.nan_to_num(counts).astype(np.int64)
         frame = pd.DataFrame(
-            table,
-            index=pd.Index([self._label(c) for c in before], name="before"),
-            columns=pd.Index([self._label(c) for c in after], name="after"),
+            matrix,
+            index=pd.Index(self._labels(before), name="before"),
+            columns=pd.Index(self._labels(after), name="after"),
         ).astype("Int64")
         return frame.mask(hidden)
 
     @property
-    def shares(self) -> Any:
+    def shares(self) -> pd.DataFrame:
         """Row shares: where the customers of each segment went (suppressed cells NaN)."""
         import pandas as pd
 
         counts = self.counts
-        sizes = np.asarray([np.nan if s is None else s for s in self.data["before_sizes"]], dtype=float)
+        sizes = self._report.before_sizes
         values = counts.to_numpy(dtype=float, na_value=np.nan)
         return pd.DataFrame(values / sizes[:, None], index=counts.index, columns=counts.columns)
 
     @property
     def stayed_share(self) -> float:
         """Share of customers with the same label before and after."""
-        return float(self.data["stayed_share"])
+        return float(self._report.stayed_share)
 
     @property
     def adjusted_rand_index(self) -> float:
         """Adjusted Rand index of the two labelings."""
-        return float(self.data["adjusted_rand_index"])
+        return float(self._report.adjusted_rand_index)
 
-    def movers(self, from_segment: Any, to_segment: Any, ids: Any = None, key: Any = None) -> list:
+    def movers(
+        self, from_segment: object, to_segment: object, ids: Any = None, key: Union[str, bytes, None] = None
+    ) -> list:
         """Customers that moved from ``from_segment`` to ``to_segment``: row positions, or
         ``ids[row]``, or keyed-hash pseudonyms of those ids when ``key`` is given (for the CRM)."""
-        codes = {self._label(c): c for c in range(len(self._label_values))}
+        codes = dict(zip(self._labels(np.arange(len(self._label_values))), range(len(self._label_values))))
         for name, value in (("from_segment", from_segment), ("to_segment", to_segment)):
             if value not in codes:
                 raise InvalidParameterError(
@@ -557,12 +475,12 @@ class Migration:
 
     def __repr__(self) -> str:
         return (
-            f"Migration(n_customers={self.data['n_customers']}, stayed_share={self.stayed_share:.3f}, "
+            f"Migration(n_customers={self._report.n_customers}, stayed_share={self.stayed_share:.3f}, "
             f"adjusted_rand_index={self.adjusted_rand_index:.3f})"
         )
 
 
-def migration(labels_before: Any, labels_after: Any, min_group_size: int = 1) -> Migration:
+def migration(labels_before: npt.ArrayLike, labels_after: npt.ArrayLike, min_group_size: int = 1) -> Migration:
     """Compare two segmentations of the same customers (same order): transition matrix, stayed
     share, adjusted Rand index, and :meth:`Migration.movers` for the CRM. Labels may be ints or
     segment names; equal labels mean the same segment.
@@ -584,5 +502,5 @@ def migration(labels_before: Any, labels_after: Any, min_group_size: int = 1) ->
         raise InvalidParameterError(
             f"invalid parameter `min_group_size` = {min_group_size!r}: expected an integer >= 1"
         )
-    document = _segcore.migration(before, after, int(min_group_size))
-    return Migration(document, before, after, label_values)
+    report = _segcore.migration(before, after, int(min_group_size))
+    return Migration(report, before, after, label_values)

@@ -38,7 +38,7 @@ from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._segcore import _SegmenterParamsInput
+    from ._segcore import _SegmenterParams
     from .explain import Explanation
     from .profile import Profile
 
@@ -80,7 +80,7 @@ class SegmenterSpec:
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(self._text)}</pre>"
 
-    def __eq__(self, other: Any) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, SegmenterSpec) and self.to_dict() == other.to_dict()
 
     def __hash__(self) -> int:
@@ -99,7 +99,7 @@ class SegmenterSummary(str):
         return f"<pre class='segcore-summary'>{html.escape(str(self))}</pre>"
 
 
-def _spec_json(spec: Any) -> Optional[str]:
+def _spec_json(spec: object) -> Optional[str]:
     if spec is None:
         return None
     if isinstance(spec, SegmenterSpec):
@@ -147,7 +147,7 @@ def _transaction_roles(transactions: Any, customer_id: str, given: Optional[Mapp
     return roles
 
 
-def _labels(labels: Any) -> Optional[Dict[str, str]]:
+def _labels(labels: object) -> Optional[Dict[str, str]]:
     """The ``labels`` parameter as the core takes it (column -> label; the core checks them)."""
     if labels is None:
         return None
@@ -192,12 +192,12 @@ _VALUE_KEYS = ("features", "freq", "horizon", "months", "discount_rate", "lapse_
                "penalizer_coef", "names", "new_periods", "active_alive", "lapsed_alive")
 
 
-def _value_json(value: Any) -> Optional[str]:
+def _value_settings(value: object) -> Optional[Dict[str, object]]:
     """The ``value`` parameter as the core's settings (None: off; the core checks ranges)."""
     if value is None or value is False:
         return None
     if value is True:
-        return "{}"
+        return {}
     if isinstance(value, Mapping):
         unknown = [k for k in value if k not in _VALUE_KEYS]
         if unknown:
@@ -211,33 +211,22 @@ def _value_json(value: Any) -> Optional[str]:
             if isinstance(features, str):
                 features = [features]
             settings["features"] = [str(f) for f in features]
-        return json.dumps(settings)
+        return settings
     raise InvalidParameterError(f"invalid parameter `value` = {value!r}: expected None, True or a dict of settings")
 
 
-def _segment_value_frame(document: Optional[str], names: List[str]) -> Any:
+def _segment_value_frame(value: Optional[Tuple[Dict[str, np.ndarray], Dict[str, object]]], names: List[str]) -> Optional[pd.DataFrame]:
     """``segment_value_``: the core's value table (hidden figures as missing values)."""
-    if document is None:
+    if value is None:
         return None
     import pandas as pd
 
-    data = json.loads(document)
-    rows = data["segments"]
-    frame = pd.DataFrame(
-        {
-            "name": [names[r["segment"]] for r in rows],
-            "n_customers": pd.array([r["n_customers"] for r in rows], dtype="Int64"),
-            "total_clv": pd.array([r["total_clv"] for r in rows], dtype="Float64"),
-            "mean_clv": pd.array([r["mean_clv"] for r in rows], dtype="Float64"),
-            "share_of_total_clv": pd.array([r["share_of_total_clv"] for r in rows], dtype="Float64"),
-            "mean_probability_alive": pd.array([r["mean_probability_alive"] for r in rows], dtype="Float64"),
-            "n_likely_to_lapse": pd.array([r["n_likely_to_lapse"] for r in rows], dtype="Int64"),
-        },
-        index=pd.Index([r["segment"] for r in rows], name="segment"),
-    )
-    for key in ("beta_geo", "gamma_gamma", "beta_geo_converged", "gamma_gamma_converged",
-                "n_with_history", "n_without_history", "n_excluded"):
-        frame.attrs[key] = data[key]
+    from .clv import value_columns
+
+    table, facts = value
+    columns, index = value_columns(table)
+    frame = pd.DataFrame({"name": [names[s] for s in index], **columns}, index=index)
+    frame.attrs.update(facts)
     return frame
 
 
@@ -430,31 +419,38 @@ class Segmenter(ClusterMixin, BaseEstimator):
             f"invalid parameter `k_range` = {value!r}: expected (min_k, max_k), e.g. (4, 8)"
         )
 
-    def _core_params(self) -> "_SegmenterParamsInput":
+    def _core_params(self) -> str:
+        """The parameters in the core's form of these keyword arguments
+        (``segcore::segmenter::form``), as JSON; the core checks every range and names the
+        parameter in its errors."""
         if not isinstance(self.algorithm, str) or self.algorithm not in _ALGORITHMS + ("gaussian_mixture",):
             raise InvalidParameterError(
                 f"invalid parameter `algorithm` = {self.algorithm!r}: expected one of 'kmeans', "
                 "'ward', 'gmm', 'kprototypes', 'latent_class'"
             )
         count, fraction = n_components_arg(self.n_components)
-        return {
+        params: "_SegmenterParams" = {
             "algorithm": self.algorithm,
             "covariance_type": str(self.covariance_type),
             "n_clusters": None if self.n_clusters is None else int_param("n_clusters", self.n_clusters),
             "k_range": self._k_range(),
             "n_components": count,
             "variance_fraction": fraction,
-            "spec_json": _spec_json(self.spec),
+            "spec": _spec_json(self.spec),
             "as_of": None if self.as_of is None else day(self.as_of, "as_of"),
             "revenue": None if self.revenue is None else str(self.revenue),
             "margin": None if self.margin is None else str(self.margin),
             "language": str(self.language),
             "min_group_size": int_param("min_group_size", self.min_group_size),
             "random_state": seed_from(self.random_state),
-            "n_init": None if self.n_init is None else int_param("n_init", self.n_init),
-            "value_json": _value_json(self.value),
-            "labels": _labels(self.labels),
+            "value": _value_settings(self.value),
         }
+        labels = _labels(self.labels)
+        if labels is not None:
+            params["labels"] = labels
+        if self.n_init is not None:
+            params["n_init"] = int_param("n_init", self.n_init)
+        return json.dumps(params)
 
     # --- fit / predict ----------------------------------------------------------------------
 
@@ -528,7 +524,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
         return report, close
 
-    def _set_fitted(self, model: Any) -> None:
+    def _set_fitted(self, model: _segcore.SegmenterModel) -> None:
         self._model = model
         self.labels_ = np.asarray(model.labels, dtype=np.int64)
         self.n_clusters_ = int(model.n_segments)
@@ -580,7 +576,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
                 "segment": np.asarray(segments, dtype=np.int64),
             }
         )
-        self.segment_value_ = _segment_value_frame(model.value_json, self.segment_names_)
+        self.segment_value_ = _segment_value_frame(model.value_table(), self.segment_names_)
 
     def predict(self, customers: Table, *args: object, transactions: Optional[Table] = None) -> Frame:
         """Segment of every customer: a DataFrame with one row per row of ``customers``, indexed
@@ -684,7 +680,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
         document = json.dumps({str(k): plain(v) for k, v in record.items()}, allow_nan=False)
         segment, name, probabilities, uncertainty, reason = self._model.predict_record(document)
-        result = {
+        result: Dict[str, Any] = {
             "segment": None if segment < 0 else int(segment),
             "name": name,
             "probabilities": probabilities,
@@ -878,24 +874,14 @@ class Segmenter(ClusterMixin, BaseEstimator):
         return cls._from_model(model, params)
 
     @classmethod
-    def _from_model(cls, model: Any, params: Mapping[str, Any]) -> "Segmenter":
-        core = dict(model.params)
-        constructor: Dict[str, Any] = {
-            "n_clusters": core["n_clusters"],
-            "algorithm": core["algorithm"],
-            "covariance_type": core["covariance_type"],
-            "n_components": core["n_components"] if core["n_components"] is not None else core["variance_fraction"],
-            "k_range": tuple(core["k_range"]) if core["k_range"] is not None else (4, 8),
-            "language": core["language"],
-            "min_group_size": core["min_group_size"],
-            "revenue": core["revenue"],
-            "margin": core["margin"],
-            "as_of": core["as_of"],
-            "n_init": core["n_init"],
-            "random_state": core["random_state"],
-            "value": None if core["value"] is None else json.loads(core["value"]),
-        }
-        if core["spec_given"]:
+    def _from_model(cls, model: _segcore.SegmenterModel, params: Mapping[str, object]) -> "Segmenter":
+        # The core writes the parameters in the form of the constructor's keyword arguments.
+        constructor: Dict[str, Any] = json.loads(model.params_form)
+        fraction = constructor.pop("variance_fraction")
+        if constructor["n_components"] is None:
+            constructor["n_components"] = fraction
+        constructor["k_range"] = tuple(constructor["k_range"]) if constructor["k_range"] is not None else (4, 8)
+        if constructor.pop("spec", None) is not None:
             constructor["spec"] = SegmenterSpec(model.spec_json, model.spec_text)
         constructor.update(params)
         estimator = cls(**constructor)
@@ -936,7 +922,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             for s in data["segments"]
         ]
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Dict[str, str]:
+    def _repr_mimebundle_(self, **kwargs: object) -> Dict[str, str]:
         # Jupyter asks for the bundle first (scikit-learn defines one): give ours.
         return {"text/plain": repr(self), "text/html": self._repr_html_()}
 

@@ -21,7 +21,7 @@ from typing import Any, Iterator, List, Optional, Sequence
 import numpy as np
 
 from . import _segcore
-from ._validation import seed_from
+from ._base import seed_from
 from .exceptions import DataError, InvalidParameterError
 
 __all__ = ["KMeans", "GaussianMixture", "StandardScaler", "PCA", "behaviour_features", "rfm", "predict"]

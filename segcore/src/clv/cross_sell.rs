@@ -31,6 +31,9 @@ pub struct CrossSellSuggestion {
     pub category: String,
     /// Peers' mean spend in the category x the customer's probability of being alive.
     pub expected_revenue: f64,
+    /// Position among the customer's suggestions, 1 = best.
+    #[serde(default)]
+    pub rank: usize,
 }
 
 /// Per-segment penetration table and per-customer suggestions; see [`cross_sell`].
@@ -194,11 +197,12 @@ pub fn cross_sell(
             }
         }
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        for &(revenue, k) in candidates.iter().take(top_k) {
+        for (position, &(revenue, k)) in candidates.iter().take(top_k).enumerate() {
             suggestions.push(CrossSellSuggestion {
                 customer: c,
                 category: categories[k].clone(),
                 expected_revenue: revenue,
+                rank: position + 1,
             });
         }
     }

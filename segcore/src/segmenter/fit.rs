@@ -60,6 +60,37 @@ impl Algorithm {
     }
 }
 
+/// What the clustering phases produced.
+struct Clustered {
+    model: FittedModel,
+    selection: Option<Selection>,
+    k_choice: Option<super::KChoice>,
+    /// The model-space features the model was fitted on (for k-prototypes and latent class, one
+    /// code column per categorical block).
+    x: Array2<f64>,
+    labels: Vec<usize>,
+    extreme: Option<Extremes>,
+}
+
+/// A Gaussian mixture's soft membership in the profile: how sure each segment's customers are.
+/// Other models have no probabilities: nothing to add.
+fn add_soft_membership(
+    model: &FittedModel,
+    x: ArrayView2<f64>,
+    labels: &[usize],
+    profile: &mut SegmentationProfile,
+) -> Result<()> {
+    if let FittedModel::GaussianMixture(mixture) = model {
+        let uncertainty = mixture.uncertainty(x)?;
+        profile.add_membership(
+            labels,
+            uncertainty.as_slice().expect("a fresh array is contiguous"),
+            DEFAULT_UNCERTAINTY_THRESHOLD,
+        )?;
+    }
+    Ok(())
+}
+
 impl SegmenterParams {
     /// Fits the whole chain on `customers` (and the behaviour of `transactions`, when given).
     pub fn fit(
@@ -119,83 +150,18 @@ impl SegmenterParams {
         phases.begin("reduction")?;
         let (pca, x) = self.reduce(features)?;
         phases.begin("select_k")?;
-        let mut extreme = None;
-        let (model, selection, k_choice, x, labels) = if self.algorithm.takes_categories() {
-            // Categorical columns natively: one code column per one-hot block.
-            let layout = NativeLayout::of(&pipeline);
-            let x = layout.compress(x.view());
-            let (model, k_choice) = fit_native(self, x.view(), layout.n_numeric(), &mut |done| {
-                phases.within(done)
-            })?;
-            let labels = model.training_labels(x.view())?;
-            (model, None, k_choice, x, labels)
+        let Clustered {
+            model,
+            selection,
+            k_choice,
+            x,
+            labels,
+            extreme,
+        } = if self.algorithm.takes_categories() {
+            self.cluster_natively(&pipeline, x, &mut phases)?
         } else {
-            // Extreme customers are left out of the choice of k and the clustering, then
-            // assigned to the nearest segment (see `extreme`).
-            let rule = ExtremeRule::fit(x.view());
-            let flags = rule.flag(x.view())?;
-            let set_aside = ExtremeRule::select(&flags);
-            let inliers: Vec<usize> = if set_aside.is_empty() {
-                Vec::new()
-            } else {
-                let mut aside = set_aside.iter().peekable();
-                (0..x.nrows())
-                    .filter(|r| {
-                        if aside.peek() == Some(&r) {
-                            aside.next();
-                            false
-                        } else {
-                            true
-                        }
-                    })
-                    .collect()
-            };
-            let x_fit = if set_aside.is_empty() {
-                std::borrow::Cow::Borrowed(&x)
-            } else {
-                std::borrow::Cow::Owned(x.select(Axis(0), &inliers))
-            };
-            let (k, selection, start) =
-                self.choose_k(x_fit.view(), &mut |done| phases.within(done))?;
-            phases.begin("cluster")?;
-            let model = self.cluster(k, x_fit.view(), start)?;
-            let fit_labels = model.training_labels(x_fit.view())?;
-            drop(x_fit);
-            let labels = if set_aside.is_empty() {
-                fit_labels
-            } else {
-                let nearest = model
-                    .clusterer()
-                    .predict(x.select(Axis(0), &set_aside).view())?;
-                let mut labels = vec![0; x.nrows()];
-                for (&row, &label) in inliers.iter().zip(&fit_labels) {
-                    labels[row] = label;
-                }
-                for (&row, &label) in set_aside.iter().zip(nearest.iter()) {
-                    labels[row] = label;
-                }
-                labels
-            };
             let names = model_feature_names(self, &pipeline, pca.as_ref());
-            let customers_flagged = set_aside
-                .iter()
-                .map(|&row| {
-                    let (feature, robust_sds) =
-                        flags[row].expect("set-aside rows are flagged rows");
-                    ExtremeCustomer {
-                        row,
-                        id: table.ids()[row].clone(),
-                        feature: names[feature].clone(),
-                        robust_sds,
-                        segment: labels[row],
-                    }
-                })
-                .collect();
-            extreme = Some(Extremes {
-                rule,
-                customers: customers_flagged,
-            });
-            (model, selection.map(Selection::from), None, x, labels)
+            self.cluster_without_extremes(x, table.ids(), &names, &mut phases)?
         };
         let k = model.clusterer().n_segments();
         phases.begin("profile")?;
@@ -205,35 +171,15 @@ impl SegmenterParams {
         };
         let (mut segmentation_profile, mut segment_names) =
             self.profile_and_names(&profiled, &labels, k)?;
-        if let FittedModel::GaussianMixture(mixture) = &model {
-            // Soft membership: how sure each segment's customers are.
-            let uncertainty = mixture.uncertainty(x.view())?;
-            segmentation_profile.add_membership(
-                &labels,
-                uncertainty.as_slice().expect("a fresh array is contiguous"),
-                DEFAULT_UNCERTAINTY_THRESHOLD,
-            )?;
-        }
-        let value = match (value, &self.value) {
-            (Some((fitted, columns)), Some(settings)) => {
-                let model = fitted.with_segments(
-                    &columns,
-                    &labels,
-                    k,
-                    settings.lapse_threshold,
-                    self.min_group_size,
-                )?;
-                value::qualify_names(
-                    settings,
-                    &model,
-                    self.language,
-                    &mut segment_names,
-                    &mut segmentation_profile,
-                );
-                Some(model)
-            }
-            _ => None,
-        };
+        // The optional add-ons of the profile phase, each a no-op when it does not apply.
+        add_soft_membership(&model, x.view(), &labels, &mut segmentation_profile)?;
+        let value = self.value_by_segment(
+            value,
+            &labels,
+            k,
+            &mut segment_names,
+            &mut segmentation_profile,
+        )?;
         // Assembled without the value part, which is attached (and the whole checked) after.
         let mut segmenter = Segmenter::assemble(
             SegmenterParams {
@@ -264,6 +210,131 @@ impl SegmenterParams {
         }
         segmenter.phase_times = phases.finish();
         Ok(segmenter)
+    }
+
+    /// k-prototypes / latent class: categorical columns natively, one code column per one-hot
+    /// block; k chosen by the algorithm's own criterion.
+    fn cluster_natively(
+        &self,
+        pipeline: &crate::features::pipeline::FeaturePipeline,
+        x: Array2<f64>,
+        phases: &mut Phases<'_>,
+    ) -> Result<Clustered> {
+        let layout = NativeLayout::of(pipeline);
+        let x = layout.compress(x.view());
+        let (model, k_choice) = fit_native(self, x.view(), layout.n_numeric(), &mut |done| {
+            phases.within(done)
+        })?;
+        let labels = model.training_labels(x.view())?;
+        Ok(Clustered {
+            model,
+            selection: None,
+            k_choice,
+            x,
+            labels,
+            extreme: None,
+        })
+    }
+
+    /// The centroid and mixture algorithms: extreme customers (see [`extreme`](super::extreme))
+    /// are left out of the choice of k and the clustering, then assigned to the nearest segment.
+    /// `ids` are the customers' ids, `names` the model features'.
+    fn cluster_without_extremes(
+        &self,
+        x: Array2<f64>,
+        ids: &[String],
+        names: &[String],
+        phases: &mut Phases<'_>,
+    ) -> Result<Clustered> {
+        let rule = ExtremeRule::fit(x.view());
+        let flags = rule.flag(x.view())?;
+        let set_aside = ExtremeRule::select(&flags);
+        let inliers: Vec<usize> = if set_aside.is_empty() {
+            Vec::new()
+        } else {
+            let mut aside = set_aside.iter().peekable();
+            (0..x.nrows())
+                .filter(|r| {
+                    if aside.peek() == Some(&r) {
+                        aside.next();
+                        false
+                    } else {
+                        true
+                    }
+                })
+                .collect()
+        };
+        let x_fit = if set_aside.is_empty() {
+            std::borrow::Cow::Borrowed(&x)
+        } else {
+            std::borrow::Cow::Owned(x.select(Axis(0), &inliers))
+        };
+        let (k, selection, start) = self.choose_k(x_fit.view(), &mut |done| phases.within(done))?;
+        phases.begin("cluster")?;
+        let model = self.cluster(k, x_fit.view(), start)?;
+        let fit_labels = model.training_labels(x_fit.view())?;
+        drop(x_fit);
+        let labels = if set_aside.is_empty() {
+            fit_labels
+        } else {
+            let nearest = model
+                .clusterer()
+                .predict(x.select(Axis(0), &set_aside).view())?;
+            let mut labels = vec![0; x.nrows()];
+            for (&row, &label) in inliers.iter().zip(&fit_labels) {
+                labels[row] = label;
+            }
+            for (&row, &label) in set_aside.iter().zip(nearest.iter()) {
+                labels[row] = label;
+            }
+            labels
+        };
+        let customers = set_aside
+            .iter()
+            .map(|&row| {
+                let (feature, robust_sds) = flags[row].expect("set-aside rows are flagged rows");
+                ExtremeCustomer {
+                    row,
+                    id: ids[row].clone(),
+                    feature: names[feature].clone(),
+                    robust_sds,
+                    segment: labels[row],
+                }
+            })
+            .collect();
+        Ok(Clustered {
+            model,
+            selection: selection.map(Selection::from),
+            k_choice: None,
+            x,
+            labels,
+            extreme: Some(Extremes { rule, customers }),
+        })
+    }
+
+    /// With [`value`](Self::value): the fitted value models with the value table of the
+    /// segments, and the segment names qualified by value and churn risk ("High value, at
+    /// risk"); `None` without.
+    fn value_by_segment(
+        &self,
+        value: Option<(value::FittedValue, ValueColumns)>,
+        labels: &[usize],
+        k: usize,
+        segment_names: &mut [String],
+        profile: &mut SegmentationProfile,
+    ) -> Result<Option<value::ValueModel>> {
+        let (Some((fitted, columns)), Some(settings)) = (value, &self.value) else {
+            return Ok(None);
+        };
+        let model = fitted.with_segments(
+            &columns,
+            labels,
+            k,
+            settings.lapse_threshold,
+            self.min_group_size,
+        )?;
+        value::qualify_names(settings, &model, self.language, segment_names, profile);
+        Ok(Some(model))
     }
 
     /// With [`value`](Self::value) set: BG/NBD and Gamma-Gamma fitted on the log, the value

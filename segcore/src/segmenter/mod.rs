@@ -63,6 +63,7 @@ pub mod dates;
 mod document;
 pub mod extreme;
 mod fit;
+pub mod form;
 mod infer;
 mod model;
 mod native;

@@ -40,6 +40,10 @@ const MAX_AUTO_K: usize = 50;
 /// assert!(model.feature_names_out()[0].starts_with("pc"));
 /// # Ok::<(), segcore::Error>(())
 /// ```
+///
+/// Besides its serde form in model documents, the parameters have a form in the vocabulary of
+/// the Python keyword arguments (`n_clusters`, `k_range`, `n_components`, `language: "en"`...):
+/// see [`form`](super::form).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SegmenterParams {

@@ -1404,17 +1404,7 @@ mod tests {
                 .fit(x.view(), None)
                 .unwrap()
         };
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(fit);
-        let two = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap()
-            .install(fit);
-        assert_eq!(one, two);
+        let one = crate::testing::same_on_threads(1, 2, fit);
         assert_eq!(fit(), one);
     }
 

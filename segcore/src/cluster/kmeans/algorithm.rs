@@ -1116,18 +1116,14 @@ mod tests {
     fn same_seed_is_bit_identical_on_one_and_two_threads() {
         let x = blobs(20_000, 4, 5, 3);
         let fit = |threads: usize, algorithm| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| {
-                    KMeansParams::new(5)
-                        .n_init(3)
-                        .random_state(11)
-                        .algorithm(algorithm)
-                        .fit(x.view(), None)
-                        .unwrap()
-                })
+            crate::testing::on_threads(threads, || {
+                KMeansParams::new(5)
+                    .n_init(3)
+                    .random_state(11)
+                    .algorithm(algorithm)
+                    .fit(x.view(), None)
+                    .unwrap()
+            })
         };
         for algorithm in [KMeansAlgorithm::Lloyd, KMeansAlgorithm::Hamerly] {
             let one = fit(1, algorithm);

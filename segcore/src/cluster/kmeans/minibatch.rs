@@ -792,18 +792,14 @@ mod tests {
         let x = blobs(20_000, 3, 4, 2);
         let w = Array1::from_shape_fn(20_000, |i| 1.0 + (i % 5) as f64);
         let fit = |threads: usize| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| {
-                    MiniBatchKMeansParams::new(4)
-                        .batch_size(5000)
-                        .max_iter(3)
-                        .random_state(9)
-                        .fit(x.view(), Some(w.view()))
-                        .unwrap()
-                })
+            crate::testing::on_threads(threads, || {
+                MiniBatchKMeansParams::new(4)
+                    .batch_size(5000)
+                    .max_iter(3)
+                    .random_state(9)
+                    .fit(x.view(), Some(w.view()))
+                    .unwrap()
+            })
         };
         let (one, two) = (fit(1), fit(2));
         assert_eq!(one, two);

@@ -846,17 +846,7 @@ mod tests {
                 .fit(num.view(), cat.view(), None)
                 .unwrap()
         };
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(fit);
-        let three = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .unwrap()
-            .install(fit);
-        assert_eq!(one, three);
+        let one = crate::testing::same_on_threads(1, 3, fit);
         let l = one.labels();
         assert!((0..num.nrows()).all(|i| l[i] == l[i % 3]));
         // Screening keeps the cost of running every start on all rows.
@@ -894,17 +884,7 @@ mod tests {
                 .fit(num.view(), cat.view(), None)
                 .unwrap()
         };
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(fit);
-        let three = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .unwrap()
-            .install(fit);
-        assert_eq!(one, three);
+        crate::testing::same_on_threads(1, 3, fit);
         // Integer weights equal repeated rows: same prototypes from the same given init.
         let (num, cat) = mixed(30, 3);
         let w: Array1<f64> = (0..num.nrows()).map(|i| (i % 3 + 1) as f64).collect();

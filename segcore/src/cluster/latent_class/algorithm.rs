@@ -673,17 +673,7 @@ mod tests {
                 .fit(x.view(), None)
                 .unwrap()
         };
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(fit);
-        let two = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .build()
-            .unwrap()
-            .install(fit);
-        assert_eq!(one, two);
+        crate::testing::same_on_threads(1, 2, fit);
         let x = simulated(60, 3, 2, 4);
         let w: Array1<f64> = (0..60).map(|i| (i % 2 + 1) as f64).collect();
         let rep: Vec<usize> = (0..60)

@@ -609,13 +609,8 @@ mod tests {
         let mut rng = Xoshiro256Plus::seed_from_u64(5);
         let x = Array2::from_shape_fn((9000, 3), |_| rng.gen_range(-1.0..1.0));
         let params = WardParams::new(5).micro_clusters(60).random_state(3);
-        let run = |threads| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| params.fit(x.view(), None).unwrap())
-        };
+        let run =
+            |threads| crate::testing::on_threads(threads, || params.fit(x.view(), None).unwrap());
         let (one, two) = (run(1), run(2));
         let bits = |m: &Ward| {
             m.linkage()

@@ -644,13 +644,8 @@ mod tests {
     fn bit_identical_on_one_and_two_threads() {
         // Large enough that every scan before the last few thousand merges runs in parallel.
         let x = random_points(6000, 8, 21);
-        let run = |threads| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| ward_linkage(x.view(), None).unwrap())
-        };
+        let run =
+            |threads| crate::testing::on_threads(threads, || ward_linkage(x.view(), None).unwrap());
         let (one, two) = (run(1), run(2));
         let bits = |t: &Linkage| {
             t.as_scipy_matrix()
