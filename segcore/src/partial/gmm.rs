@@ -9,6 +9,7 @@
 //! partitioning it gives the same bits on any cluster. The k-means start runs
 //! [`KMeansDriver`] (k-means||), then one hard-assignment pass gives the initial parameters.
 
+use super::kmeans::partition_weights;
 use super::moments::{check_block, check_same_features};
 use super::{KMeansDriver, PartialStats, PartitionTask};
 use crate::cluster::gmm::{
@@ -20,7 +21,7 @@ use crate::cluster::kmeans::{KMeans, KMeansParams};
 use crate::error::{Error, Result};
 use crate::validation::check_n_features;
 use crate::Float;
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 /// The mixture every partition evaluates in one EM pass (f64, holding values of the data's
@@ -33,16 +34,34 @@ pub struct GmmBroadcast {
 }
 
 impl GmmBroadcast {
-    /// The fused EM sums of a partition under the broadcast mixture.
-    pub fn step<F: Float>(&self, x: ArrayView2<F>, partition: usize) -> Result<GmmStep> {
+    /// The fused EM sums of a partition under the broadcast mixture (each row weighted by its
+    /// sample weight, if any).
+    pub fn step<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        sample_weight: Option<ArrayView1<F>>,
+        partition: usize,
+    ) -> Result<GmmStep> {
         check_block(x.view(), partition)?;
         check_n_features(
             x.view(),
             self.means.ncols(),
             &format!("partition {partition} of X"),
         )?;
-        let sums = em_sums(&x, &self.weights, &self.means, &self.precisions_cholesky);
-        Ok(GmmStep::from_sums(sums, self.means.ncols(), x.nrows()))
+        let w = partition_weights(sample_weight, x.nrows(), partition)?;
+        let sums = em_sums(
+            &x,
+            w.as_deref(),
+            &self.weights,
+            &self.means,
+            &self.precisions_cholesky,
+        );
+        Ok(GmmStep::from_sums(
+            sums,
+            self.means.ncols(),
+            x.nrows(),
+            total_of(w.as_deref()),
+        ))
     }
 }
 
@@ -54,12 +73,18 @@ pub struct GmmHardBroadcast {
 }
 
 impl GmmHardBroadcast {
-    /// Every row counted in its nearest center's cluster (ties: the lower index), with sums
-    /// centred on the centers, in the layout of [`GmmStep`].
-    pub fn step<F: Float>(&self, x: ArrayView2<F>, partition: usize) -> Result<GmmStep> {
+    /// Every row counted (with its sample weight, if any) in its nearest center's cluster
+    /// (ties: the lower index), with sums centred on the centers, in the layout of [`GmmStep`].
+    pub fn step<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        sample_weight: Option<ArrayView1<F>>,
+        partition: usize,
+    ) -> Result<GmmStep> {
         check_block(x.view(), partition)?;
         let (k, d) = self.centers.dim();
         check_n_features(x.view(), d, &format!("partition {partition} of X"))?;
+        let sample_weight = partition_weights(sample_weight, x.nrows(), partition)?;
         let m = em_scatter_len(self.covariance_type, d);
         let mut sums = EmSums {
             resp_sums: vec![0.0; k],
@@ -68,7 +93,10 @@ impl GmmHardBroadcast {
             log_likelihood: 0.0,
         };
         let mut diff = vec![0.0; d];
-        for row in x.outer_iter() {
+        for (i, row) in x.outer_iter().enumerate() {
+            let w = sample_weight
+                .as_ref()
+                .map_or(1.0, |s| s[i].to_f64().unwrap_or(f64::NAN));
             let mut best = (f64::INFINITY, 0);
             for (c, center) in self.centers.outer_iter().enumerate() {
                 let dist: f64 = row
@@ -87,9 +115,9 @@ impl GmmHardBroadcast {
             for (f, t) in diff.iter_mut().enumerate() {
                 *t = row[f].to_f64().unwrap_or(f64::NAN) - self.centers[[c, f]];
             }
-            sums.resp_sums[c] += 1.0;
+            sums.resp_sums[c] += w;
             for (s, t) in sums.shifted_sums[c * d..(c + 1) * d].iter_mut().zip(&diff) {
-                *s += t;
+                *s += w * t;
             }
             let out = &mut sums.shifted_scatter[c * m..(c + 1) * m];
             match self.covariance_type {
@@ -97,20 +125,30 @@ impl GmmHardBroadcast {
                     let mut idx = 0;
                     for a in 0..d {
                         for b in a..d {
-                            out[idx] += diff[a] * diff[b];
+                            out[idx] += w * diff[a] * diff[b];
                             idx += 1;
                         }
                     }
                 }
                 CovarianceType::Diag | CovarianceType::Spherical => {
                     for (o, t) in out.iter_mut().zip(&diff) {
-                        *o += t * t;
+                        *o += w * t * t;
                     }
                 }
             }
         }
-        Ok(GmmStep::from_sums(sums, d, x.nrows()))
+        Ok(GmmStep::from_sums(
+            sums,
+            d,
+            x.nrows(),
+            total_of(sample_weight.as_deref()),
+        ))
     }
+}
+
+/// The total sample weight of a partition (`None` without weights: the row count stands in).
+fn total_of<F: Float>(sample_weight: Option<&[F]>) -> Option<f64> {
+    sample_weight.map(|w| w.iter().map(|&v| v.to_f64().unwrap_or(f64::NAN)).sum())
 }
 
 /// Sums of one EM pass over some partitions (see the module docs); merging adds them.
@@ -122,12 +160,21 @@ pub struct GmmStep {
     shifted_sums: Vec<f64>,
     shifted_scatter: Vec<f64>,
     log_likelihood: f64,
+    /// Total sample weight (absent without weights: every row weighs 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    total_weight: Option<f64>,
 }
 
 impl GmmStep {
-    fn from_sums(sums: EmSums, n_features: usize, n_rows: usize) -> GmmStep {
+    fn from_sums(
+        sums: EmSums,
+        n_features: usize,
+        n_rows: usize,
+        total_weight: Option<f64>,
+    ) -> GmmStep {
         GmmStep {
             n_features,
+            total_weight,
             n_rows: n_rows as u64,
             resp_sums: sums.resp_sums,
             shifted_sums: sums.shifted_sums,
@@ -157,6 +204,10 @@ impl GmmStep {
                 got: other.resp_sums.len(),
             });
         }
+        self.total_weight = match (self.total_weight, other.total_weight) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(self.n_rows as f64) + b.unwrap_or(other.n_rows as f64)),
+        };
         self.n_rows += other.n_rows;
         let add = |a: &mut Vec<f64>, b: &[f64]| a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
         add(&mut self.resp_sums, &other.resp_sums);
@@ -169,6 +220,11 @@ impl GmmStep {
     /// Rows the statistics cover.
     pub fn n_rows(&self) -> u64 {
         self.n_rows
+    }
+
+    /// Their total sample weight (the row count without weights).
+    pub fn total_weight(&self) -> f64 {
+        self.total_weight.unwrap_or(self.n_rows as f64)
     }
 }
 
@@ -198,9 +254,11 @@ enum GmmPhase {
 /// The distributed EM fit of a Gaussian mixture: `next_task` says what every partition computes,
 /// `receive` takes the merged statistics, `model` gives the fitted [`GaussianMixture`]. The
 /// iterations, stopping rule (`tol` on the change of the mean log-likelihood), `reg_covar` and
-/// the warning of an unconverged fit are those of the single-machine fit; one initialisation
-/// (`n_init` other than 1 gives a warning), started from k-means (run as k-means||) or from
-/// user-given weights, means and precisions.
+/// the warning of an unconverged fit are those of the single-machine fit, started from k-means
+/// (run as k-means||) or from user-given weights, means and precisions. With `n_init` above 1
+/// (k-means starts only; a user-given start runs once, every run would be the same) the whole
+/// fit runs that many times from seeds derived from `random_state` (the first keeps it) and the
+/// run with the highest lower bound wins (ties to the earlier run, as scikit-learn).
 ///
 /// ```
 /// use ndarray::{array, Array2};
@@ -222,6 +280,11 @@ enum GmmPhase {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GmmDriver {
     params: GaussianMixtureValidParams,
+    float32: bool,
+    /// Starts to run (`n_init`), the current one, and the best finished run so far.
+    n_runs: usize,
+    run: usize,
+    best: Option<Box<GmmDriver>>,
     phase: GmmPhase,
     state: Option<MixtureState>,
     n_rows: u64,
@@ -235,14 +298,9 @@ pub struct GmmDriver {
 impl GmmDriver {
     /// A driver for `params` on float32 (`float32`) or float64 data.
     pub fn new(params: GaussianMixtureValidParams, float32: bool) -> Result<Self> {
-        let mut warnings = Vec::new();
+        let warnings = Vec::new();
         let start = user_start(&params)?;
-        if start.is_none() && params.n_init() != 1 {
-            warnings.push(format!(
-                "a distributed fit performs one initialisation instead of n_init={}",
-                params.n_init()
-            ));
-        }
+        let n_runs = if start.is_some() { 1 } else { params.n_init() };
         let phase = match &start {
             Some(_) => GmmPhase::Em,
             None => {
@@ -254,11 +312,7 @@ impl GmmDriver {
                          and precisions_init for a distributed fit",
                     ));
                 }
-                let kmeans = KMeansParams::new(params.n_components())
-                    .n_init(1)
-                    .random_state(params.random_state())
-                    .check()?;
-                GmmPhase::KMeans(Box::new(KMeansDriver::new(kmeans, float32)?))
+                kmeans_start(&params, float32, 0)?
             }
         };
         let state = start.map(|(weights, means, precisions_cholesky)| MixtureState {
@@ -274,6 +328,10 @@ impl GmmDriver {
         };
         Ok(GmmDriver {
             params,
+            float32,
+            n_runs,
+            run: 0,
+            best: None,
             phase,
             state,
             n_rows: 0,
@@ -357,18 +415,18 @@ impl GmmDriver {
                 };
                 self.check_rows(&step)?;
                 let (weights, means, precisions_cholesky) =
-                    initial_from_sums(&self.params, &step.sums(), &centers, step.n_rows as f64)?;
+                    initial_from_sums(&self.params, &step.sums(), &centers, step.total_weight())?;
                 self.state = Some(MixtureState {
                     weights,
                     means,
                     covariances: None,
                     precisions_cholesky,
                 });
-                self.phase = if self.params.max_iter() == 0 {
-                    GmmPhase::Done
+                if self.params.max_iter() == 0 {
+                    self.end_run()?;
                 } else {
-                    GmmPhase::Em
-                };
+                    self.phase = GmmPhase::Em;
+                }
             }
             GmmPhase::Em => {
                 let step = match self.gmm_step(stats) {
@@ -400,7 +458,7 @@ impl GmmDriver {
         let kind = self.params.covariance_type();
         self.n_iter += 1;
         let previous = self.lower_bound;
-        self.lower_bound = step.log_likelihood / step.n_rows as f64;
+        self.lower_bound = step.log_likelihood / step.total_weight();
         if !self.lower_bound.is_finite() {
             return Err(Error::Numerical {
                 reason: format!(
@@ -423,16 +481,51 @@ impl GmmDriver {
         self.lower_bounds.push(self.lower_bound);
         if (self.lower_bound - previous).abs() < self.params.tol() {
             self.converged = true;
-            self.phase = GmmPhase::Done;
+            self.end_run()?;
         } else if self.n_iter >= self.params.max_iter() {
             self.warnings.push(
                 "Best performing initialization did not converge. Try different init parameters, \
                  or increase max_iter, tol, or check for degenerate data."
                     .to_string(),
             );
-            self.phase = GmmPhase::Done;
+            self.end_run()?;
         } else {
             self.phase = GmmPhase::Em;
+        }
+        Ok(())
+    }
+
+    /// Keeps the finished run if its lower bound is the best so far; starts the next run or
+    /// ends the fit with the best one.
+    fn end_run(&mut self) -> Result<()> {
+        self.phase = GmmPhase::Done;
+        if self.n_runs <= 1 {
+            return Ok(());
+        }
+        let better = self.best.as_ref().is_none_or(|best| {
+            self.lower_bound > best.lower_bound || best.lower_bound == f64::NEG_INFINITY
+        });
+        self.run += 1;
+        let finished = GmmDriver {
+            best: None,
+            ..self.clone()
+        };
+        let best = match self.best.take() {
+            Some(best) if !better => best,
+            _ => Box::new(finished),
+        };
+        if self.run < self.n_runs {
+            self.best = Some(best);
+            self.phase = kmeans_start(&self.params, self.float32, self.run)?;
+            self.state = None;
+            self.lower_bound = f64::NEG_INFINITY;
+            self.lower_bounds.clear();
+            self.n_iter = 0;
+            self.converged = false;
+            self.warnings.clear();
+        } else {
+            let run = self.run;
+            *self = GmmDriver { run, ..*best };
         }
         Ok(())
     }
@@ -482,13 +575,28 @@ impl GmmDriver {
     }
 }
 
+/// The k-means|| start of run `run` (its seed derived from the mixture's `random_state`).
+fn kmeans_start(
+    params: &GaussianMixtureValidParams,
+    float32: bool,
+    run: usize,
+) -> Result<GmmPhase> {
+    let kmeans = KMeansParams::new(params.n_components())
+        .n_init(1)
+        .random_state(super::kmeans::run_seed(params.random_state(), run))
+        .check()?;
+    Ok(GmmPhase::KMeans(Box::new(KMeansDriver::new(
+        kmeans, float32,
+    )?)))
+}
+
 /// Fits a mixture on in-memory partitions with the driver an engine uses (partitions in order,
 /// merged left to right): the reference for tests and for engines that hand over row blocks.
 pub fn fit_mixture_partitions<F: Float>(
     driver: &mut GmmDriver,
     partitions: &[ArrayView2<F>],
 ) -> Result<GaussianMixture<F>> {
-    super::drive(driver, partitions)?;
+    super::drive(driver, partitions, None)?;
     driver.model()
 }
 
@@ -587,6 +695,67 @@ mod tests {
         assert!(a.converged());
         let gap = (single.lower_bound() - a.lower_bound()).abs();
         assert!(gap <= 1e-3 * single.lower_bound().abs(), "{gap}");
+    }
+
+    #[test]
+    fn sample_weights_as_on_one_machine_and_ones_change_no_bit() {
+        let x = blobs(3000, 2, 5);
+        let w = Array1::from_shape_fn(3000, |i| ((i * 3) % 4) as f64 * 0.5);
+        let bounds = [1000, 2200];
+        let parts = split_rows(x.view(), &bounds);
+        let cut = |w: &Array1<f64>| -> Vec<Array1<f64>> {
+            vec![
+                w.slice(ndarray::s![..1000]).to_owned(),
+                w.slice(ndarray::s![1000..2200]).to_owned(),
+                w.slice(ndarray::s![2200..]).to_owned(),
+            ]
+        };
+        let fit = |params: GaussianMixtureValidParams, w: Option<&[Array1<f64>]>| {
+            let views: Option<Vec<ArrayView1<f64>>> =
+                w.map(|w| w.iter().map(|a| a.view()).collect());
+            let mut driver = GmmDriver::new(params, false).unwrap();
+            crate::partial::drive(&mut driver, &parts, views.as_deref()).unwrap();
+            driver.model::<f64>().unwrap()
+        };
+        for kind in [CovarianceType::Full, CovarianceType::Diag] {
+            let params = user_params(kind, &x).check().unwrap();
+            let single = params.fit(x.view(), Some(w.view())).unwrap();
+            let dist = fit(params, Some(&cut(&w)));
+            assert_eq!(single.n_iter(), dist.n_iter(), "{kind}");
+            for (a, b) in single.means().iter().zip(dist.means()) {
+                assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{kind}: {a} {b}");
+            }
+            assert!((single.lower_bound() - dist.lower_bound()).abs() <= 1e-9);
+        }
+        // All-ones weights: the bits of no weights, from the k-means|| start too.
+        let params = GaussianMixtureParams::new(3)
+            .covariance_type(CovarianceType::Diag)
+            .random_state(4)
+            .check()
+            .unwrap();
+        let ones = Array1::from_elem(3000, 1.0);
+        assert_eq!(fit(params.clone(), Some(&cut(&ones))), fit(params, None));
+    }
+
+    #[test]
+    fn several_starts_keep_the_highest_lower_bound() {
+        let x = blobs(3000, 2, 4);
+        let parts = split_rows(x.view(), &[1000, 2000]);
+        let fit = |n_init: usize| {
+            let params = GaussianMixtureParams::new(6)
+                .covariance_type(CovarianceType::Diag)
+                .n_init(n_init)
+                .random_state(2)
+                .check()
+                .unwrap();
+            let mut driver = GmmDriver::new(params, false).unwrap();
+            fit_mixture_partitions(&mut driver, &parts).unwrap()
+        };
+        let runs: Vec<GaussianMixture<f64>> = (1..=3).map(fit).collect();
+        for pair in runs.windows(2) {
+            assert!(pair[1].lower_bound() >= pair[0].lower_bound());
+        }
+        assert_eq!(fit(3), runs[2], "deterministic");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::cluster::kmeans::{
 use crate::error::{Error, Result};
 use crate::validation::check_n_features;
 use crate::Float;
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,42 @@ use serde::{Deserialize, Serialize};
 pub struct KMeansBroadcast {
     pub(crate) mean: Vec<f64>,
     pub(crate) centers: Array2<f64>,
+}
+
+/// A partition's sample weights checked (one per row, finite, >= 0; a partition whose weights
+/// are all zero is fine), as a contiguous slice; the error names the partition and the row.
+pub(crate) fn partition_weights<'a, F: Float>(
+    weights: Option<ArrayView1<'a, F>>,
+    n_rows: usize,
+    partition: usize,
+) -> Result<Option<std::borrow::Cow<'a, [F]>>> {
+    let Some(w) = weights else {
+        return Ok(None);
+    };
+    if w.len() != n_rows {
+        return Err(Error::ShapeMismatch {
+            what: format!("sample_weight of partition {partition} (one weight per row)"),
+            expected: n_rows,
+            got: w.len(),
+        });
+    }
+    if let Some((row, &bad)) = w
+        .iter()
+        .enumerate()
+        .find(|(_, &v)| !v.is_finite() || v < F::zero())
+    {
+        return Err(Error::InvalidWeights {
+            reason: format!(
+                "partition {partition}: weight at row {row} is {}; weights must be finite and >= 0",
+                bad.to_f64().unwrap_or(f64::NAN)
+            ),
+        });
+    }
+    Ok(crate::validation::contiguous_weights(Some(w)))
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl KMeansBroadcast {
@@ -37,10 +73,17 @@ impl KMeansBroadcast {
         Ok((mean, self.centers.mapv(F::cast)))
     }
 
-    /// One Lloyd pass over a partition: per-center sums of the centered rows and row counts.
-    pub fn step<F: Float>(&self, x: ArrayView2<F>, partition: usize) -> Result<KMeansStep> {
+    /// One Lloyd pass over a partition: per-center sums of the centered rows (weighted by
+    /// `weights`) and row counts (weight totals).
+    pub fn step<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        weights: Option<ArrayView1<F>>,
+        partition: usize,
+    ) -> Result<KMeansStep> {
         let (mean, centers) = self.typed(&x, partition)?;
-        let (sums, counts) = assignment_sums(&x, &mean, &centers);
+        let weights = partition_weights(weights, x.nrows(), partition)?;
+        let (sums, counts) = assignment_sums(&x, &mean, weights.as_deref(), &centers);
         Ok(KMeansStep {
             n_features: centers.ncols(),
             sums,
@@ -48,11 +91,18 @@ impl KMeansBroadcast {
         })
     }
 
-    /// Inertia (sum of squared distances to the nearest center) and row count of a partition.
-    pub fn cost<F: Float>(&self, x: ArrayView2<F>, partition: usize) -> Result<KMeansCost> {
+    /// Inertia (sum of the weighted squared distances to the nearest center) and row count of a
+    /// partition.
+    pub fn cost<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        weights: Option<ArrayView1<F>>,
+        partition: usize,
+    ) -> Result<KMeansCost> {
         let (mean, centers) = self.typed(&x, partition)?;
+        let weights = partition_weights(weights, x.nrows(), partition)?;
         let mut labels = vec![Label::MAX; x.nrows()];
-        let inertia = labels_inertia(&x, &mean, None, &centers, &mut labels, true);
+        let inertia = labels_inertia(&x, &mean, weights.as_deref(), &centers, &mut labels, true);
         Ok(KMeansCost {
             inertia: widen(inertia),
             n_rows: x.nrows() as u64,
@@ -83,13 +133,16 @@ impl KMeansBroadcast {
     }
 
     /// The `count` rows of a partition farthest from their nearest center (scikit-learn's
-    /// candidates for re-seeding empty clusters), farthest first, ties to the lower row.
+    /// candidates for re-seeding empty clusters: by distance, whatever their weight), farthest
+    /// first, ties to the lower row; each carries its weight.
     pub fn farthest<F: Float>(
         &self,
         x: ArrayView2<F>,
+        weights: Option<ArrayView1<F>>,
         partition: usize,
         count: usize,
     ) -> Result<FarthestRows> {
+        let weights = partition_weights(weights, x.nrows(), partition)?;
         let mut rows = Vec::new();
         self.nearest(&x, partition, |i, label, dist, row| {
             rows.push(RankedRow {
@@ -98,6 +151,7 @@ impl KMeansBroadcast {
                 row: i as u64,
                 label,
                 values: row.iter().map(|&v| widen(v)).collect(),
+                weight: weights.as_ref().map_or(1.0, |w| widen(w[i])),
             });
             if rows.len() > 2 * count.max(1) {
                 sort_farthest(&mut rows);
@@ -173,6 +227,9 @@ pub struct RankedRow {
     pub label: usize,
     /// The centered row.
     pub values: Vec<f64>,
+    /// Its sample weight.
+    #[serde(default = "one")]
+    pub weight: f64,
 }
 
 fn sort_farthest(rows: &mut [RankedRow]) {
@@ -238,6 +295,18 @@ impl UniformPick {
     }
 }
 
+/// The seed of start number `run` of a fit seeded with `seed` (`run` 0 keeps `seed`, so one
+/// start gives the bits it always gave).
+pub(crate) fn run_seed(seed: u64, run: usize) -> u64 {
+    if run == 0 {
+        return seed;
+    }
+    let mut z = seed ^ (run as u64).wrapping_mul(0xA076_1D64_78BD_642F);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// A generator for one (seed, round, partition): each partition samples independently and
 /// reproducibly, whatever runs where.
 fn partition_rng(seed: u64, round: usize, partition: usize) -> Xoshiro256PlusPlus {
@@ -249,19 +318,35 @@ fn partition_rng(seed: u64, round: usize, partition: usize) -> Xoshiro256PlusPlu
     Xoshiro256PlusPlus::seed_from_u64(z ^ (z >> 31))
 }
 
-/// One uniform row of a partition with a uniform random key (the first k-means|| center).
+/// One row of a partition with a random key (the first k-means|| center): the smallest key
+/// over all partitions is a uniform pick, or with sample weights a pick with probability
+/// proportional to the weight (the key `-ln(1 - u) / w`, an exponential draw with rate `w`,
+/// ordered as `u` itself when every weight is 1, so all-ones weights pick the unweighted row;
+/// zero-weight rows are never picked).
 pub(crate) fn uniform_pick<F: Float>(
     x: ArrayView2<F>,
+    weights: Option<ArrayView1<F>>,
     partition: usize,
     seed: u64,
     mean: &[f64],
 ) -> Result<UniformPick> {
     check_block(x.view(), partition)?;
     check_n_features(x.view(), mean.len(), &format!("partition {partition} of X"))?;
+    let weights = partition_weights(weights, x.nrows(), partition)?;
     let mut rng = partition_rng(seed, usize::MAX, partition);
     let mut best: Option<(f64, usize)> = None;
     for i in 0..x.nrows() {
-        let key: f64 = rng.gen();
+        let u: f64 = rng.gen();
+        let key = match &weights {
+            None => u,
+            Some(w) => {
+                let w = widen(w[i]);
+                if w <= 0.0 {
+                    continue;
+                }
+                -(-u).ln_1p() / w
+            }
+        };
         if best.is_none_or(|(k, _)| key < k) {
             best = Some((key, i));
         }
@@ -278,33 +363,40 @@ pub(crate) fn uniform_pick<F: Float>(
                 .zip(mean)
                 .map(|(&v, &m)| widen(v) - m)
                 .collect(),
+            weight: weights.as_ref().map_or(1.0, |w| widen(w[i])),
         }),
     })
 }
 
 /// The k-means|| sampling pass of one partition: each row is kept with probability
-/// `min(1, oversampling * d^2 / cost)` (d: distance to the nearest candidate so far).
+/// `min(1, oversampling * w d^2 / cost)` (d: distance to the nearest candidate so far, w: the
+/// row's sample weight, 1 without weights; cost: the weighted total).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn sample_candidates<F: Float>(
     centers: &KMeansBroadcast,
     x: ArrayView2<F>,
+    weights: Option<ArrayView1<F>>,
     partition: usize,
     cost: f64,
     oversampling: f64,
     seed: u64,
     round: usize,
 ) -> Result<Candidates> {
+    let weights = partition_weights(weights, x.nrows(), partition)?;
     let mut rng = partition_rng(seed, round, partition);
     let mut rows = Vec::new();
     centers.nearest(&x, partition, |i, label, dist, row| {
         let draw: f64 = rng.gen();
         let dist = widen(dist);
-        if cost > 0.0 && dist > 0.0 && draw < oversampling * dist / cost {
+        let weight = weights.as_ref().map_or(1.0, |w| widen(w[i]));
+        if cost > 0.0 && dist > 0.0 && draw < oversampling * (weight * dist) / cost {
             rows.push(RankedRow {
                 distance: dist,
                 partition: partition as u64,
                 row: i as u64,
                 label,
                 values: row.iter().map(|&v| widen(v)).collect(),
+                weight,
             });
         }
     })?;
@@ -347,7 +439,10 @@ enum Phase {
 /// centers. Initial centers: given, or k-means|| (Bahmani et al.): a uniform first row, `rounds`
 /// passes that each keep every row with probability `oversampling * d^2 / cost`, the candidates
 /// weighted by the number of rows nearest to them, then weighted k-means++ and Lloyd on the
-/// candidates (the single-machine fit with `sample_weight`, best of 10 starts).
+/// candidates (the single-machine fit with `sample_weight`, best of 10 starts). With `n_init`
+/// above 1 (k-means|| only; explicit centers run once, as on one machine) the whole fit runs
+/// that many times from seeds derived from `random_state` (the first start keeps it) and the
+/// run with the lowest final inertia wins (ties to the earlier run); `n_iter` is the winner's.
 ///
 /// Determinism: for a fixed partitioning (the same rows in the same partitions) the model has
 /// the same bits whatever the number of workers, threads or scheduling, provided the engine
@@ -379,6 +474,11 @@ enum Phase {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KMeansDriver {
     params: KMeansValidParams,
+    /// Starts to run (`n_init`) and the current one.
+    n_runs: usize,
+    run: usize,
+    /// The best finished start so far: (inertia, centers, n_iter, converged).
+    best: Option<(f64, Array2<f64>, usize, bool)>,
     float32: bool,
     oversampling: f64,
     rounds: usize,
@@ -396,16 +496,12 @@ pub struct KMeansDriver {
 
 impl KMeansDriver {
     /// A driver for `params` (`init`: explicit centers or k-means++, which becomes k-means||
-    /// with oversampling `2 k` and 5 rounds; `n_init` is 1, a warning says so otherwise), for
+    /// with oversampling `2 k` and 5 rounds; `n_init` k-means|| starts, the best kept), for
     /// data of float32 (`float32`) or float64.
     pub fn new(params: KMeansValidParams, float32: bool) -> Result<Self> {
         let k = params.n_clusters();
-        let mut warnings = Vec::new();
-        if let Some(n) = params.n_init().filter(|&n| n != 1) {
-            warnings.push(format!(
-                "a distributed fit performs one initialisation instead of n_init={n}"
-            ));
-        }
+        let warnings = Vec::new();
+        let n_runs = params.effective_n_init();
         if matches!(params.init(), KMeansInit::Random) {
             return Err(Error::invalid_parameter(
                 "init",
@@ -415,6 +511,9 @@ impl KMeansDriver {
         }
         Ok(KMeansDriver {
             params,
+            n_runs,
+            run: 0,
+            best: None,
             float32,
             oversampling: 2.0 * k as f64,
             rounds: 5,
@@ -460,9 +559,14 @@ impl KMeansDriver {
             .expect("every candidate has d values")
     }
 
+    /// The seed of the current start.
+    fn seed(&self) -> u64 {
+        run_seed(self.params.random_state(), self.run)
+    }
+
     /// What each partition must compute next, or `None` when the fit is done.
     pub fn next_task(&self) -> Option<PartitionTask> {
-        let seed = self.params.random_state();
+        let seed = self.seed();
         Some(match &self.phase {
             Phase::Moments => PartitionTask::ColumnMoments,
             Phase::FirstCenter => PartitionTask::UniformPick {
@@ -535,7 +639,7 @@ impl KMeansDriver {
             }
             (Phase::FirstCenter, PartialStats::UniformPick(pick)) => {
                 let row = pick.row.ok_or_else(|| Error::EmptyInput {
-                    what: "X has no rows in any partition".into(),
+                    what: "X has no rows (with a positive sample weight) in any partition".into(),
                 })?;
                 self.candidates = vec![row.values];
                 self.phase = Phase::ParallelCost;
@@ -561,6 +665,14 @@ impl KMeansDriver {
                 self.phase = Phase::Lloyd;
             }
             (Phase::Lloyd, PartialStats::KMeansStep(step)) => {
+                if step.counts.iter().all(|&c| c == 0.0) {
+                    self.phase = Phase::Lloyd;
+                    return Err(Error::InvalidWeights {
+                        reason: "all weights are zero; at least one sample needs a positive \
+                                 weight"
+                            .into(),
+                    });
+                }
                 if step.counts.contains(&0.0) {
                     self.phase = Phase::Farthest { step };
                 } else {
@@ -571,9 +683,7 @@ impl KMeansDriver {
                 self.update(step, Some(far));
             }
             (Phase::FinalCost, PartialStats::KMeansCost(cost)) => {
-                self.phase = Phase::Done {
-                    inertia: cost.inertia,
-                };
+                self.end_run(cost.inertia);
             }
             (phase, other) => {
                 self.phase = phase;
@@ -581,6 +691,31 @@ impl KMeansDriver {
             }
         }
         Ok(())
+    }
+
+    /// Keeps the finished start if it is the best so far; starts the next one or ends the fit
+    /// with the best.
+    fn end_run(&mut self, inertia: f64) {
+        if self.best.as_ref().is_none_or(|(best, ..)| inertia < *best) {
+            self.best = Some((inertia, self.centers.clone(), self.n_iter, self.converged));
+        }
+        self.run += 1;
+        if self.run < self.n_runs {
+            self.candidates.clear();
+            self.round = 0;
+            self.n_iter = 0;
+            self.converged = false;
+            self.phase = Phase::FirstCenter;
+            return;
+        }
+        let (inertia, centers, n_iter, converged) = self
+            .best
+            .take()
+            .expect("a finished start was just recorded");
+        self.centers = centers;
+        self.n_iter = n_iter;
+        self.converged = converged;
+        self.phase = Phase::Done { inertia };
     }
 
     /// Weighted k-means++ and Lloyd on the k-means|| candidates (the single-machine fit).
@@ -601,7 +736,7 @@ impl KMeansDriver {
         // nothing next to one pass over X and keep a poor start from deciding the fit.
         let local = KMeansParams::new(k)
             .n_init(10)
-            .random_state(self.params.random_state())
+            .random_state(self.seed())
             .fit(candidates.view(), Some(weights.view()))?;
         Ok(local.cluster_centers().mapv(|v| to_dtype(v, self.float32)))
     }
@@ -612,13 +747,13 @@ impl KMeansDriver {
         if let Some(far) = far {
             let empty: Vec<usize> = (0..k).filter(|&j| step.counts[j] == 0.0).collect();
             for (&new_cluster, row) in empty.iter().zip(&far.rows) {
-                let old = row.label;
+                let (old, w) = (row.label, row.weight);
                 for (f, &v) in row.values.iter().enumerate() {
-                    step.sums[old * d + f] -= v;
-                    step.sums[new_cluster * d + f] = v;
+                    step.sums[old * d + f] -= w * v;
+                    step.sums[new_cluster * d + f] = w * v;
                 }
-                step.counts[new_cluster] = 1.0;
-                step.counts[old] -= 1.0;
+                step.counts[new_cluster] = w;
+                step.counts[old] -= w;
             }
         }
         let mut total_shift = 0.0;
@@ -685,7 +820,7 @@ pub fn fit_partitions<F: Float>(
     driver: &mut KMeansDriver,
     partitions: &[ArrayView2<F>],
 ) -> Result<KMeans<F>> {
-    super::drive(driver, partitions)?;
+    super::drive(driver, partitions, None)?;
     driver.model()
 }
 
@@ -703,7 +838,7 @@ impl super::Driver for KMeansDriver {
 mod tests {
     use super::*;
     use crate::partial::split_rows;
-    use ndarray::{array, Array2};
+    use ndarray::{array, Array1, Array2, ArrayView1};
 
     fn blobs(n: usize, d: usize, seed: u64) -> Array2<f64> {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
@@ -760,6 +895,122 @@ mod tests {
             "{} vs {}",
             model.inertia,
             single.inertia
+        );
+    }
+
+    #[test]
+    fn several_starts_keep_the_best_and_one_start_keeps_its_bits() {
+        // Overlapping blobs in many clusters: starts differ.
+        let x = blobs(3_000, 2, 8);
+        let parts = split_rows(x.view(), &[1000, 2000]);
+        let fit = |n_init: usize| {
+            let params = KMeansParams::new(9)
+                .n_init(n_init)
+                .random_state(11)
+                .check()
+                .unwrap();
+            fit_partitions(&mut KMeansDriver::new(params, false).unwrap(), &parts).unwrap()
+        };
+        let one = fit(1);
+        let again = fit(1);
+        assert_eq!(one, again);
+        let runs: Vec<KMeans<f64>> = (1..=4).map(fit).collect();
+        assert_eq!(runs[0], one);
+        for pair in runs.windows(2) {
+            assert!(pair[1].inertia <= pair[0].inertia);
+        }
+        assert_eq!(fit(4), runs[3], "deterministic");
+        assert!(runs[3].warnings.is_empty());
+    }
+
+    /// Partitions of `x` and of its weights at `bounds`.
+    fn weighted_parts<'a>(
+        x: &'a Array2<f64>,
+        w: &'a Array1<f64>,
+        bounds: &[usize],
+    ) -> (Vec<ArrayView2<'a, f64>>, Vec<ArrayView1<'a, f64>>) {
+        let parts = split_rows(x.view(), bounds);
+        let mut start = 0;
+        let weights = parts
+            .iter()
+            .map(|p| {
+                let view = w.slice(ndarray::s![start..start + p.nrows()]);
+                start += p.nrows();
+                view
+            })
+            .collect();
+        (parts, weights)
+    }
+
+    fn fit_weighted(
+        params: KMeansValidParams,
+        parts: &[ArrayView2<f64>],
+        weights: &[ArrayView1<f64>],
+    ) -> Result<KMeans<f64>> {
+        let mut driver = KMeansDriver::new(params, false)?;
+        crate::partial::drive(&mut driver, parts, Some(weights))?;
+        driver.model()
+    }
+
+    #[test]
+    fn sample_weights_as_on_one_machine_and_ones_change_no_bit() {
+        let x = blobs(6_000, 3, 9);
+        let w = Array1::from_shape_fn(6_000, |i| ((i * 7) % 5) as f64);
+        let init = x.slice(ndarray::s![0..4, ..]).to_owned();
+        let params = KMeansParams::new(4)
+            .init(KMeansInit::Centers(init))
+            .tol(0.0);
+        let single = params.fit(x.view(), Some(w.view())).unwrap();
+        let (parts, weights) = weighted_parts(&x, &w, &[2000, 2000, 4500]);
+        let model = fit_weighted(params.check().unwrap(), &parts, &weights).unwrap();
+        let diff = (&model.centers - &single.centers).mapv(f64::abs);
+        assert!(diff.iter().all(|&v| v < 1e-9), "{diff:?}");
+        assert_eq!(model.n_iter, single.n_iter);
+        assert!((model.inertia - single.inertia).abs() <= 1e-9 * single.inertia);
+
+        // All-ones weights: the bits of the unweighted fit, k-means|| and several starts included.
+        let ones = Array1::from_elem(6_000, 1.0);
+        let (parts, weights) = weighted_parts(&x, &ones, &[1000, 3500]);
+        let params = KMeansParams::new(5)
+            .n_init(2)
+            .random_state(3)
+            .check()
+            .unwrap();
+        let weighted = fit_weighted(params.clone(), &parts, &weights).unwrap();
+        let plain = fit_partitions(
+            &mut KMeansDriver::new(params.clone(), false).unwrap(),
+            &parts,
+        )
+        .unwrap();
+        assert_eq!(weighted, plain);
+
+        // Zero weights: those rows never become a center; all zero is an error; negative, too.
+        let zero_far = {
+            let mut y = x.clone();
+            y.row_mut(0).fill(1e6);
+            y
+        };
+        let mut w0 = Array1::from_elem(6_000, 1.0);
+        w0[0] = 0.0;
+        let (parts, weights) = weighted_parts(&zero_far, &w0, &[3000]);
+        let model = fit_weighted(params.clone(), &parts, &weights).unwrap();
+        assert!(
+            model.centers.iter().all(|v| v.abs() < 1e3),
+            "{:?}",
+            model.centers
+        );
+        let zeros = Array1::zeros(6_000);
+        let (parts, weights) = weighted_parts(&x, &zeros, &[3000]);
+        assert!(fit_weighted(params.clone(), &parts, &weights).is_err());
+        let mut negative = Array1::from_elem(6_000, 1.0);
+        negative[4000] = -1.0;
+        let (parts, weights) = weighted_parts(&x, &negative, &[3000]);
+        let err = fit_weighted(params, &parts, &weights)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("partition 1") && err.contains("row 1000"),
+            "{err}"
         );
     }
 

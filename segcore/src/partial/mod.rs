@@ -14,7 +14,9 @@
 //!
 //! Per-customer behaviour features (RFM) are not partial statistics: the engines shuffle the
 //! transaction log by customer and run the in-memory function per partition, then score
-//! recency / frequency / monetary with global ranks (see `docs/scaling-out.md`).
+//! recency / frequency / monetary with global ranks (see `docs/scaling-out.md`). A Segmenter
+//! scores a log the same way, at one date for all partitions ([`last_date`], see [`log`]'s
+//! invariant).
 //!
 //! Figure: one k-means pass runs the single-machine Lloyd kernel ([`crate::cluster::kmeans`])
 //! on each partition; the statistics are k x d + k floats per partition. Measured
@@ -24,6 +26,7 @@
 
 mod gmm;
 mod kmeans;
+pub mod log;
 mod moments;
 
 pub use gmm::{fit_mixture_partitions, GmmBroadcast, GmmDriver, GmmHardBroadcast, GmmStep};
@@ -31,11 +34,12 @@ pub use kmeans::{
     fit_partitions, Candidates, FarthestRows, KMeansBroadcast, KMeansCost, KMeansDriver,
     KMeansStep, RankedRow, UniformPick,
 };
+pub use log::last_date;
 pub use moments::{split_rows, ColumnMoments, CovarianceMoments};
 
 use crate::error::{Error, Result};
 use crate::Float;
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 /// A distributed fit's driver, as the in-memory reference loop ([`drive`]) sees it.
@@ -44,16 +48,19 @@ pub(crate) trait Driver {
     fn receive(&mut self, stats: PartialStats) -> Result<()>;
 }
 
-/// Runs `driver` to its end on in-memory partitions: every task on the partitions in order,
-/// merged left to right (what an engine does, without the engine).
+/// Runs `driver` to its end on in-memory partitions (with their sample weights, if any):
+/// every task on the partitions in order, merged left to right (what an engine does, without
+/// the engine).
 pub(crate) fn drive<F: Float>(
     driver: &mut impl Driver,
     partitions: &[ArrayView2<F>],
+    weights: Option<&[ArrayView1<F>]>,
 ) -> Result<()> {
     while let Some(task) = driver.next_task() {
         let mut merged: Option<PartialStats> = None;
         for (p, block) in partitions.iter().enumerate() {
-            let stats = task.run(block.view(), p)?;
+            let w = weights.and_then(|w| w.get(p)).map(|w| w.view());
+            let stats = task.run_weighted(block.view(), w, p)?;
             merged = Some(match merged {
                 None => stats,
                 Some(m) => m.merge(stats)?,
@@ -238,6 +245,19 @@ impl PartitionTask {
 
     /// Runs the task on partition number `partition` (its rows `x`; zero rows is fine).
     pub fn run<F: Float>(&self, x: ArrayView2<F>, partition: usize) -> Result<PartialStats> {
+        self.run_weighted(x, None, partition)
+    }
+
+    /// [`run`](Self::run) with the partition's sample weights (one per row, finite, >= 0), for
+    /// a weighted k-means or mixture fit: an engine sends them with every task. The moments
+    /// ignore them (k-means centres the data and scales `tol` by the unweighted moments, as on
+    /// one machine). All-ones weights give the bits of no weights.
+    pub fn run_weighted<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        weights: Option<ArrayView1<F>>,
+        partition: usize,
+    ) -> Result<PartialStats> {
         Ok(match self {
             PartitionTask::ColumnMoments => {
                 PartialStats::ColumnMoments(ColumnMoments::from_rows(x, partition)?)
@@ -245,10 +265,14 @@ impl PartitionTask {
             PartitionTask::CovarianceMoments => {
                 PartialStats::CovarianceMoments(CovarianceMoments::from_rows(x, partition)?)
             }
-            PartitionTask::KMeansStep(b) => PartialStats::KMeansStep(b.step(x, partition)?),
-            PartitionTask::KMeansCost(b) => PartialStats::KMeansCost(b.cost(x, partition)?),
+            PartitionTask::KMeansStep(b) => {
+                PartialStats::KMeansStep(b.step(x, weights, partition)?)
+            }
+            PartitionTask::KMeansCost(b) => {
+                PartialStats::KMeansCost(b.cost(x, weights, partition)?)
+            }
             PartitionTask::FarthestRows { centers, count } => {
-                PartialStats::FarthestRows(centers.farthest(x, partition, *count)?)
+                PartialStats::FarthestRows(centers.farthest(x, weights, partition, *count)?)
             }
             PartitionTask::SampleCandidates {
                 centers,
@@ -259,6 +283,7 @@ impl PartitionTask {
             } => PartialStats::Candidates(kmeans::sample_candidates(
                 centers,
                 x,
+                weights,
                 partition,
                 *cost,
                 *oversampling,
@@ -266,10 +291,10 @@ impl PartitionTask {
                 *round,
             )?),
             PartitionTask::UniformPick { seed, mean } => {
-                PartialStats::UniformPick(kmeans::uniform_pick(x, partition, *seed, mean)?)
+                PartialStats::UniformPick(kmeans::uniform_pick(x, weights, partition, *seed, mean)?)
             }
-            PartitionTask::GmmEm(b) => PartialStats::GmmStep(b.step(x, partition)?),
-            PartitionTask::GmmHard(b) => PartialStats::GmmStep(b.step(x, partition)?),
+            PartitionTask::GmmEm(b) => PartialStats::GmmStep(b.step(x, weights, partition)?),
+            PartitionTask::GmmHard(b) => PartialStats::GmmStep(b.step(x, weights, partition)?),
         })
     }
 

@@ -13,7 +13,7 @@ use crate::cluster::kmeans::KMeans;
 use crate::cluster::kprototypes::KPrototypes;
 use crate::cluster::ward::Ward;
 use crate::cluster::{Assigned, FittedClusterer};
-use crate::data::{CategoricalColumn, ColumnData, CustomerTable, TransactionLog};
+use crate::data::{CategoricalColumn, ColumnData, CustomerTable, Date, TransactionLog};
 use crate::error::{Error, Result};
 use crate::features::behaviour::{behaviour_features, BehaviourFeature, BehaviourParams};
 use crate::features::pipeline::{
@@ -469,10 +469,7 @@ impl Segmenter {
                 "the transaction log the value columns are measured on",
             ));
         };
-        let as_of = self.state.params.as_of.or_else(|| {
-            log.date_range()
-                .and_then(|(_, last)| last.checked_add_days(1))
-        });
+        let as_of = self.default_as_of(log.date_range().map(|(_, last)| last));
         let restricted = restrict_log(log, customers)?;
         let log = restricted.as_ref().unwrap_or(log);
         self.value_columns_of(customers, log, as_of)?
@@ -491,7 +488,7 @@ impl Segmenter {
         &self,
         customers: &CustomerTable,
         log: &TransactionLog,
-        as_of: Option<crate::data::Date>,
+        as_of: Option<Date>,
     ) -> Result<Option<ValueColumns>> {
         let (Some(settings), Some(model)) = (&self.state.params.value, &self.state.value) else {
             return Ok(None);
@@ -504,11 +501,49 @@ impl Segmenter {
         value::predict_value(settings, model, customers, log, as_of).map(Some)
     }
 
-    /// The table with the behaviour features the model reads added from `transactions`.
+    /// Whether [`predict`](Self::predict) reads a transaction log: the model was fitted with
+    /// behaviour features (recomputed from the log at scoring time).
+    pub fn reads_transactions(&self) -> bool {
+        self.state.behaviour.is_some()
+    }
+
+    /// The date behaviour is measured at when scoring a log whose last line is dated
+    /// `last_transaction`: the `as_of` the model was fitted with, else the day after that line
+    /// (`None` for an empty log and no fitted `as_of`). [`predict`](Self::predict) applies it to
+    /// the whole log it is given; scoring a log in pieces (the partitions of a cluster), take the
+    /// last date over all pieces and pass this date to [`predict_at`](Self::predict_at), so that
+    /// every piece is measured at the same date.
+    ///
+    /// ```
+    /// use segcore::datasets::{make_b2b, B2bParams};
+    /// use segcore::segmenter::{NClusters, SegmenterParams};
+    ///
+    /// let data = make_b2b(&B2bParams { n_customers: 200, ..B2bParams::default() })?;
+    /// let model = SegmenterParams::new().n_clusters(NClusters::Fixed(3))
+    ///     .fit(&data.customers, Some(&data.transactions))?;
+    /// let (_, last) = data.transactions.date_range().expect("a log with lines");
+    /// let as_of = model.default_as_of(Some(last)).expect("a date");
+    /// assert_eq!(as_of, last.checked_add_days(1).unwrap());
+    /// assert_eq!(
+    ///     model.predict_at(&data.customers, Some(&data.transactions), as_of)?,
+    ///     model.predict(&data.customers, Some(&data.transactions))?,
+    /// );
+    /// # Ok::<(), segcore::Error>(())
+    /// ```
+    pub fn default_as_of(&self, last_transaction: Option<Date>) -> Option<Date> {
+        self.state
+            .params
+            .as_of
+            .or_else(|| last_transaction.and_then(|last| last.checked_add_days(1)))
+    }
+
+    /// The table with the behaviour features the model reads added from `transactions`,
+    /// measured at `as_of` (`None`: [`default_as_of`](Self::default_as_of) of the log given).
     fn with_behaviour<'a>(
         &self,
         customers: &'a CustomerTable,
         transactions: Option<&TransactionLog>,
+        as_of: Option<Date>,
     ) -> Result<Cow<'a, CustomerTable>> {
         let (Some(log), Some(setup)) = (transactions, &self.state.behaviour) else {
             // Without a log the table must hold the behaviour columns itself (the service path);
@@ -518,10 +553,7 @@ impl Segmenter {
         // The default as-of (the day after the last transaction) comes from the whole log given:
         // taken after narrowing, a lapsed customer scored alone would be measured from their own
         // last order and look active. An empty log keeps `None`, so behaviour_features reports it.
-        let as_of = self.state.params.as_of.or_else(|| {
-            log.date_range()
-                .and_then(|(_, last)| last.checked_add_days(1))
-        });
+        let as_of = as_of.or_else(|| self.default_as_of(log.date_range().map(|(_, last)| last)));
         let restricted = restrict_log(log, customers)?;
         let log = restricted.as_ref().unwrap_or(log);
         let value_columns = self.value_columns_of(customers, log, as_of)?;
@@ -759,10 +791,32 @@ impl Segmenter {
         customers: &CustomerTable,
         transactions: Option<&TransactionLog>,
     ) -> Result<Vec<Assignment>> {
+        self.predict_measured(customers, transactions, None)
+    }
+
+    /// [`predict`](Self::predict) with behaviour measured at `as_of` rather than at
+    /// [`default_as_of`](Self::default_as_of) of `transactions`: what scoring a log in pieces
+    /// needs (each piece holds all lines of its customers, the date comes from the whole log).
+    /// An empty `transactions` is fine here (its customers have no orders).
+    pub fn predict_at(
+        &self,
+        customers: &CustomerTable,
+        transactions: Option<&TransactionLog>,
+        as_of: Date,
+    ) -> Result<Vec<Assignment>> {
+        self.predict_measured(customers, transactions, Some(as_of))
+    }
+
+    fn predict_measured(
+        &self,
+        customers: &CustomerTable,
+        transactions: Option<&TransactionLog>,
+        as_of: Option<Date>,
+    ) -> Result<Vec<Assignment>> {
         if customers.n_customers() == 0 {
             return Ok(Vec::new());
         }
-        let table = self.with_behaviour(customers, transactions)?;
+        let table = self.with_behaviour(customers, transactions, as_of)?;
         let (x, reasons) = self.model_rows(&table)?;
         self.assignments(x.view(), reasons)
     }
@@ -844,7 +898,7 @@ impl Segmenter {
         customers: &CustomerTable,
         transactions: Option<&TransactionLog>,
     ) -> Result<Array2<f64>> {
-        let table = self.with_behaviour(customers, transactions)?;
+        let table = self.with_behaviour(customers, transactions, None)?;
         let (mut x, reasons) = self.model_rows(&table)?;
         for (mut row, reason) in x.axis_iter_mut(Axis(0)).zip(&reasons) {
             if reason.is_some() {
@@ -864,7 +918,7 @@ impl Segmenter {
         customers: &CustomerTable,
         transactions: Option<&TransactionLog>,
     ) -> Result<f64> {
-        let table = self.with_behaviour(customers, transactions)?;
+        let table = self.with_behaviour(customers, transactions, None)?;
         let (x, reasons) = self.model_rows(&table)?;
         let assigned = self.assignments(x.view(), reasons)?;
         let (rows, segments): (Vec<usize>, Vec<usize>) = assigned
@@ -929,7 +983,7 @@ impl Segmenter {
                 format!("a row below {n} (the number of customers)"),
             ));
         }
-        let table = self.with_behaviour(customers, transactions)?;
+        let table = self.with_behaviour(customers, transactions, None)?;
         let (x, reasons) = self.model_rows(&table)?;
         if let Some(reason) = &reasons[row] {
             return Err(Error::invalid_parameter(

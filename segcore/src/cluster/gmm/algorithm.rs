@@ -235,6 +235,7 @@ pub(crate) type MixtureParts = (Vec<f64>, Array2<f64>, Covariances<f64>);
 /// computes in `F`).
 pub(crate) fn em_sums<F: Float>(
     x: &ArrayView2<F>,
+    sample_weight: Option<&[F]>,
     weights: &[f64],
     means: &Array2<f64>,
     precisions_cholesky: &Covariances<f64>,
@@ -244,7 +245,7 @@ pub(crate) fn em_sums<F: Float>(
     let means_f = means.mapv(F::cast);
     let chol = precisions_cholesky.map(F::cast);
     let prepared = Prepared::new(&weights, &means_f, &chol);
-    let rows = BlockedRows::new(x, None);
+    let rows = BlockedRows::new(x, sample_weight);
     let mut workspace = EmWorkspace::new(&rows, k, chol.covariance_type());
     let pass = em_pass(&rows, &prepared, &mut workspace);
     let widen = |v: &[F]| v.iter().map(|&a| a.to_f64().unwrap_or(f64::NAN)).collect();

@@ -350,13 +350,15 @@ pub(crate) fn labels_inertia<F: Float>(
     parts.into_iter().fold(F::zero(), |a, v| a + v)
 }
 
-/// Per-cluster sums of the centered rows of `x` and per-cluster row counts, for `centers`
-/// (centered, k x d): one assignment pass of the same kernel as a fit, in the same fixed
-/// chunks, with the chunk results widened to f64 and added in chunk order. The building block of
-/// the mergeable k-means statistics in the `partial` module.
+/// Per-cluster sums of the centered rows of `x` (weighted by `weights`, one per row) and
+/// per-cluster row counts (weight totals), for `centers` (centered, k x d): one assignment pass
+/// of the same kernel as a fit, in the same fixed chunks, with the chunk results widened to f64
+/// and added in chunk order. The building block of the mergeable k-means statistics in the
+/// `partial` module.
 pub(crate) fn assignment_sums<F: Float>(
     x: &ArrayView2<F>,
     mean: &[F],
+    weights: Option<&[F]>,
     centers: &Array2<F>,
 ) -> (Vec<f64>, Vec<f64>) {
     let (k, d) = centers.dim();
@@ -365,7 +367,7 @@ pub(crate) fn assignment_sums<F: Float>(
     let parts: Vec<ChunkSums<F>> = labels
         .par_chunks_mut(CHUNK_ROWS)
         .enumerate()
-        .map(|(c, lab)| lloyd_chunk(x, c * CHUNK_ROWS, mean, None, &pc, lab))
+        .map(|(c, lab)| lloyd_chunk(x, c * CHUNK_ROWS, mean, weights, &pc, lab))
         .collect();
     let mut sums = vec![0.0; k * d];
     let mut counts = vec![0.0; k];
