@@ -3,37 +3,70 @@
 //! models from merged moments. Tasks and statistics travel as JSON documents (they are what
 //! engines ship between processes); every number is computed by `segcore::partial`.
 
-use crate::arrays::{non_negative, Matrix};
+use crate::arrays::{non_negative, Matrix, Vector};
+use crate::dispatch::weights_for;
 use crate::errors::{run_detached, to_py_err};
+use crate::features::DatesInput;
 use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use segcore::cluster::kmeans::{KMeansInit, KMeansParams};
-use segcore::partial::{GmmDriver, KMeansDriver, PartialStats, PartitionTask};
+use segcore::data::{dates_from_text, dates_from_units};
+use segcore::partial::{last_date, GmmDriver, KMeansDriver, PartialStats, PartitionTask};
 use segcore::persist;
 use segcore::preprocessing::StandardScalerParams;
 use segcore::reduce::{NComponents, PcaParams};
 use std::sync::{Mutex, MutexGuard};
 
-/// Runs the task `task` (JSON) on partition number `partition` (rows `x`); returns the partial
-/// statistics as JSON.
+/// Runs the task `task` (JSON) on partition number `partition` (rows `x`, with their sample
+/// weights `sample_weight` in the dtype of `x`, if any); returns the partial statistics as JSON.
 #[pyfunction]
+#[pyo3(signature = (task, x, partition, sample_weight=None))]
 pub fn partition_task_run(
     py: Python<'_>,
     task: &str,
     x: Matrix<'_>,
     partition: usize,
+    sample_weight: Option<Vector<'_>>,
 ) -> PyResult<String> {
     let task = PartitionTask::from_json(task).map_err(|e| to_py_err(py, e))?;
     match x {
         Matrix::Float64(a) => {
             let view = a.as_array();
-            run_detached(py, || task.run(view, partition)?.to_json())
+            let w = weights_for::<f64>(sample_weight)?;
+            let w = w.as_ref().map(|w| w.as_array());
+            run_detached(py, || task.run_weighted(view, w, partition)?.to_json())
         }
         Matrix::Float32(a) => {
             let view = a.as_array();
-            run_detached(py, || task.run(view, partition)?.to_json())
+            let w = weights_for::<f32>(sample_weight)?;
+            let w = w.as_ref().map(|w| w.as_array());
+            run_detached(py, || task.run_weighted(view, w, partition)?.to_json())
         }
     }
+}
+
+/// The last date (days since 1970-01-01) of one partition of a transaction log's date column,
+/// as the binding sends dates (`(days or texts, units per day)`); None without a usable date
+/// (`segcore::partial::last_date`).
+#[pyfunction]
+pub fn log_last_day(py: Python<'_>, dates: (DatesInput<'_>, i64)) -> PyResult<Option<i64>> {
+    let (input, per_day) = dates;
+    let read = match &input {
+        DatesInput::Days(units) => {
+            let view = units.as_array();
+            let owned;
+            let slice = match view.as_slice() {
+                Some(s) => s,
+                None => {
+                    owned = view.to_vec();
+                    &owned
+                }
+            };
+            run_detached(py, || dates_from_units(slice, per_day))?
+        }
+        DatesInput::Text(texts) => run_detached(py, || Ok(dates_from_text(texts)))?,
+    };
+    Ok(last_date(&read).map(|d| i64::from(d.days_since_epoch())))
 }
 
 /// Merges partial statistics (JSON documents) left to right, in the order given.

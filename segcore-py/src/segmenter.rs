@@ -65,6 +65,14 @@ impl Inputs {
     }
 }
 
+/// The date `days` after 1970-01-01, or an error naming the parameter `what`.
+fn date_of(what: &'static str, days: i64) -> segcore::Result<Date> {
+    i32::try_from(days)
+        .ok()
+        .and_then(|d| Date::from_days_since_epoch(d).ok())
+        .ok_or_else(|| Error::invalid_parameter(what, days, "a date in years 1..=9999"))
+}
+
 /// Assignments as columns: segment (-1 = unassigned), name, probabilities and uncertainty
 /// (mixtures; NaN where unassigned), reason.
 type AssignmentColumns<'py> = (
@@ -148,20 +156,26 @@ model_pymethods!(PySegmenterModel {
     }
 
     /// Assigns customers: `(segment, name, probabilities, uncertainty, reason)` columns, one row
-    /// per input row.
-    #[pyo3(signature = (ids, columns, tx=None))]
+    /// per input row. `as_of` (days since 1970-01-01): the date behaviour is measured at
+    /// (`Segmenter::predict_at`); None = the model's default for the log given.
+    #[pyo3(signature = (ids, columns, tx=None, as_of=None))]
     fn predict<'py>(
         &self,
         py: Python<'py>,
         ids: Vec<String>,
         columns: Vec<(String, ColumnInput<'py>)>,
         tx: Option<TxArgument<'py>>,
+        as_of: Option<i64>,
     ) -> PyResult<AssignmentColumns<'py>> {
         let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
+        let as_of = as_of.map(|d| date_of("as_of", d)).transpose().into_py_result(py)?;
         let model = &self.inner;
         let assigned = run_detached(py, move || {
             let (table, log) = inputs.into_parts()?;
-            model.predict(&table, log.as_ref())
+            match as_of {
+                Some(date) => model.predict_at(&table, log.as_ref(), date),
+                None => model.predict(&table, log.as_ref()),
+            }
         })?;
         Ok(assignment_columns(py, assigned, self.inner.n_segments()))
     }
@@ -424,6 +438,25 @@ model_pymethods!(PySegmenterModel {
             v.expected_purchases.into_pyarray(py),
             v.clv.into_pyarray(py),
         ))
+    }
+
+    /// Whether predict reads a transaction log (the model has behaviour features).
+    #[getter]
+    fn reads_transactions(&self) -> bool {
+        self.inner.reads_transactions()
+    }
+
+    /// The date (days since 1970-01-01) behaviour is measured at for a log whose last line is
+    /// on `last_day` (`Segmenter::default_as_of`; None for no line and no fitted as_of).
+    fn default_as_of(&self, py: Python<'_>, last_day: Option<i64>) -> PyResult<Option<i64>> {
+        let last = last_day
+            .map(|d| date_of("last_day", d))
+            .transpose()
+            .into_py_result(py)?;
+        Ok(self
+            .inner
+            .default_as_of(last)
+            .map(|d| i64::from(d.days_since_epoch())))
     }
 
     /// How k was chosen for k-prototypes / latent class, as JSON, when it was chosen.

@@ -124,6 +124,49 @@ def test_dask_minibatch_streams_over_partitions(client):
     assert model.labels_.compute().shape == (len(x),)
 
 
+def test_dask_several_starts_keep_the_best(client):
+    x = _blobs(n=3000, seed=8)
+    X = da.from_array(x, chunks=(1000, 5))
+    one = sdask.KMeans(7, random_state=4).fit(X)
+    three = sdask.KMeans(7, n_init=3, random_state=4).fit(X)
+    again = sdask.KMeans(7, n_init=3, random_state=4).fit(X)
+    assert three.inertia_ <= one.inertia_
+    assert three.cluster_centers_.tobytes() == again.cluster_centers_.tobytes()
+    mixture = sdask.GaussianMixture(5, covariance_type="diag", n_init=2, random_state=1).fit(X)
+    single_start = sdask.GaussianMixture(5, covariance_type="diag", random_state=1).fit(X)
+    assert mixture.lower_bound_ >= single_start.lower_bound_
+
+
+def test_dask_sample_weights_as_on_one_machine(client):
+    x = _blobs(n=3000, seed=9)
+    w = (np.arange(3000) * 7 % 5).astype(np.float64)
+    init = x[[0, 1000, 2000, 2999]]
+    X = da.from_array(x, chunks=(1100, 5))
+    single = segcore.KMeans(4, init=init, n_init=1, tol=0.0).fit(x, sample_weight=w)
+    dist = sdask.KMeans(4, init=init, tol=0.0).fit(X, sample_weight=da.from_array(w, chunks=700))
+    np.testing.assert_allclose(dist.cluster_centers_, single.cluster_centers_, rtol=0, atol=1e-9)
+    assert dist.n_iter_ == single.n_iter_
+    # All-ones weights change no bit, the default k-means|| start included.
+    ones = np.ones(3000)
+    a = sdask.KMeans(4, random_state=2).fit(X, sample_weight=da.from_array(ones, chunks=1100))
+    b = sdask.KMeans(4, random_state=2).fit(X)
+    assert a.cluster_centers_.tobytes() == b.cluster_centers_.tobytes() and a.inertia_ == b.inertia_
+    # A mixture from the same start, weighted, and a DataFrame with its weight column.
+    means = x[[0, 1000, 2000, 2999]]
+    start = dict(covariance_type="diag", weights_init=np.full(4, 0.25), means_init=means, precisions_init=np.ones((4, 5)))
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(5)]).assign(w=w)
+    ddf = dd.from_pandas(frame, npartitions=3)
+    single = segcore.GaussianMixture(4, **start).fit(x, sample_weight=w)
+    dist = sdask.GaussianMixture(4, **start).fit(ddf[[f"f{i}" for i in range(5)]], sample_weight=ddf["w"])
+    assert dist.n_iter_ == single.n_iter_
+    np.testing.assert_allclose(dist.means_, single.means_, rtol=1e-9, atol=1e-9)
+    assert dist.lower_bound_ == pytest.approx(single.lower_bound_, rel=1e-10)
+    bad = w.copy()
+    bad[2500] = -1.0
+    with pytest.raises(segcore.SegcoreError, match=r"partition 2: weight at row 300"):
+        sdask.KMeans(4, init=init).fit(X, sample_weight=da.from_array(bad, chunks=1100))
+
+
 def _mixture_start(x: np.ndarray, kind: str) -> dict:
     d = x.shape[1]
     precisions = {
@@ -203,6 +246,63 @@ def test_dask_rfm_equals_in_memory(client):
     for column in ["recency_days", "frequency", "monetary", "tenure_days", "r_score", "f_score", "m_score"]:
         np.testing.assert_allclose(dist[column].to_numpy(float), local[column].to_numpy(float), rtol=1e-12)
     assert (dist["segment"].astype(str) == local["segment"].astype(str)).all()
+
+
+def _segmenter_case(algorithm: str = "kmeans"):
+    """A Segmenter fitted with behaviour features (channels, categories, margin, returns) on a
+    synthetic B2B base with lapsed customers, whose recency depends on the log's last date."""
+    customers, transactions, _ = segcore.datasets.make_b2b(300, random_state=5)
+    model = segcore.Segmenter(n_clusters=4, algorithm=algorithm, random_state=0).fit(customers, transactions)
+    assert model._model.reads_transactions
+    return model, customers, transactions
+
+
+def _assert_same_assignments(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Equal customer by customer: segment, name, reason (and any other column) exactly, floats
+    (probabilities, uncertainty) to 1e-12."""
+    got = got.set_index("customer_id").sort_index()
+    expected = expected.set_index("customer_id").sort_index()
+    assert list(got.columns) == list(expected.columns)
+    assert list(got.index) == list(expected.index)
+    assert got["segment"].notna().sum() > 0
+    for c in expected.columns:
+        if expected[c].dtype.kind == "f":
+            np.testing.assert_allclose(got[c].to_numpy(float), expected[c].to_numpy(float), rtol=1e-12, atol=1e-15)
+        else:
+            assert got[c].astype(object).tolist() == expected[c].astype(object).tolist(), c
+
+
+@pytest.mark.parametrize("algorithm", ["kmeans", "gmm"])
+def test_dask_segmenter_scores_a_log_as_in_memory(client, algorithm):
+    model, customers, transactions = _segmenter_case(algorithm)
+    log = dd.from_pandas(transactions, npartitions=4)
+    scored = sdask.predict(model, dd.from_pandas(customers, npartitions=3), log).compute()
+    _assert_same_assignments(scored, model.predict(customers, transactions))
+    # A few customers scored against the whole log: measured at the whole log's last date.
+    few = customers.iloc[::7]
+    scored = sdask.predict(model, dd.from_pandas(few, npartitions=2), log, npartitions=5).compute()
+    _assert_same_assignments(scored, model.predict(few, transactions))
+    assert set(scored.index) == set(few.index)
+
+
+def test_dask_segmenter_log_text_dates_as_of_and_bad_lines(client):
+    model, customers, transactions = _segmenter_case()
+    text = transactions.assign(date=transactions["date"].dt.strftime("%d.%m.%Y"))
+    scored = sdask.predict(model, dd.from_pandas(customers, npartitions=2), dd.from_pandas(text, npartitions=3))
+    _assert_same_assignments(scored.compute(), model.predict(customers, transactions))
+    # A Segmenter fitted with as_of measures at that date, whatever the log's last line.
+    dated = segcore.Segmenter(n_clusters=4, random_state=0, as_of="2026-01-01").fit(customers, transactions)
+    scored = sdask.predict(dated, dd.from_pandas(customers, npartitions=2), dd.from_pandas(transactions, npartitions=3))
+    _assert_same_assignments(scored.compute(), dated.predict(customers, transactions))
+    # A line without a date: the error names the partition and the column.
+    broken = text.copy()
+    broken.loc[broken.index[5], "date"] = "not a date"
+    with pytest.raises(segcore.SegcoreError, match=r"partition \d+ \(after the shuffle by customer\).*date"):
+        sdask.predict(
+            model, dd.from_pandas(customers, npartitions=2), dd.from_pandas(broken, npartitions=3)
+        ).compute()
+    with pytest.raises(TypeError, match="only a segcore.Segmenter reads a transaction log"):
+        sdask.predict(segcore.KMeans(2), dd.from_pandas(customers, npartitions=2), dd.from_pandas(text, npartitions=1))
 
 
 # ------------------------------------------------------------------------------------ Spark
@@ -291,3 +391,48 @@ def test_spark_bad_input_and_rfm(spark):
     assert list(dist.index) == list(local.index)
     for column in ["recency_days", "frequency", "monetary", "r_score", "f_score", "m_score"]:
         np.testing.assert_allclose(dist[column].to_numpy(float), local[column].to_numpy(float), rtol=1e-12)
+
+
+def test_spark_segmenter_scores_a_log_as_in_memory(spark):
+    import segcore.spark as sspark
+
+    model, customers, transactions = _segmenter_case("gmm")
+    log = spark.createDataFrame(transactions).repartition(3)
+    scored = sspark.predict(model, spark.createDataFrame(customers), log).toPandas()
+    _assert_same_assignments(scored, model.predict(customers, transactions).reset_index(drop=True))
+    few = customers.iloc[::7]
+    scored = sspark.predict(model, spark.createDataFrame(few), log, n_pieces=3).toPandas()
+    _assert_same_assignments(scored, model.predict(few, transactions).reset_index(drop=True))
+
+
+def test_spark_minibatch_streams_over_partitions(spark):
+    import segcore.spark as sspark
+    from pyspark.sql import functions as F
+
+    x = _blobs(n=3000, seed=5)
+    columns = [f"f{i}" for i in range(5)]
+    df = spark.createDataFrame(pd.DataFrame(x, columns=columns)).repartition(3).cache()
+    parts = df.withColumn("pid", F.spark_partition_id()).toPandas()
+    model = sspark.MiniBatchKMeans(4, batch_size=256, random_state=0).fit(df)
+    local = segcore.MiniBatchKMeans(4, batch_size=256, random_state=0)
+    for _, block in parts.groupby("pid", sort=True):
+        local.partial_fit(block[columns].to_numpy())
+    np.testing.assert_allclose(model.cluster_centers_, local.cluster_centers_, rtol=0, atol=1e-12)
+    scored = sspark.predict(model, df).toPandas()
+    np.testing.assert_array_equal(scored["segment"].to_numpy(), local.predict(scored[columns].to_numpy()))
+    df.unpersist()
+
+
+def test_spark_sample_weights_as_on_one_machine(spark):
+    import segcore.spark as sspark
+
+    x = _blobs(n=2000, seed=9)
+    w = (np.arange(2000) * 7 % 5).astype(np.float64)
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(5)]).assign(w=w)
+    df = spark.createDataFrame(frame).repartition(3)
+    init = x[[0, 500, 1000, 1999]]
+    single = segcore.KMeans(4, init=init, n_init=1).fit(x, sample_weight=w)
+    dist = sspark.KMeans(4, init=init).fit(df, sample_weight="w")
+    np.testing.assert_allclose(dist.cluster_centers_, single.cluster_centers_, rtol=0, atol=1e-9)
+    assert dist.n_iter_ == single.n_iter_
+    assert list(dist.feature_names_in_) == [f"f{i}" for i in range(5)]

@@ -71,11 +71,14 @@ def _aligned(block: Any, dtype: Any) -> np.ndarray:
     return np.require(block, dtype=dtype, requirements=["C", "A"])
 
 
-def _run_task(task: str, block: Any, partition: int) -> str:
-    """One partition task on a worker (the block in its own dtype, aligned)."""
+def _run_task(task: str, block: Any, partition: int, weights: Any = None) -> str:
+    """One partition task on a worker (the block in its own dtype, aligned; its sample weights
+    in the same dtype)."""
     block = np.asarray(block)
     dtype = np.float32 if block.dtype == np.float32 else np.float64
-    return _segcore.partition_task_run(task, _aligned(block, dtype), partition)
+    if weights is not None:
+        weights = _aligned(np.asarray(weights, dtype=dtype).reshape(-1), dtype)
+    return _segcore.partition_task_run(task, _aligned(block, dtype), partition, weights)
 
 
 def _dtype_of(dtypes: Sequence[Any]) -> Any:
@@ -85,8 +88,9 @@ def _dtype_of(dtypes: Sequence[Any]) -> Any:
 class _Blocks:
     """The row blocks of a dask array or DataFrame, in partition order, as delayed numpy arrays."""
 
-    def __init__(self, X: Any, persist: bool = True) -> None:
+    def __init__(self, X: Any, persist: bool = True, sample_weight: Any = None) -> None:
         self.names: Optional[np.ndarray] = None
+        self.weights: Optional[List[Any]] = None
         if isinstance(X, dd.DataFrame):
             self.names = np.asarray([str(c) for c in X.columns], dtype=object)
             self.dtype = _dtype_of(list(X.dtypes))
@@ -115,6 +119,37 @@ class _Blocks:
                 "estimators of segcore for in-memory data"
             )
         self.X = X
+        if sample_weight is not None:
+            self.weights = self._weight_blocks(X, sample_weight, persist)
+
+    def _weight_blocks(self, X: Any, sample_weight: Any, persist: bool) -> List[Any]:
+        """The sample weights in X's row blocks: a dask array (rechunked to X's row chunks) for
+        an array X, a dask Series with X's partitions for a DataFrame X."""
+        if isinstance(X, da.Array):
+            if not isinstance(sample_weight, da.Array):
+                sample_weight = da.from_array(np.asarray(sample_weight, dtype=np.float64), chunks=(X.chunks[0],))
+            if sample_weight.ndim != 1 or sample_weight.shape[0] != X.shape[0]:
+                raise DataError(
+                    f"sample_weight must have one weight per row of X ({X.shape[0]}), got shape "
+                    f"{sample_weight.shape}"
+                )
+            weights = sample_weight.rechunk((X.chunks[0],))
+            if persist:
+                weights = weights.persist()
+            return list(weights.to_delayed())
+        if not isinstance(sample_weight, (dd.Series, dd.DataFrame)):
+            raise TypeError(
+                "sample_weight for a dask DataFrame must be a dask Series with the DataFrame's "
+                f"partitions (e.g. a column of it), got {type(sample_weight).__name__}"
+            )
+        if sample_weight.npartitions != X.npartitions:
+            raise DataError(
+                f"sample_weight has {sample_weight.npartitions} partitions, X has {X.npartitions}; "
+                "give it X's partitions (e.g. a column of the same DataFrame)"
+            )
+        if persist:
+            sample_weight = sample_weight.persist()
+        return list(sample_weight.to_delayed())
 
     @property
     def float32(self) -> bool:
@@ -123,9 +158,10 @@ class _Blocks:
     def run(self, task: str, split_every: int = 8) -> str:
         """Runs ``task`` on every partition and merges the results in a fixed tree (partition
         order), computing only the merged statistics on the client."""
+        weights = self.weights or [None] * len(self.blocks)
         parts = [
-            delayed(_run_task, pure=True)(task, block, i)
-            for i, block in enumerate(self.blocks)
+            delayed(_run_task, pure=True)(task, block, i, w)
+            for i, (block, w) in enumerate(zip(self.blocks, weights))
         ]
         if not parts:
             raise DataError("X has no partitions")
@@ -174,7 +210,10 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     (n_clusters, n_features) starts from those centers. The iterations are those of
     :class:`segcore.KMeans` (``tol`` relative to the mean feature variance, empty clusters
     re-seeded with the farthest row), so from the same initial centers the centers and labels
-    equal the single-machine fit's. One initialisation (``n_init`` other than 1 warns).
+    equal the single-machine fit's. ``n_init`` k-means|| starts (seeds derived from
+    ``random_state``; the first keeps it) each run to the end, and the lowest inertia wins.
+    ``sample_weight`` weights the rows as :class:`segcore.KMeans` does (all ones: the bits of no
+    weights).
 
     The data is persisted in worker memory for the iterations (``persist=False`` re-reads it on
     every pass). ``cluster_centers_`` is numpy; ``labels_`` is a lazy dask array.
@@ -205,9 +244,11 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.persist = persist
         self.split_every = split_every
 
-    def fit(self, X: Any, y: Any = None) -> "KMeans":
-        """Fit on ``X`` (a dask array or DataFrame, rows are customers)."""
-        blocks = _Blocks(X, persist=bool(self.persist))
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "KMeans":
+        """Fit on ``X`` (a dask array or DataFrame, rows are customers), each row weighted by
+        ``sample_weight`` (a dask array for an array X, a dask Series with X's partitions for a
+        DataFrame X)."""
+        blocks = _Blocks(X, persist=bool(self.persist), sample_weight=sample_weight)
         centers = None
         if not isinstance(self.init, str):
             centers = np.asarray(self.init, dtype=np.float64)
@@ -328,8 +369,9 @@ class GaussianMixture(ClusterMixin, BaseEstimator):
     sums of the core, the client merges them in a fixed tree and runs the M-step. From the same
     start (``weights_init``, ``means_init`` and ``precisions_init``) the fit follows the
     single-machine iterations to rounding; ``init_params="kmeans"`` starts from a distributed
-    k-means (k-means||) and one hard-assignment pass. One initialisation (``n_init`` other than
-    1 warns). ``predict`` / ``predict_proba`` are lazy dask arrays; :meth:`to_local` gives the
+    k-means (k-means||) and one hard-assignment pass; with ``n_init`` above 1 that many starts
+    run to the end and the highest lower bound wins. ``predict`` / ``predict_proba`` are lazy
+    dask arrays; :meth:`to_local` gives the
     fitted :class:`segcore.GaussianMixture`.
     """
 
@@ -367,11 +409,12 @@ class GaussianMixture(ClusterMixin, BaseEstimator):
         self.persist = persist
         self.split_every = split_every
 
-    def fit(self, X: Any, y: Any = None) -> "GaussianMixture":
-        """Fit on ``X`` (a dask array or DataFrame, rows are customers)."""
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "GaussianMixture":
+        """Fit on ``X`` (a dask array or DataFrame, rows are customers), each row weighted by
+        ``sample_weight`` as in :meth:`KMeans.fit`."""
         from .mixture import adopt_mixture, em_settings
 
-        blocks = _Blocks(X, persist=bool(self.persist))
+        blocks = _Blocks(X, persist=bool(self.persist), sample_weight=sample_weight)
         driver = _segcore.GmmDriver(**em_settings(self), float32=blocks.float32)
         while (task := driver.next_task()) is not None:
             driver.receive(blocks.run(task, int(self.split_every)))
@@ -562,20 +605,79 @@ class _Score:
         return pd.Series(np.asarray(labels, dtype=np.int64), index=part.index, name="segment")
 
 
-def predict(model: Any, customers: Any, transactions: Any = None) -> Any:
+def _keyed(part: Any, id_column: str, n: int, lines: bool, partition_info: Any = None) -> Any:
+    """``part`` with the piece of each row's customer (``_log_scoring.KEY``) and, for a log, each
+    line's position in the log (``_log_scoring.LINE``: partition number, then row)."""
+    from . import _log_scoring as log_scoring
+    from .exceptions import ColumnError
+
+    if id_column in part.columns:
+        ids = part[id_column].to_numpy()
+    elif getattr(part.index, "name", None) == id_column:
+        ids = part.index.to_numpy()
+    else:
+        raise ColumnError(
+            f"unknown column `{id_column}`; available columns: {', '.join(map(str, part.columns))}"
+        )
+    out = part.assign(**{log_scoring.KEY: log_scoring.bucket_of(ids, n)})
+    if lines:
+        number = 0 if partition_info is None else int(partition_info["number"])
+        out[log_scoring.LINE] = (np.int64(number) << np.int64(40)) + np.arange(len(part), dtype=np.int64)
+    return out
+
+
+def _predict_with_log(model: Any, customers: Any, transactions: Any, npartitions: Optional[int]) -> Any:
+    """A Segmenter with behaviour features on a Dask customer frame and log: one date for all
+    partitions, then both frames shuffled by customer and scored partition by partition."""
+    from . import _log_scoring as log_scoring
+
+    customer, id_column, date = log_scoring.log_columns(model, [str(c) for c in transactions.columns])
+    last_days = dask.compute(*[delayed(log_scoring.LastDay(date))(p) for p in transactions.to_delayed()])
+    as_of = log_scoring.as_of_of(model, list(last_days))
+    n = int(npartitions or max(customers.npartitions, transactions.npartitions))
+    sample = customers.get_partition(0).head(5, compute=True)
+    if len(sample) == 0:
+        sample = customers.head(5, npartitions=-1)
+    meta = log_scoring.meta_of(model, sample, transactions._meta, as_of)
+    key_meta = {log_scoring.KEY: np.int64(0)}
+    keyed_customers = customers.map_partitions(
+        _keyed, id_column, n, False, meta=customers._meta.assign(**key_meta)
+    )
+    keyed_log = transactions.map_partitions(
+        _keyed, customer, n, True,
+        meta=transactions._meta.assign(**key_meta, **{log_scoring.LINE: np.int64(0)}),
+    )
+    left = keyed_customers.shuffle(on=log_scoring.KEY, npartitions=n).to_delayed()
+    right = keyed_log.shuffle(on=log_scoring.KEY, npartitions=n).to_delayed()
+    score = log_scoring.Score(model, as_of, meta)
+    parts = [
+        delayed(score, pure=True)(c, lines, f"partition {i} (after the shuffle by customer)")
+        for i, (c, lines) in enumerate(zip(left, right))
+    ]
+    return dd.from_delayed(parts, meta=meta, verify_meta=False)
+
+
+def predict(model: Any, customers: Any, transactions: Any = None, *, npartitions: Optional[int] = None) -> Any:
     """Scores ``customers`` (a Dask DataFrame) partition by partition with any fitted segcore
     model (an estimator of :mod:`segcore`, a :class:`segcore.Segmenter`, or one of this module's
     estimators). The model reaches the workers as its JSON document (pickling goes through it).
     Returns a Dask Series ``segment`` (or a DataFrame for a Segmenter), indexed like
-    ``customers``. ``transactions`` is not supported yet: compute behaviour features first
-    (:func:`behaviour_features`) and join them to ``customers``."""
-    if transactions is not None:
-        raise NotImplementedError(
-            "segcore.dask.predict with transactions: join behaviour_features(transactions) to "
-            "customers first"
-        )
+    ``customers``.
+
+    ``transactions`` (a Dask DataFrame log, for a Segmenter fitted with behaviour features): the
+    behaviour is measured at one date for the whole log (the Segmenter's ``as_of``, else the day
+    after the log's last line, found in one pass over the date column); then the customers and
+    the log are shuffled by customer into ``npartitions`` partitions (default: the larger
+    partition count), so every customer's row and lines meet in one partition, and each partition
+    is scored as :meth:`segcore.Segmenter.predict` scores the whole log. The result equals the
+    in-memory predict customer by customer; its rows come in the shuffled order, indexed like
+    ``customers``."""
     if hasattr(model, "to_local"):
         model = model.to_local()
+    from . import _log_scoring as log_scoring
+
+    if log_scoring.reads_log(model, transactions):
+        return _predict_with_log(model, customers, transactions, npartitions)
     names = getattr(model, "feature_names_in_", None)
     columns = [str(c) for c in names] if names is not None else None
     score = _Score(model, columns)

@@ -578,7 +578,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
         )
         self.segment_value_ = _segment_value_frame(model.value_table(), self.segment_names_)
 
-    def predict(self, customers: Table, *args: object, transactions: Optional[Table] = None) -> Frame:
+    def predict(self, customers: Table, *args: object, transactions: Optional[Table] = None,
+                as_of: Optional[DateLike] = None) -> Frame:
         """Segment of every customer: a DataFrame with one row per row of ``customers``, indexed
         like it (polars in, polars out), with the customer id column (when there is one),
         ``segment`` (nullable int), ``name``, one probability column per segment name and
@@ -589,12 +590,15 @@ class Segmenter(ClusterMixin, BaseEstimator):
         Behaviour features are recomputed from ``transactions`` (log lines of customers not in
         ``customers`` are ignored, so a full log can score a few customers); without a log the
         customer frame must hold the behaviour columns the model reads (``feature_names_in_``).
+        They are measured at ``as_of`` when given, else at the ``as_of`` the model was fitted
+        with, else on the day after the log's last line (scoring a log in pieces, as
+        :func:`segcore.dask.predict` does, passes the date of the whole log).
         """
         transactions = _split_args("predict", args, transactions)
         check_is_fitted(self)
         frame, tx = self._inputs(customers, transactions)
         segments, names, probabilities, uncertainty, reasons = self._model.predict(
-            frame.ids, frame.columns, tx
+            frame.ids, frame.columns, tx, None if as_of is None else day(as_of, "as_of")
         )
         return self._frame(frame, segments, names, probabilities, uncertainty, reasons)
 

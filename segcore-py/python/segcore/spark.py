@@ -8,7 +8,8 @@ executors as its JSON document). Every number is computed by the core, so a fit 
 numbers as on a laptop, and the same bits on any cluster for a given partitioning.
 
 - :class:`KMeans`, :class:`GaussianMixture`, :class:`StandardScaler`, :class:`PCA` fitted on numeric columns of a
-  DataFrame (``fit(df, columns=None)``: all columns by default);
+  DataFrame (``fit(df, columns=None)``: all columns by default); :class:`MiniBatchKMeans`
+  (``partial_fit`` over the partitions in order, on the executors);
 - :func:`rfm` / :func:`behaviour_features` of a Spark transaction log (repartitioned by customer,
   then the in-memory function per partition);
 - :func:`predict`: any fitted segcore model scored on a Spark DataFrame.
@@ -24,7 +25,7 @@ from . import _segcore
 from ._base import seed_from
 from .exceptions import DataError, InvalidParameterError
 
-__all__ = ["KMeans", "GaussianMixture", "StandardScaler", "PCA", "behaviour_features", "rfm", "predict"]
+__all__ = ["KMeans", "MiniBatchKMeans", "GaussianMixture", "StandardScaler", "PCA", "behaviour_features", "rfm", "predict"]
 
 
 def _columns_of(df: Any, columns: Optional[Sequence[str]]) -> List[str]:
@@ -45,8 +46,8 @@ def _float32(df: Any, columns: List[str]) -> bool:
 class _Task:
     """The per-partition function of ``mapInPandas``: one partition's rows -> its statistics."""
 
-    def __init__(self, task: str, columns: List[str], float32: bool) -> None:
-        self.task, self.columns, self.float32 = task, columns, float32
+    def __init__(self, task: str, columns: List[str], float32: bool, weight: Optional[str] = None) -> None:
+        self.task, self.columns, self.float32, self.weight = task, columns, float32, weight
 
     def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
         import pandas as pd
@@ -56,10 +57,16 @@ class _Task:
         assert context is not None, "runs inside a Spark task"
         partition = context.partitionId()
         dtype = np.float32 if self.float32 else np.float64
+        batches = list(batches)
         parts = [b[self.columns].to_numpy(dtype=dtype) for b in batches]
         rows = np.concatenate(parts) if parts else np.zeros((0, len(self.columns)), dtype=dtype)
+        weights = None
+        if self.weight is not None:
+            pieces = [b[self.weight].to_numpy(dtype=dtype) for b in batches]
+            weights = np.concatenate(pieces) if pieces else np.zeros(0, dtype=dtype)
+            weights = np.require(weights, dtype=dtype, requirements=["C", "A"])
         stats = _segcore.partition_task_run(
-            self.task, np.require(rows, dtype=dtype, requirements=["C", "A"]), partition
+            self.task, np.require(rows, dtype=dtype, requirements=["C", "A"]), partition, weights
         )
         yield pd.DataFrame({"partition": [partition], "stats": [stats]})
 
@@ -67,16 +74,23 @@ class _Task:
 class _Frame:
     """The selected columns of a DataFrame, cached for the passes of a fit."""
 
-    def __init__(self, df: Any, columns: Optional[Sequence[str]], cache: bool) -> None:
+    def __init__(
+        self, df: Any, columns: Optional[Sequence[str]], cache: bool, weight: Optional[str] = None
+    ) -> None:
+        if weight is not None:
+            _columns_of(df, [weight])
+            if columns is None:
+                columns = [c for c in df.columns if c != weight]
         self.columns = _columns_of(df, columns)
         self.float32 = _float32(df, self.columns)
-        self.df = df.select(*self.columns)
+        self.weight = weight
+        self.df = df.select(*self.columns, *([weight] if weight is not None else []))
         if cache:
             self.df = self.df.cache()
 
     def run(self, task: str) -> str:
         rows = self.df.mapInPandas(
-            _Task(task, self.columns, self.float32), schema="partition long, stats string"
+            _Task(task, self.columns, self.float32, self.weight), schema="partition long, stats string"
         ).collect()
         if not rows:
             raise DataError("X has no partitions")
@@ -89,15 +103,17 @@ class _Frame:
 
 class KMeans:
     """Exact k-means on Spark (k-means|| or given initial centers, then the Lloyd iterations of
-    :class:`segcore.KMeans`; see :class:`segcore.dask.KMeans`). ``fit(df, columns)`` returns
-    self with numpy ``cluster_centers_``, ``inertia_``, ``n_iter_``; ``predict(df)`` adds a
-    ``segment`` column."""
+    :class:`segcore.KMeans`; see :class:`segcore.dask.KMeans`; ``n_init`` k-means|| starts, the
+    lowest inertia kept). ``fit(df, columns, sample_weight)`` (``sample_weight``: the name of a
+    weight column, as Spark MLlib's ``weightCol``) returns self with numpy ``cluster_centers_``,
+    ``inertia_``, ``n_iter_``; ``predict(df)`` adds a ``segment`` column."""
 
     def __init__(
         self,
         n_clusters: int = 8,
         *,
         init: Any = "k-means||",
+        n_init: Any = 1,
         max_iter: int = 300,
         tol: float = 1e-4,
         random_state: Any = None,
@@ -107,6 +123,7 @@ class KMeans:
     ) -> None:
         self.n_clusters = n_clusters
         self.init = init
+        self.n_init = n_init
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -114,9 +131,12 @@ class KMeans:
         self.init_max_iter = init_max_iter
         self.cache = cache
 
-    def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "KMeans":
-        """Fit on the ``columns`` (default: all) of the Spark DataFrame ``df``."""
-        frame = _Frame(df, columns, bool(self.cache))
+    def fit(
+        self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
+    ) -> "KMeans":
+        """Fit on the ``columns`` (default: all but the weight column) of the Spark DataFrame
+        ``df``, each row weighted by its value in the column ``sample_weight``."""
+        frame = _Frame(df, columns, bool(self.cache), sample_weight)
         centers = None
         if not isinstance(self.init, str):
             centers = np.asarray(self.init, dtype=np.float64)
@@ -131,7 +151,7 @@ class KMeans:
             max_iter=int(self.max_iter),
             tol=float(self.tol),
             random_state=seed_from(self.random_state),
-            n_init=None,
+            n_init=None if self.n_init in (None, "auto") else int(self.n_init),
             float32=frame.float32,
             oversampling_factor=self.oversampling_factor,
             init_rounds=int(self.init_max_iter),
@@ -158,6 +178,104 @@ class KMeans:
         local._set_fitted(self._model, self.feature_names_in_)
         local.labels_ = np.zeros(0, dtype=np.int32)
         return local
+
+    def predict(self, df: Any) -> Any:
+        """``df`` with a ``segment`` column (int) from the nearest center."""
+        return predict(self, df)
+
+
+class _RowBlocks:
+    """``mapInPandas``: every batch of a partition as one ``.npy`` document (the rows stay on the
+    executors; a partition's documents are what its ``partial_fit`` reads)."""
+
+    def __init__(self, columns: List[str], float32: bool) -> None:
+        self.columns, self.float32 = columns, float32
+
+    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+        import io
+
+        import pandas as pd
+
+        dtype = np.float32 if self.float32 else np.float64
+        for batch in batches:
+            buffer = io.BytesIO()
+            np.save(buffer, batch[self.columns].to_numpy(dtype=dtype), allow_pickle=False)
+            yield pd.DataFrame({"rows": [buffer.getvalue()]})
+
+
+class _PartialFit:
+    """One partition's ``partial_fit`` on an executor: the estimator arrives pickled (as its JSON
+    document), reads the partition's rows and goes back updated."""
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+
+    def __call__(self, rows: Iterator[Any]) -> Iterator[Any]:
+        import io
+
+        blocks = [np.load(io.BytesIO(row[0]), allow_pickle=False) for row in rows]
+        block = np.concatenate(blocks) if blocks else None
+        if block is not None and len(block):
+            dtype = np.float32 if block.dtype == np.float32 else np.float64
+            self.estimator.partial_fit(np.require(block, dtype=dtype, requirements=["C", "A"]))
+        yield self.estimator
+
+
+class MiniBatchKMeans:
+    """Mini-batch k-means streamed over the partitions in order: ``partial_fit`` of
+    :class:`segcore.MiniBatchKMeans` on each partition in turn, on the executor that holds it
+    (one Spark job per partition; the estimator travels as its JSON document, the rows stay
+    where they are), as :class:`segcore.dask.MiniBatchKMeans` does on Dask. ``fit(df, columns)``
+    returns self with numpy ``cluster_centers_``; ``predict(df)`` adds a ``segment`` column."""
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        batch_size: int = 1024,
+        random_state: Any = None,
+        cache: bool = True,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.cache = cache
+
+    def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "MiniBatchKMeans":
+        """One pass of ``partial_fit`` over the partitions of ``df`` in order."""
+        from .cluster import MiniBatchKMeans as LocalMiniBatch
+
+        self._local = LocalMiniBatch(
+            n_clusters=self.n_clusters, batch_size=self.batch_size, random_state=self.random_state
+        )
+        return self.partial_fit(df, columns)
+
+    def partial_fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "MiniBatchKMeans":
+        """Update the model with every partition of ``df``, in partition order."""
+        if not hasattr(self, "_local"):
+            return self.fit(df, columns)
+        frame = _Frame(df, columns, bool(self.cache))
+        try:
+            blocks = frame.df.mapInPandas(
+                _RowBlocks(frame.columns, frame.float32), schema="rows binary"
+            ).rdd
+            context = df.sparkSession.sparkContext
+            for partition in range(blocks.getNumPartitions()):
+                [self._local] = context.runJob(blocks, _PartialFit(self._local), [partition])
+        finally:
+            if self.cache:
+                frame.release()
+        if not hasattr(self._local, "cluster_centers_"):
+            raise DataError("X has no rows in any partition")
+        self._model = self._local._model
+        self.cluster_centers_ = self._local.cluster_centers_
+        self.n_features_in_ = len(frame.columns)
+        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        return self
+
+    def to_local(self) -> Any:
+        """The fitted :class:`segcore.MiniBatchKMeans`."""
+        return self._local
 
     def predict(self, df: Any) -> Any:
         """``df`` with a ``segment`` column (int) from the nearest center."""
@@ -201,11 +319,14 @@ class GaussianMixture:
         self.random_state = random_state
         self.cache = cache
 
-    def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "GaussianMixture":
-        """Fit on the ``columns`` (default: all) of the Spark DataFrame ``df``."""
+    def fit(
+        self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
+    ) -> "GaussianMixture":
+        """Fit on the ``columns`` (default: all but the weight column) of the Spark DataFrame
+        ``df``, each row weighted by its value in the column ``sample_weight``."""
         from .mixture import adopt_mixture, em_settings
 
-        frame = _Frame(df, columns, bool(self.cache))
+        frame = _Frame(df, columns, bool(self.cache), sample_weight)
         driver = _segcore.GmmDriver(**em_settings(self), float32=frame.float32)
         try:
             while (task := driver.next_task()) is not None:
@@ -299,24 +420,116 @@ class _Score:
             yield out
 
 
-def predict(model: Any, customers: Any, transactions: Any = None, *, output: str = "segment") -> Any:
+def predict(
+    model: Any,
+    customers: Any,
+    transactions: Any = None,
+    *,
+    output: str = "segment",
+    n_pieces: Optional[int] = None,
+) -> Any:
     """``customers`` (a Spark DataFrame) with an ``output`` column: the segment of every row
     from any fitted segcore model that predicts from columns (k-means, Gaussian mixture, Ward,
     a pipeline, or this module's estimators). The model reaches the executors pickled as its JSON
-    document. ``transactions`` is not supported yet: join :func:`behaviour_features` first."""
+    document.
+
+    ``transactions`` (a Spark log, for a :class:`segcore.Segmenter` fitted with behaviour
+    features): the behaviour is measured at one date for the whole log (the Segmenter's
+    ``as_of``, else the day after the log's last line, found in one pass over the date column);
+    customers and lines are grouped by customer into ``n_pieces`` buckets (default:
+    ``spark.sql.shuffle.partitions``) and each bucket is scored by
+    :meth:`segcore.Segmenter.predict` in a cogrouped ``applyInPandas``. Returns the Segmenter's
+    assignment columns (customer id, ``segment``, ``name``, ...) for every customer, equal to the
+    in-memory predict customer by customer."""
     from pyspark.sql.types import LongType, StructField, StructType
 
-    if transactions is not None:
-        raise NotImplementedError(
-            "segcore.spark.predict with transactions: join behaviour_features(transactions) to "
-            "customers first"
-        )
+    from . import _log_scoring as log_scoring
+
     if hasattr(model, "to_local"):
         model = model.to_local()
+    if log_scoring.reads_log(model, transactions):
+        return _predict_with_log(model, customers, transactions, n_pieces)
     names = getattr(model, "feature_names_in_", None)
     columns = [str(c) for c in names] if names is not None else list(customers.columns)
     schema = StructType(customers.schema.fields + [StructField(output, LongType(), False)])
     return customers.mapInPandas(_Score(model, columns, output), schema=schema)
+
+
+class _LastDays:
+    """``mapInPandas``: the last day of every batch of a log's date column."""
+
+    def __init__(self, date: str) -> None:
+        self.date = date
+
+    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+        import pandas as pd
+
+        from . import _log_scoring as log_scoring
+
+        last = log_scoring.LastDay(self.date)
+        days = [last(batch) for batch in batches]
+        known = [d for d in days if d is not None]
+        yield pd.DataFrame({"last_day": pd.array([max(known)] if known else [None], dtype="Int64")})
+
+
+class _CoScore:
+    """Cogrouped ``applyInPandas``: one bucket's customers and lines -> their assignments."""
+
+    def __init__(self, score: Any) -> None:
+        self.score = score
+
+    def __call__(self, key: Any, customers: Any, lines: Any) -> Any:
+        bucket = key[0] if len(key) else "?"
+        return self.score(customers, lines, f"bucket {bucket} of the customers").reset_index(drop=True)
+
+
+def _spark_type(dtype: Any) -> Any:
+    from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType
+
+    try:
+        kind = np.dtype(getattr(dtype, "numpy_dtype", dtype)).kind
+    except TypeError:  # pandas' string and other extension dtypes
+        kind = "O"
+    return {"i": LongType(), "u": LongType(), "f": DoubleType(), "b": BooleanType()}.get(kind, StringType())
+
+
+def _predict_with_log(model: Any, customers: Any, transactions: Any, n_pieces: Optional[int]) -> Any:
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StructField, StructType
+
+    from . import _log_scoring as log_scoring
+
+    customer, id_column, date = log_scoring.log_columns(model, list(transactions.columns))
+    if id_column not in customers.columns:
+        raise DataError(
+            f"unknown column `{id_column}` in customers; available columns: {list(customers.columns)}"
+        )
+    rows = transactions.select(date).mapInPandas(_LastDays(date), schema="last_day long").collect()
+    as_of = log_scoring.as_of_of(model, [r["last_day"] for r in rows])
+    session = customers.sparkSession
+    n = int(n_pieces or int(session.conf.get("spark.sql.shuffle.partitions")))
+
+    def piece(name: str) -> Any:
+        return F.pmod(F.hash(F.col(name).cast("string")), F.lit(n))
+
+    meta = log_scoring.meta_of(model, customers.limit(5).toPandas(), transactions.limit(0).toPandas(), as_of)
+    id_type = customers.schema[id_column].dataType
+    schema = StructType(
+        [
+            StructField(str(c), id_type if str(c) == id_column else _spark_type(meta[c].dtype), True)
+            for c in meta.columns
+        ]
+    )
+    keyed_customers = customers.withColumn(log_scoring.KEY, piece(id_column))
+    keyed_log = transactions.withColumn(log_scoring.LINE, F.monotonically_increasing_id()).withColumn(
+        log_scoring.KEY, piece(customer)
+    )
+    score = _CoScore(log_scoring.Score(model, as_of, meta))
+    return (
+        keyed_customers.groupBy(log_scoring.KEY)
+        .cogroup(keyed_log.groupBy(log_scoring.KEY))
+        .applyInPandas(score, schema=schema)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
