@@ -136,6 +136,7 @@ class _Blocks:
             weights = sample_weight.rechunk((X.chunks[0],))
             if persist:
                 weights = weights.persist()
+            self.weight_collection = weights  # keeps persisted blocks alive for the passes
             return list(weights.to_delayed())
         if not isinstance(sample_weight, (dd.Series, dd.DataFrame)):
             raise TypeError(
@@ -149,6 +150,7 @@ class _Blocks:
             )
         if persist:
             sample_weight = sample_weight.persist()
+        self.weight_collection = sample_weight  # keeps persisted partitions alive for the passes
         return list(sample_weight.to_delayed())
 
     @property

@@ -472,15 +472,15 @@ class _LastDays:
         yield pd.DataFrame({"last_day": pd.array([max(known)] if known else [None], dtype="Int64")})
 
 
-class _CoScore:
-    """Cogrouped ``applyInPandas``: one bucket's customers and lines -> their assignments."""
+def _co_score(score: Any) -> Any:
+    """Cogrouped ``applyInPandas`` (a plain function: Spark reads its arguments): one bucket's
+    customers and lines -> their assignments."""
 
-    def __init__(self, score: Any) -> None:
-        self.score = score
-
-    def __call__(self, key: Any, customers: Any, lines: Any) -> Any:
+    def run(key: Any, customers: Any, lines: Any) -> Any:
         bucket = key[0] if len(key) else "?"
-        return self.score(customers, lines, f"bucket {bucket} of the customers").reset_index(drop=True)
+        return score(customers, lines, f"bucket {bucket} of the customers").reset_index(drop=True)
+
+    return run
 
 
 def _spark_type(dtype: Any) -> Any:
@@ -524,7 +524,7 @@ def _predict_with_log(model: Any, customers: Any, transactions: Any, n_pieces: O
     keyed_log = transactions.withColumn(log_scoring.LINE, F.monotonically_increasing_id()).withColumn(
         log_scoring.KEY, piece(customer)
     )
-    score = _CoScore(log_scoring.Score(model, as_of, meta))
+    score = _co_score(log_scoring.Score(model, as_of, meta))
     return (
         keyed_customers.groupBy(log_scoring.KEY)
         .cogroup(keyed_log.groupBy(log_scoring.KEY))
