@@ -331,9 +331,17 @@ class MiniBatchKMeans(KMeans):
         self.random_state = random_state
         self.persist = persist
 
-    def fit(self, X: Any, y: Any = None) -> "MiniBatchKMeans":
-        """One pass of ``partial_fit`` over the partitions of ``X`` in order."""
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "MiniBatchKMeans":
+        """One pass of ``partial_fit`` over the partitions of ``X`` in order (no sample weights
+        yet)."""
         from .cluster import MiniBatchKMeans as LocalMiniBatch
+        from .exceptions import InvalidParameterError
+
+        if sample_weight is not None:
+            raise InvalidParameterError(
+                "invalid parameter `sample_weight`: the distributed MiniBatchKMeans takes no "
+                "sample weights yet; use segcore.dask.KMeans"
+            )
 
         self._local = LocalMiniBatch(
             n_clusters=self.n_clusters, batch_size=self.batch_size, random_state=self.random_state

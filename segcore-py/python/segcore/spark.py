@@ -57,12 +57,12 @@ class _Task:
         assert context is not None, "runs inside a Spark task"
         partition = context.partitionId()
         dtype = np.float32 if self.float32 else np.float64
-        batches = list(batches)
-        parts = [b[self.columns].to_numpy(dtype=dtype) for b in batches]
+        frames = list(batches)
+        parts = [b[self.columns].to_numpy(dtype=dtype) for b in frames]
         rows = np.concatenate(parts) if parts else np.zeros((0, len(self.columns)), dtype=dtype)
         weights = None
         if self.weight is not None:
-            pieces = [b[self.weight].to_numpy(dtype=dtype) for b in batches]
+            pieces = [b[self.weight].to_numpy(dtype=dtype) for b in frames]
             weights = np.concatenate(pieces) if pieces else np.zeros(0, dtype=dtype)
             weights = np.require(weights, dtype=dtype, requirements=["C", "A"])
         stats = _segcore.partition_task_run(
