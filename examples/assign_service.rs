@@ -11,8 +11,9 @@
 //! (numbers or `null` for numeric columns, strings or `null` for categorical ones; the model's
 //! `feature_names_in` lists them). Output: `{"id": "C-1001", "segment": 3, "name": "Volume
 //! customers"}`, plus `"probabilities": [...]` and `"uncertainty"` (1 - the largest
-//! probability) for Gaussian mixtures; a customer the model cannot
-//! assign gets `"segment": null` and the `"reason"`.
+//! probability) for Gaussian mixtures; a customer far beyond the training customers on some
+//! feature (the extreme rule of fit) keeps its segment and gets `"extreme"` (which feature, how
+//! far); a customer the model cannot assign gets `"segment": null` and the `"reason"`.
 //!
 //! Every model is loaded one way, `serve::AnyModel::load`, and assigned one way,
 //! `AnyModel::predict_record`. With any other saved clustering model (k-means, mini-batch
@@ -76,6 +77,10 @@ fn assign_line(model: &AnyModel, line: &str, line_number: usize) -> Value {
             }
             if let Some(reason) = a.reason {
                 out["reason"] = json!(reason);
+            }
+            // A customer beyond the extreme rule of fit: still assigned, and flagged.
+            if let Some(extreme) = a.extreme {
+                out["extreme"] = json!(extreme);
             }
             out
         }

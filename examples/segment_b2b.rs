@@ -1,8 +1,8 @@
 //! The main job: generate the built-in synthetic B2B customer base (customers and transactions),
 //! segment it with the one-liner `SegmenterParams::new().fit(..)`, and print what an analyst
 //! needs: the inferred column spec, the chosen number of segments with its evidence, the named
-//! profiles and the agreement with the generator's true segments. Writes the saved model and the
-//! HTML report.
+//! profiles and the agreement with the generator's true segments. Writes the saved model
+//! (`segmenter.json`) and the HTML report (`report.html`, `Segmenter::save_report`).
 //!
 //! ```sh
 //! cargo run --release --example segment_b2b -- [n_customers] [seed] [lang: en|de] [out_dir]
@@ -12,7 +12,7 @@
 
 use segcore::datasets::{make_b2b, B2bParams};
 use segcore::profile::Language;
-use segcore::segmenter::SegmenterParams;
+use segcore::segmenter::{ReportContext, SegmenterParams};
 use segcore::select::metrics::adjusted_rand_score;
 use std::io::Write;
 use std::path::PathBuf;
@@ -82,9 +82,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     std::fs::create_dir_all(&out_dir)?;
     let model_path = out_dir.join("segmenter.json");
-    let report_path = out_dir.join("profile.html");
+    let report_path = out_dir.join("report.html");
     segcore::persist::save(&model, &model_path)?;
-    std::fs::write(&report_path, model.profile().to_html())?;
+    // The report a sales manager reads (prints on A4): the data's source, period and currency,
+    // segment shares, the profile heatmap, the evidence for k and the Lorenz curve.
+    let context = ReportContext::new()
+        .source(&format!(
+            "synthetic B2B base (segcore::datasets::make_b2b, seed {seed})"
+        ))
+        .currency("EUR")
+        .date_range_of(&data.transactions);
+    model.save_report(&report_path, &context)?;
     println!("saved model:  {}", model_path.display());
     println!("HTML report:  {}", report_path.display());
     Ok(())

@@ -9,14 +9,14 @@
 //! cargo run --release --example segment_csv -- --help
 //! ```
 //!
-//! Files may be plain, gzip or zstd CSV, comma-, semicolon- or tab-separated; columns are
+//! Files may be plain, gzip or zstd CSV, comma-, semicolon- or tab-separated, or Parquet; columns are
 //! recognised from English and German header names (`CustomerID`/`Kundennummer`,
 //! `InvoiceDate`/`Datum`, `Amount`/`Umsatz`, or `Quantity` x `UnitPrice`) unless named with
 //! `--customer-column`, `--date-column`, ... Without `--customers` the customer table is
 //! derived from the log. Errors name the file, the line and the column, or say which flag to
 //! write. The argument parsing lives in the core (`segcore::segmenter::cli`).
 
-use segcore::segmenter::cli::{parse_args, Command, HELP};
+use segcore::segmenter::cli::{parse_args, Command, HELP, OUTPUT_FILES};
 
 fn main() {
     let command = match parse_args(std::env::args().skip(1)) {
@@ -49,11 +49,11 @@ fn main() {
             println!("\n{}", done.model);
             println!(
                 "saved model:  {}",
-                options.out_dir.join("segmenter.json").display()
+                options.out_dir.join(OUTPUT_FILES[0]).display()
             );
             println!(
                 "HTML report:  {}",
-                options.out_dir.join("profile.html").display()
+                options.out_dir.join(OUTPUT_FILES[1]).display()
             );
         }
         Err(e) => {

@@ -248,7 +248,15 @@ fn online_retail_end_to_end_without_a_customer_table() {
     };
     let first = options.run().unwrap();
     assert_eq!(first.model.n_segments(), 4);
-    assert!(out.join("segmenter.json").is_file() && out.join("profile.html").is_file());
+    assert!(out.join("segmenter.json").is_file() && out.join("report.html").is_file());
+    // The report a sales manager reads, with the file as its source and the log's period.
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        report.contains("online_retail")
+            && report.contains("<svg")
+            && report.contains("2011-12-09"),
+        "the report names its source and period"
+    );
     let again = options.run().unwrap_err().to_string();
     assert!(again.contains("--overwrite"), "{again}");
     let overwrite = CliOptions {

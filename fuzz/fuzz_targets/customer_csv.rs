@@ -1,6 +1,7 @@
-//! Customer-table CSV ingestion: bytes in, a table or a typed error out; a table that loads
-//! goes on through spec inference and the feature pipeline's fit and transform, as the
-//! one-liner does. Never a panic, never an allocation beyond the documented bounds.
+//! Customer-table ingestion, CSV or (flag bit 4) Parquet: bytes in, a table or a typed error
+//! out; a table that loads goes on through spec inference and the feature pipeline's fit and
+//! transform, as the one-liner does. Never a panic, never an allocation beyond the documented
+//! bounds.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -19,7 +20,12 @@ fuzz_target!(|data: &[u8]| {
     if flags & 2 == 2 {
         options = options.with_delimiter(b';');
     }
-    let Ok(table) = CustomerTable::from_csv_reader(csv, "fuzz.csv", &options) else {
+    let read = if flags & 4 == 4 {
+        CustomerTable::from_parquet_bytes(csv.to_vec(), "fuzz.parquet", &options)
+    } else {
+        CustomerTable::from_csv_reader(csv, "fuzz.csv", &options)
+    };
+    let Ok(table) = read else {
         return;
     };
     assert!(table

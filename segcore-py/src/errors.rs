@@ -23,7 +23,8 @@ fn exception_class_name(error: &segcore::Error) -> &'static str {
         | E::InvalidWeights { .. }
         | E::UnknownCategory { .. }
         | E::InvalidHistory { .. }
-        | E::TransactionLogAsCustomers { .. } => "DataError",
+        | E::TransactionLogAsCustomers { .. }
+        | E::UnsupportedInput { .. } => "DataError",
         E::UnknownColumn { .. } | E::MissingColumn { .. } => "ColumnError",
         E::Usage { .. } => "InvalidParameterError",
         E::ColumnType { .. } => "ColumnTypeError",

@@ -74,12 +74,14 @@ fn date_of(what: &'static str, days: i64) -> segcore::Result<Date> {
 }
 
 /// Assignments as columns: segment (-1 = unassigned), name, probabilities and uncertainty
-/// (mixtures; NaN where unassigned), reason.
+/// (mixtures; NaN where unassigned), reason, extreme (the core's note on a customer beyond the
+/// fit's extreme rule, else None).
 type AssignmentColumns<'py> = (
     Bound<'py, PyArray1<i64>>,
     Vec<Option<String>>,
     Option<Bound<'py, PyArray2<f64>>>,
     Option<Bound<'py, PyArray1<f64>>>,
+    Vec<Option<String>>,
     Vec<Option<String>>,
 );
 
@@ -93,6 +95,7 @@ fn assignment_columns(
     let mut segments = Vec::with_capacity(n);
     let mut names = Vec::with_capacity(n);
     let mut reasons = Vec::with_capacity(n);
+    let mut extremes = Vec::with_capacity(n);
     let mut probabilities = if mixture {
         Some(ndarray::Array2::from_elem((n, k), f64::NAN))
     } else {
@@ -106,6 +109,7 @@ fn assignment_columns(
         }
         names.push(a.name);
         reasons.push(a.reason);
+        extremes.push(a.extreme);
         if let (Some(table), Some(p)) = (probabilities.as_mut(), a.probabilities) {
             for (j, value) in p.into_iter().enumerate().take(k) {
                 table[[row, j]] = value;
@@ -118,6 +122,7 @@ fn assignment_columns(
         probabilities.map(|p| p.into_pyarray(py)),
         uncertainty.map(|u| u.into_pyarray(py)),
         reasons,
+        extremes,
     )
 }
 
@@ -182,13 +187,20 @@ model_pymethods!(PySegmenterModel {
 
     /// Assigns one customer given as a JSON object of the input columns (the service path,
     /// `Segmenter::predict_record`): `(segment or -1, name, probabilities, uncertainty,
-    /// reason)`.
+    /// reason, extreme)`.
     #[allow(clippy::type_complexity)]
     fn predict_record(
         &self,
         py: Python<'_>,
         record: &str,
-    ) -> PyResult<(i64, Option<String>, Option<Vec<f64>>, Option<f64>, Option<String>)> {
+    ) -> PyResult<(
+        i64,
+        Option<String>,
+        Option<Vec<f64>>,
+        Option<f64>,
+        Option<String>,
+        Option<String>,
+    )> {
         let model = &self.inner;
         let a = run_detached(py, move || {
             let value: serde_json::Map<String, serde_json::Value> = serde_json::from_str(record)
@@ -201,6 +213,7 @@ model_pymethods!(PySegmenterModel {
             a.probabilities,
             a.uncertainty,
             a.reason,
+            a.extreme,
         ))
     }
 

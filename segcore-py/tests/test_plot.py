@@ -104,12 +104,13 @@ def test_pca_scatter_projects_like_sklearn_and_marks_centroids(three_groups):
 
 def test_pca_scatter_two_columns_names_and_sampling():
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"pc1": rng.normal(size=500), "pc2": rng.normal(size=500)})
+    frame = pd.DataFrame({"recency_days": rng.normal(size=500), "NumWebPurchases": rng.normal(size=500)})
     frame.iloc[7, 0] = np.nan  # an incomplete row is left out, not an error
-    labels = np.where(frame["pc1"] > 0, "big", "small")
+    labels = np.where(frame["recency_days"] > 0, "big", "small")
     ax = segcore.plot.pca_scatter(frame, labels, names={"big": "Big spenders"}, max_points=100)
     render(ax.figure)
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("pc1", "pc2")
+    # Axes are labelled as a person reads them (the core's labels), never in snake case.
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("days since last order", "num web purchases")
     points = sum(len(c.get_offsets()) for c in ax.collections[:2])
     assert points == 100
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Big spenders", "small", "segment means"]
@@ -156,3 +157,22 @@ def test_missing_matplotlib_is_a_clear_import_error(monkeypatch, name):
     function = getattr(segcore.plot, name)
     with pytest.raises(ImportError, match="pip install matplotlib"):
         function(None, None) if name == "pca_scatter" else function(None)
+
+
+def test_heatmap_shows_labels_not_column_names():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({
+        "monetary": rng.lognormal(8, 1, 400),
+        "interpurchase_std_days": rng.gamma(2.0, 10.0, 400),
+        "AcceptedCmp5": rng.integers(0, 2, 400).astype(float),
+    })
+    labels = (frame["monetary"] > frame["monetary"].median()).astype(int).to_numpy()
+    german = segcore.profile(frame, labels, lang="de")
+    ax = segcore.plot.heatmap(german, labels={"AcceptedCmp5": "Kampagne 5 angenommen"})
+    render(ax.figure)
+    ticks = {t.get_text() for t in ax.get_xticklabels()}
+    assert ticks == {"Nettoumsatz", "Tage zwischen Bestellungen (Streuung)", "Kampagne 5 angenommen"}
+    english = segcore.plot.heatmap(segcore.profile(frame, labels))
+    ticks = {t.get_text() for t in english.get_xticklabels()}
+    assert ticks == {"net revenue", "days between orders (spread)", "accepted cmp 5"}
+    assert not any("_" in t for t in ticks)

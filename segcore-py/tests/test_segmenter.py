@@ -136,6 +136,11 @@ def test_figures_of_a_fitted_segmenter(base, one_liner):
     model = one_liner
     figure = segcore.plot.criteria(model)
     assert str(model.n_clusters_) in figure._suptitle.get_text()
+    ax = segcore.plot.heatmap(model)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    # Labels, not column names (a channel's own name, e.g. "web_shop", may keep its underscore).
+    assert "recency_days" not in ticks and "monetary" not in ticks, ticks
+    assert segcore.feature_label("recency_days") in ticks and segcore.feature_label("monetary") in ticks
     x = model.transform(customers, transactions)
     assert x.shape == (len(customers), len(model.get_feature_names_out()))
     ax = segcore.plot.pca_scatter(x, model.labels_, centers=model.cluster_centers_, names=model.segment_names_)
@@ -153,7 +158,7 @@ def test_figures_of_a_fitted_segmenter(base, one_liner):
 def test_predict_on_training_data_gives_the_training_labels(small, small_model):
     customers, transactions, _ = small
     assigned = small_model.predict(customers, transactions)
-    assert list(assigned.columns) == ["customer_id", "segment", "name", "reason"]
+    assert list(assigned.columns) == ["customer_id", "segment", "name", "reason", "extreme"]
     assert assigned.index.equals(customers.index)
     assert assigned["customer_id"].tolist() == customers["customer_id"].tolist()
     assert assigned["segment"].to_numpy(dtype=np.int64).tolist() == small_model.labels_.tolist()
@@ -261,7 +266,7 @@ def test_mixture_probabilities_and_ward(small):
                             progress=False).fit(customers, transactions)
     out = gmm.predict(customers, transactions)
     assert list(out.columns) == [
-        "customer_id", "segment", "name", *gmm.segment_names_, "uncertainty", "reason"
+        "customer_id", "segment", "name", *gmm.segment_names_, "uncertainty", "reason", "extreme"
     ]
     probabilities = out[gmm.segment_names_].to_numpy()
     # Soft membership: 1 - max probability per customer, and the profile's count per segment.

@@ -137,6 +137,16 @@ pub enum Error {
         value: String,
     },
 
+    /// An input file segcore recognises but cannot read: a corrupt Parquet file, a nested
+    /// (list, map or struct) column, a compression codec it is not built with.
+    #[error("{source_name}: {reason}")]
+    UnsupportedInput {
+        /// File name.
+        source_name: String,
+        /// What cannot be read and what to do instead.
+        reason: String,
+    },
+
     /// A malformed value in a text input (CSV, dates): names the source, line and column.
     #[error("{source_name}, line {line}, column `{column}`: {message}")]
     Parse {

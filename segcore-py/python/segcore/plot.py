@@ -6,6 +6,8 @@
 - :func:`pca_scatter`: customers on the first two principal components, coloured by segment,
   centroids marked;
 - :func:`heatmap`: a profile's effect sizes, segments x columns;
+
+Feature names are shown by their labels (:func:`segcore.feature_label`), never in snake case.
 - :func:`lorenz`: revenue concentration over all customers and per segment;
 - :func:`migration`: where the customers of each segment went between two segmentations.
 
@@ -15,7 +17,7 @@ Every function draws on ``ax`` when given (else on a new figure) and returns the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -84,16 +86,42 @@ def dendrogram(
     return result
 
 
-def heatmap(profile: Any, ax: Optional[Any] = None, limit: float = 2.0) -> Any:
+def _language(profile: Any) -> str:
+    """The profile's language as ``feature_label`` takes it (English when it does not say)."""
+    data = getattr(profile, "data", None)
+    language = data.get("language") if isinstance(data, dict) else None
+    return str(language) if language else "en"
+
+
+def _feature_label(name: object, language: str = "en", labels: Optional[Mapping[str, str]] = None) -> str:
+    """What a person reads for column ``name``: the user's label, else the core's
+    (:func:`segcore.feature_label`: built-in label, else the name made readable)."""
+    from .labels import feature_label
+
+    if labels and str(name) in labels:
+        return str(labels[str(name)])
+    return feature_label(str(name), language)
+
+
+def heatmap(profile: Any, ax: Optional[Any] = None, limit: float = 2.0,
+            labels: Optional[Mapping[str, str]] = None) -> Any:
     """Segments x numeric columns heatmap of effect sizes (diverging colours, clipped at
-    +-``limit``; suppressed cells blank). Returns the matplotlib Axes."""
+    +-``limit``; suppressed cells blank). ``profile`` is a :class:`segcore.Profile` or a fitted
+    :class:`segcore.Segmenter` (its profile and its ``labels``). Columns are shown by their
+    labels (:func:`segcore.feature_label` in the profile's language; ``labels`` maps a column to
+    your own). Returns the matplotlib Axes."""
     plt = _require("matplotlib.pyplot", "segcore.plot")
+    if hasattr(profile, "segment_names_") and callable(getattr(profile, "profile", None)):
+        labels = {**(getattr(profile, "labels", None) or {}), **(labels or {})}
+        profile = profile.profile()
+    language = _language(profile)
     matrix = profile.effect_sizes()
     if ax is None:
         _, ax = plt.subplots(figsize=(1.0 + 0.9 * matrix.shape[1], 1.0 + 0.5 * matrix.shape[0]))
     values = matrix.to_numpy(dtype=float)
     image = ax.imshow(np.ma.masked_invalid(values), cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-    ax.set_xticks(range(values.shape[1]), [str(c) for c in matrix.columns], rotation=45, ha="right")
+    ax.set_xticks(range(values.shape[1]), [_feature_label(c, language, labels) for c in matrix.columns],
+                  rotation=45, ha="right")
     ax.set_yticks(range(values.shape[0]), [str(i) for i in matrix.index])
     for (i, j), v in np.ndenumerate(values):
         if np.isfinite(v):
@@ -274,7 +302,7 @@ def pca_scatter(
     if data.shape[1] == 2:
         scores = data
         if column_names is not None:
-            axis_labels = [str(c) for c in column_names]
+            axis_labels = [_feature_label(c) for c in column_names]
         else:
             axis_labels = ["PC1", "PC2"]
         project = None

@@ -584,7 +584,9 @@ class Segmenter(ClusterMixin, BaseEstimator):
         like it (polars in, polars out), with the customer id column (when there is one),
         ``segment`` (nullable int), ``name``, one probability column per segment name and
         ``uncertainty`` (``1 - max probability``, NaN where unassigned) for Gaussian mixtures,
-        and ``reason`` (why a row could not be assigned, else None). A mixture's profile also
+        ``reason`` (why a row could not be assigned, else None) and ``extreme`` (for a customer
+        beyond the extreme rule of fit, which feature and how far, as in ``extreme_customers_``;
+        else None; such a customer still gets its nearest segment). A mixture's profile also
         counts the customers with an uncertain segment (``profile().membership``).
 
         Behaviour features are recomputed from ``transactions`` (log lines of customers not in
@@ -597,10 +599,10 @@ class Segmenter(ClusterMixin, BaseEstimator):
         transactions = _split_args("predict", args, transactions)
         check_is_fitted(self)
         frame, tx = self._inputs(customers, transactions)
-        segments, names, probabilities, uncertainty, reasons = self._model.predict(
+        segments, names, probabilities, uncertainty, reasons, extremes = self._model.predict(
             frame.ids, frame.columns, tx, None if as_of is None else day(as_of, "as_of")
         )
-        return self._frame(frame, segments, names, probabilities, uncertainty, reasons)
+        return self._frame(frame, segments, names, probabilities, uncertainty, reasons, extremes)
 
     def customer_value(self, customers: Table, *args: object, transactions: Optional[Table] = None) -> Frame:
         """P(alive), expected purchases and CLV of every customer row, from the value models
@@ -633,7 +635,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     def _frame(self, frame: CustomerFrame, segments: np.ndarray, names: list,
                probabilities: Optional[np.ndarray], uncertainty: Optional[np.ndarray],
-               reasons: list) -> Any:
+               reasons: list, extremes: list) -> Any:
         columns: Dict[str, Any] = {}
         if frame.id_values is not None:
             columns[frame.id_column] = frame.id_values
@@ -642,11 +644,12 @@ class Segmenter(ClusterMixin, BaseEstimator):
         columns["name"] = names
         if probabilities is not None:
             for j, segment_name in enumerate(self.segment_names_):
-                key = segment_name if segment_name not in ("segment", "name", "reason", frame.id_column) else f"p_{segment_name}"
+                key = segment_name if segment_name not in ("segment", "name", "reason", "extreme", frame.id_column) else f"p_{segment_name}"
                 columns[key] = probabilities[:, j]
         if uncertainty is not None:
             columns["uncertainty"] = uncertainty
         columns["reason"] = reasons
+        columns["extreme"] = extremes
         if frame.polars:
             import polars as pl
 
@@ -655,6 +658,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             )
             columns["name"] = pl.Series("name", names, dtype=pl.Utf8)
             columns["reason"] = pl.Series("reason", reasons, dtype=pl.Utf8)
+            columns["extreme"] = pl.Series("extreme", extremes, dtype=pl.Utf8)
             return pl.DataFrame(columns)
         import pandas as pd
 
@@ -665,8 +669,9 @@ class Segmenter(ClusterMixin, BaseEstimator):
         """Segment of one customer given as a dict of the model's input columns
         (``feature_names_in_``: numbers or None for numeric columns, strings or None for
         categories; behaviour features included) — what a service receives. Returns
-        ``{"segment", "name", "probabilities", "reason"}`` (plus ``"uncertainty"`` for mixtures)
-        exactly as the Rust service does."""
+        ``{"segment", "name", "probabilities", "reason"}`` (plus ``"uncertainty"`` for mixtures
+        and ``"extreme"`` for a customer beyond the extreme rule of fit) exactly as the Rust
+        service does."""
         check_is_fitted(self)
         if not isinstance(record, Mapping):
             raise TypeError(f"record must be a dict of columns, got {type(record).__name__}")
@@ -683,7 +688,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             return str(value)
 
         document = json.dumps({str(k): plain(v) for k, v in record.items()}, allow_nan=False)
-        segment, name, probabilities, uncertainty, reason = self._model.predict_record(document)
+        segment, name, probabilities, uncertainty, reason, extreme = self._model.predict_record(document)
         result: Dict[str, Any] = {
             "segment": None if segment < 0 else int(segment),
             "name": name,
@@ -692,6 +697,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
         }
         if uncertainty is not None:
             result["uncertainty"] = uncertainty
+        if extreme is not None:
+            result["extreme"] = extreme
         return result
 
     def transform(self, customers: Table, *args: object, transactions: Optional[Table] = None) -> np.ndarray:

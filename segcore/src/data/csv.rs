@@ -4,9 +4,12 @@
 //! line 1) and the column; a missing required column is an [`Error::MissingColumn`] naming the
 //! source and listing its header. Fields are trimmed; CRLF and LF line ends both work. Files are
 //! opened through [`open_input`](super::open_input): gzip and zstd are decompressed on the fly.
+//! A Parquet file (recognised by its first bytes) is decoded into the same cells
+//! ([`parquet`](super::parquet)), so everything after the reader is shared.
 
 use super::date::parse_date;
-use super::input::open_input;
+use super::input::{input_format, open_input, InputFormat};
+use super::parquet::{read_parquet_bytes, read_parquet_path, ParquetTable};
 use super::table::{CategoricalColumn, CategoryEncoder, ColumnData, CustomerTable};
 use super::transactions::TransactionLog;
 use crate::error::{Error, Result};
@@ -209,6 +212,11 @@ fn header_names(reader: &mut csv::Reader<impl Read>, source_name: &str) -> Resul
         .iter()
         .map(str::to_string)
         .collect::<Vec<_>>();
+    check_header(headers, source_name)
+}
+
+/// A header that names at least one column and none twice.
+fn check_header(headers: Vec<String>, source_name: &str) -> Result<Vec<String>> {
     if headers.is_empty() || headers.iter().all(String::is_empty) {
         return Err(Error::EmptyInput {
             what: format!("{source_name} has no header line"),
@@ -268,7 +276,46 @@ impl CustomerTable {
         options: &CustomerCsvOptions,
     ) -> Result<CustomerTable> {
         let path = path.as_ref();
-        CustomerTable::from_csv_reader(open_input(path)?, &path.display().to_string(), options)
+        let source_name = path.display().to_string();
+        if input_format(path)? == InputFormat::Parquet {
+            let table =
+                read_parquet_path(path, &mut |names: &[String]| Ok(vec![true; names.len()]))?;
+            return CustomerTable::from_parquet_table(table, &source_name, options);
+        }
+        CustomerTable::from_csv_reader(open_input(path)?, &source_name, options)
+    }
+
+    /// Reads a customer table from the bytes of a Parquet file (see [`from_csv_reader`](Self::from_csv_reader)
+    /// for the rules, [`parquet`](super::parquet) for the column types); `source_name` names the
+    /// input in errors. Files on disk go through [`from_csv_path`](Self::from_csv_path), which
+    /// recognises Parquet by its first bytes.
+    pub fn from_parquet_bytes(
+        bytes: Vec<u8>,
+        source_name: &str,
+        options: &CustomerCsvOptions,
+    ) -> Result<CustomerTable> {
+        let table = read_parquet_bytes(bytes, source_name, &mut |names: &[String]| {
+            Ok(vec![true; names.len()])
+        })?;
+        CustomerTable::from_parquet_table(table, source_name, options)
+    }
+
+    fn from_parquet_table(
+        table: ParquetTable,
+        source_name: &str,
+        options: &CustomerCsvOptions,
+    ) -> Result<CustomerTable> {
+        let headers = check_header(table.names.clone(), source_name)?;
+        let mut cell = String::new();
+        let mut records = Vec::with_capacity(table.n_rows);
+        for row in 0..table.n_rows {
+            let mut record = csv::StringRecord::new();
+            table.fill_record(row, &mut cell, &mut record);
+            records.push(record);
+        }
+        // Rows numbered as the lines of the same table in CSV (header = line 1).
+        let lines = (2..table.n_rows + 2).collect();
+        CustomerTable::from_records(headers, records, lines, source_name, options)
     }
 
     /// Reads a customer table from CSV with a header line; `source_name` names the input in errors.
@@ -298,6 +345,27 @@ impl CustomerTable {
     ) -> Result<CustomerTable> {
         let mut reader = csv_reader(reader, options.delimiter);
         let headers = header_names(&mut reader, source_name)?;
+        // Customer tables are small next to transaction logs: keep the records, then infer the
+        // type of each column from all its cells.
+        let mut records = Vec::new();
+        let mut lines = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| csv_error(e, source_name))?;
+            lines.push(record.position().map_or(0, |p| p.line() as usize));
+            records.push(record);
+        }
+        CustomerTable::from_records(headers, records, lines, source_name, options)
+    }
+
+    /// The table of these records (the cells of a CSV or a decoded Parquet file) with their
+    /// 1-based line numbers: column types inferred, ids checked.
+    fn from_records(
+        headers: Vec<String>,
+        records: Vec<csv::StringRecord>,
+        lines: Vec<usize>,
+        source_name: &str,
+        options: &CustomerCsvOptions,
+    ) -> Result<CustomerTable> {
         let id_index = options
             .id_column
             .as_deref()
@@ -324,15 +392,6 @@ impl CustomerTable {
             ));
         }
 
-        // Customer tables are small next to transaction logs: keep the records, then infer the
-        // type of each column from all its cells.
-        let mut records = Vec::new();
-        let mut lines = Vec::new();
-        for record in reader.records() {
-            let record = record.map_err(|e| csv_error(e, source_name))?;
-            lines.push(record.position().map_or(0, |p| p.line() as usize));
-            records.push(record);
-        }
         let parse_error = |row: usize, column: usize, message: String| Error::Parse {
             source_name: source_name.to_string(),
             line: lines[row],
@@ -411,13 +470,35 @@ impl CustomerTable {
 }
 
 impl TransactionLog {
-    /// Reads a transaction log from a CSV file; see [`from_csv_reader`](Self::from_csv_reader).
+    /// Reads a transaction log from a file: CSV (plain, gzip or zstd; see
+    /// [`from_csv_reader`](Self::from_csv_reader)) or Parquet, recognised by its first bytes
+    /// (the same rules on the cells of the columns the options name; see
+    /// [`parquet`](super::parquet) for the column types).
     pub fn from_csv_path(
         path: impl AsRef<Path>,
         options: &TransactionCsvOptions,
     ) -> Result<TransactionLog> {
         let path = path.as_ref();
-        TransactionLog::from_csv_reader(open_input(path)?, &path.display().to_string(), options)
+        let source_name = path.display().to_string();
+        if input_format(path)? == InputFormat::Parquet {
+            let mut builder = None;
+            let table = read_parquet_path(path, &mut |names: &[String]| {
+                let b = LogBuilder::new(names.to_vec(), &source_name, options)?;
+                let wanted = b.wanted();
+                builder = Some(b);
+                Ok(wanted)
+            })?;
+            let mut builder = builder.expect("the reader passes the header before the rows");
+            let mut cell = String::new();
+            let mut record = csv::StringRecord::new();
+            for row in 0..table.n_rows {
+                table.fill_record(row, &mut cell, &mut record);
+                // Rows numbered as the lines of the same table in CSV (header = line 1).
+                builder.push(&record, row + 2)?;
+            }
+            return builder.finish();
+        }
+        TransactionLog::from_csv_reader(open_input(path)?, &source_name, options)
     }
 
     /// Reads a transaction log from CSV with a header line, streaming (one record buffer reused).
@@ -445,6 +526,52 @@ impl TransactionLog {
     ) -> Result<TransactionLog> {
         let mut reader = csv_reader(reader, options.delimiter);
         let headers = header_names(&mut reader, source_name)?;
+        let mut builder = LogBuilder::new(headers, source_name, options)?;
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(csv_error(e, source_name)),
+            }
+            let line = record.position().map_or(0, |p| p.line() as usize);
+            builder.push(&record, line)?;
+        }
+        builder.finish()
+    }
+}
+
+/// A transaction log built one record (a CSV line or a Parquet row) at a time: the columns the
+/// options name, found once in the header, and the cells of every row checked and encoded.
+struct LogBuilder<'a> {
+    headers: Vec<String>,
+    source_name: &'a str,
+    customer_j: usize,
+    date_j: usize,
+    amount_source: AmountSource,
+    margin_j: Option<usize>,
+    quantity_j: Option<usize>,
+    category_j: Option<usize>,
+    channel_j: Option<usize>,
+    customers: CategoryEncoder,
+    categories: CategoryEncoder,
+    channels: CategoryEncoder,
+    customer_codes: Vec<u32>,
+    dates: Vec<super::Date>,
+    amounts: Vec<f64>,
+    margin: Vec<f64>,
+    quantity: Vec<f64>,
+    category_codes: Vec<u32>,
+    channel_codes: Vec<u32>,
+}
+
+impl<'a> LogBuilder<'a> {
+    fn new(
+        headers: Vec<String>,
+        source_name: &'a str,
+        options: &TransactionCsvOptions,
+    ) -> Result<LogBuilder<'a>> {
+        let headers = check_header(headers, source_name)?;
         let find = |name: &str, role: &str| find_column(&headers, name, source_name, role);
         let customer_j = find(&options.customer, "customer id")?;
         let date_j = find(&options.date, "date")?;
@@ -466,103 +593,135 @@ impl TransactionLog {
                 ))
             }
         };
+        Ok(LogBuilder {
+            headers,
+            source_name,
+            customer_j,
+            date_j,
+            amount_source,
+            margin_j,
+            quantity_j,
+            category_j,
+            channel_j,
+            customers: CategoryEncoder::default(),
+            categories: CategoryEncoder::default(),
+            channels: CategoryEncoder::default(),
+            customer_codes: Vec::new(),
+            dates: Vec::new(),
+            amounts: Vec::new(),
+            margin: Vec::new(),
+            quantity: Vec::new(),
+            category_codes: Vec::new(),
+            channel_codes: Vec::new(),
+        })
+    }
 
-        let mut customers = CategoryEncoder::default();
-        let mut categories = CategoryEncoder::default();
-        let mut channels = CategoryEncoder::default();
-        let mut customer_codes = Vec::new();
-        let mut dates = Vec::new();
-        let mut amounts = Vec::new();
-        let mut margin = Vec::new();
-        let mut quantity = Vec::new();
-        let mut category_codes = Vec::new();
-        let mut channel_codes = Vec::new();
+    /// Which columns of the header the log reads.
+    fn wanted(&self) -> Vec<bool> {
+        let mut used = vec![self.customer_j, self.date_j];
+        match self.amount_source {
+            AmountSource::Column(j) => used.push(j),
+            AmountSource::Product(q, p) => used.extend([q, p]),
+        }
+        used.extend(
+            [
+                self.margin_j,
+                self.quantity_j,
+                self.category_j,
+                self.channel_j,
+            ]
+            .into_iter()
+            .flatten(),
+        );
+        (0..self.headers.len()).map(|j| used.contains(&j)).collect()
+    }
 
-        let mut record = csv::StringRecord::new();
-        loop {
-            match reader.read_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => return Err(csv_error(e, source_name)),
+    /// Checks and encodes one record (`line`: its 1-based line, for errors).
+    fn push(&mut self, record: &csv::StringRecord, line: usize) -> Result<()> {
+        let headers = &self.headers;
+        let source_name = self.source_name;
+        let parse_error = |j: usize, message: String| Error::Parse {
+            source_name: source_name.to_string(),
+            line,
+            column: headers[j].clone(),
+            message,
+        };
+        let number = |j: usize| -> Result<f64> {
+            let cell = &record[j];
+            if cell.is_empty() {
+                return Err(parse_error(
+                    j,
+                    "empty cell where a number is required".into(),
+                ));
             }
-            let line = record.position().map_or(0, |p| p.line() as usize);
-            let parse_error = |j: usize, message: String| Error::Parse {
-                source_name: source_name.to_string(),
-                line,
-                column: headers[j].clone(),
-                message,
-            };
-            let number = |j: usize| -> Result<f64> {
-                let cell = &record[j];
-                if cell.is_empty() {
+            parse_finite(cell)
+                .ok_or_else(|| parse_error(j, format!("`{cell}` is not a finite number")))
+        };
+
+        let customer = &record[self.customer_j];
+        if customer.is_empty() {
+            return Err(parse_error(self.customer_j, "empty customer id".into()));
+        }
+        let date = parse_date(&record[self.date_j]).map_err(|m| parse_error(self.date_j, m))?;
+        let amount = match self.amount_source {
+            AmountSource::Column(j) => number(j)?,
+            AmountSource::Product(q, p) => {
+                let amount = number(q)? * number(p)?;
+                if !amount.is_finite() {
                     return Err(parse_error(
-                        j,
-                        "empty cell where a number is required".into(),
+                        p,
+                        format!("quantity x unit price = {amount} is not a finite amount"),
                     ));
                 }
-                parse_finite(cell)
-                    .ok_or_else(|| parse_error(j, format!("`{cell}` is not a finite number")))
-            };
-
-            let customer = &record[customer_j];
-            if customer.is_empty() {
-                return Err(parse_error(customer_j, "empty customer id".into()));
+                amount
             }
-            customer_codes.push(customers.encode(Some(customer)));
-            dates.push(parse_date(&record[date_j]).map_err(|m| parse_error(date_j, m))?);
-            amounts.push(match amount_source {
-                AmountSource::Column(j) => number(j)?,
-                AmountSource::Product(q, p) => {
-                    let amount = number(q)? * number(p)?;
-                    if !amount.is_finite() {
-                        return Err(parse_error(
-                            p,
-                            format!("quantity x unit price = {amount} is not a finite amount"),
-                        ));
-                    }
-                    amount
-                }
-            });
-            if let Some(j) = margin_j {
-                margin.push(number(j)?);
-            }
-            if let Some(j) = quantity_j {
-                quantity.push(number(j)?);
-            }
-            let optional_category = |j: usize| {
-                let cell = &record[j];
-                (!cell.is_empty()).then_some(cell)
-            };
-            if let Some(j) = category_j {
-                category_codes.push(categories.encode(optional_category(j)));
-            }
-            if let Some(j) = channel_j {
-                channel_codes.push(channels.encode(optional_category(j)));
-            }
+        };
+        let margin = self.margin_j.map(number).transpose()?;
+        let quantity = self.quantity_j.map(number).transpose()?;
+        self.customer_codes
+            .push(self.customers.encode(Some(customer)));
+        self.dates.push(date);
+        self.amounts.push(amount);
+        self.margin.extend(margin);
+        self.quantity.extend(quantity);
+        let optional_category = |j: usize| {
+            let cell = &record[j];
+            (!cell.is_empty()).then_some(cell)
+        };
+        if let Some(j) = self.category_j {
+            self.category_codes
+                .push(self.categories.encode(optional_category(j)));
         }
+        if let Some(j) = self.channel_j {
+            self.channel_codes
+                .push(self.channels.encode(optional_category(j)));
+        }
+        Ok(())
+    }
 
+    fn finish(self) -> Result<TransactionLog> {
         let mut log = TransactionLog::from_interned(
-            customers.into_interned(),
-            customer_codes,
-            dates,
-            amounts,
+            self.customers.into_interned(),
+            self.customer_codes,
+            self.dates,
+            self.amounts,
         )?;
-        if margin_j.is_some() {
-            log = log.with_margin(margin)?;
+        if self.margin_j.is_some() {
+            log = log.with_margin(self.margin)?;
         }
-        if quantity_j.is_some() {
-            log = log.with_quantity(quantity)?;
+        if self.quantity_j.is_some() {
+            log = log.with_quantity(self.quantity)?;
         }
-        if category_j.is_some() {
+        if self.category_j.is_some() {
             log = log.with_product_category(CategoricalColumn {
-                categories: categories.into_categories(),
-                codes: category_codes,
+                categories: self.categories.into_categories(),
+                codes: self.category_codes,
             })?;
         }
-        if channel_j.is_some() {
+        if self.channel_j.is_some() {
             log = log.with_channel(CategoricalColumn {
-                categories: channels.into_categories(),
-                codes: channel_codes,
+                categories: self.channels.into_categories(),
+                codes: self.channel_codes,
             })?;
         }
         Ok(log)

@@ -3,8 +3,10 @@
 //!
 //! Invariant: what is read is the file's own bytes, decompressed as a stream (memory does not
 //! grow with the file; the CSV reader's line bound still applies to the decompressed text).
-//! Formats that are not CSV (Parquet, Excel) are recognised too and refused with a message that
-//! says how to convert them, instead of a parse error on binary bytes.
+//! Parquet files are recognised too: the table readers decode them ([`parquet`](super::parquet)),
+//! [`read_header`] gives their column names; as a text stream ([`open_input`]) they are refused.
+//! Excel workbooks are refused with a message that says how to convert them, instead of a parse
+//! error on binary bytes.
 
 use crate::error::{Error, Result};
 use std::io::{BufRead, BufReader, Read};
@@ -38,8 +40,28 @@ impl InputFormat {
     }
 }
 
-/// Opens `path` for reading as text: gzip and zstd are decompressed on the fly; Parquet and zip
-/// (Excel) are an error saying how to convert them. Errors name the file.
+/// The format of the file at `path`, from its first bytes ([`InputFormat::Text`] for a folder
+/// or an empty file: opening it then says what is wrong).
+pub fn input_format(path: &Path) -> Result<InputFormat> {
+    if path.is_dir() {
+        return Ok(InputFormat::Text);
+    }
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut head = Vec::with_capacity(4);
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(4)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    Ok(InputFormat::detect(&head))
+}
+
+/// Opens `path` for reading as text: gzip and zstd are decompressed on the fly; Parquet (read by
+/// the table readers, not as text) and zip (Excel) are an error saying what to do. Errors name
+/// the file.
 ///
 /// ```
 /// use std::io::Read;
@@ -83,14 +105,12 @@ pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>> {
             })?;
             Box::new(BufReader::with_capacity(1 << 16, decoder))
         }
-        InputFormat::Parquet => {
-            return Err(io(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "this is a Parquet file; segcore reads CSV (plain, .gz or .zst): convert it, e.g. \
-                 in Python `pandas.read_parquet(path).to_csv(\"out.csv.gz\", index=False)`, \
-                 or pass the DataFrame to segcore.Segmenter().fit directly",
-            )))
-        }
+        InputFormat::Parquet => return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "this is a Parquet file, not text: read it as a table (CustomerTable::from_csv_path, \
+                 TransactionLog::from_csv_path, segment_csv), or in Python pass \
+                 pandas.read_parquet(path) to segcore.Segmenter().fit",
+        ))),
         InputFormat::Zip => {
             return Err(io(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -137,8 +157,11 @@ pub fn sniff_delimiter(header_line: &str) -> u8 {
 const MAX_HEADER_BYTES: u64 = 1 << 20;
 
 /// The header of a delimited text file (compressed or not): its delimiter and its column names,
-/// trimmed. Errors name the file.
+/// trimmed; of a Parquet file, its column names (and `,`). Errors name the file.
 pub fn read_header(path: &Path) -> Result<(u8, Vec<String>)> {
+    if input_format(path)? == InputFormat::Parquet {
+        return Ok((b',', super::parquet::parquet_names(path)?));
+    }
     let name = path.display().to_string();
     let mut line = String::new();
     open_input(path)?
@@ -195,7 +218,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_gzip_whatever_the_name_and_refuses_parquet() {
+    fn reads_gzip_whatever_the_name_and_refuses_parquet_as_text() {
         let dir = std::env::temp_dir().join(format!("segcore-input-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("log.csv"); // gzip bytes under a plain name
@@ -230,6 +253,13 @@ mod tests {
         let err = open_input(&parquet).err().unwrap().to_string();
         assert!(
             err.contains("log.parquet") && err.contains("read_parquet"),
+            "{err}"
+        );
+        assert_eq!(input_format(&parquet).unwrap(), InputFormat::Parquet);
+        // A file too short to be Parquet is a typed error naming it, not a panic.
+        let err = read_header(&parquet).unwrap_err();
+        assert!(
+            matches!(&err, Error::UnsupportedInput { source_name, .. } if source_name.ends_with("log.parquet")),
             "{err}"
         );
         let err = open_input(&dir).err().unwrap().to_string();

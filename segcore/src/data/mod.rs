@@ -12,7 +12,8 @@
 //! - CSV: [`CustomerTable::from_csv_path`] with [`CustomerCsvOptions`] and
 //!   [`TransactionLog::from_csv_path`] with [`TransactionCsvOptions`]; plain, gzip or zstd
 //!   ([`open_input`]), columns recognised from English and German header names
-//!   ([`TransactionCsvOptions::recognise`], [`TransactionRole`]).
+//!   ([`TransactionCsvOptions::recognise`], [`TransactionRole`]); Parquet files through the
+//!   same readers ([`parquet`]: column types mapped onto the CSV reader's cells).
 //! - [`CustomerTable::from_transactions`]: the customer table of a shop without a customer
 //!   master; [`check_not_transaction_log`] refuses a log given as the customer table.
 
@@ -21,6 +22,7 @@ mod date;
 mod factorize;
 mod ids;
 mod input;
+pub mod parquet;
 mod raw;
 mod roles;
 mod table;
@@ -32,7 +34,7 @@ pub use self::factorize::{
     factorize_integers, factorize_text, Factorized, TextChunk, Validity,
     MISSING as FACTORIZED_MISSING,
 };
-pub use self::input::{open_input, read_header, sniff_delimiter, InputFormat};
+pub use self::input::{input_format, open_input, read_header, sniff_delimiter, InputFormat};
 pub use self::raw::{
     dates_from_text, dates_from_units, DatesWithProblems, OnInvalid, RawLog, RawTransactions,
     TransactionColumns,

@@ -7,7 +7,7 @@
 //! `--overwrite`.
 
 use super::csv_job::{CsvJob, CsvSegmentation};
-use super::NClusters;
+use super::{NClusters, ReportContext};
 use crate::error::{Error, Result};
 use crate::profile::Language;
 use std::path::{Path, PathBuf};
@@ -20,7 +20,7 @@ USAGE
   segment_csv --transactions FILE [--customers FILE] [--out DIR] [options]
   segment_csv --customers FILE [--out DIR] [options]
 
-INPUT (CSV, plain, .gz or .zst; comma, semicolon or tab separated)
+INPUT (CSV, plain, .gz or .zst, comma, semicolon or tab separated; or Parquet)
   -t, --transactions FILE   order or invoice lines; without --customers the customer table is
                             derived from it (one row per customer, behaviour features only)
   -c, --customers FILE      one row per customer (firmographics); a transaction log given
@@ -39,7 +39,7 @@ COLUMNS OF THE TRANSACTIONS (default: recognised from English and German header 
 
 OUTPUT
   -o, --out DIR             output folder (default target/segment_csv); created if needed
-      --overwrite           replace segmenter.json and profile.html of an earlier run there
+      --overwrite           replace segmenter.json and report.html of an earlier run there
 
 SEGMENTATION
   -k, --clusters K|MIN..MAX number of segments, fixed or chosen (default 4..8)
@@ -53,7 +53,7 @@ EXAMPLE
 ";
 
 /// The files one run writes into the output folder.
-pub const OUTPUT_FILES: [&str; 2] = ["segmenter.json", "profile.html"];
+pub const OUTPUT_FILES: [&str; 2] = ["segmenter.json", "report.html"];
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,7 +193,7 @@ pub fn prepare_output_dir(out_dir: &Path, overwrite: bool) -> Result<()> {
     if out_dir.exists() && !out_dir.is_dir() {
         return Err(usage(format!(
             "--out {}: this is a file, not a folder; name a folder for segmenter.json and \
-             profile.html",
+             report.html",
             out_dir.display()
         )));
     }
@@ -219,17 +219,27 @@ pub fn prepare_output_dir(out_dir: &Path, overwrite: bool) -> Result<()> {
 }
 
 impl CliOptions {
-    /// Checks the output folder, runs the job and writes `segmenter.json` and `profile.html`
-    /// into the output folder; the output folder is checked before the (long) fit.
+    /// Checks the output folder, runs the job and writes `segmenter.json` and `report.html`
+    /// (the report a sales manager reads: [`Segmenter::report_html`](super::Segmenter::report_html),
+    /// with the files as its source and the log's date range) into the output folder; the
+    /// output folder is checked before the (long) fit.
     pub fn run(&self) -> Result<CsvSegmentation> {
         prepare_output_dir(&self.out_dir, self.overwrite)?;
         let done = self.job.run()?;
         crate::persist::save(&done.model, self.out_dir.join(OUTPUT_FILES[0]))?;
-        let report = self.out_dir.join(OUTPUT_FILES[1]);
-        std::fs::write(&report, done.model.profile().to_html()).map_err(|source| Error::Io {
-            path: report.display().to_string(),
-            source,
-        })?;
+        let source = [&self.job.customers, &self.job.transactions]
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut context = ReportContext::new().source(&source);
+        if let Some(log) = &done.transactions {
+            context = context.date_range_of(log);
+        }
+        done.model
+            .save_report(self.out_dir.join(OUTPUT_FILES[1]), &context)?;
         Ok(done)
     }
 }

@@ -1,6 +1,6 @@
 //! Segmentation of files as exports come ([`CsvJob`], the `segment_csv` command line): a
 //! customer table, a transaction log or both, plain or compressed, comma-, semicolon- or
-//! tab-separated, with columns recognised from English and German header names.
+//! tab-separated CSV or Parquet, with columns recognised from English and German header names.
 //!
 //! Rules, in order:
 //! - a customers file whose header has an invoice, a date and a customer column is a

@@ -81,7 +81,7 @@ pub use model::{Segmenter, SCORE_SAMPLE_SIZE};
 pub use native::{KChoice, KChoiceRow, NUMERIC_BINS};
 pub use params::{SegmenterParams, SELECT_K_SAMPLE_ROWS};
 pub use phases::PhaseTime;
-pub use report::{column_label, ReportContext};
+pub use report::ReportContext;
 pub use value::{ValueColumns, ValueFeature, ValueModel, ValueNames, ValueParams};
 
 use crate::cluster::gmm::CovarianceType;

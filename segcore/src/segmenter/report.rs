@@ -8,11 +8,14 @@
 //!
 //! Invariant: the report prints only what the profile publishes; a figure the privacy rules hide
 //! shows as "suppressed", never as a number. Every feature name a person reads passes through
-//! [`ReportContext::label`] (the user's label, else [`column_label`]).
+//! [`ReportContext::label_of`]: the report's label, else the model's (`SegmenterParams::labels`),
+//! else the one label source of segment names, [`display_label`] (built-in label, else the name
+//! made readable).
 
 use super::model::Segmenter;
 use super::Algorithm;
 use crate::data::{Date, TransactionLog};
+use crate::profile::labels::{builtin_label, display_label, Unit};
 use crate::profile::{Language, SegmentationProfile};
 use crate::select::select_k::Criterion;
 use serde::{Deserialize, Serialize};
@@ -23,6 +26,7 @@ use std::fmt::Write;
 /// which period it covers, the currency, and readable names and units of the columns.
 ///
 /// ```
+/// use segcore::profile::Language;
 /// use segcore::segmenter::ReportContext;
 /// let context = ReportContext::new()
 ///     .title("Customer segments 2024")
@@ -30,8 +34,10 @@ use std::fmt::Write;
 ///     .currency("EUR")
 ///     .unit("recency_days", "days")
 ///     .label("recency_days", "days since the last order");
-/// assert_eq!(context.label_of("recency_days"), "days since the last order");
-/// assert_eq!(context.label_of("order_count"), "order count");
+/// let none = Default::default();
+/// assert_eq!(context.label_of("recency_days", Language::English, &none), "days since the last order");
+/// assert_eq!(context.label_of("order_count", Language::English, &none), "order count");
+/// assert_eq!(context.label_of("monetary", Language::German, &none), "Nettoumsatz");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -47,7 +53,8 @@ pub struct ReportContext {
     /// Unit of a column (e.g. `"recency_days"` -> `"days"`); revenue and margin columns are in
     /// the currency.
     pub units: BTreeMap<String, String>,
-    /// Readable label of a column; columns without one go through [`column_label`].
+    /// Readable label of a column; columns without one get the model's label or the built-in
+    /// one ([`display_label`]).
     pub labels: BTreeMap<String, String>,
 }
 
@@ -102,32 +109,43 @@ impl ReportContext {
         self
     }
 
-    /// The label a person reads for `column`: the user's, else [`column_label`].
-    pub fn label_of(&self, column: &str) -> String {
-        self.labels
-            .get(column)
-            .cloned()
-            .unwrap_or_else(|| column_label(column))
+    /// The label a person reads for `column`: this context's, else `model_labels` (the
+    /// model's own, `SegmenterParams::labels`), else the built-in label or the name made
+    /// readable ([`display_label`], the source segment names use too).
+    pub fn label_of(
+        &self,
+        column: &str,
+        language: Language,
+        model_labels: &BTreeMap<String, String>,
+    ) -> String {
+        match self.labels.get(column) {
+            Some(label) => label.clone(),
+            None => display_label(column, language, model_labels),
+        }
     }
 
-    fn unit_of(&self, column: &str, profile: &SegmentationProfile) -> Option<String> {
+    /// The unit of `column`: this context's, else the currency for the revenue and margin
+    /// columns, else the built-in feature's unit (money in the context's currency; none when
+    /// the context names no currency).
+    fn unit_of(
+        &self,
+        column: &str,
+        profile: &SegmentationProfile,
+        language: Language,
+    ) -> Option<String> {
         if let Some(unit) = self.units.get(column) {
             return Some(unit.clone());
         }
         let money = profile.revenue_column.as_deref() == Some(column)
             || profile.margin_column.as_deref() == Some(column);
         if money {
-            self.currency.clone()
-        } else {
-            None
+            return self.currency.clone();
+        }
+        match builtin_label(column, language)?.unit? {
+            Unit::Currency => self.currency.clone(),
+            unit => Some(unit.text(language, "")),
         }
     }
-}
-
-/// The readable label of a column when the user gave none: the one place the report turns a
-/// column name into words (`order_count` -> `order count`), so a label catalogue can replace it.
-pub fn column_label(name: &str) -> String {
-    name.replace('_', " ")
 }
 
 /// Escapes text for HTML element content, attribute values and SVG text.
@@ -241,6 +259,35 @@ impl Segmenter {
         }
         .render()
     }
+
+    /// Writes [`report_html`](Self::report_html) to `path` (what Python's `save_report` does);
+    /// an error names the file.
+    ///
+    /// ```
+    /// use segcore::datasets::{make_b2b, B2bParams};
+    /// use segcore::segmenter::{NClusters, ReportContext, SegmenterParams};
+    ///
+    /// let data = make_b2b(&B2bParams { n_customers: 200, ..B2bParams::default() })?;
+    /// let model = SegmenterParams::new()
+    ///     .n_clusters(NClusters::Fixed(3))
+    ///     .fit(&data.customers, Some(&data.transactions))?;
+    /// let path = std::env::temp_dir().join(format!("segcore-doc-report-{}.html", std::process::id()));
+    /// model.save_report(&path, &ReportContext::new().currency("EUR"))?;
+    /// assert!(std::fs::read_to_string(&path)?.contains("<svg"));
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save_report(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        context: &ReportContext,
+    ) -> crate::Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.report_html(context)).map_err(|source| crate::Error::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
 }
 
 struct Report<'a> {
@@ -268,6 +315,11 @@ impl Report<'_> {
             .get(segment)
             .cloned()
             .unwrap_or_else(|| fallback.to_string())
+    }
+
+    fn label(&self, column: &str) -> String {
+        self.context
+            .label_of(column, self.language, &self.model.params().labels)
     }
 
     fn money(&self, x: f64) -> String {
@@ -543,14 +595,14 @@ impl Report<'_> {
                 .map(|f| {
                     format!(
                         "{} {}",
-                        escape(&self.context.label_of(&f.column)),
+                        escape(&self.label(&f.column)),
                         effect_words(f.effect_size, self.language)
                     )
                 })
                 .chain(s.over_represented.iter().take(2).map(|c| {
                     format!(
                         "{} = {} {}",
-                        escape(&self.context.label_of(&c.column)),
+                        escape(&self.label(&c.column)),
                         escape(&c.category),
                         self.t("more often", "häufiger")
                     )
@@ -618,8 +670,13 @@ impl Report<'_> {
         }
         for (i, column) in p.numeric.iter().enumerate() {
             let y = header + cell_height * i as f64;
-            let mut label = self.context.label_of(&column.column);
-            if let Some(unit) = self.context.unit_of(&column.column, p) {
+            let mut label = self.label(&column.column);
+            // "days since last order" needs no "(days)"; "return rate" does need its "(%)".
+            if let Some(unit) = self
+                .context
+                .unit_of(&column.column, p, self.language)
+                .filter(|unit| !label.to_lowercase().contains(&unit.to_lowercase()))
+            {
                 label = format!("{label} ({unit})");
             }
             let _ = write!(
@@ -973,12 +1030,25 @@ mod tests {
 
     #[test]
     fn labels_and_amounts() {
-        assert_eq!(
-            column_label("interpurchase_std_days"),
-            "interpurchase std days"
-        );
+        let none = BTreeMap::new();
         let context = ReportContext::new().label("monetary", "revenue");
-        assert_eq!(context.label_of("monetary"), "revenue");
+        assert_eq!(
+            context.label_of("interpurchase_std_days", Language::English, &none),
+            "days between orders (spread)"
+        );
+        assert_eq!(
+            context.label_of("monetary", Language::English, &none),
+            "revenue"
+        );
+        let model = BTreeMap::from([("Grocery".to_string(), "grocery spend".to_string())]);
+        assert_eq!(
+            context.label_of("Grocery", Language::German, &model),
+            "grocery spend"
+        );
+        assert_eq!(
+            context.label_of("NumWebPurchases", Language::English, &none),
+            "num web purchases"
+        );
         assert_eq!(amount(1_234_567.4, Language::English), "1,234,567");
         assert_eq!(amount(-1_234.0, Language::German), "-1.234");
         assert_eq!(amount(3.256, Language::German), "3,26");
