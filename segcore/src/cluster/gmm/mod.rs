@@ -19,7 +19,7 @@
 //!   same start (log-likelihood 1e-7, parameters 1e-6; `segcore-py/tests/test_mixture_prior.py`). On the Wholesale table (440 x 6, every model, k = 2..8)
 //!   the best fit reaches at least mclust's log-likelihood and df equals mclust's
 //!   (`segcore-py/tests/test_mixture_models.py`). Current figure: the 14 x 9 BIC table on
-//!   100k x 8 is 10.4x mclust's `mclustBIC` (docs/performance.md).
+//!   100k x 8 is 21.5x mclust's `mclustBIC` (quiet 2-core machine; docs/performance.md).
 //!
 //! Deterministic: the same data and `random_state` give bit-identical results on any number of
 //! threads (rows are processed in fixed chunks whose sums are reduced in a fixed order). `f32`

@@ -18,7 +18,8 @@ use super::covariance_models::{m_step, to_layout, MStepState, MixtureModel, RTEP
 use super::hc::{model_based_hierarchy, Hierarchy, MAX_HIERARCHY_ROWS};
 use super::hyperparams::{check_components_and_tol, CovarianceType};
 use super::kernel::{
-    em_pass, first_moments, second_moments, BlockedRows, EmWorkspace, PassSums, Prepared,
+    em_pass, first_moments, first_moments_hard, second_moments, second_moments_hard, BlockedRows,
+    EmWorkspace, HardStart, PassSums, Prepared,
 };
 use super::linalg::precision_cholesky_from_covariances;
 use super::prior::{DataMoments, MixturePrior, PriorTerms};
@@ -239,6 +240,14 @@ impl MixtureModelParams {
     }
 }
 
+/// The responsibilities of a start: dense (n x k, row-major, sample-weighted) for the k-means and
+/// random starts; for the hierarchical cut, the label and weight of each of the tree's rows
+/// (every other row has none), so its first M-step reads only those rows.
+enum StartSums<'a, F> {
+    Dense(Vec<F>),
+    Hard(HardStart<'a, F>),
+}
+
 /// Parameters during EM.
 struct Params<F> {
     weights: Vec<F>,
@@ -414,18 +423,20 @@ impl MixtureModelValidParams {
         self.fit_prepared(&data)
     }
 
-    /// Parameters from the initial responsibilities (n x k, sample-weighted): mclust's first
-    /// M-step.
+    /// Parameters from the initial responsibilities (sample-weighted): mclust's first M-step.
     fn initial_params<F: Float>(
         &self,
         data: &PreparedData<'_, F>,
-        resp: &[F],
+        start: &StartSums<'_, F>,
         prior: Option<&PriorTerms>,
         state: &mut MStepState,
     ) -> Result<Params<F>> {
         let (k, d) = (self.n_components, data.x.ncols());
         let layout = self.model.layout();
-        let first = first_moments(&data.x, resp, k);
+        let first = match start {
+            StartSums::Dense(resp) => first_moments(&data.x, resp, k),
+            StartSums::Hard(hard) => first_moments_hard(&data.x, hard, k),
+        };
         let sizes: Vec<f64> = first
             .resp_sums
             .iter()
@@ -442,7 +453,10 @@ impl MixtureModelValidParams {
         let flat = means
             .as_slice()
             .expect("from_shape_fn builds a standard-layout array");
-        let packed = second_moments(&data.x, resp, flat, layout);
+        let packed = match start {
+            StartSums::Dense(resp) => second_moments(&data.x, resp, flat, layout),
+            StartSums::Hard(hard) => second_moments_hard(&data.x, hard, flat, layout),
+        };
         let scatter = scatter_matrices(&packed, k, d, layout);
         self.params_from(&sizes, means, &scatter, prior, state)
     }
@@ -598,8 +612,7 @@ impl MixtureModelValidParams {
         let mut first_error: Option<Error> = None;
         for (s, &method) in plan.iter().enumerate() {
             let seed = rng.gen::<u64>();
-            let resp = (|| -> Result<Vec<F>> {
-                let mut resp = vec![F::zero(); n * k];
+            let start = (|| -> Result<StartSums<'_, F>> {
                 match method {
                     StartMethod::Hierarchical => {
                         let tree = data.hierarchy.as_ref().expect("planned only with a tree");
@@ -607,11 +620,15 @@ impl MixtureModelValidParams {
                             n_clusters: k,
                             n_samples: tree.n_groups(),
                         })?;
-                        for (&i, &l) in tree.rows.iter().zip(&labels) {
-                            resp[i * k + l] = w(i);
-                        }
+                        let weights = tree.rows.iter().map(|&i| w(i)).collect();
+                        Ok(StartSums::Hard(HardStart {
+                            rows: &tree.rows,
+                            labels,
+                            weights,
+                        }))
                     }
                     StartMethod::KMeans => {
+                        let mut resp = vec![F::zero(); n * k];
                         let weights = data.weights.as_deref().map(ArrayView1::from);
                         let fitted = KMeansParams::new(k)
                             .n_init(1)
@@ -620,8 +637,10 @@ impl MixtureModelValidParams {
                         for (i, &l) in fitted.labels().iter().enumerate() {
                             resp[i * k + l] = w(i);
                         }
+                        Ok(StartSums::Dense(resp))
                     }
                     StartMethod::Random => {
+                        let mut resp = vec![F::zero(); n * k];
                         let mut r = Xoshiro256PlusPlus::seed_from_u64(seed);
                         for i in 0..n {
                             let draws: Vec<f64> = (0..k).map(|_| r.gen::<f64>()).collect();
@@ -630,13 +649,13 @@ impl MixtureModelValidParams {
                                 resp[i * k + c] = F::cast(draws[c] / sum) * w(i);
                             }
                         }
+                        Ok(StartSums::Dense(resp))
                     }
                 }
-                Ok(resp)
             })();
             let mut state = MStepState::default();
-            let run = resp
-                .and_then(|resp| self.initial_params(data, &resp, prior.as_ref(), &mut state))
+            let run = start
+                .and_then(|start| self.initial_params(data, &start, prior.as_ref(), &mut state))
                 .and_then(|start| {
                     self.run_em(data, &mut workspace, start, prior.as_ref(), &mut state)
                 });

@@ -6,12 +6,13 @@
 //! hierarchical agglomeration built once, then cut for every k and reused by every model.
 
 use super::covariance_models::MixtureModel;
-use super::model_based::{prepare, MixtureModelParams, MixtureModelValidParams};
+use super::model_based::{prepare, MixtureModelParams, MixtureModelValidParams, PreparedData};
 use super::prior::PriorTerms;
 use super::GaussianMixture;
 use crate::error::{Error, Result};
 use crate::Float;
 use ndarray::{ArrayView1, ArrayView2};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// One cell of the BIC table.
@@ -124,57 +125,45 @@ pub fn select_mixture_models<F: Float>(
         base.random_state,
         base.prior.is_some(),
     )?;
-    let mut candidates = Vec::with_capacity(n_components.len() * models.len());
+    // Cells are independent given the prepared data: fitted in parallel (each one's EM pass is
+    // itself chunked), collected in table order, so the result never depends on the threads.
+    let cells: Vec<(usize, MixtureModel)> = n_components
+        .iter()
+        .flat_map(|&k| models.iter().map(move |&model| (k, model)))
+        .collect();
+    // The caller's cancellation flag goes with each cell onto the worker threads.
+    let flag = crate::cancel::current();
+    let fits: Vec<(ModelCandidate, Result<Option<GaussianMixture<F>>>)> = cells
+        .par_iter()
+        .with_max_len(1)
+        .map(|&(k, model)| {
+            let fit = || fit_cell(&data, &base, k, model, x.ncols());
+            match &flag {
+                Some(flag) => crate::cancel::with_flag(flag, fit),
+                None => fit(),
+            }
+        })
+        .collect();
+    let mut candidates = Vec::with_capacity(fits.len());
     let mut best: Option<(f64, usize, GaussianMixture<F>)> = None;
     let mut first_error: Option<Error> = None;
-    for &k in n_components {
-        for &model in models {
-            let params = MixtureModelParams(base.clone())
-                .n_components(k)
-                .model(model);
-            let mut cell = ModelCandidate {
-                n_components: k,
-                model,
-                n_parameters: model.n_parameters(k, x.ncols()),
-                log_likelihood: None,
-                bic: None,
-                converged: false,
-                n_iter: 0,
-                n_starts: 0,
-                n_starts_at_best: 0,
-                error: None,
-            };
-            if base.prior.is_some() {
-                if let Err(e) = PriorTerms::check_supported(model, k) {
-                    // mclust's NA for a model without a prior.
-                    cell.error = Some(e.to_string());
-                    candidates.push(cell);
-                    continue;
+    for (mut cell, fitted) in fits {
+        match fitted {
+            Ok(Some(fitted)) => {
+                let bic = cell.bic.expect("a fitted cell has its BIC");
+                let index = candidates.len();
+                if best.as_ref().is_none_or(|b| bic > b.0) {
+                    best = Some((bic, index, fitted));
                 }
             }
-            match params.0.fit_prepared(&data) {
-                Ok(fitted) => {
-                    let starts = fitted.starts().expect("model-based fits report starts");
-                    let bic = fitted.mclust_bic().expect("model-based fits have a BIC");
-                    cell.log_likelihood = Some(starts.log_likelihood);
-                    cell.bic = Some(bic);
-                    cell.converged = fitted.converged();
-                    cell.n_iter = fitted.n_iter();
-                    cell.n_starts = starts.starts.len();
-                    cell.n_starts_at_best = starts.n_at_best;
-                    let index = candidates.len();
-                    if best.as_ref().is_none_or(|b| bic > b.0) {
-                        best = Some((bic, index, fitted));
-                    }
-                }
-                Err(e @ (Error::Numerical { .. } | Error::TooManyClusters { .. })) => {
-                    cell.error = Some(e.to_string());
-                    first_error.get_or_insert(e);
-                }
-                Err(e) => return Err(e),
+            Ok(None) => {}
+            Err(e @ (Error::Numerical { .. } | Error::TooManyClusters { .. })) => {
+                cell.error = Some(e.to_string());
+                first_error.get_or_insert(e);
             }
-            candidates.push(cell);
+            Err(e) => return Err(e),
         }
+        candidates.push(cell);
     }
     let Some((best_bic, best_index, best)) = best else {
         return Err(first_error.expect("every cell failed, so one recorded its error"));
@@ -197,6 +186,49 @@ pub fn select_mixture_models<F: Float>(
         bic_difference: runner_up_index.map(|(_, b)| best_bic - b),
         best,
     })
+}
+
+/// One cell of the table: its row, and the fitted model (`None` where the prior does not support
+/// the model, mclust's NA with the reason in the row).
+fn fit_cell<F: Float>(
+    data: &PreparedData<'_, F>,
+    base: &MixtureModelValidParams,
+    k: usize,
+    model: MixtureModel,
+    d: usize,
+) -> (ModelCandidate, Result<Option<GaussianMixture<F>>>) {
+    let mut cell = ModelCandidate {
+        n_components: k,
+        model,
+        n_parameters: model.n_parameters(k, d),
+        log_likelihood: None,
+        bic: None,
+        converged: false,
+        n_iter: 0,
+        n_starts: 0,
+        n_starts_at_best: 0,
+        error: None,
+    };
+    if base.prior.is_some() {
+        if let Err(e) = PriorTerms::check_supported(model, k) {
+            cell.error = Some(e.to_string());
+            return (cell, Ok(None));
+        }
+    }
+    let params = MixtureModelParams(base.clone())
+        .n_components(k)
+        .model(model);
+    let fitted = params.0.fit_prepared(data).map(|fitted| {
+        let starts = fitted.starts().expect("model-based fits report starts");
+        cell.log_likelihood = Some(starts.log_likelihood);
+        cell.bic = Some(fitted.mclust_bic().expect("model-based fits have a BIC"));
+        cell.converged = fitted.converged();
+        cell.n_iter = fitted.n_iter();
+        cell.n_starts = starts.starts.len();
+        cell.n_starts_at_best = starts.n_at_best;
+        Some(fitted)
+    });
+    (cell, fitted)
 }
 
 #[cfg(test)]
