@@ -446,14 +446,14 @@ fn second_moments_hard_impl<F: Float, const FMA: bool>(
         }
         let acc = &mut lanes[c * m * BLOCK..(c + 1) * m * BLOCK];
         let mut idx = 0;
-        for a in 0..d {
+        for (a, &weighted_a) in weighted.iter().enumerate() {
             let (from, to) = match kind {
                 CovarianceType::Full | CovarianceType::Tied => (a, d),
                 CovarianceType::Diag | CovarianceType::Spherical => (a, a + 1),
             };
-            for b in from..to {
+            for &diff_b in &diff[from..to] {
                 let lane = &mut acc[idx * BLOCK + r];
-                *lane = fmadd::<F, FMA>(weighted[a], diff[b], *lane);
+                *lane = fmadd::<F, FMA>(weighted_a, diff_b, *lane);
                 idx += 1;
             }
         }
