@@ -42,13 +42,7 @@ impl GmmBroadcast {
         sample_weight: Option<ArrayView1<F>>,
         partition: usize,
     ) -> Result<GmmStep> {
-        check_block(x.view(), partition)?;
-        check_n_features(
-            x.view(),
-            self.means.ncols(),
-            &format!("partition {partition} of X"),
-        )?;
-        let w = partition_weights(sample_weight, x.nrows(), partition)?;
+        let w = checked_partition(x.view(), sample_weight, self.means.ncols(), partition)?;
         let sums = em_sums(
             &x,
             w.as_deref(),
@@ -81,10 +75,8 @@ impl GmmHardBroadcast {
         sample_weight: Option<ArrayView1<F>>,
         partition: usize,
     ) -> Result<GmmStep> {
-        check_block(x.view(), partition)?;
         let (k, d) = self.centers.dim();
-        check_n_features(x.view(), d, &format!("partition {partition} of X"))?;
-        let sample_weight = partition_weights(sample_weight, x.nrows(), partition)?;
+        let sample_weight = checked_partition(x.view(), sample_weight, d, partition)?;
         let m = em_scatter_len(self.covariance_type, d);
         let mut sums = EmSums {
             resp_sums: vec![0.0; k],
@@ -144,6 +136,19 @@ impl GmmHardBroadcast {
             total_of(sample_weight.as_deref()),
         ))
     }
+}
+
+/// A partition's rows checked (finite block of `n_features` columns) and its sample weights
+/// (validated, `None` without weights), as every mixture task reads them.
+fn checked_partition<'a, F: Float>(
+    x: ArrayView2<F>,
+    sample_weight: Option<ArrayView1<'a, F>>,
+    n_features: usize,
+    partition: usize,
+) -> Result<Option<std::borrow::Cow<'a, [F]>>> {
+    check_block(x.view(), partition)?;
+    check_n_features(x.view(), n_features, &format!("partition {partition} of X"))?;
+    partition_weights(sample_weight, x.nrows(), partition)
 }
 
 /// The total sample weight of a partition (`None` without weights: the row count stands in).

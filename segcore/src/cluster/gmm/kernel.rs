@@ -316,13 +316,7 @@ fn second_moments_chunk_impl<F: Float, const FMA: bool>(
         }
         r0 += rows;
     }
-    (0..k * m)
-        .map(|i| {
-            lanes[i * BLOCK..(i + 1) * BLOCK]
-                .iter()
-                .fold(F::zero(), |a, &v| a + v)
-        })
-        .collect()
+    block_sums(&lanes)
 }
 
 dispatch_simd!(second_moments_chunk<F: Float>(x: &ArrayView2<F>, start: usize, resp: &[F], means: &[F], kind: CovarianceType) -> Vec<F>, FMA => second_moments_chunk_impl::<F, FMA>(x, start, resp, means, kind));
@@ -458,13 +452,7 @@ fn second_moments_hard_impl<F: Float, const FMA: bool>(
             }
         }
     }
-    (0..k * m)
-        .map(|i| {
-            lanes[i * BLOCK..(i + 1) * BLOCK]
-                .iter()
-                .fold(F::zero(), |a, &v| a + v)
-        })
-        .collect()
+    block_sums(&lanes)
 }
 
 dispatch_simd!(second_moments_hard_chunk<F: Float>(x: &ArrayView2<F>, start: &HardStart<'_, F>, entries: std::ops::Range<usize>, means: &[F], kind: CovarianceType) -> Vec<F>, FMA => second_moments_hard_impl::<F, FMA>(x, start, entries, means, kind));
@@ -496,6 +484,14 @@ const CHUNK_BLOCKS: usize = CHUNK_ROWS / BLOCK;
 #[inline(always)]
 fn lane_sum<F: Float>(lanes: &Lanes<F>) -> F {
     lanes.iter().fold(F::zero(), |a, &v| a + v)
+}
+
+/// The sum of every `BLOCK` consecutive lanes (each accumulator's lanes, left to right).
+fn block_sums<F: Float>(lanes: &[F]) -> Vec<F> {
+    lanes
+        .chunks_exact(BLOCK)
+        .map(|block| block.iter().fold(F::zero(), |a, &v| a + v))
+        .collect()
 }
 
 #[inline(always)]
