@@ -316,7 +316,7 @@ def test_segmenter_takes_categories_natively_and_round_trips(algorithm: str, tmp
     assert len(model.segment_names_) == model.n_clusters_
     expected = model.predict(customers, transactions)
     assert expected["segment"].to_numpy().tolist() == model.labels_.tolist()
-    assert (algorithm == "latent_class") == (len(expected.columns) > 4)  # probability columns
+    assert (algorithm == "latent_class") == (len(expected.columns) > 5)  # probability columns beside id, segment, name, reason, extreme
     model.save(tmp_path / "model.json")
     loaded = segcore.Segmenter.load(tmp_path / "model.json")
     assert loaded.algorithm == algorithm

@@ -89,7 +89,7 @@ def test_report_rendered_by_chromium(fitted, tmp_path):
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages).replace("\ufb01", "fi").replace("\ufb02", "fl")
     for needle in ["Segments at a glance", "share of revenue", "share of margin", "What sets each segment apart",
                    f"Why {model.n_clusters_} segments", "How concentrated revenue is",
-                   "share of customers (smallest first)", "recency days", "much higher", "synthetic B2B base"]:
+                   "share of customers (smallest first)", "days since last order", "much higher", "synthetic B2B base"]:
         assert needle in text, f"{needle!r} not rendered in the PDF"
     for name in model.segment_names_:
         assert " ".join(name.split()) in text, f"segment {name!r} not rendered"

@@ -374,7 +374,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
     5
     >>> assigned = model.predict(customers, transactions)
     >>> list(assigned.columns)
-    ['customer_id', 'segment', 'name', 'reason']
+    ['customer_id', 'segment', 'name', 'reason', 'extreme']
     >>> bool((assigned["segment"].to_numpy() == model.labels_).all())
     True
     """
