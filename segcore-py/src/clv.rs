@@ -336,14 +336,7 @@ pub fn clv_summary<'py>(
     let (summary, skipped) = run_detached(py, move || {
         let unit = TimeUnit::parse(&freq)?;
         let end = observation_end
-            .map(|d| {
-                i32::try_from(d)
-                    .ok()
-                    .and_then(|d| Date::from_days_since_epoch(d).ok())
-                    .ok_or_else(|| {
-                        Error::invalid_parameter("observation_end", d, "a date in years 1..=9999")
-                    })
-            })
+            .map(|d| Date::parameter("observation_end", d))
             .transpose()?;
         let raw = owned.into_log(OnInvalid::from_name(on_invalid)?)?;
         let (log, skipped) = (raw.log, raw.skipped);

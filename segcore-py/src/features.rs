@@ -292,12 +292,7 @@ pub fn behaviour_features<'py>(
     let customers_given = customer_ids.as_ref().map(|_| ());
     let result = run_detached(py, move || {
         let as_of = as_of
-            .map(|d| {
-                i32::try_from(d)
-                    .ok()
-                    .and_then(|d| Date::from_days_since_epoch(d).ok())
-                    .ok_or_else(|| Error::invalid_parameter("as_of", d, "a date in years 1..=9999"))
-            })
+            .map(|d| Date::parameter("as_of", d))
             .transpose()?;
         let params = BehaviourParams {
             as_of,

@@ -65,14 +65,6 @@ impl Inputs {
     }
 }
 
-/// The date `days` after 1970-01-01, or an error naming the parameter `what`.
-fn date_of(what: &'static str, days: i64) -> segcore::Result<Date> {
-    i32::try_from(days)
-        .ok()
-        .and_then(|d| Date::from_days_since_epoch(d).ok())
-        .ok_or_else(|| Error::invalid_parameter(what, days, "a date in years 1..=9999"))
-}
-
 /// Assignments as columns: segment (-1 = unassigned), name, probabilities and uncertainty
 /// (mixtures; NaN where unassigned), reason, extreme (the core's note on a customer beyond the
 /// fit's extreme rule, else None).
@@ -173,7 +165,7 @@ model_pymethods!(PySegmenterModel {
         as_of: Option<i64>,
     ) -> PyResult<AssignmentColumns<'py>> {
         let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
-        let as_of = as_of.map(|d| date_of("as_of", d)).transpose().into_py_result(py)?;
+        let as_of = as_of.map(|d| Date::parameter("as_of", d)).transpose().into_py_result(py)?;
         let model = &self.inner;
         let assigned = run_detached(py, move || {
             let (table, log) = inputs.into_parts()?;
@@ -463,7 +455,7 @@ model_pymethods!(PySegmenterModel {
     /// on `last_day` (`Segmenter::default_as_of`; None for no line and no fitted as_of).
     fn default_as_of(&self, py: Python<'_>, last_day: Option<i64>) -> PyResult<Option<i64>> {
         let last = last_day
-            .map(|d| date_of("last_day", d))
+            .map(|d| Date::parameter("last_day", d))
             .transpose()
             .into_py_result(py)?;
         Ok(self

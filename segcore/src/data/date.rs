@@ -89,6 +89,21 @@ impl Date {
         }
     }
 
+    /// The date given as the parameter `name` in days since 1970-01-01 (how the bindings pass
+    /// dates), or [`Error::InvalidParameter`] naming `name` when it falls outside years 1..=9999.
+    ///
+    /// ```
+    /// use segcore::data::Date;
+    /// assert_eq!(Date::parameter("as_of", 0).unwrap().to_string(), "1970-01-01");
+    /// assert!(Date::parameter("as_of", i64::MAX).unwrap_err().to_string().contains("as_of"));
+    /// ```
+    pub fn parameter(name: &'static str, days: i64) -> Result<Date> {
+        i32::try_from(days)
+            .ok()
+            .and_then(|d| Date::from_days_since_epoch(d).ok())
+            .ok_or_else(|| Error::invalid_parameter(name, days, "a date in years 1..=9999"))
+    }
+
     /// Builds a date from days since 1970-01-01.
     ///
     /// Fails when the result would fall outside years 1..=9999.
