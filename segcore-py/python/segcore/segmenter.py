@@ -653,9 +653,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         if frame.polars:
             import polars as pl
 
-            columns["segment"] = pl.Series(
-                "segment", [int(v) if ok else None for v, ok in zip(segments.tolist(), assigned)], dtype=pl.Int64
-            )
+            columns["segment"] = pl.Series("segment", segments, dtype=pl.Int64).scatter(np.flatnonzero(~assigned), None)
             columns["name"] = pl.Series("name", names, dtype=pl.Utf8)
             columns["reason"] = pl.Series("reason", reasons, dtype=pl.Utf8)
             columns["extreme"] = pl.Series("extreme", extremes, dtype=pl.Utf8)
