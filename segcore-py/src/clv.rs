@@ -18,7 +18,6 @@ use segcore::clv::{
     PurchaseModel, SegmentValue, TimeUnit,
 };
 use segcore::data::{Date, OnInvalid};
-use segcore::Error;
 use std::borrow::Cow;
 
 /// A float64 vector from numpy, borrowed when contiguous.

@@ -291,9 +291,7 @@ pub fn behaviour_features<'py>(
     let customer_ids = customer_ids.as_ref().map(IdsInput::to_strings);
     let customers_given = customer_ids.as_ref().map(|_| ());
     let result = run_detached(py, move || {
-        let as_of = as_of
-            .map(|d| Date::parameter("as_of", d))
-            .transpose()?;
+        let as_of = as_of.map(|d| Date::parameter("as_of", d)).transpose()?;
         let params = BehaviourParams {
             as_of,
             features: parse_features(features)?,
