@@ -37,8 +37,8 @@ pub struct ClusterCountStep {
 /// Ward linkage of the rows of `x`, as `scipy.cluster.hierarchy.linkage(x, method='ward')`.
 ///
 /// Memory is O(n * d) (no distance matrix): a nearest-neighbour chain over cluster centroids.
-/// Time is O(n^2 * d), parallel over 2+ cores. The heights equal scipy's within 1e-12 relative
-/// (measured: at most 3e-15 on blobs, noise and the Wholesale data)
+/// Time is O(n^2 * d) (measured figure in the module documentation). The heights equal scipy's
+/// within 1e-12 relative (measured: at most 3e-15 on blobs, noise and the Wholesale data)
 /// (they come from centroids rather than scipy's Lance-Williams updates, so the last bits can
 /// differ); merges are found with scipy's own rules, so with exactly tied distances the tree
 /// is scipy's (see the module documentation).

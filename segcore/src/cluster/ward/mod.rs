@@ -27,10 +27,14 @@
 //! The exact tree costs O(n^2 d) time (seconds at 20,000 x 8, hours at 1,000,000): past ~50k
 //! rows use the two-stage mode ([`WardParams::micro_clusters`]), linear in n.
 //!
-//! # Parallelism and determinism
-//! Each nearest-neighbour scan splits the active clusters into fixed chunks and reduces with
-//! the total order `(distance, cluster number)`, so the tree is bit-identical on any number of
-//! threads.
+//! # Speed, parallelism and determinism
+//! Each nearest-neighbour scan reads the active clusters' centroids from a compacted, tiled
+//! layout, eight candidates per vector, and forms the exact Ward key (a division) only where a
+//! candidate can beat the best so far; the keys compared are bit-for-bit those of a plain scan.
+//! Scans of more than 2^20 values (clusters x features) split into fixed chunks reduced with the
+//! total order `(key, cluster number)`, so the tree is bit-identical on any number of threads.
+//! Measured (docs/performance.md): 20,000 x 8 in 1.5 s, 3.5x fastcluster's `linkage_vector`
+//! with the same merges (2026-12-07, one thread, load 15-18 on 2 cores).
 
 mod algorithm;
 mod hyperparams;
