@@ -4,6 +4,17 @@
 //! vectorises them; compiling the hot function a second time with AVX2+FMA enabled and choosing
 //! at run time doubles the vector width where the CPU has it, without `target-cpu=native`.
 
+/// Whether the CPU has the AVX-512 subsets our 512-bit kernels are compiled for (F, DQ, VL) and
+/// AVX2 + FMA (checked once per call site; the check itself is cached by std).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(crate) fn has_avx512() -> bool {
+    std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512dq")
+        && std::is_x86_feature_detected!("avx512vl")
+        && has_avx2_fma()
+}
+
 /// Whether the CPU has AVX2 and FMA (checked once per call site; the check itself is cached by std).
 #[inline]
 pub(crate) fn has_avx2_fma() -> bool {

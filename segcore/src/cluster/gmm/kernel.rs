@@ -844,15 +844,6 @@ fn em_chunk_impl<F: Float, const FMA: bool>(
 
 dispatch_simd!(em_chunk_avx2<F: Float>(values: &[Lanes<F>], weights: &[Lanes<F>], p: &Prepared<F>, lanes: &mut ChunkLanes<F>) -> (), FMA => em_chunk_impl::<F, FMA>(values, weights, p, lanes));
 
-/// Whether the CPU has the AVX-512 subsets the EM pass is compiled for.
-#[cfg(target_arch = "x86_64")]
-fn has_avx512() -> bool {
-    std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx512dq")
-        && std::is_x86_feature_detected!("avx512vl")
-        && crate::simd::has_avx2_fma()
-}
-
 /// The fused EM pass over one chunk, compiled a third time with AVX-512 where the CPU has it: a
 /// block's 8 f64 lanes are one 512-bit register instead of two 256-bit ones. Every lane runs
 /// the same IEEE operations (the same fused multiply-adds, no reassociation), so the sums are
@@ -874,7 +865,7 @@ fn em_chunk<F: Float>(
         ) {
             em_chunk_impl::<F, true>(values, weights, p, lanes)
         }
-        if has_avx512() {
+        if crate::simd::has_avx512() {
             // SAFETY: the CPU has these features, checked just above.
             return unsafe { with_avx512(values, weights, p, lanes) };
         }

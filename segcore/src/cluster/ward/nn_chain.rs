@@ -270,21 +270,13 @@ fn better(a: (f64, usize), b: (f64, usize)) -> (f64, usize) {
     }
 }
 
-/// Whether the CPU has the AVX-512 subsets the scan is compiled for.
-#[cfg(target_arch = "x86_64")]
-fn has_avx512() -> bool {
-    std::is_x86_feature_detected!("avx512f")
-        && std::is_x86_feature_detected!("avx512vl")
-        && crate::simd::has_avx2_fma()
-}
-
 /// The scan, compiled for AVX-512, AVX2+FMA or the baseline target, chosen at run time. All
 /// three report the same `(key, slot)`: exact keys use the same operations in every build
 /// (no fused multiply-adds; only the division-free test fuses).
 fn scan(d: usize, s: &Scan) -> (f64, usize) {
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx512() {
+        if crate::simd::has_avx512() {
             // SAFETY: the CPU has these features, checked just above.
             return unsafe { scan_avx512(d, s) };
         }
@@ -584,7 +576,7 @@ mod tests {
                 // SAFETY: checked just above.
                 found.push(unsafe { scan_avx2(d, &s) });
             }
-            if has_avx512() {
+            if crate::simd::has_avx512() {
                 // SAFETY: checked just above.
                 found.push(unsafe { scan_avx512(d, &s) });
             }
