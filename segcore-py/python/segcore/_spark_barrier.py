@@ -23,6 +23,7 @@ import secrets
 import socket
 import struct
 import threading
+import time
 import uuid
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -273,8 +274,9 @@ def _connect(
             except socket.timeout:
                 continue
             sock.settimeout(1.0)
+            deadline = time.monotonic() + 60  # a task says hello as soon as it connects
             try:
-                hello = json.loads(_recv(sock, alive))
+                hello = json.loads(_recv(sock, lambda: alive() and time.monotonic() < deadline))
             except (ConnectionError, ValueError):
                 sock.close()
                 continue
