@@ -22,7 +22,8 @@
 //! on each partition; the statistics are k x d + k floats per partition. Measured
 //! (`benches/compare_engines.py`, 2M x 16 f32 Parquet, k = 8, 2 workers, load 14-18;
 //! docs/performance.md): segcore.spark in barrier tasks 0.20 s per iteration against Spark
-//! MLlib's 1.3-1.7 s (6.6-8.3x); segcore.dask 0.41 s against dask-ml's 4.78 s (11.5x).
+//! MLlib's 1.66 s (8.3x; 5.5x in a noisier run); segcore.dask 0.41 s against dask-ml's 4.78 s
+//! (11.5x).
 
 mod gmm;
 mod kmeans;
