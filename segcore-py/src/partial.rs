@@ -81,6 +81,19 @@ pub fn partial_merge(py: Python<'_>, parts: Vec<String>) -> PyResult<String> {
     })
 }
 
+/// Merges partial statistics tagged by partition index (`(partition, JSON document)` pairs, in
+/// any order) in partition order (`PartialStats::merge_partitions`).
+#[pyfunction]
+pub fn partial_merge_partitions(py: Python<'_>, parts: Vec<(u64, String)>) -> PyResult<String> {
+    run_detached(py, || {
+        let parts = parts
+            .iter()
+            .map(|(partition, document)| Ok((*partition, PartialStats::from_json(document)?)))
+            .collect::<segcore::Result<Vec<_>>>()?;
+        PartialStats::merge_partitions(parts)?.to_json()
+    })
+}
+
 fn moments_of(document: &str) -> segcore::Result<segcore::partial::CovarianceMoments> {
     match PartialStats::from_json(document)? {
         PartialStats::CovarianceMoments(m) => Ok(m),

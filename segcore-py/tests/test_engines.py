@@ -339,7 +339,8 @@ def spark():
 def test_spark_kmeans_equals_single_machine_and_scores(spark):
     import segcore.spark as sspark
 
-    # Every pass is a Spark job (~0.3 s each on a loaded 2-core machine): few rows, default tol.
+    # The fit runs in barrier tasks (3 partitions on 2 slots: coalesced, each row keeping its
+    # partition); test_spark_barrier_fit_has_the_bits_of_one_job_per_pass checks the other path.
     x = _blobs(n=3000, seed=6)
     frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(5)])
     df = spark.createDataFrame(frame).repartition(3)
@@ -351,8 +352,8 @@ def test_spark_kmeans_equals_single_machine_and_scores(spark):
     scored = sspark.predict(dist, df).toPandas()
     expected = single.predict(scored[list(frame.columns)])
     np.testing.assert_array_equal(scored["segment"].to_numpy(), expected)
-    # The default (k-means||) fit runs the same core driver as segcore.dask's, checked there; each
-    # of its ~25 passes is a Spark job, too slow for this file's budget on a loaded machine.
+    # The default (k-means||) fit runs the same core driver as segcore.dask's, checked there and
+    # in test_spark_barrier_fit_has_the_bits_of_one_job_per_pass.
 
     scaler = sspark.StandardScaler().fit(df)
     np.testing.assert_allclose(scaler.mean_, x.mean(axis=0), rtol=1e-12)
@@ -438,3 +439,45 @@ def test_spark_sample_weights_as_on_one_machine(spark):
     np.testing.assert_allclose(dist.cluster_centers_, single.cluster_centers_, rtol=0, atol=1e-9)
     assert dist.n_iter_ == single.n_iter_
     assert list(dist.feature_names_in_) == [f"f{i}" for i in range(5)]
+
+
+def test_spark_barrier_fit_has_the_bits_of_one_job_per_pass(spark):
+    import segcore.spark as sspark
+
+    x = _blobs(n=6000, seed=3)
+    columns = [f"f{i}" for i in range(5)]
+    frame = pd.DataFrame(x, columns=columns)
+    single = segcore.KMeans(4, init=x[[0, 1, 2, 3]], n_init=1).fit(frame)
+    # 3 partitions on 2 slots (coalesced and stored), 2 (as they are), and a union (Spark refuses
+    # its plan in a barrier stage: stored first): the statistics are those of the partitions.
+    cases = {
+        "repartition(3)": spark.createDataFrame(frame).repartition(3),
+        "repartition(2)": spark.createDataFrame(frame).repartition(2),
+        "union": spark.createDataFrame(frame.iloc[:2500])
+        .repartition(1)
+        .union(spark.createDataFrame(frame.iloc[2500:]).repartition(1)),
+    }
+    for name, df in cases.items():
+        # Few k-means|| rounds: each pass of barrier=False is a Spark job.
+        settings = dict(random_state=0, init_max_iter=2, max_iter=6)
+        barrier = sspark.KMeans(4, barrier=True, **settings).fit(df)
+        passes = sspark.KMeans(4, barrier=False, **settings).fit(df)
+        np.testing.assert_array_equal(barrier.cluster_centers_, passes.cluster_centers_, err_msg=name)
+        assert barrier.inertia_ == passes.inertia_ and barrier.n_iter_ == passes.n_iter_, name
+        exact = sspark.KMeans(4, init=x[[0, 1, 2, 3]]).fit(df)
+        np.testing.assert_allclose(exact.cluster_centers_, single.cluster_centers_, rtol=0, atol=1e-9)
+    df = cases["repartition(3)"]
+    start = _mixture_start(x, "diag")
+    barrier = sspark.GaussianMixture(4, **start).fit(df)
+    passes = sspark.GaussianMixture(4, **start, barrier=False).fit(df)
+    np.testing.assert_array_equal(barrier.means_, passes.means_)
+    np.testing.assert_array_equal(barrier.covariances_, passes.covariances_)
+    assert barrier.n_iter_ == passes.n_iter_
+    with pytest.raises(segcore.SegcoreError, match="barrier"):
+        sspark.KMeans(4, barrier="always").fit(df)
+    # An error in a task (a NaN) arrives as the core's error, naming the partition and row.
+    broken = x.copy()
+    broken[4500, 2] = np.nan
+    bad = spark.createDataFrame(pd.DataFrame(broken, columns=columns)).repartition(2)
+    with pytest.raises(segcore.exceptions.DataError, match=r"partition \d+ of X .*row \d+, column 2"):
+        sspark.KMeans(4, init=x[[0, 1, 2, 3]], barrier=True).fit(bad)

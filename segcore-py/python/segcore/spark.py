@@ -1,9 +1,14 @@
 """segcore on Spark: fit on PySpark DataFrames through mergeable partial statistics.
 
-Every partition runs a task of segcore's Rust core in ``mapInPandas`` and emits its partial
-statistics (a small JSON document: k x d sums for k-means, d x d moments for PCA); the driver
-collects them, merges them in partition order and hands the result to the core's driver, which
-decides the next pass. Scoring runs the fitted model in ``mapInPandas`` (the model travels to the
+Every pass of a fit runs a task of segcore's Rust core on every partition, which emits its
+partial statistics (a small JSON document: k x d sums for k-means, d x d moments for PCA); they
+are merged in partition order and handed to the core's driver, which decides the next pass.
+:class:`KMeans` and :class:`GaussianMixture` run all their passes in one Spark job of barrier
+tasks (``barrier="auto"``): each task converts its partitions to numpy blocks once, keeps them
+in memory and answers the driver's tasks over a connection to the driver, so an iteration costs
+the core's pass over the rows, not a Spark job and an Arrow transfer of every row
+(``barrier=False``: one ``mapInPandas`` job per pass over the cached data, the same statistics
+and the same bits). Scoring runs the fitted model in ``mapInPandas`` (the model travels to the
 executors as its JSON document). Every number is computed by the core, so a fit gives the same
 numbers as on a laptop, and the same bits on any cluster for a given partitioning.
 
@@ -72,11 +77,9 @@ class _Task:
 
 
 class _Frame:
-    """The selected columns of a DataFrame, cached for the passes of a fit."""
+    """The selected columns of a DataFrame, for the passes of a fit."""
 
-    def __init__(
-        self, df: Any, columns: Optional[Sequence[str]], cache: bool, weight: Optional[str] = None
-    ) -> None:
+    def __init__(self, df: Any, columns: Optional[Sequence[str]], weight: Optional[str] = None) -> None:
         if weight is not None:
             _columns_of(df, [weight])
             if columns is None:
@@ -85,20 +88,37 @@ class _Frame:
         self.float32 = _float32(df, self.columns)
         self.weight = weight
         self.df = df.select(*self.columns, *([weight] if weight is not None else []))
-        if cache:
-            self.df = self.df.cache()
 
-    def run(self, task: str) -> str:
-        rows = self.df.mapInPandas(
+    def run(self, task: str, data: Any = None) -> str:
+        """One ``mapInPandas`` job over ``data`` (default: the selected columns): every
+        partition's statistics, merged in partition order."""
+        rows = (self.df if data is None else data).mapInPandas(
             _Task(task, self.columns, self.float32, self.weight), schema="partition long, stats string"
         ).collect()
         if not rows:
             raise DataError("X has no partitions")
-        ordered = [r["stats"] for r in sorted(rows, key=lambda r: r["partition"])]
-        return _segcore.partial_merge(ordered)
+        return _segcore.partial_merge_partitions([(int(r["partition"]), r["stats"]) for r in rows])
 
-    def release(self) -> None:
-        self.df.unpersist()
+    def drive(self, driver: Any, barrier: Any, cache: bool) -> None:
+        """Runs a core driver to its end: in one job of barrier tasks that keep the rows in
+        memory (``barrier``: "auto", True or False), else one job per pass over the data
+        (cached for the passes if ``cache``)."""
+        if barrier not in ("auto", True, False):
+            raise InvalidParameterError(
+                f"invalid parameter `barrier` = {barrier!r}: expected 'auto', True or False"
+            )
+        from . import _spark_barrier
+
+        if _spark_barrier.usable(self.df.sparkSession) if barrier == "auto" else bool(barrier):
+            _spark_barrier.fit(self.df, self.columns, self.float32, self.weight, driver)
+            return
+        data = self.df.cache() if cache else self.df
+        try:
+            while (task := driver.next_task()) is not None:
+                driver.receive(self.run(task, data))
+        finally:
+            if cache:
+                data.unpersist()
 
 
 class KMeans:
@@ -106,7 +126,14 @@ class KMeans:
     :class:`segcore.KMeans`; see :class:`segcore.dask.KMeans`; ``n_init`` k-means|| starts, the
     lowest inertia kept). ``fit(df, columns, sample_weight)`` (``sample_weight``: the name of a
     weight column, as Spark MLlib's ``weightCol``) returns self with numpy ``cluster_centers_``,
-    ``inertia_``, ``n_iter_``; ``predict(df)`` adds a ``segment`` column."""
+    ``inertia_``, ``n_iter_``; ``predict(df)`` adds a ``segment`` column.
+
+    ``barrier``: ``"auto"`` (default) runs the whole fit in one job of barrier tasks that keep
+    their rows in memory (a classic session on Spark >= 3.5 without dynamic allocation; a
+    DataFrame with more partitions than free slots is coalesced and stored once, each row
+    keeping its partition's index, so the statistics are unchanged); ``True`` forces it;
+    ``False`` runs one ``mapInPandas`` job per pass (over the data cached if ``cache``). Both
+    give the same bits. The executors must reach the driver on ``spark.driver.host``."""
 
     def __init__(
         self,
@@ -120,6 +147,7 @@ class KMeans:
         oversampling_factor: Optional[float] = None,
         init_max_iter: int = 5,
         cache: bool = True,
+        barrier: Any = "auto",
     ) -> None:
         self.n_clusters = n_clusters
         self.init = init
@@ -130,13 +158,14 @@ class KMeans:
         self.oversampling_factor = oversampling_factor
         self.init_max_iter = init_max_iter
         self.cache = cache
+        self.barrier = barrier
 
     def fit(
         self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
     ) -> "KMeans":
         """Fit on the ``columns`` (default: all but the weight column) of the Spark DataFrame
         ``df``, each row weighted by its value in the column ``sample_weight``."""
-        frame = _Frame(df, columns, bool(self.cache), sample_weight)
+        frame = _Frame(df, columns, sample_weight)
         centers = None
         if not isinstance(self.init, str):
             centers = np.asarray(self.init, dtype=np.float64)
@@ -156,12 +185,7 @@ class KMeans:
             oversampling_factor=self.oversampling_factor,
             init_rounds=int(self.init_max_iter),
         )
-        try:
-            while (task := driver.next_task()) is not None:
-                driver.receive(frame.run(task))
-        finally:
-            if self.cache:
-                frame.release()
+        frame.drive(driver, self.barrier, bool(self.cache))
         self._model = _segcore.KMeansModel.from_json(driver.model_json())
         self.cluster_centers_ = self._model.cluster_centers
         self.inertia_ = self._model.inertia
@@ -254,9 +278,10 @@ class MiniBatchKMeans:
         """Update the model with every partition of ``df``, in partition order."""
         if not hasattr(self, "_local"):
             return self.fit(df, columns)
-        frame = _Frame(df, columns, bool(self.cache))
+        frame = _Frame(df, columns)
+        data = frame.df.cache() if self.cache else frame.df
         try:
-            blocks = frame.df.mapInPandas(
+            blocks = data.mapInPandas(
                 _RowBlocks(frame.columns, frame.float32), schema="rows binary"
             ).rdd
             context = df.sparkSession.sparkContext
@@ -264,7 +289,7 @@ class MiniBatchKMeans:
                 [self._local] = context.runJob(blocks, _PartialFit(self._local), [partition])
         finally:
             if self.cache:
-                frame.release()
+                data.unpersist()
         if not hasattr(self._local, "cluster_centers_"):
             raise DataError("X has no rows in any partition")
         self._model = self._local._model
@@ -283,9 +308,10 @@ class MiniBatchKMeans:
 
 
 class GaussianMixture:
-    """Gaussian mixture (EM) on Spark: one ``mapInPandas`` pass per iteration (see
+    """Gaussian mixture (EM) on Spark: one pass per iteration (see
     :class:`segcore.dask.GaussianMixture`; scikit-learn's four covariance types, where Spark
-    MLlib offers full covariances only). ``fit(df, columns)`` returns self with numpy
+    MLlib offers full covariances only), all in one job of barrier tasks or one ``mapInPandas``
+    job per pass (``barrier``, as :class:`KMeans`). ``fit(df, columns)`` returns self with numpy
     ``weights_``, ``means_``, ``covariances_``; ``predict(df)`` adds a ``segment`` column."""
 
     _local: Any  # the fitted segcore.GaussianMixture (set by fit)
@@ -305,6 +331,7 @@ class GaussianMixture:
         precisions_init: Any = None,
         random_state: Any = None,
         cache: bool = True,
+        barrier: Any = "auto",
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -318,6 +345,7 @@ class GaussianMixture:
         self.precisions_init = precisions_init
         self.random_state = random_state
         self.cache = cache
+        self.barrier = barrier
 
     def fit(
         self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
@@ -326,14 +354,9 @@ class GaussianMixture:
         ``df``, each row weighted by its value in the column ``sample_weight``."""
         from .mixture import adopt_mixture, em_settings
 
-        frame = _Frame(df, columns, bool(self.cache), sample_weight)
+        frame = _Frame(df, columns, sample_weight)
         driver = _segcore.GmmDriver(**em_settings(self), float32=frame.float32)
-        try:
-            while (task := driver.next_task()) is not None:
-                driver.receive(frame.run(task))
-        finally:
-            if self.cache:
-                frame.release()
+        frame.drive(driver, self.barrier, bool(self.cache))
         adopt_mixture(self, driver.model_json(), np.asarray(frame.columns, dtype=object))
         return self
 
@@ -355,7 +378,7 @@ class StandardScaler:
 
     def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "StandardScaler":
         """Fit on the ``columns`` (default: all) of ``df``."""
-        frame = _Frame(df, columns, cache=False)
+        frame = _Frame(df, columns)
         stats = frame.run('{"task":"column_moments"}')
         model = _segcore.StandardScalerModel.from_json(
             _segcore.scaler_from_moments(stats, bool(self.with_mean), bool(self.with_std), frame.float32)
@@ -376,7 +399,7 @@ class PCA:
 
     def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "PCA":
         """Fit on the ``columns`` (default: all) of ``df``."""
-        frame = _Frame(df, columns, cache=False)
+        frame = _Frame(df, columns)
         stats = frame.run('{"task":"covariance_moments"}')
         count, fraction = None, None
         if isinstance(self.n_components, float) and 0 < self.n_components < 1:
