@@ -25,7 +25,7 @@ fn parse_reference(name: &str) -> segcore::Result<GapReference> {
 /// called (with the GIL re-acquired) after each clustering; an exception it raises is re-raised
 /// once the run ends.
 #[pyfunction]
-#[pyo3(signature = (x, *, k_values, method, covariance_type, n_init, random_state, silhouette_sample_size, gap_references, gap_reference, stability_resamples, stability_fraction, sample_size=None, progress=None))]
+#[pyo3(signature = (x, *, k_values, method, covariance_type, n_init, random_state, silhouette_sample_size, gap_references, gap_reference, stability_resamples, stability_fraction, sample_size=None, resample_n_init=None, gap_sample_size=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn select_k(
     py: Python<'_>,
@@ -41,6 +41,8 @@ pub fn select_k(
     stability_resamples: usize,
     stability_fraction: f64,
     sample_size: Option<usize>,
+    resample_n_init: Option<usize>,
+    gap_sample_size: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let params = (|| {
@@ -54,7 +56,9 @@ pub fn select_k(
                 .gap_reference(parse_reference(gap_reference)?)
                 .stability_resamples(stability_resamples)
                 .stability_fraction(stability_fraction)
-                .sample_size(sample_size),
+                .sample_size(sample_size)
+                .resample_n_init(resample_n_init)
+                .gap_sample_size(gap_sample_size),
         )
     })()
     .into_py_result(py)?;

@@ -263,6 +263,8 @@ def select_k(
     stability_resamples: int,
     stability_fraction: float,
     sample_size: Optional[int] = None,
+    resample_n_init: Optional[int] = None,
+    gap_sample_size: Optional[int] = None,
     progress: Optional[Callable[[int, int], object]] = None,
 ) -> str: ...
 

@@ -128,6 +128,8 @@ def select_k(
     stability_resamples: int = 10,
     stability_fraction: float = 0.8,
     sample_size: Any = None,
+    resample_n_init: Any = None,
+    gap_sample_size: Any = None,
     progress: Any = None,
 ) -> SelectKResult:
     """Evaluate every k in ``k_range`` and recommend one, with the evidence.
@@ -150,6 +152,11 @@ def select_k(
     cost then stops growing with n. ``result.sample`` and the reason say so, and the table's
     ``silhouette_se`` (the standard error of the mean silhouette) shows the sampling
     uncertainty. :class:`segcore.Segmenter` does this above 20,000 customers.
+
+    ``resample_n_init``: k-means / mixture restarts of the gap references and stability
+    subsamples (default: as ``n_init``). ``gap_sample_size``: rows of each gap reference
+    (default: as many as the evaluated rows); fewer make the gap statistic cheaper, its
+    ``log W*`` shifted by ``log(n/m)`` to stand for a reference of the data's size.
 
     Silhouette (the smallest k within one standard error of the highest mean silhouette),
     Calinski-Harabasz, Davies-Bouldin, the elbow of inertia (Kneedle rule) and the gap rule
@@ -205,6 +212,11 @@ def select_k(
             raise InvalidParameterError(
                 f"invalid parameter `sample_size` = {rows}: expected an integer >= 3 or None"
             )
+    optional_counts = {}
+    for name, value in (("resample_n_init", resample_n_init), ("gap_sample_size", gap_sample_size)):
+        optional_counts[name] = None if value is None else int_param(name, value)
+        if optional_counts[name] is not None and optional_counts[name] < 0:
+            raise InvalidParameterError(f"invalid parameter `{name}` = {value}: expected a positive integer or None")
     clusterings = len(set(k_values)) * (1 + counts["gap_references"] + counts["stability_resamples"])
     report, close = progress_callback(progress, "select_k", data.shape[0] * clusterings)
     try:
@@ -221,6 +233,8 @@ def select_k(
             stability_resamples=counts["stability_resamples"],
             stability_fraction=float_param("stability_fraction", stability_fraction),
             sample_size=rows,
+            resample_n_init=optional_counts["resample_n_init"],
+            gap_sample_size=optional_counts["gap_sample_size"],
             progress=report,
         )
     finally:

@@ -31,7 +31,9 @@ use crate::features::behaviour::{behaviour_features, BehaviourFeature, Behaviour
 use crate::persist::SavedModel;
 use crate::profile::{profile, ProfileParams, SegmentationProfile, DEFAULT_UNCERTAINTY_THRESHOLD};
 use crate::reduce::{NComponents, Pca, PcaParams};
-use crate::select::select_k::{SelectKParams, SelectKResult, SelectMethod};
+use crate::select::select_k::{
+    SelectKParams, SelectKResult, SelectMethod, SELECT_K_GAP_REFERENCE_ROWS,
+};
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
@@ -460,7 +462,9 @@ impl SegmenterParams {
     ///
     /// Above [`SELECT_K_SAMPLE_ROWS`] customers every criterion is computed on a seeded sample
     /// of that many, with one k-means++ run per gap reference and stability subsample (the
-    /// restarts matter for the data's own clustering, not for structure-free references).
+    /// restarts matter for the data's own clustering, not for structure-free references), gap
+    /// references of [`SELECT_K_GAP_REFERENCE_ROWS`] rows, and a second sample of twice the rows
+    /// when the criteria are split on the first (no k with a majority).
     fn choose_k(
         &self,
         x: ArrayView2<f64>,
@@ -489,7 +493,10 @@ impl SegmenterParams {
             .random_state(self.random_state)
             .sample_size(Some(SELECT_K_SAMPLE_ROWS));
         if sampled {
-            params = params.resample_n_init(Some(1));
+            params = params
+                .resample_n_init(Some(1))
+                .max_sample_size(Some(2 * SELECT_K_SAMPLE_ROWS))
+                .gap_sample_size(Some(SELECT_K_GAP_REFERENCE_ROWS));
         }
         let (result, mut centers) = params
             .fit_with_centers(x, |done, total| progress(done as f64 / total.max(1) as f64))?;

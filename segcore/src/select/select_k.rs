@@ -18,7 +18,23 @@
 //! With [`SelectKParams::sample_size`], all of this is computed on a seeded random sample of the
 //! rows (the choice of k at scale: its cost stops growing with n; the result says so in
 //! [`SelectKResult::sample`] and in the reason), and the gap references and stability
-//! subsamples can be fitted with fewer restarts ([`SelectKParams::resample_n_init`]).
+//! subsamples can be fitted with fewer restarts ([`SelectKParams::resample_n_init`]) and the gap
+//! references drawn with fewer rows ([`SelectKParams::gap_sample_size`]).
+//!
+//! Where a sample and every row can disagree: not in the criteria's sampling noise for a given
+//! partition (a standard error of the mean silhouette is ~0.001), but in which partition k-means
+//! finds. On make_b2b (5 true segments) k = 6 has near-tied k-means optima (inertias within
+//! 0.2 %) whose silhouettes differ by 0.01 and Davies-Bouldin by 0.2, more than the whole gap
+//! between k = 5 and 6, and k = 5 has a poor optimum that 4 restarts sometimes all land in; which
+//! 6-partition has the lower inertia flips from one 20,000-row sample to the next. A sample where
+//! that happens mostly splits the vote (no k with a majority), so with
+//! [`SelectKParams::max_sample_size`] a split vote is computed again on a larger sample (the
+//! Segmenter doubles it). Invariant: without a split the larger sample is never drawn, and the
+//! result is that of the first sample. Current figure (make_b2b 50k, seed 1; criteria without
+//! gap and stability): of 8 samples of 20,000 rows, 5 voted 5 with a majority and 3 split (2 of
+//! 4 criteria for 6, 6 and 7); samples of 40,000 rows gave 5 in 5 of 6 (docs/performance.md).
+//! Not settled by it: a sample whose lower-inertia 6-partition wins with a majority (make_b2b
+//! 50k seed 2: 6 on the sample, 5 on every row).
 //!
 //! # How one k is recommended
 //! Five criteria vote: silhouette (the smallest k within one standard error of the highest: a
@@ -58,6 +74,10 @@ use serde::{Deserialize, Serialize};
 /// Up to this many rows the silhouette is exact; above, a seeded sample of this many rows is
 /// used (exact silhouette is O(n^2 d): 10,000 rows take well under a second per k).
 pub const AUTO_EXACT_SILHOUETTE_ROWS: usize = 10_000;
+
+/// Rows of each gap reference when the Segmenter chooses k on a sample
+/// ([`SelectKParams::gap_sample_size`]): a quarter of its 20,000-row sample.
+pub const SELECT_K_GAP_REFERENCE_ROWS: usize = 5_000;
 
 /// Seed streams: every random draw has its own stream so adding one never shifts another.
 const GAP_DATA_STREAM: u64 = 1;
@@ -175,6 +195,27 @@ pub struct SelectKParams {
     sample_size: Option<usize>,
     #[serde(default)]
     resample_n_init: Option<usize>,
+    #[serde(default)]
+    gap_sample_size: Option<usize>,
+    #[serde(default)]
+    max_sample_size: Option<usize>,
+}
+
+/// [`SelectKParams`] that passed [`SelectKParams::check`], with the k values sorted and
+/// distinct; `fit` runs the evaluation.
+///
+/// ```
+/// use segcore::select::SelectKParams;
+///
+/// let valid = SelectKParams::new([5, 3, 3, 4]).check()?;
+/// assert_eq!(valid.k_values(), [3, 4, 5]);
+/// assert!(SelectKParams::new(1..=3).check().is_err());
+/// # Ok::<(), segcore::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelectKValidParams {
+    params: SelectKParams,
+    k_values: Vec<usize>,
 }
 
 impl SelectKParams {
@@ -193,7 +234,28 @@ impl SelectKParams {
             stability_fraction: 0.8,
             sample_size: None,
             resample_n_init: None,
+            gap_sample_size: None,
+            max_sample_size: None,
         }
+    }
+
+    /// With [`sample_size`](Self::sample_size): when no k has a majority of the criteria that
+    /// voted on the sample, compute every criterion again on a larger sample of this many rows
+    /// (every row when the data has no more), and recommend from that one. `None` (default):
+    /// never. The close cases are where the partition k-means finds on a sample, not the data,
+    /// decides the vote; the clear ones cost nothing more.
+    pub fn max_sample_size(mut self, rows: Option<usize>) -> Self {
+        self.max_sample_size = rows;
+        self
+    }
+
+    /// Rows of each gap reference: `None` (default) as many as the evaluated rows; `Some(m)`
+    /// at most `m`, with `log W*` shifted by `log(n/m)` to stand for a reference of the data's
+    /// `n` rows (see [`super::gap`]). The references are the gap statistic's main cost (k-means
+    /// on structure-free data converges slowly), and it grows with their rows.
+    pub fn gap_sample_size(mut self, rows: Option<usize>) -> Self {
+        self.gap_sample_size = rows;
+        self
     }
 
     /// Rows the criteria are computed on: `None` (default) every row; `Some(s)` a seeded random
@@ -264,8 +326,9 @@ impl SelectKParams {
         self
     }
 
-    /// Validates the parameters that do not depend on the data; returns the sorted k values.
-    fn checked_k_values(&self) -> Result<Vec<usize>> {
+    /// Validates the parameters that do not depend on the data (data-dependent checks, such as
+    /// k below the number of rows, happen in `fit`).
+    pub fn check(&self) -> Result<SelectKValidParams> {
         let mut ks = self.k_values.clone();
         ks.sort_unstable();
         ks.dedup();
@@ -302,6 +365,15 @@ impl SelectKParams {
                 ));
             }
         }
+        if let Some(s) = self.gap_sample_size {
+            if s < 3 {
+                return Err(Error::invalid_parameter(
+                    "gap_sample_size",
+                    s,
+                    "an integer >= 3 (more rows than the largest k)",
+                ));
+            }
+        }
         if let Some(s) = self.silhouette_sample_size {
             if s < 2 {
                 return Err(Error::invalid_parameter(
@@ -312,7 +384,48 @@ impl SelectKParams {
             }
         }
         check_fraction(self.stability_fraction)?;
-        Ok(ks)
+        Ok(SelectKValidParams {
+            params: self.clone(),
+            k_values: ks,
+        })
+    }
+
+    /// Evaluates every k on `x` (rows are customers) and recommends one (checks first; see
+    /// [`SelectKValidParams::fit`]).
+    pub fn fit<F: Float>(&self, x: ArrayView2<F>) -> Result<SelectKResult> {
+        self.check()?.fit(x)
+    }
+
+    /// As [`fit`](Self::fit), calling `progress(done, total)` after each clustering (see
+    /// [`SelectKValidParams::fit_with_progress`]).
+    pub fn fit_with_progress<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<SelectKResult> {
+        self.check()?.fit_with_progress(x, progress)
+    }
+
+    /// As [`fit_with_progress`](Self::fit_with_progress), also returning the cluster means per k
+    /// (see [`SelectKValidParams::fit_with_centers`]).
+    pub(crate) fn fit_with_centers<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<(SelectKResult, Vec<Array2<f64>>)> {
+        self.check()?.fit_with_centers(x, progress)
+    }
+}
+
+impl SelectKValidParams {
+    /// The checked parameters.
+    pub fn params(&self) -> &SelectKParams {
+        &self.params
+    }
+
+    /// The k values to evaluate, sorted and distinct.
+    pub fn k_values(&self) -> &[usize] {
+        &self.k_values
     }
 
     /// Evaluates every k on `x` (rows are customers) and recommends one.
@@ -338,7 +451,7 @@ impl SelectKParams {
         x: ArrayView2<F>,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<(SelectKResult, Vec<Array2<f64>>)> {
-        let ks = self.checked_k_values()?;
+        let ks = self.k_values.clone();
         check_matrix(x, "X")?;
         let n_rows = x.nrows();
         let k_max = ks[ks.len() - 1];
@@ -353,34 +466,73 @@ impl SelectKParams {
             ));
         }
         // Every criterion is computed on the sample when there is one (see the module docs).
-        let sampled = match self.sample_size {
-            Some(size) if size < n_rows => {
-                if size <= k_max {
-                    return Err(Error::invalid_parameter(
-                        "sample_size",
-                        size,
-                        format!("more rows than the largest k = {k_max}"),
-                    ));
-                }
-                let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
-                    self.random_state,
-                    SAMPLE_STREAM,
-                    0,
-                ));
-                Some(x.select(Axis(0), &subsample_indices(n_rows, size, &mut rng)))
+        let draw = |size: usize, index: u64| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
+                self.params.random_state,
+                SAMPLE_STREAM,
+                index,
+            ));
+            x.select(Axis(0), &subsample_indices(n_rows, size, &mut rng))
+        };
+        let size = match self.params.sample_size {
+            Some(size) if size < n_rows => size,
+            _ => return self.evaluate(x, n_rows, &mut progress),
+        };
+        if size <= k_max {
+            return Err(Error::invalid_parameter(
+                "sample_size",
+                size,
+                format!("more rows than the largest k = {k_max}"),
+            ));
+        }
+        let first = self.evaluate(draw(size, 0).view(), n_rows, &mut progress)?;
+        // A split vote on the sample: no k has a majority of the criteria that voted. Where the
+        // evidence is that close, which partition k-means finds on the sample decides it (see
+        // the module docs), so the criteria are computed again on more rows.
+        let larger = match self.params.max_sample_size {
+            Some(max) if !has_majority(&first.0) && max > size => max.min(n_rows),
+            _ => return Ok(first),
+        };
+        let (mut result, centers) = if larger < n_rows {
+            self.evaluate(draw(larger, 1).view(), n_rows, &mut progress)?
+        } else {
+            self.evaluate(x, n_rows, &mut progress)?
+        };
+        let first_votes: Vec<String> = first
+            .0
+            .votes
+            .iter()
+            .filter_map(|v| v.k.map(|k| format!("{} {k}", v.criterion.name())))
+            .collect();
+        result.reason.push_str(&format!(
+            " On a first sample of {size} rows no k had a majority of the criteria ({}), so they \
+             were computed again on {}.",
+            join_words(&first_votes),
+            if larger < n_rows {
+                format!("{larger} rows")
+            } else {
+                "every row".to_string()
             }
-            _ => None,
-        };
-        let x = match &sampled {
-            Some(s) => s.view(),
-            None => x.view(),
-        };
+        ));
+        Ok((result, centers))
+    }
+
+    /// Every criterion of every k on the rows `x` (the data or a sample of its `n_rows` rows),
+    /// and the recommendation; with the cluster means per k.
+    fn evaluate<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        n_rows: usize,
+        progress: &mut impl FnMut(usize, usize),
+    ) -> Result<(SelectKResult, Vec<Array2<f64>>)> {
+        let ks: &[usize] = &self.k_values;
+        let k_max = ks[ks.len() - 1];
         let n_samples = x.nrows();
-        let subsample_rows = subsample_size(n_samples, self.stability_fraction);
-        if self.stability_resamples > 0 && k_max >= subsample_rows {
+        let subsample_rows = subsample_size(n_samples, self.params.stability_fraction);
+        if self.params.stability_resamples > 0 && k_max >= subsample_rows {
             return Err(Error::invalid_parameter(
                 "stability_fraction",
-                self.stability_fraction,
+                self.params.stability_fraction,
                 format!(
                     "a fraction leaving more than k = {k_max} rows per subsample (it leaves \
                      {subsample_rows} of {n_samples})"
@@ -388,15 +540,31 @@ impl SelectKParams {
             ));
         }
 
-        let total = ks.len() * (1 + self.gap_references + self.stability_resamples);
+        let reference_rows = self
+            .params
+            .gap_sample_size
+            .map_or(n_samples, |m| m.min(n_samples));
+        if self.params.gap_references > 0 && k_max >= reference_rows {
+            return Err(Error::invalid_parameter(
+                "gap_sample_size",
+                reference_rows,
+                format!("more rows than the largest k = {k_max}"),
+            ));
+        }
+        let total = ks.len() * (1 + self.params.gap_references + self.params.stability_resamples);
         let mut done = 0;
         let mut tick = || {
             done += 1;
             progress(done, total);
         };
 
-        let (labels, bics) =
-            self.cluster_every_k(x, &ks, self.random_state, self.n_init, &mut tick)?;
+        let (labels, bics) = self.cluster_every_k(
+            x,
+            ks,
+            self.params.random_state,
+            self.params.n_init,
+            &mut tick,
+        )?;
         let silhouettes = self.silhouettes(x, &labels)?;
         let mut table = Vec::with_capacity(ks.len());
         let mut centers = Vec::with_capacity(ks.len());
@@ -431,24 +599,28 @@ impl SelectKParams {
             centers.push(label_means(x, labels, k));
         }
 
-        if self.gap_references > 0 {
-            let mut reference_within = vec![Vec::with_capacity(self.gap_references); ks.len()];
-            for b in 0..self.gap_references {
+        if self.params.gap_references > 0 {
+            let mut reference_within =
+                vec![Vec::with_capacity(self.params.gap_references); ks.len()];
+            for b in 0..self.params.gap_references {
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
-                    self.random_state,
+                    self.params.random_state,
                     GAP_DATA_STREAM,
                     b as u64,
                 ));
-                let reference = reference_sample(x, self.gap_reference, &mut rng)?;
+                let reference =
+                    reference_sample(x, reference_rows, self.params.gap_reference, &mut rng)?;
                 let (reference_labels, _) = self.cluster_every_k(
                     reference.view(),
-                    &ks,
-                    self.random_state,
-                    self.resample_n_init.or(self.n_init),
+                    ks,
+                    self.params.random_state,
+                    self.params.resample_n_init.or(self.params.n_init),
                     &mut tick,
                 )?;
+                // W* of a reference of the data's rows (see the gap module).
+                let rows_ratio = n_samples as f64 / reference_rows as f64;
                 for (within, labels) in reference_within.iter_mut().zip(&reference_labels) {
-                    within.push(inertia(reference.view(), labels.view(), None)?);
+                    within.push(inertia(reference.view(), labels.view(), None)? * rows_ratio);
                 }
             }
             for (row, within) in table.iter_mut().zip(&reference_within) {
@@ -458,22 +630,23 @@ impl SelectKParams {
             }
         }
 
-        if self.stability_resamples > 0 {
-            let mut agreement = vec![Vec::with_capacity(self.stability_resamples); ks.len()];
-            for b in 0..self.stability_resamples {
+        if self.params.stability_resamples > 0 {
+            let mut agreement = vec![Vec::with_capacity(self.params.stability_resamples); ks.len()];
+            for b in 0..self.params.stability_resamples {
                 let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
-                    self.random_state,
+                    self.params.random_state,
                     STABILITY_ROWS_STREAM,
                     b as u64,
                 ));
                 let rows = subsample_indices(n_samples, subsample_rows, &mut rng);
                 let subsample = x.select(Axis(0), &rows);
-                let fit_seed = derive_seed(self.random_state, STABILITY_FIT_STREAM, b as u64);
+                let fit_seed =
+                    derive_seed(self.params.random_state, STABILITY_FIT_STREAM, b as u64);
                 let (sub_labels, _) = self.cluster_every_k(
                     subsample.view(),
-                    &ks,
+                    ks,
                     fit_seed,
-                    self.resample_n_init.or(self.n_init),
+                    self.params.resample_n_init.or(self.params.n_init),
                     &mut tick,
                 )?;
                 for ((scores, full), sub) in agreement.iter_mut().zip(&labels).zip(&sub_labels) {
@@ -489,16 +662,16 @@ impl SelectKParams {
             }
         }
 
-        let sample = sampled.as_ref().map(|s| SelectKSample {
-            rows: s.nrows(),
+        let sample = (n_samples < n_rows).then_some(SelectKSample {
+            rows: n_samples,
             of: n_rows,
         });
         Ok((
             recommend(
-                self.method,
+                self.params.method,
                 table,
-                self.stability_resamples,
-                self.stability_fraction,
+                self.params.stability_resamples,
+                self.params.stability_fraction,
                 sample,
             ),
             centers,
@@ -514,13 +687,14 @@ impl SelectKParams {
         labels: &[Array1<usize>],
     ) -> Result<Vec<(f64, Option<f64>)>> {
         let rows = self
+            .params
             .silhouette_sample_size
             .unwrap_or(AUTO_EXACT_SILHOUETTE_ROWS);
         let n_samples = x.nrows();
         let subset = (n_samples > rows).then(|| {
             // The rows silhouette_score_sampled draws with this seed.
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
-                self.random_state,
+                self.params.random_state,
                 SILHOUETTE_STREAM,
                 0,
             ));
@@ -576,17 +750,19 @@ impl SelectKParams {
     ) -> Result<Clusterings> {
         let mut out = Vec::with_capacity(ks.len());
         let mut bics = vec![None; ks.len()];
-        match self.method {
+        match self.params.method {
             SelectMethod::KMeans => {
+                let mut models = Vec::with_capacity(ks.len());
                 for &k in ks {
                     crate::cancel::check()?;
                     let mut params = KMeansParams::new(k).random_state(seed);
                     if let Some(n_init) = n_init {
                         params = params.n_init(n_init);
                     }
-                    out.push(params.fit(x, None)?.labels().to_owned());
+                    models.push(params.fit(x, None)?);
                     tick();
                 }
+                out.extend(models.iter().map(|m| m.labels().to_owned()));
             }
             SelectMethod::Ward => {
                 let tree = ward_linkage(x, None)?;
@@ -1011,6 +1187,17 @@ fn recommend(
     }
 }
 
+/// Whether the recommended k has more than half of the votes of the criteria that voted.
+fn has_majority(result: &SelectKResult) -> bool {
+    let voting = result.votes.iter().filter(|v| v.k.is_some()).count();
+    let support = result
+        .votes
+        .iter()
+        .filter(|v| v.k == Some(result.recommended_k))
+        .count();
+    2 * support > voting
+}
+
 /// The silhouette's vote by the one-standard-error rule: the smallest k whose mean silhouette is
 /// within one standard error of the highest (`highest`). Differences smaller than the sampling
 /// noise of the mean do not justify more segments; without a standard error, the highest.
@@ -1331,9 +1518,111 @@ mod tests {
     }
 
     #[test]
+    fn smaller_gap_references_stand_for_references_of_the_data_size() {
+        let x = blobs(4, 150, 2.0, 8);
+        let params = SelectKParams::new(2..=6)
+            .gap_references(6)
+            .stability_resamples(0)
+            .random_state(4);
+        let full = params.fit(x.view()).unwrap();
+        let smaller = params
+            .clone()
+            .gap_sample_size(Some(200))
+            .fit(x.view())
+            .unwrap();
+        let gap_vote = |r: &SelectKResult| {
+            r.votes
+                .iter()
+                .find(|v| v.criterion == Criterion::Gap)
+                .and_then(|v| v.k)
+        };
+        assert_eq!(gap_vote(&smaller), Some(4), "{}", smaller.reason);
+        assert_eq!(gap_vote(&smaller), gap_vote(&full));
+        assert_eq!(smaller.recommended_k, full.recommended_k);
+        for (a, b) in full.table.iter().zip(&smaller.table) {
+            // log W* of 200 rows + log(600 / 200) is log W* of 600 rows up to the fits' noise.
+            assert!(
+                (a.gap.unwrap() - b.gap.unwrap()).abs() < 0.1,
+                "{a:?} vs {b:?}"
+            );
+            assert_eq!(a.silhouette, b.silhouette);
+        }
+        // As many rows as the data (or more) is the default.
+        assert_eq!(
+            params
+                .clone()
+                .gap_sample_size(Some(600))
+                .fit(x.view())
+                .unwrap(),
+            full
+        );
+        let message = |p: SelectKParams| p.fit(x.view()).unwrap_err().to_string();
+        assert!(message(params.clone().gap_sample_size(Some(2))).contains("gap_sample_size"));
+        assert!(message(params.gap_sample_size(Some(6))).contains("gap_sample_size"));
+    }
+
+    #[test]
+    fn a_split_vote_on_a_sample_is_computed_again_on_more_rows() {
+        // Structure-free data: the criteria often split.
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
+        let x = Array2::from_shape_fn((900, 2), |_| rng.gen::<f64>());
+        let mut split = 0;
+        for seed in 0..6 {
+            let base = SelectKParams::new(2..=6)
+                .gap_references(2)
+                .stability_resamples(0)
+                .sample_size(Some(300))
+                .random_state(seed);
+            let first = base.fit(x.view()).unwrap();
+            let settled = base
+                .clone()
+                .max_sample_size(Some(600))
+                .fit(x.view())
+                .unwrap();
+            if has_majority(&first) {
+                assert_eq!(settled, first);
+                continue;
+            }
+            split += 1;
+            assert_eq!(settled.sample, Some(SelectKSample { rows: 600, of: 900 }));
+            assert!(
+                settled.reason.contains("first sample of 300 rows"),
+                "{}",
+                settled.reason
+            );
+            let every_row = base.max_sample_size(Some(5000)).fit(x.view()).unwrap();
+            assert_eq!(every_row.sample, None);
+            assert!(
+                every_row.reason.contains("every row"),
+                "{}",
+                every_row.reason
+            );
+        }
+        assert!(
+            split > 0,
+            "no split vote among the seeds: the test checks nothing"
+        );
+    }
+
+    #[test]
+    fn checked_params_hold_the_sorted_distinct_k_values() {
+        let params = SelectKParams::new([6, 2, 4, 2]).random_state(3);
+        let valid = params.check().unwrap();
+        assert_eq!(valid.k_values(), [2, 4, 6]);
+        assert_eq!(valid.params(), &params);
+        let x = blobs(3, 10, 1.0, 5);
+        assert_eq!(valid.fit(x.view()).unwrap(), params.fit(x.view()).unwrap());
+        match SelectKParams::new(2..=4).n_init(Some(0)).check() {
+            Err(Error::InvalidParameter { name, .. }) => assert_eq!(name, "n_init"),
+            other => panic!("expected InvalidParameter(n_init), got {other:?}"),
+        }
+    }
+
+    #[test]
     fn params_and_results_are_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<SelectKParams>();
+        assert_send_sync::<SelectKValidParams>();
         assert_send_sync::<SelectKResult>();
         assert_send_sync::<KEvaluation>();
     }
