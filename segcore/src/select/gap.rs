@@ -12,10 +12,12 @@
 //!
 //! References may have fewer rows `m` than the data's `n` (`SelectKParams::gap_sample_size`):
 //! `W*` is a sum over rows, so `log W*(n) = log W*(m) + log(n/m)` up to the fit's optimism on
-//! fewer rows; the spread is kept as measured (on uniform data it is dominated by the k-means
-//! local optimum each reference lands in, which does not shrink with the rows). Measured on
-//! make_b2b's 20,000-row sample (46 columns): `log W*` of 5,000-row references is within 0.006
-//! of 20,000-row ones at k = 4..=8, below the 0.02 between single k-means runs on one reference.
+//! fewer rows. The spread is kept as measured on the `m`-row references: it is wider than for
+//! `n` rows (a smaller reference varies more), which tends to make the rule stop at a smaller k.
+//! Current figure (make_b2b 50k, the Segmenter's 20,000-row sample, 46 columns, 10 references,
+//! one k-means++ run each): 5,000-row references move the gap by at most 0.0024 at k = 4..=8,
+//! widen `s_k` from 0.0013-0.0061 to 0.0042-0.0072, leave the vote unchanged, and cost 14.9 s
+//! instead of 42.6 s (load ~17; docs/performance.md).
 
 use crate::error::Result;
 use crate::reduce::{NComponents, PcaParams};
