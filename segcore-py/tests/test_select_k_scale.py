@@ -45,7 +45,9 @@ def check_same_k(customers, transactions, expected=None) -> None:
     if expected is not None:
         assert model.n_clusters_ == expected, model.select_k_.reason
     if len(customers) > 20_000:
-        assert model.select_k_.sample == (20_000, len(customers))
+        # k is chosen on every customer but the extreme ones set aside (as exhaustive_k).
+        chosen_on = len(customers) - len(set(model.extreme_customers_["customer"].astype(str)))
+        assert model.select_k_.sample == (20_000, chosen_on)
         assert "silhouette_se" in model.selection_.columns
     else:
         assert model.select_k_.sample is None
