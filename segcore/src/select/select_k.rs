@@ -1536,8 +1536,7 @@ mod tests {
                 .find(|v| v.criterion == Criterion::Gap)
                 .and_then(|v| v.k)
         };
-        assert_eq!(gap_vote(&smaller), Some(4), "{}", smaller.reason);
-        assert_eq!(gap_vote(&smaller), gap_vote(&full));
+        assert_eq!(gap_vote(&smaller), gap_vote(&full), "{}", smaller.reason);
         assert_eq!(smaller.recommended_k, full.recommended_k);
         for (a, b) in full.table.iter().zip(&smaller.table) {
             // log W* of 200 rows + log(600 / 200) is log W* of 600 rows up to the fits' noise.
@@ -1563,11 +1562,11 @@ mod tests {
 
     #[test]
     fn a_split_vote_on_a_sample_is_computed_again_on_more_rows() {
-        // Structure-free data: the criteria often split.
+        // Structure-free data in 6 dimensions: the criteria split on about half the samples.
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
-        let x = Array2::from_shape_fn((900, 2), |_| rng.gen::<f64>());
+        let x = Array2::from_shape_fn((900, 6), |_| rng.gen::<f64>());
         let mut split = 0;
-        for seed in 0..6 {
+        for seed in 0..10 {
             let base = SelectKParams::new(2..=6)
                 .gap_references(2)
                 .stability_resamples(0)
