@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable
+from typing import Any, Dict, Iterable, Optional
 
 import numpy as np
 
@@ -212,11 +212,12 @@ def select_k(
             raise InvalidParameterError(
                 f"invalid parameter `sample_size` = {rows}: expected an integer >= 3 or None"
             )
-    optional_counts = {}
+    optional_counts: Dict[str, Optional[int]] = {}
     for name, value in (("resample_n_init", resample_n_init), ("gap_sample_size", gap_sample_size)):
-        optional_counts[name] = None if value is None else int_param(name, value)
-        if optional_counts[name] is not None and optional_counts[name] < 0:
+        checked = None if value is None else int_param(name, value)
+        if checked is not None and checked < 0:
             raise InvalidParameterError(f"invalid parameter `{name}` = {value}: expected a positive integer or None")
+        optional_counts[name] = checked
     clusterings = len(set(k_values)) * (1 + counts["gap_references"] + counts["stability_resamples"])
     report, close = progress_callback(progress, "select_k", data.shape[0] * clusterings)
     try:
