@@ -20,11 +20,12 @@ model_pymethods!(dtype PyStandardScalerModel {
     #[staticmethod]
     #[pyo3(signature = (x, with_mean, with_std))]
     fn fit(py: Python<'_>, x: Matrix<'_>, with_mean: bool, with_std: bool) -> PyResult<Self> {
-        let params = StandardScalerParams {
-            with_mean,
-            with_std,
-        };
-        let inner = fit_by_dtype!(py, x, |view| params.fit(view, None))?;
+        let params = StandardScalerParams::new()
+            .with_mean(with_mean)
+            .with_std(with_std);
+        let inner = fit_by_dtype!(py, x, |view| params
+            .check()
+            .and_then(|checked| checked.fit(view, None)))?;
         Ok(PyStandardScalerModel { inner })
     }
 

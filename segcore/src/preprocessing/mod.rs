@@ -5,4 +5,4 @@ mod scaler;
 
 pub(crate) use robust::{median_sorted, quantile_sorted};
 pub use robust::{RobustScaler, RobustScalerParams};
-pub use scaler::{StandardScaler, StandardScalerParams};
+pub use scaler::{StandardScaler, StandardScalerParams, StandardScalerValidParams};

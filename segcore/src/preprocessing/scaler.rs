@@ -6,7 +6,9 @@ use crate::Float;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-/// Parameters of [`StandardScaler`], as scikit-learn's `StandardScaler(with_mean, with_std)`.
+/// Parameters of [`StandardScaler`], as scikit-learn's `StandardScaler(with_mean, with_std)`;
+/// [`StandardScalerParams::check`] gives the checked [`StandardScalerValidParams`] that fit (as
+/// every estimator's parameters: build, check, fit; [`StandardScalerParams::fit`] does both).
 ///
 /// ```
 /// use ndarray::array;
@@ -17,6 +19,11 @@ use serde::{Deserialize, Serialize};
 /// let z = scaler.transform(x.view()).unwrap();
 /// assert!((z[[0, 0]] + 1.224744871391589).abs() < 1e-12);
 /// assert_eq!(z[[0, 1]], 0.0); // a constant column is centred, not divided by zero
+///
+/// let checked = StandardScalerParams::new().with_std(false).check()?;
+/// let centred = checked.fit(x.view(), None)?;
+/// assert_eq!(centred.scale().to_vec(), [1.0, 1.0]);
+/// # Ok::<(), segcore::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StandardScalerParams {
@@ -47,7 +54,62 @@ pub struct StandardScaler<F> {
     constant_columns: Vec<usize>,
 }
 
+/// Standard-scaler parameters that passed [`StandardScalerParams::check`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StandardScalerValidParams(StandardScalerParams);
+
 impl StandardScalerParams {
+    /// scikit-learn's defaults: centre and scale.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Subtract the column mean (default `true`).
+    pub fn with_mean(mut self, with_mean: bool) -> Self {
+        self.with_mean = with_mean;
+        self
+    }
+
+    /// Divide by the column standard deviation (default `true`).
+    pub fn with_std(mut self, with_std: bool) -> Self {
+        self.with_std = with_std;
+        self
+    }
+
+    /// Validates the parameters on their own (the data is checked at fit). Every combination of
+    /// the two switches is valid (both off is the identity, as in scikit-learn), so this never
+    /// fails today; it is the step every estimator's parameters go through.
+    pub fn check(&self) -> Result<StandardScalerValidParams> {
+        Ok(StandardScalerValidParams(self.clone()))
+    }
+
+    /// Checks the parameters, then fits the scaler on `x` (see
+    /// [`StandardScalerValidParams::fit`]).
+    pub fn fit<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        sample_weight: Option<ArrayView1<F>>,
+    ) -> Result<StandardScaler<F>> {
+        self.check()?.fit(x, sample_weight)
+    }
+
+    /// Checks the parameters, then builds the scaler of these column moments (see
+    /// [`StandardScalerValidParams::fit_moments`]).
+    pub fn fit_moments<F: Float>(
+        &self,
+        mean: &[f64],
+        variance: &[f64],
+    ) -> Result<StandardScaler<F>> {
+        self.check()?.fit_moments(mean, variance)
+    }
+}
+
+impl StandardScalerValidParams {
+    /// The checked parameters.
+    pub fn params(&self) -> &StandardScalerParams {
+        &self.0
+    }
+
     /// Fits the scaler on `x` (rows = customers), optionally weighting rows.
     pub fn fit<F: Float>(
         &self,
@@ -113,12 +175,12 @@ impl StandardScalerParams {
             }
         }));
         StandardScaler {
-            mean: if self.with_mean {
+            mean: if self.0.with_mean {
                 mean
             } else {
                 Array1::zeros(n_features)
             },
-            scale: if self.with_std {
+            scale: if self.0.with_std {
                 scale
             } else {
                 Array1::ones(n_features)
@@ -375,9 +437,28 @@ mod tests {
     }
 
     #[test]
+    fn checked_params_fit_as_the_builder() {
+        let x = array![[1.0f64, 200.0], [2.0, 100.0], [6.0, 300.0]];
+        let built = StandardScalerParams::new().with_mean(false);
+        assert_eq!(
+            built,
+            StandardScalerParams {
+                with_mean: false,
+                with_std: true
+            }
+        );
+        let checked = built.check().unwrap();
+        assert_eq!(checked.params(), &built);
+        let a = checked.fit(x.view(), None).unwrap();
+        assert_eq!(a, built.fit(x.view(), None).unwrap());
+        assert_eq!(a.mean().to_vec(), vec![0.0, 0.0]);
+    }
+
+    #[test]
     fn send_sync() {
         fn is<T: Send + Sync>() {}
         is::<StandardScalerParams>();
+        is::<StandardScalerValidParams>();
         is::<StandardScaler<f64>>();
     }
 }
