@@ -3,7 +3,7 @@
 //! the optional value features of [`value`](super::value)).
 //!
 //! Each phase is one function of what the earlier ones produced, so a phase can be timed,
-//! replaced or tested alone; [`SegmenterParams::fit_with_progress`] only strings them together,
+//! replaced or tested alone; [`SegmenterValidParams::fit_with_progress`] only strings them together,
 //! timing them, reporting progress and checking the cancellation flag at every boundary
 //! through [`Phases`](super::phases).
 //!
@@ -17,7 +17,8 @@ use super::infer::{check_numeric_text, infer_spec};
 use super::model::{make_unique, model_feature_names, FittedModel, Segmenter, Selection};
 use super::native::{fit_native, NativeLayout};
 use super::params::{
-    SegmenterParams, DEFAULT_MARGIN_COLUMN, DEFAULT_REVENUE_COLUMN, SELECT_K_SAMPLE_ROWS,
+    SegmenterParams, SegmenterValidParams, DEFAULT_MARGIN_COLUMN, DEFAULT_REVENUE_COLUMN,
+    SELECT_K_SAMPLE_ROWS,
 };
 use super::phases::Phases;
 use super::value::{self, ValueColumns, ValueFeature};
@@ -94,6 +95,30 @@ fn add_soft_membership(
 }
 
 impl SegmenterParams {
+    /// Checks the parameters ([`check`](Self::check)), then fits the whole chain on
+    /// `customers` (and the behaviour of `transactions`, when given).
+    pub fn fit(
+        &self,
+        customers: &CustomerTable,
+        transactions: Option<&TransactionLog>,
+    ) -> Result<Segmenter> {
+        self.check()?.fit(customers, transactions)
+    }
+
+    /// Checks the parameters, then fits with progress (see
+    /// [`SegmenterValidParams::fit_with_progress`]).
+    pub fn fit_with_progress(
+        &self,
+        customers: &CustomerTable,
+        transactions: Option<&TransactionLog>,
+        progress: &mut dyn FnMut(&str, f64),
+    ) -> Result<Segmenter> {
+        self.check()?
+            .fit_with_progress(customers, transactions, progress)
+    }
+}
+
+impl SegmenterValidParams {
     /// Fits the whole chain on `customers` (and the behaviour of `transactions`, when given).
     pub fn fit(
         &self,
@@ -116,7 +141,18 @@ impl SegmenterParams {
         transactions: Option<&TransactionLog>,
         progress: &mut dyn FnMut(&str, f64),
     ) -> Result<Segmenter> {
-        self.check()?;
+        self.params().fit_checked(customers, transactions, progress)
+    }
+}
+
+impl SegmenterParams {
+    /// The fit of checked parameters, phase by phase.
+    fn fit_checked(
+        &self,
+        customers: &CustomerTable,
+        transactions: Option<&TransactionLog>,
+        progress: &mut dyn FnMut(&str, f64),
+    ) -> Result<Segmenter> {
         crate::data::check_not_transaction_log(customers, "the customer table")?;
         self.check_size(customers.n_customers())?;
         let choose_k = matches!(self.n_clusters, NClusters::Auto { .. });

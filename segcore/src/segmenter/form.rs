@@ -11,11 +11,12 @@
 //!
 //! plus `spec`, `value` and `labels` when set. Every field may be left out (its default). Read,
 //! `as_of` may also be days since 1970-01-01 and `spec` its JSON text.
-//! [`SegmenterParams::from_form`] reads a form with errors that name its fields (`k_range`,
-//! `n_components`, `spec`, `value`), as Python users wrote them; [`SegmenterParams::to_form`]
-//! writes one.
+//! [`SegmenterParams::from_form`] reads a form into checked parameters
+//! ([`SegmenterValidParams`](super::SegmenterValidParams)) with errors that name its fields
+//! (`k_range`, `n_components`, `spec`, `value`), as Python users wrote them;
+//! [`SegmenterParams::to_form`] writes one.
 
-use super::params::SegmenterParams;
+use super::params::{SegmenterParams, SegmenterValidParams};
 use super::value::ValueParams;
 use super::{Algorithm, NClusters, Reduction};
 use crate::data::Date;
@@ -204,12 +205,12 @@ impl SegmenterParams {
     /// use segcore::segmenter::{NClusters, SegmenterParams};
     ///
     /// let params = SegmenterParams::from_form(r#"{"n_clusters": null, "k_range": [3, 6]}"#)?;
-    /// assert_eq!(params.n_clusters, NClusters::Auto { min: 3, max: 6 });
+    /// assert_eq!(params.params().n_clusters, NClusters::Auto { min: 3, max: 6 });
     /// let err = SegmenterParams::from_form(r#"{"k_range": [1, 6]}"#).unwrap_err();
     /// assert!(err.to_string().contains("k_range"));
     /// # Ok::<(), segcore::Error>(())
     /// ```
-    pub fn from_form(text: &str) -> Result<SegmenterParams> {
+    pub fn from_form(text: &str) -> Result<SegmenterValidParams> {
         let form: ParamsForm = serde_json::from_str(text)
             .map_err(|e| Error::invalid_parameter("params", e, "the Segmenter's parameters"))?;
         let fixed = form.n_clusters.is_some();
@@ -229,8 +230,7 @@ impl SegmenterParams {
                 expected,
             },
             other => other,
-        })?;
-        Ok(params)
+        })
     }
 
     /// The parameters in the form of the [module doc](self), as JSON.
@@ -261,9 +261,12 @@ mod tests {
         assert_eq!(json["variance_fraction"], 0.8);
         assert_eq!(json["language"], "de");
         assert_eq!(json["as_of"], "2025-06-30");
-        assert_eq!(SegmenterParams::from_form(&text).unwrap(), params);
+        assert_eq!(
+            SegmenterParams::from_form(&text).unwrap().into_params(),
+            params
+        );
         let days = r#"{"as_of": 20269, "n_clusters": 3}"#;
-        let read = SegmenterParams::from_form(days).unwrap();
+        let read = SegmenterParams::from_form(days).unwrap().into_params();
         assert_eq!(read.as_of, Date::from_ymd(2025, 6, 30).ok());
         assert_eq!(read.n_clusters, NClusters::Fixed(3));
     }

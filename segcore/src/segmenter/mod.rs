@@ -79,7 +79,7 @@ pub use extreme::{ExtremeCustomer, ExtremeRule, Extremes};
 pub use infer::{check_numeric_text, infer_spec};
 pub use model::{Segmenter, SCORE_SAMPLE_SIZE};
 pub use native::{KChoice, KChoiceRow, NUMERIC_BINS};
-pub use params::{SegmenterParams, SELECT_K_SAMPLE_ROWS};
+pub use params::{SegmenterParams, SegmenterValidParams, SELECT_K_SAMPLE_ROWS};
 pub use phases::PhaseTime;
 pub use report::ReportContext;
 pub use value::{ValueColumns, ValueFeature, ValueModel, ValueNames, ValueParams};

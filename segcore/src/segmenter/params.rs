@@ -1,4 +1,5 @@
-//! [`SegmenterParams`]: the builder, its checks and the fit.
+//! [`SegmenterParams`]: the builder and its checks, giving the [`SegmenterValidParams`] a fit
+//! takes.
 
 use super::value::ValueParams;
 use super::{Algorithm, NClusters, Reduction};
@@ -36,8 +37,8 @@ const MAX_AUTO_K: usize = 50;
 ///     .n_clusters(NClusters::Fixed(3))
 ///     .reduction(Reduction::VarianceFraction(0.9))
 ///     .random_state(7);
-/// params.check()?;
-/// let model = params.fit(&data.customers, Some(&data.transactions))?;
+/// let checked = params.check()?;
+/// let model = checked.fit(&data.customers, Some(&data.transactions))?;
 /// assert_eq!(model.segment_names().len(), 3);
 /// assert!(model.feature_names_out()[0].starts_with("pc"));
 /// # Ok::<(), segcore::Error>(())
@@ -180,8 +181,13 @@ impl SegmenterParams {
     }
 
     /// Checks every parameter that does not depend on the data, naming the parameter and the
-    /// allowed range.
-    pub fn check(&self) -> Result<()> {
+    /// allowed range; the checked parameters fit ([`SegmenterValidParams::fit`]).
+    pub fn check(&self) -> Result<SegmenterValidParams> {
+        self.check_ref()?;
+        Ok(SegmenterValidParams(self.clone()))
+    }
+
+    fn check_ref(&self) -> Result<()> {
         if let Some(spec) = &self.spec {
             spec.check()?;
         }
@@ -257,6 +263,23 @@ impl SegmenterParams {
             value.check()?;
         }
         Ok(())
+    }
+}
+
+/// Segmenter parameters that passed [`SegmenterParams::check`] (or were read by
+/// [`SegmenterParams::from_form`]): what a fit takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmenterValidParams(SegmenterParams);
+
+impl SegmenterValidParams {
+    /// The checked parameters.
+    pub fn params(&self) -> &SegmenterParams {
+        &self.0
+    }
+
+    /// The checked parameters, to build on (they are checked again at the next fit).
+    pub fn into_params(self) -> SegmenterParams {
+        self.0
     }
 }
 
@@ -394,9 +417,20 @@ mod tests {
     }
 
     #[test]
+    fn checked_params_are_the_params() {
+        let params = SegmenterParams::new()
+            .n_clusters(NClusters::Fixed(3))
+            .label("monetary", "Umsatz");
+        let checked = params.check().unwrap();
+        assert_eq!(checked.params(), &params);
+        assert_eq!(checked.into_params(), params);
+    }
+
+    #[test]
     fn send_sync() {
         fn is<T: Send + Sync>() {}
         is::<SegmenterParams>();
+        is::<SegmenterValidParams>();
         is::<Algorithm>();
         is::<NClusters>();
         is::<Reduction>();
