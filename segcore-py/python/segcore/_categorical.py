@@ -8,26 +8,41 @@ pandas/polars DataFrames, by ``categorical=[indices]`` for arrays), categories a
 from __future__ import annotations
 
 import numbers
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Hashable, List, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _segcore
 from ._base import BaseEstimator, ClusterMixin, TransformerMixin, check_is_fitted, float_param, int_param, seed_from
 from ._frames import as_sample_weight, check_feature_names, feature_names_of
+from ._typing import ColumnLike, Ignored, MatrixLike, RandomState, SampleWeight
 from .exceptions import DataError, InvalidParameterError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
 
 __all__ = ["KPrototypes", "LatentClass", "latent_class_table", "CA", "MCA"]
 
 #: Code of a missing answer for the latent class model (the core's ``MISSING``).
 MISSING_CODE = np.uint32(2**32 - 1)
 
+#: The categorical columns: indices or names, one of them, or None (by dtype).
+CategoricalColumns = Union[None, int, np.integer, str, Sequence[Union[int, np.integer, str]], np.ndarray]
+#: k-prototypes' start: a method's name, or (numeric centroids, categorical modes).
+PrototypesInit = Union[str, Tuple[npt.ArrayLike, npt.ArrayLike], List[npt.ArrayLike]]
+#: What names a column: its label in a DataFrame, its position in an array.
+ColumnKey = Hashable
+#: One column's values as read from X: a pandas Series or a numpy array.
+ColumnValues = Union["pd.Series", np.ndarray]
+
 
 # ---------------------------------------------------------------------------------------------
 # Columns and category codes
 
 
-def _frame_kind(X: Any) -> Optional[str]:
+def _frame_kind(X: object) -> Optional[str]:
     module = type(X).__module__
     if module.startswith("pandas") and hasattr(X, "columns"):
         return "pandas"
@@ -36,20 +51,26 @@ def _frame_kind(X: Any) -> Optional[str]:
     return None
 
 
-def _is_categorical_dtype(X: Any, kind: str, name: Any) -> bool:
+def _frame(X: MatrixLike) -> "pd.DataFrame | pl.DataFrame":
+    """``X`` where :func:`_frame_kind` found a DataFrame."""
+    return cast("pd.DataFrame | pl.DataFrame", X)
+
+
+def _is_categorical_dtype(X: MatrixLike, kind: str, name: ColumnKey) -> bool:
     if kind == "pandas":
         import pandas as pd
 
-        dtype = X[name].dtype
+        dtype = cast("pd.DataFrame", X)[name].dtype
         return bool(pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype))
-    return not X.get_column(name).dtype.is_numeric()
+    return not cast("pl.DataFrame", X).get_column(cast(str, name)).dtype.is_numeric()
 
 
-def _columns(X: Any) -> Tuple[str, List[Any], int]:
+def _columns(X: MatrixLike) -> Tuple[str, List[ColumnKey], int]:
     """(kind, column keys, n_rows) of a DataFrame or 2-D array."""
     kind = _frame_kind(X)
     if kind is not None:
-        return kind, list(X.columns), int(X.shape[0])
+        frame = _frame(X)
+        return kind, list(frame.columns), int(frame.shape[0])
     if hasattr(X, "tocsr") or hasattr(X, "toarray"):
         raise TypeError("X is a sparse matrix; segcore needs a dense array or a DataFrame")
     array = np.asarray(X)
@@ -62,20 +83,20 @@ def _columns(X: Any) -> Tuple[str, List[Any], int]:
     return "array", list(range(array.shape[1])), int(array.shape[0])
 
 
-def _column_values(X: Any, kind: str, key: Any) -> Any:
+def _column_values(X: MatrixLike, kind: str, key: ColumnKey) -> ColumnValues:
     if kind == "pandas":
-        return X[key]
+        return cast("pd.DataFrame", X)[key]
     if kind == "polars":
         import polars as pl
 
-        series = X.get_column(key)
+        series = cast("pl.DataFrame", X).get_column(cast(str, key))
         if series.dtype.is_numeric():
             return series.to_numpy()
         return series.cast(pl.String).to_numpy()
-    return np.asarray(X)[:, key]
+    return np.asarray(X)[:, cast(int, key)]
 
 
-def _numeric_column(values: Any, name: str) -> np.ndarray:
+def _numeric_column(values: ColumnValues, name: str) -> np.ndarray:
     try:
         if hasattr(values, "to_numpy"):
             return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
@@ -86,7 +107,7 @@ def _numeric_column(values: Any, name: str) -> np.ndarray:
         ) from None
 
 
-def _isna(values: Any) -> np.ndarray:
+def _isna(values: ColumnValues) -> np.ndarray:
     try:
         import pandas as pd
 
@@ -95,7 +116,7 @@ def _isna(values: Any) -> np.ndarray:
         return np.array([v is None or (isinstance(v, float) and v != v) for v in values], dtype=bool)
 
 
-def _factorize(values: Any) -> Tuple[np.ndarray, np.ndarray]:
+def _factorize(values: ColumnValues) -> Tuple[np.ndarray, np.ndarray]:
     """Sorted categories (object array) and int64 codes, -1 where missing."""
     try:
         import pandas as pd
@@ -114,7 +135,7 @@ def _factorize(values: Any) -> Tuple[np.ndarray, np.ndarray]:
         return uniques.astype(object), codes
 
 
-def _lookup(values: Any, categories: np.ndarray) -> np.ndarray:
+def _lookup(values: ColumnValues, categories: np.ndarray) -> np.ndarray:
     """Codes of ``values`` in the fitted ``categories``: -1 where unseen or missing."""
     try:
         import pandas as pd
@@ -127,14 +148,14 @@ def _lookup(values: Any, categories: np.ndarray) -> np.ndarray:
         return np.array([index.get(v, -1) for v in np.asarray(values, dtype=object)], dtype=np.int64)
 
 
-def _column_name(key: Any, kind: str) -> str:
+def _column_name(key: ColumnKey, kind: str) -> str:
     return str(key) if kind != "array" else f"column {key}"
 
 
 class _Layout:
     """Which columns are numeric and which categorical, and the fitted categories."""
 
-    def __init__(self, X: Any, categorical: Any, all_categorical: bool) -> None:
+    def __init__(self, X: MatrixLike, categorical: CategoricalColumns, all_categorical: bool) -> None:
         kind, keys, _ = _columns(X)
         self.kind = kind
         self.keys = keys
@@ -142,7 +163,7 @@ class _Layout:
         if all_categorical:
             cat = list(range(n))
         elif categorical is not None:
-            if isinstance(categorical, (numbers.Integral, str)):
+            if isinstance(categorical, (int, numbers.Integral, np.integer, str)):
                 categorical = [categorical]
             cat = []
             for c in categorical:
@@ -182,14 +203,14 @@ class _Layout:
     def names(self, indices: Sequence[int]) -> List[str]:
         return [_column_name(self.keys[j], self.kind) for j in indices]
 
-    def numeric_part(self, X: Any) -> np.ndarray:
+    def numeric_part(self, X: MatrixLike) -> np.ndarray:
         kind, keys, n_rows = _columns(X)
         out = np.empty((n_rows, len(self.numeric)), dtype=np.float64)
         for col, j in enumerate(self.numeric):
             out[:, col] = _numeric_column(_column_values(X, kind, keys[j]), _column_name(keys[j], kind))
         return out
 
-    def fit_codes(self, X: Any, missing: str) -> np.ndarray:
+    def fit_codes(self, X: MatrixLike, missing: str) -> np.ndarray:
         """Codes of the categorical columns at fit; ``missing``: 'error' or 'code'."""
         kind, keys, n_rows = _columns(X)
         codes = np.empty((n_rows, len(self.categorical)), dtype=np.uint32)
@@ -208,7 +229,7 @@ class _Layout:
             codes[:, col] = c
         return codes
 
-    def codes(self, X: Any, unseen: str, missing: str) -> np.ndarray:
+    def codes(self, X: MatrixLike, unseen: str, missing: str) -> np.ndarray:
         """Codes at predict. ``unseen``: 'error' or 'mismatch' (code = number of categories);
         ``missing``: 'error' or 'code'."""
         kind, keys, n_rows = _columns(X)
@@ -242,7 +263,7 @@ class _Layout:
         return codes
 
 
-def _set_feature_names(estimator: Any, X: Any) -> None:
+def _set_feature_names(estimator: BaseEstimator, X: MatrixLike) -> None:
     names = feature_names_of(X)
     if names is not None:
         estimator.feature_names_in_ = names
@@ -323,12 +344,12 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         n_clusters: int = 8,
         *,
         gamma: Optional[float] = None,
-        init: Any = "k-means++",
+        init: PrototypesInit = "k-means++",
         n_init: int = 10,
         max_iter: int = 100,
-        categorical: Any = None,
+        categorical: CategoricalColumns = None,
         update: str = "batch",
-        random_state: Any = None,
+        random_state: RandomState = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.gamma = gamma
@@ -339,7 +360,9 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         self.update = update
         self.random_state = random_state
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None, categorical: Any = None) -> "KPrototypes":
+    def fit(
+        self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None, categorical: CategoricalColumns = None
+    ) -> "KPrototypes":
         """Fit on ``X``; ``categorical`` (as kmodes' ``fit``) overrides the parameter."""
         layout = _Layout(X, categorical if categorical is not None else self.categorical, False)
         numeric = layout.numeric_part(X)
@@ -411,7 +434,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
             codes[:, col] = c
         return "given", np.ascontiguousarray(numeric), codes
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: MatrixLike) -> np.ndarray:
         """Nearest prototype of each row."""
         check_is_fitted(self)
         check_feature_names(self, X)
@@ -419,7 +442,9 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         codes = layout.codes(X, unseen="mismatch", missing="error")
         return self._model.predict(layout.numeric_part(X), codes)
 
-    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None, categorical: Any = None) -> np.ndarray:
+    def fit_predict(
+        self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None, categorical: CategoricalColumns = None
+    ) -> np.ndarray:
         """Fit and return ``labels_``."""
         return self.fit(X, sample_weight=sample_weight, categorical=categorical).labels_
 
@@ -481,7 +506,7 @@ class LatentClass(ClusterMixin, BaseEstimator):
         n_init: int = 10,
         max_iter: int = 1000,
         tol: float = 1e-8,
-        random_state: Any = None,
+        random_state: RandomState = None,
     ) -> None:
         self.n_components = n_components
         self.n_init = n_init
@@ -489,7 +514,7 @@ class LatentClass(ClusterMixin, BaseEstimator):
         self.tol = tol
         self.random_state = random_state
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "LatentClass":
+    def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "LatentClass":
         """Fit the model on the answers ``X``."""
         layout = _Layout(X, None, True)
         codes = layout.fit_codes(X, missing="code")
@@ -517,45 +542,45 @@ class LatentClass(ClusterMixin, BaseEstimator):
         _set_feature_names(self, X)
         return self
 
-    def _codes(self, X: Any) -> np.ndarray:
+    def _codes(self, X: MatrixLike) -> np.ndarray:
         check_is_fitted(self)
         check_feature_names(self, X)
         return self._layout.codes(X, unseen="error", missing="code")
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: MatrixLike) -> np.ndarray:
         """Posterior class probabilities, shape (n_samples, n_components)."""
         return self._model.predict_proba(self._codes(X))
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: MatrixLike) -> np.ndarray:
         """Most probable class of each row."""
         return self._model.predict(self._codes(X))
 
-    def score_samples(self, X: Any) -> np.ndarray:
+    def score_samples(self, X: MatrixLike) -> np.ndarray:
         """Log-likelihood of each row."""
         return self._model.score_samples(self._codes(X))
 
-    def score(self, X: Any, y: Any = None) -> float:
+    def score(self, X: MatrixLike, y: Ignored = None) -> float:
         """Mean log-likelihood per row (scikit-learn's mixture convention)."""
         return float(np.mean(self.score_samples(X)))
 
-    def bic(self, X: Any) -> float:
+    def bic(self, X: MatrixLike) -> float:
         """Bayesian information criterion: ``-2 LL + n_parameters ln(n_samples)``."""
         return self._model.bic(self._codes(X))
 
-    def aic(self, X: Any) -> float:
+    def aic(self, X: MatrixLike) -> float:
         """Akaike information criterion: ``-2 LL + 2 n_parameters``."""
         return self._model.aic(self._codes(X))
 
 
 def latent_class_table(
-    X: Any,
+    X: MatrixLike,
     n_components: Sequence[int] = (1, 2, 3, 4, 5, 6),
     *,
     n_init: int = 10,
     max_iter: int = 1000,
     tol: float = 1e-8,
-    random_state: Any = None,
-    sample_weight: Any = None,
+    random_state: RandomState = None,
+    sample_weight: SampleWeight = None,
 ) -> Dict[str, np.ndarray]:
     """Fit a latent class model for each number of classes and tabulate the fit.
 
@@ -627,7 +652,7 @@ class MCA(TransformerMixin, BaseEstimator):
         self.n_components = n_components
         self.correction = correction
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "MCA":
+    def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "MCA":
         """Fit on the categorical columns ``X`` (missing values are an error)."""
         layout = _Layout(X, None, True)
         codes = layout.fit_codes(X, missing="error")
@@ -660,13 +685,13 @@ class MCA(TransformerMixin, BaseEstimator):
         _set_feature_names(self, X)
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: MatrixLike) -> np.ndarray:
         """Row principal coordinates (an unseen category is an error)."""
         check_is_fitted(self)
         check_feature_names(self, X)
         return self._model.transform(self._layout.codes(X, unseen="error", missing="error"))
 
-    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+    def fit_transform(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> np.ndarray:
         """Fit, then the training rows' coordinates."""
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
@@ -700,18 +725,20 @@ class CA(TransformerMixin, BaseEstimator):
     def __init__(self, n_components: int = 2) -> None:
         self.n_components = n_components
 
-    def fit(self, X: Any, y: Any = None) -> "CA":
+    def fit(self, X: MatrixLike, y: Ignored = None) -> "CA":
         """Fit on the contingency table ``X``."""
         kind = _frame_kind(X)
         if kind == "pandas":
-            row_names, column_names = list(X.index), list(X.columns)
+            pandas_frame = cast("pd.DataFrame", X)
+            row_names, column_names = list(pandas_frame.index), list(pandas_frame.columns)
         elif kind == "polars":
-            row_names, column_names = list(range(X.height)), list(X.columns)
+            polars_frame = cast("pl.DataFrame", X)
+            row_names, column_names = list(range(polars_frame.height)), list(polars_frame.columns)
         else:
             shape = np.shape(X)
             row_names = list(range(shape[0])) if len(shape) == 2 else []
             column_names = list(range(shape[1])) if len(shape) == 2 else []
-        table = np.ascontiguousarray(np.asarray(X.to_numpy() if kind else X, dtype=np.float64))
+        table = np.ascontiguousarray(np.asarray(_frame(X).to_numpy() if kind else X, dtype=np.float64))
         if table.ndim != 2:
             raise DataError(f"the contingency table must be 2D, got {table.ndim}D")
         model = _segcore.CaModel.fit(table, n_components=int_param("n_components", self.n_components))
@@ -728,15 +755,15 @@ class CA(TransformerMixin, BaseEstimator):
         self.column_names_ = column_names
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: MatrixLike) -> np.ndarray:
         """Principal coordinates of rows of counts over the table's columns."""
         check_is_fitted(self)
         kind = _frame_kind(X)
-        rows = np.ascontiguousarray(np.asarray(X.to_numpy() if kind else X, dtype=np.float64))
+        rows = np.ascontiguousarray(np.asarray(_frame(X).to_numpy() if kind else X, dtype=np.float64))
         if rows.ndim == 1:
             rows = rows.reshape(1, -1)
         return self._model.transform(rows)
 
-    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+    def fit_transform(self, X: MatrixLike, y: Ignored = None) -> np.ndarray:
         """Fit, then the table rows' coordinates."""
         return self.fit(X).row_coordinates_

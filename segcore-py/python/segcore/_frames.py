@@ -12,12 +12,32 @@ value's range and every number is the core's.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Dict,
+    Hashable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Sized,
+    Tuple,
+    Union,
+    cast,
+    overload,
+)
 
 import numpy as np
 import numpy.typing as npt
 
+from ._typing import ColumnLike, DateLike, MatrixLike, SampleWeight, Table
 from .exceptions import ColumnError, ColumnTypeError, DataError, InvalidParameterError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
 
 __all__ = [
     "REQUIRED_TRANSACTION_ROLES",
@@ -50,23 +70,36 @@ __all__ = [
 
 _FLOAT_DTYPES: Tuple[type, ...] = (np.float64, np.float32)
 
-ColumnInput = Any  # np.ndarray (float64) or (categories, codes)
+#: A column for the core: float64 values (NaN = missing), or (categories, int64 codes with -1
+#: for missing).
+ColumnInput = Union[np.ndarray, Tuple[List[str], np.ndarray]]
+#: Distinct ids for the core: int64 values, or their text.
+IdValues = Union[np.ndarray, List[str]]
+#: The distinct values of a factorized column, in their original form.
+Uniques = Union["pd.Index", np.ndarray]
+#: One chunk of an Arrow string column as the core reads it: (offsets or views, data buffers,
+#: validity bitmap or None, bit offset).
+ArrowChunk = Tuple[np.ndarray, List[np.ndarray], Optional[np.ndarray], int]
+#: A customer column left for the core to factorize: int64 ids or Arrow string chunks.
+RawIds = Union[np.ndarray, List[ArrowChunk]]
+#: Dates for the core: int64 time units with the units per day, or text with 1.
+DateInput = Tuple[Union[np.ndarray, List[str]], int]
 
 
 # --- frames and columns ---------------------------------------------------------------------
 
 
-def is_polars(data: Any) -> bool:
+def is_polars(data: object) -> bool:
     """Whether ``data`` is a polars object (checked by module, so polars need not be installed)."""
     return type(data).__module__.startswith("polars")
 
 
-def is_pandas(data: Any) -> bool:
+def is_pandas(data: object) -> bool:
     """Whether ``data`` is a pandas object (checked by module)."""
     return type(data).__module__.startswith("pandas")
 
 
-def column_names(data: Any) -> List[str]:
+def column_names(data: object) -> List[str]:
     """Column names of a DataFrame or dict of columns, as strings."""
     if isinstance(data, Mapping):
         return [str(c) for c in data.keys()]
@@ -88,7 +121,7 @@ def _unique(names: List[str]) -> List[str]:
     return names
 
 
-def column(frame: Any, name: str) -> Any:
+def column(frame: Table, name: str) -> ColumnLike:
     """The column ``name`` of a pandas/polars frame or dict of columns, or ``ColumnError``
     listing the columns there are."""
     names = column_names(frame)
@@ -99,14 +132,14 @@ def column(frame: Any, name: str) -> Any:
     return frame[name]
 
 
-def values(column: Any) -> np.ndarray:
+def values(column: ColumnLike) -> np.ndarray:
     """A column (pandas/polars Series, array, list) as a numpy array, without copying when it
     already is one."""
     to_numpy = getattr(column, "to_numpy", None)
     return np.asarray(to_numpy() if to_numpy is not None else column)
 
 
-def floats(column: Any, name: str = "values") -> np.ndarray:
+def floats(column: ColumnLike, name: str = "values") -> np.ndarray:
     """float64 values; text that is not a number is a DataError naming the column and the first
     offending row (numpy's own message names neither)."""
     array = values(column)
@@ -121,7 +154,7 @@ def floats(column: Any, name: str = "values") -> np.ndarray:
         raise
 
 
-def series_or_array(data: Any) -> Tuple[np.ndarray, Any]:
+def series_or_array(data: ColumnLike) -> Tuple[np.ndarray, Optional["pd.Index"]]:
     """float64 values and the pandas index of a Series (None for anything else)."""
     import pandas as pd
 
@@ -129,7 +162,7 @@ def series_or_array(data: Any) -> Tuple[np.ndarray, Any]:
     return floats(data), index
 
 
-def factorize(column: Any, code_dtype: Any = np.int32, as_objects: bool = False) -> Tuple[np.ndarray, Any]:
+def factorize(column: ColumnLike, code_dtype: "npt.DTypeLike" = np.int32, as_objects: bool = False) -> Tuple[np.ndarray, Uniques]:
     """Codes (-1 = missing) and the distinct values in order of first appearance (pandas'
     factorize: no per-value Python work on pandas input).
 
@@ -138,6 +171,7 @@ def factorize(column: Any, code_dtype: Any = np.int32, as_objects: bool = False)
     10 million rows held during the call."""
     import pandas as pd
 
+    data: ColumnLike
     if isinstance(column, (pd.Series, pd.Categorical)):
         data = column
     elif as_objects:
@@ -151,7 +185,7 @@ def factorize(column: Any, code_dtype: Any = np.int32, as_objects: bool = False)
     return codes.astype(code_dtype), uniques
 
 
-def ids(uniques: Any) -> Any:
+def ids(uniques: Uniques) -> IdValues:
     """Distinct ids for the core: integers as an int64 array (the core formats them exactly as
     ``str`` does, without a million Python strings), anything else as ``str`` values."""
     array = np.asarray(uniques) if getattr(uniques, "dtype", None) is not None else None
@@ -163,7 +197,7 @@ def ids(uniques: Any) -> Any:
 # --- numeric matrices (the estimators' X) ---------------------------------------------------
 
 
-def feature_names_of(X: Any) -> Optional[np.ndarray]:
+def feature_names_of(X: object) -> Optional[np.ndarray]:
     """Column names of a pandas/polars DataFrame when they are all strings (as scikit-learn)."""
     columns = getattr(X, "columns", None)
     if columns is None or isinstance(X, np.ndarray):
@@ -174,7 +208,7 @@ def feature_names_of(X: Any) -> Optional[np.ndarray]:
     return None
 
 
-def check_feature_names(estimator: Any, X: Any) -> None:
+def check_feature_names(estimator: object, X: object) -> None:
     """Rejects a DataFrame whose column names differ from those seen at fit (as scikit-learn)."""
     fitted = getattr(estimator, "feature_names_in_", None)
     given = feature_names_of(X)
@@ -187,7 +221,7 @@ def check_feature_names(estimator: Any, X: Any) -> None:
         )
 
 
-def as_float_matrix(X: Any, dtype: Optional["npt.DTypeLike"] = None, name: str = "X") -> np.ndarray:
+def as_float_matrix(X: MatrixLike, dtype: Optional["npt.DTypeLike"] = None, name: str = "X") -> np.ndarray:
     """A 2-D float32/float64 array view of ``X`` without copying when it already is one.
 
     float32 stays float32 unless ``dtype`` forces one; anything else numeric becomes float64.
@@ -218,7 +252,7 @@ def as_float_matrix(X: Any, dtype: Optional["npt.DTypeLike"] = None, name: str =
     return _aligned(array)
 
 
-def _non_numeric_error(frame: Any, array: np.ndarray, name: str) -> ColumnTypeError:
+def _non_numeric_error(frame: object, array: np.ndarray, name: str) -> ColumnTypeError:
     """The error for a matrix with a column that is not numbers, naming the first such column
     (by name for DataFrames, by position for arrays)."""
     names = column_names(frame) if hasattr(frame, "columns") else None
@@ -240,7 +274,7 @@ def _non_numeric_error(frame: Any, array: np.ndarray, name: str) -> ColumnTypeEr
     return ColumnTypeError(f"{name} must be numeric, got dtype {array.dtype}")
 
 
-def _refuse_sparse(X: Any, name: str = "X") -> None:
+def _refuse_sparse(X: object, name: str = "X") -> None:
     """TypeError for a scipy sparse matrix or array (scikit-learn's answer for estimators that
     take dense input only)."""
     if hasattr(X, "tocsr") or hasattr(X, "toarray"):
@@ -268,7 +302,7 @@ def _aligned(array: np.ndarray) -> np.ndarray:
     return array if array.flags.aligned else np.require(array, requirements=["A"])
 
 
-def as_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> Optional[np.ndarray]:
+def as_sample_weight(sample_weight: SampleWeight, n_samples: int, dtype: "npt.DTypeLike") -> Optional[np.ndarray]:
     """``sample_weight`` as a 1-D array of X's dtype (None stays None; a scalar is broadcast)."""
     if sample_weight is None:
         return None
@@ -283,16 +317,16 @@ def as_sample_weight(sample_weight: Any, n_samples: int, dtype: np.dtype) -> Opt
 # --- customer tables (profiles, the Segmenter) ----------------------------------------------
 
 
-def _missing(value: Any) -> bool:
+def _missing(value: object) -> bool:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return True
     # pandas.NA / NaT without importing pandas
     return type(value).__name__ in ("NAType", "NaTType")
 
 
-def _encode(items: Sequence[Any]) -> Tuple[List[str], np.ndarray]:
+def _encode(items: Sequence[object]) -> Tuple[List[str], np.ndarray]:
     """Categories (as text) in order of first appearance and int64 codes, -1 for missing."""
-    index: Dict[Any, int] = {}
+    index: Dict[str, int] = {}
     categories: List[str] = []
     codes = np.empty(len(items), dtype=np.int64)
     for row, value in enumerate(items):
@@ -308,7 +342,7 @@ def _encode(items: Sequence[Any]) -> Tuple[List[str], np.ndarray]:
     return categories, codes
 
 
-def _numeric_or_categorical(data: Any) -> ColumnInput:
+def _numeric_or_categorical(data: ColumnLike) -> ColumnInput:
     array = np.asarray(data)
     if array.ndim != 1:
         raise DataError(f"each column must be one-dimensional, got {array.ndim}D")
@@ -317,7 +351,7 @@ def _numeric_or_categorical(data: Any) -> ColumnInput:
     return _encode(array.tolist())
 
 
-def _pandas_column(series: Any) -> ColumnInput:
+def _pandas_column(series: "pd.Series") -> ColumnInput:
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
@@ -329,7 +363,7 @@ def _pandas_column(series: Any) -> ColumnInput:
     return np.ascontiguousarray(series.to_numpy(dtype=np.float64, na_value=np.nan))
 
 
-def _polars_column(series: Any) -> ColumnInput:
+def _polars_column(series: "pl.Series") -> ColumnInput:
     import polars as pl
 
     if series.dtype.is_numeric():
@@ -339,21 +373,23 @@ def _polars_column(series: Any) -> ColumnInput:
     return _encode(series.cast(pl.Utf8).to_list())
 
 
-def table_columns(data: Any, skip: Optional[str] = None) -> Tuple[List[Tuple[str, ColumnInput]], int]:
+def table_columns(data: Table, skip: Optional[str] = None) -> Tuple[List[Tuple[str, ColumnInput]], int]:
     """``[(name, column input), ...]`` and the row count of a pandas/polars DataFrame or dict,
     without the column named ``skip`` (the customer ids, which go their own way).
 
     Numeric columns (not bool) become float64 with NaN for missing; everything else becomes
     categories in order of first appearance (a pandas Categorical keeps its declared order)."""
     if is_polars(data):
+        frame = cast("pl.DataFrame", data)
         columns = [
-            (str(name), _polars_column(data.get_column(name))) for name in data.columns if str(name) != skip
+            (str(name), _polars_column(frame.get_column(name))) for name in frame.columns if str(name) != skip
         ]
-        return columns, data.height
+        return columns, frame.height
     if is_pandas(data):
         _unique(column_names(data))
-        columns = [(str(name), _pandas_column(data[name])) for name in data.columns if str(name) != skip]
-        return columns, len(data)
+        pandas_frame = cast("pd.DataFrame", data)
+        columns = [(str(name), _pandas_column(pandas_frame[name])) for name in pandas_frame.columns if str(name) != skip]
+        return columns, len(pandas_frame)
     if isinstance(data, dict):
         columns = [(str(name), _numeric_or_categorical(v)) for name, v in data.items() if str(name) != skip]
         lengths = {len(c) if isinstance(c, np.ndarray) else len(c[1]) for _, c in columns}
@@ -369,7 +405,7 @@ class CustomerFrame:
     """A customer frame converted for the core: ids, columns (without the id column), and what
     the output needs to look like the input (index, id values, frame kind)."""
 
-    def __init__(self, customers: Any, id_column: str, need_ids: bool) -> None:
+    def __init__(self, customers: Table, id_column: str, need_ids: bool) -> None:
         if not (is_polars(customers) or is_pandas(customers) or isinstance(customers, Mapping)):
             raise TypeError(
                 "customers must be a pandas or polars DataFrame (or a dict of columns), got "
@@ -384,7 +420,7 @@ class CustomerFrame:
         self.index = getattr(customers, "index", None) if not self.polars else None
         self.id_column = id_column
         if id_column in names:
-            self.id_values: Any = values(customers[id_column])
+            self.id_values: Optional[np.ndarray] = values(customers[id_column])
         elif self.index is not None and getattr(self.index, "name", None) == id_column:
             self.id_values = self.index.to_numpy()
         elif need_ids:
@@ -418,7 +454,7 @@ def _id_texts(id_values: np.ndarray) -> List[str]:
     return ["" if _is_missing(v) else str(v) for v in array.tolist()]
 
 
-def _is_missing(value: Any) -> bool:
+def _is_missing(value: object) -> bool:
     """None, a float NaN, pandas' NA/NaT or numpy's NaT."""
     if value is None or type(value).__name__ == "NAType":
         return True
@@ -431,7 +467,7 @@ def _is_missing(value: Any) -> bool:
 # --- feature pipeline columns ---------------------------------------------------------------
 
 
-def frame_columns(X: Any) -> Tuple[int, Dict[str, Any], Optional[np.ndarray]]:
+def frame_columns(X: MatrixLike) -> Tuple[int, Dict[str, ColumnLike], Optional[np.ndarray]]:
     """(n_rows, name -> column, feature names) of a pandas/polars DataFrame or a 2-D array
     (whose columns are named ``x0, x1, ...``).
 
@@ -441,7 +477,8 @@ def frame_columns(X: Any) -> Tuple[int, Dict[str, Any], Optional[np.ndarray]]:
     names = feature_names_of(X)
     if names is not None:
         _unique([str(n) for n in names])
-        return int(X.shape[0]), {str(n): X[n] for n in names}, names
+        frame = cast("pd.DataFrame | pl.DataFrame", X)
+        return int(frame.shape[0]), {str(n): frame[n] for n in names}, names
     _refuse_sparse(X)
     array = np.asarray(X)
     _refuse_complex(array)
@@ -449,7 +486,8 @@ def frame_columns(X: Any) -> Tuple[int, Dict[str, Any], Optional[np.ndarray]]:
     columns = {f"x{j}": array[:, j] for j in range(array.shape[1])}
     if array.dtype == object:
         columns = {name: _object_column(name, data) for name, data in columns.items()}
-    return array.shape[0], columns, None
+    as_inputs: Dict[str, ColumnLike] = dict(columns)
+    return array.shape[0], as_inputs, None
 
 
 def _object_column(name: str, data: np.ndarray) -> np.ndarray:
@@ -470,13 +508,13 @@ def _object_column(name: str, data: np.ndarray) -> np.ndarray:
         raise TypeError(f"column `{name}`: {err}") from None
 
 
-def _categories(data: Any) -> Tuple[List[str], np.ndarray]:
+def _categories(data: ColumnLike) -> Tuple[List[str], np.ndarray]:
     """(categories, int64 codes with -1 for missing); any dtype is read as categories."""
     codes, uniques = factorize(data, np.int64, as_objects=True)
     return [str(u) for u in uniques], np.ascontiguousarray(codes)
 
 
-def _is_numeric(data: Any) -> bool:
+def _is_numeric(data: ColumnLike) -> bool:
     dtype = getattr(data, "dtype", None)
     if dtype is not None and hasattr(dtype, "is_numeric"):  # polars
         return bool(dtype.is_numeric()) or str(dtype) == "Boolean"
@@ -487,7 +525,7 @@ def _is_numeric(data: Any) -> bool:
     return bool(pd.api.types.is_numeric_dtype(data)) or bool(pd.api.types.is_bool_dtype(data))
 
 
-def pipeline_column(data: Any, categorical: bool) -> ColumnInput:
+def pipeline_column(data: ColumnLike, categorical: bool) -> ColumnInput:
     """A feature-pipeline input column: categories when its spec encodes categories, else
     float64 values (NaN = missing; bool counts as numeric). A non-numeric column of a numeric
     spec goes as categories so that the core raises its ColumnTypeError naming the column."""
@@ -496,9 +534,9 @@ def pipeline_column(data: Any, categorical: bool) -> ColumnInput:
     if isinstance(data, np.ndarray):
         return np.ascontiguousarray(data, dtype=np.float64)
     try:
-        array = data.to_numpy(dtype=np.float64, na_value=np.nan)  # pandas, nullable dtypes too
+        array = cast("pd.Series", data).to_numpy(dtype=np.float64, na_value=np.nan)  # pandas, nullable dtypes too
     except TypeError:
-        array = data.cast(float).to_numpy()  # polars: nulls become NaN
+        array = cast("pl.Series", data).cast(float).to_numpy()  # polars: nulls become NaN
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
@@ -520,7 +558,7 @@ REQUIRED_TRANSACTION_ROLES = ("customer", "date", "amount")
 _UNITS_PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 
 
-def dates(data: Any) -> Tuple[Any, int]:
+def dates(data: ColumnLike) -> DateInput:
     """(values, units per day): the int64 view of a datetime column (NaT = int64 min; no copy),
     or the values as strings for the core to parse (ISO, YYYYMMDD, DD.MM.YYYY)."""
     array = values(data)
@@ -532,7 +570,7 @@ def dates(data: Any) -> Tuple[Any, int]:
     return [str(v) for v in array], 1
 
 
-def day(value: Any, name: str) -> int:
+def day(value: DateLike, name: str) -> int:
     """A date parameter (anything pandas reads as a timestamp) as days since 1970-01-01."""
     import pandas as pd
 
@@ -545,28 +583,63 @@ def day(value: Any, name: str) -> int:
     return int(np.datetime64(stamp.to_datetime64(), "D").astype(np.int64))
 
 
+@overload
 def transaction_input(
-    transactions: Any,
+    transactions: Table,
     customer: str,
     date: str,
     amount: Optional[str],
     margin: Optional[str] = None,
     product_category: Optional[str] = None,
     channel: Optional[str] = None,
-    customer_codes: Any = None,
-) -> Tuple[tuple, tuple, Any]:
+    customer_codes: None = None,
+) -> Tuple[tuple, tuple, Uniques]: ...
+@overload
+def transaction_input(
+    transactions: Table,
+    customer: str,
+    date: str,
+    amount: Optional[str],
+    margin: Optional[str],
+    product_category: Optional[str],
+    channel: Optional[str],
+    customer_codes: RawIds,
+) -> Tuple[tuple, tuple, None]: ...
+@overload
+def transaction_input(
+    transactions: Table,
+    customer: str,
+    date: str,
+    amount: Optional[str],
+    margin: Optional[str] = None,
+    product_category: Optional[str] = None,
+    channel: Optional[str] = None,
+    *,
+    customer_codes: RawIds,
+) -> Tuple[tuple, tuple, None]: ...
+def transaction_input(
+    transactions: Table,
+    customer: str,
+    date: str,
+    amount: Optional[str],
+    margin: Optional[str] = None,
+    product_category: Optional[str] = None,
+    channel: Optional[str] = None,
+    customer_codes: Optional[RawIds] = None,
+) -> Tuple[tuple, tuple, Optional[Uniques]]:
     """(the log as the binding's tuple, column names, the log's distinct customer ids in original
     form). ``amount=None`` reads every row as an amount of 1 (touchpoints). ``customer_codes``:
     the customer column as :func:`raw_ids` gives it (then the ids come back as None)."""
+    uniques: Optional[Uniques]
     if customer_codes is None:
         codes, uniques = factorize(column(transactions, customer))
-        customers: Any = (codes, ids(uniques))
+        customers: Union[Tuple[np.ndarray, IdValues], RawIds] = (codes, ids(uniques))
         n_rows = len(codes)
     else:
         customers, uniques = customer_codes, None
-        n_rows = len(column(transactions, customer))
+        n_rows = len(cast(Sized, column(transactions, customer)))
 
-    def categories(name: Optional[str]) -> Any:
+    def categories(name: Optional[str]) -> Optional[Tuple[np.ndarray, List[str]]]:
         if name is None:
             return None
         c, u = factorize(column(transactions, name))
@@ -584,14 +657,14 @@ def transaction_input(
     return tx, names, uniques
 
 
-def _arrow_chunks(array: Any) -> Optional[List[tuple]]:
+def _arrow_chunks(array: "pa.Array | pa.ChunkedArray") -> Optional[List[ArrowChunk]]:
     """The chunks of a pyarrow string array as numpy views of their buffers (no copy, no
     per-value work): ``(offsets or views, data buffers, validity bitmap or None, bit offset)``;
     None for any other type."""
     import pyarrow as pa
 
     chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
-    out = []
+    out: List[ArrowChunk] = []
     for chunk in chunks:
         kind, n, offset = chunk.type, len(chunk), chunk.offset
         buffers = chunk.buffers()
@@ -599,7 +672,7 @@ def _arrow_chunks(array: Any) -> Optional[List[tuple]]:
         if chunk.null_count and buffers[0] is not None:
             validity = np.frombuffer(buffers[0], dtype=np.uint8)
 
-        def data(buffer: Any) -> np.ndarray:
+        def data(buffer: Optional["pa.Buffer"]) -> np.ndarray:
             return np.zeros(0, np.uint8) if buffer is None else np.frombuffer(buffer, dtype=np.uint8)
 
         if pa.types.is_large_string(kind) or pa.types.is_string(kind):
@@ -617,7 +690,7 @@ def _arrow_chunks(array: Any) -> Optional[List[tuple]]:
     return out
 
 
-def raw_ids(column: Any) -> Optional[Any]:
+def raw_ids(column: ColumnLike) -> Optional[RawIds]:
     """A customer column in a form the core factorizes itself: an int64 array (integer ids
     without missing values) or the column's Arrow string buffers (pandas' Arrow-backed strings,
     polars strings, pyarrow); None for anything else (factorized by pandas instead)."""
@@ -625,10 +698,11 @@ def raw_ids(column: Any) -> Optional[Any]:
         if is_polars(column):
             import polars as pl
 
-            if column.dtype.is_integer() and column.null_count() == 0 and column.dtype != pl.UInt64:
-                return np.ascontiguousarray(column.to_numpy(), dtype=np.int64)
-            if column.dtype == pl.String:
-                return _arrow_chunks(column.to_arrow(compat_level=pl.CompatLevel.newest()))
+            series = cast("pl.Series", column)
+            if series.dtype.is_integer() and series.null_count() == 0 and series.dtype != pl.UInt64:
+                return np.ascontiguousarray(series.to_numpy(), dtype=np.int64)
+            if series.dtype == pl.String:
+                return _arrow_chunks(series.to_arrow(compat_level=pl.CompatLevel.newest()))
             return None
         array = getattr(column, "array", None)
         if array is not None and hasattr(array, "__arrow_array__") and str(getattr(column, "dtype", "")) in ("str", "string"):
@@ -643,24 +717,24 @@ def raw_ids(column: Any) -> Optional[Any]:
     return None
 
 
-def rows_of(column: Any, rows: np.ndarray) -> Any:
+def rows_of(column: ColumnLike, rows: np.ndarray) -> ColumnLike:
     """The values of ``column`` at ``rows``, in original form, for a pandas index."""
     if is_polars(column):
-        return column.gather(rows).to_numpy()
+        return cast("pl.Series", column).gather(rows).to_numpy()
     if is_pandas(column):
-        return column.array.take(rows)
+        return cast("pd.Series", column).array.take(rows)
     return values(column)[rows]
 
 
 def log_input(
-    transactions: Any,
+    transactions: Table,
     customer: str,
     date: str,
     amount: Optional[str],
     margin: Optional[str] = None,
     product_category: Optional[str] = None,
     channel: Optional[str] = None,
-) -> Tuple[tuple, tuple, Any]:
+) -> Tuple[tuple, tuple, Callable[[Optional[np.ndarray]], Optional[ColumnLike]]]:
     """:func:`transaction_input` with the customer column left for the core to factorize when
     it can (integers, Arrow strings): ``(tx, names, uniques)`` where ``uniques(first_rows)``
     gives the log's distinct customer ids in original form from the binding's first rows."""
@@ -672,10 +746,17 @@ def log_input(
     tx, names, _ = transaction_input(
         transactions, customer, date, amount, margin, product_category, channel, customer_codes=raw
     )
-    return tx, names, lambda first_rows: rows_of(ids_column, first_rows)
+
+    def original(first_rows: Optional[np.ndarray]) -> Optional[ColumnLike]:
+        # The binding gives the first rows whenever it factorized the ids itself.
+        return None if first_rows is None else rows_of(ids_column, first_rows)
+
+    return tx, names, original
 
 
-def customer_index(customers: Any, customer: str, log_uniques: Any) -> Tuple[Optional[Any], Any]:
+def customer_index(
+    customers: Union[None, Table, Sequence[Hashable]], customer: str, log_uniques: Optional[ColumnLike]
+) -> Tuple[Optional[IdValues], "pd.Index"]:
     """(the ids for the core or None, the result's pandas index) of an optional customer list:
     a DataFrame with the ``customer`` column, a sequence of ids, or None (the log's ids)."""
     import pandas as pd
@@ -683,7 +764,7 @@ def customer_index(customers: Any, customer: str, log_uniques: Any) -> Tuple[Opt
     if customers is None:
         return None, pd.Index(log_uniques, name=customer)
     if hasattr(customers, "columns"):
-        given = values(column(customers, customer))
+        given = values(column(cast(Table, customers), customer))
     else:
         given = np.asarray(list(customers))
     return ids(given), pd.Index(given, name=customer)
@@ -692,7 +773,7 @@ def customer_index(customers: Any, customer: str, log_uniques: Any) -> Tuple[Opt
 # --- labels ---------------------------------------------------------------------------------
 
 
-def as_labels(labels: Any, name: str = "labels") -> Tuple[np.ndarray, np.ndarray]:
+def as_labels(labels: ColumnLike, name: str = "labels") -> Tuple[np.ndarray, np.ndarray]:
     """Non-negative int64 codes for the core and the original label of each code.
 
     Integer labels in 0..=65535 are kept as they are (segment 3 stays 3); anything else (strings,
@@ -713,7 +794,7 @@ def as_labels(labels: Any, name: str = "labels") -> Tuple[np.ndarray, np.ndarray
     return codes.astype(np.int64).ravel(), uniques
 
 
-def label_list(label_values: np.ndarray, codes: Any) -> List[Any]:
+def label_list(label_values: np.ndarray, codes: "npt.ArrayLike") -> List[Hashable]:
     """The original label (a Python value) of each code of :func:`as_labels`; a code beyond the
     labels stays itself."""
     codes = np.asarray(codes, dtype=np.int64)
@@ -723,7 +804,7 @@ def label_list(label_values: np.ndarray, codes: Any) -> List[Any]:
     return [v.item() if isinstance(v, np.generic) else v for v in np.asarray(label_values)[codes].tolist()]
 
 
-def shared_labels(before: Any, after: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def shared_labels(before: ColumnLike, after: ColumnLike) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Codes of two labelings over one shared vocabulary (so equal labels get equal codes)."""
     b, a = values(before), values(after)
     for name, array in (("labels_before", b), ("labels_after", a)):

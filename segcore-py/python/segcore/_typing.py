@@ -6,6 +6,7 @@ import datetime
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,3 +25,13 @@ RandomState = Union[None, int, np.integer, np.random.RandomState, np.random.Gene
 Progress = Union[None, bool, Callable[[str, float], object]]
 #: Smallest and largest k: ``(4, 8)`` or ``range(4, 9)``.
 KRange = Union[Tuple[int, int], Sequence[int], range]
+#: A matrix X: a numpy array (or what numpy reads as one, such as nested lists) or a pandas or
+#: polars DataFrame.
+MatrixLike = Union[npt.ArrayLike, "pd.DataFrame", "pl.DataFrame"]
+#: One column: a pandas or polars Series, a pandas Index or Categorical, a numpy array or a
+#: sequence of values.
+ColumnLike = Union[npt.ArrayLike, "pd.Series", "pd.Index", "pd.Categorical", "pl.Series"]
+#: Sample weights: None (all 1), one number for every row, or one per row.
+SampleWeight = Union[None, float, npt.ArrayLike]
+#: scikit-learn's ``y`` where an estimator ignores it (accepted for pipeline compatibility).
+Ignored = object
