@@ -9,14 +9,26 @@
 //! midnight, nulls as empty cells (missing). Rows are numbered as the lines of the same table
 //! written as CSV: the header is line 1, the first row line 2.
 //!
-//! Invariant: a file that cannot be read is a typed error naming the file (and the column where
-//! there is one), never a panic: nested columns (lists, maps, structs), binary that is not
-//! UTF-8, codecs segcore is not built with (it reads uncompressed, snappy and gzip pages) and
-//! corrupt bytes (a panic inside the decoder on a malformed file, seen once on a flipped byte, is
-//! caught and reported as such). Only the columns a reader asks for are decoded.
+//! Invariant: a file that cannot be read is a typed error ([`Error::UnsupportedInput`]) naming
+//! the file (and the column where there is one), never a panic and never an allocation sized by
+//! a count the file claims: nested columns (lists, maps, structs), binary that is not UTF-8,
+//! codecs segcore is not built with (it reads uncompressed, snappy and gzip pages), the delta
+//! encodings of Parquet 2, and corrupt files. Before a value is decoded, [`check`] checks the
+//! types of the columns asked for, the row counts, every column chunk's offsets and sizes
+//! against the file, and every page header of the columns asked for (sizes within the chunk and
+//! within what the codec can expand, dictionary sizes, value counts, encodings). Only the
+//! columns a reader asks for are decoded.
+//!
+//! The decoder's calls stay wrapped in `catch_unwind` as a last guard: the checks cover what the
+//! decoder trusts in the metadata and page headers, but the encoded values inside a page (level
+//! runs, dictionary indices) are the decoder's own to check, and that its checks are complete
+//! is not shown here. The customer fuzz target reads Parquet (a caught panic fails it, so the
+//! guard does not hide what the fuzzer finds).
+
+mod check;
 
 use crate::error::{Error, Result};
-use parquet::basic::{Compression, ConvertedType, LogicalType, TimeUnit, Type as PhysicalType};
+use parquet::basic::{ConvertedType, LogicalType, TimeUnit, Type as PhysicalType};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{AsBytes, DataType};
 use parquet::file::reader::{ChunkReader, FileReader, SerializedFileReader};
@@ -143,11 +155,15 @@ pub(crate) fn parquet_names(path: &Path) -> Result<Vec<String>> {
 }
 
 fn open(path: &Path, source_name: &str) -> Result<SerializedFileReader<std::fs::File>> {
-    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+    let file = open_file(path, source_name)?;
+    guarded(source_name, || SerializedFileReader::new(file))
+}
+
+fn open_file(path: &Path, source_name: &str) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|source| Error::Io {
         path: source_name.to_string(),
         source,
-    })?;
-    guarded(source_name, || SerializedFileReader::new(file))
+    })
 }
 
 fn names_of<R: ChunkReader + 'static>(reader: &SerializedFileReader<R>) -> Vec<String> {
@@ -185,8 +201,14 @@ pub(crate) fn read_parquet_path(
     choose: &mut ChooseColumns<'_>,
 ) -> Result<ParquetTable> {
     let source_name = path.display().to_string();
-    let reader = open(path, &source_name)?;
-    read_table(&reader, &source_name, choose)
+    let file = open_file(path, &source_name)?;
+    // A second handle on the same file, for the checks that read page headers.
+    let for_checks = file.try_clone().map_err(|source| Error::Io {
+        path: source_name.clone(),
+        source,
+    })?;
+    let reader = guarded(&source_name, || SerializedFileReader::new(file))?;
+    read_table(&reader, &for_checks, &source_name, choose)
 }
 
 /// Reads a Parquet file held in memory (see [`read_parquet_path`]).
@@ -195,14 +217,16 @@ pub(crate) fn read_parquet_bytes(
     source_name: &str,
     choose: &mut ChooseColumns<'_>,
 ) -> Result<ParquetTable> {
-    let reader = guarded(source_name, || {
-        SerializedFileReader::new(bytes::Bytes::from(bytes))
-    })?;
-    read_table(&reader, source_name, choose)
+    let bytes = bytes::Bytes::from(bytes);
+    let reader = guarded(source_name, || SerializedFileReader::new(bytes.clone()))?;
+    read_table(&reader, &bytes, source_name, choose)
 }
 
+/// Reads the columns `choose` asks for from `reader`, after checking the file (`file`: the bytes
+/// `reader` reads) with [`check::check_file`].
 fn read_table<R: ChunkReader + 'static>(
     reader: &SerializedFileReader<R>,
+    file: &R,
     source_name: &str,
     choose: &mut ChooseColumns<'_>,
 ) -> Result<ParquetTable> {
@@ -218,10 +242,11 @@ fn read_table<R: ChunkReader + 'static>(
             slot.get_or_insert(leaf);
         }
     }
-    let mut columns: Vec<Option<Values>> = Vec::with_capacity(names.len());
+    // Every column asked for is flat and of a type segcore reads, and the file's metadata and
+    // those columns' page headers are consistent, before a value is decoded.
+    let mut checked = Vec::new();
     for (j, name) in names.iter().enumerate() {
         if !wanted.get(j).copied().unwrap_or(false) {
-            columns.push(None);
             continue;
         }
         let descr = leaf_of[j].map(|leaf| schema.column(leaf));
@@ -238,8 +263,21 @@ fn read_table<R: ChunkReader + 'static>(
                 ),
             ));
         };
+        check_type(&descr, name, source_name)?;
         let leaf = leaf_of[j].expect("a flat column has its leaf");
-        columns.push(Some(read_column(reader, &descr, leaf, name, source_name)?));
+        checked.push((j, check::Wanted { leaf, name }, descr));
+    }
+    let leaves: Vec<&check::Wanted<'_>> = checked.iter().map(|(_, w, _)| w).collect();
+    check::check_file(reader.metadata(), file, source_name, &leaves)?;
+    let mut columns: Vec<Option<Values>> = (0..names.len()).map(|_| None).collect();
+    for (j, wanted, descr) in &checked {
+        columns[*j] = Some(read_column(
+            reader,
+            descr,
+            wanted.leaf,
+            wanted.name,
+            source_name,
+        )?);
     }
     let n_rows = match columns.iter().flatten().map(Values::len).max() {
         Some(n) => n,
@@ -289,27 +327,11 @@ where
                 format!("row group {group} has no column `{name}`: a corrupt file"),
             ));
         }
-        let chunk = row_group.metadata().column(leaf);
-        match chunk.compression() {
-            Compression::UNCOMPRESSED | Compression::SNAPPY | Compression::GZIP(_) => {}
-            other => {
-                let codec = match other {
-                    Compression::ZSTD(_) => "zstd".to_string(),
-                    Compression::LZ4 | Compression::LZ4_RAW => "lz4".to_string(),
-                    Compression::BROTLI(_) => "brotli".to_string(),
-                    Compression::LZO => "lzo".to_string(),
-                    other => format!("{other:?}"),
-                };
-                return Err(unsupported(
-                    source_name,
-                    format!(
-                        "column `{name}` is compressed with {codec}, which segcore does not \
-                         read (it reads uncompressed, snappy and gzip Parquet); write the file \
-                         again with compression=\"snappy\" (pandas' default) or export CSV"
-                    ),
-                ));
-            }
-        }
+        check::check_codec(
+            row_group.metadata().column(leaf).compression(),
+            name,
+            source_name,
+        )?;
         let column = guarded(source_name, || row_group.get_column_reader(leaf))?;
         let mut typed = <ColumnReaderImpl<T> as TypedReader>::from_reader(column)
             .ok_or_else(|| unsupported(source_name, format!("column `{name}`: unexpected type")))?;
@@ -402,6 +424,49 @@ fn decimal(bytes: &[u8], scale: i32) -> Option<f64> {
     Some(i128::from_be_bytes(full) as f64 / 10f64.powi(scale))
 }
 
+/// The scale of a decimal column (`None`: not a decimal).
+fn decimal_scale(descr: &ColumnDescriptor) -> Option<i32> {
+    match descr.logical_type_ref() {
+        Some(LogicalType::Decimal { scale, .. }) => Some(*scale),
+        _ if descr.converted_type() == ConvertedType::DECIMAL => Some(descr.type_scale()),
+        _ => None,
+    }
+}
+
+/// Refuses, before anything is decoded, a column whose type [`read_column`] does not read.
+fn check_type(descr: &ColumnDescriptor, name: &str, source_name: &str) -> Result<()> {
+    let bad = |what: String| Err(unsupported(source_name, format!("column `{name}`: {what}")));
+    let logical = descr.logical_type_ref();
+    let uuid = matches!(logical, Some(LogicalType::Uuid));
+    match descr.physical_type() {
+        PhysicalType::FIXED_LEN_BYTE_ARRAY => {
+            let width = descr.type_length();
+            if decimal_scale(descr).is_some() {
+                if !(1..=16).contains(&width) {
+                    return bad(format!("a decimal of {width} bytes (1 to 16 are read)"));
+                }
+            } else if uuid {
+                if width != 16 {
+                    return bad(format!("a UUID of {width} bytes (16 expected)"));
+                }
+            } else {
+                return bad(format!(
+                    "fixed-length binary of type {} is not read; export it as text",
+                    logical.map_or_else(
+                        || format!("{}", descr.converted_type()),
+                        |l| format!("{l:?}")
+                    )
+                ));
+            }
+        }
+        PhysicalType::BYTE_ARRAY if uuid && decimal_scale(descr).is_none() => {
+            return bad("a UUID stored as variable-length binary; export it as text".into());
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 fn read_column(
     reader: &SerializedFileReader<impl ChunkReader + 'static>,
     descr: &ColumnDescriptor,
@@ -412,11 +477,7 @@ fn read_column(
     use parquet::data_type as t;
     let logical = descr.logical_type_ref().cloned();
     let converted = descr.converted_type();
-    let scale = match &logical {
-        Some(LogicalType::Decimal { scale, .. }) => Some(*scale),
-        _ if converted == ConvertedType::DECIMAL => Some(descr.type_scale()),
-        _ => None,
-    };
+    let scale = decimal_scale(descr);
     let unsigned = matches!(
         logical,
         Some(LogicalType::Integer {
@@ -545,6 +606,10 @@ mod tests {
     use parquet::data_type::{
         BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type,
     };
+    use parquet::file::metadata::{
+        ColumnChunkMetaDataBuilder, FileMetaData, ParquetMetaDataBuilder, ParquetMetaDataReader,
+        ParquetMetaDataWriter,
+    };
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
     use parquet::schema::parser::parse_message_type;
@@ -589,6 +654,50 @@ mod tests {
         }
         group.close().unwrap();
         writer.into_inner().unwrap()
+    }
+
+    /// `bytes` (a file written above) with its footer written again: every row group claiming
+    /// `rows` rows (when given) and every column chunk's metadata changed by `chunk`; the pages
+    /// stay as they are.
+    fn rewritten(
+        bytes: &[u8],
+        rows: Option<i64>,
+        chunk: impl Fn(ColumnChunkMetaDataBuilder) -> ColumnChunkMetaDataBuilder,
+    ) -> Vec<u8> {
+        let metadata = ParquetMetaDataReader::new()
+            .parse_and_finish(&bytes::Bytes::from(bytes.to_vec()))
+            .unwrap();
+        let n = bytes.len();
+        let footer = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+        let file = metadata.file_metadata();
+        let mut builder = ParquetMetaDataBuilder::new(FileMetaData::new(
+            file.version(),
+            rows.unwrap_or(file.num_rows()),
+            None,
+            None,
+            file.schema_descr_ptr(),
+            None,
+        ));
+        for group in metadata.row_groups() {
+            let columns = group
+                .columns()
+                .iter()
+                .map(|c| chunk(c.clone().into_builder()).build().unwrap())
+                .collect();
+            let group = group
+                .clone()
+                .into_builder()
+                .set_num_rows(rows.unwrap_or(group.num_rows()))
+                .set_column_metadata(columns)
+                .build()
+                .unwrap();
+            builder = builder.add_row_group(group);
+        }
+        let mut out = bytes[..n - 8 - footer].to_vec();
+        ParquetMetaDataWriter::new(&mut out, &builder.build())
+            .finish()
+            .unwrap();
+        out
     }
 
     fn temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
@@ -773,7 +882,7 @@ mod tests {
             "{err}"
         );
         // A codec segcore is not built with (zstd, written by pyarrow) is named.
-        let zstd = include_bytes!("../../../tests/fixtures/customers_zstd.parquet");
+        let zstd = include_bytes!("../../../../tests/fixtures/customers_zstd.parquet");
         let err = CustomerTable::from_parquet_bytes(zstd.to_vec(), "z.parquet", &options)
             .unwrap_err()
             .to_string();
@@ -781,5 +890,127 @@ mod tests {
             err.contains("z.parquet") && err.contains("with zstd") && err.contains("snappy"),
             "{err}"
         );
+    }
+
+    /// The reason of a typed error, or a panic naming what came instead.
+    fn refused(bytes: Vec<u8>) -> String {
+        match CustomerTable::from_parquet_bytes(bytes, "m.parquet", &CustomerCsvOptions::default())
+        {
+            Err(Error::UnsupportedInput {
+                source_name,
+                reason,
+            }) if source_name == "m.parquet" => reason,
+            other => panic!("expected UnsupportedInput naming m.parquet, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn metadata_is_checked_against_the_file_before_decoding() {
+        let good = write(
+            "message c { REQUIRED BYTE_ARRAY id (UTF8); OPTIONAL DOUBLE x; }",
+            vec![
+                Column::Text(vec!["A", "B", "C"], None),
+                Column::Double(vec![1.0, 2.0], Some(vec![1, 0, 1])),
+            ],
+            Compression::SNAPPY,
+        );
+        let options = CustomerCsvOptions::default().with_id_column("id");
+        // The footer written again unchanged still reads.
+        let same = rewritten(&good, None, |c| c);
+        let table = CustomerTable::from_parquet_bytes(same, "g.parquet", &options).unwrap();
+        assert_eq!(table.ids(), ["A", "B", "C"]);
+        // A negative offset (the decoder asserted "column start and length should not be
+        // negative" and panicked), negative sizes, a chunk past the end of the file.
+        let reason = refused(rewritten(&good, None, |c| {
+            c.set_dictionary_page_offset(Some(-4))
+                .set_data_page_offset(-4)
+        }));
+        assert!(
+            reason.contains("column `id`") && reason.contains("offset -4 lies outside the file"),
+            "{reason}"
+        );
+        let reason = refused(rewritten(&good, None, |c| c.set_total_compressed_size(-1)));
+        assert!(reason.contains("compressed size is -1"), "{reason}");
+        let reason = refused(rewritten(&good, None, |c| {
+            c.set_total_compressed_size(1 << 40)
+        }));
+        assert!(reason.contains("run past the end of the file"), "{reason}");
+        // Row counts: a few bytes claiming a trillion rows, a chunk without a value per row.
+        let reason = refused(rewritten(&good, Some(1 << 40), |c| c));
+        assert!(reason.contains("claims 1099511627776 rows"), "{reason}");
+        let reason = refused(rewritten(&good, Some(-3), |c| c));
+        assert!(reason.contains("-3 rows"), "{reason}");
+        let reason = refused(rewritten(&good, Some(4), |c| c));
+        assert!(reason.contains("3 values for 4 rows"), "{reason}");
+        let reason = refused(rewritten(&good, None, |c| c.set_num_values(2)));
+        assert!(reason.contains("2 values for 3 rows"), "{reason}");
+        // Each says it is corrupt and what to do.
+        assert!(reason.contains("a corrupt file; re-export it"), "{reason}");
+    }
+
+    #[test]
+    fn delta_encodings_are_refused_by_name() {
+        let schema = Arc::new(
+            parse_message_type("message c { REQUIRED BYTE_ARRAY id (UTF8); REQUIRED INT64 n; }")
+                .unwrap(),
+        );
+        let properties = Arc::new(
+            WriterProperties::builder()
+                .set_dictionary_enabled(false)
+                .set_encoding(parquet::basic::Encoding::DELTA_BINARY_PACKED)
+                .set_column_encoding(
+                    parquet::schema::types::ColumnPath::from("id"),
+                    parquet::basic::Encoding::PLAIN,
+                )
+                .build(),
+        );
+        let mut writer = SerializedFileWriter::new(Vec::new(), schema, properties).unwrap();
+        let mut group = writer.next_row_group().unwrap();
+        let mut out = group.next_column().unwrap().unwrap();
+        let ids: Vec<ByteArray> = ["A", "B"].iter().map(|s| ByteArray::from(*s)).collect();
+        out.typed::<ByteArrayType>()
+            .write_batch(&ids, None, None)
+            .unwrap();
+        out.close().unwrap();
+        let mut out = group.next_column().unwrap().unwrap();
+        out.typed::<Int64Type>()
+            .write_batch(&[10, 20], None, None)
+            .unwrap();
+        out.close().unwrap();
+        group.close().unwrap();
+        let bytes = writer.into_inner().unwrap();
+        let reason = refused(bytes);
+        assert!(
+            reason.contains("column `n`") && reason.contains("DELTA_BINARY_PACKED"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn files_pyarrow_writes_pass_the_checks() {
+        // pandas' writer (pyarrow) with gzip and v2 data pages with nulls, with plain
+        // uncompressed pages, and with dates, timestamps, booleans and decimals (snappy).
+        let options = CustomerCsvOptions::default().with_id_column("id");
+        let read = |bytes: &[u8]| {
+            CustomerTable::from_parquet_bytes(bytes.to_vec(), "p.parquet", &options).unwrap()
+        };
+        let v2 = read(include_bytes!(
+            "../../../../tests/fixtures/pyarrow_gzip_v2_nulls.parquet"
+        ));
+        let plain = read(include_bytes!(
+            "../../../../tests/fixtures/pyarrow_plain_uncompressed.parquet"
+        ));
+        for table in [&v2, &plain] {
+            assert_eq!(table.ids(), ["A", "B", "C", "D"]);
+            let revenue = table.numeric("revenue").unwrap();
+            assert_eq!(revenue[0], 1.5e6);
+            assert!(revenue[1].is_nan());
+            assert_eq!(table.categorical("region").unwrap().get(2), None);
+        }
+        let types = read(include_bytes!(
+            "../../../../tests/fixtures/pyarrow_types_snappy.parquet"
+        ));
+        assert_eq!(types.ids(), ["1", "2", "3"]);
+        assert_eq!(types.numeric("credit").unwrap()[0], 123.45);
     }
 }
