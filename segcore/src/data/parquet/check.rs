@@ -14,11 +14,11 @@
 //!   bytes, until the chunk's size is used up): every header lies within its chunk and is a
 //!   plain one (known field types, no field twice, bounded nesting); every page's compressed
 //!   size lies within the chunk and its uncompressed size within what its codec can expand that
-//!   to ([`expansion`]); a dictionary holds no more values than its bytes can encode; data
-//!   pages hold as many values as the chunk says; page types and value encodings are those the
-//!   decoder reads with bounded memory. The delta encodings are refused: their decoders size
-//!   buffers by counts written inside the compressed values, which cannot be checked before
-//!   decoding.
+//!   to ([`expansion`]); a dictionary holds no more values than its bytes can encode and comes
+//!   before the pages that index it; data pages hold as many values as the chunk says; levels
+//!   are RLE or bit-packed; page types and value encodings are those the decoder reads with
+//!   bounded memory. The delta encodings are refused: their decoders size buffers by counts
+//!   written inside the compressed values, which cannot be checked before decoding.
 
 use super::unsupported;
 use crate::error::{Error, Result};
@@ -225,7 +225,12 @@ fn walk_pages<R: ChunkReader>(
     let codec = chunk.compression();
     let physical = chunk.column_type();
     let type_length = chunk.column_descr().type_length();
+    let levels_used = [
+        chunk.column_descr().max_def_level() > 0,
+        chunk.column_descr().max_rep_level() > 0,
+    ];
     let mut values: i64 = 0;
+    let mut dictionary_seen = false;
     let mut page = 0usize;
     while remaining > 0 {
         let input = file
@@ -285,11 +290,13 @@ fn walk_pages<R: ChunkReader>(
                         "a dictionary of {n} values in {decompressed} bytes"
                     )));
                 }
+                dictionary_seen = true;
             }
             DATA_PAGE | DATA_PAGE_V2 => {
                 let (n, encoding) = match (&header.v1, &header.v2) {
                     (Some(v1), None) if header.page_type == DATA_PAGE => {
-                        for level in [v1.definition_encoding, v1.repetition_encoding] {
+                        let levels = [v1.definition_encoding, v1.repetition_encoding];
+                        for (level, _) in levels.into_iter().zip(levels_used).filter(|l| l.1) {
                             if !matches!(level, encoding::RLE | encoding::BIT_PACKED) {
                                 return Err(bad(format!(
                                     "levels in encoding {}",
@@ -323,6 +330,9 @@ fn walk_pages<R: ChunkReader>(
                     return Err(bad(format!("{n} values")));
                 }
                 match encoding {
+                    encoding::PLAIN_DICTIONARY | encoding::RLE_DICTIONARY if !dictionary_seen => {
+                        return Err(bad("dictionary indices before any dictionary page".into()))
+                    }
                     encoding::PLAIN
                     | encoding::PLAIN_DICTIONARY
                     | encoding::RLE
@@ -538,8 +548,8 @@ impl<R: Read> Compact<R> {
         }
         match kind {
             wire::TRUE | wire::FALSE => Ok(()),
-            wire::BYTE => self.byte().map(drop),
-            wire::I16 | wire::I32 | wire::I64 => self.varint().map(drop),
+            wire::BYTE => self.byte().map(|_| ()),
+            wire::I16 | wire::I32 | wire::I64 => self.varint().map(|_| ()),
             wire::DOUBLE => self.skip(8),
             wire::BINARY => {
                 let n = self.varint()?;
@@ -630,7 +640,9 @@ impl PageHeader {
                     1 => header.page_type = input.i32()?,
                     2 => header.uncompressed_size = input.i32()?,
                     3 => header.compressed_size = input.i32()?,
-                    4 => drop(input.i32()?),
+                    4 => {
+                        input.i32()?;
+                    }
                     5 => header.v1 = Some(DataPageV1::read(input)?),
                     6 => input.skip_value(wire::STRUCT, 1)?,
                     7 => header.dictionary = Some(DictionaryPage::read(input)?),
