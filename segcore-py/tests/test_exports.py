@@ -128,7 +128,8 @@ def _command_line() -> str:
         None,
     )
     sources = [REPO_ROOT / "segcore" / "src" / "segmenter" / "cli.rs",
-               REPO_ROOT / "segcore" / "src" / "data" / "parquet.rs"]
+               REPO_ROOT / "segcore" / "src" / "data" / "parquet" / "mod.rs",
+               REPO_ROOT / "segcore" / "src" / "data" / "parquet" / "check.rs"]
     if binary is None or any(binary.stat().st_mtime < source.stat().st_mtime for source in sources):
         pytest.skip("the segment_csv example is not built or older than its source "
                     "(cargo build --release --example segment_csv)")
