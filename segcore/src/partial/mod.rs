@@ -19,11 +19,9 @@
 //! invariant).
 //!
 //! Figure: one k-means pass runs the single-machine Lloyd kernel ([`crate::cluster::kmeans`])
-//! on each partition; the statistics are k x d + k floats per partition. Measured
-//! (`benches/compare_engines.py`, 2M x 16 f32 Parquet, k = 8, 2 workers, load 14-18;
-//! docs/performance.md): segcore.spark in barrier tasks 0.20 s per iteration against Spark
-//! MLlib's 1.66 s (8.3x; 5.5x in a noisier run); segcore.dask 0.41 s against dask-ml's 4.78 s
-//! (11.5x).
+//! on each partition; the statistics are k x d + k floats per partition. Current figure, 2M x 16
+//! f32, k = 8, per iteration: segcore.spark 8.3x Spark MLlib, segcore.dask 11.5x dask-ml (runs
+//! and loads in docs/performance.md).
 
 mod gmm;
 mod kmeans;

@@ -33,8 +33,8 @@
 //! candidate can beat the best so far; the keys compared are bit-for-bit those of a plain scan.
 //! Scans of more than 2^20 values (clusters x features) split into fixed chunks reduced with the
 //! total order `(key, cluster number)`, so the tree is bit-identical on any number of threads.
-//! Measured (docs/performance.md): 20,000 x 8 in 1.1-1.5 s, 3.5-3.7x fastcluster's
-//! `linkage_vector` with the same merges (2026-12-07, one thread, load 9-18 on 2 cores).
+//! Current figure: 20,000 x 8 at 3.5x fastcluster's `linkage_vector`, same merges (runs and
+//! loads in docs/performance.md).
 
 mod algorithm;
 mod hyperparams;
