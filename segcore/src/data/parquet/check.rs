@@ -19,6 +19,11 @@
 //!   are RLE or bit-packed; page types and value encodings are those the decoder reads with
 //!   bounded memory. The delta encodings are refused: their decoders size buffers by counts
 //!   written inside the compressed values, which cannot be checked before decoding.
+//! - Gzip pages are inflated once into nothing, stopping a byte past the size their header
+//!   declares ([`gzip_within`]): the decoder inflates a gzip page to its end whatever the header
+//!   says, so a page that expands beyond its declared size is refused before it reaches memory.
+//!   Only gzip files pay for this (their pages are inflated twice); snappy's decoder writes into
+//!   a buffer of the declared size.
 
 use super::unsupported;
 use crate::error::{Error, Result};
@@ -270,6 +275,23 @@ fn walk_pages<R: ChunkReader>(
             }
             None => compressed,
         };
+        if matches!(codec, Compression::GZIP(_))
+            && matches!(header.page_type, DATA_PAGE | DICTIONARY_PAGE | DATA_PAGE_V2)
+        {
+            // As the decoder: a v2 page's levels are stored as they are, before its values.
+            let (levels, inflated) = match &header.v2 {
+                Some(v2) => (
+                    (i64::from(v2.definition_length) + i64::from(v2.repetition_length)).max(0)
+                        as u64,
+                    v2.is_compressed,
+                ),
+                None => (0, true),
+            };
+            let declared = (uncompressed as u64).saturating_sub(levels);
+            if inflated && declared > 0 && levels <= compressed {
+                gzip_within(&mut compact.input, levels, compressed, declared).map_err(bad)?;
+            }
+        }
         match header.page_type {
             DICTIONARY_PAGE => {
                 let dictionary = header
@@ -372,6 +394,33 @@ fn walk_pages<R: ChunkReader>(
             "its pages hold {values} values, the column chunk claims {}",
             chunk.num_values()
         )));
+    }
+    Ok(())
+}
+
+/// Inflates the gzip values of a page (`compressed` bytes, the first `levels` of them stored as
+/// they are) into nothing, and refuses a stream that holds more than the `declared` bytes its
+/// header gives, or is corrupt. Reads at most `compressed` bytes and keeps nothing in memory
+/// beyond the inflater's window.
+fn gzip_within(
+    page: &mut impl Read,
+    levels: u64,
+    compressed: u64,
+    declared: u64,
+) -> std::result::Result<(), String> {
+    let stored = std::io::copy(&mut page.by_ref().take(levels), &mut std::io::sink())
+        .map_err(|e| format!("its bytes cannot be read ({e})"))?;
+    if stored != levels {
+        return Err(format!("{levels} bytes of levels, {stored} in the file"));
+    }
+    let values = page.by_ref().take(compressed - levels);
+    let mut inflated = flate2::read::MultiGzDecoder::new(values).take(declared + 1);
+    let n = std::io::copy(&mut inflated, &mut std::io::sink())
+        .map_err(|e| format!("its gzip stream is corrupt ({e})"))?;
+    if n > declared {
+        return Err(format!(
+            "its gzip stream inflates beyond the {declared} bytes its header declares"
+        ));
     }
     Ok(())
 }

@@ -987,6 +987,53 @@ mod tests {
     }
 
     #[test]
+    fn a_gzip_page_inflating_beyond_its_header_is_refused_before_it_is_read() {
+        let schema = Arc::new(parse_message_type("message c { REQUIRED INT64 id; }").unwrap());
+        let properties = Arc::new(
+            WriterProperties::builder()
+                .set_dictionary_enabled(false)
+                .set_compression(Compression::GZIP(Default::default()))
+                .build(),
+        );
+        let mut writer = SerializedFileWriter::new(Vec::new(), schema, properties).unwrap();
+        let mut group = writer.next_row_group().unwrap();
+        let mut out = group.next_column().unwrap().unwrap();
+        out.typed::<Int64Type>()
+            .write_batch(&(0..100_000).collect::<Vec<i64>>(), None, None)
+            .unwrap();
+        out.close().unwrap();
+        group.close().unwrap();
+        let mut bytes = writer.into_inner().unwrap();
+        let options = CustomerCsvOptions::default().with_id_column("id");
+        let table =
+            CustomerTable::from_parquet_bytes(bytes.clone(), "z.parquet", &options).unwrap();
+        assert_eq!(table.ids().len(), 100_000);
+        // The first data page's header: type DATA_PAGE, then its uncompressed size (163,840
+        // bytes, 20,480 values: a 3-byte varint) rewritten as 8,192 (also 3 bytes), so the page
+        // inflates 20x beyond what it declares.
+        let metadata = ParquetMetaDataReader::new()
+            .parse_and_finish(&bytes::Bytes::from(bytes.clone()))
+            .unwrap();
+        let at = metadata.row_group(0).column(0).data_page_offset() as usize;
+        assert_eq!(bytes[at..at + 3], [0x15, 0x00, 0x15]);
+        let varint = |zigzag: u64| {
+            [
+                (zigzag & 0x7f | 0x80) as u8,
+                (zigzag >> 7 & 0x7f | 0x80) as u8,
+                (zigzag >> 14) as u8,
+            ]
+        };
+        assert_eq!(bytes[at + 3..at + 6], varint(163_840 * 2));
+        bytes[at + 3..at + 6].copy_from_slice(&varint(8_192 * 2));
+        let reason = refused(bytes);
+        assert!(
+            reason.contains("column `id`")
+                && reason.contains("inflates beyond the 8192 bytes its header declares"),
+            "{reason}"
+        );
+    }
+
+    #[test]
     fn files_pyarrow_writes_pass_the_checks() {
         // pandas' writer (pyarrow) with gzip and v2 data pages with nulls, with plain
         // uncompressed pages, and with dates, timestamps, booleans and decimals (snappy).
