@@ -10,6 +10,7 @@ process) and checks segcore's linkage against scipy's: heights to 1e-9 relative,
     python benches/compare_ward.py --two-stage 20000 8 500   # ARI of two-stage vs exact
 
 Needs the release example: cargo build --release -p segcore-bench --example ward_bench
+and the peers: python -m pip install -r benches/requirements.txt (fastcluster)
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, time
 import numpy as np
