@@ -50,7 +50,7 @@ pub use gamma_gamma::{
     ClvOptions, GammaGamma, GammaGammaCoefficients, GammaGammaParams, GammaGammaValidParams,
 };
 pub use pareto_nbd::{ParetoNbd, ParetoNbdCoefficients, ParetoNbdParams, ParetoNbdValidParams};
-pub use segments::{segment_value, SegmentValue};
+pub use segments::{n_segments_of, segment_value, SegmentValue};
 pub use summary::{clv_summary, ClvSummary};
 
 use crate::error::{Error, Result};
@@ -445,6 +445,15 @@ macro_rules! fitted_model {
             /// not positive definite.
             pub fn standard_errors(&self) -> Option<$coefficients> {
                 self.standard_errors
+            }
+
+            /// 95% intervals `coefficient -/+ 1.96 standard errors` (lifetimes'
+            /// `confidence_intervals_`), in the coefficients' order; `None` without standard
+            /// errors.
+            pub fn confidence_intervals(&self) -> Option<Vec<(f64, f64)>> {
+                let errors = self.standard_errors?.to_array();
+                let values = self.coefficients.to_array();
+                Some(values.iter().zip(errors).map(|(&v, se)| (v - 1.96 * se, v + 1.96 * se)).collect())
             }
 
             /// Total log-likelihood, customers, iterations, convergence and penalty of the fit.

@@ -29,6 +29,18 @@ pub struct SegmentValue {
     pub n_likely_to_lapse: Option<usize>,
 }
 
+/// The number of segments when the caller gives none: the largest label plus one (0 without
+/// labels), so every label present has its row in [`segment_value`], [`cross_sell`](super::cross_sell)
+/// and [`migration_forecast`](super::migration_forecast).
+///
+/// ```
+/// assert_eq!(segcore::clv::n_segments_of([2, 0, 5]), 6);
+/// assert_eq!(segcore::clv::n_segments_of([]), 0);
+/// ```
+pub fn n_segments_of(labels: impl IntoIterator<Item = usize>) -> usize {
+    labels.into_iter().max().map_or(0, |largest| largest + 1)
+}
+
 /// Per-segment value and churn figures from per-customer lifetime values and probabilities
 /// alive (from [`GammaGamma::customer_lifetime_value`](super::GammaGamma::customer_lifetime_value)
 /// and a purchase model's `probability_alive`).

@@ -40,8 +40,8 @@ pub use self::raw::{
     TransactionColumns,
 };
 pub use self::roles::{
-    check_not_transaction_log, find_role, line_amounts, normalise_header,
-    recognise_transaction_columns, ColumnChoice, TransactionRole,
+    check_not_transaction_log, find_role, frame_transaction_columns, line_amounts,
+    normalise_header, recognise_transaction_columns, ColumnChoice, TransactionRole,
 };
 pub use self::table::{CategoricalColumn, Column, ColumnData, CustomerTable};
 pub use self::transactions::TransactionLog;

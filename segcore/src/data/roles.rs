@@ -68,6 +68,30 @@ impl TransactionRole {
         }
     }
 
+    /// The role of a Python API key ([`TransactionRole::key`]), if it names one.
+    pub fn from_key(key: &str) -> Option<TransactionRole> {
+        TransactionRole::ALL
+            .into_iter()
+            .find(|role| role.key() == key)
+    }
+
+    /// The column the Python API and the feature functions read for the role when the user
+    /// names none: `customer_id`, `date`, `amount`, `margin`, `product_category`, `channel`
+    /// (None for quantity, unit price and invoice, which are only recognised).
+    pub fn default_column(self) -> Option<&'static str> {
+        match self {
+            TransactionRole::Customer => Some("customer_id"),
+            TransactionRole::Date => Some("date"),
+            TransactionRole::Amount => Some("amount"),
+            TransactionRole::Margin => Some("margin"),
+            TransactionRole::ProductCategory => Some("product_category"),
+            TransactionRole::Channel => Some("channel"),
+            TransactionRole::Quantity | TransactionRole::UnitPrice | TransactionRole::Invoice => {
+                None
+            }
+        }
+    }
+
     /// The role in words, as messages say it.
     pub fn describe(self) -> &'static str {
         match self {
@@ -228,6 +252,39 @@ pub struct ColumnChoice {
     pub channel: Option<String>,
 }
 
+impl ColumnChoice {
+    /// The column chosen for `role` (the invoice is only recognised, never chosen).
+    pub fn get(&self, role: TransactionRole) -> Option<&str> {
+        match role {
+            TransactionRole::Customer => self.customer.as_deref(),
+            TransactionRole::Date => self.date.as_deref(),
+            TransactionRole::Amount => self.amount.as_deref(),
+            TransactionRole::Quantity => self.quantity.as_deref(),
+            TransactionRole::UnitPrice => self.unit_price.as_deref(),
+            TransactionRole::Margin => self.margin.as_deref(),
+            TransactionRole::ProductCategory => self.product_category.as_deref(),
+            TransactionRole::Channel => self.channel.as_deref(),
+            TransactionRole::Invoice => None,
+        }
+    }
+
+    /// Chooses `column` for `role` (ignored for the invoice, which is only recognised).
+    pub fn set(&mut self, role: TransactionRole, column: String) {
+        let slot = match role {
+            TransactionRole::Customer => &mut self.customer,
+            TransactionRole::Date => &mut self.date,
+            TransactionRole::Amount => &mut self.amount,
+            TransactionRole::Quantity => &mut self.quantity,
+            TransactionRole::UnitPrice => &mut self.unit_price,
+            TransactionRole::Margin => &mut self.margin,
+            TransactionRole::ProductCategory => &mut self.product_category,
+            TransactionRole::Channel => &mut self.channel,
+            TransactionRole::Invoice => return,
+        };
+        *slot = Some(column);
+    }
+}
+
 fn missing(source_name: &str, headers: &[String], role: TransactionRole, extra: &str) -> Error {
     Error::MissingColumn {
         source_name: source_name.to_string(),
@@ -377,6 +434,59 @@ pub fn recognise_transaction_columns(
         (TransactionRole::ProductCategory, o.product_category),
         (TransactionRole::Channel, o.channel),
     ])
+}
+
+/// The columns of a transaction frame by role as the Python API reads them: the roles `given`
+/// (a column, or `None` to turn a role off), then the columns named as the role's
+/// [default](TransactionRole::default_column) (`customer_id` is the customer's; another one must
+/// exist), then [the recognised ones](recognise_transaction_columns).
+///
+/// ```
+/// use segcore::data::{frame_transaction_columns, TransactionRole};
+/// let header: Vec<String> = ["CustomerID", "date", "InvoiceDate", "Umsatz", "channel"]
+///     .iter().map(|s| s.to_string()).collect();
+/// let off = [(TransactionRole::Channel, None)];
+/// let roles = frame_transaction_columns(&header, "transactions", &off, "customer_id")?;
+/// assert_eq!(roles[0], (TransactionRole::Customer, Some("CustomerID".to_string())));
+/// assert_eq!(roles[1], (TransactionRole::Date, Some("date".to_string()))); // the default name first
+/// assert_eq!(roles[7], (TransactionRole::Channel, None)); // turned off
+/// # Ok::<(), segcore::Error>(())
+/// ```
+pub fn frame_transaction_columns(
+    headers: &[String],
+    source_name: &str,
+    given: &[(TransactionRole, Option<String>)],
+    customer_id: &str,
+) -> Result<Vec<(TransactionRole, Option<String>)>> {
+    let mut choice = ColumnChoice::default();
+    let mentioned = |role: TransactionRole| given.iter().any(|(r, _)| *r == role);
+    for (role, column) in given {
+        if let Some(column) = column {
+            choice.set(*role, column.clone());
+        }
+    }
+    let customer = TransactionRole::Customer;
+    if Some(customer_id) != customer.default_column() && choice.get(customer).is_none() {
+        choice.set(customer, customer_id.to_string()); // the user's choice, checked to exist
+    }
+    for role in TransactionRole::ALL {
+        let name = match role {
+            TransactionRole::Customer => Some(customer_id),
+            other => other.default_column(),
+        };
+        if let Some(name) = name {
+            if choice.get(role).is_none() && !mentioned(role) && headers.iter().any(|h| h == name) {
+                choice.set(role, name.to_string());
+            }
+        }
+    }
+    let mut roles = recognise_transaction_columns(headers, source_name, &choice)?;
+    for (role, column) in &mut roles {
+        if given.iter().any(|(r, c)| r == role && c.is_none()) {
+            *column = None;
+        }
+    }
+    Ok(roles)
 }
 
 /// Refuses a transaction log given where a customer table belongs: a table with a recognised

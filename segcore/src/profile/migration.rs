@@ -254,6 +254,21 @@ impl Migration {
         Ok(dense)
     }
 
+    /// [`Migration::counts`] as shares of each segment before: where its customers went
+    /// (`None` where the count or the segment's size is suppressed).
+    pub fn shares(&self) -> Result<Vec<Vec<Option<f64>>>> {
+        Ok(self
+            .counts()?
+            .into_iter()
+            .zip(&self.before_sizes)
+            .map(|(row, size)| {
+                row.into_iter()
+                    .map(|count| Some(count? as f64 / (*size)? as f64))
+                    .collect()
+            })
+            .collect())
+    }
+
     /// Rows (customer positions) that were in segment `from` before and are in `to` after, in
     /// order: the CRM list behind one cell of the matrix (map rows to ids, or to pseudonyms with
     /// [`crate::profile::Pseudonymiser`], for the export).

@@ -40,7 +40,7 @@ pub use explain::{explain, explain_mixture, CentroidModel, Explanation, FeatureC
 pub use fairness::{FairnessCheck, FairnessSegment};
 pub use groups::MAX_SEGMENT_LABEL;
 pub use membership::{Membership, SegmentMembership, DEFAULT_UNCERTAINTY_THRESHOLD};
-pub use migration::{migration, migration_with, Migration, Transition};
+pub use migration::{migration, migration_with, Migration, Transition, MAX_DENSE_CELLS};
 pub use names::Language;
 pub use privacy::{hidden_groups, protect_table, publishable, Pseudonymiser};
 pub use rules::{learn_rules, Condition, RuleParams, SegmentRule};
