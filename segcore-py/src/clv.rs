@@ -6,16 +6,16 @@ use crate::arrays::labels_of;
 use crate::columns::Columns;
 use crate::errors::{run_detached, to_py_err};
 use crate::features::{TxInput, TxNames};
-use crate::persist::to_document;
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use ndarray::Array2;
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use segcore::clv::{
     clv_summary as core_clv_summary, cross_sell as core_cross_sell,
-    migration_forecast as core_migration_forecast, segment_value as core_segment_value, BetaGeo,
-    BetaGeoCoefficients, BetaGeoParams, ClvOptions, GammaGamma, GammaGammaCoefficients,
-    GammaGammaParams, ParetoNbd, ParetoNbdCoefficients, ParetoNbdParams, PurchaseHistory,
-    PurchaseModel, SegmentValue, TimeUnit,
+    migration_forecast as core_migration_forecast, n_segments_of,
+    segment_value as core_segment_value, BetaGeo, BetaGeoCoefficients, BetaGeoParams, ClvOptions,
+    GammaGamma, GammaGammaCoefficients, GammaGammaParams, ParetoNbd, ParetoNbdCoefficients,
+    ParetoNbdParams, PurchaseHistory, PurchaseModel, SegmentValue, TimeUnit,
 };
 use segcore::data::{Date, OnInvalid};
 use std::borrow::Cow;
@@ -91,6 +91,12 @@ macro_rules! clv_model_pymethods {
                 self.inner.standard_errors().map(|s| s.to_array().to_vec())
             }
 
+            /// 95% intervals `(low, high)` in the same order, or None.
+            #[getter]
+            fn confidence_intervals(&self) -> Option<Vec<(f64, f64)>> {
+                self.inner.confidence_intervals()
+            }
+
             /// Total log-likelihood of the fitted customers.
             #[getter]
             fn log_likelihood(&self) -> f64 {
@@ -139,10 +145,11 @@ macro_rules! purchase_model_class {
                 recency: PyReadonlyArray1<'_, f64>,
                 t: PyReadonlyArray1<'_, f64>,
                 penalizer_coef: f64,
-                tol: f64,
+                tol: Option<f64>,
                 max_iter: usize,
             ) -> PyResult<Self> {
                 let (f, r, a) = (slice(&frequency), slice(&recency), slice(&t));
+                let tol = tol.unwrap_or($params::DEFAULT_TOL);
                 let params = $params::new().penalizer_coef(penalizer_coef).tol(tol).max_iter(max_iter);
                 let inner = run_detached(py, || params.fit(&PurchaseHistory::new(&f, &r, &a)?))?;
                 Ok($class { inner })
@@ -223,14 +230,14 @@ clv_model_pymethods!(PyGammaGammaModel {
         frequency: PyReadonlyArray1<'_, f64>,
         monetary_value: PyReadonlyArray1<'_, f64>,
         penalizer_coef: f64,
-        tol: f64,
+        tol: Option<f64>,
         max_iter: usize,
         exclude_invalid: bool,
     ) -> PyResult<Self> {
         let (f, m) = (slice(&frequency), slice(&monetary_value));
         let params = GammaGammaParams::new()
             .penalizer_coef(penalizer_coef)
-            .tol(tol)
+            .tol(tol.unwrap_or(GammaGammaParams::DEFAULT_TOL))
             .max_iter(max_iter)
             .exclude_invalid(exclude_invalid);
         let inner = run_detached(py, || params.fit(&f, &m))?;
@@ -389,13 +396,14 @@ pub(crate) fn segment_value_columns<'py>(
 pub fn segment_value<'py>(
     py: Python<'py>,
     labels: PyReadonlyArray1<'_, i64>,
-    n_segments: usize,
+    n_segments: Option<usize>,
     clv: PyReadonlyArray1<'_, f64>,
     probability_alive: PyReadonlyArray1<'_, f64>,
     lapse_threshold: f64,
     min_group_size: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
     let labels = labels_of(&labels, "labels").map_err(|e| to_py_err(py, e))?;
+    let n_segments = n_segments.unwrap_or_else(|| n_segments_of(labels.iter().copied()));
     let (clv, alive) = (slice(&clv), slice(&probability_alive));
     let table = run_detached(py, || {
         core_segment_value(
@@ -423,7 +431,7 @@ pub fn cross_sell<'py>(
     tx: TxInput<'py>,
     names: TxNames,
     segment: PyReadonlyArray1<'py, i64>,
-    n_segments: usize,
+    n_segments: Option<usize>,
     probability_alive: PyReadonlyArray1<'py, f64>,
     min_penetration: f64,
     top_k: usize,
@@ -435,6 +443,7 @@ pub fn cross_sell<'py>(
         .iter()
         .map(|&s| usize::try_from(s).ok())
         .collect();
+    let n_segments = n_segments.unwrap_or_else(|| n_segments_of(segment.iter().flatten().copied()));
     let alive = slice(&probability_alive).into_owned();
     let result = run_detached(py, move || {
         let log = owned.into_log(OnInvalid::Raise)?.log;
@@ -472,40 +481,53 @@ pub fn cross_sell<'py>(
     Ok((penetration, suggestions))
 }
 
-/// Migration forecast (`segcore::clv::migration_forecast`) as JSON, with the next-period
-/// probabilities of the last snapshot's customers.
+/// Migration forecast (`segcore::clv::migration_forecast`) as matrices: the published counts
+/// and shares (NaN where hidden), the mix per period ahead, and the next-period probabilities of
+/// the last snapshot's customers. `n_segments` None: `n_segments_of` the labels.
 #[pyfunction]
 #[pyo3(signature = (snapshots, n_segments, *, horizon, min_group_size))]
+#[allow(clippy::type_complexity)]
 pub fn migration_forecast<'py>(
     py: Python<'py>,
     snapshots: Vec<PyReadonlyArray1<'py, i64>>,
-    n_segments: usize,
+    n_segments: Option<usize>,
     horizon: usize,
     min_group_size: usize,
-) -> PyResult<(String, Bound<'py, numpy::PyArray2<f64>>)> {
+) -> PyResult<(
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+)> {
     let snapshots: Vec<Vec<usize>> = snapshots
         .iter()
         .map(|snapshot| labels_of(snapshot, "snapshots"))
         .collect::<segcore::Result<_>>()
         .map_err(|e| to_py_err(py, e))?;
+    let n_segments =
+        n_segments.unwrap_or_else(|| n_segments_of(snapshots.iter().flatten().copied()));
     let (forecast, next) = run_detached(py, || {
         let views: Vec<&[usize]> = snapshots.iter().map(Vec::as_slice).collect();
         let forecast = core_migration_forecast(&views, n_segments, horizon, min_group_size)?;
         let next = forecast.next_probabilities(views.last().copied().unwrap_or(&[]))?;
         Ok((forecast, next))
     })?;
-    let mut table = ndarray::Array2::<f64>::zeros((next.len(), n_segments));
-    for (row, p) in next.iter().enumerate() {
-        for (j, &v) in p.iter().enumerate().take(n_segments) {
-            table[[row, j]] = v;
-        }
+    // Rows of `width` values each as a matrix, a hidden value as NaN (the internal transition
+    // matrix stays unpublished).
+    fn matrix<T: Copy>(rows: &[Vec<T>], width: usize, value: impl Fn(T) -> f64) -> Array2<f64> {
+        Array2::from_shape_fn((rows.len(), width), |(r, c)| {
+            rows[r].get(c).map_or(0.0, |&v| value(v))
+        })
     }
-    // The internal transition matrix stays out of the published document.
-    let published = serde_json::json!({
-        "n_segments": forecast.n_segments,
-        "published_counts": forecast.published_counts,
-        "published_shares": forecast.published_shares,
-        "mix": forecast.mix,
+    let k = forecast.n_segments;
+    let counts = matrix(&forecast.published_counts, k, |c| {
+        c.map_or(f64::NAN, |c| c as f64)
     });
-    Ok((to_document(py, &published)?, table.into_pyarray(py)))
+    let shares = matrix(&forecast.published_shares, k, |s| s.unwrap_or(f64::NAN));
+    Ok((
+        counts.into_pyarray(py),
+        shares.into_pyarray(py),
+        matrix(&forecast.mix, k, |m| m).into_pyarray(py),
+        matrix(&next, n_segments, |p| p).into_pyarray(py),
+    ))
 }

@@ -142,6 +142,10 @@ fn no_prior(covariance_type: &str) -> segcore::Error {
     )
 }
 
+/// mclust's prior as Python gives it: `(shrinkage, dof)`, each None for mclust's default
+/// (`MixturePrior::default()`).
+type PriorArg = (Option<f64>, Option<f64>);
+
 /// The settings of a model-based (mclust-model) fit: `n_init` k-means and `n_init` random
 /// starts beside the hierarchical one (0: the hierarchical start alone, as mclust); mclust's
 /// tolerance.
@@ -151,11 +155,14 @@ fn model_params(
     max_iter: i64,
     n_init: i64,
     random_state: u64,
-    prior: Option<(f64, Option<f64>)>,
+    prior: Option<PriorArg>,
 ) -> segcore::Result<MixtureModelParams> {
     // n_init = 0: mclust's single hierarchical start.
     let n_init = non_negative("n_init", n_init)?;
-    let prior = prior.map(|(shrinkage, dof)| MixturePrior { shrinkage, dof });
+    let prior = prior.map(|(shrinkage, dof)| MixturePrior {
+        shrinkage: shrinkage.unwrap_or(MixturePrior::default().shrinkage),
+        dof,
+    });
     let params = MixtureModelParams::new(non_negative("n_components", n_components)?, model)
         .max_iter(non_negative("max_iter", max_iter)?)
         .n_kmeans_starts(n_init)
@@ -186,7 +193,7 @@ model_pymethods!(dtype PyGaussianMixtureModel {
         means_init: Option<PyReadonlyArray2<'_, f64>>,
         precisions_init: Option<PyReadonlyArrayDyn<'_, f64>>,
         random_state: u64,
-        prior: Option<(f64, Option<f64>)>,
+        prior: Option<PriorArg>,
     ) -> PyResult<Self> {
         let choice = CovarianceChoice::from_name(covariance_type).into_py_result(py)?;
         if let CovarianceChoice::Mclust(model) = choice {
@@ -376,7 +383,7 @@ pub fn select_mixture<'py>(
     n_init: i64,
     init_params: &str,
     random_state: u64,
-    prior: Option<(f64, Option<f64>)>,
+    prior: Option<PriorArg>,
 ) -> PyResult<Selection<'py>> {
     let (ks, grid) = (|| {
         let ks = n_components

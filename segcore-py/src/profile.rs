@@ -6,7 +6,8 @@ use crate::columns::Columns;
 use crate::errors::{run_detached, IntoPyResult};
 use crate::model_pymethods;
 use crate::persist::to_document;
-use numpy::{PyReadonlyArray1, PyReadonlyArray2};
+use ndarray::Array2;
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use segcore::cluster::gmm::GaussianMixture;
@@ -15,7 +16,7 @@ use segcore::profile::{
     explain, explain_mixture, learn_rules, migration_with as core_migration_with, profile,
     BehaviourKind, BehaviourMix, BehaviourSegment, CategoryCell, FairnessCheck, FairnessSegment,
     Language, Migration, NumericCell, NumericColumnProfile, NumericSummary, ProfileParams,
-    Pseudonymiser, RuleParams, SegmentValue, SegmentationProfile,
+    Pseudonymiser, RuleParams, SegmentValue, SegmentationProfile, MAX_DENSE_CELLS,
 };
 use segcore::serve::AnyModel;
 use std::collections::BTreeMap;
@@ -399,6 +400,40 @@ impl PyMigrationReport {
             .floats("share_of_before", t.iter().map(|x| x.share_of_before))
             .map(Columns::finish)
     }
+    /// The dense tables (rows: `before_segments`, columns: `after_segments`): counts (0 where
+    /// suppressed), whether each count is suppressed, and the shares of each segment before
+    /// (`Migration::shares`, NaN where suppressed). Beyond `MAX_DENSE_CELLS` cells a DataError.
+    #[allow(clippy::type_complexity)]
+    fn dense<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(
+        Bound<'py, PyArray2<i64>>,
+        Bound<'py, PyArray2<bool>>,
+        Bound<'py, PyArray2<f64>>,
+    )> {
+        let m = &self.inner;
+        let shape = (m.before_segments.len(), m.after_segments.len());
+        if shape.0.saturating_mul(shape.1) > MAX_DENSE_CELLS {
+            return Err(segcore::Error::UnsupportedInput {
+                source_name: format!(
+                    "a dense table of {} x {} segments is too large",
+                    shape.0, shape.1
+                ),
+                reason: "read `transitions` instead".into(),
+            })
+            .into_py_result(py);
+        }
+        let (counts, shares) = (m.counts(), m.shares());
+        let (counts, shares) = (counts.into_py_result(py)?, shares.into_py_result(py)?);
+        let cell = |r: usize, c: usize| counts[r][c];
+        Ok((
+            Array2::from_shape_fn(shape, |(r, c)| cell(r, c).unwrap_or(0) as i64).into_pyarray(py),
+            Array2::from_shape_fn(shape, |(r, c)| cell(r, c).is_none()).into_pyarray(py),
+            Array2::from_shape_fn(shape, |(r, c)| shares[r][c].unwrap_or(f64::NAN))
+                .into_pyarray(py),
+        ))
+    }
     /// Segment codes present before, ascending.
     #[getter]
     fn before_segments(&self) -> Vec<usize> {
@@ -408,17 +443,6 @@ impl PyMigrationReport {
     #[getter]
     fn after_segments(&self) -> Vec<usize> {
         self.inner.after_segments.clone()
-    }
-    /// Size of each segment before (NaN where suppressed).
-    #[getter]
-    fn before_sizes<'py>(&self, py: Python<'py>) -> Bound<'py, numpy::PyArray1<f64>> {
-        let sizes: Vec<f64> = self
-            .inner
-            .before_sizes
-            .iter()
-            .map(|s| s.map_or(f64::NAN, |s| s as f64))
-            .collect();
-        numpy::IntoPyArray::into_pyarray(sizes, py)
     }
     /// Customers compared.
     #[getter]

@@ -14,6 +14,7 @@ use crate::model_pymethods;
 use crate::persist::to_document;
 use crate::profile::build_table_with_ids;
 use crate::progress::PythonProgress;
+use crate::select::select_result;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -348,12 +349,6 @@ model_pymethods!(PySegmenterModel {
         to_document(py, self.inner.pipeline().report())
     }
 
-    /// The parameters the model was fitted with, as JSON (their form in model documents).
-    #[getter]
-    fn params_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_document(py, self.inner.params())
-    }
-
     /// The parameters the model was fitted with, as the JSON of the Python constructor's
     /// keyword arguments (`segcore::segmenter::form`, the form `fit` takes).
     #[getter]
@@ -361,12 +356,12 @@ model_pymethods!(PySegmenterModel {
         self.inner.params().to_form()
     }
 
-    /// `select_k`'s evidence as JSON, when k was chosen.
+    /// `select_k`'s evidence (`select::select_result`), when k was chosen.
     #[getter]
-    fn selection_json(&self, py: Python<'_>) -> PyResult<Option<String>> {
+    fn selection<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         self.inner
             .selection()
-            .map(|s| to_document(py, s))
+            .map(|s| select_result(py, s))
             .transpose()
     }
 
@@ -464,13 +459,20 @@ model_pymethods!(PySegmenterModel {
             .map(|d| i64::from(d.days_since_epoch())))
     }
 
-    /// How k was chosen for k-prototypes / latent class, as JSON, when it was chosen.
+    /// How k was chosen for k-prototypes / latent class, when it was chosen: `(criterion in
+    /// lower case, recommended k, ks, the criterion's values (NaN where undefined), costs)`.
     #[getter]
-    fn k_choice_json(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        self.inner
-            .k_choice()
-            .map(|c| to_document(py, c))
-            .transpose()
+    #[allow(clippy::type_complexity)]
+    fn k_choice(&self) -> Option<(String, usize, Vec<usize>, Vec<f64>, Vec<f64>)> {
+        let choice = self.inner.k_choice()?;
+        let rows = &choice.table;
+        Some((
+            format!("{:?}", choice.criterion).to_lowercase(),
+            choice.recommended_k,
+            rows.iter().map(|r| r.k).collect(),
+            rows.iter().map(|r| r.value.unwrap_or(f64::NAN)).collect(),
+            rows.iter().map(|r| r.cost).collect(),
+        ))
     }
 
     /// The segmentation report as one self-contained HTML page (`Segmenter::report_html`).

@@ -20,6 +20,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 
 from ._frames import as_float_matrix, as_sample_weight, check_feature_names, feature_names_of
+from ._typing import MatrixLike, SampleWeight
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError, NotFittedError
 
 try:
@@ -77,7 +78,7 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
 
 
 
-def seed_from(random_state: Any) -> int:
+def seed_from(random_state: object) -> int:
     """A 64-bit seed from scikit-learn's ``random_state`` conventions.
 
     ``None`` draws from numpy's global generator (so ``np.random.seed`` makes it reproducible,
@@ -102,7 +103,7 @@ def seed_from(random_state: Any) -> int:
     )
 
 
-def check_is_fitted(estimator: Any, attribute: str = "_model") -> None:
+def check_is_fitted(estimator: object, attribute: str = "_model") -> None:
     """Raises :class:`NotFittedError` (scikit-learn's wording) if ``fit`` has not run."""
     if getattr(estimator, attribute, None) is None:
         raise NotFittedError(
@@ -111,7 +112,7 @@ def check_is_fitted(estimator: Any, attribute: str = "_model") -> None:
         )
 
 
-def int_param(name: str, value: Any) -> int:
+def int_param(name: str, value: object) -> int:
     """An integer parameter (numpy ints accepted); the core checks its range."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
         raise InvalidParameterError(
@@ -120,12 +121,36 @@ def int_param(name: str, value: Any) -> int:
     return int(value)
 
 
-def optional_int_param(name: str, value: Any) -> Optional[int]:
+def optional_int_param(name: str, value: object) -> Optional[int]:
     """``None`` or an integer parameter."""
     return None if value is None else int_param(name, value)
 
 
-def store_params(estimator: Any, arguments: Dict[str, Any]) -> None:
+def count_param(name: str, value: object, expected: str) -> int:
+    """A count the core takes unsigned: an integer >= 0, else InvalidParameterError saying what
+    the core expects (``expected``; the core checks the rest of the range)."""
+    number = int_param(name, value)
+    if number < 0:
+        raise InvalidParameterError(f"invalid parameter `{name}` = {value}: expected {expected}")
+    return number
+
+
+def optional_count(name: str, value: object, expected: str) -> Optional[int]:
+    """``None`` or a count (:func:`count_param`)."""
+    return None if value is None else count_param(name, value, expected)
+
+
+def adopt(target: object, model: object, names: str, **renamed: str) -> None:
+    """The fitted attributes scikit-learn users read, as the core model gives them:
+    ``target.<name>_ = model.<name>`` for each of the space-separated ``names``, and
+    ``target.<key> = model.<value>`` for each ``renamed`` pair."""
+    for name in names.split():
+        setattr(target, name + "_", getattr(model, name))
+    for key, name in renamed.items():
+        setattr(target, key, getattr(model, name))
+
+
+def store_params(estimator: object, arguments: Dict[str, object]) -> None:
     """Stores the ``__init__`` arguments unchanged as attributes, scikit-learn's contract (every
     check waits for ``fit``): ``store_params(self, locals())`` is an estimator's whole
     ``__init__`` body."""
@@ -134,7 +159,7 @@ def store_params(estimator: Any, arguments: Dict[str, Any]) -> None:
             setattr(estimator, name, arguments[name])
 
 
-def auto_or_int(name: str, value: Any) -> Optional[int]:
+def auto_or_int(name: str, value: object) -> Optional[int]:
     """A parameter that is ``"auto"`` (None: the rule that resolves it is applied later) or an
     integer (the core checks its range)."""
     if isinstance(value, str):
@@ -146,20 +171,20 @@ def auto_or_int(name: str, value: Any) -> Optional[int]:
     return int_param(name, value)
 
 
-def float_param(name: str, value: Any) -> float:
+def float_param(name: str, value: object) -> float:
     """A real parameter; the core checks its range."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidParameterError(f"invalid parameter `{name}` = {value!r}: expected a number")
     return float(value)
 
 
-def name_param(name: str, value: Any) -> str:
+def name_param(name: str, value: object) -> str:
     """A parameter naming a choice ('lloyd', 'full'...): passed to the core, which owns the list
     of names and reports a wrong one (a non-string is passed as its repr for that message)."""
     return value if isinstance(value, str) else repr(value)
 
 
-def n_components_arg(value: Any, extra: str = "") -> Tuple[Optional[int], Optional[float]]:
+def n_components_arg(value: object, extra: str = "") -> Tuple[Optional[int], Optional[float]]:
     """scikit-learn's ``n_components`` of PCA as (count, variance fraction): an int keeps that
     many components, a float in (0, 1] the fewest explaining more than that share, None all."""
     expected = "expected an int >= 1, a float in (0, 1] or None"
@@ -181,7 +206,9 @@ class CoreModelMixin:
     _model: Any
 
     @staticmethod
-    def _fit_input(X: Any, sample_weight: Any = None) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
+    def _fit_input(
+        X: MatrixLike, sample_weight: SampleWeight = None
+    ) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
         """(X as a float matrix, sample weights in its dtype or None, feature names or None)."""
         names = feature_names_of(X)
         data = as_float_matrix(X)
@@ -198,7 +225,7 @@ class CoreModelMixin:
         """The dtype new input is converted to: the fitted model's (float32 stays float32)."""
         return np.dtype(self._model.dtype)
 
-    def _checked_input(self, X: Any, check_names: bool = True) -> np.ndarray:
+    def _checked_input(self, X: MatrixLike, check_names: bool = True) -> np.ndarray:
         """New input for the fitted model: fitted, same column names and number of features
         (``check_names``: input in the fitted feature space), the model's dtype."""
         check_is_fitted(self)
@@ -216,7 +243,7 @@ class CoreModelMixin:
             )
         return data
 
-    def _call(self, method: str, X: Any, check_names: bool = True) -> Any:
+    def _call(self, method: str, X: MatrixLike, check_names: bool = True) -> Any:
         """The fitted model's ``method`` on new input, converted by :meth:`_checked_input`."""
         data = self._checked_input(X, check_names)
         return getattr(self._model, method)(data)
@@ -231,16 +258,19 @@ class CoreModelMixin:
 
 __all__ = [
     "BaseEstimator",
+    "adopt",
     "auto_or_int",
     "ClusterMixin",
     "CoreModelMixin",
     "HAVE_SKLEARN",
     "TransformerMixin",
     "check_is_fitted",
+    "count_param",
     "float_param",
     "int_param",
     "n_components_arg",
     "name_param",
+    "optional_count",
     "optional_int_param",
     "seed_from",
     "store_params",

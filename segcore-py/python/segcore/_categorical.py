@@ -14,7 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _segcore
-from ._base import BaseEstimator, ClusterMixin, TransformerMixin, check_is_fitted, float_param, int_param, seed_from
+from ._base import BaseEstimator, ClusterMixin, CoreModelMixin, TransformerMixin, adopt, check_is_fitted
+from ._base import float_param, int_param, seed_from, store_params
 from ._frames import as_sample_weight, check_feature_names, feature_names_of
 from ._typing import ColumnLike, Ignored, MatrixLike, RandomState, SampleWeight
 from .exceptions import DataError, InvalidParameterError
@@ -108,44 +109,29 @@ def _numeric_column(values: ColumnValues, name: str) -> np.ndarray:
 
 
 def _isna(values: ColumnValues) -> np.ndarray:
-    try:
-        import pandas as pd
+    import pandas as pd
 
-        return np.asarray(pd.isna(values), dtype=bool)
-    except ImportError:  # pragma: no cover - pandas is installed with the tests
-        return np.array([v is None or (isinstance(v, float) and v != v) for v in values], dtype=bool)
+    return np.asarray(pd.isna(values), dtype=bool)
 
 
 def _factorize(values: ColumnValues) -> Tuple[np.ndarray, np.ndarray]:
     """Sorted categories (object array) and int64 codes, -1 where missing."""
-    try:
-        import pandas as pd
+    import pandas as pd
 
-        try:
-            codes, uniques = pd.factorize(values, sort=True)
-        except TypeError:  # unorderable mixed types: order of first appearance
-            codes, uniques = pd.factorize(values, sort=False)
-        return np.asarray(uniques, dtype=object), np.asarray(codes, dtype=np.int64)
-    except ImportError:  # pragma: no cover
-        array = np.asarray(values, dtype=object)
-        missing = _isna(array)
-        uniques, inverse = np.unique(array[~missing], return_inverse=True)
-        codes = np.full(len(array), -1, dtype=np.int64)
-        codes[~missing] = inverse
-        return uniques.astype(object), codes
+    try:
+        codes, uniques = pd.factorize(values, sort=True)
+    except TypeError:  # unorderable mixed types: order of first appearance
+        codes, uniques = pd.factorize(values, sort=False)
+    return np.asarray(uniques, dtype=object), np.asarray(codes, dtype=np.int64)
 
 
 def _lookup(values: ColumnValues, categories: np.ndarray) -> np.ndarray:
     """Codes of ``values`` in the fitted ``categories``: -1 where unseen or missing."""
-    try:
-        import pandas as pd
+    import pandas as pd
 
-        if isinstance(values, pd.Series):
-            values = values.astype(object)
-        return np.asarray(pd.Index(categories).get_indexer(np.asarray(values, dtype=object)), dtype=np.int64)
-    except ImportError:  # pragma: no cover
-        index = {v: i for i, v in enumerate(categories.tolist())}
-        return np.array([index.get(v, -1) for v in np.asarray(values, dtype=object)], dtype=np.int64)
+    if isinstance(values, pd.Series):
+        values = values.astype(object)
+    return np.asarray(pd.Index(categories).get_indexer(np.asarray(values, dtype=object)), dtype=np.int64)
 
 
 def _column_name(key: ColumnKey, kind: str) -> str:
@@ -263,19 +249,11 @@ class _Layout:
         return codes
 
 
-def _set_feature_names(estimator: BaseEstimator, X: MatrixLike) -> None:
-    names = feature_names_of(X)
-    if names is not None:
-        estimator.feature_names_in_ = names
-    elif hasattr(estimator, "feature_names_in_"):
-        del estimator.feature_names_in_
-
-
 # ---------------------------------------------------------------------------------------------
 # k-prototypes
 
 
-class KPrototypes(ClusterMixin, BaseEstimator):
+class KPrototypes(CoreModelMixin, ClusterMixin, BaseEstimator):
     """k-prototypes clustering (Huang) of rows with numeric and categorical columns.
 
     The dissimilarity of a row to a prototype is the squared Euclidean distance over the numeric
@@ -351,14 +329,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         update: str = "batch",
         random_state: RandomState = None,
     ) -> None:
-        self.n_clusters = n_clusters
-        self.gamma = gamma
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.categorical = categorical
-        self.update = update
-        self.random_state = random_state
+        store_params(self, locals())
 
     def fit(
         self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None, categorical: CategoricalColumns = None
@@ -383,14 +354,8 @@ class KPrototypes(ClusterMixin, BaseEstimator):
             random_state=seed_from(self.random_state),
             update=str(self.update).lower() if isinstance(self.update, str) else repr(self.update),
         )
-        self._layout = layout
-        self._model = model
-        self.labels_ = model.labels
-        self.cost_ = model.cost
-        self.gamma_ = model.gamma
-        self.n_iter_ = model.n_iter
-        self.converged_ = model.converged
-        self.numeric_centroids_ = model.numeric_centroids
+        self._layout, self._model = layout, model
+        adopt(self, model, "labels cost gamma n_iter converged numeric_centroids")
         modes = model.categorical_modes
         decoded = np.empty(modes.shape, dtype=object)
         for col, cats in enumerate(layout.categories):
@@ -403,7 +368,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         self.categorical_ = list(layout.categorical)
         self.categories_ = list(layout.categories)
         self.n_features_in_ = layout.n_features
-        _set_feature_names(self, X)
+        self._set_feature_names(feature_names_of(X))
         return self
 
     def _init_arrays(self, layout: _Layout) -> Tuple[str, Optional[np.ndarray], Optional[np.ndarray]]:
@@ -453,7 +418,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
 # Latent class analysis
 
 
-class LatentClass(ClusterMixin, BaseEstimator):
+class LatentClass(CoreModelMixin, ClusterMixin, BaseEstimator):
     """Latent class analysis: unobserved classes behind categorical answers, fitted by EM.
 
     Every column of ``X`` is a categorical indicator (any values; missing answers as
@@ -508,11 +473,7 @@ class LatentClass(ClusterMixin, BaseEstimator):
         tol: float = 1e-8,
         random_state: RandomState = None,
     ) -> None:
-        self.n_components = n_components
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.random_state = random_state
+        store_params(self, locals())
 
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "LatentClass":
         """Fit the model on the answers ``X``."""
@@ -528,18 +489,12 @@ class LatentClass(ClusterMixin, BaseEstimator):
             tol=float_param("tol", self.tol),
             random_state=seed_from(self.random_state),
         )
-        self._layout = layout
-        self._model = model
-        self.weights_ = model.weights
-        self.item_probabilities_ = model.item_probabilities
+        self._layout, self._model = layout, model
+        adopt(self, model, "weights item_probabilities log_likelihood n_parameters n_iter converged")
         self.categories_ = list(layout.categories)
-        self.log_likelihood_ = model.log_likelihood
-        self.n_parameters_ = model.n_parameters
-        self.n_iter_ = model.n_iter
-        self.converged_ = model.converged
         self.labels_ = model.predict(codes)
         self.n_features_in_ = layout.n_features
-        _set_feature_names(self, X)
+        self._set_feature_names(feature_names_of(X))
         return self
 
     def _codes(self, X: MatrixLike) -> np.ndarray:
@@ -608,7 +563,7 @@ def latent_class_table(
 # Correspondence analysis
 
 
-class MCA(TransformerMixin, BaseEstimator):
+class MCA(CoreModelMixin, TransformerMixin, BaseEstimator):
     """Multiple correspondence analysis of categorical columns (prince's definitions).
 
     Computed from the Burt matrix without building the indicator matrix, so memory does not grow
@@ -649,8 +604,7 @@ class MCA(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, n_components: int = 2, *, correction: Optional[str] = None) -> None:
-        self.n_components = n_components
-        self.correction = correction
+        store_params(self, locals())
 
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "MCA":
         """Fit on the categorical columns ``X`` (missing values are an error)."""
@@ -668,21 +622,16 @@ class MCA(TransformerMixin, BaseEstimator):
             n_components=int_param("n_components", self.n_components),
             correction=correction,
         )
-        self._layout = layout
-        self._model = model
-        self.eigenvalues_ = model.eigenvalues
-        self.principal_inertias_ = model.principal_inertias
-        self.percentage_of_variance_ = model.percentage_of_variance
+        self._layout, self._model = layout, model
+        adopt(self, model, "eigenvalues principal_inertias percentage_of_variance total_inertia column_coordinates")
         self.cumulative_percentage_of_variance_ = np.cumsum(self.percentage_of_variance_)
-        self.total_inertia_ = model.total_inertia
-        self.column_coordinates_ = model.column_coordinates
         self.categories_ = list(layout.categories)
         names = layout.names(layout.categorical) if layout.kind != "array" else [str(k) for k in layout.keys]
         self.category_names_ = [
             f"{name}__{value}" for name, cats in zip(names, layout.categories) for value in cats
         ]
         self.n_features_in_ = layout.n_features
-        _set_feature_names(self, X)
+        self._set_feature_names(feature_names_of(X))
         return self
 
     def transform(self, X: MatrixLike) -> np.ndarray:
@@ -723,7 +672,7 @@ class CA(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, n_components: int = 2) -> None:
-        self.n_components = n_components
+        store_params(self, locals())
 
     def fit(self, X: MatrixLike, y: Ignored = None) -> "CA":
         """Fit on the contingency table ``X``."""
@@ -743,14 +692,9 @@ class CA(TransformerMixin, BaseEstimator):
             raise DataError(f"the contingency table must be 2D, got {table.ndim}D")
         model = _segcore.CaModel.fit(table, n_components=int_param("n_components", self.n_components))
         self._model = model
-        self.eigenvalues_ = model.eigenvalues
-        self.percentage_of_variance_ = model.percentage_of_variance
+        adopt(self, model, "eigenvalues percentage_of_variance total_inertia row_coordinates column_coordinates "
+              "row_masses column_masses")
         self.cumulative_percentage_of_variance_ = np.cumsum(self.percentage_of_variance_)
-        self.total_inertia_ = model.total_inertia
-        self.row_coordinates_ = model.row_coordinates
-        self.column_coordinates_ = model.column_coordinates
-        self.row_masses_ = model.row_masses
-        self.column_masses_ = model.column_masses
         self.row_names_ = row_names
         self.column_names_ = column_names
         return self

@@ -25,12 +25,12 @@ from typing import (
     Tuple,
     Union,
     cast,
-    overload,
 )
 
 import numpy as np
 import numpy.typing as npt
 
+from . import _segcore
 from ._typing import ColumnLike, DateLike, MatrixLike, SampleWeight, Table
 from .exceptions import ColumnError, ColumnTypeError, DataError, InvalidParameterError
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
-    "REQUIRED_TRANSACTION_ROLES",
     "TRANSACTION_COLUMNS",
     "CustomerFrame",
     "as_float_matrix",
@@ -317,20 +316,13 @@ def as_sample_weight(sample_weight: SampleWeight, n_samples: int, dtype: "npt.DT
 # --- customer tables (profiles, the Segmenter) ----------------------------------------------
 
 
-def _missing(value: object) -> bool:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return True
-    # pandas.NA / NaT without importing pandas
-    return type(value).__name__ in ("NAType", "NaTType")
-
-
 def _encode(items: Sequence[object]) -> Tuple[List[str], np.ndarray]:
     """Categories (as text) in order of first appearance and int64 codes, -1 for missing."""
     index: Dict[str, int] = {}
     categories: List[str] = []
     codes = np.empty(len(items), dtype=np.int64)
     for row, value in enumerate(items):
-        if _missing(value):
+        if _is_missing(value):
             codes[row] = -1
             continue
         key = str(value)
@@ -437,6 +429,19 @@ class CustomerFrame:
             self.ids = _id_texts(self.id_values)
         self.columns = columns
 
+    def output(self, columns: Dict[str, object]) -> "pd.DataFrame | pl.DataFrame":
+        """A result table of these customers: the id column (when there is one), then
+        ``columns``; polars in, polars out, pandas indexed like the input."""
+        data: Dict[str, object] = {} if self.id_values is None else {self.id_column: self.id_values}
+        data.update(columns)
+        if self.polars:
+            import polars as pl
+
+            return pl.DataFrame(data)
+        import pandas as pd
+
+        return pd.DataFrame(data, index=self.index)
+
 
 def _id_texts(id_values: np.ndarray) -> List[str]:
     """Customer ids as ``str`` gives them. Text ids without a missing one (the usual case) pass
@@ -501,7 +506,7 @@ def _object_column(name: str, data: np.ndarray) -> np.ndarray:
     except TypeError:
         pass
     try:
-        return np.array([np.nan if _missing(v) else v for v in data], dtype=np.float64)
+        return np.array([np.nan if _is_missing(v) else v for v in data], dtype=np.float64)
     except ValueError:
         return data
     except TypeError as err:
@@ -542,18 +547,10 @@ def pipeline_column(data: ColumnLike, categorical: bool) -> ColumnInput:
 
 # --- transaction logs -----------------------------------------------------------------------
 
-#: The column of each transaction role when the user names none, in the order the binding takes
-#: the roles (the feature functions' ``customer``/``date``/``amount`` defaults and the Segmenter's
-#: ``transaction_columns``); the first three are required, the others used when present.
-TRANSACTION_COLUMNS: Dict[str, str] = {
-    "customer": "customer_id",
-    "date": "date",
-    "amount": "amount",
-    "margin": "margin",
-    "product_category": "product_category",
-    "channel": "channel",
-}
-REQUIRED_TRANSACTION_ROLES = ("customer", "date", "amount")
+#: The core's column of each transaction role when the user names none, in the order the binding
+#: takes the roles (the feature functions' ``customer``/``date``/``amount`` defaults and the
+#: Segmenter's ``transaction_columns``); the first three are required, the others used when present.
+TRANSACTION_COLUMNS: Dict[str, str] = dict(_segcore.default_transaction_columns())
 
 _UNITS_PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 
@@ -583,7 +580,6 @@ def day(value: DateLike, name: str) -> int:
     return int(np.datetime64(stamp.to_datetime64(), "D").astype(np.int64))
 
 
-@overload
 def transaction_input(
     transactions: Table,
     customer: str,
@@ -592,52 +588,27 @@ def transaction_input(
     margin: Optional[str] = None,
     product_category: Optional[str] = None,
     channel: Optional[str] = None,
-    customer_codes: None = None,
-) -> Tuple[tuple, tuple, Uniques]: ...
-@overload
-def transaction_input(
+) -> Tuple[tuple, tuple, Uniques]:
+    """(the log as the binding's tuple, column names, the log's distinct customer ids in original
+    form). ``amount=None`` reads every row as an amount of 1 (touchpoints)."""
+    codes, uniques = factorize(column(transactions, customer))
+    roles = (customer, date, amount, margin, product_category, channel)
+    return (*_log_columns(transactions, (codes, ids(uniques)), len(codes), *roles), uniques)
+
+
+def _log_columns(
     transactions: Table,
+    customers: Union[Tuple[np.ndarray, IdValues], RawIds],
+    n_rows: int,
     customer: str,
     date: str,
     amount: Optional[str],
     margin: Optional[str],
     product_category: Optional[str],
     channel: Optional[str],
-    customer_codes: RawIds,
-) -> Tuple[tuple, tuple, None]: ...
-@overload
-def transaction_input(
-    transactions: Table,
-    customer: str,
-    date: str,
-    amount: Optional[str],
-    margin: Optional[str] = None,
-    product_category: Optional[str] = None,
-    channel: Optional[str] = None,
-    *,
-    customer_codes: RawIds,
-) -> Tuple[tuple, tuple, None]: ...
-def transaction_input(
-    transactions: Table,
-    customer: str,
-    date: str,
-    amount: Optional[str],
-    margin: Optional[str] = None,
-    product_category: Optional[str] = None,
-    channel: Optional[str] = None,
-    customer_codes: Optional[RawIds] = None,
-) -> Tuple[tuple, tuple, Optional[Uniques]]:
-    """(the log as the binding's tuple, column names, the log's distinct customer ids in original
-    form). ``amount=None`` reads every row as an amount of 1 (touchpoints). ``customer_codes``:
-    the customer column as :func:`raw_ids` gives it (then the ids come back as None)."""
-    uniques: Optional[Uniques]
-    if customer_codes is None:
-        codes, uniques = factorize(column(transactions, customer))
-        customers: Union[Tuple[np.ndarray, IdValues], RawIds] = (codes, ids(uniques))
-        n_rows = len(codes)
-    else:
-        customers, uniques = customer_codes, None
-        n_rows = len(cast(Sized, column(transactions, customer)))
+) -> Tuple[tuple, tuple]:
+    """The log as the binding's tuple and its column names, with the customer column as given
+    (factorized, or :func:`raw_ids` for the core to factorize)."""
 
     def categories(name: Optional[str]) -> Optional[Tuple[np.ndarray, List[str]]]:
         if name is None:
@@ -654,7 +625,7 @@ def transaction_input(
         categories(channel),
     )
     names = (customer, date, "touchpoint" if amount is None else amount, margin or "margin")
-    return tx, names, uniques
+    return tx, names
 
 
 def _arrow_chunks(array: "pa.Array | pa.ChunkedArray") -> Optional[List[ArrowChunk]]:
@@ -740,12 +711,11 @@ def log_input(
     gives the log's distinct customer ids in original form from the binding's first rows."""
     ids_column = column(transactions, customer)
     raw = raw_ids(ids_column)
+    roles = (customer, date, amount, margin, product_category, channel)
     if raw is None:
-        tx, names, uniques = transaction_input(transactions, customer, date, amount, margin, product_category, channel)
+        tx, names, uniques = transaction_input(transactions, *roles)
         return tx, names, lambda first_rows: uniques
-    tx, names, _ = transaction_input(
-        transactions, customer, date, amount, margin, product_category, channel, customer_codes=raw
-    )
+    tx, names = _log_columns(transactions, raw, len(cast(Sized, ids_column)), *roles)
 
     def original(first_rows: Optional[np.ndarray]) -> Optional[ColumnLike]:
         # The binding gives the first rows whenever it factorized the ids itself.

@@ -12,6 +12,8 @@ import sys
 import time
 from typing import Any, Callable, Optional
 
+from ._typing import Progress
+
 
 def _interactive() -> bool:
     if "ipykernel" in sys.modules:
@@ -66,8 +68,8 @@ class _Bar:
 
 
 def progress_callback(
-    progress: Any, description: str, work: int, threshold: int = 20_000
-) -> tuple[Optional[Callable[..., None]], Callable[[], None]]:
+    progress: Progress, description: str, work: int, threshold: int = 20_000
+) -> tuple[Optional[Callable[..., object]], Callable[[], None]]:
     """``(callback or None, close)`` for the estimator's ``progress`` parameter.
 
     ``work`` is the size of the job (e.g. rows); automatic mode shows a bar only from

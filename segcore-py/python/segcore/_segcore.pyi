@@ -153,7 +153,7 @@ class WardModel:
         micro_clusters: Optional[int],
         micro_max_iter: int,
         random_state: int,
-        progress: Optional[Callable[[int, int], None]] = None,
+        progress: Optional[Callable[[int, int], object]] = None,
     ) -> "WardModel": ...
     def predict(self, x: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]: ...
     def recut_n_clusters(self, n_clusters: int) -> "WardModel": ...
@@ -183,7 +183,7 @@ class WardModel:
 def ward_linkage(
     x: npt.NDArray[np.floating],
     sample_weight: Optional[npt.NDArray[np.floating]] = None,
-    progress: Optional[Callable[[int, int], None]] = None,
+    progress: Optional[Callable[[int, int], object]] = None,
 ) -> npt.NDArray[np.float64]: ...
 _Matrix = npt.NDArray[np.float64] | npt.NDArray[np.float32]
 
@@ -266,7 +266,7 @@ def select_k(
     resample_n_init: Optional[int] = None,
     gap_sample_size: Optional[int] = None,
     progress: Optional[Callable[[int, int], object]] = None,
-) -> str: ...
+) -> dict[str, Any]: ...
 
 def align_labels(
     previous_centers: npt.NDArray[np.float64], new_centers: npt.NDArray[np.float64]
@@ -339,7 +339,7 @@ class GaussianMixtureModel:
         means_init: Optional[npt.NDArray[np.float64]],
         precisions_init: Optional[npt.NDArray[np.float64]],
         random_state: int,
-        prior: Optional[tuple[float, Optional[float]]] = None,
+        prior: Optional[tuple[Optional[float], Optional[float]]] = None,
     ) -> "GaussianMixtureModel": ...
     def predict(self, x: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]: ...
     def predict_proba(self, x: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]: ...
@@ -415,7 +415,7 @@ def select_mixture(
     n_init: int,
     init_params: str,
     random_state: int,
-    prior: Optional[tuple[float, Optional[float]]] = None,
+    prior: Optional[tuple[Optional[float], Optional[float]]] = None,
 ) -> tuple[
     list[_MixtureRow], int, Optional[int], Optional[float], str, GaussianMixtureModel
 ]: ...
@@ -497,12 +497,11 @@ def explain_mixture_document(
 @final
 class MigrationReport:
     def transitions_table(self) -> _Columns: ...
+    def dense(self) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.float64]]: ...
     @property
     def before_segments(self) -> list[int]: ...
     @property
     def after_segments(self) -> list[int]: ...
-    @property
-    def before_sizes(self) -> npt.NDArray[np.float64]: ...
     @property
     def n_customers(self) -> int: ...
     @property
@@ -565,7 +564,7 @@ class SegmenterModel:
         ids: Optional[list[str]],
         columns: list[Tuple[str, _ColumnInput]],
         tx: Optional[_TxArgument] = None,
-        progress: Optional[Callable[[str, float], None]] = None,
+        progress: Optional[Callable[[str, float], object]] = None,
     ) -> "SegmenterModel": ...
     def predict(
         self,
@@ -617,13 +616,11 @@ class SegmenterModel:
     @property
     def pipeline_report_json(self) -> str: ...
     @property
-    def params_json(self) -> str: ...
-    @property
     def params_form(self) -> str: ...
     @property
-    def selection_json(self) -> Optional[str]: ...
+    def selection(self) -> Optional[dict[str, Any]]: ...
     @property
-    def k_choice_json(self) -> Optional[str]: ...
+    def k_choice(self) -> Optional[tuple[str, int, list[int], list[float], list[float]]]: ...
     @property
     def reads_transactions(self) -> bool: ...
     def default_as_of(self, last_day: Optional[int]) -> Optional[int]: ...
@@ -858,6 +855,8 @@ class BetaGeoModel:
     @property
     def standard_errors(self) -> Optional[list[float]]: ...
     @property
+    def confidence_intervals(self) -> Optional[list[Tuple[float, float]]]: ...
+    @property
     def log_likelihood(self) -> float: ...
     @property
     def converged(self) -> bool: ...
@@ -872,7 +871,7 @@ class BetaGeoModel:
     def to_json(self) -> str: ...
     @staticmethod
     def fit(
-        frequency: _Vector, recency: _Vector, t: _Vector, *, penalizer_coef: float, tol: float, max_iter: int
+        frequency: _Vector, recency: _Vector, t: _Vector, *, penalizer_coef: float, tol: Optional[float], max_iter: int
     ) -> "BetaGeoModel": ...
     @staticmethod
     def from_params(r: float, alpha: float, a: float, b: float) -> "BetaGeoModel": ...
@@ -886,6 +885,8 @@ class ParetoNbdModel:
     @property
     def standard_errors(self) -> Optional[list[float]]: ...
     @property
+    def confidence_intervals(self) -> Optional[list[Tuple[float, float]]]: ...
+    @property
     def log_likelihood(self) -> float: ...
     @property
     def converged(self) -> bool: ...
@@ -900,7 +901,7 @@ class ParetoNbdModel:
     def to_json(self) -> str: ...
     @staticmethod
     def fit(
-        frequency: _Vector, recency: _Vector, t: _Vector, *, penalizer_coef: float, tol: float, max_iter: int
+        frequency: _Vector, recency: _Vector, t: _Vector, *, penalizer_coef: float, tol: Optional[float], max_iter: int
     ) -> "ParetoNbdModel": ...
     @staticmethod
     def from_params(r: float, alpha: float, s: float, beta: float) -> "ParetoNbdModel": ...
@@ -915,7 +916,7 @@ class GammaGammaModel:
         monetary_value: _Vector,
         *,
         penalizer_coef: float,
-        tol: float,
+        tol: Optional[float],
         max_iter: int,
         exclude_invalid: bool,
     ) -> "GammaGammaModel": ...
@@ -925,6 +926,8 @@ class GammaGammaModel:
     def params(self) -> list[float]: ...
     @property
     def standard_errors(self) -> Optional[list[float]]: ...
+    @property
+    def confidence_intervals(self) -> Optional[list[Tuple[float, float]]]: ...
     @property
     def log_likelihood(self) -> float: ...
     @property
@@ -961,7 +964,7 @@ def clv_summary(
 ) -> tuple[npt.NDArray[np.int64], _Vector, _Vector, _Vector, _Vector, int, int, int]: ...
 def segment_value(
     labels: npt.NDArray[np.int64],
-    n_segments: int,
+    n_segments: Optional[int],
     clv: _Vector,
     probability_alive: _Vector,
     *,
@@ -972,7 +975,7 @@ def cross_sell(
     tx: _TxInput,
     names: tuple[str, str, str, str],
     segment: npt.NDArray[np.int64],
-    n_segments: int,
+    n_segments: Optional[int],
     probability_alive: _Vector,
     *,
     min_penetration: float,
@@ -981,16 +984,17 @@ def cross_sell(
 ) -> tuple[_Columns, _Columns]: ...
 def migration_forecast(
     snapshots: list[npt.NDArray[np.int64]],
-    n_segments: int,
+    n_segments: Optional[int],
     *,
     horizon: int,
     min_group_size: int,
-) -> tuple[str, npt.NDArray[np.float64]]: ...
+) -> tuple[_Vector, _Vector, _Vector, _Vector]: ...
 
 # --- exports as they come, feature labels (issue 26) ---
-def recognise_transaction_columns(
-    names: list[str], given: dict[str, str], source_name: str = "transactions"
+def transaction_roles(
+    names: list[str], given: dict[str, Optional[str]], customer_id: str, source_name: str = "transactions"
 ) -> dict[str, Optional[str]]: ...
+def default_transaction_columns() -> list[tuple[str, str]]: ...
 def line_amounts(
     quantity: npt.NDArray[np.float64], unit_price: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]: ...

@@ -35,3 +35,14 @@ ColumnLike = Union[npt.ArrayLike, "pd.Series", "pd.Index", "pd.Categorical", "pl
 SampleWeight = Union[None, float, npt.ArrayLike]
 #: scikit-learn's ``y`` where an estimator ignores it (accepted for pipeline compatibility).
 Ignored = object
+#: mclust's conjugate prior of a Gaussian mixture: None/False (none), True or "mclust" (mclust's
+#: ``defaultPrior``), or a dict overriding ``"shrinkage"`` and ``"dof"``.
+MixturePriorLike = Union[None, bool, str, Mapping[str, float]]
+#: k-means' ``init``: a method's name, the initial centers, or a callable
+#: ``init(X, n_clusters, random_state)`` returning them (scikit-learn's).
+KMeansInit = Union[str, npt.ArrayLike, Callable[[np.ndarray, int, np.random.RandomState], npt.ArrayLike]]
+#: Cluster centers: an array (n_clusters, n_features) or a fitted model with ``cluster_centers_``.
+CentersLike = Union[npt.ArrayLike, object]
+#: The customers to report on: a DataFrame with the customer column, a sequence of ids, or None
+#: (the customers of the log).
+CustomersLike = Union[None, "pd.DataFrame", "pl.DataFrame", Sequence[object], np.ndarray]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from ._base import (
     BaseEstimator,
     ClusterMixin,
     CoreModelMixin,
+    adopt,
     check_is_fitted,
     float_param,
     int_param,
@@ -20,11 +21,12 @@ from ._base import (
     store_params,
 )
 from ._frames import as_float_matrix, as_sample_weight
+from ._typing import Ignored, MatrixLike, Progress, RandomState, SampleWeight
 
 __all__ = ["Ward", "ward_linkage"]
 
 
-def ward_linkage(X: Any, sample_weight: Any = None, *, progress: Any = None) -> np.ndarray:
+def ward_linkage(X: MatrixLike, sample_weight: SampleWeight = None, *, progress: Progress = None) -> np.ndarray:
     """Ward's merge tree of the rows of ``X`` in scipy's linkage format.
 
     Equal to ``scipy.cluster.hierarchy.linkage(X, method="ward")`` (heights to ~1e-12 relative,
@@ -129,12 +131,12 @@ class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
         distance_threshold: Optional[float] = None,
         micro_clusters: Optional[int] = None,
         micro_max_iter: int = 20,
-        random_state: Any = None,
-        progress: Any = None,
+        random_state: RandomState = None,
+        progress: Progress = None,
     ) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "Ward":
+    def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "Ward":
         """Build the tree of the rows of ``X`` and cut it."""
         data, weights, names = self._fit_input(X, sample_weight)
         callback, close = progress_callback(self.progress, "Ward tree", data.shape[0])
@@ -146,7 +148,9 @@ class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
         self._set_feature_names(names)
         return self
 
-    def _fit_model(self, data: np.ndarray, weights: Any, callback: Any) -> Any:
+    def _fit_model(
+        self, data: np.ndarray, weights: Optional[np.ndarray], callback: Optional[Callable[..., object]]
+    ) -> _segcore.WardModel:
         return _segcore.WardModel.fit(
             data,
             weights,
@@ -163,16 +167,12 @@ class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
             progress=callback,
         )
 
-    def _set_model(self, model: Any) -> None:
+    def _set_model(self, model: _segcore.WardModel) -> None:
         self._model = model
-        self.labels_ = model.labels
-        self.linkage_ = model.linkage
+        adopt(self, model, "labels linkage n_clusters n_leaves", n_features_in_="n_features",
+              cluster_centers_="centroids")
         self.children_ = self.linkage_[:, :2].astype(np.intp)
         self.distances_ = self.linkage_[:, 2].copy()
-        self.n_clusters_ = model.n_clusters
-        self.n_leaves_ = model.n_leaves
-        self.n_features_in_ = model.n_features
-        self.cluster_centers_ = model.centroids
         micro = model.micro_cluster_labels
         if micro is not None:
             self.micro_cluster_labels_ = micro
@@ -182,7 +182,7 @@ class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
     def _input_dtype(self) -> None:
         return None  # the Ward model reads either float type
 
-    def _derived(self, model: Any) -> "Ward":
+    def _derived(self, model: _segcore.WardModel) -> "Ward":
         """A fitted copy of this estimator holding ``model`` (same tree, another cut)."""
         other = type(self)(**self.get_params())
         other._set_model(model)
@@ -192,11 +192,11 @@ class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
         other.distance_threshold = None
         return other
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: MatrixLike) -> np.ndarray:
         """Nearest segment centroid (Euclidean) of each row of ``X``."""
         return self._call("predict", X)
 
-    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+    def fit_predict(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> np.ndarray:
         """Fit and return the training labels."""
         return self.fit(X, sample_weight=sample_weight).labels_
 

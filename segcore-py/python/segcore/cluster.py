@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Any, Optional
+from typing import Optional, Union
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from ._base import (
     ClusterMixin,
     CoreModelMixin,
     TransformerMixin,
+    adopt,
     auto_or_int,
     check_is_fitted,
     float_param,
@@ -25,12 +26,13 @@ from ._base import (
 )
 from ._frames import as_sample_weight
 from ._ward import Ward, ward_linkage
+from ._typing import CentersLike, Ignored, KMeansInit, MatrixLike, RandomState, SampleWeight
 from .exceptions import InvalidParameterError
 
 __all__ = ["KMeans", "MiniBatchKMeans", "Ward", "align_labels", "ward_linkage"]
 
 
-def _resolved_init(init: Any, n_clusters: int, X: np.ndarray, seed: int) -> tuple:
+def _resolved_init(init: KMeansInit, n_clusters: int, X: np.ndarray, seed: int) -> tuple:
     """("k-means++" | "random", None) or ("array", float64 centers) from scikit-learn's ``init``."""
     if callable(init):
         init = init(X, n_clusters, np.random.RandomState(seed % (2**32)))
@@ -45,7 +47,7 @@ def _resolved_init(init: Any, n_clusters: int, X: np.ndarray, seed: int) -> tupl
     return "array", np.ascontiguousarray(centers)
 
 
-def _n_init_arg(estimator: Any, init_name: str, stacklevel: int = 3) -> Optional[int]:
+def _n_init_arg(estimator: "KMeans | MiniBatchKMeans", init_name: str, stacklevel: int = 3) -> Optional[int]:
     """``n_init`` for the core (``None`` = "auto", resolved there); an explicit array runs once,
     with scikit-learn's warning when more runs were asked."""
     n_init = auto_or_int("n_init", estimator.n_init)
@@ -59,7 +61,7 @@ def _n_init_arg(estimator: Any, init_name: str, stacklevel: int = 3) -> Optional
     return n_init
 
 
-def _centers_of(reference: Any) -> np.ndarray:
+def _centers_of(reference: CentersLike) -> np.ndarray:
     """Centers of a fitted clustering estimator (``cluster_centers_``) or an array of centers."""
     centers = getattr(reference, "cluster_centers_", reference)
     centers = np.asarray(centers, dtype=np.float64)
@@ -70,7 +72,7 @@ def _centers_of(reference: Any) -> np.ndarray:
     return np.ascontiguousarray(centers)
 
 
-def align_labels(centers: Any, reference_centers: Any) -> np.ndarray:
+def align_labels(centers: CentersLike, reference_centers: CentersLike) -> np.ndarray:
     """Label mapping that makes a new clustering keep a previous clustering's segment numbers.
 
     Matches the rows of ``centers`` (a new model's ``cluster_centers_``, or the fitted model
@@ -94,33 +96,32 @@ def align_labels(centers: Any, reference_centers: Any) -> np.ndarray:
 class _KMeansFamily(CoreModelMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """Prediction methods shared by KMeans and MiniBatchKMeans (both hold a Rust model)."""
 
-    def _set_fitted(self, model: Any, names: Optional[np.ndarray]) -> None:
+    def _set_fitted(
+        self, model: "_segcore.KMeansModel | _segcore.MiniBatchKMeansModel", names: Optional[np.ndarray]
+    ) -> None:
         self._model = model
-        self.cluster_centers_ = model.cluster_centers
-        self.inertia_ = model.inertia
-        self.n_iter_ = model.n_iter
-        self.n_features_in_ = model.n_features
+        adopt(self, model, "cluster_centers inertia n_iter", n_features_in_="n_features")
         self._set_feature_names(names)
 
-    def predict(self, X: Any, sample_weight: Any = None) -> np.ndarray:
+    def predict(self, X: MatrixLike, sample_weight: SampleWeight = None) -> np.ndarray:
         """Index of the closest cluster center for each row of ``X``."""
         return self._call("predict", X)
 
-    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+    def fit_predict(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> np.ndarray:
         """Fit and return the labels of the training rows."""
         fitted = self.fit(X, sample_weight=sample_weight)
         labels = getattr(fitted, "labels_", None)
         return labels if labels is not None else fitted.predict(X)
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: MatrixLike) -> np.ndarray:
         """Euclidean distance of each row of ``X`` to every cluster center."""
         return self._call("transform", X)
 
-    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+    def fit_transform(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> np.ndarray:
         """Fit, then return distances of the training rows to the centers."""
         return self.fit(X, sample_weight=sample_weight).transform(X)
 
-    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+    def score(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> float:
         """Opposite of the (weighted) inertia of ``X`` on the fitted centers (higher is better)."""
         data = self._checked_input(X)
         weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
@@ -151,18 +152,18 @@ class KMeans(_KMeansFamily):
         self,
         n_clusters: int = 8,
         *,
-        init: Any = "k-means++",
-        n_init: Any = "auto",
+        init: KMeansInit = "k-means++",
+        n_init: Union[int, str] = "auto",
         max_iter: int = 300,
         tol: float = 1e-4,
         verbose: int = 0,
-        random_state: Any = None,
+        random_state: RandomState = None,
         copy_x: bool = True,
         algorithm: str = "lloyd",
     ) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "KMeans":
+    def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "KMeans":
         """Compute k-means clustering of ``X`` (rows are customers)."""
         data, weights, names = self._fit_input(X, sample_weight)
         seed = seed_from(self.random_state)
@@ -184,7 +185,7 @@ class KMeans(_KMeansFamily):
         self.labels_ = model.labels
         return self
 
-    def align_to(self, reference: Any) -> "KMeans":
+    def align_to(self, reference: CentersLike) -> "KMeans":
         """A copy of this fitted model whose cluster numbers follow ``reference``.
 
         ``reference`` is a previous fitted model (anything with ``cluster_centers_``) or its
@@ -196,8 +197,7 @@ class KMeans(_KMeansFamily):
         aligned = copy.copy(self)
         model = self._model.aligned_to(_centers_of(reference))
         aligned._model = model
-        aligned.cluster_centers_ = model.cluster_centers
-        aligned.labels_ = model.labels
+        adopt(aligned, model, "cluster_centers labels")
         return aligned
 
     @property
@@ -240,21 +240,23 @@ class MiniBatchKMeans(_KMeansFamily):
         self,
         n_clusters: int = 8,
         *,
-        init: Any = "k-means++",
+        init: KMeansInit = "k-means++",
         max_iter: int = 100,
         batch_size: int = 1024,
         verbose: int = 0,
         compute_labels: bool = True,
-        random_state: Any = None,
+        random_state: RandomState = None,
         tol: float = 0.0,
         max_no_improvement: Optional[int] = 10,
         init_size: Optional[int] = None,
-        n_init: Any = "auto",
+        n_init: Union[int, str] = "auto",
         reassignment_ratio: float = 0.01,
     ) -> None:
         store_params(self, locals())
 
-    def _fit_model(self, data: np.ndarray, weights: Optional[np.ndarray], start_stream: bool) -> Any:
+    def _fit_model(
+        self, data: np.ndarray, weights: Optional[np.ndarray], start_stream: bool
+    ) -> _segcore.MiniBatchKMeansModel:
         seed = seed_from(self.random_state)
         init_name, centers = _resolved_init(self.init, self.n_clusters, data, seed)
         init_size = self.init_size
@@ -283,7 +285,7 @@ class MiniBatchKMeans(_KMeansFamily):
             start_stream=start_stream,
         )
 
-    def _publish(self, model: Any, names: Optional[np.ndarray]) -> None:
+    def _publish(self, model: _segcore.MiniBatchKMeansModel, names: Optional[np.ndarray]) -> None:
         self._warn(model, stacklevel=3)
         self._set_fitted(model, names)
         self.n_steps_ = model.n_steps
@@ -293,13 +295,13 @@ class MiniBatchKMeans(_KMeansFamily):
         elif hasattr(self, "labels_"):
             del self.labels_
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "MiniBatchKMeans":
+    def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "MiniBatchKMeans":
         """Compute the centers on ``X`` by mini-batches."""
         data, weights, names = self._fit_input(X, sample_weight)
         self._publish(self._fit_model(data, weights, start_stream=False), names)
         return self
 
-    def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "MiniBatchKMeans":
+    def partial_fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "MiniBatchKMeans":
         """Update the centers with one mini-batch step on all rows of ``X``.
 
         The first call (or the first after changing parameters with ``set_params`` and calling

@@ -16,16 +16,15 @@ same inputs; every number is computed by segcore's Rust core.
 
 from __future__ import annotations
 
-import json
 import warnings
-from typing import TYPE_CHECKING, Any, Dict, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _segcore
 from ._base import BaseEstimator
-from ._base import check_is_fitted, float_param, int_param
+from ._base import adopt, check_is_fitted, count_param, float_param, optional_count, store_params
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
 from ._frames import day as _day
 from ._frames import transaction_input as _transactions
@@ -33,6 +32,10 @@ from ._typing import DateLike, Frame, Table
 
 if TYPE_CHECKING:
     import pandas as pd
+
+#: A value per customer id: a dict, a pandas Series indexed by id, or a DataFrame with the id
+#: column and the value column.
+PerCustomer = Union[Mapping[object, object], "pd.Series", Frame]
 
 __all__ = [
     "clv_summary", "BetaGeo", "ParetoNBD", "GammaGamma", "segment_value", "cross_sell", "CrossSell",
@@ -81,12 +84,8 @@ def clv_summary(
 
     if not isinstance(freq, str):
         raise InvalidParameterError(f"invalid parameter `freq` = {freq!r}: expected \"D\", \"W\" or \"M\"")
-    if amount is None:
-        # Amounts do not change frequency, recency or T; the core needs a column, so zeros.
-        n = transactions.height if type(transactions).__module__.startswith("polars") else len(transactions)
-        tx, names, uniques = _transactions(_with_zero_amount(transactions, n), customer, date, "__segcore_amount__")
-    else:
-        tx, names, uniques = _transactions(transactions, customer, date, amount)
+    # Without an amount every line counts 1: amounts change neither frequency, recency nor T.
+    tx, names, uniques = _transactions(transactions, customer, date, amount)
     end = None if observation_end is None else _day(observation_end, "observation_end")
     codes, frequency, recency, age, monetary, end_day, after_end, skipped = _segcore.clv_summary(
         tx, names, end, freq, on_invalid
@@ -102,16 +101,6 @@ def clv_summary(
     if skipped:
         warnings.warn(f"skipped {skipped} invalid transaction rows (on_invalid='skip')", stacklevel=2)
     return frame
-
-
-def _with_zero_amount(transactions: Any, n: int) -> Any:
-    if type(transactions).__module__.startswith("polars"):
-        import polars as pl
-
-        return transactions.with_columns(pl.lit(0.0).alias("__segcore_amount__"))
-    if isinstance(transactions, dict):
-        return {**transactions, "__segcore_amount__": np.zeros(n)}
-    return transactions.assign(__segcore_amount__=np.zeros(n))
 
 
 def _vector(values: npt.ArrayLike, name: str) -> np.ndarray:
@@ -145,16 +134,12 @@ class _FitSettings(BaseEstimator):
     _param_names: Tuple[str, ...] = ()
 
     def __init__(self, penalizer_coef: float = 0.0, tol: Optional[float] = None, max_iter: int = 1000):
-        self.penalizer_coef = penalizer_coef
-        self.tol = tol
-        self.max_iter = max_iter
-
-    _default_tol = 1e-8
+        store_params(self, locals())
 
     def _settings(self) -> Dict[str, Any]:
         return {
             "penalizer_coef": float_param("penalizer_coef", self.penalizer_coef),
-            "tol": self._default_tol if self.tol is None else float_param("tol", self.tol),
+            "tol": None if self.tol is None else float_param("tol", self.tol),  # None: the core's default
             "max_iter": _non_negative("max_iter", self.max_iter),
         }
 
@@ -163,10 +148,7 @@ class _FitSettings(BaseEstimator):
         self.params_ = dict(zip(self._param_names, model.params))
         errors = model.standard_errors
         self.standard_errors_ = None if errors is None else dict(zip(self._param_names, errors))
-        self.log_likelihood_ = model.log_likelihood
-        self.converged_ = model.converged
-        self.n_iter_ = model.n_iter
-        self.n_customers_ = model.n_customers
+        adopt(self, model, "log_likelihood converged n_iter n_customers")
         if not model.converged:
             warnings.warn(
                 f"{type(self).__name__} did not converge in {model.n_iter} iterations; the "
@@ -179,19 +161,12 @@ class _FitSettings(BaseEstimator):
     def confidence_intervals_(self) -> Optional[Dict[str, Tuple[float, float]]]:
         """95% intervals ``params_ -/+ 1.96 * standard_errors_`` (lifetimes' definition)."""
         check_is_fitted(self)
-        if self.standard_errors_ is None:
-            return None
-        return {
-            k: (v - 1.96 * self.standard_errors_[k], v + 1.96 * self.standard_errors_[k])
-            for k, v in self.params_.items()
-        }
+        intervals = self._model.confidence_intervals
+        return None if intervals is None else dict(zip(self._param_names, intervals))
 
 
-def _non_negative(name: str, value: Any) -> int:
-    number = int_param(name, value)
-    if number < 0:
-        raise InvalidParameterError(f"invalid parameter `{name}` = {value}: expected at least 1")
-    return number
+def _non_negative(name: str, value: object) -> int:
+    return count_param(name, value, "at least 1")
 
 
 class _PurchaseModel(_FitSettings):
@@ -289,7 +264,6 @@ class ParetoNBD(_PurchaseModel):
 
     _param_names = ("r", "alpha", "s", "beta")
     _core = _segcore.ParetoNbdModel
-    _default_tol = 1e-7
 
 
 class GammaGamma(_FitSettings):
@@ -319,8 +293,7 @@ class GammaGamma(_FitSettings):
         max_iter: int = 1000,
         on_invalid: str = "raise",
     ):
-        super().__init__(penalizer_coef=penalizer_coef, tol=tol, max_iter=max_iter)
-        self.on_invalid = on_invalid
+        store_params(self, locals())
 
     def fit(self, frequency: npt.ArrayLike, monetary_value: npt.ArrayLike) -> "GammaGamma":
         """Fits the model to the customers' repeat-purchase counts and mean repeat spend."""
@@ -355,7 +328,7 @@ class GammaGamma(_FitSettings):
 
     def customer_lifetime_value(
         self,
-        purchase_model: Any,
+        purchase_model: "BetaGeo | ParetoNBD",
         frequency: npt.ArrayLike,
         recency: npt.ArrayLike,
         T: npt.ArrayLike,
@@ -395,7 +368,7 @@ class GammaGamma(_FitSettings):
 # --- segment tables ----------------------------------------------------------------------------
 
 
-def _labels(values: Any, name: str) -> np.ndarray:
+def _labels(values: npt.ArrayLike, name: str) -> np.ndarray:
     """Segment labels as int64 (a missing or fractional label is a DataError naming the row)."""
     array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
     if array.ndim != 1:
@@ -408,13 +381,6 @@ def _labels(values: Any, name: str) -> np.ndarray:
         row = int(np.flatnonzero(bad)[0])
         raise DataError(f"{name}, row {row}: {array[row]!r} is not a segment label (an integer >= 0)")
     return as_float.astype(np.int64)
-
-
-def _n_segments(n_segments: Any, *label_arrays: np.ndarray) -> int:
-    if n_segments is not None:
-        return _non_negative("n_segments", n_segments)
-    largest = max((int(a.max()) for a in label_arrays if len(a)), default=-1)
-    return largest + 1
 
 
 def _frame_out(columns: Dict[str, Any], index: Any, polars: bool) -> Any:
@@ -462,9 +428,9 @@ def segment_value(
 
     polars = any(is_polars(v) for v in (labels, clv, probability_alive))
     codes = _labels(labels, "labels")
-    k = _n_segments(n_segments, codes)
     table = _segcore.segment_value(
-        codes, k, _vector(clv, "clv"), _vector(probability_alive, "probability_alive"),
+        codes, optional_count("n_segments", n_segments, "at least 1"), _vector(clv, "clv"),
+        _vector(probability_alive, "probability_alive"),
         lapse_threshold=float_param("lapse_threshold", lapse_threshold),
         min_group_size=_non_negative("min_group_size", min_group_size),
     )
@@ -487,15 +453,16 @@ def value_columns(table: Dict[str, np.ndarray]) -> Tuple[Dict[str, Any], pd.Inde
 class CrossSell(NamedTuple):
     """The two tables of :func:`cross_sell`."""
 
-    penetration: Any
+    penetration: Frame
     """Per segment and product category: ``n_buyers``, ``penetration`` (buyers / segment
     customers) and ``mean_spend_per_buyer`` (missing where the privacy rules hide them)."""
-    suggestions: Any
+    suggestions: Frame
     """Per customer, up to ``top_k`` categories most of their segment buys and they do not,
     best first: ``category``, ``expected_revenue`` (peers' mean spend x P(alive)), ``rank``."""
 
 
-def _per_customer(mapping: Any, log_ids: Any, name: str, customer: str, value_column: str, missing: Any) -> list:
+def _per_customer(mapping: PerCustomer, log_ids: np.ndarray, name: str, customer: str, value_column: str,
+                  missing: object) -> list:
     """Values of ``mapping`` (dict, pandas Series indexed by id, or a frame with ``customer`` and
     ``value_column`` columns) for each id of the log, ``missing`` where absent."""
     import pandas as pd
@@ -518,9 +485,9 @@ def _per_customer(mapping: Any, log_ids: Any, name: str, customer: str, value_co
 
 def cross_sell(
     transactions: Table,
-    segments: Any,
+    segments: PerCustomer,
     *,
-    probability_alive: Any = None,
+    probability_alive: Optional[PerCustomer] = None,
     customer: str = "customer_id",
     date: str = "date",
     amount: str = "amount",
@@ -563,9 +530,8 @@ def cross_sell(
         missing = np.flatnonzero((segment_codes >= 0) & ~np.isfinite(alive))
         if len(missing):
             raise DataError(f"probability_alive is missing for segmented customer {uniques[missing[0]]!r}")
-    k = _n_segments(n_segments, segment_codes)
     penetration, suggestions = _segcore.cross_sell(
-        tx, names, segment_codes, k, alive,
+        tx, names, segment_codes, optional_count("n_segments", n_segments, "at least 1"), alive,
         min_penetration=float_param("min_penetration", min_penetration),
         top_k=_non_negative("top_k", top_k),
         min_group_size=_non_negative("min_group_size", min_group_size),
@@ -603,34 +569,27 @@ class MigrationForecast:
         of the last snapshot, indexed like the snapshots when they came as a DataFrame).
     """
 
-    def __init__(self, document: str, next_probabilities: np.ndarray, index: Any) -> None:
+    def __init__(self, counts: np.ndarray, shares: np.ndarray, mix: np.ndarray, next_probabilities: np.ndarray,
+                 index: Optional["pd.Index"]) -> None:
         import pandas as pd
 
-        data = json.loads(document)
-        k = int(data["n_segments"])
-        labels = pd.Index(range(k), name="from")
-        to = pd.Index(range(k), name="to")
-        self.n_segments = k
-        self.counts = pd.DataFrame(
-            {j: pd.array([row[j] for row in data["published_counts"]], dtype="Int64") for j in range(k)}, index=labels
-        )
-        self.counts.columns = to
-        self.shares = pd.DataFrame(
-            {j: pd.array([row[j] for row in data["published_shares"]], dtype="Float64") for j in range(k)}, index=labels
-        )
-        self.shares.columns = to
-        self.mix = pd.DataFrame(np.asarray(data["mix"], dtype=np.float64).reshape(-1, k),
-                                index=pd.Index(range(len(data["mix"])), name="h"),
-                                columns=pd.Index(range(k), name="segment"))
-        self.next_probabilities = pd.DataFrame(next_probabilities, index=index,
-                                               columns=pd.Index(range(k), name="segment"))
+        k = self.n_segments = counts.shape[1]
+
+        def frame(data: np.ndarray, rows: range, names: Tuple[str, str]) -> pd.DataFrame:
+            return pd.DataFrame(data, index=pd.Index(rows, name=names[0]), columns=pd.Index(range(k), name=names[1]))
+
+        self.counts = frame(counts, range(k), ("from", "to")).astype("Int64")
+        self.shares = frame(shares, range(k), ("from", "to")).astype("Float64")
+        self.mix = frame(mix, range(len(mix)), ("h", "segment"))
+        segments = pd.Index(range(k), name="segment")
+        self.next_probabilities = pd.DataFrame(next_probabilities, index=index, columns=segments)
 
     def __repr__(self) -> str:
         return f"MigrationForecast(n_segments={self.n_segments}, horizon={len(self.mix) - 1})"
 
 
 def migration_forecast(
-    snapshots: Any,
+    snapshots: Union[Sequence[npt.ArrayLike], Frame],
     *,
     n_segments: Optional[int] = None,
     horizon: int = 1,
@@ -656,7 +615,7 @@ def migration_forecast(
     index = None
     if hasattr(snapshots, "columns"):
         if is_pandas(snapshots):
-            index = snapshots.index
+            index = getattr(snapshots, "index")
         arrays = [_labels(column(snapshots, name), f"snapshot `{name}`") for name in column_names(snapshots)]
     elif isinstance(snapshots, (list, tuple)):
         arrays = [_labels(s, f"snapshot {i}") for i, s in enumerate(snapshots)]
@@ -668,9 +627,8 @@ def migration_forecast(
     if index is None and arrays and hasattr(snapshots, "__getitem__") and isinstance(snapshots, (list, tuple)):
         last = snapshots[-1]
         index = getattr(last, "index", None) if type(last).__module__.startswith("pandas") else None
-    k = _n_segments(n_segments, *arrays)
-    document, next_p = _segcore.migration_forecast(
-        arrays, k, horizon=_non_negative("horizon", horizon),
+    counts, shares, mix, next_p = _segcore.migration_forecast(
+        arrays, optional_count("n_segments", n_segments, "at least 1"), horizon=_non_negative("horizon", horizon),
         min_group_size=_non_negative("min_group_size", min_group_size),
     )
-    return MigrationForecast(document, next_p, index)
+    return MigrationForecast(counts, shares, mix, next_p, index)

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _segcore
 from ._base import (
     BaseEstimator,
     CoreModelMixin,
     TransformerMixin,
+    adopt,
     check_is_fitted,
     int_param,
     n_components_arg,
     seed_from,
     store_params,
 )
+from ._typing import Ignored, MatrixLike, RandomState
 from .exceptions import InvalidParameterError
 
 __all__ = ["PCA"]
@@ -46,14 +49,14 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        n_components: Any = None,
+        n_components: Union[int, float, None] = None,
         *,
         copy: bool = True,
         whiten: bool = False,
         svd_solver: str = "auto",
-        iterated_power: Any = "auto",
+        iterated_power: Union[int, str] = "auto",
         n_oversamples: int = 10,
-        random_state: Any = None,
+        random_state: RandomState = None,
     ) -> None:
         store_params(self, locals())
 
@@ -67,12 +70,12 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
             return None
         return int_param("iterated_power", self.iterated_power)
 
-    def fit(self, X: Any, y: Any = None) -> "PCA":
+    def fit(self, X: MatrixLike, y: Ignored = None) -> "PCA":
         """Fit the components on ``X`` (rows are samples)."""
         self._fit(X)
         return self
 
-    def _fit(self, X: Any) -> np.ndarray:
+    def _fit(self, X: MatrixLike) -> np.ndarray:
         data, _, names = self._fit_input(X)
         count, fraction = n_components_arg(self.n_components, " ('mle' is not supported)")
         if not isinstance(self.svd_solver, str):
@@ -91,32 +94,25 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
             iterated_power=self._iterated_power(),
         )
         self._model = model
-        self.components_ = model.components
-        self.explained_variance_ = model.explained_variance
-        self.explained_variance_ratio_ = model.explained_variance_ratio
-        self.singular_values_ = model.singular_values
-        self.mean_ = model.mean
-        self.noise_variance_ = model.noise_variance
-        self.n_components_ = model.n_components
-        self.n_features_in_ = model.n_features
-        self.n_samples_ = model.n_samples
+        adopt(self, model, "components explained_variance explained_variance_ratio singular_values mean noise_variance "
+              "n_components n_samples", n_features_in_="n_features")
         self._set_feature_names(names)
         return data
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: MatrixLike) -> np.ndarray:
         """Project ``X`` on the components (``(X - mean_) @ components_.T``, whitened if asked)."""
         return self._call("transform", X)
 
-    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+    def fit_transform(self, X: MatrixLike, y: Ignored = None) -> np.ndarray:
         """Fit on ``X`` and return its projection."""
         data = self._fit(X)
         return self._model.transform(data)
 
-    def inverse_transform(self, X: Any) -> np.ndarray:
+    def inverse_transform(self, X: MatrixLike) -> np.ndarray:
         """Map component scores back to feature space."""
         return self._call("inverse_transform", X, check_names=False)
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: Optional[npt.ArrayLike] = None) -> np.ndarray:
         """Output feature names ``pca0``, ``pca1``, ... (scikit-learn's convention)."""
         check_is_fitted(self)
         return np.asarray([f"pca{i}" for i in range(self.n_components_)], dtype=object)

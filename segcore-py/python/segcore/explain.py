@@ -4,17 +4,21 @@ every segment, the features that pull it in, and the margin to the runner-up (se
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _segcore
 from .exceptions import DataError, NotFittedError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["Explanation", "explain"]
 
 
-def _mixture_document(model: Any) -> Optional[str]:
+def _mixture_document(model: object) -> Optional[str]:
     """The segcore model document of a fitted :class:`segcore.GaussianMixture`, else None."""
     from .mixture import GaussianMixture
 
@@ -35,7 +39,7 @@ def _mixture_document(model: Any) -> Optional[str]:
     return None
 
 
-def _centroids(model: Any) -> np.ndarray:
+def _centroids(model: object) -> np.ndarray:
     """The centres of a centroid model: ``cluster_centers_`` (k-means), ``means_`` (mixtures)."""
     for attribute in ("cluster_centers_", "means_"):
         centres = getattr(model, attribute, None)
@@ -96,7 +100,7 @@ class Explanation:
         return self.data.get("baseline_log_odds")
 
     @property
-    def contributions(self) -> Any:
+    def contributions(self) -> "pd.DataFrame":
         import pandas as pd
 
         return pd.DataFrame(self.data["contributions"]).set_index("feature")
@@ -109,7 +113,11 @@ class Explanation:
         )
 
 
-def explain(model: Any, customer_row: Any, feature_names: Optional[Sequence[str]] = None) -> Explanation:
+def explain(
+    model: object,
+    customer_row: Union[npt.ArrayLike, "pd.Series", "pd.DataFrame"],
+    feature_names: Optional[Sequence[str]] = None,
+) -> Explanation:
     """Explain why ``model`` puts ``customer_row`` in its segment: a fitted
     :class:`segcore.KMeans` (or any model with ``cluster_centers_``) by distances, a fitted
     :class:`segcore.GaussianMixture` by membership probabilities and log-odds.
@@ -126,7 +134,7 @@ def explain(model: Any, customer_row: Any, feature_names: Optional[Sequence[str]
     if names is None and hasattr(customer_row, "columns"):
         names = [str(c) for c in customer_row.columns]
     if names is None and hasattr(customer_row, "index") and hasattr(customer_row, "to_numpy"):
-        index = list(customer_row.index)
+        index = list(getattr(customer_row, "index"))
         if all(isinstance(i, str) for i in index):
             names = index
     row = customer_row.to_numpy() if hasattr(customer_row, "to_numpy") else customer_row

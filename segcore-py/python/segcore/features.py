@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, SupportsInt, Tuple, Union
 
 import numpy as np
 
@@ -32,7 +32,11 @@ from ._frames import (
     series_or_array,
     transaction_input,
 )
+from ._typing import ColumnLike, CustomersLike, DateLike, Table
 from .exceptions import InvalidParameterError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "behaviour_features",
@@ -49,7 +53,7 @@ __all__ = [
 RfmRule = Tuple[str, Tuple[int, int], Tuple[int, int], Tuple[int, int]]
 
 
-def _count(name: str, value: Any, expected: str) -> int:
+def _count(name: str, value: Union[SupportsInt, str], expected: str) -> int:
     """A non-negative int parameter (the core checks the range), or InvalidParameterError."""
     number = int(value)
     if number < 0 or number >= 2**32:
@@ -60,8 +64,8 @@ def _count(name: str, value: Any, expected: str) -> int:
 
 
 def behaviour_features(
-    transactions: Any,
-    customers: Any = None,
+    transactions: Table,
+    customers: CustomersLike = None,
     *,
     customer: str = TRANSACTION_COLUMNS["customer"],
     date: str = TRANSACTION_COLUMNS["date"],
@@ -69,11 +73,11 @@ def behaviour_features(
     margin: Optional[str] = None,
     product_category: Optional[str] = None,
     channel: Optional[str] = None,
-    as_of: Any = None,
+    as_of: Optional[DateLike] = None,
     features: Optional[Sequence[str]] = None,
     trend_window_months: int = 12,
     on_invalid: str = "raise",
-) -> Any:
+) -> "pd.DataFrame":
     """Per-customer behaviour features from a transaction log (pandas or polars DataFrame).
 
     At ``as_of`` (default: the day after the last transaction; later lines are ignored):
@@ -131,15 +135,15 @@ def behaviour_features(
 
 
 def segmentation_features(
-    customers: Any,
-    transactions: Any,
+    customers: CustomersLike,
+    transactions: Table,
     *,
     customer: str = TRANSACTION_COLUMNS["customer"],
     date: str = TRANSACTION_COLUMNS["date"],
     amount: str = TRANSACTION_COLUMNS["amount"],
     annual_revenue: Optional[str] = "annual_revenue_eur",
     product_category: Optional[str] = "product_category",
-) -> Tuple[Any, np.ndarray]:
+) -> Tuple["pd.DataFrame", np.ndarray]:
     """segcore's default clustering features of a customer base (the end-to-end recipe).
 
     Columns: ``monetary``, ``frequency``, ``recency_days``, ``average_order_value``,
@@ -187,15 +191,15 @@ def default_rfm_rules() -> List[RfmRule]:
 
 
 def rfm_scores(
-    recency_days: Any,
-    frequency: Any,
-    monetary: Any,
+    recency_days: ColumnLike,
+    frequency: ColumnLike,
+    monetary: ColumnLike,
     *,
     n_scores: int = 5,
     rules: Optional[Sequence[RfmRule]] = None,
     unmatched: str = "Other",
     no_orders: str = "No orders",
-) -> Any:
+) -> "pd.DataFrame":
     """RFM quantile scores and segments from recency (days), frequency and monetary columns.
 
     Scores are ``pandas.qcut(x.rank(method="first"), n_scores)`` among customers with orders
@@ -227,17 +231,17 @@ def rfm_scores(
 
 
 def rfm(
-    transactions: Any,
-    customers: Any = None,
+    transactions: Table,
+    customers: CustomersLike = None,
     *,
     customer: str = TRANSACTION_COLUMNS["customer"],
     date: str = TRANSACTION_COLUMNS["date"],
     amount: str = TRANSACTION_COLUMNS["amount"],
-    as_of: Any = None,
+    as_of: Optional[DateLike] = None,
     n_scores: int = 5,
     rules: Optional[Sequence[RfmRule]] = None,
     on_invalid: str = "raise",
-) -> Any:
+) -> "pd.DataFrame":
     """Recency, frequency, monetary value (and tenure) per customer, with RFM scores and segments.
 
     ``recency_days``, ``frequency`` (distinct order days), ``monetary`` (net revenue after
@@ -268,7 +272,7 @@ def rfm(
     return out
 
 
-def abc_classes(values: Any, *, a_share: float = 0.80, b_share: float = 0.15) -> Any:
+def abc_classes(values: ColumnLike, *, a_share: float = 0.80, b_share: float = 0.15) -> "pd.Series":
     """ABC (Pareto) class per customer from its value (net revenue or margin).
 
     Largest values first, a customer is ``A`` while the customers before it bring less than
@@ -299,7 +303,7 @@ class Concentration:
     """Gini coefficient: 0 = equal, close to 1 = one customer brings everything."""
     total: float
     """Total value (negative values counted as 0)."""
-    lorenz: Any
+    lorenz: "pd.DataFrame"
     """Lorenz curve points: DataFrame ``customer_share`` (smallest first), ``value_share``."""
     top_shares: Dict[float, float]
     """For each fraction x of customers (largest first), the share of value they bring."""
@@ -313,7 +317,7 @@ class Concentration:
 
 
 def concentration(
-    values: Any,
+    values: ColumnLike,
     *,
     top: Sequence[float] = (0.01, 0.05, 0.1, 0.2),
     shares: Sequence[float] = (0.5, 0.8),
@@ -349,21 +353,21 @@ def concentration(
 
 
 def lifecycle_stages(
-    transactions: Any,
-    customers: Any = None,
+    transactions: Table,
+    customers: CustomersLike = None,
     *,
     customer: str = TRANSACTION_COLUMNS["customer"],
     date: str = TRANSACTION_COLUMNS["date"],
     amount: str = TRANSACTION_COLUMNS["amount"],
-    as_of: Any = None,
-    touchpoints: Any = None,
+    as_of: Optional[DateLike] = None,
+    touchpoints: Optional[Table] = None,
     touchpoint_date: str = TRANSACTION_COLUMNS["date"],
     new_days: int = 90,
     active_days: int = 90,
     at_risk_days: int = 180,
     lapsed_days: int = 365,
     on_invalid: str = "raise",
-) -> Any:
+) -> "pd.Series":
     """Lifecycle stage per customer at ``as_of``: ``prospect`` (never purchased), ``new`` (first
     purchase within ``new_days``), then by days since the last purchase or touchpoint (the later):
     ``active`` (<= ``active_days``), ``at risk`` (<= ``at_risk_days``), ``lapsed``

@@ -8,13 +8,15 @@ strings...): only which samples share a label matters.
 
 from __future__ import annotations
 
-from typing import Any, Tuple
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _segcore
 from ._base import int_param, seed_from
 from ._frames import as_float_matrix
+from ._typing import MatrixLike, RandomState
 from .exceptions import DataError, InvalidParameterError
 
 __all__ = [
@@ -29,7 +31,7 @@ __all__ = [
 ]
 
 
-def _codes(labels: Any, name: str) -> Tuple[np.ndarray, int]:
+def _codes(labels: npt.ArrayLike, name: str) -> Tuple[np.ndarray, int]:
     """Labels as int64 codes 0..n_distinct-1 (in sorted label order) and the distinct count."""
     array = np.asarray(labels)
     if array.ndim != 1:
@@ -38,7 +40,7 @@ def _codes(labels: Any, name: str) -> Tuple[np.ndarray, int]:
     return np.ascontiguousarray(codes.reshape(-1), dtype=np.int64), len(uniques)
 
 
-def _check_metric(metric: Any) -> None:
+def _check_metric(metric: object) -> None:
     if metric != "euclidean":
         raise InvalidParameterError(
             f"invalid parameter `metric` = {metric!r}: expected 'euclidean' (the only distance "
@@ -47,13 +49,13 @@ def _check_metric(metric: Any) -> None:
 
 
 def silhouette_score(
-    X: Any,
-    labels: Any,
+    X: MatrixLike,
+    labels: npt.ArrayLike,
     *,
     metric: str = "euclidean",
-    sample_size: Any = None,
-    random_state: Any = None,
-    **kwds: Any,
+    sample_size: Optional[int] = None,
+    random_state: RandomState = None,
+    **kwds: object,
 ) -> float:
     """Mean silhouette coefficient of all samples (Euclidean); higher is better, in [-1, 1].
 
@@ -72,7 +74,9 @@ def silhouette_score(
     return float(_segcore.silhouette_score(data, codes, size, seed))
 
 
-def silhouette_samples(X: Any, labels: Any, *, metric: str = "euclidean", **kwds: Any) -> np.ndarray:
+def silhouette_samples(
+    X: MatrixLike, labels: npt.ArrayLike, *, metric: str = "euclidean", **kwds: object
+) -> np.ndarray:
     """Silhouette coefficient of every sample (Euclidean); 0 for samples alone in their cluster."""
     _check_metric(metric)
     data = as_float_matrix(X)
@@ -80,33 +84,33 @@ def silhouette_samples(X: Any, labels: Any, *, metric: str = "euclidean", **kwds
     return _segcore.silhouette_samples(data, codes)
 
 
-def calinski_harabasz_score(X: Any, labels: Any) -> float:
+def calinski_harabasz_score(X: MatrixLike, labels: npt.ArrayLike) -> float:
     """Calinski-Harabasz score (variance ratio criterion); higher is better."""
     data = as_float_matrix(X)
     codes, _ = _codes(labels, "labels")
     return float(_segcore.calinski_harabasz_score(data, codes))
 
 
-def davies_bouldin_score(X: Any, labels: Any) -> float:
+def davies_bouldin_score(X: MatrixLike, labels: npt.ArrayLike) -> float:
     """Davies-Bouldin score; lower is better, 0 is the minimum."""
     data = as_float_matrix(X)
     codes, _ = _codes(labels, "labels")
     return float(_segcore.davies_bouldin_score(data, codes))
 
 
-def _pair(labels_true: Any, labels_pred: Any) -> Tuple[np.ndarray, np.ndarray]:
+def _pair(labels_true: npt.ArrayLike, labels_pred: npt.ArrayLike) -> Tuple[np.ndarray, np.ndarray]:
     a, _ = _codes(labels_true, "labels_true")
     b, _ = _codes(labels_pred, "labels_pred")
     return a, b
 
 
-def adjusted_rand_score(labels_true: Any, labels_pred: Any) -> float:
+def adjusted_rand_score(labels_true: npt.ArrayLike, labels_pred: npt.ArrayLike) -> float:
     """Adjusted Rand index: 1 for identical partitions, about 0 for random ones."""
     return float(_segcore.adjusted_rand_score(*_pair(labels_true, labels_pred)))
 
 
 def normalized_mutual_info_score(
-    labels_true: Any, labels_pred: Any, *, average_method: str = "arithmetic"
+    labels_true: npt.ArrayLike, labels_pred: npt.ArrayLike, *, average_method: str = "arithmetic"
 ) -> float:
     """Normalised mutual information (arithmetic mean of the entropies as normaliser)."""
     if average_method != "arithmetic":
@@ -117,7 +121,7 @@ def normalized_mutual_info_score(
     return float(_segcore.normalized_mutual_info_score(*_pair(labels_true, labels_pred)))
 
 
-def mutual_info_score(labels_true: Any, labels_pred: Any, *, contingency: Any = None) -> float:
+def mutual_info_score(labels_true: npt.ArrayLike, labels_pred: npt.ArrayLike, *, contingency: None = None) -> float:
     """Mutual information between two labelings, in nats."""
     if contingency is not None:
         raise InvalidParameterError(
@@ -127,13 +131,13 @@ def mutual_info_score(labels_true: Any, labels_pred: Any, *, contingency: Any = 
 
 
 def contingency_matrix(
-    labels_true: Any,
-    labels_pred: Any,
+    labels_true: npt.ArrayLike,
+    labels_pred: npt.ArrayLike,
     *,
-    eps: Any = None,
+    eps: Optional[float] = None,
     sparse: bool = False,
-    dtype: Any = np.int64,
-) -> Any:
+    dtype: npt.DTypeLike = np.int64,
+) -> Union[np.ndarray, Any]:  # Any: scipy.sparse.csr_matrix (scipy has no types)
     """Contingency table: row i, column j counts samples with the i-th smallest true label and
     the j-th smallest predicted label. ``eps`` is added to every cell (float result);
     ``sparse=True`` returns a ``scipy.sparse.csr_matrix``."""

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _segcore
 from ._base import (
     BaseEstimator,
     CoreModelMixin,
+    adopt,
     check_is_fitted,
     float_param,
     int_param,
@@ -19,19 +21,23 @@ from ._base import (
     store_params,
 )
 from ._frames import as_float_matrix, feature_names_of
+from ._typing import Ignored, MatrixLike, MixturePriorLike, RandomState, SampleWeight
+
+if TYPE_CHECKING:
+    import pandas as pd
 from .exceptions import InvalidParameterError
 
 __all__ = ["GaussianMixture", "MixtureSelection", "select_mixture"]
 
 
-def _optional_f64(value: Any) -> Optional[np.ndarray]:
+def _optional_f64(value: Optional[npt.ArrayLike]) -> Optional[np.ndarray]:
     """A user-given initial array as contiguous float64 (the core checks shapes and values)."""
     if value is None:
         return None
     return np.ascontiguousarray(np.asarray(value, dtype=np.float64))
 
 
-def _init_params(init_params: Any) -> str:
+def _init_params(init_params: object) -> str:
     if not isinstance(init_params, str):
         raise InvalidParameterError(
             f"invalid parameter `init_params` = {init_params!r}: expected one of "
@@ -79,12 +85,12 @@ def adopt_mixture(estimator: Any, document: str, names: Optional[np.ndarray]) ->
         estimator.feature_names_in_ = local.feature_names_in_
 
 
-def _prior(prior: Any) -> Optional[tuple]:
-    """``prior`` as the core reads it: None, or (shrinkage, dof or None)."""
+def _prior(prior: MixturePriorLike) -> Optional[Tuple[Optional[float], Optional[float]]]:
+    """``prior`` as the core reads it: None, or (shrinkage, dof), None for mclust's default."""
     if prior is None or prior is False:
         return None
     if prior is True or prior == "mclust":
-        return (0.01, None)
+        return (None, None)
     if isinstance(prior, dict):
         unknown = sorted(set(prior) - {"shrinkage", "dof"})
         if unknown:
@@ -92,7 +98,7 @@ def _prior(prior: Any) -> Optional[tuple]:
                 f"invalid parameter `prior` = {prior!r}: unknown key(s) {unknown}; expected "
                 "'shrinkage' and/or 'dof'"
             )
-        shrinkage = float_param("prior['shrinkage']", prior.get("shrinkage", 0.01))
+        shrinkage = float_param("prior['shrinkage']", prior["shrinkage"]) if "shrinkage" in prior else None
         dof = prior.get("dof")
         return (shrinkage, None if dof is None else float_param("prior['dof']", dof))
     raise InvalidParameterError(
@@ -162,18 +168,18 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
         max_iter: int = 100,
         n_init: int = 1,
         init_params: str = "kmeans",
-        weights_init: Any = None,
-        means_init: Any = None,
-        precisions_init: Any = None,
-        random_state: Any = None,
+        weights_init: Optional[npt.ArrayLike] = None,
+        means_init: Optional[npt.ArrayLike] = None,
+        precisions_init: Optional[npt.ArrayLike] = None,
+        random_state: RandomState = None,
         warm_start: bool = False,
         verbose: int = 0,
         verbose_interval: int = 10,
-        prior: Any = None,
+        prior: MixturePriorLike = None,
     ) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "GaussianMixture":
+    def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "GaussianMixture":
         """Estimate the model parameters with EM (``n_init`` runs, best lower bound kept)."""
         if self.warm_start:
             raise InvalidParameterError(
@@ -187,54 +193,42 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
         self._set_model(model, names)
         return self
 
-    def _set_model(self, model: Any, names: Optional[np.ndarray]) -> None:
+    def _set_model(self, model: _segcore.GaussianMixtureModel, names: Optional[np.ndarray]) -> None:
         self._model = model
-        self.weights_ = model.weights
-        self.means_ = model.means
-        self.covariances_ = model.covariances
-        self.precisions_ = model.precisions
-        self.precisions_cholesky_ = model.precisions_cholesky
-        self.converged_ = model.converged
-        self.n_iter_ = model.n_iter
-        self.lower_bound_ = model.lower_bound
-        self.lower_bounds_ = model.lower_bounds
-        self.n_features_in_ = model.n_features
-        self.model_name_ = model.model_name
-        self.log_likelihood_ = model.log_likelihood
-        self.mclust_bic_ = model.mclust_bic
+        adopt(self, model, "weights means covariances precisions precisions_cholesky converged n_iter lower_bound "
+              "lower_bounds model_name log_likelihood mclust_bic n_starts_at_best", n_features_in_="n_features")
         self.starts_ = model.starts()
-        self.n_starts_at_best_ = model.n_starts_at_best
         self._set_feature_names(names)
 
-    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+    def fit_predict(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> np.ndarray:
         """Fit, then return the most probable component of each training row."""
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: MatrixLike) -> np.ndarray:
         """Most probable component of each row of ``X``."""
         return self._call("predict", X)
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: MatrixLike) -> np.ndarray:
         """Membership probability of each row in each component (rows sum to 1)."""
         return self._call("predict_proba", X)
 
-    def uncertainty(self, X: Any) -> np.ndarray:
+    def uncertainty(self, X: MatrixLike) -> np.ndarray:
         """``1 - max probability`` per row: who sits between segments (segcore extension)."""
         return self._call("uncertainty", X)
 
-    def score_samples(self, X: Any) -> np.ndarray:
+    def score_samples(self, X: MatrixLike) -> np.ndarray:
         """Log-density of each row of ``X`` under the mixture."""
         return self._call("score_samples", X)
 
-    def score(self, X: Any, y: Any = None) -> float:
+    def score(self, X: MatrixLike, y: Ignored = None) -> float:
         """Mean log-density of the rows of ``X``."""
         return float(self._call("score", X))
 
-    def bic(self, X: Any) -> float:
+    def bic(self, X: MatrixLike) -> float:
         """Bayesian information criterion on ``X`` (lower is better)."""
         return float(self._call("bic", X))
 
-    def aic(self, X: Any) -> float:
+    def aic(self, X: MatrixLike) -> float:
         """Akaike information criterion on ``X`` (lower is better)."""
         return float(self._call("aic", X))
 
@@ -276,7 +270,7 @@ class MixtureSelection:
     """``"scikit-learn"``: ``bic = -2 loglik + df ln n``, lower is better; ``"mclust"``:
     ``bic = 2 loglik - df ln n`` (R mclust's ``mclustBIC``), higher is better."""
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> "pd.DataFrame":
         """The table as a pandas DataFrame (needs pandas)."""
         import pandas as pd
 
@@ -284,7 +278,7 @@ class MixtureSelection:
 
 
 def select_mixture(
-    X: Any,
+    X: MatrixLike,
     n_components: Sequence[int] = range(1, 10),
     covariance_types: Sequence[str] = ("spherical", "tied", "diag", "full"),
     *,
@@ -293,8 +287,8 @@ def select_mixture(
     max_iter: int = 100,
     n_init: int = 1,
     init_params: str = "kmeans",
-    random_state: Any = None,
-    prior: Any = None,
+    random_state: RandomState = None,
+    prior: MixturePriorLike = None,
 ) -> MixtureSelection:
     """Fit a Gaussian mixture for every ``n_components`` x ``covariance_types`` cell and pick
     the best BIC, as R's mclust. A cell whose fit fails (singular covariance, more components

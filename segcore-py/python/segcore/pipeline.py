@@ -7,13 +7,14 @@ speaks scikit-learn's transformer interface.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _segcore
 from ._base import BaseEstimator, CoreModelMixin, TransformerMixin, check_is_fitted, store_params
 from ._frames import column, frame_columns, pipeline_column
+from ._typing import Ignored, MatrixLike
 from .exceptions import DataError, InvalidParameterError
 
 __all__ = ["FeaturePipeline"]
@@ -38,7 +39,7 @@ def _column_spec(item: ColumnSpecLike) -> Dict[str, Any]:
     )
 
 
-def _spec_document(columns: Any, groups: Any, constant_columns: Any) -> Tuple[str, List[Dict[str, Any]]]:
+def _spec_document(columns: object, groups: object, constant_columns: object) -> Tuple[str, List[Dict[str, Any]]]:
     if isinstance(columns, (str, Mapping)) or not isinstance(columns, Sequence):
         raise InvalidParameterError(
             f"invalid parameter `columns` = {columns!r}: expected a list of column names or dicts"
@@ -145,7 +146,7 @@ class FeaturePipeline(CoreModelMixin, TransformerMixin, BaseEstimator):
     ) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Any, y: Any = None) -> "FeaturePipeline":
+    def fit(self, X: MatrixLike, y: Ignored = None) -> "FeaturePipeline":
         """Learn categories, fills, quantiles, scales and group factors from ``X``."""
         document, specs = _spec_document(self.columns, self.groups, self.constant_columns)
         n_rows, frame, names = frame_columns(X)
@@ -158,11 +159,11 @@ class FeaturePipeline(CoreModelMixin, TransformerMixin, BaseEstimator):
         self.report_ = json.loads(model.report_json)
         return self
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: MatrixLike) -> np.ndarray:
         """The clustering matrix of ``X`` (float64, one row per customer)."""
         return self.transform_with_report(X)[0]
 
-    def transform_with_report(self, X: Any) -> Tuple[np.ndarray, TransformReport]:
+    def transform_with_report(self, X: MatrixLike) -> Tuple[np.ndarray, TransformReport]:
         """The clustering matrix of ``X`` and what was done to it: per source column, the
         number of categories never seen at fit (``"unknown_categories"``, sent to
         ``<column>_other`` or imputed) and of values imputed (``"imputed"``).
@@ -186,7 +187,7 @@ class FeaturePipeline(CoreModelMixin, TransformerMixin, BaseEstimator):
         x, unknown, imputed = self._model.transform(n_rows, _inputs(self._specs, frame))
         return x, {"unknown_categories": dict(unknown), "imputed": dict(imputed)}
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: Optional[Iterable[object]] = None) -> np.ndarray:
         """Output column names (``<column>``, ``<column>_missing``, ``<column>_<category>``, ``<column>_other``).
 
         ``input_features`` (scikit-learn's argument) is checked against the columns seen at fit;

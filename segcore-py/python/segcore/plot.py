@@ -17,17 +17,26 @@ Every function draws on ``ax`` when given (else on a new figure) and returns the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
+
+from ._typing import MatrixLike
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from ._categorical import CA, MCA
+    from ._ward import Ward
+    from .profile import Migration, Profile
     from .segmenter import Segmenter
     from .select import SelectKResult
+
+#: Display names of segments: a mapping, a sequence indexed by segment number, or None.
+SegmentNames = Union[None, Mapping[object, str], Sequence[str]]
 
 __all__ = ["biplot", "criteria", "dendrogram", "heatmap", "lorenz", "migration", "pca_scatter"]
 
@@ -43,13 +52,13 @@ def _require(module: str, purpose: str) -> Any:
 
 
 def dendrogram(
-    model: Any,
+    model: Union["Ward", npt.ArrayLike],
     *,
     p: int = 30,
     n_clusters: Optional[int] = None,
-    ax: Any = None,
-    **kwargs: Any,
-) -> dict:
+    ax: Optional["Axes"] = None,
+    **kwargs: object,
+) -> Dict[str, object]:
     """Ward dendrogram truncated to the last ``p`` merges, coloured by segment.
 
     ``model`` is a fitted :class:`segcore.Ward` or a scipy-format linkage matrix (e.g. from
@@ -86,7 +95,7 @@ def dendrogram(
     return result
 
 
-def _language(profile: Any) -> str:
+def _language(profile: "Profile") -> str:
     """The profile's language as ``feature_label`` takes it (English when it does not say)."""
     data = getattr(profile, "data", None)
     language = data.get("language") if isinstance(data, dict) else None
@@ -103,8 +112,8 @@ def _feature_label(name: object, language: str = "en", labels: Optional[Mapping[
     return feature_label(str(name), language)
 
 
-def heatmap(profile: Any, ax: Optional[Any] = None, limit: float = 2.0,
-            labels: Optional[Mapping[str, str]] = None) -> Any:
+def heatmap(profile: Union["Profile", "Segmenter"], ax: Optional["Axes"] = None, limit: float = 2.0,
+            labels: Optional[Mapping[str, str]] = None) -> "Axes":
     """Segments x numeric columns heatmap of effect sizes (diverging colours, clipped at
     +-``limit``; suppressed cells blank). ``profile`` is a :class:`segcore.Profile` or a fitted
     :class:`segcore.Segmenter` (its profile and its ``labels``). Columns are shown by their
@@ -113,7 +122,7 @@ def heatmap(profile: Any, ax: Optional[Any] = None, limit: float = 2.0,
     plt = _require("matplotlib.pyplot", "segcore.plot")
     if hasattr(profile, "segment_names_") and callable(getattr(profile, "profile", None)):
         labels = {**(getattr(profile, "labels", None) or {}), **(labels or {})}
-        profile = profile.profile()
+        profile = getattr(profile, "profile")()
     language = _language(profile)
     matrix = profile.effect_sizes()
     if ax is None:
@@ -131,7 +140,7 @@ def heatmap(profile: Any, ax: Optional[Any] = None, limit: float = 2.0,
     return ax
 
 
-def lorenz(profile: Any, ax: Optional[Any] = None, segments: bool = True) -> Any:
+def lorenz(profile: "Profile", ax: Optional["Axes"] = None, segments: bool = True) -> "Axes":
     """Lorenz curve of revenue over all customers (and per segment where published): the
     share of revenue held by the poorest x % of customers. Needs a profile with ``revenue``."""
     plt = _require("matplotlib.pyplot", "segcore.plot")
@@ -245,33 +254,33 @@ def _is_selection_frame(value: object) -> bool:
     return hasattr(value, "columns") and isinstance(attrs, dict) and "recommended_k" in attrs
 
 
-def _segment_names(names: Any, segments: list) -> list:
+def _segment_names(names: SegmentNames, segments: list) -> List[str]:
     """Display name of each segment value: ``names`` as a mapping, a sequence indexed by
     segment number, or None (the segment value itself)."""
     if names is None:
         return [str(s) for s in segments]
     if isinstance(names, dict):
         return [str(names.get(s, s)) for s in segments]
-    names = list(names)
+    listed = [name for name in names]
     out = []
     for s in segments:
-        if isinstance(s, (int, np.integer)) and 0 <= int(s) < len(names):
-            out.append(str(names[int(s)]))
+        if isinstance(s, (int, np.integer)) and 0 <= int(s) < len(listed):
+            out.append(str(listed[int(s)]))
         else:
             out.append(str(s))
     return out
 
 
 def pca_scatter(
-    X: Any,
-    labels: Any,
-    centers: Any = None,
-    names: Any = None,
+    X: MatrixLike,
+    labels: npt.ArrayLike,
+    centers: Optional[MatrixLike] = None,
+    names: SegmentNames = None,
     *,
-    ax: Any = None,
+    ax: Optional["Axes"] = None,
     max_points: Optional[int] = 20_000,
     random_state: int = 0,
-) -> Any:
+) -> "Axes":
     """Customers on the first two principal components, coloured by segment, centroids marked.
 
     ``X`` is the clustering input (rows = customers; a DataFrame or array). With exactly two
@@ -348,7 +357,7 @@ def pca_scatter(
     return ax
 
 
-def migration(result: Any, ax: Any = None, shares: bool = True) -> Any:
+def migration(result: "Migration", ax: Optional["Axes"] = None, shares: bool = True) -> "Axes":
     """Heatmap of a transition matrix: where the customers of each segment went.
 
     ``result`` is a :class:`segcore.Migration` (from :func:`segcore.migration`). Rows are the
@@ -387,7 +396,8 @@ def migration(result: Any, ax: Any = None, shares: bool = True) -> Any:
     return ax
 
 
-def biplot(model: Any, X: Any = None, *, ax: Any = None, components: tuple = (0, 1), labels: bool = True) -> Any:
+def biplot(model: Union["CA", "MCA"], X: Optional[MatrixLike] = None, *, ax: Optional["Axes"] = None,
+           components: Tuple[int, int] = (0, 1), labels: bool = True) -> "Axes":
     """Correspondence-analysis map: categories (MCA) or table rows and columns (CA) on two axes.
 
     ``model`` is a fitted :class:`segcore.CA` (its rows as circles, columns as triangles) or

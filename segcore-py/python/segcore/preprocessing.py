@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Optional
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _segcore
+from ._typing import Ignored, MatrixLike
 from ._base import BaseEstimator, CoreModelMixin, TransformerMixin, check_is_fitted, store_params
 
 __all__ = ["StandardScaler"]
@@ -29,7 +31,7 @@ class StandardScaler(CoreModelMixin, TransformerMixin, BaseEstimator):
     def __init__(self, *, copy: bool = True, with_mean: bool = True, with_std: bool = True) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Any, y: Any = None) -> "StandardScaler":
+    def fit(self, X: MatrixLike, y: Ignored = None) -> "StandardScaler":
         """Learn per-column mean and standard deviation."""
         data, _, names = self._fit_input(X)
         model = _segcore.StandardScalerModel.fit(data, bool(self.with_mean), bool(self.with_std))
@@ -42,15 +44,15 @@ class StandardScaler(CoreModelMixin, TransformerMixin, BaseEstimator):
         self._set_feature_names(names)
         return self
 
-    def transform(self, X: Any, copy: Any = None) -> np.ndarray:
+    def transform(self, X: MatrixLike, copy: Optional[bool] = None) -> np.ndarray:
         """Standardise ``X`` with the fitted statistics."""
         return self._call("transform", X)
 
-    def inverse_transform(self, X: Any, copy: Any = None) -> np.ndarray:
+    def inverse_transform(self, X: MatrixLike, copy: Optional[bool] = None) -> np.ndarray:
         """Map standardised values back to the original units."""
         return self._call("inverse_transform", X, check_names=False)
 
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: Optional[npt.ArrayLike] = None) -> np.ndarray:
         """Output feature names (the input names: scaling keeps columns)."""
         check_is_fitted(self)
         if input_features is not None:

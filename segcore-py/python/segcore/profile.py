@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Hashable, Iterable, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -146,7 +146,7 @@ class Profile:
         """The whole profile as the dict of its JSON document (:meth:`to_json`)."""
         return dict(json.loads(self._report.to_json()))
 
-    def _labels(self, codes: np.ndarray) -> List[Any]:
+    def _labels(self, codes: np.ndarray) -> List[Hashable]:
         """The user's label of each segment code."""
         return label_list(self._label_values, codes)
 
@@ -164,7 +164,7 @@ class Profile:
         return list(self._report.warnings)
 
     @property
-    def names(self) -> Dict[Any, str]:
+    def names(self) -> Dict[Hashable, str]:
         """Speaking name of every segment."""
         table = self._report.segments_table()
         return dict(zip(self._labels(table["segment"]), table["name"]))
@@ -260,7 +260,7 @@ def profile(
     sensitive: Union[str, Sequence[str], None] = None,
     min_group_size: int = 10,
     lang: str = "en",
-    names: Optional[Mapping[Any, str]] = None,
+    names: Optional[Mapping[Hashable, str]] = None,
     uncertainty: Optional[npt.ArrayLike] = None,
     uncertainty_threshold: float = 0.2,
 ) -> Profile:
@@ -386,7 +386,7 @@ class Migration:
         """The whole migration as the dict of its JSON document."""
         return dict(json.loads(self._report.to_json()))
 
-    def _labels(self, codes: npt.ArrayLike) -> List[Any]:
+    def _labels(self, codes: npt.ArrayLike) -> List[Hashable]:
         return label_list(self._label_values, codes)
 
     @property
@@ -405,41 +405,24 @@ class Migration:
             }
         )
 
+    def _dense(self, table: np.ndarray) -> pd.DataFrame:
+        import pandas as pd
+
+        before = pd.Index(self._labels(self._report.before_segments), name="before")
+        after = pd.Index(self._labels(self._report.after_segments), name="after")
+        return pd.DataFrame(table, index=before, columns=after)
+
     @property
     def counts(self) -> pd.DataFrame:
         """Transition matrix of counts (rows: before, columns: after), pandas; suppressed cells
         are ``<NA>``. Raises :class:`DataError` beyond 16M cells: read :attr:`transitions`."""
-        import pandas as pd
-
-        before, after = self._report.before_segments, self._report.after_segments
-        if len(before) * len(after) > 1 << 24:
-            raise DataError(
-                f"a dense table of {len(before)} x {len(after)} segments is too large: read `transitions` instead"
-            )
-        table = self._report.transitions_table()
-        rows = np.searchsorted(np.asarray(before, dtype=np.int64), table["before"])
-        columns = np.searchsorted(np.asarray(after, dtype=np.int64), table["after"])
-        counts = np.asarray(table["count"], dtype=np.float64)
-        hidden = np.zeros((len(before), len(after)), dtype=bool)
-        hidden[rows, columns] = np.isnan(counts)
-        matrix = np.zeros((len(before), len(after)), dtype=np.int64)
-        matrix[rows, columns] = np.nan_to_num(counts).astype(np.int64)
-        frame = pd.DataFrame(
-            matrix,
-            index=pd.Index(self._labels(before), name="before"),
-            columns=pd.Index(self._labels(after), name="after"),
-        ).astype("Int64")
-        return frame.mask(hidden)
+        counts, hidden, _ = self._report.dense()
+        return self._dense(counts).astype("Int64").mask(hidden)
 
     @property
     def shares(self) -> pd.DataFrame:
         """Row shares: where the customers of each segment went (suppressed cells NaN)."""
-        import pandas as pd
-
-        counts = self.counts
-        sizes = self._report.before_sizes
-        values = counts.to_numpy(dtype=float, na_value=np.nan)
-        return pd.DataFrame(values / sizes[:, None], index=counts.index, columns=counts.columns)
+        return self._dense(self._report.dense()[2])
 
     @property
     def stayed_share(self) -> float:
@@ -452,7 +435,11 @@ class Migration:
         return float(self._report.adjusted_rand_index)
 
     def movers(
-        self, from_segment: object, to_segment: object, ids: Any = None, key: Union[str, bytes, None] = None
+        self,
+        from_segment: object,
+        to_segment: object,
+        ids: Union[None, Sequence[object], np.ndarray, "pd.Series"] = None,
+        key: Union[str, bytes, None] = None,
     ) -> list:
         """Customers that moved from ``from_segment`` to ``to_segment``: row positions, or
         ``ids[row]``, or keyed-hash pseudonyms of those ids when ``key`` is given (for the CRM)."""

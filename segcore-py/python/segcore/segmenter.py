@@ -15,7 +15,7 @@ import json
 import os
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from .profile import Profile
 
 __all__ = ["Segmenter", "SegmenterSpec", "SegmenterSummary"]
+
+#: A transaction log as the binding takes it: (the columns, their names).
+LogInput = Tuple[tuple, tuple]
 
 # Transaction roles the Segmenter reads (``transaction_columns`` keys); the optional ones are used
 # when the log has them, and ``quantity`` x ``unit_price`` stands in for a missing amount column.
@@ -114,13 +117,12 @@ def _spec_json(spec: object) -> Optional[str]:
     )
 
 
-def _transaction_roles(transactions: Any, customer_id: str, given: Optional[Mapping[str, str]]) -> Dict[str, Optional[str]]:
-    """Column of each transaction role: the user's mapping, then the default names present in the
-    log, then the names the core recognises in English and German exports (``CustomerID``,
-    ``Kundennummer``, ``InvoiceDate``, ``Umsatz``, ``Quantity`` x ``UnitPrice``, ...). With
-    ``amount`` None and ``unit_price`` set, the amount is quantity x unit price."""
-    defaults: Dict[str, Optional[str]] = {**TRANSACTION_COLUMNS, "customer": customer_id}
-    chosen: Dict[str, str] = {}
+def _transaction_roles(transactions: Table, customer_id: str, given: Optional[Mapping[str, Optional[str]]]) -> Dict[str, Optional[str]]:
+    """Column of each transaction role: the user's mapping (None turns a role off), then the
+    default names present in the log, then the names the core recognises in English and German
+    exports (``CustomerID``, ``Kundennummer``, ``InvoiceDate``, ``Umsatz``, ``Quantity`` x
+    ``UnitPrice``, ...). With ``amount`` None and ``unit_price`` set, the amount is quantity x
+    unit price."""
     if given is not None:
         if not isinstance(given, Mapping):
             raise InvalidParameterError(
@@ -133,18 +135,8 @@ def _transaction_roles(transactions: Any, customer_id: str, given: Optional[Mapp
                 f"invalid parameter `transaction_columns` = {dict(given)!r}: expected keys among "
                 f"{', '.join(_TRANSACTION_ROLE_KEYS)} (unknown: {', '.join(sorted(unknown))})"
             )
-        chosen = {k: str(v) for k, v in given.items() if v is not None}
-    present = [str(c) for c in column_names(transactions)]
-    if customer_id != TRANSACTION_COLUMNS["customer"] and "customer" not in chosen:
-        chosen["customer"] = customer_id  # the user's choice, checked to exist
-    for role, name in defaults.items():
-        if role not in chosen and name is not None and name in present and not (given and role in given):
-            chosen[role] = name
-    roles = _segcore.recognise_transaction_columns(present, chosen)
-    for role, value in (given or {}).items():
-        if value is None:  # the user turned an optional role off
-            roles[role] = None
-    return roles
+    chosen = {k: None if v is None else str(v) for k, v in (given or {}).items()}
+    return _segcore.transaction_roles([str(c) for c in column_names(transactions)], chosen, customer_id)
 
 
 def _labels(labels: object) -> Optional[Dict[str, str]]:
@@ -159,11 +151,9 @@ def _labels(labels: object) -> Optional[Dict[str, str]]:
     return {str(k): str(v) for k, v in labels.items()}
 
 
-def _transaction_input(transactions: Any, roles: Dict[str, Optional[str]]) -> Any:
+def _transaction_input(transactions: Table, roles: Dict[str, Optional[str]]) -> LogInput:
     """The log as the core's binding takes it (factorized ids, dates, amounts...); amounts as
     quantity x unit price (computed by the core) when the log has no amount column."""
-    if transactions is None:
-        return None
     if isinstance(transactions, np.ndarray) or (
         hasattr(transactions, "ndim") and getattr(transactions, "ndim", 2) == 1
     ):
@@ -230,7 +220,7 @@ def _segment_value_frame(value: Optional[Tuple[Dict[str, np.ndarray], Dict[str, 
     return frame
 
 
-def _split_args(method: str, args: tuple, transactions: Any) -> Any:
+def _split_args(method: str, args: tuple, transactions: Optional[Table]) -> Optional[Table]:
     """``transactions`` given positionally or by name; a positional ``y`` (None or labels, as
     scikit-learn's Pipeline and GridSearchCV pass it) is accepted and ignored."""
     if len(args) > 2:
@@ -454,7 +444,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     # --- fit / predict ----------------------------------------------------------------------
 
-    def _inputs(self, customers: Any, transactions: Any) -> Tuple[CustomerFrame, Any]:
+    def _inputs(self, customers: Table, transactions: Optional[Table]) -> Tuple[CustomerFrame, Optional[LogInput]]:
         tx = None
         customer_id = str(self.customer_id)
         if transactions is not None:
@@ -465,7 +455,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         frame = CustomerFrame(customers, customer_id, need_ids=transactions is not None)
         return frame, tx
 
-    def _inputs_log(self, transactions: Any) -> Any:
+    def _inputs_log(self, transactions: Table) -> LogInput:
         roles = _transaction_roles(transactions, str(self.customer_id), self.transaction_columns)
         return _transaction_input(transactions, roles)
 
@@ -479,6 +469,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         ``y`` is ignored (segmentation is unsupervised)."""
         transactions = _split_args("fit", args, transactions)
         params = self._core_params()
+        tx: Optional[LogInput]
         if customers is None:
             # A shop without a customer master: the core derives the customer table from the log
             # (one row per customer, behaviour features only).
@@ -509,12 +500,10 @@ class Segmenter(ClusterMixin, BaseEstimator):
                     )
         return self
 
-    def _progress_reporter(self, n_rows: int) -> Tuple[Any, Any]:
-        if callable(self.progress) and not isinstance(self.progress, bool):
-            return self.progress, lambda: None
+    def _progress_reporter(self, n_rows: int) -> Tuple[Optional[Callable[..., object]], Callable[[], None]]:
         bar, close = progress_callback(self.progress, "Segmenter", n_rows)
-        if bar is None:
-            return None, close
+        if bar is None or bar is self.progress:  # off, or the user's callable
+            return bar, close
         steps = 1000
 
         def report(stage: str, fraction: float) -> None:
@@ -534,22 +523,14 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self.n_features_in_ = len(self.feature_names_in_)
         self.cluster_centers_ = model.centroids
         self.spec_ = SegmenterSpec(model.spec_json, model.spec_text)
-        selection = model.selection_json
-        k_choice = model.k_choice_json
-        if k_choice is not None:
-            import pandas as pd
+        import pandas as pd
 
-            choice = json.loads(k_choice)
-            criterion = str(choice["criterion"]).lower()
-            table = pd.DataFrame(
-                {
-                    "k": [row["k"] for row in choice["table"]],
-                    criterion: [np.nan if row["value"] is None else row["value"] for row in choice["table"]],
-                    "cost": [row["cost"] for row in choice["table"]],
-                }
-            )
-            table.attrs["recommended_k"] = int(choice["recommended_k"])
-            table.attrs["criterion"] = criterion
+        selection = model.selection
+        k_choice = model.k_choice
+        if k_choice is not None:
+            criterion, recommended, ks, criterion_values, costs = k_choice
+            table = pd.DataFrame({"k": ks, criterion: criterion_values, "cost": costs})
+            table.attrs.update(recommended_k=recommended, criterion=criterion)
             self.select_k_ = None
             self.selection_ = table
         elif selection is None:
@@ -558,15 +539,13 @@ class Segmenter(ClusterMixin, BaseEstimator):
         else:
             from .select import SelectKResult
 
-            self.select_k_ = SelectKResult(json.loads(selection))
+            self.select_k_ = SelectKResult(selection)
             table = self.select_k_.table.copy()
             table.attrs["recommended_k"] = self.select_k_.recommended_k
             table.attrs["reason"] = self.select_k_.reason
             table.attrs["votes"] = dict(self.select_k_.votes)
             self.selection_ = table
         self.pipeline_report_ = json.loads(model.pipeline_report_json)
-        import pandas as pd
-
         ids, features, robust_sds, segments = model.extreme_customers
         self.extreme_customers_ = pd.DataFrame(
             {
@@ -614,17 +593,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         check_is_fitted(self)
         frame, tx = self._inputs(customers, transactions)
         alive, purchases, clv = self._model.customer_value(frame.ids, frame.columns, tx)
-        columns: Dict[str, Any] = {}
-        if frame.id_values is not None:
-            columns[frame.id_column] = frame.id_values
-        columns.update({"probability_alive": alive, "expected_purchases": purchases, "clv": clv})
-        if frame.polars:
-            import polars as pl
-
-            return pl.DataFrame(columns)
-        import pandas as pd
-
-        return pd.DataFrame(columns, index=frame.index)
+        return frame.output({"probability_alive": alive, "expected_purchases": purchases, "clv": clv})
 
     def fit_predict(self, customers: Table, *args: object, transactions: Optional[Table] = None, y: object = None) -> Frame:
         """``fit(customers, transactions).predict(customers, transactions)``: the assignment
@@ -633,37 +602,35 @@ class Segmenter(ClusterMixin, BaseEstimator):
         transactions = _split_args("fit_predict", args, transactions)
         return self.fit(customers, transactions=transactions).predict(customers, transactions=transactions)
 
-    def _frame(self, frame: CustomerFrame, segments: np.ndarray, names: list,
+    def _frame(self, frame: CustomerFrame, segments: np.ndarray, names: List[Optional[str]],
                probabilities: Optional[np.ndarray], uncertainty: Optional[np.ndarray],
-               reasons: list, extremes: list) -> Any:
-        columns: Dict[str, Any] = {}
-        if frame.id_values is not None:
-            columns[frame.id_column] = frame.id_values
+               reasons: List[Optional[str]], extremes: List[Optional[str]]) -> Frame:
         assigned = segments >= 0
-        columns["segment"] = segments
-        columns["name"] = names
-        if probabilities is not None:
-            for j, segment_name in enumerate(self.segment_names_):
-                key = segment_name if segment_name not in ("segment", "name", "reason", "extreme", frame.id_column) else f"p_{segment_name}"
-                columns[key] = probabilities[:, j]
-        if uncertainty is not None:
-            columns["uncertainty"] = uncertainty
-        columns["reason"] = reasons
-        columns["extreme"] = extremes
         if frame.polars:
             import polars as pl
 
-            columns["segment"] = pl.Series("segment", segments, dtype=pl.Int64).scatter(np.flatnonzero(~assigned), None)
-            columns["name"] = pl.Series("name", names, dtype=pl.Utf8)
-            columns["reason"] = pl.Series("reason", reasons, dtype=pl.Utf8)
-            columns["extreme"] = pl.Series("extreme", extremes, dtype=pl.Utf8)
-            return pl.DataFrame(columns)
-        import pandas as pd
+            def text(name: str, values: List[Optional[str]]) -> object:
+                return pl.Series(name, values, dtype=pl.Utf8)
 
-        columns["segment"] = pd.arrays.IntegerArray(np.where(assigned, segments, 0).astype(np.int64), ~assigned)
-        return pd.DataFrame(columns, index=frame.index)
+            segment: object = pl.Series("segment", segments, dtype=pl.Int64).scatter(np.flatnonzero(~assigned), None)
+        else:
+            import pandas as pd
 
-    def predict_record(self, record: Mapping[str, Any]) -> Dict[str, Any]:
+            def text(name: str, values: List[Optional[str]]) -> object:
+                return values
+
+            segment = pd.arrays.IntegerArray(np.where(assigned, segments, 0).astype(np.int64), ~assigned)
+        columns = {"segment": segment, "name": text("name", names)}
+        if probabilities is not None:
+            reserved = ("segment", "name", "reason", "extreme", frame.id_column)
+            for j, segment_name in enumerate(self.segment_names_):
+                columns[f"p_{segment_name}" if segment_name in reserved else segment_name] = probabilities[:, j]
+        if uncertainty is not None:
+            columns["uncertainty"] = uncertainty
+        columns.update(reason=text("reason", reasons), extreme=text("extreme", extremes))
+        return frame.output(columns)
+
+    def predict_record(self, record: Mapping[str, object]) -> Dict[str, object]:
         """Segment of one customer given as a dict of the model's input columns
         (``feature_names_in_``: numbers or None for numeric columns, strings or None for
         categories; behaviour features included) — what a service receives. Returns
@@ -674,7 +641,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         if not isinstance(record, Mapping):
             raise TypeError(f"record must be a dict of columns, got {type(record).__name__}")
 
-        def plain(value: Any) -> Any:
+        def plain(value: object) -> object:
             if isinstance(value, np.generic):
                 value = value.item()
             if isinstance(value, float) and value != value:
@@ -687,7 +654,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
         document = json.dumps({str(k): plain(v) for k, v in record.items()}, allow_nan=False)
         segment, name, probabilities, uncertainty, reason, extreme = self._model.predict_record(document)
-        result: Dict[str, Any] = {
+        result: Dict[str, object] = {
             "segment": None if segment < 0 else int(segment),
             "name": name,
             "probabilities": probabilities,
@@ -762,10 +729,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
                     f"invalid parameter `date_range` = {date_range!r}: expected (first, last) dates"
                 )
             days = (day(date_range[0], "date_range"), day(date_range[1], "date_range"))
-        tx = None
-        if transactions is not None and days is None:
-            roles = _transaction_roles(transactions, str(self.customer_id), self.transaction_columns)
-            tx = _transaction_input(transactions, roles)
+        tx = self._inputs_log(transactions) if transactions is not None and days is None else None
         return str(
             self._model.report_html(
                 title=None if title is None else str(title),

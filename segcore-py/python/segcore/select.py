@@ -2,50 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any, Dict, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _segcore
 from ._progress import progress_callback
-from ._base import auto_or_int, float_param, int_param, name_param, seed_from
+from ._base import auto_or_int, count_param, float_param, int_param, name_param, optional_count, seed_from
 from ._frames import as_float_matrix
+from ._typing import MatrixLike, Progress, RandomState
 from .exceptions import InvalidParameterError
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 __all__ = ["select_k", "SelectKResult"]
-
-# Table columns in display order: (core field, DataFrame column).
-_COLUMNS = [
-    ("inertia", "inertia"),
-    ("silhouette", "silhouette"),
-    ("silhouette_se", "silhouette_se"),
-    ("calinski_harabasz", "calinski_harabasz"),
-    ("davies_bouldin", "davies_bouldin"),
-    ("gap", "gap"),
-    ("gap_spread", "gap_sd"),
-    ("stability_mean", "stability_ari_mean"),
-    ("stability_sd", "stability_ari_sd"),
-    ("bic", "bic"),
-    ("n_clusters_found", "n_clusters_found"),
-]
-
-_CRITERION_NAMES = {
-    "Silhouette": "silhouette",
-    "CalinskiHarabasz": "calinski_harabasz",
-    "DaviesBouldin": "davies_bouldin",
-    "Elbow": "elbow",
-    "Gap": "gap",
-    "Bic": "bic",
-}
-
-
-def _method_name(method: Any) -> str:
-    """The core's serde form of the method as the ``method=`` string that selects it."""
-    if isinstance(method, dict) and "GaussianMixture" in method:
-        return "gmm"
-    return {"KMeans": "kmeans", "Ward": "ward"}.get(method, str(method))
-
 
 class SelectKResult:
     """The outcome of :func:`select_k`.
@@ -73,29 +45,17 @@ class SelectKResult:
         ``of`` rows (``sample_size``), else None.
     """
 
-    def __init__(self, document: Dict[str, Any]) -> None:
+    def __init__(self, result: Dict[str, Any]) -> None:
         import pandas as pd
 
-        rows = document["table"]
-        data = {}
-        for field, column in _COLUMNS:
-            values = [row.get(field) for row in rows]
-            if all(v is None for v in values):
-                continue
-            data[column] = [np.nan if v is None else v for v in values]
-        self.table = pd.DataFrame(data, index=pd.Index([row["k"] for row in rows], name="k"))
-        if "n_clusters_found" in self.table:
-            self.table["n_clusters_found"] = self.table["n_clusters_found"].astype(int)
-        self.recommended_k = int(document["recommended_k"])
-        self.reason = str(document["reason"])
-        self.criteria_agree = bool(document["criteria_agree"])
-        self.votes = {
-            _CRITERION_NAMES.get(v["criterion"], str(v["criterion"]).lower()): v["k"]
-            for v in document["votes"]
-        }
-        self.method = _method_name(document["method"])
-        sample = document.get("sample")
-        self.sample = None if sample is None else (int(sample["rows"]), int(sample["of"]))
+        # The binding's typed result (``select_result``): columns under these names already.
+        self.table = pd.DataFrame(result["table"], index=pd.Index(result["k"], name="k"))
+        self.recommended_k = int(result["recommended_k"])
+        self.reason = str(result["reason"])
+        self.criteria_agree = bool(result["criteria_agree"])
+        self.votes: Dict[str, Optional[int]] = dict(result["votes"])
+        self.method = str(result["method"])
+        self.sample: Optional[Tuple[int, int]] = result["sample"]
 
     def __repr__(self) -> str:
         return (
@@ -103,7 +63,7 @@ class SelectKResult:
             f"k={list(self.table.index)})"
         )
 
-    def plot(self, ax: Any = None) -> Any:
+    def plot(self, ax: Union["Axes", Sequence["Axes"], None] = None) -> "Figure":
         """Plot every criterion against k, one small panel each, the recommended k marked (the
         figure of :func:`segcore.plot.criteria`).
 
@@ -115,22 +75,22 @@ class SelectKResult:
 
 
 def select_k(
-    X: Any,
+    X: MatrixLike,
     k_range: Iterable[int] = range(2, 11),
     method: str = "kmeans",
     *,
     covariance_type: str = "full",
-    n_init: Any = "auto",
-    random_state: Any = None,
-    silhouette_sample_size: Any = None,
+    n_init: Union[int, str] = "auto",
+    random_state: RandomState = None,
+    silhouette_sample_size: Optional[int] = None,
     gap_references: int = 10,
     gap_reference: str = "box",
     stability_resamples: int = 10,
     stability_fraction: float = 0.8,
-    sample_size: Any = None,
-    resample_n_init: Any = None,
-    gap_sample_size: Any = None,
-    progress: Any = None,
+    sample_size: Optional[int] = None,
+    resample_n_init: Optional[int] = None,
+    gap_sample_size: Optional[int] = None,
+    progress: Progress = None,
 ) -> SelectKResult:
     """Evaluate every k in ``k_range`` and recommend one, with the evidence.
 
@@ -189,55 +149,33 @@ def select_k(
             f"invalid parameter `k_range` = {k_values}: expected numbers of segments k >= 2"
         )
     n_init_value = auto_or_int("n_init", n_init)
-    if n_init_value is not None and n_init_value < 0:
-        raise InvalidParameterError(f"invalid parameter `n_init` = {n_init_value}: expected an integer >= 1")
-    silhouette_rows = None
-    if silhouette_sample_size is not None:
-        silhouette_rows = int_param("silhouette_sample_size", silhouette_sample_size)
-        if silhouette_rows < 0:
-            raise InvalidParameterError(
-                f"invalid parameter `silhouette_sample_size` = {silhouette_rows}: expected an integer >= 2"
-            )
-    counts = {}
-    for name, value in (("gap_references", gap_references), ("stability_resamples", stability_resamples)):
-        counts[name] = int_param(name, value)
-        if counts[name] < 0:
-            raise InvalidParameterError(
-                f"invalid parameter `{name}` = {counts[name]}: expected an integer >= 0 (0 skips it)"
-            )
-    rows = None
-    if sample_size is not None:
-        rows = int_param("sample_size", sample_size)
-        if rows < 0:
-            raise InvalidParameterError(
-                f"invalid parameter `sample_size` = {rows}: expected an integer >= 3 or None"
-            )
-    optional_counts: Dict[str, Optional[int]] = {}
-    for name, value in (("resample_n_init", resample_n_init), ("gap_sample_size", gap_sample_size)):
-        checked = None if value is None else int_param(name, value)
-        if checked is not None and checked < 0:
-            raise InvalidParameterError(f"invalid parameter `{name}` = {value}: expected a positive integer or None")
-        optional_counts[name] = checked
-    clusterings = len(set(k_values)) * (1 + counts["gap_references"] + counts["stability_resamples"])
+    if n_init_value is not None:
+        count_param("n_init", n_init_value, "an integer >= 1")
+    gap_references = count_param("gap_references", gap_references, "an integer >= 0 (0 skips it)")
+    stability_resamples = count_param("stability_resamples", stability_resamples, "an integer >= 0 (0 skips it)")
+    optional = {name: optional_count(name, value, expected) for name, value, expected in (
+        ("silhouette_sample_size", silhouette_sample_size, "an integer >= 2"),
+        ("sample_size", sample_size, "an integer >= 3 or None"),
+        ("resample_n_init", resample_n_init, "a positive integer or None"),
+        ("gap_sample_size", gap_sample_size, "a positive integer or None"),
+    )}
+    clusterings = len(set(k_values)) * (1 + gap_references + stability_resamples)
     report, close = progress_callback(progress, "select_k", data.shape[0] * clusterings)
     try:
-        document = _segcore.select_k(
+        result = _segcore.select_k(
             data,
             k_values=k_values,
             method=name_param("method", method),
             covariance_type=name_param("covariance_type", covariance_type),
             n_init=n_init_value,
             random_state=seed_from(random_state),
-            silhouette_sample_size=silhouette_rows,
-            gap_references=counts["gap_references"],
             gap_reference=name_param("gap_reference", gap_reference),
-            stability_resamples=counts["stability_resamples"],
             stability_fraction=float_param("stability_fraction", stability_fraction),
-            sample_size=rows,
-            resample_n_init=optional_counts["resample_n_init"],
-            gap_sample_size=optional_counts["gap_sample_size"],
             progress=report,
+            gap_references=gap_references,
+            stability_resamples=stability_resamples,
+            **optional,
         )
     finally:
         close()
-    return SelectKResult(json.loads(document))
+    return SelectKResult(result)
