@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
         def get_params(self, deep: bool = True) -> Dict[str, Any]:
             return {name: getattr(self, name) for name in self._get_param_names()}
 
-        def set_params(self, **params: Any) -> "BaseEstimator":
+        def set_params(self, **params: object) -> "BaseEstimator":
             valid = set(self._get_param_names())
             for key, value in params.items():
                 if key not in valid:
@@ -65,14 +65,14 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
 
         _estimator_type = "clusterer"
 
-        def fit_predict(self, X: Any, y: Any = None, **kwargs: Any) -> Any:
+        def fit_predict(self, X: MatrixLike, y: object = None, **kwargs: object) -> np.ndarray:
             getattr(self, "fit")(X, **kwargs)
             return getattr(self, "labels_")
 
     class TransformerMixin:  # type: ignore[no-redef]
         """Marker for transformers: ``fit_transform``."""
 
-        def fit_transform(self, X: Any, y: Any = None, **kwargs: Any) -> Any:
+        def fit_transform(self, X: MatrixLike, y: object = None, **kwargs: object) -> np.ndarray:
             return getattr(self, "fit")(X, **kwargs).transform(X)
 
 

@@ -122,7 +122,7 @@ def _history(frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike)
     return _vector(frequency, "frequency"), _vector(recency, "recency"), _vector(T, "T")
 
 
-def _horizon(t: npt.ArrayLike) -> Any:
+def _horizon(t: npt.ArrayLike) -> Union[float, np.ndarray]:
     if np.ndim(t) == 0:
         return float_param("t", t)
     return _vector(t, "t")
