@@ -10,8 +10,7 @@ use segcore::data::{
 use segcore::segmenter::cli::{parse_args, CliOptions, Command};
 use segcore::segmenter::{CsvJob, NClusters, SegmenterParams};
 
-mod common;
-use common::data_file;
+use crate::common::data_file;
 
 #[test]
 fn wholesale_customers_match_readme_facts() {

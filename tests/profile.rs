@@ -13,8 +13,7 @@ use segcore::preprocessing::StandardScalerParams;
 use segcore::profile::privacy::{hidden_cells, hidden_groups};
 use segcore::profile::{profile, Language, ProfileParams, SegmentationProfile};
 
-mod common;
-use common::data_file;
+use crate::common::data_file;
 
 /// Segments the synthetic base as the main job does and profiles it.
 fn b2b_profile(seed: u64, language: Language) -> (SegmentationProfile, Vec<usize>, Vec<usize>) {
