@@ -24,7 +24,7 @@ fn synthetic_log(n_lines: usize, n_customers: usize) -> (CustomerTable, Transact
     let amounts = (0..n_lines)
         .map(|_| {
             let a: f64 = rng.gen_range(10.0..2000.0);
-            if rng.gen::<f64>() < 0.05 {
+            if rng.r#gen::<f64>() < 0.05 {
                 -0.3 * a
             } else {
                 a

@@ -11,7 +11,7 @@ fn blobs(n: usize, d: usize, k: usize) -> (Array2<f64>, Array1<usize>) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
     let labels: Array1<usize> = (0..n).map(|i| i % k).collect();
     let x = Array2::from_shape_fn((n, d), |(i, j)| {
-        (labels[i] * (j + 1)) as f64 + rng.gen::<f64>()
+        (labels[i] * (j + 1)) as f64 + rng.r#gen::<f64>()
     });
     (x, labels)
 }

@@ -9,9 +9,9 @@ use segcore::reduce::{NComponents, PcaParams, PcaSolver};
 
 fn data(n: usize, d: usize) -> Array2<f64> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(42);
-    let factors = Array2::from_shape_simple_fn((n, 4), || rng.gen::<f64>() - 0.5);
-    let loadings = Array2::from_shape_simple_fn((4, d), || rng.gen::<f64>() - 0.5);
-    factors.dot(&loadings) + Array2::from_shape_simple_fn((n, d), || 0.05 * rng.gen::<f64>())
+    let factors = Array2::from_shape_simple_fn((n, 4), || rng.r#gen::<f64>() - 0.5);
+    let loadings = Array2::from_shape_simple_fn((4, d), || rng.r#gen::<f64>() - 0.5);
+    factors.dot(&loadings) + Array2::from_shape_simple_fn((n, d), || 0.05 * rng.r#gen::<f64>())
 }
 
 fn pca_fit(c: &mut Criterion) {

@@ -27,10 +27,10 @@ fn customers(n: usize, k: usize) -> (CustomerTable, Vec<usize>) {
         let values: Vec<f64> = labels
             .iter()
             .map(|&l| {
-                if rng.gen::<f64>() < 0.02 {
+                if rng.r#gen::<f64>() < 0.02 {
                     f64::NAN
                 } else {
-                    (l as f64 + 1.0) * (j as f64 + 1.0) * rng.gen::<f64>().exp()
+                    (l as f64 + 1.0) * (j as f64 + 1.0) * rng.r#gen::<f64>().exp()
                 }
             })
             .collect();

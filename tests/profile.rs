@@ -414,7 +414,7 @@ proptest! {
         let defined: Vec<usize> = numeric
             .segments
             .iter()
-            .map(|cell| labels.iter().zip(&values).filter(|(&l, v)| l == cell.segment && !v.is_nan()).count())
+            .map(|cell| labels.iter().zip(&values).filter(|&(&l, v)| l == cell.segment && !v.is_nan()).count())
             .collect();
         let hidden_values = hidden_cells(&defined, &hidden, min_group_size);
         let mut hidden_defined = 0;

@@ -20,10 +20,10 @@ fn main() -> segcore::Result<()> {
     let mut table = CustomerTable::new((0..n).map(|i| i.to_string()).collect())?;
     let revenue = (0..n)
         .map(|_| {
-            if rng.gen::<f64>() < 0.1 {
+            if rng.r#gen::<f64>() < 0.1 {
                 f64::NAN
             } else {
-                (14.0 + 1.5 * (rng.gen::<f64>() - 0.5) * 3.4).exp()
+                (14.0 + 1.5 * (rng.r#gen::<f64>() - 0.5) * 3.4).exp()
             }
         })
         .collect();
@@ -36,7 +36,7 @@ fn main() -> segcore::Result<()> {
     let industry: Vec<Option<&str>> = (0..n)
         .map(|_| {
             let mut k = 0;
-            while k < 29 && rng.gen::<f64>() > 0.2 {
+            while k < 29 && rng.r#gen::<f64>() > 0.2 {
                 k += 1;
             }
             Some(industries[k].as_str())

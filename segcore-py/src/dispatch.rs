@@ -154,8 +154,8 @@ pub fn reduce_via_json<'py, T: pyo3::PyClass>(
 #[macro_export]
 macro_rules! model_pymethods {
     (dtype $class:ident { $($methods:tt)* }
-        $(arrays |$a:ident| { $( $(#[$adoc:meta])* $array:ident = $avalue:expr; )* })?
-        $(values |$v:ident| { $( $(#[$vdoc:meta])* $value:ident: $vty:ty = $vvalue:expr; )* })?
+        $(arrays |$a:ident| { $( $(#[$adoc:meta])* $array:ident = $avalue:expr_2021; )* })?
+        $(values |$v:ident| { $( $(#[$vdoc:meta])* $value:ident: $vty:ty = $vvalue:expr_2021; )* })?
     ) => {
         $crate::model_pymethods!($class {
             $($methods)*
@@ -272,7 +272,7 @@ pub fn weights_for<'py, T: Dtype>(
 #[doc(hidden)]
 #[macro_export]
 macro_rules! bind_input {
-    ($t:ty, $array:ident, $weights:expr, $view:ident, $w:ident) => {
+    ($t:ty, $array:ident, $weights:expr_2021, $view:ident, $w:ident) => {
         let weights = $crate::dispatch::weights_for::<$t>($weights)?;
         let $w = weights.as_ref().map(|w| w.as_array());
         let $view = $array.as_array();
@@ -287,10 +287,10 @@ macro_rules! bind_input {
 /// `weights` is an `Option<ArrayView1<_>>`.
 #[macro_export]
 macro_rules! fit_by_dtype {
-    ($py:expr, $x:expr, |$view:ident| $fit:expr) => {
+    ($py:expr_2021, $x:expr_2021, |$view:ident| $fit:expr_2021) => {
         $crate::fit_by_dtype!($py, $x, None, |$view, _weights| $fit)
     };
-    ($py:expr, $x:expr, $weights:expr, |$view:ident, $w:ident| $fit:expr) => {
+    ($py:expr_2021, $x:expr_2021, $weights:expr_2021, |$view:ident, $w:ident| $fit:expr_2021) => {
         match $x {
             $crate::arrays::Matrix::Float64(array) => {
                 $crate::bind_input!(f64, array, $weights, $view, $w);
@@ -310,10 +310,10 @@ macro_rules! fit_by_dtype {
 /// `with_input!(py, x, sample_weight, |view, weights| f(view, weights))`.
 #[macro_export]
 macro_rules! with_input {
-    ($py:expr, $x:expr, |$view:ident| $body:expr) => {
+    ($py:expr_2021, $x:expr_2021, |$view:ident| $body:expr_2021) => {
         $crate::with_input!($py, $x, None, |$view, _weights| $body)
     };
-    ($py:expr, $x:expr, $weights:expr, |$view:ident, $w:ident| $body:expr) => {
+    ($py:expr_2021, $x:expr_2021, $weights:expr_2021, |$view:ident, $w:ident| $body:expr_2021) => {
         match $x {
             $crate::arrays::Matrix::Float64(array) => {
                 $crate::bind_input!(f64, array, $weights, $view, $w);
@@ -332,7 +332,7 @@ macro_rules! with_input {
 /// or to Python objects inside the body).
 #[macro_export]
 macro_rules! by_dtype {
-    ($inner:expr, $m:ident => $body:expr) => {
+    ($inner:expr_2021, $m:ident => $body:expr_2021) => {
         match $inner {
             $crate::dispatch::ByDtype::Float64($m) => {
                 // The body converts f32 results to f64; on the f64 arm that is the identity.
@@ -353,14 +353,14 @@ macro_rules! by_dtype {
 /// [`dtype_error`](crate::dispatch::dtype_error).
 #[macro_export]
 macro_rules! with_matching_input {
-    ($inner:expr, $x:expr, |$m:ident, $view:ident| $body:expr) => {
+    ($inner:expr_2021, $x:expr_2021, |$m:ident, $view:ident| $body:expr_2021) => {
         $crate::with_matching_input!(@arms $inner, $x, None, |$m, $view, _weights| $body)
     };
-    ($inner:expr, $x:expr, $weights:expr, |$m:ident, $view:ident, $w:ident| $body:expr) => {
+    ($inner:expr_2021, $x:expr_2021, $weights:expr_2021, |$m:ident, $view:ident, $w:ident| $body:expr_2021) => {
         $crate::with_matching_input!(@arms $inner, $x, $weights, |$m, $view, $w| $body)
     };
     // The arms; with `$wrap64, $wrap32` the body's `Ok` value is wrapped per dtype.
-    (@arms $inner:expr, $x:expr, $weights:expr, |$m:ident, $view:ident, $w:ident| $body:expr
+    (@arms $inner:expr_2021, $x:expr_2021, $weights:expr_2021, |$m:ident, $view:ident, $w:ident| $body:expr_2021
         $(, $wrap64:path, $wrap32:path)?) => {
         match ($inner, $x) {
             ($crate::dispatch::ByDtype::Float64($m), $crate::arrays::Matrix::Float64(array)) => {
@@ -384,7 +384,7 @@ macro_rules! with_matching_input {
 /// dtype. `map_matching_input!(&self.inner, x, sample_weight, |m, view, weights| body)`.
 #[macro_export]
 macro_rules! map_matching_input {
-    ($inner:expr, $x:expr, $weights:expr, |$m:ident, $view:ident, $w:ident| $body:expr) => {
+    ($inner:expr_2021, $x:expr_2021, $weights:expr_2021, |$m:ident, $view:ident, $w:ident| $body:expr_2021) => {
         $crate::with_matching_input!(@arms $inner, $x, $weights, |$m, $view, $w| $body,
             $crate::dispatch::ByDtype::Float64, $crate::dispatch::ByDtype::Float32)
     };
@@ -395,7 +395,7 @@ macro_rules! map_matching_input {
 /// m.transform(view))`. A dtype mismatch is the `TypeError` of [`dtype_error`].
 #[macro_export]
 macro_rules! array_out {
-    ($py:expr, $inner:expr, $x:expr, |$m:ident, $view:ident| $call:expr) => {
+    ($py:expr_2021, $inner:expr_2021, $x:expr_2021, |$m:ident, $view:ident| $call:expr_2021) => {
         $crate::with_matching_input!($inner, $x, |$m, $view| Ok(
             numpy::IntoPyArray::into_pyarray($crate::errors::run_detached($py, || $call)?, $py)
                 .into_any()
@@ -408,7 +408,7 @@ macro_rules! array_out {
 /// m.predict(view))`.
 #[macro_export]
 macro_rules! labels_out {
-    ($py:expr, $inner:expr, $x:expr, $int:ty, |$m:ident, $view:ident| $call:expr) => {
+    ($py:expr_2021, $inner:expr_2021, $x:expr_2021, $int:ty, |$m:ident, $view:ident| $call:expr_2021) => {
         $crate::with_matching_input!($inner, $x, |$m, $view| Ok(
             numpy::IntoPyArray::into_pyarray(
                 $crate::errors::run_detached($py, || $call)?.mapv(|l| l as $int),
@@ -422,7 +422,7 @@ macro_rules! labels_out {
 /// `array_getter!(py, &self.inner, |m| m.cluster_centers())`.
 #[macro_export]
 macro_rules! array_getter {
-    ($py:expr, $inner:expr, |$m:ident| $array:expr) => {
+    ($py:expr_2021, $inner:expr_2021, |$m:ident| $array:expr_2021) => {
         $crate::by_dtype!($inner, $m => numpy::IntoPyArray::into_pyarray($array.to_owned(), $py).into_any())
     };
 }

@@ -9,7 +9,7 @@ use segcore::select::metrics;
 
 /// Runs an internal metric `(x, labels) -> f64` on either dtype with the GIL released.
 macro_rules! internal_metric {
-    ($py:expr, $x:expr, $labels:expr, |$view:ident, $l:ident| $body:expr) => {{
+    ($py:expr_2021, $x:expr_2021, $labels:expr_2021, |$view:ident, $l:ident| $body:expr_2021) => {{
         let labels = ndarray::Array1::from(labels_of(&$labels, "labels").into_py_result($py)?);
         let $l = labels.view();
         crate::with_input!($py, $x, |$view| $body)

@@ -34,7 +34,7 @@ pub(crate) fn has_avx2_fma() -> bool {
 /// enabling AVX2 in the hot function doubles the vector width. The first measurements (docs/performance.md) found `target-cpu=native`
 /// gave nothing for a naive loop; for this register-blocked kernel it is what makes it fast.
 macro_rules! dispatch_simd {
-    ($name:ident < $($g:ident : $b:path),* > ($($arg:ident : $ty:ty),*) -> $ret:ty, $fma:ident => $body:expr) => {
+    ($name:ident < $($g:ident : $b:path),* > ($($arg:ident : $ty:ty),*) -> $ret:ty, $fma:ident => $body:expr_2021) => {
         #[allow(clippy::too_many_arguments)]
         fn $name<$($g: $b),*>($($arg: $ty),*) -> $ret {
             #[inline(always)]

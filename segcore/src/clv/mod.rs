@@ -358,7 +358,7 @@ pub struct FitReport {
 /// The builder methods and check of a model's fit settings (`penalizer_coef`, `tol`,
 /// `max_iter`), the same for the three models.
 macro_rules! fit_settings {
-    ($params:ident, $valid:ident, $what:literal $(, $extra:ident: $value:expr)*) => {
+    ($params:ident, $valid:ident, $what:literal $(, $extra:ident: $value:expr_2021)*) => {
         impl $params {
             #[doc = concat!("Default settings: no penalty, tolerance ", stringify!($params), "::DEFAULT_TOL, 1000 iterations.")]
             pub fn new() -> Self {
@@ -421,8 +421,8 @@ pub(crate) use fit_settings;
 /// published, parameters for prediction only), the accessors of the fit and the saved form
 /// (kind and the checks of loading: parameters finite and > 0, standard errors finite >= 0).
 macro_rules! fitted_model {
-    ($model:ident, $coefficients:ident, $name:literal, $kind:literal, $names:expr
-     $(, $extra:ident: $value:expr)*) => {
+    ($model:ident, $coefficients:ident, $name:literal, $kind:literal, $names:expr_2021
+     $(, $extra:ident: $value:expr_2021)*) => {
         impl $model {
             /// A model with given parameters (e.g. published ones), for prediction only.
             pub fn from_coefficients(coefficients: $coefficients) -> Result<$model> {
@@ -633,35 +633,36 @@ pub(crate) fn simulated_history(n: usize, seed: u64) -> (Vec<f64>, Vec<f64>, Vec
     fn gamma(rng: &mut impl Rng, shape: f64) -> f64 {
         // Marsaglia and Tsang; shapes below 1 through Gamma(k + 1) * U^(1/k).
         if shape < 1.0 {
-            let u: f64 = rng.gen::<f64>().max(1e-300);
+            let u: f64 = rng.r#gen::<f64>().max(1e-300);
             return gamma(rng, shape + 1.0) * u.powf(1.0 / shape);
         }
         let d = shape - 1.0 / 3.0;
         let c = 1.0 / (9.0 * d).sqrt();
         loop {
-            let (u1, u2): (f64, f64) = (rng.gen::<f64>().max(1e-300), rng.gen());
+            let (u1, u2): (f64, f64) = (rng.r#gen::<f64>().max(1e-300), rng.r#gen());
             let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
             let v = (1.0 + c * z).powi(3);
-            if v > 0.0 && rng.gen::<f64>().max(1e-300).ln() < 0.5 * z * z + d - d * v + d * v.ln() {
+            if v > 0.0 && rng.r#gen::<f64>().max(1e-300).ln() < 0.5 * z * z + d - d * v + d * v.ln()
+            {
                 return d * v;
             }
         }
     }
     let (mut frequency, mut recency, mut age) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..n {
-        let t_end = 20.0 + 20.0 * rng.gen::<f64>();
+        let t_end = 20.0 + 20.0 * rng.r#gen::<f64>();
         let rate = gamma(&mut rng, 0.5) / 5.0;
         let (ga, gb) = (gamma(&mut rng, 0.8), gamma(&mut rng, 2.5));
         let p = ga / (ga + gb);
         let (mut t, mut x) = (0.0, 0.0);
         loop {
-            let next = t - rng.gen::<f64>().max(1e-300).ln() / rate;
+            let next = t - rng.r#gen::<f64>().max(1e-300).ln() / rate;
             if next > t_end {
                 break;
             }
             t = next;
             x += 1.0;
-            if rng.gen::<f64>() < p {
+            if rng.r#gen::<f64>() < p {
                 break;
             }
         }

@@ -174,7 +174,7 @@ fn kept<T>(values: Vec<T>, keep: Option<&[bool]>) -> Vec<T> {
         Some(keep) => values
             .into_iter()
             .zip(keep)
-            .filter(|(_, &k)| k)
+            .filter(|&(_, &k)| k)
             .map(|(v, _)| v)
             .collect(),
     }

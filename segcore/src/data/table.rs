@@ -65,7 +65,7 @@ impl CategoricalColumn {
         if let Some((row, &code)) = codes
             .iter()
             .enumerate()
-            .find(|(_, &c)| c >= n && c != Self::MISSING)
+            .find(|&(_, &c)| c >= n && c != Self::MISSING)
         {
             return Err(Error::invalid_parameter(
                 "codes",

@@ -455,8 +455,8 @@ impl Random {
         if let Some(z) = self.spare_normal.take() {
             return z;
         }
-        let u1: f64 = 1.0 - self.gen::<f64>(); // (0, 1]
-        let u2: f64 = self.gen();
+        let u1: f64 = 1.0 - self.r#gen::<f64>(); // (0, 1]
+        let u2: f64 = self.r#gen();
         let (first, second) = crate::numeric::box_muller(u1, u2);
         self.spare_normal = Some(second);
         first
@@ -470,7 +470,7 @@ impl Random {
 
 fn pick(rng: &mut impl Rng, weights: &[f64]) -> usize {
     let total: f64 = weights.iter().sum();
-    let mut u = rng.gen::<f64>() * total;
+    let mut u = rng.r#gen::<f64>() * total;
     for (i, &w) in weights.iter().enumerate() {
         if u < w {
             return i;
@@ -500,7 +500,7 @@ impl Setup<'_> {
             let revenue = rng.log_normal(SIZE_REVENUE_EUR[size], 0.6);
             let industry = pick(&mut rng, &seg.industry_weights) as u32;
             let region = pick(&mut rng, &REGION_WEIGHTS) as u32;
-            let mut missing = || rng.gen::<f64>() < p.missing_rate;
+            let mut missing = || rng.r#gen::<f64>() < p.missing_rate;
             out.industry.push(if missing() {
                 CategoricalColumn::MISSING
             } else {
@@ -537,10 +537,10 @@ impl Setup<'_> {
         } else {
             window - 1.0
         };
-        let first = if rng.gen::<f64>() < seg.existing_share {
+        let first = if rng.r#gen::<f64>() < seg.existing_share {
             0.0
         } else {
-            rng.gen::<f64>() * 0.8 * last
+            rng.r#gen::<f64>() * 0.8 * last
         };
         let rate_per_day = rng.log_normal(seg.orders_per_year, 0.3) / 365.25;
         let order_value = rng.log_normal(seg.order_value_eur, 0.3);
@@ -548,13 +548,13 @@ impl Setup<'_> {
         let homes: Vec<usize> = (0..seg.home_categories)
             .map(|_| rng.gen_range(0..PRODUCT_CATEGORIES.len()))
             .collect();
-        let outlier_order = rng.gen::<f64>() < p.outlier_rate;
+        let outlier_order = rng.r#gen::<f64>() < p.outlier_rate;
 
         let mut order_days = Vec::new();
-        let mut t = first + rng.gen::<f64>() / rate_per_day.max(1e-9) * 0.5;
+        let mut t = first + rng.r#gen::<f64>() / rate_per_day.max(1e-9) * 0.5;
         while t <= last {
             order_days.push(t.floor() as i32);
-            t -= (1.0 - rng.gen::<f64>()).ln() / rate_per_day;
+            t -= (1.0 - rng.r#gen::<f64>()).ln() / rate_per_day;
         }
         if order_days.is_empty() {
             order_days.push(rng.gen_range(first..=last).floor() as i32);
@@ -567,7 +567,7 @@ impl Setup<'_> {
             // Lines per order: 1 + Poisson-like extra lines with the segment's mean.
             let mut n_lines = 1;
             while n_lines < 8
-                && rng.gen::<f64>() < (seg.lines_per_order - 1.0) / seg.lines_per_order
+                && rng.r#gen::<f64>() < (seg.lines_per_order - 1.0) / seg.lines_per_order
             {
                 n_lines += 1;
             }
@@ -576,7 +576,7 @@ impl Setup<'_> {
                 value *= rng.gen_range(50.0..200.0);
             }
             for _ in 0..n_lines {
-                let category = if seg.home_categories == 0 || rng.gen::<f64>() < 0.03 {
+                let category = if seg.home_categories == 0 || rng.r#gen::<f64>() < 0.03 {
                     rng.gen_range(0..PRODUCT_CATEGORIES.len())
                 } else {
                     homes[rng.gen_range(0..homes.len())]
@@ -596,7 +596,7 @@ impl Setup<'_> {
                     channel,
                 );
 
-                if rng.gen::<f64>() < p.return_rate {
+                if rng.r#gen::<f64>() < p.return_rate {
                     let return_day = day + rng.gen_range(3..45);
                     if return_day <= self.end_day {
                         let share = rng.gen_range(0.1..=1.0_f64);

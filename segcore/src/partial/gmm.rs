@@ -627,7 +627,7 @@ mod tests {
     fn blobs(n: usize, d: usize, seed: u64) -> Array2<f64> {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         Array2::from_shape_fn((n, d), |(i, f)| {
-            1e3 + ((i % 3) as f64) * 4.0 * (f as f64 + 1.0) + rng.gen::<f64>() * (1.0 + f as f64)
+            1e3 + ((i % 3) as f64) * 4.0 * (f as f64 + 1.0) + rng.r#gen::<f64>() * (1.0 + f as f64)
         })
     }
 

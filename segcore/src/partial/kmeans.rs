@@ -45,7 +45,7 @@ pub(crate) fn partition_weights<'a, F: Float>(
     if let Some((row, &bad)) = w
         .iter()
         .enumerate()
-        .find(|(_, &v)| !v.is_finite() || v < F::zero())
+        .find(|&(_, &v)| !v.is_finite() || v < F::zero())
     {
         return Err(Error::InvalidWeights {
             reason: format!(
@@ -336,7 +336,7 @@ pub(crate) fn uniform_pick<F: Float>(
     let mut rng = partition_rng(seed, usize::MAX, partition);
     let mut best: Option<(f64, usize)> = None;
     for i in 0..x.nrows() {
-        let u: f64 = rng.gen();
+        let u: f64 = rng.r#gen();
         let key = match &weights {
             None => u,
             Some(w) => {
@@ -386,7 +386,7 @@ pub(crate) fn sample_candidates<F: Float>(
     let mut rng = partition_rng(seed, round, partition);
     let mut rows = Vec::new();
     centers.nearest(&x, partition, |i, label, dist, row| {
-        let draw: f64 = rng.gen();
+        let draw: f64 = rng.r#gen();
         let dist = widen(dist);
         let weight = weights.as_ref().map_or(1.0, |w| widen(w[i]));
         if cost > 0.0 && dist > 0.0 && draw < oversampling * (weight * dist) / cost {
@@ -843,7 +843,7 @@ mod tests {
     fn blobs(n: usize, d: usize, seed: u64) -> Array2<f64> {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         Array2::from_shape_fn((n, d), |(i, f)| {
-            ((i % 4) as f64) * 3.0 + (f as f64) * 0.1 + rng.gen::<f64>()
+            ((i % 4) as f64) * 3.0 + (f as f64) * 0.1 + rng.r#gen::<f64>()
         })
     }
 

@@ -93,7 +93,7 @@ pub fn profile_segments(
             ),
         ));
     }
-    if let Some((row, &label)) = labels.iter().enumerate().find(|(_, &l)| l >= n_segments) {
+    if let Some((row, &label)) = labels.iter().enumerate().find(|&(_, &l)| l >= n_segments) {
         return Err(Error::invalid_parameter(
             "labels",
             format!("{label} at row {row}"),

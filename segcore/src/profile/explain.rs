@@ -424,7 +424,7 @@ mod tests {
         let mut x = Array2::zeros((90, 3));
         for (i, mut row) in x.outer_iter_mut().enumerate() {
             let c = centres[i % 3];
-            let (a, b, e): (f64, f64, f64) = (rng.gen(), rng.gen(), rng.gen());
+            let (a, b, e): (f64, f64, f64) = (rng.r#gen(), rng.r#gen(), rng.r#gen());
             row[0] = c[0] + 2.0 * a - 1.0;
             row[1] = c[1] + (2.0 * a - 1.0) * 0.8 + (b - 0.5) * (1.0 + (i % 3) as f64);
             row[2] = c[2] + e - 0.5;

@@ -36,7 +36,7 @@ impl Groups {
         if let Some((row, &label)) = labels
             .iter()
             .enumerate()
-            .find(|(_, &l)| l > MAX_SEGMENT_LABEL)
+            .find(|&(_, &l)| l > MAX_SEGMENT_LABEL)
         {
             return Err(Error::invalid_parameter(
                 "labels",

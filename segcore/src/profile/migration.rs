@@ -283,7 +283,7 @@ impl Migration {
             .iter()
             .zip(labels_after)
             .enumerate()
-            .filter(|(_, (&b, &a))| b == from && a == to)
+            .filter(|&(_, (&b, &a))| b == from && a == to)
             .map(|(row, _)| row)
             .collect())
     }

@@ -91,7 +91,7 @@ fn complement(sizes: &[usize], hidden: &mut [bool], min_group_size: usize) {
         sizes
             .iter()
             .zip(hidden.iter())
-            .filter(|(_, &h)| h)
+            .filter(|&(_, &h)| h)
             .map(|(&s, _)| s)
             .sum()
     };

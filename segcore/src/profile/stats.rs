@@ -787,7 +787,9 @@ mod tests {
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
         for n in 1..60 {
             for _ in 0..5 {
-                let v: Vec<f64> = (0..n).map(|_| (rng.gen::<f64>() * 20.0).round()).collect();
+                let v: Vec<f64> = (0..n)
+                    .map(|_| (rng.r#gen::<f64>() * 20.0).round())
+                    .collect();
                 let mut sorted = v.clone();
                 sorted.sort_by(f64::total_cmp);
                 let by_sorting = |p: f64| {

@@ -805,8 +805,8 @@ fn randomized_svd<F: Float>(
 
 /// One standard normal draw (the first of a Box-Muller pair).
 fn standard_normal(rng: &mut Xoshiro256PlusPlus) -> f64 {
-    let u1: f64 = 1.0 - rng.gen::<f64>(); // in (0, 1], so the log is finite
-    let u2: f64 = rng.gen::<f64>();
+    let u1: f64 = 1.0 - rng.r#gen::<f64>(); // in (0, 1], so the log is finite
+    let u2: f64 = rng.r#gen::<f64>();
     crate::numeric::box_muller(u1, u2).0
 }
 

@@ -55,7 +55,7 @@ pub(crate) fn reference_sample<F: Float, R: Rng>(
             .collect();
         // Row by row, column by column: the draw order (and so the data) is fixed by the seed.
         Array2::from_shape_fn((rows, scores.ncols()), |(_, j)| {
-            let u: f64 = rng.gen();
+            let u: f64 = rng.r#gen();
             lows[j] + (highs[j] - lows[j]) * F::cast(u)
         })
     };

@@ -797,7 +797,7 @@ mod tests {
                 let i = c * n_per + r;
                 labels[i] = c * 7 + 3; // non-contiguous label values on purpose
                 for f in 0..3 {
-                    x[[i, f]] = center[f] + spread * (rng.gen::<f64>() - 0.5);
+                    x[[i, f]] = center[f] + spread * (rng.r#gen::<f64>() - 0.5);
                 }
             }
         }

@@ -1225,7 +1225,7 @@ mod tests {
             } else {
                 0.0
             };
-            center + spread * (rng.gen::<f64>() - 0.5)
+            center + spread * (rng.r#gen::<f64>() - 0.5)
         })
     }
 
@@ -1564,7 +1564,7 @@ mod tests {
     fn a_split_vote_on_a_sample_is_computed_again_on_more_rows() {
         // Structure-free data in 6 dimensions: the criteria split on about half the samples.
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(12);
-        let x = Array2::from_shape_fn((900, 6), |_| rng.gen::<f64>());
+        let x = Array2::from_shape_fn((900, 6), |_| rng.r#gen::<f64>());
         let mut split = 0;
         for seed in 0..10 {
             let base = SelectKParams::new(2..=6)

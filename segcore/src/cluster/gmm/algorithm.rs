@@ -360,7 +360,7 @@ fn kmeans_plusplus_rows<F: Float>(
     // Index of the first row where the running sum of `terms` reaches `target`.
     let draw = |terms: &[f64], rng: &mut Xoshiro256PlusPlus| {
         let total: f64 = terms.iter().sum();
-        let target = rng.gen::<f64>() * total;
+        let target = rng.r#gen::<f64>() * total;
         let mut running = 0.0;
         for (i, &t) in terms.iter().enumerate() {
             running += t;
@@ -425,7 +425,7 @@ impl GaussianMixtureValidParams {
             GaussianMixtureInit::KMeans => {
                 let kmeans = KMeansParams::new(k)
                     .n_init(1)
-                    .random_state(rng.gen::<u64>())
+                    .random_state(rng.r#gen::<u64>())
                     .fit(x.view(), weights.map(ArrayView1::from))?;
                 for (i, &label) in kmeans.labels().iter().enumerate() {
                     resp[i * k + label] = w(i);
@@ -435,7 +435,7 @@ impl GaussianMixtureValidParams {
                 for i in 0..n {
                     let row = &mut resp[i * k..(i + 1) * k];
                     let mut sum = 0.0;
-                    let draws: Vec<f64> = (0..k).map(|_| rng.gen::<f64>()).collect();
+                    let draws: Vec<f64> = (0..k).map(|_| rng.r#gen::<f64>()).collect();
                     draws.iter().for_each(|v| sum += v);
                     for (r, v) in row.iter_mut().zip(&draws) {
                         *r = F::cast(v / sum) * w(i);
@@ -683,8 +683,8 @@ fn standard_normals(rng: &mut Xoshiro256PlusPlus, count: usize) -> Vec<f64> {
     let mut out = Vec::with_capacity(count + 1);
     while out.len() < count {
         // 1 - u lies in (0, 1], so the logarithm is finite.
-        let u1: f64 = 1.0 - rng.gen::<f64>();
-        let (a, b) = box_muller(u1, rng.gen::<f64>());
+        let u1: f64 = 1.0 - rng.r#gen::<f64>();
+        let (a, b) = box_muller(u1, rng.r#gen::<f64>());
         out.push(a);
         out.push(b);
     }
@@ -855,7 +855,7 @@ impl<F: Float> GaussianMixture<F> {
         let total: f64 = weights.iter().sum();
         let mut counts = vec![0usize; k];
         for _ in 0..n_samples {
-            let target = rng.gen::<f64>() * total;
+            let target = rng.r#gen::<f64>() * total;
             let mut running = 0.0;
             let mut pick = k - 1;
             for (c, &w) in weights.iter().enumerate() {

@@ -611,7 +611,7 @@ impl MixtureModelValidParams {
         let mut best: Option<(usize, Run<F>)> = None;
         let mut first_error: Option<Error> = None;
         for (s, &method) in plan.iter().enumerate() {
-            let seed = rng.gen::<u64>();
+            let seed = rng.r#gen::<u64>();
             let start = (|| -> Result<StartSums<'_, F>> {
                 match method {
                     StartMethod::Hierarchical => {
@@ -643,7 +643,7 @@ impl MixtureModelValidParams {
                         let mut resp = vec![F::zero(); n * k];
                         let mut r = Xoshiro256PlusPlus::seed_from_u64(seed);
                         for i in 0..n {
-                            let draws: Vec<f64> = (0..k).map(|_| r.gen::<f64>()).collect();
+                            let draws: Vec<f64> = (0..k).map(|_| r.r#gen::<f64>()).collect();
                             let sum: f64 = draws.iter().sum();
                             for c in 0..k {
                                 resp[i * k + c] = F::cast(draws[c] / sum) * w(i);

@@ -67,7 +67,7 @@ pub(crate) fn kmeans_plusplus<F: Float>(
     let first = match weights {
         Some(w) => {
             let total = w.iter().fold(F::zero(), |a, &v| a + v);
-            let target = F::cast(rng.gen::<f64>()) * total;
+            let target = F::cast(rng.r#gen::<f64>()) * total;
             search_cumsum(w, &chunk_sums(w), target)
         }
         None => rng.gen_range(0..n),
@@ -103,7 +103,7 @@ pub(crate) fn kmeans_plusplus<F: Float>(
         crate::cancel::check()?;
         let candidates: Vec<usize> = (0..n_trials)
             .map(|_| {
-                let target = F::cast(rng.gen::<f64>()) * current_pot;
+                let target = F::cast(rng.r#gen::<f64>()) * current_pot;
                 search_cumsum(&potential_terms, &potential_chunks, target)
             })
             .collect();
@@ -179,7 +179,7 @@ pub(crate) fn random_rows<F: Float>(
     let n = x.nrows();
     let mut keys: Vec<(f64, usize)> = (0..n)
         .map(|i| {
-            let u: f64 = rng.gen::<f64>();
+            let u: f64 = rng.r#gen::<f64>();
             let w = weights.map_or(1.0, |w| w[i].to_f64().unwrap_or(0.0));
             let key = if w > 0.0 {
                 // ln(1 - u) is in (-inf, 0]; never ln(0) because gen() is in [0, 1).

@@ -468,7 +468,7 @@ fn nearest_avx2<F: Float, const R: usize, const B: usize>(
 /// when it is one of the listed values (rows up to 32 features), else `DV = 0` (run time).
 #[cfg(target_arch = "x86_64")]
 macro_rules! by_registers {
-    ($kernel:ident::$module:ident::<$r:tt, $nv:tt, $mode:tt>, $dv:expr, [$($v:literal),*], $args:tt) => {
+    ($kernel:ident::$module:ident::<$r:tt, $nv:tt, $mode:tt>, $dv:expr_2021, [$($v:literal),*], $args:tt) => {
         match $dv {
             $($v => $kernel::$module::<$r, $nv, $mode, $v> $args,)*
             _ => $kernel::$module::<$r, $nv, $mode, 0> $args,
@@ -680,8 +680,8 @@ mod avx2 {
     /// lanes in NV registers): 0.5||c||^2, then one FMA per feature in feature order, R x NV
     /// accumulators. One macro for both float types (the intrinsics differ by name only).
     macro_rules! block_scores {
-        ($b:expr, $zero:ident, $load:ident, $broadcast:ident, $fmadd:ident, $xp:expr,
-         $blocked:expr, $half_sq_norms:expr, $dp:expr, $width:expr) => {{
+        ($b:expr_2021, $zero:ident, $load:ident, $broadcast:ident, $fmadd:ident, $xp:expr_2021,
+         $blocked:expr_2021, $half_sq_norms:expr_2021, $dp:expr_2021, $width:expr_2021) => {{
             let cp = $blocked.as_ptr().add($b * $dp * $width);
             let np = $half_sq_norms.as_ptr().add($b * $width);
             let mut acc = [[$zero(); NV]; R];
@@ -723,72 +723,74 @@ mod avx2 {
         n_blocks: usize,
         labels: &mut [super::Label; R],
     ) {
-        const LANES: usize = 4;
-        let dp = registers::<DV>(dv) * LANES;
-        let width = NV * LANES;
-        assert!(
-            (R == 4 || R == 8)
-                && rows.len() >= R * dp
-                && blocked.len() >= n_blocks * dp * width
-                && half_sq_norms.len() >= n_blocks * width,
-            "tile and center block shapes agree with the kernel's constants"
-        );
-        let groups = R / 4;
-        let mut best = [_mm256_set1_pd(f64::INFINITY); 2];
-        let mut best_label = [_mm256_setzero_pd(); 2];
-        let xp = rows.as_ptr();
-        for b in 0..n_blocks {
-            let acc = block_scores!(
-                b,
-                _mm256_setzero_pd,
-                _mm256_loadu_pd,
-                _mm256_broadcast_sd,
-                _mm256_fmadd_pd,
-                xp,
-                blocked,
-                half_sq_norms,
-                dp,
-                width
+        unsafe {
+            const LANES: usize = 4;
+            let dp = registers::<DV>(dv) * LANES;
+            let width = NV * LANES;
+            assert!(
+                (R == 4 || R == 8)
+                    && rows.len() >= R * dp
+                    && blocked.len() >= n_blocks * dp * width
+                    && half_sq_norms.len() >= n_blocks * width,
+                "tile and center block shapes agree with the kernel's constants"
             );
-            for g in 0..groups {
-                for v in 0..NV {
-                    let [a0, a1, a2, a3] = [
-                        acc[4 * g][v],
-                        acc[4 * g + 1][v],
-                        acc[4 * g + 2][v],
-                        acc[4 * g + 3][v],
-                    ];
-                    let (t0, t1) = (_mm256_unpacklo_pd(a0, a1), _mm256_unpackhi_pd(a0, a1));
-                    let (t2, t3) = (_mm256_unpacklo_pd(a2, a3), _mm256_unpackhi_pd(a2, a3));
-                    // columns[q]: center b * width + v * 4 + q, rows 4g..4g+4 in the lanes.
-                    let columns = [
-                        _mm256_permute2f128_pd::<0x20>(t0, t2),
-                        _mm256_permute2f128_pd::<0x20>(t1, t3),
-                        _mm256_permute2f128_pd::<0x31>(t0, t2),
-                        _mm256_permute2f128_pd::<0x31>(t1, t3),
-                    ];
-                    for (q, column) in columns.into_iter().enumerate() {
-                        // The label as an integer bit pattern in the lanes: a blend only
-                        // selects bits, and an integer broadcast is cheaper than converting
-                        // a usize to a float (perf: ~5% of the f32 pass went to those).
-                        let center = _mm256_castsi256_pd(_mm256_set1_epi64x(
-                            (b * width + v * LANES + q) as i64,
-                        ));
-                        let less = _mm256_cmp_pd::<_CMP_LT_OQ>(column, best[g]);
-                        best[g] = _mm256_blendv_pd(best[g], column, less);
-                        best_label[g] = _mm256_blendv_pd(best_label[g], center, less);
+            let groups = R / 4;
+            let mut best = [_mm256_set1_pd(f64::INFINITY); 2];
+            let mut best_label = [_mm256_setzero_pd(); 2];
+            let xp = rows.as_ptr();
+            for b in 0..n_blocks {
+                let acc = block_scores!(
+                    b,
+                    _mm256_setzero_pd,
+                    _mm256_loadu_pd,
+                    _mm256_broadcast_sd,
+                    _mm256_fmadd_pd,
+                    xp,
+                    blocked,
+                    half_sq_norms,
+                    dp,
+                    width
+                );
+                for g in 0..groups {
+                    for v in 0..NV {
+                        let [a0, a1, a2, a3] = [
+                            acc[4 * g][v],
+                            acc[4 * g + 1][v],
+                            acc[4 * g + 2][v],
+                            acc[4 * g + 3][v],
+                        ];
+                        let (t0, t1) = (_mm256_unpacklo_pd(a0, a1), _mm256_unpackhi_pd(a0, a1));
+                        let (t2, t3) = (_mm256_unpacklo_pd(a2, a3), _mm256_unpackhi_pd(a2, a3));
+                        // columns[q]: center b * width + v * 4 + q, rows 4g..4g+4 in the lanes.
+                        let columns = [
+                            _mm256_permute2f128_pd::<0x20>(t0, t2),
+                            _mm256_permute2f128_pd::<0x20>(t1, t3),
+                            _mm256_permute2f128_pd::<0x31>(t0, t2),
+                            _mm256_permute2f128_pd::<0x31>(t1, t3),
+                        ];
+                        for (q, column) in columns.into_iter().enumerate() {
+                            // The label as an integer bit pattern in the lanes: a blend only
+                            // selects bits, and an integer broadcast is cheaper than converting
+                            // a usize to a float (perf: ~5% of the f32 pass went to those).
+                            let center = _mm256_castsi256_pd(_mm256_set1_epi64x(
+                                (b * width + v * LANES + q) as i64,
+                            ));
+                            let less = _mm256_cmp_pd::<_CMP_LT_OQ>(column, best[g]);
+                            best[g] = _mm256_blendv_pd(best[g], column, less);
+                            best_label[g] = _mm256_blendv_pd(best_label[g], center, less);
+                        }
                     }
                 }
             }
-        }
-        for g in 0..groups {
-            let mut four = [0i64; 4];
-            _mm256_storeu_si256(
-                four.as_mut_ptr().cast::<__m256i>(),
-                _mm256_castpd_si256(best_label[g]),
-            );
-            for (q, &label) in four.iter().enumerate() {
-                labels[4 * g + q] = label as super::Label;
+            for g in 0..groups {
+                let mut four = [0i64; 4];
+                _mm256_storeu_si256(
+                    four.as_mut_ptr().cast::<__m256i>(),
+                    _mm256_castpd_si256(best_label[g]),
+                );
+                for (q, &label) in four.iter().enumerate() {
+                    labels[4 * g + q] = label as super::Label;
+                }
             }
         }
     }
@@ -808,109 +810,111 @@ mod avx2 {
         n_blocks: usize,
         labels: &mut [super::Label; R],
     ) {
-        const LANES: usize = 8;
-        let dp = registers::<DV>(dv) * LANES;
-        let width = NV * LANES;
-        assert!(
-            (R == 4 || R == 8)
-                && rows.len() >= R * dp
-                && blocked.len() >= n_blocks * dp * width
-                && half_sq_norms.len() >= n_blocks * width,
-            "tile and center block shapes agree with the kernel's constants"
-        );
-        let transpose = R == 8 && NV == 1;
-        let mut best = _mm256_set1_ps(f32::INFINITY);
-        let mut best_label = _mm256_setzero_ps();
-        let mut best_score = [f32::INFINITY; R];
-        let mut best_index = [0 as super::Label; R];
-        let xp = rows.as_ptr();
-        for b in 0..n_blocks {
-            let acc = block_scores!(
-                b,
-                _mm256_setzero_ps,
-                _mm256_loadu_ps,
-                _mm256_broadcast_ss,
-                _mm256_fmadd_ps,
-                xp,
-                blocked,
-                half_sq_norms,
-                dp,
-                width
+        unsafe {
+            const LANES: usize = 8;
+            let dp = registers::<DV>(dv) * LANES;
+            let width = NV * LANES;
+            assert!(
+                (R == 4 || R == 8)
+                    && rows.len() >= R * dp
+                    && blocked.len() >= n_blocks * dp * width
+                    && half_sq_norms.len() >= n_blocks * width,
+                "tile and center block shapes agree with the kernel's constants"
             );
-            if transpose {
-                let a: [__m256; 8] = std::array::from_fn(|r| acc[r.min(R - 1)][0]);
-                let t: [__m256; 8] = std::array::from_fn(|i| {
-                    let (p, q) = (a[2 * (i / 2)], a[2 * (i / 2) + 1]);
-                    if i % 2 == 0 {
-                        _mm256_unpacklo_ps(p, q)
-                    } else {
-                        _mm256_unpackhi_ps(p, q)
+            let transpose = R == 8 && NV == 1;
+            let mut best = _mm256_set1_ps(f32::INFINITY);
+            let mut best_label = _mm256_setzero_ps();
+            let mut best_score = [f32::INFINITY; R];
+            let mut best_index = [0 as super::Label; R];
+            let xp = rows.as_ptr();
+            for b in 0..n_blocks {
+                let acc = block_scores!(
+                    b,
+                    _mm256_setzero_ps,
+                    _mm256_loadu_ps,
+                    _mm256_broadcast_ss,
+                    _mm256_fmadd_ps,
+                    xp,
+                    blocked,
+                    half_sq_norms,
+                    dp,
+                    width
+                );
+                if transpose {
+                    let a: [__m256; 8] = std::array::from_fn(|r| acc[r.min(R - 1)][0]);
+                    let t: [__m256; 8] = std::array::from_fn(|i| {
+                        let (p, q) = (a[2 * (i / 2)], a[2 * (i / 2) + 1]);
+                        if i % 2 == 0 {
+                            _mm256_unpacklo_ps(p, q)
+                        } else {
+                            _mm256_unpackhi_ps(p, q)
+                        }
+                    });
+                    // u[4h + j]: centers j and j + 4 of rows 4h..4h+4 (low and high 128 bits).
+                    let u = [
+                        _mm256_shuffle_ps::<0x44>(t[0], t[2]),
+                        _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
+                        _mm256_shuffle_ps::<0x44>(t[1], t[3]),
+                        _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
+                        _mm256_shuffle_ps::<0x44>(t[4], t[6]),
+                        _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
+                        _mm256_shuffle_ps::<0x44>(t[5], t[7]),
+                        _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
+                    ];
+                    // columns[q]: center b * 8 + q, rows 0..8 in the lanes.
+                    let columns = [
+                        _mm256_permute2f128_ps::<0x20>(u[0], u[4]),
+                        _mm256_permute2f128_ps::<0x20>(u[1], u[5]),
+                        _mm256_permute2f128_ps::<0x20>(u[2], u[6]),
+                        _mm256_permute2f128_ps::<0x20>(u[3], u[7]),
+                        _mm256_permute2f128_ps::<0x31>(u[0], u[4]),
+                        _mm256_permute2f128_ps::<0x31>(u[1], u[5]),
+                        _mm256_permute2f128_ps::<0x31>(u[2], u[6]),
+                        _mm256_permute2f128_ps::<0x31>(u[3], u[7]),
+                    ];
+                    for (q, column) in columns.into_iter().enumerate() {
+                        // The label as an integer bit pattern (see nearest_f64_body).
+                        let center = _mm256_castsi256_ps(_mm256_set1_epi32((b * width + q) as i32));
+                        let less = _mm256_cmp_ps::<_CMP_LT_OQ>(column, best);
+                        best = _mm256_blendv_ps(best, column, less);
+                        best_label = _mm256_blendv_ps(best_label, center, less);
                     }
-                });
-                // u[4h + j]: centers j and j + 4 of rows 4h..4h+4 (low and high 128 bits).
-                let u = [
-                    _mm256_shuffle_ps::<0x44>(t[0], t[2]),
-                    _mm256_shuffle_ps::<0xEE>(t[0], t[2]),
-                    _mm256_shuffle_ps::<0x44>(t[1], t[3]),
-                    _mm256_shuffle_ps::<0xEE>(t[1], t[3]),
-                    _mm256_shuffle_ps::<0x44>(t[4], t[6]),
-                    _mm256_shuffle_ps::<0xEE>(t[4], t[6]),
-                    _mm256_shuffle_ps::<0x44>(t[5], t[7]),
-                    _mm256_shuffle_ps::<0xEE>(t[5], t[7]),
-                ];
-                // columns[q]: center b * 8 + q, rows 0..8 in the lanes.
-                let columns = [
-                    _mm256_permute2f128_ps::<0x20>(u[0], u[4]),
-                    _mm256_permute2f128_ps::<0x20>(u[1], u[5]),
-                    _mm256_permute2f128_ps::<0x20>(u[2], u[6]),
-                    _mm256_permute2f128_ps::<0x20>(u[3], u[7]),
-                    _mm256_permute2f128_ps::<0x31>(u[0], u[4]),
-                    _mm256_permute2f128_ps::<0x31>(u[1], u[5]),
-                    _mm256_permute2f128_ps::<0x31>(u[2], u[6]),
-                    _mm256_permute2f128_ps::<0x31>(u[3], u[7]),
-                ];
-                for (q, column) in columns.into_iter().enumerate() {
-                    // The label as an integer bit pattern (see nearest_f64_body).
-                    let center = _mm256_castsi256_ps(_mm256_set1_epi32((b * width + q) as i32));
-                    let less = _mm256_cmp_ps::<_CMP_LT_OQ>(column, best);
-                    best = _mm256_blendv_ps(best, column, less);
-                    best_label = _mm256_blendv_ps(best_label, center, less);
-                }
-            } else {
-                for r in 0..R {
-                    let mut m = acc[r][0];
-                    for v in 1..NV {
-                        m = _mm256_min_ps(m, acc[r][v]);
-                    }
-                    // Minimum broadcast to every lane.
-                    let m = _mm256_min_ps(m, _mm256_permute2f128_ps::<1>(m, m));
-                    let m = _mm256_min_ps(m, _mm256_permute_ps::<0b0100_1110>(m));
-                    let m = _mm256_min_ps(m, _mm256_permute_ps::<0b1011_0001>(m));
-                    let mut mask = 0u32;
-                    for v in 0..NV {
-                        let equal = _mm256_cmp_ps::<_CMP_EQ_OQ>(acc[r][v], m);
-                        mask |= (_mm256_movemask_ps(equal) as u32) << (v * LANES);
-                    }
-                    let score = _mm256_cvtss_f32(m);
-                    // Strict: on a tie across blocks the earlier block keeps the row.
-                    if score < best_score[r] && mask != 0 {
-                        best_score[r] = score;
-                        best_index[r] =
-                            (b * width + mask.trailing_zeros() as usize) as super::Label;
+                } else {
+                    for r in 0..R {
+                        let mut m = acc[r][0];
+                        for v in 1..NV {
+                            m = _mm256_min_ps(m, acc[r][v]);
+                        }
+                        // Minimum broadcast to every lane.
+                        let m = _mm256_min_ps(m, _mm256_permute2f128_ps::<1>(m, m));
+                        let m = _mm256_min_ps(m, _mm256_permute_ps::<0b0100_1110>(m));
+                        let m = _mm256_min_ps(m, _mm256_permute_ps::<0b1011_0001>(m));
+                        let mut mask = 0u32;
+                        for v in 0..NV {
+                            let equal = _mm256_cmp_ps::<_CMP_EQ_OQ>(acc[r][v], m);
+                            mask |= (_mm256_movemask_ps(equal) as u32) << (v * LANES);
+                        }
+                        let score = _mm256_cvtss_f32(m);
+                        // Strict: on a tie across blocks the earlier block keeps the row.
+                        if score < best_score[r] && mask != 0 {
+                            best_score[r] = score;
+                            best_index[r] =
+                                (b * width + mask.trailing_zeros() as usize) as super::Label;
+                        }
                     }
                 }
             }
-        }
-        if transpose {
-            // R == 8 (`transpose`): the 8 labels (u32 bit patterns, see above) are stored as
-            // one vector; `labels` is `[Label; 8]`, exactly the 32 bytes written.
-            assert!(R == 8 && std::mem::size_of::<super::Label>() == 4);
-            _mm256_storeu_si256(
-                labels.as_mut_ptr().cast::<__m256i>(),
-                _mm256_castps_si256(best_label),
-            );
-        } else {
-            *labels = best_index;
+            if transpose {
+                // R == 8 (`transpose`): the 8 labels (u32 bit patterns, see above) are stored as
+                // one vector; `labels` is `[Label; 8]`, exactly the 32 bytes written.
+                assert!(R == 8 && std::mem::size_of::<super::Label>() == 4);
+                _mm256_storeu_si256(
+                    labels.as_mut_ptr().cast::<__m256i>(),
+                    _mm256_castps_si256(best_label),
+                );
+            } else {
+                *labels = best_index;
+            }
         }
     }
 
@@ -932,7 +936,7 @@ mod avx2 {
                 n_blocks: usize,
                 labels: &mut [super::Label; R],
             ) {
-                $body::<R, NV, DV>(rows, dv, blocked, half_sq_norms, n_blocks, labels)
+                unsafe { $body::<R, NV, DV>(rows, dv, blocked, half_sq_norms, n_blocks, labels) }
             }
         };
     }
@@ -958,9 +962,9 @@ mod avx2 {
     }
 
     macro_rules! lloyd_rows {
-        ($name:ident, $t:ty, $lanes:expr, $nearest:ident, $vec:ty, $loadu:ident, $storeu:ident,
+        ($name:ident, $t:ty, $lanes:expr_2021, $nearest:ident, $vec:ty, $loadu:ident, $storeu:ident,
          $sub:ident, $add:ident, $mul:ident, $splat:ident, $maskload:ident, $hsum:ident,
-         $tail:ident => $tail_mask:expr) => {
+         $tail:ident => $tail_mask:expr_2021) => {
             /// One fused Lloyd pass over `labels.len()` contiguous rows (`x`, row-major, `d`
             /// features): each tile of `R` rows is centered into a buffer padded to `dv`
             /// registers per row, its nearest centers found (written into `labels`, counting
@@ -990,206 +994,212 @@ mod avx2 {
                 cluster_weights: &mut [$t],
                 centers: &[$t],
             ) -> (usize, $t) {
-                const LANES: usize = $lanes;
-                let dv = registers::<DV>(dv);
-                let dp = dv * LANES;
-                let n = labels.len();
-                let k = if INERTIA {
-                    centers.len() / dp
-                } else {
-                    cluster_weights.len() / R
-                };
-                assert!(
-                    dv >= 1
-                        && d > (dv - 1) * LANES
-                        && d <= dp
-                        && x.len() == n * d
-                        && mean.len() == dp
-                        && (INERTIA || sums.len() == R * k * dp)
-                        && (INERTIA || cluster_weights.len() == R * k)
-                        && (!INERTIA || centers.len() == k * dp)
-                        && weights.is_none_or(|w| w.len() == n),
-                    "fused pass: slice lengths agree"
-                );
-                // The last register of a row holds `tail` real features; the masked load reads
-                // only those (never past the end of `x`) and zeroes the padding lanes.
-                let $tail = d - (dv - 1) * LANES;
-                let mask: __m256i = $tail_mask;
-                let last = (dv - 1) * LANES;
-                // Three tile buffers, used in turn: while tile t is scored, tile t + 1 is
-                // centered into the next buffer and tile t - 1 (whose labels are known by then)
-                // is added into the sums from the previous one. See the module docs for why.
-                // On a cache line, so each row's 32-byte loads and stores stay within one line
-                // (a row of d = 16 f32 is exactly one line).
-                let mut tiles = super::CacheAligned::filled(3 * R * dp, 0.0 as $t);
-                let tp = tiles.as_mut_ptr();
-                let (xp, mp, sp) = (x.as_ptr(), mean.as_ptr(), sums.as_mut_ptr());
-                // Centers rows `first..first + count` of `x` into buffer `buffer`, zero rows
-                // after them.
-                let center_tile = |buffer: usize, first: usize, count: usize| {
-                    let dst = tp.add(buffer * R * dp);
-                    for r in 0..count {
-                        let src = xp.add((first + r) * d);
-                        let dst = dst.add(r * dp);
-                        for v in 0..dv - 1 {
-                            let value = $loadu(src.add(v * LANES));
-                            $storeu(dst.add(v * LANES), $sub(value, $loadu(mp.add(v * LANES))));
-                        }
-                        // A plain load when the last register is full (d a multiple of the
-                        // lanes, as in the benchmark's d = 16), the masked one otherwise.
-                        let value = if d == dp {
-                            $loadu(src.add(last))
-                        } else {
-                            $maskload(src.add(last), mask)
-                        };
-                        $storeu(dst.add(last), $sub(value, $loadu(mp.add(last))));
-                    }
-                    for r in count..R {
-                        for v in 0..dv {
-                            $storeu(dst.add(r * dp + v * LANES), $splat(0.0));
-                        }
-                    }
-                };
-                let mut tile_labels = [0 as super::Label; R];
-                // The previous tile: its labels, first row and number of rows (0: none yet).
-                let mut prev_labels = [0 as super::Label; R];
-                let (mut prev_first, mut prev_count) = (0, 0);
-                let mut changed = 0;
-                let mut inertia: $t = 0.0;
-                let mut first = 0;
-                let mut buffer = 0;
-                if n > 0 {
-                    center_tile(0, 0, n.min(R));
-                }
-                loop {
-                    // 0 once every tile is scored: then only the last one is left to add.
-                    let count = (n - first).min(R);
-                    if count > 0 {
-                        let ahead = (first + super::PREFETCH_ROWS) * d;
-                        if ahead + R * dp <= x.len() && d == dp {
-                            // The usual case, a whole tile ahead inside `x` and no padding:
-                            // one prefetch per cache line, a count known at compile time
-                            // (when DV is), no bounds check per line. Kept beside
-                            // `super::prefetch` on purpose: folding this fast path into it
-                            // (same condition, constant length) measured 1.02-1.06x slower.
-                            let line = 64 / std::mem::size_of::<$t>();
-                            for i in 0..R * dp / line {
-                                // SAFETY: ahead + i * line < ahead + R * dp <= x.len(), so the
-                                // address is inside `x`; a prefetch reads nothing observable.
-                                _mm_prefetch::<_MM_HINT_T0>(xp.add(ahead + i * line).cast::<i8>());
+                unsafe {
+                    const LANES: usize = $lanes;
+                    let dv = registers::<DV>(dv);
+                    let dp = dv * LANES;
+                    let n = labels.len();
+                    let k = if INERTIA {
+                        centers.len() / dp
+                    } else {
+                        cluster_weights.len() / R
+                    };
+                    assert!(
+                        dv >= 1
+                            && d > (dv - 1) * LANES
+                            && d <= dp
+                            && x.len() == n * d
+                            && mean.len() == dp
+                            && (INERTIA || sums.len() == R * k * dp)
+                            && (INERTIA || cluster_weights.len() == R * k)
+                            && (!INERTIA || centers.len() == k * dp)
+                            && weights.is_none_or(|w| w.len() == n),
+                        "fused pass: slice lengths agree"
+                    );
+                    // The last register of a row holds `tail` real features; the masked load reads
+                    // only those (never past the end of `x`) and zeroes the padding lanes.
+                    let $tail = d - (dv - 1) * LANES;
+                    let mask: __m256i = $tail_mask;
+                    let last = (dv - 1) * LANES;
+                    // Three tile buffers, used in turn: while tile t is scored, tile t + 1 is
+                    // centered into the next buffer and tile t - 1 (whose labels are known by then)
+                    // is added into the sums from the previous one. See the module docs for why.
+                    // On a cache line, so each row's 32-byte loads and stores stay within one line
+                    // (a row of d = 16 f32 is exactly one line).
+                    let mut tiles = super::CacheAligned::filled(3 * R * dp, 0.0 as $t);
+                    let tp = tiles.as_mut_ptr();
+                    let (xp, mp, sp) = (x.as_ptr(), mean.as_ptr(), sums.as_mut_ptr());
+                    // Centers rows `first..first + count` of `x` into buffer `buffer`, zero rows
+                    // after them.
+                    let center_tile = |buffer: usize, first: usize, count: usize| {
+                        let dst = tp.add(buffer * R * dp);
+                        for r in 0..count {
+                            let src = xp.add((first + r) * d);
+                            let dst = dst.add(r * dp);
+                            for v in 0..dv - 1 {
+                                let value = $loadu(src.add(v * LANES));
+                                $storeu(dst.add(v * LANES), $sub(value, $loadu(mp.add(v * LANES))));
                             }
-                        } else {
-                            super::prefetch(x, ahead, R * d);
-                        }
-                        // SAFETY: buffer < 3, so the R x dp values are inside `tiles`; nothing
-                        // writes this buffer while the slice lives.
-                        let tile = std::slice::from_raw_parts(tp.add(buffer * R * dp), R * dp);
-                        super::avx2::$nearest::<R, NV, DV>(
-                            tile,
-                            dv,
-                            blocked,
-                            half_sq_norms,
-                            n_blocks,
-                            &mut tile_labels,
-                        );
-                        let next = first + count;
-                        if next < n {
-                            center_tile((buffer + 1) % 3, next, (n - next).min(R));
-                        }
-                    }
-                    // Adds row r of the previous tile (buffer `(buffer + 2) % 3`) into the sums
-                    // of its cluster, or its distance into the inertia.
-                    let prev_rows = tp.add((buffer + 2) % 3 * R * dp);
-                    let mut add_prev_row = |r: usize, inertia: &mut $t| {
-                        let label = prev_labels[r] as usize;
-                        let row = prev_rows.add(r * dp);
-                        let w = weights.map(|w| w[prev_first + r]);
-                        if INERTIA {
-                            // SAFETY: label < k (checked when it was written), so the center's
-                            // dp values are inside `centers` (k x dp); row r is inside `tiles`.
-                            let center = centers.as_ptr().add(label * dp);
-                            let mut acc: $vec = $splat(0.0);
-                            for v in 0..dv {
-                                let diff =
-                                    $sub($loadu(row.add(v * LANES)), $loadu(center.add(v * LANES)));
-                                acc = $add(acc, $mul(diff, diff));
-                            }
-                            let sq = $hsum(acc);
-                            *inertia += match w {
-                                None => sq,
-                                Some(w) => w * sq,
+                            // A plain load when the last register is full (d a multiple of the
+                            // lanes, as in the benchmark's d = 16), the masked one otherwise.
+                            let value = if d == dp {
+                                $loadu(src.add(last))
+                            } else {
+                                $maskload(src.add(last), mask)
                             };
-                            return;
+                            $storeu(dst.add(last), $sub(value, $loadu(mp.add(last))));
                         }
-                        // SAFETY: r < R and label < k, so the sum's dp values at (r * k + label)
-                        // * dp are inside `sums` (R x k x dp), and its weight is inside
-                        // `cluster_weights` (R x k).
-                        let sum = sp.add((r * k + label) * dp);
-                        *cluster_weights.get_unchecked_mut(r * k + label) += w.unwrap_or(1.0);
-                        match w {
-                            None => {
-                                for v in 0..dv {
-                                    let s: $vec = $loadu(sum.add(v * LANES));
-                                    let add = $add(s, $loadu(row.add(v * LANES)));
-                                    $storeu(sum.add(v * LANES), add);
-                                }
-                            }
-                            Some(w) => {
-                                // `sum += w * row`, multiply then add, as the portable loop.
-                                let wv = $splat(w);
-                                for v in 0..dv {
-                                    let s: $vec = $loadu(sum.add(v * LANES));
-                                    let add = $add(s, $mul(wv, $loadu(row.add(v * LANES))));
-                                    $storeu(sum.add(v * LANES), add);
-                                }
+                        for r in count..R {
+                            for v in 0..dv {
+                                $storeu(dst.add(r * dp + v * LANES), $splat(0.0));
                             }
                         }
                     };
-                    // A full previous tile (the usual case) runs as R straight-line copies of
-                    // the row body, without a check of the row count between them.
-                    if prev_count == R {
-                        for r in 0..R {
-                            add_prev_row(r, &mut inertia);
-                        }
-                    } else {
-                        for r in 0..prev_count {
-                            add_prev_row(r, &mut inertia);
-                        }
+                    let mut tile_labels = [0 as super::Label; R];
+                    // The previous tile: its labels, first row and number of rows (0: none yet).
+                    let mut prev_labels = [0 as super::Label; R];
+                    let (mut prev_first, mut prev_count) = (0, 0);
+                    let mut changed = 0;
+                    let mut inertia: $t = 0.0;
+                    let mut first = 0;
+                    let mut buffer = 0;
+                    if n > 0 {
+                        center_tile(0, 0, n.min(R));
                     }
-                    if count == 0 {
-                        break;
-                    }
-                    // Padding centers score +inf and never win; checked once per tile because
-                    // the accesses above are unchecked. Then the tile's labels are compared
-                    // with the old ones and stored as one block of R u32 (branch-free, in
-                    // vector registers): per row, this bookkeeping was ~12% of the pass (perf,
-                    // f32, 1 thread, data in L3), most of it spilled scalar code.
-                    let top = tile_labels.iter().fold(0, |m, &l| m.max(l));
-                    assert!((top as usize) < k, "the kernel returns a real center");
-                    if count == R {
-                        // A fixed-size array, so the copy is one vector store, not a memcpy call.
-                        let slots: &mut [super::Label; R] = (&mut labels[first..first + R])
-                            .try_into()
-                            .expect("a full tile has R rows");
-                        let mut same = 0;
-                        for r in 0..R {
-                            same += usize::from(slots[r] == tile_labels[r]);
+                    loop {
+                        // 0 once every tile is scored: then only the last one is left to add.
+                        let count = (n - first).min(R);
+                        if count > 0 {
+                            let ahead = (first + super::PREFETCH_ROWS) * d;
+                            if ahead + R * dp <= x.len() && d == dp {
+                                // The usual case, a whole tile ahead inside `x` and no padding:
+                                // one prefetch per cache line, a count known at compile time
+                                // (when DV is), no bounds check per line. Kept beside
+                                // `super::prefetch` on purpose: folding this fast path into it
+                                // (same condition, constant length) measured 1.02-1.06x slower.
+                                let line = 64 / std::mem::size_of::<$t>();
+                                for i in 0..R * dp / line {
+                                    // SAFETY: ahead + i * line < ahead + R * dp <= x.len(), so the
+                                    // address is inside `x`; a prefetch reads nothing observable.
+                                    _mm_prefetch::<_MM_HINT_T0>(
+                                        xp.add(ahead + i * line).cast::<i8>(),
+                                    );
+                                }
+                            } else {
+                                super::prefetch(x, ahead, R * d);
+                            }
+                            // SAFETY: buffer < 3, so the R x dp values are inside `tiles`; nothing
+                            // writes this buffer while the slice lives.
+                            let tile = std::slice::from_raw_parts(tp.add(buffer * R * dp), R * dp);
+                            super::avx2::$nearest::<R, NV, DV>(
+                                tile,
+                                dv,
+                                blocked,
+                                half_sq_norms,
+                                n_blocks,
+                                &mut tile_labels,
+                            );
+                            let next = first + count;
+                            if next < n {
+                                center_tile((buffer + 1) % 3, next, (n - next).min(R));
+                            }
                         }
-                        changed += R - same;
-                        *slots = tile_labels;
-                    } else {
-                        let slots = &mut labels[first..first + count];
-                        for (slot, &label) in slots.iter_mut().zip(&tile_labels) {
-                            changed += usize::from(*slot != label);
-                            *slot = label;
+                        // Adds row r of the previous tile (buffer `(buffer + 2) % 3`) into the sums
+                        // of its cluster, or its distance into the inertia.
+                        let prev_rows = tp.add((buffer + 2) % 3 * R * dp);
+                        let mut add_prev_row = |r: usize, inertia: &mut $t| {
+                            let label = prev_labels[r] as usize;
+                            let row = prev_rows.add(r * dp);
+                            let w = weights.map(|w| w[prev_first + r]);
+                            if INERTIA {
+                                // SAFETY: label < k (checked when it was written), so the center's
+                                // dp values are inside `centers` (k x dp); row r is inside `tiles`.
+                                let center = centers.as_ptr().add(label * dp);
+                                let mut acc: $vec = $splat(0.0);
+                                for v in 0..dv {
+                                    let diff = $sub(
+                                        $loadu(row.add(v * LANES)),
+                                        $loadu(center.add(v * LANES)),
+                                    );
+                                    acc = $add(acc, $mul(diff, diff));
+                                }
+                                let sq = $hsum(acc);
+                                *inertia += match w {
+                                    None => sq,
+                                    Some(w) => w * sq,
+                                };
+                                return;
+                            }
+                            // SAFETY: r < R and label < k, so the sum's dp values at (r * k + label)
+                            // * dp are inside `sums` (R x k x dp), and its weight is inside
+                            // `cluster_weights` (R x k).
+                            let sum = sp.add((r * k + label) * dp);
+                            *cluster_weights.get_unchecked_mut(r * k + label) += w.unwrap_or(1.0);
+                            match w {
+                                None => {
+                                    for v in 0..dv {
+                                        let s: $vec = $loadu(sum.add(v * LANES));
+                                        let add = $add(s, $loadu(row.add(v * LANES)));
+                                        $storeu(sum.add(v * LANES), add);
+                                    }
+                                }
+                                Some(w) => {
+                                    // `sum += w * row`, multiply then add, as the portable loop.
+                                    let wv = $splat(w);
+                                    for v in 0..dv {
+                                        let s: $vec = $loadu(sum.add(v * LANES));
+                                        let add = $add(s, $mul(wv, $loadu(row.add(v * LANES))));
+                                        $storeu(sum.add(v * LANES), add);
+                                    }
+                                }
+                            }
+                        };
+                        // A full previous tile (the usual case) runs as R straight-line copies of
+                        // the row body, without a check of the row count between them.
+                        if prev_count == R {
+                            for r in 0..R {
+                                add_prev_row(r, &mut inertia);
+                            }
+                        } else {
+                            for r in 0..prev_count {
+                                add_prev_row(r, &mut inertia);
+                            }
                         }
+                        if count == 0 {
+                            break;
+                        }
+                        // Padding centers score +inf and never win; checked once per tile because
+                        // the accesses above are unchecked. Then the tile's labels are compared
+                        // with the old ones and stored as one block of R u32 (branch-free, in
+                        // vector registers): per row, this bookkeeping was ~12% of the pass (perf,
+                        // f32, 1 thread, data in L3), most of it spilled scalar code.
+                        let top = tile_labels.iter().fold(0, |m, &l| m.max(l));
+                        assert!((top as usize) < k, "the kernel returns a real center");
+                        if count == R {
+                            // A fixed-size array, so the copy is one vector store, not a memcpy call.
+                            let slots: &mut [super::Label; R] = (&mut labels[first..first + R])
+                                .try_into()
+                                .expect("a full tile has R rows");
+                            let mut same = 0;
+                            for r in 0..R {
+                                same += usize::from(slots[r] == tile_labels[r]);
+                            }
+                            changed += R - same;
+                            *slots = tile_labels;
+                        } else {
+                            let slots = &mut labels[first..first + count];
+                            for (slot, &label) in slots.iter_mut().zip(&tile_labels) {
+                                changed += usize::from(*slot != label);
+                                *slot = label;
+                            }
+                        }
+                        prev_labels = tile_labels;
+                        (prev_first, prev_count) = (first, count);
+                        first += count;
+                        buffer = (buffer + 1) % 3;
                     }
-                    prev_labels = tile_labels;
-                    (prev_first, prev_count) = (first, count);
-                    first += count;
-                    buffer = (buffer + 1) % 3;
+                    (changed, inertia)
                 }
-                (changed, inertia)
             }
         };
     }

@@ -321,7 +321,7 @@ impl MiniBatchKMeansValidParams {
                     None => rng.gen_range(0..n),
                     Some(cum) => {
                         let total = cum[n - 1];
-                        let target = rng.gen::<f64>() * total;
+                        let target = rng.r#gen::<f64>() * total;
                         // First row whose running sum exceeds the target (never a 0-weight row).
                         cum.partition_point(|&c| c <= target).min(n - 1)
                     }

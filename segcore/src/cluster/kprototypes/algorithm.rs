@@ -100,7 +100,7 @@ impl KPrototypesValidParams {
         };
         for _ in 0..full_runs {
             crate::cancel::check()?;
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.r#gen());
             let protos = match &params.init {
                 KPrototypesInit::KMeansPlusPlus => kmeans_plusplus(&data, k, gamma, &mut rng)?,
                 KPrototypesInit::Cao => cao(&data, k, gamma, &n_categories)?,
@@ -175,12 +175,12 @@ impl KPrototypesValidParams {
             return Ok(None);
         }
         let k = params.n_clusters;
-        let mut sample_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
+        let mut sample_rng = Xoshiro256PlusPlus::seed_from_u64(seeds.r#gen());
         let sample = data.subset(&sample_rows(data.n, SCREEN_ROWS, &mut sample_rng));
         let mut candidates: Vec<(f64, Prototypes)> = Vec::with_capacity(n_starts);
         for _ in 0..n_starts {
             crate::cancel::check()?;
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.r#gen());
             let protos = match &params.init {
                 KPrototypesInit::Huang => huang(&sample, k, gamma, &mut rng),
                 _ => kmeans_plusplus(&sample, k, gamma, &mut rng),
@@ -798,10 +798,10 @@ mod tests {
         for i in 0..n {
             let g = i % 3;
             for f in 0..2 {
-                num[[i, f]] = 5.0 * g as f64 + rng.gen::<f64>() - 0.5;
+                num[[i, f]] = 5.0 * g as f64 + rng.r#gen::<f64>() - 0.5;
             }
             for j in 0..3 {
-                cat[[i, j]] = if rng.gen::<f64>() < 0.8 {
+                cat[[i, j]] = if rng.r#gen::<f64>() < 0.8 {
                     g as u32
                 } else {
                     rng.gen_range(0..4)

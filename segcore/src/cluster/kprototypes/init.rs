@@ -38,7 +38,7 @@ fn draw(mass: &[f64], rng: &mut Xoshiro256PlusPlus) -> Option<usize> {
     if total <= 0.0 || !total.is_finite() {
         return None;
     }
-    let target = rng.gen::<f64>() * total;
+    let target = rng.r#gen::<f64>() * total;
     let mut running = 0.0;
     let mut last_positive = None;
     for (i, &m) in mass.iter().enumerate() {

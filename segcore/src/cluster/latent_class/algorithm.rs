@@ -321,14 +321,14 @@ impl LatentClassValidParams {
         let mut best: Option<(f64, Vec<f64>, Vec<f64>, usize, bool)> = None;
         for _ in 0..params.n_init {
             crate::cancel::check()?;
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.gen());
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seeds.r#gen());
             let mut weights = vec![1.0 / k as f64; k];
             let mut probs = vec![0.0; k * data.n_levels];
             for c in 0..k {
                 for (j, &levels) in n_categories.iter().enumerate() {
                     let start = c * data.n_levels + data.offsets[j];
                     let slot = &mut probs[start..start + levels as usize];
-                    slot.iter_mut().for_each(|p| *p = 0.1 + rng.gen::<f64>());
+                    slot.iter_mut().for_each(|p| *p = 0.1 + rng.r#gen::<f64>());
                     let s: f64 = slot.iter().sum();
                     slot.iter_mut().for_each(|p| *p /= s);
                 }
@@ -604,7 +604,7 @@ mod tests {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         Array2::from_shape_fn((n, q), |(i, j)| {
             let class = (i % 3 == 0) as u32;
-            if rng.gen::<f64>() < 0.75 {
+            if rng.r#gen::<f64>() < 0.75 {
                 (class + j as u32) % levels
             } else {
                 rng.gen_range(0..levels)

@@ -493,7 +493,7 @@ fn read_column(
     );
     let bad = |what: String| unsupported(source_name, format!("column `{name}`: {what}"));
     macro_rules! chunks {
-        ($data_type:ty, $convert:expr) => {
+        ($data_type:ty, $convert:expr_2021) => {
             read_chunks::<$data_type, _>(reader, leaf, descr, source_name, name, $convert)?
         };
     }

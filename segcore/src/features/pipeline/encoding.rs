@@ -190,7 +190,7 @@ impl OrdinalEncoder {
             .iter()
             .zip(&positions)
             .zip(&used)
-            .find(|((_, p), &u)| u && p.is_none())
+            .find(|&((_, p), &u)| u && p.is_none())
             .map(|(cp, _)| cp)
         {
             return Err(Error::UnknownCategory {
