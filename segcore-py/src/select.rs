@@ -29,12 +29,14 @@ fn criterion_name(criterion: Criterion) -> &'static str {
 type TableColumn = (&'static str, fn(&KEvaluation) -> Option<f64>);
 
 /// The table's columns in display order under the Python API's names.
-const TABLE_COLUMNS: [TableColumn; 10] = [
+const TABLE_COLUMNS: [TableColumn; 12] = [
     ("inertia", |e| Some(e.inertia)),
     ("silhouette", |e| Some(e.silhouette)),
     ("silhouette_se", |e| e.silhouette_se),
     ("calinski_harabasz", |e| Some(e.calinski_harabasz)),
+    ("calinski_harabasz_se", |e| e.calinski_harabasz_se),
     ("davies_bouldin", |e| Some(e.davies_bouldin)),
+    ("davies_bouldin_se", |e| e.davies_bouldin_se),
     ("gap", |e| e.gap),
     ("gap_sd", |e| e.gap_spread),
     ("stability_ari_mean", |e| e.stability_mean),
@@ -101,7 +103,7 @@ fn parse_reference(name: &str) -> segcore::Result<GapReference> {
 /// called (with the GIL re-acquired) after each clustering; an exception it raises is re-raised
 /// once the run ends.
 #[pyfunction]
-#[pyo3(signature = (x, *, k_values, method, covariance_type, n_init, random_state, silhouette_sample_size, gap_references, gap_reference, stability_resamples, stability_fraction, sample_size=None, resample_n_init=None, gap_sample_size=None, progress=None))]
+#[pyo3(signature = (x, *, k_values, method, covariance_type, n_init, random_state, silhouette_sample_size, gap_references, gap_reference, stability_resamples, stability_fraction, sample_size=None, resample_n_init=None, gap_sample_size=None, max_sample_size=None, criteria_parts=1, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn select_k<'py>(
     py: Python<'py>,
@@ -119,6 +121,8 @@ pub fn select_k<'py>(
     sample_size: Option<usize>,
     resample_n_init: Option<usize>,
     gap_sample_size: Option<usize>,
+    max_sample_size: Option<usize>,
+    criteria_parts: usize,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let params = (|| {
@@ -134,7 +138,9 @@ pub fn select_k<'py>(
                 .stability_fraction(stability_fraction)
                 .sample_size(sample_size)
                 .resample_n_init(resample_n_init)
-                .gap_sample_size(gap_sample_size),
+                .gap_sample_size(gap_sample_size)
+                .max_sample_size(max_sample_size)
+                .criteria_parts(criteria_parts),
         )
     })()
     .into_py_result(py)?;

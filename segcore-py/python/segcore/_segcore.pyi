@@ -265,6 +265,8 @@ def select_k(
     sample_size: Optional[int] = None,
     resample_n_init: Optional[int] = None,
     gap_sample_size: Optional[int] = None,
+    max_sample_size: Optional[int] = None,
+    criteria_parts: int = 1,
     progress: Optional[Callable[[int, int], object]] = None,
 ) -> dict[str, Any]: ...
 

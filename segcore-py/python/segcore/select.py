@@ -26,7 +26,8 @@ class SelectKResult:
     ----------
     table : pandas.DataFrame
         One row per k (the index), one column per criterion: ``inertia``, ``silhouette``,
-        ``silhouette_se`` (its standard error), ``calinski_harabasz``, ``davies_bouldin``,
+        ``silhouette_se`` (its standard error), ``calinski_harabasz``, ``davies_bouldin`` (with
+        ``calinski_harabasz_se`` and ``davies_bouldin_se`` when computed on ``criteria_parts``),
         ``gap`` and ``gap_sd`` (the gap's ``s_k``),
         ``stability_ari_mean`` / ``stability_ari_sd``, ``n_clusters_found``. Criteria that were
         not computed are left out.
@@ -90,6 +91,8 @@ def select_k(
     sample_size: Optional[int] = None,
     resample_n_init: Optional[int] = None,
     gap_sample_size: Optional[int] = None,
+    max_sample_size: Optional[int] = None,
+    criteria_parts: int = 1,
     progress: Progress = None,
 ) -> SelectKResult:
     """Evaluate every k in ``k_range`` and recommend one, with the evidence.
@@ -117,9 +120,19 @@ def select_k(
     subsamples (default: as ``n_init``). ``gap_sample_size``: rows of each gap reference
     (default: as many as the evaluated rows); fewer make the gap statistic cheaper, its
     ``log W*`` shifted by ``log(n/m)`` to stand for a reference of the data's size.
+    ``max_sample_size``: when no k has a majority of the criteria on the sample, compute them
+    again on a sample of this many rows (every row when ``X`` has no more); default never.
+
+    ``criteria_parts``: compute silhouette, Calinski-Harabasz and Davies-Bouldin on this many
+    disjoint random parts of the evaluated rows, each clustered on its own, and report their
+    mean and standard error (``*_se`` columns); each criterion then votes for the smallest k
+    within one standard error of its best, and k-means on all evaluated rows starts from the
+    parts' answers. The parts show how much a criterion moves with the rows k-means sees and
+    the optimum it lands in. Default 1 (no parts).
 
     Silhouette (the smallest k within one standard error of the highest mean silhouette),
-    Calinski-Harabasz, Davies-Bouldin, the elbow of inertia (Kneedle rule) and the gap rule
+    Calinski-Harabasz and Davies-Bouldin (the same rule where they have a standard error),
+    the elbow of inertia (Kneedle rule) and the gap rule
     (smallest k with ``Gap(k) >= Gap(k+1) - s(k+1)``) vote; the most voted k wins. Ties go to
     the more stable k (by more than one standard error of its mean ARI), then to a k in 4..=8
     (a tie-breaker only), then to the smaller k.
@@ -158,8 +171,11 @@ def select_k(
         ("sample_size", sample_size, "an integer >= 3 or None"),
         ("resample_n_init", resample_n_init, "a positive integer or None"),
         ("gap_sample_size", gap_sample_size, "a positive integer or None"),
+        ("max_sample_size", max_sample_size, "a positive integer or None"),
     )}
-    clusterings = len(set(k_values)) * (1 + gap_references + stability_resamples)
+    parts = count_param("criteria_parts", criteria_parts, "an integer >= 1")
+    part_fits = parts if parts > 1 else 0
+    clusterings = len(set(k_values)) * (1 + part_fits + gap_references + stability_resamples)
     report, close = progress_callback(progress, "select_k", data.shape[0] * clusterings)
     try:
         result = _segcore.select_k(
@@ -174,6 +190,7 @@ def select_k(
             progress=report,
             gap_references=gap_references,
             stability_resamples=stability_resamples,
+            criteria_parts=parts,
             **optional,
         )
     finally:

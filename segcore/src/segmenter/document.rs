@@ -90,8 +90,12 @@ struct KEvaluationDocument {
     silhouette_se: Option<f64>,
     #[serde(deserialize_with = "nan_if_null")]
     calinski_harabasz: f64,
+    #[serde(default)]
+    calinski_harabasz_se: Option<f64>,
     #[serde(deserialize_with = "nan_if_null")]
     davies_bouldin: f64,
+    #[serde(default)]
+    davies_bouldin_se: Option<f64>,
     gap: Option<f64>,
     gap_spread: Option<f64>,
     stability_mean: Option<f64>,
@@ -129,7 +133,9 @@ pub(crate) fn deserialize_selection<'de, D: Deserializer<'de>>(
                 silhouette: e.silhouette,
                 silhouette_se: e.silhouette_se,
                 calinski_harabasz: e.calinski_harabasz,
+                calinski_harabasz_se: e.calinski_harabasz_se,
                 davies_bouldin: e.davies_bouldin,
+                davies_bouldin_se: e.davies_bouldin_se,
                 gap: e.gap,
                 gap_spread: e.gap_spread,
                 stability_mean: e.stability_mean,

@@ -33,7 +33,8 @@ use crate::persist::SavedModel;
 use crate::profile::{profile, ProfileParams, SegmentationProfile, DEFAULT_UNCERTAINTY_THRESHOLD};
 use crate::reduce::{NComponents, Pca, PcaParams};
 use crate::select::select_k::{
-    SelectKParams, SelectKResult, SelectMethod, SELECT_K_GAP_REFERENCE_ROWS,
+    SelectKParams, SelectKResult, SelectMethod, SELECT_K_CRITERIA_PARTS,
+    SELECT_K_GAP_REFERENCE_ROWS,
 };
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
@@ -499,8 +500,10 @@ impl SegmenterParams {
     /// Above [`SELECT_K_SAMPLE_ROWS`] customers every criterion is computed on a seeded sample
     /// of that many, with one k-means++ run per gap reference and stability subsample (the
     /// restarts matter for the data's own clustering, not for structure-free references), gap
-    /// references of [`SELECT_K_GAP_REFERENCE_ROWS`] rows, and a second sample of twice the rows
-    /// when the criteria are split on the first (no k with a majority).
+    /// references of [`SELECT_K_GAP_REFERENCE_ROWS`] rows, silhouette, Calinski-Harabasz and
+    /// Davies-Bouldin as the mean over [`SELECT_K_CRITERIA_PARTS`] disjoint parts of the sample
+    /// (voted by the one-standard-error rule), and a second sample of twice the rows when the
+    /// criteria are split on the first (no k with a majority).
     fn choose_k(
         &self,
         x: ArrayView2<f64>,
@@ -532,7 +535,8 @@ impl SegmenterParams {
             params = params
                 .resample_n_init(Some(1))
                 .max_sample_size(Some(2 * SELECT_K_SAMPLE_ROWS))
-                .gap_sample_size(Some(SELECT_K_GAP_REFERENCE_ROWS));
+                .gap_sample_size(Some(SELECT_K_GAP_REFERENCE_ROWS))
+                .criteria_parts(SELECT_K_CRITERIA_PARTS);
         }
         let (result, mut centers) = params
             .fit_with_centers(x, |done, total| progress(done as f64 / total.max(1) as f64))?;

@@ -14,5 +14,6 @@ pub mod stability;
 pub use gap::GapReference;
 pub use select_k::{
     Criterion, CriterionVote, KEvaluation, SelectKParams, SelectKResult, SelectKSample,
-    SelectKValidParams, SelectMethod, AUTO_EXACT_SILHOUETTE_ROWS, SELECT_K_GAP_REFERENCE_ROWS,
+    SelectKValidParams, SelectMethod, AUTO_EXACT_SILHOUETTE_ROWS, SELECT_K_CRITERIA_PARTS,
+    SELECT_K_GAP_REFERENCE_ROWS,
 };

@@ -15,6 +15,16 @@
 //!   all rows and that of `stability_resamples` random subsamples of `stability_fraction` of the
 //!   rows, compared on the rows they share (see [`super::stability`]).
 //!
+//! With [`SelectKParams::criteria_parts`] `m > 1`, silhouette, Calinski-Harabasz and
+//! Davies-Bouldin are instead the mean over `m` disjoint random parts of the rows, each part
+//! clustered on its own (the same method and restarts), with the standard error of that mean;
+//! and k-means on all rows runs once from each part's answer (the parts as refined starting
+//! points, Bradley and Fayyad 1998) instead of `n_init` k-means++ runs. Inertia, gap,
+//! stability and the cluster means are those of the clustering of all rows. The parts' spread
+//! holds what one clustering cannot show: how much a criterion moves with the rows k-means sees
+//! and the local optimum it lands in. The parts' silhouettes together cost what one silhouette
+//! does (each on at most `rows / sqrt(m)` rows).
+//!
 //! With [`SelectKParams::sample_size`], all of this is computed on a seeded random sample of the
 //! rows (the choice of k at scale: its cost stops growing with n; the result says so in
 //! [`SelectKResult::sample`] and in the reason), and the gap references and stability
@@ -30,17 +40,21 @@
 //! that happens mostly splits the vote (no k with a majority), so with
 //! [`SelectKParams::max_sample_size`] a split vote is computed again on a larger sample (the
 //! Segmenter doubles it). Invariant: without a split the larger sample is never drawn, and the
-//! result is that of the first sample. Current figure (make_b2b 50k, seed 1; criteria without
-//! gap and stability): of 8 samples of 20,000 rows, 5 voted 5 with a majority and 3 split (2 of
-//! 4 criteria for 6, 6 and 7); samples of 40,000 rows gave 5 in 5 of 6 (docs/performance.md).
-//! Not settled by it: a sample whose lower-inertia 6-partition wins with a majority (make_b2b
-//! 50k seed 2: 6 on the sample, 5 on every row).
+//! result is that of the first sample. That alone did not settle a sample whose lowest-inertia
+//! 6-partition is the better-scoring one (make_b2b 50k seed 2: 6 with 3 of 4 criteria on the
+//! sample, 5 on every row): on the sample's parts (the Segmenter: 4 of 5,000 rows) k-means finds
+//! that partition on some parts and not on others, so the parts' mean silhouette and
+//! Davies-Bouldin at 6 carry a standard error that covers k = 5, and the one-standard-error rule
+//! takes the simpler k. Current figure: the Segmenter's samples of make_b2b 50k, seeds 0-2, give
+//! 5 as every row does (seed 0 after the second sample: a part's k = 5 fit in a poor optimum
+//! split the first vote); silhouette at 6 0.2589 +- 0.0042 against 0.2691 +- 0.0010 at 5 on
+//! seed 2 (docs/performance.md).
 //!
 //! # How one k is recommended
 //! Five criteria vote: silhouette (the smallest k within one standard error of the highest: a
 //! difference below the sampling noise of the mean does not justify more segments),
-//! Calinski-Harabasz (highest), Davies-Bouldin
-//! (lowest), the elbow of inertia (Kneedle rule, see [`super::elbow`]) and the gap statistic
+//! Calinski-Harabasz (highest) and Davies-Bouldin (lowest), both by the same one-standard-error
+//! rule when computed on parts (without parts they have no standard error: the best), the elbow of inertia (Kneedle rule, see [`super::elbow`]) and the gap statistic
 //! (smallest k with `Gap(k) >= Gap(k+1) - s(k+1)`). The elbow and gap rules may abstain. The k
 //! with most votes wins. Ties are broken, in this order, by (1) higher mean stability ARI (by
 //! more than one standard error of the mean over the subsamples),
@@ -61,7 +75,7 @@ use super::metrics::{
 };
 use super::stability::{check_fraction, mean_and_sd, subsample_indices, subsample_size};
 use crate::cluster::gmm::{CovarianceType, GaussianMixtureParams};
-use crate::cluster::kmeans::KMeansParams;
+use crate::cluster::kmeans::{KMeansInit, KMeansParams};
 use crate::cluster::ward::ward_linkage;
 use crate::error::{Error, Result};
 use crate::validation::check_matrix;
@@ -79,12 +93,18 @@ pub const AUTO_EXACT_SILHOUETTE_ROWS: usize = 10_000;
 /// ([`SelectKParams::gap_sample_size`]): a quarter of its 20,000-row sample.
 pub const SELECT_K_GAP_REFERENCE_ROWS: usize = 5_000;
 
+/// Disjoint parts of its sample on which the Segmenter computes silhouette, Calinski-Harabasz
+/// and Davies-Bouldin ([`SelectKParams::criteria_parts`]): 4 parts of 5,000 rows.
+pub const SELECT_K_CRITERIA_PARTS: usize = 4;
+
 /// Seed streams: every random draw has its own stream so adding one never shifts another.
 const GAP_DATA_STREAM: u64 = 1;
 const STABILITY_ROWS_STREAM: u64 = 2;
 const STABILITY_FIT_STREAM: u64 = 3;
 const SILHOUETTE_STREAM: u64 = 4;
 const SAMPLE_STREAM: u64 = 5;
+const PARTS_ROWS_STREAM: u64 = 6;
+const PARTS_FIT_STREAM: u64 = 7;
 
 /// The clustering algorithm whose k is chosen.
 ///
@@ -199,6 +219,12 @@ pub struct SelectKParams {
     gap_sample_size: Option<usize>,
     #[serde(default)]
     max_sample_size: Option<usize>,
+    #[serde(default = "one_part")]
+    criteria_parts: usize,
+}
+
+fn one_part() -> usize {
+    1
 }
 
 /// [`SelectKParams`] that passed [`SelectKParams::check`], with the k values sorted and
@@ -236,7 +262,20 @@ impl SelectKParams {
             resample_n_init: None,
             gap_sample_size: None,
             max_sample_size: None,
+            criteria_parts: 1,
         }
+    }
+
+    /// Compute silhouette, Calinski-Harabasz and Davies-Bouldin on this many disjoint random
+    /// parts of the evaluated rows (the sample, or every row), each part clustered on its own,
+    /// and vote with their mean and its standard error (default 1: the evaluated rows'
+    /// clustering, with the silhouette's standard error over its scored rows). The parts measure
+    /// what one clustering cannot: how much a criterion moves with the rows k-means sees and
+    /// the optimum it lands in. Inertia, the gap statistic, stability and the cluster means stay
+    /// those of the evaluated rows' clustering. Each part needs more rows than the largest k.
+    pub fn criteria_parts(mut self, parts: usize) -> Self {
+        self.criteria_parts = parts;
+        self
     }
 
     /// With [`sample_size`](Self::sample_size): when no k has a majority of the criteria that
@@ -348,6 +387,13 @@ impl SelectKParams {
         }
         if self.n_init == Some(0) {
             return Err(Error::invalid_parameter("n_init", 0, "an integer >= 1"));
+        }
+        if self.criteria_parts == 0 {
+            return Err(Error::invalid_parameter(
+                "criteria_parts",
+                0,
+                "an integer >= 1 (1: the evaluated rows' own clustering)",
+            ));
         }
         if self.resample_n_init == Some(0) {
             return Err(Error::invalid_parameter(
@@ -551,21 +597,52 @@ impl SelectKValidParams {
                 format!("more rows than the largest k = {k_max}"),
             ));
         }
-        let total = ks.len() * (1 + self.params.gap_references + self.params.stability_resamples);
+        let parts = self.params.criteria_parts;
+        if parts > 1 && k_max >= n_samples / parts {
+            return Err(Error::invalid_parameter(
+                "criteria_parts",
+                parts,
+                format!(
+                    "parts of more rows than the largest k = {k_max} ({n_samples} rows make parts \
+                     of {} rows)",
+                    n_samples / parts
+                ),
+            ));
+        }
+        let part_fits = if parts > 1 { parts } else { 0 };
+        let total = ks.len()
+            * (1 + part_fits + self.params.gap_references + self.params.stability_resamples);
         let mut done = 0;
         let mut tick = || {
             done += 1;
             progress(done, total);
         };
 
-        let (labels, bics) = self.cluster_every_k(
-            x,
-            ks,
-            self.params.random_state,
-            self.params.n_init,
-            &mut tick,
-        )?;
-        let silhouettes = self.silhouettes(x, &labels)?;
+        let on_parts = if parts > 1 {
+            Some(self.criteria_on_parts(x, &mut tick)?)
+        } else {
+            None
+        };
+        let (labels, bics) = match (&on_parts, self.params.method) {
+            // k-means from each part's answer (see `refine_every_k`).
+            (Some(on_parts), SelectMethod::KMeans) => (
+                self.refine_every_k(x, ks, &on_parts.starts, &mut tick)?,
+                vec![None; ks.len()],
+            ),
+            _ => self.cluster_every_k(
+                x,
+                ks,
+                self.params.random_state,
+                self.params.n_init,
+                &mut tick,
+            )?,
+        };
+        // With parts, the silhouette, CH and DB of the table are the parts' (below).
+        let silhouettes = if parts > 1 {
+            vec![(f64::NAN, None); ks.len()]
+        } else {
+            self.silhouettes(x, &labels, self.silhouette_rows())?
+        };
         let mut table = Vec::with_capacity(ks.len());
         let mut centers = Vec::with_capacity(ks.len());
         for (((&k, labels), bic), (silhouette, silhouette_se)) in
@@ -588,8 +665,18 @@ impl SelectKValidParams {
                 inertia: inertia(x, labels.view(), None)?,
                 silhouette,
                 silhouette_se,
-                calinski_harabasz: metric(calinski_harabasz_score)?,
-                davies_bouldin: metric(davies_bouldin_score)?,
+                calinski_harabasz: if parts > 1 {
+                    f64::NAN
+                } else {
+                    metric(calinski_harabasz_score)?
+                },
+                calinski_harabasz_se: None,
+                davies_bouldin: if parts > 1 {
+                    f64::NAN
+                } else {
+                    metric(davies_bouldin_score)?
+                },
+                davies_bouldin_se: None,
                 gap: None,
                 gap_spread: None,
                 stability_mean: None,
@@ -597,6 +684,13 @@ impl SelectKValidParams {
                 bic: *bic,
             });
             centers.push(label_means(x, labels, k));
+        }
+        if let Some(on_parts) = on_parts {
+            for (row, [silhouette, ch, db]) in table.iter_mut().zip(on_parts.criteria) {
+                (row.silhouette, row.silhouette_se) = silhouette;
+                (row.calinski_harabasz, row.calinski_harabasz_se) = ch;
+                (row.davies_bouldin, row.davies_bouldin_se) = db;
+            }
         }
 
         if self.params.gap_references > 0 {
@@ -678,18 +772,130 @@ impl SelectKValidParams {
         ))
     }
 
+    /// Silhouette, Calinski-Harabasz and Davies-Bouldin of every k as the mean over
+    /// `criteria_parts` disjoint random parts of `x`, each clustered on its own, with the
+    /// standard error of that mean (sd over the parts / sqrt(parts)). Row `i` of a seeded
+    /// permutation goes to part `i % parts`, so no row is left out and the parts differ in size
+    /// by at most one row.
+    fn criteria_on_parts<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        tick: &mut impl FnMut(),
+    ) -> Result<PartCriteria> {
+        let parts = self.params.criteria_parts;
+        let ks: &[usize] = &self.k_values;
+        let n_samples = x.nrows();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(derive_seed(
+            self.params.random_state,
+            PARTS_ROWS_STREAM,
+            0,
+        ));
+        let mut order: Vec<usize> = (0..n_samples).collect();
+        for i in 0..n_samples {
+            let j = rng.gen_range(i..n_samples);
+            order.swap(i, j);
+        }
+        // The parts' silhouettes together cost what one of `silhouette_rows` rows does (the pairs
+        // grow as the square of the rows): exact on the Segmenter's parts of 5,000 rows.
+        let part_silhouette_rows =
+            ((self.silhouette_rows() as f64 / (parts as f64).sqrt()).ceil() as usize).max(2);
+        // Per k: the parts' silhouettes, CH and DB, and their cluster means.
+        let mut values = vec![<[Vec<f64>; 3]>::default(); ks.len()];
+        let mut starts = vec![Vec::with_capacity(parts); ks.len()];
+        for part in 0..parts {
+            let mut rows: Vec<usize> = order.iter().skip(part).step_by(parts).copied().collect();
+            rows.sort_unstable();
+            let x_part = x.select(Axis(0), &rows);
+            let seed = derive_seed(self.params.random_state, PARTS_FIT_STREAM, part as u64);
+            let (labels, _) =
+                self.cluster_every_k(x_part.view(), ks, seed, self.params.n_init, tick)?;
+            let silhouettes = self.silhouettes(x_part.view(), &labels, part_silhouette_rows)?;
+            for (((per_k, starts), (&k, labels)), (silhouette, _)) in values
+                .iter_mut()
+                .zip(starts.iter_mut())
+                .zip(ks.iter().zip(&labels))
+                .zip(silhouettes)
+            {
+                starts.push(label_means(x_part.view(), labels, k));
+                crate::cancel::check()?;
+                let found = n_distinct(labels);
+                let defined = found >= 2 && found < rows.len();
+                let (ch, db) = if defined {
+                    (
+                        calinski_harabasz_score(x_part.view(), labels.view())?,
+                        davies_bouldin_score(x_part.view(), labels.view())?,
+                    )
+                } else {
+                    (f64::NAN, f64::NAN)
+                };
+                per_k[0].push(silhouette);
+                per_k[1].push(ch);
+                per_k[2].push(db);
+            }
+        }
+        let summary = |v: &[f64]| {
+            let (mean, sd) = mean_and_sd(v);
+            let se = sd / (v.len() as f64).sqrt();
+            (mean, se.is_finite().then_some(se))
+        };
+        Ok(PartCriteria {
+            criteria: values
+                .iter()
+                .map(|[s, ch, db]| [summary(s), summary(ch), summary(db)])
+                .collect(),
+            starts,
+        })
+    }
+
+    /// k-means on `x` for every k, one run from each part's cluster means (`starts[i]` for
+    /// `ks[i]`), keeping the lowest inertia (the first part's on a tie): the parts' answers as
+    /// refined starting points (Bradley and Fayyad, 1998), in place of `n_init` k-means++ runs
+    /// on all of `x`. A part's answer is near a local optimum of `x`, so each run needs few
+    /// iterations, and the parts' optima are the candidates the criteria were computed on.
+    fn refine_every_k<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        ks: &[usize],
+        starts: &[Vec<Array2<f64>>],
+        tick: &mut impl FnMut(),
+    ) -> Result<Vec<Array1<usize>>> {
+        let mut out = Vec::with_capacity(ks.len());
+        for (&k, starts) in ks.iter().zip(starts) {
+            let mut best: Option<(f64, Array1<usize>)> = None;
+            for start in starts {
+                crate::cancel::check()?;
+                let model = KMeansParams::new(k)
+                    .init(KMeansInit::Centers(start.clone()))
+                    .random_state(self.params.random_state)
+                    .fit(x, None)?;
+                let within = model.inertia().to_f64().unwrap_or(f64::NAN);
+                if best.as_ref().is_none_or(|(b, _)| within < *b) {
+                    best = Some((within, model.labels().to_owned()));
+                }
+            }
+            let (_, labels) = best.expect("criteria_parts >= 2 gives every k starts");
+            out.push(labels);
+            tick();
+        }
+        Ok(out)
+    }
+
+    /// Rows the silhouette is computed on (at most; see the module docs).
+    fn silhouette_rows(&self) -> usize {
+        self.params
+            .silhouette_sample_size
+            .unwrap_or(AUTO_EXACT_SILHOUETTE_ROWS)
+    }
+
     /// Mean silhouette and its standard error for every k's labels, on the same rows for every
-    /// k (all rows up to the silhouette's sample size, else a seeded sample of that many), with
+    /// k (all rows up to `rows`, else a seeded sample of that many), with
     /// every pairwise distance computed once for all k ([`silhouette_samples_shared`]).
     fn silhouettes<F: Float>(
         &self,
         x: ArrayView2<F>,
         labels: &[Array1<usize>],
+        rows: usize,
     ) -> Result<Vec<(f64, Option<f64>)>> {
-        let rows = self
-            .params
-            .silhouette_sample_size
-            .unwrap_or(AUTO_EXACT_SILHOUETTE_ROWS);
         let n_samples = x.nrows();
         let subset = (n_samples > rows).then(|| {
             // The rows silhouette_score_sampled draws with this seed.
@@ -794,6 +1000,13 @@ impl SelectKValidParams {
 /// Labels for every k, and the BIC of every k (Gaussian mixtures only).
 type Clusterings = (Vec<Array1<usize>>, Vec<Option<f64>>);
 
+/// Per k, the criteria of [`SelectKValidParams::criteria_on_parts`] (silhouette,
+/// Calinski-Harabasz, Davies-Bouldin: mean and standard error) and each part's cluster means.
+struct PartCriteria {
+    criteria: Vec<[(f64, Option<f64>); 3]>,
+    starts: Vec<Vec<Array2<f64>>>,
+}
+
 /// The criteria of one k (one row of the table). Criteria that were not computed are `None`;
 /// criteria undefined for the clustering found (fewer than 2 distinct segments) are NaN.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -812,8 +1025,15 @@ pub struct KEvaluation {
     pub silhouette_se: Option<f64>,
     /// Calinski-Harabasz score (higher is better).
     pub calinski_harabasz: f64,
+    /// Standard error of the Calinski-Harabasz score over the
+    /// [`criteria_parts`](SelectKParams::criteria_parts) (`None` without parts).
+    #[serde(default)]
+    pub calinski_harabasz_se: Option<f64>,
     /// Davies-Bouldin score (lower is better).
     pub davies_bouldin: f64,
+    /// Standard error of the Davies-Bouldin score over the parts (`None` without parts).
+    #[serde(default)]
+    pub davies_bouldin_se: Option<f64>,
     /// Gap statistic, when computed.
     pub gap: Option<f64>,
     /// The gap's spread `s_k = sd * sqrt(1 + 1/B)`, when computed.
@@ -963,26 +1183,52 @@ fn recommend(
 ) -> SelectKResult {
     let ks: Vec<usize> = table.iter().map(|r| r.k).collect();
     let inertias: Vec<f64> = table.iter().map(|r| r.inertia).collect();
-    let highest_silhouette = best_index(table.iter().map(|r| r.silhouette), true);
-    let silhouette_vote = one_standard_error(&table, highest_silhouette);
-    let mut votes = vec![
-        CriterionVote {
-            criterion: Criterion::Silhouette,
-            k: silhouette_vote.map(|i| ks[i]),
-        },
-        CriterionVote {
-            criterion: Criterion::CalinskiHarabasz,
-            k: best_index(table.iter().map(|r| r.calinski_harabasz), true).map(|i| ks[i]),
-        },
-        CriterionVote {
-            criterion: Criterion::DaviesBouldin,
-            k: best_index(table.iter().map(|r| r.davies_bouldin), false).map(|i| ks[i]),
-        },
-        CriterionVote {
-            criterion: Criterion::Elbow,
-            k: knee_index(&ks, &inertias).map(|i| ks[i]),
-        },
+    // (criterion, values, standard errors, higher is better)
+    let scored: [(Criterion, Vec<f64>, Vec<Option<f64>>, bool); 3] = [
+        (
+            Criterion::Silhouette,
+            table.iter().map(|r| r.silhouette).collect(),
+            table.iter().map(|r| r.silhouette_se).collect(),
+            true,
+        ),
+        (
+            Criterion::CalinskiHarabasz,
+            table.iter().map(|r| r.calinski_harabasz).collect(),
+            table.iter().map(|r| r.calinski_harabasz_se).collect(),
+            true,
+        ),
+        (
+            Criterion::DaviesBouldin,
+            table.iter().map(|r| r.davies_bouldin).collect(),
+            table.iter().map(|r| r.davies_bouldin_se).collect(),
+            false,
+        ),
     ];
+    // Per scored criterion: (criterion, best index, voted index, the best's standard error).
+    let one_se: Vec<(Criterion, Option<usize>, Option<usize>, f64)> = scored
+        .iter()
+        .map(|(criterion, values, ses, higher)| {
+            let best = best_index(values.iter().copied(), *higher);
+            let se = best.and_then(|b| ses[b]).unwrap_or(0.0);
+            (
+                *criterion,
+                best,
+                one_standard_error(values, best, se, *higher),
+                se,
+            )
+        })
+        .collect();
+    let mut votes: Vec<CriterionVote> = one_se
+        .iter()
+        .map(|&(criterion, _, voted, _)| CriterionVote {
+            criterion,
+            k: voted.map(|i| ks[i]),
+        })
+        .collect();
+    votes.extend([CriterionVote {
+        criterion: Criterion::Elbow,
+        k: knee_index(&ks, &inertias).map(|i| ks[i]),
+    }]);
     if table.iter().all(|r| r.bic.is_some()) {
         votes.push(CriterionVote {
             criterion: Criterion::Bic,
@@ -1119,15 +1365,20 @@ fn recommend(
     if !criteria_agree {
         sentences.push(format!("The criteria disagree: {}.", join_words(&dissent)));
     }
-    if let (Some(highest), Some(voted)) = (highest_silhouette, silhouette_vote) {
-        if highest != voted {
-            sentences.push(format!(
-                "The silhouette is highest at k = {}, but k = {} is within one standard error \
-                 ({:.4}) of it and simpler.",
-                ks[highest],
-                ks[voted],
-                table[highest].silhouette_se.unwrap_or(0.0)
-            ));
+    for &(criterion, best, voted, se) in &one_se {
+        if let (Some(best), Some(voted)) = (best, voted) {
+            if best != voted {
+                let (name, extreme) = match criterion {
+                    Criterion::Silhouette => ("The silhouette", "highest"),
+                    Criterion::DaviesBouldin => ("Davies-Bouldin", "lowest"),
+                    _ => ("Calinski-Harabasz", "highest"),
+                };
+                sentences.push(format!(
+                    "{name} is {extreme} at k = {}, but k = {} is within one standard error \
+                     ({se:.4}) of it and simpler.",
+                    ks[best], ks[voted],
+                ));
+            }
         }
     }
     if let Some(sample) = sample {
@@ -1198,15 +1449,23 @@ fn has_majority(result: &SelectKResult) -> bool {
     2 * support > voting
 }
 
-/// The silhouette's vote by the one-standard-error rule: the smallest k whose mean silhouette is
-/// within one standard error of the highest (`highest`). Differences smaller than the sampling
-/// noise of the mean do not justify more segments; without a standard error, the highest.
-fn one_standard_error(table: &[KEvaluation], highest: Option<usize>) -> Option<usize> {
-    let best = highest?;
-    let floor = table[best].silhouette - table[best].silhouette_se.unwrap_or(0.0);
-    table
+/// A criterion's vote by the one-standard-error rule: the smallest k whose value is within one
+/// standard error `se` of the best (`best`; the highest when `higher`, else the lowest).
+/// Differences smaller than the sampling noise of the best value do not justify more segments;
+/// without a standard error (`se = 0`), the best.
+fn one_standard_error(values: &[f64], best: Option<usize>, se: f64, higher: bool) -> Option<usize> {
+    let best = best?;
+    let bound = values[best];
+    values
         .iter()
-        .position(|r| r.silhouette.is_finite() && r.silhouette >= floor)
+        .position(|&v| {
+            v.is_finite()
+                && if higher {
+                    v >= bound - se
+                } else {
+                    v <= bound + se
+                }
+        })
         .or(Some(best))
 }
 
@@ -1237,7 +1496,9 @@ mod tests {
             silhouette,
             silhouette_se: None,
             calinski_harabasz: ch,
+            calinski_harabasz_se: None,
             davies_bouldin: db,
+            davies_bouldin_se: None,
             gap: None,
             gap_spread: None,
             stability_mean: None,
@@ -1601,6 +1862,80 @@ mod tests {
             split > 0,
             "no split vote among the seeds: the test checks nothing"
         );
+    }
+
+    #[test]
+    fn one_standard_error_rules_for_every_criterion_with_parts() {
+        // The parts' means (make_b2b-like): silhouette and Davies-Bouldin are best at 6, but 5 is
+        // within one standard error of either; Calinski-Harabasz is highest at 4, the elbow 5.
+        let inertias = [200.0, 160.0, 150.0, 142.0, 136.0];
+        let silhouettes = [0.250, 0.271, 0.276, 0.262, 0.255];
+        let dbs = [1.50, 1.40, 1.364, 1.45, 1.52];
+        let chs = [900.0, 880.0, 800.0, 760.0, 700.0];
+        let table: Vec<KEvaluation> = (0..5)
+            .map(|i| row(4 + i, silhouettes[i], chs[i], dbs[i], inertias[i]))
+            .collect();
+        // Without standard errors every criterion votes for its best: 6 has 2 of 4, 5 and 4 one.
+        let old = recommend(SelectMethod::KMeans, table.clone(), 0, 0.8, None);
+        assert_eq!(old.recommended_k, 6, "{}", old.reason);
+        assert!(!has_majority(&old));
+        let mut with_se = table;
+        for r in &mut with_se {
+            r.silhouette_se = Some(0.006);
+            r.davies_bouldin_se = Some(0.05);
+            r.calinski_harabasz_se = Some(15.0);
+        }
+        let new = recommend(SelectMethod::KMeans, with_se, 0, 0.8, None);
+        assert_eq!(new.recommended_k, 5, "{}", new.reason);
+        assert!(has_majority(&new));
+        let vote = |c: Criterion| new.votes.iter().find(|v| v.criterion == c).unwrap().k;
+        assert_eq!(vote(Criterion::Silhouette), Some(5));
+        assert_eq!(vote(Criterion::DaviesBouldin), Some(5));
+        // 880 is more than one standard error (15) below 900: CH keeps 4.
+        assert_eq!(vote(Criterion::CalinskiHarabasz), Some(4));
+        assert!(
+            new.reason
+                .contains("Davies-Bouldin is lowest at k = 6, but k = 5 is within one standard"),
+            "{}",
+            new.reason
+        );
+    }
+
+    #[test]
+    fn criteria_on_parts_are_means_with_standard_errors() {
+        let x = blobs(4, 150, 2.0, 6);
+        let params = SelectKParams::new(2..=6)
+            .gap_references(2)
+            .stability_resamples(2)
+            .criteria_parts(3)
+            .random_state(1);
+        let mut calls = Vec::new();
+        let result = params
+            .fit_with_progress(x.view(), |done, total| calls.push((done, total)))
+            .unwrap();
+        assert_eq!(result.recommended_k, 4, "{}", result.reason);
+        // One clustering per k of the rows, of each part, of each reference and subsample.
+        assert_eq!(*calls.last().unwrap(), (5 * 8, 5 * 8));
+        for r in &result.table {
+            for se in [r.silhouette_se, r.calinski_harabasz_se, r.davies_bouldin_se] {
+                assert!(se.is_some_and(|se| se.is_finite() && se >= 0.0), "{r:?}");
+            }
+        }
+        // Means of 200-row parts: CH grows with the rows, so it is below the 600 rows' own.
+        let whole = params.clone().criteria_parts(1).fit(x.view()).unwrap();
+        assert!(whole.table.iter().all(|r| r.calinski_harabasz_se.is_none()));
+        assert_eq!(whole.table[0].inertia, result.table[0].inertia);
+        assert!(result.table[2].calinski_harabasz < whole.table[2].calinski_harabasz);
+        assert!((result.table[2].silhouette - whole.table[2].silhouette).abs() < 0.05);
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        assert_eq!(one_thread.install(|| params.fit(x.view()).unwrap()), result);
+        let message = |p: SelectKParams| p.fit(x.view()).unwrap_err().to_string();
+        assert!(message(params.clone().criteria_parts(0)).contains("criteria_parts"));
+        // 600 rows in 120 parts of 5 rows: not more than k = 6.
+        assert!(message(params.criteria_parts(120)).contains("criteria_parts"));
     }
 
     #[test]
