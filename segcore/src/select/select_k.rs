@@ -1173,6 +1173,10 @@ fn join_words(items: &[String]) -> String {
     }
 }
 
+/// A criterion voted by the one-standard-error rule: its values per k, their standard errors,
+/// and whether higher is better.
+type ScoredCriterion = (Criterion, Vec<f64>, Vec<Option<f64>>, bool);
+
 /// The votes, the winner and the reason (see the module docs for the rule).
 fn recommend(
     method: SelectMethod,
@@ -1184,7 +1188,7 @@ fn recommend(
     let ks: Vec<usize> = table.iter().map(|r| r.k).collect();
     let inertias: Vec<f64> = table.iter().map(|r| r.inertia).collect();
     // (criterion, values, standard errors, higher is better)
-    let scored: [(Criterion, Vec<f64>, Vec<Option<f64>>, bool); 3] = [
+    let scored: [ScoredCriterion; 3] = [
         (
             Criterion::Silhouette,
             table.iter().map(|r| r.silhouette).collect(),
