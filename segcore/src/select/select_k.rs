@@ -54,9 +54,10 @@
 //! Five criteria vote: silhouette (the smallest k within one standard error of the highest: a
 //! difference below the sampling noise of the mean does not justify more segments),
 //! Calinski-Harabasz (highest) and Davies-Bouldin (lowest), both by the same one-standard-error
-//! rule when computed on parts (without parts they have no standard error: the best), the elbow of inertia (Kneedle rule, see [`super::elbow`]) and the gap statistic
-//! (smallest k with `Gap(k) >= Gap(k+1) - s(k+1)`). The elbow and gap rules may abstain. The k
-//! with most votes wins. Ties are broken, in this order, by (1) higher mean stability ARI (by
+//! rule when computed on parts (without parts they have no standard error: the best), the
+//! elbow of inertia (Kneedle rule, see [`super::elbow`]) and the gap statistic (smallest k
+//! with `Gap(k) >= Gap(k+1) - s(k+1)`). The elbow and gap rules may abstain. The k with most
+//! votes wins. Ties are broken, in this order, by (1) higher mean stability ARI (by
 //! more than one standard error of the mean over the subsamples),
 //! (2) lying in 4..=8 (practitioners' experience that 4 to 8 segments are manageable: a
 //! tie-breaker only, never a vote), (3) the smaller k. With [`SelectMethod::GaussianMixture`],
@@ -1027,12 +1028,12 @@ pub struct KEvaluation {
     pub calinski_harabasz: f64,
     /// Standard error of the Calinski-Harabasz score over the
     /// [`criteria_parts`](SelectKParams::criteria_parts) (`None` without parts).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calinski_harabasz_se: Option<f64>,
     /// Davies-Bouldin score (lower is better).
     pub davies_bouldin: f64,
     /// Standard error of the Davies-Bouldin score over the parts (`None` without parts).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub davies_bouldin_se: Option<f64>,
     /// Gap statistic, when computed.
     pub gap: Option<f64>,
