@@ -1077,7 +1077,7 @@ mod tests {
             );
         }
         // The weights must count more than one row, and be valid weights.
-        let tiny = Array1::from_elem(600, 1.0 / 600.0);
+        let tiny = Array1::from_elem(600, 1e-4);
         let err = PcaParams::new(NComponents::All)
             .fit_weighted(x.view(), Some(tiny.view()))
             .unwrap_err();
