@@ -21,9 +21,9 @@
 //! invariant).
 //!
 //! Figure: one k-means pass runs the single-machine Lloyd kernel ([`crate::cluster::kmeans`])
-//! on each partition; the statistics are k x d + k floats per partition. Current figure, 2M x 16
-//! f32, k = 8, per iteration: segcore.spark 8.3x Spark MLlib, segcore.dask 11.5x dask-ml (runs
-//! and loads in docs/performance.md).
+//! on each partition; the statistics are k x d + k floats per partition. Current figures, k = 8,
+//! per iteration: 2M x 16 f32, segcore.spark 8.3x Spark MLlib; 10M x 16 f32, segcore.dask 5.2x
+//! dask-ml (runs and loads in docs/performance.md).
 
 mod gmm;
 mod kmeans;

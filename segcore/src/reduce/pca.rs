@@ -203,9 +203,10 @@ impl PcaValidParams {
         self.fit_weighted(x, None)
     }
 
-    /// [`Self::fit`] with each row weighted by `sample_weight` (frequency weights, finite and
-    /// >= 0, summing to more than 1; see the module docs for the definition): integer weights
-    /// give the fit of the rows repeated, all-ones weights the bits of no weights.
+    /// [`Self::fit`] with each row weighted by `sample_weight` (frequency weights, finite,
+    /// non-negative and summing to more than 1; see the module docs for the definition):
+    /// integer weights give the fit of the rows repeated, all-ones weights the bits of no
+    /// weights.
     ///
     /// ```
     /// use ndarray::array;
@@ -351,7 +352,7 @@ impl PcaValidParams {
                 ));
             }
         }
-        if !(weight > 1.0) {
+        if weight.is_nan() || weight <= 1.0 {
             return Err(Error::InvalidWeights {
                 reason: format!(
                     "the sample weights sum to {weight}; PCA needs more than 1 (they count rows)"
