@@ -1,19 +1,37 @@
 """k-means on a cluster: segcore.dask vs dask-ml's KMeans, segcore.spark vs Spark MLlib's KMeans,
 per iteration.
 
-Writes N x D float32 rows (weakly separated blobs) as Parquet files on disk once, then fits
-k-means on them with each engine from the same initial centers (the first k rows) for a fixed
-number of Lloyd iterations (tol = 0): segcore.dask and dask-ml on a dask.distributed
-LocalCluster (2 worker processes, 1 thread each, `--worker-memory` each); on one `local[2]`
-Spark session Spark MLlib (RDD API, which takes an initial model; its RDD cached first) and
-segcore.spark (barrier tasks, the default, and one job per pass, `barrier=False`), in
-alternating runs. Per-iteration time is the difference between a fit of 1 + `--iters`
-iterations and a fit of 1 iteration, divided by `--iters` (so loading, the initial passes and the
-final pass cancel out); Spark figures are medians of `--repeats` runs. Peak memory: the workers'
-max RSS (dask), the Spark JVM's VmHWM and the largest VmHWM of its Python workers (over the whole
-session). Prints `uptime` first and last.
+Writes N x D float32 rows (weakly separated blobs) as Parquet files on disk once, a file of
+`--rows-per-file` rows at a time (so 50M rows never sit in memory), then fits k-means on them
+with each engine from the same initial centers (the first k rows) for a fixed number of Lloyd
+iterations (tol = 0): segcore.dask and dask-ml on a dask.distributed LocalCluster (2 worker
+processes, 1 thread each, `--worker-memory` each); on one `local[2]` Spark session Spark MLlib
+(RDD API, which takes an initial model) and segcore.spark (barrier tasks, the default, and one
+job per pass, `barrier=False`), in alternating runs.
 
-    python benches/compare_engines.py --rows 50000000      # the issue's size (needs ~3.2 GB on disk)
+Per-iteration time, two ways:
+- in the fit (`--method infit`, the default for dask and segcore.spark): every Lloyd pass is
+  timed inside one fit of 1 + `--iters` iterations (segcore.dask: each pass over the
+  partitions; dask-ml: its own "Lloyd loop" timer; segcore.spark: the interval between two merges
+  of the barrier tasks' statistics), median over the passes;
+- by difference (`--method difference`, always for Spark MLlib): (fit of 1 + `--iters`
+  iterations - fit of 1 iteration) / `--iters`, so loading and the initial and final passes
+  cancel; noisy on a loaded machine, and it costs a second fit.
+Spark figures are medians of `--repeats` runs. Peak memory: the workers' max RSS (dask, one
+fresh cluster per library), the Spark JVM's VmHWM and the largest VmHWM of its Python workers.
+
+The rows are persisted in the dask workers' memory, for both libraries, only when they take
+under a third of it (`--persist auto`); at 50M x 16 (3.2 GB against 2 x 2 GB) both dask libraries
+read the Parquet files on every pass.
+
+Both dask fits are checked against each other after the timing: the centers (same start, same
+iterations: equal up to float32 rounding) and one inertia computed the same way for both (sum
+of squared distances to the final centers, float64). dask-ml's own `inertia_` is not that: when
+its loop ends without converging (always with tol = 0 and a fixed number of iterations) it
+recomputes the distances to the previous iteration's centers without `squared=True`, so it sums
+Euclidean distances, not their squares (about 2.3x smaller on this data).
+
+    python benches/compare_engines.py --rows 50000000 --iters 3 --repeats 1   # the issue's size
     python benches/compare_engines.py --rows 4000000       # what fits a shared 2-core machine
     python benches/compare_engines.py --skip dask-ml,spark  # only some engines
 
@@ -23,6 +41,8 @@ Needs: dask[distributed,dataframe], pyarrow, dask-ml (optional), pyspark + Java 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import os
 import resource
 import shutil
@@ -36,6 +56,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def write_parquet(path: str, rows: int, d: int, k: int, files: int) -> None:
+    """The rows as `files` Parquet files, written one file at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -44,6 +65,11 @@ def write_parquet(path: str, rows: int, d: int, k: int, files: int) -> None:
         return
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
+    need = rows * d * 4 * 1.1
+    free = shutil.disk_usage(path).free
+    if free < need:
+        raise SystemExit(f"{need / 1e9:.1f} GB needed on disk for the Parquet files, {free / 1e9:.1f} GB free")
+    start = time.perf_counter()
     rng = np.random.default_rng(0)
     centers = rng.uniform(-0.5, 0.5, size=(k, d))
     per_file = -(-rows // files)
@@ -55,7 +81,9 @@ def write_parquet(path: str, rows: int, d: int, k: int, files: int) -> None:
         x = (centers[labels] + rng.uniform(-1.0, 1.0, size=(n, d))).astype(np.float32)
         table = pa.table({f"f{j}": x[:, j] for j in range(d)})
         pq.write_table(table, os.path.join(path, f"part-{f:05d}.parquet"), row_group_size=1 << 20)
+        del x, table
     open(marker, "w").close()
+    print(f"wrote {rows} rows in {files} Parquet files in {time.perf_counter() - start:.0f} s", flush=True)
 
 
 def first_rows(path: str, k: int) -> np.ndarray:
@@ -76,11 +104,41 @@ def worker_peak_mb(client) -> float:
     return max(peaks.values()) / 1024
 
 
-def run_dask(path: str, init: np.ndarray, iters: int, memory: str, skip: set) -> dict:
+class _LloydLoops(logging.Handler):
+    """dask-ml's own per-iteration timer ("Finished Lloyd loop  i. in 0:00:01.23")."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seconds: list = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if record.msg.startswith("Finished") and len(args) == 2 and str(args[0]).startswith("Lloyd loop"):
+            self.seconds.append(args[1].total_seconds())
+
+
+def _squared_inertia(X, centers: np.ndarray) -> float:
+    """Sum over the rows of the squared distance to the nearest center, in float64 (one dask pass;
+    the same computation for every library)."""
+    import dask.array as da
+
+    c = np.asarray(centers, dtype=np.float64)
+
+    def block(x):
+        x = x.astype(np.float64)
+        d2 = (x * x).sum(1)[:, None] - 2 * x @ c.T + (c * c).sum(1)[None, :]
+        return np.array([np.maximum(d2.min(1), 0).sum()])
+
+    return float(X.map_blocks(block, drop_axis=1, chunks=((1,) * X.numblocks[0],), dtype=np.float64).sum().compute())
+
+
+def run_dask(path: str, init: np.ndarray, iters: int, memory: str, skip: set, persist: bool,
+             method: str) -> dict:
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
 
     results = {}
+    centers = {}
     for name in ("segcore", "dask-ml"):
         if name in skip:
             continue
@@ -91,39 +149,98 @@ def run_dask(path: str, init: np.ndarray, iters: int, memory: str, skip: set) ->
         )
         client = Client(cluster)
         try:
-            def data():
-                return dd.read_parquet(path).to_dask_array(lengths=True)
+            first = sorted(p for p in os.listdir(path) if p.endswith(".parquet"))[0]
 
+            def read(files=path):
+                return dd.read_parquet(files).to_dask_array(lengths=True)
+
+            if persist:
+                # Both libraries get the rows in worker memory (dask-ml's advice for its fit).
+                from distributed import wait
+
+                persisted = read().persist()
+                wait(persisted)
+
+            def data(files=None):
+                if files is not None or not persist:
+                    return read(files or path)
+                return persisted
+
+            passes: list = []
             if name == "segcore":
                 import segcore.dask as sdask
 
-                def fit(n):
-                    return sdask.KMeans(len(init), init=init, max_iter=n, tol=0.0).fit(data())
+                run = sdask._Blocks.run
+
+                def timed_run(self, task, split_every=8):
+                    begin = time.perf_counter()
+                    out = run(self, task, split_every)
+                    passes.append((json.loads(task)["task"], time.perf_counter() - begin))
+                    return out
+
+                sdask._Blocks.run = timed_run
+
+                def fit(n, X=None):
+                    return sdask.KMeans(len(init), init=init, max_iter=n, tol=0.0, persist=False).fit(
+                        data() if X is None else X
+                    )
+
+                def lloyd():
+                    return [t for kind, t in passes if kind == "k_means_step"]
             else:
                 try:
                     from dask_ml.cluster import KMeans as DaskMLKMeans
                 except ImportError:
                     print("dask-ml is not installed: skipped")
                     continue
+                loops = _LloydLoops()
+                logging.getLogger("dask_ml.cluster.k_means").addHandler(loops)
+                logging.getLogger("dask_ml.cluster.k_means").setLevel(logging.INFO)
 
-                def fit(n):
-                    return DaskMLKMeans(
-                        n_clusters=len(init), init=init, max_iter=n, tol=0.0
-                    ).fit(data())
+                def fit(n, X=None):
+                    return DaskMLKMeans(n_clusters=len(init), init=init, max_iter=n, tol=0.0).fit(
+                        data() if X is None else X
+                    )
 
-            fit(1)  # warm-up: worker imports, first Parquet read
-            one = timed(lambda: fit(1))
+                def lloyd():
+                    return loops.seconds
+
+            fit(2, data(os.path.join(path, first)))  # warm-up on one file: worker imports
+            passes.clear()
+            if name == "dask-ml":
+                loops.seconds.clear()
             models = []
             many = timed(lambda: models.append(fit(1 + iters)))
-            results[name] = {
-                "per_iter": (many - one) / iters,
-                "fit_1": one,
-                "peak_mb": worker_peak_mb(client),
-                "inertia": float(models[0].inertia_),
+            in_fit = lloyd()
+            result = {
+                "fit_total_s": round(many, 1),
+                "in_fit_pass_ms": [round(t * 1000) for t in in_fit],
+                "persisted": persist,
             }
+            if in_fit:
+                result["per_iter"] = float(np.median(in_fit))
+            if method == "difference" or not in_fit:
+                one = timed(lambda: fit(1))
+                result["by_difference"] = (many - one) / iters
+                result.setdefault("per_iter", result["by_difference"])
+            result["peak_mb"] = worker_peak_mb(client)
+            model = models[0]
+            centers[name] = np.asarray(model.cluster_centers_, dtype=np.float64)
+            result["inertia_reported"] = float(model.inertia_)
+            result["inertia_squared"] = _squared_inertia(data(), centers[name])
+            results[name] = result
+            print(f"{name}: {result}", flush=True)
         finally:
+            if name == "segcore":
+                sdask._Blocks.run = run
             client.close()
             cluster.close()
+    if len(centers) == 2:
+        diff = float(np.abs(centers["segcore"] - centers["dask-ml"]).max())
+        print(f"segcore.dask vs dask-ml: centers differ by {diff:.3g} at most (same start, same "
+              f"iterations); inertia (squared distances, the same computation for both) "
+              f"{results['segcore']['inertia_squared']:.6g} vs {results['dask-ml']['inertia_squared']:.6g}; "
+              f"dask-ml's own inertia_ {results['dask-ml']['inertia_reported']:.6g} sums unsquared distances")
     return results
 
 
@@ -157,7 +274,8 @@ def _descendants(pid: int) -> list:
     return found
 
 
-def run_spark(path: str, init: np.ndarray, iters: int, memory: str, skip: set, repeats: int) -> dict:
+def run_spark(path: str, init: np.ndarray, iters: int, memory: str, skip: set, repeats: int,
+              method: str) -> dict:
     """Spark MLlib and segcore.spark (barrier tasks; per-pass jobs) on one local[2] session, in
     alternating runs; per-iteration medians over `repeats` runs."""
     if shutil.which("java") is None:
@@ -182,29 +300,42 @@ def run_spark(path: str, init: np.ndarray, iters: int, memory: str, skip: set, r
     fits = {}
     try:
         df = spark.read.parquet(path)
+        first = sorted(p for p in os.listdir(path) if p.endswith(".parquet"))[0]
+        small = spark.read.parquet(os.path.join(path, first))
         print(f"Spark: {df.rdd.getNumPartitions()} partitions of the Parquet data, "
               f"{spark.sparkContext.defaultParallelism} slots", flush=True)
         if "spark-mllib" not in skip:
-            rdd = df.rdd.map(lambda row: Vectors.dense(list(row))).cache()
+            def vectors(frame):
+                return frame.rdd.map(lambda row: Vectors.dense(list(row)))
+
+            # Persisted in memory and on disk (MEMORY_ONLY ran the 2 GB driver out of heap at 10M
+            # rows). MLlib converts and persists its own copy once per fit, which cancels out of
+            # the per-iteration figure.
+            from pyspark import StorageLevel
+
+            rdd = vectors(df).persist(StorageLevel.MEMORY_AND_DISK)
             rdd.count()
             initial = KMeansModel([Vectors.dense(c) for c in init])
 
-            def mllib(n):
-                return MLlibKMeans.train(rdd, len(init), maxIterations=n, initialModel=initial, epsilon=0.0)
+            def mllib(n, data=None):
+                data = rdd if data is None else vectors(data)
+                return MLlibKMeans.train(data, len(init), maxIterations=n, initialModel=initial, epsilon=0.0)
 
             fits["spark-mllib"] = mllib
         if "segcore-spark" not in skip:
-            def barrier(n):
-                return sspark.KMeans(len(init), init=init, max_iter=n, tol=0.0, barrier=True).fit(df)
+            def barrier(n, data=None):
+                return sspark.KMeans(len(init), init=init, max_iter=n, tol=0.0, barrier=True).fit(
+                    df if data is None else data)
 
             fits["segcore-spark"] = barrier
         if "segcore-spark-passes" not in skip:
-            def passes(n):
-                return sspark.KMeans(len(init), init=init, max_iter=n, tol=0.0, barrier=False).fit(df)
+            def passes(n, data=None):
+                return sspark.KMeans(len(init), init=init, max_iter=n, tol=0.0, barrier=False).fit(
+                    df if data is None else data)
 
             fits["segcore-spark-passes"] = passes
         for fit in fits.values():
-            fit(1)  # warm-up
+            fit(2, small)  # warm-up on one file
         # In-fit pass times of the barrier fit: the interval between two merges of the tasks'
         # statistics is one pass (task out, the core's pass over the rows, statistics back).
         from segcore import _spark_barrier
@@ -227,15 +358,16 @@ def run_spark(path: str, init: np.ndarray, iters: int, memory: str, skip: set, r
         runs = {name: [] for name in fits}
         for repeat in range(repeats):
             for name, fit in fits.items():
-                one = timed(lambda: fit(1))
+                in_fit_only = name == "segcore-spark" and method == "infit"
+                one = float("nan") if in_fit_only else timed(lambda: fit(1))
                 merges.clear()
                 many = timed(lambda: fit(1 + iters))
                 if name == "segcore-spark":
                     # passes: moments, 1 + iters Lloyd steps, final cost; keep the Lloyd steps
                     pass_times.extend(np.diff(merges)[1:-1].tolist())
                 runs[name].append(((many - one) / iters, one))
-                print(f"  run {repeat + 1} {name}: {runs[name][-1][0] * 1000:.1f} ms per iteration, "
-                      f"fit(1) {one:.2f} s", flush=True)
+                print(f"  run {repeat + 1} {name}: {runs[name][-1][0] * 1000:.1f} ms per iteration "
+                      f"by difference, fit(1) {one:.2f} s, fit({1 + iters}) {many:.2f} s", flush=True)
         pid = spark.sparkContext._gateway.proc.pid
         hwm = _vm_hwm_mb(pid)
         workers = max([_vm_hwm_mb(p) for p in _descendants(pid)] or [0.0])
@@ -254,6 +386,8 @@ def run_spark(path: str, init: np.ndarray, iters: int, memory: str, skip: set, r
             }
         if pass_times and "segcore-spark" in results:
             results["segcore-spark"]["in_fit_pass_ms"] = round(float(np.median(pass_times)) * 1000, 1)
+            if method == "infit":
+                results["segcore-spark"]["per_iter"] = float(np.median(pass_times))
     finally:
         spark.stop()
     return results
@@ -266,6 +400,11 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=8)
     parser.add_argument("--iters", type=int, default=5)
     parser.add_argument("--files", type=int, default=0, help="Parquet files (default: 1 per 1M rows)")
+    parser.add_argument("--persist", default="auto", choices=["auto", "yes", "no"],
+                        help="the dask libraries get the rows persisted in worker memory (auto: "
+                        "when they take under a third of it)")
+    parser.add_argument("--method", default="infit", choices=["infit", "difference"],
+                        help="per-iteration time of the dask libraries and segcore.spark")
     parser.add_argument("--worker-memory", default="2GB")
     parser.add_argument("--path", default=os.path.join(ROOT, "target", "engines-bench"))
     parser.add_argument("--skip", default="", help="comma list of segcore, dask-ml, spark (all of "
@@ -279,11 +418,17 @@ def main() -> None:
     init = first_rows(args.path, args.k)
     print(f"{args.rows} x {args.d} float32 in {files} Parquet files, k={args.k}, {args.iters} "
           f"iterations from the first {args.k} rows, 2 workers x {args.worker_memory}")
-    results = run_dask(args.path, init, args.iters, args.worker_memory, skip)
+    from dask.utils import parse_bytes
+
+    persist = {"yes": True, "no": False}.get(
+        args.persist, args.rows * args.d * 4 < 2 * parse_bytes(args.worker_memory) / 3
+    )
+    results = run_dask(args.path, init, args.iters, args.worker_memory, skip, persist, args.method)
     print("dask:", results, flush=True)
     if "spark" not in skip:
         try:
-            results.update(run_spark(args.path, init, args.iters, args.worker_memory, skip, args.repeats))
+            results.update(run_spark(args.path, init, args.iters, args.worker_memory, skip, args.repeats,
+                                     args.method))
         except Exception as error:  # noqa: BLE001 - report and keep the dask figures
             print(f"Spark MLlib failed: {error!r}"[:500])
     for name, r in results.items():

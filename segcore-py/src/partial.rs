@@ -138,7 +138,8 @@ pub fn scaler_from_moments(
     })
 }
 
-/// A PCA model document (covariance solver) from merged `covariance_moments` statistics.
+/// A PCA model document (covariance solver) from merged `covariance_moments` statistics
+/// (weighted or not: the statistics carry their total weight).
 #[pyfunction]
 #[pyo3(signature = (stats, *, n_components, variance_fraction, whiten, float32))]
 pub fn pca_from_moments(
@@ -157,11 +158,12 @@ pub fn pca_from_moments(
             (None, None) => NComponents::All,
         };
         let params = PcaParams::new(wanted).whiten(whiten).check()?;
-        let n = m.count() as usize;
+        let (n, w) = (m.count() as usize, m.weight());
+        let (mean, scatter) = (m.mean().view(), m.scatter().view());
         if float32 {
-            persist::to_json(&params.fit_scatter::<f32>(n, m.mean().view(), m.scatter().view())?)
+            persist::to_json(&params.fit_weighted_scatter::<f32>(n, w, mean, scatter)?)
         } else {
-            persist::to_json(&params.fit_scatter::<f64>(n, m.mean().view(), m.scatter().view())?)
+            persist::to_json(&params.fit_weighted_scatter::<f64>(n, w, mean, scatter)?)
         }
     })
 }

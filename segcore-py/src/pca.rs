@@ -1,6 +1,6 @@
 //! `segcore.PCA`'s fitted model: the Rust side of the scikit-learn-style Python class.
 
-use crate::arrays::{non_negative, optional_count, Matrix};
+use crate::arrays::{non_negative, optional_count, Matrix, Vector};
 use crate::dispatch::ByDtype;
 use crate::errors::IntoPyResult;
 use crate::{array_out, by_dtype, fit_by_dtype, model_pymethods};
@@ -32,8 +32,10 @@ fn parse_solver(name: &str) -> segcore::Result<PcaSolver> {
 model_pymethods!(dtype PyPcaModel {
     /// Fits PCA. `n_components` is an int count, `variance_fraction` a float in (0, 1); both
     /// `None` keeps every component. Parameters are checked by the core before any work.
+    /// `sample_weight` (X's dtype) weights the rows as frequency weights (the core's
+    /// `PcaValidParams::fit_weighted`).
     #[staticmethod]
-    #[pyo3(signature = (x, *, n_components, variance_fraction, whiten, svd_solver, random_state, n_oversamples, iterated_power))]
+    #[pyo3(signature = (x, *, n_components, variance_fraction, whiten, svd_solver, random_state, n_oversamples, iterated_power, sample_weight=None))]
     #[allow(clippy::too_many_arguments)]
     fn fit(
         py: Python<'_>,
@@ -45,6 +47,7 @@ model_pymethods!(dtype PyPcaModel {
         random_state: u64,
         n_oversamples: i64,
         iterated_power: Option<i64>,
+        sample_weight: Option<Vector<'_>>,
     ) -> PyResult<Self> {
         let params = (|| {
             let wanted = match (n_components, variance_fraction) {
@@ -61,7 +64,8 @@ model_pymethods!(dtype PyPcaModel {
             params.check()
         })()
         .into_py_result(py)?;
-        let inner = fit_by_dtype!(py, x, |view| params.fit(view))?;
+        let inner = fit_by_dtype!(py, x, sample_weight, |view, weights| params
+            .fit_weighted(view, weights))?;
         Ok(PyPcaModel { inner })
     }
 

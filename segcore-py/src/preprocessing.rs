@@ -1,6 +1,6 @@
 //! `segcore.preprocessing`: the fitted standard scaler.
 
-use crate::arrays::Matrix;
+use crate::arrays::{Matrix, Vector};
 use crate::dispatch::ByDtype;
 use crate::{array_out, by_dtype, fit_by_dtype, model_pymethods};
 use numpy::{IntoPyArray, PyArray1};
@@ -16,16 +16,23 @@ pub struct PyStandardScalerModel {
 }
 
 model_pymethods!(dtype PyStandardScalerModel {
-    /// Fits on `x` (float32 or float64; the model keeps that dtype).
+    /// Fits on `x` (float32 or float64; the model keeps that dtype), each row weighted by
+    /// `sample_weight` (X's dtype) if given, as scikit-learn's `StandardScaler.fit`.
     #[staticmethod]
-    #[pyo3(signature = (x, with_mean, with_std))]
-    fn fit(py: Python<'_>, x: Matrix<'_>, with_mean: bool, with_std: bool) -> PyResult<Self> {
+    #[pyo3(signature = (x, with_mean, with_std, sample_weight=None))]
+    fn fit(
+        py: Python<'_>,
+        x: Matrix<'_>,
+        with_mean: bool,
+        with_std: bool,
+        sample_weight: Option<Vector<'_>>,
+    ) -> PyResult<Self> {
         let params = StandardScalerParams::new()
             .with_mean(with_mean)
             .with_std(with_std);
-        let inner = fit_by_dtype!(py, x, |view| params
+        let inner = fit_by_dtype!(py, x, sample_weight, |view, weights| params
             .check()
-            .and_then(|checked| checked.fit(view, None)))?;
+            .and_then(|checked| checked.fit(view, weights)))?;
         Ok(PyStandardScalerModel { inner })
     }
 

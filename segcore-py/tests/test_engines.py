@@ -167,6 +167,62 @@ def test_dask_sample_weights_as_on_one_machine(client):
         sdask.KMeans(4, init=init).fit(X, sample_weight=da.from_array(bad, chunks=1100))
 
 
+def _weights(n: int) -> np.ndarray:
+    """Real-valued sample weights with zeros among them."""
+    return (np.arange(n) * 7 % 5).astype(np.float64) * 0.75
+
+
+def _weighted_pca_reference(x: np.ndarray, w: np.ndarray) -> tuple:
+    """numpy's weighted covariance (frequency weights: sum w (x - mean)(x - mean)^T / (sum w - 1))
+    and its eigendecomposition, eigenvalues in decreasing order."""
+    total = w.sum()
+    covariance = np.cov(x.T, aweights=w, ddof=0) * total / (total - 1)
+    values, vectors = np.linalg.eigh(covariance)
+    return values[::-1], vectors[:, ::-1].T
+
+
+def _assert_same_components(got: np.ndarray, expected: np.ndarray, atol: float) -> None:
+    signs = np.sign(np.sum(got * expected, axis=1))[:, None]
+    np.testing.assert_allclose(got, expected * signs, rtol=0, atol=atol)
+
+
+def test_dask_weighted_scaler_pca_and_minibatch_as_on_one_machine(client):
+    x = _blobs(n=3000, seed=12) * np.array([1.0, 10.0, 100.0, 1000.0, 1e4])
+    w = _weights(3000)
+    X = da.from_array(x, chunks=(1100, 5))
+    W = da.from_array(w, chunks=700)
+    scaler = sdask.StandardScaler().fit(X, sample_weight=W)
+    local = segcore.StandardScaler().fit(x, sample_weight=w)
+    np.testing.assert_allclose(scaler.mean_, local.mean_, rtol=1e-12)
+    np.testing.assert_allclose(scaler.var_, local.var_, rtol=1e-9)
+    np.testing.assert_allclose(scaler.scale_, local.scale_, rtol=1e-9)
+
+    columns = [f"f{i}" for i in range(5)]
+    ddf = dd.from_pandas(pd.DataFrame(x, columns=columns).assign(w=w), npartitions=4)
+    for pca in [sdask.PCA(3).fit(X, sample_weight=W), sdask.PCA(3).fit(ddf[columns], sample_weight=ddf["w"])]:
+        single = segcore.PCA(3, svd_solver="covariance_eigh").fit(x, sample_weight=w)
+        np.testing.assert_allclose(pca.mean_, single.mean_, rtol=1e-12)
+        np.testing.assert_allclose(pca.explained_variance_, single.explained_variance_, rtol=1e-9)
+        np.testing.assert_allclose(pca.singular_values_, single.singular_values_, rtol=1e-9)
+        np.testing.assert_allclose(pca.components_, single.components_, rtol=0, atol=1e-9)
+    values, vectors = _weighted_pca_reference(x, w)
+    np.testing.assert_allclose(pca.explained_variance_, values[:3], rtol=1e-9)
+    _assert_same_components(pca.components_, vectors[:3], atol=1e-9)
+    # All-ones weights: the bits of no weights.
+    ones = sdask.PCA(3).fit(X, sample_weight=da.from_array(np.ones(3000), chunks=1100))
+    assert ones.components_.tobytes() == sdask.PCA(3).fit(X).components_.tobytes()
+
+    model = sdask.MiniBatchKMeans(4, batch_size=256, random_state=0).fit(X, sample_weight=W)
+    local = segcore.MiniBatchKMeans(4, batch_size=256, random_state=0)
+    for start in range(0, len(x), 1100):
+        local.partial_fit(x[start : start + 1100], sample_weight=w[start : start + 1100])
+    np.testing.assert_allclose(model.cluster_centers_, local.cluster_centers_, rtol=0, atol=1e-9)
+    bad = w.copy()
+    bad[2500] = -1.0
+    with pytest.raises(segcore.SegcoreError, match=r"partition 2: weight at row 300"):
+        sdask.PCA(2).fit(X, sample_weight=da.from_array(bad, chunks=1100))
+
+
 def _mixture_start(x: np.ndarray, kind: str) -> dict:
     d = x.shape[1]
     precisions = {
@@ -307,6 +363,58 @@ def test_dask_segmenter_log_text_dates_as_of_and_bad_lines(client):
         sdask.predict(segcore.KMeans(2), dd.from_pandas(customers, npartitions=2), dd.from_pandas(text, npartitions=1))
 
 
+def _as_dask_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text or category column as Dask's string dtype (``string[pyarrow]``, missing = NA)."""
+    text = [c for c in frame.columns if frame[c].dtype.kind in "OUT" or str(frame[c].dtype) in ("str", "category")]
+    return frame.astype({c: "string[pyarrow]" for c in text})
+
+
+def test_dask_predict_takes_dask_string_columns(client):
+    model, customers, transactions = _segmenter_case()
+    strings, log = _as_dask_strings(customers), _as_dask_strings(transactions)
+    assert (strings.dtypes == "string").sum() >= 3 and str(log["customer_id"].dtype) == "string"
+    with dask.config.set({"dataframe.convert-string": True}):
+        scored = sdask.predict(
+            model, dd.from_pandas(strings, npartitions=3), dd.from_pandas(log, npartitions=4)
+        ).compute()
+    _assert_same_assignments(scored, model.predict(customers, transactions))
+    # A Segmenter without behaviour features, scored column by column.
+    plain = segcore.Segmenter(n_clusters=3, random_state=0).fit(customers)
+    with dask.config.set({"dataframe.convert-string": True}):
+        scored = sdask.predict(plain, dd.from_pandas(strings, npartitions=3)).compute()
+    _assert_same_assignments(scored, plain.predict(customers))
+
+
+def test_dask_predict_pairs_differently_partitioned_customers_and_log(client):
+    model, customers, transactions = _segmenter_case("gmm")
+    expected = model.predict(customers, transactions)
+    # Customers indexed by their id, in reverse order, 3 partitions; the log sorted by date in 7
+    # partitions (each customer's lines spread over several), 5 pieces.
+    by_id = customers.iloc[::-1].set_index("customer_id", drop=False).rename_axis("id")
+    log = transactions.sort_values("date", kind="stable")
+    for customer_parts, log_parts, pieces in [(3, 7, 5), (1, 5, 2), (6, 1, 9)]:
+        scored = sdask.predict(
+            model,
+            dd.from_pandas(by_id, npartitions=customer_parts, sort=False),
+            dd.from_pandas(log, npartitions=log_parts, sort=False),
+            npartitions=pieces,
+        ).compute()
+        assert scored.index.name == "id"
+        assert sorted(scored.index) == sorted(by_id.index)
+        _assert_same_assignments(scored.reset_index(drop=True), expected)
+    # Every partition of the shuffle by customer holds its own piece only, in both frames.
+    from segcore import _log_scoring
+
+    keyed = dd.from_pandas(log, npartitions=4).map_partitions(
+        sdask._keyed, "customer_id", 6, True,
+        meta=log.iloc[:0].assign(**{_log_scoring.KEY: np.int64(0), _log_scoring.LINE: np.int64(0)}),
+    )
+    pieces = sdask._by_piece(keyed, 6)
+    assert pieces.npartitions == 6
+    for i, part in enumerate(dask.compute(*pieces.to_delayed())):
+        assert set(np.asarray(part.index)) <= {i}
+
+
 # ------------------------------------------------------------------------------------ Spark
 
 
@@ -439,6 +547,34 @@ def test_spark_sample_weights_as_on_one_machine(spark):
     np.testing.assert_allclose(dist.cluster_centers_, single.cluster_centers_, rtol=0, atol=1e-9)
     assert dist.n_iter_ == single.n_iter_
     assert list(dist.feature_names_in_) == [f"f{i}" for i in range(5)]
+
+
+def test_spark_weighted_scaler_pca_and_minibatch_as_on_one_machine(spark):
+    import segcore.spark as sspark
+    from pyspark.sql import functions as F
+
+    x = _blobs(n=2000, seed=13) * np.array([1.0, 10.0, 100.0, 1000.0, 1e4])
+    w = _weights(2000)
+    columns = [f"f{i}" for i in range(5)]
+    df = spark.createDataFrame(pd.DataFrame(x, columns=columns).assign(w=w)).repartition(3).cache()
+    scaler = sspark.StandardScaler().fit(df, sample_weight="w")
+    local = segcore.StandardScaler().fit(x, sample_weight=w)
+    np.testing.assert_allclose(scaler.mean_, local.mean_, rtol=1e-12)
+    np.testing.assert_allclose(scaler.var_, local.var_, rtol=1e-9)
+    assert list(scaler.feature_names_in_) == columns
+    pca = sspark.PCA(3).fit(df, sample_weight="w")
+    single = segcore.PCA(3, svd_solver="covariance_eigh").fit(x, sample_weight=w)
+    np.testing.assert_allclose(pca.explained_variance_, single.explained_variance_, rtol=1e-9)
+    np.testing.assert_allclose(pca.components_, single.components_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(pca.mean_, single.mean_, rtol=1e-12)
+
+    parts = df.withColumn("pid", F.spark_partition_id()).toPandas()
+    model = sspark.MiniBatchKMeans(4, batch_size=256, random_state=0).fit(df, sample_weight="w")
+    local = segcore.MiniBatchKMeans(4, batch_size=256, random_state=0)
+    for _, block in parts.groupby("pid", sort=True):
+        local.partial_fit(block[columns].to_numpy(), sample_weight=block["w"].to_numpy())
+    np.testing.assert_allclose(model.cluster_centers_, local.cluster_centers_, rtol=0, atol=1e-9)
+    df.unpersist()
 
 
 def test_spark_barrier_fit_has_the_bits_of_one_job_per_pass(spark):

@@ -126,3 +126,47 @@ def test_variance_fraction_one_keeps_every_component(wholesale_spending):
     fraction_one = segcore.PCA(n_components=1.0).fit(wholesale_spending)
     assert fraction_one.n_components_ == every.n_components_ == 6
     np.testing.assert_array_equal(fraction_one.components_, every.components_)
+
+
+def _weighted_covariance_spectrum(x: np.ndarray, w: np.ndarray) -> tuple:
+    """numpy's weighted covariance with frequency weights, ``sum w (x - mean)(x - mean)^T /
+    (sum w - 1)``, and its eigendecomposition (eigenvalues decreasing, eigenvectors as rows)."""
+    total = w.sum()
+    covariance = np.cov(x.T, aweights=w, ddof=0) * total / (total - 1)
+    values, vectors = np.linalg.eigh(covariance)
+    return values[::-1], vectors[:, ::-1].T
+
+
+@pytest.mark.parametrize("solver", ["covariance_eigh", "full", "randomized"])
+def test_sample_weight_is_numpys_weighted_covariance(solver):
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(3000, 5)) @ rng.normal(size=(5, 5)) * np.array([1.0, 10.0, 100.0, 1e3, 1e4]) + 50.0
+    w = (np.arange(3000) * 7 % 5).astype(np.float64) * 0.75  # zeros among them
+    values, vectors = _weighted_covariance_spectrum(x, w)
+    pca = segcore.PCA(3, svd_solver=solver, random_state=0).fit(x, sample_weight=w)
+    np.testing.assert_allclose(pca.mean_, np.average(x, axis=0, weights=w), rtol=1e-12)
+    np.testing.assert_allclose(pca.explained_variance_, values[:3], rtol=1e-9)
+    np.testing.assert_allclose(pca.explained_variance_ratio_, values[:3] / values.sum(), rtol=1e-9)
+    signs = np.sign(np.sum(pca.components_ * vectors[:3], axis=1))[:, None]
+    np.testing.assert_allclose(pca.components_, vectors[:3] * signs, rtol=0, atol=1e-9)
+    # Integer weights are repeated rows; all-ones weights are no weights, bit for bit.
+    counts = np.arange(3000) % 3
+    repeated = segcore.PCA(3, svd_solver=solver, random_state=0).fit(np.repeat(x, counts, axis=0))
+    weighted = segcore.PCA(3, svd_solver=solver, random_state=0).fit(x, sample_weight=counts.astype(float))
+    np.testing.assert_allclose(weighted.explained_variance_, repeated.explained_variance_, rtol=1e-9)
+    np.testing.assert_allclose(weighted.singular_values_, repeated.singular_values_, rtol=1e-9)
+    plain = segcore.PCA(3, svd_solver=solver, random_state=0)
+    ones = plain.fit(x, sample_weight=np.ones(3000)).components_.tobytes()
+    assert ones == plain.fit(x).components_.tobytes()
+
+
+def test_sample_weight_errors():
+    x = np.random.default_rng(0).normal(size=(100, 3))
+    with pytest.raises(segcore.SegcoreError, match="sum to"):
+        segcore.PCA(2).fit(x, sample_weight=np.full(100, 1e-3))
+    bad = np.ones(100)
+    bad[7] = -1.0
+    with pytest.raises(segcore.SegcoreError, match="row 7"):
+        segcore.PCA(2).fit(x, sample_weight=bad)
+    with pytest.raises(segcore.SegcoreError):
+        segcore.PCA(2).fit(x, sample_weight=np.ones(99))

@@ -41,3 +41,14 @@ def test_profile_sizes_shares_and_means():
 def test_profile_rejects_mismatched_labels():
     with pytest.raises(ValueError, match="labels"):
         segcore.profile_segments(np.ones((3, 1)), [0, 1])
+
+
+def test_standard_scaler_sample_weight_matches_sklearn(wholesale_spending):
+    x = wholesale_spending * np.array([1.0, 10.0, 100.0, 1e3, 1e4, 1e5]) + 7.0
+    w = (np.arange(len(x)) * 7 % 5).astype(np.float64) * 0.75
+    ours = segcore.StandardScaler().fit(x, sample_weight=w)
+    ref = SkStandardScaler().fit(x, sample_weight=w)
+    np.testing.assert_allclose(ours.mean_, ref.mean_, rtol=1e-12)
+    np.testing.assert_allclose(ours.var_, ref.var_, rtol=1e-9)
+    np.testing.assert_allclose(ours.scale_, ref.scale_, rtol=1e-9)
+    np.testing.assert_allclose(ours.transform(x), ref.transform(x), rtol=1e-9, atol=1e-12)

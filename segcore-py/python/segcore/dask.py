@@ -306,11 +306,14 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         return local
 
 
-def _partial_fit(estimator: Any, block: np.ndarray) -> Any:
+def _partial_fit(estimator: Any, block: np.ndarray, weights: Any = None) -> Any:
     if block.shape[0] == 0:
         return estimator
     block = np.asarray(block)
-    return estimator.partial_fit(_aligned(block, np.float32 if block.dtype == np.float32 else np.float64))
+    dtype = np.float32 if block.dtype == np.float32 else np.float64
+    if weights is not None:
+        weights = _aligned(np.asarray(weights, dtype=dtype).reshape(-1), dtype)
+    return estimator.partial_fit(_aligned(block, dtype), sample_weight=weights)
 
 
 class MiniBatchKMeans(KMeans):
@@ -332,30 +335,25 @@ class MiniBatchKMeans(KMeans):
         self.persist = persist
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "MiniBatchKMeans":
-        """One pass of ``partial_fit`` over the partitions of ``X`` in order (no sample weights
-        yet)."""
+        """One pass of ``partial_fit`` over the partitions of ``X`` in order, each row weighted
+        by ``sample_weight`` (as in :meth:`KMeans.fit`) if given."""
         from .cluster import MiniBatchKMeans as LocalMiniBatch
-        from .exceptions import InvalidParameterError
-
-        if sample_weight is not None:
-            raise InvalidParameterError(
-                "invalid parameter `sample_weight`: the distributed MiniBatchKMeans takes no "
-                "sample weights yet; use segcore.dask.KMeans"
-            )
 
         self._local = LocalMiniBatch(
             n_clusters=self.n_clusters, batch_size=self.batch_size, random_state=self.random_state
         )
-        return self.partial_fit(X)
+        return self.partial_fit(X, sample_weight=sample_weight)
 
-    def partial_fit(self, X: Any, y: Any = None) -> "MiniBatchKMeans":
-        """Update the model with every partition of ``X``, in partition order."""
+    def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "MiniBatchKMeans":
+        """Update the model with every partition of ``X``, in partition order (each row
+        weighted by ``sample_weight`` if given)."""
         if not hasattr(self, "_local"):
-            return self.fit(X)
-        blocks = _Blocks(X, persist=bool(self.persist))
+            return self.fit(X, sample_weight=sample_weight)
+        blocks = _Blocks(X, persist=bool(self.persist), sample_weight=sample_weight)
         estimator: Any = delayed(self._local)
-        for block in blocks.blocks:
-            estimator = delayed(_partial_fit, pure=True)(estimator, block)
+        weights = blocks.weights or [None] * len(blocks.blocks)
+        for block, w in zip(blocks.blocks, weights):
+            estimator = delayed(_partial_fit, pure=True)(estimator, block, w)
         self._local = estimator.compute()
         self._model = self._local._model
         self.cluster_centers_ = self._local.cluster_centers_
@@ -445,18 +443,25 @@ class GaussianMixture(ClusterMixin, BaseEstimator):
         return self._local
 
 
+def _moments_task(kind: str, weighted: bool) -> str:
+    return f'{{"task":"{"weighted_" if weighted else ""}{kind}"}}'
+
+
 class StandardScaler(TransformerMixin, BaseEstimator):
-    """Column standardisation fitted from per-partition moments (Chan et al.'s merge)."""
+    """Column standardisation fitted from per-partition moments (Chan et al.'s merge); with
+    ``sample_weight``, the weighted mean and variance of scikit-learn's
+    ``StandardScaler.fit(sample_weight=...)``."""
 
     def __init__(self, *, with_mean: bool = True, with_std: bool = True, split_every: int = 8) -> None:
         self.with_mean = with_mean
         self.with_std = with_std
         self.split_every = split_every
 
-    def fit(self, X: Any, y: Any = None) -> "StandardScaler":
-        """Fit on ``X`` (a dask array or DataFrame)."""
-        blocks = _Blocks(X, persist=False)
-        stats = blocks.run('{"task":"column_moments"}', int(self.split_every))
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "StandardScaler":
+        """Fit on ``X`` (a dask array or DataFrame), each row weighted by ``sample_weight`` (as
+        in :meth:`KMeans.fit`) if given."""
+        blocks = _Blocks(X, persist=False, sample_weight=sample_weight)
+        stats = blocks.run(_moments_task("column_moments", sample_weight is not None), int(self.split_every))
         document = _segcore.scaler_from_moments(
             stats, bool(self.with_mean), bool(self.with_std), blocks.float32
         )
@@ -477,17 +482,19 @@ class StandardScaler(TransformerMixin, BaseEstimator):
 
 
 class PCA(TransformerMixin, BaseEstimator):
-    """PCA from the covariance merged over partitions (scikit-learn's ``covariance_eigh``)."""
+    """PCA from the covariance merged over partitions (scikit-learn's ``covariance_eigh``); with
+    ``sample_weight``, the weighted PCA of :class:`segcore.PCA` (frequency weights)."""
 
     def __init__(self, n_components: Any = None, *, whiten: bool = False, split_every: int = 8) -> None:
         self.n_components = n_components
         self.whiten = whiten
         self.split_every = split_every
 
-    def fit(self, X: Any, y: Any = None) -> "PCA":
-        """Fit on ``X`` (a dask array or DataFrame)."""
-        blocks = _Blocks(X, persist=False)
-        stats = blocks.run('{"task":"covariance_moments"}', int(self.split_every))
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> "PCA":
+        """Fit on ``X`` (a dask array or DataFrame), each row weighted by ``sample_weight`` (as
+        in :meth:`KMeans.fit`) if given."""
+        blocks = _Blocks(X, persist=False, sample_weight=sample_weight)
+        stats = blocks.run(_moments_task("covariance_moments", sample_weight is not None), int(self.split_every))
         count, fraction = None, None
         if isinstance(self.n_components, float) and 0 < self.n_components < 1:
             fraction = float(self.n_components)
@@ -615,9 +622,14 @@ class _Score:
         return pd.Series(np.asarray(labels, dtype=np.int64), index=part.index, name="segment")
 
 
+#: Column holding the customers' own index while the shuffle by customer indexes them by piece.
+_INDEX = "__segcore_index"
+
+
 def _keyed(part: Any, id_column: str, n: int, lines: bool, partition_info: Any = None) -> Any:
     """``part`` with the piece of each row's customer (``_log_scoring.KEY``) and, for a log, each
-    line's position in the log (``_log_scoring.LINE``: partition number, then row)."""
+    line's position in the log (``_log_scoring.LINE``: partition number, then row); for the
+    customers, their index as a column (``_INDEX``: the shuffle indexes them by piece)."""
     from . import _log_scoring as log_scoring
     from .exceptions import ColumnError
 
@@ -633,7 +645,42 @@ def _keyed(part: Any, id_column: str, n: int, lines: bool, partition_info: Any =
     if lines:
         number = 0 if partition_info is None else int(partition_info["number"])
         out[log_scoring.LINE] = (np.int64(number) << np.int64(40)) + np.arange(len(part), dtype=np.int64)
+    else:
+        out[_INDEX] = part.index
     return out
+
+
+def _by_piece(keyed: Any, n: int) -> Any:
+    """``keyed`` (with ``_log_scoring.KEY`` in 0..n) in ``n`` partitions, partition ``i`` holding
+    exactly the rows of piece ``i``: ``set_index`` on the piece with the divisions 0, 1, ..., n,
+    whose contract (partition ``i`` holds the index values in ``[i, i + 1)``, the last one
+    ``[n - 1, n]``) is what pairs the customers' and the log's partitions, however each was
+    partitioned before."""
+    from . import _log_scoring as log_scoring
+
+    return keyed.set_index(log_scoring.KEY, divisions=list(range(n + 1)))
+
+
+class _Pair:
+    """Partition ``i`` of the customers and of the log (both indexed by piece) scored together:
+    checks that both hold piece ``i`` only, gives the customers their own index back and scores
+    them (``_log_scoring.Score``)."""
+
+    def __init__(self, score: Any, index_name: Any) -> None:
+        self.score, self.index_name = score, index_name
+
+    def __call__(self, customers: Any, lines: Any, piece: int) -> Any:
+        for what, part in (("customers", customers), ("transaction lines", lines)):
+            keys = np.asarray(part.index)
+            if len(keys) and bool((keys != piece).any()):
+                raise RuntimeError(
+                    f"partition {piece} of the {what} holds piece {keys[keys != piece][0]} after "
+                    "the shuffle by customer (the pieces are not co-partitioned)"
+                )
+        customers = customers.set_index(_INDEX)
+        customers.index.name = self.index_name
+        lines = lines.reset_index(drop=True)
+        return self.score(customers, lines, f"partition {piece} (after the shuffle by customer)")
 
 
 def _predict_with_log(model: Any, customers: Any, transactions: Any, npartitions: Optional[int]) -> Any:
@@ -651,19 +698,19 @@ def _predict_with_log(model: Any, customers: Any, transactions: Any, npartitions
     meta = log_scoring.meta_of(model, sample, transactions._meta, as_of)
     key_meta = {log_scoring.KEY: np.int64(0)}
     keyed_customers = customers.map_partitions(
-        _keyed, id_column, n, False, meta=customers._meta.assign(**key_meta)
+        _keyed, id_column, n, False,
+        meta=customers._meta.assign(**key_meta, **{_INDEX: customers._meta.index}),
     )
     keyed_log = transactions.map_partitions(
         _keyed, customer, n, True,
         meta=transactions._meta.assign(**key_meta, **{log_scoring.LINE: np.int64(0)}),
     )
-    left = keyed_customers.shuffle(on=log_scoring.KEY, npartitions=n).to_delayed()
-    right = keyed_log.shuffle(on=log_scoring.KEY, npartitions=n).to_delayed()
-    score = log_scoring.Score(model, as_of, meta)
-    parts = [
-        delayed(score, pure=True)(c, lines, f"partition {i} (after the shuffle by customer)")
-        for i, (c, lines) in enumerate(zip(left, right))
-    ]
+    left = _by_piece(keyed_customers, n).to_delayed()
+    right = _by_piece(keyed_log, n).to_delayed()
+    if len(left) != n or len(right) != n:
+        raise RuntimeError(f"the shuffle by customer gave {len(left)} and {len(right)} partitions, not {n}")
+    pair = _Pair(log_scoring.Score(model, as_of, meta), customers._meta.index.name)
+    parts = [delayed(pair, pure=True)(c, lines, i) for i, (c, lines) in enumerate(zip(left, right))]
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
 
 
@@ -679,7 +726,10 @@ def predict(model: Any, customers: Any, transactions: Any = None, *, npartitions
     after the log's last line, found in one pass over the date column); then the customers and
     the log are shuffled by customer into ``npartitions`` partitions (default: the larger
     partition count), so every customer's row and lines meet in one partition, and each partition
-    is scored as :meth:`segcore.Segmenter.predict` scores the whole log. The result equals the
+    is scored as :meth:`segcore.Segmenter.predict` scores the whole log. The pairing is explicit:
+    each row's piece is a hash of its customer id, and both frames are ``set_index`` on the piece
+    with the same divisions ``0, 1, ..., npartitions``, so partition ``i`` of both holds piece
+    ``i`` whatever the input partitionings (checked when scored). The result equals the
     in-memory predict customer by customer; its rows come in the shuffled order, indexed like
     ``customers``."""
     if hasattr(model, "to_local"):
@@ -688,8 +738,11 @@ def predict(model: Any, customers: Any, transactions: Any = None, *, npartitions
 
     if log_scoring.reads_log(model, transactions):
         return _predict_with_log(model, customers, transactions, npartitions)
+    from .segmenter import Segmenter
+
     names = getattr(model, "feature_names_in_", None)
-    columns = [str(c) for c in names] if names is not None else None
+    # A Segmenter reads its own columns (and reports the customer id, as in memory).
+    columns = [str(c) for c in names] if names is not None and not isinstance(model, Segmenter) else None
     score = _Score(model, columns)
     meta_frame = customers._meta if columns is None else customers._meta[columns]
     try:

@@ -19,7 +19,7 @@ from ._base import (
     seed_from,
     store_params,
 )
-from ._typing import Ignored, MatrixLike, RandomState
+from ._typing import Ignored, MatrixLike, RandomState, SampleWeight
 from .exceptions import InvalidParameterError
 
 __all__ = ["PCA"]
@@ -37,6 +37,11 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
     ``n_components`` is an int, a float in (0, 1) (keep the fewest components explaining more
     than that share of the variance; 1.0 keeps them all) or None (all). float32 input is kept
     float32. ``copy`` is accepted for compatibility: segcore never modifies ``X``.
+
+    ``fit(X, sample_weight=w)`` (scikit-learn's PCA has no weights) treats ``w`` as frequency
+    weights, as scikit-learn's ``sample_weight`` elsewhere: the weighted mean, the covariance
+    ``sum w (x - mean)(x - mean)^T / (sum w - 1)`` (numpy's ``np.cov(X.T, fweights=w)`` for
+    integer weights), so a weight of 2 is the row twice; the weights must sum to more than 1.
 
     Examples
     --------
@@ -70,13 +75,14 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
             return None
         return int_param("iterated_power", self.iterated_power)
 
-    def fit(self, X: MatrixLike, y: Ignored = None) -> "PCA":
-        """Fit the components on ``X`` (rows are samples)."""
-        self._fit(X)
+    def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "PCA":
+        """Fit the components on ``X`` (rows are samples), each row weighted by
+        ``sample_weight`` (frequency weights) if given."""
+        self._fit(X, sample_weight)
         return self
 
-    def _fit(self, X: MatrixLike) -> np.ndarray:
-        data, _, names = self._fit_input(X)
+    def _fit(self, X: MatrixLike, sample_weight: SampleWeight = None) -> np.ndarray:
+        data, weights, names = self._fit_input(X, sample_weight)
         count, fraction = n_components_arg(self.n_components, " ('mle' is not supported)")
         if not isinstance(self.svd_solver, str):
             raise InvalidParameterError(
@@ -92,6 +98,7 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
             random_state=seed_from(self.random_state),
             n_oversamples=int_param("n_oversamples", self.n_oversamples),
             iterated_power=self._iterated_power(),
+            sample_weight=weights,
         )
         self._model = model
         adopt(self, model, "components explained_variance explained_variance_ratio singular_values mean noise_variance "
@@ -103,9 +110,9 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
         """Project ``X`` on the components (``(X - mean_) @ components_.T``, whitened if asked)."""
         return self._call("transform", X)
 
-    def fit_transform(self, X: MatrixLike, y: Ignored = None) -> np.ndarray:
+    def fit_transform(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> np.ndarray:
         """Fit on ``X`` and return its projection."""
-        data = self._fit(X)
+        data = self._fit(X, sample_weight)
         return self._model.transform(data)
 
     def inverse_transform(self, X: MatrixLike) -> np.ndarray:

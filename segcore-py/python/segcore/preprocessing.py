@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _segcore
-from ._typing import Ignored, MatrixLike
+from ._typing import Ignored, MatrixLike, SampleWeight
 from ._base import BaseEstimator, CoreModelMixin, TransformerMixin, check_is_fitted, store_params
 
 __all__ = ["StandardScaler"]
@@ -31,16 +31,19 @@ class StandardScaler(CoreModelMixin, TransformerMixin, BaseEstimator):
     def __init__(self, *, copy: bool = True, with_mean: bool = True, with_std: bool = True) -> None:
         store_params(self, locals())
 
-    def fit(self, X: MatrixLike, y: Ignored = None) -> "StandardScaler":
-        """Learn per-column mean and standard deviation."""
-        data, _, names = self._fit_input(X)
-        model = _segcore.StandardScalerModel.fit(data, bool(self.with_mean), bool(self.with_std))
+    def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "StandardScaler":
+        """Learn per-column mean and standard deviation (weighted by ``sample_weight`` if given,
+        as scikit-learn: ``var_ = sum w (x - mean_)^2 / sum w``)."""
+        data, weights, names = self._fit_input(X, sample_weight)
+        model = _segcore.StandardScalerModel.fit(
+            data, bool(self.with_mean), bool(self.with_std), weights
+        )
         self._model = model
         self.mean_ = model.mean if self.with_mean else None
         self.scale_ = model.scale if self.with_std else None
         self.var_ = model.variance if self.with_std else None
         self.n_features_in_ = data.shape[1]
-        self.n_samples_seen_ = data.shape[0]
+        self.n_samples_seen_ = data.shape[0] if weights is None else float(weights.sum())
         self._set_feature_names(names)
         return self
 

@@ -208,40 +208,57 @@ class KMeans:
         return predict(self, df)
 
 
-class _RowBlocks:
-    """``mapInPandas``: every batch of a partition as one ``.npy`` document (the rows stay on the
-    executors; a partition's documents are what its ``partial_fit`` reads)."""
+def _npy(array: np.ndarray) -> bytes:
+    import io
 
-    def __init__(self, columns: List[str], float32: bool) -> None:
-        self.columns, self.float32 = columns, float32
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _from_npy(document: bytes) -> np.ndarray:
+    import io
+
+    return np.load(io.BytesIO(document), allow_pickle=False)
+
+
+class _RowBlocks:
+    """``mapInPandas``: every batch of a partition as one ``.npy`` document of its rows and one
+    of its sample weights (empty without a weight column); the rows stay on the executors, a
+    partition's documents are what its ``partial_fit`` reads."""
+
+    def __init__(self, columns: List[str], float32: bool, weight: Optional[str] = None) -> None:
+        self.columns, self.float32, self.weight = columns, float32, weight
 
     def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
-        import io
-
         import pandas as pd
 
         dtype = np.float32 if self.float32 else np.float64
         for batch in batches:
-            buffer = io.BytesIO()
-            np.save(buffer, batch[self.columns].to_numpy(dtype=dtype), allow_pickle=False)
-            yield pd.DataFrame({"rows": [buffer.getvalue()]})
+            weights = b"" if self.weight is None else _npy(batch[self.weight].to_numpy(dtype=dtype))
+            yield pd.DataFrame(
+                {"rows": [_npy(batch[self.columns].to_numpy(dtype=dtype))], "weights": [weights]}
+            )
 
 
 class _PartialFit:
     """One partition's ``partial_fit`` on an executor: the estimator arrives pickled (as its JSON
-    document), reads the partition's rows and goes back updated."""
+    document), reads the partition's rows (and sample weights) and goes back updated."""
 
     def __init__(self, estimator: Any) -> None:
         self.estimator = estimator
 
     def __call__(self, rows: Iterator[Any]) -> Iterator[Any]:
-        import io
-
-        blocks = [np.load(io.BytesIO(row[0]), allow_pickle=False) for row in rows]
-        block = np.concatenate(blocks) if blocks else None
-        if block is not None and len(block):
+        pairs = [(_from_npy(row[0]), _from_npy(row[1]) if row[1] else None) for row in rows]
+        if pairs and sum(len(block) for block, _ in pairs):
+            block = np.concatenate([b for b, _ in pairs])
             dtype = np.float32 if block.dtype == np.float32 else np.float64
-            self.estimator.partial_fit(np.require(block, dtype=dtype, requirements=["C", "A"]))
+            weights = None
+            if pairs[0][1] is not None:
+                weights = np.require(np.concatenate([w for _, w in pairs]), dtype=dtype, requirements=["C", "A"])
+            self.estimator.partial_fit(
+                np.require(block, dtype=dtype, requirements=["C", "A"]), sample_weight=weights
+            )
         yield self.estimator
 
 
@@ -249,8 +266,9 @@ class MiniBatchKMeans:
     """Mini-batch k-means streamed over the partitions in order: ``partial_fit`` of
     :class:`segcore.MiniBatchKMeans` on each partition in turn, on the executor that holds it
     (one Spark job per partition; the estimator travels as its JSON document, the rows stay
-    where they are), as :class:`segcore.dask.MiniBatchKMeans` does on Dask. ``fit(df, columns)``
-    returns self with numpy ``cluster_centers_``; ``predict(df)`` adds a ``segment`` column."""
+    where they are), as :class:`segcore.dask.MiniBatchKMeans` does on Dask. ``fit(df, columns,
+    sample_weight)`` (``sample_weight``: a weight column's name) returns self with numpy
+    ``cluster_centers_``; ``predict(df)`` adds a ``segment`` column."""
 
     def __init__(
         self,
@@ -265,24 +283,31 @@ class MiniBatchKMeans:
         self.random_state = random_state
         self.cache = cache
 
-    def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "MiniBatchKMeans":
-        """One pass of ``partial_fit`` over the partitions of ``df`` in order."""
+    def fit(
+        self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
+    ) -> "MiniBatchKMeans":
+        """One pass of ``partial_fit`` over the partitions of ``df`` in order, each row weighted
+        by its value in the column ``sample_weight`` if given."""
         from .cluster import MiniBatchKMeans as LocalMiniBatch
 
         self._local = LocalMiniBatch(
             n_clusters=self.n_clusters, batch_size=self.batch_size, random_state=self.random_state
         )
-        return self.partial_fit(df, columns)
+        return self.partial_fit(df, columns, sample_weight)
 
-    def partial_fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "MiniBatchKMeans":
-        """Update the model with every partition of ``df``, in partition order."""
+    def partial_fit(
+        self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
+    ) -> "MiniBatchKMeans":
+        """Update the model with every partition of ``df``, in partition order (each row
+        weighted by the column ``sample_weight`` if given)."""
         if not hasattr(self, "_local"):
-            return self.fit(df, columns)
-        frame = _Frame(df, columns)
+            return self.fit(df, columns, sample_weight)
+        frame = _Frame(df, columns, sample_weight)
         data = frame.df.cache() if self.cache else frame.df
         try:
             blocks = data.mapInPandas(
-                _RowBlocks(frame.columns, frame.float32), schema="rows binary"
+                _RowBlocks(frame.columns, frame.float32, frame.weight),
+                schema="rows binary, weights binary",
             ).rdd
             context = df.sparkSession.sparkContext
             for partition in range(blocks.getNumPartitions()):
@@ -369,17 +394,26 @@ class GaussianMixture:
         return predict(self, df)
 
 
+def _moments_task(kind: str, weight: Optional[str]) -> str:
+    return f'{{"task":"{"weighted_" if weight is not None else ""}{kind}"}}'
+
+
 class StandardScaler:
-    """Column standardisation from moments merged over the partitions (Chan et al.)."""
+    """Column standardisation from moments merged over the partitions (Chan et al.); with a
+    ``sample_weight`` column, the weighted mean and variance of scikit-learn's
+    ``StandardScaler.fit(sample_weight=...)``."""
 
     def __init__(self, *, with_mean: bool = True, with_std: bool = True) -> None:
         self.with_mean = with_mean
         self.with_std = with_std
 
-    def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "StandardScaler":
-        """Fit on the ``columns`` (default: all) of ``df``."""
-        frame = _Frame(df, columns)
-        stats = frame.run('{"task":"column_moments"}')
+    def fit(
+        self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
+    ) -> "StandardScaler":
+        """Fit on the ``columns`` (default: all but the weight column) of ``df``, each row
+        weighted by its value in the column ``sample_weight`` if given."""
+        frame = _Frame(df, columns, sample_weight)
+        stats = frame.run(_moments_task("column_moments", sample_weight))
         model = _segcore.StandardScalerModel.from_json(
             _segcore.scaler_from_moments(stats, bool(self.with_mean), bool(self.with_std), frame.float32)
         )
@@ -391,16 +425,21 @@ class StandardScaler:
 
 
 class PCA:
-    """PCA from the covariance merged over the partitions (scikit-learn's ``covariance_eigh``)."""
+    """PCA from the covariance merged over the partitions (scikit-learn's ``covariance_eigh``);
+    with a ``sample_weight`` column, the weighted PCA of :class:`segcore.PCA` (frequency
+    weights)."""
 
     def __init__(self, n_components: Any = None, *, whiten: bool = False) -> None:
         self.n_components = n_components
         self.whiten = whiten
 
-    def fit(self, df: Any, columns: Optional[Sequence[str]] = None) -> "PCA":
-        """Fit on the ``columns`` (default: all) of ``df``."""
-        frame = _Frame(df, columns)
-        stats = frame.run('{"task":"covariance_moments"}')
+    def fit(
+        self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
+    ) -> "PCA":
+        """Fit on the ``columns`` (default: all but the weight column) of ``df``, each row
+        weighted by its value in the column ``sample_weight`` if given."""
+        frame = _Frame(df, columns, sample_weight)
+        stats = frame.run(_moments_task("covariance_moments", sample_weight))
         count, fraction = None, None
         if isinstance(self.n_components, float) and 0 < self.n_components < 1:
             fraction = float(self.n_components)
@@ -419,8 +458,11 @@ class PCA:
         self.components_ = model.components
         self.explained_variance_ = model.explained_variance
         self.explained_variance_ratio_ = model.explained_variance_ratio
+        self.singular_values_ = model.singular_values
         self.mean_ = model.mean
+        self.noise_variance_ = model.noise_variance
         self.n_components_ = model.n_components
+        self.n_samples_ = model.n_samples
         self.n_features_in_ = len(frame.columns)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         return self

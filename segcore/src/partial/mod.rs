@@ -10,7 +10,9 @@
 //! from a generator per (seed, round, partition). Merges that select rows (farthest rows,
 //! candidates, the uniform first pick) order them by a total key, so they do not depend on the
 //! merge order at all. Another partitioning changes only the rounding of sums (~1e-15 relative)
-//! and which rows k-means|| samples. Moments merge with Chan et al.'s pairwise update in f64.
+//! and which rows k-means|| samples. Moments merge with Chan et al.'s pairwise update in f64,
+//! on the total sample weights when the rows are weighted (frequency weights, as on one machine:
+//! a weighted StandardScaler or PCA from the merged moments equals the single-machine fit).
 //!
 //! Per-customer behaviour features (RFM) are not partial statistics: the engines shuffle the
 //! transaction log by customer and run the in-memory function per partition, then score
@@ -19,9 +21,9 @@
 //! invariant).
 //!
 //! Figure: one k-means pass runs the single-machine Lloyd kernel ([`crate::cluster::kmeans`])
-//! on each partition; the statistics are k x d + k floats per partition. Current figure, 2M x 16
-//! f32, k = 8, per iteration: segcore.spark 8.3x Spark MLlib, segcore.dask 11.5x dask-ml (runs
-//! and loads in docs/performance.md).
+//! on each partition; the statistics are k x d + k floats per partition. Current figures, k = 8,
+//! per iteration: 2M x 16 f32, segcore.spark 8.3x Spark MLlib; 10M x 16 f32, segcore.dask 5.2x
+//! dask-ml (runs and loads in docs/performance.md).
 
 mod gmm;
 mod kmeans;
@@ -221,6 +223,11 @@ pub enum PartitionTask {
     ColumnMoments,
     /// [`CovarianceMoments::from_rows`].
     CovarianceMoments,
+    /// [`ColumnMoments::from_weighted_rows`]: the moments under the partition's sample weights
+    /// (a weighted StandardScaler).
+    WeightedColumnMoments,
+    /// [`CovarianceMoments::from_weighted_rows`] (a weighted PCA).
+    WeightedCovarianceMoments,
     /// [`KMeansBroadcast::step`].
     KMeansStep(KMeansBroadcast),
     /// [`KMeansBroadcast::cost`].
@@ -264,6 +271,8 @@ impl PartitionTask {
         match self {
             PartitionTask::ColumnMoments => "column_moments",
             PartitionTask::CovarianceMoments => "covariance_moments",
+            PartitionTask::WeightedColumnMoments => "weighted_column_moments",
+            PartitionTask::WeightedCovarianceMoments => "weighted_covariance_moments",
             PartitionTask::KMeansStep(_) => "k_means_step",
             PartitionTask::KMeansCost(_) => "k_means_cost",
             PartitionTask::FarthestRows { .. } => "farthest_rows",
@@ -280,9 +289,10 @@ impl PartitionTask {
     }
 
     /// [`run`](Self::run) with the partition's sample weights (one per row, finite, >= 0), for
-    /// a weighted k-means or mixture fit: an engine sends them with every task. The moments
-    /// ignore them (k-means centres the data and scales `tol` by the unweighted moments, as on
-    /// one machine). All-ones weights give the bits of no weights.
+    /// a weighted k-means, mixture, scaler or PCA fit: an engine sends them with every task.
+    /// `ColumnMoments` and `CovarianceMoments` ignore them (k-means centres the data and scales
+    /// `tol` by the unweighted moments, as on one machine); `WeightedColumnMoments` and
+    /// `WeightedCovarianceMoments` use them. All-ones weights give the bits of no weights.
     pub fn run_weighted<F: Float>(
         &self,
         x: ArrayView2<F>,
@@ -296,6 +306,12 @@ impl PartitionTask {
             PartitionTask::CovarianceMoments => {
                 PartialStats::CovarianceMoments(CovarianceMoments::from_rows(x, partition)?)
             }
+            PartitionTask::WeightedColumnMoments => PartialStats::ColumnMoments(
+                ColumnMoments::from_weighted_rows(x, weights, partition)?,
+            ),
+            PartitionTask::WeightedCovarianceMoments => PartialStats::CovarianceMoments(
+                CovarianceMoments::from_weighted_rows(x, weights, partition)?,
+            ),
             PartitionTask::KMeansStep(b) => {
                 PartialStats::KMeansStep(b.step(x, weights, partition)?)
             }
@@ -461,6 +477,104 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("partition 2 reported twice"), "{err}");
+    }
+
+    #[test]
+    fn weighted_moments_match_the_weighted_scaler_and_pca() {
+        let x = data();
+        let w = ndarray::Array1::from_shape_fn(x.nrows(), |i| (i % 5) as f64 * 0.75);
+        let bounds = [10, 10, 2000];
+        let merged_weighted =
+            |task: &PartitionTask| {
+                let rows = split_rows(x.view(), &bounds);
+                let weights = split_rows(w.view().insert_axis(Axis(1)), &bounds);
+                PartialStats::merge_all(rows.iter().zip(&weights).enumerate().map(
+                    |(p, (b, wb))| task.run_weighted(b.view(), Some(wb.column(0)), p).unwrap(),
+                ))
+                .unwrap()
+            };
+        let PartialStats::ColumnMoments(m) = merged_weighted(&PartitionTask::WeightedColumnMoments)
+        else {
+            panic!("column moments expected")
+        };
+        assert_eq!(m.count(), 3000);
+        assert!((m.weight() - w.sum()).abs() < 1e-9);
+        let scaler = StandardScalerParams::default()
+            .fit(x.view(), Some(w.view()))
+            .unwrap();
+        for (a, b) in scaler.mean().iter().zip(m.mean()) {
+            assert!((a - b).abs() <= 1e-12 * a.abs(), "{a} {b}");
+        }
+        for (a, b) in scaler.variance().iter().zip(m.variance()) {
+            assert!((a - b).abs() <= 1e-9 * a.abs(), "{a} {b}");
+        }
+        let PartialStats::CovarianceMoments(c) =
+            merged_weighted(&PartitionTask::WeightedCovarianceMoments)
+        else {
+            panic!("covariance expected")
+        };
+        let params = PcaParams::new(NComponents::Count(2)).check().unwrap();
+        let pca = params.fit_weighted(x.view(), Some(w.view())).unwrap();
+        let merged_pca: crate::reduce::Pca<f64> = params
+            .fit_weighted_scatter(
+                c.count() as usize,
+                c.weight(),
+                c.mean().view(),
+                c.scatter().view(),
+            )
+            .unwrap();
+        let diff = (&pca.components() - &merged_pca.components()).mapv(f64::abs);
+        assert!(diff.iter().all(|&v| v < 1e-9), "{diff:?}");
+        for (a, b) in pca
+            .explained_variance()
+            .iter()
+            .zip(merged_pca.explained_variance())
+        {
+            assert!((a - b).abs() <= 1e-9 * a, "{a} {b}");
+        }
+        // All-ones weights: the bits of the unweighted statistics.
+        let ones = ndarray::Array1::<f64>::ones(x.nrows());
+        for (weighted, plain) in [
+            (
+                PartitionTask::WeightedColumnMoments,
+                PartitionTask::ColumnMoments,
+            ),
+            (
+                PartitionTask::WeightedCovarianceMoments,
+                PartitionTask::CovarianceMoments,
+            ),
+        ] {
+            assert_eq!(
+                weighted
+                    .run_weighted(x.view(), Some(ones.view()), 0)
+                    .unwrap(),
+                plain.run(x.view(), 0).unwrap()
+            );
+        }
+        // A negative weight names its partition and row; a partition of zero weights only
+        // counts its rows.
+        let mut bad = ones.clone();
+        bad[4] = -2.0;
+        let err = PartitionTask::WeightedCovarianceMoments
+            .run_weighted(x.view(), Some(bad.view()), 3)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("partition 3") && err.contains("row 4"),
+            "{err}"
+        );
+        let zeros = ndarray::Array1::<f64>::zeros(x.nrows());
+        let PartialStats::ColumnMoments(z) = PartitionTask::WeightedColumnMoments
+            .run_weighted(x.view(), Some(zeros.view()), 0)
+            .unwrap()
+        else {
+            panic!("column moments expected")
+        };
+        assert_eq!((z.count(), z.weight()), (3000, 0.0));
+        let mut both = z.clone();
+        both.merge(&m).unwrap();
+        assert_eq!(both.mean(), m.mean());
+        assert_eq!(both.count(), 6000);
     }
 
     #[test]

@@ -1,19 +1,27 @@
 //! Column moments (StandardScaler, k-means' centring and tolerance) and mean + scatter matrix
 //! (PCA) of a block of rows, merged with Chan et al.'s pairwise formulas.
+//!
+//! Sample weights are frequency weights (scikit-learn's convention: a weight of 2 counts the row
+//! twice). The moments carry the row count and the total weight; means are weighted means, `m2`
+//! and the scatter weighted sums of squared deviations, and the merge is Chan et al.'s with the
+//! total weights in place of the counts. Without weights the total weight is the row count, and
+//! all-ones weights give the bits of no weights.
 
 use crate::error::{Error, Result};
 use crate::Float;
-use ndarray::{s, Array1, Array2, ArrayView2, Axis};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 /// Rows per block inside one partition: each block is centred on its own mean in f64, then the
 /// blocks are merged in order (Chan et al.), so a partition's moments never depend on threads.
 const BLOCK_ROWS: usize = 4096;
 
-/// Row count, per-column mean and sum of squared deviations (`m2`) of a set of rows, in f64.
+/// Row count, total weight, per-column (weighted) mean and sum of (weighted) squared deviations
+/// (`m2`) of a set of rows, in f64.
 ///
 /// Merging is Chan et al.'s update (`delta = mean_b - mean_a`,
-/// `m2 = m2_a + m2_b + delta^2 n_a n_b / n`), which never subtracts two large uncentred sums.
+/// `m2 = m2_a + m2_b + delta^2 w_a w_b / w`, `w` the total weights: the row counts without
+/// sample weights), which never subtracts two large uncentred sums.
 ///
 /// ```
 /// use ndarray::array;
@@ -30,6 +38,7 @@ const BLOCK_ROWS: usize = 4096;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnMoments {
     pub(crate) count: u64,
+    pub(crate) weight: f64,
     pub(crate) mean: Vec<f64>,
     pub(crate) m2: Vec<f64>,
 }
@@ -39,6 +48,7 @@ impl ColumnMoments {
     pub fn empty(n_features: usize) -> Self {
         ColumnMoments {
             count: 0,
+            weight: 0.0,
             mean: vec![0.0; n_features],
             m2: vec![0.0; n_features],
         }
@@ -47,9 +57,64 @@ impl ColumnMoments {
     /// The moments of the rows of `x`, block `partition` of a larger matrix (used to name it in
     /// errors: a non-finite value is reported with its partition, row and column).
     pub fn from_rows<F: Float>(x: ArrayView2<F>, partition: usize) -> Result<Self> {
+        Self::from_weighted_rows(x, None, partition)
+    }
+
+    /// [`Self::from_rows`] under sample weights (one per row, finite, >= 0; a partition whose
+    /// weights are all zero adds its rows to the count and nothing else): the weighted mean and
+    /// `m2 = sum w (x - mean)^2`, as scikit-learn's `StandardScaler.fit(sample_weight=...)`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use segcore::partial::ColumnMoments;
+    ///
+    /// let x = array![[1.0f64], [3.0]];
+    /// let m = ColumnMoments::from_weighted_rows(x.view(), Some(array![1.0, 3.0].view()), 0)?;
+    /// assert_eq!((m.count(), m.weight()), (2, 4.0));
+    /// assert_eq!(m.mean(), &[2.5]);
+    /// assert_eq!(m.variance(), vec![0.75]); // (1 * 1.5^2 + 3 * 0.5^2) / 4
+    /// # Ok::<(), segcore::Error>(())
+    /// ```
+    pub fn from_weighted_rows<F: Float>(
+        x: ArrayView2<F>,
+        weights: Option<ArrayView1<F>>,
+        partition: usize,
+    ) -> Result<Self> {
         check_block(x, partition)?;
+        let weights = super::kmeans::partition_weights(weights, x.nrows(), partition)?;
         let d = x.ncols();
         let mut total = ColumnMoments::empty(d);
+        if let Some(w) = weights {
+            for (b, block) in x.axis_chunks_iter(Axis(0), BLOCK_ROWS).enumerate() {
+                let w = &w[b * BLOCK_ROWS..b * BLOCK_ROWS + block.nrows()];
+                let weight: f64 = w.iter().map(|&v| widen(v)).sum();
+                let mut mean = vec![0.0; d];
+                let mut m2 = vec![0.0; d];
+                if weight > 0.0 {
+                    for (row, &wi) in block.rows().into_iter().zip(w) {
+                        let wi = widen(wi);
+                        for (m, &v) in mean.iter_mut().zip(row) {
+                            *m += wi * widen(v);
+                        }
+                    }
+                    mean.iter_mut().for_each(|m| *m /= weight);
+                    for (row, &wi) in block.rows().into_iter().zip(w) {
+                        let wi = widen(wi);
+                        for ((s, &v), &m) in m2.iter_mut().zip(row).zip(&mean) {
+                            let t = widen(v) - m;
+                            *s += wi * t * t;
+                        }
+                    }
+                }
+                total.merge(&ColumnMoments {
+                    count: block.nrows() as u64,
+                    weight,
+                    mean,
+                    m2,
+                })?;
+            }
+            return Ok(total);
+        }
         for block in x.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
             let n = block.nrows() as f64;
             let mut mean = vec![0.0; d];
@@ -68,6 +133,7 @@ impl ColumnMoments {
             }
             total.merge(&ColumnMoments {
                 count: block.nrows() as u64,
+                weight: block.nrows() as f64,
                 mean,
                 m2,
             })?;
@@ -78,14 +144,17 @@ impl ColumnMoments {
     /// Adds `other` (Chan et al.); an error if the column counts differ.
     pub fn merge(&mut self, other: &ColumnMoments) -> Result<()> {
         check_same_features(self.mean.len(), other.mean.len())?;
-        if other.count == 0 {
+        if other.weight <= 0.0 {
+            self.count += other.count;
             return Ok(());
         }
-        if self.count == 0 {
+        if self.weight <= 0.0 {
+            let count = self.count;
             *self = other.clone();
+            self.count += count;
             return Ok(());
         }
-        let (na, nb) = (self.count as f64, other.count as f64);
+        let (na, nb) = (self.weight, other.weight);
         let n = na + nb;
         for f in 0..self.mean.len() {
             let delta = other.mean[f] - self.mean[f];
@@ -93,6 +162,7 @@ impl ColumnMoments {
             self.m2[f] += other.m2[f] + delta * delta * na * nb / n;
         }
         self.count += other.count;
+        self.weight = n;
         Ok(())
     }
 
@@ -108,6 +178,11 @@ impl ColumnMoments {
         self.count
     }
 
+    /// Total sample weight (the row count without weights; scikit-learn's `n_samples_seen_`).
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+
     /// Number of columns.
     pub fn n_features(&self) -> usize {
         self.mean.len()
@@ -118,18 +193,21 @@ impl ColumnMoments {
         &self.mean
     }
 
-    /// Per-column population variance (ddof = 0, as scikit-learn's StandardScaler).
+    /// Per-column population variance (ddof = 0, as scikit-learn's StandardScaler; weighted:
+    /// `sum w (x - mean)^2 / sum w`); 0 for no rows.
     pub fn variance(&self) -> Vec<f64> {
-        let n = self.count.max(1) as f64;
+        let n = if self.weight > 0.0 { self.weight } else { 1.0 };
         self.m2.iter().map(|s| s / n).collect()
     }
 }
 
-/// Row count, mean and centred scatter matrix `sum (x - mean)(x - mean)^T` of a set of rows, in
-/// f64: what PCA's covariance solver needs. Merged with Chan et al.'s matrix update.
+/// Row count, total weight, mean and centred scatter matrix `sum w (x - mean)(x - mean)^T` of a
+/// set of rows (`w` = 1 without sample weights), in f64: what PCA's covariance solver needs.
+/// Merged with Chan et al.'s matrix update.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CovarianceMoments {
     pub(crate) count: u64,
+    pub(crate) weight: f64,
     pub(crate) mean: Array1<f64>,
     pub(crate) scatter: Array2<f64>,
 }
@@ -139,6 +217,7 @@ impl CovarianceMoments {
     pub fn empty(n_features: usize) -> Self {
         CovarianceMoments {
             count: 0,
+            weight: 0.0,
             mean: Array1::zeros(n_features),
             scatter: Array2::zeros((n_features, n_features)),
         }
@@ -146,16 +225,60 @@ impl CovarianceMoments {
 
     /// The moments of the rows of `x` (block `partition` of a larger matrix, named in errors).
     pub fn from_rows<F: Float>(x: ArrayView2<F>, partition: usize) -> Result<Self> {
+        Self::from_weighted_rows(x, None, partition)
+    }
+
+    /// [`Self::from_rows`] under sample weights (frequency weights, one per row, finite, >= 0):
+    /// the weighted mean and `sum w (x - mean)(x - mean)^T`, computed as `B^T B` of the centred
+    /// rows scaled by `sqrt(w)` (what [`crate::reduce::PcaValidParams::fit_weighted`] does on
+    /// one machine).
+    pub fn from_weighted_rows<F: Float>(
+        x: ArrayView2<F>,
+        weights: Option<ArrayView1<F>>,
+        partition: usize,
+    ) -> Result<Self> {
         check_block(x, partition)?;
+        let weights = super::kmeans::partition_weights(weights, x.nrows(), partition)?;
         let d = x.ncols();
         let mut total = CovarianceMoments::empty(d);
-        for block in x.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
+        for (b, block) in x.axis_chunks_iter(Axis(0), BLOCK_ROWS).enumerate() {
             let mut centred = block.mapv(widen);
-            let mean = centred.mean_axis(Axis(0)).expect("blocks are never empty");
+            let rows = block.nrows();
+            let (mean, weight) = match &weights {
+                None => (
+                    centred.mean_axis(Axis(0)).expect("blocks are never empty"),
+                    rows as f64,
+                ),
+                Some(w) => {
+                    let w: Array1<f64> = w[b * BLOCK_ROWS..b * BLOCK_ROWS + rows]
+                        .iter()
+                        .map(|&v| widen(v))
+                        .collect();
+                    let weight = w.sum();
+                    if weight <= 0.0 {
+                        total.count += rows as u64;
+                        continue;
+                    }
+                    let mean = w.dot(&centred) / weight;
+                    centred -= &mean;
+                    for (mut row, &wi) in centred.rows_mut().into_iter().zip(&w) {
+                        row *= wi.sqrt();
+                    }
+                    let scatter = centred.t().dot(&centred);
+                    total.merge(&CovarianceMoments {
+                        count: rows as u64,
+                        weight,
+                        mean,
+                        scatter,
+                    })?;
+                    continue;
+                }
+            };
             centred -= &mean;
             let scatter = centred.t().dot(&centred);
             total.merge(&CovarianceMoments {
-                count: block.nrows() as u64,
+                count: rows as u64,
+                weight,
                 mean,
                 scatter,
             })?;
@@ -166,14 +289,17 @@ impl CovarianceMoments {
     /// Adds `other` (Chan et al.); an error if the column counts differ.
     pub fn merge(&mut self, other: &CovarianceMoments) -> Result<()> {
         check_same_features(self.mean.len(), other.mean.len())?;
-        if other.count == 0 {
+        if other.weight <= 0.0 {
+            self.count += other.count;
             return Ok(());
         }
-        if self.count == 0 {
+        if self.weight <= 0.0 {
+            let count = self.count;
             *self = other.clone();
+            self.count += count;
             return Ok(());
         }
-        let (na, nb) = (self.count as f64, other.count as f64);
+        let (na, nb) = (self.weight, other.weight);
         let n = na + nb;
         let delta = &other.mean - &self.mean;
         let weight = na * nb / n;
@@ -186,6 +312,7 @@ impl CovarianceMoments {
         }
         self.mean.scaled_add(nb / n, &delta);
         self.count += other.count;
+        self.weight = n;
         Ok(())
     }
 
@@ -194,12 +321,18 @@ impl CovarianceMoments {
         self.count
     }
 
+    /// Total sample weight (the row count without weights).
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+
     /// Per-column mean.
     pub fn mean(&self) -> &Array1<f64> {
         &self.mean
     }
 
-    /// The centred scatter matrix (divide by `count - 1` for the sample covariance).
+    /// The centred scatter matrix (divide by `weight - 1` for the sample covariance: `count - 1`
+    /// without sample weights).
     pub fn scatter(&self) -> &Array2<f64> {
         &self.scatter
     }
@@ -208,6 +341,7 @@ impl CovarianceMoments {
     pub fn columns(&self) -> ColumnMoments {
         ColumnMoments {
             count: self.count,
+            weight: self.weight,
             mean: self.mean.to_vec(),
             m2: self.scatter.diag().to_vec(),
         }

@@ -13,11 +13,20 @@
 //!
 //! All solver arithmetic is done in f64 (float32 input is widened block by block), and the fitted
 //! model is stored in the input's float type, as scikit-learn keeps float32 float32.
+//!
+//! Sample weights ([`PcaValidParams::fit_weighted`]; scikit-learn's PCA has none) are frequency
+//! weights, as scikit-learn's `sample_weight` elsewhere: a weight of 2 counts the row twice. The
+//! mean is the weighted mean `mu = sum w x / sum w`, the covariance
+//! `C = sum w (x - mu)(x - mu)^T / (sum w - 1)` (numpy's `np.cov(X.T, fweights=w)` for integer
+//! weights), the components its eigenvectors, `explained_variance_` its eigenvalues and
+//! `singular_values_` those of the rows `sqrt(w) (x - mu)`; every solver decomposes those rows.
+//! So integer weights give the fit of the repeated rows, and all-ones weights the bits of no
+//! weights. `n_samples_` stays the row count. The weights must sum to more than 1.
 //! The fit checks the cancellation flag ([`crate::cancel`]) between its passes over the data and
 //! at every power iteration; the eigendecomposition and SVD kernels run to their end.
 
 use crate::error::{Error, Result};
-use crate::validation::{check_finite, check_matrix, check_n_features};
+use crate::validation::{check_finite, check_matrix, check_n_features, check_sample_weight};
 use crate::Float;
 use linfa_linalg::eigh::{EigSort, Eigh};
 use linfa_linalg::qr::QRInto;
@@ -171,6 +180,16 @@ impl PcaParams {
     pub fn fit<F: Float>(&self, x: ArrayView2<F>) -> Result<Pca<F>> {
         self.check()?.fit(x)
     }
+
+    /// Checks the parameters, then fits PCA on `x` under sample weights (see
+    /// [`PcaValidParams::fit_weighted`]).
+    pub fn fit_weighted<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        sample_weight: Option<ArrayView1<F>>,
+    ) -> Result<Pca<F>> {
+        self.check()?.fit_weighted(x, sample_weight)
+    }
 }
 
 impl PcaValidParams {
@@ -181,8 +200,47 @@ impl PcaValidParams {
 
     /// Fits PCA on `x` (rows are samples): validation first, then one solver, then sign convention.
     pub fn fit<F: Float>(&self, x: ArrayView2<F>) -> Result<Pca<F>> {
+        self.fit_weighted(x, None)
+    }
+
+    /// [`Self::fit`] with each row weighted by `sample_weight` (frequency weights, finite,
+    /// non-negative and summing to more than 1; see the module docs for the definition):
+    /// integer weights give the fit of the rows repeated, all-ones weights the bits of no
+    /// weights.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use segcore::reduce::{NComponents, PcaParams};
+    ///
+    /// let x = array![[1.0, 2.0], [2.0, 4.1], [3.0, 6.2], [4.0, 7.9]];
+    /// let w = array![2.0, 1.0, 1.0, 3.0];
+    /// let weighted = PcaParams::new(NComponents::All).fit_weighted(x.view(), Some(w.view()))?;
+    /// let repeated = array![[1.0, 2.0], [1.0, 2.0], [2.0, 4.1], [3.0, 6.2], [4.0, 7.9], [4.0, 7.9], [4.0, 7.9]];
+    /// let plain = PcaParams::new(NComponents::All).fit(repeated.view())?;
+    /// for (a, b) in weighted.explained_variance().iter().zip(plain.explained_variance()) {
+    ///     assert!((a - b).abs() < 1e-12 * b.abs().max(1.0));
+    /// }
+    /// # Ok::<(), segcore::Error>(())
+    /// ```
+    pub fn fit_weighted<F: Float>(
+        &self,
+        x: ArrayView2<F>,
+        sample_weight: Option<ArrayView1<F>>,
+    ) -> Result<Pca<F>> {
         let params = &self.0;
         check_matrix(x, "X")?;
+        if let Some(w) = sample_weight {
+            check_sample_weight(w, x.nrows())?;
+            let total: f64 = w.iter().map(|&v| to_f64(v)).sum();
+            if total <= 1.0 {
+                return Err(Error::InvalidWeights {
+                    reason: format!(
+                        "the sample weights sum to {total}; PCA needs more than 1 (they count \
+                         rows: a weight of 2 is the row twice)"
+                    ),
+                });
+            }
+        }
         // Squares of values beyond 1e150 overflow f64: the eigensolver would panic on the
         // infinite covariance and the SVD iterations never converge on such values.
         if let Some(v) = x
@@ -227,8 +285,8 @@ impl PcaValidParams {
         };
 
         let spectrum = match solver {
-            PcaSolver::CovarianceEigh => covariance_eigh(x)?,
-            PcaSolver::Full => full_svd(x)?,
+            PcaSolver::CovarianceEigh => covariance_eigh(x, sample_weight)?,
+            PcaSolver::Full => full_svd(x, sample_weight)?,
             PcaSolver::Randomized => {
                 let iterated_power = params.iterated_power.unwrap_or(
                     if (wanted as f64) < 0.1 * max_components as f64 {
@@ -239,6 +297,7 @@ impl PcaValidParams {
                 );
                 randomized_svd(
                     x,
+                    sample_weight,
                     wanted,
                     params.n_oversamples,
                     iterated_power,
@@ -257,6 +316,19 @@ impl PcaValidParams {
     pub fn fit_scatter<F: Float>(
         &self,
         n_samples: usize,
+        mean: ArrayView1<f64>,
+        scatter: ArrayView2<f64>,
+    ) -> Result<Pca<F>> {
+        self.fit_weighted_scatter(n_samples, n_samples as f64, mean, scatter)
+    }
+
+    /// [`Self::fit_scatter`] of weighted rows: `weight` is the total sample weight, `mean` the
+    /// weighted mean and `scatter` `sum w (x - mean)(x - mean)^T` (the covariance divides it by
+    /// `weight - 1`, as [`Self::fit_weighted`]); `n_samples` is the row count.
+    pub fn fit_weighted_scatter<F: Float>(
+        &self,
+        n_samples: usize,
+        weight: f64,
         mean: ArrayView1<f64>,
         scatter: ArrayView2<f64>,
     ) -> Result<Pca<F>> {
@@ -280,8 +352,16 @@ impl PcaValidParams {
                 ));
             }
         }
+        if weight.is_nan() || weight <= 1.0 {
+            return Err(Error::InvalidWeights {
+                reason: format!(
+                    "the sample weights sum to {weight}; PCA needs more than 1 (they count rows)"
+                ),
+            });
+        }
         let moments = Moments {
             count: n_samples,
+            weight,
             mean: mean.to_owned(),
             scatter: scatter.to_owned(),
         };
@@ -533,9 +613,11 @@ fn linalg_error(step: &str, error: linfa_linalg::LinalgError) -> Error {
     }
 }
 
-/// Count, mean and centred scatter matrix `sum (x - mean)(x - mean)^T` of a set of rows.
+/// Count, total weight (the count without sample weights), mean and centred scatter matrix
+/// `sum w (x - mean)(x - mean)^T` of a set of rows.
 struct Moments {
     count: usize,
+    weight: f64,
     mean: Array1<f64>,
     scatter: Array2<f64>,
 }
@@ -544,74 +626,113 @@ impl Moments {
     fn empty(n_features: usize) -> Self {
         Moments {
             count: 0,
+            weight: 0.0,
             mean: Array1::zeros(n_features),
             scatter: Array2::zeros((n_features, n_features)),
         }
     }
 
-    /// Adds another set's count, mean and scatter with Chan et al.'s pairwise update, which never
-    /// subtracts two large uncentred sums (the `X^T X - n m m^T` cancellation).
-    fn merge_parts(&mut self, count: usize, mean: ArrayView1<f64>, scatter: Option<&Array2<f64>>) {
-        if count == 0 {
+    /// Adds another set's count, total weight, mean and scatter with Chan et al.'s pairwise
+    /// update (the total weights in place of the counts), which never subtracts two large
+    /// uncentred sums (the `X^T X - n m m^T` cancellation).
+    fn merge_parts(
+        &mut self,
+        count: usize,
+        weight: f64,
+        mean: ArrayView1<f64>,
+        scatter: Option<&Array2<f64>>,
+    ) {
+        self.count += count;
+        if weight <= 0.0 {
             return;
         }
         if let Some(scatter) = scatter {
             self.scatter += scatter;
         }
-        if self.count == 0 {
-            self.count = count;
+        if self.weight <= 0.0 {
+            self.weight = weight;
             self.mean.assign(&mean);
             return;
         }
-        let total = (self.count + count) as f64;
+        let total = self.weight + weight;
         let delta = &mean - &self.mean;
-        let weight = self.count as f64 * count as f64 / total;
+        let between = self.weight * weight / total;
         let n = delta.len();
         for i in 0..n {
-            let di = delta[i] * weight;
+            let di = delta[i] * between;
             for j in 0..n {
                 self.scatter[[i, j]] += di * delta[j];
             }
         }
-        self.mean.scaled_add(count as f64 / total, &delta);
-        self.count += count;
+        self.mean.scaled_add(weight / total, &delta);
+        self.weight = total;
     }
 }
 
 /// One parallel pass over `x`: fixed row chunks, each split into cache-sized blocks that are
-/// widened to f64, centred on their own mean and multiplied (`B^T B`), then merged in order.
-fn moments<F: Float>(x: ArrayView2<F>) -> Moments {
+/// widened to f64, centred on their own (weighted) mean, scaled by `sqrt(w)` row by row under
+/// sample weights, and multiplied (`B^T B`), then merged in order.
+fn moments<F: Float>(x: ArrayView2<F>, weights: Option<ArrayView1<F>>) -> Moments {
     let n_features = x.ncols();
+    let weight_chunks: Vec<Option<ArrayView1<F>>> = match &weights {
+        Some(w) => w.axis_chunks_iter(Axis(0), CHUNK_ROWS).map(Some).collect(),
+        None => vec![None; x.nrows().div_ceil(CHUNK_ROWS)],
+    };
     let per_chunk: Vec<Moments> = x
         .axis_chunks_iter(Axis(0), CHUNK_ROWS)
         .into_par_iter()
-        .map(|chunk| {
+        .zip(weight_chunks.into_par_iter())
+        .map(|(chunk, chunk_weights)| {
             let mut acc = Moments::empty(n_features);
             let mut buffer = Array2::<f64>::zeros((BLOCK_ROWS, n_features));
             let mut block_mean = Array1::<f64>::zeros(n_features);
-            for block in chunk.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
+            for (b, block) in chunk.axis_chunks_iter(Axis(0), BLOCK_ROWS).enumerate() {
                 let rows = block.nrows();
                 let mut centred = buffer.slice_mut(s![..rows, ..]);
                 Zip::from(&mut centred)
                     .and(&block)
                     .for_each(|out, &v| *out = to_f64(v));
                 block_mean.fill(0.0);
-                for row in centred.rows() {
-                    block_mean += &row;
+                let Some(w) = chunk_weights else {
+                    for row in centred.rows() {
+                        block_mean += &row;
+                    }
+                    block_mean /= rows as f64;
+                    centred -= &block_mean;
+                    // The block's scatter goes straight into the accumulator (beta = 1); the
+                    // merge below then only adds the between-means correction.
+                    add_upper_scatter(centred.view(), &mut acc.scatter);
+                    acc.merge_parts(rows, rows as f64, block_mean.view(), None);
+                    continue;
+                };
+                let w = w.slice(s![b * BLOCK_ROWS..b * BLOCK_ROWS + rows]);
+                let weight: f64 = w.iter().map(|&v| to_f64(v)).sum();
+                if weight <= 0.0 {
+                    acc.merge_parts(rows, 0.0, block_mean.view(), None);
+                    continue;
                 }
-                block_mean /= rows as f64;
+                for (row, &wi) in centred.rows().into_iter().zip(w) {
+                    block_mean.scaled_add(to_f64(wi), &row);
+                }
+                block_mean /= weight;
                 centred -= &block_mean;
-                // The block's scatter goes straight into the accumulator (beta = 1); the merge
-                // below then only adds the between-means correction.
+                for (mut row, &wi) in centred.rows_mut().into_iter().zip(w) {
+                    row *= to_f64(wi).sqrt();
+                }
                 add_upper_scatter(centred.view(), &mut acc.scatter);
-                acc.merge_parts(rows, block_mean.view(), None);
+                acc.merge_parts(rows, weight, block_mean.view(), None);
             }
             acc
         })
         .collect();
     let mut total = Moments::empty(n_features);
     for part in &per_chunk {
-        total.merge_parts(part.count, part.mean.view(), Some(&part.scatter));
+        total.merge_parts(
+            part.count,
+            part.weight,
+            part.mean.view(),
+            Some(&part.scatter),
+        );
     }
     symmetrize(&mut total.scatter);
     total
@@ -676,17 +797,17 @@ fn flip_signs(components: &mut Array2<f64>) {
     }
 }
 
-fn covariance_eigh<F: Float>(x: ArrayView2<F>) -> Result<Spectrum> {
-    let moments = moments(x);
+fn covariance_eigh<F: Float>(x: ArrayView2<F>, weights: Option<ArrayView1<F>>) -> Result<Spectrum> {
+    let moments = moments(x, weights);
     crate::cancel::check()?;
     spectrum_of_scatter(moments)
 }
 
-/// Eigendecomposition of the covariance `scatter / (count - 1)`.
+/// Eigendecomposition of the covariance `scatter / (weight - 1)` (`count - 1` without weights).
 fn spectrum_of_scatter(moments: Moments) -> Result<Spectrum> {
-    let n_samples = moments.count;
+    let dof = moments.weight - 1.0;
     let mut covariance = moments.scatter;
-    covariance /= (n_samples - 1) as f64;
+    covariance /= dof;
     // The eigensolver cannot take infinities (it panics on them). A clear error, as
     // scikit-learn's LinAlgError, instead of an abort.
     if let Some(((i, j), _)) = covariance.indexed_iter().find(|(_, v)| !v.is_finite()) {
@@ -703,7 +824,7 @@ fn spectrum_of_scatter(moments: Moments) -> Result<Spectrum> {
         .sort_eig_desc();
     // The covariance is positive semi-definite; rounding can make tiny eigenvalues negative.
     let explained_variance = values.mapv(|v| v.max(0.0));
-    let singular_values = explained_variance.mapv(|v| (v * (n_samples - 1) as f64).sqrt());
+    let singular_values = explained_variance.mapv(|v| (v * dof).sqrt());
     let mut components = vectors.reversed_axes().as_standard_layout().to_owned();
     flip_signs(&mut components);
     let total_variance = explained_variance.sum();
@@ -717,30 +838,39 @@ fn spectrum_of_scatter(moments: Moments) -> Result<Spectrum> {
     })
 }
 
-/// Centred f64 copy of `x` (the SVD solvers need the centred matrix itself) and the mean;
-/// checks the cancellation flag after each of its two passes.
-fn centred_copy<F: Float>(x: ArrayView2<F>) -> Result<(Array2<f64>, Array1<f64>)> {
-    let mean = moments(x).mean;
+/// Centred f64 copy of `x` (the SVD solvers need the centred matrix itself; under sample
+/// weights its rows are scaled by `sqrt(w)`), the mean and the degrees of freedom of the
+/// covariance (`sum w - 1`, `n - 1` without weights); checks the cancellation flag after each of
+/// its two passes.
+fn centred_copy<F: Float>(
+    x: ArrayView2<F>,
+    weights: Option<ArrayView1<F>>,
+) -> Result<(Array2<f64>, Array1<f64>, f64)> {
+    let Moments { mean, weight, .. } = moments(x, weights);
     crate::cancel::check()?;
     let mut centred = x.mapv(to_f64);
     centred
         .axis_chunks_iter_mut(Axis(0), CHUNK_ROWS)
         .into_par_iter()
         .for_each(|mut chunk| chunk -= &mean);
+    if let Some(w) = weights {
+        Zip::from(centred.rows_mut())
+            .and(&w)
+            .par_for_each(|mut row, &wi| row *= to_f64(wi).sqrt());
+    }
     crate::cancel::check()?;
-    Ok((centred, mean))
+    Ok((centred, mean, weight - 1.0))
 }
 
-fn full_svd<F: Float>(x: ArrayView2<F>) -> Result<Spectrum> {
-    let n_samples = x.nrows();
-    let (centred, mean) = centred_copy(x)?;
+fn full_svd<F: Float>(x: ArrayView2<F>, weights: Option<ArrayView1<F>>) -> Result<Spectrum> {
+    let (centred, mean, dof) = centred_copy(x, weights)?;
     let (_, singular_values, vt) = centred
         .svd_into(false, true)
         .map_err(|e| linalg_error("SVD", e))?
         .sort_svd_desc();
     let mut components = vt.expect("svd_into(_, true) returns Vt");
     flip_signs(&mut components);
-    let explained_variance = singular_values.mapv(|s| s * s / (n_samples - 1) as f64);
+    let explained_variance = singular_values.mapv(|s| s * s / dof);
     let total_variance = explained_variance.sum();
     Ok(Spectrum {
         mean,
@@ -763,13 +893,14 @@ fn orthonormal_basis(y: Array2<f64>) -> Result<Array2<f64>> {
 /// re-orthonormalising with QR after every product for stability.
 fn randomized_svd<F: Float>(
     x: ArrayView2<F>,
+    weights: Option<ArrayView1<F>>,
     n_components: usize,
     n_oversamples: usize,
     iterated_power: usize,
     seed: u64,
 ) -> Result<Spectrum> {
     let (n_samples, n_features) = x.dim();
-    let (centred, mean) = centred_copy(x)?;
+    let (centred, mean, dof) = centred_copy(x, weights)?;
     let sketch = (n_components + n_oversamples).min(n_samples.min(n_features));
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let test_matrix =
@@ -791,8 +922,8 @@ fn randomized_svd<F: Float>(
     let mut components = vt.slice(s![..n_components, ..]).to_owned();
     flip_signs(&mut components);
     let singular_values = singular_values.slice(s![..n_components]).to_owned();
-    let explained_variance = singular_values.mapv(|s| s * s / (n_samples - 1) as f64);
-    let total_variance = centred.iter().map(|v| v * v).sum::<f64>() / (n_samples - 1) as f64;
+    let explained_variance = singular_values.mapv(|s| s * s / dof);
+    let total_variance = centred.iter().map(|v| v * v).sum::<f64>() / dof;
     Ok(Spectrum {
         mean,
         components,
@@ -879,7 +1010,7 @@ mod tests {
     fn one_pass_moments_match_two_pass_covariance_across_chunks() {
         // 20_000 rows span three parallel chunks and many blocks with a ragged tail.
         let x = sample_data(20_003, 5, 1);
-        let m = moments(x.view());
+        let m = moments(x.view(), None);
         let reference = covariance_reference(&x);
         let cov = m.scatter / (x.nrows() - 1) as f64;
         for (a, b) in cov.iter().zip(reference.iter()) {
@@ -889,6 +1020,93 @@ mod tests {
         for (a, b) in m.mean.iter().zip(mean.iter()) {
             assert_close(*a, *b, 1e-12, "mean");
         }
+    }
+
+    #[test]
+    fn integer_weights_equal_repeated_rows_on_every_solver() {
+        let x = sample_data(600, 5, 12);
+        let w = Array1::from_shape_fn(600, |i| (i % 4) as f64); // zeros included
+        let repeated = Array2::from_shape_vec(
+            (w.sum() as usize, 5),
+            x.rows()
+                .into_iter()
+                .zip(&w)
+                .flat_map(|(row, &wi)| std::iter::repeat_n(row.to_vec(), wi as usize).flatten())
+                .collect(),
+        )
+        .unwrap();
+        for solver in [
+            PcaSolver::CovarianceEigh,
+            PcaSolver::Full,
+            PcaSolver::Randomized,
+        ] {
+            let params = PcaParams::new(NComponents::Count(3)).solver(solver);
+            let weighted = params.fit_weighted(x.view(), Some(w.view())).unwrap();
+            let plain = params.fit(repeated.view()).unwrap();
+            for (a, b) in weighted.mean().iter().zip(plain.mean()) {
+                assert_close(*a, *b, 1e-12, "weighted mean");
+            }
+            for (a, b) in weighted
+                .explained_variance()
+                .iter()
+                .zip(plain.explained_variance())
+            {
+                assert_close(*a, *b, 1e-9, "weighted variance");
+            }
+            for (a, b) in weighted
+                .singular_values()
+                .iter()
+                .zip(plain.singular_values())
+            {
+                assert_close(*a, *b, 1e-9, "weighted singular value");
+            }
+            for (a, b) in weighted.components().iter().zip(plain.components()) {
+                assert_close(*a, *b, 1e-7, "weighted loading");
+            }
+            assert_close(
+                weighted.noise_variance(),
+                plain.noise_variance(),
+                1e-8,
+                "noise",
+            );
+            assert_eq!(weighted.n_samples(), 600);
+            // All-ones weights: the bits of no weights.
+            let ones = Array1::<f64>::ones(600);
+            assert_eq!(
+                params.fit_weighted(x.view(), Some(ones.view())).unwrap(),
+                params.fit(x.view()).unwrap()
+            );
+        }
+        // The weights must count more than one row, and be valid weights.
+        let tiny = Array1::from_elem(600, 1e-4);
+        let err = PcaParams::new(NComponents::All)
+            .fit_weighted(x.view(), Some(tiny.view()))
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidWeights { .. }), "{err}");
+        let mut negative = Array1::<f64>::ones(600);
+        negative[7] = -1.0;
+        let err = PcaParams::new(NComponents::All)
+            .fit_weighted(x.view(), Some(negative.view()))
+            .unwrap_err();
+        assert!(err.to_string().contains("row 7"), "{err}");
+    }
+
+    #[test]
+    fn weighted_fit_does_not_depend_on_thread_count() {
+        let x = sample_data(30_000, 6, 13);
+        let w = Array1::from_shape_fn(30_000, |i| 0.5 + (i % 7) as f64 * 0.25);
+        let fit_with = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    PcaParams::new(NComponents::Count(3))
+                        .fit_weighted(x.view(), Some(w.view()))
+                        .unwrap()
+                })
+        };
+        assert_eq!(fit_with(1), fit_with(3));
     }
 
     #[test]
