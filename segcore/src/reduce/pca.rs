@@ -212,8 +212,8 @@ impl PcaValidParams {
     /// use ndarray::array;
     /// use segcore::reduce::{NComponents, PcaParams};
     ///
-    /// let x = array![[1.0, 2.0], [2.0, 4.1], [3.0, 6.2], [4.0, 7.9]];
-    /// let w = array![2.0, 1.0, 1.0, 3.0];
+    /// let x = array![[1.0f64, 2.0], [2.0, 4.1], [3.0, 6.2], [4.0, 7.9]];
+    /// let w = array![2.0f64, 1.0, 1.0, 3.0];
     /// let weighted = PcaParams::new(NComponents::All).fit_weighted(x.view(), Some(w.view()))?;
     /// let repeated = array![[1.0, 2.0], [1.0, 2.0], [2.0, 4.1], [3.0, 6.2], [4.0, 7.9], [4.0, 7.9], [4.0, 7.9]];
     /// let plain = PcaParams::new(NComponents::All).fit(repeated.view())?;
