@@ -700,6 +700,18 @@ mod tests {
         out
     }
 
+    /// A small valid file: ids A, B, C and an optional double with a null in the middle.
+    fn ids_and_a_nullable_number() -> Vec<u8> {
+        write(
+            "message c { REQUIRED BYTE_ARRAY id (UTF8); OPTIONAL DOUBLE x; }",
+            vec![
+                Column::Text(vec!["A", "B", "C"], None),
+                Column::Double(vec![1.0, 2.0], Some(vec![1, 0, 1])),
+            ],
+            Compression::SNAPPY,
+        )
+    }
+
     fn temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("segcore-parquet-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -857,14 +869,7 @@ mod tests {
         );
         // Every truncation and a byte flipped at every position of a small file: an error or a
         // table, never a panic.
-        let good = write(
-            "message c { REQUIRED BYTE_ARRAY id (UTF8); OPTIONAL DOUBLE x; }",
-            vec![
-                Column::Text(vec!["A", "B", "C"], None),
-                Column::Double(vec![1.0, 2.0], Some(vec![1, 0, 1])),
-            ],
-            Compression::SNAPPY,
-        );
+        let good = ids_and_a_nullable_number();
         assert!(CustomerTable::from_parquet_bytes(good.clone(), "g.parquet", &options).is_ok());
         for cut in 0..good.len() {
             let _ = CustomerTable::from_parquet_bytes(good[..cut].to_vec(), "g.parquet", &options);
@@ -906,14 +911,7 @@ mod tests {
 
     #[test]
     fn metadata_is_checked_against_the_file_before_decoding() {
-        let good = write(
-            "message c { REQUIRED BYTE_ARRAY id (UTF8); OPTIONAL DOUBLE x; }",
-            vec![
-                Column::Text(vec!["A", "B", "C"], None),
-                Column::Double(vec![1.0, 2.0], Some(vec![1, 0, 1])),
-            ],
-            Compression::SNAPPY,
-        );
+        let good = ids_and_a_nullable_number();
         let options = CustomerCsvOptions::default().with_id_column("id");
         // The footer written again unchanged still reads.
         let same = rewritten(&good, None, |c| c);
