@@ -10,7 +10,8 @@ use segcore::data::{
     Validity,
 };
 use segcore::features::behaviour::{
-    behaviour_features as core_behaviour_features, BehaviourFeature, BehaviourParams,
+    behaviour_features as core_behaviour_features, BehaviourFeature, BehaviourFeatures,
+    BehaviourParams,
 };
 use segcore::features::lifecycle::{
     lifecycle_stages as core_lifecycle_stages, LifecycleParams, LifecycleStage,
@@ -266,6 +267,67 @@ fn parse_features(names: Option<Vec<String>>) -> segcore::Result<Option<Vec<Beha
         .map(Some)
 }
 
+/// One behaviour pass over a log for `customer_ids` (None: the log's customers): the features,
+/// the skipped rows and the customer table. Errors about `as_of` and unknown customers name
+/// the DataFrame's row, not the row of the log left after skipping.
+fn behaviour_pass(
+    owned: TxOwned,
+    customer_ids: Option<Vec<String>>,
+    params: &BehaviourParams,
+    on_invalid: OnInvalid,
+) -> segcore::Result<(BehaviourFeatures, usize, CustomerTable)> {
+    let customers_given = customer_ids.as_ref().map(|_| ());
+    let as_of = params.as_of;
+    let RawLog {
+        log,
+        skipped,
+        kept_rows,
+    } = owned.into_log(on_invalid)?;
+    if let (Some(as_of), Some(rows)) = (as_of, &kept_rows) {
+        // The core's own check would name a row of the log left after skipping.
+        if let Some((row, first)) = log.dates().iter().enumerate().min_by_key(|(_, d)| **d) {
+            if as_of <= *first {
+                return Err(Error::invalid_parameter(
+                    "as_of",
+                    as_of,
+                    format!(
+                        "a date after the first transaction ({first}, row {} of the DataFrame)",
+                        rows[row]
+                    ),
+                ));
+            }
+        }
+    }
+    // Without a customer master the table shares the log's interned ids (no copy).
+    let customers = match customer_ids {
+        Some(ids) => CustomerTable::new(ids)?,
+        None => CustomerTable::from_log_customers(&log),
+    };
+    if let (Some(_), Some(rows)) = (&customers_given, &kept_rows) {
+        // As above: name the DataFrame row, not the row of the log left after skipping.
+        let unknown: Vec<bool> = log
+            .customer_ids()
+            .iter()
+            .map(|id| customers.index_of_id(id).is_none())
+            .collect();
+        if let Some(row) = log
+            .customer_codes()
+            .iter()
+            .position(|&c| unknown[c as usize])
+        {
+            return Err(Error::UnknownCategory {
+                column: format!(
+                    "customer_id (DataFrame row {}: customer missing from the customers)",
+                    rows[row]
+                ),
+                value: log.customer_id(row).to_string(),
+            });
+        }
+    }
+    let f = core_behaviour_features(&customers, &log, params)?;
+    Ok((f, skipped, customers))
+}
+
 /// Computes behaviour features; returns `(feature_names, values, as_of_days_since_epoch,
 /// skipped_rows, first_rows)`. Without `customer_ids`, the customers are the log's, in code
 /// order; `first_rows` (when the core factorized the customer column) gives the row of each
@@ -289,7 +351,6 @@ pub fn behaviour_features<'py>(
         .to_owned_with_first_rows(names)
         .map_err(|e| crate::errors::to_py_err(py, e))?;
     let customer_ids = customer_ids.as_ref().map(IdsInput::to_strings);
-    let customers_given = customer_ids.as_ref().map(|_| ());
     let result = run_detached(py, move || {
         let as_of = as_of.map(|d| Date::parameter("as_of", d)).transpose()?;
         let params = BehaviourParams {
@@ -297,53 +358,7 @@ pub fn behaviour_features<'py>(
             features: parse_features(features)?,
             trend_window_months,
         };
-        let RawLog {
-            log,
-            skipped,
-            kept_rows,
-        } = owned.into_log(on_invalid)?;
-        if let (Some(as_of), Some(rows)) = (as_of, &kept_rows) {
-            // The core's own check would name a row of the log left after skipping.
-            if let Some((row, first)) = log.dates().iter().enumerate().min_by_key(|(_, d)| **d) {
-                if as_of <= *first {
-                    return Err(Error::invalid_parameter(
-                        "as_of",
-                        as_of,
-                        format!(
-                            "a date after the first transaction ({first}, row {} of the DataFrame)",
-                            rows[row]
-                        ),
-                    ));
-                }
-            }
-        }
-        // Without a customer master the table shares the log's interned ids (no copy).
-        let customers = match customer_ids {
-            Some(ids) => CustomerTable::new(ids)?,
-            None => CustomerTable::from_log_customers(&log),
-        };
-        if let (Some(_), Some(rows)) = (&customers_given, &kept_rows) {
-            // As above: name the DataFrame row, not the row of the log left after skipping.
-            let unknown: Vec<bool> = log
-                .customer_ids()
-                .iter()
-                .map(|id| customers.index_of_id(id).is_none())
-                .collect();
-            if let Some(row) = log
-                .customer_codes()
-                .iter()
-                .position(|&c| unknown[c as usize])
-            {
-                return Err(Error::UnknownCategory {
-                    column: format!(
-                        "customer_id (DataFrame row {}: customer missing from the customers)",
-                        rows[row]
-                    ),
-                    value: log.customer_id(row).to_string(),
-                });
-            }
-        }
-        let f = core_behaviour_features(&customers, &log, &params)?;
+        let (f, skipped, _) = behaviour_pass(owned, customer_ids, &params, on_invalid)?;
         Ok((f, skipped))
     })?;
     let (f, skipped) = result;
@@ -531,35 +546,93 @@ pub fn concentration<'py>(
     })
 }
 
-/// Lifecycle stages as indices into `LIFECYCLE_STAGES`; returns `(codes, stage_names)`.
+/// `(codes into stage_names, stage_names, as_of_days_since_epoch, skipped_rows,
+/// skipped_touchpoint_rows, first_rows)`.
+type LifecycleOut<'py> = (
+    Bound<'py, PyArray1<u8>>,
+    Vec<&'static str>,
+    i32,
+    usize,
+    usize,
+    Option<Bound<'py, PyArray1<u32>>>,
+);
+
+/// Lifecycle stages of the customers of a log (or of `customer_ids`) at `as_of`: recency and
+/// tenure from a behaviour pass over the purchases, the days since the last contact from a
+/// pass over the `touchpoints` log (amounts ignored) for the same customers at the same date,
+/// then `segcore::features::lifecycle`. `first_rows` as in `behaviour_features`.
 #[pyfunction]
-#[pyo3(signature = (recency_days, tenure_days, touchpoint_days=None, new_days=90, active_days=90, at_risk_days=180, lapsed_days=365))]
+#[pyo3(signature = (customer_ids, tx, names, touchpoints=None, as_of=None, on_invalid="raise", new_days=90, active_days=90, at_risk_days=180, lapsed_days=365))]
 #[allow(clippy::too_many_arguments)]
 pub fn lifecycle_stages<'py>(
     py: Python<'py>,
-    recency_days: PyReadonlyArray1<'py, f64>,
-    tenure_days: PyReadonlyArray1<'py, f64>,
-    touchpoint_days: Option<PyReadonlyArray1<'py, f64>>,
+    customer_ids: Option<IdsInput<'py>>,
+    tx: TxInput<'py>,
+    names: TxNames,
+    touchpoints: Option<(TxInput<'py>, TxNames)>,
+    as_of: Option<i64>,
+    on_invalid: &str,
     new_days: u32,
     active_days: u32,
     at_risk_days: u32,
     lapsed_days: u32,
-) -> PyResult<(Bound<'py, PyArray1<u8>>, Vec<&'static str>)> {
-    let (recency, tenure) = (
-        recency_days.as_array().to_vec(),
-        tenure_days.as_array().to_vec(),
-    );
-    let touch = touchpoint_days.map(|t| t.as_array().to_vec());
-    let params = LifecycleParams {
+) -> PyResult<LifecycleOut<'py>> {
+    let on_invalid = OnInvalid::from_name(on_invalid).into_py_result(py)?;
+    let (owned, first_rows) = tx.to_owned_with_first_rows(names).into_py_result(py)?;
+    let touchpoints = touchpoints
+        .map(|(input, names)| input.to_owned(names))
+        .transpose()
+        .into_py_result(py)?;
+    let customer_ids = customer_ids.as_ref().map(IdsInput::to_strings);
+    let lifecycle = LifecycleParams {
         new_days,
         active_days,
         at_risk_days,
         lapsed_days,
     };
-    let stages = run_detached(py, move || {
-        core_lifecycle_stages(&recency, &tenure, touch.as_deref(), &params)
+    let (stages, as_of, skipped, skipped_touchpoints) = run_detached(py, move || {
+        let column = |f: &BehaviourFeatures, feature: BehaviourFeature| -> Vec<f64> {
+            let j = f.features.iter().position(|&g| g == feature).unwrap_or(0);
+            f.values.column(j).to_vec()
+        };
+        let purchases = BehaviourParams {
+            as_of: as_of.map(|d| Date::parameter("as_of", d)).transpose()?,
+            features: Some(vec![
+                BehaviourFeature::RecencyDays,
+                BehaviourFeature::TenureDays,
+            ]),
+            trend_window_months: 12,
+        };
+        let (f, skipped, customers) = behaviour_pass(owned, customer_ids, &purchases, on_invalid)?;
+        let (touch, skipped_touchpoints) = match touchpoints {
+            None => (None, 0),
+            Some(log) => {
+                let contacts = BehaviourParams {
+                    as_of: Some(f.as_of),
+                    features: Some(vec![BehaviourFeature::RecencyDays]),
+                    trend_window_months: 12,
+                };
+                let ids = customers.ids().to_vec();
+                let (t, skipped, _) = behaviour_pass(log, Some(ids), &contacts, on_invalid)?;
+                (Some(column(&t, BehaviourFeature::RecencyDays)), skipped)
+            }
+        };
+        let stages = core_lifecycle_stages(
+            &column(&f, BehaviourFeature::RecencyDays),
+            &column(&f, BehaviourFeature::TenureDays),
+            touch.as_deref(),
+            &lifecycle,
+        )?;
+        Ok((stages, f.as_of, skipped, skipped_touchpoints))
     })?;
     let codes: Vec<u8> = stages.iter().map(|&s| s as u8).collect();
-    let names = LifecycleStage::ALL.iter().map(|s| s.name()).collect();
-    Ok((codes.into_pyarray(py), names))
+    let stage_names = LifecycleStage::ALL.iter().map(|s| s.name()).collect();
+    Ok((
+        codes.into_pyarray(py),
+        stage_names,
+        as_of.days_since_epoch(),
+        skipped,
+        skipped_touchpoints,
+        first_rows.map(|r| r.into_pyarray(py)),
+    ))
 }

@@ -17,7 +17,7 @@ use crate::progress::PythonProgress;
 use crate::select::select_result;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 use segcore::data::{CustomerTable, Date, TransactionLog};
 use segcore::segmenter::{Assignment, ReportContext, Segmenter, SegmenterParams};
 use segcore::Error;
@@ -119,6 +119,47 @@ fn assignment_columns(
     )
 }
 
+/// One value of a record as the core reads it (JSON): None, NaN and pandas' NA/NaT are null,
+/// numpy scalars their Python value, numbers, text and booleans themselves, anything else its
+/// text. An infinite number is an error (a record is a JSON object).
+fn record_value(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    use serde_json::Value;
+    let value = if value.is_instance(&py.import("numpy")?.getattr("generic")?)? {
+        value.call_method0("item")?
+    } else {
+        value.clone()
+    };
+    if value.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(flag) = value.cast::<PyBool>() {
+        return Ok(Value::Bool(flag.is_true()));
+    }
+    if value.is_instance_of::<PyInt>() {
+        if let Ok(number) = value.extract::<i64>() {
+            return Ok(Value::from(number));
+        }
+    }
+    if value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>() {
+        let number: f64 = value.extract()?;
+        if number.is_nan() {
+            return Ok(Value::Null);
+        }
+        return serde_json::Number::from_f64(number)
+            .map(Value::Number)
+            .ok_or_else(|| Error::invalid_parameter("record", number, "finite numbers"))
+            .into_py_result(py);
+    }
+    if value.is_instance_of::<PyString>() {
+        return Ok(Value::String(value.extract()?));
+    }
+    let type_name = value.get_type().name()?.to_string();
+    if type_name == "NAType" || type_name == "NaTType" {
+        return Ok(Value::Null);
+    }
+    Ok(Value::String(value.str()?.to_string()))
+}
+
 /// A fitted Segmenter (wrapped by `segcore.Segmenter`).
 #[pyclass(module = "segcore._segcore", name = "SegmenterModel", frozen)]
 pub struct PySegmenterModel {
@@ -178,36 +219,33 @@ model_pymethods!(PySegmenterModel {
         Ok(assignment_columns(py, assigned, self.inner.n_segments()))
     }
 
-    /// Assigns one customer given as a JSON object of the input columns (the service path,
-    /// `Segmenter::predict_record`): `(segment or -1, name, probabilities, uncertainty,
-    /// reason, extreme)`.
-    #[allow(clippy::type_complexity)]
-    fn predict_record(
+    /// Assigns one customer given as a dict of the input columns (the service path,
+    /// `Segmenter::predict_record`): `{"segment" (None when unassigned), "name",
+    /// "probabilities", "reason"}`, plus `"uncertainty"` for mixtures and `"extreme"` for a
+    /// customer beyond the fit's extreme rule.
+    fn predict_record<'py>(
         &self,
-        py: Python<'_>,
-        record: &str,
-    ) -> PyResult<(
-        i64,
-        Option<String>,
-        Option<Vec<f64>>,
-        Option<f64>,
-        Option<String>,
-        Option<String>,
-    )> {
+        py: Python<'py>,
+        record: &Bound<'py, PyDict>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let mut columns = serde_json::Map::new();
+        for (key, value) in record.iter() {
+            columns.insert(key.str()?.to_string(), record_value(py, &value)?);
+        }
         let model = &self.inner;
-        let a = run_detached(py, move || {
-            let value: serde_json::Map<String, serde_json::Value> = serde_json::from_str(record)
-                .map_err(|e| Error::invalid_parameter("record", e, "a JSON object of columns"))?;
-            model.predict_record(&value)
-        })?;
-        Ok((
-            a.segment.map_or(-1, |s| s as i64),
-            a.name,
-            a.probabilities,
-            a.uncertainty,
-            a.reason,
-            a.extreme,
-        ))
+        let a = run_detached(py, move || model.predict_record(&columns))?;
+        let out = PyDict::new(py);
+        out.set_item("segment", a.segment)?;
+        out.set_item("name", a.name)?;
+        out.set_item("probabilities", a.probabilities)?;
+        out.set_item("reason", a.reason)?;
+        if let Some(uncertainty) = a.uncertainty {
+            out.set_item("uncertainty", uncertainty)?;
+        }
+        if let Some(extreme) = a.extreme {
+            out.set_item("extreme", extreme)?;
+        }
+        Ok(out)
     }
 
     /// Model-space features (NaN rows where a customer cannot be assigned).
@@ -337,6 +375,12 @@ model_pymethods!(PySegmenterModel {
         self.inner.to_string()
     }
 
+    /// The HTML block a notebook shows (`Segmenter::repr_html`).
+    #[getter]
+    fn repr_html(&self) -> String {
+        self.inner.repr_html()
+    }
+
     /// The column spec in readable form.
     #[getter]
     fn spec_text(&self) -> String {
@@ -365,18 +409,21 @@ model_pymethods!(PySegmenterModel {
             .transpose()
     }
 
-    /// The customers set aside as extreme at fit: `(ids, model-space features, robust SDs,
-    /// segments)`.
+    /// The customers set aside as extreme at fit, as columns: `customer` and `feature`
+    /// (model space) as lists, `robust_sds` and `segment` as arrays.
     #[getter]
-    #[allow(clippy::type_complexity)]
-    fn extreme_customers(&self) -> (Vec<String>, Vec<String>, Vec<f64>, Vec<i64>) {
+    fn extreme_customers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let extreme = self.inner.extreme_customers();
-        (
-            extreme.iter().map(|c| c.id.clone()).collect(),
-            extreme.iter().map(|c| c.feature.clone()).collect(),
-            extreme.iter().map(|c| c.robust_sds).collect(),
-            extreme.iter().map(|c| c.segment as i64).collect(),
-        )
+        let out = PyDict::new(py);
+        let ids: Vec<&str> = extreme.iter().map(|c| c.id.as_str()).collect();
+        let features: Vec<&str> = extreme.iter().map(|c| c.feature.as_str()).collect();
+        let robust_sds: Vec<f64> = extreme.iter().map(|c| c.robust_sds).collect();
+        let segments: Vec<i64> = extreme.iter().map(|c| c.segment as i64).collect();
+        out.set_item("customer", ids)?;
+        out.set_item("feature", features)?;
+        out.set_item("robust_sds", robust_sds.into_pyarray(py))?;
+        out.set_item("segment", segments.into_pyarray(py))?;
+        Ok(out)
     }
 
     /// The value part, None without value features: `(table, facts)`, the per-segment value

@@ -538,11 +538,12 @@ def test_html_of_a_model_with_a_suppressed_segment(small):
     # instead of failing on the missing figures.
     customers, transactions, _ = small
     model = segcore.Segmenter(n_clusters=5, min_group_size=100, progress=False).fit(customers, transactions)
-    sizes = [s["size"] for s in model._segment_rows()]
+    rows = model.profile().data["segments"]
+    sizes = [s["size"] for s in rows]
     assert None in sizes, sizes
     page = model._repr_html_()
     assert "suppressed" in page
-    for row in model._segment_rows():
+    for row in rows:
         assert row["name"] in page
 
 

@@ -76,8 +76,6 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
             return getattr(self, "fit")(X, **kwargs).transform(X)
 
 
-
-
 def seed_from(random_state: object) -> int:
     """A 64-bit seed from scikit-learn's ``random_state`` conventions.
 
@@ -159,14 +157,12 @@ def store_params(estimator: object, arguments: Dict[str, object]) -> None:
             setattr(estimator, name, arguments[name])
 
 
-def auto_or_int(name: str, value: object) -> Optional[int]:
+def auto_or_int(name: str, value: object, expected: str = "an integer >= 1") -> Optional[int]:
     """A parameter that is ``"auto"`` (None: the rule that resolves it is applied later) or an
     integer (the core checks its range)."""
     if isinstance(value, str):
         if value != "auto":
-            raise InvalidParameterError(
-                f"invalid parameter `{name}` = {value!r}: expected 'auto' or an integer >= 1"
-            )
+            raise InvalidParameterError(f"invalid parameter `{name}` = {value!r}: expected 'auto' or {expected}")
         return None
     return int_param(name, value)
 

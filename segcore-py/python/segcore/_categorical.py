@@ -16,7 +16,7 @@ import numpy.typing as npt
 from . import _segcore
 from ._base import BaseEstimator, ClusterMixin, CoreModelMixin, TransformerMixin, adopt, check_is_fitted
 from ._base import float_param, int_param, seed_from, store_params
-from ._frames import as_sample_weight, check_feature_names, feature_names_of
+from ._frames import _refuse_not_2d, _refuse_sparse, as_sample_weight, check_feature_names, feature_names_of, is_pandas, is_polars
 from ._typing import ColumnLike, Ignored, MatrixLike, RandomState, SampleWeight
 from .exceptions import DataError, InvalidParameterError
 
@@ -44,12 +44,9 @@ ColumnValues = Union["pd.Series", np.ndarray]
 
 
 def _frame_kind(X: object) -> Optional[str]:
-    module = type(X).__module__
-    if module.startswith("pandas") and hasattr(X, "columns"):
-        return "pandas"
-    if module.startswith("polars") and hasattr(X, "columns"):
-        return "polars"
-    return None
+    if not hasattr(X, "columns"):
+        return None
+    return "pandas" if is_pandas(X) else "polars" if is_polars(X) else None
 
 
 def _frame(X: MatrixLike) -> "pd.DataFrame | pl.DataFrame":
@@ -72,15 +69,9 @@ def _columns(X: MatrixLike) -> Tuple[str, List[ColumnKey], int]:
     if kind is not None:
         frame = _frame(X)
         return kind, list(frame.columns), int(frame.shape[0])
-    if hasattr(X, "tocsr") or hasattr(X, "toarray"):
-        raise TypeError("X is a sparse matrix; segcore needs a dense array or a DataFrame")
+    _refuse_sparse(X)
     array = np.asarray(X)
-    if array.ndim != 2:
-        raise DataError(
-            f"Expected 2D array, got {array.ndim}D array instead: reshape your data with "
-            "array.reshape(-1, 1) if it has a single feature or array.reshape(1, -1) if it "
-            "contains a single sample"
-        )
+    _refuse_not_2d(array)
     return "array", list(range(array.shape[1])), int(array.shape[0])
 
 
@@ -108,21 +99,16 @@ def _numeric_column(values: ColumnValues, name: str) -> np.ndarray:
         ) from None
 
 
-def _isna(values: ColumnValues) -> np.ndarray:
-    import pandas as pd
-
-    return np.asarray(pd.isna(values), dtype=bool)
-
-
-def _factorize(values: ColumnValues) -> Tuple[np.ndarray, np.ndarray]:
-    """Sorted categories (object array) and int64 codes, -1 where missing."""
+def _sorted_categories(values: ColumnValues) -> np.ndarray:
+    """The distinct values of a column (missing ones left out), sorted; in order of first
+    appearance when they cannot be ordered (mixed types)."""
     import pandas as pd
 
     try:
-        codes, uniques = pd.factorize(values, sort=True)
+        _, uniques = pd.factorize(values, sort=True)
     except TypeError:  # unorderable mixed types: order of first appearance
-        codes, uniques = pd.factorize(values, sort=False)
-    return np.asarray(uniques, dtype=object), np.asarray(codes, dtype=np.int64)
+        _, uniques = pd.factorize(values, sort=False)
+    return np.asarray(uniques, dtype=object)
 
 
 def _lookup(values: ColumnValues, categories: np.ndarray) -> np.ndarray:
@@ -197,23 +183,11 @@ class _Layout:
         return out
 
     def fit_codes(self, X: MatrixLike, missing: str) -> np.ndarray:
-        """Codes of the categorical columns at fit; ``missing``: 'error' or 'code'."""
-        kind, keys, n_rows = _columns(X)
-        codes = np.empty((n_rows, len(self.categorical)), dtype=np.uint32)
-        self.categories = []
-        for col, j in enumerate(self.categorical):
-            categories, c = _factorize(_column_values(X, kind, keys[j]))
-            if (c < 0).any():
-                if missing == "error":
-                    row = int(np.argmax(c < 0))
-                    raise DataError(
-                        f"missing value in categorical column {_column_name(keys[j], kind)} at row "
-                        f"{row}; encode it as its own category (e.g. fillna('missing'))"
-                    )
-                c = np.where(c < 0, np.int64(MISSING_CODE), c)
-            self.categories.append(categories)
-            codes[:, col] = c
-        return codes
+        """Learns the categories of the categorical columns and returns their codes at fit;
+        ``missing``: 'error' or 'code'."""
+        kind, keys, _ = _columns(X)
+        self.categories = [_sorted_categories(_column_values(X, kind, keys[j])) for j in self.categorical]
+        return self.codes(X, unseen="error", missing=missing)
 
     def codes(self, X: MatrixLike, unseen: str, missing: str) -> np.ndarray:
         """Codes at predict. ``unseen``: 'error' or 'mismatch' (code = number of categories);
@@ -229,12 +203,14 @@ class _Layout:
             c = _lookup(values, self.categories[col])
             bad = c < 0
             if bad.any():
-                na = _isna(values) & bad
+                import pandas as pd
+
+                na = np.asarray(pd.isna(values), dtype=bool) & bad
                 if na.any():
                     if missing == "error":
                         raise DataError(
                             f"missing value in categorical column {_column_name(keys[j], kind)} at row "
-                            f"{int(np.argmax(na))}; encode it as its own category"
+                            f"{int(np.argmax(na))}; encode it as its own category (e.g. fillna('missing'))"
                         )
                     c = np.where(na, np.int64(MISSING_CODE), c)
                 unseen_rows = bad & ~na
@@ -373,14 +349,8 @@ class KPrototypes(CoreModelMixin, ClusterMixin, BaseEstimator):
 
     def _init_arrays(self, layout: _Layout) -> Tuple[str, Optional[np.ndarray], Optional[np.ndarray]]:
         init = self.init
-        if isinstance(init, str):
-            name = init.lower()
-            if name in ("k-means++", "cao", "huang"):
-                return name, None, None
-            raise InvalidParameterError(
-                f"invalid parameter `init` = {init!r}: expected 'k-means++', 'Cao', 'Huang' or "
-                "(numeric centroids, categorical modes)"
-            )
+        if isinstance(init, str) and init.lower() in ("k-means++", "cao", "huang"):
+            return init.lower(), None, None
         if not isinstance(init, (tuple, list)) or len(init) != 2:
             raise InvalidParameterError(
                 f"invalid parameter `init` = {init!r}: expected 'k-means++', 'Cao', 'Huang' or "

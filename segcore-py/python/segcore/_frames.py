@@ -334,7 +334,27 @@ def _encode(items: Sequence[object]) -> Tuple[List[str], np.ndarray]:
     return categories, codes
 
 
-def _numeric_or_categorical(data: ColumnLike) -> ColumnInput:
+def _customer_column(data: ColumnLike) -> ColumnInput:
+    """One column of a customer table: float64 with NaN for missing when numeric (not bool),
+    else categories in order of first appearance (a pandas Categorical keeps its declared
+    order)."""
+    if is_polars(data):
+        import polars as pl
+
+        series = cast("pl.Series", data)
+        if series.dtype.is_numeric():
+            return np.ascontiguousarray(series.cast(pl.Float64).fill_null(float("nan")).to_numpy(), dtype=np.float64)
+        return _encode(series.cast(pl.Utf8).to_list())
+    if is_pandas(data):
+        import pandas as pd
+
+        series = cast("pd.Series", data)
+        if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                # A declared category order is kept (it orders the profile's categories).
+                return [str(c) for c in series.cat.categories], series.cat.codes.to_numpy(dtype=np.int64)
+            return _encode(series.astype(object).tolist())
+        return np.ascontiguousarray(series.to_numpy(dtype=np.float64, na_value=np.nan))
     array = np.asarray(data)
     if array.ndim != 1:
         raise DataError(f"each column must be one-dimensional, got {array.ndim}D")
@@ -343,54 +363,25 @@ def _numeric_or_categorical(data: ColumnLike) -> ColumnInput:
     return _encode(array.tolist())
 
 
-def _pandas_column(series: "pd.Series") -> ColumnInput:
-    import pandas as pd
-
-    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            # A declared category order is kept (it orders the profile's categories).
-            codes = series.cat.codes.to_numpy(dtype=np.int64)
-            return [str(c) for c in series.cat.categories], codes
-        return _encode(series.astype(object).tolist())
-    return np.ascontiguousarray(series.to_numpy(dtype=np.float64, na_value=np.nan))
-
-
-def _polars_column(series: "pl.Series") -> ColumnInput:
-    import polars as pl
-
-    if series.dtype.is_numeric():
-        return np.ascontiguousarray(
-            series.cast(pl.Float64).fill_null(float("nan")).to_numpy(), dtype=np.float64
-        )
-    return _encode(series.cast(pl.Utf8).to_list())
-
-
 def table_columns(data: Table, skip: Optional[str] = None) -> Tuple[List[Tuple[str, ColumnInput]], int]:
     """``[(name, column input), ...]`` and the row count of a pandas/polars DataFrame or dict,
-    without the column named ``skip`` (the customer ids, which go their own way).
-
-    Numeric columns (not bool) become float64 with NaN for missing; everything else becomes
-    categories in order of first appearance (a pandas Categorical keeps its declared order)."""
-    if is_polars(data):
-        frame = cast("pl.DataFrame", data)
-        columns = [
-            (str(name), _polars_column(frame.get_column(name))) for name in frame.columns if str(name) != skip
-        ]
-        return columns, frame.height
+    without the column named ``skip`` (the customer ids, which go their own way); each column
+    as :func:`_customer_column` converts it."""
+    if not (is_polars(data) or is_pandas(data) or isinstance(data, dict)):
+        raise TypeError(
+            f"data must be a pandas or polars DataFrame or a dict of columns, got {type(data).__name__}"
+        )
     if is_pandas(data):
         _unique(column_names(data))
-        pandas_frame = cast("pd.DataFrame", data)
-        columns = [(str(name), _pandas_column(pandas_frame[name])) for name in pandas_frame.columns if str(name) != skip]
-        return columns, len(pandas_frame)
-    if isinstance(data, dict):
-        columns = [(str(name), _numeric_or_categorical(v)) for name, v in data.items() if str(name) != skip]
-        lengths = {len(c) if isinstance(c, np.ndarray) else len(c[1]) for _, c in columns}
-        if len(lengths) > 1:
-            raise DataError(f"columns of different lengths: {sorted(lengths)}")
-        return columns, lengths.pop() if lengths else 0
-    raise TypeError(
-        f"data must be a pandas or polars DataFrame or a dict of columns, got {type(data).__name__}"
-    )
+    frame = cast("Dict[str, ColumnLike]", data)
+    names = list(frame.keys()) if isinstance(data, dict) else list(cast("pd.DataFrame", data).columns)
+    columns = [(str(name), _customer_column(frame[name])) for name in names if str(name) != skip]
+    if not isinstance(data, dict):
+        return columns, int(cast("pd.DataFrame", data).shape[0])
+    lengths = {len(c) if isinstance(c, np.ndarray) else len(c[1]) for _, c in columns}
+    if len(lengths) > 1:
+        raise DataError(f"columns of different lengths: {sorted(lengths)}")
+    return columns, lengths.pop() if lengths else 0
 
 
 class CustomerFrame:
@@ -743,23 +734,29 @@ def customer_index(
 # --- labels ---------------------------------------------------------------------------------
 
 
+def _label_values(labels: ColumnLike, name: str) -> np.ndarray:
+    """The labels as a 1-D array, or DataError for another shape or a missing label."""
+    array = values(labels)
+    if array.ndim != 1:
+        raise DataError(f"{name} must be one-dimensional, got {array.ndim}D")
+    if array.dtype.kind == "f" and np.isnan(array).any():
+        raise DataError(f"{name} contains missing values (NaN) at row {int(np.flatnonzero(np.isnan(array))[0])}")
+    if array.dtype == object and any(v is None for v in array.tolist()):
+        raise DataError(f"{name} contains missing values (None)")
+    return array
+
+
 def as_labels(labels: ColumnLike, name: str = "labels") -> Tuple[np.ndarray, np.ndarray]:
     """Non-negative int64 codes for the core and the original label of each code.
 
     Integer labels in 0..=65535 are kept as they are (segment 3 stays 3); anything else (strings,
     negative numbers) is mapped to 0, 1, ... in sorted order.
     """
-    array = values(labels)
-    if array.ndim != 1:
-        raise DataError(f"{name} must be one-dimensional, got {array.ndim}D")
-    if array.dtype.kind == "f" and np.isnan(array).any():
-        raise DataError(f"{name} contains missing values (NaN) at row {int(np.flatnonzero(np.isnan(array))[0])}")
+    array = _label_values(labels, name)
     if array.dtype.kind in "iu" or (array.dtype.kind == "f" and np.all(array == np.round(array))):
         ints = array.astype(np.int64)
         if ints.size == 0 or (ints.min() >= 0 and ints.max() <= 65535):
             return ints, np.arange(int(ints.max()) + 1 if ints.size else 0)
-    if array.dtype == object and any(v is None for v in array.tolist()):
-        raise DataError(f"{name} contains missing values (None)")
     uniques, codes = np.unique(array, return_inverse=True)
     return codes.astype(np.int64).ravel(), uniques
 
@@ -776,14 +773,7 @@ def label_list(label_values: np.ndarray, codes: "npt.ArrayLike") -> List[Hashabl
 
 def shared_labels(before: ColumnLike, after: ColumnLike) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Codes of two labelings over one shared vocabulary (so equal labels get equal codes)."""
-    b, a = values(before), values(after)
-    for name, array in (("labels_before", b), ("labels_after", a)):
-        if array.ndim != 1:
-            raise DataError(f"{name} must be one-dimensional, got {array.ndim}D")
-        if array.dtype == object and any(v is None for v in array.tolist()):
-            raise DataError(f"{name} contains missing values (None)")
-        if array.dtype.kind == "f" and np.isnan(array).any():
-            raise DataError(f"{name} contains missing values (NaN)")
+    b, a = _label_values(before, "labels_before"), _label_values(after, "labels_after")
     both = np.concatenate([b.astype(object), a.astype(object)]) if b.dtype != a.dtype else np.concatenate([b, a])
     uniques, codes = np.unique(both, return_inverse=True)
     codes = codes.astype(np.int64).ravel()

@@ -136,14 +136,17 @@ def concentration(
     values: npt.NDArray[np.float64], n_points: int, top_fractions: list[float], shares: list[float]
 ) -> Tuple[float, float, list[float], list[float], list[float], list[float]]: ...
 def lifecycle_stages(
-    recency_days: npt.NDArray[np.float64],
-    tenure_days: npt.NDArray[np.float64],
-    touchpoint_days: Optional[npt.NDArray[np.float64]] = None,
+    customer_ids: Optional[_Ids],
+    tx: _TxInput,
+    names: Tuple[str, str, str, str],
+    touchpoints: Optional[Tuple[_TxInput, Tuple[str, str, str, str]]] = None,
+    as_of: Optional[int] = None,
+    on_invalid: str = "raise",
     new_days: int = 90,
     active_days: int = 90,
     at_risk_days: int = 180,
     lapsed_days: int = 365,
-) -> Tuple[npt.NDArray[np.uint8], list[str]]: ...
+) -> Tuple[npt.NDArray[np.uint8], list[str], int, int, int, Optional[npt.NDArray[np.uint32]]]: ...
 def make_b2b(n_customers: int, years: int, random_state: int) -> dict: ...
 
 @final
@@ -562,10 +565,24 @@ class _SegmenterParams(TypedDict, total=False):
     value: Optional[dict[str, object]]
     labels: dict[str, str]
 
+class _ExtremeCustomers(TypedDict):
+    customer: list[str]
+    feature: list[str]
+    robust_sds: npt.NDArray[np.float64]
+    segment: npt.NDArray[np.int64]
+
+class _RecordAssignment(TypedDict, total=False):
+    segment: Optional[int]
+    name: Optional[str]
+    probabilities: Optional[list[float]]
+    reason: Optional[str]
+    uncertainty: float
+    extreme: str
+
 @final
 class SegmenterModel:
     @property
-    def extreme_customers(self) -> Tuple[list[str], list[str], list[float], list[int]]: ...
+    def extreme_customers(self) -> _ExtremeCustomers: ...
     @staticmethod
     def fit(
         params: str,
@@ -588,9 +605,7 @@ class SegmenterModel:
         list[Optional[str]],
         list[Optional[str]],
     ]: ...
-    def predict_record(
-        self, record: str
-    ) -> Tuple[int, Optional[str], Optional[list[float]], Optional[float], Optional[str], Optional[str]]: ...
+    def predict_record(self, record: dict[str, object]) -> _RecordAssignment: ...
     def transform(
         self, ids: list[str], columns: list[Tuple[str, _ColumnInput]], tx: Optional[_TxArgument] = None
     ) -> npt.NDArray[np.float64]: ...
@@ -619,6 +634,8 @@ class SegmenterModel:
     def spec_json(self) -> str: ...
     @property
     def summary(self) -> str: ...
+    @property
+    def repr_html(self) -> str: ...
     @property
     def spec_text(self) -> str: ...
     @property

@@ -384,15 +384,17 @@ def _labels(values: npt.ArrayLike, name: str) -> np.ndarray:
 
 
 def _frame_out(columns: Dict[str, Any], index: Any, polars: bool) -> Any:
-    """A pandas DataFrame (with ``index``), or a polars one with the index as first column."""
+    """A pandas DataFrame (with ``index``), or a polars one with the index as first column
+    (missing figures as nulls)."""
+    import pandas as pd
+
     if polars:
         import polars as pl
 
         data = {} if index is None else {index.name: index.to_list()}
         for key, value in columns.items():
-            data[key] = value.tolist() if hasattr(value, "tolist") else list(value)
+            data[key] = [None if pd.isna(v) else v for v in (value.tolist() if hasattr(value, "tolist") else value)]
         return pl.DataFrame(data)
-    import pandas as pd
 
     return pd.DataFrame(columns, index=index)
 
@@ -423,7 +425,6 @@ def segment_value(
     >>> t["total_clv"].tolist(), t["n_likely_to_lapse"].tolist()
     ([200.0, 20.0], [1, 3])
     """
-    import pandas as pd
     from ._frames import is_polars
 
     polars = any(is_polars(v) for v in (labels, clv, probability_alive))
@@ -435,8 +436,6 @@ def segment_value(
         min_group_size=_non_negative("min_group_size", min_group_size),
     )
     columns, index = value_columns(table)
-    if polars:
-        columns = {key: [None if pd.isna(v) else v for v in value] for key, value in columns.items()}
     return _frame_out(columns, index, polars)
 
 
@@ -546,8 +545,6 @@ def cross_sell(
         "category": np.asarray(categories, dtype=object)[codes],
         **suggestions,
     }
-    if polars:
-        penetration = {key: [None if pd.isna(v) else v for v in value] for key, value in penetration.items()}
     return CrossSell(_frame_out(penetration, None, polars), _frame_out(suggestions, None, polars))
 
 

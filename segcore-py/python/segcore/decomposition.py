@@ -13,14 +13,15 @@ from ._base import (
     CoreModelMixin,
     TransformerMixin,
     adopt,
+    auto_or_int,
     check_is_fitted,
     int_param,
     n_components_arg,
+    name_param,
     seed_from,
     store_params,
 )
 from ._typing import Ignored, MatrixLike, RandomState, SampleWeight
-from .exceptions import InvalidParameterError
 
 __all__ = ["PCA"]
 
@@ -65,16 +66,6 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
     ) -> None:
         store_params(self, locals())
 
-    def _iterated_power(self) -> Optional[int]:
-        if isinstance(self.iterated_power, str):
-            if self.iterated_power != "auto":
-                raise InvalidParameterError(
-                    f"invalid parameter `iterated_power` = {self.iterated_power!r}: expected "
-                    "'auto' or an integer >= 0"
-                )
-            return None
-        return int_param("iterated_power", self.iterated_power)
-
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "PCA":
         """Fit the components on ``X`` (rows are samples), each row weighted by
         ``sample_weight`` (frequency weights) if given."""
@@ -84,20 +75,15 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
     def _fit(self, X: MatrixLike, sample_weight: SampleWeight = None) -> np.ndarray:
         data, weights, names = self._fit_input(X, sample_weight)
         count, fraction = n_components_arg(self.n_components, " ('mle' is not supported)")
-        if not isinstance(self.svd_solver, str):
-            raise InvalidParameterError(
-                f"invalid parameter `svd_solver` = {self.svd_solver!r}: expected one of 'auto', "
-                "'full', 'covariance_eigh', 'randomized'"
-            )
         model = _segcore.PcaModel.fit(
             data,
             n_components=count,
             variance_fraction=fraction,
             whiten=bool(self.whiten),
-            svd_solver=self.svd_solver,
+            svd_solver=name_param("svd_solver", self.svd_solver),
             random_state=seed_from(self.random_state),
             n_oversamples=int_param("n_oversamples", self.n_oversamples),
-            iterated_power=self._iterated_power(),
+            iterated_power=auto_or_int("iterated_power", self.iterated_power, "an integer >= 0"),
             sample_weight=weights,
         )
         self._model = model

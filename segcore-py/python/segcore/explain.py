@@ -10,7 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _segcore
-from .exceptions import DataError, NotFittedError
+from ._base import check_is_fitted
+from .exceptions import DataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,13 +24,8 @@ def _mixture_document(model: object) -> Optional[str]:
     from .mixture import GaussianMixture
 
     if isinstance(model, GaussianMixture):
-        fitted = getattr(model, "_model", None)
-        if fitted is None:
-            raise NotFittedError(
-                "This GaussianMixture instance is not fitted yet. Call 'fit' with appropriate "
-                "arguments before using this estimator."
-            )
-        return str(fitted.to_json())
+        check_is_fitted(model)
+        return str(model._model.to_json())
     if hasattr(model, "precisions_cholesky_") and hasattr(model, "predict_proba"):
         # A mixture's segment is not the nearest mean: a Euclidean explanation would be wrong.
         raise TypeError(
@@ -46,10 +42,7 @@ def _centroids(model: object) -> np.ndarray:
         if centres is not None:
             return np.ascontiguousarray(np.asarray(centres, dtype=np.float64))
     if hasattr(model, "fit"):
-        raise NotFittedError(
-            f"This {type(model).__name__} instance is not fitted yet. Call 'fit' with appropriate "
-            "arguments before using this estimator."
-        )
+        check_is_fitted(model, "cluster_centers_")  # an estimator without centres is not fitted
     raise TypeError(
         f"explain needs a fitted centroid model (with cluster_centers_ or means_), got {type(model).__name__}"
     )

@@ -387,44 +387,27 @@ def lifecycle_stages(
     """
     import pandas as pd
 
-    f = behaviour_features(
-        transactions,
-        customers,
-        customer=customer,
-        date=date,
-        amount=amount,
-        as_of=as_of,
-        features=["recency_days", "tenure_days"],
-        on_invalid=on_invalid,
-    )
-    touch_days = None
-    skipped_touchpoints = 0
-    if touchpoints is not None:
-        tx, names, _ = transaction_input(touchpoints, customer, touchpoint_date, None)
-        ids = [str(v) for v in f.index]
-        _, touch, _, skipped_touchpoints, _ = _segcore.behaviour_features(
-            ids, tx, names, day(f.attrs["as_of"], "as_of"), ["recency_days"], 12, on_invalid
-        )
-        touch_days = np.ascontiguousarray(touch[:, 0])
-        if skipped_touchpoints:
-            warnings.warn(
-                f"skipped {skipped_touchpoints} invalid touchpoint rows (on_invalid='skip')", stacklevel=2
-            )
-    codes, stage_names = _segcore.lifecycle_stages(
-        floats(f["recency_days"]),
-        floats(f["tenure_days"]),
-        touch_days,
+    tx, names, uniques = log_input(transactions, customer, date, amount)
+    customer_ids, index = customer_index(customers, customer, None) if customers is not None else (None, None)
+    touch = None if touchpoints is None else transaction_input(touchpoints, customer, touchpoint_date, None)[:2]
+    codes, stage_names, as_of_days, skipped, skipped_touchpoints, first_rows = _segcore.lifecycle_stages(
+        customer_ids, tx, names, touch, None if as_of is None else day(as_of, "as_of"), on_invalid,
         _count("new_days", new_days, "at least 1 day"),
         _count("active_days", active_days, "at least 1 day"),
         _count("at_risk_days", at_risk_days, "more than active_days"),
         _count("lapsed_days", lapsed_days, "more than at_risk_days"),
     )
+    if customers is None:
+        _, index = customer_index(None, customer, uniques(first_rows))
+    for count, what in ((skipped, "transaction"), (skipped_touchpoints, "touchpoint")):
+        if count:
+            warnings.warn(f"skipped {count} invalid {what} rows (on_invalid='skip')", stacklevel=2)
     stages = pd.Series(
         pd.Categorical.from_codes(codes.astype(np.int64), categories=stage_names, ordered=True),
-        index=f.index,
+        index=index,
         name="lifecycle_stage",
     )
-    stages.attrs["as_of"] = f.attrs["as_of"]
-    stages.attrs["skipped_rows"] = f.attrs["skipped_rows"]
+    stages.attrs["as_of"] = str(np.datetime64(int(as_of_days), "D"))
+    stages.attrs["skipped_rows"] = int(skipped)
     stages.attrs["skipped_touchpoint_rows"] = int(skipped_touchpoints)
     return stages

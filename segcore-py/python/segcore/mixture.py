@@ -37,15 +37,6 @@ def _optional_f64(value: Optional[npt.ArrayLike]) -> Optional[np.ndarray]:
     return np.ascontiguousarray(np.asarray(value, dtype=np.float64))
 
 
-def _init_params(init_params: object) -> str:
-    if not isinstance(init_params, str):
-        raise InvalidParameterError(
-            f"invalid parameter `init_params` = {init_params!r}: expected one of "
-            "'kmeans', 'k-means++', 'random', 'random_from_data'"
-        )
-    return init_params
-
-
 def em_settings(estimator: Any) -> Dict[str, Any]:
     """The EM settings of a mixture estimator (this module's or an engine's) as the core takes
     them: checked and converted once for the local fit and the distributed drivers."""
@@ -56,7 +47,7 @@ def em_settings(estimator: Any) -> Dict[str, Any]:
         reg_covar=float_param("reg_covar", estimator.reg_covar),
         max_iter=int_param("max_iter", estimator.max_iter),
         n_init=int_param("n_init", estimator.n_init),
-        init_params=_init_params(estimator.init_params),
+        init_params=name_param("init_params", estimator.init_params),
         weights_init=_optional_f64(estimator.weights_init),
         means_init=_optional_f64(estimator.means_init),
         precisions_init=_optional_f64(estimator.precisions_init),
@@ -325,7 +316,7 @@ def select_mixture(
         reg_covar=float_param("reg_covar", reg_covar),
         max_iter=int_param("max_iter", max_iter),
         n_init=int_param("n_init", n_init),
-        init_params=_init_params(init_params),
+        init_params=name_param("init_params", init_params),
         random_state=seed,
         prior=_prior(prior),
     )

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _segcore
 from ._base import BaseEstimator, ClusterMixin
-from ._base import check_is_fitted, int_param, n_components_arg, seed_from, store_params
+from ._base import check_is_fitted, int_param, n_components_arg, name_param, seed_from, store_params
 from ._frames import (
     TRANSACTION_COLUMNS,
     CustomerFrame,
@@ -47,10 +47,6 @@ __all__ = ["Segmenter", "SegmenterSpec", "SegmenterSummary"]
 #: A transaction log as the binding takes it: (the columns, their names).
 LogInput = Tuple[tuple, tuple]
 
-# Transaction roles the Segmenter reads (``transaction_columns`` keys); the optional ones are used
-# when the log has them, and ``quantity`` x ``unit_price`` stands in for a missing amount column.
-_TRANSACTION_ROLE_KEYS = tuple(TRANSACTION_COLUMNS) + ("quantity", "unit_price")
-_ALGORITHMS = ("kmeans", "ward", "gmm", "kprototypes", "latent_class")
 
 
 class SegmenterSpec:
@@ -123,19 +119,12 @@ def _transaction_roles(transactions: Table, customer_id: str, given: Optional[Ma
     exports (``CustomerID``, ``Kundennummer``, ``InvoiceDate``, ``Umsatz``, ``Quantity`` x
     ``UnitPrice``, ...). With ``amount`` None and ``unit_price`` set, the amount is quantity x
     unit price."""
-    if given is not None:
-        if not isinstance(given, Mapping):
-            raise InvalidParameterError(
-                f"invalid parameter `transaction_columns` = {given!r}: expected a dict such as "
-                "{'date': 'order_date', 'amount': 'net_eur'}"
-            )
-        unknown = set(given) - set(_TRANSACTION_ROLE_KEYS)
-        if unknown:
-            raise InvalidParameterError(
-                f"invalid parameter `transaction_columns` = {dict(given)!r}: expected keys among "
-                f"{', '.join(_TRANSACTION_ROLE_KEYS)} (unknown: {', '.join(sorted(unknown))})"
-            )
-    chosen = {k: None if v is None else str(v) for k, v in (given or {}).items()}
+    if given is not None and not isinstance(given, Mapping):
+        raise InvalidParameterError(
+            f"invalid parameter `transaction_columns` = {given!r}: expected a dict such as "
+            "{'date': 'order_date', 'amount': 'net_eur'}"
+        )
+    chosen = {str(k): None if v is None else str(v) for k, v in (given or {}).items()}
     return _segcore.transaction_roles([str(c) for c in column_names(transactions)], chosen, customer_id)
 
 
@@ -178,29 +167,17 @@ def _transaction_input(transactions: Table, roles: Dict[str, Optional[str]]) -> 
     return tx, names
 
 
-_VALUE_KEYS = ("features", "freq", "horizon", "months", "discount_rate", "lapse_threshold",
-               "penalizer_coef", "names", "new_periods", "active_alive", "lapsed_alive")
-
-
 def _value_settings(value: object) -> Optional[Dict[str, object]]:
-    """The ``value`` parameter as the core's settings (None: off; the core checks ranges)."""
+    """The ``value`` parameter as the core's settings (None: off; the core checks its keys and
+    ranges)."""
     if value is None or value is False:
         return None
     if value is True:
         return {}
     if isinstance(value, Mapping):
-        unknown = [k for k in value if k not in _VALUE_KEYS]
-        if unknown:
-            raise InvalidParameterError(
-                f"invalid parameter `value` = {dict(value)!r}: unknown key {unknown[0]!r}; expected "
-                f"keys among {', '.join(_VALUE_KEYS)}"
-            )
         settings = dict(value)
-        if "features" in settings:
-            features = settings["features"]
-            if isinstance(features, str):
-                features = [features]
-            settings["features"] = [str(f) for f in features]
+        if isinstance(settings.get("features"), str):
+            settings["features"] = [settings["features"]]
         return settings
     raise InvalidParameterError(f"invalid parameter `value` = {value!r}: expected None, True or a dict of settings")
 
@@ -413,15 +390,10 @@ class Segmenter(ClusterMixin, BaseEstimator):
         """The parameters in the core's form of these keyword arguments
         (``segcore::segmenter::form``), as JSON; the core checks every range and names the
         parameter in its errors."""
-        if not isinstance(self.algorithm, str) or self.algorithm not in _ALGORITHMS + ("gaussian_mixture",):
-            raise InvalidParameterError(
-                f"invalid parameter `algorithm` = {self.algorithm!r}: expected one of 'kmeans', "
-                "'ward', 'gmm', 'kprototypes', 'latent_class'"
-            )
         count, fraction = n_components_arg(self.n_components)
         params: "_SegmenterParams" = {
-            "algorithm": self.algorithm,
-            "covariance_type": str(self.covariance_type),
+            "algorithm": name_param("algorithm", self.algorithm),
+            "covariance_type": name_param("covariance_type", self.covariance_type),
             "n_clusters": None if self.n_clusters is None else int_param("n_clusters", self.n_clusters),
             "k_range": self._k_range(),
             "n_components": count,
@@ -525,35 +497,23 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self.spec_ = SegmenterSpec(model.spec_json, model.spec_text)
         import pandas as pd
 
-        selection = model.selection
-        k_choice = model.k_choice
+        from .select import SelectKResult
+
+        k_choice, selection = model.k_choice, model.selection
+        self.select_k_ = SelectKResult(selection) if selection is not None and k_choice is None else None
+        self.selection_ = None
         if k_choice is not None:
             criterion, recommended, ks, criterion_values, costs = k_choice
-            table = pd.DataFrame({"k": ks, criterion: criterion_values, "cost": costs})
-            table.attrs.update(recommended_k=recommended, criterion=criterion)
-            self.select_k_ = None
-            self.selection_ = table
-        elif selection is None:
-            self.select_k_ = None
-            self.selection_ = None
-        else:
-            from .select import SelectKResult
-
-            self.select_k_ = SelectKResult(selection)
-            table = self.select_k_.table.copy()
-            table.attrs["recommended_k"] = self.select_k_.recommended_k
-            table.attrs["reason"] = self.select_k_.reason
-            table.attrs["votes"] = dict(self.select_k_.votes)
-            self.selection_ = table
+            self.selection_ = pd.DataFrame({"k": ks, criterion: criterion_values, "cost": costs})
+            self.selection_.attrs.update(recommended_k=recommended, criterion=criterion)
+        elif self.select_k_ is not None:
+            self.selection_ = self.select_k_.table.copy()
+            self.selection_.attrs.update(recommended_k=self.select_k_.recommended_k, reason=self.select_k_.reason,
+                                         votes=dict(self.select_k_.votes))
         self.pipeline_report_ = json.loads(model.pipeline_report_json)
-        ids, features, robust_sds, segments = model.extreme_customers
+        # Text columns as objects, so an empty table keeps its dtypes.
         self.extreme_customers_ = pd.DataFrame(
-            {
-                "customer": pd.array(ids, dtype=object),
-                "feature": pd.array(features, dtype=object),
-                "robust_sds": np.asarray(robust_sds, dtype=np.float64),
-                "segment": np.asarray(segments, dtype=np.int64),
-            }
+            {key: pd.array(v, dtype=object) if isinstance(v, list) else v for key, v in model.extreme_customers.items()}
         )
         self.segment_value_ = _segment_value_frame(model.value_table(), self.segment_names_)
 
@@ -640,31 +600,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         check_is_fitted(self)
         if not isinstance(record, Mapping):
             raise TypeError(f"record must be a dict of columns, got {type(record).__name__}")
-
-        def plain(value: object) -> object:
-            if isinstance(value, np.generic):
-                value = value.item()
-            if isinstance(value, float) and value != value:
-                return None
-            if value is None or isinstance(value, (bool, int, float, str)):
-                return value
-            if type(value).__name__ in ("NAType", "NaTType"):
-                return None
-            return str(value)
-
-        document = json.dumps({str(k): plain(v) for k, v in record.items()}, allow_nan=False)
-        segment, name, probabilities, uncertainty, reason, extreme = self._model.predict_record(document)
-        result: Dict[str, object] = {
-            "segment": None if segment < 0 else int(segment),
-            "name": name,
-            "probabilities": probabilities,
-            "reason": reason,
-        }
-        if uncertainty is not None:
-            result["uncertainty"] = uncertainty
-        if extreme is not None:
-            result["extreme"] = extreme
-        return result
+        return dict(self._model.predict_record(dict(record)))
 
     def transform(self, customers: Table, *args: object, transactions: Optional[Table] = None) -> np.ndarray:
         """The model-space features of every customer (columns ``get_feature_names_out()``;
@@ -887,14 +823,6 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     # --- display ----------------------------------------------------------------------------
 
-    def _segment_rows(self) -> List[Dict[str, Any]]:
-        data = json.loads(self._model.profile_json)
-        return [
-            {"segment": s["segment"], "name": s["name"], "size": s["size"], "share": s["share"],
-             "description": s.get("description", "")}
-            for s in data["segments"]
-        ]
-
     def _repr_mimebundle_(self, **kwargs: object) -> Dict[str, str]:
         # Jupyter asks for the bundle first (scikit-learn defines one): give ours.
         return {"text/plain": repr(self), "text/html": self._repr_html_()}
@@ -902,27 +830,4 @@ class Segmenter(ClusterMixin, BaseEstimator):
     def _repr_html_(self) -> str:
         if getattr(self, "_model", None) is None:
             return f"<pre>{html.escape(repr(self))} (not fitted)</pre>"
-        how = "fixed" if self.n_clusters is not None else "chosen by select_k"
-        algorithm = self.algorithm if self.algorithm != "gmm" else f"gmm ({self.covariance_type})"
-        parts = [
-            "<div class='segcore-segmenter'>",
-            f"<h4>Segmenter: {self.n_clusters_} segments ({html.escape(str(algorithm))}, k {how})</h4>",
-            "<table><thead><tr><th>segment</th><th>name</th><th>customers</th><th>share</th>"
-            "<th>description</th></tr></thead><tbody>",
-        ]
-        for row in self._segment_rows():
-            # A segment below min_group_size has its size and share suppressed (None).
-            size = "suppressed" if row["size"] is None else str(row["size"])
-            share = "" if row["share"] is None else f"{100 * row['share']:.1f}%"
-            parts.append(
-                f"<tr><td>{row['segment']}</td><td><b>{html.escape(row['name'])}</b></td>"
-                f"<td>{size}</td><td>{share}</td>"
-                f"<td>{html.escape(str(row['description'] or ''))}</td></tr>"
-            )
-        parts.append("</tbody></table>")
-        if self.select_k_ is not None:
-            parts.append(f"<p><b>Why k = {self.select_k_.recommended_k}:</b> {html.escape(self.select_k_.reason)}</p>")
-        parts.append(f"<details><summary>column spec ({len(self.spec_.columns)} columns)</summary>"
-                     f"<pre>{html.escape(str(self.spec_))}</pre></details>")
-        parts.append("</div>")
-        return "".join(parts)
+        return str(self._model.repr_html)

@@ -2,7 +2,7 @@
 //! for k, and the named segments.
 
 use super::model::Segmenter;
-use super::{Algorithm, Reduction};
+use super::{Algorithm, NClusters, Reduction};
 use crate::select::select_k::Criterion;
 use std::fmt::{self, Write};
 
@@ -185,5 +185,108 @@ impl fmt::Display for Segmenter {
             super::value::write_summary(f, self, value)?;
         }
         Ok(())
+    }
+}
+
+impl Segmenter {
+    /// The model as the HTML block a notebook shows (Python's `Segmenter._repr_html_`): the
+    /// segments with their size, share and description (suppressed segments say so), the
+    /// reason for k when `select_k` chose it, and the column spec in a fold.
+    pub fn repr_html(&self) -> String {
+        let params = self.params();
+        let algorithm = match params.algorithm {
+            Algorithm::KMeans => "kmeans".to_string(),
+            Algorithm::Ward => "ward".to_string(),
+            Algorithm::GaussianMixture(c) => format!("gmm ({})", c.name()),
+            Algorithm::KPrototypes => "kprototypes".to_string(),
+            Algorithm::LatentClass => "latent_class".to_string(),
+        };
+        let how = match params.n_clusters {
+            NClusters::Fixed(_) => "fixed",
+            NClusters::Auto { .. } => "chosen by select_k",
+        };
+        let mut html = format!(
+            "<div class='segcore-segmenter'><h4>Segmenter: {} segments ({algorithm}, k {how})</h4>\
+             <table><thead><tr><th>segment</th><th>name</th><th>customers</th><th>share</th>\
+             <th>description</th></tr></thead><tbody>",
+            self.n_segments()
+        );
+        for s in &self.profile().segments {
+            let size = s.size.map_or("suppressed".to_string(), |n| n.to_string());
+            let share = s
+                .share
+                .map_or(String::new(), |v| format!("{:.1}%", 100.0 * v));
+            let _ = write!(
+                html,
+                "<tr><td>{}</td><td><b>{}</b></td><td>{size}</td><td>{share}</td><td>{}</td></tr>",
+                s.segment,
+                escape(&s.name),
+                escape(&s.description)
+            );
+        }
+        html.push_str("</tbody></table>");
+        if let Some(selection) = self.selection() {
+            let _ = write!(
+                html,
+                "<p><b>Why k = {}:</b> {}</p>",
+                selection.recommended_k,
+                escape(&selection.reason)
+            );
+        }
+        let _ = write!(
+            html,
+            "<details><summary>column spec ({} columns)</summary><pre>{}</pre></details></div>",
+            self.spec().columns.len(),
+            escape(&self.spec().to_string())
+        );
+        html
+    }
+}
+
+/// Escapes text for HTML as Python's `html.escape` does (`&`, `<`, `>`, both quotes).
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datasets::{make_b2b, B2bParams};
+    use crate::segmenter::SegmenterParams;
+
+    #[test]
+    fn repr_html_lists_segments_the_reason_for_k_and_the_spec() {
+        let data = make_b2b(&B2bParams {
+            n_customers: 300,
+            ..B2bParams::default()
+        })
+        .unwrap();
+        let model = SegmenterParams::new()
+            .n_clusters(NClusters::Auto { min: 3, max: 4 })
+            .min_group_size(1_000)
+            .fit(&data.customers, Some(&data.transactions))
+            .unwrap();
+        let html = model.repr_html();
+        assert!(html.starts_with("<div class='segcore-segmenter'><h4>Segmenter: "));
+        assert!(html.contains("(kmeans, k chosen by select_k)"));
+        for name in model.segment_names() {
+            assert!(html.contains(&format!("<b>{}</b>", escape(name))));
+        }
+        // Every segment is below min_group_size: no size or share is shown.
+        assert!(html.contains("<td>suppressed</td><td></td>"));
+        let reason = &model.selection().unwrap().reason;
+        assert!(html.contains(&escape(reason)));
+        assert!(html.contains(&format!(
+            "column spec ({} columns)",
+            model.spec().columns.len()
+        )));
+        assert_eq!(
+            escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;"
+        );
     }
 }
