@@ -48,7 +48,6 @@ __all__ = ["Segmenter", "SegmenterSpec", "SegmenterSummary"]
 LogInput = Tuple[tuple, tuple]
 
 
-
 class SegmenterSpec:
     """The column spec of a fitted :class:`Segmenter`, readable (``print(spec)``) and reusable:
     pass it (or its :meth:`to_dict`, edited) back as ``Segmenter(spec=...)``."""
