@@ -20,3 +20,31 @@ pub(crate) fn same_on_threads<T: Send + PartialEq + std::fmt::Debug>(
     assert_eq!(first, on_threads(b, &fit), "{a} and {b} threads differ");
     first
 }
+
+/// Asserts that checked parameters `valid` round-trip through their JSON document, and that
+/// the document with `from` replaced by `to` is refused with the error `check` gives (the
+/// checked constructor's typed error, whose message the format's error carries).
+pub(crate) fn refused_out_of_range<T>(
+    valid: &T,
+    from: &str,
+    to: &str,
+    check: crate::Result<T>,
+) where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let document = serde_json::to_string(valid).expect("parameters serialise");
+    let back: T = serde_json::from_str(&document).expect("a valid document reads back");
+    assert_eq!(&back, valid);
+    assert!(document.contains(from), "{from} not in {document}");
+    let expected = check.expect_err("the check refuses the value");
+    assert!(
+        matches!(expected, crate::Error::InvalidParameter { .. }),
+        "{expected:?}"
+    );
+    let refused = serde_json::from_str::<T>(&document.replacen(from, to, 1))
+        .expect_err("an out-of-range document is refused");
+    assert!(
+        refused.to_string().starts_with(&expected.to_string()),
+        "{refused} does not carry {expected}"
+    );
+}

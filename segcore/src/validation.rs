@@ -164,6 +164,30 @@ pub(crate) fn contiguous_weights<F: Float>(w: Option<ArrayView1<'_, F>>) -> Opti
     })
 }
 
+/// Deserialisation of checked parameters through their check: `$valid` (the checked type, its
+/// fields read by `$raw`, a private `#[serde(remote = "$valid")]` copy of its field list that
+/// the compiler keeps equal) is read from a document only through `$params::check`, so a
+/// document out of range is refused with the check's typed error (in the message of the
+/// format's error); the builder `$params($valid)` reads any values, checked at fit.
+macro_rules! deserialize_through_check {
+    ($valid:ident, $params:ident, $raw:ident) => {
+        impl<'de> serde::Deserialize<'de> for $valid {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                $params($raw::deserialize(d)?)
+                    .check()
+                    .map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $params {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                $raw::deserialize(d).map($params)
+            }
+        }
+    };
+}
+pub(crate) use deserialize_through_check;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,9 +98,19 @@ pub struct PcaParams {
     iterated_power: Option<usize>,
 }
 
-/// PCA hyperparameters that passed [`PcaParams::check`].
+/// PCA hyperparameters that passed [`PcaParams::check`] (a document is read through the check
+/// too).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PcaParams")]
 pub struct PcaValidParams(PcaParams);
+
+impl TryFrom<PcaParams> for PcaValidParams {
+    type Error = Error;
+
+    fn try_from(params: PcaParams) -> Result<Self> {
+        params.check()
+    }
+}
 
 impl PcaParams {
     /// Parameters keeping `n_components`, no whitening, `PcaSolver::Auto`, `random_state = 0`.
@@ -983,6 +993,16 @@ impl<F: Float + Serialize + serde::de::DeserializeOwned> crate::persist::SavedMo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_document_out_of_range_is_refused_with_the_check_error() {
+        crate::testing::refused_out_of_range(
+            &PcaParams::new(NComponents::Count(2)).check().unwrap(),
+            "{\"Count\":2}",
+            "{\"Count\":0}",
+            PcaParams::new(NComponents::Count(0)).check(),
+        );
+    }
     use ndarray::{array, Array2};
 
     /// Correlated test data: a fixed rank-3 structure plus small noise, not centred.

@@ -240,9 +240,34 @@ fn one_part() -> usize {
 /// # Ok::<(), segcore::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedSelectK")]
 pub struct SelectKValidParams {
     params: SelectKParams,
     k_values: Vec<usize>,
+}
+
+/// [`SelectKValidParams`] as a document holds them: read through [`SelectKParams::check`],
+/// whose sorted, distinct k values must be the document's.
+#[derive(Deserialize)]
+struct UncheckedSelectK {
+    params: SelectKParams,
+    k_values: Vec<usize>,
+}
+
+impl TryFrom<UncheckedSelectK> for SelectKValidParams {
+    type Error = Error;
+
+    fn try_from(unchecked: UncheckedSelectK) -> Result<Self> {
+        let valid = unchecked.params.check()?;
+        if valid.k_values != unchecked.k_values {
+            return Err(Error::invalid_parameter(
+                "k_values",
+                format_ks(&unchecked.k_values),
+                format!("the sorted, distinct k of k_range ({})", format_ks(&valid.k_values)),
+            ));
+        }
+        Ok(valid)
+    }
 }
 
 impl SelectKParams {
@@ -1478,6 +1503,22 @@ fn one_standard_error(values: &[f64], best: Option<usize>, se: f64, higher: bool
 mod tests {
     use super::*;
     use crate::select::metrics::silhouette_score;
+
+    #[test]
+    fn a_document_out_of_range_is_refused_with_the_check_error() {
+        let valid = SelectKParams::new([2, 3, 4]).check().unwrap();
+        crate::testing::refused_out_of_range(
+            &valid,
+            "\"k_values\":[2,3,4]",
+            "\"k_values\":[1,2,3]",
+            SelectKParams::new([1, 2, 3]).check(),
+        );
+        // The checked k values must be those of the parameters.
+        let document = serde_json::to_string(&valid).unwrap();
+        let tampered = format!("{}[2,3]}}", document.rsplit_once("[2,3,4]").unwrap().0);
+        let error = serde_json::from_str::<SelectKValidParams>(&tampered).unwrap_err();
+        assert!(error.to_string().starts_with("invalid parameter `k_values`"), "{error}");
+    }
 
     /// `groups` well separated blobs of `per_group` points in 3-D.
     fn blobs(groups: usize, per_group: usize, spread: f64, seed: u64) -> Array2<f64> {

@@ -117,8 +117,9 @@ impl GaussianMixtureInit {
     }
 }
 
-/// Checked Gaussian mixture parameters; obtained from [`GaussianMixtureParams::check`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Checked Gaussian mixture parameters; obtained from [`GaussianMixtureParams::check`] (a
+/// document is read through the check too).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GaussianMixtureValidParams {
     pub(crate) n_components: usize,
     pub(crate) covariance_type: CovarianceType,
@@ -203,8 +204,31 @@ impl GaussianMixtureValidParams {
 /// assert!(model.converged());
 /// # Ok::<(), segcore::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GaussianMixtureParams(pub(crate) GaussianMixtureValidParams);
+
+/// The fields of [`GaussianMixtureValidParams`] as a document holds them, before the check.
+#[derive(Deserialize)]
+#[serde(remote = "GaussianMixtureValidParams")]
+struct UncheckedMixture {
+    n_components: usize,
+    covariance_type: CovarianceType,
+    tol: f64,
+    reg_covar: f64,
+    max_iter: usize,
+    n_init: usize,
+    init: GaussianMixtureInit,
+    weights_init: Option<Array1<f64>>,
+    means_init: Option<Array2<f64>>,
+    precisions_init: Option<Covariances<f64>>,
+    random_state: u64,
+}
+
+crate::validation::deserialize_through_check!(
+    GaussianMixtureValidParams,
+    GaussianMixtureParams,
+    UncheckedMixture
+);
 
 impl GaussianMixtureParams {
     /// `n_components` components; scikit-learn's defaults: full covariance, `tol = 1e-3`,
@@ -456,6 +480,16 @@ pub(crate) fn check_components_and_tol(n_components: usize, tol: f64) -> Result<
 mod tests {
     use super::*;
     use ndarray::{array, Array3};
+
+    #[test]
+    fn a_document_out_of_range_is_refused_with_the_check_error() {
+        crate::testing::refused_out_of_range(
+            &GaussianMixtureParams::new(2).check().unwrap(),
+            "\"n_components\":2",
+            "\"n_components\":0",
+            GaussianMixtureParams::new(0).check(),
+        );
+    }
 
     #[test]
     fn defaults_follow_scikit_learn() {

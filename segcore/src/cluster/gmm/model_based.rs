@@ -87,8 +87,9 @@ pub struct MixtureStarts {
     pub n_samples: f64,
 }
 
-/// Checked model-based clustering parameters; from [`MixtureModelParams::check`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Checked model-based clustering parameters; from [`MixtureModelParams::check`] (a document is
+/// read through the check too).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MixtureModelValidParams {
     pub(crate) n_components: usize,
     pub(crate) model: MixtureModel,
@@ -127,8 +128,31 @@ pub struct MixtureModelValidParams {
 /// assert!((model.mclust_bic().unwrap() - bic).abs() < 1e-9);
 /// # Ok::<(), segcore::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MixtureModelParams(pub(crate) MixtureModelValidParams);
+
+/// The fields of [`MixtureModelValidParams`] as a document holds them, before the check.
+#[derive(Deserialize)]
+#[serde(remote = "MixtureModelValidParams")]
+struct UncheckedMixtureModel {
+    n_components: usize,
+    model: MixtureModel,
+    tol: f64,
+    max_iter: usize,
+    hierarchical_start: bool,
+    n_kmeans_starts: usize,
+    n_random_starts: usize,
+    hierarchy_rows: usize,
+    random_state: u64,
+    #[serde(default)]
+    prior: Option<MixturePrior>,
+}
+
+crate::validation::deserialize_through_check!(
+    MixtureModelValidParams,
+    MixtureModelParams,
+    UncheckedMixtureModel
+);
 
 impl MixtureModelParams {
     /// `n_components` components of covariance model `model`; mclust's defaults: `tol = 1e-5`,
@@ -739,6 +763,16 @@ impl MixtureModelValidParams {
 mod tests {
     use super::*;
     use ndarray::Array2;
+
+    #[test]
+    fn a_document_out_of_range_is_refused_with_the_check_error() {
+        crate::testing::refused_out_of_range(
+            &MixtureModelParams::new(2, MixtureModel::VEV).check().unwrap(),
+            "\"n_components\":2",
+            "\"n_components\":0",
+            MixtureModelParams::new(0, MixtureModel::VEV).check(),
+        );
+    }
 
     /// Three elongated, differently oriented groups.
     fn groups(n: usize) -> Array2<f64> {

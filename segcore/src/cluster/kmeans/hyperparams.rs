@@ -99,8 +99,9 @@ impl KMeansAlgorithm {
     }
 }
 
-/// Checked k-means parameters; obtained from [`KMeansParams::check`], consumed by `fit`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Checked k-means parameters; obtained from [`KMeansParams::check`], consumed by `fit`; a
+/// document is read through the check too.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KMeansValidParams {
     pub(crate) n_clusters: usize,
     pub(crate) init: KMeansInit,
@@ -172,8 +173,23 @@ impl KMeansValidParams {
 /// assert!(model.inertia() < 0.02);
 /// # Ok::<(), segcore::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KMeansParams(pub(crate) KMeansValidParams);
+
+/// The fields of [`KMeansValidParams`] as a document holds them, before the check.
+#[derive(Deserialize)]
+#[serde(remote = "KMeansValidParams")]
+struct UncheckedKMeans {
+    n_clusters: usize,
+    init: KMeansInit,
+    n_init: Option<usize>,
+    max_iter: usize,
+    tol: f64,
+    random_state: u64,
+    algorithm: KMeansAlgorithm,
+}
+
+crate::validation::deserialize_through_check!(KMeansValidParams, KMeansParams, UncheckedKMeans);
 
 impl KMeansParams {
     /// `n_clusters` clusters; k-means++, `n_init = "auto"`, `max_iter = 300`, `tol = 1e-4`,
@@ -278,6 +294,20 @@ impl linfa::ParamGuard for KMeansParams {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn a_document_out_of_range_is_refused_with_the_check_error() {
+        crate::testing::refused_out_of_range(
+            &KMeansParams::new(3).check().unwrap(),
+            "\"n_clusters\":3",
+            "\"n_clusters\":0",
+            KMeansParams::new(0).check(),
+        );
+        // The builder reads any values; its check refuses them.
+        let unchecked: KMeansParams =
+            serde_json::from_str(&serde_json::to_string(&KMeansParams::new(0)).unwrap()).unwrap();
+        assert_eq!(unchecked, KMeansParams::new(0));
+    }
 
     #[test]
     fn defaults_follow_scikit_learn() {

@@ -9,8 +9,9 @@ use crate::Float;
 use ndarray::{ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-/// Checked mini-batch k-means parameters; from [`MiniBatchKMeansParams::check`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Checked mini-batch k-means parameters; from [`MiniBatchKMeansParams::check`] (a document,
+/// such as a saved model's, is read through the check too).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MiniBatchKMeansValidParams {
     pub(super) n_clusters: usize,
     pub(super) init: KMeansInit,
@@ -46,8 +47,31 @@ pub struct MiniBatchKMeansValidParams {
 /// assert_eq!(stream.n_steps(), 2);
 /// # Ok::<(), segcore::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MiniBatchKMeansParams(pub(super) MiniBatchKMeansValidParams);
+
+/// The fields of [`MiniBatchKMeansValidParams`] as a document holds them, before the check.
+#[derive(Deserialize)]
+#[serde(remote = "MiniBatchKMeansValidParams")]
+struct UncheckedMiniBatch {
+    n_clusters: usize,
+    init: KMeansInit,
+    n_init: Option<usize>,
+    max_iter: usize,
+    batch_size: usize,
+    tol: f64,
+    max_no_improvement: Option<usize>,
+    init_size: Option<usize>,
+    reassignment_ratio: f64,
+    random_state: u64,
+    compute_labels: bool,
+}
+
+crate::validation::deserialize_through_check!(
+    MiniBatchKMeansValidParams,
+    MiniBatchKMeansParams,
+    UncheckedMiniBatch
+);
 
 impl MiniBatchKMeansParams {
     /// `n_clusters` clusters; k-means++, `n_init = "auto"` (1, or 3 for random init),
@@ -192,5 +216,30 @@ impl linfa::ParamGuard for MiniBatchKMeansParams {
     fn check(self) -> Result<MiniBatchKMeansValidParams> {
         MiniBatchKMeansParams::check_ref(&self)?;
         Ok(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_out_of_range_is_refused_with_the_check_error() {
+        crate::testing::refused_out_of_range(
+            &MiniBatchKMeansParams::new(3).check().unwrap(),
+            "\"batch_size\":1024",
+            "\"batch_size\":0",
+            MiniBatchKMeansParams::new(3).batch_size(0).check(),
+        );
+        // A saved model holds its parameters: one out of range is refused when loaded.
+        let x = ndarray::Array2::from_shape_fn((40, 2), |(i, f)| ((i * 7 + f) % 10) as f64);
+        let model = MiniBatchKMeansParams::new(2).fit(x.view(), None).unwrap();
+        let document = crate::persist::to_json(&model).unwrap();
+        let tampered = document.replacen("\"batch_size\":1024", "\"batch_size\":0", 1);
+        assert_ne!(tampered, document);
+        match crate::persist::from_json::<MiniBatchKMeans<f64>>(&tampered) {
+            Err(Error::ModelFormat { reason }) => assert!(reason.contains("batch_size"), "{reason}"),
+            other => panic!("expected a ModelFormat error, got {other:?}"),
+        }
     }
 }
