@@ -105,7 +105,9 @@ fn moments_of(document: &str) -> segcore::Result<segcore::partial::CovarianceMom
     }
 }
 
-/// A StandardScaler model document from merged `column_moments` statistics.
+/// A StandardScaler model document from merged `column_moments` statistics, with the rows and
+/// the total sample weight they count (scikit-learn's `n_samples_seen_`, without and with
+/// sample weights).
 #[pyfunction]
 pub fn scaler_from_moments(
     py: Python<'_>,
@@ -113,7 +115,7 @@ pub fn scaler_from_moments(
     with_mean: bool,
     with_std: bool,
     float32: bool,
-) -> PyResult<String> {
+) -> PyResult<(String, u64, f64)> {
     run_detached(py, || {
         let m = match PartialStats::from_json(stats)? {
             PartialStats::ColumnMoments(m) => m,
@@ -130,11 +132,12 @@ pub fn scaler_from_moments(
             with_mean,
             with_std,
         };
-        if float32 {
-            persist::to_json(&params.fit_moments::<f32>(m.mean(), &m.variance())?)
+        let document = if float32 {
+            persist::to_json(&params.fit_moments::<f32>(m.mean(), &m.variance())?)?
         } else {
-            persist::to_json(&params.fit_moments::<f64>(m.mean(), &m.variance())?)
-        }
+            persist::to_json(&params.fit_moments::<f64>(m.mean(), &m.variance())?)?
+        };
+        Ok((document, m.count(), m.weight()))
     })
 }
 

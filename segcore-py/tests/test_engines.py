@@ -196,6 +196,9 @@ def test_dask_weighted_scaler_pca_and_minibatch_as_on_one_machine(client):
     np.testing.assert_allclose(scaler.mean_, local.mean_, rtol=1e-12)
     np.testing.assert_allclose(scaler.var_, local.var_, rtol=1e-9)
     np.testing.assert_allclose(scaler.scale_, local.scale_, rtol=1e-9)
+    # The core counts the rows and their total weight with the moments.
+    assert scaler.n_samples_seen_ == pytest.approx(local.n_samples_seen_, rel=1e-12)
+    assert sdask.StandardScaler().fit(X).n_samples_seen_ == 3000
 
     columns = [f"f{i}" for i in range(5)]
     ddf = dd.from_pandas(pd.DataFrame(x, columns=columns).assign(w=w), npartitions=4)
@@ -291,6 +294,54 @@ def test_dask_bad_input(client):
     ddf = dd.from_delayed([dask.delayed(a), dask.delayed(b)], meta=a.iloc[:0], verify_meta=False)
     with pytest.raises(segcore.SegcoreError, match=r"partition 1 has columns \['a', 'c'\]"):
         sdask.StandardScaler().fit(ddf)
+
+
+def test_dask_dataframe_bad_input(client):
+    columns = [f"f{i}" for i in range(5)]
+    x = _blobs(n=2000)
+    x[1500, 3] = np.inf
+    ddf = dd.from_pandas(pd.DataFrame(x, columns=columns), npartitions=2, sort=False)
+    with pytest.raises(segcore.exceptions.DataError, match=r"partition 1 of X .*row 500, column 3"):
+        sdask.KMeans(3).fit(ddf)
+    with pytest.raises(segcore.exceptions.DataError, match=r"partition 1 of X .*row 500, column 3"):
+        sdask.PCA(2).fit(ddf)
+    # An empty partition in a DataFrame is fine, in every kind of fit.
+    y = _blobs(n=6000)
+    parts = [pd.DataFrame(p, columns=columns) for p in (y[:2500], y[:0], y[2500:])]
+    ddf = dd.from_delayed([dask.delayed(p) for p in parts], meta=parts[0].iloc[:0])
+    init = y[[0, 500, 1500]]
+    np.testing.assert_allclose(
+        sdask.KMeans(3, init=init).fit(ddf).cluster_centers_,
+        segcore.KMeans(3, init=init, n_init=1).fit(y).cluster_centers_,
+        rtol=0,
+        atol=1e-9,
+    )
+    scaler = sdask.StandardScaler().fit(ddf)
+    np.testing.assert_allclose(scaler.mean_, y.mean(axis=0), rtol=1e-12)
+    assert scaler.n_samples_seen_ == 6000
+    np.testing.assert_allclose(
+        sdask.PCA(2).fit(ddf).explained_variance_,
+        segcore.PCA(2, svd_solver="covariance_eigh").fit(y).explained_variance_,
+        rtol=1e-9,
+    )
+    start = _mixture_start(y, "diag")
+    np.testing.assert_allclose(
+        sdask.GaussianMixture(4, **start).fit(ddf).means_,
+        segcore.GaussianMixture(4, **start).fit(y).means_,
+        rtol=1e-9,
+        atol=1e-9,
+    )
+    stream = sdask.MiniBatchKMeans(3, batch_size=256, random_state=0).fit(ddf)
+    local = segcore.MiniBatchKMeans(3, batch_size=256, random_state=0)
+    for part in (y[:2500], y[2500:]):
+        local.partial_fit(part)
+    np.testing.assert_allclose(stream.cluster_centers_, local.cluster_centers_, rtol=0, atol=1e-12)
+    # Partitions whose columns disagree, in any fit, name the partition and both lists.
+    other = parts[2].rename(columns={"f4": "g4"})
+    mixed = dd.from_delayed([dask.delayed(parts[0]), dask.delayed(other)], meta=parts[0].iloc[:0], verify_meta=False)
+    for estimator in (sdask.KMeans(3, init=init), sdask.PCA(2), sdask.GaussianMixture(3)):
+        with pytest.raises(segcore.exceptions.DataError, match=r"partition 1 has columns \[.*'g4'\], expected \[.*'f4'\]"):
+            estimator.fit(mixed)
 
 
 def test_dask_rfm_equals_in_memory(client):
@@ -504,6 +555,48 @@ def test_spark_bad_input_and_rfm(spark):
         np.testing.assert_allclose(dist[column].to_numpy(float), local[column].to_numpy(float), rtol=1e-12)
 
 
+def test_spark_bad_input_on_both_paths(spark):
+    import segcore.spark as sspark
+    from pyspark.sql import functions as F
+
+    columns = [f"f{i}" for i in range(5)]
+    x = _blobs(n=2000, seed=8)
+    # An empty partition (the middle one of three) is fine, with barrier tasks or without.
+    df = spark.createDataFrame(pd.DataFrame(x, columns=columns)).repartition(3)
+    df = df.where(F.spark_partition_id() != 1).cache()
+    parts = df.withColumn("pid", F.spark_partition_id()).toPandas()
+    assert set(parts["pid"]) == {0, 2} and df.rdd.getNumPartitions() == 3
+    y = parts[columns].to_numpy()
+    init = y[[0, 1, 2]]
+    single = segcore.KMeans(3, init=init, n_init=1).fit(y)
+    for barrier in (True, False):
+        dist = sspark.KMeans(3, init=init, barrier=barrier).fit(df)
+        np.testing.assert_allclose(dist.cluster_centers_, single.cluster_centers_, rtol=0, atol=1e-9)
+    scaler = sspark.StandardScaler().fit(df)
+    np.testing.assert_allclose(scaler.mean_, y.mean(axis=0), rtol=1e-12)
+    assert scaler.n_samples_seen_ == len(y)
+    model = sspark.MiniBatchKMeans(3, batch_size=256, random_state=0).fit(df)
+    local = segcore.MiniBatchKMeans(3, batch_size=256, random_state=0)
+    for _, block in parts.groupby("pid", sort=True):
+        local.partial_fit(block[columns].to_numpy())
+    np.testing.assert_allclose(model.cluster_centers_, local.cluster_centers_, rtol=0, atol=1e-12)
+    df.unpersist()
+    # A NaN names the partition and the row, raised with the core's class on both paths.
+    x[1700, 4] = np.nan
+    bad = spark.createDataFrame(pd.DataFrame(x, columns=columns)).coalesce(1)
+    for barrier in (True, False):
+        with pytest.raises(segcore.exceptions.DataError, match=r"partition 0 of X .*row 1700, column 4"):
+            sspark.KMeans(3, init=init, barrier=barrier).fit(bad)
+    with pytest.raises(segcore.exceptions.DataError, match=r"partition 0 of X .*row 1700, column 4"):
+        sspark.PCA(2).fit(bad)
+    # One schema for all partitions: a missing or non-numeric column is refused before any job.
+    text = bad.withColumn("f2", F.col("f2").cast("string"))
+    with pytest.raises(segcore.exceptions.DataError, match=r"columns f2 \(string\) are not numeric"):
+        sspark.KMeans(3).fit(text)
+    with pytest.raises(segcore.exceptions.DataError, match=r"unknown columns \['g'\]"):
+        sspark.StandardScaler().fit(bad, columns=["f0", "g"])
+
+
 def test_spark_segmenter_scores_a_log_as_in_memory(spark):
     import segcore.spark as sspark
 
@@ -561,6 +654,7 @@ def test_spark_weighted_scaler_pca_and_minibatch_as_on_one_machine(spark):
     local = segcore.StandardScaler().fit(x, sample_weight=w)
     np.testing.assert_allclose(scaler.mean_, local.mean_, rtol=1e-12)
     np.testing.assert_allclose(scaler.var_, local.var_, rtol=1e-9)
+    assert scaler.n_samples_seen_ == pytest.approx(local.n_samples_seen_, rel=1e-12)
     assert list(scaler.feature_names_in_) == columns
     pca = sspark.PCA(3).fit(df, sample_weight="w")
     single = segcore.PCA(3, svd_solver="covariance_eigh").fit(x, sample_weight=w)

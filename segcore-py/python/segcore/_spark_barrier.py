@@ -25,12 +25,19 @@ import struct
 import threading
 import time
 import uuid
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
-from . import _segcore, exceptions
+from . import _engine, _segcore
 from .exceptions import DataError, SegcoreError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from pyspark.sql import DataFrame, SparkSession
+
+#: One barrier task's rows of one original partition: (partition, rows, sample weights).
+Held = Tuple[int, np.ndarray, Optional[np.ndarray]]
 
 PARTITION = "__segcore_partition"
 _HEADER = struct.Struct(">Q")
@@ -81,7 +88,7 @@ class Worker:
         self.address, self.token = address, token
         self.columns, self.float32, self.weight = columns, float32, weight
 
-    def blocks(self, batches: Iterator[Any]) -> List[Tuple[int, np.ndarray, Optional[np.ndarray]]]:
+    def blocks(self, batches: Iterator["pd.DataFrame"]) -> List[Held]:
         """The task's rows by original partition, in partition order (a batch may end one
         partition and start the next after a coalesce)."""
         dtype = np.float32 if self.float32 else np.float64
@@ -99,16 +106,13 @@ class Worker:
                 rows.setdefault(p, []).append(x[a:b])
                 if w is not None:
                     weights.setdefault(p, []).append(w[a:b])
-        held = []
+        held: List[Held] = []
         for p in sorted(rows):
-            x = np.require(np.concatenate(rows.pop(p)), dtype=dtype, requirements=["C", "A"])
-            w = None
-            if self.weight is not None:
-                w = np.require(np.concatenate(weights.pop(p)), dtype=dtype, requirements=["C", "A"])
-            held.append((p, x, w))
+            w = np.concatenate(weights.pop(p)) if self.weight is not None else None
+            held.append((p, np.concatenate(rows.pop(p)), w))
         return held
 
-    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+    def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
         import pandas as pd
         from pyspark import BarrierTaskContext
 
@@ -120,15 +124,14 @@ class Worker:
             _send(sock, json.dumps(hello))
             while task := _recv(sock):
                 try:
-                    parts = [[p, _segcore.partition_task_run(task, x, p, w)] for p, x, w in held]
-                    reply = json.dumps({"parts": parts})
+                    reply = json.dumps({"parts": [[p, _engine.run_task(task, x, p, w)] for p, x, w in held]})
                 except SegcoreError as error:
-                    reply = json.dumps({"error": [type(error).__name__, str(error)]})
+                    reply = json.dumps({"error": _engine.task_error(error)})
                 _send(sock, reply)
         yield pd.DataFrame({"partitions": [len(held)]})
 
 
-def slots(session: Any) -> int:
+def slots(session: "SparkSession") -> int:
     """Tasks the session runs at once (Spark's own count of free slots for the default resource
     profile, which barrier mode checks; else the default parallelism over ``spark.task.cpus``)."""
     context = session.sparkContext
@@ -143,7 +146,7 @@ def slots(session: Any) -> int:
     return max(1, int(context.defaultParallelism) // max(1, cpus))
 
 
-def usable(session: Any) -> bool:
+def usable(session: "SparkSession") -> bool:
     """Whether barrier mode applies: a classic session (with a SparkContext), Spark >= 3.5
     (``mapInPandas(barrier=True)``) and no dynamic allocation (barrier stages refuse it)."""
     try:
@@ -159,15 +162,7 @@ def usable(session: Any) -> bool:
     return str(dynamic).lower() != "true"
 
 
-def _raise_reported(error: List[str]) -> None:
-    name, message = error
-    cls = getattr(exceptions, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, SegcoreError)):
-        cls = SegcoreError
-    raise cls(message)
-
-
-def fit(df: Any, columns: List[str], float32: bool, weight: Optional[str], driver: Any) -> None:
+def fit(df: "DataFrame", columns: List[str], float32: bool, weight: Optional[str], driver: _engine.Driver) -> None:
     """Runs ``driver`` to its end over the rows of ``df`` (its ``columns`` and ``weight``
     column) in one Spark job of barrier tasks."""
     from pyspark.sql import functions as F
@@ -187,13 +182,13 @@ def fit(df: Any, columns: List[str], float32: bool, weight: Optional[str], drive
         _run(_stored(tagged, n_partitions), columns, float32, weight, driver)
 
 
-def _stored(tagged: Any, n: int) -> Any:
+def _stored(tagged: "DataFrame", n: int) -> "DataFrame":
     """``tagged`` in ``n`` partitions, computed once and stored (a barrier stage may not hold a
     coalesce; a local checkpoint ends the lineage)."""
     return tagged.coalesce(max(1, n)).localCheckpoint(eager=True)
 
 
-def _run(tagged: Any, columns: List[str], float32: bool, weight: Optional[str], driver: Any) -> None:
+def _run(tagged: "DataFrame", columns: List[str], float32: bool, weight: Optional[str], driver: _engine.Driver) -> None:
     context = tagged.sparkSession.sparkContext
     conf = context.getConf()
     host = conf.get("spark.driver.host", "localhost")
@@ -202,14 +197,14 @@ def _run(tagged: Any, columns: List[str], float32: bool, weight: Optional[str], 
     token = secrets.token_hex(32)
     worker = Worker((host, server.getsockname()[1]), token, columns, float32, weight)
     group = f"segcore-fit-{uuid.uuid4().hex}"
-    outcome: Dict[str, Any] = {}
+    failed: List[BaseException] = []  # the job's error, handed to the fitting thread
 
     def run_job() -> None:
         try:
             context.setJobGroup(group, "segcore: distributed fit (barrier tasks)", True)
-            outcome["rows"] = tagged.mapInPandas(worker, schema="partitions long", barrier=True).collect()
+            tagged.mapInPandas(worker, schema="partitions long", barrier=True).collect()
         except BaseException as error:  # noqa: BLE001 - handed to the fitting thread
-            outcome["error"] = error
+            failed.append(error)
 
     job = threading.Thread(target=run_job, name=group, daemon=True)
     job.start()
@@ -221,7 +216,7 @@ def _run(tagged: Any, columns: List[str], float32: bool, weight: Optional[str], 
             for _, sock in connections:
                 _send(sock, task)
             parts: List[Tuple[int, str]] = []
-            errors = []
+            errors: List[List[str]] = []
             for _, sock in connections:
                 reply = json.loads(_recv(sock, job.is_alive))
                 if "error" in reply:
@@ -229,7 +224,7 @@ def _run(tagged: Any, columns: List[str], float32: bool, weight: Optional[str], 
                 else:
                     parts.extend((int(p), str(doc)) for p, doc in reply["parts"])
             if errors:
-                _raise_reported(errors[0])
+                _engine.raise_reported(errors[0])
             if not parts:
                 raise DataError("X has no rows in any partition")
             driver.receive(_segcore.partial_merge_partitions(parts))
@@ -240,8 +235,8 @@ def _run(tagged: Any, columns: List[str], float32: bool, weight: Optional[str], 
         if job.is_alive():
             context.cancelJobGroup(group)
             job.join()
-        if "error" in outcome:
-            raise outcome["error"] from None
+        if failed:
+            raise failed[0] from None
         raise
     finally:
         for _, sock in connections:  # tasks waiting for the next pass end normally
@@ -255,8 +250,8 @@ def _run(tagged: Any, columns: List[str], float32: bool, weight: Optional[str], 
         for _, sock in connections:
             sock.close()
         server.close()
-    if "error" in outcome:
-        raise outcome["error"]
+    if failed:
+        raise failed[0]
 
 
 def _connect(

@@ -22,18 +22,34 @@ numbers as on a laptop, and the same bits on any cluster for a given partitionin
 
 from __future__ import annotations
 
-from typing import Any, Iterator, List, Optional, Sequence
+import io
+import json
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 
-from . import _segcore
-from ._base import seed_from
-from .exceptions import DataError, InvalidParameterError
+from . import _engine, _segcore
+from ._base import store_params
+from ._engine import Distributed, Predictor
+from ._typing import DateLike, KMeansInit, RandomState
+from .exceptions import DataError, InvalidParameterError, SegcoreError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from pyspark.sql import DataFrame
+    from pyspark.sql.types import DataType
+
+    from .cluster import MiniBatchKMeans as LocalMiniBatchKMeans
+    from .features import RfmRule
 
 __all__ = ["KMeans", "MiniBatchKMeans", "GaussianMixture", "StandardScaler", "PCA", "behaviour_features", "rfm", "predict"]
 
+#: ``barrier``: "auto" (barrier tasks where the session allows them), True or False.
+Barrier = Union[bool, str]
 
-def _columns_of(df: Any, columns: Optional[Sequence[str]]) -> List[str]:
+
+def _columns_of(df: DataFrame, columns: Optional[Sequence[str]]) -> List[str]:
     names = list(df.columns) if columns is None else [str(c) for c in columns]
     unknown = [c for c in names if c not in df.columns]
     if unknown:
@@ -41,20 +57,19 @@ def _columns_of(df: Any, columns: Optional[Sequence[str]]) -> List[str]:
     return names
 
 
-def _float32(df: Any, columns: List[str]) -> bool:
-    from pyspark.sql.types import FloatType
-
-    types = {f.name: f.dataType for f in df.schema.fields}
-    return all(isinstance(types[c], FloatType) for c in columns)
+def _stacked(frames: List["pd.DataFrame"], columns: List[str], dtype: _engine.FloatType) -> np.ndarray:
+    parts = [f[columns].to_numpy(dtype=dtype) for f in frames]
+    return np.concatenate(parts) if parts else np.zeros((0, len(columns)), dtype=dtype)
 
 
 class _Task:
-    """The per-partition function of ``mapInPandas``: one partition's rows -> its statistics."""
+    """The per-partition function of ``mapInPandas``: one partition's rows -> its statistics, or
+    the core's error (raised on the driver with its class)."""
 
     def __init__(self, task: str, columns: List[str], float32: bool, weight: Optional[str] = None) -> None:
         self.task, self.columns, self.float32, self.weight = task, columns, float32, weight
 
-    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+    def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
         import pandas as pd
         from pyspark import TaskContext
 
@@ -63,65 +78,103 @@ class _Task:
         partition = context.partitionId()
         dtype = np.float32 if self.float32 else np.float64
         frames = list(batches)
-        parts = [b[self.columns].to_numpy(dtype=dtype) for b in frames]
-        rows = np.concatenate(parts) if parts else np.zeros((0, len(self.columns)), dtype=dtype)
-        weights = None
-        if self.weight is not None:
-            pieces = [b[self.weight].to_numpy(dtype=dtype) for b in frames]
-            weights = np.concatenate(pieces) if pieces else np.zeros(0, dtype=dtype)
-            weights = np.require(weights, dtype=dtype, requirements=["C", "A"])
-        stats = _segcore.partition_task_run(
-            self.task, np.require(rows, dtype=dtype, requirements=["C", "A"]), partition, weights
-        )
-        yield pd.DataFrame({"partition": [partition], "stats": [stats]})
+        weights = None if self.weight is None else _stacked(frames, [self.weight], dtype)
+        stats, error = None, None
+        try:
+            stats = _engine.run_task(self.task, _stacked(frames, self.columns, dtype), partition, weights)
+        except SegcoreError as failure:
+            error = json.dumps(_engine.task_error(failure))
+        yield pd.DataFrame({"partition": [partition], "stats": [stats], "error": [error]})
 
 
 class _Frame:
-    """The selected columns of a DataFrame, for the passes of a fit."""
+    """The selected columns of a DataFrame, for the passes of a fit
+    (:class:`segcore._engine.Partitions`)."""
 
-    def __init__(self, df: Any, columns: Optional[Sequence[str]], weight: Optional[str] = None) -> None:
+    def __init__(
+        self, df: DataFrame, columns: Optional[Sequence[str]], weight: Optional[str] = None,
+        barrier: Barrier = False, cache: bool = False,
+    ) -> None:
+        from pyspark.sql.types import BooleanType, FloatType, NumericType
+
+        if barrier not in ("auto", True, False):
+            raise InvalidParameterError(f"invalid parameter `barrier` = {barrier!r}: expected 'auto', True or False")
         if weight is not None:
             _columns_of(df, [weight])
             if columns is None:
                 columns = [c for c in df.columns if c != weight]
         self.columns = _columns_of(df, columns)
-        self.float32 = _float32(df, self.columns)
-        self.weight = weight
+        types = {f.name: f.dataType for f in df.schema.fields}
+        numeric = (NumericType, BooleanType)
+        wrong = [f"{c} ({types[c].simpleString()})" for c in self.columns if not isinstance(types[c], numeric)]
+        if wrong:
+            raise DataError(f"columns {', '.join(wrong)} are not numeric; give the numeric feature columns")
+        self.float32 = all(isinstance(types[c], FloatType) for c in self.columns)
+        self.n_features = len(self.columns)
+        self.names: Optional[npt.NDArray[np.object_]] = np.asarray(self.columns, dtype=object)
+        self.weight, self.barrier, self.cache = weight, barrier, cache
+        self.weighted = weight is not None
         self.df = df.select(*self.columns, *([weight] if weight is not None else []))
 
-    def run(self, task: str, data: Any = None) -> str:
+    def run(self, task: str, data: Optional[DataFrame] = None) -> str:
         """One ``mapInPandas`` job over ``data`` (default: the selected columns): every
         partition's statistics, merged in partition order."""
         rows = (self.df if data is None else data).mapInPandas(
-            _Task(task, self.columns, self.float32, self.weight), schema="partition long, stats string"
+            _Task(task, self.columns, self.float32, self.weight),
+            schema="partition long, stats string, error string",
         ).collect()
         if not rows:
             raise DataError("X has no partitions")
+        for row in sorted(rows, key=lambda r: int(r["partition"])):
+            if row["error"] is not None:
+                _engine.raise_reported(json.loads(row["error"]))
         return _segcore.partial_merge_partitions([(int(r["partition"]), r["stats"]) for r in rows])
 
-    def drive(self, driver: Any, barrier: Any, cache: bool) -> None:
+    def drive(self, driver: _engine.Driver) -> None:
         """Runs a core driver to its end: in one job of barrier tasks that keep the rows in
         memory (``barrier``: "auto", True or False), else one job per pass over the data
         (cached for the passes if ``cache``)."""
-        if barrier not in ("auto", True, False):
-            raise InvalidParameterError(
-                f"invalid parameter `barrier` = {barrier!r}: expected 'auto', True or False"
-            )
         from . import _spark_barrier
 
-        if _spark_barrier.usable(self.df.sparkSession) if barrier == "auto" else bool(barrier):
+        if _spark_barrier.usable(self.df.sparkSession) if self.barrier == "auto" else bool(self.barrier):
             _spark_barrier.fit(self.df, self.columns, self.float32, self.weight, driver)
             return
-        data = self.df.cache() if cache else self.df
+        data = self.df.cache() if self.cache else self.df
         try:
-            while (task := driver.next_task()) is not None:
-                driver.receive(self.run(task, data))
+            _engine.drive(driver, lambda task: self.run(task, data))
         finally:
-            if cache:
+            if self.cache:
                 data.unpersist()
 
 
-class KMeans:
+Fitted = TypeVar("Fitted", bound="_OnSpark")
+
+
+class _OnSpark:
+    """``fit`` of this module's estimators (the engine-neutral fit is ``_fit_partitions``, from
+    :mod:`segcore._engine`)."""
+
+    cache: bool = False
+    barrier: Barrier = False
+
+    def _fit_partitions(self, data: _engine.Partitions) -> None: ...
+
+    def fit(self: Fitted, df: DataFrame, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None) -> Fitted:
+        """Fit on the ``columns`` (default: all but the weight column) of the Spark DataFrame
+        ``df``, each row weighted by its value in the column ``sample_weight`` if given."""
+        self._fit_partitions(_Frame(df, columns, sample_weight, self.barrier, bool(self.cache)))
+        return self
+
+
+class _Segments:
+    """``predict`` of this module's clusterers."""
+
+    def predict(self, df: DataFrame) -> DataFrame:
+        """``df`` with a ``segment`` column (int): the segment of every row (:func:`predict`)."""
+        return predict(cast(Distributed, self), df)
+
+
+class KMeans(_engine.KMeansFit, _Segments, _OnSpark):
     """Exact k-means on Spark (k-means|| or given initial centers, then the Lloyd iterations of
     :class:`segcore.KMeans`; see :class:`segcore.dask.KMeans`; ``n_init`` k-means|| starts, the
     lowest inertia kept). ``fit(df, columns, sample_weight)`` (``sample_weight``: the name of a
@@ -136,89 +189,21 @@ class KMeans:
     give the same bits. The executors must reach the driver on ``spark.driver.host``."""
 
     def __init__(
-        self,
-        n_clusters: int = 8,
-        *,
-        init: Any = "k-means||",
-        n_init: Any = 1,
-        max_iter: int = 300,
-        tol: float = 1e-4,
-        random_state: Any = None,
-        oversampling_factor: Optional[float] = None,
-        init_max_iter: int = 5,
-        cache: bool = True,
-        barrier: Any = "auto",
+        self, n_clusters: int = 8, *, init: KMeansInit = "k-means||", n_init: Union[int, str, None] = 1,
+        max_iter: int = 300, tol: float = 1e-4, random_state: RandomState = None,
+        oversampling_factor: Optional[float] = None, init_max_iter: int = 5, cache: bool = True,
+        barrier: Barrier = "auto",
     ) -> None:
-        self.n_clusters = n_clusters
-        self.init = init
-        self.n_init = n_init
-        self.max_iter = max_iter
-        self.tol = tol
-        self.random_state = random_state
-        self.oversampling_factor = oversampling_factor
-        self.init_max_iter = init_max_iter
-        self.cache = cache
-        self.barrier = barrier
-
-    def fit(
-        self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
-    ) -> "KMeans":
-        """Fit on the ``columns`` (default: all but the weight column) of the Spark DataFrame
-        ``df``, each row weighted by its value in the column ``sample_weight``."""
-        frame = _Frame(df, columns, sample_weight)
-        centers = None
-        if not isinstance(self.init, str):
-            centers = np.asarray(self.init, dtype=np.float64)
-        elif self.init not in ("k-means||", "k-means++"):
-            raise InvalidParameterError(
-                f"invalid parameter `init` = {self.init!r}: expected 'k-means||' or an array of "
-                "shape (n_clusters, n_features)"
-            )
-        driver = _segcore.KMeansDriver(
-            n_clusters=int(self.n_clusters),
-            init_centers=centers,
-            max_iter=int(self.max_iter),
-            tol=float(self.tol),
-            random_state=seed_from(self.random_state),
-            n_init=None if self.n_init in (None, "auto") else int(self.n_init),
-            float32=frame.float32,
-            oversampling_factor=self.oversampling_factor,
-            init_rounds=int(self.init_max_iter),
-        )
-        frame.drive(driver, self.barrier, bool(self.cache))
-        self._model = _segcore.KMeansModel.from_json(driver.model_json())
-        self.cluster_centers_ = self._model.cluster_centers
-        self.inertia_ = self._model.inertia
-        self.n_iter_ = self._model.n_iter
-        self.n_features_in_ = len(frame.columns)
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        return self
-
-    def to_local(self) -> Any:
-        """The fitted model as a :class:`segcore.KMeans`."""
-        from .cluster import KMeans as LocalKMeans
-
-        local = LocalKMeans(n_clusters=self.n_clusters, random_state=self.random_state)
-        local._set_fitted(self._model, self.feature_names_in_)
-        local.labels_ = np.zeros(0, dtype=np.int32)
-        return local
-
-    def predict(self, df: Any) -> Any:
-        """``df`` with a ``segment`` column (int) from the nearest center."""
-        return predict(self, df)
+        store_params(self, locals())
 
 
 def _npy(array: np.ndarray) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
     return buffer.getvalue()
 
 
 def _from_npy(document: bytes) -> np.ndarray:
-    import io
-
     return np.load(io.BytesIO(document), allow_pickle=False)
 
 
@@ -230,39 +215,31 @@ class _RowBlocks:
     def __init__(self, columns: List[str], float32: bool, weight: Optional[str] = None) -> None:
         self.columns, self.float32, self.weight = columns, float32, weight
 
-    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+    def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
         import pandas as pd
 
         dtype = np.float32 if self.float32 else np.float64
         for batch in batches:
             weights = b"" if self.weight is None else _npy(batch[self.weight].to_numpy(dtype=dtype))
-            yield pd.DataFrame(
-                {"rows": [_npy(batch[self.columns].to_numpy(dtype=dtype))], "weights": [weights]}
-            )
+            yield pd.DataFrame({"rows": [_npy(batch[self.columns].to_numpy(dtype=dtype))], "weights": [weights]})
 
 
 class _PartialFit:
     """One partition's ``partial_fit`` on an executor: the estimator arrives pickled (as its JSON
     document), reads the partition's rows (and sample weights) and goes back updated."""
 
-    def __init__(self, estimator: Any) -> None:
+    def __init__(self, estimator: "LocalMiniBatchKMeans") -> None:
         self.estimator = estimator
 
-    def __call__(self, rows: Iterator[Any]) -> Iterator[Any]:
+    def __call__(self, rows: Iterator[Tuple[bytes, bytes]]) -> Iterator["LocalMiniBatchKMeans"]:
         pairs = [(_from_npy(row[0]), _from_npy(row[1]) if row[1] else None) for row in rows]
-        if pairs and sum(len(block) for block, _ in pairs):
-            block = np.concatenate([b for b, _ in pairs])
-            dtype = np.float32 if block.dtype == np.float32 else np.float64
-            weights = None
-            if pairs[0][1] is not None:
-                weights = np.require(np.concatenate([w for _, w in pairs]), dtype=dtype, requirements=["C", "A"])
-            self.estimator.partial_fit(
-                np.require(block, dtype=dtype, requirements=["C", "A"]), sample_weight=weights
-            )
+        if pairs:
+            weights = None if pairs[0][1] is None else np.concatenate([w for _, w in pairs if w is not None])
+            _engine.partial_fit(self.estimator, np.concatenate([b for b, _ in pairs]), weights)
         yield self.estimator
 
 
-class MiniBatchKMeans:
+class MiniBatchKMeans(_engine.MiniBatchFit, _Segments, _OnSpark):
     """Mini-batch k-means streamed over the partitions in order: ``partial_fit`` of
     :class:`segcore.MiniBatchKMeans` on each partition in turn, on the executor that holds it
     (one Spark job per partition; the estimator travels as its JSON document, the rows stay
@@ -271,32 +248,20 @@ class MiniBatchKMeans:
     ``cluster_centers_``; ``predict(df)`` adds a ``segment`` column."""
 
     def __init__(
-        self,
-        n_clusters: int = 8,
-        *,
-        batch_size: int = 1024,
-        random_state: Any = None,
-        cache: bool = True,
+        self, n_clusters: int = 8, *, batch_size: int = 1024, random_state: RandomState = None, cache: bool = True,
     ) -> None:
-        self.n_clusters = n_clusters
-        self.batch_size = batch_size
-        self.random_state = random_state
-        self.cache = cache
+        store_params(self, locals())
 
     def fit(
-        self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
+        self, df: DataFrame, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
     ) -> "MiniBatchKMeans":
         """One pass of ``partial_fit`` over the partitions of ``df`` in order, each row weighted
         by its value in the column ``sample_weight`` if given."""
-        from .cluster import MiniBatchKMeans as LocalMiniBatch
-
-        self._local = LocalMiniBatch(
-            n_clusters=self.n_clusters, batch_size=self.batch_size, random_state=self.random_state
-        )
+        self._start()
         return self.partial_fit(df, columns, sample_weight)
 
     def partial_fit(
-        self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
+        self, df: DataFrame, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
     ) -> "MiniBatchKMeans":
         """Update the model with every partition of ``df``, in partition order (each row
         weighted by the column ``sample_weight`` if given)."""
@@ -304,6 +269,7 @@ class MiniBatchKMeans:
             return self.fit(df, columns, sample_weight)
         frame = _Frame(df, columns, sample_weight)
         data = frame.df.cache() if self.cache else frame.df
+        local = self._local
         try:
             blocks = data.mapInPandas(
                 _RowBlocks(frame.columns, frame.float32, frame.weight),
@@ -311,188 +277,67 @@ class MiniBatchKMeans:
             ).rdd
             context = df.sparkSession.sparkContext
             for partition in range(blocks.getNumPartitions()):
-                [self._local] = context.runJob(blocks, _PartialFit(self._local), [partition])
+                [local] = context.runJob(blocks, _PartialFit(local), [partition])  # type: ignore[arg-type]
         finally:
             if self.cache:
                 data.unpersist()
-        if not hasattr(self._local, "cluster_centers_"):
-            raise DataError("X has no rows in any partition")
-        self._model = self._local._model
-        self.cluster_centers_ = self._local.cluster_centers_
-        self.n_features_in_ = len(frame.columns)
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        self._adopt_stream(local, frame)
         return self
 
-    def to_local(self) -> Any:
-        """The fitted :class:`segcore.MiniBatchKMeans`."""
-        return self._local
 
-    def predict(self, df: Any) -> Any:
-        """``df`` with a ``segment`` column (int) from the nearest center."""
-        return predict(self, df)
-
-
-class GaussianMixture:
+class GaussianMixture(_engine.MixtureFit, _Segments, _OnSpark):
     """Gaussian mixture (EM) on Spark: one pass per iteration (see
     :class:`segcore.dask.GaussianMixture`; scikit-learn's four covariance types, where Spark
     MLlib offers full covariances only), all in one job of barrier tasks or one ``mapInPandas``
     job per pass (``barrier``, as :class:`KMeans`). ``fit(df, columns)`` returns self with numpy
     ``weights_``, ``means_``, ``covariances_``; ``predict(df)`` adds a ``segment`` column."""
 
-    _local: Any  # the fitted segcore.GaussianMixture (set by fit)
-
     def __init__(
-        self,
-        n_components: int = 1,
-        *,
-        covariance_type: str = "full",
-        tol: float = 1e-3,
-        reg_covar: float = 1e-6,
-        max_iter: int = 100,
-        n_init: int = 1,
-        init_params: str = "kmeans",
-        weights_init: Any = None,
-        means_init: Any = None,
-        precisions_init: Any = None,
-        random_state: Any = None,
-        cache: bool = True,
-        barrier: Any = "auto",
+        self, n_components: int = 1, *, covariance_type: str = "full", tol: float = 1e-3,
+        reg_covar: float = 1e-6, max_iter: int = 100, n_init: int = 1, init_params: str = "kmeans",
+        weights_init: Optional[npt.ArrayLike] = None, means_init: Optional[npt.ArrayLike] = None,
+        precisions_init: Optional[npt.ArrayLike] = None, random_state: RandomState = None, cache: bool = True,
+        barrier: Barrier = "auto",
     ) -> None:
-        self.n_components = n_components
-        self.covariance_type = covariance_type
-        self.tol = tol
-        self.reg_covar = reg_covar
-        self.max_iter = max_iter
-        self.n_init = n_init
-        self.init_params = init_params
-        self.weights_init = weights_init
-        self.means_init = means_init
-        self.precisions_init = precisions_init
-        self.random_state = random_state
-        self.cache = cache
-        self.barrier = barrier
-
-    def fit(
-        self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
-    ) -> "GaussianMixture":
-        """Fit on the ``columns`` (default: all but the weight column) of the Spark DataFrame
-        ``df``, each row weighted by its value in the column ``sample_weight``."""
-        from .mixture import adopt_mixture, em_settings
-
-        frame = _Frame(df, columns, sample_weight)
-        driver = _segcore.GmmDriver(**em_settings(self), float32=frame.float32)
-        frame.drive(driver, self.barrier, bool(self.cache))
-        adopt_mixture(self, driver.model_json(), np.asarray(frame.columns, dtype=object))
-        return self
-
-    def to_local(self) -> Any:
-        """The fitted model as a :class:`segcore.GaussianMixture`."""
-        return self._local
-
-    def predict(self, df: Any) -> Any:
-        """``df`` with a ``segment`` column (int): the most probable component."""
-        return predict(self, df)
+        store_params(self, locals())
 
 
-def _moments_task(kind: str, weight: Optional[str]) -> str:
-    return f'{{"task":"{"weighted_" if weight is not None else ""}{kind}"}}'
-
-
-class StandardScaler:
+class StandardScaler(_engine.ScalerFit, _OnSpark):
     """Column standardisation from moments merged over the partitions (Chan et al.); with a
     ``sample_weight`` column, the weighted mean and variance of scikit-learn's
-    ``StandardScaler.fit(sample_weight=...)``."""
+    ``StandardScaler.fit(sample_weight=...)``. ``n_samples_seen_`` is the row count (the total
+    weight with ``sample_weight``), counted by the core with the moments."""
 
     def __init__(self, *, with_mean: bool = True, with_std: bool = True) -> None:
-        self.with_mean = with_mean
-        self.with_std = with_std
-
-    def fit(
-        self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
-    ) -> "StandardScaler":
-        """Fit on the ``columns`` (default: all but the weight column) of ``df``, each row
-        weighted by its value in the column ``sample_weight`` if given."""
-        frame = _Frame(df, columns, sample_weight)
-        stats = frame.run(_moments_task("column_moments", sample_weight))
-        model = _segcore.StandardScalerModel.from_json(
-            _segcore.scaler_from_moments(stats, bool(self.with_mean), bool(self.with_std), frame.float32)
-        )
-        self._model = model
-        self.mean_, self.scale_, self.var_ = model.mean, model.scale, model.variance
-        self.n_features_in_ = len(frame.columns)
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        return self
+        store_params(self, locals())
 
 
-class PCA:
+class PCA(_engine.PcaFit, _OnSpark):
     """PCA from the covariance merged over the partitions (scikit-learn's ``covariance_eigh``);
     with a ``sample_weight`` column, the weighted PCA of :class:`segcore.PCA` (frequency
     weights)."""
 
-    def __init__(self, n_components: Any = None, *, whiten: bool = False) -> None:
-        self.n_components = n_components
-        self.whiten = whiten
-
-    def fit(
-        self, df: Any, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
-    ) -> "PCA":
-        """Fit on the ``columns`` (default: all but the weight column) of ``df``, each row
-        weighted by its value in the column ``sample_weight`` if given."""
-        frame = _Frame(df, columns, sample_weight)
-        stats = frame.run(_moments_task("covariance_moments", sample_weight))
-        count, fraction = None, None
-        if isinstance(self.n_components, float) and 0 < self.n_components < 1:
-            fraction = float(self.n_components)
-        elif self.n_components is not None:
-            count = int(self.n_components)
-        model = _segcore.PcaModel.from_json(
-            _segcore.pca_from_moments(
-                stats,
-                n_components=count,
-                variance_fraction=fraction,
-                whiten=bool(self.whiten),
-                float32=frame.float32,
-            )
-        )
-        self._model = model
-        self.components_ = model.components
-        self.explained_variance_ = model.explained_variance
-        self.explained_variance_ratio_ = model.explained_variance_ratio
-        self.singular_values_ = model.singular_values
-        self.mean_ = model.mean
-        self.noise_variance_ = model.noise_variance
-        self.n_components_ = model.n_components
-        self.n_samples_ = model.n_samples
-        self.n_features_in_ = len(frame.columns)
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        return self
+    def __init__(self, n_components: Union[int, float, None] = None, *, whiten: bool = False) -> None:
+        store_params(self, locals())
 
 
 class _Score:
     """``mapInPandas`` scoring: every batch gets a ``segment`` column from ``model.predict``."""
 
-    def __init__(self, model: Any, columns: List[str], output: str) -> None:
+    def __init__(self, model: Predictor, columns: List[str], output: str) -> None:
         self.model, self.columns, self.output = model, columns, output
 
-    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+    def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
         for batch in batches:
             out = batch.copy()
-            if len(batch) == 0:
-                out[self.output] = np.zeros(0, dtype=np.int64)
-            else:
-                rows = batch[self.columns].copy(deep=True)  # aligned blocks for the core
-                out[self.output] = np.asarray(self.model.predict(rows), dtype=np.int64)
+            out[self.output] = _engine.labels_of(self.model, batch, self.columns)
             yield out
 
 
 def predict(
-    model: Any,
-    customers: Any,
-    transactions: Any = None,
-    *,
-    output: str = "segment",
-    n_pieces: Optional[int] = None,
-) -> Any:
+    model: Union[Predictor, Distributed], customers: DataFrame, transactions: Optional[DataFrame] = None, *,
+    output: str = "segment", n_pieces: Optional[int] = None,
+) -> DataFrame:
     """``customers`` (a Spark DataFrame) with an ``output`` column: the segment of every row
     from any fitted segcore model that predicts from columns (k-means, Gaussian mixture, Ward,
     a pipeline, or this module's estimators). The model reaches the executors pickled as its JSON
@@ -510,14 +355,14 @@ def predict(
 
     from . import _log_scoring as log_scoring
 
-    if hasattr(model, "to_local"):
-        model = model.to_local()
-    if log_scoring.reads_log(model, transactions):
-        return _predict_with_log(model, customers, transactions, n_pieces)
-    names = getattr(model, "feature_names_in_", None)
+    local = _engine.local_model(model)
+    if log_scoring.reads_log(local, transactions):
+        assert transactions is not None
+        return _predict_with_log(local, customers, transactions, n_pieces)
+    names = getattr(local, "feature_names_in_", None)
     columns = [str(c) for c in names] if names is not None else list(customers.columns)
     schema = StructType(customers.schema.fields + [StructField(output, LongType(), False)])
-    return customers.mapInPandas(_Score(model, columns, output), schema=schema)
+    return customers.mapInPandas(_Score(local, columns, output), schema=schema)
 
 
 class _LastDays:
@@ -526,39 +371,44 @@ class _LastDays:
     def __init__(self, date: str) -> None:
         self.date = date
 
-    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+    def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
         import pandas as pd
 
         from . import _log_scoring as log_scoring
 
         last = log_scoring.LastDay(self.date)
-        days = [last(batch) for batch in batches]
-        known = [d for d in days if d is not None]
+        known = [d for d in (last(batch) for batch in batches) if d is not None]
         yield pd.DataFrame({"last_day": pd.array([max(known)] if known else [None], dtype="Int64")})
 
 
-def _co_score(score: Any) -> Any:
+def _co_score(
+    score: Callable[["pd.DataFrame", "pd.DataFrame", str], "pd.DataFrame"],
+) -> Callable[[Tuple[object, ...], "pd.DataFrame", "pd.DataFrame"], "pd.DataFrame"]:
     """Cogrouped ``applyInPandas`` (a plain function: Spark reads its arguments): one bucket's
     customers and lines -> their assignments."""
 
-    def run(key: Any, customers: Any, lines: Any) -> Any:
+    def run(key: Tuple[object, ...], customers: "pd.DataFrame", lines: "pd.DataFrame") -> "pd.DataFrame":
         bucket = key[0] if len(key) else "?"
         return score(customers, lines, f"bucket {bucket} of the customers").reset_index(drop=True)
 
     return run
 
 
-def _spark_type(dtype: Any) -> Any:
+def _spark_type(dtype: object) -> DataType:
     from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType
 
     try:
-        kind = np.dtype(getattr(dtype, "numpy_dtype", dtype)).kind
+        kind = np.dtype(getattr(dtype, "numpy_dtype", dtype)).kind  # type: ignore[call-overload]
     except TypeError:  # pandas' string and other extension dtypes
         kind = "O"
-    return {"i": LongType(), "u": LongType(), "f": DoubleType(), "b": BooleanType()}.get(kind, StringType())
+    types: Dict[str, DataType] = {"i": LongType(), "u": LongType(), "f": DoubleType(), "b": BooleanType()}
+    return types.get(kind, StringType())
 
 
-def _predict_with_log(model: Any, customers: Any, transactions: Any, n_pieces: Optional[int]) -> Any:
+def _predict_with_log(
+    model: Predictor, customers: DataFrame, transactions: DataFrame, n_pieces: Optional[int]
+) -> DataFrame:
+    from pyspark.sql import Column
     from pyspark.sql import functions as F
     from pyspark.sql.types import StructField, StructType
 
@@ -571,19 +421,15 @@ def _predict_with_log(model: Any, customers: Any, transactions: Any, n_pieces: O
         )
     rows = transactions.select(date).mapInPandas(_LastDays(date), schema="last_day long").collect()
     as_of = log_scoring.as_of_of(model, [r["last_day"] for r in rows])
-    session = customers.sparkSession
-    n = int(n_pieces or int(session.conf.get("spark.sql.shuffle.partitions")))
+    n = int(n_pieces or int(customers.sparkSession.conf.get("spark.sql.shuffle.partitions") or 200))
 
-    def piece(name: str) -> Any:
+    def piece(name: str) -> Column:
         return F.pmod(F.hash(F.col(name).cast("string")), F.lit(n))
 
     meta = log_scoring.meta_of(model, customers.limit(5).toPandas(), transactions.limit(0).toPandas(), as_of)
     id_type = customers.schema[id_column].dataType
     schema = StructType(
-        [
-            StructField(str(c), id_type if str(c) == id_column else _spark_type(meta[c].dtype), True)
-            for c in meta.columns
-        ]
+        [StructField(str(c), id_type if str(c) == id_column else _spark_type(meta[c].dtype), True) for c in meta.columns]
     )
     keyed_customers = customers.withColumn(log_scoring.KEY, piece(id_column))
     keyed_log = transactions.withColumn(log_scoring.LINE, F.monotonically_increasing_id()).withColumn(
@@ -605,10 +451,10 @@ def _predict_with_log(model: Any, customers: Any, transactions: Any, n_pieces: O
 class _Behaviour:
     """One partition of a log repartitioned by customer -> its customers' behaviour features."""
 
-    def __init__(self, options: dict, columns: List[str], customer: str) -> None:
+    def __init__(self, options: Dict[str, object], columns: List[str], customer: str) -> None:
         self.options, self.columns, self.customer = options, columns, customer
 
-    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+    def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
         import pandas as pd
 
         from . import features
@@ -616,38 +462,26 @@ class _Behaviour:
         frames = list(batches)
         if not frames or sum(len(f) for f in frames) == 0:
             return
-        log = pd.concat(frames, ignore_index=True)
-        table = features.behaviour_features(log, **self.options)
+        table = features.behaviour_features(pd.concat(frames, ignore_index=True), **self.options)  # type: ignore[arg-type]
         table = table.reset_index()
         table = table.rename(columns={table.columns[0]: self.customer})
         yield table[[self.customer] + self.columns]
 
 
 def behaviour_features(
-    transactions: Any,
-    *,
-    customer: str = "customer_id",
-    date: str = "date",
-    amount: str = "amount",
-    as_of: Any = None,
-    features: Sequence[str] = ("recency_days", "frequency", "monetary", "tenure_days"),
-) -> Any:
+    transactions: DataFrame, *, customer: str = "customer_id", date: str = "date", amount: str = "amount",
+    as_of: Optional[DateLike] = None, features: Sequence[str] = _engine.RFM_FEATURES,
+) -> DataFrame:
     """Per-customer behaviour features of a Spark log (numeric features only, as doubles): the
     log is repartitioned by customer, then :func:`segcore.behaviour_features` runs per partition
     with one global ``as_of`` (default: the day after the last transaction)."""
-    import datetime as dt
-
     from pyspark.sql import functions as F
     from pyspark.sql.types import DoubleType, StructField, StructType
 
     if as_of is None:
-        last = transactions.agg(F.max(date)).collect()[0][0]
-        if last is None:
-            raise DataError("the transaction log is empty")
-        last_day = last.date() if isinstance(last, dt.datetime) else last
-        as_of = last_day + dt.timedelta(days=1)
+        as_of = _engine.day_after(transactions.agg(F.max(date)).collect()[0][0])
     columns = list(features)
-    options = dict(customer=customer, date=date, amount=amount, as_of=as_of, features=columns)
+    options: Dict[str, object] = dict(customer=customer, date=date, amount=amount, as_of=as_of, features=columns)
     key_type = transactions.schema[customer].dataType
     schema = StructType(
         [StructField(customer, key_type, False)] + [StructField(c, DoubleType(), True) for c in columns]
@@ -658,27 +492,13 @@ def behaviour_features(
 
 
 def rfm(
-    transactions: Any,
-    *,
-    customer: str = "customer_id",
-    date: str = "date",
-    amount: str = "amount",
-    as_of: Any = None,
-    n_scores: int = 5,
-    rules: Any = None,
-) -> Any:
+    transactions: DataFrame, *, customer: str = "customer_id", date: str = "date", amount: str = "amount",
+    as_of: Optional[DateLike] = None, n_scores: int = 5, rules: Optional[Sequence[RfmRule]] = None,
+) -> "pd.DataFrame":
     """:func:`segcore.rfm` of a Spark log: recency, frequency, monetary and tenure per customer on
     the executors (see :func:`behaviour_features`), then quantile scores over all customers by
     :func:`segcore.rfm_scores` on the driver (three numbers per customer are collected, not the
     log). Returns a pandas DataFrame indexed by customer (sorted), equal to the in-memory result
     customer by customer."""
-    from . import features
-
-    table = behaviour_features(
-        transactions, customer=customer, date=date, amount=amount, as_of=as_of
-    ).toPandas()
-    table = table.set_index(customer).sort_index()
-    scores = features.rfm_scores(
-        table["recency_days"], table["frequency"], table["monetary"], n_scores=n_scores, rules=rules
-    )
-    return table.join(scores)
+    table: pd.DataFrame = behaviour_features(transactions, customer=customer, date=date, amount=amount, as_of=as_of).toPandas()
+    return _engine.rfm_of(table.set_index(customer), n_scores, rules)
