@@ -24,12 +24,8 @@ pub(crate) fn same_on_threads<T: Send + PartialEq + std::fmt::Debug>(
 /// Asserts that checked parameters `valid` round-trip through their JSON document, and that
 /// the document with `from` replaced by `to` is refused with the error `check` gives (the
 /// checked constructor's typed error, whose message the format's error carries).
-pub(crate) fn refused_out_of_range<T>(
-    valid: &T,
-    from: &str,
-    to: &str,
-    check: crate::Result<T>,
-) where
+pub(crate) fn refused_out_of_range<T>(valid: &T, from: &str, to: &str, check: crate::Result<T>)
+where
     T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
 {
     let document = serde_json::to_string(valid).expect("parameters serialise");

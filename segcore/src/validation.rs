@@ -172,7 +172,9 @@ pub(crate) fn contiguous_weights<F: Float>(w: Option<ArrayView1<'_, F>>) -> Opti
 macro_rules! deserialize_through_check {
     ($valid:ident, $params:ident, $raw:ident) => {
         impl<'de> serde::Deserialize<'de> for $valid {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> std::result::Result<Self, D::Error> {
                 $params($raw::deserialize(d)?)
                     .check()
                     .map_err(serde::de::Error::custom)
@@ -180,7 +182,9 @@ macro_rules! deserialize_through_check {
         }
 
         impl<'de> serde::Deserialize<'de> for $params {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> std::result::Result<Self, D::Error> {
                 $raw::deserialize(d).map($params)
             }
         }

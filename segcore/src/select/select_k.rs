@@ -263,7 +263,10 @@ impl TryFrom<UncheckedSelectK> for SelectKValidParams {
             return Err(Error::invalid_parameter(
                 "k_values",
                 format_ks(&unchecked.k_values),
-                format!("the sorted, distinct k of k_range ({})", format_ks(&valid.k_values)),
+                format!(
+                    "the sorted, distinct k of k_range ({})",
+                    format_ks(&valid.k_values)
+                ),
             ));
         }
         Ok(valid)
@@ -1517,7 +1520,12 @@ mod tests {
         let document = serde_json::to_string(&valid).unwrap();
         let tampered = format!("{}[2,3]}}", document.rsplit_once("[2,3,4]").unwrap().0);
         let error = serde_json::from_str::<SelectKValidParams>(&tampered).unwrap_err();
-        assert!(error.to_string().starts_with("invalid parameter `k_values`"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid parameter `k_values`"),
+            "{error}"
+        );
     }
 
     /// `groups` well separated blobs of `per_group` points in 3-D.

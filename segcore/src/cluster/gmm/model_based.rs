@@ -767,7 +767,9 @@ mod tests {
     #[test]
     fn a_document_out_of_range_is_refused_with_the_check_error() {
         crate::testing::refused_out_of_range(
-            &MixtureModelParams::new(2, MixtureModel::VEV).check().unwrap(),
+            &MixtureModelParams::new(2, MixtureModel::VEV)
+                .check()
+                .unwrap(),
             "\"n_components\":2",
             "\"n_components\":0",
             MixtureModelParams::new(0, MixtureModel::VEV).check(),

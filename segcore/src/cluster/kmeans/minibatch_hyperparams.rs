@@ -238,7 +238,9 @@ mod tests {
         let tampered = document.replacen("\"batch_size\":1024", "\"batch_size\":0", 1);
         assert_ne!(tampered, document);
         match crate::persist::from_json::<MiniBatchKMeans<f64>>(&tampered) {
-            Err(Error::ModelFormat { reason }) => assert!(reason.contains("batch_size"), "{reason}"),
+            Err(Error::ModelFormat { reason }) => {
+                assert!(reason.contains("batch_size"), "{reason}")
+            }
             other => panic!("expected a ModelFormat error, got {other:?}"),
         }
     }
