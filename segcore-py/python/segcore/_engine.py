@@ -152,11 +152,6 @@ def _adopt_columns(estimator: object, data: Partitions) -> None:
         setattr(estimator, "feature_names_in_", data.names)
 
 
-def _warn(model: Union[_segcore.KMeansModel, _segcore.MiniBatchKMeansModel]) -> None:
-    for message in model.warnings:
-        warnings.warn(message, ConvergenceWarning, stacklevel=4)
-
-
 class KMeansFit:
     """Exact k-means from the core's ``KMeansDriver``: k-means|| or given centers, then Lloyd."""
 
@@ -193,7 +188,8 @@ class KMeansFit:
         )
         data.drive(driver)
         model = _segcore.KMeansModel.from_json(driver.model_json())
-        _warn(model)
+        for message in model.warnings:  # at the caller of the engine's fit
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
         self._model = model
         adopt(self, model, "cluster_centers inertia n_iter")
         _adopt_columns(self, data)

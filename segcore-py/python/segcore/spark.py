@@ -366,7 +366,7 @@ def predict(
 
 
 class _LastDays:
-    """``mapInPandas``: the last day of every batch of a log's date column."""
+    """``mapInPandas``: the last day of a partition of a log's date column."""
 
     def __init__(self, date: str) -> None:
         self.date = date
@@ -376,8 +376,7 @@ class _LastDays:
 
         from . import _log_scoring as log_scoring
 
-        last = log_scoring.LastDay(self.date)
-        known = [d for d in (last(batch) for batch in batches) if d is not None]
+        known = [d for d in map(log_scoring.LastDay(self.date), batches) if d is not None]
         yield pd.DataFrame({"last_day": pd.array([max(known)] if known else [None], dtype="Int64")})
 
 
