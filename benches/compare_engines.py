@@ -5,18 +5,24 @@ Writes N x D float32 rows (weakly separated blobs) as Parquet files on disk once
 `--rows-per-file` rows at a time (so 50M rows never sit in memory), then fits k-means on them
 with each engine from the same initial centers (the first k rows) for a fixed number of Lloyd
 iterations (tol = 0): segcore.dask and dask-ml on a dask.distributed LocalCluster (2 worker
-processes, 1 thread each, `--worker-memory` each); on one `local[2]` Spark session Spark MLlib
-(RDD API, which takes an initial model) and segcore.spark (barrier tasks, the default, and one
-job per pass, `barrier=False`), in alternating runs.
+processes, 1 thread each, `--worker-memory` each); on one `local[2]` Spark session Spark MLlib's
+RDD API (`spark-mllib`, which takes an initial model but needs every row converted in Python
+first: too slow past a few million rows), its DataFrame API (`spark-ml`: VectorAssembler and
+`pyspark.ml.clustering.KMeans`, which reads the Parquet files in the JVM but takes no initial
+centers, so random init, seed 0) and segcore.spark (barrier tasks, the default, and one job per
+pass, `barrier=False`), in alternating runs.
 
 Per-iteration time, two ways:
 - in the fit (`--method infit`, the default for dask and segcore.spark): every Lloyd pass is
   timed inside one fit of 1 + `--iters` iterations (segcore.dask: each pass over the
   partitions; dask-ml: its own "Lloyd loop" timer; segcore.spark: the interval between two merges
   of the barrier tasks' statistics), median over the passes;
-- by difference (`--method difference`, always for Spark MLlib): (fit of 1 + `--iters`
-  iterations - fit of 1 iteration) / `--iters`, so loading and the initial and final passes
-  cancel; noisy on a loaded machine, and it costs a second fit.
+- by difference (`--method difference`, always for the Spark MLlib fits and the per-pass
+  segcore.spark fit): (fit of 1 + `--iters` iterations - fit of 1 iteration) / `--iters`, so
+  loading, caching and the initial and final passes cancel; noisy on a loaded machine, and it
+  costs a second fit. For the Spark MLlib fits the script also reads the jobs of the long fit
+  from the Spark UI's REST API and prints them; where one call site ran once per Lloyd pass,
+  the median of those jobs is the in-fit figure (`lloyd_job_ms`).
 Spark figures are medians of `--repeats` runs. Peak memory: the workers' max RSS (dask, one
 fresh cluster per library), the Spark JVM's VmHWM and the largest VmHWM of its Python workers.
 
@@ -34,6 +40,7 @@ Euclidean distances, not their squares (about 2.3x smaller on this data).
     python benches/compare_engines.py --rows 50000000 --iters 3 --repeats 1   # the issue's size
     python benches/compare_engines.py --rows 4000000       # what fits a shared 2-core machine
     python benches/compare_engines.py --skip dask-ml,spark  # only some engines
+    python benches/compare_engines.py --skip segcore,dask-ml,spark-mllib,segcore-spark-passes  # Spark at 50M
 
 Needs: dask[distributed,dataframe], pyarrow, dask-ml (optional), pyspark + Java (optional).
 """
@@ -274,6 +281,43 @@ def _descendants(pid: int) -> list:
     return found
 
 
+def _spark_job_times(spark, group: str) -> list:
+    """(name, seconds) of the finished jobs of a job group, in submission order, from the Spark
+    UI's REST API (empty when the UI is off or unreachable)."""
+    import datetime
+    import urllib.request
+
+    sc = spark.sparkContext
+    if not sc.uiWebUrl:
+        return []
+
+    def when(text: str) -> float:
+        return datetime.datetime.strptime(text.replace("GMT", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+    try:
+        with urllib.request.urlopen(f"{sc.uiWebUrl}/api/v1/applications/{sc.applicationId}/jobs") as reply:
+            jobs = json.load(reply)
+    except OSError:
+        return []
+    jobs = [j for j in jobs if j.get("jobGroup") == group and j.get("completionTime")]
+    jobs.sort(key=lambda j: j["jobId"])
+    return [(j["name"], when(j["completionTime"]) - when(j["submissionTime"])) for j in jobs]
+
+
+def _lloyd_jobs_seconds(jobs: list, passes: int) -> float:
+    """Median duration of the jobs that ran once per Lloyd pass: the call site seen exactly
+    `passes` times in the fit, KMeans' own first (nan when none is)."""
+    from collections import Counter
+
+    counts = Counter(name for name, _ in jobs)
+    # The fit's own call sites (KMeans.scala) before the thread that runs the whole fit.
+    once_per_pass = sorted((name for name, count in counts.items() if count == passes),
+                           key=lambda name: "KMeans" not in name)
+    if not once_per_pass:
+        return float("nan")
+    return float(np.median([s for n, s in jobs if n == once_per_pass[0]]))
+
+
 def run_spark(path: str, init: np.ndarray, iters: int, memory: str, skip: set, repeats: int,
               method: str) -> dict:
     """Spark MLlib and segcore.spark (barrier tasks; per-pass jobs) on one local[2] session, in
@@ -294,7 +338,7 @@ def run_spark(path: str, init: np.ndarray, iters: int, memory: str, skip: set, r
     spark = (
         SparkSession.builder.master("local[2]").appName("compare_engines")
         .config("spark.driver.memory", memory.replace("GB", "g"))
-        .config("spark.ui.enabled", "false").getOrCreate()
+        .config("spark.ui.showConsoleProgress", "false").getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
     fits = {}
@@ -322,6 +366,20 @@ def run_spark(path: str, init: np.ndarray, iters: int, memory: str, skip: set, r
                 return MLlibKMeans.train(data, len(init), maxIterations=n, initialModel=initial, epsilon=0.0)
 
             fits["spark-mllib"] = mllib
+        if "spark-ml" not in skip:
+            from pyspark.ml.clustering import KMeans as MLKMeans
+            from pyspark.ml.feature import VectorAssembler
+
+            assembler = VectorAssembler(inputCols=df.columns, outputCol="features")
+
+            def ml(n, data=None):
+                # The DataFrame API takes no initial centers: random init (seed 0), which costs
+                # one sample, not a pass; the Lloyd passes cost the same whatever the start.
+                # It persists its own copy of the vectors once per fit (cancels by difference).
+                frame = assembler.transform(df if data is None else data).select("features")
+                return MLKMeans(k=len(init), maxIter=n, tol=0.0, initMode="random", seed=0).fit(frame)
+
+            fits["spark-ml"] = ml
         if "segcore-spark" not in skip:
             def barrier(n, data=None):
                 return sspark.KMeans(len(init), init=init, max_iter=n, tol=0.0, barrier=True).fit(
@@ -355,13 +413,21 @@ def run_spark(path: str, init: np.ndarray, iters: int, memory: str, skip: set, r
 
         _spark_barrier._segcore = Timed()
         pass_times = []
+        job_times: dict = {}
         runs = {name: [] for name in fits}
         for repeat in range(repeats):
             for name, fit in fits.items():
                 in_fit_only = name == "segcore-spark" and method == "infit"
                 one = float("nan") if in_fit_only else timed(lambda: fit(1))
                 merges.clear()
+                group = f"{name}-{repeat}"
+                spark.sparkContext.setJobGroup(group, f"{name} fit({1 + iters})")
                 many = timed(lambda: fit(1 + iters))
+                jobs = _spark_job_times(spark, group)
+                if jobs and name != "segcore-spark":
+                    summary = ", ".join(f"{n} {t * 1000:.0f} ms" for n, t in jobs)
+                    print(f"  run {repeat + 1} {name}: jobs of fit({1 + iters}): {summary}"[:2000])
+                    job_times.setdefault(name, []).append(_lloyd_jobs_seconds(jobs, 1 + iters))
                 if name == "segcore-spark":
                     # passes: moments, 1 + iters Lloyd steps, final cost; keep the Lloyd steps
                     pass_times.extend(np.diff(merges)[1:-1].tolist())
@@ -384,6 +450,9 @@ def run_spark(path: str, init: np.ndarray, iters: int, memory: str, skip: set, r
                 "fit_1": sorted(v[1] for v in values)[len(values) // 2],
                 "jvm_peak_mb": hwm, "python_workers_peak_mb": workers,
             }
+        for name, values in job_times.items():
+            # In-fit figure for the Spark fits: one job per Lloyd pass, timed by the engine.
+            results[name]["lloyd_job_ms"] = round(float(np.median(values)) * 1000, 1)
         if pass_times and "segcore-spark" in results:
             results["segcore-spark"]["in_fit_pass_ms"] = round(float(np.median(pass_times)) * 1000, 1)
             if method == "infit":
@@ -408,7 +477,7 @@ def main() -> None:
     parser.add_argument("--worker-memory", default="2GB")
     parser.add_argument("--path", default=os.path.join(ROOT, "target", "engines-bench"))
     parser.add_argument("--skip", default="", help="comma list of segcore, dask-ml, spark (all of "
-                        "Spark), spark-mllib, segcore-spark, segcore-spark-passes")
+                        "Spark), spark-mllib, spark-ml, segcore-spark, segcore-spark-passes")
     parser.add_argument("--repeats", type=int, default=3, help="alternating Spark runs (median)")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -435,10 +504,17 @@ def main() -> None:
         extra = {k: v for k, v in r.items() if k not in ("per_iter",)}
         print(f"{name:12s} {r['per_iter'] * 1000:9.1f} ms per iteration   {extra}")
     for ours, theirs in (("segcore", "dask-ml"), ("segcore-spark", "spark-mllib"),
-                         ("segcore-spark-passes", "spark-mllib"), ("segcore", "spark-mllib")):
+                         ("segcore-spark-passes", "spark-mllib"), ("segcore", "spark-mllib"),
+                         ("segcore-spark", "spark-ml"), ("segcore-spark-passes", "spark-ml")):
         if ours in results and theirs in results:
             ratio = results[theirs]["per_iter"] / results[ours]["per_iter"]
             print(f"{ours} is {ratio:.2f}x faster per iteration than {theirs}")
+    for theirs in ("spark-ml", "spark-mllib"):
+        mine = results.get("segcore-spark", {}).get("in_fit_pass_ms")
+        job = results.get(theirs, {}).get("lloyd_job_ms")
+        if mine and job and job == job:
+            print(f"in the fit: a segcore-spark pass {mine:.1f} ms, a {theirs} Lloyd job {job:.1f} ms: "
+                  f"{job / mine:.2f}x")
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
