@@ -39,12 +39,15 @@ impl Words {
     }
 }
 
-/// Escapes text for HTML element content and attribute values.
-fn escape(text: &str) -> String {
+/// Escapes text for HTML element content, attribute values and SVG text as Python's
+/// `html.escape` does (`&`, `<`, `>`, both quotes): the one escape of the crate's HTML (profile
+/// and segmenter reports, the notebook summary).
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
 }
 
 /// Escapes the Markdown table separator.

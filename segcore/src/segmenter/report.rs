@@ -16,6 +16,7 @@ use super::model::Segmenter;
 use super::Algorithm;
 use crate::data::{Date, TransactionLog};
 use crate::profile::labels::{builtin_label, display_label, Unit};
+use crate::profile::report::escape;
 use crate::profile::{Language, SegmentationProfile};
 use crate::select::select_k::Criterion;
 use serde::{Deserialize, Serialize};
@@ -146,14 +147,6 @@ impl ReportContext {
             unit => Some(unit.text(language, "")),
         }
     }
-}
-
-/// Escapes text for HTML element content, attribute values and SVG text.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// `1234567.8` -> `1,234,568` (German `1.234.568`); two decimals below 10.

@@ -3,6 +3,7 @@
 
 use super::model::Segmenter;
 use super::{Algorithm, NClusters, Reduction};
+use crate::profile::report::escape;
 use crate::select::select_k::Criterion;
 use std::fmt::{self, Write};
 
@@ -241,15 +242,6 @@ impl Segmenter {
         );
         html
     }
-}
-
-/// Escapes text for HTML as Python's `html.escape` does (`&`, `<`, `>`, both quotes).
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#x27;")
 }
 
 #[cfg(test)]
