@@ -87,6 +87,20 @@ pub fn check_finite<F: Float>(x: ArrayView2<F>, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks that every value of one named column is finite, naming the first offending row
+/// (`column` 0 in the error: the column is `what`).
+pub fn check_finite_column(values: &[f64], what: &str) -> Result<()> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(row) => Err(Error::NonFiniteValue {
+            what: what.to_string(),
+            row,
+            column: 0,
+            value: values[row],
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Whether every value is finite: `v - v` is 0 for a finite value and NaN otherwise, summed
 /// in 8 independent lanes (no overflow is possible, and the lanes vectorise).
 fn all_finite<F: Float>(x: ArrayView2<F>) -> bool {

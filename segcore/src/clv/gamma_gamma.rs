@@ -187,14 +187,7 @@ fn check_spend_inputs(frequency: &[f64], monetary_value: &[f64]) -> Result<()> {
         });
     }
     for (what, values) in [("frequency", frequency), ("monetary_value", monetary_value)] {
-        if let Some(row) = values.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteValue {
-                what: what.into(),
-                row,
-                column: 0,
-                value: values[row],
-            });
-        }
+        crate::validation::check_finite_column(values, what)?;
     }
     if let Some(row) = frequency.iter().position(|x| *x < 0.0 || x.fract() != 0.0) {
         return Err(Error::InvalidHistory {

@@ -137,14 +137,7 @@ impl<'a> PurchaseHistory<'a> {
             });
         }
         for (what, values) in [("frequency", frequency), ("recency", recency), ("T", age)] {
-            if let Some(row) = values.iter().position(|v| !v.is_finite()) {
-                return Err(Error::NonFiniteValue {
-                    what: what.into(),
-                    row,
-                    column: 0,
-                    value: values[row],
-                });
-            }
+            crate::validation::check_finite_column(values, what)?;
         }
         for row in 0..n {
             let (x, t_x, t) = (frequency[row], recency[row], age[row]);

@@ -90,14 +90,7 @@ pub fn segment_value(
         ));
     }
     for (what, values) in [("clv", clv), ("probability_alive", probability_alive)] {
-        if let Some(row) = values.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteValue {
-                what: what.into(),
-                row,
-                column: 0,
-                value: values[row],
-            });
-        }
+        crate::validation::check_finite_column(values, what)?;
     }
     if !(0.0..=1.0).contains(&lapse_threshold) {
         return Err(Error::invalid_parameter(

@@ -4,6 +4,7 @@ use super::date::Date;
 use super::ids::CustomerIds;
 use super::table::{CategoricalColumn, CategoryEncoder};
 use crate::error::{Error, Result};
+use crate::validation::check_finite_column;
 
 /// Order lines of many customers: customer, date, amount and optional margin, quantity,
 /// product category and sales channel, stored by column.
@@ -39,18 +40,6 @@ pub struct TransactionLog {
     quantity: Option<Vec<f64>>,
     product_category: Option<CategoricalColumn>,
     channel: Option<CategoricalColumn>,
-}
-
-fn check_finite_column(what: &str, values: &[f64]) -> Result<()> {
-    match values.iter().position(|v| !v.is_finite()) {
-        Some(row) => Err(Error::NonFiniteValue {
-            what: what.to_string(),
-            row,
-            column: 0,
-            value: values[row],
-        }),
-        None => Ok(()),
-    }
 }
 
 impl TransactionLog {
@@ -106,7 +95,7 @@ impl TransactionLog {
                 format!("a code below {n_ids} (the number of customer ids)"),
             ));
         }
-        check_finite_column("amounts", &amounts)?;
+        check_finite_column(&amounts, "amounts")?;
         Ok(TransactionLog {
             customer_ids,
             customer_codes,
@@ -144,7 +133,7 @@ impl TransactionLog {
     /// Adds the gross margin per line (currency units, finite, negative on returns).
     pub fn with_margin(mut self, margin: Vec<f64>) -> Result<TransactionLog> {
         self.check_len("margin", margin.len())?;
-        check_finite_column("margin", &margin)?;
+        check_finite_column(&margin, "margin")?;
         self.margin = Some(margin);
         Ok(self)
     }
@@ -152,7 +141,7 @@ impl TransactionLog {
     /// Adds the quantity per line (finite, negative on returns).
     pub fn with_quantity(mut self, quantity: Vec<f64>) -> Result<TransactionLog> {
         self.check_len("quantity", quantity.len())?;
-        check_finite_column("quantity", &quantity)?;
+        check_finite_column(&quantity, "quantity")?;
         self.quantity = Some(quantity);
         Ok(self)
     }

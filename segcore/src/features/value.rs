@@ -100,14 +100,7 @@ pub struct AbcClassification {
 }
 
 fn clamped_values(values: &[f64]) -> Result<Vec<f64>> {
-    if let Some(row) = values.iter().position(|v| !v.is_finite()) {
-        return Err(Error::NonFiniteValue {
-            what: "customer values".into(),
-            row,
-            column: 0,
-            value: values[row],
-        });
-    }
+    crate::validation::check_finite_column(values, "customer values")?;
     Ok(values.iter().map(|&v| v.max(0.0)).collect())
 }
 
