@@ -211,6 +211,11 @@ model_pymethods!(PyLatentClassModel {
         Ok(run_detached(py, || self.inner.score_samples(x))?.into_pyarray(py))
     }
 
+    fn score(&self, py: Python<'_>, codes: PyReadonlyArray2<'_, u32>) -> PyResult<f64> {
+        let x = codes.as_array();
+        run_detached(py, || self.inner.score(x))
+    }
+
     fn bic(&self, py: Python<'_>, codes: PyReadonlyArray2<'_, u32>) -> PyResult<f64> {
         let x = codes.as_array();
         run_detached(py, || self.inner.bic(x))
@@ -438,8 +443,18 @@ model_pymethods!(PyCaModel {
     }
 
     #[getter]
+    fn cumulative_percentage_of_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.cumulative_percentage_of_variance().into_pyarray(py)
+    }
+
+    #[getter]
     fn row_masses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         self.inner.row_masses().to_owned().into_pyarray(py)
+    }
+
+    #[getter]
+    fn cumulative_percentage_of_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.cumulative_percentage_of_variance().into_pyarray(py)
     }
 
     #[getter]

@@ -486,7 +486,7 @@ class LatentClass(CoreModelMixin, ClusterMixin, BaseEstimator):
 
     def score(self, X: MatrixLike, y: Ignored = None) -> float:
         """Mean log-likelihood per row (scikit-learn's mixture convention)."""
-        return float(np.mean(self.score_samples(X)))
+        return self._model.score(self._codes(X))
 
     def bic(self, X: MatrixLike) -> float:
         """Bayesian information criterion: ``-2 LL + n_parameters ln(n_samples)``."""
@@ -593,8 +593,8 @@ class MCA(CoreModelMixin, TransformerMixin, BaseEstimator):
             correction=correction,
         )
         self._layout, self._model = layout, model
-        adopt(self, model, "eigenvalues principal_inertias percentage_of_variance total_inertia column_coordinates")
-        self.cumulative_percentage_of_variance_ = np.cumsum(self.percentage_of_variance_)
+        adopt(self, model, "eigenvalues principal_inertias percentage_of_variance cumulative_percentage_of_variance "
+              "total_inertia column_coordinates")
         self.categories_ = list(layout.categories)
         names = layout.names(layout.categorical) if layout.kind != "array" else [str(k) for k in layout.keys]
         self.category_names_ = [
@@ -662,9 +662,8 @@ class CA(TransformerMixin, BaseEstimator):
             raise DataError(f"the contingency table must be 2D, got {table.ndim}D")
         model = _segcore.CaModel.fit(table, n_components=int_param("n_components", self.n_components))
         self._model = model
-        adopt(self, model, "eigenvalues percentage_of_variance total_inertia row_coordinates column_coordinates "
-              "row_masses column_masses")
-        self.cumulative_percentage_of_variance_ = np.cumsum(self.percentage_of_variance_)
+        adopt(self, model, "eigenvalues percentage_of_variance cumulative_percentage_of_variance total_inertia "
+              "row_coordinates column_coordinates row_masses column_masses")
         self.row_names_ = row_names
         self.column_names_ = column_names
         return self
