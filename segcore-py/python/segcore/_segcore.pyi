@@ -752,7 +752,19 @@ def latent_class_table(
     max_iter: int,
     tol: float,
     random_state: int,
-) -> list[tuple[int, float, int, float, float, bool]]: ...
+) -> dict[str, npt.NDArray[Any]]: ...
+def fit_categories(
+    columns: list[tuple[str, list[Any], Optional[list[Any]]]], n_rows: int, *, missing_code: bool
+) -> tuple[list[list[int]], npt.NDArray[np.uint32]]: ...
+def categorical_columns(shown: str, given: list[Any], names: Optional[list[Optional[str]]], n_columns: int) -> list[int]: ...
+def category_codes(
+    columns: list[tuple[str, list[Any], Optional[list[Any]]]],
+    categories: list[list[Any]],
+    n_rows: int,
+    *,
+    unseen_mismatch: bool,
+    missing_code: bool,
+) -> npt.NDArray[np.uint32]: ...
 
 @final
 class McaModel:
