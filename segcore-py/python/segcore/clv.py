@@ -26,7 +26,7 @@ from . import _segcore
 from ._base import BaseEstimator
 from ._base import adopt, check_is_fitted, count_param, float_param, optional_count, store_params
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
-from ._frames import day as _day
+from ._frames import day as _day, floats
 from ._frames import transaction_input as _transactions
 from ._typing import DateLike, Frame, Table
 
@@ -104,15 +104,8 @@ def clv_summary(
 
 
 def _vector(values: npt.ArrayLike, name: str) -> np.ndarray:
-    """A contiguous float64 vector (pandas/polars series, lists and arrays)."""
-    if hasattr(values, "to_numpy"):
-        values = values.to_numpy()
-    try:
-        array = np.ascontiguousarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise DataError(f"{name} must be numeric: {err}") from None
-    if array.ndim == 0:
-        array = array.reshape(1)
+    """A contiguous float64 vector (pandas/polars series, lists, arrays; a number is one value)."""
+    array = floats(values, name).reshape(-1) if np.ndim(values) == 0 else floats(values, name)
     if array.ndim != 1:
         raise DataError(f"{name} must be one-dimensional, got {array.ndim}D")
     return array
