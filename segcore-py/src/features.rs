@@ -44,7 +44,7 @@ pub enum IdsInput<'py> {
 }
 
 impl IdsInput<'_> {
-    fn to_strings(&self) -> Vec<String> {
+    pub(crate) fn to_strings(&self) -> Vec<String> {
         match self {
             IdsInput::Integers(values) => values.as_array().iter().map(i64::to_string).collect(),
             IdsInput::Text(texts) => texts.clone(),

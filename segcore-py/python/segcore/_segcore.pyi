@@ -1014,9 +1014,9 @@ def segment_value(
 def cross_sell(
     tx: _TxInput,
     names: tuple[str, str, str, str],
-    segment: npt.NDArray[np.int64],
+    segments: tuple[_Ids, npt.NDArray[np.float64]],
     n_segments: Optional[int],
-    probability_alive: _Vector,
+    probability_alive: Optional[tuple[_Ids, npt.NDArray[np.float64]]],
     *,
     min_penetration: float,
     top_k: int,
