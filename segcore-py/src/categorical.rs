@@ -1,18 +1,25 @@
 //! `segcore.KPrototypes`, `segcore.LatentClass`, `segcore.CA` and `segcore.MCA`'s fitted models.
 //!
-//! The Python layer encodes categories as `uint32` codes (missing answers of a latent class
-//! model as `2**32 - 1`) and passes float64 numeric columns; everything else happens in the core.
+//! The Python layer passes categorical columns value by value (their categories and codes come
+//! from `segcore::data::fit_categories` / `category_codes`) and float64 numeric columns;
+//! everything else happens in the core.
 //! `to_json`, `from_json` and pickling come from `model_pymethods!` (the models' `SavedState` is
 //! their `segcore::persist` document).
 
-use crate::errors::{run_detached, to_py_err};
+use crate::columns::Columns;
+use crate::errors::{run_detached, to_py_err, IntoPyResult};
 use crate::model_pymethods;
+use ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 use segcore::cluster::kprototypes::{
     KPrototypes, KPrototypesInit, KPrototypesParams, KPrototypesUpdate,
 };
 use segcore::cluster::latent_class::{latent_class_bic_table, LatentClass, LatentClassParams};
+use segcore::data::{
+    self, CategoricalValues, Category, ColumnRef, MissingCategories, UnseenCategories,
+};
 use segcore::reduce::correspondence::{Ca, CaParams, InertiaCorrection, Mca, McaParams};
 
 fn count(name: &'static str, value: i64) -> segcore::Result<usize> {
@@ -211,6 +218,11 @@ model_pymethods!(PyLatentClassModel {
         Ok(run_detached(py, || self.inner.score_samples(x))?.into_pyarray(py))
     }
 
+    fn score(&self, py: Python<'_>, codes: PyReadonlyArray2<'_, u32>) -> PyResult<f64> {
+        let x = codes.as_array();
+        run_detached(py, || self.inner.score(x))
+    }
+
     fn bic(&self, py: Python<'_>, codes: PyReadonlyArray2<'_, u32>) -> PyResult<f64> {
         let x = codes.as_array();
         run_detached(py, || self.inner.bic(x))
@@ -256,12 +268,13 @@ model_pymethods!(PyLatentClassModel {
     }
 });
 
-/// `[(n_components, log_likelihood, n_parameters, bic, aic, converged), ...]` over `n_components`.
+/// `{n_components, log_likelihood, n_parameters, bic, aic, converged}` columns over
+/// `n_components`.
 #[pyfunction]
 #[pyo3(signature = (codes, sample_weight, n_components, *, n_init, max_iter, tol, random_state))]
-#[allow(clippy::too_many_arguments, clippy::type_complexity)]
-pub fn latent_class_table(
-    py: Python<'_>,
+#[allow(clippy::too_many_arguments)]
+pub fn latent_class_table<'py>(
+    py: Python<'py>,
     codes: PyReadonlyArray2<'_, u32>,
     sample_weight: Option<PyReadonlyArray1<'_, f64>>,
     n_components: Vec<i64>,
@@ -269,7 +282,7 @@ pub fn latent_class_table(
     max_iter: i64,
     tol: f64,
     random_state: u64,
-) -> PyResult<Vec<(usize, f64, usize, f64, f64, bool)>> {
+) -> PyResult<Bound<'py, PyDict>> {
     let (params, ks) = (|| {
         let ks = n_components
             .iter()
@@ -284,19 +297,165 @@ pub fn latent_class_table(
     let x = codes.as_array();
     let w = sample_weight.as_ref().map(|w| w.as_array());
     let rows = run_detached(py, || latent_class_bic_table(x, w, &ks, &params))?;
-    Ok(rows
+    Ok(Columns::new(py)
+        .ints("n_components", rows.iter().map(|r| r.n_components))?
+        .floats(
+            "log_likelihood",
+            rows.iter().map(|r| Some(r.log_likelihood)),
+        )?
+        .ints("n_parameters", rows.iter().map(|r| r.n_parameters))?
+        .floats("bic", rows.iter().map(|r| Some(r.bic)))?
+        .floats("aic", rows.iter().map(|r| Some(r.aic)))?
+        .flags("converged", rows.iter().map(|r| r.converged))?
+        .finish())
+}
+
+/// One categorical value as Python gives it: None, NaN, pandas' NA and NaT are missing; bools,
+/// integers and floats (numpy's too) are numbers; str is text, anything else its `str()`.
+fn cell(value: &Bound<'_, PyAny>) -> PyResult<Option<Category>> {
+    if value.is_none() {
+        return Ok(None);
+    }
+    if let Ok(text) = value.cast::<PyString>() {
+        return Ok(Some(Category::Text(text.to_cow()?.into_owned())));
+    }
+    let kind = value.get_type().name()?.to_string();
+    if kind == "NAType" || kind == "NaTType" {
+        return Ok(None);
+    }
+    let number = value.is_instance_of::<PyBool>()
+        || value.is_instance_of::<PyInt>()
+        || value.is_instance_of::<PyFloat>()
+        || kind.starts_with("int")
+        || kind.starts_with("uint")
+        || kind.starts_with("float")
+        || kind == "bool";
+    if number {
+        if let Ok(x) = value.extract::<f64>() {
+            return Ok((!x.is_nan()).then_some(Category::Number(x)));
+        }
+    }
+    Ok(Some(Category::Text(value.str()?.to_cow()?.into_owned())))
+}
+
+fn cells(values: Vec<Bound<'_, PyAny>>) -> PyResult<Vec<Option<Category>>> {
+    values.iter().map(cell).collect()
+}
+
+/// `(name, values, declared order or None)` of one categorical column.
+type PyCategorical<'py> = (
+    String,
+    Vec<Bound<'py, PyAny>>,
+    Option<Vec<Bound<'py, PyAny>>>,
+);
+
+fn categorical_values(columns: Vec<PyCategorical<'_>>) -> PyResult<Vec<CategoricalValues>> {
+    columns
         .into_iter()
-        .map(|r| {
-            (
-                r.n_components,
-                r.log_likelihood,
-                r.n_parameters,
-                r.bic,
-                r.aic,
-                r.converged,
-            )
+        .map(|(name, values, declared)| {
+            Ok(CategoricalValues {
+                name,
+                values: cells(values)?,
+                declared: match declared {
+                    Some(d) => Some(cells(d)?.into_iter().flatten().collect()),
+                    None => None,
+                },
+            })
         })
-        .collect())
+        .collect()
+}
+
+/// The positions of the `categorical` columns `given` (positions or names)
+/// ([`segcore::data::select_columns`]; `shown`: the parameter's repr).
+#[pyfunction]
+#[pyo3(signature = (shown, given, names, n_columns))]
+pub fn categorical_columns(
+    py: Python<'_>,
+    shown: &str,
+    given: Vec<Bound<'_, PyAny>>,
+    names: Option<Vec<Option<String>>>,
+    n_columns: usize,
+) -> PyResult<Vec<usize>> {
+    let given: Vec<ColumnRef> = given
+        .iter()
+        .map(|c| {
+            if let Ok(name) = c.cast::<PyString>() {
+                return Ok(ColumnRef::Name(name.to_cow()?.into_owned()));
+            }
+            let is_bool = c.is_instance_of::<PyBool>() || c.get_type().name()? == "bool";
+            Ok(match c.extract::<i64>() {
+                Ok(i) if !is_bool => ColumnRef::Index(i),
+                _ => ColumnRef::Invalid,
+            })
+        })
+        .collect::<PyResult<_>>()?;
+    data::select_columns("categorical", shown, &given, names.as_deref(), n_columns)
+        .into_py_result(py)
+}
+
+fn missing_policy(code: bool) -> MissingCategories {
+    if code {
+        MissingCategories::Code
+    } else {
+        MissingCategories::Error
+    }
+}
+
+/// The rows of each column's categories (in code order) and the codes.
+type CategoriesOut<'py> = (Vec<Vec<usize>>, Bound<'py, PyArray2<u32>>);
+
+/// `(rows of each column's categories in code order, codes)`: the core's
+/// [`segcore::data::fit_categories`] (missing values coded when `missing_code`).
+#[pyfunction]
+#[pyo3(signature = (columns, n_rows, *, missing_code))]
+pub fn fit_categories<'py>(
+    py: Python<'py>,
+    columns: Vec<PyCategorical<'py>>,
+    n_rows: usize,
+    missing_code: bool,
+) -> PyResult<CategoriesOut<'py>> {
+    let columns = categorical_values(columns)?;
+    let (rows, codes) =
+        data::fit_categories(&columns, missing_policy(missing_code)).into_py_result(py)?;
+    let codes = if columns.is_empty() {
+        Array2::zeros((n_rows, 0))
+    } else {
+        codes
+    };
+    Ok((rows, codes.into_pyarray(py)))
+}
+
+/// The codes of `columns` in the fitted `categories` ([`segcore::data::category_codes`]; an
+/// unseen value gets code `n_categories` when `unseen_mismatch`, a missing one the missing code
+/// when `missing_code`).
+#[pyfunction]
+#[pyo3(signature = (columns, categories, n_rows, *, unseen_mismatch, missing_code))]
+pub fn category_codes<'py>(
+    py: Python<'py>,
+    columns: Vec<PyCategorical<'py>>,
+    categories: Vec<Vec<Bound<'py, PyAny>>>,
+    n_rows: usize,
+    unseen_mismatch: bool,
+    missing_code: bool,
+) -> PyResult<Bound<'py, PyArray2<u32>>> {
+    let columns = categorical_values(columns)?;
+    let categories = categories
+        .into_iter()
+        .map(|c| Ok(cells(c)?.into_iter().flatten().collect()))
+        .collect::<PyResult<Vec<Vec<Category>>>>()?;
+    let unseen = if unseen_mismatch {
+        UnseenCategories::Mismatch
+    } else {
+        UnseenCategories::Error
+    };
+    let codes = data::category_codes(&columns, &categories, unseen, missing_policy(missing_code))
+        .into_py_result(py)?;
+    let codes = if columns.is_empty() {
+        Array2::zeros((n_rows, 0))
+    } else {
+        codes
+    };
+    Ok(codes.into_pyarray(py))
 }
 
 fn correction_of(name: Option<&str>) -> segcore::Result<Option<InertiaCorrection>> {
@@ -368,6 +527,11 @@ model_pymethods!(PyMcaModel {
     }
 
     #[getter]
+    fn cumulative_percentage_of_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.cumulative_percentage_of_variance().into_pyarray(py)
+    }
+
+    #[getter]
     fn total_inertia(&self) -> f64 {
         self.inner.total_inertia()
     }
@@ -420,6 +584,11 @@ model_pymethods!(PyCaModel {
     #[getter]
     fn percentage_of_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         self.inner.percentage_of_variance().into_pyarray(py)
+    }
+
+    #[getter]
+    fn cumulative_percentage_of_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        self.inner.cumulative_percentage_of_variance().into_pyarray(py)
     }
 
     #[getter]

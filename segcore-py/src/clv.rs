@@ -5,7 +5,7 @@
 use crate::arrays::labels_of;
 use crate::columns::Columns;
 use crate::errors::{run_detached, to_py_err};
-use crate::features::{TxInput, TxNames};
+use crate::features::{IdsInput, TxInput, TxNames};
 use ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
@@ -13,9 +13,9 @@ use pyo3::types::PyDict;
 use segcore::clv::{
     clv_summary as core_clv_summary, cross_sell as core_cross_sell,
     migration_forecast as core_migration_forecast, n_segments_of,
-    segment_value as core_segment_value, BetaGeo, BetaGeoCoefficients, BetaGeoParams, ClvOptions,
-    GammaGamma, GammaGammaCoefficients, GammaGammaParams, ParetoNbd, ParetoNbdCoefficients,
-    ParetoNbdParams, PurchaseHistory, PurchaseModel, SegmentValue, TimeUnit,
+    segment_value as core_segment_value, segments_by_id, BetaGeo, BetaGeoCoefficients,
+    BetaGeoParams, ClvOptions, GammaGamma, GammaGammaCoefficients, GammaGammaParams, ParetoNbd,
+    ParetoNbdCoefficients, ParetoNbdParams, PurchaseHistory, PurchaseModel, SegmentValue, TimeUnit,
 };
 use segcore::data::{Date, OnInvalid};
 use std::borrow::Cow;
@@ -421,32 +421,35 @@ pub fn segment_value<'py>(
 /// Cross-sell white space (`segcore::clv::cross_sell`) as two column tables, `(penetration,
 /// suggestions)`: the suggestions' `customer` is the index into the log's distinct customers and
 /// their `category` is `(codes, categories)`, so a million suggestions cost no Python object
-/// each. `segment[c]` and `probability_alive[c]` are per distinct customer of the log
-/// (segment -1: not segmented).
+/// each. `segments` and `probability_alive` are `(customer ids, values)`, read by
+/// `segcore::clv::segments_by_id`.
 #[pyfunction]
-#[pyo3(signature = (tx, names, segment, n_segments, probability_alive, *, min_penetration, top_k, min_group_size))]
+#[pyo3(signature = (tx, names, segments, n_segments, probability_alive, *, min_penetration, top_k, min_group_size))]
 #[allow(clippy::too_many_arguments)]
 pub fn cross_sell<'py>(
     py: Python<'py>,
     tx: TxInput<'py>,
     names: TxNames,
-    segment: PyReadonlyArray1<'py, i64>,
+    segments: (IdsInput<'py>, PyReadonlyArray1<'py, f64>),
     n_segments: Option<usize>,
-    probability_alive: PyReadonlyArray1<'py, f64>,
+    probability_alive: Option<(IdsInput<'py>, PyReadonlyArray1<'py, f64>)>,
     min_penetration: f64,
     top_k: usize,
     min_group_size: usize,
 ) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
     let owned = tx.to_owned(names).map_err(|e| to_py_err(py, e))?;
-    let segment: Vec<Option<usize>> = segment
-        .as_array()
-        .iter()
-        .map(|&s| usize::try_from(s).ok())
-        .collect();
-    let n_segments = n_segments.unwrap_or_else(|| n_segments_of(segment.iter().flatten().copied()));
-    let alive = slice(&probability_alive).into_owned();
+    let by_id = |(ids, values): (IdsInput<'py>, PyReadonlyArray1<'py, f64>)| {
+        (ids.to_strings(), slice(&values).into_owned())
+    };
+    let segments = by_id(segments);
+    let probability_alive = probability_alive.map(by_id);
     let result = run_detached(py, move || {
         let log = owned.into_log(OnInvalid::Raise)?.log;
+        let alive_by_id = probability_alive.as_ref().map(|(i, v)| (&i[..], &v[..]));
+        let (segment, alive) =
+            segments_by_id(&log, (&segments.0[..], &segments.1[..]), alive_by_id)?;
+        let n_segments =
+            n_segments.unwrap_or_else(|| n_segments_of(segment.iter().flatten().copied()));
         core_cross_sell(
             &log,
             &segment,

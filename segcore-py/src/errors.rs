@@ -22,6 +22,7 @@ fn exception_class_name(error: &segcore::Error) -> &'static str {
         | E::TooManyClusters { .. }
         | E::InvalidWeights { .. }
         | E::UnknownCategory { .. }
+        | E::MissingCategory { .. }
         | E::InvalidHistory { .. }
         | E::TransactionLogAsCustomers { .. }
         | E::UnsupportedInput { .. } => "DataError",

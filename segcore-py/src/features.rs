@@ -6,15 +6,11 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 use segcore::data::{
     dates_from_text, dates_from_units, factorize_integers, factorize_text, CategoricalColumn,
-    CustomerTable, Date, OnInvalid, RawLog, RawTransactions, TextChunk, TransactionColumns,
-    Validity,
+    CustomerTable, Date, OnInvalid, RawTransactions, TextChunk, TransactionColumns, Validity,
 };
-use segcore::features::behaviour::{
-    behaviour_features as core_behaviour_features, BehaviourFeature, BehaviourFeatures,
-    BehaviourParams,
-};
+use segcore::features::behaviour::{behaviour_features_of_raw, BehaviourFeature, BehaviourParams};
 use segcore::features::lifecycle::{
-    lifecycle_stages as core_lifecycle_stages, LifecycleParams, LifecycleStage,
+    lifecycle_of_logs, LifecycleOfLogs, LifecycleParams, LifecycleStage,
 };
 use segcore::features::rfm::{rfm_scores as core_rfm_scores, RfmParams, RfmRule, RfmRules};
 use segcore::features::segmentation::{
@@ -48,7 +44,7 @@ pub enum IdsInput<'py> {
 }
 
 impl IdsInput<'_> {
-    fn to_strings(&self) -> Vec<String> {
+    pub(crate) fn to_strings(&self) -> Vec<String> {
         match self {
             IdsInput::Integers(values) => values.as_array().iter().map(i64::to_string).collect(),
             IdsInput::Text(texts) => texts.clone(),
@@ -267,65 +263,9 @@ fn parse_features(names: Option<Vec<String>>) -> segcore::Result<Option<Vec<Beha
         .map(Some)
 }
 
-/// One behaviour pass over a log for `customer_ids` (None: the log's customers): the features,
-/// the skipped rows and the customer table. Errors about `as_of` and unknown customers name
-/// the DataFrame's row, not the row of the log left after skipping.
-fn behaviour_pass(
-    owned: TxOwned,
-    customer_ids: Option<Vec<String>>,
-    params: &BehaviourParams,
-    on_invalid: OnInvalid,
-) -> segcore::Result<(BehaviourFeatures, usize, CustomerTable)> {
-    let customers_given = customer_ids.as_ref().map(|_| ());
-    let as_of = params.as_of;
-    let RawLog {
-        log,
-        skipped,
-        kept_rows,
-    } = owned.into_log(on_invalid)?;
-    if let (Some(as_of), Some(rows)) = (as_of, &kept_rows) {
-        // The core's own check would name a row of the log left after skipping.
-        if let Some((row, first)) = log.dates().iter().enumerate().min_by_key(|(_, d)| **d) {
-            if as_of <= *first {
-                return Err(Error::invalid_parameter(
-                    "as_of",
-                    as_of,
-                    format!(
-                        "a date after the first transaction ({first}, row {} of the DataFrame)",
-                        rows[row]
-                    ),
-                ));
-            }
-        }
-    }
-    // Without a customer master the table shares the log's interned ids (no copy).
-    let customers = match customer_ids {
-        Some(ids) => CustomerTable::new(ids)?,
-        None => CustomerTable::from_log_customers(&log),
-    };
-    if let (Some(_), Some(rows)) = (&customers_given, &kept_rows) {
-        // As above: name the DataFrame row, not the row of the log left after skipping.
-        let unknown: Vec<bool> = log
-            .customer_ids()
-            .iter()
-            .map(|id| customers.index_of_id(id).is_none())
-            .collect();
-        if let Some(row) = log
-            .customer_codes()
-            .iter()
-            .position(|&c| unknown[c as usize])
-        {
-            return Err(Error::UnknownCategory {
-                column: format!(
-                    "customer_id (DataFrame row {}: customer missing from the customers)",
-                    rows[row]
-                ),
-                value: log.customer_id(row).to_string(),
-            });
-        }
-    }
-    let f = core_behaviour_features(&customers, &log, params)?;
-    Ok((f, skipped, customers))
+/// A count of days or months as the core's `u32` (a Python int beyond it is an error).
+fn count_u32(name: &'static str, value: u64) -> segcore::Result<u32> {
+    u32::try_from(value).map_err(|_| Error::invalid_parameter(name, value, "an integer < 2**32"))
 }
 
 /// Computes behaviour features; returns `(feature_names, values, as_of_days_since_epoch,
@@ -342,9 +282,11 @@ pub fn behaviour_features<'py>(
     names: TxNames,
     as_of: Option<i64>,
     features: Option<Vec<String>>,
-    trend_window_months: u32,
+    trend_window_months: u64,
     on_invalid: &str,
 ) -> PyResult<BehaviourOut<'py>> {
+    let trend_window_months =
+        count_u32("trend_window_months", trend_window_months).into_py_result(py)?;
     let on_invalid =
         OnInvalid::from_name(on_invalid).map_err(|e| crate::errors::to_py_err(py, e))?;
     let (owned, first_rows) = tx
@@ -358,7 +300,8 @@ pub fn behaviour_features<'py>(
             features: parse_features(features)?,
             trend_window_months,
         };
-        let (f, skipped, _) = behaviour_pass(owned, customer_ids, &params, on_invalid)?;
+        let raw = owned.into_log(on_invalid)?;
+        let (f, skipped, _) = behaviour_features_of_raw(raw, customer_ids, &params)?;
         Ok((f, skipped))
     })?;
     let (f, skipped) = result;
@@ -557,10 +500,9 @@ type LifecycleOut<'py> = (
     Option<Bound<'py, PyArray1<u32>>>,
 );
 
-/// Lifecycle stages of the customers of a log (or of `customer_ids`) at `as_of`: recency and
-/// tenure from a behaviour pass over the purchases, the days since the last contact from a
-/// pass over the `touchpoints` log (amounts ignored) for the same customers at the same date,
-/// then `segcore::features::lifecycle`. `first_rows` as in `behaviour_features`.
+/// Lifecycle stages of the customers of a log (or of `customer_ids`) at `as_of`, with optional
+/// touchpoints: `segcore::features::lifecycle::lifecycle_of_logs`. `first_rows` as in
+/// `behaviour_features`.
 #[pyfunction]
 #[pyo3(signature = (customer_ids, tx, names, touchpoints=None, as_of=None, on_invalid="raise", new_days=90, active_days=90, at_risk_days=180, lapsed_days=365))]
 #[allow(clippy::too_many_arguments)]
@@ -572,10 +514,10 @@ pub fn lifecycle_stages<'py>(
     touchpoints: Option<(TxInput<'py>, TxNames)>,
     as_of: Option<i64>,
     on_invalid: &str,
-    new_days: u32,
-    active_days: u32,
-    at_risk_days: u32,
-    lapsed_days: u32,
+    new_days: u64,
+    active_days: u64,
+    at_risk_days: u64,
+    lapsed_days: u64,
 ) -> PyResult<LifecycleOut<'py>> {
     let on_invalid = OnInvalid::from_name(on_invalid).into_py_result(py)?;
     let (owned, first_rows) = tx.to_owned_with_first_rows(names).into_py_result(py)?;
@@ -584,46 +526,27 @@ pub fn lifecycle_stages<'py>(
         .transpose()
         .into_py_result(py)?;
     let customer_ids = customer_ids.as_ref().map(IdsInput::to_strings);
-    let lifecycle = LifecycleParams {
-        new_days,
-        active_days,
-        at_risk_days,
-        lapsed_days,
-    };
-    let (stages, as_of, skipped, skipped_touchpoints) = run_detached(py, move || {
-        let column = |f: &BehaviourFeatures, feature: BehaviourFeature| -> Vec<f64> {
-            let j = f.features.iter().position(|&g| g == feature).unwrap_or(0);
-            f.values.column(j).to_vec()
-        };
-        let purchases = BehaviourParams {
-            as_of: as_of.map(|d| Date::parameter("as_of", d)).transpose()?,
-            features: Some(vec![
-                BehaviourFeature::RecencyDays,
-                BehaviourFeature::TenureDays,
-            ]),
-            trend_window_months: 12,
-        };
-        let (f, skipped, customers) = behaviour_pass(owned, customer_ids, &purchases, on_invalid)?;
-        let (touch, skipped_touchpoints) = match touchpoints {
-            None => (None, 0),
-            Some(log) => {
-                let contacts = BehaviourParams {
-                    as_of: Some(f.as_of),
-                    features: Some(vec![BehaviourFeature::RecencyDays]),
-                    trend_window_months: 12,
-                };
-                let ids = customers.ids().to_vec();
-                let (t, skipped, _) = behaviour_pass(log, Some(ids), &contacts, on_invalid)?;
-                (Some(column(&t, BehaviourFeature::RecencyDays)), skipped)
-            }
-        };
-        let stages = core_lifecycle_stages(
-            &column(&f, BehaviourFeature::RecencyDays),
-            &column(&f, BehaviourFeature::TenureDays),
-            touch.as_deref(),
-            &lifecycle,
-        )?;
-        Ok((stages, f.as_of, skipped, skipped_touchpoints))
+    let lifecycle = (|| {
+        Ok::<_, Error>(LifecycleParams {
+            new_days: count_u32("new_days", new_days)?,
+            active_days: count_u32("active_days", active_days)?,
+            at_risk_days: count_u32("at_risk_days", at_risk_days)?,
+            lapsed_days: count_u32("lapsed_days", lapsed_days)?,
+        })
+    })()
+    .into_py_result(py)?;
+    let LifecycleOfLogs {
+        stages,
+        as_of,
+        skipped,
+        skipped_touchpoints,
+    } = run_detached(py, move || {
+        let as_of = as_of.map(|d| Date::parameter("as_of", d)).transpose()?;
+        let purchases = owned.into_log(on_invalid)?;
+        let touchpoints = touchpoints
+            .map(|log| log.into_log(on_invalid))
+            .transpose()?;
+        lifecycle_of_logs(purchases, touchpoints, customer_ids, as_of, &lifecycle)
     })?;
     let codes: Vec<u8> = stages.iter().map(|&s| s as u8).collect();
     let stage_names = LifecycleStage::ALL.iter().map(|s| s.name()).collect();

@@ -102,34 +102,37 @@ model_pymethods!(PyProfileReport {
         self.inner.warnings.clone()
     }
 
-    /// Whether the profile has value figures: `(revenue column, margin column)`.
-    #[getter]
-    fn value_columns(&self) -> (Option<String>, Option<String>) {
-        (
-            self.inner.revenue_column.clone(),
-            self.inner.margin_column.clone(),
-        )
-    }
-
     /// One row per segment: `segment` (code), `name`, `description`, `size`, `share`, the value
-    /// figures, `suppressed`.
+    /// figures the profile has (none without a revenue column, no margin ones without a margin
+    /// column), `suppressed`.
     fn segments_table<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = &self.inner.segments;
         let value = |figure: fn(&SegmentValue) -> Option<f64>| {
             s.iter().map(move |x| x.value.as_ref().and_then(figure))
         };
-        Columns::new(py)
+        let revenue = self.inner.revenue_column.is_some();
+        let margin = revenue && self.inner.margin_column.is_some();
+        type Figure = (&'static str, bool, fn(&SegmentValue) -> Option<f64>);
+        let figures: [Figure; 6] = [
+            ("revenue_share", revenue, |v| Some(v.revenue_share)),
+            ("margin_share", margin, |v| v.margin_share),
+            ("revenue_per_customer", revenue, |v| Some(v.revenue_per_customer)),
+            ("margin_per_customer", margin, |v| v.margin_per_customer),
+            ("revenue_gini", revenue, |v| Some(v.revenue_gini)),
+            ("top20_revenue_share", revenue, |v| Some(v.top20_revenue_share)),
+        ];
+        let mut table = Columns::new(py)
             .ints("segment", s.iter().map(|x| x.segment))?
             .texts("name", s.iter().map(|x| x.name.as_str()))?
             .texts("description", s.iter().map(|x| x.description.as_str()))?
             .counts("size", s.iter().map(|x| x.size))?
-            .floats("share", s.iter().map(|x| x.share))?
-            .floats("revenue_share", value(|v| Some(v.revenue_share)))?
-            .floats("margin_share", value(|v| v.margin_share))?
-            .floats("revenue_per_customer", value(|v| Some(v.revenue_per_customer)))?
-            .floats("margin_per_customer", value(|v| v.margin_per_customer))?
-            .floats("revenue_gini", value(|v| Some(v.revenue_gini)))?
-            .floats("top20_revenue_share", value(|v| Some(v.top20_revenue_share)))?
+            .floats("share", s.iter().map(|x| x.share))?;
+        for (name, present, figure) in figures {
+            if present {
+                table = table.floats(name, value(figure))?;
+            }
+        }
+        table
             .flags("suppressed", s.iter().map(|x| x.suppressed))
             .map(Columns::finish)
     }

@@ -137,6 +137,19 @@ pub enum Error {
         value: String,
     },
 
+    /// A missing value in a categorical column that needs every value
+    /// ([`crate::data::fit_categories`]).
+    #[error(
+        "missing value in categorical column {column} at row {row}; encode it as its own category \
+         (e.g. fillna('missing'))"
+    )]
+    MissingCategory {
+        /// Column name.
+        column: String,
+        /// Zero-based row index.
+        row: usize,
+    },
+
     /// An input file segcore recognises but cannot read: a corrupt Parquet file, a nested
     /// (list, map or struct) column, a compression codec it is not built with.
     #[error("{source_name}: {reason}")]

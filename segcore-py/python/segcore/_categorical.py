@@ -1,13 +1,13 @@
 """Categorical and mixed data: k-prototypes, latent class analysis, (multiple) correspondence analysis.
 
 The classes here only convert: columns are split into numeric and categorical ones (by dtype for
-pandas/polars DataFrames, by ``categorical=[indices]`` for arrays), categories are encoded as
-``uint32`` codes in sorted order (as kmodes does), and the core computes everything else.
+pandas/polars DataFrames, by ``categorical=[indices]`` for arrays) and handed over value by value;
+the core orders the categories (as pandas sorts them, which kmodes, stepmix and prince encode
+with), codes the values and computes everything else.
 """
 
 from __future__ import annotations
 
-import numbers
 from typing import TYPE_CHECKING, Dict, Hashable, List, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
@@ -25,9 +25,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = ["KPrototypes", "LatentClass", "latent_class_table", "CA", "MCA"]
-
-#: Code of a missing answer for the latent class model (the core's ``MISSING``).
-MISSING_CODE = np.uint32(2**32 - 1)
 
 #: The categorical columns: indices or names, one of them, or None (by dtype).
 CategoricalColumns = Union[None, int, np.integer, str, Sequence[Union[int, np.integer, str]], np.ndarray]
@@ -99,25 +96,14 @@ def _numeric_column(values: ColumnValues, name: str) -> np.ndarray:
         ) from None
 
 
-def _sorted_categories(values: ColumnValues) -> np.ndarray:
-    """The distinct values of a column (missing ones left out), sorted; in order of first
-    appearance when they cannot be ordered (mixed types)."""
+def _categorical_input(values: ColumnValues, name: str) -> Tuple[str, list, Optional[list]]:
+    """A categorical column for the core: (name, its values, the declared category order of a
+    pandas Categorical or None); the core orders the categories and codes the values."""
     import pandas as pd
 
-    try:
-        _, uniques = pd.factorize(values, sort=True)
-    except TypeError:  # unorderable mixed types: order of first appearance
-        _, uniques = pd.factorize(values, sort=False)
-    return np.asarray(uniques, dtype=object)
-
-
-def _lookup(values: ColumnValues, categories: np.ndarray) -> np.ndarray:
-    """Codes of ``values`` in the fitted ``categories``: -1 where unseen or missing."""
-    import pandas as pd
-
-    if isinstance(values, pd.Series):
-        values = values.astype(object)
-    return np.asarray(pd.Index(categories).get_indexer(np.asarray(values, dtype=object)), dtype=np.int64)
+    dtype = getattr(values, "dtype", None)
+    declared = list(dtype.categories) if isinstance(dtype, pd.CategoricalDtype) else None
+    return name, np.asarray(values, dtype=object).tolist(), declared
 
 
 def _column_name(key: ColumnKey, kind: str) -> str:
@@ -135,24 +121,9 @@ class _Layout:
         if all_categorical:
             cat = list(range(n))
         elif categorical is not None:
-            if isinstance(categorical, (int, numbers.Integral, np.integer, str)):
-                categorical = [categorical]
-            cat = []
-            for c in categorical:
-                if isinstance(c, str) and kind != "array":
-                    if c not in keys:
-                        raise InvalidParameterError(
-                            f"invalid parameter `categorical` = {categorical!r}: column {c!r} is not in X"
-                        )
-                    cat.append(keys.index(c))
-                elif isinstance(c, (numbers.Integral, np.integer)) and not isinstance(c, bool) and -n <= int(c) < n:
-                    cat.append(int(c) % n)
-                else:
-                    raise InvalidParameterError(
-                        f"invalid parameter `categorical` = {categorical!r}: expected column indices "
-                        f"in [0, {n}) or column names"
-                    )
-            cat = sorted(set(cat))
+            given = [categorical] if isinstance(categorical, (int, np.integer, str)) else list(cast(Sequence, categorical))
+            names = None if kind == "array" else [k if isinstance(k, str) else None for k in keys]
+            cat = _segcore.categorical_columns(repr(categorical), given, names, n)
         elif kind == "array":
             array = np.asarray(X)
             if array.dtype.kind not in "biuf":
@@ -182,47 +153,32 @@ class _Layout:
             out[:, col] = _numeric_column(_column_values(X, kind, keys[j]), _column_name(keys[j], kind))
         return out
 
-    def fit_codes(self, X: MatrixLike, missing: str) -> np.ndarray:
-        """Learns the categories of the categorical columns and returns their codes at fit;
-        ``missing``: 'error' or 'code'."""
-        kind, keys, _ = _columns(X)
-        self.categories = [_sorted_categories(_column_values(X, kind, keys[j])) for j in self.categorical]
-        return self.codes(X, unseen="error", missing=missing)
-
-    def codes(self, X: MatrixLike, unseen: str, missing: str) -> np.ndarray:
-        """Codes at predict. ``unseen``: 'error' or 'mismatch' (code = number of categories);
-        ``missing``: 'error' or 'code'."""
+    def _inputs(self, X: MatrixLike) -> Tuple[List[Tuple[str, list, Optional[list]]], List[ColumnValues], int]:
         kind, keys, n_rows = _columns(X)
         if len(keys) != self.n_features:
             raise DataError(
                 f"shape mismatch in X (number of features): expected {self.n_features}, got {len(keys)}"
             )
-        codes = np.empty((n_rows, len(self.categorical)), dtype=np.uint32)
-        for col, j in enumerate(self.categorical):
-            values = _column_values(X, kind, keys[j])
-            c = _lookup(values, self.categories[col])
-            bad = c < 0
-            if bad.any():
-                import pandas as pd
+        columns = [_column_values(X, kind, keys[j]) for j in self.categorical]
+        names = [_column_name(keys[j], kind) for j in self.categorical]
+        return [_categorical_input(c, name) for c, name in zip(columns, names)], columns, n_rows
 
-                na = np.asarray(pd.isna(values), dtype=bool) & bad
-                if na.any():
-                    if missing == "error":
-                        raise DataError(
-                            f"missing value in categorical column {_column_name(keys[j], kind)} at row "
-                            f"{int(np.argmax(na))}; encode it as its own category (e.g. fillna('missing'))"
-                        )
-                    c = np.where(na, np.int64(MISSING_CODE), c)
-                unseen_rows = bad & ~na
-                if unseen_rows.any():
-                    if unseen == "error":
-                        value = np.asarray(values, dtype=object)[int(np.argmax(unseen_rows))]
-                        raise DataError(
-                            f"unknown category `{value}` in column `{_column_name(keys[j], kind)}`"
-                        )
-                    c = np.where(unseen_rows, len(self.categories[col]), c)
-            codes[:, col] = c
+    def fit_codes(self, X: MatrixLike, missing: str) -> np.ndarray:
+        """Learns the categories of the categorical columns (each shown as its value at its
+        first row) and returns their codes at fit; ``missing``: 'error' or 'code'."""
+        inputs, columns, n_rows = self._inputs(X)
+        rows, codes = _segcore.fit_categories(inputs, n_rows, missing_code=missing == "code")
+        self.categories = [np.asarray(c, dtype=object)[np.asarray(r, dtype=np.intp)] for c, r in zip(columns, rows)]
         return codes
+
+    def codes(self, X: MatrixLike, unseen: str, missing: str) -> np.ndarray:
+        """Codes at predict. ``unseen``: 'error' or 'mismatch' (code = number of categories);
+        ``missing``: 'error' or 'code'."""
+        inputs, _, n_rows = self._inputs(X)
+        return _segcore.category_codes(
+            inputs, [c.tolist() for c in self.categories], n_rows,
+            unseen_mismatch=unseen == "mismatch", missing_code=missing == "code",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,15 +314,14 @@ class KPrototypes(CoreModelMixin, ClusterMixin, BaseEstimator):
             )
         numeric = np.asarray(init[0], dtype=np.float64).reshape(-1, len(layout.numeric))
         raw = np.asarray(init[1], dtype=object).reshape(numeric.shape[0], len(layout.categorical))
-        codes = np.empty(raw.shape, dtype=np.uint32)
-        for col, cats in enumerate(layout.categories):
-            c = _lookup(raw[:, col], cats)
-            if (c < 0).any():
-                raise InvalidParameterError(
-                    f"invalid parameter `init`: categorical mode {raw[int(np.argmax(c < 0)), col]!r} "
-                    f"is not a category of column {layout.names([layout.categorical[col]])[0]}"
-                )
-            codes[:, col] = c
+        names = layout.names(layout.categorical)
+        try:
+            codes = _segcore.category_codes(
+                [(name, raw[:, col].tolist(), None) for col, name in enumerate(names)],
+                [c.tolist() for c in layout.categories], raw.shape[0], unseen_mismatch=False, missing_code=False,
+            )
+        except DataError as err:
+            raise InvalidParameterError(f"invalid parameter `init`: categorical mode: {err}") from None
         return "given", np.ascontiguousarray(numeric), codes
 
     def predict(self, X: MatrixLike) -> np.ndarray:
@@ -486,7 +441,7 @@ class LatentClass(CoreModelMixin, ClusterMixin, BaseEstimator):
 
     def score(self, X: MatrixLike, y: Ignored = None) -> float:
         """Mean log-likelihood per row (scikit-learn's mixture convention)."""
-        return float(np.mean(self.score_samples(X)))
+        return self._model.score(self._codes(X))
 
     def bic(self, X: MatrixLike) -> float:
         """Bayesian information criterion: ``-2 LL + n_parameters ln(n_samples)``."""
@@ -525,8 +480,7 @@ def latent_class_table(
         tol=float_param("tol", tol),
         random_state=seed_from(random_state),
     )
-    keys = ["n_components", "log_likelihood", "n_parameters", "bic", "aic", "converged"]
-    return {key: np.array([r[i] for r in rows]) for i, key in enumerate(keys)}
+    return dict(rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -593,8 +547,8 @@ class MCA(CoreModelMixin, TransformerMixin, BaseEstimator):
             correction=correction,
         )
         self._layout, self._model = layout, model
-        adopt(self, model, "eigenvalues principal_inertias percentage_of_variance total_inertia column_coordinates")
-        self.cumulative_percentage_of_variance_ = np.cumsum(self.percentage_of_variance_)
+        adopt(self, model, "eigenvalues principal_inertias percentage_of_variance cumulative_percentage_of_variance "
+              "total_inertia column_coordinates")
         self.categories_ = list(layout.categories)
         names = layout.names(layout.categorical) if layout.kind != "array" else [str(k) for k in layout.keys]
         self.category_names_ = [
@@ -662,9 +616,8 @@ class CA(TransformerMixin, BaseEstimator):
             raise DataError(f"the contingency table must be 2D, got {table.ndim}D")
         model = _segcore.CaModel.fit(table, n_components=int_param("n_components", self.n_components))
         self._model = model
-        adopt(self, model, "eigenvalues percentage_of_variance total_inertia row_coordinates column_coordinates "
-              "row_masses column_masses")
-        self.cumulative_percentage_of_variance_ = np.cumsum(self.percentage_of_variance_)
+        adopt(self, model, "eigenvalues percentage_of_variance cumulative_percentage_of_variance total_inertia "
+              "row_coordinates column_coordinates row_masses column_masses")
         self.row_names_ = row_names
         self.column_names_ = column_names
         return self

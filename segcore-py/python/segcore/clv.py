@@ -26,12 +26,14 @@ from . import _segcore
 from ._base import BaseEstimator
 from ._base import adopt, check_is_fitted, count_param, float_param, optional_count, store_params
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
-from ._frames import day as _day
+from ._frames import day as _day, floats
 from ._frames import transaction_input as _transactions
 from ._typing import DateLike, Frame, Table
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ._frames import IdValues
 
 #: A value per customer id: a dict, a pandas Series indexed by id, or a DataFrame with the id
 #: column and the value column.
@@ -104,15 +106,8 @@ def clv_summary(
 
 
 def _vector(values: npt.ArrayLike, name: str) -> np.ndarray:
-    """A contiguous float64 vector (pandas/polars series, lists and arrays)."""
-    if hasattr(values, "to_numpy"):
-        values = values.to_numpy()
-    try:
-        array = np.ascontiguousarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise DataError(f"{name} must be numeric: {err}") from None
-    if array.ndim == 0:
-        array = array.reshape(1)
+    """A contiguous float64 vector (pandas/polars series, lists, arrays; a number is one value)."""
+    array = floats(values, name).reshape(-1) if np.ndim(values) == 0 else floats(values, name)
     if array.ndim != 1:
         raise DataError(f"{name} must be one-dimensional, got {array.ndim}D")
     return array
@@ -460,26 +455,25 @@ class CrossSell(NamedTuple):
     best first: ``category``, ``expected_revenue`` (peers' mean spend x P(alive)), ``rank``."""
 
 
-def _per_customer(mapping: PerCustomer, log_ids: np.ndarray, name: str, customer: str, value_column: str,
-                  missing: object) -> list:
-    """Values of ``mapping`` (dict, pandas Series indexed by id, or a frame with ``customer`` and
-    ``value_column`` columns) for each id of the log, ``missing`` where absent."""
+def _per_customer(mapping: PerCustomer, name: str, customer: str, value_column: str) -> Tuple["IdValues", np.ndarray]:
+    """``(ids, values)`` of ``mapping`` (a dict, a pandas Series indexed by id, or a frame with
+    ``customer`` and ``value_column`` columns) for the core, which reads them by customer id."""
     import pandas as pd
-    from ._frames import column, values
+    from ._frames import column, ids, values
 
     if hasattr(mapping, "columns"):
         keys, vals = values(column(mapping, customer)), values(column(mapping, value_column))
-        lookup = dict(zip(keys.tolist(), vals.tolist()))
     elif isinstance(mapping, pd.Series):
-        lookup = dict(zip(mapping.index.tolist(), mapping.to_numpy().tolist()))
+        keys, vals = mapping.index.to_numpy(), mapping.to_numpy()
     elif isinstance(mapping, dict):
-        lookup = mapping
+        keys, vals = np.asarray(list(mapping.keys())), np.asarray(list(mapping.values()), dtype=object)
     else:
         raise InvalidParameterError(
             f"invalid parameter `{name}`: expected a dict, a pandas Series indexed by customer id, or a "
             f"DataFrame with `{customer}` and `{value_column}` columns; got {type(mapping).__name__}"
         )
-    return [lookup.get(i, missing) for i in (log_ids.tolist() if hasattr(log_ids, "tolist") else list(log_ids))]
+    numbers = pd.array(vals, dtype="Float64")
+    return ids(keys), np.ascontiguousarray(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
 
 
 def cross_sell(
@@ -515,22 +509,11 @@ def cross_sell(
     from ._frames import is_polars
 
     tx, names, uniques = _transactions(transactions, customer, date, amount, product_category=category)
-    raw = _per_customer(segments, uniques, "segments", customer, "segment", None)
-    seg = np.array([-1 if s is None or (isinstance(s, float) and s != s) else s for s in raw], dtype=np.float64)
-    if np.any((seg != np.round(seg)) | (seg < -1)):
-        raise DataError("segments must be integer labels >= 0")
-    segment_codes = seg.astype(np.int64)
-    if probability_alive is None:
-        alive = np.ones(len(seg))
-    else:
-        alive = _vector(_per_customer(probability_alive, uniques, "probability_alive", customer,
-                                      "probability_alive", np.nan), "probability_alive")
-        alive = np.where(segment_codes >= 0, alive, 0.0)
-        missing = np.flatnonzero((segment_codes >= 0) & ~np.isfinite(alive))
-        if len(missing):
-            raise DataError(f"probability_alive is missing for segmented customer {uniques[missing[0]]!r}")
+    alive = None if probability_alive is None else _per_customer(
+        probability_alive, "probability_alive", customer, "probability_alive")
     penetration, suggestions = _segcore.cross_sell(
-        tx, names, segment_codes, optional_count("n_segments", n_segments, "at least 1"), alive,
+        tx, names, _per_customer(segments, "segments", customer, "segment"),
+        optional_count("n_segments", n_segments, "at least 1"), alive,
         min_penetration=float_param("min_penetration", min_penetration),
         top_k=_non_negative("top_k", top_k),
         min_group_size=_non_negative("min_group_size", min_group_size),

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, SupportsInt, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _segcore
+from ._base import count_param
 from ._frames import (
     TRANSACTION_COLUMNS,
     column,
@@ -51,16 +52,6 @@ __all__ = [
 ]
 
 RfmRule = Tuple[str, Tuple[int, int], Tuple[int, int], Tuple[int, int]]
-
-
-def _count(name: str, value: Union[SupportsInt, str], expected: str) -> int:
-    """A non-negative int parameter (the core checks the range), or InvalidParameterError."""
-    number = int(value)
-    if number < 0 or number >= 2**32:
-        from .exceptions import InvalidParameterError
-
-        raise InvalidParameterError(f"invalid parameter `{name}` = {value}: expected {expected}")
-    return number
 
 
 def behaviour_features(
@@ -121,7 +112,7 @@ def behaviour_features(
     as_of_day = None if as_of is None else day(as_of, "as_of")
     feature_list = None if features is None else [str(f) for f in features]
     names_out, values, as_of_days, skipped, first_rows = _segcore.behaviour_features(
-        customer_ids, tx, names, as_of_day, feature_list, _count("trend_window_months", trend_window_months, "1..=1200 calendar months"), on_invalid
+        customer_ids, tx, names, as_of_day, feature_list, count_param("trend_window_months", trend_window_months, "1..=1200 calendar months"), on_invalid
     )
     if customers is None:
         _, index = customer_index(None, customer, uniques(first_rows))
@@ -222,7 +213,7 @@ def rfm_scores(
                  str(unmatched), str(no_orders))
     elif (unmatched, no_orders) != ("Other", "No orders"):
         table = (default_rfm_rules(), str(unmatched), str(no_orders))
-    n = _count("n_scores", n_scores, "2..=10 score levels")
+    n = count_param("n_scores", n_scores, "2..=10 score levels")
     rs, fs, ms, segment, segment_names, cell_codes, cells = _segcore.rfm_scores(r, f, m, n, table)
     frame = pd.DataFrame({"r_score": rs, "f_score": fs, "m_score": ms}, index=index)
     frame["rfm_cell"] = np.asarray(cells, dtype=object)[cell_codes]
@@ -340,7 +331,7 @@ def concentration(
     top_list = [float(x) for x in top]
     share_list = [float(y) for y in shares]
     gini, total, lx, ly, top_shares, needed = _segcore.concentration(
-        array, _count("n_points", n_points, "at least 2"), top_list, share_list
+        array, count_param("n_points", n_points, "at least 2"), top_list, share_list
     )
     lorenz = pd.DataFrame({"customer_share": lx, "value_share": ly})
     return Concentration(
@@ -392,10 +383,10 @@ def lifecycle_stages(
     touch = None if touchpoints is None else transaction_input(touchpoints, customer, touchpoint_date, None)[:2]
     codes, stage_names, as_of_days, skipped, skipped_touchpoints, first_rows = _segcore.lifecycle_stages(
         customer_ids, tx, names, touch, None if as_of is None else day(as_of, "as_of"), on_invalid,
-        _count("new_days", new_days, "at least 1 day"),
-        _count("active_days", active_days, "at least 1 day"),
-        _count("at_risk_days", at_risk_days, "more than active_days"),
-        _count("lapsed_days", lapsed_days, "more than at_risk_days"),
+        count_param("new_days", new_days, "at least 1 day"),
+        count_param("active_days", active_days, "at least 1 day"),
+        count_param("at_risk_days", at_risk_days, "more than active_days"),
+        count_param("lapsed_days", lapsed_days, "more than at_risk_days"),
     )
     if customers is None:
         _, index = customer_index(None, customer, uniques(first_rows))

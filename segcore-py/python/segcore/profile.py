@@ -172,13 +172,7 @@ class Profile:
     @property
     def segments(self) -> pd.DataFrame:
         """One row per segment: name, description, size, share, value figures (pandas)."""
-        frame = self._frame(self._report.segments_table(), "segment")
-        revenue, margin = self._report.value_columns
-        if revenue is None:
-            frame = frame.drop(columns=[c for c in frame.columns if "revenue" in c or "margin" in c])
-        elif margin is None:
-            frame = frame.drop(columns=["margin_share", "margin_per_customer"])
-        return frame
+        return self._frame(self._report.segments_table(), "segment")
 
     @property
     def membership(self) -> Optional[pd.DataFrame]:

@@ -6,6 +6,7 @@ use crate::data::{CategoricalColumn, TransactionLog};
 use crate::error::{Error, Result};
 use crate::profile::privacy::{protect_table, publishable};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// One category in one segment; `None` where the privacy rules hide the figure.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -212,6 +213,75 @@ pub fn cross_sell(
     })
 }
 
+/// The segments and probabilities of being alive of the log's customers, for [`cross_sell`],
+/// from values keyed by customer id (`(ids, values)`, as a CRM export or a segmentation's output
+/// gives them; a repeated id keeps its last value).
+///
+/// A customer absent from `segments`, or with a missing (NaN) or -1 segment, is not segmented;
+/// any other segment must be an integer >= 0. Without `probability_alive` every customer counts
+/// 1 (plain white space); with it, a segmented customer without a finite value is an error
+/// naming the id, and customers not segmented count 0.
+pub fn segments_by_id(
+    log: &TransactionLog,
+    segments: (&[String], &[f64]),
+    probability_alive: Option<(&[String], &[f64])>,
+) -> Result<(Vec<Option<usize>>, Vec<f64>)> {
+    fn lookup<'a>(
+        (ids, values): (&'a [String], &[f64]),
+        what: &str,
+    ) -> Result<HashMap<&'a str, f64>> {
+        if ids.len() != values.len() {
+            return Err(Error::ShapeMismatch {
+                what: format!("{what} (one value per id)"),
+                expected: ids.len(),
+                got: values.len(),
+            });
+        }
+        Ok(ids
+            .iter()
+            .map(String::as_str)
+            .zip(values.iter().copied())
+            .collect())
+    }
+    let bad = |source: &str, reason: String| Error::UnsupportedInput {
+        source_name: source.to_string(),
+        reason,
+    };
+    let segment_of = lookup(segments, "segments")?;
+    let segment = log
+        .customer_ids()
+        .iter()
+        .map(|id| match segment_of.get(id.as_str()).copied() {
+            None => Ok(None),
+            Some(s) if s.is_nan() || s == -1.0 => Ok(None),
+            Some(s) if s >= 0.0 && s.fract() == 0.0 && s < u32::MAX as f64 => Ok(Some(s as usize)),
+            Some(s) => Err(bad(
+                "segments",
+                format!("customer '{id}' has segment {s}; segments must be integer labels >= 0"),
+            )),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let alive = match probability_alive {
+        None => vec![1.0; segment.len()],
+        Some(given) => {
+            let alive_of = lookup(given, "probability_alive")?;
+            let ids = log.customer_ids();
+            ids.iter()
+                .zip(&segment)
+                .map(|(id, s)| match (s, alive_of.get(id.as_str()).copied()) {
+                    (None, _) => Ok(0.0),
+                    (Some(_), Some(p)) if p.is_finite() => Ok(p),
+                    (Some(_), _) => Err(bad(
+                        "probability_alive",
+                        format!("missing for segmented customer '{id}'"),
+                    )),
+                })
+                .collect::<Result<Vec<_>>>()?
+        }
+    };
+    Ok((segment, alive))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,5 +335,28 @@ mod tests {
         assert_eq!(private.penetration[2].n_buyers, None);
         let no_category = TransactionLog::from_ids(&["a"], vec![d], vec![1.0]).unwrap();
         assert!(cross_sell(&no_category, &[Some(0)], 1, &[1.0], 0.5, 1, 1).is_err());
+    }
+
+    #[test]
+    fn segments_by_id_read_the_mapping_policy() {
+        let day = Date::parse("2025-01-01").unwrap();
+        let ids = vec!["A".to_string(), "B".into(), "C".into()];
+        let log = TransactionLog::new(ids, vec![0, 1, 2], vec![day; 3], vec![1.0; 3]).unwrap();
+        let ids: Vec<String> = ["B", "A", "Z"].iter().map(|s| s.to_string()).collect();
+        let (segment, alive) = segments_by_id(&log, (&ids, &[1.0, 0.0, 7.0]), None).unwrap();
+        assert_eq!(segment, vec![Some(0), Some(1), None]);
+        assert_eq!(alive, vec![1.0; 3]);
+        let p = [0.5, f64::NAN, 0.2];
+        let (_, alive) = segments_by_id(&log, (&ids[..2], &[1.0, -1.0]), Some((&ids, &p))).unwrap();
+        assert_eq!(alive, vec![0.0, 0.5, 0.0]);
+        let err = segments_by_id(&log, (&ids, &[1.0, 0.0, 7.0]), Some((&ids, &p))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "probability_alive: missing for segmented customer 'A'"
+        );
+        let err = segments_by_id(&log, (&ids, &[1.5, 0.0, 7.0]), None).unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("segments must be integer labels >= 0"));
     }
 }

@@ -44,7 +44,9 @@ mod special;
 mod summary;
 
 pub use beta_geo::{BetaGeo, BetaGeoCoefficients, BetaGeoParams, BetaGeoValidParams};
-pub use cross_sell::{cross_sell, CategoryPenetration, CrossSell, CrossSellSuggestion};
+pub use cross_sell::{
+    cross_sell, segments_by_id, CategoryPenetration, CrossSell, CrossSellSuggestion,
+};
 pub use forecast::{migration_forecast, MigrationForecast};
 pub use gamma_gamma::{
     ClvOptions, GammaGamma, GammaGammaCoefficients, GammaGammaParams, GammaGammaValidParams,

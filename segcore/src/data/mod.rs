@@ -5,6 +5,8 @@
 //!   categorical columns ([`CategoricalColumn`], missing = [`CategoricalColumn::MISSING`]).
 //! - [`factorize_integers`] / [`factorize_text`]: dense codes of an id column (integers, Arrow
 //!   strings) in order of first appearance.
+//! - [`fit_categories`] / [`category_codes`]: the sorted categories and codes of categorical
+//!   columns given value by value (k-prototypes, latent class analysis, MCA).
 //! - [`TransactionLog`]: order lines (customer, date, amount, optional margin, quantity, product
 //!   category, channel).
 //! - [`RawTransactions`]: rows as an export gives them, validated into a log under
@@ -17,6 +19,7 @@
 //! - [`CustomerTable::from_transactions`]: the customer table of a shop without a customer
 //!   master; [`check_not_transaction_log`] refuses a log given as the customer table.
 
+mod categories;
 mod csv;
 mod date;
 mod factorize;
@@ -28,6 +31,10 @@ mod roles;
 mod table;
 mod transactions;
 
+pub use self::categories::{
+    category_codes, fit_categories, select_columns, CategoricalValues, Category, CategoryRows,
+    ColumnRef, MissingCategories, UnseenCategories, MISSING as CATEGORY_MISSING,
+};
 pub use self::csv::{CustomerCsvOptions, TransactionCsvOptions};
 pub use self::date::Date;
 pub use self::factorize::{

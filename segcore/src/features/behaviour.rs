@@ -44,7 +44,7 @@
 //! and the split never changes a bit) and computes its customers from them. 10M lines of 1M
 //! customers with integer ids: 13x polars and 28x pandas in one run (docs/performance.md).
 
-use crate::data::{CustomerTable, Date, TransactionLog};
+use crate::data::{CustomerTable, Date, RawLog, TransactionLog};
 use crate::error::{Error, Result};
 use ndarray::{Array2, ArrayView1};
 use rayon::prelude::*;
@@ -856,6 +856,67 @@ fn check_latest_date(log: &TransactionLog, last: Date) -> Result<()> {
              that row, or set as_of"
         ),
     ))
+}
+
+/// [`behaviour_features`] of a log read under a skip policy ([`RawLog`], from
+/// [`RawTransactions`](crate::data::RawTransactions)) for `customer_ids` (None: the log's
+/// customers, sharing its interned ids): the features, the skipped rows and the customer table.
+/// Errors about `as_of` and unknown customers name the input's row (`kept_rows`), not the row of
+/// the log left after skipping.
+pub fn behaviour_features_of_raw(
+    raw: RawLog,
+    customer_ids: Option<Vec<String>>,
+    params: &BehaviourParams,
+) -> Result<(BehaviourFeatures, usize, CustomerTable)> {
+    let customers_given = customer_ids.is_some();
+    let RawLog {
+        log,
+        skipped,
+        kept_rows,
+    } = raw;
+    if let (Some(as_of), Some(rows)) = (params.as_of, &kept_rows) {
+        // The check of `behaviour_features` would name a row of the log left after skipping.
+        if let Some((row, first)) = log.dates().iter().enumerate().min_by_key(|(_, d)| **d) {
+            if as_of <= *first {
+                return Err(Error::invalid_parameter(
+                    "as_of",
+                    as_of,
+                    format!(
+                        "a date after the first transaction ({first}, row {} of the DataFrame)",
+                        rows[row]
+                    ),
+                ));
+            }
+        }
+    }
+    // Without a customer master the table shares the log's interned ids (no copy).
+    let customers = match customer_ids {
+        Some(ids) => CustomerTable::new(ids)?,
+        None => CustomerTable::from_log_customers(&log),
+    };
+    if let (true, Some(rows)) = (customers_given, &kept_rows) {
+        // As above: name the input row, not the row of the log left after skipping.
+        let unknown: Vec<bool> = log
+            .customer_ids()
+            .iter()
+            .map(|id| customers.index_of_id(id).is_none())
+            .collect();
+        if let Some(row) = log
+            .customer_codes()
+            .iter()
+            .position(|&c| unknown[c as usize])
+        {
+            return Err(Error::UnknownCategory {
+                column: format!(
+                    "customer_id (DataFrame row {}: customer missing from the customers)",
+                    rows[row]
+                ),
+                value: log.customer_id(row).to_string(),
+            });
+        }
+    }
+    let f = behaviour_features(&customers, &log, params)?;
+    Ok((f, skipped, customers))
 }
 
 #[cfg(test)]

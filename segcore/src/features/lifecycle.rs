@@ -12,7 +12,11 @@
 //! Day counts come from [`behaviour_features`](crate::features::behaviour_features)
 //! (`recency_days`, `tenure_days`); `NaN` means "never".
 
+use crate::data::{Date, RawLog};
 use crate::error::{Error, Result};
+use crate::features::behaviour::{
+    behaviour_features_of_raw, BehaviourFeature, BehaviourFeatures, BehaviourParams,
+};
 
 /// A customer's lifecycle stage.
 #[derive(
@@ -192,6 +196,69 @@ pub fn lifecycle_stages(
         })
         .collect();
     Ok(stages)
+}
+
+/// The lifecycle stages of the customers of a purchase log (or of `customer_ids`), with the
+/// date and the rows skipped: see [`lifecycle_of_logs`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LifecycleOfLogs {
+    /// Stage of every customer (the log's customers in code order, or `customer_ids`' order).
+    pub stages: Vec<LifecycleStage>,
+    /// The as-of date of the day counts.
+    pub as_of: Date,
+    /// Purchase rows skipped under the skip policy.
+    pub skipped: usize,
+    /// Touchpoint rows skipped under the skip policy.
+    pub skipped_touchpoints: usize,
+}
+
+/// Lifecycle stages from logs: recency and tenure from a behaviour pass over the `purchases`
+/// ([`behaviour_features_of_raw`]), the days since the last contact from a pass over the
+/// `touchpoints` (amounts ignored) for the same customers at the same date, then
+/// [`lifecycle_stages`]. `as_of` None: the day after the last purchase.
+pub fn lifecycle_of_logs(
+    purchases: RawLog,
+    touchpoints: Option<RawLog>,
+    customer_ids: Option<Vec<String>>,
+    as_of: Option<Date>,
+    params: &LifecycleParams,
+) -> Result<LifecycleOfLogs> {
+    let column = |f: &BehaviourFeatures, feature: BehaviourFeature| -> Vec<f64> {
+        let j = f.features.iter().position(|&g| g == feature).unwrap_or(0);
+        f.values.column(j).to_vec()
+    };
+    let pass = |as_of: Option<Date>, features: Vec<BehaviourFeature>| BehaviourParams {
+        as_of,
+        features: Some(features),
+        trend_window_months: 12,
+    };
+    let recency_and_tenure = pass(
+        as_of,
+        vec![BehaviourFeature::RecencyDays, BehaviourFeature::TenureDays],
+    );
+    let (f, skipped, customers) =
+        behaviour_features_of_raw(purchases, customer_ids, &recency_and_tenure)?;
+    let (touch, skipped_touchpoints) = match touchpoints {
+        None => (None, 0),
+        Some(log) => {
+            let contacts = pass(Some(f.as_of), vec![BehaviourFeature::RecencyDays]);
+            let ids = Some(customers.ids().to_vec());
+            let (t, skipped, _) = behaviour_features_of_raw(log, ids, &contacts)?;
+            (Some(column(&t, BehaviourFeature::RecencyDays)), skipped)
+        }
+    };
+    let stages = lifecycle_stages(
+        &column(&f, BehaviourFeature::RecencyDays),
+        &column(&f, BehaviourFeature::TenureDays),
+        touch.as_deref(),
+        params,
+    )?;
+    Ok(LifecycleOfLogs {
+        stages,
+        as_of: f.as_of,
+        skipped,
+        skipped_touchpoints,
+    })
 }
 
 #[cfg(test)]

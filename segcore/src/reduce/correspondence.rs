@@ -242,6 +242,11 @@ impl Ca {
         self.eigenvalues.mapv(|l| 100.0 * l / self.total_inertia)
     }
 
+    /// Running sum of [`percentage_of_variance`](Self::percentage_of_variance).
+    pub fn cumulative_percentage_of_variance(&self) -> Array1<f64> {
+        cumulative(self.percentage_of_variance())
+    }
+
     /// Row masses (row totals / grand total).
     pub fn row_masses(&self) -> ArrayView1<'_, f64> {
         self.row_masses.view()
@@ -490,6 +495,11 @@ impl Mca {
         }
     }
 
+    /// Running sum of [`percentage_of_variance`](Self::percentage_of_variance).
+    pub fn cumulative_percentage_of_variance(&self) -> Array1<f64> {
+        cumulative(self.percentage_of_variance())
+    }
+
     /// prince's `percentage_of_variance_` (see the module documentation for the corrections).
     pub fn percentage_of_variance(&self) -> Array1<f64> {
         let corrected = self.corrected_eigenvalues();
@@ -618,6 +628,12 @@ impl crate::persist::SavedModel for Mca {
         }
         Ok(())
     }
+}
+
+/// The running sum of `values` (in order).
+fn cumulative(mut values: Array1<f64>) -> Array1<f64> {
+    values.accumulate_axis_inplace(ndarray::Axis(0), |&prev, cur| *cur += prev);
+    values
 }
 
 #[cfg(test)]

@@ -514,6 +514,11 @@ impl LatentClass {
         Ok(self.posterior(codes)?.0)
     }
 
+    /// Mean log-likelihood per row (scikit-learn's `score` of mixtures); NaN without rows.
+    pub fn score(&self, codes: ArrayView2<u32>) -> Result<f64> {
+        Ok(self.total_log_likelihood(codes)? / codes.nrows() as f64)
+    }
+
     /// Total log-likelihood of the rows (summed in row order).
     pub fn total_log_likelihood(&self, codes: ArrayView2<u32>) -> Result<f64> {
         Ok(self.score_samples(codes)?.iter().sum())
