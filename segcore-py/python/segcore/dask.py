@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
     from dask.delayed import Delayed
+    from dask.typing import Key
 
     from .cluster import MiniBatchKMeans as LocalMiniBatchKMeans
     from .features import RfmRule
@@ -275,7 +276,7 @@ def read_parquet(
             blocks.append((file, None, int(sum(rows))))
     stamps = [(f, os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in files]
     name = "segcore-read-parquet-" + tokenize(stamps, names, float32, split_row_groups)
-    graph = {
+    graph: Dict[Key, object] = {
         (name, i, 0): (_ReadRows(file, names, row_groups, float32),)
         for i, (file, row_groups, _) in enumerate(blocks)
     }
