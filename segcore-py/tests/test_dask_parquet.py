@@ -133,7 +133,7 @@ def test_read_parquet_bad_input_names_the_file(client, tmp_path):
     with pytest.raises(ColumnTypeError, match=r"column `name` is text or binary in .*t\.parquet"):
         sdask.read_parquet(text)
     with pytest.raises(TypeError, match="float32 or float64"):
-        sdask.read_parquet(tmp_path, dtype=np.int64)
+        sdask.read_parquet(tmp_path / "part-0.parquet", dtype=np.int64)
     with pytest.raises(DataError, match="no Parquet files"):
         sdask.read_parquet(str(tmp_path / "nothing-*.parquet"))
     # integer columns read as numbers; an empty file is fine

@@ -199,15 +199,15 @@ ParquetPath = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[st
 
 def _parquet_files(path: ParquetPath) -> List[str]:
     """The files of ``path`` in ``dd.read_parquet``'s order: a folder's files (not those
-    starting with ``_`` or ``.``, which dask and Arrow skip: ``_metadata``, ``_SUCCESS``), a
-    glob's matches or a list of files, in natural order of their paths."""
+    starting with ``_`` or ``.``, which dask and Arrow skip: ``_metadata``, ``_SUCCESS``; not its
+    subfolders), a glob's matches or a list of files, in natural order of their paths."""
     from dask.utils import natural_sort_key
 
     if isinstance(path, (str, os.PathLike)):
         text = os.fspath(path)
         if os.path.isdir(text):
-            names = [n for n in os.listdir(text) if not n.startswith(("_", "."))]
-            files = [os.path.join(text, n) for n in sorted(names, key=natural_sort_key)]
+            names = sorted((n for n in os.listdir(text) if not n.startswith(("_", "."))), key=natural_sort_key)
+            files = [os.path.join(text, n) for n in names if os.path.isfile(os.path.join(text, n))]
         elif any(c in text for c in "*?["):
             files = sorted(glob.glob(text), key=natural_sort_key)
         else:
