@@ -5,7 +5,11 @@ Writes N x D float32 rows (weakly separated blobs) as Parquet files on disk once
 `--rows-per-file` rows at a time (so 50M rows never sit in memory), then fits k-means on them
 with each engine from the same initial centers (the first k rows) for a fixed number of Lloyd
 iterations (tol = 0): segcore.dask and dask-ml on a dask.distributed LocalCluster (2 worker
-processes, 1 thread each, `--worker-memory` each); on one `local[2]` Spark session Spark MLlib's
+processes, 1 thread each, `--worker-memory` each), each library on its users' path: segcore
+reads the files with `segcore.dask.read_parquet` (the core decodes each file on a worker straight
+into float32 rows), dask-ml with `dd.read_parquet(...).to_dask_array(lengths=True)`; segcore fed by
+that same `dd.read_parquet` array is timed too (`segcore-dd`), for transparency; on one
+`local[2]` Spark session Spark MLlib's
 RDD API (`spark-mllib`, which takes an initial model but needs every row converted in Python
 first: too slow past a few million rows), its DataFrame API (`spark-ml`: VectorAssembler and
 `pyspark.ml.clustering.KMeans`, which reads the Parquet files in the JVM but takes no initial
@@ -26,11 +30,11 @@ Per-iteration time, two ways:
 Spark figures are medians of `--repeats` runs. Peak memory: the workers' max RSS (dask, one
 fresh cluster per library), the Spark JVM's VmHWM and the largest VmHWM of its Python workers.
 
-The rows are persisted in the dask workers' memory, for both libraries, only when they take
-under a third of it (`--persist auto`); at 50M x 16 (3.2 GB against 2 x 2 GB) both dask libraries
+The rows are persisted in the dask workers' memory, for every library, only when they take
+under a third of it (`--persist auto`); at 50M x 16 (3.2 GB against 2 x 2 GB) the dask libraries
 read the Parquet files on every pass.
 
-Both dask fits are checked against each other after the timing: the centers (same start, same
+Each segcore fit is checked against dask-ml's after the timing: the centers (same start, same
 iterations: equal up to float32 rounding) and one inertia computed the same way for both (sum
 of squared distances to the final centers, float64). dask-ml's own `inertia_` is not that: when
 its loop ends without converging (always with tol = 0 and a fixed number of iterations) it
@@ -40,6 +44,7 @@ Euclidean distances, not their squares (about 2.3x smaller on this data).
     python benches/compare_engines.py --rows 50000000 --iters 3 --repeats 1   # the issue's size
     python benches/compare_engines.py --rows 4000000       # what fits a shared 2-core machine
     python benches/compare_engines.py --skip dask-ml,spark  # only some engines
+    python benches/compare_engines.py --rows 50000000 --files 50 --iters 3 --skip spark   # Dask at 50M
     python benches/compare_engines.py --skip segcore,dask-ml,spark-mllib,segcore-spark-passes  # Spark at 50M
 
 Needs: dask[distributed,dataframe], pyarrow, dask-ml (optional), pyspark + Java (optional).
@@ -146,7 +151,10 @@ def run_dask(path: str, init: np.ndarray, iters: int, memory: str, skip: set, pe
 
     results = {}
     centers = {}
-    for name in ("segcore", "dask-ml"):
+    # segcore on its documented path (segcore.dask.read_parquet: the core decodes the files on
+    # the workers), segcore fed by dd.read_parquet (for transparency), dask-ml on its users' path
+    # (dd.read_parquet(...).to_dask_array).
+    for name in ("segcore", "segcore-dd", "dask-ml"):
         if name in skip:
             continue
         # A fresh cluster per library, so the peak memory is that library's.
@@ -161,25 +169,28 @@ def run_dask(path: str, init: np.ndarray, iters: int, memory: str, skip: set, pe
             def read(files=path):
                 return dd.read_parquet(files).to_dask_array(lengths=True)
 
-            if persist:
-                # Both libraries get the rows in worker memory (dask-ml's advice for its fit).
+            persisted = None
+            if persist and name != "segcore":
+                # Every library gets the rows in worker memory (dask-ml's advice for its fit);
+                # segcore persists the blocks of its own reader (below).
                 from distributed import wait
 
                 persisted = read().persist()
                 wait(persisted)
 
             def data(files=None):
-                if files is not None or not persist:
+                if files is not None or persisted is None:
                     return read(files or path)
                 return persisted
 
             passes: list = []
-            if name == "segcore":
+            kept: list = []  # segcore's persisted blocks (when the rows fit)
+            if name.startswith("segcore"):
                 import segcore.dask as sdask
 
                 run = sdask._Blocks.run
 
-                def timed_run(self, task, split_every=8):
+                def timed_run(self, task, split_every=None):
                     begin = time.perf_counter()
                     out = run(self, task, split_every)
                     passes.append((json.loads(task)["task"], time.perf_counter() - begin))
@@ -187,9 +198,19 @@ def run_dask(path: str, init: np.ndarray, iters: int, memory: str, skip: set, pe
 
                 sdask._Blocks.run = timed_run
 
+                def own(files=None):
+                    if name == "segcore-dd":
+                        return data(files)
+                    # The core's reader; persisted like the others' rows when they fit.
+                    if persist and files is None:
+                        if not kept:
+                            kept.append(sdask.read_parquet(path).persist())
+                        return kept[0]
+                    return sdask.read_parquet(files or path)
+
                 def fit(n, X=None):
                     return sdask.KMeans(len(init), init=init, max_iter=n, tol=0.0, persist=False).fit(
-                        data() if X is None else X
+                        own() if X is None else X
                     )
 
                 def lloyd():
@@ -212,7 +233,8 @@ def run_dask(path: str, init: np.ndarray, iters: int, memory: str, skip: set, pe
                 def lloyd():
                     return loops.seconds
 
-            fit(2, data(os.path.join(path, first)))  # warm-up on one file: worker imports
+            one_file = os.path.join(path, first)
+            fit(2, own(one_file) if name.startswith("segcore") else data(one_file))  # warm-up: worker imports
             passes.clear()
             if name == "dask-ml":
                 loops.seconds.clear()
@@ -238,16 +260,17 @@ def run_dask(path: str, init: np.ndarray, iters: int, memory: str, skip: set, pe
             results[name] = result
             print(f"{name}: {result}", flush=True)
         finally:
-            if name == "segcore":
+            if name.startswith("segcore"):
                 sdask._Blocks.run = run
             client.close()
             cluster.close()
-    if len(centers) == 2:
-        diff = float(np.abs(centers["segcore"] - centers["dask-ml"]).max())
-        print(f"segcore.dask vs dask-ml: centers differ by {diff:.3g} at most (same start, same "
-              f"iterations); inertia (squared distances, the same computation for both) "
-              f"{results['segcore']['inertia_squared']:.6g} vs {results['dask-ml']['inertia_squared']:.6g}; "
-              f"dask-ml's own inertia_ {results['dask-ml']['inertia_reported']:.6g} sums unsquared distances")
+    for ours in ("segcore", "segcore-dd"):
+        if ours in centers and "dask-ml" in centers:
+            diff = float(np.abs(centers[ours] - centers["dask-ml"]).max())
+            print(f"{ours} vs dask-ml: centers differ by {diff:.3g} at most (same start, same "
+                  f"iterations); inertia (squared distances, the same computation for both) "
+                  f"{results[ours]['inertia_squared']:.6g} vs {results['dask-ml']['inertia_squared']:.6g}; "
+                  f"dask-ml's own inertia_ {results['dask-ml']['inertia_reported']:.6g} sums unsquared distances")
     return results
 
 
@@ -476,7 +499,7 @@ def main() -> None:
                         help="per-iteration time of the dask libraries and segcore.spark")
     parser.add_argument("--worker-memory", default="2GB")
     parser.add_argument("--path", default=os.path.join(ROOT, "target", "engines-bench"))
-    parser.add_argument("--skip", default="", help="comma list of segcore, dask-ml, spark (all of "
+    parser.add_argument("--skip", default="", help="comma list of segcore, segcore-dd, dask-ml, spark (all of "
                         "Spark), spark-mllib, spark-ml, segcore-spark, segcore-spark-passes")
     parser.add_argument("--repeats", type=int, default=3, help="alternating Spark runs (median)")
     args = parser.parse_args()
@@ -503,7 +526,7 @@ def main() -> None:
     for name, r in results.items():
         extra = {k: v for k, v in r.items() if k not in ("per_iter",)}
         print(f"{name:12s} {r['per_iter'] * 1000:9.1f} ms per iteration   {extra}")
-    for ours, theirs in (("segcore", "dask-ml"), ("segcore-spark", "spark-mllib"),
+    for ours, theirs in (("segcore", "dask-ml"), ("segcore-dd", "dask-ml"), ("segcore-spark", "spark-mllib"),
                          ("segcore-spark-passes", "spark-mllib"), ("segcore", "spark-mllib"),
                          ("segcore-spark", "spark-ml"), ("segcore-spark-passes", "spark-ml")):
         if ours in results and theirs in results:

@@ -16,6 +16,7 @@ mod gmm;
 mod kmeans;
 mod labels;
 mod metrics;
+mod parquet_rows;
 mod partial;
 mod pca;
 mod persist;
@@ -86,6 +87,8 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(partial::log_last_day, m)?)?;
     m.add_function(wrap_pyfunction!(partial::scaler_from_moments, m)?)?;
     m.add_function(wrap_pyfunction!(partial::pca_from_moments, m)?)?;
+    m.add_function(wrap_pyfunction!(parquet_rows::parquet_rows_layout, m)?)?;
+    m.add_function(wrap_pyfunction!(parquet_rows::read_parquet_rows, m)?)?;
     m.add_class::<clv::PyBetaGeoModel>()?;
     m.add_class::<clv::PyParetoNbdModel>()?;
     m.add_class::<clv::PyGammaGammaModel>()?;

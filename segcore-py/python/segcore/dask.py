@@ -12,7 +12,10 @@ same numbers as on a laptop (and, for a given partitioning, the same bits on any
 - :func:`behaviour_features` / :func:`rfm` on a Dask DataFrame transaction log (shuffled by
   customer, then the in-memory function per partition);
 - :func:`predict`: any fitted segcore model scored partition by partition (the model travels
-  to the workers as its JSON document).
+  to the workers as its JSON document);
+- :func:`read_parquet`: Parquet files as a dask array of rows, each block decoded on a worker
+  by the core straight into the row-major floats the estimators compute on (the fast path for
+  data that is re-read on every pass).
 
 Fitted attributes are numpy arrays; ``labels_`` is a lazy dask array (scikit-learn / dask-ml
 conventions).
@@ -20,7 +23,9 @@ conventions).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, TypeVar, Union
+import glob
+import os
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -44,11 +49,15 @@ if TYPE_CHECKING:
 
     import pandas as pd
     from dask.delayed import Delayed
+    from dask.typing import Key
 
     from .cluster import MiniBatchKMeans as LocalMiniBatchKMeans
     from .features import RfmRule
 
-__all__ = ["KMeans", "MiniBatchKMeans", "GaussianMixture", "StandardScaler", "PCA", "behaviour_features", "rfm", "predict"]
+__all__ = [
+    "KMeans", "MiniBatchKMeans", "GaussianMixture", "StandardScaler", "PCA", "behaviour_features", "rfm", "predict",
+    "read_parquet",
+]
 
 #: What the estimators fit on: a dask array (rows x features) or a dask DataFrame.
 Collection = Union[da.Array, dd.DataFrame]
@@ -178,6 +187,104 @@ def _applied(model: object, method: str, X: Collection, like: np.ndarray, dtype:
     if width is None:
         return da.map_blocks(function, X, drop_axis=1, dtype=dtype)
     return da.map_blocks(function, X, chunks=(X.chunks[0], (width,)), dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading Parquet into row blocks
+# ---------------------------------------------------------------------------------------------
+
+#: A file, a folder of Parquet files, a glob pattern, or a list of files.
+ParquetPath = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
+
+
+def _parquet_files(path: ParquetPath) -> List[str]:
+    """The files of ``path`` in ``dd.read_parquet``'s order: a folder's files (not those
+    starting with ``_`` or ``.``, which dask and Arrow skip: ``_metadata``, ``_SUCCESS``; not its
+    subfolders), a glob's matches or a list of files, in natural order of their paths."""
+    from dask.utils import natural_sort_key
+
+    if isinstance(path, (str, os.PathLike)):
+        text = os.fspath(path)
+        if os.path.isdir(text):
+            names = sorted((n for n in os.listdir(text) if not n.startswith(("_", "."))), key=natural_sort_key)
+            files = [os.path.join(text, n) for n in names if os.path.isfile(os.path.join(text, n))]
+        elif any(c in text for c in "*?["):
+            files = sorted(glob.glob(text), key=natural_sort_key)
+        else:
+            files = [text]
+    else:
+        files = sorted((os.fspath(p) for p in path), key=natural_sort_key)
+    if not files:
+        raise DataError(f"no Parquet files found at {path!r}")
+    return files
+
+
+class _ReadRows:
+    """One block of :func:`read_parquet`: the rows of a file (or of some of its row groups)
+    decoded by the core on the worker that runs it."""
+
+    def __init__(self, path: str, columns: List[str], row_groups: Optional[Tuple[int, int]], float32: bool) -> None:
+        self.path, self.columns, self.row_groups, self.float32 = path, columns, row_groups, float32
+
+    def __call__(self) -> np.ndarray:
+        return _segcore.read_parquet_rows(self.path, self.columns, self.row_groups, self.float32)
+
+
+def read_parquet(
+    path: ParquetPath, columns: Optional[Sequence[str]] = None, dtype: Optional[npt.DTypeLike] = None,
+    split_row_groups: bool = False,
+) -> da.Array:
+    """Parquet files as a lazy dask array of rows (rows x columns), each block decoded on a
+    worker by segcore's core straight into row-major floats: no pandas frame, no conversion.
+
+    ``path``: a file, a folder, a glob pattern, or a list of files, read in natural order of
+    their paths as ``dd.read_parquet`` reads them; the workers must see the same paths (a shared
+    or local disk). ``columns``: the columns read, in that order (default: all of the first file's, which
+    every file must then hold, in the same order). ``dtype``: ``float32`` or ``float64``
+    (default: float32 when every column read is stored as 32-bit floats, else float64, as
+    :class:`KMeans` picks for a DataFrame). One block per file, or per row group with
+    ``split_row_groups=True``.
+
+    Only the files' footers are read here (for the block sizes and the column checks); the rows
+    are decoded when a block is computed, on every pass of a fit that does not ``persist``
+    them. Columns are 32/64-bit floats or integers; a column of another type, a null, a NaN or
+    an infinity is an error naming the file, row group, column (and row); so is a file whose
+    columns differ from the first's. Every estimator of this module takes the array::
+
+        X = segcore.dask.read_parquet("customers/")
+        model = segcore.dask.KMeans(8, persist=False).fit(X)
+    """
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    files = _parquet_files(path)
+    if isinstance(columns, str):
+        raise TypeError("columns must be a list of column names, not a string")
+    names, all_float32, groups = _segcore.parquet_rows_layout(files, None if columns is None else list(columns))
+    if dtype is None:
+        float32 = all_float32
+    else:
+        kind = np.dtype(dtype)
+        if kind not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise TypeError(f"dtype must be float32 or float64, got {kind}")
+        float32 = kind == np.dtype(np.float32)
+    blocks: List[Tuple[str, Optional[Tuple[int, int]], int]] = []
+    for file, rows in zip(files, groups):
+        if split_row_groups and rows:
+            blocks.extend((file, (g, g + 1), int(n)) for g, n in enumerate(rows))
+        else:
+            blocks.append((file, None, int(sum(rows))))
+    stamps = [(f, os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in files]
+    name = "segcore-read-parquet-" + tokenize(stamps, names, float32, split_row_groups)
+    graph: Dict[Key, object] = {
+        (name, i, 0): (_ReadRows(file, names, row_groups, float32),)
+        for i, (file, row_groups, _) in enumerate(blocks)
+    }
+    chunks = (tuple(n for _, _, n in blocks), (len(names),))
+    return da.Array(
+        HighLevelGraph.from_collections(name, graph, dependencies=()), name, chunks,
+        dtype=np.float32 if float32 else np.float64,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

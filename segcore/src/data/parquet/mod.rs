@@ -26,13 +26,16 @@
 //! guard does not hide what the fuzzer finds).
 
 mod check;
+mod rows;
+
+pub use rows::{parquet_rows_layout, read_parquet_rows, ParquetRowsLayout, RowBlock};
 
 use crate::error::{Error, Result};
 use parquet::basic::{ConvertedType, LogicalType, TimeUnit, Type as PhysicalType};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{AsBytes, DataType};
 use parquet::file::reader::{ChunkReader, FileReader, SerializedFileReader};
-use parquet::schema::types::ColumnDescriptor;
+use parquet::schema::types::{ColumnDescPtr, ColumnDescriptor};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -191,6 +194,49 @@ fn guarded<T>(source_name: &str, f: impl FnOnce() -> parquet::errors::Result<T>)
     }
 }
 
+/// The leaf column of each top-level field (a flat field is its own leaf; `None`: a group
+/// without leaves).
+fn leaves_of<R: ChunkReader + 'static>(reader: &SerializedFileReader<R>) -> Vec<Option<usize>> {
+    let schema = reader.metadata().file_metadata().schema_descr();
+    let mut leaf_of = vec![None; schema.root_schema().get_fields().len()];
+    for leaf in 0..schema.num_columns() {
+        let root = schema.get_column_root_idx(leaf);
+        if let Some(slot) = leaf_of.get_mut(root) {
+            slot.get_or_insert(leaf);
+        }
+    }
+    leaf_of
+}
+
+/// The leaf index and descriptor of top-level column `j` (`name`), or an error when it is
+/// nested (a list, map or struct).
+fn flat_column<R: ChunkReader + 'static>(
+    reader: &SerializedFileReader<R>,
+    leaf_of: &[Option<usize>],
+    j: usize,
+    name: &str,
+    source_name: &str,
+) -> Result<(usize, ColumnDescPtr)> {
+    let schema = reader.metadata().file_metadata().schema_descr();
+    let fields = schema.root_schema().get_fields();
+    let leaf = leaf_of.get(j).copied().flatten();
+    let descr = leaf.map(|leaf| schema.column(leaf));
+    let flat = fields.get(j).is_some_and(|f| f.is_primitive())
+        && descr
+            .as_ref()
+            .is_some_and(|d| d.max_rep_level() == 0 && d.path().parts().len() == 1);
+    match (leaf, descr) {
+        (Some(leaf), Some(descr)) if flat => Ok((leaf, descr)),
+        _ => Err(unsupported(
+            source_name,
+            format!(
+                "column `{name}` is nested (a list, map or struct); segcore reads flat \
+                 tables: flatten the column or leave it out of the export"
+            ),
+        )),
+    }
+}
+
 /// Which columns to decode, given the header: one flag per column, or an error (a missing
 /// column) before any value is decoded.
 pub(crate) type ChooseColumns<'a> = dyn FnMut(&[String]) -> Result<Vec<bool>> + 'a;
@@ -232,16 +278,7 @@ fn read_table<R: ChunkReader + 'static>(
 ) -> Result<ParquetTable> {
     let names = names_of(reader);
     let wanted = choose(&names)?;
-    let schema = reader.metadata().file_metadata().schema_descr_ptr();
-    let fields = schema.root_schema().get_fields();
-    // The leaf column of each top-level field (a flat field is its own leaf).
-    let mut leaf_of = vec![None; names.len()];
-    for leaf in 0..schema.num_columns() {
-        let root = schema.get_column_root_idx(leaf);
-        if let Some(slot) = leaf_of.get_mut(root) {
-            slot.get_or_insert(leaf);
-        }
-    }
+    let leaf_of = leaves_of(reader);
     // Every column asked for is flat and of a type segcore reads, and the file's metadata and
     // those columns' page headers are consistent, before a value is decoded.
     let mut checked = Vec::new();
@@ -249,22 +286,8 @@ fn read_table<R: ChunkReader + 'static>(
         if !wanted.get(j).copied().unwrap_or(false) {
             continue;
         }
-        let descr = leaf_of[j].map(|leaf| schema.column(leaf));
-        let flat = fields[j].is_primitive()
-            && descr
-                .as_ref()
-                .is_some_and(|d| d.max_rep_level() == 0 && d.path().parts().len() == 1);
-        let Some(descr) = descr.filter(|_| flat) else {
-            return Err(unsupported(
-                source_name,
-                format!(
-                    "column `{name}` is nested (a list, map or struct); segcore reads flat \
-                     tables: flatten the column or leave it out of the export"
-                ),
-            ));
-        };
+        let (leaf, descr) = flat_column(reader, &leaf_of, j, name, source_name)?;
         check_type(&descr, name, source_name)?;
-        let leaf = leaf_of[j].expect("a flat column has its leaf");
         checked.push((j, check::Wanted { leaf, name }, descr));
     }
     let leaves: Vec<&check::Wanted<'_>> = checked.iter().map(|(_, w, _)| w).collect();
