@@ -94,3 +94,18 @@ def single_threaded_oracles():
 
     with threadpool_limits(limits=1):
         yield
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A real dask.distributed cluster of 2 worker processes x 1 thread x 2 GB, one per test module
+    that asks for it (the Dask tests skip with a reason before, when Dask is absent)."""
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        memory_limit="2GB",
+    )
+    with Client(cluster) as c:
+        yield c
+    cluster.close()

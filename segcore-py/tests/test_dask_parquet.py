@@ -23,19 +23,6 @@ import segcore.dask as sdask  # noqa: E402
 COLUMNS = [f"f{j}" for j in range(5)]
 
 
-@pytest.fixture(scope="module")
-def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-        memory_limit="2GB",
-    )
-    with Client(cluster) as c:
-        yield c
-    cluster.close()
-
-
 def _blobs(n: int, d: int = 5, seed: int = 0) -> np.ndarray:
     from sklearn.datasets import make_blobs
 

@@ -40,19 +40,6 @@ def _log(n_customers: int = 300, seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
 
 
-@pytest.fixture(scope="module")
-def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-        memory_limit="2GB",
-    )
-    with Client(cluster) as c:
-        yield c
-    cluster.close()
-
-
 # ------------------------------------------------------------------------------------- Dask
 
 
