@@ -51,6 +51,43 @@ pub(super) struct Wanted<'a> {
     pub name: &'a str,
 }
 
+/// Walks the file's footer (its Thrift metadata) before the decoder parses it: the decoder
+/// reserves room for a list by the count written in front of it, so every list's elements must
+/// lie within the footer (each takes at least a byte), and the nesting is bounded. A file too
+/// short to have a footer, or without the magic bytes, is left to the decoder's own error.
+pub(super) fn check_footer<R: ChunkReader>(file: &R, source_name: &str) -> Result<()> {
+    let len = file.len();
+    if len < 12 {
+        return Ok(());
+    }
+    let tail = file
+        .get_bytes(len - 8, 8)
+        .map_err(|e| super::parquet_error(source_name, e))?;
+    if &tail[4..] != b"PAR1" {
+        return Ok(());
+    }
+    let footer_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if footer_len + 8 > len {
+        return Ok(());
+    }
+    let footer = file
+        .get_bytes(len - 8 - footer_len, footer_len as usize)
+        .map_err(|e| super::parquet_error(source_name, e))?;
+    let mut input = Compact {
+        input: &footer[..],
+        consumed: 0,
+    };
+    input.skip_value(wire::STRUCT, 0).map_err(|what| {
+        unsupported(
+            source_name,
+            format!(
+                "its footer (the file's metadata) is malformed: {what}; re-export it, or \
+                 export CSV instead"
+            ),
+        )
+    })
+}
+
 /// Checks `metadata` (read from `file`) and the page headers of the `wanted` columns.
 pub(super) fn check_file<R: ChunkReader>(
     metadata: &ParquetMetaData,
@@ -812,6 +849,29 @@ mod tests {
             input: bytes,
             consumed: 0,
         })
+    }
+
+    #[test]
+    fn a_footer_list_longer_than_the_footer_is_refused_before_the_decoder() {
+        // FileMetaData { 2: schema = a list of 2^28 structs } and nothing after: the decoder
+        // would reserve room for 2^28 schema elements (gigabytes) before reading one.
+        let footer = [0x29u8, 0xfc, 0x80, 0x80, 0x80, 0x80, 0x01, 0x00];
+        let mut file = b"PAR1".to_vec();
+        file.extend_from_slice(&footer);
+        file.extend_from_slice(&(footer.len() as u32).to_le_bytes());
+        file.extend_from_slice(b"PAR1");
+        let err = check_footer(&bytes::Bytes::from(file), "big.parquet").unwrap_err();
+        assert!(
+            matches!(&err, Error::UnsupportedInput { reason, .. } if reason.contains("footer")),
+            "{err}"
+        );
+        // A footer that holds what it declares passes: one empty struct in the list.
+        let footer = [0x29u8, 0x1c, 0x00, 0x00];
+        let mut file = b"PAR1".to_vec();
+        file.extend_from_slice(&footer);
+        file.extend_from_slice(&(footer.len() as u32).to_le_bytes());
+        file.extend_from_slice(b"PAR1");
+        assert!(check_footer(&bytes::Bytes::from(file), "ok.parquet").is_ok());
     }
 
     #[test]

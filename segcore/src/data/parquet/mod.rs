@@ -158,7 +158,16 @@ pub(crate) fn parquet_names(path: &Path) -> Result<Vec<String>> {
 }
 
 fn open(path: &Path, source_name: &str) -> Result<SerializedFileReader<std::fs::File>> {
-    let file = open_file(path, source_name)?;
+    new_reader(open_file(path, source_name)?, source_name)
+}
+
+/// The decoder's reader of `file`, after [`check::check_footer`]: the decoder sizes its lists by
+/// the counts written in the footer, so those are checked against the footer's bytes first.
+fn new_reader<R: ChunkReader + 'static>(
+    file: R,
+    source_name: &str,
+) -> Result<SerializedFileReader<R>> {
+    check::check_footer(&file, source_name)?;
     guarded(source_name, || SerializedFileReader::new(file))
 }
 
@@ -253,7 +262,7 @@ pub(crate) fn read_parquet_path(
         path: source_name.clone(),
         source,
     })?;
-    let reader = guarded(&source_name, || SerializedFileReader::new(file))?;
+    let reader = new_reader(file, &source_name)?;
     read_table(&reader, &for_checks, &source_name, choose)
 }
 
@@ -264,7 +273,7 @@ pub(crate) fn read_parquet_bytes(
     choose: &mut ChooseColumns<'_>,
 ) -> Result<ParquetTable> {
     let bytes = bytes::Bytes::from(bytes);
-    let reader = guarded(source_name, || SerializedFileReader::new(bytes.clone()))?;
+    let reader = new_reader(bytes.clone(), source_name)?;
     read_table(&reader, &bytes, source_name, choose)
 }
 
