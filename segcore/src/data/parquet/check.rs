@@ -77,15 +77,40 @@ pub(super) fn check_footer<R: ChunkReader>(file: &R, source_name: &str) -> Resul
         input: &footer[..],
         consumed: 0,
     };
-    input.skip_value(wire::STRUCT, 0).map_err(|what| {
-        unsupported(
-            source_name,
-            format!(
-                "its footer (the file's metadata) is malformed: {what}; re-export it, or \
+    // FileMetaData's own fields must have their declared wire types: the decoder reads a known
+    // field by its id, so a list read from an integer's bytes would claim any count. The walk
+    // must also end at the footer's last byte, as a real footer does.
+    let file_metadata_field = |id: i16| match id {
+        1 => Some(wire::I32),
+        3 => Some(wire::I64),
+        2 | 4 | 5 | 7 => Some(wire::LIST),
+        6 | 9 => Some(wire::BINARY),
+        8 => Some(wire::STRUCT),
+        _ => None,
+    };
+    input
+        .fields(0, file_metadata_field, |input, _, kind| {
+            input.skip_value(kind, 1)
+        })
+        .and_then(|()| {
+            if input.consumed == footer_len {
+                Ok(())
+            } else {
+                Err(format!(
+                    "its metadata ends at byte {} of {footer_len}",
+                    input.consumed
+                ))
+            }
+        })
+        .map_err(|what| {
+            unsupported(
+                source_name,
+                format!(
+                    "its footer (the file's metadata) is malformed: {what}; re-export it, or \
                  export CSV instead"
-            ),
-        )
-    })
+                ),
+            )
+        })
 }
 
 /// Checks `metadata` (read from `file`) and the page headers of the `wanted` columns.
@@ -865,6 +890,14 @@ mod tests {
             matches!(&err, Error::UnsupportedInput { reason, .. } if reason.contains("footer")),
             "{err}"
         );
+        // The fuzzer's case: field 2 (the schema list) written as an integer, which the decoder
+        // would read as a list header claiming any count.
+        let footer = [0x15u8, 0x02, 0x15, 0x04, 0x00];
+        let mut file = b"PAR1".to_vec();
+        file.extend_from_slice(&footer);
+        file.extend_from_slice(&(footer.len() as u32).to_le_bytes());
+        file.extend_from_slice(b"PAR1");
+        assert!(check_footer(&bytes::Bytes::from(file), "typed.parquet").is_err());
         // A footer that holds what it declares passes: one empty struct in the list.
         let footer = [0x29u8, 0x1c, 0x00, 0x00];
         let mut file = b"PAR1".to_vec();
