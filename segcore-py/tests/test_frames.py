@@ -83,3 +83,62 @@ def test_duplicate_column_names_in_a_transaction_log_are_a_clear_error():
     log = pd.DataFrame([["C1", "2024-01-02", 10.0, 3.0]], columns=["customer_id", "date", "amount", "amount"])
     with pytest.raises(DataError, match="duplicate column names: amount"):
         segcore.rfm(log)
+
+
+# --- one column policy for every table adapter (profiles, the Segmenter, the feature pipeline) --
+
+
+def _flag_frames(values):
+    """A boolean column (None = missing) as a pandas (nullable boolean) and, when polars is
+    installed, a polars DataFrame."""
+    frames = [pd.DataFrame({"flag": pd.array(values, dtype="boolean")})]
+    try:
+        import polars as pl
+    except ImportError:
+        return frames
+    return frames + [pl.DataFrame({"flag": pl.Series("flag", values, dtype=pl.Boolean)})]
+
+
+def test_booleans_are_numbers_zero_and_one():
+    for frame in _flag_frames([True, False, None, True]):
+        [(_, customer_table)], _ = _frames.table_columns(frame)
+        np.testing.assert_array_equal(customer_table, [1.0, 0.0, np.nan, 1.0])
+        np.testing.assert_array_equal(_frames.column_input(frame["flag"]), [1.0, 0.0, np.nan, 1.0])
+        # As categories only where the spec asks for them.
+        assert _frames.column_input(frame["flag"], categorical=True)[1].tolist() == [0, 1, -1, 0]
+    numpy_flags = _frames.column_input(np.array([True, False]))
+    assert numpy_flags.dtype == np.float64 and numpy_flags.tolist() == [1.0, 0.0]
+    # A profile reads a flag as a number (its mean is the share of True), as the pipeline does.
+    frame = pd.DataFrame({"flag": [True, False] * 10})
+    report = segcore.profile(frame, [0] * 10 + [1] * 10, min_group_size=1)
+    assert report.numeric["column"].unique().tolist() == ["flag"] and report.categorical.empty
+    assert segcore.FeaturePipeline().fit(frame).get_feature_names_out().tolist() == ["flag"]
+
+
+def test_categoricals_keep_their_declared_order_in_every_adapter():
+    declared = ["S", "M", "L"]
+    values = ["L", "S", None, "L"]
+    columns = [pd.Series(pd.Categorical(values, categories=declared)), pd.Categorical(values, categories=declared)]
+    try:
+        import polars as pl
+
+        columns.append(pl.Series("size", values, dtype=pl.Enum(declared)))
+    except ImportError:
+        pass
+    for data in columns:
+        for categorical in (False, True):
+            categories, codes = _frames.column_input(data, categorical)
+            assert categories == declared
+            assert codes.tolist() == [2, 0, -1, 2]
+    # The profile lists the categories in that order.
+    frame = pd.DataFrame({"size": pd.Categorical(["L", "M", "S", "L"] * 5, categories=declared)})
+    report = segcore.profile(frame, [0, 1] * 10, min_group_size=1)
+    assert report.categorical["category"].unique().tolist() == declared
+
+
+def test_text_categories_in_order_of_first_appearance_and_equal_text_is_one_category():
+    for data in (pd.Series(["b", "a", None, "b"]), np.array(["b", "a", None, "b"], dtype=object)):
+        categories, codes = _frames.column_input(data)
+        assert categories == ["b", "a"] and codes.tolist() == [0, 1, -1, 0]
+    categories, codes = _frames.column_input(np.array([1, "1", 2], dtype=object))
+    assert categories == ["1", "2"] and codes.tolist() == [0, 0, 1]

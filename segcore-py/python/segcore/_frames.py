@@ -47,6 +47,7 @@ __all__ = [
     "as_sample_weight",
     "check_feature_names",
     "column",
+    "column_input",
     "column_names",
     "day",
     "factorize",
@@ -59,7 +60,6 @@ __all__ = [
     "log_input",
     "raw_ids",
     "rows_of",
-    "pipeline_column",
     "series_or_array",
     "shared_labels",
     "table_columns",
@@ -316,57 +316,52 @@ def as_sample_weight(sample_weight: SampleWeight, n_samples: int, dtype: "npt.DT
 # --- customer tables (profiles, the Segmenter) ----------------------------------------------
 
 
-def _encode(items: Sequence[object]) -> Tuple[List[str], np.ndarray]:
-    """Categories (as text) in order of first appearance and int64 codes, -1 for missing."""
-    index: Dict[str, int] = {}
-    categories: List[str] = []
-    codes = np.empty(len(items), dtype=np.int64)
-    for row, value in enumerate(items):
-        if _is_missing(value):
-            codes[row] = -1
-            continue
-        key = str(value)
-        code = index.get(key)
-        if code is None:
-            code = index[key] = len(categories)
-            categories.append(key)
-        codes[row] = code
-    return categories, codes
+def column_input(data: ColumnLike, categorical: bool = False) -> ColumnInput:
+    """One column for the core, the policy of every table adapter: float64 values (NaN =
+    missing) when the column is numeric, booleans included (as 0/1, as scikit-learn reads
+    them), and not asked for as categories; else ``(categories, int64 codes)`` with -1 for
+    missing. Categories are the values as text in order of first appearance; a pandas
+    Categorical (or polars Enum) keeps its declared order, unused categories included.
 
-
-def _customer_column(data: ColumnLike) -> ColumnInput:
-    """One column of a customer table: float64 with NaN for missing when numeric (not bool),
-    else categories in order of first appearance (a pandas Categorical keeps its declared
-    order)."""
+    A non-numeric column asked for as numbers goes as categories, so that the core's
+    ColumnTypeError names the column."""
     if is_polars(data):
         import polars as pl
 
         series = cast("pl.Series", data)
-        if series.dtype.is_numeric():
+        if isinstance(series.dtype, pl.Enum):
+            codes = series.to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+            return [str(c) for c in series.dtype.categories.to_list()], np.ascontiguousarray(codes)
+        if not categorical and (series.dtype.is_numeric() or series.dtype == pl.Boolean):
             return np.ascontiguousarray(series.cast(pl.Float64).fill_null(float("nan")).to_numpy(), dtype=np.float64)
-        return _encode(series.cast(pl.Utf8).to_list())
-    if is_pandas(data):
+    elif is_pandas(data):
         import pandas as pd
 
-        series = cast("pd.Series", data)
-        if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
-            if isinstance(series.dtype, pd.CategoricalDtype):
-                # A declared category order is kept (it orders the profile's categories).
-                return [str(c) for c in series.cat.categories], series.cat.codes.to_numpy(dtype=np.int64)
-            return _encode(series.astype(object).tolist())
-        return np.ascontiguousarray(series.to_numpy(dtype=np.float64, na_value=np.nan))
-    array = np.asarray(data)
-    if array.ndim != 1:
-        raise DataError(f"each column must be one-dimensional, got {array.ndim}D")
-    if array.dtype.kind in "iuf":
-        return np.ascontiguousarray(array, dtype=np.float64)
-    return _encode(array.tolist())
+        dtype = getattr(data, "dtype", None)
+        if isinstance(dtype, pd.CategoricalDtype):
+            codes = data.cat.codes if isinstance(data, pd.Series) else cast("pd.Categorical", data).codes
+            return [str(c) for c in dtype.categories], np.asarray(codes, dtype=np.int64)
+        if not categorical and (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+            return np.ascontiguousarray(cast("pd.Series", data).to_numpy(dtype=np.float64, na_value=np.nan))
+    else:
+        data = np.asarray(data)
+        if data.ndim != 1:
+            raise DataError(f"each column must be one-dimensional, got {data.ndim}D")
+        if not categorical and data.dtype.kind in "biuf":
+            return np.ascontiguousarray(data, dtype=np.float64)
+    codes, uniques = factorize(data, np.int64, as_objects=True)
+    texts = [str(u) for u in uniques]
+    if len(set(texts)) < len(texts):  # 1 and "1" read alike: one category
+        first: Dict[str, int] = {}
+        merged = np.asarray([first.setdefault(t, len(first)) for t in texts] + [-1], dtype=np.int64)
+        return list(first), merged[codes]
+    return texts, np.ascontiguousarray(codes)
 
 
 def table_columns(data: Table, skip: Optional[str] = None) -> Tuple[List[Tuple[str, ColumnInput]], int]:
     """``[(name, column input), ...]`` and the row count of a pandas/polars DataFrame or dict,
     without the column named ``skip`` (the customer ids, which go their own way); each column
-    as :func:`_customer_column` converts it."""
+    as :func:`column_input` converts it."""
     if not (is_polars(data) or is_pandas(data) or isinstance(data, dict)):
         raise TypeError(
             f"data must be a pandas or polars DataFrame or a dict of columns, got {type(data).__name__}"
@@ -375,7 +370,7 @@ def table_columns(data: Table, skip: Optional[str] = None) -> Tuple[List[Tuple[s
         _unique(column_names(data))
     frame = cast("Dict[str, ColumnLike]", data)
     names = list(frame.keys()) if isinstance(data, dict) else list(cast("pd.DataFrame", data).columns)
-    columns = [(str(name), _customer_column(frame[name])) for name in names if str(name) != skip]
+    columns = [(str(name), column_input(frame[name])) for name in names if str(name) != skip]
     if not isinstance(data, dict):
         return columns, int(cast("pd.DataFrame", data).shape[0])
     lengths = {len(c) if isinstance(c, np.ndarray) else len(c[1]) for _, c in columns}
@@ -502,38 +497,6 @@ def _object_column(name: str, data: np.ndarray) -> np.ndarray:
         return data
     except TypeError as err:
         raise TypeError(f"column `{name}`: {err}") from None
-
-
-def _categories(data: ColumnLike) -> Tuple[List[str], np.ndarray]:
-    """(categories, int64 codes with -1 for missing); any dtype is read as categories."""
-    codes, uniques = factorize(data, np.int64, as_objects=True)
-    return [str(u) for u in uniques], np.ascontiguousarray(codes)
-
-
-def _is_numeric(data: ColumnLike) -> bool:
-    dtype = getattr(data, "dtype", None)
-    if dtype is not None and hasattr(dtype, "is_numeric"):  # polars
-        return bool(dtype.is_numeric()) or str(dtype) == "Boolean"
-    if isinstance(data, np.ndarray):
-        return data.dtype.kind in "biuf"
-    import pandas as pd
-
-    return bool(pd.api.types.is_numeric_dtype(data)) or bool(pd.api.types.is_bool_dtype(data))
-
-
-def pipeline_column(data: ColumnLike, categorical: bool) -> ColumnInput:
-    """A feature-pipeline input column: categories when its spec encodes categories, else
-    float64 values (NaN = missing; bool counts as numeric). A non-numeric column of a numeric
-    spec goes as categories so that the core raises its ColumnTypeError naming the column."""
-    if categorical or not _is_numeric(data):
-        return _categories(data)
-    if isinstance(data, np.ndarray):
-        return np.ascontiguousarray(data, dtype=np.float64)
-    try:
-        array = cast("pd.Series", data).to_numpy(dtype=np.float64, na_value=np.nan)  # pandas, nullable dtypes too
-    except TypeError:
-        array = cast("pl.Series", data).cast(float).to_numpy()  # polars: nulls become NaN
-    return np.ascontiguousarray(array, dtype=np.float64)
 
 
 # --- transaction logs -----------------------------------------------------------------------

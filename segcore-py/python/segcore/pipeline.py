@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _segcore
 from ._base import BaseEstimator, CoreModelMixin, TransformerMixin, check_is_fitted, store_params
-from ._frames import column, frame_columns, pipeline_column
+from ._frames import column, column_input, frame_columns
 from ._typing import Ignored, MatrixLike
 from .exceptions import DataError, InvalidParameterError
 
@@ -73,7 +73,7 @@ def _inputs(specs: List[Dict[str, Any]], frame: Dict[str, Any]) -> List[Tuple[st
                 f"invalid parameter `columns`: each spec needs a 'column' name, got {spec!r}"
             )
         categorical = spec.get("encoding") in _CATEGORICAL_ENCODINGS
-        out.append((name, pipeline_column(column(frame, name), categorical)))
+        out.append((name, column_input(column(frame, name), categorical)))
     return out
 
 
@@ -83,7 +83,7 @@ def _typed_inputs(specs: List[Dict[str, Any]], frame: Dict[str, Any]) -> List[Tu
     writes one column spec per column (``FeatureInput::spec_of_every_column``)."""
     if specs:
         return _inputs(specs, frame)
-    return [(name, pipeline_column(data, False)) for name, data in frame.items()]
+    return [(name, column_input(data)) for name, data in frame.items()]
 
 
 TransformReport = Dict[str, Dict[str, int]]
