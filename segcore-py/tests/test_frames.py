@@ -142,3 +142,18 @@ def test_text_categories_in_order_of_first_appearance_and_equal_text_is_one_cate
         assert categories == ["b", "a"] and codes.tolist() == [0, 1, -1, 0]
     categories, codes = _frames.column_input(np.array([1, "1", 2], dtype=object))
     assert categories == ["1", "2"] and codes.tolist() == [0, 0, 1]
+
+
+def test_one_label_encoding_for_profiles_metrics_and_clv():
+    codes, kept = _frames.as_labels([3, 1, 3])
+    assert codes.tolist() == [3, 1, 3] and kept.tolist() == [0, 1, 2, 3]
+    codes, named = _frames.as_labels(["b", "a", "b"])
+    assert codes.tolist() == [1, 0, 1] and named.tolist() == ["a", "b"]
+    assert _frames.as_labels([5, 0, 5], dense=True)[0].tolist() == [1, 0, 1]
+    with pytest.raises(DataError, match=r"labels, row 1: 'x' is not a segment label"):
+        _frames.as_labels([0, "x"], segments_only=True)
+    for bad in ([0.0, np.nan], [0, None]):
+        with pytest.raises(DataError, match="missing values .* at row 1"):
+            _frames.as_labels(bad)
+    # The metrics read labels by the same encoding: names or numbers, one partition.
+    assert segcore.metrics.adjusted_rand_score(["b", "a", "b"], [7, 0, 7]) == 1.0

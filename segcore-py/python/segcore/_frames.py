@@ -697,29 +697,31 @@ def customer_index(
 # --- labels ---------------------------------------------------------------------------------
 
 
-def _label_values(labels: ColumnLike, name: str) -> np.ndarray:
-    """The labels as a 1-D array, or DataError for another shape or a missing label."""
-    array = values(labels)
-    if array.ndim != 1:
-        raise DataError(f"{name} must be one-dimensional, got {array.ndim}D")
-    if array.dtype.kind == "f" and np.isnan(array).any():
-        raise DataError(f"{name} contains missing values (NaN) at row {int(np.flatnonzero(np.isnan(array))[0])}")
-    if array.dtype == object and any(v is None for v in array.tolist()):
-        raise DataError(f"{name} contains missing values (None)")
-    return array
-
-
-def as_labels(labels: ColumnLike, name: str = "labels") -> Tuple[np.ndarray, np.ndarray]:
-    """Non-negative int64 codes for the core and the original label of each code.
+def as_labels(labels: ColumnLike, name: str = "labels", dense: bool = False,
+              segments_only: bool = False) -> Tuple[np.ndarray, np.ndarray]:
+    """The one label encoding: non-negative int64 codes for the core and the original label of
+    each code.
 
     Integer labels in 0..=65535 are kept as they are (segment 3 stays 3); anything else (strings,
-    negative numbers) is mapped to 0, 1, ... in sorted order.
-    """
-    array = _label_values(labels, name)
-    if array.dtype.kind in "iu" or (array.dtype.kind == "f" and np.all(array == np.round(array))):
+    negative numbers), and every label when ``dense``, is mapped to 0, 1, ... in sorted order.
+    ``segments_only`` refuses a label that is not kept (DataError naming its row) instead of
+    mapping it. Labels are 1-D; a missing label (None, NaN) is a DataError naming its row."""
+    import pandas as pd
+
+    array = values(labels)
+    if array.ndim != 1:
+        raise DataError(f"{name} must be 1D (one-dimensional), got {array.ndim}D")
+    missing = np.flatnonzero(pd.isna(array))
+    if missing.size:
+        raise DataError(f"{name} contains missing values ({array[missing[:1]].tolist()[0]!r}) at row {int(missing[0])}")
+    if not dense and (array.dtype.kind in "iu" or (array.dtype.kind == "f" and np.all(array == np.round(array)))):
         ints = array.astype(np.int64)
         if ints.size == 0 or (ints.min() >= 0 and ints.max() <= 65535):
             return ints, np.arange(int(ints.max()) + 1 if ints.size else 0)
+    if segments_only:
+        numbers = np.asarray(pd.to_numeric(array, errors="coerce"), dtype=np.float64)
+        row = int(np.flatnonzero(~((numbers == np.round(numbers)) & (numbers >= 0) & (numbers <= 65535)))[0])
+        raise DataError(f"{name}, row {row}: {array[row:row + 1].tolist()[0]!r} is not a segment label (an integer in 0..=65535)")
     uniques, codes = np.unique(array, return_inverse=True)
     return codes.astype(np.int64).ravel(), uniques
 
@@ -736,8 +738,8 @@ def label_list(label_values: np.ndarray, codes: "npt.ArrayLike") -> List[Hashabl
 
 def shared_labels(before: ColumnLike, after: ColumnLike) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Codes of two labelings over one shared vocabulary (so equal labels get equal codes)."""
-    b, a = _label_values(before, "labels_before"), _label_values(after, "labels_after")
+    b, a = (values(x) for x in (before, after))
+    as_labels(b, "labels_before"), as_labels(a, "labels_after")  # each one's shape and missing labels
     both = np.concatenate([b.astype(object), a.astype(object)]) if b.dtype != a.dtype else np.concatenate([b, a])
-    uniques, codes = np.unique(both, return_inverse=True)
-    codes = codes.astype(np.int64).ravel()
+    codes, uniques = as_labels(both, dense=True)
     return codes[: len(b)], codes[len(b):], uniques

@@ -26,7 +26,7 @@ from . import _segcore
 from ._base import BaseEstimator
 from ._base import adopt, check_is_fitted, count_param, float_param, optional_count, store_params
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
-from ._frames import day as _day, floats
+from ._frames import as_labels, day as _day, floats
 from ._frames import transaction_input as _transactions
 from ._typing import DateLike, Frame, Table
 
@@ -363,21 +363,6 @@ class GammaGamma(_FitSettings):
 # --- segment tables ----------------------------------------------------------------------------
 
 
-def _labels(values: npt.ArrayLike, name: str) -> np.ndarray:
-    """Segment labels as int64 (a missing or fractional label is a DataError naming the row)."""
-    array = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
-    if array.ndim != 1:
-        raise DataError(f"{name} must be one-dimensional, got {array.ndim}D")
-    if array.dtype.kind in "iu":
-        return np.ascontiguousarray(array, dtype=np.int64)
-    as_float = _vector(array, name)
-    bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{name}, row {row}: {array[row]!r} is not a segment label (an integer >= 0)")
-    return as_float.astype(np.int64)
-
-
 def _frame_out(columns: Dict[str, Any], index: Any, polars: bool) -> Any:
     """A pandas DataFrame (with ``index``), or a polars one with the index as first column
     (missing figures as nulls)."""
@@ -423,7 +408,7 @@ def segment_value(
     from ._frames import is_polars
 
     polars = any(is_polars(v) for v in (labels, clv, probability_alive))
-    codes = _labels(labels, "labels")
+    codes, _ = as_labels(labels, segments_only=True)
     table = _segcore.segment_value(
         codes, optional_count("n_segments", n_segments, "at least 1"), _vector(clv, "clv"),
         _vector(probability_alive, "probability_alive"),
@@ -596,14 +581,15 @@ def migration_forecast(
     if hasattr(snapshots, "columns"):
         if is_pandas(snapshots):
             index = getattr(snapshots, "index")
-        arrays = [_labels(column(snapshots, name), f"snapshot `{name}`") for name in column_names(snapshots)]
+        named = [(column(snapshots, name), f"snapshot `{name}`") for name in column_names(snapshots)]
     elif isinstance(snapshots, (list, tuple)):
-        arrays = [_labels(s, f"snapshot {i}") for i, s in enumerate(snapshots)]
+        named = [(s, f"snapshot {i}") for i, s in enumerate(snapshots)]
     else:
         raise InvalidParameterError(
             f"invalid parameter `snapshots`: expected a list of label arrays or a DataFrame of snapshot "
             f"columns, got {type(snapshots).__name__}"
         )
+    arrays = [as_labels(labels, name, segments_only=True)[0] for labels, name in named]
     if index is None and arrays and hasattr(snapshots, "__getitem__") and isinstance(snapshots, (list, tuple)):
         last = snapshots[-1]
         index = getattr(last, "index", None) if type(last).__module__.startswith("pandas") else None

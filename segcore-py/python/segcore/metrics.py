@@ -15,9 +15,9 @@ import numpy.typing as npt
 
 from . import _segcore
 from ._base import int_param, seed_from
-from ._frames import as_float_matrix
+from ._frames import as_float_matrix, as_labels
 from ._typing import MatrixLike, RandomState
-from .exceptions import DataError, InvalidParameterError
+from .exceptions import InvalidParameterError
 
 __all__ = [
     "silhouette_score",
@@ -29,15 +29,6 @@ __all__ = [
     "mutual_info_score",
     "contingency_matrix",
 ]
-
-
-def _codes(labels: npt.ArrayLike, name: str) -> Tuple[np.ndarray, int]:
-    """Labels as int64 codes 0..n_distinct-1 (in sorted label order) and the distinct count."""
-    array = np.asarray(labels)
-    if array.ndim != 1:
-        raise DataError(f"{name} must be 1D: shape is {array.shape}")
-    uniques, codes = np.unique(array, return_inverse=True)
-    return np.ascontiguousarray(codes.reshape(-1), dtype=np.int64), len(uniques)
 
 
 def _check_metric(metric: object) -> None:
@@ -64,7 +55,7 @@ def silhouette_score(
     """
     _check_metric(metric)
     data = as_float_matrix(X)
-    codes, _ = _codes(labels, "labels")
+    codes, _ = as_labels(labels, dense=True)
     size = None if sample_size is None else int_param("sample_size", sample_size)
     if size is not None and size < 0:
         raise InvalidParameterError(
@@ -80,27 +71,27 @@ def silhouette_samples(
     """Silhouette coefficient of every sample (Euclidean); 0 for samples alone in their cluster."""
     _check_metric(metric)
     data = as_float_matrix(X)
-    codes, _ = _codes(labels, "labels")
+    codes, _ = as_labels(labels, dense=True)
     return _segcore.silhouette_samples(data, codes)
 
 
 def calinski_harabasz_score(X: MatrixLike, labels: npt.ArrayLike) -> float:
     """Calinski-Harabasz score (variance ratio criterion); higher is better."""
     data = as_float_matrix(X)
-    codes, _ = _codes(labels, "labels")
+    codes, _ = as_labels(labels, dense=True)
     return float(_segcore.calinski_harabasz_score(data, codes))
 
 
 def davies_bouldin_score(X: MatrixLike, labels: npt.ArrayLike) -> float:
     """Davies-Bouldin score; lower is better, 0 is the minimum."""
     data = as_float_matrix(X)
-    codes, _ = _codes(labels, "labels")
+    codes, _ = as_labels(labels, dense=True)
     return float(_segcore.davies_bouldin_score(data, codes))
 
 
 def _pair(labels_true: npt.ArrayLike, labels_pred: npt.ArrayLike) -> Tuple[np.ndarray, np.ndarray]:
-    a, _ = _codes(labels_true, "labels_true")
-    b, _ = _codes(labels_pred, "labels_pred")
+    a, _ = as_labels(labels_true, "labels_true", dense=True)
+    b, _ = as_labels(labels_pred, "labels_pred", dense=True)
     return a, b
 
 
