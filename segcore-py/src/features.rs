@@ -1,12 +1,13 @@
 //! Behaviour, RFM, value and lifecycle features: DataFrame columns in (already factorized by the
 //! Python layer), the core's numbers out.
 
+use crate::arrow::ArrowText;
 use crate::errors::{run_detached, IntoPyResult};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 use segcore::data::{
     dates_from_text, dates_from_units, factorize_integers, factorize_text, CategoricalColumn,
-    CustomerTable, Date, OnInvalid, RawTransactions, TextChunk, TransactionColumns, Validity,
+    CustomerTable, Date, OnInvalid, RawTransactions, TransactionColumns,
 };
 use segcore::features::behaviour::{behaviour_features_of_raw, BehaviourFeature, BehaviourParams};
 use segcore::features::lifecycle::{
@@ -52,26 +53,6 @@ impl IdsInput<'_> {
     }
 }
 
-/// The main buffer of one Arrow string array: 32- or 64-bit offsets, or 16-byte views.
-#[derive(FromPyObject)]
-pub enum TextMain<'py> {
-    /// `utf8` offsets (`len + 1`, shifted by the array offset).
-    Offsets32(PyReadonlyArray1<'py, i32>),
-    /// `large_utf8` offsets (`len + 1`, shifted by the array offset).
-    Offsets64(PyReadonlyArray1<'py, i64>),
-    /// `utf8view` views (`16 * len` bytes, shifted by the array offset).
-    Views(PyReadonlyArray1<'py, u8>),
-}
-
-/// One Arrow string array as numpy views of its buffers: `(main, data buffers, validity bitmap,
-/// bit offset of the first value)`.
-type TextChunkInput<'py> = (
-    TextMain<'py>,
-    Vec<PyReadonlyArray1<'py, u8>>,
-    Option<PyReadonlyArray1<'py, u8>>,
-    usize,
-);
-
 /// The customer column: raw (the core factorizes it) or already factorized by pandas.
 #[derive(FromPyObject)]
 pub enum CustomerInput<'py> {
@@ -79,16 +60,8 @@ pub enum CustomerInput<'py> {
     Integers(PyReadonlyArray1<'py, i64>),
     /// Codes (-1 = missing) and the distinct ids.
     Factorized((PyReadonlyArray1<'py, i32>, IdsInput<'py>)),
-    /// Text ids as the Arrow string arrays of the column, in order.
-    Text(Vec<TextChunkInput<'py>>),
-}
-
-fn contiguous<'a, T: numpy::Element>(
-    array: &'a PyReadonlyArray1<'_, T>,
-) -> segcore::Result<&'a [T]> {
-    array.as_slice().map_err(|_| {
-        Error::invalid_parameter("ids", "a strided buffer", "contiguous Arrow buffers")
-    })
+    /// Text ids: a column with an Arrow string stream, read in place.
+    Text(ArrowText),
 }
 
 /// `(codes, distinct ids, first row of each id)`; the first rows only when the core factorized
@@ -120,39 +93,8 @@ impl CustomerInput<'_> {
                     .collect();
                 Ok((f.codes, ids, Some(f.first_rows)))
             }
-            CustomerInput::Text(chunks) => {
-                let mut parts = Vec::with_capacity(chunks.len());
-                for (main, buffers, validity, bit_offset) in chunks {
-                    let validity = match validity {
-                        Some(bits) => Some(Validity {
-                            bits: contiguous(bits)?,
-                            offset: *bit_offset,
-                        }),
-                        None => None,
-                    };
-                    let buffers = buffers
-                        .iter()
-                        .map(contiguous)
-                        .collect::<segcore::Result<Vec<_>>>()?;
-                    let data = || buffers.first().copied().unwrap_or(&[]);
-                    parts.push(match main {
-                        TextMain::Offsets32(o) => TextChunk::Offsets32 {
-                            offsets: contiguous(o)?,
-                            data: data(),
-                            validity,
-                        },
-                        TextMain::Offsets64(o) => TextChunk::Offsets64 {
-                            offsets: contiguous(o)?,
-                            data: data(),
-                            validity,
-                        },
-                        TextMain::Views(v) => TextChunk::Views {
-                            views: contiguous(v)?,
-                            buffers: buffers.clone(),
-                            validity,
-                        },
-                    });
-                }
+            CustomerInput::Text(text) => {
+                let parts = text.chunks()?;
                 let (f, ids) = Python::attach(|py| py.detach(|| factorize_text(&parts)))?;
                 Ok((f.codes, ids, Some(f.first_rows)))
             }

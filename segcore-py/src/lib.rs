@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 
 mod arrays;
+mod arrow;
 mod categorical;
 mod clv;
 mod columns;

@@ -37,7 +37,6 @@ from .exceptions import ColumnError, ColumnTypeError, DataError, InvalidParamete
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
-    import pyarrow as pa
 
 __all__ = [
     "TRANSACTION_COLUMNS",
@@ -76,11 +75,10 @@ ColumnInput = Union[np.ndarray, Tuple[List[str], np.ndarray]]
 IdValues = Union[np.ndarray, List[str]]
 #: The distinct values of a factorized column, in their original form.
 Uniques = Union["pd.Index", np.ndarray]
-#: One chunk of an Arrow string column as the core reads it: (offsets or views, data buffers,
-#: validity bitmap or None, bit offset).
-ArrowChunk = Tuple[np.ndarray, List[np.ndarray], Optional[np.ndarray], int]
-#: A customer column left for the core to factorize: int64 ids or Arrow string chunks.
-RawIds = Union[np.ndarray, List[ArrowChunk]]
+#: A column with an Arrow string stream (``__arrow_c_stream__``), read in place by the binding.
+ArrowStream = Union["pl.Series", "pd.Series"]
+#: A customer column left for the core to factorize: int64 ids or Arrow text.
+RawIds = Union[np.ndarray, ArrowStream]
 #: Dates for the core: int64 time units with the units per day, or text with 1.
 DateInput = Tuple[Union[np.ndarray, List[str]], int]
 
@@ -582,63 +580,19 @@ def _log_columns(
     return tx, names
 
 
-def _arrow_chunks(array: "pa.Array | pa.ChunkedArray") -> Optional[List[ArrowChunk]]:
-    """The chunks of a pyarrow string array as numpy views of their buffers (no copy, no
-    per-value work): ``(offsets or views, data buffers, validity bitmap or None, bit offset)``;
-    None for any other type."""
-    import pyarrow as pa
-
-    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
-    out: List[ArrowChunk] = []
-    for chunk in chunks:
-        kind, n, offset = chunk.type, len(chunk), chunk.offset
-        buffers = chunk.buffers()
-        validity = None
-        if chunk.null_count and buffers[0] is not None:
-            validity = np.frombuffer(buffers[0], dtype=np.uint8)
-
-        def data(buffer: Optional["pa.Buffer"]) -> np.ndarray:
-            return np.zeros(0, np.uint8) if buffer is None else np.frombuffer(buffer, dtype=np.uint8)
-
-        if pa.types.is_large_string(kind) or pa.types.is_string(kind):
-            width = np.int64 if pa.types.is_large_string(kind) else np.int32
-            if buffers[1] is None:
-                main = np.zeros(n + 1, dtype=width)
-            else:
-                main = np.frombuffer(buffers[1], dtype=width)[offset : offset + n + 1]
-            out.append((main, [data(buffers[2])], validity, offset))
-        elif pa.types.is_string_view(kind):
-            main = data(buffers[1])[16 * offset : 16 * (offset + n)]
-            out.append((main, [data(b) for b in buffers[2:]], validity, offset))
-        else:
-            return None
-    return out
-
-
 def raw_ids(column: ColumnLike) -> Optional[RawIds]:
     """A customer column in a form the core factorizes itself: an int64 array (integer ids
-    without missing values) or the column's Arrow string buffers (pandas' Arrow-backed strings,
-    polars strings, pyarrow); None for anything else (factorized by pandas instead)."""
-    try:
-        if is_polars(column):
-            import polars as pl
-
-            series = cast("pl.Series", column)
-            if series.dtype.is_integer() and series.null_count() == 0 and series.dtype != pl.UInt64:
-                return np.ascontiguousarray(series.to_numpy(), dtype=np.int64)
-            if series.dtype == pl.String:
-                return _arrow_chunks(series.to_arrow(compat_level=pl.CompatLevel.newest()))
-            return None
-        array = getattr(column, "array", None)
-        if array is not None and hasattr(array, "__arrow_array__") and str(getattr(column, "dtype", "")) in ("str", "string"):
-            if getattr(getattr(column, "dtype", None), "storage", None) == "pyarrow":
-                return _arrow_chunks(array.__arrow_array__())
-            return None
-        data = values(column)
-        if data.dtype.kind == "i" or (data.dtype.kind == "u" and data.dtype.itemsize < 8):
-            return np.ascontiguousarray(data, dtype=np.int64)
-    except (ImportError, TypeError, ValueError, AttributeError):
-        return None
+    without missing values) or the column itself when it is Arrow text (polars strings, pandas'
+    Arrow-backed strings), whose buffers the binding reads in place; None for anything else
+    (factorized by pandas instead)."""
+    dtype = getattr(column, "dtype", None)
+    arrow_text = str(dtype) == "String" if is_polars(column) else (
+        str(dtype) in ("str", "string") and getattr(dtype, "storage", None) == "pyarrow")
+    if arrow_text and hasattr(column, "__arrow_c_stream__"):
+        return cast("ArrowStream", column)
+    data = values(column)
+    if data.dtype.kind == "i" or (data.dtype.kind == "u" and data.dtype.itemsize < 8):
+        return np.ascontiguousarray(data, dtype=np.int64)
     return None
 
 

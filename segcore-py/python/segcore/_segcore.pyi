@@ -1,6 +1,6 @@
 """Type stubs of the compiled extension (the Rust side of segcore's Python API)."""
 
-from typing import Any, Callable, Optional, Tuple, TypedDict, Union, final
+from typing import Any, Callable, Optional, Protocol, Tuple, TypedDict, Union, final
 
 import numpy as np
 import numpy.typing as npt
@@ -81,13 +81,12 @@ def profile_segments(
 
 _Factorized = Tuple[npt.NDArray[np.int32], list[str]]
 _Ids = npt.NDArray[np.int64] | list[str]
-_TextChunk = Tuple[
-    npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[np.uint8],
-    list[npt.NDArray[np.uint8]],
-    Optional[npt.NDArray[np.uint8]],
-    int,
-]
-_Customers = npt.NDArray[np.int64] | Tuple[npt.NDArray[np.int32], _Ids] | list[_TextChunk]
+class _ArrowStream(Protocol):
+    """A text column with an Arrow string stream (polars, pandas' Arrow-backed strings)."""
+
+    def __arrow_c_stream__(self, requested_schema: object = ..., /) -> object: ...
+
+_Customers = npt.NDArray[np.int64] | Tuple[npt.NDArray[np.int32], _Ids] | _ArrowStream
 _TxInput = Tuple[
     _Customers,
     Tuple[npt.NDArray[np.int64] | list[str], int],
