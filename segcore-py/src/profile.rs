@@ -299,17 +299,46 @@ impl PyProfileReport {
     }
 }
 
+/// A revenue or margin argument: the name of a numeric column, or one value per customer.
+#[derive(FromPyObject)]
+pub enum ValueColumn<'py> {
+    /// A column of the table.
+    Name(String),
+    /// Values, added to the table as a column.
+    Values(PyReadonlyArray1<'py, f64>),
+}
+
+/// The column name of a value argument; given values are added to `columns` as the column
+/// `default` (with `_` appended while a column has that name).
+fn value_column<'py>(
+    columns: &mut Vec<(String, ColumnInput<'py>)>,
+    value: Option<ValueColumn<'py>>,
+    default: &str,
+) -> Option<String> {
+    match value? {
+        ValueColumn::Name(name) => Some(name),
+        ValueColumn::Values(values) => {
+            let mut name = default.to_owned();
+            while columns.iter().any(|(taken, _)| *taken == name) {
+                name.push('_');
+            }
+            columns.push((name.clone(), ColumnInput::Numeric(values)));
+            Some(name)
+        }
+    }
+}
+
 /// Profiles a segmentation of the customers described by `columns`.
 #[pyfunction]
 #[pyo3(signature = (columns, n_rows, labels, *, revenue, margin, sensitive, min_group_size, lang, names, uncertainty=None, uncertainty_threshold=0.2))]
 #[allow(clippy::too_many_arguments)]
-pub fn build_profile(
-    py: Python<'_>,
-    columns: Vec<(String, ColumnInput<'_>)>,
+pub fn build_profile<'py>(
+    py: Python<'py>,
+    mut columns: Vec<(String, ColumnInput<'py>)>,
     n_rows: i64,
     labels: PyReadonlyArray1<'_, i64>,
-    revenue: Option<String>,
-    margin: Option<String>,
+    revenue: Option<ValueColumn<'py>>,
+    margin: Option<ValueColumn<'py>>,
     sensitive: Vec<String>,
     min_group_size: i64,
     lang: &str,
@@ -322,8 +351,8 @@ pub fn build_profile(
         let mut params = ProfileParams::new()
             .min_group_size(non_negative("min_group_size", min_group_size)?)
             .language(Language::parse(lang)?);
-        params.revenue = revenue;
-        params.margin = margin;
+        params.revenue = value_column(&mut columns, revenue, "revenue");
+        params.margin = value_column(&mut columns, margin, "margin");
         params.sensitive = sensitive;
         for (label, name) in names {
             params.names.insert(non_negative("names", label)?, name);

@@ -435,3 +435,15 @@ def test_profile_segments_with_a_huge_label_raises_instead_of_allocating():
     x = np.array([[1.0], [2.0]])
     with pytest.raises(InvalidParameterError, match="n_segments"):
         segcore.profile_segments(x, np.array([0, 10**9]))
+
+
+def test_revenue_and_margin_given_as_values_are_added_as_columns():
+    frame = pd.DataFrame({"revenue": np.arange(20.0), "c": ["a", "b"] * 10})
+    labels = [0, 1] * 10
+    given = segcore.profile(frame, labels, revenue=np.arange(20.0) * 2, margin=[1.0] * 20, min_group_size=1)
+    # A name in use gets '_' appended; the values are profiled as that column.
+    assert given.numeric["column"].unique().tolist() == ["revenue", "revenue_", "margin"]
+    named = segcore.profile(frame.assign(revenue_=np.arange(20.0) * 2, margin=1.0), labels, revenue="revenue_",
+                            margin="margin", min_group_size=1)
+    pd.testing.assert_series_equal(given.segments["revenue_share"], named.segments["revenue_share"])
+    pd.testing.assert_series_equal(given.segments["margin_share"], named.segments["margin_share"])

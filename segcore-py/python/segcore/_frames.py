@@ -56,6 +56,7 @@ __all__ = [
     "ids",
     "is_pandas",
     "is_polars",
+    "label_codes",
     "log_input",
     "raw_ids",
     "rows_of",
@@ -688,6 +689,11 @@ def label_list(label_values: np.ndarray, codes: "npt.ArrayLike") -> List[Hashabl
     if not known.all():
         return [label_list(label_values, [c])[0] if ok else int(c) for c, ok in zip(codes.tolist(), known)]
     return [v.item() if isinstance(v, np.generic) else v for v in np.asarray(label_values)[codes].tolist()]
+
+
+def label_codes(label_values: np.ndarray) -> Dict[Hashable, int]:
+    """The code of each original label of :func:`as_labels` (the inverse of :func:`label_list`)."""
+    return {label: code for code, label in enumerate(label_list(label_values, np.arange(len(label_values))))}
 
 
 def shared_labels(before: ColumnLike, after: ColumnLike) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:

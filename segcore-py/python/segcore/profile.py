@@ -9,16 +9,16 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _segcore
-from ._base import float_param
+from ._base import count_param, float_param
 from ._frames import (
     as_float_matrix,
     as_labels,
     feature_names_of,
     floats,
+    label_codes,
     label_list,
     shared_labels,
     table_columns,
-    values,
 )
 from ._typing import Table
 from .exceptions import DataError, InvalidParameterError
@@ -114,21 +114,10 @@ def profile_segments(
 # --- The full profile (issue 8) -------------------------------------------------------------
 
 
-def _value_column(data_columns: list, value: Union[str, npt.ArrayLike, None], default_name: str, n_rows: int) -> Optional[str]:
-    """A revenue/margin argument as a column name: a name in the data, or an array added as one."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    name = default_name
-    taken = {n for n, _ in data_columns}
-    while name in taken:
-        name += "_"
-    array = values(value).astype(np.float64)
-    if array.ndim != 1:
-        raise DataError(f"{default_name} must be one-dimensional, got {array.ndim}D")
-    data_columns.append((name, np.ascontiguousarray(array)))
-    return name
+def _value_column(value: Union[str, npt.ArrayLike, None], name: str) -> Union[str, np.ndarray, None]:
+    """A revenue/margin argument for the core: a column's name, or one value per customer (which
+    the binding adds to the table as a column)."""
+    return value if value is None or isinstance(value, str) else floats(value, name)
 
 
 class Profile:
@@ -299,28 +288,24 @@ def profile(
     """
     columns, n_rows = table_columns(data)
     codes, label_values = as_labels(labels)
-    revenue_name = _value_column(columns, revenue, "revenue", n_rows)
-    margin_name = _value_column(columns, margin, "margin", n_rows)
     if sensitive is None:
         sensitive = []
     elif isinstance(sensitive, str):
         sensitive = [sensitive]
-    name_codes: Dict[int, str] = {}
-    for label, name in (names or {}).items():
-        matches = np.flatnonzero(np.asarray(label_values, dtype=object) == label)
-        if matches.size == 0:
-            raise InvalidParameterError(f"invalid parameter `names` = {label!r}: expected labels of segments present in labels")
-        name_codes[int(matches[0])] = str(name)
+    code_of = label_codes(label_values)
+    unknown = [label for label in names or {} if label not in code_of]
+    if unknown:
+        raise InvalidParameterError(f"invalid parameter `names` = {unknown[0]!r}: expected labels of segments present in labels")
     report = _segcore.build_profile(
         columns,
         n_rows,
         codes,
-        revenue=revenue_name,
-        margin=margin_name,
+        revenue=_value_column(revenue, "revenue"),
+        margin=_value_column(margin, "margin"),
         sensitive=[str(s) for s in sensitive],
         min_group_size=int(min_group_size),
         lang=str(lang),
-        names=name_codes,
+        names={code_of[label]: str(name) for label, name in (names or {}).items()},
         uncertainty=None if uncertainty is None else floats(uncertainty, "uncertainty"),
         uncertainty_threshold=float_param("uncertainty_threshold", uncertainty_threshold),
     )
@@ -437,7 +422,7 @@ class Migration:
     ) -> list:
         """Customers that moved from ``from_segment`` to ``to_segment``: row positions, or
         ``ids[row]``, or keyed-hash pseudonyms of those ids when ``key`` is given (for the CRM)."""
-        codes = dict(zip(self._labels(np.arange(len(self._label_values))), range(len(self._label_values))))
+        codes = label_codes(self._label_values)
         for name, value in (("from_segment", from_segment), ("to_segment", to_segment)):
             if value not in codes:
                 raise InvalidParameterError(
@@ -479,9 +464,5 @@ def migration(labels_before: npt.ArrayLike, labels_after: npt.ArrayLike, min_gro
     ['C2']
     """
     before, after, label_values = shared_labels(labels_before, labels_after)
-    if isinstance(min_group_size, bool) or not isinstance(min_group_size, (int, np.integer)) or min_group_size < 0:
-        raise InvalidParameterError(
-            f"invalid parameter `min_group_size` = {min_group_size!r}: expected an integer >= 1"
-        )
-    report = _segcore.migration(before, after, int(min_group_size))
+    report = _segcore.migration(before, after, count_param("min_group_size", min_group_size, "an integer >= 1"))
     return Migration(report, before, after, label_values)
