@@ -63,7 +63,6 @@ __all__ = [
     "series_or_array",
     "shared_labels",
     "table_columns",
-    "transaction_input",
     "values",
 ]
 
@@ -533,22 +532,6 @@ def day(value: DateLike, name: str) -> int:
     return int(np.datetime64(stamp.to_datetime64(), "D").astype(np.int64))
 
 
-def transaction_input(
-    transactions: Table,
-    customer: str,
-    date: str,
-    amount: Optional[str],
-    margin: Optional[str] = None,
-    product_category: Optional[str] = None,
-    channel: Optional[str] = None,
-) -> Tuple[tuple, tuple, Uniques]:
-    """(the log as the binding's tuple, column names, the log's distinct customer ids in original
-    form). ``amount=None`` reads every row as an amount of 1 (touchpoints)."""
-    codes, uniques = factorize(column(transactions, customer))
-    roles = (customer, date, amount, margin, product_category, channel)
-    return (*_log_columns(transactions, (codes, ids(uniques)), len(codes), *roles), uniques)
-
-
 def _log_columns(
     transactions: Table,
     customers: Union[Tuple[np.ndarray, IdValues], RawIds],
@@ -614,23 +597,22 @@ def log_input(
     margin: Optional[str] = None,
     product_category: Optional[str] = None,
     channel: Optional[str] = None,
+    core_ids: bool = True,
 ) -> Tuple[tuple, tuple, Callable[[Optional[np.ndarray]], Optional[ColumnLike]]]:
-    """:func:`transaction_input` with the customer column left for the core to factorize when
-    it can (integers, Arrow strings): ``(tx, names, uniques)`` where ``uniques(first_rows)``
-    gives the log's distinct customer ids in original form from the binding's first rows."""
+    """``(the log as the binding's tuple, column names, uniques)``, where ``uniques(first_rows)``
+    gives the log's distinct customer ids in original form. The core factorizes the customer
+    column when it can (integers, Arrow strings) and the binding gives the first row of each id;
+    otherwise (or with ``core_ids=False``) pandas factorizes it here and ``uniques(None)`` gives
+    them. ``amount=None`` reads every row as an amount of 1 (touchpoints)."""
     ids_column = column(transactions, customer)
-    raw = raw_ids(ids_column)
     roles = (customer, date, amount, margin, product_category, channel)
-    if raw is None:
-        tx, names, uniques = transaction_input(transactions, *roles)
-        return tx, names, lambda first_rows: uniques
-    tx, names = _log_columns(transactions, raw, len(cast(Sized, ids_column)), *roles)
-
-    def original(first_rows: Optional[np.ndarray]) -> Optional[ColumnLike]:
-        # The binding gives the first rows whenever it factorized the ids itself.
-        return None if first_rows is None else rows_of(ids_column, first_rows)
-
-    return tx, names, original
+    raw = raw_ids(ids_column) if core_ids else None
+    if raw is not None:
+        tx, names = _log_columns(transactions, raw, len(cast(Sized, ids_column)), *roles)
+        return tx, names, lambda first_rows: None if first_rows is None else rows_of(ids_column, first_rows)
+    codes, uniques = factorize(ids_column)
+    tx, names = _log_columns(transactions, (codes, ids(uniques)), len(codes), *roles)
+    return tx, names, lambda first_rows: uniques
 
 
 def customer_index(

@@ -26,8 +26,7 @@ from . import _segcore
 from ._base import BaseEstimator
 from ._base import adopt, check_is_fitted, count_param, float_param, optional_count, store_params
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
-from ._frames import as_labels, day as _day, floats
-from ._frames import transaction_input as _transactions
+from ._frames import as_labels, day as _day, floats, log_input
 from ._typing import DateLike, Frame, Table
 
 if TYPE_CHECKING:
@@ -87,12 +86,13 @@ def clv_summary(
     if not isinstance(freq, str):
         raise InvalidParameterError(f"invalid parameter `freq` = {freq!r}: expected \"D\", \"W\" or \"M\"")
     # Without an amount every line counts 1: amounts change neither frequency, recency nor T.
-    tx, names, uniques = _transactions(transactions, customer, date, amount)
+    tx, names, log_ids = log_input(transactions, customer, date, amount, core_ids=False)
+    uniques = np.asarray(log_ids(None))
     end = None if observation_end is None else _day(observation_end, "observation_end")
     codes, frequency, recency, age, monetary, end_day, after_end, skipped = _segcore.clv_summary(
         tx, names, end, freq, on_invalid
     )
-    index = pd.Index(np.asarray(uniques)[codes] if len(codes) else np.asarray(uniques)[:0], name=customer)
+    index = pd.Index(uniques[codes] if len(codes) else uniques[:0], name=customer)
     columns = {"frequency": frequency, "recency": recency, "T": age}
     if amount is not None:
         columns["monetary_value"] = monetary
@@ -493,7 +493,7 @@ def cross_sell(
     import pandas as pd
     from ._frames import is_polars
 
-    tx, names, uniques = _transactions(transactions, customer, date, amount, product_category=category)
+    tx, names, log_ids = log_input(transactions, customer, date, amount, product_category=category, core_ids=False)
     alive = None if probability_alive is None else _per_customer(
         probability_alive, "probability_alive", customer, "probability_alive")
     penetration, suggestions = _segcore.cross_sell(
@@ -509,7 +509,7 @@ def cross_sell(
         penetration[key] = pd.array(penetration[key], dtype="Float64")
     codes, categories = suggestions.pop("category")
     suggestions = {
-        customer: np.asarray(uniques)[suggestions.pop("customer")],
+        customer: np.asarray(log_ids(None))[suggestions.pop("customer")],
         "category": np.asarray(categories, dtype=object)[codes],
         **suggestions,
     }

@@ -31,7 +31,6 @@ from ._frames import (
     floats,
     log_input,
     series_or_array,
-    transaction_input,
 )
 from ._typing import ColumnLike, CustomersLike, DateLike, Table
 from .exceptions import InvalidParameterError
@@ -153,7 +152,7 @@ def segmentation_features(
     if annual_revenue is not None and annual_revenue in column_names(customers):
         revenue = floats(column(customers, annual_revenue))
     category = product_category if product_category is not None and product_category in columns else None
-    tx, names, _ = transaction_input(transactions, customer, date, amount, None, category, None)
+    tx, names, _ = log_input(transactions, customer, date, amount, None, category, None)
     names_out, raw, model_input = _segcore.segmentation_features(customer_ids, revenue, tx, names)
     raw_frame = pd.DataFrame(raw, columns=names_out, index=index)
     return raw_frame, model_input
@@ -380,7 +379,7 @@ def lifecycle_stages(
 
     tx, names, uniques = log_input(transactions, customer, date, amount)
     customer_ids, index = customer_index(customers, customer, None) if customers is not None else (None, None)
-    touch = None if touchpoints is None else transaction_input(touchpoints, customer, touchpoint_date, None)[:2]
+    touch = None if touchpoints is None else log_input(touchpoints, customer, touchpoint_date, None)[:2]
     codes, stage_names, as_of_days, skipped, skipped_touchpoints, first_rows = _segcore.lifecycle_stages(
         customer_ids, tx, names, touch, None if as_of is None else day(as_of, "as_of"), on_invalid,
         count_param("new_days", new_days, "at least 1 day"),

@@ -29,7 +29,7 @@ from ._frames import (
     column_names,
     day,
     floats,
-    transaction_input,
+    log_input,
 )
 from ._progress import progress_callback
 from ._typing import DateLike, Frame, KRange, Progress, RandomState, Table
@@ -152,9 +152,9 @@ def _transaction_input(transactions: Table, roles: Dict[str, Optional[str]]) -> 
     customer, date = roles.get("customer"), roles.get("date")
     if customer is None or date is None:
         raise InvalidParameterError("transaction_columns: the customer and date columns cannot be None")
-    tx, names, _ = transaction_input(
+    tx, names, _ = log_input(
         transactions, customer, date, roles.get("amount"), roles.get("margin"),
-        roles.get("product_category"), roles.get("channel"),
+        roles.get("product_category"), roles.get("channel"), core_ids=False,  # fit(None, log) counts its ids
     )
     if roles.get("amount") is None and roles.get("unit_price") is not None:
         quantity, price = str(roles["quantity"]), str(roles["unit_price"])
