@@ -220,6 +220,18 @@ fn buffer<T>(array: &ArrowArray, index: usize, len: usize) -> segcore::Result<&[
     Ok(unsafe { std::slice::from_raw_parts(pointer, len) })
 }
 
+/// The `len + 1` offsets of a utf8 / large_utf8 array from its offset on, and the bytes they
+/// point into (a negative offset reads as 0: the core then reports the malformed array).
+fn offsets_and_data<T: Copy + TryInto<usize>>(
+    array: &ArrowArray,
+    offset: usize,
+    end: usize,
+) -> segcore::Result<(&[T], &[u8])> {
+    let offsets = buffer::<T>(array, 1, end + 1)?.get(offset..).unwrap_or(&[]);
+    let data_len = offsets.last().map_or(0, |&o| o.try_into().unwrap_or(0));
+    Ok((offsets, buffer(array, 2, data_len)?))
+}
+
 fn chunk(array: &ArrowArray, layout: Layout) -> segcore::Result<TextChunk<'_>> {
     let (offset, len) = (
         usize::try_from(array.offset).map_err(|_| bad("a negative Arrow offset"))?,
@@ -234,24 +246,18 @@ fn chunk(array: &ArrowArray, layout: Layout) -> segcore::Result<TextChunk<'_>> {
     };
     Ok(match layout {
         Layout::Offsets32 => {
-            let offsets = buffer::<i32>(array, 1, end + 1)?
-                .get(offset..)
-                .unwrap_or(&[]);
-            let data_len = offsets.last().map_or(0, |&o| o.max(0) as usize);
+            let (offsets, data) = offsets_and_data(array, offset, end)?;
             TextChunk::Offsets32 {
                 offsets,
-                data: buffer(array, 2, data_len)?,
+                data,
                 validity,
             }
         }
         Layout::Offsets64 => {
-            let offsets = buffer::<i64>(array, 1, end + 1)?
-                .get(offset..)
-                .unwrap_or(&[]);
-            let data_len = offsets.last().map_or(0, |&o| o.max(0) as usize);
+            let (offsets, data) = offsets_and_data(array, offset, end)?;
             TextChunk::Offsets64 {
                 offsets,
-                data: buffer(array, 2, data_len)?,
+                data,
                 validity,
             }
         }
