@@ -751,6 +751,81 @@ mod tests {
         }
     }
 
+    /// A profile with every section the reports render: value with margin, numeric and
+    /// categorical columns, a behaviour mix, a fairness check, membership and warnings, a
+    /// suppressed segment, and text to escape in both formats.
+    fn every_section(language: Language) -> SegmentationProfile {
+        let n = 90;
+        let ids = (0..n).map(|i| format!("C{i}")).collect();
+        let mut t = CustomerTable::new(ids).unwrap();
+        t.add_numeric("monetary", (0..n).map(|i| (i * i * 37) as f64).collect())
+            .unwrap();
+        t.add_numeric("margin", (0..n).map(|i| (i * 11 % 70) as f64).collect())
+            .unwrap();
+        t.add_numeric("visits", (0..n).map(|i| (i % 7) as f64 - 2.5).collect())
+            .unwrap();
+        let channel: Vec<Option<&str>> = (0..n)
+            .map(|i| Some(["<web>", "EDI", "a|b & \"c\"", "shop's"][(i * 5 / 7) % 4]))
+            .collect();
+        t.add_categorical("channel", &channel).unwrap();
+        let stages = ["active", "at risk", "lapsed"];
+        let stage: Vec<Option<&str>> = (0..n).map(|i| Some(stages[(i / 4) % 3])).collect();
+        t.add_categorical("lifecycle_stage", &stage).unwrap();
+        let region: Vec<Option<&str>> = (0..n)
+            .map(|i| Some(if i % 3 == 0 { "north" } else { "south" }))
+            .collect();
+        t.add_categorical("region", &region).unwrap();
+        // Segment 3 has 6 customers: suppressed at the default minimum group size.
+        let labels: Vec<usize> = (0..n)
+            .map(|i| match i {
+                0..=29 => 0,
+                30..=59 => 1,
+                60..=83 => 2,
+                _ => 3,
+            })
+            .collect();
+        let mut p = profile(
+            &t,
+            &labels,
+            &ProfileParams::new()
+                .revenue("monetary")
+                .margin("margin")
+                .sensitive("region")
+                .name(1, "Big | <spenders>")
+                // German: every segment published; English: the smallest two suppressed.
+                .min_group_size(if language == Language::German { 5 } else { 10 })
+                .language(language),
+        )
+        .unwrap();
+        let uncertainty: Vec<f64> = (0..n).map(|i| (i % 10) as f64 / 20.0).collect();
+        p.add_membership(&labels, &uncertainty, 0.2).unwrap();
+        p.warnings.push("a warning with <markup> & | pipes".into());
+        p
+    }
+
+    #[test]
+    fn reports_stay_byte_identical() {
+        // The reports as they were written before the section model: any change to their text
+        // shows here.
+        let golden = [
+            (
+                Language::English,
+                include_str!("../../../tests/fixtures/profile_report/en.md"),
+                include_str!("../../../tests/fixtures/profile_report/en.html"),
+            ),
+            (
+                Language::German,
+                include_str!("../../../tests/fixtures/profile_report/de.md"),
+                include_str!("../../../tests/fixtures/profile_report/de.html"),
+            ),
+        ];
+        for (language, md, html) in golden {
+            let p = every_section(language);
+            assert_eq!(p.to_markdown(), md, "{language:?} Markdown");
+            assert_eq!(p.to_html(), html, "{language:?} HTML");
+        }
+    }
+
     #[test]
     fn json_round_trip() {
         let p = example(Language::English);
