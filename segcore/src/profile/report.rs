@@ -13,7 +13,8 @@ use super::types::{NumericSummary, SegmentationProfile};
 use crate::error::{Error, Result};
 use std::fmt::Write;
 
-fn number(x: f64) -> String {
+/// A figure in a report: 2 decimals, or fewer digits and a unit (k, M) for large values.
+pub(super) fn number(x: f64) -> String {
     if x.abs() >= 1e6 {
         format!("{:.2}M", x / 1e6)
     } else if x.abs() >= 1e4 {
