@@ -276,19 +276,7 @@ impl KMeansParams {
     }
 }
 
-impl linfa::ParamGuard for KMeansParams {
-    type Checked = KMeansValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&KMeansValidParams> {
-        KMeansParams::check_ref(self)
-    }
-
-    fn check(self) -> Result<KMeansValidParams> {
-        KMeansParams::check_ref(&self)?;
-        Ok(self.0)
-    }
-}
+crate::validation::param_guard!(KMeansParams, KMeansValidParams);
 
 #[cfg(test)]
 mod tests {

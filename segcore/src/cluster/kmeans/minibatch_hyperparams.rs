@@ -205,19 +205,7 @@ impl MiniBatchKMeansParams {
     }
 }
 
-impl linfa::ParamGuard for MiniBatchKMeansParams {
-    type Checked = MiniBatchKMeansValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&MiniBatchKMeansValidParams> {
-        MiniBatchKMeansParams::check_ref(self)
-    }
-
-    fn check(self) -> Result<MiniBatchKMeansValidParams> {
-        MiniBatchKMeansParams::check_ref(&self)?;
-        Ok(self.0)
-    }
-}
+crate::validation::param_guard!(MiniBatchKMeansParams, MiniBatchKMeansValidParams);
 
 #[cfg(test)]
 mod tests {
