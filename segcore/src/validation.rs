@@ -206,6 +206,26 @@ macro_rules! deserialize_through_check {
 }
 pub(crate) use deserialize_through_check;
 
+/// linfa's `ParamGuard` for a builder `$params($valid)` whose inherent `check_ref` checks it.
+macro_rules! param_guard {
+    ($params:ident, $valid:ident) => {
+        impl linfa::ParamGuard for $params {
+            type Checked = $valid;
+            type Error = crate::error::Error;
+
+            fn check_ref(&self) -> crate::error::Result<&$valid> {
+                $params::check_ref(self)
+            }
+
+            fn check(self) -> crate::error::Result<$valid> {
+                $params::check_ref(&self)?;
+                Ok(self.0)
+            }
+        }
+    };
+}
+pub(crate) use param_guard;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -195,14 +195,8 @@ impl fmt::Display for Profile {
 fn format_number(value: f64) -> String {
     if value.is_nan() {
         "n/a".into()
-    } else if value.abs() >= 1e6 {
-        format!("{:.2}M", value / 1e6)
-    } else if value.abs() >= 1e4 {
-        format!("{:.1}k", value / 1e3)
-    } else if value.abs() >= 100.0 {
-        format!("{value:.0}")
     } else {
-        format!("{value:.2}")
+        super::report::number(value)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Rows grouped by segment label, in O(n) and deterministically: the one grouping every
 //! profile table, fairness check and rule learner works on.
 
+use crate::data::{Column, CustomerTable};
 use crate::error::{Error, Result};
 
 /// Largest segment label accepted: a segmentation into more groups than this is not a
@@ -73,6 +74,19 @@ impl Groups {
         })
     }
 
+    /// Groups the customers of `table` by `labels`, one label a customer (checked as
+    /// [`Groups::new`]).
+    pub(crate) fn of_table(table: &CustomerTable, labels: &[usize]) -> Result<Groups> {
+        if labels.len() != table.n_customers() {
+            return Err(Error::ShapeMismatch {
+                what: "labels (one segment label per customer of the table)".into(),
+                expected: table.n_customers(),
+                got: labels.len(),
+            });
+        }
+        Groups::new(labels)
+    }
+
     pub(crate) fn n_segments(&self) -> usize {
         self.labels.len()
     }
@@ -90,5 +104,17 @@ impl Groups {
     pub(crate) fn hidden(&self, min_group_size: usize) -> Vec<bool> {
         let sizes: Vec<usize> = (0..self.n_segments()).map(|s| self.size(s)).collect();
         super::privacy::hidden_groups(&sizes, min_group_size)
+    }
+}
+
+/// The columns of `table` a profile or the rule learner reads: those `names` (each must be one
+/// of the table's), else all of them.
+pub(crate) fn table_columns<'t>(
+    table: &'t CustomerTable,
+    names: Option<&[String]>,
+) -> Result<Vec<&'t Column>> {
+    match names {
+        Some(names) => names.iter().map(|n| table.column(n)).collect(),
+        None => Ok(table.columns().iter().collect()),
     }
 }

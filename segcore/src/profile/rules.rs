@@ -9,7 +9,7 @@
 //! seeded sample of at most `sample_size` customers; the reported coverage and precision are
 //! computed on every customer. A rule never matches fewer than `min_group_size` customers.
 
-use super::groups::Groups;
+use super::groups::{table_columns, Groups};
 use crate::data::{CategoricalColumn, ColumnData, CustomerTable};
 use crate::error::{Error, Result};
 use rand::seq::index::sample;
@@ -209,21 +209,8 @@ pub fn learn_rules(
     params: &RuleParams,
 ) -> Result<Vec<SegmentRule>> {
     params.check()?;
-    if labels.len() != table.n_customers() {
-        return Err(Error::ShapeMismatch {
-            what: "labels (one segment label per customer of the table)".into(),
-            expected: table.n_customers(),
-            got: labels.len(),
-        });
-    }
-    let groups = Groups::new(labels)?;
-    let columns: Vec<&crate::data::Column> = match &params.columns {
-        Some(names) => names
-            .iter()
-            .map(|n| table.column(n))
-            .collect::<Result<_>>()?,
-        None => table.columns().iter().collect(),
-    };
+    let groups = Groups::of_table(table, labels)?;
+    let columns = table_columns(table, params.columns.as_deref())?;
     let n = labels.len();
     let m = params.min_group_size;
     let mut rows: Vec<usize> = if n <= params.sample_size {

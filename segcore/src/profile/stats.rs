@@ -7,7 +7,7 @@
 
 use super::behaviour::{behaviour_mix, BehaviourKind, BehaviourMix};
 use super::fairness::{fairness_check, FairnessCheck};
-use super::groups::Groups;
+use super::groups::{table_columns, Groups};
 use super::names::{speaking_names, Language};
 use super::privacy::{hidden_cells, protect_table};
 use super::types::*;
@@ -471,22 +471,9 @@ pub fn profile(
     params: &ProfileParams,
 ) -> Result<SegmentationProfile> {
     params.check()?;
-    if labels.len() != table.n_customers() {
-        return Err(Error::ShapeMismatch {
-            what: "labels (one segment label per customer of the table)".into(),
-            expected: table.n_customers(),
-            got: labels.len(),
-        });
-    }
-    let groups = Groups::new(labels)?;
+    let groups = Groups::of_table(table, labels)?;
     let m = params.min_group_size;
-    let columns: Vec<&crate::data::Column> = match &params.columns {
-        Some(names) => names
-            .iter()
-            .map(|n| table.column(n))
-            .collect::<Result<_>>()?,
-        None => table.columns().iter().collect(),
-    };
+    let columns = table_columns(table, params.columns.as_deref())?;
     let revenue = params
         .revenue
         .as_deref()

@@ -446,19 +446,7 @@ fn check_precisions_init(prec: &Covariances<f64>, kind: CovarianceType, k: usize
     Ok(())
 }
 
-impl linfa::ParamGuard for GaussianMixtureParams {
-    type Checked = GaussianMixtureValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&GaussianMixtureValidParams> {
-        GaussianMixtureParams::check_ref(self)
-    }
-
-    fn check(self) -> Result<GaussianMixtureValidParams> {
-        GaussianMixtureParams::check_ref(&self)?;
-        Ok(self.0)
-    }
-}
+crate::validation::param_guard!(GaussianMixtureParams, GaussianMixtureValidParams);
 
 /// The range checks every mixture's parameters share (scikit-learn's semantics here and
 /// mclust's in `model_based.rs`): at least one component, a finite `tol >= 0`.

@@ -33,6 +33,21 @@ impl KMeansInit {
         }
     }
 
+    /// Explicit centers: one finite row per cluster.
+    pub(super) fn check(&self, n_clusters: usize) -> Result<()> {
+        if let KMeansInit::Centers(centers) = self {
+            if centers.nrows() != n_clusters {
+                return Err(Error::ShapeMismatch {
+                    what: "init centers (one row per cluster, n_clusters)".into(),
+                    expected: n_clusters,
+                    got: centers.nrows(),
+                });
+            }
+            crate::validation::check_matrix(centers.view(), "init centers")?;
+        }
+        Ok(())
+    }
+
     /// scikit-learn's `n_init` rule, written once: the requested count, or for `"auto"`
     /// (`None`) one run of k-means++ and `random_runs` runs of random rows (10 for k-means, 3
     /// for mini-batch k-means). Explicit centers always run once.
@@ -255,40 +270,22 @@ impl KMeansParams {
         if p.max_iter == 0 {
             return Err(Error::invalid_parameter("max_iter", 0, "an integer >= 1"));
         }
-        if !(p.tol.is_finite() && p.tol >= 0.0) {
-            return Err(Error::invalid_parameter(
-                "tol",
-                p.tol,
-                "a finite number >= 0",
-            ));
-        }
-        if let KMeansInit::Centers(centers) = &p.init {
-            if centers.nrows() != p.n_clusters {
-                return Err(Error::ShapeMismatch {
-                    what: "init centers (one row per cluster, n_clusters)".into(),
-                    expected: p.n_clusters,
-                    got: centers.nrows(),
-                });
-            }
-            crate::validation::check_matrix(centers.view(), "init centers")?;
-        }
+        check_tol(p.tol)?;
+        p.init.check(p.n_clusters)?;
         Ok(p)
     }
 }
 
-impl linfa::ParamGuard for KMeansParams {
-    type Checked = KMeansValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&KMeansValidParams> {
-        KMeansParams::check_ref(self)
-    }
-
-    fn check(self) -> Result<KMeansValidParams> {
-        KMeansParams::check_ref(&self)?;
-        Ok(self.0)
+/// The convergence tolerance of both k-means: finite and >= 0.
+pub(super) fn check_tol(tol: f64) -> Result<()> {
+    if tol.is_finite() && tol >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid_parameter("tol", tol, "a finite number >= 0"))
     }
 }
+
+crate::validation::param_guard!(KMeansParams, KMeansValidParams);
 
 #[cfg(test)]
 mod tests {

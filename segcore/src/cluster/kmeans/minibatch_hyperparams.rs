@@ -168,13 +168,7 @@ impl MiniBatchKMeansParams {
         if let Some(n) = p.init_size {
             positive("init_size", n)?;
         }
-        if !(p.tol.is_finite() && p.tol >= 0.0) {
-            return Err(Error::invalid_parameter(
-                "tol",
-                p.tol,
-                "a finite number >= 0",
-            ));
-        }
+        super::hyperparams::check_tol(p.tol)?;
         if !(p.reassignment_ratio.is_finite() && p.reassignment_ratio >= 0.0) {
             return Err(Error::invalid_parameter(
                 "reassignment_ratio",
@@ -182,16 +176,7 @@ impl MiniBatchKMeansParams {
                 "a finite number >= 0",
             ));
         }
-        if let KMeansInit::Centers(centers) = &p.init {
-            if centers.nrows() != p.n_clusters {
-                return Err(Error::ShapeMismatch {
-                    what: "init centers (one row per cluster, n_clusters)".into(),
-                    expected: p.n_clusters,
-                    got: centers.nrows(),
-                });
-            }
-            crate::validation::check_matrix(centers.view(), "init centers")?;
-        }
+        p.init.check(p.n_clusters)?;
         Ok(p)
     }
 
@@ -205,19 +190,7 @@ impl MiniBatchKMeansParams {
     }
 }
 
-impl linfa::ParamGuard for MiniBatchKMeansParams {
-    type Checked = MiniBatchKMeansValidParams;
-    type Error = Error;
-
-    fn check_ref(&self) -> Result<&MiniBatchKMeansValidParams> {
-        MiniBatchKMeansParams::check_ref(self)
-    }
-
-    fn check(self) -> Result<MiniBatchKMeansValidParams> {
-        MiniBatchKMeansParams::check_ref(&self)?;
-        Ok(self.0)
-    }
-}
+crate::validation::param_guard!(MiniBatchKMeansParams, MiniBatchKMeansValidParams);
 
 #[cfg(test)]
 mod tests {

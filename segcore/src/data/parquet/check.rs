@@ -2,6 +2,9 @@
 //! would trust without checking (and panic on, or allocate by) is checked here and refused with
 //! a typed error naming the file and the column.
 //!
+//! - The footer ([`check_footer`]), before the decoder parses it: walked by the format's Thrift
+//!   definition, every known field at every level in its declared wire type, every list's
+//!   elements in theirs and no more of them than the footer has bytes left, nesting bounded.
 //! - Row counts: the file's and every row group's are non-negative, the row groups add up to the
 //!   file's, every column read holds one value per row, and the cells claimed (rows x columns
 //!   read) stay within [`FREE_CELLS`] + [`CELLS_PER_BYTE`] per byte of the file (a few bytes of
@@ -37,7 +40,8 @@ pub(super) const FREE_CELLS: u64 = 1 << 20;
 /// Further cells a file may claim per byte. A real table spends at least a byte per row or so
 /// on its id column; only run-length nulls or constants get below, and only in some columns.
 pub(super) const CELLS_PER_BYTE: u64 = 64;
-/// Deepest nesting of structs and lists in a page header (a real one nests 3 deep).
+/// Deepest nesting of structs and lists in a page header or the footer (a real header nests 3
+/// deep, a real footer 8: a bounding box in a column chunk's statistics, in a row group's list).
 const MAX_DEPTH: u32 = 16;
 
 const DATA_PAGE: i32 = 0;
@@ -51,10 +55,15 @@ pub(super) struct Wanted<'a> {
     pub name: &'a str,
 }
 
-/// Walks the file's footer (its Thrift metadata) before the decoder parses it: the decoder
-/// reserves room for a list by the count written in front of it, so every list's elements must
-/// lie within the footer (each takes at least a byte), and the nesting is bounded. A file too
-/// short to have a footer, or without the magic bytes, is left to the decoder's own error.
+/// Walks the file's footer (its Thrift metadata) before the decoder parses it, by the footer's
+/// Thrift definition ([`footer`]): the decoder reads a known field by its id whatever its wire
+/// type says, and reserves room for a list by the count written in front of it, so an integer
+/// read as a list header would claim any count. Every known field, at every level, must carry
+/// its declared wire type and every list its declared element type (an empty list any); every
+/// list's count is bounded by the footer's bytes left (each element takes at least one); the
+/// nesting is bounded; unknown fields are skipped as Thrift allows; the metadata must end at the
+/// footer's last byte, as a real footer does. A file too short to have a footer, or without the
+/// magic bytes, is left to the decoder's own error.
 pub(super) fn check_footer<R: ChunkReader>(file: &R, source_name: &str) -> Result<()> {
     let len = file.len();
     if len < 12 {
@@ -73,44 +82,30 @@ pub(super) fn check_footer<R: ChunkReader>(file: &R, source_name: &str) -> Resul
     let footer = file
         .get_bytes(len - 8 - footer_len, footer_len as usize)
         .map_err(|e| super::parquet_error(source_name, e))?;
-    let mut input = Compact {
-        input: &footer[..],
-        consumed: 0,
-    };
-    // FileMetaData's own fields must have their declared wire types: the decoder reads a known
-    // field by its id, so a list read from an integer's bytes would claim any count. The walk
-    // must also end at the footer's last byte, as a real footer does.
-    let file_metadata_field = |id: i16| match id {
-        1 => Some(wire::I32),
-        3 => Some(wire::I64),
-        2 | 4 | 5 | 7 => Some(wire::LIST),
-        6 | 9 => Some(wire::BINARY),
-        8 => Some(wire::STRUCT),
-        _ => None,
-    };
-    input
-        .fields(0, file_metadata_field, |input, _, kind| {
-            input.skip_value(kind, 1)
-        })
-        .and_then(|()| {
-            if input.consumed == footer_len {
-                Ok(())
-            } else {
-                Err(format!(
-                    "its metadata ends at byte {} of {footer_len}",
-                    input.consumed
-                ))
-            }
-        })
-        .map_err(|what| {
-            unsupported(
-                source_name,
-                format!(
-                    "its footer (the file's metadata) is malformed: {what}; re-export it, or \
-                 export CSV instead"
-                ),
-            )
-        })
+    walk_footer(&footer).map_err(|what| {
+        unsupported(
+            source_name,
+            format!(
+                "its footer (the file's metadata) is malformed: {what}; re-export it, or export \
+                 CSV instead"
+            ),
+        )
+    })
+}
+
+/// Walks a footer's bytes as a `FileMetaData`, to their last byte.
+fn walk_footer(footer: &[u8]) -> Parsed<()> {
+    let len = footer.len() as u64;
+    let mut input = Compact::new(footer, len, "the footer");
+    input.value(footer::FILE_METADATA, 0)?;
+    if input.consumed == len {
+        Ok(())
+    } else {
+        Err(format!(
+            "its metadata ends at byte {} of {len}",
+            input.consumed
+        ))
+    }
 }
 
 /// Checks `metadata` (read from `file`) and the page headers of the `wanted` columns.
@@ -303,10 +298,7 @@ fn walk_pages<R: ChunkReader>(
         let input = file
             .get_read(offset)
             .map_err(|e| format!("page {page} cannot be read ({e})"))?;
-        let mut compact = Compact {
-            input: input.take(remaining),
-            consumed: 0,
-        };
+        let mut compact = Compact::new(input.take(remaining), remaining, "the column chunk");
         let header = PageHeader::read(&mut compact)
             .map_err(|what| format!("page {page} has a malformed header ({what})"))?;
         offset += compact.consumed;
@@ -580,23 +572,232 @@ mod wire {
     pub const STRUCT: u8 = 12;
 }
 
-/// A Thrift compact-protocol reader over the bytes left in a column chunk, counting what it
-/// consumes. Stricter than the decoder's: a known field in another wire type, a field given
-/// twice, a value beyond 32 bits, sets, maps and lists of booleans are refused, so a header it
-/// accepts reads the same (and takes the same bytes) in the decoder.
+/// A value's type as a Thrift definition declares it: a field's, or a list's elements'. A union
+/// is a struct whose one field is present; an empty struct declares no fields.
+#[derive(Clone, Copy, Debug)]
+enum Thrift {
+    Bool,
+    Byte,
+    I16,
+    /// Also an enum's values.
+    I32,
+    I64,
+    Double,
+    /// Also a string.
+    Binary,
+    List(&'static Thrift),
+    /// The known fields: (id, type).
+    Struct(&'static [(i16, Thrift)]),
+}
+
+impl Thrift {
+    /// The wire type a field of this type carries (a boolean field: true or false).
+    fn wire(self) -> u8 {
+        match self {
+            Thrift::Bool => wire::TRUE,
+            Thrift::Byte => wire::BYTE,
+            Thrift::I16 => wire::I16,
+            Thrift::I32 => wire::I32,
+            Thrift::I64 => wire::I64,
+            Thrift::Double => wire::DOUBLE,
+            Thrift::Binary => wire::BINARY,
+            Thrift::List(_) => wire::LIST,
+            Thrift::Struct(_) => wire::STRUCT,
+        }
+    }
+}
+
+/// The footer's Thrift definition (Parquet's `FileMetaData` and what it holds), field by field,
+/// as Parquet's format declares it. Names are the format's.
+mod footer {
+    use super::Thrift::{self, Binary, Bool, Byte, Double, List, Struct, I16, I32, I64};
+
+    pub const FILE_METADATA: Thrift = Struct(&[
+        (1, I32),                           // version
+        (2, List(&Struct(SCHEMA_ELEMENT))), // schema
+        (3, I64),                           // num_rows
+        (4, List(&Struct(ROW_GROUP))),      // row_groups
+        (5, List(&Struct(KEY_VALUE))),      // key_value_metadata
+        (6, Binary),                        // created_by
+        (7, List(&Struct(COLUMN_ORDER))),   // column_orders
+        (8, Struct(ENCRYPTION_ALGORITHM)),  // encryption_algorithm
+        (9, Binary),                        // footer_signing_key_metadata
+    ]);
+
+    const EMPTY: &[(i16, Thrift)] = &[];
+
+    const SCHEMA_ELEMENT: &[(i16, Thrift)] = &[
+        (1, I32),                   // type
+        (2, I32),                   // type_length
+        (3, I32),                   // repetition_type
+        (4, Binary),                // name
+        (5, I32),                   // num_children
+        (6, I32),                   // converted_type
+        (7, I32),                   // scale
+        (8, I32),                   // precision
+        (9, I32),                   // field_id
+        (10, Struct(LOGICAL_TYPE)), // logicalType
+    ];
+
+    /// A union.
+    const LOGICAL_TYPE: &[(i16, Thrift)] = &[
+        (1, Struct(EMPTY)),           // STRING
+        (2, Struct(EMPTY)),           // MAP
+        (3, Struct(EMPTY)),           // LIST
+        (4, Struct(EMPTY)),           // ENUM
+        (5, Struct(DECIMAL_TYPE)),    // DECIMAL
+        (6, Struct(EMPTY)),           // DATE
+        (7, Struct(TIME_TYPE)),       // TIME
+        (8, Struct(TIME_TYPE)),       // TIMESTAMP (as TIME's fields)
+        (10, Struct(INT_TYPE)),       // INTEGER
+        (11, Struct(EMPTY)),          // UNKNOWN
+        (12, Struct(EMPTY)),          // JSON
+        (13, Struct(EMPTY)),          // BSON
+        (14, Struct(EMPTY)),          // UUID
+        (15, Struct(EMPTY)),          // FLOAT16
+        (16, Struct(VARIANT_TYPE)),   // VARIANT
+        (17, Struct(GEOMETRY_TYPE)),  // GEOMETRY
+        (18, Struct(GEOGRAPHY_TYPE)), // GEOGRAPHY
+    ];
+
+    const DECIMAL_TYPE: &[(i16, Thrift)] = &[(1, I32), (2, I32)]; // scale, precision
+    const TIME_TYPE: &[(i16, Thrift)] = &[(1, Bool), (2, Struct(TIME_UNIT))]; // isAdjustedToUTC, unit
+    /// A union: MILLIS, MICROS, NANOS.
+    const TIME_UNIT: &[(i16, Thrift)] =
+        &[(1, Struct(EMPTY)), (2, Struct(EMPTY)), (3, Struct(EMPTY))];
+    const INT_TYPE: &[(i16, Thrift)] = &[(1, Byte), (2, Bool)]; // bitWidth, isSigned
+    const VARIANT_TYPE: &[(i16, Thrift)] = &[(1, Byte)]; // specification_version
+    const GEOMETRY_TYPE: &[(i16, Thrift)] = &[(1, Binary)]; // crs
+    const GEOGRAPHY_TYPE: &[(i16, Thrift)] = &[(1, Binary), (2, I32)]; // crs, algorithm
+
+    const ROW_GROUP: &[(i16, Thrift)] = &[
+        (1, List(&Struct(COLUMN_CHUNK))),   // columns
+        (2, I64),                           // total_byte_size
+        (3, I64),                           // num_rows
+        (4, List(&Struct(SORTING_COLUMN))), // sorting_columns
+        (5, I64),                           // file_offset
+        (6, I64),                           // total_compressed_size
+        (7, I16),                           // ordinal
+    ];
+
+    const SORTING_COLUMN: &[(i16, Thrift)] = &[(1, I32), (2, Bool), (3, Bool)]; // column_idx, descending, nulls_first
+
+    const COLUMN_CHUNK: &[(i16, Thrift)] = &[
+        (1, Binary),                         // file_path
+        (2, I64),                            // file_offset
+        (3, Struct(COLUMN_METADATA)),        // meta_data
+        (4, I64),                            // offset_index_offset
+        (5, I32),                            // offset_index_length
+        (6, I64),                            // column_index_offset
+        (7, I32),                            // column_index_length
+        (8, Struct(COLUMN_CRYPTO_METADATA)), // crypto_metadata
+        (9, Binary),                         // encrypted_column_metadata
+    ];
+
+    const COLUMN_METADATA: &[(i16, Thrift)] = &[
+        (1, I32),                                 // type
+        (2, List(&I32)),                          // encodings
+        (3, List(&Binary)),                       // path_in_schema
+        (4, I32),                                 // codec
+        (5, I64),                                 // num_values
+        (6, I64),                                 // total_uncompressed_size
+        (7, I64),                                 // total_compressed_size
+        (8, List(&Struct(KEY_VALUE))),            // key_value_metadata
+        (9, I64),                                 // data_page_offset
+        (10, I64),                                // index_page_offset
+        (11, I64),                                // dictionary_page_offset
+        (12, Struct(STATISTICS)),                 // statistics
+        (13, List(&Struct(PAGE_ENCODING_STATS))), // encoding_stats
+        (14, I64),                                // bloom_filter_offset
+        (15, I32),                                // bloom_filter_length
+        (16, Struct(SIZE_STATISTICS)),            // size_statistics
+        (17, Struct(GEOSPATIAL_STATISTICS)),      // geospatial_statistics
+    ];
+
+    const STATISTICS: &[(i16, Thrift)] = &[
+        (1, Binary), // max
+        (2, Binary), // min
+        (3, I64),    // null_count
+        (4, I64),    // distinct_count
+        (5, Binary), // max_value
+        (6, Binary), // min_value
+        (7, Bool),   // is_max_value_exact
+        (8, Bool),   // is_min_value_exact
+    ];
+
+    const PAGE_ENCODING_STATS: &[(i16, Thrift)] = &[(1, I32), (2, I32), (3, I32)]; // page_type, encoding, count
+
+    const SIZE_STATISTICS: &[(i16, Thrift)] = &[
+        (1, I64),        // unencoded_byte_array_data_bytes
+        (2, List(&I64)), // repetition_level_histogram
+        (3, List(&I64)), // definition_level_histogram
+    ];
+
+    const GEOSPATIAL_STATISTICS: &[(i16, Thrift)] = &[
+        (1, Struct(BOUNDING_BOX)), // bbox
+        (2, List(&I32)),           // geospatial_types
+    ];
+
+    /// xmin, xmax, ymin, ymax, zmin, zmax, mmin, mmax.
+    const BOUNDING_BOX: &[(i16, Thrift)] = &[
+        (1, Double),
+        (2, Double),
+        (3, Double),
+        (4, Double),
+        (5, Double),
+        (6, Double),
+        (7, Double),
+        (8, Double),
+    ];
+
+    const KEY_VALUE: &[(i16, Thrift)] = &[(1, Binary), (2, Binary)]; // key, value
+
+    /// A union: TYPE_ORDER.
+    const COLUMN_ORDER: &[(i16, Thrift)] = &[(1, Struct(EMPTY))];
+
+    /// A union: AES_GCM_V1, AES_GCM_CTR_V1.
+    const ENCRYPTION_ALGORITHM: &[(i16, Thrift)] = &[(1, Struct(AES_GCM)), (2, Struct(AES_GCM))];
+    /// AesGcmV1's and AesGcmCtrV1's fields: aad_prefix, aad_file_unique, supply_aad_prefix.
+    const AES_GCM: &[(i16, Thrift)] = &[(1, Binary), (2, Binary), (3, Bool)];
+
+    /// A union: ENCRYPTION_WITH_FOOTER_KEY, ENCRYPTION_WITH_COLUMN_KEY.
+    const COLUMN_CRYPTO_METADATA: &[(i16, Thrift)] =
+        &[(1, Struct(EMPTY)), (2, Struct(ENCRYPTION_WITH_COLUMN_KEY))];
+    /// path_in_schema, key_metadata.
+    const ENCRYPTION_WITH_COLUMN_KEY: &[(i16, Thrift)] = &[(1, List(&Binary)), (2, Binary)];
+}
+
+/// A Thrift compact-protocol reader over the `limit` bytes of a region (a page header's column
+/// chunk, the footer), counting what it consumes. Stricter than the decoder's: a known field in
+/// another wire type, a field given twice, a value beyond its declared width, a list longer than
+/// the bytes left, sets, maps and lists of booleans are refused, so what it accepts reads the
+/// same (and takes the same bytes) in the decoder.
 struct Compact<R> {
     input: R,
     consumed: u64,
+    /// The bytes `input` holds.
+    limit: u64,
+    /// The region's name in errors.
+    region: &'static str,
 }
 
 type Parsed<T> = std::result::Result<T, String>;
 
 impl<R: Read> Compact<R> {
+    fn new(input: R, limit: u64, region: &'static str) -> Self {
+        Compact {
+            input,
+            consumed: 0,
+            limit,
+            region,
+        }
+    }
+
     fn byte(&mut self) -> Parsed<u8> {
         let mut b = [0u8];
         self.input
             .read_exact(&mut b)
-            .map_err(|_| "it runs past the column chunk".to_string())?;
+            .map_err(|_| format!("it runs past {}", self.region))?;
         self.consumed += 1;
         Ok(b[0])
     }
@@ -630,7 +831,76 @@ impl<R: Read> Compact<R> {
         if copied == n {
             Ok(())
         } else {
-            Err("it runs past the column chunk".into())
+            Err(format!("it runs past {}", self.region))
+        }
+    }
+
+    /// A list's header: (element count, element wire type). Every element takes at least a
+    /// byte, so a count beyond the bytes left is refused before any element is read.
+    fn list_header(&mut self) -> Parsed<(u64, u8)> {
+        let b = self.byte()?;
+        let mut n = u64::from(b >> 4);
+        if n == 15 {
+            n = self.varint()?;
+        }
+        let left = self.limit.saturating_sub(self.consumed);
+        if n > left {
+            return Err(format!("a list of {n} elements in {left} bytes"));
+        }
+        Ok((n, b & 0x0f))
+    }
+
+    /// Reads a value declared as `declared`, nested `depth` deep: a struct's known fields must
+    /// carry their declared wire types (others are skipped), a list its declared element type.
+    fn value(&mut self, declared: Thrift, depth: u32) -> Parsed<()> {
+        if depth > MAX_DEPTH {
+            return Err("nested too deeply".into());
+        }
+        match declared {
+            // A boolean field's value is its wire type.
+            Thrift::Bool => Ok(()),
+            Thrift::Byte => self.byte().map(|_| ()),
+            Thrift::I16 => {
+                let v = self.zigzag()?;
+                i16::try_from(v)
+                    .map(|_| ())
+                    .map_err(|_| format!("{v} does not fit 16 bits"))
+            }
+            Thrift::I32 => self.i32().map(|_| ()),
+            Thrift::I64 => self.varint().map(|_| ()),
+            Thrift::Double => self.skip(8),
+            Thrift::Binary => {
+                let n = self.varint()?;
+                self.skip(n)
+            }
+            Thrift::List(element) => {
+                let (n, kind) = self.list_header()?;
+                if n > 0 && kind != element.wire() {
+                    return Err(format!(
+                        "a list of wire type {kind} where {} is declared",
+                        element.wire()
+                    ));
+                }
+                for _ in 0..n {
+                    match element {
+                        // A boolean element takes a byte.
+                        Thrift::Bool => self.byte().map(|_| ())?,
+                        _ => self.value(*element, depth + 1)?,
+                    }
+                }
+                Ok(())
+            }
+            Thrift::Struct(known) => {
+                let declared = |id: i16| known.iter().find(|(k, _)| *k == id).map(|(_, t)| *t);
+                self.fields(
+                    depth,
+                    |id| declared(id).map(Thrift::wire),
+                    |input, id, kind| match declared(id) {
+                        Some(t) => input.value(t, depth + 1),
+                        None => input.skip_value(kind, depth + 1),
+                    },
+                )
+            }
         }
     }
 
@@ -675,18 +945,11 @@ impl<R: Read> Compact<R> {
                 Ok(())
             }
             wire::LIST => {
-                let b = self.byte()?;
-                let mut n = u64::from(b >> 4);
-                if n == 15 {
-                    n = self.varint()?;
-                }
-                let element = b & 0x0f;
+                let (n, element) = self.list_header()?;
                 if n > 0 && matches!(element, wire::STOP | wire::TRUE | wire::FALSE) {
                     return Err(format!("a list of element type {element}"));
                 }
                 for _ in 0..n {
-                    // Every element takes at least a byte: a count beyond the chunk ends at
-                    // its last byte.
                     self.skip_value(element, depth + 1)?;
                 }
                 Ok(())
@@ -870,10 +1133,11 @@ mod tests {
     use super::*;
 
     fn header(bytes: &[u8]) -> Parsed<PageHeader> {
-        PageHeader::read(&mut Compact {
-            input: bytes,
-            consumed: 0,
-        })
+        PageHeader::read(&mut Compact::new(
+            bytes,
+            bytes.len() as u64,
+            "the column chunk",
+        ))
     }
 
     #[test]
@@ -905,6 +1169,446 @@ mod tests {
         file.extend_from_slice(&(footer.len() as u32).to_le_bytes());
         file.extend_from_slice(b"PAR1");
         assert!(check_footer(&bytes::Bytes::from(file), "ok.parquet").is_ok());
+    }
+
+    /// Thrift's compact protocol, written field by field, for crafted footers.
+    struct Thr {
+        out: Vec<u8>,
+        /// The last field id of each struct being written, innermost last.
+        last: Vec<i16>,
+        /// The place (`Struct.field`, or `Struct.field[]` for a list's element type) written
+        /// with a wrong wire type; "" for none.
+        bad: &'static str,
+    }
+
+    impl Thr {
+        fn new(bad: &'static str) -> Self {
+            Thr {
+                out: Vec::new(),
+                last: vec![0],
+                bad,
+            }
+        }
+
+        fn varint(&mut self, mut v: u64) {
+            while v >= 0x80 {
+                self.out.push((v as u8) | 0x80);
+                v >>= 7;
+            }
+            self.out.push(v as u8);
+        }
+
+        fn zigzag(&mut self, v: i64) {
+            self.varint(((v << 1) ^ (v >> 63)) as u64);
+        }
+
+        /// A field header; at the bad place, with another wire type than `kind`.
+        fn head(&mut self, at: &str, id: i16, kind: u8) {
+            let kind = if !at.is_empty() && at == self.bad {
+                match kind {
+                    wire::LIST | wire::STRUCT | wire::BINARY | wire::TRUE | wire::FALSE => {
+                        wire::I32
+                    }
+                    wire::DOUBLE => wire::I64,
+                    _ => wire::LIST,
+                }
+            } else {
+                kind
+            };
+            let last = self.last.last_mut().unwrap();
+            match id - *last {
+                delta @ 1..=15 => self.out.push((delta as u8) << 4 | kind),
+                _ => {
+                    self.out.push(kind);
+                    let id = i64::from(id);
+                    self.zigzag(id);
+                }
+            }
+            *self.last.last_mut().unwrap() = id;
+        }
+
+        fn int(&mut self, at: &str, id: i16, kind: u8, v: i64) -> &mut Self {
+            self.head(at, id, kind);
+            if kind == wire::BYTE {
+                self.out.push(v as u8);
+            } else {
+                self.zigzag(v);
+            }
+            self
+        }
+
+        fn bin(&mut self, at: &str, id: i16, bytes: &[u8]) -> &mut Self {
+            self.head(at, id, wire::BINARY);
+            self.varint(bytes.len() as u64);
+            self.out.extend_from_slice(bytes);
+            self
+        }
+
+        fn double(&mut self, at: &str, id: i16, v: f64) -> &mut Self {
+            self.head(at, id, wire::DOUBLE);
+            self.out.extend_from_slice(&v.to_le_bytes());
+            self
+        }
+
+        fn boolean(&mut self, at: &str, id: i16, v: bool) -> &mut Self {
+            self.head(at, id, if v { wire::TRUE } else { wire::FALSE });
+            self
+        }
+
+        /// Opens a struct field (`id` > 0) or a struct element of a list (`id` 0).
+        fn open(&mut self, at: &str, id: i16) -> &mut Self {
+            if id > 0 {
+                self.head(at, id, wire::STRUCT);
+            }
+            self.last.push(0);
+            self
+        }
+
+        fn close(&mut self) -> &mut Self {
+            self.out.push(0);
+            self.last.pop();
+            self
+        }
+
+        /// A list field's header; at `at[]`, with another element type than `element`.
+        fn list(&mut self, at: &str, id: i16, n: u8, element: u8) -> &mut Self {
+            self.head(at, id, wire::LIST);
+            let element = if self.bad.strip_suffix("[]") == Some(at) {
+                if element == wire::STRUCT {
+                    wire::I32
+                } else {
+                    wire::STRUCT
+                }
+            } else {
+                element
+            };
+            self.out.push(n << 4 | element);
+            self
+        }
+    }
+
+    /// Every place of [`crafted_footer`] that can be written with a wrong type, one per field
+    /// kind of every struct of the footer's definition, and every list's element type.
+    const PLACES: &[&str] = &[
+        "FileMetaData.num_rows",
+        "FileMetaData.schema[]",
+        "FileMetaData.row_groups[]",
+        "FileMetaData.key_value_metadata[]",
+        "FileMetaData.column_orders",
+        "FileMetaData.encryption_algorithm",
+        "SchemaElement.type_length",
+        "SchemaElement.name",
+        "SchemaElement.logicalType",
+        "LogicalType.TIMESTAMP",
+        "LogicalType.DECIMAL",
+        "LogicalType.INTEGER",
+        "TimestampType.isAdjustedToUTC",
+        "TimestampType.unit",
+        "TimeUnit.MICROS",
+        "DecimalType.scale",
+        "IntType.bitWidth",
+        "RowGroup.columns",
+        "RowGroup.columns[]",
+        "RowGroup.total_byte_size",
+        "RowGroup.sorting_columns",
+        "RowGroup.sorting_columns[]",
+        "RowGroup.ordinal",
+        "SortingColumn.descending",
+        "ColumnChunk.file_offset",
+        "ColumnChunk.meta_data",
+        "ColumnChunk.offset_index_length",
+        "ColumnChunk.crypto_metadata",
+        "ColumnCryptoMetaData.ENCRYPTION_WITH_COLUMN_KEY",
+        "EncryptionWithColumnKey.path_in_schema[]",
+        "ColumnMetaData.type",
+        "ColumnMetaData.encodings",
+        "ColumnMetaData.encodings[]",
+        "ColumnMetaData.path_in_schema[]",
+        "ColumnMetaData.num_values",
+        "ColumnMetaData.key_value_metadata[]",
+        "ColumnMetaData.statistics",
+        "ColumnMetaData.encoding_stats[]",
+        "ColumnMetaData.size_statistics",
+        "ColumnMetaData.geospatial_statistics",
+        "Statistics.max_value",
+        "Statistics.null_count",
+        "Statistics.is_max_value_exact",
+        "PageEncodingStats.count",
+        "SizeStatistics.definition_level_histogram",
+        "SizeStatistics.definition_level_histogram[]",
+        "GeospatialStatistics.bbox",
+        "GeospatialStatistics.geospatial_types[]",
+        "BoundingBox.xmin",
+        "KeyValue.key",
+        "KeyValue.value",
+        "ColumnOrder.TYPE_ORDER",
+        "EncryptionAlgorithm.AES_GCM_V1",
+        "AesGcmV1.supply_aad_prefix",
+    ];
+
+    /// A footer holding every struct of the footer's definition (a double, a timestamp, a
+    /// decimal and an integer column, one row group), with the place `bad` written with a wrong
+    /// wire type ("" for none).
+    fn crafted_footer(bad: &'static str) -> Vec<u8> {
+        let mut t = Thr::new(bad);
+        let fm = "FileMetaData";
+        t.int("FileMetaData.version", 1, wire::I32, 2);
+        t.list("FileMetaData.schema", 2, 5, wire::STRUCT);
+        t.open(fm, 0)
+            .bin("", 4, b"schema")
+            .int("", 5, wire::I32, 4)
+            .close();
+        // x: an optional double.
+        t.open(fm, 0)
+            .int("", 1, wire::I32, 5)
+            .int("", 3, wire::I32, 1);
+        t.bin("SchemaElement.name", 4, b"x").close();
+        // t: a timestamp (INT64, microseconds, UTC).
+        t.open(fm, 0)
+            .int("", 1, wire::I32, 2)
+            .int("", 3, wire::I32, 0);
+        t.bin("", 4, b"t").open("SchemaElement.logicalType", 10);
+        t.open("LogicalType.TIMESTAMP", 8);
+        t.boolean("TimestampType.isAdjustedToUTC", 1, true);
+        t.open("TimestampType.unit", 2).open("TimeUnit.MICROS", 2);
+        t.close().close().close().close().close();
+        // d: a decimal (INT64, 18 digits, 2 after the point).
+        t.open(fm, 0)
+            .int("", 1, wire::I32, 2)
+            .int("", 3, wire::I32, 0);
+        t.bin("", 4, b"d")
+            .int("", 6, wire::I32, 5)
+            .int("", 7, wire::I32, 2);
+        t.int("", 8, wire::I32, 18)
+            .open("", 10)
+            .open("LogicalType.DECIMAL", 5);
+        t.int("DecimalType.scale", 1, wire::I32, 2)
+            .int("", 2, wire::I32, 18);
+        t.close().close().close();
+        // i: a 16-bit signed integer (INT32), its type length given.
+        t.open(fm, 0)
+            .int("", 1, wire::I32, 1)
+            .int("SchemaElement.type_length", 2, wire::I32, 32);
+        t.int("", 3, wire::I32, 0).bin("", 4, b"i").open("", 10);
+        t.open("LogicalType.INTEGER", 10)
+            .int("IntType.bitWidth", 1, wire::BYTE, 16);
+        t.boolean("", 2, true).close().close().close();
+        t.int("FileMetaData.num_rows", 3, wire::I64, 3);
+        t.list("FileMetaData.row_groups", 4, 1, wire::STRUCT)
+            .open(fm, 0);
+        t.list("RowGroup.columns", 1, 4, wire::STRUCT);
+        let columns: [(&[u8], i64); 4] = [(b"x", 5), (b"t", 2), (b"d", 2), (b"i", 1)];
+        let mut offset = 4;
+        for (c, (name, physical)) in columns.into_iter().enumerate() {
+            // Only the first column chunk carries the places; the others are plain.
+            let at = |place: &'static str| if c == 0 { place } else { "" };
+            t.open(fm, 0)
+                .int(at("ColumnChunk.file_offset"), 2, wire::I64, offset);
+            t.open(at("ColumnChunk.meta_data"), 3);
+            t.int(at("ColumnMetaData.type"), 1, wire::I32, physical);
+            t.list(at("ColumnMetaData.encodings"), 2, 2, wire::I32);
+            t.zigzag(0);
+            t.zigzag(3);
+            t.list(at("ColumnMetaData.path_in_schema"), 3, 1, wire::BINARY);
+            t.varint(name.len() as u64);
+            t.out.extend_from_slice(name);
+            t.int("", 4, wire::I32, 0);
+            t.int(at("ColumnMetaData.num_values"), 5, wire::I64, 3);
+            t.int("", 6, wire::I64, 40).int("", 7, wire::I64, 40);
+            t.list(at("ColumnMetaData.key_value_metadata"), 8, 1, wire::STRUCT);
+            t.open(fm, 0)
+                .bin(at("KeyValue.key"), 1, b"k")
+                .bin("", 2, b"v")
+                .close();
+            t.int("", 9, wire::I64, offset);
+            if c == 0 {
+                t.open("ColumnMetaData.statistics", 12).bin("", 1, &[0; 8]);
+                t.bin("", 2, &[0; 8])
+                    .int("Statistics.null_count", 3, wire::I64, 1);
+                t.bin("Statistics.max_value", 5, &[0; 8])
+                    .bin("", 6, &[0; 8]);
+                t.boolean("Statistics.is_max_value_exact", 7, true);
+                t.boolean("", 8, false).close();
+                t.list("ColumnMetaData.encoding_stats", 13, 1, wire::STRUCT)
+                    .open(fm, 0);
+                t.int("", 1, wire::I32, 0).int("", 2, wire::I32, 0);
+                t.int("PageEncodingStats.count", 3, wire::I32, 1).close();
+                t.int("", 14, wire::I64, 100).int("", 15, wire::I32, 10);
+                t.open("ColumnMetaData.size_statistics", 16)
+                    .int("", 1, wire::I64, 0);
+                t.list("", 2, 1, wire::I64).zigzag(3);
+                t.list("SizeStatistics.definition_level_histogram", 3, 2, wire::I64);
+                t.zigzag(1);
+                t.zigzag(2);
+                t.close();
+                t.open("ColumnMetaData.geospatial_statistics", 17);
+                t.open("GeospatialStatistics.bbox", 1);
+                t.double("BoundingBox.xmin", 1, 0.0);
+                for id in 2..=8 {
+                    t.double("", id, id as f64);
+                }
+                t.close();
+                t.list("GeospatialStatistics.geospatial_types", 2, 1, wire::I32);
+                t.zigzag(1);
+                t.close();
+            }
+            t.close();
+            t.int(at("ColumnChunk.offset_index_length"), 5, wire::I32, 0);
+            if c == 0 {
+                t.open("ColumnChunk.crypto_metadata", 8);
+                t.open("ColumnCryptoMetaData.ENCRYPTION_WITH_COLUMN_KEY", 2);
+                t.list("EncryptionWithColumnKey.path_in_schema", 1, 1, wire::BINARY);
+                t.varint(1);
+                t.out.push(b'x');
+                t.close().close();
+            }
+            t.close();
+            offset += 40;
+        }
+        t.int("RowGroup.total_byte_size", 2, wire::I64, 160);
+        t.int("", 3, wire::I64, 3);
+        t.list("RowGroup.sorting_columns", 4, 1, wire::STRUCT)
+            .open(fm, 0);
+        t.int("", 1, wire::I32, 0)
+            .boolean("SortingColumn.descending", 2, false);
+        t.boolean("", 3, true).close();
+        t.int("RowGroup.ordinal", 7, wire::I16, 0).close();
+        t.list("FileMetaData.key_value_metadata", 5, 1, wire::STRUCT)
+            .open(fm, 0);
+        t.bin("", 1, b"writer")
+            .bin("KeyValue.value", 2, b"segcore tests")
+            .close();
+        t.bin("", 6, b"segcore tests");
+        t.list("FileMetaData.column_orders", 7, 4, wire::STRUCT);
+        for _ in 0..4 {
+            t.open(fm, 0)
+                .open("ColumnOrder.TYPE_ORDER", 1)
+                .close()
+                .close();
+        }
+        t.open("FileMetaData.encryption_algorithm", 8);
+        t.open("EncryptionAlgorithm.AES_GCM_V1", 1)
+            .bin("", 1, b"aad");
+        t.boolean("AesGcmV1.supply_aad_prefix", 3, false)
+            .close()
+            .close();
+        t.close();
+        assert!(t.last.is_empty(), "{bad}: unbalanced");
+        t.out
+    }
+
+    #[test]
+    fn every_footer_field_at_every_level_must_have_its_declared_type() {
+        // The crafted footer is one the decoder reads as it is.
+        let good = crafted_footer("");
+        walk_footer(&good).unwrap();
+        let metadata =
+            parquet::file::metadata::ParquetMetaDataReader::decode_metadata(&good).unwrap();
+        assert_eq!(metadata.file_metadata().schema_descr().num_columns(), 4);
+        assert_eq!(metadata.row_group(0).num_rows(), 3);
+        assert!(metadata.row_group(0).column(0).statistics().is_some());
+        for place in PLACES {
+            let bad = crafted_footer(place);
+            assert_ne!(bad, good, "{place} is not written");
+            let err = walk_footer(&bad).unwrap_err();
+            assert!(
+                err.contains("wire type") || err.contains("a list of"),
+                "{place}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_fixtures_footers_pass() {
+        for file in [
+            &include_bytes!("../../../../tests/fixtures/customers_zstd.parquet")[..],
+            include_bytes!("../../../../tests/fixtures/pyarrow_gzip_v2_nulls.parquet"),
+            include_bytes!("../../../../tests/fixtures/pyarrow_plain_uncompressed.parquet"),
+            include_bytes!("../../../../tests/fixtures/pyarrow_types_snappy.parquet"),
+            include_bytes!("../../../../tests/fixtures/pyarrow_footer_extras.parquet"),
+        ] {
+            check_footer(&bytes::Bytes::from(file.to_vec()), "f.parquet").unwrap();
+        }
+    }
+
+    #[test]
+    fn footer_tables_use_ids_the_walk_can_track() {
+        // `Compact::fields` marks the fields seen in a 64-bit mask.
+        fn ids(t: Thrift, depth: u32) {
+            assert!(depth < 12);
+            match t {
+                Thrift::List(e) => ids(*e, depth + 1),
+                Thrift::Struct(fields) => {
+                    for (i, (id, f)) in fields.iter().enumerate() {
+                        assert!((1..64).contains(id));
+                        assert!(fields[..i].iter().all(|(other, _)| other != id));
+                        ids(*f, depth + 1);
+                    }
+                }
+                _ => {}
+            }
+        }
+        ids(footer::FILE_METADATA, 0);
+    }
+
+    /// A file of nothing but `footer` (the footer is checked before anything else is read).
+    fn footer_only(footer: &[u8]) -> Vec<u8> {
+        let mut file = b"PAR1".to_vec();
+        file.extend_from_slice(footer);
+        file.extend_from_slice(&(footer.len() as u32).to_le_bytes());
+        file.extend_from_slice(b"PAR1");
+        file
+    }
+
+    #[test]
+    fn a_nested_field_read_as_a_list_header_is_refused() {
+        // RowGroup { 4: sorting_columns } written as an integer whose bytes read as the header
+        // of a list of 2^28 structs: the decoder would reserve room for them (gigabytes).
+        let mut t = Thr::new("");
+        t.int("", 1, wire::I32, 2).list("", 2, 2, wire::STRUCT);
+        t.open("", 0)
+            .bin("", 4, b"schema")
+            .int("", 5, wire::I32, 1)
+            .close();
+        t.open("", 0)
+            .int("", 1, wire::I32, 5)
+            .int("", 3, wire::I32, 1);
+        t.bin("", 4, b"x").close().int("", 3, wire::I64, 0);
+        t.list("", 4, 1, wire::STRUCT).open("", 0);
+        t.head("", 4, wire::I64);
+        t.out
+            .extend_from_slice(&[0xfc, 0x80, 0x80, 0x80, 0x80, 0x01]);
+        t.close().close();
+        let err = walk_footer(&t.out).unwrap_err();
+        assert_eq!(err, "field 4 of wire type 6");
+        // The committed fuzz seed: the same footer claiming 2^31 - 1 sorting columns.
+        let seed =
+            include_bytes!("../../../../fuzz/corpus/customer_csv/parquet_footer_nested_type");
+        let err = check_footer(&bytes::Bytes::from(seed[1..].to_vec()), "s.parquet").unwrap_err();
+        assert!(err.to_string().contains("field 4 of wire type 6"), "{err}");
+        let err = check_footer(&bytes::Bytes::from(footer_only(&t.out)), "n.parquet").unwrap_err();
+        assert!(
+            matches!(&err, Error::UnsupportedInput { reason, .. }
+                if reason.contains("footer") && reason.contains("field 4 of wire type 6")),
+            "{err}"
+        );
+        // The same bytes as a list: its count runs past the footer.
+        let at = t.out.len() - 9;
+        t.out[at] = 0x49;
+        assert!(walk_footer(&t.out)
+            .unwrap_err()
+            .starts_with("a list of 268435456 elements in"));
+        // Unknown fields are skipped whatever their type, but not nested without end.
+        let mut unknown = crafted_footer("");
+        unknown.pop();
+        unknown.extend_from_slice(&[0x05, 0x28, 0x04]); // field 20, an i32
+        unknown.extend(std::iter::repeat_n(0x1c, 20)); // 20 structs, one in the other
+        unknown.extend(std::iter::repeat_n(0x00, 21));
+        assert_eq!(walk_footer(&unknown).unwrap_err(), "nested too deeply");
+        let mut skipped = crafted_footer("");
+        skipped.pop();
+        skipped.extend_from_slice(&[0x05, 0x28, 0x04, 0x1c, 0x19, 0x25, 0x02, 0x04, 0x00, 0x00]);
+        walk_footer(&skipped).unwrap();
     }
 
     #[test]

@@ -1089,5 +1089,13 @@ mod tests {
         ));
         assert_eq!(types.ids(), ["1", "2", "3"]);
         assert_eq!(types.numeric("credit").unwrap()[0], 123.45);
+        // A footer with every optional part pyarrow writes: statistics, key-value metadata (its
+        // schema and a custom key), column orders, sorting columns, page indexes, bloom filters.
+        let extras = read(include_bytes!(
+            "../../../../tests/fixtures/pyarrow_footer_extras.parquet"
+        ));
+        assert_eq!(extras.ids(), ["A", "B", "C", "D"]);
+        assert!(extras.numeric("revenue").unwrap()[1].is_nan());
+        assert_eq!(extras.numeric("credit").unwrap()[3], 123.45);
     }
 }

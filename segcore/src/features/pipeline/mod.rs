@@ -100,6 +100,20 @@ pub struct TransformReport {
     pub imputed: Vec<(String, usize)>,
 }
 
+impl TransformReport {
+    /// Counts a source column's unknown categories and imputed values (columns with none are
+    /// not listed).
+    fn add(&mut self, column: &str, n_unknown: usize, n_imputed: usize) {
+        if n_unknown > 0 {
+            self.unknown_categories
+                .push((column.to_string(), n_unknown));
+        }
+        if n_imputed > 0 {
+            self.imputed.push((column.to_string(), n_imputed));
+        }
+    }
+}
+
 /// A fitted feature pipeline; see the [module documentation](self).
 ///
 /// ```
@@ -244,14 +258,7 @@ impl FeaturePipeline {
             let (n_unknown, n_imputed) = counts
                 .iter()
                 .fold((0, 0), |(u, m), task| (u + task[i].0, m + task[i].1));
-            if n_unknown > 0 {
-                report
-                    .unknown_categories
-                    .push((spec.column.clone(), n_unknown));
-            }
-            if n_imputed > 0 {
-                report.imputed.push((spec.column.clone(), n_imputed));
-            }
+            report.add(&spec.column, n_unknown, n_imputed);
         }
         Ok((out, report))
     }
@@ -309,14 +316,7 @@ impl FeaturePipeline {
         let mut report = TransformReport::default();
         let mut blocks = Vec::with_capacity(results.len());
         for (spec, (block, n_unknown, n_imputed)) in self.spec.columns.iter().zip(results) {
-            if n_unknown > 0 {
-                report
-                    .unknown_categories
-                    .push((spec.column.clone(), n_unknown));
-            }
-            if n_imputed > 0 {
-                report.imputed.push((spec.column.clone(), n_imputed));
-            }
+            report.add(&spec.column, n_unknown, n_imputed);
             blocks.push(block);
         }
         Ok((blocks, report))
