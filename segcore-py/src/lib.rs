@@ -83,6 +83,7 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<partial::PyKMeansDriver>()?;
     m.add_class::<partial::PyGmmDriver>()?;
     m.add_function(wrap_pyfunction!(partial::partition_task_run, m)?)?;
+    m.add_function(wrap_pyfunction!(partial::partition_task_run_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(partial::partial_merge, m)?)?;
     m.add_function(wrap_pyfunction!(partial::partial_merge_partitions, m)?)?;
     m.add_function(wrap_pyfunction!(partial::log_last_day, m)?)?;

@@ -89,6 +89,36 @@ def test_fits_on_read_parquet_equal_the_single_machine_fit(client, tmp_path):
     np.testing.assert_array_equal(from_reader.cluster_centers_, from_frame.cluster_centers_)
 
 
+def test_passes_over_unpersisted_files_stream_them_with_the_bits_of_the_blocks(client, tmp_path):
+    """Not persisted, a read_parquet array's tasks decode their file on the worker (a k-means
+    pass streams it through the kernel): the fit has the bits of the fit on the persisted blocks,
+    with k-means|| or given centers, with and without sample weights."""
+    import dask.array as da
+
+    x = _blobs(9000)
+    # Row groups of 700 rows: the kernel's batches span them.
+    _write(tmp_path, np.array_split(x, 3), np.float32, row_group_size=700)
+    X = sdask.read_parquet(tmp_path)
+    assert sdask._Blocks(X, persist=False).sources is not None
+    assert sdask._Blocks(X, persist=True).sources is None
+    assert sdask._Blocks(X.persist(), persist=False).sources is None
+    assert sdask._Blocks(X + 0, persist=False).sources is None
+    weights = da.from_array(np.linspace(0.5, 2.0, len(x)), chunks=X.chunks[0])
+    init = x[[0, 3000, 6000, 8000]]
+    for options, sample_weight in (({"init": init}, None), ({"random_state": 3}, None), ({"init": init}, weights)):
+        streamed = sdask.KMeans(4, tol=0.0, max_iter=5, persist=False, **options).fit(X, sample_weight=sample_weight)
+        held = sdask.KMeans(4, tol=0.0, max_iter=5, persist=True, **options).fit(X, sample_weight=sample_weight)
+        np.testing.assert_array_equal(streamed.cluster_centers_, held.cluster_centers_)
+        assert streamed.inertia_ == held.inertia_ and streamed.n_iter_ == held.n_iter_
+        np.testing.assert_array_equal(streamed.labels_.compute(), held.labels_.compute())
+    # An error in a streamed pass names the file.
+    bad = x[:50].astype(np.float32).copy()
+    bad[7, 2] = np.inf
+    _write(tmp_path / "bad", [x[:60], bad], np.float32)
+    with pytest.raises(segcore.SegcoreError, match=r"part-1\.parquet"):
+        sdask.KMeans(2, init=x[:2], tol=0.0, persist=False).fit(sdask.read_parquet(tmp_path / "bad"))
+
+
 def test_read_parquet_bad_input_names_the_file(client, tmp_path):
     x = _blobs(600)
     bad = x.copy()

@@ -88,6 +88,10 @@ class _Blocks:
 
     def __init__(self, X: Collection, persist: bool, sample_weight: DaskWeights = None, split_every: int = 8) -> None:
         self.names: Optional[npt.NDArray[np.object_]] = None
+        # The files of a :func:`read_parquet` array read as it is (not persisted): each task
+        # then decodes its file where it runs, and a k-means pass streams it through the kernel
+        # without holding the block (the same statistics, bit for bit).
+        self.sources: Optional[List[_ReadRows]] = None
         self.weights: Optional[List[Delayed]] = None
         self.split_every = int_param("split_every", split_every)
         self.weighted = sample_weight is not None
@@ -110,6 +114,7 @@ class _Blocks:
             X = X.persist() if persist else X
             self.blocks = list(X.to_delayed()[:, 0])
             self.n_features = int(X.shape[1])
+            self.sources = None if persist else _ReadRows.of(X)
         else:
             raise TypeError(
                 f"expected a dask array or dask DataFrame, got {type(X).__name__}; use the "
@@ -153,7 +158,10 @@ class _Blocks:
         order, ``split_every`` at a time), computing only the merged statistics on the client."""
         step = self.split_every if split_every is None else split_every
         weights: Sequence[Optional[Delayed]] = self.weights or [None] * len(self.blocks)
-        parts = [delayed(_engine.run_task, pure=True)(task, b, i, w) for i, (b, w) in enumerate(zip(self.blocks, weights))]
+        if self.sources is not None:
+            parts = [delayed(s.run, pure=True)(task, i, w) for i, (s, w) in enumerate(zip(self.sources, weights))]
+        else:
+            parts = [delayed(_engine.run_task, pure=True)(task, b, i, w) for i, (b, w) in enumerate(zip(self.blocks, weights))]
         if not parts:
             raise DataError("X has no partitions")
         while len(parts) > 1:
@@ -219,6 +227,10 @@ def _parquet_files(path: ParquetPath) -> List[str]:
     return files
 
 
+#: The name prefix of :func:`read_parquet`'s arrays.
+_READ_PARQUET = "segcore-read-parquet-"
+
+
 class _ReadRows:
     """One block of :func:`read_parquet`: the rows of a file (or of some of its row groups)
     decoded by the core on the worker that runs it."""
@@ -228,6 +240,31 @@ class _ReadRows:
 
     def __call__(self) -> np.ndarray:
         return _segcore.read_parquet_rows(self.path, self.columns, self.row_groups, self.float32)
+
+    def run(self, task: str, partition: int, weights: Optional[npt.ArrayLike] = None) -> str:
+        """A partition task on this block's rows, decoded by the core where it runs."""
+        w = _engine._weights(weights, np.float64)
+        return _segcore.partition_task_run_parquet(
+            task, self.path, self.columns, self.row_groups, self.float32, partition, w
+        )
+
+    @staticmethod
+    def of(X: object) -> Optional[List["_ReadRows"]]:
+        """The blocks of ``X`` if it is a :func:`read_parquet` array as read (one task per
+        block, nothing persisted or applied since), else None."""
+        if not isinstance(X, da.Array) or not X.name.startswith(_READ_PARQUET):
+            return None
+        layer = getattr(X.__dask_graph__(), "layers", {}).get(X.name)
+        if layer is None:
+            return None
+        sources = []
+        for i in range(X.numblocks[0]):
+            task = layer.get((X.name, i, 0)) if hasattr(layer, "get") else None
+            function = task[0] if isinstance(task, tuple) and len(task) == 1 else getattr(task, "func", None)
+            if not isinstance(function, _ReadRows):
+                return None
+            sources.append(function)
+        return sources
 
 
 def read_parquet(
@@ -275,7 +312,7 @@ def read_parquet(
         else:
             blocks.append((file, None, int(sum(rows))))
     stamps = [(f, os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in files]
-    name = "segcore-read-parquet-" + tokenize(stamps, names, float32, split_row_groups)
+    name = _READ_PARQUET + tokenize(stamps, names, float32, split_row_groups)
     graph: Dict[Key, object] = {
         (name, i, 0): (_ReadRows(file, names, row_groups, float32),)
         for i, (file, row_groups, _) in enumerate(blocks)

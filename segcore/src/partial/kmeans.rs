@@ -3,11 +3,13 @@
 //! finally into a [`KMeans`] model.
 
 use super::moments::{check_block, check_same_features, widen};
-use super::{PartialStats, PartitionTask};
+use super::{ParquetPartition, PartialStats, PartitionTask};
 use crate::cluster::kmeans::{
-    assignment_sums, labels_inertia, load_centered_row, sq_dist, KMeans, KMeansInit, KMeansParams,
-    KMeansValidParams, Label,
+    assignment_sums, labels_inertia, labels_inertia_onto, load_centered_row, sq_dist,
+    AssignmentSums, KMeans, KMeansInit, KMeansParams, KMeansValidParams, Label, PreparedCenters,
+    CHUNK_ROWS,
 };
+use crate::data::parquet::{stream_parquet_rows, RowValue, ROW_BATCH};
 use crate::error::{Error, Result};
 use crate::validation::check_n_features;
 use crate::Float;
@@ -15,6 +17,10 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
+
+// A Parquet partition streams through the kernel in batches of whole chunks, so its sums are
+// added chunk by chunk as over its block (the same bits).
+const _: () = assert!(ROW_BATCH % CHUNK_ROWS == 0);
 
 /// What every partition needs for one k-means pass: the column mean the data is centred by
 /// (as the single-machine fit does, for accuracy) and the centered centers (k x d), in f64
@@ -89,6 +95,76 @@ impl KMeansBroadcast {
             sums,
             counts,
         })
+    }
+
+    /// [`step`](Self::step) on a partition stored as Parquet, decoded a batch at a time into
+    /// the kernel: the same bits as `step` on the partition's block, without the block.
+    pub(crate) fn step_parquet<F: Float + RowValue>(
+        &self,
+        source: &ParquetPartition<'_>,
+        partition: usize,
+    ) -> Result<KMeansStep> {
+        let (mean, centers) = self.typed_columns::<F>(source.columns.len(), partition)?;
+        let mut sums = AssignmentSums::new(&centers);
+        stream_parquet_rows::<F>(
+            source.path,
+            source.columns,
+            source.row_groups.clone(),
+            |_, batch| {
+                sums.add(&batch, &mean, None);
+                Ok(())
+            },
+        )?;
+        let (sums, counts) = sums.finish();
+        Ok(KMeansStep {
+            n_features: centers.ncols(),
+            sums,
+            counts,
+        })
+    }
+
+    /// [`cost`](Self::cost) on a partition stored as Parquet, a batch at a time (the same bits).
+    pub(crate) fn cost_parquet<F: Float + RowValue>(
+        &self,
+        source: &ParquetPartition<'_>,
+        partition: usize,
+    ) -> Result<KMeansCost> {
+        let (mean, centers) = self.typed_columns::<F>(source.columns.len(), partition)?;
+        let pc = PreparedCenters::new(centers.view());
+        let mut labels = Vec::new();
+        let mut inertia = F::zero();
+        let n_rows = stream_parquet_rows::<F>(
+            source.path,
+            source.columns,
+            source.row_groups.clone(),
+            |_, batch| {
+                labels.clear();
+                labels.resize(batch.nrows(), Label::MAX);
+                inertia = labels_inertia_onto(inertia, &batch, &mean, None, &pc, &mut labels, true);
+                Ok(())
+            },
+        )?;
+        Ok(KMeansCost {
+            inertia: widen(inertia),
+            n_rows: n_rows as u64,
+        })
+    }
+
+    /// The mean and centers in `F`, for a partition of `n_columns` columns.
+    fn typed_columns<F: Float>(
+        &self,
+        n_columns: usize,
+        partition: usize,
+    ) -> Result<(Vec<F>, Array2<F>)> {
+        if n_columns != self.centers.ncols() {
+            return Err(Error::ShapeMismatch {
+                what: format!("partition {partition} of X (number of features)"),
+                expected: self.centers.ncols(),
+                got: n_columns,
+            });
+        }
+        let mean = self.mean.iter().map(|&m| F::cast(m)).collect();
+        Ok((mean, self.centers.mapv(F::cast)))
     }
 
     /// Inertia (sum of the weighted squared distances to the nearest center) and row count of a

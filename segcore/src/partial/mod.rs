@@ -38,10 +38,28 @@ pub use kmeans::{
 pub use log::last_date;
 pub use moments::{split_rows, ColumnMoments, CovarianceMoments};
 
+use crate::data::parquet::{read_parquet_rows, RowBlock};
 use crate::error::{Error, Result};
 use crate::Float;
-use ndarray::{ArrayView1, ArrayView2};
+use ndarray::{Array1, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
+use std::path::Path;
+
+/// A partition stored as Parquet: the rows of row groups `row_groups` (all when `None`) of the
+/// file at `path`, the values of `columns` in that order, as 32-bit floats when `float32` (else
+/// 64-bit), as [`read_parquet_rows`] reads them.
+#[derive(Debug, Clone)]
+pub struct ParquetPartition<'a> {
+    /// The file.
+    pub path: &'a Path,
+    /// The columns read, in the order of a row's values.
+    pub columns: &'a [String],
+    /// The row groups read (all when `None`).
+    pub row_groups: Option<Range<usize>>,
+    /// Read as `f32` (else `f64`).
+    pub float32: bool,
+}
 
 /// A distributed fit's driver, as the in-memory reference loop ([`drive`]) sees it.
 pub(crate) trait Driver {
@@ -343,6 +361,62 @@ impl PartitionTask {
             PartitionTask::GmmEm(b) => PartialStats::GmmStep(b.step(x, weights, partition)?),
             PartitionTask::GmmHard(b) => PartialStats::GmmStep(b.step(x, weights, partition)?),
         })
+    }
+
+    /// [`run_weighted`](Self::run_weighted) on a partition stored as Parquet, decoded by the
+    /// core where it runs (`weights` in f64, converted to the rows' float type as numpy's
+    /// `astype` converts). A k-means step or cost without weights streams the rows through the
+    /// kernel a batch at a time, never holding the partition whole; every other task decodes
+    /// the partition's block first. Either way the statistics have the bits of `run_weighted`
+    /// on [`read_parquet_rows`]' block.
+    ///
+    /// ```
+    /// # use segcore::partial::{ParquetPartition, PartitionTask};
+    /// let task = PartitionTask::ColumnMoments;
+    /// let columns = ["a".to_string()];
+    /// let missing = ParquetPartition {
+    ///     path: std::path::Path::new("no-such-file.parquet"),
+    ///     columns: &columns,
+    ///     row_groups: None,
+    ///     float32: true,
+    /// };
+    /// assert!(task.run_parquet(&missing, None, 0).is_err());
+    /// ```
+    pub fn run_parquet(
+        &self,
+        source: &ParquetPartition<'_>,
+        weights: Option<ArrayView1<f64>>,
+        partition: usize,
+    ) -> Result<PartialStats> {
+        match (self, weights.is_none(), source.float32) {
+            (PartitionTask::KMeansStep(b), true, true) => Ok(PartialStats::KMeansStep(
+                b.step_parquet::<f32>(source, partition)?,
+            )),
+            (PartitionTask::KMeansStep(b), true, false) => Ok(PartialStats::KMeansStep(
+                b.step_parquet::<f64>(source, partition)?,
+            )),
+            (PartitionTask::KMeansCost(b), true, true) => Ok(PartialStats::KMeansCost(
+                b.cost_parquet::<f32>(source, partition)?,
+            )),
+            (PartitionTask::KMeansCost(b), true, false) => Ok(PartialStats::KMeansCost(
+                b.cost_parquet::<f64>(source, partition)?,
+            )),
+            _ => {
+                let block = read_parquet_rows(
+                    source.path,
+                    source.columns,
+                    source.row_groups.clone(),
+                    source.float32,
+                )?;
+                match block {
+                    RowBlock::Float32(x) => {
+                        let w: Option<Array1<f32>> = weights.map(|w| w.mapv(|v| v as f32));
+                        self.run_weighted(x.view(), w.as_ref().map(|w| w.view()), partition)
+                    }
+                    RowBlock::Float64(x) => self.run_weighted(x.view(), weights, partition),
+                }
+            }
+        }
     }
 
     /// As a JSON document.

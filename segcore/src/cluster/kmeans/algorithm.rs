@@ -342,12 +342,26 @@ pub(crate) fn labels_inertia<F: Float>(
     reassign: bool,
 ) -> F {
     let pc = PreparedCenters::new(centers.view());
+    labels_inertia_onto(F::zero(), x, mean, weights, &pc, labels, reassign)
+}
+
+/// [`labels_inertia`] added onto `total`, chunk by chunk in order: over consecutive blocks of
+/// whole chunks it gives the bits of one call on all their rows.
+pub(crate) fn labels_inertia_onto<F: Float>(
+    total: F,
+    x: &ArrayView2<F>,
+    mean: &[F],
+    weights: Option<&[F]>,
+    pc: &PreparedCenters<F>,
+    labels: &mut [Label],
+    reassign: bool,
+) -> F {
     let parts: Vec<F> = labels
         .par_chunks_mut(CHUNK_ROWS)
         .enumerate()
-        .map(|(c, lab)| labels_inertia_chunk(x, c * CHUNK_ROWS, mean, weights, &pc, lab, reassign))
+        .map(|(c, lab)| labels_inertia_chunk(x, c * CHUNK_ROWS, mean, weights, pc, lab, reassign))
         .collect();
-    parts.into_iter().fold(F::zero(), |a, v| a + v)
+    parts.into_iter().fold(total, |a, v| a + v)
 }
 
 /// Per-cluster sums of the centered rows of `x` (weighted by `weights`, one per row) and
@@ -361,25 +375,62 @@ pub(crate) fn assignment_sums<F: Float>(
     weights: Option<&[F]>,
     centers: &Array2<F>,
 ) -> (Vec<f64>, Vec<f64>) {
-    let (k, d) = centers.dim();
-    let pc = PreparedCenters::new(centers.view());
-    let mut labels = vec![Label::MAX; x.nrows()];
-    let parts: Vec<ChunkSums<F>> = labels
-        .par_chunks_mut(CHUNK_ROWS)
-        .enumerate()
-        .map(|(c, lab)| lloyd_chunk(x, c * CHUNK_ROWS, mean, weights, &pc, lab))
-        .collect();
-    let mut sums = vec![0.0; k * d];
-    let mut counts = vec![0.0; k];
-    for part in parts {
-        for (t, v) in sums.iter_mut().zip(&part.sums) {
-            *t += v.to_f64().expect("a float widens to f64");
-        }
-        for (t, v) in counts.iter_mut().zip(&part.weights) {
-            *t += v.to_f64().expect("a float widens to f64");
+    let mut sums = AssignmentSums::new(centers);
+    sums.add(x, mean, weights);
+    sums.finish()
+}
+
+/// [`assignment_sums`] over rows that come a block at a time: every block but the last a whole
+/// number of the kernel's chunks ([`CHUNK_ROWS`]), so the chunks, and the bits of the sums, are
+/// those of one call on all the rows.
+pub(crate) struct AssignmentSums<F> {
+    pc: PreparedCenters<F>,
+    labels: Vec<Label>,
+    sums: Vec<f64>,
+    counts: Vec<f64>,
+}
+
+impl<F: Float> AssignmentSums<F> {
+    /// Empty sums for `centers` (centered, k x d).
+    pub(crate) fn new(centers: &Array2<F>) -> Self {
+        let (k, d) = centers.dim();
+        AssignmentSums {
+            pc: PreparedCenters::new(centers.view()),
+            labels: Vec::new(),
+            sums: vec![0.0; k * d],
+            counts: vec![0.0; k],
         }
     }
-    (sums, counts)
+
+    /// Adds the rows `x` (centered by `mean`, weighted by `weights`, one per row).
+    pub(crate) fn add(&mut self, x: &ArrayView2<F>, mean: &[F], weights: Option<&[F]>) {
+        let AssignmentSums {
+            pc,
+            labels,
+            sums,
+            counts,
+        } = self;
+        labels.clear();
+        labels.resize(x.nrows(), Label::MAX);
+        let parts: Vec<ChunkSums<F>> = labels
+            .par_chunks_mut(CHUNK_ROWS)
+            .enumerate()
+            .map(|(c, lab)| lloyd_chunk(x, c * CHUNK_ROWS, mean, weights, pc, lab))
+            .collect();
+        for part in parts {
+            for (t, v) in sums.iter_mut().zip(&part.sums) {
+                *t += v.to_f64().expect("a float widens to f64");
+            }
+            for (t, v) in counts.iter_mut().zip(&part.weights) {
+                *t += v.to_f64().expect("a float widens to f64");
+            }
+        }
+    }
+
+    /// The per-cluster sums (k x d, row-major) and counts.
+    pub(crate) fn finish(self) -> (Vec<f64>, Vec<f64>) {
+        (self.sums, self.counts)
+    }
 }
 
 fn reduce_chunks<F: Float>(parts: Vec<ChunkSums<F>>, k: usize, d: usize) -> ChunkSums<F> {

@@ -22,9 +22,12 @@ mod minibatch_hyperparams;
 mod saved;
 
 pub use algorithm::KMeans;
-pub(crate) use algorithm::{assignment_sums, labels_inertia, sq_dist};
+pub(crate) use algorithm::{
+    assignment_sums, labels_inertia, labels_inertia_onto, sq_dist, AssignmentSums,
+};
 pub use align::align_labels;
 pub use hyperparams::{KMeansAlgorithm, KMeansInit, KMeansParams, KMeansValidParams};
 pub(crate) use kernel::{load_centered_row, Label};
+pub(crate) use kernel::{PreparedCenters, CHUNK_ROWS};
 pub use minibatch::MiniBatchKMeans;
 pub use minibatch_hyperparams::{MiniBatchKMeansParams, MiniBatchKMeansValidParams};

@@ -29,6 +29,7 @@ mod check;
 mod rows;
 
 pub use rows::{parquet_rows_layout, read_parquet_rows, ParquetRowsLayout, RowBlock};
+pub(crate) use rows::{stream_parquet_rows, Out as RowValue, BATCH as ROW_BATCH};
 
 use crate::error::{Error, Result};
 use parquet::basic::{ConvertedType, LogicalType, TimeUnit, Type as PhysicalType};

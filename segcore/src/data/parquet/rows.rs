@@ -23,7 +23,7 @@
 
 use super::{check, flat_column, guarded, leaves_of, names_of, new_reader, open_file, unsupported};
 use crate::error::{Error, Result};
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
 use parquet::column::reader::ColumnReaderImpl;
 use parquet::data_type::{DataType, DoubleType, FloatType, Int32Type, Int64Type};
@@ -33,8 +33,9 @@ use std::ops::Range;
 use std::path::Path;
 
 /// Rows decoded per column before they are written into the block: a batch of the block
-/// (8192 rows x the columns) stays in cache while its columns are interleaved.
-const BATCH: usize = 8192;
+/// (8192 rows x the columns) stays in cache while its columns are interleaved. A whole number of
+/// the k-means kernel's chunks (see [`stream_parquet_rows`]).
+pub(crate) const BATCH: usize = 8192;
 
 /// A row-major block of rows read from Parquet, in the float type asked for.
 #[derive(Debug, Clone, PartialEq)]
@@ -261,7 +262,7 @@ pub fn read_parquet_rows(
 }
 
 /// A float of the block, converted from each kind as numpy's `astype` converts.
-trait Out: Copy + Default + std::fmt::Display {
+pub(crate) trait Out: Copy + Default + std::fmt::Display {
     fn of_f32(v: f32) -> Self;
     fn of_f64(v: f64) -> Self;
     fn of_i64(v: i64) -> Self;
@@ -377,11 +378,117 @@ fn read_batch<T: DataType, O: Out>(
     Ok(())
 }
 
+/// Where [`decode_rows`] writes: the rows `at..at + n` of the partition (never crossing a
+/// multiple of [`BATCH`] rows), all columns of a row together.
+trait RowSink<O> {
+    /// The partition has `n_rows` rows of `width` values (called once, before any rows).
+    fn begin(&mut self, n_rows: usize, width: usize);
+    /// Room for rows `at..at + n`, row-major.
+    fn rows(&mut self, at: usize, n: usize) -> &mut [O];
+    /// Rows `at..at + n` are written and finite.
+    fn filled(&mut self, at: usize, n: usize) -> Result<()>;
+}
+
+/// The whole partition as one block.
+struct WholeBlock<O> {
+    values: Vec<O>,
+    width: usize,
+}
+
+impl<O: Out> RowSink<O> for WholeBlock<O> {
+    fn begin(&mut self, n_rows: usize, width: usize) {
+        self.values = vec![O::default(); n_rows * width];
+        self.width = width;
+    }
+    fn rows(&mut self, at: usize, n: usize) -> &mut [O] {
+        &mut self.values[at * self.width..(at + n) * self.width]
+    }
+    fn filled(&mut self, _: usize, _: usize) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The partition a batch of [`BATCH`] rows at a time (the last one shorter), handed to a
+/// closure with the partition's row number of its first row: the rows stay in cache and the
+/// partition is never held whole.
+struct Batches<O, F> {
+    buffer: Vec<O>,
+    width: usize,
+    n_rows: usize,
+    on_batch: F,
+}
+
+impl<O: Out, F: FnMut(usize, ArrayView2<'_, O>) -> Result<()>> RowSink<O> for Batches<O, F> {
+    fn begin(&mut self, n_rows: usize, width: usize) {
+        self.buffer = vec![O::default(); BATCH.min(n_rows) * width];
+        self.width = width;
+        self.n_rows = n_rows;
+    }
+    fn rows(&mut self, at: usize, n: usize) -> &mut [O] {
+        let from = at % BATCH;
+        &mut self.buffer[from * self.width..(from + n) * self.width]
+    }
+    fn filled(&mut self, at: usize, n: usize) -> Result<()> {
+        let end = at + n;
+        if end % BATCH == 0 || end == self.n_rows {
+            let first = (end - 1) / BATCH * BATCH;
+            let rows = end - first;
+            let view =
+                ArrayView2::from_shape((rows, self.width), &self.buffer[..rows * self.width])
+                    .map_err(|e| Error::invalid_parameter("rows", e.to_string(), "a row block"))?;
+            (self.on_batch)(first, view)?;
+        }
+        Ok(())
+    }
+}
+
+/// The rows of row groups `row_groups` (all when `None`) of the Parquet file at `path`, the
+/// values of `columns` in that order, handed a batch at a time to `on_batch` with the
+/// partition's row number of the batch's first row: every batch but the last holds [`BATCH`]
+/// rows (a whole number of the k-means kernel's chunks, so a statistic summed chunk by chunk
+/// over the batches has the bits of one sum over the whole block). The checks and errors of
+/// [`read_parquet_rows`]; returns the number of rows.
+pub(crate) fn stream_parquet_rows<O: Out>(
+    path: &Path,
+    columns: &[String],
+    row_groups: Option<Range<usize>>,
+    on_batch: impl FnMut(usize, ArrayView2<'_, O>) -> Result<()>,
+) -> Result<usize> {
+    let mut sink = Batches {
+        buffer: Vec::new(),
+        width: 0,
+        n_rows: 0,
+        on_batch,
+    };
+    decode_rows(path, columns, row_groups, &mut sink)?;
+    Ok(sink.n_rows)
+}
+
 fn read_rows<O: Out>(
     path: &Path,
     columns: &[String],
     row_groups: Option<Range<usize>>,
 ) -> Result<Array2<O>> {
+    let mut block = WholeBlock {
+        values: Vec::new(),
+        width: 0,
+    };
+    let n_rows = decode_rows(path, columns, row_groups, &mut block)?;
+    Array2::from_shape_vec((n_rows, block.width), block.values).map_err(|e| {
+        unsupported(
+            &path.display().to_string(),
+            format!("the rows do not form a block ({e})"),
+        )
+    })
+}
+
+/// Decodes the rows into `sink`, batch by batch; returns the number of rows.
+fn decode_rows<O: Out>(
+    path: &Path,
+    columns: &[String],
+    row_groups: Option<Range<usize>>,
+    sink: &mut dyn RowSink<O>,
+) -> Result<usize> {
     let source_name = path.display().to_string();
     if columns.is_empty() {
         return Err(Error::EmptyInput {
@@ -419,7 +526,7 @@ fn read_rows<O: Out>(
     let rows_of = |g: usize| usize::try_from(metadata.row_group(g).num_rows()).unwrap_or(0);
     let n_rows: usize = groups.clone().map(rows_of).sum();
     let width = names.len();
-    let mut block = vec![O::default(); n_rows * width];
+    sink.begin(n_rows, width);
     let mut first_row = 0usize; // of the file, for the messages
     for g in 0..groups.start {
         first_row += rows_of(g);
@@ -464,8 +571,9 @@ fn read_rows<O: Out>(
             .collect();
         let mut at = 0usize;
         while at < group_rows {
-            let n = BATCH.min(group_rows - at);
-            let rows = &mut block[(done + at) * width..(done + at + n) * width];
+            // Batches never cross a multiple of BATCH rows of the partition.
+            let n = (BATCH - (done + at) % BATCH).min(group_rows - at);
+            let rows = sink.rows(done + at, n);
             for (column, (reader, name)) in typed.iter_mut().zip(&names).enumerate() {
                 let max_def = max_defs[column];
                 let target = Target {
@@ -534,13 +642,13 @@ fn read_rows<O: Out>(
                     value: rows[i].as_f64(),
                 });
             }
+            sink.filled(done + at, n)?;
             at += n;
         }
         done += group_rows;
         first_row += group_rows;
     }
-    Array2::from_shape_vec((n_rows, width), block)
-        .map_err(|e| unsupported(&source_name, format!("the rows do not form a block ({e})")))
+    Ok(n_rows)
 }
 
 #[cfg(test)]
@@ -645,6 +753,97 @@ mod tests {
         // An empty range of row groups is an empty block.
         let empty = read_parquet_rows(&path, &all, Some(1..1), false).unwrap();
         assert_eq!(empty.n_rows(), 0);
+    }
+
+    #[test]
+    fn k_means_statistics_streamed_from_parquet_have_the_bits_of_the_block() {
+        use crate::partial::{KMeansBroadcast, ParquetPartition, PartitionTask};
+        // Row groups of sizes that are not multiples of a batch, so batches span groups.
+        let mut state = 7u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 40) as f64 / (1u64 << 24) as f64 * 10.0 - 5.0
+        };
+        let groups: Vec<Vec<Col>> = [5000usize, 7001, 9000, 1]
+            .iter()
+            .map(|&n| {
+                let a: Vec<f32> = (0..n).map(|_| next() as f32).collect();
+                let b: Vec<f64> = (0..n).map(|_| next()).collect();
+                let c: Vec<i64> = (0..n).map(|_| (next() * 100.0) as i64).collect();
+                vec![Col::F(a, None), Col::D(b, Some(vec![1; n])), Col::L(c)]
+            })
+            .collect();
+        let path = temp("streamed.parquet", &write(TWO, groups));
+        let columns = names(&["c", "a", "b"]);
+        let broadcast = KMeansBroadcast {
+            mean: vec![1.0, 0.25, -0.5],
+            centers: ndarray::array![
+                [-200.0, -3.0, 1.0],
+                [-50.0, 2.0, -2.0],
+                [60.0, 0.0, 4.0],
+                [250.0, 3.5, -4.0]
+            ],
+        };
+        let tasks = [
+            PartitionTask::KMeansStep(broadcast.clone()),
+            PartitionTask::KMeansCost(broadcast),
+        ];
+        for float32 in [true, false] {
+            for row_groups in [None, Some(1..3), Some(2..2)] {
+                let source = ParquetPartition {
+                    path: &path,
+                    columns: &columns,
+                    row_groups: row_groups.clone(),
+                    float32,
+                };
+                let block =
+                    read_parquet_rows(&path, &columns, row_groups.clone(), float32).unwrap();
+                for task in &tasks {
+                    let expected = match &block {
+                        RowBlock::Float32(x) => task.run(x.view(), 3).unwrap(),
+                        RowBlock::Float64(x) => task.run(x.view(), 3).unwrap(),
+                    };
+                    let streamed = task.run_parquet(&source, None, 3).unwrap();
+                    assert_eq!(
+                        streamed,
+                        expected,
+                        "{} {float32} {row_groups:?}",
+                        task.kind()
+                    );
+                }
+                // With weights the block is decoded whole: the same statistics as on it.
+                let n = block.n_rows();
+                let weights = ndarray::Array1::from_iter((0..n).map(|i| (i % 3) as f64 * 0.5));
+                let expected = match &block {
+                    RowBlock::Float32(x) => {
+                        let w = weights.mapv(|v| v as f32);
+                        tasks[0].run_weighted(x.view(), Some(w.view()), 3).unwrap()
+                    }
+                    RowBlock::Float64(x) => tasks[0]
+                        .run_weighted(x.view(), Some(weights.view()), 3)
+                        .unwrap(),
+                };
+                let weighted = tasks[0]
+                    .run_parquet(&source, Some(weights.view()), 3)
+                    .unwrap();
+                assert_eq!(weighted, expected);
+            }
+        }
+        // Another number of columns than the centers is refused before a row is read.
+        let two = names(&["a", "b"]);
+        let source = ParquetPartition {
+            path: &path,
+            columns: &two,
+            row_groups: None,
+            float32: true,
+        };
+        let error = tasks[0]
+            .run_parquet(&source, None, 3)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("partition 3"), "{error}");
     }
 
     #[test]
