@@ -380,7 +380,7 @@ mod tests {
     #[test]
     fn a_fit_times_its_phases_and_reports_growing_progress() {
         let data = crate::datasets::make_b2b(&crate::datasets::B2bParams {
-            n_customers: 300,
+            n_customers: 120,
             ..crate::datasets::B2bParams::default()
         })
         .unwrap();

@@ -671,7 +671,8 @@ mod tests {
 
     #[test]
     fn deterministic_on_any_thread_count_and_weights_act_as_repeats() {
-        let x = simulated(9_000, 5, 3, 3);
+        // Over 4,096 rows (MIN_CHUNK_ROWS): two row chunks, so the E-steps run in parallel.
+        let x = simulated(5_000, 5, 3, 3);
         let fit = || {
             LatentClassParams::new(3)
                 .n_init(2)

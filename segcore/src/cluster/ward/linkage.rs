@@ -642,8 +642,9 @@ mod tests {
 
     #[test]
     fn bit_identical_on_one_and_two_threads() {
-        // Large enough that every scan before the last few thousand merges runs in parallel.
-        let x = random_points(6000, 8, 21);
+        // Large enough that the scans of the first ~950 merges run in parallel on two chunks of
+        // rows (2,048 rows x 16 features reach the test threshold of 2^15 values).
+        let x = random_points(3000, 16, 21);
         let run =
             |threads| crate::testing::on_threads(threads, || ward_linkage(x.view(), None).unwrap());
         let (one, two) = (run(1), run(2));
