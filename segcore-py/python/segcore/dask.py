@@ -259,7 +259,7 @@ class _ReadRows:
             return None
         sources = []
         for i in range(X.numblocks[0]):
-            task = layer.get((X.name, i, 0)) if hasattr(layer, "get") else None
+            task = layer.get((X.name, i, 0))
             function = task[0] if isinstance(task, tuple) and len(task) == 1 else getattr(task, "func", None)
             if not isinstance(function, _ReadRows):
                 return None
