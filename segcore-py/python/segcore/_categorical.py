@@ -16,7 +16,7 @@ import numpy.typing as npt
 from . import _segcore
 from ._base import BaseEstimator, ClusterMixin, CoreModelMixin, TransformerMixin, adopt, check_is_fitted
 from ._base import float_param, int_param, seed_from, store_params
-from ._frames import _refuse_not_2d, _refuse_sparse, as_sample_weight, check_feature_names, feature_names_of, is_pandas, is_polars
+from ._frames import _refuse_not_2d, _refuse_sparse, as_sample_weight, check_feature_names, feature_names_of, is_pandas, is_polars, values
 from ._typing import ColumnLike, Ignored, MatrixLike, RandomState, SampleWeight
 from .exceptions import DataError, InvalidParameterError
 
@@ -30,145 +30,108 @@ __all__ = ["KPrototypes", "LatentClass", "latent_class_table", "CA", "MCA"]
 CategoricalColumns = Union[None, int, np.integer, str, Sequence[Union[int, np.integer, str]], np.ndarray]
 #: k-prototypes' start: a method's name, or (numeric centroids, categorical modes).
 PrototypesInit = Union[str, Tuple[npt.ArrayLike, npt.ArrayLike], List[npt.ArrayLike]]
-#: What names a column: its label in a DataFrame, its position in an array.
-ColumnKey = Hashable
-#: One column's values as read from X: a pandas Series or a numpy array.
-ColumnValues = Union["pd.Series", np.ndarray]
 
 
 # ---------------------------------------------------------------------------------------------
 # Columns and category codes
 
 
-def _frame_kind(X: object) -> Optional[str]:
-    if not hasattr(X, "columns"):
-        return None
-    return "pandas" if is_pandas(X) else "polars" if is_polars(X) else None
-
-
-def _frame(X: MatrixLike) -> "pd.DataFrame | pl.DataFrame":
-    """``X`` where :func:`_frame_kind` found a DataFrame."""
-    return cast("pd.DataFrame | pl.DataFrame", X)
-
-
-def _is_categorical_dtype(X: MatrixLike, kind: str, name: ColumnKey) -> bool:
-    if kind == "pandas":
-        import pandas as pd
-
-        dtype = cast("pd.DataFrame", X)[name].dtype
-        return bool(pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype))
-    return not cast("pl.DataFrame", X).get_column(cast(str, name)).dtype.is_numeric()
-
-
-def _columns(X: MatrixLike) -> Tuple[str, List[ColumnKey], int]:
-    """(kind, column keys, n_rows) of a DataFrame or 2-D array."""
-    kind = _frame_kind(X)
-    if kind is not None:
-        frame = _frame(X)
-        return kind, list(frame.columns), int(frame.shape[0])
+def _columns(X: MatrixLike) -> Tuple[List[ColumnLike], List[Hashable], bool, int]:
+    """(columns, keys, whether ``X`` is a DataFrame, n_rows): a pandas/polars DataFrame's columns
+    by name, or a 2-D array's by position."""
+    if hasattr(X, "columns") and (is_pandas(X) or is_polars(X)):
+        frame = cast("pd.DataFrame", X)
+        keys = list(frame.columns)
+        return [frame[k] for k in keys], keys, True, int(frame.shape[0])
     _refuse_sparse(X)
     array = np.asarray(X)
     _refuse_not_2d(array)
-    return "array", list(range(array.shape[1])), int(array.shape[0])
+    return list(array.T), list(range(array.shape[1])), False, int(array.shape[0])
 
 
-def _column_values(X: MatrixLike, kind: str, key: ColumnKey) -> ColumnValues:
-    if kind == "pandas":
-        return cast("pd.DataFrame", X)[key]
-    if kind == "polars":
-        import polars as pl
-
-        series = cast("pl.DataFrame", X).get_column(cast(str, key))
-        if series.dtype.is_numeric():
-            return series.to_numpy()
-        return series.cast(pl.String).to_numpy()
-    return np.asarray(X)[:, cast(int, key)]
-
-
-def _numeric_column(values: ColumnValues, name: str) -> np.ndarray:
-    try:
-        if hasattr(values, "to_numpy"):
-            return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
-        return np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(
-            f"column {name} is treated as numeric but is not ({err}); list it in `categorical`"
-        ) from None
-
-
-def _categorical_input(values: ColumnValues, name: str) -> Tuple[str, list, Optional[list]]:
-    """A categorical column for the core: (name, its values, the declared category order of a
-    pandas Categorical or None); the core orders the categories and codes the values."""
+def _is_categorical(column: ColumnLike) -> bool:
+    """By dtype: pandas' bool and non-numeric columns, polars' non-numeric ones."""
+    dtype = getattr(column, "dtype")
+    if is_polars(column):
+        return not dtype.is_numeric()
     import pandas as pd
 
-    dtype = getattr(values, "dtype", None)
-    declared = list(dtype.categories) if isinstance(dtype, pd.CategoricalDtype) else None
-    return name, np.asarray(values, dtype=object).tolist(), declared
+    return bool(pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype))
 
 
-def _column_name(key: ColumnKey, kind: str) -> str:
-    return str(key) if kind != "array" else f"column {key}"
+def _objects(column: ColumnLike) -> np.ndarray:
+    """A categorical column's values as Python objects (polars' non-numeric ones as text)."""
+    if is_polars(column) and not getattr(column, "dtype").is_numeric():
+        import polars as pl
+
+        column = cast("pl.Series", column).cast(pl.String)
+    return np.asarray(values(column), dtype=object)
 
 
 class _Layout:
     """Which columns are numeric and which categorical, and the fitted categories."""
 
     def __init__(self, X: MatrixLike, categorical: CategoricalColumns, all_categorical: bool) -> None:
-        kind, keys, _ = _columns(X)
-        self.kind = kind
-        self.keys = keys
-        n = len(keys)
+        columns, keys, self.frame, _ = _columns(X)
+        self.labels = [str(k) for k in keys]
+        n = self.n_features = len(keys)
         if all_categorical:
             cat = list(range(n))
         elif categorical is not None:
             given = [categorical] if isinstance(categorical, (int, np.integer, str)) else list(cast(Sequence, categorical))
-            names = None if kind == "array" else [k if isinstance(k, str) else None for k in keys]
+            names = [k if isinstance(k, str) else None for k in keys] if self.frame else None
             cat = _segcore.categorical_columns(repr(categorical), given, names, n)
-        elif kind == "array":
-            array = np.asarray(X)
-            if array.dtype.kind not in "biuf":
+        elif not self.frame:
+            dtype = np.asarray(X).dtype
+            if dtype.kind not in "biuf":
                 raise InvalidParameterError(
-                    "invalid parameter `categorical` = None: X is an array of "
-                    f"{array.dtype} values; pass categorical=[column indices] (or a DataFrame "
-                    "whose categorical columns have a category/string dtype)"
+                    f"invalid parameter `categorical` = None: X is an array of {dtype} values; pass "
+                    "categorical=[column indices] (or a DataFrame whose categorical columns have a "
+                    "category/string dtype)"
                 )
             cat = []
         else:
-            cat = [j for j, key in enumerate(keys) if _is_categorical_dtype(X, kind, key)]
+            cat = [j for j, column in enumerate(columns) if _is_categorical(column)]
         self.categorical = cat
         self.numeric = [j for j in range(n) if j not in set(cat)]
         self.categories: List[np.ndarray] = []
 
-    @property
-    def n_features(self) -> int:
-        return len(self.keys)
-
-    def names(self, indices: Sequence[int]) -> List[str]:
-        return [_column_name(self.keys[j], self.kind) for j in indices]
+    def names(self, indices: Sequence[int], keys: Optional[Sequence[Hashable]] = None) -> List[str]:
+        """The columns' names in errors (``column 2`` for an array's)."""
+        shown = self.labels if keys is None else keys
+        return [str(shown[j]) if self.frame else f"column {shown[j]}" for j in indices]
 
     def numeric_part(self, X: MatrixLike) -> np.ndarray:
-        kind, keys, n_rows = _columns(X)
+        columns, keys, _, n_rows = _columns(X)
         out = np.empty((n_rows, len(self.numeric)), dtype=np.float64)
-        for col, j in enumerate(self.numeric):
-            out[:, col] = _numeric_column(_column_values(X, kind, keys[j]), _column_name(keys[j], kind))
+        for col, (j, name) in enumerate(zip(self.numeric, self.names(self.numeric, keys))):
+            try:
+                column = columns[j]
+                out[:, col] = (cast("pd.Series", column).to_numpy(dtype=np.float64, na_value=np.nan)
+                               if is_pandas(column) else np.asarray(values(column), dtype=np.float64))
+            except (TypeError, ValueError) as err:
+                raise TypeError(f"column {name} is treated as numeric but is not ({err}); list it in `categorical`") from None
         return out
 
-    def _inputs(self, X: MatrixLike) -> Tuple[List[Tuple[str, list, Optional[list]]], List[ColumnValues], int]:
-        kind, keys, n_rows = _columns(X)
+    def _inputs(self, X: MatrixLike) -> Tuple[List[Tuple[str, list, Optional[list]]], List[np.ndarray], int]:
+        """The categorical columns for the core: (name, values, a pandas Categorical's declared
+        order or None); the core orders the categories and codes the values."""
+        columns, keys, _, n_rows = _columns(X)
         if len(keys) != self.n_features:
-            raise DataError(
-                f"shape mismatch in X (number of features): expected {self.n_features}, got {len(keys)}"
-            )
-        columns = [_column_values(X, kind, keys[j]) for j in self.categorical]
-        names = [_column_name(keys[j], kind) for j in self.categorical]
-        return [_categorical_input(c, name) for c, name in zip(columns, names)], columns, n_rows
+            raise DataError(f"shape mismatch in X (number of features): expected {self.n_features}, got {len(keys)}")
+        objects = [_objects(columns[j]) for j in self.categorical]
+        declared = [getattr(getattr(columns[j], "dtype", None), "categories", None) if is_pandas(columns[j]) else None
+                    for j in self.categorical]
+        inputs = [(name, o.tolist(), None if d is None else list(d))
+                  for name, o, d in zip(self.names(self.categorical, keys), objects, declared)]
+        return inputs, objects, n_rows
 
     def fit_codes(self, X: MatrixLike, missing: str) -> np.ndarray:
         """Learns the categories of the categorical columns (each shown as its value at its
         first row) and returns their codes at fit; ``missing``: 'error' or 'code'."""
-        inputs, columns, n_rows = self._inputs(X)
+        inputs, objects, n_rows = self._inputs(X)
         rows, codes = _segcore.fit_categories(inputs, n_rows, missing_code=missing == "code")
-        self.categories = [np.asarray(c, dtype=object)[np.asarray(r, dtype=np.intp)] for c, r in zip(columns, rows)]
+        self.categories = [o[np.asarray(r, dtype=np.intp)] for o, r in zip(objects, rows)]
         return codes
 
     def codes(self, X: MatrixLike, unseen: str, missing: str) -> np.ndarray:
@@ -550,9 +513,8 @@ class MCA(CoreModelMixin, TransformerMixin, BaseEstimator):
         adopt(self, model, "eigenvalues principal_inertias percentage_of_variance cumulative_percentage_of_variance "
               "total_inertia column_coordinates")
         self.categories_ = list(layout.categories)
-        names = layout.names(layout.categorical) if layout.kind != "array" else [str(k) for k in layout.keys]
         self.category_names_ = [
-            f"{name}__{value}" for name, cats in zip(names, layout.categories) for value in cats
+            f"{name}__{value}" for name, cats in zip(layout.labels, layout.categories) for value in cats
         ]
         self.n_features_in_ = layout.n_features
         self._set_feature_names(feature_names_of(X))
@@ -600,33 +562,22 @@ class CA(TransformerMixin, BaseEstimator):
 
     def fit(self, X: MatrixLike, y: Ignored = None) -> "CA":
         """Fit on the contingency table ``X``."""
-        kind = _frame_kind(X)
-        if kind == "pandas":
-            pandas_frame = cast("pd.DataFrame", X)
-            row_names, column_names = list(pandas_frame.index), list(pandas_frame.columns)
-        elif kind == "polars":
-            polars_frame = cast("pl.DataFrame", X)
-            row_names, column_names = list(range(polars_frame.height)), list(polars_frame.columns)
-        else:
-            shape = np.shape(X)
-            row_names = list(range(shape[0])) if len(shape) == 2 else []
-            column_names = list(range(shape[1])) if len(shape) == 2 else []
-        table = np.ascontiguousarray(np.asarray(_frame(X).to_numpy() if kind else X, dtype=np.float64))
+        table = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
         if table.ndim != 2:
             raise DataError(f"the contingency table must be 2D, got {table.ndim}D")
         model = _segcore.CaModel.fit(table, n_components=int_param("n_components", self.n_components))
         self._model = model
         adopt(self, model, "eigenvalues percentage_of_variance cumulative_percentage_of_variance total_inertia "
               "row_coordinates column_coordinates row_masses column_masses")
-        self.row_names_ = row_names
-        self.column_names_ = column_names
+        frame = hasattr(X, "columns") and (is_pandas(X) or is_polars(X))
+        self.row_names_ = list(cast("pd.DataFrame", X).index) if frame and is_pandas(X) else list(range(table.shape[0]))
+        self.column_names_ = list(cast("pd.DataFrame", X).columns) if frame else list(range(table.shape[1]))
         return self
 
     def transform(self, X: MatrixLike) -> np.ndarray:
         """Principal coordinates of rows of counts over the table's columns."""
         check_is_fitted(self)
-        kind = _frame_kind(X)
-        rows = np.ascontiguousarray(np.asarray(_frame(X).to_numpy() if kind else X, dtype=np.float64))
+        rows = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
         if rows.ndim == 1:
             rows = rows.reshape(1, -1)
         return self._model.transform(rows)

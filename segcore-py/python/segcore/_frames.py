@@ -106,13 +106,7 @@ def column_names(data: object) -> List[str]:
 def _unique(names: List[str]) -> List[str]:
     """``names``, or DataError naming the repeated ones (a repeated name would make its column
     ambiguous)."""
-    seen: set = set()
-    repeated_names: set = set()
-    for n in names:
-        if n in seen:
-            repeated_names.add(n)
-        seen.add(n)
-    repeated = sorted(repeated_names)
+    repeated = sorted({n for i, n in enumerate(names) if n in names[:i]})
     if repeated:
         raise DataError(f"duplicate column names: {', '.join(repeated)}; rename them first")
     return names
@@ -360,17 +354,14 @@ def table_columns(data: Table, skip: Optional[str] = None) -> Tuple[List[Tuple[s
     """``[(name, column input), ...]`` and the row count of a pandas/polars DataFrame or dict,
     without the column named ``skip`` (the customer ids, which go their own way); each column
     as :func:`column_input` converts it."""
-    if not (is_polars(data) or is_pandas(data) or isinstance(data, dict)):
-        raise TypeError(
-            f"data must be a pandas or polars DataFrame or a dict of columns, got {type(data).__name__}"
-        )
-    if is_pandas(data):
-        _unique(column_names(data))
-    frame = cast("Dict[str, ColumnLike]", data)
-    names = list(frame.keys()) if isinstance(data, dict) else list(cast("pd.DataFrame", data).columns)
-    columns = [(str(name), column_input(frame[name])) for name in names if str(name) != skip]
     if not isinstance(data, dict):
-        return columns, int(cast("pd.DataFrame", data).shape[0])
+        if not (is_polars(data) or is_pandas(data)):
+            raise TypeError(
+                f"data must be a pandas or polars DataFrame or a dict of columns, got {type(data).__name__}"
+            )
+        n_rows, frame = _frame_columns(data)
+        return [(name, column_input(c)) for name, c in frame.items() if name != skip], n_rows
+    columns = [(str(name), column_input(c)) for name, c in data.items() if str(name) != skip]
     lengths = {len(c) if isinstance(c, np.ndarray) else len(c[1]) for _, c in columns}
     if len(lengths) > 1:
         raise DataError(f"columns of different lengths: {sorted(lengths)}")
@@ -432,25 +423,12 @@ def _id_texts(id_values: np.ndarray) -> List[str]:
     through as they are, checked in one pandas call (a per-value Python loop took 1.5 s for
     500,000 ids). Missing ids (None, NaN, NA, NaT) become empty ids, which the core refuses with
     the row; never the text "None" or "nan"."""
+    import pandas as pd
+
     array = np.asarray(id_values)
-    if array.dtype.kind in "iu":
-        return [str(v) for v in array.tolist()]
-    if array.dtype.kind == "O":
-        import pandas as pd
-
-        if pd.api.types.infer_dtype(array, skipna=False) == "string":
-            return array.tolist()
-    return ["" if _is_missing(v) else str(v) for v in array.tolist()]
-
-
-def _is_missing(value: object) -> bool:
-    """None, a float NaN, pandas' NA/NaT or numpy's NaT."""
-    if value is None or type(value).__name__ == "NAType":
-        return True
-    try:
-        return bool(value != value)  # NaN and NaT are the values unequal to themselves
-    except (TypeError, ValueError):
-        return False
+    if array.dtype.kind == "O" and pd.api.types.infer_dtype(array, skipna=False) == "string":
+        return array.tolist()
+    return ["" if missing else str(v) for v, missing in zip(array.tolist(), pd.isna(array).tolist())]
 
 
 # --- feature pipeline columns ---------------------------------------------------------------
@@ -465,9 +443,7 @@ def frame_columns(X: MatrixLike) -> Tuple[int, Dict[str, ColumnLike], Optional[n
     text columns when a value is text, and a TypeError when a value is neither (a dict)."""
     names = feature_names_of(X)
     if names is not None:
-        _unique([str(n) for n in names])
-        frame = cast("pd.DataFrame | pl.DataFrame", X)
-        return int(frame.shape[0]), {str(n): frame[n] for n in names}, names
+        return *_frame_columns(cast(Table, X)), names
     _refuse_sparse(X)
     array = np.asarray(X)
     _refuse_complex(array)
@@ -475,22 +451,24 @@ def frame_columns(X: MatrixLike) -> Tuple[int, Dict[str, ColumnLike], Optional[n
     columns = {f"x{j}": array[:, j] for j in range(array.shape[1])}
     if array.dtype == object:
         columns = {name: _object_column(name, data) for name, data in columns.items()}
-    as_inputs: Dict[str, ColumnLike] = dict(columns)
-    return array.shape[0], as_inputs, None
+    return array.shape[0], cast(Dict[str, ColumnLike], columns), None
+
+
+def _frame_columns(data: Table) -> Tuple[int, Dict[str, ColumnLike]]:
+    """(n_rows, name -> column) of a pandas/polars DataFrame: the one reader of DataFrame columns
+    (a repeated name is a DataError)."""
+    frame = cast("pd.DataFrame", data)
+    return int(frame.shape[0]), dict(zip(_unique(column_names(frame)), (frame[c] for c in frame.columns)))
 
 
 def _object_column(name: str, data: np.ndarray) -> np.ndarray:
-    """An object column as float64 when its values are numbers (None and pandas' NA missing),
+    """An object column as float64 when its values are numbers (None, NaN, NA and NaT missing),
     unchanged when one is text (categories), TypeError (numpy's "argument must be a string or a
     real number") when a value is neither."""
+    import pandas as pd
+
     try:
-        return data.astype(np.float64)
-    except ValueError:
-        return data
-    except TypeError:
-        pass
-    try:
-        return np.array([np.nan if _is_missing(v) else v for v in data], dtype=np.float64)
+        return np.where(pd.isna(data), np.nan, data).astype(np.float64)
     except ValueError:
         return data
     except TypeError as err:
@@ -530,38 +508,6 @@ def day(value: DateLike, name: str) -> int:
     except (ValueError, TypeError) as err:
         raise InvalidParameterError(f"invalid parameter `{name}` = {value!r}: expected a date ({err})") from err
     return int(np.datetime64(stamp.to_datetime64(), "D").astype(np.int64))
-
-
-def _log_columns(
-    transactions: Table,
-    customers: Union[Tuple[np.ndarray, IdValues], RawIds],
-    n_rows: int,
-    customer: str,
-    date: str,
-    amount: Optional[str],
-    margin: Optional[str],
-    product_category: Optional[str],
-    channel: Optional[str],
-) -> Tuple[tuple, tuple]:
-    """The log as the binding's tuple and its column names, with the customer column as given
-    (factorized, or :func:`raw_ids` for the core to factorize)."""
-
-    def categories(name: Optional[str]) -> Optional[Tuple[np.ndarray, List[str]]]:
-        if name is None:
-            return None
-        c, u = factorize(column(transactions, name))
-        return (c, [str(v) for v in u])
-
-    tx = (
-        customers,
-        dates(column(transactions, date)),
-        np.ones(n_rows, dtype=np.float64) if amount is None else floats(column(transactions, amount), amount),
-        None if margin is None else floats(column(transactions, margin), margin),
-        categories(product_category),
-        categories(channel),
-    )
-    names = (customer, date, "touchpoint" if amount is None else amount, margin or "margin")
-    return tx, names
 
 
 def raw_ids(column: ColumnLike) -> Optional[RawIds]:
@@ -605,30 +551,43 @@ def log_input(
     otherwise (or with ``core_ids=False``) pandas factorizes it here and ``uniques(None)`` gives
     them. ``amount=None`` reads every row as an amount of 1 (touchpoints)."""
     ids_column = column(transactions, customer)
-    roles = (customer, date, amount, margin, product_category, channel)
     raw = raw_ids(ids_column) if core_ids else None
-    if raw is not None:
-        tx, names = _log_columns(transactions, raw, len(cast(Sized, ids_column)), *roles)
-        return tx, names, lambda first_rows: None if first_rows is None else rows_of(ids_column, first_rows)
-    codes, uniques = factorize(ids_column)
-    tx, names = _log_columns(transactions, (codes, ids(uniques)), len(codes), *roles)
-    return tx, names, lambda first_rows: uniques
+    customers: Union[Tuple[np.ndarray, IdValues], RawIds]
+    if raw is None:
+        codes, uniques = factorize(ids_column)
+        customers, uniques_of = (codes, ids(uniques)), (lambda first_rows: uniques)
+    else:
+        customers, uniques_of = raw, (lambda first_rows: None if first_rows is None else rows_of(ids_column, first_rows))
+
+    def categories(name: Optional[str]) -> Optional[Tuple[np.ndarray, List[str]]]:
+        if name is None:
+            return None
+        c, u = factorize(column(transactions, name))
+        return (c, [str(v) for v in u])
+
+    tx = (
+        customers,
+        dates(column(transactions, date)),
+        np.ones(len(cast(Sized, ids_column)), dtype=np.float64) if amount is None else floats(column(transactions, amount), amount),
+        None if margin is None else floats(column(transactions, margin), margin),
+        categories(product_category),
+        categories(channel),
+    )
+    return tx, (customer, date, "touchpoint" if amount is None else amount, margin or "margin"), uniques_of
 
 
 def customer_index(
-    customers: Union[None, Table, Sequence[Hashable]], customer: str, log_uniques: Optional[ColumnLike]
-) -> Tuple[Optional[IdValues], "pd.Index"]:
-    """(the ids for the core or None, the result's pandas index) of an optional customer list:
-    a DataFrame with the ``customer`` column, a sequence of ids, or None (the log's ids)."""
+    customers: Union[None, Table, Sequence[Hashable]], customer: str
+) -> Tuple[Optional[IdValues], Callable[..., "pd.Index"]]:
+    """(the ids for the core or None, ``index(uniques, first_rows)``: the result's pandas index)
+    of an optional customer list: a DataFrame with the ``customer`` column, a sequence of ids, or
+    None (the log's ids: ``uniques(first_rows)`` of :func:`log_input`)."""
     import pandas as pd
 
     if customers is None:
-        return None, pd.Index(log_uniques, name=customer)
-    if hasattr(customers, "columns"):
-        given = values(column(cast(Table, customers), customer))
-    else:
-        given = np.asarray(list(customers))
-    return ids(given), pd.Index(given, name=customer)
+        return None, lambda uniques, first_rows: pd.Index(uniques(first_rows), name=customer)
+    given = values(column(cast(Table, customers), customer)) if hasattr(customers, "columns") else np.asarray(list(customers))
+    return ids(given), lambda uniques, first_rows: pd.Index(given, name=customer)
 
 
 # --- labels ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
@@ -51,6 +51,7 @@ __all__ = [
 ]
 
 RfmRule = Tuple[str, Tuple[int, int], Tuple[int, int], Tuple[int, int]]
+R = TypeVar("R", "pd.DataFrame", "pd.Series")
 
 
 def behaviour_features(
@@ -107,21 +108,26 @@ def behaviour_features(
     import pandas as pd
 
     tx, names, uniques = log_input(transactions, customer, date, amount, margin, product_category, channel)
-    customer_ids, index = customer_index(customers, customer, None) if customers is not None else (None, None)
-    as_of_day = None if as_of is None else day(as_of, "as_of")
+    customer_ids, index = customer_index(customers, customer)
     feature_list = None if features is None else [str(f) for f in features]
     names_out, values, as_of_days, skipped, first_rows = _segcore.behaviour_features(
-        customer_ids, tx, names, as_of_day, feature_list, count_param("trend_window_months", trend_window_months, "1..=1200 calendar months"), on_invalid
+        customer_ids, tx, names, None if as_of is None else day(as_of, "as_of"), feature_list,
+        count_param("trend_window_months", trend_window_months, "1..=1200 calendar months"), on_invalid
     )
-    if customers is None:
-        _, index = customer_index(None, customer, uniques(first_rows))
     # copy=False: the array is ours; pandas 3 would otherwise copy the whole result once more.
-    frame = pd.DataFrame(values, columns=names_out, index=index, copy=False)
-    frame.attrs["as_of"] = str(np.datetime64(int(as_of_days), "D"))
-    frame.attrs["skipped_rows"] = int(skipped)
-    if skipped:
-        warnings.warn(f"skipped {skipped} invalid transaction rows (on_invalid='skip')", stacklevel=2)
-    return frame
+    frame = pd.DataFrame(values, columns=names_out, index=index(uniques, first_rows), copy=False)
+    return _stamped(frame, as_of_days, skipped_rows=skipped)
+
+
+def _stamped(result: R, as_of_days: int, **skipped: int) -> R:
+    """``result`` with ``attrs["as_of"]`` and the counts of skipped rows, each warned about."""
+    result.attrs["as_of"] = str(np.datetime64(int(as_of_days), "D"))
+    for key, count in skipped.items():
+        if count:
+            what = "touchpoint" if "touchpoint" in key else "transaction"
+            warnings.warn(f"skipped {count} invalid {what} rows (on_invalid='skip')", stacklevel=3)
+        result.attrs[key] = int(count)
+    return result
 
 
 def segmentation_features(
@@ -145,7 +151,7 @@ def segmentation_features(
     import pandas as pd
 
     columns = column_names(transactions)
-    customer_ids, index = customer_index(customers, customer, None)
+    customer_ids, index = customer_index(customers, customer)
     if customer_ids is None:
         raise TypeError("segmentation_features needs the customers (a DataFrame or a sequence of ids), got None")
     revenue = None
@@ -154,7 +160,7 @@ def segmentation_features(
     category = product_category if product_category is not None and product_category in columns else None
     tx, names, _ = log_input(transactions, customer, date, amount, None, category, None)
     names_out, raw, model_input = _segcore.segmentation_features(customer_ids, revenue, tx, names)
-    raw_frame = pd.DataFrame(raw, columns=names_out, index=index)
+    raw_frame = pd.DataFrame(raw, columns=names_out, index=index(None, None))
     return raw_frame, model_input
 
 
@@ -206,7 +212,7 @@ def rfm_scores(
     r, index = series_or_array(recency_days)
     f = floats(frequency)
     m = floats(monetary)
-    table: Optional[Tuple[List[Tuple[str, Tuple[int, int], Tuple[int, int], Tuple[int, int]]], str, str]] = None
+    table: Optional[Tuple[List[RfmRule], str, str]] = None
     if rules is not None:
         table = ([(str(s), _score_range(a), _score_range(b), _score_range(c)) for s, a, b, c in rules],
                  str(unmatched), str(no_orders))
@@ -378,7 +384,7 @@ def lifecycle_stages(
     import pandas as pd
 
     tx, names, uniques = log_input(transactions, customer, date, amount)
-    customer_ids, index = customer_index(customers, customer, None) if customers is not None else (None, None)
+    customer_ids, index = customer_index(customers, customer)
     touch = None if touchpoints is None else log_input(touchpoints, customer, touchpoint_date, None)[:2]
     codes, stage_names, as_of_days, skipped, skipped_touchpoints, first_rows = _segcore.lifecycle_stages(
         customer_ids, tx, names, touch, None if as_of is None else day(as_of, "as_of"), on_invalid,
@@ -387,17 +393,9 @@ def lifecycle_stages(
         count_param("at_risk_days", at_risk_days, "more than active_days"),
         count_param("lapsed_days", lapsed_days, "more than at_risk_days"),
     )
-    if customers is None:
-        _, index = customer_index(None, customer, uniques(first_rows))
-    for count, what in ((skipped, "transaction"), (skipped_touchpoints, "touchpoint")):
-        if count:
-            warnings.warn(f"skipped {count} invalid {what} rows (on_invalid='skip')", stacklevel=2)
     stages = pd.Series(
         pd.Categorical.from_codes(codes.astype(np.int64), categories=stage_names, ordered=True),
-        index=index,
+        index=index(uniques, first_rows),
         name="lifecycle_stage",
     )
-    stages.attrs["as_of"] = str(np.datetime64(int(as_of_days), "D"))
-    stages.attrs["skipped_rows"] = int(skipped)
-    stages.attrs["skipped_touchpoint_rows"] = int(skipped_touchpoints)
-    return stages
+    return _stamped(stages, as_of_days, skipped_rows=skipped, skipped_touchpoint_rows=skipped_touchpoints)

@@ -62,15 +62,12 @@ class SegmentProfile:
     @property
     def means(self) -> np.ndarray:
         """Segment x feature matrix of means (NaN where a segment has no values)."""
-        return np.asarray(
-            [[np.nan if v is None else v for v in s["mean"]] for s in self.data["segments"]],
-            dtype=float,
-        )
+        return np.asarray([s["mean"] for s in self.data["segments"]], dtype=float)
 
     @property
     def overall_mean(self) -> np.ndarray:
         """Per-feature mean over all customers."""
-        return np.asarray([np.nan if v is None else v for v in self.data["overall_mean"]], dtype=float)
+        return np.asarray(self.data["overall_mean"], dtype=float)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per segment: size, share, then the mean of each feature (needs pandas)."""
@@ -114,6 +111,17 @@ def profile_segments(
 # --- The full profile (issue 8) -------------------------------------------------------------
 
 
+def _table_frame(table: Dict[str, Any], label_values: np.ndarray, labelled: Sequence[str] = ("segment",),
+                 index: Optional[str] = None) -> pd.DataFrame:
+    """A DataFrame of one of the core's column tables, segment codes shown as the user's labels."""
+    import pandas as pd
+
+    for key in labelled:
+        table[key] = label_list(label_values, table[key])
+    frame = pd.DataFrame(table)
+    return frame.set_index(index) if index is not None else frame
+
+
 def _value_column(value: Union[str, npt.ArrayLike, None], name: str) -> Union[str, np.ndarray, None]:
     """A revenue/margin argument for the core: a column's name, or one value per customer (which
     the binding adds to the table as a column)."""
@@ -135,17 +143,8 @@ class Profile:
         """The whole profile as the dict of its JSON document (:meth:`to_json`)."""
         return dict(json.loads(self._report.to_json()))
 
-    def _labels(self, codes: np.ndarray) -> List[Hashable]:
-        """The user's label of each segment code."""
-        return label_list(self._label_values, codes)
-
     def _frame(self, table: Dict[str, Any], index: Optional[str] = None) -> pd.DataFrame:
-        """A DataFrame of one of the core's column tables, segment codes shown as labels."""
-        import pandas as pd
-
-        table["segment"] = self._labels(table["segment"])
-        frame = pd.DataFrame(table)
-        return frame.set_index(index) if index is not None else frame
+        return _table_frame(table, self._label_values, index=index)
 
     @property
     def warnings(self) -> List[str]:
@@ -156,7 +155,7 @@ class Profile:
     def names(self) -> Dict[Hashable, str]:
         """Speaking name of every segment."""
         table = self._report.segments_table()
-        return dict(zip(self._labels(table["segment"]), table["name"]))
+        return dict(zip(label_list(self._label_values, table["segment"]), table["name"]))
 
     @property
     def segments(self) -> pd.DataFrame:
@@ -173,9 +172,7 @@ class Profile:
             return None
         table, threshold, n_uncertain, mean_uncertainty = membership
         frame = self._frame(table, "segment")
-        frame.attrs["threshold"] = threshold
-        frame.attrs["n_uncertain"] = n_uncertain
-        frame.attrs["mean_uncertainty"] = mean_uncertainty
+        frame.attrs.update(threshold=threshold, n_uncertain=n_uncertain, mean_uncertainty=mean_uncertainty)
         return frame
 
     @property
@@ -288,10 +285,7 @@ def profile(
     """
     columns, n_rows = table_columns(data)
     codes, label_values = as_labels(labels)
-    if sensitive is None:
-        sensitive = []
-    elif isinstance(sensitive, str):
-        sensitive = [sensitive]
+    sensitive = [sensitive] if isinstance(sensitive, str) else list(sensitive or [])
     code_of = label_codes(label_values)
     unknown = [label for label in names or {} if label not in code_of]
     if unknown:
@@ -365,9 +359,6 @@ class Migration:
         """The whole migration as the dict of its JSON document."""
         return dict(json.loads(self._report.to_json()))
 
-    def _labels(self, codes: npt.ArrayLike) -> List[Hashable]:
-        return label_list(self._label_values, codes)
-
     @property
     def transitions(self) -> pd.DataFrame:
         """The non-empty cells, one row each (pandas): ``before``, ``after``, ``count`` and
@@ -375,20 +366,14 @@ class Migration:
         import pandas as pd
 
         table = self._report.transitions_table()
-        return pd.DataFrame(
-            {
-                "before": self._labels(table["before"]),
-                "after": self._labels(table["after"]),
-                "count": pd.array(table["count"], dtype="Int64"),
-                "share_of_before": table["share_of_before"],
-            }
-        )
+        table["count"] = pd.array(table["count"], dtype="Int64")
+        return _table_frame(table, self._label_values, ("before", "after"))
 
     def _dense(self, table: np.ndarray) -> pd.DataFrame:
         import pandas as pd
 
-        before = pd.Index(self._labels(self._report.before_segments), name="before")
-        after = pd.Index(self._labels(self._report.after_segments), name="after")
+        before = pd.Index(label_list(self._label_values, self._report.before_segments), name="before")
+        after = pd.Index(label_list(self._label_values, self._report.after_segments), name="after")
         return pd.DataFrame(table, index=before, columns=after)
 
     @property
