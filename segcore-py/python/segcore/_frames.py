@@ -149,8 +149,7 @@ def series_or_array(data: ColumnLike) -> Tuple[np.ndarray, Optional["pd.Index"]]
     """float64 values and the pandas index of a Series (None for anything else)."""
     import pandas as pd
 
-    index = data.index if isinstance(data, pd.Series) else None
-    return floats(data), index
+    return floats(data), data.index if isinstance(data, pd.Series) else None
 
 
 def factorize(column: ColumnLike, code_dtype: "npt.DTypeLike" = np.int32, as_objects: bool = False) -> Tuple[np.ndarray, Uniques]:
@@ -179,10 +178,14 @@ def factorize(column: ColumnLike, code_dtype: "npt.DTypeLike" = np.int32, as_obj
 def ids(uniques: Uniques) -> IdValues:
     """Distinct ids for the core: integers as an int64 array (the core formats them exactly as
     ``str`` does, without a million Python strings), anything else as ``str`` values."""
-    array = np.asarray(uniques) if getattr(uniques, "dtype", None) is not None else None
-    if array is not None and (array.dtype.kind == "i" or (array.dtype.kind == "u" and array.dtype.itemsize < 8)):
-        return np.ascontiguousarray(array, dtype=np.int64)
-    return [str(v) for v in uniques]
+    ints = _int64(np.asarray(uniques)) if getattr(uniques, "dtype", None) is not None else None
+    return ints if ints is not None else [str(v) for v in uniques]
+
+
+def _int64(array: np.ndarray) -> Optional[np.ndarray]:
+    """An integer array as int64 (None for other dtypes and uint64, which int64 cannot hold)."""
+    kind = array.dtype.kind
+    return np.ascontiguousarray(array, dtype=np.int64) if kind == "i" or (kind == "u" and array.dtype.itemsize < 8) else None
 
 
 # --- numeric matrices (the estimators' X) ---------------------------------------------------
@@ -190,13 +193,8 @@ def ids(uniques: Uniques) -> IdValues:
 
 def feature_names_of(X: object) -> Optional[np.ndarray]:
     """Column names of a pandas/polars DataFrame when they are all strings (as scikit-learn)."""
-    columns = getattr(X, "columns", None)
-    if columns is None or isinstance(X, np.ndarray):
-        return None
-    names = list(columns)
-    if names and all(isinstance(c, str) for c in names):
-        return np.asarray(names, dtype=object)
-    return None
+    names = [] if isinstance(X, np.ndarray) else list(getattr(X, "columns", []))
+    return np.asarray(names, dtype=object) if names and all(isinstance(c, str) for c in names) else None
 
 
 def check_feature_names(estimator: object, X: object) -> None:
@@ -225,22 +223,15 @@ def as_float_matrix(X: MatrixLike, dtype: Optional["npt.DTypeLike"] = None, name
     array = np.asarray(X)
     _refuse_complex(array, name)
     if array.dtype.kind not in "biuf":
-        converted: Optional[np.ndarray] = None
-        if array.dtype == object:
-            try:
-                converted = array.astype(np.float64)
-            except (TypeError, ValueError):
-                converted = None
-        if converted is None:
-            raise _non_numeric_error(frame, array, name)
-        array = converted
+        try:
+            if array.dtype != object:
+                raise TypeError(array.dtype)
+            array = array.astype(np.float64)
+        except (TypeError, ValueError):
+            raise _non_numeric_error(frame, array, name) from None
     _refuse_not_2d(array)
-    target = np.dtype(dtype) if dtype is not None else (
-        array.dtype if array.dtype in _FLOAT_DTYPES else np.dtype(np.float64)
-    )
-    if array.dtype != target:
-        array = array.astype(target)
-    return _aligned(array)
+    target = dtype if dtype is not None else (array.dtype if array.dtype in _FLOAT_DTYPES else np.float64)
+    return _aligned(array.astype(target, copy=False))
 
 
 def _non_numeric_error(frame: object, array: np.ndarray, name: str) -> ColumnTypeError:
@@ -378,16 +369,14 @@ class CustomerFrame:
                 "customers must be a pandas or polars DataFrame (or a dict of columns), got "
                 f"{type(customers).__name__}"
             )
-        self.polars = is_polars(customers)
         # The id column is not converted as a column: a per-value text encoding of 500,000 ids
         # took 1.9 s and was thrown away.
-        names = column_names(customers)
-        columns, n_rows = table_columns(customers, skip=id_column if id_column in names else None)
-        self.n_rows = n_rows
-        self.index = getattr(customers, "index", None) if not self.polars else None
-        self.id_column = id_column
+        self.columns, self.n_rows = table_columns(customers, skip=id_column)
+        self.polars, self.id_column, names = is_polars(customers), id_column, column_names(customers)
+        self.index = None if self.polars else getattr(customers, "index", None)
+        self.id_values: Optional[np.ndarray] = None
         if id_column in names:
-            self.id_values: Optional[np.ndarray] = values(customers[id_column])
+            self.id_values = values(customers[id_column])
         elif self.index is not None and getattr(self.index, "name", None) == id_column:
             self.id_values = self.index.to_numpy()
         elif need_ids:
@@ -396,13 +385,7 @@ class CustomerFrame:
                 f"transactions); available columns: {', '.join(names)}; set customer_id= to the "
                 "id column's name"
             )
-        else:
-            self.id_values = None
-        if self.id_values is None:
-            self.ids = [str(i) for i in range(n_rows)]
-        else:
-            self.ids = _id_texts(self.id_values)
-        self.columns = columns
+        self.ids = [str(i) for i in range(self.n_rows)] if self.id_values is None else _id_texts(self.id_values)
 
     def output(self, columns: Dict[str, object]) -> "pd.DataFrame | pl.DataFrame":
         """A result table of these customers: the id column (when there is one), then
@@ -520,10 +503,7 @@ def raw_ids(column: ColumnLike) -> Optional[RawIds]:
         str(dtype) in ("str", "string") and getattr(dtype, "storage", None) == "pyarrow")
     if arrow_text and hasattr(column, "__arrow_c_stream__"):
         return cast("ArrowStream", column)
-    data = values(column)
-    if data.dtype.kind == "i" or (data.dtype.kind == "u" and data.dtype.itemsize < 8):
-        return np.ascontiguousarray(data, dtype=np.int64)
-    return None
+    return _int64(values(column))
 
 
 def rows_of(column: ColumnLike, rows: np.ndarray) -> ColumnLike:
