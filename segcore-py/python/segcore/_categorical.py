@@ -8,7 +8,7 @@ with), codes the values and computes everything else.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, Hashable, List, Optional, Sequence, Tuple, Union, cast
+from typing import TYPE_CHECKING, Any, Dict, Hashable, List, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -134,6 +134,22 @@ class _Layout:
         self.categories = [o[np.asarray(r, dtype=np.intp)] for o, r in zip(objects, rows)]
         return codes
 
+    @classmethod
+    def of_answers(cls, X: MatrixLike, sample_weight: SampleWeight, missing: str) -> Tuple["_Layout", np.ndarray, Optional[np.ndarray]]:
+        """The layout of ``X`` as categorical columns only, their codes at fit and the weights."""
+        layout = cls(X, None, True)
+        codes = layout.fit_codes(X, missing)
+        return layout, codes, as_sample_weight(sample_weight, codes.shape[0], np.dtype(np.float64))
+
+    def adopt(self, estimator: Any, model: Any, X: MatrixLike, attributes: str) -> None:
+        """Stores this layout, the fitted ``model`` and its ``attributes`` on ``estimator``, with
+        ``categories_``, ``n_features_in_`` and the feature names of ``X``."""
+        estimator._layout, estimator._model = self, model
+        adopt(estimator, model, attributes)
+        estimator.categories_ = list(self.categories)
+        estimator.n_features_in_ = self.n_features
+        estimator._set_feature_names(feature_names_of(X))
+
     def codes(self, X: MatrixLike, unseen: str, missing: str) -> np.ndarray:
         """Codes at predict. ``unseen``: 'error' or 'mismatch' (code = number of categories);
         ``missing``: 'error' or 'code'."""
@@ -249,8 +265,7 @@ class KPrototypes(CoreModelMixin, ClusterMixin, BaseEstimator):
             random_state=seed_from(self.random_state),
             update=str(self.update).lower() if isinstance(self.update, str) else repr(self.update),
         )
-        self._layout, self._model = layout, model
-        adopt(self, model, "labels cost gamma n_iter converged numeric_centroids")
+        layout.adopt(self, model, X, "labels cost gamma n_iter converged numeric_centroids")
         modes = model.categorical_modes
         decoded = np.empty(modes.shape, dtype=object)
         for col, cats in enumerate(layout.categories):
@@ -261,9 +276,6 @@ class KPrototypes(CoreModelMixin, ClusterMixin, BaseEstimator):
         centroids[:, layout.categorical] = decoded
         self.cluster_centroids_ = centroids
         self.categorical_ = list(layout.categorical)
-        self.categories_ = list(layout.categories)
-        self.n_features_in_ = layout.n_features
-        self._set_feature_names(feature_names_of(X))
         return self
 
     def _init_arrays(self, layout: _Layout) -> Tuple[str, Optional[np.ndarray], Optional[np.ndarray]]:
@@ -365,9 +377,7 @@ class LatentClass(CoreModelMixin, ClusterMixin, BaseEstimator):
 
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "LatentClass":
         """Fit the model on the answers ``X``."""
-        layout = _Layout(X, None, True)
-        codes = layout.fit_codes(X, missing="code")
-        weights = as_sample_weight(sample_weight, codes.shape[0], np.dtype(np.float64))
+        layout, codes, weights = _Layout.of_answers(X, sample_weight, missing="code")
         model = _segcore.LatentClassModel.fit(
             codes,
             weights,
@@ -377,12 +387,8 @@ class LatentClass(CoreModelMixin, ClusterMixin, BaseEstimator):
             tol=float_param("tol", self.tol),
             random_state=seed_from(self.random_state),
         )
-        self._layout, self._model = layout, model
-        adopt(self, model, "weights item_probabilities log_likelihood n_parameters n_iter converged")
-        self.categories_ = list(layout.categories)
+        layout.adopt(self, model, X, "weights item_probabilities log_likelihood n_parameters n_iter converged")
         self.labels_ = model.predict(codes)
-        self.n_features_in_ = layout.n_features
-        self._set_feature_names(feature_names_of(X))
         return self
 
     def _codes(self, X: MatrixLike) -> np.ndarray:
@@ -431,9 +437,7 @@ def latent_class_table(
     ``log_likelihood``, ``n_parameters``, ``bic``, ``aic``, ``converged``. The lowest BIC is the
     usual choice.
     """
-    layout = _Layout(X, None, True)
-    codes = layout.fit_codes(X, missing="code")
-    weights = as_sample_weight(sample_weight, codes.shape[0], np.dtype(np.float64))
+    _, codes, weights = _Layout.of_answers(X, sample_weight, missing="code")
     rows = _segcore.latent_class_table(
         codes,
         weights,
@@ -495,9 +499,7 @@ class MCA(CoreModelMixin, TransformerMixin, BaseEstimator):
 
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "MCA":
         """Fit on the categorical columns ``X`` (missing values are an error)."""
-        layout = _Layout(X, None, True)
-        codes = layout.fit_codes(X, missing="error")
-        weights = as_sample_weight(sample_weight, codes.shape[0], np.dtype(np.float64))
+        layout, codes, weights = _Layout.of_answers(X, sample_weight, missing="error")
         correction = self.correction
         if correction is not None and not isinstance(correction, str):
             raise InvalidParameterError(
@@ -509,15 +511,11 @@ class MCA(CoreModelMixin, TransformerMixin, BaseEstimator):
             n_components=int_param("n_components", self.n_components),
             correction=correction,
         )
-        self._layout, self._model = layout, model
-        adopt(self, model, "eigenvalues principal_inertias percentage_of_variance cumulative_percentage_of_variance "
-              "total_inertia column_coordinates")
-        self.categories_ = list(layout.categories)
+        layout.adopt(self, model, X, "eigenvalues principal_inertias percentage_of_variance "
+                     "cumulative_percentage_of_variance total_inertia column_coordinates")
         self.category_names_ = [
             f"{name}__{value}" for name, cats in zip(layout.labels, layout.categories) for value in cats
         ]
-        self.n_features_in_ = layout.n_features
-        self._set_feature_names(feature_names_of(X))
         return self
 
     def transform(self, X: MatrixLike) -> np.ndarray:
