@@ -458,6 +458,9 @@ pub fn category_codes<'py>(
     Ok(codes.into_pyarray(py))
 }
 
+/// What `correction` may be.
+const CORRECTIONS: &str = "None, 'benzecri' or 'greenacre'";
+
 fn correction_of(name: Option<&str>) -> segcore::Result<Option<InertiaCorrection>> {
     match name {
         None => Ok(None),
@@ -466,7 +469,7 @@ fn correction_of(name: Option<&str>) -> segcore::Result<Option<InertiaCorrection
         Some(other) => Err(segcore::Error::invalid_parameter(
             "correction",
             format!("{other:?}"),
-            "None, 'benzecri' or 'greenacre'",
+            CORRECTIONS,
         )),
     }
 }
@@ -486,12 +489,19 @@ model_pymethods!(PyMcaModel {
         codes: PyReadonlyArray2<'_, u32>,
         sample_weight: Option<PyReadonlyArray1<'_, f64>>,
         n_components: i64,
-        correction: Option<&str>,
+        correction: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let correction = match &correction {
+            Some(c) => Some(c.extract::<String>().map_err(|_| {
+                let shown = c.repr().map_or_else(|_| "?".to_string(), |r| r.to_string());
+                to_py_err(py, segcore::Error::invalid_parameter("correction", shown, CORRECTIONS))
+            })?),
+            None => None,
+        };
         let params = (|| {
             Ok::<_, segcore::Error>(McaParams {
                 n_components: count("n_components", n_components)?,
-                correction: correction_of(correction)?,
+                correction: correction_of(correction.as_deref())?,
             })
         })()
         .map_err(|e| to_py_err(py, e))?;

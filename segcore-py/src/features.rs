@@ -304,33 +304,32 @@ pub fn segmentation_features<'py>(
 /// One rule as Python sees it: `(segment, (r_min, r_max), (f_min, f_max), (m_min, m_max))`.
 type PyRule = (String, (u8, u8), (u8, u8), (u8, u8));
 
-/// The default RFM rule table: `(rules, unmatched, no_orders)`.
+/// The default RFM rule table.
 #[pyfunction]
-pub fn default_rfm_rules() -> (Vec<PyRule>, String, String) {
-    let rules = RfmRules::default();
-    (
-        rules
-            .rules
-            .into_iter()
-            .map(|r| (r.segment, r.recency, r.frequency, r.monetary))
-            .collect(),
-        rules.unmatched,
-        rules.no_orders,
-    )
+pub fn default_rfm_rules() -> Vec<PyRule> {
+    RfmRules::default()
+        .rules
+        .into_iter()
+        .map(|r| (r.segment, r.recency, r.frequency, r.monetary))
+        .collect()
 }
 
-/// RFM scores and segments; returns `(r, f, m, segment_codes, segment_names, cell_codes,
-/// cells)` (`cells[cell_codes[i]]` is customer `i`'s cell, e.g. `"545"`).
+/// RFM scores and segments by `rules` (default: the default table) with the `unmatched` and
+/// `no_orders` segment names (default: the default table's); returns `(r, f, m, segment_codes,
+/// segment_names, cell_codes, cells)` (`cells[cell_codes[i]]` is customer `i`'s cell, e.g.
+/// `"545"`).
 #[pyfunction]
-#[pyo3(signature = (recency_days, frequency, monetary, n_scores=5, rules=None))]
-#[allow(clippy::type_complexity)]
+#[pyo3(signature = (recency_days, frequency, monetary, n_scores=5, rules=None, unmatched=None, no_orders=None))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub fn rfm_scores<'py>(
     py: Python<'py>,
     recency_days: PyReadonlyArray1<'py, f64>,
     frequency: PyReadonlyArray1<'py, f64>,
     monetary: PyReadonlyArray1<'py, f64>,
     n_scores: u64,
-    rules: Option<(Vec<PyRule>, String, String)>,
+    rules: Option<Vec<PyRule>>,
+    unmatched: Option<String>,
+    no_orders: Option<String>,
 ) -> PyResult<(
     Bound<'py, PyArray1<u8>>,
     Bound<'py, PyArray1<u8>>,
@@ -345,16 +344,17 @@ pub fn rfm_scores<'py>(
         frequency.as_array().to_vec(),
         monetary.as_array().to_vec(),
     );
-    let rules = match rules {
-        None => RfmRules::default(),
-        Some((rules, unmatched, no_orders)) => RfmRules {
-            rules: rules
+    let default = RfmRules::default();
+    let rules = RfmRules {
+        rules: match rules {
+            None => default.rules,
+            Some(rules) => rules
                 .into_iter()
                 .map(|(segment, r, f, m)| RfmRule::new(&segment, r, f, m))
                 .collect(),
-            unmatched,
-            no_orders,
         },
+        unmatched: unmatched.unwrap_or(default.unmatched),
+        no_orders: no_orders.unwrap_or(default.no_orders),
     };
     let params = RfmParams {
         rules,

@@ -1,7 +1,7 @@
 //! `segcore.profile`, `segcore.explain`, `segcore.migration`, `segcore.segment_rules` and the
 //! legacy `segcore.profile_segments`: DataFrame columns in, the core's profile documents out.
 
-use crate::arrays::{labels_of, non_negative, ColumnInput};
+use crate::arrays::{labels_of, non_negative, optional_count, ColumnInput};
 use crate::columns::Columns;
 use crate::errors::{run_detached, IntoPyResult};
 use crate::model_pymethods;
@@ -21,19 +21,23 @@ use segcore::profile::{
 use segcore::serve::AnyModel;
 use std::collections::BTreeMap;
 
-/// Profiles `features` by `labels`; returns `(json_document, text_table)`.
+/// Profiles `features` by `labels`; returns `(json_document, text_table)`. Without names the
+/// columns are `x0, x1, ...`; without `n_segments` there are as many as the largest label + 1.
 #[pyfunction]
 #[pyo3(signature = (features, feature_names, labels, n_segments))]
 pub fn profile_segments(
     py: Python<'_>,
     features: PyReadonlyArray2<'_, f64>,
-    feature_names: Vec<String>,
+    feature_names: Option<Vec<String>>,
     labels: PyReadonlyArray1<'_, i64>,
-    n_segments: i64,
+    n_segments: Option<i64>,
 ) -> PyResult<(String, String)> {
-    let n_segments = non_negative("n_segments", n_segments).into_py_result(py)?;
+    let n_segments = optional_count("n_segments", n_segments).into_py_result(py)?;
     let labels = labels_of(&labels, "labels").into_py_result(py)?;
+    let n_segments = n_segments.unwrap_or_else(|| labels.iter().max().map_or(0, |&m| m + 1));
     let view = features.as_array();
+    let feature_names =
+        feature_names.unwrap_or_else(|| (0..view.ncols()).map(|i| format!("x{i}")).collect());
     let profile = run_detached(py, || {
         segcore::profile::profile_segments(
             view,

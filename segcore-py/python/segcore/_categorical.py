@@ -500,16 +500,8 @@ class MCA(CoreModelMixin, TransformerMixin, BaseEstimator):
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "MCA":
         """Fit on the categorical columns ``X`` (missing values are an error)."""
         layout, codes, weights = _Layout.of_answers(X, sample_weight, missing="error")
-        correction = self.correction
-        if correction is not None and not isinstance(correction, str):
-            raise InvalidParameterError(
-                f"invalid parameter `correction` = {correction!r}: expected None, 'benzecri' or 'greenacre'"
-            )
         model = _segcore.McaModel.fit(
-            codes,
-            weights,
-            n_components=int_param("n_components", self.n_components),
-            correction=correction,
+            codes, weights, n_components=int_param("n_components", self.n_components), correction=self.correction
         )
         layout.adopt(self, model, X, "eigenvalues principal_inertias percentage_of_variance "
                      "cumulative_percentage_of_variance total_inertia column_coordinates")

@@ -74,9 +74,9 @@ class StandardScalerModel:
 
 def profile_segments(
     features: npt.NDArray[np.float64],
-    feature_names: list[str],
+    feature_names: Optional[list[str]],
     labels: npt.NDArray[np.int64],
-    n_segments: int,
+    n_segments: Optional[int],
 ) -> Tuple[str, str]: ...
 
 _Factorized = Tuple[npt.NDArray[np.int32], list[str]]
@@ -112,13 +112,15 @@ def segmentation_features(
     tx: _TxInput,
     names: Tuple[str, str, str, str],
 ) -> Tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
-def default_rfm_rules() -> Tuple[list[_RfmRule], str, str]: ...
+def default_rfm_rules() -> list[_RfmRule]: ...
 def rfm_scores(
     recency_days: npt.NDArray[np.float64],
     frequency: npt.NDArray[np.float64],
     monetary: npt.NDArray[np.float64],
     n_scores: int = 5,
-    rules: Optional[Tuple[list[_RfmRule], str, str]] = None,
+    rules: Optional[list[_RfmRule]] = None,
+    unmatched: Optional[str] = None,
+    no_orders: Optional[str] = None,
 ) -> Tuple[
     npt.NDArray[np.uint8],
     npt.NDArray[np.uint8],
@@ -771,7 +773,7 @@ class McaModel:
         sample_weight: Optional[npt.NDArray[np.float64]],
         *,
         n_components: int,
-        correction: Optional[str],
+        correction: object,
     ) -> "McaModel": ...
     def transform(self, codes: npt.NDArray[np.uint32]) -> npt.NDArray[np.float64]: ...
     @property

@@ -182,8 +182,7 @@ def default_rfm_rules() -> List[RfmRule]:
     >>> segcore.default_rfm_rules()[0]
     ('Champions', (5, 5), (4, 5), (1, 5))
     """
-    rules, _, _ = _segcore.default_rfm_rules()
-    return list(rules)
+    return list(_segcore.default_rfm_rules())
 
 
 def rfm_scores(
@@ -210,16 +209,10 @@ def rfm_scores(
     import pandas as pd
 
     r, index = series_or_array(recency_days)
-    f = floats(frequency)
-    m = floats(monetary)
-    table: Optional[Tuple[List[RfmRule], str, str]] = None
-    if rules is not None:
-        table = ([(str(s), _score_range(a), _score_range(b), _score_range(c)) for s, a, b, c in rules],
-                 str(unmatched), str(no_orders))
-    elif (unmatched, no_orders) != ("Other", "No orders"):
-        table = (default_rfm_rules(), str(unmatched), str(no_orders))
+    table = None if rules is None else [(str(s), _score_range(a), _score_range(b), _score_range(c)) for s, a, b, c in rules]
     n = count_param("n_scores", n_scores, "2..=10 score levels")
-    rs, fs, ms, segment, segment_names, cell_codes, cells = _segcore.rfm_scores(r, f, m, n, table)
+    rs, fs, ms, segment, segment_names, cell_codes, cells = _segcore.rfm_scores(
+        r, floats(frequency), floats(monetary), n, table, str(unmatched), str(no_orders))
     frame = pd.DataFrame({"r_score": rs, "f_score": fs, "m_score": ms}, index=index)
     frame["rfm_cell"] = np.asarray(cells, dtype=object)[cell_codes]
     frame["segment"] = pd.Categorical.from_codes(segment.astype(np.int64), categories=segment_names)

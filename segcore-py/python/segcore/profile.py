@@ -98,13 +98,9 @@ def profile_segments(
     from ``feature_names``, else from DataFrame columns, else ``x0, x1, ...``.
     """
     names = feature_names if feature_names is not None else feature_names_of(X)
-    data = as_float_matrix(X, dtype=np.float64)
-    if names is None:
-        names = [f"x{i}" for i in range(data.shape[1])]
-    labels = np.asarray(labels, dtype=np.int64).ravel()
-    if n_segments is None:
-        n_segments = int(labels.max()) + 1 if labels.size else 0
-    document, text = _segcore.profile_segments(data, [str(n) for n in names], labels, int(n_segments))
+    document, text = _segcore.profile_segments(
+        as_float_matrix(X, dtype=np.float64), None if names is None else [str(n) for n in names],
+        np.asarray(labels, dtype=np.int64).ravel(), None if n_segments is None else int(n_segments))
     return SegmentProfile(document, text)
 
 
