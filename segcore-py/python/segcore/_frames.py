@@ -12,6 +12,7 @@ value's range and every number is the core's.
 from __future__ import annotations
 
 import numbers
+from collections import Counter
 from typing import (
     TYPE_CHECKING,
     Callable,
@@ -106,7 +107,7 @@ def column_names(data: object) -> List[str]:
 def _unique(names: List[str]) -> List[str]:
     """``names``, or DataError naming the repeated ones (a repeated name would make its column
     ambiguous)."""
-    repeated = sorted({n for i, n in enumerate(names) if n in names[:i]})
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
     if repeated:
         raise DataError(f"duplicate column names: {', '.join(repeated)}; rename them first")
     return names
@@ -193,7 +194,8 @@ def _int64(array: np.ndarray) -> Optional[np.ndarray]:
 
 def feature_names_of(X: object) -> Optional[np.ndarray]:
     """Column names of a pandas/polars DataFrame when they are all strings (as scikit-learn)."""
-    names = [] if isinstance(X, np.ndarray) else list(getattr(X, "columns", []))
+    columns = None if isinstance(X, np.ndarray) else getattr(X, "columns", None)
+    names = [] if columns is None else list(columns)
     return np.asarray(names, dtype=object) if names and all(isinstance(c, str) for c in names) else None
 
 
