@@ -10,7 +10,6 @@ from . import _segcore
 from ._progress import progress_callback
 from ._base import BaseEstimator, ClusterMixin, CoreModelMixin, check_is_fitted, core_method, core_params
 from ._base import float_param, int_param, seed_from, store_params
-from ._frames import as_float_matrix, as_sample_weight
 from ._typing import Ignored, MatrixLike, Progress, RandomState, SampleWeight
 
 __all__ = ["Ward", "ward_linkage"]
@@ -40,8 +39,7 @@ def ward_linkage(X: MatrixLike, sample_weight: SampleWeight = None, *, progress:
     >>> Z[0].tolist()
     [0.0, 1.0, 1.0, 2.0]
     """
-    data = as_float_matrix(X)
-    weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
+    data, weights, _ = CoreModelMixin._fit_input(X, sample_weight)
     callback, close = progress_callback(progress, "Ward tree", data.shape[0])
     try:
         return _segcore.ward_linkage(data, weights, progress=callback)
@@ -114,6 +112,9 @@ class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
     [1]
     """
 
+    _fitted = ("labels linkage n_clusters n_leaves n_features_in_=n_features cluster_centers_=centroids "
+               "micro_cluster_labels?")
+
     def __init__(
         self,
         n_clusters: Optional[int] = None,
@@ -125,9 +126,6 @@ class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
         progress: Progress = None,
     ) -> None:
         store_params(self, locals())
-
-    _fitted = ("labels linkage n_clusters n_leaves n_features_in_=n_features cluster_centers_=centroids "
-               "micro_cluster_labels?")
 
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "Ward":
         """Build the tree of the rows of ``X`` and cut it."""

@@ -42,6 +42,9 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
     True
     """
 
+    _fitted = ("components explained_variance explained_variance_ratio singular_values mean noise_variance "
+               "n_components n_samples n_features_in_=n_features")
+
     def __init__(
         self,
         n_components: Union[int, float, None] = None,
@@ -54,9 +57,6 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
         random_state: RandomState = None,
     ) -> None:
         store_params(self, locals())
-
-    _fitted = ("components explained_variance explained_variance_ratio singular_values mean noise_variance "
-               "n_components n_samples n_features_in_=n_features")
 
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "PCA":
         """Fit the components on ``X`` (rows are samples), each row weighted by

@@ -39,25 +39,18 @@ def em_settings(estimator: Any) -> Dict[str, Any]:
     )
 
 
-_FITTED = ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_",
-           "converged_", "n_iter_", "lower_bound_", "lower_bounds_", "n_features_in_")
-
-
 def adopt_mixture(estimator: Any, document: str, names: Optional[np.ndarray]) -> None:
     """Sets a distributed mixture estimator's fitted state from the model document its driver
     gave: ``estimator._local`` (a fitted :class:`GaussianMixture` with the same parameters, whose
     convergence warning is raised here) and the fitted attributes, which are the local model's."""
-    keep = ("n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init",
-            "init_params", "weights_init", "means_init", "precisions_init", "random_state")
-    local = GaussianMixture(**{name: getattr(estimator, name) for name in keep})
+    keep = "n_components covariance_type tol reg_covar max_iter n_init init_params weights_init means_init " \
+        "precisions_init random_state"
+    local = GaussianMixture(**{name: getattr(estimator, name) for name in keep.split()})
     model = _segcore.GaussianMixtureModel.from_json(document)
     local._warn(model, stacklevel=3)
     local._set_fitted(model, names)
     estimator._local = local
-    for name in _FITTED:
-        setattr(estimator, name, getattr(local, name))
-    if names is not None:
-        estimator.feature_names_in_ = local.feature_names_in_
+    estimator.__dict__.update({k: v for k, v in vars(local).items() if k.endswith("_") and not k.startswith("_")})
 
 
 def _prior(prior: MixturePriorLike) -> Optional[Tuple[Optional[float], Optional[float]]]:
@@ -131,6 +124,8 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
     [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     """
 
+    _fitted = ("weights means covariances precisions precisions_cholesky converged n_iter lower_bound lower_bounds "
+               "model_name log_likelihood mclust_bic n_starts_at_best n_features_in_=n_features")
     _estimator_type = "DensityEstimator"
 
     def __init__(
@@ -153,9 +148,6 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
         prior: MixturePriorLike = None,
     ) -> None:
         store_params(self, locals())
-
-    _fitted = ("weights means covariances precisions precisions_cholesky converged n_iter lower_bound lower_bounds "
-               "model_name log_likelihood mclust_bic n_starts_at_best n_features_in_=n_features")
 
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "GaussianMixture":
         """Estimate the model parameters with EM (``n_init`` runs, best lower bound kept)."""
@@ -275,15 +267,8 @@ def select_mixture(
     )
     best = rows[best_index]
     estimator = GaussianMixture(
-        n_components=int(best["n_components"]),
-        covariance_type=str(best["covariance_type"]),
-        tol=tol,
-        reg_covar=reg_covar,
-        max_iter=max_iter,
-        n_init=n_init,
-        init_params=init_params,
-        random_state=random_state,
-        prior=prior,
+        int(best["n_components"]), covariance_type=str(best["covariance_type"]), tol=tol, reg_covar=reg_covar,
+        max_iter=max_iter, n_init=n_init, init_params=init_params, random_state=random_state, prior=prior,
     )
     estimator._set_fitted(model, feature_names_of(X))
     return MixtureSelection(
