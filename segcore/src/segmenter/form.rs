@@ -405,7 +405,8 @@ mod tests {
                 .as_deref(),
             Some("net")
         );
-        let spec = r#"{"columns": [], "groups": [], "constant_columns": "drop"}"#;
+        let spec =
+            r#"{"columns": [{"column": "revenue"}], "groups": [], "constant_columns": "drop"}"#;
         let as_object = format!(r#"{{"spec": {spec}}}"#);
         let as_text = serde_json::to_string(&json!({ "spec": spec })).unwrap();
         assert_eq!(read(&as_object).spec, read(&as_text).spec);
