@@ -166,6 +166,27 @@ pub struct PySegmenterModel {
     inner: Segmenter,
 }
 
+impl PySegmenterModel {
+    /// `work` on the model and the customers (and their log) read from Python, with the GIL
+    /// released.
+    fn on_customers<T: Send>(
+        &self,
+        py: Python<'_>,
+        ids: Vec<String>,
+        columns: Vec<(String, ColumnInput<'_>)>,
+        tx: Option<TxArgument<'_>>,
+        work: impl Send
+            + FnOnce(&Segmenter, &CustomerTable, Option<&TransactionLog>) -> segcore::Result<T>,
+    ) -> PyResult<T> {
+        let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
+        let model = &self.inner;
+        run_detached(py, move || {
+            let (table, log) = inputs.into_parts()?;
+            work(model, &table, log.as_ref())
+        })
+    }
+}
+
 model_pymethods!(PySegmenterModel {
     /// Fits the whole chain. `params` is the JSON of the parameters in their serde form (the
     /// Python keyword arguments, `segcore::segmenter::form`). `progress(stage, fraction)` is
@@ -206,15 +227,10 @@ model_pymethods!(PySegmenterModel {
         tx: Option<TxArgument<'py>>,
         as_of: Option<i64>,
     ) -> PyResult<AssignmentColumns<'py>> {
-        let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
         let as_of = as_of.map(|d| Date::parameter("as_of", d)).transpose().into_py_result(py)?;
-        let model = &self.inner;
-        let assigned = run_detached(py, move || {
-            let (table, log) = inputs.into_parts()?;
-            match as_of {
-                Some(date) => model.predict_at(&table, log.as_ref(), date),
-                None => model.predict(&table, log.as_ref()),
-            }
+        let assigned = self.on_customers(py, ids, columns, tx, |model, table, log| match as_of {
+            Some(date) => model.predict_at(table, log, date),
+            None => model.predict(table, log),
         })?;
         Ok(assignment_columns(py, assigned, self.inner.n_segments()))
     }
@@ -257,12 +273,7 @@ model_pymethods!(PySegmenterModel {
         columns: Vec<(String, ColumnInput<'py>)>,
         tx: Option<TxArgument<'py>>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
-        let model = &self.inner;
-        let x = run_detached(py, move || {
-            let (table, log) = inputs.into_parts()?;
-            model.transform(&table, log.as_ref())
-        })?;
+        let x = self.on_customers(py, ids, columns, tx, |m, table, log| m.transform(table, log))?;
         Ok(x.into_pyarray(py))
     }
 
@@ -274,12 +285,7 @@ model_pymethods!(PySegmenterModel {
         columns: Vec<(String, ColumnInput<'_>)>,
         tx: Option<TxArgument<'_>>,
     ) -> PyResult<f64> {
-        let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
-        let model = &self.inner;
-        run_detached(py, move || {
-            let (table, log) = inputs.into_parts()?;
-            model.score(&table, log.as_ref())
-        })
+        self.on_customers(py, ids, columns, tx, |m, table, log| m.score(table, log))
     }
 
     /// Why customer `row` is in its segment; the explanation as JSON.
@@ -293,58 +299,66 @@ model_pymethods!(PySegmenterModel {
         row: i64,
     ) -> PyResult<String> {
         let row = non_negative("row", row).into_py_result(py)?;
-        let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
-        let model = &self.inner;
-        let explanation = run_detached(py, move || {
-            let (table, log) = inputs.into_parts()?;
-            model.explain(&table, log.as_ref(), row)
-        })?;
+        let explanation =
+            self.on_customers(py, ids, columns, tx, |m, table, log| m.explain(table, log, row))?;
         to_document(py, &explanation)
     }
 
-    /// A copy with segment `segment` renamed (names stay unique).
-    fn renamed(&self, py: Python<'_>, segment: i64, name: &str) -> PyResult<Self> {
+    /// A copy with segment `segment` (its label, or its current name) renamed (names stay
+    /// unique). A wrong segment is an error showing the value and the names as Python prints them.
+    fn renamed(&self, py: Python<'_>, segment: &Bound<'_, PyAny>, name: &str) -> PyResult<Self> {
+        let names = self.inner.segment_names();
+        let wrong = |expected: String| -> PyResult<Error> {
+            Ok(Error::invalid_parameter("segment", segment.repr()?, expected))
+        };
+        let label = if segment.is_instance_of::<PyString>() {
+            let current: String = segment.extract()?;
+            match names.iter().position(|n| *n == current) {
+                Some(label) => Ok(label),
+                None => {
+                    let listed = pyo3::types::PyList::new(py, names)?.repr()?;
+                    Err(wrong(format!("a label or one of {listed}"))?)
+                }
+            }
+        } else {
+            // An int or a numpy integer (`__index__`), not a bool.
+            match segment.extract::<i64>() {
+                Ok(label) if !segment.is_instance_of::<PyBool>() => non_negative("segment", label),
+                _ => Err(wrong("an integer".into())?),
+            }
+        };
         let mut inner = self.inner.clone();
-        non_negative("segment", segment)
+        label
             .and_then(|s| inner.set_segment_name(s, name))
             .into_py_result(py)?;
         Ok(PySegmenterModel { inner })
     }
 
-    /// Training assignment, one label per input row.
+    /// The plain fitted attributes of `segcore.Segmenter` under their Python names: `labels_`,
+    /// `n_clusters_`, `phase_times_` (`{phase: seconds}`, in order), `segment_names_`,
+    /// `feature_names_in_` (an object array), `n_features_in_`, `cluster_centers_` and
+    /// `pipeline_report_`.
     #[getter]
-    fn labels<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
-        let labels: Vec<i64> = self.inner.labels().iter().map(|&l| l as i64).collect();
-        labels.into_pyarray(py)
-    }
-
-    /// Wall time of each phase of the fit, `[(phase, seconds), ...]` in order (empty for a
-    /// loaded model).
-    #[getter]
-    fn phase_times(&self) -> Vec<(String, f64)> {
-        self.inner
-            .phase_times()
-            .iter()
-            .map(|t| (t.phase.clone(), t.seconds))
-            .collect()
-    }
-
-    /// Number of segments.
-    #[getter]
-    fn n_segments(&self) -> usize {
-        self.inner.n_segments()
-    }
-
-    /// Segment names by label.
-    #[getter]
-    fn segment_names(&self) -> Vec<String> {
-        self.inner.segment_names().to_vec()
-    }
-
-    /// Input table columns the model reads.
-    #[getter]
-    fn feature_names_in(&self) -> Vec<String> {
-        self.inner.feature_names_in().to_vec()
+    fn fitted_attributes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let m = &self.inner;
+        let out = PyDict::new(py);
+        let phases = PyDict::new(py);
+        for t in m.phase_times() {
+            phases.set_item(&t.phase, t.seconds)?;
+        }
+        let names = m.feature_names_in();
+        let numpy = py.import("numpy")?;
+        let report = to_document(py, m.pipeline().report())?;
+        let labels: Vec<i64> = m.labels().iter().map(|&l| l as i64).collect();
+        out.set_item("labels_", labels.into_pyarray(py))?;
+        out.set_item("n_clusters_", m.n_segments())?;
+        out.set_item("phase_times_", phases)?;
+        out.set_item("segment_names_", m.segment_names())?;
+        out.set_item("feature_names_in_", numpy.call_method1("array", (names, "object"))?)?;
+        out.set_item("n_features_in_", names.len())?;
+        out.set_item("cluster_centers_", m.centroids().into_pyarray(py))?;
+        out.set_item("pipeline_report_", py.import("json")?.call_method1("loads", (report,))?)?;
+        Ok(out)
     }
 
     /// Model features (pipeline outputs, or `pc1`... after PCA).
@@ -355,12 +369,6 @@ model_pymethods!(PySegmenterModel {
             .into_iter()
             .map(String::from)
             .collect()
-    }
-
-    /// Segment centres in the model space.
-    #[getter]
-    fn centroids<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
-        self.inner.centroids().into_pyarray(py)
     }
 
     /// The column spec as JSON (pass it back as `spec=`).
@@ -385,12 +393,6 @@ model_pymethods!(PySegmenterModel {
     #[getter]
     fn spec_text(&self) -> String {
         self.inner.spec().to_string()
-    }
-
-    /// The fitted feature pipeline's report (dropped columns, imputations, rare categories) as JSON.
-    #[getter]
-    fn pipeline_report_json(&self, py: Python<'_>) -> PyResult<String> {
-        to_document(py, self.inner.pipeline().report())
     }
 
     /// The parameters the model was fitted with, as the JSON of the Python constructor's
@@ -474,17 +476,18 @@ model_pymethods!(PySegmenterModel {
         Bound<'py, PyArray1<f64>>,
         Bound<'py, PyArray1<f64>>,
     )> {
-        let inputs = Inputs::read(Some(ids), columns, tx).into_py_result(py)?;
-        let model = &self.inner;
-        let v = run_detached(py, move || {
-            let (table, log) = inputs.into_parts()?;
-            model.customer_value(&table, log.as_ref())
-        })?;
+        let v = self.on_customers(py, ids, columns, tx, |m, table, log| m.customer_value(table, log))?;
         Ok((
             v.probability_alive.into_pyarray(py),
             v.expected_purchases.into_pyarray(py),
             v.clv.into_pyarray(py),
         ))
+    }
+
+    /// The fit's warnings (`ValueModel::warnings`: value models that did not converge).
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.inner.value().map(|v| v.warnings()).unwrap_or_default()
     }
 
     /// Whether predict reads a transaction log (the model has behaviour features).

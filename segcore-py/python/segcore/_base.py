@@ -4,9 +4,9 @@ With scikit-learn installed, segcore's estimators derive from its ``BaseEstimato
 so ``clone``, ``Pipeline``, ``GridSearchCV`` and the HTML repr work as for any scikit-learn
 estimator. Without it, a small base gives the same ``get_params``/``set_params`` contract.
 
-:class:`CoreModelMixin` is what every estimator holding one fitted core model shares (input
-conversion at fit and predict, ``feature_names_in_``, warnings); the parameter readers below
-(``int_param``, ``float_param``, ``seed_from``, ``check_is_fitted``) are scikit-learn's
+:class:`CoreModelMixin` is what every estimator holding one fitted core model shares (fit,
+input conversion, fitted attributes, ``feature_names_in_``, warnings); the parameter readers
+below (``int_param``, ``float_param``, ``core_params``, ``seed_from``) are scikit-learn's
 conventions only: every range check is the core's.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import numbers
 import warnings
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -113,15 +113,8 @@ def check_is_fitted(estimator: object, attribute: str = "_model") -> None:
 def int_param(name: str, value: object) -> int:
     """An integer parameter (numpy ints accepted); the core checks its range."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise InvalidParameterError(
-            f"invalid parameter `{name}` = {value!r}: expected an integer"
-        )
+        raise InvalidParameterError(f"invalid parameter `{name}` = {value!r}: expected an integer")
     return int(value)
-
-
-def optional_int_param(name: str, value: object) -> Optional[int]:
-    """``None`` or an integer parameter."""
-    return None if value is None else int_param(name, value)
 
 
 def count_param(name: str, value: object, expected: str) -> int:
@@ -180,6 +173,26 @@ def name_param(name: str, value: object) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
+_READERS: Dict[str, Callable[[str, object], object]] = {
+    "int": int_param, "float": float_param, "name": name_param, "auto": auto_or_int,
+}
+
+
+def core_params(source: object, **kinds: str) -> Dict[str, Any]:
+    """``{parameter: value as the core takes it}`` for the space-separated parameter names of
+    each kind (``int``, ``float``, ``name``, ``auto``: :func:`int_param`, :func:`float_param`,
+    :func:`name_param`, :func:`auto_or_int`), read from ``source`` (an estimator, or a mapping
+    of the arguments); a name ending in ``?`` may also be None."""
+    get = source.get if isinstance(source, Mapping) else lambda name: getattr(source, name)
+    params: Dict[str, Any] = {}
+    for kind, names in kinds.items():
+        for name in names.split():
+            key = name.rstrip("?")
+            value = get(key)
+            params[key] = None if value is None and key != name else _READERS[kind](key, value)
+    return params
+
+
 def n_components_arg(value: object, extra: str = "") -> Tuple[Optional[int], Optional[float]]:
     """scikit-learn's ``n_components`` of PCA as (count, variance fraction): an int keeps that
     many components, a float in (0, 1] the fewest explaining more than that share, None all."""
@@ -195,11 +208,47 @@ def n_components_arg(value: object, extra: str = "") -> Tuple[Optional[int], Opt
     return None, None
 
 
+def core_method(name: str, doc: str, check_names: bool = True) -> Callable[..., Any]:
+    """A public method that applies the fitted core model's ``name`` to new input ``X``
+    (:meth:`CoreModelMixin._call`), documented by ``doc``."""
+
+    def method(self: "CoreModelMixin", X: MatrixLike) -> Any:
+        return self._call(name, X, check_names)
+
+    method.__name__ = name
+    method.__doc__ = doc
+    return method
+
+
 class CoreModelMixin:
-    """What every estimator holding one fitted core model (``_model``) shares: the input
-    conversion at fit and afterwards, ``feature_names_in_`` and the core's warnings."""
+    """What every estimator holding one fitted core model (``_model``) shares: :meth:`_fit` fits
+    ``_fit_model(data, weights)`` and adopts the attributes ``_fitted`` names (``name``:
+    ``name_ = model.name``, ``key=name``: ``key = model.name``; with ``?``, removed when None)."""
 
     _model: Any
+    _fitted = ""
+    _fit_model: Callable[[np.ndarray, Optional[np.ndarray]], Any]
+
+    def _fit(self, X: MatrixLike, sample_weight: SampleWeight = None) -> np.ndarray:
+        """Fits and adopts the model (warnings at the caller of ``fit``); returns ``X`` converted."""
+        data, weights, names = self._fit_input(X, sample_weight)
+        model = self._fit_model(data, weights)
+        self._warn(model, stacklevel=3)
+        self._set_fitted(model, names)
+        return data
+
+    def _set_fitted(self, model: Any, names: Optional[np.ndarray]) -> None:
+        """Holds ``model``, adopts the attributes ``_fitted`` names and the feature ``names``."""
+        self._model = model
+        for item in self._fitted.split():
+            key, _, source = item.partition("=")
+            attribute = key if source else key.rstrip("?") + "_"
+            value = getattr(model, (source or key).rstrip("?"))
+            if value is None and item.endswith("?"):
+                self.__dict__.pop(attribute, None)
+            else:
+                setattr(self, attribute, value)
+        self._set_feature_names(names)
 
     @staticmethod
     def _fit_input(
@@ -244,11 +293,16 @@ class CoreModelMixin:
         data = self._checked_input(X, check_names)
         return getattr(self._model, method)(data)
 
+    def _weighted(self, method: str, X: MatrixLike, sample_weight: SampleWeight) -> Any:
+        """The fitted model's ``method`` on new input and its sample weights."""
+        data = self._checked_input(X)
+        return getattr(self._model, method)(data, as_sample_weight(sample_weight, data.shape[0], data.dtype))
+
     @staticmethod
     def _warn(model: Any, stacklevel: int = 2) -> None:
         """Re-emits the core's fit warnings as ``ConvergenceWarning`` at the user's call
         (``stacklevel`` counted from the caller of this method)."""
-        for message in model.warnings:
+        for message in getattr(model, "warnings", ()):
             warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel + 1)
 
 
@@ -261,13 +315,14 @@ __all__ = [
     "HAVE_SKLEARN",
     "TransformerMixin",
     "check_is_fitted",
+    "core_method",
+    "core_params",
     "count_param",
     "float_param",
     "int_param",
     "n_components_arg",
     "name_param",
     "optional_count",
-    "optional_int_param",
     "seed_from",
     "store_params",
 ]

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
 from . import _segcore
 from ._progress import progress_callback
-from ._base import (
-    BaseEstimator,
-    ClusterMixin,
-    CoreModelMixin,
-    adopt,
-    check_is_fitted,
-    float_param,
-    int_param,
-    optional_int_param,
-    seed_from,
-    store_params,
-)
-from ._frames import as_float_matrix, as_sample_weight
+from ._base import BaseEstimator, ClusterMixin, CoreModelMixin, check_is_fitted, core_method, core_params
+from ._base import float_param, int_param, seed_from, store_params
 from ._typing import Ignored, MatrixLike, Progress, RandomState, SampleWeight
 
 __all__ = ["Ward", "ward_linkage"]
@@ -50,8 +39,7 @@ def ward_linkage(X: MatrixLike, sample_weight: SampleWeight = None, *, progress:
     >>> Z[0].tolist()
     [0.0, 1.0, 1.0, 2.0]
     """
-    data = as_float_matrix(X)
-    weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
+    data, weights, _ = CoreModelMixin._fit_input(X, sample_weight)
     callback, close = progress_callback(progress, "Ward tree", data.shape[0])
     try:
         return _segcore.ward_linkage(data, weights, progress=callback)
@@ -124,6 +112,9 @@ class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
     [1]
     """
 
+    _fitted = ("labels linkage n_clusters n_leaves n_features_in_=n_features cluster_centers_=centroids "
+               "micro_cluster_labels?")
+
     def __init__(
         self,
         n_clusters: Optional[int] = None,
@@ -138,63 +129,37 @@ class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
 
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "Ward":
         """Build the tree of the rows of ``X`` and cut it."""
-        data, weights, names = self._fit_input(X, sample_weight)
-        callback, close = progress_callback(self.progress, "Ward tree", data.shape[0])
-        try:
-            model = self._fit_model(data, weights, callback)
-        finally:
-            close()
-        self._set_model(model)
-        self._set_feature_names(names)
+        self._fit(X, sample_weight)
         return self
 
-    def _fit_model(
-        self, data: np.ndarray, weights: Optional[np.ndarray], callback: Optional[Callable[..., object]]
-    ) -> _segcore.WardModel:
-        return _segcore.WardModel.fit(
-            data,
-            weights,
-            n_clusters=optional_int_param("n_clusters", self.n_clusters),
-            distance_threshold=(
-                None
-                if self.distance_threshold is None
-                else float_param("distance_threshold", self.distance_threshold)
-            ),
-            micro_clusters=optional_int_param("micro_clusters", self.micro_clusters),
-            micro_max_iter=int_param("micro_max_iter", self.micro_max_iter),
-            # Exact Ward is deterministic: draw a seed only when the two-stage mode needs one.
-            random_state=0 if self.micro_clusters is None else seed_from(self.random_state),
-            progress=callback,
-        )
+    def _fit_model(self, data: np.ndarray, weights: Optional[np.ndarray]) -> _segcore.WardModel:
+        callback, close = progress_callback(self.progress, "Ward tree", data.shape[0])
+        try:
+            return _segcore.WardModel.fit(
+                data, weights, **core_params(self, int="n_clusters? micro_clusters? micro_max_iter",
+                                             float="distance_threshold?"),
+                # Exact Ward is deterministic: draw a seed only when the two-stage mode needs one.
+                random_state=0 if self.micro_clusters is None else seed_from(self.random_state),
+                progress=callback,
+            )
+        finally:
+            close()
 
-    def _set_model(self, model: _segcore.WardModel) -> None:
-        self._model = model
-        adopt(self, model, "labels linkage n_clusters n_leaves", n_features_in_="n_features",
-              cluster_centers_="centroids")
+    def _set_fitted(self, model: _segcore.WardModel, names: Optional[np.ndarray]) -> None:
+        super()._set_fitted(model, names)
         self.children_ = self.linkage_[:, :2].astype(np.intp)
         self.distances_ = self.linkage_[:, 2].copy()
-        micro = model.micro_cluster_labels
-        if micro is not None:
-            self.micro_cluster_labels_ = micro
-        elif hasattr(self, "micro_cluster_labels_"):
-            del self.micro_cluster_labels_
 
     def _input_dtype(self) -> None:
         return None  # the Ward model reads either float type
 
     def _derived(self, model: _segcore.WardModel) -> "Ward":
         """A fitted copy of this estimator holding ``model`` (same tree, another cut)."""
-        other = type(self)(**self.get_params())
-        other._set_model(model)
-        if hasattr(self, "feature_names_in_"):
-            other.feature_names_in_ = self.feature_names_in_
-        other.n_clusters = model.n_clusters
-        other.distance_threshold = None
+        other = type(self)(**{**self.get_params(), "n_clusters": model.n_clusters, "distance_threshold": None})
+        other._set_fitted(model, getattr(self, "feature_names_in_", None))
         return other
 
-    def predict(self, X: MatrixLike) -> np.ndarray:
-        """Nearest segment centroid (Euclidean) of each row of ``X``."""
-        return self._call("predict", X)
+    predict = core_method("predict", "Nearest segment centroid (Euclidean) of each row of ``X``.")
 
     def fit_predict(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> np.ndarray:
         """Fit and return the training labels."""

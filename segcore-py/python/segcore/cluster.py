@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Optional, Union
+from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
@@ -15,16 +15,13 @@ from ._base import (
     CoreModelMixin,
     TransformerMixin,
     adopt,
-    auto_or_int,
     check_is_fitted,
-    float_param,
+    core_method,
+    core_params,
     int_param,
-    name_param,
-    optional_int_param,
     seed_from,
     store_params,
 )
-from ._frames import as_sample_weight
 from ._ward import Ward, ward_linkage
 from ._typing import CentersLike, Ignored, KMeansInit, MatrixLike, RandomState, SampleWeight
 from .exceptions import InvalidParameterError
@@ -32,43 +29,33 @@ from .exceptions import InvalidParameterError
 __all__ = ["KMeans", "MiniBatchKMeans", "Ward", "align_labels", "ward_linkage"]
 
 
-def _resolved_init(init: KMeansInit, n_clusters: int, X: np.ndarray, seed: int) -> tuple:
-    """("k-means++" | "random", None) or ("array", float64 centers) from scikit-learn's ``init``."""
+def _init_args(estimator: "KMeans | MiniBatchKMeans", X: np.ndarray, stacklevel: int = 5) -> Dict[str, Any]:
+    """``init``, ``init_centers``, ``n_init`` (None = "auto", resolved by the core) and
+    ``random_state`` for the core from scikit-learn's: a callable ``init`` is called; an explicit
+    array runs once, with scikit-learn's warning when more runs were asked."""
+    seed = seed_from(estimator.random_state)
+    init = estimator.init
     if callable(init):
-        init = init(X, n_clusters, np.random.RandomState(seed % (2**32)))
+        init = init(X, estimator.n_clusters, np.random.RandomState(seed % (2**32)))
+    n_init = core_params(estimator, auto="n_init")["n_init"]
     if isinstance(init, str):
-        return init, None
-    centers = np.asarray(init, dtype=np.float64)
-    if centers.ndim != 2:
-        raise InvalidParameterError(
-            f"invalid parameter `init`: an explicit init must be 2D (n_clusters, n_features), "
-            f"got {centers.ndim}D"
-        )
-    return "array", np.ascontiguousarray(centers)
-
-
-def _n_init_arg(estimator: "KMeans | MiniBatchKMeans", init_name: str, stacklevel: int = 3) -> Optional[int]:
-    """``n_init`` for the core (``None`` = "auto", resolved there); an explicit array runs once,
-    with scikit-learn's warning when more runs were asked."""
-    n_init = auto_or_int("n_init", estimator.n_init)
-    if init_name == "array" and n_init is not None and n_init != 1:
+        return dict(init=init, init_centers=None, n_init=n_init, random_state=seed)
+    centers = _centers_of(init, "invalid parameter `init`: an explicit init")
+    if n_init is not None and n_init != 1:
         warnings.warn(
             "Explicit initial center position passed: performing only one init in "
             f"{type(estimator).__name__} instead of n_init={n_init}.",
             RuntimeWarning,
-            stacklevel=stacklevel + 1,
+            stacklevel=stacklevel,
         )
-    return n_init
+    return dict(init="array", init_centers=centers, n_init=n_init, random_state=seed)
 
 
-def _centers_of(reference: CentersLike) -> np.ndarray:
+def _centers_of(reference: CentersLike, what: str = "reference centers") -> np.ndarray:
     """Centers of a fitted clustering estimator (``cluster_centers_``) or an array of centers."""
-    centers = getattr(reference, "cluster_centers_", reference)
-    centers = np.asarray(centers, dtype=np.float64)
+    centers = np.asarray(getattr(reference, "cluster_centers_", reference), dtype=np.float64)
     if centers.ndim != 2:
-        raise InvalidParameterError(
-            f"reference centers must be 2D (n_clusters, n_features), got {centers.ndim}D"
-        )
+        raise InvalidParameterError(f"{what} must be 2D (n_clusters, n_features), got {centers.ndim}D")
     return np.ascontiguousarray(centers)
 
 
@@ -96,12 +83,7 @@ def align_labels(centers: CentersLike, reference_centers: CentersLike) -> np.nda
 class _KMeansFamily(CoreModelMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """Prediction methods shared by KMeans and MiniBatchKMeans (both hold a Rust model)."""
 
-    def _set_fitted(
-        self, model: "_segcore.KMeansModel | _segcore.MiniBatchKMeansModel", names: Optional[np.ndarray]
-    ) -> None:
-        self._model = model
-        adopt(self, model, "cluster_centers inertia n_iter", n_features_in_="n_features")
-        self._set_feature_names(names)
+    _fitted = "cluster_centers inertia n_iter n_features_in_=n_features labels?"
 
     def predict(self, X: MatrixLike, sample_weight: SampleWeight = None) -> np.ndarray:
         """Index of the closest cluster center for each row of ``X``."""
@@ -113,9 +95,7 @@ class _KMeansFamily(CoreModelMixin, ClusterMixin, TransformerMixin, BaseEstimato
         labels = getattr(fitted, "labels_", None)
         return labels if labels is not None else fitted.predict(X)
 
-    def transform(self, X: MatrixLike) -> np.ndarray:
-        """Euclidean distance of each row of ``X`` to every cluster center."""
-        return self._call("transform", X)
+    transform = core_method("transform", "Euclidean distance of each row of ``X`` to every cluster center.")
 
     def fit_transform(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> np.ndarray:
         """Fit, then return distances of the training rows to the centers."""
@@ -123,9 +103,7 @@ class _KMeansFamily(CoreModelMixin, ClusterMixin, TransformerMixin, BaseEstimato
 
     def score(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> float:
         """Opposite of the (weighted) inertia of ``X`` on the fitted centers (higher is better)."""
-        data = self._checked_input(X)
-        weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
-        return float(self._model.score(data, weights))
+        return float(self._weighted("score", X, sample_weight))
 
 
 class KMeans(_KMeansFamily):
@@ -165,25 +143,14 @@ class KMeans(_KMeansFamily):
 
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "KMeans":
         """Compute k-means clustering of ``X`` (rows are customers)."""
-        data, weights, names = self._fit_input(X, sample_weight)
-        seed = seed_from(self.random_state)
-        init_name, centers = _resolved_init(self.init, self.n_clusters, data, seed)
-        model = _segcore.KMeansModel.fit(
-            data,
-            weights,
-            n_clusters=int_param("n_clusters", self.n_clusters),
-            init=init_name,
-            init_centers=centers,
-            n_init=_n_init_arg(self, init_name),
-            max_iter=int_param("max_iter", self.max_iter),
-            tol=float_param("tol", self.tol),
-            random_state=seed,
-            algorithm=name_param("algorithm", self.algorithm),
-        )
-        self._warn(model)
-        self._set_fitted(model, names)
-        self.labels_ = model.labels
+        self._fit(X, sample_weight)
         return self
+
+    def _fit_model(self, data: np.ndarray, weights: Optional[np.ndarray]) -> _segcore.KMeansModel:
+        return _segcore.KMeansModel.fit(
+            data, weights, **_init_args(self, data),
+            **core_params(self, int="n_clusters max_iter", float="tol", name="algorithm"),
+        )
 
     def align_to(self, reference: CentersLike) -> "KMeans":
         """A copy of this fitted model whose cluster numbers follow ``reference``.
@@ -195,9 +162,8 @@ class KMeans(_KMeansFamily):
         """
         check_is_fitted(self)
         aligned = copy.copy(self)
-        model = self._model.aligned_to(_centers_of(reference))
-        aligned._model = model
-        adopt(aligned, model, "cluster_centers labels")
+        aligned._model = self._model.aligned_to(_centers_of(reference))
+        adopt(aligned, aligned._model, "cluster_centers labels")
         return aligned
 
     @property
@@ -254,51 +220,28 @@ class MiniBatchKMeans(_KMeansFamily):
     ) -> None:
         store_params(self, locals())
 
+    _fitted = _KMeansFamily._fitted + " n_steps"
+
     def _fit_model(
-        self, data: np.ndarray, weights: Optional[np.ndarray], start_stream: bool
+        self, data: np.ndarray, weights: Optional[np.ndarray], start_stream: bool = False
     ) -> _segcore.MiniBatchKMeansModel:
-        seed = seed_from(self.random_state)
-        init_name, centers = _resolved_init(self.init, self.n_clusters, data, seed)
         init_size = self.init_size
         if init_size is not None and int_param("init_size", init_size) < int(self.n_clusters):
             warnings.warn(
                 f"init_size={init_size} should be larger than n_clusters={self.n_clusters}. "
                 "Setting it to min(3*n_clusters, n_samples)",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return _segcore.MiniBatchKMeansModel.fit(
-            data,
-            weights,
-            n_clusters=int_param("n_clusters", self.n_clusters),
-            init=init_name,
-            init_centers=centers,
-            n_init=_n_init_arg(self, init_name, stacklevel=4),
-            max_iter=int_param("max_iter", self.max_iter),
-            batch_size=int_param("batch_size", self.batch_size),
-            tol=float_param("tol", self.tol),
-            max_no_improvement=optional_int_param("max_no_improvement", self.max_no_improvement),
-            init_size=optional_int_param("init_size", init_size),
-            reassignment_ratio=float_param("reassignment_ratio", self.reassignment_ratio),
-            random_state=seed,
-            compute_labels=bool(self.compute_labels),
-            start_stream=start_stream,
+            data, weights, **_init_args(self, data), compute_labels=bool(self.compute_labels),
+            start_stream=start_stream, **core_params(self, int="n_clusters max_iter batch_size max_no_improvement? "
+                                                     "init_size?", float="tol reassignment_ratio"),
         )
-
-    def _publish(self, model: _segcore.MiniBatchKMeansModel, names: Optional[np.ndarray]) -> None:
-        self._warn(model, stacklevel=3)
-        self._set_fitted(model, names)
-        self.n_steps_ = model.n_steps
-        labels = model.labels
-        if labels is not None:
-            self.labels_ = labels
-        elif hasattr(self, "labels_"):
-            del self.labels_
 
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "MiniBatchKMeans":
         """Compute the centers on ``X`` by mini-batches."""
-        data, weights, names = self._fit_input(X, sample_weight)
-        self._publish(self._fit_model(data, weights, start_stream=False), names)
+        self._fit(X, sample_weight)
         return self
 
     def partial_fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "MiniBatchKMeans":
@@ -307,14 +250,13 @@ class MiniBatchKMeans(_KMeansFamily):
         The first call (or the first after changing parameters with ``set_params`` and calling
         ``fit``) initialises the centers from ``X``; later calls need the same features.
         """
-        model = getattr(self, "_model", None)
-        if model is None:
+        if getattr(self, "_model", None) is None:
             data, weights, names = self._fit_input(X, sample_weight)
-            self._publish(self._fit_model(data, weights, start_stream=True), names)
-            return self
-        data = self._checked_input(X)
-        weights = as_sample_weight(sample_weight, data.shape[0], data.dtype)
-        self._publish(model.partial_fit(data, weights), getattr(self, "feature_names_in_", None))
+            model = self._fit_model(data, weights, start_stream=True)
+        else:
+            model, names = self._weighted("partial_fit", X, sample_weight), getattr(self, "feature_names_in_", None)
+        self._warn(model, stacklevel=2)
+        self._set_fitted(model, names)
         return self
 
     @property

@@ -8,19 +8,8 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _segcore
-from ._base import (
-    BaseEstimator,
-    CoreModelMixin,
-    TransformerMixin,
-    adopt,
-    auto_or_int,
-    check_is_fitted,
-    int_param,
-    n_components_arg,
-    name_param,
-    seed_from,
-    store_params,
-)
+from ._base import BaseEstimator, CoreModelMixin, TransformerMixin, check_is_fitted, core_method, core_params
+from ._base import auto_or_int, n_components_arg, seed_from, store_params
 from ._typing import Ignored, MatrixLike, RandomState, SampleWeight
 
 __all__ = ["PCA"]
@@ -53,6 +42,9 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
     True
     """
 
+    _fitted = ("components explained_variance explained_variance_ratio singular_values mean noise_variance "
+               "n_components n_samples n_features_in_=n_features")
+
     def __init__(
         self,
         n_components: Union[int, float, None] = None,
@@ -72,38 +64,25 @@ class PCA(CoreModelMixin, TransformerMixin, BaseEstimator):
         self._fit(X, sample_weight)
         return self
 
-    def _fit(self, X: MatrixLike, sample_weight: SampleWeight = None) -> np.ndarray:
-        data, weights, names = self._fit_input(X, sample_weight)
+    def _fit_model(self, data: np.ndarray, weights: Optional[np.ndarray]) -> _segcore.PcaModel:
         count, fraction = n_components_arg(self.n_components, " ('mle' is not supported)")
-        model = _segcore.PcaModel.fit(
-            data,
-            n_components=count,
-            variance_fraction=fraction,
-            whiten=bool(self.whiten),
-            svd_solver=name_param("svd_solver", self.svd_solver),
-            random_state=seed_from(self.random_state),
-            n_oversamples=int_param("n_oversamples", self.n_oversamples),
+        return _segcore.PcaModel.fit(
+            data, n_components=count, variance_fraction=fraction, whiten=bool(self.whiten),
+            random_state=seed_from(self.random_state), sample_weight=weights,
             iterated_power=auto_or_int("iterated_power", self.iterated_power, "an integer >= 0"),
-            sample_weight=weights,
+            **core_params(self, name="svd_solver", int="n_oversamples"),
         )
-        self._model = model
-        adopt(self, model, "components explained_variance explained_variance_ratio singular_values mean noise_variance "
-              "n_components n_samples", n_features_in_="n_features")
-        self._set_feature_names(names)
-        return data
 
-    def transform(self, X: MatrixLike) -> np.ndarray:
-        """Project ``X`` on the components (``(X - mean_) @ components_.T``, whitened if asked)."""
-        return self._call("transform", X)
+    transform = core_method(
+        "transform", "Project ``X`` on the components (``(X - mean_) @ components_.T``, whitened if asked)."
+    )
 
     def fit_transform(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> np.ndarray:
         """Fit on ``X`` and return its projection."""
         data = self._fit(X, sample_weight)
         return self._model.transform(data)
 
-    def inverse_transform(self, X: MatrixLike) -> np.ndarray:
-        """Map component scores back to feature space."""
-        return self._call("inverse_transform", X, check_names=False)
+    inverse_transform = core_method("inverse_transform", "Map component scores back to feature space.", False)
 
     def get_feature_names_out(self, input_features: Optional[npt.ArrayLike] = None) -> np.ndarray:
         """Output feature names ``pca0``, ``pca1``, ... (scikit-learn's convention)."""

@@ -4,7 +4,8 @@ every segment, the features that pull it in, and the margin to the runner-up (se
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Union
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -19,28 +20,25 @@ if TYPE_CHECKING:
 __all__ = ["Explanation", "explain"]
 
 
-def _mixture_document(model: object) -> Optional[str]:
-    """The segcore model document of a fitted :class:`segcore.GaussianMixture`, else None."""
+def _explainer(model: object) -> Callable[[np.ndarray, List[str]], str]:
+    """The core's explanation of a row by ``model``, as JSON: by the model document of a fitted
+    :class:`segcore.GaussianMixture`, else by the centres of a centroid model
+    (``cluster_centers_`` for k-means, ``means_``)."""
     from .mixture import GaussianMixture
 
     if isinstance(model, GaussianMixture):
         check_is_fitted(model)
-        return str(model._model.to_json())
+        return partial(_segcore.explain_mixture_document, str(model._model.to_json()))
     if hasattr(model, "precisions_cholesky_") and hasattr(model, "predict_proba"):
         # A mixture's segment is not the nearest mean: a Euclidean explanation would be wrong.
         raise TypeError(
             f"explain supports Gaussian mixtures fitted with segcore.GaussianMixture (same "
             f"parameters as scikit-learn's), got {type(model).__module__}.{type(model).__name__}"
         )
-    return None
-
-
-def _centroids(model: object) -> np.ndarray:
-    """The centres of a centroid model: ``cluster_centers_`` (k-means), ``means_`` (mixtures)."""
     for attribute in ("cluster_centers_", "means_"):
         centres = getattr(model, attribute, None)
         if centres is not None:
-            return np.ascontiguousarray(np.asarray(centres, dtype=np.float64))
+            return partial(_segcore.explain_centroids, np.ascontiguousarray(np.asarray(centres, dtype=np.float64)))
     if hasattr(model, "fit"):
         check_is_fitted(model, "cluster_centers_")  # an estimator without centres is not fitted
     raise TypeError(
@@ -119,11 +117,8 @@ def explain(
     array, a pandas Series or a one-row DataFrame. Names come from ``feature_names``, the
     model's ``feature_names_in_``, the row's index/columns, else ``x0, x1, ...``.
     """
-    document = _mixture_document(model)
-    centres = _centroids(model) if document is None else None
-    names = feature_names
-    if names is None:
-        names = getattr(model, "feature_names_in_", None)
+    explainer = _explainer(model)
+    names = feature_names if feature_names is not None else getattr(model, "feature_names_in_", None)
     if names is None and hasattr(customer_row, "columns"):
         names = [str(c) for c in customer_row.columns]
     if names is None and hasattr(customer_row, "index") and hasattr(customer_row, "to_numpy"):
@@ -139,8 +134,4 @@ def explain(
         row = row[0]
     if row.ndim != 1:
         raise DataError(f"customer_row must be one customer (1-D or one row), got shape {row.shape}")
-    name_list = [str(n) for n in names] if names is not None else []
-    if document is not None:
-        return Explanation(_segcore.explain_mixture_document(document, np.ascontiguousarray(row), name_list))
-    assert centres is not None, "a model without a mixture document has centroids"
-    return Explanation(_segcore.explain_centroids(centres, np.ascontiguousarray(row), name_list))
+    return Explanation(explainer(np.ascontiguousarray(row), [str(n) for n in names] if names is not None else []))

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _segcore
-from ._base import int_param, seed_from
+from ._base import optional_count, seed_from
 from ._frames import as_float_matrix, as_labels
 from ._typing import MatrixLike, RandomState
 from .exceptions import InvalidParameterError
@@ -29,6 +29,11 @@ __all__ = [
     "mutual_info_score",
     "contingency_matrix",
 ]
+
+
+def _codes(labels: npt.ArrayLike, name: str = "labels") -> np.ndarray:
+    """Labels as dense codes 0, 1, ... (only which samples share a label matters)."""
+    return as_labels(labels, name, dense=True)[0]
 
 
 def _check_metric(metric: object) -> None:
@@ -54,15 +59,9 @@ def silhouette_score(
     ``random_state`` (the subset differs from scikit-learn's for the same seed).
     """
     _check_metric(metric)
-    data = as_float_matrix(X)
-    codes, _ = as_labels(labels, dense=True)
-    size = None if sample_size is None else int_param("sample_size", sample_size)
-    if size is not None and size < 0:
-        raise InvalidParameterError(
-            f"invalid parameter `sample_size` = {size}: expected an integer >= 2 or None"
-        )
+    size = optional_count("sample_size", sample_size, "an integer >= 2 or None")
     seed = seed_from(random_state) if size is not None else 0
-    return float(_segcore.silhouette_score(data, codes, size, seed))
+    return float(_segcore.silhouette_score(as_float_matrix(X), _codes(labels), size, seed))
 
 
 def silhouette_samples(
@@ -70,29 +69,21 @@ def silhouette_samples(
 ) -> np.ndarray:
     """Silhouette coefficient of every sample (Euclidean); 0 for samples alone in their cluster."""
     _check_metric(metric)
-    data = as_float_matrix(X)
-    codes, _ = as_labels(labels, dense=True)
-    return _segcore.silhouette_samples(data, codes)
+    return _segcore.silhouette_samples(as_float_matrix(X), _codes(labels))
 
 
 def calinski_harabasz_score(X: MatrixLike, labels: npt.ArrayLike) -> float:
     """Calinski-Harabasz score (variance ratio criterion); higher is better."""
-    data = as_float_matrix(X)
-    codes, _ = as_labels(labels, dense=True)
-    return float(_segcore.calinski_harabasz_score(data, codes))
+    return float(_segcore.calinski_harabasz_score(as_float_matrix(X), _codes(labels)))
 
 
 def davies_bouldin_score(X: MatrixLike, labels: npt.ArrayLike) -> float:
     """Davies-Bouldin score; lower is better, 0 is the minimum."""
-    data = as_float_matrix(X)
-    codes, _ = as_labels(labels, dense=True)
-    return float(_segcore.davies_bouldin_score(data, codes))
+    return float(_segcore.davies_bouldin_score(as_float_matrix(X), _codes(labels)))
 
 
 def _pair(labels_true: npt.ArrayLike, labels_pred: npt.ArrayLike) -> Tuple[np.ndarray, np.ndarray]:
-    a, _ = as_labels(labels_true, "labels_true", dense=True)
-    b, _ = as_labels(labels_pred, "labels_pred", dense=True)
-    return a, b
+    return _codes(labels_true, "labels_true"), _codes(labels_pred, "labels_pred")
 
 
 def adjusted_rand_score(labels_true: npt.ArrayLike, labels_pred: npt.ArrayLike) -> float:

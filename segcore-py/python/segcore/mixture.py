@@ -9,17 +9,8 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _segcore
-from ._base import (
-    BaseEstimator,
-    CoreModelMixin,
-    adopt,
-    check_is_fitted,
-    float_param,
-    int_param,
-    name_param,
-    seed_from,
-    store_params,
-)
+from ._base import BaseEstimator, CoreModelMixin, check_is_fitted, core_method, core_params, float_param, int_param
+from ._base import seed_from, store_params
 from ._frames import as_float_matrix, feature_names_of
 from ._typing import Ignored, MatrixLike, MixturePriorLike, RandomState, SampleWeight
 
@@ -41,39 +32,25 @@ def em_settings(estimator: Any) -> Dict[str, Any]:
     """The EM settings of a mixture estimator (this module's or an engine's) as the core takes
     them: checked and converted once for the local fit and the distributed drivers."""
     return dict(
-        n_components=int_param("n_components", estimator.n_components),
-        covariance_type=name_param("covariance_type", estimator.covariance_type),
-        tol=float_param("tol", estimator.tol),
-        reg_covar=float_param("reg_covar", estimator.reg_covar),
-        max_iter=int_param("max_iter", estimator.max_iter),
-        n_init=int_param("n_init", estimator.n_init),
-        init_params=name_param("init_params", estimator.init_params),
-        weights_init=_optional_f64(estimator.weights_init),
-        means_init=_optional_f64(estimator.means_init),
-        precisions_init=_optional_f64(estimator.precisions_init),
+        core_params(estimator, int="n_components max_iter n_init", float="tol reg_covar",
+                    name="covariance_type init_params"),
+        **{name: _optional_f64(getattr(estimator, name)) for name in ("weights_init", "means_init", "precisions_init")},
         random_state=seed_from(estimator.random_state),
     )
-
-
-_FITTED = ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_",
-           "converged_", "n_iter_", "lower_bound_", "lower_bounds_", "n_features_in_")
 
 
 def adopt_mixture(estimator: Any, document: str, names: Optional[np.ndarray]) -> None:
     """Sets a distributed mixture estimator's fitted state from the model document its driver
     gave: ``estimator._local`` (a fitted :class:`GaussianMixture` with the same parameters, whose
     convergence warning is raised here) and the fitted attributes, which are the local model's."""
-    keep = ("n_components", "covariance_type", "tol", "reg_covar", "max_iter", "n_init",
-            "init_params", "weights_init", "means_init", "precisions_init", "random_state")
-    local = GaussianMixture(**{name: getattr(estimator, name) for name in keep})
+    keep = "n_components covariance_type tol reg_covar max_iter n_init init_params weights_init means_init " \
+        "precisions_init random_state"
+    local = GaussianMixture(**{name: getattr(estimator, name) for name in keep.split()})
     model = _segcore.GaussianMixtureModel.from_json(document)
     local._warn(model, stacklevel=3)
-    local._set_model(model, names)
+    local._set_fitted(model, names)
     estimator._local = local
-    for name in _FITTED:
-        setattr(estimator, name, getattr(local, name))
-    if names is not None:
-        estimator.feature_names_in_ = local.feature_names_in_
+    estimator.__dict__.update({k: v for k, v in vars(local).items() if k.endswith("_") and not k.startswith("_")})
 
 
 def _prior(prior: MixturePriorLike) -> Optional[Tuple[Optional[float], Optional[float]]]:
@@ -147,6 +124,8 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
     [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
     """
 
+    _fitted = ("weights means covariances precisions precisions_cholesky converged n_iter lower_bound lower_bounds "
+               "model_name log_likelihood mclust_bic n_starts_at_best n_features_in_=n_features")
     _estimator_type = "DensityEstimator"
 
     def __init__(
@@ -176,52 +155,30 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
             raise InvalidParameterError(
                 "invalid parameter `warm_start` = True: expected False (not supported by segcore)"
             )
-        data, weights, names = self._fit_input(X, sample_weight)
-        model = _segcore.GaussianMixtureModel.fit(
-            data, weights, **em_settings(self), prior=_prior(self.prior)
-        )
-        self._warn(model)
-        self._set_model(model, names)
+        self._fit(X, sample_weight)
         return self
 
-    def _set_model(self, model: _segcore.GaussianMixtureModel, names: Optional[np.ndarray]) -> None:
-        self._model = model
-        adopt(self, model, "weights means covariances precisions precisions_cholesky converged n_iter lower_bound "
-              "lower_bounds model_name log_likelihood mclust_bic n_starts_at_best", n_features_in_="n_features")
+    def _fit_model(self, data: np.ndarray, weights: Optional[np.ndarray]) -> _segcore.GaussianMixtureModel:
+        return _segcore.GaussianMixtureModel.fit(data, weights, **em_settings(self), prior=_prior(self.prior))
+
+    def _set_fitted(self, model: _segcore.GaussianMixtureModel, names: Optional[np.ndarray]) -> None:
+        super()._set_fitted(model, names)
         self.starts_ = model.starts()
-        self._set_feature_names(names)
 
     def fit_predict(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> np.ndarray:
         """Fit, then return the most probable component of each training row."""
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
-    def predict(self, X: MatrixLike) -> np.ndarray:
-        """Most probable component of each row of ``X``."""
-        return self._call("predict", X)
-
-    def predict_proba(self, X: MatrixLike) -> np.ndarray:
-        """Membership probability of each row in each component (rows sum to 1)."""
-        return self._call("predict_proba", X)
-
-    def uncertainty(self, X: MatrixLike) -> np.ndarray:
-        """``1 - max probability`` per row: who sits between segments (segcore extension)."""
-        return self._call("uncertainty", X)
-
-    def score_samples(self, X: MatrixLike) -> np.ndarray:
-        """Log-density of each row of ``X`` under the mixture."""
-        return self._call("score_samples", X)
+    predict = core_method("predict", "Most probable component of each row of ``X``.")
+    predict_proba = core_method("predict_proba", "Membership probability of each row in each component (rows sum to 1).")
+    uncertainty = core_method("uncertainty", "``1 - max probability`` per row: who sits between segments (segcore extension).")
+    score_samples = core_method("score_samples", "Log-density of each row of ``X`` under the mixture.")
+    bic = core_method("bic", "Bayesian information criterion on ``X`` (lower is better).")
+    aic = core_method("aic", "Akaike information criterion on ``X`` (lower is better).")
 
     def score(self, X: MatrixLike, y: Ignored = None) -> float:
         """Mean log-density of the rows of ``X``."""
         return float(self._call("score", X))
-
-    def bic(self, X: MatrixLike) -> float:
-        """Bayesian information criterion on ``X`` (lower is better)."""
-        return float(self._call("bic", X))
-
-    def aic(self, X: MatrixLike) -> float:
-        """Akaike information criterion on ``X`` (lower is better)."""
-        return float(self._call("aic", X))
 
     def sample(self, n_samples: int = 1) -> Tuple[np.ndarray, np.ndarray]:
         """Draw ``n_samples`` points and their component labels (grouped by component).
@@ -301,38 +258,19 @@ def select_mixture(
     >>> result.best_estimator.n_components
     2
     """
-    names = feature_names_of(X)
-    data = as_float_matrix(X)
+    settings = core_params(locals(), int="max_iter n_init", float="tol reg_covar", name="init_params")
     if isinstance(covariance_types, str):
         covariance_types = [covariance_types]
-    ks = [int_param("n_components", k) for k in n_components]
-    kinds = [str(t) for t in covariance_types]
-    seed = seed_from(random_state)
     rows, best_index, runner_up, difference, convention, model = _segcore.select_mixture(
-        data,
-        ks,
-        kinds,
-        tol=float_param("tol", tol),
-        reg_covar=float_param("reg_covar", reg_covar),
-        max_iter=int_param("max_iter", max_iter),
-        n_init=int_param("n_init", n_init),
-        init_params=name_param("init_params", init_params),
-        random_state=seed,
-        prior=_prior(prior),
+        as_float_matrix(X), [int_param("n_components", k) for k in n_components], [str(t) for t in covariance_types],
+        **settings, random_state=seed_from(random_state), prior=_prior(prior),
     )
     best = rows[best_index]
     estimator = GaussianMixture(
-        n_components=int(best["n_components"]),
-        covariance_type=str(best["covariance_type"]),
-        tol=tol,
-        reg_covar=reg_covar,
-        max_iter=max_iter,
-        n_init=n_init,
-        init_params=init_params,
-        random_state=random_state,
-        prior=prior,
+        int(best["n_components"]), covariance_type=str(best["covariance_type"]), tol=tol, reg_covar=reg_covar,
+        max_iter=max_iter, n_init=n_init, init_params=init_params, random_state=random_state, prior=prior,
     )
-    estimator._set_model(model, names)
+    estimator._set_fitted(model, feature_names_of(X))
     return MixtureSelection(
         table=[dict(row) for row in rows],
         best_index=best_index,

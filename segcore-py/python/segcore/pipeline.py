@@ -77,15 +77,6 @@ def _inputs(specs: List[Dict[str, Any]], frame: Dict[str, Any]) -> List[Tuple[st
     return out
 
 
-def _typed_inputs(specs: List[Dict[str, Any]], frame: Dict[str, Any]) -> List[Tuple[str, Any]]:
-    """The columns the core reads: those of the spec, or, for a spec without columns, every
-    column typed by its values (numbers numeric, anything else categories); the core then
-    writes one column spec per column (``FeatureInput::spec_of_every_column``)."""
-    if specs:
-        return _inputs(specs, frame)
-    return [(name, column_input(data)) for name, data in frame.items()]
-
-
 TransformReport = Dict[str, Dict[str, int]]
 
 
@@ -150,14 +141,18 @@ class FeaturePipeline(CoreModelMixin, TransformerMixin, BaseEstimator):
         """Learn categories, fills, quantiles, scales and group factors from ``X``."""
         document, specs = _spec_document(self.columns, self.groups, self.constant_columns)
         n_rows, frame, names = frame_columns(X)
-        model = _segcore.FeaturePipelineModel.fit(document, n_rows, _typed_inputs(specs, frame))
-        self._model = model
+        # Without column specs, every column typed by its values (numbers numeric, anything else
+        # categories); the core then writes one spec per column (``FeatureInput::spec_of_every_column``).
+        inputs = _inputs(specs, frame) if specs else [(name, column_input(data)) for name, data in frame.items()]
+        self._set_fitted(_segcore.FeaturePipelineModel.fit(document, n_rows, inputs), names)
+        self.n_features_in_ = len(frame)
+        return self
+
+    def _set_fitted(self, model: _segcore.FeaturePipelineModel, names: Optional[np.ndarray]) -> None:
+        super()._set_fitted(model, names)
         # The fitted spec: the given one, or one column spec per input column.
         self._specs = json.loads(model.spec_json)["columns"]
-        self.n_features_in_ = len(frame)
-        self._set_feature_names(names)
         self.report_ = json.loads(model.report_json)
-        return self
 
     def transform(self, X: MatrixLike) -> np.ndarray:
         """The clustering matrix of ``X`` (float64, one row per customer)."""
@@ -218,7 +213,5 @@ class FeaturePipeline(CoreModelMixin, TransformerMixin, BaseEstimator):
         spec = json.loads(model.spec_json)
         groups = {g["name"]: g["weight"] for g in spec["groups"]} or None
         pipe = cls(spec["columns"], groups=groups, constant_columns=spec["constant_columns"])
-        pipe._model = model
-        pipe._specs = spec["columns"]
-        pipe.report_ = json.loads(model.report_json)
+        pipe._set_fitted(model, None)
         return pipe

@@ -35,16 +35,13 @@ class StandardScaler(CoreModelMixin, TransformerMixin, BaseEstimator):
         """Learn per-column mean and standard deviation (weighted by ``sample_weight`` if given,
         as scikit-learn: ``var_ = sum w (x - mean_)^2 / sum w``)."""
         data, weights, names = self._fit_input(X, sample_weight)
-        model = _segcore.StandardScalerModel.fit(
-            data, bool(self.with_mean), bool(self.with_std), weights
-        )
-        self._model = model
+        model = _segcore.StandardScalerModel.fit(data, bool(self.with_mean), bool(self.with_std), weights)
+        self._set_fitted(model, names)
         self.mean_ = model.mean if self.with_mean else None
         self.scale_ = model.scale if self.with_std else None
         self.var_ = model.variance if self.with_std else None
         self.n_features_in_ = data.shape[1]
         self.n_samples_seen_ = data.shape[0] if weights is None else float(weights.sum())
-        self._set_feature_names(names)
         return self
 
     def transform(self, X: MatrixLike, copy: Optional[bool] = None) -> np.ndarray:
@@ -60,7 +57,4 @@ class StandardScaler(CoreModelMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if input_features is not None:
             return np.asarray(input_features, dtype=object)
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return names
-        return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+        return getattr(self, "feature_names_in_", np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object))

@@ -13,15 +13,13 @@ from __future__ import annotations
 import html
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _segcore
-from ._base import BaseEstimator, ClusterMixin
-from ._base import check_is_fitted, int_param, n_components_arg, name_param, seed_from, store_params
+from ._base import BaseEstimator, ClusterMixin, CoreModelMixin, check_is_fitted, seed_from, store_params
 from ._frames import (
     TRANSACTION_COLUMNS,
     CustomerFrame,
@@ -33,16 +31,18 @@ from ._frames import (
 )
 from ._progress import progress_callback
 from ._typing import DateLike, Frame, KRange, Progress, RandomState, Table
-from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
+from .exceptions import DataError, InvalidParameterError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._segcore import _SegmenterParams
     from .explain import Explanation
     from .profile import Profile
 
 __all__ = ["Segmenter", "SegmenterSpec", "SegmenterSummary"]
+
+#: The parameters only the Python face reads (not in the core's form).
+_PYTHON_ONLY = ("customer_id", "transaction_columns", "progress")
 
 #: A transaction log as the binding takes it: (the columns, their names).
 LogInput = Tuple[tuple, tuple]
@@ -72,8 +72,7 @@ class SegmenterSpec:
     def __str__(self) -> str:
         return self._text
 
-    def __repr__(self) -> str:
-        return self._text
+    __repr__ = __str__
 
     def _repr_html_(self) -> str:
         return f"<pre>{html.escape(self._text)}</pre>"
@@ -97,21 +96,6 @@ class SegmenterSummary(str):
         return f"<pre class='segcore-summary'>{html.escape(str(self))}</pre>"
 
 
-def _spec_json(spec: object) -> Optional[str]:
-    if spec is None:
-        return None
-    if isinstance(spec, SegmenterSpec):
-        return spec.to_json()
-    if isinstance(spec, str):
-        return spec
-    if isinstance(spec, Mapping):
-        return json.dumps(dict(spec))
-    raise InvalidParameterError(
-        f"invalid parameter `spec` = {spec!r}: expected None (inferred), a SegmenterSpec "
-        "(e.g. another model's spec_), its to_dict() or its JSON"
-    )
-
-
 def _transaction_roles(transactions: Table, customer_id: str, given: Optional[Mapping[str, Optional[str]]]) -> Dict[str, Optional[str]]:
     """Column of each transaction role: the user's mapping (None turns a role off), then the
     default names present in the log, then the names the core recognises in English and German
@@ -127,24 +111,10 @@ def _transaction_roles(transactions: Table, customer_id: str, given: Optional[Ma
     return _segcore.transaction_roles([str(c) for c in column_names(transactions)], chosen, customer_id)
 
 
-def _labels(labels: object) -> Optional[Dict[str, str]]:
-    """The ``labels`` parameter as the core takes it (column -> label; the core checks them)."""
-    if labels is None:
-        return None
-    if not isinstance(labels, Mapping):
-        raise InvalidParameterError(
-            f"invalid parameter `labels` = {labels!r}: expected a dict of column -> label, e.g. "
-            "{'AcceptedCmp5': 'accepted campaign 5'}"
-        )
-    return {str(k): str(v) for k, v in labels.items()}
-
-
 def _transaction_input(transactions: Table, roles: Dict[str, Optional[str]]) -> LogInput:
     """The log as the core's binding takes it (factorized ids, dates, amounts...); amounts as
     quantity x unit price (computed by the core) when the log has no amount column."""
-    if isinstance(transactions, np.ndarray) or (
-        hasattr(transactions, "ndim") and getattr(transactions, "ndim", 2) == 1
-    ):
+    if isinstance(transactions, np.ndarray) or getattr(transactions, "ndim", 2) == 1:
         raise TypeError(
             "transactions must be a DataFrame of order lines (customer, date, amount...); "
             "in a scikit-learn Pipeline pass it as fit parameter `<step>__transactions`"
@@ -166,45 +136,13 @@ def _transaction_input(transactions: Table, roles: Dict[str, Optional[str]]) -> 
     return tx, names
 
 
-def _value_settings(value: object) -> Optional[Dict[str, object]]:
-    """The ``value`` parameter as the core's settings (None: off; the core checks its keys and
-    ranges)."""
-    if value is None or value is False:
-        return None
-    if value is True:
-        return {}
-    if isinstance(value, Mapping):
-        settings = dict(value)
-        if isinstance(settings.get("features"), str):
-            settings["features"] = [settings["features"]]
-        return settings
-    raise InvalidParameterError(f"invalid parameter `value` = {value!r}: expected None, True or a dict of settings")
-
-
-def _segment_value_frame(value: Optional[Tuple[Dict[str, np.ndarray], Dict[str, object]]], names: List[str]) -> Optional[pd.DataFrame]:
-    """``segment_value_``: the core's value table (hidden figures as missing values)."""
-    if value is None:
-        return None
-    import pandas as pd
-
-    from .clv import value_columns
-
-    table, facts = value
-    columns, index = value_columns(table)
-    frame = pd.DataFrame({"name": [names[s] for s in index], **columns}, index=index)
-    frame.attrs.update(facts)
-    return frame
-
-
 def _split_args(method: str, args: tuple, transactions: Optional[Table]) -> Optional[Table]:
     """``transactions`` given positionally or by name; a positional ``y`` (None or labels, as
     scikit-learn's Pipeline and GridSearchCV pass it) is accepted and ignored."""
     if len(args) > 2:
         raise TypeError(f"{method}() takes customers, transactions and y, got {1 + len(args)} positional arguments")
     for value in args:
-        if value is None:
-            continue
-        if hasattr(value, "columns") or isinstance(value, Mapping):
+        if value is not None and (hasattr(value, "columns") or isinstance(value, Mapping)):
             if transactions is not None:
                 raise TypeError(f"{method}() got transactions twice (positionally and by name)")
             transactions = value
@@ -371,64 +309,49 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     # --- parameters -------------------------------------------------------------------------
 
-    def _k_range(self) -> Tuple[int, int]:
-        value = self.k_range
-        if isinstance(value, range):
-            if value.step != 1 or len(value) == 0:
-                raise InvalidParameterError(
-                    f"invalid parameter `k_range` = {value!r}: expected consecutive k such as range(4, 9)"
-                )
-            return value.start, value.stop - 1
-        if isinstance(value, (tuple, list)) and len(value) == 2:
-            return int_param("k_range", value[0]), int_param("k_range", value[1])
-        raise InvalidParameterError(
-            f"invalid parameter `k_range` = {value!r}: expected (min_k, max_k), e.g. (4, 8)"
-        )
-
     def _core_params(self) -> str:
-        """The parameters in the core's form of these keyword arguments
-        (``segcore::segmenter::form``), as JSON; the core checks every range and names the
-        parameter in its errors."""
-        count, fraction = n_components_arg(self.n_components)
-        params: "_SegmenterParams" = {
-            "algorithm": name_param("algorithm", self.algorithm),
-            "covariance_type": name_param("covariance_type", self.covariance_type),
-            "n_clusters": None if self.n_clusters is None else int_param("n_clusters", self.n_clusters),
-            "k_range": self._k_range(),
-            "n_components": count,
-            "variance_fraction": fraction,
-            "spec": _spec_json(self.spec),
-            "as_of": None if self.as_of is None else day(self.as_of, "as_of"),
-            "revenue": None if self.revenue is None else str(self.revenue),
-            "margin": None if self.margin is None else str(self.margin),
-            "language": str(self.language),
-            "min_group_size": int_param("min_group_size", self.min_group_size),
-            "random_state": seed_from(self.random_state),
-            "value": _value_settings(self.value),
-        }
-        labels = _labels(self.labels)
-        if labels is not None:
-            params["labels"] = labels
-        if self.n_init is not None:
-            params["n_init"] = int_param("n_init", self.n_init)
-        return json.dumps(params)
+        """The parameters as JSON in the core's form of these keyword arguments
+        (``segcore::segmenter::form``), which reads and checks each and names it in its errors."""
+        params = {k: v for k, v in self.get_params(deep=False).items() if k not in _PYTHON_ONLY}
+        k_range = self.k_range
+        if isinstance(k_range, range):
+            if k_range.step != 1 or len(k_range) == 0:
+                raise InvalidParameterError(
+                    f"invalid parameter `k_range` = {k_range!r}: expected consecutive k such as range(4, 9)"
+                )
+            params["k_range"] = (k_range.start, k_range.stop - 1)
+        params.update(
+            spec=self.spec.to_dict() if isinstance(self.spec, SegmenterSpec) else self.spec,
+            as_of=None if self.as_of is None else day(self.as_of, "as_of"),
+            random_state=seed_from(self.random_state),
+        )
+        # numpy scalars as their values, mappings as dicts, anything else as its repr (for the error).
+        return json.dumps(params, default=lambda v: v.item() if isinstance(v, np.generic) else
+                          dict(v) if isinstance(v, Mapping) else repr(v))
 
     # --- fit / predict ----------------------------------------------------------------------
 
     def _inputs(self, customers: Table, transactions: Optional[Table]) -> Tuple[CustomerFrame, Optional[LogInput]]:
-        tx = None
-        customer_id = str(self.customer_id)
-        if transactions is not None:
-            roles = _transaction_roles(transactions, customer_id, self.transaction_columns)
-            tx = _transaction_input(transactions, roles)
-            if customer_id not in column_names(transactions):
-                customer_id = str(roles["customer"])
-        frame = CustomerFrame(customers, customer_id, need_ids=transactions is not None)
-        return frame, tx
+        tx, customer_id = (None, str(self.customer_id)) if transactions is None else self._inputs_log(transactions)
+        return CustomerFrame(customers, customer_id, need_ids=transactions is not None), tx
 
-    def _inputs_log(self, transactions: Table) -> LogInput:
-        roles = _transaction_roles(transactions, str(self.customer_id), self.transaction_columns)
-        return _transaction_input(transactions, roles)
+    def _apply(self, method: str, customers: Table, args: tuple, transactions: Optional[Table],
+               *extra: object) -> Tuple[CustomerFrame, Any]:
+        """``(customers' frame, the fitted model's method on them and their log)`` for the public
+        method called with ``(customers, *args, transactions=...)``."""
+        transactions = _split_args(method, args, transactions)
+        check_is_fitted(self)
+        frame, tx = self._inputs(customers, transactions)
+        return frame, getattr(self._model, method)(frame.ids, frame.columns, tx, *extra)
+
+    def _inputs_log(self, transactions: Table) -> Tuple[LogInput, str]:
+        """The log as the binding takes it, and the customers' id column that matches it
+        (``customer_id``, else the log's customer column)."""
+        customer_id = str(self.customer_id)
+        roles = _transaction_roles(transactions, customer_id, self.transaction_columns)
+        if customer_id not in column_names(transactions):
+            customer_id = str(roles["customer"])
+        return _transaction_input(transactions, roles), customer_id
 
     def fit(self, customers: Optional[Table], *args: object, transactions: Optional[Table] = None, y: object = None) -> "Segmenter":
         """Fit the whole chain on ``customers`` (one row per customer, pandas or polars) and,
@@ -449,7 +372,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
                     "fit() needs customers, transactions or both: pass the transaction log as "
                     "fit(None, transactions) when there is no customer table"
                 )
-            tx = self._inputs_log(transactions)
+            tx = self._inputs_log(transactions)[0]
             ids, columns, n_rows = None, [], len(tx[0][0][1])
         else:
             frame, tx = self._inputs(customers, transactions)
@@ -460,15 +383,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         finally:
             close()
         self._set_fitted(model)
-        if self.segment_value_ is not None:
-            for name in ("beta_geo", "gamma_gamma"):
-                if not self.segment_value_.attrs[f"{name}_converged"]:
-                    warnings.warn(
-                        f"value features: the {name} fit did not converge; its parameters are the best "
-                        "found (try value={'penalizer_coef': 0.001})",
-                        ConvergenceWarning,
-                        stacklevel=2,
-                    )
+        CoreModelMixin._warn(model)
         return self
 
     def _progress_reporter(self, n_rows: int) -> Tuple[Optional[Callable[..., object]], Callable[[], None]]:
@@ -486,13 +401,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     def _set_fitted(self, model: _segcore.SegmenterModel) -> None:
         self._model = model
-        self.labels_ = np.asarray(model.labels, dtype=np.int64)
-        self.n_clusters_ = int(model.n_segments)
-        self.phase_times_ = {phase: float(seconds) for phase, seconds in model.phase_times}
-        self.segment_names_ = list(model.segment_names)
-        self.feature_names_in_ = np.asarray(model.feature_names_in, dtype=object)
-        self.n_features_in_ = len(self.feature_names_in_)
-        self.cluster_centers_ = model.centroids
+        self.__dict__.update(model.fitted_attributes)  # labels_, n_clusters_, segment_names_...
         self.spec_ = SegmenterSpec(model.spec_json, model.spec_text)
         import pandas as pd
 
@@ -509,12 +418,18 @@ class Segmenter(ClusterMixin, BaseEstimator):
             self.selection_ = self.select_k_.table.copy()
             self.selection_.attrs.update(recommended_k=self.select_k_.recommended_k, reason=self.select_k_.reason,
                                          votes=dict(self.select_k_.votes))
-        self.pipeline_report_ = json.loads(model.pipeline_report_json)
         # Text columns as objects, so an empty table keeps its dtypes.
         self.extreme_customers_ = pd.DataFrame(
             {key: pd.array(v, dtype=object) if isinstance(v, list) else v for key, v in model.extreme_customers.items()}
         )
-        self.segment_value_ = _segment_value_frame(model.value_table(), self.segment_names_)
+        # segment_value_: the core's value table (hidden figures as missing values).
+        value, self.segment_value_ = model.value_table(), None
+        if value is not None:
+            from .clv import value_columns
+
+            columns, index = value_columns(value[0])
+            self.segment_value_ = pd.DataFrame({"name": [self.segment_names_[s] for s in index], **columns}, index=index)
+            self.segment_value_.attrs.update(value[1])
 
     def predict(self, customers: Table, *args: object, transactions: Optional[Table] = None,
                 as_of: Optional[DateLike] = None) -> Frame:
@@ -534,13 +449,9 @@ class Segmenter(ClusterMixin, BaseEstimator):
         with, else on the day after the log's last line (scoring a log in pieces, as
         :func:`segcore.dask.predict` does, passes the date of the whole log).
         """
-        transactions = _split_args("predict", args, transactions)
-        check_is_fitted(self)
-        frame, tx = self._inputs(customers, transactions)
-        segments, names, probabilities, uncertainty, reasons, extremes = self._model.predict(
-            frame.ids, frame.columns, tx, None if as_of is None else day(as_of, "as_of")
-        )
-        return self._frame(frame, segments, names, probabilities, uncertainty, reasons, extremes)
+        day_of = None if as_of is None else day(as_of, "as_of")
+        frame, assigned = self._apply("predict", customers, args, transactions, day_of)
+        return self._frame(frame, *assigned)
 
     def customer_value(self, customers: Table, *args: object, transactions: Optional[Table] = None) -> Frame:
         """P(alive), expected purchases and CLV of every customer row, from the value models
@@ -548,10 +459,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         (as-of date as in :meth:`predict`): a DataFrame indexed like ``customers`` (polars in,
         polars out) with the customer id, ``probability_alive``, ``expected_purchases`` and
         ``clv`` (NaN for customers without a purchase)."""
-        transactions = _split_args("customer_value", args, transactions)
-        check_is_fitted(self)
-        frame, tx = self._inputs(customers, transactions)
-        alive, purchases, clv = self._model.customer_value(frame.ids, frame.columns, tx)
+        frame, (alive, purchases, clv) = self._apply("customer_value", customers, args, transactions)
         return frame.output({"probability_alive": alive, "expected_purchases": purchases, "clv": clv})
 
     def fit_predict(self, customers: Table, *args: object, transactions: Optional[Table] = None, y: object = None) -> Frame:
@@ -604,10 +512,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
     def transform(self, customers: Table, *args: object, transactions: Optional[Table] = None) -> np.ndarray:
         """The model-space features of every customer (columns ``get_feature_names_out()``;
         NaN rows for customers that cannot be assigned): what the clustering saw."""
-        transactions = _split_args("transform", args, transactions)
-        check_is_fitted(self)
-        frame, tx = self._inputs(customers, transactions)
-        return self._model.transform(frame.ids, frame.columns, tx)
+        return self._apply("transform", customers, args, transactions)[1]
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Names of the model-space features (pipeline outputs, or ``pc1``... after PCA)."""
@@ -622,10 +527,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         algorithms for one spec and reduction; scores of different specs or PCA settings are
         measured in different spaces and are not comparable.
         """
-        transactions = _split_args("score", args, transactions)
-        check_is_fitted(self)
-        frame, tx = self._inputs(customers, transactions)
-        return float(self._model.score(frame.ids, frame.columns, tx))
+        return float(self._apply("score", customers, args, transactions)[1])
 
     # --- reading the model ------------------------------------------------------------------
 
@@ -664,37 +566,17 @@ class Segmenter(ClusterMixin, BaseEstimator):
                     f"invalid parameter `date_range` = {date_range!r}: expected (first, last) dates"
                 )
             days = (day(date_range[0], "date_range"), day(date_range[1], "date_range"))
-        tx = self._inputs_log(transactions) if transactions is not None and days is None else None
-        return str(
-            self._model.report_html(
-                title=None if title is None else str(title),
-                source=None if source is None else str(source),
-                currency=None if currency is None else str(currency),
-                units=None if units is None else {str(k): str(v) for k, v in units.items()},
-                labels=None if labels is None else {str(k): str(v) for k, v in labels.items()},
-                date_range=days,
-                tx=tx,
-            )
-        )
+        text: Dict[str, Any] = {key: None if v is None else str(v) for key, v in dict(title=title, source=source, currency=currency).items()}
+        words: Dict[str, Any] = {key: None if v is None else {str(k): str(w) for k, w in v.items()}
+                 for key, v in dict(units=units, labels=labels).items()}
+        tx = self._inputs_log(transactions)[0] if transactions is not None and days is None else None
+        return str(self._model.report_html(**text, **words, date_range=days, tx=tx))
 
-    def save_report(
-        self,
-        path: Union[str, "os.PathLike[str]"],
-        *,
-        title: Optional[str] = None,
-        source: Optional[str] = None,
-        currency: Optional[str] = None,
-        date_range: Optional[Tuple[DateLike, DateLike]] = None,
-        transactions: Optional[Table] = None,
-        units: Optional[Mapping[str, str]] = None,
-        labels: Optional[Mapping[str, str]] = None,
-    ) -> Path:
+    def save_report(self, path: Union[str, "os.PathLike[str]"], **options: Any) -> Path:
         """Write :meth:`report_html` (same keyword arguments) to ``path`` as UTF-8 and return
         the path. Open it in a browser, or print it to PDF (A4)."""
         target = Path(path)
-        page = self.report_html(title=title, source=source, currency=currency, date_range=date_range,
-                                transactions=transactions, units=units, labels=labels)
-        target.write_text(page, encoding="utf-8")
+        target.write_text(self.report_html(**options), encoding="utf-8")
         return target
 
     def profile(self) -> "Profile":
@@ -721,10 +603,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
         if customers is None:
             import pandas as pd
 
-            if isinstance(customer, Mapping):
-                row = pd.DataFrame({k: [v] for k, v in customer.items()})
-            elif isinstance(customer, pd.Series):
-                row = customer.to_frame().T.infer_objects()
+            if isinstance(customer, (Mapping, pd.Series)):
+                row = pd.DataFrame([dict(customer)])
             elif hasattr(customer, "columns"):
                 row = customer
             else:
@@ -735,8 +615,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             frame = CustomerFrame(row, str(self.customer_id), need_ids=False)
             if frame.n_rows != 1:
                 raise DataError(f"expected one customer row, got {frame.n_rows}")
-            document = self._model.explain(frame.ids, frame.columns, None, 0)
-            return Explanation(document)
+            return Explanation(self._model.explain(frame.ids, frame.columns, None, 0))
         frame, tx = self._inputs(customers, transactions)
         key = str(customer)
         try:
@@ -751,13 +630,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
         """Give a segment (its label or current name) a new name; names stay unique. The
         renamed model saves, pickles and predicts with the new name."""
         check_is_fitted(self)
-        if isinstance(segment, str):
-            if segment not in self.segment_names_:
-                raise InvalidParameterError(
-                    f"invalid parameter `segment` = {segment!r}: expected a label or one of {self.segment_names_}"
-                )
-            segment = self.segment_names_.index(segment)
-        self._set_fitted(self._model.renamed(int_param("segment", segment), str(name)))
+        self._set_fitted(self._model.renamed(segment, str(name)))
         return self
 
     # --- persistence ------------------------------------------------------------------------
@@ -779,20 +652,12 @@ class Segmenter(ClusterMixin, BaseEstimator):
         if not isinstance(document, str):
             raise TypeError(f"document must be a JSON string, got {type(document).__name__}")
         model = _segcore.SegmenterModel.from_json(document)
-        return cls._from_model(model, params)
-
-    @classmethod
-    def _from_model(cls, model: _segcore.SegmenterModel, params: Mapping[str, object]) -> "Segmenter":
         # The core writes the parameters in the form of the constructor's keyword arguments.
         constructor: Dict[str, Any] = json.loads(model.params_form)
-        fraction = constructor.pop("variance_fraction")
-        if constructor["n_components"] is None:
-            constructor["n_components"] = fraction
-        constructor["k_range"] = tuple(constructor["k_range"]) if constructor["k_range"] is not None else (4, 8)
+        constructor["k_range"] = tuple(constructor["k_range"])
         if constructor.pop("spec", None) is not None:
             constructor["spec"] = SegmenterSpec(model.spec_json, model.spec_text)
-        constructor.update(params)
-        estimator = cls(**constructor)
+        estimator = cls(**{**constructor, **params})
         estimator._set_fitted(model)
         return estimator
 

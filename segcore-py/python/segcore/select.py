@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _segcore
 from ._progress import progress_callback
-from ._base import auto_or_int, count_param, float_param, int_param, name_param, optional_count, seed_from
+from ._base import auto_or_int, core_params, count_param, int_param, optional_count, seed_from
 from ._frames import as_float_matrix
 from ._typing import MatrixLike, Progress, RandomState
 from .exceptions import InvalidParameterError
@@ -18,6 +18,15 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["select_k", "SelectKResult"]
+
+#: The counts :func:`select_k` passes to the core, and what each must be.
+_COUNTS = {"gap_references": "an integer >= 0 (0 skips it)", "stability_resamples": "an integer >= 0 (0 skips it)",
+           "criteria_parts": "an integer >= 1"}
+_OPTIONAL_COUNTS = {
+    "n_init": "an integer >= 1", "silhouette_sample_size": "an integer >= 2", "sample_size": "an integer >= 3 or None",
+    "resample_n_init": "a positive integer or None", "gap_sample_size": "a positive integer or None",
+    "max_sample_size": "a positive integer or None",
+}
 
 class SelectKResult:
     """The outcome of :func:`select_k`.
@@ -151,6 +160,7 @@ def select_k(
     >>> result.recommended_k
     3
     """
+    arguments = dict(locals(), n_init=auto_or_int("n_init", n_init))
     data = as_float_matrix(X)
     if isinstance(k_range, (int, np.integer)):
         raise InvalidParameterError(
@@ -161,37 +171,15 @@ def select_k(
         raise InvalidParameterError(
             f"invalid parameter `k_range` = {k_values}: expected numbers of segments k >= 2"
         )
-    n_init_value = auto_or_int("n_init", n_init)
-    if n_init_value is not None:
-        count_param("n_init", n_init_value, "an integer >= 1")
-    gap_references = count_param("gap_references", gap_references, "an integer >= 0 (0 skips it)")
-    stability_resamples = count_param("stability_resamples", stability_resamples, "an integer >= 0 (0 skips it)")
-    optional = {name: optional_count(name, value, expected) for name, value, expected in (
-        ("silhouette_sample_size", silhouette_sample_size, "an integer >= 2"),
-        ("sample_size", sample_size, "an integer >= 3 or None"),
-        ("resample_n_init", resample_n_init, "a positive integer or None"),
-        ("gap_sample_size", gap_sample_size, "a positive integer or None"),
-        ("max_sample_size", max_sample_size, "a positive integer or None"),
-    )}
-    parts = count_param("criteria_parts", criteria_parts, "an integer >= 1")
-    part_fits = parts if parts > 1 else 0
-    clusterings = len(set(k_values)) * (1 + part_fits + gap_references + stability_resamples)
-    report, close = progress_callback(progress, "select_k", data.shape[0] * clusterings)
+    counts: Dict[str, Any] = {name: count_param(name, arguments[name], text) for name, text in _COUNTS.items()}
+    counts.update({name: optional_count(name, arguments[name], text) for name, text in _OPTIONAL_COUNTS.items()})
+    parts = counts["criteria_parts"]
+    fits = 1 + (parts if parts > 1 else 0) + counts["gap_references"] + counts["stability_resamples"]
+    report, close = progress_callback(progress, "select_k", data.shape[0] * len(set(k_values)) * fits)
     try:
         result = _segcore.select_k(
-            data,
-            k_values=k_values,
-            method=name_param("method", method),
-            covariance_type=name_param("covariance_type", covariance_type),
-            n_init=n_init_value,
-            random_state=seed_from(random_state),
-            gap_reference=name_param("gap_reference", gap_reference),
-            stability_fraction=float_param("stability_fraction", stability_fraction),
-            progress=report,
-            gap_references=gap_references,
-            stability_resamples=stability_resamples,
-            criteria_parts=parts,
-            **optional,
+            data, k_values=k_values, random_state=seed_from(random_state), progress=report, **counts,
+            **core_params(arguments, name="method covariance_type gap_reference", float="stability_fraction"),
         )
     finally:
         close()

@@ -299,6 +299,23 @@ impl ValueModel {
     pub fn n_without_history(&self) -> usize {
         self.n_without_history
     }
+    /// What a user should be told about the fits: one sentence per model whose optimiser
+    /// stopped before its tolerance (its parameters are the best found).
+    pub fn warnings(&self) -> Vec<String> {
+        let fits = [
+            ("beta_geo", self.beta_geo.converged()),
+            ("gamma_gamma", self.gamma_gamma.converged()),
+        ];
+        fits.into_iter()
+            .filter(|&(_, converged)| !converged)
+            .map(|(name, _)| {
+                format!(
+                    "value features: the {name} fit did not converge; its parameters are the \
+                     best found (try value={{'penalizer_coef': 0.001}})"
+                )
+            })
+            .collect()
+    }
 
     pub(crate) fn validate(&self, n_segments: usize) -> Result<()> {
         BetaGeo::from_coefficients(self.beta_geo.coefficients())?;
@@ -785,6 +802,13 @@ mod tests {
             }
         }
         assert!(model.to_string().contains("Value and churn risk"));
+        // Converged fits: nothing to warn about; a fit stopped early is named.
+        assert!(value.warnings().is_empty());
+        let mut document = serde_json::to_value(value).unwrap();
+        document["gamma_gamma"]["report"]["converged"] = false.into();
+        let stopped: ValueModel = serde_json::from_value(document).unwrap();
+        assert_eq!(stopped.warnings().len(), 1);
+        assert!(stopped.warnings()[0].contains("the gamma_gamma fit did not converge"));
         // The profile's lifecycle mix comes from the stages by P(alive).
         assert!(model
             .profile()
