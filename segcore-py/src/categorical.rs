@@ -474,13 +474,62 @@ fn correction_of(name: Option<&str>) -> segcore::Result<Option<InertiaCorrection
     }
 }
 
+/// The methods CA and MCA share: `transform` of rows of `$input` (MCA's category codes, CA's
+/// counts over the table's columns) to principal coordinates, and the getters both have;
+/// `$methods` adds the model's own.
+macro_rules! correspondence_pymethods {
+    ($class:ident, $input:ty { $($methods:tt)* }) => {
+        model_pymethods!($class {
+            /// Principal coordinates of new rows.
+            fn transform<'py>(
+                &self,
+                py: Python<'py>,
+                rows: PyReadonlyArray2<'py, $input>,
+            ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+                let x = rows.as_array();
+                Ok(run_detached(py, || self.inner.transform(x))?.into_pyarray(py))
+            }
+
+            #[getter]
+            fn percentage_of_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                self.inner.percentage_of_variance().into_pyarray(py)
+            }
+
+            #[getter]
+            fn cumulative_percentage_of_variance<'py>(
+                &self,
+                py: Python<'py>,
+            ) -> Bound<'py, PyArray1<f64>> {
+                self.inner.cumulative_percentage_of_variance().into_pyarray(py)
+            }
+
+            #[getter]
+            fn total_inertia(&self) -> f64 {
+                self.inner.total_inertia()
+            }
+
+            #[getter]
+            fn column_coordinates<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+                self.inner.column_coordinates().to_owned().into_pyarray(py)
+            }
+
+            #[getter]
+            fn column_masses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                self.inner.column_masses().to_owned().into_pyarray(py)
+            }
+
+            $($methods)*
+        });
+    };
+}
+
 /// A fitted multiple correspondence analysis (wrapped by `segcore.MCA`).
 #[pyclass(module = "segcore._segcore", name = "McaModel", frozen)]
 pub struct PyMcaModel {
     inner: Mca,
 }
 
-model_pymethods!(PyMcaModel {
+correspondence_pymethods!(PyMcaModel, u32 {
     /// Fits MCA from category codes.
     #[staticmethod]
     #[pyo3(signature = (codes, sample_weight, *, n_components, correction))]
@@ -511,16 +560,6 @@ model_pymethods!(PyMcaModel {
         Ok(PyMcaModel { inner })
     }
 
-    /// Row principal coordinates.
-    fn transform<'py>(
-        &self,
-        py: Python<'py>,
-        codes: PyReadonlyArray2<'py, u32>,
-    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let x = codes.as_array();
-        Ok(run_detached(py, || self.inner.transform(x))?.into_pyarray(py))
-    }
-
     #[getter]
     fn principal_inertias<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         self.inner.eigenvalues().to_owned().into_pyarray(py)
@@ -530,31 +569,6 @@ model_pymethods!(PyMcaModel {
     fn eigenvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         self.inner.corrected_eigenvalues().into_pyarray(py)
     }
-
-    #[getter]
-    fn percentage_of_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        self.inner.percentage_of_variance().into_pyarray(py)
-    }
-
-    #[getter]
-    fn cumulative_percentage_of_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        self.inner.cumulative_percentage_of_variance().into_pyarray(py)
-    }
-
-    #[getter]
-    fn total_inertia(&self) -> f64 {
-        self.inner.total_inertia()
-    }
-
-    #[getter]
-    fn column_coordinates<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
-        self.inner.column_coordinates().to_owned().into_pyarray(py)
-    }
-
-    #[getter]
-    fn column_masses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        self.inner.column_masses().to_owned().into_pyarray(py)
-    }
 });
 
 /// A fitted correspondence analysis (wrapped by `segcore.CA`).
@@ -563,7 +577,7 @@ pub struct PyCaModel {
     inner: Ca,
 }
 
-model_pymethods!(PyCaModel {
+correspondence_pymethods!(PyCaModel, f64 {
     /// Fits CA on a contingency table.
     #[staticmethod]
     #[pyo3(signature = (table, *, n_components))]
@@ -576,34 +590,9 @@ model_pymethods!(PyCaModel {
         Ok(PyCaModel { inner })
     }
 
-    /// Principal coordinates of new rows (counts over the table's columns).
-    fn transform<'py>(
-        &self,
-        py: Python<'py>,
-        rows: PyReadonlyArray2<'py, f64>,
-    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let x = rows.as_array();
-        Ok(run_detached(py, || self.inner.transform(x))?.into_pyarray(py))
-    }
-
     #[getter]
     fn eigenvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         self.inner.eigenvalues().to_owned().into_pyarray(py)
-    }
-
-    #[getter]
-    fn percentage_of_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        self.inner.percentage_of_variance().into_pyarray(py)
-    }
-
-    #[getter]
-    fn cumulative_percentage_of_variance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        self.inner.cumulative_percentage_of_variance().into_pyarray(py)
-    }
-
-    #[getter]
-    fn total_inertia(&self) -> f64 {
-        self.inner.total_inertia()
     }
 
     #[getter]
@@ -612,17 +601,7 @@ model_pymethods!(PyCaModel {
     }
 
     #[getter]
-    fn column_coordinates<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
-        self.inner.column_coordinates().to_owned().into_pyarray(py)
-    }
-
-    #[getter]
     fn row_masses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         self.inner.row_masses().to_owned().into_pyarray(py)
-    }
-
-    #[getter]
-    fn column_masses<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        self.inner.column_masses().to_owned().into_pyarray(py)
     }
 });

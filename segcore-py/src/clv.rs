@@ -73,28 +73,36 @@ fn alive_with<M: PurchaseModel>(
     })
 }
 
-/// A fitted CLV model pyclass: the getters every model shares (parameters, standard errors,
-/// the fit's report) and, through [`model_pymethods!`](crate::model_pymethods), its document
+/// `(name, value)` pairs of a model's parameters (`names` in the core's order); Python reads
+/// them as a dict.
+fn named<T>(names: &[&'static str], values: impl IntoIterator<Item = T>) -> Vec<(&'static str, T)> {
+    names.iter().copied().zip(values).collect()
+}
+
+/// A fitted CLV model pyclass with parameters `[$field, ...]`: the getters every model shares
+/// (parameters, standard errors, the fit's report) and, through [`model_pymethods!`](crate::model_pymethods), its document
 /// and pickling; `$methods` adds the model's own.
 macro_rules! clv_model_pymethods {
-    ($class:ident { $($methods:tt)* }) => {
+    ($class:ident [$($field:ident),*] { $($methods:tt)* }) => {
         crate::model_pymethods!($class {
-            /// The parameters in lifetimes' order.
+            /// The parameters by name, in lifetimes' order.
             #[getter]
-            fn params(&self) -> Vec<f64> {
-                self.inner.coefficients().to_array().to_vec()
+            fn params(&self) -> Vec<(&'static str, f64)> {
+                named(&[$(stringify!($field)),*], self.inner.coefficients().to_array())
             }
 
-            /// Standard errors in the same order, or None.
+            /// Standard errors by name, or None.
             #[getter]
-            fn standard_errors(&self) -> Option<Vec<f64>> {
-                self.inner.standard_errors().map(|s| s.to_array().to_vec())
+            fn standard_errors(&self) -> Option<Vec<(&'static str, f64)>> {
+                let errors = self.inner.standard_errors()?;
+                Some(named(&[$(stringify!($field)),*], errors.to_array()))
             }
 
-            /// 95% intervals `(low, high)` in the same order, or None.
+            /// 95% intervals `(low, high)` by name, or None.
             #[getter]
-            fn confidence_intervals(&self) -> Option<Vec<(f64, f64)>> {
-                self.inner.confidence_intervals()
+            fn confidence_intervals(&self) -> Option<Vec<(&'static str, (f64, f64))>> {
+                let intervals = self.inner.confidence_intervals()?;
+                Some(named(&[$(stringify!($field)),*], intervals))
             }
 
             /// Total log-likelihood of the fitted customers.
@@ -135,7 +143,7 @@ macro_rules! purchase_model_class {
             pub(crate) inner: $model,
         }
 
-        clv_model_pymethods!($class {
+        clv_model_pymethods!($class [$($field),*] {
             /// Fits the model (settings are checked by the core).
             #[staticmethod]
             #[pyo3(signature = (frequency, recency, t, *, penalizer_coef, tol, max_iter))]
@@ -221,7 +229,7 @@ pub struct PyGammaGammaModel {
     inner: GammaGamma,
 }
 
-clv_model_pymethods!(PyGammaGammaModel {
+clv_model_pymethods!(PyGammaGammaModel [p, q, v] {
     /// Fits the model (settings are checked by the core).
     #[staticmethod]
     #[pyo3(signature = (frequency, monetary_value, *, penalizer_coef, tol, max_iter, exclude_invalid))]
@@ -312,23 +320,20 @@ clv_model_pymethods!(PyGammaGammaModel {
     }
 });
 
-/// Summary arrays: `(customer codes, frequency, recency, T, monetary_value,
-/// observation_end_days, n_lines_after_end, skipped_rows)`.
+/// `(customer codes, columns, facts)` of [`clv_summary`].
 type SummaryOut<'py> = (
     Bound<'py, PyArray1<i64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    i32,
-    usize,
-    usize,
+    Bound<'py, PyDict>,
+    Bound<'py, PyDict>,
 );
 
-/// Per-customer frequency, recency, T and monetary value of a transaction log (lifetimes'
-/// `summary_data_from_transaction_data`). Customer codes index the log's distinct ids.
+/// Per-customer frequency, recency, T and (with `monetary`) monetary value of a transaction log
+/// (lifetimes' `summary_data_from_transaction_data`) as `(customer codes, columns, facts)`: the
+/// codes index the log's distinct ids; the facts are `observation_end` (an ISO date),
+/// `n_lines_after_end` and `skipped_rows`.
 #[pyfunction]
-#[pyo3(signature = (tx, names, observation_end=None, freq="D", on_invalid="raise"))]
+#[pyo3(signature = (tx, names, observation_end=None, freq="D", on_invalid="raise", *, monetary=true))]
+#[allow(clippy::too_many_arguments)]
 pub fn clv_summary<'py>(
     py: Python<'py>,
     tx: TxInput<'py>,
@@ -336,6 +341,7 @@ pub fn clv_summary<'py>(
     observation_end: Option<i64>,
     freq: &str,
     on_invalid: &str,
+    monetary: bool,
 ) -> PyResult<SummaryOut<'py>> {
     let owned = tx.to_owned(names).map_err(|e| to_py_err(py, e))?;
     let freq = freq.to_string();
@@ -353,16 +359,18 @@ pub fn clv_summary<'py>(
         .iter()
         .map(|&c| i64::from(c))
         .collect();
-    Ok((
-        codes.into_pyarray(py),
-        summary.frequency.into_pyarray(py),
-        summary.recency.into_pyarray(py),
-        summary.age.into_pyarray(py),
-        summary.monetary_value.into_pyarray(py),
-        summary.observation_end.days_since_epoch(),
-        summary.n_lines_after_end,
-        skipped,
-    ))
+    let columns = PyDict::new(py);
+    columns.set_item("frequency", summary.frequency.into_pyarray(py))?;
+    columns.set_item("recency", summary.recency.into_pyarray(py))?;
+    columns.set_item("T", summary.age.into_pyarray(py))?;
+    if monetary {
+        columns.set_item("monetary_value", summary.monetary_value.into_pyarray(py))?;
+    }
+    let facts = PyDict::new(py);
+    facts.set_item("observation_end", summary.observation_end.to_string())?;
+    facts.set_item("n_lines_after_end", summary.n_lines_after_end)?;
+    facts.set_item("skipped_rows", skipped)?;
+    Ok((codes.into_pyarray(py), columns, facts))
 }
 
 /// The per-segment value table as columns (shared with the Segmenter's `value_table`).

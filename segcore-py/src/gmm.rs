@@ -415,23 +415,12 @@ pub fn select_mixture<'py>(
     };
     let base = model_params(1, MixtureModel::VVV, max_iter, n_init, random_state, prior)
         .into_py_result(py)?;
-    let (s, inner) = match x {
-        Matrix::Float64(a) => {
-            let view = a.as_array();
-            let s = run_detached(py, || {
-                select_mixture_models(view, None, &ks, &models, &base)
-            })?;
-            let best = s.best.clone();
-            (strip(s), ByDtype::Float64(best))
-        }
-        Matrix::Float32(a) => {
-            let view = a.as_array();
-            let s = run_detached(py, || {
-                select_mixture_models(view, None, &ks, &models, &base)
-            })?;
-            let best = s.best.clone();
-            (strip(s), ByDtype::Float32(best))
-        }
+    let selection = fit_by_dtype!(py, x, |view| select_mixture_models(
+        view, None, &ks, &models, &base
+    ))?;
+    let (s, inner) = match selection {
+        ByDtype::Float64(s) => strip(s, ByDtype::Float64),
+        ByDtype::Float32(s) => strip(s, ByDtype::Float32),
     };
     let rows =
         s.0.iter()
@@ -467,13 +456,18 @@ type Stripped = (
     Option<f64>,
 );
 
-fn strip<F>(s: segcore::cluster::gmm::ModelSelection<F>) -> Stripped {
-    (
+/// The selection's table and indices, and its best model wrapped by `wrap`.
+fn strip<F, M>(
+    s: segcore::cluster::gmm::ModelSelection<F>,
+    wrap: impl FnOnce(GaussianMixture<F>) -> M,
+) -> (Stripped, M) {
+    let table = (
         s.candidates,
         s.best_index,
         s.runner_up_index,
         s.bic_difference,
-    )
+    );
+    (table, wrap(s.best))
 }
 
 fn select_scikit_learn<'py>(
@@ -483,18 +477,11 @@ fn select_scikit_learn<'py>(
     kinds: &[CovarianceType],
     base: &GaussianMixtureParams,
 ) -> PyResult<Selection<'py>> {
-    let (candidates, best_index, inner) = match x {
-        Matrix::Float64(a) => {
-            let view = a.as_array();
-            let s = run_detached(py, || core_select_mixture(view, ks, kinds, base))?;
-            (s.candidates, s.best_index, ByDtype::Float64(s.best))
-        }
-        Matrix::Float32(a) => {
-            let view = a.as_array();
-            let s = run_detached(py, || core_select_mixture(view, ks, kinds, base))?;
-            (s.candidates, s.best_index, ByDtype::Float32(s.best))
-        }
-    };
+    let (candidates, best_index, inner) =
+        match fit_by_dtype!(py, x, |view| core_select_mixture(view, ks, kinds, base))? {
+            ByDtype::Float64(s) => (s.candidates, s.best_index, ByDtype::Float64(s.best)),
+            ByDtype::Float32(s) => (s.candidates, s.best_index, ByDtype::Float32(s.best)),
+        };
     let rows = candidates
         .iter()
         .map(|c| {

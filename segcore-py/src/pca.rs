@@ -3,9 +3,40 @@
 use crate::arrays::{non_negative, optional_count, Matrix, Vector};
 use crate::dispatch::ByDtype;
 use crate::errors::IntoPyResult;
-use crate::{array_out, by_dtype, fit_by_dtype, model_pymethods};
+use crate::{by_dtype, fit_by_dtype};
 use pyo3::prelude::*;
 use segcore::reduce::{NComponents, Pca, PcaParams, PcaSolver};
+
+/// The pymethods of a fitted transformer whose core model has `transform` and
+/// `inverse_transform` (PCA, the standard scaler): those two, in the model's dtype, then what
+/// [`model_pymethods!`](crate::model_pymethods)`(dtype ...)` takes (the class's own methods,
+/// arrays and values).
+#[macro_export]
+macro_rules! transformer_pymethods {
+    ($class:ident { $($methods:tt)* } $($rest:tt)*) => {
+        $crate::model_pymethods!(dtype $class {
+            /// The transform of `x` (same dtype as at fit): component scores, scaled values.
+            fn transform<'py>(
+                &self,
+                py: pyo3::Python<'py>,
+                x: $crate::arrays::Matrix<'py>,
+            ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                $crate::array_out!(py, &self.inner, x, |m, view| m.transform(view))
+            }
+
+            /// Maps transformed values back to the input's space.
+            fn inverse_transform<'py>(
+                &self,
+                py: pyo3::Python<'py>,
+                z: $crate::arrays::Matrix<'py>,
+            ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                $crate::array_out!(py, &self.inner, z, |m, view| m.inverse_transform(view))
+            }
+
+            $($methods)*
+        } $($rest)*);
+    };
+}
 
 type FittedPca = ByDtype<Pca<f64>, Pca<f32>>;
 
@@ -29,7 +60,7 @@ fn parse_solver(name: &str) -> segcore::Result<PcaSolver> {
     }
 }
 
-model_pymethods!(dtype PyPcaModel {
+transformer_pymethods!(PyPcaModel {
     /// Fits PCA. `n_components` is an int count, `variance_fraction` a float in (0, 1); both
     /// `None` keeps every component. Parameters are checked by the core before any work.
     /// `sample_weight` (X's dtype) weights the rows as frequency weights (the core's
@@ -67,20 +98,6 @@ model_pymethods!(dtype PyPcaModel {
         let inner = fit_by_dtype!(py, x, sample_weight, |view, weights| params
             .fit_weighted(view, weights))?;
         Ok(PyPcaModel { inner })
-    }
-
-    /// Component scores of `x` (same dtype as at fit).
-    fn transform<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyAny>> {
-        array_out!(py, &self.inner, x, |m, view| m.transform(view))
-    }
-
-    /// Maps component scores back to feature space.
-    fn inverse_transform<'py>(
-        &self,
-        py: Python<'py>,
-        z: Matrix<'py>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        array_out!(py, &self.inner, z, |m, view| m.inverse_transform(view))
     }
 
     /// The solver that ran ("full", "covariance_eigh" or "randomized"; "auto" resolved).

@@ -2,7 +2,7 @@
 
 use crate::arrays::{Matrix, Vector};
 use crate::dispatch::ByDtype;
-use crate::{array_out, by_dtype, fit_by_dtype, model_pymethods};
+use crate::{by_dtype, fit_by_dtype, transformer_pymethods};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use segcore::preprocessing::{StandardScaler, StandardScalerParams};
@@ -15,7 +15,7 @@ pub struct PyStandardScalerModel {
     inner: FittedScaler,
 }
 
-model_pymethods!(dtype PyStandardScalerModel {
+transformer_pymethods!(PyStandardScalerModel {
     /// Fits on `x` (float32 or float64; the model keeps that dtype), each row weighted by
     /// `sample_weight` (X's dtype) if given, as scikit-learn's `StandardScaler.fit`.
     #[staticmethod]
@@ -34,20 +34,6 @@ model_pymethods!(dtype PyStandardScalerModel {
             .check()
             .and_then(|checked| checked.fit(view, weights)))?;
         Ok(PyStandardScalerModel { inner })
-    }
-
-    /// Scales `x` (same dtype as at fit).
-    fn transform<'py>(&self, py: Python<'py>, x: Matrix<'py>) -> PyResult<Bound<'py, PyAny>> {
-        array_out!(py, &self.inner, x, |m, view| m.transform(view))
-    }
-
-    /// Maps scaled values back to original units.
-    fn inverse_transform<'py>(
-        &self,
-        py: Python<'py>,
-        z: Matrix<'py>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        array_out!(py, &self.inner, z, |m, view| m.inverse_transform(view))
     }
 
     /// Indices of constant columns.

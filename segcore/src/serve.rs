@@ -188,6 +188,24 @@ mod tests {
         WardParams::new(2).fit(x.view(), None).unwrap()
     }
 
+    /// A Segmenter of 3 segments fitted on `n_customers` generated B2B customers, and their data.
+    fn segmenter_of(
+        n_customers: usize,
+    ) -> (crate::datasets::B2bDataset, crate::segmenter::Segmenter) {
+        use crate::datasets::{make_b2b, B2bParams};
+        use crate::segmenter::{NClusters, SegmenterParams};
+        let data = make_b2b(&B2bParams {
+            n_customers,
+            ..B2bParams::default()
+        })
+        .unwrap();
+        let fitted = SegmenterParams::new()
+            .n_clusters(NClusters::Fixed(3))
+            .fit(&data.customers, Some(&data.transactions))
+            .unwrap();
+        (data, fitted)
+    }
+
     #[test]
     fn every_loadable_kind_is_listed_once() {
         let mut kinds: Vec<String> = LOADERS.iter().map(|(kind, _)| kind()).collect();
@@ -201,17 +219,7 @@ mod tests {
     fn any_model_assigns_like_the_model_it_loads() {
         use crate::cluster::gmm::GaussianMixtureParams;
         use crate::cluster::kmeans::{KMeansParams, MiniBatchKMeansParams};
-        let x = array![
-            [0.0, 0.1],
-            [0.2, 0.0],
-            [0.1, 0.3],
-            [5.0, 5.1],
-            [5.2, 5.0],
-            [4.9, 5.3],
-            [9.0, 0.2],
-            [9.1, 0.0],
-            [8.8, 0.1]
-        ];
+        let x = crate::testing::three_groups();
         let x32 = x.mapv(|v| v as f32);
         let documents = [
             to_json(
@@ -264,17 +272,7 @@ mod tests {
 
     #[test]
     fn any_model_loads_segmenter_documents() {
-        use crate::datasets::{make_b2b, B2bParams};
-        use crate::segmenter::{NClusters, SegmenterParams};
-        let data = make_b2b(&B2bParams {
-            n_customers: 200,
-            ..B2bParams::default()
-        })
-        .unwrap();
-        let fitted = SegmenterParams::new()
-            .n_clusters(NClusters::Fixed(3))
-            .fit(&data.customers, Some(&data.transactions))
-            .unwrap();
+        let (data, fitted) = segmenter_of(200);
         let model = AnyModel::from_json(&to_json(&fitted).unwrap()).unwrap();
         assert_eq!(model.n_segments(), 3);
         assert_eq!(model.n_features(), fitted.feature_names_out().len());
@@ -321,17 +319,7 @@ mod tests {
 
     #[test]
     fn segmenter_documents_from_before_the_shared_pipeline_envelope_load() {
-        use crate::datasets::{make_b2b, B2bParams};
-        use crate::segmenter::{NClusters, SegmenterParams};
-        let data = make_b2b(&B2bParams {
-            n_customers: 120,
-            ..B2bParams::default()
-        })
-        .unwrap();
-        let fitted = SegmenterParams::new()
-            .n_clusters(NClusters::Fixed(3))
-            .fit(&data.customers, Some(&data.transactions))
-            .unwrap();
+        let (_, fitted) = segmenter_of(120);
         let mut document: serde_json::Value =
             serde_json::from_str(&to_json(&fitted).unwrap()).unwrap();
         let pipeline = document["model"]["pipeline"].as_object_mut().unwrap();

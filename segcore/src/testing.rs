@@ -44,3 +44,18 @@ where
         "{refused} does not carry {expected}"
     );
 }
+
+/// Nine points in three tight, well separated groups of three (rows 0-2, 3-5, 6-8).
+pub(crate) fn three_groups() -> ndarray::Array2<f64> {
+    ndarray::array![
+        [0.0, 0.1],
+        [0.2, 0.0],
+        [0.1, 0.3],
+        [5.0, 5.1],
+        [5.2, 5.0],
+        [4.9, 5.3],
+        [9.0, 0.2],
+        [9.1, 0.0],
+        [8.8, 0.1]
+    ]
+}

@@ -226,6 +226,31 @@ macro_rules! param_guard {
 }
 pub(crate) use param_guard;
 
+/// A builder's setters: each `$(/// doc)* name => Type` is `pub fn name(mut self, name: Type) ->
+/// Self`, which sets field `name` (of the checked parameters inside the builder, `self.0`, with
+/// `inner:` first) and returns the builder.
+macro_rules! setters {
+    (inner: $($(#[$doc:meta])* $name:ident => $ty:ty),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $name: $ty) -> Self {
+                self.0.$name = $name;
+                self
+            }
+        )*
+    };
+    ($($(#[$doc:meta])* $name:ident => $ty:ty),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $name: $ty) -> Self {
+                self.$name = $name;
+                self
+            }
+        )*
+    };
+}
+pub(crate) use setters;
+
 #[cfg(test)]
 mod tests {
     use super::*;

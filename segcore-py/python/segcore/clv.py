@@ -16,17 +16,17 @@ same inputs; every number is computed by segcore's Rust core.
 
 from __future__ import annotations
 
+import functools
 import warnings
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _segcore
-from ._base import BaseEstimator
-from ._base import adopt, check_is_fitted, count_param, float_param, optional_count, store_params
+from ._base import BaseEstimator, adopt, check_is_fitted, count_param, float_param, optional_count, store_params
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
-from ._frames import as_labels, day as _day, floats, log_input
+from ._frames import as_labels, column, column_names, day as _day, floats, ids, is_pandas, is_polars, log_input, values
 from ._typing import DateLike, Frame, Table
 
 if TYPE_CHECKING:
@@ -38,10 +38,8 @@ if TYPE_CHECKING:
 #: column and the value column.
 PerCustomer = Union[Mapping[object, object], "pd.Series", Frame]
 
-__all__ = [
-    "clv_summary", "BetaGeo", "ParetoNBD", "GammaGamma", "segment_value", "cross_sell", "CrossSell",
-    "migration_forecast", "MigrationForecast",
-]
+__all__ = ["clv_summary", "BetaGeo", "ParetoNBD", "GammaGamma", "segment_value", "cross_sell", "CrossSell",
+           "migration_forecast", "MigrationForecast"]
 
 
 def clv_summary(
@@ -89,19 +87,12 @@ def clv_summary(
     tx, names, log_ids = log_input(transactions, customer, date, amount, core_ids=False)
     uniques = np.asarray(log_ids(None))
     end = None if observation_end is None else _day(observation_end, "observation_end")
-    codes, frequency, recency, age, monetary, end_day, after_end, skipped = _segcore.clv_summary(
-        tx, names, end, freq, on_invalid
-    )
+    codes, columns, facts = _segcore.clv_summary(tx, names, end, freq, on_invalid, monetary=amount is not None)
     index = pd.Index(uniques[codes] if len(codes) else uniques[:0], name=customer)
-    columns = {"frequency": frequency, "recency": recency, "T": age}
-    if amount is not None:
-        columns["monetary_value"] = monetary
     frame = pd.DataFrame(columns, index=index, copy=False)
-    frame.attrs["observation_end"] = str(np.datetime64(int(end_day), "D"))
-    frame.attrs["n_lines_after_end"] = int(after_end)
-    frame.attrs["skipped_rows"] = int(skipped)
-    if skipped:
-        warnings.warn(f"skipped {skipped} invalid transaction rows (on_invalid='skip')", stacklevel=2)
+    frame.attrs.update(facts)
+    if facts["skipped_rows"]:
+        warnings.warn(f"skipped {facts['skipped_rows']} invalid transaction rows (on_invalid='skip')", stacklevel=2)
     return frame
 
 
@@ -117,10 +108,7 @@ def _history(frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike)
     return _vector(frequency, "frequency"), _vector(recency, "recency"), _vector(T, "T")
 
 
-def _horizon(t: npt.ArrayLike) -> Union[float, np.ndarray]:
-    if np.ndim(t) == 0:
-        return float_param("t", t)
-    return _vector(t, "t")
+_Model = TypeVar("_Model", bound="_FitSettings")
 
 
 class _FitSettings(BaseEstimator):
@@ -132,36 +120,29 @@ class _FitSettings(BaseEstimator):
         store_params(self, locals())
 
     def _settings(self) -> Dict[str, Any]:
-        return {
-            "penalizer_coef": float_param("penalizer_coef", self.penalizer_coef),
-            "tol": None if self.tol is None else float_param("tol", self.tol),  # None: the core's default
-            "max_iter": _non_negative("max_iter", self.max_iter),
-        }
+        return dict(penalizer_coef=float_param("penalizer_coef", self.penalizer_coef),
+                    tol=None if self.tol is None else float_param("tol", self.tol),  # None: the core's default
+                    max_iter=_non_negative("max_iter", self.max_iter))
 
-    def _set_model(self, model: Any) -> None:
+    def _set_model(self: _Model, model: Any) -> _Model:
         self._model = model
-        self.params_ = dict(zip(self._param_names, model.params))
-        errors = model.standard_errors
-        self.standard_errors_ = None if errors is None else dict(zip(self._param_names, errors))
+        self.params_ = dict(model.params)
+        self.standard_errors_ = None if model.standard_errors is None else dict(model.standard_errors)
         adopt(self, model, "log_likelihood converged n_iter n_customers")
         if not model.converged:
-            warnings.warn(
-                f"{type(self).__name__} did not converge in {model.n_iter} iterations; the "
-                "parameters are the best found (try a penalizer_coef > 0)",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+            warnings.warn(f"{type(self).__name__} did not converge in {model.n_iter} iterations; the parameters are the "
+                          "best found (try a penalizer_coef > 0)", ConvergenceWarning, stacklevel=3)
+        return self
 
     @property
     def confidence_intervals_(self) -> Optional[Dict[str, Tuple[float, float]]]:
         """95% intervals ``params_ -/+ 1.96 * standard_errors_`` (lifetimes' definition)."""
         check_is_fitted(self)
-        intervals = self._model.confidence_intervals
-        return None if intervals is None else dict(zip(self._param_names, intervals))
+        return None if self._model.confidence_intervals is None else dict(self._model.confidence_intervals)
 
 
-def _non_negative(name: str, value: object) -> int:
-    return count_param(name, value, "at least 1")
+#: A count the core takes (it checks the rest of the range).
+_non_negative = functools.partial(count_param, expected="at least 1")
 
 
 class _PurchaseModel(_FitSettings):
@@ -176,15 +157,14 @@ class _PurchaseModel(_FitSettings):
         that does not reach the tolerance keeps its parameters, sets ``converged_ = False`` and
         warns (:class:`~segcore.exceptions.ConvergenceWarning`).
         """
-        f, r, t = _history(frequency, recency, T)
-        self._set_model(self._core.fit(f, r, t, **self._settings()))
-        return self
+        return self._set_model(self._core.fit(*_history(frequency, recency, T), **self._settings()))
 
     def predict_purchases(self, t: npt.ArrayLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:
         """Expected repeat purchases of each customer in the next ``t`` periods (a number or
         one per customer), lifetimes' ``conditional_expected_number_of_purchases_up_to_time``."""
         check_is_fitted(self)
-        return self._model.predict_purchases(_horizon(t), *_history(frequency, recency, T))
+        horizon = float_param("t", t) if np.ndim(t) == 0 else _vector(t, "t")
+        return self._model.predict_purchases(horizon, *_history(frequency, recency, T))
 
     def probability_alive(self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:
         """Probability that each customer is still alive (lifetimes'
@@ -193,27 +173,15 @@ class _PurchaseModel(_FitSettings):
         return self._model.probability_alive(*_history(frequency, recency, T))
 
     # lifetimes' names, so code written for lifetimes runs unchanged.
-    def conditional_expected_number_of_purchases_up_to_time(self, t: npt.ArrayLike, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:
-        """Alias of :meth:`predict_purchases` (lifetimes' name)."""
-        return self.predict_purchases(t, frequency, recency, T)
-
-    def conditional_probability_alive(self, frequency: npt.ArrayLike, recency: npt.ArrayLike, T: npt.ArrayLike) -> np.ndarray:
-        """Alias of :meth:`probability_alive` (lifetimes' name)."""
-        return self.probability_alive(frequency, recency, T)
+    conditional_expected_number_of_purchases_up_to_time = predict_purchases
+    conditional_probability_alive = probability_alive
 
     @classmethod
     def from_params(cls, **params: float) -> "_PurchaseModel":
         """A model with given parameters (e.g. published ones), for prediction only."""
-        missing = [name for name in cls._param_names if name not in params]
-        extra = [name for name in params if name not in cls._param_names]
-        if missing or extra:
-            raise InvalidParameterError(
-                f"invalid parameters {sorted(params)}: expected exactly {list(cls._param_names)}"
-            )
-        model = cls()
-        core = cls._core.from_params(*(float_param(n, params[n]) for n in cls._param_names))
-        model._set_model(core)
-        return model
+        if set(params) != set(cls._param_names):
+            raise InvalidParameterError(f"invalid parameters {sorted(params)}: expected exactly {list(cls._param_names)}")
+        return cls()._set_model(cls._core.from_params(*(float_param(n, params[n]) for n in cls._param_names)))
 
 
 class BetaGeo(_PurchaseModel):
@@ -279,47 +247,35 @@ class GammaGamma(_FitSettings):
     standard_errors_, log_likelihood_, converged_, n_iter_, n_customers_, n_excluded_
     """
 
-    _param_names = ("p", "q", "v")
-
-    def __init__(
-        self,
-        penalizer_coef: float = 0.0,
-        tol: Optional[float] = None,
-        max_iter: int = 1000,
-        on_invalid: str = "raise",
-    ):
+    def __init__(self, penalizer_coef: float = 0.0, tol: Optional[float] = None, max_iter: int = 1000,
+                 on_invalid: str = "raise"):
         store_params(self, locals())
 
     def fit(self, frequency: npt.ArrayLike, monetary_value: npt.ArrayLike) -> "GammaGamma":
         """Fits the model to the customers' repeat-purchase counts and mean repeat spend."""
         if self.on_invalid not in ("raise", "exclude"):
-            raise InvalidParameterError(
-                f"invalid parameter `on_invalid` = {self.on_invalid!r}: expected 'raise' or 'exclude'"
-            )
+            raise InvalidParameterError(f"invalid parameter `on_invalid` = {self.on_invalid!r}: expected 'raise' or 'exclude'")
         model = _segcore.GammaGammaModel.fit(
-            _vector(frequency, "frequency"),
-            _vector(monetary_value, "monetary_value"),
-            exclude_invalid=self.on_invalid == "exclude",
-            **self._settings(),
+            *self._spend(frequency, monetary_value), exclude_invalid=self.on_invalid == "exclude", **self._settings()
         )
-        self._set_model(model)
         self.n_excluded_ = model.n_excluded
-        return self
+        return self._set_model(model)
 
     @classmethod
     def from_params(cls, p: float, q: float, v: float) -> "GammaGamma":
         """A model with given parameters, for prediction only."""
-        model = cls()
-        model._set_model(_segcore.GammaGammaModel.from_params(float(p), float(q), float(v)))
+        model = cls()._set_model(_segcore.GammaGammaModel.from_params(float(p), float(q), float(v)))
         model.n_excluded_ = 0
         return model
 
     def conditional_expected_average_profit(self, frequency: npt.ArrayLike, monetary_value: npt.ArrayLike) -> np.ndarray:
         """Expected mean spend per transaction of each customer (lifetimes' name)."""
         check_is_fitted(self)
-        return self._model.conditional_expected_average_profit(
-            _vector(frequency, "frequency"), _vector(monetary_value, "monetary_value")
-        )
+        return self._model.conditional_expected_average_profit(*self._spend(frequency, monetary_value))
+
+    @staticmethod
+    def _spend(frequency: npt.ArrayLike, monetary_value: npt.ArrayLike) -> Tuple[np.ndarray, np.ndarray]:
+        return _vector(frequency, "frequency"), _vector(monetary_value, "monetary_value")
 
     def customer_lifetime_value(
         self,
@@ -342,21 +298,11 @@ class GammaGamma(_FitSettings):
         """
         check_is_fitted(self)
         if not isinstance(purchase_model, _PurchaseModel):
-            raise TypeError(
-                "purchase_model must be a fitted segcore BetaGeo or ParetoNBD, got "
-                f"{type(purchase_model).__name__}"
-            )
+            raise TypeError(f"purchase_model must be a fitted segcore BetaGeo or ParetoNBD, got {type(purchase_model).__name__}")
         check_is_fitted(purchase_model)
-        f, r, t = _history(frequency, recency, T)
         return self._model.customer_lifetime_value(
-            purchase_model._model,
-            f,
-            r,
-            t,
-            _vector(monetary_value, "monetary_value"),
-            time=_non_negative("time", time),
-            discount_rate=float_param("discount_rate", discount_rate),
-            freq=str(freq),
+            purchase_model._model, *_history(frequency, recency, T), _vector(monetary_value, "monetary_value"),
+            time=_non_negative("time", time), discount_rate=float_param("discount_rate", discount_rate), freq=str(freq),
         )
 
 
@@ -368,26 +314,18 @@ def _frame_out(columns: Dict[str, Any], index: Any, polars: bool) -> Any:
     (missing figures as nulls)."""
     import pandas as pd
 
-    if polars:
-        import polars as pl
+    if not polars:
+        return pd.DataFrame(columns, index=index)
+    import polars as pl
 
-        data = {} if index is None else {index.name: index.to_list()}
-        for key, value in columns.items():
-            data[key] = [None if pd.isna(v) else v for v in (value.tolist() if hasattr(value, "tolist") else value)]
-        return pl.DataFrame(data)
-
-    return pd.DataFrame(columns, index=index)
+    data = {} if index is None else {index.name: index.to_list()}
+    for key, value in columns.items():
+        data[key] = [None if pd.isna(v) else v for v in (value.tolist() if hasattr(value, "tolist") else value)]
+    return pl.DataFrame(data)
 
 
-def segment_value(
-    labels: npt.ArrayLike,
-    clv: npt.ArrayLike,
-    probability_alive: npt.ArrayLike,
-    *,
-    n_segments: Optional[int] = None,
-    lapse_threshold: float = 0.5,
-    min_group_size: int = 10,
-) -> Frame:
+def segment_value(labels: npt.ArrayLike, clv: npt.ArrayLike, probability_alive: npt.ArrayLike, *,
+                  n_segments: Optional[int] = None, lapse_threshold: float = 0.5, min_group_size: int = 10) -> Frame:
     """Value and churn risk per segment: customers, total and mean CLV, share of the base's CLV,
     mean P(alive) and customers likely to lapse (``P(alive) < lapse_threshold``).
 
@@ -405,18 +343,13 @@ def segment_value(
     >>> t["total_clv"].tolist(), t["n_likely_to_lapse"].tolist()
     ([200.0, 20.0], [1, 3])
     """
-    from ._frames import is_polars
-
     polars = any(is_polars(v) for v in (labels, clv, probability_alive))
     codes, _ = as_labels(labels, segments_only=True)
     table = _segcore.segment_value(
         codes, optional_count("n_segments", n_segments, "at least 1"), _vector(clv, "clv"),
-        _vector(probability_alive, "probability_alive"),
-        lapse_threshold=float_param("lapse_threshold", lapse_threshold),
-        min_group_size=_non_negative("min_group_size", min_group_size),
-    )
-    columns, index = value_columns(table)
-    return _frame_out(columns, index, polars)
+        _vector(probability_alive, "probability_alive"), lapse_threshold=float_param("lapse_threshold", lapse_threshold),
+        min_group_size=_non_negative("min_group_size", min_group_size))
+    return _frame_out(*value_columns(table), polars)
 
 
 def value_columns(table: Dict[str, np.ndarray]) -> Tuple[Dict[str, Any], pd.Index]:
@@ -425,8 +358,15 @@ def value_columns(table: Dict[str, np.ndarray]) -> Tuple[Dict[str, Any], pd.Inde
     import pandas as pd
 
     index = pd.Index(table.pop("segment"), name="segment")
-    columns = {key: pd.array(value, dtype="Int64" if key.startswith("n_") else "Float64") for key, value in table.items()}
-    return columns, index
+    return _nullable(table, *table), index
+
+
+def _nullable(table: Dict[str, Any], *keys: str) -> Dict[str, Any]:
+    """``table`` with its columns ``keys`` as nullable pandas arrays: counts (``n_...``) Int64, the
+    others Float64 (a figure the privacy rules hide is missing)."""
+    import pandas as pd
+
+    return {k: pd.array(v, dtype="Int64" if k.startswith("n_") else "Float64") if k in keys else v for k, v in table.items()}
 
 
 class CrossSell(NamedTuple):
@@ -444,7 +384,6 @@ def _per_customer(mapping: PerCustomer, name: str, customer: str, value_column: 
     """``(ids, values)`` of ``mapping`` (a dict, a pandas Series indexed by id, or a frame with
     ``customer`` and ``value_column`` columns) for the core, which reads them by customer id."""
     import pandas as pd
-    from ._frames import column, ids, values
 
     if hasattr(mapping, "columns"):
         keys, vals = values(column(mapping, customer)), values(column(mapping, value_column))
@@ -453,10 +392,8 @@ def _per_customer(mapping: PerCustomer, name: str, customer: str, value_column: 
     elif isinstance(mapping, dict):
         keys, vals = np.asarray(list(mapping.keys())), np.asarray(list(mapping.values()), dtype=object)
     else:
-        raise InvalidParameterError(
-            f"invalid parameter `{name}`: expected a dict, a pandas Series indexed by customer id, or a "
-            f"DataFrame with `{customer}` and `{value_column}` columns; got {type(mapping).__name__}"
-        )
+        raise InvalidParameterError(f"invalid parameter `{name}`: expected a dict, a pandas Series indexed by customer "
+                                    f"id, or a DataFrame with `{customer}` and `{value_column}` columns; got {type(mapping).__name__}")
     numbers = pd.array(vals, dtype="Float64")
     return ids(keys), np.ascontiguousarray(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
 
@@ -490,29 +427,18 @@ def cross_sell(
     Returns :class:`CrossSell` (``penetration``, ``suggestions``): DataFrames, polars in, polars
     out.
     """
-    import pandas as pd
-    from ._frames import is_polars
-
     tx, names, log_ids = log_input(transactions, customer, date, amount, product_category=category, core_ids=False)
     alive = None if probability_alive is None else _per_customer(
         probability_alive, "probability_alive", customer, "probability_alive")
     penetration, suggestions = _segcore.cross_sell(
-        tx, names, _per_customer(segments, "segments", customer, "segment"),
-        optional_count("n_segments", n_segments, "at least 1"), alive,
-        min_penetration=float_param("min_penetration", min_penetration),
-        top_k=_non_negative("top_k", top_k),
-        min_group_size=_non_negative("min_group_size", min_group_size),
-    )
+        tx, names, _per_customer(segments, "segments", customer, "segment"), optional_count("n_segments", n_segments, "at least 1"),
+        alive, min_penetration=float_param("min_penetration", min_penetration), top_k=_non_negative("top_k", top_k),
+        min_group_size=_non_negative("min_group_size", min_group_size))
     polars = is_polars(transactions)
-    penetration["n_buyers"] = pd.array(penetration["n_buyers"], dtype="Int64")
-    for key in ("penetration", "mean_spend_per_buyer"):
-        penetration[key] = pd.array(penetration[key], dtype="Float64")
+    penetration = _nullable(penetration, "n_buyers", "penetration", "mean_spend_per_buyer")
     codes, categories = suggestions.pop("category")
-    suggestions = {
-        customer: np.asarray(log_ids(None))[suggestions.pop("customer")],
-        "category": np.asarray(categories, dtype=object)[codes],
-        **suggestions,
-    }
+    suggestions = {customer: np.asarray(log_ids(None))[suggestions.pop("customer")],
+                   "category": np.asarray(categories, dtype=object)[codes], **suggestions}
     return CrossSell(_frame_out(penetration, None, polars), _frame_out(suggestions, None, polars))
 
 
@@ -540,26 +466,20 @@ class MigrationForecast:
 
         k = self.n_segments = counts.shape[1]
 
-        def frame(data: np.ndarray, rows: range, names: Tuple[str, str]) -> pd.DataFrame:
-            return pd.DataFrame(data, index=pd.Index(rows, name=names[0]), columns=pd.Index(range(k), name=names[1]))
+        def axis(name: str, n: int = k) -> pd.Index:
+            return pd.Index(range(n), name=name)
 
-        self.counts = frame(counts, range(k), ("from", "to")).astype("Int64")
-        self.shares = frame(shares, range(k), ("from", "to")).astype("Float64")
-        self.mix = frame(mix, range(len(mix)), ("h", "segment"))
-        segments = pd.Index(range(k), name="segment")
-        self.next_probabilities = pd.DataFrame(next_probabilities, index=index, columns=segments)
+        self.counts = pd.DataFrame(counts, index=axis("from"), columns=axis("to")).astype("Int64")
+        self.shares = pd.DataFrame(shares, index=axis("from"), columns=axis("to")).astype("Float64")
+        self.mix = pd.DataFrame(mix, index=axis("h", len(mix)), columns=axis("segment"))
+        self.next_probabilities = pd.DataFrame(next_probabilities, index=index, columns=axis("segment"))
 
     def __repr__(self) -> str:
         return f"MigrationForecast(n_segments={self.n_segments}, horizon={len(self.mix) - 1})"
 
 
-def migration_forecast(
-    snapshots: Union[Sequence[npt.ArrayLike], Frame],
-    *,
-    n_segments: Optional[int] = None,
-    horizon: int = 1,
-    min_group_size: int = 10,
-) -> MigrationForecast:
+def migration_forecast(snapshots: Union[Sequence[npt.ArrayLike], Frame], *, n_segments: Optional[int] = None,
+                       horizon: int = 1, min_group_size: int = 10) -> MigrationForecast:
     """Transition matrix between segments, the segment mix ``horizon`` periods ahead and each
     customer's probabilities for next period, from two or more labelled snapshots of the same
     customers in the same order.
@@ -575,26 +495,17 @@ def migration_forecast(
     >>> f.counts.loc[0].tolist(), f.next_probabilities.iloc[0].tolist()
     ([3, 1], [0.75, 0.25])
     """
-    from ._frames import column, column_names, is_pandas
-
-    index = None
+    # The customers' index: the frame's, or the last snapshot's when it is a pandas Series.
     if hasattr(snapshots, "columns"):
-        if is_pandas(snapshots):
-            index = getattr(snapshots, "index")
+        index = getattr(snapshots, "index") if is_pandas(snapshots) else None
         named = [(column(snapshots, name), f"snapshot `{name}`") for name in column_names(snapshots)]
     elif isinstance(snapshots, (list, tuple)):
+        index = getattr(snapshots[-1], "index", None) if snapshots and is_pandas(snapshots[-1]) else None
         named = [(s, f"snapshot {i}") for i, s in enumerate(snapshots)]
     else:
-        raise InvalidParameterError(
-            f"invalid parameter `snapshots`: expected a list of label arrays or a DataFrame of snapshot "
-            f"columns, got {type(snapshots).__name__}"
-        )
+        raise InvalidParameterError("invalid parameter `snapshots`: expected a list of label arrays or a DataFrame of "
+                                    f"snapshot columns, got {type(snapshots).__name__}")
     arrays = [as_labels(labels, name, segments_only=True)[0] for labels, name in named]
-    if index is None and arrays and hasattr(snapshots, "__getitem__") and isinstance(snapshots, (list, tuple)):
-        last = snapshots[-1]
-        index = getattr(last, "index", None) if type(last).__module__.startswith("pandas") else None
-    counts, shares, mix, next_p = _segcore.migration_forecast(
+    return MigrationForecast(*_segcore.migration_forecast(
         arrays, optional_count("n_segments", n_segments, "at least 1"), horizon=_non_negative("horizon", horizon),
-        min_group_size=_non_negative("min_group_size", min_group_size),
-    )
-    return MigrationForecast(counts, shares, mix, next_p, index)
+        min_group_size=_non_negative("min_group_size", min_group_size)), index)

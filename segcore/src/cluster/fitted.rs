@@ -143,25 +143,10 @@ mod tests {
     use crate::cluster::gmm::GaussianMixtureParams;
     use crate::cluster::kmeans::{KMeansParams, MiniBatchKMeansParams};
     use crate::cluster::ward::WardParams;
-    use ndarray::array;
-
-    fn data() -> Array2<f64> {
-        array![
-            [0.0, 0.1],
-            [0.2, 0.0],
-            [0.1, 0.3],
-            [5.0, 5.1],
-            [5.2, 5.0],
-            [4.9, 5.3],
-            [9.0, 0.2],
-            [9.1, 0.0],
-            [8.8, 0.1]
-        ]
-    }
 
     #[test]
     fn every_model_assigns_like_its_own_predict() {
-        let x = data();
+        let x = crate::testing::three_groups();
         let x32 = x.mapv(|v| v as f32);
         let kmeans = KMeansParams::new(3).random_state(0);
         let models: Vec<(Box<dyn FittedClusterer>, Array1<usize>)> = vec![

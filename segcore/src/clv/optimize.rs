@@ -208,29 +208,16 @@ pub(crate) fn hessian_from_gradient<G: Fn(&[f64]) -> Vec<f64>>(
     x: &[f64],
     h: f64,
 ) -> Vec<Vec<f64>> {
-    let n = x.len();
-    let mut point = x.to_vec();
-    let mut columns = Vec::with_capacity(n);
-    for j in 0..n {
+    symmetrized(x, |j, point| {
         point[j] = x[j] + h;
-        let up = gradient(&point);
+        let up = gradient(point);
         point[j] = x[j] - h;
-        let down = gradient(&point);
-        point[j] = x[j];
-        columns.push(
-            up.iter()
-                .zip(&down)
-                .map(|(u, d)| (u - d) / (2.0 * h))
-                .collect::<Vec<f64>>(),
-        );
-    }
-    (0..n)
-        .map(|i| {
-            (0..n)
-                .map(|j| 0.5 * (columns[j][i] + columns[i][j]))
-                .collect()
-        })
-        .collect()
+        let down = gradient(point);
+        up.iter()
+            .zip(&down)
+            .map(|(u, d)| (u - d) / (2.0 * h))
+            .collect()
+    })
 }
 
 /// Symmetric Hessian at `x` by forward differences of the gradient (`gradient_at_x` is the
@@ -242,20 +229,28 @@ pub(crate) fn hessian_forward<G: Fn(&[f64]) -> Vec<f64>>(
     gradient_at_x: &[f64],
     h: f64,
 ) -> Vec<Vec<f64>> {
+    symmetrized(x, |j, point| {
+        point[j] = x[j] + h;
+        let up = gradient(point);
+        up.iter()
+            .zip(gradient_at_x)
+            .map(|(u, g)| (u - g) / h)
+            .collect()
+    })
+}
+
+/// `(H + Hᵀ) / 2` of the Hessian whose column `j` is `column(j, point)`, where `point` is `x`
+/// for the column to move (coordinate `j` is put back to `x[j]` after each column).
+fn symmetrized(x: &[f64], mut column: impl FnMut(usize, &mut [f64]) -> Vec<f64>) -> Vec<Vec<f64>> {
     let n = x.len();
     let mut point = x.to_vec();
-    let mut columns = Vec::with_capacity(n);
-    for j in 0..n {
-        point[j] = x[j] + h;
-        let up = gradient(&point);
-        point[j] = x[j];
-        columns.push(
-            up.iter()
-                .zip(gradient_at_x)
-                .map(|(u, g)| (u - g) / h)
-                .collect::<Vec<f64>>(),
-        );
-    }
+    let columns: Vec<Vec<f64>> = (0..n)
+        .map(|j| {
+            let values = column(j, &mut point);
+            point[j] = x[j];
+            values
+        })
+        .collect();
     (0..n)
         .map(|i| {
             (0..n)

@@ -386,6 +386,23 @@ mod tests {
         }
     }
 
+    /// The names and descriptions of `segments` (no revenue or margin column) with the name
+    /// `overrides` and column `labels` given.
+    fn names_of(
+        segments: &[SegmentSummary],
+        numeric: &[NumericColumnProfile],
+        language: Language,
+        overrides: &[(usize, &str)],
+        labels: &[(&str, &str)],
+    ) -> Vec<(String, String)> {
+        let overrides = overrides.iter().map(|&(s, n)| (s, n.to_string())).collect();
+        let labels = labels
+            .iter()
+            .map(|&(c, l)| (c.to_string(), l.to_string()))
+            .collect();
+        speaking_names(segments, numeric, None, None, language, &overrides, &labels).unwrap()
+    }
+
     #[test]
     fn archetypes_and_languages() {
         let segments = vec![
@@ -398,44 +415,16 @@ mod tests {
             column("average_order_value", &[0.0, 2.0, 0.1]),
             column("Grocery", &[0.0, 0.0, 0.9]),
         ];
-        let none = BTreeMap::new();
-        let en = speaking_names(
-            &segments,
-            &numeric,
-            None,
-            None,
-            Language::English,
-            &none,
-            &BTreeMap::new(),
-        )
-        .unwrap();
+        let en = names_of(&segments, &numeric, Language::English, &[], &[]);
         assert_eq!(en[0].0, "Lapsed customers");
         assert_eq!(en[1].0, "Premium partners");
         assert_eq!(en[2].0, "High Grocery");
         assert_eq!(en[1].1, "Premium partners: high average order value");
-        let de = speaking_names(
-            &segments,
-            &numeric,
-            None,
-            None,
-            Language::German,
-            &none,
-            &BTreeMap::new(),
-        )
-        .unwrap();
+        let de = names_of(&segments, &numeric, Language::German, &[], &[]);
         assert_eq!(de[0].0, "Abgewanderte Kunden");
         assert_eq!(de[2].0, "Grocery hoch");
         // the same profile gives the same names
-        let again = speaking_names(
-            &segments,
-            &numeric,
-            None,
-            None,
-            Language::English,
-            &none,
-            &BTreeMap::new(),
-        )
-        .unwrap();
+        let again = names_of(&segments, &numeric, Language::English, &[], &[]);
         assert_eq!(en, again);
     }
 
@@ -447,32 +436,17 @@ mod tests {
             segment(2, &[]),
         ];
         let numeric = vec![column("Grocery", &[0.9, 0.8, 0.0])];
-        let none = BTreeMap::new();
-        let names = speaking_names(
-            &segments,
-            &numeric,
-            None,
-            None,
-            Language::English,
-            &none,
-            &BTreeMap::new(),
-        )
-        .unwrap();
+        let names = names_of(&segments, &numeric, Language::English, &[], &[]);
         assert_eq!(names[0].0, "High Grocery (0)");
         assert_eq!(names[1].0, "High Grocery (1)");
         assert_eq!(names[2].0, "Average customers");
-        let mut overrides = BTreeMap::new();
-        overrides.insert(0usize, "Average customers".to_string());
-        let names = speaking_names(
+        let names = names_of(
             &segments,
             &numeric,
-            None,
-            None,
             Language::English,
-            &overrides,
-            &BTreeMap::new(),
-        )
-        .unwrap();
+            &[(0, "Average customers")],
+            &[],
+        );
         assert_eq!(names[0].0, "Average customers");
         assert_eq!(names[2].0, "Average customers (2)");
         let unique: BTreeSet<&String> = names.iter().map(|n| &n.0).collect();
@@ -487,32 +461,12 @@ mod tests {
             segment(2, &[("annual_revenue_eur", -0.9)]),
         ];
         let numeric = vec![column("interpurchase_std_days", &[1.2, 0.0, 0.0])];
-        let mut labels = BTreeMap::new();
-        labels.insert("AcceptedCmp5".to_string(), "took campaign 5".to_string());
-        let none = BTreeMap::new();
-        let en = speaking_names(
-            &segments,
-            &numeric,
-            None,
-            None,
-            Language::English,
-            &none,
-            &labels,
-        )
-        .unwrap();
+        let labels = [("AcceptedCmp5", "took campaign 5")];
+        let en = names_of(&segments, &numeric, Language::English, &[], &labels);
         assert_eq!(en[0].0, "High days between orders (spread)");
         assert_eq!(en[1].0, "High took campaign 5");
         assert_eq!(en[2].0, "Low company size");
-        let de = speaking_names(
-            &segments,
-            &numeric,
-            None,
-            None,
-            Language::German,
-            &none,
-            &labels,
-        )
-        .unwrap();
+        let de = names_of(&segments, &numeric, Language::German, &[], &labels);
         assert_eq!(de[0].0, "Tage zwischen Bestellungen (Streuung) hoch");
         for (name, description) in en.iter().chain(&de) {
             assert!(

@@ -125,35 +125,18 @@ impl PcaParams {
         }
     }
 
-    /// Scale the projected data to unit variance per component (scikit-learn's `whiten`).
-    pub fn whiten(mut self, whiten: bool) -> Self {
-        self.whiten = whiten;
-        self
-    }
-
-    /// Choose the solver (default [`PcaSolver::Auto`]).
-    pub fn solver(mut self, solver: PcaSolver) -> Self {
-        self.solver = solver;
-        self
-    }
-
-    /// Seed of the randomized solver's random test matrix.
-    pub fn random_state(mut self, seed: u64) -> Self {
-        self.random_state = seed;
-        self
-    }
-
-    /// Extra random directions sampled by the randomized solver (default 10, as scikit-learn).
-    pub fn n_oversamples(mut self, n_oversamples: usize) -> Self {
-        self.n_oversamples = n_oversamples;
-        self
-    }
-
-    /// Power iterations of the randomized solver; `None` (default) means scikit-learn's "auto":
-    /// 7 when `n_components < 0.1 min(n, d)`, else 4.
-    pub fn iterated_power(mut self, iterated_power: Option<usize>) -> Self {
-        self.iterated_power = iterated_power;
-        self
+    crate::validation::setters! {
+        /// Scale the projected data to unit variance per component (scikit-learn's `whiten`).
+        whiten => bool,
+        /// Choose the solver (default [`PcaSolver::Auto`]).
+        solver => PcaSolver,
+        /// Seed of the randomized solver's random test matrix.
+        random_state => u64,
+        /// Extra random directions sampled by the randomized solver (default 10, as scikit-learn).
+        n_oversamples => usize,
+        /// Power iterations of the randomized solver; `None` (default) means scikit-learn's "auto":
+        /// 7 when `n_components < 0.1 min(n, d)`, else 4.
+        iterated_power => Option<usize>,
     }
 
     /// Validates the parameters that do not depend on the data.
@@ -1026,6 +1009,14 @@ mod tests {
         assert!((a - b).abs() <= tol * (1.0 + b.abs()), "{what}: {a} vs {b}");
     }
 
+    /// [`assert_close`] entry by entry.
+    fn assert_all_close(a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>, tol: f64, what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}");
+        for (&a, &b) in a.iter().zip(&b) {
+            assert_close(a, b, tol, what);
+        }
+    }
+
     #[test]
     fn one_pass_moments_match_two_pass_covariance_across_chunks() {
         // 20_000 rows span three parallel chunks and many blocks with a ragged tail.
@@ -1152,20 +1143,18 @@ mod tests {
                 );
             }
         }
-        for i in 0..6 {
-            assert_close(
-                eigh.explained_variance()[i],
-                full.explained_variance()[i],
-                1e-9,
-                "variance",
-            );
-            assert_close(
-                eigh.singular_values()[i],
-                full.singular_values()[i],
-                1e-9,
-                "singular",
-            );
-        }
+        assert_all_close(
+            eigh.explained_variance(),
+            full.explained_variance(),
+            1e-9,
+            "variance",
+        );
+        assert_all_close(
+            eigh.singular_values(),
+            full.singular_values(),
+            1e-9,
+            "singular",
+        );
         // Leading (well separated) components agree including sign, thanks to the sign convention.
         for i in 0..3 {
             for j in 0..6 {
@@ -1252,19 +1241,19 @@ mod tests {
             .solver(PcaSolver::Full)
             .fit(x.view())
             .unwrap();
+        assert_all_close(
+            auto.explained_variance(),
+            full.explained_variance(),
+            1e-8,
+            "variance",
+        );
+        assert_all_close(
+            auto.explained_variance_ratio(),
+            full.explained_variance_ratio(),
+            1e-8,
+            "ratio",
+        );
         for i in 0..3 {
-            assert_close(
-                auto.explained_variance()[i],
-                full.explained_variance()[i],
-                1e-8,
-                "variance",
-            );
-            assert_close(
-                auto.explained_variance_ratio()[i],
-                full.explained_variance_ratio()[i],
-                1e-8,
-                "ratio",
-            );
             for j in 0..700 {
                 assert!((auto.components()[[i, j]] - full.components()[[i, j]]).abs() < 1e-6);
             }

@@ -350,31 +350,46 @@ unsafe fn distance_row_avx(by_feature: &[f64], n_samples: usize, point: &[f64], 
 fn distance_row_portable(by_feature: &[f64], n_samples: usize, point: &[f64], out: &mut [f64]) {
     let mut j = 0;
     while j + LANES <= n_samples {
-        let mut squared = [0.0f64; LANES];
-        for (f, &coordinate) in point.iter().enumerate() {
-            let base = f * n_samples + j;
-            let column: &[f64; LANES] = by_feature[base..base + LANES]
-                .try_into()
-                .expect("slice of LANES elements");
-            for l in 0..LANES {
-                let t = column[l] - coordinate;
-                squared[l] += t * t;
-            }
-        }
+        let squared = squared_lanes(by_feature, n_samples, point, j);
         for l in 0..LANES {
             out[j + l] = squared[l].sqrt();
         }
         j += LANES;
     }
     while j < n_samples {
-        let mut squared = 0.0;
-        for (f, &coordinate) in point.iter().enumerate() {
-            let t = by_feature[f * n_samples + j] - coordinate;
-            squared += t * t;
-        }
+        let squared = squared_one(by_feature, n_samples, point, j);
         out[j] = squared.sqrt();
         j += 1;
     }
+}
+
+/// Squared distances from `point` to samples `j..j + LANES` (feature-major `by_feature`),
+/// summed over the features in order.
+#[inline(always)]
+fn squared_lanes(by_feature: &[f64], n_samples: usize, point: &[f64], j: usize) -> [f64; LANES] {
+    let mut squared = [0.0f64; LANES];
+    for (f, &coordinate) in point.iter().enumerate() {
+        let base = f * n_samples + j;
+        let column: &[f64; LANES] = by_feature[base..base + LANES]
+            .try_into()
+            .expect("slice of LANES elements");
+        for l in 0..LANES {
+            let t = column[l] - coordinate;
+            squared[l] += t * t;
+        }
+    }
+    squared
+}
+
+/// Squared distance from `point` to sample `j`, summed over the features in order.
+#[inline(always)]
+fn squared_one(by_feature: &[f64], n_samples: usize, point: &[f64], j: usize) -> f64 {
+    let mut squared = 0.0;
+    for (f, &coordinate) in point.iter().enumerate() {
+        let t = by_feature[f * n_samples + j] - coordinate;
+        squared += t * t;
+    }
+    squared
 }
 
 /// One sample's silhouette from its summed intra-cluster distance, with scikit-learn's
@@ -440,17 +455,7 @@ fn distance_sum_portable(
     let mut lanes = [0.0f64; LANES];
     let mut j = start;
     while j + LANES <= end {
-        let mut squared = [0.0f64; LANES];
-        for (f, &coordinate) in point.iter().enumerate() {
-            let base = f * n_samples + j;
-            let column: &[f64; LANES] = by_feature[base..base + LANES]
-                .try_into()
-                .expect("slice of LANES elements");
-            for l in 0..LANES {
-                let t = column[l] - coordinate;
-                squared[l] += t * t;
-            }
-        }
+        let squared = squared_lanes(by_feature, n_samples, point, j);
         for l in 0..LANES {
             lanes[l] += squared[l].sqrt();
         }
@@ -458,11 +463,7 @@ fn distance_sum_portable(
     }
     let mut tail = 0.0;
     while j < end {
-        let mut squared = 0.0;
-        for (f, &coordinate) in point.iter().enumerate() {
-            let t = by_feature[f * n_samples + j] - coordinate;
-            squared += t * t;
-        }
+        let squared = squared_one(by_feature, n_samples, point, j);
         tail += squared.sqrt();
         j += 1;
     }

@@ -249,36 +249,20 @@ impl GaussianMixtureParams {
             random_state: 0,
         })
     }
-    /// Covariance structure.
-    pub fn covariance_type(mut self, covariance_type: CovarianceType) -> Self {
-        self.0.covariance_type = covariance_type;
-        self
-    }
-    /// Convergence threshold on the change of the per-sample lower bound.
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.0.tol = tol;
-        self
-    }
-    /// Value added to covariance diagonals; keeps collapsed components and constant columns
-    /// positive definite.
-    pub fn reg_covar(mut self, reg_covar: f64) -> Self {
-        self.0.reg_covar = reg_covar;
-        self
-    }
-    /// Maximum EM iterations per initialisation.
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.0.max_iter = max_iter;
-        self
-    }
-    /// Number of initialisations.
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.0.n_init = n_init;
-        self
-    }
-    /// Initialisation method.
-    pub fn init(mut self, init: GaussianMixtureInit) -> Self {
-        self.0.init = init;
-        self
+    crate::validation::setters! { inner:
+        /// Covariance structure.
+        covariance_type => CovarianceType,
+        /// Convergence threshold on the change of the per-sample lower bound.
+        tol => f64,
+        /// Value added to covariance diagonals; keeps collapsed components and constant columns
+        /// positive definite.
+        reg_covar => f64,
+        /// Maximum EM iterations per initialisation.
+        max_iter => usize,
+        /// Number of initialisations.
+        n_init => usize,
+        /// Initialisation method.
+        init => GaussianMixtureInit,
     }
     /// Initial mixing weights (k values in [0, 1] summing to 1).
     pub fn weights_init(mut self, weights: Array1<f64>) -> Self {

@@ -172,57 +172,29 @@ impl MixtureModelParams {
             prior: None,
         })
     }
-    /// mclust's conjugate prior (`priorControl()`): `Some(MixturePrior::default())` is mclust's
-    /// `defaultPrior`; `None` (the default) fits by maximum likelihood. See [`MixturePrior`].
-    pub fn prior(mut self, prior: Option<MixturePrior>) -> Self {
-        self.0.prior = prior;
-        self
-    }
-    /// Covariance model.
-    pub fn model(mut self, model: MixtureModel) -> Self {
-        self.0.model = model;
-        self
-    }
-    /// Number of components.
-    pub fn n_components(mut self, n_components: usize) -> Self {
-        self.0.n_components = n_components;
-        self
-    }
-    /// EM stops when `|loglik - previous| / (1 + |loglik|) < tol` (mclust's criterion).
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.0.tol = tol;
-        self
-    }
-    /// Maximum EM iterations per start.
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.0.max_iter = max_iter;
-        self
-    }
-    /// Whether to start from the hierarchical agglomeration (mclust's start).
-    pub fn hierarchical_start(mut self, on: bool) -> Self {
-        self.0.hierarchical_start = on;
-        self
-    }
-    /// Number of k-means starts.
-    pub fn n_kmeans_starts(mut self, n: usize) -> Self {
-        self.0.n_kmeans_starts = n;
-        self
-    }
-    /// Number of random-responsibility starts.
-    pub fn n_random_starts(mut self, n: usize) -> Self {
-        self.0.n_random_starts = n;
-        self
-    }
-    /// Rows in the hierarchical agglomeration: past this many, a random subset of this size
-    /// (mclust's `mclust.options("subset")`, 2000).
-    pub fn hierarchy_rows(mut self, n: usize) -> Self {
-        self.0.hierarchy_rows = n;
-        self
-    }
-    /// Seed of the k-means and random starts and of the hierarchy's row subset.
-    pub fn random_state(mut self, seed: u64) -> Self {
-        self.0.random_state = seed;
-        self
+    crate::validation::setters! { inner:
+        /// mclust's conjugate prior (`priorControl()`): `Some(MixturePrior::default())` is mclust's
+        /// `defaultPrior`; `None` (the default) fits by maximum likelihood. See [`MixturePrior`].
+        prior => Option<MixturePrior>,
+        /// Covariance model.
+        model => MixtureModel,
+        /// Number of components.
+        n_components => usize,
+        /// EM stops when `|loglik - previous| / (1 + |loglik|) < tol` (mclust's criterion).
+        tol => f64,
+        /// Maximum EM iterations per start.
+        max_iter => usize,
+        /// Whether to start from the hierarchical agglomeration (mclust's start).
+        hierarchical_start => bool,
+        /// Number of k-means starts.
+        n_kmeans_starts => usize,
+        /// Number of random-responsibility starts.
+        n_random_starts => usize,
+        /// Rows in the hierarchical agglomeration: past this many, a random subset of this size
+        /// (mclust's `mclust.options("subset")`, 2000).
+        hierarchy_rows => usize,
+        /// Seed of the k-means and random starts and of the hierarchy's row subset.
+        random_state => u64,
     }
 
     /// Validates the parameters on their own.

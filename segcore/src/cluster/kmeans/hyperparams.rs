@@ -226,30 +226,17 @@ impl KMeansParams {
         self.0.n_init = n_init.into();
         self
     }
-    /// Maximum iterations per restart.
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.0.max_iter = max_iter;
-        self
-    }
-    /// Relative tolerance (see [`KMeansValidParams::tol`]).
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.0.tol = tol;
-        self
-    }
-    /// Seed: the same seed and data give bit-identical results on any thread count.
-    pub fn random_state(mut self, random_state: u64) -> Self {
-        self.0.random_state = random_state;
-        self
-    }
-    /// Initialisation method.
-    pub fn init(mut self, init: KMeansInit) -> Self {
-        self.0.init = init;
-        self
-    }
-    /// Iteration algorithm.
-    pub fn algorithm(mut self, algorithm: KMeansAlgorithm) -> Self {
-        self.0.algorithm = algorithm;
-        self
+    crate::validation::setters! { inner:
+        /// Maximum iterations per restart.
+        max_iter => usize,
+        /// Relative tolerance (see [`KMeansValidParams::tol`]).
+        tol => f64,
+        /// Seed: the same seed and data give bit-identical results on any thread count.
+        random_state => u64,
+        /// Initialisation method.
+        init => KMeansInit,
+        /// Iteration algorithm.
+        algorithm => KMeansAlgorithm,
     }
 
     /// Validates the parameters on their own (data-dependent checks happen in `fit`).

@@ -429,36 +429,28 @@ fn nearest_avx2<F: Float, const R: usize, const B: usize>(
             return false;
         }
         let (dv, n) = (pc.dp / register_lanes::<F>(), pc.n_blocks);
-        if let (Some(x), Some(c), Some(h)) = (
-            same_type::<F, f64>(rows),
-            same_type::<F, f64>(&pc.blocked),
-            same_type::<F, f64>(&pc.half_sq_norms),
-        ) {
-            // SAFETY: the CPU has AVX2 and FMA (checked above); the kernels check the lengths.
-            unsafe {
-                match B {
-                    4 => avx2::nearest_f64::<R, 1, 0>(x, dv, c, h, n, labels),
-                    8 => avx2::nearest_f64::<R, 2, 0>(x, dv, c, h, n, labels),
-                    _ => return false,
+        // The kernel of `F` = `$t` for its two tile shapes (one or two registers a block).
+        macro_rules! typed {
+            ($t:ty, $kernel:ident, $one:literal, $two:literal) => {
+                if let (Some(x), Some(c), Some(h)) = (
+                    same_type::<F, $t>(rows),
+                    same_type::<F, $t>(&pc.blocked),
+                    same_type::<F, $t>(&pc.half_sq_norms),
+                ) {
+                    // SAFETY: the CPU has AVX2 and FMA (checked above); the kernels check the lengths.
+                    unsafe {
+                        match B {
+                            $one => avx2::$kernel::<R, 1, 0>(x, dv, c, h, n, labels),
+                            $two => avx2::$kernel::<R, 2, 0>(x, dv, c, h, n, labels),
+                            _ => return false,
+                        }
+                    }
+                    return true;
                 }
-            }
-            return true;
+            };
         }
-        if let (Some(x), Some(c), Some(h)) = (
-            same_type::<F, f32>(rows),
-            same_type::<F, f32>(&pc.blocked),
-            same_type::<F, f32>(&pc.half_sq_norms),
-        ) {
-            // SAFETY: as above.
-            unsafe {
-                match B {
-                    8 => avx2::nearest_f32::<R, 1, 0>(x, dv, c, h, n, labels),
-                    16 => avx2::nearest_f32::<R, 2, 0>(x, dv, c, h, n, labels),
-                    _ => return false,
-                }
-            }
-            return true;
-        }
+        typed!(f64, nearest_f64, 4, 8);
+        typed!(f32, nearest_f32, 8, 16);
     }
     let _ = (rows, pc, labels);
     false
@@ -586,66 +578,44 @@ fn fused_rows<F: Float, const INERTIA: bool>(
         let mut padded_mean = CacheAligned::filled(dp, F::zero());
         padded_mean[..mean.len()].copy_from_slice(mean);
         let n = pc.n_blocks;
-        if let (Some(x), Some(m), Some(c), Some(h), Some(s), Some(p)) = (
-            same_type::<F, f64>(rows),
-            same_type::<F, f64>(&padded_mean),
-            same_type::<F, f64>(&pc.blocked),
-            same_type::<F, f64>(&pc.half_sq_norms),
-            same_type_mut::<F, f64>(sums),
-            same_type::<F, f64>(&pc.rows),
-        ) {
-            let w = weights.map(|w| same_type::<F, f64>(w).expect("weights have the type of x"));
-            let cw = same_type_mut::<F, f64>(cluster_weights).expect("same type as sums");
-            // SAFETY: the CPU has AVX2 and FMA (checked above); the kernels check the lengths.
-            let (changed, inertia) = unsafe {
-                match pc.block {
-                    4 => by_registers!(
-                        avx2::lloyd_rows_f64::<8, 1, INERTIA>,
-                        dv,
-                        [1, 2, 3, 4, 5, 6, 7, 8],
-                        (dv, d, x, m, w, c, h, n, labels, s, cw, p)
-                    ),
-                    8 => by_registers!(
-                        avx2::lloyd_rows_f64::<4, 2, INERTIA>,
-                        dv,
-                        [1, 2, 3, 4, 5, 6, 7, 8],
-                        (dv, d, x, m, w, c, h, n, labels, s, cw, p)
-                    ),
-                    _ => return None,
+        // The kernel of `F` = `$t` for its two tile shapes (`$one`: one register of centers a
+        // block, `$two`: two) and the register counts it is compiled for.
+        macro_rules! typed {
+            ($t:ty, $kernel:ident, $one:literal, $two:literal, $registers:tt) => {
+                if let (Some(x), Some(m), Some(c), Some(h), Some(s), Some(p)) = (
+                    same_type::<F, $t>(rows),
+                    same_type::<F, $t>(&padded_mean),
+                    same_type::<F, $t>(&pc.blocked),
+                    same_type::<F, $t>(&pc.half_sq_norms),
+                    same_type_mut::<F, $t>(sums),
+                    same_type::<F, $t>(&pc.rows),
+                ) {
+                    let w = weights.map(|w| same_type::<F, $t>(w).expect("weights have the type of x"));
+                    let cw = same_type_mut::<F, $t>(cluster_weights).expect("same type as sums");
+                    // SAFETY: the CPU has AVX2 and FMA (checked above); the kernels check the lengths.
+                    let (changed, inertia) = unsafe {
+                        match pc.block {
+                            $one => by_registers!(
+                                avx2::$kernel::<8, 1, INERTIA>,
+                                dv,
+                                $registers,
+                                (dv, d, x, m, w, c, h, n, labels, s, cw, p)
+                            ),
+                            $two => by_registers!(
+                                avx2::$kernel::<4, 2, INERTIA>,
+                                dv,
+                                $registers,
+                                (dv, d, x, m, w, c, h, n, labels, s, cw, p)
+                            ),
+                            _ => return None,
+                        }
+                    };
+                    return Some((changed, F::cast(inertia)));
                 }
             };
-            return Some((changed, F::cast(inertia)));
         }
-        if let (Some(x), Some(m), Some(c), Some(h), Some(s), Some(p)) = (
-            same_type::<F, f32>(rows),
-            same_type::<F, f32>(&padded_mean),
-            same_type::<F, f32>(&pc.blocked),
-            same_type::<F, f32>(&pc.half_sq_norms),
-            same_type_mut::<F, f32>(sums),
-            same_type::<F, f32>(&pc.rows),
-        ) {
-            let w = weights.map(|w| same_type::<F, f32>(w).expect("weights have the type of x"));
-            let cw = same_type_mut::<F, f32>(cluster_weights).expect("same type as sums");
-            // SAFETY: as above.
-            let (changed, inertia) = unsafe {
-                match pc.block {
-                    8 => by_registers!(
-                        avx2::lloyd_rows_f32::<8, 1, INERTIA>,
-                        dv,
-                        [1, 2, 3, 4],
-                        (dv, d, x, m, w, c, h, n, labels, s, cw, p)
-                    ),
-                    16 => by_registers!(
-                        avx2::lloyd_rows_f32::<4, 2, INERTIA>,
-                        dv,
-                        [1, 2, 3, 4],
-                        (dv, d, x, m, w, c, h, n, labels, s, cw, p)
-                    ),
-                    _ => return None,
-                }
-            };
-            return Some((changed, F::cast(inertia)));
-        }
+        typed!(f64, lloyd_rows_f64, 4, 8, [1, 2, 3, 4, 5, 6, 7, 8]);
+        typed!(f32, lloyd_rows_f32, 8, 16, [1, 2, 3, 4]);
     }
     let _ = (x, start, mean, weights, pc, labels, sums, cluster_weights);
     None

@@ -104,45 +104,23 @@ impl MiniBatchKMeansParams {
         self.0.n_init = n_init.into();
         self
     }
-    /// Maximum passes over the data (in batches: `max_iter * n / batch_size` steps).
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.0.max_iter = max_iter;
-        self
-    }
-    /// Rows per mini-batch.
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.0.batch_size = batch_size;
-        self
-    }
-    /// Relative tolerance on the squared center move per step (0 disables it).
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.0.tol = tol;
-        self
-    }
-    /// Steps without improvement of the smoothed batch inertia before stopping (`None`: never).
-    pub fn max_no_improvement(mut self, steps: Option<usize>) -> Self {
-        self.0.max_no_improvement = steps;
-        self
-    }
-    /// Rows drawn for each initialisation (`None`: 3 x batch size, at least 3 x n_clusters).
-    pub fn init_size(mut self, init_size: Option<usize>) -> Self {
-        self.0.init_size = init_size;
-        self
-    }
-    /// Fraction of the largest cluster count below which a cluster is moved to a random row.
-    pub fn reassignment_ratio(mut self, ratio: f64) -> Self {
-        self.0.reassignment_ratio = ratio;
-        self
-    }
-    /// Seed: the same seed and data give bit-identical results on any thread count.
-    pub fn random_state(mut self, random_state: u64) -> Self {
-        self.0.random_state = random_state;
-        self
-    }
-    /// Whether `fit` labels every row at the end (one more pass) and `partial_fit` its batch.
-    pub fn compute_labels(mut self, compute_labels: bool) -> Self {
-        self.0.compute_labels = compute_labels;
-        self
+    crate::validation::setters! { inner:
+        /// Maximum passes over the data (in batches: `max_iter * n / batch_size` steps).
+        max_iter => usize,
+        /// Rows per mini-batch.
+        batch_size => usize,
+        /// Relative tolerance on the squared center move per step (0 disables it).
+        tol => f64,
+        /// Steps without improvement of the smoothed batch inertia before stopping (`None`: never).
+        max_no_improvement => Option<usize>,
+        /// Rows drawn for each initialisation (`None`: 3 x batch size, at least 3 x n_clusters).
+        init_size => Option<usize>,
+        /// Fraction of the largest cluster count below which a cluster is moved to a random row.
+        reassignment_ratio => f64,
+        /// Seed: the same seed and data give bit-identical results on any thread count.
+        random_state => u64,
+        /// Whether `fit` labels every row at the end (one more pass) and `partial_fit` its batch.
+        compute_labels => bool,
     }
 
     /// Validates the parameters on their own (data-dependent checks happen in `fit`).

@@ -94,40 +94,19 @@ impl KPrototypesParams {
         }
     }
 
-    /// Sets `gamma` (`None`: data-based default).
-    pub fn gamma(mut self, gamma: Option<f64>) -> Self {
-        self.gamma = gamma;
-        self
-    }
-
-    /// Sets the initialisation method.
-    pub fn init(mut self, init: KPrototypesInit) -> Self {
-        self.init = init;
-        self
-    }
-
-    /// Sets the number of runs.
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.n_init = n_init;
-        self
-    }
-
-    /// Sets the maximum number of iterations per run.
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.max_iter = max_iter;
-        self
-    }
-
-    /// Sets the seed.
-    pub fn random_state(mut self, random_state: u64) -> Self {
-        self.random_state = random_state;
-        self
-    }
-
-    /// Sets the update rule.
-    pub fn update(mut self, update: KPrototypesUpdate) -> Self {
-        self.update = update;
-        self
+    crate::validation::setters! {
+        /// Sets `gamma` (`None`: data-based default).
+        gamma => Option<f64>,
+        /// Sets the initialisation method.
+        init => KPrototypesInit,
+        /// Sets the number of runs.
+        n_init => usize,
+        /// Sets the maximum number of iterations per run.
+        max_iter => usize,
+        /// Sets the seed.
+        random_state => u64,
+        /// Sets the update rule.
+        update => KPrototypesUpdate,
     }
 
     /// Checks every parameter, naming the first one out of range.

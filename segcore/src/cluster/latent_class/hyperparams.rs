@@ -32,28 +32,15 @@ impl LatentClassParams {
         }
     }
 
-    /// Sets the number of random starts.
-    pub fn n_init(mut self, n_init: usize) -> Self {
-        self.n_init = n_init;
-        self
-    }
-
-    /// Sets the maximum number of EM iterations per run.
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.max_iter = max_iter;
-        self
-    }
-
-    /// Sets the convergence tolerance.
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
-        self
-    }
-
-    /// Sets the seed.
-    pub fn random_state(mut self, random_state: u64) -> Self {
-        self.random_state = random_state;
-        self
+    crate::validation::setters! {
+        /// Sets the number of random starts.
+        n_init => usize,
+        /// Sets the maximum number of EM iterations per run.
+        max_iter => usize,
+        /// Sets the convergence tolerance.
+        tol => f64,
+        /// Sets the seed.
+        random_state => u64,
     }
 
     /// Checks every parameter, naming the first one out of range.
