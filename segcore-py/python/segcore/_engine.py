@@ -11,8 +11,10 @@ scored partition and the RFM scores of the gathered per-customer table.
 from __future__ import annotations
 
 import datetime
+import functools
+import inspect
 import warnings
-from typing import TYPE_CHECKING, Callable, List, Optional, Protocol, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Protocol, Sequence, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -83,6 +85,36 @@ class Distributed(Protocol):
 # Per-partition work (runs on the workers / executors)
 # ---------------------------------------------------------------------------------------------
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(where: str) -> Callable[[F], F]:
+    """Decorates a function run on a worker or executor: a ``BaseException`` that is not an
+    ``Exception`` (a Rust panic arrives as one) becomes a :class:`SegcoreError` naming ``where``
+    (formatted with the call's arguments) and the original; a Dask cluster loses such an
+    exception and the compute waits forever. Ctrl-C and ``SystemExit`` pass through."""
+
+    def wrap(function: F) -> F:
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return function(*args, **kwargs)
+            except (Exception, KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as error:  # noqa: BLE001 - the point: a panic is an error
+                try:
+                    place = where.format(**inspect.signature(function).bind(*args, **kwargs).arguments)
+                except Exception:  # noqa: BLE001 - say where as written
+                    place = where
+                raise SegcoreError(
+                    f"internal error in segcore (please report it): {place}: {type(error).__name__}: {error}"
+                ) from error
+
+        return run  # type: ignore[return-value]
+
+    return wrap
+
+
 
 def dtype_of(block: np.ndarray) -> FloatType:
     """The float type the core computes ``block`` in."""
@@ -98,6 +130,7 @@ def _weights(weights: Optional[npt.ArrayLike], dtype: FloatType) -> Optional[Blo
     return None if weights is None else aligned(np.asarray(weights, dtype=dtype).reshape(-1), dtype)
 
 
+@guarded("partition {partition}")
 def run_task(task: str, rows: npt.ArrayLike, partition: int, weights: Optional[npt.ArrayLike] = None) -> str:
     """One partition task: the rows in their own float type, their sample weights in the same."""
     block = np.asarray(rows)
@@ -105,8 +138,9 @@ def run_task(task: str, rows: npt.ArrayLike, partition: int, weights: Optional[n
     return _segcore.partition_task_run(task, aligned(block, dtype), partition, _weights(weights, dtype))
 
 
+@guarded("partition {partition}")
 def partial_fit(
-    estimator: "LocalMiniBatchKMeans", rows: npt.ArrayLike, weights: Optional[npt.ArrayLike] = None
+    estimator: "LocalMiniBatchKMeans", rows: npt.ArrayLike, partition: int, weights: Optional[npt.ArrayLike] = None
 ) -> "LocalMiniBatchKMeans":
     """``estimator.partial_fit`` on one partition (nothing for an empty one)."""
     block = np.asarray(rows)

@@ -71,6 +71,7 @@ DaskWeights = Union[da.Array, dd.Series, npt.ArrayLike, None]
 # ---------------------------------------------------------------------------------------------
 
 
+@_engine.guarded("partition {index}")
 def _frame_block(part: "pd.DataFrame", columns: List[str], index: int, dtype: _engine.FloatType) -> np.ndarray:
     """One DataFrame partition as a float matrix, after checking it has the expected columns."""
     got = [str(c) for c in part.columns]
@@ -165,12 +166,17 @@ class _Blocks:
         if not parts:
             raise DataError("X has no partitions")
         while len(parts) > 1:
-            parts = [delayed(_segcore.partial_merge, pure=True)(parts[i : i + step]) for i in range(0, len(parts), step)]
+            parts = [delayed(_merge, pure=True)(parts[i : i + step]) for i in range(0, len(parts), step)]
         return str(parts[0].compute())
 
     def drive(self, driver: _engine.Driver) -> None:
         """Runs ``driver`` to its end, one pass over the partitions per task."""
         _engine.drive(driver, self.run)
+
+
+@_engine.guarded("merging the statistics of partitions")
+def _merge(parts: List[str]) -> str:
+    return _segcore.partial_merge(parts)
 
 
 class _Apply:
@@ -179,7 +185,8 @@ class _Apply:
     def __init__(self, model: object, method: str, dtype: _engine.FloatType) -> None:
         self.model, self.method, self.dtype = model, method, dtype
 
-    def __call__(self, block: np.ndarray) -> np.ndarray:
+    @_engine.guarded("block {block_id}")
+    def __call__(self, block: np.ndarray, block_id: Optional[Tuple[int, ...]] = None) -> np.ndarray:
         return np.asarray(getattr(self.model, self.method)(_engine.aligned(block, self.dtype)))
 
 
@@ -238,9 +245,11 @@ class _ReadRows:
     def __init__(self, path: str, columns: List[str], row_groups: Optional[Tuple[int, int]], float32: bool) -> None:
         self.path, self.columns, self.row_groups, self.float32 = path, columns, row_groups, float32
 
+    @_engine.guarded("reading {self.path}")
     def __call__(self) -> np.ndarray:
         return _segcore.read_parquet_rows(self.path, self.columns, self.row_groups, self.float32)
 
+    @_engine.guarded("partition {partition}")
     def run(self, task: str, partition: int, weights: Optional[npt.ArrayLike] = None) -> str:
         """A partition task on this block's rows, decoded by the core where it runs."""
         w = _engine._weights(weights, np.float64)
@@ -417,8 +426,8 @@ class MiniBatchKMeans(_engine.MiniBatchFit, KMeans):
         blocks = _Blocks(X, bool(self.persist), sample_weight)
         estimator: Union[LocalMiniBatchKMeans, Delayed] = delayed(self._local)
         weights: Sequence[Optional[Delayed]] = blocks.weights or [None] * len(blocks.blocks)
-        for block, w in zip(blocks.blocks, weights):
-            estimator = delayed(_engine.partial_fit, pure=True)(estimator, block, w)
+        for i, (block, w) in enumerate(zip(blocks.blocks, weights)):
+            estimator = delayed(_engine.partial_fit, pure=True)(estimator, block, i, w)
         self._adopt_stream(estimator.compute(), blocks)
         self._fitted(blocks)
         return self
@@ -506,7 +515,14 @@ def behaviour_features(
         as_of = _engine.day_after(transactions[date].max().compute())
     options: Dict[str, object] = dict(customer=customer, date=date, amount=amount, as_of=as_of, **kwargs)
     meta = features.behaviour_features(_head(transactions, 1000), **options).iloc[:0]  # type: ignore[arg-type]
-    return transactions.shuffle(on=customer).map_partitions(features.behaviour_features, meta=meta, **options)
+    return transactions.shuffle(on=customer).map_partitions(_behaviour, meta=meta, **options)
+
+
+@_engine.guarded("partition {partition_info[number]}")
+def _behaviour(part: "pd.DataFrame", partition_info: Optional[Dict[str, int]] = None, **options: object) -> "pd.DataFrame":
+    from . import features
+
+    return features.behaviour_features(part, **options)  # type: ignore[arg-type]
 
 
 def rfm(
@@ -536,7 +552,8 @@ class _Score:
     def __init__(self, model: Predictor, columns: Optional[List[str]]) -> None:
         self.model, self.columns = model, columns
 
-    def __call__(self, part: "pd.DataFrame") -> "pd.Series | pd.DataFrame":
+    @_engine.guarded("partition {partition_info[number]}")
+    def __call__(self, part: "pd.DataFrame", partition_info: Optional[Dict[str, int]] = None) -> "pd.Series | pd.DataFrame":
         import pandas as pd
 
         labels = _engine.labels_of(self.model, part, self.columns)
@@ -547,6 +564,7 @@ class _Score:
 _INDEX = "__segcore_index"
 
 
+@_engine.guarded("partition {partition_info[number]}")
 def _keyed(
     part: "pd.DataFrame", id_column: str, n: int, lines: bool, partition_info: Optional[Dict[str, int]] = None
 ) -> "pd.DataFrame":
@@ -590,6 +608,7 @@ class _Pair:
     def __init__(self, score: Callable[["pd.DataFrame", "pd.DataFrame", str], "pd.DataFrame"], index_name: object) -> None:
         self.score, self.index_name = score, index_name
 
+    @_engine.guarded("partition {piece} (after the shuffle by customer)")
     def __call__(self, customers: "pd.DataFrame", lines: "pd.DataFrame", piece: int) -> "pd.DataFrame":
         for what, part in (("customers", customers), ("transaction lines", lines)):
             keys = np.asarray(part.index)

@@ -228,14 +228,14 @@ class _PartialFit:
     """One partition's ``partial_fit`` on an executor: the estimator arrives pickled (as its JSON
     document), reads the partition's rows (and sample weights) and goes back updated."""
 
-    def __init__(self, estimator: "LocalMiniBatchKMeans") -> None:
-        self.estimator = estimator
+    def __init__(self, estimator: "LocalMiniBatchKMeans", partition: int) -> None:
+        self.estimator, self.partition = estimator, partition
 
     def __call__(self, rows: Iterator[Tuple[bytes, bytes]]) -> Iterator["LocalMiniBatchKMeans"]:
         pairs = [(_from_npy(row[0]), _from_npy(row[1]) if row[1] else None) for row in rows]
         if pairs:
             weights = None if pairs[0][1] is None else np.concatenate([w for _, w in pairs if w is not None])
-            _engine.partial_fit(self.estimator, np.concatenate([b for b, _ in pairs]), weights)
+            _engine.partial_fit(self.estimator, np.concatenate([b for b, _ in pairs]), self.partition, weights)
         yield self.estimator
 
 
@@ -277,7 +277,7 @@ class MiniBatchKMeans(_engine.MiniBatchFit, _Segments, _OnSpark):
             ).rdd
             context = df.sparkSession.sparkContext
             for partition in range(blocks.getNumPartitions()):
-                [local] = context.runJob(blocks, _PartialFit(local), [partition])  # type: ignore[arg-type]
+                [local] = context.runJob(blocks, _PartialFit(local, partition), [partition])  # type: ignore[arg-type]
         finally:
             if self.cache:
                 data.unpersist()
