@@ -239,27 +239,26 @@ class KMeansFit:
 
 
 class MiniBatchFit:
-    """Mini-batch k-means streamed over the partitions in order (the engine moves the
-    :class:`segcore.MiniBatchKMeans` from one partition to the next)."""
+    """Mini-batch k-means streamed over the partitions in order (the engine's ``_stream`` moves
+    the :class:`segcore.MiniBatchKMeans` from one partition to the next)."""
 
     n_clusters: int
     batch_size: int
     random_state: RandomState
     _local: "LocalMiniBatchKMeans"
 
-    def _start(self) -> None:
+    def _stream(self, data: Partitions) -> "LocalMiniBatchKMeans": ...
+
+    def _fit_partitions(self, data: Partitions, restart: bool = True) -> None:
+        """``partial_fit`` over every partition, from a new model if ``restart`` (or unfitted)."""
         from .cluster import MiniBatchKMeans as LocalMiniBatchKMeans
 
-        self._local = LocalMiniBatchKMeans(
-            n_clusters=self.n_clusters, batch_size=self.batch_size, random_state=self.random_state
-        )
-
-    def _adopt_stream(self, local: "LocalMiniBatchKMeans", data: Partitions) -> None:
+        if restart or not hasattr(self, "_local"):
+            self._local = LocalMiniBatchKMeans(self.n_clusters, batch_size=self.batch_size, random_state=self.random_state)
+        local = self._stream(data)
         if getattr(local, "_model", None) is None:
             raise DataError("X has no rows in any partition")
-        self._local = local
-        self._model = local._model
-        self.cluster_centers_ = local.cluster_centers_
+        self._local, self._model, self.cluster_centers_ = local, local._model, local.cluster_centers_
         _adopt_columns(self, data)
 
     def to_local(self) -> "LocalMiniBatchKMeans":

@@ -25,7 +25,7 @@ import struct
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -73,44 +73,52 @@ def _recv(sock: socket.socket, alive: Callable[[], bool] = lambda: True) -> str:
     return _recv_exact(sock, length, alive).decode("utf-8")
 
 
+def held(batches: Iterator["pd.DataFrame"], columns: List[str], float32: bool, weight: Optional[str]) -> List[Held]:
+    """A task's rows by original partition (``PARTITION``), in partition order (a batch may end
+    one partition and start the next after a coalesce)."""
+    dtype = np.float32 if float32 else np.float64
+    parts: Dict[int, List[Tuple[np.ndarray, Optional[np.ndarray]]]] = {}
+    for batch in (b for b in batches if len(b)):
+        partitions = batch[PARTITION].to_numpy(dtype=np.int64)
+        x = batch[columns].to_numpy(dtype=dtype)
+        w = None if weight is None else batch[weight].to_numpy(dtype=dtype)
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(partitions)) + 1, [len(batch)]])
+        for a, b in zip(starts[:-1], starts[1:]):
+            parts.setdefault(int(partitions[a]), []).append((x[a:b], None if w is None else w[a:b]))
+    return [
+        (p, np.concatenate([x for x, _ in blocks]), None if weight is None else np.concatenate([w for _, w in blocks]))
+        for p, blocks in sorted(parts.items())
+    ]
+
+
+def answer(task: str, rows: List[Held]) -> str:
+    """``task`` on every partition held: their statistics tagged by partition, or the core's
+    error (raised on the driver with its class by :func:`merged`)."""
+    try:
+        return json.dumps({"parts": [[p, _engine.run_task(task, x, p, w)] for p, x, w in rows]})
+    except SegcoreError as error:
+        return json.dumps({"error": _engine.task_error(error)})
+
+
+def merged(replies: Iterable[str]) -> str:
+    """The tasks' answers merged in partition order (the first error raised)."""
+    parts: List[Tuple[int, str]] = []
+    for reply in map(json.loads, replies):
+        if "error" in reply:
+            _engine.raise_reported(reply["error"])
+        parts.extend((int(p), str(doc)) for p, doc in reply["parts"])
+    if not parts:
+        raise DataError("X has no rows in any partition")
+    return _segcore.partial_merge_partitions(parts)
+
+
 class Worker:
     """The function of ``mapInPandas(..., barrier=True)``: one barrier task's partitions ->
     numpy blocks, then the driver's tasks on them until the driver says stop."""
 
-    def __init__(
-        self,
-        address: Tuple[str, int],
-        token: str,
-        columns: List[str],
-        float32: bool,
-        weight: Optional[str],
-    ) -> None:
+    def __init__(self, address: Tuple[str, int], token: str, columns: List[str], float32: bool, weight: Optional[str]) -> None:
         self.address, self.token = address, token
         self.columns, self.float32, self.weight = columns, float32, weight
-
-    def blocks(self, batches: Iterator["pd.DataFrame"]) -> List[Held]:
-        """The task's rows by original partition, in partition order (a batch may end one
-        partition and start the next after a coalesce)."""
-        dtype = np.float32 if self.float32 else np.float64
-        rows: Dict[int, List[np.ndarray]] = {}
-        weights: Dict[int, List[np.ndarray]] = {}
-        for batch in batches:
-            if len(batch) == 0:
-                continue
-            partitions = batch[PARTITION].to_numpy(dtype=np.int64)
-            x = batch[self.columns].to_numpy(dtype=dtype)
-            w = batch[self.weight].to_numpy(dtype=dtype) if self.weight is not None else None
-            starts = np.concatenate([[0], np.flatnonzero(np.diff(partitions)) + 1, [len(batch)]])
-            for a, b in zip(starts[:-1], starts[1:]):
-                p = int(partitions[a])
-                rows.setdefault(p, []).append(x[a:b])
-                if w is not None:
-                    weights.setdefault(p, []).append(w[a:b])
-        held: List[Held] = []
-        for p in sorted(rows):
-            w = np.concatenate(weights.pop(p)) if self.weight is not None else None
-            held.append((p, np.concatenate(rows.pop(p)), w))
-        return held
 
     def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
         import pandas as pd
@@ -118,17 +126,13 @@ class Worker:
 
         context = BarrierTaskContext.get()
         hello = {"token": self.token, "task": context.partitionId(), "tasks": len(context.getTaskInfos())}
-        held = self.blocks(batches)
+        rows = held(batches, self.columns, self.float32, self.weight)
         with socket.create_connection(self.address, timeout=120) as sock:
             sock.settimeout(None)
             _send(sock, json.dumps(hello))
             while task := _recv(sock):
-                try:
-                    reply = json.dumps({"parts": [[p, _engine.run_task(task, x, p, w)] for p, x, w in held]})
-                except SegcoreError as error:
-                    reply = json.dumps({"error": _engine.task_error(error)})
-                _send(sock, reply)
-        yield pd.DataFrame({"partitions": [len(held)]})
+                _send(sock, answer(task, rows))
+        yield pd.DataFrame({"partitions": [len(rows)]})
 
 
 def slots(session: "SparkSession") -> int:
@@ -215,19 +219,7 @@ def _run(tagged: "DataFrame", columns: List[str], float32: bool, weight: Optiona
         while (task := driver.next_task()) is not None:
             for _, sock in connections:
                 _send(sock, task)
-            parts: List[Tuple[int, str]] = []
-            errors: List[List[str]] = []
-            for _, sock in connections:
-                reply = json.loads(_recv(sock, job.is_alive))
-                if "error" in reply:
-                    errors.append(reply["error"])
-                else:
-                    parts.extend((int(p), str(doc)) for p, doc in reply["parts"])
-            if errors:
-                _engine.raise_reported(errors[0])
-            if not parts:
-                raise DataError("X has no rows in any partition")
-            driver.receive(_segcore.partial_merge_partitions(parts))
+            driver.receive(merged([_recv(sock, job.is_alive) for _, sock in connections]))
         finished = True
     except ConnectionError:
         # A task stopped: its job fails with the task's error (give Spark time to say so).

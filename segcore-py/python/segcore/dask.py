@@ -404,7 +404,8 @@ class KMeans(_engine.KMeansFit, _OnDask, ClusterMixin, TransformerMixin, BaseEst
 class MiniBatchKMeans(_engine.MiniBatchFit, KMeans):
     """Mini-batch k-means streamed over the partitions in order: ``partial_fit`` of
     :class:`segcore.MiniBatchKMeans` on each partition in turn, on the workers (the estimator
-    moves from one partition's worker to the next, as dask-ml's ``Incremental``)."""
+    moves from one partition's worker to the next); ``fit`` is one pass of ``partial_fit`` from a
+    new model."""
 
     def __init__(
         self, n_clusters: int = 8, *, batch_size: int = 1024, random_state: RandomState = None,
@@ -412,25 +413,20 @@ class MiniBatchKMeans(_engine.MiniBatchFit, KMeans):
     ) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Collection, y: Ignored = None, sample_weight: DaskWeights = None) -> "MiniBatchKMeans":
-        """One pass of ``partial_fit`` over the partitions of ``X`` in order, each row weighted
-        by ``sample_weight`` (as in :meth:`KMeans.fit`) if given."""
-        self._start()
-        return self.partial_fit(X, sample_weight=sample_weight)
-
     def partial_fit(self, X: Collection, y: Ignored = None, sample_weight: DaskWeights = None) -> "MiniBatchKMeans":
         """Update the model with every partition of ``X``, in partition order (each row
         weighted by ``sample_weight`` if given)."""
-        if not hasattr(self, "_local"):
-            return self.fit(X, sample_weight=sample_weight)
         blocks = _Blocks(X, bool(self.persist), sample_weight)
-        estimator: Union[LocalMiniBatchKMeans, Delayed] = delayed(self._local)
-        weights: Sequence[Optional[Delayed]] = blocks.weights or [None] * len(blocks.blocks)
-        for i, (block, w) in enumerate(zip(blocks.blocks, weights)):
-            estimator = delayed(_engine.partial_fit, pure=True)(estimator, block, i, w)
-        self._adopt_stream(estimator.compute(), blocks)
+        self._fit_partitions(blocks, restart=False)
         self._fitted(blocks)
         return self
+
+    def _stream(self, data: _engine.Partitions) -> "LocalMiniBatchKMeans":
+        assert isinstance(data, _Blocks)
+        estimator: Union[LocalMiniBatchKMeans, Delayed] = delayed(self._local)
+        for i, (block, w) in enumerate(zip(data.blocks, data.weights or [None] * len(data.blocks))):
+            estimator = delayed(_engine.partial_fit, pure=True)(estimator, block, i, w)
+        return estimator.compute()
 
 
 class GaussianMixture(_engine.MixtureFit, _OnDask, ClusterMixin, BaseEstimator):

@@ -23,7 +23,6 @@ numbers as on a laptop, and the same bits on any cluster for a given partitionin
 from __future__ import annotations
 
 import io
-import json
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union, cast
 
 import numpy as np
@@ -33,7 +32,7 @@ from . import _engine, _segcore
 from ._base import store_params
 from ._engine import Distributed, Predictor
 from ._typing import DateLike, KMeansInit, RandomState
-from .exceptions import DataError, InvalidParameterError, SegcoreError
+from .exceptions import DataError, InvalidParameterError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,34 +56,19 @@ def _columns_of(df: DataFrame, columns: Optional[Sequence[str]]) -> List[str]:
     return names
 
 
-def _stacked(frames: List["pd.DataFrame"], columns: List[str], dtype: _engine.FloatType) -> np.ndarray:
-    parts = [f[columns].to_numpy(dtype=dtype) for f in frames]
-    return np.concatenate(parts) if parts else np.zeros((0, len(columns)), dtype=dtype)
-
-
 class _Task:
-    """The per-partition function of ``mapInPandas``: one partition's rows -> its statistics, or
-    the core's error (raised on the driver with its class)."""
+    """The per-partition function of ``mapInPandas``: one partition's rows -> the answer of
+    :func:`segcore._spark_barrier.answer` (its statistics, or the core's error)."""
 
     def __init__(self, task: str, columns: List[str], float32: bool, weight: Optional[str] = None) -> None:
         self.task, self.columns, self.float32, self.weight = task, columns, float32, weight
 
     def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
         import pandas as pd
-        from pyspark import TaskContext
 
-        context = TaskContext.get()
-        assert context is not None, "runs inside a Spark task"
-        partition = context.partitionId()
-        dtype = np.float32 if self.float32 else np.float64
-        frames = list(batches)
-        weights = None if self.weight is None else _stacked(frames, [self.weight], dtype)
-        stats, error = None, None
-        try:
-            stats = _engine.run_task(self.task, _stacked(frames, self.columns, dtype), partition, weights)
-        except SegcoreError as failure:
-            error = json.dumps(_engine.task_error(failure))
-        yield pd.DataFrame({"partition": [partition], "stats": [stats], "error": [error]})
+        from ._spark_barrier import answer, held
+
+        yield pd.DataFrame({"reply": [answer(self.task, held(batches, self.columns, self.float32, self.weight))]})
 
 
 class _Frame:
@@ -119,16 +103,13 @@ class _Frame:
     def run(self, task: str, data: Optional[DataFrame] = None) -> str:
         """One ``mapInPandas`` job over ``data`` (default: the selected columns): every
         partition's statistics, merged in partition order."""
-        rows = (self.df if data is None else data).mapInPandas(
-            _Task(task, self.columns, self.float32, self.weight),
-            schema="partition long, stats string, error string",
-        ).collect()
-        if not rows:
-            raise DataError("X has no partitions")
-        for row in sorted(rows, key=lambda r: int(r["partition"])):
-            if row["error"] is not None:
-                _engine.raise_reported(json.loads(row["error"]))
-        return _segcore.partial_merge_partitions([(int(r["partition"]), r["stats"]) for r in rows])
+        from pyspark.sql import functions as F
+
+        from ._spark_barrier import PARTITION, merged
+
+        tagged = (self.df if data is None else data).withColumn(PARTITION, F.spark_partition_id())
+        task = _Task(task, self.columns, self.float32, self.weight)
+        return merged(r["reply"] for r in tagged.mapInPandas(task, schema="reply string").collect())
 
     def drive(self, driver: _engine.Driver) -> None:
         """Runs a core driver to its end: in one job of barrier tasks that keep the rows in
@@ -244,45 +225,35 @@ class MiniBatchKMeans(_engine.MiniBatchFit, _Segments, _OnSpark):
     :class:`segcore.MiniBatchKMeans` on each partition in turn, on the executor that holds it
     (one Spark job per partition; the estimator travels as its JSON document, the rows stay
     where they are), as :class:`segcore.dask.MiniBatchKMeans` does on Dask. ``fit(df, columns,
-    sample_weight)`` (``sample_weight``: a weight column's name) returns self with numpy
-    ``cluster_centers_``; ``predict(df)`` adds a ``segment`` column."""
+    sample_weight)`` (``sample_weight``: a weight column's name; one pass of ``partial_fit`` from a
+    new model) returns self with numpy ``cluster_centers_``; ``predict(df)`` adds a ``segment``
+    column."""
 
     def __init__(
         self, n_clusters: int = 8, *, batch_size: int = 1024, random_state: RandomState = None, cache: bool = True,
     ) -> None:
         store_params(self, locals())
 
-    def fit(
-        self, df: DataFrame, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
-    ) -> "MiniBatchKMeans":
-        """One pass of ``partial_fit`` over the partitions of ``df`` in order, each row weighted
-        by its value in the column ``sample_weight`` if given."""
-        self._start()
-        return self.partial_fit(df, columns, sample_weight)
-
     def partial_fit(
         self, df: DataFrame, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
     ) -> "MiniBatchKMeans":
         """Update the model with every partition of ``df``, in partition order (each row
         weighted by the column ``sample_weight`` if given)."""
-        if not hasattr(self, "_local"):
-            return self.fit(df, columns, sample_weight)
-        frame = _Frame(df, columns, sample_weight)
-        data = frame.df.cache() if self.cache else frame.df
+        self._fit_partitions(_Frame(df, columns, sample_weight), restart=False)
+        return self
+
+    def _stream(self, data: _engine.Partitions) -> "LocalMiniBatchKMeans":
+        assert isinstance(data, _Frame)
+        rows = data.df.cache() if self.cache else data.df
         local = self._local
         try:
-            blocks = data.mapInPandas(
-                _RowBlocks(frame.columns, frame.float32, frame.weight),
-                schema="rows binary, weights binary",
-            ).rdd
-            context = df.sparkSession.sparkContext
+            blocks = rows.mapInPandas(_RowBlocks(data.columns, data.float32, data.weight), "rows binary, weights binary").rdd
             for partition in range(blocks.getNumPartitions()):
-                [local] = context.runJob(blocks, _PartialFit(local, partition), [partition])  # type: ignore[arg-type]
+                [local] = rows.sparkSession.sparkContext.runJob(blocks, _PartialFit(local, partition), [partition])  # type: ignore[arg-type]
         finally:
             if self.cache:
-                data.unpersist()
-        self._adopt_stream(local, frame)
-        return self
+                rows.unpersist()
+        return local
 
 
 class GaussianMixture(_engine.MixtureFit, _Segments, _OnSpark):
