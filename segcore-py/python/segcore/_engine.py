@@ -1,11 +1,7 @@
-"""What :mod:`segcore.dask` and :mod:`segcore.spark` share: everything but moving values.
-
-An engine module knows how to run a partition task on every partition of its collection and
-merge the statistics (:class:`Partitions`), how to stream a model over the partitions and how
-to map a model over them. Everything else is here, written once: the parameter checks, the
-driver loop of the core's distributed fits, the models built from their documents and the
-fitted attributes, the per-partition work (run on the workers or executors), the labels of a
-scored partition and the RFM scores of the gathered per-customer table.
+"""What :mod:`segcore.dask` and :mod:`segcore.spark` share: everything but moving values (an
+engine runs a task on every partition and merges the statistics, :class:`Partitions`, streams a
+model over the partitions and maps one over them): parameter checks, the driver loop, models and
+fitted attributes from the core's documents, the per-partition work, scoring and RFM scores.
 """
 
 from __future__ import annotations
@@ -19,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional, Protocol, Seque
 import numpy as np
 import numpy.typing as npt
 
-from . import _segcore, exceptions
+from . import _segcore
 from ._base import adopt, auto_or_int, float_param, int_param, n_components_arg, seed_from
 from ._typing import KMeansInit, RandomState
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError, SegcoreError
@@ -38,8 +34,8 @@ FloatType = Union[type[np.float32], type[np.float64]]
 
 
 class Driver(Protocol):
-    """A distributed fit of the core (``KMeansDriver``, ``GmmDriver``): it says which task every
-    partition runs next and takes the merged statistics."""
+    """A distributed fit of the core (``KMeansDriver``, ``GmmDriver``): the task every partition
+    runs next (None when done), then the merged statistics it receives."""
 
     def next_task(self) -> Optional[str]: ...
 
@@ -49,24 +45,18 @@ class Driver(Protocol):
 
 
 class Partitions(Protocol):
-    """The rows of a fit on an engine, as the shared code sees them."""
+    """The rows of a fit on an engine: all columns float32 (the fit then is), the number of
+    columns, their names (None for a dask array), weighted or not; ``run(task)`` runs a task on
+    every partition (the statistics merged in partition order), ``drive(driver)`` a fit."""
 
-    #: Whether every column is float32 (the fit then runs in float32).
     float32: bool
-    #: Number of columns (features).
     n_features: int
-    #: The column names (None for a dask array).
     names: Optional[npt.NDArray[np.object_]]
-    #: Whether the rows have sample weights.
     weighted: bool
 
-    def run(self, task: str) -> str:
-        """Runs ``task`` on every partition; the statistics merged in partition order."""
-        ...
+    def run(self, task: str) -> str: ...
 
-    def drive(self, driver: Driver) -> None:
-        """Runs ``driver`` to its end over the partitions."""
-        ...
+    def drive(self, driver: Driver) -> None: ...
 
 
 class Predictor(Protocol):
@@ -81,9 +71,7 @@ class Distributed(Protocol):
     def to_local(self) -> Predictor: ...
 
 
-# ---------------------------------------------------------------------------------------------
-# Per-partition work (runs on the workers / executors)
-# ---------------------------------------------------------------------------------------------
+# --- Per-partition work (runs on the workers / executors) -----------------------------------------
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,7 +101,6 @@ def guarded(where: str) -> Callable[[F], F]:
         return run  # type: ignore[return-value]
 
     return wrap
-
 
 
 def dtype_of(block: np.ndarray) -> FloatType:
@@ -150,20 +137,6 @@ def partial_fit(
     return estimator.partial_fit(aligned(block, dtype), sample_weight=_weights(weights, dtype))
 
 
-def task_error(error: SegcoreError) -> List[str]:
-    """A core error raised in a task, as it travels back: its class name and message."""
-    return [type(error).__name__, str(error)]
-
-
-def raise_reported(error: Sequence[str]) -> None:
-    """Raises an error a task reported (:func:`task_error`) with its class."""
-    name, message = error
-    cls = getattr(exceptions, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, SegcoreError)):
-        cls = SegcoreError
-    raise cls(message)
-
-
 def moments_task(kind: str, weighted: bool) -> str:
     """The task of ``kind`` (``column_moments``, ``covariance_moments``), weighted or not."""
     return f'{{"task":"{"weighted_" if weighted else ""}{kind}"}}'
@@ -175,9 +148,7 @@ def drive(driver: Driver, run: Callable[[str], str]) -> None:
         driver.receive(run(task))
 
 
-# ---------------------------------------------------------------------------------------------
-# Estimators: parameters, fits from partial statistics, fitted attributes
-# ---------------------------------------------------------------------------------------------
+# --- Estimators: parameters, fits from partial statistics, fitted attributes ----------------------
 
 
 def _adopt_columns(estimator: object, data: Partitions) -> None:
@@ -247,7 +218,8 @@ class MiniBatchFit:
     random_state: RandomState
     _local: "LocalMiniBatchKMeans"
 
-    def _stream(self, data: Partitions) -> "LocalMiniBatchKMeans": ...
+    def _stream(self, data: Partitions) -> "LocalMiniBatchKMeans":
+        raise NotImplementedError  # the engine's: partial_fit of self._local over the partitions
 
     def _fit_partitions(self, data: Partitions, restart: bool = True) -> None:
         """``partial_fit`` over every partition, from a new model if ``restart`` (or unfitted)."""
@@ -323,9 +295,7 @@ class PcaFit:
         _adopt_columns(self, data)
 
 
-# ---------------------------------------------------------------------------------------------
-# Scoring and transaction logs
-# ---------------------------------------------------------------------------------------------
+# --- Scoring and transaction logs -----------------------------------------------------------------
 
 
 def local_model(model: Union[Predictor, Distributed]) -> Predictor:

@@ -61,9 +61,7 @@ class LastDay:
 
     @guarded("the dates of a partition of the log")
     def __call__(self, part: Any) -> Optional[int]:
-        if len(part) == 0:
-            return None
-        return _segcore.log_last_day(dates(column(part, self.date)))
+        return _segcore.log_last_day(dates(column(part, self.date))) if len(part) else None
 
 
 def as_of_of(model: Any, last_days: List[Optional[int]]) -> Optional[int]:

@@ -1,19 +1,15 @@
-"""A whole distributed fit in one Spark job of barrier tasks (used by :mod:`segcore.spark`).
+"""A whole distributed fit in one Spark job of barrier tasks, and the per-partition work both
+paths of :mod:`segcore.spark` share (:func:`held`, :func:`answer`, :func:`merged`).
 
 Every barrier task reads its partitions once, keeps their rows as numpy blocks and connects back
-to the driver; the driver then runs the core's driver (``KMeansDriver``, ``GmmDriver``) as the
-per-pass path does, but sends each task over that connection instead of starting a Spark job:
-every barrier task runs it on each partition it holds (``partition_task_run``) and answers with
-the statistics tagged by partition index, which the core merges in partition order
-(``partial_merge_partitions``). The statistics, their merge and the driver are the per-pass
-path's, so both give the same bits for the same partitioning.
-
-Barrier mode starts all tasks together and needs a slot per task: a DataFrame with more
-partitions than the session's slots is coalesced to them and stored once
-(``localCheckpoint``; Spark's barrier stages cannot contain a coalesce). Each row keeps the
-index of its original partition, so the statistics, k-means|| draws included, are still those
-of the original partitions. Messages are length-prefixed UTF-8 over TCP, and a task proves
-itself with a random token that only the job's closure carries.
+to the driver, which runs the core's driver as the per-pass path does but sends each task over
+that connection instead of starting a Spark job; the answers (statistics tagged by partition)
+are merged in partition order, so both paths give the same bits. A DataFrame with more
+partitions than the session's slots is coalesced to them and stored once (``localCheckpoint``;
+a barrier stage cannot contain a coalesce), each row keeping the index of its original
+partition, so the statistics, k-means|| draws included, are still those of the partitions.
+Messages are length-prefixed UTF-8 over TCP; a task proves itself with a random token that only
+the job's closure carries.
 """
 
 from __future__ import annotations
@@ -29,7 +25,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Opti
 
 import numpy as np
 
-from . import _engine, _segcore
+from . import _engine, _segcore, exceptions
 from .exceptions import DataError, SegcoreError
 
 if TYPE_CHECKING:
@@ -96,8 +92,8 @@ def answer(task: str, rows: List[Held]) -> str:
     error (raised on the driver with its class by :func:`merged`)."""
     try:
         return json.dumps({"parts": [[p, _engine.run_task(task, x, p, w)] for p, x, w in rows]})
-    except SegcoreError as error:
-        return json.dumps({"error": _engine.task_error(error)})
+    except SegcoreError as error:  # travels as its class name and message
+        return json.dumps({"error": [type(error).__name__, str(error)]})
 
 
 def merged(replies: Iterable[str]) -> str:
@@ -105,7 +101,9 @@ def merged(replies: Iterable[str]) -> str:
     parts: List[Tuple[int, str]] = []
     for reply in map(json.loads, replies):
         if "error" in reply:
-            _engine.raise_reported(reply["error"])
+            name, message = reply["error"]
+            cls = getattr(exceptions, name, None)
+            raise (cls if isinstance(cls, type) and issubclass(cls, SegcoreError) else SegcoreError)(message)
         parts.extend((int(p), str(doc)) for p, doc in reply["parts"])
     if not parts:
         raise DataError("X has no rows in any partition")
@@ -159,11 +157,8 @@ def usable(session: "SparkSession") -> bool:
         context = session.sparkContext
     except Exception:  # noqa: BLE001 - Spark Connect sessions have no SparkContext
         return False
-    major, minor = (int(v) for v in pyspark.__version__.split(".")[:2])
-    if (major, minor) < (3, 5):
-        return False
-    dynamic = context.getConf().get("spark.dynamicAllocation.enabled", "false")
-    return str(dynamic).lower() != "true"
+    dynamic = str(context.getConf().get("spark.dynamicAllocation.enabled", "false")).lower() == "true"
+    return tuple(int(v) for v in pyspark.__version__.split(".")[:2]) >= (3, 5) and not dynamic
 
 
 def fit(df: "DataFrame", columns: List[str], float32: bool, weight: Optional[str], driver: _engine.Driver) -> None:
@@ -172,10 +167,12 @@ def fit(df: "DataFrame", columns: List[str], float32: bool, weight: Optional[str
     from pyspark.sql import functions as F
 
     tagged = df.withColumn(PARTITION, F.spark_partition_id())
+    # Stored: ``tagged`` in n partitions, computed once (a barrier stage may not hold a coalesce;
+    # a local checkpoint ends the lineage).
+    stored = lambda n: tagged.coalesce(max(1, n)).localCheckpoint(eager=True)  # noqa: E731
     n_partitions, n_slots = df.rdd.getNumPartitions(), slots(df.sparkSession)
     if n_partitions > n_slots:
-        _run(_stored(tagged, n_slots), columns, float32, weight, driver)
-        return
+        return _run(stored(n_slots), columns, float32, weight, driver)
     try:
         _run(tagged, columns, float32, weight, driver)
     except Exception as error:  # noqa: BLE001 - only Spark's refusal of the plan is retried
@@ -183,13 +180,7 @@ def fit(df: "DataFrame", columns: List[str], float32: bool, weight: Optional[str
             raise
         # The plan changes the partition count within the stage (a coalesce, a union, a
         # limit): Spark refuses it before any task runs, so the driver has not moved.
-        _run(_stored(tagged, n_partitions), columns, float32, weight, driver)
-
-
-def _stored(tagged: "DataFrame", n: int) -> "DataFrame":
-    """``tagged`` in ``n`` partitions, computed once and stored (a barrier stage may not hold a
-    coalesce; a local checkpoint ends the lineage)."""
-    return tagged.coalesce(max(1, n)).localCheckpoint(eager=True)
+        _run(stored(n_partitions), columns, float32, weight, driver)
 
 
 def _run(tagged: "DataFrame", columns: List[str], float32: bool, weight: Optional[str], driver: _engine.Driver) -> None:

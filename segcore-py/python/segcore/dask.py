@@ -17,7 +17,7 @@ same numbers as on a laptop (and, for a given partitioning, the same bits on any
   by the core straight into the row-major floats the estimators compute on (the fast path for
   data that is re-read on every pass).
 
-Fitted attributes are numpy arrays; ``labels_`` is a lazy dask array (scikit-learn / dask-ml
+Fitted attributes are numpy arrays; ``labels_`` is a lazy dask array (scikit-learn's
 conventions).
 """
 
@@ -66,9 +66,7 @@ Collection = Union[da.Array, dd.DataFrame]
 DaskWeights = Union[da.Array, dd.Series, npt.ArrayLike, None]
 
 
-# ---------------------------------------------------------------------------------------------
-# Moving partitions and partial statistics
-# ---------------------------------------------------------------------------------------------
+# --- Moving partitions and partial statistics -----------------------------------------------------
 
 
 @_engine.guarded("partition {index}")
@@ -204,9 +202,7 @@ def _applied(model: object, method: str, X: Collection, like: np.ndarray, dtype:
     return da.map_blocks(function, X, chunks=(X.chunks[0], (width,)), dtype=dtype)
 
 
-# ---------------------------------------------------------------------------------------------
-# Reading Parquet into row blocks
-# ---------------------------------------------------------------------------------------------
+# --- Reading Parquet into row blocks --------------------------------------------------------------
 
 #: A file, a folder of Parquet files, a glob pattern, or a list of files.
 ParquetPath = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
@@ -333,9 +329,7 @@ def read_parquet(
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Estimators
-# ---------------------------------------------------------------------------------------------
+# --- Estimators -----------------------------------------------------------------------------------
 
 Fitted = TypeVar("Fitted", bound="_OnDask")
 
@@ -424,7 +418,8 @@ class MiniBatchKMeans(_engine.MiniBatchFit, KMeans):
     def _stream(self, data: _engine.Partitions) -> "LocalMiniBatchKMeans":
         assert isinstance(data, _Blocks)
         estimator: Union[LocalMiniBatchKMeans, Delayed] = delayed(self._local)
-        for i, (block, w) in enumerate(zip(data.blocks, data.weights or [None] * len(data.blocks))):
+        weights: Sequence[Optional[Delayed]] = data.weights or [None] * len(data.blocks)
+        for i, (block, w) in enumerate(zip(data.blocks, weights)):
             estimator = delayed(_engine.partial_fit, pure=True)(estimator, block, i, w)
         return estimator.compute()
 
@@ -492,9 +487,7 @@ class PCA(_engine.PcaFit, _OnDask, TransformerMixin, BaseEstimator):
         return _applied(self._model, "transform", X, components, components.dtype.type, self.n_components_)
 
 
-# ---------------------------------------------------------------------------------------------
-# Transaction logs and scoring
-# ---------------------------------------------------------------------------------------------
+# --- Transaction logs and scoring -----------------------------------------------------------------
 
 
 def behaviour_features(
@@ -540,20 +533,6 @@ def _head(frame: dd.DataFrame, n: int) -> "pd.DataFrame":
     """The first ``n`` rows of ``frame`` (from its first partition when it has them)."""
     sample = frame.get_partition(0).head(n, compute=True) if frame.npartitions else None
     return frame.head(n, npartitions=-1) if sample is None or len(sample) == 0 else sample
-
-
-class _Score:
-    """Picklable per-partition scoring: ``model.predict(partition)`` as a Series."""
-
-    def __init__(self, model: Predictor, columns: Optional[List[str]]) -> None:
-        self.model, self.columns = model, columns
-
-    @_engine.guarded("partition {partition_info[number]}")
-    def __call__(self, part: "pd.DataFrame", partition_info: Optional[Dict[str, int]] = None) -> "pd.Series | pd.DataFrame":
-        import pandas as pd
-
-        labels = _engine.labels_of(self.model, part, self.columns)
-        return labels if isinstance(labels, pd.DataFrame) else pd.Series(labels, index=part.index, name="segment")
 
 
 #: Column holding the customers' own index while the shuffle by customer indexes them by piece.
@@ -675,13 +654,18 @@ def predict(
     if log_scoring.reads_log(local, transactions):
         assert transactions is not None
         return _predict_with_log(local, customers, transactions, npartitions)
+    import pandas as pd
+
     columns = _engine.fitted_columns(local)
-    score = _Score(local, columns)
+
+    @_engine.guarded("partition {partition_info[number]}")
+    def score(part: pd.DataFrame, partition_info: Optional[Dict[str, int]] = None) -> "pd.Series | pd.DataFrame":
+        labels = _engine.labels_of(local, part, columns)
+        return labels if isinstance(labels, pd.DataFrame) else pd.Series(labels, index=part.index, name="segment")
+
     try:
         meta = score(customers.head(5, npartitions=-1)).iloc[:0]
     except Exception:  # noqa: BLE001 - fall back to the plain label Series
-        import pandas as pd
-
         meta_frame = customers._meta if columns is None else customers._meta[columns]
         meta = pd.Series(np.zeros(0, dtype=np.int64), index=meta_frame.index, name="segment")
     return customers.map_partitions(score, meta=meta)
