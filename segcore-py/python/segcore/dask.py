@@ -259,9 +259,7 @@ class _ReadRows:
         block, nothing persisted or applied since), else None."""
         if not isinstance(X, da.Array) or not X.name.startswith(_READ_PARQUET):
             return None
-        layer = getattr(X.__dask_graph__(), "layers", {}).get(X.name)
-        if layer is None:
-            return None
+        layer = getattr(X.__dask_graph__(), "layers", {}).get(X.name) or {}
         sources = []
         for i in range(X.numblocks[0]):
             task = layer.get((X.name, i, 0))
@@ -303,13 +301,10 @@ def read_parquet(
     if isinstance(columns, str):
         raise TypeError("columns must be a list of column names, not a string")
     names, all_float32, groups = _segcore.parquet_rows_layout(files, None if columns is None else list(columns))
-    if dtype is None:
-        float32 = all_float32
-    else:
-        kind = np.dtype(dtype)
-        if kind not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise TypeError(f"dtype must be float32 or float64, got {kind}")
-        float32 = kind == np.dtype(np.float32)
+    kind = None if dtype is None else np.dtype(dtype)
+    if kind is not None and kind not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64, got {kind}")
+    float32 = all_float32 if kind is None else kind == np.dtype(np.float32)
     blocks: List[Tuple[str, Optional[Tuple[int, int]], int]] = []
     for file, rows in zip(files, groups):
         if split_row_groups and rows:

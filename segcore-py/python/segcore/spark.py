@@ -311,19 +311,6 @@ def predict(
     return customers.mapInPandas(score, schema=schema)
 
 
-def _co_score(
-    score: Callable[["pd.DataFrame", "pd.DataFrame", str], "pd.DataFrame"],
-) -> Callable[[Tuple[object, ...], "pd.DataFrame", "pd.DataFrame"], "pd.DataFrame"]:
-    """Cogrouped ``applyInPandas`` (a plain function: Spark reads its arguments): one bucket's
-    customers and lines -> their assignments."""
-
-    def run(key: Tuple[object, ...], customers: "pd.DataFrame", lines: "pd.DataFrame") -> "pd.DataFrame":
-        bucket = key[0] if len(key) else "?"
-        return score(customers, lines, f"bucket {bucket} of the customers").reset_index(drop=True)
-
-    return run
-
-
 def _spark_type(dtype: object) -> DataType:
     from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType
 
@@ -372,7 +359,13 @@ def _predict_with_log(
     keyed_log = transactions.withColumn(log_scoring.LINE, F.monotonically_increasing_id()).withColumn(
         log_scoring.KEY, piece(customer)
     )
-    score = _co_score(log_scoring.Score(model, as_of, meta))
+    scored = log_scoring.Score(model, as_of, meta)
+
+    def score(key: Tuple[object, ...], customers: "pd.DataFrame", lines: "pd.DataFrame") -> "pd.DataFrame":
+        """Cogrouped ``applyInPandas``: one bucket's customers and lines -> their assignments."""
+        bucket = key[0] if len(key) else "?"
+        return scored(customers, lines, f"bucket {bucket} of the customers").reset_index(drop=True)
+
     return (
         keyed_customers.groupBy(log_scoring.KEY)
         .cogroup(keyed_log.groupBy(log_scoring.KEY))
