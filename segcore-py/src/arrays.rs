@@ -1,12 +1,17 @@
 //! numpy <-> ndarray conversion. Inputs are borrowed as (possibly strided, C- or F-ordered) views:
 //! no copy is made here; the Python layer has already picked float32 or float64.
 
-use numpy::{PyReadonlyArray1, PyReadonlyArray2};
+use numpy::ndarray::Dimension;
+use numpy::{
+    Element, PyReadonlyArray, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArray,
+    PyUntypedArrayMethods,
+};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::Borrowed;
 use segcore::data::CategoricalColumn;
 
 /// A 2-D float matrix from numpy, in the dtype the caller gave (float32 stays float32).
-#[derive(FromPyObject)]
 pub enum Matrix<'py> {
     /// float64 input.
     Float64(PyReadonlyArray2<'py, f64>),
@@ -15,13 +20,63 @@ pub enum Matrix<'py> {
 }
 
 /// A 1-D float vector from numpy (sample weights).
-#[derive(FromPyObject)]
 pub enum Vector<'py> {
     /// float64 input.
     Float64(PyReadonlyArray1<'py, f64>),
     /// float32 input.
     Float32(PyReadonlyArray1<'py, f32>),
 }
+
+/// `obj` as a numpy array of `T` (None if it is not one), refused with a `TypeError` when its
+/// buffer is unaligned (say a block unpickled from a byte stream): the core reads typed views,
+/// which such a buffer cannot give (a view of it panics).
+fn aligned<'py, T: Element, D: Dimension>(
+    obj: &Borrowed<'_, 'py, PyAny>,
+) -> PyResult<Option<PyReadonlyArray<'py, T, D>>> {
+    match obj.extract::<PyReadonlyArray<'py, T, D>>() {
+        Ok(array) if !array.is_aligned() => Err(PyTypeError::new_err(format!(
+            "a {}-D {} array at an unaligned address cannot be read; pass an aligned copy \
+             (numpy.require(x, requirements='A'))",
+            D::NDIM.unwrap_or(0),
+            array.dtype()
+        ))),
+        Ok(array) => Ok(Some(array)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// `FromPyObject` for a float32 / float64 array enum: float64 first, unaligned arrays refused.
+macro_rules! float_array {
+    ($name:ident, $what:literal) => {
+        impl<'a, 'py> FromPyObject<'a, 'py> for $name<'py> {
+            type Error = PyErr;
+
+            fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+                if let Some(array) = aligned(&obj)? {
+                    return Ok($name::Float64(array));
+                }
+                if let Some(array) = aligned(&obj)? {
+                    return Ok($name::Float32(array));
+                }
+                let got = match obj.cast::<PyUntypedArray>() {
+                    Ok(a) => format!("a {}-D {} array", a.ndim(), a.dtype()),
+                    Err(_) => obj.get_type().name()?.to_string(),
+                };
+                Err(PyTypeError::new_err(format!(
+                    concat!(
+                        "expected a ",
+                        $what,
+                        " float64 or float32 numpy array, got {}"
+                    ),
+                    got
+                )))
+            }
+        }
+    };
+}
+
+float_array!(Matrix, "2-D");
+float_array!(Vector, "1-D");
 
 impl Matrix<'_> {
     /// "float32" or "float64".

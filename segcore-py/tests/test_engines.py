@@ -331,6 +331,39 @@ def test_dask_dataframe_bad_input(client):
             estimator.fit(mixed)
 
 
+class _Panic(BaseException):
+    """What a Rust panic raises in Python (pyo3's PanicException): a BaseException, not an Exception."""
+
+
+def _raising(partition: int, error: BaseException) -> None:
+    raise error
+
+
+def _unaligned_weights_task() -> str:
+    """The binding called with sample weights at an odd address (as a block unpickled from a byte
+    stream can sit): numpy's view of them used to panic."""
+    x = np.ones((10, 2))
+    w = np.frombuffer(np.zeros(81, dtype=np.uint8), dtype=np.float64, offset=1, count=10)
+    return segcore._segcore.partition_task_run('{"task":"weighted_column_moments"}', x, 0, w)
+
+
+def test_dask_a_panic_in_a_task_is_an_error_not_a_hang(client):
+    from segcore import _engine
+
+    # dask.distributed loses a BaseException that is not an Exception: the compute waited forever
+    # (here: a timeout). An engine task turns it into a SegcoreError naming the partition.
+    task = _engine.guarded("partition {partition}")(_raising)
+    with pytest.raises(segcore.SegcoreError, match=r"internal error .*: partition 3: _Panic: the pointer must be aligned"):
+        client.submit(task, 3, _Panic("the pointer must be aligned"), pure=False).result(timeout=60)
+    # The binding refuses an unaligned array instead of panicking.
+    with pytest.raises(TypeError, match=r"1-D float64 array at an unaligned address"):
+        client.submit(_unaligned_weights_task, pure=False).result(timeout=60)
+    # KeyboardInterrupt and SystemExit pass through (here, on the client).
+    for stop in (KeyboardInterrupt, SystemExit):
+        with pytest.raises(stop):
+            task(0, stop())
+
+
 def test_dask_rfm_equals_in_memory(client):
     log = _log()
     ddf = dd.from_pandas(log, npartitions=4)
@@ -698,3 +731,21 @@ def test_spark_barrier_fit_has_the_bits_of_one_job_per_pass(spark):
     bad = spark.createDataFrame(pd.DataFrame(broken, columns=columns)).repartition(2)
     with pytest.raises(segcore.exceptions.DataError, match=r"partition \d+ of X .*row \d+, column 2"):
         sspark.KMeans(4, init=x[[0, 1, 2, 3]], barrier=True).fit(bad)
+
+
+def test_spark_a_panic_in_a_task_is_an_error(spark):
+    from segcore import _engine
+
+    class Panic(BaseException):  # local: the executors receive it by value
+        pass
+
+    def panicking(partition: int) -> None:
+        raise Panic("boom")
+
+    # Spark's Python workers report any BaseException as the task's failure; an engine task
+    # (partition tasks, partial fits) turns it into a SegcoreError naming the partition.
+    rdd = spark.sparkContext.parallelize([0, 1], 2)
+    with pytest.raises(Exception, match="Panic: boom"):
+        rdd.map(panicking).collect()
+    with pytest.raises(Exception, match=r"SegcoreError: internal error .*: partition \d: Panic: boom"):
+        rdd.map(_engine.guarded("partition {partition}")(panicking)).collect()

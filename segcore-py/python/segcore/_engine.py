@@ -1,23 +1,21 @@
-"""What :mod:`segcore.dask` and :mod:`segcore.spark` share: everything but moving values.
-
-An engine module knows how to run a partition task on every partition of its collection and
-merge the statistics (:class:`Partitions`), how to stream a model over the partitions and how
-to map a model over them. Everything else is here, written once: the parameter checks, the
-driver loop of the core's distributed fits, the models built from their documents and the
-fitted attributes, the per-partition work (run on the workers or executors), the labels of a
-scored partition and the RFM scores of the gathered per-customer table.
+"""What :mod:`segcore.dask` and :mod:`segcore.spark` share: everything but moving values (an
+engine runs a task on every partition and merges the statistics, :class:`Partitions`, streams a
+model over the partitions and maps one over them): parameter checks, the driver loop, models and
+fitted attributes from the core's documents, the per-partition work, scoring and RFM scores.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
+import inspect
 import warnings
-from typing import TYPE_CHECKING, Callable, List, Optional, Protocol, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Protocol, Sequence, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
 
-from . import _segcore, exceptions
+from . import _segcore
 from ._base import adopt, auto_or_int, float_param, int_param, n_components_arg, seed_from
 from ._typing import KMeansInit, RandomState
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError, SegcoreError
@@ -36,8 +34,8 @@ FloatType = Union[type[np.float32], type[np.float64]]
 
 
 class Driver(Protocol):
-    """A distributed fit of the core (``KMeansDriver``, ``GmmDriver``): it says which task every
-    partition runs next and takes the merged statistics."""
+    """A distributed fit of the core (``KMeansDriver``, ``GmmDriver``): the task every partition
+    runs next (None when done), then the merged statistics it receives."""
 
     def next_task(self) -> Optional[str]: ...
 
@@ -47,24 +45,18 @@ class Driver(Protocol):
 
 
 class Partitions(Protocol):
-    """The rows of a fit on an engine, as the shared code sees them."""
+    """The rows of a fit on an engine: all columns float32 (the fit then is), the number of
+    columns, their names (None for a dask array), weighted or not; ``run(task)`` runs a task on
+    every partition (the statistics merged in partition order), ``drive(driver)`` a fit."""
 
-    #: Whether every column is float32 (the fit then runs in float32).
     float32: bool
-    #: Number of columns (features).
     n_features: int
-    #: The column names (None for a dask array).
     names: Optional[npt.NDArray[np.object_]]
-    #: Whether the rows have sample weights.
     weighted: bool
 
-    def run(self, task: str) -> str:
-        """Runs ``task`` on every partition; the statistics merged in partition order."""
-        ...
+    def run(self, task: str) -> str: ...
 
-    def drive(self, driver: Driver) -> None:
-        """Runs ``driver`` to its end over the partitions."""
-        ...
+    def drive(self, driver: Driver) -> None: ...
 
 
 class Predictor(Protocol):
@@ -79,9 +71,36 @@ class Distributed(Protocol):
     def to_local(self) -> Predictor: ...
 
 
-# ---------------------------------------------------------------------------------------------
-# Per-partition work (runs on the workers / executors)
-# ---------------------------------------------------------------------------------------------
+# --- Per-partition work (runs on the workers / executors) -----------------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(where: str) -> Callable[[F], F]:
+    """Decorates a function run on a worker or executor: a ``BaseException`` that is not an
+    ``Exception`` (a Rust panic arrives as one) becomes a :class:`SegcoreError` naming ``where``
+    (formatted with the call's arguments) and the original; a Dask cluster loses such an
+    exception and the compute waits forever. Ctrl-C and ``SystemExit`` pass through."""
+
+    def wrap(function: F) -> F:
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return function(*args, **kwargs)
+            except (Exception, KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as error:  # noqa: BLE001 - the point: a panic is an error
+                try:
+                    place = where.format(**inspect.signature(function).bind(*args, **kwargs).arguments)
+                except Exception:  # noqa: BLE001 - say where as written
+                    place = where
+                raise SegcoreError(
+                    f"internal error in segcore (please report it): {place}: {type(error).__name__}: {error}"
+                ) from error
+
+        return run  # type: ignore[return-value]
+
+    return wrap
 
 
 def dtype_of(block: np.ndarray) -> FloatType:
@@ -98,6 +117,7 @@ def _weights(weights: Optional[npt.ArrayLike], dtype: FloatType) -> Optional[Blo
     return None if weights is None else aligned(np.asarray(weights, dtype=dtype).reshape(-1), dtype)
 
 
+@guarded("partition {partition}")
 def run_task(task: str, rows: npt.ArrayLike, partition: int, weights: Optional[npt.ArrayLike] = None) -> str:
     """One partition task: the rows in their own float type, their sample weights in the same."""
     block = np.asarray(rows)
@@ -105,8 +125,9 @@ def run_task(task: str, rows: npt.ArrayLike, partition: int, weights: Optional[n
     return _segcore.partition_task_run(task, aligned(block, dtype), partition, _weights(weights, dtype))
 
 
+@guarded("partition {partition}")
 def partial_fit(
-    estimator: "LocalMiniBatchKMeans", rows: npt.ArrayLike, weights: Optional[npt.ArrayLike] = None
+    estimator: "LocalMiniBatchKMeans", rows: npt.ArrayLike, partition: int, weights: Optional[npt.ArrayLike] = None
 ) -> "LocalMiniBatchKMeans":
     """``estimator.partial_fit`` on one partition (nothing for an empty one)."""
     block = np.asarray(rows)
@@ -114,20 +135,6 @@ def partial_fit(
         return estimator
     dtype = dtype_of(block)
     return estimator.partial_fit(aligned(block, dtype), sample_weight=_weights(weights, dtype))
-
-
-def task_error(error: SegcoreError) -> List[str]:
-    """A core error raised in a task, as it travels back: its class name and message."""
-    return [type(error).__name__, str(error)]
-
-
-def raise_reported(error: Sequence[str]) -> None:
-    """Raises an error a task reported (:func:`task_error`) with its class."""
-    name, message = error
-    cls = getattr(exceptions, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, SegcoreError)):
-        cls = SegcoreError
-    raise cls(message)
 
 
 def moments_task(kind: str, weighted: bool) -> str:
@@ -141,9 +148,7 @@ def drive(driver: Driver, run: Callable[[str], str]) -> None:
         driver.receive(run(task))
 
 
-# ---------------------------------------------------------------------------------------------
-# Estimators: parameters, fits from partial statistics, fitted attributes
-# ---------------------------------------------------------------------------------------------
+# --- Estimators: parameters, fits from partial statistics, fitted attributes ----------------------
 
 
 def _adopt_columns(estimator: object, data: Partitions) -> None:
@@ -205,27 +210,27 @@ class KMeansFit:
 
 
 class MiniBatchFit:
-    """Mini-batch k-means streamed over the partitions in order (the engine moves the
-    :class:`segcore.MiniBatchKMeans` from one partition to the next)."""
+    """Mini-batch k-means streamed over the partitions in order (the engine's ``_stream`` moves
+    the :class:`segcore.MiniBatchKMeans` from one partition to the next)."""
 
     n_clusters: int
     batch_size: int
     random_state: RandomState
     _local: "LocalMiniBatchKMeans"
 
-    def _start(self) -> None:
+    def _stream(self, data: Partitions) -> "LocalMiniBatchKMeans":
+        raise NotImplementedError  # the engine's: partial_fit of self._local over the partitions
+
+    def _fit_partitions(self, data: Partitions, restart: bool = True) -> None:
+        """``partial_fit`` over every partition, from a new model if ``restart`` (or unfitted)."""
         from .cluster import MiniBatchKMeans as LocalMiniBatchKMeans
 
-        self._local = LocalMiniBatchKMeans(
-            n_clusters=self.n_clusters, batch_size=self.batch_size, random_state=self.random_state
-        )
-
-    def _adopt_stream(self, local: "LocalMiniBatchKMeans", data: Partitions) -> None:
+        if restart or not hasattr(self, "_local"):
+            self._local = LocalMiniBatchKMeans(self.n_clusters, batch_size=self.batch_size, random_state=self.random_state)
+        local = self._stream(data)
         if getattr(local, "_model", None) is None:
             raise DataError("X has no rows in any partition")
-        self._local = local
-        self._model = local._model
-        self.cluster_centers_ = local.cluster_centers_
+        self._local, self._model, self.cluster_centers_ = local, local._model, local.cluster_centers_
         _adopt_columns(self, data)
 
     def to_local(self) -> "LocalMiniBatchKMeans":
@@ -290,9 +295,7 @@ class PcaFit:
         _adopt_columns(self, data)
 
 
-# ---------------------------------------------------------------------------------------------
-# Scoring and transaction logs
-# ---------------------------------------------------------------------------------------------
+# --- Scoring and transaction logs -----------------------------------------------------------------
 
 
 def local_model(model: Union[Predictor, Distributed]) -> Predictor:

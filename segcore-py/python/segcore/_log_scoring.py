@@ -14,6 +14,7 @@ from typing import Any, List, Optional, Tuple
 import numpy as np
 
 from . import _segcore
+from ._engine import guarded
 from ._frames import column, dates
 from .exceptions import SegcoreError
 
@@ -58,10 +59,9 @@ class LastDay:
     def __init__(self, date: str) -> None:
         self.date = date
 
+    @guarded("the dates of a partition of the log")
     def __call__(self, part: Any) -> Optional[int]:
-        if len(part) == 0:
-            return None
-        return _segcore.log_last_day(dates(column(part, self.date)))
+        return _segcore.log_last_day(dates(column(part, self.date))) if len(part) else None
 
 
 def as_of_of(model: Any, last_days: List[Optional[int]]) -> Optional[int]:

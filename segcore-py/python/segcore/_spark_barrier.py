@@ -1,19 +1,15 @@
-"""A whole distributed fit in one Spark job of barrier tasks (used by :mod:`segcore.spark`).
+"""A whole distributed fit in one Spark job of barrier tasks, and the per-partition work both
+paths of :mod:`segcore.spark` share (:func:`held`, :func:`answer`, :func:`merged`).
 
 Every barrier task reads its partitions once, keeps their rows as numpy blocks and connects back
-to the driver; the driver then runs the core's driver (``KMeansDriver``, ``GmmDriver``) as the
-per-pass path does, but sends each task over that connection instead of starting a Spark job:
-every barrier task runs it on each partition it holds (``partition_task_run``) and answers with
-the statistics tagged by partition index, which the core merges in partition order
-(``partial_merge_partitions``). The statistics, their merge and the driver are the per-pass
-path's, so both give the same bits for the same partitioning.
-
-Barrier mode starts all tasks together and needs a slot per task: a DataFrame with more
-partitions than the session's slots is coalesced to them and stored once
-(``localCheckpoint``; Spark's barrier stages cannot contain a coalesce). Each row keeps the
-index of its original partition, so the statistics, k-means|| draws included, are still those
-of the original partitions. Messages are length-prefixed UTF-8 over TCP, and a task proves
-itself with a random token that only the job's closure carries.
+to the driver, which runs the core's driver as the per-pass path does but sends each task over
+that connection instead of starting a Spark job; the answers (statistics tagged by partition)
+are merged in partition order, so both paths give the same bits. A DataFrame with more
+partitions than the session's slots is coalesced to them and stored once (``localCheckpoint``;
+a barrier stage cannot contain a coalesce), each row keeping the index of its original
+partition, so the statistics, k-means|| draws included, are still those of the partitions.
+Messages are length-prefixed UTF-8 over TCP; a task proves itself with a random token that only
+the job's closure carries.
 """
 
 from __future__ import annotations
@@ -25,11 +21,11 @@ import struct
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
-from . import _engine, _segcore
+from . import _engine, _segcore, exceptions
 from .exceptions import DataError, SegcoreError
 
 if TYPE_CHECKING:
@@ -73,44 +69,54 @@ def _recv(sock: socket.socket, alive: Callable[[], bool] = lambda: True) -> str:
     return _recv_exact(sock, length, alive).decode("utf-8")
 
 
+def held(batches: Iterator["pd.DataFrame"], columns: List[str], float32: bool, weight: Optional[str]) -> List[Held]:
+    """A task's rows by original partition (``PARTITION``), in partition order (a batch may end
+    one partition and start the next after a coalesce)."""
+    dtype = np.float32 if float32 else np.float64
+    parts: Dict[int, List[Tuple[np.ndarray, Optional[np.ndarray]]]] = {}
+    for batch in (b for b in batches if len(b)):
+        partitions = batch[PARTITION].to_numpy(dtype=np.int64)
+        x = batch[columns].to_numpy(dtype=dtype)
+        w = None if weight is None else batch[weight].to_numpy(dtype=dtype)
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(partitions)) + 1, [len(batch)]])
+        for a, b in zip(starts[:-1], starts[1:]):
+            parts.setdefault(int(partitions[a]), []).append((x[a:b], None if w is None else w[a:b]))
+    return [
+        (p, np.concatenate([x for x, _ in blocks]), None if weight is None else np.concatenate([w for _, w in blocks]))
+        for p, blocks in sorted(parts.items())
+    ]
+
+
+def answer(task: str, rows: List[Held]) -> str:
+    """``task`` on every partition held: their statistics tagged by partition, or the core's
+    error (raised on the driver with its class by :func:`merged`)."""
+    try:
+        return json.dumps({"parts": [[p, _engine.run_task(task, x, p, w)] for p, x, w in rows]})
+    except SegcoreError as error:  # travels as its class name and message
+        return json.dumps({"error": [type(error).__name__, str(error)]})
+
+
+def merged(replies: Iterable[str]) -> str:
+    """The tasks' answers merged in partition order (the first error raised)."""
+    parts: List[Tuple[int, str]] = []
+    for reply in map(json.loads, replies):
+        if "error" in reply:
+            name, message = reply["error"]
+            cls = getattr(exceptions, name, None)
+            raise (cls if isinstance(cls, type) and issubclass(cls, SegcoreError) else SegcoreError)(message)
+        parts.extend((int(p), str(doc)) for p, doc in reply["parts"])
+    if not parts:
+        raise DataError("X has no rows in any partition")
+    return _segcore.partial_merge_partitions(parts)
+
+
 class Worker:
     """The function of ``mapInPandas(..., barrier=True)``: one barrier task's partitions ->
     numpy blocks, then the driver's tasks on them until the driver says stop."""
 
-    def __init__(
-        self,
-        address: Tuple[str, int],
-        token: str,
-        columns: List[str],
-        float32: bool,
-        weight: Optional[str],
-    ) -> None:
+    def __init__(self, address: Tuple[str, int], token: str, columns: List[str], float32: bool, weight: Optional[str]) -> None:
         self.address, self.token = address, token
         self.columns, self.float32, self.weight = columns, float32, weight
-
-    def blocks(self, batches: Iterator["pd.DataFrame"]) -> List[Held]:
-        """The task's rows by original partition, in partition order (a batch may end one
-        partition and start the next after a coalesce)."""
-        dtype = np.float32 if self.float32 else np.float64
-        rows: Dict[int, List[np.ndarray]] = {}
-        weights: Dict[int, List[np.ndarray]] = {}
-        for batch in batches:
-            if len(batch) == 0:
-                continue
-            partitions = batch[PARTITION].to_numpy(dtype=np.int64)
-            x = batch[self.columns].to_numpy(dtype=dtype)
-            w = batch[self.weight].to_numpy(dtype=dtype) if self.weight is not None else None
-            starts = np.concatenate([[0], np.flatnonzero(np.diff(partitions)) + 1, [len(batch)]])
-            for a, b in zip(starts[:-1], starts[1:]):
-                p = int(partitions[a])
-                rows.setdefault(p, []).append(x[a:b])
-                if w is not None:
-                    weights.setdefault(p, []).append(w[a:b])
-        held: List[Held] = []
-        for p in sorted(rows):
-            w = np.concatenate(weights.pop(p)) if self.weight is not None else None
-            held.append((p, np.concatenate(rows.pop(p)), w))
-        return held
 
     def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
         import pandas as pd
@@ -118,17 +124,13 @@ class Worker:
 
         context = BarrierTaskContext.get()
         hello = {"token": self.token, "task": context.partitionId(), "tasks": len(context.getTaskInfos())}
-        held = self.blocks(batches)
+        rows = held(batches, self.columns, self.float32, self.weight)
         with socket.create_connection(self.address, timeout=120) as sock:
             sock.settimeout(None)
             _send(sock, json.dumps(hello))
             while task := _recv(sock):
-                try:
-                    reply = json.dumps({"parts": [[p, _engine.run_task(task, x, p, w)] for p, x, w in held]})
-                except SegcoreError as error:
-                    reply = json.dumps({"error": _engine.task_error(error)})
-                _send(sock, reply)
-        yield pd.DataFrame({"partitions": [len(held)]})
+                _send(sock, answer(task, rows))
+        yield pd.DataFrame({"partitions": [len(rows)]})
 
 
 def slots(session: "SparkSession") -> int:
@@ -155,11 +157,8 @@ def usable(session: "SparkSession") -> bool:
         context = session.sparkContext
     except Exception:  # noqa: BLE001 - Spark Connect sessions have no SparkContext
         return False
-    major, minor = (int(v) for v in pyspark.__version__.split(".")[:2])
-    if (major, minor) < (3, 5):
-        return False
-    dynamic = context.getConf().get("spark.dynamicAllocation.enabled", "false")
-    return str(dynamic).lower() != "true"
+    dynamic = str(context.getConf().get("spark.dynamicAllocation.enabled", "false")).lower() == "true"
+    return tuple(int(v) for v in pyspark.__version__.split(".")[:2]) >= (3, 5) and not dynamic
 
 
 def fit(df: "DataFrame", columns: List[str], float32: bool, weight: Optional[str], driver: _engine.Driver) -> None:
@@ -168,10 +167,12 @@ def fit(df: "DataFrame", columns: List[str], float32: bool, weight: Optional[str
     from pyspark.sql import functions as F
 
     tagged = df.withColumn(PARTITION, F.spark_partition_id())
+    # Stored: ``tagged`` in n partitions, computed once (a barrier stage may not hold a coalesce;
+    # a local checkpoint ends the lineage).
+    stored = lambda n: tagged.coalesce(max(1, n)).localCheckpoint(eager=True)  # noqa: E731
     n_partitions, n_slots = df.rdd.getNumPartitions(), slots(df.sparkSession)
     if n_partitions > n_slots:
-        _run(_stored(tagged, n_slots), columns, float32, weight, driver)
-        return
+        return _run(stored(n_slots), columns, float32, weight, driver)
     try:
         _run(tagged, columns, float32, weight, driver)
     except Exception as error:  # noqa: BLE001 - only Spark's refusal of the plan is retried
@@ -179,13 +180,7 @@ def fit(df: "DataFrame", columns: List[str], float32: bool, weight: Optional[str
             raise
         # The plan changes the partition count within the stage (a coalesce, a union, a
         # limit): Spark refuses it before any task runs, so the driver has not moved.
-        _run(_stored(tagged, n_partitions), columns, float32, weight, driver)
-
-
-def _stored(tagged: "DataFrame", n: int) -> "DataFrame":
-    """``tagged`` in ``n`` partitions, computed once and stored (a barrier stage may not hold a
-    coalesce; a local checkpoint ends the lineage)."""
-    return tagged.coalesce(max(1, n)).localCheckpoint(eager=True)
+        _run(stored(n_partitions), columns, float32, weight, driver)
 
 
 def _run(tagged: "DataFrame", columns: List[str], float32: bool, weight: Optional[str], driver: _engine.Driver) -> None:
@@ -215,19 +210,7 @@ def _run(tagged: "DataFrame", columns: List[str], float32: bool, weight: Optiona
         while (task := driver.next_task()) is not None:
             for _, sock in connections:
                 _send(sock, task)
-            parts: List[Tuple[int, str]] = []
-            errors: List[List[str]] = []
-            for _, sock in connections:
-                reply = json.loads(_recv(sock, job.is_alive))
-                if "error" in reply:
-                    errors.append(reply["error"])
-                else:
-                    parts.extend((int(p), str(doc)) for p, doc in reply["parts"])
-            if errors:
-                _engine.raise_reported(errors[0])
-            if not parts:
-                raise DataError("X has no rows in any partition")
-            driver.receive(_segcore.partial_merge_partitions(parts))
+            driver.receive(merged([_recv(sock, job.is_alive) for _, sock in connections]))
         finished = True
     except ConnectionError:
         # A task stopped: its job fails with the task's error (give Spark time to say so).

@@ -17,7 +17,7 @@ same numbers as on a laptop (and, for a given partitioning, the same bits on any
   by the core straight into the row-major floats the estimators compute on (the fast path for
   data that is re-read on every pass).
 
-Fitted attributes are numpy arrays; ``labels_`` is a lazy dask array (scikit-learn / dask-ml
+Fitted attributes are numpy arrays; ``labels_`` is a lazy dask array (scikit-learn's
 conventions).
 """
 
@@ -66,11 +66,10 @@ Collection = Union[da.Array, dd.DataFrame]
 DaskWeights = Union[da.Array, dd.Series, npt.ArrayLike, None]
 
 
-# ---------------------------------------------------------------------------------------------
-# Moving partitions and partial statistics
-# ---------------------------------------------------------------------------------------------
+# --- Moving partitions and partial statistics -----------------------------------------------------
 
 
+@_engine.guarded("partition {index}")
 def _frame_block(part: "pd.DataFrame", columns: List[str], index: int, dtype: _engine.FloatType) -> np.ndarray:
     """One DataFrame partition as a float matrix, after checking it has the expected columns."""
     got = [str(c) for c in part.columns]
@@ -165,12 +164,17 @@ class _Blocks:
         if not parts:
             raise DataError("X has no partitions")
         while len(parts) > 1:
-            parts = [delayed(_segcore.partial_merge, pure=True)(parts[i : i + step]) for i in range(0, len(parts), step)]
+            parts = [delayed(_merge, pure=True)(parts[i : i + step]) for i in range(0, len(parts), step)]
         return str(parts[0].compute())
 
     def drive(self, driver: _engine.Driver) -> None:
         """Runs ``driver`` to its end, one pass over the partitions per task."""
         _engine.drive(driver, self.run)
+
+
+@_engine.guarded("merging the statistics of partitions")
+def _merge(parts: List[str]) -> str:
+    return _segcore.partial_merge(parts)
 
 
 class _Apply:
@@ -179,7 +183,8 @@ class _Apply:
     def __init__(self, model: object, method: str, dtype: _engine.FloatType) -> None:
         self.model, self.method, self.dtype = model, method, dtype
 
-    def __call__(self, block: np.ndarray) -> np.ndarray:
+    @_engine.guarded("block {block_id}")
+    def __call__(self, block: np.ndarray, block_id: Optional[Tuple[int, ...]] = None) -> np.ndarray:
         return np.asarray(getattr(self.model, self.method)(_engine.aligned(block, self.dtype)))
 
 
@@ -197,9 +202,7 @@ def _applied(model: object, method: str, X: Collection, like: np.ndarray, dtype:
     return da.map_blocks(function, X, chunks=(X.chunks[0], (width,)), dtype=dtype)
 
 
-# ---------------------------------------------------------------------------------------------
-# Reading Parquet into row blocks
-# ---------------------------------------------------------------------------------------------
+# --- Reading Parquet into row blocks --------------------------------------------------------------
 
 #: A file, a folder of Parquet files, a glob pattern, or a list of files.
 ParquetPath = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
@@ -238,9 +241,11 @@ class _ReadRows:
     def __init__(self, path: str, columns: List[str], row_groups: Optional[Tuple[int, int]], float32: bool) -> None:
         self.path, self.columns, self.row_groups, self.float32 = path, columns, row_groups, float32
 
+    @_engine.guarded("reading {self.path}")
     def __call__(self) -> np.ndarray:
         return _segcore.read_parquet_rows(self.path, self.columns, self.row_groups, self.float32)
 
+    @_engine.guarded("partition {partition}")
     def run(self, task: str, partition: int, weights: Optional[npt.ArrayLike] = None) -> str:
         """A partition task on this block's rows, decoded by the core where it runs."""
         w = _engine._weights(weights, np.float64)
@@ -254,9 +259,7 @@ class _ReadRows:
         block, nothing persisted or applied since), else None."""
         if not isinstance(X, da.Array) or not X.name.startswith(_READ_PARQUET):
             return None
-        layer = getattr(X.__dask_graph__(), "layers", {}).get(X.name)
-        if layer is None:
-            return None
+        layer = getattr(X.__dask_graph__(), "layers", {}).get(X.name) or {}
         sources = []
         for i in range(X.numblocks[0]):
             task = layer.get((X.name, i, 0))
@@ -298,13 +301,10 @@ def read_parquet(
     if isinstance(columns, str):
         raise TypeError("columns must be a list of column names, not a string")
     names, all_float32, groups = _segcore.parquet_rows_layout(files, None if columns is None else list(columns))
-    if dtype is None:
-        float32 = all_float32
-    else:
-        kind = np.dtype(dtype)
-        if kind not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise TypeError(f"dtype must be float32 or float64, got {kind}")
-        float32 = kind == np.dtype(np.float32)
+    kind = None if dtype is None else np.dtype(dtype)
+    if kind is not None and kind not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64, got {kind}")
+    float32 = all_float32 if kind is None else kind == np.dtype(np.float32)
     blocks: List[Tuple[str, Optional[Tuple[int, int]], int]] = []
     for file, rows in zip(files, groups):
         if split_row_groups and rows:
@@ -324,9 +324,7 @@ def read_parquet(
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Estimators
-# ---------------------------------------------------------------------------------------------
+# --- Estimators -----------------------------------------------------------------------------------
 
 Fitted = TypeVar("Fitted", bound="_OnDask")
 
@@ -395,7 +393,8 @@ class KMeans(_engine.KMeansFit, _OnDask, ClusterMixin, TransformerMixin, BaseEst
 class MiniBatchKMeans(_engine.MiniBatchFit, KMeans):
     """Mini-batch k-means streamed over the partitions in order: ``partial_fit`` of
     :class:`segcore.MiniBatchKMeans` on each partition in turn, on the workers (the estimator
-    moves from one partition's worker to the next, as dask-ml's ``Incremental``)."""
+    moves from one partition's worker to the next); ``fit`` is one pass of ``partial_fit`` from a
+    new model."""
 
     def __init__(
         self, n_clusters: int = 8, *, batch_size: int = 1024, random_state: RandomState = None,
@@ -403,25 +402,21 @@ class MiniBatchKMeans(_engine.MiniBatchFit, KMeans):
     ) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Collection, y: Ignored = None, sample_weight: DaskWeights = None) -> "MiniBatchKMeans":
-        """One pass of ``partial_fit`` over the partitions of ``X`` in order, each row weighted
-        by ``sample_weight`` (as in :meth:`KMeans.fit`) if given."""
-        self._start()
-        return self.partial_fit(X, sample_weight=sample_weight)
-
     def partial_fit(self, X: Collection, y: Ignored = None, sample_weight: DaskWeights = None) -> "MiniBatchKMeans":
         """Update the model with every partition of ``X``, in partition order (each row
         weighted by ``sample_weight`` if given)."""
-        if not hasattr(self, "_local"):
-            return self.fit(X, sample_weight=sample_weight)
         blocks = _Blocks(X, bool(self.persist), sample_weight)
-        estimator: Union[LocalMiniBatchKMeans, Delayed] = delayed(self._local)
-        weights: Sequence[Optional[Delayed]] = blocks.weights or [None] * len(blocks.blocks)
-        for block, w in zip(blocks.blocks, weights):
-            estimator = delayed(_engine.partial_fit, pure=True)(estimator, block, w)
-        self._adopt_stream(estimator.compute(), blocks)
+        self._fit_partitions(blocks, restart=False)
         self._fitted(blocks)
         return self
+
+    def _stream(self, data: _engine.Partitions) -> "LocalMiniBatchKMeans":
+        assert isinstance(data, _Blocks)
+        estimator: Union[LocalMiniBatchKMeans, Delayed] = delayed(self._local)
+        weights: Sequence[Optional[Delayed]] = data.weights or [None] * len(data.blocks)
+        for i, (block, w) in enumerate(zip(data.blocks, weights)):
+            estimator = delayed(_engine.partial_fit, pure=True)(estimator, block, i, w)
+        return estimator.compute()
 
 
 class GaussianMixture(_engine.MixtureFit, _OnDask, ClusterMixin, BaseEstimator):
@@ -487,9 +482,7 @@ class PCA(_engine.PcaFit, _OnDask, TransformerMixin, BaseEstimator):
         return _applied(self._model, "transform", X, components, components.dtype.type, self.n_components_)
 
 
-# ---------------------------------------------------------------------------------------------
-# Transaction logs and scoring
-# ---------------------------------------------------------------------------------------------
+# --- Transaction logs and scoring -----------------------------------------------------------------
 
 
 def behaviour_features(
@@ -506,7 +499,14 @@ def behaviour_features(
         as_of = _engine.day_after(transactions[date].max().compute())
     options: Dict[str, object] = dict(customer=customer, date=date, amount=amount, as_of=as_of, **kwargs)
     meta = features.behaviour_features(_head(transactions, 1000), **options).iloc[:0]  # type: ignore[arg-type]
-    return transactions.shuffle(on=customer).map_partitions(features.behaviour_features, meta=meta, **options)
+    return transactions.shuffle(on=customer).map_partitions(_behaviour, meta=meta, **options)
+
+
+@_engine.guarded("partition {partition_info[number]}")
+def _behaviour(part: "pd.DataFrame", partition_info: Optional[Dict[str, int]] = None, **options: object) -> "pd.DataFrame":
+    from . import features
+
+    return features.behaviour_features(part, **options)  # type: ignore[arg-type]
 
 
 def rfm(
@@ -530,23 +530,11 @@ def _head(frame: dd.DataFrame, n: int) -> "pd.DataFrame":
     return frame.head(n, npartitions=-1) if sample is None or len(sample) == 0 else sample
 
 
-class _Score:
-    """Picklable per-partition scoring: ``model.predict(partition)`` as a Series."""
-
-    def __init__(self, model: Predictor, columns: Optional[List[str]]) -> None:
-        self.model, self.columns = model, columns
-
-    def __call__(self, part: "pd.DataFrame") -> "pd.Series | pd.DataFrame":
-        import pandas as pd
-
-        labels = _engine.labels_of(self.model, part, self.columns)
-        return labels if isinstance(labels, pd.DataFrame) else pd.Series(labels, index=part.index, name="segment")
-
-
 #: Column holding the customers' own index while the shuffle by customer indexes them by piece.
 _INDEX = "__segcore_index"
 
 
+@_engine.guarded("partition {partition_info[number]}")
 def _keyed(
     part: "pd.DataFrame", id_column: str, n: int, lines: bool, partition_info: Optional[Dict[str, int]] = None
 ) -> "pd.DataFrame":
@@ -590,6 +578,7 @@ class _Pair:
     def __init__(self, score: Callable[["pd.DataFrame", "pd.DataFrame", str], "pd.DataFrame"], index_name: object) -> None:
         self.score, self.index_name = score, index_name
 
+    @_engine.guarded("partition {piece} (after the shuffle by customer)")
     def __call__(self, customers: "pd.DataFrame", lines: "pd.DataFrame", piece: int) -> "pd.DataFrame":
         for what, part in (("customers", customers), ("transaction lines", lines)):
             keys = np.asarray(part.index)
@@ -660,13 +649,18 @@ def predict(
     if log_scoring.reads_log(local, transactions):
         assert transactions is not None
         return _predict_with_log(local, customers, transactions, npartitions)
+    import pandas as pd
+
     columns = _engine.fitted_columns(local)
-    score = _Score(local, columns)
+
+    @_engine.guarded("partition {partition_info[number]}")
+    def score(part: pd.DataFrame, partition_info: Optional[Dict[str, int]] = None) -> "pd.Series | pd.DataFrame":
+        labels = _engine.labels_of(local, part, columns)
+        return labels if isinstance(labels, pd.DataFrame) else pd.Series(labels, index=part.index, name="segment")
+
     try:
         meta = score(customers.head(5, npartitions=-1)).iloc[:0]
     except Exception:  # noqa: BLE001 - fall back to the plain label Series
-        import pandas as pd
-
         meta_frame = customers._meta if columns is None else customers._meta[columns]
         meta = pd.Series(np.zeros(0, dtype=np.int64), index=meta_frame.index, name="segment")
     return customers.map_partitions(score, meta=meta)

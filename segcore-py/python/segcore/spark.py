@@ -23,7 +23,6 @@ numbers as on a laptop, and the same bits on any cluster for a given partitionin
 from __future__ import annotations
 
 import io
-import json
 from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, TypeVar, Union, cast
 
 import numpy as np
@@ -33,7 +32,7 @@ from . import _engine, _segcore
 from ._base import store_params
 from ._engine import Distributed, Predictor
 from ._typing import DateLike, KMeansInit, RandomState
-from .exceptions import DataError, InvalidParameterError, SegcoreError
+from .exceptions import DataError, InvalidParameterError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,36 +54,6 @@ def _columns_of(df: DataFrame, columns: Optional[Sequence[str]]) -> List[str]:
     if unknown:
         raise DataError(f"unknown columns {unknown}; available columns: {list(df.columns)}")
     return names
-
-
-def _stacked(frames: List["pd.DataFrame"], columns: List[str], dtype: _engine.FloatType) -> np.ndarray:
-    parts = [f[columns].to_numpy(dtype=dtype) for f in frames]
-    return np.concatenate(parts) if parts else np.zeros((0, len(columns)), dtype=dtype)
-
-
-class _Task:
-    """The per-partition function of ``mapInPandas``: one partition's rows -> its statistics, or
-    the core's error (raised on the driver with its class)."""
-
-    def __init__(self, task: str, columns: List[str], float32: bool, weight: Optional[str] = None) -> None:
-        self.task, self.columns, self.float32, self.weight = task, columns, float32, weight
-
-    def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
-        import pandas as pd
-        from pyspark import TaskContext
-
-        context = TaskContext.get()
-        assert context is not None, "runs inside a Spark task"
-        partition = context.partitionId()
-        dtype = np.float32 if self.float32 else np.float64
-        frames = list(batches)
-        weights = None if self.weight is None else _stacked(frames, [self.weight], dtype)
-        stats, error = None, None
-        try:
-            stats = _engine.run_task(self.task, _stacked(frames, self.columns, dtype), partition, weights)
-        except SegcoreError as failure:
-            error = json.dumps(_engine.task_error(failure))
-        yield pd.DataFrame({"partition": [partition], "stats": [stats], "error": [error]})
 
 
 class _Frame:
@@ -119,16 +88,19 @@ class _Frame:
     def run(self, task: str, data: Optional[DataFrame] = None) -> str:
         """One ``mapInPandas`` job over ``data`` (default: the selected columns): every
         partition's statistics, merged in partition order."""
-        rows = (self.df if data is None else data).mapInPandas(
-            _Task(task, self.columns, self.float32, self.weight),
-            schema="partition long, stats string, error string",
-        ).collect()
-        if not rows:
-            raise DataError("X has no partitions")
-        for row in sorted(rows, key=lambda r: int(r["partition"])):
-            if row["error"] is not None:
-                _engine.raise_reported(json.loads(row["error"]))
-        return _segcore.partial_merge_partitions([(int(r["partition"]), r["stats"]) for r in rows])
+        from pyspark.sql import functions as F
+
+        from ._spark_barrier import PARTITION, answer, held, merged
+
+        columns, float32, weight = self.columns, self.float32, self.weight
+
+        def partition(batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
+            import pandas as pd
+
+            yield pd.DataFrame({"reply": [answer(task, held(batches, columns, float32, weight))]})
+
+        tagged = (self.df if data is None else data).withColumn(PARTITION, F.spark_partition_id())
+        return merged(r["reply"] for r in tagged.mapInPandas(partition, schema="reply string").collect())
 
     def drive(self, driver: _engine.Driver) -> None:
         """Runs a core driver to its end: in one job of barrier tasks that keep the rows in
@@ -207,82 +179,64 @@ def _from_npy(document: bytes) -> np.ndarray:
     return np.load(io.BytesIO(document), allow_pickle=False)
 
 
-class _RowBlocks:
-    """``mapInPandas``: every batch of a partition as one ``.npy`` document of its rows and one
-    of its sample weights (empty without a weight column); the rows stay on the executors, a
-    partition's documents are what its ``partial_fit`` reads."""
-
-    def __init__(self, columns: List[str], float32: bool, weight: Optional[str] = None) -> None:
-        self.columns, self.float32, self.weight = columns, float32, weight
-
-    def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
-        import pandas as pd
-
-        dtype = np.float32 if self.float32 else np.float64
-        for batch in batches:
-            weights = b"" if self.weight is None else _npy(batch[self.weight].to_numpy(dtype=dtype))
-            yield pd.DataFrame({"rows": [_npy(batch[self.columns].to_numpy(dtype=dtype))], "weights": [weights]})
-
-
-class _PartialFit:
-    """One partition's ``partial_fit`` on an executor: the estimator arrives pickled (as its JSON
-    document), reads the partition's rows (and sample weights) and goes back updated."""
-
-    def __init__(self, estimator: "LocalMiniBatchKMeans") -> None:
-        self.estimator = estimator
-
-    def __call__(self, rows: Iterator[Tuple[bytes, bytes]]) -> Iterator["LocalMiniBatchKMeans"]:
-        pairs = [(_from_npy(row[0]), _from_npy(row[1]) if row[1] else None) for row in rows]
-        if pairs:
-            weights = None if pairs[0][1] is None else np.concatenate([w for _, w in pairs if w is not None])
-            _engine.partial_fit(self.estimator, np.concatenate([b for b, _ in pairs]), weights)
-        yield self.estimator
-
-
 class MiniBatchKMeans(_engine.MiniBatchFit, _Segments, _OnSpark):
     """Mini-batch k-means streamed over the partitions in order: ``partial_fit`` of
     :class:`segcore.MiniBatchKMeans` on each partition in turn, on the executor that holds it
     (one Spark job per partition; the estimator travels as its JSON document, the rows stay
     where they are), as :class:`segcore.dask.MiniBatchKMeans` does on Dask. ``fit(df, columns,
-    sample_weight)`` (``sample_weight``: a weight column's name) returns self with numpy
-    ``cluster_centers_``; ``predict(df)`` adds a ``segment`` column."""
+    sample_weight)`` (``sample_weight``: a weight column's name; one pass of ``partial_fit`` from a
+    new model) returns self with numpy ``cluster_centers_``; ``predict(df)`` adds a ``segment``
+    column."""
 
     def __init__(
         self, n_clusters: int = 8, *, batch_size: int = 1024, random_state: RandomState = None, cache: bool = True,
     ) -> None:
         store_params(self, locals())
 
-    def fit(
-        self, df: DataFrame, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
-    ) -> "MiniBatchKMeans":
-        """One pass of ``partial_fit`` over the partitions of ``df`` in order, each row weighted
-        by its value in the column ``sample_weight`` if given."""
-        self._start()
-        return self.partial_fit(df, columns, sample_weight)
-
     def partial_fit(
         self, df: DataFrame, columns: Optional[Sequence[str]] = None, sample_weight: Optional[str] = None
     ) -> "MiniBatchKMeans":
         """Update the model with every partition of ``df``, in partition order (each row
         weighted by the column ``sample_weight`` if given)."""
-        if not hasattr(self, "_local"):
-            return self.fit(df, columns, sample_weight)
-        frame = _Frame(df, columns, sample_weight)
-        data = frame.df.cache() if self.cache else frame.df
+        self._fit_partitions(_Frame(df, columns, sample_weight), restart=False)
+        return self
+
+    def _stream(self, data: _engine.Partitions) -> "LocalMiniBatchKMeans":
+        assert isinstance(data, _Frame)
+        columns, weight, dtype = data.columns, data.weight, np.float32 if data.float32 else np.float64
+
+        def documents(batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
+            """Every batch as ``.npy`` documents of its rows and its weights (empty without):
+            the rows stay on the executors, a partition's documents are what its fit reads."""
+            import pandas as pd
+
+            for batch in batches:
+                w = b"" if weight is None else _npy(batch[weight].to_numpy(dtype=dtype))
+                yield pd.DataFrame({"rows": [_npy(batch[columns].to_numpy(dtype=dtype))], "weights": [w]})
+
+        def fit_on(estimator: "LocalMiniBatchKMeans", partition: int) -> Callable[[Iterator[Tuple[bytes, bytes]]], Iterator["LocalMiniBatchKMeans"]]:
+            """One partition's ``partial_fit`` on its executor: the estimator travels as its JSON
+            document, reads the partition's documents and goes back updated."""
+
+            def run(rows: Iterator[Tuple[bytes, bytes]]) -> Iterator["LocalMiniBatchKMeans"]:
+                pairs = [(_from_npy(x), _from_npy(w) if w else None) for x, w in rows]
+                if pairs:
+                    weights = None if weight is None else np.concatenate([w for _, w in pairs if w is not None])
+                    _engine.partial_fit(estimator, np.concatenate([x for x, _ in pairs]), partition, weights)
+                yield estimator
+
+            return run
+
+        rows = data.df.cache() if self.cache else data.df
         local = self._local
         try:
-            blocks = data.mapInPandas(
-                _RowBlocks(frame.columns, frame.float32, frame.weight),
-                schema="rows binary, weights binary",
-            ).rdd
-            context = df.sparkSession.sparkContext
+            blocks = rows.mapInPandas(documents, "rows binary, weights binary").rdd
             for partition in range(blocks.getNumPartitions()):
-                [local] = context.runJob(blocks, _PartialFit(local), [partition])  # type: ignore[arg-type]
+                [local] = rows.sparkSession.sparkContext.runJob(blocks, fit_on(local, partition), [partition])  # type: ignore[arg-type]
         finally:
             if self.cache:
-                data.unpersist()
-        self._adopt_stream(local, frame)
-        return self
+                rows.unpersist()
+        return local
 
 
 class GaussianMixture(_engine.MixtureFit, _Segments, _OnSpark):
@@ -321,19 +275,6 @@ class PCA(_engine.PcaFit, _OnSpark):
         store_params(self, locals())
 
 
-class _Score:
-    """``mapInPandas`` scoring: every batch gets a ``segment`` column from ``model.predict``."""
-
-    def __init__(self, model: Predictor, columns: List[str], output: str) -> None:
-        self.model, self.columns, self.output = model, columns, output
-
-    def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
-        for batch in batches:
-            out = batch.copy()
-            out[self.output] = _engine.labels_of(self.model, batch, self.columns)
-            yield out
-
-
 def predict(
     model: Union[Predictor, Distributed], customers: DataFrame, transactions: Optional[DataFrame] = None, *,
     output: str = "segment", n_pieces: Optional[int] = None,
@@ -361,36 +302,13 @@ def predict(
         return _predict_with_log(local, customers, transactions, n_pieces)
     names = getattr(local, "feature_names_in_", None)
     columns = [str(c) for c in names] if names is not None else list(customers.columns)
+
+    def score(batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
+        for batch in batches:  # every batch with an ``output`` column from ``model.predict``
+            yield batch.assign(**{output: _engine.labels_of(local, batch, columns)})
+
     schema = StructType(customers.schema.fields + [StructField(output, LongType(), False)])
-    return customers.mapInPandas(_Score(local, columns, output), schema=schema)
-
-
-class _LastDays:
-    """``mapInPandas``: the last day of a partition of a log's date column."""
-
-    def __init__(self, date: str) -> None:
-        self.date = date
-
-    def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
-        import pandas as pd
-
-        from . import _log_scoring as log_scoring
-
-        known = [d for d in map(log_scoring.LastDay(self.date), batches) if d is not None]
-        yield pd.DataFrame({"last_day": pd.array([max(known)] if known else [None], dtype="Int64")})
-
-
-def _co_score(
-    score: Callable[["pd.DataFrame", "pd.DataFrame", str], "pd.DataFrame"],
-) -> Callable[[Tuple[object, ...], "pd.DataFrame", "pd.DataFrame"], "pd.DataFrame"]:
-    """Cogrouped ``applyInPandas`` (a plain function: Spark reads its arguments): one bucket's
-    customers and lines -> their assignments."""
-
-    def run(key: Tuple[object, ...], customers: "pd.DataFrame", lines: "pd.DataFrame") -> "pd.DataFrame":
-        bucket = key[0] if len(key) else "?"
-        return score(customers, lines, f"bucket {bucket} of the customers").reset_index(drop=True)
-
-    return run
+    return customers.mapInPandas(score, schema=schema)
 
 
 def _spark_type(dtype: object) -> DataType:
@@ -418,7 +336,14 @@ def _predict_with_log(
         raise DataError(
             f"unknown column `{id_column}` in customers; available columns: {list(customers.columns)}"
         )
-    rows = transactions.select(date).mapInPandas(_LastDays(date), schema="last_day long").collect()
+
+    def last_day(batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
+        import pandas as pd
+
+        known = [d for d in map(log_scoring.LastDay(date), batches) if d is not None]
+        yield pd.DataFrame({"last_day": pd.array([max(known)] if known else [None], dtype="Int64")})
+
+    rows = transactions.select(date).mapInPandas(last_day, schema="last_day long").collect()
     as_of = log_scoring.as_of_of(model, [r["last_day"] for r in rows])
     n = int(n_pieces or int(customers.sparkSession.conf.get("spark.sql.shuffle.partitions") or 200))
 
@@ -434,7 +359,13 @@ def _predict_with_log(
     keyed_log = transactions.withColumn(log_scoring.LINE, F.monotonically_increasing_id()).withColumn(
         log_scoring.KEY, piece(customer)
     )
-    score = _co_score(log_scoring.Score(model, as_of, meta))
+    scored = log_scoring.Score(model, as_of, meta)
+
+    def score(key: Tuple[object, ...], customers: "pd.DataFrame", lines: "pd.DataFrame") -> "pd.DataFrame":
+        """Cogrouped ``applyInPandas``: one bucket's customers and lines -> their assignments."""
+        bucket = key[0] if len(key) else "?"
+        return scored(customers, lines, f"bucket {bucket} of the customers").reset_index(drop=True)
+
     return (
         keyed_customers.groupBy(log_scoring.KEY)
         .cogroup(keyed_log.groupBy(log_scoring.KEY))
@@ -442,29 +373,7 @@ def _predict_with_log(
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Transaction logs
-# ---------------------------------------------------------------------------------------------
-
-
-class _Behaviour:
-    """One partition of a log repartitioned by customer -> its customers' behaviour features."""
-
-    def __init__(self, options: Dict[str, object], columns: List[str], customer: str) -> None:
-        self.options, self.columns, self.customer = options, columns, customer
-
-    def __call__(self, batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
-        import pandas as pd
-
-        from . import features
-
-        frames = list(batches)
-        if not frames or sum(len(f) for f in frames) == 0:
-            return
-        table = features.behaviour_features(pd.concat(frames, ignore_index=True), **self.options)  # type: ignore[arg-type]
-        table = table.reset_index()
-        table = table.rename(columns={table.columns[0]: self.customer})
-        yield table[[self.customer] + self.columns]
+# --- Transaction logs -----------------------------------------------------------------------------
 
 
 def behaviour_features(
@@ -485,9 +394,19 @@ def behaviour_features(
     schema = StructType(
         [StructField(customer, key_type, False)] + [StructField(c, DoubleType(), True) for c in columns]
     )
-    return transactions.repartition(customer).mapInPandas(
-        _Behaviour(options, columns, customer), schema=schema
-    )
+
+    def partition(batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
+        """One partition of the log repartitioned by customer -> its customers' features."""
+        import pandas as pd
+
+        from . import features
+
+        frames = [f for f in batches if len(f)]
+        if frames:
+            table = features.behaviour_features(pd.concat(frames, ignore_index=True), **options).reset_index()  # type: ignore[arg-type]
+            yield table.rename(columns={table.columns[0]: customer})[[customer] + columns]
+
+    return transactions.repartition(customer).mapInPandas(partition, schema=schema)
 
 
 def rfm(
