@@ -375,6 +375,22 @@ def test_dask_rfm_equals_in_memory(client):
     assert (dist["segment"].astype(str) == local["segment"].astype(str)).all()
 
 
+def _text_dated_log(seed: int) -> pd.DataFrame:
+    """A log whose dates are DD.MM.YYYY text: its last date is not its largest text."""
+    log = _log(seed=seed)
+    text = log.assign(date=log["date"].dt.strftime("%d.%m.%Y"))
+    assert text["date"].max() != log["date"].max().strftime("%d.%m.%Y")
+    return text
+
+
+def test_dask_default_as_of_reads_text_dates_as_dates(client):
+    log = _text_dated_log(seed=3)
+    dist = sdask.rfm(dd.from_pandas(log, npartitions=4))
+    local = segcore.rfm(log).sort_index()
+    assert list(dist.index) == list(local.index)
+    np.testing.assert_array_equal(dist["recency_days"].to_numpy(float), local["recency_days"].to_numpy(float))
+
+
 def _segmenter_case(algorithm: str = "kmeans"):
     """A Segmenter fitted with behaviour features (channels, categories, margin, returns) on a
     synthetic B2B base with lapsed customers, whose recency depends on the log's last date."""
@@ -573,6 +589,16 @@ def test_spark_bad_input_and_rfm(spark):
     assert list(dist.index) == list(local.index)
     for column in ["recency_days", "frequency", "monetary", "r_score", "f_score", "m_score"]:
         np.testing.assert_allclose(dist[column].to_numpy(float), local[column].to_numpy(float), rtol=1e-12)
+
+
+def test_spark_default_as_of_reads_text_dates_as_dates(spark):
+    import segcore.spark as sspark
+
+    log = _text_dated_log(seed=4)
+    dist = sspark.rfm(spark.createDataFrame(log))
+    local = segcore.rfm(log).sort_index()
+    assert list(dist.index) == list(local.index)
+    np.testing.assert_array_equal(dist["recency_days"].to_numpy(float), local["recency_days"].to_numpy(float))
 
 
 def test_spark_bad_input_on_both_paths(spark):

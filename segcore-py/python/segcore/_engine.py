@@ -10,7 +10,7 @@ import datetime
 import functools
 import inspect
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Protocol, Sequence, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Protocol, Sequence, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -326,13 +326,14 @@ def labels_of(model: Predictor, part: "pd.DataFrame", columns: Optional[List[str
     return labels if isinstance(labels, pd.DataFrame) else np.asarray(labels, dtype=np.int64)
 
 
-def day_after(last: object) -> datetime.date:
-    """The default ``as_of`` of a log whose last date is ``last``: the next day."""
-    import pandas as pd
-
-    if last is None or last is pd.NaT:
+def day_after(last_days: Iterable[Optional[int]]) -> datetime.date:
+    """The default ``as_of`` of a log from its pieces' last days (days since 1970-01-01 as the core
+    reads the dates, None for an empty piece): the day after the latest. Text dates are compared
+    as dates, not as text ("31.01.2024" is before "01.02.2024")."""
+    known = [int(day) for day in last_days if day is not None]
+    if not known:
         raise DataError("the transaction log is empty")
-    return (pd.Timestamp(last).normalize() + pd.Timedelta(days=1)).date()
+    return datetime.date(1970, 1, 1) + datetime.timedelta(days=max(known) + 1)
 
 
 RFM_FEATURES = ("recency_days", "frequency", "monetary", "tenure_days")

@@ -496,7 +496,7 @@ def behaviour_features(
     from . import features
 
     if as_of is None:
-        as_of = _engine.day_after(transactions[date].max().compute())
+        as_of = _engine.day_after(_last_days(transactions, date))
     options: Dict[str, object] = dict(customer=customer, date=date, amount=amount, as_of=as_of, **kwargs)
     meta = features.behaviour_features(_head(transactions, 1000), **options).iloc[:0]  # type: ignore[arg-type]
     return transactions.shuffle(on=customer).map_partitions(_behaviour, meta=meta, **options)
@@ -522,6 +522,13 @@ def rfm(
         transactions, customer=customer, date=date, amount=amount, as_of=as_of, features=list(_engine.RFM_FEATURES)
     ).compute()
     return _engine.rfm_of(base, n_scores, rules)
+
+
+def _last_days(transactions: dd.DataFrame, date: str) -> Tuple[Optional[int], ...]:
+    """The last day of every partition of the log, as the core reads its dates (None if empty)."""
+    from ._log_scoring import LastDay
+
+    return dask.compute(*[delayed(LastDay(date))(p) for p in transactions.to_delayed()])
 
 
 def _head(frame: dd.DataFrame, n: int) -> "pd.DataFrame":
@@ -601,8 +608,7 @@ def _predict_with_log(
     from . import _log_scoring as log_scoring
 
     customer, id_column, date = log_scoring.log_columns(model, [str(c) for c in transactions.columns])
-    last_days = dask.compute(*[delayed(log_scoring.LastDay(date))(p) for p in transactions.to_delayed()])
-    as_of = log_scoring.as_of_of(model, list(last_days))
+    as_of = log_scoring.as_of_of(model, list(_last_days(transactions, date)))
     n = int(npartitions or max(customers.npartitions, transactions.npartitions))
     meta = log_scoring.meta_of(model, _head(customers, 5), transactions._meta, as_of)
     key_meta = {log_scoring.KEY: np.int64(0)}

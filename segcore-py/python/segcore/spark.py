@@ -337,14 +337,7 @@ def _predict_with_log(
             f"unknown column `{id_column}` in customers; available columns: {list(customers.columns)}"
         )
 
-    def last_day(batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
-        import pandas as pd
-
-        known = [d for d in map(log_scoring.LastDay(date), batches) if d is not None]
-        yield pd.DataFrame({"last_day": pd.array([max(known)] if known else [None], dtype="Int64")})
-
-    rows = transactions.select(date).mapInPandas(last_day, schema="last_day long").collect()
-    as_of = log_scoring.as_of_of(model, [r["last_day"] for r in rows])
+    as_of = log_scoring.as_of_of(model, _last_days(transactions, date))
     n = int(n_pieces or int(customers.sparkSession.conf.get("spark.sql.shuffle.partitions") or 200))
 
     def piece(name: str) -> Column:
@@ -376,6 +369,21 @@ def _predict_with_log(
 # --- Transaction logs -----------------------------------------------------------------------------
 
 
+def _last_days(transactions: DataFrame, date: str) -> List[Optional[int]]:
+    """The last day of every partition of the log, as the core reads its dates (None if empty)."""
+    from ._log_scoring import LastDay
+
+    last_day = LastDay(date)
+
+    def partition(batches: Iterator["pd.DataFrame"]) -> Iterator["pd.DataFrame"]:
+        import pandas as pd
+
+        known = [day for day in map(last_day, batches) if day is not None]
+        yield pd.DataFrame({"last_day": pd.array([max(known)] if known else [None], dtype="Int64")})
+
+    return [row["last_day"] for row in transactions.select(date).mapInPandas(partition, schema="last_day long").collect()]
+
+
 def behaviour_features(
     transactions: DataFrame, *, customer: str = "customer_id", date: str = "date", amount: str = "amount",
     as_of: Optional[DateLike] = None, features: Sequence[str] = _engine.RFM_FEATURES,
@@ -383,11 +391,10 @@ def behaviour_features(
     """Per-customer behaviour features of a Spark log (numeric features only, as doubles): the
     log is repartitioned by customer, then :func:`segcore.behaviour_features` runs per partition
     with one global ``as_of`` (default: the day after the last transaction)."""
-    from pyspark.sql import functions as F
     from pyspark.sql.types import DoubleType, StructField, StructType
 
     if as_of is None:
-        as_of = _engine.day_after(transactions.agg(F.max(date)).collect()[0][0])
+        as_of = _engine.day_after(_last_days(transactions, date))
     columns = list(features)
     options: Dict[str, object] = dict(customer=customer, date=date, amount=amount, as_of=as_of, features=columns)
     key_type = transactions.schema[customer].dataType
