@@ -112,13 +112,26 @@ fn given<'de, D: serde::Deserializer<'de>>(
     Value::deserialize(deserializer).map(Some)
 }
 
-/// A value as Python prints it in an error message (`repr`): text quoted, `None`, `True`.
+/// A value as Python prints it in an error message (`repr`): text quoted, `None`, `True`,
+/// `[1, 'a']`, `{'a': 1}` (a tuple arrives as a list and shows as one).
 fn repr(value: &Value) -> String {
     match value {
         Value::String(text) => format!("'{text}'"),
         Value::Null => "None".into(),
         Value::Bool(flag) => (if *flag { "True" } else { "False" }).into(),
-        other => other.to_string(),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(repr).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(fields) => format!(
+            "{{{}}}",
+            fields
+                .iter()
+                .map(|(key, item)| format!("'{key}': {}", repr(item)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Number(number) => number.to_string(),
     }
 }
 
@@ -354,6 +367,12 @@ impl SegmenterParams {
 mod tests {
     use super::*;
     use crate::cluster::gmm::CovarianceType;
+
+    #[test]
+    fn values_in_errors_are_shown_as_python_prints_them() {
+        let value = json!([1, "a", null, true, 2.5, {"k": [false]}]);
+        assert_eq!(repr(&value), "[1, 'a', None, True, 2.5, {'k': [False]}]");
+    }
 
     #[test]
     fn the_form_round_trips_in_python_names() {
