@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _segcore
-from ._base import BaseEstimator, adopt, check_is_fitted, count_param, float_param, optional_count, store_params
+from ._base import BaseEstimator, adopt, check_is_fitted, core_params, count_param, float_param, optional_count, store_params
 from .exceptions import ConvergenceWarning, DataError, InvalidParameterError
 from ._frames import as_labels, column, column_names, day as _day, floats, ids, is_pandas, is_polars, log_input, values
 from ._typing import DateLike, Frame, Table
@@ -98,7 +98,7 @@ def clv_summary(
 
 def _vector(values: npt.ArrayLike, name: str) -> np.ndarray:
     """A contiguous float64 vector (pandas/polars series, lists, arrays; a number is one value)."""
-    array = floats(values, name).reshape(-1) if np.ndim(values) == 0 else floats(values, name)
+    array = floats(values, name)
     if array.ndim != 1:
         raise DataError(f"{name} must be one-dimensional, got {array.ndim}D")
     return array
@@ -115,20 +115,19 @@ class _FitSettings(BaseEstimator):
     """Shared parameters and fitted attributes of the three models."""
 
     _param_names: Tuple[str, ...] = ()
+    _adopted = "log_likelihood converged n_iter n_customers"
 
     def __init__(self, penalizer_coef: float = 0.0, tol: Optional[float] = None, max_iter: int = 1000):
         store_params(self, locals())
 
-    def _settings(self) -> Dict[str, Any]:
-        return dict(penalizer_coef=float_param("penalizer_coef", self.penalizer_coef),
-                    tol=None if self.tol is None else float_param("tol", self.tol),  # None: the core's default
-                    max_iter=_non_negative("max_iter", self.max_iter))
+    def _settings(self) -> Dict[str, Any]:  # tol None: the core's default
+        return dict(core_params(self, float="penalizer_coef tol?"), max_iter=_non_negative("max_iter", self.max_iter))
 
     def _set_model(self: _Model, model: Any) -> _Model:
         self._model = model
         self.params_ = dict(model.params)
         self.standard_errors_ = None if model.standard_errors is None else dict(model.standard_errors)
-        adopt(self, model, "log_likelihood converged n_iter n_customers")
+        adopt(self, model, self._adopted)
         if not model.converged:
             warnings.warn(f"{type(self).__name__} did not converge in {model.n_iter} iterations; the parameters are the "
                           "best found (try a penalizer_coef > 0)", ConvergenceWarning, stacklevel=3)
@@ -247,6 +246,8 @@ class GammaGamma(_FitSettings):
     standard_errors_, log_likelihood_, converged_, n_iter_, n_customers_, n_excluded_
     """
 
+    _adopted = _FitSettings._adopted + " n_excluded"
+
     def __init__(self, penalizer_coef: float = 0.0, tol: Optional[float] = None, max_iter: int = 1000,
                  on_invalid: str = "raise"):
         store_params(self, locals())
@@ -255,18 +256,13 @@ class GammaGamma(_FitSettings):
         """Fits the model to the customers' repeat-purchase counts and mean repeat spend."""
         if self.on_invalid not in ("raise", "exclude"):
             raise InvalidParameterError(f"invalid parameter `on_invalid` = {self.on_invalid!r}: expected 'raise' or 'exclude'")
-        model = _segcore.GammaGammaModel.fit(
-            *self._spend(frequency, monetary_value), exclude_invalid=self.on_invalid == "exclude", **self._settings()
-        )
-        self.n_excluded_ = model.n_excluded
-        return self._set_model(model)
+        return self._set_model(_segcore.GammaGammaModel.fit(
+            *self._spend(frequency, monetary_value), exclude_invalid=self.on_invalid == "exclude", **self._settings()))
 
     @classmethod
     def from_params(cls, p: float, q: float, v: float) -> "GammaGamma":
         """A model with given parameters, for prediction only."""
-        model = cls()._set_model(_segcore.GammaGammaModel.from_params(float(p), float(q), float(v)))
-        model.n_excluded_ = 0
-        return model
+        return cls()._set_model(_segcore.GammaGammaModel.from_params(float(p), float(q), float(v)))
 
     def conditional_expected_average_profit(self, frequency: npt.ArrayLike, monetary_value: npt.ArrayLike) -> np.ndarray:
         """Expected mean spend per transaction of each customer (lifetimes' name)."""

@@ -68,8 +68,7 @@ class Explanation:
 
     @property
     def runner_up(self) -> Optional[int]:
-        r = self.data["runner_up"]
-        return None if r is None else int(r)
+        return self.data["runner_up"]
 
     @property
     def margin(self) -> Optional[float]:

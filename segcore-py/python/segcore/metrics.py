@@ -36,12 +36,14 @@ def _codes(labels: npt.ArrayLike, name: str = "labels") -> np.ndarray:
     return as_labels(labels, name, dense=True)[0]
 
 
+def _only(name: str, value: object, computed: str, why: str) -> None:
+    """InvalidParameterError unless ``value`` is ``computed``, the one choice segcore computes."""
+    if value != computed:
+        raise InvalidParameterError(f"invalid parameter `{name}` = {value!r}: expected {computed!r} ({why})")
+
+
 def _check_metric(metric: object) -> None:
-    if metric != "euclidean":
-        raise InvalidParameterError(
-            f"invalid parameter `metric` = {metric!r}: expected 'euclidean' (the only distance "
-            "segcore computes; use sklearn.metrics for other metrics)"
-        )
+    _only("metric", metric, "euclidean", "the only distance segcore computes; use sklearn.metrics for other metrics")
 
 
 def silhouette_score(
@@ -95,20 +97,14 @@ def normalized_mutual_info_score(
     labels_true: npt.ArrayLike, labels_pred: npt.ArrayLike, *, average_method: str = "arithmetic"
 ) -> float:
     """Normalised mutual information (arithmetic mean of the entropies as normaliser)."""
-    if average_method != "arithmetic":
-        raise InvalidParameterError(
-            f"invalid parameter `average_method` = {average_method!r}: expected 'arithmetic' "
-            "(the only normaliser segcore computes)"
-        )
+    _only("average_method", average_method, "arithmetic", "the only normaliser segcore computes")
     return float(_segcore.normalized_mutual_info_score(*_pair(labels_true, labels_pred)))
 
 
 def mutual_info_score(labels_true: npt.ArrayLike, labels_pred: npt.ArrayLike, *, contingency: None = None) -> float:
     """Mutual information between two labelings, in nats."""
     if contingency is not None:
-        raise InvalidParameterError(
-            "invalid parameter `contingency`: expected None (segcore builds the table itself)"
-        )
+        raise InvalidParameterError("invalid parameter `contingency`: expected None (segcore builds the table itself)")
     return float(_segcore.mutual_info_score(*_pair(labels_true, labels_pred)))
 
 

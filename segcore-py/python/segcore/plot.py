@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, 
 import numpy as np
 import numpy.typing as npt
 
-from ._frames import as_float_matrix, feature_names_of
+from ._frames import as_float_matrix, feature_names_of, values as column_values
 from ._typing import MatrixLike
 from .decomposition import PCA
 from .labels import feature_label
@@ -240,7 +240,7 @@ def pca_scatter(X: MatrixLike, labels: npt.ArrayLike, centers: Optional[MatrixLi
     plt = _require("matplotlib.pyplot", "segcore.plot.pca_scatter")
     column_names = feature_names_of(X)
     data = as_float_matrix(X, dtype=np.float64)
-    labels = np.asarray(labels.to_numpy() if hasattr(labels, "to_numpy") else labels).ravel()
+    labels = column_values(labels).ravel()
     if labels.shape[0] != data.shape[0]:
         raise ValueError(f"labels has {labels.shape[0]} entries but X has {data.shape[0]} rows")
     if data.shape[1] < 2:
