@@ -537,15 +537,13 @@ pub fn movers(
     run_detached(py, || Migration::movers(&before, &after, from, to))
 }
 
-/// One learnt rule as Python receives it: (segment, rule text, matched rows, coverage, precision).
-type RuleRow = (usize, String, usize, f64, f64);
-
-/// Learns readable rules per segment; returns the JSON document (a list of rules).
+/// Learns readable rules per segment; returns them as columns: `segment` (code), `rule`,
+/// `support` (matched rows), `coverage`, `precision`.
 #[pyfunction]
 #[pyo3(signature = (columns, n_rows, labels, *, max_conditions, min_group_size, sample_size, random_state))]
 #[allow(clippy::too_many_arguments)]
-pub fn segment_rules(
-    py: Python<'_>,
+pub fn segment_rules<'py>(
+    py: Python<'py>,
     columns: Vec<(String, ColumnInput<'_>)>,
     n_rows: i64,
     labels: PyReadonlyArray1<'_, i64>,
@@ -553,7 +551,7 @@ pub fn segment_rules(
     min_group_size: i64,
     sample_size: i64,
     random_state: u64,
-) -> PyResult<Vec<RuleRow>> {
+) -> PyResult<Bound<'py, PyDict>> {
     let (table, labels, params) = (|| {
         let params = RuleParams {
             max_conditions: non_negative("max_conditions", max_conditions)?,
@@ -568,10 +566,13 @@ pub fn segment_rules(
     })()
     .into_py_result(py)?;
     let rules = run_detached(py, || learn_rules(&table, &labels, &params))?;
-    Ok(rules
-        .into_iter()
-        .map(|r| (r.segment, r.to_string(), r.support, r.coverage, r.precision))
-        .collect())
+    Columns::new(py)
+        .ints("segment", rules.iter().map(|r| r.segment))?
+        .texts("rule", rules.iter().map(ToString::to_string))?
+        .ints("support", rules.iter().map(|r| r.support))?
+        .floats("coverage", rules.iter().map(|r| Some(r.coverage)))?
+        .floats("precision", rules.iter().map(|r| Some(r.precision)))
+        .map(Columns::finish)
 }
 
 /// Keyed-hash pseudonyms (HMAC-SHA-256, 32 hex digits) of `ids`.

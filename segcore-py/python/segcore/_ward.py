@@ -11,6 +11,7 @@ from ._progress import progress_callback
 from ._base import BaseEstimator, ClusterMixin, CoreModelMixin, check_is_fitted, core_method, core_params
 from ._base import float_param, int_param, seed_from, store_params
 from ._typing import Ignored, MatrixLike, Progress, RandomState, SampleWeight
+from .exceptions import InvalidParameterError
 
 __all__ = ["Ward", "ward_linkage"]
 
@@ -172,12 +173,7 @@ class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
         (exactly one), as a new fitted ``Ward``; the data is not touched again."""
         check_is_fitted(self)
         if (n_clusters is None) == (distance_threshold is None):
-            from .exceptions import InvalidParameterError
-
-            raise InvalidParameterError(
-                "invalid parameter `n_clusters`: set exactly one of n_clusters and "
-                "distance_threshold"
-            )
+            raise InvalidParameterError("invalid parameter `n_clusters`: set exactly one of n_clusters and distance_threshold")
         if n_clusters is not None:
             model = self._model.recut_n_clusters(int_param("n_clusters", n_clusters))
         else:
@@ -189,10 +185,7 @@ class Ward(CoreModelMixin, ClusterMixin, BaseEstimator):
         ``Ward``: other segments keep their labels, the first sub-segment keeps ``label`` and
         the others get new labels ``n_clusters_, n_clusters_ + 1, ...``."""
         check_is_fitted(self)
-        model = self._model.split_segment(
-            int_param("label", label), int_param("n_sub_segments", n_sub_segments)
-        )
-        return self._derived(model)
+        return self._derived(self._model.split_segment(int_param("label", label), int_param("n_sub_segments", n_sub_segments)))
 
     def n_clusters_by_height(self) -> Tuple[np.ndarray, np.ndarray]:
         """``(heights, n_clusters)``: the number of segments a cut just above each distinct

@@ -281,7 +281,6 @@ def profile(
     """
     columns, n_rows = table_columns(data)
     codes, label_values = as_labels(labels)
-    sensitive = [sensitive] if isinstance(sensitive, str) else list(sensitive or [])
     code_of = label_codes(label_values)
     unknown = [label for label in names or {} if label not in code_of]
     if unknown:
@@ -292,7 +291,7 @@ def profile(
         codes,
         revenue=_value_column(revenue, "revenue"),
         margin=_value_column(margin, "margin"),
-        sensitive=[str(s) for s in sensitive],
+        sensitive=[str(s) for s in ([sensitive] if isinstance(sensitive, str) else sensitive or [])],
         min_group_size=int(min_group_size),
         lang=str(lang),
         names={code_of[label]: str(name) for label, name in (names or {}).items()},
@@ -313,8 +312,6 @@ def segment_rules(
     """Readable rules per segment ("monetary >= 120k and frequency >= 24") from a small seeded
     rule learner, with support (customers matching), coverage (share of the segment matched)
     and precision (share of the matched in the segment). Returns a pandas DataFrame."""
-    import pandas as pd
-
     columns, n_rows = table_columns(data)
     codes, label_values = as_labels(labels)
     rules = _segcore.segment_rules(
@@ -326,9 +323,7 @@ def segment_rules(
         sample_size=int(sample_size),
         random_state=int(random_state),
     )
-    frame = pd.DataFrame(rules, columns=["segment", "rule", "support", "coverage", "precision"])
-    frame["segment"] = label_list(label_values, frame["segment"].to_numpy())
-    return frame.set_index("segment")
+    return _table_frame(rules, label_values, index="segment")
 
 
 def pseudonymise(ids: Iterable[object], key: Union[str, bytes]) -> List[str]:
