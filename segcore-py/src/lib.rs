@@ -83,14 +83,13 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<partial::PyKMeansDriver>()?;
     m.add_class::<partial::PyGmmDriver>()?;
     m.add_function(wrap_pyfunction!(partial::partition_task_run, m)?)?;
-    m.add_function(wrap_pyfunction!(partial::partition_task_run_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(partial::partial_merge, m)?)?;
     m.add_function(wrap_pyfunction!(partial::partial_merge_partitions, m)?)?;
     m.add_function(wrap_pyfunction!(partial::log_last_day, m)?)?;
     m.add_function(wrap_pyfunction!(partial::scaler_from_moments, m)?)?;
     m.add_function(wrap_pyfunction!(partial::pca_from_moments, m)?)?;
-    m.add_function(wrap_pyfunction!(parquet_rows::parquet_rows_layout, m)?)?;
-    m.add_function(wrap_pyfunction!(parquet_rows::read_parquet_rows, m)?)?;
+    m.add_class::<parquet_rows::PyParquetRows>()?;
+    m.add_function(wrap_pyfunction!(parquet_rows::parquet_rows_plan, m)?)?;
     m.add_class::<clv::PyBetaGeoModel>()?;
     m.add_class::<clv::PyParetoNbdModel>()?;
     m.add_class::<clv::PyGammaGammaModel>()?;

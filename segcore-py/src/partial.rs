@@ -11,13 +11,10 @@ use numpy::{PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
 use segcore::cluster::kmeans::{KMeansInit, KMeansParams};
 use segcore::data::{dates_from_text, dates_from_units};
-use segcore::partial::{
-    last_date, GmmDriver, KMeansDriver, ParquetPartition, PartialStats, PartitionTask,
-};
+use segcore::partial::{last_date, GmmDriver, KMeansDriver, PartialStats, PartitionTask};
 use segcore::persist;
 use segcore::preprocessing::StandardScalerParams;
 use segcore::reduce::{NComponents, PcaParams};
-use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 /// Runs the task `task` (JSON) on partition number `partition` (rows `x`, with their sample
@@ -46,35 +43,6 @@ pub fn partition_task_run(
             run_detached(py, || task.run_weighted(view, w, partition)?.to_json())
         }
     }
-}
-
-/// Runs the task `task` (JSON) on partition number `partition` stored as Parquet: the rows of
-/// row groups `row_groups` (`(start, stop)`, all when None) of the file at `path`, the values of
-/// `columns`, as float32 when `float32`, decoded here (`PartitionTask::run_parquet`), with their
-/// float64 sample weights, if any; returns the partial statistics as JSON.
-#[pyfunction]
-#[pyo3(signature = (task, path, columns, row_groups, float32, partition, sample_weight=None))]
-#[allow(clippy::too_many_arguments)]
-pub fn partition_task_run_parquet(
-    py: Python<'_>,
-    task: &str,
-    path: PathBuf,
-    columns: Vec<String>,
-    row_groups: Option<(usize, usize)>,
-    float32: bool,
-    partition: usize,
-    sample_weight: Option<Vector<'_>>,
-) -> PyResult<String> {
-    let task = PartitionTask::from_json(task).map_err(|e| to_py_err(py, e))?;
-    let w = weights_for::<f64>(sample_weight)?;
-    let w = w.as_ref().map(|w| w.as_array());
-    let source = ParquetPartition {
-        path: &path,
-        columns: &columns,
-        row_groups: row_groups.map(|(a, b)| a..b),
-        float32,
-    };
-    run_detached(py, || task.run_parquet(&source, w, partition)?.to_json())
 }
 
 /// The last date (days since 1970-01-01) of one partition of a transaction log's date column,

@@ -99,10 +99,13 @@ def test_passes_over_unpersisted_files_stream_them_with_the_bits_of_the_blocks(c
     # Row groups of 700 rows: the kernel's batches span them.
     _write(tmp_path, np.array_split(x, 3), np.float32, row_group_size=700)
     X = sdask.read_parquet(tmp_path)
-    assert sdask._Blocks(X, persist=False).sources is not None
-    assert sdask._Blocks(X, persist=True).sources is None
-    assert sdask._Blocks(X.persist(), persist=False).sources is None
-    assert sdask._Blocks(X + 0, persist=False).sources is None
+    def streamed_from_files(X: "da.Array", persist: bool) -> bool:
+        return all(isinstance(b, segcore._segcore.ParquetRows) for b in sdask._Blocks(X, persist=persist).blocks)
+
+    assert streamed_from_files(X, persist=False)
+    assert not streamed_from_files(X, persist=True)
+    assert not streamed_from_files(X.persist(), persist=False)
+    assert not streamed_from_files(X + 0, persist=False)
     weights = da.from_array(np.linspace(0.5, 2.0, len(x)), chunks=X.chunks[0])
     init = x[[0, 3000, 6000, 8000]]
     for options, sample_weight in (({"init": init}, None), ({"random_state": 3}, None), ({"init": init}, weights)):

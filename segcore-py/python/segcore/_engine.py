@@ -118,8 +118,11 @@ def _weights(weights: Optional[npt.ArrayLike], dtype: FloatType) -> Optional[Blo
 
 
 @guarded("partition {partition}")
-def run_task(task: str, rows: npt.ArrayLike, partition: int, weights: Optional[npt.ArrayLike] = None) -> str:
-    """One partition task: the rows in their own float type, their sample weights in the same."""
+def run_task(task: str, rows: "npt.ArrayLike | _segcore.ParquetRows", partition: int, weights: Optional[npt.ArrayLike] = None) -> str:
+    """One partition task: the rows in their own float type, their sample weights in the same
+    (or a :func:`segcore.dask.read_parquet` block decoded where it runs, float64 weights)."""
+    if isinstance(rows, _segcore.ParquetRows):
+        return rows.run(task, partition, _weights(weights, np.float64))
     block = np.asarray(rows)
     dtype = dtype_of(block)
     return _segcore.partition_task_run(task, aligned(block, dtype), partition, _weights(weights, dtype))
@@ -127,10 +130,10 @@ def run_task(task: str, rows: npt.ArrayLike, partition: int, weights: Optional[n
 
 @guarded("partition {partition}")
 def partial_fit(
-    estimator: "LocalMiniBatchKMeans", rows: npt.ArrayLike, partition: int, weights: Optional[npt.ArrayLike] = None
+    estimator: "LocalMiniBatchKMeans", rows: "npt.ArrayLike | _segcore.ParquetRows", partition: int, weights: Optional[npt.ArrayLike] = None
 ) -> "LocalMiniBatchKMeans":
     """``estimator.partial_fit`` on one partition (nothing for an empty one)."""
-    block = np.asarray(rows)
+    block = rows() if isinstance(rows, _segcore.ParquetRows) else np.asarray(rows)
     if block.shape[0] == 0:
         return estimator
     dtype = dtype_of(block)

@@ -23,9 +23,8 @@ conventions).
 
 from __future__ import annotations
 
-import glob
 import os
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -87,10 +86,6 @@ class _Blocks:
 
     def __init__(self, X: Collection, persist: bool, sample_weight: DaskWeights = None, split_every: int = 8) -> None:
         self.names: Optional[npt.NDArray[np.object_]] = None
-        # The files of a :func:`read_parquet` array read as it is (not persisted): each task
-        # then decodes its file where it runs, and a k-means pass streams it through the kernel
-        # without holding the block (the same statistics, bit for bit).
-        self.sources: Optional[List[_ReadRows]] = None
         self.weights: Optional[List[Delayed]] = None
         self.split_every = int_param("split_every", split_every)
         self.weighted = sample_weight is not None
@@ -100,7 +95,7 @@ class _Blocks:
             X = X.persist() if persist else X
             columns = list(self.names)
             dtype = np.float32 if self.float32 else np.float64
-            self.blocks: List[Delayed] = [
+            self.blocks: Sequence[object] = [
                 delayed(_frame_block, pure=True)(part, columns, i, dtype) for i, part in enumerate(X.to_delayed())
             ]
             self.n_features = len(columns)
@@ -111,9 +106,11 @@ class _Blocks:
             X = X.astype(np.float32 if self.float32 else np.float64)
             X = X.rechunk({1: -1}) if X.numblocks[1] != 1 else X
             X = X.persist() if persist else X
-            self.blocks = list(X.to_delayed()[:, 0])
+            # A read_parquet array read as it is (not persisted): each task decodes its file
+            # where it runs, and a k-means pass streams it through the kernel without holding
+            # the block (the same statistics, bit for bit).
+            self.blocks = (None if persist else _parquet_blocks(X)) or list(X.to_delayed()[:, 0])
             self.n_features = int(X.shape[1])
-            self.sources = None if persist else _ReadRows.of(X)
         else:
             raise TypeError(
                 f"expected a dask array or dask DataFrame, got {type(X).__name__}; use the "
@@ -157,10 +154,7 @@ class _Blocks:
         order, ``split_every`` at a time), computing only the merged statistics on the client."""
         step = self.split_every if split_every is None else split_every
         weights: Sequence[Optional[Delayed]] = self.weights or [None] * len(self.blocks)
-        if self.sources is not None:
-            parts = [delayed(s.run, pure=True)(task, i, w) for i, (s, w) in enumerate(zip(self.sources, weights))]
-        else:
-            parts = [delayed(_engine.run_task, pure=True)(task, b, i, w) for i, (b, w) in enumerate(zip(self.blocks, weights))]
+        parts = [delayed(_engine.run_task, pure=True)(task, b, i, w) for i, (b, w) in enumerate(zip(self.blocks, weights))]
         if not parts:
             raise DataError("X has no partitions")
         while len(parts) > 1:
@@ -188,18 +182,27 @@ class _Apply:
         return np.asarray(getattr(self.model, self.method)(_engine.aligned(block, self.dtype)))
 
 
-def _applied(model: object, method: str, X: Collection, like: np.ndarray, dtype: type, width: Optional[int]) -> da.Array:
-    """``model.method`` over the rows of ``X`` (in the fitted float type: that of ``like``),
-    partition by partition: a lazy dask array (partition sizes are computed for a DataFrame)."""
-    if isinstance(X, dd.DataFrame):
-        X = X.to_dask_array(lengths=True)
-    if not isinstance(X, da.Array):
-        raise TypeError(f"expected a dask array or dask DataFrame, got {type(X).__name__}")
-    X = X.rechunk({1: -1}) if X.numblocks[1] != 1 else X
-    function = _Apply(model, method, _engine.dtype_of(like))
-    if width is None:
-        return da.map_blocks(function, X, drop_axis=1, dtype=dtype)
-    return da.map_blocks(function, X, chunks=(X.chunks[0], (width,)), dtype=dtype)
+def _mapped(method: str, doc: str, out: Optional[type] = None, width: Optional[str] = None) -> Callable[[Any, Collection], da.Array]:
+    """An estimator's method mapping its fitted model's ``method`` over the rows of ``X`` (in the
+    fitted float type), partition by partition: a lazy dask array of ``out`` (default: the
+    fitted float type), one value per row, or as many as the attribute ``width`` says (partition
+    sizes are computed for a DataFrame)."""
+
+    def apply(self: Any, X: Collection) -> da.Array:
+        model = getattr(self, "_local", self)._model
+        if isinstance(X, dd.DataFrame):
+            X = X.to_dask_array(lengths=True)
+        if not isinstance(X, da.Array):
+            raise TypeError(f"expected a dask array or dask DataFrame, got {type(X).__name__}")
+        X = X.rechunk({1: -1}) if X.numblocks[1] != 1 else X
+        function = _Apply(model, method, np.dtype(model.dtype).type)
+        dtype = out or np.dtype(model.dtype).type
+        if width is None:
+            return da.map_blocks(function, X, drop_axis=1, dtype=dtype)
+        return da.map_blocks(function, X, chunks=(X.chunks[0], (int(getattr(self, width)),)), dtype=dtype)
+
+    apply.__name__, apply.__doc__ = method, doc
+    return apply
 
 
 # --- Reading Parquet into row blocks --------------------------------------------------------------
@@ -208,66 +211,19 @@ def _applied(model: object, method: str, X: Collection, like: np.ndarray, dtype:
 ParquetPath = Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]]
 
 
-def _parquet_files(path: ParquetPath) -> List[str]:
-    """The files of ``path`` in ``dd.read_parquet``'s order: a folder's files (not those
-    starting with ``_`` or ``.``, which dask and Arrow skip: ``_metadata``, ``_SUCCESS``; not its
-    subfolders), a glob's matches or a list of files, in natural order of their paths."""
-    from dask.utils import natural_sort_key
-
-    if isinstance(path, (str, os.PathLike)):
-        text = os.fspath(path)
-        if os.path.isdir(text):
-            names = sorted((n for n in os.listdir(text) if not n.startswith(("_", "."))), key=natural_sort_key)
-            files = [os.path.join(text, n) for n in names if os.path.isfile(os.path.join(text, n))]
-        elif any(c in text for c in "*?["):
-            files = sorted(glob.glob(text), key=natural_sort_key)
-        else:
-            files = [text]
-    else:
-        files = sorted((os.fspath(p) for p in path), key=natural_sort_key)
-    if not files:
-        raise DataError(f"no Parquet files found at {path!r}")
-    return files
-
-
 #: The name prefix of :func:`read_parquet`'s arrays.
 _READ_PARQUET = "segcore-read-parquet-"
 
 
-class _ReadRows:
-    """One block of :func:`read_parquet`: the rows of a file (or of some of its row groups)
-    decoded by the core on the worker that runs it."""
-
-    def __init__(self, path: str, columns: List[str], row_groups: Optional[Tuple[int, int]], float32: bool) -> None:
-        self.path, self.columns, self.row_groups, self.float32 = path, columns, row_groups, float32
-
-    @_engine.guarded("reading {self.path}")
-    def __call__(self) -> np.ndarray:
-        return _segcore.read_parquet_rows(self.path, self.columns, self.row_groups, self.float32)
-
-    @_engine.guarded("partition {partition}")
-    def run(self, task: str, partition: int, weights: Optional[npt.ArrayLike] = None) -> str:
-        """A partition task on this block's rows, decoded by the core where it runs."""
-        w = _engine._weights(weights, np.float64)
-        return _segcore.partition_task_run_parquet(
-            task, self.path, self.columns, self.row_groups, self.float32, partition, w
-        )
-
-    @staticmethod
-    def of(X: object) -> Optional[List["_ReadRows"]]:
-        """The blocks of ``X`` if it is a :func:`read_parquet` array as read (one task per
-        block, nothing persisted or applied since), else None."""
-        if not isinstance(X, da.Array) or not X.name.startswith(_READ_PARQUET):
-            return None
-        layer = getattr(X.__dask_graph__(), "layers", {}).get(X.name) or {}
-        sources = []
-        for i in range(X.numblocks[0]):
-            task = layer.get((X.name, i, 0))
-            function = task[0] if isinstance(task, tuple) and len(task) == 1 else getattr(task, "func", None)
-            if not isinstance(function, _ReadRows):
-                return None
-            sources.append(function)
-        return sources
+def _parquet_blocks(X: object) -> Optional[List[_segcore.ParquetRows]]:
+    """The blocks of ``X`` if it is a :func:`read_parquet` array as read (one task per block,
+    nothing persisted or applied since), else None."""
+    if not isinstance(X, da.Array) or not X.name.startswith(_READ_PARQUET):
+        return None
+    layer = getattr(X.__dask_graph__(), "layers", {}).get(X.name) or {}
+    tasks = [layer.get((X.name, i, 0)) for i in range(X.numblocks[0])]
+    blocks = [t[0] if isinstance(t, tuple) and len(t) == 1 else getattr(t, "func", None) for t in tasks]
+    return blocks if all(isinstance(b, _segcore.ParquetRows) for b in blocks) else None  # type: ignore[return-value]
 
 
 def read_parquet(
@@ -297,30 +253,20 @@ def read_parquet(
     from dask.base import tokenize
     from dask.highlevelgraph import HighLevelGraph
 
-    files = _parquet_files(path)
     if isinstance(columns, str):
         raise TypeError("columns must be a list of column names, not a string")
-    names, all_float32, groups = _segcore.parquet_rows_layout(files, None if columns is None else list(columns))
     kind = None if dtype is None else np.dtype(dtype)
     if kind is not None and kind not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"dtype must be float32 or float64, got {kind}")
-    float32 = all_float32 if kind is None else kind == np.dtype(np.float32)
-    blocks: List[Tuple[str, Optional[Tuple[int, int]], int]] = []
-    for file, rows in zip(files, groups):
-        if split_row_groups and rows:
-            blocks.extend((file, (g, g + 1), int(n)) for g, n in enumerate(rows))
-        else:
-            blocks.append((file, None, int(sum(rows))))
+    blocks, files, names, float32 = _segcore.parquet_rows_plan(
+        path, None if columns is None else list(columns), None if kind is None else kind == np.float32, split_row_groups
+    )
     stamps = [(f, os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in files]
     name = _READ_PARQUET + tokenize(stamps, names, float32, split_row_groups)
-    graph: Dict[Key, object] = {
-        (name, i, 0): (_ReadRows(file, names, row_groups, float32),)
-        for i, (file, row_groups, _) in enumerate(blocks)
-    }
-    chunks = (tuple(n for _, _, n in blocks), (len(names),))
+    graph: Dict[Key, object] = {(name, i, 0): (block,) for i, block in enumerate(blocks)}
     return da.Array(
-        HighLevelGraph.from_collections(name, graph, dependencies=()), name, chunks,
-        dtype=np.float32 if float32 else np.float64,
+        HighLevelGraph.from_collections(name, graph, dependencies=()), name,
+        (tuple(b.rows for b in blocks), (len(names),)), dtype=np.float32 if float32 else np.float64,
     )
 
 
@@ -380,14 +326,8 @@ class KMeans(_engine.KMeansFit, _OnDask, ClusterMixin, TransformerMixin, BaseEst
     def _fitted(self, blocks: _Blocks) -> None:
         self.labels_ = self.predict(blocks.X)
 
-    def predict(self, X: Collection) -> da.Array:
-        """Closest cluster of every row, as a lazy dask array of int32."""
-        return _applied(self._model, "predict", X, self.cluster_centers_, np.int32, None)
-
-    def transform(self, X: Collection) -> da.Array:
-        """Distances of every row to every center, as a lazy dask array."""
-        centers = self.cluster_centers_
-        return _applied(self._model, "transform", X, centers, centers.dtype.type, centers.shape[0])
+    predict = _mapped("predict", "Closest cluster of every row, as a lazy dask array of int32.", np.int32)
+    transform = _mapped("transform", "Distances of every row to every center, as a lazy dask array.", width="n_clusters")
 
 
 class MiniBatchKMeans(_engine.MiniBatchFit, KMeans):
@@ -444,14 +384,10 @@ class GaussianMixture(_engine.MixtureFit, _OnDask, ClusterMixin, BaseEstimator):
     ) -> None:
         store_params(self, locals())
 
-    def predict(self, X: Collection) -> da.Array:
-        """Most probable component of every row, as a lazy dask array of int64."""
-        return _applied(self._local._model, "predict", X, self.means_, np.int64, None)
-
-    def predict_proba(self, X: Collection) -> da.Array:
-        """Membership probabilities of every row, as a lazy dask array."""
-        means = self.means_
-        return _applied(self._local._model, "predict_proba", X, means, means.dtype.type, self.n_components)
+    predict = _mapped("predict", "Most probable component of every row, as a lazy dask array of int64.", np.int64)
+    predict_proba = _mapped(
+        "predict_proba", "Membership probabilities of every row, as a lazy dask array.", width="n_components"
+    )
 
 
 class StandardScaler(_engine.ScalerFit, _OnDask, TransformerMixin, BaseEstimator):
@@ -463,10 +399,7 @@ class StandardScaler(_engine.ScalerFit, _OnDask, TransformerMixin, BaseEstimator
     def __init__(self, *, with_mean: bool = True, with_std: bool = True, split_every: int = 8) -> None:
         store_params(self, locals())
 
-    def transform(self, X: Collection) -> da.Array:
-        """Scaled rows, as a lazy dask array."""
-        mean = self.mean_
-        return _applied(self._model, "transform", X, mean, mean.dtype.type, self.n_features_in_)
+    transform = _mapped("transform", "Scaled rows, as a lazy dask array.", width="n_features_in_")
 
 
 class PCA(_engine.PcaFit, _OnDask, TransformerMixin, BaseEstimator):
@@ -476,10 +409,7 @@ class PCA(_engine.PcaFit, _OnDask, TransformerMixin, BaseEstimator):
     def __init__(self, n_components: Union[int, float, None] = None, *, whiten: bool = False, split_every: int = 8) -> None:
         store_params(self, locals())
 
-    def transform(self, X: Collection) -> da.Array:
-        """Component scores, as a lazy dask array."""
-        components = self.components_
-        return _applied(self._model, "transform", X, components, components.dtype.type, self.n_components_)
+    transform = _mapped("transform", "Component scores, as a lazy dask array.", width="n_components_")
 
 
 # --- Transaction logs and scoring -----------------------------------------------------------------

@@ -26,8 +26,10 @@
 //! guard does not hide what the fuzzer finds).
 
 mod check;
+mod files;
 mod rows;
 
+pub use files::{natural_order, parquet_files, ParquetRowsBlock};
 pub use rows::{parquet_rows_layout, read_parquet_rows, ParquetRowsLayout, RowBlock};
 pub(crate) use rows::{stream_parquet_rows, Out as RowValue, BATCH as ROW_BATCH};
 
