@@ -13,7 +13,7 @@ use ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use segcore::cluster::kprototypes::{
     KPrototypes, KPrototypesInit, KPrototypesParams, KPrototypesUpdate,
 };
@@ -34,9 +34,10 @@ pub struct PyKPrototypesModel {
 }
 
 model_pymethods!(PyKPrototypesModel {
-    /// Fits k-prototypes (parameters are validated by the core).
+    /// Fits k-prototypes (parameters are validated by the core; `init` and `update` as the
+    /// caller gave them, see [`prototypes_init`]).
     #[staticmethod]
-    #[pyo3(signature = (numeric, categorical, sample_weight, *, n_clusters, gamma, init, init_numeric, init_categorical, n_init, max_iter, random_state, update))]
+    #[pyo3(signature = (numeric, categorical, sample_weight, *, n_clusters, gamma, init, categories, names, n_init, max_iter, random_state, update))]
     #[allow(clippy::too_many_arguments)]
     fn fit(
         py: Python<'_>,
@@ -45,32 +46,21 @@ model_pymethods!(PyKPrototypesModel {
         sample_weight: Option<PyReadonlyArray1<'_, f64>>,
         n_clusters: i64,
         gamma: Option<f64>,
-        init: &str,
-        init_numeric: Option<PyReadonlyArray2<'_, f64>>,
-        init_categorical: Option<PyReadonlyArray2<'_, u32>>,
+        init: &Bound<'_, PyAny>,
+        categories: Vec<Bound<'_, PyAny>>,
+        names: Vec<String>,
         n_init: i64,
         max_iter: i64,
         random_state: u64,
-        update: &str,
+        update: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
+        let init = prototypes_init(init, &categories, names, numeric.as_array().ncols())?;
+        let update = match update.cast::<PyString>() {
+            Ok(name) => name.to_cow()?.to_lowercase(),
+            Err(_) => update.repr()?.to_string(),
+        };
         let params = (|| {
-            let init = match (init, init_numeric, init_categorical) {
-                ("given", Some(num), Some(cat)) => KPrototypesInit::Given {
-                    numeric: num.as_array().to_owned(),
-                    categorical: cat.as_array().to_owned(),
-                },
-                ("k-means++", _, _) => KPrototypesInit::KMeansPlusPlus,
-                ("cao", _, _) => KPrototypesInit::Cao,
-                ("huang", _, _) => KPrototypesInit::Huang,
-                (other, _, _) => {
-                    return Err(segcore::Error::invalid_parameter(
-                        "init",
-                        format!("{other:?}"),
-                        "'k-means++', 'Cao', 'Huang' or (numeric centroids, categorical modes)",
-                    ))
-                }
-            };
-            let update = match update {
+            let update = match update.as_str() {
                 "batch" => KPrototypesUpdate::Batch,
                 "incremental" => KPrototypesUpdate::Incremental,
                 other => {
@@ -145,6 +135,79 @@ model_pymethods!(PyKPrototypesModel {
         self.inner.categorical_modes().to_owned().into_pyarray(py)
     }
 });
+
+/// k-prototypes' `init` as the caller gave it: a method's name (any case), or `(numeric
+/// centroids, categorical modes)` with the modes as the columns' own values, coded in the fitted
+/// `categories` of the categorical columns `names` (an unknown or missing mode is an
+/// `InvalidParameterError`).
+fn prototypes_init<'py>(
+    init: &Bound<'py, PyAny>,
+    categories: &[Bound<'_, PyAny>],
+    names: Vec<String>,
+    n_numeric: usize,
+) -> PyResult<KPrototypesInit> {
+    let py = init.py();
+    if let Ok(name) = init.cast::<PyString>() {
+        match name.to_cow()?.to_lowercase().as_str() {
+            "k-means++" => return Ok(KPrototypesInit::KMeansPlusPlus),
+            "cao" => return Ok(KPrototypesInit::Cao),
+            "huang" => return Ok(KPrototypesInit::Huang),
+            _ => {}
+        }
+    }
+    if !(init.is_instance_of::<PyTuple>() || init.is_instance_of::<PyList>()) || init.len()? != 2 {
+        let expected = "'k-means++', 'Cao', 'Huang' or (numeric centroids, categorical modes)";
+        let error = segcore::Error::invalid_parameter("init", init.repr()?, expected);
+        return Err(to_py_err(py, error));
+    }
+    let np = py.import("numpy")?;
+    let asarray = |value: Bound<'py, PyAny>, dtype: &str| -> PyResult<Bound<'py, PyAny>> {
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("dtype", dtype)?;
+        np.call_method("asarray", (value,), Some(&kwargs))
+    };
+    let numeric =
+        asarray(init.get_item(0)?, "float64")?.call_method1("reshape", (-1, n_numeric))?;
+    let numeric = numeric
+        .extract::<PyReadonlyArray2<'_, f64>>()?
+        .as_array()
+        .to_owned();
+    let shape = (numeric.nrows(), names.len());
+    let modes = asarray(init.get_item(1)?, "O")?.call_method1("reshape", shape)?;
+    let columns = modes
+        .getattr("T")?
+        .try_iter()?
+        .zip(names)
+        .map(|(values, name)| {
+            let values = cells(&values?)?;
+            Ok(CategoricalValues {
+                name,
+                values,
+                declared: None,
+            })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let known = known_categories(categories)?;
+    let codes = data::category_codes(
+        &columns,
+        &known,
+        UnseenCategories::Error,
+        MissingCategories::Error,
+    )
+    .map_err(|e| {
+        let message = format!("invalid parameter `init`: categorical mode: {e}");
+        segcore_error(py, "InvalidParameterError", message)
+    })?;
+    let categorical = if columns.is_empty() {
+        Array2::zeros(shape)
+    } else {
+        codes
+    };
+    Ok(KPrototypesInit::Given {
+        numeric,
+        categorical,
+    })
+}
 
 /// A fitted latent class model (wrapped by `segcore.LatentClass`).
 #[pyclass(module = "segcore._segcore", name = "LatentClassModel", frozen)]
@@ -344,6 +407,14 @@ fn cells(values: &Bound<'_, PyAny>) -> PyResult<Vec<Option<Category>>> {
     values.try_iter()?.map(|v| cell(&v?)).collect()
 }
 
+/// The fitted categories of each column (object arrays of the columns' own values).
+fn known_categories(fitted: &[Bound<'_, PyAny>]) -> PyResult<Vec<Vec<Category>>> {
+    fitted
+        .iter()
+        .map(|c| Ok(cells(c)?.into_iter().flatten().collect()))
+        .collect()
+}
+
 /// Whether `obj` comes from the package `name` (checked by module, as `segcore._frames`).
 fn from_package(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<bool> {
     Ok(obj.get_type().module()?.to_cow()?.starts_with(name))
@@ -456,10 +527,9 @@ type Mixed<'py> = (
 /// column's own values at their first rows, an object array per column) and codes the rows
 /// ([`segcore::data::fit_categories`]); with the `fitted` categories (and `n_features`), it codes
 /// the rows in them ([`segcore::data::category_codes`]: an unseen value gets code `n_categories`
-/// with `unseen_mismatch`, a missing one the missing code with `missing_code`). `names` replaces
-/// the columns' names in errors.
+/// with `unseen_mismatch`, a missing one the missing code with `missing_code`).
 #[pyfunction]
-#[pyo3(signature = (x, categorical, *, fitted=None, n_features=None, names=None, all_categorical=false, unseen_mismatch=false, missing_code=false))]
+#[pyo3(signature = (x, categorical, *, fitted=None, n_features=None, all_categorical=false, unseen_mismatch=false, missing_code=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn read_mixed<'py>(
     py: Python<'py>,
@@ -467,7 +537,6 @@ pub fn read_mixed<'py>(
     categorical: &Bound<'py, PyAny>,
     fitted: Option<Vec<Bound<'py, PyAny>>>,
     n_features: Option<usize>,
-    names: Option<Vec<String>>,
     all_categorical: bool,
     unseen_mismatch: bool,
     missing_code: bool,
@@ -499,13 +568,12 @@ pub fn read_mixed<'py>(
             },
         ));
     }
-    let names = match names {
-        Some(names) => names,
-        None if frame => keys
-            .iter()
+    let names: Vec<String> = if frame {
+        keys.iter()
             .map(|k| Ok(k.str()?.to_string()))
-            .collect::<PyResult<_>>()?,
-        None => (0..n).map(|j| format!("column {j}")).collect(),
+            .collect::<PyResult<_>>()?
+    } else {
+        (0..n).map(|j| format!("column {j}")).collect()
     };
     let cat: Vec<usize> = if all_categorical {
         (0..n).collect()
@@ -583,10 +651,7 @@ pub fn read_mixed<'py>(
             (categories, codes)
         }
         Some(fitted) => {
-            let known = fitted
-                .iter()
-                .map(|c| Ok(cells(c)?.into_iter().flatten().collect()))
-                .collect::<PyResult<Vec<Vec<Category>>>>()?;
+            let known = known_categories(&fitted)?;
             let unseen = if unseen_mismatch {
                 UnseenCategories::Mismatch
             } else {

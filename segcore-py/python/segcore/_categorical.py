@@ -18,7 +18,7 @@ from ._base import BaseEstimator, ClusterMixin, CoreModelMixin, TransformerMixin
 from ._base import core_params, int_param, seed_from, store_params
 from ._frames import _refuse_not_2d, _refuse_sparse, as_sample_weight, check_feature_names, feature_names_of, is_pandas, is_polars
 from ._typing import Ignored, MatrixLike, RandomState, SampleWeight
-from .exceptions import DataError, InvalidParameterError
+from .exceptions import DataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -178,9 +178,8 @@ class KPrototypes(_CategoricalModel, ClusterMixin, BaseEstimator):
             X, sample_weight, categorical if categorical is not None else self.categorical
         )
         model = _segcore.KPrototypesModel.fit(
-            numeric, codes, weights, **self._init(names, cat, categories, numeric.shape[1]),
-            random_state=seed_from(self.random_state),
-            update=str(self.update).lower() if isinstance(self.update, str) else repr(self.update),
+            numeric, codes, weights, init=self.init, categories=categories, names=[names[j] for j in cat],
+            update=self.update, random_state=seed_from(self.random_state),
             **core_params(self, int="n_clusters n_init max_iter", float="gamma?"),
         )
         self._adopt(model, X, names, categories)
@@ -194,25 +193,6 @@ class KPrototypes(_CategoricalModel, ClusterMixin, BaseEstimator):
         self.cluster_centroids_[:, is_categorical] = self.categorical_modes_
         self.categorical_ = cat
         return self
-
-    def _init(self, names: List[str], cat: List[int], categories: List[np.ndarray], n_numeric: int) -> Dict[str, Any]:
-        """The core's ``init``, ``init_numeric`` and ``init_categorical`` (given modes coded in
-        the fitted categories)."""
-        init = self.init
-        if isinstance(init, str) and init.lower() in ("k-means++", "cao", "huang"):
-            return {"init": init.lower(), "init_numeric": None, "init_categorical": None}
-        if not isinstance(init, (tuple, list)) or len(init) != 2:
-            raise InvalidParameterError(
-                f"invalid parameter `init` = {init!r}: expected 'k-means++', 'Cao', 'Huang' or "
-                "(numeric centroids, categorical modes)"
-            )
-        numeric = np.ascontiguousarray(init[0], dtype=np.float64).reshape(-1, n_numeric)
-        modes = np.asarray(init[1], dtype=object).reshape(numeric.shape[0], len(cat))
-        try:
-            codes = _read(modes, None, fitted=categories, names=[names[j] for j in cat], all_categorical=True)[4]
-        except DataError as err:
-            raise InvalidParameterError(f"invalid parameter `init`: categorical mode: {err}") from None
-        return {"init": "given", "init_numeric": numeric, "init_categorical": codes}
 
     def predict(self, X: MatrixLike) -> np.ndarray:
         """Nearest prototype of each row."""

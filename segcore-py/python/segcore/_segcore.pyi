@@ -635,13 +635,13 @@ class KPrototypesModel:
         *,
         n_clusters: int,
         gamma: Optional[float],
-        init: str,
-        init_numeric: Optional[npt.NDArray[np.float64]],
-        init_categorical: Optional[npt.NDArray[np.uint32]],
+        init: object,
+        categories: list[npt.NDArray[Any]],
+        names: list[str],
         n_init: int,
         max_iter: int,
         random_state: int,
-        update: str,
+        update: object,
     ) -> "KPrototypesModel": ...
     def predict(
         self, numeric: npt.NDArray[np.float64], categorical: npt.NDArray[np.uint32]
@@ -715,7 +715,6 @@ def read_mixed(
     *,
     fitted: Optional[list[npt.NDArray[Any]]] = None,
     n_features: Optional[int] = None,
-    names: Optional[list[str]] = None,
     all_categorical: bool = False,
     unseen_mismatch: bool = False,
     missing_code: bool = False,
