@@ -630,7 +630,7 @@ pub fn read_mixed<'py>(
         let o = np.call_method("asarray", (values(&column)?,), Some(&kwargs))?;
         inputs.push(CategoricalValues {
             name: names[j].clone(),
-            values: cells(&o)?,
+            values: cells(&o.call_method0("tolist")?)?,
             declared,
         });
         objects.push(o);
