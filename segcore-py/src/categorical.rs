@@ -1,8 +1,8 @@
 //! `segcore.KPrototypes`, `segcore.LatentClass`, `segcore.CA` and `segcore.MCA`'s fitted models.
 //!
-//! The Python layer passes categorical columns value by value (their categories and codes come
-//! from `segcore::data::fit_categories` / `category_codes`) and float64 numeric columns;
-//! everything else happens in the core.
+//! [`read_mixed`] reads the estimators' DataFrame or array: float64 numeric columns, and the
+//! categorical ones value by value, whose categories and codes come from
+//! `segcore::data::fit_categories` / `category_codes`; everything else happens in the core.
 //! `to_json`, `from_json` and pickling come from `model_pymethods!` (the models' `SavedState` is
 //! their `segcore::persist` document).
 
@@ -11,8 +11,9 @@ use crate::errors::{run_detached, to_py_err, IntoPyResult};
 use crate::model_pymethods;
 use ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use segcore::cluster::kprototypes::{
     KPrototypes, KPrototypesInit, KPrototypesParams, KPrototypesUpdate,
 };
@@ -33,9 +34,10 @@ pub struct PyKPrototypesModel {
 }
 
 model_pymethods!(PyKPrototypesModel {
-    /// Fits k-prototypes (parameters are validated by the core).
+    /// Fits k-prototypes (parameters are validated by the core; `init` and `update` as the
+    /// caller gave them, see [`prototypes_init`]).
     #[staticmethod]
-    #[pyo3(signature = (numeric, categorical, sample_weight, *, n_clusters, gamma, init, init_numeric, init_categorical, n_init, max_iter, random_state, update))]
+    #[pyo3(signature = (numeric, categorical, sample_weight, *, n_clusters, gamma, init, categories, names, n_init, max_iter, random_state, update))]
     #[allow(clippy::too_many_arguments)]
     fn fit(
         py: Python<'_>,
@@ -44,32 +46,21 @@ model_pymethods!(PyKPrototypesModel {
         sample_weight: Option<PyReadonlyArray1<'_, f64>>,
         n_clusters: i64,
         gamma: Option<f64>,
-        init: &str,
-        init_numeric: Option<PyReadonlyArray2<'_, f64>>,
-        init_categorical: Option<PyReadonlyArray2<'_, u32>>,
+        init: &Bound<'_, PyAny>,
+        categories: Vec<Bound<'_, PyAny>>,
+        names: Vec<String>,
         n_init: i64,
         max_iter: i64,
         random_state: u64,
-        update: &str,
+        update: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
+        let init = prototypes_init(init, &categories, names, numeric.as_array().ncols())?;
+        let update = match update.cast::<PyString>() {
+            Ok(name) => name.to_cow()?.to_lowercase(),
+            Err(_) => update.repr()?.to_string(),
+        };
         let params = (|| {
-            let init = match (init, init_numeric, init_categorical) {
-                ("given", Some(num), Some(cat)) => KPrototypesInit::Given {
-                    numeric: num.as_array().to_owned(),
-                    categorical: cat.as_array().to_owned(),
-                },
-                ("k-means++", _, _) => KPrototypesInit::KMeansPlusPlus,
-                ("cao", _, _) => KPrototypesInit::Cao,
-                ("huang", _, _) => KPrototypesInit::Huang,
-                (other, _, _) => {
-                    return Err(segcore::Error::invalid_parameter(
-                        "init",
-                        format!("{other:?}"),
-                        "'k-means++', 'Cao', 'Huang' or (numeric centroids, categorical modes)",
-                    ))
-                }
-            };
-            let update = match update {
+            let update = match update.as_str() {
                 "batch" => KPrototypesUpdate::Batch,
                 "incremental" => KPrototypesUpdate::Incremental,
                 other => {
@@ -144,6 +135,79 @@ model_pymethods!(PyKPrototypesModel {
         self.inner.categorical_modes().to_owned().into_pyarray(py)
     }
 });
+
+/// k-prototypes' `init` as the caller gave it: a method's name (any case), or `(numeric
+/// centroids, categorical modes)` with the modes as the columns' own values, coded in the fitted
+/// `categories` of the categorical columns `names` (an unknown or missing mode is an
+/// `InvalidParameterError`).
+fn prototypes_init<'py>(
+    init: &Bound<'py, PyAny>,
+    categories: &[Bound<'_, PyAny>],
+    names: Vec<String>,
+    n_numeric: usize,
+) -> PyResult<KPrototypesInit> {
+    let py = init.py();
+    if let Ok(name) = init.cast::<PyString>() {
+        match name.to_cow()?.to_lowercase().as_str() {
+            "k-means++" => return Ok(KPrototypesInit::KMeansPlusPlus),
+            "cao" => return Ok(KPrototypesInit::Cao),
+            "huang" => return Ok(KPrototypesInit::Huang),
+            _ => {}
+        }
+    }
+    if !(init.is_instance_of::<PyTuple>() || init.is_instance_of::<PyList>()) || init.len()? != 2 {
+        let expected = "'k-means++', 'Cao', 'Huang' or (numeric centroids, categorical modes)";
+        let error = segcore::Error::invalid_parameter("init", init.repr()?, expected);
+        return Err(to_py_err(py, error));
+    }
+    let np = py.import("numpy")?;
+    let asarray = |value: Bound<'py, PyAny>, dtype: &str| -> PyResult<Bound<'py, PyAny>> {
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("dtype", dtype)?;
+        np.call_method("asarray", (value,), Some(&kwargs))
+    };
+    let numeric =
+        asarray(init.get_item(0)?, "float64")?.call_method1("reshape", (-1, n_numeric))?;
+    let numeric = numeric
+        .extract::<PyReadonlyArray2<'_, f64>>()?
+        .as_array()
+        .to_owned();
+    let shape = (numeric.nrows(), names.len());
+    let modes = asarray(init.get_item(1)?, "O")?.call_method1("reshape", shape)?;
+    let columns = modes
+        .getattr("T")?
+        .try_iter()?
+        .zip(names)
+        .map(|(values, name)| {
+            let values = cells(&values?)?;
+            Ok(CategoricalValues {
+                name,
+                values,
+                declared: None,
+            })
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let known = known_categories(categories)?;
+    let codes = data::category_codes(
+        &columns,
+        &known,
+        UnseenCategories::Error,
+        MissingCategories::Error,
+    )
+    .map_err(|e| {
+        let message = format!("invalid parameter `init`: categorical mode: {e}");
+        segcore_error(py, "InvalidParameterError", message)
+    })?;
+    let categorical = if columns.is_empty() {
+        Array2::zeros(shape)
+    } else {
+        codes
+    };
+    Ok(KPrototypesInit::Given {
+        numeric,
+        categorical,
+    })
+}
 
 /// A fitted latent class model (wrapped by `segcore.LatentClass`).
 #[pyclass(module = "segcore._segcore", name = "LatentClassModel", frozen)]
@@ -338,44 +402,70 @@ fn cell(value: &Bound<'_, PyAny>) -> PyResult<Option<Category>> {
     Ok(Some(Category::Text(value.str()?.to_cow()?.into_owned())))
 }
 
-fn cells(values: Vec<Bound<'_, PyAny>>) -> PyResult<Vec<Option<Category>>> {
-    values.iter().map(cell).collect()
+/// The values of any iterable (a list, an object array, a pandas Index).
+fn cells(values: &Bound<'_, PyAny>) -> PyResult<Vec<Option<Category>>> {
+    values.try_iter()?.map(|v| cell(&v?)).collect()
 }
 
-/// `(name, values, declared order or None)` of one categorical column.
-type PyCategorical<'py> = (
-    String,
-    Vec<Bound<'py, PyAny>>,
-    Option<Vec<Bound<'py, PyAny>>>,
-);
-
-fn categorical_values(columns: Vec<PyCategorical<'_>>) -> PyResult<Vec<CategoricalValues>> {
-    columns
-        .into_iter()
-        .map(|(name, values, declared)| {
-            Ok(CategoricalValues {
-                name,
-                values: cells(values)?,
-                declared: match declared {
-                    Some(d) => Some(cells(d)?.into_iter().flatten().collect()),
-                    None => None,
-                },
-            })
-        })
+/// The fitted categories of each column (object arrays of the columns' own values).
+fn known_categories(fitted: &[Bound<'_, PyAny>]) -> PyResult<Vec<Vec<Category>>> {
+    fitted
+        .iter()
+        .map(|c| Ok(cells(c)?.into_iter().flatten().collect()))
         .collect()
 }
 
-/// The positions of the `categorical` columns `given` (positions or names)
-/// ([`segcore::data::select_columns`]; `shown`: the parameter's repr).
-#[pyfunction]
-#[pyo3(signature = (shown, given, names, n_columns))]
-pub fn categorical_columns(
-    py: Python<'_>,
-    shown: &str,
-    given: Vec<Bound<'_, PyAny>>,
+/// Whether `obj` comes from the package `name` (checked by module, as `segcore._frames`).
+fn from_package(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<bool> {
+    Ok(obj.get_type().module()?.to_cow()?.starts_with(name))
+}
+
+/// A column's values as numpy gives them (`to_numpy()` of a Series; an array as it is).
+fn values<'py>(column: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if column.hasattr("to_numpy")? {
+        column.call_method0("to_numpy")
+    } else {
+        Ok(column.clone())
+    }
+}
+
+/// An exception of `segcore.exceptions` with its own message.
+fn segcore_error(py: Python<'_>, class: &str, message: String) -> PyErr {
+    match py
+        .import("segcore.exceptions")
+        .and_then(|m| m.getattr(class)?.call1((message,)))
+    {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(e) => e,
+    }
+}
+
+/// A DataFrame column's kind by dtype: pandas' bool and non-numeric columns, polars' non-numeric
+/// ones are categorical.
+fn categorical_dtype(column: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let dtype = column.getattr("dtype")?;
+    if from_package(column, "polars")? {
+        return Ok(!dtype.call_method0("is_numeric")?.is_truthy()?);
+    }
+    let types = column.py().import("pandas.api.types")?;
+    let is = |test: &str| types.call_method1(test, (&dtype,))?.is_truthy();
+    Ok(is("is_bool_dtype")? || !is("is_numeric_dtype")?)
+}
+
+/// The positions of the `categorical` columns the caller gave (a position, a name or a list of
+/// them; [`segcore::data::select_columns`]); `names`: a DataFrame's column names.
+fn given_columns(
+    categorical: &Bound<'_, PyAny>,
     names: Option<Vec<Option<String>>>,
     n_columns: usize,
 ) -> PyResult<Vec<usize>> {
+    let py = categorical.py();
+    let single = categorical.is_instance_of::<PyString>() || categorical.extract::<i64>().is_ok();
+    let given = if single {
+        vec![categorical.clone()]
+    } else {
+        categorical.try_iter()?.collect::<PyResult<_>>()?
+    };
     let given: Vec<ColumnRef> = given
         .iter()
         .map(|c| {
@@ -389,73 +479,201 @@ pub fn categorical_columns(
             })
         })
         .collect::<PyResult<_>>()?;
-    data::select_columns("categorical", shown, &given, names.as_deref(), n_columns)
+    let shown = categorical.repr()?.to_string();
+    data::select_columns("categorical", &shown, &given, names.as_deref(), n_columns)
         .into_py_result(py)
 }
 
-fn missing_policy(code: bool) -> MissingCategories {
-    if code {
+/// A numeric column as float64 (NaN = missing); a column that is not numbers is a `TypeError`
+/// telling to list it in `categorical`.
+fn floats<'py>(column: &Bound<'py, PyAny>, name: &str) -> PyResult<PyReadonlyArray1<'py, f64>> {
+    let py = column.py();
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("dtype", "float64")?;
+    let read = if from_package(column, "pandas")? {
+        kwargs.set_item("na_value", f64::NAN)?;
+        column.call_method("to_numpy", (), Some(&kwargs))
+    } else {
+        py.import("numpy")?
+            .call_method("asarray", (values(column)?,), Some(&kwargs))
+    };
+    read.and_then(|a| a.extract()).map_err(|err| {
+        if err.is_instance_of::<PyTypeError>(py) || err.is_instance_of::<PyValueError>(py) {
+            PyTypeError::new_err(format!(
+                "column {name} is treated as numeric but is not ({}); list it in `categorical`",
+                err.value(py)
+            ))
+        } else {
+            err
+        }
+    })
+}
+
+/// `(names of the columns in errors, categorical columns, their categories, numeric part,
+/// category codes)`.
+type Mixed<'py> = (
+    Vec<String>,
+    Vec<usize>,
+    Vec<Bound<'py, PyAny>>,
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<u32>>,
+);
+
+/// Reads a pandas/polars DataFrame (by name) or a 2-D array (by position) for the categorical
+/// estimators: which columns are categorical (`categorical`: positions or names; None: by dtype
+/// for a DataFrame, none for a numeric array; every column with `all_categorical`), the numeric
+/// ones as float64, and the categorical ones value by value (a pandas Categorical with its
+/// declared order). Without `fitted`, the core learns each column's categories (returned as the
+/// column's own values at their first rows, an object array per column) and codes the rows
+/// ([`segcore::data::fit_categories`]); with the `fitted` categories (and `n_features`), it codes
+/// the rows in them ([`segcore::data::category_codes`]: an unseen value gets code `n_categories`
+/// with `unseen_mismatch`, a missing one the missing code with `missing_code`).
+#[pyfunction]
+#[pyo3(signature = (x, categorical, *, fitted=None, n_features=None, all_categorical=false, unseen_mismatch=false, missing_code=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn read_mixed<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    categorical: &Bound<'py, PyAny>,
+    fitted: Option<Vec<Bound<'py, PyAny>>>,
+    n_features: Option<usize>,
+    all_categorical: bool,
+    unseen_mismatch: bool,
+    missing_code: bool,
+) -> PyResult<Mixed<'py>> {
+    let frame = x.hasattr("columns")?;
+    let n_rows: usize = x.getattr("shape")?.get_item(0)?.extract()?;
+    let (keys, columns): (Vec<_>, Vec<_>) = if frame {
+        let keys: Vec<Bound<'py, PyAny>> =
+            x.getattr("columns")?.try_iter()?.collect::<PyResult<_>>()?;
+        let columns = keys
+            .iter()
+            .map(|k| x.get_item(k))
+            .collect::<PyResult<_>>()?;
+        (keys, columns)
+    } else {
+        let columns: Vec<Bound<'py, PyAny>> =
+            x.getattr("T")?.try_iter()?.collect::<PyResult<_>>()?;
+        (Vec::new(), columns)
+    };
+    let n = columns.len();
+    if let Some(expected) = n_features.filter(|&e| e != n) {
+        let what = "X (number of features)".into();
+        return Err(to_py_err(
+            py,
+            segcore::Error::ShapeMismatch {
+                what,
+                expected,
+                got: n,
+            },
+        ));
+    }
+    let names: Vec<String> = if frame {
+        keys.iter()
+            .map(|k| Ok(k.str()?.to_string()))
+            .collect::<PyResult<_>>()?
+    } else {
+        (0..n).map(|j| format!("column {j}")).collect()
+    };
+    let cat: Vec<usize> = if all_categorical {
+        (0..n).collect()
+    } else if !categorical.is_none() {
+        let labels = frame.then(|| keys.iter().map(|k| k.extract::<String>().ok()).collect());
+        given_columns(categorical, labels, n)?
+    } else if !frame {
+        let dtype = x.getattr("dtype")?;
+        if !"biuf".contains(dtype.getattr("kind")?.extract::<char>()?) {
+            return Err(segcore_error(
+                py,
+                "InvalidParameterError",
+                format!(
+                "invalid parameter `categorical` = None: X is an array of {dtype} values; pass \
+                 categorical=[column indices] (or a DataFrame whose categorical columns have a \
+                 category/string dtype)"
+            ),
+            ));
+        }
+        Vec::new()
+    } else {
+        (0..n)
+            .filter_map(|j| {
+                categorical_dtype(&columns[j])
+                    .map(|c| c.then_some(j))
+                    .transpose()
+            })
+            .collect::<PyResult<_>>()?
+    };
+    let numeric: Vec<usize> = (0..n).filter(|j| !cat.contains(j)).collect();
+    let mut numbers = Array2::<f64>::zeros((n_rows, numeric.len()));
+    for (mut out, &j) in numbers.columns_mut().into_iter().zip(&numeric) {
+        out.assign(&floats(&columns[j], &names[j])?.as_array());
+    }
+    let np = py.import("numpy")?;
+    let mut objects = Vec::with_capacity(cat.len());
+    let mut inputs = Vec::with_capacity(cat.len());
+    for &j in &cat {
+        let mut column = columns[j].clone();
+        if from_package(&column, "polars")? && categorical_dtype(&column)? {
+            column = column.call_method1("cast", (py.import("polars")?.getattr("String")?,))?;
+        }
+        let declared = match column
+            .getattr("dtype")
+            .and_then(|d| d.getattr("categories"))
+        {
+            Ok(d) if from_package(&column, "pandas")? => {
+                Some(cells(&d)?.into_iter().flatten().collect())
+            }
+            _ => None,
+        };
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("dtype", "O")?;
+        let o = np.call_method("asarray", (values(&column)?,), Some(&kwargs))?;
+        inputs.push(CategoricalValues {
+            name: names[j].clone(),
+            values: cells(&o.call_method0("tolist")?)?,
+            declared,
+        });
+        objects.push(o);
+    }
+    let missing = if missing_code {
         MissingCategories::Code
     } else {
         MissingCategories::Error
-    }
-}
-
-/// The rows of each column's categories (in code order) and the codes.
-type CategoriesOut<'py> = (Vec<Vec<usize>>, Bound<'py, PyArray2<u32>>);
-
-/// `(rows of each column's categories in code order, codes)`: the core's
-/// [`segcore::data::fit_categories`] (missing values coded when `missing_code`).
-#[pyfunction]
-#[pyo3(signature = (columns, n_rows, *, missing_code))]
-pub fn fit_categories<'py>(
-    py: Python<'py>,
-    columns: Vec<PyCategorical<'py>>,
-    n_rows: usize,
-    missing_code: bool,
-) -> PyResult<CategoriesOut<'py>> {
-    let columns = categorical_values(columns)?;
-    let (rows, codes) =
-        data::fit_categories(&columns, missing_policy(missing_code)).into_py_result(py)?;
-    let codes = if columns.is_empty() {
+    };
+    let (categories, codes) = match fitted {
+        None => {
+            let (rows, codes) = data::fit_categories(&inputs, missing).into_py_result(py)?;
+            let categories = objects
+                .iter()
+                .zip(rows)
+                .map(|(o, r)| o.get_item(PyList::new(py, r)?))
+                .collect::<PyResult<_>>()?;
+            (categories, codes)
+        }
+        Some(fitted) => {
+            let known = known_categories(&fitted)?;
+            let unseen = if unseen_mismatch {
+                UnseenCategories::Mismatch
+            } else {
+                UnseenCategories::Error
+            };
+            let codes =
+                data::category_codes(&inputs, &known, unseen, missing).into_py_result(py)?;
+            (fitted, codes)
+        }
+    };
+    let codes = if cat.is_empty() {
         Array2::zeros((n_rows, 0))
     } else {
         codes
     };
-    Ok((rows, codes.into_pyarray(py)))
-}
-
-/// The codes of `columns` in the fitted `categories` ([`segcore::data::category_codes`]; an
-/// unseen value gets code `n_categories` when `unseen_mismatch`, a missing one the missing code
-/// when `missing_code`).
-#[pyfunction]
-#[pyo3(signature = (columns, categories, n_rows, *, unseen_mismatch, missing_code))]
-pub fn category_codes<'py>(
-    py: Python<'py>,
-    columns: Vec<PyCategorical<'py>>,
-    categories: Vec<Vec<Bound<'py, PyAny>>>,
-    n_rows: usize,
-    unseen_mismatch: bool,
-    missing_code: bool,
-) -> PyResult<Bound<'py, PyArray2<u32>>> {
-    let columns = categorical_values(columns)?;
-    let categories = categories
-        .into_iter()
-        .map(|c| Ok(cells(c)?.into_iter().flatten().collect()))
-        .collect::<PyResult<Vec<Vec<Category>>>>()?;
-    let unseen = if unseen_mismatch {
-        UnseenCategories::Mismatch
-    } else {
-        UnseenCategories::Error
-    };
-    let codes = data::category_codes(&columns, &categories, unseen, missing_policy(missing_code))
-        .into_py_result(py)?;
-    let codes = if columns.is_empty() {
-        Array2::zeros((n_rows, 0))
-    } else {
-        codes
-    };
-    Ok(codes.into_pyarray(py))
+    Ok((
+        names,
+        cat,
+        categories,
+        numbers.into_pyarray(py),
+        codes.into_pyarray(py),
+    ))
 }
 
 /// What `correction` may be.

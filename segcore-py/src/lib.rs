@@ -75,9 +75,7 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<categorical::PyKPrototypesModel>()?;
     m.add_class::<categorical::PyLatentClassModel>()?;
     m.add_function(wrap_pyfunction!(categorical::latent_class_table, m)?)?;
-    m.add_function(wrap_pyfunction!(categorical::fit_categories, m)?)?;
-    m.add_function(wrap_pyfunction!(categorical::category_codes, m)?)?;
-    m.add_function(wrap_pyfunction!(categorical::categorical_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(categorical::read_mixed, m)?)?;
     m.add_class::<categorical::PyMcaModel>()?;
     m.add_class::<categorical::PyCaModel>()?;
     m.add_class::<partial::PyKMeansDriver>()?;

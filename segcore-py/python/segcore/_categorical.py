@@ -1,28 +1,27 @@
 """Categorical and mixed data: k-prototypes, latent class analysis, (multiple) correspondence analysis.
 
-The classes here only convert: columns are split into numeric and categorical ones (by dtype for
-pandas/polars DataFrames, by ``categorical=[indices]`` for arrays) and handed over value by value;
-the core orders the categories (as pandas sorts them, which kmodes, stepmix and prince encode
-with), codes the values and computes everything else.
+The classes here only hand over: the binding reads the columns (numeric and categorical ones by
+dtype for pandas/polars DataFrames, by ``categorical=[indices]`` for arrays); the core orders the
+categories (as pandas sorts them, which kmodes, stepmix and prince encode with), codes the values
+and computes everything else.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Hashable, List, Optional, Sequence, Tuple, Union, cast
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from . import _segcore
-from ._base import BaseEstimator, ClusterMixin, CoreModelMixin, TransformerMixin, adopt, check_is_fitted
-from ._base import float_param, int_param, seed_from, store_params
-from ._frames import _refuse_not_2d, _refuse_sparse, as_sample_weight, check_feature_names, feature_names_of, is_pandas, is_polars, values
-from ._typing import ColumnLike, Ignored, MatrixLike, RandomState, SampleWeight
-from .exceptions import DataError, InvalidParameterError
+from ._base import BaseEstimator, ClusterMixin, CoreModelMixin, TransformerMixin, check_is_fitted, core_method
+from ._base import core_params, int_param, seed_from, store_params
+from ._frames import _refuse_not_2d, _refuse_sparse, as_sample_weight, check_feature_names, feature_names_of, is_pandas, is_polars
+from ._typing import Ignored, MatrixLike, RandomState, SampleWeight
+from .exceptions import DataError
 
 if TYPE_CHECKING:
     import pandas as pd
-    import polars as pl
 
 __all__ = ["KPrototypes", "LatentClass", "latent_class_table", "CA", "MCA"]
 
@@ -36,135 +35,60 @@ PrototypesInit = Union[str, Tuple[npt.ArrayLike, npt.ArrayLike], List[npt.ArrayL
 # Columns and category codes
 
 
-def _columns(X: MatrixLike) -> Tuple[List[ColumnLike], List[Hashable], bool, int]:
-    """(columns, keys, whether ``X`` is a DataFrame, n_rows): a pandas/polars DataFrame's columns
-    by name, or a 2-D array's by position."""
-    if hasattr(X, "columns") and (is_pandas(X) or is_polars(X)):
-        frame = cast("pd.DataFrame", X)
-        keys = list(frame.columns)
-        return [frame[k] for k in keys], keys, True, int(frame.shape[0])
-    _refuse_sparse(X)
-    array = np.asarray(X)
-    _refuse_not_2d(array)
-    return list(array.T), list(range(array.shape[1])), False, int(array.shape[0])
+def _read(X: MatrixLike, categorical: Any, **options: Any) -> Tuple[List[str], List[int], List[np.ndarray], np.ndarray, np.ndarray]:
+    """``X`` (a pandas/polars DataFrame, else a 2-D array) read by ``_segcore.read_mixed``:
+    (the columns' names in errors, the categorical columns, their categories, the numeric part,
+    the category codes)."""
+    if not (hasattr(X, "columns") and (is_pandas(X) or is_polars(X))):
+        _refuse_sparse(X)
+        X = np.asarray(X)
+        _refuse_not_2d(X)
+    return _segcore.read_mixed(X, categorical, **options)
 
 
-def _is_categorical(column: ColumnLike) -> bool:
-    """By dtype: pandas' bool and non-numeric columns, polars' non-numeric ones."""
-    dtype = getattr(column, "dtype")
-    if is_polars(column):
-        return not dtype.is_numeric()
-    import pandas as pd
+class _CategoricalModel(CoreModelMixin):
+    """What the estimators of categorical columns share: their columns read by :func:`_read`
+    with the class's policies (every column categorical: ``_all``; a missing value coded:
+    ``_missing_code``, else an error; an unseen category at predict a mismatch with every
+    category: ``_unseen_mismatch``, else an error)."""
 
-    return bool(pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype))
-
-
-def _objects(column: ColumnLike) -> np.ndarray:
-    """A categorical column's values as Python objects (polars' non-numeric ones as text)."""
-    if is_polars(column) and not getattr(column, "dtype").is_numeric():
-        import polars as pl
-
-        column = cast("pl.Series", column).cast(pl.String)
-    return np.asarray(values(column), dtype=object)
-
-
-class _Layout:
-    """Which columns are numeric and which categorical, and the fitted categories."""
-
-    def __init__(self, X: MatrixLike, categorical: CategoricalColumns, all_categorical: bool) -> None:
-        columns, keys, self.frame, _ = _columns(X)
-        self.labels = [str(k) for k in keys]
-        n = self.n_features = len(keys)
-        if all_categorical:
-            cat = list(range(n))
-        elif categorical is not None:
-            given = [categorical] if isinstance(categorical, (int, np.integer, str)) else list(cast(Sequence, categorical))
-            names = [k if isinstance(k, str) else None for k in keys] if self.frame else None
-            cat = _segcore.categorical_columns(repr(categorical), given, names, n)
-        elif not self.frame:
-            dtype = np.asarray(X).dtype
-            if dtype.kind not in "biuf":
-                raise InvalidParameterError(
-                    f"invalid parameter `categorical` = None: X is an array of {dtype} values; pass "
-                    "categorical=[column indices] (or a DataFrame whose categorical columns have a "
-                    "category/string dtype)"
-                )
-            cat = []
-        else:
-            cat = [j for j, column in enumerate(columns) if _is_categorical(column)]
-        self.categorical = cat
-        self.numeric = [j for j in range(n) if j not in set(cat)]
-        self.categories: List[np.ndarray] = []
-
-    def names(self, indices: Sequence[int], keys: Optional[Sequence[Hashable]] = None) -> List[str]:
-        """The columns' names in errors (``column 2`` for an array's)."""
-        shown = self.labels if keys is None else keys
-        return [str(shown[j]) if self.frame else f"column {shown[j]}" for j in indices]
-
-    def numeric_part(self, X: MatrixLike) -> np.ndarray:
-        columns, keys, _, n_rows = _columns(X)
-        out = np.empty((n_rows, len(self.numeric)), dtype=np.float64)
-        for col, (j, name) in enumerate(zip(self.numeric, self.names(self.numeric, keys))):
-            try:
-                column = columns[j]
-                out[:, col] = (cast("pd.Series", column).to_numpy(dtype=np.float64, na_value=np.nan)
-                               if is_pandas(column) else np.asarray(values(column), dtype=np.float64))
-            except (TypeError, ValueError) as err:
-                raise TypeError(f"column {name} is treated as numeric but is not ({err}); list it in `categorical`") from None
-        return out
-
-    def _inputs(self, X: MatrixLike) -> Tuple[List[Tuple[str, list, Optional[list]]], List[np.ndarray], int]:
-        """The categorical columns for the core: (name, values, a pandas Categorical's declared
-        order or None); the core orders the categories and codes the values."""
-        columns, keys, _, n_rows = _columns(X)
-        if len(keys) != self.n_features:
-            raise DataError(f"shape mismatch in X (number of features): expected {self.n_features}, got {len(keys)}")
-        objects = [_objects(columns[j]) for j in self.categorical]
-        declared = [getattr(getattr(columns[j], "dtype", None), "categories", None) if is_pandas(columns[j]) else None
-                    for j in self.categorical]
-        inputs = [(name, o.tolist(), None if d is None else list(d))
-                  for name, o, d in zip(self.names(self.categorical, keys), objects, declared)]
-        return inputs, objects, n_rows
-
-    def fit_codes(self, X: MatrixLike, missing: str) -> np.ndarray:
-        """Learns the categories of the categorical columns (each shown as its value at its
-        first row) and returns their codes at fit; ``missing``: 'error' or 'code'."""
-        inputs, objects, n_rows = self._inputs(X)
-        rows, codes = _segcore.fit_categories(inputs, n_rows, missing_code=missing == "code")
-        self.categories = [o[np.asarray(r, dtype=np.intp)] for o, r in zip(objects, rows)]
-        return codes
+    _all = True
+    _missing_code = False
+    _unseen_mismatch = False
+    categories_: List[np.ndarray]
+    n_features_in_: int
 
     @classmethod
-    def of_answers(cls, X: MatrixLike, sample_weight: SampleWeight, missing: str) -> Tuple["_Layout", np.ndarray, Optional[np.ndarray]]:
-        """The layout of ``X`` as categorical columns only, their codes at fit and the weights."""
-        layout = cls(X, None, True)
-        codes = layout.fit_codes(X, missing)
-        return layout, codes, as_sample_weight(sample_weight, codes.shape[0], np.dtype(np.float64))
+    def _read_fit(cls, X: MatrixLike, sample_weight: SampleWeight, categorical: Any = None) -> Tuple[Any, ...]:
+        """:func:`_read` at fit (the categories learnt), and the sample weights."""
+        read = _read(X, categorical, all_categorical=cls._all, missing_code=cls._missing_code)
+        return read + (as_sample_weight(sample_weight, read[4].shape[0], np.dtype(np.float64)),)
 
-    def adopt(self, estimator: Any, model: Any, X: MatrixLike, attributes: str) -> None:
-        """Stores this layout, the fitted ``model`` and its ``attributes`` on ``estimator``, with
-        ``categories_``, ``n_features_in_`` and the feature names of ``X``."""
-        estimator._layout, estimator._model = self, model
-        adopt(estimator, model, attributes)
-        estimator.categories_ = list(self.categories)
-        estimator.n_features_in_ = self.n_features
-        estimator._set_feature_names(feature_names_of(X))
+    def _adopt(self, model: Any, X: MatrixLike, names: List[str], categories: List[np.ndarray]) -> None:
+        """The fitted ``model``, its attributes (``_fitted``), ``categories_``, ``n_features_in_``
+        and the feature names of ``X``."""
+        self._set_fitted(model, feature_names_of(X))
+        self.categories_, self.n_features_in_ = categories, len(names)
 
-    def codes(self, X: MatrixLike, unseen: str, missing: str) -> np.ndarray:
-        """Codes at predict. ``unseen``: 'error' or 'mismatch' (code = number of categories);
-        ``missing``: 'error' or 'code'."""
-        inputs, _, n_rows = self._inputs(X)
-        return _segcore.category_codes(
-            inputs, [c.tolist() for c in self.categories], n_rows,
-            unseen_mismatch=unseen == "mismatch", missing_code=missing == "code",
+    def _read_new(self, X: MatrixLike) -> Tuple[np.ndarray, np.ndarray]:
+        """(numeric part, codes) of new rows in the fitted columns and categories."""
+        check_is_fitted(self)
+        check_feature_names(self, X)
+        _, _, _, numeric, codes = _read(
+            X, getattr(self, "categorical_", None), fitted=self.categories_, n_features=self.n_features_in_,
+            all_categorical=self._all, unseen_mismatch=self._unseen_mismatch, missing_code=self._missing_code,
         )
+        return numeric, codes
+
+    def _checked_input(self, X: MatrixLike, check_names: bool = True) -> np.ndarray:
+        return self._read_new(X)[1]
 
 
 # ---------------------------------------------------------------------------------------------
 # k-prototypes
 
 
-class KPrototypes(CoreModelMixin, ClusterMixin, BaseEstimator):
+class KPrototypes(_CategoricalModel, ClusterMixin, BaseEstimator):
     """k-prototypes clustering (Huang) of rows with numeric and categorical columns.
 
     The dissimilarity of a row to a prototype is the squared Euclidean distance over the numeric
@@ -242,83 +166,45 @@ class KPrototypes(CoreModelMixin, ClusterMixin, BaseEstimator):
     ) -> None:
         store_params(self, locals())
 
+    _all = False
+    _unseen_mismatch = True
+    _fitted = "labels cost gamma n_iter converged numeric_centroids"
+
     def fit(
         self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None, categorical: CategoricalColumns = None
     ) -> "KPrototypes":
         """Fit on ``X``; ``categorical`` (as kmodes' ``fit``) overrides the parameter."""
-        layout = _Layout(X, categorical if categorical is not None else self.categorical, False)
-        numeric = layout.numeric_part(X)
-        codes = layout.fit_codes(X, missing="error")
-        weights = as_sample_weight(sample_weight, numeric.shape[0], np.dtype(np.float64))
-        init_name, init_num, init_cat = self._init_arrays(layout)
-        model = _segcore.KPrototypesModel.fit(
-            numeric,
-            codes,
-            weights,
-            n_clusters=int_param("n_clusters", self.n_clusters),
-            gamma=None if self.gamma is None else float_param("gamma", self.gamma),
-            init=init_name,
-            init_numeric=init_num,
-            init_categorical=init_cat,
-            n_init=int_param("n_init", self.n_init),
-            max_iter=int_param("max_iter", self.max_iter),
-            random_state=seed_from(self.random_state),
-            update=str(self.update).lower() if isinstance(self.update, str) else repr(self.update),
+        names, cat, categories, numeric, codes, weights = self._read_fit(
+            X, sample_weight, categorical if categorical is not None else self.categorical
         )
-        layout.adopt(self, model, X, "labels cost gamma n_iter converged numeric_centroids")
+        model = _segcore.KPrototypesModel.fit(
+            numeric, codes, weights, init=self.init, categories=categories, names=[names[j] for j in cat],
+            update=self.update, random_state=seed_from(self.random_state),
+            **core_params(self, int="n_clusters n_init max_iter", float="gamma?"),
+        )
+        self._adopt(model, X, names, categories)
         modes = model.categorical_modes
-        decoded = np.empty(modes.shape, dtype=object)
-        for col, cats in enumerate(layout.categories):
-            decoded[:, col] = cats[modes[:, col].astype(np.int64)]
-        self.categorical_modes_ = decoded
-        centroids = np.empty((modes.shape[0], layout.n_features), dtype=object)
-        centroids[:, layout.numeric] = self.numeric_centroids_
-        centroids[:, layout.categorical] = decoded
-        self.cluster_centroids_ = centroids
-        self.categorical_ = list(layout.categorical)
+        self.categorical_modes_ = np.empty(modes.shape, dtype=object)
+        for col, values in enumerate(categories):
+            self.categorical_modes_[:, col] = values[modes[:, col]]
+        is_categorical = np.isin(np.arange(len(names)), cat)
+        self.cluster_centroids_ = np.empty((modes.shape[0], len(names)), dtype=object)
+        self.cluster_centroids_[:, ~is_categorical] = self.numeric_centroids_
+        self.cluster_centroids_[:, is_categorical] = self.categorical_modes_
+        self.categorical_ = cat
         return self
-
-    def _init_arrays(self, layout: _Layout) -> Tuple[str, Optional[np.ndarray], Optional[np.ndarray]]:
-        init = self.init
-        if isinstance(init, str) and init.lower() in ("k-means++", "cao", "huang"):
-            return init.lower(), None, None
-        if not isinstance(init, (tuple, list)) or len(init) != 2:
-            raise InvalidParameterError(
-                f"invalid parameter `init` = {init!r}: expected 'k-means++', 'Cao', 'Huang' or "
-                "(numeric centroids, categorical modes)"
-            )
-        numeric = np.asarray(init[0], dtype=np.float64).reshape(-1, len(layout.numeric))
-        raw = np.asarray(init[1], dtype=object).reshape(numeric.shape[0], len(layout.categorical))
-        names = layout.names(layout.categorical)
-        try:
-            codes = _segcore.category_codes(
-                [(name, raw[:, col].tolist(), None) for col, name in enumerate(names)],
-                [c.tolist() for c in layout.categories], raw.shape[0], unseen_mismatch=False, missing_code=False,
-            )
-        except DataError as err:
-            raise InvalidParameterError(f"invalid parameter `init`: categorical mode: {err}") from None
-        return "given", np.ascontiguousarray(numeric), codes
 
     def predict(self, X: MatrixLike) -> np.ndarray:
         """Nearest prototype of each row."""
-        check_is_fitted(self)
-        check_feature_names(self, X)
-        layout = self._layout
-        codes = layout.codes(X, unseen="mismatch", missing="error")
-        return self._model.predict(layout.numeric_part(X), codes)
-
-    def fit_predict(
-        self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None, categorical: CategoricalColumns = None
-    ) -> np.ndarray:
-        """Fit and return ``labels_``."""
-        return self.fit(X, sample_weight=sample_weight, categorical=categorical).labels_
+        numeric, codes = self._read_new(X)
+        return self._model.predict(numeric, codes)
 
 
 # ---------------------------------------------------------------------------------------------
 # Latent class analysis
 
 
-class LatentClass(CoreModelMixin, ClusterMixin, BaseEstimator):
+class LatentClass(_CategoricalModel, ClusterMixin, BaseEstimator):
     """Latent class analysis: unobserved classes behind categorical answers, fitted by EM.
 
     Every column of ``X`` is a categorical indicator (any values; missing answers as
@@ -375,50 +261,27 @@ class LatentClass(CoreModelMixin, ClusterMixin, BaseEstimator):
     ) -> None:
         store_params(self, locals())
 
+    _missing_code = True
+    _fitted = "weights item_probabilities log_likelihood n_parameters n_iter converged"
+
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "LatentClass":
         """Fit the model on the answers ``X``."""
-        layout, codes, weights = _Layout.of_answers(X, sample_weight, missing="code")
-        model = _segcore.LatentClassModel.fit(
-            codes,
-            weights,
-            n_components=int_param("n_components", self.n_components),
-            n_init=int_param("n_init", self.n_init),
-            max_iter=int_param("max_iter", self.max_iter),
-            tol=float_param("tol", self.tol),
-            random_state=seed_from(self.random_state),
-        )
-        layout.adopt(self, model, X, "weights item_probabilities log_likelihood n_parameters n_iter converged")
+        names, _, categories, _, codes, weights = self._read_fit(X, sample_weight)
+        params = core_params(self, int="n_components n_init max_iter", float="tol")
+        model = _segcore.LatentClassModel.fit(codes, weights, **params, random_state=seed_from(self.random_state))
+        self._adopt(model, X, names, categories)
         self.labels_ = model.predict(codes)
         return self
 
-    def _codes(self, X: MatrixLike) -> np.ndarray:
-        check_is_fitted(self)
-        check_feature_names(self, X)
-        return self._layout.codes(X, unseen="error", missing="code")
-
-    def predict_proba(self, X: MatrixLike) -> np.ndarray:
-        """Posterior class probabilities, shape (n_samples, n_components)."""
-        return self._model.predict_proba(self._codes(X))
-
-    def predict(self, X: MatrixLike) -> np.ndarray:
-        """Most probable class of each row."""
-        return self._model.predict(self._codes(X))
-
-    def score_samples(self, X: MatrixLike) -> np.ndarray:
-        """Log-likelihood of each row."""
-        return self._model.score_samples(self._codes(X))
+    predict_proba = core_method("predict_proba", "Posterior class probabilities, shape (n_samples, n_components).")
+    predict = core_method("predict", "Most probable class of each row.")
+    score_samples = core_method("score_samples", "Log-likelihood of each row.")
+    bic = core_method("bic", "Bayesian information criterion: ``-2 LL + n_parameters ln(n_samples)``.")
+    aic = core_method("aic", "Akaike information criterion: ``-2 LL + 2 n_parameters``.")
 
     def score(self, X: MatrixLike, y: Ignored = None) -> float:
         """Mean log-likelihood per row (scikit-learn's mixture convention)."""
-        return self._model.score(self._codes(X))
-
-    def bic(self, X: MatrixLike) -> float:
-        """Bayesian information criterion: ``-2 LL + n_parameters ln(n_samples)``."""
-        return self._model.bic(self._codes(X))
-
-    def aic(self, X: MatrixLike) -> float:
-        """Akaike information criterion: ``-2 LL + 2 n_parameters``."""
-        return self._model.aic(self._codes(X))
+        return self._call("score", X)
 
 
 def latent_class_table(
@@ -437,16 +300,10 @@ def latent_class_table(
     ``log_likelihood``, ``n_parameters``, ``bic``, ``aic``, ``converged``. The lowest BIC is the
     usual choice.
     """
-    _, codes, weights = _Layout.of_answers(X, sample_weight, missing="code")
-    rows = _segcore.latent_class_table(
-        codes,
-        weights,
-        [int_param("n_components", k) for k in n_components],
-        n_init=int_param("n_init", n_init),
-        max_iter=int_param("max_iter", max_iter),
-        tol=float_param("tol", tol),
-        random_state=seed_from(random_state),
-    )
+    codes, weights = LatentClass._read_fit(X, sample_weight)[4:]
+    params = core_params(locals(), int="n_init max_iter", float="tol")
+    n_components = [int_param("n_components", k) for k in n_components]
+    rows = _segcore.latent_class_table(codes, weights, n_components, **params, random_state=seed_from(random_state))
     return dict(rows)
 
 
@@ -454,7 +311,7 @@ def latent_class_table(
 # Correspondence analysis
 
 
-class MCA(CoreModelMixin, TransformerMixin, BaseEstimator):
+class MCA(_CategoricalModel, TransformerMixin, BaseEstimator):
     """Multiple correspondence analysis of categorical columns (prince's definitions).
 
     Computed from the Burt matrix without building the indicator matrix, so memory does not grow
@@ -497,31 +354,23 @@ class MCA(CoreModelMixin, TransformerMixin, BaseEstimator):
     def __init__(self, n_components: int = 2, *, correction: Optional[str] = None) -> None:
         store_params(self, locals())
 
+    _fitted = ("eigenvalues principal_inertias percentage_of_variance cumulative_percentage_of_variance "
+               "total_inertia column_coordinates")
+
     def fit(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> "MCA":
         """Fit on the categorical columns ``X`` (missing values are an error)."""
-        layout, codes, weights = _Layout.of_answers(X, sample_weight, missing="error")
-        model = _segcore.McaModel.fit(
-            codes, weights, n_components=int_param("n_components", self.n_components), correction=self.correction
-        )
-        layout.adopt(self, model, X, "eigenvalues principal_inertias percentage_of_variance "
-                     "cumulative_percentage_of_variance total_inertia column_coordinates")
-        self.category_names_ = [
-            f"{name}__{value}" for name, cats in zip(layout.labels, layout.categories) for value in cats
-        ]
+        names, _, categories, _, codes, weights = self._read_fit(X, sample_weight)
+        n_components = int_param("n_components", self.n_components)
+        model = _segcore.McaModel.fit(codes, weights, n_components=n_components, correction=self.correction)
+        self._adopt(model, X, names, categories)
+        labels = getattr(X, "columns", range(len(names)))
+        self.category_names_ = [f"{name}__{value}" for name, cats in zip(labels, categories) for value in cats]
         return self
 
-    def transform(self, X: MatrixLike) -> np.ndarray:
-        """Row principal coordinates (an unseen category is an error)."""
-        check_is_fitted(self)
-        check_feature_names(self, X)
-        return self._model.transform(self._layout.codes(X, unseen="error", missing="error"))
-
-    def fit_transform(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> np.ndarray:
-        """Fit, then the training rows' coordinates."""
-        return self.fit(X, sample_weight=sample_weight).transform(X)
+    transform = core_method("transform", "Row principal coordinates (an unseen category is an error).")
 
 
-class CA(TransformerMixin, BaseEstimator):
+class CA(CoreModelMixin, TransformerMixin, BaseEstimator):
     """Correspondence analysis of a two-way contingency table (prince's definitions).
 
     ``X`` is the table itself (counts, rows x columns), e.g. ``pandas.crosstab(industry,
@@ -550,27 +399,25 @@ class CA(TransformerMixin, BaseEstimator):
     def __init__(self, n_components: int = 2) -> None:
         store_params(self, locals())
 
+    _fitted = ("eigenvalues percentage_of_variance cumulative_percentage_of_variance total_inertia "
+               "row_coordinates column_coordinates row_masses column_masses")
+
     def fit(self, X: MatrixLike, y: Ignored = None) -> "CA":
         """Fit on the contingency table ``X``."""
-        table = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+        table = np.asarray(X, dtype=np.float64)
         if table.ndim != 2:
             raise DataError(f"the contingency table must be 2D, got {table.ndim}D")
-        model = _segcore.CaModel.fit(table, n_components=int_param("n_components", self.n_components))
-        self._model = model
-        adopt(self, model, "eigenvalues percentage_of_variance cumulative_percentage_of_variance total_inertia "
-              "row_coordinates column_coordinates row_masses column_masses")
-        frame = hasattr(X, "columns") and (is_pandas(X) or is_polars(X))
-        self.row_names_ = list(cast("pd.DataFrame", X).index) if frame and is_pandas(X) else list(range(table.shape[0]))
-        self.column_names_ = list(cast("pd.DataFrame", X).columns) if frame else list(range(table.shape[1]))
+        self._set_fitted(_segcore.CaModel.fit(table, n_components=int_param("n_components", self.n_components)), None)
+        frame = cast("pd.DataFrame", X)
+        self.row_names_ = list(frame.index if is_pandas(X) else range(table.shape[0]))
+        self.column_names_ = list(frame.columns if is_pandas(X) or is_polars(X) else range(table.shape[1]))
         return self
 
-    def transform(self, X: MatrixLike) -> np.ndarray:
-        """Principal coordinates of rows of counts over the table's columns."""
+    def _checked_input(self, X: MatrixLike, check_names: bool = True) -> np.ndarray:
         check_is_fitted(self)
-        rows = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
-        if rows.ndim == 1:
-            rows = rows.reshape(1, -1)
-        return self._model.transform(rows)
+        return np.atleast_2d(np.asarray(X, dtype=np.float64))
+
+    transform = core_method("transform", "Principal coordinates of rows of counts over the table's columns.")
 
     def fit_transform(self, X: MatrixLike, y: Ignored = None) -> np.ndarray:
         """Fit, then the table rows' coordinates."""

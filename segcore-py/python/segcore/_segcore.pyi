@@ -635,13 +635,13 @@ class KPrototypesModel:
         *,
         n_clusters: int,
         gamma: Optional[float],
-        init: str,
-        init_numeric: Optional[npt.NDArray[np.float64]],
-        init_categorical: Optional[npt.NDArray[np.uint32]],
+        init: object,
+        categories: list[npt.NDArray[Any]],
+        names: list[str],
         n_init: int,
         max_iter: int,
         random_state: int,
-        update: str,
+        update: object,
     ) -> "KPrototypesModel": ...
     def predict(
         self, numeric: npt.NDArray[np.float64], categorical: npt.NDArray[np.uint32]
@@ -709,18 +709,16 @@ def latent_class_table(
     tol: float,
     random_state: int,
 ) -> dict[str, npt.NDArray[Any]]: ...
-def fit_categories(
-    columns: list[tuple[str, list[Any], Optional[list[Any]]]], n_rows: int, *, missing_code: bool
-) -> tuple[list[list[int]], npt.NDArray[np.uint32]]: ...
-def categorical_columns(shown: str, given: list[Any], names: Optional[list[Optional[str]]], n_columns: int) -> list[int]: ...
-def category_codes(
-    columns: list[tuple[str, list[Any], Optional[list[Any]]]],
-    categories: list[list[Any]],
-    n_rows: int,
+def read_mixed(
+    x: Any,
+    categorical: Any,
     *,
-    unseen_mismatch: bool,
-    missing_code: bool,
-) -> npt.NDArray[np.uint32]: ...
+    fitted: Optional[list[npt.NDArray[Any]]] = None,
+    n_features: Optional[int] = None,
+    all_categorical: bool = False,
+    unseen_mismatch: bool = False,
+    missing_code: bool = False,
+) -> tuple[list[str], list[int], list[npt.NDArray[Any]], npt.NDArray[np.float64], npt.NDArray[np.uint32]]: ...
 
 class _Correspondence:
     """What CA and MCA's fitted models share (a stub-only base: no such class at run time)."""
