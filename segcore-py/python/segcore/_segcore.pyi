@@ -609,11 +609,11 @@ class SegmenterModel:
     def profile_json(self) -> str: ...
     def report_html(
         self,
-        title: Optional[str] = None,
-        source: Optional[str] = None,
-        currency: Optional[str] = None,
-        units: Optional[dict[str, str]] = None,
-        labels: Optional[dict[str, str]] = None,
+        title: object = None,
+        source: object = None,
+        currency: object = None,
+        units: object = None,
+        labels: object = None,
         date_range: Optional[Tuple[int, int]] = None,
         tx: Optional[_TxArgument] = None,
     ) -> str: ...

@@ -528,11 +528,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
                     f"invalid parameter `date_range` = {date_range!r}: expected (first, last) dates"
                 )
             days = (day(date_range[0], "date_range"), day(date_range[1], "date_range"))
-        text: Dict[str, Any] = {key: None if v is None else str(v) for key, v in dict(title=title, source=source, currency=currency).items()}
-        words: Dict[str, Any] = {key: None if v is None else {str(k): str(w) for k, w in v.items()}
-                 for key, v in dict(units=units, labels=labels).items()}
         tx = self._log(transactions)[0] if transactions is not None and days is None else None
-        return str(self._model.report_html(**text, **words, date_range=days, tx=tx))
+        return str(self._model.report_html(title, source, currency, units, labels, date_range=days, tx=tx))
 
     def save_report(self, path: Union[str, "os.PathLike[str]"], **options: Any) -> Path:
         """Write :meth:`report_html` (same keyword arguments) to ``path`` as UTF-8 and return
