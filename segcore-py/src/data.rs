@@ -1,18 +1,17 @@
 //! Transaction frames as exports come: the columns recognised by role from English and German
-//! header names, and line amounts as quantity x unit price, both computed by the core
-//! (`segcore::data::roles`).
+//! header names, computed by the core (`segcore::data::roles`; line amounts as quantity x unit
+//! price are `features::AmountsInput`).
 
 use crate::errors::IntoPyResult;
-use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
-use segcore::data::{
-    frame_transaction_columns, line_amounts as core_line_amounts, TransactionRole,
-};
+use pyo3::types::PyMapping;
+use segcore::data::{frame_transaction_columns, TransactionRole};
+use segcore::Error;
 use std::collections::HashMap;
 
 /// `{role: column or None}` of a transaction frame with columns `names`, as
-/// `segcore::data::frame_transaction_columns` reads them: the `given` roles (a column, or None
-/// to turn one off), then the default names (`customer_id` for the customer), then the
+/// `segcore::data::frame_transaction_columns` reads them: the `given` roles (a mapping of role to
+/// column, or to None to turn one off; keys and columns read as their `str`), then the default names (`customer_id` for the customer), then the
 /// recognised ones. Without an amount column but with quantity and unit price, `amount` is None
 /// and the amount is quantity x unit price. A required role neither given nor found is a
 /// `ColumnError` naming the columns found.
@@ -21,15 +20,36 @@ use std::collections::HashMap;
 pub fn transaction_roles(
     py: Python<'_>,
     names: Vec<String>,
-    given: HashMap<String, Option<String>>,
+    given: Option<&Bound<'_, PyAny>>,
     customer_id: &str,
     source_name: &str,
 ) -> PyResult<HashMap<&'static str, Option<String>>> {
-    let given = given
+    let mut pairs = Vec::new();
+    if let Some(given) = given.filter(|g| !g.is_none()) {
+        let Ok(mapping) = given.cast::<PyMapping>() else {
+            let expected = "a dict such as {'date': 'order_date', 'amount': 'net_eur'}";
+            return Err(Error::invalid_parameter(
+                "transaction_columns",
+                given.repr()?,
+                expected,
+            ))
+            .into_py_result(py);
+        };
+        for item in mapping.items()?.iter() {
+            let (key, column) = item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?;
+            let column = if column.is_none() {
+                None
+            } else {
+                Some(column.str()?.to_string())
+            };
+            pairs.push((key.str()?.to_string(), column));
+        }
+    }
+    let given = pairs
         .into_iter()
         .map(|(key, column)| match TransactionRole::from_key(&key) {
             Some(role) if role != TransactionRole::Invoice => Ok((role, column)),
-            _ => Err(segcore::Error::invalid_parameter(
+            _ => Err(Error::invalid_parameter(
                 "transaction_columns",
                 format!("'{key}'"),
                 "roles among customer, date, amount, quantity, unit_price, margin, \
@@ -63,18 +83,4 @@ pub fn default_transaction_columns() -> Vec<(&'static str, &'static str)> {
     .into_iter()
     .filter_map(|role| Some((role.key(), role.default_column()?)))
     .collect()
-}
-
-/// Line amounts `quantity x unit_price` (float64; a non-finite input names its row).
-#[pyfunction]
-pub fn line_amounts<'py>(
-    py: Python<'py>,
-    quantity: PyReadonlyArray1<'py, f64>,
-    unit_price: PyReadonlyArray1<'py, f64>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let q = quantity.as_array();
-    let p = unit_price.as_array();
-    let (q, p): (Vec<f64>, Vec<f64>) = (q.iter().copied().collect(), p.iter().copied().collect());
-    let amounts = core_line_amounts(&q, &p).into_py_result(py)?;
-    Ok(amounts.into_pyarray(py))
 }

@@ -6,8 +6,8 @@ use crate::errors::{run_detached, IntoPyResult};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 use segcore::data::{
-    dates_from_text, dates_from_units, factorize_integers, factorize_text, CategoricalColumn,
-    CustomerTable, Date, OnInvalid, RawTransactions, TransactionColumns,
+    dates_from_text, dates_from_units, factorize_integers, factorize_text, line_amounts,
+    CategoricalColumn, CustomerTable, Date, OnInvalid, RawTransactions, TransactionColumns,
 };
 use segcore::features::behaviour::{behaviour_features_of_raw, BehaviourFeature, BehaviourParams};
 use segcore::features::lifecycle::{
@@ -102,15 +102,37 @@ impl CustomerInput<'_> {
     }
 }
 
+/// Line amounts: a column, or the quantity and unit price columns (amount = quantity x unit
+/// price, computed by the core: `segcore::data::line_amounts`).
+#[derive(FromPyObject)]
+pub enum AmountsInput<'py> {
+    /// The amount column.
+    Column(PyReadonlyArray1<'py, f64>),
+    /// Quantity and unit price.
+    Product((PyReadonlyArray1<'py, f64>, PyReadonlyArray1<'py, f64>)),
+}
+
+impl AmountsInput<'_> {
+    fn to_vec(&self) -> segcore::Result<Vec<f64>> {
+        match self {
+            AmountsInput::Column(amounts) => Ok(amounts.as_array().to_vec()),
+            AmountsInput::Product((quantity, price)) => {
+                let (q, p) = (quantity.as_array().to_vec(), price.as_array().to_vec());
+                line_amounts(&q, &p)
+            }
+        }
+    }
+}
+
 /// A transaction log as the Python layer sends it: `(customer, (date, date units per day),
-/// amount, margin, product_category, channel)` columns. Datetime columns arrive as their int64
+/// amounts, margin, product_category, channel)` columns. Datetime columns arrive as their int64
 /// view (no conversion copy in Python) with the number of units per day (1 for
 /// `datetime64[D]`, 86 400 000 000 000 for `datetime64[ns]`).
 #[derive(FromPyObject)]
 pub struct TxInput<'py>(
     CustomerInput<'py>,
     (DatesInput<'py>, i64),
-    PyReadonlyArray1<'py, f64>,
+    AmountsInput<'py>,
     Option<PyReadonlyArray1<'py, f64>>,
     Option<Factorized<'py>>,
     Option<Factorized<'py>>,
@@ -143,6 +165,7 @@ impl TxInput<'_> {
         &self,
         names: TxNames,
     ) -> segcore::Result<(TxOwned, Option<Vec<u32>>)> {
+        let amounts = self.2.to_vec()?;
         let (codes, customer_ids, first_rows) = self.0.factorize()?;
         let (dates_input, per_day) = &self.1;
         let (dates, date_problems) = match dates_input {
@@ -161,7 +184,7 @@ impl TxInput<'_> {
             customer_ids,
             dates,
             date_problems,
-            amounts: self.2.as_array().to_vec(),
+            amounts,
             margin: self.3.as_ref().map(|m| m.as_array().to_vec()),
             product_category: self.4.as_ref().map(factorized),
             channel: self.5.as_ref().map(factorized),

@@ -3,11 +3,11 @@
 
 use crate::arrays::{non_negative, Matrix, Vector};
 use crate::dispatch::ByDtype;
-use crate::errors::{run_detached, IntoPyResult};
+use crate::errors::{run_detached, to_py_err, IntoPyResult};
 use crate::{array_out, by_dtype, fit_by_dtype, labels_out, model_pymethods, with_matching_input};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBool, PyDict, PyList};
 use segcore::cluster::gmm::{
     select_mixture as core_select_mixture, select_mixture_models, CovarianceChoice, CovarianceType,
     Covariances, GaussianMixture, GaussianMixtureInit, GaussianMixtureParams, MixtureModel,
@@ -142,9 +142,63 @@ fn no_prior(covariance_type: &str) -> segcore::Error {
     )
 }
 
-/// mclust's prior as Python gives it: `(shrinkage, dof)`, each None for mclust's default
-/// (`MixturePrior::default()`).
-type PriorArg = (Option<f64>, Option<f64>);
+/// mclust's prior as Python gives it (`prior=`): None or False for none, True or `"mclust"`
+/// for mclust's `defaultPrior` (`MixturePrior::default()`), a dict overriding its `"shrinkage"`
+/// and `"dof"` (a dof of None is mclust's `d + 2`).
+fn parse_prior(py: Python<'_>, prior: Option<&Bound<'_, PyAny>>) -> PyResult<Option<MixturePrior>> {
+    let Some(prior) = prior.filter(|p| !p.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(flag) = prior.cast::<PyBool>() {
+        return Ok(flag.is_true().then(MixturePrior::default));
+    }
+    let wrong = |name: &'static str, value: &Bound<'_, PyAny>, expected: &str| -> PyResult<PyErr> {
+        Ok(to_py_err(
+            py,
+            segcore::Error::invalid_parameter(name, value.repr()?, expected),
+        ))
+    };
+    let Ok(keys) = prior.cast::<PyDict>() else {
+        if prior.extract::<String>().is_ok_and(|name| name == "mclust") {
+            return Ok(Some(MixturePrior::default()));
+        }
+        let expected = "None, True, 'mclust' or a dict with 'shrinkage' and/or 'dof'";
+        return Err(wrong("prior", prior, expected)?);
+    };
+    let unknown = PyList::empty(py);
+    for key in keys.keys() {
+        if !matches!(key.extract::<String>().as_deref(), Ok("shrinkage" | "dof")) {
+            unknown.append(key)?;
+        }
+    }
+    if !unknown.is_empty() {
+        unknown.sort()?;
+        let message = format!(
+            "invalid parameter `prior` = {}: unknown key(s) {}; expected 'shrinkage' and/or 'dof'",
+            prior.repr()?,
+            unknown.repr()?
+        );
+        let class = py
+            .import("segcore.exceptions")?
+            .getattr("InvalidParameterError")?;
+        return Err(PyErr::from_value(class.call1((message,))?));
+    }
+    let number = |name: &'static str, value: Bound<'_, PyAny>| -> PyResult<f64> {
+        match value.extract::<f64>() {
+            Ok(number) if !value.is_instance_of::<PyBool>() => Ok(number),
+            _ => Err(wrong(name, &value, "a number")?),
+        }
+    };
+    let mut out = MixturePrior::default();
+    if let Some(shrinkage) = keys.get_item("shrinkage")? {
+        out.shrinkage = number("prior['shrinkage']", shrinkage)?;
+    }
+    out.dof = match keys.get_item("dof")? {
+        Some(dof) if !dof.is_none() => Some(number("prior['dof']", dof)?),
+        _ => None,
+    };
+    Ok(Some(out))
+}
 
 /// The settings of a model-based (mclust-model) fit: `n_init` k-means and `n_init` random
 /// starts beside the hierarchical one (0: the hierarchical start alone, as mclust); mclust's
@@ -155,14 +209,10 @@ fn model_params(
     max_iter: i64,
     n_init: i64,
     random_state: u64,
-    prior: Option<PriorArg>,
+    prior: Option<MixturePrior>,
 ) -> segcore::Result<MixtureModelParams> {
     // n_init = 0: mclust's single hierarchical start.
     let n_init = non_negative("n_init", n_init)?;
-    let prior = prior.map(|(shrinkage, dof)| MixturePrior {
-        shrinkage: shrinkage.unwrap_or(MixturePrior::default().shrinkage),
-        dof,
-    });
     let params = MixtureModelParams::new(non_negative("n_components", n_components)?, model)
         .max_iter(non_negative("max_iter", max_iter)?)
         .n_kmeans_starts(n_init)
@@ -193,8 +243,9 @@ model_pymethods!(dtype PyGaussianMixtureModel {
         means_init: Option<PyReadonlyArray2<'_, f64>>,
         precisions_init: Option<PyReadonlyArrayDyn<'_, f64>>,
         random_state: u64,
-        prior: Option<PriorArg>,
+        prior: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let prior = parse_prior(py, prior)?;
         let choice = CovarianceChoice::from_name(covariance_type).into_py_result(py)?;
         if let CovarianceChoice::Mclust(model) = choice {
             let params = (|| {
@@ -383,8 +434,9 @@ pub fn select_mixture<'py>(
     n_init: i64,
     init_params: &str,
     random_state: u64,
-    prior: Option<PriorArg>,
+    prior: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Selection<'py>> {
+    let prior = parse_prior(py, prior)?;
     let (ks, grid) = (|| {
         let ks = n_components
             .iter()

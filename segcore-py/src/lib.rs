@@ -59,7 +59,6 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(datasets::make_b2b, m)?)?;
     m.add_function(wrap_pyfunction!(data::transaction_roles, m)?)?;
     m.add_function(wrap_pyfunction!(data::default_transaction_columns, m)?)?;
-    m.add_function(wrap_pyfunction!(data::line_amounts, m)?)?;
     m.add_function(wrap_pyfunction!(labels::feature_label, m)?)?;
     m.add_function(wrap_pyfunction!(features::behaviour_features, m)?)?;
     m.add_function(wrap_pyfunction!(features::segmentation_features, m)?)?;

@@ -21,6 +21,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
 use segcore::data::{CustomerTable, Date, TransactionLog};
 use segcore::segmenter::{Assignment, ReportContext, Segmenter, SegmenterParams};
 use segcore::Error;
+use std::collections::BTreeMap;
 
 /// A transaction log as sent by the Python layer: the factorized columns and their user names.
 type TxArgument<'py> = (TxInput<'py>, TxNames);
@@ -526,21 +527,40 @@ model_pymethods!(PySegmenterModel {
     }
 
     /// The segmentation report as one self-contained HTML page (`Segmenter::report_html`).
-    /// `date_range` is `(first, last)` in days since 1970-01-01; without it the range of the
+    /// `title`, `source`, `currency` and the `units` and `labels` mappings are read as their
+    /// `str` (None: none). `date_range` is `(first, last)` in days since 1970-01-01; without it the range of the
     /// transaction log `tx` is used when one is given.
     #[pyo3(signature = (title=None, source=None, currency=None, units=None, labels=None, date_range=None, tx=None))]
     #[allow(clippy::too_many_arguments)]
     fn report_html(
         &self,
         py: Python<'_>,
-        title: Option<String>,
-        source: Option<String>,
-        currency: Option<String>,
-        units: Option<std::collections::BTreeMap<String, String>>,
-        labels: Option<std::collections::BTreeMap<String, String>>,
+        title: Option<&Bound<'_, PyAny>>,
+        source: Option<&Bound<'_, PyAny>>,
+        currency: Option<&Bound<'_, PyAny>>,
+        units: Option<&Bound<'_, PyAny>>,
+        labels: Option<&Bound<'_, PyAny>>,
         date_range: Option<(i64, i64)>,
         tx: Option<TxArgument<'_>>,
     ) -> PyResult<String> {
+        let text = |value: Option<&Bound<'_, PyAny>>| -> PyResult<Option<String>> {
+            value
+                .filter(|v| !v.is_none())
+                .map(|v| Ok(v.str()?.to_string()))
+                .transpose()
+        };
+        let words = |value: Option<&Bound<'_, PyAny>>| -> PyResult<BTreeMap<String, String>> {
+            let mut out = BTreeMap::new();
+            if let Some(mapping) = value.filter(|v| !v.is_none()) {
+                for item in mapping.call_method0("items")?.try_iter()? {
+                    let (key, word) = item?.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?;
+                    out.insert(key.str()?.to_string(), word.str()?.to_string());
+                }
+            }
+            Ok(out)
+        };
+        let (title, source, currency) = (text(title)?, text(source)?, text(currency)?);
+        let (units, labels) = (words(units)?, words(labels)?);
         let day = |days: i64| {
             i32::try_from(days)
                 .ok()
@@ -561,8 +581,8 @@ model_pymethods!(PySegmenterModel {
                 title,
                 source,
                 currency,
-                units: units.unwrap_or_default(),
-                labels: labels.unwrap_or_default(),
+                units,
+                labels,
                 date_range: None,
             };
             if let Some((first, last)) = range {

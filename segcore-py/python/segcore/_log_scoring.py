@@ -42,12 +42,8 @@ def reads_log(model: Any, transactions: Any) -> bool:
 def log_columns(model: Any, columns: List[str]) -> Tuple[str, str, str]:
     """(the log's customer column, the customers' id column, the log's date column) of a log with
     these columns, as :meth:`segcore.Segmenter.predict` reads them."""
-    import pandas as pd
-
-    from .segmenter import _transaction_roles
-
     customer_id = str(model.customer_id)
-    roles = _transaction_roles(pd.DataFrame(columns=columns), customer_id, model.transaction_columns)
+    roles = _segcore.transaction_roles([str(c) for c in columns], model.transaction_columns, customer_id)
     customer = str(roles["customer"])
     return customer, customer_id if customer_id in columns else customer, str(roles["date"])
 

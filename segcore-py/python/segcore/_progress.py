@@ -68,12 +68,13 @@ class _Bar:
 
 
 def progress_callback(
-    progress: Progress, description: str, work: int, threshold: int = 20_000
+    progress: Progress, description: str, work: int, threshold: int = 20_000, stages: bool = False
 ) -> tuple[Optional[Callable[..., object]], Callable[[], None]]:
     """``(callback or None, close)`` for the estimator's ``progress`` parameter.
 
     ``work`` is the size of the job (e.g. rows); automatic mode shows a bar only from
-    ``threshold`` on.
+    ``threshold`` on. ``stages``: the core reports ``(stage, fraction done)`` (each phase
+    weighted by its expected cost, so the bar's rate estimates the time left) instead of counts.
     """
     if callable(progress) and not isinstance(progress, bool):
         return progress, lambda: None
@@ -82,4 +83,6 @@ def progress_callback(
     if not progress:
         return None, lambda: None
     bar = _Bar(description)
+    if stages:
+        return lambda stage, fraction: bar(int(round(min(max(fraction, 0.0), 1.0) * 1000)), 1000, stage), bar.close
     return bar, bar.close

@@ -93,7 +93,7 @@ _Customers = npt.NDArray[np.int64] | Tuple[npt.NDArray[np.int32], _Ids] | _Arrow
 _TxInput = Tuple[
     _Customers,
     Tuple[npt.NDArray[np.int64] | list[str], int],
-    npt.NDArray[np.float64],
+    npt.NDArray[np.float64] | Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
     Optional[npt.NDArray[np.float64]],
     Optional[_Factorized],
     Optional[_Factorized],
@@ -338,7 +338,7 @@ class GaussianMixtureModel:
         means_init: Optional[npt.NDArray[np.float64]],
         precisions_init: Optional[npt.NDArray[np.float64]],
         random_state: int,
-        prior: Optional[tuple[Optional[float], Optional[float]]] = None,
+        prior: object = None,
     ) -> "GaussianMixtureModel": ...
     def predict(self, x: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]: ...
     def predict_proba(self, x: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]: ...
@@ -414,7 +414,7 @@ def select_mixture(
     n_init: int,
     init_params: str,
     random_state: int,
-    prior: Optional[tuple[Optional[float], Optional[float]]] = None,
+    prior: object = None,
 ) -> tuple[
     list[_MixtureRow], int, Optional[int], Optional[float], str, GaussianMixtureModel
 ]: ...
@@ -609,11 +609,11 @@ class SegmenterModel:
     def profile_json(self) -> str: ...
     def report_html(
         self,
-        title: Optional[str] = None,
-        source: Optional[str] = None,
-        currency: Optional[str] = None,
-        units: Optional[dict[str, str]] = None,
-        labels: Optional[dict[str, str]] = None,
+        title: object = None,
+        source: object = None,
+        currency: object = None,
+        units: object = None,
+        labels: object = None,
         date_range: Optional[Tuple[int, int]] = None,
         tx: Optional[_TxArgument] = None,
     ) -> str: ...
@@ -971,12 +971,9 @@ def migration_forecast(
 
 # --- exports as they come, feature labels (issue 26) ---
 def transaction_roles(
-    names: list[str], given: dict[str, Optional[str]], customer_id: str, source_name: str = "transactions"
+    names: list[str], given: object, customer_id: str, source_name: str = "transactions"
 ) -> dict[str, Optional[str]]: ...
 def default_transaction_columns() -> list[tuple[str, str]]: ...
-def line_amounts(
-    quantity: npt.NDArray[np.float64], unit_price: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]: ...
 def feature_label(
     name: str, language: str = "en", currency: Optional[str] = None
 ) -> Tuple[str, Optional[str]]: ...

@@ -243,20 +243,9 @@ def rfm(
     >>> segcore.rfm(tx, as_of="2025-03-02")[["recency_days", "frequency", "monetary"]].loc[1].tolist()
     [1.0, 2.0, 30.0]
     """
-    values = behaviour_features(
-        transactions,
-        customers,
-        customer=customer,
-        date=date,
-        amount=amount,
-        as_of=as_of,
-        features=["recency_days", "frequency", "monetary", "tenure_days"],
-        on_invalid=on_invalid,
-    )
-    scores = rfm_scores(
-        values["recency_days"], values["frequency"], values["monetary"], n_scores=n_scores, rules=rules
-    )
-    out = values.join(scores)
+    values = behaviour_features(transactions, customers, customer=customer, date=date, amount=amount, as_of=as_of,
+                                features=["recency_days", "frequency", "monetary", "tenure_days"], on_invalid=on_invalid)
+    out = values.join(rfm_scores(values["recency_days"], values["frequency"], values["monetary"], n_scores=n_scores, rules=rules))
     out.attrs = dict(values.attrs)
     return out
 
@@ -273,15 +262,17 @@ def abc_classes(values: ColumnLike, *, a_share: float = 0.80, b_share: float = 0
     >>> segcore.abc_classes([500.0, 20.0, 300.0, 100.0, 50.0, 30.0]).tolist()
     ['A', 'C', 'A', 'B', 'B', 'C']
     """
-    import pandas as pd
-
     array, index = series_or_array(values)
     codes, _, _ = _segcore.abc_classes(array, float(a_share), float(b_share))
-    return pd.Series(
-        pd.Categorical.from_codes(codes.astype(np.int64), categories=["A", "B", "C"], ordered=True),
-        index=index,
-        name="abc_class",
-    )
+    return _ordered(codes, ["A", "B", "C"], index, "abc_class")
+
+
+def _ordered(codes: np.ndarray, categories: Sequence[str], index: object, name: str) -> "pd.Series":
+    """The core's class codes as an ordered categorical Series."""
+    import pandas as pd
+
+    return pd.Series(pd.Categorical.from_codes(codes.astype(np.int64), categories=categories, ordered=True),
+                     index=index, name=name)
 
 
 @dataclass(frozen=True)
@@ -331,14 +322,8 @@ def concentration(
     gini, total, lx, ly, top_shares, needed = _segcore.concentration(
         array, count_param("n_points", n_points, "at least 2"), top_list, share_list
     )
-    lorenz = pd.DataFrame({"customer_share": lx, "value_share": ly})
-    return Concentration(
-        gini=gini,
-        total=total,
-        lorenz=lorenz,
-        top_shares=dict(zip(top_list, top_shares)),
-        customers_for_share=dict(zip(share_list, needed)),
-    )
+    return Concentration(gini=gini, total=total, lorenz=pd.DataFrame({"customer_share": lx, "value_share": ly}),
+                         top_shares=dict(zip(top_list, top_shares)), customers_for_share=dict(zip(share_list, needed)))
 
 
 def lifecycle_stages(
@@ -374,8 +359,6 @@ def lifecycle_stages(
     >>> segcore.lifecycle_stages(tx, customers=["A", "B", "C"], as_of="2025-06-30").tolist()
     ['new', 'lapsed', 'prospect']
     """
-    import pandas as pd
-
     tx, names, uniques = log_input(transactions, customer, date, amount)
     customer_ids, index = customer_index(customers, customer)
     touch = None if touchpoints is None else log_input(touchpoints, customer, touchpoint_date, None)[:2]
@@ -386,9 +369,5 @@ def lifecycle_stages(
         count_param("at_risk_days", at_risk_days, "more than active_days"),
         count_param("lapsed_days", lapsed_days, "more than at_risk_days"),
     )
-    stages = pd.Series(
-        pd.Categorical.from_codes(codes.astype(np.int64), categories=stage_names, ordered=True),
-        index=index(uniques, first_rows),
-        name="lifecycle_stage",
-    )
+    stages = _ordered(codes, stage_names, index(uniques, first_rows), "lifecycle_stage")
     return _stamped(stages, as_of_days, skipped_rows=skipped, skipped_touchpoint_rows=skipped_touchpoints)

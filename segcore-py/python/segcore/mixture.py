@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _segcore
-from ._base import BaseEstimator, CoreModelMixin, check_is_fitted, core_method, core_params, float_param, int_param
+from ._base import BaseEstimator, CoreModelMixin, check_is_fitted, core_method, core_params, int_param
 from ._base import seed_from, store_params
 from ._frames import as_float_matrix, feature_names_of
 from ._typing import Ignored, MatrixLike, MixturePriorLike, RandomState, SampleWeight
@@ -51,28 +51,6 @@ def adopt_mixture(estimator: Any, document: str, names: Optional[np.ndarray]) ->
     local._set_fitted(model, names)
     estimator._local = local
     estimator.__dict__.update({k: v for k, v in vars(local).items() if k.endswith("_") and not k.startswith("_")})
-
-
-def _prior(prior: MixturePriorLike) -> Optional[Tuple[Optional[float], Optional[float]]]:
-    """``prior`` as the core reads it: None, or (shrinkage, dof), None for mclust's default."""
-    if prior is None or prior is False:
-        return None
-    if prior is True or prior == "mclust":
-        return (None, None)
-    if isinstance(prior, dict):
-        unknown = sorted(set(prior) - {"shrinkage", "dof"})
-        if unknown:
-            raise InvalidParameterError(
-                f"invalid parameter `prior` = {prior!r}: unknown key(s) {unknown}; expected "
-                "'shrinkage' and/or 'dof'"
-            )
-        shrinkage = float_param("prior['shrinkage']", prior["shrinkage"]) if "shrinkage" in prior else None
-        dof = prior.get("dof")
-        return (shrinkage, None if dof is None else float_param("prior['dof']", dof))
-    raise InvalidParameterError(
-        f"invalid parameter `prior` = {prior!r}: expected None, True, 'mclust' or a dict with "
-        "'shrinkage' and/or 'dof'"
-    )
 
 
 class GaussianMixture(CoreModelMixin, BaseEstimator):
@@ -159,7 +137,7 @@ class GaussianMixture(CoreModelMixin, BaseEstimator):
         return self
 
     def _fit_model(self, data: np.ndarray, weights: Optional[np.ndarray]) -> _segcore.GaussianMixtureModel:
-        return _segcore.GaussianMixtureModel.fit(data, weights, **em_settings(self), prior=_prior(self.prior))
+        return _segcore.GaussianMixtureModel.fit(data, weights, **em_settings(self), prior=self.prior)
 
     def _set_fitted(self, model: _segcore.GaussianMixtureModel, names: Optional[np.ndarray]) -> None:
         super()._set_fitted(model, names)
@@ -263,7 +241,7 @@ def select_mixture(
         covariance_types = [covariance_types]
     rows, best_index, runner_up, difference, convention, model = _segcore.select_mixture(
         as_float_matrix(X), [int_param("n_components", k) for k in n_components], [str(t) for t in covariance_types],
-        **settings, random_state=seed_from(random_state), prior=_prior(prior),
+        **settings, random_state=seed_from(random_state), prior=prior,
     )
     best = rows[best_index]
     estimator = GaussianMixture(

@@ -14,7 +14,7 @@ import html
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
@@ -94,46 +94,6 @@ class SegmenterSummary(str):
 
     def _repr_html_(self) -> str:
         return f"<pre class='segcore-summary'>{html.escape(str(self))}</pre>"
-
-
-def _transaction_roles(transactions: Table, customer_id: str, given: Optional[Mapping[str, Optional[str]]]) -> Dict[str, Optional[str]]:
-    """Column of each transaction role: the user's mapping (None turns a role off), then the
-    default names present in the log, then the names the core recognises in English and German
-    exports (``CustomerID``, ``Kundennummer``, ``InvoiceDate``, ``Umsatz``, ``Quantity`` x
-    ``UnitPrice``, ...). With ``amount`` None and ``unit_price`` set, the amount is quantity x
-    unit price."""
-    if given is not None and not isinstance(given, Mapping):
-        raise InvalidParameterError(
-            f"invalid parameter `transaction_columns` = {given!r}: expected a dict such as "
-            "{'date': 'order_date', 'amount': 'net_eur'}"
-        )
-    chosen = {str(k): None if v is None else str(v) for k, v in (given or {}).items()}
-    return _segcore.transaction_roles([str(c) for c in column_names(transactions)], chosen, customer_id)
-
-
-def _transaction_input(transactions: Table, roles: Dict[str, Optional[str]]) -> LogInput:
-    """The log as the core's binding takes it (factorized ids, dates, amounts...); amounts as
-    quantity x unit price (computed by the core) when the log has no amount column."""
-    if isinstance(transactions, np.ndarray) or getattr(transactions, "ndim", 2) == 1:
-        raise TypeError(
-            "transactions must be a DataFrame of order lines (customer, date, amount...); "
-            "in a scikit-learn Pipeline pass it as fit parameter `<step>__transactions`"
-        )
-    customer, date = roles.get("customer"), roles.get("date")
-    if customer is None or date is None:
-        raise InvalidParameterError("transaction_columns: the customer and date columns cannot be None")
-    tx, names, _ = log_input(
-        transactions, customer, date, roles.get("amount"), roles.get("margin"),
-        roles.get("product_category"), roles.get("channel"), core_ids=False,  # fit(None, log) counts its ids
-    )
-    if roles.get("amount") is None and roles.get("unit_price") is not None:
-        quantity, price = str(roles["quantity"]), str(roles["unit_price"])
-        amounts = _segcore.line_amounts(
-            floats(column(transactions, quantity), quantity), floats(column(transactions, price), price)
-        )
-        tx = (tx[0], tx[1], amounts) + tuple(tx[3:])
-        names = (names[0], names[1], f"{quantity} x {price}") + tuple(names[3:])
-    return tx, names
 
 
 def _split_args(method: str, args: tuple, transactions: Optional[Table]) -> Optional[Table]:
@@ -332,7 +292,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
     # --- fit / predict ----------------------------------------------------------------------
 
     def _inputs(self, customers: Table, transactions: Optional[Table]) -> Tuple[CustomerFrame, Optional[LogInput]]:
-        tx, customer_id = (None, str(self.customer_id)) if transactions is None else self._inputs_log(transactions)
+        tx, customer_id = (None, str(self.customer_id)) if transactions is None else self._log(transactions)
         return CustomerFrame(customers, customer_id, need_ids=transactions is not None), tx
 
     def _apply(self, method: str, customers: Table, args: tuple, transactions: Optional[Table],
@@ -344,14 +304,29 @@ class Segmenter(ClusterMixin, BaseEstimator):
         frame, tx = self._inputs(customers, transactions)
         return frame, getattr(self._model, method)(frame.ids, frame.columns, tx, *extra)
 
-    def _inputs_log(self, transactions: Table) -> Tuple[LogInput, str]:
-        """The log as the binding takes it, and the customers' id column that matches it
-        (``customer_id``, else the log's customer column)."""
-        customer_id = str(self.customer_id)
-        roles = _transaction_roles(transactions, customer_id, self.transaction_columns)
-        if customer_id not in column_names(transactions):
-            customer_id = str(roles["customer"])
-        return _transaction_input(transactions, roles), customer_id
+    def _log(self, transactions: Table) -> Tuple[LogInput, str]:
+        """The log as the binding takes it (factorized ids, dates, amounts...; quantity and unit
+        price, multiplied by the core, when the log has no amount column), and the customers' id
+        column that matches it (``customer_id``, else the log's customer column). The columns by
+        role are the core's reading of ``transaction_columns`` and the log's header names."""
+        customer_id, names = str(self.customer_id), column_names(transactions)
+        roles = _segcore.transaction_roles(names, self.transaction_columns, customer_id)
+        if isinstance(transactions, np.ndarray) or getattr(transactions, "ndim", 2) == 1:
+            raise TypeError(
+                "transactions must be a DataFrame of order lines (customer, date, amount...); "
+                "in a scikit-learn Pipeline pass it as fit parameter `<step>__transactions`"
+            )
+        customer, date = roles["customer"], roles["date"]
+        if customer is None or date is None:
+            raise InvalidParameterError("transaction_columns: the customer and date columns cannot be None")
+        price = roles["unit_price"] if roles["amount"] is None else None
+        tx, tx_names, _ = log_input(
+            transactions, customer, date, roles["amount"] if price is None else str(roles["quantity"]),
+            roles["margin"], roles["product_category"], roles["channel"], core_ids=False,  # fit(None, log) counts its ids
+        )
+        if price is not None:  # the core multiplies quantity by unit price
+            tx = (*tx[:2], (tx[2], floats(column(transactions, price), price)), *tx[3:])
+        return (tx, tx_names), customer_id if customer_id in names else customer
 
     def fit(self, customers: Optional[Table], *args: object, transactions: Optional[Table] = None, y: object = None) -> "Segmenter":
         """Fit the whole chain on ``customers`` (one row per customer, pandas or polars) and,
@@ -372,12 +347,12 @@ class Segmenter(ClusterMixin, BaseEstimator):
                     "fit() needs customers, transactions or both: pass the transaction log as "
                     "fit(None, transactions) when there is no customer table"
                 )
-            tx = self._inputs_log(transactions)[0]
+            tx = self._log(transactions)[0]
             ids, columns, n_rows = None, [], len(tx[0][0][1])
         else:
             frame, tx = self._inputs(customers, transactions)
             ids, columns, n_rows = frame.ids, frame.columns, frame.n_rows
-        report, close = self._progress_reporter(n_rows)
+        report, close = progress_callback(self.progress, "Segmenter", n_rows, stages=True)
         try:
             model = _segcore.SegmenterModel.fit(params, ids, columns, tx, report)
         finally:
@@ -385,19 +360,6 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self._set_fitted(model)
         CoreModelMixin._warn(model)
         return self
-
-    def _progress_reporter(self, n_rows: int) -> Tuple[Optional[Callable[..., object]], Callable[[], None]]:
-        bar, close = progress_callback(self.progress, "Segmenter", n_rows)
-        if bar is None or bar is self.progress:  # off, or the user's callable
-            return bar, close
-        steps = 1000
-
-        def report(stage: str, fraction: float) -> None:
-            # The core weights each phase by its expected cost, so the bar's rate (tqdm's, or the
-            # plain line's) gives an estimate of the time left.
-            bar(int(round(min(max(fraction, 0.0), 1.0) * steps)), steps, stage)
-
-        return report, close
 
     def _set_fitted(self, model: _segcore.SegmenterModel) -> None:
         self._model = model
@@ -566,11 +528,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
                     f"invalid parameter `date_range` = {date_range!r}: expected (first, last) dates"
                 )
             days = (day(date_range[0], "date_range"), day(date_range[1], "date_range"))
-        text: Dict[str, Any] = {key: None if v is None else str(v) for key, v in dict(title=title, source=source, currency=currency).items()}
-        words: Dict[str, Any] = {key: None if v is None else {str(k): str(w) for k, w in v.items()}
-                 for key, v in dict(units=units, labels=labels).items()}
-        tx = self._inputs_log(transactions)[0] if transactions is not None and days is None else None
-        return str(self._model.report_html(**text, **words, date_range=days, tx=tx))
+        tx = self._log(transactions)[0] if transactions is not None and days is None else None
+        return str(self._model.report_html(title, source, currency, units, labels, date_range=days, tx=tx))
 
     def save_report(self, path: Union[str, "os.PathLike[str]"], **options: Any) -> Path:
         """Write :meth:`report_html` (same keyword arguments) to ``path`` as UTF-8 and return
