@@ -982,3 +982,6 @@ def line_amounts(
 def feature_label(
     name: str, language: str = "en", currency: Optional[str] = None
 ) -> Tuple[str, Optional[str]]: ...
+def encode_labels(
+    labels: np.ndarray, name: str = "labels", dense: bool = False, segments_only: bool = False
+) -> Tuple[np.ndarray, Optional[np.ndarray], int]: ...
