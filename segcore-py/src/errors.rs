@@ -23,6 +23,8 @@ fn exception_class_name(error: &segcore::Error) -> &'static str {
         | E::InvalidWeights { .. }
         | E::UnknownCategory { .. }
         | E::MissingCategory { .. }
+        | E::MissingLabel { .. }
+        | E::NotSegmentLabel { .. }
         | E::InvalidHistory { .. }
         | E::TransactionLogAsCustomers { .. }
         | E::UnsupportedInput { .. } => "DataError",

@@ -60,6 +60,7 @@ fn _segcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(data::transaction_roles, m)?)?;
     m.add_function(wrap_pyfunction!(data::default_transaction_columns, m)?)?;
     m.add_function(wrap_pyfunction!(labels::feature_label, m)?)?;
+    m.add_function(wrap_pyfunction!(labels::encode_labels, m)?)?;
     m.add_function(wrap_pyfunction!(features::behaviour_features, m)?)?;
     m.add_function(wrap_pyfunction!(features::segmentation_features, m)?)?;
     m.add_class::<pca::PyPcaModel>()?;

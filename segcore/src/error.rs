@@ -150,6 +150,29 @@ pub enum Error {
         row: usize,
     },
 
+    /// A missing segment label ([`crate::profile::encode_labels`]).
+    #[error("{name} contains missing values ({value}) at row {row}")]
+    MissingLabel {
+        /// The labels' argument name.
+        name: String,
+        /// Zero-based row index.
+        row: usize,
+        /// The missing value as the caller spells it.
+        value: String,
+    },
+
+    /// A label that is not a segment number where only those are accepted
+    /// ([`crate::profile::encode_labels`]).
+    #[error("{name}, row {row}: {value} is not a segment label (an integer in 0..=65535)")]
+    NotSegmentLabel {
+        /// The labels' argument name.
+        name: String,
+        /// Zero-based row index.
+        row: usize,
+        /// The label as the caller spells it.
+        value: String,
+    },
+
     /// An input file segcore recognises but cannot read: a corrupt Parquet file, a nested
     /// (list, map or struct) column, a compression codec it is not built with.
     #[error("{source_name}: {reason}")]

@@ -119,8 +119,7 @@ def column(frame: Table, name: str) -> ColumnLike:
     names = column_names(frame)
     if name not in names:
         raise ColumnError(f"unknown column `{name}`; available columns: {', '.join(names)}")
-    if names.count(name) > 1:
-        raise DataError(f"duplicate column names: {name}; rename them first")
+    _unique([n for n in names if n == name])
     return frame[name]
 
 
@@ -310,6 +309,8 @@ def column_input(data: ColumnLike, categorical: bool = False) -> ColumnInput:
 
     A non-numeric column asked for as numbers goes as categories, so that the core's
     ColumnTypeError names the column."""
+    import pandas as pd
+
     if is_polars(data):
         import polars as pl
 
@@ -320,8 +321,6 @@ def column_input(data: ColumnLike, categorical: bool = False) -> ColumnInput:
         if not categorical and (series.dtype.is_numeric() or series.dtype == pl.Boolean):
             return np.ascontiguousarray(series.cast(pl.Float64).fill_null(float("nan")).to_numpy(), dtype=np.float64)
     elif is_pandas(data):
-        import pandas as pd
-
         dtype = getattr(data, "dtype", None)
         if isinstance(dtype, pd.CategoricalDtype):
             codes = data.cat.codes if isinstance(data, pd.Series) else cast("pd.Categorical", data).codes
@@ -335,12 +334,9 @@ def column_input(data: ColumnLike, categorical: bool = False) -> ColumnInput:
         if not categorical and data.dtype.kind in "biuf":
             return np.ascontiguousarray(data, dtype=np.float64)
     codes, uniques = factorize(data, np.int64, as_objects=True)
-    texts = [str(u) for u in uniques]
-    if len(set(texts)) < len(texts):  # 1 and "1" read alike: one category
-        first: Dict[str, int] = {}
-        merged = np.asarray([first.setdefault(t, len(first)) for t in texts] + [-1], dtype=np.int64)
-        return list(first), merged[codes]
-    return texts, np.ascontiguousarray(codes)
+    # 1 and "1" read alike: one category.
+    text_codes, texts = pd.factorize(np.asarray([str(u) for u in uniques], dtype=object))
+    return texts.tolist(), np.append(text_codes, -1).astype(np.int64)[codes]
 
 
 def table_columns(data: Table, skip: Optional[str] = None) -> Tuple[List[Tuple[str, ColumnInput]], int]:
@@ -577,41 +573,25 @@ def customer_index(
 
 def as_labels(labels: ColumnLike, name: str = "labels", dense: bool = False,
               segments_only: bool = False) -> Tuple[np.ndarray, np.ndarray]:
-    """The one label encoding: non-negative int64 codes for the core and the original label of
-    each code.
+    """The one label encoding (the core's): non-negative int64 codes for the core and the
+    original label of each code.
 
     Integer labels in 0..=65535 are kept as they are (segment 3 stays 3); anything else (strings,
     negative numbers), and every label when ``dense``, is mapped to 0, 1, ... in sorted order.
     ``segments_only`` refuses a label that is not kept (DataError naming its row) instead of
     mapping it. Labels are 1-D; a missing label (None, NaN) is a DataError naming its row."""
-    import pandas as pd
-
     array = values(labels)
     if array.ndim != 1:
         raise DataError(f"{name} must be 1D (one-dimensional), got {array.ndim}D")
-    missing = np.flatnonzero(pd.isna(array))
-    if missing.size:
-        raise DataError(f"{name} contains missing values ({array[missing[:1]].tolist()[0]!r}) at row {int(missing[0])}")
-    if not dense and (array.dtype.kind in "iu" or (array.dtype.kind == "f" and np.all(array == np.round(array)))):
-        ints = array.astype(np.int64)
-        if ints.size == 0 or (ints.min() >= 0 and ints.max() <= 65535):
-            return ints, np.arange(int(ints.max()) + 1 if ints.size else 0)
-    if segments_only:
-        numbers = np.asarray(pd.to_numeric(array, errors="coerce"), dtype=np.float64)
-        row = int(np.flatnonzero(~((numbers == np.round(numbers)) & (numbers >= 0) & (numbers <= 65535)))[0])
-        raise DataError(f"{name}, row {row}: {array[row:row + 1].tolist()[0]!r} is not a segment label (an integer in 0..=65535)")
-    uniques, codes = np.unique(array, return_inverse=True)
-    return codes.astype(np.int64).ravel(), uniques
+    codes, rows, count = _segcore.encode_labels(array, name, dense, segments_only)
+    return codes, np.arange(count) if rows is None else array[rows]
 
 
 def label_list(label_values: np.ndarray, codes: "npt.ArrayLike") -> List[Hashable]:
     """The original label (a Python value) of each code of :func:`as_labels`; a code beyond the
     labels stays itself."""
-    codes = np.asarray(codes, dtype=np.int64)
-    known = codes < len(label_values)
-    if not known.all():
-        return [label_list(label_values, [c])[0] if ok else int(c) for c, ok in zip(codes.tolist(), known)]
-    return [v.item() if isinstance(v, np.generic) else v for v in np.asarray(label_values)[codes].tolist()]
+    labels = [v.item() if isinstance(v, np.generic) else v for v in np.asarray(label_values).tolist()]
+    return [labels[c] if c < len(labels) else c for c in np.asarray(codes, dtype=np.int64).tolist()]
 
 
 def label_codes(label_values: np.ndarray) -> Dict[Hashable, int]:

@@ -13,6 +13,7 @@
 //!   an uncertain segment per segment, privacy-protected).
 //! - [`migration()`]: transition matrix, stayed share, adjusted Rand index, movers.
 //! - Reports ([`report`]): JSON, Markdown, self-contained HTML.
+//! - [`encode_labels`]: the one encoding of segment labels (numbers kept, names sorted).
 //! - [`profile_segments`]: the first, minimal profile (means per segment), kept for its users.
 //!
 //! Profile RFM / lifecycle columns like any other: put them in the table (e.g. with
@@ -31,6 +32,7 @@ pub mod names;
 pub mod privacy;
 pub mod report;
 pub mod rules;
+mod segment_labels;
 pub mod stats;
 pub mod types;
 
@@ -44,6 +46,7 @@ pub use migration::{migration, migration_with, Migration, Transition, MAX_DENSE_
 pub use names::Language;
 pub use privacy::{hidden_groups, protect_table, publishable, Pseudonymiser};
 pub use rules::{learn_rules, Condition, RuleParams, SegmentRule};
+pub use segment_labels::{encode_labels, Label, LabelCodes, LabelPolicy};
 pub use stats::{profile, ProfileParams};
 pub use types::{
     CategoricalColumnProfile, CategoryCell, CategoryComposition, DistinguishingFeature,
