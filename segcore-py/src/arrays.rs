@@ -8,6 +8,7 @@ use numpy::{
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
 use pyo3::Borrowed;
 use segcore::data::CategoricalColumn;
 
@@ -151,4 +152,42 @@ pub fn labels_of(
             })
         })
         .collect()
+}
+
+/// A cell as Python gives it, read for the core: a number or a text.
+pub enum Cell {
+    /// An integer or float (numpy's too; a bool where it counts as a number).
+    Number(f64),
+    /// A str, or the `str()` of anything else.
+    Text(String),
+}
+
+/// One value as Python gives it: None, NaN, pandas' NA and NaT are missing (`None`); integers
+/// and floats (numpy's too, and bools when `bool_is_number`) are numbers; a str is text,
+/// anything else its `str()`.
+pub fn cell(value: &Bound<'_, PyAny>, bool_is_number: bool) -> PyResult<Option<Cell>> {
+    if value.is_none() {
+        return Ok(None);
+    }
+    if let Ok(text) = value.cast::<PyString>() {
+        return Ok(Some(Cell::Text(text.to_cow()?.into_owned())));
+    }
+    let kind = value.get_type().name()?.to_string();
+    if kind == "NAType" || kind == "NaTType" {
+        return Ok(None);
+    }
+    let boolean = value.is_instance_of::<PyBool>() || kind == "bool";
+    let number = if boolean {
+        bool_is_number
+    } else {
+        value.is_instance_of::<PyInt>()
+            || value.is_instance_of::<PyFloat>()
+            || kind.starts_with("int")
+            || kind.starts_with("uint")
+            || kind.starts_with("float")
+    };
+    match value.extract::<f64>() {
+        Ok(x) if number => Ok((!x.is_nan()).then_some(Cell::Number(x))),
+        _ => Ok(Some(Cell::Text(value.str()?.to_cow()?.into_owned()))),
+    }
 }

@@ -6,6 +6,7 @@
 //! `to_json`, `from_json` and pickling come from `model_pymethods!` (the models' `SavedState` is
 //! their `segcore::persist` document).
 
+use crate::arrays::{cell, Cell};
 use crate::columns::Columns;
 use crate::errors::{run_detached, to_py_err, IntoPyResult};
 use crate::model_pymethods;
@@ -13,7 +14,7 @@ use ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyDict, PyList, PyString, PyTuple};
 use segcore::cluster::kprototypes::{
     KPrototypes, KPrototypesInit, KPrototypesParams, KPrototypesUpdate,
 };
@@ -374,37 +375,17 @@ pub fn latent_class_table<'py>(
         .finish())
 }
 
-/// One categorical value as Python gives it: None, NaN, pandas' NA and NaT are missing; bools,
-/// integers and floats (numpy's too) are numbers; str is text, anything else its `str()`.
-fn cell(value: &Bound<'_, PyAny>) -> PyResult<Option<Category>> {
-    if value.is_none() {
-        return Ok(None);
-    }
-    if let Ok(text) = value.cast::<PyString>() {
-        return Ok(Some(Category::Text(text.to_cow()?.into_owned())));
-    }
-    let kind = value.get_type().name()?.to_string();
-    if kind == "NAType" || kind == "NaTType" {
-        return Ok(None);
-    }
-    let number = value.is_instance_of::<PyBool>()
-        || value.is_instance_of::<PyInt>()
-        || value.is_instance_of::<PyFloat>()
-        || kind.starts_with("int")
-        || kind.starts_with("uint")
-        || kind.starts_with("float")
-        || kind == "bool";
-    if number {
-        if let Ok(x) = value.extract::<f64>() {
-            return Ok((!x.is_nan()).then_some(Category::Number(x)));
-        }
-    }
-    Ok(Some(Category::Text(value.str()?.to_cow()?.into_owned())))
+/// One categorical value as Python gives it ([`cell`]: bools are numbers here).
+fn category(value: &Bound<'_, PyAny>) -> PyResult<Option<Category>> {
+    Ok(cell(value, true)?.map(|c| match c {
+        Cell::Number(x) => Category::Number(x),
+        Cell::Text(t) => Category::Text(t),
+    }))
 }
 
 /// The values of any iterable (a list, an object array, a pandas Index).
 fn cells(values: &Bound<'_, PyAny>) -> PyResult<Vec<Option<Category>>> {
-    values.try_iter()?.map(|v| cell(&v?)).collect()
+    values.try_iter()?.map(|v| category(&v?)).collect()
 }
 
 /// The fitted categories of each column (object arrays of the columns' own values).

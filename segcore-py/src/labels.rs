@@ -2,10 +2,11 @@
 //! column name, in English or German; and segment labels as codes
 //! (`segcore::profile::encode_labels`).
 
+use crate::arrays::{cell, Cell};
 use crate::errors::IntoPyResult;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyInt, PySlice, PyString};
+use pyo3::types::PySlice;
 use segcore::profile::labels::{feature_label as core_feature_label, DEFAULT_CURRENCY};
 use segcore::profile::Language;
 use segcore::profile::{Label, LabelCodes, LabelPolicy};
@@ -28,29 +29,12 @@ pub fn feature_label(
     Ok((label.label, unit))
 }
 
-/// One label as Python gives it: None, NaN, pandas' NA and NaT are missing; integers and floats
-/// (numpy's too, not bools) are numbers; anything else is its `str()`.
+/// One label as Python gives it ([`cell`]: bools are not numbers here, they are text).
 fn label(value: &Bound<'_, PyAny>) -> PyResult<Option<Label>> {
-    if value.is_none() {
-        return Ok(None);
-    }
-    if let Ok(text) = value.cast::<PyString>() {
-        return Ok(Some(Label::Text(text.to_cow()?.into_owned())));
-    }
-    let kind = value.get_type().name()?.to_string();
-    if kind == "NAType" || kind == "NaTType" {
-        return Ok(None);
-    }
-    let number = !value.is_instance_of::<PyBool>()
-        && (value.is_instance_of::<PyInt>()
-            || value.is_instance_of::<PyFloat>()
-            || kind.starts_with("int")
-            || kind.starts_with("uint")
-            || kind.starts_with("float"));
-    match value.extract::<f64>() {
-        Ok(x) if number => Ok((!x.is_nan()).then_some(Label::Number(x))),
-        _ => Ok(Some(Label::Text(value.str()?.to_cow()?.into_owned()))),
-    }
+    Ok(cell(value, false)?.map(|c| match c {
+        Cell::Number(x) => Label::Number(x),
+        Cell::Text(t) => Label::Text(t),
+    }))
 }
 
 /// `(codes, rows or None, count)` as [`encode_labels`] hands them over.
