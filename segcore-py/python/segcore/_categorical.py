@@ -199,6 +199,12 @@ class KPrototypes(_CategoricalModel, ClusterMixin, BaseEstimator):
         numeric, codes = self._read_new(X)
         return self._model.predict(numeric, codes)
 
+    def fit_predict(
+        self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None, categorical: CategoricalColumns = None
+    ) -> np.ndarray:
+        """Fit and return ``labels_``."""
+        return self.fit(X, sample_weight=sample_weight, categorical=categorical).labels_
+
 
 # ---------------------------------------------------------------------------------------------
 # Latent class analysis
@@ -368,6 +374,10 @@ class MCA(_CategoricalModel, TransformerMixin, BaseEstimator):
         return self
 
     transform = core_method("transform", "Row principal coordinates (an unseen category is an error).")
+
+    def fit_transform(self, X: MatrixLike, y: Ignored = None, sample_weight: SampleWeight = None) -> np.ndarray:
+        """Fit, then the training rows' coordinates."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
 
 
 class CA(CoreModelMixin, TransformerMixin, BaseEstimator):
