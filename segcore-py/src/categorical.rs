@@ -8,7 +8,7 @@
 
 use crate::arrays::{cell, Cell};
 use crate::columns::Columns;
-use crate::errors::{run_detached, to_py_err, IntoPyResult};
+use crate::errors::{run_detached, segcore_exception, to_py_err, IntoPyResult};
 use crate::model_pymethods;
 use ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
@@ -197,7 +197,7 @@ fn prototypes_init<'py>(
     )
     .map_err(|e| {
         let message = format!("invalid parameter `init`: categorical mode: {e}");
-        segcore_error(py, "InvalidParameterError", message)
+        segcore_exception(py, "InvalidParameterError", message)
     })?;
     let categorical = if columns.is_empty() {
         Array2::zeros(shape)
@@ -410,17 +410,6 @@ fn values<'py>(column: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     }
 }
 
-/// An exception of `segcore.exceptions` with its own message.
-fn segcore_error(py: Python<'_>, class: &str, message: String) -> PyErr {
-    match py
-        .import("segcore.exceptions")
-        .and_then(|m| m.getattr(class)?.call1((message,)))
-    {
-        Ok(instance) => PyErr::from_value(instance),
-        Err(e) => e,
-    }
-}
-
 /// A DataFrame column's kind by dtype: pandas' bool and non-numeric columns, polars' non-numeric
 /// ones are categorical.
 fn categorical_dtype(column: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -564,7 +553,7 @@ pub fn read_mixed<'py>(
     } else if !frame {
         let dtype = x.getattr("dtype")?;
         if !"biuf".contains(dtype.getattr("kind")?.extract::<char>()?) {
-            return Err(segcore_error(
+            return Err(segcore_exception(
                 py,
                 "InvalidParameterError",
                 format!(

@@ -41,10 +41,16 @@ fn exception_class_name(error: &segcore::Error) -> &'static str {
 
 /// Converts a core error into the matching Python exception carrying the same message.
 pub fn to_py_err(py: Python<'_>, error: segcore::Error) -> PyErr {
-    let message = error.to_string();
+    segcore_exception(py, exception_class_name(&error), error.to_string())
+}
+
+/// The exception `class` of `segcore.exceptions` carrying `message`: the one place a binding
+/// error becomes a Python exception (a message that is no core error's, such as a parameter
+/// check naming unknown dict keys, comes here too).
+pub fn segcore_exception(py: Python<'_>, class: &str, message: String) -> PyErr {
     let class = py
         .import("segcore.exceptions")
-        .and_then(|module| module.getattr(exception_class_name(&error)));
+        .and_then(|module| module.getattr(class));
     match class {
         Ok(class) => match class.call1((PyString::new(py, &message),)) {
             Ok(instance) => PyErr::from_value(instance),

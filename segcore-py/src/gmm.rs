@@ -3,7 +3,7 @@
 
 use crate::arrays::{non_negative, Matrix, Vector};
 use crate::dispatch::ByDtype;
-use crate::errors::{run_detached, to_py_err, IntoPyResult};
+use crate::errors::{run_detached, segcore_exception, to_py_err, IntoPyResult};
 use crate::{array_out, by_dtype, fit_by_dtype, labels_out, model_pymethods, with_matching_input};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArrayDyn};
 use pyo3::prelude::*;
@@ -178,10 +178,7 @@ fn parse_prior(py: Python<'_>, prior: Option<&Bound<'_, PyAny>>) -> PyResult<Opt
             prior.repr()?,
             unknown.repr()?
         );
-        let class = py
-            .import("segcore.exceptions")?
-            .getattr("InvalidParameterError")?;
-        return Err(PyErr::from_value(class.call1((message,))?));
+        return Err(segcore_exception(py, "InvalidParameterError", message));
     }
     let number = |name: &'static str, value: Bound<'_, PyAny>| -> PyResult<f64> {
         match value.extract::<f64>() {
